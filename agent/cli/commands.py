@@ -1,0 +1,3 @@
+"""The list of command modules; each registers its commands on `agent.cli.main.app`."""
+
+# One import per command group, in the order `subagent --help` lists them.

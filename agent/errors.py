@@ -1,0 +1,155 @@
+"""The runtime's one error hierarchy.
+
+Three families hang from one root, and each is handled in one place:
+
+    SubagentError
+    ├── ConfigError               developer or user misuse: bad config, bad persona, bad flag
+    │   ├── PersonaError          a persona file that does not parse (file and line)
+    │   ├── RegistryError         agents.yaml or .subagent/config.yaml is wrong (file and key)
+    │   └── UnknownAgentError     an agent name that is not registered
+    ├── ToolFailure               the model should act on it: becomes an error tool result
+    │   ├── ToolInputError        input that does not fit the tool's schema or rules
+    │   ├── PathOutsideWorkspaceError
+    │   ├── StaleReadError        file not read in this session, or changed on disk since
+    │   ├── EditMatchError        old_string not found, or found more than once
+    │   ├── PatchApplyError       a patch hunk that does not apply (nothing was changed)
+    │   └── PermissionDeniedError a call the permission rules or a person refused
+    └── RunError                  the run itself cannot go on
+        ├── ModelAPIError         the model API failed for good (status, type, retries used)
+        ├── SandboxUnavailableError  bubblewrap missing or refused; says how to fix it
+        ├── SessionError          a session that cannot be found, loaded or locked
+        │   └── SessionLockedError  another process is running this session
+        └── RunCancelledError     the caller cancelled the run
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SubagentError(Exception):
+    """Root of every error the runtime raises on purpose."""
+
+
+# --- developer or user misuse -------------------------------------------------------------
+
+
+class ConfigError(SubagentError):
+    """Configuration or invocation that cannot work as written."""
+
+
+class PersonaError(ConfigError):
+    """A persona file that cannot be loaded."""
+
+    def __init__(self, path: Path | str, reason: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        super().__init__(f"{where}: {reason}")
+
+
+class RegistryError(ConfigError):
+    """agents.yaml (or a workspace config) that does not fit its schema."""
+
+    def __init__(self, path: Path | str, reason: str, key: str | None = None) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        self.key = key
+        prefix = f"{self.path}: {key}: " if key else f"{self.path}: "
+        super().__init__(prefix + reason)
+
+
+class UnknownAgentError(ConfigError):
+    """An agent name that no persona or registry entry defines."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(f"unknown agent {name!r}; known agents: {', '.join(sorted(known)) or 'none'}")
+
+
+# --- failures the model should act on ------------------------------------------------------
+
+
+class ToolFailure(SubagentError):
+    """A tool call that failed in a way the model can fix; its message is the tool result."""
+
+
+class ToolInputError(ToolFailure):
+    """Input that does not fit the tool's schema or rules."""
+
+
+class PathOutsideWorkspaceError(ToolFailure):
+    """A path that resolves outside the workspace roots without permission."""
+
+    def __init__(self, path: str, resolved: Path) -> None:
+        self.path = path
+        self.resolved = resolved
+        super().__init__(
+            f"{path} resolves to {resolved}, outside the workspace; "
+            "use a path inside the workspace or ask for external_directory permission"
+        )
+
+
+class StaleReadError(ToolFailure):
+    """A change to a file that was not read in this session, or that changed since."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}; read the file again before changing it")
+
+
+class EditMatchError(ToolFailure):
+    """An edit whose old_string was not found, or was found more than once."""
+
+
+class PatchApplyError(ToolFailure):
+    """A patch that does not apply; no file was changed."""
+
+
+class PermissionDeniedError(ToolFailure):
+    """A call refused by the permission rules or by the person asked."""
+
+    def __init__(self, tool_name: str, reason: str, permission: str = "", pattern: str = "") -> None:
+        self.tool_name = tool_name
+        self.reason = reason
+        self.permission = permission
+        self.pattern = pattern
+        super().__init__(f"permission denied for {tool_name}: {reason}")
+
+
+# --- run failures --------------------------------------------------------------------------
+
+
+class RunError(SubagentError):
+    """The run cannot go on."""
+
+
+class ModelAPIError(RunError):
+    """The model API failed and retrying did not help (or must not be tried)."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, error_type: str | None = None, attempts: int = 1
+    ) -> None:
+        self.status = status
+        self.error_type = error_type
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class SandboxUnavailableError(RunError):
+    """The sandbox cannot start here; the message says why and how to fix it."""
+
+
+class SessionError(RunError):
+    """A session that cannot be found or loaded."""
+
+
+class SessionLockedError(SessionError):
+    """Another process holds this session."""
+
+
+class RunCancelledError(RunError):
+    """The caller cancelled the run."""

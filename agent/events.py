@@ -1,0 +1,231 @@
+"""The one event stream every front end consumes.
+
+`agent.loop` yields these; the rich renderer, `--output stream-json`, ACP, MCP and the Python API
+are adapters over them. Each event carries the session it belongs to and, for a subagent's events,
+the id of the parent's `task` tool call. See docs/events.md for the contract.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+ResultSubtype = Literal[
+    "success",
+    "error_max_turns",
+    "error_max_budget",
+    "error_during_execution",
+    "error_permission_denied",
+    "cancelled",
+]
+ToolKindName = Literal["read", "edit", "search", "execute", "other"]
+
+
+class Usage(BaseModel):
+    """Token counts as the Messages API reports them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens + other.cache_creation_input_tokens,
+        )
+
+    @property
+    def context_tokens(self) -> int:
+        """Tokens of prompt the request carried (what fills the context window)."""
+        return self.input_tokens + self.cache_read_input_tokens + self.cache_creation_input_tokens
+
+
+class FileChange(BaseModel):
+    """One file a tool changed, with enough to show the change."""
+
+    path: str
+    """Absolute path after the change (the new path for a move)."""
+    action: Literal["add", "update", "delete", "move"]
+    diff: str = ""
+    """Unified diff of the change."""
+    old_text: str | None = None
+    """Whole text before (None for a new file); front ends such as ACP show diffs from it."""
+    new_text: str | None = None
+    """Whole text after (None for a deleted file)."""
+    old_path: str | None = None
+    """Where a moved file came from."""
+
+
+class PermissionDenial(BaseModel):
+    """A call that was refused, as reported in the result."""
+
+    tool_name: str
+    tool_use_id: str
+    tool_input: dict[str, Any]
+    reason: str
+
+
+class _EventBase(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    parent_tool_use_id: str | None = None
+    """Set on a subagent's events: the parent's `task` tool call that started it."""
+
+
+class SessionStartedEvent(_EventBase):
+    type: Literal["session_started"] = "session_started"
+    agent: str
+    model: str
+    cwd: str
+    tools: list[str]
+    resumed: bool = False
+
+
+class TurnStartedEvent(_EventBase):
+    type: Literal["turn_started"] = "turn_started"
+    turn: int
+    """1-based number of the model turn about to be requested."""
+
+
+class TextDeltaEvent(_EventBase):
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class ThinkingDeltaEvent(_EventBase):
+    type: Literal["thinking_delta"] = "thinking_delta"
+    text: str
+
+
+class AssistantMessageEvent(_EventBase):
+    type: Literal["assistant_message"] = "assistant_message"
+    content: list[dict[str, Any]]
+    """The complete assistant message as sent back to the API (text, thinking, tool_use blocks)."""
+    stop_reason: str | None
+
+
+class ToolCallStartedEvent(_EventBase):
+    type: Literal["tool_call_started"] = "tool_call_started"
+    tool_use_id: str
+    name: str
+    input: dict[str, Any]
+    kind: ToolKindName
+    title: str
+    """One line a person reads: `read src/app.py`, `bash: pytest -q`."""
+    locations: list[str] = []
+    """Paths (with `:line` where known) the call is about."""
+
+
+class PermissionAskedEvent(_EventBase):
+    type: Literal["permission_asked"] = "permission_asked"
+    tool_use_id: str
+    tool_name: str
+    permission: str
+    patterns: list[str]
+    title: str
+
+
+class PermissionAnsweredEvent(_EventBase):
+    type: Literal["permission_answered"] = "permission_answered"
+    tool_use_id: str
+    decision: Literal["allow", "deny"]
+    scope: Literal["once", "always", "rule"] = "once"
+    reason: str = ""
+
+
+class ToolCallFinishedEvent(_EventBase):
+    type: Literal["tool_call_finished"] = "tool_call_finished"
+    tool_use_id: str
+    name: str
+    output: str
+    is_error: bool
+    duration_ms: float
+    files_touched: list[str] = []
+    changes: list[FileChange] = []
+
+
+class UsageEvent(_EventBase):
+    type: Literal["usage"] = "usage"
+    turn: int
+    usage: Usage
+    """This turn's usage."""
+    total: Usage
+    cost_usd: float
+    """Cost of the session so far."""
+
+
+class SubagentStartedEvent(_EventBase):
+    type: Literal["subagent_started"] = "subagent_started"
+    child_session_id: str
+    agent: str
+    description: str
+
+
+class SubagentFinishedEvent(_EventBase):
+    type: Literal["subagent_finished"] = "subagent_finished"
+    child_session_id: str
+    agent: str
+    subtype: ResultSubtype
+    files_changed: list[str] = []
+
+
+class CompactionEvent(_EventBase):
+    type: Literal["compaction"] = "compaction"
+    tokens_before: int
+    tokens_after: int
+    method: Literal["summary", "elision", "server"]
+
+
+class ErrorEvent(_EventBase):
+    type: Literal["error"] = "error"
+    message: str
+    error_type: str
+    retrying: bool = False
+    """True when the loop will try again (a retried model turn)."""
+
+
+class ResultEvent(_EventBase):
+    type: Literal["result"] = "result"
+    subtype: ResultSubtype
+    is_error: bool
+    result: str
+    """The final assistant text."""
+    num_turns: int
+    usage: Usage
+    total_cost_usd: float
+    duration_ms: float
+    permission_denials: list[PermissionDenial] = []
+    files_changed: list[str] = []
+
+
+Event = Annotated[
+    SessionStartedEvent
+    | TurnStartedEvent
+    | TextDeltaEvent
+    | ThinkingDeltaEvent
+    | AssistantMessageEvent
+    | ToolCallStartedEvent
+    | PermissionAskedEvent
+    | PermissionAnsweredEvent
+    | ToolCallFinishedEvent
+    | UsageEvent
+    | SubagentStartedEvent
+    | SubagentFinishedEvent
+    | CompactionEvent
+    | ErrorEvent
+    | ResultEvent,
+    Field(discriminator="type"),
+]
+
+EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
+"""The one JSON parser and serialiser for events."""
+
+
+def event_to_json(event: Event) -> str:
+    """One line of stream-json."""
+    return event.model_dump_json(exclude_none=False)

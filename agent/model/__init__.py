@@ -1,0 +1,1 @@
+"""Model clients: the Anthropic Messages API, and the scripted model for the demo and tests."""

@@ -1,0 +1,33 @@
+"""Where the runtime keeps things: the one place that reads the data and config locations."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def data_home() -> Path:
+    """Sessions, checkpoints and saved outputs: `$SUBAGENT_HOME`, else `$XDG_DATA_HOME/subagent`."""
+    if explicit := os.environ.get("SUBAGENT_HOME"):
+        return Path(explicit)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "subagent"
+
+
+def config_home() -> Path:
+    """The user's config: `$XDG_CONFIG_HOME/subagent` (agents/, AGENTS.md)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "subagent"
+
+
+def builtin_dir() -> Path:
+    """The folder holding the shipped `prompts/` and `agents.yaml`.
+
+    In a source checkout (or an editable install) that is the repository root; in a wheel the
+    files are packed under `agent/_builtin/`.
+    """
+    package = Path(__file__).resolve().parent
+    packed = package / "_builtin"
+    if (packed / "agents.yaml").is_file():
+        return packed
+    return package.parent

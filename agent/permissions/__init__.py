@@ -1,0 +1,1 @@
+"""Permission rules, bash command analysis, modes and the approver seam."""

@@ -1,0 +1,59 @@
+"""The permission vocabulary shared by personas, config, the gate and every approver."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+Decision = Literal["allow", "ask", "deny"]
+PermissionMode = Literal["default", "accept-edits", "plan", "bypass"]
+
+PERMISSIONS = ("read", "edit", "bash", "grep", "glob", "task", "external_directory")
+"""Known permission names; `write` and `patch` map to `edit`, `search` to both grep and glob."""
+
+
+class PermissionRule(BaseModel):
+    """`decision` for `permission` on anything matching `pattern`; the last matching rule wins."""
+
+    model_config = ConfigDict(frozen=True)
+
+    permission: str
+    """A permission name, or `*` for all."""
+    pattern: str = "*"
+    """Glob over the request's pattern (a path, or a bash command such as `git push *`)."""
+    decision: Decision
+    source: str = ""
+    """Where the rule came from (file path, `mode`, `session`), for explanations."""
+
+
+class AskRequest(BaseModel):
+    """A question for the person at the root of the session."""
+
+    session_id: str
+    tool_use_id: str
+    tool_name: str
+    permission: str
+    patterns: list[str]
+    title: str
+    """One line: the command, or the file and what will change."""
+    detail: str = ""
+    """The command in full, or the diff for an edit."""
+    agent: str = ""
+    """The agent asking (a subagent's name when it comes from a child)."""
+
+
+class AskAnswer(BaseModel):
+    decision: Literal["allow", "deny"]
+    scope: Literal["once", "always"] = "once"
+    """`always` adds an allow rule for this session."""
+    message: str = ""
+    """With a denial: what to tell the model instead."""
+
+
+class Approver(Protocol):
+    """Whoever answers asks: the terminal, ACP, MCP elicitation, or a policy."""
+
+    async def ask(self, request: AskRequest) -> AskAnswer:
+        """Answer one ask; the gate applies the timeout (no answer is a denial)."""
+        ...

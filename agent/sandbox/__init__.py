@@ -1,0 +1,1 @@
+"""Process isolation for the bash tool."""

@@ -1,0 +1,1 @@
+"""Sessions in SQLite and checkpoints in a shadow git repository."""

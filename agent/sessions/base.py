@@ -1,0 +1,108 @@
+"""The session store seam. The store is synchronous; async callers use `asyncio.to_thread`."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from agent.events import Usage
+
+SessionStatus = Literal["running", "completed", "error", "cancelled", "interrupted"]
+
+
+class SessionRecord(BaseModel):
+    id: str
+    parent_id: str | None = None
+    parent_tool_use_id: str | None = None
+    agent: str
+    model: str = ""
+    workspace: str
+    title: str = ""
+    status: SessionStatus = "running"
+    created: datetime
+    updated: datetime
+    usage: Usage = Usage()
+    cost_usd: float = 0.0
+    num_turns: int = 0
+
+
+class StoredMessage(BaseModel):
+    session_id: str
+    seq: int
+    role: Literal["user", "assistant"]
+    content: list[dict[str, Any]]
+    """Messages API content blocks, exactly as sent or received."""
+    created: datetime
+
+
+class CheckpointRecord(BaseModel):
+    session_id: str
+    step: int
+    """The tool-call step the snapshot was taken before (1-based within the session)."""
+    commit: str
+    tool_use_id: str = ""
+    label: str = ""
+    """`edit src/app.py`, `bash: rm -rf build`."""
+    created: datetime
+
+
+class SessionStore(Protocol):
+    def create(
+        self,
+        *,
+        agent: str,
+        workspace: Path,
+        model: str = "",
+        parent_id: str | None = None,
+        parent_tool_use_id: str | None = None,
+        title: str = "",
+        session_id: str | None = None,
+    ) -> SessionRecord: ...
+
+    def get(self, session_id: str) -> SessionRecord:
+        """Raises SessionError when there is no such session (ids may be given as a unique prefix)."""
+        ...
+
+    def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:
+        """Newest first."""
+        ...
+
+    def latest(self, workspace: Path) -> SessionRecord | None: ...
+
+    def append_message(self, session_id: str, role: str, content: list[dict[str, Any]]) -> int:
+        """Append one complete message in its own transaction; returns its seq."""
+        ...
+
+    def messages(self, session_id: str) -> list[StoredMessage]: ...
+
+    def update(
+        self,
+        session_id: str,
+        *,
+        status: SessionStatus | None = None,
+        usage: Usage | None = None,
+        cost_usd: float | None = None,
+        num_turns: int | None = None,
+        title: str | None = None,
+        model: str | None = None,
+    ) -> None: ...
+
+    def lock(self, session_id: str) -> AbstractContextManager[None]:
+        """Hold the session for this process; raises SessionLockedError when another holds it."""
+        ...
+
+    def record_checkpoint(self, record: CheckpointRecord) -> None: ...
+
+    def checkpoints(self, session_id: str) -> list[CheckpointRecord]: ...
+
+    def fork(self, session_id: str) -> SessionRecord:
+        """A new session with a copy of the messages."""
+        ...
+
+    def output_dir(self, session_id: str) -> Path:
+        """Where capped tool outputs of this session are saved."""
+        ...
