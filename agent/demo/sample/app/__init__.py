@@ -1,0 +1,1 @@
+"""inventory-service: a small JSON API on the standard library."""

@@ -1,0 +1,1 @@
+"""Subtasks handed to subagents: the task tool, worktrees and merging, verify, dispatch."""

@@ -1,0 +1,87 @@
+"""The dispatch seam: subtasks in, results out, the same for every executor.
+
+The in-process asyncio executor and the Temporal executor both implement `Dispatcher`; the
+`task` tool, `subagent dispatch` and the Python API all go through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from agent.events import Event, ResultSubtype, Usage
+from agent.permissions.models import PermissionMode
+
+
+class SubtaskSpec(BaseModel):
+    """One unit of delegated work."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    """Caller-chosen id, unique within a dispatch (`t1`, `add-endpoint`)."""
+    agent: str
+    prompt: str
+    description: str = ""
+    """3-5 words a person reads in progress views."""
+    cwd: str | None = None
+    """Workspace: a local path, or a git URL for remote workers. Default: the dispatch's cwd."""
+    commit: str | None = None
+    """The commit a remote worker checks out; local runs use the current checkpoint."""
+    verify: str | None = None
+    """Command that must pass when the child reports done; default: the agent's `verify`."""
+    model: str | None = None
+    max_turns: int | None = None
+    permission_mode: PermissionMode | None = None
+
+
+class VerifyResult(BaseModel):
+    command: str
+    passed: bool
+    exit_code: int | None
+    output: str
+    """Capped output of the last run."""
+    rounds: int
+    """How many times it ran (failures are sent back to the child between runs)."""
+
+
+class SubtaskResult(BaseModel):
+    id: str
+    agent: str
+    status: ResultSubtype | Literal["error_empty_result", "error_merge_conflict", "error_verify_failed"]
+    result: str
+    """The child's final report."""
+    session_id: str | None = None
+    files_changed: list[str] = []
+    patch: str = ""
+    """Unified diff of the child's changes against where it started."""
+    conflicts: list[str] = []
+    """Files whose merge back conflicted; the child's work is on `branch`."""
+    branch: str | None = None
+    """Shadow-repository branch keeping the child's work when it could not be merged."""
+    verification: VerifyResult | None = None
+    usage: Usage = Usage()
+    total_cost_usd: float = 0.0
+    num_turns: int = 0
+    duration_ms: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+
+EventSink = Callable[[str, Event], None]
+"""Receives (subtask id, event) for live progress."""
+
+
+class Dispatcher(Protocol):
+    """Runs subtasks and returns one result per subtask, in the order given."""
+
+    async def run(
+        self, tasks: list[SubtaskSpec], *, on_event: EventSink | None = None
+    ) -> list[SubtaskResult]:
+        """Run all tasks (concurrently, bounded); cancelling the awaiting task cancels every subtask."""
+        ...
