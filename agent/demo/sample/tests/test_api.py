@@ -10,7 +10,7 @@ from app.server import make_server
 class ApiTest(unittest.TestCase):
     def setUp(self):
         self.server = make_server()
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
