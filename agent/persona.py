@@ -4,9 +4,10 @@ The file is `---` on its first line, YAML frontmatter, a line that is exactly `-
 body. The body (the system prompt) is every byte after the closing `---` line's newline, unchanged.
 A file without a leading `---` has no frontmatter: all of it is the body.
 
-Dialect: a file under a `.claude` folder is Claude Code, as is one whose frontmatter has `name` or
-a `tools` list or comma string; anything else is opencode. Besides each dialect's own keys,
-both accept ours: `thinking`, `verify`, `network`, `can_delegate`, `max_output_tokens`.
+Dialect: a file under a `.claude` folder is Claude Code; otherwise a `tools` map means opencode,
+and `name` or a `tools` list or comma string means Claude Code; anything else is opencode.
+Besides each dialect's own keys, both accept ours: `thinking`, `verify`, `network`,
+`can_delegate`, `max_output_tokens`.
 """
 
 from __future__ import annotations
@@ -107,8 +108,13 @@ def _parse_yaml(front: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]
 
 
 def detect_dialect(path: Path, data: dict[str, Any]) -> Dialect:
-    """Claude Code for files under `.claude/` or with `name` or a `tools` list; else opencode."""
-    if ".claude" in path.parts or "name" in data or isinstance(data.get("tools"), (list, str)):
+    """Claude Code under `.claude/`; else opencode for a `tools` map; else Claude Code for `name`
+    or a `tools` list; else opencode."""
+    if ".claude" in path.parts:
+        return "claude"
+    if isinstance(data.get("tools"), dict):
+        return "opencode"
+    if "name" in data or isinstance(data.get("tools"), (list, str)):
         return "claude"
     return "opencode"
 

@@ -156,3 +156,10 @@ def test_wrong_types(tmp_path: Path) -> None:
     assert "mapping" in err.reason
     err = error_of(tmp_path, "---\npermission:\n  bash: maybe\n---\n")
     assert err.line == 2 and "maybe" in err.reason
+
+
+def test_dialect_detection(tmp_path: Path) -> None:
+    named_map = load_persona(write(tmp_path, "---\nname: n\ntools: {bash: false}\n---\n", "o.md"))
+    assert named_map.dialect == "opencode" and "bash" not in named_map.tools
+    assert load_persona(write(tmp_path, "---\nname: n\n---\n", "c.md")).dialect == "claude"
+    assert load_persona(write(tmp_path, "---\ndescription: d\n---\n", "p.md")).dialect == "opencode"
