@@ -21,15 +21,35 @@ _STEERING = re.compile(
 )
 
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox-sh"}
-_UNANALYSABLE = {"eval": "`eval` runs a string built at run time", "source": "`source` runs a file",
-                 ".": "`.` runs a file", "trap": "`trap` runs a string later"}
+_UNANALYSABLE = {
+    "eval": "`eval` runs a string built at run time",
+    "source": "`source` runs a file",
+    ".": "`.` runs a file",
+    "trap": "`trap` runs a string later",
+}
 
 _VALUE_OPTS: dict[str, set[str]] = {
     "env": {"-u", "--unset", "-C", "--chdir", "-S", "--split-string"},
     "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"},
     "doas": {"-u", "-C"},
-    "xargs": {"-n", "-L", "-P", "-s", "-d", "-E", "-I", "-a", "--max-args", "--max-lines",
-              "--max-procs", "--max-chars", "--delimiter", "--eof", "--replace", "--arg-file"},
+    "xargs": {
+        "-n",
+        "-L",
+        "-P",
+        "-s",
+        "-d",
+        "-E",
+        "-I",
+        "-a",
+        "--max-args",
+        "--max-lines",
+        "--max-procs",
+        "--max-chars",
+        "--delimiter",
+        "--eof",
+        "--replace",
+        "--arg-file",
+    },
     "timeout": {"-s", "-k", "--signal", "--kill-after"},
     "nice": {"-n", "--adjustment"},
     "exec": {"-a"},

@@ -24,11 +24,17 @@ from agent.permissions import _wrappers
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
 
-_MAX_DEPTH = 8
+_MAX_DEPTH = 5
 _WRITE_OPS = {">", ">>", ">|", "&>", "&>>", "<>", ">&", "&>|"}
 _NOT_FILES = re.compile(r"^(/dev/(null|stdout|stderr|tty|fd/\d+)|-|\d+)$")
-_DYNAMIC = {"simple_expansion", "expansion", "command_substitution", "process_substitution",
-            "arithmetic_expansion", "brace_expression"}
+_DYNAMIC = {
+    "simple_expansion",
+    "expansion",
+    "command_substitution",
+    "process_substitution",
+    "arithmetic_expansion",
+    "brace_expression",
+}
 
 
 class SimpleCommand(BaseModel):
@@ -125,10 +131,12 @@ class _Collector:
         targets = list(writes)
         extra: list[_Word] = []  # `echo >f hi`: the grammar files `hi` under the redirect
         body = node.child_by_field_name("body")
-        for child in node.children:
-            if child.type == "file_redirect":
-                targets.extend(_write_target(child))
-                extra.extend(_word(d) for d in child.children_by_field_name("destination")[1:])
+        redirects = [c for c in node.children if c.type == "file_redirect"]
+        for heredoc in (c for c in node.children if c.type == "heredoc_redirect"):
+            redirects.extend(c for c in heredoc.children if c.type == "file_redirect")  # `<<EOF > f`
+        for child in redirects:
+            targets.extend(_write_target(child))
+            extra.extend(_word(d) for d in child.children_by_field_name("destination")[1:])
         for child in node.children:
             if child != body:
                 self._walk(child, (), depth)
@@ -167,7 +175,7 @@ class _Collector:
             if _wrappers.is_steering(words[0].text):
                 prefix.append(words[0].text)
             words = words[1:]
-        if not words or not words[0].text and not words[0].dynamic:
+        if not words or (not words[0].text and not words[0].dynamic):
             if prefix:
                 self.commands.append(SimpleCommand(argv=tuple(prefix), writes_to=writes))
             return

@@ -130,7 +130,8 @@ class PermissionGate:
         remembered = PermissionRule(permission="bash", pattern=line, decision="allow", source="session")
         if analysis.unanalysable and remembered not in self._state.rules:
             decision = apply_mode(self.mode, "bash", "ask")
-            checks.append(_Check("bash", line, decision, f"bash `{line}` cannot be checked: {analysis.reason}"))
+            reason = f"bash `{line}` cannot be checked: {analysis.reason}"
+            checks.append(_Check("bash", line, decision, reason))
         for command in analysis.commands:
             read_only = is_read_only_command(command.text) and not command.writes_to
             checks.append(self._check("bash", command.text, read_only=read_only))

@@ -15,7 +15,9 @@ from agent.permissions.models import Decision, PermissionMode
 _PLAN_DENIED = {"edit", "task"}
 
 
-def apply_mode(mode: PermissionMode, permission: str, decision: Decision, *, read_only: bool = False) -> Decision:
+def apply_mode(
+    mode: PermissionMode, permission: str, decision: Decision, *, read_only: bool = False
+) -> Decision:
     """The decision after `mode`; `read_only` says a bash command is on the read-only allowlist.
 
     Example: `apply_mode("plan", "bash", "allow", read_only=False)` is `"deny"`.

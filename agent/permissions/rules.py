@@ -75,10 +75,14 @@ _READ_ONLY_EXCEPTIONS = (
 """Arguments that make an allowlisted command write, delete or run another program: `ask`."""
 
 READ_ONLY_BASH_RULES: tuple[PermissionRule, ...] = (
-    *(PermissionRule(permission="bash", pattern=p, decision="allow", source="default:read-only")
-      for p in _READ_ONLY_ALLOW),
-    *(PermissionRule(permission="bash", pattern=p, decision="ask", source="default:read-only")
-      for p in _READ_ONLY_EXCEPTIONS),
+    *(
+        PermissionRule(permission="bash", pattern=p, decision="allow", source="default:read-only")
+        for p in _READ_ONLY_ALLOW
+    ),
+    *(
+        PermissionRule(permission="bash", pattern=p, decision="ask", source="default:read-only")
+        for p in _READ_ONLY_EXCEPTIONS
+    ),
 )
 """The read-only allowlist as rules; `plan` mode and the defaults both use it."""
 
