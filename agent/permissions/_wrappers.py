@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 
@@ -28,35 +29,37 @@ _UNANALYSABLE = {
     "trap": "`trap` runs a string later",
 }
 
-_VALUE_OPTS: dict[str, set[str]] = {
-    "env": {"-u", "--unset", "-C", "--chdir", "-S", "--split-string"},
-    "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"},
-    "doas": {"-u", "-C"},
-    "xargs": {
-        "-n",
-        "-L",
-        "-P",
-        "-s",
-        "-d",
-        "-E",
-        "-I",
-        "-a",
-        "--max-args",
-        "--max-lines",
-        "--max-procs",
-        "--max-chars",
-        "--delimiter",
-        "--eof",
-        "--replace",
-        "--arg-file",
-    },
-    "timeout": {"-s", "-k", "--signal", "--kill-after"},
-    "nice": {"-n", "--adjustment"},
-    "exec": {"-a"},
-    "stdbuf": {"-i", "-o", "-e", "--input", "--output", "--error"},
-    "nohup": set(),
-    "time": set(),
-    "command": set(),
+
+class _Options(NamedTuple):
+    """A wrapper's options: those that take a value, and plain flags (short ones may combine)."""
+
+    valued: frozenset[str]
+    flags: frozenset[str]
+
+
+def _opts(valued: str, flags: str = "") -> _Options:
+    return _Options(frozenset(valued.split()), frozenset(flags.split()))
+
+
+_OPTIONS: dict[str, _Options] = {
+    "env": _opts("-u --unset -C --chdir -S --split-string", "-i --ignore-environment -0 --null -v --debug"),
+    "sudo": _opts(
+        "-u -g -C -D -h -p -r -t -U -T --user --group --chdir --chroot --prompt --role --type --host",
+        "-A -b -E -H -i -k -K -n -P -S -s -B -N --preserve-env --login --shell --non-interactive --stdin",
+    ),
+    "doas": _opts("-u -C", "-n -s -L"),
+    "xargs": _opts(
+        "-n -L -P -s -d -E -I -a --max-args --max-lines --max-procs --max-chars --delimiter --eof "
+        "--replace --arg-file --process-slot-var",
+        "-0 --null -r --no-run-if-empty -t --verbose -p --interactive -x --exit -o --open-tty -i -e -l",
+    ),
+    "timeout": _opts("-s -k --signal --kill-after", "--preserve-status --foreground -v --verbose"),
+    "nice": _opts("-n --adjustment"),
+    "exec": _opts("-a", "-c -l"),
+    "stdbuf": _opts("-i -o -e --input --output --error"),
+    "nohup": _opts(""),
+    "time": _opts("-o -f --output --format", "-p -a -v -q --append --verbose --quiet --portability"),
+    "command": _opts("", "-p"),
 }
 _KEEP_SELF = {"sudo", "doas"}
 _FIND_EXEC = {"-exec", "-execdir", "-ok", "-okdir"}
@@ -79,21 +82,42 @@ def is_steering(assignment: str) -> bool:
     return _STEERING.match(assignment.strip()) is not None
 
 
-def _skip_options(name: str, words: Words) -> Words:
-    """The words after `name`'s own options (and, for env/sudo, its VAR=value settings)."""
-    takes_value = _VALUE_OPTS[name]
+def _option_width(options: _Options, text: str) -> int | None:
+    """How many words option `text` takes (1 or 2), or None when it is not a known option."""
+    if text.startswith("--"):
+        key, has_value, _ = text.partition("=")
+        if key in options.flags or (key in options.valued and has_value):
+            return 1
+        return 2 if key in options.valued else None
+    if re.fullmatch(r"-\d+", text):
+        return 1  # `nice -5`
+    if text[:2] in options.valued:
+        return 1 if len(text) > 2 else 2  # `-n1` or `-n 1`
+    if all(f"-{c}" in options.flags for c in text[1:]):
+        return 1  # `-0r`, `-HE`
+    if text[:2] in options.flags and text[2:3] and text[:2] in ("-i", "-e", "-l"):
+        return 1  # xargs' optional attached values: -i{} -eEOF -l1
+    return None
+
+
+def _skip_options(name: str, words: Words) -> tuple[Words, str]:
+    """The words after `name`'s own options (and env/sudo VAR=value settings), or why not known."""
+    options = _OPTIONS[name]
     i = 0
     while i < len(words):
         text = words[i][0]
         if text == "--":
-            return words[i + 1 :]
+            return words[i + 1 :], ""
         if name in ("env", "sudo") and ASSIGNMENT.match(text):
             i += 1
             continue
-        if not text.startswith("-") or text == "-":
+        if not text.startswith("-") or (text == "-" and name != "env"):
             break
-        i += 2 if text in takes_value else 1
-    return words[i:]
+        width = 1 if text == "-" else _option_width(options, text)
+        if width is None:
+            return [], f"unknown option {text!r} of {name}: cannot tell which command it runs"
+        i += width
+    return words[i:], ""
 
 
 def _shell(words: Words) -> UnwrapStep:
@@ -138,15 +162,31 @@ def unwrap(name: str, args: list[str], dynamic: list[bool]) -> UnwrapStep:
         return _find(words)
     if name == "command" and any(t in ("-v", "-V") for t, _ in words[:1]):
         return UnwrapStep()  # `command -v x` only looks x up
-    if name not in _VALUE_OPTS:
+    if name not in _OPTIONS:
         return UnwrapStep()
     if name == "env":
-        split = [w for i, w in enumerate(words[1:]) if words[i][0] in ("-S", "--split-string")]
-        if split:
-            return UnwrapStep(keep_self=False, scripts=[split[0][0]])
-    rest = _skip_options(name, words)
+        script = _split_string(words)
+        if script is not None:
+            return UnwrapStep(keep_self=False, scripts=[script])
+    rest, reason = _skip_options(name, words)
+    if reason:
+        return UnwrapStep(reason=reason)
     if name == "timeout" and rest:
         rest = rest[1:]  # the duration
     if not rest:
         return UnwrapStep()  # `env` prints, `exec 3>f` redirects: the command itself is checked
     return UnwrapStep(keep_self=name in _KEEP_SELF, inner=[rest])
+
+
+def _split_string(words: Words) -> str | None:
+    """The script of `env -S 'cmd args'` (also `-Scmd` and `--split-string=cmd`), if any."""
+    for i, (text, _) in enumerate(words):
+        if text in ("-S", "--split-string"):
+            return words[i + 1][0] if i + 1 < len(words) else ""
+        if text.startswith("--split-string="):
+            return text.partition("=")[2]
+        if text.startswith("-S"):
+            return text[2:]
+        if not text.startswith("-"):
+            return None
+    return None

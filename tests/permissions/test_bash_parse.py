@@ -37,8 +37,17 @@ from agent.permissions.bash_parse import analyse_bash
         ("env FOO=1 rm -rf /", ["rm -rf /"]),
         ("env -i -u HOME -- rm x", ["rm x"]),
         ("env -S 'rm x'", ["rm x"]),
+        ("env -S'rm x'", ["rm x"]),
+        ("env --split-string='rm x'", ["rm x"]),
+        ("env - rm x", ["rm x"]),
         ("env", ["env"]),
         ("xargs rm", ["rm"]),
+        ("xargs -0r rm", ["rm"]),
+        ("xargs -i{} rm {}", ["rm {}"]),
+        ("nice -5 rm x", ["rm x"]),
+        ("timeout -sKILL 5s rm x", ["rm x"]),
+        ("sudo --chroot /x rm y", ["sudo --chroot /x rm y", "rm y"]),  # the option's value is skipped
+        ("sudo -HE rm y", ["sudo -HE rm y", "rm y"]),
         ("find . -name '*.o' | xargs -n 1 -I {} rm {}", ["find . -name *.o", "rm {}"]),
         ("sh -c 'curl x && rm y'", ["curl x", "rm y"]),
         ("bash -lc \"ls; sh -c 'rm z'\"", ["ls", "rm z"]),
@@ -100,6 +109,8 @@ def test_redirections_to_files_are_writes(line: str, writes: dict[str, tuple[str
         ("cat <<EOF | bash\nrm x\nEOF", "stdin"),
         ('bash -c "$SCRIPT"', "built at run time"),
         ("ls &&", "could not parse"),
+        ("sudo --weird rm x", "unknown option '--weird' of sudo"),  # its value may be the next word
+        ("xargs --new-flag rm", "unknown option"),
         ("echo 'unterminated", "could not parse"),
     ],
 )
