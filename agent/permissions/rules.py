@@ -23,28 +23,29 @@ from functools import lru_cache
 from agent.permissions.models import Decision, PermissionRule
 
 
-@lru_cache(maxsize=1024)
-def _compile(pattern: str) -> re.Pattern[str]:
-    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    if body.endswith(r"\ .*"):
-        body = body[: -len(r"\ .*")] + r"(\ .*)?"
-    return re.compile(f"^{body}$", re.DOTALL)
-
-
 def _normalize(text: str) -> str:
     text = text.replace("\\", "/")
     return text[2:] if text.startswith("./") and len(text) > 2 else text
 
 
+@lru_cache(maxsize=4096)
+def _compile(pattern: str) -> re.Pattern[str]:
+    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in _normalize(pattern))
+    if body.endswith(r"\ .*"):
+        body = body[: -len(r"\ .*")] + r"(\ .*)?"
+    return re.compile(f"^{body}$", re.DOTALL)
+
+
 def matches(pattern: str, text: str) -> bool:
     """Whether `text` matches the opencode-style wildcard `pattern` (see the module docstring)."""
-    return _compile(_normalize(pattern)).match(_normalize(text)) is not None
+    return _compile(pattern).match(_normalize(text)) is not None
 
 
 def evaluate(rules: Sequence[PermissionRule], permission: str, pattern: str) -> PermissionRule | None:
     """The last rule matching both `permission` and `pattern`, or None when none does."""
+    permission, pattern = _normalize(permission), _normalize(pattern)
     for rule in reversed(rules):
-        if matches(rule.permission, permission) and matches(rule.pattern, pattern):
+        if _compile(rule.permission).match(permission) and _compile(rule.pattern).match(pattern):
             return rule
     return None
 
