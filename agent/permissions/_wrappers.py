@@ -27,6 +27,8 @@ _UNANALYSABLE = {
     "source": "`source` runs a file",
     ".": "`.` runs a file",
     "trap": "`trap` runs a string later",
+    "alias": "`alias` changes what later commands run",
+    "coproc": "`coproc` bodies are not analysed",
 }
 
 
@@ -60,7 +62,13 @@ _OPTIONS: dict[str, _Options] = {
     "nohup": _opts(""),
     "time": _opts("-o -f --output --format", "-p -a -v -q --append --verbose --quiet --portability"),
     "command": _opts("", "-p"),
+    "builtin": _opts(""),
+    "setsid": _opts("", "-c -f -w --ctty --fork --wait"),
+    "ionice": _opts("-c -n --class --classdata", "-t --ignore"),
+    "watch": _opts("-n -q --interval --equexit", "-d -t -b -e -g -c -x -p -w -r -C --differences"),
 }
+_JOINED_SCRIPT = {"watch"}
+"""Wrappers that join their arguments into a script for `sh -c`."""
 _KEEP_SELF = {"sudo", "doas"}
 _FIND_EXEC = {"-exec", "-execdir", "-ok", "-okdir"}
 
@@ -171,6 +179,8 @@ def unwrap(name: str, args: list[str], dynamic: list[bool]) -> UnwrapStep:
     rest, reason = _skip_options(name, words)
     if reason:
         return UnwrapStep(reason=reason)
+    if name in _JOINED_SCRIPT and rest:
+        return UnwrapStep(keep_self=False, scripts=[" ".join(t for t, _ in rest)])
     if name == "timeout" and rest:
         rest = rest[1:]  # the duration
     if not rest:

@@ -58,6 +58,9 @@ from agent.permissions.bash_parse import analyse_bash
         ("command -v rm", ["command -v rm"]),
         ("exec rm x", ["rm x"]),
         ("stdbuf -oL rm x", ["rm x"]),
+        ("builtin command rm x", ["rm x"]),
+        ("setsid -f ionice -c 3 rm x", ["rm x"]),
+        ("watch -n 5 'ls; rm x'", ["ls", "rm x"]),
         ("find . -exec rm {} \\;", ["find . -exec rm {} ;", "rm {}"]),
         ("sh script.sh", ["sh script.sh"]),
         # assignments that steer what runs stay in the matched text
@@ -109,6 +112,10 @@ def test_redirections_to_files_are_writes(line: str, writes: dict[str, tuple[str
         ("cat <<EOF | bash\nrm x\nEOF", "stdin"),
         ('bash -c "$SCRIPT"', "built at run time"),
         ("ls &&", "could not parse"),
+        ("{rm,-rf,x}", "could not parse"),
+        ("rm${IFS}x", "only known when it runs"),
+        ("alias ls='rm x'", "alias"),
+        ("coproc foo { rm x; }", "coproc"),
         ("sudo --weird rm x", "unknown option '--weird' of sudo"),  # its value may be the next word
         ("xargs --new-flag rm", "unknown option"),
         ("echo 'unterminated", "could not parse"),
