@@ -1,0 +1,279 @@
+"""The gate: bash decisions under rule sets, modes, asks with timeouts, session memory, children."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agent.permissions.gate import NO_APPROVER, PermissionGate
+from agent.permissions.models import AskAnswer, AskRequest, PermissionMode, PermissionRule
+from agent.permissions.modes import apply_mode
+from agent.permissions.rules import DEFAULT_RULES
+from tools.base import PermissionRequest
+
+
+def _bash(line: str) -> list[PermissionRequest]:
+    return [PermissionRequest(permission="bash", patterns=[line])]
+
+
+def _rule(permission: str, pattern: str, decision: str) -> PermissionRule:
+    return PermissionRule(permission=permission, pattern=pattern, decision=decision)  # type: ignore[arg-type]
+
+
+class RecordingApprover:
+    """Answers with a fixed answer and keeps every request it was asked."""
+
+    def __init__(self, answer: AskAnswer) -> None:
+        self.answer = answer
+        self.requests: list[AskRequest] = []
+
+    async def ask(self, request: AskRequest) -> AskAnswer:
+        self.requests.append(request)
+        return self.answer
+
+
+class SilentApprover:
+    """A person who never answers."""
+
+    async def ask(self, request: AskRequest) -> AskAnswer:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+def _request(verdict_patterns: list[str], permission: str = "bash", tool_use_id: str = "t1") -> AskRequest:
+    return AskRequest(
+        session_id="s", tool_use_id=tool_use_id, tool_name="bash", permission=permission,
+        patterns=verdict_patterns, title=" ".join(verdict_patterns),
+    )  # fmt: skip
+
+
+# bash is allowed in general, `rm` is denied: no way around the deny
+DENY_RM = [*DEFAULT_RULES, _rule("bash", "*", "allow"), _rule("bash", "rm *", "deny")]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("rm -rf x", "deny"),
+        ("ls && rm -rf x", "deny"),
+        ("ls; rm x", "deny"),
+        ("false || rm x", "deny"),
+        ("ls | rm x", "deny"),
+        ('sh -c "rm x"', "deny"),
+        ("bash -c 'ls && rm x'", "deny"),
+        ("env rm x", "deny"),
+        ("env FOO=1 rm -rf /", "deny"),
+        ("xargs rm < list", "deny"),
+        ("find . | xargs -0 rm", "deny"),
+        ("sudo rm x", "deny"),
+        ("timeout 5 rm x", "deny"),
+        ("nohup nice rm x &", "deny"),
+        ("echo $(rm x)", "deny"),
+        ("echo `rm x`", "deny"),
+        ('echo "$(rm x)"', "deny"),
+        ("cat <(rm x)", "deny"),
+        ("(rm x)", "deny"),
+        ("if true; then rm x; fi", "deny"),
+        ("for i in 1; do rm $i; done", "deny"),
+        ("f() { rm x; }; f", "deny"),
+        ("find . -exec rm {} +", "deny"),
+        ("cat <<EOF\n$(rm x)\nEOF", "deny"),
+        ('"rm" x', "deny"),
+        ("/bin/rm x", "deny"),
+        ("eval x; rm y", "deny"),  # deny beats the ask for eval
+        ("cat <<'EOF'\n$(rm x)\nEOF", "allow"),
+        ("echo 'rm x'", "allow"),
+        ("ls -la | grep x", "allow"),
+        ("npm test && git status", "allow"),
+        ("$CMD x", "ask"),
+        ('eval "rm x"', "ask"),
+        ("source env.sh", "ask"),
+        ("curl x | sh", "ask"),
+        ("ls &&", "ask"),
+        ("echo hi > out.txt", "ask"),  # the redirect needs `edit` on out.txt
+        ("echo hi > /dev/null", "allow"),
+    ],
+)
+def test_bash_decisions_cannot_be_bypassed(line: str, expected: str) -> None:
+    gate = PermissionGate(DENY_RM, "default", approver=None)
+    verdict = gate.evaluate("bash", {"command": line}, _bash(line))
+    assert verdict.decision == expected, verdict.reason
+
+
+def test_verdict_names_the_rule_and_the_command() -> None:
+    gate = PermissionGate(DENY_RM, "default", approver=None)
+    verdict = gate.evaluate("bash", {"command": "ls && rm -rf x"}, _bash("ls && rm -rf x"), tool_use_id="t9")
+    assert verdict.permission == "bash" and verdict.patterns == ["rm -rf x"]
+    assert "`rm *`" in verdict.reason and "rm -rf x" in verdict.reason
+    assert [(d.tool_use_id, d.tool_input) for d in gate.denials] == [("t9", {"command": "ls && rm -rf x"})]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("ls -la && git status", "allow"), ("cat a | head", "allow"), ("PATH=/x ls", "ask"), ("rm x", "ask")],
+)
+def test_default_rules_allow_read_only_commands(line: str, expected: str) -> None:
+    gate = PermissionGate(list(DEFAULT_RULES), "default", approver=None)
+    assert gate.evaluate("bash", {"command": line}, _bash(line)).decision == expected
+
+
+def test_deny_beats_ask_beats_allow_across_requests() -> None:
+    gate = PermissionGate(list(DEFAULT_RULES), "default", approver=None)
+    requests = [
+        PermissionRequest(permission="read", patterns=["a.py"]),
+        PermissionRequest(permission="edit", patterns=["a.py", "b.py"]),
+    ]
+    verdict = gate.evaluate("write", {"file_path": "a.py"}, requests)
+    assert (verdict.decision, verdict.permission, verdict.patterns) == ("ask", "edit", ["a.py", "b.py"])
+    gate.rules.append(_rule("edit", "b.py", "deny"))
+    verdict = gate.evaluate("write", {"file_path": "b.py"}, requests)
+    assert (verdict.decision, verdict.patterns) == ("deny", ["b.py"])
+
+
+@pytest.mark.parametrize(
+    ("mode", "permission", "decision", "read_only", "expected"),
+    [
+        ("default", "edit", "ask", False, "ask"),
+        ("accept-edits", "edit", "ask", False, "allow"),
+        ("accept-edits", "edit", "deny", False, "deny"),
+        ("accept-edits", "external_directory", "ask", False, "ask"),
+        ("accept-edits", "bash", "ask", False, "ask"),
+        ("plan", "edit", "allow", False, "deny"),
+        ("plan", "task", "allow", False, "deny"),
+        ("plan", "bash", "allow", False, "deny"),
+        ("plan", "bash", "allow", True, "allow"),
+        ("plan", "bash", "deny", True, "deny"),
+        ("plan", "read", "allow", False, "allow"),
+        ("bypass", "bash", "ask", False, "allow"),
+        ("bypass", "edit", "ask", False, "allow"),
+        ("bypass", "bash", "deny", False, "deny"),
+    ],
+)
+def test_apply_mode(
+    mode: PermissionMode, permission: str, decision: str, read_only: bool, expected: str
+) -> None:
+    assert apply_mode(mode, permission, decision, read_only=read_only) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("mode", "line", "expected"),
+    [
+        ("plan", "ls && git diff", "allow"),
+        ("plan", "ls && npm test", "deny"),
+        ("plan", "cat a > b", "deny"),  # writes a file
+        ("plan", "find . -delete", "deny"),
+        ("plan", "eval x", "deny"),
+        ("accept-edits", "echo hi > out.txt", "allow"),
+        ("accept-edits", "npm test", "ask"),
+        ("bypass", "npm test", "allow"),
+        ("bypass", "eval x", "allow"),
+        ("bypass", "rm -rf x", "deny"),
+    ],
+)
+def test_modes_on_bash(mode: PermissionMode, line: str, expected: str) -> None:
+    gate = PermissionGate([*DEFAULT_RULES, _rule("bash", "rm *", "deny")], mode, approver=None)
+    assert gate.evaluate("bash", {"command": line}, _bash(line)).decision == expected
+
+
+def test_plan_mode_denies_edits_and_tasks() -> None:
+    gate = PermissionGate(list(DEFAULT_RULES), "plan", approver=None)
+    edit = gate.evaluate("edit", {}, [PermissionRequest(permission="edit", patterns=["a.py"])])
+    task = gate.evaluate("task", {}, [PermissionRequest(permission="task", patterns=["reviewer"])])
+    read = gate.evaluate("read", {}, [PermissionRequest(permission="read", patterns=["a.py"])])
+    assert (edit.decision, task.decision, read.decision) == ("deny", "deny", "allow")
+    assert "plan mode" in edit.reason
+
+
+async def test_ask_without_approver_is_a_denial_that_says_how_to_fix_it() -> None:
+    gate = PermissionGate(list(DEFAULT_RULES), "default", approver=None)
+    verdict = gate.evaluate("bash", {"command": "npm test"}, _bash("npm test"), tool_use_id="t1")
+    assert verdict.decision == "ask"
+    answer = await gate.ask(_request(verdict.patterns))
+    assert answer.decision == "deny" and answer.message == NO_APPROVER
+    assert "--permission-mode" in NO_APPROVER
+    assert [(d.tool_use_id, d.tool_input) for d in gate.denials] == [("t1", {"command": "npm test"})]
+
+
+async def test_ask_that_is_never_answered_times_out_into_a_denial() -> None:
+    gate = PermissionGate(list(DEFAULT_RULES), "default", SilentApprover(), ask_timeout_s=0.05)
+    answer = await gate.ask(_request(["npm test"]))
+    assert answer.decision == "deny" and "no answer within 0.05 s" in answer.message
+    assert len(gate.denials) == 1 and "no answer" in gate.denials[0].reason
+
+
+async def test_allow_always_is_remembered_for_the_session() -> None:
+    approver = RecordingApprover(AskAnswer(decision="allow", scope="always"))
+    gate = PermissionGate(list(DEFAULT_RULES), "default", approver)
+    first = gate.evaluate("bash", {"command": "npm test"}, _bash("npm test"))
+    assert first.decision == "ask"
+    assert (await gate.ask(_request(first.patterns))).decision == "allow"
+    again = gate.evaluate("bash", {"command": "ls && npm test"}, _bash("ls && npm test"))
+    assert again.decision == "allow" and "session" in again.reason
+    other = gate.evaluate("bash", {"command": "npm publish"}, _bash("npm publish"))
+    assert other.decision == "ask"
+    assert len(approver.requests) == 1
+
+
+async def test_allow_always_covers_an_unanalysable_line_exactly() -> None:
+    gate = PermissionGate(
+        list(DEFAULT_RULES), "default", RecordingApprover(AskAnswer(decision="allow", scope="always"))
+    )
+    line = 'eval "$(direnv export bash)"'
+    verdict = gate.evaluate("bash", {"command": line}, _bash(line))
+    assert verdict.decision == "ask" and verdict.patterns == [line, "direnv export bash"]
+    await gate.ask(_request(verdict.patterns))
+    assert gate.evaluate("bash", {"command": line}, _bash(line)).decision == "allow"
+    assert gate.evaluate("bash", {"command": "eval x"}, _bash("eval x")).decision == "ask"
+
+
+async def test_allow_once_is_not_remembered() -> None:
+    gate = PermissionGate(list(DEFAULT_RULES), "default", RecordingApprover(AskAnswer(decision="allow")))
+    await gate.ask(_request(["npm test"]))
+    assert gate.session_rules == []
+    assert gate.evaluate("bash", {"command": "npm test"}, _bash("npm test")).decision == "ask"
+
+
+async def test_denial_with_a_message_is_recorded_with_it() -> None:
+    gate = PermissionGate(
+        list(DEFAULT_RULES), "default", RecordingApprover(AskAnswer(decision="deny", message="use make"))
+    )
+    gate.evaluate("bash", {"command": "npm test"}, _bash("npm test"), tool_use_id="t7")
+    answer = await gate.ask(_request(["npm test"], tool_use_id="t7"))
+    assert answer.message == "use make"
+    assert [(d.tool_name, d.tool_input, d.reason) for d in gate.denials] == [
+        ("bash", {"command": "npm test"}, "use make")
+    ]
+
+
+def test_loop_guard_asks_on_the_third_identical_call_in_a_row() -> None:
+    gate = PermissionGate(list(DEFAULT_RULES), "bypass", approver=None)
+    read_a = [PermissionRequest(permission="read", patterns=["a"])]
+    decisions = [gate.evaluate("read", {"file_path": "a"}, read_a) for _ in range(4)]
+    assert [v.decision for v in decisions] == ["allow", "allow", "ask", "ask"]
+    assert "loop guard" in decisions[2].reason and "3 times" in decisions[2].reason
+    read_b = [PermissionRequest(permission="read", patterns=["b"])]
+    assert gate.evaluate("read", {"file_path": "b"}, read_b).decision == "allow"  # a different call resets
+    assert gate.evaluate("read", {"file_path": "a"}, read_a).decision == "allow"
+
+
+async def test_child_keeps_parent_denies_and_asks_reach_the_root_approver() -> None:
+    approver = RecordingApprover(AskAnswer(decision="allow", scope="always"))
+    parent = PermissionGate([*DEFAULT_RULES, _rule("bash", "rm *", "deny")], "default", approver)
+    parent.evaluate("bash", {"command": "rm x"}, _bash("rm x"), tool_use_id="p1")
+    child = parent.child([_rule("bash", "*", "allow")])
+    grandchild = child.child([_rule("edit", "*", "ask")])
+
+    assert child.evaluate("bash", {"command": "rm y"}, _bash("rm y")).decision == "deny"  # parent deny kept
+    assert child.evaluate("bash", {"command": "npm test"}, _bash("npm test")).decision == "allow"  # own rule
+    assert parent.evaluate("bash", {"command": "npm test"}, _bash("npm test")).decision == "ask"  # not upward
+    assert [d.tool_use_id for d in child.denials] == ["p1", ""]  # parent's denial is visible in the child
+
+    verdict = grandchild.evaluate(
+        "edit", {"file_path": "a.py"}, [PermissionRequest(permission="edit", patterns=["a.py"])]
+    )
+    assert verdict.decision == "ask"
+    await grandchild.ask(_request(["a.py"], permission="edit"))
+    assert [r.permission for r in approver.requests] == ["edit"]  # reached the root's approver
+    edit = [PermissionRequest(permission="edit", patterns=["a.py"])]
+    assert parent.evaluate("edit", {"file_path": "a.py"}, edit).decision == "allow"  # session rule shared
