@@ -28,7 +28,7 @@ SECRET_PATHS: tuple[str, ...] = (
     ".claude", ".claude.json", ".config/anthropic", ".bash_history", ".zsh_history", ".python_history",
     ".psql_history", ".mysql_history", ".lesshst", ".viminfo",
 )
-"""Relative to HOME; folders become an empty read-only tmpfs, files read as /dev/null."""
+"""Relative to HOME; folders become an empty read-only tmpfs, files become /dev/null."""
 
 _NAME_SERVICE = ("/run/systemd/resolve", "/run/resolvconf")
 """What of the host's /run stays visible: /etc/resolv.conf often points here."""
@@ -95,17 +95,25 @@ class BwrapSandbox:
         if path.is_dir():
             return ["--tmpfs", str(path), "--remount-ro", str(path)]
         if path.exists():
-            return ["--ro-bind", "/dev/null", str(path)]
+            return ["--dev-bind", "/dev/null", str(path)]  # reads empty; a plain bind would refuse
         return []
 
     def _git_guards(self) -> list[str]:
-        """`.git/hooks` and `.git/config` read-only, so nothing runs later outside the sandbox."""
+        """`.git/hooks` and `.git/config` read-only, so nothing runs later outside the sandbox.
+
+        `.git` itself is bound onto itself so it becomes a mount point: a mount point cannot be
+        renamed, so `mv .git elsewhere` followed by a fresh `.git` with writable hooks fails. A
+        `.git` file (a worktree's pointer to its git dir) is read-only as a whole.
+        """
         args: list[str] = []
         for root in self.roots:
             git = root / ".git"
+            if git.is_file():
+                args += ["--ro-bind", str(git), str(git)]
             if not git.is_dir():
                 continue
             (git / "hooks").mkdir(exist_ok=True)  # else the command could create it, writable
+            args += ["--bind", str(git), str(git)]
             for name in ("hooks", "config"):
                 if (git / name).exists():
                     args += ["--ro-bind", str(git / name), str(git / name)]
