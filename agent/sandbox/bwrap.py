@@ -68,7 +68,7 @@ class BwrapSandbox:
     def argv(self, command_argv: list[str], cwd: Path) -> list[str]:
         """The full bwrap argv around `command_argv`; mounts are checked afresh on every call."""
         args = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc",
-                "--unshare-uts", "--cap-drop", "ALL"]
+                "--cap-drop", "ALL"]
         if self.user_namespace:
             args.append("--unshare-user")
         if self.disable_nested_userns:
