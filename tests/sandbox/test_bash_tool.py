@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import BashUnavailableError
+from agent.sandbox.base import ExecResult
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.unsandboxed import UnsandboxedRunner
 from tools.base import OutputLimits, ToolContext
@@ -85,3 +86,24 @@ def test_metadata(workspace: Path, tmp_path: Path) -> None:
         "command", "timeout_ms", "description"
     }
     assert schema["input_schema"]["required"] == ["command"]
+
+
+class _RecordingSandbox:
+    """Records what bash asked for, to check the timeout arithmetic without waiting for it."""
+
+    name = "none"
+
+    def __init__(self) -> None:
+        self.timeouts: list[float] = []
+
+    async def run(self, command: str, *, cwd: Path, timeout_s: float, cancel: object = None) -> ExecResult:
+        self.timeouts.append(timeout_s)
+        return ExecResult("", 0, False, False, None, 1.0)
+
+
+async def test_timeouts_default_and_clamp(workspace: Path, tmp_path: Path) -> None:
+    sandbox = _RecordingSandbox()
+    ctx = ToolContext(workspace=workspace, data_dir=tmp_path, sandbox=sandbox, bash_timeout_s=90)
+    for timeout_ms in (None, 2500, 10_000_000):
+        await BashTool().run(BashInput(command="true", timeout_ms=timeout_ms), ctx)
+    assert sandbox.timeouts == [90, 2.5, 600]
