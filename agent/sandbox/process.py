@@ -31,7 +31,8 @@ class ProcessLimits:
     """rlimits for the command and everything it starts."""
 
     max_processes: int = 512
-    """RLIMIT_NPROC; counted per user by the kernel, and not enforced for root."""
+    """How many more processes the command may start than the user already runs (RLIMIT_NPROC
+    counts every process of the user, so a plain 512 would break on a busy desktop). Root is exempt."""
     max_memory_mb: int = 4096
     """RLIMIT_DATA (heap and private mappings), so address-space reservations still work."""
 
@@ -61,10 +62,22 @@ class _OutputBuffer:
         return bytes(self.head + middle + self.tail).decode("utf-8", errors="replace")
 
 
+def user_process_limit(max_processes: int) -> int:
+    """RLIMIT_NPROC that leaves `max_processes` of headroom over what this user runs now."""
+    uid = os.getuid()
+    running = 0
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    running += entry.stat().st_uid == uid
+    return running + max_processes
+
+
 def shell_script(command: str, limits: ProcessLimits, cwd_fd: int) -> str:
     """The script bash runs: limits, the cwd epilogue, then the command verbatim."""
     return (
-        f"ulimit -u {limits.max_processes} 2>/dev/null\n"
+        f"ulimit -u {user_process_limit(limits.max_processes)} 2>/dev/null\n"
         f"ulimit -d {limits.max_memory_mb * 1024} 2>/dev/null\n"
         f"trap 'pwd -P >&{cwd_fd} 2>/dev/null' EXIT\n"
         f"{command}"

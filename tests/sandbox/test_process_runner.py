@@ -10,7 +10,7 @@ import pytest
 
 from agent.sandbox.base import Sandbox
 from agent.sandbox.bwrap import BwrapSandbox
-from agent.sandbox.process import ProcessLimits, _OutputBuffer
+from agent.sandbox.process import ProcessLimits, _OutputBuffer, user_process_limit
 from agent.sandbox.unsandboxed import UnsandboxedRunner
 from tests.sandbox.conftest import gone, kill_all_with, unique_sleep
 
@@ -115,6 +115,30 @@ async def test_big_output_is_bounded_head_and_tail(runner: Sandbox, workspace: P
     assert result.exit_code == 0
     assert result.output.startswith("1\n2\n") and result.output.endswith("2999999\n3000000\n")
     assert "bytes dropped" in result.output and len(result.output) < 9_000_000
+
+
+async def test_term_ignoring_command_is_killed_after_the_grace(runner: Sandbox, workspace: Path) -> None:
+    tag = unique_sleep()
+    try:
+        result = await runner.run(f"trap '' TERM; sleep {tag}; echo survived", cwd=workspace, timeout_s=0.5)
+        assert result.timed_out and "survived" not in result.output
+        assert gone(tag)
+    finally:
+        kill_all_with(tag)
+
+
+def test_process_limit_leaves_headroom_over_running_processes() -> None:
+    import os
+
+    mine = sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and p.stat().st_uid == os.getuid())
+    assert user_process_limit(50) >= 50 + 1 and abs(user_process_limit(50) - 50 - mine) < 20
+
+
+async def test_process_limit_applies(workspace: Path) -> None:
+    result = await UnsandboxedRunner(limits=ProcessLimits(max_processes=7)).run(
+        "ulimit -u", cwd=workspace, timeout_s=10
+    )
+    assert abs(int(result.output) - user_process_limit(7)) < 20  # the processes running may change a bit
 
 
 def test_output_buffer_drops_the_middle() -> None:
