@@ -62,16 +62,26 @@ class _OutputBuffer:
         return bytes(self.head + middle + self.tail).decode("utf-8", errors="replace")
 
 
+_RECOUNT_S = 5.0
+_running: list[float] = [-_RECOUNT_S, 0]
+"""When the user's processes were last counted, and how many there were."""
+
+
 def user_process_limit(max_processes: int) -> int:
-    """RLIMIT_NPROC that leaves `max_processes` of headroom over what this user runs now."""
-    uid = os.getuid()
-    running = 0
-    with os.scandir("/proc") as entries:
-        for entry in entries:
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError):
-                    running += entry.stat().st_uid == uid
-    return running + max_processes
+    """RLIMIT_NPROC that leaves `max_processes` of headroom over what this user runs now.
+
+    Counting scans /proc (a few ms on a busy machine), so the count is reused for a few seconds.
+    """
+    now = time.monotonic()
+    if now - _running[0] >= _RECOUNT_S:
+        uid, running = os.getuid(), 0
+        with os.scandir("/proc") as entries:
+            for entry in entries:
+                if entry.name.isdigit():
+                    with contextlib.suppress(OSError):
+                        running += entry.stat().st_uid == uid
+        _running[:] = [now, running]
+    return int(_running[1]) + max_processes
 
 
 def shell_script(command: str, limits: ProcessLimits, cwd_fd: int) -> str:
