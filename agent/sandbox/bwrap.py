@@ -79,16 +79,24 @@ class BwrapSandbox:
         args += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
         for keep in _NAME_SERVICE:
             args += ["--ro-bind-try", keep, keep]
-        data = data_home().resolve()
-        args += self._hide(data)
-        for root in self.roots:
-            args += ["--bind", str(root), str(root)]
-        if any(_inside(data, root) for root in self.roots):
-            args += self._hide(data)
+        args += self._roots_with_data_hidden(data_home().resolve())
         args += self._git_guards()
         for rel in SECRET_PATHS:
             args += self._hide(self.home / rel)
         return [*args, "--chdir", str(cwd), "--", *command_argv]
+
+    def _roots_with_data_hidden(self, data: Path) -> list[str]:
+        """Bind the roots, with the runtime's data dir empty and read-only around them.
+
+        The data dir is emptied before the roots are bound (a subagent's worktree may live in it)
+        and again after (it may live in the workspace); it turns read-only only at the end, since
+        bwrap must create the mount points of roots inside it.
+        """
+        binds = [arg for root in self.roots for arg in ("--bind", str(root), str(root))]
+        if not data.is_dir():
+            return binds
+        again = ["--tmpfs", str(data)] if any(_inside(data, root) for root in self.roots) else []
+        return ["--tmpfs", str(data), *binds, *again, "--remount-ro", str(data)]
 
     @staticmethod
     def _hide(path: Path) -> list[str]:

@@ -71,6 +71,24 @@ async def test_runtime_data_dir_is_hidden(workspace: Path) -> None:
 
 
 @pytest.mark.bwrap
+async def test_workspace_inside_the_data_dir_stays_writable() -> None:
+    from agent.paths import data_home
+
+    worktree = data_home() / "worktrees" / "child"
+    worktree.mkdir(parents=True)
+    (data_home() / "secret.db").write_text("sessions")
+    sandbox = make_sandbox(SandboxConfig(), worktree, network=False)
+    result = await sandbox.run(f"echo ok > f && cat {data_home()}/secret.db", cwd=worktree, timeout_s=10)
+    assert (worktree / "f").read_text() == "ok\n" and "sessions" not in result.output
+    outer = data_home().parent  # a workspace holding the data dir
+    inside = make_sandbox(SandboxConfig(), outer, network=False)
+    command = f"touch y && cat {data_home()}/secret.db; touch {data_home()}/x"
+    result = await inside.run(command, cwd=outer, timeout_s=10)
+    assert (outer / "y").exists() and "sessions" not in result.output
+    assert not (data_home() / "x").exists()
+
+
+@pytest.mark.bwrap
 async def test_network_true_keeps_the_host_network(workspace: Path) -> None:
     sandbox = make_sandbox(SandboxConfig(), workspace, network=True)
     result = await sandbox.run("cat /proc/net/dev | tail -n +3 | cut -d: -f1", cwd=workspace, timeout_s=10)
