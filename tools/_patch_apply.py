@@ -98,6 +98,17 @@ def nearest(lines: list[str], old: list[str]) -> str:
     return f"nearest lines ({best:.0%} similar), {best_i + 1}-{best_i + len(shown)}:\n{body}"
 
 
+def _keep_file_context(chunk: Chunk, found: list[str]) -> list[str]:
+    """The chunk's new lines, with context lines as the file has them (a loose match must not
+    rewrite the whitespace or quotes of lines the patch did not mean to change)."""
+    new = list(chunk.new)
+    matcher = difflib.SequenceMatcher(None, chunk.old, chunk.new, autojunk=False)
+    for tag, i1, _i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            new[j1:j2] = found[i1:i1 + (j2 - j1)]
+    return new
+
+
 def _insert_at(chunk: Chunk, start: int, delta: int, size: int) -> int:
     """Where a hunk without old lines goes: after its hint line, after its anchor, or at the end."""
     if chunk.at_eof:
@@ -132,7 +143,7 @@ def apply_chunks(text: str, chunks: list[Chunk], label: str) -> str:
             pos = found
         if chunk.hint is not None:
             delta = pos - (chunk.hint if not chunk.old else chunk.hint - 1)
-        edits.append((pos, len(chunk.old), chunk.new))
+        edits.append((pos, len(chunk.old), _keep_file_context(chunk, lines[pos:pos + len(chunk.old)])))
         cursor = pos + len(chunk.old)
         if pos + len(chunk.old) >= len(lines):
             if chunk.new_no_newline:

@@ -54,7 +54,7 @@ def parse_patch(text: str) -> list[FileOp]:
     lines = text.replace("\r\n", "\n").split("\n")
     if any(_CODEX_FILE.match(ln) for ln in lines) or text.lstrip().startswith("*** Begin Patch"):
         ops = _parse_codex(lines)
-    elif any(_HUNK.match(ln) for ln in lines) or any(ln.startswith("--- ") for ln in lines):
+    elif any(_HUNK.match(ln) or ln.startswith(("--- ", "diff --git ")) for ln in lines):
         ops = _parse_unified(lines)
     else:
         raise PatchApplyError(
@@ -163,7 +163,7 @@ def _parse_unified(lines: list[str]) -> list[FileOp]:
         elif line.startswith("rename to "):
             renames["to"] = line[len("rename to "):].strip()
         elif line.startswith("diff --git "):
-            renames = {}
+            _flush_rename(ops, renames)
         if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
             op = _unified_header(line[4:], lines[i + 1][4:], renames)
             ops.append(op)
@@ -176,12 +176,16 @@ def _parse_unified(lines: list[str]) -> list[FileOp]:
                     f"patch line {i + 1}: a hunk before any `--- a/file` `+++ b/file` lines")
             i = _unified_hunk(op, match, lines, i + 1)
             continue
-        if renames.get("from") and renames.get("to") and (i + 1 >= len(lines)
-                                                           or lines[i + 1].startswith("diff --git ")):
-            ops.append(FileOp(kind="update", path=renames["from"], move_to=renames["to"]))
-            renames = {}
         i += 1
+    _flush_rename(ops, renames)
     return ops
+
+
+def _flush_rename(ops: list[FileOp], renames: dict[str, str]) -> None:
+    """A git rename with no content change has no `---`/`+++` lines: it becomes a bare move."""
+    if renames.get("from") and renames.get("to"):
+        ops.append(FileOp(kind="update", path=renames["from"], move_to=renames["to"]))
+    renames.clear()
 
 
 def _unified_header(old: str, new: str, renames: dict[str, str]) -> FileOp:
