@@ -75,7 +75,7 @@ class GrepTool(Tool[GrepInput]):
         error = rg_error(result, input.pattern)
         if error is not None:
             raise error
-        lines = [ln for ln in result.stdout.split("\n") if ln]
+        lines = [ln.removeprefix("./") for ln in result.stdout.split("\n") if ln]
         if not lines:
             return ToolResult(output=f"No matches for {input.pattern!r} in {target}")
         if input.output_mode != "content":
