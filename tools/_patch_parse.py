@@ -189,9 +189,11 @@ def _flush_rename(ops: list[FileOp], renames: dict[str, str]) -> None:
 
 
 def _unified_header(old: str, new: str, renames: dict[str, str]) -> FileOp:
-    both = old.startswith("a/") and new.startswith("b/")
-    old_path = _strip_prefix(old, "a/" if both else "")
-    new_path = _strip_prefix(new, "b/" if both else "")
+    null = "/dev/null"
+    old_git = old.startswith("a/") and (new.startswith("b/") or new.startswith(null))
+    new_git = new.startswith("b/") and (old.startswith("a/") or old.startswith(null))
+    old_path = _strip_prefix(old, "a/" if old_git else "")
+    new_path = _strip_prefix(new, "b/" if new_git else "")
     if old_path == "/dev/null":
         return FileOp(kind="add", path=new_path, content=[])
     if new_path == "/dev/null":
