@@ -53,6 +53,15 @@ def drop_prefixes(diff: str) -> str:
         .replace(" b/", " ")
 
 
+def wrong_counts(diff: str) -> str:
+    """Hunk headers whose line counts are off by two, as hand- or model-written diffs often are."""
+    def miscount(m: re.Match[str]) -> str:
+        old = int(m.group(2)[1:] or 1) + 2
+        new = int(m.group(4)[1:] or 1) + 2
+        return f"@@ -{m.group(1)},{old} +{m.group(3)},{new} @@"
+    return _HUNK.sub(miscount, diff)
+
+
 VARIANTS: dict[str, Callable[[str], str]] = {
     "exact": lambda d: d,
     "shifted": shift_line_numbers,
@@ -60,6 +69,7 @@ VARIANTS: dict[str, Callable[[str], str]] = {
     "context_rstripped": strip_context_whitespace,
     "shifted_and_rstripped": lambda d: strip_context_whitespace(shift_line_numbers(d)),
     "no_prefix": drop_prefixes,
+    "wrong_counts": wrong_counts,
 }
 
 

@@ -208,6 +208,7 @@ def _unified_hunk(op: FileOp, match: re.Match[str], lines: list[str], i: int) ->
     new_left = int(match.group(4)) if match.group(4) is not None else 1
     chunk = Chunk(hint=int(match.group(1)), number=len(op.chunks) + 1)
     last = ""
+    blank_tail = 0
     while i < len(lines):
         line = lines[i]
         counted = old_left > 0 or new_left > 0
@@ -235,7 +236,12 @@ def _unified_hunk(op: FileOp, match: re.Match[str], lines: list[str], i: int) ->
         else:
             break
         last = tag
+        blank_tail = blank_tail + 1 if line == "" else 0
         i += 1
+    if old_left > 0 or new_left > 0:
+        # counts were wrong: empty lines at the end are the text's own, not blank context
+        del chunk.old[len(chunk.old) - blank_tail:]
+        del chunk.new[len(chunk.new) - blank_tail:]
     if op.kind == "add":
         assert op.content is not None
         op.content.extend(chunk.new)
