@@ -8,6 +8,7 @@ from agent.errors import ToolFailure
 from tools._files import check_fresh, decode_text, encode_text, file_change, load_bytes, store_bytes
 from tools._match import replace
 from tools._paths import display_path, path_permissions, resolve_path
+from tools._truncate import cap_output
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
@@ -58,5 +59,6 @@ class EditTool(Tool[EditInput]):
         await store_bytes(path, data, ctx)
         change = file_change(path, label, before.text, text)
         note = "" if how == "exact" else f" (matched ignoring {how})"
-        return ToolResult(output=f"Edited {label}{note}\n{change.diff}", files_touched=[str(path)],
-                          changes=[change])
+        capped = cap_output(f"Edited {label}{note}\n{change.diff}", ctx.limits, ctx.data_dir, label="diff")
+        return ToolResult(output=capped.text, files_touched=[str(path)], changes=[change],
+                          full_output_path=str(capped.saved_path) if capped.saved_path else None)

@@ -76,3 +76,14 @@ async def test_glob_matches_rg_newest_first(tree: Path, ctx: ToolContext) -> Non
     sub = (await GlobTool().run(GlobInput(pattern="**/*.js", path="src"), ctx)).output
     assert sub == "src/deep/x.js"
     assert "No files" in (await GlobTool().run(GlobInput(pattern="*.rs"), ctx)).output
+
+
+async def test_grep_content_capped_with_full_output_saved(ws: Path, tmp_path: Path) -> None:
+    from tools.base import OutputLimits
+
+    (ws / "many.txt").write_text("".join(f"hit {i}\n" for i in range(50)))
+    ctx = ToolContext(workspace=ws, data_dir=tmp_path / "saved", limits=OutputLimits(max_lines=10))
+    result = await GrepTool().run(GrepInput(pattern="hit", output_mode="content"), ctx)
+    assert result.full_output_path is not None
+    assert "showed 10 of 50 lines" in result.output
+    assert Path(result.full_output_path).read_text().count("\n") == 49
