@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import PatchApplyError, StaleReadError
+from agent.errors import PatchApplyError, StaleReadError, ToolFailure
 from tools.base import ToolContext
 from tools.patch import PatchInput, PatchTool
 
@@ -180,3 +180,35 @@ async def test_git_diff_output_applies(ws: Path, ctx: ToolContext, read_file: Re
     await _setup(ws, read_file, {"m.py": old.encode()})
     await _apply(ctx, diff)
     assert (ws / "m.py").read_text() == new
+
+
+async def test_codex_keeps_missing_final_newline_and_inserts_after_anchor(ws: Path, ctx: ToolContext,
+                                                                          read_file: Reader) -> None:
+    await _setup(ws, read_file, {"n.py": b"def a():\n    pass\ndef b():\n    pass"})
+    await _apply(ctx, "*** Begin Patch\n*** Update File: n.py\n@@ def a():\n+    # inserted\n"
+                      "@@\n def b():\n-    pass\n+    return 1\n*** End Patch")
+    assert (ws / "n.py").read_bytes() == b"def a():\n    # inserted\n    pass\ndef b():\n    return 1"
+
+
+async def test_unified_on_crlf_file(ws: Path, ctx: ToolContext, read_file: Reader) -> None:
+    await _setup(ws, read_file, {"c.txt": b"one\r\ntwo\r\nthree\r\n"})
+    diff = "--- a/c.txt\r\n+++ b/c.txt\r\n@@ -1,3 +1,3 @@\r\n one\r\n-two\r\n+TWO\r\n three\r\n"
+    await _apply(ctx, diff)
+    assert (ws / "c.txt").read_bytes() == b"one\r\nTWO\r\nthree\r\n"
+
+
+async def test_ambiguous_context_uses_order_and_hints(ws: Path, ctx: ToolContext, read_file: Reader) -> None:
+    await _setup(ws, read_file, {"d.txt": b"x\nsame\nx\nsame\n"})
+    await _apply(ctx, "--- a/d.txt\n+++ b/d.txt\n@@ -3,2 +3,2 @@\n x\n-same\n+second\n")
+    assert (ws / "d.txt").read_text() == "x\nsame\nx\nsecond\n"
+    await _apply(ctx, "*** Begin Patch\n*** Update File: d.txt\n@@\n x\n-same\n+first\n*** End Patch")
+    assert (ws / "d.txt").read_text() == "x\nfirst\nx\nsecond\n"
+
+
+async def test_write_never_follows_link_out(ws: Path, tmp_path: Path, ctx: ToolContext) -> None:
+    outside = tmp_path / "target.txt"
+    outside.write_text("keep\n")
+    (ws / "out").symlink_to(outside)
+    with pytest.raises(ToolFailure, match="outside the workspace"):
+        await _apply(ctx, "*** Begin Patch\n*** Add File: out\n+x\n*** End Patch")
+    assert outside.read_text() == "keep\n"
