@@ -212,3 +212,36 @@ async def test_write_never_follows_link_out(ws: Path, tmp_path: Path, ctx: ToolC
     with pytest.raises(ToolFailure, match="outside the workspace"):
         await _apply(ctx, "*** Begin Patch\n*** Add File: out\n+x\n*** End Patch")
     assert outside.read_text() == "keep\n"
+
+
+async def test_write_failure_part_way_restores_every_file(ws: Path, ctx: ToolContext,
+                                                          read_file: Reader) -> None:
+    files = {"one.txt": b"1\n", "two.txt": b"2\n", "three.txt": b"3\n"}
+    await _setup(ws, read_file, files)
+
+    class FailingEditor:
+        """Writes to disk like an editor would, but the disk fills up on three.txt."""
+
+        async def read_text(self, path: Path) -> str | None:
+            return None
+
+        async def write_text(self, path: Path, text: str) -> None:
+            if path.name == "three.txt":
+                raise OSError(28, "No space left on device")
+            path.write_text(text)
+
+    ctx.editor = FailingEditor()
+    patch = "*** Begin Patch\n" + "".join(
+        f"*** Update File: {n}\n@@\n-{data.decode().strip()}\n+changed\n"
+        for n, data in files.items()) + "*** End Patch"
+    with pytest.raises(PatchApplyError, match="every file was restored"):
+        await _apply(ctx, patch)
+    assert {n: (ws / n).read_bytes() for n in files} == files
+
+
+async def test_cancelled_search(ws: Path, ctx: ToolContext) -> None:
+    from tools.grep import GrepInput, GrepTool
+
+    ctx.cancel.set()
+    with pytest.raises(ToolFailure, match="cancelled"):
+        await GrepTool().run(GrepInput(pattern="x"), ctx)
