@@ -169,12 +169,11 @@ def _parse_unified(lines: list[str]) -> list[FileOp]:
             ops.append(op)
             i += 2
             continue
-        match = _HUNK.match(line)
-        if match:
+        if line.startswith("@@"):
             if op is None:
                 raise PatchApplyError(
                     f"patch line {i + 1}: a hunk before any `--- a/file` `+++ b/file` lines")
-            i = _unified_hunk(op, match, lines, i + 1)
+            i = _unified_hunk(op, _HUNK.match(line), lines, i + 1)
             continue
         i += 1
     _flush_rename(ops, renames)
@@ -203,10 +202,14 @@ def _unified_header(old: str, new: str, renames: dict[str, str]) -> FileOp:
     return FileOp(kind="update", path=old_path, move_to=move)
 
 
-def _unified_hunk(op: FileOp, match: re.Match[str], lines: list[str], i: int) -> int:
-    old_left = int(match.group(2)) if match.group(2) is not None else 1
-    new_left = int(match.group(4)) if match.group(4) is not None else 1
-    chunk = Chunk(hint=int(match.group(1)), number=len(op.chunks) + 1)
+def _unified_hunk(op: FileOp, match: re.Match[str] | None, lines: list[str], i: int) -> int:
+    """Read one hunk from line `i`; a bare `@@` (no numbers) runs while lines carry a tag."""
+    old_left, new_left, hint = 0, 0, None
+    if match is not None:
+        old_left = int(match.group(2)) if match.group(2) is not None else 1
+        new_left = int(match.group(4)) if match.group(4) is not None else 1
+        hint = int(match.group(1))
+    chunk = Chunk(hint=hint, number=len(op.chunks) + 1)
     last = ""
     blank_tail = 0
     while i < len(lines):

@@ -162,12 +162,15 @@ async def _commit(plan: _Plan, ctx: ToolContext) -> None:
             done.append(path)
     except (OSError, ToolFailure) as exc:
         for path in reversed(done):
-            _restore(path, plan.original[path])
+            _restore(path, plan.original[path], ctx)
         raise PatchApplyError(f"writing {path} failed ({exc}); every file was restored") from exc
 
 
-def _restore(path: Path, data: bytes | None) -> None:
+def _restore(path: Path, data: bytes | None, ctx: ToolContext) -> None:
+    """Put back a file the failed commit already changed, and what the guard knows of it."""
     if data is None:
         path.unlink(missing_ok=True)
+        ctx.reads.forget(path)
     else:
         write_atomic(path, data)
+        ctx.reads.record(path, data)

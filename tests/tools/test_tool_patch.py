@@ -237,6 +237,9 @@ async def test_write_failure_part_way_restores_every_file(ws: Path, ctx: ToolCon
     with pytest.raises(PatchApplyError, match="every file was restored"):
         await _apply(ctx, patch)
     assert {n: (ws / n).read_bytes() for n in files} == files
+    ctx.editor = None
+    await _apply(ctx, patch)  # the guard still knows the restored files
+    assert (ws / "three.txt").read_text() == "changed\n"
 
 
 async def test_cancelled_search(ws: Path, ctx: ToolContext) -> None:
@@ -245,3 +248,10 @@ async def test_cancelled_search(ws: Path, ctx: ToolContext) -> None:
     ctx.cancel.set()
     with pytest.raises(ToolFailure, match="cancelled"):
         await GrepTool().run(GrepInput(pattern="x"), ctx)
+
+
+async def test_unified_hunks_without_numbers(ws: Path, ctx: ToolContext, read_file: Reader) -> None:
+    await _setup(ws, read_file, {"h.py": b"a = 1\nb = 2\nc = 3\nd = 4\n"})
+    await _apply(ctx, "--- a/h.py\n+++ b/h.py\n@@ ... @@\n a = 1\n-b = 2\n+b = 20\n"
+                      "@@\n c = 3\n-d = 4\n+d = 40\n")
+    assert (ws / "h.py").read_text() == "a = 1\nb = 20\nc = 3\nd = 40\n"
