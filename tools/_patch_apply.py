@@ -43,20 +43,33 @@ def join_lines(lines: list[str], final_newline: bool) -> str:
     return "\n".join(lines) + ("\n" if final_newline else "")
 
 
-def _positions(lines: list[str], old: list[str], fold: Callable[[str], str]) -> list[int]:
-    target = [fold(o) for o in old]
-    folded = [fold(ln) for ln in lines]
-    n = len(target)
-    first = target[0]
-    return [i for i in range(len(folded) - n + 1) if folded[i] == first and folded[i:i + n] == target]
+class _FoldedLines:
+    """The file's lines under each fold, computed once per fold (the lines do not change while
+    chunks are being located)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._views: dict[int, list[str]] = {}
+
+    def view(self, level: int) -> list[str]:
+        if level not in self._views:
+            self._views[level] = [_FOLDS[level](ln) for ln in self.lines]
+        return self._views[level]
+
+    def positions(self, old: list[str], level: int) -> list[int]:
+        target = [_FOLDS[level](o) for o in old]
+        folded = self.view(level)
+        n, first = len(target), target[0]
+        return [i for i in range(len(folded) - n + 1) if folded[i] == first and folded[i:i + n] == target]
 
 
-def _find(lines: list[str], chunk: Chunk, cursor: int, expect: int | None) -> int | None:
+def _find(folded: _FoldedLines, chunk: Chunk, cursor: int, expect: int | None) -> int | None:
     """Where `chunk.old` starts, trying looser folds in turn; None when nowhere."""
-    for fold in _FOLDS:
-        found = _positions(lines, chunk.old, fold)
+    size = len(folded.lines)
+    for level in range(len(_FOLDS)):
+        found = folded.positions(chunk.old, level)
         if chunk.at_eof:
-            found = [p for p in found if p + len(chunk.old) == len(lines)] or found
+            found = [p for p in found if p + len(chunk.old) == size] or found
         if not found:
             continue
         if expect is not None:
@@ -121,6 +134,7 @@ def _insert_at(chunk: Chunk, start: int, delta: int, size: int) -> int:
 def apply_chunks(text: str, chunks: list[Chunk], label: str) -> str:
     """The text after every chunk, or PatchApplyError naming the file, the hunk and the nearest lines."""
     lines, final_newline = split_lines(text)
+    folded = _FoldedLines(lines)
     edits: list[tuple[int, int, list[str]]] = []
     cursor, delta = 0, 0
     for chunk in chunks:
@@ -133,7 +147,7 @@ def apply_chunks(text: str, chunks: list[Chunk], label: str) -> str:
         if not chunk.old:
             pos = _insert_at(chunk, start, delta, len(lines))
         else:
-            found = _find(lines, chunk, start, expect)
+            found = _find(folded, chunk, start, expect)
             if found is None:
                 old_text = "\n".join(chunk.old[:8])
                 raise PatchApplyError(
