@@ -17,6 +17,16 @@ class GlobInput(ToolInput):
     path: str | None = Field(None, description="Folder to search (default: workspace)")
 
 
+def split_pattern(path: str, pattern: str) -> tuple[str, str]:
+    """An absolute pattern (`/repo/src/**/*.py`) becomes a folder and a pattern relative to it,
+    since ripgrep matches globs against paths relative to where it searches."""
+    if not pattern.startswith("/"):
+        return path, pattern
+    parts = pattern.split("/")
+    fixed = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[{")), len(parts) - 1)
+    return "/".join(parts[:fixed]) or "/", "/".join(parts[fixed:])
+
+
 class GlobTool(Tool[GlobInput]):
     name = "glob"
     description = "Find files by glob pattern, newest first. Respects .gitignore."
@@ -30,10 +40,11 @@ class GlobTool(Tool[GlobInput]):
         return path_permissions("glob", [input.path or "."], ctx)
 
     async def run(self, input: GlobInput, ctx: ToolContext) -> ToolResult:
-        root = resolve_path(input.path or ".", ctx)
+        base, pattern = split_pattern(input.path or ".", input.pattern)
+        root = resolve_path(base, ctx)
         if not root.is_dir():
-            raise ToolFailure(f"{input.path}: not a directory")
-        args = ["--files", "--sortr", "modified", "--glob", input.pattern]
+            raise ToolFailure(f"{base}: not a directory")
+        args = ["--files", "--sortr", "modified", "--glob", pattern]
         result = await run_rg(args, root, ctx.cancel)
         error = rg_error(result, input.pattern)
         if error is not None:

@@ -87,3 +87,8 @@ async def test_grep_content_capped_with_full_output_saved(ws: Path, tmp_path: Pa
     assert result.full_output_path is not None
     assert "showed 10 of 50 lines" in result.output
     assert Path(result.full_output_path).read_text().count("\n") == 49
+
+
+async def test_glob_absolute_pattern(tree: Path, ctx: ToolContext) -> None:
+    out = (await GlobTool().run(GlobInput(pattern=f"{tree}/src/**/*.js"), ctx)).output
+    assert out == "src/deep/x.js"
