@@ -30,8 +30,12 @@ class _Failure:
 
     def to_model_error(self, attempts: int) -> ModelAPIError:
         tries = f" (after {attempts} attempt{'s' if attempts != 1 else ''})" if attempts > 1 else ""
-        return ModelAPIError(f"model API error: {self.message}{tries}", status=self.status,
-                             error_type=self.error_type, attempts=attempts)
+        return ModelAPIError(
+            f"model API error: {self.message}{tries}",
+            status=self.status,
+            error_type=self.error_type,
+            attempts=attempts,
+        )
 
 
 def _retry_after(headers: object) -> float | None:

@@ -85,8 +85,11 @@ class AnthropicModel:
 
             try:
                 self._client = anthropic.AsyncAnthropic(
-                    api_key=self._api_key, base_url=self._base_url, http_client=self._http_client,
-                    max_retries=0, timeout=self._timeout_s,
+                    api_key=self._api_key,
+                    base_url=self._base_url,
+                    http_client=self._http_client,
+                    max_retries=0,
+                    timeout=self._timeout_s,
                 )
             except anthropic.AnthropicError as exc:
                 raise classify_error(exc).to_model_error(attempts=0) from exc
@@ -109,8 +112,9 @@ class AnthropicModel:
                 if not failure.retryable or attempt >= self._retry.max_attempts:
                     raise failure.to_model_error(attempts=attempt) from exc
                 delay = self._retry.delay(attempt, failure.retry_after_s)
-                yield RetryNotice(message=failure.message, error_type=failure.error_type,
-                                  attempt=attempt, delay_s=delay)
+                yield RetryNotice(
+                    message=failure.message, error_type=failure.error_type, attempt=attempt, delay_s=delay
+                )
                 await self._sleep(delay)
 
     async def _stream_once(self, kwargs: dict[str, Any]) -> AsyncIterator[ModelStreamEvent]:
@@ -124,8 +128,9 @@ class AnthropicModel:
                 if etype == "content_block_start" and event.content_block.type == "tool_use":
                     tool_ids[event.index] = event.content_block.id
                     json_bufs[event.index] = ""
-                    yield ToolInputStreamEvent(index=event.index, tool_use_id=event.content_block.id,
-                                               name=event.content_block.name)
+                    yield ToolInputStreamEvent(
+                        index=event.index, tool_use_id=event.content_block.id, name=event.content_block.name
+                    )
                 elif etype == "content_block_delta":
                     delta = event.delta
                     if delta.type == "text_delta":
@@ -148,8 +153,11 @@ class AnthropicModel:
         info: ModelInfo | None = None
         try:
             got = await asyncio.wait_for(self._sdk().models.retrieve(model, timeout=5.0), 6.0)
-            info = ModelInfo(id=got.id, context_window=getattr(got, "max_input_tokens", None),
-                             max_output_tokens=getattr(got, "max_tokens", None))
+            info = ModelInfo(
+                id=got.id,
+                context_window=getattr(got, "max_input_tokens", None),
+                max_output_tokens=getattr(got, "max_tokens", None),
+            )
         except Exception:  # optional refinement: config limits stay in force
             info = None
         self._info[model] = info

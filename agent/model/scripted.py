@@ -148,8 +148,9 @@ class ScriptedModel:
             await asyncio.sleep(pause)
             tool_id = call.id or f"toolu_{script_index}_{turn}_{n}"
             raw = call.input_json if call.input_json is not None else json.dumps(call.input)
-            yield ToolInputStreamEvent(index=len(content), tool_use_id=tool_id, name=call.name,
-                                       partial_json=raw)
+            yield ToolInputStreamEvent(
+                index=len(content), tool_use_id=tool_id, name=call.name, partial_json=raw
+            )
             parsed = _parse_object(raw)
             if parsed is None:
                 invalid.append(tool_id)

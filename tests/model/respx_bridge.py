@@ -47,14 +47,19 @@ class RespxTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
-        req = httpx.Request(request.method, str(request.url), headers=list(request.headers.multi_items()),
-                            content=body)
+        req = httpx.Request(
+            request.method, str(request.url), headers=list(request.headers.multi_items()), content=body
+        )
         try:
             resp = await self.router.async_handler(req)
         except httpx.TransportError as exc:
             raise _as_httpx2_error(exc) from exc
-        return httpx2.Response(resp.status_code, headers=list(resp.headers.multi_items()),
-                               stream=_BridgedStream(resp), request=request)
+        return httpx2.Response(
+            resp.status_code,
+            headers=list(resp.headers.multi_items()),
+            stream=_BridgedStream(resp),
+            request=request,
+        )
 
 
 def bridged_client(router: respx.Router) -> httpx2.AsyncClient:
