@@ -147,3 +147,28 @@ class MemoryStore:
 
     def output_dir(self, session_id: str) -> Path:
         return Path("/tmp")
+
+
+def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw: Any) -> Any:
+    """A LoopSetup over the fake tools, for any model client."""
+    from agent._tool_exec import ToolRunner
+    from agent.config import PriceConfig
+    from agent.loop import LoopSetup
+    from agent.model.resolve import ResolvedModel
+    from agent.spec import AgentSpec
+    from tools.base import ToolContext
+
+    ctx = ToolContext(workspace=tmp_path, data_dir=tmp_path / ".data")
+    tools = {t.name: t for t in (ReadNoteTool(), WriteNoteTool(), SleepTool())}
+    runner = ToolRunner(session_id="s1", agent="tester", tools=tools, ctx=ctx, gate=gate or TableGate())
+    price = PriceConfig(input=3.0, output=15.0, cache_read=0.3, cache_write=3.75)
+    spec = kw.pop("spec", None) or AgentSpec(name="tester", prompt="You test.")
+    return LoopSetup(
+        session_id="s1",
+        spec=spec,
+        model=ResolvedModel("claude-sonnet-5-5", 200_000, 8_000, price, True),
+        client=client,
+        runner=runner,
+        env_block="<env>x</env>",
+        **kw,
+    )
