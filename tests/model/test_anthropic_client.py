@@ -76,7 +76,7 @@ async def test_text_only_streams_deltas_then_the_message(tmp_path: Path) -> None
     assert result.usage.cache_read_input_tokens == 500
     body = sent_bodies(route)[0]
     assert body["model"] == "claude-sonnet-5-5" and body["max_tokens"] == 8000
-    assert "test-key" in str(route.calls[0].request.headers)
+    assert "test-key" in str(dict(route.calls[0].request.headers))
 
 
 async def test_one_tool_call_then_the_answer(tmp_path: Path) -> None:
