@@ -25,6 +25,8 @@ class MessagesServer:
         self.requests: list[dict[str, Any]] = []
         self.arrivals: list[float] = []
         """time.time() when each request's body had arrived."""
+        self.replied: list[float] = []
+        """time.time() when each reply had been written."""
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -59,6 +61,8 @@ class MessagesServer:
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+                self.wfile.flush()
+                server.replied.append(time.time())
 
             def do_GET(self) -> None:
                 payload = json.dumps({"type": "error", "error": {"type": "not_found_error", "message": "no"}})

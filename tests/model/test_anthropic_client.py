@@ -187,6 +187,17 @@ async def test_pause_turn_resends_the_content_unchanged(tmp_path: Path) -> None:
     assert events[-1].result == "Found it"
 
 
+async def test_persona_sampling_options_are_not_sent(tmp_path: Path) -> None:
+    from agent.spec import AgentSpec
+
+    router = respx.Router()
+    route = router.post(URL).mock(return_value=ok(sse.reply(sse.text_block(0, "hi"))))
+    events = await run(tmp_path, router, spec=AgentSpec(name="t", prompt="p", temperature=0.3, top_p=0.9))
+    assert events[-1].subtype == "success"
+    body = sent_bodies(route)[0]
+    assert "temperature" not in body and "top_p" not in body
+
+
 async def test_refusal_ends_the_run_without_resending(tmp_path: Path) -> None:
     router = respx.Router()
     route = router.post(URL).mock(
