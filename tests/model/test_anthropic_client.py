@@ -407,3 +407,9 @@ async def test_gate_denial_over_http(tmp_path: Path) -> None:
     events = await run(tmp_path, router, gate=TableGate({"edit": "deny"}))
     assert events[-1].subtype == "error_permission_denied"
     assert sent_bodies(route)[1]["messages"][2]["content"][0]["is_error"] is True
+
+
+async def test_prewarm_streams_its_canned_reply_through_the_sdk() -> None:
+    from agent.model._prewarm import _stream_canned
+
+    await _stream_canned()  # raises if the canned SSE no longer fits the SDK (warming would do nothing)
