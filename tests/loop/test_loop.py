@@ -299,3 +299,54 @@ async def test_cache_breakpoints_roll_with_the_conversation(tmp_path: Path) -> N
     assert all(s == systems[0] for s in systems)  # byte-identical cached prefix
     last = bodies[-1]["messages"]
     assert "cache_control" in last[-1]["content"][-1] and "cache_control" in last[-3]["content"][-1]
+
+
+async def test_cancelling_the_consumer_task_leaves_a_valid_transcript(tmp_path: Path) -> None:
+    SleepTool.started = asyncio.Event()
+    store = MemoryStore()
+    setup, _ = make_setup(tmp_path, [{"tool_calls": [call("sleep", "z1", name="x")]}], store=store)
+
+    async def consume() -> None:
+        async for _ in run_loop(setup, "go"):
+            pass
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(SleepTool.started.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [r.role for r in store.rows] == ["user", "assistant", "user"]
+    check_request({"messages": [{"role": r.role, "content": r.content} for r in store.rows]})
+
+
+async def test_a_prompt_after_stored_tool_results_joins_their_message(tmp_path: Path) -> None:
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "start"}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t0", "name": "sleep", "input": {"name": "x"}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "t0", "content": "interrupted", "is_error": True}
+            ],
+        },
+    ]
+    setup, model = make_setup(tmp_path, [{"text": "resumed"}, {"text": "resumed"}], history=history)
+    setup.history = history
+    events = [e async for e in run_loop(setup, "carry on")]
+    assert events[-1].subtype == "success"
+    last = checked(model)[0]["messages"][-1]["content"]
+    assert [b["type"] for b in last] == ["tool_result", "text"]
+
+
+async def test_a_bug_in_the_gate_still_ends_with_a_result(tmp_path: Path) -> None:
+    class BrokenGate(TableGate):
+        def evaluate(self, *args: Any) -> Any:
+            raise RuntimeError("gate exploded")
+
+    (tmp_path / "a").write_text("A")
+    setup, _ = make_setup(tmp_path, [{"tool_calls": [call("read_note", "t", name="a")]}], gate=BrokenGate())
+    events = await collect(setup)
+    assert events[-1].subtype == "error_during_execution" and "gate exploded" in events[-1].result
