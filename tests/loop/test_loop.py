@@ -350,3 +350,41 @@ async def test_a_bug_in_the_gate_still_ends_with_a_result(tmp_path: Path) -> Non
     setup, _ = make_setup(tmp_path, [{"tool_calls": [call("read_note", "t", name="a")]}], gate=BrokenGate())
     events = await collect(setup)
     assert events[-1].subtype == "error_during_execution" and "gate exploded" in events[-1].result
+
+
+async def test_a_running_tool_can_emit_events_into_the_stream(tmp_path: Path) -> None:
+    from typing import ClassVar
+
+    from agent._tool_exec import CURRENT_TOOL_USE_ID, EVENT_SINK
+    from agent.events import SubagentStartedEvent
+    from tests.loop.fakes import NoteInput
+    from tools.base import PermissionRequest, Tool, ToolResult
+
+    class TaskLikeTool(Tool[NoteInput]):
+        name: ClassVar[str] = "task"
+        description: ClassVar[str] = "Start a child."
+        input_model: ClassVar[type] = NoteInput
+        kind: ClassVar = "other"
+
+        async def run(self, input: NoteInput, ctx: ToolContext) -> ToolResult:
+            sink = EVENT_SINK.get()
+            assert sink is not None
+            sink(
+                SubagentStartedEvent(
+                    session_id="s1",
+                    child_session_id="c1",
+                    agent="child",
+                    description=input.name,
+                    parent_tool_use_id=CURRENT_TOOL_USE_ID.get(),
+                )
+            )
+            return ToolResult(output="child done")
+
+        def permission_requests(self, input: NoteInput, ctx: ToolContext) -> list[PermissionRequest]:
+            return [PermissionRequest(permission="task", patterns=[input.name])]
+
+    setup, _ = make_setup(tmp_path, [{"tool_calls": [call("task", "k1", name="sub")]}, {"text": "ok"}])
+    setup.runner.tools["task"] = TaskLikeTool()
+    events = await collect(setup)
+    started = next(e for e in events if e.type == "subagent_started")
+    assert started.parent_tool_use_id == "k1" and started.description == "sub"
