@@ -117,3 +117,21 @@ async def test_a_failed_checkpoint_is_shown_and_the_work_goes_on(tmp_path: Path)
     events = await collect(setup)
     assert any(e.type == "error" and e.error_type == "checkpoint_failed" for e in events)
     assert (tmp_path / "f").read_text() == "x" and events[-1].subtype == "success"
+
+
+async def test_cancel_during_the_model_stream_stops_it(tmp_path: Path) -> None:
+    store = MemoryStore()
+    setup, _ = make_setup(
+        tmp_path, [{"thinking": "slow", "text": "never finished", "delay_s": 30}], store=store
+    )
+    events: list[Any] = []
+
+    async def consume() -> None:
+        async for event in run_loop(setup, "go"):
+            events.append(event)
+            if event.type == "turn_started":
+                setup.cancel.set()
+
+    await asyncio.wait_for(consume(), 10)
+    assert events[-1].subtype == "cancelled"
+    assert [r.role for r in store.rows] == ["user"]
