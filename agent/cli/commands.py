@@ -1,7 +1,12 @@
 """The list of command modules; each registers its commands on `agent.cli.main.app`."""
 
-# One import per command group, in the order `subagent --help` lists them.
+# One entry per command group (sorted, as ruff wants; typer lists them in this order).
 from agent.cli import (
     agents_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
+    run_cmd,  # noqa: F401
+    sessions_cmd,  # noqa: F401  `subagent sessions list|show|export`
+    undo_cmd,  # noqa: F401  `subagent undo`
+    worker_cmd,  # noqa: F401  `subagent worker` (Temporal)
 )
+from agent.orchestrator.temporal import cli as temporal_cli  # noqa: F401  `subagent dispatch-remote`
