@@ -5,8 +5,4 @@ from agent.cli import (
     agents_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
-    sessions_cmd,  # noqa: F401  `subagent sessions list|show|export`
-    undo_cmd,  # noqa: F401  `subagent undo`
-    worker_cmd,  # noqa: F401  `subagent worker` (Temporal)
 )
-from agent.orchestrator.temporal import cli as temporal_cli  # noqa: F401  `subagent dispatch-remote`
