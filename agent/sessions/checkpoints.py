@@ -84,7 +84,7 @@ class ShadowRepo:
         excludes = [f":(exclude,literal){path}" for path in skipped]
         self.git.run("add", "--all", "--", ".", *excludes)
         if skipped:
-            self.git.run("rm", "--cached", "--quiet", "--ignore-unmatch", "--",
+            self.git.run("rm", "--cached", "--force", "--quiet", "--ignore-unmatch", "--",
                          *(f":(literal){path}" for path in skipped))
         tree = self.git.run("write-tree").strip()
         last = self.git.run("for-each-ref", "--format=%(objectname) %(tree)", _REF).split()
@@ -103,7 +103,7 @@ class ShadowRepo:
         for path in dict.fromkeys(p for p in listed.split("\0") if p):
             try:
                 stat = os.lstat(self.workspace / path)
-            except FileNotFoundError:
+            except OSError:  # deleted, or a parent became a file
                 continue
             if stat.st_size > self.max_file_bytes:
                 large.append(path)
