@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Literal
@@ -80,15 +81,16 @@ class ShadowRepo:
             return self._snapshot(label)
 
     def _snapshot(self, label: str) -> SnapshotResult:
-        skipped = self._large_files()
-        excludes = [f":(exclude,literal){path}" for path in skipped]
-        self.git.run("add", "--all", "--", ".", *excludes)
-        if skipped:
-            self.git.run("rm", "--cached", "--force", "--quiet", "--ignore-unmatch", "--",
-                         *(f":(literal){path}" for path in skipped))
+        changed, nested = self._changed_paths()
+        present, gone, skipped = self._sort_paths(changed)
+        if gone or skipped:
+            self.git.run("update-index", "--force-remove", "-z", "--stdin", stdin=_nul_list(gone + skipped))
+        if present:  # only the changed paths are hashed: one scan of the tree per snapshot
+            self.git.run("update-index", "--add", "--replace", "-z", "--stdin", stdin=_nul_list(present))
         tree = self.git.run("write-tree").strip()
-        last = self.git.run("for-each-ref", "--format=%(objectname) %(tree)", _REF).split()
         notes = [f"not snapshotted (larger than {self.max_file_bytes} bytes): {path}" for path in skipped]
+        notes += [f"not snapshotted (a separate git repository): {path}" for path in nested]
+        last = self.git.run("for-each-ref", "--format=%(objectname) %(tree)", _REF).split()
         if last and last[1] == tree:
             return SnapshotResult(commit=last[0], skipped=skipped, notes=notes)
         parent = ["-p", last[0]] if last else []
@@ -96,18 +98,34 @@ class ShadowRepo:
         self.git.run("update-ref", _REF, commit)
         return SnapshotResult(commit=commit, skipped=skipped, notes=notes)
 
-    def _large_files(self) -> list[str]:
-        """New or modified files over the size limit (only those git would look at anyway)."""
+    def _changed_paths(self) -> tuple[list[str], list[str]]:
+        """New, modified and deleted paths since the last snapshot (ignored files excluded).
+
+        Untracked folders that are git repositories of their own are listed with a trailing
+        slash; they are returned apart and left out, as restoring one file by file would be wrong.
+        """
         listed = self.git.run("ls-files", "-z", "--others", "--modified", "--exclude-standard")
+        unique = list(dict.fromkeys(p for p in listed.split("\0") if p))
+        return [p for p in unique if not p.endswith("/")], [p for p in unique if p.endswith("/")]
+
+    def _sort_paths(self, paths: list[str]) -> tuple[list[str], list[str], list[str]]:
+        """Split changed paths into (files to store, paths gone, files too large to store)."""
+        present: list[str] = []
+        gone: list[str] = []
         large: list[str] = []
-        for path in dict.fromkeys(p for p in listed.split("\0") if p):
+        for path in paths:
             try:
-                stat = os.lstat(self.workspace / path)
+                info = os.lstat(self.workspace / path)
             except OSError:  # deleted, or a parent became a file
+                gone.append(path)
                 continue
-            if stat.st_size > self.max_file_bytes:
+            if stat.S_ISDIR(info.st_mode):  # a file that became a folder; its files are listed too
+                gone.append(path)
+            elif info.st_size > self.max_file_bytes:
                 large.append(path)
-        return large
+            else:
+                present.append(path)
+        return present, gone, large
 
     def tree(self, commit: str) -> str:
         """The tree id of a snapshot: equal trees mean equal workspaces."""
@@ -160,7 +178,7 @@ class ShadowRepo:
             index = Path(scratch) / "index"
             self.git.run("read-tree", commit, index=index)
             self.git.run("checkout-index", "--force", "-z", "--stdin", index=index,
-                         stdin="\0".join(relative).encode() + b"\0")
+                         stdin=_nul_list(relative))
 
     def changed_files(self, a: str, b: str | None = None) -> list[ChangedFile]:
         """Files that differ from snapshot `a` to `b` (default: the workspace now)."""
@@ -185,3 +203,7 @@ class ShadowRepo:
         out = self.git.run("diff-tree", "-r", "-z", "--no-renames", "--name-status", a, b)
         fields = [f for f in out.split("\0") if f]
         return list(zip(fields[0::2], fields[1::2], strict=True))
+
+
+def _nul_list(paths: list[str]) -> bytes:
+    return b"".join(path.encode() + b"\0" for path in paths)
