@@ -72,9 +72,13 @@ def _choose_checkpoint(
             raise SubagentError(f"session {record.id} has no checkpoint for step {to}; steps: {steps}")
         return repo, chosen[0]
     now = repo.tree(repo.snapshot("undo: current state"))
-    # the newest checkpoint that differs from now: repeated `undo` walks further back
-    differing = [c for c in reversed(checkpoints) if repo.tree(c.commit) != now]
-    return repo, (differing[0] if differing else None)
+    trees = [repo.tree(c.commit) for c in checkpoints]
+    if now not in trees:
+        return repo, checkpoints[-1]
+    # the workspace sits at a checkpoint (an earlier undo): go to the newest one before it that differs
+    at = max(i for i, tree in enumerate(trees) if tree == now)
+    earlier = [c for c, tree in zip(checkpoints[:at], trees[:at], strict=True) if tree != now]
+    return repo, (earlier[-1] if earlier else None)
 
 
 def _show_plan(plan: list[PlannedRestore]) -> None:
