@@ -178,3 +178,15 @@ def test_lock_across_processes_and_recovery_after_kill_9(store: SqliteSessionSto
         holder.wait()
     with store.lock("ses_x"):
         pass
+
+
+def test_implements_every_protocol_method_with_its_parameters() -> None:
+    import inspect
+
+    from agent.sessions.base import SessionStore
+
+    for name, member in vars(SessionStore).items():
+        if name.startswith("_") or not callable(member):
+            continue
+        ours = inspect.signature(getattr(SqliteSessionStore, name))
+        assert list(ours.parameters) == list(inspect.signature(member).parameters), name
