@@ -206,4 +206,4 @@ class ShadowRepo:
 
 
 def _nul_list(paths: list[str]) -> bytes:
-    return b"".join(path.encode() + b"\0" for path in paths)
+    return b"".join(os.fsencode(path) + b"\0" for path in paths)  # names need not be UTF-8

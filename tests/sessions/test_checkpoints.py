@@ -211,3 +211,18 @@ def test_one_shadow_repo_per_workspace(tmp_path: Path) -> None:
 
 def test_planned_restore_model() -> None:
     assert PlannedRestore(path="x", action="delete").action == "delete"
+
+
+def test_names_with_spaces_unicode_and_invalid_utf8(workspace: Path) -> None:
+    odd = os.path.join(os.fsencode(workspace), b"bad\xe9name.txt")
+    with open(odd, "wb") as handle:
+        handle.write(b"latin-1 name")
+    (workspace / "sp ace ü.txt").write_text("u")
+    before = tree_state(workspace)
+    repo = ShadowRepo(workspace)
+    checkpoint = repo.snapshot("s")
+    os.unlink(odd)
+    (workspace / "sp ace ü.txt").unlink()
+    (workspace / "new ü.txt").write_text("x")
+    repo.restore(checkpoint)
+    assert tree_state(workspace) == before
