@@ -21,7 +21,7 @@ DEFAULT_EXCLUDES = (".git/", "node_modules/", ".venv/", "venv/", "__pycache__/",
 
 _CONFIG = {
     "core.autocrlf": "false", "core.safecrlf": "false", "core.filemode": "true", "core.symlinks": "true",
-    "core.untrackedCache": "true", "core.fsmonitor": "false", "core.quotepath": "false",
+    "core.untrackedCache": "false", "core.fsmonitor": "false", "core.quotepath": "false",
     "core.hooksPath": os.devnull, "gc.auto": "0", "commit.gpgSign": "false",
 }
 # Highest-precedence attributes: store and restore bytes exactly, no eol or filter conversion.

@@ -226,3 +226,16 @@ def test_names_with_spaces_unicode_and_invalid_utf8(workspace: Path) -> None:
     (workspace / "new ü.txt").write_text("x")
     repo.restore(checkpoint)
     assert tree_state(workspace) == before
+
+
+def test_two_instances_on_one_workspace_share_the_chain(workspace: Path) -> None:
+    first, second = ShadowRepo(workspace), ShadowRepo(workspace)
+    one = first.snapshot("one")
+    (workspace / "notes.txt").write_text("changed\n")
+    two = second.snapshot("two")
+    assert first.snapshot("three") == two  # sees the other instance's newer snapshot
+    (workspace / "notes.txt").write_text("again\n")
+    three = first.snapshot("four")
+    parents = first.git.run("rev-list", "--parents", "-n", "1", three).split()
+    assert parents == [three, two]
+    assert first.git.run("rev-list", "refs/heads/snapshots").split() == [three, two, one]
