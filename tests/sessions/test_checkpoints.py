@@ -239,3 +239,17 @@ def test_two_instances_on_one_workspace_share_the_chain(workspace: Path) -> None
     parents = first.git.run("rev-list", "--parents", "-n", "1", three).split()
     assert parents == [three, two]
     assert first.git.run("rev-list", "refs/heads/snapshots").split() == [three, two, one]
+
+
+def test_nested_repository_is_left_out_with_a_note(workspace: Path) -> None:
+    nested = workspace / "vendor" / "lib"
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q")
+    (nested / "x.c").write_text("int x;\n")
+    repo = ShadowRepo(workspace)
+    result = repo.snapshot_result("s")
+    assert result.notes == ["not snapshotted (a separate git repository): vendor/lib/"]
+    assert "vendor/lib/x.c" not in repo.git.run("ls-tree", "-r", "--name-only", result.commit)
+    (workspace / "notes.txt").write_text("changed\n")
+    repo.restore(result.commit)
+    assert (nested / "x.c").exists() and (nested / ".git").is_dir()
