@@ -73,9 +73,19 @@ class ShadowGit:
         fd = os.open(self.git_dir.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._clear_stale_git_locks()
             yield
         finally:
             os.close(fd)
+
+    def _clear_stale_git_locks(self) -> None:
+        """Remove git lock files left by a process killed mid-operation.
+
+        Every writer holds our flock first, so a git `*.lock` seen while we hold it is stale;
+        without this, one `kill -9` during a snapshot would block all later ones.
+        """
+        for stale in [self.git_dir / "index.lock", *self.git_dir.glob("refs/heads/**/*.lock")]:
+            stale.unlink(missing_ok=True)
 
     def ensure_initialised(self) -> None:
         """Create the bare shadow repository on first use; share the workspace repo's objects."""

@@ -215,7 +215,8 @@ class ShadowRepo:
         """Keep `commit` reachable as `refs/heads/<name>` in the shadow repository; returns the ref."""
         self.git.run("check-ref-format", "--branch", name)
         ref = f"refs/heads/{name}"
-        self.git.run("update-ref", ref, commit)
+        with self.git.locked():
+            self.git.run("update-ref", ref, commit)
         return ref
 
     def _name_status(self, a: str, b: str) -> list[tuple[str, str]]:

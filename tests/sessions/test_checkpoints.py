@@ -253,3 +253,14 @@ def test_nested_repository_is_left_out_with_a_note(workspace: Path) -> None:
     (workspace / "notes.txt").write_text("changed\n")
     repo.restore(result.commit)
     assert (nested / "x.c").exists() and (nested / ".git").is_dir()
+
+
+def test_stale_git_locks_from_a_killed_run_are_cleared(workspace: Path) -> None:
+    repo = ShadowRepo(workspace)
+    repo.snapshot("one")
+    (repo.git_dir / "index.lock").write_text("")
+    (repo.git_dir / "refs" / "heads" / "snapshots.lock").write_text("")
+    (workspace / "notes.txt").write_text("changed\n")
+    second = repo.snapshot("two")
+    assert repo.git.run("rev-parse", "refs/heads/snapshots").strip() == second
+    assert not (repo.git_dir / "index.lock").exists()
