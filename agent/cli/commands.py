@@ -4,5 +4,7 @@
 from agent.cli import (
     run_cmd,  # noqa: F401
     agents_cmd,  # noqa: F401
+    sessions_cmd,  # noqa: F401
+    undo_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
 )
