@@ -164,7 +164,7 @@ async def run_agent(
         tools=tools,
         ctx=ctx,
         gate=gate,
-        checkpointer=_checkpointer(parts, cwd, store, session_id),
+        checkpointer=_checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id)),
         parent_tool_use_id=parent_tool_use_id,
     )
     setup = LoopSetup(
@@ -189,11 +189,19 @@ async def run_agent(
             yield event
 
 
-def _checkpointer(parts: RuntimeParts, cwd: Path, store: SessionStore | None, session_id: str) -> Any:
+async def _last_step(store: SessionStore | None, session_id: str) -> int:
+    """A resumed session numbers its steps on from the last checkpoint (steps are unique per session)."""
+    records = await asyncio.to_thread(store.checkpoints, session_id) if store is not None else []
+    return max((r.step for r in records), default=0)
+
+
+def _checkpointer(
+    parts: RuntimeParts, cwd: Path, store: SessionStore | None, session_id: str, last_step: int = 0
+) -> Any:
     snapshot = parts.make_snapshot(cwd)
     if snapshot is None:
         return None
-    step = 0
+    step = last_step
 
     async def checkpoint(label: str, tool_use_id: str) -> None:
         nonlocal step

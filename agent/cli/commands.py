@@ -3,6 +3,7 @@
 # One import per command group.
 from agent.cli import (
     agents_cmd,  # noqa: F401
+    chat_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     sessions_cmd,  # noqa: F401
