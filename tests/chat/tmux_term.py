@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 WIDTH, HEIGHT = 120, 40
@@ -23,7 +24,8 @@ class TmuxTerminal:
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         # Keep the pane after the program ends, so its last words can be read. COLUMNS (set by
         # pytest) would pin rich to 80 columns whatever the terminal says.
-        command = f"cd {shlex.quote(str(cwd))} && env -u COLUMNS -u LINES {exports} {shlex.join(argv)}; echo '[exited]'; sleep 600"
+        run = f"env -u COLUMNS -u LINES {exports} {shlex.join(argv)}"
+        command = f"cd {shlex.quote(str(cwd))} && {run}; echo '[exited]'; sleep 600"
         self._tmux("new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), "-s", "main", command)
 
     def _tmux(self, *args: str) -> str:
@@ -43,41 +45,37 @@ class TmuxTerminal:
         self._tmux("send-keys", "-t", "main", "-l", text)
         self.send("Enter")
 
-    def wait_for(self, text: str, timeout: float = 30, count: int = 1) -> str:
-        """Wait until `text` appears `count` times in the scrollback; returns it."""
+    def _wait(self, ready: Callable[[], bool], what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while True:
-            seen = self.screen(history=True)
-            if seen.count(text) >= count:
-                return seen
+        while not ready():
             if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} (x{count}) did not appear within {timeout}s; screen:\n{seen}")
+                raise AssertionError(f"{what} within {timeout}s; screen:\n{self.screen(history=True)}")
             time.sleep(0.1)
+
+    def wait_for(self, text: str, timeout: float = 30, count: int = 1) -> str:
+        """Wait until `text` appears `count` times in the scrollback; returns the scrollback."""
+        self._wait(lambda: self.screen(history=True).count(text) >= count, f"no {text!r} (x{count})", timeout)
+        return self.screen(history=True)
 
     def last_lines(self) -> list[str]:
         return [line.rstrip() for line in self.screen().splitlines() if line.strip()]
 
+    def _line_above_status(self) -> tuple[str, str]:
+        lines = self.last_lines()
+        return (lines[-2], lines[-1]) if len(lines) >= 2 else ("", "")
+
     def wait_idle(self, timeout: float = 30) -> None:
         """Wait for an empty chat prompt: `›` right above the status line, and no turn running."""
-        deadline = time.monotonic() + timeout
-        while True:
-            lines = self.last_lines()
-            if len(lines) >= 2 and lines[-2] == "›" and "working" not in lines[-1]:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no idle prompt within {timeout}s; screen:\n{self.screen(history=True)}")
-            time.sleep(0.1)
+
+        def idle() -> bool:
+            line, status = self._line_above_status()
+            return line == "›" and "working" not in status
+
+        self._wait(idle, "no idle prompt", timeout)
 
     def wait_ask(self, timeout: float = 30) -> None:
         """Wait for a permission question waiting for its answer."""
-        deadline = time.monotonic() + timeout
-        while True:
-            lines = self.last_lines()
-            if len(lines) >= 2 and lines[-2].startswith("allow? y/a/n >") and lines[-2].endswith(">"):
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no permission ask within {timeout}s; screen:\n{self.screen(history=True)}")
-            time.sleep(0.1)
+        self._wait(lambda: self._line_above_status()[0] == "allow? y/a/n >", "no permission ask", timeout)
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
