@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from agent.chat._ask_view import ask_detail
 from agent.permissions.models import AskAnswer, AskRequest
 
 if TYPE_CHECKING:
@@ -76,16 +77,20 @@ class ChatApprover:
         return AskAnswer(decision="deny", message=message or "denied by the user")
 
     def _show(self, request: AskRequest) -> None:
+        from rich.console import Group
         from rich.panel import Panel
+        from rich.syntax import Syntax
         from rich.text import Text
 
-        body = Text(request.title, style="bold")
-        if request.detail and request.detail != request.title:
-            body.append("\n" + request.detail)
+        parts: list[Any] = [Text(request.title, style="bold")]
+        if request.detail:
+            text, lexer = ask_detail(request.tool_name, request.detail)
+            if text and text not in request.title:
+                style = {"theme": "ansi_dark", "background_color": "default"}
+                parts.append(Syntax(text, lexer, **style) if lexer else Text(text))
         who = f" ({request.agent})" if request.agent else ""
-        self.console.print(
-            Panel(body, title=f"{request.tool_name} wants {request.permission}{who}", border_style="yellow")
-        )
+        title = f"{request.tool_name} wants {request.permission}{who}"
+        self.console.print(Panel(Group(*parts), title=title, border_style="yellow"))
         self.console.print(
             "[y] allow once   [a] allow always for this session   [n] deny (with a message)", markup=False
         )

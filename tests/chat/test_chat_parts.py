@@ -154,3 +154,22 @@ def test_keys_backslash_and_esc_enter_add_lines_enter_sends() -> None:
         pipe.send_text("first\\\rsecond\x1b\rthird\r")
         text = asyncio.run(asyncio.wait_for(session.prompt_async(), timeout=10))  # no hang if Enter breaks
         assert text == "first\nsecond\nthird"
+
+
+async def test_an_edit_ask_shows_the_change_as_a_diff() -> None:
+    console, out = _console()
+    request = _request().model_copy(update={
+        "tool_name": "edit", "permission": "edit", "title": "edit app.py",
+        "detail": str({"file_path": "app.py", "old_string": "x = 1\n", "new_string": "x = 2\n"}),
+    })  # fmt: skip
+    await ChatApprover(console, Answers("y"), on_interrupt=lambda: None).ask(request)
+    shown = out.getvalue()
+    assert "-x = 1" in shown and "+x = 2" in shown and "old_string" not in shown
+
+
+def test_chat_without_a_terminal_says_what_to_use_instead(tmp_path: Path) -> None:
+    from tests.conftest import run_subagent
+
+    proc = run_subagent("chat", "--cwd", str(tmp_path), input="hello\n")
+    assert proc.returncode == 2
+    assert "subagent chat needs a terminal; for scripts and pipes use `subagent run PROMPT`" in proc.stderr
