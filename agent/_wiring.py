@@ -77,7 +77,8 @@ def _open_store() -> SessionStore | None:
 
 
 def _repair(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    repaired: list[dict[str, Any]] = import_attr("agent.sessions.repair", "repair_transcript")(messages)
+    repair_transcript = import_attr("agent.sessions.repair", "repair_transcript")
+    repaired: list[dict[str, Any]] = repair_transcript(messages).messages  # a RepairResult
     return repaired
 
 

@@ -20,11 +20,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from agent._folder_read import with_folder_notes
 from agent._prompt import environment_block
 from agent._tool_exec import ToolRunner
 from agent._wiring import RuntimeParts, default_parts
 from agent.errors import ConfigError
 from agent.events import Event
+from agent.instructions import FolderInstructions, load_project_instructions
 from agent.loop import LoopSetup, run_loop
 from agent.model.base import ModelClient
 from agent.model.resolve import resolve_model, resolve_model_id
@@ -155,14 +157,16 @@ async def run_agent(
     gate = parts.make_gate(
         list(spec.permission), permission_mode or defaults.permission_mode, approver, defaults.ask_timeout_s
     )
-    tools = {tool.name: tool for tool in parts.load_tools(list(spec.tools))}
+    instructions = await asyncio.to_thread(load_project_instructions, cwd)
+    folder_notes = FolderInstructions(cwd, instructions.paths)
+    tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}
     runner = ToolRunner(
         session_id=session_id,
         agent=spec.name,
         tools=tools,
         ctx=ctx,
         gate=gate,
-        checkpointer=_checkpointer(parts, cwd, store, session_id),
+        checkpointer=_checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id)),
         parent_tool_use_id=parent_tool_use_id,
     )
     setup = LoopSetup(
@@ -171,7 +175,7 @@ async def run_agent(
         model=resolved,
         client=client,
         runner=runner,
-        env_block=await environment_block(cwd),
+        env_block="\n\n".join(filter(None, (instructions.text, await environment_block(cwd)))),
         store=store,
         history=history,
         max_turns=max_turns or spec.max_turns or defaults.max_turns,
@@ -187,11 +191,19 @@ async def run_agent(
             yield event
 
 
-def _checkpointer(parts: RuntimeParts, cwd: Path, store: SessionStore | None, session_id: str) -> Any:
+async def _last_step(store: SessionStore | None, session_id: str) -> int:
+    """A resumed session numbers its steps on from the last checkpoint (steps are unique per session)."""
+    records = await asyncio.to_thread(store.checkpoints, session_id) if store is not None else []
+    return max((r.step for r in records), default=0)
+
+
+def _checkpointer(
+    parts: RuntimeParts, cwd: Path, store: SessionStore | None, session_id: str, last_step: int = 0
+) -> Any:
     snapshot = parts.make_snapshot(cwd)
     if snapshot is None:
         return None
-    step = 0
+    step = last_step
 
     async def checkpoint(label: str, tool_use_id: str) -> None:
         nonlocal step

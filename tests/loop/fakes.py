@@ -190,6 +190,9 @@ class MemoryStore:
     def record_checkpoint(self, record: CheckpointRecord) -> None:
         self.checkpoint_rows.append(record)
 
+    def checkpoints(self, session_id: str) -> list[CheckpointRecord]:
+        return [r for r in self.checkpoint_rows if r.session_id == session_id]
+
     def output_dir(self, session_id: str) -> Path:
         return Path("/tmp") / session_id
 

@@ -1,0 +1,81 @@
+"""`/undo` and `/diff`: the session's checkpoints in the shadow repository (agent.sessions).
+
+Synchronous (git subprocesses and SQLite); the chat calls these through `asyncio.to_thread`.
+Each returns the lines to print, so the slash commands stay free of git details.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from agent.errors import SubagentError
+from agent.sessions.base import CheckpointRecord
+
+
+@dataclasses.dataclass(frozen=True)
+class UndoOutcome:
+    lines: list[str]
+    note_for_model: str = ""
+    """Told to the model with the next prompt, so it does not assume its changes are still there."""
+
+
+def _checkpoints(session_id: str) -> list[CheckpointRecord]:
+    from agent.sessions.store import SqliteSessionStore
+
+    store = SqliteSessionStore()
+    try:
+        return list(store.checkpoints(session_id))
+    finally:
+        store.close()
+
+
+def list_checkpoints(session_id: str) -> list[str]:
+    """One line per checkpoint: `step N  label`."""
+    rows = _checkpoints(session_id)
+    if not rows:
+        return ["no checkpoints yet: no step of this session changed files"]
+    return [f"step {c.step:>3}  {c.label}" for c in rows]
+
+
+def undo(session_id: str, workspace: Path, step: int | None) -> UndoOutcome:
+    """Restore the workspace to before `step`, or before the newest step that still differs."""
+    from agent.sessions.checkpoints import ShadowRepo
+
+    checkpoints = _checkpoints(session_id)
+    if not checkpoints:
+        return UndoOutcome(["nothing to undo: no step of this session changed files"])
+    repo = ShadowRepo(workspace)
+    if step is not None:
+        chosen = [c for c in checkpoints if c.step == step]
+        if not chosen:
+            steps = ", ".join(str(c.step) for c in checkpoints)
+            raise SubagentError(f"no checkpoint for step {step}; steps: {steps} (/undo list shows them)")
+        target = chosen[0]
+    else:
+        now = repo.tree(repo.snapshot("undo: current state"))
+        differing = [c for c in reversed(checkpoints) if repo.tree(c.commit) != now]
+        if not differing:
+            return UndoOutcome(["nothing to undo: the workspace already equals every checkpoint"])
+        target = differing[0]
+    result = repo.restore(target.commit)
+    label = target.label or target.commit[:12]
+    lines = [f"undid step {target.step} and later ({label}):"]
+    lines += [f"  {item.action:<7} {item.path}" for item in result.changes] or ["  no file changed"]
+    lines.append(f"(the state before this undo is snapshot {result.before[:12]} in {repo.git_dir})")
+    changed = ", ".join(item.path for item in result.changes) or "nothing"
+    note = (
+        f"[The user undid your file changes from step {target.step} on ({label}); "
+        f"files restored: {changed}. Read files again before relying on them.]"
+    )
+    return UndoOutcome(lines, note)
+
+
+def session_diff(session_id: str, workspace: Path) -> str:
+    """Unified diff from before the session's first change to the workspace now ("" if none)."""
+    from agent.sessions.checkpoints import ShadowRepo
+
+    checkpoints = _checkpoints(session_id)
+    if not checkpoints:
+        return ""
+    return ShadowRepo(workspace).diff(checkpoints[0].commit)

@@ -1,0 +1,191 @@
+"""The chat loop: read a prompt, run one turn of the agent on it, show the events, repeat.
+
+Every prompt is one `agent.runtime.run_agent` call that resumes the chat's session id, so the
+conversation, its checkpoints and its cost live in the session store and `--resume` picks them
+up. While a turn runs, Ctrl-C (SIGINT: the input line is not active) sets the turn's cancel
+event; the loop answers the calls it interrupted and the session stays valid for the next prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import TYPE_CHECKING, Any
+
+from agent.chat._input import make_prompt_session
+from agent.chat._interrupt import InterruptKey
+from agent.chat.approver import ChatApprover
+from agent.chat.slash import SlashCommands
+from agent.chat.state import ChatState
+from agent.cli.render import EventRenderer
+from agent.errors import ConfigError, SubagentError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agent.model.base import ModelClient
+    from agent.permissions.models import PermissionMode
+
+
+class ChatRenderer(EventRenderer):
+    """The `subagent run` view without its spinner: a live spinner would fight the input line."""
+
+    def _refresh_status(self) -> None:
+        return None
+
+
+class ChatApp:
+    """One interactive chat in one workspace."""
+
+    def __init__(
+        self,
+        state: ChatState,
+        console: Console,
+        *,
+        model_client: ModelClient | None = None,
+        permission_mode: PermissionMode | None = None,
+    ) -> None:
+        self.state = state
+        self.console = console
+        self.model_client = model_client
+        self.permission_mode = permission_mode
+        self.commands = SlashCommands(state, console)
+        self._cancel: asyncio.Event | None = None
+        self._ask_session: Any = None
+        self._interrupt_key = InterruptKey(self._stop_turn)
+        self._asked: dict[str, asyncio.Event] = {}
+        """Per tool_use_id: set once the view has shown its permission_asked event."""
+        self.approver = ChatApprover(console, self._read_answer, self._stop_turn, self._shown)
+
+    def _asked_event(self, tool_use_id: str) -> asyncio.Event:
+        return self._asked.setdefault(tool_use_id, asyncio.Event())
+
+    async def _shown(self, tool_use_id: str) -> None:
+        """Wait (briefly) until the view has printed what led to this ask, so the question comes last."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._asked_event(tool_use_id).wait(), timeout=2)
+        self._asked.pop(tool_use_id, None)
+
+    async def _read_answer(self, prompt: str) -> str:
+        if self._ask_session is None:
+            self._ask_session = make_prompt_session(self.state.status_text, with_history=False)
+        # handle_sigint=False: keep the turn's own SIGINT handler (Ctrl-C is a key in raw mode anyway)
+        with self._interrupt_key.paused():
+            answer: str = await self._ask_session.prompt_async(prompt, handle_sigint=False)
+        return answer
+
+    def _stop_turn(self) -> None:
+        if self._cancel is not None and not self._cancel.is_set():
+            self._cancel.set()
+            self.console.print("[yellow]stopping…[/yellow]")
+
+    async def run(self) -> int:
+        """Prompt until the person leaves; returns the exit code."""
+        session = make_prompt_session(self.state.status_text)
+        self.console.print(
+            f"[bold]subagent chat[/bold] · {self.state.agent} in {self.state.cwd} · /help for commands",
+            highlight=False,
+        )
+        if self.state.session_id:
+            self.console.print(f"resuming session {self.state.session_id}", highlight=False)
+        interrupted = False
+        while True:
+            try:
+                text: str = await session.prompt_async("› ")
+            except KeyboardInterrupt:
+                if interrupted:
+                    break
+                interrupted = True
+                self.console.print("[dim](Ctrl-C again or Ctrl-D to leave)[/dim]")
+                continue
+            except EOFError:
+                break
+            interrupted = False
+            text = text.strip()
+            if not text:
+                continue
+            if text.startswith("/"):
+                if await self.commands.run(text):
+                    break
+                continue
+            await self.turn(text)
+        self._goodbye()
+        return 0
+
+    async def turn(self, prompt: str) -> None:
+        """Run the agent on `prompt` in the chat's session and show what it does."""
+        from agent.runtime import run_agent
+
+        if self.commands.pending_note:
+            prompt = f"{self.commands.pending_note}\n\n{prompt}"
+            self.commands.pending_note = ""
+        cancel = self._cancel = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, self._stop_turn)  # `kill -INT`; a typed Ctrl-C is a key
+        self._interrupt_key.start()
+        renderer = ChatRenderer(self.console)
+        self.state.running = True
+        try:
+            async for event in run_agent(
+                prompt,
+                agent=self.state.agent,
+                cwd=self.state.cwd,
+                model=self.state.model,
+                resume=self.state.session_id,
+                permission_mode=self.permission_mode,
+                approver=self.approver,
+                model_client=self.model_client,
+                cancel=cancel,
+            ):
+                self._absorb(event)
+                renderer.handle(event)
+                if event.type == "permission_asked":
+                    self._asked_event(event.tool_use_id).set()
+                if event.type == "result" and event.parent_tool_use_id is None:
+                    self._footer(event)
+        except ConfigError as exc:
+            self.console.print(f"[red]error:[/red] {exc}", highlight=False)
+        except SubagentError as exc:
+            self.console.print(f"[red]error:[/red] {exc}", highlight=False)
+        except Exception as exc:  # a bug in one turn must not end the chat; the transcript is repaired
+            self.console.print(
+                f"[red]internal error in this turn:[/red] {type(exc).__name__}: {exc}\n"
+                "the session goes on; please report this with the session id",
+                highlight=False,
+            )
+        finally:
+            self._interrupt_key.stop()
+            loop.remove_signal_handler(signal.SIGINT)
+            self.state.running = False
+            self._cancel = None
+
+    def _absorb(self, event: Any) -> None:
+        root = event.parent_tool_use_id is None
+        if event.type == "session_started" and root and not self.state.context_window:
+            self.state.context_window = self._window(event.model)
+        self.state.absorb(event)
+
+    def _window(self, model_id: str) -> int:
+        from agent.registry import load_registry_for
+
+        models = load_registry_for(self.state.cwd).config.models
+        return models[model_id].context_window if model_id in models else 0
+
+    def _footer(self, result: Any) -> None:
+        seconds = result.duration_ms / 1000
+        line = f"{result.num_turns} turns · ${result.total_cost_usd:.4f} · {seconds:.1f}s"
+        if result.subtype == "cancelled":
+            self.console.print(f"[yellow]⏹ stopped[/yellow] [dim]· the session goes on · {line}[/dim]")
+        elif result.subtype != "success":
+            self.console.print(f"[red]{result.subtype}[/red] [dim]· {line}[/dim]", highlight=False)
+        else:
+            self.console.print(f"[dim]{line}[/dim]", highlight=False)
+
+    def _goodbye(self) -> None:
+        sid = self.state.session_id
+        if sid is None:
+            self.console.print("bye (no session was started)")
+            return
+        self.console.print(f"session {sid}", highlight=False)
+        self.console.print(f"resume it with: subagent chat --resume {sid}", highlight=False)

@@ -1,0 +1,96 @@
+"""Permission asks inside the chat: shown inline, answered on a prompt_toolkit line.
+
+The gate lives one `run_agent` call (one prompt), so its own `always` rules would be forgotten at
+the next prompt; this approver remembers `allow always` answers for the whole chat and answers
+those asks itself. Ctrl-C at the question denies the call and stops the turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from agent.chat._ask_view import ask_detail
+from agent.permissions.models import AskAnswer, AskRequest
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+ReadLine = Callable[[str], Awaitable[str]]
+"""`await read_line(prompt) -> the line typed`; raises KeyboardInterrupt or EOFError."""
+
+_CHOICES = {"y": ("allow", "once"), "a": ("allow", "always"), "n": ("deny", "once")}
+
+
+class ChatApprover:
+    """Answers the gate's asks by asking the person at the chat prompt."""
+
+    def __init__(
+        self,
+        console: Console,
+        read_line: ReadLine,
+        on_interrupt: Callable[[], None],
+        caught_up: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.console = console
+        self._read_line = read_line
+        self._on_interrupt = on_interrupt
+        self._caught_up = caught_up
+        """`await caught_up(tool_use_id)`: the view has shown the events before this ask."""
+        self._always: set[tuple[str, str]] = set()
+        """(permission, pattern) allowed for the rest of the chat."""
+        self._lock = asyncio.Lock()
+
+    def _remembered(self, request: AskRequest) -> bool:
+        wanted = {(request.permission, p) for p in request.patterns}
+        return bool(wanted) and wanted <= self._always
+
+    async def ask(self, request: AskRequest) -> AskAnswer:
+        """One question at a time, even when parallel subagents ask together."""
+        if self._caught_up is not None:
+            await self._caught_up(request.tool_use_id)
+        async with self._lock:
+            if self._remembered(request):
+                self.console.print(f"[dim]✓ {request.title}: allowed (always, this session)[/dim]")
+                return AskAnswer(decision="allow", scope="always")
+            self._show(request)
+            try:
+                return await self._answer(request)
+            except KeyboardInterrupt:
+                self._on_interrupt()
+                return AskAnswer(decision="deny", message="denied: the user stopped the turn")
+            except EOFError:
+                return AskAnswer(decision="deny", message="denied: the terminal closed before an answer")
+
+    async def _answer(self, request: AskRequest) -> AskAnswer:
+        choice = (await self._read_line("allow? y/a/n > ")).strip().lower()
+        while choice[:1] not in _CHOICES:
+            choice = (await self._read_line("y (once), a (always), n (deny) > ")).strip().lower()
+        decision, scope = _CHOICES[choice[:1]]
+        if decision == "allow":
+            if scope == "always":
+                self._always.update((request.permission, p) for p in request.patterns)
+                return AskAnswer(decision="allow", scope="always")
+            return AskAnswer(decision="allow")
+        message = (await self._read_line("message for the agent (Enter for none) > ")).strip()
+        return AskAnswer(decision="deny", message=message or "denied by the user")
+
+    def _show(self, request: AskRequest) -> None:
+        from rich.console import Group
+        from rich.panel import Panel
+        from rich.syntax import Syntax
+        from rich.text import Text
+
+        parts: list[Any] = [Text(request.title, style="bold")]
+        if request.detail:
+            text, lexer = ask_detail(request.tool_name, request.detail)
+            if text and text not in request.title:
+                style = {"theme": "ansi_dark", "background_color": "default"}
+                parts.append(Syntax(text, lexer, **style) if lexer else Text(text))
+        who = f" ({request.agent})" if request.agent else ""
+        title = f"{request.tool_name} wants {request.permission}{who}"
+        self.console.print(Panel(Group(*parts), title=title, border_style="yellow"))
+        self.console.print(
+            "[y] allow once   [a] allow always for this session   [n] deny (with a message)", markup=False
+        )

@@ -1,0 +1,184 @@
+"""Slash commands: what a person types at the chat prompt instead of a message to the agent.
+
+`/agents [NAME]`, `/model [NAME]`, `/undo [list|STEP]`, `/diff`, `/cost`, `/compact`,
+`/sessions`, `/help`, `/exit`. An unknown command lists the ones that exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from agent.chat import _workspace
+from agent.chat.state import ChatState
+from agent.errors import ConfigError, SubagentError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+HELP: dict[str, str] = {
+    "/agents": "list the agents; `/agents NAME` switches the agent for the next prompts",
+    "/model": "show the model; `/model NAME` uses another (an id or sonnet, opus, haiku)",
+    "/undo": "undo the last step that changed files; `/undo list`, `/undo STEP` to go back further",
+    "/diff": "what this session changed in the workspace",
+    "/cost": "tokens and cost of this chat so far",
+    "/compact": "summarise the conversation to free context",
+    "/sessions": "the sessions in this workspace",
+    "/help": "this list, and the keys",
+    "/exit": "leave (the session can be resumed)",
+}
+KEYS = (
+    "Enter sends · Esc Enter, Ctrl-J or a trailing \\ add a line · Ctrl-C stops the agent's turn, "
+    "clears the line, and on an empty line twice leaves · Ctrl-D leaves"
+)
+
+
+class SlashCommands:
+    """Runs one slash command line against the chat's state."""
+
+    def __init__(self, state: ChatState, console: Console) -> None:
+        self.state = state
+        self.console = console
+        self.pending_note = ""
+        """Said to the model with the next prompt (set by /undo)."""
+        self._handlers: dict[str, Callable[[str], Awaitable[bool]]] = {
+            "/agents": self._agents,
+            "/model": self._model,
+            "/undo": self._undo,
+            "/diff": self._diff,
+            "/cost": self._cost,
+            "/compact": self._compact,
+            "/sessions": self._sessions,
+            "/help": self._help,
+            "/exit": self._exit,
+            "/quit": self._exit,
+        }
+
+    async def run(self, line: str) -> bool:
+        """Run `line`; True when the chat should end."""
+        name, _, arg = line.strip().partition(" ")
+        handler = self._handlers.get(name.lower())
+        if handler is None:
+            self.console.print(f"unknown command {name}; commands: {', '.join(HELP)}", markup=False)
+            return False
+        try:
+            return await handler(arg.strip())
+        except SubagentError as exc:
+            self.console.print(f"[red]error:[/red] {exc}", highlight=False)
+            return False
+
+    def _registry(self) -> Any:
+        from agent.registry import load_registry_for
+
+        return load_registry_for(self.state.cwd)
+
+    async def _agents(self, arg: str) -> bool:
+        registry = await asyncio.to_thread(self._registry)
+        if arg:
+            registry.get(arg)  # UnknownAgentError names the known ones
+            self.state.agent = arg
+            self.console.print(f"agent: {arg} (from the next prompt, in the same session)")
+            return False
+        primary = registry.primary_agents()
+        others = [s for s in registry.agents.values() if s not in primary]
+        for title, specs in (("primary agents:", primary), ("subagents (for the task tool):", others)):
+            if specs:
+                self.console.print(title)
+            for spec in specs:
+                mark = "*" if spec.name == self.state.agent else " "
+                line = f"{mark} {spec.name:<20} {spec.description[:90]}"
+                self.console.print(line, markup=False, highlight=False)
+        self.console.print("switch with /agents NAME")
+        return False
+
+    async def _model(self, arg: str) -> bool:
+        if not arg:
+            config = (await asyncio.to_thread(self._registry)).config
+            current = self.state.model or self.state.model_id or "(the agent's own model)"
+            self.console.print(f"model: {current}", markup=False)
+            self.console.print("known: " + ", ".join([*config.aliases, *config.models]), markup=False)
+            return False
+        from agent.model.resolve import normalise_model
+
+        config = (await asyncio.to_thread(self._registry)).config
+        model_id = normalise_model(arg, config)  # ConfigError for another provider
+        self.state.model = model_id
+        self.state.context_window = config.models[model_id].context_window if model_id in config.models else 0
+        self.console.print(f"model: {model_id} (from the next prompt)", markup=False)
+        return False
+
+    def _session(self) -> str | None:
+        if self.state.session_id is None:
+            self.console.print("no session yet: send a prompt first")
+        return self.state.session_id
+
+    async def _undo(self, arg: str) -> bool:
+        session_id = self._session()
+        if session_id is None:
+            return False
+        if arg == "list":
+            lines = await asyncio.to_thread(_workspace.list_checkpoints, session_id)
+        else:
+            if arg and not arg.isdigit():
+                raise ConfigError(f"/undo takes `list` or a step number, not {arg!r}")
+            step = int(arg) if arg else None
+            outcome = await asyncio.to_thread(_workspace.undo, session_id, self.state.cwd, step)
+            lines = outcome.lines
+            self.pending_note = outcome.note_for_model or self.pending_note
+        for line in lines:
+            self.console.print(line, markup=False, highlight=False)
+        return False
+
+    async def _diff(self, arg: str) -> bool:
+        session_id = self._session()
+        if session_id is None:
+            return False
+        diff = await asyncio.to_thread(_workspace.session_diff, session_id, self.state.cwd)
+        if not diff.strip():
+            self.console.print("no changes: this session has not changed any file (or they were undone)")
+            return False
+        from rich.syntax import Syntax
+
+        self.console.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
+        return False
+
+    async def _cost(self, arg: str) -> bool:
+        self.console.print(self.state.cost_text(), markup=False, highlight=False)
+        return False
+
+    async def _compact(self, arg: str) -> bool:
+        self.console.print(
+            "/compact is not available yet: this build's agent loop has no conversation compaction"
+        )
+        return False
+
+    async def _sessions(self, arg: str) -> bool:
+        from agent.sessions.store import SqliteSessionStore
+
+        def listing() -> list[Any]:
+            store = SqliteSessionStore()
+            try:
+                return list(store.list(self.state.cwd, limit=20))
+            finally:
+                store.close()
+
+        records = await asyncio.to_thread(listing)
+        if not records:
+            self.console.print("no sessions in this workspace yet")
+        for r in records:
+            mark = "*" if r.id == self.state.session_id else " "
+            when = r.updated.strftime("%Y-%m-%d %H:%M")
+            line = f"{mark} {r.id}  {when}  {r.agent:<16} {r.title[:50]}"
+            self.console.print(line, markup=False, highlight=False)
+        self.console.print("resume one with: subagent chat --resume ID")
+        return False
+
+    async def _help(self, arg: str) -> bool:
+        for name, text in HELP.items():
+            self.console.print(f"{name:<10} {text}", markup=False, highlight=False)
+        self.console.print(KEYS, markup=False, highlight=False)
+        return False
+
+    async def _exit(self, arg: str) -> bool:
+        return True
