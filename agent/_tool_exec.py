@@ -111,6 +111,8 @@ class ToolRunner:
     ctx: ToolContext
     gate: Gate
     checkpointer: Checkpointer | None = None
+    on_start: Callable[[str], Awaitable[None]] | None = None
+    """`await on_start(tool_use_id)` just before a tool runs (the store records it for repair)."""
     max_parallel: int = 8
     parent_tool_use_id: str | None = None
 
@@ -287,6 +289,8 @@ class ToolRunner:
 
     async def _execute(self, p: _Prepared, emit: Callable[[Any], None]) -> ToolResult:
         started = time.monotonic()
+        if self.on_start is not None:
+            await self.on_start(p.call.id)
         sink_token = EVENT_SINK.set(emit)
         id_token = CURRENT_TOOL_USE_ID.set(p.call.id)
         try:

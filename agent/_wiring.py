@@ -45,8 +45,9 @@ class RuntimeParts:
     make_sandbox: Callable[[Any, Path, bool], Sandbox | None]
     make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
     open_store: Callable[[], SessionStore | None]
-    repair: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
-    """Messages of an interrupted session -> a transcript the API accepts (no dangling tool_use)."""
+    repair: Callable[[list[dict[str, Any]], set[str]], list[dict[str, Any]]]
+    """(messages, ids of tools that had started) of an interrupted session -> a transcript the
+    API accepts (no dangling tool_use; each interrupted call says whether it had started)."""
     make_snapshot: Callable[[Path], Snapshot | None]
     headless_approver: Callable[[], Approver]
     """Who answers asks when the caller named nobody: a policy that denies (never a hang)."""
@@ -67,7 +68,10 @@ def _make_sandbox(config: Any, workspace: Path, network: bool) -> Sandbox | None
 
 
 def _make_gate(rules: list[PermissionRule], mode: str, approver: Approver, ask_timeout_s: float) -> Gate:
-    gate: Gate = import_attr("agent.permissions.gate", "PermissionGate")(rules, mode, approver, ask_timeout_s)
+    """The gate over the baseline rules, then the config's and the agent's (last match wins)."""
+    defaults: list[PermissionRule] = import_attr("agent.permissions.rules", "DEFAULT_RULES")
+    gate_class = import_attr("agent.permissions.gate", "PermissionGate")
+    gate: Gate = gate_class([*defaults, *rules], mode, approver, ask_timeout_s)
     return gate
 
 
@@ -76,9 +80,9 @@ def _open_store() -> SessionStore | None:
     return store
 
 
-def _repair(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _repair(messages: list[dict[str, Any]], started: set[str]) -> list[dict[str, Any]]:
     repair_transcript = import_attr("agent.sessions.repair", "repair_transcript")
-    repaired: list[dict[str, Any]] = repair_transcript(messages).messages  # a RepairResult
+    repaired: list[dict[str, Any]] = repair_transcript(messages, started).messages  # a RepairResult
     return repaired
 
 

@@ -47,6 +47,15 @@ _CONTINUE_AFTER_CUTOFF = (
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class SessionTotals:
+    """What a session used before this run (a resumed session keeps counting)."""
+
+    usage: Usage = dataclasses.field(default_factory=Usage)
+    cost_usd: float = 0.0
+    turns: int = 0
+
+
 @dataclasses.dataclass
 class LoopSetup:
     """Everything one session needs; `agent.runtime.run_agent` builds it."""
@@ -67,6 +76,8 @@ class LoopSetup:
     cancel: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
     parent_tool_use_id: str | None = None
     resumed: bool = False
+    prior: SessionTotals = dataclasses.field(default_factory=SessionTotals)
+    """What earlier runs of a resumed session used; the stored totals add this run's to it."""
 
 
 @dataclasses.dataclass
@@ -232,9 +243,9 @@ class AgentLoop:
                 s.store.update,
                 s.session_id,
                 status=status,
-                usage=st.usage,  # type: ignore[arg-type]
-                cost_usd=st.cost,
-                num_turns=st.turns,
+                usage=s.prior.usage + st.usage,  # type: ignore[arg-type]
+                cost_usd=s.prior.cost_usd + st.cost,
+                num_turns=s.prior.turns + st.turns,
             )
         return self._event(
             ResultEvent,

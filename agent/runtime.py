@@ -27,7 +27,7 @@ from agent._wiring import RuntimeParts, default_parts
 from agent.errors import ConfigError
 from agent.events import Event
 from agent.instructions import FolderInstructions, load_project_instructions
-from agent.loop import LoopSetup, run_loop
+from agent.loop import LoopSetup, SessionTotals, run_loop
 from agent.model.base import ModelClient
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.permissions.models import Approver, PermissionMode
@@ -90,7 +90,8 @@ async def _open_session(
         )
         return record, []
     stored = await asyncio.to_thread(store.messages, record.id)
-    history = parts.repair([{"role": m.role, "content": m.content} for m in stored])
+    started = await asyncio.to_thread(store.started_tools, record.id)
+    history = parts.repair([{"role": m.role, "content": m.content} for m in stored], started)
     return record, history
 
 
@@ -167,6 +168,7 @@ async def run_agent(
         ctx=ctx,
         gate=gate,
         checkpointer=_checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id)),
+        on_start=_start_recorder(store, session_id),
         parent_tool_use_id=parent_tool_use_id,
     )
     setup = LoopSetup(
@@ -184,6 +186,7 @@ async def run_agent(
         cancel=cancel,
         parent_tool_use_id=parent_tool_use_id,
         resumed=bool(history),
+        prior=SessionTotals(record.usage, record.cost_usd, record.num_turns) if record else SessionTotals(),
     )
     lock = store.lock(session_id) if store is not None else contextlib.nullcontext()
     with lock:
@@ -195,6 +198,17 @@ async def _last_step(store: SessionStore | None, session_id: str) -> int:
     """A resumed session numbers its steps on from the last checkpoint (steps are unique per session)."""
     records = await asyncio.to_thread(store.checkpoints, session_id) if store is not None else []
     return max((r.step for r in records), default=0)
+
+
+def _start_recorder(store: SessionStore | None, session_id: str) -> Any:
+    """Record that a tool started, so a crash mid-call is reported as such on resume."""
+    if store is None:
+        return None
+
+    async def record(tool_use_id: str) -> None:
+        await asyncio.to_thread(store.mark_tool_started, session_id, tool_use_id)
+
+    return record
 
 
 def _checkpointer(

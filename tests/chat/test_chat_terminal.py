@@ -72,7 +72,7 @@ def test_two_turns_asks_both_ways_cost_undo_leave_and_resume(chat, workspace: Pa
     term.wait_idle()
     term.type_line("write a.txt")
     term.wait_ask()
-    assert "bash wants bash (backend-engineer)" in term.screen()
+    assert "bash wants edit (backend-engineer)" in term.screen()
     term.type_line("y")
     term.wait_for("Wrote a.txt for you.")
     term.wait_idle()

@@ -124,6 +124,7 @@ class MemoryStore:
         self.updates: list[dict[str, Any]] = []
         self.sessions: dict[str, SessionRecord] = {}
         self.checkpoint_rows: list[CheckpointRecord] = []
+        self.started: dict[str, set[str]] = {}
 
     def create(
         self,
@@ -164,6 +165,12 @@ class MemoryStore:
         for row in self.messages(session_id):
             self.append_message(new.id, row.role, row.content)
         return new
+
+    def mark_tool_started(self, session_id: str, tool_use_id: str) -> None:
+        self.started.setdefault(session_id, set()).add(tool_use_id)
+
+    def started_tools(self, session_id: str) -> set[str]:
+        return set(self.started.get(session_id, set()))
 
     def append_message(self, session_id: str, role: str, content: list[dict[str, Any]]) -> int:
         self.rows.append(

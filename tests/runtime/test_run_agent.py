@@ -52,7 +52,7 @@ def parts_for(store: MemoryStore, snapshots: list[str]) -> RuntimeParts:
         make_sandbox=lambda config, workspace, network: None,
         make_gate=lambda rules, mode, approver, timeout: TableGate(),
         open_store=lambda: store,
-        repair=lambda messages: messages,
+        repair=lambda messages, started: messages,
         make_snapshot=make_snapshot,
         headless_approver=lambda: object(),  # type: ignore[return-value]
     )
@@ -88,6 +88,7 @@ async def test_a_task_over_http_with_tools_store_and_checkpoints(
     assert (result.subtype, result.num_turns, result.result) == ("success", 3, "Copied in.txt to out.txt.")
     assert (tmp_path / "out.txt").read_text() == "DATA"
     assert snapshots == ["write_note"] and store.checkpoint_rows[0].tool_use_id == "toolu_w"
+    assert store.started_tools(result.session_id) == {"toolu_r", "toolu_w"}  # for repair after a crash
     for body in server.requests:
         check_request(body)
     first = server.requests[0]
