@@ -41,24 +41,19 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevSer
 
 @pytest.fixture(scope="session")
 def worker_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workers' blob dir, scratch checkouts and logs."""
     return tmp_path_factory.mktemp("workers")
-
-
-def start_pair(server: DevServer, root: Path, max_concurrent: int) -> tuple[str, list[WorkerProcess]]:
-    """Two workers on a fresh task queue."""
-    queue = f"q-{uuid.uuid4().hex[:8]}"
-    workers = [WorkerProcess(server.address, queue, root, f"w{i}-{queue}", max_concurrent) for i in (1, 2)]
-    for worker in workers:
-        worker.spawn()
-    for worker in workers:
-        worker.wait_ready()
-    return queue, workers
 
 
 @pytest.fixture(scope="session")
 def worker_pair(temporal_server: DevServer, worker_root: Path) -> Iterator[tuple[str, list[WorkerProcess]]]:
-    """Two workers shared by the tests that do not kill one."""
-    queue, workers = start_pair(temporal_server, worker_root, max_concurrent=1)
+    """Two `subagent worker`s, one subtask at a time each, on a fresh task queue."""
+    queue = f"q-{uuid.uuid4().hex[:8]}"
+    workers = [WorkerProcess(temporal_server.address, queue, worker_root, f"w{i}", 1) for i in (1, 2)]
+    for worker in workers:
+        worker.spawn()
+    for worker in workers:
+        worker.wait_ready()
     yield queue, workers
     for worker in workers:
         worker.stop()

@@ -15,7 +15,6 @@ from agent.orchestrator.temporal.client import TemporalDispatcher
 from agent.orchestrator.temporal.connection import TemporalSettings
 from agent.orchestrator.temporal.models import AttemptPolicy, ProgressSnapshot
 from tests.conftest import run_subagent
-from tests.temporal.conftest import start_pair
 from tests.temporal.harness import DevServer, WorkerProcess, free_port
 
 pytestmark = pytest.mark.slow
@@ -59,43 +58,17 @@ async def test_every_subtask_comes_back_with_its_work_and_live_events(
     ghost = results[4]
     assert ghost.status == "error_during_execution"
     assert "ghost" in (ghost.error or "") and "unknown agent 'no-such-agent'" in (ghost.error or "")
-    # Each worker takes one subtask at a time, so four overlapping subtasks use both workers.
-    assert len({entry["pid"] for entry in read_log(log)}) == 2
+    # --max-concurrent 1: each worker runs one subtask at a time (no interleaving in its log),
+    # so four subtasks dispatched at once are spread over both workers.
+    by_pid: dict[object, list[dict[str, object]]] = {}
+    for entry in read_log(log):
+        by_pid.setdefault(entry["pid"], []).append(entry)
+    assert len(by_pid) == 2
+    for entries in by_pid.values():
+        running = [e["id"] for e in entries if e["event"] == "start"]
+        assert [e["id"] for e in entries if e["event"] == "done"] == running
+        assert all(e["id"] == entries[i - 1]["id"] for i, e in enumerate(entries) if e["event"] != "start")
     assert {task_id for task_id, event in events if event.type == "turn_started"} >= {"t1", "t2", "t3", "t4"}
-
-
-async def test_a_killed_worker_s_subtask_resumes_on_the_other_worker_exactly_once(
-    temporal_server: DevServer, worker_root: Path, git_repo: Path, tmp_path: Path
-) -> None:
-    queue, workers = start_pair(temporal_server, worker_root, max_concurrent=1)
-    log = tmp_path / "turns.jsonl"
-    progress: list[ProgressSnapshot] = []
-    try:
-        run = asyncio.create_task(dispatcher(
-            temporal_server, queue, git_repo, on_progress=lambda _id, p: progress.append(p.model_copy())
-        ).run([scripted("long", log, turns=8, sleep_s=0.4)]))
-        while not any(e["event"] == "turn" and e["turn"] == 3 for e in read_log(log)):
-            await asyncio.sleep(0.05)
-        victim_pid = read_log(log)[0]["pid"]
-        victim = next(w for w in workers if w.pid == victim_pid)
-        victim.kill()
-        [result] = await asyncio.wait_for(run, 60)
-    finally:
-        for worker in workers:
-            worker.stop()
-
-    assert result.ok, result.error
-    entries = read_log(log)
-    starts = [e for e in entries if e["event"] == "start"]
-    assert len(starts) == 2 and starts[1]["pid"] != victim_pid
-    assert int(starts[1]["from_turn"]) > 1, "the retry must resume from the checkpoint, not from turn 1"
-    assert sum(e["event"] == "done" for e in entries) == 1
-    turns = [int(e["turn"]) for e in entries if e["event"] == "turn"]
-    assert sorted(set(turns)) == list(range(1, 9))
-    assert len(turns) <= 9, f"at most the turn in flight is run again, got {turns}"
-    assert result.files_changed == [f"turn{i}.txt" for i in range(1, 9)]
-    assert all(result.patch.count(f"+long turn {i}\n") == 1 for i in range(1, 9))
-    assert any(p.attempt == 2 and p.resumed_from_turn for p in progress)
 
 
 async def test_cancelling_the_dispatch_stops_the_running_subtask(
@@ -159,3 +132,33 @@ async def test_an_unreachable_address_fails_fast_naming_the_subtasks(git_repo: P
     done = run_subagent("dispatch-remote", str(tasks), "--temporal-address", address, cwd=git_repo)
     assert done.returncode == 1
     assert address in done.stderr and "t1" in done.stderr
+
+
+async def test_a_killed_worker_s_subtask_resumes_on_the_other_worker_exactly_once(
+    temporal_server: DevServer, worker_pair: tuple[str, list[WorkerProcess]], git_repo: Path, tmp_path: Path
+) -> None:
+    # Last in this file: it leaves the shared pair with one worker.
+    queue, workers = worker_pair
+    log = tmp_path / "turns.jsonl"
+    progress: list[ProgressSnapshot] = []
+    run = asyncio.create_task(dispatcher(
+        temporal_server, queue, git_repo, on_progress=lambda _id, p: progress.append(p.model_copy())
+    ).run([scripted("long", log, turns=8, sleep_s=0.4)]))
+    while not any(e["event"] == "turn" and e["turn"] == 3 for e in read_log(log)):
+        await asyncio.sleep(0.05)
+    victim_pid = read_log(log)[0]["pid"]
+    next(w for w in workers if w.pid == victim_pid).kill()
+    [result] = await asyncio.wait_for(run, 60)
+
+    assert result.ok, result.error
+    entries = read_log(log)
+    starts = [e for e in entries if e["event"] == "start"]
+    assert len(starts) == 2 and starts[1]["pid"] != victim_pid
+    assert int(starts[1]["from_turn"]) > 1, "the retry must resume from the checkpoint, not from turn 1"
+    assert sum(e["event"] == "done" for e in entries) == 1
+    turns = [int(e["turn"]) for e in entries if e["event"] == "turn"]
+    assert sorted(set(turns)) == list(range(1, 9))
+    assert len(turns) <= 9, f"at most the turn in flight is run again, got {turns}"
+    assert result.files_changed == [f"turn{i}.txt" for i in range(1, 9)]
+    assert all(result.patch.count(f"+long turn {i}\n") == 1 for i in range(1, 9))
+    assert any(p.attempt == 2 and p.resumed_from_turn for p in progress)

@@ -67,6 +67,7 @@ class TemporalDispatcher:
         self.max_in_flight = max_in_flight
         self.poll_interval_s = poll_interval_s
         self.on_progress = on_progress
+        self._client: Client | None = None
 
     async def run(
         self, tasks: list[SubtaskSpec], *, on_event: EventSink | None = None
@@ -76,7 +77,9 @@ class TemporalDispatcher:
         Raises:
             RemoteDispatchError: Temporal cannot be reached (nothing was started).
         """
-        client = await connect(self.settings, subtask_ids=[t.id for t in tasks])
+        if self._client is None:  # one connection per dispatcher, reused by every run
+            self._client = await connect(self.settings, subtask_ids=[t.id for t in tasks])
+        client = self._client
         dispatch_id = uuid.uuid4().hex[:10]
         gate = asyncio.Semaphore(self.max_in_flight)
         async with asyncio.TaskGroup() as group:
