@@ -14,6 +14,8 @@ from agent.orchestrator.temporal.models import ProgressSnapshot
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from agent.orchestrator.temporal.connection import TemporalSettings
+
 _SPECS = TypeAdapter(list[SubtaskSpec])
 
 
@@ -66,4 +68,13 @@ class ProgressPrinter:
             f"{subtask_id}: attempt {progress.attempt} on {progress.worker}{resumed} · turn {progress.turn}"
             f" · {progress.tool or '-'} · {progress.input_tokens}/{progress.output_tokens} tokens",
             highlight=False, markup=False,
+        )
+
+    def no_worker(self, settings: TemporalSettings) -> None:
+        """Warn that nothing polls the queue: the subtasks would wait silently otherwise."""
+        self.console.print(
+            f"warning: no worker polls task queue {settings.task_queue!r} at {settings.address}; the "
+            f"subtasks wait until one starts: subagent worker --temporal-address {settings.address} "
+            f"--task-queue {settings.task_queue}",
+            style="yellow", highlight=False, markup=False,
         )

@@ -18,6 +18,8 @@ from agent.orchestrator.temporal import DEFAULT_TASK_QUEUE
 from agent.orchestrator.temporal import _cli_options as opt
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from agent.orchestrator.base import EventSink, SubtaskResult, SubtaskSpec
     from agent.orchestrator.temporal.connection import TemporalSettings
     from agent.orchestrator.temporal.models import AttemptPolicy, ProgressSink
@@ -33,10 +35,12 @@ async def dispatch_temporal(
     policy: AttemptPolicy | None = None,
     on_event: EventSink | None = None,
     on_progress: ProgressSink | None = None,
+    on_no_worker: Callable[[TemporalSettings], None] | None = None,
 ) -> list[SubtaskResult]:
     """Run `tasks` on the workers polling `task_queue` at `address`; one result per task, in order.
 
     `settings` (namespace, TLS, API key) replaces `address` and `task_queue` when given.
+    `on_no_worker` is told when no worker polls the queue yet (the subtasks then wait for one).
 
     Raises:
         ConfigError: the temporal extra is not installed.
@@ -47,6 +51,8 @@ async def dispatch_temporal(
 
     settings = settings or TemporalSettings(address=address, task_queue=task_queue)
     dispatcher = TemporalDispatcher(settings, cwd=cwd, policy=policy, on_progress=on_progress)
+    if on_no_worker is not None and not await dispatcher.pollers():
+        on_no_worker(settings)
     return await dispatcher.run(tasks, on_event=on_event)
 
 
@@ -72,7 +78,7 @@ def dispatch_remote(
     """Run a file of subtasks on Temporal workers; print progress, then a JSON report.
 
     Exit code: 0 all succeeded, 1 a subtask failed or Temporal is unreachable, 2 bad input,
-    130 cancelled (the workflows are cancelled too).
+    130 cancelled by Ctrl-C or SIGTERM (the workflows are cancelled too).
     """
     from rich.console import Console
 
@@ -81,17 +87,18 @@ def dispatch_remote(
     from agent.orchestrator.temporal.models import AttemptPolicy
 
     console = Console(stderr=True)
+    printer = ProgressPrinter(console)
     try:
         tasks = load_tasks(file)
         settings = opt.settings_from_flags(
             temporal_address, namespace, task_queue, api_key, tls, tls_ca, tls_cert, tls_key, tls_server_name
         )
         policy = AttemptPolicy(heartbeat_timeout_s=heartbeat_timeout, max_attempts=max_attempts)
-        results = asyncio.run(dispatch_temporal(
+        results = asyncio.run(_cancel_on_sigterm(dispatch_temporal(
             tasks, temporal_address, task_queue, settings=settings, cwd=Path.cwd(),
-            policy=policy, on_progress=ProgressPrinter(console),
-        ))
-    except KeyboardInterrupt:
+            policy=policy, on_progress=printer, on_no_worker=printer.no_worker,
+        )))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         console.print("cancelled: the subtasks' workflows were cancelled", style="yellow")
         raise typer.Exit(130) from None
     except SubagentError as exc:
@@ -100,3 +107,13 @@ def dispatch_remote(
     report = DispatchReport(ok=all(r.ok for r in results), results=results)
     typer.echo(report.model_dump_json(indent=2))
     raise typer.Exit(0 if report.ok else 1)
+
+
+async def _cancel_on_sigterm(work: Awaitable[list[SubtaskResult]]) -> list[SubtaskResult]:
+    """Treat SIGTERM (a CI job cancelled, a pod stopped) like Ctrl-C: cancel the workflows."""
+    import signal
+
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await work

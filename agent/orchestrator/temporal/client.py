@@ -86,6 +86,24 @@ class TemporalDispatcher:
             runs = [group.create_task(self._one(client, dispatch_id, spec, gate, on_event)) for spec in tasks]
         return [run.result() for run in runs]
 
+    async def pollers(self) -> list[str]:
+        """Identities of the workers polling the task queue now (empty: subtasks would wait).
+
+        Raises:
+            RemoteDispatchError: Temporal cannot be reached.
+        """
+        from temporalio.api.enums.v1 import TaskQueueType
+        from temporalio.api.taskqueue.v1 import TaskQueue
+        from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+        if self._client is None:
+            self._client = await connect(self.settings)
+        described = await self._client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=self.settings.namespace, task_queue=TaskQueue(name=self.settings.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        ))
+        return [poller.identity for poller in described.pollers]
+
     async def _one(
         self, client: Client, dispatch_id: str, spec: SubtaskSpec, gate: asyncio.Semaphore,
         on_event: EventSink | None,
