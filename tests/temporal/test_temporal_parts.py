@@ -99,6 +99,25 @@ async def test_a_commit_that_does_not_exist_names_the_subtask_and_the_source(tmp
     assert "add-endpoint" in message and "f" * 40 in message and str(tmp_path / "repo") in message
 
 
+def test_a_git_url_without_a_commit_is_pinned_to_the_remote_head(tmp_path: Path) -> None:
+    commit = _repo(tmp_path / "repo")
+    url = (tmp_path / "repo").as_uri()
+    ref = pin_workspace(SubtaskSpec(id="t1", agent="a", prompt="p", cwd=url), tmp_path)
+    assert ref == WorkspaceRef(source=url, commit=commit)
+    with pytest.raises(ConfigError, match="subtask t2: cannot read HEAD of file:///nowhere"):
+        pin_workspace(SubtaskSpec(id="t2", agent="a", prompt="p", cwd="file:///nowhere"), tmp_path)
+
+
+async def test_repeated_subtask_ids_are_refused_before_anything_starts(tmp_path: Path) -> None:
+    from agent.orchestrator.temporal.client import TemporalDispatcher
+    from agent.orchestrator.temporal.connection import TemporalSettings
+
+    spec = SubtaskSpec(id="same", agent="a", prompt="p")
+    dispatcher = TemporalDispatcher(TemporalSettings(address=f"127.0.0.1:{free_port()}"), cwd=tmp_path)
+    with pytest.raises(ConfigError, match="repeated: same"):
+        await dispatcher.run([spec, spec])
+
+
 def test_a_workspace_that_is_not_a_repository_cannot_be_pinned(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"subtask t9: .*remote workers need a git repository"):
         pin_workspace(SubtaskSpec(id="t9", agent="a", prompt="p", cwd=str(tmp_path)), tmp_path)

@@ -51,7 +51,7 @@ async def dispatch_temporal(
 
     settings = settings or TemporalSettings(address=address, task_queue=task_queue)
     dispatcher = TemporalDispatcher(settings, cwd=cwd, policy=policy, on_progress=on_progress)
-    if on_no_worker is not None and not await dispatcher.pollers():
+    if on_no_worker is not None and not await dispatcher.pollers([t.id for t in tasks]):
         on_no_worker(settings)
     return await dispatcher.run(tasks, on_event=on_event)
 
@@ -86,7 +86,7 @@ def dispatch_remote(
     from agent.orchestrator.temporal._dispatch_io import DispatchReport, ProgressPrinter, load_tasks
     from agent.orchestrator.temporal.models import AttemptPolicy
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     printer = ProgressPrinter(console)
     try:
         tasks = load_tasks(file)

@@ -75,18 +75,20 @@ class TemporalDispatcher:
         """Run all tasks on the workers; cancelling this call cancels every workflow it started.
 
         Raises:
+            ConfigError: two tasks share an id (nothing was started).
             RemoteDispatchError: Temporal cannot be reached (nothing was started).
         """
-        if self._client is None:  # one connection per dispatcher, reused by every run
-            self._client = await connect(self.settings, subtask_ids=[t.id for t in tasks])
-        client = self._client
+        duplicates = sorted({t.id for t in tasks if [u.id for u in tasks].count(t.id) > 1})
+        if duplicates:
+            raise ConfigError(f"subtask ids must be unique in a dispatch; repeated: {', '.join(duplicates)}")
+        client = await self._connect([t.id for t in tasks])
         dispatch_id = uuid.uuid4().hex[:10]
         gate = asyncio.Semaphore(self.max_in_flight)
         async with asyncio.TaskGroup() as group:
             runs = [group.create_task(self._one(client, dispatch_id, spec, gate, on_event)) for spec in tasks]
         return [run.result() for run in runs]
 
-    async def pollers(self) -> list[str]:
+    async def pollers(self, subtask_ids: list[str] | None = None) -> list[str]:
         """Identities of the workers polling the task queue now (empty: subtasks would wait).
 
         Raises:
@@ -96,18 +98,26 @@ class TemporalDispatcher:
         from temporalio.api.taskqueue.v1 import TaskQueue
         from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-        if self._client is None:
-            self._client = await connect(self.settings)
-        described = await self._client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+        client = await self._connect(subtask_ids or [])
+        described = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
             namespace=self.settings.namespace, task_queue=TaskQueue(name=self.settings.task_queue),
             task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
         ))
         return [poller.identity for poller in described.pollers]
 
+    async def _connect(self, subtask_ids: list[str]) -> Client:
+        """One connection per dispatcher, reused by every run (on the event loop that made it)."""
+        if self._client is None:
+            self._client = await connect(self.settings, subtask_ids=subtask_ids)
+        return self._client
+
     async def _one(
         self, client: Client, dispatch_id: str, spec: SubtaskSpec, gate: asyncio.Semaphore,
         on_event: EventSink | None,
     ) -> SubtaskResult:
+        from temporalio.exceptions import WorkflowAlreadyStartedError
+        from temporalio.service import RPCError
+
         try:
             workspace = await asyncio.to_thread(pin_workspace, spec, self.cwd)
         except ConfigError as exc:  # a bad workspace fails this subtask only, clearly
@@ -116,7 +126,10 @@ class TemporalDispatcher:
         async with gate:
             started = time.monotonic()
             workflow_id = f"subagent-{dispatch_id}-{spec.id}"
-            handle = await _start(client, request, workflow_id, self.settings.task_queue)
+            try:
+                handle = await _start(client, request, workflow_id, self.settings.task_queue)
+            except (RPCError, WorkflowAlreadyStartedError) as exc:
+                return _error_result(spec, f"subtask {spec.id}: Temporal did not start it: {exc}")
             watcher = asyncio.create_task(self._watch(client, handle, spec.id, on_event))
             try:
                 envelope = await handle.result()

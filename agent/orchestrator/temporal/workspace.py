@@ -30,7 +30,7 @@ def pin_workspace(spec: SubtaskSpec, default_cwd: Path) -> WorkspaceRef:
     """
     source = spec.cwd or str(default_cwd)
     if _is_url(source):
-        return WorkspaceRef(source=source, commit=spec.commit or "HEAD")
+        return WorkspaceRef(source=source, commit=spec.commit or _remote_head(spec.id, source))
     path = Path(source).expanduser().resolve()
     probe = _git(["rev-parse", spec.commit or "HEAD"], cwd=path) if path.is_dir() else None
     if probe is None or probe.returncode != 0:
@@ -43,6 +43,18 @@ def pin_workspace(spec: SubtaskSpec, default_cwd: Path) -> WorkspaceRef:
     return WorkspaceRef(source=str(path), commit=probe.stdout.strip())
 
 
+def _remote_head(subtask_id: str, url: str) -> str:
+    """The commit a remote's HEAD points at now, so every attempt checks out the same tree."""
+    listed = _git(["ls-remote", url, "HEAD"], cwd=Path.cwd())
+    commit = listed.stdout.split("\t", 1)[0].strip()
+    if listed.returncode != 0 or not commit:
+        raise ConfigError(
+            f"subtask {subtask_id}: cannot read HEAD of {url} ({listed.stderr.strip() or 'no HEAD'}); "
+            "check the URL and your git credentials, or give the task a commit"
+        )
+    return commit
+
+
 async def prepare_workspace(subtask_id: str, ref: WorkspaceRef, dest: Path) -> Path:
     """Check out `ref.commit` from `ref.source` into `dest` (created empty).
 
@@ -53,9 +65,9 @@ async def prepare_workspace(subtask_id: str, ref: WorkspaceRef, dest: Path) -> P
     await _git_ok(subtask_id, ref, ["init", "-q", "."], dest)
     shallow = await asyncio.to_thread(_git, ["fetch", "-q", "--depth", "1", ref.source, ref.commit], dest)
     if shallow.returncode != 0:
-        await _git_ok(subtask_id, ref, ["fetch", "-q", ref.source, "+refs/heads/*:refs/remotes/src/*"], dest)
-    target = "FETCH_HEAD" if ref.commit == "HEAD" else ref.commit
-    await _git_ok(subtask_id, ref, ["checkout", "-q", "--detach", target], dest)
+        refs = ["+refs/heads/*:refs/remotes/src/*", "+refs/tags/*:refs/tags/*"]
+        await _git_ok(subtask_id, ref, ["fetch", "-q", ref.source, *refs], dest)
+    await _git_ok(subtask_id, ref, ["checkout", "-q", "--detach", ref.commit], dest)
     return dest
 
 
