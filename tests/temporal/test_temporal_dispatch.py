@@ -12,7 +12,7 @@ from agent.errors import RemoteDispatchError
 from agent.events import Event
 from agent.orchestrator.base import SubtaskSpec
 from agent.orchestrator.temporal.client import TemporalDispatcher
-from agent.orchestrator.temporal.connection import TemporalSettings
+from agent.orchestrator.temporal.connection import TemporalSettings, connect
 from agent.orchestrator.temporal.models import AttemptPolicy, ProgressSnapshot
 from tests.conftest import run_subagent
 from tests.temporal.harness import DevServer, WorkerProcess, free_port
@@ -87,7 +87,14 @@ async def test_cancelling_the_dispatch_stops_the_running_subtask(
 
     assert any(e["event"] == "cancelled" for e in read_log(log)), "the runner's cancel event was not set"
     settled = len(read_log(log))
-    await asyncio.sleep(1.0)
+    client = await connect(TemporalSettings(address=temporal_server.address))
+    query = f"TaskQueue = '{queue}' AND ExecutionStatus = 'Canceled'"
+    for _ in range(50):  # visibility is eventually consistent
+        cancelled = [w.id async for w in client.list_workflows(query) if w.id.endswith("-endless")]
+        if cancelled:
+            break
+        await asyncio.sleep(0.1)
+    assert cancelled, "the subtask's workflow did not close as cancelled"
     assert len(read_log(log)) == settled, "the subtask kept running after the dispatch was cancelled"
 
 

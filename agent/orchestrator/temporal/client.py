@@ -52,13 +52,18 @@ class TemporalDispatcher:
         poll_interval_s: float = 0.5,
         on_progress: ProgressSink | None = None,
     ) -> None:
-        """Args:
-        settings: where Temporal is, and the task queue the workers poll.
-        cwd: workspace of subtasks whose spec names none (a git repository).
-        policy: heartbeat timeout, retries and inline limit for every subtask.
-        max_in_flight: workflows this dispatch keeps open at once (workers cap what runs).
-        poll_interval_s: how often running subtasks' heartbeats are read for progress.
-        on_progress: optional sink for turn / tool / tokens / attempt of each subtask.
+        """Configure the dispatcher; nothing connects until the first `run`.
+
+        Args:
+            settings: where Temporal is, and the task queue the workers poll.
+            cwd: workspace of subtasks whose spec names none (a git repository).
+            policy: heartbeat timeout, retries and inline limit for every subtask.
+            max_in_flight: workflows this dispatch keeps open at once (workers cap what runs).
+            poll_interval_s: how often running subtasks' heartbeats are read for progress.
+            on_progress: optional sink for turn / tool / tokens / attempt of each subtask.
+
+        Raises:
+            ConfigError: the temporal extra is not installed.
         """
         require_temporal()
         self.settings = settings
