@@ -141,6 +141,30 @@ async def test_an_unreachable_address_fails_fast_naming_the_subtasks(git_repo: P
     assert address in done.stderr and "t1" in done.stderr
 
 
+async def test_a_worker_stopped_with_sigterm_hands_its_subtask_over(
+    temporal_server: DevServer, worker_pair: tuple[str, list[WorkerProcess]], git_repo: Path,
+    worker_root: Path, tmp_path: Path,
+) -> None:
+    queue, workers = worker_pair
+    # A third worker, so two remain for the next test whichever one holds the subtask.
+    workers.append(WorkerProcess(temporal_server.address, queue, worker_root, "w3", 1).start())
+    log = tmp_path / "turns.jsonl"
+    run = asyncio.create_task(dispatcher(temporal_server, queue, git_repo).run(
+        [scripted("moving", log, turns=6, sleep_s=0.3)]
+    ))
+    while not any(e["event"] == "turn" and e["turn"] == 2 for e in read_log(log)):
+        await asyncio.sleep(0.05)
+    holder = next(w for w in workers if w.pid == read_log(log)[0]["pid"])
+    await asyncio.to_thread(holder.stop)  # SIGTERM, as Kubernetes sends
+    workers.remove(holder)
+    [result] = await asyncio.wait_for(run, 60)
+
+    assert result.ok, result.error
+    starts = [e for e in read_log(log) if e["event"] == "start"]
+    assert len(starts) == 2 and starts[1]["pid"] != holder.pid and int(starts[1]["from_turn"]) > 1
+    assert result.files_changed == [f"turn{i}.txt" for i in range(1, 7)]
+
+
 async def test_a_killed_worker_s_subtask_resumes_on_the_other_worker_exactly_once(
     temporal_server: DevServer, worker_pair: tuple[str, list[WorkerProcess]], git_repo: Path, tmp_path: Path
 ) -> None:
