@@ -69,6 +69,8 @@ async def test_every_subtask_comes_back_with_its_work_and_live_events(
         assert [e["id"] for e in entries if e["event"] == "done"] == running
         assert all(e["id"] == entries[i - 1]["id"] for i, e in enumerate(entries) if e["event"] != "start")
     assert {task_id for task_id, event in events if event.type == "turn_started"} >= {"t1", "t2", "t3", "t4"}
+    ended = sorted(task_id for task_id, event in events if event.type == "result")
+    assert ended == ["ghost", "t1", "t2", "t3", "t4"], "every subtask ends its event stream with one result"
 
 
 async def test_cancelling_the_dispatch_stops_the_running_subtask(
