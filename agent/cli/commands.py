@@ -8,4 +8,6 @@ from agent.cli import (
     run_cmd,  # noqa: F401
     sessions_cmd,  # noqa: F401
     undo_cmd,  # noqa: F401
+    worker_cmd,  # noqa: F401
 )
+from agent.orchestrator.temporal import cli as temporal_cli  # noqa: F401  `subagent dispatch-remote`
