@@ -146,7 +146,8 @@ class ContextManager:
         if not forced and self.estimate(build(current)) <= self.trigger * 6 // 10:
             return Compaction(current, "elision", before, self.estimate(build(current)))
         usage = Usage()
-        split = split_index(current, self._tail_bytes)
+        tail_bytes = min(self._tail_bytes, json_bytes(current) // 4) if forced else self._tail_bytes
+        split = split_index(current, tail_bytes)
         if split > 1:
             older, tail = current[:split], current[split:]
             summary, usage = await self._summarize(older, build)

@@ -25,8 +25,9 @@ SUMMARY_MARK = "<compact-request>"
 MODEL = "claude-sonnet-5-5"
 
 
-def write_config(workspace: Path, *, window: int, reserve: int = 20_000, caching: bool = True,
-                 elision: bool = True) -> None:
+def write_config(
+    workspace: Path, *, window: int, reserve: int = 20_000, caching: bool = True, elision: bool = True
+) -> None:
     """The workspace's own config, merged over agents.yaml by the registry."""
     config = {
         "defaults": {
@@ -59,8 +60,9 @@ def scripted(turns: Callable[[int], Turn], summary: str) -> Callable[[dict[str, 
     return reply
 
 
-async def run_session(workspace: Path, url: str, prompt: str, max_turns: int,
-                      store: SessionStore | None = None) -> list[Any]:
+async def run_session(
+    workspace: Path, url: str, prompt: str, max_turns: int, store: SessionStore | None = None
+) -> list[Any]:
     """Every event of one `backend-engineer` run in `workspace` against the server at `url`."""
     parts = dataclasses.replace(
         default_parts(),
