@@ -235,7 +235,10 @@ class AgentLoop:
                 self._context.force()
                 continue
             assert outcome.done is not None  # stream_turn raises unless the turn completed
-            self._context.observe(request, outcome.done)
+            compacted = self._context.observe(request, outcome.done)
+            if compacted is not None:
+                before, after = compacted
+                yield self._event(CompactionEvent, tokens_before=before, tokens_after=after, method="server")
             return
 
     async def _fit_context(self) -> AsyncIterator[Any]:

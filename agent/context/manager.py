@@ -106,12 +106,16 @@ class ContextManager:
         """Tokens `request` will fill in the window (the part the server keeps, with server compaction)."""
         return self._tracker.estimate(self._bytes(request))
 
-    def observe(self, request: ModelRequest, done: MessageDoneEvent) -> None:
-        """Learn the context size from a reply's usage."""
+    def observe(self, request: ModelRequest, done: MessageDoneEvent) -> tuple[int, int] | None:
+        """Learn the context size from a reply's usage; (tokens before, after) when the server
+        compacted the conversation in this reply."""
         if any(b.get("type") == "compaction" for b in done.content):
             self._tracker.reset()  # the server dropped what came before; re-estimate from bytes
-        elif done.usage.context_tokens <= self.window:  # a larger figure cannot be a context size
+            kept = request.model_copy(update={"messages": [{"role": "assistant", "content": done.content}]})
+            return done.usage.context_tokens, self.estimate(kept)
+        if done.usage.context_tokens <= self.window:  # a larger figure cannot be a context size
             self._tracker.observe(self._bytes(request), done.usage)
+        return None
 
     def force(self) -> None:
         """Compact before the next request (the model ran out of window mid-reply)."""

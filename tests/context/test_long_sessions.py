@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,10 +28,13 @@ async def test_a_30_turn_session_reads_90_percent_of_its_input_from_the_cache(tm
     workspace.mkdir()
     _small_files(workspace, 30)
     write_config(workspace, window=200_000)
+    subprocess.run(["git", "init", "-q"], cwd=workspace, check=True)
 
     def turn(n: int) -> Turn:
         if n == 29:
             return Turn(text="Every reader is listed.")
+        if n == 10:  # the git status changes mid-session; the cached system prompt must not
+            return Turn(tools=[("toolu_w", "write", {"file_path": "NOTES.md", "content": "readers\n"})])
         if n % 3 == 2:
             return Turn(tools=[(f"toolu_g{n}", "grep", {"pattern": f"DEFAULT_{n}", "path": "src"})])
         return Turn(tools=[(f"toolu_r{n}", "read", {"file_path": f"src/mod_{n}.py"})])
@@ -40,6 +45,10 @@ async def test_a_30_turn_session_reads_90_percent_of_its_input_from_the_cache(tm
     assert result.type == "result" and result.subtype == "success", result
     assert result.num_turns == 30 and len(server.requests) == 30
     assert not server.violations and not server.over_window
+    assert (workspace / "NOTES.md").exists()
+    first = server.requests[0]
+    assert "Git:" in json.dumps(first["system"])
+    assert all(b["system"] == first["system"] and b["tools"] == first["tools"] for b in server.requests)
     read = sum(u.cache_read_input_tokens for u in server.usages)
     total = sum(u.total for u in server.usages)
     assert read / total >= 0.90, f"cache read share {read / total:.3f}"

@@ -197,5 +197,40 @@ async def test_server_compaction_goes_through_the_beta_endpoint_with_its_header(
         {"role": "assistant", "content": done.content},
         {"role": "user", "content": "next"},
     ]
-    manager.observe(request, done)
+    assert manager.observe(request, done) is not None
     assert manager.estimate(_build(history)) < 1_000
+
+
+async def test_a_compaction_by_the_server_is_an_event_and_its_block_goes_back(tmp_path: Path) -> None:
+    compaction = sse.event(
+        "content_block_start",
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "compaction", "content": "sum"},
+        },
+    ) + sse.event("content_block_stop", {"type": "content_block_stop", "index": 0})
+    router = respx.Router(assert_all_called=False)
+    headers = {"content-type": "text/event-stream"}
+    route = router.post(url__startswith="https://api.anthropic.com/v1/messages").mock(
+        side_effect=[
+            httpx.Response(
+                200,
+                text=sse.reply(
+                    compaction,
+                    sse.tool_block(1, "toolu_1", "read_note", {"name": "a"}),
+                    stop_reason="tool_use",
+                ),
+                headers=headers,
+            ),
+            httpx.Response(200, text=sse.reply(sse.text_block(0, "Done.")), headers=headers),
+        ]
+    )
+    (tmp_path / "a").write_text("A")
+    client = AnthropicModel(api_key="k", http_client=bridged_client(router))
+    setup = build_setup(tmp_path, client, context=ContextPolicy(server_compaction=True))
+    events = [e async for e in run_loop(setup, "go")]
+    assert events[-1].subtype == "success"
+    assert [e.method for e in events if e.type == "compaction"] == ["server"]
+    second = json.loads(route.calls[1].request.content)
+    assert second["messages"][1]["content"][0] == {"type": "compaction", "content": "sum"}
