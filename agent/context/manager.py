@@ -145,7 +145,7 @@ class ContextManager:
 
     async def _compact(
         self, messages: list[dict[str, Any]], build: Build, before: int, forced: bool
-    ) -> Compaction:
+    ) -> Compaction | None:
         current = self._elide(messages, build, before, _protect_index(messages, self._protect_bytes)).messages
         if not forced and self.estimate(build(current)) <= self.trigger * 6 // 10:
             return Compaction(current, "elision", before, self.estimate(build(current)))
@@ -167,7 +167,9 @@ class ContextManager:
                 "message or the system prompt and tools are too large: shorten them, or raise the "
                 "model's context_window in agents.yaml if the model allows it"
             )
-        return Compaction(current, "summary", before, after, usage)
+        if current == messages:
+            return None  # nothing old enough or large enough to compact; the request fits
+        return Compaction(current, "summary" if split > 1 else "elision", before, after, usage)
 
     async def _summarize(self, older: list[dict[str, Any]], build: Build) -> tuple[str, Usage]:
         """The model's summary of `older` (a fallback note when the call fails)."""

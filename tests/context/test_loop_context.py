@@ -234,3 +234,10 @@ async def test_a_compaction_by_the_server_is_an_event_and_its_block_goes_back(tm
     assert [e.method for e in events if e.type == "compaction"] == ["server"]
     second = json.loads(route.calls[1].request.content)
     assert second["messages"][1]["content"][0] == {"type": "compaction", "content": "sum"}
+
+
+async def test_a_forced_compaction_with_nothing_to_compact_changes_nothing(tmp_path: Path) -> None:
+    manager = ContextManager(ContextPolicy(), 200_000, tmp_path, _FailingClient())
+    manager.force()
+    assert await manager.fit([{"role": "user", "content": "hi"}], _build) is None
+    assert await manager.fit(_transcript(2), _build) is None  # and the force was used up
