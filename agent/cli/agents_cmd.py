@@ -132,14 +132,18 @@ def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:
 
     from agent._prompt import environment_block
     from agent.context.prompt_stats import prompt_stats
+    from agent.instructions import load_project_instructions
     from tools.registry import TOOL_CLASSES, load_tools
 
     tools = load_tools([t for t in spec.tools if t in TOOL_CLASSES])
-    stats = prompt_stats(spec, tools, asyncio.run(environment_block(cwd.resolve())))
+    workspace = cwd.resolve()
+    instructions = load_project_instructions(workspace).text
+    stats = prompt_stats(spec, tools, asyncio.run(environment_block(workspace)), instructions=instructions)
     if as_json:
         typer.echo(stats.model_dump_json(indent=2))
         return
-    rows = [("persona", stats.persona_bytes), ("environment", stats.env_bytes),
+    rows = [("persona", stats.persona_bytes), ("instructions", stats.instructions_bytes),
+            ("environment", stats.env_bytes),
             ("system (as sent)", stats.system_bytes),
             *((f"tool {n}", b) for n, b in stats.tool_bytes.items()),
             ("tools (as sent)", stats.tools_bytes), ("first request", stats.total_bytes)]

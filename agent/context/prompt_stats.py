@@ -25,6 +25,8 @@ class PromptStats(BaseModel):
     agent: str
     persona_bytes: int
     """The persona as written (UTF-8)."""
+    instructions_bytes: int = 0
+    """Project instructions (AGENTS.md and the like), sent in the block before the environment."""
     env_bytes: int
     """The environment block."""
     system_bytes: int
@@ -42,11 +44,17 @@ class PromptStats(BaseModel):
 
 
 def prompt_stats(
-    spec: AgentSpec, tools: list[Tool[Any]], env_block: str, prompt: str = "", model: str = "model"
+    spec: AgentSpec,
+    tools: list[Tool[Any]],
+    env_block: str,
+    prompt: str = "",
+    model: str = "model",
+    instructions: str = "",
 ) -> PromptStats:
-    """Measure the first request `spec` would send with `tools` and `prompt`."""
+    """Measure the first request `spec` would send with `tools` and `prompt` (and the project's
+    instructions, joined to the environment block as `run_agent` does)."""
     schemas = [tool.schema() for tool in tools]
-    system = system_blocks(spec.prompt, env_block)
+    system = system_blocks(spec.prompt, "\n\n".join(filter(None, (instructions, env_block))))
     first = {"type": "text", "text": prompt, "cache_control": {"type": "ephemeral"}}
     body = ModelRequest(
         model=model,
@@ -58,6 +66,7 @@ def prompt_stats(
     return PromptStats(
         agent=spec.name,
         persona_bytes=len(spec.prompt.strip().encode()),
+        instructions_bytes=len(instructions.encode()),
         env_bytes=len(env_block.encode()),
         system_bytes=json_bytes(system),
         tool_bytes={schema["name"]: json_bytes(schema) for schema in schemas},

@@ -38,3 +38,14 @@ def test_the_cli_prints_them_as_json(tmp_path: Path) -> None:
     assert str(tmp_path.resolve()) in json.dumps(data) or data["env_bytes"] > len(str(tmp_path))
     table = run_subagent("agents", "show", "backend-engineer", "--prompt-stats", "--cwd", str(tmp_path))
     assert "first request" in table.stdout and "tool grep" in table.stdout
+
+
+def test_project_instructions_are_counted_apart(tmp_path: Path) -> None:
+    (tmp_path / "AGENTS.md").write_text("Run the tests with make test.\n")
+    proc = run_subagent(
+        "agents", "show", "backend-engineer", "--prompt-stats", "--json", "--cwd", str(tmp_path)
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["instructions_bytes"] >= len("Run the tests with make test.")
+    assert data["system_bytes"] > data["persona_bytes"] + data["instructions_bytes"] + data["env_bytes"]
