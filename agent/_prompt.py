@@ -1,11 +1,13 @@
 """What each request carries besides the conversation: system blocks, thinking, cache breakpoints.
 
-Cache placement (prefix order is tools, system, messages): one breakpoint on the last system
-block covers the tools and the system prompt, which never change within a session; the
-environment block is computed once when the session starts and kept byte-identical. Then a
-rolling breakpoint on the last message, and one on the user message before it, so each request
-reads the previous request's whole prefix from the cache. Three breakpoints at most (the API
-allows four). Breakpoints are put on copies: the stored transcript never carries them.
+Cache placement (prefix order is tools, system, messages): a breakpoint on the persona block
+covers the tools and the persona, which are the same for every session of an agent (so a new
+child session of the same agent reads them from the cache); one on the last system block covers
+the environment block, which is computed once when the session starts (date, git status) and then
+kept byte-identical. Then a rolling breakpoint on the last message, and one on the user message
+before it, so each request reads the previous request's whole prefix from the cache. Four
+breakpoints at most, the API's limit. Breakpoints are put on copies: the stored transcript never
+carries them. See docs/context.md.
 """
 
 from __future__ import annotations
@@ -62,11 +64,12 @@ async def environment_block(cwd: Path) -> str:
 
 
 def system_blocks(persona: str, env: str) -> list[dict[str, Any]]:
-    """The system prompt: the persona as written, then the environment block, cached together."""
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": persona.strip()}]
+    """The system prompt: the persona as written, then the environment block, each cached."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "text", "text": persona.strip(), "cache_control": dict(_EPHEMERAL)}
+    ]
     if env:
-        blocks.append({"type": "text", "text": env})
-    blocks[-1]["cache_control"] = dict(_EPHEMERAL)
+        blocks.append({"type": "text", "text": env, "cache_control": dict(_EPHEMERAL)})
     return blocks
 
 

@@ -37,6 +37,8 @@ class ModelConfig(_Strict):
     price: PriceConfig | None = None
     thinking: bool = True
     """Whether the model accepts extended thinking."""
+    server_compaction: bool = False
+    """Let the API compact long sessions (beta `compact-2026-01-12`; see docs/context.md)."""
 
 
 class ToolTimeouts(_Strict):
@@ -72,6 +74,10 @@ class Defaults(_Strict):
     sandbox: SandboxConfig = SandboxConfig()
     context_reserve_tokens: int = 20_000
     """Compact before the context comes this close to the window."""
+    prompt_caching: bool = True
+    """Place cache breakpoints (turn off for an endpoint that rejects `cache_control`)."""
+    elide_tool_outputs: bool = True
+    """Replace old large tool outputs by a note naming the file that keeps them (docs/context.md)."""
 
 
 class AgentEntry(_Strict):

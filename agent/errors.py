@@ -17,6 +17,7 @@ Three families hang from one root, and each is handled in one place:
     │   └── BashUnavailableError  bash has no sandbox to run in (why, and how to fix it)
     └── RunError                  the run itself cannot go on
         ├── ModelAPIError         the model API failed for good (status, type, retries used)
+        │   └── ContextWindowError  the conversation cannot fit the window even after compaction
         ├── SandboxUnavailableError  bubblewrap missing or refused; says how to fix it
         ├── SessionError          a session that cannot be found, loaded or locked
         │   └── SessionLockedError  another process is running this session
@@ -183,3 +184,10 @@ class WorkspaceFetchError(RunError):
             f"subtask {subtask_id}: cannot fetch commit {commit or 'HEAD'} from {source}: {reason}; "
             "push the commit to a remote the workers can reach, or pass a git URL as the task's cwd"
         )
+
+
+class ContextWindowError(ModelAPIError):
+    """The conversation cannot be made to fit the model's context window, even after compaction."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, error_type="context_window_exceeded")

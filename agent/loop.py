@@ -24,9 +24,11 @@ from agent._prompt import system_blocks, thinking_param, with_cache_breakpoints
 from agent._pump import Pump
 from agent._tool_exec import ToolCall, ToolRunner, TurnCalls
 from agent._turn import TurnOutcome, stream_turn
+from agent.context import Compaction, ContextManager, ContextPolicy
 from agent.errors import ModelAPIError, RunCancelledError
 from agent.events import (
     AssistantMessageEvent,
+    CompactionEvent,
     ErrorEvent,
     PermissionDenial,
     ResultEvent,
@@ -78,6 +80,8 @@ class LoopSetup:
     resumed: bool = False
     prior: SessionTotals = dataclasses.field(default_factory=SessionTotals)
     """What earlier runs of a resumed session used; the stored totals add this run's to it."""
+    context: ContextPolicy = dataclasses.field(default_factory=ContextPolicy)
+    """Caching, elision and compaction (agent/context/)."""
 
 
 @dataclasses.dataclass
@@ -98,6 +102,11 @@ class AgentLoop:
         self.setup = setup
         self._started = time.monotonic()
         self._state = _State(messages=list(setup.history))
+        self._tool_schemas = [tool.schema() for tool in setup.runner.tools.values()]
+        """Built once: a schema is the same on every request (and costly to generate)."""
+        self._context = ContextManager(
+            setup.context, setup.model.context_window, setup.runner.ctx.data_dir / "elided", setup.client
+        )
 
     def _event(self, cls: type[Any], **fields: Any) -> Any:
         return cls(
@@ -114,20 +123,21 @@ class AgentLoop:
         if self.setup.store is not None:
             await asyncio.to_thread(self.setup.store.append_message, self.setup.session_id, role, content)
 
-    def _request(self) -> ModelRequest:
+    def _request(self, messages: list[dict[str, Any]] | None = None) -> ModelRequest:
         s, spec = self.setup, self.setup.spec
         max_tokens = min(s.max_output_tokens, s.model.max_output_tokens)
-        return ModelRequest(
+        request = ModelRequest(
             model=s.model.id,
             system=system_blocks(spec.prompt, s.env_block),
-            messages=with_cache_breakpoints(self._state.messages),
-            tools=[tool.schema() for tool in s.runner.tools.values()],
+            messages=with_cache_breakpoints(self._state.messages if messages is None else messages),
+            tools=self._tool_schemas,
             max_tokens=max_tokens,
             temperature=spec.temperature,
             top_p=spec.top_p,
             thinking=thinking_param(spec.thinking, max_tokens, s.model.thinking),
             agent=spec.name,
         )
+        return self._context.finish_request(request)
 
     async def events(self, prompt: str | None) -> AsyncIterator[Any]:
         """Run the session to its end; the last event is the ResultEvent."""
@@ -169,10 +179,7 @@ class AgentLoop:
             st.turns += 1
             yield self._event(TurnStartedEvent, turn=st.turns)
             outcome = TurnOutcome()
-            pump = Pump(
-                functools.partial(stream_turn, s.client, self._request(), outcome, self._event), s.cancel
-            )
-            async for event in pump.events():
+            async for event in self._model_turn(outcome):
                 yield event
             done = outcome.done
             assert done is not None  # stream_turn raises unless the turn completed
@@ -196,11 +203,8 @@ class AgentLoop:
                 await self._answer_unrun(calls, "not run: the model refused this turn")
                 yield await self._finish("error_during_execution", text or "the model refused to continue")
                 return
-            if stop == "model_context_window_exceeded" and not calls:
-                yield await self._finish(
-                    "error_during_execution", "the conversation no longer fits the model's context window"
-                )
-                return
+            if stop == "model_context_window_exceeded":
+                self._context.force()  # the reply was cut by the window: compact, then go on
             if calls:
                 async for event in self._run_tools(calls, set(done.invalid_tool_inputs)):
                     yield event
@@ -213,6 +217,51 @@ class AgentLoop:
             subtype: ResultSubtype = "error_permission_denied" if st.denials else "success"
             yield await self._finish(subtype, st.final_text)
             return
+
+    async def _model_turn(self, outcome: TurnOutcome) -> AsyncIterator[Any]:
+        """Fit the context, then stream the turn; a prompt the API finds too long is compacted once."""
+        s = self.setup
+        for attempt in (1, 2):
+            async for event in self._fit_context():
+                yield event
+            request = self._request()
+            pump = Pump(functools.partial(stream_turn, s.client, request, outcome, self._event), s.cancel)
+            try:
+                async for event in pump.events():
+                    yield event
+            except ModelAPIError as exc:
+                if attempt == 2 or exc.status not in (400, 413) or "too long" not in str(exc).lower():
+                    raise
+                self._context.force()
+                continue
+            assert outcome.done is not None  # stream_turn raises unless the turn completed
+            compacted = self._context.observe(request, outcome.done)
+            if compacted is not None:
+                before, after = compacted
+                yield self._event(CompactionEvent, tokens_before=before, tokens_after=after, method="server")
+            return
+
+    async def _fit_context(self) -> AsyncIterator[Any]:
+        """Compact the transcript when the next request needs it (the front ends see an event)."""
+        st = self._state
+        pump: Pump[Compaction | None] = Pump(
+            lambda emit: self._context.fit(st.messages, self._request), self.setup.cancel
+        )
+        async for event in pump.events():
+            yield event
+        done = pump.result
+        if done is None:
+            return
+        st.messages = done.messages
+        if done.usage.context_tokens or done.usage.output_tokens:
+            st.usage = st.usage + done.usage
+            st.cost = cost_usd(st.usage, self.setup.model.price)
+        yield self._event(
+            CompactionEvent,
+            tokens_before=done.tokens_before,
+            tokens_after=done.tokens_after,
+            method=done.method,
+        )
 
     async def _run_tools(self, calls: list[ToolCall], invalid: set[str]) -> AsyncIterator[Any]:
         turn = TurnCalls(calls)

@@ -24,6 +24,7 @@ from agent._folder_read import with_folder_notes
 from agent._prompt import environment_block
 from agent._tool_exec import ToolRunner
 from agent._wiring import RuntimeParts, default_parts
+from agent.context import ContextPolicy
 from agent.errors import ConfigError
 from agent.events import Event
 from agent.instructions import FolderInstructions, load_project_instructions
@@ -187,6 +188,12 @@ async def run_agent(
         parent_tool_use_id=parent_tool_use_id,
         resumed=bool(history),
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns) if record else SessionTotals(),
+        context=ContextPolicy(
+            reserve_tokens=defaults.context_reserve_tokens,
+            caching=defaults.prompt_caching,
+            elision=defaults.elide_tool_outputs,
+            server_compaction=resolved.server_compaction,
+        ),
     )
     lock = store.lock(session_id) if store is not None else contextlib.nullcontext()
     with lock:

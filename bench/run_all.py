@@ -103,8 +103,9 @@ def render(runs: list[BenchRun]) -> str:
         for fig in run.figures:
             ref = ""
             if fig.reference is not None:
-                ref = f"{_fmt(fig.reference)} {fig.unit} ({fig.reference_name})"
-            value = f"{_fmt(fig.value)} {fig.unit}"
+                named = f" ({fig.reference_name})" if fig.reference_name else ""
+                ref = f"{_fmt(fig.reference)} {fig.unit}".rstrip() + named
+            value = f"{_fmt(fig.value)} {fig.unit}".rstrip()
             lines.append(f"| {run.script} | {fig.name} | {value} | {ref} | {_fmt(fig.ratio)} | {fig.aim} |")
         if run.error:
             lines.append(f"| {run.script} | (failed) | {run.error.splitlines()[0][:120]} | | | |")

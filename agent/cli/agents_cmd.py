@@ -89,7 +89,10 @@ def list_agents(cwd: Path | None = _CWD, as_json: bool = _JSON) -> None:
 
 @agents_app.command("show")
 def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: Path | None = _CWD,
-               as_json: bool = _JSON) -> None:
+               as_json: bool = _JSON,
+               prompt_stats: bool = typer.Option(False, "--prompt-stats",
+                                                 help="Bytes of each part of the agent's first request.")
+               ) -> None:
     """Show one agent as a run would use it: model, temperature, tools, permission rules, prompt."""
     from agent.errors import UnknownAgentError
 
@@ -99,6 +102,9 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
     except UnknownAgentError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if prompt_stats:
+        _print_prompt_stats(spec, cwd or Path.cwd(), as_json)
+        return
     data = spec.model_dump(mode="json")
     data["resolved_model"] = _resolved_model(spec, registry)
     data["prompt_length"] = len(spec.prompt)
@@ -119,3 +125,28 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
                                           for r in spec.permission) or "(defaults)")
     table.add_row("prompt", f"{data['prompt_length']} characters")
     Console().print(table)
+
+
+def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:
+    import asyncio
+
+    from agent._prompt import environment_block
+    from agent.context.prompt_stats import prompt_stats
+    from agent.instructions import load_project_instructions
+    from tools.registry import TOOL_CLASSES, load_tools
+
+    tools = load_tools([t for t in spec.tools if t in TOOL_CLASSES])
+    workspace = cwd.resolve()
+    instructions = load_project_instructions(workspace).text
+    stats = prompt_stats(spec, tools, asyncio.run(environment_block(workspace)), instructions=instructions)
+    if as_json:
+        typer.echo(stats.model_dump_json(indent=2))
+        return
+    rows = [("persona", stats.persona_bytes), ("instructions", stats.instructions_bytes),
+            ("environment", stats.env_bytes),
+            ("system (as sent)", stats.system_bytes),
+            *((f"tool {n}", b) for n, b in stats.tool_bytes.items()),
+            ("tools (as sent)", stats.tools_bytes), ("first request", stats.total_bytes)]
+    for label, size in rows:
+        typer.echo(f"{label:<20} {size:>8,} bytes")
+    typer.echo(f"{'':<20} ~{stats.total_tokens:,} tokens at 4 bytes each")

@@ -118,7 +118,8 @@ class AnthropicModel:
         json_bufs: dict[int, str] = {}
         tool_ids: dict[int, str] = {}
         stopped = False
-        async with client.messages.stream(**kwargs) as stream:
+        messages = client.beta.messages if "betas" in kwargs else client.messages
+        async with messages.stream(**kwargs) as stream:
             async for event in stream:
                 etype = getattr(event, "type", None)
                 if etype == "content_block_start" and event.content_block.type == "tool_use":

@@ -35,6 +35,10 @@ class ModelRequest(BaseModel):
     thinking: dict[str, Any] | None = None
     """`{"type": "enabled", "budget_tokens": N}` or None."""
     metadata: dict[str, Any] | None = None
+    context_management: dict[str, Any] | None = None
+    """Server-side context edits (beta; see agent/context/server_side.py)."""
+    betas: list[str] = []
+    """Beta headers; a request with any goes through the SDK's `beta.messages`."""
     agent: str = ""
     """Which agent asks; not sent to the API (the scripted model keys replies on it)."""
 
@@ -53,6 +57,10 @@ class ModelRequest(BaseModel):
             kwargs["thinking"] = self.thinking
         if self.metadata:
             kwargs["metadata"] = self.metadata
+        if self.context_management is not None:
+            kwargs["context_management"] = self.context_management
+        if self.betas:
+            kwargs["betas"] = list(self.betas)
         return kwargs
 
 

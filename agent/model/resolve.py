@@ -24,6 +24,8 @@ class ResolvedModel:
     max_output_tokens: int
     price: PriceConfig | None
     thinking: bool
+    server_compaction: bool = False
+    """Server-side compaction is on for this model (agents.yaml `models.<id>.server_compaction`)."""
 
 
 def normalise_model(name: str, config: RegistryConfig, parent_model: str | None = None) -> str:
@@ -61,4 +63,4 @@ def resolve_model(
     known = config.models.get(model_id, ModelConfig())
     window = (info.context_window if info and info.context_window else None) or known.context_window
     output = (info.max_output_tokens if info and info.max_output_tokens else None) or known.max_output_tokens
-    return ResolvedModel(model_id, window, output, known.price, known.thinking)
+    return ResolvedModel(model_id, window, output, known.price, known.thinking, known.server_compaction)
