@@ -32,14 +32,29 @@ def absolute_path(raw: str, ctx: ToolContext) -> Path:
     return Path(os.path.realpath(path))
 
 
-def resolve_path(raw: str, ctx: ToolContext) -> Path:
+_READ_ONLY_PERMISSIONS = frozenset({"read", "grep", "glob"})
+
+
+def readable_roots(ctx: ToolContext) -> tuple[Path, ...]:
+    """The roots plus the session's data dir, where capped and elided outputs are saved: the
+    model is told to read them back, so reading there is no external access."""
+    return (*ctx.roots, ctx.data_dir)
+
+
+def resolve_path(raw: str, ctx: ToolContext, *, read_only: bool = False) -> Path:
     """Resolve a model-given path; outside the roots raises unless `ctx.allow_external`.
+
+    Args:
+        raw: the path as the model wrote it.
+        ctx: the tool context (workspace, roots, data dir).
+        read_only: the caller only reads, so the session's saved outputs are inside too.
 
     Raises:
         PathOutsideWorkspaceError: the resolved path (symlinks included) leaves every root.
     """
     path = absolute_path(raw, ctx)
-    if not ctx.allow_external and not is_inside(path, ctx.roots):
+    roots = readable_roots(ctx) if read_only else ctx.roots
+    if not ctx.allow_external and not is_inside(path, roots):
         raise PathOutsideWorkspaceError(raw, path)
     return path
 
@@ -58,13 +73,14 @@ def path_permissions(permission: str, raws: list[str], ctx: ToolContext) -> list
     `external_directory` for those that resolve outside the roots."""
     inside: list[str] = []
     outside: list[str] = []
+    roots = readable_roots(ctx) if permission in _READ_ONLY_PERMISSIONS else ctx.roots
     for raw in raws:
         try:
             path = absolute_path(raw, ctx)
         except ToolInputError:  # an empty path fails in run() with a clear message
             continue
         inside.append(display_path(path, ctx))
-        if not is_inside(path, ctx.roots):
+        if not is_inside(path, roots):
             outside.append(str(path.parent if not path.is_dir() else path))
     requests = [PermissionRequest(permission=permission, patterns=inside)]
     if outside:

@@ -41,7 +41,7 @@ class GlobTool(Tool[GlobInput]):
 
     async def run(self, input: GlobInput, ctx: ToolContext) -> ToolResult:
         base, pattern = split_pattern(input.path or ".", input.pattern)
-        root = resolve_path(base, ctx)
+        root = resolve_path(base, ctx, read_only=True)
         if not root.is_dir():
             raise ToolFailure(f"{base}: not a directory")
         args = ["--files", "--sortr", "modified", "--glob", pattern]

@@ -70,7 +70,7 @@ class GrepTool(Tool[GrepInput]):
         return path_permissions("grep", [input.path or "."], ctx)
 
     async def run(self, input: GrepInput, ctx: ToolContext) -> ToolResult:
-        target = display_path(resolve_path(input.path or ".", ctx), ctx)
+        target = display_path(resolve_path(input.path or ".", ctx, read_only=True), ctx)
         result = await run_rg(rg_args(input, target), ctx.workspace, ctx.cancel)
         error = rg_error(result, input.pattern)
         if error is not None:

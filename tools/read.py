@@ -48,7 +48,7 @@ class ReadTool(Tool[ReadInput]):
         return path_permissions("read", [input.file_path], ctx)
 
     async def run(self, input: ReadInput, ctx: ToolContext) -> ToolResult:
-        path = resolve_path(input.file_path, ctx)
+        path = resolve_path(input.file_path, ctx, read_only=True)
         if path.is_dir():
             return ToolResult(output=_list_dir(path), files_touched=[str(path)])
         data = await load_bytes(path, ctx)

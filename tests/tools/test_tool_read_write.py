@@ -69,6 +69,19 @@ async def test_paths_stay_inside(ws: Path, tmp_path: Path, ctx: ToolContext) -> 
     assert resolve_path("link", ctx) == outside.resolve()
 
 
+async def test_saved_outputs_are_readable_but_not_writable(ws: Path, ctx: ToolContext) -> None:
+    saved = ctx.data_dir / "bash output-1.txt"
+    saved.parent.mkdir(parents=True)
+    saved.write_text("line one\nline two\n")
+    assert path_permissions("read", [str(saved)], ctx)[-1].permission == "read"  # no external ask
+    result = await ReadTool().run(ReadInput(file_path=str(saved), offset=2), ctx)
+    assert "line two" in result.output and "line one" not in result.output
+    assert path_permissions("edit", [str(saved)], ctx)[-1].permission == "external_directory"
+    with pytest.raises(PathOutsideWorkspaceError):
+        await WriteTool().run(WriteInput(file_path=str(saved), content="x"), ctx)
+    assert saved.read_text() == "line one\nline two\n"
+
+
 async def test_write_creates_and_guards(ws: Path, ctx: ToolContext,
                                         read_file: Callable[[str], Awaitable[str]]) -> None:
     result = await WriteTool().run(WriteInput(file_path="new/deep/f.txt", content="a\nb\n"), ctx)
