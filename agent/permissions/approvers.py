@@ -1,0 +1,100 @@
+"""Approvers for the CLI: a fixed policy for headless runs, and a prompt on the terminal.
+
+ACP and MCP front ends bring their own approver (the same `Approver` protocol). The gate applies
+the timeout to every approver, so none of them needs its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING, Literal, TextIO
+
+from agent.permissions.models import AskAnswer, AskRequest
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+HEADLESS_DENIAL = (
+    "denied: this run has no terminal to ask on; rerun with --permission-mode accept-edits or "
+    "bypass, or add an allow rule for it"
+)
+
+
+class PolicyApprover:
+    """Answers every ask the same way: for `--output json`, CI and other runs without a person."""
+
+    def __init__(self, decision: Literal["allow", "deny"], message: str = HEADLESS_DENIAL) -> None:
+        self.decision: Literal["allow", "deny"] = decision
+        self.message = message if decision == "deny" else ""
+
+    async def ask(self, request: AskRequest) -> AskAnswer:
+        """The fixed answer, once (an `always` would hide later calls from the record)."""
+        return AskAnswer(decision=self.decision, message=self.message)
+
+
+_CHOICES = {"y": ("allow", "once"), "a": ("allow", "always"), "n": ("deny", "once")}
+
+
+class TerminalApprover:
+    """Asks the person at the terminal: allow once, allow always for this session, or deny.
+
+    Only for runs with a terminal: use `TerminalApprover.open_terminal()` to get the input
+    stream, and `PolicyApprover("deny")` when it returns None.
+    """
+
+    def __init__(self, console: Console, terminal: TextIO | None = None) -> None:
+        self.console = console
+        self.terminal = terminal if terminal is not None else self.open_terminal()
+        self._lock = asyncio.Lock()
+
+    @staticmethod
+    def open_terminal() -> TextIO | None:
+        """`/dev/tty` when the process has one, else stdin when it is a tty, else None."""
+        if os.path.exists("/dev/tty"):
+            try:
+                return open("/dev/tty", encoding="utf-8")  # closed with the process
+            except OSError:
+                pass
+        return sys.stdin if sys.stdin.isatty() else None
+
+    async def ask(self, request: AskRequest) -> AskAnswer:
+        """Show the request and read the answer; one prompt at a time, even with parallel agents."""
+        if self.terminal is None:
+            return AskAnswer(decision="deny", message=HEADLESS_DENIAL)
+        async with self._lock:
+            return await asyncio.to_thread(self._prompt, request)
+
+    def _show(self, request: AskRequest) -> None:
+        from rich.panel import Panel
+        from rich.text import Text
+
+        body = Text(request.title, style="bold")
+        if request.detail and request.detail != request.title:
+            body.append("\n\n" + request.detail)
+        who = f" ({request.agent})" if request.agent else ""
+        self.console.print(Panel(body, title=f"{request.tool_name} wants {request.permission}{who}"))
+        self.console.print("[y] allow once  [a] allow always for this session  [n] deny")
+
+    def _read(self, prompt: str) -> str:
+        self.console.print(prompt, end="")
+        assert self.terminal is not None
+        line = self.terminal.readline()
+        if not line:
+            raise EOFError("the terminal closed")
+        return line.strip()
+
+    def _prompt(self, request: AskRequest) -> AskAnswer:
+        self._show(request)
+        try:
+            choice = self._read("> ").lower()
+            while choice[:1] not in _CHOICES:
+                choice = self._read("y, a or n > ").lower()
+            decision, scope = _CHOICES[choice[:1]]
+            if decision == "allow":
+                return AskAnswer(decision="allow", scope="always" if scope == "always" else "once")
+            message = self._read("message for the agent (optional) > ")
+        except EOFError:
+            return AskAnswer(decision="deny", message="denied: the terminal closed before an answer")
+        return AskAnswer(decision="deny", message=message or "denied by the user")

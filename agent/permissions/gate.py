@@ -1,0 +1,213 @@
+"""The permission gate: decides each tool call, asks the person when needed, remembers answers.
+
+One gate per agent. `evaluate` is synchronous and does no I/O: it resolves every permission a
+call needs (for bash, every simple command the line would run, and an `edit` for every file a
+redirection writes), applies the mode, then the loop guard. `ask` is the only way to a person:
+through the root's approver, with a timeout, so that no answer is a denial and a headless run
+never hangs. A subagent's gate (`child`) shares the approver, the session rules and the list of
+denials with its parent, and a denial in any ancestor's rules cannot be lifted by the child's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent.events import PermissionDenial
+from agent.permissions.bash_parse import analyse_bash
+from agent.permissions.models import Approver, AskAnswer, AskRequest, Decision, PermissionMode, PermissionRule
+from agent.permissions.modes import apply_mode
+from agent.permissions.rules import evaluate, is_read_only_command
+from tools.base import PermissionRequest
+
+LOOP_LIMIT = 3
+"""The same tool with the same input this many times in a row is an ask."""
+
+NO_APPROVER = (
+    "no one to ask: run with --permission-mode accept-edits or bypass, or add an allow rule "
+    "for it in agents.yaml or .subagent/config.yaml"
+)
+_STRICTNESS: dict[Decision, int] = {"allow": 0, "ask": 1, "deny": 2}
+
+
+class GateVerdict(BaseModel):
+    """The gate's answer for one call: the strictest decision over everything it needs."""
+
+    decision: Decision
+    reason: str
+    """Why: the rule (and where it came from), the mode, the loop guard, or the parse problem."""
+    permission: str = ""
+    """The permission that decided (empty when the call needs none)."""
+    patterns: list[str] = []
+    """The patterns that got `decision` for that permission: what an ask is about."""
+
+
+@dataclass(frozen=True)
+class _Check:
+    permission: str
+    pattern: str
+    decision: Decision
+    reason: str
+
+
+@dataclass
+class _SessionState:
+    """What a session's gates share: rules from `always` answers, and every denial."""
+
+    rules: list[PermissionRule] = field(default_factory=list)
+    denials: list[PermissionDenial] = field(default_factory=list)
+    pending_inputs: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+class PermissionGate:
+    """Decides tool calls for one agent. See the module docstring."""
+
+    def __init__(
+        self,
+        rules: list[PermissionRule],
+        mode: PermissionMode,
+        approver: Approver | None,
+        ask_timeout_s: float = 300,
+        *,
+        _parent: PermissionGate | None = None,
+        _state: _SessionState | None = None,
+    ) -> None:
+        self.rules = list(rules)
+        self.mode: PermissionMode = mode
+        self.approver = approver
+        self.ask_timeout_s = ask_timeout_s
+        self._parent = _parent
+        self._state = _state or _SessionState()
+        self._last_call: str | None = None
+        self._repeats = 0
+
+    @property
+    def denials(self) -> list[PermissionDenial]:
+        """Every refused call in the session, subagents' included, in order."""
+        return self._state.denials
+
+    @property
+    def session_rules(self) -> list[PermissionRule]:
+        """Allow rules added by `always` answers (shared with parent and children)."""
+        return self._state.rules
+
+    def child(self, extra_rules: Sequence[PermissionRule] = ()) -> PermissionGate:
+        """The gate for a subagent: this gate's rules then `extra_rules`; same approver and session."""
+        return PermissionGate(
+            [*self.rules, *extra_rules], self.mode, self.approver, self.ask_timeout_s,
+            _parent=self, _state=self._state,
+        )  # fmt: skip
+
+    def _rule_for(self, permission: str, pattern: str) -> PermissionRule | None:
+        own = evaluate([*self.rules, *self._state.rules], permission, pattern)
+        inherited = self._parent._rule_for(permission, pattern) if self._parent else None
+        if inherited is not None and inherited.decision == "deny":
+            return inherited
+        return own
+
+    def _check(self, permission: str, pattern: str, *, read_only: bool = False) -> _Check:
+        rule = self._rule_for(permission, pattern)
+        ruled: Decision = rule.decision if rule else "ask"
+        decision = apply_mode(self.mode, permission, ruled, read_only=read_only)
+        what = f"{permission} `{pattern}`"
+        if decision != ruled:
+            reason = f"{what}: {decision} in {self.mode} mode"
+        elif rule is None:
+            reason = f"{what}: no rule matches, so ask"
+        else:
+            source = f" from {rule.source}" if rule.source else ""
+            reason = f"{what}: {decision} by rule {rule.permission}: `{rule.pattern}`{source}"
+        return _Check(permission, pattern, decision, reason)
+
+    def _bash_checks(self, line: str) -> list[_Check]:
+        analysis = analyse_bash(line)
+        checks: list[_Check] = []
+        remembered = PermissionRule(permission="bash", pattern=line, decision="allow", source="session")
+        if analysis.unanalysable and remembered not in self._state.rules:
+            decision = apply_mode(self.mode, "bash", "ask")
+            checks.append(_Check("bash", line, decision, f"bash `{line}` cannot be checked: {analysis.reason}"))
+        for command in analysis.commands:
+            read_only = is_read_only_command(command.text) and not command.writes_to
+            checks.append(self._check("bash", command.text, read_only=read_only))
+            checks.extend(self._check("edit", target) for target in command.writes_to)
+        return checks
+
+    def evaluate(
+        self, tool_name: str, tool_input: dict[str, Any], requests: list[PermissionRequest],
+        *, tool_use_id: str = "",
+    ) -> GateVerdict:  # fmt: skip
+        """Decide one call: deny beats ask beats allow over every permission and pattern.
+
+        Call it once per tool call (it counts repeats for the loop guard). A deny is recorded in
+        `denials`; for an ask, call `ask` with an AskRequest built from the verdict.
+        """
+        checks: list[_Check] = []
+        for request in requests:
+            for pattern in request.patterns:
+                if request.permission == "bash":
+                    checks.extend(self._bash_checks(pattern))
+                else:
+                    checks.append(self._check(request.permission, pattern))
+        verdict = _strictest(checks)
+        verdict = self._loop_guard(tool_name, tool_input, verdict)
+        if verdict.decision == "deny":
+            self._state.denials.append(PermissionDenial(
+                tool_name=tool_name, tool_use_id=tool_use_id, tool_input=tool_input, reason=verdict.reason,
+            ))  # fmt: skip
+        elif verdict.decision == "ask" and tool_use_id:
+            self._state.pending_inputs[tool_use_id] = (tool_name, tool_input)
+        return verdict
+
+    def _loop_guard(self, tool_name: str, tool_input: dict[str, Any], verdict: GateVerdict) -> GateVerdict:
+        key = json.dumps([tool_name, tool_input], sort_keys=True, default=str)
+        self._repeats = self._repeats + 1 if key == self._last_call else 1
+        self._last_call = key
+        if verdict.decision != "allow" or self._repeats < LOOP_LIMIT:
+            return verdict
+        reason = (
+            f"loop guard: the same {tool_name} call with the same input {self._repeats} times in a row; "
+            "try something different or ask for help"
+        )
+        return verdict.model_copy(update={"decision": "ask", "reason": reason})
+
+    async def ask(self, request: AskRequest) -> AskAnswer:
+        """Put one ask to the approver; no approver, a timeout or an error is a denial."""
+        if self.approver is None:
+            answer = AskAnswer(decision="deny", message=NO_APPROVER)
+        else:
+            try:
+                answer = await asyncio.wait_for(self.approver.ask(request), self.ask_timeout_s)
+            except TimeoutError:
+                answer = AskAnswer(
+                    decision="deny", message=f"no answer within {self.ask_timeout_s:g} s, so denied",
+                )  # fmt: skip
+        tool_name, tool_input = self._state.pending_inputs.pop(request.tool_use_id, (request.tool_name, {}))
+        if answer.decision == "allow" and answer.scope == "always":
+            self._state.rules.extend(
+                PermissionRule(permission=request.permission, pattern=p, decision="allow", source="session")
+                for p in request.patterns
+            )
+        elif answer.decision == "deny":
+            reason = answer.message or f"{request.permission} denied by the person asked"
+            self._state.denials.append(PermissionDenial(
+                tool_name=tool_name, tool_use_id=request.tool_use_id, tool_input=tool_input, reason=reason,
+            ))  # fmt: skip
+        return answer
+
+
+def _strictest(checks: list[_Check]) -> GateVerdict:
+    if not checks:
+        return GateVerdict(decision="allow", reason="the call needs no permission")
+    worst = max(checks, key=lambda c: _STRICTNESS[c.decision])
+    same = [c for c in checks if c.decision == worst.decision and c.permission == worst.permission]
+    return GateVerdict(
+        decision=worst.decision,
+        reason="; ".join(dict.fromkeys(c.reason for c in same)),
+        permission=worst.permission,
+        patterns=list(dict.fromkeys(c.pattern for c in same)),
+    )

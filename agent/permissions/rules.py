@@ -1,0 +1,106 @@
+"""Rule resolution with opencode's wildcard semantics, and the baseline rules every run starts from.
+
+Matching (the same for the permission name and the pattern, exactly as opencode does it):
+- `*` matches any run of characters, including none, spaces and `/`; `?` matches one character;
+  every other character matches itself (there is no escaping and no `[...]` class).
+- A pattern ending in ` *` (space, star) also matches without that tail: `ls *` matches `ls`.
+- The whole string must match. Backslashes are read as `/` on both sides, and a leading `./` of
+  the matched string is dropped, so paths compare in one form.
+- Paths are matched as the tool reports them: relative to the workspace when inside it.
+- Bash commands are matched one simple command at a time, in the normalized form
+  `agent.permissions.bash_parse` produces (name and arguments, quotes removed, one space apart).
+
+Resolution: of all rules whose permission and pattern both match, the LAST one wins; no match
+is `None` (the gate treats that as `ask`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from agent.permissions.models import Decision, PermissionRule
+
+
+@lru_cache(maxsize=1024)
+def _compile(pattern: str) -> re.Pattern[str]:
+    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    if body.endswith(r"\ .*"):
+        body = body[: -len(r"\ .*")] + r"(\ .*)?"
+    return re.compile(f"^{body}$", re.DOTALL)
+
+
+def _normalize(text: str) -> str:
+    text = text.replace("\\", "/")
+    return text[2:] if text.startswith("./") and len(text) > 2 else text
+
+
+def matches(pattern: str, text: str) -> bool:
+    """Whether `text` matches the opencode-style wildcard `pattern` (see the module docstring)."""
+    return _compile(_normalize(pattern)).match(_normalize(text)) is not None
+
+
+def evaluate(rules: Sequence[PermissionRule], permission: str, pattern: str) -> PermissionRule | None:
+    """The last rule matching both `permission` and `pattern`, or None when none does."""
+    for rule in reversed(rules):
+        if matches(rule.permission, permission) and matches(rule.pattern, pattern):
+            return rule
+    return None
+
+
+def decide(rules: Sequence[PermissionRule], permission: str, pattern: str) -> Decision:
+    """The decision of the winning rule; no matching rule means `ask`."""
+    rule = evaluate(rules, permission, pattern)
+    return rule.decision if rule is not None else "ask"
+
+
+_READ_ONLY_ALLOW = (
+    "ls *", "cat *", "head *", "tail *", "wc *", "pwd", "echo *", "printf *", "which *", "type *",
+    "file *", "stat *", "du *", "df *", "tree *", "realpath *", "readlink *", "basename *",
+    "dirname *", "date", "uname *", "whoami", "id *", "true", "false", "test *", "[ *",
+    "diff *", "cmp *", "grep *", "egrep *", "fgrep *", "rg *", "find *", "sort *", "cut *",
+    "tr *", "nl *", "jq *", "od *", "xxd *", "md5sum *", "sha1sum *", "sha256sum *",
+    "git status *", "git diff *", "git log *", "git show *", "git branch", "git rev-parse *",
+    "git ls-files *", "git blame *",
+)  # fmt: skip
+"""Commands that only read. Each is allowed with any arguments, except the exceptions below."""
+
+_READ_ONLY_EXCEPTIONS = (
+    "find * -exec *", "find * -execdir *", "find * -ok *", "find * -okdir *", "find * -delete*",
+    "find * -fprint*", "find * -fls *", "rg * --pre*", "rg --pre*", "sort * -o*", "sort -o*",
+    "sort *--output*", "git * --output*", "git * --ext-diff*", "tree * -o *", "tree -o*", "xxd * *",
+    "date * -s*", "date -s*", "date --set*",
+)  # fmt: skip
+"""Arguments that make an allowlisted command write, delete or run another program: `ask`."""
+
+READ_ONLY_BASH_RULES: tuple[PermissionRule, ...] = (
+    *(PermissionRule(permission="bash", pattern=p, decision="allow", source="default:read-only")
+      for p in _READ_ONLY_ALLOW),
+    *(PermissionRule(permission="bash", pattern=p, decision="ask", source="default:read-only")
+      for p in _READ_ONLY_EXCEPTIONS),
+)
+"""The read-only allowlist as rules; `plan` mode and the defaults both use it."""
+
+
+def is_read_only_command(command: str) -> bool:
+    """Whether one normalized simple command only reads, by the read-only allowlist."""
+    return decide(READ_ONLY_BASH_RULES, "bash", command) == "allow"
+
+
+def _rule(permission: str, decision: Decision, pattern: str = "*") -> PermissionRule:
+    return PermissionRule(permission=permission, pattern=pattern, decision=decision, source="default")
+
+
+DEFAULT_RULES: tuple[PermissionRule, ...] = (
+    _rule("*", "ask"),
+    _rule("read", "allow"),
+    _rule("grep", "allow"),
+    _rule("glob", "allow"),
+    _rule("edit", "ask"),
+    _rule("bash", "ask"),
+    *READ_ONLY_BASH_RULES,
+    _rule("task", "allow"),
+    _rule("external_directory", "ask"),
+)
+"""The baseline before agents.yaml, persona and workspace rules (which come after and so win)."""
