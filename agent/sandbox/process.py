@@ -1,0 +1,178 @@
+"""One bash command as a child process: its own process group, merged output, a hard stop.
+
+Both runners (bubblewrap and none) go through `run_process`; they differ only in how the bash
+argv is wrapped and which environment it gets. The shell's last working directory comes back on a
+private pipe written by an EXIT trap, so nothing the command prints can be mistaken for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.sandbox.base import ExecResult
+
+GRACE_S = 2.0
+"""How long a killed command gets between SIGTERM and SIGKILL."""
+DRAIN_S = 0.5
+"""How long to wait for the output pipe to close once the shell is gone."""
+KEEP_BYTES = 4 * 1024 * 1024
+"""Bytes kept from each end of a huge output; the middle is dropped before decoding."""
+
+
+@dataclass(frozen=True)
+class ProcessLimits:
+    """rlimits for the command and everything it starts."""
+
+    max_processes: int = 512
+    """RLIMIT_NPROC; counted per user by the kernel, and not enforced for root."""
+    max_memory_mb: int = 4096
+    """RLIMIT_DATA (heap and private mappings), so address-space reservations still work."""
+
+
+class _OutputBuffer:
+    """Keeps the head and the tail of the output, so a runaway command cannot exhaust memory."""
+
+    def __init__(self, keep: int = KEEP_BYTES) -> None:
+        self.keep = keep
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = self.keep - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        self.tail += chunk
+        if len(self.tail) > self.keep:
+            cut = len(self.tail) - self.keep
+            self.dropped += cut
+            del self.tail[:cut]
+
+    def text(self) -> str:
+        middle = f"\n[... {self.dropped} bytes dropped ...]\n".encode() if self.dropped else b""
+        return bytes(self.head + middle + self.tail).decode("utf-8", errors="replace")
+
+
+def shell_script(command: str, limits: ProcessLimits, cwd_fd: int) -> str:
+    """The script bash runs: limits, the cwd epilogue, then the command verbatim."""
+    return (
+        f"ulimit -u {limits.max_processes} 2>/dev/null\n"
+        f"ulimit -d {limits.max_memory_mb * 1024} 2>/dev/null\n"
+        f"trap 'pwd -P >&{cwd_fd} 2>/dev/null' EXIT\n"
+        f"{command}"
+    )
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM the whole group, then SIGKILL whatever is left after the grace period."""
+    _signal_group(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(proc.wait(), GRACE_S)
+    _signal_group(proc.pid, signal.SIGKILL)
+    await proc.wait()
+
+
+async def _read(stream: asyncio.StreamReader, buffer: _OutputBuffer) -> None:
+    while chunk := await stream.read(65536):
+        buffer.add(chunk)
+
+
+async def _wait(proc: asyncio.subprocess.Process, timeout_s: float, cancel: asyncio.Event | None) -> str:
+    """How the command ended: "exited", "timeout" or "cancelled"."""
+    waiters = {asyncio.ensure_future(proc.wait())}
+    cancel_task = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+    if cancel_task is not None:
+        waiters.add(cancel_task)
+    try:
+        done, _ = await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waiters:
+            task.cancel()
+    if proc.returncode is not None:
+        return "exited"
+    return "cancelled" if cancel_task is not None and cancel_task in done else "timeout"
+
+
+def _read_cwd(fd: int) -> Path | None:
+    os.set_blocking(fd, False)
+    try:
+        data = os.read(fd, 65536)
+    except BlockingIOError:
+        return None
+    finally:
+        os.close(fd)
+    text = data.decode("utf-8", errors="surrogateescape").rstrip("\n")
+    return Path(text) if text.startswith("/") and "\n" not in text else None
+
+
+def _exit_code(returncode: int | None) -> int | None:
+    if returncode is None:
+        return None
+    return 128 - returncode if returncode < 0 else returncode
+
+
+async def run_process(
+    command: str,
+    *,
+    wrap: Callable[[list[str]], list[str]],
+    env: dict[str, str],
+    cwd: Path,
+    timeout_s: float,
+    limits: ProcessLimits,
+    cancel: asyncio.Event | None = None,
+) -> ExecResult:
+    """Run `command` with bash, wrapped by `wrap` (e.g. into bwrap), and always reap its group.
+
+    Any process the command left behind is killed when the shell exits: nothing outlives a call.
+    Cancelling the awaiting task kills the group too, then re-raises.
+    """
+    started = time.monotonic()
+    cwd_r, cwd_w = os.pipe()
+    bash = ["/bin/bash", "--noprofile", "--norc", "-c", shell_script(command, limits, cwd_w)]
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *wrap(bash), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True, pass_fds=(cwd_w,),
+        )
+    except BaseException:
+        os.close(cwd_r)
+        raise
+    finally:
+        os.close(cwd_w)
+    buffer = _OutputBuffer()
+    assert proc.stdout is not None
+    reader = asyncio.ensure_future(_read(proc.stdout, buffer))
+    try:
+        ended = await _wait(proc, timeout_s, cancel)
+        if ended != "exited":
+            await _stop(proc)
+        _signal_group(proc.pid, signal.SIGKILL)  # leftovers of a finished command
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(reader), DRAIN_S)
+    except asyncio.CancelledError:
+        await _stop(proc)
+        raise
+    finally:
+        reader.cancel()
+        cwd_after = _read_cwd(cwd_r)
+    return ExecResult(
+        output=buffer.text(),
+        exit_code=_exit_code(proc.returncode) if ended == "exited" else None,
+        timed_out=ended == "timeout",
+        cancelled=ended == "cancelled",
+        cwd_after=cwd_after,
+        duration_ms=(time.monotonic() - started) * 1000,
+    )

@@ -1,0 +1,107 @@
+"""The `bash` tool: one command per call, in the sandbox, with the working directory carried.
+
+The sandbox does the isolating and the killing; this module turns the model's input into one
+sandbox run, keeps `cd` working across calls (only inside the workspace roots, as a person at a
+terminal in the project would expect), and caps what the model reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field
+
+from agent.errors import BashUnavailableError
+from agent.sandbox.base import ExecResult
+from tools._truncate import cap_output
+from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+
+MAX_TIMEOUT_S = 600.0
+
+
+class BashInput(ToolInput):
+    command: str = Field(description="The command to run with bash.")
+    timeout_ms: int | None = Field(
+        None, ge=1, description="Timeout in milliseconds (default 120000, max 600000)."
+    )
+    description: str | None = Field(None, description="What the command does, in 5-10 words.")
+
+
+def _within(path: Path, roots: tuple[Path, ...]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+class BashTool(Tool[BashInput]):
+    name: ClassVar[str] = "bash"
+    description: ClassVar[str] = (
+        "Run a shell command with bash in the workspace sandbox (no network unless configured; only "
+        "the workspace is writable). The working directory carries over between calls; other shell "
+        "state does not. stdout and stderr are merged; long output keeps its head and tail and the "
+        "full text is saved to a file. Use the read/edit/grep/glob tools for files instead of cat, "
+        "sed, grep or find."
+    )
+    input_model: ClassVar[type[ToolInput]] = BashInput
+    kind = "execute"
+    mutates: ClassVar[bool] = True
+
+    async def run(self, input: BashInput, ctx: ToolContext) -> ToolResult:
+        """Run the command once; a timeout or cancel kills everything it started."""
+        if ctx.sandbox is None:
+            raise BashUnavailableError(_unavailable_reason())
+        timeout_s = min(input.timeout_ms / 1000 if input.timeout_ms else ctx.bash_timeout_s, MAX_TIMEOUT_S)
+        notes: list[str] = []
+        cwd = ctx.bash_cwd or ctx.workspace
+        if not cwd.is_dir():
+            notes.append(f"[{cwd} no longer exists; ran in {ctx.workspace}]")
+            cwd = ctx.workspace
+        result = await ctx.sandbox.run(input.command, cwd=cwd, timeout_s=timeout_s, cancel=ctx.cancel)
+        notes += self._carry_cwd(result, ctx)
+        capped = cap_output(result.output, ctx.limits, ctx.data_dir, keep="head_tail", label="bash output")
+        text = capped.text if capped.text else "(no output)"
+        footer = "\n".join([*notes, _status(result, timeout_s)])
+        return ToolResult(
+            output=f"{text.rstrip(chr(10))}\n{footer}",
+            is_error=result.exit_code != 0,
+            full_output_path=str(capped.saved_path) if capped.saved_path else None,
+        )
+
+    @staticmethod
+    def _carry_cwd(result: ExecResult, ctx: ToolContext) -> list[str]:
+        after = result.cwd_after
+        if after is None:
+            return []
+        roots = tuple(root.resolve() for root in ctx.roots)
+        if _within(after, roots) and after.is_dir():
+            ctx.bash_cwd = after
+            return []
+        ctx.bash_cwd = ctx.workspace
+        return [f"[working directory reset to {ctx.workspace}: {after} is outside the workspace]"]
+
+    def permission_requests(self, input: BashInput, ctx: ToolContext) -> list[PermissionRequest]:
+        """The whole command; the permission gate splits it into simple commands."""
+        return [PermissionRequest(permission="bash", patterns=[input.command])]
+
+    def title(self, input: BashInput) -> str:
+        first = input.command.strip().splitlines()[0] if input.command.strip() else ""
+        return f"bash: {first}"
+
+    def conflict_key(self, input: BashInput, ctx: ToolContext) -> str | None:
+        return "bash"
+
+
+def _status(result: ExecResult, timeout_s: float) -> str:
+    if result.timed_out:
+        return f"[timed out after {timeout_s:g} s; the command and everything it started were killed]"
+    if result.cancelled:
+        return "[cancelled; the command and everything it started were killed]"
+    return f"[exit code: {result.exit_code}]"
+
+
+def _unavailable_reason() -> str:
+    from agent.sandbox.probe import probe_sandbox
+
+    report = probe_sandbox()
+    why = report.detail if not report.ok else "no sandbox was set up for this run"
+    fix = report.fix or "run `subagent doctor`, or set `sandbox: {kind: none}` in agents.yaml"
+    return f"bash is unavailable: {why}. To fix: {fix}"
