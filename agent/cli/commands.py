@@ -6,3 +6,5 @@ from agent.cli import (
     agents_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
 )
+from agent.cli import acp_cmd  # noqa: F401
+from agent.cli import mcp_cmd  # noqa: F401
