@@ -105,7 +105,10 @@ def _approver(ctx: Any) -> Any:
     from agent.permissions.approvers import PolicyApprover
 
     capabilities = ctx.client_capabilities
-    if capabilities is not None and capabilities.elicitation is not None:
+    offered = capabilities is not None and capabilities.elicitation is not None
+    # A 2026-07-28 (stateless) connection has no back-channel for a request in the middle of a
+    # call; its input-required round trips do not fit a run that is already under way.
+    if offered and ctx.session.can_send_request:
         return ElicitationApprover(ctx)
     return PolicyApprover("deny", NO_ELICITATION)
 
