@@ -25,7 +25,6 @@ def acp_command(
     import asyncio
     import sys
 
-    from agent.acp_server import AcpServer, serve_acp
     from agent.errors import ConfigError
 
     model_client = None
@@ -37,6 +36,8 @@ def acp_command(
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(2) from exc
+    from agent.acp_server import AcpServer, serve_acp  # the SDK's schema takes seconds to import
+
     try:
         asyncio.run(serve_acp(AcpServer(default_agent=agent, model_client=model_client), claimed))
     except KeyboardInterrupt:

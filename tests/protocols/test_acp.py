@@ -28,13 +28,15 @@ GREETING = """\
     - thinking: Read it first.
       text: Reading hello.py.
       tool_calls: [{name: read, input: {file_path: hello.py}}]
-    - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"hello"', new_string: '"goodbye"'}}]
+    - tool_calls:
+        - {name: edit, input: {file_path: hello.py, old_string: '"hello"', new_string: '"goodbye"'}}
     - text: Done with the greeting.
     - tool_calls: [{name: read, input: {file_path: hello.py}}]
     - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"hello"', new_string: '"goodbye"'}}]
     - text: Second try done.
     - tool_calls: [{name: read, input: {file_path: hello.py}}]
-    - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"goodbye"', new_string: '"farewell"'}}]
+    - tool_calls:
+        - {name: edit, input: {file_path: hello.py, old_string: '"goodbye"', new_string: '"farewell"'}}
     - text: Third change done.
 - agent: orchestrator
   match: wait for me
@@ -82,28 +84,25 @@ def stderr(tmp_path: Path) -> IO[str]:
         yield handle
 
 
-def _by_tool(edit: str, other: str = "allow_once") -> Any:
-    return lambda call: edit if (call.title or "").startswith("edit") else other
-
-
 async def _start(conn: Any, workspace: Path) -> str:
     await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
     session = await conn.new_session(cwd=str(workspace), mcp_servers=[])
     return str(session.session_id)
 
 
-def _answered_after_updates(client: RecordingClient, session_id: str) -> None:
-    """The last response on the wire comes after every session/update of that session."""
-    kinds = [("update" if m.get("method") == "session/update" else "response" if "result" in m else "other")
-             for m in client.incoming if m.get("method") == "session/update" or "id" in m]
-    last_update = max(i for i, k in enumerate(kinds) if k == "update")
-    assert kinds[-1] == "response" and last_update < len(kinds) - 1
+def _answered_after_updates(client: RecordingClient) -> None:
+    """The last message on the wire is the answer: no session/update came after it."""
+    last = client.incoming[-1]
+    assert "result" in last and "method" not in last, last
+    assert any(m.get("method") == "session/update" for m in client.incoming)
 
 
-async def test_initialize_is_honest_and_unknown_methods_are_not_found(
+@pytest.mark.slow
+async def test_initialize_modes_big_lines_and_cancelled_turns(
     workspace: Path, script: Path, stderr: IO[str]
 ) -> None:
-    client = RecordingClient()
+    """One agent process, several sessions (each start-up costs seconds of SDK imports)."""
+    client = RecordingClient(lambda call: None if (call.title or "").startswith("edit") else "allow_once")
     async with acp_agent(client, workspace, script, stderr) as conn:
         init = await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
         assert init.protocol_version == 1
@@ -119,25 +118,49 @@ async def test_initialize_is_honest_and_unknown_methods_are_not_found(
         with pytest.raises(RequestError):
             await conn.set_session_mode(session_id=session.session_id, mode_id="no-such-agent")
 
+        big = await conn.prompt(session_id=session.session_id,
+                                prompt=[text_block("BIGPROMPT " + "x" * MEGABYTE)])  # fmt: skip
+        assert big.stop_reason == "end_turn"
+        assert "".join(u.content.text for u in client.of_kind("agent_message_chunk")) == "R" * MEGABYTE
 
-async def test_prompt_streams_tool_calls_with_diff_and_permission_both_ways(
+        slow = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
+        turn = asyncio.ensure_future(conn.prompt(session_id=slow, prompt=[text_block("think slowly")]))
+        await asyncio.sleep(1.0)
+        await conn.cancel(session_id=slow)
+        assert (await asyncio.wait_for(turn, 30)).stop_reason == "cancelled"
+
+        asking = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
+        turn = asyncio.ensure_future(conn.prompt(session_id=asking, prompt=[text_block("wait for me")]))
+        while not any((a.title or "").startswith("edit") for a in client.asks):
+            await asyncio.wait({turn}, timeout=0.05)
+            assert not turn.done(), "the prompt ended before the edit was asked"
+        await conn.cancel(session_id=asking)  # the ask is never answered by the client
+        assert (await asyncio.wait_for(turn, 30)).stop_reason == "cancelled"
+        assert 'return "hello"' in (workspace / "hello.py").read_text()
+
+
+@pytest.mark.slow
+async def test_tool_calls_diffs_permissions_both_ways_then_load(
     workspace: Path, script: Path, stderr: IO[str]
 ) -> None:
     answers = iter(["reject_once", "allow_always"])
-    client = RecordingClient(lambda call: next(answers) if (call.title or "").startswith("edit") else "allow_once")
+    client = RecordingClient(lambda c: next(answers) if (c.title or "").startswith("edit") else "allow_once")
     async with acp_agent(client, workspace, script, stderr) as conn:
         session_id = await _start(conn, workspace)
 
         first = await conn.prompt(session_id=session_id, prompt=[text_block("please change the greeting")])
         assert first.stop_reason == "end_turn"
         assert 'return "hello"' in (workspace / "hello.py").read_text()  # rejected: unchanged
-        _answered_after_updates(client, session_id)
+        _answered_after_updates(client)
         assert [u.content.text for u in client.of_kind("agent_thought_chunk")] == ["Read it first."]
         starts = client.of_kind("tool_call")
         assert [(s.kind, s.title) for s in starts] == [("read", "read hello.py"), ("edit", "edit hello.py")]
         assert starts[0].locations[0].path == str(workspace / "hello.py")
-        edit_updates = [u for u in client.of_kind("tool_call_update") if u.tool_call_id == starts[1].tool_call_id]
+        edit_id = starts[1].tool_call_id
+        edit_updates = [u for u in client.of_kind("tool_call_update") if u.tool_call_id == edit_id]
         assert edit_updates[-1].status == "failed"
+        edit_ask = next(a for a in client.asks if (a.title or "").startswith("edit"))
+        assert edit_ask.tool_call_id == edit_id  # the ask names the call the client was shown
 
         second = await conn.prompt(session_id=session_id, prompt=[text_block("try again")])
         assert second.stop_reason == "end_turn"
@@ -154,35 +177,20 @@ async def test_prompt_streams_tool_calls_with_diff_and_permission_both_ways(
         assert 'return "farewell"' in (workspace / "hello.py").read_text()
         # `allow always` was remembered for the session: no new ask for the same edit.
         assert sum(1 for a in client.asks if (a.title or "").startswith("edit")) == asks_before
-        edit_ask = next(a for a in client.asks if (a.title or "").startswith("edit"))
-        assert edit_ask.tool_call_id == starts[1].tool_call_id  # the ask names the announced call
 
-
-async def test_cancel_answers_a_pending_ask_and_ends_the_turn_cancelled(
-    workspace: Path, script: Path, stderr: IO[str]
-) -> None:
-    client = RecordingClient(_by_tool(edit=None))  # type: ignore[arg-type]
-    async with acp_agent(client, workspace, script, stderr) as conn:
-        session_id = await _start(conn, workspace)
-        turn = asyncio.ensure_future(conn.prompt(session_id=session_id, prompt=[text_block("wait for me")]))
-        while not any((a.title or "").startswith("edit") for a in client.asks):
-            await asyncio.wait({turn}, timeout=0.05)
-            assert not turn.done(), "the prompt ended before the edit was asked"
-        await conn.cancel(session_id=session_id)
-        response = await asyncio.wait_for(turn, 30)
-        assert response.stop_reason == "cancelled"
-        assert 'return "hello"' in (workspace / "hello.py").read_text()
-
-
-async def test_cancel_during_a_model_turn(workspace: Path, script: Path, stderr: IO[str]) -> None:
-    client = RecordingClient()
-    async with acp_agent(client, workspace, script, stderr) as conn:
-        session_id = await _start(conn, workspace)
-        turn = asyncio.ensure_future(conn.prompt(session_id=session_id, prompt=[text_block("think slowly")]))
-        await asyncio.sleep(1.0)
-        await conn.cancel(session_id=session_id)
-        response = await asyncio.wait_for(turn, 30)
-        assert response.stop_reason == "cancelled"
+    replay = RecordingClient()
+    async with acp_agent(replay, workspace, script, stderr) as conn:
+        await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
+        listed = await conn.list_sessions(cwd=str(workspace))
+        assert session_id in [s.session_id for s in listed.sessions]
+        await conn.load_session(cwd=str(workspace), session_id=session_id, mcp_servers=[])
+        _answered_after_updates(replay)
+        users = [u.content.text for u in replay.of_kind("user_message_chunk")]
+        assert users[:1] == ["please change the greeting"] and "try again" in users
+        assert "Done with the greeting." in [u.content.text for u in replay.of_kind("agent_message_chunk")]
+        assert [s.title for s in replay.of_kind("tool_call")][:2] == ["read hello.py", "edit hello.py"]
+        with pytest.raises(RequestError):
+            await conn.load_session(cwd=str(workspace), session_id="ses_nope", mcp_servers=[])
 
 
 @pytest.mark.bwrap
@@ -211,38 +219,7 @@ def _sleepers() -> list[str]:
     return found.stdout.split()
 
 
-async def test_load_replays_history_before_answering(workspace: Path, script: Path, stderr: IO[str]) -> None:
-    first = RecordingClient()
-    async with acp_agent(first, workspace, script, stderr) as conn:
-        session_id = await _start(conn, workspace)
-        await conn.prompt(session_id=session_id, prompt=[text_block("please change the greeting")])
-
-    replay = RecordingClient()
-    async with acp_agent(replay, workspace, script, stderr) as conn:
-        await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
-        listed = await conn.list_sessions(cwd=str(workspace))
-        assert session_id in [s.session_id for s in listed.sessions]
-        await conn.load_session(cwd=str(workspace), session_id=session_id, mcp_servers=[])
-        _answered_after_updates(replay, session_id)
-        users = [u.content.text for u in replay.of_kind("user_message_chunk")]
-        assert any("please change the greeting" in t for t in users)
-        assert "Done with the greeting." in [u.content.text for u in replay.of_kind("agent_message_chunk")]
-        assert [s.title for s in replay.of_kind("tool_call")] == ["read hello.py", "edit hello.py"]
-        with pytest.raises(RequestError):
-            await conn.load_session(cwd=str(workspace), session_id="ses_nope", mcp_servers=[])
-
-
-async def test_one_megabyte_lines_both_ways(workspace: Path, script: Path, stderr: IO[str]) -> None:
-    client = RecordingClient()
-    async with acp_agent(client, workspace, script, stderr) as conn:
-        session_id = await _start(conn, workspace)
-        prompt = "BIGPROMPT " + "x" * MEGABYTE
-        response = await conn.prompt(session_id=session_id, prompt=[text_block(prompt)])
-        assert response.stop_reason == "end_turn"
-        text = "".join(u.content.text for u in client.of_kind("agent_message_chunk"))
-        assert text == "R" * MEGABYTE
-
-
+@pytest.mark.slow
 def test_stdout_carries_only_json_rpc(workspace: Path, script: Path, tmp_path: Path) -> None:
     """Stray writes after start-up (print, fd 1 writes at exit) must land on stderr, not the wire."""
     hooks = tmp_path / "hooks"
@@ -255,7 +232,8 @@ def test_stdout_carries_only_json_rpc(workspace: Path, script: Path, tmp_path: P
     env["PYTHONPATH"] = f"{hooks}{os.pathsep}{env['PYTHONPATH']}"
     requests = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": 1}},
-        {"jsonrpc": "2.0", "id": 2, "method": "session/new", "params": {"cwd": str(workspace), "mcpServers": []}},
+        {"jsonrpc": "2.0", "id": 2, "method": "session/new",
+         "params": {"cwd": str(workspace), "mcpServers": []}},
     ]
     proc = subprocess.Popen([*subagent_argv("acp", "--script", str(script))], cwd=workspace, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -54,6 +54,7 @@ def _client(workspace: Path, **kwargs: Any) -> Client:
 
 
 async def test_tools_run_task_with_progress_reply_and_invalid_arguments(workspace: Path) -> None:
+    ws = workspace
     progress: list[str] = []
 
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
@@ -88,7 +89,7 @@ async def test_tools_run_task_with_progress_reply_and_invalid_arguments(workspac
         bad_mode = await client.call_tool("run_task", {"prompt": "x", "permission_mode": "yolo"})
         assert bad_mode.is_error
         assert "permission_mode" in bad_mode.content[0].text and "accept-edits" in bad_mode.content[0].text
-        unknown = await client.call_tool("run_task", {"prompt": "x", "agent": "nobody", "cwd": str(workspace)})
+        unknown = await client.call_tool("run_task", {"prompt": "x", "agent": "nobody", "cwd": str(ws)})
         assert unknown.is_error and "unknown agent 'nobody'" in unknown.content[0].text
         missing = await client.call_tool("reply", {"session_id": "ses_missing", "prompt": "x"})
         assert missing.is_error and "ses_missing" in missing.content[0].text
@@ -97,46 +98,43 @@ async def test_tools_run_task_with_progress_reply_and_invalid_arguments(workspac
         names = [a["name"] for a in agents.structured_content["agents"]]
         assert "orchestrator" in names and "backend-engineer" in names
 
-
-async def test_asks_without_elicitation_are_denied_and_reported(workspace: Path) -> None:
-    async with _client(workspace) as client:
-        done = await client.call_tool("run_task", {"prompt": "change the greeting", "cwd": str(workspace)})
-    result = done.structured_content
+        # No elicitation offered: an ask is denied, and the result says so and how to allow it.
+        (workspace / "hello.py").write_text('def greet():\n    return "hello"\n')
+        denied = await client.call_tool("run_task", {"prompt": "change the greeting", "cwd": str(workspace)})
+    result = denied.structured_content
     assert result["status"] == "error_permission_denied"
-    assert "does not support elicitation" in result["result"]
+    assert "does not support elicitation" in result["result"] and "bypass" in result["result"]
     assert any(d["tool_name"] == "edit" for d in result["permission_denials"])
     assert 'return "hello"' in (workspace / "hello.py").read_text()
 
 
-async def test_asks_go_to_the_client_by_elicitation(workspace: Path) -> None:
+async def test_elicitation_and_a_cancel_that_leaves_a_resumable_session(workspace: Path) -> None:
+    ws = workspace
+    """Asks go to the client; cancelled while an ask waits, the run stops and can be continued."""
     asked: list[str] = []
-
-    async def elicit(context: Any, params: Any) -> ElicitResult:
-        asked.append(params.message)
-        return ElicitResult(action="accept", content={"allow": True, "always": False})
-
-    # Elicitation needs a back-channel: the handshake protocol, which MCP clients speak today.
-    async with _client(workspace, elicitation_callback=elicit, mode="legacy") as client:
-        done = await client.call_tool("run_task", {"prompt": "change the greeting", "cwd": str(workspace)})
-    assert done.structured_content["status"] == "success", done.structured_content
-    assert any("edit" in m and "hello.py" in m for m in asked)
-    assert 'return "goodbye"' in (workspace / "hello.py").read_text()
-
-
-async def test_cancel_stops_the_run_and_leaves_a_resumable_session(workspace: Path) -> None:
-    """Cancelled while an ask waits on the client: the run stops, its session can be continued."""
-    asked = asyncio.Event()
+    waiting = asyncio.Event()
     progress: list[str] = []
 
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
         progress.append(message or "")
 
     async def elicit(context: Any, params: Any) -> ElicitResult:
-        asked.set()
+        asked.append(params.message)
+        if "'\"bye\"'" not in params.message:  # only the edit of "wait for my answer" waits
+            return ElicitResult(action="accept", content={"allow": True, "always": False})
+        waiting.set()
         await anyio.sleep_forever()
         raise AssertionError("unreachable")
 
+    # Elicitation needs a back-channel: the handshake protocol, which MCP clients speak today.
     async with _client(workspace, elicitation_callback=elicit, mode="legacy") as client:
+        with anyio.fail_after(60):
+            done = await client.call_tool("run_task", {"prompt": "change the greeting", "cwd": str(ws)})
+        assert done.structured_content["status"] == "success", done.structured_content
+        assert any("edit" in m and "hello.py" in m for m in asked)
+        assert 'return "goodbye"' in (workspace / "hello.py").read_text()
+
+        (workspace / "hello.py").write_text('def greet():\n    return "hello"\n')
         async with anyio.create_task_group() as group:
 
             async def run() -> None:
@@ -146,7 +144,7 @@ async def test_cancel_stops_the_run_and_leaves_a_resumable_session(workspace: Pa
 
             group.start_soon(run)
             with anyio.fail_after(30):
-                await asked.wait()
+                await waiting.wait()
             group.cancel_scope.cancel()
         session_id = re.match(r"session (\S+) started", progress[0])[1]  # type: ignore[index]
         store = SqliteSessionStore()
