@@ -109,8 +109,8 @@ async def test_tools_run_task_with_progress_reply_and_invalid_arguments(workspac
 
 
 async def test_elicitation_and_a_cancel_that_leaves_a_resumable_session(workspace: Path) -> None:
-    ws = workspace
     """Asks go to the client; cancelled while an ask waits, the run stops and can be continued."""
+    ws = workspace
     asked: list[str] = []
     waiting = asyncio.Event()
     progress: list[str] = []
