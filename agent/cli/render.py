@@ -42,7 +42,7 @@ class EventRenderer:
 
     def _line(self, event: Any, renderable: Any) -> None:
         self._close_stream()
-        self.console.print(Padding(renderable, (0, 0, 0, 2 * self._indent(event))))
+        self.console.print(Padding(renderable, (0, 0, 0, 2 * self._indent(event)), expand=False))
 
     def _close_stream(self) -> None:
         if self._streaming is not None:

@@ -29,7 +29,9 @@ class ModelRequest(BaseModel):
     tools: list[dict[str, Any]] = []
     max_tokens: int
     temperature: float | None = None
+    """Kept for the record only: the Messages API (SDK 2.14) takes no sampling parameters."""
     top_p: float | None = None
+    """Kept for the record only, like `temperature`."""
     thinking: dict[str, Any] | None = None
     """`{"type": "enabled", "budget_tokens": N}` or None."""
     metadata: dict[str, Any] | None = None
@@ -49,12 +51,6 @@ class ModelRequest(BaseModel):
             kwargs["tools"] = self.tools
         if self.thinking is not None:
             kwargs["thinking"] = self.thinking
-        else:
-            # The API refuses temperature/top_p beside thinking; send them only without it.
-            if self.temperature is not None:
-                kwargs["temperature"] = self.temperature
-            if self.top_p is not None:
-                kwargs["top_p"] = self.top_p
         if self.metadata:
             kwargs["metadata"] = self.metadata
         return kwargs

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from agent.events import FileChange
 from agent.permissions.models import AskAnswer, AskRequest
-from agent.sessions.base import StoredMessage
+from agent.sessions.base import CheckpointRecord, SessionRecord, StoredMessage
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
@@ -117,11 +117,53 @@ class TableGate:
 
 
 class MemoryStore:
-    """The parts of the SessionStore protocol the loop uses, kept in memory."""
+    """The SessionStore protocol kept in memory (what the loop and run_agent use of it)."""
 
     def __init__(self) -> None:
         self.rows: list[StoredMessage] = []
         self.updates: list[dict[str, Any]] = []
+        self.sessions: dict[str, SessionRecord] = {}
+        self.checkpoint_rows: list[CheckpointRecord] = []
+
+    def create(
+        self,
+        *,
+        agent: str,
+        workspace: Path,
+        model: str = "",
+        parent_id: str | None = None,
+        parent_tool_use_id: str | None = None,
+        title: str = "",
+        session_id: str | None = None,
+    ) -> SessionRecord:
+        now = datetime.now(UTC)
+        record = SessionRecord(
+            id=session_id or f"sess{len(self.sessions) + 1}",
+            agent=agent,
+            model=model,
+            workspace=str(workspace),
+            title=title,
+            parent_id=parent_id,
+            parent_tool_use_id=parent_tool_use_id,
+            created=now,
+            updated=now,
+        )
+        self.sessions[record.id] = record
+        return record
+
+    def get(self, session_id: str) -> SessionRecord:
+        return self.sessions[session_id]
+
+    def latest(self, workspace: Path) -> SessionRecord | None:
+        mine = [r for r in self.sessions.values() if r.workspace == str(workspace)]
+        return mine[-1] if mine else None
+
+    def fork(self, session_id: str) -> SessionRecord:
+        old = self.sessions[session_id]
+        new = self.create(agent=old.agent, workspace=Path(old.workspace), model=old.model)
+        for row in self.messages(session_id):
+            self.append_message(new.id, row.role, row.content)
+        return new
 
     def append_message(self, session_id: str, role: str, content: list[dict[str, Any]]) -> int:
         self.rows.append(
@@ -145,5 +187,33 @@ class MemoryStore:
     def lock(self, session_id: str) -> Iterator[None]:
         yield
 
+    def record_checkpoint(self, record: CheckpointRecord) -> None:
+        self.checkpoint_rows.append(record)
+
     def output_dir(self, session_id: str) -> Path:
-        return Path("/tmp")
+        return Path("/tmp") / session_id
+
+
+def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw: Any) -> Any:
+    """A LoopSetup over the fake tools, for any model client."""
+    from agent._tool_exec import ToolRunner
+    from agent.config import PriceConfig
+    from agent.loop import LoopSetup
+    from agent.model.resolve import ResolvedModel
+    from agent.spec import AgentSpec
+    from tools.base import ToolContext
+
+    ctx = ToolContext(workspace=tmp_path, data_dir=tmp_path / ".data")
+    tools = {t.name: t for t in (ReadNoteTool(), WriteNoteTool(), SleepTool())}
+    runner = ToolRunner(session_id="s1", agent="tester", tools=tools, ctx=ctx, gate=gate or TableGate())
+    price = PriceConfig(input=3.0, output=15.0, cache_read=0.3, cache_write=3.75)
+    spec = kw.pop("spec", None) or AgentSpec(name="tester", prompt="You test.")
+    return LoopSetup(
+        session_id="s1",
+        spec=spec,
+        model=ResolvedModel("claude-sonnet-5-5", 200_000, 8_000, price, True),
+        client=client,
+        runner=runner,
+        env_block="<env>x</env>",
+        **kw,
+    )
