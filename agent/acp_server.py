@@ -50,6 +50,62 @@ class _Session:
     mapper: UpdateMapper | None = None
     announced: dict[str, asyncio.Event] = field(default_factory=dict)
     """ACP tool call id -> set once its `tool_call` update was written (asks wait for it)."""
+    outbox: _Outbox | None = None
+
+
+class _Outbox:
+    """Writes one turn's updates in order, in its own task, so the run never waits on the pipe.
+
+    When the pipe is slower than the model, text chunks already queued behind each other are
+    joined into one update (the editor shows the same text, with fewer writes). `close()`
+    returns once everything put before it is written: the prompt handler closes the outbox
+    before it answers, so no update of the turn can follow the answer.
+    """
+
+    def __init__(self, conn: Any, session: _Session) -> None:
+        self._conn = conn
+        self._session = session
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._held: list[Any] = []
+        """An update taken from the queue while joining chunks, to be written next."""
+        self._task = asyncio.ensure_future(self._write())
+
+    def put(self, update: Any) -> None:
+        self._queue.put_nowait(update)
+
+    async def _next(self) -> Any:
+        update = self._held.pop() if self._held else await self._queue.get()
+        kind = getattr(update, "session_update", None)
+        if kind not in _JOINABLE or update.content.type != "text":
+            return update
+        texts = [update.content.text]
+        while not self._queue.empty():
+            following = self._queue.get_nowait()
+            if getattr(following, "session_update", None) != kind or following.content.type != "text":
+                self._held.append(following)
+                break
+            texts.append(following.content.text)
+        if len(texts) == 1:
+            return update
+        joined = update.content.model_copy(update={"text": "".join(texts)})
+        return update.model_copy(update={"content": joined})
+
+    async def _write(self) -> None:
+        while (update := await self._next()) is not None:
+            try:
+                await self._conn.session_update(session_id=self._session.id, update=update)
+            except ConnectionError:
+                log.warning("session %s: the client went away; dropping updates", self._session.id)
+                return
+            if update.session_update == "tool_call":
+                self._session.announced.setdefault(update.tool_call_id, asyncio.Event()).set()
+
+    async def close(self) -> None:
+        self._queue.put_nowait(None)
+        await self._task
+
+
+_JOINABLE = ("agent_message_chunk", "agent_thought_chunk")
 
 
 class AcpServer:
@@ -177,20 +233,22 @@ class AcpServer:
             raise RequestError.invalid_request({"reason": busy})
         session.cancel = asyncio.Event()
         session.mapper = UpdateMapper(cwd=session.cwd)
+        session.outbox = outbox = _Outbox(self._conn, session)
         session.approver.start_turn()
         try:
             await self._run_turn(session, prompt_text(prompt))
             cancelled = session.cancel.is_set()
             failure = session.mapper.failure_text()
             if failure and not cancelled:
-                await self._send(session, _message(failure))
+                outbox.put(_message(failure))
             return PromptResponse(stop_reason=session.mapper.stop_reason(cancelled))
         except SubagentError as exc:
             if session.cancel.is_set():
                 return PromptResponse(stop_reason="cancelled")
             raise RequestError.internal_error({"details": str(exc), "error": type(exc).__name__}) from exc
         finally:
-            session.cancel = None
+            await outbox.close()  # every update of the turn is written before the answer
+            session.cancel = session.outbox = None
             session.announced.clear()
 
     async def _run_turn(self, session: _Session, text: str) -> None:
@@ -213,15 +271,10 @@ class AcpServer:
                 consumer.cancel()
 
     async def _forward(self, session: _Session, events: AsyncIterator[Event]) -> None:
-        assert session.mapper is not None
+        assert session.mapper is not None and session.outbox is not None
         async for event in events:
             for update in session.mapper.updates(event):
-                await self._send(session, update)
-
-    async def _send(self, session: _Session, update: Any) -> None:
-        await self._conn.session_update(session_id=session.id, update=update)
-        if getattr(update, "session_update", "") == "tool_call":
-            session.announced.setdefault(update.tool_call_id, asyncio.Event()).set()
+                session.outbox.put(update)
 
     def _events(self, session: _Session, text: str) -> AsyncIterator[Event]:
         from agent.runtime import run_agent
