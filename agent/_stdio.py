@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import stat
 import sys
+import threading
 from typing import NamedTuple
 
 STREAM_LIMIT = 64 * 1024 * 1024
@@ -47,15 +49,63 @@ class _WriteProtocol(asyncio.streams.FlowControlMixin):
     """Flow control for the writer (what `StreamWriter.drain` waits on)."""
 
 
+class _FileWriteTransport(asyncio.WriteTransport):
+    """Blocking writes to a regular file (`subagent acp > log.jsonl`); asyncio pipes refuse files."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._closing = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        self._closing = True
+
+    def can_write_eof(self) -> bool:
+        return False
+
+
+def _is_stream(fd: int) -> bool:
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+
+
+def _feed_from_file(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, fd: int) -> None:
+    """Read a regular file (`subagent acp < requests.jsonl`) in a thread; asyncio pipes refuse files."""
+
+    def pump() -> None:
+        with os.fdopen(fd, "rb", buffering=0) as source:
+            while chunk := source.read(65536):
+                loop.call_soon_threadsafe(reader.feed_data, chunk)
+        loop.call_soon_threadsafe(reader.feed_eof)
+
+    threading.Thread(target=pump, name="stdin-feeder", daemon=True).start()
+
+
 async def open_streams(claimed: ClaimedStdio) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """asyncio reader and writer over the claimed descriptors."""
+    """asyncio reader and writer over the claimed descriptors (pipes, sockets, ttys or files)."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=STREAM_LIMIT)
-    await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(claimed.input_fd, "rb", buffering=0)
-    )
-    transport, protocol = await loop.connect_write_pipe(
-        _WriteProtocol, os.fdopen(claimed.output_fd, "wb", buffering=0)
-    )
+    if _is_stream(claimed.input_fd):
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(claimed.input_fd, "rb", buffering=0)
+        )
+    else:
+        _feed_from_file(loop, reader, claimed.input_fd)
+    protocol = _WriteProtocol()
+    if _is_stream(claimed.output_fd):
+        transport, _ = await loop.connect_write_pipe(
+            lambda: protocol, os.fdopen(claimed.output_fd, "wb", buffering=0)
+        )
+    else:
+        transport = _FileWriteTransport(claimed.output_fd)
+        protocol.connection_made(transport)
     writer = asyncio.StreamWriter(transport, protocol, None, loop)
     return reader, writer
