@@ -51,6 +51,8 @@ class _Session:
     announced: dict[str, asyncio.Event] = field(default_factory=dict)
     """ACP tool call id -> set once its `tool_call` update was written (asks wait for it)."""
     outbox: _Outbox | None = None
+    untitled: bool = False
+    """Created by `session/new` and not prompted yet: the first prompt becomes its title."""
 
 
 class _Outbox:
@@ -171,7 +173,7 @@ class AcpServer:
             )
         finally:
             store.close()
-        self._open(record.id, workspace, modes.current_mode_id)
+        self._open(record.id, workspace, modes.current_mode_id).untitled = True
         return NewSessionResponse(session_id=record.id, modes=modes)
 
     async def load_session(self, cwd: str, session_id: str, mcp_servers: Any = None, **_: Any) -> Any:
@@ -235,8 +237,12 @@ class AcpServer:
         session.mapper = UpdateMapper(cwd=session.cwd)
         session.outbox = outbox = _Outbox(self._conn, session)
         session.approver.start_turn()
+        text = prompt_text(prompt)
+        if session.untitled:
+            session.untitled = False
+            await asyncio.to_thread(_set_title, session.id, text)
         try:
-            await self._run_turn(session, prompt_text(prompt))
+            await self._run_turn(session, text)
             cancelled = session.cancel.is_set()
             failure = session.mapper.failure_text()
             if failure and not cancelled:
@@ -350,6 +356,16 @@ class AcpServer:
         return ToolCallUpdate(tool_call_id=call_id, title=request.title + who, status="pending",
                               raw_input={"permission": request.permission, "patterns": request.patterns,
                                          "detail": request.detail})  # fmt: skip
+
+
+def _set_title(session_id: str, prompt: str) -> None:
+    from agent.sessions.store import SqliteSessionStore
+
+    store = SqliteSessionStore()
+    try:
+        store.update(session_id, title=" ".join(prompt.split())[:80])
+    finally:
+        store.close()
 
 
 def _message(text: str) -> Any:

@@ -182,7 +182,8 @@ async def test_tool_calls_diffs_permissions_both_ways_then_load(
     async with acp_agent(replay, workspace, script, stderr) as conn:
         await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
         listed = await conn.list_sessions(cwd=str(workspace))
-        assert session_id in [s.session_id for s in listed.sessions]
+        listed_ids = {s.session_id: s.title for s in listed.sessions}
+        assert listed_ids.get(session_id) == "please change the greeting"
         await conn.load_session(cwd=str(workspace), session_id=session_id, mcp_servers=[])
         _answered_after_updates(replay)
         users = [u.content.text for u in replay.of_kind("user_message_chunk")]
