@@ -18,13 +18,13 @@ import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent import __version__
 from agent._acp_bridge import AcpApprover, AcpEditorBuffers
 from agent._acp_prompt import prompt_text
+from agent._acp_session import AcpSession, Outbox, mode_state, set_title
 from agent._acp_updates import UpdateMapper, replay_updates
 from agent._stdio import ClaimedStdio, open_streams
 from agent.errors import SubagentError
@@ -35,79 +35,6 @@ log = logging.getLogger(__name__)
 
 CANCEL_GRACE_S = 10.0
 """How long a cancelled run may take to wind down (answer dangling tool calls) before it is cut."""
-
-
-@dataclass
-class _Session:
-    """One ACP session: where it runs, which primary agent, and the current turn."""
-
-    id: str
-    cwd: Path
-    mode: str
-    approver: AcpApprover = field(init=False)
-    editor: AcpEditorBuffers | None = None
-    cancel: asyncio.Event | None = None
-    mapper: UpdateMapper | None = None
-    announced: dict[str, asyncio.Event] = field(default_factory=dict)
-    """ACP tool call id -> set once its `tool_call` update was written (asks wait for it)."""
-    outbox: _Outbox | None = None
-    untitled: bool = False
-    """Created by `session/new` and not prompted yet: the first prompt becomes its title."""
-
-
-class _Outbox:
-    """Writes one turn's updates in order, in its own task, so the run never waits on the pipe.
-
-    When the pipe is slower than the model, text chunks already queued behind each other are
-    joined into one update (the editor shows the same text, with fewer writes). `close()`
-    returns once everything put before it is written: the prompt handler closes the outbox
-    before it answers, so no update of the turn can follow the answer.
-    """
-
-    def __init__(self, conn: Any, session: _Session) -> None:
-        self._conn = conn
-        self._session = session
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._held: list[Any] = []
-        """An update taken from the queue while joining chunks, to be written next."""
-        self._task = asyncio.ensure_future(self._write())
-
-    def put(self, update: Any) -> None:
-        self._queue.put_nowait(update)
-
-    async def _next(self) -> Any:
-        update = self._held.pop() if self._held else await self._queue.get()
-        kind = getattr(update, "session_update", None)
-        if kind not in _JOINABLE or update.content.type != "text":
-            return update
-        texts = [update.content.text]
-        while not self._queue.empty():
-            following = self._queue.get_nowait()
-            if getattr(following, "session_update", None) != kind or following.content.type != "text":
-                self._held.append(following)
-                break
-            texts.append(following.content.text)
-        if len(texts) == 1:
-            return update
-        joined = update.content.model_copy(update={"text": "".join(texts)})
-        return update.model_copy(update={"content": joined})
-
-    async def _write(self) -> None:
-        while (update := await self._next()) is not None:
-            try:
-                await self._conn.session_update(session_id=self._session.id, update=update)
-            except ConnectionError:
-                log.warning("session %s: the client went away; dropping updates", self._session.id)
-                return
-            if update.session_update == "tool_call":
-                self._session.announced.setdefault(update.tool_call_id, asyncio.Event()).set()
-
-    async def close(self) -> None:
-        self._queue.put_nowait(None)
-        await self._task
-
-
-_JOINABLE = ("agent_message_chunk", "agent_thought_chunk")
 
 
 class AcpServer:
@@ -121,7 +48,7 @@ class AcpServer:
         self.permission_mode = permission_mode
         self._conn: Any = None
         self._fs = (False, False)
-        self._sessions: dict[str, _Session] = {}
+        self._sessions: dict[str, AcpSession] = {}
 
     def on_connect(self, conn: Any) -> None:
         """The SDK hands over the client connection."""
@@ -165,7 +92,7 @@ class AcpServer:
         from agent.sessions.store import SqliteSessionStore
 
         workspace = _absolute(cwd)
-        modes = await asyncio.to_thread(_mode_state, workspace, self.default_agent, None)
+        modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, None)
         store = SqliteSessionStore()
         try:
             record = await asyncio.to_thread(
@@ -215,7 +142,7 @@ class AcpServer:
         from acp.schema import SetSessionModeResponse
 
         session = self._session(session_id)
-        modes = await asyncio.to_thread(_mode_state, session.cwd, self.default_agent, None)
+        modes = await asyncio.to_thread(mode_state, session.cwd, self.default_agent, None)
         known = [m.id for m in modes.available_modes]
         if mode_id not in known:
             raise RequestError.invalid_params({"modeId": mode_id, "reason": f"unknown mode; modes: {known}"})
@@ -235,12 +162,12 @@ class AcpServer:
             raise RequestError.invalid_request({"reason": busy})
         session.cancel = asyncio.Event()
         session.mapper = UpdateMapper(cwd=session.cwd)
-        session.outbox = outbox = _Outbox(self._conn, session)
+        session.outbox = outbox = Outbox(self._conn, session)
         session.approver.start_turn()
         text = prompt_text(prompt)
         if session.untitled:
             session.untitled = False
-            await asyncio.to_thread(_set_title, session.id, text)
+            await asyncio.to_thread(set_title, session.id, text)
         try:
             await self._run_turn(session, text)
             cancelled = session.cancel.is_set()
@@ -257,7 +184,7 @@ class AcpServer:
             session.cancel = session.outbox = None
             session.announced.clear()
 
-    async def _run_turn(self, session: _Session, text: str) -> None:
+    async def _run_turn(self, session: AcpSession, text: str) -> None:
         """Forward every event's updates, in order; a cancel gets a grace period, then a cut."""
         assert session.cancel is not None and session.mapper is not None
         events = self._events(session, text)
@@ -276,13 +203,13 @@ class AcpServer:
             if not consumer.done():
                 consumer.cancel()
 
-    async def _forward(self, session: _Session, events: AsyncIterator[Event]) -> None:
+    async def _forward(self, session: AcpSession, events: AsyncIterator[Event]) -> None:
         assert session.mapper is not None and session.outbox is not None
         async for event in events:
             for update in session.mapper.updates(event):
                 session.outbox.put(update)
 
-    def _events(self, session: _Session, text: str) -> AsyncIterator[Event]:
+    def _events(self, session: AcpSession, text: str) -> AsyncIterator[Event]:
         from agent.runtime import run_agent
 
         assert session.cancel is not None
@@ -305,7 +232,7 @@ class AcpServer:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _session(self, session_id: str) -> _Session:
+    def _session(self, session_id: str) -> AcpSession:
         from acp import RequestError
 
         try:
@@ -313,8 +240,8 @@ class AcpServer:
         except KeyError:
             raise RequestError.resource_not_found(session_id) from None
 
-    def _open(self, session_id: str, cwd: Path, mode: str) -> _Session:
-        session = _Session(id=session_id, cwd=cwd, mode=mode)
+    def _open(self, session_id: str, cwd: Path, mode: str) -> AcpSession:
+        session = AcpSession(id=session_id, cwd=cwd, mode=mode)
         session.approver = AcpApprover(self._conn, session_id, functools.partial(self._describe, session))
         if all(self._fs):
             session.editor = AcpEditorBuffers(self._conn, session_id)
@@ -323,7 +250,7 @@ class AcpServer:
 
     async def _reopen(
         self, cwd: str, session_id: str, *, with_messages: bool
-    ) -> tuple[_Session, Any, list[Any]]:
+    ) -> tuple[AcpSession, Any, list[Any]]:
         from acp import RequestError
 
         from agent.errors import SessionError
@@ -338,10 +265,10 @@ class AcpServer:
         finally:
             store.close()
         workspace = _absolute(cwd) if cwd else Path(record.workspace)
-        modes = await asyncio.to_thread(_mode_state, workspace, self.default_agent, record.agent)
+        modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, record.agent)
         return self._open(record.id, workspace, modes.current_mode_id), modes, messages
 
-    async def _describe(self, session: _Session, request: AskRequest) -> Any:
+    async def _describe(self, session: AcpSession, request: AskRequest) -> Any:
         """The tool call a permission request is about; waits briefly for its `tool_call` update."""
         from acp.schema import ToolCallUpdate
 
@@ -356,16 +283,6 @@ class AcpServer:
         return ToolCallUpdate(tool_call_id=call_id, title=request.title + who, status="pending",
                               raw_input={"permission": request.permission, "patterns": request.patterns,
                                          "detail": request.detail})  # fmt: skip
-
-
-def _set_title(session_id: str, prompt: str) -> None:
-    from agent.sessions.store import SqliteSessionStore
-
-    store = SqliteSessionStore()
-    try:
-        store.update(session_id, title=" ".join(prompt.split())[:80])
-    finally:
-        store.close()
 
 
 def _message(text: str) -> Any:
@@ -387,23 +304,6 @@ def _accepts(func: Any, name: str) -> bool:
     import inspect
 
     return name in inspect.signature(func).parameters
-
-
-def _mode_state(cwd: Path, preferred: str | None, current: str | None) -> Any:
-    """The primary agents as ACP modes; `current`, else `preferred`, else `orchestrator`, is on."""
-    from acp.schema import SessionMode, SessionModeState
-
-    from agent.registry import load_registry_for
-
-    registry = load_registry_for(cwd)
-    agents = registry.primary_agents()
-    if preferred and preferred not in [a.name for a in agents]:
-        agents.insert(0, registry.get(preferred))  # `--agent` may name a subagent; raises if unknown
-    modes = [SessionMode(id=a.name, name=a.name, description=a.description or None) for a in agents]
-    names = [m.id for m in modes]
-    fallback = names[0] if names else ""
-    chosen = next((n for n in (current, preferred, "orchestrator") if n and n in names), fallback)
-    return SessionModeState(current_mode_id=chosen, available_modes=modes)
 
 
 async def serve_acp(server: AcpServer, claimed: ClaimedStdio) -> None:
