@@ -91,6 +91,8 @@ async def test_tools_run_task_with_progress_reply_and_invalid_arguments(workspac
         assert "permission_mode" in bad_mode.content[0].text and "accept-edits" in bad_mode.content[0].text
         unknown = await client.call_tool("run_task", {"prompt": "x", "agent": "nobody", "cwd": str(ws)})
         assert unknown.is_error and "unknown agent 'nobody'" in unknown.content[0].text
+        nowhere = await client.call_tool("run_task", {"prompt": "x", "cwd": str(ws / "no-such-dir")})
+        assert nowhere.is_error and "is not a directory" in nowhere.content[0].text
         missing = await client.call_tool("reply", {"session_id": "ses_missing", "prompt": "x"})
         assert missing.is_error and "ses_missing" in missing.content[0].text
 
