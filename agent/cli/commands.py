@@ -2,9 +2,11 @@
 
 # One entry per command group (sorted, as ruff wants; typer lists them in this order).
 from agent.cli import (
+    acp_cmd,  # noqa: F401
     agents_cmd,  # noqa: F401
     chat_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
+    mcp_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     sessions_cmd,  # noqa: F401
     undo_cmd,  # noqa: F401

@@ -1,0 +1,44 @@
+"""`subagent acp`: serve the Agent Client Protocol over stdio, for editors (docs/editors.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from agent.cli.main import app
+
+
+@app.command("acp")
+def acp_command(
+    agent: str | None = typer.Option(
+        None, "--agent", help="The mode new sessions start in (default: orchestrator)."
+    ),
+    script: Path | None = typer.Option(
+        None, "--script", help="Replies of the scripted model instead of the API (demo, tests)."
+    ),
+) -> None:
+    """Run as an ACP agent on stdin/stdout (an editor starts this; it is not interactive)."""
+    from agent._stdio import claim_stdio
+
+    claimed = claim_stdio()  # before anything else can write to stdout
+    import asyncio
+    import sys
+
+    from agent.errors import ConfigError
+
+    model_client = None
+    if script is not None:
+        from agent.model.scripted import ScriptedModel
+
+        try:
+            model_client = ScriptedModel.from_file(script)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from exc
+    from agent.acp_server import AcpServer, serve_acp  # the SDK's schema takes seconds to import
+
+    try:
+        asyncio.run(serve_acp(AcpServer(default_agent=agent, model_client=model_client), claimed))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None

@@ -1,0 +1,40 @@
+"""`subagent mcp`: serve the runtime as MCP tools over stdio (docs/editors.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from agent.cli.main import app
+
+
+@app.command("mcp")
+def mcp_command(
+    script: Path | None = typer.Option(
+        None, "--script", help="Replies of the scripted model instead of the API (demo, tests)."
+    ),
+) -> None:
+    """Run as an MCP server on stdin/stdout (an MCP client starts this; it is not interactive)."""
+    import logging
+    import os
+    import sys
+
+    # The SDK moves the protocol off fd 1 when it starts serving; until then only logs may print.
+    logging.basicConfig(stream=sys.stderr, level=os.environ.get("SUBAGENT_LOG_LEVEL", "WARNING").upper())
+    from agent.errors import ConfigError
+    from agent.mcp_server import serve_mcp
+
+    model_client = None
+    if script is not None:
+        from agent.model.scripted import ScriptedModel
+
+        try:
+            model_client = ScriptedModel.from_file(script)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from exc
+    try:
+        serve_mcp(model_client=model_client)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
