@@ -216,10 +216,8 @@ class AcpServer:
         options: dict[str, Any] = {
             "agent": session.mode, "cwd": session.cwd, "approver": session.approver, "resume": session.id,
             "cancel": session.cancel, "model_client": self.model_client,
-            "permission_mode": self.permission_mode,
+            "permission_mode": self.permission_mode, "editor": session.editor,
         }  # fmt: skip
-        if session.editor is not None and _accepts(run_agent, "editor"):
-            options["editor"] = session.editor
         return run_agent(text, **options)
 
     async def cancel(self, session_id: str, **_: Any) -> None:
@@ -298,12 +296,6 @@ def _absolute(cwd: str) -> Path:
     if not path.is_absolute():
         raise RequestError.invalid_params({"cwd": cwd, "reason": "cwd must be an absolute path"})
     return path.resolve()
-
-
-def _accepts(func: Any, name: str) -> bool:
-    import inspect
-
-    return name in inspect.signature(func).parameters
 
 
 async def serve_acp(server: AcpServer, claimed: ClaimedStdio) -> None:

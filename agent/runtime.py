@@ -34,7 +34,7 @@ from agent.model.resolve import resolve_model, resolve_model_id
 from agent.permissions.models import Approver, PermissionMode
 from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
 from agent.spec import AgentSpec
-from tools.base import ToolContext
+from tools.base import EditorBuffers, ToolContext
 
 DEFAULT_AGENT = "orchestrator"
 
@@ -114,6 +114,7 @@ async def run_agent(
     parent_tool_use_id: str | None = None,
     parent_model: str | None = None,
     parts: RuntimeParts | None = None,
+    editor: EditorBuffers | None = None,
 ) -> AsyncIterator[Event]:
     """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
 
@@ -154,6 +155,7 @@ async def run_agent(
         extra_roots=tuple(Path(p) for p in defaults.sandbox.extra_roots),
         cancel=cancel,
         bash_timeout_s=defaults.tool_timeouts.bash,
+        editor=editor,
     )
     approver = approver or parts.headless_approver()
     gate = parts.make_gate(

@@ -16,7 +16,7 @@ from typing import IO, Any
 import pytest
 import yaml
 from acp import RequestError, text_block
-from acp.schema import ClientCapabilities
+from acp.schema import ClientCapabilities, FileSystemCapabilities, ReadTextFileResponse
 
 from tests.conftest import subagent_argv, subprocess_env
 from tests.protocols.acp_client import RecordingClient, acp_agent
@@ -53,6 +53,13 @@ GREETING = """\
   replies:
     - tool_calls: [{name: bash, input: {command: sleep 31.5}}]
     - text: the command finished
+- agent: orchestrator
+  match: edit the unsaved buffer
+  replies:
+    - tool_calls: [{name: read, input: {file_path: hello.py}}]
+    - tool_calls:
+        - {name: edit, input: {file_path: hello.py, old_string: '"unsaved"', new_string: '"edited"'}}
+    - text: Edited the buffer.
 - agent: orchestrator
   match: BIGPROMPT
   replies:
@@ -274,3 +281,38 @@ def test_bad_script_fails_with_a_clear_message(tmp_path: Path) -> None:
     assert done.stdout == ""
     assert str(bad) in done.stderr
 
+
+
+class EditorClient(RecordingClient):
+    """An editor holding an unsaved buffer of hello.py; writes land in its buffers, not on disk."""
+
+    def __init__(self, buffers: dict[str, str]) -> None:
+        super().__init__()
+        self.buffers = buffers
+        self.writes: list[tuple[str, str]] = []
+
+    async def read_text_file(self, path: str, session_id: str, **_: Any) -> Any:
+        if path not in self.buffers:
+            raise RequestError.resource_not_found(path)
+        return ReadTextFileResponse(content=self.buffers[path])
+
+    async def write_text_file(self, content: str, path: str, session_id: str, **_: Any) -> None:
+        self.writes.append((path, content))
+        self.buffers[path] = content
+
+
+@pytest.mark.slow
+async def test_reads_and_writes_go_through_the_editor_when_offered(
+    workspace: Path, script: Path, stderr: IO[str]
+) -> None:
+    hello = str(workspace / "hello.py")
+    client = EditorClient({hello: 'def greet():\n    return "unsaved"\n'})
+    async with acp_agent(client, workspace, script, stderr) as conn:
+        fs = FileSystemCapabilities(read_text_file=True, write_text_file=True)
+        await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities(fs=fs))
+        session = await conn.new_session(cwd=str(workspace), mcp_servers=[])
+        answer = await conn.prompt(session_id=session.session_id,
+                                   prompt=[text_block("edit the unsaved buffer")])  # fmt: skip
+    assert answer.stop_reason == "end_turn"
+    assert client.writes == [(hello, 'def greet():\n    return "edited"\n')]
+    assert (workspace / "hello.py").read_text() == 'def greet():\n    return "hello"\n'  # disk untouched
