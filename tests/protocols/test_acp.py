@@ -73,6 +73,9 @@ def workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "hello.py").write_text('def greet():\n    return "hello"\n')
+    # The 1 MB prompt is about the transport; the window guard would refuse it in a 200k window.
+    (ws / ".subagent").mkdir()
+    (ws / ".subagent" / "config.yaml").write_text("models: {claude-sonnet-5-5: {context_window: 2000000}}\n")
     return ws
 
 
