@@ -92,27 +92,21 @@ def sleeper() -> Iterator[str]:
     reap_leftovers(name)
 
 
-@pytest.mark.parametrize(
-    "head",
-    [
-        _partial_text("Let me look at the files first"),
-        sse.tool_block(0, "toolu_cut", "bash", {"command": "echo never run > cut.txt"}, stop=False),
-    ],
-    ids=["text", "tool_call"],
-)
-def test_kill_in_the_middle_of_a_model_stream(tmp_path: Path, head: str) -> None:
-    with StallServer([Stall(sse.message_start() + sse.ping() + head)]) as server:
+def test_kill_in_the_middle_of_a_model_stream(tmp_path: Path) -> None:
+    """Killed after some text deltas, while a tool call's input was still streaming."""
+    text = sse.text_block(0, "Let me look at the files first.")
+    cut = sse.tool_block(1, "toolu_cut", "bash", {"command": "echo never run > cut.txt"}, stop=False)
+    with StallServer([Stall(sse.message_start() + sse.ping() + text + cut)]) as server:
         run = LiveRun("look around", url=server.url, cwd=tmp_path)
         session_id = run.wait_event("session_started")["session_id"]
+        assert run.wait_event("text_delta")["text"] == "Let me look at ", "the stream had begun"
         assert server.stalled.wait(30)
-        if "text_delta" in head:
-            assert run.wait_event("text_delta")["text"] == "Let me look at "
         run.kill()
     assert [m["role"] for m in stored(session_id)] == ["user"]
 
     first, messages = _resume_and_check(session_id, tmp_path)
-    assert first[0]["role"] == "user" and _texts(first[0]["content"]) == ["look around", "continue"]
     assert len(first) == 1, "the cut-off reply must not be sent"
+    assert first[0]["role"] == "user" and _texts(first[0]["content"]) == ["look around", "continue"]
     assert "toolu_cut" not in json.dumps(messages) and "Let me look" not in json.dumps(messages)
     assert not (tmp_path / "cut.txt").exists()
 
@@ -191,7 +185,13 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
 
 
 def test_ctrl_c_during_a_tool_call_cancels_and_resumes(tmp_path: Path, sleeper: str) -> None:
-    with StallServer([_bash_call("toolu_sleep", f"exec -a {sleeper} sleep 30")]) as server:
+    """Two bash calls run in order: Ctrl-C stops the first, the second never starts; both are answered."""
+    calls = sse.reply(
+        sse.tool_block(0, "toolu_sleep", "bash", {"command": f"exec -a {sleeper} sleep 30"}),
+        sse.tool_block(1, "toolu_next", "bash", {"command": "echo ran > next.txt"}),
+        stop_reason="tool_use",
+    )
+    with StallServer([calls]) as server:
         run = LiveRun("wait a while", url=server.url, cwd=tmp_path, output="json")
         appears(sleeper)
         os.kill(run.proc.pid, signal.SIGINT)
@@ -200,11 +200,29 @@ def test_ctrl_c_during_a_tool_call_cancels_and_resumes(tmp_path: Path, sleeper: 
     (result,) = run.lines
     assert (result["subtype"], result["is_error"]) == ("cancelled", True)
     assert gone(sleeper), f"the tool's process outlived Ctrl-C: {processes_named(sleeper)}"
+    assert not (tmp_path / "next.txt").exists()
     session_id = result["session_id"]
     assert SqliteSessionStore().get(session_id).status == "cancelled"
-    (answer,) = _results(stored(session_id), "toolu_sleep")
-    assert answer["is_error"] and "interrupted" in json.dumps(answer["content"]).lower()
+    messages = stored(session_id)
+    (running,) = _results(messages, "toolu_sleep")
+    (waiting,) = _results(messages, "toolu_next")
+    assert running["is_error"] and "while this call was running" in running["content"]
+    assert waiting["is_error"] and "before this call started; it did not run" in waiting["content"]
 
     first, messages = _resume_and_check(session_id, tmp_path)
     assert [m["role"] for m in first] == ["user", "assistant", "user"]
-    assert len(_results(messages, "toolu_sleep")) == 1
+    assert [b.get("tool_use_id") for b in first[2]["content"]] == ["toolu_sleep", "toolu_next", None]
+
+
+def test_ctrl_c_during_a_model_stream_stops_it(tmp_path: Path) -> None:
+    """The server never finishes this reply: only a cancelled stream lets the run end."""
+    head = sse.message_start() + sse.ping() + _partial_text("Thinking about it")
+    with StallServer([Stall(head)]) as server:
+        run = LiveRun("look around", url=server.url, cwd=tmp_path)
+        session_id = run.wait_event("session_started")["session_id"]
+        run.wait_event("text_delta")
+        os.kill(run.proc.pid, signal.SIGINT)
+        code = run.finish()
+    assert code == 130, run.stderr()
+    assert (run.lines[-1]["type"], run.lines[-1]["subtype"]) == ("result", "cancelled")
+    assert stored(session_id) == [{"role": "user", "content": [{"type": "text", "text": "look around"}]}]
