@@ -67,10 +67,12 @@ class LiveRun:
         return self.proc.stderr.read()
 
 
-def resume(session_id: str, prompt: str, url: str, cwd: Path, *extra: str) -> dict[str, Any]:
-    """`subagent run --resume ID PROMPT --output json`; the result object (the run must succeed)."""
+def resume(session_id: str | None, prompt: str, url: str, cwd: Path, *extra: str) -> dict[str, Any]:
+    """`subagent run --resume ID PROMPT --output json` (`--continue` for None); the result object
+    (the run must succeed)."""
+    which = ["--continue"] if session_id is None else ["--resume", session_id]
     proc = run_subagent(
-        "run", "--resume", session_id, prompt, *extra, "--agent", "backend-engineer", "--cwd", str(cwd),
+        "run", *which, prompt, *extra, "--agent", "backend-engineer", "--cwd", str(cwd),
         "--permission-mode", "bypass", "--output", "json", ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=url,
     )
     assert proc.returncode == 0, proc.stderr

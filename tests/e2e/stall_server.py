@@ -3,8 +3,7 @@
 Each POST /v1/messages takes the next reply. A `str` is a whole SSE body, sent at once. A
 `Stall` sends its `head` (e.g. `message_start` and a few text deltas, no `message_stop`), sets
 `stalled`, and then holds the connection open until the server closes, so the test can kill the
-client at a known point of the stream. Every request body is recorded; `wait_requests(n)` blocks
-until n have arrived.
+client at a known point of the stream. Every request body is recorded in `requests`.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ class StallServer:
         self.stalled = threading.Event()
         """Set once a `Stall` head has been written and flushed."""
         self._closing = threading.Event()
-        self._arrived = threading.Condition()
+        self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -44,16 +43,9 @@ class StallServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def wait_requests(self, count: int, timeout: float = 30) -> None:
-        """Block until `count` requests have arrived; AssertionError after `timeout` seconds."""
-        with self._arrived:
-            ok = self._arrived.wait_for(lambda: len(self.requests) >= count, timeout)
-        assert ok, f"the server got {len(self.requests)} request(s) in {timeout}s, expected {count}"
-
     def _next(self, body: dict[str, Any]) -> Reply:
-        with self._arrived:
+        with self._lock:
             self.requests.append(body)
-            self._arrived.notify_all()
             if not self._replies:
                 raise AssertionError(f"the test server ran out of replies at request {len(self.requests)}")
             return self._replies.pop(0)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from agent.sessions.repair import interrupted_text
+from agent.sessions.repair import interrupted_text, repair_transcript
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import run_subagent
 from tests.e2e._runs import LiveRun, appears, gone, processes_named, reap_leftovers, resume, shown, stored
@@ -29,7 +29,7 @@ from tests.e2e.stall_server import Stall, StallServer
 from tests.model import sse
 from tests.request_check import check_request
 
-pytestmark = [pytest.mark.slow, pytest.mark.bwrap]
+pytestmark = pytest.mark.slow
 
 DONE = sse.reply(sse.text_block(0, "Done."))
 
@@ -70,10 +70,15 @@ def _assert_whole(messages: list[dict[str, Any]]) -> None:
     assert all(n == 1 for n in prompts.values()), f"a prompt stored twice: {prompts}"
 
 
-def _resume_and_check(session_id: str, cwd: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Resume with "continue"; every request valid. Returns (first request's messages, stored messages)."""
+def _resume_and_check(
+    session_id: str, cwd: Path, latest: bool = False
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Resume with "continue" (`--continue` when `latest`); every request valid.
+
+    Returns (the first request's messages, the stored messages afterwards).
+    """
     with StallServer([DONE]) as server:
-        result = resume(session_id, "continue", server.url, cwd)
+        result = resume(None if latest else session_id, "continue", server.url, cwd)
     assert (result["subtype"], result["session_id"], result["result"]) == ("success", session_id, "Done.")
     assert len(server.requests) == 1
     for body in server.requests:
@@ -81,6 +86,9 @@ def _resume_and_check(session_id: str, cwd: Path) -> tuple[list[dict[str, Any]],
     messages = stored(session_id)
     _assert_whole(messages)
     assert _texts(messages[-1]["content"]) == ["Done."]
+    repaired = repair_transcript(messages)  # what the next resume would send: nothing left to fix
+    assert set(repaired.notes) <= {"merged two consecutive user messages"}, repaired.notes
+    check_request({"messages": repaired.messages})
     return server.requests[0]["messages"], messages
 
 
@@ -111,6 +119,7 @@ def test_kill_in_the_middle_of_a_model_stream(tmp_path: Path) -> None:
     assert not (tmp_path / "cut.txt").exists()
 
 
+@pytest.mark.bwrap  # bash runs in the sandbox
 def test_kill_while_a_tool_runs(tmp_path: Path, sleeper: str) -> None:
     with StallServer([_bash_call("toolu_sleep", f"exec -a {sleeper} sleep 30")]) as server:
         run = LiveRun("wait a while", url=server.url, cwd=tmp_path)
@@ -132,6 +141,7 @@ def test_kill_while_a_tool_runs(tmp_path: Path, sleeper: str) -> None:
     assert cli == messages, "`subagent sessions show --json` shows the stored transcript"
 
 
+@pytest.mark.bwrap  # bash runs in the sandbox
 def test_kill_after_a_tool_result_before_the_next_reply(tmp_path: Path) -> None:
     replies = [_bash_call("toolu_echo", "echo hello > out.txt; echo wrote"), Stall(sse.message_start())]
     with StallServer(replies) as server:
@@ -142,7 +152,7 @@ def test_kill_after_a_tool_result_before_the_next_reply(tmp_path: Path) -> None:
     assert (tmp_path / "out.txt").read_text() == "hello\n"
     assert [m["role"] for m in stored(session_id)] == ["user", "assistant", "user"]
 
-    first, messages = _resume_and_check(session_id, tmp_path)
+    first, messages = _resume_and_check(session_id, tmp_path, latest=True)
     assert [m["role"] for m in first] == ["user", "assistant", "user"]
     answer = first[2]["content"][0]
     assert answer["tool_use_id"] == "toolu_echo" and not answer.get("is_error")
@@ -151,6 +161,7 @@ def test_kill_after_a_tool_result_before_the_next_reply(tmp_path: Path) -> None:
     assert len(_results(messages, "toolu_echo")) == 1
 
 
+@pytest.mark.bwrap  # bash runs in the sandbox
 def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: str) -> None:
     with StallServer([_bash_call("toolu_sleep", f"exec -a {sleeper} sleep 30")]) as server:
         holder = LiveRun("first task", url=server.url, cwd=tmp_path)
@@ -184,6 +195,7 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
     assert stored(session_id) == before, "the forked-from session must stay as it was"
 
 
+@pytest.mark.bwrap  # bash runs in the sandbox
 def test_ctrl_c_during_a_tool_call_cancels_and_resumes(tmp_path: Path, sleeper: str) -> None:
     """Two bash calls run in order: Ctrl-C stops the first, the second never starts; both are answered."""
     calls = sse.reply(
