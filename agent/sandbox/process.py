@@ -84,12 +84,19 @@ def user_process_limit(max_processes: int) -> int:
     return int(_running[1]) + max_processes
 
 
-def shell_script(command: str, limits: ProcessLimits, cwd_fd: int) -> str:
-    """The script bash runs: limits, the cwd epilogue, then the command verbatim."""
+def shell_script(command: str, limits: ProcessLimits, cwd_fd: int, alive_fd: int) -> str:
+    """The script bash runs: limits, the cwd epilogue, the orphan watch, then the command verbatim.
+
+    The watch is a disowned subshell (a bare `wait` in the command does not wait for it) blocked
+    reading `alive_fd`, a pipe whose only writer is this process: when this process dies, even by
+    `kill -9`, the read ends and the watch kills the command's whole process group. Without it an
+    unsandboxed command would outlive its agent (bubblewrap's `--die-with-parent` covers the sandbox).
+    """
     return (
         f"ulimit -u {user_process_limit(limits.max_processes)} 2>/dev/null\n"
         f"ulimit -d {limits.max_memory_mb * 1024} 2>/dev/null\n"
         f"trap 'pwd -P >&{cwd_fd} 2>/dev/null' EXIT\n"
+        f"( read -r -u {alive_fd} _; kill -KILL -- -$$ ) </dev/null >/dev/null 2>&1 & disown\n"
         f"{command}"
     )
 
@@ -164,17 +171,21 @@ async def run_process(
     """
     started = time.monotonic()
     cwd_r, cwd_w = os.pipe()
-    bash = ["/bin/bash", "--noprofile", "--norc", "-c", shell_script(command, limits, cwd_w)]
+    alive_r, alive_w = os.pipe()  # we keep the write end (close-on-exec) until the group is reaped
+    bash = ["/bin/bash", "--noprofile", "--norc", "-c", shell_script(command, limits, cwd_w, alive_r)]
     try:
         proc = await asyncio.create_subprocess_exec(
             *wrap(bash), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True, pass_fds=(cwd_w,),
+            stderr=asyncio.subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True,
+            pass_fds=(cwd_w, alive_r),
         )
     except BaseException:
         os.close(cwd_r)
+        os.close(alive_w)
         raise
     finally:
         os.close(cwd_w)
+        os.close(alive_r)
     buffer = _OutputBuffer()
     assert proc.stdout is not None
     reader = asyncio.ensure_future(_read(proc.stdout, buffer))
@@ -191,6 +202,7 @@ async def run_process(
     finally:
         reader.cancel()
         cwd_after = _read_cwd(cwd_r)
+        os.close(alive_w)
     return ExecResult(
         output=buffer.text(),
         exit_code=_exit_code(proc.returncode) if ended == "exited" else None,

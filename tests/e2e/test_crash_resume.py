@@ -141,6 +141,18 @@ def test_kill_while_a_tool_runs(tmp_path: Path, sleeper: str) -> None:
     assert cli == messages, "`subagent sessions show --json` shows the stored transcript"
 
 
+def test_kill_while_an_unsandboxed_tool_runs_leaves_no_process(tmp_path: Path, sleeper: str) -> None:
+    """With `sandbox: none` there is no --die-with-parent: the command's group must still go."""
+    (tmp_path / ".subagent").mkdir()
+    (tmp_path / ".subagent" / "config.yaml").write_text("defaults:\n  sandbox:\n    kind: none\n")
+    command = f"(exec -a {sleeper} sleep 30) & wait"  # a child of the shell, not the shell itself
+    with StallServer([_bash_call("toolu_sleep", command)]) as server:
+        run = LiveRun("wait a while", url=server.url, cwd=tmp_path)
+        appears(sleeper)
+        run.kill()
+    assert gone(sleeper), f"the tool's process outlived the killed run: {processes_named(sleeper)}"
+
+
 @pytest.mark.bwrap  # bash runs in the sandbox
 def test_kill_after_a_tool_result_before_the_next_reply(tmp_path: Path) -> None:
     replies = [_bash_call("toolu_echo", "echo hello > out.txt; echo wrote"), Stall(sse.message_start())]
