@@ -84,20 +84,22 @@ def user_process_limit(max_processes: int) -> int:
     return int(_running[1]) + max_processes
 
 
-def shell_script(command: str, limits: ProcessLimits, cwd_fd: int, alive_fd: int) -> str:
+def shell_script(command: str, limits: ProcessLimits, cwd_fd: int, alive_fd: int | None = None) -> str:
     """The script bash runs: limits, the cwd epilogue, the orphan watch, then the command verbatim.
 
-    The watch is a disowned subshell (a bare `wait` in the command does not wait for it) blocked
-    reading `alive_fd`, a pipe whose only writer is this process: when this process dies, even by
-    `kill -9`, the read ends and the watch kills the command's whole process group. Without it an
-    unsandboxed command would outlive its agent (bubblewrap's `--die-with-parent` covers the sandbox).
+    The watch (when `alive_fd` is given) is a disowned subshell (a bare `wait` in the command does
+    not wait for it) blocked reading `alive_fd`, a pipe whose only writer is this process: when
+    this process dies, even by `kill -9`, the read ends and the watch kills the command's whole
+    process group. Without it an unsandboxed command would outlive its agent; the sandbox needs
+    none (bubblewrap's `--die-with-parent`), so it does not pay the extra fork.
     """
+    watch = (f"( read -r -u {alive_fd} _; kill -KILL -- -$$ ) </dev/null >/dev/null 2>&1 & disown\n"
+             if alive_fd is not None else "")
     return (
         f"ulimit -u {user_process_limit(limits.max_processes)} 2>/dev/null\n"
         f"ulimit -d {limits.max_memory_mb * 1024} 2>/dev/null\n"
         f"trap 'pwd -P >&{cwd_fd} 2>/dev/null' EXIT\n"
-        f"( read -r -u {alive_fd} _; kill -KILL -- -$$ ) </dev/null >/dev/null 2>&1 & disown\n"
-        f"{command}"
+        f"{watch}{command}"
     )
 
 
@@ -163,16 +165,20 @@ async def run_process(
     timeout_s: float,
     limits: ProcessLimits,
     cancel: asyncio.Event | None = None,
+    orphan_watch: bool = True,
 ) -> ExecResult:
     """Run `command` with bash, wrapped by `wrap` (e.g. into bwrap), and always reap its group.
 
     Any process the command left behind is killed when the shell exits: nothing outlives a call.
-    Cancelling the awaiting task kills the group too, then re-raises.
+    Cancelling the awaiting task kills the group too, then re-raises. `orphan_watch` kills the
+    group if this process dies first (see `shell_script`); a wrapper that does that itself
+    (bubblewrap's `--die-with-parent`) turns it off.
     """
     started = time.monotonic()
     cwd_r, cwd_w = os.pipe()
     alive_r, alive_w = os.pipe()  # we keep the write end (close-on-exec) until the group is reaped
-    bash = ["/bin/bash", "--noprofile", "--norc", "-c", shell_script(command, limits, cwd_w, alive_r)]
+    watch_fd = alive_r if orphan_watch else None
+    bash = ["/bin/bash", "--noprofile", "--norc", "-c", shell_script(command, limits, cwd_w, watch_fd)]
     try:
         proc = await asyncio.create_subprocess_exec(
             *wrap(bash), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
