@@ -14,6 +14,16 @@ from typing import Any
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
 
+STARTED: list[LiveRun] = []
+"""Every run started, so a failed test can stop what it left running (`stop_leftovers`)."""
+
+
+def stop_leftovers() -> None:
+    while STARTED:
+        run = STARTED.pop()
+        if run.proc.poll() is None:
+            run.kill()
+
 
 class LiveRun:
     """A `subagent run ... --output stream-json` subprocess whose stdout lines are read as they come."""
@@ -25,6 +35,7 @@ class LiveRun:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=subprocess_env(ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=url),
         )
+        STARTED.append(self)
         self.lines: list[dict[str, Any]] = []
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

@@ -24,7 +24,17 @@ import pytest
 from agent.sessions.repair import interrupted_text, repair_transcript
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import run_subagent
-from tests.e2e._runs import LiveRun, appears, gone, processes_named, reap_leftovers, resume, shown, stored
+from tests.e2e._runs import (
+    LiveRun,
+    appears,
+    gone,
+    processes_named,
+    reap_leftovers,
+    resume,
+    shown,
+    stop_leftovers,
+    stored,
+)
 from tests.e2e.stall_server import Stall, StallServer
 from tests.model import sse
 from tests.request_check import check_request
@@ -90,6 +100,13 @@ def _resume_and_check(
     assert set(repaired.notes) <= {"merged two consecutive user messages"}, repaired.notes
     check_request({"messages": repaired.messages})
     return server.requests[0]["messages"], messages
+
+
+@pytest.fixture(autouse=True)
+def _stop_runs() -> Iterator[None]:
+    """A test that fails halfway must not leave a `subagent run` behind."""
+    yield
+    stop_leftovers()
 
 
 @pytest.fixture
