@@ -78,13 +78,25 @@ class TurnCalls:
     calls: list[ToolCall]
     results: dict[str, ToolResult] = dataclasses.field(default_factory=dict)
     denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
+    started: set[str] = dataclasses.field(default_factory=set)
+    """Ids of calls whose tool began running: an interrupted one may have had effects."""
 
     def result_blocks(self) -> list[dict[str, Any]]:
         """tool_result blocks in tool_use order; a call without a result was interrupted."""
-        interrupted = ToolResult(
-            output="interrupted: the run was cancelled before this call finished", is_error=True
-        )
-        return [_result_block(c.id, self.results.get(c.id, interrupted)) for c in self.calls]
+        blocks = []
+        for call in self.calls:
+            result = self.results.get(call.id)
+            blocks.append(_result_block(call.id, result or _interrupted(call.id in self.started)))
+        return blocks
+
+
+def _interrupted(started: bool) -> ToolResult:
+    if started:
+        text = ("interrupted: the run was cancelled while this call was running, so it may have partly "
+                "happened; check its effects before running it again")
+    else:
+        text = "interrupted: the run was cancelled before this call started; it did not run"
+    return ToolResult(output=text, is_error=True)
 
 
 def _result_block(tool_use_id: str, result: ToolResult) -> dict[str, Any]:
@@ -155,6 +167,7 @@ class ToolRunner:
     ) -> None:
         for p in members:
             async with limit:
+                turn.started.add(p.call.id)
                 turn.results[p.call.id] = await self._execute(p, emit)
 
     def _finish(

@@ -55,7 +55,6 @@ def default_model_client() -> ModelClient:
 
 async def _open_session(
     store: SessionStore | None,
-    parts: RuntimeParts,
     *,
     spec: AgentSpec,
     cwd: Path,
@@ -65,12 +64,12 @@ async def _open_session(
     fork: bool,
     parent_tool_use_id: str | None,
     title: str,
-) -> tuple[SessionRecord | None, list[dict[str, Any]]]:
-    """The session to run in, and its repaired history when it is resumed."""
+) -> tuple[SessionRecord | None, bool]:
+    """The session to run in, and whether it has a history (it was resumed or forked)."""
     if store is None:
         if resume or continue_latest:
             raise ConfigError("--resume/--continue need the session store, which this build lacks")
-        return None, []
+        return None, False
     record: SessionRecord | None = None
     if resume:
         record = await asyncio.to_thread(store.get, resume)
@@ -89,11 +88,26 @@ async def _open_session(
             parent_tool_use_id=parent_tool_use_id,
             title=title[:80],
         )
-        return record, []
-    stored = await asyncio.to_thread(store.messages, record.id)
-    started = await asyncio.to_thread(store.started_tools, record.id)
-    history = parts.repair([{"role": m.role, "content": m.content} for m in stored], started)
-    return record, history
+        return record, False
+    return record, True
+
+
+async def _load_history(store: SessionStore, parts: RuntimeParts, session_id: str) -> list[dict[str, Any]]:
+    """The repaired history of a resumed session; read under its lock, so no live run is writing it.
+
+    The answers repair gives to tool calls a crash left dangling are stored too: the transcript
+    then says what the model was told, and the next run does not have to invent them again.
+    """
+    stored = await asyncio.to_thread(store.messages, session_id)
+    started = await asyncio.to_thread(store.started_tools, session_id)
+    raw = [{"role": m.role, "content": m.content} for m in stored]
+    history = parts.repair(raw, started)
+    if raw and raw[-1]["role"] == "assistant" and history and history[-1]["role"] == "user":
+        calls = [b.get("id") for b in raw[-1]["content"] if b.get("type") == "tool_use"]
+        answers = history[-1]["content"]
+        if calls and [b.get("tool_use_id") for b in answers] == calls:
+            await asyncio.to_thread(store.append_message, session_id, "user", answers)
+    return history
 
 
 async def run_agent(
@@ -132,9 +146,8 @@ async def run_agent(
     resolved = resolve_model(config, spec.model, model, parent_model, info)
 
     store = parts.open_store()
-    record, history = await _open_session(
+    record, resumed = await _open_session(
         store,
-        parts,
         spec=spec,
         cwd=cwd,
         model=resolved.id,
@@ -182,13 +195,13 @@ async def run_agent(
         runner=runner,
         env_block="\n\n".join(filter(None, (instructions.text, await environment_block(cwd)))),
         store=store,
-        history=history,
+        history=[],  # loaded below, under the session's lock
         max_turns=max_turns or spec.max_turns or defaults.max_turns,
         max_output_tokens=spec.max_output_tokens or defaults.max_output_tokens,
         max_budget_usd=max_budget_usd if max_budget_usd is not None else defaults.max_budget_usd,
         cancel=cancel,
         parent_tool_use_id=parent_tool_use_id,
-        resumed=bool(history),
+        resumed=resumed,
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns) if record else SessionTotals(),
         context=ContextPolicy(
             reserve_tokens=defaults.context_reserve_tokens,
@@ -199,6 +212,10 @@ async def run_agent(
     )
     lock = store.lock(session_id) if store is not None else contextlib.nullcontext()
     with lock:
+        if resumed and store is not None:
+            record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
+            setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
+            setup.history = await _load_history(store, parts, session_id)
         async for event in run_loop(setup, prompt):
             yield event
 

@@ -1,7 +1,8 @@
 """The cost of the sandbox per bash call: `true` through bubblewrap against `true` run directly.
 
 Both sides go through the same process machinery (`run_process`: new session, cwd pipe, rlimits,
-group kill), so the difference is what bubblewrap adds. Prints JSON lines:
+group kill), so the difference is what bubblewrap adds, less the orphan watch that only the direct
+side starts (one subshell fork; bubblewrap's `--die-with-parent` does that job). Prints JSON lines:
 `{"name", "value", "reference", "ratio"}` with milliseconds per call, and the ms added.
 
     /work/venv/bin/python bench/bench_sandbox.py [N]

@@ -135,4 +135,5 @@ class BwrapSandbox:
         return await run_process(
             command, wrap=lambda bash: self.argv(bash, cwd), env=env, cwd=cwd,
             timeout_s=timeout_s, limits=self.limits, cancel=cancel,
+            orphan_watch=False,  # --die-with-parent already ends the sandbox with the runtime
         )

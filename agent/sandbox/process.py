@@ -84,13 +84,22 @@ def user_process_limit(max_processes: int) -> int:
     return int(_running[1]) + max_processes
 
 
-def shell_script(command: str, limits: ProcessLimits, cwd_fd: int) -> str:
-    """The script bash runs: limits, the cwd epilogue, then the command verbatim."""
+def shell_script(command: str, limits: ProcessLimits, cwd_fd: int, alive_fd: int | None = None) -> str:
+    """The script bash runs: limits, the cwd epilogue, the orphan watch, then the command verbatim.
+
+    The watch (when `alive_fd` is given) is a disowned subshell (a bare `wait` in the command does
+    not wait for it) blocked reading `alive_fd`, a pipe whose only writer is this process: when
+    this process dies, even by `kill -9`, the read ends and the watch kills the command's whole
+    process group. Without it an unsandboxed command would outlive its agent; the sandbox needs
+    none (bubblewrap's `--die-with-parent`), so it does not pay the extra fork.
+    """
+    watch = (f"( read -r -u {alive_fd} _; kill -KILL -- -$$ ) </dev/null >/dev/null 2>&1 & disown\n"
+             if alive_fd is not None else "")
     return (
         f"ulimit -u {user_process_limit(limits.max_processes)} 2>/dev/null\n"
         f"ulimit -d {limits.max_memory_mb * 1024} 2>/dev/null\n"
         f"trap 'pwd -P >&{cwd_fd} 2>/dev/null' EXIT\n"
-        f"{command}"
+        f"{watch}{command}"
     )
 
 
@@ -156,25 +165,33 @@ async def run_process(
     timeout_s: float,
     limits: ProcessLimits,
     cancel: asyncio.Event | None = None,
+    orphan_watch: bool = True,
 ) -> ExecResult:
     """Run `command` with bash, wrapped by `wrap` (e.g. into bwrap), and always reap its group.
 
     Any process the command left behind is killed when the shell exits: nothing outlives a call.
-    Cancelling the awaiting task kills the group too, then re-raises.
+    Cancelling the awaiting task kills the group too, then re-raises. `orphan_watch` kills the
+    group if this process dies first (see `shell_script`); a wrapper that does that itself
+    (bubblewrap's `--die-with-parent`) turns it off.
     """
     started = time.monotonic()
     cwd_r, cwd_w = os.pipe()
-    bash = ["/bin/bash", "--noprofile", "--norc", "-c", shell_script(command, limits, cwd_w)]
+    alive_r, alive_w = os.pipe()  # we keep the write end (close-on-exec) until the group is reaped
+    watch_fd = alive_r if orphan_watch else None
+    bash = ["/bin/bash", "--noprofile", "--norc", "-c", shell_script(command, limits, cwd_w, watch_fd)]
     try:
         proc = await asyncio.create_subprocess_exec(
             *wrap(bash), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True, pass_fds=(cwd_w,),
+            stderr=asyncio.subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True,
+            pass_fds=(cwd_w, alive_r),
         )
     except BaseException:
         os.close(cwd_r)
+        os.close(alive_w)
         raise
     finally:
         os.close(cwd_w)
+        os.close(alive_r)
     buffer = _OutputBuffer()
     assert proc.stdout is not None
     reader = asyncio.ensure_future(_read(proc.stdout, buffer))
@@ -191,6 +208,7 @@ async def run_process(
     finally:
         reader.cancel()
         cwd_after = _read_cwd(cwd_r)
+        os.close(alive_w)
     return ExecResult(
         output=buffer.text(),
         exit_code=_exit_code(proc.returncode) if ended == "exited" else None,
