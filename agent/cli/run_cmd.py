@@ -117,11 +117,14 @@ async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, 
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
 
-    def on_interrupt() -> None:
+    def on_interrupt(signum: int) -> None:
         cancel.set()
-        loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C interrupts at once
+        loop.remove_signal_handler(signum)  # a second Ctrl-C (or SIGTERM) interrupts at once
 
-    loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    # SIGTERM (a closed terminal, a process manager) ends the run like Ctrl-C: tools stopped,
+    # dangling calls answered, the session stored as cancelled and resumable.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_interrupt, signum)
     renderer = _text_renderer() if output == "text" else None
     try:
         client = None
@@ -143,7 +146,8 @@ async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, 
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
     print("error: the run ended without a result", file=sys.stderr)
     return 1
 

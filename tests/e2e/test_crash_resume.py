@@ -255,14 +255,18 @@ def test_ctrl_c_during_a_tool_call_cancels_and_resumes(tmp_path: Path, sleeper: 
     assert [b.get("tool_use_id") for b in first[2]["content"]] == ["toolu_sleep", "toolu_next", None]
 
 
-def test_ctrl_c_during_a_model_stream_stops_it(tmp_path: Path) -> None:
-    """The server never finishes this reply: only a cancelled stream lets the run end."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_during_a_model_stream_stops_it(tmp_path: Path, signum: int) -> None:
+    """The server never finishes this reply: only a cancelled stream lets the run end.
+
+    SIGTERM (a closed terminal, a process manager) ends the run the same way as Ctrl-C.
+    """
     head = sse.message_start() + sse.ping() + _partial_text("Thinking about it")
     with StallServer([Stall(head)]) as server:
         run = LiveRun("look around", url=server.url, cwd=tmp_path)
         session_id = run.wait_event("session_started")["session_id"]
         run.wait_event("text_delta")
-        os.kill(run.proc.pid, signal.SIGINT)
+        os.kill(run.proc.pid, signum)
         code = run.finish()
     assert code == 130, run.stderr()
     assert (run.lines[-1]["type"], run.lines[-1]["subtype"]) == ("result", "cancelled")
