@@ -2,6 +2,7 @@
 
 # One import per command group, in the order `subagent --help` lists them.
 from agent.cli import (
+    run_cmd,  # noqa: F401
     agents_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
 )

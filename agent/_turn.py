@@ -1,0 +1,46 @@
+"""Stream one model turn into loop events; the complete message lands in `TurnOutcome.done`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from agent.errors import ModelAPIError
+from agent.events import ErrorEvent, TextDeltaEvent, ThinkingDeltaEvent
+from agent.model.base import MessageDoneEvent, ModelClient, ModelRequest
+
+
+@dataclasses.dataclass
+class TurnOutcome:
+    done: MessageDoneEvent | None = None
+
+
+async def stream_turn(
+    client: ModelClient,
+    request: ModelRequest,
+    outcome: TurnOutcome,
+    make_event: Callable[..., Any],
+    emit: Callable[[Any], None],
+) -> None:
+    """Emit deltas as they arrive; a retried turn is announced, its partial output abandoned."""
+    async for item in client.stream(request):
+        if item.kind == "text":
+            emit(make_event(TextDeltaEvent, text=item.text))
+        elif item.kind == "thinking":
+            emit(make_event(ThinkingDeltaEvent, text=item.text))
+        elif item.kind == "retry":
+            emit(
+                make_event(
+                    ErrorEvent,
+                    message=f"{item.message}; retrying in {item.delay_s:.1f}s",
+                    error_type=item.error_type,
+                    retrying=True,
+                )
+            )
+        elif item.kind == "done":
+            outcome.done = item
+    if outcome.done is None:
+        raise ModelAPIError(
+            "the model stream ended without a complete message", error_type="incomplete_stream"
+        )

@@ -1,0 +1,138 @@
+"""The terminal view of an event stream: text as it streams, tool calls, diffs, a final summary.
+
+`EventRenderer(console).handle(event)` for each event; it writes only to the console it was
+given (tests use a fixed-width console over StringIO). Thinking is dimmed; each tool call gets a
+one-line header, a spinner while it runs (on a terminal), then its status and duration; diffs are
+highlighted; a subagent's events are indented under the `task` call that started them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.padding import Padding
+from rich.syntax import Syntax
+from rich.text import Text
+
+from agent.events import ResultEvent
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
+
+_MAX_DIFF_LINES = 60
+_GLYPH = {"read": "◇", "search": "⌕", "edit": "✎", "execute": "$", "other": "•"}
+
+
+class EventRenderer:
+    """Renders one run's events to `console`."""
+
+    def __init__(self, console: Console, *, show_thinking: bool = True) -> None:
+        self.console = console
+        self.show_thinking = show_thinking
+        self._streaming: str | None = None
+        """"text" or "thinking" while a delta line is open."""
+        self._running: dict[str, str] = {}
+        self._depth: dict[str, int] = {}
+        self._status: Status | None = None
+
+    def _indent(self, event: Any) -> int:
+        return self._depth.get(event.session_id, 1 if event.parent_tool_use_id else 0)
+
+    def _line(self, event: Any, renderable: Any) -> None:
+        self._close_stream()
+        self.console.print(Padding(renderable, (0, 0, 0, 2 * self._indent(event))))
+
+    def _close_stream(self) -> None:
+        if self._streaming is not None:
+            self.console.print()
+            self._streaming = None
+
+    def _delta(self, event: Any, kind: str, text: str, style: str) -> None:
+        if self._streaming != kind:
+            self._close_stream()
+            self.console.print(" " * (2 * self._indent(event)), end="")
+            self._streaming = kind
+        self.console.print(Text(text, style=style), end="", soft_wrap=True)
+
+    def _refresh_status(self) -> None:
+        if not self.console.is_terminal:
+            return
+        if not self._running:
+            if self._status is not None:
+                self._status.stop()
+                self._status = None
+            return
+        label = "running: " + ", ".join(self._running.values())
+        if self._status is None:
+            self._status = self.console.status(escape(label))
+            self._status.start()
+        else:
+            self._status.update(escape(label))
+
+    def handle(self, event: Any) -> None:
+        """Show one event."""
+        kind = event.type
+        if kind == "text_delta":
+            self._delta(event, "text", event.text, "")
+        elif kind == "thinking_delta" and self.show_thinking:
+            self._delta(event, "thinking", event.text, "dim italic")
+        elif kind == "tool_call_started":
+            self._running[event.tool_use_id] = event.title
+            self._line(event, Text(f"{_GLYPH.get(event.kind, '•')} {event.title}", style="bold"))
+            self._refresh_status()
+        elif kind == "tool_call_finished":
+            self._tool_finished(event)
+        elif kind == "permission_asked":
+            self._line(event, Text(f"? permission {event.permission} for {event.title}", style="yellow"))
+        elif kind == "permission_answered" and event.decision == "deny":
+            self._line(event, Text(f"✗ denied: {event.reason}", style="red"))
+        elif kind == "subagent_started":
+            self._depth[event.child_session_id] = self._indent(event) + 1
+            self._line(event, Text(f"▶ {event.agent}: {event.description}", style="cyan"))
+        elif kind == "subagent_finished":
+            self._line(event, Text(f"◀ {event.agent} {event.subtype}", style="cyan"))
+        elif kind == "error":
+            style = "yellow" if event.retrying else "bold red"
+            self._line(event, Text(f"! {event.message}", style=style))
+        elif kind == "compaction":
+            self._line(
+                event, Text(f"⋯ compacted {event.tokens_before} → {event.tokens_after} tokens", style="dim")
+            )
+        elif kind == "result" and event.parent_tool_use_id is None:
+            self._close_stream()
+
+    def _tool_finished(self, event: Any) -> None:
+        title = self._running.pop(event.tool_use_id, event.name)
+        self._refresh_status()
+        seconds = event.duration_ms / 1000
+        if event.is_error:
+            first = event.output.strip().splitlines()[0] if event.output.strip() else "failed"
+            self._line(event, Text(f"  ✗ {title} ({seconds:.1f}s): {first[:200]}", style="red"))
+        else:
+            self._line(event, Text(f"  ✓ {title} ({seconds:.1f}s)", style="green"))
+        for change in event.changes:
+            if change.diff:
+                lines = change.diff.splitlines()
+                shown = "\n".join(lines[:_MAX_DIFF_LINES])
+                if len(lines) > _MAX_DIFF_LINES:
+                    shown += f"\n… {len(lines) - _MAX_DIFF_LINES} more lines"
+                self._line(event, Syntax(shown, "diff", theme="ansi_dark", background_color="default"))
+
+    def summary(self, result: ResultEvent) -> None:
+        """Files changed, turns, tokens, cost and time of the run."""
+        self._close_stream()
+        self._refresh_status()
+        u = result.usage
+        style = "green" if result.subtype == "success" else "red"
+        self.console.print(Text(f"── {result.subtype} ──", style=f"bold {style}"))
+        if result.files_changed:
+            self.console.print("files changed: " + ", ".join(result.files_changed))
+        for denial in result.permission_denials:
+            self.console.print(Text(f"denied: {denial.tool_name} ({denial.reason})", style="red"))
+        self.console.print(
+            f"{result.num_turns} turns · {u.context_tokens} tokens in ({u.cache_read_input_tokens} cached)"
+            f" · {u.output_tokens} out · "
+            f"${result.total_cost_usd:.4f} · {result.duration_ms / 1000:.1f}s"
+        )

@@ -1,0 +1,178 @@
+"""`subagent run PROMPT`: one agent, one task, headless or with a live view.
+
+Exit codes: 0 success, 1 error during execution, 2 usage or configuration error, 3 a permission
+was denied and the task could not finish, 4 a turn or budget limit, 130 cancelled. In the JSON
+modes stdout carries nothing but events (logs and errors go to stderr).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+import typer
+
+from agent.cli.main import app
+from agent.errors import ConfigError, SubagentError
+
+EXIT_CODES = {
+    "success": 0,
+    "error_during_execution": 1,
+    "error_permission_denied": 3,
+    "error_max_turns": 4,
+    "error_max_budget": 4,
+    "cancelled": 130,
+}
+RESULT_FIELDS = (
+    "type",
+    "subtype",
+    "is_error",
+    "session_id",
+    "result",
+    "num_turns",
+    "usage",
+    "total_cost_usd",
+    "permission_denials",
+)
+OutputMode = Literal["text", "json", "stream-json"]
+_MODES = ("default", "accept-edits", "plan", "bypass")
+_NO_KEY = (
+    "error: ANTHROPIC_API_KEY is not set; export ANTHROPIC_API_KEY=sk-... (ANTHROPIC_BASE_URL for a "
+    "compatible endpoint), or try it offline: subagent demo"
+)
+
+
+def result_object(event: Any) -> dict[str, Any]:
+    """The result line of `--output json|stream-json`: exactly the documented fields."""
+    data = event.model_dump(mode="json")
+    return {key: data[key] for key in RESULT_FIELDS}
+
+
+def _read_prompt(prompt: str | None) -> str | None:
+    if prompt == "-" or (prompt is None and not sys.stdin.isatty()):
+        text = sys.stdin.read().strip()
+        return text or None
+    return prompt
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+@app.command("run")
+def run_command(
+    prompt: str | None = typer.Argument(None, help="The task; `-` or omitted reads it from stdin."),
+    agent: str = typer.Option("orchestrator", "--agent", "-a", help="The agent to run."),
+    cwd: Path = typer.Option(Path("."), "--cwd", help="The workspace.", file_okay=False),
+    model: str | None = typer.Option(None, "--model", "-m", help="Model id or alias (sonnet, opus, haiku)."),
+    max_turns: int | None = typer.Option(
+        None, "--max-turns", min=1, help="Stop after this many model turns."
+    ),
+    permission_mode: str | None = typer.Option(
+        None, "--permission-mode", help="default|accept-edits|plan|bypass"
+    ),
+    output: str = typer.Option("text", "--output", "-o", help="text | json | stream-json"),
+    resume: str | None = typer.Option(None, "--resume", "-r", help="Resume this session id."),
+    continue_latest: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session here."),
+    fork: bool = typer.Option(False, "--fork", help="With --resume/--continue: branch into a new session."),
+    script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
+) -> None:
+    """Run one agent on one task."""
+    if output not in ("text", "json", "stream-json"):
+        raise _fail(f"error: --output must be text, json or stream-json, not {output!r}")
+    if permission_mode is not None and permission_mode not in _MODES:
+        raise _fail(f"error: --permission-mode must be one of {', '.join(_MODES)}, not {permission_mode!r}")
+    if not cwd.is_dir():
+        raise _fail(f"error: --cwd {cwd} is not a directory")
+    text = _read_prompt(prompt)
+    if text is None and not (resume or continue_latest):
+        raise _fail("error: no prompt; pass it as an argument or on stdin (subagent run 'fix the tests')")
+    if script is None and not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
+        raise _fail(_NO_KEY)
+    options = dict(
+        agent=agent,
+        cwd=cwd,
+        model=model,
+        max_turns=max_turns,
+        permission_mode=permission_mode,
+        resume=resume,
+        continue_latest=continue_latest,
+        fork=fork,
+    )
+    code = asyncio.run(_run(text, options, output, script))  # type: ignore[arg-type]
+    raise typer.Exit(code)
+
+
+async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:
+    from agent.runtime import run_agent
+
+    cancel = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_interrupt() -> None:
+        cancel.set()
+        loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C interrupts at once
+
+    loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    renderer = _text_renderer() if output == "text" else None
+    try:
+        client = None
+        if script is not None:
+            from agent.model.scripted import ScriptedModel
+
+            client = ScriptedModel.from_file(script)
+        approver = _terminal_approver(renderer) if renderer is not None else None
+        async for event in run_agent(
+            prompt, model_client=client, cancel=cancel, approver=approver, **options
+        ):
+            _emit(event, output, renderer)
+            if event.type == "result" and event.parent_tool_use_id is None:
+                return EXIT_CODES[event.subtype]
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SubagentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    print("error: the run ended without a result", file=sys.stderr)
+    return 1
+
+
+def _emit(event: Any, output: OutputMode, renderer: Any) -> None:
+    is_result = event.type == "result" and event.parent_tool_use_id is None
+    if output == "stream-json":
+        line = json.dumps(result_object(event)) if is_result else event.model_dump_json()
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    elif output == "json":
+        if is_result:
+            sys.stdout.write(json.dumps(result_object(event)) + "\n")
+    else:
+        renderer.handle(event)
+        if is_result:
+            renderer.summary(event)
+
+
+def _text_renderer() -> Any:
+    from rich.console import Console
+
+    from agent.cli.render import EventRenderer
+
+    return EventRenderer(Console(highlight=False))
+
+
+def _terminal_approver(renderer: Any) -> Any:
+    """The person at the terminal answers asks; without a terminal, the headless policy does."""
+    if not sys.stdin.isatty():
+        return None
+    from agent._wiring import import_attr
+
+    return import_attr("agent.permissions.approvers", "TerminalApprover")(renderer.console)

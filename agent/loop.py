@@ -1,0 +1,246 @@
+"""The agent loop: one session of one agent, model turns and tool calls until the task is done.
+
+`run_loop(setup, prompt)` is an async iterator of `agent.events` events; every front end
+consumes it. Each turn: build the request (`agent._prompt`), stream the reply (deltas go out as
+they arrive; a retried turn shows as an `ErrorEvent` with `retrying=True`), act on its
+stop_reason, run its tool calls (`agent._tool_exec`) and send every result back in one user
+message. Messages are stored as each completes. The last event is always a `ResultEvent`.
+
+Example:
+    async for event in run_loop(setup, "add a /health endpoint"):
+        print(event.type)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from agent._prompt import system_blocks, thinking_param, with_cache_breakpoints
+from agent._pump import Pump
+from agent._tool_exec import ToolCall, ToolRunner, TurnCalls
+from agent._turn import TurnOutcome, stream_turn
+from agent.errors import ModelAPIError, RunCancelledError
+from agent.events import (
+    AssistantMessageEvent,
+    ErrorEvent,
+    PermissionDenial,
+    ResultEvent,
+    ResultSubtype,
+    SessionStartedEvent,
+    TurnStartedEvent,
+    Usage,
+    UsageEvent,
+)
+from agent.model.base import ModelClient, ModelRequest
+from agent.model.pricing import cost_usd
+from agent.model.resolve import ResolvedModel
+from agent.sessions.base import SessionStore
+from agent.spec import AgentSpec
+
+_CONTINUE_AFTER_CUTOFF = (
+    "Your reply was cut off at the output token limit. Continue exactly where you stopped."
+)
+
+
+@dataclasses.dataclass
+class LoopSetup:
+    """Everything one session needs; `agent.runtime.run_agent` builds it."""
+
+    session_id: str
+    spec: AgentSpec
+    model: ResolvedModel
+    client: ModelClient
+    runner: ToolRunner
+    env_block: str = ""
+    """Computed once when the session starts, then byte-identical on every request (cache)."""
+    store: SessionStore | None = None
+    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """Repaired messages of a resumed session."""
+    max_turns: int = 50
+    max_output_tokens: int = 16_000
+    max_budget_usd: float | None = None
+    cancel: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    parent_tool_use_id: str | None = None
+    resumed: bool = False
+
+
+@dataclasses.dataclass
+class _State:
+    messages: list[dict[str, Any]]
+    turns: int = 0
+    usage: Usage = dataclasses.field(default_factory=Usage)
+    cost: float = 0.0
+    denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
+    files: list[str] = dataclasses.field(default_factory=list)
+    final_text: str = ""
+
+
+class AgentLoop:
+    """One session's loop; `events()` runs it."""
+
+    def __init__(self, setup: LoopSetup) -> None:
+        self.setup = setup
+        self._started = time.monotonic()
+        self._state = _State(messages=list(setup.history))
+
+    def _event(self, cls: type[Any], **fields: Any) -> Any:
+        return cls(
+            session_id=self.setup.session_id, parent_tool_use_id=self.setup.parent_tool_use_id, **fields
+        )
+
+    async def _append(self, role: str, content: list[dict[str, Any]]) -> None:
+        self._state.messages.append({"role": role, "content": content})
+        if self.setup.store is not None:
+            await asyncio.to_thread(self.setup.store.append_message, self.setup.session_id, role, content)
+
+    def _request(self) -> ModelRequest:
+        s, spec = self.setup, self.setup.spec
+        max_tokens = min(s.max_output_tokens, s.model.max_output_tokens)
+        return ModelRequest(
+            model=s.model.id,
+            system=system_blocks(spec.prompt, s.env_block),
+            messages=with_cache_breakpoints(self._state.messages),
+            tools=[tool.schema() for tool in s.runner.tools.values()],
+            max_tokens=max_tokens,
+            temperature=spec.temperature,
+            top_p=spec.top_p,
+            thinking=thinking_param(spec.thinking, max_tokens, s.model.thinking),
+            agent=spec.name,
+        )
+
+    async def events(self, prompt: str | None) -> AsyncIterator[Any]:
+        """Run the session to its end; the last event is the ResultEvent."""
+        s = self.setup
+        yield self._event(
+            SessionStartedEvent,
+            agent=s.spec.name,
+            model=s.model.id,
+            cwd=str(s.runner.ctx.workspace),
+            tools=list(s.runner.tools),
+            resumed=s.resumed,
+        )
+        if prompt:
+            await self._append("user", [{"type": "text", "text": prompt}])
+        try:
+            async for event in self._turns():
+                yield event
+        except RunCancelledError:
+            yield await self._finish("cancelled", "cancelled by the caller")
+        except ModelAPIError as exc:
+            yield self._event(ErrorEvent, message=str(exc), error_type=exc.error_type or "api_error")
+            yield await self._finish("error_during_execution", str(exc))
+
+    async def _turns(self) -> AsyncIterator[Any]:
+        s, st = self.setup, self._state
+        while True:
+            if st.turns >= s.max_turns:
+                yield await self._finish("error_max_turns", f"stopped after {st.turns} turns (max_turns)")
+                return
+            if s.max_budget_usd is not None and st.cost >= s.max_budget_usd:
+                yield await self._finish(
+                    "error_max_budget", f"stopped at ${st.cost:.4f} (budget ${s.max_budget_usd:.2f})"
+                )
+                return
+            st.turns += 1
+            yield self._event(TurnStartedEvent, turn=st.turns)
+            outcome = TurnOutcome()
+            pump = Pump(
+                functools.partial(stream_turn, s.client, self._request(), outcome, self._event), s.cancel
+            )
+            async for event in pump.events():
+                yield event
+            done = outcome.done
+            assert done is not None  # stream_turn raises unless the turn completed
+            turn_usage = done.usage
+            st.usage = st.usage + turn_usage
+            st.cost = cost_usd(st.usage, s.model.price)
+            yield self._event(UsageEvent, turn=st.turns, usage=turn_usage, total=st.usage, cost_usd=st.cost)
+            if done.content:
+                await self._append("assistant", done.content)
+            yield self._event(AssistantMessageEvent, content=done.content, stop_reason=done.stop_reason)
+            text = "".join(b.get("text", "") for b in done.content if b.get("type") == "text")
+            if text:
+                st.final_text = text
+            calls = [
+                ToolCall(id=b["id"], name=b["name"], input=b.get("input") or {})
+                for b in done.content
+                if b.get("type") == "tool_use"
+            ]
+            stop = done.stop_reason
+            if stop == "refusal":
+                await self._answer_unrun(calls, "not run: the model refused this turn")
+                yield await self._finish("error_during_execution", text or "the model refused to continue")
+                return
+            if stop == "model_context_window_exceeded" and not calls:
+                yield await self._finish(
+                    "error_during_execution", "the conversation no longer fits the model's context window"
+                )
+                return
+            if calls:
+                async for event in self._run_tools(calls, set(done.invalid_tool_inputs)):
+                    yield event
+                continue
+            if stop == "pause_turn":
+                continue  # the paused assistant content goes back unchanged
+            if stop in ("max_tokens", "model_context_window_exceeded"):
+                await self._append("user", [{"type": "text", "text": _CONTINUE_AFTER_CUTOFF}])
+                continue
+            subtype: ResultSubtype = "error_permission_denied" if st.denials else "success"
+            yield await self._finish(subtype, st.final_text)
+            return
+
+    async def _run_tools(self, calls: list[ToolCall], invalid: set[str]) -> AsyncIterator[Any]:
+        turn = TurnCalls(calls)
+        pump = Pump(lambda emit: self.setup.runner.run(turn, invalid, emit), self.setup.cancel)
+        try:
+            async for event in pump.events():
+                yield event
+        finally:
+            # Even when cancelled, every tool_use gets its result (interrupted ones say so).
+            self._state.denials.extend(turn.denials)
+            for result in turn.results.values():
+                self._state.files.extend(c.path for c in result.changes if c.path not in self._state.files)
+            await asyncio.shield(self._append("user", turn.result_blocks()))
+
+    async def _answer_unrun(self, calls: list[ToolCall], reason: str) -> None:
+        if calls:
+            blocks = [
+                {"type": "tool_result", "tool_use_id": c.id, "content": reason, "is_error": True}
+                for c in calls
+            ]
+            await self._append("user", blocks)
+
+    async def _finish(self, subtype: ResultSubtype, text: str) -> ResultEvent:
+        s, st = self.setup, self._state
+        if s.store is not None:
+            status = {"success": "completed", "cancelled": "cancelled"}.get(subtype, "error")
+            await asyncio.to_thread(
+                s.store.update,
+                s.session_id,
+                status=status,
+                usage=st.usage,  # type: ignore[arg-type]
+                cost_usd=st.cost,
+                num_turns=st.turns,
+            )
+        return self._event(
+            ResultEvent,
+            subtype=subtype,
+            is_error=subtype != "success",
+            result=st.final_text if subtype == "success" else (st.final_text or text),
+            num_turns=st.turns,
+            usage=st.usage,
+            total_cost_usd=st.cost,
+            duration_ms=(time.monotonic() - self._started) * 1000,
+            permission_denials=st.denials,
+            files_changed=st.files,
+        )
+
+
+def run_loop(setup: LoopSetup, prompt: str | None) -> AsyncIterator[Any]:
+    """The event stream of one session (see `AgentLoop`)."""
+    return AgentLoop(setup).events(prompt)

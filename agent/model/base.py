@@ -1,0 +1,125 @@
+"""The model client seam: one request shape, one streamed-turn interface, two implementations.
+
+`ModelRequest` is the one place a Messages API request body is built (`to_api_kwargs`). A model
+client streams one turn as `ModelStreamEvent`s: deltas as they arrive, a `RetryNotice` when the
+turn is being tried again from its start (the listener drops what it saw of the failed attempt),
+and a final `MessageDoneEvent` with the complete content blocks, stop_reason and usage.
+Implementations: `AnthropicModel` (the real API) and `ScriptedModel` (the demo and tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.events import Usage
+
+
+class ModelRequest(BaseModel):
+    """Everything one model turn is asked with."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    system: list[dict[str, Any]]
+    """System prompt as text blocks (cache_control already placed)."""
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] = []
+    max_tokens: int
+    temperature: float | None = None
+    """Kept for the record only: the Messages API (SDK 2.14) takes no sampling parameters."""
+    top_p: float | None = None
+    """Kept for the record only, like `temperature`."""
+    thinking: dict[str, Any] | None = None
+    """`{"type": "enabled", "budget_tokens": N}` or None."""
+    metadata: dict[str, Any] | None = None
+    agent: str = ""
+    """Which agent asks; not sent to the API (the scripted model keys replies on it)."""
+
+    def to_api_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `messages.stream` / `messages.create`; unset options are omitted."""
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "messages": self.messages,
+        }
+        if self.system:
+            kwargs["system"] = self.system
+        if self.tools:
+            kwargs["tools"] = self.tools
+        if self.thinking is not None:
+            kwargs["thinking"] = self.thinking
+        if self.metadata:
+            kwargs["metadata"] = self.metadata
+        return kwargs
+
+
+class ModelInfo(BaseModel):
+    """Limits the models API reports for one model."""
+
+    id: str
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+
+
+class TextDeltaStreamEvent(BaseModel):
+    kind: Literal["text"] = "text"
+    text: str
+
+
+class ThinkingDeltaStreamEvent(BaseModel):
+    kind: Literal["thinking"] = "thinking"
+    text: str
+
+
+class ToolInputStreamEvent(BaseModel):
+    """A tool call is being written (front ends show a spinner before the call is complete)."""
+
+    kind: Literal["tool_input"] = "tool_input"
+    index: int
+    tool_use_id: str
+    name: str
+    partial_json: str = ""
+
+
+class RetryNotice(BaseModel):
+    """The turn failed part-way and will be requested again from its start."""
+
+    kind: Literal["retry"] = "retry"
+    message: str
+    error_type: str
+    attempt: int
+    """The attempt that failed (1-based)."""
+    delay_s: float
+
+
+class MessageDoneEvent(BaseModel):
+    """The complete assistant message of this turn."""
+
+    kind: Literal["done"] = "done"
+    content: list[dict[str, Any]]
+    """Content blocks exactly as they must be sent back (thinking signatures included)."""
+    stop_reason: str | None
+    usage: Usage
+    invalid_tool_inputs: list[str] = []
+    """Ids of tool_use blocks whose input JSON was cut off (never run them)."""
+
+
+ModelStreamEvent = Annotated[
+    TextDeltaStreamEvent | ThinkingDeltaStreamEvent | ToolInputStreamEvent | RetryNotice | MessageDoneEvent,
+    Field(discriminator="kind"),
+]
+
+
+class ModelClient(Protocol):
+    """What the loop needs of a model."""
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
+        """Stream one turn; ends with a MessageDoneEvent or raises agent.errors.ModelAPIError."""
+        ...
+
+    async def model_info(self, model: str) -> ModelInfo | None:
+        """Limits from the provider when it can tell (None when unreachable or unknown)."""
+        ...

@@ -1,0 +1,211 @@
+"""`run_agent`: the public way to run one agent on one task, as a stream of events.
+
+It assembles what the loop needs (registry and spec, model and its limits, tools and their
+context, sandbox, permission gate, session store, checkpoints) and runs `agent.loop`. The CLI,
+ACP, MCP and the Python API all call it.
+
+Example:
+    async for event in run_agent("add a /health endpoint", agent="backend-engineer", cwd=Path(".")):
+        if event.type == "result":
+            print(event.subtype, event.result)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from agent._prompt import environment_block
+from agent._tool_exec import ToolRunner
+from agent._wiring import RuntimeParts, default_parts
+from agent.errors import ConfigError
+from agent.events import Event
+from agent.loop import LoopSetup, run_loop
+from agent.model.base import ModelClient
+from agent.model.resolve import resolve_model, resolve_model_id
+from agent.permissions.models import Approver, PermissionMode
+from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
+from agent.spec import AgentSpec
+from tools.base import ToolContext
+
+DEFAULT_AGENT = "orchestrator"
+
+
+def default_model_client() -> ModelClient:
+    """The Messages API, with ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment."""
+    from agent.model.anthropic_client import AnthropicModel
+
+    if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
+        raise ConfigError(
+            "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=... "
+            "(and ANTHROPIC_BASE_URL for a compatible endpoint), or run the offline demo: subagent demo"
+        )
+    return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
+
+
+async def _open_session(
+    store: SessionStore | None,
+    parts: RuntimeParts,
+    *,
+    spec: AgentSpec,
+    cwd: Path,
+    model: str,
+    resume: str | None,
+    continue_latest: bool,
+    fork: bool,
+    parent_tool_use_id: str | None,
+    title: str,
+) -> tuple[SessionRecord | None, list[dict[str, Any]]]:
+    """The session to run in, and its repaired history when it is resumed."""
+    if store is None:
+        if resume or continue_latest:
+            raise ConfigError("--resume/--continue need the session store, which this build lacks")
+        return None, []
+    record: SessionRecord | None = None
+    if resume:
+        record = await asyncio.to_thread(store.get, resume)
+    elif continue_latest:
+        record = await asyncio.to_thread(store.latest, cwd)
+        if record is None:
+            raise ConfigError(f"no session to continue in {cwd}; start one with `subagent run PROMPT`")
+    if record is not None and fork:
+        record = await asyncio.to_thread(store.fork, record.id)
+    if record is None:
+        record = await asyncio.to_thread(
+            store.create,
+            agent=spec.name,
+            workspace=cwd,
+            model=model,
+            parent_tool_use_id=parent_tool_use_id,
+            title=title[:80],
+        )
+        return record, []
+    stored = await asyncio.to_thread(store.messages, record.id)
+    history = parts.repair([{"role": m.role, "content": m.content} for m in stored])
+    return record, history
+
+
+async def run_agent(
+    prompt: str | None,
+    *,
+    agent: str = DEFAULT_AGENT,
+    cwd: Path,
+    model: str | None = None,
+    max_turns: int | None = None,
+    permission_mode: PermissionMode | None = None,
+    approver: Approver | None = None,
+    resume: str | None = None,
+    continue_latest: bool = False,
+    fork: bool = False,
+    model_client: ModelClient | None = None,
+    cancel: asyncio.Event | None = None,
+    max_budget_usd: float | None = None,
+    parent_tool_use_id: str | None = None,
+    parent_model: str | None = None,
+    parts: RuntimeParts | None = None,
+) -> AsyncIterator[Event]:
+    """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
+
+    Raises ConfigError (before any event) when the run cannot start as asked: unknown agent,
+    no API key, a collaborator missing from this build, no session to resume.
+    """
+    parts = parts or default_parts()
+    cwd = cwd.resolve()
+    registry = parts.load_registry(cwd)
+    config = registry.config
+    spec: AgentSpec = registry.get(agent)
+    client = model_client or default_model_client()
+    model_id = resolve_model_id(config, spec.model, model, parent_model)
+    info = None if model_id in config.models else await client.model_info(model_id)
+    resolved = resolve_model(config, spec.model, model, parent_model, info)
+
+    store = parts.open_store()
+    record, history = await _open_session(
+        store,
+        parts,
+        spec=spec,
+        cwd=cwd,
+        model=resolved.id,
+        resume=resume,
+        continue_latest=continue_latest,
+        fork=fork,
+        parent_tool_use_id=parent_tool_use_id,
+        title=prompt or "",
+    )
+    session_id = record.id if record is not None else uuid.uuid4().hex
+    defaults = config.defaults
+    cancel = cancel or asyncio.Event()
+    sandbox = parts.make_sandbox(defaults.sandbox, cwd, spec.network)
+    ctx = ToolContext(
+        workspace=cwd,
+        data_dir=store.output_dir(session_id) if store is not None else cwd / ".subagent" / "outputs",
+        sandbox=sandbox,
+        extra_roots=tuple(Path(p) for p in defaults.sandbox.extra_roots),
+        cancel=cancel,
+        bash_timeout_s=defaults.tool_timeouts.bash,
+    )
+    approver = approver or parts.headless_approver()
+    gate = parts.make_gate(
+        list(spec.permission), permission_mode or defaults.permission_mode, approver, defaults.ask_timeout_s
+    )
+    tools = {tool.name: tool for tool in parts.load_tools(list(spec.tools))}
+    runner = ToolRunner(
+        session_id=session_id,
+        agent=spec.name,
+        tools=tools,
+        ctx=ctx,
+        gate=gate,
+        checkpointer=_checkpointer(parts, cwd, store, session_id),
+        parent_tool_use_id=parent_tool_use_id,
+    )
+    setup = LoopSetup(
+        session_id=session_id,
+        spec=spec,
+        model=resolved,
+        client=client,
+        runner=runner,
+        env_block=await environment_block(cwd),
+        store=store,
+        history=history,
+        max_turns=max_turns or spec.max_turns or defaults.max_turns,
+        max_output_tokens=spec.max_output_tokens or defaults.max_output_tokens,
+        max_budget_usd=max_budget_usd if max_budget_usd is not None else defaults.max_budget_usd,
+        cancel=cancel,
+        parent_tool_use_id=parent_tool_use_id,
+        resumed=bool(history),
+    )
+    lock = store.lock(session_id) if store is not None else contextlib.nullcontext()
+    with lock:
+        async for event in run_loop(setup, prompt):
+            yield event
+
+
+def _checkpointer(parts: RuntimeParts, cwd: Path, store: SessionStore | None, session_id: str) -> Any:
+    snapshot = parts.make_snapshot(cwd)
+    if snapshot is None:
+        return None
+    step = 0
+
+    async def checkpoint(label: str, tool_use_id: str) -> None:
+        nonlocal step
+        step += 1
+        sha = await snapshot(label)
+        if store is not None:
+            from datetime import UTC, datetime
+
+            record = CheckpointRecord(
+                session_id=session_id,
+                step=step,
+                commit=sha,
+                tool_use_id=tool_use_id,
+                label=label,
+                created=datetime.now(UTC),
+            )
+            await asyncio.to_thread(store.record_checkpoint, record)
+
+    return checkpoint

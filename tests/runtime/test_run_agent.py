@@ -1,0 +1,132 @@
+"""run_agent end to end in-process: the real SDK over HTTP to a local server, collaborators injected."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent._wiring import RuntimeParts, import_attr
+from agent.config import load_registry
+from agent.errors import ConfigError
+from agent.paths import builtin_dir
+from agent.runtime import run_agent
+from agent.spec import AgentSpec
+from tests.loop.fakes import MemoryStore, ReadNoteTool, SleepTool, TableGate, WriteNoteTool
+from tests.model import sse
+from tests.model.messages_server import MessagesServer
+from tests.request_check import check_request
+
+
+@dataclasses.dataclass
+class FakeRegistry:
+    config: Any
+    specs: dict[str, AgentSpec]
+
+    def get(self, name: str) -> AgentSpec:
+        return self.specs[name]
+
+
+def parts_for(store: MemoryStore, snapshots: list[str]) -> RuntimeParts:
+    config = load_registry(builtin_dir() / "agents.yaml")
+    spec = AgentSpec(
+        name="backend-engineer",
+        prompt="You are a backend engineer.",
+        model="sonnet",
+        tools=["read_note", "write_note"],
+    )
+    tools = {t.name: t for t in (ReadNoteTool(), WriteNoteTool(), SleepTool())}
+
+    def make_snapshot(workspace: Path) -> Any:
+        async def snapshot(label: str) -> str:
+            snapshots.append(label)
+            return f"sha{len(snapshots)}"
+
+        return snapshot
+
+    return RuntimeParts(
+        load_registry=lambda cwd: FakeRegistry(config, {"backend-engineer": spec}),
+        load_tools=lambda names: [tools[n] for n in names],
+        make_sandbox=lambda config, workspace, network: None,
+        make_gate=lambda rules, mode, approver, timeout: TableGate(),
+        open_store=lambda: store,
+        repair=lambda messages: messages,
+        make_snapshot=make_snapshot,
+        headless_approver=lambda: object(),  # type: ignore[return-value]
+    )
+
+
+@pytest.fixture
+def api_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+
+
+async def test_a_task_over_http_with_tools_store_and_checkpoints(
+    tmp_path: Path, api_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in.txt").write_text("data")
+    replies = [
+        sse.reply(sse.tool_block(0, "toolu_r", "read_note", {"name": "in.txt"}), stop_reason="tool_use"),
+        sse.reply(
+            sse.tool_block(0, "toolu_w", "write_note", {"name": "out.txt", "text": "DATA"}),
+            stop_reason="tool_use",
+        ),
+        sse.reply(sse.text_block(0, "Copied in.txt to out.txt.")),
+    ]
+    store, snapshots = MemoryStore(), []
+    with MessagesServer(replies) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        events = [
+            e
+            async for e in run_agent(
+                "copy it", agent="backend-engineer", cwd=tmp_path, parts=parts_for(store, snapshots)
+            )
+        ]
+    result = events[-1]
+    assert (result.subtype, result.num_turns, result.result) == ("success", 3, "Copied in.txt to out.txt.")
+    assert (tmp_path / "out.txt").read_text() == "DATA"
+    assert snapshots == ["write_note"] and store.checkpoint_rows[0].tool_use_id == "toolu_w"
+    for body in server.requests:
+        check_request(body)
+    first = server.requests[0]
+    assert first["model"] == "claude-sonnet-5-5"  # persona `sonnet` through the alias table
+    assert "Working directory: " + str(tmp_path.resolve()) in first["system"][-1]["text"]
+    assert [t["name"] for t in first["tools"]] == ["read_note", "write_note"]
+    assert [r.role for r in store.rows] == ["user", "assistant", "user", "assistant", "user", "assistant"]
+    assert store.updates[-1]["status"] == "completed"
+
+
+async def test_resume_sends_the_stored_history_first(
+    tmp_path: Path, api_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, snapshots = MemoryStore(), []
+    parts = parts_for(store, snapshots)
+    replies = [sse.reply(sse.text_block(0, "first answer")), sse.reply(sse.text_block(0, "second answer"))]
+    with MessagesServer(replies) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        first = [e async for e in run_agent("one", agent="backend-engineer", cwd=tmp_path, parts=parts)]
+        session = first[-1].session_id
+        second = [
+            e
+            async for e in run_agent(
+                "two", agent="backend-engineer", cwd=tmp_path, parts=parts, continue_latest=True
+            )
+        ]
+    assert second[-1].session_id == session and second[0].resumed
+    texts = [m["content"][0]["text"] for m in server.requests[1]["messages"]]
+    assert texts == ["one", "first answer", "two"]
+
+
+async def test_without_a_key_the_run_does_not_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
+        async for _ in run_agent(
+            "x", agent="backend-engineer", cwd=tmp_path, parts=parts_for(MemoryStore(), [])
+        ):
+            pass
+
+
+def test_a_missing_collaborator_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"agent\.not_built .* provides thing"):
+        import_attr("agent.not_built", "thing")
