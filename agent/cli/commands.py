@@ -1,8 +1,8 @@
 """The list of command modules; each registers its commands on `agent.cli.main.app`."""
 
-# One import per command group, in the order `subagent --help` lists them.
+# One entry per command group (sorted, as ruff wants; typer lists them in this order).
 from agent.cli import (
-    run_cmd,  # noqa: F401
     agents_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
+    run_cmd,  # noqa: F401
 )
