@@ -94,7 +94,12 @@ class AgentLoop:
         )
 
     async def _append(self, role: str, content: list[dict[str, Any]]) -> None:
-        self._state.messages.append({"role": role, "content": content})
+        messages = self._state.messages
+        if messages and messages[-1]["role"] == role == "user":
+            # A prompt after stored tool results (a resumed session): one user message, results first.
+            messages[-1] = {"role": "user", "content": [*messages[-1]["content"], *content]}
+        else:
+            messages.append({"role": role, "content": content})
         if self.setup.store is not None:
             await asyncio.to_thread(self.setup.store.append_message, self.setup.session_id, role, content)
 
@@ -134,6 +139,10 @@ class AgentLoop:
         except ModelAPIError as exc:
             yield self._event(ErrorEvent, message=str(exc), error_type=exc.error_type or "api_error")
             yield await self._finish("error_during_execution", str(exc))
+        except Exception as exc:  # a bug must still end the stream with a result front ends can show
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            yield self._event(ErrorEvent, message=message, error_type="internal_error")
+            yield await self._finish("error_during_execution", message)
 
     async def _turns(self) -> AsyncIterator[Any]:
         s, st = self.setup, self._state

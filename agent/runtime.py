@@ -38,6 +38,7 @@ DEFAULT_AGENT = "orchestrator"
 
 def default_model_client() -> ModelClient:
     """The Messages API, with ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment."""
+    from agent.model._prewarm import start_prewarm
     from agent.model.anthropic_client import AnthropicModel
 
     if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
@@ -45,6 +46,7 @@ def default_model_client() -> ModelClient:
             "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=... "
             "(and ANTHROPIC_BASE_URL for a compatible endpoint), or run the offline demo: subagent demo"
         )
+    start_prewarm()  # the SDK's import and first-use costs overlap with assembling the run
     return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
 
 
@@ -115,11 +117,11 @@ async def run_agent(
     no API key, a collaborator missing from this build, no session to resume.
     """
     parts = parts or default_parts()
+    client = model_client or default_model_client()
     cwd = cwd.resolve()
     registry = parts.load_registry(cwd)
     config = registry.config
     spec: AgentSpec = registry.get(agent)
-    client = model_client or default_model_client()
     model_id = resolve_model_id(config, spec.model, model, parent_model)
     info = None if model_id in config.models else await client.model_info(model_id)
     resolved = resolve_model(config, spec.model, model, parent_model, info)

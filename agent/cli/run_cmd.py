@@ -88,6 +88,8 @@ def run_command(
         raise _fail(f"error: --output must be text, json or stream-json, not {output!r}")
     if permission_mode is not None and permission_mode not in _MODES:
         raise _fail(f"error: --permission-mode must be one of {', '.join(_MODES)}, not {permission_mode!r}")
+    if fork and not (resume or continue_latest):
+        raise _fail("error: --fork branches an existing session; add --resume ID or --continue")
     if not cwd.is_dir():
         raise _fail(f"error: --cwd {cwd} is not a directory")
     text = _read_prompt(prompt)
