@@ -5,4 +5,6 @@ from agent.cli import (
     agents_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
+    sessions_cmd,  # noqa: F401  `subagent sessions list|show|export`
+    undo_cmd,  # noqa: F401  `subagent undo`
 )

@@ -1,0 +1,77 @@
+"""Plain-text rendering of a stored session for `subagent sessions show`.
+
+Readable at a glance: the user's words and the assistant's in full, each tool call on one line
+with its input shortened, each result abbreviated to its first lines.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agent.sessions.base import CheckpointRecord, SessionRecord, StoredMessage
+
+_INPUT_CHARS = 120
+_RESULT_LINES = 3
+_RESULT_LINE_CHARS = 160
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split()) if "\n" not in text else text
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _result_text(block: dict[str, Any]) -> str:
+    content = block.get("content", "")
+    if isinstance(content, list):
+        parts = [b.get("text", f"[{b.get('type')}]") for b in content if isinstance(b, dict)]
+        content = "\n".join(parts)
+    return str(content)
+
+
+def render_block(block: dict[str, Any]) -> list[str]:
+    """The lines one content block shows as."""
+    kind = block.get("type")
+    if kind == "text":
+        return str(block.get("text", "")).splitlines() or [""]
+    if kind == "tool_use":
+        shown = shorten(json.dumps(block.get("input", {}), ensure_ascii=False), _INPUT_CHARS)
+        return [f"→ {block.get('name')} {shown}  [{block.get('id')}]"]
+    if kind == "tool_result":
+        lines = _result_text(block).splitlines() or ["(empty)"]
+        mark = "✗" if block.get("is_error") else "←"
+        shown = [f"{mark if i == 0 else ' '} {shorten(line, _RESULT_LINE_CHARS)}"
+                 for i, line in enumerate(lines[:_RESULT_LINES])]
+        if len(lines) > _RESULT_LINES:
+            shown.append(f"  … {len(lines) - _RESULT_LINES} more lines")
+        return shown
+    if kind in ("thinking", "redacted_thinking"):
+        return ["(thinking)"]
+    return [f"[{kind}]"]
+
+
+def render_session(
+    session: SessionRecord, messages: list[StoredMessage], steps: list[tuple[CheckpointRecord, list[str]]]
+) -> str:
+    """The whole `sessions show` text: header, transcript, then checkpoints with changed files."""
+    out = [
+        f"session {session.id}  {session.status}  agent {session.agent}  model {session.model or '-'}",
+        f"workspace {session.workspace}",
+        f"created {session.created:%Y-%m-%d %H:%M:%S}  turns {session.num_turns}  "
+        f"tokens in {session.usage.context_tokens} out {session.usage.output_tokens}  "
+        f"cost ${session.cost_usd:.4f}",
+    ]
+    if session.parent_id:
+        out.append(f"parent {session.parent_id} (tool call {session.parent_tool_use_id})")
+    for message in messages:
+        out.append("")
+        out.append(f"[{message.seq}] {message.role}")
+        for block in message.content:
+            out.extend(f"  {line}" for line in render_block(block))
+    if steps:
+        out.append("")
+        out.append("checkpoints (undo with `subagent undo --session ID --to STEP`):")
+        for record, files in steps:
+            out.append(f"  step {record.step}  {record.commit[:12]}  {record.label}")
+            out.extend(f"    {line}" for line in files or ["(no files changed)"])
+    return "\n".join(out)

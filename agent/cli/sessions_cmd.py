@@ -1,0 +1,112 @@
+"""`subagent sessions list | show | export`: look at what past runs did."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from agent.cli.main import app
+from agent.errors import SubagentError
+
+if TYPE_CHECKING:
+    from agent.sessions.base import CheckpointRecord
+
+sessions_app = typer.Typer(name="sessions", help="List, show and export stored sessions.",
+                           no_args_is_help=True)
+app.add_typer(sessions_app)
+
+
+def _fail(exc: SubagentError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(1)
+
+
+@sessions_app.command("list")
+def list_sessions(
+    as_json: bool = typer.Option(False, "--json", help="One JSON array of session records."),
+    cwd: Path | None = typer.Option(None, "--cwd", help="Workspace to list (default: the current folder)."),
+    all_workspaces: bool = typer.Option(False, "--all", help="Sessions of every workspace."),
+    limit: int = typer.Option(50, "--limit", help="At most this many, newest first."),
+) -> None:
+    """List sessions of this workspace, newest first."""
+    from agent.sessions.store import SqliteSessionStore
+
+    workspace = None if all_workspaces else (cwd or Path.cwd()).resolve()
+    records = SqliteSessionStore().list(workspace, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
+        return
+    if not records:
+        where = "anywhere" if workspace is None else f"in {workspace}"
+        typer.echo(f"no sessions {where}" + ("" if workspace is None else " (--all lists every workspace)"))
+        return
+    for r in records:
+        child = f" child of {r.parent_id}" if r.parent_id else ""
+        title = f"  {r.title}" if r.title else ""
+        where = f"  {r.workspace}" if workspace is None else ""
+        typer.echo(f"{r.id}  {r.updated:%Y-%m-%d %H:%M}  {r.status:<11} {r.agent}  "
+                   f"{r.num_turns} turns{child}{title}{where}")
+
+
+@sessions_app.command("show")
+def show_session(
+    session_id: str = typer.Argument(..., help="Session id or a unique prefix."),
+    as_json: bool = typer.Option(False, "--json", help="Session, messages and checkpoints as JSON."),
+) -> None:
+    """Show a session's transcript and its checkpoints with the files each step changed."""
+    from agent.cli._transcript import render_session
+    from agent.sessions.store import SqliteSessionStore
+
+    store = SqliteSessionStore()
+    try:
+        session = store.get(session_id)
+    except SubagentError as exc:
+        raise _fail(exc) from None
+    messages = store.messages(session.id)
+    steps = _checkpoint_files(session.workspace, store.checkpoints(session.id))
+    if as_json:
+        typer.echo(json.dumps({
+            "session": session.model_dump(mode="json"),
+            "messages": [m.model_dump(mode="json") for m in messages],
+            "checkpoints": [{**c.model_dump(mode="json"), "files": files} for c, files in steps],
+        }, indent=2, ensure_ascii=False))
+        return
+    typer.echo(render_session(session, messages, steps))
+
+
+def _checkpoint_files(
+    workspace: str, records: list[CheckpointRecord]
+) -> list[tuple[CheckpointRecord, list[str]]]:
+    """Each checkpoint with the files its step changed: up to the next checkpoint, the last one up to now."""
+    if not records:
+        return []
+    import git
+
+    from agent.sessions.checkpoints import ShadowRepo
+
+    try:
+        repo = ShadowRepo(Path(workspace))
+        now = repo.snapshot("sessions show") if Path(workspace).is_dir() else records[-1].commit
+        nexts = [r.commit for r in records[1:]] + [now]
+        return [(record, [f"{c.change} {c.path}" for c in repo.changed_files(record.commit, after)])
+                for record, after in zip(records, nexts, strict=True)]
+    except (OSError, git.GitCommandError) as exc:  # a missing or pruned shadow repo must not hide the rest
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return [(record, [f"(changed files unavailable: {first_line})"]) for record in records]
+
+
+@sessions_app.command("export")
+def export_session(session_id: str = typer.Argument(..., help="Session id or a unique prefix.")) -> None:
+    """Print the session's messages as JSON lines, one message per line, oldest first."""
+    from agent.sessions.store import SqliteSessionStore
+
+    store = SqliteSessionStore()
+    try:
+        session = store.get(session_id)
+    except SubagentError as exc:
+        raise _fail(exc) from None
+    for message in store.messages(session.id):
+        typer.echo(message.model_dump_json())

@@ -1,0 +1,272 @@
+"""The SQLite session store: sessions, their messages, checkpoints and tool-start markers.
+
+One file (`sessions.db` in the data dir) in WAL mode, so readers (`subagent sessions list`) never
+block a running agent and a committed message survives `kill -9` of the writer. Every mutation is
+its own transaction: a message is either wholly in the database or not at all. One connection
+serves all threads behind a lock; callers on the event loop use `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agent import paths
+from agent.errors import SessionError
+from agent.events import Usage
+from agent.sessions._lock import hold_session_lock
+from agent.sessions._schema import migrate
+from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStatus, StoredMessage
+
+_SESSION_COLUMNS = (
+    "id, parent_id, parent_tool_use_id, agent, model, workspace, title, status, created, updated, "
+    "usage, cost_usd, num_turns"
+)
+
+
+def new_session_id() -> str:
+    """`ses_` + microseconds since the epoch (fixed-width hex, so ids sort by creation) + noise."""
+    return f"ses_{time.time_ns() // 1000:014x}{secrets.token_hex(3)}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _workspace_key(workspace: Path) -> str:
+    return str(Path(workspace).expanduser().resolve())
+
+
+class SqliteSessionStore:
+    """The `SessionStore` on SQLite. Beyond the protocol it adds `mark_tool_started`,
+    `started_tools` and `close`."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.data_home() / "sessions.db"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")  # a committed message survives power loss too
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn.execute("PRAGMA busy_timeout = 30000")
+        with self._lock:
+            migrate(self._conn)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        agent: str,
+        workspace: Path,
+        model: str = "",
+        parent_id: str | None = None,
+        parent_tool_use_id: str | None = None,
+        title: str = "",
+        session_id: str | None = None,
+    ) -> SessionRecord:
+        sid = session_id or new_session_id()
+        now = _now()
+        with self._transaction() as conn:
+            try:
+                conn.execute(
+                    f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (sid, parent_id, parent_tool_use_id, agent, model, _workspace_key(workspace), title,
+                     "running", now, now, Usage().model_dump_json(), 0.0, 0),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise SessionError(f"cannot create session {sid}: {exc}") from exc
+        return self.get(sid)
+
+    def get(self, session_id: str) -> SessionRecord:
+        rows = self._query(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
+        if not rows:
+            pattern = session_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self._query(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)
+            )
+        if not rows:
+            raise SessionError(f"no session {session_id!r}; `subagent sessions list --all` shows them")
+        if len(rows) > 1:
+            raise SessionError(f"session id prefix {session_id!r} is ambiguous; give more characters")
+        return _session_from_row(rows[0])
+
+    def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:
+        if workspace is None:
+            rows = self._query(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._query(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE workspace = ? ORDER BY id DESC LIMIT ?",
+                (_workspace_key(workspace), limit),
+            )
+        return [_session_from_row(row) for row in rows]
+
+    def latest(self, workspace: Path) -> SessionRecord | None:
+        """The newest top-level session in `workspace` (subagent children are not resumed alone)."""
+        rows = self._query(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE workspace = ? AND parent_id IS NULL "
+            "ORDER BY id DESC LIMIT 1",
+            (_workspace_key(workspace),),
+        )
+        return _session_from_row(rows[0]) if rows else None
+
+    def update(
+        self,
+        session_id: str,
+        *,
+        status: SessionStatus | None = None,
+        usage: Usage | None = None,
+        cost_usd: float | None = None,
+        num_turns: int | None = None,
+        title: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        changes: dict[str, Any] = {
+            "status": status, "cost_usd": cost_usd, "num_turns": num_turns, "title": title, "model": model,
+            "usage": usage.model_dump_json() if usage is not None else None,
+        }
+        changes = {key: value for key, value in changes.items() if value is not None}
+        changes["updated"] = _now()
+        assignments = ", ".join(f"{key} = ?" for key in changes)
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                f"UPDATE sessions SET {assignments} WHERE id = ?", (*changes.values(), session_id)
+            )
+            if cursor.rowcount == 0:
+                raise SessionError(f"no session {session_id!r} to update")
+
+    def fork(self, session_id: str) -> SessionRecord:
+        source = self.get(session_id)
+        child = new_session_id()
+        now = _now()
+        with self._transaction() as conn:
+            conn.execute(
+                f"INSERT INTO sessions ({_SESSION_COLUMNS}) SELECT ?, parent_id, parent_tool_use_id, agent, "
+                "model, workspace, title, 'running', ?, ?, usage, cost_usd, num_turns FROM sessions "
+                "WHERE id = ?",
+                (child, now, now, source.id),
+            )
+            conn.execute(
+                "INSERT INTO messages (session_id, seq, role, content, created) "
+                "SELECT ?, seq, role, content, created FROM messages WHERE session_id = ?",
+                (child, source.id),
+            )
+        return self.get(child)
+
+    # --- messages ------------------------------------------------------------------------------
+
+    def append_message(self, session_id: str, role: str, content: list[dict[str, Any]]) -> int:
+        if role not in ("user", "assistant"):
+            raise SessionError(f"message role must be 'user' or 'assistant', not {role!r}")
+        body = json.dumps(content, ensure_ascii=False)
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+                raise SessionError(f"no session {session_id!r} to append to")
+            seq = conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?", (session_id,)
+            ).fetchone()[0]
+            now = _now()
+            conn.execute(
+                "INSERT INTO messages (session_id, seq, role, content, created) VALUES (?,?,?,?,?)",
+                (session_id, seq, role, body, now),
+            )
+            conn.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, session_id))
+        return int(seq)
+
+    def messages(self, session_id: str) -> list[StoredMessage]:
+        rows = self._query(
+            "SELECT session_id, seq, role, content, created FROM messages WHERE session_id = ? ORDER BY seq",
+            (session_id,),
+        )
+        return [
+            StoredMessage(session_id=sid, seq=seq, role=role, content=json.loads(content),
+                          created=datetime.fromisoformat(created))
+            for sid, seq, role, content, created in rows
+        ]
+
+    # --- tool-start markers (for transcript repair after a crash) -------------------------------
+
+    def mark_tool_started(self, session_id: str, tool_use_id: str) -> None:
+        """Record that a tool call began executing, before it runs; repair tells the model so."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO tool_starts (session_id, tool_use_id, created) VALUES (?,?,?)",
+                (session_id, tool_use_id, _now()),
+            )
+
+    def started_tools(self, session_id: str) -> set[str]:
+        rows = self._query("SELECT tool_use_id FROM tool_starts WHERE session_id = ?", (session_id,))
+        return {row[0] for row in rows}
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def record_checkpoint(self, record: CheckpointRecord) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO checkpoints "
+                "(session_id, step, commit_sha, tool_use_id, label, created) VALUES (?,?,?,?,?,?)",
+                (record.session_id, record.step, record.commit, record.tool_use_id, record.label,
+                 record.created.isoformat()),
+            )
+
+    def checkpoints(self, session_id: str) -> list[CheckpointRecord]:
+        rows = self._query(
+            "SELECT session_id, step, commit_sha, tool_use_id, label, created FROM checkpoints "
+            "WHERE session_id = ? ORDER BY step",
+            (session_id,),
+        )
+        return [
+            CheckpointRecord(session_id=sid, step=step, commit=sha, tool_use_id=tid, label=label,
+                             created=datetime.fromisoformat(created))
+            for sid, step, sha, tid, label, created in rows
+        ]
+
+    # --- process-level resources ---------------------------------------------------------------
+
+    def lock(self, session_id: str) -> AbstractContextManager[None]:
+        return hold_session_lock(self.path.parent / "locks", session_id)
+
+    def output_dir(self, session_id: str) -> Path:
+        """`outputs/<id>/` beside the database; created on first use."""
+        directory = self.path.parent / "outputs" / session_id
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+
+
+def _session_from_row(row: tuple[Any, ...]) -> SessionRecord:
+    (sid, parent_id, parent_tool_use_id, agent, model, workspace, title, status, created, updated,
+     usage, cost_usd, num_turns) = row
+    return SessionRecord(
+        id=sid, parent_id=parent_id, parent_tool_use_id=parent_tool_use_id, agent=agent, model=model,
+        workspace=workspace, title=title, status=status, created=datetime.fromisoformat(created),
+        updated=datetime.fromisoformat(updated), usage=Usage.model_validate_json(usage),
+        cost_usd=cost_usd, num_turns=num_turns,
+    )

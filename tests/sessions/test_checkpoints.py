@@ -1,0 +1,228 @@
+"""Checkpoints restore the workspace exactly and never touch the user's own git state."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.sessions.checkpoints import PlannedRestore, ShadowRepo
+
+
+def tree_state(root: Path) -> dict[str, tuple[str, bytes | str, int]]:
+    """Every entry under root (but .git): kind, bytes (or link target) and permission bits."""
+    state: dict[str, tuple[str, bytes | str, int]] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel == ".git" or rel.startswith(".git/"):
+            continue
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if path.is_symlink():
+            state[rel] = ("link", os.readlink(path), 0)
+        elif path.is_dir():
+            state[rel] = ("dir", b"", mode)
+        else:
+            state[rel] = ("file", path.read_bytes(), mode)
+    return state
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def user_git_state(repo: Path) -> tuple[str, ...]:
+    """The index bytes first: a plain `git status` may refresh (rewrite) the index itself."""
+    index = (repo / ".git" / "index").read_bytes().hex()
+    return (index, git(repo, "--no-optional-locks", "status", "--porcelain", "--untracked-files=all"),
+            git(repo, "stash", "list"), git(repo, "rev-parse", "HEAD"), git(repo, "branch", "-a"),
+            (repo / ".git" / "config").read_text(),
+            " ".join(sorted(p.name for p in (repo / ".git" / "hooks").iterdir())))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "src" / "pkg").mkdir(parents=True)
+    (ws / "src" / "app.py").write_text("print('hi')\r\n")
+    (ws / "src" / "pkg" / "mod.py").write_bytes(b"\xef\xbb\xbfx = 1\n\tindented\n")
+    (ws / "run.sh").write_text("#!/bin/sh\necho run\n")
+    (ws / "run.sh").chmod(0o755)
+    (ws / "link").symlink_to("src/app.py")
+    (ws / "notes.txt").write_text("keep\n")
+    return ws
+
+
+@pytest.fixture
+def git_workspace(workspace: Path) -> Path:
+    git(workspace, "init", "-q")
+    git(workspace, "-c", "user.name=u", "-c", "user.email=u@x", "add", "-A")
+    git(workspace, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-qm", "init")
+    (workspace / "notes.txt").write_text("uncommitted change\n")
+    (workspace / "staged.txt").write_text("staged\n")
+    git(workspace, "add", "staged.txt")
+    (workspace / "untracked.txt").write_text("untracked\n")
+    return workspace
+
+
+def mess_up(ws: Path) -> None:
+    """Edits, a new file in a new folder, a deleted file, a mode change, and `rm -rf` of a folder."""
+    (ws / "notes.txt").write_text("edited by the agent\n")
+    (ws / "new" / "deep").mkdir(parents=True)
+    (ws / "new" / "deep" / "file.py").write_text("new\n")
+    (ws / "created.txt").write_text("created\n")
+    (ws / "run.sh").chmod(0o644)
+    (ws / "link").unlink()
+    shutil.rmtree(ws / "src")
+
+
+@pytest.mark.parametrize("kind", ["plain", "git"])
+def test_restore_is_exact(kind: str, request: pytest.FixtureRequest) -> None:
+    ws: Path = request.getfixturevalue("git_workspace" if kind == "git" else "workspace")
+    before = tree_state(ws)
+    repo = ShadowRepo(ws)
+    checkpoint = repo.snapshot("before step 1")
+    mess_up(ws)
+    assert tree_state(ws) != before
+    plan = {item.path: item.action for item in repo.plan_restore(checkpoint)}
+    assert plan == {"notes.txt": "revert", "run.sh": "revert", "link": "restore", "src/app.py": "restore",
+                    "src/pkg/mod.py": "restore", "new/deep/file.py": "delete", "created.txt": "delete"}
+    result = repo.restore(checkpoint)
+    assert tree_state(ws) == before
+    assert result.commit == checkpoint
+    repo.restore(result.before)  # undo the undo
+    assert (ws / "created.txt").read_text() == "created\n" and not (ws / "src").exists()
+
+
+def test_user_git_state_is_untouched(git_workspace: Path) -> None:
+    ws = git_workspace
+    git(ws, "-c", "user.name=u", "-c", "user.email=u@x", "stash", "push", "-q", "--", "notes.txt")
+    (ws / "notes.txt").write_text("uncommitted change\n")
+    assert git(ws, "stash", "list")
+    state = user_git_state(ws)
+    files = tree_state(ws)
+    repo = ShadowRepo(ws)
+    checkpoint = repo.snapshot("step 1")
+    mess_up(ws)
+    repo.snapshot("step 2")
+    repo.restore(checkpoint)
+    assert tree_state(ws) == files
+    assert user_git_state(ws) == state
+    alternates = repo.git_dir / "objects" / "info" / "alternates"
+    assert alternates.read_text().strip() == str((ws / ".git" / "objects").resolve())
+
+
+def test_unchanged_tree_reuses_the_snapshot(workspace: Path) -> None:
+    repo = ShadowRepo(workspace)
+    first = repo.snapshot("one")
+    assert repo.snapshot("two") == first
+    (workspace / "notes.txt").write_text("changed\n")
+    assert repo.snapshot("three") != first
+
+
+def test_gitignore_and_default_excludes_are_honoured(workspace: Path) -> None:
+    (workspace / ".gitignore").write_text("build/\n*.log\n")
+    for folder in ("node_modules/pkg", ".venv/lib", "build", "__pycache__"):
+        (workspace / folder).mkdir(parents=True)
+        (workspace / folder / "f.js").write_text("x")
+    (workspace / "debug.log").write_text("log")
+    repo = ShadowRepo(workspace)
+    checkpoint = repo.snapshot("s")
+    listed = repo.git.run("ls-tree", "-r", "--name-only", checkpoint).split()
+    assert not [p for p in listed if p.split("/")[0] in ("node_modules", ".venv", "build", "__pycache__")]
+    assert "debug.log" not in listed and ".gitignore" in listed
+    (workspace / "created.txt").write_text("x")
+    repo.restore(checkpoint)
+    assert (workspace / "node_modules" / "pkg" / "f.js").exists() and (workspace / "debug.log").exists()
+    assert not (workspace / "created.txt").exists()
+
+
+def test_large_file_is_skipped_with_a_note_and_left_alone(workspace: Path) -> None:
+    repo = ShadowRepo(workspace, max_file_bytes=1000)
+    (workspace / "big.bin").write_bytes(b"x" * 2000)
+    result = repo.snapshot_result("s")
+    assert result.skipped == ["big.bin"]
+    assert "big.bin" in result.notes[0] and "1000" in result.notes[0]
+    assert "big.bin" not in repo.git.run("ls-tree", "-r", "--name-only", result.commit)
+    (workspace / "notes.txt").write_text("changed\n")
+    repo.restore(result.commit)
+    assert (workspace / "big.bin").stat().st_size == 2000
+    assert (workspace / "notes.txt").read_text() == "keep\n"
+
+
+def test_file_that_grows_too_large_leaves_the_snapshot(workspace: Path) -> None:
+    repo = ShadowRepo(workspace, max_file_bytes=1000)
+    repo.snapshot("small")
+    (workspace / "notes.txt").write_bytes(b"y" * 5000)
+    result = repo.snapshot_result("large")
+    assert result.skipped == ["notes.txt"]
+    assert "notes.txt" not in repo.git.run("ls-tree", "-r", "--name-only", result.commit).split()
+
+
+def test_changed_files_and_diff(workspace: Path) -> None:
+    repo = ShadowRepo(workspace)
+    one = repo.snapshot("one")
+    (workspace / "notes.txt").write_text("changed\n")
+    (workspace / "added.txt").write_text("a\n")
+    (workspace / "run.sh").unlink()
+    two = repo.snapshot("two")
+    changes = {c.path: c.change for c in repo.changed_files(one, two)}
+    assert changes == {"notes.txt": "modified", "added.txt": "added", "run.sh": "deleted"}
+    assert "+changed" in repo.diff(one, two) and "-keep" in repo.diff(one)
+    assert repo.changed_files(two) == []
+
+
+def test_plan_is_empty_when_nothing_changed(workspace: Path) -> None:
+    repo = ShadowRepo(workspace)
+    checkpoint = repo.snapshot("s")
+    assert repo.plan_restore(checkpoint) == []
+    assert repo.restore(checkpoint).changes == []
+
+
+def test_type_changes_between_file_and_folder(workspace: Path) -> None:
+    repo = ShadowRepo(workspace)
+    before = tree_state(workspace)
+    checkpoint = repo.snapshot("s")
+    (workspace / "notes.txt").unlink()
+    (workspace / "notes.txt").mkdir()
+    (workspace / "notes.txt" / "inner").write_text("x")
+    shutil.rmtree(workspace / "src" / "pkg")
+    (workspace / "src" / "pkg").write_text("now a file")
+    repo.restore(checkpoint)
+    assert tree_state(workspace) == before
+
+
+def test_branch_keeps_a_commit(workspace: Path) -> None:
+    repo = ShadowRepo(workspace)
+    commit = repo.snapshot("s")
+    assert repo.create_branch("child/ses_1", commit) == "refs/heads/child/ses_1"
+    assert repo.git.run("rev-parse", "refs/heads/child/ses_1").strip() == commit
+
+
+def test_one_shadow_repo_per_workspace(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert ShadowRepo(tmp_path / "a").git_dir != ShadowRepo(tmp_path / "b").git_dir
+    assert ShadowRepo(tmp_path / "a").git_dir == ShadowRepo(tmp_path / "a" / ".." / "a").git_dir
+
+
+def test_planned_restore_model() -> None:
+    assert PlannedRestore(path="x", action="delete").action == "delete"
+
+
+def test_names_with_spaces_unicode_and_invalid_utf8(workspace: Path) -> None:
+    odd = os.path.join(os.fsencode(workspace), b"bad\xe9name.txt")
+    with open(odd, "wb") as handle:
+        handle.write(b"latin-1 name")
+    (workspace / "sp ace ü.txt").write_text("u")
+    before = tree_state(workspace)
+    repo = ShadowRepo(workspace)
+    checkpoint = repo.snapshot("s")
+    os.unlink(odd)
+    (workspace / "sp ace ü.txt").unlink()
+    (workspace / "new ü.txt").write_text("x")
+    repo.restore(checkpoint)
+    assert tree_state(workspace) == before

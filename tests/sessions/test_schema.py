@@ -1,0 +1,55 @@
+"""Migrations: from an empty file and from schema version 1, with data kept."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from agent.errors import SessionError
+from agent.sessions._schema import SCHEMA_VERSION, migrate
+from agent.sessions.store import SqliteSessionStore
+
+
+def _tables(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def test_empty_database_gets_the_whole_schema(tmp_path: Path) -> None:
+    SqliteSessionStore(tmp_path / "s.db").close()
+    conn = sqlite3.connect(tmp_path / "s.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert {"sessions", "messages", "checkpoints", "tool_starts"} <= _tables(tmp_path / "s.db")
+
+
+def test_upgrade_from_version_1_keeps_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, target=1) == 1
+    conn.execute(
+        "INSERT INTO sessions (id, agent, workspace, created, updated) VALUES "
+        "('ses_old', 'a', '/w', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+    )
+    conn.close()
+    assert "tool_starts" not in _tables(path)
+    store = SqliteSessionStore(path)
+    assert store.get("ses_old").agent == "a"
+    store.mark_tool_started("ses_old", "toolu_1")
+    assert store.started_tools("ses_old") == {"toolu_1"}
+
+
+def test_reopening_is_idempotent(tmp_path: Path) -> None:
+    store = SqliteSessionStore(tmp_path / "s.db")
+    sid = store.create(agent="a", workspace=tmp_path).id
+    store.close()
+    assert SqliteSessionStore(tmp_path / "s.db").get(sid).id == sid
+
+
+def test_newer_database_is_refused(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "s.db")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(SessionError, match="newer"):
+        SqliteSessionStore(tmp_path / "s.db")
