@@ -180,4 +180,17 @@ def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 k: _compact_schema(v) for k, v in value.items()
             }
         out[key] = value
-    return out
+    return _drop_null_option(out)
+
+
+def _drop_null_option(schema: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf: [X, null]` with `default: null` is just an optional X: send X alone."""
+    options = schema.get("anyOf")
+    if (
+        isinstance(options, list) and len(options) == 2 and {"type": "null"} in options
+        and "default" in schema and schema["default"] is None
+    ):
+        kept = next(o for o in options if o != {"type": "null"})
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+        return {**kept, **rest}
+    return schema

@@ -1,0 +1,34 @@
+"""Fixtures for tool tests: a real workspace folder and a context over it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from tools.base import ToolContext
+from tools.read import ReadInput, ReadTool
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    return root.resolve()
+
+
+@pytest.fixture
+def ctx(ws: Path, tmp_path: Path) -> ToolContext:
+    return ToolContext(workspace=ws, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def read_file(ctx: ToolContext) -> Callable[[str], Awaitable[str]]:
+    """Read through the real read tool, so the guard knows the file."""
+
+    async def read(path: str) -> str:
+        result = await ReadTool().run(ReadInput(file_path=path), ctx)
+        return result.output
+
+    return read

@@ -1,0 +1,46 @@
+"""The model-facing surface: tool names, input names exactly as specified, compact schemas."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.errors import ConfigError
+from tools.registry import TOOL_CLASSES, load_tool, load_tools
+
+INPUTS = {
+    "read": ["file_path", "offset", "limit"],
+    "edit": ["file_path", "old_string", "new_string", "replace_all"],
+    "write": ["file_path", "content"],
+    "grep": ["pattern", "path", "glob", "type", "output_mode", "-i", "-n", "-A", "-B", "-C",
+             "head_limit", "multiline"],
+    "glob": ["pattern", "path"],
+    "patch": ["patch_text"],
+}
+
+
+@pytest.mark.parametrize("name", list(INPUTS))
+def test_schema_names_and_size(name: str) -> None:
+    tool = load_tool(name)
+    schema = tool.schema()
+    assert schema["name"] == name
+    assert list(schema["input_schema"]["properties"]) == INPUTS[name]
+    text = json.dumps(schema)
+    assert '"title"' not in text and '"null"' not in text
+    assert len(text) < 1400
+
+
+def test_registry_covers_seven_and_rejects_unknown() -> None:
+    assert set(TOOL_CLASSES) == {*INPUTS, "bash"}
+    assert [t.name for t in load_tools(["read", "grep", "read"])] == ["read", "grep"]
+    with pytest.raises(ConfigError, match="unknown tool 'nope'"):
+        load_tool("nope")
+
+
+def test_dashed_inputs_validate() -> None:
+    grep = load_tool("grep")
+    parsed = grep.input_model.model_validate({"pattern": "x", "-i": True, "-C": 2})
+    assert parsed.model_dump(by_alias=True)["-C"] == 2
+    with pytest.raises(ValueError):
+        grep.input_model.model_validate({"pattern": "x", "bogus": 1})

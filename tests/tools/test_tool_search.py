@@ -1,0 +1,94 @@
+"""grep and glob agree with ripgrep run directly on the same tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.errors import ToolFailure
+from tools._ripgrep import BASE_ARGS, find_rg
+from tools.base import ToolContext
+from tools.glob import GlobInput, GlobTool
+from tools.grep import GrepInput, GrepTool
+
+
+@pytest.fixture
+def tree(ws: Path) -> Path:
+    files = {
+        "src/app.py": "import os\ndef main():\n    return os.getcwd()\n",
+        "src/util.py": "def helper():\n    return 'Main'\n",
+        "src/deep/x.js": "function main() {}\n",
+        ".hidden/conf.py": "main = 1\n",
+        "build/out.py": "main = 'ignored'\n",
+        "notes.txt": "nothing here\nMAIN in caps\n",
+        ".git/HEAD": "ref: main\n",
+        ".gitignore": "build/\n",
+    }
+    for i, (name, text) in enumerate(files.items()):
+        (ws / name).parent.mkdir(parents=True, exist_ok=True)
+        (ws / name).write_text(text)
+        os.utime(ws / name, (1_000_000 + i * 100, 1_000_000 + i * 100))
+    return ws
+
+
+def _rg(cwd: Path, *args: str) -> list[str]:
+    out = subprocess.run([find_rg(), *BASE_ARGS, *args], cwd=cwd, capture_output=True, text=True).stdout
+    return sorted(ln.removeprefix("./") for ln in out.splitlines() if ln)
+
+
+async def test_grep_files_matches_rg(tree: Path, ctx: ToolContext) -> None:
+    out = (await GrepTool().run(GrepInput(pattern="main"), ctx)).output
+    got = out.splitlines()
+    assert got == _rg(tree, "--files-with-matches", "main", ".")
+    assert ".hidden/conf.py" in got and not any("build/" in g or ".git/" in g for g in got)
+
+
+async def test_grep_content_count_and_flags(tree: Path, ctx: ToolContext) -> None:
+    inp = GrepInput.model_validate({"pattern": "main", "output_mode": "content", "-i": True, "path": "src"})
+    got = sorted((await GrepTool().run(inp, ctx)).output.splitlines())
+    assert got == _rg(tree, "--no-heading", "-n", "-H", "-i", "main", "src")
+    assert "src/util.py:2:    return 'Main'" in got
+    count = (await GrepTool().run(GrepInput(pattern="main", output_mode="count", glob="*.py"), ctx)).output
+    assert count.splitlines()[:-1] == _rg(tree, "-c", "-H", "--glob", "*.py", "main", ".")
+    assert count.splitlines()[-1] == "[2 matches in 2 files]"
+    ctxed = GrepInput.model_validate({"pattern": "getcwd", "output_mode": "content", "-B": 1, "type": "py"})
+    assert (await GrepTool().run(ctxed, ctx)).output.splitlines() == [
+        "src/app.py-2-def main():", "src/app.py:3:    return os.getcwd()"]
+
+
+async def test_grep_caps_and_errors(tree: Path, ctx: ToolContext) -> None:
+    out = (await GrepTool().run(GrepInput(pattern="main", head_limit=2), ctx)).output
+    assert out.splitlines()[2].startswith("[1 more files not shown")
+    with pytest.raises(ToolFailure, match=r"(?s)invalid regex 'ma\(in': .*unclosed group"):
+        await GrepTool().run(GrepInput(pattern="ma(in"), ctx)
+    assert "No matches" in (await GrepTool().run(GrepInput(pattern="zzzqqq"), ctx)).output
+    multi = GrepInput(pattern="main\\(\\):\n    return", multiline=True, output_mode="files_with_matches")
+    assert (await GrepTool().run(multi, ctx)).output == "src/app.py"
+
+
+async def test_glob_matches_rg_newest_first(tree: Path, ctx: ToolContext) -> None:
+    out = (await GlobTool().run(GlobInput(pattern="*.py"), ctx)).output.splitlines()
+    assert sorted(out) == _rg(tree, "--files", "--glob", "*.py")
+    assert out == [".hidden/conf.py", "src/util.py", "src/app.py"]
+    sub = (await GlobTool().run(GlobInput(pattern="**/*.js", path="src"), ctx)).output
+    assert sub == "src/deep/x.js"
+    assert "No files" in (await GlobTool().run(GlobInput(pattern="*.rs"), ctx)).output
+
+
+async def test_grep_content_capped_with_full_output_saved(ws: Path, tmp_path: Path) -> None:
+    from tools.base import OutputLimits
+
+    (ws / "many.txt").write_text("".join(f"hit {i}\n" for i in range(50)))
+    ctx = ToolContext(workspace=ws, data_dir=tmp_path / "saved", limits=OutputLimits(max_lines=10))
+    result = await GrepTool().run(GrepInput(pattern="hit", output_mode="content"), ctx)
+    assert result.full_output_path is not None
+    assert "showed 10 of 50 lines" in result.output
+    assert Path(result.full_output_path).read_text().count("\n") == 49
+
+
+async def test_glob_absolute_pattern(tree: Path, ctx: ToolContext) -> None:
+    out = (await GlobTool().run(GlobInput(pattern=f"{tree}/src/**/*.js"), ctx)).output
+    assert out == "src/deep/x.js"

@@ -1,0 +1,175 @@
+"""Reading and writing text files the way an editor would: nothing about the file changes
+except the text that was meant to change.
+
+Line endings, BOM, encoding, the final newline and the file mode survive every write; writes are
+atomic; and a file must have been read (and be unchanged since) before it may be changed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.errors import StaleReadError, ToolFailure
+from agent.events import FileChange
+from tools.base import ReadLedger, ToolContext
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class TextFile:
+    """A decoded file: `text` uses LF when the file is consistently CRLF, else it is verbatim."""
+
+    text: str
+    newline: str
+    """"\\r\\n" when every line ended in CRLF, else "\\n"."""
+    bom: bool
+    encoding: str
+    """"utf-8", or "latin-1" for bytes that are not UTF-8 (decoded losslessly)."""
+
+
+def is_binary(data: bytes) -> bool:
+    """A NUL byte in the first 8 KB marks a binary file (git's rule)."""
+    return b"\x00" in data[:8192]
+
+
+def decode_text(data: bytes) -> TextFile:
+    """Decode file bytes, remembering everything needed to write them back the same way."""
+    bom = data.startswith(_BOM)
+    body = data[len(_BOM):] if bom else data
+    try:
+        text, encoding = body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = body.decode("latin-1"), "latin-1"
+    crlf = text.count("\r\n")
+    newline = "\r\n" if crlf and crlf == text.count("\n") else "\n"
+    if newline == "\r\n":
+        text = text.replace("\r\n", "\n")
+    return TextFile(text=text, newline=newline, bom=bom, encoding=encoding)
+
+
+def encode_text(text: str, like: TextFile | None) -> bytes:
+    """Encode LF text with the line endings, BOM and encoding of `like` (a new file: UTF-8, as given)."""
+    if like is None:
+        return text.encode("utf-8")
+    if like.newline == "\r\n":
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    try:
+        data = text.encode(like.encoding)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8")
+    return (_BOM + data) if like.bom else data
+
+
+async def load_bytes(path: Path, ctx: ToolContext) -> bytes | None:
+    """The file's current bytes (the editor's buffer when it has one), or None when it does not exist."""
+    if ctx.editor is not None:
+        text = await ctx.editor.read_text(path)
+        if text is not None:
+            return text.encode("utf-8")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError as exc:
+        raise ToolFailure(f"{path} is a directory, not a file") from exc
+    except OSError as exc:
+        raise ToolFailure(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def check_fresh(path: Path, current: bytes | None, ledger: ReadLedger) -> None:
+    """Refuse to change an existing file not read in this session, or changed since (by content).
+
+    Raises:
+        StaleReadError: the file exists and the ledger has no matching hash for it.
+    """
+    if current is None:
+        return
+    known = ledger.hashes.get(path)
+    if known is None:
+        raise StaleReadError(path, "this file was not read in this session")
+    if known != ledger.digest(current):
+        raise StaleReadError(path, "this file changed on disk since it was last read")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder, fsync, then rename over the target.
+
+    The target keeps its mode; a new file gets the umask's default. An interruption leaves either
+    the old file or the new one, never a half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+async def store_bytes(path: Path, data: bytes, ctx: ToolContext) -> None:
+    """Write `data` (through the editor when one is attached) and count it as read."""
+    if ctx.editor is not None:
+        await ctx.editor.write_text(path, data.decode("utf-8", errors="surrogateescape"))
+    else:
+        try:
+            write_atomic(path, data)
+        except OSError as exc:
+            raise ToolFailure(f"{path}: cannot write: {exc.strerror}") from exc
+    ctx.reads.record(path, data)
+
+
+def unified_diff(label: str, old: str, new: str) -> str:
+    """A unified diff of two LF texts, labelled a/ and b/ like git's."""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True),
+        fromfile=f"a/{label}", tofile=f"b/{label}", n=3,
+    )
+    out: list[str] = []
+    for line in lines:
+        if line.endswith("\n"):
+            out.append(line)
+        else:
+            out.append(line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def file_change(
+    path: Path, label: str, old: str | None, new: str | None, old_path: Path | None = None
+) -> FileChange:
+    """The FileChange an event and ACP show: action, diff and both whole texts."""
+    if old is None:
+        action = "add"
+    elif new is None:
+        action = "delete"
+    elif old_path is not None and old_path != path:
+        action = "move"
+    else:
+        action = "update"
+    return FileChange(
+        path=str(path), action=action, diff=unified_diff(label, old or "", new or ""),
+        old_text=old, new_text=new, old_path=str(old_path) if old_path is not None else None,
+    )

@@ -1,0 +1,64 @@
+"""`edit`: replace one exact (or unambiguously near-exact) piece of a file."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from agent.errors import ToolFailure
+from tools._files import check_fresh, decode_text, encode_text, file_change, load_bytes, store_bytes
+from tools._match import replace
+from tools._paths import display_path, path_permissions, resolve_path
+from tools._truncate import cap_output
+from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+
+
+class EditInput(ToolInput):
+    file_path: str = Field(description="Absolute or workspace-relative path")
+    old_string: str = Field(description="Text to replace, copied from the file")
+    new_string: str = Field(description="Replacement text")
+    replace_all: bool = Field(False, description="Replace every occurrence")
+
+
+class EditTool(Tool[EditInput]):
+    name = "edit"
+    description = (
+        "Replace old_string with new_string in a file read this session. old_string must match "
+        "one place (add context lines) unless replace_all. Returns a diff."
+    )
+    input_model = EditInput
+    kind = "edit"
+    mutates = True
+
+    def title(self, input: EditInput) -> str:
+        return f"edit {input.file_path}"
+
+    def locations(self, input: EditInput, ctx: ToolContext) -> list[str]:
+        return [input.file_path]
+
+    def permission_requests(self, input: EditInput, ctx: ToolContext) -> list[PermissionRequest]:
+        return path_permissions("edit", [input.file_path], ctx)
+
+    def conflict_key(self, input: EditInput, ctx: ToolContext) -> str | None:
+        try:
+            return str(resolve_path(input.file_path, ctx))
+        except ToolFailure:
+            return input.file_path
+
+    async def run(self, input: EditInput, ctx: ToolContext) -> ToolResult:
+        path = resolve_path(input.file_path, ctx)
+        current = await load_bytes(path, ctx)
+        label = display_path(path, ctx)
+        if current is None:
+            raise ToolFailure(f"{label}: no such file; use write to create it")
+        check_fresh(path, current, ctx.reads)
+        before = decode_text(current)
+        old = input.old_string.replace("\r\n", "\n") if before.newline == "\r\n" else input.old_string
+        new = input.new_string.replace("\r\n", "\n") if before.newline == "\r\n" else input.new_string
+        text, how = replace(before.text, old, new, input.replace_all, label)
+        data = encode_text(text, before)
+        await store_bytes(path, data, ctx)
+        change = file_change(path, label, before.text, text)
+        note = "" if how == "exact" else f" (matched ignoring {how})"
+        capped = cap_output(f"Edited {label}{note}\n{change.diff}", ctx.limits, ctx.data_dir, label="diff")
+        return ToolResult(output=capped.text, files_touched=[str(path)], changes=[change],
+                          full_output_path=str(capped.saved_path) if capped.saved_path else None)

@@ -1,0 +1,59 @@
+"""`glob`: files matching a glob pattern, newest first."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from agent.errors import ToolFailure
+from tools._paths import display_path, path_permissions, resolve_path
+from tools._ripgrep import rg_error, run_rg
+from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+
+MAX_FILES = 100
+
+
+class GlobInput(ToolInput):
+    pattern: str = Field(description='Glob, e.g. "**/*.py" or "src/**/test_*.ts"')
+    path: str | None = Field(None, description="Folder to search (default: workspace)")
+
+
+def split_pattern(path: str, pattern: str) -> tuple[str, str]:
+    """An absolute pattern (`/repo/src/**/*.py`) becomes a folder and a pattern relative to it,
+    since ripgrep matches globs against paths relative to where it searches."""
+    if not pattern.startswith("/"):
+        return path, pattern
+    parts = pattern.split("/")
+    fixed = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[{")), len(parts) - 1)
+    return "/".join(parts[:fixed]) or "/", "/".join(parts[fixed:])
+
+
+class GlobTool(Tool[GlobInput]):
+    name = "glob"
+    description = "Find files by glob pattern, newest first. Respects .gitignore."
+    input_model = GlobInput
+    kind = "search"
+
+    def title(self, input: GlobInput) -> str:
+        return f"glob {input.pattern}" + (f" in {input.path}" if input.path else "")
+
+    def permission_requests(self, input: GlobInput, ctx: ToolContext) -> list[PermissionRequest]:
+        return path_permissions("glob", [input.path or "."], ctx)
+
+    async def run(self, input: GlobInput, ctx: ToolContext) -> ToolResult:
+        base, pattern = split_pattern(input.path or ".", input.pattern)
+        root = resolve_path(base, ctx)
+        if not root.is_dir():
+            raise ToolFailure(f"{base}: not a directory")
+        args = ["--files", "--sortr", "modified", "--glob", pattern]
+        result = await run_rg(args, root, ctx.cancel)
+        error = rg_error(result, input.pattern)
+        if error is not None:
+            raise error
+        files = [ln for ln in result.stdout.split("\n") if ln]
+        prefix = display_path(root, ctx)
+        shown = [f if prefix == "." else f"{prefix}/{f}" for f in files[:MAX_FILES]]
+        if not shown:
+            return ToolResult(output=f"No files match {input.pattern!r} in {prefix}")
+        more = len(files) - len(shown)
+        tail = f"\n[{more} more files not shown; narrow the pattern or the path]" if more > 0 else ""
+        return ToolResult(output="\n".join(shown) + tail)

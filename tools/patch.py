@@ -1,0 +1,176 @@
+"""`patch`: apply a multi-file patch (Codex grammar or unified diff), all files or none.
+
+Every new file content is computed in memory and every guard checked before the first write; a
+write that fails part-way restores the files already written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import Field
+
+from agent.errors import PatchApplyError, ToolFailure
+from agent.events import FileChange
+from tools._files import (
+    check_fresh,
+    decode_text,
+    encode_text,
+    file_change,
+    is_binary,
+    load_bytes,
+    store_bytes,
+    write_atomic,
+)
+from tools._patch_apply import apply_chunks, join_lines
+from tools._patch_parse import FileOp, parse_patch
+from tools._paths import display_path, path_permissions, resolve_path
+from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+
+
+class PatchInput(ToolInput):
+    patch_text: str = Field(description="The patch: `*** Begin Patch` format or a unified diff")
+
+
+@dataclass
+class _Plan:
+    """The patch applied in memory: original and new bytes of every path it touches."""
+
+    original: dict[Path, bytes | None] = field(default_factory=dict)
+    state: dict[Path, bytes | None] = field(default_factory=dict)
+    changes: list[FileChange] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+
+
+class PatchTool(Tool[PatchInput]):
+    name = "patch"
+    description = (
+        "Apply a patch to one or more files, all or nothing. Format:\n*** Begin Patch\n"
+        "*** Add File: path\n+line\n*** Update File: path\n*** Move to: new/path (optional)\n"
+        "@@ optional scope line\n context\n-old\n+new\n*** Delete File: path\n*** End Patch\n"
+        "A unified diff (git diff) also works. Changed files must be read first."
+    )
+    input_model = PatchInput
+    kind = "edit"
+    mutates = True
+
+    def title(self, input: PatchInput) -> str:
+        return "patch " + ", ".join(_raw_paths(input.patch_text)[:3])
+
+    def locations(self, input: PatchInput, ctx: ToolContext) -> list[str]:
+        return _raw_paths(input.patch_text)
+
+    def permission_requests(self, input: PatchInput, ctx: ToolContext) -> list[PermissionRequest]:
+        raws = _raw_paths(input.patch_text)
+        return path_permissions("edit", raws, ctx) if raws else [
+            PermissionRequest(permission="edit", patterns=["*"])]
+
+    def conflict_key(self, input: PatchInput, ctx: ToolContext) -> str | None:
+        paths: list[str] = []
+        for raw in _raw_paths(input.patch_text):
+            try:
+                paths.append(str(resolve_path(raw, ctx)))
+            except ToolFailure:
+                paths.append(raw)
+        return "patch:" + ",".join(sorted(set(paths))) if paths else "patch"
+
+    async def run(self, input: PatchInput, ctx: ToolContext) -> ToolResult:
+        ops = parse_patch(input.patch_text)
+        plan = _Plan()
+        for op in ops:
+            await _plan_op(op, plan, ctx)
+        await _commit(plan, ctx)
+        touched = sorted({str(p) for p in plan.state})
+        return ToolResult(output="Applied patch:\n" + "\n".join(plan.summary), files_touched=touched,
+                          changes=plan.changes)
+
+
+def _raw_paths(patch_text: str) -> list[str]:
+    try:
+        ops = parse_patch(patch_text)
+    except PatchApplyError:
+        return []
+    out: list[str] = []
+    for op in ops:
+        for raw in (op.path, op.move_to):
+            if raw and raw not in out:
+                out.append(raw)
+    return out
+
+
+async def _current(path: Path, plan: _Plan, ctx: ToolContext) -> bytes | None:
+    """The path's bytes as the patch has left them so far; the first look checks the guard."""
+    if path not in plan.original:
+        if path.is_dir():
+            raise PatchApplyError(f"{path} is a directory; nothing was changed")
+        data = await load_bytes(path, ctx)
+        check_fresh(path, data, ctx.reads)
+        plan.original[path] = data
+        plan.state[path] = data
+    return plan.state[path]
+
+
+async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
+    path = resolve_path(op.path, ctx)
+    label = display_path(path, ctx)
+    current = await _current(path, plan, ctx)
+    if op.kind == "add":
+        before = decode_text(current) if current is not None else None
+        new = join_lines(op.content or [], not op.no_final_newline)
+        plan.state[path] = encode_text(new, before)
+        plan.changes.append(file_change(path, label, before.text if before else None, new))
+        plan.summary.append(f"A {label}")
+        return
+    if current is None:
+        raise PatchApplyError(f"{label}: no such file to {op.kind}; nothing was changed")
+    if is_binary(current):
+        raise PatchApplyError(f"{label} is a binary file; the patch cannot change it; nothing was changed")
+    before = decode_text(current)
+    if op.kind == "delete":
+        plan.state[path] = None
+        plan.changes.append(file_change(path, label, before.text, None))
+        plan.summary.append(f"D {label}")
+        return
+    new = apply_chunks(before.text, op.chunks, label)
+    target = resolve_path(op.move_to, ctx) if op.move_to else path
+    if target != path:
+        await _current(target, plan, ctx)
+        plan.state[path] = None
+        target_label = display_path(target, ctx)
+        plan.summary.append(f"R {label} -> {target_label}")
+        plan.changes.append(file_change(target, target_label, before.text, new, old_path=path))
+    else:
+        plan.summary.append(f"M {label}")
+        plan.changes.append(file_change(path, label, before.text, new))
+    plan.state[target] = encode_text(new, before)
+
+
+async def _commit(plan: _Plan, ctx: ToolContext) -> None:
+    """Write every changed path (deletions last); on a failure restore what was already done."""
+    changed = [p for p, data in plan.state.items() if data != plan.original[p]]
+    changed.sort(key=lambda p: plan.state[p] is None)
+    done: list[Path] = []
+    try:
+        for path in changed:
+            data = plan.state[path]
+            if data is None:
+                path.unlink()
+                ctx.reads.forget(path)
+            else:
+                await store_bytes(path, data, ctx)
+            done.append(path)
+    except (OSError, ToolFailure) as exc:
+        for path in reversed(done):
+            _restore(path, plan.original[path], ctx)
+        raise PatchApplyError(f"writing {path} failed ({exc}); every file was restored") from exc
+
+
+def _restore(path: Path, data: bytes | None, ctx: ToolContext) -> None:
+    """Put back a file the failed commit already changed, and what the guard knows of it."""
+    if data is None:
+        path.unlink(missing_ok=True)
+        ctx.reads.forget(path)
+    else:
+        write_atomic(path, data)
+        ctx.reads.record(path, data)
