@@ -20,7 +20,9 @@ Three families hang from one root, and each is handled in one place:
         ├── SandboxUnavailableError  bubblewrap missing or refused; says how to fix it
         ├── SessionError          a session that cannot be found, loaded or locked
         │   └── SessionLockedError  another process is running this session
-        └── RunCancelledError     the caller cancelled the run
+        ├── RunCancelledError     the caller cancelled the run
+        ├── RemoteDispatchError   a remote executor (Temporal) unreachable or refusing (address, subtasks)
+        └── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
 """
 
 from __future__ import annotations
@@ -158,3 +160,26 @@ class SessionLockedError(SessionError):
 
 class RunCancelledError(RunError):
     """The caller cancelled the run."""
+
+
+class RemoteDispatchError(RunError):
+    """A remote executor (Temporal) that cannot be reached or refused the dispatch."""
+
+    def __init__(self, message: str, *, address: str, subtask_ids: list[str]) -> None:
+        self.address = address
+        self.subtask_ids = subtask_ids
+        super().__init__(message)
+
+
+class WorkspaceFetchError(RunError):
+    """A worker that cannot fetch a subtask's workspace (repository or commit)."""
+
+    def __init__(self, subtask_id: str, source: str, commit: str | None, reason: str) -> None:
+        self.subtask_id = subtask_id
+        self.source = source
+        self.commit = commit
+        self.reason = reason
+        super().__init__(
+            f"subtask {subtask_id}: cannot fetch commit {commit or 'HEAD'} from {source}: {reason}; "
+            "push the commit to a remote the workers can reach, or pass a git URL as the task's cwd"
+        )

@@ -7,4 +7,6 @@ from agent.cli import (
     run_cmd,  # noqa: F401
     sessions_cmd,  # noqa: F401  `subagent sessions list|show|export`
     undo_cmd,  # noqa: F401  `subagent undo`
+    worker_cmd,  # noqa: F401  `subagent worker` (Temporal)
 )
+from agent.orchestrator.temporal import cli as temporal_cli  # noqa: F401  `subagent dispatch-remote`

@@ -6,7 +6,9 @@ The in-process asyncio executor and the Temporal executor both implement `Dispat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -67,6 +69,8 @@ class SubtaskResult(BaseModel):
     num_turns: int = 0
     duration_ms: float = 0.0
     error: str | None = None
+    transcript_ref: str | None = None
+    """Where the child's transcript can be read: a session id here, or a blob URL from a remote worker."""
 
     @property
     def ok(self) -> bool:
@@ -84,4 +88,42 @@ class Dispatcher(Protocol):
         self, tasks: list[SubtaskSpec], *, on_event: EventSink | None = None
     ) -> list[SubtaskResult]:
         """Run all tasks (concurrently, bounded); cancelling the awaiting task cancels every subtask."""
+        ...
+
+
+class SubtaskCheckpoint(BaseModel):
+    """What a retried attempt needs to resume a subtask instead of starting over."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    turn: int
+    """The last model turn completed; a resumed run starts at `turn + 1`."""
+    patch: str = ""
+    """`git diff --binary` of the workspace's changes so far, against the subtask's start commit."""
+    transcript: bytes = b""
+    """The session's messages so far, zlib-compressed JSON (empty when `transcript_ref` is set)."""
+    transcript_ref: str | None = None
+    """Or a reference to the transcript (a blob URL, a session id) when it is kept elsewhere."""
+    session_id: str | None = None
+
+
+class SubtaskRunner(Protocol):
+    """Runs ONE subtask in a prepared workspace; remote executors call it on their workers.
+
+    It reports progress through `on_event`, hands a checkpoint to `on_checkpoint` after each turn
+    (awaited, so the executor can persist it), resumes from `resume_from` when given (the workspace
+    then already holds the checkpoint's patch), and stops promptly once `cancel` is set.
+    """
+
+    async def __call__(
+        self,
+        spec: SubtaskSpec,
+        workspace: Path,
+        *,
+        on_event: EventSink | None,
+        on_checkpoint: Callable[[SubtaskCheckpoint], Awaitable[None]] | None,
+        resume_from: SubtaskCheckpoint | None,
+        cancel: asyncio.Event,
+    ) -> SubtaskResult:
+        """Run the subtask to its end (or to cancellation) and return its result."""
         ...

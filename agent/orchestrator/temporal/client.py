@@ -1,0 +1,240 @@
+"""`TemporalDispatcher`: the `Dispatcher` that runs each subtask as a workflow on Temporal workers.
+
+    dispatcher = TemporalDispatcher(TemporalSettings(address="temporal:7233"), cwd=Path("."))
+    results = await dispatcher.run([SubtaskSpec(id="t1", agent="backend-engineer", prompt="...")])
+
+Each subtask is pinned to a git source and commit, started as one workflow, and watched: the
+dispatcher polls the running activity's heartbeat details and replays the events in them to
+`on_event`, so remote subtasks show live progress as local ones do. Cancelling the awaiting task
+cancels every workflow, and waits (bounded) for their activities to stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.errors import ConfigError
+from agent.events import EventAdapter
+from agent.orchestrator.base import EventSink, SubtaskCheckpoint, SubtaskResult, SubtaskSpec
+from agent.orchestrator.temporal._imports import require_temporal
+from agent.orchestrator.temporal.connection import TemporalSettings, connect
+from agent.orchestrator.temporal.models import (
+    WORKFLOW_NAME,
+    AttemptPolicy,
+    HeartbeatDetails,
+    ProgressSink,
+    SubtaskRequest,
+)
+from agent.orchestrator.temporal.payloads import PayloadEnvelope, unpack
+from agent.orchestrator.temporal.workspace import pin_workspace
+
+if TYPE_CHECKING:
+    from temporalio.client import Client, WorkflowHandle
+
+CANCEL_WAIT_S = 15.0
+
+
+class TemporalDispatcher:
+    """Runs subtasks on Temporal workers; one result per subtask, in the order given."""
+
+    def __init__(
+        self,
+        settings: TemporalSettings,
+        *,
+        cwd: Path | None = None,
+        policy: AttemptPolicy | None = None,
+        max_in_flight: int = 64,
+        poll_interval_s: float = 0.5,
+        on_progress: ProgressSink | None = None,
+    ) -> None:
+        """Args:
+        settings: where Temporal is, and the task queue the workers poll.
+        cwd: workspace of subtasks whose spec names none (a git repository).
+        policy: heartbeat timeout, retries and inline limit for every subtask.
+        max_in_flight: workflows this dispatch keeps open at once (workers cap what runs).
+        poll_interval_s: how often running subtasks' heartbeats are read for progress.
+        on_progress: optional sink for turn / tool / tokens / attempt of each subtask.
+        """
+        require_temporal()
+        self.settings = settings
+        self.cwd = (cwd or Path.cwd()).resolve()
+        self.policy = policy or AttemptPolicy()
+        self.max_in_flight = max_in_flight
+        self.poll_interval_s = poll_interval_s
+        self.on_progress = on_progress
+        self._client: Client | None = None
+
+    async def run(
+        self, tasks: list[SubtaskSpec], *, on_event: EventSink | None = None
+    ) -> list[SubtaskResult]:
+        """Run all tasks on the workers; cancelling this call cancels every workflow it started.
+
+        Raises:
+            ConfigError: two tasks share an id (nothing was started).
+            RemoteDispatchError: Temporal cannot be reached (nothing was started).
+        """
+        duplicates = sorted({t.id for t in tasks if [u.id for u in tasks].count(t.id) > 1})
+        if duplicates:
+            raise ConfigError(f"subtask ids must be unique in a dispatch; repeated: {', '.join(duplicates)}")
+        client = await self._connect([t.id for t in tasks])
+        dispatch_id = uuid.uuid4().hex[:10]
+        gate = asyncio.Semaphore(self.max_in_flight)
+        async with asyncio.TaskGroup() as group:
+            runs = [group.create_task(self._one(client, dispatch_id, spec, gate, on_event)) for spec in tasks]
+        return [run.result() for run in runs]
+
+    async def pollers(self, subtask_ids: list[str] | None = None) -> list[str]:
+        """Identities of the workers polling the task queue now (empty: subtasks would wait).
+
+        Raises:
+            RemoteDispatchError: Temporal cannot be reached.
+        """
+        from temporalio.api.enums.v1 import TaskQueueType
+        from temporalio.api.taskqueue.v1 import TaskQueue
+        from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+        client = await self._connect(subtask_ids or [])
+        described = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=self.settings.namespace, task_queue=TaskQueue(name=self.settings.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        ))
+        return [poller.identity for poller in described.pollers]
+
+    async def _connect(self, subtask_ids: list[str]) -> Client:
+        """One connection per dispatcher, reused by every run (on the event loop that made it)."""
+        if self._client is None:
+            self._client = await connect(self.settings, subtask_ids=subtask_ids)
+        return self._client
+
+    async def _one(
+        self, client: Client, dispatch_id: str, spec: SubtaskSpec, gate: asyncio.Semaphore,
+        on_event: EventSink | None,
+    ) -> SubtaskResult:
+        from temporalio.exceptions import WorkflowAlreadyStartedError
+        from temporalio.service import RPCError
+
+        try:
+            workspace = await asyncio.to_thread(pin_workspace, spec, self.cwd)
+        except ConfigError as exc:  # a bad workspace fails this subtask only, clearly
+            return _error_result(spec, str(exc))
+        request = SubtaskRequest(spec=spec, workspace=workspace, policy=self.policy)
+        async with gate:
+            started = time.monotonic()
+            workflow_id = f"subagent-{dispatch_id}-{spec.id}"
+            try:
+                handle = await _start(client, request, workflow_id, self.settings.task_queue)
+            except (RPCError, WorkflowAlreadyStartedError) as exc:
+                return _error_result(spec, f"subtask {spec.id}: Temporal did not start it: {exc}")
+            watcher = asyncio.create_task(self._watch(client, handle, spec.id, on_event))
+            try:
+                envelope = await handle.result()
+            except asyncio.CancelledError:
+                await _cancel(handle)
+                raise
+            except Exception as exc:  # any failure becomes this subtask's error result, never lost
+                return _failure_result(spec, handle.id, exc)
+            finally:
+                watcher.cancel()
+        result = await asyncio.to_thread(unpack, envelope, SubtaskResult)
+        if not result.duration_ms:
+            result.duration_ms = (time.monotonic() - started) * 1000
+        return result
+
+    async def _watch(
+        self, client: Client, handle: WorkflowHandle[Any, Any], subtask_id: str, on_event: EventSink | None
+    ) -> None:
+        """Replay heartbeat events to `on_event` and progress to `on_progress` until cancelled."""
+        seen: tuple[int, int] = (0, 0)
+        while True:
+            await asyncio.sleep(self.poll_interval_s)
+            details = await _heartbeat_details(client, handle)
+            if details is None:
+                continue
+            attempt = details.progress.attempt
+            last = seen[1] if seen[0] == attempt else 0
+            for seq, data in details.events:
+                if seq > last and on_event is not None:
+                    on_event(subtask_id, EventAdapter.validate_python(data))
+            seen = (attempt, max([last, *(seq for seq, _ in details.events)]))
+            if self.on_progress is not None:
+                self.on_progress(subtask_id, details.progress)
+
+
+async def _heartbeat_details(client: Client, handle: WorkflowHandle[Any, Any]) -> HeartbeatDetails | None:
+    from temporalio.service import RPCError
+
+    try:
+        described = await handle.describe()
+    except RPCError:
+        return None  # a transient frontend hiccup: the next poll tries again
+    for pending in described.raw_description.pending_activities:
+        if pending.HasField("heartbeat_details") and pending.heartbeat_details.payloads:
+            values = await client.data_converter.decode(pending.heartbeat_details.payloads)
+            return HeartbeatDetails.model_validate(values[0])
+    return None
+
+
+async def _start(
+    client: Client, request: SubtaskRequest, workflow_id: str, queue: str
+) -> WorkflowHandle[Any, Any]:
+    """Start the workflow; if cancelled meanwhile, cancel what was started so nothing is orphaned."""
+    start = asyncio.ensure_future(client.start_workflow(
+        WORKFLOW_NAME, request, id=workflow_id, task_queue=queue, result_type=PayloadEnvelope,
+    ))
+    try:
+        return await asyncio.shield(start)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await _cancel(await start)
+        raise
+
+
+async def _cancel(handle: WorkflowHandle[Any, Any]) -> None:
+    """Ask the workflow to cancel and wait (bounded) until its activity has stopped."""
+    from temporalio.client import WorkflowFailureError
+    from temporalio.service import RPCError
+
+    try:
+        await asyncio.wait_for(handle.cancel(), CANCEL_WAIT_S)
+        await asyncio.wait_for(handle.result(), CANCEL_WAIT_S)
+    except WorkflowFailureError:
+        return  # the expected end: the workflow closed as cancelled
+    except (RPCError, TimeoutError):
+        return  # already closed, or the server is gone: nothing more this process can do
+
+
+def _failure_result(spec: SubtaskSpec, workflow_id: str, exc: BaseException) -> SubtaskResult:
+    """Turn a failed workflow into an error result that keeps the work done so far."""
+    from temporalio.exceptions import ApplicationError, CancelledError
+    from temporalio.exceptions import TimeoutError as ActivityTimeoutError
+
+    cause: BaseException | None = exc
+    known = (ApplicationError, ActivityTimeoutError, CancelledError)
+    while cause is not None and not isinstance(cause, known):
+        cause = cause.__cause__ or getattr(cause, "cause", None)
+    if isinstance(cause, CancelledError):
+        return _error_result(spec, f"subtask {spec.id} was cancelled", status="cancelled")
+    raw_details: Any = ()
+    if isinstance(cause, ApplicationError):
+        raw_details = cause.details
+    elif isinstance(cause, ActivityTimeoutError):
+        raw_details = cause.last_heartbeat_details
+    message = getattr(cause, "message", "") or str(cause or exc)
+    result = _error_result(
+        spec, f"subtask {spec.id} (agent {spec.agent}, workflow {workflow_id}) failed: {message}"
+    )
+    if raw_details:
+        details = HeartbeatDetails.model_validate(raw_details[0])
+        if details.checkpoint is not None:
+            checkpoint = unpack(details.checkpoint, SubtaskCheckpoint)
+            result.patch, result.num_turns = checkpoint.patch, checkpoint.turn
+    return result
+
+
+def _error_result(spec: SubtaskSpec, message: str, status: str = "error_during_execution") -> SubtaskResult:
+    return SubtaskResult(id=spec.id, agent=spec.agent, status=status, result="", error=message)  # type: ignore[arg-type]
