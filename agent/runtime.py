@@ -18,7 +18,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent._prompt import environment_block
 from agent._tool_exec import ToolRunner
@@ -32,6 +32,9 @@ from agent.permissions.models import Approver, PermissionMode
 from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
 from agent.spec import AgentSpec
 from tools.base import ToolContext
+
+if TYPE_CHECKING:
+    from agent.orchestrator.link import ParentLink
 
 DEFAULT_AGENT = "orchestrator"
 
@@ -62,6 +65,7 @@ async def _open_session(
     fork: bool,
     parent_tool_use_id: str | None,
     title: str,
+    parent_id: str | None = None,
 ) -> tuple[SessionRecord | None, list[dict[str, Any]]]:
     """The session to run in, and its repaired history when it is resumed."""
     if store is None:
@@ -84,6 +88,7 @@ async def _open_session(
             workspace=cwd,
             model=model,
             parent_tool_use_id=parent_tool_use_id,
+            parent_id=parent_id,
             title=title[:80],
         )
         return record, []
@@ -110,11 +115,14 @@ async def run_agent(
     parent_tool_use_id: str | None = None,
     parent_model: str | None = None,
     parts: RuntimeParts | None = None,
+    parent: ParentLink | None = None,
 ) -> AsyncIterator[Event]:
     """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
 
     Raises ConfigError (before any event) when the run cannot start as asked: unknown agent,
     no API key, a collaborator missing from this build, no session to resume.
+    `parent` runs the agent as a subagent (agent.orchestrator): it shares the parent's approver,
+    denials, cancel and slots, and is linked to the parent session.
     """
     parts = parts or default_parts()
     client = model_client or default_model_client()
@@ -138,6 +146,7 @@ async def run_agent(
         fork=fork,
         parent_tool_use_id=parent_tool_use_id,
         title=prompt or "",
+        parent_id=parent.session_id if parent is not None else None,
     )
     session_id = record.id if record is not None else uuid.uuid4().hex
     defaults = config.defaults
@@ -152,10 +161,18 @@ async def run_agent(
         bash_timeout_s=defaults.tool_timeouts.bash,
     )
     approver = approver or parts.headless_approver()
-    gate = parts.make_gate(
-        list(spec.permission), permission_mode or defaults.permission_mode, approver, defaults.ask_timeout_s
-    )
+    if parent is not None and parent.gate is not None:  # the root's approver, the parent's denials
+        gate = parent.gate.child(list(spec.permission))
+        gate.mode = permission_mode or parent.gate.mode
+    else:
+        mode = permission_mode or defaults.permission_mode
+        gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s)
     tools = {tool.name: tool for tool in parts.load_tools(list(spec.tools))}
+    from agent.orchestrator.task_tool import delegation
+
+    if task := delegation(spec, parent, registry, parts, client, gate, approver, resolved.id, session_id,
+                          cancel, permission_mode, parent_tool_use_id):
+        tools[task.name] = task
     runner = ToolRunner(
         session_id=session_id,
         agent=spec.name,

@@ -1,0 +1,221 @@
+"""One child session from start to merged result: the machinery behind `task`, dispatch and the API.
+
+`run_child` takes a checkpoint of the workspace, gives the child its own worktree when siblings
+may edit beside it, runs the child (`run_agent(parent=link)`, so it shares the root's approver,
+denials, cancel and slots), runs `verify` and sends failures back to the child, then merges the
+child's work into the workspace three-way. Work that is not merged (a conflict, a failure) stays
+on a branch of the shadow repository. The worktree is removed whatever happens, cancel included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from agent.events import Event, ResultEvent, SubagentFinishedEvent, SubagentStartedEvent, Usage
+from agent.orchestrator.base import SubtaskResult, SubtaskSpec, VerifyResult
+from agent.orchestrator.link import ParentLink
+from agent.orchestrator.merge import MergeOutcome, child_changes, merge_back
+from agent.orchestrator.verify import VerifyRun, feedback_prompt, run_verify
+from agent.orchestrator.worktree import Worktree
+from agent.sessions.checkpoints import ShadowRepo
+
+EMPTY_REPORT = "the subagent finished without a final report (an empty result is an error, not a success)"
+RESUME_PROMPT = "You were interrupted. Continue the task from where you stopped, then report."
+Emit = Callable[[Event], None]
+
+
+@dataclasses.dataclass
+class _Tally:
+    """What the child's runs (first, and after each failed verify) add up to."""
+
+    result: ResultEvent | None = None
+    session_id: str | None = None
+    usage: Usage = dataclasses.field(default_factory=Usage)
+    cost: float = 0.0
+    turns: int = 0
+    announced: bool = False
+
+    def add(self, result: ResultEvent) -> None:
+        self.result = result
+        self.usage = self.usage + result.usage
+        self.cost += result.total_cost_usd
+        self.turns += result.num_turns
+
+
+@dataclasses.dataclass
+class ChildRequest:
+    """One child to run under `link`."""
+
+    spec: SubtaskSpec
+    link: ParentLink
+    workspace: Path
+    """Where the child's work must land."""
+    isolate: bool
+    """Run in a worktree and merge back (siblings may edit beside it)."""
+    tool_use_id: str | None = None
+    """The parent's `task` call: the child's events carry it as `parent_tool_use_id`."""
+    emit: Emit | None = None
+    resume: str | None = None
+    """Continue this session of the child instead of starting one (a retried remote attempt)."""
+
+
+async def run_child(request: ChildRequest) -> SubtaskResult:
+    """Run the child to a merged, verified result (see the module docstring)."""
+    spec, link = request.spec, request.link
+    started = time.monotonic()
+    agent_spec = link.registry.get(spec.agent)
+    repo = ShadowRepo(request.workspace)
+    name = f"{spec.agent}-{spec.id}"
+    tally = _Tally()
+    worktree: Worktree | None = None
+    try:
+        async with link.slot(link.depth + 1):
+            base = await asyncio.to_thread(repo.snapshot, f"before {name}")
+            if request.isolate:
+                worktree = await asyncio.to_thread(Worktree.create, repo, base, name)
+            workdir = worktree.path if worktree is not None else request.workspace
+            verification = await _run_and_verify(request, agent_spec, workdir, worktree, tally)
+            theirs = await asyncio.to_thread(
+                worktree.snapshot if worktree is not None else repo.snapshot, f"{name} done"
+            )
+        status, error = _status(tally, verification)
+        if worktree is None:
+            files, patch = await asyncio.to_thread(child_changes, repo, base, theirs)
+            merge = MergeOutcome(merged=True, files=files, patch=patch)
+        elif status == "success":
+            async with link.merge_lock(str(request.workspace)):
+                merge = await asyncio.to_thread(merge_back, repo, base, theirs, name)
+        else:
+            files, patch = await asyncio.to_thread(child_changes, repo, base, theirs)
+            branch = repo.create_branch(f"subagent/{name}-{theirs[:8]}", theirs) if files else None
+            merge = MergeOutcome(merged=False, files=files, patch=patch, branch=branch)
+    finally:
+        if worktree is not None:
+            worktree.remove()
+    if merge.conflicts:
+        status = "error_merge_conflict"
+        error = f"merge conflict in {', '.join(merge.conflicts)}; the subagent's work is on {merge.branch}"
+    result = SubtaskResult(
+        id=spec.id, agent=spec.agent, status=status, result=tally.result.result if tally.result else "",
+        session_id=tally.session_id, transcript_ref=tally.session_id,
+        files_changed=[f.path for f in merge.files], patch=merge.patch, conflicts=merge.conflicts,
+        branch=merge.branch, verification=verification, usage=tally.usage, total_cost_usd=tally.cost,
+        num_turns=tally.turns, duration_ms=(time.monotonic() - started) * 1000, error=error,
+    )
+    if merge.hunks:
+        result.error = f"{error}\n{merge.hunks}"
+    _announce_finish(request, tally, result)
+    return result
+
+
+def _status(tally: _Tally, verification: VerifyResult | None) -> tuple[Any, str | None]:
+    final = tally.result
+    if final is None:
+        return "error_during_execution", "the subagent ended without a result"
+    if final.subtype != "success":
+        return final.subtype, final.result or final.subtype
+    if not final.result.strip():
+        return "error_empty_result", EMPTY_REPORT
+    if verification is not None and not verification.passed:
+        return "error_verify_failed", f"`{verification.command}` still fails after {verification.rounds} runs"
+    return "success", None
+
+
+async def _run_and_verify(
+    request: ChildRequest, agent_spec: Any, workdir: Path, worktree: Worktree | None, tally: _Tally
+) -> VerifyResult | None:
+    """The child's run, then verify and resume with the failure until it passes or rounds run out."""
+    spec, link = request.spec, request.link
+    parts = dataclasses.replace(link.parts, load_registry=lambda _cwd: link.registry)
+    if worktree is not None:
+        parts = dataclasses.replace(parts, make_snapshot=lambda _cwd: worktree.snapshot_async)
+    first = RESUME_PROMPT if request.resume else spec.prompt
+    await _drive(request, tally, _start(request, parts, workdir, first, resume=request.resume))
+    command = spec.verify or agent_spec.verify
+    if not command:
+        return None
+    defaults = link.registry.config.defaults
+    rounds = max(0, defaults.verify_rounds) + 1
+    runs = 0
+    last: VerifyRun | None = None
+    while _reported(tally) and runs < rounds:
+        runs += 1
+        sandbox = _sandbox(parts, defaults, workdir, agent_spec.network)
+        last = await run_verify(command, sandbox, workdir, link.cancel)
+        if last.passed or runs == rounds or tally.session_id is None:
+            break
+        prompt = feedback_prompt(command, last, runs, rounds - 1)
+        await _drive(request, tally, _start(request, parts, workdir, prompt, resume=tally.session_id))
+    if last is None:
+        return None
+    return VerifyResult(command=command, passed=last.passed, exit_code=last.exit_code,
+                        output=last.output, rounds=runs)
+
+
+def _reported(tally: _Tally) -> bool:
+    final = tally.result
+    return final is not None and final.subtype == "success" and bool(final.result.strip())
+
+
+def _sandbox(parts: Any, defaults: Any, workdir: Path, network: bool) -> Any:
+    from agent.errors import SubagentError
+
+    try:
+        return parts.make_sandbox(defaults.sandbox, workdir, network)
+    except SubagentError:
+        return None  # run_verify reports that it could not run
+
+
+def _start(request: ChildRequest, parts: Any, workdir: Path, prompt: str, *, resume: str | None
+           ) -> AsyncIterator[Event]:
+    from agent.runtime import run_agent
+
+    spec, link = request.spec, request.link
+    return run_agent(
+        prompt, agent=spec.agent, cwd=workdir, model=spec.model, max_turns=spec.max_turns,
+        permission_mode=spec.permission_mode or link.permission_mode, approver=link.approver,
+        resume=resume, model_client=link.client, cancel=link.cancel,
+        parent_tool_use_id=request.tool_use_id, parent_model=link.model, parts=parts, parent=link,
+    )
+
+
+async def _drive(request: ChildRequest, tally: _Tally, events: AsyncIterator[Event]) -> None:
+    """Forward the child's events to the parent, announcing the child first; keep its result."""
+    emit = request.emit or (lambda _event: None)
+    try:
+        async for event in events:
+            if event.type == "session_started" and tally.session_id is None:
+                tally.session_id = event.session_id
+            if not tally.announced and tally.session_id is not None:
+                tally.announced = True
+                link = request.link
+                emit(SubagentStartedEvent(
+                    session_id=link.session_id or tally.session_id,
+                    parent_tool_use_id=request.link.parent_tool_use_id, child_session_id=tally.session_id,
+                    agent=request.spec.agent, description=request.spec.description or request.spec.id,
+                ))  # fmt: skip
+            emit(event)
+            if event.type == "result" and event.session_id == tally.session_id:
+                tally.add(event)
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+
+
+def _announce_finish(request: ChildRequest, tally: _Tally, result: SubtaskResult) -> None:
+    if request.emit is None or tally.session_id is None:
+        return
+    subtype = result.status if result.status in _RESULT_SUBTYPES else "error_during_execution"
+    request.emit(SubagentFinishedEvent(
+        session_id=request.link.session_id or tally.session_id,
+        parent_tool_use_id=request.link.parent_tool_use_id, child_session_id=tally.session_id,
+        agent=result.agent, subtype=subtype, files_changed=result.files_changed,
+    ))  # fmt: skip
+
+
+_RESULT_SUBTYPES = {"success", "error_max_turns", "error_max_budget", "error_during_execution",
+                    "error_permission_denied", "cancelled"}

@@ -1,0 +1,129 @@
+"""Bring a child's work back into the workspace: a three-way merge of snapshot commits.
+
+base = the checkpoint the child started from, ours = the workspace now (snapshotted first, so
+work merged from siblings or done by the parent meanwhile is kept), theirs = the child's last
+snapshot. `git merge-tree --write-tree` merges without a work tree; a clean result is written to
+the workspace file by file (only the files the merge changes; the user's HEAD and index are never
+touched). A conflict changes nothing in the workspace: the child's work is kept on a branch of the
+shadow repository and the conflicting hunks are reported.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from agent.orchestrator._git import git_env, nul_list, run_git
+from agent.sessions.checkpoints import ShadowRepo
+
+_MAX_HUNK_LINES = 80
+"""Per conflicting file, in the report the parent reads."""
+
+
+class MergedFile(BaseModel):
+    path: str
+    """Relative to the workspace."""
+    change: Literal["added", "modified", "deleted"]
+
+
+class MergeOutcome(BaseModel):
+    """What merging one child's work back did."""
+
+    merged: bool
+    files: list[MergedFile] = []
+    """The files the child changed (relative paths)."""
+    patch: str = ""
+    """`git diff` of the child's work against its checkpoint."""
+    conflicts: list[str] = []
+    hunks: str = ""
+    """The conflicting regions with markers, workspace side first."""
+    branch: str | None = None
+    """Shadow-repository branch holding the child's work when it was not merged."""
+
+
+def child_changes(repo: ShadowRepo, base: str, theirs: str) -> tuple[list[MergedFile], str]:
+    """The files a child changed and its patch, from its checkpoint to its last snapshot."""
+    files = [MergedFile(path=c.path, change=c.change) for c in repo.changed_files(base, theirs)]
+    return files, repo.diff(base, theirs) if files else ""
+
+
+def merge_back(repo: ShadowRepo, base: str, theirs: str, name: str) -> MergeOutcome:
+    """Merge snapshot `theirs` (made from `base`) into the workspace (blocking: run it in a thread).
+
+    Callers serialise merges into one workspace. `name` labels the snapshots and the branch.
+    """
+    files, patch = child_changes(repo, base, theirs)
+    if not files:
+        return MergeOutcome(merged=True)
+    ours = repo.snapshot(f"before merging {name}")
+    env = git_env(repo, repo.workspace, repo.git_dir / "index")
+    if repo.tree(ours) == repo.tree(base):
+        merged_tree, conflicts = repo.tree(theirs), []
+    else:
+        done = run_git(env, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
+                       ours, theirs, cwd=repo.workspace, ok=(0, 1))
+        fields = done.stdout.decode(errors="surrogateescape").split("\0")
+        merged_tree = fields[0].strip()
+        conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
+    if conflicts:
+        branch = repo.create_branch(f"subagent/{_ref_safe(name)}-{theirs[:8]}", theirs)
+        return MergeOutcome(merged=False, files=files, patch=patch, conflicts=conflicts,
+                            hunks=_hunks(env, repo.workspace, merged_tree, conflicts, name), branch=branch)
+    _materialise(repo, env, repo.tree(ours), merged_tree)
+    repo.snapshot(f"merged {name}")
+    return MergeOutcome(merged=True, files=files, patch=patch)
+
+
+def _materialise(repo: ShadowRepo, env: dict[str, str], ours_tree: str, merged_tree: str) -> None:
+    """Make the workspace's files equal `merged_tree` where it differs from `ours_tree`."""
+    out = run_git(env, "diff-tree", "-r", "-z", "--no-renames", "--name-status", ours_tree, merged_tree,
+                  cwd=repo.workspace).stdout.decode(errors="surrogateescape")
+    fields = [f for f in out.split("\0") if f]
+    pairs = list(zip(fields[0::2], fields[1::2], strict=True))
+    for status, rel in pairs:
+        if status == "D":
+            (repo.workspace / rel).unlink(missing_ok=True)
+    written = [rel for status, rel in pairs if status != "D"]
+    if not written:
+        return
+    with tempfile.TemporaryDirectory(dir=repo.git_dir) as scratch:
+        index_env = {**env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        run_git(index_env, "read-tree", merged_tree, cwd=repo.workspace)
+        run_git(index_env, "checkout-index", "--force", "-z", "--stdin", cwd=repo.workspace,
+                stdin=nul_list(written))
+
+
+def _hunks(env: dict[str, str], cwd: Path, tree: str, conflicts: list[str], name: str) -> str:
+    """The conflict regions of each file, with a little context, markers relabelled."""
+    parts: list[str] = []
+    for rel in conflicts:
+        blob = run_git(env, "cat-file", "-p", f"{tree}:{rel}", cwd=cwd, ok=(0, 128))
+        if blob.returncode != 0:  # e.g. modify/delete: no merged text to show
+            parts.append(f"--- {rel}: changed on one side and deleted on the other")
+            continue
+        lines = blob.stdout.decode(errors="replace").splitlines()
+        shown: list[str] = []
+        inside = False
+        for number, line in enumerate(lines, 1):
+            if line.startswith("<<<<<<< "):
+                inside = True
+                shown.append(f"@@ line {number}")
+                line = "<<<<<<< workspace"
+            elif line.startswith(">>>>>>> "):
+                line = f">>>>>>> {name}"
+                inside = False
+                shown.append(line)
+                continue
+            if inside:
+                shown.append(line)
+        if len(shown) > _MAX_HUNK_LINES:
+            shown = [*shown[:_MAX_HUNK_LINES], f"... {len(shown) - _MAX_HUNK_LINES} more lines"]
+        parts.append(f"--- {rel}\n" + "\n".join(shown))
+    return "\n".join(parts)
+
+
+def _ref_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40] or "child"

@@ -1,0 +1,96 @@
+"""A subagent's private copy of the workspace, made from a checkpoint, removed when it is done.
+
+Children that may edit files side by side each get one, so they never overwrite each other. The
+copy is checked out from a snapshot commit of the workspace's shadow repository (it works in a
+folder that is not a git repository, and never touches the user's own repository) with its own
+index, so saving the child's work is one `git write-tree` over the files it changed. Worktrees
+live under `<data>/worktrees/`; `remove()` deletes the folder and its index, also after a cancel.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import uuid
+from pathlib import Path
+
+from agent import paths
+from agent.orchestrator._git import git_env, nul_list, run_git
+from agent.sessions.checkpoints import ShadowRepo
+
+
+def worktrees_home() -> Path:
+    """Where every worktree of this runtime lives (tests check it is empty afterwards)."""
+    return paths.data_home() / "worktrees"
+
+
+class Worktree:
+    """One checkout of snapshot `base`; `snapshot()` commits what the child changed on top of it."""
+
+    def __init__(self, repo: ShadowRepo, base: str, root: Path) -> None:
+        self.repo = repo
+        self.base = base
+        self.root = root
+        self.path = root / "tree"
+        """The child's workspace."""
+        self.head = base
+        """The last snapshot of this worktree (starts at `base`)."""
+        self._env = git_env(repo, self.path, root / "index")
+
+    @classmethod
+    def create(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
+        """Check `base` out into a new folder (blocking: call it in a thread).
+
+        Raises:
+            WorktreeError: git could not read or check out the snapshot.
+        """
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40]
+        root = worktrees_home() / f"{safe}-{uuid.uuid4().hex[:8]}"
+        tree = root / "tree"
+        tree.mkdir(parents=True)
+        worktree = cls(repo, base, root)
+        try:
+            run_git(worktree._env, "read-tree", base, cwd=tree)
+            # -u records each file's stat data, so the first snapshot hashes only what changed.
+            run_git(worktree._env, "checkout-index", "--all", "--force", "-u", cwd=tree)
+        except BaseException:
+            worktree.remove()
+            raise
+        return worktree
+
+    def snapshot(self, label: str) -> str:
+        """Commit the worktree as it is now on top of the last snapshot; returns the commit."""
+        listed = run_git(self._env, "ls-files", "-z", "--others", "--modified", "--exclude-standard",
+                         cwd=self.path).stdout
+        changed = [os.fsdecode(p) for p in dict.fromkeys(listed.split(b"\0")) if p and not p.endswith(b"/")]
+        present, gone = [], []
+        for rel in changed:
+            try:
+                mode = os.lstat(self.path / rel).st_mode
+            except OSError:
+                gone.append(rel)
+                continue
+            (gone if stat.S_ISDIR(mode) else present).append(rel)
+        if gone:
+            run_git(self._env, "update-index", "--force-remove", "-z", "--stdin", cwd=self.path,
+                    stdin=nul_list(gone))
+        if present:
+            run_git(self._env, "update-index", "--add", "--replace", "-z", "--stdin", cwd=self.path,
+                    stdin=nul_list(present))
+        tree = run_git(self._env, "write-tree", cwd=self.path).stdout.decode().strip()
+        if tree == self.repo.tree(self.head):
+            return self.head
+        self.head = run_git(self._env, "commit-tree", tree, "-p", self.head, "-m", label or "subagent",
+                            cwd=self.path).stdout.decode().strip()
+        return self.head
+
+    async def snapshot_async(self, label: str) -> str:
+        """`snapshot` off the event loop (the runtime's checkpointer calls this)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.snapshot, label)
+
+    def remove(self) -> None:
+        """Delete the worktree and its index; safe to call twice."""
+        shutil.rmtree(self.root, ignore_errors=True)
