@@ -3,6 +3,7 @@
 # One entry per command group (sorted, as ruff wants; typer lists them in this order).
 from agent.cli import (
     agents_cmd,  # noqa: F401
+    demo_cmd,  # noqa: F401  `subagent demo`
     doctor_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     sessions_cmd,  # noqa: F401  `subagent sessions list|show|export`

@@ -12,11 +12,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from agent.events import Event, ResultEvent, SubagentFinishedEvent, SubagentStartedEvent, Usage
+from agent.events import (
+    Event,
+    ResultEvent,
+    SubagentFinishedEvent,
+    SubagentStartedEvent,
+    ToolCallFinishedEvent,
+    ToolCallStartedEvent,
+    Usage,
+)
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec, VerifyResult
 from agent.orchestrator.link import ParentLink
 from agent.orchestrator.merge import MergeOutcome, child_changes, merge_back
@@ -146,7 +154,8 @@ async def _run_and_verify(
     while _reported(tally) and runs < rounds:
         runs += 1
         sandbox = _sandbox(parts, defaults, workdir, agent_spec.network)
-        last = await run_verify(command, sandbox, workdir, link.cancel)
+        verifying = run_verify(command, sandbox, workdir, link.cancel)
+        last = await _verify_shown(request, tally, command, runs, verifying)
         if last.passed or runs == rounds or tally.session_id is None:
             break
         prompt = feedback_prompt(command, last, runs, rounds - 1)
@@ -155,6 +164,21 @@ async def _run_and_verify(
         return None
     return VerifyResult(command=command, passed=last.passed, exit_code=last.exit_code,
                         output=last.output, rounds=runs)
+
+
+async def _verify_shown(
+    request: ChildRequest, tally: _Tally, command: str, number: int, run: Awaitable[VerifyRun]
+) -> VerifyRun:
+    """Run verify, shown as an `execute` call in the child's stream so every front end sees it."""
+    emit = request.emit or (lambda _event: None)
+    ids = {"session_id": tally.session_id or "", "parent_tool_use_id": request.tool_use_id,
+           "tool_use_id": f"verify_{request.spec.id}_{number}", "name": "verify"}
+    emit(ToolCallStartedEvent(**ids, input={"command": command}, kind="execute", title=f"verify: {command}"))
+    started = time.monotonic()
+    outcome = await run
+    emit(ToolCallFinishedEvent(**ids, output=outcome.output, is_error=not outcome.passed,
+                               duration_ms=(time.monotonic() - started) * 1000))
+    return outcome
 
 
 def _reported(tally: _Tally) -> bool:

@@ -101,7 +101,8 @@ class TaskTool(Tool[TaskInput]):
 
 
 def _changes(result: SubtaskResult, ctx: ToolContext) -> list[FileChange]:
-    """One FileChange per file, with its part of the child's patch (front ends show the diffs)."""
+    """One FileChange per file the child changed; no diff, as the child's own edit events already
+    carried each one (front ends would show it twice)."""
     pieces: dict[str, str] = {}
     current: str | None = None
     for line in result.patch.splitlines(keepends=True):
@@ -115,7 +116,7 @@ def _changes(result: SubtaskResult, ctx: ToolContext) -> list[FileChange]:
         diff = pieces.get(rel, "")
         action = "add" if "\nnew file mode" in diff else "update"
         action = "delete" if "\ndeleted file mode" in diff else action
-        changes.append(FileChange(path=str(ctx.workspace / rel), action=action, diff=diff))
+        changes.append(FileChange(path=str(ctx.workspace / rel), action=action))
     return changes
 
 
