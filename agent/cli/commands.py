@@ -4,6 +4,7 @@
 from agent.cli import (
     agents_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401  `subagent demo`
+    dispatch_cmd,  # noqa: F401  `subagent dispatch FILE`
     doctor_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     sessions_cmd,  # noqa: F401  `subagent sessions list|show|export`
