@@ -77,8 +77,8 @@ def _open_store() -> SessionStore | None:
 
 
 def _repair(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    repaired: list[dict[str, Any]] = import_attr("agent.sessions.repair", "repair_transcript")(messages)
-    return repaired
+    repaired = import_attr("agent.sessions.repair", "repair_transcript")(messages)  # a RepairResult
+    return list(repaired.messages)
 
 
 def _make_snapshot(workspace: Path) -> Snapshot | None:
