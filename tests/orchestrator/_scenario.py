@@ -20,7 +20,9 @@ You do small edits.
 """
 
 
-def workspace(tmp_path: Path, config: dict[str, Any] | None = None, files: dict[str, str] | None = None) -> Path:
+def workspace(
+    tmp_path: Path, config: dict[str, Any] | None = None, files: dict[str, str] | None = None
+) -> Path:
     """A workspace with `.subagent/config.yaml` (bypass, no sandbox unless said) and a `worker` persona."""
     ws = tmp_path / "ws"
     (ws / ".subagent" / "agents").mkdir(parents=True)
@@ -54,7 +56,8 @@ async def collect(prompt: str, ws: Path, client: ScriptedModel, **options: Any) 
 
 def results(events: list[Any], name: str = "task") -> list[Any]:
     """The parent's finished calls of tool `name`, in order."""
-    return [e for e in events if e.type == "tool_call_finished" and e.name == name and e.parent_tool_use_id is None]
+    return [e for e in events
+            if e.type == "tool_call_finished" and e.name == name and e.parent_tool_use_id is None]
 
 
 def final(events: list[Any]) -> Any:

@@ -26,7 +26,8 @@ async def test_three_children_run_at_once_and_all_their_edits_land(tmp_path: Pat
     for name in "abc":
         scripts.append(_child(
             f"job-{name}",
-            {"text": "reading", "delay_s": 0.4, "tool_calls": [{"name": "read", "input": {"file_path": "shared.txt"}}]},
+            {"text": "reading", "delay_s": 0.4,
+             "tool_calls": [{"name": "read", "input": {"file_path": "shared.txt"}}]},
             {"tool_calls": [write(f"{name}.txt", f"from {name}\n")]},
             {"text": f"wrote {name}.txt"},
         ))
@@ -34,7 +35,8 @@ async def test_three_children_run_at_once_and_all_their_edits_land(tmp_path: Pat
 
     assert final(events).subtype == "success"
     # Overlap from the stream's order: every child had started before the first one finished.
-    order = [(e.type, e.session_id) for e in events if e.parent_tool_use_id and e.type in ("session_started", "result")]
+    order = [(e.type, e.session_id) for e in events
+             if e.parent_tool_use_id and e.type in ("session_started", "result")]
     first_result = next(i for i, (kind, _) in enumerate(order) if kind == "result")
     assert sum(1 for kind, _ in order[:first_result] if kind == "session_started") == 3
     for name in "abc":
@@ -52,12 +54,15 @@ async def test_three_children_run_at_once_and_all_their_edits_land(tmp_path: Pat
 
 async def test_conflicting_children_report_the_hunks_and_lose_nothing(tmp_path: Path) -> None:
     ws = workspace(tmp_path, files={"app.txt": "one\ntwo\nthree\n"})
-    edit = lambda new: {"name": "edit", "input": {"file_path": "app.txt", "old_string": "two", "new_string": new}}  # noqa: E731
+    def edit(new: str) -> dict:
+        return {"name": "edit", "input": {"file_path": "app.txt", "old_string": "two", "new_string": new}}
+
     read = {"name": "read", "input": {"file_path": "app.txt"}}
     scripts = [
         _parent("clash", [task("make it TWO-A"), task("make it TWO-B")]),
         _child("TWO-A", {"tool_calls": [read]}, {"tool_calls": [edit("TWO-A")]}, {"text": "A done"}),
-        _child("TWO-B", {"delay_s": 0.5, "tool_calls": [read]}, {"tool_calls": [edit("TWO-B")]}, {"text": "B done"}),
+        _child("TWO-B", {"delay_s": 0.5, "tool_calls": [read]}, {"tool_calls": [edit("TWO-B")]},
+               {"text": "B done"}),
     ]
     events = await collect("clash please", ws, model(scripts))
 
@@ -91,7 +96,8 @@ async def test_a_failing_verify_goes_back_to_the_child(tmp_path: Path) -> None:
     (result,) = results(events)
     assert not result.is_error, result.output
     assert "verify: passed: `test -f fixed.txt` (2 runs)" in result.output
-    feedback = [r for r in client.requests if r.agent == "worker" and "Verification failed" in str(r.messages)]
+    feedback = [r for r in client.requests
+                if r.agent == "worker" and "Verification failed" in str(r.messages)]
     assert feedback, "the failure was not sent back to the child"
     assert "`test -f fixed.txt` exited with 1" in str(feedback[0].messages)
     verify_calls = [e for e in events if e.type == "tool_call_finished" and e.name == "verify"]
