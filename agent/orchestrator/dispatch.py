@@ -42,7 +42,7 @@ class DispatchReport(BaseModel):
 
 def _task_name(raw: Any, index: int) -> str:
     given = raw.get("id") if isinstance(raw, dict) else None
-    return f"#{index + 1}" + (f" ({given})" if given else "")
+    return f"#{index + 1} ({given or f't{index + 1}'})"
 
 
 def load_tasks(path: Path) -> list[SubtaskSpec]:
