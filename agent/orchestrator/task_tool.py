@@ -152,7 +152,8 @@ def task_tool_for(spec: AgentSpec, link: ParentLink) -> TaskTool | None:
     defaults = link.registry.config.defaults
     if not may_delegate(spec, link.depth, defaults.max_depth):
         return None
-    subagents = [s for s in link.registry.subagents() if s.name != spec.name]
+    listing = getattr(link.registry, "subagents", None)  # a registry stand-in may have none
+    subagents = [s for s in listing() if s.name != spec.name] if listing is not None else []
     return TaskTool(link, subagents) if subagents else None
 
 
