@@ -10,6 +10,7 @@ on a branch of the shadow repository. The worktree is removed whatever happens, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -81,13 +82,17 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
     name = f"{spec.agent}-{spec.id}"
     tally = _Tally()
     worktree: Worktree | None = None
+    ready: asyncio.Future[None] | None = None
     try:
         async with link.slot(link.depth + 1):
             base = await asyncio.to_thread(repo.snapshot, f"before {name}")
-            if request.isolate:
-                worktree = await asyncio.to_thread(Worktree.create, repo, base, name)
+            if request.isolate:  # filled while the child's first model turn is in flight
+                worktree = Worktree.reserve(repo, base, name)
+                ready = asyncio.ensure_future(asyncio.to_thread(worktree.populate))
             workdir = worktree.path if worktree is not None else request.workspace
-            verification = await _run_and_verify(request, agent_spec, workdir, worktree, tally)
+            verification = await _run_and_verify(request, agent_spec, workdir, worktree, ready, tally)
+            if ready is not None:
+                await ready
             theirs = await asyncio.to_thread(
                 worktree.snapshot if worktree is not None else repo.snapshot, f"{name} done"
             )
@@ -104,7 +109,7 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
             merge = MergeOutcome(merged=False, files=files, patch=patch, branch=branch)
     finally:
         if worktree is not None:
-            worktree.remove()
+            await asyncio.shield(asyncio.ensure_future(_discard(worktree, ready)))
     if merge.conflicts:
         status = "error_merge_conflict"
         error = f"merge conflict in {', '.join(merge.conflicts)}; the subagent's work is on {merge.branch}"
@@ -121,6 +126,26 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
     return result
 
 
+async def _discard(worktree: Worktree, ready: asyncio.Future[None] | None) -> None:
+    """Remove the worktree once its checkout stopped writing into it (also after a cancel)."""
+    if ready is not None:
+        with contextlib.suppress(Exception):
+            await ready
+    await asyncio.to_thread(worktree.remove)
+
+
+def _waiting(tool: Any, ready: asyncio.Future[None]) -> Any:
+    """`tool`, whose calls wait until the worktree is checked out."""
+    run = tool.run
+
+    async def run_when_ready(input: Any, ctx: Any) -> Any:
+        await ready
+        return await run(input, ctx)
+
+    tool.run = run_when_ready
+    return tool
+
+
 def _status(tally: _Tally, verification: VerifyResult | None) -> tuple[Any, str | None]:
     final = tally.result
     if final is None:
@@ -135,18 +160,28 @@ def _status(tally: _Tally, verification: VerifyResult | None) -> tuple[Any, str 
 
 
 async def _run_and_verify(
-    request: ChildRequest, agent_spec: Any, workdir: Path, worktree: Worktree | None, tally: _Tally
+    request: ChildRequest, agent_spec: Any, workdir: Path, worktree: Worktree | None,
+    ready: asyncio.Future[None] | None, tally: _Tally,
 ) -> VerifyResult | None:
     """The child's run, then verify and resume with the failure until it passes or rounds run out."""
     spec, link = request.spec, request.link
     parts = dataclasses.replace(link.parts, load_registry=lambda _cwd: link.registry)
-    if worktree is not None:
-        parts = dataclasses.replace(parts, make_snapshot=lambda _cwd: worktree.snapshot_async)
+    if worktree is not None and ready is not None:
+        load = parts.load_tools
+
+        async def snapshot(label: str) -> str:
+            await ready
+            return await worktree.snapshot_async(label)
+
+        parts = dataclasses.replace(parts, make_snapshot=lambda _cwd: snapshot,
+                                    load_tools=lambda names: [_waiting(t, ready) for t in load(names)])
     first = RESUME_PROMPT if request.resume else spec.prompt
     await _drive(request, tally, _start(request, parts, workdir, first, resume=request.resume))
     command = spec.verify or agent_spec.verify
     if not command:
         return None
+    if ready is not None:
+        await ready
     defaults = link.registry.config.defaults
     rounds = max(0, defaults.verify_rounds) + 1
     runs = 0

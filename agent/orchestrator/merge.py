@@ -72,8 +72,7 @@ def merge_back(repo: ShadowRepo, base: str, theirs: str, name: str) -> MergeOutc
         branch = repo.create_branch(f"subagent/{_ref_safe(name)}-{theirs[:8]}", theirs)
         return MergeOutcome(merged=False, files=files, patch=patch, conflicts=conflicts,
                             hunks=_hunks(env, repo.workspace, merged_tree, conflicts, name), branch=branch)
-    _materialise(repo, env, repo.tree(ours), merged_tree)
-    repo.snapshot(f"merged {name}")
+    _materialise(repo, env, repo.tree(ours), merged_tree)  # the next checkpoint records it
     return MergeOutcome(merged=True, files=files, patch=patch)
 
 

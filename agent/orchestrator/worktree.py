@@ -39,21 +39,29 @@ class Worktree:
         self._env = git_env(repo, self.path, root / "index")
 
     @classmethod
-    def create(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
-        """Check `base` out into a new folder (blocking: call it in a thread).
+    def reserve(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
+        """An empty worktree folder, its path known at once; `populate()` fills it."""
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40]
+        root = worktrees_home() / f"{safe}-{uuid.uuid4().hex[:8]}"
+        (root / "tree").mkdir(parents=True)
+        return cls(repo, base, root)
+
+    def populate(self) -> None:
+        """Check `base` out into the folder (blocking: call it in a thread).
 
         Raises:
             WorktreeError: git could not read or check out the snapshot.
         """
-        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40]
-        root = worktrees_home() / f"{safe}-{uuid.uuid4().hex[:8]}"
-        tree = root / "tree"
-        tree.mkdir(parents=True)
-        worktree = cls(repo, base, root)
+        run_git(self._env, "read-tree", self.base, cwd=self.path)
+        # -u records each file's stat data, so the first snapshot hashes only what changed.
+        run_git(self._env, "checkout-index", "--all", "--force", "-u", cwd=self.path)
+
+    @classmethod
+    def create(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
+        """`reserve` then `populate` (blocking); nothing is left behind when it fails."""
+        worktree = cls.reserve(repo, base, name)
         try:
-            run_git(worktree._env, "read-tree", base, cwd=tree)
-            # -u records each file's stat data, so the first snapshot hashes only what changed.
-            run_git(worktree._env, "checkout-index", "--all", "--force", "-u", cwd=tree)
+            worktree.populate()
         except BaseException:
             worktree.remove()
             raise
