@@ -32,5 +32,23 @@ def run_git(
     return done
 
 
+async def run_git_async(env: dict[str, str], *args: str, cwd: Path) -> None:
+    """`run_git` without a thread: checkouts of big trees must not hold the default executor."""
+    import asyncio
+
+    process = await asyncio.create_subprocess_exec(
+        "git", *args, env=env, cwd=cwd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        _, err = await process.communicate()
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+            await asyncio.shield(process.wait())
+        raise
+    if process.returncode != 0:
+        raise WorktreeError(f"git {' '.join(args[:3])} failed ({process.returncode}): {err.decode().strip()}")
+
+
 def nul_list(paths: list[str]) -> bytes:
     return b"".join(os.fsencode(p) + b"\0" for p in paths)

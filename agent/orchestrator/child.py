@@ -85,10 +85,10 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
     ready: asyncio.Future[None] | None = None
     try:
         async with link.slot(link.depth + 1):
-            base = await asyncio.to_thread(repo.snapshot, f"before {name}")
+            base = await link.checkpoint(repo, f"before {name}")
             if request.isolate:  # filled while the child's first model turn is in flight
                 worktree = Worktree.reserve(repo, base, name)
-                ready = asyncio.ensure_future(asyncio.to_thread(worktree.populate))
+                ready = asyncio.ensure_future(worktree.populate_async())
             workdir = worktree.path if worktree is not None else request.workspace
             verification = await _run_and_verify(request, agent_spec, workdir, worktree, ready, tally)
             if ready is not None:
@@ -101,8 +101,9 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
             files, patch = await asyncio.to_thread(child_changes, repo, base, theirs)
             merge = MergeOutcome(merged=True, files=files, patch=patch)
         elif status == "success":
+            changes = await asyncio.to_thread(child_changes, repo, base, theirs)
             async with link.merge_lock(str(request.workspace)):
-                merge = await asyncio.to_thread(merge_back, repo, base, theirs, name)
+                merge = await asyncio.to_thread(merge_back, repo, base, theirs, name, changes)
         else:
             files, patch = await asyncio.to_thread(child_changes, repo, base, theirs)
             branch = repo.create_branch(f"subagent/{name}-{theirs[:8]}", theirs) if files else None

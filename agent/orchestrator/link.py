@@ -47,6 +47,8 @@ class ParentLink:
     once (one semaphore per level, so a child waiting on its own children cannot starve them)."""
     merge_locks: dict[str, asyncio.Lock] = dataclasses.field(default_factory=dict)
     """One merge at a time into each workspace."""
+    snapshots: dict[str, asyncio.Future[str]] = dataclasses.field(default_factory=dict)
+    """The checkpoint being taken of each workspace: siblings starting together share it."""
 
     def slot(self, depth: int) -> asyncio.Semaphore:
         limit = self.registry.config.defaults.max_parallel_tasks
@@ -54,6 +56,15 @@ class ParentLink:
 
     def merge_lock(self, workspace: str) -> asyncio.Lock:
         return self.merge_locks.setdefault(workspace, asyncio.Lock())
+
+    async def checkpoint(self, repo: Any, label: str) -> str:
+        """A snapshot of `repo`'s workspace, shared with siblings asking while it is being taken."""
+        key = str(repo.workspace)
+        pending = self.snapshots.get(key)
+        if pending is None or pending.done():
+            pending = asyncio.ensure_future(asyncio.to_thread(repo.snapshot, label))
+            self.snapshots[key] = pending
+        return await asyncio.shield(pending)
 
     def for_child(self, **changes: Any) -> ParentLink:
         """The link a child passes to its own children: same shared state, new identity."""

@@ -50,18 +50,25 @@ def child_changes(repo: ShadowRepo, base: str, theirs: str) -> tuple[list[Merged
     return files, repo.diff(base, theirs) if files else ""
 
 
-def merge_back(repo: ShadowRepo, base: str, theirs: str, name: str) -> MergeOutcome:
+def merge_back(
+    repo: ShadowRepo, base: str, theirs: str, name: str,
+    changes: tuple[list[MergedFile], str] | None = None,
+) -> MergeOutcome:
     """Merge snapshot `theirs` (made from `base`) into the workspace (blocking: run it in a thread).
 
-    Callers serialise merges into one workspace. `name` labels the snapshots and the branch.
+    Callers serialise merges into one workspace, and may pass `child_changes(...)` computed
+    before taking their lock. `name` labels the snapshots and the branch.
     """
-    files, patch = child_changes(repo, base, theirs)
+    files, patch = changes or child_changes(repo, base, theirs)
     if not files:
         return MergeOutcome(merged=True)
     ours = repo.snapshot(f"before merging {name}")
     env = git_env(repo, repo.workspace, repo.git_dir / "index")
-    if repo.tree(ours) == repo.tree(base):
-        merged_tree, conflicts = repo.tree(theirs), []
+    trees = run_git(env, "rev-parse", f"{ours}^{{tree}}", f"{base}^{{tree}}", f"{theirs}^{{tree}}",
+                    cwd=repo.workspace).stdout.decode().split()
+    ours_tree, base_tree, theirs_tree = trees
+    if ours_tree == base_tree:
+        merged_tree, conflicts = theirs_tree, []
     else:
         done = run_git(env, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
                        ours, theirs, cwd=repo.workspace, ok=(0, 1))
@@ -72,7 +79,7 @@ def merge_back(repo: ShadowRepo, base: str, theirs: str, name: str) -> MergeOutc
         branch = repo.create_branch(f"subagent/{_ref_safe(name)}-{theirs[:8]}", theirs)
         return MergeOutcome(merged=False, files=files, patch=patch, conflicts=conflicts,
                             hunks=_hunks(env, repo.workspace, merged_tree, conflicts, name), branch=branch)
-    _materialise(repo, env, repo.tree(ours), merged_tree)  # the next checkpoint records it
+    _materialise(repo, env, ours_tree, merged_tree)  # the next checkpoint records it
     return MergeOutcome(merged=True, files=files, patch=patch)
 
 

@@ -16,13 +16,13 @@ import uuid
 from pathlib import Path
 
 from agent import paths
-from agent.orchestrator._git import git_env, nul_list, run_git
+from agent.orchestrator._git import git_env, nul_list, run_git, run_git_async
 from agent.sessions.checkpoints import ShadowRepo
 
 
 def worktrees_home() -> Path:
     """Where every worktree of this runtime lives (tests check it is empty afterwards)."""
-    return paths.data_home() / "worktrees"
+    return paths.worktrees_home()
 
 
 class Worktree:
@@ -55,6 +55,11 @@ class Worktree:
         run_git(self._env, "read-tree", self.base, cwd=self.path)
         # -u records each file's stat data, so the first snapshot hashes only what changed.
         run_git(self._env, "checkout-index", "--all", "--force", "-u", cwd=self.path)
+
+    async def populate_async(self) -> None:
+        """`populate` as subprocesses the event loop waits on (no thread held for seconds)."""
+        await run_git_async(self._env, "read-tree", self.base, cwd=self.path)
+        await run_git_async(self._env, "checkout-index", "--all", "--force", "-u", cwd=self.path)
 
     @classmethod
     def create(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
