@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from agent.errors import ToolFailure
 from agent.events import (
+    ErrorEvent,
     Event,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
@@ -131,7 +132,17 @@ class ToolRunner:
         if mutating and self.checkpointer is not None:
             first = mutating[0]
             more = f" (+{len(mutating) - 1} more)" if len(mutating) > 1 else ""
-            await self.checkpointer(first.tool.title(first.parsed) + more, first.call.id)
+            try:
+                await self.checkpointer(first.tool.title(first.parsed) + more, first.call.id)
+            except Exception as exc:  # the work goes on; the person sees that undo will not cover it
+                emit(
+                    self._event(
+                        ErrorEvent,
+                        message=f"checkpoint failed, `subagent undo` will not cover this "
+                        f"step: {type(exc).__name__}: {exc}",
+                        error_type="checkpoint_failed",
+                    )
+                )
         groups: dict[Any, list[_Prepared]] = {}
         for p in ready:
             key = p.tool.conflict_key(p.parsed, p.ctx)

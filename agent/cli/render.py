@@ -47,7 +47,7 @@ class EventRenderer:
         label = self._labels.get(event.session_id)
         if label is not None and isinstance(renderable, Text):
             renderable = Text.assemble((f"{label} │ ", "cyan"), renderable)
-        self.console.print(Padding(renderable, (0, 0, 0, 2 * self._indent(event))))
+        self.console.print(Padding(renderable, (0, 0, 0, 2 * self._indent(event)), expand=False))
 
     def _close_stream(self) -> None:
         if self._streaming is not None:

@@ -20,6 +20,10 @@ _HINTS = {
 }
 
 
+class StreamIncompleteError(Exception):
+    """The stream ended without `message_stop` (the connection closed early, cleanly)."""
+
+
 @dataclass(frozen=True)
 class _Failure:
     retryable: bool
@@ -84,7 +88,7 @@ def classify_error(exc: BaseException) -> _Failure:
         return _Failure(True, f"cannot reach the API: {exc.__cause__ or exc}", "connection_error")
     if isinstance(exc, httpx2.TransportError):
         return _Failure(True, f"connection lost mid-stream: {type(exc).__name__}: {exc}", "connection_error")
-    if type(exc).__name__ == "_StreamIncompleteError":
+    if isinstance(exc, StreamIncompleteError):
         return _Failure(True, str(exc), "connection_error")
     if isinstance(exc, anthropic.APIResponseValidationError):
         return _Failure(False, f"unexpected response: {exc.message}", "invalid_response", exc.status_code)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.errors import ModelAPIError
 from agent.events import Usage
-from agent.model._errors import classify_error
+from agent.model._errors import StreamIncompleteError, classify_error
 from agent.model.base import (
     MessageDoneEvent,
     ModelInfo,
@@ -51,10 +51,6 @@ class RetryPolicy:
             return min(max(retry_after, 0.0), self.max_retry_after_s)
         backoff = min(self.base_delay_s * 2 ** (attempt - 1), self.max_delay_s)
         return backoff * (0.75 + random.random() / 4)
-
-
-class _StreamIncompleteError(Exception):
-    """The stream ended without `message_stop` (the connection closed early)."""
 
 
 class AnthropicModel:
@@ -142,7 +138,7 @@ class AnthropicModel:
                 elif etype == "message_stop":
                     stopped = True
             if not stopped:
-                raise _StreamIncompleteError("the stream ended before message_stop")
+                raise StreamIncompleteError("the stream ended before message_stop")
             message = await stream.get_final_message()
         yield _done_event(message, json_bufs, tool_ids)
 

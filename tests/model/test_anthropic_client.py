@@ -354,3 +354,11 @@ async def test_prewarm_streams_its_canned_reply_through_the_sdk() -> None:
     from agent.model._prewarm import _stream_canned
 
     await _stream_canned()  # raises if the canned SSE no longer fits the SDK (warming would do nothing)
+
+
+async def test_a_stream_closed_before_message_stop_is_retried(tmp_path: Path) -> None:
+    router = respx.Router()
+    cut = sse.message_start() + sse.text_block(0, "cut short")
+    route = router.post(URL).mock(side_effect=[ok(cut), ok(sse.reply(sse.text_block(0, "whole")))])
+    events = await run(tmp_path, router)
+    assert route.call_count == 2 and events[-1].result == "whole"
