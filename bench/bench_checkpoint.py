@@ -2,7 +2,8 @@
 
 Reference, measured in the same run on the same tree: plain `git add -A && git write-tree` in an
 ordinary repository (what any git-based checkpoint must at least pay). Prints JSON lines
-`{"name", "value", "reference", "ratio"}`; times are medians in milliseconds.
+`{"name", "value", "reference", "ratio"}`; times are medians in milliseconds, the steps
+interleaved round by round so that load from elsewhere weighs on both sides alike.
 
     /work/venv/bin/python bench/bench_checkpoint.py [--files 10000] [--rounds 15]
 """
@@ -33,13 +34,19 @@ def make_tree(root: Path, files: int) -> None:
         (folder / f"mod{i % 100:02d}.py").write_text(f"# module {i}\nVALUE = {i}\n" + "x = 1\n" * 20)
 
 
-def median_ms(step: Callable[[int], None], rounds: int) -> float:
-    samples = []
+def timed_ms(step: Callable[[int], None], i: int) -> float:
+    start = time.perf_counter()
+    step(i)
+    return (time.perf_counter() - start) * 1000
+
+
+def interleaved_medians(steps: list[Callable[[int], None]], rounds: int) -> list[float]:
+    """Run the steps in turn each round, so a busy machine slows them all alike."""
+    samples: list[list[float]] = [[] for _ in steps]
     for i in range(rounds):
-        start = time.perf_counter()
-        step(i)
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+        for step, bucket in zip(steps, samples, strict=True):
+            bucket.append(timed_ms(step, i))
+    return [statistics.median(bucket) for bucket in samples]
 
 
 def main() -> None:
@@ -73,9 +80,10 @@ def main() -> None:
         def unchanged_step(i: int) -> None:
             repo.snapshot("no change")
 
-        reference = median_ms(plain_step, args.rounds)
-        rows = [(f"snapshot_ms_one_changed_of_{args.files}", median_ms(ours_step, args.rounds)),
-                (f"snapshot_ms_unchanged_of_{args.files}", median_ms(unchanged_step, args.rounds))]
+        reference, changed, unchanged = interleaved_medians([plain_step, ours_step, unchanged_step],
+                                                            args.rounds)
+        rows = [(f"snapshot_ms_one_changed_of_{args.files}", changed),
+                (f"snapshot_ms_unchanged_of_{args.files}", unchanged)]
         for name, value in rows:
             print(json.dumps({"name": name, "value": round(value, 2), "reference": round(reference, 2),
                               "ratio": round(value / reference, 2)}))

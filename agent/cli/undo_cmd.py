@@ -35,9 +35,11 @@ def undo(
             typer.echo("nothing to undo: the workspace already equals every checkpoint of this session")
             return
         plan = repo.plan_restore(target.commit)
-    except (SubagentError, git.GitCommandError) as exc:
-        typer.echo(f"error: {str(exc).strip()}", err=True)
+    except SubagentError as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    except git.GitCommandError as exc:
+        raise _git_failed(exc) from None
     label = target.label or target.commit[:12]
     typer.echo(f"undo to before step {target.step} ({label}) in {repo.workspace}:")
     _show_plan(plan)
@@ -45,7 +47,10 @@ def undo(
         typer.echo("nothing to change")
         return
     _confirm(yes)
-    result = repo.restore(target.commit)
+    try:
+        result = repo.restore(target.commit)
+    except git.GitCommandError as exc:
+        raise _git_failed(exc) from None
     typer.echo(f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
                f"{result.before[:12]} in the shadow repository {repo.git_dir}.")
 
@@ -79,6 +84,13 @@ def _choose_checkpoint(
     at = max(i for i, tree in enumerate(trees) if tree == now)
     earlier = [c for c, tree in zip(checkpoints[:at], trees[:at], strict=True) if tree != now]
     return repo, (earlier[-1] if earlier else None)
+
+
+def _git_failed(exc: Exception) -> typer.Exit:
+    detail = str(getattr(exc, "stderr", "") or exc).strip()
+    typer.echo(f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
+               f"{detail}", err=True)
+    return typer.Exit(1)
 
 
 def _show_plan(plan: list[PlannedRestore]) -> None:

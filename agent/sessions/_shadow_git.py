@@ -21,7 +21,7 @@ DEFAULT_EXCLUDES = (".git/", "node_modules/", ".venv/", "venv/", "__pycache__/",
 
 _CONFIG = {
     "core.autocrlf": "false", "core.safecrlf": "false", "core.filemode": "true", "core.symlinks": "true",
-    "core.untrackedCache": "true", "core.fsmonitor": "false", "core.quotepath": "false",
+    "core.untrackedCache": "false", "core.fsmonitor": "false", "core.quotepath": "false",
     "core.hooksPath": os.devnull, "gc.auto": "0", "commit.gpgSign": "false",
 }
 # Highest-precedence attributes: store and restore bytes exactly, no eol or filter conversion.
@@ -73,9 +73,19 @@ class ShadowGit:
         fd = os.open(self.git_dir.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._clear_stale_git_locks()
             yield
         finally:
             os.close(fd)
+
+    def _clear_stale_git_locks(self) -> None:
+        """Remove git lock files left by a process killed mid-operation.
+
+        Every writer holds our flock first, so a git `*.lock` seen while we hold it is stale;
+        without this, one `kill -9` during a snapshot would block all later ones.
+        """
+        for stale in [self.git_dir / "index.lock", *self.git_dir.glob("refs/heads/**/*.lock")]:
+            stale.unlink(missing_ok=True)
 
     def ensure_initialised(self) -> None:
         """Create the bare shadow repository on first use; share the workspace repo's objects."""

@@ -65,6 +65,8 @@ class ShadowRepo:
         key = hashlib.sha256(str(self.workspace).encode()).hexdigest()[:20]
         self.git = ShadowGit(base / key, self.workspace)
         self.max_file_bytes = max_file_bytes
+        self._last: tuple[str, str] | None = None
+        """(commit, tree) of the newest snapshot, while the ref still points at that commit."""
 
     @property
     def git_dir(self) -> Path:
@@ -90,13 +92,30 @@ class ShadowRepo:
         tree = self.git.run("write-tree").strip()
         notes = [f"not snapshotted (larger than {self.max_file_bytes} bytes): {path}" for path in skipped]
         notes += [f"not snapshotted (a separate git repository): {path}" for path in nested]
-        last = self.git.run("for-each-ref", "--format=%(objectname) %(tree)", _REF).split()
+        last = self._newest()
         if last and last[1] == tree:
             return SnapshotResult(commit=last[0], skipped=skipped, notes=notes)
         parent = ["-p", last[0]] if last else []
         commit = self.git.run("commit-tree", tree, *parent, "-m", label or "snapshot").strip()
         self.git.run("update-ref", _REF, commit)
+        self._last = (commit, tree)
         return SnapshotResult(commit=commit, skipped=skipped, notes=notes)
+
+    def _newest(self) -> tuple[str, str] | None:
+        """The newest snapshot's (commit, tree); remembered while the loose ref still names it.
+
+        Reading the ref file saves a git process per snapshot; another process that moved the
+        ref, or a packed ref, falls back to asking git.
+        """
+        try:
+            on_disk = (self.git_dir / _REF).read_text().strip()
+        except OSError:
+            on_disk = ""
+        if self._last and self._last[0] == on_disk:
+            return self._last
+        found = self.git.run("for-each-ref", "--format=%(objectname) %(tree)", _REF).split()
+        self._last = (found[0], found[1]) if found else None
+        return self._last
 
     def _changed_paths(self) -> tuple[list[str], list[str]]:
         """New, modified and deleted paths since the last snapshot (ignored files excluded).
@@ -196,7 +215,8 @@ class ShadowRepo:
         """Keep `commit` reachable as `refs/heads/<name>` in the shadow repository; returns the ref."""
         self.git.run("check-ref-format", "--branch", name)
         ref = f"refs/heads/{name}"
-        self.git.run("update-ref", ref, commit)
+        with self.git.locked():
+            self.git.run("update-ref", ref, commit)
         return ref
 
     def _name_status(self, a: str, b: str) -> list[tuple[str, str]]:

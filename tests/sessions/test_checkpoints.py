@@ -226,3 +226,41 @@ def test_names_with_spaces_unicode_and_invalid_utf8(workspace: Path) -> None:
     (workspace / "new ü.txt").write_text("x")
     repo.restore(checkpoint)
     assert tree_state(workspace) == before
+
+
+def test_two_instances_on_one_workspace_share_the_chain(workspace: Path) -> None:
+    first, second = ShadowRepo(workspace), ShadowRepo(workspace)
+    one = first.snapshot("one")
+    (workspace / "notes.txt").write_text("changed\n")
+    two = second.snapshot("two")
+    assert first.snapshot("three") == two  # sees the other instance's newer snapshot
+    (workspace / "notes.txt").write_text("again\n")
+    three = first.snapshot("four")
+    parents = first.git.run("rev-list", "--parents", "-n", "1", three).split()
+    assert parents == [three, two]
+    assert first.git.run("rev-list", "refs/heads/snapshots").split() == [three, two, one]
+
+
+def test_nested_repository_is_left_out_with_a_note(workspace: Path) -> None:
+    nested = workspace / "vendor" / "lib"
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q")
+    (nested / "x.c").write_text("int x;\n")
+    repo = ShadowRepo(workspace)
+    result = repo.snapshot_result("s")
+    assert result.notes == ["not snapshotted (a separate git repository): vendor/lib/"]
+    assert "vendor/lib/x.c" not in repo.git.run("ls-tree", "-r", "--name-only", result.commit)
+    (workspace / "notes.txt").write_text("changed\n")
+    repo.restore(result.commit)
+    assert (nested / "x.c").exists() and (nested / ".git").is_dir()
+
+
+def test_stale_git_locks_from_a_killed_run_are_cleared(workspace: Path) -> None:
+    repo = ShadowRepo(workspace)
+    repo.snapshot("one")
+    (repo.git_dir / "index.lock").write_text("")
+    (repo.git_dir / "refs" / "heads" / "snapshots.lock").write_text("")
+    (workspace / "notes.txt").write_text("changed\n")
+    second = repo.snapshot("two")
+    assert repo.git.run("rev-parse", "refs/heads/snapshots").strip() == second
+    assert not (repo.git_dir / "index.lock").exists()

@@ -125,3 +125,13 @@ def test_undo_to_a_step_of_a_named_session(seeded: tuple[str, Path], tmp_path: P
 def test_undo_with_no_session_here(tmp_path: Path) -> None:
     result = run_subagent("undo", "--yes", cwd=tmp_path)
     assert result.returncode == 1 and "no session in" in result.stderr
+
+
+def test_undo_with_a_missing_checkpoint_commit_fails_clearly(tmp_path: Path) -> None:
+    store = SqliteSessionStore()
+    sid = store.create(agent="a", workspace=tmp_path).id
+    store.record_checkpoint(CheckpointRecord(session_id=sid, step=1, commit="0" * 40,
+                                             created=datetime.now(UTC)))
+    result = run_subagent("undo", "--yes", cwd=tmp_path)
+    assert result.returncode == 1 and "checkpoint repository" in result.stderr
+    assert "Traceback" not in result.stderr
