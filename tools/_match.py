@@ -51,7 +51,7 @@ def _by_runs(block: list[str], old: list[str]) -> bool:
 
 
 def _by_anchors(block: list[str], old: list[str]) -> bool:
-    if len(old) < 3 or block[0].strip() != old[0].strip() or block[-1].strip() != old[-1].strip():
+    if len(old) < 4 or block[0].strip() != old[0].strip() or block[-1].strip() != old[-1].strip():
         return False
     mid_b = "\n".join(b.strip() for b in block[1:-1])
     mid_o = "\n".join(o.strip() for o in old[1:-1])

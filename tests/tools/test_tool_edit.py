@@ -67,6 +67,8 @@ CASES = [
     Case("tabs kept on exact", b"\tkeep\tme\n", "keep\tme", "kept\tme", after=b"\tkept\tme\n"),
     Case("near miss with a typo", b"for item in items:\n    process(item)\n",
          "for item in itmes:\n    process(item)", "x", error="lines 1-2"),
+    Case("anchors need two middle lines", b"f(\n    foo(2)\n)\n", "f(\n    foo(1)\n)", "x",
+         error="not found"),
     Case("anchors not similar enough", b"def g():\n    a = 1\n    b = 2\n    return a\n",
          "def g():\n    totally different stuff here\n    return a", "x", error="not found"),
 ]
