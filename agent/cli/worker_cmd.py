@@ -32,6 +32,9 @@ def worker(
     queue_rate: float | None = typer.Option(
         None, "--queue-rate", help="Subtasks started per second, for the whole task queue (server-side)."
     ),
+    shutdown_grace: float = typer.Option(
+        5.0, "--shutdown-grace", min=0, help="On SIGTERM, seconds running subtasks may finish before handoff."
+    ),
     api_key: str | None = opt.API_KEY,
     tls: bool = opt.TLS,
     tls_ca: Path | None = opt.TLS_CA,
@@ -52,6 +55,7 @@ def worker(
         options = WorkerOptions(
             runner=runner, max_concurrent=max_concurrent, blob_dir=blob_dir, work_dir=work_dir,
             identity=identity, heartbeat_throttle_s=heartbeat_throttle, queue_rate_per_s=queue_rate,
+            shutdown_grace_s=shutdown_grace,
         )
 
         def ready(name: str) -> None:

@@ -28,8 +28,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason=reason)
     for item in items:
-        if "temporal_server" in getattr(item, "fixturenames", ()):
+        if {"temporal_server", "temporal_sdk"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(skip)
+
+
+@pytest.fixture
+def temporal_sdk() -> None:
+    """Requested by tests that need temporalio but no server (skipped like the others)."""
 
 
 @pytest.fixture(scope="session")

@@ -105,7 +105,7 @@ class WorkerProcess:
                  "--task-queue", self.task_queue, "--max-concurrent", str(self.max_concurrent),
                  "--runner", RUNNER, "--blob-dir", (self.root / "blobs").as_uri(),
                  "--work-dir", str(self.root / "work"), "--identity", self.name,
-                 "--heartbeat-throttle", "0.1", *self.extra],
+                 "--heartbeat-throttle", "0.1", "--shutdown-grace", "0.2", *self.extra],
                 stderr=log, stdout=subprocess.DEVNULL, env=env, cwd=REPO_ROOT,
             )
         return self
@@ -134,7 +134,7 @@ class WorkerProcess:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(signal.SIGTERM)  # what systemd and Kubernetes send
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:

@@ -12,7 +12,7 @@ from agent.errors import RemoteDispatchError
 from agent.events import Event
 from agent.orchestrator.base import SubtaskSpec
 from agent.orchestrator.temporal.client import TemporalDispatcher
-from agent.orchestrator.temporal.connection import TemporalSettings
+from agent.orchestrator.temporal.connection import TemporalSettings, connect
 from agent.orchestrator.temporal.models import AttemptPolicy, ProgressSnapshot
 from tests.conftest import run_subagent
 from tests.temporal.harness import DevServer, WorkerProcess, free_port
@@ -69,6 +69,8 @@ async def test_every_subtask_comes_back_with_its_work_and_live_events(
         assert [e["id"] for e in entries if e["event"] == "done"] == running
         assert all(e["id"] == entries[i - 1]["id"] for i, e in enumerate(entries) if e["event"] != "start")
     assert {task_id for task_id, event in events if event.type == "turn_started"} >= {"t1", "t2", "t3", "t4"}
+    ended = sorted(task_id for task_id, event in events if event.type == "result")
+    assert ended == ["ghost", "t1", "t2", "t3", "t4"], "every subtask ends its event stream with one result"
 
 
 async def test_cancelling_the_dispatch_stops_the_running_subtask(
@@ -87,7 +89,14 @@ async def test_cancelling_the_dispatch_stops_the_running_subtask(
 
     assert any(e["event"] == "cancelled" for e in read_log(log)), "the runner's cancel event was not set"
     settled = len(read_log(log))
-    await asyncio.sleep(1.0)
+    client = await connect(TemporalSettings(address=temporal_server.address))
+    query = f"TaskQueue = '{queue}' AND ExecutionStatus = 'Canceled'"
+    for _ in range(50):  # visibility is eventually consistent
+        cancelled = [w.id async for w in client.list_workflows(query) if w.id.endswith("-endless")]
+        if cancelled:
+            break
+        await asyncio.sleep(0.1)
+    assert cancelled, "the subtask's workflow did not close as cancelled"
     assert len(read_log(log)) == settled, "the subtask kept running after the dispatch was cancelled"
 
 
@@ -132,6 +141,30 @@ async def test_an_unreachable_address_fails_fast_naming_the_subtasks(git_repo: P
     done = run_subagent("dispatch-remote", str(tasks), "--temporal-address", address, cwd=git_repo)
     assert done.returncode == 1
     assert address in done.stderr and "t1" in done.stderr
+
+
+async def test_a_worker_stopped_with_sigterm_hands_its_subtask_over(
+    temporal_server: DevServer, worker_pair: tuple[str, list[WorkerProcess]], git_repo: Path,
+    worker_root: Path, tmp_path: Path,
+) -> None:
+    queue, workers = worker_pair
+    # A third worker, so two remain for the next test whichever one holds the subtask.
+    workers.append(WorkerProcess(temporal_server.address, queue, worker_root, "w3", 1).start())
+    log = tmp_path / "turns.jsonl"
+    run = asyncio.create_task(dispatcher(temporal_server, queue, git_repo).run(
+        [scripted("moving", log, turns=6, sleep_s=0.3)]
+    ))
+    while not any(e["event"] == "turn" and e["turn"] == 2 for e in read_log(log)):
+        await asyncio.sleep(0.05)
+    holder = next(w for w in workers if w.pid == read_log(log)[0]["pid"])
+    await asyncio.to_thread(holder.stop)  # SIGTERM, as Kubernetes sends
+    workers.remove(holder)
+    [result] = await asyncio.wait_for(run, 60)
+
+    assert result.ok, result.error
+    starts = [e for e in read_log(log) if e["event"] == "start"]
+    assert len(starts) == 2 and starts[1]["pid"] != holder.pid and int(starts[1]["from_turn"]) > 1
+    assert result.files_changed == [f"turn{i}.txt" for i in range(1, 7)]
 
 
 async def test_a_killed_worker_s_subtask_resumes_on_the_other_worker_exactly_once(

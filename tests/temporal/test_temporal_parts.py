@@ -108,7 +108,9 @@ def test_a_git_url_without_a_commit_is_pinned_to_the_remote_head(tmp_path: Path)
         pin_workspace(SubtaskSpec(id="t2", agent="a", prompt="p", cwd="file:///nowhere"), tmp_path)
 
 
-async def test_repeated_subtask_ids_are_refused_before_anything_starts(tmp_path: Path) -> None:
+async def test_repeated_subtask_ids_are_refused_before_anything_starts(
+    tmp_path: Path, temporal_sdk: None
+) -> None:
     from agent.orchestrator.temporal.client import TemporalDispatcher
     from agent.orchestrator.temporal.connection import TemporalSettings
 

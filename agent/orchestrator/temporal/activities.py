@@ -19,7 +19,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from agent.errors import ConfigError, WorkspaceFetchError
+from agent.errors import ConfigError, RunError, WorkspaceFetchError
 from agent.events import Event
 from agent.orchestrator.base import SubtaskCheckpoint, SubtaskResult, SubtaskRunner
 from agent.orchestrator.temporal.models import (
@@ -82,6 +82,7 @@ class AttemptTracker:
         self.beat()
 
     def beat(self) -> None:
+        """Hand the details to the SDK, which sends the newest within the throttle interval."""
         activity.heartbeat(self.details)
 
     async def beat_forever(self, interval: float) -> None:
@@ -105,7 +106,7 @@ class SubtaskActivities:
         """Run the subtask once (resuming if a previous attempt left a checkpoint)."""
         info = activity.info()
         spec = request.spec
-        resume = _resume_point(info.heartbeat_details)
+        resume = await asyncio.to_thread(_resume_point, info.heartbeat_details)
         progress = ProgressSnapshot(
             attempt=info.attempt, worker=self.identity,
             turn=resume.turn if resume else 0, resumed_from_turn=resume.turn if resume else None,
@@ -178,8 +179,15 @@ class SubtaskActivities:
 
 
 def _resume_point(details: Any) -> SubtaskCheckpoint | None:
+    """The checkpoint a previous attempt left, or None; an unreadable one means starting over."""
     envelope = _previous_envelope(details)
-    return unpack(envelope, SubtaskCheckpoint) if envelope is not None else None
+    if envelope is None:
+        return None
+    try:
+        return unpack(envelope, SubtaskCheckpoint)
+    except RunError as exc:  # a blob dir not shared with this worker: redo the work, do not fail
+        activity.logger.warning("starting over: %s", exc)
+        return None
 
 
 def _previous_envelope(details: Any) -> PayloadEnvelope | None:

@@ -15,11 +15,12 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
-from agent.errors import ConfigError
-from agent.events import EventAdapter
+from agent.errors import ConfigError, RunError
+from agent.events import EventAdapter, ResultEvent, ResultSubtype
 from agent.orchestrator.base import EventSink, SubtaskCheckpoint, SubtaskResult, SubtaskSpec
 from agent.orchestrator.temporal._imports import require_temporal
 from agent.orchestrator.temporal.connection import TemporalSettings, connect
@@ -52,13 +53,18 @@ class TemporalDispatcher:
         poll_interval_s: float = 0.5,
         on_progress: ProgressSink | None = None,
     ) -> None:
-        """Args:
-        settings: where Temporal is, and the task queue the workers poll.
-        cwd: workspace of subtasks whose spec names none (a git repository).
-        policy: heartbeat timeout, retries and inline limit for every subtask.
-        max_in_flight: workflows this dispatch keeps open at once (workers cap what runs).
-        poll_interval_s: how often running subtasks' heartbeats are read for progress.
-        on_progress: optional sink for turn / tool / tokens / attempt of each subtask.
+        """Configure the dispatcher; nothing connects until the first `run`.
+
+        Args:
+            settings: where Temporal is, and the task queue the workers poll.
+            cwd: workspace of subtasks whose spec names none (a git repository).
+            policy: heartbeat timeout, retries and inline limit for every subtask.
+            max_in_flight: workflows this dispatch keeps open at once (workers cap what runs).
+            poll_interval_s: how often running subtasks' heartbeats are read for progress.
+            on_progress: optional sink for turn / tool / tokens / attempt of each subtask.
+
+        Raises:
+            ConfigError: the temporal extra is not installed.
         """
         require_temporal()
         self.settings = settings
@@ -78,7 +84,7 @@ class TemporalDispatcher:
             ConfigError: two tasks share an id (nothing was started).
             RemoteDispatchError: Temporal cannot be reached (nothing was started).
         """
-        duplicates = sorted({t.id for t in tasks if [u.id for u in tasks].count(t.id) > 1})
+        duplicates = sorted(task_id for task_id, n in Counter(t.id for t in tasks).items() if n > 1)
         if duplicates:
             raise ConfigError(f"subtask ids must be unique in a dispatch; repeated: {', '.join(duplicates)}")
         client = await self._connect([t.id for t in tasks])
@@ -130,39 +136,71 @@ class TemporalDispatcher:
                 handle = await _start(client, request, workflow_id, self.settings.task_queue)
             except (RPCError, WorkflowAlreadyStartedError) as exc:
                 return _error_result(spec, f"subtask {spec.id}: Temporal did not start it: {exc}")
-            watcher = asyncio.create_task(self._watch(client, handle, spec.id, on_event))
+            replay = _Replay(spec.id, on_event)
+            watcher = asyncio.create_task(self._watch(client, handle, replay))
             try:
                 envelope = await handle.result()
+                result = await asyncio.to_thread(unpack, envelope, SubtaskResult)
             except asyncio.CancelledError:
                 await _cancel(handle)
                 raise
             except Exception as exc:  # any failure becomes this subtask's error result, never lost
-                return _failure_result(spec, handle.id, exc)
+                result = await asyncio.to_thread(_failure_result, spec, handle.id, exc)
             finally:
                 watcher.cancel()
-        result = await asyncio.to_thread(unpack, envelope, SubtaskResult)
         if not result.duration_ms:
             result.duration_ms = (time.monotonic() - started) * 1000
+        replay.finish(result)
         return result
 
-    async def _watch(
-        self, client: Client, handle: WorkflowHandle[Any, Any], subtask_id: str, on_event: EventSink | None
-    ) -> None:
+    async def _watch(self, client: Client, handle: WorkflowHandle[Any, Any], replay: _Replay) -> None:
         """Replay heartbeat events to `on_event` and progress to `on_progress` until cancelled."""
-        seen: tuple[int, int] = (0, 0)
         while True:
             await asyncio.sleep(self.poll_interval_s)
             details = await _heartbeat_details(client, handle)
             if details is None:
                 continue
-            attempt = details.progress.attempt
-            last = seen[1] if seen[0] == attempt else 0
-            for seq, data in details.events:
-                if seq > last and on_event is not None:
-                    on_event(subtask_id, EventAdapter.validate_python(data))
-            seen = (attempt, max([last, *(seq for seq, _ in details.events)]))
+            replay.feed(details)
             if self.on_progress is not None:
-                self.on_progress(subtask_id, details.progress)
+                self.on_progress(replay.subtask_id, details.progress)
+
+
+class _Replay:
+    """Passes each heartbeat event to `on_event` once, and ends every subtask with a result event."""
+
+    def __init__(self, subtask_id: str, on_event: EventSink | None) -> None:
+        self.subtask_id = subtask_id
+        self.on_event = on_event
+        self.attempt = 0
+        self.last_seq = 0
+        self.session_id = ""
+        self.result_sent = False
+
+    def feed(self, details: HeartbeatDetails) -> None:
+        """Pass on the events newer than the last seen (sequence numbers restart with each attempt)."""
+        if details.progress.attempt != self.attempt:
+            self.attempt, self.last_seq, self.result_sent = details.progress.attempt, 0, False
+        for seq, data in details.events:
+            if seq <= self.last_seq:
+                continue
+            self.last_seq = seq
+            event = EventAdapter.validate_python(data)
+            self.session_id = event.session_id
+            self.result_sent = self.result_sent or event.type == "result"
+            if self.on_event is not None:
+                self.on_event(self.subtask_id, event)
+
+    def finish(self, result: SubtaskResult) -> None:
+        """Emit the subtask's result event when the last heartbeat did not carry it."""
+        if self.on_event is None or self.result_sent:
+            return
+        subtype = result.status if result.status in get_args(ResultSubtype) else "error_during_execution"
+        self.on_event(self.subtask_id, ResultEvent(
+            session_id=result.session_id or self.session_id, subtype=subtype, is_error=not result.ok,
+            result=result.result if result.ok else (result.error or result.result),
+            num_turns=result.num_turns, usage=result.usage, total_cost_usd=result.total_cost_usd,
+            duration_ms=result.duration_ms, files_changed=result.files_changed,
+        ))
 
 
 async def _heartbeat_details(client: Client, handle: WorkflowHandle[Any, Any]) -> HeartbeatDetails | None:
@@ -209,7 +247,7 @@ async def _cancel(handle: WorkflowHandle[Any, Any]) -> None:
 
 
 def _failure_result(spec: SubtaskSpec, workflow_id: str, exc: BaseException) -> SubtaskResult:
-    """Turn a failed workflow into an error result that keeps the work done so far."""
+    """Turn a failed workflow into an error result that keeps the work done so far (its patch)."""
     from temporalio.exceptions import ApplicationError, CancelledError
     from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
@@ -231,8 +269,12 @@ def _failure_result(spec: SubtaskSpec, workflow_id: str, exc: BaseException) -> 
     if raw_details:
         details = HeartbeatDetails.model_validate(raw_details[0])
         if details.checkpoint is not None:
-            checkpoint = unpack(details.checkpoint, SubtaskCheckpoint)
-            result.patch, result.num_turns = checkpoint.patch, checkpoint.turn
+            try:
+                checkpoint = unpack(details.checkpoint, SubtaskCheckpoint)
+            except RunError as unreadable:
+                result.error = f"{result.error}; its last checkpoint is lost: {unreadable}"
+            else:
+                result.patch, result.num_turns = checkpoint.patch, checkpoint.turn
     return result
 
 

@@ -51,10 +51,6 @@ class BlobStore:
     def __init__(self, location: str | Path) -> None:
         self.root = _path_of(str(location))
 
-    @property
-    def url(self) -> str:
-        return self.root.as_uri()
-
     def put(self, data: bytes, name: str) -> str:
         """Write `data` atomically and return its URL; equal content maps to the same file."""
         self.root.mkdir(parents=True, exist_ok=True)

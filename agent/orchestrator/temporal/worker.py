@@ -48,6 +48,8 @@ class WorkerOptions(BaseModel):
     """Longest delay before a heartbeat reaches the server; lower means fresher checkpoints."""
     queue_rate_per_s: float | None = None
     """Server-side limit on subtasks started per second across the whole task queue."""
+    shutdown_grace_s: float = 5.0
+    """On SIGTERM, how long running subtasks may go on before they are handed to another worker."""
 
 
 def resolve_runner(path: str) -> SubtaskRunner:
@@ -103,7 +105,7 @@ async def run_worker(
         default_heartbeat_throttle_interval=timedelta(seconds=options.heartbeat_throttle_s),
         max_cached_workflows=0,  # no sticky queue: a dead worker never holds a workflow task back
         max_task_queue_activities_per_second=options.queue_rate_per_s,
-        graceful_shutdown_timeout=timedelta(seconds=5),
+        graceful_shutdown_timeout=timedelta(seconds=options.shutdown_grace_s),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -27,6 +27,7 @@ class SubtaskWorkflow:
 
     @workflow.run
     async def run(self, request: SubtaskRequest) -> PayloadEnvelope:
+        """Run the activity to its end; its failure (retries used up, not retryable) fails the workflow."""
         policy = request.policy
         return await workflow.execute_activity(
             ACTIVITY_NAME,
