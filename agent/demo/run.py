@@ -56,6 +56,8 @@ _GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AU
 class DemoOutcome(BaseModel):
     workspace: Path
     subtype: str
+    tasks_failed: int
+    """`task` calls that did not come back verified and merged."""
     tests_passed: bool
     tests_output: str
     diff: str
@@ -66,7 +68,8 @@ class DemoOutcome(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return self.subtype == "success" and self.tests_passed
+        merged = not self.tasks_failed and bool(self.diff)
+        return self.subtype == "success" and self.tests_passed and merged
 
 
 def _git(workspace: Path, *args: str) -> str:
@@ -119,10 +122,12 @@ async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool 
     renderer = EventRenderer(console)
     started = time.monotonic()
     final: Any = None
-    turns = tokens_in = tokens_out = 0
+    turns = tokens_in = tokens_out = failed = 0
     model = _script_model(fast)
     async for event in run_agent(PROMPT, agent="orchestrator", cwd=workspace, model_client=model):
         renderer.handle(event)
+        if event.type == "tool_call_finished" and event.name == "task":
+            failed += event.is_error
         if event.type == "result":
             turns += event.num_turns
             tokens_in += event.usage.context_tokens
@@ -136,7 +141,8 @@ async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool 
                            cwd=workspace, capture_output=True, text=True, timeout=300)
     return DemoOutcome(
         workspace=workspace, subtype=final.subtype if final else "error_during_execution",
-        tests_passed=tests.returncode == 0, tests_output=(tests.stdout + tests.stderr).strip(),
+        tasks_failed=failed, tests_passed=tests.returncode == 0,
+        tests_output=(tests.stdout + tests.stderr).strip(),
         diff=diff, turns=turns, input_tokens=tokens_in, output_tokens=tokens_out, seconds=seconds,
     )
 
@@ -154,9 +160,12 @@ def print_summary(console: Console, outcome: DemoOutcome) -> None:
     style = "green" if outcome.tests_passed else "bold red"
     console.print(f"[{style}]{TEST_COMMAND}: {'passed' if outcome.tests_passed else 'FAILED'}[/] "
                   f"({' '.join(line.strip() for line in last if line.strip())})")
+    if outcome.tasks_failed:
+        console.print(f"[bold red]{outcome.tasks_failed} subagent task(s) failed[/]: see above")
     console.print(Rule("summary"))
+    status = outcome.subtype if outcome.ok else f"FAILED ({outcome.subtype})"
     console.print(
-        f"{outcome.subtype} · {outcome.turns} model turns (orchestrator + 2 subagents) · "
+        f"{status} · {outcome.turns} model turns (orchestrator + 2 subagents) · "
         f"{outcome.input_tokens} tokens in · {outcome.output_tokens} out (scripted: no API cost) · "
         f"{outcome.seconds:.1f}s\nworkspace kept at {outcome.workspace} (`git -C {outcome.workspace} diff`)\n"
         "These were scripted model replies; with ANTHROPIC_API_KEY set, `subagent run` runs the real thing."
