@@ -28,7 +28,7 @@ from agent.events import (
 )
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec, VerifyResult
 from agent.orchestrator.link import ParentLink
-from agent.orchestrator.merge import MergeOutcome, child_changes, merge_back
+from agent.orchestrator.merge import MergeOutcome, MergeRequest, child_changes
 from agent.orchestrator.verify import VerifyRun, feedback_prompt, run_verify
 from agent.orchestrator.worktree import Worktree
 from agent.sessions.checkpoints import ShadowRepo
@@ -83,12 +83,13 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
     tally = _Tally()
     worktree: Worktree | None = None
     ready: asyncio.Future[None] | None = None
+    removal: asyncio.Future[None] | None = None
     try:
         async with link.slot(link.depth + 1):
             base = await link.checkpoint(repo, f"before {name}")
             if request.isolate:  # filled while the child's first model turn is in flight
                 worktree = Worktree.reserve(repo, base, name)
-                ready = asyncio.ensure_future(worktree.populate_async())
+                ready = asyncio.ensure_future(_populate(link, repo, worktree))
             workdir = worktree.path if worktree is not None else request.workspace
             verification = await _run_and_verify(request, agent_spec, workdir, worktree, ready, tally)
             if ready is not None:
@@ -96,21 +97,16 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
             theirs = await asyncio.to_thread(
                 worktree.snapshot if worktree is not None else repo.snapshot, f"{name} done"
             )
+            if worktree is not None:  # its work is in `theirs` now: remove it while merging
+                removal = asyncio.ensure_future(_discard(worktree, ready))
         status, error = _status(tally, verification)
-        if worktree is None:
-            files, patch = await asyncio.to_thread(child_changes, repo, base, theirs)
-            merge = MergeOutcome(merged=True, files=files, patch=patch)
-        elif status == "success":
-            changes = await asyncio.to_thread(child_changes, repo, base, theirs)
-            async with link.merge_lock(str(request.workspace)):
-                merge = await asyncio.to_thread(merge_back, repo, base, theirs, name, changes)
-        else:
-            files, patch = await asyncio.to_thread(child_changes, repo, base, theirs)
-            branch = repo.create_branch(f"subagent/{name}-{theirs[:8]}", theirs) if files else None
-            merge = MergeOutcome(merged=False, files=files, patch=patch, branch=branch)
+        work = MergeRequest(base=base, theirs=theirs, name=name, files=[], patch="")
+        merge = await _bring_back(link, repo, work, worktree is not None, status == "success")
     finally:
-        if worktree is not None:
-            await asyncio.shield(asyncio.ensure_future(_discard(worktree, ready)))
+        if worktree is not None and removal is None:
+            removal = asyncio.ensure_future(_discard(worktree, ready))
+        if removal is not None:
+            await asyncio.shield(removal)
     if merge.conflicts:
         status = "error_merge_conflict"
         error = f"merge conflict in {', '.join(merge.conflicts)}; the subagent's work is on {merge.branch}"
@@ -127,12 +123,31 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
     return result
 
 
+async def _bring_back(
+    link: ParentLink, repo: ShadowRepo, request: MergeRequest, isolated: bool, succeeded: bool
+) -> MergeOutcome:
+    """What the child changed; merged when it worked in a worktree and succeeded, else kept."""
+    files, patch = await asyncio.to_thread(child_changes, repo, request.base, request.theirs)
+    if not isolated:  # it worked in place: its changes are already there
+        return MergeOutcome(merged=True, files=files, patch=patch)
+    if succeeded:
+        return await link.merge_queue(repo).merge(request.model_copy(update={"files": files, "patch": patch}))
+    label = f"subagent/{request.name}-{request.theirs[:8]}"
+    branch = await asyncio.to_thread(repo.create_branch, label, request.theirs) if files else None
+    return MergeOutcome(merged=False, files=files, patch=patch, branch=branch)
+
+
+async def _populate(link: ParentLink, repo: ShadowRepo, worktree: Worktree) -> None:
+    await link.packed(repo)
+    await worktree.populate_async()
+
+
 async def _discard(worktree: Worktree, ready: asyncio.Future[None] | None) -> None:
     """Remove the worktree once its checkout stopped writing into it (also after a cancel)."""
     if ready is not None:
         with contextlib.suppress(Exception):
             await ready
-    await asyncio.to_thread(worktree.remove)
+    await worktree.remove_async()
 
 
 def _waiting(tool: Any, ready: asyncio.Future[None]) -> Any:

@@ -45,17 +45,19 @@ class ParentLink:
     slots: dict[int, asyncio.Semaphore] = dataclasses.field(default_factory=dict)
     """Shared by the whole session tree: at most `max_parallel_tasks` children per level run at
     once (one semaphore per level, so a child waiting on its own children cannot starve them)."""
-    merge_locks: dict[str, asyncio.Lock] = dataclasses.field(default_factory=dict)
-    """One merge at a time into each workspace."""
-    snapshots: dict[str, asyncio.Future[str]] = dataclasses.field(default_factory=dict)
-    """The checkpoint being taken of each workspace: siblings starting together share it."""
+    merge_queues: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """One MergeQueue per workspace: one batch of merges at a time into it."""
+    snapshots: dict[str, asyncio.Future[Any]] = dataclasses.field(default_factory=dict)
+    """The checkpoint (or packing) under way in each workspace: siblings starting together share it."""
 
     def slot(self, depth: int) -> asyncio.Semaphore:
         limit = self.registry.config.defaults.max_parallel_tasks
         return self.slots.setdefault(depth, asyncio.Semaphore(max(1, limit)))
 
-    def merge_lock(self, workspace: str) -> asyncio.Lock:
-        return self.merge_locks.setdefault(workspace, asyncio.Lock())
+    def merge_queue(self, repo: Any) -> Any:
+        from agent.orchestrator.merge import MergeQueue
+
+        return self.merge_queues.setdefault(str(repo.workspace), MergeQueue(repo))
 
     async def checkpoint(self, repo: Any, label: str) -> str:
         """A snapshot of `repo`'s workspace, shared with siblings asking while it is being taken."""
@@ -65,6 +67,17 @@ class ParentLink:
             pending = asyncio.ensure_future(asyncio.to_thread(repo.snapshot, label))
             self.snapshots[key] = pending
         return await asyncio.shield(pending)
+
+    async def packed(self, repo: Any) -> None:
+        """Pack the workspace's shadow repository once for siblings about to check it out."""
+        from agent.orchestrator.worktree import pack_objects
+
+        key = f"pack:{repo.workspace}"
+        pending = self.snapshots.get(key)
+        if pending is None or pending.done():
+            pending = asyncio.ensure_future(asyncio.to_thread(pack_objects, repo))
+            self.snapshots[key] = pending
+        await asyncio.shield(pending)
 
     def for_child(self, **changes: Any) -> ParentLink:
         """The link a child passes to its own children: same shared state, new identity."""

@@ -10,6 +10,7 @@ shadow repository and the conflicting hunks are reported.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from pathlib import Path
 from typing import Literal
@@ -50,37 +51,103 @@ def child_changes(repo: ShadowRepo, base: str, theirs: str) -> tuple[list[Merged
     return files, repo.diff(base, theirs) if files else ""
 
 
-def merge_back(
-    repo: ShadowRepo, base: str, theirs: str, name: str,
-    changes: tuple[list[MergedFile], str] | None = None,
-) -> MergeOutcome:
-    """Merge snapshot `theirs` (made from `base`) into the workspace (blocking: run it in a thread).
+class MergeRequest(BaseModel):
+    """One child's work to merge: its checkpoint, its last snapshot, and what it changed."""
 
-    Callers serialise merges into one workspace, and may pass `child_changes(...)` computed
-    before taking their lock. `name` labels the snapshots and the branch.
+    base: str
+    theirs: str
+    name: str
+    """Labels the branch a conflict keeps."""
+    files: list[MergedFile]
+    patch: str
+
+
+def merge_back(repo: ShadowRepo, base: str, theirs: str, name: str) -> MergeOutcome:
+    """Merge snapshot `theirs` (made from `base`) into the workspace (blocking: run it in a thread)."""
+    files, patch = child_changes(repo, base, theirs)
+    request = MergeRequest(base=base, theirs=theirs, name=name, files=files, patch=patch)
+    return merge_many(repo, [request])[0]
+
+
+def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutcome]:
+    """Merge several children's work, in order, with one snapshot and one write of the workspace.
+
+    Each child is merged onto the result of the previous ones (a conflict skips that child and
+    keeps its work on a branch); callers serialise calls for one workspace (`MergeQueue`).
     """
-    files, patch = changes or child_changes(repo, base, theirs)
-    if not files:
-        return MergeOutcome(merged=True)
-    ours = repo.snapshot(f"before merging {name}")
+    if not any(r.files for r in requests):
+        return [MergeOutcome(merged=True) for _ in requests]
+    ours = repo.snapshot(f"before merging {', '.join(r.name for r in requests)}")
     env = git_env(repo, repo.workspace, repo.git_dir / "index")
-    trees = run_git(env, "rev-parse", f"{ours}^{{tree}}", f"{base}^{{tree}}", f"{theirs}^{{tree}}",
-                    cwd=repo.workspace).stdout.decode().split()
-    ours_tree, base_tree, theirs_tree = trees
-    if ours_tree == base_tree:
-        merged_tree, conflicts = theirs_tree, []
-    else:
-        done = run_git(env, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
-                       ours, theirs, cwd=repo.workspace, ok=(0, 1))
-        fields = done.stdout.decode(errors="surrogateescape").split("\0")
-        merged_tree = fields[0].strip()
-        conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
-    if conflicts:
-        branch = repo.create_branch(f"subagent/{_ref_safe(name)}-{theirs[:8]}", theirs)
-        return MergeOutcome(merged=False, files=files, patch=patch, conflicts=conflicts,
-                            hunks=_hunks(env, repo.workspace, merged_tree, conflicts, name), branch=branch)
-    _materialise(repo, env, ours_tree, merged_tree)  # the next checkpoint records it
-    return MergeOutcome(merged=True, files=files, patch=patch)
+    ours_tree = _trees(env, repo.workspace, ours)[0]
+    current, current_tree = ours, ours_tree
+    outcomes: list[MergeOutcome] = []
+    for request in requests:
+        if not request.files:
+            outcomes.append(MergeOutcome(merged=True))
+            continue
+        base_tree, theirs_tree = _trees(env, repo.workspace, request.base, request.theirs)
+        if current_tree == base_tree:
+            merged_tree, conflicts = theirs_tree, []
+        else:
+            done = run_git(env, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
+                           current, request.theirs, cwd=repo.workspace, ok=(0, 1))
+            fields = done.stdout.decode(errors="surrogateescape").split("\0")
+            merged_tree = fields[0].strip()
+            conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
+        if conflicts:
+            label = f"subagent/{_ref_safe(request.name)}-{request.theirs[:8]}"
+            branch = repo.create_branch(label, request.theirs)
+            hunks = _hunks(env, repo.workspace, merged_tree, conflicts, request.name)
+            outcomes.append(MergeOutcome(merged=False, files=request.files, patch=request.patch,
+                                         conflicts=conflicts, hunks=hunks, branch=branch))
+            continue
+        current = run_git(env, "commit-tree", merged_tree, "-p", current, "-m", f"merged {request.name}",
+                          cwd=repo.workspace).stdout.decode().strip()
+        current_tree = merged_tree
+        outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
+    if current_tree != ours_tree:
+        _materialise(repo, env, ours_tree, current_tree)  # the next checkpoint records it
+    return outcomes
+
+
+def _trees(env: dict[str, str], cwd: Path, *commits: str) -> list[str]:
+    out = run_git(env, "rev-parse", *(f"{c}^{{tree}}" for c in commits), cwd=cwd).stdout.decode()
+    return out.split()
+
+
+class MergeQueue:
+    """Merges into one workspace, one batch at a time: children finishing together share a batch."""
+
+    def __init__(self, repo: ShadowRepo) -> None:
+        self.repo = repo
+        self._waiting: list[tuple[MergeRequest, asyncio.Future[MergeOutcome]]] = []
+        self._draining = False
+        self._drainer: asyncio.Future[None] | None = None
+
+    async def merge(self, request: MergeRequest) -> MergeOutcome:
+        """Queue `request` and wait for its outcome."""
+        future: asyncio.Future[MergeOutcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, future))
+        if not self._draining:
+            self._draining = True
+            self._drainer = asyncio.ensure_future(self._drain())
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    outcomes = await asyncio.to_thread(merge_many, self.repo, [r for r, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        future.set_exception(exc)
+                    continue
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    future.set_result(outcome)
+        finally:
+            self._draining = False
 
 
 def _materialise(repo: ShadowRepo, env: dict[str, str], ours_tree: str, merged_tree: str) -> None:

@@ -19,6 +19,25 @@ from agent import paths
 from agent.orchestrator._git import git_env, nul_list, run_git, run_git_async
 from agent.sessions.checkpoints import ShadowRepo
 
+PACK_THRESHOLD = 256
+"""Loose objects in the shadow repository above which they are packed before a checkout."""
+
+
+def pack_objects(repo: ShadowRepo, threshold: int = PACK_THRESHOLD) -> bool:
+    """Pack the shadow repository's loose objects when there are many (blocking).
+
+    Snapshots write one loose object per file; checking 5,000 of them out opens 5,000 object
+    files, three times slower than reading one pack. Only local objects are packed (`-l`: the
+    user's repository, used as an alternate, is never copied in). Returns whether it packed.
+    """
+    env = git_env(repo, repo.workspace, repo.git_dir / "index")
+    counted = run_git(env, "count-objects", cwd=repo.workspace).stdout.decode().split()
+    if not counted or int(counted[0]) < threshold:
+        return False
+    with repo.git.locked():
+        run_git(env, "repack", "-d", "-l", "-q", cwd=repo.workspace)
+    return True
+
 
 def worktrees_home() -> Path:
     """Where every worktree of this runtime lives (tests check it is empty afterwards)."""
@@ -107,3 +126,16 @@ class Worktree:
     def remove(self) -> None:
         """Delete the worktree and its index; safe to call twice."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+    async def remove_async(self) -> None:
+        """`remove` as an `rm -rf` subprocess: thousands of unlinks must not hold an executor thread."""
+        import asyncio
+
+        try:
+            process = await asyncio.create_subprocess_exec("rm", "-rf", "--", str(self.root))
+        except OSError:  # no rm: fall back to the thread
+            await asyncio.to_thread(self.remove)
+            return
+        await process.wait()
+        if self.root.exists():
+            await asyncio.to_thread(self.remove)
