@@ -9,7 +9,8 @@ The ideal is 3 x 0.5 s = 1.5 s (everything in parallel, zero overhead); aim: wit
 Figures (JSON lines; ratio = value / reference, lower is better):
 - dispatch_8x3_wall_s against the ideal 1.5 s (worktrees under the data dir), and
   dispatch_8x3_wall_s_worktrees_on_tmpfs (SUBAGENT_WORKTREES on /dev/shm) beside it;
-- worktree_create_5000_files_s: one worktree alone, against the same files copied by `cp -r`;
+- worktree_create_5000_files_s: one worktree alone (objects packed, as a fan-out does first),
+  against the same files copied by `cp -r`;
 - first_snapshot_5000_files_s: the workspace's first checkpoint (once per workspace, before the
   timed run), against `git add -A && git write-tree` in a scratch repository.
 
@@ -148,7 +149,7 @@ def main() -> None:
     os.environ["ANTHROPIC_API_KEY"] = "bench-key"
     try:
         from agent.model.anthropic_client import AnthropicModel
-        from agent.orchestrator.worktree import Worktree
+        from agent.orchestrator.worktree import Worktree, pack_objects
         from agent.sessions.checkpoints import ShadowRepo
 
         ws = _workspace(scratch, args.files, args.children)
@@ -157,6 +158,8 @@ def main() -> None:
         first = _timed(lambda: repo.snapshot("bench: first checkpoint"))
         _emit("first_snapshot_5000_files_s", first, reference, reference_name="git add -A && git write-tree")
         base = repo.snapshot("bench")
+        packed = _timed(lambda: pack_objects(repo))  # what the first fan-out does once
+        print(json.dumps({"name": "pack_loose_objects_s", "value": round(packed, 4)}), flush=True)
         cp = _timed(lambda: shutil.copytree(ws, scratch / "copy"))
         one: list[Worktree] = []
         created = _timed(lambda: one.append(Worktree.create(repo, base, "bench-probe")))
