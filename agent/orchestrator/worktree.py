@@ -44,6 +44,19 @@ def worktrees_home() -> Path:
     return paths.worktrees_home()
 
 
+def sweep_orphans() -> list[Path]:
+    """Remove worktrees whose process is gone; returns them."""
+    home = worktrees_home()
+    removed: list[Path] = []
+    for entry in home.iterdir() if home.is_dir() else []:
+        pid = entry.name.rsplit(".", 1)[-1]
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
 class Worktree:
     """One checkout of snapshot `base`; `snapshot()` commits what the child changed on top of it."""
 
@@ -59,9 +72,14 @@ class Worktree:
 
     @classmethod
     def reserve(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
-        """An empty worktree folder, its path known at once; `populate()` fills it."""
+        """An empty worktree folder, its path known at once; `populate()` fills it.
+
+        The folder's name ends with this process's id, so worktrees left by a process that was
+        killed (no `finally` ran) are removed the next time one is made (`sweep_orphans`).
+        """
+        sweep_orphans()
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40]
-        root = worktrees_home() / f"{safe}-{uuid.uuid4().hex[:8]}"
+        root = worktrees_home() / f"{safe}-{uuid.uuid4().hex[:8]}.{os.getpid()}"
         (root / "tree").mkdir(parents=True)
         return cls(repo, base, root)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -64,3 +65,22 @@ def test_packing_keeps_every_snapshot_readable(tmp_path: Path) -> None:
     worktree = Worktree.create(repo, base, "after-pack")
     assert (worktree.path / "f299.txt").read_text() == "299\n"
     worktree.remove()
+
+
+def test_worktrees_of_a_dead_process_are_swept(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.txt").write_text("a\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = worktrees_home() / f"crashed-0000.{dead.pid}"
+    (orphan / "tree").mkdir(parents=True)
+    (orphan / "tree" / "a.txt").write_text("left behind\n")
+
+    live = Worktree.create(repo, base, "live")
+
+    assert not orphan.exists()
+    assert live.path.is_dir() and live.root.name.endswith(f".{os.getpid()}")
+    live.remove()
