@@ -83,3 +83,14 @@ def test_the_demo_runs_and_its_final_tree_passes_the_sample_tests(tmp_path: Path
                            capture_output=True, text=True, timeout=120)
     assert suite.returncode == 0, suite.stderr
     assert "Ran 9 tests" in suite.stderr
+
+
+def test_dispatch_routes_the_temporal_executor(tmp_path: Path) -> None:
+    pytest.importorskip("temporalio")
+    path = tmp_path / "tasks.yaml"
+    path.write_text(yaml.safe_dump([{"agent": "backend-engineer", "prompt": "x"}]))
+    done = run_subagent("dispatch", str(path), "--cwd", str(tmp_path), "--executor", "temporal",
+                        "--temporal-address", "127.0.0.1:1", "--json", timeout=120)
+
+    assert done.returncode == 1
+    assert "cannot reach Temporal at 127.0.0.1:1" in done.stderr and done.stdout == ""
