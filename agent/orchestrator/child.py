@@ -28,7 +28,7 @@ from agent.events import (
 )
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec, VerifyResult
 from agent.orchestrator.link import ParentLink
-from agent.orchestrator.merge import MergeOutcome, MergeRequest, child_changes
+from agent.orchestrator.merge import MergeOutcome, MergeRequest, child_changes, ref_safe
 from agent.orchestrator.verify import VerifyRun, feedback_prompt, run_verify
 from agent.orchestrator.worktree import Worktree
 from agent.sessions.checkpoints import ShadowRepo
@@ -79,7 +79,7 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
     started = time.monotonic()
     agent_spec = link.registry.get(spec.agent)
     repo = ShadowRepo(request.workspace)
-    name = f"{spec.agent}-{spec.id}"
+    name = ref_safe(f"{spec.agent}-{spec.id}")
     tally = _Tally()
     worktree: Worktree | None = None
     ready: asyncio.Future[None] | None = None

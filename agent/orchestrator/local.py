@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, SubagentError
 from agent.events import Event
 from agent.orchestrator.base import EventSink, SubtaskCheckpoint, SubtaskResult, SubtaskSpec
 from agent.orchestrator.child import ChildRequest, run_child
@@ -92,9 +92,13 @@ class LocalDispatcher:
             ws = self.workspace(task)
             emit = _sink(task.id, on_event)
             isolate = editing[ws] > 1 and may_edit(links[ws].registry.get(task.agent))
-            results[index] = await run_child(
-                ChildRequest(spec=task, link=links[ws], workspace=ws, isolate=isolate, emit=emit)
-            )
+            try:
+                results[index] = await run_child(
+                    ChildRequest(spec=task, link=links[ws], workspace=ws, isolate=isolate, emit=emit)
+                )
+            except SubagentError as exc:  # this task could not run; the others go on
+                results[index] = SubtaskResult(id=task.id, agent=task.agent, status="error_during_execution",
+                                               result="", error=f"the subagent could not run: {exc}")
 
         try:
             async with asyncio.TaskGroup() as group:

@@ -96,7 +96,7 @@ def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutc
             merged_tree = fields[0].strip()
             conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
         if conflicts:
-            label = f"subagent/{_ref_safe(request.name)}-{request.theirs[:8]}"
+            label = f"subagent/{ref_safe(request.name)}-{request.theirs[:8]}"
             branch = repo.create_branch(label, request.theirs)
             hunks = _hunks(env, repo.workspace, merged_tree, conflicts, request.name)
             outcomes.append(MergeOutcome(merged=False, files=request.files, patch=request.patch,
@@ -198,5 +198,6 @@ def _hunks(env: dict[str, str], cwd: Path, tree: str, conflicts: list[str], name
     return "\n".join(parts)
 
 
-def _ref_safe(name: str) -> str:
+def ref_safe(name: str) -> str:
+    """`name` as a piece of a git ref (and a folder name): letters, digits, `-` and `_`."""
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40] or "child"

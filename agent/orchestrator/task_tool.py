@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from agent.errors import ToolInputError
+from agent.errors import SubagentError, ToolInputError
 from agent.events import FileChange
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec
 from agent.orchestrator.link import ParentLink, may_delegate, may_edit
@@ -80,7 +80,11 @@ class TaskTool(Tool[TaskInput]):
         request = ChildRequest(spec=spec, link=self.link, workspace=ctx.workspace,
                                isolate=self._needs_worktree(input), tool_use_id=tool_use_id,
                                emit=EVENT_SINK.get())
-        result = await run_child(request)
+        try:
+            result = await run_child(request)
+        except SubagentError as exc:  # e.g. no sandbox for its bash: the parent can act on that
+            reason = f"the subagent {input.subagent_type} could not run: {exc}"
+            return ToolResult(output=reason, is_error=True)
         return ToolResult(
             output=format_result(result), is_error=not result.ok,
             files_touched=[str(ctx.workspace / p) for p in result.files_changed],

@@ -95,3 +95,26 @@ def test_public_api_is_pinned() -> None:
                              "dispatch", "run", "run_agent"]
     for name in agent.__all__:
         assert getattr(agent, name) is not None
+
+
+async def test_a_child_that_cannot_start_is_an_error_result_and_its_siblings_go_on(tmp_path: Path) -> None:
+    import dataclasses
+
+    from agent._wiring import default_parts
+    from agent.errors import SandboxUnavailableError
+    from agent.orchestrator.base import SubtaskSpec
+    from agent.orchestrator.local import LocalDispatcher
+
+    def no_sandbox(*_args: object) -> None:
+        raise SandboxUnavailableError("bubblewrap refused (test)")
+
+    ws = workspace(tmp_path)
+    client = model([{"agent": "worker", "replies": [{"text": "never"}]}])
+    parts = dataclasses.replace(default_parts(), make_sandbox=no_sandbox)
+    dispatcher = LocalDispatcher(ws, model_client=client, parts=parts)
+    results = await dispatcher.run([SubtaskSpec(id="odd id/1", agent="worker", prompt="a"),
+                                    SubtaskSpec(id="two", agent="worker", prompt="b")])
+
+    assert [(r.id, r.status) for r in results] == [("odd id/1", "error_during_execution"),
+                                                   ("two", "error_during_execution")]
+    assert all("could not run: bubblewrap refused (test)" in (r.error or "") for r in results)
