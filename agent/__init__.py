@@ -1,5 +1,47 @@
-"""subagent: a runtime for coding agents defined as markdown personas."""
+"""subagent: a runtime for coding agents defined as markdown personas.
+
+The public Python API (imported on first use, so `import agent` stays cheap):
+
+    import asyncio, agent
+    final = asyncio.run(agent.run("add a /health endpoint", agent="backend-engineer", cwd="."))
+    results = asyncio.run(agent.dispatch("tasks.yaml", cwd="."))
+
+`agent.run_agent` is the event stream both are built on.
+"""
+
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "DispatchReport",
+    "SubtaskResult",
+    "SubtaskSpec",
+    "VerifyResult",
+    "__version__",
+    "dispatch",
+    "run",
+    "run_agent",
+]
+
+_LAZY = {
+    "DispatchReport": "agent.orchestrator.dispatch",
+    "SubtaskResult": "agent.orchestrator.base",
+    "SubtaskSpec": "agent.orchestrator.base",
+    "VerifyResult": "agent.orchestrator.base",
+    "dispatch": "agent.orchestrator.dispatch",
+    "run": "agent.orchestrator.dispatch",
+    "run_agent": "agent.runtime",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module when the name is first used."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agent' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -36,6 +36,10 @@ EVENT_SINK: ContextVar[Callable[[Event], None] | None] = ContextVar("EVENT_SINK"
 CURRENT_TOOL_USE_ID: ContextVar[str | None] = ContextVar("CURRENT_TOOL_USE_ID", default=None)
 """While a tool runs: the id of its tool_use block (a child's `parent_tool_use_id`)."""
 
+TURN_CALLS: ContextVar[tuple[ToolCall, ...]] = ContextVar("TURN_CALLS", default=())
+"""While a tool runs: every call of its turn that was allowed to run (the `task` tool counts its
+siblings to decide whether children need their own worktrees)."""
+
 Checkpointer = Callable[[str, str], Awaitable[None]]
 """`await checkpointer(label, tool_use_id)` before a call that may change files."""
 
@@ -158,6 +162,7 @@ class ToolRunner:
             key = p.tool.conflict_key(p.parsed, p.ctx)
             groups.setdefault(key if key is not None else ("solo", p.call.id), []).append(p)
         limit = asyncio.Semaphore(self.max_parallel)
+        TURN_CALLS.set(tuple(p.call for p in ready))  # this task's context; its tool tasks copy it
         async with asyncio.TaskGroup() as group:
             for members in groups.values():
                 group.create_task(self._run_in_order(members, limit, turn, emit))

@@ -6,7 +6,8 @@ Three families hang from one root, and each is handled in one place:
     ├── ConfigError               developer or user misuse: bad config, bad persona, bad flag
     │   ├── PersonaError          a persona file that does not parse (file and line)
     │   ├── RegistryError         agents.yaml or .subagent/config.yaml is wrong (file and key)
-    │   └── UnknownAgentError     an agent name that is not registered
+    │   ├── UnknownAgentError     an agent name that is not registered
+    │   └── DispatchFileError     a dispatch file's task that cannot run (file, task, reason)
     ├── ToolFailure               the model should act on it: becomes an error tool result
     │   ├── ToolInputError        input that does not fit the tool's schema or rules
     │   ├── PathOutsideWorkspaceError
@@ -23,7 +24,8 @@ Three families hang from one root, and each is handled in one place:
         │   └── SessionLockedError  another process is running this session
         ├── RunCancelledError     the caller cancelled the run
         ├── RemoteDispatchError   a remote executor (Temporal) unreachable or refusing (address, subtasks)
-        └── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
+        ├── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
+        └── WorktreeError         a subagent's worktree could not be made, saved or merged (git's words)
 """
 
 from __future__ import annotations
@@ -71,6 +73,17 @@ class UnknownAgentError(ConfigError):
         self.name = name
         self.known = known
         super().__init__(f"unknown agent {name!r}; known agents: {', '.join(sorted(known)) or 'none'}")
+
+
+class DispatchFileError(ConfigError):
+    """A task in a `subagent dispatch` file that cannot run as written."""
+
+    def __init__(self, path: Path | str, reason: str, task: str | None = None) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        self.task = task
+        where = f"{self.path}: task {task}" if task is not None else str(self.path)
+        super().__init__(f"{where}: {reason}")
 
 
 # --- failures the model should act on ------------------------------------------------------
@@ -191,3 +204,7 @@ class ContextWindowError(ModelAPIError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, error_type="context_window_exceeded")
+
+
+class WorktreeError(RunError):
+    """A git step of the orchestrator's worktrees or merges failed; the message holds git's stderr."""

@@ -18,7 +18,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent._folder_read import with_folder_notes
 from agent._prompt import environment_block
@@ -35,6 +35,9 @@ from agent.permissions.models import Approver, PermissionMode
 from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
 from agent.spec import AgentSpec
 from tools.base import EditorBuffers, ToolContext
+
+if TYPE_CHECKING:
+    from agent.orchestrator.link import ParentLink
 
 DEFAULT_AGENT = "orchestrator"
 
@@ -64,6 +67,7 @@ async def _open_session(
     fork: bool,
     parent_tool_use_id: str | None,
     title: str,
+    parent_id: str | None = None,
 ) -> tuple[SessionRecord | None, bool]:
     """The session to run in, and whether it has a history (it was resumed or forked)."""
     if store is None:
@@ -86,6 +90,7 @@ async def _open_session(
             workspace=cwd,
             model=model,
             parent_tool_use_id=parent_tool_use_id,
+            parent_id=parent_id,
             title=title[:80],
         )
         return record, False
@@ -129,11 +134,14 @@ async def run_agent(
     parent_model: str | None = None,
     parts: RuntimeParts | None = None,
     editor: EditorBuffers | None = None,
+    parent: ParentLink | None = None,
 ) -> AsyncIterator[Event]:
     """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
 
     Raises ConfigError (before any event) when the run cannot start as asked: unknown agent,
     no API key, a collaborator missing from this build, no session to resume.
+    `parent` runs the agent as a subagent (agent.orchestrator): it shares the parent's approver,
+    denials, cancel and slots, and is linked to the parent session.
     """
     parts = parts or default_parts()
     client = model_client or default_model_client()
@@ -156,6 +164,7 @@ async def run_agent(
         fork=fork,
         parent_tool_use_id=parent_tool_use_id,
         title=prompt or "",
+        parent_id=parent.session_id if parent is not None else None,
     )
     session_id = record.id if record is not None else uuid.uuid4().hex
     defaults = config.defaults
@@ -171,12 +180,20 @@ async def run_agent(
         editor=editor,
     )
     approver = approver or parts.headless_approver()
-    gate = parts.make_gate(
-        list(spec.permission), permission_mode or defaults.permission_mode, approver, defaults.ask_timeout_s
-    )
+    if parent is not None and parent.gate is not None:  # the root's approver, the parent's denials
+        gate = parent.gate.child(list(spec.permission))
+        gate.mode = permission_mode or parent.gate.mode
+    else:
+        mode = permission_mode or defaults.permission_mode
+        gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s)
     instructions = await asyncio.to_thread(load_project_instructions, cwd)
     folder_notes = FolderInstructions(cwd, instructions.paths)
     tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}
+    from agent.orchestrator.task_tool import delegation
+
+    if task := delegation(spec, parent, registry, parts, client, gate, approver, resolved.id, session_id,
+                          cancel, permission_mode, parent_tool_use_id):
+        tools[task.name] = task
     runner = ToolRunner(
         session_id=session_id,
         agent=spec.name,

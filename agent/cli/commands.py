@@ -5,6 +5,8 @@ from agent.cli import (
     acp_cmd,  # noqa: F401
     agents_cmd,  # noqa: F401
     chat_cmd,  # noqa: F401
+    demo_cmd,  # noqa: F401
+    dispatch_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
     mcp_cmd,  # noqa: F401
     run_cmd,  # noqa: F401

@@ -31,8 +31,10 @@ class EventRenderer:
     def __init__(self, console: Console, *, show_thinking: bool = True) -> None:
         self.console = console
         self.show_thinking = show_thinking
-        self._streaming: str | None = None
-        """"text" or "thinking" while a delta line is open."""
+        self._streaming: tuple[str, str] | None = None
+        """(kind, session id) while a delta line is open: parallel subagents each get their own line."""
+        self._labels: dict[str, str] = {}
+        """Subagent session -> the short tag its lines start with (parallel children interleave)."""
         self._running: dict[str, str] = {}
         self._depth: dict[str, int] = {}
         self._status: Status | None = None
@@ -42,6 +44,9 @@ class EventRenderer:
 
     def _line(self, event: Any, renderable: Any) -> None:
         self._close_stream()
+        label = self._labels.get(event.session_id)
+        if label is not None and isinstance(renderable, Text):
+            renderable = Text.assemble((f"{label} │ ", "cyan"), renderable)
         self.console.print(Padding(renderable, (0, 0, 0, 2 * self._indent(event)), expand=False))
 
     def _close_stream(self) -> None:
@@ -50,10 +55,12 @@ class EventRenderer:
             self._streaming = None
 
     def _delta(self, event: Any, kind: str, text: str, style: str) -> None:
-        if self._streaming != kind:
+        if self._streaming != (kind, event.session_id):
             self._close_stream()
             self.console.print(" " * (2 * self._indent(event)), end="")
-            self._streaming = kind
+            if label := self._labels.get(event.session_id):
+                self.console.print(Text(f"{label} │ ", style="cyan"), end="")
+            self._streaming = (kind, event.session_id)
         self.console.print(Text(text, style=style), end="", soft_wrap=True)
 
     def _refresh_status(self) -> None:
@@ -90,9 +97,13 @@ class EventRenderer:
             self._line(event, Text(f"✗ denied: {event.reason}", style="red"))
         elif kind == "subagent_started":
             self._depth[event.child_session_id] = self._indent(event) + 1
-            self._line(event, Text(f"▶ {event.agent}: {event.description}", style="cyan"))
+            self._labels[event.child_session_id] = f"#{len(self._labels) + 1} {event.agent}"
+            label = self._labels[event.child_session_id]
+            self._line(event, Text(f"▶ {label}: {event.description}", style="cyan"))
         elif kind == "subagent_finished":
-            self._line(event, Text(f"◀ {event.agent} {event.subtype}", style="cyan"))
+            label = self._labels.get(event.child_session_id, event.agent)
+            files = f", {len(event.files_changed)} files changed" if event.files_changed else ""
+            self._line(event, Text(f"◀ {label}: {event.subtype}{files}", style="cyan"))
         elif kind == "error":
             style = "yellow" if event.retrying else "bold red"
             self._line(event, Text(f"! {event.message}", style=style))

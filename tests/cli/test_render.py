@@ -98,5 +98,5 @@ def test_subagent_events_are_indented_under_their_task() -> None:
         ),
     )
     lines = text.splitlines()
-    assert lines[0].startswith("▶ backend-engineer: build the API")
-    assert lines[1].startswith("  ◇ read api.py")
+    assert lines[0].startswith("▶ #1 backend-engineer: build the API")
+    assert lines[1].startswith("  #1 backend-engineer │ ◇ read api.py")

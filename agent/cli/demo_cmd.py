@@ -1,0 +1,36 @@
+"""`subagent demo`: the orchestrator and two parallel subagents on a sample service, offline.
+
+Exit code 0 when the run succeeded and the sample's tests pass on the merged tree, else 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+
+from agent.cli.main import app
+
+
+@app.command("demo")
+def demo_command(
+    workdir: Path | None = typer.Option(
+        None, "--workdir", help="Copy the sample here instead of a new temporary folder.", file_okay=False
+    ),
+    fast: bool = typer.Option(False, "--fast", help="No pauses between scripted replies."),
+) -> None:
+    """Run the offline demo: scripted model replies, the real tools, sandbox, worktrees and merge."""
+    from rich.console import Console
+
+    from agent.demo.run import print_summary, run_demo
+    from agent.errors import SubagentError
+
+    console = Console(highlight=False)
+    try:
+        outcome = asyncio.run(run_demo(console, workdir=workdir, fast=fast))
+    except SubagentError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    print_summary(console, outcome)
+    raise typer.Exit(0 if outcome.ok else 1)

@@ -1,0 +1,172 @@
+"""The offline demo: the orchestrator sends two backend tasks to two subagents in parallel.
+
+The model's replies are scripted (`agent/demo/script.yaml`); everything else is the real runtime:
+the registry and personas, the tools, the sandbox, the permission gate, the worktrees, the merge
+back, verify. The sample service (`agent/demo/sample/`) is copied into a fresh folder that is
+made a git repository with one commit, so the final `git diff` shows exactly what the agents did.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+DEMO_DIR = Path(__file__).resolve().parent
+SAMPLE = DEMO_DIR / "sample"
+SCRIPT = DEMO_DIR / "script.yaml"
+TEST_COMMAND = "python3 -m unittest discover -s tests -q"
+PROMPT = (
+    "Two changes to the inventory service: (1) a POST /items endpoint with input validation and "
+    "tests; (2) a migration adding items.created_at and an index on items(name), with a test. "
+    "Delegate them to backend engineers in parallel, then check the merged result."
+)
+# accept-edits lets the file tools write; the rules allow reading, delegating and the test
+# command only, so any other bash command would be an ask, which the headless demo refuses.
+_CONFIG = f"""# Written by `subagent demo` (see agent/demo/run.py).
+defaults:
+  permission_mode: accept-edits
+{{sandbox}}permission:
+  read: allow
+  grep: allow
+  glob: allow
+  task: allow
+  bash:
+    "*": ask
+    "{TEST_COMMAND.replace(" discover -s tests -q", " *")}": allow
+agents:
+  backend-engineer:
+    verify: {TEST_COMMAND}
+"""
+_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "demo",
+            "GIT_AUTHOR_EMAIL": "demo@subagent.invalid", "GIT_COMMITTER_NAME": "demo",
+            "GIT_COMMITTER_EMAIL": "demo@subagent.invalid"}
+
+
+class DemoOutcome(BaseModel):
+    workspace: Path
+    subtype: str
+    tasks_failed: int
+    """`task` calls that did not come back verified and merged."""
+    tests_passed: bool
+    tests_output: str
+    diff: str
+    turns: int
+    input_tokens: int
+    output_tokens: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        merged = not self.tasks_failed and bool(self.diff)
+        return self.subtype == "success" and self.tests_passed and merged
+
+
+def _git(workspace: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=workspace, capture_output=True, text=True,
+                          env={**os.environ, **_GIT_ENV}, check=True)
+    return done.stdout
+
+
+def prepare_workspace(target: Path | None, sandboxed: bool) -> Path:
+    """Copy the sample into `target` (default: a new temporary folder) and commit it."""
+    workspace = target or Path(tempfile.mkdtemp(prefix="subagent-demo-"))
+    workspace.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(SAMPLE, workspace, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.db"))
+    _git(workspace, "init", "--quiet")
+    _git(workspace, "add", "-A")
+    _git(workspace, "commit", "--quiet", "-m", "sample service")
+    (workspace / ".git" / "info" / "exclude").write_text(".subagent/\n__pycache__/\n*.db\n")
+    config = workspace / ".subagent" / "config.yaml"
+    config.parent.mkdir(exist_ok=True)
+    sandbox = "" if sandboxed else "  sandbox: {kind: none}   # bubblewrap does not work here\n"
+    config.write_text(_CONFIG.format(sandbox=sandbox))
+    return workspace
+
+
+def _script_model(fast: bool) -> Any:
+    from agent.model.scripted import ScriptedModel, load_script
+
+    script = load_script(SCRIPT)
+    if fast:
+        for entry in script.scripts:
+            for reply in entry.replies:
+                reply.delay_s = 0.0
+    return ScriptedModel(script, str(SCRIPT))
+
+
+async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool = False) -> DemoOutcome:
+    """Run the demo with a live view on `console`; returns what happened for the summary."""
+    from agent.cli.render import EventRenderer
+    from agent.runtime import run_agent
+    from agent.sandbox.probe import probe_sandbox
+
+    report = probe_sandbox()
+    if not report.ok:
+        console.print(f"[bold red]WARNING: bash runs UNSANDBOXED in this demo[/]: {report.detail}.\n"
+                      f"To sandbox it: {report.fix}")
+    workspace = prepare_workspace(workdir, report.ok)
+    console.print(f"[bold]subagent demo[/] · scripted model replies, real tools · workspace {workspace}")
+    console.print(f"[dim]sandbox: {report.detail if report.ok else 'none'}[/]\n")
+    renderer = EventRenderer(console)
+    started = time.monotonic()
+    final: Any = None
+    turns = tokens_in = tokens_out = failed = 0
+    model = _script_model(fast)
+    async for event in run_agent(PROMPT, agent="orchestrator", cwd=workspace, model_client=model):
+        renderer.handle(event)
+        if event.type == "tool_call_finished" and event.name == "task":
+            failed += event.is_error
+        if event.type == "result":
+            turns += event.num_turns
+            tokens_in += event.usage.context_tokens
+            tokens_out += event.usage.output_tokens
+            if event.parent_tool_use_id is None:
+                final = event
+    seconds = time.monotonic() - started
+    _git(workspace, "add", "-A", "-N")
+    diff = _git(workspace, "diff", "--no-color", "--", ".", ":!.subagent")
+    tests = subprocess.run([sys.executable, "-m", "unittest", "discover", "-s", "tests", "-q"],
+                           cwd=workspace, capture_output=True, text=True, timeout=300)
+    return DemoOutcome(
+        workspace=workspace, subtype=final.subtype if final else "error_during_execution",
+        tasks_failed=failed, tests_passed=tests.returncode == 0,
+        tests_output=(tests.stdout + tests.stderr).strip(),
+        diff=diff, turns=turns, input_tokens=tokens_in, output_tokens=tokens_out, seconds=seconds,
+    )
+
+
+def print_summary(console: Console, outcome: DemoOutcome) -> None:
+    """The diff, the tests, turns, tokens and time."""
+    from rich.rule import Rule
+    from rich.syntax import Syntax
+
+    console.print(Rule("what changed"))
+    console.print(Syntax(outcome.diff or "(no changes)", "diff", theme="ansi_dark",
+                         background_color="default", word_wrap=True))
+    console.print(Rule("tests on the merged tree"))
+    last = outcome.tests_output.splitlines()[-3:]
+    style = "green" if outcome.tests_passed else "bold red"
+    console.print(f"[{style}]{TEST_COMMAND}: {'passed' if outcome.tests_passed else 'FAILED'}[/] "
+                  f"({' '.join(line.strip() for line in last if line.strip())})")
+    if outcome.tasks_failed:
+        console.print(f"[bold red]{outcome.tasks_failed} subagent task(s) failed[/]: see above")
+    console.print(Rule("summary"))
+    status = outcome.subtype if outcome.ok else f"FAILED ({outcome.subtype})"
+    console.print(
+        f"{status} · {outcome.turns} model turns (orchestrator + 2 subagents) · "
+        f"{outcome.input_tokens} tokens in · {outcome.output_tokens} out (scripted: no API cost) · "
+        f"{outcome.seconds:.1f}s\nworkspace kept at {outcome.workspace} (`git -C {outcome.workspace} diff`)\n"
+        "These were scripted model replies; with ANTHROPIC_API_KEY set, `subagent run` runs the real thing."
+    )

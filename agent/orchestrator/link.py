@@ -1,0 +1,102 @@
+"""What a parent hands down to the children it starts: one `ParentLink` per delegating session.
+
+It carries everything a child shares with its parent (the registry, the model client, the
+permission gate and through it the root's approver and denials, the cancel signal, the slots
+that bound how many children run at once) and the depth, which caps delegation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from agent.spec import AgentSpec
+
+if TYPE_CHECKING:
+    from agent._wiring import RuntimeParts
+    from agent.model.base import ModelClient
+    from agent.permissions.models import Approver, PermissionMode
+
+EDITING_TOOLS = frozenset({"edit", "write", "patch", "bash"})
+"""A child with any of these may change files, so it needs its own worktree beside siblings."""
+
+
+@dataclasses.dataclass
+class ParentLink:
+    """The parent side of a delegation; `run_agent(parent=link)` runs a child under it."""
+
+    registry: Any
+    """The parent's AgentRegistry: children resolve and load agents from the same one."""
+    parts: RuntimeParts
+    client: ModelClient
+    gate: Any
+    """The parent's PermissionGate (a child gets `gate.child(...)`); None for a program's dispatch."""
+    approver: Approver | None
+    model: str | None
+    """The parent's resolved model id (`model: inherit`)."""
+    session_id: str | None
+    depth: int
+    """The parent's depth: 0 for a root session, and for `subagent dispatch` (no model above)."""
+    cancel: asyncio.Event
+    permission_mode: PermissionMode | None = None
+    parent_tool_use_id: str | None = None
+    """The parent's own `parent_tool_use_id` (set when the parent is itself a child)."""
+    slots: dict[int, asyncio.Semaphore] = dataclasses.field(default_factory=dict)
+    """Shared by the whole session tree: at most `max_parallel_tasks` children per level run at
+    once (one semaphore per level, so a child waiting on its own children cannot starve them)."""
+    merge_queues: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """One MergeQueue per workspace: one batch of merges at a time into it."""
+    snapshots: dict[str, asyncio.Future[Any]] = dataclasses.field(default_factory=dict)
+    """The checkpoint (or packing) under way in each workspace: siblings starting together share it."""
+
+    def slot(self, depth: int) -> asyncio.Semaphore:
+        limit = self.registry.config.defaults.max_parallel_tasks
+        return self.slots.setdefault(depth, asyncio.Semaphore(max(1, limit)))
+
+    def merge_queue(self, repo: Any) -> Any:
+        from agent.orchestrator.merge import MergeQueue
+
+        return self.merge_queues.setdefault(str(repo.workspace), MergeQueue(repo))
+
+    async def checkpoint(self, repo: Any, label: str) -> str:
+        """A snapshot of `repo`'s workspace, shared with siblings asking while it is being taken."""
+        key = str(repo.workspace)
+        pending = self.snapshots.get(key)
+        if pending is None or pending.done():
+            pending = asyncio.ensure_future(asyncio.to_thread(repo.snapshot, label))
+            self.snapshots[key] = pending
+        return await asyncio.shield(pending)
+
+    async def packed(self, repo: Any) -> None:
+        """Pack the workspace's shadow repository once for siblings about to check it out."""
+        from agent.orchestrator.worktree import pack_objects
+
+        key = f"pack:{repo.workspace}"
+        pending = self.snapshots.get(key)
+        if pending is None or pending.done():
+            pending = asyncio.ensure_future(asyncio.to_thread(pack_objects, repo))
+            self.snapshots[key] = pending
+        await asyncio.shield(pending)
+
+    def for_child(self, **changes: Any) -> ParentLink:
+        """The link a child passes to its own children: same shared state, new identity."""
+        return dataclasses.replace(self, **changes)
+
+
+def may_delegate(spec: AgentSpec, depth: int, max_depth: int) -> bool:
+    """Whether an agent at `depth` gets the `task` tool.
+
+    A root agent delegates when it says so (`can_delegate: true`) or is a primary agent that does
+    not refuse; a child only when its config allows it. No child is started below `max_depth`.
+    """
+    if depth + 1 > max_depth:
+        return False
+    if spec.can_delegate is not None:
+        return spec.can_delegate
+    return depth == 0 and spec.mode in ("primary", "all")
+
+
+def may_edit(spec: AgentSpec) -> bool:
+    """Whether the agent has a tool that can change files."""
+    return bool(EDITING_TOOLS & set(spec.tools))

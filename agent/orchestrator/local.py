@@ -1,0 +1,172 @@
+"""The in-process executor: `LocalDispatcher` (many subtasks) and `run_subtask` (one, for workers).
+
+`LocalDispatcher.run` is what `subagent dispatch` and `agent.dispatch` use: every subtask is a
+child at depth 1 under a parent with no model (so no `task` tool unless an agent's config allows
+it), all of them concurrently up to `defaults.max_parallel_tasks`, each in its own worktree when
+more than one of them may edit the same workspace, merged back as each finishes.
+
+`run_subtask` matches `agent.orchestrator.base.SubtaskRunner`: remote executors (Temporal) call
+it on a worker for one subtask in a workspace they prepared, so it runs in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from agent.errors import ConfigError, SubagentError
+from agent.events import Event
+from agent.orchestrator.base import EventSink, SubtaskCheckpoint, SubtaskResult, SubtaskSpec
+from agent.orchestrator.child import ChildRequest, run_child
+from agent.orchestrator.link import ParentLink, may_edit
+from agent.permissions.models import Approver, PermissionMode
+
+
+class LocalDispatcher:
+    """Runs subtasks in this process (implements `agent.orchestrator.base.Dispatcher`)."""
+
+    def __init__(
+        self,
+        cwd: Path,
+        *,
+        model_client: Any = None,
+        approver: Approver | None = None,
+        permission_mode: PermissionMode | None = None,
+        parts: Any = None,
+    ) -> None:
+        """`cwd` is the default workspace; the model client defaults to the Messages API."""
+        from agent._wiring import default_parts
+
+        self.cwd = cwd.resolve()
+        self.model_client = model_client
+        self.approver = approver
+        self.permission_mode = permission_mode
+        self.parts = parts or default_parts()
+
+    def workspace(self, task: SubtaskSpec) -> Path:
+        return (self.cwd / task.cwd).resolve() if task.cwd else self.cwd
+
+    def links(self, tasks: list[SubtaskSpec], cancel: asyncio.Event) -> dict[Path, ParentLink]:
+        """One parent link per workspace, sharing slots; raises ConfigError for a task that cannot run."""
+        from agent.runtime import default_model_client
+
+        client = self.model_client or default_model_client()
+        links: dict[Path, ParentLink] = {}
+        slots: dict[int, asyncio.Semaphore] = {}
+        seen: set[str] = set()
+        for task in tasks:
+            if task.id in seen:
+                raise ConfigError(f"two subtasks have the id {task.id!r}; ids must be unique")
+            seen.add(task.id)
+            workspace = self.workspace(task)
+            if not workspace.is_dir():
+                raise ConfigError(f"subtask {task.id}: cwd {workspace} is not a directory")
+            if workspace not in links:
+                links[workspace] = ParentLink(
+                    registry=self.parts.load_registry(workspace), parts=self.parts, client=client,
+                    gate=None, approver=self.approver, model=None, session_id=None, depth=0,
+                    cancel=cancel, permission_mode=self.permission_mode, slots=slots,
+                )
+            links[workspace].registry.get(task.agent)  # UnknownAgentError names the known agents
+        return links
+
+    async def run(
+        self, tasks: list[SubtaskSpec], *, on_event: EventSink | None = None
+    ) -> list[SubtaskResult]:
+        """Run all tasks (concurrently, bounded); cancelling the awaiting task cancels every subtask.
+
+        Raises:
+            ConfigError: before anything runs, for an unknown agent, a duplicate id or a bad cwd.
+        """
+        cancel = asyncio.Event()
+        links = self.links(tasks, cancel)
+        editing: dict[Path, int] = {}
+        for task in tasks:
+            ws = self.workspace(task)
+            editing[ws] = editing.get(ws, 0) + may_edit(links[ws].registry.get(task.agent))
+        results: list[SubtaskResult | None] = [None] * len(tasks)
+
+        async def one(index: int, task: SubtaskSpec) -> None:
+            ws = self.workspace(task)
+            emit = _sink(task.id, on_event)
+            isolate = editing[ws] > 1 and may_edit(links[ws].registry.get(task.agent))
+            try:
+                results[index] = await run_child(
+                    ChildRequest(spec=task, link=links[ws], workspace=ws, isolate=isolate, emit=emit)
+                )
+            except SubagentError as exc:  # this task could not run; the others go on
+                results[index] = SubtaskResult(id=task.id, agent=task.agent, status="error_during_execution",
+                                               result="", error=f"the subagent could not run: {exc}")
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for index, task in enumerate(tasks):
+                    group.create_task(one(index, task))
+        finally:
+            cancel.set()  # anything still running (a cancel of the awaiting task) stops now
+        return [r for r in results if r is not None]
+
+
+def _sink(task_id: str, on_event: EventSink | None) -> Callable[[Event], None] | None:
+    if on_event is None:
+        return None
+    return lambda event: on_event(task_id, event)
+
+
+class LocalRunner:
+    """`SubtaskRunner`: one subtask, in place, in a workspace an executor prepared."""
+
+    def __init__(
+        self, *, model_client: Any = None, approver: Approver | None = None, parts: Any = None
+    ) -> None:
+        self.model_client = model_client
+        self.approver = approver
+        self.parts = parts
+
+    async def __call__(
+        self,
+        spec: SubtaskSpec,
+        workspace: Path,
+        *,
+        on_event: EventSink | None,
+        on_checkpoint: Callable[[SubtaskCheckpoint], Awaitable[None]] | None,
+        resume_from: SubtaskCheckpoint | None,
+        cancel: asyncio.Event,
+    ) -> SubtaskResult:
+        """Run `spec` in `workspace`; checkpoints after each of the child's turns when asked."""
+        dispatcher = LocalDispatcher(workspace, model_client=self.model_client, approver=self.approver,
+                                     permission_mode=spec.permission_mode, parts=self.parts)
+        link = dispatcher.links([spec], cancel)[dispatcher.workspace(spec)]
+        pending: list[asyncio.Task[None]] = []
+        sink = _sink(spec.id, on_event)
+
+        def emit(event: Event) -> None:
+            if sink is not None:
+                sink(event)
+            if on_checkpoint is not None and event.type == "usage" and event.parent_tool_use_id is None:
+                pending.append(asyncio.ensure_future(_checkpoint(workspace, event, on_checkpoint)))
+
+        resume = resume_from.session_id if resume_from is not None else None
+        try:
+            return await run_child(ChildRequest(spec=spec, link=link, workspace=dispatcher.workspace(spec),
+                                                isolate=False, emit=emit, resume=resume))
+        finally:
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _checkpoint(
+    workspace: Path, event: Any, on_checkpoint: Callable[[SubtaskCheckpoint], Awaitable[None]]
+) -> None:
+    """The workspace's changes since its commit, as a patch; the transcript stays in the session store."""
+    from agent.orchestrator.temporal.workspace import workspace_patch
+
+    patch = await workspace_patch(workspace)
+    await on_checkpoint(SubtaskCheckpoint(turn=event.turn, patch=patch, session_id=event.session_id,
+                                          transcript_ref=event.session_id))
+
+
+run_subtask = LocalRunner()
+"""The default `SubtaskRunner` (`agent.orchestrator.local:run_subtask`): the Messages API client."""

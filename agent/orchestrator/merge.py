@@ -1,0 +1,203 @@
+"""Bring a child's work back into the workspace: a three-way merge of snapshot commits.
+
+base = the checkpoint the child started from, ours = the workspace now (snapshotted first, so
+work merged from siblings or done by the parent meanwhile is kept), theirs = the child's last
+snapshot. `git merge-tree --write-tree` merges without a work tree; a clean result is written to
+the workspace file by file (only the files the merge changes; the user's HEAD and index are never
+touched). A conflict changes nothing in the workspace: the child's work is kept on a branch of the
+shadow repository and the conflicting hunks are reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from agent.orchestrator._git import git_env, nul_list, run_git
+from agent.sessions.checkpoints import ShadowRepo
+
+_MAX_HUNK_LINES = 80
+"""Per conflicting file, in the report the parent reads."""
+
+
+class MergedFile(BaseModel):
+    path: str
+    """Relative to the workspace."""
+    change: Literal["added", "modified", "deleted"]
+
+
+class MergeOutcome(BaseModel):
+    """What merging one child's work back did."""
+
+    merged: bool
+    files: list[MergedFile] = []
+    """The files the child changed (relative paths)."""
+    patch: str = ""
+    """`git diff` of the child's work against its checkpoint."""
+    conflicts: list[str] = []
+    hunks: str = ""
+    """The conflicting regions with markers, workspace side first."""
+    branch: str | None = None
+    """Shadow-repository branch holding the child's work when it was not merged."""
+
+
+def child_changes(repo: ShadowRepo, base: str, theirs: str) -> tuple[list[MergedFile], str]:
+    """The files a child changed and its patch, from its checkpoint to its last snapshot."""
+    files = [MergedFile(path=c.path, change=c.change) for c in repo.changed_files(base, theirs)]
+    return files, repo.diff(base, theirs) if files else ""
+
+
+class MergeRequest(BaseModel):
+    """One child's work to merge: its checkpoint, its last snapshot, and what it changed."""
+
+    base: str
+    theirs: str
+    name: str
+    """Labels the branch a conflict keeps."""
+    files: list[MergedFile]
+    patch: str
+
+
+def merge_back(repo: ShadowRepo, base: str, theirs: str, name: str) -> MergeOutcome:
+    """Merge snapshot `theirs` (made from `base`) into the workspace (blocking: run it in a thread)."""
+    files, patch = child_changes(repo, base, theirs)
+    request = MergeRequest(base=base, theirs=theirs, name=name, files=files, patch=patch)
+    return merge_many(repo, [request])[0]
+
+
+def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutcome]:
+    """Merge several children's work, in order, with one snapshot and one write of the workspace.
+
+    Each child is merged onto the result of the previous ones (a conflict skips that child and
+    keeps its work on a branch); callers serialise calls for one workspace (`MergeQueue`).
+    """
+    if not any(r.files for r in requests):
+        return [MergeOutcome(merged=True) for _ in requests]
+    ours = repo.snapshot(f"before merging {', '.join(r.name for r in requests)}")
+    env = git_env(repo, repo.workspace, repo.git_dir / "index")
+    ours_tree = _trees(env, repo.workspace, ours)[0]
+    current, current_tree = ours, ours_tree
+    outcomes: list[MergeOutcome] = []
+    for request in requests:
+        if not request.files:
+            outcomes.append(MergeOutcome(merged=True))
+            continue
+        base_tree, theirs_tree = _trees(env, repo.workspace, request.base, request.theirs)
+        if current_tree == base_tree:
+            merged_tree, conflicts = theirs_tree, []
+        else:
+            done = run_git(env, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
+                           current, request.theirs, cwd=repo.workspace, ok=(0, 1))
+            fields = done.stdout.decode(errors="surrogateescape").split("\0")
+            merged_tree = fields[0].strip()
+            conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
+        if conflicts:
+            label = f"subagent/{ref_safe(request.name)}-{request.theirs[:8]}"
+            branch = repo.create_branch(label, request.theirs)
+            hunks = _hunks(env, repo.workspace, merged_tree, conflicts, request.name)
+            outcomes.append(MergeOutcome(merged=False, files=request.files, patch=request.patch,
+                                         conflicts=conflicts, hunks=hunks, branch=branch))
+            continue
+        current = run_git(env, "commit-tree", merged_tree, "-p", current, "-m", f"merged {request.name}",
+                          cwd=repo.workspace).stdout.decode().strip()
+        current_tree = merged_tree
+        outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
+    if current_tree != ours_tree:
+        _materialise(repo, env, ours_tree, current_tree)  # the next checkpoint records it
+    return outcomes
+
+
+def _trees(env: dict[str, str], cwd: Path, *commits: str) -> list[str]:
+    out = run_git(env, "rev-parse", *(f"{c}^{{tree}}" for c in commits), cwd=cwd).stdout.decode()
+    return out.split()
+
+
+class MergeQueue:
+    """Merges into one workspace, one batch at a time: children finishing together share a batch."""
+
+    def __init__(self, repo: ShadowRepo) -> None:
+        self.repo = repo
+        self._waiting: list[tuple[MergeRequest, asyncio.Future[MergeOutcome]]] = []
+        self._draining = False
+        self._drainer: asyncio.Future[None] | None = None
+
+    async def merge(self, request: MergeRequest) -> MergeOutcome:
+        """Queue `request` and wait for its outcome."""
+        future: asyncio.Future[MergeOutcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, future))
+        if not self._draining:
+            self._draining = True
+            self._drainer = asyncio.ensure_future(self._drain())
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    outcomes = await asyncio.to_thread(merge_many, self.repo, [r for r, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        future.set_exception(exc)
+                    continue
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    future.set_result(outcome)
+        finally:
+            self._draining = False
+
+
+def _materialise(repo: ShadowRepo, env: dict[str, str], ours_tree: str, merged_tree: str) -> None:
+    """Make the workspace's files equal `merged_tree` where it differs from `ours_tree`."""
+    out = run_git(env, "diff-tree", "-r", "-z", "--no-renames", "--name-status", ours_tree, merged_tree,
+                  cwd=repo.workspace).stdout.decode(errors="surrogateescape")
+    fields = [f for f in out.split("\0") if f]
+    pairs = list(zip(fields[0::2], fields[1::2], strict=True))
+    for status, rel in pairs:
+        if status == "D":
+            (repo.workspace / rel).unlink(missing_ok=True)
+    written = [rel for status, rel in pairs if status != "D"]
+    if not written:
+        return
+    with tempfile.TemporaryDirectory(dir=repo.git_dir) as scratch:
+        index_env = {**env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        run_git(index_env, "read-tree", merged_tree, cwd=repo.workspace)
+        run_git(index_env, "checkout-index", "--force", "-z", "--stdin", cwd=repo.workspace,
+                stdin=nul_list(written))
+
+
+def _hunks(env: dict[str, str], cwd: Path, tree: str, conflicts: list[str], name: str) -> str:
+    """The conflict regions of each file, with a little context, markers relabelled."""
+    parts: list[str] = []
+    for rel in conflicts:
+        blob = run_git(env, "cat-file", "-p", f"{tree}:{rel}", cwd=cwd, ok=(0, 128))
+        if blob.returncode != 0:  # e.g. modify/delete: no merged text to show
+            parts.append(f"--- {rel}: changed on one side and deleted on the other")
+            continue
+        lines = blob.stdout.decode(errors="replace").splitlines()
+        shown: list[str] = []
+        inside = False
+        for number, line in enumerate(lines, 1):
+            if line.startswith("<<<<<<< "):
+                inside = True
+                shown.append(f"@@ line {number}")
+                line = "<<<<<<< workspace"
+            elif line.startswith(">>>>>>> "):
+                line = f">>>>>>> {name}"
+                inside = False
+                shown.append(line)
+                continue
+            if inside:
+                shown.append(line)
+        if len(shown) > _MAX_HUNK_LINES:
+            shown = [*shown[:_MAX_HUNK_LINES], f"... {len(shown) - _MAX_HUNK_LINES} more lines"]
+        parts.append(f"--- {rel}\n" + "\n".join(shown))
+    return "\n".join(parts)
+
+
+def ref_safe(name: str) -> str:
+    """`name` as a piece of a git ref (and a folder name): letters, digits, `-` and `_`."""
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40] or "child"

@@ -1,0 +1,178 @@
+"""The `task` tool: a primary agent hands a subtask to a subagent and reads back its report.
+
+Input `{description, prompt, subagent_type}` (the shape Claude Code and opencode use). The child
+runs as its own session (its persona, model, tools and permissions; linked to the parent session)
+through `agent.orchestrator.child.run_child`; its events reach the front end tagged with this
+call's id. Several `task` calls in one turn run side by side (conflict key None); when more than
+one of them may edit files, each child works in its own worktree and is merged back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from agent.errors import SubagentError, ToolInputError
+from agent.events import FileChange
+from agent.orchestrator.base import SubtaskResult, SubtaskSpec
+from agent.orchestrator.link import ParentLink, may_delegate, may_edit
+from agent.spec import AgentSpec
+from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+
+_INTRO = (
+    "Start a subagent on a self-contained task; it sees only `prompt`, works with its own tools, "
+    "and returns its final report, the files it changed and whether verification passed. Call "
+    "task several times in one turn to run independent tasks in parallel. Available subagents:"
+)
+
+
+class TaskInput(ToolInput):
+    description: str = Field(description="3-5 words saying what the subagent will do")
+    prompt: str = Field(description="The whole task: goal, files, constraints, how to verify")
+    subagent_type: str = Field(description="Which subagent to use (one of those listed)")
+
+
+class TaskTool(Tool[TaskInput]):
+    """Delegation to the subagents of the parent's registry."""
+
+    name: ClassVar[str] = "task"
+    description: ClassVar[str] = _INTRO
+    input_model: ClassVar[type[ToolInput]] = TaskInput
+    kind: ClassVar[Any] = "other"
+    mutates: ClassVar[bool] = True
+    """The parent checkpoints before it, so `subagent undo` can take a child's work back."""
+
+    def __init__(self, link: ParentLink, subagents: list[AgentSpec]) -> None:
+        self.link = link
+        self.subagents = {s.name: s for s in subagents}
+
+    def schema(self) -> dict[str, Any]:  # type: ignore[override]
+        """The definition the model sees, listing the subagents this agent may call."""
+        base = super().schema()
+        lines = [f"- {s.name}: {s.description or '(no description)'}" for s in self.subagents.values()]
+        base["description"] = "\n".join([_INTRO, *lines])
+        base["input_schema"]["properties"]["subagent_type"]["enum"] = list(self.subagents)
+        return base
+
+    def permission_requests(self, input: TaskInput, ctx: ToolContext) -> list[PermissionRequest]:
+        return [PermissionRequest(permission="task", patterns=[input.subagent_type])]
+
+    def title(self, input: TaskInput) -> str:
+        return f"task {input.subagent_type}: {input.description}"
+
+    def conflict_key(self, input: TaskInput, ctx: ToolContext) -> str | None:
+        return None  # siblings run at once; worktrees keep their edits apart
+
+    async def run(self, input: TaskInput, ctx: ToolContext) -> ToolResult:
+        from agent._tool_exec import CURRENT_TOOL_USE_ID, EVENT_SINK
+        from agent.orchestrator.child import ChildRequest, run_child
+
+        if input.subagent_type not in self.subagents:
+            raise ToolInputError(
+                f"unknown subagent_type {input.subagent_type!r}; use one of: {', '.join(self.subagents)}"
+            )
+        if not input.prompt.strip():
+            raise ToolInputError("prompt is empty: write the whole task for the subagent")
+        tool_use_id = CURRENT_TOOL_USE_ID.get()
+        spec = SubtaskSpec(id=tool_use_id or input.subagent_type, agent=input.subagent_type,
+                           prompt=input.prompt, description=input.description)
+        request = ChildRequest(spec=spec, link=self.link, workspace=ctx.workspace,
+                               isolate=self._needs_worktree(input), tool_use_id=tool_use_id,
+                               emit=EVENT_SINK.get())
+        try:
+            result = await run_child(request)
+        except SubagentError as exc:  # e.g. no sandbox for its bash: the parent can act on that
+            reason = f"the subagent {input.subagent_type} could not run: {exc}"
+            return ToolResult(output=reason, is_error=True)
+        return ToolResult(
+            output=format_result(result), is_error=not result.ok,
+            files_touched=[str(ctx.workspace / p) for p in result.files_changed],
+            changes=_changes(result, ctx) if result.conflicts == [] and result.ok else [],
+        )
+
+    def _needs_worktree(self, input: TaskInput) -> bool:
+        """True when this child may edit and another `task` call of the same turn may too."""
+        from agent._tool_exec import TURN_CALLS
+
+        if not may_edit(self.subagents[input.subagent_type]):
+            return False
+        editing = 0
+        for call in TURN_CALLS.get():
+            other = self.subagents.get(str(call.input.get("subagent_type"))) if call.name == "task" else None
+            editing += other is not None and may_edit(other)
+        return editing > 1
+
+
+def _changes(result: SubtaskResult, ctx: ToolContext) -> list[FileChange]:
+    """One FileChange per file the child changed; no diff, as the child's own edit events already
+    carried each one (front ends would show it twice)."""
+    pieces: dict[str, str] = {}
+    current: str | None = None
+    for line in result.patch.splitlines(keepends=True):
+        if line.startswith("diff --git "):
+            current = line.rsplit(" b/", 1)[-1].strip()
+            pieces[current] = ""
+        if current is not None:
+            pieces[current] += line
+    changes = []
+    for rel in result.files_changed:
+        diff = pieces.get(rel, "")
+        action = "add" if "\nnew file mode" in diff else "update"
+        action = "delete" if "\ndeleted file mode" in diff else action
+        changes.append(FileChange(path=str(ctx.workspace / rel), action=action))
+    return changes
+
+
+def format_result(result: SubtaskResult) -> str:
+    """The compact text the parent model reads: status, report, files, verification, usage."""
+    head = f'<task_result status="{result.status}" agent="{result.agent}" session="{result.session_id}">'
+    lines = [head]
+    if result.result.strip():
+        lines += ["<report>", result.result.strip(), "</report>"]
+    if result.error:
+        lines.append(f"error: {result.error}")
+    if result.files_changed:
+        lines.append("files changed: " + ", ".join(result.files_changed))
+    if result.branch:
+        lines.append(f"the subagent's work is kept on branch {result.branch} of the shadow repository")
+    if result.verification is not None:
+        v = result.verification
+        state = "passed" if v.passed else f"FAILED (exit {v.exit_code})"
+        lines.append(f"verify: {state}: `{v.command}` ({v.rounds} run{'s' if v.rounds != 1 else ''})")
+        if not v.passed:
+            lines += ["verify output:", v.output]
+    u = result.usage
+    lines.append(
+        f"usage: {result.num_turns} turns, {u.context_tokens} tokens in, {u.output_tokens} out, "
+        f"${result.total_cost_usd:.4f}, {result.duration_ms / 1000:.1f}s"
+    )
+    lines.append("</task_result>")
+    return "\n".join(lines)
+
+
+def task_tool_for(spec: AgentSpec, link: ParentLink) -> TaskTool | None:
+    """The `task` tool for an agent at `link.depth`, or None when it may not delegate."""
+    defaults = link.registry.config.defaults
+    if not may_delegate(spec, link.depth, defaults.max_depth):
+        return None
+    listing = getattr(link.registry, "subagents", None)  # a registry stand-in may have none
+    subagents = [s for s in listing() if s.name != spec.name] if listing is not None else []
+    return TaskTool(link, subagents) if subagents else None
+
+
+def delegation(
+    spec: AgentSpec, parent: ParentLink | None, registry: Any, parts: Any, client: Any, gate: Any,
+    approver: Any, model: str, session_id: str, cancel: Any, permission_mode: Any,
+    parent_tool_use_id: str | None,
+) -> TaskTool | None:
+    """The `task` tool `run_agent` gives this session, linked to it, or None (see `may_delegate`)."""
+    fields = dict(gate=gate, model=model, session_id=session_id, cancel=cancel,
+                  parent_tool_use_id=parent_tool_use_id)
+    if parent is None:
+        link = ParentLink(registry=registry, parts=parts, client=client, approver=approver, depth=0,
+                          permission_mode=permission_mode, **fields)
+    else:
+        link = parent.for_child(depth=parent.depth + 1, parts=parts,
+                                permission_mode=permission_mode or parent.permission_mode, **fields)
+    return task_tool_for(spec, link)

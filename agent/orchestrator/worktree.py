@@ -1,0 +1,159 @@
+"""A subagent's private copy of the workspace, made from a checkpoint, removed when it is done.
+
+Children that may edit files side by side each get one, so they never overwrite each other. The
+copy is checked out from a snapshot commit of the workspace's shadow repository (it works in a
+folder that is not a git repository, and never touches the user's own repository) with its own
+index, so saving the child's work is one `git write-tree` over the files it changed. Worktrees
+live under `<data>/worktrees/`; `remove()` deletes the folder and its index, also after a cancel.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import uuid
+from pathlib import Path
+
+from agent import paths
+from agent.orchestrator._git import git_env, nul_list, run_git, run_git_async
+from agent.sessions.checkpoints import ShadowRepo
+
+PACK_THRESHOLD = 256
+"""Loose objects in the shadow repository above which they are packed before a checkout."""
+
+
+def pack_objects(repo: ShadowRepo, threshold: int = PACK_THRESHOLD) -> bool:
+    """Pack the shadow repository's loose objects when there are many (blocking).
+
+    Snapshots write one loose object per file; checking 5,000 of them out opens 5,000 object
+    files, three times slower than reading one pack. Only local objects are packed (`-l`: the
+    user's repository, used as an alternate, is never copied in). Returns whether it packed.
+    """
+    env = git_env(repo, repo.workspace, repo.git_dir / "index")
+    counted = run_git(env, "count-objects", cwd=repo.workspace).stdout.decode().split()
+    if not counted or int(counted[0]) < threshold:
+        return False
+    with repo.git.locked():
+        run_git(env, "repack", "-d", "-l", "-q", cwd=repo.workspace)
+    return True
+
+
+def worktrees_home() -> Path:
+    """Where every worktree of this runtime lives (tests check it is empty afterwards)."""
+    return paths.worktrees_home()
+
+
+def sweep_orphans() -> list[Path]:
+    """Remove worktrees whose process is gone; returns them."""
+    home = worktrees_home()
+    removed: list[Path] = []
+    for entry in home.iterdir() if home.is_dir() else []:
+        pid = entry.name.rsplit(".", 1)[-1]
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+class Worktree:
+    """One checkout of snapshot `base`; `snapshot()` commits what the child changed on top of it."""
+
+    def __init__(self, repo: ShadowRepo, base: str, root: Path) -> None:
+        self.repo = repo
+        self.base = base
+        self.root = root
+        self.path = root / "tree"
+        """The child's workspace."""
+        self.head = base
+        """The last snapshot of this worktree (starts at `base`)."""
+        self._env = git_env(repo, self.path, root / "index")
+
+    @classmethod
+    def reserve(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
+        """An empty worktree folder, its path known at once; `populate()` fills it.
+
+        The folder's name ends with this process's id, so worktrees left by a process that was
+        killed (no `finally` ran) are removed the next time one is made (`sweep_orphans`).
+        """
+        sweep_orphans()
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40]
+        root = worktrees_home() / f"{safe}-{uuid.uuid4().hex[:8]}.{os.getpid()}"
+        (root / "tree").mkdir(parents=True)
+        return cls(repo, base, root)
+
+    def populate(self) -> None:
+        """Check `base` out into the folder (blocking: call it in a thread).
+
+        Raises:
+            WorktreeError: git could not read or check out the snapshot.
+        """
+        run_git(self._env, "read-tree", self.base, cwd=self.path)
+        # -u records each file's stat data, so the first snapshot hashes only what changed.
+        run_git(self._env, "checkout-index", "--all", "--force", "-u", cwd=self.path)
+
+    async def populate_async(self) -> None:
+        """`populate` as subprocesses the event loop waits on (no thread held for seconds)."""
+        await run_git_async(self._env, "read-tree", self.base, cwd=self.path)
+        await run_git_async(self._env, "checkout-index", "--all", "--force", "-u", cwd=self.path)
+
+    @classmethod
+    def create(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
+        """`reserve` then `populate` (blocking); nothing is left behind when it fails."""
+        worktree = cls.reserve(repo, base, name)
+        try:
+            worktree.populate()
+        except BaseException:
+            worktree.remove()
+            raise
+        return worktree
+
+    def snapshot(self, label: str) -> str:
+        """Commit the worktree as it is now on top of the last snapshot; returns the commit."""
+        listed = run_git(self._env, "ls-files", "-z", "--others", "--modified", "--exclude-standard",
+                         cwd=self.path).stdout
+        changed = [os.fsdecode(p) for p in dict.fromkeys(listed.split(b"\0")) if p and not p.endswith(b"/")]
+        present, gone = [], []
+        for rel in changed:
+            try:
+                mode = os.lstat(self.path / rel).st_mode
+            except OSError:
+                gone.append(rel)
+                continue
+            (gone if stat.S_ISDIR(mode) else present).append(rel)
+        if gone:
+            run_git(self._env, "update-index", "--force-remove", "-z", "--stdin", cwd=self.path,
+                    stdin=nul_list(gone))
+        if present:
+            run_git(self._env, "update-index", "--add", "--replace", "-z", "--stdin", cwd=self.path,
+                    stdin=nul_list(present))
+        tree = run_git(self._env, "write-tree", cwd=self.path).stdout.decode().strip()
+        if tree == self.repo.tree(self.head):
+            return self.head
+        self.head = run_git(self._env, "commit-tree", tree, "-p", self.head, "-m", label or "subagent",
+                            cwd=self.path).stdout.decode().strip()
+        return self.head
+
+    async def snapshot_async(self, label: str) -> str:
+        """`snapshot` off the event loop (the runtime's checkpointer calls this)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.snapshot, label)
+
+    def remove(self) -> None:
+        """Delete the worktree and its index; safe to call twice."""
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    async def remove_async(self) -> None:
+        """`remove` as an `rm -rf` subprocess: thousands of unlinks must not hold an executor thread."""
+        import asyncio
+
+        try:
+            process = await asyncio.create_subprocess_exec("rm", "-rf", "--", str(self.root))
+        except OSError:  # no rm: fall back to the thread
+            await asyncio.to_thread(self.remove)
+            return
+        await process.wait()
+        if self.root.exists():
+            await asyncio.to_thread(self.remove)

@@ -1,0 +1,86 @@
+"""Worktrees from a checkpoint and batched three-way merges, with real git, outside any repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from agent.orchestrator.merge import MergeRequest, child_changes, merge_many
+from agent.orchestrator.worktree import Worktree, pack_objects, worktrees_home
+from agent.sessions.checkpoints import ShadowRepo
+
+
+def _request(repo: ShadowRepo, base: str, worktree: Worktree, name: str) -> MergeRequest:
+    theirs = worktree.snapshot(f"{name} done")
+    files, patch = child_changes(repo, base, theirs)
+    return MergeRequest(base=base, theirs=theirs, name=name, files=files, patch=patch)
+
+
+def test_a_batch_merges_clean_children_and_keeps_the_conflicting_one(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "app.txt").write_text("1\n2\n3\n4\n5\n6\n7\n8\n")
+    (ws / "gone.txt").write_text("bye\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    one, two, three = (Worktree.create(repo, base, n) for n in ("one", "two", "three"))
+    assert sorted(p.name for p in one.path.iterdir()) == ["app.txt", "gone.txt"]
+    (one.path / "app.txt").write_text("1\nONE\n3\n4\n5\n6\n7\n8\n")
+    (one.path / "new.txt").write_text("new\n")
+    (two.path / "app.txt").write_text("1\n2\n3\n4\n5\n6\nTWO\n8\n")
+    (two.path / "gone.txt").unlink()
+    (three.path / "app.txt").write_text("1\nTHREE\n3\n4\n5\n6\n7\n8\n")
+    (ws / "parent.txt").write_text("the parent's own work\n")  # done meanwhile, must survive
+    requests = [_request(repo, base, w, n) for w, n in ((one, "one"), (two, "two"), (three, "three"))]
+    for worktree in (one, two, three):
+        worktree.remove()
+
+    first, second, third = merge_many(repo, requests)
+
+    assert first.merged and second.merged and not third.merged
+    assert (ws / "app.txt").read_text() == "1\nONE\n3\n4\n5\n6\nTWO\n8\n"
+    assert (ws / "new.txt").exists() and not (ws / "gone.txt").exists()
+    assert (ws / "parent.txt").read_text() == "the parent's own work\n"
+    assert third.conflicts == ["app.txt"]
+    assert "<<<<<<< workspace\nONE\n=======\nTHREE\n>>>>>>> three" in third.hunks
+    assert third.branch is not None and "THREE" in repo.git.run("show", f"{third.branch}:app.txt")
+    assert [f.path for f in second.files] == ["app.txt", "gone.txt"] and "-bye" in second.patch
+    assert list(worktrees_home().iterdir()) == []
+
+
+def test_packing_keeps_every_snapshot_readable(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    for n in range(300):
+        (ws / f"f{n}.txt").write_text(f"{n}\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+
+    assert pack_objects(repo, threshold=100) is True
+    assert pack_objects(repo, threshold=100) is False  # nothing loose left
+    loose = subprocess.run(["git", "--git-dir", str(repo.git_dir), "count-objects"], capture_output=True,
+                           text=True, check=True).stdout
+    assert loose.startswith("0 objects")
+    worktree = Worktree.create(repo, base, "after-pack")
+    assert (worktree.path / "f299.txt").read_text() == "299\n"
+    worktree.remove()
+
+
+def test_worktrees_of_a_dead_process_are_swept(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.txt").write_text("a\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = worktrees_home() / f"crashed-0000.{dead.pid}"
+    (orphan / "tree").mkdir(parents=True)
+    (orphan / "tree" / "a.txt").write_text("left behind\n")
+
+    live = Worktree.create(repo, base, "live")
+
+    assert not orphan.exists()
+    assert live.path.is_dir() and live.root.name.endswith(f".{os.getpid()}")
+    live.remove()
