@@ -50,15 +50,23 @@ async def run_rg(args: list[str], cwd: Path, cancel: asyncio.Event) -> RgResult:
     stop = asyncio.ensure_future(cancel.wait())
     try:
         await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # the task was cancelled (the run stops): rg must not outlive it
+        await _kill(proc, work)
+        raise
     finally:
         stop.cancel()
     if not work.done():
-        proc.kill()
-        await proc.wait()
-        work.cancel()
+        await _kill(proc, work)
         raise ToolFailure("search cancelled")
     out, err = work.result()
     return RgResult(proc.returncode or 0, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+async def _kill(proc: asyncio.subprocess.Process, work: asyncio.Future[tuple[bytes, bytes]]) -> None:
+    if proc.returncode is None:
+        proc.kill()
+    await asyncio.shield(proc.wait())
+    work.cancel()
 
 
 def rg_error(result: RgResult, pattern: str) -> ToolFailure | None:

@@ -92,3 +92,31 @@ async def test_grep_content_capped_with_full_output_saved(ws: Path, tmp_path: Pa
 async def test_glob_absolute_pattern(tree: Path, ctx: ToolContext) -> None:
     out = (await GlobTool().run(GlobInput(pattern=f"{tree}/src/**/*.js"), ctx)).output
     assert out == "src/deep/x.js"
+
+
+async def test_cancelling_the_task_kills_rg(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that stops (its task cancelled) leaves no rg behind, not just a set cancel event."""
+    import asyncio
+
+    from tools._ripgrep import run_rg
+
+    bin_dir, pid_file = tmp_path / "bin", tmp_path / "rg.pid"
+    bin_dir.mkdir()
+    fake = bin_dir / "rg"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr("tools._ripgrep.find_rg", lambda: str(fake))  # the real lookup is cached
+    task = asyncio.ensure_future(run_rg(["x"], ws, asyncio.Event()))
+    for _ in range(200):
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        await asyncio.sleep(0.02)
+    pid = int(pid_file.read_text())
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(pid, 0)
