@@ -37,7 +37,8 @@ class GlobTool(Tool[GlobInput]):
         return f"glob {input.pattern}" + (f" in {input.path}" if input.path else "")
 
     def permission_requests(self, input: GlobInput, ctx: ToolContext) -> list[PermissionRequest]:
-        return path_permissions("glob", [input.path or "."], ctx)
+        base, _ = split_pattern(input.path or ".", input.pattern)  # the folder `run` searches
+        return path_permissions("glob", [base], ctx)
 
     async def run(self, input: GlobInput, ctx: ToolContext) -> ToolResult:
         base, pattern = split_pattern(input.path or ".", input.pattern)

@@ -92,6 +92,10 @@ async def test_grep_content_capped_with_full_output_saved(ws: Path, tmp_path: Pa
 async def test_glob_absolute_pattern(tree: Path, ctx: ToolContext) -> None:
     out = (await GlobTool().run(GlobInput(pattern=f"{tree}/src/**/*.js"), ctx)).output
     assert out == "src/deep/x.js"
+    outside = GlobInput(pattern="/etc/**/*.conf")  # asks for the folder it will search, not "."
+    reqs = GlobTool().permission_requests(outside, ctx)
+    assert reqs[-1].permission == "external_directory" and reqs[-1].patterns == ["/etc"]
+
 
 
 async def test_cancelling_the_task_kills_rg(
