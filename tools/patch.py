@@ -161,9 +161,16 @@ async def _commit(plan: _Plan, ctx: ToolContext) -> None:
                 await store_bytes(path, data, ctx)
             done.append(path)
     except (OSError, ToolFailure) as exc:
-        for path in reversed(done):
-            _restore(path, plan.original[path], ctx)
+        _restore_all(done, plan, ctx)
         raise PatchApplyError(f"writing {path} failed ({exc}); every file was restored") from exc
+    except BaseException:  # cancelled between two writes (an editor's write is awaited): all or none
+        _restore_all(done, plan, ctx)
+        raise
+
+
+def _restore_all(done: list[Path], plan: _Plan, ctx: ToolContext) -> None:
+    for path in reversed(done):
+        _restore(path, plan.original[path], ctx)
 
 
 def _restore(path: Path, data: bytes | None, ctx: ToolContext) -> None:

@@ -242,6 +242,37 @@ async def test_write_failure_part_way_restores_every_file(ws: Path, ctx: ToolCon
     assert (ws / "three.txt").read_text() == "changed\n"
 
 
+async def test_cancel_between_editor_writes_restores_every_file(ws: Path, ctx: ToolContext,
+                                                                read_file: Reader) -> None:
+    """Through an editor every write is awaited: a cancel between two must not half-apply."""
+    import asyncio
+
+    files = {"one.txt": b"1\n", "two.txt": b"2\n", "three.txt": b"3\n"}
+    await _setup(ws, read_file, files)
+    reached_third = asyncio.Event()
+
+    class SlowEditor:
+        async def read_text(self, path: Path) -> str | None:
+            return None
+
+        async def write_text(self, path: Path, text: str) -> None:
+            if path.name == "three.txt":
+                reached_third.set()
+                await asyncio.Event().wait()  # the editor never answers; the run is cancelled
+            path.write_text(text)
+
+    ctx.editor = SlowEditor()
+    patch = "*** Begin Patch\n" + "".join(
+        f"*** Update File: {n}\n@@\n-{data.decode().strip()}\n+changed\n"
+        for n, data in files.items()) + "*** End Patch"
+    task = asyncio.ensure_future(_apply(ctx, patch))
+    await asyncio.wait_for(reached_third.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert {n: (ws / n).read_bytes() for n in files} == files
+
+
 async def test_cancelled_search(ws: Path, ctx: ToolContext) -> None:
     from tools.grep import GrepInput, GrepTool
 
