@@ -126,6 +126,7 @@ async def run_agent(
     approver: Approver | None = None,
     resume: str | None = None,
     continue_latest: bool = False,
+    compact_only: bool = False,
     fork: bool = False,
     model_client: ModelClient | None = None,
     cancel: asyncio.Event | None = None,
@@ -134,7 +135,6 @@ async def run_agent(
     parent_model: str | None = None,
     parts: RuntimeParts | None = None,
     editor: EditorBuffers | None = None,
-    compact_only: bool = False,
 ) -> AsyncIterator[Event]:
     """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
 
@@ -144,11 +144,11 @@ async def run_agent(
     Raises ConfigError (before any event) when the run cannot start as asked: unknown agent,
     no API key, a collaborator missing from this build, no session to resume.
     """
-    if compact_only and (prompt or not (resume or continue_latest)):
-        raise ConfigError("compact_only compacts an existing session: give resume=ID and no prompt")
     parts = parts or default_parts()
     client = model_client or default_model_client()
     cwd = cwd.resolve()
+    if compact_only and (prompt or not (resume or continue_latest)):
+        raise ConfigError("compact_only compacts an existing session: give resume=ID and no prompt")
     registry = parts.load_registry(cwd)
     config = registry.config
     spec: AgentSpec = registry.get(agent)
