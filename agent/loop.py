@@ -71,7 +71,9 @@ class LoopSetup:
     """Computed once when the session starts, then byte-identical on every request (cache)."""
     store: SessionStore | None = None
     history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    """Repaired messages of a resumed session."""
+    """Repaired messages of a resumed session (from its latest stored compaction on)."""
+    last_seq: int = 0
+    """The seq of the session's last stored message; compactions are recorded against it."""
     max_turns: int = 50
     max_output_tokens: int = 16_000
     max_budget_usd: float | None = None
@@ -82,6 +84,8 @@ class LoopSetup:
     """What earlier runs of a resumed session used; the stored totals add this run's to it."""
     context: ContextPolicy = dataclasses.field(default_factory=ContextPolicy)
     """Caching, elision and compaction (agent/context/)."""
+    compact_only: bool = False
+    """Compact the history now and end, without a model turn (chat's `/compact`)."""
 
 
 @dataclasses.dataclass
@@ -102,6 +106,8 @@ class AgentLoop:
         self.setup = setup
         self._started = time.monotonic()
         self._state = _State(messages=list(setup.history))
+        self._last_seq = setup.last_seq
+        """The seq of the last stored message: every message in memory up to it is stored."""
         self._tool_schemas = [tool.schema() for tool in setup.runner.tools.values()]
         """Built once: a schema is the same on every request (and costly to generate)."""
         self._context = ContextManager(
@@ -121,7 +127,8 @@ class AgentLoop:
         else:
             messages.append({"role": role, "content": content})
         if self.setup.store is not None:
-            await asyncio.to_thread(self.setup.store.append_message, self.setup.session_id, role, content)
+            store, sid = self.setup.store, self.setup.session_id
+            self._last_seq = await asyncio.to_thread(store.append_message, sid, role, content)
 
     def _request(self, messages: list[dict[str, Any]] | None = None) -> ModelRequest:
         s, spec = self.setup, self.setup.spec
@@ -153,7 +160,7 @@ class AgentLoop:
         if prompt:
             await self._append("user", [{"type": "text", "text": prompt}])
         try:
-            async for event in self._turns():
+            async for event in self._compact_now() if s.compact_only else self._turns():
                 yield event
         except RunCancelledError:
             yield await self._finish("cancelled", "cancelled by the caller")
@@ -253,6 +260,16 @@ class AgentLoop:
         if done is None:
             return
         st.messages = done.messages
+        if self.setup.store is not None:  # a resumed run starts from here instead of compacting again
+            await asyncio.to_thread(
+                self.setup.store.record_compaction,
+                self.setup.session_id,
+                self._last_seq,
+                done.messages,
+                done.method,
+                done.tokens_before,
+                done.tokens_after,
+            )
         if done.usage.context_tokens or done.usage.output_tokens:
             st.usage = st.usage + done.usage
             st.cost = cost_usd(st.usage, self.setup.model.price)
@@ -262,6 +279,17 @@ class AgentLoop:
             tokens_after=done.tokens_after,
             method=done.method,
         )
+
+    async def _compact_now(self) -> AsyncIterator[Any]:
+        """Compact the history as if the window were full, and end without a model turn."""
+        self._context.force()
+        text = "nothing to compact: the conversation is already short"
+        async for event in self._fit_context():
+            if isinstance(event, CompactionEvent):
+                text = f"compacted ({event.method}): {event.tokens_before:,} → {event.tokens_after:,} tokens"
+            yield event
+        self._state.final_text = text
+        yield await self._finish("success", text)
 
     async def _run_tools(self, calls: list[ToolCall], invalid: set[str]) -> AsyncIterator[Any]:
         turn = TurnCalls(calls)

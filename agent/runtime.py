@@ -97,22 +97,27 @@ async def _open_session(
     return record, True
 
 
-async def _load_history(store: SessionStore, parts: RuntimeParts, session_id: str) -> list[dict[str, Any]]:
-    """The repaired history of a resumed session; read under its lock, so no live run is writing it.
+async def _load_history(
+    store: SessionStore, parts: RuntimeParts, session_id: str
+) -> tuple[list[dict[str, Any]], int]:
+    """The repaired history of a resumed session and the seq of its last stored message; read
+    under the session's lock, so no live run is writing it.
 
-    The answers repair gives to tool calls a crash left dangling are stored too: the transcript
-    then says what the model was told, and the next run does not have to invent them again.
+    The history starts from the session's latest stored compaction, so a compacted session is
+    not compacted (and summarized) again on every resume. The answers repair gives to tool calls
+    a crash left dangling are stored too: the transcript then says what the model was told, and
+    the next run does not have to invent them again.
     """
-    stored = await asyncio.to_thread(store.messages, session_id)
+    resume = await asyncio.to_thread(store.messages_for_resume, session_id)
     started = await asyncio.to_thread(store.started_tools, session_id)
-    raw = [{"role": m.role, "content": m.content} for m in stored]
+    raw, last_seq = resume.messages, resume.last_seq
     history = parts.repair(raw, started)
     if raw and raw[-1]["role"] == "assistant" and history and history[-1]["role"] == "user":
         calls = [b.get("id") for b in raw[-1]["content"] if b.get("type") == "tool_use"]
         answers = history[-1]["content"]
         if calls and [b.get("tool_use_id") for b in answers] == calls:
-            await asyncio.to_thread(store.append_message, session_id, "user", answers)
-    return history
+            last_seq = await asyncio.to_thread(store.append_message, session_id, "user", answers)
+    return history, last_seq
 
 
 async def run_agent(
@@ -126,6 +131,7 @@ async def run_agent(
     approver: Approver | None = None,
     resume: str | None = None,
     continue_latest: bool = False,
+    compact_only: bool = False,
     fork: bool = False,
     model_client: ModelClient | None = None,
     cancel: asyncio.Event | None = None,
@@ -138,6 +144,9 @@ async def run_agent(
 ) -> AsyncIterator[Event]:
     """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
 
+    `compact_only` (with `resume`, no prompt) compacts the session's history now and ends
+    without a model turn: a CompactionEvent when there was something to compact, then the result.
+
     Raises ConfigError (before any event) when the run cannot start as asked: unknown agent,
     no API key, a collaborator missing from this build, no session to resume.
     `parent` runs the agent as a subagent (agent.orchestrator): it shares the parent's approver,
@@ -146,6 +155,8 @@ async def run_agent(
     parts = parts or default_parts()
     client = model_client or default_model_client()
     cwd = cwd.resolve()
+    if compact_only and (prompt or not (resume or continue_latest)):
+        raise ConfigError("compact_only compacts an existing session: give resume=ID and no prompt")
     registry = parts.load_registry(cwd)
     config = registry.config
     spec: AgentSpec = registry.get(agent)
@@ -219,6 +230,7 @@ async def run_agent(
         cancel=cancel,
         parent_tool_use_id=parent_tool_use_id,
         resumed=resumed,
+        compact_only=compact_only,
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns) if record else SessionTotals(),
         context=ContextPolicy(
             reserve_tokens=defaults.context_reserve_tokens,
@@ -232,7 +244,7 @@ async def run_agent(
         if resumed and store is not None:
             record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
             setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
-            setup.history = await _load_history(store, parts, session_id)
+            setup.history, setup.last_seq = await _load_history(store, parts, session_id)
         async for event in run_loop(setup, prompt):
             yield event
 

@@ -50,7 +50,7 @@ class ChatApp:
         self.console = console
         self.model_client = model_client
         self.permission_mode = permission_mode
-        self.commands = SlashCommands(state, console)
+        self.commands = SlashCommands(state, console, self.compact)
         self._cancel: asyncio.Event | None = None
         self._ask_session: Any = None
         self._interrupt_key = InterruptKey(self._stop_turn)
@@ -113,11 +113,16 @@ class ChatApp:
         self._goodbye()
         return 0
 
-    async def turn(self, prompt: str) -> None:
+    async def compact(self) -> None:
+        """`/compact`: compact the session's history now, without a model turn; the next prompts
+        (each a resumed run) start from the compacted history."""
+        await self.turn(None, compact_only=True)
+
+    async def turn(self, prompt: str | None, *, compact_only: bool = False) -> None:
         """Run the agent on `prompt` in the chat's session and show what it does."""
         from agent.runtime import run_agent
 
-        if self.commands.pending_note:
+        if prompt is not None and self.commands.pending_note:
             prompt = f"{self.commands.pending_note}\n\n{prompt}"
             self.commands.pending_note = ""
         cancel = self._cancel = asyncio.Event()
@@ -137,12 +142,15 @@ class ChatApp:
                 approver=self.approver,
                 model_client=self.model_client,
                 cancel=cancel,
+                compact_only=compact_only,
             ):
                 self._absorb(event)
                 renderer.handle(event)
                 if event.type == "permission_asked":
                     self._asked_event(event.tool_use_id).set()
                 if event.type == "result" and event.parent_tool_use_id is None:
+                    if compact_only:
+                        self.console.print(event.result, markup=False, highlight=False)
                     self._footer(event)
         except ConfigError as exc:
             self.console.print(f"[red]error:[/red] {exc}", highlight=False)

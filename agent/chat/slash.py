@@ -37,9 +37,13 @@ KEYS = (
 class SlashCommands:
     """Runs one slash command line against the chat's state."""
 
-    def __init__(self, state: ChatState, console: Console) -> None:
+    def __init__(
+        self, state: ChatState, console: Console, compact: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self.state = state
         self.console = console
+        self._compact_session = compact
+        """Runs the session's compaction and shows it (`ChatApp.compact`); None: not offered."""
         self.pending_note = ""
         """Said to the model with the next prompt (set by /undo)."""
         self._handlers: dict[str, Callable[[str], Awaitable[bool]]] = {
@@ -148,9 +152,10 @@ class SlashCommands:
         return False
 
     async def _compact(self, arg: str) -> bool:
-        self.console.print(
-            "/compact is not available yet: this build's agent loop has no conversation compaction"
-        )
+        if self._compact_session is None:
+            self.console.print("/compact is not available here: no agent runs in this view")
+        elif self._session() is not None:
+            await self._compact_session()
         return False
 
     async def _sessions(self, arg: str) -> bool:

@@ -45,6 +45,8 @@ class ChatState:
         elif event.type == "usage":
             self.context_tokens = event.usage.context_tokens
             self.cost_usd = self._cost_before_run + event.cost_usd
+        elif event.type == "compaction":
+            self.context_tokens = event.tokens_after
         elif event.type == "result":
             self.usage = self.usage + event.usage
             self._cost_before_run += event.total_cost_usd

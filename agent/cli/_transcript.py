@@ -7,9 +7,10 @@ with its input shortened, each result abbreviated to its first lines.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from agent.sessions.base import CheckpointRecord, SessionRecord, StoredMessage
+from agent.sessions.base import CheckpointRecord, CompactionRecord, SessionRecord, StoredMessage
 
 _INPUT_CHARS = 120
 _RESULT_LINES = 3
@@ -50,10 +51,23 @@ def render_block(block: dict[str, Any]) -> list[str]:
     return [f"[{kind}]"]
 
 
+def compaction_line(record: CompactionRecord) -> str:
+    """Where the loop compacted: everything above is what a resumed run no longer sends verbatim."""
+    return (
+        f"── compacted ({record.method}) {record.tokens_before:,} → {record.tokens_after:,} tokens "
+        f"at {record.created:%Y-%m-%d %H:%M:%S}: a resumed run starts from {len(record.messages)} "
+        "compacted messages and what follows ──"
+    )
+
+
 def render_session(
-    session: SessionRecord, messages: list[StoredMessage], steps: list[tuple[CheckpointRecord, list[str]]]
+    session: SessionRecord,
+    messages: list[StoredMessage],
+    steps: list[tuple[CheckpointRecord, list[str]]],
+    compactions: Sequence[CompactionRecord] = (),
 ) -> str:
-    """The whole `sessions show` text: header, transcript, then checkpoints with changed files."""
+    """The whole `sessions show` text: header, transcript with the compaction points, then
+    checkpoints with changed files."""
     out = [
         f"session {session.id}  {session.status}  agent {session.agent}  model {session.model or '-'}",
         f"workspace {session.workspace}",
@@ -63,11 +77,15 @@ def render_session(
     ]
     if session.parent_id:
         out.append(f"parent {session.parent_id} (tool call {session.parent_tool_use_id})")
+    pending = list(compactions)
     for message in messages:
+        out.extend(f"\n{compaction_line(c)}" for c in pending if c.upto_seq < message.seq)
+        pending = [c for c in pending if c.upto_seq >= message.seq]
         out.append("")
         out.append(f"[{message.seq}] {message.role}")
         for block in message.content:
             out.extend(f"  {line}" for line in render_block(block))
+    out.extend(f"\n{compaction_line(c)}" for c in pending)
     if steps:
         out.append("")
         out.append("checkpoints (undo with `subagent undo --session ID --to STEP`):")

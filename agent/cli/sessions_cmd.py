@@ -54,9 +54,12 @@ def list_sessions(
 @sessions_app.command("show")
 def show_session(
     session_id: str = typer.Argument(..., help="Session id or a unique prefix."),
-    as_json: bool = typer.Option(False, "--json", help="Session, messages and checkpoints as JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Session, messages, compactions and checkpoints as JSON."
+    ),
 ) -> None:
-    """Show a session's transcript and its checkpoints with the files each step changed."""
+    """Show a session's whole transcript, where it was compacted, and its checkpoints with the
+    files each step changed."""
     from agent.cli._transcript import render_session
     from agent.sessions.store import SqliteSessionStore
 
@@ -66,15 +69,17 @@ def show_session(
     except SubagentError as exc:
         raise _fail(exc) from None
     messages = store.messages(session.id)
+    compactions = store.compactions(session.id)
     steps = _checkpoint_files(session.workspace, store.checkpoints(session.id))
     if as_json:
         typer.echo(json.dumps({
             "session": session.model_dump(mode="json"),
             "messages": [m.model_dump(mode="json") for m in messages],
+            "compactions": [c.model_dump(mode="json") for c in compactions],
             "checkpoints": [{**c.model_dump(mode="json"), "files": files} for c, files in steps],
         }, indent=2, ensure_ascii=False))
         return
-    typer.echo(render_session(session, messages, steps))
+    typer.echo(render_session(session, messages, steps, compactions))
 
 
 def _checkpoint_files(
@@ -100,7 +105,11 @@ def _checkpoint_files(
 
 @sessions_app.command("export")
 def export_session(session_id: str = typer.Argument(..., help="Session id or a unique prefix.")) -> None:
-    """Print the session's messages as JSON lines, one message per line, oldest first."""
+    """Print the session's messages as JSON lines, one message per line, oldest first.
+
+    Each compaction is a line `{"compaction": {...}}` right after the last message it covers
+    (before the first, when it covers none); message lines are unchanged.
+    """
     from agent.sessions.store import SqliteSessionStore
 
     store = SqliteSessionStore()
@@ -108,5 +117,11 @@ def export_session(session_id: str = typer.Argument(..., help="Session id or a u
         session = store.get(session_id)
     except SubagentError as exc:
         raise _fail(exc) from None
+    pending = store.compactions(session.id)
     for message in store.messages(session.id):
+        for record in [c for c in pending if c.upto_seq < message.seq]:
+            typer.echo(json.dumps({"compaction": record.model_dump(mode="json")}, ensure_ascii=False))
+        pending = [c for c in pending if c.upto_seq >= message.seq]
         typer.echo(message.model_dump_json())
+    for record in pending:
+        typer.echo(json.dumps({"compaction": record.model_dump(mode="json")}, ensure_ascii=False))

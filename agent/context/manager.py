@@ -36,6 +36,9 @@ from agent.model.base import MessageDoneEvent, ModelClient, ModelRequest
 
 Build = Callable[[list[dict[str, Any]]], ModelRequest]
 """messages -> the request the loop would send with them (tools, system, breakpoints placed)."""
+_MIN_SUMMARIZED_BYTES = 16_000
+"""A forced compaction summarizes only older turns larger than this (about 4,000 tokens): a
+summary (five sections, often 1,000-2,000 tokens) of less would not make the context smaller."""
 _OMITTED = {"role": "user", "content": "(the earliest turns are omitted from this summary request)"}
 
 
@@ -152,6 +155,8 @@ class ContextManager:
         usage = Usage()
         tail_bytes = min(self._tail_bytes, json_bytes(current) // 4) if forced else self._tail_bytes
         split = split_index(current, tail_bytes)
+        if forced and json_bytes(current[:split]) < _MIN_SUMMARIZED_BYTES:
+            split = 0  # `/compact` on a short conversation: summarizing it would only add
         if split > 1:
             older, tail = current[:split], current[split:]
             summary, usage = await self._summarize(older, build)

@@ -55,7 +55,20 @@ CREATE TABLE tool_starts (
 CREATE INDEX sessions_by_parent ON sessions (parent_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_V3 = """
+CREATE TABLE compactions (
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    upto_seq INTEGER NOT NULL,
+    messages TEXT NOT NULL,
+    method TEXT NOT NULL,
+    tokens_before INTEGER NOT NULL,
+    tokens_after INTEGER NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE INDEX compactions_by_session ON compactions (session_id, upto_seq)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 """Step i takes the schema from version i to i + 1. Append new steps; never edit old ones."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -50,6 +50,35 @@ class CheckpointRecord(BaseModel):
     created: datetime
 
 
+class CompactionRecord(BaseModel):
+    """A compaction the loop applied: `messages` stand for every stored message up to `upto_seq`.
+
+    The stored messages stay (`sessions show` lists them all); a resumed run starts from
+    `messages` plus what was stored after `upto_seq`, so it does not compact again.
+    """
+
+    session_id: str
+    upto_seq: int
+    """The seq of the last stored message the compaction covers (0: none, all were in memory)."""
+    messages: list[dict[str, Any]]
+    """Messages API messages (`role`, `content`) that replace those up to `upto_seq`."""
+    method: Literal["summary", "elision"]
+    tokens_before: int
+    tokens_after: int
+    created: datetime
+
+
+class ResumeHistory(BaseModel):
+    """What a resumed run starts from (`SessionStore.messages_for_resume`)."""
+
+    messages: list[dict[str, Any]]
+    """Messages API messages: the latest compaction's, then every message stored after it."""
+    last_seq: int = 0
+    """The seq of the last stored message (0: none); the loop records compactions against it."""
+    compacted_upto: int = 0
+    """The `upto_seq` of the compaction used (0: none, the whole transcript)."""
+
+
 class SessionStore(Protocol):
     def create(
         self,
@@ -78,6 +107,26 @@ class SessionStore(Protocol):
         ...
 
     def messages(self, session_id: str) -> list[StoredMessage]: ...
+
+    def record_compaction(
+        self,
+        session_id: str,
+        upto_seq: int,
+        messages: list[dict[str, Any]],
+        method: str,
+        tokens_before: int,
+        tokens_after: int,
+    ) -> None:
+        """Store a compaction of the messages up to `upto_seq`; nothing stored is deleted."""
+        ...
+
+    def compactions(self, session_id: str) -> list[CompactionRecord]:
+        """The session's compactions, oldest first."""
+        ...
+
+    def messages_for_resume(self, session_id: str) -> ResumeHistory:
+        """The latest compaction's messages followed by those stored after it (all, if none)."""
+        ...
 
     def update(
         self,

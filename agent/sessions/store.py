@@ -1,4 +1,4 @@
-"""The SQLite session store: sessions, their messages, checkpoints and tool-start markers.
+"""The SQLite session store: sessions, their messages, compactions, checkpoints and tool-start markers.
 
 One file (`sessions.db` in the data dir) in WAL mode, so readers (`subagent sessions list`) never
 block a running agent and a committed message survives `kill -9` of the writer. Every mutation is
@@ -24,12 +24,21 @@ from agent.errors import SessionError
 from agent.events import Usage
 from agent.sessions._lock import hold_session_lock
 from agent.sessions._schema import migrate
-from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStatus, StoredMessage
+from agent.sessions.base import (
+    CheckpointRecord,
+    CompactionRecord,
+    ResumeHistory,
+    SessionRecord,
+    SessionStatus,
+    StoredMessage,
+)
 
 _SESSION_COLUMNS = (
     "id, parent_id, parent_tool_use_id, agent, model, workspace, title, status, created, updated, "
     "usage, cost_usd, num_turns"
 )
+
+_COMPACTION_COLUMNS = "upto_seq, messages, method, tokens_before, tokens_after, created"
 
 
 def new_session_id() -> str:
@@ -179,6 +188,11 @@ class SqliteSessionStore:
                 "SELECT ?, seq, role, content, created FROM messages WHERE session_id = ?",
                 (child, source.id),
             )
+            conn.execute(
+                f"INSERT INTO compactions (session_id, {_COMPACTION_COLUMNS}) "
+                f"SELECT ?, {_COMPACTION_COLUMNS} FROM compactions WHERE session_id = ? ORDER BY rowid",
+                (child, source.id),
+            )
         return self.get(child)
 
     # --- messages ------------------------------------------------------------------------------
@@ -211,6 +225,51 @@ class SqliteSessionStore:
                           created=datetime.fromisoformat(created))
             for sid, seq, role, content, created in rows
         ]
+
+    # --- compactions (what a resumed run starts from) -----------------------------------------
+
+    def record_compaction(
+        self,
+        session_id: str,
+        upto_seq: int,
+        messages: list[dict[str, Any]],
+        method: str,
+        tokens_before: int,
+        tokens_after: int,
+    ) -> None:
+        body = json.dumps(messages, ensure_ascii=False)
+        with self._transaction() as conn:
+            conn.execute(
+                f"INSERT INTO compactions (session_id, {_COMPACTION_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                (session_id, upto_seq, body, method, tokens_before, tokens_after, _now()),
+            )
+
+    def compactions(self, session_id: str) -> list[CompactionRecord]:
+        rows = self._query(
+            f"SELECT {_COMPACTION_COLUMNS} FROM compactions WHERE session_id = ? ORDER BY rowid",
+            (session_id,),
+        )
+        return [_compaction_from_row(session_id, row) for row in rows]
+
+    def messages_for_resume(self, session_id: str) -> ResumeHistory:
+        """One read transaction, so a compaction and the messages after it are from the same moment."""
+        with self._transaction() as conn:
+            latest = conn.execute(
+                f"SELECT {_COMPACTION_COLUMNS} FROM compactions WHERE session_id = ? "
+                "ORDER BY rowid DESC LIMIT 1",
+                (session_id,),
+            ).fetchone()
+            upto = latest[0] if latest else 0
+            rows = conn.execute(
+                "SELECT seq, role, content FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq",
+                (session_id, upto),
+            ).fetchall()
+            last = conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = ?", (session_id,)
+            ).fetchone()[0]
+        head = _compaction_from_row(session_id, latest).messages if latest else []
+        tail = [{"role": role, "content": json.loads(content)} for _, role, content in rows]
+        return ResumeHistory(messages=[*head, *tail], last_seq=int(last), compacted_upto=int(upto))
 
     # --- tool-start markers (for transcript repair after a crash) -------------------------------
 
@@ -259,6 +318,14 @@ class SqliteSessionStore:
         directory = self.path.parent / "outputs" / session_id
         directory.mkdir(parents=True, exist_ok=True)
         return directory
+
+
+def _compaction_from_row(session_id: str, row: tuple[Any, ...]) -> CompactionRecord:
+    upto_seq, messages, method, tokens_before, tokens_after, created = row
+    return CompactionRecord(
+        session_id=session_id, upto_seq=upto_seq, messages=json.loads(messages), method=method,
+        tokens_before=tokens_before, tokens_after=tokens_after, created=datetime.fromisoformat(created),
+    )
 
 
 def _session_from_row(row: tuple[Any, ...]) -> SessionRecord:

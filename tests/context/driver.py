@@ -2,8 +2,8 @@
 
 Used by the long-session tests and by bench/bench_context.py. The workspace gets a
 `.subagent/config.yaml` (the window, the reserve, caching and elision on or off), so the
-settings reach the loop the way a user's would. Nothing is stored and bash has no sandbox (the
-scripted sessions do not call it); every other tool is the real one.
+settings reach the loop the way a user's would. Nothing is stored unless a store is given, and
+bash has no sandbox (the scripted sessions do not call it); every other tool is the real one.
 """
 
 from __future__ import annotations
@@ -61,9 +61,15 @@ def scripted(turns: Callable[[int], Turn], summary: str) -> Callable[[dict[str, 
 
 
 async def run_session(
-    workspace: Path, url: str, prompt: str, max_turns: int, store: SessionStore | None = None
+    workspace: Path,
+    url: str,
+    prompt: str | None,
+    max_turns: int,
+    store: SessionStore | None = None,
+    **options: Any,
 ) -> list[Any]:
-    """Every event of one `backend-engineer` run in `workspace` against the server at `url`."""
+    """Every event of one `backend-engineer` run in `workspace` against the server at `url`
+    (`options`, such as `resume=ID`, go to `run_agent`)."""
     parts = dataclasses.replace(
         default_parts(),
         open_store=lambda: store,
@@ -82,5 +88,6 @@ async def run_session(
             permission_mode="bypass",
             model_client=client,
             parts=parts,
+            **options,
         )
     ]

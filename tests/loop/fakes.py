@@ -11,7 +11,13 @@ from typing import Any, ClassVar
 
 from agent.events import FileChange
 from agent.permissions.models import AskAnswer, AskRequest
-from agent.sessions.base import CheckpointRecord, SessionRecord, StoredMessage
+from agent.sessions.base import (
+    CheckpointRecord,
+    CompactionRecord,
+    ResumeHistory,
+    SessionRecord,
+    StoredMessage,
+)
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
@@ -125,6 +131,7 @@ class MemoryStore:
         self.sessions: dict[str, SessionRecord] = {}
         self.checkpoint_rows: list[CheckpointRecord] = []
         self.started: dict[str, set[str]] = {}
+        self.compaction_rows: list[CompactionRecord] = []
 
     def create(
         self,
@@ -186,6 +193,39 @@ class MemoryStore:
 
     def messages(self, session_id: str) -> list[StoredMessage]:
         return [r for r in self.rows if r.session_id == session_id]
+
+    def record_compaction(
+        self,
+        session_id: str,
+        upto_seq: int,
+        messages: list[dict[str, Any]],
+        method: str,
+        tokens_before: int,
+        tokens_after: int,
+    ) -> None:
+        self.compaction_rows.append(
+            CompactionRecord(
+                session_id=session_id,
+                upto_seq=upto_seq,
+                messages=messages,
+                method=method,  # type: ignore[arg-type]
+                tokens_before=tokens_before,
+                tokens_after=tokens_after,
+                created=datetime.now(UTC),
+            )
+        )
+
+    def compactions(self, session_id: str) -> list[CompactionRecord]:
+        return [r for r in self.compaction_rows if r.session_id == session_id]
+
+    def messages_for_resume(self, session_id: str) -> ResumeHistory:
+        done = self.compactions(session_id)
+        upto = done[-1].upto_seq if done else 0
+        rows = self.messages(session_id)
+        head = done[-1].messages if done else []
+        tail = [{"role": r.role, "content": r.content} for r in rows if r.seq > upto]
+        last = rows[-1].seq if rows else 0
+        return ResumeHistory(messages=[*head, *tail], last_seq=last, compacted_upto=upto)
 
     def update(self, session_id: str, **fields: Any) -> None:
         self.updates.append(fields)

@@ -20,8 +20,8 @@ def _tables(path: Path) -> set[str]:
 def test_empty_database_gets_the_whole_schema(tmp_path: Path) -> None:
     SqliteSessionStore(tmp_path / "s.db").close()
     conn = sqlite3.connect(tmp_path / "s.db")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
-    assert {"sessions", "messages", "checkpoints", "tool_starts"} <= _tables(tmp_path / "s.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert {"sessions", "messages", "checkpoints", "tool_starts", "compactions"} <= _tables(tmp_path / "s.db")
 
 
 def test_upgrade_from_version_1_keeps_sessions(tmp_path: Path) -> None:
@@ -38,6 +38,30 @@ def test_upgrade_from_version_1_keeps_sessions(tmp_path: Path) -> None:
     assert store.get("ses_old").agent == "a"
     store.mark_tool_started("ses_old", "toolu_1")
     assert store.started_tools("ses_old") == {"toolu_1"}
+
+
+def test_upgrade_from_version_2_keeps_messages_and_resumes_from_them(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, target=2) == 2
+    conn.execute(
+        "INSERT INTO sessions (id, agent, workspace, created, updated) VALUES "
+        "('ses_old', 'a', '/w', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
+    )
+    for seq, role in ((1, "user"), (2, "assistant")):
+        conn.execute(
+            "INSERT INTO messages (session_id, seq, role, content, created) VALUES (?,?,?,?,?)",
+            ("ses_old", seq, role, f'[{{"type": "text", "text": "m{seq}"}}]', "2026-01-01T00:00:00+00:00"),
+        )
+    conn.close()
+    assert "compactions" not in _tables(path)
+    store = SqliteSessionStore(path)
+    assert [m.content[0]["text"] for m in store.messages("ses_old")] == ["m1", "m2"]
+    resume = store.messages_for_resume("ses_old")
+    assert (resume.last_seq, resume.compacted_upto, len(resume.messages)) == (2, 0, 2)
+    store.record_compaction("ses_old", 2, [{"role": "user", "content": "summary"}], "summary", 900, 90)
+    assert store.messages_for_resume("ses_old").messages == [{"role": "user", "content": "summary"}]
+    assert len(store.messages("ses_old")) == 2
 
 
 def test_reopening_is_idempotent(tmp_path: Path) -> None:
