@@ -129,7 +129,9 @@ async def test_a_commit_the_worker_cannot_fetch_fails_that_subtask_clearly(
     assert not (tmp_path / "log.jsonl").exists(), "the runner must not start without its workspace"
 
 
-async def test_an_unreachable_address_fails_fast_naming_the_subtasks(git_repo: Path, tmp_path: Path) -> None:
+async def test_an_unreachable_address_fails_fast_naming_the_subtasks(
+    git_repo: Path, tmp_path: Path, temporal_sdk: None
+) -> None:
     address = f"127.0.0.1:{free_port()}"
     settings = TemporalSettings(address=address, connect_timeout_s=2.0)
     with pytest.raises(RemoteDispatchError) as caught:

@@ -150,7 +150,7 @@ def test_a_missing_temporal_extra_is_a_clear_error() -> None:
     assert "pip install 'subagent-runtime[temporal]'" in done.stderr
 
 
-def test_a_runner_that_cannot_be_imported_stops_the_worker_before_connecting() -> None:
+def test_a_runner_that_cannot_be_imported_stops_the_worker_before_connecting(temporal_sdk: None) -> None:
     address = f"127.0.0.1:{free_port()}"
     done = run_subagent("worker", "--temporal-address", address, "--runner", "no_such_module:run")
     assert done.returncode == 2
