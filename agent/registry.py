@@ -39,11 +39,23 @@ class AgentRegistry:
     workspace: Path | None = None
 
     def get(self, name: str) -> AgentSpec:
-        """The agent called `name`; raises UnknownAgentError listing the known names."""
-        try:
+        """The agent called `name`, for a run: strict where listing is lenient.
+
+        Raises:
+            RegistryError: agents.yaml or the workspace config is wrong; a run must not go on
+                without rules it was given (a typo must never drop a deny rule silently).
+            PersonaError: the file that would define `name` does not load (its file and line).
+            UnknownAgentError: no such agent, listing the known names.
+        """
+        for error in self.errors:
+            if isinstance(error, RegistryError):
+                raise error
+        if name in self.agents:
             return self.agents[name]
-        except KeyError:
-            raise UnknownAgentError(name, list(self.agents)) from None
+        for error in self.errors:
+            if isinstance(error, PersonaError) and error.path.stem == name.rsplit("/", 1)[-1]:
+                raise error
+        raise UnknownAgentError(name, list(self.agents))
 
     def primary_agents(self) -> list[AgentSpec]:
         """Agents a person can run directly (mode primary or all)."""

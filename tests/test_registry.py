@@ -67,6 +67,11 @@ def test_broken_file_is_an_error_and_the_rest_load(tmp_path: Path) -> None:
     assert len(reg.errors) == 1
     err = reg.errors[0]
     assert isinstance(err, PersonaError) and err.path == bad and err.line == 3
+    with pytest.raises(PersonaError) as asked:  # asked for by name: its own reason, not "unknown"
+        reg.get("bad")
+    assert asked.value is err
+    with pytest.raises(UnknownAgentError):
+        reg.get("nobody")
 
 
 def test_workspace_config_merges_and_overrides(tmp_path: Path) -> None:
@@ -100,6 +105,8 @@ def test_unknown_registry_key_names_key_and_file(tmp_path: Path) -> None:
     assert isinstance(err, RegistryError)
     assert err.path == cfg and err.key == "agents.explore.modle"
     assert "unknown key" in str(err)
+    with pytest.raises(RegistryError):  # a run stops: the config's rules must not be dropped
+        reg.get("explore")
 
 
 def test_entry_without_persona_is_an_error(tmp_path: Path) -> None:

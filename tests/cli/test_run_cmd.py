@@ -90,3 +90,19 @@ def test_a_task_end_to_end_with_real_tools(tmp_path: Path) -> None:
     }
     for body in server.requests:
         check_request(body)
+
+
+def test_a_typo_in_the_workspace_config_stops_the_run_before_anything_runs(tmp_path: Path) -> None:
+    """A config that does not load must never run without its rules (here: a deny on rm)."""
+    (tmp_path / ".subagent").mkdir()
+    config = tmp_path / ".subagent" / "config.yaml"
+    config.write_text("permission: {bash: {'*': allow, 'rm *': deny}}\ndefaults: {max_turnz: 3}\n")
+    (tmp_path / "build").mkdir()
+    script = tmp_path / "s.yaml"
+    call = "{name: bash, input: {command: rm -rf build}}"
+    script.write_text(f"scripts:\n  - replies:\n      - tool_calls: [{call}]\n")
+    proc = run_subagent("run", "clean up", "--cwd", str(tmp_path), "--script", str(script),
+                        "--agent", "backend-engineer", "--output", "json", "--permission-mode", "bypass")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert str(config) in proc.stderr and "defaults.max_turnz" in proc.stderr
+    assert (tmp_path / "build").is_dir()
