@@ -7,6 +7,7 @@ Three families hang from one root, and each is handled in one place:
     │   ├── PersonaError          a persona file that does not parse (file and line)
     │   ├── RegistryError         agents.yaml or .subagent/config.yaml is wrong (file and key)
     │   ├── UnknownAgentError     an agent name that is not registered
+    │   ├── UnknownSessionError   a session id that names no session (or several)
     │   └── DispatchFileError     a dispatch file's task that cannot run (file, task, reason)
     ├── ToolFailure               the model should act on it: becomes an error tool result
     │   ├── ToolInputError        input that does not fit the tool's schema or rules
@@ -20,7 +21,7 @@ Three families hang from one root, and each is handled in one place:
         ├── ModelAPIError         the model API failed for good (status, type, retries used)
         │   └── ContextWindowError  the conversation cannot fit the window even after compaction
         ├── SandboxUnavailableError  bubblewrap missing or refused; says how to fix it
-        ├── SessionError          a session that cannot be found, loaded or locked
+        ├── SessionError          a session that cannot be loaded, written or locked
         │   └── SessionLockedError  another process is running this session
         ├── RunCancelledError     the caller cancelled the run
         ├── RemoteDispatchError   a remote executor (Temporal) unreachable or refusing (address, subtasks)
@@ -64,6 +65,10 @@ class RegistryError(ConfigError):
         self.key = key
         prefix = f"{self.path}: {key}: " if key else f"{self.path}: "
         super().__init__(prefix + reason)
+
+
+class UnknownSessionError(ConfigError):
+    """A session id (or prefix) that names no session, or more than one."""
 
 
 class UnknownAgentError(ConfigError):

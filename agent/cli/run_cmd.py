@@ -55,9 +55,8 @@ def result_object(event: Any) -> dict[str, Any]:
 
 def _read_prompt(prompt: str | None) -> str | None:
     if prompt == "-" or (prompt is None and not sys.stdin.isatty()):
-        text = sys.stdin.read().strip()
-        return text or None
-    return prompt
+        prompt = sys.stdin.read()
+    return prompt.strip() or None if prompt is not None else None  # a blank prompt is no prompt
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

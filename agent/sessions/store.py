@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import paths
-from agent.errors import SessionError
+from agent.errors import SessionError, UnknownSessionError
 from agent.events import Usage
 from agent.sessions._lock import hold_session_lock
 from agent.sessions._schema import migrate
@@ -123,9 +123,9 @@ class SqliteSessionStore:
                 f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (pattern,)
             )
         if not rows:
-            raise SessionError(f"no session {session_id!r}; `subagent sessions list --all` shows them")
+            raise UnknownSessionError(f"no session {session_id!r}; `subagent sessions list --all` shows them")
         if len(rows) > 1:
-            raise SessionError(f"session id prefix {session_id!r} is ambiguous; give more characters")
+            raise UnknownSessionError(f"session id prefix {session_id!r} is ambiguous; give more characters")
         return _session_from_row(rows[0])
 
     def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:

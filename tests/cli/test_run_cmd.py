@@ -39,6 +39,13 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert bad_mode.returncode == 2 and "--permission-mode" in bad_mode.stderr
     no_prompt = run_subagent("run", input="", ANTHROPIC_API_KEY="k")
     assert no_prompt.returncode == 2 and "no prompt" in no_prompt.stderr
+    blank = run_subagent("run", "  ", ANTHROPIC_API_KEY="k")
+    assert blank.returncode == 2 and "no prompt" in blank.stderr
+    script = tmp_path / "s.yaml"
+    script.write_text("scripts:\n  - replies: [{text: hi}]\n")
+    no_session = run_subagent("run", "go on", "--resume", "ses_nosuch", "--script", str(script),
+                              "--cwd", str(tmp_path))
+    assert no_session.returncode == 2 and "no session 'ses_nosuch'" in no_session.stderr
 
 
 def test_a_bad_script_file_is_a_configuration_error(tmp_path: Path) -> None:

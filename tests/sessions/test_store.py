@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import SessionError, SessionLockedError
+from agent.errors import SessionError, SessionLockedError, UnknownSessionError
 from agent.events import Usage
 from agent.sessions.base import CheckpointRecord
 from agent.sessions.store import SqliteSessionStore, new_session_id
@@ -49,11 +49,11 @@ def test_create_and_get_by_full_id_and_unique_prefix(store: SqliteSessionStore, 
 def test_get_unknown_and_ambiguous(store: SqliteSessionStore, tmp_path: Path) -> None:
     store.create(agent="a", workspace=tmp_path, session_id="ses_abc1")
     store.create(agent="a", workspace=tmp_path, session_id="ses_abc2")
-    with pytest.raises(SessionError, match="no session"):
+    with pytest.raises(UnknownSessionError, match="no session"):  # a usage error: exit 2
         store.get("ses_zzz")
-    with pytest.raises(SessionError, match="ambiguous"):
+    with pytest.raises(UnknownSessionError, match="ambiguous"):
         store.get("ses_abc")
-    with pytest.raises(SessionError, match="no session"):
+    with pytest.raises(UnknownSessionError, match="no session"):
         store.get("ses%")  # LIKE wildcards are literal
 
 
