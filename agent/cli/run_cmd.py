@@ -153,6 +153,8 @@ async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, 
 
 def _emit(event: Any, output: OutputMode, renderer: Any) -> None:
     is_result = event.type == "result" and event.parent_tool_use_id is None
+    if event.type == "result" and not is_result and output != "text":
+        return  # a subagent's end is its subagent_finished event; one `result` line, the last
     if output == "stream-json":
         line = json.dumps(result_object(event)) if is_result else event.model_dump_json()
         sys.stdout.write(line + "\n")

@@ -53,6 +53,15 @@ def test_stream_json_prints_each_event_and_the_result_object(capsys: pytest.Capt
     assert lines[1]["permission_denials"][0]["reason"] == "denied by rule"
 
 
+def test_a_subagents_result_is_not_a_result_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """Programs stop at the first `result` line: only the root session's may be one."""
+    child = RESULT.model_copy(update={"session_id": "child", "parent_tool_use_id": "toolu_task"})
+    _emit(child, "stream-json", None)
+    _emit(RESULT, "stream-json", None)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["type"], line["session_id"]) for line in lines] == [("result", "s1")]
+
+
 def test_json_prints_only_the_result(capsys: pytest.CaptureFixture[str]) -> None:
     _emit(TextDeltaEvent(session_id="s1", text="hi"), "json", None)
     _emit(RESULT, "json", None)
