@@ -251,14 +251,14 @@ class AcpServer:
     ) -> tuple[AcpSession, Any, list[Any]]:
         from acp import RequestError
 
-        from agent.errors import SessionError
+        from agent.errors import SessionError, UnknownSessionError
         from agent.sessions.store import SqliteSessionStore
 
         store = SqliteSessionStore()
         try:
             record = await asyncio.to_thread(store.get, session_id)
             messages = await asyncio.to_thread(store.messages, record.id) if with_messages else []
-        except SessionError as exc:
+        except (SessionError, UnknownSessionError) as exc:
             raise RequestError.resource_not_found(session_id) from exc
         finally:
             store.close()

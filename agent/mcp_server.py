@@ -14,15 +14,16 @@ parameter, the result model) from the live function objects.
 """
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from agent import __version__
-from agent.errors import ConfigError, SessionError, SubagentError
+from agent.errors import ConfigError, SessionError, SubagentError, UnknownSessionError
 from agent.events import (
     Event,
     PermissionDenial,
@@ -188,6 +189,20 @@ class _Run:
         )  # fmt: skip
 
 
+def _tool_result(task: TaskResult) -> Any:
+    """The structured result, flagged `isError` when the run did not succeed (a client must not
+    read a refused or failed task as done), with the same JSON as text for clients without
+    structured content."""
+    from mcp.types import CallToolResult, TextContent
+
+    data = task.model_dump(mode="json")
+    return CallToolResult(
+        content=[TextContent(type="text", text=json.dumps(data))],
+        structured_content=data,
+        is_error=task.status != "success",
+    )
+
+
 def _workspace(cwd: str | None) -> Path:
     from mcp.server.mcpserver.exceptions import ToolError
 
@@ -205,7 +220,7 @@ def _session_record(session_id: str) -> Any:
     store = SqliteSessionStore()
     try:
         return store.get(session_id)
-    except SessionError as exc:
+    except (SessionError, UnknownSessionError) as exc:
         raise ToolError(f"{exc}; use the session_id a run_task call returned") from exc
     finally:
         store.close()
@@ -215,6 +230,7 @@ def build_server(*, model_client: Any = None) -> Any:
     """The MCP server with its three tools; `model_client` fixes the model (the scripted one in tests)."""
     from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.types import CallToolResult
 
     server = MCPServer(
         name="subagent", version=__version__,
@@ -230,19 +246,19 @@ def build_server(*, model_client: Any = None) -> Any:
         model: str | None = None,
         permission_mode: PermissionMode | None = None,
         max_turns: int | None = Field(None, ge=1, le=500),
-    ) -> TaskResult:
+    ) -> Annotated[CallToolResult, TaskResult]:
         """Run an agent on a coding task in a workspace (cwd) and return its report and changes."""
         options = {"agent": agent, "cwd": _workspace(cwd), "model": model, "max_turns": max_turns,
                    "permission_mode": permission_mode, "model_client": model_client}  # fmt: skip
-        return await _Run(ctx, options).run(prompt)
+        return _tool_result(await _Run(ctx, options).run(prompt))
 
     @server.tool()
-    async def reply(session_id: str, prompt: str, ctx: Context) -> TaskResult:
+    async def reply(session_id: str, prompt: str, ctx: Context) -> Annotated[CallToolResult, TaskResult]:
         """Continue a session (from run_task's session_id) with a new prompt."""
         record = await asyncio.to_thread(_session_record, session_id)
         options = {"agent": record.agent, "cwd": Path(record.workspace), "resume": record.id,
                    "model_client": model_client}  # fmt: skip
-        return await _Run(ctx, options).run(prompt)
+        return _tool_result(await _Run(ctx, options).run(prompt))
 
     @server.tool()
     async def list_agents(cwd: str | None = None) -> AgentList:

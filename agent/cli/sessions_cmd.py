@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from agent.cli.main import app
-from agent.errors import SubagentError
+from agent.errors import ConfigError, SubagentError
 
 if TYPE_CHECKING:
     from agent.sessions.base import CheckpointRecord
@@ -21,7 +21,7 @@ app.add_typer(sessions_app)
 
 def _fail(exc: SubagentError) -> typer.Exit:
     typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(1)
+    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)  # an unknown id is a usage error
 
 
 @sessions_app.command("list")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from agent.cli.main import app
-from agent.errors import SubagentError
+from agent.errors import ConfigError, SubagentError
 
 if TYPE_CHECKING:
     from agent.sessions.base import CheckpointRecord
@@ -37,7 +37,7 @@ def undo(
         plan = repo.plan_restore(target.commit)
     except SubagentError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
     except git.GitCommandError as exc:
         raise _git_failed(exc) from None
     label = target.label or target.commit[:12]
@@ -65,7 +65,7 @@ def _choose_checkpoint(
     store = SqliteSessionStore()
     record = store.get(session) if session else store.latest(workspace)
     if record is None:
-        raise SubagentError(f"no session in {workspace}; pass --session ID (`subagent sessions list --all`)")
+        raise ConfigError(f"no session in {workspace}; pass --session ID (`subagent sessions list --all`)")
     checkpoints = store.checkpoints(record.id)
     if not checkpoints:
         raise SubagentError(f"session {record.id} has no checkpoints: no step of it changed files")
@@ -74,7 +74,7 @@ def _choose_checkpoint(
         chosen = [c for c in checkpoints if c.step == to]
         if not chosen:
             steps = ", ".join(str(c.step) for c in checkpoints)
-            raise SubagentError(f"session {record.id} has no checkpoint for step {to}; steps: {steps}")
+            raise ConfigError(f"session {record.id} has no checkpoint for step {to}; steps: {steps}")
         return repo, chosen[0]
     now = repo.tree(repo.snapshot("undo: current state"))
     trees = [repo.tree(c.commit) for c in checkpoints]

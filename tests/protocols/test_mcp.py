@@ -104,6 +104,7 @@ async def test_tools_run_task_with_progress_reply_and_invalid_arguments(workspac
         (workspace / "hello.py").write_text('def greet():\n    return "hello"\n')
         denied = await client.call_tool("run_task", {"prompt": "change the greeting", "cwd": str(workspace)})
     result = denied.structured_content
+    assert denied.is_error  # a refused task is not reported as done
     assert result["status"] == "error_permission_denied"
     assert "does not support elicitation" in result["result"] and "bypass" in result["result"]
     assert any(d["tool_name"] == "edit" for d in result["permission_denials"])

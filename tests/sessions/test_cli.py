@@ -81,7 +81,7 @@ def test_show_json(seeded: tuple[str, Path]) -> None:
 
 def test_show_unknown_session_fails_clearly() -> None:
     shown = run_subagent("sessions", "show", "ses_nope")
-    assert shown.returncode == 1 and "no session 'ses_nope'" in shown.stderr
+    assert shown.returncode == 2 and "no session 'ses_nope'" in shown.stderr
 
 
 def test_export_json_lines(seeded: tuple[str, Path]) -> None:
@@ -119,12 +119,12 @@ def test_undo_to_a_step_of_a_named_session(seeded: tuple[str, Path], tmp_path: P
     assert sorted(p.name for p in ws.iterdir()) == ["app.py", "gone.txt"]
     assert (ws / "app.py").read_text() == "v1\n"
     missing = run_subagent("undo", "--session", sid, "--to", "9", "--yes")
-    assert missing.returncode == 1 and "steps: 1, 2" in missing.stderr
+    assert missing.returncode == 2 and "steps: 1, 2" in missing.stderr
 
 
 def test_undo_with_no_session_here(tmp_path: Path) -> None:
     result = run_subagent("undo", "--yes", cwd=tmp_path)
-    assert result.returncode == 1 and "no session in" in result.stderr
+    assert result.returncode == 2 and "no session in" in result.stderr
 
 
 def test_undo_with_a_missing_checkpoint_commit_fails_clearly(tmp_path: Path) -> None:
