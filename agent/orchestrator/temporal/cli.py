@@ -47,13 +47,16 @@ async def dispatch_temporal(
         RemoteDispatchError: Temporal cannot be reached (the message names the subtasks).
     """
     from agent.orchestrator.temporal.client import TemporalDispatcher
-    from agent.orchestrator.temporal.connection import TemporalSettings
+    from agent.orchestrator.temporal.connection import TemporalSettings, settle_core_threads
 
     settings = settings or TemporalSettings(address=address, task_queue=task_queue)
     dispatcher = TemporalDispatcher(settings, cwd=cwd, policy=policy, on_progress=on_progress)
-    if on_no_worker is not None and not await dispatcher.pollers([t.id for t in tasks]):
-        on_no_worker(settings)
-    return await dispatcher.run(tasks, on_event=on_event)
+    try:
+        if on_no_worker is not None and not await dispatcher.pollers([t.id for t in tasks]):
+            on_no_worker(settings)
+        return await dispatcher.run(tasks, on_event=on_event)
+    finally:  # no core thread may still be in Python when asyncio.run returns (issue 11)
+        await settle_core_threads()
 
 
 @app.command("dispatch-remote")
