@@ -80,12 +80,14 @@ def dispatch_remote(
 ) -> None:
     """Run a file of subtasks on Temporal workers; print progress, then a JSON report.
 
+    The report (stdout) has one result per subtask; when Temporal is unreachable each says so,
+    with status error_during_execution. Bad input prints only the error (stderr), no report.
     Exit code: 0 all succeeded, 1 a subtask failed or Temporal is unreachable, 2 bad input,
     130 cancelled by Ctrl-C or SIGTERM (the workflows are cancelled too).
     """
     from rich.console import Console
 
-    from agent.errors import ConfigError, SubagentError
+    from agent.errors import ConfigError, RemoteDispatchError, SubagentError
     from agent.orchestrator.temporal._dispatch_io import DispatchReport, ProgressPrinter, load_tasks
     from agent.orchestrator.temporal.models import AttemptPolicy
 
@@ -106,6 +108,8 @@ def dispatch_remote(
         raise typer.Exit(130) from None
     except SubagentError as exc:
         console.print(f"subagent dispatch-remote: {exc}", style="red", highlight=False, markup=False)
+        if isinstance(exc, RemoteDispatchError):
+            typer.echo(DispatchReport.not_started(tasks, str(exc)).model_dump_json(indent=2))
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from exc
     report = DispatchReport(ok=all(r.ok for r in results), results=results)
     typer.echo(report.model_dump_json(indent=2))
