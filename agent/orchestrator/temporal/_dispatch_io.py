@@ -26,6 +26,17 @@ class DispatchReport(BaseModel):
     """True when every subtask succeeded."""
     results: list[SubtaskResult]
 
+    @classmethod
+    def not_started(cls, tasks: list[SubtaskSpec], reason: str) -> DispatchReport:
+        """The report when no subtask could start (Temporal unreachable): each an error with `reason`.
+
+        Programs reading stdout get a report in every run outcome but bad input, never nothing.
+        """
+        return cls(ok=False, results=[
+            SubtaskResult(id=t.id, agent=t.agent, status="error_during_execution", result="", error=reason)
+            for t in tasks
+        ])
+
 
 def load_tasks(path: Path) -> list[SubtaskSpec]:
     """Read a YAML or JSON list of subtasks, or `{tasks: [...]}`.

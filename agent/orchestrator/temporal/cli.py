@@ -47,13 +47,16 @@ async def dispatch_temporal(
         RemoteDispatchError: Temporal cannot be reached (the message names the subtasks).
     """
     from agent.orchestrator.temporal.client import TemporalDispatcher
-    from agent.orchestrator.temporal.connection import TemporalSettings
+    from agent.orchestrator.temporal.connection import TemporalSettings, settle_core_threads
 
     settings = settings or TemporalSettings(address=address, task_queue=task_queue)
     dispatcher = TemporalDispatcher(settings, cwd=cwd, policy=policy, on_progress=on_progress)
-    if on_no_worker is not None and not await dispatcher.pollers([t.id for t in tasks]):
-        on_no_worker(settings)
-    return await dispatcher.run(tasks, on_event=on_event)
+    try:
+        if on_no_worker is not None and not await dispatcher.pollers([t.id for t in tasks]):
+            on_no_worker(settings)
+        return await dispatcher.run(tasks, on_event=on_event)
+    finally:  # no core thread may still be in Python when asyncio.run returns (issue 11)
+        await settle_core_threads()
 
 
 @app.command("dispatch-remote")
@@ -77,12 +80,14 @@ def dispatch_remote(
 ) -> None:
     """Run a file of subtasks on Temporal workers; print progress, then a JSON report.
 
+    The report (stdout) has one result per subtask; when Temporal is unreachable each says so,
+    with status error_during_execution. Bad input prints only the error (stderr), no report.
     Exit code: 0 all succeeded, 1 a subtask failed or Temporal is unreachable, 2 bad input,
     130 cancelled by Ctrl-C or SIGTERM (the workflows are cancelled too).
     """
     from rich.console import Console
 
-    from agent.errors import ConfigError, SubagentError
+    from agent.errors import ConfigError, RemoteDispatchError, SubagentError
     from agent.orchestrator.temporal._dispatch_io import DispatchReport, ProgressPrinter, load_tasks
     from agent.orchestrator.temporal.models import AttemptPolicy
 
@@ -103,6 +108,8 @@ def dispatch_remote(
         raise typer.Exit(130) from None
     except SubagentError as exc:
         console.print(f"subagent dispatch-remote: {exc}", style="red", highlight=False, markup=False)
+        if isinstance(exc, RemoteDispatchError):
+            typer.echo(DispatchReport.not_started(tasks, str(exc)).model_dump_json(indent=2))
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from exc
     report = DispatchReport(ok=all(r.ok for r in results), results=results)
     typer.echo(report.model_dump_json(indent=2))

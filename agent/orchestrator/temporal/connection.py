@@ -7,6 +7,8 @@ usually the `TEMPORAL_API_KEY` environment variable read by the CLI, never from 
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,6 +76,31 @@ async def connect(settings: TemporalSettings, *, subtask_ids: list[str] | None =
             "--temporal-address, TLS and the API key",
             address=settings.address, subtask_ids=ids,
         ) from exc
+
+
+async def settle_core_threads(timeout_s: float = 2.0) -> None:
+    """Let the SDK core's threads leave Python before the event loop, and maybe the interpreter, ends.
+
+    Why: temporalio's Rust core resolves every awaited call (connect, each RPC) from a thread of its
+    own, which queues the result on the loop and then writes to the loop's wake-up socket with the
+    GIL released. If the main thread meanwhile returns from `asyncio.run` and the interpreter
+    finalizes, that thread is stopped while it still holds a GIL state and CPython aborts
+    ("Fatal Python error: PyGILState_Release", exit 134); issue 11. Await this last in any
+    coroutine `asyncio.run` runs over a Temporal client: it yields once so calls just cancelled can
+    complete, then waits (bounded) until no thread foreign to `threading` runs Python code.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    await asyncio.sleep(0.01)
+    while _foreign_thread_in_python() and loop.time() < deadline:
+        await asyncio.sleep(0.005)
+
+
+def _foreign_thread_in_python() -> bool:
+    """True while a thread Python did not start (a core thread) is inside Python code."""
+    dummy = threading._DummyThread  # what `threading` makes up for a foreign thread that asks its name
+    ours = {t.ident for t in threading.enumerate() if not isinstance(t, dummy)}
+    return any(ident not in ours for ident in sys._current_frames())
 
 
 def _tls(settings: TemporalSettings) -> object:

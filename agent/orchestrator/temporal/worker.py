@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from agent.errors import ConfigError
 from agent.orchestrator.base import SubtaskRunner
 from agent.orchestrator.temporal._imports import require_temporal
-from agent.orchestrator.temporal.connection import TemporalSettings, connect
+from agent.orchestrator.temporal.connection import TemporalSettings, connect, settle_core_threads
 from agent.paths import data_home
 
 DEFAULT_RUNNER = "agent.orchestrator.local:run_subtask"
@@ -91,27 +91,30 @@ async def run_worker(
     from agent.orchestrator.temporal.workflows import SubtaskWorkflow
 
     runner = resolve_runner(options.runner)
-    identity = options.identity or f"{os.getpid()}@{socket.gethostname()}"
-    client = await connect(settings)
-    activities = SubtaskActivities(
-        runner, blobs=BlobStore(options.blob_dir or data_home() / "blobs"),
-        work_dir=options.work_dir or Path(tempfile.gettempdir()) / "subagent-worker", identity=identity,
-    )
-    worker = Worker(
-        client, task_queue=settings.task_queue, workflows=[SubtaskWorkflow],
-        activities=[activities.run_subtask], max_concurrent_activities=options.max_concurrent,
-        identity=identity,
-        max_heartbeat_throttle_interval=timedelta(seconds=options.heartbeat_throttle_s),
-        default_heartbeat_throttle_interval=timedelta(seconds=options.heartbeat_throttle_s),
-        max_cached_workflows=0,  # no sticky queue: a dead worker never holds a workflow task back
-        max_task_queue_activities_per_second=options.queue_rate_per_s,
-        graceful_shutdown_timeout=timedelta(seconds=options.shutdown_grace_s),
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    async with worker:  # leaving it stops polling; running subtasks get the graceful window
-        if ready is not None:
-            ready(identity)
-        await stop.wait()
+    try:
+        identity = options.identity or f"{os.getpid()}@{socket.gethostname()}"
+        client = await connect(settings)
+        activities = SubtaskActivities(
+            runner, blobs=BlobStore(options.blob_dir or data_home() / "blobs"),
+            work_dir=options.work_dir or Path(tempfile.gettempdir()) / "subagent-worker", identity=identity,
+        )
+        worker = Worker(
+            client, task_queue=settings.task_queue, workflows=[SubtaskWorkflow],
+            activities=[activities.run_subtask], max_concurrent_activities=options.max_concurrent,
+            identity=identity,
+            max_heartbeat_throttle_interval=timedelta(seconds=options.heartbeat_throttle_s),
+            default_heartbeat_throttle_interval=timedelta(seconds=options.heartbeat_throttle_s),
+            max_cached_workflows=0,  # no sticky queue: a dead worker never holds a workflow task back
+            max_task_queue_activities_per_second=options.queue_rate_per_s,
+            graceful_shutdown_timeout=timedelta(seconds=options.shutdown_grace_s),
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with worker:  # leaving it stops polling; running subtasks get the graceful window
+            if ready is not None:
+                ready(identity)
+            await stop.wait()
+    finally:  # no core thread may still be in Python when asyncio.run returns
+        await settle_core_threads()
