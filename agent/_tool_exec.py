@@ -303,7 +303,8 @@ class ToolRunner:
         )
         if answer.decision == "allow":
             return None
-        return answer.message or f"the {verdict.permission} permission was refused for {title}"
+        refused = answer.message or f"the {verdict.permission} permission was refused for {title}"
+        return f"{refused} (it was asked because {verdict.reason})"
 
     async def _execute(self, p: _Prepared, emit: Callable[[Any], None]) -> ToolResult:
         started = time.monotonic()

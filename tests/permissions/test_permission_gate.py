@@ -247,7 +247,7 @@ async def test_denial_with_a_message_is_recorded_with_it() -> None:
 
 
 def test_loop_guard_asks_on_the_third_identical_call_in_a_row() -> None:
-    gate = PermissionGate(list(DEFAULT_RULES), "bypass", approver=None)
+    gate = PermissionGate(list(DEFAULT_RULES), "default", approver=None)
     read_a = [PermissionRequest(permission="read", patterns=["a"])]
     decisions = [gate.evaluate("read", {"file_path": "a"}, read_a) for _ in range(4)]
     assert [v.decision for v in decisions] == ["allow", "allow", "ask", "ask"]
@@ -255,6 +255,13 @@ def test_loop_guard_asks_on_the_third_identical_call_in_a_row() -> None:
     read_b = [PermissionRequest(permission="read", patterns=["b"])]
     assert gate.evaluate("read", {"file_path": "b"}, read_b).decision == "allow"  # a different call resets
     assert gate.evaluate("read", {"file_path": "a"}, read_a).decision == "allow"
+
+
+def test_loop_guard_never_asks_in_bypass_mode() -> None:
+    gate = PermissionGate(list(DEFAULT_RULES), "bypass", approver=None)
+    append = _bash("date >> log.txt")
+    decisions = [gate.evaluate("bash", {"command": "date >> log.txt"}, append).decision for _ in range(4)]
+    assert decisions == ["allow"] * 4
 
 
 async def test_child_keeps_parent_denies_and_asks_reach_the_root_approver() -> None:
