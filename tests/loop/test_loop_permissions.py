@@ -6,6 +6,7 @@ from pathlib import Path
 
 from agent.permissions.approvers import PolicyApprover
 from agent.permissions.gate import PermissionGate
+from agent.permissions.models import PermissionRule
 from agent.permissions.rules import DEFAULT_RULES
 from tests.loop.harness import call, checked, collect, make_setup
 
@@ -29,3 +30,18 @@ async def test_a_refused_ask_tells_the_model_why_it_was_asked(tmp_path: Path) ->
     assert "no terminal to ask on" in answer and "loop guard" in answer and "3 times" in answer
     assert [d.tool_use_id for d in result.permission_denials] == ["r2"]
     assert result.permission_denials[0].reason in answer
+
+
+async def test_a_denial_is_recorded_once_with_its_call(tmp_path: Path) -> None:
+    rules = [*DEFAULT_RULES, PermissionRule(permission="edit", pattern="f", decision="deny")]
+    gate = PermissionGate(rules, "default", PolicyApprover("deny"))
+    replies = [
+        {"tool_calls": [call("write_note", "w1", name="f", text="x"), call("write_note", "w2", name="g")]},
+        {"text": "could not"},
+    ]
+    setup, _ = make_setup(tmp_path, replies, gate=gate)  # type: ignore[arg-type]
+    result = (await collect(setup))[-1]
+    assert [(d.tool_use_id, d.tool_input) for d in result.permission_denials] == [
+        ("w1", {"name": "f", "text": "x"}), ("w2", {"name": "g"}),
+    ]  # fmt: skip
+    assert not hasattr(gate, "denials")  # one record: the loop's, never a second, partial one in the gate
