@@ -101,6 +101,81 @@ def test_bash_decisions_cannot_be_bypassed(line: str, expected: str) -> None:
     assert verdict.decision == expected, verdict.reason
 
 
+# git is allowed, `git push` is denied: global options before the subcommand do not walk past it
+GIT_NO_PUSH = [
+    *DEFAULT_RULES, _rule("bash", "git *", "allow"), _rule("bash", "git push *", "deny"),
+    _rule("bash", "docker *", "allow"), _rule("bash", "docker run *", "deny"),
+    _rule("bash", "kubectl *", "allow"), _rule("bash", "kubectl delete *", "deny"),
+    _rule("bash", "npm *", "allow"), _rule("bash", "npm publish *", "deny"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("git push origin main", "deny"),
+        ("git -C . push", "deny"),
+        ("git -C sub -C . push origin", "deny"),
+        ("git -c x=y push", "deny"),
+        ("git -c user.name=me push", "deny"),
+        ("git --no-pager push", "deny"),
+        ("git -P push", "deny"),
+        ("git -p push", "deny"),
+        ("git --paginate push", "deny"),
+        ("git --bare push", "deny"),
+        ("git --git-dir=.git push", "deny"),
+        ("git --git-dir .git push", "deny"),
+        ("git --work-tree=. push", "deny"),
+        ("git --work-tree . push", "deny"),
+        ("git --namespace=x push", "deny"),
+        ("git --literal-pathspecs push", "deny"),
+        ("git --no-replace-objects push", "deny"),
+        ("git --config-env=user.name=U push", "deny"),
+        ("git -C $DIR push", "deny"),
+        ("sudo git -C . push", "deny"),
+        ("git -C . status", "allow"),
+        ("git --no-pager log -5", "allow"),
+        ("git -c user.name=me -c user.email=m@x commit -m msg", "allow"),
+        ("git -c color.ui=never diff", "allow"),
+        ("git --exec-path", "allow"),
+        ("git -c alias.st='!rm -rf /' st", "ask"),  # an alias may run a shell
+        ("git -c alias.st=push st", "ask"),  # or another subcommand than the one written
+        ("git -c core.hooksPath=/tmp/h commit -m x", "ask"),
+        ("git -c core.pager='sh -c x' log", "ask"),
+        ("git -c core.sshCommand=evil fetch", "ask"),
+        ("git -c include.path=/tmp/cfg status", "ask"),
+        ("git --config-env=core.pager=P log", "ask"),
+        ("git -c $KV status", "ask"),
+        ("git --exec-path=/tmp/bin status", "ask"),
+        ("git --frobnicate status", "ask"),  # an unknown global option: cannot tell the subcommand
+        ("docker --context prod run img", "deny"),
+        ("docker -H ssh://h run img", "deny"),
+        ("docker --context prod ps", "allow"),
+        ("kubectl -n prod delete pod x", "deny"),
+        ("kubectl --namespace=prod delete pod x", "deny"),
+        ("kubectl --context c -n ns get pods", "allow"),
+        ("npm --prefix sub publish", "deny"),
+        ("npm --prefix sub run build", "allow"),
+    ],
+)
+def test_global_options_before_a_subcommand_cannot_bypass_a_deny(line: str, expected: str) -> None:
+    gate = PermissionGate(GIT_NO_PUSH, "default", approver=None)
+    verdict = gate.evaluate("bash", {"command": line}, _bash(line))
+    assert verdict.decision == expected, verdict.reason
+
+
+def test_a_git_option_that_can_run_a_program_is_asked_about_with_the_reason() -> None:
+    gate = PermissionGate(GIT_NO_PUSH, "bypass", approver=None)
+    line = "git -c alias.push='!rm -rf /' push"
+    verdict = gate.evaluate("bash", {"command": line}, _bash(line))
+    assert verdict.decision == "deny"  # the deny on `git push` still applies, even in bypass
+    ask = PermissionGate(GIT_NO_PUSH, "default", approver=None)
+    status = "git -c alias.status='!sh' status"
+    verdict = ask.evaluate("bash", {"command": status}, _bash(status))
+    assert verdict.decision == "ask" and "alias.status" in verdict.reason
+    assert "another program" in verdict.reason
+
+
 def test_verdict_names_the_rule_and_the_command() -> None:
     gate = PermissionGate(DENY_RM, "default", approver=None)
     verdict = gate.evaluate("bash", {"command": "ls && rm -rf x"}, _bash("ls && rm -rf x"))
