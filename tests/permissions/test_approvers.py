@@ -6,6 +6,7 @@ import io
 import os
 import pty
 import select
+import signal
 import sys
 import textwrap
 
@@ -91,3 +92,87 @@ def test_terminal_approver_prompts_on_the_controlling_terminal() -> None:
     text = output.decode(errors="replace")
     assert "edit a.py" in text
     assert "ANSWER allow always" in text
+
+
+def _converse(code: str, steps: list[tuple[bytes, bytes]], wait_s: float = 20) -> tuple[str, bool]:
+    """Run `code` on a new pty; after each step's text appears, type its answer.
+
+    Returns what the terminal showed and whether the child ended by itself (it is killed, and
+    False returned, when it shows nothing for `wait_s` seconds: a hang).
+    """
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal (/dev/tty)
+        os.chdir(REPO_ROOT)
+        os.execv(sys.executable, [sys.executable, "-c", code])
+    output, seen = b"", 0
+    while True:
+        ready, _, _ = select.select([fd], [], [], wait_s)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return output.decode(errors="replace"), False
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        output += chunk
+        while steps and steps[0][0] in output[seen:]:
+            seen = output.index(steps[0][0], seen) + len(steps[0][0])
+            os.write(fd, steps.pop(0)[1])
+    os.waitpid(pid, 0)
+    return output.decode(errors="replace"), True
+
+
+_TWO_ASKS = textwrap.dedent(
+    """
+    import asyncio
+    from rich.console import Console
+    from agent.permissions.approvers import TerminalApprover
+    from agent.permissions.models import AskRequest
+
+    def request(path):
+        return AskRequest(session_id="s", tool_use_id=path, tool_name="edit", permission="edit",
+                          patterns=[path], title="edit " + path)
+
+    async def main():
+        approver = TerminalApprover(Console())
+        try:
+            await asyncio.wait_for(approver.ask(request("first.py")), 0.5)
+        except TimeoutError:
+            print("TIMED-OUT", flush=True)
+        answer = await approver.ask(request("second.py"))
+        print("ANSWER", answer.decision, answer.scope, flush=True)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_an_ask_after_a_timed_out_ask_gets_its_own_answer() -> None:
+    text, ended = _converse(_TWO_ASKS, [(b"TIMED-OUT", b""), (b"second.py", b""), (b"> ", b"y\n")])
+    assert ended, text
+    assert "ANSWER allow once" in text
+
+
+_CANCELLED_ASK = textwrap.dedent(
+    """
+    import asyncio
+    from rich.console import Console
+    from agent.permissions.approvers import TerminalApprover
+    from agent.permissions.models import AskRequest
+    request = AskRequest(session_id="s", tool_use_id="t", tool_name="edit", permission="edit",
+                         patterns=["a.py"], title="edit a.py")
+    try:
+        asyncio.run(TerminalApprover(Console()).ask(request))
+    except KeyboardInterrupt:
+        print("INTERRUPTED", flush=True)
+    """
+)
+
+
+def test_ctrl_c_during_an_ask_ends_the_process_without_waiting_for_enter() -> None:
+    text, ended = _converse(_CANCELLED_ASK, [(b"> ", b"\x03")], wait_s=15)
+    assert ended, f"the process hung after Ctrl-C during an ask:\n{text}"
+    assert "INTERRUPTED" in text
