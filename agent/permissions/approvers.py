@@ -78,12 +78,13 @@ class TerminalApprover:
         from rich.panel import Panel
         from rich.text import Text
 
-        body = Text(request.title, style="bold")
+        body = Text()
+        body.append(request.title, style="bold")
         if request.detail and request.detail != request.title:
             body.append("\n\n" + request.detail)
         who = f" ({request.agent})" if request.agent else ""
         self.console.print(Panel(body, title=f"{request.tool_name} wants {request.permission}{who}"))
-        self.console.print("[y] allow once  [a] allow always for this session  [n] deny")
+        self.console.print("[y] allow once  [a] allow always for this session  [n] deny", markup=False)
 
     async def _read(self, prompt: str, lines: asyncio.Queue[str | None]) -> str:
         self.console.print(prompt, end="")

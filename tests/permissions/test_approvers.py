@@ -50,7 +50,7 @@ async def test_terminal_approver_reads_the_choice(
     assert (answer.decision, answer.scope, answer.message) == (decision, scope, message)
     shown = screen.getvalue()
     assert "bash wants bash (reviewer)" in shown and "npm test -- --watch=false" in shown
-    assert "allow always for this session" in shown
+    assert "[y] allow once  [a] allow always for this session  [n] deny" in shown  # not eaten as markup
 
 
 _CHILD = textwrap.dedent(
