@@ -29,7 +29,8 @@ from agent.events import (
     ToolCallStartedEvent,
 )
 from agent.permissions.models import AskAnswer, AskRequest
-from tools.base import PermissionRequest, Tool, ToolContext, ToolResult
+from tools._truncate import cap_output
+from tools.base import OutputLimits, PermissionRequest, Tool, ToolContext, ToolResult
 
 EVENT_SINK: ContextVar[Callable[[Event], None] | None] = ContextVar("EVENT_SINK", default=None)
 """While a tool runs: where it may emit events into the parent's stream (the `task` tool does)."""
@@ -39,6 +40,9 @@ CURRENT_TOOL_USE_ID: ContextVar[str | None] = ContextVar("CURRENT_TOOL_USE_ID", 
 TURN_CALLS: ContextVar[tuple[ToolCall, ...]] = ContextVar("TURN_CALLS", default=())
 """While a tool runs: every call of its turn that was allowed to run (the `task` tool counts its
 siblings to decide whether children need their own worktrees)."""
+
+DETAIL_LIMITS = OutputLimits(max_lines=80, max_chars=8000)
+"""How much of a call's preview an ask shows a person."""
 
 Checkpointer = Callable[[str, str], Awaitable[None]]
 """`await checkpointer(label, tool_use_id)` before a call that may change files."""
@@ -238,7 +242,7 @@ class ToolRunner:
             )
         )
         requests = tool.permission_requests(parsed, ctx)
-        denied = await self._settle(call, title, requests, emit)
+        denied = await self._settle(call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit)
         if denied is not None:
             turn.denials.append(
                 PermissionDenial(
@@ -253,9 +257,10 @@ class ToolRunner:
         return _Prepared(call, tool, parsed, ctx)
 
     async def _settle(
-        self, call: ToolCall, title: str, requests: list[PermissionRequest], emit: Callable[[Any], None]
-    ) -> str | None:
-        """None when the call may run, else the reason it may not."""
+        self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
+        emit: Callable[[Any], None],
+    ) -> str | None:  # fmt: skip
+        """None when the call may run, else the reason it may not; `detail()` only for an ask."""
         verdict = self.gate.evaluate(call.name, call.input, requests)
         if verdict.decision == "allow":
             return None
@@ -288,7 +293,8 @@ class ToolRunner:
                 permission=verdict.permission,
                 patterns=verdict.patterns,
                 title=title,
-                detail=str(call.input),
+                detail=detail(),
+                tool_input=call.input,
                 agent=self.agent,
             )
         )
@@ -303,7 +309,8 @@ class ToolRunner:
         )
         if answer.decision == "allow":
             return None
-        return answer.message or f"the {verdict.permission} permission was refused for {title}"
+        refused = answer.message or f"the {verdict.permission} permission was refused for {title}"
+        return f"{refused} (it was asked because {verdict.reason})"
 
     async def _execute(self, p: _Prepared, emit: Callable[[Any], None]) -> ToolResult:
         started = time.monotonic()
@@ -324,6 +331,16 @@ class ToolRunner:
             CURRENT_TOOL_USE_ID.reset(id_token)
         self._finish(p.call, result, started, emit)
         return result
+
+
+def _detail(tool: Tool[Any], parsed: Any, call: ToolCall, ctx: ToolContext) -> str:
+    """What a person reads under an ask: the tool's preview, else the input's fields; capped."""
+    text = tool.preview(parsed, ctx) or _fields(call.input)
+    return cap_output(text, DETAIL_LIMITS, None, label="preview").text
+
+
+def _fields(tool_input: dict[str, Any]) -> str:
+    return "\n".join(f"{key}: {value}" for key, value in tool_input.items())
 
 
 def _validation_text(exc: ValidationError) -> str:

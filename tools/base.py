@@ -148,6 +148,13 @@ class Tool(ABC, Generic[InputT]):
         """One line a person reads in a tool call's header."""
         return self.name
 
+    def preview(self, input: InputT, ctx: ToolContext) -> str:
+        """What a person asked to allow this call reads: the command, or the change it makes.
+
+        "" means the loop shows the input's fields instead. It must be cheap and must not fail.
+        """
+        return ""
+
     def locations(self, input: InputT, ctx: ToolContext) -> list[str]:
         """Paths (optionally `path:line`) the call is about, for front ends."""
         return []

@@ -82,6 +82,9 @@ class BashTool(Tool[BashInput]):
         """The whole command; the permission gate splits it into simple commands."""
         return [PermissionRequest(permission="bash", patterns=[input.command])]
 
+    def preview(self, input: BashInput, ctx: ToolContext) -> str:
+        return input.command
+
     def title(self, input: BashInput) -> str:
         first = input.command.strip().splitlines()[0] if input.command.strip() else ""
         return f"bash: {first}"

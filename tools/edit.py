@@ -32,6 +32,17 @@ class EditTool(Tool[EditInput]):
     def title(self, input: EditInput) -> str:
         return f"edit {input.file_path}"
 
+    def preview(self, input: EditInput, ctx: ToolContext) -> str:
+        """The replacement as a unified diff of old_string against new_string."""
+        import difflib
+
+        diff = difflib.unified_diff(
+            input.old_string.splitlines(), input.new_string.splitlines(),
+            input.file_path, input.file_path, lineterm="",
+        )  # fmt: skip
+        every = " (every occurrence)" if input.replace_all else ""
+        return "\n".join(diff) + every
+
     def locations(self, input: EditInput, ctx: ToolContext) -> list[str]:
         return [input.file_path]
 

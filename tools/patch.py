@@ -58,6 +58,9 @@ class PatchTool(Tool[PatchInput]):
     def title(self, input: PatchInput) -> str:
         return "patch " + ", ".join(_raw_paths(input.patch_text)[:3])
 
+    def preview(self, input: PatchInput, ctx: ToolContext) -> str:
+        return input.patch_text
+
     def locations(self, input: PatchInput, ctx: ToolContext) -> list[str]:
         return _raw_paths(input.patch_text)
 

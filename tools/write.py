@@ -28,6 +28,11 @@ class WriteTool(Tool[WriteInput]):
     def title(self, input: WriteInput) -> str:
         return f"write {input.file_path}"
 
+    def preview(self, input: WriteInput, ctx: ToolContext) -> str:
+        """The new content as added lines under the file's name (the loop caps its length)."""
+        lines = [f"+{line}" for line in input.content.splitlines()]
+        return "\n".join([f"+++ {input.file_path}", *lines])
+
     def locations(self, input: WriteInput, ctx: ToolContext) -> list[str]:
         return [input.file_path]
 

@@ -84,7 +84,7 @@ class ChatApprover:
 
         parts: list[Any] = [Text(request.title, style="bold")]
         if request.detail:
-            text, lexer = ask_detail(request.tool_name, request.detail)
+            text, lexer = ask_detail(request)
             if text and text not in request.title:
                 style = {"theme": "ansi_dark", "background_color": "default"}
                 parts.append(Syntax(text, lexer, **style) if lexer else Text(text))

@@ -11,6 +11,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Literal, TextIO
 
+from agent.permissions._terminal_lines import TerminalLines
 from agent.permissions.models import AskAnswer, AskRequest
 
 if TYPE_CHECKING:
@@ -41,12 +42,15 @@ class TerminalApprover:
     """Asks the person at the terminal: allow once, allow always for this session, or deny.
 
     Only for runs with a terminal: use `TerminalApprover.open_terminal()` to get the input
-    stream, and `PolicyApprover("deny")` when it returns None.
+    stream, and `PolicyApprover("deny")` when it returns None. The terminal is read by one
+    daemon thread (`TerminalLines`), so an ask that times out or is cancelled leaves nothing
+    behind: the next ask gets the next answer, and the process exits at once.
     """
 
     def __init__(self, console: Console, terminal: TextIO | None = None) -> None:
         self.console = console
         self.terminal = terminal if terminal is not None else self.open_terminal()
+        self._lines = TerminalLines(self.terminal) if self.terminal is not None else None
         self._lock = asyncio.Lock()
 
     @staticmethod
@@ -61,40 +65,44 @@ class TerminalApprover:
 
     async def ask(self, request: AskRequest) -> AskAnswer:
         """Show the request and read the answer; one prompt at a time, even with parallel agents."""
-        if self.terminal is None:
+        if self._lines is None:
             return AskAnswer(decision="deny", message=HEADLESS_DENIAL)
         async with self._lock:
-            return await asyncio.to_thread(self._prompt, request)
+            lines = self._lines.listen()  # before the question: what was typed earlier is dropped
+            try:
+                return await self._prompt(request, lines)
+            finally:
+                self._lines.stop()
 
     def _show(self, request: AskRequest) -> None:
         from rich.panel import Panel
         from rich.text import Text
 
-        body = Text(request.title, style="bold")
+        body = Text()
+        body.append(request.title, style="bold")
         if request.detail and request.detail != request.title:
             body.append("\n\n" + request.detail)
         who = f" ({request.agent})" if request.agent else ""
         self.console.print(Panel(body, title=f"{request.tool_name} wants {request.permission}{who}"))
-        self.console.print("[y] allow once  [a] allow always for this session  [n] deny")
+        self.console.print("[y] allow once  [a] allow always for this session  [n] deny", markup=False)
 
-    def _read(self, prompt: str) -> str:
+    async def _read(self, prompt: str, lines: asyncio.Queue[str | None]) -> str:
         self.console.print(prompt, end="")
-        assert self.terminal is not None
-        line = self.terminal.readline()
-        if not line:
+        line = await lines.get()
+        if line is None:
             raise EOFError("the terminal closed")
         return line.strip()
 
-    def _prompt(self, request: AskRequest) -> AskAnswer:
+    async def _prompt(self, request: AskRequest, lines: asyncio.Queue[str | None]) -> AskAnswer:
         self._show(request)
         try:
-            choice = self._read("> ").lower()
+            choice = (await self._read("> ", lines)).lower()
             while choice[:1] not in _CHOICES:
-                choice = self._read("y, a or n > ").lower()
+                choice = (await self._read("y, a or n > ", lines)).lower()
             decision, scope = _CHOICES[choice[:1]]
             if decision == "allow":
                 return AskAnswer(decision="allow", scope="always" if scope == "always" else "once")
-            message = self._read("message for the agent (optional) > ")
+            message = await self._read("message for the agent (optional) > ", lines)
         except EOFError:
             return AskAnswer(decision="deny", message="denied: the terminal closed before an answer")
         return AskAnswer(decision="deny", message=message or "denied by the user")

@@ -5,7 +5,9 @@ the line is parsed with tree-sitter-bash and every simple command is found where
 lists, pipelines, subshells, `$(...)` and backticks, `<(...)`, if/for/while/case bodies,
 function bodies, unquoted heredoc bodies and redirection targets. Wrappers are looked through
 (`env`, `xargs`, `sh -c`/`bash -c` recursively, `sudo`, `nohup`, `timeout`, `nice`, `time`,
-`command`, `exec`, `stdbuf`) and `find -exec` contributes the command it runs. What cannot be
+`command`, `exec`, `stdbuf`) and `find -exec` contributes the command it runs. Global options
+before a subcommand (`git -C . push`, `kubectl -n x delete`) are left out of the matched text,
+and a git option that can run another program (`-c alias.x=!sh`) is a doubt. What cannot be
 known before it runs (a command name that is an expansion, `eval`, `source`/`.`, a shell reading
 commands from stdin, a parse error) marks the analysis `unanalysable` with a reason.
 """
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.permissions import _wrappers
+from agent.permissions import _globals, _wrappers
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser
@@ -184,10 +186,14 @@ class _Collector:
             self.reasons.append(f"the command name {name.text!r} is only known when it runs")
             return
         base = name.text.rsplit("/", 1)[-1] if name.text.startswith("/") else name.text
-        step = _wrappers.unwrap(base, [w.text for w in words[1:]], [w.dynamic for w in words[1:]])
-        argv = (*prefix, base, *(w.text for w in words[1:]))
-        if step.reason:
-            self.reasons.append(step.reason)
+        args, dynamic, doubt = _globals.strip_globals(
+            base, [w.text for w in words[1:]], [w.dynamic for w in words[1:]]
+        )
+        step = _wrappers.unwrap(base, args, dynamic)
+        argv = (*prefix, base, *args)
+        for reason in (doubt, step.reason):
+            if reason:
+                self.reasons.append(reason)
         if step.keep_self:
             self.commands.append(SimpleCommand(argv=argv, writes_to=writes))
         for script in step.scripts:

@@ -2,10 +2,12 @@
 
 One gate per agent. `evaluate` is synchronous and does no I/O: it resolves every permission a
 call needs (for bash, every simple command the line would run, and an `edit` for every file a
-redirection writes), applies the mode, then the loop guard. `ask` is the only way to a person:
-through the root's approver, with a timeout, so that no answer is a denial and a headless run
-never hangs. A subagent's gate (`child`) shares the approver, the session rules and the list of
-denials with its parent, and a denial in any ancestor's rules cannot be lifted by the child's.
+redirection writes), applies the mode, then the loop guard (never in `bypass`, which asks
+nothing). `ask` is the only way to a person: through the root's approver, with a timeout, so
+that no answer is a denial and a headless run never hangs. A subagent's gate (`child`) shares
+the approver and the session rules with its parent, and a denial in any ancestor's rules cannot
+be lifted by the child's. The gate keeps no list of denials: the loop records each refused call
+(with its tool_use_id) in `TurnCalls.denials`, the one list the result's `permission_denials` uses.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.events import PermissionDenial
 from agent.permissions.bash_parse import analyse_bash
 from agent.permissions.models import Approver, AskAnswer, AskRequest, Decision, PermissionMode, PermissionRule
 from agent.permissions.modes import apply_mode
@@ -57,11 +58,9 @@ class _Check:
 
 @dataclass
 class _SessionState:
-    """What a session's gates share: rules from `always` answers, and every denial."""
+    """What a session's gates share: the allow rules from `always` answers."""
 
     rules: list[PermissionRule] = field(default_factory=list)
-    denials: list[PermissionDenial] = field(default_factory=list)
-    pending_inputs: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 class PermissionGate:
@@ -85,11 +84,6 @@ class PermissionGate:
         self._state = _state or _SessionState()
         self._last_call: str | None = None
         self._repeats = 0
-
-    @property
-    def denials(self) -> list[PermissionDenial]:
-        """Every refused call in the session, subagents' included, in order."""
-        return self._state.denials
 
     @property
     def session_rules(self) -> list[PermissionRule]:
@@ -139,13 +133,12 @@ class PermissionGate:
         return checks
 
     def evaluate(
-        self, tool_name: str, tool_input: dict[str, Any], requests: list[PermissionRequest],
-        *, tool_use_id: str = "",
-    ) -> GateVerdict:  # fmt: skip
+        self, tool_name: str, tool_input: dict[str, Any], requests: list[PermissionRequest]
+    ) -> GateVerdict:
         """Decide one call: deny beats ask beats allow over every permission and pattern.
 
-        Call it once per tool call (it counts repeats for the loop guard). A deny is recorded in
-        `denials`; for an ask, call `ask` with an AskRequest built from the verdict.
+        Call it once per tool call (it counts repeats for the loop guard); for an ask, call `ask`
+        with an AskRequest built from the verdict.
         """
         checks: list[_Check] = []
         for request in requests:
@@ -155,21 +148,14 @@ class PermissionGate:
                 else:
                     checks.append(self._check(request.permission, pattern))
         verdict = _strictest(checks)
-        verdict = self._loop_guard(tool_name, tool_input, verdict)
-        if verdict.decision == "deny":
-            self._state.denials.append(PermissionDenial(
-                tool_name=tool_name, tool_use_id=tool_use_id, tool_input=tool_input, reason=verdict.reason,
-            ))  # fmt: skip
-        elif verdict.decision == "ask" and tool_use_id:
-            self._state.pending_inputs[tool_use_id] = (tool_name, tool_input)
-        return verdict
+        return self._loop_guard(tool_name, tool_input, verdict)
 
     def _loop_guard(self, tool_name: str, tool_input: dict[str, Any], verdict: GateVerdict) -> GateVerdict:
         key = json.dumps([tool_name, tool_input], sort_keys=True, default=str)
         self._repeats = self._repeats + 1 if key == self._last_call else 1
         self._last_call = key
-        if verdict.decision != "allow" or self._repeats < LOOP_LIMIT:
-            return verdict
+        if verdict.decision != "allow" or self._repeats < LOOP_LIMIT or self.mode == "bypass":
+            return verdict  # bypass means no asks: the guard counts but never stops the call
         reason = (
             f"loop guard: the same {tool_name} call with the same input {self._repeats} times in a row; "
             "try something different or ask for help"
@@ -187,17 +173,11 @@ class PermissionGate:
                 answer = AskAnswer(
                     decision="deny", message=f"no answer within {self.ask_timeout_s:g} s, so denied",
                 )  # fmt: skip
-        tool_name, tool_input = self._state.pending_inputs.pop(request.tool_use_id, (request.tool_name, {}))
         if answer.decision == "allow" and answer.scope == "always":
             self._state.rules.extend(
                 PermissionRule(permission=request.permission, pattern=p, decision="allow", source="session")
                 for p in request.patterns
             )
-        elif answer.decision == "deny":
-            reason = answer.message or f"{request.permission} denied by the person asked"
-            self._state.denials.append(PermissionDenial(
-                tool_name=tool_name, tool_use_id=request.tool_use_id, tool_input=tool_input, reason=reason,
-            ))  # fmt: skip
         return answer
 
 

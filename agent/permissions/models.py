@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -38,7 +38,10 @@ class AskRequest(BaseModel):
     title: str
     """One line: the command, or the file and what will change."""
     detail: str = ""
-    """The command in full, or the diff for an edit."""
+    """For a person: the command in full, or the change (a diff) for an edit, write or patch;
+    the input's fields, one per line, for other tools. Capped in length."""
+    tool_input: dict[str, Any] = {}
+    """The call's input as the model sent it, for approvers that present it their own way."""
     agent: str = ""
     """The agent asking (a subagent's name when it comes from a child)."""
 

@@ -158,9 +158,11 @@ def test_keys_backslash_and_esc_enter_add_lines_enter_sends() -> None:
 
 async def test_an_edit_ask_shows_the_change_as_a_diff() -> None:
     console, out = _console()
+    edit = {"file_path": "app.py", "old_string": "x = 1\n", "new_string": "x = 2\n"}
+    detail = "--- app.py\n+++ app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2"  # as the loop builds it
     request = _request().model_copy(update={
         "tool_name": "edit", "permission": "edit", "title": "edit app.py",
-        "detail": str({"file_path": "app.py", "old_string": "x = 1\n", "new_string": "x = 2\n"}),
+        "detail": detail, "tool_input": edit,
     })  # fmt: skip
     await ChatApprover(console, Answers("y"), on_interrupt=lambda: None).ask(request)
     shown = out.getvalue()

@@ -101,12 +101,86 @@ def test_bash_decisions_cannot_be_bypassed(line: str, expected: str) -> None:
     assert verdict.decision == expected, verdict.reason
 
 
+# git is allowed, `git push` is denied: global options before the subcommand do not walk past it
+GIT_NO_PUSH = [
+    *DEFAULT_RULES, _rule("bash", "git *", "allow"), _rule("bash", "git push *", "deny"),
+    _rule("bash", "docker *", "allow"), _rule("bash", "docker run *", "deny"),
+    _rule("bash", "kubectl *", "allow"), _rule("bash", "kubectl delete *", "deny"),
+    _rule("bash", "npm *", "allow"), _rule("bash", "npm publish *", "deny"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("git push origin main", "deny"),
+        ("git -C . push", "deny"),
+        ("git -C sub -C . push origin", "deny"),
+        ("git -c x=y push", "deny"),
+        ("git -c user.name=me push", "deny"),
+        ("git --no-pager push", "deny"),
+        ("git -P push", "deny"),
+        ("git -p push", "deny"),
+        ("git --paginate push", "deny"),
+        ("git --bare push", "deny"),
+        ("git --git-dir=.git push", "deny"),
+        ("git --git-dir .git push", "deny"),
+        ("git --work-tree=. push", "deny"),
+        ("git --work-tree . push", "deny"),
+        ("git --namespace=x push", "deny"),
+        ("git --literal-pathspecs push", "deny"),
+        ("git --no-replace-objects push", "deny"),
+        ("git --config-env=user.name=U push", "deny"),
+        ("git -C $DIR push", "deny"),
+        ("sudo git -C . push", "deny"),
+        ("git -C . status", "allow"),
+        ("git --no-pager log -5", "allow"),
+        ("git -c user.name=me -c user.email=m@x commit -m msg", "allow"),
+        ("git -c color.ui=never diff", "allow"),
+        ("git --exec-path", "allow"),
+        ("git -c alias.st='!rm -rf /' st", "ask"),  # an alias may run a shell
+        ("git -c alias.st=push st", "ask"),  # or another subcommand than the one written
+        ("git -c core.hooksPath=/tmp/h commit -m x", "ask"),
+        ("git -c core.pager='sh -c x' log", "ask"),
+        ("git -c core.sshCommand=evil fetch", "ask"),
+        ("git -c include.path=/tmp/cfg status", "ask"),
+        ("git --config-env=core.pager=P log", "ask"),
+        ("git -c $KV status", "ask"),
+        ("git --exec-path=/tmp/bin status", "ask"),
+        ("git --frobnicate status", "ask"),  # an unknown global option: cannot tell the subcommand
+        ("docker --context prod run img", "deny"),
+        ("docker -H ssh://h run img", "deny"),
+        ("docker --context prod ps", "allow"),
+        ("kubectl -n prod delete pod x", "deny"),
+        ("kubectl --namespace=prod delete pod x", "deny"),
+        ("kubectl --context c -n ns get pods", "allow"),
+        ("npm --prefix sub publish", "deny"),
+        ("npm --prefix sub run build", "allow"),
+    ],
+)
+def test_global_options_before_a_subcommand_cannot_bypass_a_deny(line: str, expected: str) -> None:
+    gate = PermissionGate(GIT_NO_PUSH, "default", approver=None)
+    verdict = gate.evaluate("bash", {"command": line}, _bash(line))
+    assert verdict.decision == expected, verdict.reason
+
+
+def test_a_git_option_that_can_run_a_program_is_asked_about_with_the_reason() -> None:
+    gate = PermissionGate(GIT_NO_PUSH, "bypass", approver=None)
+    line = "git -c alias.push='!rm -rf /' push"
+    verdict = gate.evaluate("bash", {"command": line}, _bash(line))
+    assert verdict.decision == "deny"  # the deny on `git push` still applies, even in bypass
+    ask = PermissionGate(GIT_NO_PUSH, "default", approver=None)
+    status = "git -c alias.status='!sh' status"
+    verdict = ask.evaluate("bash", {"command": status}, _bash(status))
+    assert verdict.decision == "ask" and "alias.status" in verdict.reason
+    assert "another program" in verdict.reason
+
+
 def test_verdict_names_the_rule_and_the_command() -> None:
     gate = PermissionGate(DENY_RM, "default", approver=None)
-    verdict = gate.evaluate("bash", {"command": "ls && rm -rf x"}, _bash("ls && rm -rf x"), tool_use_id="t9")
+    verdict = gate.evaluate("bash", {"command": "ls && rm -rf x"}, _bash("ls && rm -rf x"))
     assert verdict.permission == "bash" and verdict.patterns == ["rm -rf x"]
     assert "`rm *`" in verdict.reason and "rm -rf x" in verdict.reason
-    assert [(d.tool_use_id, d.tool_input) for d in gate.denials] == [("t9", {"command": "ls && rm -rf x"})]
 
 
 @pytest.mark.parametrize(
@@ -187,19 +261,17 @@ def test_plan_mode_denies_edits_and_tasks() -> None:
 
 async def test_ask_without_approver_is_a_denial_that_says_how_to_fix_it() -> None:
     gate = PermissionGate(list(DEFAULT_RULES), "default", approver=None)
-    verdict = gate.evaluate("bash", {"command": "npm test"}, _bash("npm test"), tool_use_id="t1")
+    verdict = gate.evaluate("bash", {"command": "npm test"}, _bash("npm test"))
     assert verdict.decision == "ask"
     answer = await gate.ask(_request(verdict.patterns))
     assert answer.decision == "deny" and answer.message == NO_APPROVER
     assert "--permission-mode" in NO_APPROVER
-    assert [(d.tool_use_id, d.tool_input) for d in gate.denials] == [("t1", {"command": "npm test"})]
 
 
 async def test_ask_that_is_never_answered_times_out_into_a_denial() -> None:
     gate = PermissionGate(list(DEFAULT_RULES), "default", SilentApprover(), ask_timeout_s=0.05)
     answer = await gate.ask(_request(["npm test"]))
     assert answer.decision == "deny" and "no answer within 0.05 s" in answer.message
-    assert len(gate.denials) == 1 and "no answer" in gate.denials[0].reason
 
 
 async def test_allow_always_is_remembered_for_the_session() -> None:
@@ -234,20 +306,17 @@ async def test_allow_once_is_not_remembered() -> None:
     assert gate.evaluate("bash", {"command": "npm test"}, _bash("npm test")).decision == "ask"
 
 
-async def test_denial_with_a_message_is_recorded_with_it() -> None:
+async def test_denial_with_a_message_carries_it() -> None:
     gate = PermissionGate(
         list(DEFAULT_RULES), "default", RecordingApprover(AskAnswer(decision="deny", message="use make"))
     )
-    gate.evaluate("bash", {"command": "npm test"}, _bash("npm test"), tool_use_id="t7")
+    gate.evaluate("bash", {"command": "npm test"}, _bash("npm test"))
     answer = await gate.ask(_request(["npm test"], tool_use_id="t7"))
-    assert answer.message == "use make"
-    assert [(d.tool_name, d.tool_input, d.reason) for d in gate.denials] == [
-        ("bash", {"command": "npm test"}, "use make")
-    ]
+    assert answer.decision == "deny" and answer.message == "use make"
 
 
 def test_loop_guard_asks_on_the_third_identical_call_in_a_row() -> None:
-    gate = PermissionGate(list(DEFAULT_RULES), "bypass", approver=None)
+    gate = PermissionGate(list(DEFAULT_RULES), "default", approver=None)
     read_a = [PermissionRequest(permission="read", patterns=["a"])]
     decisions = [gate.evaluate("read", {"file_path": "a"}, read_a) for _ in range(4)]
     assert [v.decision for v in decisions] == ["allow", "allow", "ask", "ask"]
@@ -257,17 +326,22 @@ def test_loop_guard_asks_on_the_third_identical_call_in_a_row() -> None:
     assert gate.evaluate("read", {"file_path": "a"}, read_a).decision == "allow"
 
 
+def test_loop_guard_never_asks_in_bypass_mode() -> None:
+    gate = PermissionGate(list(DEFAULT_RULES), "bypass", approver=None)
+    append = _bash("date >> log.txt")
+    decisions = [gate.evaluate("bash", {"command": "date >> log.txt"}, append).decision for _ in range(4)]
+    assert decisions == ["allow"] * 4
+
+
 async def test_child_keeps_parent_denies_and_asks_reach_the_root_approver() -> None:
     approver = RecordingApprover(AskAnswer(decision="allow", scope="always"))
     parent = PermissionGate([*DEFAULT_RULES, _rule("bash", "rm *", "deny")], "default", approver)
-    parent.evaluate("bash", {"command": "rm x"}, _bash("rm x"), tool_use_id="p1")
     child = parent.child([_rule("bash", "*", "allow")])
     grandchild = child.child([_rule("edit", "*", "ask")])
 
     assert child.evaluate("bash", {"command": "rm y"}, _bash("rm y")).decision == "deny"  # parent deny kept
     assert child.evaluate("bash", {"command": "npm test"}, _bash("npm test")).decision == "allow"  # own rule
     assert parent.evaluate("bash", {"command": "npm test"}, _bash("npm test")).decision == "ask"  # not upward
-    assert [d.tool_use_id for d in child.denials] == ["p1", ""]  # parent's denial is visible in the child
 
     verdict = grandchild.evaluate(
         "edit", {"file_path": "a.py"}, [PermissionRequest(permission="edit", patterns=["a.py"])]

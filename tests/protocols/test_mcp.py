@@ -123,7 +123,7 @@ async def test_elicitation_and_a_cancel_that_leaves_a_resumable_session(workspac
 
     async def elicit(context: Any, params: Any) -> ElicitResult:
         asked.append(params.message)
-        if "'\"bye\"'" not in params.message:  # only the edit of "wait for my answer" waits
+        if '+"bye"' not in params.message:  # only the edit of "wait for my answer" waits
             return ElicitResult(action="accept", content={"allow": True, "always": False})
         waiting.set()
         await anyio.sleep_forever()
