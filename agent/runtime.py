@@ -25,13 +25,14 @@ from agent._prompt import environment_block
 from agent._tool_exec import ToolRunner
 from agent._wiring import RuntimeParts, default_parts
 from agent.context import ContextPolicy
-from agent.errors import ConfigError
+from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
 from agent.instructions import FolderInstructions, load_project_instructions
 from agent.loop import LoopSetup, SessionTotals, run_loop
 from agent.model.base import ModelClient
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.permissions.models import Approver, PermissionMode
+from agent.sandbox.base import Sandbox
 from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
 from agent.spec import AgentSpec
 from tools.base import EditorBuffers, ToolContext
@@ -169,7 +170,7 @@ async def run_agent(
     session_id = record.id if record is not None else uuid.uuid4().hex
     defaults = config.defaults
     cancel = cancel or asyncio.Event()
-    sandbox = parts.make_sandbox(defaults.sandbox, cwd, spec.network)
+    sandbox = _sandbox_for(parts, spec, defaults.sandbox, cwd)
     ctx = ToolContext(
         workspace=cwd,
         data_dir=store.output_dir(session_id) if store is not None else cwd / ".subagent" / "outputs",
@@ -235,6 +236,17 @@ async def run_agent(
             setup.history = await _load_history(store, parts, session_id)
         async for event in run_loop(setup, prompt):
             yield event
+
+
+def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, cwd: Path) -> Sandbox | None:
+    """The sandbox for bash, or None: an agent without bash needs none, and a missing bubblewrap
+    must not stop the other tools; bash then refuses each call with the probe's reason and fix."""
+    if "bash" not in spec.tools:
+        return None
+    try:
+        return parts.make_sandbox(config, cwd, spec.network)
+    except SandboxUnavailableError:
+        return None
 
 
 async def _last_step(store: SessionStore | None, session_id: str) -> int:
