@@ -232,10 +232,23 @@ async def run_agent(
     with lock:
         if resumed and store is not None:
             record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
+            await _claim(store, record, first_run=fork)
             setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
             setup.history = await _load_history(store, parts, session_id)
         async for event in run_loop(setup, prompt):
             yield event
+
+
+async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool) -> None:
+    """Mark the session `running` for this run; called under its lock.
+
+    A stored `running` means the last holder died without finishing (kill -9, power loss), since
+    only a live run holds the lock: that run is recorded as `interrupted` first. A fork is new and
+    has had no run yet.
+    """
+    if record.status == "running" and not first_run:
+        await asyncio.to_thread(store.update, record.id, status="interrupted")
+    await asyncio.to_thread(store.update, record.id, status="running")
 
 
 def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, cwd: Path) -> Sandbox | None:
