@@ -13,9 +13,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,7 +56,7 @@ def default_model_client() -> ModelClient:
 
 
 async def _open_session(
-    store: SessionStore | None,
+    store: SessionStore,
     *,
     spec: AgentSpec,
     cwd: Path,
@@ -69,12 +67,8 @@ async def _open_session(
     parent_tool_use_id: str | None,
     title: str,
     parent_id: str | None = None,
-) -> tuple[SessionRecord | None, bool]:
+) -> tuple[SessionRecord, bool]:
     """The session to run in, and whether it has a history (it was resumed or forked)."""
-    if store is None:
-        if resume or continue_latest:
-            raise ConfigError("--resume/--continue need the session store, which this build lacks")
-        return None, False
     record: SessionRecord | None = None
     if resume:
         record = await asyncio.to_thread(store.get, resume)
@@ -140,7 +134,7 @@ async def run_agent(
     """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
 
     Raises ConfigError (before any event) when the run cannot start as asked: unknown agent,
-    no API key, a collaborator missing from this build, no session to resume.
+    no API key, no session to resume.
     `parent` runs the agent as a subagent (agent.orchestrator): it shares the parent's approver,
     denials, cancel and slots, and is linked to the parent session.
     """
@@ -167,13 +161,13 @@ async def run_agent(
         title=prompt or "",
         parent_id=parent.session_id if parent is not None else None,
     )
-    session_id = record.id if record is not None else uuid.uuid4().hex
+    session_id = record.id
     defaults = config.defaults
     cancel = cancel or asyncio.Event()
     sandbox = _sandbox_for(parts, spec, defaults.sandbox, cwd)
     ctx = ToolContext(
         workspace=cwd,
-        data_dir=store.output_dir(session_id) if store is not None else cwd / ".subagent" / "outputs",
+        data_dir=store.output_dir(session_id),
         sandbox=sandbox,
         extra_roots=tuple(Path(p) for p in defaults.sandbox.extra_roots),
         cancel=cancel,
@@ -220,7 +214,7 @@ async def run_agent(
         cancel=cancel,
         parent_tool_use_id=parent_tool_use_id,
         resumed=resumed,
-        prior=SessionTotals(record.usage, record.cost_usd, record.num_turns) if record else SessionTotals(),
+        prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
         context=ContextPolicy(
             reserve_tokens=defaults.context_reserve_tokens,
             caching=defaults.prompt_caching,
@@ -228,9 +222,8 @@ async def run_agent(
             server_compaction=resolved.server_compaction,
         ),
     )
-    lock = store.lock(session_id) if store is not None else contextlib.nullcontext()
-    with lock:
-        if resumed and store is not None:
+    with store.lock(session_id):
+        if resumed:
             record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
             await _claim(store, record, first_run=fork)
             setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
@@ -262,17 +255,14 @@ def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, cwd: Path) -
         return None
 
 
-async def _last_step(store: SessionStore | None, session_id: str) -> int:
+async def _last_step(store: SessionStore, session_id: str) -> int:
     """A resumed session numbers its steps on from the last checkpoint (steps are unique per session)."""
-    records = await asyncio.to_thread(store.checkpoints, session_id) if store is not None else []
+    records = await asyncio.to_thread(store.checkpoints, session_id)
     return max((r.step for r in records), default=0)
 
 
-def _start_recorder(store: SessionStore | None, session_id: str) -> Any:
+def _start_recorder(store: SessionStore, session_id: str) -> Any:
     """Record that a tool started, so a crash mid-call is reported as such on resume."""
-    if store is None:
-        return None
-
     async def record(tool_use_id: str) -> None:
         await asyncio.to_thread(store.mark_tool_started, session_id, tool_use_id)
 
@@ -280,7 +270,7 @@ def _start_recorder(store: SessionStore | None, session_id: str) -> Any:
 
 
 def _checkpointer(
-    parts: RuntimeParts, cwd: Path, store: SessionStore | None, session_id: str, last_step: int = 0
+    parts: RuntimeParts, cwd: Path, store: SessionStore, session_id: str, last_step: int = 0
 ) -> Any:
     snapshot = parts.make_snapshot(cwd)
     if snapshot is None:
@@ -291,17 +281,16 @@ def _checkpointer(
         nonlocal step
         step += 1
         sha = await snapshot(label)
-        if store is not None:
-            from datetime import UTC, datetime
+        from datetime import UTC, datetime
 
-            record = CheckpointRecord(
-                session_id=session_id,
-                step=step,
-                commit=sha,
-                tool_use_id=tool_use_id,
-                label=label,
-                created=datetime.now(UTC),
-            )
-            await asyncio.to_thread(store.record_checkpoint, record)
+        record = CheckpointRecord(
+            session_id=session_id,
+            step=step,
+            commit=sha,
+            tool_use_id=tool_use_id,
+            label=label,
+            created=datetime.now(UTC),
+        )
+        await asyncio.to_thread(store.record_checkpoint, record)
 
     return checkpoint

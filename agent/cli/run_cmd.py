@@ -179,6 +179,6 @@ def _terminal_approver(renderer: Any) -> Any:
     """The person at the terminal answers asks; without a terminal, the headless policy does."""
     if not sys.stdin.isatty():
         return None
-    from agent._wiring import import_attr
+    from agent.permissions.approvers import TerminalApprover
 
-    return import_attr("agent.permissions.approvers", "TerminalApprover")(renderer.console)
+    return TerminalApprover(renderer.console)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent._wiring import RuntimeParts, import_attr
+from agent._wiring import RuntimeParts
 from agent.config import load_registry
 from agent.errors import ConfigError
 from agent.paths import builtin_dir
@@ -126,11 +126,6 @@ async def test_without_a_key_the_run_does_not_start(tmp_path: Path) -> None:
             "x", agent="backend-engineer", cwd=tmp_path, parts=parts_for(MemoryStore(), [])
         ):
             pass
-
-
-def test_a_missing_collaborator_is_named() -> None:
-    with pytest.raises(ConfigError, match=r"agent\.not_built .* provides thing"):
-        import_attr("agent.not_built", "thing")
 
 
 async def test_without_bubblewrap_agents_run_and_bash_says_why(
