@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent import DEFAULT_AGENT
 from agent._folder_read import with_folder_notes
 from agent._prompt import environment_block
 from agent._tool_exec import ToolRunner
@@ -38,19 +39,15 @@ from tools.base import EditorBuffers, ToolContext
 if TYPE_CHECKING:
     from agent.orchestrator.link import ParentLink
 
-DEFAULT_AGENT = "orchestrator"
 
 
 def default_model_client() -> ModelClient:
     """The Messages API, with ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment."""
     from agent.model._prewarm import start_prewarm
     from agent.model.anthropic_client import AnthropicModel
+    from agent.model.credentials import require_api_key
 
-    if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
-        raise ConfigError(
-            "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=... "
-            "(and ANTHROPIC_BASE_URL for a compatible endpoint), or run the offline demo: subagent demo"
-        )
+    require_api_key()
     start_prewarm()  # the SDK's import and first-use costs overlap with assembling the run
     return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
 
