@@ -147,6 +147,7 @@ class AgentLoop:
             SessionStartedEvent,
             agent=s.spec.name,
             model=s.model.id,
+            context_window=s.model.context_window,
             cwd=str(s.runner.ctx.workspace),
             tools=list(s.runner.tools),
             resumed=s.resumed,
