@@ -138,14 +138,14 @@ async def run_agent(
     parts = parts or default_parts()
     client = model_client or default_model_client()
     cwd = cwd.resolve()
-    registry = parts.load_registry(cwd)
+    registry = await asyncio.to_thread(parts.load_registry, cwd)  # reads and validates files
     config = registry.config
     spec: AgentSpec = registry.get(agent)
     model_id = resolve_model_id(config, spec.model, model, parent_model)
     info = None if model_id in config.models else await client.model_info(model_id)
     resolved = resolve_model(config, spec.model, model, parent_model, info)
 
-    store = parts.open_store()
+    store = await asyncio.to_thread(parts.open_store)  # connects to SQLite and migrates
     record, resumed = await _open_session(
         store,
         spec=spec,
@@ -161,7 +161,7 @@ async def run_agent(
     session_id = record.id
     defaults = config.defaults
     cancel = cancel or asyncio.Event()
-    sandbox = _sandbox_for(parts, spec, defaults.sandbox, cwd)
+    sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, cwd)  # probes bwrap
     ctx = ToolContext(
         workspace=cwd,
         data_dir=store.output_dir(session_id),

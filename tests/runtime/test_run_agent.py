@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,38 @@ async def test_without_bubblewrap_agents_run_and_bash_says_why(
     text = str(answer["content"])
     assert answer["is_error"] and "bubblewrap (`bwrap`) is not installed" in text
     assert "apt-get install bubblewrap" in text
+
+
+def _off_the_loop(calls: list[str], name: str, factory: Any) -> Any:
+    """`factory`, noting whether it ran on the event loop's thread (it must not: it blocks)."""
+
+    def wrapped(*args: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            calls.append(f"{name} on the loop")
+        except RuntimeError:
+            calls.append(f"{name} in a thread")
+        return factory(*args)
+
+    return wrapped
+
+
+async def test_blocking_setup_runs_off_the_event_loop(
+    tmp_path: Path, api_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = parts_for(MemoryStore(), [])
+    spec = base.load_registry(tmp_path).get("backend-engineer").model_copy(update={"tools": ["bash"]})
+    calls: list[str] = []
+    registry = FakeRegistry(base.load_registry(tmp_path).config, {"backend-engineer": spec})
+    parts = dataclasses.replace(
+        base,
+        load_registry=_off_the_loop(calls, "registry", lambda cwd: registry),
+        load_tools=lambda names: [],
+        open_store=_off_the_loop(calls, "store", base.open_store),
+        make_sandbox=_off_the_loop(calls, "sandbox", base.make_sandbox),  # the probe runs bwrap
+    )
+    with MessagesServer([sse.reply(sse.text_block(0, "done"))]) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        events = [e async for e in run_agent("x", agent="backend-engineer", cwd=tmp_path, parts=parts)]
+    assert events[-1].subtype == "success"
+    assert sorted(calls) == ["registry in a thread", "sandbox in a thread", "store in a thread"]
