@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -278,16 +279,8 @@ def _checkpointer(
         nonlocal step
         step += 1
         sha = await snapshot(label)
-        from datetime import UTC, datetime
-
-        record = CheckpointRecord(
-            session_id=session_id,
-            step=step,
-            commit=sha,
-            tool_use_id=tool_use_id,
-            label=label,
-            created=datetime.now(UTC),
-        )
+        record = CheckpointRecord(session_id=session_id, step=step, commit=sha, tool_use_id=tool_use_id,
+                                  label=label, created=datetime.now(UTC))
         await asyncio.to_thread(store.record_checkpoint, record)
 
     return checkpoint
