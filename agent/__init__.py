@@ -13,6 +13,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+DEFAULT_AGENT = "orchestrator"
+"""The agent a run gets when none is named (CLI, Python API, ACP, MCP)."""
+
 __all__ = [
     "DispatchReport",
     "SubtaskResult",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent import DEFAULT_AGENT
 from agent._acp_bridge import AcpApprover, AcpEditorBuffers
 from agent._acp_updates import UpdateMapper
 
@@ -103,7 +104,7 @@ def set_title(session_id: str, prompt: str) -> None:
 
 
 def mode_state(cwd: Path, preferred: str | None, current: str | None) -> Any:
-    """The primary agents as ACP modes; `current`, else `preferred`, else `orchestrator`, is on."""
+    """The primary agents as ACP modes; `current`, else `preferred`, else DEFAULT_AGENT, is on."""
     from acp.schema import SessionMode, SessionModeState
 
     from agent.registry import load_registry_for
@@ -115,5 +116,5 @@ def mode_state(cwd: Path, preferred: str | None, current: str | None) -> Any:
     modes = [SessionMode(id=a.name, name=a.name, description=a.description or None) for a in agents]
     names = [m.id for m in modes]
     fallback = names[0] if names else ""
-    chosen = next((n for n in (current, preferred, "orchestrator") if n and n in names), fallback)
+    chosen = next((n for n in (current, preferred, DEFAULT_AGENT) if n and n in names), fallback)
     return SessionModeState(current_mode_id=chosen, available_modes=modes)

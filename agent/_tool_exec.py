@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from agent._results import interrupted_text
 from agent.errors import ToolFailure
 from agent.events import (
     ErrorEvent,
@@ -99,12 +100,7 @@ class TurnCalls:
 
 
 def _interrupted(started: bool) -> ToolResult:
-    if started:
-        text = ("interrupted: the run was cancelled while this call was running, so it may have partly "
-                "happened; check its effects before running it again")
-    else:
-        text = "interrupted: the run was cancelled before this call started; it did not run"
-    return ToolResult(output=text, is_error=True)
+    return ToolResult(output=interrupted_text(started, "the run was cancelled"), is_error=True)
 
 
 def _result_block(tool_use_id: str, result: ToolResult) -> dict[str, Any]:

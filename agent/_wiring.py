@@ -1,22 +1,20 @@
-"""The runtime's collaborators, behind one small seam so the loop can be assembled without them.
+"""The runtime's collaborators, behind one small seam so tests and embedders can replace them.
 
-`default_parts()` imports the real modules lazily (registry, tools, sandbox, permission gate,
-session store, checkpoints). A module that is missing from this build makes the function that
-needs it raise a ConfigError naming the module, instead of failing at import time. Tests and
-embedders pass their own `RuntimeParts`.
+`default_parts()` gives the real ones (registry, tools, sandbox, permission gate, session store,
+checkpoints), each imported when first used so that starting a run imports only what it needs.
+Tests and embedders pass their own `RuntimeParts`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from agent._tool_exec import Gate
-from agent.errors import ConfigError
+from agent.config import SandboxConfig
 from agent.permissions.models import Approver, PermissionRule
 from agent.sandbox.base import Sandbox
 from agent.sessions.base import SessionStore
@@ -26,15 +24,6 @@ Snapshot = Callable[[str], Awaitable[str]]
 """`await snapshot(label) -> commit sha` of the workspace."""
 
 
-def import_attr(module: str, name: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        raise ConfigError(
-            f"{module} is not part of this build ({exc}); it provides {name}, which `subagent run` needs"
-        ) from exc
-
-
 @dataclasses.dataclass(frozen=True)
 class RuntimeParts:
     """Factories for everything `run_agent` assembles around the loop."""
@@ -42,9 +31,9 @@ class RuntimeParts:
     load_registry: Callable[[Path], Any]
     """cwd -> an AgentRegistry (`.config`: RegistryConfig, `.get(name)`: AgentSpec)."""
     load_tools: Callable[[list[str]], list[Tool[Any]]]
-    make_sandbox: Callable[[Any, Path, bool], Sandbox | None]
+    make_sandbox: Callable[[SandboxConfig, Path, bool], Sandbox | None]
     make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
-    open_store: Callable[[], SessionStore | None]
+    open_store: Callable[[], SessionStore]
     repair: Callable[[list[dict[str, Any]], set[str]], list[dict[str, Any]]]
     """(messages, ids of tools that had started) of an interrupted session -> a transcript the
     API accepts (no dangling tool_use; each interrupted call says whether it had started)."""
@@ -54,40 +43,49 @@ class RuntimeParts:
 
 
 def _load_registry(cwd: Path) -> Any:
-    return import_attr("agent.registry", "load_registry_for")(cwd)
+    from agent.registry import load_registry_for
+
+    return load_registry_for(cwd)
 
 
 def _load_tools(names: list[str]) -> list[Tool[Any]]:
-    loaded: list[Tool[Any]] = import_attr("tools.registry", "load_tools")(names)
-    return loaded
+    from tools.registry import load_tools
+
+    return load_tools(names)
 
 
-def _make_sandbox(config: Any, workspace: Path, network: bool) -> Sandbox | None:
-    sandbox: Sandbox = import_attr("agent.sandbox.probe", "make_sandbox")(config, workspace, network)
-    return sandbox
+def _make_sandbox(config: SandboxConfig, workspace: Path, network: bool) -> Sandbox | None:
+    from agent.sandbox.probe import make_sandbox
+
+    return make_sandbox(config, workspace, network)
 
 
 def _make_gate(rules: list[PermissionRule], mode: str, approver: Approver, ask_timeout_s: float) -> Gate:
     """The gate over the baseline rules, then the config's and the agent's (last match wins)."""
-    defaults: list[PermissionRule] = import_attr("agent.permissions.rules", "DEFAULT_RULES")
-    gate_class = import_attr("agent.permissions.gate", "PermissionGate")
-    gate: Gate = gate_class([*defaults, *rules], mode, approver, ask_timeout_s)
+    from agent.permissions.gate import PermissionGate
+    from agent.permissions.rules import DEFAULT_RULES
+
+    gate: Gate = PermissionGate([*DEFAULT_RULES, *rules], mode, approver, ask_timeout_s)
     return gate
 
 
-def _open_store() -> SessionStore | None:
-    store: SessionStore = import_attr("agent.sessions.store", "SqliteSessionStore")()
-    return store
+def _open_store() -> SessionStore:
+    from agent.sessions.store import SqliteSessionStore
+
+    return SqliteSessionStore()
 
 
 def _repair(messages: list[dict[str, Any]], started: set[str]) -> list[dict[str, Any]]:
-    repair_transcript = import_attr("agent.sessions.repair", "repair_transcript")
-    repaired: list[dict[str, Any]] = repair_transcript(messages, started).messages  # a RepairResult
+    from agent.sessions.repair import repair_transcript
+
+    repaired: list[dict[str, Any]] = repair_transcript(messages, started).messages
     return repaired
 
 
 def _make_snapshot(workspace: Path) -> Snapshot | None:
-    repo = import_attr("agent.sessions.checkpoints", "ShadowRepo")(workspace)
+    from agent.sessions.checkpoints import ShadowRepo
+
+    repo = ShadowRepo(workspace)
 
     async def snapshot(label: str) -> str:
         sha: str = await asyncio.to_thread(repo.snapshot, label)
@@ -97,8 +95,9 @@ def _make_snapshot(workspace: Path) -> Snapshot | None:
 
 
 def _headless_approver() -> Approver:
-    approver: Approver = import_attr("agent.permissions.approvers", "PolicyApprover")("deny")
-    return approver
+    from agent.permissions.approvers import PolicyApprover
+
+    return PolicyApprover("deny")
 
 
 def default_parts() -> RuntimeParts:

@@ -93,7 +93,7 @@ class AcpServer:
 
         workspace = _absolute(cwd)
         modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, None)
-        store = SqliteSessionStore()
+        store = await asyncio.to_thread(SqliteSessionStore)  # connects and migrates: off the loop
         try:
             record = await asyncio.to_thread(
                 store.create, agent=modes.current_mode_id, workspace=workspace
@@ -125,7 +125,7 @@ class AcpServer:
 
         from agent.sessions.store import SqliteSessionStore
 
-        store = SqliteSessionStore()
+        store = await asyncio.to_thread(SqliteSessionStore)  # connects and migrates: off the loop
         try:
             records = await asyncio.to_thread(store.list, _absolute(cwd) if cwd else None, 200)
         finally:
@@ -254,7 +254,7 @@ class AcpServer:
         from agent.errors import SessionError, UnknownSessionError
         from agent.sessions.store import SqliteSessionStore
 
-        store = SqliteSessionStore()
+        store = await asyncio.to_thread(SqliteSessionStore)  # connects and migrates: off the loop
         try:
             record = await asyncio.to_thread(store.get, session_id)
             messages = await asyncio.to_thread(store.messages, record.id) if with_messages else []

@@ -84,6 +84,9 @@ class SessionStartedEvent(_EventBase):
     cwd: str
     tools: list[str]
     resumed: bool = False
+    context_window: int = 0
+    """The model's context window in tokens, as the run resolved it (agents.yaml `models:`, then the
+    models API); 0 when unknown."""
 
 
 class TurnStartedEvent(_EventBase):

@@ -23,6 +23,7 @@ import dataclasses
 from pathlib import Path
 
 from agent import paths
+from tools._paths import is_inside
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md")
 """Names read in each folder, in this order."""
@@ -151,7 +152,7 @@ class FolderInstructions:
     def _folders(self, target: Path) -> list[Path]:
         """Folders from the workspace down to the one holding `target` (empty when outside)."""
         folder = target if target.is_dir() else target.parent
-        if folder != self.workspace and self.workspace not in folder.parents:
+        if not is_inside(folder, (self.workspace,)):
             return []
         chain = [folder, *folder.parents]
         return list(reversed(chain[: chain.index(self.workspace) + 1]))

@@ -22,6 +22,7 @@ from typing import Any
 
 from agent._prompt import system_blocks, thinking_param, with_cache_breakpoints
 from agent._pump import Pump
+from agent._results import interrupted_block
 from agent._tool_exec import ToolCall, ToolRunner, TurnCalls
 from agent._turn import TurnOutcome, stream_turn
 from agent.context import Compaction, ContextManager, ContextPolicy
@@ -153,6 +154,7 @@ class AgentLoop:
             SessionStartedEvent,
             agent=s.spec.name,
             model=s.model.id,
+            context_window=s.model.context_window,
             cwd=str(s.runner.ctx.workspace),
             tools=list(s.runner.tools),
             resumed=s.resumed,
@@ -207,7 +209,7 @@ class AgentLoop:
             ]
             stop = done.stop_reason
             if stop == "refusal":
-                await self._answer_unrun(calls, "not run: the model refused this turn")
+                await self._answer_unrun(calls, "the model refused this turn")
                 yield await self._finish("error_during_execution", text or "the model refused to continue")
                 return
             if stop == "model_context_window_exceeded":
@@ -304,13 +306,9 @@ class AgentLoop:
                 self._state.files.extend(c.path for c in result.changes if c.path not in self._state.files)
             await asyncio.shield(self._append("user", turn.result_blocks()))
 
-    async def _answer_unrun(self, calls: list[ToolCall], reason: str) -> None:
+    async def _answer_unrun(self, calls: list[ToolCall], why: str) -> None:
         if calls:
-            blocks = [
-                {"type": "tool_result", "tool_use_id": c.id, "content": reason, "is_error": True}
-                for c in calls
-            ]
-            await self._append("user", blocks)
+            await self._append("user", [interrupted_block(c.id, started=False, why=why) for c in calls])
 
     async def _finish(self, subtype: ResultSubtype, text: str) -> ResultEvent:
         s, st = self.setup, self._state

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agent import __version__
+from agent import DEFAULT_AGENT, __version__
 from agent.errors import ConfigError, SessionError, SubagentError, UnknownSessionError
 from agent.events import (
     Event,
@@ -241,7 +241,7 @@ def build_server(*, model_client: Any = None) -> Any:
     async def run_task(
         prompt: str,
         ctx: Context,
-        agent: str = "orchestrator",
+        agent: str = DEFAULT_AGENT,
         cwd: str | None = None,
         model: str | None = None,
         permission_mode: PermissionMode | None = None,

@@ -13,25 +13,26 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent import DEFAULT_AGENT
 from agent._folder_read import with_folder_notes
 from agent._prompt import environment_block
 from agent._tool_exec import ToolRunner
 from agent._wiring import RuntimeParts, default_parts
 from agent.context import ContextPolicy
-from agent.errors import ConfigError
+from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
 from agent.instructions import FolderInstructions, load_project_instructions
 from agent.loop import LoopSetup, SessionTotals, run_loop
 from agent.model.base import ModelClient
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.permissions.models import Approver, PermissionMode
+from agent.sandbox.base import Sandbox
 from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
 from agent.spec import AgentSpec
 from tools.base import EditorBuffers, ToolContext
@@ -39,25 +40,21 @@ from tools.base import EditorBuffers, ToolContext
 if TYPE_CHECKING:
     from agent.orchestrator.link import ParentLink
 
-DEFAULT_AGENT = "orchestrator"
 
 
 def default_model_client() -> ModelClient:
     """The Messages API, with ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment."""
     from agent.model._prewarm import start_prewarm
     from agent.model.anthropic_client import AnthropicModel
+    from agent.model.credentials import require_api_key
 
-    if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
-        raise ConfigError(
-            "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=... "
-            "(and ANTHROPIC_BASE_URL for a compatible endpoint), or run the offline demo: subagent demo"
-        )
+    require_api_key()
     start_prewarm()  # the SDK's import and first-use costs overlap with assembling the run
     return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
 
 
 async def _open_session(
-    store: SessionStore | None,
+    store: SessionStore,
     *,
     spec: AgentSpec,
     cwd: Path,
@@ -68,12 +65,8 @@ async def _open_session(
     parent_tool_use_id: str | None,
     title: str,
     parent_id: str | None = None,
-) -> tuple[SessionRecord | None, bool]:
+) -> tuple[SessionRecord, bool]:
     """The session to run in, and whether it has a history (it was resumed or forked)."""
-    if store is None:
-        if resume or continue_latest:
-            raise ConfigError("--resume/--continue need the session store, which this build lacks")
-        return None, False
     record: SessionRecord | None = None
     if resume:
         record = await asyncio.to_thread(store.get, resume)
@@ -148,7 +141,7 @@ async def run_agent(
     without a model turn: a CompactionEvent when there was something to compact, then the result.
 
     Raises ConfigError (before any event) when the run cannot start as asked: unknown agent,
-    no API key, a collaborator missing from this build, no session to resume.
+    no API key, no session to resume.
     `parent` runs the agent as a subagent (agent.orchestrator): it shares the parent's approver,
     denials, cancel and slots, and is linked to the parent session.
     """
@@ -157,14 +150,14 @@ async def run_agent(
     cwd = cwd.resolve()
     if compact_only and (prompt or not (resume or continue_latest)):
         raise ConfigError("compact_only compacts an existing session: give resume=ID and no prompt")
-    registry = parts.load_registry(cwd)
+    registry = await asyncio.to_thread(parts.load_registry, cwd)  # reads and validates files
     config = registry.config
     spec: AgentSpec = registry.get(agent)
     model_id = resolve_model_id(config, spec.model, model, parent_model)
     info = None if model_id in config.models else await client.model_info(model_id)
     resolved = resolve_model(config, spec.model, model, parent_model, info)
 
-    store = parts.open_store()
+    store = await asyncio.to_thread(parts.open_store)  # connects to SQLite and migrates
     record, resumed = await _open_session(
         store,
         spec=spec,
@@ -177,13 +170,13 @@ async def run_agent(
         title=prompt or "",
         parent_id=parent.session_id if parent is not None else None,
     )
-    session_id = record.id if record is not None else uuid.uuid4().hex
+    session_id = record.id
     defaults = config.defaults
     cancel = cancel or asyncio.Event()
-    sandbox = parts.make_sandbox(defaults.sandbox, cwd, spec.network)
+    sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, cwd)  # probes bwrap
     ctx = ToolContext(
         workspace=cwd,
-        data_dir=store.output_dir(session_id) if store is not None else cwd / ".subagent" / "outputs",
+        data_dir=store.output_dir(session_id),
         sandbox=sandbox,
         extra_roots=tuple(Path(p) for p in defaults.sandbox.extra_roots),
         cancel=cancel,
@@ -231,7 +224,7 @@ async def run_agent(
         parent_tool_use_id=parent_tool_use_id,
         resumed=resumed,
         compact_only=compact_only,
-        prior=SessionTotals(record.usage, record.cost_usd, record.num_turns) if record else SessionTotals(),
+        prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
         context=ContextPolicy(
             reserve_tokens=defaults.context_reserve_tokens,
             caching=defaults.prompt_caching,
@@ -239,27 +232,47 @@ async def run_agent(
             server_compaction=resolved.server_compaction,
         ),
     )
-    lock = store.lock(session_id) if store is not None else contextlib.nullcontext()
-    with lock:
-        if resumed and store is not None:
+    with store.lock(session_id):
+        if resumed:
             record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
+            await _claim(store, record, first_run=fork)
             setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
             setup.history, setup.last_seq = await _load_history(store, parts, session_id)
         async for event in run_loop(setup, prompt):
             yield event
 
 
-async def _last_step(store: SessionStore | None, session_id: str) -> int:
+async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool) -> None:
+    """Mark the session `running` for this run; called under its lock.
+
+    A stored `running` means the last holder died without finishing (kill -9, power loss), since
+    only a live run holds the lock: that run is recorded as `interrupted` first. A fork is new and
+    has had no run yet.
+    """
+    if record.status == "running" and not first_run:
+        await asyncio.to_thread(store.update, record.id, status="interrupted")
+    await asyncio.to_thread(store.update, record.id, status="running")
+
+
+def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, cwd: Path) -> Sandbox | None:
+    """The sandbox for bash, or None: an agent without bash needs none, and a missing bubblewrap
+    must not stop the other tools; bash then refuses each call with the probe's reason and fix."""
+    if "bash" not in spec.tools:
+        return None
+    try:
+        return parts.make_sandbox(config, cwd, spec.network)
+    except SandboxUnavailableError:
+        return None
+
+
+async def _last_step(store: SessionStore, session_id: str) -> int:
     """A resumed session numbers its steps on from the last checkpoint (steps are unique per session)."""
-    records = await asyncio.to_thread(store.checkpoints, session_id) if store is not None else []
+    records = await asyncio.to_thread(store.checkpoints, session_id)
     return max((r.step for r in records), default=0)
 
 
-def _start_recorder(store: SessionStore | None, session_id: str) -> Any:
+def _start_recorder(store: SessionStore, session_id: str) -> Any:
     """Record that a tool started, so a crash mid-call is reported as such on resume."""
-    if store is None:
-        return None
-
     async def record(tool_use_id: str) -> None:
         await asyncio.to_thread(store.mark_tool_started, session_id, tool_use_id)
 
@@ -267,7 +280,7 @@ def _start_recorder(store: SessionStore | None, session_id: str) -> Any:
 
 
 def _checkpointer(
-    parts: RuntimeParts, cwd: Path, store: SessionStore | None, session_id: str, last_step: int = 0
+    parts: RuntimeParts, cwd: Path, store: SessionStore, session_id: str, last_step: int = 0
 ) -> Any:
     snapshot = parts.make_snapshot(cwd)
     if snapshot is None:
@@ -278,17 +291,8 @@ def _checkpointer(
         nonlocal step
         step += 1
         sha = await snapshot(label)
-        if store is not None:
-            from datetime import UTC, datetime
-
-            record = CheckpointRecord(
-                session_id=session_id,
-                step=step,
-                commit=sha,
-                tool_use_id=tool_use_id,
-                label=label,
-                created=datetime.now(UTC),
-            )
-            await asyncio.to_thread(store.record_checkpoint, record)
+        record = CheckpointRecord(session_id=session_id, step=step, commit=sha, tool_use_id=tool_use_id,
+                                  label=label, created=datetime.now(UTC))
+        await asyncio.to_thread(store.record_checkpoint, record)
 
     return checkpoint

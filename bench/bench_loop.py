@@ -2,8 +2,8 @@
 
 Figures (JSON lines `{"name", "value", "reference", "ratio"}`; ratio = value / reference, lower
 is better):
-- first_request_s: process start to the first request reaching the server (`subagent run`, or
-  bench/_loop_driver.py on a build without the collaborators). Reference: Claude Code, 0.52 s.
+- first_request_s: process start to the first request reaching the server (`subagent run`).
+  Reference: Claude Code, 0.52 s.
 - import_anthropic_s: `python -c "import anthropic"` measured in the same run: the floor any
   SDK-based runtime pays before its first request; first_request_over_import_floor is our own
   overhead above it (reference 1.0: nothing but the SDK's import).
@@ -18,7 +18,6 @@ Run: python bench/bench_loop.py [--runs N]
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -33,15 +32,6 @@ sys.path.insert(0, str(ROOT))
 
 from tests.model import sse  # noqa: E402
 from tests.model.messages_server import MessagesServer  # noqa: E402
-
-COLLABORATORS = (
-    "agent.registry",
-    "tools.registry",
-    "agent.permissions.gate",
-    "agent.sessions.store",
-    "agent.sandbox.probe",
-    "agent.permissions.approvers",
-)
 
 
 def _emit(name: str, value: float, reference: float) -> None:
@@ -59,23 +49,21 @@ def _emit(name: str, value: float, reference: float) -> None:
 
 
 def _command(workspace: Path) -> list[str]:
-    if all(importlib.util.find_spec(m) is not None for m in COLLABORATORS):
-        return [
-            sys.executable,
-            "-m",
-            "agent",
-            "run",
-            "read note.txt",
-            "--agent",
-            "backend-engineer",
-            "--cwd",
-            str(workspace),
-            "--output",
-            "json",
-            "--permission-mode",
-            "bypass",
-        ]
-    return [sys.executable, str(ROOT / "bench" / "_loop_driver.py"), "backend-engineer", "read note.txt"]
+    return [
+        sys.executable,
+        "-m",
+        "agent",
+        "run",
+        "read note.txt",
+        "--agent",
+        "backend-engineer",
+        "--cwd",
+        str(workspace),
+        "--output",
+        "json",
+        "--permission-mode",
+        "bypass",
+    ]
 
 
 def _one_run(workspace: Path) -> tuple[float, float, dict]:

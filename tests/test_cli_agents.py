@@ -89,3 +89,15 @@ def test_doctor_reports_each_check_and_exit_code() -> None:
     checks = {c["name"]: c for c in json.loads(with_key.stdout)}
     assert checks["api key"]["ok"] is True
     assert with_key.returncode == (0 if all(c["ok"] for c in checks.values()) else 1)
+
+
+def test_show_resolves_the_model_as_a_run_would(tmp_path: Path) -> None:
+    agents = tmp_path / ".claude/agents"
+    agents.mkdir(parents=True)
+    (agents / "heir.md").write_text("---\nname: heir\ndescription: inherits\nmodel: inherit\n---\nH\n")
+    (agents / "other.md").write_text("---\nname: other\ndescription: o\nmodel: openai/gpt-5\n---\nO\n")
+    heir = run_subagent("agents", "show", "heir", "--cwd", str(tmp_path), "--json")
+    assert heir.returncode == 0, heir.stderr
+    assert json.loads(heir.stdout)["resolved_model"] == "claude-sonnet-5-5"  # the default model
+    other = run_subagent("agents", "show", "other", "--cwd", str(tmp_path), "--json")
+    assert other.returncode == 2 and "only Anthropic models are supported" in other.stderr

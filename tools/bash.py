@@ -7,13 +7,13 @@ terminal in the project would expect), and caps what the model reads.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field
 
 from agent.errors import BashUnavailableError
 from agent.sandbox.base import ExecResult
+from tools._paths import is_inside
 from tools._truncate import cap_output
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
@@ -26,10 +26,6 @@ class BashInput(ToolInput):
         None, ge=1, description="Timeout in milliseconds (default 120000, max 600000)."
     )
     description: str | None = Field(None, description="What the command does, in 5-10 words.")
-
-
-def _within(path: Path, roots: tuple[Path, ...]) -> bool:
-    return any(path == root or root in path.parents for root in roots)
 
 
 class BashTool(Tool[BashInput]):
@@ -71,8 +67,7 @@ class BashTool(Tool[BashInput]):
         after = result.cwd_after
         if after is None:
             return []
-        roots = tuple(root.resolve() for root in ctx.roots)
-        if _within(after, roots) and after.is_dir():
+        if is_inside(after, ctx.roots) and after.is_dir():  # `pwd -P`: already resolved
             ctx.bash_cwd = after
             return []
         ctx.bash_cwd = ctx.workspace

@@ -170,15 +170,9 @@ class ChatApp:
 
     def _absorb(self, event: Any) -> None:
         root = event.parent_tool_use_id is None
-        if event.type == "session_started" and root and not self.state.context_window:
-            self.state.context_window = self._window(event.model)
+        if event.type == "session_started" and root and event.context_window:
+            self.state.context_window = event.context_window  # as the run resolved it
         self.state.absorb(event)
-
-    def _window(self, model_id: str) -> int:
-        from agent.registry import load_registry_for
-
-        models = load_registry_for(self.state.cwd).config.models
-        return models[model_id].context_window if model_id in models else 0
 
     def _footer(self, result: Any) -> None:
         seconds = result.duration_ms / 1000

@@ -38,12 +38,10 @@ def _error_rows(registry: AgentRegistry) -> list[dict[str, Any]]:
 
 
 def _resolved_model(spec: AgentSpec, registry: AgentRegistry) -> str:
-    """The model id a run would use: aliases resolved, `inherit` left for the parent to fill."""
-    model = spec.model or registry.config.defaults.model
-    if model == "inherit":
-        return model
-    bare = model.split("/", 1)[1] if model.startswith("anthropic/") else model
-    return registry.config.aliases.get(bare, bare)
+    """The model id a run of this agent on its own would use (`inherit`: the default model)."""
+    from agent.model.resolve import resolve_model_id
+
+    return resolve_model_id(registry.config, spec.model, None)
 
 
 def _short_source(source: Path | None, registry: AgentRegistry) -> str:
@@ -94,19 +92,20 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
                                                  help="Bytes of each part of the agent's first request.")
                ) -> None:
     """Show one agent as a run would use it: model, temperature, tools, permission rules, prompt."""
-    from agent.errors import UnknownAgentError
+    from agent.errors import ConfigError
 
     registry = _registry(cwd)
     try:
         spec = registry.get(name)
-    except UnknownAgentError as exc:
+        resolved = _resolved_model(spec, registry)  # another provider than Anthropic is refused
+    except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if prompt_stats:
         _print_prompt_stats(spec, cwd or Path.cwd(), as_json)
         return
     data = spec.model_dump(mode="json")
-    data["resolved_model"] = _resolved_model(spec, registry)
+    data["resolved_model"] = resolved
     data["prompt_length"] = len(spec.prompt)
     if as_json:
         typer.echo(json.dumps(data, indent=2))

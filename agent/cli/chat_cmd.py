@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 import typer
 
+from agent import DEFAULT_AGENT
+from agent.cli._options import PERMISSION_MODE_HELP, api_key_error, permission_mode_error
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
-
-DEFAULT_AGENT = "orchestrator"
-_MODES = ("default", "accept-edits", "plan", "bypass")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -47,24 +45,21 @@ def chat_command(
     resume: str | None = typer.Option(None, "--resume", "-r", help="Resume this session id."),
     continue_latest: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session here."),
     permission_mode: str | None = typer.Option(
-        None, "--permission-mode", help="default|accept-edits|plan|bypass"
+        None, "--permission-mode", help=PERMISSION_MODE_HELP
     ),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
 ) -> None:
     """Talk with an agent at the terminal; each prompt continues the same session."""
     if resume and continue_latest:
         raise _fail("--resume and --continue exclude each other")
-    if permission_mode is not None and permission_mode not in _MODES:
-        raise _fail(f"--permission-mode must be one of {', '.join(_MODES)}, not {permission_mode!r}")
+    if problem := permission_mode_error(permission_mode):
+        raise _fail(problem)
     if not cwd.is_dir():
         raise _fail(f"--cwd {cwd} is not a directory")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise _fail("subagent chat needs a terminal; for scripts and pipes use `subagent run PROMPT`")
-    if script is None and not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
-        raise _fail(
-            "ANTHROPIC_API_KEY is not set; export ANTHROPIC_API_KEY=sk-... (ANTHROPIC_BASE_URL for a "
-            "compatible endpoint), or try it offline: subagent demo"
-        )
+    if problem := api_key_error(script):
+        raise _fail(problem)
     cwd = cwd.resolve()
     try:
         session_id, session_agent = _session_to_resume(resume, continue_latest, cwd)

@@ -14,10 +14,10 @@ from typing import Any
 
 import typer
 
+from agent.cli._options import PERMISSION_MODE_HELP, permission_mode_error
 from agent.cli.main import app
 
 _EXECUTORS = ("local", "temporal")
-_MODES = ("default", "accept-edits", "plan", "bypass")
 
 
 @app.command("dispatch")
@@ -29,7 +29,7 @@ def dispatch_command(
     as_json: bool = typer.Option(False, "--json", help="No progress view: only the JSON report."),
     executor: str = typer.Option("local", "--executor", help="local (this process) | temporal (workers)."),
     permission_mode: str | None = typer.Option(
-        None, "--permission-mode", help="default|accept-edits|plan|bypass"
+        None, "--permission-mode", help=PERMISSION_MODE_HELP
     ),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
     temporal_address: str = typer.Option(
@@ -43,8 +43,8 @@ def dispatch_command(
 
     if executor not in _EXECUTORS:
         raise _fail(f"error: --executor must be local or temporal, not {executor!r}")
-    if permission_mode is not None and permission_mode not in _MODES:
-        raise _fail(f"error: --permission-mode must be one of {', '.join(_MODES)}, not {permission_mode!r}")
+    if problem := permission_mode_error(permission_mode):
+        raise _fail(f"error: {problem}")
     try:
         tasks = load_tasks(file)
         if executor == "local":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any, Literal
 
 import typer
 
+from agent import DEFAULT_AGENT
+from agent.cli._options import PERMISSION_MODE_HELP, api_key_error, permission_mode_error
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
 
@@ -40,11 +41,6 @@ RESULT_FIELDS = (
     "permission_denials",
 )
 OutputMode = Literal["text", "json", "stream-json"]
-_MODES = ("default", "accept-edits", "plan", "bypass")
-_NO_KEY = (
-    "error: ANTHROPIC_API_KEY is not set; export ANTHROPIC_API_KEY=sk-... (ANTHROPIC_BASE_URL for a "
-    "compatible endpoint), or try it offline: subagent demo"
-)
 
 
 def result_object(event: Any) -> dict[str, Any]:
@@ -67,14 +63,14 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 @app.command("run")
 def run_command(
     prompt: str | None = typer.Argument(None, help="The task; `-` or omitted reads it from stdin."),
-    agent: str = typer.Option("orchestrator", "--agent", "-a", help="The agent to run."),
+    agent: str = typer.Option(DEFAULT_AGENT, "--agent", "-a", help="The agent to run."),
     cwd: Path = typer.Option(Path("."), "--cwd", help="The workspace.", file_okay=False),
     model: str | None = typer.Option(None, "--model", "-m", help="Model id or alias (sonnet, opus, haiku)."),
     max_turns: int | None = typer.Option(
         None, "--max-turns", min=1, help="Stop after this many model turns."
     ),
     permission_mode: str | None = typer.Option(
-        None, "--permission-mode", help="default|accept-edits|plan|bypass"
+        None, "--permission-mode", help=PERMISSION_MODE_HELP
     ),
     output: str = typer.Option("text", "--output", "-o", help="text | json | stream-json"),
     resume: str | None = typer.Option(None, "--resume", "-r", help="Resume this session id."),
@@ -85,8 +81,8 @@ def run_command(
     """Run one agent on one task."""
     if output not in ("text", "json", "stream-json"):
         raise _fail(f"error: --output must be text, json or stream-json, not {output!r}")
-    if permission_mode is not None and permission_mode not in _MODES:
-        raise _fail(f"error: --permission-mode must be one of {', '.join(_MODES)}, not {permission_mode!r}")
+    if problem := permission_mode_error(permission_mode):
+        raise _fail(f"error: {problem}")
     if fork and not (resume or continue_latest):
         raise _fail("error: --fork branches an existing session; add --resume ID or --continue")
     if not cwd.is_dir():
@@ -94,8 +90,8 @@ def run_command(
     text = _read_prompt(prompt)
     if text is None and not (resume or continue_latest):
         raise _fail("error: no prompt; pass it as an argument or on stdin (subagent run 'fix the tests')")
-    if script is None and not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
-        raise _fail(_NO_KEY)
+    if problem := api_key_error(script):
+        raise _fail(f"error: {problem}")
     options = dict(
         agent=agent,
         cwd=cwd,
@@ -180,6 +176,6 @@ def _terminal_approver(renderer: Any) -> Any:
     """The person at the terminal answers asks; without a terminal, the headless policy does."""
     if not sys.stdin.isatty():
         return None
-    from agent._wiring import import_attr
+    from agent.permissions.approvers import TerminalApprover
 
-    return import_attr("agent.permissions.approvers", "TerminalApprover")(renderer.console)
+    return TerminalApprover(renderer.console)

@@ -18,6 +18,7 @@ from agent.paths import data_home
 from agent.sandbox._env import scrub_env
 from agent.sandbox.base import ExecResult
 from agent.sandbox.process import ProcessLimits, run_process
+from tools._paths import is_inside
 
 SECRET_PATHS: tuple[str, ...] = (
     ".ssh", ".aws", ".azure", ".config/gcloud", ".gnupg", ".kube", ".docker", ".netrc", ".pgpass",
@@ -32,10 +33,6 @@ SECRET_PATHS: tuple[str, ...] = (
 
 _NAME_SERVICE = ("/run/systemd/resolve", "/run/resolvconf")
 """What of the host's /run stays visible: /etc/resolv.conf often points here."""
-
-
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
 
 
 class BwrapSandbox:
@@ -95,7 +92,7 @@ class BwrapSandbox:
         binds = [arg for root in self.roots for arg in ("--bind", str(root), str(root))]
         if not data.is_dir():
             return binds
-        again = ["--tmpfs", str(data)] if any(_inside(data, root) for root in self.roots) else []
+        again = ["--tmpfs", str(data)] if is_inside(data.resolve(), self.roots) else []
         return ["--tmpfs", str(data), *binds, *again, "--remount-ro", str(data)]
 
     @staticmethod

@@ -90,6 +90,9 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     for version in range(current, target):
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] > version:
+                conn.execute("COMMIT")  # another connection ran this step since we looked
+                continue
             # executescript would commit the open transaction first, so run statements one by one
             for statement in MIGRATIONS[version].split(";"):
                 if statement.strip():

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agent._results import interrupted_block
 from agent.sessions.base import StoredMessage
 
 Block = dict[str, Any]
@@ -25,14 +26,6 @@ class RepairResult(BaseModel):
     messages: list[dict[str, Any]]
     notes: list[str]
     """One line per change, for the log and the user; empty when the transcript was already valid."""
-
-
-def interrupted_text(started: bool) -> str:
-    """The tool_result text a dangling tool call gets."""
-    if started:
-        return ("Interrupted: the run stopped while this tool was running, so it may have partly "
-                "happened. Check its effects before running it again.")
-    return "Interrupted: the run stopped before this tool started; it did not run."
 
 
 def repair_transcript(
@@ -156,6 +149,5 @@ def _interrupted(tool_ids: list[str], started: set[str], notes: list[str]) -> li
         ran = tool_id in started
         notes.append(f"tool call {tool_id} had no result; answered as interrupted "
                      f"({'it had started' if ran else 'it had not started'})")
-        blocks.append({"type": "tool_result", "tool_use_id": tool_id, "is_error": True,
-                       "content": interrupted_text(ran)})
+        blocks.append(interrupted_block(tool_id, ran))
     return blocks

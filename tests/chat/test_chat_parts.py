@@ -175,3 +175,18 @@ def test_chat_without_a_terminal_says_what_to_use_instead(tmp_path: Path) -> Non
     proc = run_subagent("chat", "--cwd", str(tmp_path), input="hello\n")
     assert proc.returncode == 2
     assert "subagent chat needs a terminal; for scripts and pipes use `subagent run PROMPT`" in proc.stderr
+
+
+def test_the_context_window_is_the_one_the_run_resolved(tmp_path: Path) -> None:
+    from agent.chat.app import ChatApp
+    from agent.events import SessionStartedEvent
+
+    state = ChatState(cwd=tmp_path, agent="orchestrator")
+    chat = ChatApp(state, _console()[0])
+    started = {"session_id": "s", "agent": "orchestrator", "cwd": str(tmp_path), "tools": []}
+    # A model agents.yaml does not list: its window came from the models API.
+    chat._absorb(SessionStartedEvent(model="claude-from-the-api", context_window=123_000, **started))
+    assert state.context_window == 123_000
+    chat._absorb(SessionStartedEvent(model="claude-from-the-api", parent_tool_use_id="t", context_window=9,
+                                     **started))
+    assert state.context_window == 123_000  # a subagent's model is not the chat's

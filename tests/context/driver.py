@@ -2,8 +2,9 @@
 
 Used by the long-session tests and by bench/bench_context.py. The workspace gets a
 `.subagent/config.yaml` (the window, the reserve, caching and elision on or off), so the
-settings reach the loop the way a user's would. Nothing is stored unless a store is given, and
-bash has no sandbox (the scripted sessions do not call it); every other tool is the real one.
+settings reach the loop the way a user's would. The session is kept in memory unless a store is
+given (saved outputs go to `outputs/` beside the workspace), and bash has no sandbox (the scripted
+sessions do not call it); every other tool is the real one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from agent.model.anthropic_client import AnthropicModel
 from agent.runtime import run_agent
 from agent.sessions.base import SessionStore
 from tests.context.cache_server import Turn
+from tests.loop.fakes import MemoryStore
 
 SUMMARY_MARK = "<compact-request>"
 MODEL = "claude-sonnet-5-5"
@@ -72,7 +74,7 @@ async def run_session(
     (`options`, such as `resume=ID`, go to `run_agent`)."""
     parts = dataclasses.replace(
         default_parts(),
-        open_store=lambda: store,
+        open_store=lambda: store or MemoryStore(workspace.parent / "outputs"),
         make_sandbox=lambda config, ws, network: None,
         make_snapshot=lambda ws: None,
     )

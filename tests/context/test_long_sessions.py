@@ -99,5 +99,5 @@ async def test_a_300_turn_session_stays_inside_a_50k_window_with_its_goal(tmp_pa
     assert GOAL in str(last["messages"]), "the task's goal fell out of the context"
     assert max(server.cache.tokens(body) for body in server.requests) <= 50_000 - 12_000
     # The saved outputs are there to read again.
-    saved = list((workspace / ".subagent" / "outputs" / "elided").glob("*.txt"))
+    saved = list((tmp_path / "outputs" / result.session_id / "elided").glob("*.txt"))
     assert saved and "record" in saved[0].read_text()

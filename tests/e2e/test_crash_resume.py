@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from agent.sessions.repair import interrupted_text, repair_transcript
+from agent._results import interrupted_text
+from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import run_subagent
 from tests.e2e._runs import (
@@ -247,8 +248,8 @@ def test_ctrl_c_during_a_tool_call_cancels_and_resumes(tmp_path: Path, sleeper: 
     messages = stored(session_id)
     (running,) = _results(messages, "toolu_sleep")
     (waiting,) = _results(messages, "toolu_next")
-    assert running["is_error"] and "while this call was running" in running["content"]
-    assert waiting["is_error"] and "before this call started; it did not run" in waiting["content"]
+    assert running["is_error"] and running["content"] == interrupted_text(True, "the run was cancelled")
+    assert waiting["is_error"] and waiting["content"] == interrupted_text(False, "the run was cancelled")
 
     first, messages = _resume_and_check(session_id, tmp_path)
     assert [m["role"] for m in first] == ["user", "assistant", "user"]

@@ -125,7 +125,9 @@ class TableGate:
 class MemoryStore:
     """The SessionStore protocol kept in memory (what the loop and run_agent use of it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, outputs: Path = Path("/tmp")) -> None:
+        self.outputs = outputs
+        """Where `output_dir` puts each session's saved outputs."""
         self.rows: list[StoredMessage] = []
         self.updates: list[dict[str, Any]] = []
         self.sessions: dict[str, SessionRecord] = {}
@@ -241,7 +243,7 @@ class MemoryStore:
         return [r for r in self.checkpoint_rows if r.session_id == session_id]
 
     def output_dir(self, session_id: str) -> Path:
-        return Path("/tmp") / session_id
+        return self.outputs / session_id
 
 
 def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw: Any) -> Any:

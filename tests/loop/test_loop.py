@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from agent._results import interrupted_text
 from agent.events import ResultEvent
 from agent.loop import run_loop
 from tests.loop.fakes import MemoryStore, ReadNoteTool, SleepTool, TableGate, WriteNoteTool
@@ -205,7 +206,8 @@ async def test_cancel_stops_running_tools_and_answers_them(tmp_path: Path) -> No
     roles = [r.role for r in store.rows]
     assert roles == ["user", "assistant", "user"]
     answer = store.rows[-1].content[0]
-    assert answer["tool_use_id"] == "z1" and answer["is_error"] and "interrupted" in answer["content"]
+    assert answer["tool_use_id"] == "z1" and answer["is_error"]
+    assert answer["content"] == interrupted_text(True, "the run was cancelled")  # it had started
     check_request({"messages": [{"role": r.role, "content": r.content} for r in store.rows]})
     assert store.updates[-1]["status"] == "cancelled"
 

@@ -101,20 +101,20 @@ async def test_a_child_that_cannot_start_is_an_error_result_and_its_siblings_go_
     import dataclasses
 
     from agent._wiring import default_parts
-    from agent.errors import SandboxUnavailableError
+    from agent.errors import ConfigError
     from agent.orchestrator.base import SubtaskSpec
     from agent.orchestrator.local import LocalDispatcher
 
-    def no_sandbox(*_args: object) -> None:
-        raise SandboxUnavailableError("bubblewrap refused (test)")
+    def no_tools(*_args: object) -> None:
+        raise ConfigError("tools refused (test)")
 
     ws = workspace(tmp_path)
     client = model([{"agent": "worker", "replies": [{"text": "never"}]}])
-    parts = dataclasses.replace(default_parts(), make_sandbox=no_sandbox)
+    parts = dataclasses.replace(default_parts(), load_tools=no_tools)
     dispatcher = LocalDispatcher(ws, model_client=client, parts=parts)
     results = await dispatcher.run([SubtaskSpec(id="odd id/1", agent="worker", prompt="a"),
                                     SubtaskSpec(id="two", agent="worker", prompt="b")])
 
     assert [(r.id, r.status) for r in results] == [("odd id/1", "error_during_execution"),
                                                    ("two", "error_during_execution")]
-    assert all("could not run: bubblewrap refused (test)" in (r.error or "") for r in results)
+    assert all("could not run: tools refused (test)" in (r.error or "") for r in results)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agent._wiring import RuntimeParts, import_attr
+from agent._wiring import RuntimeParts
 from agent.config import load_registry
 from agent.errors import ConfigError
 from agent.paths import builtin_dir
@@ -128,6 +129,71 @@ async def test_without_a_key_the_run_does_not_start(tmp_path: Path) -> None:
             pass
 
 
-def test_a_missing_collaborator_is_named() -> None:
-    with pytest.raises(ConfigError, match=r"agent\.not_built .* provides thing"):
-        import_attr("agent.not_built", "thing")
+async def test_without_bubblewrap_agents_run_and_bash_says_why(
+    tmp_path: Path, api_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent._wiring import default_parts
+    from tools.bash import BashTool
+
+    config = load_registry(builtin_dir() / "agents.yaml")
+    reader = AgentSpec(name="reader", prompt="Read.", model="sonnet", tools=["read_note"])
+    shell = AgentSpec(name="shell", prompt="Run.", model="sonnet", tools=["read_note", "bash"])
+    tools = {t.name: t for t in (ReadNoteTool(), BashTool())}
+    parts = dataclasses.replace(
+        parts_for(MemoryStore(), []),
+        load_registry=lambda cwd: FakeRegistry(config, {"reader": reader, "shell": shell}),
+        load_tools=lambda names: [tools[n] for n in names],
+        make_sandbox=default_parts().make_sandbox,  # the real probe, with no bwrap on PATH
+    )
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    replies = [
+        sse.reply(sse.text_block(0, "read it")),
+        sse.reply(sse.tool_block(0, "toolu_b", "bash", {"command": "ls"}), stop_reason="tool_use"),
+        sse.reply(sse.text_block(0, "no shell here")),
+    ]
+    with MessagesServer(replies) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("PATH", str(empty))
+        read = [e async for e in run_agent("x", agent="reader", cwd=tmp_path, parts=parts)]
+        ran = [e async for e in run_agent("y", agent="shell", cwd=tmp_path, parts=parts)]
+    assert read[-1].subtype == "success" and ran[-1].subtype == "success"
+    answer = server.requests[2]["messages"][-1]["content"][0]
+    text = str(answer["content"])
+    assert answer["is_error"] and "bubblewrap (`bwrap`) is not installed" in text
+    assert "apt-get install bubblewrap" in text
+
+
+def _off_the_loop(calls: list[str], name: str, factory: Any) -> Any:
+    """`factory`, noting whether it ran on the event loop's thread (it must not: it blocks)."""
+
+    def wrapped(*args: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            calls.append(f"{name} on the loop")
+        except RuntimeError:
+            calls.append(f"{name} in a thread")
+        return factory(*args)
+
+    return wrapped
+
+
+async def test_blocking_setup_runs_off_the_event_loop(
+    tmp_path: Path, api_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = parts_for(MemoryStore(), [])
+    spec = base.load_registry(tmp_path).get("backend-engineer").model_copy(update={"tools": ["bash"]})
+    calls: list[str] = []
+    registry = FakeRegistry(base.load_registry(tmp_path).config, {"backend-engineer": spec})
+    parts = dataclasses.replace(
+        base,
+        load_registry=_off_the_loop(calls, "registry", lambda cwd: registry),
+        load_tools=lambda names: [],
+        open_store=_off_the_loop(calls, "store", base.open_store),
+        make_sandbox=_off_the_loop(calls, "sandbox", base.make_sandbox),  # the probe runs bwrap
+    )
+    with MessagesServer([sse.reply(sse.text_block(0, "done"))]) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        events = [e async for e in run_agent("x", agent="backend-engineer", cwd=tmp_path, parts=parts)]
+    assert events[-1].subtype == "success"
+    assert sorted(calls) == ["registry in a thread", "sandbox in a thread", "store in a thread"]

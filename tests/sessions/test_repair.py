@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
+from agent._results import interrupted_text
 from agent.sessions.base import StoredMessage
-from agent.sessions.repair import interrupted_text, repair_transcript
+from agent.sessions.repair import repair_transcript
 
 
 def user(*blocks: Any) -> dict[str, Any]:

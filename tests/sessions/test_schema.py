@@ -77,3 +77,26 @@ def test_newer_database_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(SessionError, match="newer"):
         SqliteSessionStore(tmp_path / "s.db")
+
+
+class _RaceLoser:
+    """A connection that another process beats to the migration, between its check and its write."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.path = path
+        self.raced = False
+
+    def execute(self, statement: str, *args: object) -> sqlite3.Cursor:
+        if statement == "BEGIN IMMEDIATE" and not self.raced:
+            self.raced = True
+            winner = sqlite3.connect(self.path, isolation_level=None)
+            migrate(winner)
+            winner.close()
+        return self.conn.execute(statement, *args)
+
+
+def test_a_migration_another_process_already_ran_is_skipped(tmp_path: Path) -> None:
+    loser = _RaceLoser(tmp_path / "s.db")
+    assert migrate(loser) == SCHEMA_VERSION  # type: ignore[arg-type]
+    assert loser.raced and "sessions" in _tables(tmp_path / "s.db")
