@@ -39,6 +39,19 @@ class GlobMatcher:
         return (self.regex.fullmatch(subject) is not None) != self.negated
 
 
+def name_glob(pattern: str) -> str | None:
+    """The pattern as a file-name glob (`*.py`, also `**/*.py`), or None when it needs the path.
+
+    A file-name glob can go to rg as a file type (`--type-add`), which, unlike `--glob`, applies
+    after the ignore rules: rg then filters (and stats) only what matches.
+    """
+    while pattern.startswith("**/"):
+        pattern = pattern[3:]
+    if not pattern or "/" in pattern or pattern.startswith("!"):
+        return None
+    return pattern
+
+
 def compile_glob(pattern: str) -> GlobMatcher:
     """Compile `pattern` (see the module rules).
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from tools._globmatch import name_glob
 from tools._paths import display_path, path_permissions, resolve_path
 from tools._ripgrep import rg_error, run_rg
 from tools._truncate import cap_output
@@ -32,18 +33,15 @@ class GrepInput(ToolInput):
 
 
 def glob_as_type(input: GrepInput) -> str | None:
-    """The glob as a file-name pattern for an rg file type, when it is one (no `/`, no `!`, no `type`).
+    """The glob as a file-name pattern for an rg file type, when it is one (and `type` is unset).
 
     An rg `--glob` is an override, and overrides beat ignore rules (`--glob '*'` searches `.git/`
-    and gitignored folders); a file type applies after them. Types match file names only, which is
-    what a glob without `/` means anyway; other globs need `--glob` and `unignored_only`.
+    and gitignored folders); a file type applies after them. Other globs need `--glob` and
+    `unignored_only`.
     """
-    glob = input.glob
-    while glob is not None and glob.startswith("**/"):
-        glob = glob[3:]
-    if not glob or "/" in glob or glob.startswith("!") or input.type:
+    if not input.glob or input.type:
         return None
-    return glob
+    return name_glob(input.glob)
 
 
 def rg_args(input: GrepInput, target: str) -> list[str]:

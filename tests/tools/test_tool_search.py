@@ -73,6 +73,8 @@ async def test_glob_matches_rg_newest_first(tree: Path, ctx: ToolContext) -> Non
     out = (await GlobTool().run(GlobInput(pattern="*.py"), ctx)).output.splitlines()
     assert sorted(out) == _rg(tree, "--files", "--glob", "*.py")
     assert out == [".hidden/conf.py", "src/util.py", "src/app.py"]
+    by_path = GlobInput(pattern="{src,.hidden}/**/*.py")  # matched in Python, sorted by our own stat
+    assert (await GlobTool().run(by_path, ctx)).output.splitlines() == out
     sub = (await GlobTool().run(GlobInput(pattern="**/*.js", path="src"), ctx)).output
     assert sub == "src/deep/x.js"
     assert "No files" in (await GlobTool().run(GlobInput(pattern="*.rs"), ctx)).output
