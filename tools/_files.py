@@ -33,9 +33,32 @@ class TextFile:
     """"utf-8", or "latin-1" for bytes that are not UTF-8 (decoded losslessly)."""
 
 
+_SAMPLE = 8192
+_CONTROL = frozenset(range(0x20)) - frozenset(b"\t\n\v\f\r\x1b") | {0x7F}
+"""Bytes text never has: C0 controls and DEL, except tab, newlines, form feed and ESC (ANSI colour)."""
+
+
 def is_binary(data: bytes) -> bool:
-    """A NUL byte in the first 8 KB marks a binary file (git's rule)."""
-    return b"\x00" in data[:8192]
+    """Whether `data` is binary, judged on its first 8 KB (BOM aside):
+
+    - a NUL byte: binary (git's rule);
+    - valid UTF-8 (a multibyte character cut by the 8 KB sample is fine): text;
+    - otherwise binary when more than 5% of the bytes are controls (`_CONTROL`). Random bytes have
+      about 10% of them; a Latin-1 or cp1252 file with stray accented bytes has next to none, and
+      stays readable (decode_text decodes it as Latin-1, losslessly).
+    """
+    sample = data[:_SAMPLE]
+    if b"\x00" in sample:
+        return True
+    body = sample[len(_BOM):] if sample.startswith(_BOM) else sample
+    try:
+        body.decode("utf-8")
+        return False
+    except UnicodeDecodeError as exc:
+        if len(data) > _SAMPLE and exc.start >= len(body) - 3 and exc.reason == "unexpected end of data":
+            return False
+    controls = sum(1 for byte in body if byte in _CONTROL)
+    return controls * 20 > len(body)
 
 
 def decode_text(data: bytes) -> TextFile:

@@ -28,6 +28,10 @@ def cap_output(
 ) -> CappedText:
     """Cap `text` to the limits, keeping the head (or head and tail), and save the whole.
 
+    Only whole lines are kept, so the marker's line count is what the model sees; a single line
+    longer than the character cap is the one exception: its start (head) or end (tail) is kept,
+    and the marker says so.
+
     Args:
         text: the full output.
         limits: line and character caps.
@@ -45,13 +49,37 @@ def cap_output(
         saved.write_text(text, encoding="utf-8")
     where = f"; the full {label} is in {saved} (read it with offset/limit)" if saved else ""
     if keep == "head_tail":
-        half_lines, half_chars = limits.max_lines // 2, limits.max_chars // 2
-        head = "".join(lines[:half_lines])[:half_chars]
-        tail = "".join(lines[-half_lines:])[-half_chars:]
+        half_lines, half_chars = max(limits.max_lines // 2, 1), max(limits.max_chars // 2, 1)
+        head, head_n = _whole_lines(lines, half_lines, half_chars)
+        tail_rev, tail_n = _whole_lines([ln[::-1] for ln in reversed(lines)], half_lines, half_chars)
+        tail = tail_rev[::-1]
         omitted = len(text) - len(head) - len(tail)
-        marker = f"\n[... {omitted} characters of {label} omitted{where} ...]\n"
+        gone = len(lines) - head_n - tail_n - (head_n == 0) - (tail_n == 0)  # lines not even in part
+        what = f"{gone} lines ({omitted} characters)" if gone > 0 else f"{omitted} characters"
+        marker = f"{_newline(head)}[... {what} of {label} omitted{where} ...]\n"
         return CappedText(head + marker + tail, True, saved)
-    head = "".join(lines[: limits.max_lines])[: limits.max_chars]
-    shown = head.count("\n")
-    marker = f"\n[{label} truncated: showed {shown} of {len(lines)} lines{where}]"
+    head, shown = _whole_lines(lines, limits.max_lines, limits.max_chars)
+    if shown:
+        what = f"showed {shown} of {len(lines)} lines"
+    else:
+        what = f"showed the first {len(head)} of {len(lines[0])} characters of line 1, of {len(lines)} lines"
+    marker = f"{_newline(head)}[{label} truncated: {what}{where}]"
     return CappedText(head + marker, True, saved)
+
+
+def _whole_lines(lines: list[str], max_lines: int, max_chars: int) -> tuple[str, int]:
+    """The first lines that fit both caps, whole, and how many; when not even the first fits,
+    its first `max_chars` characters and 0 (the marker then says the line was cut)."""
+    total = count = 0
+    for line in lines[:max_lines]:
+        if total + len(line) > max_chars:
+            break
+        total += len(line)
+        count += 1
+    if count == 0 and lines:
+        return lines[0][:max_chars], 0
+    return "".join(lines[:count]), count
+
+
+def _newline(text: str) -> str:
+    return "" if not text or text.endswith("\n") else "\n"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from pydantic import Field
 
+from tools._globmatch import name_glob
 from tools._paths import display_path, path_permissions, resolve_path
 from tools._ripgrep import rg_error, run_rg
 from tools._truncate import cap_output
@@ -30,6 +32,18 @@ class GrepInput(ToolInput):
     multiline: bool = Field(False, description="Let patterns span lines (. matches newline)")
 
 
+def glob_as_type(input: GrepInput) -> str | None:
+    """The glob as a file-name pattern for an rg file type, when it is one (and `type` is unset).
+
+    An rg `--glob` is an override, and overrides beat ignore rules (`--glob '*'` searches `.git/`
+    and gitignored folders); a file type applies after them. Other globs need `--glob` and
+    `unignored_only`.
+    """
+    if not input.glob or input.type:
+        return None
+    return name_glob(input.glob)
+
+
 def rg_args(input: GrepInput, target: str) -> list[str]:
     """The rg arguments for this call (BASE_ARGS come first, added by run_rg)."""
     args: list[str] = []
@@ -47,11 +61,39 @@ def rg_args(input: GrepInput, target: str) -> list[str]:
         args.append("--ignore-case")
     if input.multiline:
         args += ["--multiline", "--multiline-dotall"]
-    if input.glob:
-        args += ["--glob", input.glob]
+    name_glob = glob_as_type(input)
+    if name_glob is not None:  # a file type filters after the ignore rules: nothing to undo
+        args += ["--type-add", f"userglob:{name_glob}", "--type", "userglob"]
+    elif input.glob:  # `!.git` again after it: the last matching glob wins
+        args += ["--glob", input.glob, "--glob", "!.git"]
+        if input.output_mode == "content":  # a NUL ends the path, so filtering it is exact
+            args += ["--field-match-separator", "\\x00:", "--field-context-separator", "\\x00-"]
     if input.type:
         args += ["--type", input.type]
     return [*args, "--regexp", input.pattern, "--", target]
+
+
+def unignored_only(lines: list[str], listed: set[str], mode: str) -> list[str]:
+    """Drop the output lines of files outside `listed` (the ignore-respecting `rg --files`).
+
+    A `--glob` is an rg override and overrides beat ignore rules: `--glob '*'` would search
+    gitignored folders. In content mode the path ends at a NUL (see rg_args), put back here.
+    """
+    kept: list[str] = []
+    for line in lines:
+        if mode == "files_with_matches":
+            keep, shown = line in listed, line
+        elif mode == "count":
+            keep, shown = line.rpartition(":")[0] in listed, line
+        elif line == "--":
+            keep, shown = bool(kept) and kept[-1] != "--", line
+        else:
+            path, _, rest = line.partition("\0")
+            sep = rest[:1]
+            keep, shown = path in listed, path + sep + rest[1:].replace("\0" + sep, sep, 1)
+        if keep:
+            kept.append(shown)
+    return kept[:-1] if kept and kept[-1] == "--" else kept
 
 
 class GrepTool(Tool[GrepInput]):
@@ -71,11 +113,19 @@ class GrepTool(Tool[GrepInput]):
 
     async def run(self, input: GrepInput, ctx: ToolContext) -> ToolResult:
         target = display_path(resolve_path(input.path or ".", ctx, read_only=True), ctx)
-        result = await run_rg(rg_args(input, target), ctx.workspace, ctx.cancel)
+        search = run_rg(rg_args(input, target), ctx.workspace, ctx.cancel)
+        if input.glob and glob_as_type(input) is None:
+            listing = run_rg(["--files", "--", target], ctx.workspace, ctx.cancel)
+            result, listed = await asyncio.gather(search, listing)
+        else:
+            result, listed = await search, None
         error = rg_error(result, input.pattern)
         if error is not None:
             raise error
-        lines = [ln.removeprefix("./") for ln in result.stdout.split("\n") if ln]
+        raw = [ln for ln in result.stdout.split("\n") if ln]
+        if listed is not None:
+            raw = unignored_only(raw, set(listed.stdout.split("\n")), input.output_mode)
+        lines = [ln.removeprefix("./") for ln in raw]
         if not lines:
             return ToolResult(output=f"No matches for {input.pattern!r} in {target}")
         if input.output_mode != "content":

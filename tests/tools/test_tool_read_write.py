@@ -119,3 +119,26 @@ async def test_editor_buffers_win(ws: Path, ctx: ToolContext) -> None:
     await WriteTool().run(WriteInput(file_path="e.txt", content="edited\n"), ctx)
     assert buffers.files[ws / "e.txt"] == "edited\n"
     assert (ws / "e.txt").read_text() == "on disk\n"
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_random_bytes_without_nul_are_refused(ws: Path, ctx: ToolContext, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    noise = bytes(rng.randrange(1, 256) for _ in range(300))  # no NUL, so git's rule misses it
+    (ws / "noise.dat").write_bytes(noise)
+    with pytest.raises(ToolFailure, match="binary file \\(300 bytes"):
+        await ReadTool().run(ReadInput(file_path="noise.dat"), ctx)
+
+
+async def test_latin1_and_cut_utf8_stay_text(ws: Path, ctx: ToolContext) -> None:
+    from tools._files import is_binary
+
+    latin = "Caf\xe9 cr\xe8me br\xfbl\xe9e, na\xefve fa\xe7ade\n\tM\xfcller \xa9 2020\n".encode("latin-1")
+    (ws / "menu.txt").write_bytes(latin)
+    out = (await ReadTool().run(ReadInput(file_path="menu.txt"), ctx)).output
+    assert "Café crème brûlée" in out and "Müller © 2020" in out
+    cut = b"x" * 8191 + "é rest\n".encode()  # the 8 KB sample ends inside the é
+    assert not is_binary(cut) and not is_binary(b"\x1b[31mcaf\xe9\x1b[0m\n")
+    assert is_binary(b"ok" + bytes(range(1, 32)) * 2 + b"\xff")  # controls and invalid UTF-8

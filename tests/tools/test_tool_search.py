@@ -73,6 +73,8 @@ async def test_glob_matches_rg_newest_first(tree: Path, ctx: ToolContext) -> Non
     out = (await GlobTool().run(GlobInput(pattern="*.py"), ctx)).output.splitlines()
     assert sorted(out) == _rg(tree, "--files", "--glob", "*.py")
     assert out == [".hidden/conf.py", "src/util.py", "src/app.py"]
+    by_path = GlobInput(pattern="{src,.hidden}/**/*.py")  # matched in Python, sorted by our own stat
+    assert (await GlobTool().run(by_path, ctx)).output.splitlines() == out
     sub = (await GlobTool().run(GlobInput(pattern="**/*.js", path="src"), ctx)).output
     assert sub == "src/deep/x.js"
     assert "No files" in (await GlobTool().run(GlobInput(pattern="*.rs"), ctx)).output
@@ -124,3 +126,91 @@ async def test_cancelling_the_task_kills_rg(
         await task
     with pytest.raises(ProcessLookupError):  # killed and reaped
         os.kill(pid, 0)
+
+
+@pytest.fixture
+def repo(ws: Path) -> Path:
+    """A real git repo (objects, refs, hooks under .git/) with a gitignored folder and file type."""
+    files = {".gitignore": "ignored/\n*.log\n", "src/a/b.py": "needle\n", "top.txt": "needle\n",
+             ".hidden": "needle\n", "ignored/x.txt": "needle\n", "run.log": "needle\n"}
+    for name, text in files.items():
+        (ws / name).parent.mkdir(parents=True, exist_ok=True)
+        (ws / name).write_text(text)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(ws)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "needle in the message"], check=True)
+    (ws / ".git" / "needle.txt").write_text("needle\n")  # a file under .git/ that would match
+    return ws
+
+
+VISIBLE = [".gitignore", ".hidden", "src/a/b.py", "top.txt"]
+
+
+@pytest.mark.parametrize("pattern", [
+    "*", "**/*", "**", "ignored*", ".git*", "*.log",  # as an rg file type (name globs)
+    "ignored/**", ".git/**", "{ignored,src}/**", "*/**", "**/*.{py,txt,log}/**",  # --glob, filtered
+])
+async def test_directory_matching_globs_never_leave_the_ignore_rules(
+    repo: Path, ctx: ToolContext, pattern: str
+) -> None:
+    """rg's `--glob` beats ignore rules and walks into `.git/` when it matches a folder; ours must not."""
+    from tools._globmatch import compile_glob
+
+    expected = sorted(f for f in VISIBLE if compile_glob(pattern).matches(f))
+    listed = (await GlobTool().run(GlobInput(pattern=pattern), ctx)).output.splitlines()
+    assert sorted(listed) == expected or (not expected and listed[0].startswith("No files"))
+    grep = (await GrepTool().run(GrepInput(pattern="needle", glob=pattern), ctx)).output.splitlines()
+    with_needle = [f for f in expected if f != ".gitignore"]
+    assert grep == with_needle or (not with_needle and grep[0].startswith("No matches"))
+    content = GrepInput.model_validate(
+        {"pattern": "needle", "glob": pattern, "output_mode": "content", "-C": 1})
+    lines = (await GrepTool().run(content, ctx)).output.splitlines()
+    assert not any(ln.startswith((".git/", "ignored/", "run.log")) for ln in lines)
+    count = GrepInput(pattern="needle", glob=pattern, output_mode="count")
+    counted = (await GrepTool().run(count, ctx)).output.splitlines()
+    assert not any(".git/" in ln or "ignored" in ln for ln in counted)
+
+
+async def test_rg_itself_leaks_with_a_folder_matching_glob(repo: Path) -> None:
+    """The cause, pinned: if rg stops leaking, the Python-side filtering could go."""
+    leaked = _rg(repo, "--files", "--glob", "*")
+    assert any(f.startswith(".git/") for f in leaked) and "ignored/x.txt" in leaked
+
+
+async def test_grep_content_with_glob_keeps_rg_format(repo: Path, ctx: ToolContext) -> None:
+    (repo / "src/a/b.py").write_text("before\nneedle: x-y\nafter\n")
+    inp = GrepInput.model_validate({"pattern": "needle", "glob": "*.py", "output_mode": "content", "-C": 1})
+    got = (await GrepTool().run(inp, ctx)).output.splitlines()
+    assert got == ["src/a/b.py-1-before", "src/a/b.py:2:needle: x-y", "src/a/b.py-3-after"]
+    assert sorted(got) == _rg(repo, "--no-heading", "-n", "-H", "-C", "1", "--glob", "*.py", "needle", ".")
+    nested = GrepInput.model_validate(
+        {"pattern": "needle", "glob": "src/**/*.py", "output_mode": "content", "-C": 1})
+    assert (await GrepTool().run(nested, ctx)).output.splitlines() == got
+    two = GrepInput.model_validate({"pattern": "needle", "glob": "*/**", "output_mode": "content", "-A": 1})
+    assert (await GrepTool().run(two, ctx)).output.splitlines() == [
+        "src/a/b.py:2:needle: x-y", "src/a/b.py-3-after"]
+    plain = GrepInput.model_validate(
+        {"pattern": "needle", "glob": "*.py", "output_mode": "content", "-n": False})
+    assert (await GrepTool().run(plain, ctx)).output == "src/a/b.py:needle: x-y"
+
+
+@pytest.mark.parametrize("pattern", [
+    "*.py", "**/*.py", "src/**", "src/**/*.py", "src/*/*.py", "*.{py,txt}", "{src,x}/**",
+    "[a-t]*", "[!t]*", "?op.txt", "b.py", "a/*", "**/a/**", "src/**.py", "!*.py",
+])
+async def test_glob_pattern_semantics_match_rg(repo: Path, ctx: ToolContext, pattern: str) -> None:
+    """Where rg is right (no folder of the tree matches an ignored or .git path), we agree with it."""
+    (repo / ".gitignore").unlink()
+    (repo / "ignored").rename(repo / "kept")
+    (repo / "run.log").unlink()
+    expected = [f for f in _rg(repo, "--files", "--glob", pattern) if not f.startswith(".git/")]
+    out = (await GlobTool().run(GlobInput(pattern=pattern), ctx)).output.splitlines()
+    assert sorted(out) == expected or (not expected and out[0].startswith("No files"))
+
+
+def test_bad_glob_is_a_clear_error() -> None:
+    from tools._globmatch import compile_glob
+
+    with pytest.raises(ToolFailure, match=r"invalid glob '\*\.\{py': unclosed '\{'"):
+        compile_glob("*.{py")
