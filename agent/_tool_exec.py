@@ -89,6 +89,16 @@ class TurnCalls:
     denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
     started: set[str] = dataclasses.field(default_factory=set)
     """Ids of calls whose tool began running: an interrupted one may have had effects."""
+    announced: set[str] = dataclasses.field(default_factory=set)
+    """Ids of calls a tool_call_started event went out for (each must be seen to finish)."""
+
+    def interrupted(self) -> list[tuple[ToolCall, ToolResult]]:
+        """Announced calls left without a result by a cancel, with what the model is told."""
+        return [
+            (call, _interrupted(call.id in self.started))
+            for call in self.calls
+            if call.id in self.announced and call.id not in self.results
+        ]
 
     def result_blocks(self) -> list[dict[str, Any]]:
         """tool_result blocks in tool_use order; a call without a result was interrupted."""
@@ -237,6 +247,7 @@ class ToolRunner:
                 locations=tool.locations(parsed, ctx),
             )
         )
+        turn.announced.add(call.id)
         requests = tool.permission_requests(parsed, ctx)
         denied = await self._settle(call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit)
         if denied is not None:

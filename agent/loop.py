@@ -35,6 +35,7 @@ from agent.events import (
     ResultEvent,
     ResultSubtype,
     SessionStartedEvent,
+    ToolCallFinishedEvent,
     TurnStartedEvent,
     Usage,
     UsageEvent,
@@ -44,6 +45,7 @@ from agent.model.pricing import cost_usd
 from agent.model.resolve import ResolvedModel
 from agent.sessions.base import SessionStore
 from agent.spec import AgentSpec
+from tools.base import ToolResult
 
 _CONTINUE_AFTER_CUTOFF = (
     "Your reply was cut off at the output token limit. Continue exactly where you stopped."
@@ -98,6 +100,8 @@ class _State:
     denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
     files: list[str] = dataclasses.field(default_factory=list)
     final_text: str = ""
+    interrupted: list[tuple[ToolCall, ToolResult]] = dataclasses.field(default_factory=list)
+    """Calls a cancel cut off: front ends saw them start and are told they ended."""
 
 
 class AgentLoop:
@@ -165,6 +169,11 @@ class AgentLoop:
             async for event in self._compact_now() if s.compact_only else self._turns():
                 yield event
         except RunCancelledError:
+            for call, result in self._state.interrupted:
+                yield self._event(
+                    ToolCallFinishedEvent, tool_use_id=call.id, name=call.name, output=result.output,
+                    is_error=True, duration_ms=0.0,
+                )  # fmt: skip
             yield await self._finish("cancelled", "cancelled by the caller")
         except ModelAPIError as exc:
             yield self._event(ErrorEvent, message=str(exc), error_type=exc.error_type or "api_error")
@@ -301,6 +310,7 @@ class AgentLoop:
                 yield event
         finally:
             # Even when cancelled, every tool_use gets its result (interrupted ones say so).
+            self._state.interrupted = turn.interrupted()
             self._state.denials.extend(turn.denials)
             for result in turn.results.values():
                 self._state.files.extend(c.path for c in result.changes if c.path not in self._state.files)

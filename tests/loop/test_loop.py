@@ -208,6 +208,9 @@ async def test_cancel_stops_running_tools_and_answers_them(tmp_path: Path) -> No
     answer = store.rows[-1].content[0]
     assert answer["tool_use_id"] == "z1" and answer["is_error"]
     assert answer["content"] == interrupted_text(True, "the run was cancelled")  # it had started
+    finished = [(e.type, e.tool_use_id, e.is_error) for e in events if e.type == "tool_call_finished"]
+    assert finished == [("tool_call_finished", "z1", True)]  # front ends see the call end
+    assert events[-2].type == "tool_call_finished" and events[-1].type == "result"
     check_request({"messages": [{"role": r.role, "content": r.content} for r in store.rows]})
     assert store.updates[-1]["status"] == "cancelled"
 
