@@ -15,12 +15,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.model import sse
+from tests.model.local_api import ApiHandler, LocalApiServer, error_body
 from tests.request_check import check_request
 
 
@@ -99,27 +98,19 @@ class PromptCache:
 Replier = Callable[[dict[str, Any]], Turn]
 
 
-class CachingMessagesServer:
+class CachingMessagesServer(LocalApiServer):
     """`with CachingMessagesServer(replier, window=50_000) as server: ... server.url ...`."""
 
     def __init__(self, replier: Replier, window: int = 200_000, min_cache_tokens: int = 1024) -> None:
+        super().__init__()
         self._replier = replier
         self.window = window
         self.cache = PromptCache(min_cache_tokens)
-        self.requests: list[dict[str, Any]] = []
         self.usages: list[CacheUsage] = []
         self.over_window: list[int] = []
         """Token counts of requests refused for being over the window (a correct client sends none)."""
         self.violations: list[str] = []
         """What `check_request` found wrong in a request (a correct client sends none)."""
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     def answer(self, body: dict[str, Any]) -> tuple[int, str]:
         """(status, body) for one request; also usable without HTTP."""
@@ -129,54 +120,18 @@ class CachingMessagesServer:
                 check_request(body)
             except AssertionError as exc:
                 self.violations.append(str(exc))
-                return 400, _error(f"invalid request: {exc}")
+                return 400, error_body(f"invalid request: {exc}")
             tokens = self.cache.tokens(body)
             if tokens > self.window:
                 self.over_window.append(tokens)
-                return 400, _error(f"prompt is too long: {tokens} tokens > {self.window} maximum")
+                return 400, error_body(f"prompt is too long: {tokens} tokens > {self.window} maximum")
             usage = self.cache.apply(body)
             self.usages.append(usage)
             return 200, _sse(self._replier(body), usage)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                status, payload = server.answer(json.loads(self.rfile.read(length) or b"{}"))
-                self._send(status, "text/event-stream" if status == 200 else "application/json", payload)
-
-            def do_GET(self) -> None:
-                self._send(404, "application/json", _error("no such model", "not_found_error"))
-
-            def _send(self, status: int, kind: str, payload: str) -> None:
-                data = payload.encode()
-                self.send_response(status)
-                self.send_header("content-type", kind)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        return Handler
-
-    def __enter__(self) -> CachingMessagesServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
-def _error(message: str, kind: str = "invalid_request_error") -> str:
-    return json.dumps({"type": "error", "error": {"type": kind, "message": message}})
+    def handle_post(self, request: ApiHandler, body: dict[str, Any]) -> None:
+        status, payload = self.answer(body)
+        request.send_body(status, "text/event-stream" if status == 200 else "application/json", payload)
 
 
 def _sse(turn: Turn, usage: CacheUsage) -> str:

@@ -8,11 +8,11 @@ client at a known point of the stream. Every request body is recorded in `reques
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.model.local_api import ApiHandler, LocalApiServer
 
 
 @dataclass(frozen=True)
@@ -25,23 +25,15 @@ class Stall:
 Reply = str | Stall
 
 
-class StallServer:
+class StallServer(LocalApiServer):
     """`with StallServer([reply, Stall(head)]) as server: ... server.url ... server.requests`."""
 
     def __init__(self, replies: list[Reply]) -> None:
+        super().__init__()
         self._replies = list(replies)
-        self.requests: list[dict[str, Any]] = []
         self.stalled = threading.Event()
         """Set once a `Stall` head has been written and flushed."""
         self._closing = threading.Event()
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     def _next(self, body: dict[str, Any]) -> Reply:
         with self._lock:
@@ -50,51 +42,26 @@ class StallServer:
                 raise AssertionError(f"the test server ran out of replies at request {len(self.requests)}")
             return self._replies.pop(0)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
+    def handle_post(self, request: ApiHandler, body: dict[str, Any]) -> None:
+        reply = self._next(body)
+        request.send_response(200)
+        request.send_header("content-type", "text/event-stream")
+        request.send_header("transfer-encoding", "chunked")
+        request.end_headers()
+        if isinstance(reply, Stall):
+            if reply.head:
+                _chunk(request, reply.head.encode())
+            self.stalled.set()
+            self._closing.wait(60)  # the client is killed meanwhile; never finish
+            request.close_connection = True
+            return
+        _chunk(request, reply.encode())
+        _chunk(request, b"")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _chunk(self, data: bytes) -> None:
-                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                self.wfile.flush()
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                reply = server._next(json.loads(self.rfile.read(length) or b"{}"))
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("transfer-encoding", "chunked")
-                self.end_headers()
-                if isinstance(reply, Stall):
-                    if reply.head:
-                        self._chunk(reply.head.encode())
-                    server.stalled.set()
-                    server._closing.wait(60)  # the client is killed meanwhile; never finish
-                    self.close_connection = True
-                    return
-                self._chunk(reply.encode())
-                self._chunk(b"")
-
-            def do_GET(self) -> None:  # the models API: not offered, the config's limits apply
-                payload = json.dumps({"type": "error", "error": {"type": "not_found_error", "message": "no"}})
-                self.send_response(404)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload.encode())
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        return Handler
-
-    def __enter__(self) -> StallServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def closing(self) -> None:
         self._closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+
+
+def _chunk(request: ApiHandler, data: bytes) -> None:
+    request.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+    request.wfile.flush()
