@@ -22,6 +22,8 @@ from tools.base import Tool
 
 Snapshot = Callable[[str], Awaitable[str]]
 """`await snapshot(label) -> commit sha` of the workspace."""
+ChangedFiles = Callable[[Path, str, str], Awaitable[list[str]]]
+"""`await changed(workspace, sha_a, sha_b) -> absolute paths` that differ between two snapshots."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +42,8 @@ class RuntimeParts:
     make_snapshot: Callable[[Path], Snapshot | None]
     headless_approver: Callable[[], Approver]
     """Who answers asks when the caller named nobody: a policy that denies (never a hang)."""
+    changed_files: ChangedFiles | None = None
+    """What a run changed, bash included (None: only what the file tools report)."""
 
 
 def _load_registry(cwd: Path) -> Any:
@@ -94,6 +98,13 @@ def _make_snapshot(workspace: Path) -> Snapshot | None:
     return snapshot
 
 
+async def _changed_files(workspace: Path, a: str, b: str) -> list[str]:
+    from agent.sessions.checkpoints import ShadowRepo
+
+    changed = await asyncio.to_thread(ShadowRepo(workspace).changed_files, a, b)
+    return [str(workspace / c.path) for c in changed]
+
+
 def _headless_approver() -> Approver:
     from agent.permissions.approvers import PolicyApprover
 
@@ -111,4 +122,5 @@ def default_parts() -> RuntimeParts:
         repair=_repair,
         make_snapshot=_make_snapshot,
         headless_approver=_headless_approver,
+        changed_files=_changed_files,
     )

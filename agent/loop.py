@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from agent._prompt import system_blocks, thinking_param, with_cache_breakpoints
@@ -46,6 +47,8 @@ from agent.model.resolve import ResolvedModel
 from agent.sessions.base import SessionStore
 from agent.spec import AgentSpec
 from tools.base import ToolResult
+
+log = logging.getLogger(__name__)
 
 _CONTINUE_AFTER_CUTOFF = (
     "Your reply was cut off at the output token limit. Continue exactly where you stopped."
@@ -84,6 +87,8 @@ class LoopSetup:
     parent_tool_use_id: str | None = None
     resumed: bool = False
     prior: SessionTotals = dataclasses.field(default_factory=SessionTotals)
+    files_changed: Callable[[], Awaitable[list[str]]] | None = None
+    """Everything the run changed on disk, bash included (from the checkpoints), for the result."""
     """What earlier runs of a resumed session used; the stored totals add this run's to it."""
     context: ContextPolicy = dataclasses.field(default_factory=ContextPolicy)
     """Caching, elision and compaction (agent/context/)."""
@@ -322,6 +327,11 @@ class AgentLoop:
 
     async def _finish(self, subtype: ResultSubtype, text: str) -> ResultEvent:
         s, st = self.setup, self._state
+        if s.files_changed is not None:
+            try:  # bash's changes too; the file tools' own list (in call order) comes first
+                st.files.extend(f for f in await s.files_changed() if f not in st.files)
+            except Exception as exc:  # a git failure must not cost the run its result
+                log.warning("could not list the files this run changed: %s", exc)
         if s.store is not None:
             status = {"success": "completed", "cancelled": "cancelled"}.get(subtype, "error")
             await asyncio.to_thread(

@@ -23,7 +23,7 @@ from agent import DEFAULT_AGENT
 from agent._folder_read import with_folder_notes
 from agent._prompt import environment_block
 from agent._tool_exec import ToolRunner
-from agent._wiring import RuntimeParts, default_parts
+from agent._wiring import RuntimeParts, Snapshot, default_parts
 from agent.context import ContextPolicy
 from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
@@ -198,19 +198,21 @@ async def run_agent(
     if task := delegation(spec, parent, registry, parts, client, gate, approver, resolved.id, session_id,
                           cancel, permission_mode, parent_tool_use_id):
         tools[task.name] = task
+    checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
     runner = ToolRunner(
         session_id=session_id,
         agent=spec.name,
         tools=tools,
         ctx=ctx,
         gate=gate,
-        checkpointer=_checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id)),
+        checkpointer=checkpoints,
         on_start=_start_recorder(store, session_id),
         parent_tool_use_id=parent_tool_use_id,
     )
     setup = LoopSetup(
         session_id=session_id,
         spec=spec,
+        files_changed=checkpoints.files_changed if checkpoints is not None else None,
         model=resolved,
         client=client,
         runner=runner,
@@ -279,20 +281,33 @@ def _start_recorder(store: SessionStore, session_id: str) -> Any:
     return record
 
 
+class _Checkpoints:
+    """Snapshots before each step that may change files; remembers the run's first one, so the
+    run's result can list everything it changed (bash included)."""
+
+    def __init__(self, parts: RuntimeParts, snapshot: Snapshot, cwd: Path, store: SessionStore,
+                 session_id: str, last_step: int) -> None:  # fmt: skip
+        self._parts, self._snapshot, self._cwd = parts, snapshot, cwd
+        self._store, self._session_id, self._step = store, session_id, last_step
+        self._first: str | None = None
+
+    async def __call__(self, label: str, tool_use_id: str) -> None:
+        self._step += 1
+        sha = await self._snapshot(label)
+        self._first = self._first or sha
+        record = CheckpointRecord(session_id=self._session_id, step=self._step, commit=sha,
+                                  tool_use_id=tool_use_id, label=label, created=datetime.now(UTC))
+        await asyncio.to_thread(self._store.record_checkpoint, record)
+
+    async def files_changed(self) -> list[str]:
+        """Absolute paths that differ from before the run's first change (none when none ran)."""
+        if self._first is None or self._parts.changed_files is None:
+            return []
+        return await self._parts.changed_files(self._cwd, self._first, await self._snapshot("end of run"))
+
+
 def _checkpointer(
     parts: RuntimeParts, cwd: Path, store: SessionStore, session_id: str, last_step: int = 0
-) -> Any:
+) -> _Checkpoints | None:
     snapshot = parts.make_snapshot(cwd)
-    if snapshot is None:
-        return None
-    step = last_step
-
-    async def checkpoint(label: str, tool_use_id: str) -> None:
-        nonlocal step
-        step += 1
-        sha = await snapshot(label)
-        record = CheckpointRecord(session_id=session_id, step=step, commit=sha, tool_use_id=tool_use_id,
-                                  label=label, created=datetime.now(UTC))
-        await asyncio.to_thread(store.record_checkpoint, record)
-
-    return checkpoint
+    return _Checkpoints(parts, snapshot, cwd, store, session_id, last_step) if snapshot else None
