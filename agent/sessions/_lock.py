@@ -44,3 +44,19 @@ def hold_session_lock(lock_dir: Path, session_id: str) -> Iterator[None]:
             os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def is_held(lock_dir: Path, session_id: str) -> bool:
+    """Whether a live process holds the session now (a `running` session nobody holds was killed)."""
+    path = lock_dir / f"{session_id}.lock"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also drops the probe's own lock
+    return False

@@ -22,7 +22,7 @@ from typing import Any
 from agent import paths
 from agent.errors import SessionError, UnknownSessionError
 from agent.events import Usage
-from agent.sessions._lock import hold_session_lock
+from agent.sessions._lock import hold_session_lock, is_held
 from agent.sessions._schema import migrate
 from agent.sessions.base import (
     CheckpointRecord,
@@ -129,6 +129,7 @@ class SqliteSessionStore:
         return _session_from_row(rows[0])
 
     def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:
+        """Newest first; a `running` session no live process holds (killed) reads `interrupted`."""
         if workspace is None:
             rows = self._query(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY id DESC LIMIT ?", (limit,))
         else:
@@ -136,7 +137,7 @@ class SqliteSessionStore:
                 f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE workspace = ? ORDER BY id DESC LIMIT ?",
                 (_workspace_key(workspace), limit),
             )
-        return [_session_from_row(row) for row in rows]
+        return [self._live(_session_from_row(row)) for row in rows]
 
     def latest(self, workspace: Path) -> SessionRecord | None:
         """The newest top-level session in `workspace` (subagent children are not resumed alone)."""
@@ -312,6 +313,12 @@ class SqliteSessionStore:
 
     def lock(self, session_id: str) -> AbstractContextManager[None]:
         return hold_session_lock(self.path.parent / "locks", session_id)
+
+    def _live(self, record: SessionRecord) -> SessionRecord:
+        """A `running` session that no live process holds was killed: it reads `interrupted`."""
+        if record.status == "running" and not is_held(self.path.parent / "locks", record.id):
+            return record.model_copy(update={"status": "interrupted"})
+        return record
 
     def output_dir(self, session_id: str) -> Path:
         """`outputs/<id>/` beside the database; created on first use."""

@@ -180,6 +180,20 @@ def test_lock_across_processes_and_recovery_after_kill_9(store: SqliteSessionSto
         pass
 
 
+def test_a_killed_running_session_lists_as_interrupted(store: SqliteSessionStore, tmp_path: Path) -> None:
+    record = store.create(agent="a", workspace=tmp_path)  # status running, as a run leaves it
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(store.path), record.id],
+                              stdout=subprocess.PIPE, text=True, env=subprocess_env())
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert [s.status for s in store.list()] == ["running"]  # a live process holds it
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    assert [s.status for s in store.list()] == ["interrupted"]
+    assert store.get(record.id).status == "running"  # what is stored; a resume records the change
+
+
 def test_implements_every_protocol_method_with_its_parameters() -> None:
     import inspect
 
