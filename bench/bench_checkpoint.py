@@ -11,7 +11,6 @@ interleaved round by round so that load from elsewhere weighs on both sides alik
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -25,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent.sessions.checkpoints import ShadowRepo
+from bench._figures import emit
 
 
 def make_tree(root: Path, files: int) -> None:
@@ -85,8 +85,8 @@ def main() -> None:
         rows = [(f"snapshot_ms_one_changed_of_{args.files}", changed),
                 (f"snapshot_ms_unchanged_of_{args.files}", unchanged)]
         for name, value in rows:
-            print(json.dumps({"name": name, "value": round(value, 2), "reference": round(reference, 2),
-                              "ratio": round(value / reference, 2)}))
+            emit(name, value, reference, unit="ms", reference_name="git add -A && git write-tree",
+                 aim="< 50 ms", digits=2)
 
 
 if __name__ == "__main__":

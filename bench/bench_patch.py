@@ -6,13 +6,13 @@ Run: `python -m bench.bench_patch`. Prints one JSON line per reference.
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from agent.errors import ToolFailure
+from bench._figures import emit
 from bench._patch_corpus import CorpusCase, copy_tree, corpus, same_tree
 from tools.base import ToolContext
 from tools.patch import PatchInput, PatchTool
@@ -58,11 +58,9 @@ def main() -> None:
     }
     for label, argv in references.items():
         rate, failed = _rate(cases, _external(argv))
-        print(json.dumps({
-            "name": f"patch_success_rate_vs_{label.split()[0]}", "value": round(ours, 3),
-            "reference": round(rate, 3), "ratio": round(ours / rate, 3) if rate else None,
-            "cases": len(cases), "failed": ours_failed, "reference_failed": failed,
-        }))
+        failures = f"ours failed {ours_failed or 'none'}; {label} failed {failed or 'none'}"
+        emit(f"patch_success_rate_vs_{label.split()[0]}", ours, rate, unit="share",
+             reference_name=f"{label} on the same {len(cases)} diffs", aim=">= 1", note=failures, digits=3)
 
 
 if __name__ == "__main__":

@@ -32,14 +32,9 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._figures import emit  # noqa: E402
 from tests.model import sse  # noqa: E402
 from tests.model.messages_server import MessagesServer  # noqa: E402
-
-
-def _emit(name: str, value: float, reference: float) -> None:
-    ratio = round(value / reference, 3) if reference else None
-    print(json.dumps({"name": name, "value": round(value, 6), "reference": round(reference, 6),
-                      "ratio": ratio}), flush=True)  # fmt: skip
 
 
 class _Lines:
@@ -141,9 +136,12 @@ def main() -> None:
             acp_first.append(first)
             acp_each.append(each)
             acp_updates.append(updates)
-    _emit("acp_first_update_s", statistics.median(acp_first), statistics.median(cli_first))
-    _emit("acp_per_delta_us", statistics.median(acp_each) * 1e6, statistics.median(cli_each) * 1e6)
-    _emit("acp_updates_per_delta", statistics.median(acp_updates) / args.deltas, 1.0)
+    emit("acp_first_update_s", statistics.median(acp_first), statistics.median(cli_first), unit="s",
+         reference_name="first event through --output stream-json")
+    emit("acp_per_delta_us", statistics.median(acp_each) * 1e6, statistics.median(cli_each) * 1e6, unit="µs",
+         reference_name="per event through --output stream-json")
+    emit("acp_updates_per_delta", statistics.median(acp_updates) / args.deltas, 1.0,
+         reference_name="one update per delta")
 
 
 if __name__ == "__main__":

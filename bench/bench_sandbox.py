@@ -11,7 +11,6 @@ side starts (one subshell fork; bubblewrap's `--die-with-parent` does that job).
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 from agent.sandbox.base import Sandbox
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.unsandboxed import UnsandboxedRunner
+from bench._figures import emit
 
 
 async def _call_ms(sandbox: Sandbox, cwd: Path) -> float:
@@ -43,10 +43,10 @@ async def main(n: int) -> None:
                 direct.append(d)
                 boxed.append(b)
     ref, value = statistics.median(direct), statistics.median(boxed)
-    print(json.dumps({"name": "bash true, bwrap sandbox (median ms/call)", "value": round(value, 2),
-                      "reference": round(ref, 2), "ratio": round(value / ref, 2)}))
-    print(json.dumps({"name": "ms added per call by the sandbox", "value": round(value - ref, 2),
-                      "reference": 15.0, "ratio": round((value - ref) / 15.0, 2)}))
+    emit("bash true, bwrap sandbox (median ms/call)", value, ref, unit="ms",
+         reference_name="the same call without the sandbox", digits=2)
+    emit("ms added per call by the sandbox", value - ref, 15.0, unit="ms", reference_name="the aim",
+         aim="<= 1", digits=2)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import statistics
@@ -20,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bench._figures import emit
 from tools._ripgrep import BASE_ARGS, find_rg
 from tools.base import ToolContext
 from tools.glob import GlobInput, GlobTool
@@ -81,8 +81,7 @@ async def _report(name: str, tool_call: Callable[[], Awaitable[object]], argv: l
         ours.append(await _time_tool(tool_call))
         ref.append(_time_rg(argv, tree))
     value, reference = statistics.median(ours), statistics.median(ref)
-    print(json.dumps({"name": f"search_{name}", "value": round(value, 4), "reference": round(reference, 4),
-                      "ratio": round(value / reference, 3)}), flush=True)
+    emit(f"search_{name}", value, reference, unit="s", reference_name="the same rg command", aim="<= 1.15")
 
 
 def main() -> None:
@@ -95,8 +94,7 @@ def main() -> None:
         if args.tree is None:
             tree.mkdir()
             count = build_tree(tree, args.copies)
-            print(json.dumps({"name": "search_tree_files", "value": count, "reference": None,
-                              "ratio": None}), flush=True)
+            emit("search_tree_files", count, None, unit="files")
         asyncio.run(_bench(tree))
 
 

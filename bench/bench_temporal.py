@@ -31,15 +31,11 @@ from agent.orchestrator.temporal.client import TemporalDispatcher
 from agent.orchestrator.temporal.connection import TemporalSettings
 from agent.orchestrator.temporal.models import AttemptPolicy
 from agent.orchestrator.temporal.workspace import pin_workspace, prepare_workspace
+from bench._figures import emit
 from tests.temporal import scripted_runner
 from tests.temporal.harness import DevServer, WorkerProcess
 
 HEARTBEAT_TIMEOUT_S = 2.0
-
-
-def emit(name: str, value: float, reference: float) -> None:
-    print(json.dumps({"name": name, "value": round(value, 4), "reference": round(reference, 4),
-                      "ratio": round(value / reference, 3)}), flush=True)
 
 
 def make_repo(root: Path) -> Path:
@@ -81,7 +77,8 @@ async def measure_overhead(
     for spec in specs("seq", count, turns, log):
         [result] = await dispatcher.run([spec])
         assert result.ok, result.error
-    emit("temporal_subtask_s", (time.perf_counter() - start) / count, reference)
+    emit("temporal_subtask_s", (time.perf_counter() - start) / count, reference, unit="s",
+         reference_name="the same subtask in-process")
 
     start = time.perf_counter()
     await asyncio.gather(*(in_process(s, repo, root / "par") for s in specs("plocal", count, turns, log)))
@@ -89,7 +86,8 @@ async def measure_overhead(
     start = time.perf_counter()
     results = await dispatcher.run(specs("batch", count, turns, log))
     assert all(r.ok for r in results)
-    emit("temporal_batch_s", time.perf_counter() - start, reference)
+    emit("temporal_batch_s", time.perf_counter() - start, reference, unit="s",
+         reference_name="the same 8 in-process (asyncio.gather)")
 
 
 async def measure_recovery(dispatcher: TemporalDispatcher, workers: list[WorkerProcess], root: Path) -> None:
@@ -106,7 +104,8 @@ async def measure_recovery(dispatcher: TemporalDispatcher, workers: list[WorkerP
     assert result.ok, result.error
     restarts = [json.loads(line) for line in log.read_text().splitlines()]
     restarted_at = next(e["t"] for e in restarts if e["event"] == "start" and e["pid"] != first["pid"])
-    emit("recovery_s", restarted_at - killed_at, HEARTBEAT_TIMEOUT_S)
+    emit("recovery_s", restarted_at - killed_at, HEARTBEAT_TIMEOUT_S, unit="s",
+         reference_name="the heartbeat timeout")
 
 
 async def main(count: int, turns: int) -> None:
