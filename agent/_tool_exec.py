@@ -201,6 +201,15 @@ class ToolRunner:
             )
         )
 
+    def _announce(
+        self, call: ToolCall, turn: TurnCalls, emit: Callable[[Any], None], *, kind: Any, title: str,
+        locations: list[str] | None = None,
+    ) -> None:  # fmt: skip
+        """Tell front ends the call started; each announced call is later seen to finish."""
+        emit(self._event(ToolCallStartedEvent, tool_use_id=call.id, name=call.name, input=call.input,
+                         kind=kind, title=title, locations=locations or []))  # fmt: skip
+        turn.announced.add(call.id)
+
     async def _prepare(
         self, call: ToolCall, cut_off: bool, turn: TurnCalls, emit: Callable[[Any], None]
     ) -> _Prepared | None:
@@ -221,33 +230,13 @@ class ToolRunner:
             except ValidationError as exc:
                 failure = f"invalid input for {call.name}: {_validation_text(exc)}"
         if failure is not None or tool is None:
-            emit(
-                self._event(
-                    ToolCallStartedEvent,
-                    tool_use_id=call.id,
-                    name=call.name,
-                    input=call.input,
-                    kind=tool.kind if tool else "other",
-                    title=call.name,
-                )
-            )
+            self._announce(call, turn, emit, kind=tool.kind if tool else "other", title=call.name)
             turn.results[call.id] = ToolResult(output=failure or "", is_error=True)
             self._finish(call, turn.results[call.id], started, emit)
             return None
         ctx = self.ctx
         title = tool.title(parsed)
-        emit(
-            self._event(
-                ToolCallStartedEvent,
-                tool_use_id=call.id,
-                name=call.name,
-                input=call.input,
-                kind=tool.kind,
-                title=title,
-                locations=tool.locations(parsed, ctx),
-            )
-        )
-        turn.announced.add(call.id)
+        self._announce(call, turn, emit, kind=tool.kind, title=title, locations=tool.locations(parsed, ctx))
         requests = tool.permission_requests(parsed, ctx)
         denied = await self._settle(call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit)
         if denied is not None:
