@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import subprocess
 import threading
@@ -108,43 +107,3 @@ def stored(session_id: str) -> list[dict[str, Any]]:
         store.close()
 
 
-def processes_named(argv0: str) -> list[int]:
-    """Pids whose argv[0] is `argv0` (a command started with `exec -a NAME`)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0] == argv0.encode():
-            found.append(int(entry.name))
-    return found
-
-
-def appears(argv0: str, timeout: float = 30) -> None:
-    """Wait until a process named `argv0` runs (so a later `gone` check is not vacuous)."""
-    deadline = time.monotonic() + timeout
-    while not processes_named(argv0):
-        assert time.monotonic() < deadline, f"no process named {argv0} within {timeout}s"
-        time.sleep(0.02)
-
-
-def gone(argv0: str, timeout: float = 10) -> bool:
-    """Whether every process named `argv0` has exited within `timeout` (a killed sandbox takes a moment)."""
-    deadline = time.monotonic() + timeout
-    while processes_named(argv0):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def reap_leftovers(argv0: str) -> None:
-    """Kill what a failed test left behind (only processes this test named), so it cannot leak."""
-    for pid in processes_named(argv0):
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass

@@ -25,19 +25,10 @@ from agent._results import interrupted_text
 from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import run_subagent
-from tests.e2e._runs import (
-    LiveRun,
-    appears,
-    gone,
-    processes_named,
-    reap_leftovers,
-    resume,
-    shown,
-    stop_leftovers,
-    stored,
-)
+from tests.e2e._runs import LiveRun, resume, shown, stop_leftovers, stored
 from tests.e2e.stall_server import Stall, StallServer
 from tests.model import sse
+from tests.processes import appears, gone, kill_all_with, live_processes_with
 from tests.request_check import check_request
 
 pytestmark = pytest.mark.slow
@@ -115,7 +106,7 @@ def sleeper() -> Iterator[str]:
     """A unique argv[0] for the long `sleep` a tool call runs, so the test can find it in /proc."""
     name = f"subagent-crash-test-{uuid.uuid4().hex[:8]}"
     yield name
-    reap_leftovers(name)
+    kill_all_with(name)
 
 
 def test_kill_in_the_middle_of_a_model_stream(tmp_path: Path) -> None:
@@ -144,7 +135,7 @@ def test_kill_while_a_tool_runs(tmp_path: Path, sleeper: str) -> None:
         session_id = run.wait_event("session_started")["session_id"]
         appears(sleeper)
         run.kill()
-    assert gone(sleeper), f"the tool's process outlived the killed run: {processes_named(sleeper)}"
+    assert gone(sleeper, 10), f"the tool's process outlived the killed run: {live_processes_with(sleeper)}"
     assert "toolu_sleep" in SqliteSessionStore().started_tools(session_id)
 
     first, messages = _resume_and_check(session_id, tmp_path)
@@ -168,7 +159,7 @@ def test_kill_while_an_unsandboxed_tool_runs_leaves_no_process(tmp_path: Path, s
         run = LiveRun("wait a while", url=server.url, cwd=tmp_path)
         appears(sleeper)
         run.kill()
-    assert gone(sleeper), f"the tool's process outlived the killed run: {processes_named(sleeper)}"
+    assert gone(sleeper, 10), f"the tool's process outlived the killed run: {live_processes_with(sleeper)}"
 
 
 @pytest.mark.bwrap  # bash runs in the sandbox
@@ -213,7 +204,7 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
         with StallServer([DONE]) as fork_server:
             forked = resume(session_id, "in a copy", fork_server.url, tmp_path, "--fork")
         holder.kill()
-    assert gone(sleeper)
+    assert gone(sleeper, 10)
     assert forked["subtype"] == "success" and forked["session_id"] != session_id
     (request,) = fork_server.requests
     check_request(request)
@@ -241,7 +232,7 @@ def test_ctrl_c_during_a_tool_call_cancels_and_resumes(tmp_path: Path, sleeper: 
     assert code == 130, run.stderr()
     (result,) = run.lines
     assert (result["subtype"], result["is_error"]) == ("cancelled", True)
-    assert gone(sleeper), f"the tool's process outlived Ctrl-C: {processes_named(sleeper)}"
+    assert gone(sleeper, 10), f"the tool's process outlived Ctrl-C: {live_processes_with(sleeper)}"
     assert not (tmp_path / "next.txt").exists()
     session_id = result["session_id"]
     assert SqliteSessionStore().get(session_id).status == "cancelled"

@@ -19,7 +19,7 @@ import pytest
 
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.unsandboxed import UnsandboxedRunner
-from tests.sandbox._processes import gone, kill_all_with, live_processes_with, unique_sleep
+from tests.processes import gone, kill_all_with, live_processes_with, unique_sleep
 
 pytestmark = pytest.mark.bwrap
 MARK = f"escape-{uuid.uuid4().hex[:8]}"

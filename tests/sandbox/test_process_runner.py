@@ -12,7 +12,7 @@ from agent.sandbox.base import Sandbox
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.process import ProcessLimits, _OutputBuffer, user_process_limit
 from agent.sandbox.unsandboxed import UnsandboxedRunner
-from tests.sandbox._processes import gone, kill_all_with, unique_sleep
+from tests.processes import gone, kill_all_with, unique_sleep
 
 
 @pytest.fixture(params=["none", pytest.param("bwrap", marks=pytest.mark.bwrap)])

@@ -29,6 +29,14 @@ def live_processes_with(arg: str) -> list[int]:
     return found
 
 
+def appears(arg: str, wait_s: float = 30.0) -> None:
+    """Wait until a live process carries `arg` (so a later `gone` check is not vacuous)."""
+    deadline = time.monotonic() + wait_s
+    while not live_processes_with(arg):
+        assert time.monotonic() < deadline, f"no process with {arg!r} within {wait_s} s"
+        time.sleep(0.02)
+
+
 def gone(arg: str, wait_s: float = 3.0) -> bool:
     """True once no live process carries `arg` (a killed process takes a moment to die)."""
     deadline = time.monotonic() + wait_s
@@ -40,6 +48,7 @@ def gone(arg: str, wait_s: float = 3.0) -> bool:
 
 
 def kill_all_with(arg: str) -> None:
+    """Kill what a failed test left behind (only processes carrying its own unique `arg`)."""
     for pid in live_processes_with(arg):
         try:
             os.kill(pid, 9)
