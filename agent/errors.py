@@ -12,6 +12,7 @@ Three families hang from one root, and each is handled in one place:
     ├── ToolFailure               the model should act on it: becomes an error tool result
     │   ├── ToolInputError        input that does not fit the tool's schema or rules
     │   ├── PathOutsideWorkspaceError
+    │   ├── PolicyDeniedError     the run's filesystem policy forbids this access (path, rule)
     │   ├── StaleReadError        file not read in this session, or changed on disk since
     │   ├── EditMatchError        old_string not found, or found more than once
     │   ├── PatchApplyError       a patch hunk that does not apply (nothing was changed)
@@ -112,6 +113,16 @@ class PathOutsideWorkspaceError(ToolFailure):
             f"{path} resolves to {resolved}, outside the workspace; "
             "use a path inside the workspace or ask for external_directory permission"
         )
+
+
+class PolicyDeniedError(ToolFailure):
+    """An access the run's filesystem policy forbids, whatever the permission mode."""
+
+    def __init__(self, path: str, access: str, why: str) -> None:
+        self.path = path
+        self.access = access
+        self.why = why
+        super().__init__(f"{path}: {access} refused by the sandbox policy: {why}")
 
 
 class StaleReadError(ToolFailure):

@@ -1,0 +1,50 @@
+"""The policy's one rule of decision: the deepest rule at or above a path decides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.errors import PolicyDeniedError, ToolFailure
+from agent.sandbox.policy import FsPolicy, PathRule
+
+HOME = Path("/home/u")
+WS = HOME / "project"
+POLICY = FsPolicy((
+    PathRule(Path("/"), "read", "the system"),
+    PathRule(Path("/tmp"), "scratch", "the host's /tmp"),
+    PathRule(HOME, "hidden", "the user's home"),
+    PathRule(HOME / ".cargo", "read", "a toolchain folder"),
+    PathRule(WS, "write", "the workspace"),
+    PathRule(WS / ".git" / "config", "read", "protected: git's config runs code"),
+))
+
+
+@pytest.mark.parametrize(("path", "read", "write"), [
+    ("/usr/include/stdio.h", True, False),
+    ("/tmp/x", False, False),
+    ("/home/u/.ssh/id_rsa", False, False),
+    ("/home/u", False, False),
+    ("/home/u/.cargo/bin/cargo", True, False),
+    ("/home/u/project", True, True),
+    ("/home/u/project/src/app.py", True, True),
+    ("/home/u/project/.git/config", True, False),
+    ("/home/u/project/.git/objects/ab", True, True),
+    ("/home/u/projectX/file", False, False),
+])
+def test_the_deepest_rule_decides(path: str, read: bool, write: bool) -> None:
+    assert POLICY.allows(Path(path), "read") is read
+    assert POLICY.allows(Path(path), "write") is write
+
+
+def test_a_refusal_names_the_path_and_the_rule() -> None:
+    with pytest.raises(PolicyDeniedError) as caught:
+        POLICY.check(Path("/home/u/.ssh/id_rsa"), "read", shown="~/.ssh/id_rsa")
+    assert isinstance(caught.value, ToolFailure)
+    assert str(caught.value) == "~/.ssh/id_rsa: read refused by the sandbox policy: the user's home"
+
+
+def test_rules_below_a_search_root_and_the_writable_roots() -> None:
+    assert [r.path for r in POLICY.below(HOME)] == [HOME / ".cargo", WS, WS / ".git" / "config"]
+    assert POLICY.writable_roots == (WS,)
