@@ -31,8 +31,10 @@ from agent.instructions import FolderInstructions, load_project_instructions
 from agent.loop import LoopSetup, SessionTotals, run_loop
 from agent.model.base import ModelClient
 from agent.model.resolve import resolve_model, resolve_model_id
+from agent.paths import data_home
 from agent.permissions.models import Approver, PermissionMode
 from agent.sandbox.base import Sandbox
+from agent.sandbox.policy import build_policy
 from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
 from agent.spec import AgentSpec
 from tools.base import EditorBuffers, ToolContext
@@ -174,14 +176,17 @@ async def run_agent(
     defaults = config.defaults
     cancel = cancel or asyncio.Event()
     sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, cwd)  # probes bwrap
+    extra_roots = tuple(Path(p) for p in defaults.sandbox.extra_roots)
+    outputs = store.output_dir(session_id)
     ctx = ToolContext(
         workspace=cwd,
-        data_dir=store.output_dir(session_id),
+        data_dir=outputs,
         sandbox=sandbox,
-        extra_roots=tuple(Path(p) for p in defaults.sandbox.extra_roots),
+        extra_roots=extra_roots,
         cancel=cancel,
         bash_timeout_s=defaults.tool_timeouts.bash,
         editor=editor,
+        policy=build_policy(workspace=cwd, extra_roots=extra_roots, data_dir=data_home(), outputs=outputs),
     )
     approver = approver or parts.headless_approver()
     if parent is not None and parent.gate is not None:  # the root's approver, the parent's denials

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Typ
 from pydantic import BaseModel, ConfigDict
 
 from agent.events import FileChange, ToolKindName
+from agent.sandbox.policy import FsPolicy, build_policy
 
 if TYPE_CHECKING:
     from agent.sandbox.base import Sandbox
@@ -117,6 +118,13 @@ class ToolContext:
     """The working directory bash carries from one call to the next."""
     bash_timeout_s: float = 120.0
     """Default bash timeout (agents.yaml `tool_timeouts.bash`)."""
+    policy: FsPolicy | None = None
+    """The run's filesystem policy; when not given, the default one for these roots and data dir."""
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = build_policy(workspace=self.workspace, extra_roots=self.extra_roots,
+                                       outputs=self.data_dir)
 
     @property
     def roots(self) -> tuple[Path, ...]:

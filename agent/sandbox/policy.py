@@ -5,8 +5,8 @@ rule at or above it decides, as nested mounts do:
 
 - `write`: read and change (the workspace and the extra roots);
 - `read`: read only (the system, toolchain folders in HOME, protected files inside a root);
-- `scratch`: bash gets a private, empty, writable folder here (/tmp, /dev/shm); the file tools
-  see nothing;
+- `private`: bash gets its own instance here (an empty writable /tmp and /dev/shm, its own /dev
+  and /proc); the file tools see nothing of the host's;
 - `hidden`: nothing, for anyone (the user's HOME outside its allowlist, the runtime's own data,
   the host's /proc and /run).
 
@@ -17,18 +17,20 @@ checked. Bypass mode removes asks, never a rule of this policy.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from agent.errors import PolicyDeniedError
 
-Level = Literal["hidden", "scratch", "read", "write"]
+Level = Literal["hidden", "private", "read", "write"]
 Access = Literal["read", "write"]
 
 _ALLOWS: dict[Level, frozenset[str]] = {
     "hidden": frozenset(),
-    "scratch": frozenset(),
+    "private": frozenset(),
     "read": frozenset({"read"}),
     "write": frozenset({"read", "write"}),
 }
@@ -85,3 +87,66 @@ class FsPolicy:
     def writable_roots(self) -> tuple[Path, ...]:
         """Every path with a `write` rule, shallowest first."""
         return tuple(sorted((r.path for r in self.rules if r.level == "write"), key=lambda p: len(p.parts)))
+
+
+DEFAULT_HOME_VISIBLE: tuple[str, ...] = (
+    ".cargo/bin", ".cargo/registry", ".cargo/git", ".rustup", ".pyenv", ".local/bin", ".local/lib",
+    ".nvm", ".npm", ".bun", ".deno", ".volta", ".sdkman", ".asdf", ".local/share/mise", "go",
+    ".m2/repository", ".gradle/caches", ".gradle/wrapper", ".cache/pip", ".cache/uv", ".cache/go-build",
+    ".cache/pypoetry", ".cache/yarn",
+)
+"""What of HOME a build needs (toolchains and package caches, never their credentials); the rest of
+HOME is hidden. Relative to HOME."""
+
+PROTECTED: tuple[str, ...] = (
+    ".git/config", ".git/hooks", ".git/commondir", ".git/worktrees", ".git/modules",
+    ".subagent", ".claude", ".opencode", "agents.yaml", "opencode.json", "opencode.jsonc", ".mcp.json",
+)
+"""Inside every writable root, read-only: what git runs on the host, and what decides a later run's
+powers. Relative to the root."""
+
+_PRIVATE = ("/tmp", "/dev/shm", "/dev", "/proc", "/run")
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def build_policy(
+    *,
+    workspace: Path,
+    extra_roots: Sequence[Path] = (),
+    home: Path | None = None,
+    data_dir: Path | None = None,
+    outputs: Path | None = None,
+    home_visible: Sequence[str] = DEFAULT_HOME_VISIBLE,
+    extra_readable: Sequence[Path] = (),
+) -> FsPolicy:
+    """The policy of one run.
+
+    Args:
+        workspace: the primary writable root.
+        extra_roots: more writable roots (the config's `extra_roots`).
+        home: the user's HOME (hidden but for `home_visible`); default `Path.home()`.
+        data_dir: the runtime's own data (sessions, checkpoints, worktrees), hidden.
+        outputs: this session's saved outputs, readable (the model is told to read them back).
+        home_visible: folders of HOME left readable, relative to it.
+        extra_readable: more paths left readable wherever they are (the runtime's own rg, say).
+    """
+    rules = [PathRule(Path("/"), "read", "outside the workspace everything is read-only")]
+    rules += [PathRule(Path(p), "private", f"the host's {p} (bash has a private one)") for p in _PRIVATE]
+    user_home = _real(home or Path.home())
+    rules.append(PathRule(user_home, "hidden",
+                          "the user's home is hidden; only toolchain folders are visible"))
+    rules += [PathRule(_real(user_home / rel), "read", "a toolchain folder in HOME") for rel in home_visible]
+    if data_dir is not None:
+        rules.append(PathRule(_real(data_dir), "hidden", "the runtime's own data (sessions, checkpoints)"))
+    if outputs is not None:
+        rules.append(PathRule(_real(outputs), "read", "this session's saved outputs"))
+    rules += [PathRule(_real(p), "read", "a path the runtime itself needs") for p in extra_readable]
+    for root in (workspace, *extra_roots):
+        real = _real(root)
+        rules.append(PathRule(real, "write", "a workspace root"))
+        rules += [PathRule(real / rel, "read", f"protected: {rel} decides what runs later (read-only)")
+                  for rel in PROTECTED]
+    return FsPolicy(tuple(rules))
