@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.events import Usage
+from agent.terminal.safe_text import for_terminal
 
 
 @dataclasses.dataclass
@@ -63,7 +64,8 @@ class ChatState:
             context = f"ctx {_k(self.context_tokens)}"
         session = self.session_id or "new session"
         busy = " · working (Ctrl-C stops)" if self.running else ""
-        return f" {self.agent} · {model} · {context} · ${self.cost_usd:.4f} · {session}{busy}"
+        line = f" {self.agent} · {model} · {context} · ${self.cost_usd:.4f} · {session}{busy}"
+        return for_terminal(line, name=True, one_line=True)
 
     def cost_text(self) -> str:
         """`/cost`: tokens and cost of this chat so far."""

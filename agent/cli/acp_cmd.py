@@ -34,7 +34,9 @@ def acp_command(
         try:
             model_client = ScriptedModel.from_file(script)
         except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            from agent.terminal.safe_text import for_terminal
+
+            print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
             raise typer.Exit(2) from exc
     from agent.acp_server import AcpServer, serve_acp  # the SDK's schema takes seconds to import
 

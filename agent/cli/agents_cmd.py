@@ -1,7 +1,8 @@
 """`subagent agents list|show`: the agents a workspace can use, where each came from, and why not.
 
 The registry is imported inside the commands so that `subagent --version` stays cheap; nothing
-here imports anthropic.
+here imports anthropic. A workspace's personas are written by whoever wrote the repository: every
+field is shown through `for_terminal`, as `Text` (never markup).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from agent.cli.main import app
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from agent.registry import AgentRegistry
@@ -66,23 +68,27 @@ def list_agents(cwd: Path | None = _CWD, as_json: bool = _JSON) -> None:
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         for err in registry.errors:
-            typer.echo(f"error: {err}", err=True)
+            typer.echo(f"error: {for_terminal(str(err))}", err=True)
         return
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console()
-    table = Table(title=f"Agents for {registry.workspace}")
+    from agent.terminal.console import terminal_console
+
+    console = terminal_console()
+    table = Table(title=Text(f"Agents for {for_terminal(str(registry.workspace), name=True, one_line=True)}"))
     for column in ("name", "mode", "model"):
         table.add_column(column, no_wrap=True)
     table.add_column("description", overflow="fold", ratio=2)
     table.add_column("source", overflow="fold", ratio=1)
     for row, spec in zip(rows, sorted(registry.agents.values(), key=lambda a: a.name), strict=True):
-        table.add_row(row["name"], row["mode"], row["model"], row["description"],
-                      _short_source(spec.source, registry))
+        names = (row["name"], row["mode"], row["model"])
+        table.add_row(*(Text(for_terminal(str(cell), name=True)) for cell in names),
+                      Text(for_terminal(row["description"])),
+                      Text(for_terminal(_short_source(spec.source, registry), name=True)))
     console.print(table)
     for err in registry.errors:
-        console.print(f"[red]error[/red] {err}", markup=True, highlight=False)
+        console.print(Text.assemble(("error", "red"), " ", for_terminal(str(err))))
 
 
 @agents_app.command("show")
@@ -99,7 +105,7 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
         spec = registry.get(name)
         resolved = _resolved_model(spec, registry)  # another provider than Anthropic is refused
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2) from None
     if prompt_stats:
         _print_prompt_stats(spec, cwd or Path.cwd(), as_json)
@@ -110,20 +116,23 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(show_header=False, title=f"Agent {spec.name}")
+    from agent.terminal.console import terminal_console
+
+    table = Table(show_header=False, title=Text(f"Agent {for_terminal(spec.name, name=True, one_line=True)}"))
     table.add_column("key", style="bold")
     table.add_column("value", overflow="fold")
     for key in ("description", "mode", "model", "resolved_model", "temperature", "top_p", "max_turns",
                 "max_output_tokens", "can_delegate", "verify", "network", "dialect", "source"):
-        table.add_row(key, "" if data[key] is None else str(data[key]))
-    table.add_row("tools", ", ".join(spec.tools))
-    table.add_row("permission", "\n".join(f"{r.permission} {r.pattern} -> {r.decision}  ({r.source})"
-                                          for r in spec.permission) or "(defaults)")
+        value = "" if data[key] is None else str(data[key])
+        table.add_row(key, Text(for_terminal(value, name=key != "description")))
+    table.add_row("tools", Text(for_terminal(", ".join(spec.tools), name=True)))
+    rules = "\n".join(f"{r.permission} {r.pattern} -> {r.decision}  ({r.source})" for r in spec.permission)
+    table.add_row("permission", Text(for_terminal(rules, name=True) or "(defaults)"))
     table.add_row("prompt", f"{data['prompt_length']} characters")
-    Console().print(table)
+    terminal_console().print(table)
 
 
 def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:

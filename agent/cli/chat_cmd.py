@@ -12,10 +12,11 @@ from agent import DEFAULT_AGENT
 from agent.cli._options import PERMISSION_MODE_HELP, api_key_error, permission_mode_error
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
+from agent.terminal.safe_text import for_terminal
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {for_terminal(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -78,11 +79,10 @@ def chat_command(
 async def _chat(
     cwd: Path, agent: str, model: str | None, session_id: str | None, mode: str | None, client: object
 ) -> int:
-    from rich.console import Console
-
     from agent.chat.app import ChatApp
     from agent.chat.state import ChatState
+    from agent.terminal.console import terminal_console
 
     state = ChatState(cwd=cwd, agent=agent, model=model, session_id=session_id)
-    chat = ChatApp(state, Console(highlight=False), model_client=client, permission_mode=mode)  # type: ignore[arg-type]
+    chat = ChatApp(state, terminal_console(), model_client=client, permission_mode=mode)  # type: ignore[arg-type]
     return await chat.run()

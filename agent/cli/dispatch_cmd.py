@@ -64,7 +64,9 @@ def dispatch_command(
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
+    from agent.terminal.safe_text import for_terminal
+
+    typer.echo(for_terminal(message), err=True)
     return typer.Exit(code)
 
 
@@ -90,9 +92,8 @@ async def _run(
 
 
 def _progress() -> Any:
-    from rich.console import Console
-
     from agent.cli.render import EventRenderer
+    from agent.terminal.console import terminal_console
 
-    renderer = EventRenderer(Console(stderr=True, highlight=False), show_thinking=False)
+    renderer = EventRenderer(terminal_console(stderr=True), show_thinking=False)
     return lambda _task_id, event: renderer.handle(event)

@@ -32,7 +32,9 @@ def mcp_command(
         try:
             model_client = ScriptedModel.from_file(script)
         except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            from agent.terminal.safe_text import for_terminal
+
+            print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
             raise typer.Exit(2) from exc
     try:
         serve_mcp(model_client=model_client)

@@ -20,6 +20,7 @@ from agent import DEFAULT_AGENT
 from agent.cli._options import PERMISSION_MODE_HELP, api_key_error, permission_mode_error
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
+from agent.terminal.safe_text import for_terminal
 
 EXIT_CODES = {
     "success": 0,
@@ -56,7 +57,7 @@ def _read_prompt(prompt: str | None) -> str | None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
+    typer.echo(for_terminal(message), err=True)
     return typer.Exit(code)
 
 
@@ -135,10 +136,10 @@ async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, 
             if event.type == "result" and event.parent_tool_use_id is None:
                 return EXIT_CODES[event.subtype]
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
         return 2
     except SubagentError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
         return 1
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -165,11 +166,10 @@ def _emit(event: Any, output: OutputMode, renderer: Any) -> None:
 
 
 def _text_renderer() -> Any:
-    from rich.console import Console
-
     from agent.cli.render import EventRenderer
+    from agent.terminal.console import terminal_console
 
-    return EventRenderer(Console(highlight=False))
+    return EventRenderer(terminal_console())
 
 
 def _terminal_approver(renderer: Any) -> Any:

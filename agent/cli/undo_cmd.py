@@ -10,6 +10,7 @@ import typer
 
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from agent.sessions.base import CheckpointRecord
@@ -36,12 +37,13 @@ def undo(
             return
         plan = repo.plan_restore(target.commit)
     except SubagentError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
     except git.GitCommandError as exc:
         raise _git_failed(exc) from None
     label = target.label or target.commit[:12]
-    typer.echo(f"undo to before step {target.step} ({label}) in {repo.workspace}:")
+    heading = f"undo to before step {target.step} ({label}) in {repo.workspace}:"
+    typer.echo(for_terminal(heading, name=True, one_line=True))
     _show_plan(plan)
     if not plan:
         typer.echo("nothing to change")
@@ -51,8 +53,8 @@ def undo(
         result = repo.restore(target.commit)
     except git.GitCommandError as exc:
         raise _git_failed(exc) from None
-    typer.echo(f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
-               f"{result.before[:12]} in the shadow repository {repo.git_dir}.")
+    typer.echo(for_terminal(f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
+                            f"{result.before[:12]} in the shadow repository {repo.git_dir}.", name=True))
 
 
 def _choose_checkpoint(
@@ -89,13 +91,13 @@ def _choose_checkpoint(
 def _git_failed(exc: Exception) -> typer.Exit:
     detail = str(getattr(exc, "stderr", "") or exc).strip()
     typer.echo(f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
-               f"{detail}", err=True)
+               f"{for_terminal(detail)}", err=True)
     return typer.Exit(1)
 
 
 def _show_plan(plan: list[PlannedRestore]) -> None:
     for item in plan:
-        typer.echo(f"  {_VERBS[item.action]}  {item.path}")
+        typer.echo(f"  {_VERBS[item.action]}  {for_terminal(item.path, name=True, one_line=True)}")
 
 
 def _confirm(yes: bool) -> None:

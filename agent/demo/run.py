@@ -108,17 +108,22 @@ def _script_model(fast: bool) -> Any:
 
 async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool = False) -> DemoOutcome:
     """Run the demo with a live view on `console`; returns what happened for the summary."""
+    from rich.markup import escape
+
     from agent.cli.render import EventRenderer
     from agent.runtime import run_agent
     from agent.sandbox.probe import probe_sandbox
+    from agent.terminal.safe_text import for_terminal
 
     report = probe_sandbox()
+    detail, fix = escape(for_terminal(report.detail)), escape(for_terminal(report.fix))
     if not report.ok:
-        console.print(f"[bold red]WARNING: bash runs UNSANDBOXED in this demo[/]: {report.detail}.\n"
-                      f"To sandbox it: {report.fix}")
+        console.print(f"[bold red]WARNING: bash runs UNSANDBOXED in this demo[/]: {detail}.\n"
+                      f"To sandbox it: {fix}")
     workspace = prepare_workspace(workdir, report.ok)
-    console.print(f"[bold]subagent demo[/] · scripted model replies, real tools · workspace {workspace}")
-    console.print(f"[dim]sandbox: {report.detail if report.ok else 'none'}[/]\n")
+    where = escape(for_terminal(str(workspace), name=True, one_line=True))
+    console.print(f"[bold]subagent demo[/] · scripted model replies, real tools · workspace {where}")
+    console.print(f"[dim]sandbox: {detail if report.ok else 'none'}[/]\n")
     renderer = EventRenderer(console)
     started = time.monotonic()
     final: Any = None
@@ -151,22 +156,27 @@ def print_summary(console: Console, outcome: DemoOutcome) -> None:
     """The diff, the tests, turns, tokens and time."""
     from rich.rule import Rule
     from rich.syntax import Syntax
+    from rich.text import Text
+
+    from agent.terminal.safe_text import for_terminal
 
     console.print(Rule("what changed"))
-    console.print(Syntax(outcome.diff or "(no changes)", "diff", theme="ansi_dark",
+    console.print(Syntax(for_terminal(outcome.diff) or "(no changes)", "diff", theme="ansi_dark",
                          background_color="default", word_wrap=True))
     console.print(Rule("tests on the merged tree"))
-    last = outcome.tests_output.splitlines()[-3:]
+    last = " ".join(line.strip() for line in outcome.tests_output.splitlines()[-3:] if line.strip())
     style = "green" if outcome.tests_passed else "bold red"
-    console.print(f"[{style}]{TEST_COMMAND}: {'passed' if outcome.tests_passed else 'FAILED'}[/] "
-                  f"({' '.join(line.strip() for line in last if line.strip())})")
+    verdict = f"{TEST_COMMAND}: {'passed' if outcome.tests_passed else 'FAILED'}"
+    console.print(Text.assemble((verdict, style), f" ({for_terminal(last, one_line=True)})"))
     if outcome.tasks_failed:
         console.print(f"[bold red]{outcome.tasks_failed} subagent task(s) failed[/]: see above")
     console.print(Rule("summary"))
     status = outcome.subtype if outcome.ok else f"FAILED ({outcome.subtype})"
+    where = for_terminal(str(outcome.workspace), name=True, one_line=True)
     console.print(
         f"{status} · {outcome.turns} model turns (orchestrator + 2 subagents) · "
         f"{outcome.input_tokens} tokens in · {outcome.output_tokens} out (scripted: no API cost) · "
-        f"{outcome.seconds:.1f}s\nworkspace kept at {outcome.workspace} (`git -C {outcome.workspace} diff`)\n"
-        "These were scripted model replies; with ANTHROPIC_API_KEY set, `subagent run` runs the real thing."
+        f"{outcome.seconds:.1f}s\nworkspace kept at {where} (`git -C {where} diff`)\n"
+        "These were scripted model replies; with ANTHROPIC_API_KEY set, `subagent run` runs the real thing.",
+        markup=False,
     )
