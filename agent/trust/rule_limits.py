@@ -5,7 +5,8 @@ Rules are last-match-wins, and a workspace's rules come after the trusted ones t
 - `allow` never may (it removes an ask the user's config would have made);
 - `ask` tightens an `allow`, but would reopen a trusted `deny` it overlaps (and bypass mode turns
   an ask into an allow), so it is refused when any trusted `deny` could match the same requests.
-Overlap is judged conservatively: two patterns that both hold wildcards are taken to overlap.
+Overlap is judged conservatively: two patterns that both hold wildcards overlap unless their
+literal beginnings differ (`curl *` and `git push *` cannot match the same command).
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ from agent.permissions.rules import matches
 _WILD = ("*", "?")
 
 
+def _literal_start(pattern: str) -> str:
+    """What every match of `pattern` starts with (short of a trailing space: `ls *` matches `ls`)."""
+    text = pattern.replace("\\", "/").removeprefix("./")
+    cut = min((i for i in (text.find(c) for c in _WILD) if i >= 0), default=len(text))
+    return text[:cut].rstrip(" ")
+
+
 def _overlap(a: str, b: str) -> bool:
     wild_a, wild_b = any(c in a for c in _WILD), any(c in b for c in _WILD)
     if wild_a and wild_b:
-        return True
+        start_a, start_b = _literal_start(a), _literal_start(b)
+        return start_a.startswith(start_b) or start_b.startswith(start_a)
     return matches(a, b) or matches(b, a)
 
 
