@@ -45,8 +45,8 @@ CANCEL_GRACE_S = 10.0
 
 NO_ELICITATION = (
     "denied: the MCP client cannot answer permission asks (it does not support elicitation); "
-    "call again with permission_mode 'accept-edits' or 'bypass', or add an allow rule to "
-    ".subagent/config.yaml"
+    "call again with permission_mode 'accept-edits' or 'bypass', or add an allow rule to your "
+    "config (~/.config/subagent/config.yaml, or a trusted workspace's .subagent/config.yaml)"
 )
 
 
