@@ -232,3 +232,15 @@ def test_a_model_that_plants_config_does_not_own_the_next_run(site: Site) -> Non
     _trust(site)
     owned = site.run([[STEAL]], mode=None)
     assert SECRET_CANARY in owned.everything_the_model_saw()  # the control: what the plant would give
+
+
+def test_instruction_files_linked_out_of_the_workspace_are_not_sent(site: Site) -> None:
+    _link(site, "AGENTS.md", ".ssh/id_rsa")
+    _link(site, "sub/CLAUDE.md", ".ssh/id_rsa")
+    site.write("project/sub/mod.py", "x = 1\n")
+    site.write("project/sub/AGENTS.md", "SUBFOLDER-NOTES-MARK\n")
+    control = site.as_attacker(["cat", "AGENTS.md", "sub/CLAUDE.md"])
+    assert SECRET_CANARY in control.stdout  # the links do reach the key
+    outcome = site.run([[Call("read", {"file_path": "sub/mod.py"})]], args=["--trust"])
+    assert "SUBFOLDER-NOTES-MARK" in outcome.results[0].text  # instruction files in the project still load
+    assert SECRET_CANARY not in outcome.everything_the_model_saw()
