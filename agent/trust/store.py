@@ -106,17 +106,20 @@ def set_trust(folder: Path, trusted: bool) -> bool:
     """Trust `folder` (or revoke it); returns whether anything changed.
 
     Raises:
-        RegistryError: the trusted-folders file is damaged (see `read_trusted`).
+        RegistryError: the trusted-folders file is damaged (see `read_trusted`) or cannot be written.
     """
     path = trusted_folders_file()
     key = _key(folder)
-    with _locked(path):
-        data = read_trusted(path)
-        if (key in data.folders) == trusted:
-            return False
-        if trusted:
-            data.folders[key] = TrustedFolder(trusted_at=datetime.now(UTC))
-        else:
-            del data.folders[key]
-        _write(path, data)
+    try:
+        with _locked(path):
+            data = read_trusted(path)
+            if (key in data.folders) == trusted:
+                return False
+            if trusted:
+                data.folders[key] = TrustedFolder(trusted_at=datetime.now(UTC))
+            else:
+                del data.folders[key]
+            _write(path, data)
+    except OSError as exc:
+        raise RegistryError(path, f"cannot write the trusted folders: {exc.strerror}") from exc
     return True
