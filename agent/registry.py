@@ -264,13 +264,11 @@ class _Assembly:
         if self.layers.trusted or not (mine or workspace_entry is not None):
             return spec
         baseline = self._entries_trusted(trusted_spec or AgentSpec(name=name, prompt=""), name)
-        untrusted = {str(p) for p in (self.layers.entry_files.get(name, (None, None))[1],) if p}
+        config_file = self.layers.entry_files.get(name, (None, None))[1]
         persona = self.workspace_specs[name].source if mine else None
-        if persona is not None:
-            untrusted.add(str(persona))
         origin = AgentOrigin(
-            workspace=self.layers.workspace, untrusted_files=frozenset(untrusted), persona=persona,
-            config=self.layers.entry_files.get(name, (None, None))[1],
+            workspace=self.layers.workspace, persona=persona, config=config_file,
+            untrusted_files=frozenset(str(p) for p in (config_file, persona) if p is not None),
             entry_keys=frozenset(workspace_entry.model_dump(exclude_unset=True) if workspace_entry else ()),
         )
         limited, refused = limit_agent(spec, baseline, self.config.defaults, origin,
