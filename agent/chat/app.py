@@ -144,6 +144,7 @@ class ChatApp:
                 model_client=self.model_client,
                 cancel=cancel,
                 compact_only=compact_only,
+                trust=self.state.trust,
             ):
                 self._absorb(event)
                 renderer.handle(event)

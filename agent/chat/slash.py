@@ -77,7 +77,7 @@ class SlashCommands:
     def _registry(self) -> Any:
         from agent.registry import load_registry_for
 
-        return load_registry_for(self.state.cwd)
+        return load_registry_for(self.state.cwd, trust=self.state.trust)
 
     async def _agents(self, arg: str) -> bool:
         registry = await asyncio.to_thread(self._registry)

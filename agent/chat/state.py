@@ -24,6 +24,8 @@ class ChatState:
     """A `/model` or `--model` override (None: the agent's own model)."""
     session_id: str | None = None
     """None until the first prompt starts a session (or --resume/--continue named one)."""
+    trust: bool = False
+    """`--trust`: the workspace's own config and personas apply as written in this chat."""
     model_id: str = ""
     """The model the last run used, as the API knows it."""
     context_window: int = 0

@@ -91,7 +91,9 @@ class EventRenderer:
     def handle(self, event: Any) -> None:
         """Show one event."""
         kind = event.type
-        if kind == "text_delta":
+        if kind == "session_started":
+            self._notices(event)
+        elif kind == "text_delta":
             self._delta(event, "text", event.text, "")
         elif kind == "thinking_delta" and self.show_thinking:
             self._delta(event, "thinking", event.text, "dim italic")
@@ -124,6 +126,15 @@ class EventRenderer:
             )
         elif kind == "result" and event.parent_tool_use_id is None:
             self._close_stream()
+
+    def _notices(self, event: Any) -> None:
+        """What confines the run, before anything else: no sandbox, network, refused workspace keys."""
+        from agent.trust.notice import notice_lines
+
+        who = f"{_name(event.agent)}: " if event.parent_tool_use_id else ""
+        for line in notice_lines(event):  # a refused key names a file the repository chose
+            style = "yellow" if line.startswith("refused: ") else "bold red"
+            self._line(event, Text(f"⚠ {who}{for_terminal(line)}", style=style))
 
     def _tool_finished(self, event: Any) -> None:
         title = self._running.pop(event.tool_use_id, None) or _name(event.name)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import typer
 
 from agent import DEFAULT_AGENT
-from agent.cli._options import PERMISSION_MODE_HELP, api_key_error, permission_mode_error
+from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, api_key_error, permission_mode_error
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
@@ -78,6 +78,7 @@ def run_command(
     continue_latest: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session here."),
     fork: bool = typer.Option(False, "--fork", help="With --resume/--continue: branch into a new session."),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
 ) -> None:
     """Run one agent on one task."""
     if output not in ("text", "json", "stream-json"):
@@ -102,6 +103,7 @@ def run_command(
         resume=resume,
         continue_latest=continue_latest,
         fork=fork,
+        trust=trust,
     )
     code = asyncio.run(_run(text, options, output, script))  # type: ignore[arg-type]
     raise typer.Exit(code)

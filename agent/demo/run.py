@@ -129,7 +129,8 @@ async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool 
     final: Any = None
     turns = tokens_in = tokens_out = failed = 0
     model = _script_model(fast)
-    async for event in run_agent(PROMPT, agent="orchestrator", cwd=workspace, model_client=model):
+    # The demo wrote the workspace's config itself: it is trusted (its permission_mode and verify apply).
+    async for event in run_agent(PROMPT, agent="orchestrator", cwd=workspace, model_client=model, trust=True):
         renderer.handle(event)
         if event.type == "tool_call_finished" and event.name == "task":
             failed += event.is_error
