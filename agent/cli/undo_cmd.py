@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from agent.cli.main import app
-from agent.errors import ConfigError, SubagentError
+from agent.errors import ConfigError, HostGitError, SubagentError
 
 if TYPE_CHECKING:
     from agent.sessions.base import CheckpointRecord
@@ -27,19 +27,17 @@ def undo(
     cwd: Path | None = typer.Option(None, "--cwd", help="Workspace (default: the current folder)."),
 ) -> None:
     """Undo the last step that changed files (or every step from --to on), after showing what changes."""
-    import git
-
     try:
         repo, target = _choose_checkpoint(session, to, (cwd or Path.cwd()).resolve())
         if target is None:
             typer.echo("nothing to undo: the workspace already equals every checkpoint of this session")
             return
         plan = repo.plan_restore(target.commit)
+    except HostGitError as exc:
+        raise _git_failed(exc) from None
     except SubagentError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
-    except git.GitCommandError as exc:
-        raise _git_failed(exc) from None
     label = target.label or target.commit[:12]
     typer.echo(f"undo to before step {target.step} ({label}) in {repo.workspace}:")
     _show_plan(plan)
@@ -49,7 +47,7 @@ def undo(
     _confirm(yes)
     try:
         result = repo.restore(target.commit)
-    except git.GitCommandError as exc:
+    except HostGitError as exc:
         raise _git_failed(exc) from None
     typer.echo(f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
                f"{result.before[:12]} in the shadow repository {repo.git_dir}.")
@@ -86,8 +84,8 @@ def _choose_checkpoint(
     return repo, (earlier[-1] if earlier else None)
 
 
-def _git_failed(exc: Exception) -> typer.Exit:
-    detail = str(getattr(exc, "stderr", "") or exc).strip()
+def _git_failed(exc: HostGitError) -> typer.Exit:
+    detail = str(exc).strip()
     typer.echo(f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
                f"{detail}", err=True)
     return typer.Exit(1)
