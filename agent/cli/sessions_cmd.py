@@ -94,8 +94,7 @@ def _checkpoint_files(
     """Each checkpoint with the files its step changed: up to the next checkpoint, the last one up to now."""
     if not records:
         return []
-    import git
-
+    from agent.errors import HostGitError
     from agent.sessions.checkpoints import ShadowRepo
 
     try:
@@ -104,7 +103,7 @@ def _checkpoint_files(
         nexts = [r.commit for r in records[1:]] + [now]
         return [(record, [f"{c.change} {c.path}" for c in repo.changed_files(record.commit, after)])
                 for record, after in zip(records, nexts, strict=True)]
-    except (OSError, git.GitCommandError) as exc:  # a missing or pruned shadow repo must not hide the rest
+    except (OSError, HostGitError) as exc:  # a missing or pruned shadow repo must not hide the rest
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return [(record, [f"(changed files unavailable: {first_line})"]) for record in records]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from agent.cli.main import app
-from agent.errors import ConfigError, SubagentError
+from agent.errors import ConfigError, HostGitError, SubagentError
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
@@ -28,19 +28,17 @@ def undo(
     cwd: Path | None = typer.Option(None, "--cwd", help="Workspace (default: the current folder)."),
 ) -> None:
     """Undo the last step that changed files (or every step from --to on), after showing what changes."""
-    import git
-
     try:
         repo, target = _choose_checkpoint(session, to, (cwd or Path.cwd()).resolve())
         if target is None:
             typer.echo("nothing to undo: the workspace already equals every checkpoint of this session")
             return
         plan = repo.plan_restore(target.commit)
+    except HostGitError as exc:
+        raise _git_failed(exc) from None
     except SubagentError as exc:
         typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
-    except git.GitCommandError as exc:
-        raise _git_failed(exc) from None
     label = target.label or target.commit[:12]
     heading = f"undo to before step {target.step} ({label}) in {repo.workspace}:"
     typer.echo(for_terminal(heading, name=True, one_line=True))
@@ -51,7 +49,7 @@ def undo(
     _confirm(yes)
     try:
         result = repo.restore(target.commit)
-    except git.GitCommandError as exc:
+    except HostGitError as exc:
         raise _git_failed(exc) from None
     typer.echo(for_terminal(f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
                             f"{result.before[:12]} in the shadow repository {repo.git_dir}.", name=True))
@@ -88,8 +86,8 @@ def _choose_checkpoint(
     return repo, (earlier[-1] if earlier else None)
 
 
-def _git_failed(exc: Exception) -> typer.Exit:
-    detail = str(getattr(exc, "stderr", "") or exc).strip()
+def _git_failed(exc: HostGitError) -> typer.Exit:
+    detail = str(exc).strip()
     typer.echo(f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
                f"{for_terminal(detail)}", err=True)
     return typer.Exit(1)

@@ -8,7 +8,7 @@ made a git repository with one commit, so the final `git diff` shows exactly wha
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+from agent.hostgit.layout import read_layout
+from agent.hostgit.runner import init_repository, run_git
+from agent.hostgit.view import repository_view
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,9 +52,7 @@ agents:
   backend-engineer:
     verify: {TEST_COMMAND}
 """
-_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "demo",
-            "GIT_AUTHOR_EMAIL": "demo@subagent.invalid", "GIT_COMMITTER_NAME": "demo",
-            "GIT_COMMITTER_EMAIL": "demo@subagent.invalid"}
+_GIT_IDENTITY = ("demo", "demo@subagent.invalid")
 
 
 class DemoOutcome(BaseModel):
@@ -73,9 +75,10 @@ class DemoOutcome(BaseModel):
 
 
 def _git(workspace: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=workspace, capture_output=True, text=True,
-                          env={**os.environ, **_GIT_ENV}, check=True)
-    return done.stdout
+    """git on the demo's repository, read through a view: the agents worked in it (agent.hostgit)."""
+    with repository_view(read_layout(workspace)) as view:
+        done = run_git(dataclasses.replace(view, identity=_GIT_IDENTITY), *args)
+    return done.stdout.decode(errors="replace")
 
 
 def prepare_workspace(target: Path | None, sandboxed: bool) -> Path:
@@ -84,9 +87,10 @@ def prepare_workspace(target: Path | None, sandboxed: bool) -> Path:
     workspace.mkdir(parents=True, exist_ok=True)
     shutil.copytree(SAMPLE, workspace, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.db"))
-    _git(workspace, "init", "--quiet")
+    init_repository(workspace, bare=False)
     _git(workspace, "add", "-A")
     _git(workspace, "commit", "--quiet", "-m", "sample service")
+    (workspace / ".git" / "info").mkdir(exist_ok=True)
     (workspace / ".git" / "info" / "exclude").write_text(".subagent/\n__pycache__/\n*.db\n")
     config = workspace / ".subagent" / "config.yaml"
     config.parent.mkdir(exist_ok=True)
