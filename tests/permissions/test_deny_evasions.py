@@ -5,13 +5,17 @@ Rules: everything allowed, `rm *` and `git push*` denied. Each evasion below run
 be a mere ask that a person (or bypass mode) could wave through. The false-positive side:
 ordinary commands stay allowed under the same rules.
 
-Categories still listed in `OPEN` are evasions today's code lets through (strict xfail: the test
-fails if one of them is already denied), so the history shows each one failing before its fix.
+The corpus was committed first as strict xfails (every line got through: allowed, or only
+asked), then flipped with the analysis that denies them.
 """
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.permissions.gate import PermissionGate
 from agent.permissions.models import PermissionMode, PermissionRule
@@ -139,9 +143,6 @@ EVASIONS: dict[str, list[str]] = {
     ],
 }
 
-OPEN = set(EVASIONS)
-"""Categories not fixed yet: today's code allows (or only asks about) every line in them."""
-
 DENIED_ALREADY = [
     "cd / && rm -rf ~",
     "watch -x rm victim",
@@ -190,12 +191,11 @@ def _decide(line: str, mode: PermissionMode, rules: list[PermissionRule] = DENY_
 
 
 def _cases() -> list[object]:
-    out: list[object] = []
-    for category, lines in EVASIONS.items():
-        still_open = pytest.mark.xfail(strict=True, reason=f"{category}: not denied yet")
-        mark = [still_open] if category in OPEN else []
-        out.extend(pytest.param(line, id=f"{category}: {line[:50]}", marks=mark) for line in lines)
-    return out
+    return [
+        pytest.param(line, id=f"{category}: {line[:50]}")
+        for category, lines in EVASIONS.items()
+        for line in lines
+    ]
 
 
 @pytest.mark.parametrize("mode", ["default", "bypass"])
@@ -214,3 +214,35 @@ def test_what_was_denied_stays_denied(line: str, mode: PermissionMode) -> None:
 @pytest.mark.parametrize("line", ORDINARY)
 def test_ordinary_commands_stay_allowed(line: str, mode: PermissionMode) -> None:
     assert _decide(line, mode).startswith("allow: ")
+
+
+_PREFIXES = [
+    "timeout 5", "timeout -s KILL 5", "nice -n 5", "nice", "nohup", "env", "env FOO=1", "env -i",
+    "env -u HOME", "stdbuf -oL", "setsid -w", "chrt -o 0", "taskset -c 0", "prlimit --nofile=100",
+    "flock /tmp/l", "ionice -c3", "command", "exec", "builtin", "time -p", "sudo -u root", "doas",
+    "fakeroot", "ssh-agent", "dbus-run-session --", "unshare -r", "setpriv --nnp", "runuser -u root --",
+    "strace -f -o /dev/null", "xargs", "xargs -0 -r", "busybox", "uv run", "npx", "FOO=1", "GIT_TRACE=0",
+    "watch -x", "coproc",
+]  # fmt: skip
+_SCRIPTS = [
+    "sh -c {}", "bash -c {}", "bash -e -c {}", "dash -c {}", "su -c {}", "flock /tmp/l -c {}",
+    "script -qc {} /dev/null", "watch -n 1 {}", "env -S{}", "find . -exec sh -c {} \\;", "eval {}",
+    "git -c alias.x=\\!{} x", "parallel {} ::: 1", "sg root -c {}",
+]  # fmt: skip
+
+
+@st.composite
+def _wrapped(draw: st.DrawFn) -> str:
+    line = draw(st.sampled_from(["rm -rf victim", "git push origin main", "git -C . push"]))
+    for _ in range(draw(st.integers(min_value=1, max_value=6))):
+        if draw(st.booleans()):
+            line = f"{draw(st.sampled_from(_PREFIXES))} {line}"
+        else:
+            line = draw(st.sampled_from(_SCRIPTS)).format(shlex.quote(line))
+    return line
+
+
+@settings(max_examples=200, deadline=None)
+@given(_wrapped(), st.sampled_from(["default", "bypass"]))
+def test_a_denied_command_in_any_chain_of_wrappers_is_denied(line: str, mode: PermissionMode) -> None:
+    assert _decide(line, mode).startswith("deny: "), line

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.permissions._words import ANY, ONE, decode_ansi_c
+from agent.permissions.bash_parse import analyse_bash
 from agent.permissions.rules import could_match, matches
 
 _FRAGMENTS = [
@@ -29,6 +30,24 @@ def test_ansi_c_strings_decode_as_bash_decodes_them(bodies: list[str]) -> None:
         mine = decode_ansi_c(body)
         if mine is not None:  # None: not sure, so the word is treated as unknown
             assert mine.encode() == printed, body
+
+
+@pytest.mark.parametrize(
+    ("line", "template"),
+    [
+        ("git pu?h origin", f"git pu{ONE}h origin"),
+        ("git pu{s,}h origin", f"git pu{ANY}h origin"),
+        ("rm -rf ~/src", f"rm -rf {ANY}/src"),
+        ("git $sub origin", f"git {ANY} origin"),
+        ('git commit -m "fix $n"', f"git commit -m fix {ANY}"),
+        ("find . -name '*.py'", "find . -name *.py"),  # a quoted star is a literal character
+        ("echo {}", "echo {}"),  # not a brace expansion
+        ("ls *.py", f"ls {ANY}.py"),
+        ("cat 'a b' c\\ d", "cat a b c d"),
+    ],
+)
+def test_templates_mark_what_is_only_known_when_it_runs(line: str, template: str) -> None:
+    assert [c.template for c in analyse_bash(line).commands][-1] == template
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,6 @@ def _prepare(site: Site) -> tuple[list[Evasion], Callable[[Evasion], bool]]:
     return evasions, intact
 
 
-@pytest.mark.xfail(strict=True, reason="deny rules do not fail closed yet")
 @pytest.mark.parametrize("mode", ["default", "bypass"])
 def test_workspace_deny_rules_hold_against_every_evasion(site: Site, mode: str) -> None:
     evasions, intact = _prepare(site)
