@@ -65,8 +65,9 @@ def observe(node: Node) -> Observation:
     elif kind == "for_statement":
         variable = node.child_by_field_name("variable")
         values = [word_of(v) for v in node.children_by_field_name("value")]
+        known = bool(values) and not any(v.dynamic for v in values)  # `for x; do` takes "$@"
         if variable is not None:
-            seen.sets.append((literal(text_of(variable)), None if any(v.dynamic for v in values) else ""))
+            seen.sets.append((literal(text_of(variable)), "" if known else None))
     elif kind == "expansion":
         _expansion(text, seen)
     return seen
