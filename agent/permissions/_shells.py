@@ -27,10 +27,11 @@ _FLAGS = set("abefhkmnptuvxBCEHPTilrD")
 _LONG_FLAGS = frozenset(
     "--debugger --dump-po-strings --dump-strings --help --login --noediting --noprofile --norc "
     "--posix --protected --restricted --verbose --version --no-rcs --no-globalrcs --no-config "
-    "--private --interactive --norc".split()
+    "--private --interactive".split()
 )
 _START_FILES = frozenset({"--rcfile", "--init-file"})
-_RISKY_SHOPT = frozenset({"extglob", "expand_aliases"})
+RISKY_SHOPT = frozenset({"extglob", "expand_aliases"})
+"""Shell options that change how the rest of a script is read (`@(rm)`, aliases)."""
 _FROM_INPUT = re.compile(r"^(-|/dev/stdin|/dev/fd/\d+|/proc/[^/]+/fd/\d+|/dev/tty)$")
 
 
@@ -95,7 +96,7 @@ class _ShellOptions:
                 if not value and self.i + 1 < len(self.words):
                     self.i += 1
                     value = self.words[self.i].text
-                if letter == "O" and value in _RISKY_SHOPT:
+                if letter == "O" and value in RISKY_SHOPT:
                     self.reasons.append(f"`-O {value}` changes how the script is read")
                 return
             elif letter not in _FLAGS:

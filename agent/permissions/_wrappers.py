@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from agent.permissions import _wrapper_forms as forms
 from agent.permissions._options import parse_options
-from agent.permissions._shells import SHELLS, shell_call
+from agent.permissions._shells import RISKY_SHOPT, SHELLS, shell_call
 from agent.permissions._steering import split_assignment
 from agent.permissions._words import Word
 from agent.permissions._wrapper_forms import Inner, UnwrapStep
@@ -32,7 +32,6 @@ _UNANALYSABLE = {
     "fc": "`fc` runs commands from the history",
     "coproc": "`coproc` runs its command in the background",
 }
-_RISKY_SHOPT = frozenset({"extglob", "expand_aliases"})
 
 
 def _builtin_doubt(name: str, words: list[Word]) -> str:
@@ -42,7 +41,7 @@ def _builtin_doubt(name: str, words: list[Word]) -> str:
         return "`hash -p` makes a command name run another program"
     if name in ("mapfile", "readarray") and any(t.startswith("-") and "C" in t for t in texts):
         return f"`{name} -C` runs a callback string"
-    if name == "shopt" and _RISKY_SHOPT.intersection(texts) and "-u" not in texts:
+    if name == "shopt" and RISKY_SHOPT.intersection(texts) and "-u" not in texts:
         return "`shopt` changes how the rest of the line is read"
     return ""
 
