@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import Field
 
 from agent.errors import ToolFailure
-from tools._files import check_fresh, decode_text, encode_text, file_change, load_bytes, store_bytes
+from tools._files import (
+    check_fresh,
+    check_writable,
+    decode_text,
+    encode_text,
+    file_change,
+    load_bytes,
+    store_bytes,
+)
+from tools._line_endings import span_blocks, splice
 from tools._match import replace
 from tools._paths import display_path, path_permissions, resolve_path
 from tools._truncate import cap_output
@@ -62,14 +73,19 @@ class EditTool(Tool[EditInput]):
         if current is None:
             raise ToolFailure(f"{label}: no such file; use write to create it")
         check_fresh(path, current, ctx.reads)
+        check_writable(path, label)
         before = decode_text(current)
-        old = input.old_string.replace("\r\n", "\n") if before.newline == "\r\n" else input.old_string
-        new = input.new_string.replace("\r\n", "\n") if before.newline == "\r\n" else input.new_string
-        text, how = replace(before.text, old, new, input.replace_all, label)
-        data = encode_text(text, before)
-        await store_bytes(path, data, ctx)
+        old, new = _as_view(input.old_string), _as_view(input.new_string)
+        done = await asyncio.to_thread(replace, before.text, old, new, input.replace_all, label)
+        text, endings = splice(before.text, before.endings, span_blocks(before.text, done.spans))
+        await store_bytes(path, encode_text(text, before, endings), ctx)
         change = file_change(path, label, before.text, text)
-        note = "" if how == "exact" else f" (matched ignoring {how})"
+        note = "" if done.how == "exact" else f" (matched ignoring {done.how})"
         capped = cap_output(f"Edited {label}{note}\n{change.diff}", ctx.limits, ctx.data_dir, label="diff")
         return ToolResult(output=capped.text, files_touched=[str(path)], changes=[change],
                           full_output_path=str(capped.saved_path) if capped.saved_path else None)
+
+
+def _as_view(text: str) -> str:
+    """The model's string in the file's LF view: CRLF is a line break, whatever the file uses."""
+    return text.replace("\r\n", "\n")
