@@ -216,7 +216,7 @@ def closest_lines(text: str, old: str) -> str:
     if found is None:
         return ""
     body = numbered(found.start, found.lines)
-    differs = explain_difference(found.lines, wanted, "old_string")
+    differs = explain_difference(found, wanted, "old_string")
     return (f"The closest text ({found.score:.0f}% similar) is at lines {found.start + 1}-"
             f"{found.start + len(found.lines)}:\n{body}" + (f"\n{differs}" if differs else ""))
 

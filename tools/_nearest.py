@@ -24,6 +24,8 @@ _PROBES = 6
 _PER_PROBE = 12
 """Best places kept per probe line."""
 _MIN_SCORE = 30.0
+_SHOWN = 60
+"""Characters of a differing stretch shown."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,10 @@ def numbered(start: int, lines: list[str]) -> str:
     return "\n".join(f"{start + k + 1:>6}\t{ln}" for k, ln in enumerate(lines))
 
 
-def explain_difference(found: list[str], wanted: list[str], what: str, limit: int = 6) -> str:
+def explain_difference(near: Nearest, wanted: list[str], what: str, limit: int = 6) -> str:
     """Line by line, which characters of the file's lines differ from the wanted ones (with code
     points where they could look alike), or "" when they are the same."""
+    found = near.lines
     notes: list[str] = []
     matcher = difflib.SequenceMatcher(None, found, wanted, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -89,7 +92,7 @@ def explain_difference(found: list[str], wanted: list[str], what: str, limit: in
         for k in range(max(i2 - i1, j2 - j1)):
             have = found[i1 + k] if i1 + k < i2 else None
             want = wanted[j1 + k] if j1 + k < j2 else None
-            notes.append(_line_note(i1 + k, have, want, what))
+            notes.append(_line_note(near.start + min(i1 + k, i2), have, want, what))
     notes = [n for n in notes if n]
     if not notes:
         return ""
@@ -98,27 +101,29 @@ def explain_difference(found: list[str], wanted: list[str], what: str, limit: in
 
 
 def _line_note(index: int, have: str | None, want: str | None, what: str) -> str:
-    where = f"  line {index + 1} of the window"
+    where = f"  line {index + 1}"
     if have is None:
         return f"{where}: {what} has an extra line {_show(want or '')}"
     if want is None:
         return f"{where}: the file has an extra line {_show(have)}"
-    parts: list[str] = []
-    for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, have, want, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        if len(parts) == 3:
-            parts.append("...")
-            break
-        parts.append(f"the file has {_show(have[a1:a2])} where {what} has {_show(want[b1:b2])}")
-    return f"{where}: " + "; ".join(parts) if parts else ""
+    if have == want:
+        return ""
+    head = _common_head(have, want)
+    tail = _common_head(have[head:][::-1], want[head:][::-1])
+    return (f"{where}: the file has {_show(have[head:len(have) - tail])} where {what} has "
+            f"{_show(want[head:len(want) - tail])}")
+
+
+def _common_head(a: str, b: str) -> int:
+    """How many characters `a` and `b` share at their start."""
+    return next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 def _show(text: str) -> str:
     """Text quoted, with its code points when they are not plain visible ASCII."""
     if not text:
         return "nothing"
-    quoted = repr(text)
+    quoted = repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "...")
     if text.isascii() and text.isprintable() and text.strip() == text:
         return quoted
     points = " ".join(_point(ch) for ch in text[:6]) + (" ..." if len(text) > 6 else "")

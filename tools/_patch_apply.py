@@ -146,7 +146,7 @@ def _not_found(folded: _FoldedLines, chunk: Chunk, cursor: int, label: str) -> s
     if near is not None:
         message += (f"The closest lines ({near.score:.0f}% similar) are {near.start + 1}-"
                     f"{near.start + len(near.lines)}:\n{numbered(near.start, near.lines)}\n")
-        differs = explain_difference(near.lines, chunk.old, "the hunk")
+        differs = explain_difference(near, chunk.old, "the hunk")
         message += f"{differs}\n" if differs else ""
     else:
         message += "No line of the file resembles them.\n"

@@ -40,13 +40,13 @@ def parse_codex(text: str) -> list[FileOp]:
         PatchApplyError: a malformed patch, with its line number and what to send instead.
     """
     lines = text.strip().split("\n")
-    if lines[-1].strip() != END:
-        end = next((k for k, ln in enumerate(lines, 1) if ln.strip() == END), None)
-        if end is None:
-            raise PatchApplyError(
-                "the patch has no `*** End Patch` line: it may have been cut off, and nothing was "
-                "applied; send the whole patch, ending with `*** End Patch`")
-        raise PatchApplyError(f"patch line {end + 1}: text after `*** End Patch`; send one patch per call")
+    end = next((k for k, ln in enumerate(lines) if ln.strip() == END), None)
+    if end is None:
+        raise PatchApplyError(
+            "the patch has no `*** End Patch` line: it may have been cut off, and nothing was "
+            "applied; send the whole patch, ending with `*** End Patch`")
+    if end != len(lines) - 1:
+        raise PatchApplyError(f"patch line {end + 2}: text after `*** End Patch`; send one patch per call")
     first = 1 if lines[0].strip() == BEGIN else 0
     ops: list[FileOp] = []
     start = None
