@@ -48,11 +48,12 @@ def in_form_of(new: str, block: str) -> str:
 
 
 def _find_all(text: str, sub: str) -> list[tuple[int, int]]:
+    """Every place `sub` occurs, overlapping ones included (the caller wants exactly one)."""
     found: list[tuple[int, int]] = []
     pos = text.find(sub)
     while pos != -1:
         found.append((pos, pos + len(sub)))
-        pos = text.find(sub, pos + len(sub))
+        pos = text.find(sub, pos + 1)
     return found
 
 

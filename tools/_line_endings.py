@@ -40,7 +40,7 @@ def join_endings(view: str, endings: Sequence[str]) -> str:
     A line whose text ends in CR is always written with CRLF: with a bare LF it would read back as
     a CRLF line without that CR.
     """
-    if all(e == LF for e in endings):
+    if "\r\n" not in view and all(e == LF for e in endings):
         return view
     parts = view.split("\n")
     out: list[str] = []

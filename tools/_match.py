@@ -74,7 +74,8 @@ def _by_indent(block: list[str], old: list[str]) -> bool:
 
 
 def _by_anchors(block: list[str], old: list[str]) -> bool:
-    if len(old) < 4 or block[-1].strip() != old[-1].strip():
+    """First and last lines the same (and not blank: a blank line anchors nothing), the middle alike."""
+    if len(old) < 4 or not old[0].strip() or not old[-1].strip() or block[-1].strip() != old[-1].strip():
         return False
     mid_b = "\n".join(b.strip() for b in block[1:-1])
     mid_o = "\n".join(o.strip() for o in old[1:-1])
@@ -106,6 +107,7 @@ _LINE_MATCHERS = [
 
 
 def _line_spans(text: str, old: str, matcher: _LineMatcher) -> list[Span]:
+    """Every block of whole lines the matcher accepts, overlapping ones included."""
     lines = text.split("\n")
     old_lines = old.split("\n")
     if len(old_lines) > 1 and old_lines[-1] == "":
@@ -115,27 +117,33 @@ def _line_spans(text: str, old: str, matcher: _LineMatcher) -> list[Span]:
     n = len(old_lines)
     offsets = list(itertools.accumulate((len(ln) + 1 for ln in lines), initial=0))
     spans: list[Span] = []
-    i = 0
-    while i + n <= len(lines):
+    for i in range(len(lines) - n + 1):
         if keys[i] == want[0] and (keys[i:i + n] == want if matcher.every_line else True) \
                 and matcher.same(lines[i:i + n], old_lines):
             end = offsets[i + n - 1] + len(lines[i + n - 1])
             if old.endswith("\n") and i + n < len(lines):
                 end += 1
             spans.append(Span(offsets[i], end, i + 1, True))
-            i += n
-        else:
-            i += 1
     return spans
 
 
 def _exact_spans(text: str, old: str) -> list[Span]:
+    """Every place `old` occurs, overlapping ones included (`aa` occurs twice in `aaa`)."""
     spans: list[Span] = []
     pos = text.find(old)
     while pos != -1:
         spans.append(Span(pos, pos + len(old), text.count("\n", 0, pos) + 1, False))
-        pos = text.find(old, pos + len(old))
+        pos = text.find(old, pos + 1)
     return spans
+
+
+def _disjoint(spans: list[Span]) -> list[Span]:
+    """The leftmost spans that do not overlap: what `replace_all` replaces (as str.replace would)."""
+    out: list[Span] = []
+    for span in spans:
+        if not out or span.start >= out[-1].end:
+            out.append(span)
+    return out
 
 
 def _unescape(s: str) -> str:
@@ -148,10 +156,10 @@ def _probes(old: str, new: str) -> Iterator[Probe]:
     if _unescape(old) != old:
         yield Probe(_unescape(old), _unescape(new), "over-escaped characters")
     stray = _STRAY_BLANK.match(old)
-    if stray and old[stray.end():].strip():
-        head = stray.group()
-        yield Probe(old[stray.end():], new[len(head):] if new.startswith(head) else new,
-                    "a blank line at the start")
+    if stray and old[stray.end():].strip() and new.startswith(stray.group()):
+        # only when new_string starts with the same blank lines: then they are context the file
+        # does not have, and dropping them from both strings keeps what the edit means
+        yield Probe(old[stray.end():], new[stray.end():], "a blank line at the start")
 
 
 def find_spans(text: str, old: str, new: str) -> tuple[list[Span], Probe, str]:
@@ -257,7 +265,7 @@ def replace(text: str, old: str, new: str, replace_all: bool, label: str) -> Rep
         )
     _check_unique(spans, how, replace_all, label)
     replaced: list[tuple[int, int, str]] = []
-    for span in spans:
+    for span in _disjoint(spans):
         block = text[span.start:span.end]
         if how.startswith("Unicode"):
             piece = in_form_of(probe.new, block)
