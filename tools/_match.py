@@ -97,29 +97,47 @@ class _LineMatcher:
     """True when `key` must agree on every line (then `same` only adds to it)."""
 
 
+def _runs(line: str) -> str:
+    return " ".join(line.split())
+
+
 _LINE_MATCHERS = [
     _LineMatcher("trailing whitespace", str.rstrip, _same_lines, True),
     _LineMatcher("indentation", str.strip, _by_indent, True),
-    _LineMatcher("whitespace runs", lambda s: " ".join(s.split()), _same_lines, True),
+    _LineMatcher("whitespace runs", _runs, _same_lines, True),
     _LineMatcher("small differences between matching first and last lines", str.strip, _by_anchors,
                  False),
 ]
 
 
-def _line_spans(text: str, old: str, matcher: _LineMatcher) -> list[Span]:
+class _TextLines:
+    """A text's lines, their offsets and their keys under each matcher, computed once per edit (the
+    matchers and the probes all look at the same text)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.offsets = list(itertools.accumulate(map(len, self.lines), lambda a, n: a + n + 1, initial=0))
+        self._keys: dict[Callable[[str], str], list[str]] = {}
+
+    def keys(self, key: Callable[[str], str]) -> list[str]:
+        if key not in self._keys:
+            self._keys[key] = [key(ln) for ln in self.lines]  # not map(): other threads get turns
+        return self._keys[key]
+
+
+def _line_spans(text: _TextLines, old: str, matcher: _LineMatcher) -> list[Span]:
     """Every block of whole lines the matcher accepts, overlapping ones included."""
-    lines = text.split("\n")
+    lines, offsets = text.lines, text.offsets
     old_lines = old.split("\n")
     if len(old_lines) > 1 and old_lines[-1] == "":
         old_lines = old_lines[:-1]
-    keys = [matcher.key(ln) for ln in lines]
+    keys = text.keys(matcher.key)
     want = [matcher.key(o) for o in old_lines]
-    n = len(old_lines)
-    offsets = list(itertools.accumulate((len(ln) + 1 for ln in lines), initial=0))
+    n, first = len(old_lines), want[0]
     spans: list[Span] = []
-    for i in range(len(lines) - n + 1):
-        if keys[i] == want[0] and (keys[i:i + n] == want if matcher.every_line else True) \
-                and matcher.same(lines[i:i + n], old_lines):
+    for i in [i for i, k in enumerate(keys[:len(lines) - n + 1]) if k == first]:
+        agree = keys[i:i + n] == want if matcher.every_line else True
+        if agree and matcher.same(lines[i:i + n], old_lines):
             end = offsets[i + n - 1] + len(lines[i + n - 1])
             if old.endswith("\n") and i + n < len(lines):
                 end += 1
@@ -164,12 +182,13 @@ def _probes(old: str, new: str) -> Iterator[Probe]:
 
 def find_spans(text: str, old: str, new: str) -> tuple[list[Span], Probe, str]:
     """All matches of the first matcher that finds any: (spans, the probe, matcher name)."""
+    lines = _TextLines(text)
     for probe in _probes(old, new):
         spans = _exact_spans(text, probe.old)
         if spans:
             return spans, probe, "exact"
         for matcher in _LINE_MATCHERS:
-            spans = _line_spans(text, probe.old, matcher)
+            spans = _line_spans(lines, probe.old, matcher)
             if spans:
                 return spans, probe, matcher.name
     for probe in _probes(old, new):
@@ -225,7 +244,7 @@ def closest_lines(text: str, old: str) -> str:
         return ""
     body = numbered(found.start, found.lines)
     differs = explain_difference(found, wanted, "old_string")
-    return (f"The closest text ({found.score:.0f}% similar) is at lines {found.start + 1}-"
+    return (f"The closest text ({int(found.score)}% similar) is at lines {found.start + 1}-"
             f"{found.start + len(found.lines)}:\n{body}" + (f"\n{differs}" if differs else ""))
 
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 BUDGET_S = 0.25
 """Time the search may take; a hint is help, never worth a stalled tool call."""
-_SLICE = 8192
-"""File lines per C call."""
+_SLICE = 2048
+"""File lines per C call: about a millisecond, the longest the search keeps other threads waiting."""
 _PROBES = 6
 """Target lines looked up one by one (the longest ones, which say most about where the text is)."""
 _PER_PROBE = 12
@@ -49,7 +49,7 @@ def nearest_window(lines: list[str], target: list[str], budget_s: float = BUDGET
     if not probes or not lines:
         return None
     deadline = time.monotonic() + budget_s
-    stripped = [ln.strip() for ln in lines]
+    stripped = [ln.strip() for ln in lines]  # not map(): a comprehension lets other threads in
     starts: set[int] = set()
     for k in probes:
         best: list[tuple[float, int]] = []

@@ -27,12 +27,26 @@ _PUNCT = str.maketrans({
     "\u2014": "-", "\u2015": "-", "\u2212": "-", "\u00a0": " ", "\u2026": "...",
 })
 
+def _same(line: str) -> str:
+    return line
+
+
+def _punctuation(line: str) -> str:
+    line = line.strip()
+    return line if line.isascii() else line.translate(_PUNCT)
+
+
+def _canonical(line: str) -> str:
+    line = line.strip()
+    return line if line.isascii() else nfc(line.translate(_PUNCT))
+
+
 _FOLDS: list[tuple[str, Callable[[str], str]]] = [
-    ("exact", lambda s: s),
+    ("exact", _same),
     ("trailing whitespace", str.rstrip),
     ("surrounding whitespace", str.strip),
-    ("typographic punctuation", lambda s: s.strip().translate(_PUNCT)),
-    ("Unicode normalization (NFC/NFD)", lambda s: nfc(s.strip().translate(_PUNCT))),
+    ("typographic punctuation", _punctuation),
+    ("Unicode normalization (NFC/NFD)", _canonical),
 ]
 _CANONICAL = len(_FOLDS) - 1
 
@@ -66,7 +80,7 @@ class _FoldedLines:
     def view(self, level: int) -> list[str]:
         if level not in self._views:
             fold = _FOLDS[level][1]
-            self._views[level] = [fold(ln) for ln in self.lines]
+            self._views[level] = self.lines if level == 0 else [fold(ln) for ln in self.lines]
         return self._views[level]
 
     def positions(self, old: list[str], level: int) -> list[int]:
@@ -144,7 +158,7 @@ def _not_found(folded: _FoldedLines, chunk: Chunk, cursor: int, label: str) -> s
                f"{' after line ' + str(cursor) if cursor else ''}:\n{shown}\n")
     near = nearest_window(lines, chunk.old)
     if near is not None:
-        message += (f"The closest lines ({near.score:.0f}% similar) are {near.start + 1}-"
+        message += (f"The closest lines ({int(near.score)}% similar) are {near.start + 1}-"
                     f"{near.start + len(near.lines)}:\n{numbered(near.start, near.lines)}\n")
         differs = explain_difference(near, chunk.old, "the hunk")
         message += f"{differs}\n" if differs else ""
