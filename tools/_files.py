@@ -77,18 +77,30 @@ def decode_text(data: bytes) -> TextFile:
     return TextFile(text=text, newline=usual_ending(endings), bom=bom, encoding=encoding, endings=endings)
 
 
-def encode_text(text: str, like: TextFile | None, endings: Sequence[str] | None = None) -> bytes:
+def encode_text(text: str, like: TextFile | None, endings: Sequence[str] | None = None,
+                label: str = "the file") -> bytes:
     """Encode an LF view with `endings` (one per newline), or else every line in `like`'s usual
-    ending; with `like`'s BOM and encoding (a new file: UTF-8, as given)."""
+    ending; with `like`'s BOM and encoding (a new file: UTF-8, as given).
+
+    Raises:
+        ToolFailure: with `endings` (an edit of some lines), new text the file's encoding cannot
+            hold: writing the whole file as UTF-8 instead would change every line's bytes.
+    """
     if like is None:
         return text.encode("utf-8")
+    given = endings is not None
     if endings is None:
         text = text.replace("\r\n", "\n")
         endings = (like.newline,) * text.count("\n")
     raw = join_endings(text, endings)
     try:
         data = raw.encode(like.encoding)
-    except UnicodeEncodeError:
+    except UnicodeEncodeError as exc:
+        if given:
+            raise ToolFailure(
+                f"{label} is not UTF-8 (it was read as {like.encoding}) and the new text has "
+                f"{exc.object[exc.start:exc.end]!r}, which that encoding cannot hold; nothing was changed. "
+                "Write those characters another way (an escape the language understands)") from exc
         data = raw.encode("utf-8")
     return (_BOM + data) if like.bom else data
 

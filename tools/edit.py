@@ -78,7 +78,7 @@ class EditTool(Tool[EditInput]):
         old, new = _as_view(input.old_string), _as_view(input.new_string)
         done = await asyncio.to_thread(replace, before.text, old, new, input.replace_all, label)
         text, endings = splice(before.text, before.endings, span_blocks(before.text, done.spans))
-        await store_bytes(path, encode_text(text, before, endings), ctx)
+        await store_bytes(path, encode_text(text, before, endings, label), ctx)
         change = file_change(path, label, before.text, text)
         note = "" if done.how == "exact" else f" (matched ignoring {done.how})"
         capped = cap_output(f"Edited {label}{note}\n{change.diff}", ctx.limits, ctx.data_dir, label="diff")

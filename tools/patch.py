@@ -142,7 +142,7 @@ async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
         return
     blocks = await asyncio.to_thread(apply_chunks, before.text, op.chunks, label)
     new, endings = splice(before.text, before.endings, blocks)
-    data = encode_text(new, before, endings)
+    data = encode_text(new, before, endings, label)
     target = resolve_path(op.move_to, ctx) if op.move_to else path
     if target != path:
         if await _current(target, plan, ctx) is not None:
