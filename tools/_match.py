@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from agent.errors import EditMatchError
 from tools._canonical import canonical_spans, in_form_of
 from tools._nearest import explain_difference, nearest_window, numbered
+from tools._reindent import indent_cols, reindent
 
 _ANCHOR_SIMILARITY = 0.8
 _ESCAPE = re.compile(r"\\([nt\"'$\\`])")
@@ -58,14 +59,9 @@ class Replacement:
     """"exact", or the tolerance the match needed."""
 
 
-def _indent_cols(line: str) -> int:
-    expanded = line.expandtabs(4)
-    return len(expanded) - len(expanded.lstrip(" "))
-
-
 def _dedent(lines: list[str]) -> list[str]:
     expanded = [ln.expandtabs(4).rstrip() for ln in lines]
-    base = min((_indent_cols(ln) for ln in expanded if ln.strip()), default=0)
+    base = min((indent_cols(ln) for ln in expanded if ln.strip()), default=0)
     return [ln[base:] if ln.strip() else "" for ln in expanded]
 
 
@@ -197,42 +193,6 @@ def find_spans(text: str, old: str, new: str) -> tuple[list[Span], Probe, str]:
             spans = [Span(a, b, text.count("\n", 0, a) + 1, False) for a, b in found]
             return spans, probe, "Unicode normalization (NFC/NFD)"
     return [], Probe(old, new, ""), ""
-
-
-def reindent(new: str, old: str, block: str) -> str:
-    """`new` with the indentation `old` had replaced by the block's, keeping relative nesting."""
-    old_lines = [ln for ln in old.split("\n") if ln.strip()]
-    block_lines = [ln for ln in block.split("\n") if ln.strip()]
-    if not old_lines or not block_lines:
-        return new
-    if [_lead(o) for o in old_lines] == [_lead(b) for b in block_lines]:
-        return new
-    old_base = min(_indent_cols(ln) for ln in old_lines)
-    block_base_line = min(block_lines, key=_indent_cols)
-    base = _lead(block_base_line)
-    tabs = any("\t" in _lead(b) for b in block_lines)
-    old_unit, block_unit = _unit(old_lines), _unit(block_lines)
-    out: list[str] = []
-    for line in new.split("\n"):
-        if not line.strip():
-            out.append(line.strip(" \t"))
-            continue
-        rel = max(0, _indent_cols(line) - old_base)
-        if old_unit and block_unit and not tabs:
-            rel = rel * block_unit // old_unit
-        lead = ("\t" * (rel // (old_unit or 4)) + " " * (rel % (old_unit or 4))) if tabs else " " * rel
-        out.append(base + lead + line.lstrip(" \t"))
-    return "\n".join(out)
-
-
-def _lead(line: str) -> str:
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def _unit(lines: list[str]) -> int:
-    cols = sorted({_indent_cols(ln) for ln in lines})
-    steps = [b - a for a, b in itertools.pairwise(cols) if b > a]
-    return min(steps, default=0)
 
 
 def closest_lines(text: str, old: str) -> str:
