@@ -168,17 +168,22 @@ def _not_found(folded: _FoldedLines, chunk: Chunk, cursor: int, label: str) -> s
 
 
 def _anchor(lines: list[str], anchors: list[str], cursor: int) -> int | None:
+    """The line of the last `@@` anchor, each found after the one before; None when one is missing.
+
+    The hunk is looked for from that line on, the line included: models often repeat the anchor
+    as the hunk's first context line, and starting after it would find the next copy instead.
+    """
+    hit: int | None = cursor - 1
     for anchor in anchors:
-        hit = None
+        start, hit = hit + 1, None
         for _name, fold in _FOLDS:
             target = fold(anchor)
-            hit = next((i for i in range(cursor, len(lines)) if fold(lines[i]) == target), None)
+            hit = next((i for i in range(start, len(lines)) if fold(lines[i]) == target), None)
             if hit is not None:
                 break
         if hit is None:
             return None
-        cursor = hit + 1
-    return cursor
+    return hit
 
 
 def _new_lines(old: list[str], new: list[str], found: list[str], canonical: bool) -> list[str]:
@@ -199,7 +204,7 @@ def _insert_at(chunk: Chunk, start: int, delta: int, size: int) -> int:
         return size
     if chunk.hint is not None:
         return min(max(chunk.hint + delta, 0), size)
-    return start if chunk.anchors else size
+    return start + 1 if chunk.anchors else size
 
 
 def _to_blocks(text: str, lines: list[str], edits: list[tuple[int, int, list[str]]],
