@@ -5,6 +5,8 @@ Codex would report success for a patch that changes nothing.
 - Blank lines at the end of a hunk (the patch's own trailing newline, a blank line before
   `*** End Patch` or the next file) are not context.
 - `*** End of File` ends its hunk, which must then match at the end of the file.
+- A unified-diff hunk header in place of `@@` (models mix the formats) gives a line to look near
+  and, after it, git's function line as the anchor.
 - An update with no hunk, a hunk with no lines, a hunk with no `-` or `+` line, and a patch without
   `*** End Patch` (it may have been cut off) are errors that say what to send instead.
 """
@@ -19,6 +21,8 @@ from tools._patch_model import Chunk, FileOp
 
 FILE_HEADER = re.compile(r"^\s*\*\*\* (Add|Delete|Update) File: (.+?)\s*$")
 _MOVE = re.compile(r"^\s*\*\*\* Move to: (.+?)\s*$")
+_UNIFIED_HEADER = re.compile(r"^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@(.*)$")
+"""`@@ -12,7 +12,8 @@ def f():` in a Codex patch: a line number to look near, and git's function line."""
 BEGIN, END, EOF_MARK = "*** Begin Patch", "*** End Patch", "*** End of File"
 
 
@@ -31,6 +35,8 @@ class _Hunk:
     body: list[tuple[str, str]] = field(default_factory=list)
     """(tag, text) with tag one of ' ', '-', '+'."""
     at_eof: bool = False
+    hint: int | None = None
+    """The old start line of a unified-diff header written in place of `@@`."""
 
 
 def parse_codex(text: str) -> list[FileOp]:
@@ -115,7 +121,10 @@ def _chunks(path: str, body: list[tuple[int, str]]) -> list[Chunk]:
             if current is None or current.body:
                 current = _Hunk(line=number)
                 hunks.append(current)
-            if anchor := raw[2:].strip():
+            numbered = _UNIFIED_HEADER.match(raw)
+            if numbered:
+                current.hint = int(numbered.group(1))
+            if anchor := (numbered.group(2) if numbered else raw[2:]).strip():
                 current.anchors.append(anchor)
         elif raw[:1] in (" ", "-", "+") or not raw.strip():
             if current is None and not raw.strip():
@@ -143,4 +152,4 @@ def _chunk(path: str, number: int, hunk: _Hunk) -> Chunk:
         raise PatchApplyError(f"{where} changes nothing: every line is context (' '); mark the lines to "
                               "remove with '-' and the lines to add with '+'")
     return Chunk(old=[t for tag, t in body if tag != "+"], new=[t for tag, t in body if tag != "-"],
-                 anchors=hunk.anchors, at_eof=hunk.at_eof, number=number)
+                 anchors=hunk.anchors, at_eof=hunk.at_eof, number=number, hint=hunk.hint)
