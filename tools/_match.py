@@ -107,37 +107,47 @@ _LINE_MATCHERS = [
 
 
 class _TextLines:
-    """A text's lines, their offsets and their keys under each matcher, computed once per edit (the
-    matchers and the probes all look at the same text)."""
+    """A text's lines and their offsets, computed once per edit (the matchers and the probes all
+    look at the same text), and where a word occurs, so keys are computed only where a match can be."""
 
     def __init__(self, text: str) -> None:
         self.lines = text.split("\n")
-        self.offsets = list(itertools.accumulate(map(len, self.lines), lambda a, n: a + n + 1, initial=0))
-        self._keys: dict[Callable[[str], str], list[str]] = {}
+        self._before = list(itertools.accumulate(map(len, self.lines), initial=0))
+        self._holding: dict[str, list[int]] = {}
 
-    def keys(self, key: Callable[[str], str]) -> list[str]:
-        if key not in self._keys:
-            self._keys[key] = [key(ln) for ln in self.lines]  # not map(): other threads get turns
-        return self._keys[key]
+    def offset(self, line: int) -> int:
+        """Where line `line` (0-based) starts in the text."""
+        return self._before[line] + line
+
+    def starts(self, first_line: str, count: int) -> list[int] | range:
+        """Where a block of `count` lines whose first line is `first_line` up to whitespace may start:
+        every matcher only folds whitespace, so such a line holds the first line's longest word."""
+        last = len(self.lines) - count + 1
+        word = max(first_line.split(), key=len, default="")
+        if not word:
+            return range(max(0, last))
+        if word not in self._holding:
+            self._holding[word] = [i for i, ln in enumerate(self.lines) if word in ln]
+        return [i for i in self._holding[word] if i < last]
 
 
 def _line_spans(text: _TextLines, old: str, matcher: _LineMatcher) -> list[Span]:
     """Every block of whole lines the matcher accepts, overlapping ones included."""
-    lines, offsets = text.lines, text.offsets
+    lines, key = text.lines, matcher.key
     old_lines = old.split("\n")
     if len(old_lines) > 1 and old_lines[-1] == "":
         old_lines = old_lines[:-1]
-    keys = text.keys(matcher.key)
-    want = [matcher.key(o) for o in old_lines]
-    n, first = len(old_lines), want[0]
+    want = [key(o) for o in old_lines]
+    n = len(old_lines)
     spans: list[Span] = []
-    for i in [i for i, k in enumerate(keys[:len(lines) - n + 1]) if k == first]:
-        agree = keys[i:i + n] == want if matcher.every_line else True
-        if agree and matcher.same(lines[i:i + n], old_lines):
-            end = offsets[i + n - 1] + len(lines[i + n - 1])
+    for i in text.starts(old_lines[0], n):
+        if key(lines[i]) != want[0] or (matcher.every_line and [key(ln) for ln in lines[i:i + n]] != want):
+            continue
+        if matcher.same(lines[i:i + n], old_lines):
+            end = text.offset(i + n - 1) + len(lines[i + n - 1])
             if old.endswith("\n") and i + n < len(lines):
                 end += 1
-            spans.append(Span(offsets[i], end, i + 1, True))
+            spans.append(Span(text.offset(i), end, i + 1, True))
     return spans
 
 
