@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.events import FileChange
 from tools._files import (
     check_fresh,
     check_writable,
@@ -74,16 +77,33 @@ class EditTool(Tool[EditInput]):
             raise ToolFailure(f"{label}: no such file; use write to create it")
         check_fresh(path, current, ctx.reads)
         check_writable(path, label)
-        before = decode_text(current)
-        old, new = _as_view(input.old_string), _as_view(input.new_string)
-        done = await asyncio.to_thread(replace, before.text, old, new, input.replace_all, label)
-        text, endings = splice(before.text, before.endings, span_blocks(before.text, done.spans))
-        await store_bytes(path, encode_text(text, before, endings, label), ctx)
-        change = file_change(path, label, before.text, text)
+        done = await asyncio.to_thread(_work_out, current, input, path, label)
+        await store_bytes(path, done.data, ctx)
         note = "" if done.how == "exact" else f" (matched ignoring {done.how})"
-        capped = cap_output(f"Edited {label}{note}\n{change.diff}", ctx.limits, ctx.data_dir, label="diff")
-        return ToolResult(output=capped.text, files_touched=[str(path)], changes=[change],
+        capped = cap_output(f"Edited {label}{note}\n{done.change.diff}", ctx.limits, ctx.data_dir,
+                            label="diff")
+        return ToolResult(output=capped.text, files_touched=[str(path)], changes=[done.change],
                           full_output_path=str(capped.saved_path) if capped.saved_path else None)
+
+
+@dataclass(frozen=True)
+class _Edited:
+    """An edit worked out in memory: the bytes to write, the change to report, the tolerance used."""
+
+    data: bytes
+    change: FileChange
+    how: str
+
+
+def _work_out(current: bytes, input: EditInput, path: Path, label: str) -> _Edited:
+    """Everything between reading and writing, in one function that runs in a thread: matching, the
+    nearest lines of a miss and the diff all take time on a big file, and the event loop must not wait."""
+    before = decode_text(current)
+    done = replace(before.text, _as_view(input.old_string), _as_view(input.new_string), input.replace_all,
+                   label)
+    text, endings = splice(before.text, before.endings, span_blocks(before.text, done.spans))
+    data = encode_text(text, before, endings, label)
+    return _Edited(data, file_change(path, label, before.text, text), done.how)
 
 
 def _as_view(text: str) -> str:

@@ -15,6 +15,7 @@ from pydantic import Field
 from agent.errors import PatchApplyError, ToolFailure
 from agent.events import FileChange
 from tools._files import (
+    TextFile,
     check_fresh,
     check_writable,
     decode_text,
@@ -134,15 +135,13 @@ async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
         raise PatchApplyError(f"{label}: no such file to {op.kind}; nothing was changed")
     if is_binary(current):
         raise PatchApplyError(f"{label} is a binary file; the patch cannot change it; nothing was changed")
-    before = decode_text(current)
     if op.kind == "delete":
         plan.state[path] = None
-        plan.changes.append(file_change(path, label, before.text, None))
+        gone = decode_text(current).text
+        plan.changes.append(await asyncio.to_thread(file_change, path, label, gone, None))
         plan.summary.append(f"D {label}")
         return
-    blocks = await asyncio.to_thread(apply_chunks, before.text, op.chunks, label)
-    new, endings = splice(before.text, before.endings, blocks)
-    data = encode_text(new, before, endings, label)
+    before, new, data = await asyncio.to_thread(_work_out, current, op, label)
     target = resolve_path(op.move_to, ctx) if op.move_to else path
     if target != path:
         if await _current(target, plan, ctx) is not None:
@@ -150,15 +149,24 @@ async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
         plan.state[path] = None
         target_label = display_path(target, ctx)
         plan.summary.append(f"R {label} -> {target_label}")
-        plan.changes.append(file_change(target, target_label, before.text, new, old_path=path))
+        plan.changes.append(
+            await asyncio.to_thread(file_change, target, target_label, before.text, new, path))
     else:
         if data == current:
             raise PatchApplyError(f"{label}: the patch leaves this file exactly as it is (its '-' and '+' "
                                   "lines say the same); nothing was changed")
         check_writable(path, label)
         plan.summary.append(f"M {label}")
-        plan.changes.append(file_change(path, label, before.text, new))
+        plan.changes.append(await asyncio.to_thread(file_change, path, label, before.text, new))
     plan.state[target] = data
+
+
+def _work_out(current: bytes, op: FileOp, label: str) -> tuple[TextFile, str, bytes]:
+    """The file before, its new view and the bytes to write: everything between reading and writing,
+    in one function that runs in a thread (a big file must not stall the event loop)."""
+    before = decode_text(current)
+    new, endings = splice(before.text, before.endings, apply_chunks(before.text, op.chunks, label))
+    return before, new, encode_text(new, before, endings, label)
 
 
 async def _commit(plan: _Plan, ctx: ToolContext) -> None:
