@@ -5,8 +5,8 @@ Run: `python -m bench.bench_patch`. Prints one JSON line per figure:
   and the unified-diff cases of tests/tools/corpus), ours beside `git apply` and `patch --fuzz=2`;
 - the time a miss takes on 1k, 10k and 100k-line files: a patch hunk beside `git apply` refusing the
   same hunk, and an edit beside the difflib hint the edit tool used before;
-- how long the event loop stalls while an edit misses on 20k lines, beside the same miss run on
-  the loop.
+- how long the event loop stalls while an edit misses on 100k lines, beside a thread that only runs
+  Python (the least any thread costs it).
 """
 
 from __future__ import annotations
@@ -231,9 +231,9 @@ def _spin(seconds: float) -> None:
 
 
 def loop_stall() -> None:
-    """The event loop while an edit misses on 20k lines: ours (matching in a thread) beside the same
-    matching done on the loop (medians of 5)."""
-    text = _big_file(20_000)
+    """The event loop while an edit misses on 100k lines (matching in a thread), beside the floor: a
+    thread that only runs Python bytecode for as long (medians of 5)."""
+    text = _big_file(100_000)
     old, _hunk = _miss(text)
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp).resolve() / "ws"
@@ -251,14 +251,15 @@ def loop_stall() -> None:
             return None
 
         stall = statistics.median(asyncio.run(ours()) for _ in range(5))
-        reference = statistics.median(asyncio.run(_loop_stall(on_loop)) for _ in range(5))
-        floor = statistics.median(asyncio.run(_loop_stall(lambda: asyncio.to_thread(_spin, 0.1)))
+        blocked = statistics.median(asyncio.run(_loop_stall(on_loop)) for _ in range(5))
+        floor = statistics.median(asyncio.run(_loop_stall(lambda: asyncio.to_thread(_spin, 0.2)))
                                   for _ in range(5))
-    emit("loop_stall_during_edit_miss_20k_lines", stall, reference, unit="s",
-         reference_name="the longest stall with the same miss worked out on the event loop",
-         aim="< 0.5 ratio, near the floor",
-         note=f"heartbeat every 2 ms; floor: a thread that only runs Python bytecode stalls the loop "
-              f"{floor * 1000:.0f} ms here (the GIL's switch interval and the machine's load)")
+    emit("loop_stall_during_edit_miss_100k_lines", stall, floor, unit="s",
+         reference_name="the stall a thread that only runs Python bytecode causes (the GIL, the load)",
+         aim="<= 2", note=f"heartbeat every 2 ms; the same miss worked out on the loop stalls it "
+                          f"{blocked * 1000:.0f} ms; what is left is reading and hashing the 6.5 MB file "
+                          "(load_bytes, check_fresh) on the loop and single C calls (str.split) in the "
+                          "thread")
 
 
 def main() -> None:
