@@ -100,8 +100,8 @@ class _Where:
 
 
 def _pick(found: list[int], level: int, chunk: Chunk, cursor: int, expect: int | None,
-          label: str) -> int | None:
-    """The one place among `found`, None when none fits; an error when several fit equally."""
+          label: str) -> int:
+    """The one place among `found`; an error when several fit equally."""
     after = [p for p in found if p >= cursor]
     if level == _CANONICAL:
         candidates = found
@@ -110,7 +110,7 @@ def _pick(found: list[int], level: int, chunk: Chunk, cursor: int, expect: int |
     elif level == 0 and any(o.strip() for o in chunk.old):
         if after:
             return after[0]
-        return found[0] if len(found) == 1 else None
+        candidates = found
     else:
         candidates = after or found
     if len(candidates) == 1:
@@ -129,8 +129,8 @@ def _find(folded: _FoldedLines, chunk: Chunk, old: list[str], cursor: int, expec
         found = folded.positions(old, level)
         if chunk.at_eof:
             found = [p for p in found if p + len(old) >= folded.content_end]
-        if found and (pos := _pick(found, level, chunk, cursor, expect, label)) is not None:
-            return _Where(pos, level)
+        if found:
+            return _Where(_pick(found, level, chunk, cursor, expect, label), level)
     return None
 
 
