@@ -1,0 +1,78 @@
+"""Empty read-only folders standing in for protected paths that do not exist yet.
+
+bash must not create `.subagent/config.yaml`, `.mcp.json` or a hook in a repository that has no
+`.git/hooks`, yet the workspace is writable. bubblewrap can only mount on something that exists,
+so the runtime makes an empty folder there (mode 0555, its mark) and bubblewrap binds it
+read-only onto itself: nothing can be created in it, and a mount point cannot be removed or
+renamed. A folder, not a file, even for `.mcp.json`: `git status` and `git add -A` ignore an
+empty folder, where an empty file would show up in the user's repository.
+
+Two sandboxes (of this process or another) may share a placeholder: each holds a shared flock
+on it for its call, and the last one out removes it (an exclusive flock succeeds only then).
+Removing a folder that is a mount point in another sandbox would detach that sandbox's mount,
+so no one removes it while another holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import stat
+from pathlib import Path
+
+MODE = 0o555
+
+
+def is_placeholder(path: Path) -> bool:
+    """An empty real folder with the placeholder's mode."""
+    try:
+        info = os.lstat(path)
+        return stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == MODE and not os.listdir(path)
+    except OSError:
+        return False
+
+
+def _same(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.lstat(path).st_ino
+    except OSError:
+        return False
+
+
+class Placeholder:
+    """One held placeholder folder."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd = fd
+
+    @classmethod
+    def hold(cls, path: Path) -> Placeholder | None:
+        """Make (or join) the placeholder at `path`; None when something real is there now."""
+        for _ in range(5):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(path, MODE)
+                os.chmod(path, MODE)  # the umask may have taken bits off
+            if not is_placeholder(path):
+                return None
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            except OSError:
+                continue
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            if _same(fd, path) and is_placeholder(path):
+                return cls(path, fd)
+            os.close(fd)  # removed by its last holder in between: make it again
+        return None
+
+    def release(self) -> None:
+        """Drop our hold; remove the folder if no one else holds it and it is still empty."""
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if is_placeholder(self.path) and _same(self._fd, self.path):
+                os.rmdir(self.path)
+        except OSError:
+            pass  # another sandbox holds it: the last one out removes it
+        finally:
+            os.close(self._fd)
