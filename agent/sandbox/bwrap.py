@@ -20,7 +20,7 @@ from pathlib import Path
 
 from agent.sandbox import _landlock, _seccomp
 from agent.sandbox._cgroup import CallCgroup, memory_cgroup_parent
-from agent.sandbox._env import scrub_env
+from agent.sandbox._env import git_identity, scrub_env
 from agent.sandbox._mounts import MountPlan
 from agent.sandbox.base import ExecResult
 from agent.sandbox.policy import FsPolicy
@@ -108,6 +108,7 @@ class BwrapSandbox:
     async def _call(self, command: str | list[str], cwd: Path, timeout_s: float,
                     cancel: asyncio.Event | None) -> ExecResult:
         env = scrub_env(os.environ, extra=self.env_extra, home=str(self.home))
+        env |= git_identity(os.environ, str(self.home))
         mounts = await asyncio.to_thread(self.mounts.prepare)
         cgroup = CallCgroup(self.cgroup_parent, self.limits.max_memory_mb) if self.cgroup_parent else None
         seccomp_fd = self._seccomp_fd()
