@@ -1,4 +1,4 @@
-"""A memory cgroup per bash call, where the runtime may make one.
+"""A memory cgroup per sandbox, where the runtime may make one.
 
 rlimits cap each process's heap, not what a call holds in total: shared mappings, memfds and
 tmpfs pages (a filled /tmp) escape RLIMIT_DATA. A memory cgroup counts them all, and the kernel's
@@ -12,22 +12,23 @@ and `systemd-run --user --scope` (a D-Bus round trip per call, and a user manage
 containers and CI seldom run), are not attempted: there `subagent doctor` says no cgroup is
 used, and docs/sandbox.md says how to cap the whole runtime instead.
 
-The child enters its cgroup between fork and exec (`enter`), so nothing it starts is ever outside.
+Each call enters the sandbox's cgroup between fork and the exec of bubblewrap (`enter`), so
+nothing it starts is ever outside. One cgroup serves all the calls of a sandbox (a run): a fresh memory
+cgroup per call cost 6 to 10 ms more per call here (measured; docs/decisions.md), a warm one
+about 2. Calls of one sandbox at once (bash and a search) share its limit.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import itertools
 import os
-from collections.abc import Callable
+import time
+import weakref
 from pathlib import Path
 
 _counter = itertools.count(1)
-_leftover: list[Path] = []
-"""Call cgroups that were still busy when their call ended (a process still being reaped)."""
 
 
 def _memory_cgroup_dir() -> Path | None:
@@ -61,18 +62,20 @@ def _write(path: Path, value: str) -> None:
     path.write_text(value)
 
 
-def sweep() -> None:
-    """Remove call cgroups whose last process has since been reaped."""
-    for folder in list(_leftover):
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-            _leftover.remove(folder)
-        if not folder.exists() and folder in _leftover:
-            _leftover.remove(folder)
+def _remove(path: Path) -> None:
+    """Remove an emptied cgroup; its last processes may still be being reaped."""
+    for _ in range(50):
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
 
 
-class CallCgroup:
-    """One call's memory cgroup: made before the call, entered by the child, removed after."""
+class SandboxCgroup:
+    """One sandbox's memory cgroup: made at its first call, removed with the sandbox or at exit."""
 
     def __init__(self, parent: Path, max_memory_mb: int) -> None:
         self.path = parent / f"subagent-{os.getpid()}-{next(_counter)}"
@@ -82,36 +85,27 @@ class CallCgroup:
         with contextlib.suppress(OSError):  # absent without swap accounting
             _write(self.path / "memory.memsw.limit_in_bytes", limit)
         self._procs = str(self.path / "cgroup.procs")
+        self._finalizer = weakref.finalize(self, _remove, self.path)
 
-    def enter(self) -> Callable[[], None]:
-        """A `preexec_fn` step that moves the child into this cgroup (exit 126 if refused)."""
-        procs = self._procs
+    def enter(self) -> None:
+        """Move the calling process into the cgroup; run in the child before exec (a
+        `preexec_fn`: nothing imported, exit 126 when refused, so no call runs uncapped)."""
+        try:
+            fd = os.open(self._procs, os.O_WRONLY)
+            os.write(fd, b"0")
+            os.close(fd)
+        except OSError:
+            os._exit(126)
 
-        def move() -> None:
-            try:
-                fd = os.open(procs, os.O_WRONLY)
-                os.write(fd, b"0")
-                os.close(fd)
-            except OSError:
-                os._exit(126)
-
-        return move
-
-    def oom_killed(self) -> bool:
-        """Whether the kernel killed a process of the call for passing the limit."""
+    def oom_kills(self) -> int:
+        """How many processes the kernel has killed here for passing the limit, so far."""
         try:
             text = (self.path / "memory.oom_control").read_text()
         except OSError:
-            return False
+            return 0
         counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
-        return int(counts.get("oom_kill", "0")) > 0
+        return int(counts.get("oom_kill", "0"))
 
     def remove(self) -> None:
-        """Remove the cgroup, now or (still busy) at a later call's sweep, or at exit."""
-        try:
-            self.path.rmdir()
-        except OSError:
-            if not _leftover:
-                atexit.register(sweep)
-            _leftover.append(self.path)
-        sweep()
+        """Remove the cgroup now (no call of its sandbox may be running)."""
+        self._finalizer()

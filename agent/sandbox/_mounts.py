@@ -29,7 +29,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.sandbox._placeholder import Placeholder
+from agent.sandbox._placeholder import Placeholder, release_later
 from agent.sandbox._sockets import reachable_sockets
 from agent.sandbox.policy import FsPolicy, Level
 
@@ -82,9 +82,11 @@ class CallMounts:
     watched: dict[Path, _Signature] = field(default_factory=dict)
 
     def finish(self) -> list[str]:
-        """Release the placeholders and undo what the call made at watched paths; say what."""
-        for placeholder in self.held:
-            placeholder.release()
+        """Undo what the call made at watched paths, and say what; release the placeholders.
+
+        Called once no process of the call is left, so nothing can race the undo.
+        """
+        release_later(self.held)
         notes = []
         for path, before in self.watched.items():
             if _signature(path) == before:
@@ -153,10 +155,10 @@ class MountPlan:
     def _rule(self, step: _Step, call: CallMounts) -> list[str]:
         """The mount of one read, write or hidden rule; the paths to make read-only at the end."""
         path, text = step.path, str(step.path)
-        protected = step.level == "read" and step.before == "write"
+        if step.level == "read" and step.before == "write":
+            self._protected(path, call)
+            return []
         if not _is_real(path):
-            if protected:
-                self._missing_protected(path, call)
             return []
         if step.level == "write":
             call.args += ["--bind", text, text]
@@ -171,16 +173,19 @@ class MountPlan:
         return []
 
     @staticmethod
-    def _missing_protected(path: Path, call: CallMounts) -> None:
-        """A protected path that is a symlink or does not exist yet: a placeholder, or a watch."""
-        if os.path.lexists(path) or path.name in WATCH_ONLY or not _is_real(path.parent):
-            if not any(folder.name == ".git" and not os.path.lexists(folder) for folder in path.parents):
-                call.watched[path] = _signature(path)  # (inside a missing .git: a fresh `git init`)
-            return
-        placeholder = Placeholder.hold(path)
-        if placeholder is None:
-            call.watched[path] = _signature(path)
-            return
-        call.held.append(placeholder)
-        call.args += ["--ro-bind", str(path), str(path)]
+    def _protected(path: Path, call: CallMounts) -> None:
+        """A protected path: read-only as it is, a placeholder where it is missing, else watched.
 
+        `Placeholder.hold` makes the placeholder or joins one (another call's), under its lock,
+        so no other call's cleanup can remove it from under this one.
+        """
+        if _is_real(path.parent) and path.name not in WATCH_ONLY:
+            placeholder = Placeholder.hold(path)
+            if placeholder is not None:
+                call.held.append(placeholder)
+                call.args += ["--ro-bind", str(path), str(path)]
+                return
+        if _is_real(path):
+            call.args += ["--ro-bind", str(path), str(path)]
+        elif not any(folder.name == ".git" and not os.path.lexists(folder) for folder in path.parents):
+            call.watched[path] = _signature(path)  # (inside a missing .git: a fresh `git init`)

@@ -11,14 +11,22 @@ Two sandboxes (of this process or another) may share a placeholder: each holds a
 on it for its call, and the last one out removes it (an exclusive flock succeeds only then).
 Removing a folder that is a mount point in another sandbox would detach that sandbox's mount,
 so no one removes it while another holds it.
+
+Removing a folder costs a few milliseconds on a disk file system (the inode is freed when the
+last descriptor closes), so a call's placeholders are released by a background thread after
+the call returns (`release_later`), and at exit whatever is still queued.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
+import queue
 import stat
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 MODE = 0o555
@@ -50,20 +58,24 @@ class Placeholder:
     @classmethod
     def hold(cls, path: Path) -> Placeholder | None:
         """Make (or join) the placeholder at `path`; None when something real is there now."""
-        for _ in range(5):
+        for _ in range(20):
             with contextlib.suppress(FileExistsError):
                 os.mkdir(path, MODE)
                 os.chmod(path, MODE)  # the umask may have taken bits off
-            if not is_placeholder(path):
-                return None
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue  # its last holder removed it in between: make it again
             except OSError:
-                continue
+                return None  # a file, or a link: something real
             fcntl.flock(fd, fcntl.LOCK_SH)
-            if _same(fd, path) and is_placeholder(path):
+            if not _same(fd, path):
+                os.close(fd)  # removed (and maybe made again) while we waited for the lock
+                continue
+            if is_placeholder(path):
                 return cls(path, fd)
-            os.close(fd)  # removed by its last holder in between: make it again
+            os.close(fd)
+            return None
         return None
 
     def release(self) -> None:
@@ -76,3 +88,31 @@ class Placeholder:
             pass  # another sandbox holds it: the last one out removes it
         finally:
             os.close(self._fd)
+
+
+_queue: queue.Queue[Placeholder] = queue.Queue()
+_worker: list[threading.Thread] = []
+
+
+def _release_queued() -> None:
+    while True:
+        placeholder = _queue.get()
+        try:
+            placeholder.release()
+        finally:
+            _queue.task_done()
+
+
+def settle() -> None:
+    """Wait until every placeholder handed to `release_later` has been released."""
+    _queue.join()
+
+
+def release_later(held: Iterable[Placeholder]) -> None:
+    """Release these placeholders in the background (at exit at the latest)."""
+    for placeholder in held:
+        _queue.put(placeholder)
+    if not _worker:
+        _worker.append(threading.Thread(target=_release_queued, name="placeholders", daemon=True))
+        _worker[0].start()
+        atexit.register(settle)

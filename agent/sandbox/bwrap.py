@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from agent.sandbox import _landlock, _seccomp
-from agent.sandbox._cgroup import CallCgroup, memory_cgroup_parent
+from agent.sandbox._cgroup import SandboxCgroup, memory_cgroup_parent
 from agent.sandbox._env import git_identity, scrub_env
 from agent.sandbox._mounts import MountPlan
 from agent.sandbox.base import ExecResult
@@ -72,6 +72,7 @@ class BwrapSandbox:
         self.seccomp = None if arch is None else _seccomp.filter_program(
             arch, block_unix_sockets=network and not self.scope_sockets)
         self.cgroup_parent = memory_cgroup_parent() if cgroup else None
+        self._cgroup: SandboxCgroup | None = None
 
     def argv(self, command_argv: list[str], cwd: Path, mounts: Sequence[str], seccomp_fd: int | None
              ) -> list[str]:
@@ -110,7 +111,10 @@ class BwrapSandbox:
         env = scrub_env(os.environ, extra=self.env_extra, home=str(self.home))
         env |= git_identity(os.environ, str(self.home))
         mounts = await asyncio.to_thread(self.mounts.prepare)
-        cgroup = CallCgroup(self.cgroup_parent, self.limits.max_memory_mb) if self.cgroup_parent else None
+        if self._cgroup is None and self.cgroup_parent is not None:
+            self._cgroup = SandboxCgroup(self.cgroup_parent, self.limits.max_memory_mb)
+        cgroup = self._cgroup
+        kills = cgroup.oom_kills() if cgroup is not None else 0
         seccomp_fd = self._seccomp_fd()
         try:
             result = await run_process(
@@ -123,11 +127,9 @@ class BwrapSandbox:
             if seccomp_fd is not None:
                 os.close(seccomp_fd)
             notes = await asyncio.to_thread(mounts.finish)
-            if cgroup is not None:
-                if cgroup.oom_killed():
-                    notes.append(f"[killed: the command passed its memory limit of "
-                                 f"{self.limits.max_memory_mb} MB]")
-                cgroup.remove()
+            if cgroup is not None and cgroup.oom_kills() > kills:
+                limit = self.limits.max_memory_mb
+                notes.append(f"[killed: the command passed its memory limit of {limit} MB]")
         if not notes:
             return result
         text = result.output + ("" if not result.output or result.output.endswith("\n") else "\n")
@@ -145,12 +147,15 @@ class BwrapSandbox:
             os.close(write_end)
         return read_end
 
-    def _preexec(self, cgroup: CallCgroup | None) -> Callable[[], None] | None:
-        steps = [cgroup.enter()] if cgroup is not None else []
+    def _preexec(self, cgroup: SandboxCgroup | None) -> Callable[[], None] | None:
+        """What the child does between fork and exec: enter the cgroup, and with the network on
+        Landlock's abstract-socket scope. None keeps the fast spawn path (vfork, no Python code
+        in the child); with a step, the child forks and runs it, about 2 ms more (measured)."""
+        steps = [cgroup.enter] if cgroup is not None else []
         if self.scope_sockets:
             steps.append(_landlock.scope_abstract_sockets())
         if not steps:
-            return None  # the fast spawn path (no Python code between fork and exec)
+            return None
 
         def preexec() -> None:
             for step in steps:

@@ -20,6 +20,7 @@ checked. Bypass mode removes asks, never a rule of this policy.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -60,17 +61,22 @@ class FsPolicy:
 
     rules: tuple[PathRule, ...]
 
+    @functools.cached_property
+    def _by_path(self) -> dict[str, PathRule]:
+        """Each rule by its path; of two rules of one path, the later."""
+        return {str(rule.path): rule for rule in self.rules}
+
     def rule_for(self, path: Path) -> PathRule:
         """The deepest rule at or above `path` (which must be absolute and resolved)."""
-        best: PathRule | None = None
-        for rule in self.rules:
-            if (path == rule.path or path.is_relative_to(rule.path)) and (
-                best is None or len(rule.path.parts) >= len(best.path.parts)
-            ):
-                best = rule
-        if best is None:
-            raise ValueError(f"the policy has no rule for / (asked about {path})")
-        return best
+        by_path = self._by_path
+        text = str(path)
+        while True:  # from `path` up to `/`: a dict lookup per level (the file tools ask often)
+            if (rule := by_path.get(text)) is not None:
+                return rule
+            parent = os.path.dirname(text)
+            if parent == text:
+                raise ValueError(f"the policy has no rule for / (asked about {path})")
+            text = parent
 
     def allows(self, path: Path, access: Access) -> bool:
         """Whether `access` to `path` (absolute, resolved) is allowed."""

@@ -3,6 +3,8 @@ Landlock), and memory held in shared mappings (a memory cgroup, where one can be
 
 from __future__ import annotations
 
+import gc
+import os
 import socket
 import sys
 import threading
@@ -106,6 +108,12 @@ async def test_shared_memory_is_capped_by_the_cgroup(workspace: Path, fake_home:
     result = await box.run(FILL_SHARED, cwd=workspace, timeout_s=60)
     assert "filled" not in result.output.splitlines()
     assert "[killed: the command passed its memory limit of 200 MB]" in result.output
+    cgroup = box._cgroup
+    assert cgroup is not None and cgroup.path.is_dir()
+    again = await box.run("echo still usable", cwd=workspace, timeout_s=60)
+    assert again.output == "still usable\n"  # the limit is per call: the next one starts afresh
+    del box, cgroup
+    gc.collect()
     parent = memory_cgroup_parent()
     assert parent is not None
-    assert not [p for p in parent.iterdir() if p.name.startswith("subagent-")]  # none left behind
+    assert not [p for p in parent.iterdir() if p.name.startswith(f"subagent-{os.getpid()}-")]

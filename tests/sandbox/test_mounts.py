@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.sandbox._placeholder import MODE, Placeholder
+from agent.sandbox._placeholder import MODE, Placeholder, settle
 from agent.sandbox.unsandboxed import UnsandboxedRunner
 from tests.sandbox.conftest import sandbox_for
 
@@ -42,6 +42,7 @@ async def test_placeholders_leave_nothing_behind(workspace: Path, fake_home: Pat
     result = await box.run("echo x > .mcp.json; mkdir -p .subagent/agents; echo > .git/hooks/pre-commit; "
                            "git status --porcelain; echo done", cwd=workspace, timeout_s=10)
     assert result.output.endswith("done\n") and "??" not in result.output  # git ignores them
+    settle()  # placeholders are removed in the background, after the call returns
     assert sorted(p.name for p in workspace.iterdir()) == [".git"]
     assert not (workspace / ".git" / "hooks").exists()
 
@@ -55,6 +56,7 @@ async def test_a_placeholder_shared_by_two_sandboxes_lasts_until_the_last(
     quick = await box.run("true", cwd=workspace, timeout_s=10)  # joins, then leaves first
     assert quick.exit_code == 0 and (workspace / ".mcp.json").is_dir()
     assert (await slow).exit_code != 0  # still read-only after the other one left
+    settle()
     assert not (workspace / ".mcp.json").exists()
 
 
@@ -64,7 +66,11 @@ def test_a_placeholder_is_never_made_over_something_real(workspace: Path) -> Non
     assert Placeholder.hold(workspace / ".subagent") is None
     held = Placeholder.hold(workspace / ".claude")
     assert held is not None and ((workspace / ".claude").stat().st_mode & 0o777) == MODE
+    joined = Placeholder.hold(workspace / ".claude")
+    assert joined is not None
     held.release()
+    assert (workspace / ".claude").is_dir()  # another holder: the last one out removes it
+    joined.release()
     assert not (workspace / ".claude").exists()
 
 
