@@ -6,6 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agent.errors import PolicyDeniedError, ToolFailure
 from agent.sandbox.policy import FsPolicy, PathRule, build_policy
@@ -129,3 +131,21 @@ def test_home_visible_adds_to_the_defaults(tmp_path: Path) -> None:
     assert policy.allows(home / ".cargo" / "bin" / "cargo", "read")
     assert not policy.allows(home / ".config" / "other", "read")
     assert policy.allows(tmp_path / "shared" / "f", "write")  # relative to the workspace
+
+
+_NAMES = st.sampled_from(["a", "b", "c", ".git", "x y"])
+_PATHS = st.lists(_NAMES, max_size=4).map(lambda parts: Path("/", *parts))
+_RULES = st.lists(st.tuples(_PATHS, st.sampled_from(["hidden", "private", "read", "write"])), max_size=8)
+
+
+@given(rules=_RULES, path=_PATHS)
+def test_rule_for_is_the_deepest_rule_and_the_later_of_equals(
+    rules: list[tuple[Path, str]], path: Path
+) -> None:
+    """The lookup by path levels agrees with the definition: of every rule at or above the path,
+    the deepest; of two of the same path, the later."""
+    policy = FsPolicy((PathRule(Path("/"), "read", "root"),
+                       *(PathRule(p, level, f"rule {i}") for i, (p, level) in enumerate(rules))))  # type: ignore[arg-type]
+    above = [r for r in policy.rules if path == r.path or path.is_relative_to(r.path)]
+    deepest = max(len(r.path.parts) for r in above)
+    assert policy.rule_for(path) == [r for r in above if len(r.path.parts) == deepest][-1]
