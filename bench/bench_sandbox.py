@@ -6,7 +6,8 @@ group kill). The reference argv is the one bubblewrap got before the policy (rea
 private /tmp and /run, the roots bound, `.git` guards, a list of secrets in HOME hidden), rebuilt
 here for the comparison only. The policy's call adds per-call work on top: mounts worked out
 afresh (placeholders, watched paths, /proc/net/unix), the seccomp pipe, size-limited tmpfs, and
-where one can be had a memory cgroup (a fork path with a pre-exec step instead of vfork). Prints
+where one can be had a memory cgroup (a fork path with a pre-exec step instead of vfork, and the
+kernel's cgroup attach); the same sandbox without the cgroup is measured too. Prints
 JSON lines `{"name", "value", "reference", "ratio"}`, milliseconds per call.
 
     /work/venv/bin/python bench/bench_sandbox.py [N]
@@ -83,25 +84,29 @@ def _site(folder: Path) -> tuple[Path, Path]:
 
 
 async def main(n: int) -> None:
-    """Alternate the three runners call by call, so background load hits them alike."""
+    """Alternate the runners call by call, so background load hits them alike."""
     with tempfile.TemporaryDirectory(dir="/var/tmp") as folder:
         home, workspace = _site(Path(folder))
         policy = build_policy(workspace=workspace, home=home, data_dir=home / ".local/share/subagent")
         runners = {"direct": UnsandboxedRunner(), "before": _PrePolicySandbox(workspace, home),
-                   "policy": BwrapSandbox(policy, home=home)}
+                   "policy": BwrapSandbox(policy, home=home),
+                   "no_cgroup": BwrapSandbox(policy, home=home, cgroup=False)}
         times: dict[str, list[float]] = {name: [] for name in runners}
         for i in range(n + 1):
             for name, runner in runners.items():
                 ms = await _call_ms(runner, workspace)
                 if i:  # the first round warms caches
                     times[name].append(ms)
-    direct, before, now = (statistics.median(times[name]) for name in ("direct", "before", "policy"))
+    direct, before, now, no_cgroup = (statistics.median(times[name])
+                                      for name in ("direct", "before", "policy", "no_cgroup"))
     emit("bash true, the policy's sandbox (median ms/call)", now, before, unit="ms",
          reference_name="the same call with the pre-policy bubblewrap argv", digits=2)
     emit("ms added per call by the sandbox", now - direct, 15.0, unit="ms", reference_name="the aim",
          aim="<= 1", digits=2)
     emit("ms added per call by the policy", now - before, before - direct, unit="ms",
          reference_name="ms the pre-policy sandbox added", digits=2)
+    emit("ms added per call by the memory cgroup", now - no_cgroup, now - direct, unit="ms",
+         reference_name="ms the sandbox adds", note="0 where no cgroup can be made", digits=2)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ Removing a folder that is a mount point in another sandbox would detach that san
 so no one removes it while another holds it.
 
 Removing a folder costs a few milliseconds on a disk file system (the inode is freed when the
-last descriptor closes), so a call's placeholders are released by a background thread after
-the call returns (`release_later`), and at exit whatever is still queued.
+last descriptor closes), so a call's placeholders are released by a background thread a moment
+after the call returns (`release_later`), and at exit whatever is still queued.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import os
 import queue
 import stat
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -90,14 +91,19 @@ class Placeholder:
             os.close(self._fd)
 
 
-_queue: queue.Queue[Placeholder] = queue.Queue()
+LINGER_S = 1.0
+"""How long a released placeholder waits before it is removed: the next call, usually soon,
+joins it instead of making it again, and the removal does not compete with that call."""
+
+_queue: queue.Queue[tuple[float, Placeholder]] = queue.Queue()
 _worker: list[threading.Thread] = []
 
 
 def _release_queued() -> None:
     while True:
-        placeholder = _queue.get()
+        due, placeholder = _queue.get()
         try:
+            time.sleep(max(0.0, due - time.monotonic()))
             placeholder.release()
         finally:
             _queue.task_done()
@@ -109,9 +115,10 @@ def settle() -> None:
 
 
 def release_later(held: Iterable[Placeholder]) -> None:
-    """Release these placeholders in the background (at exit at the latest)."""
+    """Release these placeholders in the background, a moment from now (at exit at the latest)."""
+    due = time.monotonic() + LINGER_S
     for placeholder in held:
-        _queue.put(placeholder)
+        _queue.put((due, placeholder))
     if not _worker:
         _worker.append(threading.Thread(target=_release_queued, name="placeholders", daemon=True))
         _worker[0].start()

@@ -110,7 +110,7 @@ class BwrapSandbox:
                     cancel: asyncio.Event | None) -> ExecResult:
         env = scrub_env(os.environ, extra=self.env_extra, home=str(self.home))
         env |= git_identity(os.environ, str(self.home))
-        mounts = await asyncio.to_thread(self.mounts.prepare)
+        mounts = self.mounts.prepare()  # well under a millisecond: a few stat calls
         if self._cgroup is None and self.cgroup_parent is not None:
             self._cgroup = SandboxCgroup(self.cgroup_parent, self.limits.max_memory_mb)
         cgroup = self._cgroup
@@ -126,7 +126,7 @@ class BwrapSandbox:
         finally:
             if seccomp_fd is not None:
                 os.close(seccomp_fd)
-            notes = await asyncio.to_thread(mounts.finish)
+            notes = mounts.finish()
             if cgroup is not None and cgroup.oom_kills() > kills:
                 limit = self.limits.max_memory_mb
                 notes.append(f"[killed: the command passed its memory limit of {limit} MB]")
