@@ -49,13 +49,26 @@ def _memory_cgroup_dir() -> Path | None:
     return None
 
 
+def _remove_orphans(parent: Path) -> None:
+    """Remove the cgroups of runtimes that died without cleaning up (killed: no exit handler ran)."""
+    for child in parent.glob("subagent-*-*"):
+        try:
+            os.kill(int(child.name.split("-")[1]), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                child.rmdir()
+        except (ValueError, PermissionError):
+            continue
+
+
 @functools.cache
 def memory_cgroup_parent() -> Path | None:
-    """Where call cgroups are made (a writable v1 memory cgroup), or None where none can be."""
+    """Where sandbox cgroups are made (a writable v1 memory cgroup), or None where none can be."""
     folder = _memory_cgroup_dir()
-    if folder is None or not (folder / "memory.limit_in_bytes").exists():
+    if folder is None or not (folder / "memory.limit_in_bytes").exists() or not os.access(folder, os.W_OK):
         return None
-    return folder if os.access(folder, os.W_OK) else None
+    _remove_orphans(folder)
+    return folder
 
 
 def _write(path: Path, value: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import os
 import socket
+import subprocess
 import sys
 import threading
 import uuid
@@ -117,3 +118,23 @@ async def test_shared_memory_is_capped_by_the_cgroup(workspace: Path, fake_home:
     parent = memory_cgroup_parent()
     assert parent is not None
     assert not [p for p in parent.iterdir() if p.name.startswith(f"subagent-{os.getpid()}-")]
+
+
+@pytest.mark.skipif(memory_cgroup_parent() is None, reason="no memory cgroup can be made here")
+def test_cgroups_of_killed_runtimes_are_removed() -> None:
+    from agent.sandbox._cgroup import _remove_orphans
+
+    parent = memory_cgroup_parent()
+    assert parent is not None
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan, alive = parent / f"subagent-{dead.pid}-1", parent / f"subagent-{os.getpid()}-999"
+    orphan.mkdir()
+    alive.mkdir()
+    try:
+        _remove_orphans(parent)
+        assert not orphan.exists() and alive.exists()
+    finally:
+        for folder in (orphan, alive):
+            if folder.exists():
+                folder.rmdir()
