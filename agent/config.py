@@ -61,11 +61,12 @@ class SandboxConfig(_Strict):
     max_memory_mb: int = 4096
     """Per process (RLIMIT_DATA); and per call, shared memory and tmpfs included, where the
     runtime can have a memory cgroup (`subagent doctor` says whether it can)."""
-    max_file_mb: int = Field(4096, ge=1)
+    max_file_mb: int = 4096
     """The largest file a command may write (RLIMIT_FSIZE): a write past it stops the writer
-    (SIGXFSZ, "File size limit exceeded")."""
-    tmp_size_mb: int = Field(1024, ge=1)
-    """The size of bash's private /tmp, and of its /dev/shm."""
+    (SIGXFSZ, "File size limit exceeded"). 0 (or less) lets no file grow."""
+    tmp_size_mb: int = 1024
+    """The size of bash's private /tmp, /dev/shm, /run and HOME, each (at least 1 MB: a tmpfs of
+    size 0 would have no limit at all)."""
     env: list[str] = []
     """More environment variable names passed into bash (never ones naming a key, token or secret)."""
 

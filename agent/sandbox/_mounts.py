@@ -105,7 +105,7 @@ class MountPlan:
     def __init__(self, policy: FsPolicy, *, network: bool, tmp_size_mb: int) -> None:
         self.policy = policy
         self.network = network
-        self.tmp_bytes = str(tmp_size_mb * 1024 * 1024)
+        self.tmp_bytes = str(max(tmp_size_mb, 1) * 1024 * 1024)  # size 0 would mean no limit
         self.steps = self._steps(policy)
         roots = policy.writable_roots
         self.root = roots[0] if roots else Path("/")

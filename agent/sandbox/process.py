@@ -105,8 +105,8 @@ def shell_script(command: str | None, limits: ProcessLimits, cwd_fd: int | None,
     body = command if command is not None else 'exec "$@"'
     return (
         f"ulimit -u {user_process_limit(limits.max_processes)} 2>/dev/null\n"
-        f"ulimit -d {limits.max_memory_mb * 1024} 2>/dev/null\n"
-        f"ulimit -f {limits.max_file_mb * 1024} 2>/dev/null\n"
+        f"ulimit -d {max(limits.max_memory_mb, 0) * 1024} 2>/dev/null\n"  # a refused ulimit
+        f"ulimit -f {max(limits.max_file_mb, 0) * 1024} 2>/dev/null\n"  # would mean no limit
         f"{epilogue}{watch}{body}"
     )
 

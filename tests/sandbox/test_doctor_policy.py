@@ -19,6 +19,8 @@ def test_doctor_reports_the_policy(tmp_path: Path, fake_home: Path) -> None:
     (workspace / ".subagent" / "config.yaml").write_text(
         "defaults:\n  sandbox:\n    tmp_size_mb: 64\n    max_file_mb: 100\n    home_visible: [.mytool]\n")
     (fake_home / ".mytool").mkdir()
+    trusted = run_subagent("trust", str(workspace), HOME=str(fake_home))  # home_visible widens
+    assert trusted.returncode == 0, trusted.stderr
     result = run_subagent("doctor", "--json", cwd=workspace, HOME=str(fake_home))
     lines = {c["name"]: c["detail"] for c in json.loads(result.stdout)}
     assert str(workspace.resolve()) in lines["sandbox: writable"]

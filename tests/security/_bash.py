@@ -2,9 +2,9 @@
 allowed by the workspace's config (headless asks are denied, so it must be allowed). A redirect
 is an edit of its target, so edits are allowed too: what is tested is the sandbox, not the rules.
 
-`workspace_config` is the one place that says how bash is allowed in default mode: when an
-untrusted workspace's config may only tighten, switch it to trusting the folder
-(`site.subagent("trust", str(site.workspace))`) and keep the `sandbox:` limits, which tighten.
+`workspace_config` is the one place that says how bash is allowed in default mode: an untrusted
+workspace's config may only tighten, so the workspace is trusted first (`subagent trust`). The
+`sandbox:` limits only tighten, so they apply untrusted too (bypass mode).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ def workspace_config(site: Site, mode: str, sandbox: dict[str, Any] | None = Non
     config: dict[str, Any] = {}
     if mode == "default":
         config["permission"] = {"bash": "allow", "edit": "allow"}
+        trusted = site.subagent("trust", str(site.workspace))
+        assert trusted.returncode == 0, trusted.stderr
     if sandbox:
         config["defaults"] = {"sandbox": sandbox}
     if config:

@@ -36,7 +36,7 @@ def test_credentials_in_home_are_out_of_reach(site: Site, mode: str) -> None:
     assert all(c in control.stdout for c in canaries.values()) and SECRET_CANARY in control.stdout
     outcome = bash_run(site, [
         f"cat {names} ~/.ssh/id_rsa",
-        "grep -r CANARY ~ /var/tmp 2>/dev/null; find ~ -maxdepth 3 | head -50",
+        f"grep -r CANARY ~ {site.root} 2>/dev/null; find ~ -maxdepth 3 | head -50",
         "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -i anthropic; env",
         "~/.cargo/bin/cargo-tool; echo scratch > ~/note && cat ~/note",
     ], mode)
