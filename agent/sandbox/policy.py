@@ -203,9 +203,11 @@ def build_policy(
 
 
 def policy_for(config: SandboxConfig, workspace: Path, *, data_dir: Path | None = None,
-               outputs: Path | None = None, home: Path | None = None) -> FsPolicy:
+               outputs: Path | None = None, home: Path | None = None,
+               extra_readable: Sequence[Path] = ()) -> FsPolicy:
     """The policy of a run from its `sandbox:` config: the extra roots (relative to the
-    workspace, `~` expanded) and the folders of HOME it adds to the defaults."""
+    workspace, `~` expanded) and the folders of HOME it adds to the defaults; see `build_policy`."""
     roots = [(workspace / Path(root).expanduser()) for root in config.extra_roots]
     return build_policy(workspace=workspace, extra_roots=roots, home=home, data_dir=data_dir,
-                        outputs=outputs, home_visible=(*DEFAULT_HOME_VISIBLE, *config.home_visible))
+                        outputs=outputs, home_visible=(*DEFAULT_HOME_VISIBLE, *config.home_visible),
+                        extra_readable=extra_readable)
