@@ -17,6 +17,7 @@ from agent._tool_exec import Gate
 from agent.config import SandboxConfig
 from agent.permissions.models import Approver, PermissionRule
 from agent.sandbox.base import Sandbox
+from agent.sandbox.policy import FsPolicy
 from agent.sessions.base import SessionStore
 from tools.base import Tool
 
@@ -34,7 +35,8 @@ class RuntimeParts:
     """(cwd, trust) -> an AgentRegistry (`.config`: RegistryConfig, `.get(name)`: AgentSpec); `trust`
     trusts the workspace for this run (`--trust`)."""
     load_tools: Callable[[list[str]], list[Tool[Any]]]
-    make_sandbox: Callable[[SandboxConfig, Path, bool], Sandbox | None]
+    make_sandbox: Callable[[SandboxConfig, FsPolicy, bool], Sandbox | None]
+    """(config, the run's filesystem policy, network) -> the sandbox bash runs in."""
     make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
     open_store: Callable[[], SessionStore]
     repair: Callable[[list[dict[str, Any]], set[str]], list[dict[str, Any]]]
@@ -59,10 +61,10 @@ def _load_tools(names: list[str]) -> list[Tool[Any]]:
     return load_tools(names)
 
 
-def _make_sandbox(config: SandboxConfig, workspace: Path, network: bool) -> Sandbox | None:
+def _make_sandbox(config: SandboxConfig, policy: FsPolicy, network: bool) -> Sandbox | None:
     from agent.sandbox.probe import make_sandbox
 
-    return make_sandbox(config, workspace, network)
+    return make_sandbox(config, policy, network)
 
 
 def _make_gate(rules: list[PermissionRule], mode: str, approver: Approver, ask_timeout_s: float) -> Gate:

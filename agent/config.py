@@ -54,8 +54,19 @@ class SandboxConfig(_Strict):
     """`none` runs bash unsandboxed, and every call says so."""
     extra_roots: list[str] = []
     """More folders bound read-write."""
+    home_visible: list[str] = []
+    """More folders of HOME that bash may read (relative to HOME), besides the toolchain folders
+    of `agent.sandbox.policy.DEFAULT_HOME_VISIBLE`; the rest of HOME is hidden."""
     max_processes: int = 512
     max_memory_mb: int = 4096
+    """Per process (RLIMIT_DATA); and per call, shared memory and tmpfs included, where the
+    runtime can have a memory cgroup (`subagent doctor` says whether it can)."""
+    max_file_mb: int = 4096
+    """The largest file a command may write (RLIMIT_FSIZE): a write past it stops the writer
+    (SIGXFSZ, "File size limit exceeded"). 0 (or less) lets no file grow."""
+    tmp_size_mb: int = 1024
+    """The size of bash's private /tmp, /dev/shm, /run and HOME, each (at least 1 MB: a tmpfs of
+    size 0 would have no limit at all)."""
     env: list[str] = []
     """More environment variable names passed into bash (never ones naming a key, token or secret)."""
 

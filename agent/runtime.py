@@ -34,7 +34,7 @@ from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import data_home
 from agent.permissions.models import Approver, PermissionMode
 from agent.sandbox.base import Sandbox
-from agent.sandbox.policy import build_policy
+from agent.sandbox.policy import FsPolicy, policy_for
 from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
 from agent.spec import AgentSpec
 from agent.trust.notice import run_boundary
@@ -179,9 +179,10 @@ async def run_agent(
     session_id = record.id
     defaults = config.defaults
     cancel = cancel or asyncio.Event()
-    sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, cwd)  # probes bwrap
     extra_roots = tuple(Path(p) for p in defaults.sandbox.extra_roots)
     outputs = store.output_dir(session_id)
+    policy = await asyncio.to_thread(policy_for, defaults.sandbox, cwd, data_dir=data_home(), outputs=outputs)
+    sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, policy)  # probes bwrap
     ctx = ToolContext(
         workspace=cwd,
         data_dir=outputs,
@@ -190,7 +191,7 @@ async def run_agent(
         cancel=cancel,
         bash_timeout_s=defaults.tool_timeouts.bash,
         editor=editor,
-        policy=build_policy(workspace=cwd, extra_roots=extra_roots, data_dir=data_home(), outputs=outputs),
+        policy=policy,
     )
     approver = approver or parts.headless_approver()
     if parent is not None and parent.gate is not None:  # the root's approver, the parent's denials
@@ -266,13 +267,13 @@ async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool)
     await asyncio.to_thread(store.update, record.id, status="running")
 
 
-def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, cwd: Path) -> Sandbox | None:
+def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, policy: FsPolicy) -> Sandbox | None:
     """The sandbox for bash, or None: an agent without bash needs none, and a missing bubblewrap
     must not stop the other tools; bash then refuses each call with the probe's reason and fix."""
     if "bash" not in spec.tools:
         return None
     try:
-        return parts.make_sandbox(config, cwd, spec.network)
+        return parts.make_sandbox(config, policy, spec.network)
     except SandboxUnavailableError:
         return None
 

@@ -87,9 +87,29 @@ def _check_api_key() -> CheckResult:
                            "`subagent demo` runs without one")
 
 
+def _sandbox_policy() -> list[CheckResult]:
+    """The bash sandbox's policy for a run here, from this folder's config (facts, not checks)."""
+    from agent.errors import SubagentError
+    from agent.sandbox.describe import describe_policy
+
+    try:
+        from agent.registry import load_registry_for
+
+        config = load_registry_for(Path.cwd()).config.defaults.sandbox
+    except SubagentError as exc:
+        return [CheckResult(name="sandbox policy", ok=False, detail=str(exc),
+                            fix="fix the config file named above")]
+    if config.kind == "none":
+        return [CheckResult(name="sandbox policy", ok=True,
+                            detail="sandbox: {kind: none}: bash runs unsandboxed, with your full rights")]
+    return [CheckResult(name=line.name, ok=True, detail=line.detail)
+            for line in describe_policy(config, Path.cwd())]
+
+
 def run_checks() -> list[CheckResult]:
     """Every check, in the order `doctor` prints them."""
-    return [_check_python(), _check_sandbox(), _check_ripgrep(), _check_git(), _check_api_key()]
+    return [_check_python(), _check_sandbox(), *_sandbox_policy(), _check_ripgrep(), _check_git(),
+            _check_api_key()]
 
 
 @app.command()

@@ -239,9 +239,12 @@ def _reported(tally: _Tally) -> bool:
 
 def _sandbox(parts: Any, defaults: Any, workdir: Path, network: bool) -> Any:
     from agent.errors import SubagentError
+    from agent.paths import data_home
+    from agent.sandbox.policy import policy_for
 
     try:
-        return parts.make_sandbox(defaults.sandbox, workdir, network)
+        policy = policy_for(defaults.sandbox, workdir, data_dir=data_home())
+        return parts.make_sandbox(defaults.sandbox, policy, network)
     except SubagentError:
         return None  # run_verify reports that it could not run
 

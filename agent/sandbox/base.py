@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -35,5 +36,15 @@ class Sandbox(Protocol):
         """Run `command` with bash in `cwd`; kill the whole process tree on timeout or cancel.
 
         Setting `cancel` kills the command and returns its output so far with `cancelled=True`.
+        """
+        ...
+
+    async def run_argv(
+        self, argv: Sequence[str], *, cwd: Path, timeout_s: float, cancel: asyncio.Event | None = None
+    ) -> ExecResult:
+        """Run the program `argv` without a shell, in the same isolation and limits as `run`.
+
+        stdin is /dev/null, stdout and stderr are merged, the process tree is killed on timeout
+        or cancel as for `run`; `cwd_after` is None.
         """
         ...

@@ -5,10 +5,13 @@ rule at or above it decides, as nested mounts do:
 
 - `write`: read and change (the workspace and the extra roots);
 - `read`: read only (the system, toolchain folders in HOME, protected files inside a root);
-- `private`: bash gets its own instance here (an empty writable /tmp and /dev/shm, its own /dev
-  and /proc); the file tools see nothing of the host's;
-- `hidden`: nothing, for anyone (the user's HOME outside its allowlist, the runtime's own data,
-  the host's /proc and /run).
+- `private`: bash gets its own empty instance here (a size-limited writable /tmp, /dev/shm, /run
+  and HOME, its own /dev and /proc); the file tools see nothing of the host's;
+- `hidden`: nothing, for anyone (the runtime's own data).
+
+The user's HOME is private to bash except for an allowlist of toolchain folders, read-only: a
+list of known secrets is always one file short. When two rules name the same path, the later
+one decides (a workspace that is HOME itself is writable).
 
 bubblewrap turns the rules into mounts (`agent.sandbox.bwrap`); the file tools ask `check` before
 they open, and open without following a link (`tools._fs`), so what they reach is what was
@@ -17,13 +20,18 @@ checked. Bypass mode removes asks, never a rule of this policy.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from agent.errors import PolicyDeniedError
+from agent.sandbox._gitdirs import protected_git_paths
+
+if TYPE_CHECKING:
+    from agent.config import SandboxConfig
 
 Level = Literal["hidden", "private", "read", "write"]
 Access = Literal["read", "write"]
@@ -53,17 +61,22 @@ class FsPolicy:
 
     rules: tuple[PathRule, ...]
 
+    @functools.cached_property
+    def _by_path(self) -> dict[str, PathRule]:
+        """Each rule by its path; of two rules of one path, the later."""
+        return {str(rule.path): rule for rule in self.rules}
+
     def rule_for(self, path: Path) -> PathRule:
         """The deepest rule at or above `path` (which must be absolute and resolved)."""
-        best: PathRule | None = None
-        for rule in self.rules:
-            if (path == rule.path or path.is_relative_to(rule.path)) and (
-                best is None or len(rule.path.parts) > len(best.path.parts)
-            ):
-                best = rule
-        if best is None:
-            raise ValueError(f"the policy has no rule for / (asked about {path})")
-        return best
+        by_path = self._by_path
+        text = str(path)
+        while True:  # from `path` up to `/`: a dict lookup per level (the file tools ask often)
+            if (rule := by_path.get(text)) is not None:
+                return rule
+            parent = os.path.dirname(text)
+            if parent == text:
+                raise ValueError(f"the policy has no rule for / (asked about {path})")
+            text = parent
 
     def allows(self, path: Path, access: Access) -> bool:
         """Whether `access` to `path` (absolute, resolved) is allowed."""
@@ -91,25 +104,55 @@ class FsPolicy:
 
 DEFAULT_HOME_VISIBLE: tuple[str, ...] = (
     ".cargo/bin", ".cargo/registry", ".cargo/git", ".rustup", ".pyenv", ".local/bin", ".local/lib",
-    ".nvm", ".npm", ".bun", ".deno", ".volta", ".sdkman", ".asdf", ".local/share/mise", "go",
-    ".m2/repository", ".gradle/caches", ".gradle/wrapper", ".cache/pip", ".cache/uv", ".cache/go-build",
-    ".cache/pypoetry", ".cache/yarn",
+    ".local/share/uv", ".local/share/pnpm", ".local/share/mise", ".nvm", ".npm", ".bun", ".deno",
+    ".volta", ".sdkman", ".asdf", ".tool-versions", "go", ".m2/repository", ".gradle/caches",
+    ".gradle/wrapper", ".cache/pip", ".cache/uv", ".cache/go-build", ".cache/pypoetry", ".cache/yarn",
+    ".cache/node-gyp", ".cache/ms-playwright", "miniconda3", "miniforge3", "anaconda3",
 )
-"""What of HOME a build needs (toolchains and package caches, never their credentials); the rest of
-HOME is hidden. Relative to HOME."""
+"""What of HOME a build needs (toolchains and package caches, never their credentials), read-only;
+the rest of HOME is replaced by bash's own empty one. Relative to HOME. The config's
+`sandbox.home_visible` adds to it."""
 
 PROTECTED: tuple[str, ...] = (
-    ".git/config", ".git/hooks", ".git/commondir", ".git/worktrees", ".git/modules",
+    ".git/config", ".git/config.worktree", ".git/hooks", ".git/commondir", ".git/worktrees", ".git/modules",
     ".subagent", ".claude", ".opencode", "agents.yaml", "opencode.json", "opencode.jsonc", ".mcp.json",
 )
 """Inside every writable root, read-only: what git runs on the host, and what decides a later run's
-powers. Relative to the root."""
+powers. Relative to the root. A `.git` file's git dir, its common dir and the `core.hooksPath`
+folder are added per repository (`agent.sandbox._gitdirs`)."""
+
+HOME_SECRETS: tuple[str, ...] = (
+    ".ssh", ".gnupg", ".aws", ".azure", ".config/gcloud", ".kube", ".docker", ".config/containers",
+    ".netrc", ".pgpass", ".git-credentials", ".gitconfig", ".config/git", ".config/gh", ".config/hub",
+    ".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc", ".config/pip", ".vault-token", ".terraformrc",
+    ".terraform.d", ".cargo/credentials", ".cargo/credentials.toml", ".gem/credentials",
+    ".m2/settings.xml", ".gradle/gradle.properties", ".config/composer", ".composer/auth.json",
+    ".config/sops", ".cache/huggingface", ".s3cfg", ".boto", ".config/rclone", ".config/op",
+    ".password-store", ".local/share/keyrings", ".mozilla", ".config/google-chrome",
+    ".config/chromium", ".claude", ".claude.json", ".config/anthropic", ".bash_history",
+    ".zsh_history", ".python_history", ".psql_history", ".mysql_history", ".lesshst", ".viminfo",
+)
+"""Only when HOME itself lies inside a writable root (the user made it the workspace), so the
+allowlist cannot apply: these known credentials stay hidden there. Relative to HOME."""
 
 _PRIVATE = ("/tmp", "/dev/shm", "/dev", "/proc", "/run")
 
 
 def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
+
+
+def _protected(roots: Sequence[Path], home: Path) -> Iterator[tuple[Path, str]]:
+    """Each protected path of each root, and why; a symlink's target too (what a tool reaches)."""
+    for root in roots:
+        for rel in PROTECTED:
+            yield root / rel, f"protected: {rel} decides what runs later (read-only)"
+        for path in protected_git_paths(root, home):
+            yield path, "protected: git runs what this decides (read-only)"
+    for root in roots:
+        for rel in PROTECTED:
+            if (root / rel).is_symlink():
+                yield _real(root / rel), f"protected: {rel} (through its link) decides what runs later"
 
 
 def build_policy(
@@ -127,7 +170,7 @@ def build_policy(
     Args:
         workspace: the primary writable root.
         extra_roots: more writable roots (the config's `extra_roots`).
-        home: the user's HOME (hidden but for `home_visible`); default `Path.home()`.
+        home: the user's HOME (private to bash but for `home_visible`); default `Path.home()`.
         data_dir: the runtime's own data (sessions, checkpoints, worktrees), hidden.
         outputs: this session's saved outputs, readable (the model is told to read them back).
         home_visible: folders of HOME left readable, relative to it.
@@ -136,17 +179,35 @@ def build_policy(
     rules = [PathRule(Path("/"), "read", "outside the workspace everything is read-only")]
     rules += [PathRule(Path(p), "private", f"the host's {p} (bash has a private one)") for p in _PRIVATE]
     user_home = _real(home or Path.home())
-    rules.append(PathRule(user_home, "hidden",
+    rules.append(PathRule(user_home, "private",
                           "the user's home is hidden; only toolchain folders are visible"))
-    rules += [PathRule(_real(user_home / rel), "read", "a toolchain folder in HOME") for rel in home_visible]
     if data_dir is not None:
         rules.append(PathRule(_real(data_dir), "hidden", "the runtime's own data (sessions, checkpoints)"))
+    roots = [_real(root) for root in (workspace, *extra_roots)]
+    rules += [PathRule(root, "write", "a workspace root") for root in roots]
+    base = FsPolicy(tuple(rules))
+    if base.rule_for(user_home).level == "write":
+        rules += [PathRule(_real(user_home / rel), "hidden", "a credential in the user's home")
+                  for rel in HOME_SECRETS]
+        base = FsPolicy(tuple(rules))
+    readable = [(_real(user_home / rel), "a toolchain folder in HOME") for rel in home_visible]
+    readable += [(_real(p), "a path the runtime itself needs") for p in extra_readable]
     if outputs is not None:
-        rules.append(PathRule(_real(outputs), "read", "this session's saved outputs"))
-    rules += [PathRule(_real(p), "read", "a path the runtime itself needs") for p in extra_readable]
-    for root in (workspace, *extra_roots):
-        real = _real(root)
-        rules.append(PathRule(real, "write", "a workspace root"))
-        rules += [PathRule(real / rel, "read", f"protected: {rel} decides what runs later (read-only)")
-                  for rel in PROTECTED]
-    return FsPolicy(tuple(rules))
+        readable.append((_real(outputs), "this session's saved outputs"))
+    # A readable folder only opens what is hidden; a protected one only narrows a root: so inside
+    # a root a read rule always means protected, and no rule un-hides what another one hid.
+    wanted = {path: why for path, why in readable if base.rule_for(path).level in ("private", "hidden")}
+    wanted |= {path: why for path, why in _protected(roots, user_home)
+               if base.rule_for(path).level == "write"}
+    return FsPolicy((*rules, *(PathRule(path, "read", why) for path, why in wanted.items())))
+
+
+def policy_for(config: SandboxConfig, workspace: Path, *, data_dir: Path | None = None,
+               outputs: Path | None = None, home: Path | None = None,
+               extra_readable: Sequence[Path] = ()) -> FsPolicy:
+    """The policy of a run from its `sandbox:` config: the extra roots (relative to the
+    workspace, `~` expanded) and the folders of HOME it adds to the defaults; see `build_policy`."""
+    roots = [(workspace / Path(root).expanduser()) for root in config.extra_roots]
+    return build_policy(workspace=workspace, extra_roots=roots, home=home, data_dir=data_dir,
+                        outputs=outputs, home_visible=(*DEFAULT_HOME_VISIBLE, *config.home_visible),
+                        extra_readable=extra_readable)

@@ -17,6 +17,7 @@ from agent.config import SandboxConfig
 from agent.errors import SandboxUnavailableError
 from agent.sandbox.base import Sandbox
 from agent.sandbox.bwrap import BwrapSandbox
+from agent.sandbox.policy import FsPolicy
 from agent.sandbox.process import ProcessLimits
 from agent.sandbox.unsandboxed import UnsandboxedRunner
 
@@ -98,22 +99,22 @@ def probe_sandbox() -> SandboxReport:
     return _probe(shutil.which("bwrap"))
 
 
-def make_sandbox(
-    config: SandboxConfig, workspace: Path, network: bool, *, home: Path | None = None
-) -> Sandbox:
-    """The sandbox bash runs in, as configured.
+def make_sandbox(config: SandboxConfig, policy: FsPolicy, network: bool, *, home: Path | None = None
+                 ) -> Sandbox:
+    """The sandbox bash runs in, as configured, enforcing the run's `policy`.
 
     Raises:
         SandboxUnavailableError: bubblewrap is missing or refused and the user did not opt out.
     """
-    limits = ProcessLimits(max_processes=config.max_processes, max_memory_mb=config.max_memory_mb)
+    limits = ProcessLimits(max_processes=config.max_processes, max_memory_mb=config.max_memory_mb,
+                           max_file_mb=config.max_file_mb)
     if config.kind == "none":
         return UnsandboxedRunner(env_extra=config.env, limits=limits)
     report = probe_sandbox()
     if not report.ok:
         raise SandboxUnavailableError(f"the bash sandbox cannot run: {report.detail}. To fix: {report.fix}")
-    roots = [(workspace / Path(root).expanduser()).resolve() for root in config.extra_roots]
     return BwrapSandbox(
-        workspace, roots, network, home, limits, config.env, bwrap=report.bwrap_path,
-        user_namespace=report.user_namespace, disable_nested_userns=report.disable_userns,
+        policy, network=network, home=home, limits=limits, env_extra=config.env,
+        tmp_size_mb=config.tmp_size_mb, bwrap=report.bwrap_path, user_namespace=report.user_namespace,
+        disable_nested_userns=report.disable_userns,
     )

@@ -12,7 +12,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,8 @@ class ProcessLimits:
     counts every process of the user, so a plain 512 would break on a busy desktop). Root is exempt."""
     max_memory_mb: int = 4096
     """RLIMIT_DATA (heap and private mappings), so address-space reservations still work."""
+    max_file_mb: int = 4096
+    """RLIMIT_FSIZE: the largest file a command may write."""
 
 
 class _OutputBuffer:
@@ -84,8 +86,12 @@ def user_process_limit(max_processes: int) -> int:
     return int(_running[1]) + max_processes
 
 
-def shell_script(command: str, limits: ProcessLimits, cwd_fd: int, alive_fd: int | None = None) -> str:
+def shell_script(command: str | None, limits: ProcessLimits, cwd_fd: int | None,
+                 alive_fd: int | None = None) -> str:
     """The script bash runs: limits, the cwd epilogue, the orphan watch, then the command verbatim.
+
+    With no `command` (and no `cwd_fd`), the script ends by exec-ing its arguments (`run_argv`):
+    the program runs under the same limits, with no shell around it.
 
     The watch (when `alive_fd` is given) is a disowned subshell (a bare `wait` in the command does
     not wait for it) blocked reading `alive_fd`, a pipe whose only writer is this process: when
@@ -95,11 +101,13 @@ def shell_script(command: str, limits: ProcessLimits, cwd_fd: int, alive_fd: int
     """
     watch = (f"( read -r -u {alive_fd} _; kill -KILL -- -$$ ) </dev/null >/dev/null 2>&1 & disown\n"
              if alive_fd is not None else "")
+    epilogue = f"trap 'pwd -P >&{cwd_fd} 2>/dev/null' EXIT\n" if cwd_fd is not None else ""
+    body = command if command is not None else 'exec "$@"'
     return (
         f"ulimit -u {user_process_limit(limits.max_processes)} 2>/dev/null\n"
-        f"ulimit -d {limits.max_memory_mb * 1024} 2>/dev/null\n"
-        f"trap 'pwd -P >&{cwd_fd} 2>/dev/null' EXIT\n"
-        f"{watch}{command}"
+        f"ulimit -d {max(limits.max_memory_mb, 0) * 1024} 2>/dev/null\n"  # a refused ulimit
+        f"ulimit -f {max(limits.max_file_mb, 0) * 1024} 2>/dev/null\n"  # would mean no limit
+        f"{epilogue}{watch}{body}"
     )
 
 
@@ -157,7 +165,7 @@ def _exit_code(returncode: int | None) -> int | None:
 
 
 async def run_process(
-    command: str,
+    command: str | Sequence[str],
     *,
     wrap: Callable[[list[str]], list[str]],
     env: dict[str, str],
@@ -166,24 +174,33 @@ async def run_process(
     limits: ProcessLimits,
     cancel: asyncio.Event | None = None,
     orphan_watch: bool = True,
+    pass_fds: Sequence[int] = (),
+    preexec: Callable[[], None] | None = None,
 ) -> ExecResult:
-    """Run `command` with bash, wrapped by `wrap` (e.g. into bwrap), and always reap its group.
+    """Run `command` with bash (or, given an argv, that program), wrapped by `wrap` (e.g. into
+    bwrap), and always reap its group.
 
     Any process the command left behind is killed when the shell exits: nothing outlives a call.
     Cancelling the awaiting task kills the group too, then re-raises. `orphan_watch` kills the
     group if this process dies first (see `shell_script`); a wrapper that does that itself
-    (bubblewrap's `--die-with-parent`) turns it off.
+    (bubblewrap's `--die-with-parent`) turns it off. `pass_fds` reach the wrapper (bubblewrap's
+    seccomp program); `preexec` runs in the child before the wrapper is exec'd. An argv's working
+    directory is not carried (`cwd_after` is None).
     """
     started = time.monotonic()
+    is_shell = isinstance(command, str)
     cwd_r, cwd_w = os.pipe()
     alive_r, alive_w = os.pipe()  # we keep the write end (close-on-exec) until the group is reaped
     watch_fd = alive_r if orphan_watch else None
-    bash = ["/bin/bash", "--noprofile", "--norc", "-c", shell_script(command, limits, cwd_w, watch_fd)]
+    script = shell_script(command if is_shell else None, limits, cwd_w if is_shell else None, watch_fd)
+    bash = ["/bin/bash", "--noprofile", "--norc", "-c", script]
+    if not isinstance(command, str):
+        bash += ["bash", *command]
     try:
         proc = await asyncio.create_subprocess_exec(
             *wrap(bash), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True,
-            pass_fds=(cwd_w, alive_r),
+            pass_fds=(cwd_w, alive_r, *pass_fds), preexec_fn=preexec,
         )
     except BaseException:
         os.close(cwd_r)

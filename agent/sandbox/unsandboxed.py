@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from agent.sandbox._env import scrub_env
@@ -32,5 +32,14 @@ class UnsandboxedRunner:
         """Run `command` with bash in `cwd`; see `run_process` for the kill rules."""
         return await run_process(
             command, wrap=lambda argv: argv, env=scrub_env(os.environ, extra=self.env_extra),
+            cwd=cwd, timeout_s=timeout_s, limits=self.limits, cancel=cancel,
+        )
+
+    async def run_argv(
+        self, argv: Sequence[str], *, cwd: Path, timeout_s: float, cancel: asyncio.Event | None = None
+    ) -> ExecResult:
+        """Run the program `argv` (no shell) in `cwd` with the same limits; see `run_process`."""
+        return await run_process(
+            list(argv), wrap=lambda bash: bash, env=scrub_env(os.environ, extra=self.env_extra),
             cwd=cwd, timeout_s=timeout_s, limits=self.limits, cancel=cancel,
         )

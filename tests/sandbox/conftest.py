@@ -6,8 +6,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from agent.config import SandboxConfig
+from agent.paths import data_home
+from agent.sandbox.bwrap import BwrapSandbox
+from agent.sandbox.policy import FsPolicy, policy_for
 
 
 @pytest.fixture
@@ -24,3 +30,14 @@ def fake_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("HOME", str(home))
     yield home
     shutil.rmtree(home, ignore_errors=True)
+
+
+def policy(workspace: Path, config: SandboxConfig | None = None, *, home: Path | None = None) -> FsPolicy:
+    """The policy a run in `workspace` gets (the runtime's data dir hidden)."""
+    return policy_for(config or SandboxConfig(), workspace, data_dir=data_home(), home=home)
+
+
+def sandbox_for(workspace: Path, *, home: Path | None = None, config: SandboxConfig | None = None,
+                **options: Any) -> BwrapSandbox:
+    """A bubblewrap sandbox enforcing the policy a run in `workspace` gets."""
+    return BwrapSandbox(policy(workspace, config, home=home), home=home, **options)

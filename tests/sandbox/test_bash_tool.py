@@ -9,15 +9,15 @@ import pytest
 
 from agent.errors import BashUnavailableError
 from agent.sandbox.base import ExecResult
-from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.unsandboxed import UnsandboxedRunner
+from tests.sandbox.conftest import sandbox_for
 from tools.base import OutputLimits, ToolContext
 from tools.bash import BashInput, BashTool
 
 
 @pytest.fixture(params=["none", pytest.param("bwrap", marks=pytest.mark.bwrap)])
 def ctx(request: pytest.FixtureRequest, workspace: Path, tmp_path: Path) -> ToolContext:
-    sandbox = UnsandboxedRunner() if request.param == "none" else BwrapSandbox(workspace)
+    sandbox = UnsandboxedRunner() if request.param == "none" else sandbox_for(workspace)
     return ToolContext(workspace=workspace, data_dir=tmp_path / "data", sandbox=sandbox)
 
 

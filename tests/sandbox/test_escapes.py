@@ -20,6 +20,7 @@ import pytest
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.unsandboxed import UnsandboxedRunner
 from tests.processes import gone, kill_all_with, live_processes_with, unique_sleep
+from tests.sandbox.conftest import sandbox_for
 
 pytestmark = pytest.mark.bwrap
 MARK = f"escape-{uuid.uuid4().hex[:8]}"
@@ -32,7 +33,7 @@ def host() -> UnsandboxedRunner:
 
 @pytest.fixture
 def box(workspace: Path, fake_home: Path) -> BwrapSandbox:
-    return BwrapSandbox(workspace, home=fake_home)
+    return sandbox_for(workspace, home=fake_home)
 
 
 async def test_writing_etc(host: UnsandboxedRunner, box: BwrapSandbox, workspace: Path) -> None:
@@ -79,10 +80,13 @@ async def test_reading_planted_secrets(
     control = await host.run(command, cwd=workspace, timeout_s=10)
     assert control.output.count(MARK) == 3
     root = fake_home if home_is_workspace else workspace
-    box = BwrapSandbox(root, home=fake_home)
+    box = sandbox_for(root, home=fake_home)
     result = await box.run(command + "; echo x > ~/.ssh/authorized_keys", cwd=root, timeout_s=10)
     assert MARK not in result.output and "id_ed25519" not in result.output.split("\n")
-    assert result.output.split("\n")[-3] == "0"  # a hidden file reads as empty, not as an error
+    if home_is_workspace:  # HOME's known credentials stay hidden; a hidden file reads as empty
+        assert result.output.split("\n")[-3] == "0"
+    else:  # the rest of HOME is not there at all
+        assert "No such file or directory" in result.output
     assert not (fake_home / ".ssh" / "authorized_keys").exists()
 
 
@@ -159,7 +163,7 @@ async def test_writing_git_hooks_and_config(
     assert control.exit_code == 0 and hook.exists()
     hook.unlink()
     config_before = (workspace / ".git" / "config").read_text()
-    box = BwrapSandbox(workspace, home=fake_home)
+    box = sandbox_for(workspace, home=fake_home)
     attempts = [
         "echo 'echo pwned' > .git/hooks/pre-commit",
         "git config core.hooksPath /tmp/evil",

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 from agent.sandbox.base import Sandbox
-from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.process import ProcessLimits, _OutputBuffer, user_process_limit
 from agent.sandbox.unsandboxed import UnsandboxedRunner
 from tests.processes import gone, kill_all_with, unique_sleep
+from tests.sandbox.conftest import sandbox_for
 
 
 @pytest.fixture(params=["none", pytest.param("bwrap", marks=pytest.mark.bwrap)])
 def runner(request: pytest.FixtureRequest, workspace: Path) -> Sandbox:
     if request.param == "none":
         return UnsandboxedRunner(env_extra=["PROJECT_SETTING", "GITHUB_TOKEN"])
-    return BwrapSandbox(workspace, env_extra=["PROJECT_SETTING", "GITHUB_TOKEN"])
+    return sandbox_for(workspace, env_extra=["PROJECT_SETTING", "GITHUB_TOKEN"])
 
 
 @pytest.mark.parametrize(("command", "code"), [("true", 0), ("exit 7", 7), ("false", 1), ("kill -9 $$", 137)])

@@ -1,0 +1,118 @@
+"""The policy's mounts for bash: protected paths that are links or do not exist, placeholders,
+HOME by allowlist, and the same mounts for a program run without a shell."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.sandbox._placeholder import MODE, Placeholder, settle
+from agent.sandbox.unsandboxed import UnsandboxedRunner
+from tests.sandbox.conftest import sandbox_for
+
+pytestmark = pytest.mark.bwrap
+
+
+def _git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+async def test_a_protected_link_does_not_mount_over_its_target(workspace: Path, fake_home: Path) -> None:
+    """`.claude -> ~/.ssh`: a bind at `.claude` would make bwrap mount the hidden folder's real
+    contents at its target; instead the link itself is watched."""
+    (fake_home / ".ssh").mkdir()
+    (fake_home / ".ssh" / "id_rsa").write_text("LINKED-SECRET")
+    (workspace / ".claude").symlink_to(fake_home / ".ssh")
+    box = sandbox_for(workspace, home=fake_home)
+    assert str(fake_home / ".ssh") not in " ".join(box.mounts.prepare().args)
+    attack = "cat .claude/id_rsa; rm .claude && mkdir .claude && echo '{}' > .claude/settings.json"
+    result = await box.run(attack, cwd=workspace, timeout_s=10)
+    assert "LINKED-SECRET" not in result.output and "undid the change to .claude" in result.output
+    assert (workspace / ".claude").is_symlink() and (workspace / ".claude").readlink() == fake_home / ".ssh"
+
+
+async def test_placeholders_leave_nothing_behind(workspace: Path, fake_home: Path) -> None:
+    _git("init", "-q", cwd=workspace)
+    shutil.rmtree(workspace / ".git" / "hooks")
+    box = sandbox_for(workspace, home=fake_home)
+    result = await box.run("echo x > .mcp.json; mkdir -p .subagent/agents; echo > .git/hooks/pre-commit; "
+                           "git status --porcelain; echo done", cwd=workspace, timeout_s=10)
+    assert result.output.endswith("done\n") and "??" not in result.output  # git ignores them
+    settle()  # placeholders are removed in the background, after the call returns
+    assert sorted(p.name for p in workspace.iterdir()) == [".git"]
+    assert not (workspace / ".git" / "hooks").exists()
+
+
+async def test_a_placeholder_shared_by_two_sandboxes_lasts_until_the_last(
+    workspace: Path, fake_home: Path
+) -> None:
+    box = sandbox_for(workspace, home=fake_home)
+    slow = asyncio.ensure_future(box.run("sleep 2; echo x > .mcp.json", cwd=workspace, timeout_s=20))
+    await asyncio.sleep(1)
+    quick = await box.run("true", cwd=workspace, timeout_s=10)  # joins, then leaves first
+    assert quick.exit_code == 0 and (workspace / ".mcp.json").is_dir()
+    assert (await slow).exit_code != 0  # still read-only after the other one left
+    settle()
+    assert not (workspace / ".mcp.json").exists()
+
+
+def test_a_placeholder_is_never_made_over_something_real(workspace: Path) -> None:
+    (workspace / ".subagent").mkdir()
+    (workspace / ".subagent" / "config.yaml").write_text("x")
+    assert Placeholder.hold(workspace / ".subagent") is None
+    held = Placeholder.hold(workspace / ".claude")
+    assert held is not None and ((workspace / ".claude").stat().st_mode & 0o777) == MODE
+    joined = Placeholder.hold(workspace / ".claude")
+    assert joined is not None
+    held.release()
+    assert (workspace / ".claude").is_dir()  # another holder: the last one out removes it
+    joined.release()
+    assert not (workspace / ".claude").exists()
+
+
+async def test_a_linked_worktree_protects_its_git_dir(tmp_path: Path, fake_home: Path) -> None:
+    main = tmp_path / "main"
+    main.mkdir()
+    _git("init", "-q", cwd=main)
+    _git("-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "x", cwd=main)
+    worktree = tmp_path / "wt"
+    _git("worktree", "add", "-q", str(worktree), cwd=main)
+    box = sandbox_for(main, home=fake_home)  # the main tree holds the worktree's git dir
+    attempts = "echo gitdir: /elsewhere > ../wt/.git; echo x > .git/worktrees/wt/commondir; echo rc=$?"
+    box_wt = sandbox_for(worktree, home=fake_home)
+    first = await box.run(attempts, cwd=main, timeout_s=10)
+    second = await box_wt.run("echo gitdir: /elsewhere > .git; echo rc=$?", cwd=worktree, timeout_s=10)
+    assert "rc=1" in first.output and "rc=1" in second.output
+    pointer = (worktree / ".git").read_text()
+    assert pointer.startswith("gitdir: ") and "elsewhere" not in pointer
+
+
+async def test_run_argv_sees_what_bash_sees(workspace: Path, fake_home: Path) -> None:
+    (fake_home / ".ssh").mkdir()
+    (fake_home / ".ssh" / "id_rsa").write_text("ARGV-SECRET")
+    (workspace / "a.txt").write_text("ARGV-VISIBLE")
+    box = sandbox_for(workspace, home=fake_home)
+    argv = ["cat", "a.txt", str(fake_home / ".ssh" / "id_rsa"), "-"]
+    boxed = await box.run_argv(argv, cwd=workspace, timeout_s=10)
+    host = await UnsandboxedRunner().run_argv(argv, cwd=workspace, timeout_s=10)
+    assert "ARGV-SECRET" in host.output and host.exit_code == 0  # stdin is /dev/null
+    assert "ARGV-VISIBLE" in boxed.output and "ARGV-SECRET" not in boxed.output and boxed.exit_code == 1
+    assert boxed.cwd_after is None
+    quoted = await box.run_argv(["printf", "%s|", "a b", "$HOME", "'"], cwd=workspace, timeout_s=10)
+    assert quoted.output == "a b|$HOME|'|"  # no shell in between
+    late = await box.run_argv(["sleep", "30"], cwd=workspace, timeout_s=0.5)
+    assert late.timed_out and late.exit_code is None
+
+
+async def test_git_commits_as_the_user_inside(workspace: Path, fake_home: Path) -> None:
+    (fake_home / ".gitconfig").write_text("[user]\n\tname = Jo Coder\n\temail = jo@example.com\n"
+                                          "[credential]\n\thelper = store\n")
+    _git("init", "-q", cwd=workspace)
+    box = sandbox_for(workspace, home=fake_home)
+    result = await box.run("git commit -q --allow-empty -m x && git log -1 --format='%an <%ae>'; "
+                           "cat ~/.gitconfig", cwd=workspace, timeout_s=10)
+    assert "Jo Coder <jo@example.com>" in result.output and "helper" not in result.output
