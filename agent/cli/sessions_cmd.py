@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,16 @@ def _fail(exc: SubagentError) -> typer.Exit:
     return typer.Exit(2 if isinstance(exc, ConfigError) else 1)  # an unknown id is a usage error
 
 
+@contextmanager
+def _reported() -> Iterator[None]:
+    """The runtime's errors (an unknown id, a damaged, locked or full store) as one line and an
+    exit code, never a traceback."""
+    try:
+        yield
+    except SubagentError as exc:
+        raise _fail(exc) from None
+
+
 @sessions_app.command("list")
 def list_sessions(
     as_json: bool = typer.Option(False, "--json", help="One JSON array of session records."),
@@ -35,7 +47,8 @@ def list_sessions(
     from agent.sessions.store import SqliteSessionStore
 
     workspace = None if all_workspaces else (cwd or Path.cwd()).resolve()
-    records = SqliteSessionStore().list(workspace, limit=limit)
+    with _reported():
+        records = SqliteSessionStore().list(workspace, limit=limit)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
         return
@@ -63,14 +76,12 @@ def show_session(
     from agent.cli._transcript import render_session
     from agent.sessions.store import SqliteSessionStore
 
-    store = SqliteSessionStore()
-    try:
+    with _reported():
+        store = SqliteSessionStore()
         session = store.get(session_id)
-    except SubagentError as exc:
-        raise _fail(exc) from None
-    messages = store.messages(session.id)
-    compactions = store.compactions(session.id)
-    steps = _checkpoint_files(session.workspace, store.checkpoints(session.id))
+        messages = store.messages(session.id)
+        compactions = store.compactions(session.id)
+        steps = _checkpoint_files(session.workspace, store.checkpoints(session.id))
     if as_json:
         typer.echo(json.dumps({
             "session": session.model_dump(mode="json"),
@@ -112,13 +123,12 @@ def export_session(session_id: str = typer.Argument(..., help="Session id or a u
     """
     from agent.sessions.store import SqliteSessionStore
 
-    store = SqliteSessionStore()
-    try:
+    with _reported():
+        store = SqliteSessionStore()
         session = store.get(session_id)
-    except SubagentError as exc:
-        raise _fail(exc) from None
-    pending = store.compactions(session.id)
-    for message in store.messages(session.id):
+        pending = store.compactions(session.id)
+        stored = store.messages(session.id)
+    for message in stored:
         for record in [c for c in pending if c.upto_seq < message.seq]:
             typer.echo(json.dumps({"compaction": record.model_dump(mode="json")}, ensure_ascii=False))
         pending = [c for c in pending if c.upto_seq >= message.seq]
