@@ -14,7 +14,7 @@ from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
 
 if TYPE_CHECKING:
-    from agent.sessions.base import CheckpointRecord
+    from agent.sessions.base import CheckpointRecord, MarkRecord
 
 sessions_app = typer.Typer(name="sessions", help="List, show and export stored sessions.",
                            no_args_is_help=True)
@@ -81,7 +81,9 @@ def show_session(
         session = store.get(session_id)
         messages = store.messages(session.id)
         compactions = store.compactions(session.id)
-        steps = _checkpoint_files(session.workspace, store.checkpoints(session.id))
+        marks = store.marks(Path(session.workspace))
+        ends = [m for m in marks if m.kind == "end" and m.session_id == session.id]
+        steps = _checkpoint_files(session.workspace, store.checkpoints(session.id), ends)
     if as_json:
         typer.echo(json.dumps({
             "session": session.model_dump(mode="json"),
@@ -94,9 +96,11 @@ def show_session(
 
 
 def _checkpoint_files(
-    workspace: str, records: list[CheckpointRecord]
+    workspace: str, records: list[CheckpointRecord], ends: list[MarkRecord]
 ) -> list[tuple[CheckpointRecord, list[str]]]:
-    """Each checkpoint with the files its step changed: up to the next checkpoint, the last one up to now."""
+    """Each checkpoint with the files its step changed: up to the session's next checkpoint or the
+    end of that run (`ends`), whichever is first; the last step of a run still going (or killed)
+    up to now."""
     if not records:
         return []
     import git
@@ -106,7 +110,8 @@ def _checkpoint_files(
     try:
         repo = ShadowRepo(Path(workspace))
         now = repo.snapshot("sessions show") if Path(workspace).is_dir() else records[-1].commit
-        nexts = [r.commit for r in records[1:]] + [now]
+        points = sorted([*((r.created, r.commit) for r in records), *((m.created, m.commit) for m in ends)])
+        nexts = [next((commit for when, commit in points if when > r.created), now) for r in records]
         return [(record, [f"{c.change} {c.path}" for c in repo.changed_files(record.commit, after)])
                 for record, after in zip(records, nexts, strict=True)]
     except (OSError, git.GitCommandError) as exc:  # a missing or pruned shadow repo must not hide the rest
