@@ -110,8 +110,12 @@ def _checkpoint_files(
     try:
         repo = ShadowRepo(Path(workspace))
         now = repo.snapshot("sessions show") if Path(workspace).is_dir() else records[-1].commit
-        points = sorted([*((r.created, r.commit) for r in records), *((m.created, m.commit) for m in ends)])
-        nexts = [next((commit for when, commit in points if when > r.created), now) for r in records]
+        nexts = []
+        for index, record in enumerate(records):
+            following = records[index + 1] if index + 1 < len(records) else None
+            end = next((m for m in ends if m.created > record.created
+                        and (following is None or m.created <= following.created)), None)
+            nexts.append(end.commit if end else following.commit if following else now)
         return [(record, [f"{c.change} {c.path}" for c in repo.changed_files(record.commit, after)])
                 for record, after in zip(records, nexts, strict=True)]
     except (OSError, git.GitCommandError) as exc:  # a missing or pruned shadow repo must not hide the rest

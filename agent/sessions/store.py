@@ -345,7 +345,7 @@ class SqliteSessionStore(SqliteFile):
         """Every checkpoint of every session that worked in `workspace`, oldest first."""
         rows = self._query(
             "SELECT c.session_id, c.step, c.commit_sha, c.tool_use_id, c.label, c.created FROM checkpoints c "
-            "JOIN sessions s ON s.id = c.session_id WHERE s.workspace = ?",
+            "JOIN sessions s ON s.id = c.session_id WHERE s.workspace = ? ORDER BY c.session_id, c.step",
             (_workspace_key(workspace),),
         )
         records = [CheckpointRecord(session_id=sid, step=step, commit=sha, tool_use_id=tid, label=label,

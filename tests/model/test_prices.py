@@ -94,4 +94,5 @@ def test_a_near_zero_budget_stops_a_model_priced_by_the_table(tmp_path: Path, mo
     assert result["subtype"] == "error_max_budget"
     expected = table_price(model)
     assert expected is not None
-    assert result["total_cost_usd"] == pytest.approx(expected(Usage(input_tokens=20_000, output_tokens=2_000)))
+    spent = expected(Usage(input_tokens=20_000, output_tokens=2_000))
+    assert result["total_cost_usd"] == pytest.approx(spent)

@@ -65,7 +65,7 @@ async def test_a_tool_input_that_is_a_json_string_is_answered_with_what_it_was(t
     client = model([{"replies": [
         {"tool_calls": [{"name": "read", "id": "as_string", "input_json": encoded},
                         {"name": "read", "id": "as_list", "input_json": '["a.txt"]'}]},
-        {"tool_calls": [{"name": "write", "id": "cut", "input_json": '{"file_path": "b.txt", "content": "par'}],
+        {"tool_calls": [{"name": "write", "id": "cut", "input_json": '{"file_path": "b.txt", "content": "p'}],
          "stop_reason": "max_tokens"},
         {"text": "done"},
     ]}])

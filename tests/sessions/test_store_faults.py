@@ -97,7 +97,8 @@ def test_a_truncated_store_is_moved_aside_and_the_run_goes_on(tmp_path: Path) ->
     assert "Traceback" not in ran.stderr and "malformed" in ran.stderr
     moved = _set_aside(home)
     assert len(moved) == 1 and moved[0].read_bytes() == whole[: len(whole) // 2]
-    assert [s.id for s in SqliteSessionStore(home / "sessions.db").list()] == [json.loads(ran.stdout)["session_id"]]
+    listed = SqliteSessionStore(home / "sessions.db").list()
+    assert [s.id for s in listed] == [json.loads(ran.stdout)["session_id"]]
 
 
 def test_damage_found_while_reading_is_reported_then_moved_aside_on_the_next_start(tmp_path: Path) -> None:
@@ -229,8 +230,8 @@ def test_a_full_disk_says_which_path_and_how_much_then_works_once_freed(
     assert "no space left" in ran.stderr and str(small_disk) in ran.stderr and "more is needed" in ran.stderr
 
     filler.unlink()
-    again = run_subagent("run", "hello", "--script", str(_script(tmp_path)), "--cwd", str(_workspace(tmp_path)),
-                         "--output", "json", SUBAGENT_HOME=str(home))
+    again = run_subagent("run", "hello", "--script", str(_script(tmp_path)), "--cwd",
+                         str(_workspace(tmp_path)), "--output", "json", SUBAGENT_HOME=str(home))
     assert again.returncode == 0, again.stderr
 
 
