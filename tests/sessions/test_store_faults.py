@@ -265,3 +265,24 @@ def test_a_run_whose_disk_fills_mid_way_stops_cleanly_and_resumes_once_freed(
     answers = [b for m in stored for b in m.content if b.get("tool_use_id") == "toolu_fill"]
     assert len(answers) == 1 and answers[0]["is_error"] is True  # told it was interrupted, once
     assert [m.role for m in stored] == ["user", "assistant", "user", "assistant"]
+
+
+async def test_an_mcp_client_is_told_which_process_holds_the_store(
+    tmp_path: Path, holder: list[subprocess.Popen[str]]
+) -> None:
+    from mcp import Client, StdioServerParameters
+
+    home = _home()
+    home.mkdir(parents=True, exist_ok=True)
+    _seed(home / "sessions.db", sessions=1)
+    other = _hold(holder, home / "sessions.db", "write")
+    ws = _workspace(tmp_path)
+    argv = ["-m", "agent", "mcp", "--script", str(_script(tmp_path))]
+    params = StdioServerParameters(command=sys.executable, args=argv, env=subprocess_env(), cwd=str(ws))
+    async with Client(params) as client:
+        ran = await client.call_tool("run_task", {"prompt": "hello", "cwd": str(ws)})
+        looked_up = await client.call_tool("reply", {"session_id": "ses_any", "prompt": "x"})
+    assert ran.is_error
+    text = ran.content[0].text
+    assert f"pid {other.pid}" in text and str(home / "sessions.db") in text and "Traceback" not in text
+    assert "no session 'ses_any'" in looked_up.content[0].text  # reading is not blocked by a writer
