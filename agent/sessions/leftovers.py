@@ -42,7 +42,7 @@ def sweep_worktrees() -> list[str]:
     from agent.orchestrator.worktree import sweep_orphans
 
     removed = [str(path) for path in sweep_orphans()]
-    _record("worktree", removed, "its process is gone")
+    record_swept("worktree", removed, "its process is gone")
     return removed
 
 
@@ -61,11 +61,12 @@ def sweep_temporaries(workspace: Path, dead_holder: str) -> list[str]:
             except OSError:
                 continue
             removed.append(str(path))
-    _record("temporary file", removed, f"left by {dead_holder}, which was killed")
+    record_swept("temporary file", removed, f"left by {dead_holder}, which was killed")
     return removed
 
 
-def _record(kind: str, removed: list[str], why: str) -> None:
+def record_swept(kind: str, removed: list[str], why: str) -> None:
+    """Append what a sweep removed to the log `subagent doctor` shows (the last `_KEPT_LINES`)."""
     if not removed:
         return
     now = datetime.now(UTC).isoformat(timespec="seconds")

@@ -32,6 +32,7 @@ from agent.orchestrator.temporal.models import (
 )
 from agent.orchestrator.temporal.payloads import BlobStore, PayloadEnvelope, pack, unpack
 from agent.orchestrator.temporal.workspace import apply_patch, prepare_workspace
+from agent.sessions.leftovers import record_swept
 
 CHECKPOINT_INLINE_LIMIT = 256 * 1024
 """Checkpoints ride every heartbeat, so they go by reference sooner than results do."""
@@ -195,6 +196,7 @@ def sweep_checkouts(work_dir: Path) -> list[Path]:
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
+    record_swept("worker checkout", [str(path) for path in removed], "its worker process is gone")
     return removed
 
 

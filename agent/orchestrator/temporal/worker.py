@@ -89,6 +89,7 @@ async def run_worker(
     from agent.orchestrator.temporal.activities import SubtaskActivities, sweep_checkouts
     from agent.orchestrator.temporal.payloads import BlobStore
     from agent.orchestrator.temporal.workflows import SubtaskWorkflow
+    from agent.sessions.leftovers import sweep_worktrees
 
     runner = resolve_runner(options.runner)
     try:
@@ -96,6 +97,7 @@ async def run_worker(
         client = await connect(settings)
         work_dir = options.work_dir or Path(tempfile.gettempdir()) / "subagent-worker"
         await asyncio.to_thread(sweep_checkouts, work_dir)  # those of killed workers on this host
+        await asyncio.to_thread(sweep_worktrees)
         activities = SubtaskActivities(
             runner, blobs=BlobStore(options.blob_dir or data_home() / "blobs"), work_dir=work_dir,
             identity=identity,
