@@ -17,6 +17,7 @@ from tools._paths import is_inside
 from tools._truncate import cap_output
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
+
 class BashInput(ToolInput):
     command: str = Field(description="The command to run with bash.")
     timeout_ms: int | None = Field(
