@@ -196,6 +196,10 @@ class StoreError(SessionError):
     """The session store (`sessions.db`) cannot be opened, read or written; the message names the
     file, the cause and what to do."""
 
+    passing = False
+    """The cause passes (a lock released, space freed) and the store is whole: a run it stopped can
+    be resumed once it has. False for damage: that store is moved aside."""
+
     def __init__(self, path: Path | str, reason: str) -> None:
         self.path = Path(path)
         self.reason = reason
@@ -205,9 +209,13 @@ class StoreError(SessionError):
 class StoreLockedError(StoreError):
     """Another process holds the store's write lock longer than a run waits."""
 
+    passing = True
+
 
 class StoreFullError(StoreError):
     """No space left on the disk that holds the store (or the data dir beside it)."""
+
+    passing = True
 
     def __init__(self, path: Path | str, reason: str, *, needed: int, free: int) -> None:
         self.needed = needed

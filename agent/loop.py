@@ -27,7 +27,7 @@ from agent._results import interrupted_block
 from agent._tool_exec import ToolCall, ToolRunner, TurnCalls
 from agent._turn import TurnOutcome, stream_turn
 from agent.context import Compaction, ContextManager, ContextPolicy
-from agent.errors import ModelAPIError, RunCancelledError, SessionError, SubagentError
+from agent.errors import ModelAPIError, RunCancelledError, SessionError, StoreError, SubagentError
 from agent.events import (
     AssistantMessageEvent,
     CompactionEvent,
@@ -197,7 +197,9 @@ class AgentLoop:
             yield self._event(ErrorEvent, message=str(exc), error_type=exc.error_type or "api_error")
             yield await self._finish("error_during_execution", str(exc))
         except SessionError as exc:  # the store failed: stop cleanly; the session resumes once it works
-            message = f"{exc}. The run stopped; resume it with `subagent run --resume {s.session_id}`"
+            message = f"{exc}. The run stopped"
+            if isinstance(exc, StoreError) and exc.passing:  # the session is whole: it can go on
+                message += f"; once that is fixed, resume it: `subagent run --resume {s.session_id}`"
             yield self._event(ErrorEvent, message=message, error_type="store_error")
             yield await self._finish("error_during_execution", message)
         except Exception as exc:  # a bug must still end the stream with a result front ends can show
