@@ -139,3 +139,23 @@ async def test_children_in_worktrees_list_what_bash_changed(
     finished = [e for e in events if e.type == "subagent_finished"]
     assert sorted(f for e in finished for f in e.files_changed) == ["only-bash-one.txt", "only-bash-two.txt"]
     assert (ws / "only-bash-one.txt").read_text() == "one\n" and (ws / "only-bash-two.txt").exists()
+
+
+async def test_the_acp_answer_reports_the_subagents_denials(tmp_path: Path) -> None:
+    from acp import text_block
+    from acp.schema import ClientCapabilities
+
+    from tests.protocols.acp_client import RecordingClient, acp_agent
+
+    ws = _workspace(tmp_path)
+    script = tmp_path / "script.yaml"
+    script.write_text(yaml.safe_dump({"scripts": _scripts()}))
+    client = RecordingClient()
+    with open(tmp_path / "acp-stderr.txt", "w+") as stderr:
+        async with acp_agent(client, ws, script, stderr) as conn:
+            await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
+            session = await conn.new_session(cwd=str(ws), mcp_servers=[])
+            await conn.prompt(session_id=session.session_id, prompt=[text_block("two jobs")])
+    said = "".join(u.content.text for u in client.of_kind("agent_message_chunk"))
+    assert "Stopped (error_permission_denied)" in said
+    assert "- write: " in said and "secret.txt" in said  # the child's refusal, in the root's answer
