@@ -53,6 +53,7 @@ def undo(
     what changes; files other sessions or people changed are left as they are."""
     import git
 
+    from agent.sessions._lock import hold_workspace
     from agent.sessions.leftovers import lock_dir
     from agent.sessions.store import SqliteSessionStore
 
@@ -60,8 +61,6 @@ def undo(
         store = SqliteSessionStore()
         record = _session(store, session, (cwd or Path.cwd()).resolve())
         _refuse_if_running(store, record)
-        from agent.sessions._lock import hold_workspace
-
         with hold_workspace(lock_dir(), Path(record.workspace), "subagent undo"):
             _undo(store, record, to, yes)
     except SubagentError as exc:

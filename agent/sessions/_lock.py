@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -144,9 +145,7 @@ def _held(path: Path, holder: str) -> Iterator[_Claim]:
     except OSError as exc:
         raise _lock_file_error(path, exc) from exc
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _take(fd):
             yield _Claim(fd=fd, busy=os.pread(fd, 4096, 0).decode(errors="replace").strip(), previous=None)
             return
         previous = os.pread(fd, 4096, 0).decode(errors="replace").strip() or None
@@ -157,6 +156,19 @@ def _held(path: Path, holder: str) -> Iterator[_Claim]:
             os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def _take(fd: int, attempts: int = 5) -> bool:
+    """Take the exclusive flock without waiting on a holder; a few short retries ride out the
+    shared lock another process's `_is_locked` probe holds for a moment."""
+    for attempt in range(attempts):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if attempt + 1 < attempts:
+                time.sleep(0.01)
+    return False
 
 
 def _write(fd: int, path: Path, text: str) -> None:
