@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from agent._results import interrupted_text
-from agent.errors import ToolFailure
+from agent.errors import SubagentError, ToolFailure
 from agent.events import (
     ErrorEvent,
     Event,
@@ -145,11 +145,13 @@ class ToolRunner:
     def _event(self, cls: type[Any], **fields: Any) -> Any:
         return cls(session_id=self.session_id, parent_tool_use_id=self.parent_tool_use_id, **fields)
 
-    async def run(self, turn: TurnCalls, invalid: set[str], emit: Callable[[Any], None]) -> None:
-        """Settle, checkpoint and run every call of `turn`, emitting events as they happen."""
+    async def run(self, turn: TurnCalls, invalid: dict[str, str], emit: Callable[[Any], None]) -> None:
+        """Settle, checkpoint and run every call of `turn`, emitting events as they happen.
+
+        `invalid`: calls whose input is not a JSON object, with what it was (never run)."""
         ready: list[_Prepared] = []
         for call in turn.calls:
-            prepared = await self._prepare(call, call.id in invalid, turn, emit)
+            prepared = await self._prepare(call, invalid.get(call.id), turn, emit)
             if prepared is not None:
                 ready.append(prepared)
         mutating = [p for p in ready if p.tool.mutates]
@@ -211,17 +213,14 @@ class ToolRunner:
         turn.announced.add(call.id)
 
     async def _prepare(
-        self, call: ToolCall, cut_off: bool, turn: TurnCalls, emit: Callable[[Any], None]
+        self, call: ToolCall, input_problem: str | None, turn: TurnCalls, emit: Callable[[Any], None]
     ) -> _Prepared | None:
         started = time.monotonic()
         tool = self.tools.get(call.name)
         failure: str | None = None
         parsed: Any = None
-        if cut_off:
-            failure = (
-                "this call was cut off at the output token limit, so its input is incomplete and it "
-                "was not run; make the call again with a shorter input (e.g. write a large file in parts)"
-            )
+        if input_problem is not None:
+            failure = f"this call was not run: {input_problem}"
         elif tool is None:
             failure = f"unknown tool {call.name!r}; available tools: {', '.join(sorted(self.tools))}"
         else:
@@ -311,7 +310,12 @@ class ToolRunner:
     async def _execute(self, p: _Prepared, emit: Callable[[Any], None]) -> ToolResult:
         started = time.monotonic()
         if self.on_start is not None:
-            await self.on_start(p.call.id)
+            try:
+                await self.on_start(p.call.id)
+            except SubagentError as exc:  # unrecorded, a crash could not say it ran: so it does not
+                result = ToolResult(output=f"not run: its start could not be recorded: {exc}", is_error=True)
+                self._finish(p.call, result, started, emit)
+                return result
         sink_token = EVENT_SINK.set(emit)
         id_token = CURRENT_TOOL_USE_ID.set(p.call.id)
         try:

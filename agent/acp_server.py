@@ -91,17 +91,10 @@ class AcpServer:
         """A new session in `cwd`; MCP servers offered by the client are accepted and not used."""
         from acp.schema import NewSessionResponse
 
-        from agent.sessions.store import SqliteSessionStore
-
         workspace = _absolute(cwd)
         modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, None, self.trust)
-        store = await asyncio.to_thread(SqliteSessionStore)  # connects and migrates: off the loop
-        try:
-            record = await asyncio.to_thread(
-                store.create, agent=modes.current_mode_id, workspace=workspace
-            )
-        finally:
-            store.close()
+        agent_name = modes.current_mode_id
+        record = await _with_store(lambda store: store.create(agent=agent_name, workspace=workspace))
         self._open(record.id, workspace, modes.current_mode_id).untitled = True
         return NewSessionResponse(session_id=record.id, modes=modes)
 
@@ -125,13 +118,7 @@ class AcpServer:
         """Top-level sessions, newest first (in `cwd` when given)."""
         from acp.schema import ListSessionsResponse, SessionInfo
 
-        from agent.sessions.store import SqliteSessionStore
-
-        store = await asyncio.to_thread(SqliteSessionStore)  # connects and migrates: off the loop
-        try:
-            records = await asyncio.to_thread(store.list, _absolute(cwd) if cwd else None, 200)
-        finally:
-            store.close()
+        records = await _with_store(lambda store: store.list(_absolute(cwd) if cwd else None, 200))
         return ListSessionsResponse(sessions=[
             SessionInfo(session_id=r.id, cwd=r.workspace, title=r.title or None,
                         updated_at=r.updated.isoformat())
@@ -254,16 +241,15 @@ class AcpServer:
         from acp import RequestError
 
         from agent.errors import SessionError, UnknownSessionError
-        from agent.sessions.store import SqliteSessionStore
 
-        store = await asyncio.to_thread(SqliteSessionStore)  # connects and migrates: off the loop
+        def read(store: Any) -> tuple[Any, list[Any]]:
+            record = store.get(session_id)
+            return record, store.messages(record.id) if with_messages else []
+
         try:
-            record = await asyncio.to_thread(store.get, session_id)
-            messages = await asyncio.to_thread(store.messages, record.id) if with_messages else []
+            record, messages = await _with_store(read)
         except (SessionError, UnknownSessionError) as exc:
             raise RequestError.resource_not_found(session_id) from exc
-        finally:
-            store.close()
         workspace = _absolute(cwd) if cwd else Path(record.workspace)
         modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, record.agent, self.trust)
         return self._open(record.id, workspace, modes.current_mode_id), modes, messages
@@ -306,3 +292,24 @@ async def serve_acp(server: AcpServer, claimed: ClaimedStdio) -> None:
 
     reader, writer = await open_streams(claimed)
     await run_agent(server, input_stream=writer, output_stream=reader, use_unstable_protocol=True)
+
+
+async def _with_store(work: Any) -> Any:
+    """`work(store)` off the loop (opening connects and migrates); a damaged, locked or full store
+    is an ACP error whose message names the file and what to do (a StoreError, kept as its cause)."""
+    from acp import RequestError
+
+    from agent.errors import StoreError
+    from agent.sessions.store import SqliteSessionStore
+
+    def run() -> Any:
+        store = SqliteSessionStore()
+        try:
+            return work(store)
+        finally:
+            store.close()
+
+    try:
+        return await asyncio.to_thread(run)
+    except StoreError as exc:
+        raise RequestError.internal_error({"message": str(exc)}) from exc

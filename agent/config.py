@@ -42,11 +42,12 @@ class ModelConfig(_Strict):
 
 
 class ToolTimeouts(_Strict):
-    """Seconds."""
+    """Seconds. bash is the one tool that runs arbitrary commands, so the only one with a timeout."""
 
-    bash: float = 120.0
-    bash_max: float = 600.0
-    default: float = 60.0
+    bash: float = Field(120.0, gt=0)
+    """A bash call's timeout when it asks for none."""
+    bash_max: float = Field(600.0, gt=0)
+    """The longest timeout a bash call may ask for (`timeout_ms`); longer asks are cut to it."""
 
 
 class SandboxConfig(_Strict):
@@ -132,6 +133,11 @@ def load_registry(path: Path) -> RegistryConfig:
         raise RegistryError(path, f"invalid YAML{line}: {exc}") from exc
     except OSError as exc:
         raise RegistryError(path, f"cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise RegistryError(
+            path, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); a config "
+            "file is YAML text: rewrite it, or delete it to use the defaults"
+        ) from exc
     if not isinstance(raw, dict):
         raise RegistryError(path, "the top level must be a mapping")
     try:

@@ -23,7 +23,11 @@ Three families hang from one root, and each is handled in one place:
         │   └── ContextWindowError  the conversation cannot fit the window even after compaction
         ├── SandboxUnavailableError  bubblewrap missing or refused; says how to fix it
         ├── SessionError          a session that cannot be loaded, written or locked
-        │   └── SessionLockedError  another process is running this session
+        │   ├── SessionLockedError  another process is running this session
+        │   └── StoreError        the session store cannot be opened or written (file, cause, remedy)
+        │       ├── StoreLockedError  another process holds the store's lock (which, and what to do)
+        │       └── StoreFullError    no space left where the store lives (path, bytes needed)
+        ├── WorkspaceBusyError    another run is changing this workspace (session, pid, what to do)
         ├── RunCancelledError     the caller cancelled the run
         ├── RemoteDispatchError   a remote executor (Temporal) unreachable or refusing (address, subtasks)
         ├── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
@@ -188,6 +192,49 @@ class SessionError(RunError):
 
 class SessionLockedError(SessionError):
     """Another process holds this session."""
+
+
+class StoreError(SessionError):
+    """The session store (`sessions.db`) cannot be opened, read or written; the message names the
+    file, the cause and what to do."""
+
+    passing = False
+    """The cause passes (a lock released, space freed) and the store is whole: a run it stopped can
+    be resumed once it has. False for damage: that store is moved aside."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"session store {self.path}: {reason}")
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's write lock longer than a run waits."""
+
+    passing = True
+
+
+class StoreFullError(StoreError):
+    """No space left on the disk that holds the store (or the data dir beside it)."""
+
+    passing = True
+
+    def __init__(self, path: Path | str, reason: str, *, needed: int, free: int) -> None:
+        self.needed = needed
+        self.free = free
+        super().__init__(path, reason)
+
+
+class WorkspaceBusyError(RunError):
+    """Another run is changing this workspace; the message names its session and pid."""
+
+    def __init__(self, workspace: Path | str, holder: str) -> None:
+        self.workspace = Path(workspace)
+        self.holder = holder
+        super().__init__(
+            f"workspace {self.workspace} is busy: {holder} is changing it. Wait for that run to "
+            "finish (or stop it), or run this one in another checkout (`git worktree add`)"
+        )
 
 
 class RunCancelledError(RunError):

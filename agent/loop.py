@@ -27,7 +27,7 @@ from agent._results import interrupted_block
 from agent._tool_exec import ToolCall, ToolRunner, TurnCalls
 from agent._turn import TurnOutcome, stream_turn
 from agent.context import Compaction, ContextManager, ContextPolicy
-from agent.errors import ModelAPIError, RunCancelledError
+from agent.errors import ModelAPIError, RunCancelledError, SessionError, StoreError, SubagentError
 from agent.events import (
     AssistantMessageEvent,
     CompactionEvent,
@@ -43,7 +43,7 @@ from agent.events import (
     UsageEvent,
 )
 from agent.model.base import ModelClient, ModelRequest
-from agent.model.pricing import cost_usd
+from agent.model.pricing import Pricer
 from agent.model.resolve import ResolvedModel
 from agent.sessions.base import SessionStore
 from agent.spec import AgentSpec
@@ -105,7 +105,11 @@ class _State:
     turns: int = 0
     usage: Usage = dataclasses.field(default_factory=Usage)
     cost: float = 0.0
+    """This session's own requests."""
+    children_cost: float = 0.0
+    """What its subagents spent (their results, each already counting their own subagents)."""
     denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
+    """Refused calls of this session and of its subagents."""
     files: list[str] = dataclasses.field(default_factory=list)
     final_text: str = ""
     interrupted: list[tuple[ToolCall, ToolResult]] = dataclasses.field(default_factory=list)
@@ -126,6 +130,7 @@ class AgentLoop:
         self._context = ContextManager(
             setup.context, setup.model.context_window, setup.runner.ctx.data_dir / "elided", setup.client
         )
+        self._pricer = Pricer(setup.model.id, setup.model.price)
 
     def _event(self, cls: type[Any], **fields: Any) -> Any:
         return cls(
@@ -133,15 +138,23 @@ class AgentLoop:
         )
 
     async def _append(self, role: str, content: list[dict[str, Any]]) -> None:
+        """Add a message to the transcript and store it the same way: a prompt after stored tool
+        results (a resumed session) joins their user message, results first, in memory and on disk."""
         messages = self._state.messages
         if messages and messages[-1]["role"] == role == "user":
-            # A prompt after stored tool results (a resumed session): one user message, results first.
             messages[-1] = {"role": "user", "content": [*messages[-1]["content"], *content]}
         else:
             messages.append({"role": role, "content": content})
         if self.setup.store is not None:
             store, sid = self.setup.store, self.setup.session_id
-            self._last_seq = await asyncio.to_thread(store.append_message, sid, role, content)
+            self._last_seq = await asyncio.to_thread(
+                functools.partial(store.append_message, sid, role, content, merge=True)
+            )
+
+    @property
+    def _spent(self) -> float:
+        """This run's cost so far, its subagents' included."""
+        return self._state.cost + self._state.children_cost
 
     def _request(self, messages: list[dict[str, Any]] | None = None) -> ModelRequest:
         s, spec = self.setup, self.setup.spec
@@ -187,6 +200,12 @@ class AgentLoop:
         except ModelAPIError as exc:
             yield self._event(ErrorEvent, message=str(exc), error_type=exc.error_type or "api_error")
             yield await self._finish("error_during_execution", str(exc))
+        except SessionError as exc:  # the store failed: stop cleanly; the session resumes once it works
+            message = f"{exc}. The run stopped"
+            if isinstance(exc, StoreError) and exc.passing:  # the session is whole: it can go on
+                message += f"; once that is fixed, resume it: `subagent run --resume {s.session_id}`"
+            yield self._event(ErrorEvent, message=message, error_type="store_error")
+            yield await self._finish("error_during_execution", message)
         except Exception as exc:  # a bug must still end the stream with a result front ends can show
             message = f"internal error: {type(exc).__name__}: {exc}"
             yield self._event(ErrorEvent, message=message, error_type="internal_error")
@@ -198,9 +217,9 @@ class AgentLoop:
             if st.turns >= s.max_turns:
                 yield await self._finish("error_max_turns", f"stopped after {st.turns} turns (max_turns)")
                 return
-            if s.max_budget_usd is not None and st.cost >= s.max_budget_usd:
+            if s.max_budget_usd is not None and self._spent >= s.max_budget_usd:
                 yield await self._finish(
-                    "error_max_budget", f"stopped at ${st.cost:.4f} (budget ${s.max_budget_usd:.2f})"
+                    "error_max_budget", f"stopped at ${self._spent:.4f} (budget ${s.max_budget_usd:.2f})"
                 )
                 return
             st.turns += 1
@@ -212,8 +231,10 @@ class AgentLoop:
             assert done is not None  # stream_turn raises unless the turn completed
             turn_usage = done.usage
             st.usage = st.usage + turn_usage
-            st.cost = cost_usd(st.usage, s.model.price)
-            yield self._event(UsageEvent, turn=st.turns, usage=turn_usage, total=st.usage, cost_usd=st.cost)
+            st.cost += await self._pricer.cost(turn_usage)
+            yield self._event(
+                UsageEvent, turn=st.turns, usage=turn_usage, total=st.usage, cost_usd=self._spent
+            )
             if done.content:
                 await self._append("assistant", done.content)
             yield self._event(AssistantMessageEvent, content=done.content, stop_reason=done.stop_reason)
@@ -233,7 +254,7 @@ class AgentLoop:
             if stop == "model_context_window_exceeded":
                 self._context.force()  # the reply was cut by the window: compact, then go on
             if calls:
-                async for event in self._run_tools(calls, set(done.invalid_tool_inputs)):
+                async for event in self._run_tools(calls, done.invalid_tool_inputs):
                     yield event
                 continue
             if stop == "pause_turn":
@@ -255,6 +276,7 @@ class AgentLoop:
             pump = Pump(functools.partial(stream_turn, s.client, request, outcome, self._event), s.cancel)
             try:
                 async for event in pump.events():
+                    self._pricer.start()  # the request is under way: look its price up meanwhile
                     yield event
             except ModelAPIError as exc:
                 if attempt == 2 or exc.status not in (400, 413) or "too long" not in str(exc).lower():
@@ -292,7 +314,7 @@ class AgentLoop:
             )
         if done.usage.context_tokens or done.usage.output_tokens:
             st.usage = st.usage + done.usage
-            st.cost = cost_usd(st.usage, self.setup.model.price)
+            st.cost += await self._pricer.cost(done.usage)
         yield self._event(
             CompactionEvent,
             tokens_before=done.tokens_before,
@@ -311,11 +333,13 @@ class AgentLoop:
         self._state.final_text = text
         yield await self._finish("success", text)
 
-    async def _run_tools(self, calls: list[ToolCall], invalid: set[str]) -> AsyncIterator[Any]:
+    async def _run_tools(self, calls: list[ToolCall], invalid: dict[str, str]) -> AsyncIterator[Any]:
         turn = TurnCalls(calls)
         pump = Pump(lambda emit: self.setup.runner.run(turn, invalid, emit), self.setup.cancel)
+        own = {call.id for call in calls}
         try:
             async for event in pump.events():
+                self._count_subagent(event, own)
                 yield event
         finally:
             # Even when cancelled, every tool_use gets its result (interrupted ones say so).
@@ -324,6 +348,16 @@ class AgentLoop:
             for result in turn.results.values():
                 self._state.files.extend(c.path for c in result.changes if c.path not in self._state.files)
             await asyncio.shield(self._append("user", turn.result_blocks()))
+
+    def _count_subagent(self, event: Any, own_calls: set[str]) -> None:
+        """Add a subagent's spend and denials to this run's: the result of each run of a child
+        started by one of this turn's calls (a child's result already counts its own children)."""
+        if event.type != "result" or event.parent_tool_use_id not in own_calls:
+            return
+        if event.session_id == self.setup.session_id:
+            return
+        self._state.children_cost += event.total_cost_usd
+        self._state.denials.extend(event.permission_denials)
 
     async def _answer_unrun(self, calls: list[ToolCall], why: str) -> None:
         if calls:
@@ -338,14 +372,17 @@ class AgentLoop:
                 log.warning("could not list the files this run changed: %s", exc)
         if s.store is not None:
             status = {"success": "completed", "cancelled": "cancelled"}.get(subtype, "error")
-            await asyncio.to_thread(
-                s.store.update,
-                s.session_id,
-                status=status,
-                usage=s.prior.usage + st.usage,  # type: ignore[arg-type]
-                cost_usd=s.prior.cost_usd + st.cost,
-                num_turns=s.prior.turns + st.turns,
-            )
+            try:  # the session's own spend: its subagents' sessions hold theirs
+                await asyncio.to_thread(
+                    s.store.update,
+                    s.session_id,
+                    status=status,
+                    usage=s.prior.usage + st.usage,  # type: ignore[arg-type]
+                    cost_usd=s.prior.cost_usd + st.cost,
+                    num_turns=s.prior.turns + st.turns,
+                )
+            except SubagentError as exc:  # a failing store must not cost the caller the result
+                log.warning("could not store the end of session %s: %s", s.session_id, exc)
         return self._event(
             ResultEvent,
             subtype=subtype,
@@ -353,7 +390,7 @@ class AgentLoop:
             result=st.final_text if subtype == "success" else (st.final_text or text),
             num_turns=st.turns,
             usage=st.usage,
-            total_cost_usd=st.cost,
+            total_cost_usd=self._spent,
             duration_ms=(time.monotonic() - self._started) * 1000,
             permission_denials=st.denials,
             files_changed=st.files,

@@ -227,7 +227,10 @@ def _session_record(session_id: str) -> Any:
 
     from agent.sessions.store import SqliteSessionStore
 
-    store = SqliteSessionStore()
+    try:
+        store = SqliteSessionStore()
+    except SubagentError as exc:  # a damaged, locked or full store: say which and what to do
+        raise ToolError(str(exc)) from exc
     try:
         return store.get(session_id)
     except (SessionError, UnknownSessionError) as exc:

@@ -30,12 +30,14 @@ from agent.events import Event
 from agent.instructions import FolderInstructions, load_project_instructions
 from agent.loop import LoopSetup, SessionTotals, run_loop
 from agent.model.base import ModelClient
+from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import data_home
 from agent.permissions.models import Approver, PermissionMode
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
-from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
+from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
+from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
 from agent.spec import AgentSpec
 from agent.trust.notice import run_boundary
 from tools.base import EditorBuffers, ToolContext
@@ -162,6 +164,11 @@ async def run_agent(
     model_id = resolve_model_id(config, spec.model, model, parent_model)
     info = None if model_id in config.models else await client.model_info(model_id)
     resolved = resolve_model(config, spec.model, model, parent_model, info)
+    budget = max_budget_usd if max_budget_usd is not None else config.defaults.max_budget_usd
+    await require_price(resolved.id, resolved.price, budget)  # a budget needs a price, or it bounds nothing
+    editing = parent is None and _may_change(spec, permission_mode or config.defaults.permission_mode, config)
+    if editing:  # before a session is made: a refused run leaves nothing behind
+        await asyncio.to_thread(refuse_if_busy, cwd)
 
     store = await asyncio.to_thread(parts.open_store)  # connects to SQLite and migrates
     record, resumed = await _open_session(
@@ -190,6 +197,7 @@ async def run_agent(
         extra_roots=extra_roots,
         cancel=cancel,
         bash_timeout_s=defaults.tool_timeouts.bash,
+        bash_max_timeout_s=defaults.tool_timeouts.bash_max,
         editor=editor,
         policy=policy,
     )
@@ -231,7 +239,7 @@ async def run_agent(
         history=[],  # loaded below, under the session's lock
         max_turns=max_turns or spec.max_turns or defaults.max_turns,
         max_output_tokens=spec.max_output_tokens or defaults.max_output_tokens,
-        max_budget_usd=max_budget_usd if max_budget_usd is not None else defaults.max_budget_usd,
+        max_budget_usd=budget,
         cancel=cancel,
         parent_tool_use_id=parent_tool_use_id,
         resumed=resumed,
@@ -245,7 +253,7 @@ async def run_agent(
             server_compaction=resolved.server_compaction,
         ),
     )
-    with store.lock(session_id):
+    with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
         if resumed:
             record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
             await _claim(store, record, first_run=fork)
@@ -265,6 +273,14 @@ async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool)
     if record.status == "running" and not first_run:
         await asyncio.to_thread(store.update, record.id, status="interrupted")
     await asyncio.to_thread(store.update, record.id, status="running")
+
+
+def _may_change(spec: AgentSpec, mode: str, config: Any) -> bool:
+    """Whether a top-level run of `spec` may change the workspace (its tools, or its subagents'),
+    so it holds the workspace for its length (agent.sessions.leftovers.workspace_for_run)."""
+    from agent.orchestrator.link import may_delegate, may_edit
+
+    return mode != "plan" and (may_edit(spec) or may_delegate(spec, 0, config.defaults.max_depth))
 
 
 def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, policy: FsPolicy) -> Sandbox | None:
@@ -311,10 +327,19 @@ class _Checkpoints:
         await asyncio.to_thread(self._store.record_checkpoint, record)
 
     async def files_changed(self) -> list[str]:
-        """Absolute paths that differ from before the run's first change (none when none ran)."""
-        if self._first is None or self._parts.changed_files is None:
+        """Absolute paths that differ from before the run's first change (none when none ran).
+
+        The end snapshot is recorded as the run's `end` mark: what changes after it is not this
+        run's (`subagent undo` tells sessions apart by these marks and the checkpoints)."""
+        if self._first is None:
             return []
-        return await self._parts.changed_files(self._cwd, self._first, await self._snapshot("end of run"))
+        end = await self._snapshot("end of run")
+        mark = MarkRecord(workspace=str(self._cwd), commit=end, kind="end", session_id=self._session_id,
+                          created=datetime.now(UTC))
+        await asyncio.to_thread(self._store.record_mark, mark)
+        if self._parts.changed_files is None:
+            return []
+        return await self._parts.changed_files(self._cwd, self._first, end)
 
 
 def _checkpointer(

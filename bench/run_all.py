@@ -115,6 +115,20 @@ def render(runs: list[BenchRun]) -> str:
     return "\n".join(lines) + "\n"
 
 
+BY_HAND = "\n## Measured by hand"
+"""A section of BENCHMARKS.md from this heading on is kept when the table is regenerated: one-off
+comparisons (e.g. against an earlier commit) that are not benchmarks of their own."""
+
+
+def _by_hand(out: Path) -> str:
+    try:
+        text = out.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    at = text.find(BY_HAND)
+    return text[at:] if at >= 0 else ""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None, help="bench script names (without .py)")
@@ -133,7 +147,7 @@ def main() -> int:
             print(f"  {fig.name}: {_fmt(fig.value)} {fig.unit} (ratio {_fmt(fig.ratio)})", file=sys.stderr)
         if run.error:
             print(f"  FAILED: {run.error.splitlines()[0]}", file=sys.stderr)
-    args.out.write_text(render(runs), encoding="utf-8")
+    args.out.write_text(render(runs) + _by_hand(args.out), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 1 if any(run.error for run in runs) else 0
 

@@ -80,7 +80,9 @@ def test_cheap_commands_do_not_import_anthropic(args: tuple[str, ...]) -> None:
 def test_doctor_reports_each_check_and_exit_code() -> None:
     without = run_subagent("doctor", "--json")  # conftest removed the API key
     checks = {c["name"]: c for c in json.loads(without.stdout)}
-    assert {"python", "bubblewrap", "ripgrep", "git", "api key"} <= set(checks)  # + the sandbox policy
+    assert {"python", "bubblewrap", "ripgrep", "git", "api key", "leftovers"} <= set(checks)  # + the policy
+    assert checks["leftovers"] == {"name": "leftovers", "ok": True, "fix": "",
+                                   "detail": "nothing left behind by killed runs"}
     assert checks["api key"]["ok"] is False and "ANTHROPIC_API_KEY" in checks["api key"]["fix"]
     assert without.returncode == 1
     secret = "sk-ant-test-not-a-real-key"

@@ -118,6 +118,8 @@ class ToolContext:
     """The working directory bash carries from one call to the next."""
     bash_timeout_s: float = 120.0
     """Default bash timeout (agents.yaml `tool_timeouts.bash`)."""
+    bash_max_timeout_s: float = 600.0
+    """The longest timeout a bash call may ask for (agents.yaml `tool_timeouts.bash_max`)."""
     policy: FsPolicy | None = None
     """The run's filesystem policy; when not given, the default one for these roots and data dir."""
 

@@ -21,13 +21,12 @@ from tools._paths import is_inside
 from tools._truncate import cap_output
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
-MAX_TIMEOUT_S = 600.0
-
 
 class BashInput(ToolInput):
     command: str = Field(description="The command to run with bash.")
     timeout_ms: int | None = Field(
-        None, ge=1, description="Timeout in milliseconds (default 120000, max 600000)."
+        None, ge=1, description="Timeout in milliseconds (the configured default when omitted; longer "
+        "than the configured maximum is cut to it)."
     )
     description: str | None = Field(None, description="What the command does, in 5-10 words.")
 
@@ -49,7 +48,8 @@ class BashTool(Tool[BashInput]):
         """Run the command once; a timeout or cancel kills everything it started."""
         if ctx.sandbox is None:
             raise BashUnavailableError(_unavailable_reason())
-        timeout_s = min(input.timeout_ms / 1000 if input.timeout_ms else ctx.bash_timeout_s, MAX_TIMEOUT_S)
+        asked = input.timeout_ms / 1000 if input.timeout_ms else ctx.bash_timeout_s
+        timeout_s = min(asked, ctx.bash_max_timeout_s)
         notes: list[str] = []
         cwd = ctx.bash_cwd or ctx.workspace
         if not cwd.is_dir():

@@ -78,13 +78,16 @@ async def _run(
     tasks: list[Any], cwd: Path, executor: str, mode: Any, script: Path | None, quiet: bool,
     address: str, task_queue: str | None, trust: bool,
 ) -> list[Any]:
+    from agent.orchestrator.base import DispatchOptions
+
     on_event = None if quiet else _progress()
+    options = DispatchOptions(permission_mode=mode)  # the same for both executors
     if executor == "temporal":
         from agent.orchestrator.temporal import DEFAULT_TASK_QUEUE
         from agent.orchestrator.temporal.cli import dispatch_temporal
 
         return await dispatch_temporal(tasks, address, task_queue or DEFAULT_TASK_QUEUE, cwd=cwd,
-                                       on_event=on_event)
+                                       options=options, on_event=on_event)
     from agent.orchestrator.dispatch import dispatch
 
     client = None
@@ -92,7 +95,8 @@ async def _run(
         from agent.model.scripted import ScriptedModel
 
         client = ScriptedModel.from_file(script)
-    return await dispatch(tasks, cwd=cwd, model_client=client, permission_mode=mode, on_event=on_event,
+    return await dispatch(tasks, cwd=cwd, model_client=client, permission_mode=options.permission_mode,
+                          on_event=on_event,
                           trust=trust)
 
 

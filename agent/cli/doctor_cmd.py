@@ -106,15 +106,33 @@ def _sandbox_policy() -> list[CheckResult]:
             for line in describe_policy(config, Path.cwd())]
 
 
+def _check_leftovers() -> CheckResult:
+    """Sweep what killed runs left (worktrees in the data dir, temporary files in this folder) and
+    report it with what earlier runs swept (`agent.sessions.leftovers`). Never a failure."""
+    from agent.sessions import leftovers
+
+    before = len(leftovers.recent())
+    leftovers.sweep_worktrees()
+    leftovers.sweep_workspace(Path.cwd())
+    entries = leftovers.recent()
+    now, earlier = entries[before:], entries[:before]
+    if not entries:
+        return CheckResult(name="leftovers", ok=True, detail="nothing left behind by killed runs")
+    lines = [f"swept now: {e['kind']} {e['path']} ({e['why']})" for e in now]
+    lines += [f"swept {e['time']}: {e['kind']} {e['path']} ({e['why']})" for e in earlier[-10:]]
+    return CheckResult(name="leftovers", ok=True, detail="\n".join(lines))
+
+
 def run_checks() -> list[CheckResult]:
     """Every check, in the order `doctor` prints them."""
     return [_check_python(), _check_sandbox(), *_sandbox_policy(), _check_ripgrep(), _check_git(),
-            _check_api_key()]
+            _check_api_key(), _check_leftovers()]
 
 
 @app.command()
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON for programs.")) -> None:
-    """Check Python, bubblewrap, ripgrep, git and the API key; exit 1 if something is missing."""
+    """Check Python, bubblewrap, ripgrep, git and the API key, and sweep what killed runs left
+    behind (saying what); exit 1 if something is missing."""
     checks = run_checks()
     if as_json:
         typer.echo(json.dumps([asdict(c) for c in checks], indent=2))

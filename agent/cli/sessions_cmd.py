@@ -7,6 +7,8 @@ them through `for_terminal`; `--json` and `export` keep them exact.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +19,7 @@ from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
-    from agent.sessions.base import CheckpointRecord
+    from agent.sessions.base import CheckpointRecord, MarkRecord
 
 sessions_app = typer.Typer(name="sessions", help="List, show and export stored sessions.",
                            no_args_is_help=True)
@@ -27,6 +29,16 @@ app.add_typer(sessions_app)
 def _fail(exc: SubagentError) -> typer.Exit:
     typer.echo(f"error: {for_terminal(str(exc))}", err=True)
     return typer.Exit(2 if isinstance(exc, ConfigError) else 1)  # an unknown id is a usage error
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """The runtime's errors (an unknown id, a damaged, locked or full store) as one line and an
+    exit code, never a traceback."""
+    try:
+        yield
+    except SubagentError as exc:
+        raise _fail(exc) from None
 
 
 @sessions_app.command("list")
@@ -40,7 +52,8 @@ def list_sessions(
     from agent.sessions.store import SqliteSessionStore
 
     workspace = None if all_workspaces else (cwd or Path.cwd()).resolve()
-    records = SqliteSessionStore().list(workspace, limit=limit)
+    with _reported():
+        records = SqliteSessionStore().list(workspace, limit=limit)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
         return
@@ -69,14 +82,14 @@ def show_session(
     from agent.cli._transcript import render_session
     from agent.sessions.store import SqliteSessionStore
 
-    store = SqliteSessionStore()
-    try:
+    with _reported():
+        store = SqliteSessionStore()
         session = store.get(session_id)
-    except SubagentError as exc:
-        raise _fail(exc) from None
-    messages = store.messages(session.id)
-    compactions = store.compactions(session.id)
-    steps = _checkpoint_files(session.workspace, store.checkpoints(session.id))
+        messages = store.messages(session.id)
+        compactions = store.compactions(session.id)
+        marks = store.marks(Path(session.workspace))
+        ends = [m for m in marks if m.kind == "end" and m.session_id == session.id]
+        steps = _checkpoint_files(session.workspace, store.checkpoints(session.id), ends)
     if as_json:
         typer.echo(json.dumps({
             "session": session.model_dump(mode="json"),
@@ -89,9 +102,11 @@ def show_session(
 
 
 def _checkpoint_files(
-    workspace: str, records: list[CheckpointRecord]
+    workspace: str, records: list[CheckpointRecord], ends: list[MarkRecord]
 ) -> list[tuple[CheckpointRecord, list[str]]]:
-    """Each checkpoint with the files its step changed: up to the next checkpoint, the last one up to now."""
+    """Each checkpoint with the files its step changed: up to the session's next checkpoint or the
+    end of that run (`ends`), whichever is first; the last step of a run still going (or killed)
+    up to now."""
     if not records:
         return []
     from agent.errors import HostGitError
@@ -100,7 +115,12 @@ def _checkpoint_files(
     try:
         repo = ShadowRepo(Path(workspace))
         now = repo.snapshot("sessions show") if Path(workspace).is_dir() else records[-1].commit
-        nexts = [r.commit for r in records[1:]] + [now]
+        nexts = []
+        for index, record in enumerate(records):
+            following = records[index + 1] if index + 1 < len(records) else None
+            end = next((m for m in ends if m.created > record.created
+                        and (following is None or m.created <= following.created)), None)
+            nexts.append(end.commit if end else following.commit if following else now)
         return [(record, [f"{c.change} {c.path}" for c in repo.changed_files(record.commit, after)])
                 for record, after in zip(records, nexts, strict=True)]
     except (OSError, HostGitError) as exc:  # a missing or pruned shadow repo must not hide the rest
@@ -117,13 +137,12 @@ def export_session(session_id: str = typer.Argument(..., help="Session id or a u
     """
     from agent.sessions.store import SqliteSessionStore
 
-    store = SqliteSessionStore()
-    try:
+    with _reported():
+        store = SqliteSessionStore()
         session = store.get(session_id)
-    except SubagentError as exc:
-        raise _fail(exc) from None
-    pending = store.compactions(session.id)
-    for message in store.messages(session.id):
+        pending = store.compactions(session.id)
+        stored = store.messages(session.id)
+    for message in stored:
         for record in [c for c in pending if c.upto_seq < message.seq]:
             typer.echo(json.dumps({"compaction": record.model_dump(mode="json")}, ensure_ascii=False))
         pending = [c for c in pending if c.upto_seq >= message.seq]

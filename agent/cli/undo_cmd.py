@@ -1,8 +1,17 @@
-"""`subagent undo`: put the workspace back as it was before a step of a session."""
+"""`subagent undo`: put back the files a session changed, as they were before one of its steps.
+
+Only the session's own changes are undone (its subagents' included): files another session or a
+person changed since are left as they are, and listed. A file the session changed that another
+session changed again afterwards is restored only after saying so and asking (`--yes` answers yes
+to that too; without a terminal and without `--yes` nothing changes). A session that is still
+running is not undone (its pid is named), and no run may change the workspace during an undo.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,10 +22,23 @@ from agent.errors import ConfigError, HostGitError, SubagentError
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
-    from agent.sessions.base import CheckpointRecord
+    from agent.sessions.base import CheckpointRecord, SessionRecord
     from agent.sessions.checkpoints import PlannedRestore, ShadowRepo
+    from agent.sessions.store import SqliteSessionStore
 
 _VERBS = {"delete": "delete ", "restore": "restore", "revert": "revert "}
+
+
+@dataclasses.dataclass
+class _Plan:
+    """An undo to `target`: the files to put back, and those left alone with why."""
+
+    target: CheckpointRecord
+    restore: list[PlannedRestore]
+    others: dict[str, list[str]]
+    """Files other sessions changed since the target, with those sessions."""
+    nobody: list[str]
+    """Files changed since the target by no session (a person)."""
 
 
 @app.command("undo")
@@ -24,66 +46,123 @@ def undo(
     session: str | None = typer.Option(None, "--session", help="Session id or prefix (default: the latest "
                                        "session in the workspace)."),
     to: int | None = typer.Option(None, "--to", help="Restore the state from before this step."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (also when another session's later "
+                             "changes to the same files would be undone)."),
     cwd: Path | None = typer.Option(None, "--cwd", help="Workspace (default: the current folder)."),
 ) -> None:
-    """Undo the last step that changed files (or every step from --to on), after showing what changes."""
+    """Undo a session's last step that changed files (or every step from --to on), after showing
+    what changes; files other sessions or people changed are left as they are."""
+    from agent.sessions._lock import hold_workspace
+    from agent.sessions.leftovers import lock_dir
+    from agent.sessions.store import SqliteSessionStore
+
     try:
-        repo, target = _choose_checkpoint(session, to, (cwd or Path.cwd()).resolve())
-        if target is None:
-            typer.echo("nothing to undo: the workspace already equals every checkpoint of this session")
-            return
-        plan = repo.plan_restore(target.commit)
+        store = SqliteSessionStore()
+        record = _session(store, session, (cwd or Path.cwd()).resolve())
+        _refuse_if_running(store, record)
+        with hold_workspace(lock_dir(), Path(record.workspace), "subagent undo"):
+            _undo(store, record, to, yes)
     except HostGitError as exc:
         raise _git_failed(exc) from None
     except SubagentError as exc:
         typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
+
+
+def _undo(store: SqliteSessionStore, record: SessionRecord, to: int | None, yes: bool) -> None:
+    from agent.sessions.checkpoints import ShadowRepo
+
+    repo = ShadowRepo(Path(record.workspace))
+    plan = _choose_checkpoint(store, repo, record, to)
+    if plan is None:
+        typer.echo("nothing to undo: the files this session changed are as they were before its steps")
+        return
+    target = plan.target
     label = target.label or target.commit[:12]
-    heading = f"undo to before step {target.step} ({label}) in {repo.workspace}:"
+    heading = f"undo session {record.id} to before step {target.step} ({label}) in {repo.workspace}:"
     typer.echo(for_terminal(heading, name=True, one_line=True))
     _show_plan(plan)
-    if not plan:
+    if not plan.restore:
         typer.echo("nothing to change")
         return
-    _confirm(yes)
-    try:
-        result = repo.restore(target.commit)
-    except HostGitError as exc:
-        raise _git_failed(exc) from None
+    overwritten = sorted({s for p in plan.restore for s in plan.others.get(p.path, [])})
+    _confirm(yes, overwritten)
+    result = repo.restore(target.commit, only={p.path for p in plan.restore})
+    _record_undo(store, repo, record.id, target.step)
     typer.echo(for_terminal(f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
                             f"{result.before[:12]} in the shadow repository {repo.git_dir}.", name=True))
 
 
-def _choose_checkpoint(
-    session: str | None, to: int | None, workspace: Path
-) -> tuple[ShadowRepo, CheckpointRecord | None]:
-    """The session's shadow repo and the checkpoint to restore (None when there is nothing to undo)."""
-    from agent.sessions.checkpoints import ShadowRepo
-    from agent.sessions.store import SqliteSessionStore
-
-    store = SqliteSessionStore()
+def _session(store: SqliteSessionStore, session: str | None, workspace: Path) -> SessionRecord:
     record = store.get(session) if session else store.latest(workspace)
     if record is None:
         raise ConfigError(f"no session in {workspace}; pass --session ID (`subagent sessions list --all`)")
+    return record
+
+
+def _refuse_if_running(store: SqliteSessionStore, record: SessionRecord) -> None:
+    """A live run would go on changing the files an undo puts back: refuse, naming its pid."""
+    from agent.sessions._lock import session_holder
+    from agent.sessions.leftovers import lock_dir
+
+    for sid in sorted(store.session_tree(record.id)):
+        pid = session_holder(lock_dir(), sid)
+        if pid is not None:
+            which = "it" if sid == record.id else f"its subagent session {sid}"
+            raise SubagentError(
+                f"session {record.id} is still running ({which}: pid {pid}); stop it first (Ctrl-C where "
+                f"it runs, or `kill {pid}`) or wait for it to end, then undo"
+            )
+
+
+def _choose_checkpoint(
+    store: SqliteSessionStore, repo: ShadowRepo, record: SessionRecord, to: int | None
+) -> _Plan | None:
+    """The checkpoint to go back to and what that changes (None when there is nothing to undo).
+
+    Without `--to`: before the session's last step, or, after an undo of it, before the step
+    preceding the one that undo went back to; a step whose files are already as they were is skipped.
+    """
     checkpoints = store.checkpoints(record.id)
     if not checkpoints:
         raise SubagentError(f"session {record.id} has no checkpoints: no step of it changed files")
-    repo = ShadowRepo(Path(record.workspace))
     if to is not None:
         chosen = [c for c in checkpoints if c.step == to]
         if not chosen:
             steps = ", ".join(str(c.step) for c in checkpoints)
             raise ConfigError(f"session {record.id} has no checkpoint for step {to}; steps: {steps}")
-        return repo, chosen[0]
-    now = repo.tree(repo.snapshot("undo: current state"))
-    trees = [repo.tree(c.commit) for c in checkpoints]
-    if now not in trees:
-        return repo, checkpoints[-1]
-    # the workspace sits at a checkpoint (an earlier undo): go to the newest one before it that differs
-    at = max(i for i, tree in enumerate(trees) if tree == now)
-    earlier = [c for c, tree in zip(checkpoints[:at], trees[:at], strict=True) if tree != now]
-    return repo, (earlier[-1] if earlier else None)
+        return _plan(store, repo, record, chosen[0])
+    last = checkpoints[-1].created
+    undone = [m.step for m in store.marks(repo.workspace)
+              if m.kind == "undo" and m.session_id == record.id and m.created > last]
+    limit = min(undone, default=None)
+    for candidate in reversed(checkpoints):
+        if limit is not None and candidate.step >= limit:
+            continue
+        plan = _plan(store, repo, record, candidate)
+        if plan.restore:
+            return plan
+    return None
+
+
+def _plan(
+    store: SqliteSessionStore, repo: ShadowRepo, record: SessionRecord, target: CheckpointRecord
+) -> _Plan:
+    from agent.sessions.ownership import owners_since, plan_owners
+
+    full = repo.plan_restore(target.commit)
+    now = repo.snapshot("undo: current state")
+    owners = owners_since(store, repo, target.created, now)
+    mine, others, nobody = plan_owners(store, record.id, owners, [p.path for p in full])
+    return _Plan(target=target, restore=[p for p in full if p.path in mine], others=others, nobody=nobody)
+
+
+def _record_undo(store: SqliteSessionStore, repo: ShadowRepo, session_id: str, step: int) -> None:
+    from agent.sessions.base import MarkRecord
+
+    after = repo.snapshot("after undo")
+    store.record_mark(MarkRecord(workspace=str(repo.workspace), commit=after, kind="undo",
+                                 session_id=session_id, step=step, created=datetime.now(UTC)))
 
 
 def _git_failed(exc: HostGitError) -> typer.Exit:
@@ -93,18 +172,34 @@ def _git_failed(exc: HostGitError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _show_plan(plan: list[PlannedRestore]) -> None:
-    for item in plan:
-        typer.echo(f"  {_VERBS[item.action]}  {for_terminal(item.path, name=True, one_line=True)}")
+def _show_plan(plan: _Plan) -> None:
+    for item in plan.restore:
+        later = plan.others.get(item.path)
+        note = f"   (also changed later by session {', '.join(later)}: undone too)" if later else ""
+        typer.echo(f"  {_VERBS[item.action]}  {for_terminal(item.path, name=True, one_line=True)}{note}")
+    restored = {item.path for item in plan.restore}
+    kept = [(path, f"changed by session {', '.join(who)}") for path, who in plan.others.items()
+            if path not in restored]
+    kept += [(path, "changed outside any session") for path in plan.nobody]
+    if kept:
+        typer.echo("left as they are (not this session's changes):")
+        for path, why in sorted(kept):
+            typer.echo(f"  {for_terminal(path, name=True, one_line=True)}   ({why})")
 
 
-def _confirm(yes: bool) -> None:
+def _confirm(yes: bool, overwritten: list[str]) -> None:
+    question = "apply?"
+    if overwritten:
+        question = (f"this also undoes what session {', '.join(overwritten)} changed in those files "
+                    "afterwards; apply?")
     if yes:
+        if overwritten:
+            typer.echo(f"--yes: also undoing session {', '.join(overwritten)}'s later changes to those files")
         return
     if not sys.stdin.isatty():
-        typer.echo("error: not changing files without confirmation, and there is no terminal to ask on; "
-                   "run again with --yes to apply", err=True)
+        typer.echo(f"error: not changing files without confirmation, and there is no terminal to ask on "
+                   f"({question}); run again with --yes to apply", err=True)
         raise typer.Exit(2)
-    if not typer.confirm("apply?", default=False):
+    if not typer.confirm(question, default=False):
         typer.echo("nothing changed")
         raise typer.Exit(1)

@@ -11,7 +11,6 @@ cannot fix, every anthropic exception becomes `agent.errors.ModelAPIError` here,
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from agent.model.base import (
     TextDeltaStreamEvent,
     ThinkingDeltaStreamEvent,
     ToolInputStreamEvent,
+    tool_input_problem,
 )
 
 if TYPE_CHECKING:
@@ -162,7 +162,8 @@ class AnthropicModel:
 
 
 def _done_event(message: Any, json_bufs: dict[int, str], tool_ids: dict[int, str]) -> MessageDoneEvent:
-    invalid = [tool_ids[i] for i, raw in json_bufs.items() if not _is_json_object(raw)]
+    problems = {tool_ids[i]: tool_input_problem(raw, message.stop_reason) for i, raw in json_bufs.items()}
+    invalid = {tool_id: problem for tool_id, problem in problems.items() if problem is not None}
     content = [_block_param(block) for block in message.content]
     for block in content:
         if block.get("type") == "tool_use" and not isinstance(block.get("input"), dict):
@@ -179,15 +180,6 @@ def _done_event(message: Any, json_bufs: dict[int, str], tool_ids: dict[int, str
         ),
         invalid_tool_inputs=invalid,
     )
-
-
-def _is_json_object(raw: str) -> bool:
-    if not raw.strip():
-        return True  # a call without arguments streams no JSON at all: `{}`
-    try:
-        return isinstance(json.loads(raw), dict)
-    except ValueError:
-        return False
 
 
 def _block_param(block: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ Implementations: `AnthropicModel` (the real API) and `ScriptedModel` (the demo a
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal, Protocol
 
@@ -111,8 +112,29 @@ class MessageDoneEvent(BaseModel):
     """Content blocks exactly as they must be sent back (thinking signatures included)."""
     stop_reason: str | None
     usage: Usage
-    invalid_tool_inputs: list[str] = []
-    """Ids of tool_use blocks whose input JSON was cut off (never run them)."""
+    invalid_tool_inputs: dict[str, str] = {}
+    """Ids of tool_use blocks whose input is not a JSON object (never run them), each with what it
+    was instead (`tool_input_problem`), which the model is told."""
+
+
+def tool_input_problem(raw: str, stop_reason: str | None) -> str | None:
+    """What is wrong with a tool call's streamed input JSON, in words for the model; None when it is
+    an object (or empty: a call without arguments streams no JSON at all)."""
+    if not raw.strip():
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        if stop_reason in ("max_tokens", "model_context_window_exceeded"):
+            return ("its input was cut off at the output token limit, so it is incomplete; make the call "
+                    "again with a shorter input (e.g. write a large file in parts)")
+        return "its input is not valid JSON; send the arguments as one JSON object"
+    if isinstance(value, dict):
+        return None
+    kind = {str: "a string", list: "an array"}.get(type(value), f"a {type(value).__name__} value")
+    hint = " holding JSON text" if isinstance(value, str) and value.lstrip().startswith("{") else ""
+    return (f"its input was {kind}{hint}, not a JSON object; send the arguments as an object with the "
+            "tool's fields, not encoded as a string")
 
 
 ModelStreamEvent = Annotated[

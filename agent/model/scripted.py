@@ -27,6 +27,7 @@ from agent.model.base import (
     TextDeltaStreamEvent,
     ThinkingDeltaStreamEvent,
     ToolInputStreamEvent,
+    tool_input_problem,
 )
 
 
@@ -143,7 +144,8 @@ class ScriptedModel:
             await asyncio.sleep(pause)
             yield TextDeltaStreamEvent(text=reply.text)
             content.append({"type": "text", "text": reply.text})
-        invalid: list[str] = []
+        stop = reply.stop_reason or ("tool_use" if reply.tool_calls else "end_turn")
+        invalid: dict[str, str] = {}
         for n, call in enumerate(reply.tool_calls):
             await asyncio.sleep(pause)
             tool_id = call.id or f"toolu_{script_index}_{turn}_{n}"
@@ -151,11 +153,11 @@ class ScriptedModel:
             yield ToolInputStreamEvent(
                 index=len(content), tool_use_id=tool_id, name=call.name, partial_json=raw
             )
-            parsed = _parse_object(raw)
-            if parsed is None:
-                invalid.append(tool_id)
-            content.append({"type": "tool_use", "id": tool_id, "name": call.name, "input": parsed or {}})
-        stop = reply.stop_reason or ("tool_use" if reply.tool_calls else "end_turn")
+            problem = tool_input_problem(raw, stop)
+            if problem is not None:
+                invalid[tool_id] = problem
+            parsed = json.loads(raw) if problem is None and raw.strip() else {}
+            content.append({"type": "tool_use", "id": tool_id, "name": call.name, "input": parsed})
         usage = reply.usage or _estimate(request, content)
         yield MessageDoneEvent(content=content, stop_reason=stop, usage=usage, invalid_tool_inputs=invalid)
 
@@ -164,12 +166,6 @@ class ScriptedModel:
         return None
 
 
-def _parse_object(raw: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _estimate(request: ModelRequest, content: list[dict[str, Any]]) -> Usage:

@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.events import Event, ResultSubtype, Usage
+from agent.events import Event, PermissionDenial, ResultSubtype, Usage
 from agent.permissions.models import PermissionMode
 
 
@@ -37,6 +37,24 @@ class SubtaskSpec(BaseModel):
     model: str | None = None
     max_turns: int | None = None
     permission_mode: PermissionMode | None = None
+
+
+class DispatchOptions(BaseModel):
+    """What a dispatch sets for every subtask that does not set it itself.
+
+    One model for every executor: the local one and Temporal both apply it with `applied`, before a
+    subtask runs or travels, so an option reaches a remote worker exactly as it reaches a local child.
+    Each field is a field of `SubtaskSpec` (a task's own value wins).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    permission_mode: PermissionMode | None = None
+
+    def applied(self, spec: SubtaskSpec) -> SubtaskSpec:
+        """`spec` with this dispatch's settings where it has none of its own."""
+        fills = {k: v for k, v in self.model_dump().items() if v is not None and getattr(spec, k) is None}
+        return spec.model_copy(update=fills) if fills else spec
 
 
 class VerifyResult(BaseModel):
@@ -69,6 +87,9 @@ class SubtaskResult(BaseModel):
     num_turns: int = 0
     duration_ms: float = 0.0
     error: str | None = None
+    """What went wrong, in the runtime's words (never the child's final text: that is `result`)."""
+    permission_denials: list[PermissionDenial] = []
+    """Calls refused to the child and to its own subagents."""
     transcript_ref: str | None = None
     """Where the child's transcript can be read: a session id here, or a blob URL from a remote worker."""
 

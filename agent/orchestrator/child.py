@@ -19,6 +19,7 @@ from typing import Any
 
 from agent.events import (
     Event,
+    PermissionDenial,
     ResultEvent,
     SubagentFinishedEvent,
     SubagentStartedEvent,
@@ -47,6 +48,9 @@ class _Tally:
     usage: Usage = dataclasses.field(default_factory=Usage)
     cost: float = 0.0
     turns: int = 0
+    denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
+    error: str | None = None
+    """The last error the child's own stream reported (an API failure, a store failure)."""
     announced: bool = False
 
     def add(self, result: ResultEvent) -> None:
@@ -54,6 +58,7 @@ class _Tally:
         self.usage = self.usage + result.usage
         self.cost += result.total_cost_usd
         self.turns += result.num_turns
+        self.denials.extend(result.permission_denials)
 
 
 @dataclasses.dataclass
@@ -116,6 +121,7 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
         files_changed=[f.path for f in merge.files], patch=merge.patch, conflicts=merge.conflicts,
         branch=merge.branch, verification=verification, usage=tally.usage, total_cost_usd=tally.cost,
         num_turns=tally.turns, duration_ms=(time.monotonic() - started) * 1000, error=error,
+        permission_denials=tally.denials,
     )
     if merge.hunks:
         result.error = f"{error}\n{merge.hunks}"
@@ -163,11 +169,12 @@ def _waiting(tool: Any, ready: asyncio.Future[None]) -> Any:
 
 
 def _status(tally: _Tally, verification: VerifyResult | None) -> tuple[Any, str | None]:
+    """The child's status and what went wrong, in the runtime's words (its report stays in `result`)."""
     final = tally.result
     if final is None:
-        return "error_during_execution", "the subagent ended without a result"
+        return "error_during_execution", tally.error or "the subagent ended without a result"
     if final.subtype != "success":
-        return final.subtype, final.result or final.subtype
+        return final.subtype, _failure(final.subtype, tally)
     if not final.result.strip():
         return "error_empty_result", EMPTY_REPORT
     if verification is not None and not verification.passed:
@@ -189,7 +196,12 @@ async def _run_and_verify(
             await ready
             return await worktree.snapshot_async(label)
 
-        parts = dataclasses.replace(parts, make_snapshot=lambda _cwd: snapshot,
+        async def changed(_cwd: Path, a: str, b: str) -> list[str]:
+            """The worktree's changes, bash's included: its snapshots live in the workspace's shadow."""
+            files = await asyncio.to_thread(worktree.repo.changed_files, a, b)
+            return [str(workdir / f.path) for f in files]
+
+        parts = dataclasses.replace(parts, make_snapshot=lambda _cwd: snapshot, changed_files=changed,
                                     load_tools=lambda names: [_waiting(t, ready) for t in load(names)])
     first = RESUME_PROMPT if request.resume else spec.prompt
     await _drive(request, tally, _start(request, parts, workdir, first, resume=request.resume))
@@ -230,6 +242,19 @@ async def _verify_shown(
     emit(ToolCallFinishedEvent(**ids, output=outcome.output, is_error=not outcome.passed,
                                duration_ms=(time.monotonic() - started) * 1000))
     return outcome
+
+
+def _failure(subtype: str, tally: _Tally) -> str:
+    if subtype == "error_permission_denied":
+        reasons = "; ".join(dict.fromkeys(d.reason for d in tally.denials)) or "a call was refused"
+        return f"permission denied: {reasons}"
+    if subtype == "error_max_turns":
+        return f"stopped after {tally.turns} turns (its max_turns)"
+    if subtype == "error_max_budget":
+        return f"stopped at ${tally.cost:.4f} (its budget)"
+    if subtype == "cancelled":
+        return "cancelled"
+    return tally.error or subtype
 
 
 def _reported(tally: _Tally) -> bool:
@@ -278,8 +303,12 @@ async def _drive(request: ChildRequest, tally: _Tally, events: AsyncIterator[Eve
                     agent=request.spec.agent, description=request.spec.description or request.spec.id,
                 ))  # fmt: skip
             emit(event)
-            if event.type == "result" and event.session_id == tally.session_id:
+            if event.session_id != tally.session_id:
+                continue
+            if event.type == "result":
                 tally.add(event)
+            elif event.type == "error" and not event.retrying:
+                tally.error = event.message
     finally:
         await events.aclose()  # type: ignore[attr-defined]
 

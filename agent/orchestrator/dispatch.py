@@ -119,6 +119,7 @@ async def dispatch(
         results = await agent.dispatch([SubtaskSpec(id="api", agent="backend-engineer",
                                                     prompt="add POST /items")], cwd="service")
     """
+    from agent.orchestrator.base import DispatchOptions
     from agent.orchestrator.local import LocalDispatcher
 
     root = Path(cwd)
@@ -126,8 +127,9 @@ async def dispatch(
         path = Path(tasks)
         tasks = load_tasks(path)
         check_agents(path, tasks, root, trust=trust)
-    dispatcher = LocalDispatcher(root, model_client=model_client, approver=approver,
-                                 permission_mode=permission_mode, trust=trust)
+    options = DispatchOptions(permission_mode=permission_mode)
+    dispatcher = LocalDispatcher(root, options=options, model_client=model_client, approver=approver,
+                                 trust=trust)
     return await dispatcher.run(tasks, on_event=on_event)
 
 

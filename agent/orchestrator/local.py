@@ -12,16 +12,24 @@ it on a worker for one subtask in a workspace they prepared, so it runs in place
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError, SubagentError
 from agent.events import Event
-from agent.orchestrator.base import EventSink, SubtaskCheckpoint, SubtaskResult, SubtaskSpec
+from agent.orchestrator.base import (
+    DispatchOptions,
+    EventSink,
+    SubtaskCheckpoint,
+    SubtaskResult,
+    SubtaskSpec,
+)
 from agent.orchestrator.child import ChildRequest, run_child
 from agent.orchestrator.link import ParentLink, may_edit
-from agent.permissions.models import Approver, PermissionMode
+from agent.permissions.models import Approver
+from agent.sessions.leftovers import workspace_for_run
 
 
 class LocalDispatcher:
@@ -31,9 +39,9 @@ class LocalDispatcher:
         self,
         cwd: Path,
         *,
+        options: DispatchOptions | None = None,
         model_client: Any = None,
         approver: Approver | None = None,
-        permission_mode: PermissionMode | None = None,
         parts: Any = None,
         trust: bool = False,
     ) -> None:
@@ -42,9 +50,9 @@ class LocalDispatcher:
         from agent._wiring import default_parts
 
         self.cwd = cwd.resolve()
+        self.options = options or DispatchOptions()
         self.model_client = model_client
         self.approver = approver
-        self.permission_mode = permission_mode
         self.parts = parts or default_parts()
         self.trust = trust
 
@@ -70,7 +78,7 @@ class LocalDispatcher:
                 links[workspace] = ParentLink(
                     registry=self.parts.load_registry(workspace, self.trust), parts=self.parts, client=client,
                     gate=None, approver=self.approver, model=None, session_id=None, depth=0,
-                    cancel=cancel, permission_mode=self.permission_mode, slots=slots,
+                    cancel=cancel, slots=slots,
                 )
             links[workspace].registry.get(task.agent)  # UnknownAgentError names the known agents
         return links
@@ -84,6 +92,7 @@ class LocalDispatcher:
             ConfigError: before anything runs, for an unknown agent, a duplicate id or a bad cwd.
         """
         cancel = asyncio.Event()
+        tasks = [self.options.applied(task) for task in tasks]
         links = self.links(tasks, cancel)
         editing: dict[Path, int] = {}
         for task in tasks:
@@ -104,9 +113,12 @@ class LocalDispatcher:
                                                result="", error=f"the subagent could not run: {exc}")
 
         try:
-            async with asyncio.TaskGroup() as group:
-                for index, task in enumerate(tasks):
-                    group.create_task(one(index, task))
+            with contextlib.ExitStack() as held:  # each workspace is this dispatch's while it runs
+                for ws, count in editing.items():
+                    held.enter_context(workspace_for_run(ws, "", editing=count > 0))
+                async with asyncio.TaskGroup() as group:
+                    for index, task in enumerate(tasks):
+                        group.create_task(one(index, task))
         finally:
             cancel.set()  # anything still running (a cancel of the awaiting task) stops now
         return [r for r in results if r is not None]
@@ -138,9 +150,15 @@ class LocalRunner:
         resume_from: SubtaskCheckpoint | None,
         cancel: asyncio.Event,
     ) -> SubtaskResult:
-        """Run `spec` in `workspace`; checkpoints after each of the child's turns when asked."""
+        """Run `spec` in `workspace`; checkpoints after each of the child's turns when asked.
+
+        `workspace` is the checkout the executor made for this attempt, the subtask's own: the
+        spec's `cwd` said where to fetch it from, so it plays no part here (two subtasks of one
+        repository must never work in one folder).
+        """
+        spec = spec.model_copy(update={"cwd": None})
         dispatcher = LocalDispatcher(workspace, model_client=self.model_client, approver=self.approver,
-                                     permission_mode=spec.permission_mode, parts=self.parts)
+                                     parts=self.parts)
         link = dispatcher.links([spec], cancel)[dispatcher.workspace(spec)]
         pending: list[asyncio.Task[None]] = []
         sink = _sink(spec.id, on_event)

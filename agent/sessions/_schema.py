@@ -68,7 +68,20 @@ CREATE TABLE compactions (
 CREATE INDEX compactions_by_session ON compactions (session_id, upto_seq)
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_V4 = """
+CREATE TABLE marks (
+    workspace TEXT NOT NULL,
+    commit_sha TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('end', 'undo')),
+    session_id TEXT NOT NULL,
+    step INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL
+);
+CREATE INDEX marks_by_workspace ON marks (workspace, created);
+CREATE INDEX checkpoints_by_time ON checkpoints (created)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 """Step i takes the schema from version i to i + 1. Append new steps; never edit old ones."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

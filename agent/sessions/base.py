@@ -50,6 +50,23 @@ class CheckpointRecord(BaseModel):
     created: datetime
 
 
+class MarkRecord(BaseModel):
+    """A point in a workspace's history where no session's step was under way.
+
+    `end`: a run of `session_id` ended, and `commit` is the workspace then. `undo`: `subagent undo`
+    restored `session_id`'s work to before step `step`. With the checkpoints they split the
+    workspace's history into spans, each changed by one session's step or by none (a person, an
+    undo), which is how `undo` tells one session's changes from another's.
+    """
+
+    workspace: str
+    commit: str
+    kind: Literal["end", "undo"]
+    session_id: str
+    step: int = 0
+    created: datetime
+
+
 class CompactionRecord(BaseModel):
     """A compaction the loop applied: `messages` stand for every stored message up to `upto_seq`.
 
@@ -102,8 +119,11 @@ class SessionStore(Protocol):
 
     def latest(self, workspace: Path) -> SessionRecord | None: ...
 
-    def append_message(self, session_id: str, role: str, content: list[dict[str, Any]]) -> int:
-        """Append one complete message in its own transaction; returns its seq."""
+    def append_message(
+        self, session_id: str, role: str, content: list[dict[str, Any]], *, merge: bool = False
+    ) -> int:
+        """Append one complete message in its own transaction; returns its seq. `merge`: a user
+        message after a stored user message joins it, as the loop sends them (one message)."""
         ...
 
     def messages(self, session_id: str) -> list[StoredMessage]: ...
@@ -153,6 +173,10 @@ class SessionStore(Protocol):
         ...
 
     def record_checkpoint(self, record: CheckpointRecord) -> None: ...
+
+    def record_mark(self, record: MarkRecord) -> None:
+        """Store a point where no step was under way (a run's end, an undo)."""
+        ...
 
     def checkpoints(self, session_id: str) -> list[CheckpointRecord]: ...
 

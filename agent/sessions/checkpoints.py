@@ -14,6 +14,7 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
 
@@ -162,16 +163,17 @@ class ShadowRepo:
             for status, path in self._name_status(current, target)
         ]
 
-    def restore(self, commit: str) -> RestoreResult:
+    def restore(self, commit: str, only: Collection[str] | None = None) -> RestoreResult:
         """Make the workspace equal the snapshot `commit`: files, bytes and executable bits.
 
         Files created since are deleted (and the folders they leave empty), deleted or changed
-        files come back. Ignored and oversized files are never touched.
+        files come back. Ignored and oversized files are never touched. `only`: just these paths
+        (the undo of one session leaves other sessions' files as they are).
         """
         with self.git.locked():
             self.git.ensure_initialised()
             before = self._snapshot(f"before restore to {commit[:12]}").commit
-            plan = self._plan(before, commit)
+            plan = [p for p in self._plan(before, commit) if only is None or p.path in only]
             self._delete([item.path for item in plan if item.action == "delete"])
             self._checkout(commit, [item.path for item in plan if item.action != "delete"])
             self._snapshot(f"restored {commit[:12]}")

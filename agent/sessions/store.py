@@ -11,22 +11,20 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent import paths
 from agent.errors import SessionError, UnknownSessionError
 from agent.events import Usage
 from agent.sessions._lock import hold_session_lock, is_held
-from agent.sessions._schema import migrate
+from agent.sessions._sqlite import SqliteFile, need
 from agent.sessions.base import (
     CheckpointRecord,
     CompactionRecord,
+    MarkRecord,
     ResumeHistory,
     SessionRecord,
     SessionStatus,
@@ -39,6 +37,7 @@ _SESSION_COLUMNS = (
 )
 
 _COMPACTION_COLUMNS = "upto_seq, messages, method, tokens_before, tokens_after, created"
+
 
 
 def new_session_id() -> str:
@@ -54,40 +53,9 @@ def _workspace_key(workspace: Path) -> str:
     return str(Path(workspace).expanduser().resolve())
 
 
-class SqliteSessionStore:
+class SqliteSessionStore(SqliteFile):
     """The `SessionStore` on SQLite. Beyond the protocol it adds `mark_tool_started`,
-    `started_tools` and `close`."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or paths.data_home() / "sessions.db"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = FULL")  # a committed message survives power loss too
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        self._conn.execute("PRAGMA busy_timeout = 30000")
-        with self._lock:
-            migrate(self._conn)
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+    `started_tools`, `close` and `set_aside` (where a damaged store was moved on opening)."""
 
     # --- sessions ------------------------------------------------------------------------------
 
@@ -126,7 +94,8 @@ class SqliteSessionStore:
             raise UnknownSessionError(f"no session {session_id!r}; `subagent sessions list --all` shows them")
         if len(rows) > 1:
             raise UnknownSessionError(f"session id prefix {session_id!r} is ambiguous; give more characters")
-        return _session_from_row(rows[0])
+        with self._decoding():
+            return _session_from_row(rows[0])
 
     def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:
         """Newest first; a `running` session no live process holds (killed) reads `interrupted`."""
@@ -137,7 +106,8 @@ class SqliteSessionStore:
                 f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE workspace = ? ORDER BY id DESC LIMIT ?",
                 (_workspace_key(workspace), limit),
             )
-        return [self._live(_session_from_row(row)) for row in rows]
+        with self._decoding():
+            return [self._live(_session_from_row(row)) for row in rows]
 
     def latest(self, workspace: Path) -> SessionRecord | None:
         """The newest top-level session in `workspace` (subagent children are not resumed alone)."""
@@ -146,7 +116,8 @@ class SqliteSessionStore:
             "ORDER BY id DESC LIMIT 1",
             (_workspace_key(workspace),),
         )
-        return _session_from_row(rows[0]) if rows else None
+        with self._decoding():
+            return _session_from_row(rows[0]) if rows else None
 
     def update(
         self,
@@ -198,34 +169,71 @@ class SqliteSessionStore:
 
     # --- messages ------------------------------------------------------------------------------
 
-    def append_message(self, session_id: str, role: str, content: list[dict[str, Any]]) -> int:
+    def append_message(
+        self, session_id: str, role: str, content: list[dict[str, Any]], *, merge: bool = False
+    ) -> int:
+        """Append one complete message in its own transaction; returns its seq.
+
+        `merge=True`: a user message that follows a stored user message joins it (its blocks after
+        theirs), as the loop sends them, so the stored transcript is the one sent. Not when the
+        latest compaction covers the stored message (a resumed run starts from that compaction and
+        would miss the joined blocks): then it is stored apart, and resume merges the two the same way.
+        """
         if role not in ("user", "assistant"):
             raise SessionError(f"message role must be 'user' or 'assistant', not {role!r}")
         body = json.dumps(content, ensure_ascii=False)
-        with self._transaction() as conn:
+        with self._transaction(need(body)) as conn:
             if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
                 raise SessionError(f"no session {session_id!r} to append to")
-            seq = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?", (session_id,)
-            ).fetchone()[0]
             now = _now()
-            conn.execute(
-                "INSERT INTO messages (session_id, seq, role, content, created) VALUES (?,?,?,?,?)",
-                (session_id, seq, role, body, now),
-            )
+            joined = self._join_last(conn, session_id, content) if merge and role == "user" else None
+            if joined is not None:
+                seq = joined
+            else:
+                seq = conn.execute(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?", (session_id,)
+                ).fetchone()[0]
+                conn.execute(
+                    "INSERT INTO messages (session_id, seq, role, content, created) VALUES (?,?,?,?,?)",
+                    (session_id, seq, role, body, now),
+                )
             conn.execute("UPDATE sessions SET updated = ? WHERE id = ?", (now, session_id))
         return int(seq)
+
+    def _join_last(
+        self, conn: sqlite3.Connection, session_id: str, content: list[dict[str, Any]]
+    ) -> int | None:
+        """Add `content` to the last stored message when it is a user message no compaction covers;
+        returns its seq, or None when it must be stored apart."""
+        last = conn.execute(
+            "SELECT seq, role, content FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+            (session_id,),
+        ).fetchone()
+        if last is None or last[1] != "user":
+            return None
+        covered = conn.execute(
+            "SELECT upto_seq FROM compactions WHERE session_id = ? ORDER BY rowid DESC LIMIT 1", (session_id,)
+        ).fetchone()
+        if covered is not None and covered[0] >= last[0]:
+            return None
+        with self._decoding():
+            joined = json.dumps([*json.loads(last[2]), *content], ensure_ascii=False)
+        conn.execute(
+            "UPDATE messages SET content = ? WHERE session_id = ? AND seq = ?", (joined, session_id, last[0])
+        )
+        return int(last[0])
 
     def messages(self, session_id: str) -> list[StoredMessage]:
         rows = self._query(
             "SELECT session_id, seq, role, content, created FROM messages WHERE session_id = ? ORDER BY seq",
             (session_id,),
         )
-        return [
-            StoredMessage(session_id=sid, seq=seq, role=role, content=json.loads(content),
-                          created=datetime.fromisoformat(created))
-            for sid, seq, role, content, created in rows
-        ]
+        with self._decoding():
+            return [
+                StoredMessage(session_id=sid, seq=seq, role=role, content=json.loads(content),
+                              created=datetime.fromisoformat(created))
+                for sid, seq, role, content, created in rows
+            ]
 
     # --- compactions (what a resumed run starts from) -----------------------------------------
 
@@ -239,7 +247,7 @@ class SqliteSessionStore:
         tokens_after: int,
     ) -> None:
         body = json.dumps(messages, ensure_ascii=False)
-        with self._transaction() as conn:
+        with self._transaction(need(body)) as conn:
             conn.execute(
                 f"INSERT INTO compactions (session_id, {_COMPACTION_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
                 (session_id, upto_seq, body, method, tokens_before, tokens_after, _now()),
@@ -250,7 +258,8 @@ class SqliteSessionStore:
             f"SELECT {_COMPACTION_COLUMNS} FROM compactions WHERE session_id = ? ORDER BY rowid",
             (session_id,),
         )
-        return [_compaction_from_row(session_id, row) for row in rows]
+        with self._decoding():
+            return [_compaction_from_row(session_id, row) for row in rows]
 
     def messages_for_resume(self, session_id: str) -> ResumeHistory:
         """One read transaction, so a compaction and the messages after it are from the same moment."""
@@ -268,8 +277,9 @@ class SqliteSessionStore:
             last = conn.execute(
                 "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = ?", (session_id,)
             ).fetchone()[0]
-        head = _compaction_from_row(session_id, latest).messages if latest else []
-        tail = [{"role": role, "content": json.loads(content)} for _, role, content in rows]
+        with self._decoding():
+            head = _compaction_from_row(session_id, latest).messages if latest else []
+            tail = [{"role": role, "content": json.loads(content)} for _, role, content in rows]
         return ResumeHistory(messages=[*head, *tail], last_seq=int(last), compacted_upto=int(upto))
 
     # --- tool-start markers (for transcript repair after a crash) -------------------------------
@@ -309,6 +319,49 @@ class SqliteSessionStore:
             for sid, step, sha, tid, label, created in rows
         ]
 
+    # --- who changed the workspace when (undo's ownership) ---------------------------------------
+
+    def record_mark(self, record: MarkRecord) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO marks (workspace, commit_sha, kind, session_id, step, created) "
+                "VALUES (?,?,?,?,?,?)",
+                (_workspace_key(Path(record.workspace)), record.commit, record.kind, record.session_id,
+                 record.step, record.created.isoformat()),
+            )
+
+    def marks(self, workspace: Path) -> list[MarkRecord]:
+        """The workspace's marks, oldest first."""
+        rows = self._query(
+            "SELECT workspace, commit_sha, kind, session_id, step, created FROM marks WHERE workspace = ?",
+            (_workspace_key(workspace),),
+        )
+        marks = [MarkRecord(workspace=ws, commit=sha, kind=kind, session_id=sid, step=step,
+                            created=datetime.fromisoformat(created))
+                 for ws, sha, kind, sid, step, created in rows]
+        return sorted(marks, key=lambda m: m.created)
+
+    def workspace_checkpoints(self, workspace: Path) -> list[CheckpointRecord]:
+        """Every checkpoint of every session that worked in `workspace`, oldest first."""
+        rows = self._query(
+            "SELECT c.session_id, c.step, c.commit_sha, c.tool_use_id, c.label, c.created FROM checkpoints c "
+            "JOIN sessions s ON s.id = c.session_id WHERE s.workspace = ? ORDER BY c.session_id, c.step",
+            (_workspace_key(workspace),),
+        )
+        records = [CheckpointRecord(session_id=sid, step=step, commit=sha, tool_use_id=tid, label=label,
+                                    created=datetime.fromisoformat(created))
+                   for sid, step, sha, tid, label, created in rows]
+        return sorted(records, key=lambda c: c.created)
+
+    def session_tree(self, session_id: str) -> set[str]:
+        """The session and every subagent session below it."""
+        rows = self._query(
+            "WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT s.id FROM sessions s JOIN tree t "
+            "ON s.parent_id = t.id) SELECT id FROM tree",
+            (session_id,),
+        )
+        return {row[0] for row in rows}
+
     # --- process-level resources ---------------------------------------------------------------
 
     def lock(self, session_id: str) -> AbstractContextManager[None]:
@@ -322,9 +375,7 @@ class SqliteSessionStore:
 
     def output_dir(self, session_id: str) -> Path:
         """`outputs/<id>/` beside the database; created on first use."""
-        directory = self.path.parent / "outputs" / session_id
-        directory.mkdir(parents=True, exist_ok=True)
-        return directory
+        return self.make_dir(self.path.parent / "outputs" / session_id)
 
 
 def _compaction_from_row(session_id: str, row: tuple[Any, ...]) -> CompactionRecord:

@@ -79,11 +79,12 @@ class LiveRun:
 
 def resume(session_id: str | None, prompt: str, url: str, cwd: Path, *extra: str) -> dict[str, Any]:
     """`subagent run --resume ID PROMPT --output json` (`--continue` for None); the result object
-    (the run must succeed)."""
+    (the run must succeed). `extra` flags come last, so they override the defaults."""
     which = ["--continue"] if session_id is None else ["--resume", session_id]
     proc = run_subagent(
-        "run", *which, prompt, *extra, "--agent", "backend-engineer", "--cwd", str(cwd),
-        "--permission-mode", "bypass", "--output", "json", ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=url,
+        "run", *which, prompt, "--agent", "backend-engineer", "--cwd", str(cwd),
+        "--permission-mode", "bypass", "--output", "json", *extra,
+        ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=url,
     )
     assert proc.returncode == 0, proc.stderr
     result: dict[str, Any] = json.loads(proc.stdout)

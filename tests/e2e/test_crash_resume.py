@@ -203,8 +203,18 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
         assert other.requests == []
         assert stored(session_id) == before, "a refused run must not touch the live session"
 
+        # A fork that may change files would change the workspace the live run is changing: refused.
+        with StallServer([]) as other:
+            busy = run_subagent(
+                "run", "--resume", session_id, "--fork", "third task", "--cwd", str(tmp_path), "--output",
+                "json", ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=other.url,
+            )
+        assert busy.returncode == 1 and "is busy" in busy.stderr and session_id in busy.stderr
+        assert other.requests == []
+        # A read-only fork of the held session goes ahead.
         with StallServer([DONE]) as fork_server:
-            forked = resume(session_id, "in a copy", fork_server.url, tmp_path, "--fork")
+            forked = resume(session_id, "in a copy", fork_server.url, tmp_path, "--fork", "--permission-mode",
+                            "plan")
         holder.kill()
     assert gone(sleeper, 10)
     assert forked["subtype"] == "success" and forked["session_id"] != session_id

@@ -132,6 +132,7 @@ class MemoryStore:
         self.updates: list[dict[str, Any]] = []
         self.sessions: dict[str, SessionRecord] = {}
         self.checkpoint_rows: list[CheckpointRecord] = []
+        self.mark_rows: list[Any] = []
         self.started: dict[str, set[str]] = {}
         self.compaction_rows: list[CompactionRecord] = []
 
@@ -181,7 +182,14 @@ class MemoryStore:
     def started_tools(self, session_id: str) -> set[str]:
         return set(self.started.get(session_id, set()))
 
-    def append_message(self, session_id: str, role: str, content: list[dict[str, Any]]) -> int:
+    def append_message(
+        self, session_id: str, role: str, content: list[dict[str, Any]], *, merge: bool = False
+    ) -> int:
+        mine = self.messages(session_id)
+        covered = max((c.upto_seq for c in self.compactions(session_id)[-1:]), default=0)
+        if merge and role == "user" and mine and mine[-1].role == "user" and mine[-1].seq > covered:
+            mine[-1].content = [*mine[-1].content, *content]
+            return mine[-1].seq
         self.rows.append(
             StoredMessage(
                 session_id=session_id,
@@ -241,6 +249,9 @@ class MemoryStore:
 
     def checkpoints(self, session_id: str) -> list[CheckpointRecord]:
         return [r for r in self.checkpoint_rows if r.session_id == session_id]
+
+    def record_mark(self, record: Any) -> None:
+        self.mark_rows.append(record)
 
     def output_dir(self, session_id: str) -> Path:
         return self.outputs / session_id

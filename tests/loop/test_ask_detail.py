@@ -33,7 +33,7 @@ async def _asked(tmp_path: Path) -> dict[str, Any]:
         session_id="s", agent="a", tools={t.name: t for t in tools},  # type: ignore[misc]
         ctx=ToolContext(workspace=tmp_path, data_dir=tmp_path / ".data"), gate=gate,  # type: ignore[arg-type]
     )  # fmt: skip
-    await runner.run(TurnCalls(calls=list(CALLS)), set(), lambda event: None)
+    await runner.run(TurnCalls(calls=list(CALLS)), {}, lambda event: None)
     return {r.tool_use_id: r for r in gate.asked}
 
 

@@ -36,3 +36,30 @@ async def test_the_runner_runs_in_place_and_hands_over_a_checkpoint_per_turn(tmp
     assert [c.turn for c in checkpoints] == [1, 2]
     assert "made.txt" in checkpoints[-1].patch and checkpoints[-1].session_id == result.session_id
     assert "one:session_started" in events and "one:result" in events
+
+
+async def test_two_subtasks_of_one_repository_each_work_in_their_own_checkout(tmp_path: Path) -> None:
+    """The spec's cwd says where a worker fetched the repository from; the runner works in the
+    checkout it was handed, so two subtasks naming the same repository never share a folder."""
+    repo = workspace(tmp_path, files={"README.md": "repo\n"})
+    commit = ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"]
+    for args in (["init", "-q"], ["add", "-A"], commit):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    checkouts = []
+    for name in ("one", "two"):
+        checkout = tmp_path / f"checkout-{name}"
+        subprocess.run(["git", "clone", "-q", str(repo), str(checkout)], check=True)
+        checkouts.append(checkout)
+    client = model([{"agent": "worker", "match": f"make {name}", "replies": [
+        {"tool_calls": [write(f"{name}.txt", f"{name}\n")], "delay_s": 0.3}, {"text": f"made {name}"},
+    ]} for name in ("one", "two")])
+    runner = LocalRunner(model_client=client)
+    results = await asyncio.gather(*(
+        runner(SubtaskSpec(id=name, agent="worker", prompt=f"make {name}", cwd=str(repo)), checkout,
+               on_event=None, on_checkpoint=None, resume_from=None, cancel=asyncio.Event())
+        for name, checkout in zip(("one", "two"), checkouts, strict=True)
+    ))
+    assert [r.files_changed for r in results] == [["one.txt"], ["two.txt"]]
+    assert (checkouts[0] / "one.txt").exists() and not (checkouts[0] / "two.txt").exists()
+    assert (checkouts[1] / "two.txt").exists() and not (checkouts[1] / "one.txt").exists()
+    assert not (repo / "one.txt").exists() and not (repo / "two.txt").exists()  # the source is untouched

@@ -88,7 +88,8 @@ async def test_a_task_over_http_with_tools_store_and_checkpoints(
     result = events[-1]
     assert (result.subtype, result.num_turns, result.result) == ("success", 3, "Copied in.txt to out.txt.")
     assert (tmp_path / "out.txt").read_text() == "DATA"
-    assert snapshots == ["write_note"] and store.checkpoint_rows[0].tool_use_id == "toolu_w"
+    assert snapshots == ["write_note", "end of run"] and store.checkpoint_rows[0].tool_use_id == "toolu_w"
+    assert [m.commit for m in store.mark_rows] == ["sha2"]  # the end snapshot marks where the run stopped
     assert store.started_tools(result.session_id) == {"toolu_r", "toolu_w"}  # for repair after a crash
     for body in server.requests:
         check_request(body)

@@ -20,8 +20,9 @@ def _tables(path: Path) -> set[str]:
 def test_empty_database_gets_the_whole_schema(tmp_path: Path) -> None:
     SqliteSessionStore(tmp_path / "s.db").close()
     conn = sqlite3.connect(tmp_path / "s.db")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
-    assert {"sessions", "messages", "checkpoints", "tool_starts", "compactions"} <= _tables(tmp_path / "s.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    expected = {"sessions", "messages", "checkpoints", "tool_starts", "compactions", "marks"}
+    assert expected <= _tables(tmp_path / "s.db")
 
 
 def test_upgrade_from_version_1_keeps_sessions(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUNNER = "tests.temporal.scripted_runner:run"
+MODEL_RUNNER = "tests.temporal.model_runner:run"
+"""The real LocalRunner with a scripted model (set SUBAGENT_TEST_SCRIPT before spawning)."""
 
 
 def temporal_binary() -> str | None:
@@ -89,6 +91,7 @@ class WorkerProcess:
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
     extra: list[str] = field(default_factory=list)
+    runner: str = RUNNER
 
     def start(self, timeout: float = 30.0) -> WorkerProcess:
         """Spawn the worker and wait until it polls."""
@@ -103,7 +106,7 @@ class WorkerProcess:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "agent", "worker", "--temporal-address", self.address,
                  "--task-queue", self.task_queue, "--max-concurrent", str(self.max_concurrent),
-                 "--runner", RUNNER, "--blob-dir", (self.root / "blobs").as_uri(),
+                 "--runner", self.runner, "--blob-dir", (self.root / "blobs").as_uri(),
                  "--work-dir", str(self.root / "work"), "--identity", self.name,
                  "--heartbeat-throttle", "0.1", "--shutdown-grace", "0.2", *self.extra],
                 stderr=log, stdout=subprocess.DEVNULL, env=env, cwd=REPO_ROOT,

@@ -11,7 +11,9 @@ tool processes.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from agent.orchestrator.temporal.models import (
 )
 from agent.orchestrator.temporal.payloads import BlobStore, PayloadEnvelope, pack, unpack
 from agent.orchestrator.temporal.workspace import apply_patch, prepare_workspace
+from agent.sessions.leftovers import record_swept
 
 CHECKPOINT_INLINE_LIMIT = 256 * 1024
 """Checkpoints ride every heartbeat, so they go by reference sooner than results do."""
@@ -116,7 +119,8 @@ class SubtaskActivities:
             tracker.last_checkpoint = resume
             tracker.details.checkpoint = _previous_envelope(info.heartbeat_details)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        workdir = Path(tempfile.mkdtemp(prefix=f"{_safe(spec.id)}-a{info.attempt}-", dir=self.work_dir))
+        workdir = Path(tempfile.mkdtemp(prefix=f"{_safe(spec.id)}-a{info.attempt}-", suffix=OWNER_SUFFIX,
+                                        dir=self.work_dir))
         beat = asyncio.create_task(tracker.beat_forever(_beat_interval(info.heartbeat_timeout)))
         try:
             result = await self._attempt(request, workdir, tracker, resume)
@@ -176,6 +180,24 @@ class SubtaskActivities:
             elif checkpoint.transcript:
                 result.transcript_ref = self.blobs.put(checkpoint.transcript, f"{tracker.name}-transcript")
         return pack(result, name=f"{tracker.name}-result", store=self.blobs, inline_limit=inline_limit)
+
+
+OWNER_SUFFIX = f".{socket.gethostname()}.{os.getpid()}"
+"""Ends each attempt's checkout folder: the next worker on this host removes those of a dead pid."""
+
+
+def sweep_checkouts(work_dir: Path) -> list[Path]:
+    """Remove attempt checkouts left in `work_dir` by killed workers of this host; returns them."""
+    host = f".{socket.gethostname()}."
+    removed: list[Path] = []
+    for entry in work_dir.iterdir() if work_dir.is_dir() else []:
+        owner, _, pid = entry.name.rpartition(".")
+        if not owner.endswith(host[:-1]) or not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    record_swept("worker checkout", [str(path) for path in removed], "its worker process is gone")
+    return removed
 
 
 def _resume_point(details: Any) -> SubtaskCheckpoint | None:

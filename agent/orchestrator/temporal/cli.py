@@ -20,7 +20,7 @@ from agent.orchestrator.temporal import _cli_options as opt
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from agent.orchestrator.base import EventSink, SubtaskResult, SubtaskSpec
+    from agent.orchestrator.base import DispatchOptions, EventSink, SubtaskResult, SubtaskSpec
     from agent.orchestrator.temporal.connection import TemporalSettings
     from agent.orchestrator.temporal.models import AttemptPolicy, ProgressSink
 
@@ -32,6 +32,7 @@ async def dispatch_temporal(
     *,
     settings: TemporalSettings | None = None,
     cwd: Path | None = None,
+    options: DispatchOptions | None = None,
     policy: AttemptPolicy | None = None,
     on_event: EventSink | None = None,
     on_progress: ProgressSink | None = None,
@@ -40,6 +41,7 @@ async def dispatch_temporal(
     """Run `tasks` on the workers polling `task_queue` at `address`; one result per task, in order.
 
     `settings` (namespace, TLS, API key) replaces `address` and `task_queue` when given.
+    `options` reach every subtask as they would a local one (`DispatchOptions.applied`).
     `on_no_worker` is told when no worker polls the queue yet (the subtasks then wait for one).
 
     Raises:
@@ -50,7 +52,9 @@ async def dispatch_temporal(
     from agent.orchestrator.temporal.connection import TemporalSettings, settle_core_threads
 
     settings = settings or TemporalSettings(address=address, task_queue=task_queue)
-    dispatcher = TemporalDispatcher(settings, cwd=cwd, policy=policy, on_progress=on_progress)
+    dispatcher = TemporalDispatcher(
+        settings, cwd=cwd, options=options, policy=policy, on_progress=on_progress
+    )
     try:
         if on_no_worker is not None and not await dispatcher.pollers([t.id for t in tasks]):
             on_no_worker(settings)

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from agent.errors import ConfigError, RunError
 from agent.events import EventAdapter, ResultEvent, ResultSubtype
-from agent.orchestrator.base import EventSink, SubtaskCheckpoint, SubtaskResult, SubtaskSpec
+from agent.orchestrator.base import (
+    DispatchOptions,
+    EventSink,
+    SubtaskCheckpoint,
+    SubtaskResult,
+    SubtaskSpec,
+)
 from agent.orchestrator.temporal._imports import require_temporal
 from agent.orchestrator.temporal.connection import TemporalSettings, connect
 from agent.orchestrator.temporal.models import (
@@ -48,6 +54,7 @@ class TemporalDispatcher:
         settings: TemporalSettings,
         *,
         cwd: Path | None = None,
+        options: DispatchOptions | None = None,
         policy: AttemptPolicy | None = None,
         max_in_flight: int = 64,
         poll_interval_s: float = 0.5,
@@ -58,6 +65,7 @@ class TemporalDispatcher:
         Args:
             settings: where Temporal is, and the task queue the workers poll.
             cwd: workspace of subtasks whose spec names none (a git repository).
+            options: what the dispatch sets for every subtask (`DispatchOptions`, as for local runs).
             policy: heartbeat timeout, retries and inline limit for every subtask.
             max_in_flight: workflows this dispatch keeps open at once (workers cap what runs).
             poll_interval_s: how often running subtasks' heartbeats are read for progress.
@@ -69,6 +77,7 @@ class TemporalDispatcher:
         require_temporal()
         self.settings = settings
         self.cwd = (cwd or Path.cwd()).resolve()
+        self.options = options or DispatchOptions()
         self.policy = policy or AttemptPolicy()
         self.max_in_flight = max_in_flight
         self.poll_interval_s = poll_interval_s
@@ -128,7 +137,7 @@ class TemporalDispatcher:
             workspace = await asyncio.to_thread(pin_workspace, spec, self.cwd)
         except ConfigError as exc:  # a bad workspace fails this subtask only, clearly
             return _error_result(spec, str(exc))
-        request = SubtaskRequest(spec=spec, workspace=workspace, policy=self.policy)
+        request = SubtaskRequest(spec=self.options.applied(spec), workspace=workspace, policy=self.policy)
         async with gate:
             started = time.monotonic()
             workflow_id = f"subagent-{dispatch_id}-{spec.id}"
@@ -200,6 +209,7 @@ class _Replay:
             result=result.result if result.ok else (result.error or result.result),
             num_turns=result.num_turns, usage=result.usage, total_cost_usd=result.total_cost_usd,
             duration_ms=result.duration_ms, files_changed=result.files_changed,
+            permission_denials=result.permission_denials,
         ))
 
 

@@ -86,17 +86,21 @@ async def run_worker(
     require_temporal()
     from temporalio.worker import Worker
 
-    from agent.orchestrator.temporal.activities import SubtaskActivities
+    from agent.orchestrator.temporal.activities import SubtaskActivities, sweep_checkouts
     from agent.orchestrator.temporal.payloads import BlobStore
     from agent.orchestrator.temporal.workflows import SubtaskWorkflow
+    from agent.sessions.leftovers import sweep_worktrees
 
     runner = resolve_runner(options.runner)
     try:
         identity = options.identity or f"{os.getpid()}@{socket.gethostname()}"
         client = await connect(settings)
+        work_dir = options.work_dir or Path(tempfile.gettempdir()) / "subagent-worker"
+        await asyncio.to_thread(sweep_checkouts, work_dir)  # those of killed workers on this host
+        await asyncio.to_thread(sweep_worktrees)
         activities = SubtaskActivities(
-            runner, blobs=BlobStore(options.blob_dir or data_home() / "blobs"),
-            work_dir=options.work_dir or Path(tempfile.gettempdir()) / "subagent-worker", identity=identity,
+            runner, blobs=BlobStore(options.blob_dir or data_home() / "blobs"), work_dir=work_dir,
+            identity=identity,
         )
         worker = Worker(
             client, task_queue=settings.task_queue, workflows=[SubtaskWorkflow],
