@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -53,17 +54,29 @@ class FsPolicy:
 
     rules: tuple[PathRule, ...]
 
-    def rule_for(self, path: Path) -> PathRule:
-        """The deepest rule at or above `path` (which must be absolute and resolved)."""
-        best: PathRule | None = None
+    @cached_property
+    def _by_path(self) -> dict[str, PathRule]:
+        """Each rule by its path (the first of several at one path), for a walk up a path's parents."""
+        index: dict[str, PathRule] = {}
         for rule in self.rules:
-            if (path == rule.path or path.is_relative_to(rule.path)) and (
-                best is None or len(rule.path.parts) > len(best.path.parts)
-            ):
-                best = rule
-        if best is None:
-            raise ValueError(f"the policy has no rule for / (asked about {path})")
-        return best
+            index.setdefault(str(rule.path), rule)
+        return index
+
+    def rule_for(self, path: Path) -> PathRule:
+        """The deepest rule at or above `path` (which must be absolute and resolved).
+
+        A walk up the path's parents in an index: every file tool asks before every open, and a
+        scan of all the rules cost more than the read it guarded.
+        """
+        index = self._by_path
+        current = str(path)
+        while True:
+            rule = index.get(current)
+            if rule is not None:
+                return rule
+            if current == "/":
+                raise ValueError(f"the policy has no rule for / (asked about {path})")
+            current = current.rsplit("/", 1)[0] or "/"
 
     def allows(self, path: Path, access: Access) -> bool:
         """Whether `access` to `path` (absolute, resolved) is allowed."""
