@@ -16,6 +16,7 @@ from agent.events import FileChange
 from tools._files import (
     check_fresh,
     decode_text,
+    delete_file,
     encode_text,
     file_change,
     is_binary,
@@ -23,6 +24,7 @@ from tools._files import (
     store_bytes,
     write_atomic,
 )
+from tools._fs import remove_file
 from tools._patch_apply import apply_chunks, join_lines
 from tools._patch_parse import FileOp, parse_patch
 from tools._paths import display_path, path_permissions, resolve_path
@@ -158,8 +160,7 @@ async def _commit(plan: _Plan, ctx: ToolContext) -> None:
         for path in changed:
             data = plan.state[path]
             if data is None:
-                path.unlink()
-                ctx.reads.forget(path)
+                delete_file(path, ctx)
             else:
                 await store_bytes(path, data, ctx)
             done.append(path)
@@ -179,7 +180,7 @@ def _restore_all(done: list[Path], plan: _Plan, ctx: ToolContext) -> None:
 def _restore(path: Path, data: bytes | None, ctx: ToolContext) -> None:
     """Put back a file the failed commit already changed, and what the guard knows of it."""
     if data is None:
-        path.unlink(missing_ok=True)
+        remove_file(path, missing_ok=True)
         ctx.reads.forget(path)
     else:
         write_atomic(path, data)
