@@ -37,3 +37,10 @@ class Sandbox(Protocol):
         Setting `cancel` kills the command and returns its output so far with `cancelled=True`.
         """
         ...
+
+    async def run_argv(
+        self, argv: list[str], *, cwd: Path, timeout_s: float, cancel: asyncio.Event | None = None
+    ) -> ExecResult:
+        """Run the program `argv` (not a shell command) in the same isolation as `run`: grep and
+        glob run ripgrep here, so it sees what bash would."""
+        ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -134,3 +135,9 @@ class BwrapSandbox:
             timeout_s=timeout_s, limits=self.limits, cancel=cancel,
             orphan_watch=False,  # --die-with-parent already ends the sandbox with the runtime
         )
+
+    async def run_argv(
+        self, argv: list[str], *, cwd: Path, timeout_s: float, cancel: asyncio.Event | None = None
+    ) -> ExecResult:
+        """Run the program `argv` the way `run` runs a command (the shell `exec`s it)."""
+        return await self.run("exec " + shlex.join(argv), cwd=cwd, timeout_s=timeout_s, cancel=cancel)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -34,3 +35,9 @@ class UnsandboxedRunner:
             command, wrap=lambda argv: argv, env=scrub_env(os.environ, extra=self.env_extra),
             cwd=cwd, timeout_s=timeout_s, limits=self.limits, cancel=cancel,
         )
+
+    async def run_argv(
+        self, argv: list[str], *, cwd: Path, timeout_s: float, cancel: asyncio.Event | None = None
+    ) -> ExecResult:
+        """Run the program `argv` the way `run` runs a command (the shell `exec`s it)."""
+        return await self.run("exec " + shlex.join(argv), cwd=cwd, timeout_s=timeout_s, cancel=cancel)
