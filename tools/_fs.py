@@ -109,17 +109,27 @@ def _walk(path: Path, flags: int, mode: int) -> int:
     fd = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for name in folders:
-            try:
-                step = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
-            except NotADirectoryError:  # a symlink opened O_PATH|O_DIRECTORY|O_NOFOLLOW says ENOTDIR
-                if stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
-                raise
+            step = _open_at(fd, name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, 0, path)
             os.close(fd)
             fd = step
-        return os.open(last or ".", flags | os.O_NOFOLLOW, mode, dir_fd=fd)
+        return _open_at(fd, last or ".", flags | os.O_NOFOLLOW, mode, path)
     finally:
         os.close(fd)
+
+
+def _open_at(dir_fd: int, name: str, flags: int, mode: int, path: Path) -> int:
+    """openat(2) of one component. O_DIRECTORY|O_NOFOLLOW says ENOTDIR for a symlink: that is an
+    ELOOP, as openat2 says, unless the name is now a plain file (a file where a folder was meant)."""
+    try:
+        return os.open(name, flags, mode, dir_fd=dir_fd)
+    except NotADirectoryError:
+        try:
+            now: int | None = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+        except OSError:
+            now = None  # gone since: it changed under us
+        if now is not None and not stat.S_ISLNK(now) and not stat.S_ISDIR(now):
+            raise
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
 
 
 def _failure(exc: OSError, path: Path, doing: str) -> ToolFailure:
@@ -221,7 +231,7 @@ def _open_dir(path: Path, before_mkdir: Callable[[Path], None] | None) -> int:
             os.mkdir(path.name, 0o777, dir_fd=parent)
         except FileExistsError:
             pass
-        return os.open(path.name, _DIR_FLAGS | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+        return _open_at(parent, path.name, _DIR_FLAGS | os.O_NOFOLLOW | os.O_CLOEXEC, 0, path)
     finally:
         os.close(parent)
 

@@ -20,7 +20,7 @@ import os
 import re
 from pathlib import Path
 
-from agent.errors import PathOutsideWorkspaceError, ToolInputError
+from agent.errors import PathOutsideWorkspaceError, ToolFailure, ToolInputError
 from agent.sandbox.policy import Access
 from tools.base import PermissionRequest, ToolContext
 
@@ -67,13 +67,18 @@ def absolute_path(raw: str, ctx: ToolContext) -> Path:
 
     Raises:
         ToolInputError: empty, or not something a path can hold (NUL, lone surrogate).
+        ToolFailure: the path changed under realpath (a link removed as it was read).
     """
     if not raw or not raw.strip():
         raise ToolInputError("path is empty; give a file path relative to the workspace or absolute")
     path = Path(os.path.expanduser(valid_text(raw, "path").strip()))
     if not path.is_absolute():
         path = ctx.workspace / path
-    return Path(os.path.realpath(path))
+    try:
+        return Path(os.path.realpath(path))
+    except OSError as exc:  # a link removed between realpath's lstat and its readlink
+        raise ToolFailure(f"{printable(raw)}: the path changed while it was being resolved "
+                          f"({exc.strerror}); try again") from exc
 
 
 _READ_ONLY_PERMISSIONS = frozenset({"read", "grep", "glob"})
