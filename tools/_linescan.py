@@ -75,6 +75,7 @@ class LineScanner:
         self._lf = self._crlf = 0
         self._last_byte = b""
         self._open: ShownLine | None = None
+        self._lead: bytes | None = b""
 
     @property
     def window_full(self) -> bool:
@@ -83,10 +84,15 @@ class LineScanner:
     def feed(self, chunk: bytes) -> None:
         if self._hash is not None:
             self._hash.update(chunk)
-        first = self.size == 0
         self.size += len(chunk)
-        if first:
-            chunk = chunk.removeprefix(_BOM)
+        if self._lead is not None:  # the first bytes: a BOM is dropped, even split across chunks
+            self._lead += chunk
+            if len(self._lead) < len(_BOM) and _BOM.startswith(self._lead):
+                return
+            chunk, self._lead = self._lead.removeprefix(_BOM), None
+        self._take(chunk)
+
+    def _take(self, chunk: bytes) -> None:
         if not chunk:
             return
         self._judge(chunk)
@@ -156,6 +162,9 @@ class LineScanner:
 
     def finish(self, complete: bool) -> Scan:
         """The result; `complete` says the chunks reached the end of the file."""
+        if self._lead is not None:  # shorter than a BOM: it was text
+            self._take(self._lead)
+            self._lead = None
         if self._open is not None:  # a last line without a newline, or one cut by the stop
             self._keep(self._open)
             self._open = None
