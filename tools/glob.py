@@ -96,7 +96,7 @@ class GlobTool(Tool[GlobInput]):
         return f"glob {input.pattern}" + (f" in {input.path}" if input.path else "")
 
     def permission_requests(self, input: GlobInput, ctx: ToolContext) -> list[PermissionRequest]:
-        base, _ = split_pattern(input.path or ".", input.pattern)  # the folder `run` searches
+        base, _ = split_pattern(input.path or ".", valid_text(input.pattern, "pattern"))  # run's folder
         return path_permissions("glob", [base], ctx)
 
     async def run(self, input: GlobInput, ctx: ToolContext) -> ToolResult:

@@ -113,12 +113,11 @@ class GrepTool(Tool[GrepInput]):
         return f"grep {input.pattern}" + (f" in {input.path}" if input.path else "")
 
     def permission_requests(self, input: GrepInput, ctx: ToolContext) -> list[PermissionRequest]:
+        _valid_input(input)
         return path_permissions("grep", [input.path or "."], ctx)
 
     async def run(self, input: GrepInput, ctx: ToolContext) -> ToolResult:
-        valid_text(input.pattern, "pattern")
-        valid_text(input.glob or "", "glob")
-        valid_text(input.type or "", "type")
+        _valid_input(input)
         root = resolve_path(input.path or ".", ctx, read_only=True)
         target = display_path(root, ctx)
         workspace = Path(os.path.realpath(ctx.workspace))
@@ -139,6 +138,12 @@ class GrepTool(Tool[GrepInput]):
         if not lines:
             return ToolResult(output=f"No matches for {input.pattern!r} in {target}" + _note(result))
         return _shaped(lines, input, ctx, result)
+
+
+def _valid_input(input: GrepInput) -> None:
+    """Refuse what no argument can hold (a NUL byte), naming the field."""
+    for what, value in (("pattern", input.pattern), ("glob", input.glob), ("type", input.type)):
+        valid_text(value or "", what)
 
 
 def _search(args: list[str], root: Path, cwd: Path, ctx: ToolContext) -> Awaitable[RgResult]:
