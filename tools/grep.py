@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import Field
 
+from agent.errors import ToolFailure
+from tools import _fs
 from tools._globmatch import name_glob
 from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
 from tools._ripgrep import RgResult, rg_error, search
@@ -120,6 +122,7 @@ class GrepTool(Tool[GrepInput]):
         _valid_input(input)
         root = resolve_path(input.path or ".", ctx, read_only=True)
         target = display_path(root, ctx)
+        _searchable(root, target)
         workspace = Path(os.path.realpath(ctx.workspace))
         cwd = workspace if root.is_relative_to(workspace) else (root if root.is_dir() else root.parent)
         search = _search(rg_args(input), root, cwd, ctx)
@@ -144,6 +147,14 @@ def _valid_input(input: GrepInput) -> None:
     """Refuse what no argument can hold (a NUL byte), naming the field."""
     for what, value in (("pattern", input.pattern), ("glob", input.glob), ("type", input.type)):
         valid_text(value or "", what)
+
+
+def _searchable(root: Path, shown: str) -> None:
+    """A file or a folder: rg would block reading a FIFO named as its root (the walk skips them)."""
+    opened = _fs.open_for_reading(root)
+    if opened is None:
+        raise ToolFailure(f"{shown}: no such file or folder")
+    opened.close()
 
 
 def _search(args: list[str], root: Path, cwd: Path, ctx: ToolContext) -> Awaitable[RgResult]:
