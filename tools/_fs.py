@@ -62,11 +62,11 @@ def _openat2_call() -> Callable[[int, bytes, int, int, int], int]:
     libc = ctypes.CDLL(None, use_errno=True)
     syscall = libc.syscall
     syscall.restype = ctypes.c_long
+    number, size = ctypes.c_long(_SYS_OPENAT2), ctypes.c_size_t(ctypes.sizeof(OpenHow))
 
     def openat2(dir_fd: int, path: bytes, flags: int, mode: int, resolve: int) -> int:
         how = OpenHow(flags, mode if flags & os.O_CREAT else 0, resolve)
-        fd = syscall(ctypes.c_long(_SYS_OPENAT2), ctypes.c_int(dir_fd), ctypes.c_char_p(path),
-                     ctypes.byref(how), ctypes.c_size_t(ctypes.sizeof(how)))
+        fd = syscall(number, dir_fd, path, ctypes.byref(how), size)  # ints go as C int, bytes as char *
         if fd < 0:
             code = ctypes.get_errno()
             raise OSError(code, os.strerror(code), os.fsdecode(path))
@@ -165,13 +165,15 @@ class OpenFile:
             yield chunk
 
     def read_at_most(self, limit: int) -> bytes:
-        """Up to `limit` bytes, whatever size the file claims."""
+        """Up to `limit` bytes, whatever size the file claims (the claim only sizes the first read)."""
         parts: list[bytes] = []
         left = limit
-        while left > 0 and (chunk := os.read(self.fd, min(left, CHUNK * 16))):
+        want = min(left, self.stat.st_size + 1 if self.stat.st_size else CHUNK)
+        while left > 0 and (chunk := os.read(self.fd, want)):
             parts.append(chunk)
             left -= len(chunk)
-        return b"".join(parts)
+            want = min(left, CHUNK)  # usually just the EOF; a big ask would cost a fresh mapping
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def entries(self) -> list[tuple[str, bool]]:
         """A directory's entries: name (as the OS gives it) and whether it is a folder, by name."""
