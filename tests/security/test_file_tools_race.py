@@ -1,11 +1,13 @@
 """The check-then-open race: a process of the attacking user swaps a workspace folder for a symlink
 to HOME as fast as it can, while the file tools read, search and write under that folder.
 
-A resolve-then-open-by-name reads the secret (the control, the same loop racing a tiny script);
-the tools, which open what they checked without following a link, never do. The swapper is a
-plain process of the same user rather than a bash call: a bash call ends before the next turn
-(the sandbox kills what it started), and the calls of its own turn finish before bubblewrap is up.
-It has exactly the power sandboxed bash has over the workspace (write, rename, plant links).
+The swap is atomic (renameat2 RENAME_EXCHANGE of the folder and a symlink), so `d` is never
+missing and a write never recreates it. A resolve-then-open-by-name reads the secret (the control:
+a tiny script racing the same loop); the tools, which open what they checked without following a
+link, never do. The swapper is a plain process of the same user rather than a bash call: a bash
+call ends before the next turn (the sandbox kills what it started), and the calls of its own turn
+finish before bubblewrap is up. It has the power sandboxed bash has over the workspace (write,
+rename, plant links).
 """
 
 from __future__ import annotations
@@ -20,10 +22,16 @@ import pytest
 from tests.security.attacker import SECRET_CANARY, Call, Site
 
 SWAP = """
-cd "$1"
-while [ ! -e "$2" ]; do
-  mv d d.real && ln -s "$HOME" d && rm d && mv d.real d
-done
+import ctypes, os, sys, time
+workspace, stop = sys.argv[1], sys.argv[2]
+os.chdir(workspace)
+os.symlink(os.environ["HOME"], "d.link")
+exchange = ctypes.CDLL(None, use_errno=True).renameat2
+while not os.path.exists(stop):  # `d` is a folder, then a link to HOME, then a folder: never missing
+    exchange(-100, b"d", -100, b"d.link", 2)  # RENAME_EXCHANGE: one atomic swap of the two names
+    time.sleep(0.0001)
+if os.path.islink("d"):
+    exchange(-100, b"d", -100, b"d.link", 2)
 """
 
 NAIVE = """
@@ -47,7 +55,7 @@ def swapping(site: Site) -> Iterator[None]:
     site.write(decoy / ".ssh" / "id_rsa", "decoy key\n")
     site.write(decoy / ".bashrc", "# decoy\n")
     stop = site.root / "stop"
-    loop = threading.Thread(target=site.as_attacker, args=(["bash", "-c", SWAP, "swap", str(site.workspace),
+    loop = threading.Thread(target=site.as_attacker, args=([sys.executable, "-c", SWAP, str(site.workspace),
                                                             str(stop)],), kwargs={"timeout": 600})
     loop.start()
     try:
