@@ -9,7 +9,8 @@ the same run, alternating round by round so background load hits both alike:
   descriptor, against `realpath` + roots check + the same steps by path (`tempfile.mkstemp`,
   `os.replace`);
 - grep: the grep tool in the sandbox (what a run with bubblewrap does) and on the host (policy
-  exclusions), against the same rg command run directly.
+  exclusions), against the same rg command run directly; and on the host against the tool's own
+  rg runner with the same arguments (what the policy's checks and exclusions add).
 
 Run: `python bench/bench_file_policy.py [ROUNDS]`. Prints JSON lines (see bench/_figures.py).
 """
@@ -31,8 +32,8 @@ from pathlib import Path
 from bench._figures import emit
 from tools import _fs
 from tools._files import read_regular, store_bytes
-from tools._paths import is_inside, resolve_path
-from tools._ripgrep import BASE_ARGS, find_rg
+from tools._paths import is_inside, readable_roots, resolve_path
+from tools._ripgrep import BASE_ARGS, find_rg, run_rg
 from tools.base import ToolContext
 from tools.grep import GrepInput, GrepTool, rg_args
 
@@ -41,9 +42,10 @@ REPEAT = 200
 
 
 def read_by_name(raw: str, ctx: ToolContext) -> bytes:
-    """The reference read: resolve, check containment, open again by name (before the policy)."""
+    """The reference read: resolve, check containment (the roots and the session's outputs, as
+    `read` did), open again by name (before the policy)."""
     path = Path(os.path.realpath(ctx.workspace / raw))
-    assert is_inside(path, ctx.roots)
+    assert is_inside(path, readable_roots(ctx))
     return path.read_bytes()
 
 
@@ -117,12 +119,18 @@ async def bench_grep(ws: Path, rounds: int) -> None:
     cases = {"host": ToolContext(workspace=ws, data_dir=ws.parent / "out")}
     if shutil.which("bwrap"):
         cases["sandbox"] = ToolContext(workspace=ws, data_dir=ws.parent / "out", sandbox=BwrapSandbox(ws))
+    files = _count(ws)
     for where, ctx in cases.items():
         value, ref = await _compare(lambda c=ctx: GrepTool().run(inp, c),  # type: ignore[misc]
                                     lambda: subprocess.run(argv, cwd=ws, capture_output=True, check=False),
                                     rounds, 5)
         emit(f"grep_{where}_ms", value / 1000, ref / 1000, unit="ms", aim="<= 1.2", digits=2,
-             reference_name=f"the same rg command run directly ({_count(ws)} files)")
+             reference_name=f"the same rg command run directly ({files} files)")
+    host = cases["host"]
+    value, ref = await _compare(lambda: GrepTool().run(inp, host),  # type: ignore[misc]
+                                lambda: run_rg([*rg_args(inp), "--", "."], ws, host.cancel), rounds, 5)
+    emit("grep_host_vs_runner_ms", value / 1000, ref / 1000, unit="ms", aim="<= 1.2", digits=2,
+         reference_name=f"the tool's own rg runner, same arguments, no policy ({files} files)")
 
 
 def _count(ws: Path) -> int:

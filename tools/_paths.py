@@ -97,8 +97,9 @@ def check_policy(path: Path, access: Access, raw: str, ctx: ToolContext) -> None
         PolicyDeniedError: the policy's deepest rule at or above `path` does not allow `access`.
     """
     assert ctx.policy is not None  # ToolContext always builds one
-    shown = raw if raw == str(path) else f"{raw} ({path})"
-    ctx.policy.check(path, access, shown=printable(shown))
+    if not ctx.policy.allows(path, access):
+        shown = raw if raw == str(path) else f"{raw} ({path})"
+        ctx.policy.check(path, access, shown=printable(shown))
 
 
 def resolve_path(raw: str, ctx: ToolContext, *, read_only: bool = False) -> Path:
