@@ -35,6 +35,8 @@ class AcpSession:
     outbox: Outbox | None = None
     untitled: bool = False
     """Created by `session/new` and not prompted yet: the first prompt becomes its title."""
+    notices_shown: set[str] = field(default_factory=set)
+    """Boundary notices (no sandbox, network, refused keys) this session has shown already."""
 
 
 class Outbox:
@@ -103,13 +105,13 @@ def set_title(session_id: str, prompt: str) -> None:
 
 
 
-def mode_state(cwd: Path, preferred: str | None, current: str | None) -> Any:
+def mode_state(cwd: Path, preferred: str | None, current: str | None, trust: bool = False) -> Any:
     """The primary agents as ACP modes; `current`, else `preferred`, else DEFAULT_AGENT, is on."""
     from acp.schema import SessionMode, SessionModeState
 
     from agent.registry import load_registry_for
 
-    registry = load_registry_for(cwd)
+    registry = load_registry_for(cwd, trust=trust)
     agents = registry.primary_agents()
     if preferred and preferred not in [a.name for a in agents]:
         agents.insert(0, registry.get(preferred))  # `--agent` may name a subagent; raises if unknown

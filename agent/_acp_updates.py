@@ -94,6 +94,9 @@ class UpdateMapper:
     last_stop: str | None = None
     result: ResultEvent | None = None
     error_shown: bool = False
+    notices_shown: set[str] = field(default_factory=set)
+    """Boundary notices already shown in this ACP session (pass the session's own set, so a
+    notice shows once, not at every prompt)."""
 
     def call_id(self, session_id: str, tool_use_id: str) -> str:
         """The ACP tool call id: raw for the root session, namespaced for a subagent's calls."""
@@ -128,7 +131,7 @@ class UpdateMapper:
         if isinstance(event, SessionStartedEvent):
             if self.root_session is None and event.parent_tool_use_id is None:
                 self.root_session = event.session_id
-            return []
+            return self._notices(event)
         if isinstance(event, TextDeltaEvent | ThinkingDeltaEvent):
             if self._is_child(event) or not event.text:
                 return []  # a subagent's prose reaches the parent as the `task` call's result
@@ -146,6 +149,22 @@ class UpdateMapper:
                 self.result = event
             return []
         return self._tool_updates(event)
+
+    def _notices(self, event: SessionStartedEvent) -> list[Any]:
+        """No sandbox, network, refused workspace keys: an agent message the user sees before the
+        reply, with the run's boundary in `_meta` (`subagent/boundary`) for clients that read it."""
+        from acp import update_agent_message_text
+
+        from agent.trust.notice import notice_lines
+
+        who = f"{event.agent}: " if event.parent_tool_use_id else ""
+        lines = [f"{who}{line}" for line in notice_lines(event) if f"{who}{line}" not in self.notices_shown]
+        if not lines:
+            return []
+        self.notices_shown.update(lines)
+        text = "".join(f"⚠ {line}\n" for line in lines) + "\n"
+        meta = {"subagent/boundary": {"agent": event.agent, **event.boundary().model_dump()}}
+        return [update_agent_message_text(text).model_copy(update={"field_meta": meta})]
 
     def _error(self, event: ErrorEvent) -> list[Any]:
         from acp import update_agent_message_text

@@ -13,8 +13,8 @@ carries them. See docs/context.md.
 from __future__ import annotations
 
 import asyncio
+import logging
 import platform
-import subprocess
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,23 +24,29 @@ from agent.spec import ThinkingConfig
 _EPHEMERAL = {"type": "ephemeral"}
 _EFFORT_BUDGET = {"low": 4_000, "medium": 10_000, "high": 32_000}
 _MIN_THINKING_BUDGET = 1_024
+_GIT_TIMEOUT_S = 3.0
+log = logging.getLogger(__name__)
 
 
 def _git_summary(cwd: Path) -> str:
+    """Branch and changed files, from git run through a view that never reads the repo's config."""
+    from agent.errors import GitDirRefusedError, HostGitError
+    from agent.hostgit.layout import find_repository
+    from agent.hostgit.runner import run_git
+    from agent.hostgit.view import repository_view
+
     try:
-        proc = subprocess.run(
-            ["git", "status", "--porcelain=v1", "--branch"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=3,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        layout = find_repository(cwd)
+        if layout is None:
+            return "not a git repository"
+        with repository_view(layout, timeout=_GIT_TIMEOUT_S) as view:
+            proc = run_git(view, "status", "--porcelain=v1", "--branch", timeout=_GIT_TIMEOUT_S)
+    except GitDirRefusedError as exc:
+        log.warning("%s", exc)
+        return f"not inspected: {exc}"
+    except (HostGitError, OSError):
         return "unknown"
-    if proc.returncode != 0:
-        return "not a git repository"
-    lines = proc.stdout.splitlines()
+    lines = proc.stdout.decode(errors="replace").splitlines()
     branch = lines[0].removeprefix("## ") if lines else "?"
     changed = len(lines) - 1
     return (

@@ -30,8 +30,9 @@ ChangedFiles = Callable[[Path, str, str], Awaitable[list[str]]]
 class RuntimeParts:
     """Factories for everything `run_agent` assembles around the loop."""
 
-    load_registry: Callable[[Path], Any]
-    """cwd -> an AgentRegistry (`.config`: RegistryConfig, `.get(name)`: AgentSpec)."""
+    load_registry: Callable[[Path, bool], Any]
+    """(cwd, trust) -> an AgentRegistry (`.config`: RegistryConfig, `.get(name)`: AgentSpec); `trust`
+    trusts the workspace for this run (`--trust`)."""
     load_tools: Callable[[list[str]], list[Tool[Any]]]
     make_sandbox: Callable[[SandboxConfig, Path, bool], Sandbox | None]
     make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
@@ -46,10 +47,10 @@ class RuntimeParts:
     """What a run changed, bash included (None: only what the file tools report)."""
 
 
-def _load_registry(cwd: Path) -> Any:
+def _load_registry(cwd: Path, trust: bool) -> Any:
     from agent.registry import load_registry_for
 
-    return load_registry_for(cwd)
+    return load_registry_for(cwd, trust=trust)
 
 
 def _load_tools(names: list[str]) -> list[Tool[Any]]:

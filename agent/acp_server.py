@@ -41,8 +41,10 @@ class AcpServer:
     """The ACP agent. See the module docstring; `run_options` go to every `run_agent` call."""
 
     def __init__(self, *, default_agent: str | None = None, model_client: Any = None,
-                 permission_mode: str | None = None) -> None:  # fmt: skip
+                 permission_mode: str | None = None, trust: bool = False) -> None:  # fmt: skip
         self.default_agent = default_agent
+        self.trust = trust
+        """`--trust`: every session's workspace config and personas apply as written."""
         self.model_client = model_client
         """A fixed model client (the scripted model under `--script`); None: the real API."""
         self.permission_mode = permission_mode
@@ -92,7 +94,7 @@ class AcpServer:
         from agent.sessions.store import SqliteSessionStore
 
         workspace = _absolute(cwd)
-        modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, None)
+        modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, None, self.trust)
         store = await asyncio.to_thread(SqliteSessionStore)  # connects and migrates: off the loop
         try:
             record = await asyncio.to_thread(
@@ -142,7 +144,7 @@ class AcpServer:
         from acp.schema import SetSessionModeResponse
 
         session = self._session(session_id)
-        modes = await asyncio.to_thread(mode_state, session.cwd, self.default_agent, None)
+        modes = await asyncio.to_thread(mode_state, session.cwd, self.default_agent, None, self.trust)
         known = [m.id for m in modes.available_modes]
         if mode_id not in known:
             raise RequestError.invalid_params({"modeId": mode_id, "reason": f"unknown mode; modes: {known}"})
@@ -161,7 +163,7 @@ class AcpServer:
             busy = f"session {session_id} is already running a prompt; cancel it first"
             raise RequestError.invalid_request({"reason": busy})
         session.cancel = asyncio.Event()
-        session.mapper = UpdateMapper(cwd=session.cwd)
+        session.mapper = UpdateMapper(cwd=session.cwd, notices_shown=session.notices_shown)
         session.outbox = outbox = Outbox(self._conn, session)
         session.approver.start_turn()
         text = prompt_text(prompt)
@@ -216,7 +218,7 @@ class AcpServer:
         options: dict[str, Any] = {
             "agent": session.mode, "cwd": session.cwd, "approver": session.approver, "resume": session.id,
             "cancel": session.cancel, "model_client": self.model_client,
-            "permission_mode": self.permission_mode, "editor": session.editor,
+            "permission_mode": self.permission_mode, "editor": session.editor, "trust": self.trust,
         }  # fmt: skip
         return run_agent(text, **options)
 
@@ -263,7 +265,7 @@ class AcpServer:
         finally:
             store.close()
         workspace = _absolute(cwd) if cwd else Path(record.workspace)
-        modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, record.agent)
+        modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, record.agent, self.trust)
         return self._open(record.id, workspace, modes.current_mode_id), modes, messages
 
     async def _describe(self, session: AcpSession, request: AskRequest) -> Any:

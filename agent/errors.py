@@ -27,7 +27,9 @@ Three families hang from one root, and each is handled in one place:
         ├── RunCancelledError     the caller cancelled the run
         ├── RemoteDispatchError   a remote executor (Temporal) unreachable or refusing (address, subtasks)
         ├── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
-        └── WorktreeError         a subagent's worktree could not be made, saved or merged (git's words)
+        └── HostGitError          a git command the runtime ran on the host failed or timed out
+            ├── GitDirRefusedError  a .git, gitdir or commondir that points where git must not go
+            └── WorktreeError     a subagent's worktree could not be made, saved or merged (git's words)
 """
 
 from __future__ import annotations
@@ -222,5 +224,22 @@ class ContextWindowError(ModelAPIError):
         super().__init__(message, error_type="context_window_exceeded")
 
 
-class WorktreeError(RunError):
+class HostGitError(RunError):
+    """A git command the runtime itself ran (checkpoints, worktrees, status) failed or timed out."""
+
+
+class GitDirRefusedError(HostGitError):
+    """A repository whose `.git`, gitdir or commondir redirects git where the runtime will not follow."""
+
+    def __init__(self, path: Path, points_to: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.points_to = str(points_to)
+        self.reason = reason
+        super().__init__(
+            f"refusing to run git through {self.path}: it points at {self.points_to}, {reason}; "
+            "remove or repair it if you did not put it there"
+        )
+
+
+class WorktreeError(HostGitError):
     """A git step of the orchestrator's worktrees or merges failed; the message holds git's stderr."""

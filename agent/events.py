@@ -69,6 +69,25 @@ class PermissionDenial(BaseModel):
     reason: str
 
 
+SandboxState = Literal["bwrap", "none", "unavailable"]
+
+
+class RunBoundary(BaseModel):
+    """What confines a run, as its `session_started` event tells every front end."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sandbox: SandboxState | None = None
+    """How bash runs: `bwrap` (sandboxed), `none` (unsandboxed: `sandbox: {kind: none}`),
+    `unavailable` (bubblewrap cannot run here, so bash refuses every call); None: no bash tool."""
+    network: bool = False
+    """Whether bash can reach the network (the agent's `network: true`, or no sandbox at all)."""
+    trusted: bool = False
+    """Whether the workspace is trusted (`subagent trust`, `--trust`): its config applied as written."""
+    refused: list[str] = []
+    """One line per workspace key the run goes without (file, key, why, how to trust the folder)."""
+
+
 class _EventBase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -77,7 +96,7 @@ class _EventBase(BaseModel):
     """Set on a subagent's events: the parent's `task` tool call that started it."""
 
 
-class SessionStartedEvent(_EventBase):
+class SessionStartedEvent(RunBoundary, _EventBase):
     type: Literal["session_started"] = "session_started"
     agent: str
     model: str
@@ -87,6 +106,10 @@ class SessionStartedEvent(_EventBase):
     context_window: int = 0
     """The model's context window in tokens, as the run resolved it (agents.yaml `models:`, then the
     models API); 0 when unknown."""
+
+    def boundary(self) -> RunBoundary:
+        """The run's boundary alone (sandbox, network, trusted, refused)."""
+        return RunBoundary(**{name: getattr(self, name) for name in RunBoundary.model_fields})
 
 
 class TurnStartedEvent(_EventBase):

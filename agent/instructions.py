@@ -23,6 +23,7 @@ import dataclasses
 from pathlib import Path
 
 from agent import paths
+from agent.trust.confine import not_regular, outside
 from tools._paths import is_inside
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md")
@@ -81,10 +82,17 @@ def instruction_paths(workspace: Path, user_dir: Path | None = None) -> list[Pat
     folders = reversed(chain[: chain.index(root) + 1])
     for folder in folders:
         for name in INSTRUCTION_FILES:
-            candidate = folder / name
-            if candidate.is_file():
-                found.append(candidate.resolve())
+            if (candidate := _project_file(folder / name, root)) is not None:
+                found.append(candidate)
     return list(dict.fromkeys(found))  # a CLAUDE.md linked to AGENTS.md counts once
+
+
+def _project_file(path: Path, root: Path) -> Path | None:
+    """`path` resolved, when it is a regular file inside `root`: a project's instruction file goes to
+    the model API, so a link out of the project (to `~/.ssh/id_rsa`) or a FIFO is never read."""
+    if outside(path, root) is not None or not_regular(path) is not None:
+        return None
+    return path.resolve()
 
 
 def _cut(data: bytes, limit: int) -> str:
@@ -166,8 +174,8 @@ class FolderInstructions:
         notes: list[str] = []
         for folder in self._folders(target):
             for name in INSTRUCTION_FILES:
-                candidate = (folder / name).resolve()
-                if candidate in self._seen or not candidate.is_file():
+                candidate = _project_file(folder / name, self.workspace)
+                if candidate is None or candidate in self._seen:
                     continue
                 self._seen.add(candidate)
                 if candidate == target:

@@ -35,6 +35,7 @@ from agent.events import (
     PermissionDenial,
     ResultEvent,
     ResultSubtype,
+    RunBoundary,
     SessionStartedEvent,
     ToolCallFinishedEvent,
     TurnStartedEvent,
@@ -94,6 +95,8 @@ class LoopSetup:
     """Caching, elision and compaction (agent/context/)."""
     compact_only: bool = False
     """Compact the history now and end, without a model turn (chat's `/compact`)."""
+    boundary: RunBoundary = dataclasses.field(default_factory=RunBoundary)
+    """Sandbox, network and trust, told in the `session_started` event (`agent.trust.notice`)."""
 
 
 @dataclasses.dataclass
@@ -167,6 +170,7 @@ class AgentLoop:
             cwd=str(s.runner.ctx.workspace),
             tools=list(s.runner.tools),
             resumed=s.resumed,
+            **s.boundary.model_dump(),
         )
         if prompt:
             await self._append("user", [{"type": "text", "text": prompt}])

@@ -14,6 +14,7 @@ parameter, the result model) from the live function objects.
 """
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from agent.events import (
     Event,
     PermissionDenial,
     ResultEvent,
+    RunBoundary,
     SessionStartedEvent,
     SubagentStartedEvent,
     ToolCallStartedEvent,
@@ -43,8 +45,8 @@ CANCEL_GRACE_S = 10.0
 
 NO_ELICITATION = (
     "denied: the MCP client cannot answer permission asks (it does not support elicitation); "
-    "call again with permission_mode 'accept-edits' or 'bypass', or add an allow rule to "
-    ".subagent/config.yaml"
+    "call again with permission_mode 'accept-edits' or 'bypass', or add an allow rule to your "
+    "config (~/.config/subagent/config.yaml, or a trusted workspace's .subagent/config.yaml)"
 )
 
 
@@ -64,6 +66,9 @@ class TaskResult(BaseModel):
     num_turns: int = 0
     permission_denials: list[PermissionDenial] = []
     """Calls that were refused, with the reason (and how to allow them)."""
+    boundary: RunBoundary = RunBoundary()
+    """What confined the run: `sandbox` (how bash ran), `network`, whether the workspace was
+    `trusted`, and the workspace keys it `refused` (one line each)."""
 
 
 class AgentInfo(BaseModel):
@@ -118,7 +123,10 @@ def _progress_message(event: Event) -> str | None:
     """One line per step a person (or a client's log) can follow; None for other events."""
     who = "" if event.parent_tool_use_id is None else f"[{event.session_id}] "
     if isinstance(event, SessionStartedEvent) and event.parent_tool_use_id is None:
-        return f"session {event.session_id} started: {event.agent} on {event.model} in {event.cwd}"
+        from agent.trust.notice import notice_lines
+
+        warnings = "".join(f"\nWARNING: {line}" for line in notice_lines(event))
+        return f"session {event.session_id} started: {event.agent} on {event.model} in {event.cwd}{warnings}"
     if isinstance(event, TurnStartedEvent):
         return f"{who}turn {event.turn}"
     if isinstance(event, ToolCallStartedEvent):
@@ -136,6 +144,7 @@ class _Run:
         self.options = options
         self.cancel = asyncio.Event()
         self.session_id = ""
+        self.boundary = RunBoundary()
         self.result: ResultEvent | None = None
         self.steps = 0
 
@@ -148,6 +157,7 @@ class _Run:
         async for event in self._events(prompt):
             if isinstance(event, SessionStartedEvent) and not self.session_id:
                 self.session_id = event.session_id
+                self.boundary = event.boundary()
             if isinstance(event, ResultEvent) and event.parent_tool_use_id is None:
                 self.result = event
             message = _progress_message(event)
@@ -185,7 +195,7 @@ class _Run:
         return TaskResult(
             session_id=self.session_id, status=r.subtype, result=text, files_changed=r.files_changed,
             usage=r.usage, total_cost_usd=r.total_cost_usd, num_turns=r.num_turns,
-            permission_denials=r.permission_denials,
+            permission_denials=r.permission_denials, boundary=self.boundary,
         )  # fmt: skip
 
 
@@ -226,8 +236,9 @@ def _session_record(session_id: str) -> Any:
         store.close()
 
 
-def build_server(*, model_client: Any = None) -> Any:
-    """The MCP server with its three tools; `model_client` fixes the model (the scripted one in tests)."""
+def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
+    """The MCP server with its three tools; `model_client` fixes the model (the scripted one in tests);
+    `trust` trusts the workspace of every task (`subagent mcp --trust`)."""
     from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import CallToolResult
@@ -249,7 +260,8 @@ def build_server(*, model_client: Any = None) -> Any:
     ) -> Annotated[CallToolResult, TaskResult]:
         """Run an agent on a coding task in a workspace (cwd) and return its report and changes."""
         options = {"agent": agent, "cwd": _workspace(cwd), "model": model, "max_turns": max_turns,
-                   "permission_mode": permission_mode, "model_client": model_client}  # fmt: skip
+                   "permission_mode": permission_mode, "model_client": model_client,
+                   "trust": trust}  # fmt: skip
         return _tool_result(await _Run(ctx, options).run(prompt))
 
     @server.tool()
@@ -257,7 +269,7 @@ def build_server(*, model_client: Any = None) -> Any:
         """Continue a session (from run_task's session_id) with a new prompt."""
         record = await asyncio.to_thread(_session_record, session_id)
         options = {"agent": record.agent, "cwd": Path(record.workspace), "resume": record.id,
-                   "model_client": model_client}  # fmt: skip
+                   "model_client": model_client, "trust": trust}  # fmt: skip
         return _tool_result(await _Run(ctx, options).run(prompt))
 
     @server.tool()
@@ -266,7 +278,8 @@ def build_server(*, model_client: Any = None) -> Any:
         from agent.registry import load_registry_for
 
         try:
-            registry = await asyncio.to_thread(load_registry_for, _workspace(cwd))
+            load = functools.partial(load_registry_for, _workspace(cwd), trust=trust)
+            registry = await asyncio.to_thread(load)
         except ConfigError as exc:
             raise ToolError(str(exc)) from exc
         return AgentList(agents=[
@@ -277,6 +290,6 @@ def build_server(*, model_client: Any = None) -> Any:
     return server
 
 
-def serve_mcp(*, model_client: Any = None) -> None:
+def serve_mcp(*, model_client: Any = None, trust: bool = False) -> None:
     """Serve over stdio until the client closes it (the SDK keeps stdout for the protocol)."""
-    build_server(model_client=model_client).run("stdio")
+    build_server(model_client=model_client, trust=trust).run("stdio")

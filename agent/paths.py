@@ -26,9 +26,19 @@ def worktrees_home() -> Path:
 
 
 def config_home() -> Path:
-    """The user's config: `$XDG_CONFIG_HOME/subagent` (agents/, AGENTS.md)."""
+    """The user's config: `$XDG_CONFIG_HOME/subagent` (config.yaml, agents/, AGENTS.md, trusted folders)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "subagent"
+
+
+def user_config_file() -> Path:
+    """The user's own settings (agents.yaml's schema), trusted because only the user writes there."""
+    return config_home() / "config.yaml"
+
+
+def trusted_folders_file() -> Path:
+    """The folders the user trusts (`subagent trust`); written by the runtime, not by hand."""
+    return config_home() / "trusted-folders.json"
 
 
 def builtin_dir() -> Path:

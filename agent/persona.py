@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.errors import ConfigError, PersonaError
 from agent.permissions.from_config import permission_to_rules, tools_to_selection
 from agent.spec import AgentSpec, ThinkingConfig
+from agent.trust.confine import not_regular
 
 Dialect = Literal["opencode", "claude"]
 
@@ -129,6 +130,24 @@ def _validate(model: type[_OurKeys], data: dict[str, Any], lines: dict[str, int]
         raise PersonaError(path, f"{dotted}: {first['msg']}", line=lines.get(key)) from exc
 
 
+MAX_PERSONA_BYTES = 1024 * 1024
+"""A persona is a prompt: anything larger is a mistake (or a file that is not a persona)."""
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; a FIFO or device is refused without opening it (opening one could block)."""
+    if problem := not_regular(path):
+        raise PersonaError(path, problem)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PERSONA_BYTES + 1)
+        if len(data) > MAX_PERSONA_BYTES:
+            raise PersonaError(path, f"larger than {MAX_PERSONA_BYTES} bytes; a persona is a prompt")
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PersonaError(path, f"cannot read: {exc}") from exc
+
+
 def load_persona(path: Path, name: str | None = None, dialect: Dialect | None = None) -> AgentSpec:
     """Load one persona file.
 
@@ -140,10 +159,7 @@ def load_persona(path: Path, name: str | None = None, dialect: Dialect | None = 
     Raises:
         PersonaError: the file cannot be read or does not fit its dialect (with the line).
     """
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PersonaError(path, f"cannot read: {exc}") from exc
+    text = _read_text(path)
     front, body = split_frontmatter(text, path)
     data, lines = _parse_yaml(front, path) if front is not None else ({}, {})
     dialect = dialect or detect_dialect(path, data)

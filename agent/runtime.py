@@ -37,6 +37,7 @@ from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import build_policy
 from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
 from agent.spec import AgentSpec
+from agent.trust.notice import run_boundary
 from tools.base import EditorBuffers, ToolContext
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ async def run_agent(
     parts: RuntimeParts | None = None,
     editor: EditorBuffers | None = None,
     parent: ParentLink | None = None,
+    trust: bool = False,
 ) -> AsyncIterator[Event]:
     """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
 
@@ -146,13 +148,15 @@ async def run_agent(
     no API key, no session to resume.
     `parent` runs the agent as a subagent (agent.orchestrator): it shares the parent's approver,
     denials, cancel and slots, and is linked to the parent session.
+    `trust` trusts the workspace for this run (`--trust`): its config and personas apply as written
+    even when the user's trusted folders do not list it (docs/security.md).
     """
     parts = parts or default_parts()
     client = model_client or default_model_client()
     cwd = cwd.resolve()
     if compact_only and (prompt or not (resume or continue_latest)):
         raise ConfigError("compact_only compacts an existing session: give resume=ID and no prompt")
-    registry = await asyncio.to_thread(parts.load_registry, cwd)  # reads and validates files
+    registry = await asyncio.to_thread(parts.load_registry, cwd, trust)  # reads and validates files
     config = registry.config
     spec: AgentSpec = registry.get(agent)
     model_id = resolve_model_id(config, spec.model, model, parent_model)
@@ -231,6 +235,7 @@ async def run_agent(
         parent_tool_use_id=parent_tool_use_id,
         resumed=resumed,
         compact_only=compact_only,
+        boundary=run_boundary(spec, sandbox, defaults.sandbox.kind, registry),
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
         context=ContextPolicy(
             reserve_tokens=defaults.context_reserve_tokens,

@@ -1,4 +1,5 @@
-"""The patch corpus: real release-to-release diffs, and the damaged variants models produce.
+"""The patch corpus: real release-to-release diffs, the damaged variants models produce, and the same
+changes written in the Codex `*** Begin Patch` grammar (with the decorations models add).
 
 Shared by the patch tests and bench_patch, so both measure the same diffs.
 """
@@ -14,6 +15,9 @@ from pathlib import Path
 
 HISTORY = Path(__file__).resolve().parent.parent / "tests" / "tools" / "fixtures" / "history"
 _HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@", re.M)
+_SECTION = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ ?(.*)$")
+_ANCHOR_MAX = 70
+"""git cuts a hunk's function line at 80 bytes; a shorter one is the whole line, usable as `@@ anchor`."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,11 @@ class CorpusCase:
     new: Path
     """Folder with the files after."""
     diff: str
+
+    @property
+    def unified(self) -> bool:
+        """True for a unified diff, which `git apply` and `patch` also read."""
+        return "*** Begin Patch" not in self.diff
 
 
 def git_diff(pair: Path) -> str:
@@ -62,6 +71,48 @@ def wrong_counts(diff: str) -> str:
     return _HUNK.sub(miscount, diff)
 
 
+def to_codex(diff: str) -> str:
+    """The git diff's changes in the Codex grammar: a file per `*** Update/Add/Delete File:`, each hunk
+    under `@@` with git's function line as its anchor when it is whole."""
+    out = ["*** Begin Patch"]
+    lines = diff.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+            old, new = line[4:].removeprefix("a/"), lines[i + 1][4:].removeprefix("b/")
+            if old == "/dev/null":
+                out.append(f"*** Add File: {new}")
+            elif new == "/dev/null":
+                out.append(f"*** Delete File: {old}")
+            else:
+                out.append(f"*** Update File: {old}")
+        elif (section := _SECTION.match(line)) is not None:
+            if not out[-1].startswith("*** Add File"):
+                anchor = section.group(1).strip()
+                out.append(f"@@ {anchor}" if anchor and len(anchor) < _ANCHOR_MAX else "@@")
+        elif line[:1] in ("+", "-", " ") and not line.startswith(("+++ ", "--- ")):
+            if not (out[-1].startswith("*** Delete File") or (line[0] != "+" and _in_added(out))):
+                out.append(line)
+    return "\n".join(out) + "\n*** End Patch\n"
+
+
+def _in_added(out: list[str]) -> bool:
+    """Whether the lines being written belong to an `*** Add File`."""
+    return next((ln for ln in reversed(out) if ln.startswith("*** ")), "").startswith("*** Add File")
+
+
+def _blank_lines(patch: str) -> str:
+    """A blank line before every file header and before `*** End Patch`, as models often write."""
+    return patch.replace("\n*** ", "\n\n*** ").replace("\n\n*** Begin", "\n*** Begin") + "\n"
+
+
+CODEX_VARIANTS: dict[str, Callable[[str], str]] = {
+    "codex": to_codex,
+    "codex_blank_lines": lambda d: _blank_lines(to_codex(d)),
+    "codex_heredoc": lambda d: "apply_patch <<'EOF'\n" + to_codex(d) + "EOF\n",
+    "codex_crlf": lambda d: to_codex(d).replace("\n", "\r\n"),
+}
+
+
 VARIANTS: dict[str, Callable[[str], str]] = {
     "exact": lambda d: d,
     "shifted": shift_line_numbers,
@@ -78,7 +129,7 @@ def corpus() -> list[CorpusCase]:
     cases: list[CorpusCase] = []
     for pair in sorted(p for p in HISTORY.iterdir() if (p / "old").is_dir()):
         diff = git_diff(pair)
-        for name, variant in VARIANTS.items():
+        for name, variant in (VARIANTS | CODEX_VARIANTS).items():
             cases.append(CorpusCase(f"{pair.name}-{name}", pair / "old", pair / "new", variant(diff)))
     return cases
 

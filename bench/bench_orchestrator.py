@@ -131,7 +131,7 @@ async def _dispatch(ws: Path, children: int, client: Any, run: str) -> tuple[flo
 
     tasks = [SubtaskSpec(id=f"c{n}", agent="worker", prompt=f"You are child-{run}-{n} of the bench.")
              for n in range(children)]
-    dispatcher = LocalDispatcher(ws, model_client=client)
+    dispatcher = LocalDispatcher(ws, model_client=client, trust=True)  # the bench wrote its config
     started = time.perf_counter()
     results = await dispatcher.run(tasks)
     return time.perf_counter() - started, results

@@ -84,7 +84,7 @@ def test_workspace_config_merges_and_overrides(tmp_path: Path) -> None:
         "  reviewer:\n    prompt: agents/reviewer.md\n    temperature: 0.1\n"
         "  explore:\n    disable: true\n"))
     put(tmp_path, ".subagent/agents/reviewer.md", "---\nmode: subagent\ntemperature: 0.9\n---\nreview\n")
-    reg = load_registry_for(tmp_path)
+    reg = load_registry_for(tmp_path, trust=True)  # `verify` is the trusted workspace's to set
     assert reg.errors == []
     assert reg.config.defaults.max_turns == 9
     assert reg.config.defaults.max_output_tokens == 16000  # kept from agents.yaml

@@ -8,12 +8,16 @@ atomic; and a file must have been read (and be unchanged since) before it may be
 from __future__ import annotations
 
 import difflib
+import os
+import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import StaleReadError, ToolFailure
 from agent.events import FileChange
 from tools import _fs
+from tools._line_endings import join_endings, split_endings, usual_ending
 from tools._paths import printable
 from tools.base import ReadLedger, ToolContext
 
@@ -22,14 +26,16 @@ _BOM = b"\xef\xbb\xbf"
 
 @dataclass(frozen=True)
 class TextFile:
-    """A decoded file: `text` uses LF when the file is consistently CRLF, else it is verbatim."""
+    """A decoded file: `text` is its LF view (tools/_line_endings.py), the rest says how to write it back."""
 
     text: str
     newline: str
-    """"\\r\\n" when every line ended in CRLF, else "\\n"."""
+    """The file's usual line ending ("\\r\\n" when most lines end in CRLF, else "\\n")."""
     bom: bool
     encoding: str
     """"utf-8", or "latin-1" for bytes that are not UTF-8 (decoded losslessly)."""
+    endings: tuple[str, ...] = ()
+    """The ending of each newline of `text`, in order, as the file has it."""
 
 
 _SAMPLE = 8192
@@ -65,26 +71,38 @@ def decode_text(data: bytes) -> TextFile:
     bom = data.startswith(_BOM)
     body = data[len(_BOM):] if bom else data
     try:
-        text, encoding = body.decode("utf-8"), "utf-8"
+        raw, encoding = body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        text, encoding = body.decode("latin-1"), "latin-1"
-    crlf = text.count("\r\n")
-    newline = "\r\n" if crlf and crlf == text.count("\n") else "\n"
-    if newline == "\r\n":
-        text = text.replace("\r\n", "\n")
-    return TextFile(text=text, newline=newline, bom=bom, encoding=encoding)
+        raw, encoding = body.decode("latin-1"), "latin-1"
+    text, endings = split_endings(raw)
+    return TextFile(text=text, newline=usual_ending(endings), bom=bom, encoding=encoding, endings=endings)
 
 
-def encode_text(text: str, like: TextFile | None) -> bytes:
-    """Encode LF text with the line endings, BOM and encoding of `like` (a new file: UTF-8, as given)."""
+def encode_text(text: str, like: TextFile | None, endings: Sequence[str] | None = None,
+                label: str = "the file") -> bytes:
+    """Encode an LF view with `endings` (one per newline), or else every line in `like`'s usual
+    ending; with `like`'s BOM and encoding (a new file: UTF-8, as given).
+
+    Raises:
+        ToolFailure: with `endings` (an edit of some lines), new text the file's encoding cannot
+            hold: writing the whole file as UTF-8 instead would change every line's bytes.
+    """
     if like is None:
         return text.encode("utf-8")
-    if like.newline == "\r\n":
-        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    given = endings is not None
+    if endings is None:
+        text = text.replace("\r\n", "\n")
+        endings = (like.newline,) * text.count("\n")
+    raw = join_endings(text, endings)
     try:
-        data = text.encode(like.encoding)
-    except UnicodeEncodeError:
-        data = text.encode("utf-8")
+        data = raw.encode(like.encoding)
+    except UnicodeEncodeError as exc:
+        if given:
+            raise ToolFailure(
+                f"{label} is not UTF-8 (it was read as {like.encoding}) and the new text has "
+                f"{exc.object[exc.start:exc.end]!r}, which that encoding cannot hold; nothing was changed. "
+                "Write those characters another way (an escape the language understands)") from exc
+        data = raw.encode("utf-8")
     return (_BOM + data) if like.bom else data
 
 
@@ -147,6 +165,34 @@ def check_fresh(path: Path, current: bytes | None, ledger: ReadLedger) -> None:
         raise StaleReadError(path, "this file was not read in this session")
     if known != ledger.digest(current):
         raise StaleReadError(path, "this file changed on disk since it was last read")
+
+
+def check_writable(path: Path, label: str) -> None:
+    """Refuse to change a file its permissions say may not be written (a 0444 file, say), as
+    `git apply` and Codex do: replacing it through a new file and a rename would only need the
+    folder to be writable. A missing file passes (it is created).
+
+    For root every file is writable to the kernel, so there a file counts as read-only when none
+    of its write bits is set (what editors such as vim do).
+
+    Raises:
+        ToolFailure: the file exists and may not be written.
+    """
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        raise ToolFailure(f"{label}: cannot check whether it may be written: {exc.strerror}") from exc
+    if not stat.S_ISREG(mode):
+        return
+    if os.geteuid() == 0:
+        writable = bool(mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    else:
+        writable = os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+    if not writable:
+        raise ToolFailure(f"{label} is read-only (mode {stat.S_IMODE(mode):04o}); nothing was changed. "
+                          "Ask the user to make it writable if it should change")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -3,9 +3,9 @@
 `read` with offset and limit must not hold the file: a 2 GB log read at `limit: 5` keeps five
 lines (each cut to what can be shown) and stops. A file small enough to edit is scanned to its end
 anyway, for what only the whole file gives: its content hash (the read-before-edit guard), its
-line count ("[N more lines]"), and the decisions `tools._files.decode_text` makes for the whole
-file (UTF-8 or Latin-1; CR dropped only when every newline is CRLF), so the window reads exactly
-as the edit tools will see the file.
+line count ("[N more lines]"), and whether it is UTF-8 (else `tools._files.decode_text` reads it
+as Latin-1), so the window reads exactly as the edit tools see the file (their LF view: the CR of
+each CRLF dropped, a lone CR kept).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class ShownLine:
     """Characters in the whole line if it is UTF-8 (bytes less continuation bytes)."""
     ended: bool = False
     """Ended by a newline (the last line of a file may not be)."""
+    cr: bool = False
+    """Its last byte is a CR: with the newline, a CRLF (the LF view drops that CR)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Scan:
     first: int
     """0-based number of the first line in `lines`."""
     complete: bool
-    """The file was read to its end: `total`, `digest`, `utf8` and `crlf` are the whole file's."""
+    """The file was read to its end: `total`, `digest` and `utf8` are the whole file's."""
     total: int
     """Lines seen (the file's line count when complete)."""
     text_bytes: int
@@ -50,8 +52,6 @@ class Scan:
     digest: str | None
     """The hasher's digest of every byte, when complete and a hasher was given."""
     utf8: bool
-    crlf: bool
-    """Every newline seen was CRLF: a shown line's trailing CR is dropped, as decode_text does."""
 
 
 class LineScanner:
@@ -72,7 +72,6 @@ class LineScanner:
         self._hash = hasher
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._utf8 = True
-        self._lf = self._crlf = 0
         self._last_byte = b""
         self._open: ShownLine | None = None
         self._lead: bytes | None = b""
@@ -100,14 +99,12 @@ class LineScanner:
         self._split(chunk)
 
     def _judge(self, chunk: bytes) -> None:
-        """Keep the whole-file facts: UTF-8 validity, LF and CRLF counts, the last byte."""
+        """Keep the whole-file facts: UTF-8 validity, the last byte."""
         if self._utf8:
             try:
                 self._decoder.decode(chunk)
             except UnicodeDecodeError:
                 self._utf8 = False
-        self._lf += chunk.count(b"\n")
-        self._crlf += chunk.count(b"\r\n") + (self._last_byte == b"\r" and chunk[:1] == b"\n")
         self._last_byte = chunk[-1:]
 
     def _split(self, chunk: bytes) -> None:
@@ -146,6 +143,8 @@ class LineScanner:
             line.head += piece[:room]
         line.size += len(piece)
         line.chars_utf8 += len(piece.translate(None, _CONTINUATION))
+        if piece:
+            line.cr = piece.endswith(b"\r")
 
     def _end_line(self) -> None:
         if self._open is not None:
@@ -176,7 +175,7 @@ class LineScanner:
                 self._utf8 = False
         return Scan(
             lines=self.lines, first=self.start, complete=complete, total=self.line_no + open_end,
-            text_bytes=self._text, utf8=self._utf8, crlf=bool(self._crlf) and self._crlf == self._lf,
+            text_bytes=self._text, utf8=self._utf8,
             digest=self._hash.hexdigest() if complete and self._hash is not None else None,
         )
 

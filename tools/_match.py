@@ -1,19 +1,30 @@
 """Finding `old_string` in a file the way a careful person would when the model was sloppy.
 
-Exact first; then a chain of looser matchers, each accepted only when it finds exactly one place.
-A looser match writes `new_string` re-indented to the block that was really there.
+The model's strings first go through a few normalisations (`_probes`): as given, over-escaped
+(`\\$`, `\\\\`, `\\"`, `\\n` as they appear in JSON twice encoded), and without a stray blank line
+at the start. For each, exact matching comes first, then a chain of looser line matchers; the first
+that finds anything decides, and more than one place is an error unless `replace_all`. Canonical
+Unicode equivalence (NFC/NFD) is tried last, and only where it finds exactly one place. A looser
+match writes `new_string` re-indented to the block that was really there.
 """
 
 from __future__ import annotations
 
 import difflib
 import itertools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from agent.errors import EditMatchError
+from tools._canonical import canonical_spans, in_form_of
+from tools._nearest import explain_difference, nearest_window, numbered
+from tools._reindent import indent_cols, reindent
 
 _ANCHOR_SIMILARITY = 0.8
+_ESCAPE = re.compile(r"\\([nt\"'$\\`])")
+_ESCAPED = {"n": "\n", "t": "\t"}
+_STRAY_BLANK = re.compile(r"\A(?:[ \t]*\n)+")
 
 
 @dataclass(frozen=True)
@@ -27,198 +38,237 @@ class Span:
     """True when new_string must be re-indented to the matched block."""
 
 
-def _indent_cols(line: str) -> int:
-    expanded = line.expandtabs(4)
-    return len(expanded) - len(expanded.lstrip(" "))
+@dataclass(frozen=True)
+class Probe:
+    """The model's strings after one normalisation."""
+
+    old: str
+    new: str
+    name: str
+    """How they were normalised ("" when taken as given)."""
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """An edit worked out in memory: the new text and what replaced what."""
+
+    text: str
+    spans: list[tuple[int, int, str]]
+    """(start, end, replacement) in the old text, in order."""
+    how: str
+    """"exact", or the tolerance the match needed."""
 
 
 def _dedent(lines: list[str]) -> list[str]:
     expanded = [ln.expandtabs(4).rstrip() for ln in lines]
-    base = min((_indent_cols(ln) for ln in expanded if ln.strip()), default=0)
+    base = min((indent_cols(ln) for ln in expanded if ln.strip()), default=0)
     return [ln[base:] if ln.strip() else "" for ln in expanded]
-
-
-def _by_rstrip(block: list[str], old: list[str]) -> bool:
-    return [b.rstrip() for b in block] == [o.rstrip() for o in old]
 
 
 def _by_indent(block: list[str], old: list[str]) -> bool:
     return _dedent(block) == _dedent(old)
 
 
-def _by_runs(block: list[str], old: list[str]) -> bool:
-    return [" ".join(b.split()) for b in block] == [" ".join(o.split()) for o in old]
-
-
 def _by_anchors(block: list[str], old: list[str]) -> bool:
-    if len(old) < 4 or block[0].strip() != old[0].strip() or block[-1].strip() != old[-1].strip():
+    """First and last lines the same (and not blank: a blank line anchors nothing), the middle alike."""
+    if len(old) < 4 or not old[0].strip() or not old[-1].strip() or block[-1].strip() != old[-1].strip():
         return False
     mid_b = "\n".join(b.strip() for b in block[1:-1])
     mid_o = "\n".join(o.strip() for o in old[1:-1])
     return difflib.SequenceMatcher(None, mid_b, mid_o).ratio() >= _ANCHOR_SIMILARITY
 
 
-_LINE_MATCHERS: list[tuple[str, Callable[[list[str], list[str]], bool]]] = [
-    ("trailing whitespace", _by_rstrip),
-    ("indentation", _by_indent),
-    ("whitespace runs", _by_runs),
-    ("first and last lines", _by_anchors),
+def _same_lines(block: list[str], old: list[str]) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class _LineMatcher:
+    """A tolerance on whole lines: `key` must agree on the first line, `same` on the block."""
+
+    name: str
+    key: Callable[[str], str]
+    same: Callable[[list[str], list[str]], bool]
+    every_line: bool
+    """True when `key` must agree on every line (then `same` only adds to it)."""
+
+
+def _runs(line: str) -> str:
+    return " ".join(line.split())
+
+
+_LINE_MATCHERS = [
+    _LineMatcher("trailing whitespace", str.rstrip, _same_lines, True),
+    _LineMatcher("indentation", str.strip, _by_indent, True),
+    _LineMatcher("whitespace runs", _runs, _same_lines, True),
+    _LineMatcher("small differences between matching first and last lines", str.strip, _by_anchors,
+                 False),
 ]
 
 
-def _line_offsets(text: str) -> list[int]:
-    offsets = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            offsets.append(i + 1)
-    return offsets
+class _TextLines:
+    """A text's lines and their offsets, computed once per edit (the matchers and the probes all
+    look at the same text), and where a word occurs, so keys are computed only where a match can be."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self._before = list(itertools.accumulate(map(len, self.lines), initial=0))
+        self._holding: dict[str, list[int]] = {}
+
+    def offset(self, line: int) -> int:
+        """Where line `line` (0-based) starts in the text."""
+        return self._before[line] + line
+
+    def starts(self, first_line: str, count: int) -> list[int] | range:
+        """Where a block of `count` lines whose first line is `first_line` up to whitespace may start:
+        every matcher only folds whitespace, so such a line holds the first line's longest word."""
+        last = len(self.lines) - count + 1
+        word = max(first_line.split(), key=len, default="")
+        if not word:
+            return range(max(0, last))
+        if word not in self._holding:
+            self._holding[word] = [i for i, ln in enumerate(self.lines) if word in ln]
+        return [i for i in self._holding[word] if i < last]
 
 
-def _line_spans(text: str, old: str, same: Callable[[list[str], list[str]], bool]) -> list[Span]:
-    lines = text.split("\n")
+def _line_spans(text: _TextLines, old: str, matcher: _LineMatcher) -> list[Span]:
+    """Every block of whole lines the matcher accepts, overlapping ones included."""
+    lines, key = text.lines, matcher.key
     old_lines = old.split("\n")
-    if old_lines and old_lines[-1] == "" and len(old_lines) > 1:
+    if len(old_lines) > 1 and old_lines[-1] == "":
         old_lines = old_lines[:-1]
-    offsets = _line_offsets(text)
+    want = [key(o) for o in old_lines]
     n = len(old_lines)
     spans: list[Span] = []
-    i = 0
-    while i + n <= len(lines):
-        block = lines[i:i + n]
-        if same(block, old_lines):
-            end = offsets[i + n - 1] + len(lines[i + n - 1])
+    for i in text.starts(old_lines[0], n):
+        if key(lines[i]) != want[0] or (matcher.every_line and [key(ln) for ln in lines[i:i + n]] != want):
+            continue
+        if matcher.same(lines[i:i + n], old_lines):
+            end = text.offset(i + n - 1) + len(lines[i + n - 1])
             if old.endswith("\n") and i + n < len(lines):
                 end += 1
-            spans.append(Span(offsets[i], end, i + 1, True))
-            i += n
-        else:
-            i += 1
+            spans.append(Span(text.offset(i), end, i + 1, True))
     return spans
 
 
 def _exact_spans(text: str, old: str) -> list[Span]:
+    """Every place `old` occurs, overlapping ones included (`aa` occurs twice in `aaa`)."""
     spans: list[Span] = []
     pos = text.find(old)
     while pos != -1:
         spans.append(Span(pos, pos + len(old), text.count("\n", 0, pos) + 1, False))
-        pos = text.find(old, pos + len(old))
+        pos = text.find(old, pos + 1)
     return spans
 
 
+def _disjoint(spans: list[Span]) -> list[Span]:
+    """The leftmost spans that do not overlap: what `replace_all` replaces (as str.replace would)."""
+    out: list[Span] = []
+    for span in spans:
+        if not out or span.start >= out[-1].end:
+            out.append(span)
+    return out
+
+
 def _unescape(s: str) -> str:
-    return s.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"').replace("\\'", "'")
+    return _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(1)), s)
 
 
-def find_spans(text: str, old: str) -> tuple[list[Span], str, bool]:
-    """All matches of the first matcher that finds any: (spans, matcher name, unescaped?)."""
-    spans = _exact_spans(text, old)
-    if spans:
-        return spans, "exact", False
-    candidates = [(old, False)]
+def _probes(old: str, new: str) -> Iterator[Probe]:
+    """The model's strings as given, then each normalisation that changes them."""
+    yield Probe(old, new, "")
     if _unescape(old) != old:
-        candidates.append((_unescape(old), True))
-    for probe, unescaped in candidates:
-        if unescaped and (spans := _exact_spans(text, probe)):
-            return spans, "escaped characters", True
-        for name, same in _LINE_MATCHERS:
-            spans = _line_spans(text, probe, same)
+        yield Probe(_unescape(old), _unescape(new), "over-escaped characters")
+    stray = _STRAY_BLANK.match(old)
+    if stray and old[stray.end():].strip() and new.startswith(stray.group()):
+        # only when new_string starts with the same blank lines: then they are context the file
+        # does not have, and dropping them from both strings keeps what the edit means
+        yield Probe(old[stray.end():], new[stray.end():], "a blank line at the start")
+
+
+def find_spans(text: str, old: str, new: str) -> tuple[list[Span], Probe, str]:
+    """All matches of the first matcher that finds any: (spans, the probe, matcher name)."""
+    lines = _TextLines(text)
+    for probe in _probes(old, new):
+        spans = _exact_spans(text, probe.old)
+        if spans:
+            return spans, probe, "exact"
+        for matcher in _LINE_MATCHERS:
+            spans = _line_spans(lines, probe.old, matcher)
             if spans:
-                return spans, name + (" (unescaped)" if unescaped else ""), unescaped
-    return [], "", False
+                return spans, probe, matcher.name
+    for probe in _probes(old, new):
+        found = canonical_spans(text, probe.old)
+        if found:
+            spans = [Span(a, b, text.count("\n", 0, a) + 1, False) for a, b in found]
+            return spans, probe, "Unicode normalization (NFC/NFD)"
+    return [], Probe(old, new, ""), ""
 
 
-def reindent(new: str, old: str, block: str) -> str:
-    """`new` with the indentation `old` had replaced by the block's, keeping relative nesting."""
-    old_lines = [ln for ln in old.split("\n") if ln.strip()]
-    block_lines = [ln for ln in block.split("\n") if ln.strip()]
-    if not old_lines or not block_lines:
-        return new
-    if [_lead(o) for o in old_lines] == [_lead(b) for b in block_lines]:
-        return new
-    old_base = min(_indent_cols(ln) for ln in old_lines)
-    block_base_line = min(block_lines, key=_indent_cols)
-    base = _lead(block_base_line)
-    tabs = any("\t" in _lead(b) for b in block_lines)
-    old_unit, block_unit = _unit(old_lines), _unit(block_lines)
-    out: list[str] = []
-    for line in new.split("\n"):
-        if not line.strip():
-            out.append(line.strip(" \t"))
-            continue
-        rel = max(0, _indent_cols(line) - old_base)
-        if old_unit and block_unit and not tabs:
-            rel = rel * block_unit // old_unit
-        lead = ("\t" * (rel // (old_unit or 4)) + " " * (rel % (old_unit or 4))) if tabs else " " * rel
-        out.append(base + lead + line.lstrip(" \t"))
-    return "\n".join(out)
-
-
-def _lead(line: str) -> str:
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def _unit(lines: list[str]) -> int:
-    cols = sorted({_indent_cols(ln) for ln in lines})
-    steps = [b - a for a, b in itertools.pairwise(cols) if b > a]
-    return min(steps, default=0)
-
-
-def closest_lines(text: str, old: str, context: int = 0) -> str:
-    """The window of the file most like `old`, numbered, for a no-match error."""
+def closest_lines(text: str, old: str) -> str:
+    """Where the file's text is most like `old`, numbered, and how it differs; "" when nowhere."""
     lines = text.split("\n")
-    old_lines = [ln.strip() for ln in old.strip("\n").split("\n")]
-    n = max(1, len(old_lines))
-    target = "\n".join(old_lines)
-    best, best_i = 0.0, -1
-    step = 1 if len(lines) <= 20_000 else len(lines) // 20_000 + 1
-    for i in range(0, max(1, len(lines) - n + 1), step):
-        window = "\n".join(ln.strip() for ln in lines[i:i + n])
-        matcher = difflib.SequenceMatcher(None, window, target)
-        if matcher.real_quick_ratio() <= best or matcher.quick_ratio() <= best:
-            continue
-        ratio = matcher.ratio()
-        if ratio > best:
-            best, best_i = ratio, i
-    if best_i < 0 or best < 0.3:
+    wanted = old.strip("\n").split("\n")
+    found = nearest_window(lines, wanted)
+    if found is None:
         return ""
-    shown = lines[max(0, best_i - context): best_i + n + context]
-    first = max(0, best_i - context) + 1
-    body = "\n".join(f"{first + k:>6}\t{ln}" for k, ln in enumerate(shown))
-    return f"The closest text ({best:.0%} similar) is at lines {best_i + 1}-{best_i + n}:\n{body}"
+    body = numbered(found.start, found.lines)
+    differs = explain_difference(found, wanted, "old_string")
+    return (f"The closest text ({int(found.score)}% similar) is at lines {found.start + 1}-"
+            f"{found.start + len(found.lines)}:\n{body}" + (f"\n{differs}" if differs else ""))
 
 
-def replace(text: str, old: str, new: str, replace_all: bool, label: str) -> tuple[str, str]:
-    """Apply the edit to `text`; returns (new text, matcher name).
+def _check_unique(spans: list[Span], how: str, replace_all: bool, label: str) -> None:
+    if len(spans) == 1:
+        return
+    where = ", ".join(str(s.line) for s in spans[:20])
+    if how.startswith("Unicode"):
+        raise EditMatchError(
+            f"{label}: old_string matches {len(spans)} places (lines {where}) only when Unicode forms "
+            "(NFC/NFD) are ignored; copy the text exactly from the file, with enough lines to be unique")
+    if not replace_all:
+        raise EditMatchError(
+            f"{label}: old_string matches {len(spans)} places (lines {where}); add surrounding "
+            "lines to make it unique, or set replace_all to change every one")
+
+
+def replace(text: str, old: str, new: str, replace_all: bool, label: str) -> Replacement:
+    """Work out the edit on `text` (an LF view).
 
     Raises:
-        EditMatchError: no match (with the closest lines), or several without replace_all.
+        EditMatchError: no match (with the closest lines and how they differ), several without
+            replace_all, or a replacement that would leave the text as it is.
     """
     if old == new:
         raise EditMatchError(f"{label}: old_string and new_string are the same; nothing to change")
     if not old:
         raise EditMatchError(f"{label}: old_string is empty; use write to create a file")
-    spans, how, unescaped = find_spans(text, old)
+    spans, probe, how = find_spans(text, old, new)
     if not spans:
         hint = closest_lines(text, old)
         raise EditMatchError(
-            f"{label}: old_string was not found (also tried ignoring whitespace and indentation)."
+            f"{label}: old_string was not found (also tried ignoring whitespace, indentation, "
+            "escaping and Unicode forms)."
             + (f"\n{hint}\nCopy the text exactly from the file (without line numbers)." if hint
                else " Read the file again and copy the text exactly.")
         )
-    if len(spans) > 1 and not replace_all:
-        where = ", ".join(str(s.line) for s in spans[:20])
-        raise EditMatchError(
-            f"{label}: old_string matches {len(spans)} places (lines {where}); add surrounding "
-            "lines to make it unique, or set replace_all to change every one"
-        )
-    if unescaped:
-        old, new = _unescape(old), _unescape(new)
-    out: list[str] = []
-    pos = 0
-    for span in spans:
+    _check_unique(spans, how, replace_all, label)
+    replaced: list[tuple[int, int, str]] = []
+    for span in _disjoint(spans):
         block = text[span.start:span.end]
-        out.append(text[pos:span.start])
-        out.append(reindent(new, old, block) if span.reindent else new)
-        pos = span.end
+        if how.startswith("Unicode"):
+            piece = in_form_of(probe.new, block)
+        else:
+            piece = reindent(probe.new, probe.old, block) if span.reindent else probe.new
+        replaced.append((span.start, span.end, piece))
+    out, pos = [], 0
+    for start, end, piece in replaced:
+        out.extend((text[pos:start], piece))
+        pos = end
     out.append(text[pos:])
-    return "".join(out), how
+    result = "".join(out)
+    if result == text:
+        raise EditMatchError(f"{label}: old_string matched ({how}) but the replacement leaves the file "
+                             "exactly as it is; nothing was changed")
+    tolerated = [part for part in (probe.name, "" if how == "exact" else how) if part]
+    return Replacement(result, replaced, " and ".join(tolerated) or "exact")

@@ -1,48 +1,32 @@
 """Parsing both patch formats into one model: the Codex `*** Begin Patch` grammar and unified diffs.
 
-Both become a list of FileOp; applying never needs to know which format a patch came in.
+Both become a list of FileOp (tools/_patch_model.py); applying never needs to know which format a
+patch came in. A patch wrapped in a shell heredoc (`apply_patch <<'EOF'` ... `EOF`, as models
+trained on a shell tool send it) is unwrapped first.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Literal
 
 from agent.errors import PatchApplyError
+from tools._patch_codex import BEGIN, FILE_HEADER, parse_codex
+from tools._patch_model import Chunk, FileOp
+
+__all__ = ["Chunk", "FileOp", "parse_patch", "unwrap_heredoc"]
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
-_CODEX_FILE = re.compile(r"^\*\*\* (Add|Delete|Update) File: (.+)$")
+_HEREDOC = re.compile(r"^\s*(?:[\w./-]+\s+)*<<-?\s*(['\"]?)([A-Za-z_][\w-]*)\1\s*(?:\|\s*[\w./ -]+)?$")
+_BINARY = ("GIT binary patch", "Binary files ")
 
 
-@dataclass
-class Chunk:
-    """One hunk: the old lines to find and the new lines to put there."""
-
-    old: list[str] = field(default_factory=list)
-    new: list[str] = field(default_factory=list)
-    anchors: list[str] = field(default_factory=list)
-    """Codex `@@ text` lines: the chunk comes after a line matching each, in order."""
-    hint: int | None = None
-    """A unified diff's old start line (1-based): where to look first, not trusted."""
-    at_eof: bool = False
-    old_no_newline: bool = False
-    new_no_newline: bool = False
-    number: int = 0
-    """1-based position of the hunk in its file, for error messages."""
-
-
-@dataclass
-class FileOp:
-    """One file the patch adds, deletes or updates (and maybe moves)."""
-
-    kind: Literal["add", "delete", "update"]
-    path: str
-    move_to: str | None = None
-    chunks: list[Chunk] = field(default_factory=list)
-    content: list[str] | None = None
-    """The whole text of an added file, as lines."""
-    no_final_newline: bool = False
+def unwrap_heredoc(text: str) -> str:
+    """The text inside `<<'EOF'` ... `EOF` (also `cat <<EOF`, `apply_patch <<"EOF"`), or `text`."""
+    lines = text.strip().split("\n")
+    opening = _HEREDOC.match(lines[0]) if len(lines) >= 3 else None
+    if opening and lines[-1].strip() == opening.group(2):
+        return "\n".join(lines[1:-1])
+    return text
 
 
 def parse_patch(text: str) -> list[FileOp]:
@@ -51,10 +35,13 @@ def parse_patch(text: str) -> list[FileOp]:
     Raises:
         PatchApplyError: text that is neither format, or a malformed part (with its line).
     """
-    lines = text.replace("\r\n", "\n").split("\n")
-    if any(_CODEX_FILE.match(ln) for ln in lines) or text.lstrip().startswith("*** Begin Patch"):
-        ops = _parse_codex(lines)
+    text = unwrap_heredoc(text.replace("\r\n", "\n"))
+    lines = text.split("\n")
+    if any(FILE_HEADER.match(ln) or ln.strip() == BEGIN for ln in lines):
+        ops = parse_codex(text)
     elif any(_HUNK.match(ln) or ln.startswith(("--- ", "diff --git ")) for ln in lines):
+        if any(ln.startswith(_BINARY) for ln in lines):
+            raise PatchApplyError("the diff changes a binary file; the patch tool changes text files only")
         ops = _parse_unified(lines)
     else:
         raise PatchApplyError(
@@ -64,84 +51,6 @@ def parse_patch(text: str) -> list[FileOp]:
     if not ops:
         raise PatchApplyError("the patch changes no file")
     return ops
-
-
-def _parse_codex(lines: list[str]) -> list[FileOp]:
-    ops: list[FileOp] = []
-    op: FileOp | None = None
-    chunk: Chunk | None = None
-    for number, raw in enumerate(lines, 1):
-        line = raw
-        if line.strip() in ("*** Begin Patch", "*** End Patch") or (op is None and not line.strip()):
-            continue
-        header = _CODEX_FILE.match(line)
-        if header:
-            kind = header.group(1).lower()
-            op = FileOp(kind=kind, path=header.group(2).strip(),  # type: ignore[arg-type]
-                        content=[] if kind == "add" else None)
-            ops.append(op)
-            chunk = None
-            continue
-        if op is None:
-            raise PatchApplyError(f"patch line {number}: expected `*** Update File: path` (or Add/Delete), "
-                                  f"got {raw!r}")
-        if line.startswith("*** Move to: ") and op.kind == "update":
-            op.move_to = line[len("*** Move to: "):].strip()
-            continue
-        if line.strip() == "*** End of File":
-            if chunk is not None:
-                chunk.at_eof = True
-            continue
-        if op.kind == "add":
-            if line.startswith("+"):
-                assert op.content is not None
-                op.content.append(line[1:])
-            elif line.strip():
-                raise PatchApplyError(f"patch line {number}: lines of an added file start with '+': {raw!r}")
-            continue
-        if op.kind == "delete":
-            if line.strip():
-                raise PatchApplyError(f"patch line {number}: unexpected {raw!r} after `*** Delete File`")
-            continue
-        chunk = _codex_body_line(op, chunk, line, number)
-    for op in ops:
-        _trim_trailing_blank_context(op)
-    return ops
-
-
-def _codex_body_line(op: FileOp, chunk: Chunk | None, line: str, number: int) -> Chunk:
-    if line.startswith("@@"):
-        anchor = line[2:].strip()
-        if chunk is None or chunk.old or chunk.new:
-            chunk = Chunk(number=len(op.chunks) + 1)
-            op.chunks.append(chunk)
-        if anchor:
-            chunk.anchors.append(anchor)
-        return chunk
-    if chunk is None:
-        chunk = Chunk(number=len(op.chunks) + 1)
-        op.chunks.append(chunk)
-    if line.startswith("+"):
-        chunk.new.append(line[1:])
-    elif line.startswith("-"):
-        chunk.old.append(line[1:])
-    elif line.startswith(" ") or line == "":
-        chunk.old.append(line[1:])
-        chunk.new.append(line[1:])
-    else:
-        raise PatchApplyError(
-            f"patch line {number}: in `*** Update File: {op.path}`, a line must start with ' ', '-', '+' "
-            f"or '@@': {line!r}"
-        )
-    return chunk
-
-
-def _trim_trailing_blank_context(op: FileOp) -> None:
-    """A blank line at the end of a chunk is usually the patch's own trailing newline, not context."""
-    for chunk in op.chunks:
-        while chunk.old and chunk.new and chunk.old[-1] == "" and chunk.new[-1] == "" and len(chunk.old) > 1:
-            chunk.old.pop()
-            chunk.new.pop()
 
 
 def _strip_prefix(path: str, prefix: str) -> str:
@@ -154,19 +63,20 @@ def _strip_prefix(path: str, prefix: str) -> str:
 def _parse_unified(lines: list[str]) -> list[FileOp]:
     ops: list[FileOp] = []
     op: FileOp | None = None
-    renames: dict[str, str] = {}
+    git: dict[str, str] = {}
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.startswith("rename from "):
-            renames["from"] = line[len("rename from "):].strip()
-        elif line.startswith("rename to "):
-            renames["to"] = line[len("rename to "):].strip()
-        elif line.startswith("diff --git "):
-            _flush_rename(ops, renames)
+        if line.startswith("diff --git "):
+            _flush_git_header(ops, git)
+            git["diff"] = line
+        elif line.startswith(_GIT_HEADERS):
+            key = next(h for h in _GIT_HEADERS if line.startswith(h))
+            git[key] = line[len(key):]
         if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
-            op = _unified_header(line[4:], lines[i + 1][4:], renames)
+            op = _unified_header(line[4:], lines[i + 1][4:])
             ops.append(op)
+            git.clear()
             i += 2
             continue
         if line.startswith("@@"):
@@ -176,34 +86,48 @@ def _parse_unified(lines: list[str]) -> list[FileOp]:
             i = _unified_hunk(op, _HUNK.match(line), lines, i + 1)
             continue
         i += 1
-    _flush_rename(ops, renames)
+    _flush_git_header(ops, git)
+    for op in ops:
+        if op.kind == "update" and not op.chunks and not op.move_to:
+            raise PatchApplyError(
+                f"the diff of {op.path} has `---`/`+++` lines but no hunk (`@@ -n,m +n,m @@` and its "
+                "lines), so it would change nothing; send the hunks too")
     return ops
 
 
-def _flush_rename(ops: list[FileOp], renames: dict[str, str]) -> None:
-    """A git rename with no content change has no `---`/`+++` lines: it becomes a bare move."""
-    if renames.get("from") and renames.get("to"):
-        ops.append(FileOp(kind="update", path=renames["from"], move_to=renames["to"]))
-    renames.clear()
+_GIT_HEADERS = ("rename from ", "rename to ", "new file mode ", "deleted file mode ")
+_GIT_DIFF = re.compile(r"^diff --git a/(\S+) b/(\S+)$")
 
 
-def _unified_header(old: str, new: str, renames: dict[str, str]) -> FileOp:
+def _flush_git_header(ops: list[FileOp], git: dict[str, str]) -> None:
+    """A git diff section without `---`/`+++` lines: a bare rename, or an empty file added or deleted."""
+    paths = _GIT_DIFF.match(git.get("diff", ""))
+    if git.get("rename from ") and git.get("rename to "):
+        ops.append(FileOp(kind="update", path=git["rename from "].strip(), move_to=git["rename to "].strip()))
+    elif paths and "new file mode " in git:
+        ops.append(FileOp(kind="add", path=paths.group(2), content=[]))
+    elif paths and "deleted file mode " in git:
+        ops.append(FileOp(kind="delete", path=paths.group(1)))
+    git.clear()
+
+
+def _unified_header(old: str, new: str) -> FileOp:
     null = "/dev/null"
     old_git = old.startswith("a/") and (new.startswith("b/") or new.startswith(null))
     new_git = new.startswith("b/") and (old.startswith("a/") or old.startswith(null))
     old_path = _strip_prefix(old, "a/" if old_git else "")
     new_path = _strip_prefix(new, "b/" if new_git else "")
-    if old_path == "/dev/null":
+    if old_path == null:
         return FileOp(kind="add", path=new_path, content=[])
-    if new_path == "/dev/null":
+    if new_path == null:
         return FileOp(kind="delete", path=old_path)
     move = new_path if new_path != old_path else None
-    renames.clear()
     return FileOp(kind="update", path=old_path, move_to=move)
 
 
 def _unified_hunk(op: FileOp, match: re.Match[str] | None, lines: list[str], i: int) -> int:
     """Read one hunk from line `i`; a bare `@@` (no numbers) runs while lines carry a tag."""
+    header_line = i
     old_left, new_left, hint = 0, 0, None
     if match is not None:
         old_left = int(match.group(2)) if match.group(2) is not None else 1
@@ -250,5 +174,8 @@ def _unified_hunk(op: FileOp, match: re.Match[str] | None, lines: list[str], i: 
         op.content.extend(chunk.new)
         op.no_final_newline = chunk.new_no_newline
     elif op.kind == "update":
+        if chunk.old == chunk.new and chunk.old_no_newline == chunk.new_no_newline:
+            what = "has no lines" if not chunk.old else "changes nothing (only context lines)"
+            raise PatchApplyError(f"patch line {header_line}: hunk {chunk.number} of {op.path} {what}")
         op.chunks.append(chunk)
     return i

@@ -2,7 +2,10 @@
 
 The sandbox does the isolating and the killing; this module turns the model's input into one
 sandbox run, keeps `cd` working across calls (only inside the workspace roots, as a person at a
-terminal in the project would expect), and caps what the model reads.
+terminal in the project would expect), and caps what the model reads. The model reads the
+output without its ANSI escape sequences (`ls --color`, pytest's colours, progress bars' cursor
+codes): they carry nothing it can use and cost tokens. Nothing else is changed, and the full
+output saved for a long result is the same stripped text, so offsets in it agree.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pydantic import Field
 
 from agent.errors import BashUnavailableError
 from agent.sandbox.base import ExecResult
+from agent.terminal.safe_text import strip_escape_sequences
 from tools._paths import is_inside, printable, valid_text
 from tools._truncate import cap_output
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
@@ -54,7 +58,8 @@ class BashTool(Tool[BashInput]):
             cwd = ctx.workspace
         result = await ctx.sandbox.run(input.command, cwd=cwd, timeout_s=timeout_s, cancel=ctx.cancel)
         notes += self._carry_cwd(result, ctx)
-        capped = cap_output(result.output, ctx.limits, ctx.data_dir, keep="head_tail", label="bash output")
+        output = strip_escape_sequences(result.output)
+        capped = cap_output(output, ctx.limits, ctx.data_dir, keep="head_tail", label="bash output")
         text = capped.text if capped.text else "(no output)"
         footer = "\n".join([*notes, _status(result, timeout_s)])
         return ToolResult(

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
 from pydantic import Field
 
 from agent.errors import ToolFailure
-from tools._files import check_fresh, decode_text, encode_text, file_change, load_bytes, store_bytes
+from agent.events import FileChange
+from tools._files import (
+    check_fresh,
+    check_writable,
+    decode_text,
+    encode_text,
+    file_change,
+    load_bytes,
+    store_bytes,
+)
+from tools._line_endings import span_blocks, splice
 from tools._match import replace
 from tools._paths import display_path, path_permissions, resolve_path
 from tools._truncate import cap_output
@@ -62,14 +76,36 @@ class EditTool(Tool[EditInput]):
         if current is None:
             raise ToolFailure(f"{label}: no such file; use write to create it")
         check_fresh(path, current, ctx.reads)
-        before = decode_text(current)
-        old = input.old_string.replace("\r\n", "\n") if before.newline == "\r\n" else input.old_string
-        new = input.new_string.replace("\r\n", "\n") if before.newline == "\r\n" else input.new_string
-        text, how = replace(before.text, old, new, input.replace_all, label)
-        data = encode_text(text, before)
-        await store_bytes(path, data, ctx)
-        change = file_change(path, label, before.text, text)
-        note = "" if how == "exact" else f" (matched ignoring {how})"
-        capped = cap_output(f"Edited {label}{note}\n{change.diff}", ctx.limits, ctx.data_dir, label="diff")
-        return ToolResult(output=capped.text, files_touched=[str(path)], changes=[change],
+        check_writable(path, label)
+        done = await asyncio.to_thread(_work_out, current, input, path, label)
+        await store_bytes(path, done.data, ctx)
+        note = "" if done.how == "exact" else f" (matched ignoring {done.how})"
+        capped = cap_output(f"Edited {label}{note}\n{done.change.diff}", ctx.limits, ctx.data_dir,
+                            label="diff")
+        return ToolResult(output=capped.text, files_touched=[str(path)], changes=[done.change],
                           full_output_path=str(capped.saved_path) if capped.saved_path else None)
+
+
+@dataclass(frozen=True)
+class _Edited:
+    """An edit worked out in memory: the bytes to write, the change to report, the tolerance used."""
+
+    data: bytes
+    change: FileChange
+    how: str
+
+
+def _work_out(current: bytes, input: EditInput, path: Path, label: str) -> _Edited:
+    """Everything between reading and writing, in one function that runs in a thread: matching, the
+    nearest lines of a miss and the diff all take time on a big file, and the event loop must not wait."""
+    before = decode_text(current)
+    done = replace(before.text, _as_view(input.old_string), _as_view(input.new_string), input.replace_all,
+                   label)
+    text, endings = splice(before.text, before.endings, span_blocks(before.text, done.spans))
+    data = encode_text(text, before, endings, label)
+    return _Edited(data, file_change(path, label, before.text, text), done.how)
+
+
+def _as_view(text: str) -> str:
+    """The model's string in the file's LF view: CRLF is a line break, whatever the file uses."""
+    return text.replace("\r\n", "\n")

@@ -6,6 +6,7 @@ write that fails part-way restores the files already written.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from pydantic import Field
 from agent.errors import PatchApplyError, ToolFailure
 from agent.events import FileChange
 from tools._files import (
+    TextFile,
     check_fresh,
+    check_writable,
     decode_text,
     delete_file,
     encode_text,
@@ -25,6 +28,7 @@ from tools._files import (
     write_atomic,
 )
 from tools._fs import remove_file
+from tools._line_endings import splice
 from tools._patch_apply import apply_chunks, join_lines
 from tools._patch_parse import FileOp, parse_patch
 from tools._paths import display_path, path_permissions, resolve_path
@@ -122,6 +126,8 @@ async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
     current = await _current(path, plan, ctx)
     if op.kind == "add":
         before = decode_text(current) if current is not None else None
+        if current is not None:
+            check_writable(path, label)
         new = join_lines(op.content or [], not op.no_final_newline)
         plan.state[path] = encode_text(new, before)
         plan.changes.append(file_change(path, label, before.text if before else None, new))
@@ -131,24 +137,38 @@ async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
         raise PatchApplyError(f"{label}: no such file to {op.kind}; nothing was changed")
     if is_binary(current):
         raise PatchApplyError(f"{label} is a binary file; the patch cannot change it; nothing was changed")
-    before = decode_text(current)
     if op.kind == "delete":
         plan.state[path] = None
-        plan.changes.append(file_change(path, label, before.text, None))
+        gone = decode_text(current).text
+        plan.changes.append(await asyncio.to_thread(file_change, path, label, gone, None))
         plan.summary.append(f"D {label}")
         return
-    new = apply_chunks(before.text, op.chunks, label)
+    before, new, data = await asyncio.to_thread(_work_out, current, op, label)
     target = resolve_path(op.move_to, ctx) if op.move_to else path
     if target != path:
-        await _current(target, plan, ctx)
+        if await _current(target, plan, ctx) is not None:
+            check_writable(target, display_path(target, ctx))
         plan.state[path] = None
         target_label = display_path(target, ctx)
         plan.summary.append(f"R {label} -> {target_label}")
-        plan.changes.append(file_change(target, target_label, before.text, new, old_path=path))
+        plan.changes.append(
+            await asyncio.to_thread(file_change, target, target_label, before.text, new, path))
     else:
+        if data == current:
+            raise PatchApplyError(f"{label}: the patch leaves this file exactly as it is (its '-' and '+' "
+                                  "lines say the same); nothing was changed")
+        check_writable(path, label)
         plan.summary.append(f"M {label}")
-        plan.changes.append(file_change(path, label, before.text, new))
-    plan.state[target] = encode_text(new, before)
+        plan.changes.append(await asyncio.to_thread(file_change, path, label, before.text, new))
+    plan.state[target] = data
+
+
+def _work_out(current: bytes, op: FileOp, label: str) -> tuple[TextFile, str, bytes]:
+    """The file before, its new view and the bytes to write: everything between reading and writing,
+    in one function that runs in a thread (a big file must not stall the event loop)."""
+    before = decode_text(current)
+    new, endings = splice(before.text, before.endings, apply_chunks(before.text, op.chunks, label))
+    return before, new, encode_text(new, before, endings, label)
 
 
 async def _commit(plan: _Plan, ctx: ToolContext) -> None:

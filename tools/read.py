@@ -148,7 +148,7 @@ def _line(number: int, line: ShownLine, found: Scan, width: int) -> str:
     head = bytes(line.head)
     text = head.decode("utf-8", "ignore") if found.utf8 else head.decode("latin-1")
     chars = line.chars_utf8 if found.utf8 else line.size
-    if found.crlf and line.ended:  # decode_text drops the CR of CRLF when every newline has one
+    if line.ended and line.cr:  # the LF view (decode_text) drops the CR of a CRLF
         chars -= 1
         if len(head) == line.size:
             text = text.removesuffix("\r")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pydantic import Field
 
 from agent.errors import ToolFailure
-from tools._files import check_fresh, decode_text, encode_text, file_change, load_bytes, store_bytes
+from tools._files import (
+    check_fresh,
+    check_writable,
+    decode_text,
+    encode_text,
+    file_change,
+    load_bytes,
+    store_bytes,
+)
 from tools._paths import display_path, path_permissions, resolve_path
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
@@ -51,6 +59,7 @@ class WriteTool(Tool[WriteInput]):
             raise ToolFailure(f"{input.file_path} is a directory; give a file path")
         current = await load_bytes(path, ctx)
         check_fresh(path, current, ctx.reads)
+        check_writable(path, display_path(path, ctx))
         before = decode_text(current) if current is not None else None
         data = encode_text(input.content, before)
         if current == data:

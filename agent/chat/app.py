@@ -13,13 +13,16 @@ import contextlib
 import signal
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
 from agent.chat._input import make_prompt_session
 from agent.chat._interrupt import InterruptKey
 from agent.chat.approver import ChatApprover
 from agent.chat.slash import SlashCommands
 from agent.chat.state import ChatState
 from agent.cli.render import EventRenderer
-from agent.errors import ConfigError, SubagentError
+from agent.errors import SubagentError
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -83,10 +86,8 @@ class ChatApp:
     async def run(self) -> int:
         """Prompt until the person leaves; returns the exit code."""
         session = make_prompt_session(self.state.status_text)
-        self.console.print(
-            f"[bold]subagent chat[/bold] · {self.state.agent} in {self.state.cwd} · /help for commands",
-            highlight=False,
-        )
+        where = for_terminal(f"{self.state.agent} in {self.state.cwd}", name=True, one_line=True)
+        self.console.print(Text.assemble(("subagent chat", "bold"), f" · {where} · /help for commands"))
         if self.state.session_id:
             self.console.print(f"resuming session {self.state.session_id}", highlight=False)
         interrupted = False
@@ -143,6 +144,7 @@ class ChatApp:
                 model_client=self.model_client,
                 cancel=cancel,
                 compact_only=compact_only,
+                trust=self.state.trust,
             ):
                 self._absorb(event)
                 renderer.handle(event)
@@ -150,18 +152,15 @@ class ChatApp:
                     self._asked_event(event.tool_use_id).set()
                 if event.type == "result" and event.parent_tool_use_id is None:
                     if compact_only:
-                        self.console.print(event.result, markup=False, highlight=False)
+                        self.console.print(for_terminal(event.result), markup=False, highlight=False)
                     self._footer(event)
-        except ConfigError as exc:
-            self.console.print(f"[red]error:[/red] {exc}", highlight=False)
-        except SubagentError as exc:
-            self.console.print(f"[red]error:[/red] {exc}", highlight=False)
+        except SubagentError as exc:  # ConfigError included
+            self.console.print(Text.assemble(("error:", "red"), " ", for_terminal(str(exc))))
         except Exception as exc:  # a bug in one turn must not end the chat; the transcript is repaired
-            self.console.print(
-                f"[red]internal error in this turn:[/red] {type(exc).__name__}: {exc}\n"
+            self.console.print(Text.assemble(
+                ("internal error in this turn:", "red"), f" {type(exc).__name__}: {for_terminal(str(exc))}\n"
                 "the session goes on; please report this with the session id",
-                highlight=False,
-            )
+            ))
         finally:
             self._interrupt_key.stop()
             loop.remove_signal_handler(signal.SIGINT)

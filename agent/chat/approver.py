@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.chat._ask_view import ask_detail
 from agent.permissions.models import AskAnswer, AskRequest
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,7 +53,8 @@ class ChatApprover:
             await self._caught_up(request.tool_use_id)
         async with self._lock:
             if self._remembered(request):
-                self.console.print(f"[dim]✓ {request.title}: allowed (always, this session)[/dim]")
+                title = for_terminal(request.title, name=True, one_line=True)
+                self.console.print(f"✓ {title}: allowed (always, this session)", style="dim", markup=False)
                 return AskAnswer(decision="allow", scope="always")
             self._show(request)
             try:
@@ -82,15 +84,17 @@ class ChatApprover:
         from rich.syntax import Syntax
         from rich.text import Text
 
-        parts: list[Any] = [Text(request.title, style="bold")]
+        # What the person approves is shown exactly: controls escaped, invisible characters marked.
+        parts: list[Any] = [Text(for_terminal(request.title, name=True, one_line=True), style="bold")]
         if request.detail:
             text, lexer = ask_detail(request)
             if text and text not in request.title:
+                text = for_terminal(text, name=True)
                 style = {"theme": "ansi_dark", "background_color": "default"}
                 parts.append(Syntax(text, lexer, **style) if lexer else Text(text))
         who = f" ({request.agent})" if request.agent else ""
-        title = f"{request.tool_name} wants {request.permission}{who}"
-        self.console.print(Panel(Group(*parts), title=title, border_style="yellow"))
+        title = for_terminal(f"{request.tool_name} wants {request.permission}{who}", name=True, one_line=True)
+        self.console.print(Panel(Group(*parts), title=Text(title), border_style="yellow"))
         self.console.print(
             "[y] allow once   [a] allow always for this session   [n] deny (with a message)", markup=False
         )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agent.chat import _workspace
 from agent.chat.state import ChatState
 from agent.errors import ConfigError, SubagentError
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -64,25 +65,27 @@ class SlashCommands:
         name, _, arg = line.strip().partition(" ")
         handler = self._handlers.get(name.lower())
         if handler is None:
-            self.console.print(f"unknown command {name}; commands: {', '.join(HELP)}", markup=False)
+            shown = for_terminal(name, name=True, one_line=True)
+            self.console.print(f"unknown command {shown}; commands: {', '.join(HELP)}", markup=False)
             return False
         try:
             return await handler(arg.strip())
         except SubagentError as exc:
-            self.console.print(f"[red]error:[/red] {exc}", highlight=False)
+            self.console.print(f"error: {for_terminal(str(exc))}", style="red", markup=False)
             return False
 
     def _registry(self) -> Any:
         from agent.registry import load_registry_for
 
-        return load_registry_for(self.state.cwd)
+        return load_registry_for(self.state.cwd, trust=self.state.trust)
 
     async def _agents(self, arg: str) -> bool:
         registry = await asyncio.to_thread(self._registry)
         if arg:
             registry.get(arg)  # UnknownAgentError names the known ones
             self.state.agent = arg
-            self.console.print(f"agent: {arg} (from the next prompt, in the same session)")
+            shown = for_terminal(arg, name=True, one_line=True)
+            self.console.print(f"agent: {shown} (from the next prompt, in the same session)", markup=False)
             return False
         primary = registry.primary_agents()
         others = [s for s in registry.agents.values() if s not in primary]
@@ -91,7 +94,8 @@ class SlashCommands:
                 self.console.print(title)
             for spec in specs:
                 mark = "*" if spec.name == self.state.agent else " "
-                line = f"{mark} {spec.name:<20} {spec.description[:90]}"
+                name = for_terminal(spec.name, name=True, one_line=True)
+                line = f"{mark} {name:<20} {for_terminal(spec.description[:90], one_line=True)}"
                 self.console.print(line, markup=False, highlight=False)
         self.console.print("switch with /agents NAME")
         return False
@@ -100,8 +104,9 @@ class SlashCommands:
         if not arg:
             config = (await asyncio.to_thread(self._registry)).config
             current = self.state.model or self.state.model_id or "(the agent's own model)"
-            self.console.print(f"model: {current}", markup=False)
-            self.console.print("known: " + ", ".join([*config.aliases, *config.models]), markup=False)
+            self.console.print(f"model: {for_terminal(current, name=True, one_line=True)}", markup=False)
+            known = ", ".join([*config.aliases, *config.models])  # a workspace's config adds names
+            self.console.print("known: " + for_terminal(known, name=True, one_line=True), markup=False)
             return False
         from agent.model.resolve import normalise_model
 
@@ -109,7 +114,8 @@ class SlashCommands:
         model_id = normalise_model(arg, config)  # ConfigError for another provider
         self.state.model = model_id
         self.state.context_window = config.models[model_id].context_window if model_id in config.models else 0
-        self.console.print(f"model: {model_id} (from the next prompt)", markup=False)
+        shown = for_terminal(model_id, name=True, one_line=True)
+        self.console.print(f"model: {shown} (from the next prompt)", markup=False)
         return False
 
     def _session(self) -> str | None:
@@ -130,8 +136,8 @@ class SlashCommands:
             outcome = await asyncio.to_thread(_workspace.undo, session_id, self.state.cwd, step)
             lines = outcome.lines
             self.pending_note = outcome.note_for_model or self.pending_note
-        for line in lines:
-            self.console.print(line, markup=False, highlight=False)
+        for line in lines:  # labels and paths come from the agent's work
+            self.console.print(for_terminal(line, name=True, one_line=True), markup=False, highlight=False)
         return False
 
     async def _diff(self, arg: str) -> bool:
@@ -144,7 +150,7 @@ class SlashCommands:
             return False
         from rich.syntax import Syntax
 
-        self.console.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
+        self.console.print(Syntax(for_terminal(diff), "diff", theme="ansi_dark", background_color="default"))
         return False
 
     async def _cost(self, arg: str) -> bool:
@@ -174,7 +180,8 @@ class SlashCommands:
         for r in records:
             mark = "*" if r.id == self.state.session_id else " "
             when = r.updated.strftime("%Y-%m-%d %H:%M")
-            line = f"{mark} {r.id}  {when}  {r.agent:<16} {r.title[:50]}"
+            agent = for_terminal(r.agent, name=True, one_line=True)
+            line = f"{mark} {r.id}  {when}  {agent:<16} {for_terminal(r.title[:50], one_line=True)}"
             self.console.print(line, markup=False, highlight=False)
         self.console.print("resume one with: subagent chat --resume ID")
         return False

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.events import Usage
+from agent.terminal.safe_text import for_terminal
 
 
 @dataclasses.dataclass
@@ -23,6 +24,8 @@ class ChatState:
     """A `/model` or `--model` override (None: the agent's own model)."""
     session_id: str | None = None
     """None until the first prompt starts a session (or --resume/--continue named one)."""
+    trust: bool = False
+    """`--trust`: the workspace's own config and personas apply as written in this chat."""
     model_id: str = ""
     """The model the last run used, as the API knows it."""
     context_window: int = 0
@@ -63,7 +66,8 @@ class ChatState:
             context = f"ctx {_k(self.context_tokens)}"
         session = self.session_id or "new session"
         busy = " · working (Ctrl-C stops)" if self.running else ""
-        return f" {self.agent} · {model} · {context} · ${self.cost_usd:.4f} · {session}{busy}"
+        line = f" {self.agent} · {model} · {context} · ${self.cost_usd:.4f} · {session}{busy}"
+        return for_terminal(line, name=True, one_line=True)
 
     def cost_text(self) -> str:
         """`/cost`: tokens and cost of this chat so far."""

@@ -31,3 +31,7 @@ def api_key_error(script: Path | None) -> str | None:
     except ConfigError as exc:
         return str(exc)
     return None
+
+
+TRUST_HELP = ("Trust this workspace for this run: its .subagent/config.yaml and personas may widen what "
+              "your config grants (sandbox, permissions, network); see `subagent trust`.")

@@ -17,6 +17,8 @@ def acp_command(
     script: Path | None = typer.Option(
         None, "--script", help="Replies of the scripted model instead of the API (demo, tests)."
     ),
+    trust: bool = typer.Option(False, "--trust", help="Trust the workspaces of every session this server "
+                               "runs (see `subagent trust`)."),
 ) -> None:
     """Run as an ACP agent on stdin/stdout (an editor starts this; it is not interactive)."""
     from agent._stdio import claim_stdio
@@ -34,11 +36,14 @@ def acp_command(
         try:
             model_client = ScriptedModel.from_file(script)
         except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            from agent.terminal.safe_text import for_terminal
+
+            print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
             raise typer.Exit(2) from exc
     from agent.acp_server import AcpServer, serve_acp  # the SDK's schema takes seconds to import
 
     try:
-        asyncio.run(serve_acp(AcpServer(default_agent=agent, model_client=model_client), claimed))
+        server = AcpServer(default_agent=agent, model_client=model_client, trust=trust)
+        asyncio.run(serve_acp(server, claimed))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

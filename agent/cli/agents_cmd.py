@@ -1,7 +1,11 @@
 """`subagent agents list|show`: the agents a workspace can use, where each came from, and why not.
 
+A workspace agent that replaces a built-in or user agent says which one it shadows; in an
+untrusted workspace, the keys its files set that were refused are listed (docs/security.md).
+
 The registry is imported inside the commands so that `subagent --version` stays cheap; nothing
-here imports anthropic.
+here imports anthropic. A workspace's personas are written by whoever wrote the repository: every
+field is shown through `for_terminal`, as `Text` (never markup).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from agent.cli.main import app
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from agent.registry import AgentRegistry
@@ -56,33 +61,62 @@ def _short_source(source: Path | None, registry: AgentRegistry) -> str:
     return str(source)
 
 
+def _shadows(name: str, registry: AgentRegistry) -> str | None:
+    """The file of the built-in or user agent a workspace agent replaces, or None."""
+    if name not in registry.shadows:
+        return None
+    return str(registry.shadows[name] or "(built-in)")
+
+
+def _source_cell(spec: AgentSpec, registry: AgentRegistry) -> str:
+    cell = _short_source(spec.source, registry)
+    if spec.name in registry.shadows:
+        cell += f"\n(shadows {_short_source(registry.shadows[spec.name], registry) or 'a built-in agent'})"
+    return cell
+
+
+def _print_refusals(registry: AgentRegistry, name: str | None, echo: Any) -> None:
+    refusals = registry.refusals if name is None else registry.refusals_for(name)
+    for refusal in refusals:
+        echo(f"refused: {refusal}")
+
+
 @agents_app.command("list")
 def list_agents(cwd: Path | None = _CWD, as_json: bool = _JSON) -> None:
-    """List every agent: name, mode, model, description and the file it came from."""
+    """List every agent: name, mode, model, description, the file it came from and what it shadows."""
     registry = _registry(cwd)
     rows = [{"name": a.name, "mode": a.mode, "model": a.model or registry.config.defaults.model,
              "description": a.description, "source": str(a.source) if a.source else None,
-             "dialect": a.dialect} for a in sorted(registry.agents.values(), key=lambda a: a.name)]
+             "dialect": a.dialect, "shadows": _shadows(a.name, registry)}
+            for a in sorted(registry.agents.values(), key=lambda a: a.name)]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         for err in registry.errors:
-            typer.echo(f"error: {err}", err=True)
+            typer.echo(f"error: {for_terminal(str(err))}", err=True)
+        _print_refusals(registry, None, lambda line: typer.echo(for_terminal(line), err=True))
         return
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console()
-    table = Table(title=f"Agents for {registry.workspace}")
+    from agent.terminal.console import terminal_console
+
+    console = terminal_console()
+    trust = "trusted" if registry.trusted else "not trusted: its files may only tighten your config"
+    where = for_terminal(str(registry.workspace), name=True, one_line=True)
+    table = Table(title=Text(f"Agents for {where} ({trust})"))
     for column in ("name", "mode", "model"):
         table.add_column(column, no_wrap=True)
     table.add_column("description", overflow="fold", ratio=2)
     table.add_column("source", overflow="fold", ratio=1)
     for row, spec in zip(rows, sorted(registry.agents.values(), key=lambda a: a.name), strict=True):
-        table.add_row(row["name"], row["mode"], row["model"], row["description"],
-                      _short_source(spec.source, registry))
+        names = (row["name"], row["mode"], row["model"])
+        table.add_row(*(Text(for_terminal(str(cell), name=True)) for cell in names),
+                      Text(for_terminal(row["description"])),
+                      Text(for_terminal(_source_cell(spec, registry), name=True)))
     console.print(table)
     for err in registry.errors:
-        console.print(f"[red]error[/red] {err}", markup=True, highlight=False)
+        console.print(Text.assemble(("error", "red"), " ", for_terminal(str(err))))
+    _print_refusals(registry, None, lambda line: console.print(Text(for_terminal(line), style="yellow")))
 
 
 @agents_app.command("show")
@@ -99,7 +133,7 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
         spec = registry.get(name)
         resolved = _resolved_model(spec, registry)  # another provider than Anthropic is refused
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2) from None
     if prompt_stats:
         _print_prompt_stats(spec, cwd or Path.cwd(), as_json)
@@ -107,23 +141,30 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
     data = spec.model_dump(mode="json")
     data["resolved_model"] = resolved
     data["prompt_length"] = len(spec.prompt)
+    data["shadows"] = _shadows(spec.name, registry)
+    data["refused"] = [str(r) for r in registry.refusals_for(spec.name)]
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(show_header=False, title=f"Agent {spec.name}")
+    from agent.terminal.console import terminal_console
+
+    table = Table(show_header=False, title=Text(f"Agent {for_terminal(spec.name, name=True, one_line=True)}"))
     table.add_column("key", style="bold")
     table.add_column("value", overflow="fold")
     for key in ("description", "mode", "model", "resolved_model", "temperature", "top_p", "max_turns",
-                "max_output_tokens", "can_delegate", "verify", "network", "dialect", "source"):
-        table.add_row(key, "" if data[key] is None else str(data[key]))
-    table.add_row("tools", ", ".join(spec.tools))
-    table.add_row("permission", "\n".join(f"{r.permission} {r.pattern} -> {r.decision}  ({r.source})"
-                                          for r in spec.permission) or "(defaults)")
+                "max_output_tokens", "can_delegate", "verify", "network", "dialect", "source", "shadows"):
+        value = "" if data[key] is None else str(data[key])
+        table.add_row(key, Text(for_terminal(value, name=key != "description")))
+    table.add_row("tools", Text(for_terminal(", ".join(spec.tools), name=True)))
+    rules = "\n".join(f"{r.permission} {r.pattern} -> {r.decision}  ({r.source})" for r in spec.permission)
+    table.add_row("permission", Text(for_terminal(rules, name=True) or "(defaults)"))
     table.add_row("prompt", f"{data['prompt_length']} characters")
-    Console().print(table)
+    console = terminal_console()
+    console.print(table)
+    _print_refusals(registry, spec.name, lambda line: console.print(Text(for_terminal(line), style="yellow")))
 
 
 def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:

@@ -9,13 +9,14 @@ from pathlib import Path
 import typer
 
 from agent import DEFAULT_AGENT
-from agent.cli._options import PERMISSION_MODE_HELP, api_key_error, permission_mode_error
+from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, api_key_error, permission_mode_error
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
+from agent.terminal.safe_text import for_terminal
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {for_terminal(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -48,6 +49,7 @@ def chat_command(
         None, "--permission-mode", help=PERMISSION_MODE_HELP
     ),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
 ) -> None:
     """Talk with an agent at the terminal; each prompt continues the same session."""
     if resume and continue_latest:
@@ -71,18 +73,18 @@ def chat_command(
     except SubagentError as exc:
         raise _fail(str(exc)) from None
     chosen = agent or session_agent or DEFAULT_AGENT
-    code = asyncio.run(_chat(cwd, chosen, model, session_id, permission_mode, client))
+    code = asyncio.run(_chat(cwd, chosen, model, session_id, permission_mode, client, trust))
     raise typer.Exit(code)
 
 
 async def _chat(
-    cwd: Path, agent: str, model: str | None, session_id: str | None, mode: str | None, client: object
+    cwd: Path, agent: str, model: str | None, session_id: str | None, mode: str | None, client: object,
+    trust: bool,
 ) -> int:
-    from rich.console import Console
-
     from agent.chat.app import ChatApp
     from agent.chat.state import ChatState
+    from agent.terminal.console import terminal_console
 
-    state = ChatState(cwd=cwd, agent=agent, model=model, session_id=session_id)
-    chat = ChatApp(state, Console(highlight=False), model_client=client, permission_mode=mode)  # type: ignore[arg-type]
+    state = ChatState(cwd=cwd, agent=agent, model=model, session_id=session_id, trust=trust)
+    chat = ChatApp(state, terminal_console(), model_client=client, permission_mode=mode)  # type: ignore[arg-type]
     return await chat.run()

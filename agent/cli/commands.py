@@ -11,6 +11,7 @@ from agent.cli import (
     mcp_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     sessions_cmd,  # noqa: F401
+    trust_cmd,  # noqa: F401
     undo_cmd,  # noqa: F401
     worker_cmd,  # noqa: F401
 )

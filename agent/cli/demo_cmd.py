@@ -21,16 +21,16 @@ def demo_command(
     fast: bool = typer.Option(False, "--fast", help="No pauses between scripted replies."),
 ) -> None:
     """Run the offline demo: scripted model replies, the real tools, sandbox, worktrees and merge."""
-    from rich.console import Console
-
     from agent.demo.run import print_summary, run_demo
     from agent.errors import SubagentError
+    from agent.terminal.console import terminal_console
+    from agent.terminal.safe_text import for_terminal
 
-    console = Console(highlight=False)
+    console = terminal_console()
     try:
         outcome = asyncio.run(run_demo(console, workdir=workdir, fast=fast))
     except SubagentError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2) from exc
     print_summary(console, outcome)
     raise typer.Exit(0 if outcome.ok else 1)

@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from agent.cli._options import PERMISSION_MODE_HELP, permission_mode_error
+from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, permission_mode_error
 from agent.cli.main import app
 
 _EXECUTORS = ("local", "temporal")
@@ -36,6 +36,7 @@ def dispatch_command(
         "localhost:7233", "--temporal-address", envvar="TEMPORAL_ADDRESS", help="With --executor temporal."
     ),
     task_queue: str | None = typer.Option(None, "--task-queue", help="With --executor temporal."),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
 ) -> None:
     """Run a file of tasks with subagents in parallel; print progress, then a JSON report."""
     from agent.errors import ConfigError, SubagentError
@@ -45,12 +46,15 @@ def dispatch_command(
         raise _fail(f"error: --executor must be local or temporal, not {executor!r}")
     if problem := permission_mode_error(permission_mode):
         raise _fail(f"error: {problem}")
+    if trust and executor != "local":
+        raise _fail("error: --trust applies to this machine's runs; on the workers, trust the folder with "
+                    "`subagent trust PATH`")
     try:
         tasks = load_tasks(file)
         if executor == "local":
-            check_agents(file, tasks, cwd)
+            check_agents(file, tasks, cwd, trust=trust)
         results = asyncio.run(_run(tasks, cwd, executor, permission_mode, script, as_json,
-                                   temporal_address, task_queue))
+                                   temporal_address, task_queue, trust))
     except KeyboardInterrupt:
         typer.echo("cancelled", err=True)
         raise typer.Exit(130) from None
@@ -64,13 +68,15 @@ def dispatch_command(
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
+    from agent.terminal.safe_text import for_terminal
+
+    typer.echo(for_terminal(message), err=True)
     return typer.Exit(code)
 
 
 async def _run(
     tasks: list[Any], cwd: Path, executor: str, mode: Any, script: Path | None, quiet: bool,
-    address: str, task_queue: str | None,
+    address: str, task_queue: str | None, trust: bool,
 ) -> list[Any]:
     on_event = None if quiet else _progress()
     if executor == "temporal":
@@ -86,13 +92,13 @@ async def _run(
         from agent.model.scripted import ScriptedModel
 
         client = ScriptedModel.from_file(script)
-    return await dispatch(tasks, cwd=cwd, model_client=client, permission_mode=mode, on_event=on_event)
+    return await dispatch(tasks, cwd=cwd, model_client=client, permission_mode=mode, on_event=on_event,
+                          trust=trust)
 
 
 def _progress() -> Any:
-    from rich.console import Console
-
     from agent.cli.render import EventRenderer
+    from agent.terminal.console import terminal_console
 
-    renderer = EventRenderer(Console(stderr=True, highlight=False), show_thinking=False)
+    renderer = EventRenderer(terminal_console(stderr=True), show_thinking=False)
     return lambda _task_id, event: renderer.handle(event)

@@ -99,15 +99,18 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON for pr
     if as_json:
         typer.echo(json.dumps([asdict(c) for c in checks], indent=2))
     else:
-        from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
+
+        from agent.terminal.console import terminal_console
+        from agent.terminal.safe_text import for_terminal
 
         table = Table(title="subagent doctor")
         for column in ("check", "status", "detail", "fix"):
             table.add_column(column, overflow="fold")
-        for c in checks:
-            status = "[green]ok[/green]" if c.ok else "[red]missing[/red]"
-            table.add_row(c.name, status, c.detail, c.fix)
-        Console().print(table)
+        for c in checks:  # details quote paths and other programs' messages: text, not markup
+            status = Text("ok", style="green") if c.ok else Text("missing", style="red")
+            table.add_row(c.name, status, Text(for_terminal(c.detail)), Text(for_terminal(c.fix)))
+        terminal_console().print(table)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)

@@ -40,5 +40,8 @@ def _register_commands() -> None:
 
 
 def main() -> None:
+    from agent.terminal.logs import guard_last_resort
+
+    guard_last_resort()
     _register_commands()
     app()

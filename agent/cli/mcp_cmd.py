@@ -14,6 +14,8 @@ def mcp_command(
     script: Path | None = typer.Option(
         None, "--script", help="Replies of the scripted model instead of the API (demo, tests)."
     ),
+    trust: bool = typer.Option(False, "--trust", help="Trust the workspace of every task this server runs "
+                               "(see `subagent trust`)."),
 ) -> None:
     """Run as an MCP server on stdin/stdout (an MCP client starts this; it is not interactive)."""
     import logging
@@ -32,9 +34,11 @@ def mcp_command(
         try:
             model_client = ScriptedModel.from_file(script)
         except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            from agent.terminal.safe_text import for_terminal
+
+            print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
             raise typer.Exit(2) from exc
     try:
-        serve_mcp(model_client=model_client)
+        serve_mcp(model_client=model_client, trust=trust)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

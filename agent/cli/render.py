@@ -4,6 +4,10 @@
 given (tests use a fixed-width console over StringIO). Thinking is dimmed; each tool call gets a
 one-line header, a spinner while it runs (on a terminal), then its status and duration; diffs are
 highlighted; a subagent's events are indented under the `task` call that started them.
+
+Every string of an event came from the model, a tool or a workspace: each goes through
+`for_terminal` (names and titles with `name=True, one_line=True`) and is printed as `Text`, never
+as markup, so no escape sequence or `[link=...]` reaches the terminal (docs/security.md).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from agent.events import ResultEvent
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,6 +28,11 @@ if TYPE_CHECKING:
 
 _MAX_DIFF_LINES = 60
 _GLYPH = {"read": "◇", "search": "⌕", "edit": "✎", "execute": "$", "other": "•"}
+
+
+def _name(text: str) -> str:
+    """A title, a file name, an agent's name: one line, invisible characters marked."""
+    return for_terminal(text, name=True, one_line=True)
 
 
 class EventRenderer:
@@ -61,7 +71,7 @@ class EventRenderer:
             if label := self._labels.get(event.session_id):
                 self.console.print(Text(f"{label} │ ", style="cyan"), end="")
             self._streaming = (kind, event.session_id)
-        self.console.print(Text(text, style=style), end="", soft_wrap=True)
+        self.console.print(Text(for_terminal(text), style=style), end="", soft_wrap=True)
 
     def _refresh_status(self) -> None:
         if not self.console.is_terminal:
@@ -81,32 +91,35 @@ class EventRenderer:
     def handle(self, event: Any) -> None:
         """Show one event."""
         kind = event.type
-        if kind == "text_delta":
+        if kind == "session_started":
+            self._notices(event)
+        elif kind == "text_delta":
             self._delta(event, "text", event.text, "")
         elif kind == "thinking_delta" and self.show_thinking:
             self._delta(event, "thinking", event.text, "dim italic")
         elif kind == "tool_call_started":
-            self._running[event.tool_use_id] = event.title
-            self._line(event, Text(f"{_GLYPH.get(event.kind, '•')} {event.title}", style="bold"))
+            self._running[event.tool_use_id] = title = _name(event.title)
+            self._line(event, Text(f"{_GLYPH.get(event.kind, '•')} {title}", style="bold"))
             self._refresh_status()
         elif kind == "tool_call_finished":
             self._tool_finished(event)
         elif kind == "permission_asked":
-            self._line(event, Text(f"? permission {event.permission} for {event.title}", style="yellow"))
+            asked = f"? permission {_name(event.permission)} for {_name(event.title)}"
+            self._line(event, Text(asked, style="yellow"))
         elif kind == "permission_answered" and event.decision == "deny":
-            self._line(event, Text(f"✗ denied: {event.reason}", style="red"))
+            self._line(event, Text(f"✗ denied: {for_terminal(event.reason)}", style="red"))
         elif kind == "subagent_started":
             self._depth[event.child_session_id] = self._indent(event) + 1
-            self._labels[event.child_session_id] = f"#{len(self._labels) + 1} {event.agent}"
+            self._labels[event.child_session_id] = f"#{len(self._labels) + 1} {_name(event.agent)}"
             label = self._labels[event.child_session_id]
-            self._line(event, Text(f"▶ {label}: {event.description}", style="cyan"))
+            self._line(event, Text(f"▶ {label}: {_name(event.description)}", style="cyan"))
         elif kind == "subagent_finished":
-            label = self._labels.get(event.child_session_id, event.agent)
+            label = self._labels.get(event.child_session_id) or _name(event.agent)
             files = f", {len(event.files_changed)} files changed" if event.files_changed else ""
             self._line(event, Text(f"◀ {label}: {event.subtype}{files}", style="cyan"))
         elif kind == "error":
             style = "yellow" if event.retrying else "bold red"
-            self._line(event, Text(f"! {event.message}", style=style))
+            self._line(event, Text(f"! {for_terminal(event.message)}", style=style))
         elif kind == "compaction":
             self._line(
                 event, Text(f"⋯ compacted {event.tokens_before} → {event.tokens_after} tokens", style="dim")
@@ -114,13 +127,22 @@ class EventRenderer:
         elif kind == "result" and event.parent_tool_use_id is None:
             self._close_stream()
 
+    def _notices(self, event: Any) -> None:
+        """What confines the run, before anything else: no sandbox, network, refused workspace keys."""
+        from agent.trust.notice import notice_lines
+
+        who = f"{_name(event.agent)}: " if event.parent_tool_use_id else ""
+        for line in notice_lines(event):  # a refused key names a file the repository chose
+            style = "yellow" if line.startswith("refused: ") else "bold red"
+            self._line(event, Text(f"⚠ {who}{for_terminal(line)}", style=style))
+
     def _tool_finished(self, event: Any) -> None:
-        title = self._running.pop(event.tool_use_id, event.name)
+        title = self._running.pop(event.tool_use_id, None) or _name(event.name)
         self._refresh_status()
         seconds = event.duration_ms / 1000
         if event.is_error:
             first = event.output.strip().splitlines()[0] if event.output.strip() else "failed"
-            self._line(event, Text(f"  ✗ {title} ({seconds:.1f}s): {first[:200]}", style="red"))
+            self._line(event, Text(f"  ✗ {title} ({seconds:.1f}s): {_name(first[:200])}", style="red"))
         else:
             self._line(event, Text(f"  ✓ {title} ({seconds:.1f}s)", style="green"))
         for change in event.changes:
@@ -129,7 +151,8 @@ class EventRenderer:
                 shown = "\n".join(lines[:_MAX_DIFF_LINES])
                 if len(lines) > _MAX_DIFF_LINES:
                     shown += f"\n… {len(lines) - _MAX_DIFF_LINES} more lines"
-                self._line(event, Syntax(shown, "diff", theme="ansi_dark", background_color="default"))
+                safe = for_terminal(shown)
+                self._line(event, Syntax(safe, "diff", theme="ansi_dark", background_color="default"))
 
     def summary(self, result: ResultEvent) -> None:
         """Files changed, turns, tokens, cost and time of the run."""
@@ -139,9 +162,10 @@ class EventRenderer:
         style = "green" if result.subtype == "success" else "red"
         self.console.print(Text(f"── {result.subtype} ──", style=f"bold {style}"))
         if result.files_changed:
-            self.console.print("files changed: " + ", ".join(result.files_changed))
+            self.console.print(Text("files changed: " + ", ".join(_name(f) for f in result.files_changed)))
         for denial in result.permission_denials:
-            self.console.print(Text(f"denied: {denial.tool_name} ({denial.reason})", style="red"))
+            reason = for_terminal(denial.reason)
+            self.console.print(Text(f"denied: {_name(denial.tool_name)} ({reason})", style="red"))
         self.console.print(
             f"{result.num_turns} turns · {u.context_tokens} tokens in ({u.cache_read_input_tokens} cached)"
             f" · {u.output_tokens} out · "

@@ -17,9 +17,10 @@ from typing import Any, Literal
 import typer
 
 from agent import DEFAULT_AGENT
-from agent.cli._options import PERMISSION_MODE_HELP, api_key_error, permission_mode_error
+from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, api_key_error, permission_mode_error
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
+from agent.terminal.safe_text import for_terminal
 
 EXIT_CODES = {
     "success": 0,
@@ -56,7 +57,7 @@ def _read_prompt(prompt: str | None) -> str | None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
+    typer.echo(for_terminal(message), err=True)
     return typer.Exit(code)
 
 
@@ -77,6 +78,7 @@ def run_command(
     continue_latest: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session here."),
     fork: bool = typer.Option(False, "--fork", help="With --resume/--continue: branch into a new session."),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
+    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
 ) -> None:
     """Run one agent on one task."""
     if output not in ("text", "json", "stream-json"):
@@ -101,6 +103,7 @@ def run_command(
         resume=resume,
         continue_latest=continue_latest,
         fork=fork,
+        trust=trust,
     )
     code = asyncio.run(_run(text, options, output, script))  # type: ignore[arg-type]
     raise typer.Exit(code)
@@ -135,10 +138,10 @@ async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, 
             if event.type == "result" and event.parent_tool_use_id is None:
                 return EXIT_CODES[event.subtype]
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
         return 2
     except SubagentError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
         return 1
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -165,11 +168,10 @@ def _emit(event: Any, output: OutputMode, renderer: Any) -> None:
 
 
 def _text_renderer() -> Any:
-    from rich.console import Console
-
     from agent.cli.render import EventRenderer
+    from agent.terminal.console import terminal_console
 
-    return EventRenderer(Console(highlight=False))
+    return EventRenderer(terminal_console())
 
 
 def _terminal_approver(renderer: Any) -> Any:

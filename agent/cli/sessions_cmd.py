@@ -1,4 +1,8 @@
-"""`subagent sessions list | show | export`: look at what past runs did."""
+"""`subagent sessions list | show | export`: look at what past runs did.
+
+Titles, transcripts and file names were written by a model or a repository: the text views show
+them through `for_terminal`; `--json` and `export` keep them exact.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import typer
 
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from agent.sessions.base import CheckpointRecord
@@ -20,7 +25,7 @@ app.add_typer(sessions_app)
 
 
 def _fail(exc: SubagentError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
+    typer.echo(f"error: {for_terminal(str(exc))}", err=True)
     return typer.Exit(2 if isinstance(exc, ConfigError) else 1)  # an unknown id is a usage error
 
 
@@ -47,8 +52,9 @@ def list_sessions(
         child = f" child of {r.parent_id}" if r.parent_id else ""
         title = f"  {r.title}" if r.title else ""
         where = f"  {r.workspace}" if workspace is None else ""
-        typer.echo(f"{r.id}  {r.updated:%Y-%m-%d %H:%M}  {r.status:<11} {r.agent}  "
-                   f"{r.num_turns} turns{child}{title}{where}")
+        line = (f"{r.id}  {r.updated:%Y-%m-%d %H:%M}  {r.status:<11} {r.agent}  "
+                f"{r.num_turns} turns{child}{title}{where}")
+        typer.echo(for_terminal(line, one_line=True))
 
 
 @sessions_app.command("show")
@@ -79,7 +85,7 @@ def show_session(
             "checkpoints": [{**c.model_dump(mode="json"), "files": files} for c, files in steps],
         }, indent=2, ensure_ascii=False))
         return
-    typer.echo(render_session(session, messages, steps, compactions))
+    typer.echo(for_terminal(render_session(session, messages, steps, compactions)))
 
 
 def _checkpoint_files(
@@ -88,8 +94,7 @@ def _checkpoint_files(
     """Each checkpoint with the files its step changed: up to the next checkpoint, the last one up to now."""
     if not records:
         return []
-    import git
-
+    from agent.errors import HostGitError
     from agent.sessions.checkpoints import ShadowRepo
 
     try:
@@ -98,7 +103,7 @@ def _checkpoint_files(
         nexts = [r.commit for r in records[1:]] + [now]
         return [(record, [f"{c.change} {c.path}" for c in repo.changed_files(record.commit, after)])
                 for record, after in zip(records, nexts, strict=True)]
-    except (OSError, git.GitCommandError) as exc:  # a missing or pruned shadow repo must not hide the rest
+    except (OSError, HostGitError) as exc:  # a missing or pruned shadow repo must not hide the rest
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return [(record, [f"(changed files unavailable: {first_line})"]) for record in records]
 

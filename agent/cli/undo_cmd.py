@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from agent.cli.main import app
-from agent.errors import ConfigError, SubagentError
+from agent.errors import ConfigError, HostGitError, SubagentError
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from agent.sessions.base import CheckpointRecord
@@ -27,21 +28,20 @@ def undo(
     cwd: Path | None = typer.Option(None, "--cwd", help="Workspace (default: the current folder)."),
 ) -> None:
     """Undo the last step that changed files (or every step from --to on), after showing what changes."""
-    import git
-
     try:
         repo, target = _choose_checkpoint(session, to, (cwd or Path.cwd()).resolve())
         if target is None:
             typer.echo("nothing to undo: the workspace already equals every checkpoint of this session")
             return
         plan = repo.plan_restore(target.commit)
-    except SubagentError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
-    except git.GitCommandError as exc:
+    except HostGitError as exc:
         raise _git_failed(exc) from None
+    except SubagentError as exc:
+        typer.echo(f"error: {for_terminal(str(exc))}", err=True)
+        raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
     label = target.label or target.commit[:12]
-    typer.echo(f"undo to before step {target.step} ({label}) in {repo.workspace}:")
+    heading = f"undo to before step {target.step} ({label}) in {repo.workspace}:"
+    typer.echo(for_terminal(heading, name=True, one_line=True))
     _show_plan(plan)
     if not plan:
         typer.echo("nothing to change")
@@ -49,10 +49,10 @@ def undo(
     _confirm(yes)
     try:
         result = repo.restore(target.commit)
-    except git.GitCommandError as exc:
+    except HostGitError as exc:
         raise _git_failed(exc) from None
-    typer.echo(f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
-               f"{result.before[:12]} in the shadow repository {repo.git_dir}.")
+    typer.echo(for_terminal(f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
+                            f"{result.before[:12]} in the shadow repository {repo.git_dir}.", name=True))
 
 
 def _choose_checkpoint(
@@ -86,16 +86,16 @@ def _choose_checkpoint(
     return repo, (earlier[-1] if earlier else None)
 
 
-def _git_failed(exc: Exception) -> typer.Exit:
-    detail = str(getattr(exc, "stderr", "") or exc).strip()
+def _git_failed(exc: HostGitError) -> typer.Exit:
+    detail = str(exc).strip()
     typer.echo(f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
-               f"{detail}", err=True)
+               f"{for_terminal(detail)}", err=True)
     return typer.Exit(1)
 
 
 def _show_plan(plan: list[PlannedRestore]) -> None:
     for item in plan:
-        typer.echo(f"  {_VERBS[item.action]}  {item.path}")
+        typer.echo(f"  {_VERBS[item.action]}  {for_terminal(item.path, name=True, one_line=True)}")
 
 
 def _confirm(yes: bool) -> None:

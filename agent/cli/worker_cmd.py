@@ -66,5 +66,7 @@ def worker(
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except SubagentError as exc:
-        typer.echo(f"subagent worker: {exc}", err=True)
+        from agent.terminal.safe_text import for_terminal
+
+        typer.echo(f"subagent worker: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from exc

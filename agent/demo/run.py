@@ -8,7 +8,7 @@ made a git repository with one commit, so the final `git diff` shows exactly wha
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+from agent.hostgit.layout import read_layout
+from agent.hostgit.runner import init_repository, run_git
+from agent.hostgit.view import repository_view
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,9 +52,7 @@ agents:
   backend-engineer:
     verify: {TEST_COMMAND}
 """
-_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "demo",
-            "GIT_AUTHOR_EMAIL": "demo@subagent.invalid", "GIT_COMMITTER_NAME": "demo",
-            "GIT_COMMITTER_EMAIL": "demo@subagent.invalid"}
+_GIT_IDENTITY = ("demo", "demo@subagent.invalid")
 
 
 class DemoOutcome(BaseModel):
@@ -73,9 +75,10 @@ class DemoOutcome(BaseModel):
 
 
 def _git(workspace: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=workspace, capture_output=True, text=True,
-                          env={**os.environ, **_GIT_ENV}, check=True)
-    return done.stdout
+    """git on the demo's repository, read through a view: the agents worked in it (agent.hostgit)."""
+    with repository_view(read_layout(workspace)) as view:
+        done = run_git(dataclasses.replace(view, identity=_GIT_IDENTITY), *args)
+    return done.stdout.decode(errors="replace")
 
 
 def prepare_workspace(target: Path | None, sandboxed: bool) -> Path:
@@ -84,9 +87,10 @@ def prepare_workspace(target: Path | None, sandboxed: bool) -> Path:
     workspace.mkdir(parents=True, exist_ok=True)
     shutil.copytree(SAMPLE, workspace, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.db"))
-    _git(workspace, "init", "--quiet")
+    init_repository(workspace, bare=False)
     _git(workspace, "add", "-A")
     _git(workspace, "commit", "--quiet", "-m", "sample service")
+    (workspace / ".git" / "info").mkdir(exist_ok=True)
     (workspace / ".git" / "info" / "exclude").write_text(".subagent/\n__pycache__/\n*.db\n")
     config = workspace / ".subagent" / "config.yaml"
     config.parent.mkdir(exist_ok=True)
@@ -108,23 +112,29 @@ def _script_model(fast: bool) -> Any:
 
 async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool = False) -> DemoOutcome:
     """Run the demo with a live view on `console`; returns what happened for the summary."""
+    from rich.markup import escape
+
     from agent.cli.render import EventRenderer
     from agent.runtime import run_agent
     from agent.sandbox.probe import probe_sandbox
+    from agent.terminal.safe_text import for_terminal
 
     report = probe_sandbox()
+    detail, fix = escape(for_terminal(report.detail)), escape(for_terminal(report.fix))
     if not report.ok:
-        console.print(f"[bold red]WARNING: bash runs UNSANDBOXED in this demo[/]: {report.detail}.\n"
-                      f"To sandbox it: {report.fix}")
+        console.print(f"[bold red]WARNING: bash runs UNSANDBOXED in this demo[/]: {detail}.\n"
+                      f"To sandbox it: {fix}")
     workspace = prepare_workspace(workdir, report.ok)
-    console.print(f"[bold]subagent demo[/] · scripted model replies, real tools · workspace {workspace}")
-    console.print(f"[dim]sandbox: {report.detail if report.ok else 'none'}[/]\n")
+    where = escape(for_terminal(str(workspace), name=True, one_line=True))
+    console.print(f"[bold]subagent demo[/] · scripted model replies, real tools · workspace {where}")
+    console.print(f"[dim]sandbox: {detail if report.ok else 'none'}[/]\n")
     renderer = EventRenderer(console)
     started = time.monotonic()
     final: Any = None
     turns = tokens_in = tokens_out = failed = 0
     model = _script_model(fast)
-    async for event in run_agent(PROMPT, agent="orchestrator", cwd=workspace, model_client=model):
+    # The demo wrote the workspace's config itself: it is trusted (its permission_mode and verify apply).
+    async for event in run_agent(PROMPT, agent="orchestrator", cwd=workspace, model_client=model, trust=True):
         renderer.handle(event)
         if event.type == "tool_call_finished" and event.name == "task":
             failed += event.is_error
@@ -151,22 +161,27 @@ def print_summary(console: Console, outcome: DemoOutcome) -> None:
     """The diff, the tests, turns, tokens and time."""
     from rich.rule import Rule
     from rich.syntax import Syntax
+    from rich.text import Text
+
+    from agent.terminal.safe_text import for_terminal
 
     console.print(Rule("what changed"))
-    console.print(Syntax(outcome.diff or "(no changes)", "diff", theme="ansi_dark",
+    console.print(Syntax(for_terminal(outcome.diff) or "(no changes)", "diff", theme="ansi_dark",
                          background_color="default", word_wrap=True))
     console.print(Rule("tests on the merged tree"))
-    last = outcome.tests_output.splitlines()[-3:]
+    last = " ".join(line.strip() for line in outcome.tests_output.splitlines()[-3:] if line.strip())
     style = "green" if outcome.tests_passed else "bold red"
-    console.print(f"[{style}]{TEST_COMMAND}: {'passed' if outcome.tests_passed else 'FAILED'}[/] "
-                  f"({' '.join(line.strip() for line in last if line.strip())})")
+    verdict = f"{TEST_COMMAND}: {'passed' if outcome.tests_passed else 'FAILED'}"
+    console.print(Text.assemble((verdict, style), f" ({for_terminal(last, one_line=True)})"))
     if outcome.tasks_failed:
         console.print(f"[bold red]{outcome.tasks_failed} subagent task(s) failed[/]: see above")
     console.print(Rule("summary"))
     status = outcome.subtype if outcome.ok else f"FAILED ({outcome.subtype})"
+    where = for_terminal(str(outcome.workspace), name=True, one_line=True)
     console.print(
         f"{status} · {outcome.turns} model turns (orchestrator + 2 subagents) · "
         f"{outcome.input_tokens} tokens in · {outcome.output_tokens} out (scripted: no API cost) · "
-        f"{outcome.seconds:.1f}s\nworkspace kept at {outcome.workspace} (`git -C {outcome.workspace} diff`)\n"
-        "These were scripted model replies; with ANTHROPIC_API_KEY set, `subagent run` runs the real thing."
+        f"{outcome.seconds:.1f}s\nworkspace kept at {where} (`git -C {where} diff`)\n"
+        "These were scripted model replies; with ANTHROPIC_API_KEY set, `subagent run` runs the real thing.",
+        markup=False,
     )

@@ -1,7 +1,9 @@
 """git against a workspace's shadow repository with a chosen work tree and index.
 
 The orchestrator's worktrees and merges share the shadow repository's objects (one object store
-per workspace, see `agent.sessions.checkpoints`) but never its index or its snapshot chain.
+per workspace, see `agent.sessions.checkpoints`) but never its index or its snapshot chain. Every
+command goes through `agent.hostgit.runner` (nothing a config or a child's files name can run);
+a failure is a `WorktreeError` with git's words.
 """
 
 from __future__ import annotations
@@ -11,43 +13,26 @@ import subprocess
 from pathlib import Path
 
 from agent.errors import WorktreeError
+from agent.hostgit import runner
+from agent.hostgit.runner import GitTarget
 from agent.sessions.checkpoints import ShadowRepo
 
 
-def git_env(repo: ShadowRepo, work_tree: Path, index: Path) -> dict[str, str]:
-    """The shadow repository's environment, pointed at another work tree and index."""
-    env = {**os.environ, **repo.git.env(index)}
-    env["GIT_WORK_TREE"] = str(work_tree)
-    return env
+def git_target(repo: ShadowRepo, work_tree: Path, index: Path) -> GitTarget:
+    """The shadow repository, pointed at another work tree and index."""
+    return repo.git.target.at(work_tree, index)
 
 
 def run_git(
-    env: dict[str, str], *args: str, cwd: Path, stdin: bytes | None = None, ok: tuple[int, ...] = (0,)
+    target: GitTarget, *args: str, stdin: bytes | None = None, ok: tuple[int, ...] = (0,)
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run `git ARGS`; raises WorktreeError unless the exit code is in `ok`."""
-    done = subprocess.run(["git", *args], env=env, cwd=cwd, input=stdin, capture_output=True)
-    if done.returncode not in ok:
-        err = done.stderr.decode(errors="replace").strip()
-        raise WorktreeError(f"git {' '.join(args[:3])} failed ({done.returncode}): {err}")
-    return done
+    """Run `git ARGS` in the target's work tree; raises WorktreeError unless the exit code is in `ok`."""
+    return runner.run_git(target, *args, stdin=stdin, ok=ok, error=WorktreeError)
 
 
-async def run_git_async(env: dict[str, str], *args: str, cwd: Path) -> None:
+async def run_git_async(target: GitTarget, *args: str) -> None:
     """`run_git` without a thread: checkouts of big trees must not hold the default executor."""
-    import asyncio
-
-    process = await asyncio.create_subprocess_exec(
-        "git", *args, env=env, cwd=cwd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        _, err = await process.communicate()
-    except BaseException:
-        if process.returncode is None:
-            process.kill()
-            await asyncio.shield(process.wait())
-        raise
-    if process.returncode != 0:
-        raise WorktreeError(f"git {' '.join(args[:3])} failed ({process.returncode}): {err.decode().strip()}")
+    await runner.run_git_async(target, *args, error=WorktreeError)
 
 
 def nul_list(paths: list[str]) -> bytes:

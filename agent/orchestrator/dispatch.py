@@ -82,7 +82,7 @@ def load_tasks(path: Path) -> list[SubtaskSpec]:
     return tasks
 
 
-def check_agents(path: Path, tasks: list[SubtaskSpec], cwd: Path) -> None:
+def check_agents(path: Path, tasks: list[SubtaskSpec], cwd: Path, *, trust: bool = False) -> None:
     """Fail before anything runs when a task names an agent its workspace does not know."""
     from agent.registry import load_registry_for
 
@@ -92,7 +92,7 @@ def check_agents(path: Path, tasks: list[SubtaskSpec], cwd: Path) -> None:
         name = f"#{index + 1} ({task.id})"
         if not workspace.is_dir():
             raise DispatchFileError(path, f"cwd {workspace} is not a directory", task=name)
-        registry = registries.setdefault(workspace, load_registry_for(workspace))
+        registry = registries.setdefault(workspace, load_registry_for(workspace, trust=trust))
         try:
             registry.get(task.agent)
         except UnknownAgentError as exc:
@@ -107,11 +107,13 @@ async def dispatch(
     approver: Approver | None = None,
     permission_mode: PermissionMode | None = None,
     on_event: EventSink | None = None,
+    trust: bool = False,
 ) -> list[SubtaskResult]:
     """Run subtasks with subagents, concurrently, and return one result per task, in order.
 
     `tasks` is a list of `SubtaskSpec` or the path of a dispatch file. Children that may edit
     the same workspace each get a worktree and are merged back; see docs/orchestrator.md.
+    `trust` trusts the tasks' workspaces for this dispatch (docs/security.md).
 
     Example:
         results = await agent.dispatch([SubtaskSpec(id="api", agent="backend-engineer",
@@ -123,9 +125,9 @@ async def dispatch(
     if isinstance(tasks, (str, Path)):
         path = Path(tasks)
         tasks = load_tasks(path)
-        check_agents(path, tasks, root)
+        check_agents(path, tasks, root, trust=trust)
     dispatcher = LocalDispatcher(root, model_client=model_client, approver=approver,
-                                 permission_mode=permission_mode)
+                                 permission_mode=permission_mode, trust=trust)
     return await dispatcher.run(tasks, on_event=on_event)
 
 

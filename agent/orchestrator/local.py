@@ -35,8 +35,10 @@ class LocalDispatcher:
         approver: Approver | None = None,
         permission_mode: PermissionMode | None = None,
         parts: Any = None,
+        trust: bool = False,
     ) -> None:
-        """`cwd` is the default workspace; the model client defaults to the Messages API."""
+        """`cwd` is the default workspace; the model client defaults to the Messages API; `trust`
+        trusts the workspaces for this dispatch (`--trust`)."""
         from agent._wiring import default_parts
 
         self.cwd = cwd.resolve()
@@ -44,6 +46,7 @@ class LocalDispatcher:
         self.approver = approver
         self.permission_mode = permission_mode
         self.parts = parts or default_parts()
+        self.trust = trust
 
     def workspace(self, task: SubtaskSpec) -> Path:
         return (self.cwd / task.cwd).resolve() if task.cwd else self.cwd
@@ -65,7 +68,7 @@ class LocalDispatcher:
                 raise ConfigError(f"subtask {task.id}: cwd {workspace} is not a directory")
             if workspace not in links:
                 links[workspace] = ParentLink(
-                    registry=self.parts.load_registry(workspace), parts=self.parts, client=client,
+                    registry=self.parts.load_registry(workspace, self.trust), parts=self.parts, client=client,
                     gate=None, approver=self.approver, model=None, session_id=None, depth=0,
                     cancel=cancel, permission_mode=self.permission_mode, slots=slots,
                 )

@@ -5,19 +5,23 @@ work merged from siblings or done by the parent meanwhile is kept), theirs = the
 snapshot. `git merge-tree --write-tree` merges without a work tree; a clean result is written to
 the workspace file by file (only the files the merge changes; the user's HEAD and index are never
 touched). A conflict changes nothing in the workspace: the child's work is kept on a branch of the
-shadow repository and the conflicting hunks are reported.
+shadow repository and the conflicting hunks are reported. So is a child's change to a path the
+run's filesystem policy protects (`.subagent/`, the hooks folder, ...): its worktree was a root of
+its own, and the merge must not carry back what the child could not have written here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
-from agent.orchestrator._git import git_env, nul_list, run_git
+from agent.hostgit.runner import GitTarget
+from agent.orchestrator._git import nul_list, run_git
 from agent.sessions.checkpoints import ShadowRepo
 
 _MAX_HUNK_LINES = 80
@@ -78,41 +82,68 @@ def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutc
     if not any(r.files for r in requests):
         return [MergeOutcome(merged=True) for _ in requests]
     ours = repo.snapshot(f"before merging {', '.join(r.name for r in requests)}")
-    env = git_env(repo, repo.workspace, repo.git_dir / "index")
-    ours_tree = _trees(env, repo.workspace, ours)[0]
+    git = repo.git.target
+    ours_tree = _trees(git, ours)[0]
     current, current_tree = ours, ours_tree
     outcomes: list[MergeOutcome] = []
+    protected = _protected_paths(repo.workspace)
     for request in requests:
         if not request.files:
             outcomes.append(MergeOutcome(merged=True))
             continue
-        base_tree, theirs_tree = _trees(env, repo.workspace, request.base, request.theirs)
+        if refused := {f.path: why for f in request.files if (why := protected(f.path))}:
+            notes = [f"--- {path}: {why}; a subagent may not change it" for path, why in refused.items()]
+            outcomes.append(_kept(repo, request, list(refused), "\n".join(notes)))
+            continue
+        base_tree, theirs_tree = _trees(git, request.base, request.theirs)
         if current_tree == base_tree:
             merged_tree, conflicts = theirs_tree, []
         else:
-            done = run_git(env, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
-                           current, request.theirs, cwd=repo.workspace, ok=(0, 1))
+            done = run_git(git, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
+                           current, request.theirs, ok=(0, 1))
             fields = done.stdout.decode(errors="surrogateescape").split("\0")
             merged_tree = fields[0].strip()
             conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
         if conflicts:
-            label = f"subagent/{ref_safe(request.name)}-{request.theirs[:8]}"
-            branch = repo.create_branch(label, request.theirs)
-            hunks = _hunks(env, repo.workspace, merged_tree, conflicts, request.name)
-            outcomes.append(MergeOutcome(merged=False, files=request.files, patch=request.patch,
-                                         conflicts=conflicts, hunks=hunks, branch=branch))
+            hunks = _hunks(git, merged_tree, conflicts, request.name)
+            outcomes.append(_kept(repo, request, conflicts, hunks))
             continue
-        current = run_git(env, "commit-tree", merged_tree, "-p", current, "-m", f"merged {request.name}",
-                          cwd=repo.workspace).stdout.decode().strip()
+        current = run_git(git, "commit-tree", merged_tree, "-p", current, "-m",
+                          f"merged {request.name}").stdout.decode().strip()
         current_tree = merged_tree
         outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
     if current_tree != ours_tree:
-        _materialise(repo, env, ours_tree, current_tree)  # the next checkpoint records it
+        _materialise(repo, ours_tree, current_tree)  # the next checkpoint records it
     return outcomes
 
 
-def _trees(env: dict[str, str], cwd: Path, *commits: str) -> list[str]:
-    out = run_git(env, "rev-parse", *(f"{c}^{{tree}}" for c in commits), cwd=cwd).stdout.decode()
+def _kept(repo: ShadowRepo, request: MergeRequest, paths: list[str], hunks: str) -> MergeOutcome:
+    """Not merged: the child's work stays on a branch of the shadow repository, `paths` say why."""
+    branch = repo.create_branch(f"subagent/{ref_safe(request.name)}-{request.theirs[:8]}", request.theirs)
+    return MergeOutcome(merged=False, files=request.files, patch=request.patch, conflicts=paths, hunks=hunks,
+                        branch=branch)
+
+
+def _protected_paths(workspace: Path) -> Callable[[str], str | None]:
+    """Why the run's filesystem policy keeps a workspace path from being written, or None.
+
+    A child's worktree is a root of its own, so what the policy protects in the workspace (the
+    files that decide a later run's powers, the hooks folder) could be written there and carried
+    back by a merge that the runtime, not the sandbox, performs: the merge refuses it instead.
+    """
+    from agent.sandbox.policy import build_policy
+
+    policy = build_policy(workspace=workspace)
+
+    def why_not(relative: str) -> str | None:
+        rule = policy.rule_for(workspace / relative)
+        return None if policy.allows(workspace / relative, "write") else rule.why
+
+    return why_not
+
+
+def _trees(git: GitTarget, *commits: str) -> list[str]:
+    out = run_git(git, "rev-parse", *(f"{c}^{{tree}}" for c in commits)).stdout.decode()
     return out.split()
 
 
@@ -150,10 +181,10 @@ class MergeQueue:
             self._draining = False
 
 
-def _materialise(repo: ShadowRepo, env: dict[str, str], ours_tree: str, merged_tree: str) -> None:
+def _materialise(repo: ShadowRepo, ours_tree: str, merged_tree: str) -> None:
     """Make the workspace's files equal `merged_tree` where it differs from `ours_tree`."""
-    out = run_git(env, "diff-tree", "-r", "-z", "--no-renames", "--name-status", ours_tree, merged_tree,
-                  cwd=repo.workspace).stdout.decode(errors="surrogateescape")
+    out = run_git(repo.git.target, "diff-tree", "-r", "-z", "--no-renames", "--name-status", ours_tree,
+                  merged_tree).stdout.decode(errors="surrogateescape")
     fields = [f for f in out.split("\0") if f]
     pairs = list(zip(fields[0::2], fields[1::2], strict=True))
     for status, rel in pairs:
@@ -163,17 +194,16 @@ def _materialise(repo: ShadowRepo, env: dict[str, str], ours_tree: str, merged_t
     if not written:
         return
     with tempfile.TemporaryDirectory(dir=repo.git_dir) as scratch:
-        index_env = {**env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        run_git(index_env, "read-tree", merged_tree, cwd=repo.workspace)
-        run_git(index_env, "checkout-index", "--force", "-z", "--stdin", cwd=repo.workspace,
-                stdin=nul_list(written))
+        scratch_index = repo.git.target.at(repo.workspace, Path(scratch) / "index")
+        run_git(scratch_index, "read-tree", merged_tree)
+        run_git(scratch_index, "checkout-index", "--force", "-z", "--stdin", stdin=nul_list(written))
 
 
-def _hunks(env: dict[str, str], cwd: Path, tree: str, conflicts: list[str], name: str) -> str:
+def _hunks(git: GitTarget, tree: str, conflicts: list[str], name: str) -> str:
     """The conflict regions of each file, with a little context, markers relabelled."""
     parts: list[str] = []
     for rel in conflicts:
-        blob = run_git(env, "cat-file", "-p", f"{tree}:{rel}", cwd=cwd, ok=(0, 128))
+        blob = run_git(git, "cat-file", "-p", f"{tree}:{rel}", ok=(0, 128))
         if blob.returncode != 0:  # e.g. modify/delete: no merged text to show
             parts.append(f"--- {rel}: changed on one side and deleted on the other")
             continue

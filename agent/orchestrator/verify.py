@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from agent.errors import SubagentError
 from agent.sandbox.base import Sandbox
+from agent.terminal.safe_text import strip_escape_sequences
 from tools._truncate import cap_output
 from tools.base import OutputLimits
 
@@ -41,7 +42,7 @@ async def run_verify(
         result = await sandbox.run(command, cwd=cwd, timeout_s=timeout_s, cancel=cancel)
     except SubagentError as exc:
         return VerifyRun(passed=False, exit_code=None, output=f"verify could not run: {exc}")
-    output = result.output
+    output = strip_escape_sequences(result.output)  # as the bash tool does: the model reads plain text
     if result.timed_out:
         output += f"\n(verify timed out after {timeout_s:g} s)"
     text = cap_output(output, _LIMITS, None, keep="head_tail", label="verify output").text

@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from agent import paths
-from agent.orchestrator._git import git_env, nul_list, run_git, run_git_async
+from agent.orchestrator._git import git_target, nul_list, run_git, run_git_async
 from agent.sessions.checkpoints import ShadowRepo
 
 PACK_THRESHOLD = 256
@@ -30,12 +30,12 @@ def pack_objects(repo: ShadowRepo, threshold: int = PACK_THRESHOLD) -> bool:
     files, three times slower than reading one pack. Only local objects are packed (`-l`: the
     user's repository, used as an alternate, is never copied in). Returns whether it packed.
     """
-    env = git_env(repo, repo.workspace, repo.git_dir / "index")
-    counted = run_git(env, "count-objects", cwd=repo.workspace).stdout.decode().split()
+    target = repo.git.target
+    counted = run_git(target, "count-objects").stdout.decode().split()
     if not counted or int(counted[0]) < threshold:
         return False
     with repo.git.locked():
-        run_git(env, "repack", "-d", "-l", "-q", cwd=repo.workspace)
+        run_git(target, "repack", "-d", "-l", "-q")
     return True
 
 
@@ -68,7 +68,7 @@ class Worktree:
         """The child's workspace."""
         self.head = base
         """The last snapshot of this worktree (starts at `base`)."""
-        self._env = git_env(repo, self.path, root / "index")
+        self._git = git_target(repo, self.path, root / "index")
 
     @classmethod
     def reserve(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
@@ -89,14 +89,14 @@ class Worktree:
         Raises:
             WorktreeError: git could not read or check out the snapshot.
         """
-        run_git(self._env, "read-tree", self.base, cwd=self.path)
+        run_git(self._git, "read-tree", self.base)
         # -u records each file's stat data, so the first snapshot hashes only what changed.
-        run_git(self._env, "checkout-index", "--all", "--force", "-u", cwd=self.path)
+        run_git(self._git, "checkout-index", "--all", "--force", "-u")
 
     async def populate_async(self) -> None:
         """`populate` as subprocesses the event loop waits on (no thread held for seconds)."""
-        await run_git_async(self._env, "read-tree", self.base, cwd=self.path)
-        await run_git_async(self._env, "checkout-index", "--all", "--force", "-u", cwd=self.path)
+        await run_git_async(self._git, "read-tree", self.base)
+        await run_git_async(self._git, "checkout-index", "--all", "--force", "-u")
 
     @classmethod
     def create(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
@@ -111,8 +111,7 @@ class Worktree:
 
     def snapshot(self, label: str) -> str:
         """Commit the worktree as it is now on top of the last snapshot; returns the commit."""
-        listed = run_git(self._env, "ls-files", "-z", "--others", "--modified", "--exclude-standard",
-                         cwd=self.path).stdout
+        listed = run_git(self._git, "ls-files", "-z", "--others", "--modified", "--exclude-standard").stdout
         changed = [os.fsdecode(p) for p in dict.fromkeys(listed.split(b"\0")) if p and not p.endswith(b"/")]
         present, gone = [], []
         for rel in changed:
@@ -123,16 +122,16 @@ class Worktree:
                 continue
             (gone if stat.S_ISDIR(mode) else present).append(rel)
         if gone:
-            run_git(self._env, "update-index", "--force-remove", "-z", "--stdin", cwd=self.path,
+            run_git(self._git, "update-index", "--force-remove", "-z", "--stdin",
                     stdin=nul_list(gone))
         if present:
-            run_git(self._env, "update-index", "--add", "--replace", "-z", "--stdin", cwd=self.path,
+            run_git(self._git, "update-index", "--add", "--replace", "-z", "--stdin",
                     stdin=nul_list(present))
-        tree = run_git(self._env, "write-tree", cwd=self.path).stdout.decode().strip()
+        tree = run_git(self._git, "write-tree").stdout.decode().strip()
         if tree == self.repo.tree(self.head):
             return self.head
-        self.head = run_git(self._env, "commit-tree", tree, "-p", self.head, "-m", label or "subagent",
-                            cwd=self.path).stdout.decode().strip()
+        made = run_git(self._git, "commit-tree", tree, "-p", self.head, "-m", label or "subagent")
+        self.head = made.stdout.decode().strip()
         return self.head
 
     async def snapshot_async(self, label: str) -> str:

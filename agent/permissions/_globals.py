@@ -2,15 +2,17 @@
 
 `git -C . push` runs `git push`, so a rule `git push *: deny` must see `git push`: otherwise
 reordered flags walk past it. For the tools in `_GLOBALS` the options before the subcommand are
-removed from the matched words. An option that is not known, or that can make the tool run
-another program (`git -c alias.x='!sh'`, `-c core.hooksPath=...`, `--exec-path=DIR`), makes the
-command unanalysable, so it is asked about. Tools not listed here keep their words as written:
-docs/permissions.md says which rules that leaves open.
+removed from the matched words. An option that is not known, or `git --exec-path=DIR`, makes the
+command unanalysable; git's `-c` and `--config-env` are handed to `_git`, which reads them as
+config. Tools not listed here keep their words as written: docs/permissions.md says which rules
+that leaves open.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from agent.permissions._words import ANY, ONE, Word, literal
 
 
 class _Globals(NamedTuple):
@@ -45,59 +47,40 @@ _GLOBALS: dict[str, _Globals] = {
     ),
 }
 
-_SAFE_GIT_CONFIG = (
-    "user.", "color.", "advice.", "init.defaultbranch", "core.quotepath", "core.autocrlf",
-    "core.safecrlf", "core.filemode", "core.abbrev", "core.longpaths", "safe.directory",
-    "commit.gpgsign", "tag.gpgsign", "pull.rebase", "pull.ff", "merge.ff", "push.default",
-    "push.autosetupremote", "fetch.prune", "log.", "format.pretty", "diff.noprefix",
-    "diff.renames", "status.", "i18n.", "gc.auto",
-)  # fmt: skip
-"""`git -c` keys that cannot make git run a program; any other key (alias.*, core.hooksPath,
-core.pager, core.sshCommand, *.textconv, filter.*, credential.helper, include.path...) may."""
+GLOBAL_TOOLS = frozenset(_GLOBALS)
+"""Tools whose options before a subcommand are left out of the matched text."""
 
 
-def _git_danger(option: str, value: str) -> str:
-    """Why a git global option with this value may run another program, or ""."""
-    if option == "--exec-path":
-        return "" if not value else f"`git --exec-path={value}` runs git commands from another directory"
-    if option not in ("-c", "--config-env"):
-        return ""
-    key = value.partition("=")[0].lower()
-    if key.startswith(_SAFE_GIT_CONFIG):
-        return ""
-    return f"`git {option} {value}` sets config {key!r}, which may make git run another program"
+def strip_globals(name: str, args: list[Word]) -> tuple[list[Word], list[tuple[str, Word]], str]:
+    """`args` without `name`'s global options before its subcommand; the options; a reason for doubt.
 
-
-def strip_globals(name: str, args: list[str], dynamic: list[bool]) -> tuple[list[str], list[bool], str]:
-    """`args` without `name`'s global options before its subcommand, and a reason for doubt.
-
-    The reason is empty when the options are known and harmless; otherwise the command must be
-    asked about (an unknown option, a value only known at run time where it matters, or a git
-    option that can run another program). Harmful options are still taken out, so that deny
-    rules on the subcommand keep applying; an unknown one stops the stripping (its width is
-    not known).
+    The reason is empty when the options are known; otherwise the command cannot be checked (an
+    unknown option, whose width is not known, stops the stripping; so does a word only known
+    when it runs where an option or the subcommand could be). The options taken out are handed
+    back, so that git's `-c` and `--config-env` can be read as config (`_git`).
     """
     table = _GLOBALS.get(name)
     if table is None:
-        return args, dynamic, ""
-    doubts: list[str] = []
+        return args, [], ""
+    stripped: list[tuple[str, Word]] = []
     i = 0
-    while i < len(args) and args[i].startswith("-") and args[i] != "--":
-        option, has_value, value = args[i].partition("=")
-        if option in table.flags and not has_value:
-            width = 1
-        elif option in table.valued:
-            width = 1 if has_value else 2
-            if not has_value:
-                value = args[i + 1] if i + 1 < len(args) else ""
-        elif name == "git" and option == "--exec-path" and has_value:
-            width = 1
-        else:
-            doubts.append(f"unknown {name} option {args[i]!r} before the subcommand")
+    while i < len(args):
+        word = args[i]
+        if word.dynamic and (word.splits or word.template[:1] in ("-", ANY, ONE)):
+            doubt = f"`{name} {word.text}`: an option or subcommand only known when it runs"
+            return args[i:], stripped, doubt
+        if not word.text.startswith("-") or word.text == "--":
             break
-        if name == "git" and option in ("-c", "--config-env") and any(dynamic[i : i + width]):
-            doubts.append(f"`git {option}` with a value only known when it runs")
-        elif name == "git" and (danger := _git_danger(option, value)):
-            doubts.append(danger)
+        option, has_value, value = word.text.partition("=")
+        if option in table.flags and not has_value:
+            given, width = literal(""), 1
+        elif option in table.valued or (name == "git" and option == "--exec-path" and has_value):
+            width = 1 if has_value else 2
+            given = literal(value) if has_value else args[i + 1] if i + 1 < len(args) else literal("")
+        else:
+            return args[i:], stripped, f"unknown {name} option {word.text!r} before the subcommand"
+        stripped.append((option, given))
         i += width
-    return args[i:], dynamic[i:], "; ".join(doubts)
+    exec_path = [v.text for o, v in stripped if o == "--exec-path" and v.text]
+    reason = f"`git --exec-path={exec_path[0]}` runs git commands from another directory" if exec_path else ""
+    return args[i:], stripped, reason

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from agent.permissions._terminal_lines import TerminalLines
 from agent.permissions.models import AskAnswer, AskRequest
+from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -78,12 +79,14 @@ class TerminalApprover:
         from rich.panel import Panel
         from rich.text import Text
 
+        # What the person approves is shown exactly: controls escaped, invisible characters marked.
         body = Text()
-        body.append(request.title, style="bold")
+        body.append(for_terminal(request.title, name=True, one_line=True), style="bold")
         if request.detail and request.detail != request.title:
-            body.append("\n\n" + request.detail)
+            body.append("\n\n" + for_terminal(request.detail, name=True))
         who = f" ({request.agent})" if request.agent else ""
-        self.console.print(Panel(body, title=f"{request.tool_name} wants {request.permission}{who}"))
+        title = for_terminal(f"{request.tool_name} wants {request.permission}{who}", name=True, one_line=True)
+        self.console.print(Panel(body, title=Text(title)))
         self.console.print("[y] allow once  [a] allow always for this session  [n] deny", markup=False)
 
     async def _read(self, prompt: str, lines: asyncio.Queue[str | None]) -> str:

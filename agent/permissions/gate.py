@@ -3,8 +3,17 @@
 One gate per agent. `evaluate` is synchronous and does no I/O: it resolves every permission a
 call needs (for bash, every simple command the line would run, and an `edit` for every file a
 redirection writes), applies the mode, then the loop guard (never in `bypass`, which asks
-nothing). `ask` is the only way to a person: through the root's approver, with a timeout, so
-that no answer is a denial and a headless run never hangs. A subagent's gate (`child`) shares
+nothing).
+
+Deny rules fail closed on bash. A line that cannot be fully analysed is denied, in every mode,
+while any deny rule applies to the `bash` permission (from this agent's rules, an ancestor's or
+the session's): what it runs is unknown, so any deny rule could match it. Without one it is an
+ask (allowed in bypass, like any command). A command whose words are partly known only when it
+runs (`git $sub`, `git pu?h`, what xargs appends) is denied when some value of those parts would
+match a deny rule (`rules.could_match`).
+
+`ask` is the only way to a person: through the root's approver, with a timeout, so that no
+answer is a denial and a headless run never hangs. A subagent's gate (`child`) shares
 the approver and the session rules with its parent, and a denial in any ancestor's rules cannot
 be lifted by the child's. The gate keeps no list of denials: the loop records each refused call
 (with its tool_use_id) in `TurnCalls.denials`, the one list the result's `permission_denials` uses.
@@ -23,7 +32,7 @@ from pydantic import BaseModel
 from agent.permissions.bash_parse import analyse_bash
 from agent.permissions.models import Approver, AskAnswer, AskRequest, Decision, PermissionMode, PermissionRule
 from agent.permissions.modes import apply_mode
-from agent.permissions.rules import evaluate, is_read_only_command
+from agent.permissions.rules import could_match, evaluate, is_read_only_command, matches
 from tools.base import PermissionRequest
 
 LOOP_LIMIT = 3
@@ -118,15 +127,36 @@ class PermissionGate:
             reason = f"{what}: {decision} by rule {rule.permission}: `{rule.pattern}`{source}"
         return _Check(permission, pattern, decision, reason)
 
+    def _bash_denials(self) -> list[PermissionRule]:
+        """Every deny rule that applies to the `bash` permission, this gate's and its ancestors'."""
+        own = [*self.rules, *self._state.rules]
+        denials = [r for r in own if r.decision == "deny" and matches(r.permission, "bash")]
+        return denials + (self._parent._bash_denials() if self._parent else [])
+
     def _bash_checks(self, line: str) -> list[_Check]:
         analysis = analyse_bash(line)
         checks: list[_Check] = []
+        denials = self._bash_denials()
         remembered = PermissionRule(permission="bash", pattern=line, decision="allow", source="session")
-        if analysis.unanalysable and remembered not in self._state.rules:
+        if analysis.unanalysable and denials:
+            reason = (
+                f"bash `{line}` cannot be checked ({analysis.reason}), and a command that cannot be "
+                f"checked is denied while a deny rule applies to bash ({_named(denials[0])})"
+            )
+            checks.append(_Check("bash", line, "deny", reason))
+        elif analysis.unanalysable and remembered not in self._state.rules:
             decision = apply_mode(self.mode, "bash", "ask")
             reason = f"bash `{line}` cannot be checked: {analysis.reason}"
             checks.append(_Check("bash", line, decision, reason))
         for command in analysis.commands:
+            if command.template != command.text:
+                hit = next((r for r in denials if could_match(r.pattern, command.template)), None)
+                if hit is not None:
+                    reason = (
+                        f"bash `{command.text}`: parts of it are only known when it runs and "
+                        f"could make it match {_named(hit)}"
+                    )
+                    checks.append(_Check("bash", command.text, "deny", reason))
             read_only = is_read_only_command(command.text) and not command.writes_to
             checks.append(self._check("bash", command.text, read_only=read_only))
             checks.extend(self._check("edit", target) for target in command.writes_to)
@@ -179,6 +209,11 @@ class PermissionGate:
                 for p in request.patterns
             )
         return answer
+
+
+def _named(rule: PermissionRule) -> str:
+    source = f" from {rule.source}" if rule.source else ""
+    return f"deny rule {rule.permission}: `{rule.pattern}`{source}"
 
 
 def _strictest(checks: list[_Check]) -> GateVerdict:

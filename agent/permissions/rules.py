@@ -12,6 +12,10 @@ Matching (the same for the permission name and the pattern, exactly as opencode 
 
 Resolution: of all rules whose permission and pattern both match, the LAST one wins; no match
 is `None` (the gate treats that as `ask`).
+
+A bash command with parts only known when it runs (`git $sub`, `git pu?h`) is also compared as a
+template (`agent.permissions._words`): `could_match` says whether some value of those parts makes
+a pattern match, which is how a deny rule fails closed on them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from agent.permissions._words import ANY, ONE
 from agent.permissions.models import Decision, PermissionRule
 
 
@@ -48,6 +53,58 @@ def evaluate(rules: Sequence[PermissionRule], permission: str, pattern: str) -> 
         if _compile(rule.permission).match(permission) and _compile(rule.pattern).match(pattern):
             return rule
     return None
+
+
+def could_match(pattern: str, template: str) -> bool:
+    """Whether some value of `template`'s wildcards (ANY, ONE) makes `pattern` match it.
+
+    Both sides are small automata (a literal character, one character, any run); the answer is
+    whether their product reaches the end of both. Example: `could_match("git push*", "git pu" +
+    ONE + "h")` is True, `could_match("rm *", "ls " + ANY)` is False.
+    """
+    normalized = _normalize(pattern)
+    variants = [normalized]
+    if normalized.endswith(" *"):
+        variants.append(normalized[:-2])
+    wanted = list(_normalize(template))  # a `*` written in the command is a literal character
+    return any(_meet([{"*": ANY, "?": ONE}.get(ch, ch) for ch in v], wanted) for v in variants)
+
+
+def _meet(left: list[str], right: list[str]) -> bool:
+    """Whether two token lists (a character, ONE or ANY each) accept a common string.
+
+    The caller maps a rule's `*` and `?` to ANY and ONE; a template already holds ANY and ONE
+    where the command has run-time parts, and any `*` or `?` left in it is a literal character.
+    """
+    seen: set[tuple[int, int]] = set()
+    todo = [(0, 0)]
+    while todo:
+        state = todo.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        i, j = state
+        if i == len(left) and j == len(right):
+            return True
+        if i < len(left) and left[i] == ANY:
+            todo.append((i + 1, j))
+        if j < len(right) and right[j] == ANY:
+            todo.append((i, j + 1))
+        for next_i, mine in _steps(left, i):
+            for next_j, theirs in _steps(right, j):
+                if mine is None or theirs is None or mine == theirs:
+                    todo.append((next_i, next_j))
+    return False
+
+
+def _steps(tokens: list[str], at: int) -> list[tuple[int, str | None]]:
+    """Where reading one character from position `at` leads, and which character (None: any)."""
+    if at >= len(tokens):
+        return []
+    token = tokens[at]
+    if token == ANY:
+        return [(at, None)]
+    return [(at + 1, None if token == ONE else token)]
 
 
 def decide(rules: Sequence[PermissionRule], permission: str, pattern: str) -> Decision:

@@ -1,31 +1,54 @@
 """Run git against a shadow repository whose work tree is the user's workspace.
 
-Every command gets its own `GIT_DIR`, `GIT_WORK_TREE` and `GIT_INDEX_FILE`, and ignores the
-system and global git config, so nothing reads or writes the user's HEAD, index, refs, stash,
-hooks or config, and no user setting (autocrlf, filters, fsmonitor, gpg signing) changes what is
-stored. Blobs come back byte for byte as they were read.
+Every command names its own `GIT_DIR`, `GIT_WORK_TREE` and `GIT_INDEX_FILE` and goes through
+`agent.hostgit.runner`, so nothing reads or writes the user's HEAD, index, refs, stash, hooks or
+config, and nothing any config names (fsmonitor, hooks, filters, drivers, pagers) can run. The
+shadow repository's own config, attributes and excludes are pinned: restored before every
+command if anything else changed them. Blobs come back byte for byte as they were read.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from agent.errors import GitDirRefusedError
+from agent.hostgit.layout import find_repository
+from agent.hostgit.runner import GitTarget, init_repository, run_git, write_pins
+
+log = logging.getLogger(__name__)
 
 DEFAULT_EXCLUDES = (".git/", "node_modules/", ".venv/", "venv/", "__pycache__/", ".mypy_cache/",
                     ".pytest_cache/", ".ruff_cache/", ".tox/")
 """Never snapshotted, whatever the workspace's .gitignore says."""
 
-_CONFIG = {
-    "core.autocrlf": "false", "core.safecrlf": "false", "core.filemode": "true", "core.symlinks": "true",
-    "core.untrackedCache": "false", "core.fsmonitor": "false", "core.quotepath": "false",
-    "core.hooksPath": os.devnull, "gc.auto": "0", "commit.gpgSign": "false",
-}
-# Highest-precedence attributes: store and restore bytes exactly, no eol or filter conversion.
-_ATTRIBUTES = "* -text -filter -ident -eol -working-tree-encoding\n"
+_CONFIG = """[core]
+	repositoryformatversion = 0
+	bare = true
+	autocrlf = false
+	safecrlf = false
+	filemode = true
+	symlinks = true
+	untrackedCache = false
+	fsmonitor = false
+	quotepath = false
+	hooksPath = /dev/null
+[gc]
+	auto = 0
+[commit]
+	gpgSign = false
+"""
+# Highest-precedence attributes: store and restore bytes exactly (no eol conversion, no filter),
+# diff with no driver, merge with git's own text merge: no driver a config could define applies.
+_ATTRIBUTES = "* -text -filter -ident -eol -working-tree-encoding !diff merge\n"
+PINNED = (("config", _CONFIG), ("info/attributes", _ATTRIBUTES),
+          ("info/exclude", "\n".join(DEFAULT_EXCLUDES) + "\n"))
+"""The shadow repository's own files, exactly (see `GitTarget.pinned`)."""
+IDENTITY = ("subagent", "checkpoints@subagent.invalid")
 
 
 class ShadowGit:
@@ -35,36 +58,18 @@ class ShadowGit:
         self.git_dir = git_dir
         self.workspace = workspace
         self.index = git_dir / "index"
-
-    def env(self, index: Path | None = None) -> dict[str, str]:
-        identity = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
-                    for what, value in (("NAME", "subagent"), ("EMAIL", "checkpoints@subagent.invalid"))}
-        return {
-            "GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.workspace),
-            "GIT_INDEX_FILE": str(index or self.index), "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0",
-            **identity,
-        }
+        self.target = GitTarget(git_dir=git_dir, work_tree=workspace, index=self.index, identity=IDENTITY,
+                                pinned=PINNED)
+        """The shadow repository with the workspace as work tree; `.at()` points it at another."""
 
     def run(self, *args: str, index: Path | None = None, stdin: bytes | None = None) -> str:
         """Run `git ARGS` in the workspace and return stdout unstripped (for `-z` output).
 
         Raises:
-            git.GitCommandError: git failed; its stderr says why.
+            HostGitError: git failed; its stderr says why.
         """
-        import git
-
-        runner = git.Git(self.workspace)
-        if stdin is None:
-            return runner.execute(["git", *args], env=self.env(index), strip_newline_in_stdout=False)
-        # gitpython needs a real file for stdin
-        import tempfile
-
-        with tempfile.TemporaryFile() as handle:
-            handle.write(stdin)
-            handle.seek(0)
-            return runner.execute(["git", *args], env=self.env(index), istream=handle,
-                                  strip_newline_in_stdout=False)
+        target = self.target if index is None else self.target.at(self.workspace, index)
+        return run_git(target, *args, stdin=stdin).stdout.decode("utf-8", errors="surrogateescape")
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -91,15 +96,8 @@ class ShadowGit:
         """Create the bare shadow repository on first use; share the workspace repo's objects."""
         if (self.git_dir / "HEAD").is_file():
             return
-        subprocess.run(["git", "init", "--quiet", "--bare", "--template=", str(self.git_dir)],
-                       check=True, capture_output=True, env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1",
-                                                              "GIT_CONFIG_GLOBAL": os.devnull})
-        for key, value in _CONFIG.items():
-            self.run("config", key, value)
-        info = self.git_dir / "info"
-        info.mkdir(exist_ok=True)
-        (info / "exclude").write_text("\n".join(DEFAULT_EXCLUDES) + "\n")
-        (info / "attributes").write_text(_ATTRIBUTES)
+        init_repository(self.git_dir, bare=True)
+        write_pins(self.target)
         if objects := _workspace_objects(self.workspace):
             alternates = self.git_dir / "objects" / "info"
             alternates.mkdir(parents=True, exist_ok=True)
@@ -107,13 +105,15 @@ class ShadowGit:
 
 
 def _workspace_objects(workspace: Path) -> Path | None:
-    """The object directory of the repository the workspace belongs to, if any (read-only use)."""
-    probe = subprocess.run(
-        ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"], cwd=workspace,
-        capture_output=True, text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-    )
-    if probe.returncode != 0:
+    """The object directory of the repository the workspace belongs to, if any (read-only use).
+
+    A repository whose `.git` redirects somewhere odd is not used: snapshots then keep every
+    object themselves.
+    """
+    try:
+        layout = find_repository(workspace)
+    except GitDirRefusedError as exc:
+        log.warning("checkpoints of %s do not share the repository's objects: %s", workspace, exc)
         return None
-    objects = Path(probe.stdout.strip()) / "objects"
-    return objects if objects.is_dir() else None
+    objects = layout.common_dir / "objects" if layout is not None else None
+    return objects if objects is not None and objects.is_dir() else None

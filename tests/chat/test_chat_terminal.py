@@ -129,7 +129,7 @@ def test_ctrl_c_stops_a_long_tool_call_and_the_session_goes_on(chat, workspace: 
     config = workspace / ".subagent"
     config.mkdir()
     (config / "config.yaml").write_text("permission:\n  bash: allow\n")
-    term = chat(LONG_CALL, "--agent", "backend-engineer", "--permission-mode", "bypass")
+    term = chat(LONG_CALL, "--agent", "backend-engineer", "--permission-mode", "bypass", "--trust")
     term.wait_idle()
     term.type_line("take a nap")
     term.wait_for("$ bash: sleep 30")

@@ -37,6 +37,10 @@ class TmuxTerminal:
         extra = ["-S", "-2000"] if history else []
         return self._tmux("capture-pane", "-p", "-t", "main", *extra)
 
+    def screen_with_attributes(self) -> str:
+        """The visible screen with its colours and attributes as SGR sequences (`\\x1b[8m`: concealed)."""
+        return self._tmux("capture-pane", "-p", "-e", "-t", "main")
+
     def send(self, *keys: str) -> None:
         """tmux key names (`Enter`, `C-c`, `C-d`) or literal text."""
         self._tmux("send-keys", "-t", "main", *keys)
@@ -76,6 +80,18 @@ class TmuxTerminal:
     def wait_ask(self, timeout: float = 30) -> None:
         """Wait for a permission question waiting for its answer."""
         self._wait(lambda: self._line_above_status()[0] == "allow? y/a/n >", "no permission ask", timeout)
+
+    def pane_title(self) -> str:
+        """The title programs set with OSC 0/2 (what a terminal window would show)."""
+        return self._tmux("display-message", "-p", "-t", "main", "#{pane_title}").strip()
+
+    def paste_buffers(self) -> str:
+        """tmux's paste buffers: where an OSC 52 clipboard write lands with `set-clipboard on`."""
+        return self._tmux("list-buffers")
+
+    def accept_clipboard_writes(self) -> None:
+        """Let programs write tmux's clipboard with OSC 52, as a terminal that honours it would."""
+        self._tmux("set-option", "-s", "set-clipboard", "on")
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)

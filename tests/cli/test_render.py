@@ -100,3 +100,23 @@ def test_subagent_events_are_indented_under_their_task() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("▶ #1 backend-engineer: build the API")
     assert lines[1].startswith("  #1 backend-engineer │ ◇ read api.py")
+
+
+def test_what_confines_a_run_is_said_first_and_only_when_there_is_something_to_say() -> None:
+    from agent.events import SessionStartedEvent
+
+    base = {"agent": "backend-engineer", "model": "m", "cwd": "/w", "tools": ["bash"]}
+    quiet = render(SessionStartedEvent(session_id="s", sandbox="bwrap", trusted=False, **base))
+    assert quiet == ""
+    loud = render(
+        SessionStartedEvent(session_id="s", sandbox="none", network=True, trusted=True, **base),
+        SessionStartedEvent(session_id="c", parent_tool_use_id="t1", sandbox="bwrap", network=True,
+                            refused=["/w/.claude/agents/x.md: verify: refused (...)"], **base),
+        TextDeltaEvent(session_id="s", text="hello"),
+    )
+    lines = [line.rstrip() for line in loud.splitlines()]
+    assert lines[0].startswith("⚠ bash runs WITHOUT a sandbox")
+    assert "⚠ bash can reach the network" in lines
+    assert "  ⚠ backend-engineer: bash can reach the network (`network: true`)" in lines
+    assert "  ⚠ backend-engineer: refused: /w/.claude/agents/x.md: verify: refused (...)" in lines
+    assert lines[-1] == "hello"

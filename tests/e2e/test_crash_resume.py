@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from agent._results import interrupted_text
+from agent.paths import config_home
 from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import run_subagent
@@ -152,8 +153,9 @@ def test_kill_while_a_tool_runs(tmp_path: Path, sleeper: str) -> None:
 
 def test_kill_while_an_unsandboxed_tool_runs_leaves_no_process(tmp_path: Path, sleeper: str) -> None:
     """With `sandbox: none` there is no --die-with-parent: the command's group must still go."""
-    (tmp_path / ".subagent").mkdir()
-    (tmp_path / ".subagent" / "config.yaml").write_text("defaults:\n  sandbox:\n    kind: none\n")
+    user_config = config_home() / "config.yaml"  # the user's own choice; a workspace may not make it
+    user_config.parent.mkdir(parents=True, exist_ok=True)
+    user_config.write_text("defaults:\n  sandbox:\n    kind: none\n")
     command = f"(exec -a {sleeper} sleep 30) & wait"  # a child of the shell, not the shell itself
     with StallServer([_bash_call("toolu_sleep", command)]) as server:
         run = LiveRun("wait a while", url=server.url, cwd=tmp_path)

@@ -10,6 +10,7 @@ import yaml
 
 from agent.model.scripted import ScriptedModel, ScriptFile
 from agent.runtime import run_agent
+from agent.trust.store import set_trust
 
 WORKER = """---
 description: "Test worker that edits files"
@@ -23,7 +24,8 @@ You do small edits.
 def workspace(
     tmp_path: Path, config: dict[str, Any] | None = None, files: dict[str, str] | None = None
 ) -> Path:
-    """A workspace with `.subagent/config.yaml` (bypass, no sandbox unless said) and a `worker` persona."""
+    """A trusted workspace with `.subagent/config.yaml` (bypass, no sandbox unless said) and a `worker`
+    persona (trusted: its config is the test's, not a stranger's)."""
     ws = tmp_path / "ws"
     (ws / ".subagent" / "agents").mkdir(parents=True)
     base: dict[str, Any] = {"defaults": {"permission_mode": "bypass", "sandbox": {"kind": "none"}}}
@@ -31,6 +33,7 @@ def workspace(
         base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
     (ws / ".subagent" / "config.yaml").write_text(yaml.safe_dump(base))
     (ws / ".subagent" / "agents" / "worker.md").write_text(WORKER)
+    set_trust(ws, True)
     for rel, text in (files or {}).items():
         (ws / rel).parent.mkdir(parents=True, exist_ok=True)
         (ws / rel).write_text(text)

@@ -9,6 +9,7 @@ from pathlib import Path
 from agent.orchestrator.merge import MergeRequest, child_changes, merge_many
 from agent.orchestrator.worktree import Worktree, pack_objects, worktrees_home
 from agent.sessions.checkpoints import ShadowRepo
+from tests.security import host_git_traps as traps
 
 
 def _request(repo: ShadowRepo, base: str, worktree: Worktree, name: str) -> MergeRequest:
@@ -84,3 +85,58 @@ def test_worktrees_of_a_dead_process_are_swept(tmp_path: Path) -> None:
     assert not orphan.exists()
     assert live.path.is_dir() and live.root.name.endswith(f".{os.getpid()}")
     live.remove()
+
+
+def test_a_childs_change_to_a_protected_path_is_kept_on_a_branch_not_merged(tmp_path: Path) -> None:
+    """A worktree is a root of its own: what the workspace's policy protects must not come back by merge."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "app.txt").write_text("1\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    bold, plain = Worktree.create(repo, base, "bold"), Worktree.create(repo, base, "plain")
+    (bold.path / ".subagent").mkdir()
+    (bold.path / ".subagent" / "config.yaml").write_text("defaults: {permission_mode: bypass}\n")
+    (bold.path / "app.txt").write_text("bold\n")
+    (plain.path / "other.txt").write_text("fine\n")
+    requests = [_request(repo, base, w, n) for w, n in ((bold, "bold"), (plain, "plain"))]
+    for worktree in (bold, plain):
+        worktree.remove()
+
+    kept, merged = merge_many(repo, requests)
+
+    assert merged.merged and (ws / "other.txt").read_text() == "fine\n"
+    assert not kept.merged and kept.conflicts == [".subagent/config.yaml"]
+    assert "protected: .subagent decides what runs later" in kept.hunks
+    assert not (ws / ".subagent").exists() and (ws / "app.txt").read_text() == "1\n"
+    assert kept.branch is not None
+    assert "bypass" in repo.git.run("show", f"{kept.branch}:.subagent/config.yaml")
+
+
+def test_a_planted_merge_driver_never_runs(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "README.md").write_text("1\n2\n3\n4\n5\n6\n")
+    kit = traps.TrapKit(tmp_path / "traps")
+    kit.install()
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "child")
+    (child.path / "README.md").write_text("1\nCHILD\n3\n4\n5\n6\n")
+    request = _request(repo, base, child, "child")
+    child.remove()
+    (ws / "README.md").write_text("1\n2\n3\n4\nPARENT\n6\n")  # both sides changed it: a real merge
+    planted = traps.shadow_plant(repo.git_dir, kit.fire)
+    assert traps.shell(planted, ws, kit).returncode == 0
+
+    [outcome] = merge_many(repo, [request])
+
+    assert outcome.merged and (ws / "README.md").read_text() == "1\nCHILD\n3\n4\nPARENT\n6\n"
+    assert kit.fired() == set()
+    traps.shell(planted, ws, kit)
+    ours = repo.snapshot("ours")
+    traps.shell(planted, ws, kit)
+    control = f"GIT_DIR='{repo.git_dir}' GIT_WORK_TREE='{ws}' git merge-tree --write-tree {ours} "
+    control += request.theirs
+    traps.shell(control, ws, kit)
+    assert "shadow_merge" in kit.fired()

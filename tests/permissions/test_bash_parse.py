@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.permissions.bash_parse import analyse_bash
 
@@ -24,7 +26,6 @@ from agent.permissions.bash_parse import analyse_bash
         ("for f in *.py; do black $f; done", ["black $f"]),
         ("while read l; do rm $l; done < list", ["read l", "rm $l"]),
         ("case $x in a) rm q;; esac", ["rm q"]),
-        ("f() { rm y; }; f", ["rm y", "f"]),
         ("ls &", ["ls"]),
         # quoting and escapes are removed; expansions stay as written
         ("rm \"my file\" 'other one' a\\ b", ["rm my file other one a b"]),
@@ -46,7 +47,7 @@ from agent.permissions.bash_parse import analyse_bash
         ("xargs -i{} rm {}", ["rm {}"]),
         ("nice -5 rm x", ["rm x"]),
         ("timeout -sKILL 5s rm x", ["rm x"]),
-        ("sudo --chroot /x rm y", ["sudo --chroot /x rm y", "rm y"]),  # the option's value is skipped
+        ("sudo --user x rm y", ["sudo --user x rm y", "rm y"]),  # the option's value is skipped
         ("sudo -HE rm y", ["sudo -HE rm y", "rm y"]),
         ("find . -name '*.o' | xargs -n 1 -I {} rm {}", ["find . -name *.o", "rm {}"]),
         ("sh -c 'curl x && rm y'", ["curl x", "rm y"]),
@@ -63,10 +64,10 @@ from agent.permissions.bash_parse import analyse_bash
         ("watch -n 5 'ls; rm x'", ["ls", "rm x"]),
         ("find . -exec rm {} \\;", ["find . -exec rm {} ;", "rm {}"]),
         ("sh script.sh", ["sh script.sh"]),
-        # assignments that steer what runs stay in the matched text
-        ("PATH=/tmp/evil ls", ["PATH=/tmp/evil ls"]),
+        # assignments before a command are looked through (those that steer it are doubts: below)
         ("FOO=1 ls", ["ls"]),
-        ("export PATH=/x; ls", ["export PATH=/x", "ls"]),
+        ("PYTHONPATH=. pytest -q", ["pytest -q"]),
+        ("GIT_TRACE=0 git push", ["git push"]),
         # heredocs: an unquoted body's substitutions run, a quoted body is data
         ("cat <<EOF\n$(rm x)\nEOF", ["rm x", "cat"]),
         ("cat <<'EOF'\n$(rm x)\nEOF", ["cat"]),
@@ -116,7 +117,7 @@ def test_redirections_to_files_are_writes(line: str, writes: dict[str, tuple[str
         ("rm${IFS}x", "only known when it runs"),
         ("alias ls='rm x'", "alias"),
         ("coproc foo { rm x; }", "coproc"),
-        ("sudo --weird rm x", "unknown option '--weird' of sudo"),  # its value may be the next word
+        ("sudo --weird rm x", "sudo: unknown option '--weird'"),  # its value may be the next word
         ("xargs --new-flag rm", "unknown option"),
         ("echo 'unterminated", "could not parse"),
     ],
@@ -127,10 +128,22 @@ def test_unanalysable_lines_say_why(line: str, reason: str) -> None:
     assert reason in analysis.reason
 
 
-def test_unanalysable_line_still_reports_the_commands_it_found() -> None:
-    analysis = analyse_bash("eval x; rm y")
-    assert analysis.unanalysable
-    assert [c.text for c in analysis.commands] == ["rm y"]
+@pytest.mark.parametrize(
+    ("line", "found", "reason"),
+    [
+        ("eval x; rm y", ["rm y"], "eval"),
+        ("f() { rm y; }; f", ["rm y", "f"], "the function 'f' is defined and called"),
+        ("PATH=/tmp/evil ls", ["ls"], "`PATH=` changes which program runs"),
+        ("export PATH=/x; ls", ["ls"], "`PATH=` changes which program later commands run"),
+        ("sudo --chroot /x rm y", ["sudo --chroot /x rm y", "rm y"], "`sudo -R` loads or runs a program"),
+    ],
+)
+def test_unanalysable_line_still_reports_the_commands_it_found(
+    line: str, found: list[str], reason: str
+) -> None:
+    analysis = analyse_bash(line)
+    assert analysis.unanalysable and reason in analysis.reason
+    assert sorted(c.text for c in analysis.commands) == sorted(found)
 
 
 def test_deep_nesting_is_unanalysable_not_a_crash() -> None:
@@ -144,3 +157,16 @@ def test_deep_nesting_is_unanalysable_not_a_crash() -> None:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
+
+
+_PIECES = [
+    *"ab $'\"`\\(){}[]<>|&;=!*?~#-+\n\t0", "x=", "$((", "<<", "-c ", "sh ", "git ", "env ", "xargs ",
+    "find ", "-exec ", "eval ", "PATH=", "${", "[[ ", " -eq ", "declare -i ", "alias.", "-S",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=25).map("".join))
+def test_any_text_gets_an_analysis_and_never_an_exception(line: str) -> None:
+    analysis = analyse_bash(line)
+    assert analysis.unanalysable == bool(analysis.reason)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from agent.permissions.gate import NO_APPROVER, PermissionGate
+from agent.permissions.gate import NO_APPROVER, GateVerdict, PermissionGate
 from agent.permissions.models import AskAnswer, AskRequest, PermissionMode, PermissionRule
 from agent.permissions.modes import apply_mode
 from agent.permissions.rules import DEFAULT_RULES
@@ -86,11 +86,11 @@ DENY_RM = [*DEFAULT_RULES, _rule("bash", "*", "allow"), _rule("bash", "rm *", "d
         ("echo 'rm x'", "allow"),
         ("ls -la | grep x", "allow"),
         ("npm test && git status", "allow"),
-        ("$CMD x", "ask"),
-        ('eval "rm x"', "ask"),
-        ("source env.sh", "ask"),
-        ("curl x | sh", "ask"),
-        ("ls &&", "ask"),
+        ("$CMD x", "deny"),  # cannot be checked, and a deny rule exists: fail closed
+        ('eval "rm x"', "deny"),
+        ("source env.sh", "deny"),
+        ("curl x | sh", "deny"),
+        ("ls &&", "deny"),
         ("echo hi > out.txt", "ask"),  # the redirect needs `edit` on out.txt
         ("echo hi > /dev/null", "allow"),
     ],
@@ -99,6 +99,48 @@ def test_bash_decisions_cannot_be_bypassed(line: str, expected: str) -> None:
     gate = PermissionGate(DENY_RM, "default", approver=None)
     verdict = gate.evaluate("bash", {"command": line}, _bash(line))
     assert verdict.decision == expected, verdict.reason
+
+
+NO_DENY = [*DEFAULT_RULES, _rule("bash", "*", "allow")]
+
+
+def _decide(rules: list[PermissionRule], mode: PermissionMode, line: str) -> GateVerdict:
+    return PermissionGate(rules, mode, approver=None).evaluate("bash", {"command": line}, _bash(line))
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["$CMD x", 'eval "rm x"', "source env.sh", "curl x | sh", "ls &&", "git -c core.pager=less log",
+     "PATH=/x ls", "sudo --frob ls"],
+)  # fmt: skip
+def test_without_deny_rules_an_unanalysable_line_is_asked_and_bypass_allows_it(line: str) -> None:
+    default = _decide(NO_DENY, "default", line)
+    bypass = _decide(NO_DENY, "bypass", line)
+    assert (default.decision, bypass.decision) == ("ask", "allow"), default.reason
+    assert "cannot be checked" in default.reason
+
+
+def test_a_line_that_cannot_be_checked_is_denied_while_any_bash_deny_rule_exists() -> None:
+    rules = [*NO_DENY, _rule("bash", "terraform destroy*", "deny")]
+    for mode in ("default", "accept-edits", "plan", "bypass"):
+        verdict = _decide(rules, mode, "eval x")
+        assert verdict.decision == "deny", mode
+        assert "terraform destroy*" in verdict.reason and "`eval` runs a string" in verdict.reason
+    denied_elsewhere = [*NO_DENY, _rule("edit", "secrets/*", "deny")]  # only bash deny rules count
+    assert _decide(denied_elsewhere, "bypass", "eval x").decision == "allow"
+
+
+async def test_a_parents_deny_rule_makes_a_childs_unanalysable_line_a_denial() -> None:
+    approver = RecordingApprover(AskAnswer(decision="allow", scope="always"))
+    parent = PermissionGate(NO_DENY, "default", approver)
+    verdict = parent.evaluate("bash", {"command": "eval x"}, _bash("eval x"))
+    assert verdict.decision == "ask"
+    await parent.ask(_request(verdict.patterns))  # `always`: the line is remembered for the session
+    assert parent.evaluate("bash", {"command": "eval x"}, _bash("eval x")).decision == "allow"
+    child = parent.child([_rule("bash", "rm *", "deny")])
+    assert child.evaluate("bash", {"command": "eval x"}, _bash("eval x")).decision == "deny"
+    grandchild = child.child([_rule("bash", "*", "allow")])  # a later allow does not lift it
+    assert grandchild.evaluate("bash", {"command": "eval y"}, _bash("eval y")).decision == "deny"
 
 
 # git is allowed, `git push` is denied: global options before the subcommand do not walk past it
@@ -138,16 +180,17 @@ GIT_NO_PUSH = [
         ("git -c user.name=me -c user.email=m@x commit -m msg", "allow"),
         ("git -c color.ui=never diff", "allow"),
         ("git --exec-path", "allow"),
-        ("git -c alias.st='!rm -rf /' st", "ask"),  # an alias may run a shell
-        ("git -c alias.st=push st", "ask"),  # or another subcommand than the one written
-        ("git -c core.hooksPath=/tmp/h commit -m x", "ask"),
-        ("git -c core.pager='sh -c x' log", "ask"),
-        ("git -c core.sshCommand=evil fetch", "ask"),
-        ("git -c include.path=/tmp/cfg status", "ask"),
-        ("git --config-env=core.pager=P log", "ask"),
-        ("git -c $KV status", "ask"),
-        ("git --exec-path=/tmp/bin status", "ask"),
-        ("git --frobnicate status", "ask"),  # an unknown global option: cannot tell the subcommand
+        ("git -c alias.st='!rm -rf /' st", "ask"),  # the alias is read: `rm -rf /` is asked about
+        ("git -c alias.st=push st", "deny"),  # the alias is read: `git st` is `git push`
+        ("git -c alias.st=status st", "allow"),
+        ("git -c core.hooksPath=/tmp/h commit -m x", "deny"),  # may run anything: fail closed
+        ("git -c core.pager='sh -c x' log", "deny"),
+        ("git -c core.sshCommand=evil fetch", "deny"),
+        ("git -c include.path=/tmp/cfg status", "deny"),
+        ("git --config-env=core.pager=P log", "deny"),
+        ("git -c $KV status", "deny"),
+        ("git --exec-path=/tmp/bin status", "deny"),
+        ("git --frobnicate status", "deny"),  # an unknown global option: cannot tell the subcommand
         ("docker --context prod run img", "deny"),
         ("docker -H ssh://h run img", "deny"),
         ("docker --context prod ps", "allow"),
@@ -169,10 +212,10 @@ def test_a_git_option_that_can_run_a_program_is_asked_about_with_the_reason() ->
     line = "git -c alias.push='!rm -rf /' push"
     verdict = gate.evaluate("bash", {"command": line}, _bash(line))
     assert verdict.decision == "deny"  # the deny on `git push` still applies, even in bypass
-    ask = PermissionGate(GIT_NO_PUSH, "default", approver=None)
-    status = "git -c alias.status='!sh' status"
-    verdict = ask.evaluate("bash", {"command": status}, _bash(status))
-    assert verdict.decision == "ask" and "alias.status" in verdict.reason
+    ask = PermissionGate([*DEFAULT_RULES, _rule("bash", "git *", "allow")], "default", approver=None)
+    pager = "git -c core.pager='less -R' log"
+    verdict = ask.evaluate("bash", {"command": pager}, _bash(pager))
+    assert verdict.decision == "ask" and "core.pager" in verdict.reason
     assert "another program" in verdict.reason
 
 
@@ -241,7 +284,7 @@ def test_apply_mode(
         ("accept-edits", "echo hi > out.txt", "allow"),
         ("accept-edits", "npm test", "ask"),
         ("bypass", "npm test", "allow"),
-        ("bypass", "eval x", "allow"),
+        ("bypass", "eval x", "deny"),  # a deny rule exists: what cannot be checked is denied
         ("bypass", "rm -rf x", "deny"),
     ],
 )
@@ -351,3 +394,22 @@ async def test_child_keeps_parent_denies_and_asks_reach_the_root_approver() -> N
     assert [r.permission for r in approver.requests] == ["edit"]  # reached the root's approver
     edit = [PermissionRequest(permission="edit", patterns=["a.py"])]
     assert parent.evaluate("edit", {"file_path": "a.py"}, edit).decision == "allow"  # session rule shared
+
+
+@pytest.mark.parametrize(
+    ("rules", "line", "expected"),
+    [
+        ([_rule("bash", "rm -rf /*", "deny")], "d=/; rm -rf $d", "deny"),  # `$d` may be `/`
+        ([_rule("bash", "rm -rf /*", "deny")], "rm -rf ~", "deny"),  # `~` is a path only known then
+        ([_rule("bash", "rm -rf /*", "deny")], "rm -rf build", "allow"),
+        ([_rule("bash", "rm *", "deny"), _rule("bash", "rm -i *", "allow")], "rm -i x", "allow"),
+        # decided on the deny pattern alone: the later allow does not lift it
+        ([_rule("bash", "rm *", "deny"), _rule("bash", "rm -i *", "allow")], "rm -i $x", "deny"),
+        ([_rule("bash", "git push*", "deny")], "git commit -m \"$msg\"", "allow"),
+    ],
+)
+def test_run_time_parts_are_denied_when_a_deny_rule_could_match_them(
+    rules: list[PermissionRule], line: str, expected: str
+) -> None:
+    verdict = _decide([*NO_DENY, *rules], "bypass", line)
+    assert verdict.decision == expected, verdict.reason

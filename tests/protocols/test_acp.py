@@ -319,3 +319,32 @@ async def test_reads_and_writes_go_through_the_editor_when_offered(
     assert answer.stop_reason == "end_turn"
     assert client.writes == [(hello, 'def greet():\n    return "edited"\n')]
     assert (workspace / "hello.py").read_text() == 'def greet():\n    return "hello"\n'  # disk untouched
+
+
+@pytest.mark.slow
+async def test_a_run_without_sandbox_or_with_refused_keys_says_so_once_per_session(
+    tmp_path: Path, stderr: IO[str]
+) -> None:
+    ws = tmp_path / "untrusted"
+    (ws / ".subagent").mkdir(parents=True)
+    (ws / ".subagent" / "config.yaml").write_text("defaults:\n  sandbox: {kind: none}\n")
+    script = tmp_path / "hello.yaml"
+    script.write_text("scripts:\n  - agent: orchestrator\n    replies: [{text: one}, {text: two}]\n")
+    for args, first in (((), "⚠ refused: "), (("--trust",), "⚠ bash runs WITHOUT a sandbox")):
+        client = RecordingClient()
+        async with acp_agent(client, ws, script, stderr, *args) as conn:
+            session_id = await _start(conn, ws)
+            for prompt in ("hello", "again"):
+                done = await conn.prompt(session_id=session_id, prompt=[text_block(prompt)])
+                assert done.stop_reason == "end_turn"
+        chunks = client.of_kind("agent_message_chunk")
+        notices = [c for c in chunks if c.content.text.startswith("⚠")]
+        assert len(notices) == 1, [c.content.text for c in chunks]  # once, not at every prompt
+        assert notices[0].content.text.startswith(first)
+        assert chunks[0] is notices[0]  # before the reply
+        boundary = notices[0].field_meta["subagent/boundary"]
+        assert boundary["trusted"] is bool(args)
+        assert boundary["sandbox"] == ("none" if args else "bwrap")
+        if not args:
+            assert "defaults.sandbox.kind" in boundary["refused"][0]
+            assert f"subagent trust {ws.resolve()}" in notices[0].content.text

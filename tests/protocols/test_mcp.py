@@ -163,3 +163,33 @@ async def test_elicitation_and_a_cancel_that_leaves_a_resumable_session(workspac
     assert not resumed.is_error, resumed.content
     assert resumed.structured_content["result"] == "Picked up where we stopped."
     assert 'return "hello"' in (workspace / "hello.py").read_text()
+
+
+async def test_the_result_and_progress_say_what_confined_the_run(workspace: Path) -> None:
+    (workspace / ".subagent").mkdir()
+    (workspace / ".subagent" / "config.yaml").write_text("defaults:\n  sandbox: {kind: none}\n")
+    script = workspace.parent / "script.yaml"
+    progress: list[str] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(message or "")
+
+    for args in ((), ("--trust",)):
+        progress.clear()
+        params = StdioServerParameters(command=sys.executable, env=subprocess_env(), cwd=str(workspace),
+                                       args=["-m", "agent", "mcp", "--script", str(script), *args])
+        async with Client(params) as client:
+            done = await client.call_tool("run_task", {
+                "prompt": "change the greeting", "cwd": str(workspace), "permission_mode": "bypass",
+            }, progress_callback=on_progress)  # fmt: skip
+        boundary = done.structured_content["boundary"]
+        assert boundary["trusted"] is bool(args)
+        if args:
+            assert boundary["sandbox"] == "none" and boundary["network"] is True and boundary["refused"] == []
+            assert "WARNING: bash runs WITHOUT a sandbox" in progress[0]
+        else:
+            assert boundary["sandbox"] == "bwrap" and boundary["network"] is False
+            [line] = boundary["refused"]
+            assert "defaults.sandbox.kind" in line and f"subagent trust {workspace.resolve()}" in line
+            assert f"WARNING: refused: {line}" in progress[0]
+        (workspace / "hello.py").write_text('def greet():\n    return "hello"\n')

@@ -48,7 +48,7 @@ def parts_for(store: MemoryStore, snapshots: list[str]) -> RuntimeParts:
         return snapshot
 
     return RuntimeParts(
-        load_registry=lambda cwd: FakeRegistry(config, {"backend-engineer": spec}),
+        load_registry=lambda cwd, trust: FakeRegistry(config, {"backend-engineer": spec}),
         load_tools=lambda names: [tools[n] for n in names],
         make_sandbox=lambda config, workspace, network: None,
         make_gate=lambda rules, mode, approver, timeout: TableGate(),
@@ -141,7 +141,7 @@ async def test_without_bubblewrap_agents_run_and_bash_says_why(
     tools = {t.name: t for t in (ReadNoteTool(), BashTool())}
     parts = dataclasses.replace(
         parts_for(MemoryStore(), []),
-        load_registry=lambda cwd: FakeRegistry(config, {"reader": reader, "shell": shell}),
+        load_registry=lambda cwd, trust: FakeRegistry(config, {"reader": reader, "shell": shell}),
         load_tools=lambda names: [tools[n] for n in names],
         make_sandbox=default_parts().make_sandbox,  # the real probe, with no bwrap on PATH
     )
@@ -182,12 +182,12 @@ async def test_blocking_setup_runs_off_the_event_loop(
     tmp_path: Path, api_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base = parts_for(MemoryStore(), [])
-    spec = base.load_registry(tmp_path).get("backend-engineer").model_copy(update={"tools": ["bash"]})
+    spec = base.load_registry(tmp_path, False).get("backend-engineer").model_copy(update={"tools": ["bash"]})
     calls: list[str] = []
-    registry = FakeRegistry(base.load_registry(tmp_path).config, {"backend-engineer": spec})
+    registry = FakeRegistry(base.load_registry(tmp_path, False).config, {"backend-engineer": spec})
     parts = dataclasses.replace(
         base,
-        load_registry=_off_the_loop(calls, "registry", lambda cwd: registry),
+        load_registry=_off_the_loop(calls, "registry", lambda cwd, trust: registry),
         load_tools=lambda names: [],
         open_store=_off_the_loop(calls, "store", base.open_store),
         make_sandbox=_off_the_loop(calls, "sandbox", base.make_sandbox),  # the probe runs bwrap

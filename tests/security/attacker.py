@@ -101,7 +101,8 @@ def _result_text(block: dict[str, Any]) -> str:
     return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
 
 
-def _script(turns: Sequence[Sequence[Call]], final_text: str) -> tuple[list[str], list[Call]]:
+def _script(turns: Sequence[Sequence[Call]], final_text: str, then: Sequence[str] = ()
+            ) -> tuple[list[str], list[Call]]:
     replies: list[str] = []
     calls: list[Call] = []
     for turn in turns:
@@ -110,7 +111,7 @@ def _script(turns: Sequence[Sequence[Call]], final_text: str) -> tuple[list[str]
             blocks.append(sse.tool_block(position, f"toolu_attack_{len(calls)}", call.name, call.input))
             calls.append(call)
         replies.append(sse.reply(*blocks, stop_reason="tool_use"))
-    replies.append(sse.reply(sse.text_block(0, final_text)))
+    replies += [sse.reply(sse.text_block(0, text)) for text in (final_text, *then)]
     return replies, calls
 
 
@@ -210,14 +211,16 @@ class Site:
         agent: str = "backend-engineer",
         output: str = "stream-json",
         final_text: str = "done",
+        then: Sequence[str] = (),
         timeout: float = 180,
         during: Callable[[], None] | None = None,
         **env: str,
     ) -> Outcome:
         """`subagent run` with the scripted tool calls, as the attacking user, against a local
         Messages API server; `mode=None` passes no `--permission-mode`. `during` runs in this
-        process while the run is going (after it started), e.g. to start a racing process."""
-        replies, calls = _script(turns, final_text)
+        process while the run is going (after it started), e.g. to start a racing process. `then`
+        are more final replies, in order, for runs with subagents (each agent ends with one)."""
+        replies, calls = _script(turns, final_text, then)
         with MessagesServer(replies) as server:
             argv = [sys.executable, "-m", "agent", "run", prompt, "--agent", agent,
                     "--cwd", str(self.workspace), "--output", output, *args]

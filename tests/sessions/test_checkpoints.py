@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import stat
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.errors import GitDirRefusedError
+from agent.sessions._shadow_git import PINNED
 from agent.sessions.checkpoints import PlannedRestore, ShadowRepo
+from tests.security import host_git_traps as traps
 
 
 def tree_state(root: Path) -> dict[str, tuple[str, bytes | str, int]]:
@@ -264,3 +268,53 @@ def test_stale_git_locks_from_a_killed_run_are_cleared(workspace: Path) -> None:
     second = repo.snapshot("two")
     assert repo.git.run("rev-parse", "refs/heads/snapshots").strip() == second
     assert not (repo.git_dir / "index.lock").exists()
+
+
+def test_a_planted_shadow_repository_runs_nothing(workspace: Path, tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """Its config, attributes and hooks rewritten to run commands (its data dir written some other
+    way): every checkpoint operation restores them first, and runs nothing; plain git would."""
+    (workspace / "README.md").write_text("# readme\n")
+    kit = traps.TrapKit(tmp_path / "traps")
+    kit.install()
+    repo = ShadowRepo(workspace)
+    first = repo.snapshot("one")
+    planted = traps.shadow_plant(repo.git_dir, kit.fire)
+    operations = [lambda: repo.snapshot("two"), lambda: repo.diff(first), lambda: repo.changed_files(first),
+                  lambda: repo.plan_restore(first), lambda: repo.restore(first)]
+    caplog.set_level(logging.WARNING)
+    for operation in operations:
+        assert traps.shell(planted, workspace, kit).returncode == 0
+        (workspace / "notes.txt").write_text(f"changed before {operation}\n")
+        operation()
+        assert kit.fired() == set()
+        assert (repo.git_dir / "config").read_text() == dict(PINNED)["config"]
+    assert f"restored {repo.git_dir / 'config'}" in caplog.text
+    traps.shell(planted, workspace, kit)
+    for name, control in traps.SHADOW_CONTROLS.items():
+        kit.clear()
+        plain_git = f"export GIT_DIR='{repo.git_dir}' GIT_WORK_TREE='{workspace}' && {control}"
+        traps.shell(plain_git, workspace, kit)
+        assert name in kit.fired(), f"`{control}` did not fire {name}"
+
+
+def test_a_commondir_in_the_shadow_repository_is_refused(workspace: Path, tmp_path: Path) -> None:
+    repo = ShadowRepo(workspace)
+    repo.snapshot("one")
+    (repo.git_dir / "commondir").write_text(f"{tmp_path}\n")
+    with pytest.raises(GitDirRefusedError, match="commondir") as refused:
+        repo.snapshot("two")
+    assert refused.value.path == repo.git_dir / "commondir"
+
+
+def test_a_config_replaced_by_a_link_is_replaced_not_written_through(workspace: Path, tmp_path: Path) -> None:
+    repo = ShadowRepo(workspace)
+    repo.snapshot("one")
+    bashrc = tmp_path / "bashrc"
+    bashrc.write_text("# the user's shell start-up\n")
+    (repo.git_dir / "config").unlink()
+    (repo.git_dir / "config").symlink_to(bashrc)
+    (workspace / "notes.txt").write_text("changed\n")
+    repo.snapshot("two")
+    assert bashrc.read_text() == "# the user's shell start-up\n"
+    assert not (repo.git_dir / "config").is_symlink()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import EditMatchError, StaleReadError
+from agent.errors import StaleReadError, ToolFailure
 from tools.base import ToolContext
 from tools.edit import EditInput, EditTool
 
@@ -69,6 +69,10 @@ CASES = [
          "for item in itmes:\n    process(item)", "x", error="lines 1-2"),
     Case("anchors need two middle lines", b"f(\n    foo(2)\n)\n", "f(\n    foo(1)\n)", "x",
          error="not found"),
+    Case("latin-1 file keeps its bytes", b"caf\xe9 = 1\r\nx = 2\r\n", "x = 2", "x = '\u00e8'",
+         after=b"caf\xe9 = 1\r\nx = '\xe8'\r\n"),
+    Case("latin-1 file refuses what latin-1 cannot hold", b"caf\xe9 = 1\nx = 2\n", "x = 2", "x = '\u20ac'",
+         error="cannot hold"),
     Case("anchors not similar enough", b"def g():\n    a = 1\n    b = 2\n    return a\n",
          "def g():\n    totally different stuff here\n    return a", "x", error="not found"),
 ]
@@ -82,7 +86,7 @@ async def test_edit_corpus(case: Case, ws: Path, ctx: ToolContext,
     await read_file("f.py")
     inp = EditInput(file_path="f.py", old_string=case.old, new_string=case.new, replace_all=case.replace_all)
     if case.error:
-        with pytest.raises(EditMatchError, match=None) as info:
+        with pytest.raises(ToolFailure) as info:
             await EditTool().run(inp, ctx)
         assert case.error in str(info.value)
         assert target.read_bytes() == case.before

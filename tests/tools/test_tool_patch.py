@@ -66,15 +66,16 @@ async def test_codex_every_element(ws: Path, ctx: ToolContext, read_file: Reader
 
 
 async def test_third_file_failure_leaves_all_untouched(ws: Path, ctx: ToolContext, read_file: Reader) -> None:
-    files = {"one.txt": b"1\n", "two.txt": b"2\n", "three.txt": b"3\n"}
+    files = {"one.txt": b"1\n", "two.txt": b"2\n", "three.txt": b"value = 3\n"}
     await _setup(ws, read_file, files)
     patch = "*** Begin Patch\n" + "".join(
         f"*** Update File: {n}\n@@\n-{want}\n+changed\n" for n, want in
-        (("one.txt", "1"), ("two.txt", "2"), ("three.txt", "not there"))) + "*** End Patch"
+        (("one.txt", "1"), ("two.txt", "2"), ("three.txt", "value = 4"))) + "*** End Patch"
     with pytest.raises(PatchApplyError) as info:
         await _apply(ctx, patch)
     message = str(info.value)
-    assert "three.txt: hunk 1 does not apply" in message and "1\t3" in message
+    assert "three.txt: hunk 1 does not apply" in message and "1\tvalue = 3" in message
+    assert "the file has '3' where the hunk has '4'" in message
     assert {n: (ws / n).read_bytes() for n in files} == files
 
 

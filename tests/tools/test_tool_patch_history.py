@@ -15,8 +15,10 @@ CASES = corpus()
 
 
 def test_corpus_is_real() -> None:
-    assert len(CASES) >= 12
-    assert all("@@ -" in c.diff for c in CASES)
+    assert len(CASES) >= 20
+    assert all("@@ -" in c.diff for c in CASES if c.unified)
+    codex = [c for c in CASES if not c.unified]
+    assert len(codex) >= 8 and all("*** Update File: " in c.diff for c in codex)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

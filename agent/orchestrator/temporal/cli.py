@@ -85,13 +85,12 @@ def dispatch_remote(
     Exit code: 0 all succeeded, 1 a subtask failed or Temporal is unreachable, 2 bad input,
     130 cancelled by Ctrl-C or SIGTERM (the workflows are cancelled too).
     """
-    from rich.console import Console
-
     from agent.errors import ConfigError, RemoteDispatchError, SubagentError
     from agent.orchestrator.temporal._dispatch_io import DispatchReport, ProgressPrinter, load_tasks
     from agent.orchestrator.temporal.models import AttemptPolicy
+    from agent.terminal.console import terminal_console
 
-    console = Console(stderr=True, soft_wrap=True)
+    console = terminal_console(stderr=True, soft_wrap=True)  # task files and workers' errors are not ours
     printer = ProgressPrinter(console)
     try:
         tasks = load_tasks(file)

@@ -2,21 +2,30 @@
 
 The dispatcher pins each subtask to a git source and a commit (`pin_workspace`); the worker
 fetches exactly that commit into a per-attempt directory (`prepare_workspace`) and, when
-resuming, applies the checkpoint's patch on top. Git runs as a subprocess off the event loop.
+resuming, applies the checkpoint's patch on top. Git runs as a subprocess off the event loop,
+through `agent.hostgit`: a repository on this machine (the source, or an attempt's checkout after
+the agent worked in it) is only read through a view that never opens its config or hooks, and
+fetching runs in the new checkout's own repository with the user's system and global config
+(credentials, proxies) but nothing a repository configured.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
-from agent.errors import ConfigError, WorkspaceFetchError
+from agent.errors import ConfigError, HostGitError, WorkspaceFetchError
+from agent.hostgit.layout import find_repository
+from agent.hostgit.runner import GitTarget, init_repository, run_git
+from agent.hostgit.view import repository_view
 from agent.orchestrator.base import SubtaskSpec
 from agent.orchestrator.temporal.models import WorkspaceRef
 
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
+_TIMEOUT_S = 600.0
 
 
 def pin_workspace(spec: SubtaskSpec, default_cwd: Path) -> WorkspaceRef:
@@ -32,26 +41,33 @@ def pin_workspace(spec: SubtaskSpec, default_cwd: Path) -> WorkspaceRef:
     if _is_url(source):
         return WorkspaceRef(source=source, commit=spec.commit or _remote_head(spec.id, source))
     path = Path(source).expanduser().resolve()
-    probe = _git(["rev-parse", spec.commit or "HEAD"], cwd=path) if path.is_dir() else None
-    if probe is None or probe.returncode != 0:
-        reason = probe.stderr.strip() if probe is not None else "no such directory"
+    wanted = f"{spec.commit or 'HEAD'}^{{commit}}"
+    try:
+        with _local_repository(path) as view:
+            found = run_git(view, "rev-parse", "--verify", "--end-of-options", wanted)
+    except HostGitError as exc:
         raise ConfigError(
             f"subtask {spec.id}: workspace {path} with commit {spec.commit or 'HEAD'} cannot be pinned "
-            f"({reason}); remote workers need a git repository and a commit: commit your changes or "
+            f"({exc}); remote workers need a git repository and a commit: commit your changes or "
             "set the task's cwd to a git URL"
-        )
-    return WorkspaceRef(source=str(path), commit=probe.stdout.strip())
+        ) from None
+    return WorkspaceRef(source=str(path), commit=found.stdout.decode().strip())
 
 
 def _remote_head(subtask_id: str, url: str) -> str:
     """The commit a remote's HEAD points at now, so every attempt checks out the same tree."""
-    listed = _git(["ls-remote", url, "HEAD"], cwd=Path.cwd())
-    commit = listed.stdout.split("\t", 1)[0].strip()
-    if listed.returncode != 0 or not commit:
-        raise ConfigError(
-            f"subtask {subtask_id}: cannot read HEAD of {url} ({listed.stderr.strip() or 'no HEAD'}); "
-            "check the URL and your git credentials, or give the task a commit"
-        )
+    try:
+        with tempfile.TemporaryDirectory(prefix="subagent-ls-remote-") as scratch:
+            init_repository(Path(scratch), bare=True)  # ls-remote runs in a repository of ours
+            listed = run_git(GitTarget(Path(scratch), network=True), "ls-remote", "--end-of-options", url,
+                             "HEAD", timeout=_TIMEOUT_S)
+    except HostGitError as exc:
+        raise ConfigError(f"subtask {subtask_id}: cannot read HEAD of {url} ({exc}); check the URL and "
+                          "your git credentials, or give the task a commit") from None
+    commit = listed.stdout.decode().split("\t", 1)[0].strip()
+    if not commit:
+        raise ConfigError(f"subtask {subtask_id}: cannot read HEAD of {url} (no HEAD); check the URL "
+                          "and your git credentials, or give the task a commit")
     return commit
 
 
@@ -61,49 +77,81 @@ async def prepare_workspace(subtask_id: str, ref: WorkspaceRef, dest: Path) -> P
     Raises:
         WorkspaceFetchError: the repository or the commit cannot be fetched.
     """
-    dest.mkdir(parents=True, exist_ok=True)
-    await _git_ok(subtask_id, ref, ["init", "-q", "."], dest)
-    shallow = await asyncio.to_thread(_git, ["fetch", "-q", "--depth", "1", ref.source, ref.commit], dest)
-    if shallow.returncode != 0:
-        refs = ["+refs/heads/*:refs/remotes/src/*", "+refs/tags/*:refs/tags/*"]
-        await _git_ok(subtask_id, ref, ["fetch", "-q", ref.source, *refs], dest)
-    await _git_ok(subtask_id, ref, ["checkout", "-q", "--detach", ref.commit], dest)
+    try:
+        await asyncio.to_thread(_fetch_and_check_out, ref, dest)
+    except HostGitError as exc:
+        raise WorkspaceFetchError(subtask_id, ref.source, ref.commit, str(exc)) from None
     return dest
+
+
+def _fetch_and_check_out(ref: WorkspaceRef, dest: Path) -> None:
+    init_repository(dest, bare=False)
+    checkout = GitTarget(dest / ".git", dest, network=True)
+    with _fetch_source(ref.source) as source:
+        try:
+            run_git(checkout, "fetch", "-q", "--depth", "1", "--end-of-options", source, ref.commit,
+                    timeout=_TIMEOUT_S)
+        except HostGitError:  # a server that will not serve a bare commit: fetch its branches and tags
+            refs = ["+refs/heads/*:refs/remotes/src/*", "+refs/tags/*:refs/tags/*"]
+            run_git(checkout, "fetch", "-q", "--end-of-options", source, *refs, timeout=_TIMEOUT_S)
+    commit = run_git(checkout, "rev-parse", "--verify", "--end-of-options", f"{ref.commit}^{{commit}}")
+    run_git(checkout, "checkout", "-q", "--detach", commit.stdout.decode().strip(), timeout=_TIMEOUT_S)
+
+
+@contextmanager
+def _fetch_source(source: str) -> Iterator[str]:
+    """What to fetch from: a view of a repository on this machine (so git's upload-pack never reads
+    that repository's config), else the URL as given."""
+    if source.startswith("file://"):
+        local: Path | None = Path(unquote(urlparse(source).path))
+    else:
+        local = None if _is_url(source) else Path(source)
+    if local is None or not local.is_dir():
+        yield source
+        return
+    with _local_repository(local) as view:
+        yield str(view.git_dir)
+
+
+@contextmanager
+def _local_repository(path: Path) -> Iterator[GitTarget]:
+    """A view of the repository `path` is in (see `agent.hostgit.view`).
+
+    Raises:
+        HostGitError: `path` is not in a git repository, or its `.git` is refused.
+    """
+    layout = find_repository(path) if path.is_dir() else None
+    if layout is None:
+        raise HostGitError(f"{path} is not in a git repository" if path.is_dir() else "no such directory")
+    with repository_view(layout, timeout=_TIMEOUT_S) as view:
+        yield view
 
 
 async def apply_patch(workspace: Path, patch: str) -> None:
     """Apply a checkpoint's patch (from `workspace_patch`) to a fresh checkout."""
     if not patch.strip():
         return
-    done = await asyncio.to_thread(
-        _git, ["apply", "--binary", "--whitespace=nowarn", "-"], workspace, patch
-    )
-    if done.returncode != 0:
-        raise WorkspaceFetchError(workspace.name, str(workspace), None, f"checkpoint patch: {done.stderr}")
+    try:
+        await asyncio.to_thread(_in_view, workspace, ["apply", "--binary", "--whitespace=nowarn", "-"],
+                                patch.encode("utf-8", errors="surrogateescape"))
+    except HostGitError as exc:
+        raise WorkspaceFetchError(workspace.name, str(workspace), None, f"checkpoint patch: {exc}") from None
 
 
 async def workspace_patch(workspace: Path) -> str:
     """`git diff --binary` of everything changed since the checked-out commit, new files included.
 
-    Runners call this to fill `SubtaskCheckpoint.patch` and `SubtaskResult.patch`.
+    Runners call this to fill `SubtaskCheckpoint.patch` and `SubtaskResult.patch`. The agent has
+    worked in `workspace`: its repository is read through a view, never through its own config.
     """
-    await asyncio.to_thread(_git, ["add", "-A", "-N", "."], workspace)
-    done = await asyncio.to_thread(_git, ["diff", "--binary", "HEAD"], workspace)
-    return done.stdout
+    await asyncio.to_thread(_in_view, workspace, ["add", "-A", "-N", "."])
+    done = await asyncio.to_thread(_in_view, workspace, ["diff", "--binary", "HEAD"])
+    return done.decode("utf-8", errors="surrogateescape")
 
 
-async def _git_ok(subtask_id: str, ref: WorkspaceRef, args: list[str], cwd: Path) -> None:
-    done = await asyncio.to_thread(_git, args, cwd)
-    if done.returncode != 0:
-        raise WorkspaceFetchError(subtask_id, ref.source, ref.commit, done.stderr.strip() or "git failed")
-
-
-def _git(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **_GIT_ENV}
-    return subprocess.run(
-        ["git", "-c", "protocol.file.allow=always", *args], cwd=cwd, input=stdin,
-        capture_output=True, text=True, env=env, timeout=600,
-    )
+def _in_view(workspace: Path, args: list[str], stdin: bytes | None = None) -> bytes:
+    with _local_repository(workspace) as view:
+        return run_git(view, *args, stdin=stdin, timeout=_TIMEOUT_S).stdout
 
 
 def _is_url(source: str) -> bool:
