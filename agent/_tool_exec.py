@@ -236,7 +236,12 @@ class ToolRunner:
         ctx = self.ctx
         title = tool.title(parsed)
         self._announce(call, turn, emit, kind=tool.kind, title=title, locations=tool.locations(parsed, ctx))
-        requests = tool.permission_requests(parsed, ctx)
+        try:  # a path that cannot be, or that the filesystem policy refuses: fails before any ask
+            requests = tool.permission_requests(parsed, ctx)
+        except ToolFailure as exc:
+            turn.results[call.id] = ToolResult(output=str(exc), is_error=True)
+            self._finish(call, turn.results[call.id], started, emit)
+            return None
         denied = await self._settle(call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit)
         if denied is not None:
             turn.denials.append(

@@ -284,9 +284,10 @@ def _may_change(spec: AgentSpec, mode: str, config: Any) -> bool:
 
 
 def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, policy: FsPolicy) -> Sandbox | None:
-    """The sandbox for bash, or None: an agent without bash needs none, and a missing bubblewrap
-    must not stop the other tools; bash then refuses each call with the probe's reason and fix."""
-    if "bash" not in spec.tools:
+    """The sandbox for bash (and the ripgrep under grep and glob), or None: an agent without them
+    needs none, and a missing bubblewrap must not stop the other tools; bash then refuses each call
+    with the probe's reason and fix, and ripgrep runs on the host within the policy."""
+    if not {"bash", "grep", "glob"} & set(spec.tools):
         return None
     try:
         return parts.make_sandbox(config, policy, spec.network)

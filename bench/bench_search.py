@@ -67,8 +67,15 @@ async def _bench(tree: Path) -> None:
     globs = {"glob_py": GlobInput(pattern="**/*.py"), "glob_json": GlobInput(pattern="*.json"),
              "glob_all": GlobInput(pattern="**/*"), "glob_path": GlobInput(pattern="copy*/**/test_*.py")}
     for name, grep_input in greps.items():
-        argv = [rg, *BASE_ARGS, *rg_args(grep_input, ".")]
+        argv = [rg, *BASE_ARGS, *rg_args(grep_input), "--", "."]
         await _report(name, lambda i=grep_input: GrepTool().run(i, ctx), argv, tree)
+    if shutil.which("bwrap"):  # what a run with bubblewrap does: rg inside the sandbox
+        from agent.sandbox.bwrap import BwrapSandbox
+
+        boxed = ToolContext(workspace=tree, data_dir=tree.parent / "bench-data", sandbox=BwrapSandbox(tree))
+        inp = greps["grep_files"]
+        argv = [rg, *BASE_ARGS, *rg_args(inp), "--", "."]
+        await _report("grep_files_sandboxed", lambda: GrepTool().run(inp, boxed), argv, tree)
     for name, glob_input in globs.items():
         argv = [rg, *BASE_ARGS, "--files", "--sortr", "modified", "--glob", glob_input.pattern]
         await _report(name, lambda i=glob_input: GlobTool().run(i, ctx), argv, tree)

@@ -10,14 +10,15 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import StaleReadError, ToolFailure
 from agent.events import FileChange
+from tools import _fs
 from tools._line_endings import join_endings, split_endings, usual_ending
+from tools._paths import printable
 from tools.base import ReadLedger, ToolContext
 
 _BOM = b"\xef\xbb\xbf"
@@ -105,20 +106,50 @@ def encode_text(text: str, like: TextFile | None, endings: Sequence[str] | None 
     return (_BOM + data) if like.bom else data
 
 
+MAX_EDIT_BYTES = 16 * 1024 * 1024
+"""The largest file edit, write and patch load (and `read` hashes whole for the guard): they hold
+it several times over (bytes, text, lines, a diff). Bigger files are changed with bash."""
+
+
+def _no_check(_: Path) -> None:
+    """Folders made while restoring a file need no check: the file was there before."""
+
+
+def read_regular(path: Path) -> bytes | None:
+    """The bytes of the regular file at `path` (opened without following a link), or None when
+    nothing is there.
+
+    Raises:
+        ToolFailure: a directory, a FIFO, socket or device, over MAX_EDIT_BYTES, or unreadable.
+    """
+    opened = _fs.open_for_reading(path)
+    if opened is None:
+        return None
+    with opened:
+        if opened.is_dir:
+            raise ToolFailure(f"{printable(str(path))} is a directory, not a file")
+        data = opened.read_at_most(MAX_EDIT_BYTES + 1)
+    if len(data) > MAX_EDIT_BYTES:
+        raise ToolFailure(f"{printable(str(path))} is over {MAX_EDIT_BYTES // (1024 * 1024)} MiB, more than "
+                          "the file tools load to change a file; change it with bash (sed, a script)")
+    return data
+
+
 async def load_bytes(path: Path, ctx: ToolContext) -> bytes | None:
-    """The file's current bytes (the editor's buffer when it has one), or None when it does not exist."""
+    """The file's current bytes (the editor's buffer when it has one), or None when it does not exist.
+
+    The policy is asked here too, whoever resolved `path`: every load is checked.
+    """
+    assert ctx.policy is not None
+    ctx.policy.check(path, "read")
     if ctx.editor is not None:
         text = await ctx.editor.read_text(path)
         if text is not None:
             return text.encode("utf-8")
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError as exc:
-        raise ToolFailure(f"{path} is a directory, not a file") from exc
+        return read_regular(path)
     except OSError as exc:
-        raise ToolFailure(f"{path}: cannot read: {exc.strerror}") from exc
+        raise ToolFailure(f"{printable(str(path))}: cannot read: {exc.strerror}") from exc
 
 
 def check_fresh(path: Path, current: bytes | None, ledger: ReadLedger) -> None:
@@ -168,45 +199,33 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder, fsync, then rename over the target.
 
     The target keeps its mode; a new file gets the umask's default. An interruption leaves either
-    the old file or the new one, never a half-written file.
+    the old file or the new one, never a half-written file. Every step is relative to the parent
+    folder's descriptor, opened without following a link (`tools._fs.replace_file`).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode: int | None = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    _fs.replace_file(path, data, _no_check)
 
 
 async def store_bytes(path: Path, data: bytes, ctx: ToolContext) -> None:
-    """Write `data` (through the editor when one is attached) and count it as read."""
+    """Write `data` (through the editor when one is attached) and count it as read.
+
+    The policy is asked for `write` on the file and on every folder that must be made for it.
+    """
+    assert ctx.policy is not None
+    policy = ctx.policy
+    policy.check(path, "write")
     if ctx.editor is not None:
         await ctx.editor.write_text(path, data.decode("utf-8", errors="surrogateescape"))
     else:
-        try:
-            write_atomic(path, data)
-        except OSError as exc:
-            raise ToolFailure(f"{path}: cannot write: {exc.strerror}") from exc
+        _fs.replace_file(path, data, lambda folder: policy.check(folder, "write"))
     ctx.reads.record(path, data)
+
+
+def delete_file(path: Path, ctx: ToolContext) -> None:
+    """Delete the regular file `path` (policy: `write`) and forget it in the guard."""
+    assert ctx.policy is not None
+    ctx.policy.check(path, "write")
+    _fs.remove_file(path)
+    ctx.reads.forget(path)
 
 
 def unified_diff(label: str, old: str, new: str) -> str:

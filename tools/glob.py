@@ -14,9 +14,10 @@ from pathlib import Path
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from tools import _fs
 from tools._globmatch import compile_glob, name_glob
-from tools._paths import display_path, path_permissions, resolve_path
-from tools._ripgrep import rg_error, run_rg
+from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
+from tools._ripgrep import rg_error, search
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 MAX_FILES = 100
@@ -40,14 +41,15 @@ def split_pattern(path: str, pattern: str) -> tuple[str, str]:
 
 def newest_first(root: Path, files: list[str]) -> list[str]:
     """Sort by modification time, newest first (ties by path), stat'ing only the matches (on a few
-    threads: a stat is a syscall, and `rg --sortr modified` would stat every file on one thread)."""
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    threads: a stat is a syscall, and `rg --sortr modified` would stat every file on one thread).
+    Each stat is relative to the root's descriptor and follows no link."""
+    fd = _fs.open_nofollow(root, os.O_RDONLY | os.O_DIRECTORY)
 
     def mtimes(names: list[str]) -> list[tuple[float, str]]:
         out = []
         for name in names:
             try:
-                out.append((-os.stat(name, dir_fd=fd).st_mtime, name))
+                out.append((-os.stat(name, dir_fd=fd, follow_symlinks=False).st_mtime, name))
             except OSError:  # gone since the listing
                 out.append((0.0, name))
         return out
@@ -61,22 +63,27 @@ def newest_first(root: Path, files: list[str]) -> list[str]:
     return [name for _, name in sorted(keyed)]
 
 
-async def list_matches(root: Path, pattern: str, ctx: ToolContext) -> list[str]:
-    """The files under `root` matching `pattern`, newest first, ignore rules respected."""
+async def list_matches(root: Path, pattern: str, ctx: ToolContext) -> tuple[list[str], str]:
+    """The files under `root` matching `pattern`, newest first, ignore rules respected; and a note
+    about the listing (empty, or what the model should know)."""
     name = name_glob(pattern)
     if name is not None:  # rg filters by file type (after the ignore rules) and sorts: one process
         args = ["--files", "--sortr", "modified", "--type-add", f"userglob:{name}", "--type", "userglob"]
-        result = await run_rg(args, root, ctx.cancel)
+        result = await search(args, root=root, cwd=root, ctx=ctx)
     else:
         matcher = compile_glob(pattern)
-        result = await run_rg(["--files"], root, ctx.cancel)  # parallel walk: no stat of every file
+        result = await search(["--files"], root=root, cwd=root, ctx=ctx)  # parallel walk: no stat of each
     error = rg_error(result, pattern)
     if error is not None:
         raise error
     listed = [ln for ln in result.stdout.split("\n") if ln]
     if name is not None:
-        return listed
-    return await asyncio.to_thread(newest_first, root, [f for f in listed if matcher.matches(f)])
+        return listed, result.note
+    matching = [f for f in listed if matcher.matches(f)]
+    try:
+        return await asyncio.to_thread(newest_first, root, matching), result.note
+    except OSError as exc:
+        raise ToolFailure(f"{printable(str(root))}: cannot list: {exc.strerror}") from exc
 
 
 class GlobTool(Tool[GlobInput]):
@@ -89,19 +96,20 @@ class GlobTool(Tool[GlobInput]):
         return f"glob {input.pattern}" + (f" in {input.path}" if input.path else "")
 
     def permission_requests(self, input: GlobInput, ctx: ToolContext) -> list[PermissionRequest]:
-        base, _ = split_pattern(input.path or ".", input.pattern)  # the folder `run` searches
+        base, _ = split_pattern(input.path or ".", valid_text(input.pattern, "pattern"))  # run's folder
         return path_permissions("glob", [base], ctx)
 
     async def run(self, input: GlobInput, ctx: ToolContext) -> ToolResult:
-        base, pattern = split_pattern(input.path or ".", input.pattern)
+        base, pattern = split_pattern(input.path or ".", valid_text(input.pattern, "pattern"))
         root = resolve_path(base, ctx, read_only=True)
         if not root.is_dir():
-            raise ToolFailure(f"{base}: not a directory")
-        files = await list_matches(root, pattern, ctx)
+            raise ToolFailure(f"{printable(base)}: not a directory")
+        files, note = await list_matches(root, pattern, ctx)
         prefix = display_path(root, ctx)
-        shown = [f if prefix == "." else f"{prefix}/{f}" for f in files[:MAX_FILES]]
+        shown = [printable(f if prefix == "." else f"{prefix}/{f}") for f in files[:MAX_FILES]]
         if not shown:
-            return ToolResult(output=f"No files match {input.pattern!r} in {prefix}")
+            return ToolResult(output=f"No files match {printable(input.pattern)!r} in {prefix}"
+                              + (f"\n{note}" if note else ""))
         more = len(files) - len(shown)
         tail = f"\n[{more} more files not shown; narrow the pattern or the path]" if more > 0 else ""
-        return ToolResult(output="\n".join(shown) + tail)
+        return ToolResult(output="\n".join(shown) + tail + (f"\n{note}" if note else ""))

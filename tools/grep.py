@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Awaitable
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
+from agent.errors import ToolFailure
+from tools import _fs
 from tools._globmatch import name_glob
-from tools._paths import display_path, path_permissions, resolve_path
-from tools._ripgrep import rg_error, run_rg
+from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
+from tools._ripgrep import RgResult, rg_error, search
 from tools._truncate import cap_output
 from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
@@ -44,8 +49,9 @@ def glob_as_type(input: GrepInput) -> str | None:
     return name_glob(input.glob)
 
 
-def rg_args(input: GrepInput, target: str) -> list[str]:
-    """The rg arguments for this call (BASE_ARGS come first, added by run_rg)."""
+def rg_args(input: GrepInput) -> list[str]:
+    """The rg arguments for this call, but the search root (BASE_ARGS come first, the root last:
+    `tools._ripgrep.search` adds them)."""
     args: list[str] = []
     if input.output_mode == "files_with_matches":
         args.append("--files-with-matches")
@@ -70,7 +76,7 @@ def rg_args(input: GrepInput, target: str) -> list[str]:
             args += ["--field-match-separator", "\\x00:", "--field-context-separator", "\\x00-"]
     if input.type:
         args += ["--type", input.type]
-    return [*args, "--regexp", input.pattern, "--", target]
+    return [*args, "--regexp", input.pattern]
 
 
 def unignored_only(lines: list[str], listed: set[str], mode: str) -> list[str]:
@@ -109,14 +115,19 @@ class GrepTool(Tool[GrepInput]):
         return f"grep {input.pattern}" + (f" in {input.path}" if input.path else "")
 
     def permission_requests(self, input: GrepInput, ctx: ToolContext) -> list[PermissionRequest]:
+        _valid_input(input)
         return path_permissions("grep", [input.path or "."], ctx)
 
     async def run(self, input: GrepInput, ctx: ToolContext) -> ToolResult:
-        target = display_path(resolve_path(input.path or ".", ctx, read_only=True), ctx)
-        search = run_rg(rg_args(input, target), ctx.workspace, ctx.cancel)
+        _valid_input(input)
+        root = resolve_path(input.path or ".", ctx, read_only=True)
+        target = display_path(root, ctx)
+        _searchable(root, target)
+        workspace = Path(os.path.realpath(ctx.workspace))
+        cwd = workspace if root.is_relative_to(workspace) else (root if root.is_dir() else root.parent)
+        search = _search(rg_args(input), root, cwd, ctx)
         if input.glob and glob_as_type(input) is None:
-            listing = run_rg(["--files", "--", target], ctx.workspace, ctx.cancel)
-            result, listed = await asyncio.gather(search, listing)
+            result, listed = await asyncio.gather(search, _search(["--files"], root, cwd, ctx))
         else:
             result, listed = await search, None
         error = rg_error(result, input.pattern)
@@ -125,21 +136,49 @@ class GrepTool(Tool[GrepInput]):
         raw = [ln for ln in result.stdout.split("\n") if ln]
         if listed is not None:
             raw = unignored_only(raw, set(listed.stdout.split("\n")), input.output_mode)
-        lines = [ln.removeprefix("./") for ln in raw]
+        prefix = "" if cwd == workspace else f"{cwd}/"
+        lines = [printable(prefix + ln if ln != "--" else ln) for ln in raw]
         if not lines:
-            return ToolResult(output=f"No matches for {input.pattern!r} in {target}")
-        if input.output_mode != "content":
-            lines.sort()
-        limit = input.head_limit or (None if input.output_mode == "content" else DEFAULT_HEAD_LIMIT)
-        shown = lines[:limit] if limit else lines
-        body = "\n".join(shown)
-        if input.output_mode == "count":
-            total = sum(int(ln.rsplit(":", 1)[1]) for ln in lines if ln.rsplit(":", 1)[-1].isdigit())
-            body += f"\n[{total} matches in {len(lines)} files]"
-        more = len(lines) - len(shown)
-        unit = "lines" if input.output_mode == "content" else "files"
-        if more > 0:
-            body += f"\n[{more} more {unit} not shown; use head_limit, path, glob or a narrower pattern]"
-        capped = cap_output(body, ctx.limits, ctx.data_dir, label="grep")
-        return ToolResult(output=capped.text,
-                          full_output_path=str(capped.saved_path) if capped.saved_path else None)
+            return ToolResult(output=f"No matches for {input.pattern!r} in {target}" + _note(result))
+        return _shaped(lines, input, ctx, result)
+
+
+def _valid_input(input: GrepInput) -> None:
+    """Refuse what no argument can hold (a NUL byte), naming the field."""
+    for what, value in (("pattern", input.pattern), ("glob", input.glob), ("type", input.type)):
+        valid_text(value or "", what)
+
+
+def _searchable(root: Path, shown: str) -> None:
+    """A file or a folder: rg would block reading a FIFO named as its root (the walk skips them)."""
+    opened = _fs.open_for_reading(root)
+    if opened is None:
+        raise ToolFailure(f"{shown}: no such file or folder")
+    opened.close()
+
+
+def _search(args: list[str], root: Path, cwd: Path, ctx: ToolContext) -> Awaitable[RgResult]:
+    return search(args, root=root, cwd=cwd, ctx=ctx)
+
+
+def _note(result: RgResult) -> str:
+    return f"\n{result.note}" if result.note else ""
+
+
+def _shaped(lines: list[str], input: GrepInput, ctx: ToolContext, result: RgResult) -> ToolResult:
+    """Sorted (but content), limited to head_limit, totalled (count), capped for the model."""
+    if input.output_mode != "content":
+        lines.sort()
+    limit = input.head_limit or (None if input.output_mode == "content" else DEFAULT_HEAD_LIMIT)
+    shown = lines[:limit] if limit else lines
+    body = "\n".join(shown)
+    if input.output_mode == "count":
+        total = sum(int(ln.rsplit(":", 1)[1]) for ln in lines if ln.rsplit(":", 1)[-1].isdigit())
+        body += f"\n[{total} matches in {len(lines)} files]"
+    more = len(lines) - len(shown)
+    unit = "lines" if input.output_mode == "content" else "files"
+    if more > 0:
+        body += f"\n[{more} more {unit} not shown; use head_limit, path, glob or a narrower pattern]"
+    capped = cap_output(body + _note(result), ctx.limits, ctx.data_dir, label="grep")
+    return ToolResult(output=capped.text,
+                      full_output_path=str(capped.saved_path) if capped.saved_path else None)

@@ -19,6 +19,7 @@ from tools._files import (
     check_fresh,
     check_writable,
     decode_text,
+    delete_file,
     encode_text,
     file_change,
     is_binary,
@@ -26,6 +27,7 @@ from tools._files import (
     store_bytes,
     write_atomic,
 )
+from tools._fs import remove_file
 from tools._line_endings import splice
 from tools._patch_apply import apply_chunks, join_lines
 from tools._patch_parse import FileOp, parse_patch
@@ -178,8 +180,7 @@ async def _commit(plan: _Plan, ctx: ToolContext) -> None:
         for path in changed:
             data = plan.state[path]
             if data is None:
-                path.unlink()
-                ctx.reads.forget(path)
+                delete_file(path, ctx)
             else:
                 await store_bytes(path, data, ctx)
             done.append(path)
@@ -199,7 +200,7 @@ def _restore_all(done: list[Path], plan: _Plan, ctx: ToolContext) -> None:
 def _restore(path: Path, data: bytes | None, ctx: ToolContext) -> None:
     """Put back a file the failed commit already changed, and what the guard knows of it."""
     if data is None:
-        path.unlink(missing_ok=True)
+        remove_file(path, missing_ok=True)
         ctx.reads.forget(path)
     else:
         write_atomic(path, data)

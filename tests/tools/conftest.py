@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,15 @@ def ws(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     root.mkdir()
     return root.resolve()
+
+
+@pytest.fixture
+def outside() -> Iterator[Path]:
+    """A folder outside the workspace that the default policy leaves readable (not under /tmp,
+    which the policy hides from the file tools, nor under HOME)."""
+    folder = Path(tempfile.mkdtemp(prefix="subagent-outside-", dir="/var/tmp")).resolve()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

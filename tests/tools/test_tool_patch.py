@@ -210,7 +210,7 @@ async def test_write_never_follows_link_out(ws: Path, tmp_path: Path, ctx: ToolC
     outside = tmp_path / "target.txt"
     outside.write_text("keep\n")
     (ws / "out").symlink_to(outside)
-    with pytest.raises(ToolFailure, match="outside the workspace"):
+    with pytest.raises(ToolFailure, match="write refused by the sandbox policy"):
         await _apply(ctx, "*** Begin Patch\n*** Add File: out\n+x\n*** End Patch")
     assert outside.read_text() == "keep\n"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import PathOutsideWorkspaceError, StaleReadError, ToolFailure
+from agent.errors import PathOutsideWorkspaceError, PolicyDeniedError, StaleReadError, ToolFailure
 from tools._paths import is_inside, path_permissions, resolve_path
 from tools.base import OutputLimits, ToolContext
 from tools.read import ReadInput, ReadTool
@@ -52,21 +52,28 @@ async def test_read_image_binary_empty_dir(ws: Path, ctx: ToolContext) -> None:
         await ReadTool().run(ReadInput(file_path="missing.txt"), ctx)
 
 
-async def test_paths_stay_inside(ws: Path, tmp_path: Path, ctx: ToolContext) -> None:
-    outside = tmp_path / "outside.txt"
-    outside.write_text("secret\n")
-    (ws / "link").symlink_to(outside)
+async def test_paths_stay_inside(ws: Path, outside: Path, ctx: ToolContext) -> None:
+    """Outside the roots: reading where the policy allows it needs external_directory; writing
+    there is refused by the policy, before anyone could be asked."""
+    target = outside / "outside.txt"
+    target.write_text("secret\n")
+    (ws / "link").symlink_to(target)
     with pytest.raises(PathOutsideWorkspaceError):
-        resolve_path("link", ctx)
-    with pytest.raises(PathOutsideWorkspaceError):
-        await WriteTool().run(WriteInput(file_path="../outside.txt", content="x"), ctx)
-    assert outside.read_text() == "secret\n"
-    reqs = path_permissions("edit", ["link", "src/a.py"], ctx)
-    assert reqs[0].patterns == [str(outside.resolve()), "src/a.py"]
-    assert reqs[1].permission == "external_directory" and reqs[1].patterns == [str(tmp_path.resolve())]
+        resolve_path("link", ctx, read_only=True)
+    with pytest.raises(PolicyDeniedError, match="write refused by the sandbox policy"):
+        await WriteTool().run(WriteInput(file_path=str(target), content="x"), ctx)
+    with pytest.raises(PolicyDeniedError):
+        path_permissions("edit", ["link"], ctx)
+    assert target.read_text() == "secret\n"
+    reqs = path_permissions("read", ["link", "src/a.py"], ctx)
+    assert reqs[0].patterns == [str(target), "src/a.py"]
+    assert reqs[1].permission == "external_directory" and reqs[1].patterns == [str(outside)]
     assert is_inside(resolve_path("src/a.py", ctx), ctx.roots)
     ctx.allow_external = True
-    assert resolve_path("link", ctx) == outside.resolve()
+    assert resolve_path("link", ctx, read_only=True) == target
+    assert "secret" in (await ReadTool().run(ReadInput(file_path="link"), ctx)).output
+    with pytest.raises(PolicyDeniedError):  # external_directory never makes a place writable
+        await WriteTool().run(WriteInput(file_path="link", content="x"), ctx)
 
 
 async def test_saved_outputs_are_readable_but_not_writable(ws: Path, ctx: ToolContext) -> None:
@@ -76,8 +83,9 @@ async def test_saved_outputs_are_readable_but_not_writable(ws: Path, ctx: ToolCo
     assert path_permissions("read", [str(saved)], ctx)[-1].permission == "read"  # no external ask
     result = await ReadTool().run(ReadInput(file_path=str(saved), offset=2), ctx)
     assert "line two" in result.output and "line one" not in result.output
-    assert path_permissions("edit", [str(saved)], ctx)[-1].permission == "external_directory"
-    with pytest.raises(PathOutsideWorkspaceError):
+    with pytest.raises(PolicyDeniedError):
+        path_permissions("edit", [str(saved)], ctx)
+    with pytest.raises(PolicyDeniedError):
         await WriteTool().run(WriteInput(file_path=str(saved), content="x"), ctx)
     assert saved.read_text() == "line one\nline two\n"
 
