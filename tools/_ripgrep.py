@@ -107,6 +107,8 @@ async def _in_sandbox(args: list[str], cwd: Path, ctx: ToolContext) -> RgResult:
     if done.timed_out:
         raise ToolFailure(f"search timed out after {SEARCH_TIMEOUT_S:g} s; narrow the path or the pattern")
     code = done.exit_code or 0
+    if code not in (0, 1, 2):  # rg's own codes; 126 or 127: it could not start in the sandbox
+        raise ToolFailure(f"ripgrep could not run in the sandbox (exit {code}): {done.output.strip()[:500]}")
     if code == 2 and done.output.startswith("rg: "):
         return RgResult(code, "", done.output)
     dropped = _DROPPED.search(done.output)

@@ -34,7 +34,9 @@ class _Walk:
             old = trusted.get(key) if isinstance(trusted, dict) else None
             limit = limit_for(here)
             if limit is None and isinstance(value, dict):
-                kept[key] = self.walk(value, old, here)
+                inner = self.walk(value, old, here)
+                if inner or not value:  # a block left empty by refusals must not create an entry
+                    kept[key] = inner
             elif limit is None:
                 self.refuse(here, "no one has decided what this key may do; it is refused to be safe")
             elif weakens(limit, value, old):

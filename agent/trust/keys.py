@@ -56,7 +56,6 @@ WORKSPACE_KEYS: dict[str, KeyLimit] = {
                                          ("plan", "default", "accept-edits", "bypass")),
     "defaults.tool_timeouts.bash": KeyLimit("no_higher", _LONGER),
     "defaults.tool_timeouts.bash_max": KeyLimit("no_higher", _LONGER),
-    "defaults.tool_timeouts.default": KeyLimit("no_higher", _LONGER),
     "defaults.max_parallel_tasks": KeyLimit("no_higher", "more subagents at once than your config allows"),
     "defaults.max_depth": KeyLimit("no_higher", "deeper delegation than your config allows"),
     "defaults.verify_rounds": KeyLimit("no_higher", "more verify runs than your config allows"),
@@ -75,7 +74,10 @@ WORKSPACE_KEYS: dict[str, KeyLimit] = {
     # --- models and aliases -------------------------------------------------------------------
     "models.*.context_window": FREE,
     "models.*.max_output_tokens": FREE,
-    "models.*.price": KeyLimit("no_lower", "a lower price makes the budget count less than is spent"),
+    # A price the workspace sets could only be compared with genai-prices' table, which is not
+    # loaded when the config is: any price of its own is refused (a lower one would make the budget
+    # count less than is spent).
+    "models.*.price": KeyLimit("same", "a price the repository chose would change what the budget counts"),
     "models.*.thinking": FREE,
     "models.*.server_compaction": FREE,
     "aliases.*": FREE,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from agent.orchestrator.base import SubtaskCheckpoint, SubtaskRunner, SubtaskSpec
 from agent.orchestrator.local import LocalRunner
+from agent.trust.store import set_trust
 from tests.orchestrator._scenario import model, workspace, write
 
 
@@ -49,6 +50,7 @@ async def test_two_subtasks_of_one_repository_each_work_in_their_own_checkout(tm
     for name in ("one", "two"):
         checkout = tmp_path / f"checkout-{name}"
         subprocess.run(["git", "clone", "-q", str(repo), str(checkout)], check=True)
+        set_trust(checkout, True)  # as the source is: its config sets bypass mode
         checkouts.append(checkout)
     client = model([{"agent": "worker", "match": f"make {name}", "replies": [
         {"tool_calls": [write(f"{name}.txt", f"{name}\n")], "delay_s": 0.3}, {"text": f"made {name}"},
@@ -59,7 +61,7 @@ async def test_two_subtasks_of_one_repository_each_work_in_their_own_checkout(tm
                on_event=None, on_checkpoint=None, resume_from=None, cancel=asyncio.Event())
         for name, checkout in zip(("one", "two"), checkouts, strict=True)
     ))
-    assert [r.files_changed for r in results] == [["one.txt"], ["two.txt"]]
+    assert [r.files_changed for r in results] == [["one.txt"], ["two.txt"]], [r.error for r in results]
     assert (checkouts[0] / "one.txt").exists() and not (checkouts[0] / "two.txt").exists()
     assert (checkouts[1] / "two.txt").exists() and not (checkouts[1] / "one.txt").exists()
     assert not (repo / "one.txt").exists() and not (repo / "two.txt").exists()  # the source is untouched

@@ -1,6 +1,7 @@
 """bash through `subagent run` for the escape suite: in bypass mode, and in default mode with bash
 allowed by the workspace's config (headless asks are denied, so it must be allowed). A redirect
-is an edit of its target, so edits are allowed too: what is tested is the sandbox, not the rules.
+is an edit of its target, so edits are allowed too, and so are paths outside the workspace (`~/x`):
+what is tested is the sandbox, not the rules.
 
 `workspace_config` is the one place that says how bash is allowed in default mode: an untrusted
 workspace's config may only tighten, so the workspace is trusted first (`subagent trust`). The
@@ -22,7 +23,7 @@ def workspace_config(site: Site, mode: str, sandbox: dict[str, Any] | None = Non
     """The workspace's `.subagent/config.yaml`: bash allowed in default mode, sandbox limits."""
     config: dict[str, Any] = {}
     if mode == "default":
-        config["permission"] = {"bash": "allow", "edit": "allow"}
+        config["permission"] = {"bash": "allow", "edit": "allow", "external_directory": "allow"}
         trusted = site.subagent("trust", str(site.workspace))
         assert trusted.returncode == 0, trusted.stderr
     if sandbox:

@@ -38,7 +38,8 @@ def test_credentials_in_home_are_out_of_reach(site: Site, mode: str) -> None:
         f"cat {names} ~/.ssh/id_rsa",
         f"grep -r CANARY ~ {site.root} 2>/dev/null; find ~ -maxdepth 3 | head -50",
         "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -i anthropic; env",
-        "~/.cargo/bin/cargo-tool; echo scratch > ~/note && cat ~/note",
+        # by its absolute path: a command named through `~` is only known when it runs (asked)
+        f"{site.home}/.cargo/bin/cargo-tool; echo scratch > ~/note && cat ~/note",
     ], mode)
     seen = outcome.everything_the_model_saw()
     assert not [rel for rel, canary in canaries.items() if canary in seen]

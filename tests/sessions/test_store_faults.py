@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from agent.sessions.store import SqliteSessionStore
+from agent.trust.store import set_trust
 from tests.conftest import run_subagent, subprocess_env
 
 DONE = {"scripts": [{"replies": [{"text": "Done."}]}]}
@@ -39,6 +40,7 @@ def _workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     (ws / ".subagent").mkdir(parents=True, exist_ok=True)
     (ws / ".subagent" / "config.yaml").write_text("defaults: {sandbox: {kind: none}}\n")
+    set_trust(ws, True)  # its config is the test's: bash unsandboxed, to fill a disk outside it
     return ws
 
 

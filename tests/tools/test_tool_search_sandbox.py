@@ -50,7 +50,7 @@ def _ctx(ws: Path, tmp_path: Path, sandboxed: bool) -> ToolContext:
     """The workspace's runtime data (as the policy calls it) lives inside it, and is hidden."""
     policy = build_policy(workspace=ws, data_dir=ws / "secret-data", outputs=tmp_path / "out")
     return ToolContext(workspace=ws, data_dir=tmp_path / "out", policy=policy,
-                       sandbox=BwrapSandbox(ws) if sandboxed else None)
+                       sandbox=BwrapSandbox(policy) if sandboxed else None)
 
 
 @pytest.mark.bwrap

@@ -58,7 +58,10 @@ def _filter(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     ({"defaults": {"max_depth": 9}}, "defaults.max_depth"),
     ({"defaults": {"tool_timeouts": {"bash_max": 86400}}}, "defaults.tool_timeouts.bash_max"),
     ({"models": {"claude-sonnet-5-5": {"price": {"input": 0.0}}}}, "models.claude-sonnet-5-5.price"),
-    ({"models": {"claude-sonnet-5-5": {"price": None}}}, "models.claude-sonnet-5-5.price"),
+    # any price of the workspace's own: only genai-prices' table or the user's config may set one
+    ({"models": {"claude-sonnet-5-5": {"price": {"input": 30.0, "output": 90.0}}}},
+     "models.claude-sonnet-5-5.price"),
+    ({"models": {"my-model": {"price": {"input": 1.0, "output": 2.0}}}}, "models.my-model.price"),
     ({"permission": "allow"}, "permission"),
     ({"permission": {"bash": "allow"}}, "permission.bash"),
     ({"permission": {"bash": {"npm *": "allow"}}}, "permission.bash.npm *"),
@@ -74,8 +77,8 @@ def test_a_widening_key_is_refused(raw: dict[str, Any], key: str) -> None:
 @pytest.mark.parametrize("raw", [
     {"defaults": {"sandbox": {"kind": "bwrap", "extra_roots": [], "max_processes": 64, "env": []}}},
     {"defaults": {"permission_mode": "plan", "max_budget_usd": 1.0, "max_turns": 3, "model": "opus"}},
-    {"models": {"claude-sonnet-5-5": {"price": {"input": 30.0}, "context_window": 100_000}}},
-    {"models": {"my-model": {"price": {"input": 1.0, "output": 2.0}}}, "aliases": {"fast": "my-model"}},
+    {"models": {"claude-sonnet-5-5": {"context_window": 100_000}}},
+    {"models": {"my-model": {"context_window": 50_000}}, "aliases": {"fast": "my-model"}},
     {"permission": {"bash": {"rm *": "deny", "curl *": "ask"}, "edit": {"*.lock": "deny"}}},
     {"agents": {"backend-engineer": {"network": True}}},  # judged once the agent is assembled
 ])
@@ -108,7 +111,7 @@ def _value_for(key: str) -> st.SearchStrategy[Any]:
         return st.lists(st.sampled_from(["~", "~/shared", "LANG", "HOME", "/srv"]), max_size=3)
     if key.endswith("max_budget_usd"):
         return st.none() | st.floats(0, 100)
-    return st.integers(0, 200_000)
+    return st.integers(1, 200_000)  # the schema refuses 0 and negatives on its own
 
 
 @st.composite
