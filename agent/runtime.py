@@ -49,12 +49,10 @@ if TYPE_CHECKING:
 
 def default_model_client() -> ModelClient:
     """The Messages API, with ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment."""
-    from agent.model._prewarm import start_prewarm
     from agent.model.anthropic_client import AnthropicModel
     from agent.model.credentials import require_api_key
 
     require_api_key()
-    start_prewarm()  # the SDK's import and first-use costs overlap with assembling the run
     return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
 
 
