@@ -1,10 +1,18 @@
 """The `subagent` command: a typer app; each command group lives in its own module.
 
-Command modules import heavy libraries (anthropic, rich's big parts, mcp, acp) inside the
-command functions, so `subagent --version` and `subagent agents list` start quickly.
+Command modules import heavy libraries (rich's big parts, mcp, acp) inside the command
+functions, so `subagent --version` and `subagent agents list` start quickly. A command that is
+done leaves at once (`exit_now`): its output flushed and the exit handlers run (they close the
+session store), without the interpreter's teardown of every module and object, which took 0.2 to
+0.45 s after the answer was already out.
 """
 
 from __future__ import annotations
+
+import atexit
+import os
+import sys
+from typing import NoReturn
 
 import typer
 
@@ -39,9 +47,31 @@ def _register_commands() -> None:
     from agent.cli import commands  # noqa: F401
 
 
+def exit_now(code: int | str | None) -> NoReturn:
+    """End the process with `code` as `sys.exit` would, minus the interpreter's teardown.
+
+    The standard streams are flushed and the exit handlers run first (closing the session store,
+    releasing sandbox placeholders, flushing logs); work still running in a thread is abandoned,
+    as the runtime awaits everything a command must finish before it returns.
+    """
+    if isinstance(code, str):  # sys.exit("message"): the message on stderr, status 1
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can reach the reader
+            pass
+    os._exit(code or 0)
+
+
 def main() -> None:
     from agent.terminal.logs import guard_last_resort
 
     guard_last_resort()
     _register_commands()
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        exit_now(done.code)
