@@ -1,7 +1,8 @@
 """The `subagent` command: a typer app; each command group lives in its own module.
 
-Command modules import heavy libraries (rich's big parts, mcp, acp) inside the command
-functions, so `subagent --version` and `subagent agents list` start quickly. A command that is
+Only the named command's module is imported (agent.cli.commands), and command modules import
+heavy libraries (rich's big parts, mcp, acp) inside the command functions, so `subagent
+--version` and `subagent agents list` start quickly. A command that is
 done leaves at once (`exit_now`): its output flushed and the exit handlers run (they close the
 session store), without the interpreter's teardown of every module and object, which took 0.2 to
 0.45 s after the answer was already out.
@@ -42,9 +43,11 @@ def root(
     """subagent: coding agents from markdown personas."""
 
 
-def _register_commands() -> None:
-    """Import each command module; importing one adds its commands to `app`."""
-    from agent.cli import commands  # noqa: F401
+def _register_commands(argv: list[str]) -> None:
+    """Import the command modules this command line needs; importing one adds its commands to `app`."""
+    from agent.cli.commands import register
+
+    register(argv)
 
 
 def exit_now(code: int | str | None) -> NoReturn:
@@ -70,7 +73,10 @@ def main() -> None:
     from agent.terminal.logs import guard_last_resort
 
     guard_last_resort()
-    _register_commands()
+    # pydantic looks for plugins in every installed package's entry points the first time it builds
+    # a model: 45 to 55 ms of a run's start. The CLI uses none; a user may still name some.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _register_commands(sys.argv[1:])
     try:
         app()
     except SystemExit as done:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +18,40 @@ from tests.model import sse
 from tests.model.local_api import ApiHandler, error_body
 from tests.model.messages_server import MessagesServer
 
-
-def _imported(stderr: str) -> set[str]:
-    """Every module `python -X importtime` reported importing."""
-    return {
-        line.rsplit("|", 1)[1].strip()
-        for line in stderr.splitlines()
-        if line.startswith("import time:") and line.count("|") == 2
-    }
+_LIST_MODULES = (
+    "import atexit, json, os, runpy, sys; "
+    "atexit.register(lambda: open(os.environ['MODULES_OUT'], 'w').write(json.dumps(sorted(sys.modules)))); "
+    "sys.argv = ['subagent', *sys.argv[1:]]; runpy.run_module('agent', run_name='__main__')"
+)
+"""`subagent` that writes the name of every module it imported when it exits (its exit handlers
+run before `os._exit`)."""
 
 
 def test_a_run_never_imports_the_sdk(tmp_path: Path) -> None:
+    listing = tmp_path / "modules.json"
     with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
-        argv = subagent_argv("run", "say hi", "--agent", "explore", "-o", "json", "--cwd", str(tmp_path))
-        proc = subprocess.run(
-            [argv[0], "-X", "importtime", *argv[1:]], cwd=tmp_path, capture_output=True, text=True,
-            timeout=120, env=subprocess_env(ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=server.url),
-        )  # fmt: skip
+        argv = [sys.executable, "-c", _LIST_MODULES, "run", "say hi", "--agent", "explore", "-o", "json"]
+        env = subprocess_env(ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=server.url, MODULES_OUT=str(listing))
+        proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert len(server.requests) == 1
     assert json.loads(proc.stdout)["result"] == "hi"
-    modules = _imported(proc.stderr)
-    assert {"httpx2", "agent.model._wire", "agent.loop"} <= modules  # the log is complete
+    modules = set(json.loads(listing.read_text()))
+    assert {"httpx2", "agent.model._wire", "agent.loop"} <= modules  # the listing is whole
     assert not {m for m in modules if m == "anthropic" or m.startswith("anthropic.")}
+    assert "agent.cli.run_cmd" in modules and "agent.cli.chat_cmd" not in modules  # only its command
+
+
+def test_every_command_is_found_by_name() -> None:
+    """`agent.cli.commands.MODULES` names the module of every command the CLI has."""
+    from agent.cli.commands import MODULES, register
+    from agent.cli.main import app
+
+    register([])
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
+    groups = {g.name or g.typer_instance.info.name for g in app.registered_groups if g.typer_instance}
+    names = commands | groups
+    assert names == set(MODULES)
 
 
 def _run(tmp_path: Path, server: MessagesServer, *args: str) -> subprocess.CompletedProcess[str]:
