@@ -215,7 +215,8 @@ async def test_a_task_with_server_compaction_sends_the_same_bytes(tmp_path: Path
         0, {"type": "compaction", "content": None, "encrypted_content": None},
         {"type": "compaction_delta", "content": "the story so far", "encrypted_content": "opaque"},
     )  # fmt: skip
-    start = {"type": "tool_use", "id": "toolu_r", "name": "read_note", "input": {}, "caller": {"type": "x"}}
+    caller = {"type": "direct"}
+    start = {"type": "tool_use", "id": "toolu_r", "name": "read_note", "input": {}, "caller": caller}
     halves = [{"type": "input_json_delta", "partial_json": part} for part in ('{"name": ', '"a"}')]
     call = block(2, start, *halves)
     replies = [
