@@ -18,6 +18,8 @@ import anthropic
 import httpx
 import pytest
 import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.errors import ModelAPIError
 from agent.loop import run_loop
@@ -360,3 +362,26 @@ def test_the_wire_constants_are_the_installed_sdks() -> None:
     for citation in typing.get_args(typing.get_args(anthropic.types.TextCitation)[0]):
         fields = list(citation.model_fields)
         assert list(_model_order(dict.fromkeys(reversed(fields), 1))) == fields, citation
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text(max_size=12)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+
+
+@settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(min_size=1, max_size=40), thinking=st.text(min_size=1, max_size=20),
+       tool_input=st.dictionaries(st.text(min_size=1, max_size=8), _json_values, max_size=4))  # fmt: skip
+async def test_any_reply_yields_the_same_message_through_both(
+    text: str, thinking: str, tool_input: dict[str, Any]
+) -> None:
+    body = sse.reply(sse.thinking_block(0, thinking, "sig"), sse.text_block(1, text, pieces=3),
+                     sse.tool_block(2, "toolu_p", "read", tool_input), stop_reason="tool_use")  # fmt: skip
+    events = await same_turn([ok(body)])
+    done = events[-1]
+    assert done["kind"] == "done" and done["content"][2]["input"] == tool_input
+    assert done["content"][1]["text"] == text
+    assert done["content"][0]["thinking"] == thinking
