@@ -210,7 +210,7 @@ def _dumps(message: dict[str, Any]) -> bytes:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def start_front(name: str, client: ClaimedStdio, server_module: str, sdk_distribution: str,

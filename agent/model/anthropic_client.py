@@ -190,9 +190,7 @@ def _decoded(decoder: SseDecoder, chunk: bytes | None) -> list[ServerSentEvent]:
         raise InvalidResponseError(f"the stream is not UTF-8: {exc}") from exc
 
 
-def _apply(
-    builder: MessageBuilder, name: str, data: str, headers: httpx2.Headers
-) -> ModelStreamEvent | None:
+def _apply(builder: MessageBuilder, name: str, data: str, headers: httpx2.Headers) -> ModelStreamEvent | None:
     """One server-sent event into the message; an `error` event raises the API's error."""
     if not name or name == "ping":
         return None
