@@ -1,7 +1,7 @@
 """What the runtime asks of an ACP client: permission answers, and the editor's file buffers.
 
 `AcpApprover` implements `agent.permissions.models.Approver` with `session/request_permission`;
-`AcpEditorBuffers` implements `tools.base.EditorBuffers` with `fs/read_text_file` and
+`AcpEditorBuffers` implements `agent.tool.EditorBuffers` with `fs/read_text_file` and
 `fs/write_text_file`. Both talk to the client through the SDK's agent-side connection.
 """
 

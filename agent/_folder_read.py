@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.instructions import FolderInstructions
-from tools.base import PermissionRequest, Tool, ToolContext, ToolResult
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolResult
 
 
 class FolderNotesReadTool(Tool[Any]):

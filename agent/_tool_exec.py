@@ -30,8 +30,8 @@ from agent.events import (
     ToolCallStartedEvent,
 )
 from agent.permissions.models import AskAnswer, AskRequest
-from tools._truncate import cap_output
-from tools.base import OutputLimits, PermissionRequest, Tool, ToolContext, ToolResult
+from agent.tool import OutputLimits, PermissionRequest, Tool, ToolContext, ToolResult
+from agent.tool_output import cap_output
 
 EVENT_SINK: ContextVar[Callable[[Event], None] | None] = ContextVar("EVENT_SINK", default=None)
 """While a tool runs: where it may emit events into the parent's stream (the `task` tool does)."""

@@ -19,7 +19,7 @@ from agent.permissions.models import Approver, PermissionRule
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy
 from agent.sessions.base import SessionStore
-from tools.base import Tool
+from agent.tool import Tool
 
 Snapshot = Callable[[str], Awaitable[str]]
 """`await snapshot(label) -> commit sha` of the workspace."""

@@ -47,7 +47,7 @@ from agent.model.pricing import Pricer
 from agent.model.resolve import ResolvedModel
 from agent.sessions.base import SessionStore
 from agent.spec import AgentSpec
-from tools.base import ToolResult
+from agent.tool import ToolResult
 
 log = logging.getLogger(__name__)
 

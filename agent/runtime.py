@@ -39,8 +39,8 @@ from agent.sandbox.policy import FsPolicy, policy_for
 from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
 from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
 from agent.spec import AgentSpec
+from agent.tool import EditorBuffers, ToolContext
 from agent.trust.notice import run_boundary
-from tools.base import EditorBuffers, ToolContext
 
 if TYPE_CHECKING:
     from agent.orchestrator.link import ParentLink

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.errors import ToolFailure
-from tools.base import ToolContext
+from agent.tool import ToolContext
 from tools.edit import EditInput, EditTool
 from tools.patch import PatchInput, PatchTool
 from tools.read import ReadInput, ReadTool

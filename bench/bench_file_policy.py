@@ -29,12 +29,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agent.tool import ToolContext
 from bench._figures import emit
 from tools import _fs
 from tools._files import read_regular, store_bytes
 from tools._paths import is_inside, readable_roots, resolve_path
 from tools._ripgrep import BASE_ARGS, find_rg, run_rg
-from tools.base import ToolContext
 from tools.grep import GrepInput, GrepTool, rg_args
 
 REPEAT = 200

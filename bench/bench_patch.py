@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from agent.errors import ToolFailure
+from agent.tool import ToolContext
 from bench._figures import emit
 from bench._patch_corpus import CorpusCase, copy_tree, corpus, same_tree
 from bench._tool_corpus import ToolCase, judge, lay_out, run_ours, tool_cases
 from tools._match import replace
-from tools.base import ToolContext
 from tools.edit import EditInput, EditTool
 from tools.patch import PatchInput, PatchTool
 from tools.read import ReadInput, ReadTool

@@ -19,9 +19,9 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from agent.tool import ToolContext
 from bench._figures import emit
 from tools._ripgrep import BASE_ARGS, find_rg
-from tools.base import ToolContext
 from tools.glob import GlobInput, GlobTool
 from tools.grep import GrepInput, GrepTool, rg_args
 

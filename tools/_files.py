@@ -16,10 +16,10 @@ from pathlib import Path
 
 from agent.errors import StaleReadError, ToolFailure
 from agent.events import FileChange
+from agent.tool import ReadLedger, ToolContext
 from tools import _fs
 from tools._line_endings import join_endings, split_endings, usual_ending
 from tools._paths import printable
-from tools.base import ReadLedger, ToolContext
 
 _BOM = b"\xef\xbb\xbf"
 

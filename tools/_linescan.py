@@ -14,7 +14,7 @@ import codecs
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tools.base import Hasher
+from agent.tool import Hasher
 
 _CONTINUATION = bytes(range(0x80, 0xC0))
 """UTF-8 continuation bytes: a line's character count is its byte count less these."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from agent.errors import PathOutsideWorkspaceError, ToolFailure, ToolInputError
 from agent.sandbox.policy import Access
-from tools.base import PermissionRequest, ToolContext
+from agent.tool import PermissionRequest, ToolContext
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from agent.errors import ToolFailure
 from agent.sandbox.policy import FsPolicy
-from tools.base import ToolContext
+from agent.tool import ToolContext
 
 BASE_ARGS: tuple[str, ...] = (
     "--no-config", "--hidden", "--no-require-git", "--glob", "!.git", "--color", "never",

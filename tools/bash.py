@@ -17,9 +17,9 @@ from pydantic import Field
 from agent.errors import BashUnavailableError
 from agent.sandbox.base import ExecResult
 from agent.terminal.safe_text import strip_escape_sequences
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool_output import cap_output
 from tools._paths import is_inside, printable, valid_text
-from tools._truncate import cap_output
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class BashInput(ToolInput):

@@ -10,6 +10,8 @@ from pydantic import Field
 
 from agent.errors import ToolFailure
 from agent.events import FileChange
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool_output import cap_output
 from tools._files import (
     check_fresh,
     check_writable,
@@ -22,8 +24,6 @@ from tools._files import (
 from tools._line_endings import span_blocks, splice
 from tools._match import replace
 from tools._paths import display_path, path_permissions, resolve_path
-from tools._truncate import cap_output
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class EditInput(ToolInput):

@@ -14,11 +14,11 @@ from pathlib import Path
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 from tools import _fs
 from tools._globmatch import compile_glob, name_glob
 from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
 from tools._ripgrep import rg_error, search
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 MAX_FILES = 100
 _STAT_THREADS = 4

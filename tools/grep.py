@@ -11,12 +11,12 @@ from typing import Literal
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool_output import cap_output
 from tools import _fs
 from tools._globmatch import name_glob
 from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
 from tools._ripgrep import RgResult, rg_error, search
-from tools._truncate import cap_output
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 DEFAULT_HEAD_LIMIT = 250
 """Entries shown for files_with_matches and count when head_limit is not given."""

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from agent.errors import PatchApplyError, ToolFailure
 from agent.events import FileChange
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 from tools._files import (
     TextFile,
     check_fresh,
@@ -32,7 +33,6 @@ from tools._line_endings import splice
 from tools._patch_apply import apply_chunks, join_lines
 from tools._patch_parse import FileOp, parse_patch
 from tools._paths import display_path, path_permissions, resolve_path
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class PatchInput(ToolInput):

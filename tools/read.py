@@ -20,12 +20,12 @@ from typing import Literal
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.tool import ImageBlock, PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool_output import cap_output
 from tools import _fs
 from tools._files import MAX_EDIT_BYTES, is_binary
 from tools._linescan import LineScanner, Scan, ShownLine, scan
 from tools._paths import display_path, path_permissions, printable, resolve_path
-from tools._truncate import cap_output
-from tools.base import ImageBlock, PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 _IMAGES: dict[str, Literal["image/png", "image/jpeg", "image/gif", "image/webp"]] = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from agent.errors import ConfigError
-from tools.base import Tool
+from agent.tool import Tool
 
 TOOL_CLASSES: dict[str, str] = {
     "read": "tools.read:ReadTool",

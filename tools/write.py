@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 from tools._files import (
     check_fresh,
     check_writable,
@@ -15,7 +16,6 @@ from tools._files import (
     store_bytes,
 )
 from tools._paths import display_path, path_permissions, resolve_path
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class WriteInput(ToolInput):

@@ -16,7 +16,7 @@ from agent._prompt import system_blocks
 from agent.context.tokens import estimate_tokens, json_bytes
 from agent.model.base import ModelRequest
 from agent.spec import AgentSpec
-from tools.base import Tool
+from agent.tool import Tool
 
 
 class PromptStats(BaseModel):

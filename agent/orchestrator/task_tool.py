@@ -18,7 +18,7 @@ from agent.events import FileChange
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec
 from agent.orchestrator.link import ParentLink, may_delegate, may_edit
 from agent.spec import AgentSpec
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 _INTRO = (
     "Start a subagent on a self-contained task; it sees only `prompt`, works with its own tools, "

@@ -18,7 +18,7 @@ from agent.sessions.base import (
     SessionRecord,
     StoredMessage,
 )
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class NoteInput(ToolInput):
@@ -264,7 +264,7 @@ def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw
     from agent.loop import LoopSetup
     from agent.model.resolve import ResolvedModel
     from agent.spec import AgentSpec
-    from tools.base import ToolContext
+    from agent.tool import ToolContext
 
     ctx = ToolContext(workspace=tmp_path, data_dir=tmp_path / ".data")
     tools = {t.name: t for t in (ReadNoteTool(), WriteNoteTool(), SleepTool())}

@@ -7,8 +7,8 @@ from typing import Any
 
 from agent._tool_exec import ToolCall, ToolRunner, TurnCalls
 from agent.chat._ask_view import ask_detail
+from agent.tool import ToolContext
 from tests.loop.fakes import TableGate, WriteNoteTool
-from tools.base import ToolContext
 from tools.bash import BashTool
 from tools.edit import EditTool
 from tools.patch import PatchTool

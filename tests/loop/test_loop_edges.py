@@ -70,8 +70,8 @@ async def test_a_running_tool_can_emit_events_into_the_stream(tmp_path: Path) ->
 
     from agent._tool_exec import CURRENT_TOOL_USE_ID, EVENT_SINK
     from agent.events import SubagentStartedEvent
+    from agent.tool import PermissionRequest, Tool, ToolContext, ToolResult
     from tests.loop.fakes import NoteInput
-    from tools.base import PermissionRequest, Tool, ToolContext, ToolResult
 
     class TaskLikeTool(Tool[NoteInput]):
         name: ClassVar[str] = "task"

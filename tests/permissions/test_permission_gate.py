@@ -10,7 +10,7 @@ from agent.permissions.gate import NO_APPROVER, GateVerdict, PermissionGate
 from agent.permissions.models import AskAnswer, AskRequest, PermissionMode, PermissionRule
 from agent.permissions.modes import apply_mode
 from agent.permissions.rules import DEFAULT_RULES
-from tools.base import PermissionRequest
+from agent.tool import PermissionRequest
 
 
 def _bash(line: str) -> list[PermissionRequest]:

@@ -10,8 +10,8 @@ import pytest
 from agent.errors import BashUnavailableError
 from agent.sandbox.base import ExecResult
 from agent.sandbox.unsandboxed import UnsandboxedRunner
+from agent.tool import OutputLimits, ToolContext
 from tests.sandbox.conftest import sandbox_for
-from tools.base import OutputLimits, ToolContext
 from tools.bash import BashInput, BashTool
 
 

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.errors import ToolFailure
+from agent.tool import ToolContext
 from tools._line_endings import split_endings, usual_ending
-from tools.base import ToolContext
 from tools.edit import EditInput, EditTool
 from tools.patch import PatchInput, PatchTool
 from tools.read import ReadInput, ReadTool

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from agent.errors import EditMatchError
+from agent.tool import ToolContext
 from tools._canonical import canonical_spans, in_form_of
 from tools._nearest import explain_difference, nearest_window
-from tools.base import ToolContext
 from tools.edit import EditInput, EditTool
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import StaleReadError, ToolFailure
-from tools.base import ToolContext
+from agent.tool import ToolContext
 from tools.edit import EditInput, EditTool
 
 

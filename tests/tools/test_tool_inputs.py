@@ -12,7 +12,7 @@ import pytest
 
 from agent.errors import ToolInputError
 from agent.sandbox.unsandboxed import UnsandboxedRunner
-from tools.base import Tool, ToolContext
+from agent.tool import Tool, ToolContext
 from tools.bash import BashInput, BashTool
 from tools.registry import load_tools
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import PatchApplyError, StaleReadError, ToolFailure
-from tools.base import ToolContext
+from agent.tool import ToolContext
 from tools.patch import PatchInput, PatchTool
 
 Reader = Callable[[str], Awaitable[str]]

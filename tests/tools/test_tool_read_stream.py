@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.errors import StaleReadError, ToolFailure
+from agent.tool import ReadLedger, ToolContext
 from tools._files import MAX_EDIT_BYTES, decode_text
 from tools._linescan import LineScanner, scan
-from tools.base import ReadLedger, ToolContext
 from tools.edit import EditInput, EditTool
 from tools.read import MAX_SCAN_BYTES, ReadInput, ReadTool, _line
 

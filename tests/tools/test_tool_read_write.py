@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agent.errors import PathOutsideWorkspaceError, PolicyDeniedError, StaleReadError, ToolFailure
+from agent.tool import OutputLimits, ToolContext
 from tools._paths import is_inside, path_permissions, resolve_path
-from tools.base import OutputLimits, ToolContext
 from tools.read import ReadInput, ReadTool
 from tools.write import WriteInput, WriteTool
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agent.errors import ToolFailure
+from agent.tool import ToolContext
 from tools._ripgrep import BASE_ARGS, find_rg
-from tools.base import ToolContext
 from tools.glob import GlobInput, GlobTool
 from tools.grep import GrepInput, GrepTool
 
@@ -81,7 +81,7 @@ async def test_glob_matches_rg_newest_first(tree: Path, ctx: ToolContext) -> Non
 
 
 async def test_grep_content_capped_with_full_output_saved(ws: Path, tmp_path: Path) -> None:
-    from tools.base import OutputLimits
+    from agent.tool import OutputLimits
 
     (ws / "many.txt").write_text("".join(f"hit {i}\n" for i in range(50)))
     ctx = ToolContext(workspace=ws, data_dir=tmp_path / "saved", limits=OutputLimits(max_lines=10))

@@ -12,8 +12,8 @@ from agent.errors import ToolFailure
 from agent.sandbox.base import ExecResult
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.policy import build_policy
+from agent.tool import ToolContext
 from tools._ripgrep import policy_exclusions
-from tools.base import ToolContext
 from tools.glob import GlobInput, GlobTool
 from tools.grep import GrepInput, GrepTool
 

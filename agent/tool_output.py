@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.base import OutputLimits
+from agent.tool import OutputLimits
 
 
 @dataclass(frozen=True)

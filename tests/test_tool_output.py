@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools._truncate import cap_output
-from tools.base import OutputLimits
+from agent.tool import OutputLimits
+from agent.tool_output import cap_output
 
 
 def test_char_cap_cuts_at_a_line_boundary(tmp_path: Path) -> None:
