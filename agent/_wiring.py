@@ -35,6 +35,7 @@ class RuntimeParts:
     """(cwd, trust) -> an AgentRegistry (`.config`: RegistryConfig, `.get(name)`: AgentSpec); `trust`
     trusts the workspace for this run (`--trust`)."""
     load_tools: Callable[[list[str]], list[Tool[Any]]]
+    """Tool names -> instances: the one way the runtime reaches the built-in tools (tools/)."""
     make_sandbox: Callable[[SandboxConfig, FsPolicy, bool], Sandbox | None]
     """(config, the run's filesystem policy, network) -> the sandbox bash runs in."""
     make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
@@ -47,6 +48,9 @@ class RuntimeParts:
     """Who answers asks when the caller named nobody: a policy that denies (never a hang)."""
     changed_files: ChangedFiles | None = None
     """What a run changed, bash included (None: only what the file tools report)."""
+    sandbox_programs: Callable[[list[str]], list[Path]] | None = None
+    """Tool names -> the runtime's own programs those tools run in the sandbox (ripgrep), which the
+    run's policy keeps readable (None: no such programs)."""
 
 
 def _load_registry(cwd: Path, trust: bool) -> Any:
@@ -59,6 +63,12 @@ def _load_tools(names: list[str]) -> list[Tool[Any]]:
     from tools.registry import load_tools
 
     return load_tools(names)
+
+
+def _sandbox_programs(names: list[str]) -> list[Path]:
+    from tools.registry import sandbox_programs
+
+    return sandbox_programs(names)
 
 
 def _make_sandbox(config: SandboxConfig, policy: FsPolicy, network: bool) -> Sandbox | None:
@@ -126,4 +136,5 @@ def default_parts() -> RuntimeParts:
         make_snapshot=_make_snapshot,
         headless_approver=_headless_approver,
         changed_files=_changed_files,
+        sandbox_programs=_sandbox_programs,
     )

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from agent import paths
 from agent.trust.confine import not_regular, outside
-from tools._paths import is_inside
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md")
 """Names read in each folder, in this order."""
@@ -160,7 +159,7 @@ class FolderInstructions:
     def _folders(self, target: Path) -> list[Path]:
         """Folders from the workspace down to the one holding `target` (empty when outside)."""
         folder = target if target.is_dir() else target.parent
-        if not is_inside(folder, (self.workspace,)):
+        if outside(folder, self.workspace) is not None:
             return []
         chain = [folder, *folder.parents]
         return list(reversed(chain[: chain.index(self.workspace) + 1]))

@@ -189,7 +189,7 @@ async def run_agent(
     extra_roots = tuple(Path(p) for p in defaults.sandbox.extra_roots)
     outputs = store.output_dir(session_id)
     policy = await asyncio.to_thread(policy_for, defaults.sandbox, cwd, data_dir=data_home(), outputs=outputs,
-                                     extra_readable=_programs_run_in_the_sandbox(spec))
+                                     extra_readable=_sandbox_programs(parts, spec))
     sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, policy)  # probes bwrap
     ctx = ToolContext(
         workspace=cwd,
@@ -276,18 +276,9 @@ async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool)
     await asyncio.to_thread(store.update, record.id, status="running")
 
 
-def _programs_run_in_the_sandbox(spec: AgentSpec) -> list[Path]:
-    """The runtime's own programs that tools run inside the sandbox (ripgrep under grep and glob):
-    readable wherever they are installed, also in a part of HOME the policy hides (a pipx venv)."""
-    if not {"grep", "glob"} & set(spec.tools):
-        return []
-    from agent.errors import ToolFailure
-    from tools._ripgrep import find_rg
-
-    try:
-        return [Path(os.path.realpath(find_rg()))]
-    except ToolFailure:
-        return []  # grep and glob say so themselves
+def _sandbox_programs(parts: RuntimeParts, spec: AgentSpec) -> list[Path]:
+    """The runtime's own programs the agent's tools run in the sandbox, through the tools' seam."""
+    return parts.sandbox_programs(list(spec.tools)) if parts.sandbox_programs is not None else []
 
 
 def _may_change(spec: AgentSpec, mode: str, config: Any) -> bool:

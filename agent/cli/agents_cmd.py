@@ -171,11 +171,11 @@ def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:
     import asyncio
 
     from agent._prompt import environment_block
+    from agent._wiring import default_parts
     from agent.context.prompt_stats import prompt_stats
     from agent.instructions import load_project_instructions
-    from tools.registry import TOOL_CLASSES, load_tools
 
-    tools = load_tools([t for t in spec.tools if t in TOOL_CLASSES])
+    tools = default_parts().load_tools(list(spec.tools))
     workspace = cwd.resolve()
     instructions = load_project_instructions(workspace).text
     stats = prompt_stats(spec, tools, asyncio.run(environment_block(workspace)), instructions=instructions)
