@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from agent._tool_exec import Gate
 from agent.config import SandboxConfig
+from agent.loop.tool_calls import Gate
 from agent.permissions.models import Approver, PermissionRule
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy

@@ -1,6 +1,6 @@
 """The one event stream every front end consumes.
 
-`agent.loop` yields these; the rich renderer, `--output stream-json`, ACP, MCP and the Python API
+`agent.loop.agent_loop` yields these; the rich renderer, `--output stream-json`, ACP, MCP and the Python API
 are adapters over them. Each event carries the session it belongs to and, for a subagent's events,
 the id of the parent's `task` tool call. See docs/events.md for the contract.
 """

@@ -1,7 +1,7 @@
 """`run_agent`: the public way to run one agent on one task, as a stream of events.
 
 It assembles what the loop needs (registry and spec, model and its limits, tools and their
-context, sandbox, permission gate, session store, checkpoints) and runs `agent.loop`. The CLI,
+context, sandbox, permission gate, session store, checkpoints) and runs `agent.loop.agent_loop`. The CLI,
 ACP, MCP and the Python API all call it.
 
 Example:
@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 from agent import DEFAULT_AGENT
 from agent._folder_read import with_folder_notes
 from agent._prompt import environment_block
-from agent._tool_exec import ToolRunner
 from agent._wiring import RuntimeParts, Snapshot, default_parts
 from agent.context import ContextPolicy
 from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
 from agent.instructions import FolderInstructions, load_project_instructions
-from agent.loop import LoopSetup, SessionTotals, run_loop
+from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
+from agent.loop.tool_calls import ToolRunner
 from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id

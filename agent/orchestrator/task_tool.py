@@ -65,7 +65,7 @@ class TaskTool(Tool[TaskInput]):
         return None  # siblings run at once; worktrees keep their edits apart
 
     async def run(self, input: TaskInput, ctx: ToolContext) -> ToolResult:
-        from agent._tool_exec import CURRENT_TOOL_USE_ID, EVENT_SINK
+        from agent.loop.tool_calls import CURRENT_TOOL_USE_ID, EVENT_SINK
         from agent.orchestrator.child import ChildRequest, run_child
 
         if input.subagent_type not in self.subagents:
@@ -93,7 +93,7 @@ class TaskTool(Tool[TaskInput]):
 
     def _needs_worktree(self, input: TaskInput) -> bool:
         """True when this child may edit and another `task` call of the same turn may too."""
-        from agent._tool_exec import TURN_CALLS
+        from agent.loop.tool_calls import TURN_CALLS
 
         if not may_edit(self.subagents[input.subagent_type]):
             return False

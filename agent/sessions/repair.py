@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent._results import interrupted_block
+from agent.loop.interrupted import interrupted_block
 from agent.sessions.base import StoredMessage
 
 Block = dict[str, Any]

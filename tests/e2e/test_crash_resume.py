@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from agent._results import interrupted_text
+from agent.loop.interrupted import interrupted_text
 from agent.paths import config_home
 from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore

@@ -259,9 +259,9 @@ class MemoryStore:
 
 def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw: Any) -> Any:
     """A LoopSetup over the fake tools, for any model client."""
-    from agent._tool_exec import ToolRunner
     from agent.config import PriceConfig
-    from agent.loop import LoopSetup
+    from agent.loop.agent_loop import LoopSetup
+    from agent.loop.tool_calls import ToolRunner
     from agent.model.resolve import ResolvedModel
     from agent.spec import AgentSpec
     from agent.tool import ToolContext

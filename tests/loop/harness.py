@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent._tool_exec import ToolRunner
 from agent.config import PriceConfig
-from agent.loop import LoopSetup, run_loop
+from agent.loop.agent_loop import LoopSetup, run_loop
+from agent.loop.tool_calls import ToolRunner
 from agent.model.resolve import ResolvedModel
 from agent.model.scripted import ScriptedModel, ScriptFile
 from agent.spec import AgentSpec

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent._tool_exec import ToolCall, ToolRunner, TurnCalls
 from agent.chat._ask_view import ask_detail
+from agent.loop.tool_calls import ToolCall, ToolRunner, TurnCalls
 from agent.tool import ToolContext
 from tests.loop.fakes import TableGate, WriteNoteTool
 from tools.bash import BashTool

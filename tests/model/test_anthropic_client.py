@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from agent.errors import ModelAPIError
-from agent.loop import run_loop
+from agent.loop.agent_loop import run_loop
 from agent.model.anthropic_client import AnthropicModel, RetryPolicy
 from agent.model.base import ModelRequest
 from tests.loop.fakes import TableGate, WriteNoteTool, build_setup

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-from agent._results import interrupted_text
+from agent.loop.interrupted import interrupted_text
 from agent.sessions.base import StoredMessage
 from agent.sessions.repair import repair_transcript
 

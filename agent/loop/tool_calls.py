@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from agent._results import interrupted_text
 from agent.errors import SubagentError, ToolFailure
 from agent.events import (
     ErrorEvent,
@@ -29,6 +28,7 @@ from agent.events import (
     ToolCallFinishedEvent,
     ToolCallStartedEvent,
 )
+from agent.loop.interrupted import interrupted_text
 from agent.permissions.models import AskAnswer, AskRequest
 from agent.tool import OutputLimits, PermissionRequest, Tool, ToolContext, ToolResult
 from agent.tool_output import cap_output

@@ -1,6 +1,6 @@
 """The answer a tool call gets when it never finished: one wording for every place that writes it.
 
-A cancelled turn (agent._tool_exec), a refused turn (agent.loop) and a crash found on resume
+A cancelled turn (agent.loop.tool_calls), a refused turn (agent.loop.agent_loop) and a crash found on resume
 (agent.sessions.repair) all must answer each `tool_use`; the model has to know whether the tool
 had started, because a call that started may have partly happened.
 """

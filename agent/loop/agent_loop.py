@@ -3,7 +3,7 @@
 `run_loop(setup, prompt)` is an async iterator of `agent.events` events; every front end
 consumes it. Each turn: build the request (`agent._prompt`), stream the reply (deltas go out as
 they arrive; a retried turn shows as an `ErrorEvent` with `retrying=True`), act on its
-stop_reason, run its tool calls (`agent._tool_exec`) and send every result back in one user
+stop_reason, run its tool calls (`agent.loop.tool_calls`) and send every result back in one user
 message. Messages are stored as each completes. The last event is always a `ResultEvent`.
 
 Example:
@@ -22,10 +22,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from agent._prompt import system_blocks, thinking_param, with_cache_breakpoints
-from agent._pump import Pump
-from agent._results import interrupted_block
-from agent._tool_exec import ToolCall, ToolRunner, TurnCalls
-from agent._turn import TurnOutcome, stream_turn
 from agent.context import Compaction, ContextManager, ContextPolicy
 from agent.errors import ModelAPIError, RunCancelledError, SessionError, StoreError, SubagentError
 from agent.events import (
@@ -42,6 +38,10 @@ from agent.events import (
     Usage,
     UsageEvent,
 )
+from agent.loop.cancellable_stream import Pump
+from agent.loop.interrupted import interrupted_block
+from agent.loop.model_turn import TurnOutcome, stream_turn
+from agent.loop.tool_calls import ToolCall, ToolRunner, TurnCalls
 from agent.model.base import ModelClient, ModelRequest
 from agent.model.pricing import Pricer
 from agent.model.resolve import ResolvedModel
