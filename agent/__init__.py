@@ -34,7 +34,7 @@ _LAZY = {
     "VerifyResult": "agent.orchestrator.base",
     "dispatch": "agent.orchestrator.dispatch",
     "run": "agent.orchestrator.dispatch",
-    "run_agent": "agent.runtime",
+    "run_agent": "agent.runtime.assembly",
 }
 
 

@@ -1,7 +1,7 @@
 """`subagent mcp`: the runtime as MCP tools over stdio, for orchestrator agents and programs.
 
 Tools: `run_task` (run an agent on a task in a workspace), `reply` (continue a session with a new
-prompt) and `list_agents`. Each run is one `agent.runtime.run_agent` stream: every step (model
+prompt) and `list_agents`. Each run is one `agent.runtime.assembly.run_agent` stream: every step (model
 turn, tool call, subagent) is a progress notification, so clients that time out quiet calls keep
 waiting; the first names the session id, so a cancelled call can still be continued with `reply`.
 `notifications/cancelled` sets the run's cancel signal and lets it wind down (dangling tool calls
@@ -149,7 +149,7 @@ class _Run:
         self.steps = 0
 
     def _events(self, prompt: str) -> AsyncIterator[Event]:
-        from agent.runtime import run_agent
+        from agent.runtime.assembly import run_agent
 
         return run_agent(prompt, approver=_approver(self.ctx), cancel=self.cancel, **self.options)
 

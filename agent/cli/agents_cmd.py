@@ -171,9 +171,9 @@ def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:
     import asyncio
 
     from agent._prompt import environment_block
-    from agent._wiring import default_parts
     from agent.context.prompt_stats import prompt_stats
     from agent.instructions import load_project_instructions
+    from agent.runtime.parts import default_parts
 
     tools = default_parts().load_tools(list(spec.tools))
     workspace = cwd.resolve()

@@ -110,7 +110,7 @@ def run_command(
 
 
 async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
 
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()

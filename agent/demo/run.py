@@ -115,7 +115,7 @@ async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool 
     from rich.markup import escape
 
     from agent.cli.render import EventRenderer
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
     from agent.sandbox.probe import probe_sandbox
     from agent.terminal.safe_text import for_terminal
 

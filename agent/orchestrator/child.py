@@ -276,7 +276,7 @@ def _sandbox(parts: Any, defaults: Any, workdir: Path, network: bool) -> Any:
 
 def _start(request: ChildRequest, parts: Any, workdir: Path, prompt: str, *, resume: str | None
            ) -> AsyncIterator[Event]:
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
 
     spec, link = request.spec, request.link
     return run_agent(

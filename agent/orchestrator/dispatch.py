@@ -138,14 +138,14 @@ async def run(
 ) -> ResultEvent:
     """Run one agent on one task and return its final ResultEvent (`run_agent` without the stream).
 
-    `options` are `agent.runtime.run_agent`'s (model, max_turns, permission_mode, approver,
+    `options` are `agent.runtime.assembly.run_agent`'s (model, max_turns, permission_mode, approver,
     model_client, cancel, ...).
 
     Example:
         result = await agent.run("add a /health endpoint", agent="backend-engineer", cwd=".")
         print(result.subtype, result.result)
     """
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
 
     final: ResultEvent | None = None
     async for event in run_agent(prompt, agent=agent, cwd=Path(cwd), **options):

@@ -47,7 +47,7 @@ class LocalDispatcher:
     ) -> None:
         """`cwd` is the default workspace; the model client defaults to the Messages API; `trust`
         trusts the workspaces for this dispatch (`--trust`)."""
-        from agent._wiring import default_parts
+        from agent.runtime.parts import default_parts
 
         self.cwd = cwd.resolve()
         self.options = options or DispatchOptions()
@@ -61,7 +61,7 @@ class LocalDispatcher:
 
     def links(self, tasks: list[SubtaskSpec], cancel: asyncio.Event) -> dict[Path, ParentLink]:
         """One parent link per workspace, sharing slots; raises ConfigError for a task that cannot run."""
-        from agent.runtime import default_model_client
+        from agent.runtime.assembly import default_model_client
 
         client = self.model_client or default_model_client()
         links: dict[Path, ParentLink] = {}

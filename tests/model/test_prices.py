@@ -49,7 +49,7 @@ async def test_a_configured_price_wins_over_the_table() -> None:
 
 
 def test_the_price_table_is_not_imported_on_the_way_to_a_run() -> None:
-    code = ("import sys, agent.runtime, agent.loop.agent_loop, agent.model.pricing; "
+    code = ("import sys, agent.runtime.assembly, agent.loop.agent_loop, agent.model.pricing; "
             "print('genai_prices' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env())
     assert done.returncode == 0, done.stderr

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from agent.model.scripted import ScriptedModel, ScriptFile
-from agent.runtime import run_agent
+from agent.runtime.assembly import run_agent
 from agent.trust.store import set_trust
 
 WORKER = """---

@@ -100,10 +100,10 @@ def test_public_api_is_pinned() -> None:
 async def test_a_child_that_cannot_start_is_an_error_result_and_its_siblings_go_on(tmp_path: Path) -> None:
     import dataclasses
 
-    from agent._wiring import default_parts
     from agent.errors import ConfigError
     from agent.orchestrator.base import SubtaskSpec
     from agent.orchestrator.local import LocalDispatcher
+    from agent.runtime.parts import default_parts
 
     def no_tools(*_args: object) -> None:
         raise ConfigError("tools refused (test)")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from agent.model.scripted import ScriptedModel, ScriptFile
-from agent.runtime import run_agent
+from agent.runtime.assembly import run_agent
 
 SCRIPT = """
 scripts:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agent.runtime import run_agent
+from agent.runtime.assembly import run_agent
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import run_subagent
 from tests.orchestrator._scenario import model, workspace, write

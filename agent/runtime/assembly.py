@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from agent import DEFAULT_AGENT
 from agent._folder_read import with_folder_notes
 from agent._prompt import environment_block
-from agent._wiring import RuntimeParts, Snapshot, default_parts
 from agent.context import ContextPolicy
 from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
@@ -34,6 +33,7 @@ from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import data_home
 from agent.permissions.models import Approver, PermissionMode
+from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
 from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
