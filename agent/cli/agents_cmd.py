@@ -170,9 +170,9 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
 def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:
     import asyncio
 
-    from agent._prompt import environment_block
     from agent.context.prompt_stats import prompt_stats
-    from agent.instructions import load_project_instructions
+    from agent.prompt.instructions import load_project_instructions
+    from agent.prompt.request import environment_block
     from agent.runtime.parts import default_parts
 
     tools = default_parts().load_tools(list(spec.tools))

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent._prompt import system_blocks
 from agent.context.tokens import estimate_tokens, json_bytes
 from agent.model.base import ModelRequest
+from agent.prompt.request import system_blocks
 from agent.spec import AgentSpec
 from agent.tool import Tool
 

@@ -1,7 +1,7 @@
 """The agent loop: one session of one agent, model turns and tool calls until the task is done.
 
 `run_loop(setup, prompt)` is an async iterator of `agent.events` events; every front end
-consumes it. Each turn: build the request (`agent._prompt`), stream the reply (deltas go out as
+consumes it. Each turn: build the request (`agent.prompt.request`), stream the reply (deltas go out as
 they arrive; a retried turn shows as an `ErrorEvent` with `retrying=True`), act on its
 stop_reason, run its tool calls (`agent.loop.tool_calls`) and send every result back in one user
 message. Messages are stored as each completes. The last event is always a `ResultEvent`.
@@ -21,7 +21,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from agent._prompt import system_blocks, thinking_param, with_cache_breakpoints
 from agent.context import Compaction, ContextManager, ContextPolicy
 from agent.errors import ModelAPIError, RunCancelledError, SessionError, StoreError, SubagentError
 from agent.events import (
@@ -45,6 +44,7 @@ from agent.loop.tool_calls import ToolCall, ToolRunner, TurnCalls
 from agent.model.base import ModelClient, ModelRequest
 from agent.model.pricing import Pricer
 from agent.model.resolve import ResolvedModel
+from agent.prompt.request import system_blocks, thinking_param, with_cache_breakpoints
 from agent.sessions.base import SessionStore
 from agent.spec import AgentSpec
 from agent.tool import ToolResult

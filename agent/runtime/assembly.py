@@ -20,12 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import DEFAULT_AGENT
-from agent._folder_read import with_folder_notes
-from agent._prompt import environment_block
 from agent.context import ContextPolicy
 from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
-from agent.instructions import FolderInstructions, load_project_instructions
 from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
 from agent.loop.tool_calls import ToolRunner
 from agent.model.base import ModelClient
@@ -33,6 +30,9 @@ from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import data_home
 from agent.permissions.models import Approver, PermissionMode
+from agent.prompt.folder_notes import with_folder_notes
+from agent.prompt.instructions import FolderInstructions, load_project_instructions
+from agent.prompt.request import environment_block
 from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent import paths
-from agent.instructions import (
+from agent.prompt.instructions import (
     MAX_FILE_BYTES,
     MAX_TOTAL_BYTES,
     FolderInstructions,

@@ -1,4 +1,4 @@
-"""The read tool with a subfolder's instructions appended to its result (see agent.instructions).
+"""The read tool with a subfolder's instructions appended to its result (see agent.prompt.instructions).
 
 A wrapper rather than a change to `tools/read.py`: the tool stays unaware of instruction files,
 and the runtime decides per session whether notes are added.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.instructions import FolderInstructions
+from agent.prompt.instructions import FolderInstructions
 from agent.tool import PermissionRequest, Tool, ToolContext, ToolResult
 
 
