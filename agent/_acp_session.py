@@ -109,7 +109,7 @@ def mode_state(cwd: Path, preferred: str | None, current: str | None, trust: boo
     """The primary agents as ACP modes; `current`, else `preferred`, else DEFAULT_AGENT, is on."""
     from acp.schema import SessionMode, SessionModeState
 
-    from agent.registry import load_registry_for
+    from agent.registry.discovery import load_registry_for
 
     registry = load_registry_for(cwd, trust=trust)
     agents = registry.primary_agents()

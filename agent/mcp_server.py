@@ -278,7 +278,7 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
     @server.tool()
     async def list_agents(cwd: str | None = None) -> AgentList:
         """The agents run_task can run in a workspace, with what each is for."""
-        from agent.registry import load_registry_for
+        from agent.registry.discovery import load_registry_for
 
         try:
             load = functools.partial(load_registry_for, _workspace(cwd), trust=trust)

@@ -75,7 +75,7 @@ class SlashCommands:
             return False
 
     def _registry(self) -> Any:
-        from agent.registry import load_registry_for
+        from agent.registry.discovery import load_registry_for
 
         return load_registry_for(self.state.cwd, trust=self.state.trust)
 

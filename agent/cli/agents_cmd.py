@@ -20,8 +20,8 @@ from agent.cli.main import app
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
-    from agent.registry import AgentRegistry
-    from agent.spec import AgentSpec
+    from agent.registry.discovery import AgentRegistry
+    from agent.registry.spec import AgentSpec
 
 agents_app = typer.Typer(help="List the agents this workspace can use, or show one in full.",
                          no_args_is_help=True)
@@ -32,7 +32,7 @@ _JSON = typer.Option(False, "--json", help="Print JSON for programs instead of a
 
 
 def _registry(cwd: Path | None) -> AgentRegistry:
-    from agent.registry import load_registry_for
+    from agent.registry.discovery import load_registry_for
 
     return load_registry_for(cwd or Path.cwd())
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from agent.context.tokens import estimate_tokens, json_bytes
 from agent.model.base import ModelRequest
 from agent.prompt.request import system_blocks
-from agent.spec import AgentSpec
+from agent.registry.spec import AgentSpec
 from agent.tool import Tool
 
 

@@ -45,8 +45,8 @@ from agent.model.base import ModelClient, ModelRequest
 from agent.model.pricing import Pricer
 from agent.model.resolve import ResolvedModel
 from agent.prompt.request import system_blocks, thinking_param, with_cache_breakpoints
+from agent.registry.spec import AgentSpec
 from agent.sessions.base import SessionStore
-from agent.spec import AgentSpec
 from agent.tool import ToolResult
 
 log = logging.getLogger(__name__)

@@ -84,7 +84,7 @@ def load_tasks(path: Path) -> list[SubtaskSpec]:
 
 def check_agents(path: Path, tasks: list[SubtaskSpec], cwd: Path, *, trust: bool = False) -> None:
     """Fail before anything runs when a task names an agent its workspace does not know."""
-    from agent.registry import load_registry_for
+    from agent.registry.discovery import load_registry_for
 
     registries: dict[Path, Any] = {}
     for index, task in enumerate(tasks):

@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from agent.spec import AgentSpec
+from agent.registry.spec import AgentSpec
 
 if TYPE_CHECKING:
     from agent.model.base import ModelClient

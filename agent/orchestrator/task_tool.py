@@ -17,7 +17,7 @@ from agent.errors import SubagentError, ToolInputError
 from agent.events import FileChange
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec
 from agent.orchestrator.link import ParentLink, may_delegate, may_edit
-from agent.spec import AgentSpec
+from agent.registry.spec import AgentSpec
 from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 _INTRO = (

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from agent.errors import ConfigError
 from agent.permissions.models import Decision, PermissionRule
-from agent.spec import TOOL_NAMES
+from agent.registry.spec import TOOL_NAMES
 
 KNOWN_TOOLS = (*TOOL_NAMES, "task")
 """Every tool name a persona may switch on."""

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from agent.spec import ThinkingConfig
+from agent.registry.spec import ThinkingConfig
 
 _EPHEMERAL = {"type": "ephemeral"}
 _EFFORT_BUDGET = {"low": 4_000, "medium": 10_000, "high": 32_000}

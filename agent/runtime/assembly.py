@@ -33,12 +33,12 @@ from agent.permissions.models import Approver, PermissionMode
 from agent.prompt.folder_notes import with_folder_notes
 from agent.prompt.instructions import FolderInstructions, load_project_instructions
 from agent.prompt.request import environment_block
+from agent.registry.spec import AgentSpec
 from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
 from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
 from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
-from agent.spec import AgentSpec
 from agent.tool import EditorBuffers, ToolContext
 from agent.trust.notice import run_boundary
 

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from agent.config import SandboxConfig
 from agent.loop.tool_calls import Gate
 from agent.permissions.models import Approver, PermissionRule
+from agent.registry.schema import SandboxConfig
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy
 from agent.sessions.base import SessionStore
@@ -54,7 +54,7 @@ class RuntimeParts:
 
 
 def _load_registry(cwd: Path, trust: bool) -> Any:
-    from agent.registry import load_registry_for
+    from agent.registry.discovery import load_registry_for
 
     return load_registry_for(cwd, trust=trust)
 

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.config import SandboxConfig
 from agent.paths import data_home
+from agent.registry.schema import SandboxConfig
 from agent.sandbox import _landlock, _seccomp
 from agent.sandbox._cgroup import memory_cgroup_parent
 from agent.sandbox.policy import DEFAULT_HOME_VISIBLE, policy_for

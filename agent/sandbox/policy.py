@@ -31,7 +31,7 @@ from agent.errors import PolicyDeniedError
 from agent.sandbox._gitdirs import protected_git_paths
 
 if TYPE_CHECKING:
-    from agent.config import SandboxConfig
+    from agent.registry.schema import SandboxConfig
 
 Level = Literal["hidden", "private", "read", "write"]
 Access = Literal["read", "write"]

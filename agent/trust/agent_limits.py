@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.config import Defaults
 from agent.permissions.models import PermissionRule
-from agent.spec import AgentSpec
+from agent.registry.schema import Defaults
+from agent.registry.spec import AgentSpec
 from agent.trust.keys import WORKSPACE_KEYS, weakens
 from agent.trust.refusal import Refusal
 from agent.trust.rule_limits import rule_key, rule_refusal

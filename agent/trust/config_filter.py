@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.config import RegistryConfig
 from agent.permissions.models import PermissionRule
+from agent.registry.schema import RegistryConfig
 from agent.trust.keys import limit_for, weakens
 from agent.trust.refusal import Refusal
 from agent.trust.rule_limits import filter_block

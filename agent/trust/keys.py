@@ -99,7 +99,7 @@ WORKSPACE_KEYS: dict[str, KeyLimit] = {
     "agents.*.can_delegate": KeyLimit("delegation", "the agent could start subagents"),
     "agents.*.disable": FREE,
 }
-"""Every key of `agent.config.RegistryConfig`, classified (see the module docstring)."""
+"""Every key of `agent.registry.schema.RegistryConfig`, classified (see the module docstring)."""
 
 _NAMED = ("models", "aliases", "agents")
 

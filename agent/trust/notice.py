@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.events import RunBoundary, SandboxState
-from agent.spec import AgentSpec
+from agent.registry.spec import AgentSpec
 
 
 def run_boundary(spec: AgentSpec, sandbox: Any, kind: str, registry: Any) -> RunBoundary:

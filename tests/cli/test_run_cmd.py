@@ -15,7 +15,7 @@ from tests.model.messages_server import MessagesServer
 from tests.request_check import check_request
 
 COLLABORATORS = (
-    "agent.registry",
+    "agent.registry.discovery",
     "tools.registry",
     "agent.permissions.gate",
     "agent.sessions.store",

@@ -259,11 +259,11 @@ class MemoryStore:
 
 def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw: Any) -> Any:
     """A LoopSetup over the fake tools, for any model client."""
-    from agent.config import PriceConfig
     from agent.loop.agent_loop import LoopSetup
     from agent.loop.tool_calls import ToolRunner
     from agent.model.resolve import ResolvedModel
-    from agent.spec import AgentSpec
+    from agent.registry.schema import PriceConfig
+    from agent.registry.spec import AgentSpec
     from agent.tool import ToolContext
 
     ctx = ToolContext(workspace=tmp_path, data_dir=tmp_path / ".data")

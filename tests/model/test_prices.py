@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent.config import PriceConfig, load_registry
 from agent.events import Usage
 from agent.model.pricing import Pricer, table_price
 from agent.paths import builtin_dir
+from agent.registry.schema import PriceConfig, load_registry
 from tests.conftest import run_subagent, subprocess_env
 
 MILLION = 1_000_000

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from agent.config import load_registry
 from agent.errors import ConfigError
 from agent.paths import builtin_dir
+from agent.registry.schema import load_registry
+from agent.registry.spec import AgentSpec
 from agent.runtime.assembly import run_agent
 from agent.runtime.parts import RuntimeParts
-from agent.spec import AgentSpec
 from tests.loop.fakes import MemoryStore, ReadNoteTool, SleepTool, TableGate, WriteNoteTool
 from tests.model import sse
 from tests.model.messages_server import MessagesServer

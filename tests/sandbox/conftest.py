@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from agent.config import SandboxConfig
 from agent.paths import data_home
+from agent.registry.schema import SandboxConfig
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.policy import FsPolicy, policy_for
 

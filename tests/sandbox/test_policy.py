@@ -121,7 +121,7 @@ def test_home_as_the_workspace_still_hides_known_credentials(tmp_path: Path) -> 
 
 
 def test_home_visible_adds_to_the_defaults(tmp_path: Path) -> None:
-    from agent.config import SandboxConfig
+    from agent.registry.schema import SandboxConfig
     from agent.sandbox.policy import policy_for
 
     home = tmp_path / "home"

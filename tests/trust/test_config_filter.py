@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.config import RegistryConfig, load_registry
-from agent.config_layers import deep_merge
 from agent.paths import builtin_dir
 from agent.permissions.models import PermissionRule
+from agent.registry.layers import deep_merge
+from agent.registry.schema import RegistryConfig, load_registry
 from agent.trust.config_filter import filter_config
 from agent.trust.keys import WORKSPACE_KEYS, limit_for, weakens
 

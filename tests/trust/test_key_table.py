@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.config import RegistryConfig
+from agent.registry.schema import RegistryConfig
 from agent.trust.keys import WORKSPACE_KEYS, limit_for
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from agent.errors import PersonaError
 from agent.paths import config_home
-from agent.registry import load_registry_for
+from agent.registry.discovery import load_registry_for
 
 SECRET = "CANARY-outside-the-workspace"
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.errors import RegistryError
 from agent.permissions.models import PermissionMode
-from agent.spec import ThinkingConfig
+from agent.registry.spec import ThinkingConfig
 
 
 class _Strict(BaseModel):

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from agent.config import load_registry
 from agent.errors import PersonaError, RegistryError
 from agent.paths import builtin_dir, user_config_file
+from agent.registry.schema import load_registry
 from agent.trust.confine import not_regular
 
 WORKSPACE_CONFIG = ".subagent/config.yaml"

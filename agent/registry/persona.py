@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.errors import ConfigError, PersonaError
 from agent.permissions.from_config import permission_to_rules, tools_to_selection
-from agent.spec import AgentSpec, ThinkingConfig
+from agent.registry.spec import AgentSpec, ThinkingConfig
 from agent.trust.confine import not_regular
 
 Dialect = Literal["opencode", "claude"]

@@ -9,7 +9,7 @@ import pytest
 
 from agent.errors import PersonaError, RegistryError, UnknownAgentError
 from agent.paths import config_home
-from agent.registry import load_registry_for
+from agent.registry.discovery import load_registry_for
 
 
 def put(root: Path, rel: str, text: str) -> Path:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from agent.errors import PersonaError
-from agent.persona import load_persona
-from agent.spec import TOOL_NAMES
+from agent.registry.persona import load_persona
+from agent.registry.spec import TOOL_NAMES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SHIPPED = Path("/work/shared/personas/backend-engineer.md")
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from agent.errors import ConfigError
 from agent.permissions.from_config import permission_to_rules, tools_to_selection
-from agent.spec import TOOL_NAMES
+from agent.registry.spec import TOOL_NAMES
 
 
 def triples(rules: list) -> list[tuple[str, str, str]]:

@@ -1,6 +1,6 @@
 """Find every agent a workspace can use, in DESIGN.md's order; a later source wins a name clash.
 
-Config comes in layers (`agent.config_layers`): the built-in `agents.yaml` < the user's
+Config comes in layers (`agent.registry.layers`): the built-in `agents.yaml` < the user's
 `config.yaml` < the workspace's `.subagent/config.yaml`. Personas come from:
 
 1. built-in `prompts/*.md` (next to the shipped `agents.yaml`);
@@ -26,8 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.config import AgentEntry, RegistryConfig
-from agent.config_layers import (
+from agent.errors import ConfigError, PersonaError, RegistryError, UnknownAgentError
+from agent.paths import builtin_dir, config_home
+from agent.permissions.from_config import permission_to_rules, tools_to_selection
+from agent.permissions.models import PermissionRule
+from agent.registry.layers import (
     WORKSPACE_CONFIG,
     ConfigLayer,
     deep_merge,
@@ -35,12 +38,9 @@ from agent.config_layers import (
     trusted_layers,
     workspace_layers,
 )
-from agent.errors import ConfigError, PersonaError, RegistryError, UnknownAgentError
-from agent.paths import builtin_dir, config_home
-from agent.permissions.from_config import permission_to_rules, tools_to_selection
-from agent.permissions.models import PermissionRule
-from agent.persona import load_persona
-from agent.spec import AgentSpec
+from agent.registry.persona import load_persona
+from agent.registry.schema import AgentEntry, RegistryConfig
+from agent.registry.spec import AgentSpec
 from agent.trust.agent_limits import AgentOrigin, limit_agent
 from agent.trust.config_filter import filter_config
 from agent.trust.confine import confine_persona, confine_prompts
