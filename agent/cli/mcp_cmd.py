@@ -25,7 +25,7 @@ def mcp_command(
     # The SDK moves the protocol off fd 1 when it starts serving; until then only logs may print.
     logging.basicConfig(stream=sys.stderr, level=os.environ.get("SUBAGENT_LOG_LEVEL", "WARNING").upper())
     from agent.errors import ConfigError
-    from agent.mcp_server import serve_mcp
+    from agent.mcp.server import serve_mcp
 
     model_client = None
     if script is not None:

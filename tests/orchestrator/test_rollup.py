@@ -145,7 +145,7 @@ async def test_the_acp_answer_reports_the_subagents_denials(tmp_path: Path) -> N
     from acp import text_block
     from acp.schema import ClientCapabilities
 
-    from tests.protocols.acp_client import RecordingClient, acp_agent
+    from tests.acp.acp_client import RecordingClient, acp_agent
 
     ws = _workspace(tmp_path)
     script = tmp_path / "script.yaml"

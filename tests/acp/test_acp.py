@@ -18,8 +18,8 @@ import yaml
 from acp import RequestError, text_block
 from acp.schema import ClientCapabilities, FileSystemCapabilities, ReadTextFileResponse
 
+from tests.acp.acp_client import RecordingClient, acp_agent
 from tests.conftest import subagent_argv, subprocess_env
-from tests.protocols.acp_client import RecordingClient, acp_agent
 
 GREETING = """\
 - agent: orchestrator

@@ -1,6 +1,6 @@
 """One ACP session's state: where it runs, its mode, its approver, and the turn's update outbox.
 
-`AcpSession` is what `agent.acp_server.AcpServer` keeps per session id; `Outbox` writes a turn's
+`AcpSession` is what `agent.acp.server.AcpServer` keeps per session id; `Outbox` writes a turn's
 updates in order in its own task; `mode_state` lists the primary agents as ACP modes.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from agent import DEFAULT_AGENT
-from agent._acp_bridge import AcpApprover, AcpEditorBuffers
-from agent._acp_updates import UpdateMapper
+from agent.acp.client_requests import AcpApprover, AcpEditorBuffers
+from agent.acp.updates import UpdateMapper
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent._acp_updates import UpdateMapper, locations_for, replay_updates
+from agent.acp.updates import UpdateMapper, locations_for, replay_updates
 from agent.events import (
     AssistantMessageEvent,
     FileChange,

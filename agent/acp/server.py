@@ -3,7 +3,7 @@
 `AcpServer` is a plain class, not a subclass of `acp.Agent`, so a method it does not implement
 answers "method not found" instead of a silent success. Each ACP session is a runtime session
 (same id, so `session/list` and `session/load` agree); each `session/prompt` is one run of the
-runtime (`agent.runtime.assembly.run_agent`) whose events `agent._acp_updates` turns into
+runtime (`agent.runtime.assembly.run_agent`) whose events `agent.acp.updates` turns into
 `session/update` notifications. Every update of a turn is written before the prompt's answer:
 the handler awaits each notification before it returns.
 
@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from agent import __version__
-from agent._acp_bridge import AcpApprover, AcpEditorBuffers
-from agent._acp_prompt import prompt_text
-from agent._acp_session import AcpSession, Outbox, mode_state, set_title
-from agent._acp_updates import UpdateMapper, replay_updates
-from agent._stdio import ClaimedStdio, open_streams
+from agent.acp.client_requests import AcpApprover, AcpEditorBuffers
+from agent.acp.prompt_text import prompt_text
+from agent.acp.session import AcpSession, Outbox, mode_state, set_title
+from agent.acp.stdio import ClaimedStdio, open_streams
+from agent.acp.updates import UpdateMapper, replay_updates
 from agent.errors import SubagentError
 from agent.events import Event
 from agent.permissions.models import AskRequest
