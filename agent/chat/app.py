@@ -20,8 +20,8 @@ from agent.chat._interrupt import InterruptKey
 from agent.chat.approver import ChatApprover
 from agent.chat.slash import SlashCommands
 from agent.chat.state import ChatState
-from agent.cli.render import EventRenderer
 from agent.errors import SubagentError
+from agent.terminal.render import EventRenderer
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:

@@ -101,8 +101,8 @@ async def _run(
 
 
 def _progress() -> Any:
-    from agent.cli.render import EventRenderer
     from agent.terminal.console import terminal_console
+    from agent.terminal.render import EventRenderer
 
     renderer = EventRenderer(terminal_console(stderr=True), show_thinking=False)
     return lambda _task_id, event: renderer.handle(event)

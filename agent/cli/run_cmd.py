@@ -168,8 +168,8 @@ def _emit(event: Any, output: OutputMode, renderer: Any) -> None:
 
 
 def _text_renderer() -> Any:
-    from agent.cli.render import EventRenderer
     from agent.terminal.console import terminal_console
+    from agent.terminal.render import EventRenderer
 
     return EventRenderer(terminal_console())
 
@@ -178,6 +178,6 @@ def _terminal_approver(renderer: Any) -> Any:
     """The person at the terminal answers asks; without a terminal, the headless policy does."""
     if not sys.stdin.isatty():
         return None
-    from agent.permissions.approvers import TerminalApprover
+    from agent.terminal.approver import TerminalApprover
 
     return TerminalApprover(renderer.console)

@@ -114,9 +114,9 @@ async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool 
     """Run the demo with a live view on `console`; returns what happened for the summary."""
     from rich.markup import escape
 
-    from agent.cli.render import EventRenderer
     from agent.runtime.assembly import run_agent
     from agent.sandbox.probe import probe_sandbox
+    from agent.terminal.render import EventRenderer
     from agent.terminal.safe_text import for_terminal
 
     report = probe_sandbox()

@@ -108,7 +108,7 @@ class ElicitationApprover:
 
 
 def _approver(ctx: Any) -> Any:
-    from agent.permissions.approvers import PolicyApprover
+    from agent.permissions.headless import PolicyApprover
 
     capabilities = ctx.client_capabilities
     offered = capabilities is not None and capabilities.elicitation is not None

@@ -119,7 +119,7 @@ async def _changed_files(workspace: Path, a: str, b: str) -> list[str]:
 
 
 def _headless_approver() -> Approver:
-    from agent.permissions.approvers import PolicyApprover
+    from agent.permissions.headless import PolicyApprover
 
     return PolicyApprover("deny")
 

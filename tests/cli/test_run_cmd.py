@@ -20,7 +20,7 @@ COLLABORATORS = (
     "agent.permissions.gate",
     "agent.sessions.store",
     "agent.sandbox.probe",
-    "agent.permissions.approvers",
+    "agent.terminal.approver",
 )
 
 

@@ -1,7 +1,8 @@
-"""Approvers for the CLI: a fixed policy for headless runs, and a prompt on the terminal.
+"""The approver for runs with a person at the terminal: a prompt on the terminal.
 
-ACP and MCP front ends bring their own approver (the same `Approver` protocol). The gate applies
-the timeout to every approver, so none of them needs its own.
+Headless runs answer with `agent.permissions.headless.PolicyApprover`; ACP and MCP front ends
+bring their own approver (the same `Approver` protocol). The gate applies the timeout to every
+approver, so none of them needs its own.
 """
 
 from __future__ import annotations
@@ -9,32 +10,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TYPE_CHECKING, Literal, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from agent.permissions._terminal_lines import TerminalLines
+from agent.permissions.headless import HEADLESS_DENIAL
 from agent.permissions.models import AskAnswer, AskRequest
+from agent.terminal.line_reader import TerminalLines
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-HEADLESS_DENIAL = (
-    "denied: this run has no terminal to ask on; rerun with --permission-mode accept-edits or "
-    "bypass, or add an allow rule for it"
-)
-
-
-class PolicyApprover:
-    """Answers every ask the same way: for `--output json`, CI and other runs without a person."""
-
-    def __init__(self, decision: Literal["allow", "deny"], message: str = HEADLESS_DENIAL) -> None:
-        self.decision: Literal["allow", "deny"] = decision
-        self.message = message if decision == "deny" else ""
-
-    async def ask(self, request: AskRequest) -> AskAnswer:
-        """The fixed answer, once (an `always` would hide later calls from the record)."""
-        return AskAnswer(decision=self.decision, message=self.message)
-
 
 _CHOICES = {"y": ("allow", "once"), "a": ("allow", "always"), "n": ("deny", "once")}
 

@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from agent.cli.render import EventRenderer
 from agent.events import (
     AssistantMessageEvent,
     CompactionEvent,
@@ -35,6 +34,7 @@ from agent.events import (
     Usage,
     UsageEvent,
 )
+from agent.terminal.render import EventRenderer
 from tests.terminal.test_safe_text import hostile_chars, is_unsafe_for_a_terminal
 
 ATTACK = (

@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
-from agent.permissions.approvers import TerminalApprover
 from agent.permissions.models import AskRequest
+from agent.terminal.approver import TerminalApprover
 from tests.terminal.test_safe_text import is_unsafe_for_a_terminal
 
 # A command that would print as `echo safe` (CR back to the line start, then clear to its end),

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agent.permissions.approvers import HEADLESS_DENIAL, PolicyApprover, TerminalApprover
+from agent.permissions.headless import HEADLESS_DENIAL, PolicyApprover
 from agent.permissions.models import AskRequest
+from agent.terminal.approver import TerminalApprover
 from tests.conftest import REPO_ROOT, subagent_argv, subprocess_env
 
 REQUEST = AskRequest(
@@ -59,7 +60,7 @@ _CHILD = textwrap.dedent(
     """
     import asyncio
     from rich.console import Console
-    from agent.permissions.approvers import TerminalApprover
+    from agent.terminal.approver import TerminalApprover
     from agent.permissions.models import AskRequest
     request = AskRequest(session_id="s", tool_use_id="t", tool_name="edit", permission="edit",
                          patterns=["a.py"], title="edit a.py")
@@ -139,7 +140,7 @@ _TWO_ASKS = textwrap.dedent(
     """
     import asyncio
     from rich.console import Console
-    from agent.permissions.approvers import TerminalApprover
+    from agent.terminal.approver import TerminalApprover
     from agent.permissions.models import AskRequest
 
     def request(path):
@@ -170,7 +171,7 @@ _CANCELLED_ASK = textwrap.dedent(
     """
     import asyncio
     from rich.console import Console
-    from agent.permissions.approvers import TerminalApprover
+    from agent.terminal.approver import TerminalApprover
     from agent.permissions.models import AskRequest
     request = AskRequest(session_id="s", tool_use_id="t", tool_name="edit", permission="edit",
                          patterns=["a.py"], title="edit a.py")

@@ -6,7 +6,6 @@ import io
 
 from rich.console import Console
 
-from agent.cli.render import EventRenderer
 from agent.events import (
     FileChange,
     ResultEvent,
@@ -17,6 +16,7 @@ from agent.events import (
     ToolCallStartedEvent,
     Usage,
 )
+from agent.terminal.render import EventRenderer
 
 
 def render(*events: object) -> str:
