@@ -40,7 +40,7 @@ def dispatch_command(
 ) -> None:
     """Run a file of tasks with subagents in parallel; print progress, then a JSON report."""
     from agent.errors import ConfigError, SubagentError
-    from agent.orchestrator.dispatch import DispatchReport, check_agents, load_tasks
+    from agent.orchestrator.dispatch_file import DispatchReport, check_agents, load_tasks
 
     if executor not in _EXECUTORS:
         raise _fail(f"error: --executor must be local or temporal, not {executor!r}")
@@ -88,7 +88,7 @@ async def _run(
 
         return await dispatch_temporal(tasks, address, task_queue or DEFAULT_TASK_QUEUE, cwd=cwd,
                                        options=options, on_event=on_event)
-    from agent.orchestrator.dispatch import dispatch
+    from agent.api import dispatch
 
     client = None
     if script is not None:

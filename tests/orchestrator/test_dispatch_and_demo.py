@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from agent.errors import DispatchFileError
-from agent.orchestrator.dispatch import load_tasks
+from agent.orchestrator.dispatch_file import load_tasks
 from tests.conftest import run_subagent
 from tests.orchestrator._scenario import workspace, write
 

@@ -23,7 +23,7 @@ from tests.security import host_git_traps as traps
 from tests.security.attacker import Call, Outcome, Site
 from tests.security.host_git_traps import Trap, TrapKit
 
-_CHAT_DIFF = ("import sys; from pathlib import Path; from agent.chat._workspace import session_diff; "
+_CHAT_DIFF = ("import sys; from pathlib import Path; from agent.chat.checkpoints import session_diff; "
               "print(session_diff(sys.argv[1], Path(sys.argv[2])))")
 
 

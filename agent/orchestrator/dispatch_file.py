@@ -1,4 +1,4 @@
-"""Subtasks without a model in the middle: the dispatch file format and the Python API.
+"""Subtasks without a model in the middle: the dispatch file format (`subagent dispatch`, `agent.dispatch`).
 
 A dispatch file is YAML or JSON: a list of tasks, or `{tasks: [...]}`. Each task has `agent` and
 `prompt`, and optionally `id` (default `t1`, `t2`, ... by position), `description`, `cwd`
@@ -12,11 +12,7 @@ A dispatch file is YAML or JSON: a list of tasks, or `{tasks: [...]}`. Each task
       - agent: backend-engineer
         prompt: Add a migration for items.created_at.
 
-Python:
-
-    import asyncio, agent
-    results = asyncio.run(agent.dispatch("tasks.yaml", cwd="."))
-    final = asyncio.run(agent.run("add a /health endpoint", agent="backend-engineer", cwd="."))
+The Python API that runs such a file is `agent.api.dispatch`.
 """
 
 from __future__ import annotations
@@ -27,9 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent.errors import DispatchFileError, UnknownAgentError
-from agent.events import ResultEvent
-from agent.orchestrator.base import EventSink, SubtaskResult, SubtaskSpec
-from agent.permissions.models import Approver, PermissionMode
+from agent.orchestrator.base import SubtaskResult, SubtaskSpec
 
 
 class DispatchReport(BaseModel):
@@ -97,59 +91,3 @@ def check_agents(path: Path, tasks: list[SubtaskSpec], cwd: Path, *, trust: bool
             registry.get(task.agent)
         except UnknownAgentError as exc:
             raise DispatchFileError(path, str(exc), task=name) from exc
-
-
-async def dispatch(
-    tasks: list[SubtaskSpec] | Path | str,
-    *,
-    cwd: Path | str = ".",
-    model_client: Any = None,
-    approver: Approver | None = None,
-    permission_mode: PermissionMode | None = None,
-    on_event: EventSink | None = None,
-    trust: bool = False,
-) -> list[SubtaskResult]:
-    """Run subtasks with subagents, concurrently, and return one result per task, in order.
-
-    `tasks` is a list of `SubtaskSpec` or the path of a dispatch file. Children that may edit
-    the same workspace each get a worktree and are merged back; see docs/orchestrator.md.
-    `trust` trusts the tasks' workspaces for this dispatch (docs/security.md).
-
-    Example:
-        results = await agent.dispatch([SubtaskSpec(id="api", agent="backend-engineer",
-                                                    prompt="add POST /items")], cwd="service")
-    """
-    from agent.orchestrator.base import DispatchOptions
-    from agent.orchestrator.local import LocalDispatcher
-
-    root = Path(cwd)
-    if isinstance(tasks, (str, Path)):
-        path = Path(tasks)
-        tasks = load_tasks(path)
-        check_agents(path, tasks, root, trust=trust)
-    options = DispatchOptions(permission_mode=permission_mode)
-    dispatcher = LocalDispatcher(root, options=options, model_client=model_client, approver=approver,
-                                 trust=trust)
-    return await dispatcher.run(tasks, on_event=on_event)
-
-
-async def run(
-    prompt: str, *, agent: str = "orchestrator", cwd: Path | str = ".", **options: Any
-) -> ResultEvent:
-    """Run one agent on one task and return its final ResultEvent (`run_agent` without the stream).
-
-    `options` are `agent.runtime.assembly.run_agent`'s (model, max_turns, permission_mode, approver,
-    model_client, cancel, ...).
-
-    Example:
-        result = await agent.run("add a /health endpoint", agent="backend-engineer", cwd=".")
-        print(result.subtype, result.result)
-    """
-    from agent.runtime.assembly import run_agent
-
-    final: ResultEvent | None = None
-    async for event in run_agent(prompt, agent=agent, cwd=Path(cwd), **options):
-        if event.type == "result" and event.parent_tool_use_id is None:
-            final = event
-    assert final is not None  # the loop always ends with a result
-    return final
