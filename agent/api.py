@@ -48,8 +48,9 @@ async def dispatch(
         tasks = load_tasks(path)
         check_agents(path, tasks, root, trust=trust)
     options = DispatchOptions(permission_mode=permission_mode)
-    dispatcher = LocalDispatcher(root, options=options, model_client=model_client, approver=approver,
-                                 trust=trust)
+    dispatcher = LocalDispatcher(
+        root, options=options, model_client=model_client, approver=approver, trust=trust
+    )
     return await dispatcher.run(tasks, on_event=on_event)
 
 

@@ -144,8 +144,9 @@ class ToolContext:
 
     def __post_init__(self) -> None:
         if self.policy is None:
-            self.policy = build_policy(workspace=self.workspace, extra_roots=self.extra_roots,
-                                       outputs=self.data_dir)
+            self.policy = build_policy(
+                workspace=self.workspace, extra_roots=self.extra_roots, outputs=self.data_dir
+            )
 
     @property
     def roots(self) -> tuple[Path, ...]:
@@ -212,9 +213,11 @@ def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
         if key == "title" and isinstance(value, str):
             continue
         if isinstance(value, dict):
-            value = _compact_schema(value) if key != "properties" else {
-                k: _compact_schema(v) for k, v in value.items()
-            }
+            value = (
+                _compact_schema(value)
+                if key != "properties"
+                else {k: _compact_schema(v) for k, v in value.items()}
+            )
         out[key] = value
     return _drop_null_option(out)
 
@@ -223,8 +226,11 @@ def _drop_null_option(schema: dict[str, Any]) -> dict[str, Any]:
     """`anyOf: [X, null]` with `default: null` is just an optional X: send X alone."""
     options = schema.get("anyOf")
     if (
-        isinstance(options, list) and len(options) == 2 and {"type": "null"} in options
-        and "default" in schema and schema["default"] is None
+        isinstance(options, list)
+        and len(options) == 2
+        and {"type": "null"} in options
+        and "default" in schema
+        and schema["default"] is None
     ):
         kept = next(o for o in options if o != {"type": "null"})
         rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}

@@ -62,12 +62,20 @@ def tool_cases() -> list[ToolCase]:
     cases: list[ToolCase] = []
     for path in sorted(CORPUS.glob("*.toml")):
         for raw in tomllib.loads(path.read_text(encoding="utf-8"))["case"]:
-            cases.append(ToolCase(
-                name=raw["name"], category=path.stem, source=raw["source"], tool=raw["tool"],
-                before={k: v.encode() for k, v in raw.get("before", {}).items()}, input=raw["input"],
-                modes=raw.get("modes", {}), after={k: v.encode() for k, v in raw.get("after", {}).items()},
-                absent=tuple(raw.get("absent", ())), error=raw.get("error"),
-            ))
+            cases.append(
+                ToolCase(
+                    name=raw["name"],
+                    category=path.stem,
+                    source=raw["source"],
+                    tool=raw["tool"],
+                    before={k: v.encode() for k, v in raw.get("before", {}).items()},
+                    input=raw["input"],
+                    modes=raw.get("modes", {}),
+                    after={k: v.encode() for k, v in raw.get("after", {}).items()},
+                    absent=tuple(raw.get("absent", ())),
+                    error=raw.get("error"),
+                )
+            )
     names = [c.name for c in cases]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

@@ -48,8 +48,13 @@ Do the task.
 
 
 def _emit(name: str, value: float, reference: float, **extra: Any) -> None:
-    line = {"name": name, "value": round(value, 4), "reference": round(reference, 4),
-            "ratio": round(value / reference, 3) if reference else None, **extra}
+    line = {
+        "name": name,
+        "value": round(value, 4),
+        "reference": round(reference, 4),
+        "ratio": round(value / reference, 3) if reference else None,
+        **extra,
+    }
     print(json.dumps(line), flush=True)
 
 
@@ -61,8 +66,10 @@ def _reply(body: dict[str, Any]) -> str:
     prompt = first if isinstance(first, str) else " ".join(b.get("text", "") for b in first)
     child = prompt.split("child-")[1].split()[0]  # "<run>-<n>"
     if turn == 0:
-        return sse.reply(sse.tool_block(0, f"toolu_r{child}", "read", {"file_path": "pkg0/sub0/f0.py"}),
-                         stop_reason="tool_use")
+        return sse.reply(
+            sse.tool_block(0, f"toolu_r{child}", "read", {"file_path": "pkg0/sub0/f0.py"}),
+            stop_reason="tool_use",
+        )
     if turn == 1:
         call = {"file_path": f"out/child-{child}.txt", "content": f"child {child}\n"}
         return sse.reply(sse.tool_block(0, f"toolu_w{child}", "write", call), stop_reason="tool_use")
@@ -118,19 +125,30 @@ def _timed(fn: Any) -> float:
 
 
 def _git_reference(ws: Path, scratch: Path) -> float:
-    env = {**os.environ, "GIT_DIR": str(scratch / "ref.git"), "GIT_WORK_TREE": str(ws),
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env = {
+        **os.environ,
+        "GIT_DIR": str(scratch / "ref.git"),
+        "GIT_WORK_TREE": str(ws),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
     subprocess.run(["git", "init", "-q", "--bare", str(scratch / "ref.git")], check=True)
-    return _timed(lambda: (subprocess.run(["git", "add", "-A"], env=env, check=True),
-                           subprocess.run(["git", "write-tree"], env=env, check=True, capture_output=True)))
+    return _timed(
+        lambda: (
+            subprocess.run(["git", "add", "-A"], env=env, check=True),
+            subprocess.run(["git", "write-tree"], env=env, check=True, capture_output=True),
+        )
+    )
 
 
 async def _dispatch(ws: Path, children: int, client: Any, run: str) -> tuple[float, list[Any]]:
     from agent.orchestrator.base import SubtaskSpec
     from agent.orchestrator.local import LocalDispatcher
 
-    tasks = [SubtaskSpec(id=f"c{n}", agent="worker", prompt=f"You are child-{run}-{n} of the bench.")
-             for n in range(children)]
+    tasks = [
+        SubtaskSpec(id=f"c{n}", agent="worker", prompt=f"You are child-{run}-{n} of the bench.")
+        for n in range(children)
+    ]
     dispatcher = LocalDispatcher(ws, model_client=client, trust=True)  # the bench wrote its config
     started = time.perf_counter()
     results = await dispatcher.run(tasks)
@@ -180,8 +198,14 @@ def main() -> None:
                 raise SystemExit(f"{len(failed)} children failed: {failed[0].status}: {failed[0].error}")
             landed = len(list((ws / "out").glob(f"child-{run}-*.txt")))
             suffix = "" if run == "disk" else "_worktrees_on_tmpfs"
-            _emit(f"dispatch_{args.children}x3_wall_s{suffix}", wall, 3 * args.delay, aim="<= 1.2",
-                  reference_name="ideal parallel schedule (3 turns x delay)", merged_files=landed)
+            _emit(
+                f"dispatch_{args.children}x3_wall_s{suffix}",
+                wall,
+                3 * args.delay,
+                aim="<= 1.2",
+                reference_name="ideal parallel schedule (3 turns x delay)",
+                merged_files=landed,
+            )
         server.httpd.shutdown()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

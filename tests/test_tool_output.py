@@ -27,7 +27,8 @@ def test_line_cap_and_untouched_text() -> None:
 def test_one_line_longer_than_the_cap_is_cut_with_a_marker() -> None:
     capped = cap_output("y" * 500 + "\nshort\n", OutputLimits(max_chars=100), None)
     assert capped.text == (
-        "y" * 100 + "\n[output truncated: showed the first 100 of 501 characters of line 1, of 2 lines]")
+        "y" * 100 + "\n[output truncated: showed the first 100 of 501 characters of line 1, of 2 lines]"
+    )
 
 
 def test_head_tail_keeps_whole_lines_at_both_ends() -> None:

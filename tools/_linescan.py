@@ -174,8 +174,12 @@ class LineScanner:
             except UnicodeDecodeError:
                 self._utf8 = False
         return Scan(
-            lines=self.lines, first=self.start, complete=complete, total=self.line_no + open_end,
-            text_bytes=self._text, utf8=self._utf8,
+            lines=self.lines,
+            first=self.start,
+            complete=complete,
+            total=self.line_no + open_end,
+            text_bytes=self._text,
+            utf8=self._utf8,
             digest=self._hash.hexdigest() if complete and self._hash is not None else None,
         )
 

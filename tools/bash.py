@@ -25,8 +25,10 @@ from tools._paths import is_inside, printable, valid_text
 class BashInput(ToolInput):
     command: str = Field(description="The command to run with bash.")
     timeout_ms: int | None = Field(
-        None, ge=1, description="Timeout in milliseconds (the configured default when omitted; longer "
-        "than the configured maximum is cut to it)."
+        None,
+        ge=1,
+        description="Timeout in milliseconds (the configured default when omitted; longer "
+        "than the configured maximum is cut to it).",
     )
     description: str | None = Field(None, description="What the command does, in 5-10 words.")
 

@@ -108,8 +108,10 @@ class GlobTool(Tool[GlobInput]):
         prefix = display_path(root, ctx)
         shown = [printable(f if prefix == "." else f"{prefix}/{f}") for f in files[:MAX_FILES]]
         if not shown:
-            return ToolResult(output=f"No files match {printable(input.pattern)!r} in {prefix}"
-                              + (f"\n{note}" if note else ""))
+            return ToolResult(
+                output=f"No files match {printable(input.pattern)!r} in {prefix}"
+                + (f"\n{note}" if note else "")
+            )
         more = len(files) - len(shown)
         tail = f"\n[{more} more files not shown; narrow the pattern or the path]" if more > 0 else ""
         return ToolResult(output="\n".join(shown) + tail + (f"\n{note}" if note else ""))

@@ -180,5 +180,6 @@ def _shaped(lines: list[str], input: GrepInput, ctx: ToolContext, result: RgResu
     if more > 0:
         body += f"\n[{more} more {unit} not shown; use head_limit, path, glob or a narrower pattern]"
     capped = cap_output(body + _note(result), ctx.limits, ctx.data_dir, label="grep")
-    return ToolResult(output=capped.text,
-                      full_output_path=str(capped.saved_path) if capped.saved_path else None)
+    return ToolResult(
+        output=capped.text, full_output_path=str(capped.saved_path) if capped.saved_path else None
+    )

@@ -104,7 +104,6 @@ def set_title(session_id: str, prompt: str) -> None:
         store.close()
 
 
-
 def mode_state(cwd: Path, preferred: str | None, current: str | None, trust: bool = False) -> Any:
     """The primary agents as ACP modes; `current`, else `preferred`, else DEFAULT_AGENT, is on."""
     from acp.schema import SessionMode, SessionModeState

@@ -40,8 +40,12 @@ def claim_stdio() -> ClaimedStdio:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     sys.stdin = open(os.devnull, encoding="utf-8")  # lives as long as the process
-    logging.basicConfig(stream=sys.stderr, level=os.environ.get("SUBAGENT_LOG_LEVEL", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=os.environ.get("SUBAGENT_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
     return ClaimedStdio(input_fd, output_fd)
 
 
@@ -60,7 +64,7 @@ class _FileWriteTransport(asyncio.WriteTransport):
     def write(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
 
     def is_closing(self) -> bool:
         return self._closing

@@ -63,8 +63,11 @@ def locations_for(raw: list[str], cwd: Path) -> list[ToolCallLocation]:
     for item in raw:
         match = _LINE_SUFFIX.match(item)
         path, line = (match["path"], int(match["line"])) if match else (item, None)
-        out.append(ToolCallLocation(path=str((cwd / path) if not Path(path).is_absolute() else Path(path)),
-                                    line=line))
+        out.append(
+            ToolCallLocation(
+                path=str((cwd / path) if not Path(path).is_absolute() else Path(path)), line=line
+            )
+        )
     return out
 
 
@@ -214,8 +217,11 @@ class UpdateMapper:
     def _finished(self, event: ToolCallFinishedEvent) -> Any:
         from acp import update_tool_call
 
-        content = [_diff_content(change) for change in event.changes if change.new_text is not None
-                   or change.old_text is not None]
+        content = [
+            _diff_content(change)
+            for change in event.changes
+            if change.new_text is not None or change.old_text is not None
+        ]
         if event.output:
             content.append(_text_content(event.output))
         kinds = {_CHANGE_KINDS[c.action] for c in event.changes if c.action in _CHANGE_KINDS}

@@ -157,10 +157,13 @@ class ChatApp:
         except SubagentError as exc:  # ConfigError included
             self.console.print(Text.assemble(("error:", "red"), " ", for_terminal(str(exc))))
         except Exception as exc:  # a bug in one turn must not end the chat; the transcript is repaired
-            self.console.print(Text.assemble(
-                ("internal error in this turn:", "red"), f" {type(exc).__name__}: {for_terminal(str(exc))}\n"
-                "the session goes on; please report this with the session id",
-            ))
+            self.console.print(
+                Text.assemble(
+                    ("internal error in this turn:", "red"),
+                    f" {type(exc).__name__}: {for_terminal(str(exc))}\n"
+                    "the session goes on; please report this with the session id",
+                )
+            )
         finally:
             self._interrupt_key.stop()
             loop.remove_signal_handler(signal.SIGINT)

@@ -17,8 +17,11 @@ def acp_command(
     script: Path | None = typer.Option(
         None, "--script", help="Replies of the scripted model instead of the API (demo, tests)."
     ),
-    trust: bool = typer.Option(False, "--trust", help="Trust the workspaces of every session this server "
-                               "runs (see `subagent trust`)."),
+    trust: bool = typer.Option(
+        False,
+        "--trust",
+        help="Trust the workspaces of every session this server runs (see `subagent trust`).",
+    ),
 ) -> None:
     """Run as an ACP agent on stdin/stdout (an editor starts this; it is not interactive)."""
     from agent.acp.stdio import claim_stdio

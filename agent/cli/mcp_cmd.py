@@ -14,8 +14,9 @@ def mcp_command(
     script: Path | None = typer.Option(
         None, "--script", help="Replies of the scripted model instead of the API (demo, tests)."
     ),
-    trust: bool = typer.Option(False, "--trust", help="Trust the workspace of every task this server runs "
-                               "(see `subagent trust`)."),
+    trust: bool = typer.Option(
+        False, "--trust", help="Trust the workspace of every task this server runs (see `subagent trust`)."
+    ),
 ) -> None:
     """Run as an MCP server on stdin/stdout (an MCP client starts this; it is not interactive)."""
     import logging

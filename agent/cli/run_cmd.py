@@ -70,9 +70,7 @@ def run_command(
     max_turns: int | None = typer.Option(
         None, "--max-turns", min=1, help="Stop after this many model turns."
     ),
-    permission_mode: str | None = typer.Option(
-        None, "--permission-mode", help=PERMISSION_MODE_HELP
-    ),
+    permission_mode: str | None = typer.Option(None, "--permission-mode", help=PERMISSION_MODE_HELP),
     output: str = typer.Option("text", "--output", "-o", help="text | json | stream-json"),
     resume: str | None = typer.Option(None, "--resume", "-r", help="Resume this session id."),
     continue_latest: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session here."),

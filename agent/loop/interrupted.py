@@ -13,12 +13,18 @@ from typing import Any
 def interrupted_text(started: bool, why: str = "the run stopped") -> str:
     """What the model is told about a call that has no result; `why` says what stopped it."""
     if started:
-        return (f"Interrupted: {why} while this tool was running, so it may have partly happened. "
-                "Check its effects before running it again.")
+        return (
+            f"Interrupted: {why} while this tool was running, so it may have partly happened. "
+            "Check its effects before running it again."
+        )
     return f"Interrupted: {why} before this tool started; it did not run."
 
 
 def interrupted_block(tool_use_id: str, started: bool, why: str = "the run stopped") -> dict[str, Any]:
     """The tool_result block (an error) answering `tool_use_id` with `interrupted_text`."""
-    return {"type": "tool_result", "tool_use_id": tool_use_id, "is_error": True,
-            "content": interrupted_text(started, why)}
+    return {
+        "type": "tool_result",
+        "tool_use_id": tool_use_id,
+        "is_error": True,
+        "content": interrupted_text(started, why),
+    }

@@ -126,15 +126,19 @@ def tool_input_problem(raw: str, stop_reason: str | None) -> str | None:
         value = json.loads(raw)
     except ValueError:
         if stop_reason in ("max_tokens", "model_context_window_exceeded"):
-            return ("its input was cut off at the output token limit, so it is incomplete; make the call "
-                    "again with a shorter input (e.g. write a large file in parts)")
+            return (
+                "its input was cut off at the output token limit, so it is incomplete; make the call "
+                "again with a shorter input (e.g. write a large file in parts)"
+            )
         return "its input is not valid JSON; send the arguments as one JSON object"
     if isinstance(value, dict):
         return None
     kind = {str: "a string", list: "an array"}.get(type(value), f"a {type(value).__name__} value")
     hint = " holding JSON text" if isinstance(value, str) and value.lstrip().startswith("{") else ""
-    return (f"its input was {kind}{hint}, not a JSON object; send the arguments as an object with the "
-            "tool's fields, not encoded as a string")
+    return (
+        f"its input was {kind}{hint}, not a JSON object; send the arguments as an object with the "
+        "tool's fields, not encoded as a string"
+    )
 
 
 ModelStreamEvent = Annotated[

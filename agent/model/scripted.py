@@ -166,8 +166,6 @@ class ScriptedModel:
         return None
 
 
-
-
 def _estimate(request: ModelRequest, content: list[dict[str, Any]]) -> Usage:
     sent = len(json.dumps(request.to_api_kwargs()))
     return Usage(input_tokens=sent // 4, output_tokens=max(1, len(json.dumps(content)) // 4))

@@ -75,18 +75,28 @@ class TaskTool(Tool[TaskInput]):
         if not input.prompt.strip():
             raise ToolInputError("prompt is empty: write the whole task for the subagent")
         tool_use_id = CURRENT_TOOL_USE_ID.get()
-        spec = SubtaskSpec(id=tool_use_id or input.subagent_type, agent=input.subagent_type,
-                           prompt=input.prompt, description=input.description)
-        request = ChildRequest(spec=spec, link=self.link, workspace=ctx.workspace,
-                               isolate=self._needs_worktree(input), tool_use_id=tool_use_id,
-                               emit=EVENT_SINK.get())
+        spec = SubtaskSpec(
+            id=tool_use_id or input.subagent_type,
+            agent=input.subagent_type,
+            prompt=input.prompt,
+            description=input.description,
+        )
+        request = ChildRequest(
+            spec=spec,
+            link=self.link,
+            workspace=ctx.workspace,
+            isolate=self._needs_worktree(input),
+            tool_use_id=tool_use_id,
+            emit=EVENT_SINK.get(),
+        )
         try:
             result = await run_child(request)
         except SubagentError as exc:  # e.g. no sandbox for its bash: the parent can act on that
             reason = f"the subagent {input.subagent_type} could not run: {exc}"
             return ToolResult(output=reason, is_error=True)
         return ToolResult(
-            output=format_result(result), is_error=not result.ok,
+            output=format_result(result),
+            is_error=not result.ok,
             files_touched=[str(ctx.workspace / p) for p in result.files_changed],
             changes=_changes(result, ctx) if result.conflicts == [] and result.ok else [],
         )
@@ -162,17 +172,38 @@ def task_tool_for(spec: AgentSpec, link: ParentLink) -> TaskTool | None:
 
 
 def delegation(
-    spec: AgentSpec, parent: ParentLink | None, registry: Any, parts: Any, client: Any, gate: Any,
-    approver: Any, model: str, session_id: str, cancel: Any, permission_mode: Any,
+    spec: AgentSpec,
+    parent: ParentLink | None,
+    registry: Any,
+    parts: Any,
+    client: Any,
+    gate: Any,
+    approver: Any,
+    model: str,
+    session_id: str,
+    cancel: Any,
+    permission_mode: Any,
     parent_tool_use_id: str | None,
 ) -> TaskTool | None:
     """The `task` tool `run_agent` gives this session, linked to it, or None (see `may_delegate`)."""
-    fields = dict(gate=gate, model=model, session_id=session_id, cancel=cancel,
-                  parent_tool_use_id=parent_tool_use_id)
+    fields = dict(
+        gate=gate, model=model, session_id=session_id, cancel=cancel, parent_tool_use_id=parent_tool_use_id
+    )
     if parent is None:
-        link = ParentLink(registry=registry, parts=parts, client=client, approver=approver, depth=0,
-                          permission_mode=permission_mode, **fields)
+        link = ParentLink(
+            registry=registry,
+            parts=parts,
+            client=client,
+            approver=approver,
+            depth=0,
+            permission_mode=permission_mode,
+            **fields,
+        )
     else:
-        link = parent.for_child(depth=parent.depth + 1, parts=parts,
-                                permission_mode=permission_mode or parent.permission_mode, **fields)
+        link = parent.for_child(
+            depth=parent.depth + 1,
+            parts=parts,
+            permission_mode=permission_mode or parent.permission_mode,
+            **fields,
+        )
     return task_tool_for(spec, link)

@@ -32,7 +32,10 @@ class VerifyRun(BaseModel):
 
 
 async def run_verify(
-    command: str, sandbox: Sandbox | None, cwd: Path, cancel: asyncio.Event | None = None,
+    command: str,
+    sandbox: Sandbox | None,
+    cwd: Path,
+    cancel: asyncio.Event | None = None,
     timeout_s: float = VERIFY_TIMEOUT_S,
 ) -> VerifyRun:
     """Run `command` in `sandbox` in `cwd`; a sandbox that cannot run is a failed verification."""

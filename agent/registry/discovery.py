@@ -109,8 +109,12 @@ def find_workspace(cwd: Path) -> Path:
     return cwd
 
 
-def _scan(folder: Path, specs: dict[str, AgentSpec], errors: Errors,
-          confine: tuple[Path, list[Refusal]] | None = None) -> None:
+def _scan(
+    folder: Path,
+    specs: dict[str, AgentSpec],
+    errors: Errors,
+    confine: tuple[Path, list[Refusal]] | None = None,
+) -> None:
     """Load every `*.md` under `folder`; opencode names come from the relative path. With
     `confine` (workspace, refusals), a file that leads outside the workspace is refused."""
     if not folder.is_dir():
@@ -146,7 +150,8 @@ def apply_entry(spec: AgentSpec, entry: AgentEntry, source: Path) -> AgentSpec:
         ConfigError: the entry's `tools` or `permission` block is malformed.
     """
     changes: dict[str, Any] = {
-        key: value for key, value in entry.model_dump(exclude_none=True, exclude={"prompt_file"}).items()
+        key: value
+        for key, value in entry.model_dump(exclude_none=True, exclude={"prompt_file"}).items()
         if key not in ("tools", "permission")
     }
     if "thinking" in changes:
@@ -192,8 +197,13 @@ class _Layers:
             self.gone |= {r.agent for r in refused if r.agent}
             self.refusals += refused
             if not self.trusted:
-                raw, refused = filter_config(raw, trusted_config, path=layer.path, workspace=self.workspace,
-                                             trusted_denies=denies(self.shared))
+                raw, refused = filter_config(
+                    raw,
+                    trusted_config,
+                    path=layer.path,
+                    workspace=self.workspace,
+                    trusted_denies=denies(self.shared),
+                )
                 self.refusals += refused
             self._note(layer, raw, 1)
             self.workspace_raw = deep_merge(self.workspace_raw, raw)
@@ -214,8 +224,10 @@ class _Layers:
         """The (trusted, workspace) registry entries of `name`."""
         trusted = self.trusted_raw.get("agents", {}).get(name)
         mine = self.workspace_raw.get("agents", {}).get(name)
-        return (AgentEntry.model_validate(trusted) if trusted is not None else None,
-                AgentEntry.model_validate(mine) if mine is not None else None)
+        return (
+            AgentEntry.model_validate(trusted) if trusted is not None else None,
+            AgentEntry.model_validate(mine) if mine is not None else None,
+        )
 
 
 class _Assembly:
@@ -267,12 +279,15 @@ class _Assembly:
         config_file = self.layers.entry_files.get(name, (None, None))[1]
         persona = self.workspace_specs[name].source if mine else None
         origin = AgentOrigin(
-            workspace=self.layers.workspace, persona=persona, config=config_file,
+            workspace=self.layers.workspace,
+            persona=persona,
+            config=config_file,
             untrusted_files=frozenset(str(p) for p in (config_file, persona) if p is not None),
             entry_keys=frozenset(workspace_entry.model_dump(exclude_unset=True) if workspace_entry else ()),
         )
-        limited, refused = limit_agent(spec, baseline, self.config.defaults, origin,
-                                       denies([*self.layers.shared, *baseline.permission]))
+        limited, refused = limit_agent(
+            spec, baseline, self.config.defaults, origin, denies([*self.layers.shared, *baseline.permission])
+        )
         self.layers.refusals += refused
         return limited
 
@@ -317,9 +332,20 @@ def load_registry_for(cwd: Path, *, trust: bool = False) -> AgentRegistry:
     for name in config.agents:
         if name not in known and name not in layers.gone:
             trusted_file, workspace_file = layers.entry_files.get(name, (None, None))
-            errors.append(RegistryError(workspace_file or trusted_file or workspace / WORKSPACE_CONFIG,
-                                        "no persona file defines this agent; set `prompt`",
-                                        key=f"agents.{name}"))
+            errors.append(
+                RegistryError(
+                    workspace_file or trusted_file or workspace / WORKSPACE_CONFIG,
+                    "no persona file defines this agent; set `prompt`",
+                    key=f"agents.{name}",
+                )
+            )
     unique = list({(str(e), type(e)): e for e in errors}.values())
-    return AgentRegistry(config=config, agents=agents, errors=unique, workspace=workspace, trusted=trusted,
-                         refusals=layers.refusals, shadows=shadows)
+    return AgentRegistry(
+        config=config,
+        agents=agents,
+        errors=unique,
+        workspace=workspace,
+        trusted=trusted,
+        refusals=layers.refusals,
+        shadows=shadows,
+    )

@@ -82,8 +82,11 @@ def split_frontmatter(text: str, path: Path) -> tuple[str | None, str]:
     for index, line in enumerate(lines[1:], start=1):
         if line.rstrip("\r\n") == "---":
             return "".join(lines[1:index]), "".join(lines[index + 1 :])
-    raise PersonaError(path, "frontmatter opened with `---` is never closed; add a line with only `---` "
-                             "after the last key", line=1)
+    raise PersonaError(
+        path,
+        "frontmatter opened with `---` is never closed; add a line with only `---` after the last key",
+        line=1,
+    )
 
 
 def _parse_yaml(front: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
@@ -181,25 +184,46 @@ def _common(fm: _OurKeys, path: Path, lines: dict[str, int]) -> dict[str, Any]:
         raise PersonaError(path, str(exc), line=lines.get("permission")) from exc
     can_delegate = fm.can_delegate if fm.can_delegate is not None else selection.can_delegate
     return {
-        "description": fm.description, "model": fm.model, "temperature": fm.temperature,
-        "top_p": fm.top_p, "color": fm.color, "thinking": fm.thinking, "verify": fm.verify,
-        "network": fm.network, "can_delegate": can_delegate, "max_output_tokens": fm.max_output_tokens,
-        "hidden": fm.hidden, "disable": fm.disable, "tools": selection.enabled,
-        "permission": selection.rules + rules, "source": path,
+        "description": fm.description,
+        "model": fm.model,
+        "temperature": fm.temperature,
+        "top_p": fm.top_p,
+        "color": fm.color,
+        "thinking": fm.thinking,
+        "verify": fm.verify,
+        "network": fm.network,
+        "can_delegate": can_delegate,
+        "max_output_tokens": fm.max_output_tokens,
+        "hidden": fm.hidden,
+        "disable": fm.disable,
+        "tools": selection.enabled,
+        "permission": selection.rules + rules,
+        "source": path,
     }
 
 
-def _opencode_spec(fm: _OurKeys, body: str, path: Path, name: str | None,
-                   lines: dict[str, int]) -> AgentSpec:
+def _opencode_spec(fm: _OurKeys, body: str, path: Path, name: str | None, lines: dict[str, int]) -> AgentSpec:
     assert isinstance(fm, OpencodeFrontmatter)
     options = dict(fm.model_extra or {})
     max_turns = fm.max_turns or fm.steps or fm.max_steps
-    return AgentSpec(name=name or path.stem, mode=fm.mode, prompt=body, max_turns=max_turns,
-                     options=options, dialect="opencode", **_common(fm, path, lines))
+    return AgentSpec(
+        name=name or path.stem,
+        mode=fm.mode,
+        prompt=body,
+        max_turns=max_turns,
+        options=options,
+        dialect="opencode",
+        **_common(fm, path, lines),
+    )
 
 
-def _claude_spec(fm: _OurKeys, body: str, path: Path, name: str | None,
-                 lines: dict[str, int]) -> AgentSpec:
+def _claude_spec(fm: _OurKeys, body: str, path: Path, name: str | None, lines: dict[str, int]) -> AgentSpec:
     assert isinstance(fm, ClaudeFrontmatter)
-    return AgentSpec(name=name or fm.name or path.stem, mode=fm.mode, prompt=body,
-                     max_turns=fm.max_turns, dialect="claude", **_common(fm, path, lines))
+    return AgentSpec(
+        name=name or fm.name or path.stem,
+        mode=fm.mode,
+        prompt=body,
+        max_turns=fm.max_turns,
+        dialect="claude",
+        **_common(fm, path, lines),
+    )

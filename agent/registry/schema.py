@@ -135,8 +135,9 @@ def load_registry(path: Path) -> RegistryConfig:
         raise RegistryError(path, f"cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise RegistryError(
-            path, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); a config "
-            "file is YAML text: rewrite it, or delete it to use the defaults"
+            path,
+            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); a config "
+            "file is YAML text: rewrite it, or delete it to use the defaults",
         ) from exc
     if not isinstance(raw, dict):
         raise RegistryError(path, "the top level must be a mapping")

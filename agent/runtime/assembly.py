@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from agent.orchestrator.link import ParentLink
 
 
-
 def default_model_client() -> ModelClient:
     """The Messages API, with ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment."""
     from agent.model._prewarm import start_prewarm
@@ -188,8 +187,14 @@ async def run_agent(
     cancel = cancel or asyncio.Event()
     extra_roots = tuple(Path(p) for p in defaults.sandbox.extra_roots)
     outputs = store.output_dir(session_id)
-    policy = await asyncio.to_thread(policy_for, defaults.sandbox, cwd, data_dir=data_home(), outputs=outputs,
-                                     extra_readable=_sandbox_programs(parts, spec))
+    policy = await asyncio.to_thread(
+        policy_for,
+        defaults.sandbox,
+        cwd,
+        data_dir=data_home(),
+        outputs=outputs,
+        extra_readable=_sandbox_programs(parts, spec),
+    )
     sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, policy)  # probes bwrap
     ctx = ToolContext(
         workspace=cwd,
@@ -214,8 +219,20 @@ async def run_agent(
     tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}
     from agent.orchestrator.task_tool import delegation
 
-    if task := delegation(spec, parent, registry, parts, client, gate, approver, resolved.id, session_id,
-                          cancel, permission_mode, parent_tool_use_id):
+    if task := delegation(
+        spec,
+        parent,
+        registry,
+        parts,
+        client,
+        gate,
+        approver,
+        resolved.id,
+        session_id,
+        cancel,
+        permission_mode,
+        parent_tool_use_id,
+    ):
         tools[task.name] = task
     checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
     runner = ToolRunner(
@@ -309,6 +326,7 @@ async def _last_step(store: SessionStore, session_id: str) -> int:
 
 def _start_recorder(store: SessionStore, session_id: str) -> Any:
     """Record that a tool started, so a crash mid-call is reported as such on resume."""
+
     async def record(tool_use_id: str) -> None:
         await asyncio.to_thread(store.mark_tool_started, session_id, tool_use_id)
 
@@ -329,8 +347,14 @@ class _Checkpoints:
         self._step += 1
         sha = await self._snapshot(label)
         self._first = self._first or sha
-        record = CheckpointRecord(session_id=self._session_id, step=self._step, commit=sha,
-                                  tool_use_id=tool_use_id, label=label, created=datetime.now(UTC))
+        record = CheckpointRecord(
+            session_id=self._session_id,
+            step=self._step,
+            commit=sha,
+            tool_use_id=tool_use_id,
+            label=label,
+            created=datetime.now(UTC),
+        )
         await asyncio.to_thread(self._store.record_checkpoint, record)
 
     async def files_changed(self) -> list[str]:
@@ -341,8 +365,13 @@ class _Checkpoints:
         if self._first is None:
             return []
         end = await self._snapshot("end of run")
-        mark = MarkRecord(workspace=str(self._cwd), commit=end, kind="end", session_id=self._session_id,
-                          created=datetime.now(UTC))
+        mark = MarkRecord(
+            workspace=str(self._cwd),
+            commit=end,
+            kind="end",
+            session_id=self._session_id,
+            created=datetime.now(UTC),
+        )
         await asyncio.to_thread(self._store.record_mark, mark)
         if self._parts.changed_files is None:
             return []

@@ -71,8 +71,13 @@ class _Limiter:
         self.refusals.append(Refusal(path, key, why, origin.workspace, agent=self.name))
 
 
-def limit_agent(spec: AgentSpec, baseline: AgentSpec, defaults: Defaults, origin: AgentOrigin,
-                trusted_denies: Sequence[PermissionRule]) -> tuple[AgentSpec, list[Refusal]]:
+def limit_agent(
+    spec: AgentSpec,
+    baseline: AgentSpec,
+    defaults: Defaults,
+    origin: AgentOrigin,
+    trusted_denies: Sequence[PermissionRule],
+) -> tuple[AgentSpec, list[Refusal]]:
     """`spec` with every widening key put back to `baseline`'s value, and what was refused."""
     refusals: list[Refusal] = []
     limiter = _Limiter(spec.name, origin, refusals)

@@ -46,8 +46,14 @@ class _Walk:
         return kept
 
 
-def filter_config(raw: dict[str, Any], trusted: RegistryConfig, *, path: Path, workspace: Path,
-                  trusted_denies: Sequence[PermissionRule]) -> tuple[dict[str, Any], list[Refusal]]:
+def filter_config(
+    raw: dict[str, Any],
+    trusted: RegistryConfig,
+    *,
+    path: Path,
+    workspace: Path,
+    trusted_denies: Sequence[PermissionRule],
+) -> tuple[dict[str, Any], list[Refusal]]:
     """The keys of `raw` (one untrusted config file) that may apply, and what was refused.
 
     Args:

@@ -43,8 +43,10 @@ def notice_lines(boundary: RunBoundary) -> list[str]:
     """The warnings a person must see before the run does anything (empty when there are none)."""
     lines: list[str] = []
     if boundary.sandbox == "none":
-        lines.append("bash runs WITHOUT a sandbox (`sandbox: {kind: none}`): its commands can read and "
-                     "change anything your user can")
+        lines.append(
+            "bash runs WITHOUT a sandbox (`sandbox: {kind: none}`): its commands can read and "
+            "change anything your user can"
+        )
     if boundary.network:
         why = "" if boundary.sandbox == "none" else " (`network: true`)"
         lines.append(f"bash can reach the network{why}")

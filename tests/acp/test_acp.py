@@ -243,21 +243,39 @@ def test_stdout_carries_only_json_rpc(workspace: Path, script: Path, tmp_path: P
     env["PYTHONPATH"] = f"{hooks}{os.pathsep}{env['PYTHONPATH']}"
     requests = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": 1}},
-        {"jsonrpc": "2.0", "id": 2, "method": "session/new",
-         "params": {"cwd": str(workspace), "mcpServers": []}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "session/new",
+            "params": {"cwd": str(workspace), "mcpServers": []},
+        },
     ]
-    proc = subprocess.Popen([*subagent_argv("acp", "--script", str(script))], cwd=workspace, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*subagent_argv("acp", "--script", str(script))],
+        cwd=workspace,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     for request in requests:
         proc.stdin.write((json.dumps(request) + "\n").encode())
     proc.stdin.flush()
     session_id = _read_until(proc.stdout, 2)["result"]["sessionId"]
-    prompt = {"jsonrpc": "2.0", "id": 3, "method": "session/prompt",
-              "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": "think slowly"}]}}
+    prompt = {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "session/prompt",
+        "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": "think slowly"}]},
+    }
     proc.stdin.write((json.dumps(prompt) + "\n").encode())
-    proc.stdin.write((json.dumps({"jsonrpc": "2.0", "method": "session/cancel",
-                                  "params": {"sessionId": session_id}}) + "\n").encode())
+    proc.stdin.write(
+        (
+            json.dumps({"jsonrpc": "2.0", "method": "session/cancel", "params": {"sessionId": session_id}})
+            + "\n"
+        ).encode()
+    )
     proc.stdin.flush()
     out, err = proc.communicate(timeout=60)
     lines = [line for line in out.decode().splitlines() if line]
@@ -278,12 +296,18 @@ def _read_until(stdout: Any, request_id: int) -> dict[str, Any]:
 def test_bad_script_fails_with_a_clear_message(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("scripts: [{replies: []}]\n")
-    done = subprocess.run(subagent_argv("acp", "--script", str(bad)), capture_output=True, text=True,
-                          env=subprocess_env(), timeout=60, stdin=subprocess.DEVNULL, check=False)
+    done = subprocess.run(
+        subagent_argv("acp", "--script", str(bad)),
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     assert done.returncode == 2
     assert done.stdout == ""
     assert str(bad) in done.stderr
-
 
 
 class EditorClient(RecordingClient):

@@ -187,6 +187,7 @@ def test_the_context_window_is_the_one_the_run_resolved(tmp_path: Path) -> None:
     # A model agents.yaml does not list: its window came from the models API.
     chat._absorb(SessionStartedEvent(model="claude-from-the-api", context_window=123_000, **started))
     assert state.context_window == 123_000
-    chat._absorb(SessionStartedEvent(model="claude-from-the-api", parent_tool_use_id="t", context_window=9,
-                                     **started))
+    chat._absorb(
+        SessionStartedEvent(model="claude-from-the-api", parent_tool_use_id="t", context_window=9, **started)
+    )
     assert state.context_window == 123_000  # a subagent's model is not the chat's

@@ -62,8 +62,13 @@ def test_list_workspace_agents_with_sources_and_errors(tmp_path: Path) -> None:
 
 
 def imported_modules(*args: str) -> set[str]:
-    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "agent", *args], capture_output=True,
-                            text=True, env=subprocess_env(), timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "agent", *args],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith("import time:")]
     assert lines, "python -X importtime printed nothing"
@@ -81,8 +86,12 @@ def test_doctor_reports_each_check_and_exit_code() -> None:
     without = run_subagent("doctor", "--json")  # conftest removed the API key
     checks = {c["name"]: c for c in json.loads(without.stdout)}
     assert {"python", "bubblewrap", "ripgrep", "git", "api key", "leftovers"} <= set(checks)  # + the policy
-    assert checks["leftovers"] == {"name": "leftovers", "ok": True, "fix": "",
-                                   "detail": "nothing left behind by killed runs"}
+    assert checks["leftovers"] == {
+        "name": "leftovers",
+        "ok": True,
+        "fix": "",
+        "detail": "nothing left behind by killed runs",
+    }
     assert checks["api key"]["ok"] is False and "ANTHROPIC_API_KEY" in checks["api key"]["fix"]
     assert without.returncode == 1
     secret = "sk-ant-test-not-a-real-key"

@@ -195,8 +195,16 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
 
         with StallServer([]) as other:
             second = run_subagent(
-                "run", "--resume", session_id, "second task", "--cwd", str(tmp_path), "--output", "json",
-                ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=other.url,
+                "run",
+                "--resume",
+                session_id,
+                "second task",
+                "--cwd",
+                str(tmp_path),
+                "--output",
+                "json",
+                ANTHROPIC_API_KEY="test",
+                ANTHROPIC_BASE_URL=other.url,
             )
         assert second.returncode == 1 and second.stdout == ""
         assert session_id in second.stderr and f"pid {holder.proc.pid}" in second.stderr, second.stderr
@@ -206,15 +214,25 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
         # A fork that may change files would change the workspace the live run is changing: refused.
         with StallServer([]) as other:
             busy = run_subagent(
-                "run", "--resume", session_id, "--fork", "third task", "--cwd", str(tmp_path), "--output",
-                "json", ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=other.url,
+                "run",
+                "--resume",
+                session_id,
+                "--fork",
+                "third task",
+                "--cwd",
+                str(tmp_path),
+                "--output",
+                "json",
+                ANTHROPIC_API_KEY="test",
+                ANTHROPIC_BASE_URL=other.url,
             )
         assert busy.returncode == 1 and "is busy" in busy.stderr and session_id in busy.stderr
         assert other.requests == []
         # A read-only fork of the held session goes ahead.
         with StallServer([DONE]) as fork_server:
-            forked = resume(session_id, "in a copy", fork_server.url, tmp_path, "--fork", "--permission-mode",
-                            "plan")
+            forked = resume(
+                session_id, "in a copy", fork_server.url, tmp_path, "--fork", "--permission-mode", "plan"
+            )
         holder.kill()
     assert gone(sleeper, 10)
     assert forked["subtype"] == "success" and forked["session_id"] != session_id

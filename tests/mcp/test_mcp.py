@@ -176,8 +176,12 @@ async def test_the_result_and_progress_say_what_confined_the_run(workspace: Path
 
     for args in ((), ("--trust",)):
         progress.clear()
-        params = StdioServerParameters(command=sys.executable, env=subprocess_env(), cwd=str(workspace),
-                                       args=["-m", "agent", "mcp", "--script", str(script), *args])
+        params = StdioServerParameters(
+            command=sys.executable,
+            env=subprocess_env(),
+            cwd=str(workspace),
+            args=["-m", "agent", "mcp", "--script", str(script), *args],
+        )
         async with Client(params) as client:
             done = await client.call_tool("run_task", {
                 "prompt": "change the greeting", "cwd": str(workspace), "permission_mode": "bypass",

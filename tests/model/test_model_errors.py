@@ -75,5 +75,3 @@ async def test_model_info_is_read_once_and_optional() -> None:
     await model.model_info("claude-x")
     assert route.call_count == 1
     assert await model.model_info("claude-gone") is None
-
-

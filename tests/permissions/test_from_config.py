@@ -42,8 +42,12 @@ def test_later_entry_wins_on_a_shared_permission() -> None:
 def test_wildcards() -> None:
     sel = tools_to_selection({"*": False, "read": True, "grep": True})
     assert sel.enabled == ["read", "grep"]
-    assert triples(sel.rules) == [("edit", "*", "deny"), ("glob", "*", "deny"), ("bash", "*", "deny"),
-                                  ("task", "*", "deny")]
+    assert triples(sel.rules) == [
+        ("edit", "*", "deny"),
+        ("glob", "*", "deny"),
+        ("bash", "*", "deny"),
+        ("task", "*", "deny"),
+    ]
     assert sel.can_delegate is False
     assert tools_to_selection({"g*": False}).enabled == ["read", "edit", "write", "bash", "patch"]
 
@@ -69,8 +73,7 @@ def test_task_in_a_map_sets_delegation() -> None:
     assert triples(sel.rules) == [("task", "*", "deny")]
 
 
-@pytest.mark.parametrize("tools", [{"teleport": True}, ["Read", "Teleport"], {"read": "yes"},
-                                   ["WebFetch"]])
+@pytest.mark.parametrize("tools", [{"teleport": True}, ["Read", "Teleport"], {"read": "yes"}, ["WebFetch"]])
 def test_bad_tools(tools: object) -> None:
     with pytest.raises(ConfigError):
         tools_to_selection(tools)  # type: ignore[arg-type]
@@ -78,15 +81,23 @@ def test_bad_tools(tools: object) -> None:
 
 def test_permission_string_and_map_in_order() -> None:
     assert triples(permission_to_rules("ask")) == [("*", "*", "ask")]
-    rules = permission_to_rules({
-        "edit": "deny",
-        "bash": {"*": "ask", "git status": "allow", "git push *": "deny"},
-        "write": "ask",
-        "external_directory": "deny",
-    }, source="x.md")
+    rules = permission_to_rules(
+        {
+            "edit": "deny",
+            "bash": {"*": "ask", "git status": "allow", "git push *": "deny"},
+            "write": "ask",
+            "external_directory": "deny",
+        },
+        source="x.md",
+    )
     assert triples(rules) == [
-        ("edit", "*", "deny"), ("bash", "*", "ask"), ("bash", "git status", "allow"),
-        ("bash", "git push *", "deny"), ("edit", "*", "ask"), ("external_directory", "*", "deny")]
+        ("edit", "*", "deny"),
+        ("bash", "*", "ask"),
+        ("bash", "git status", "allow"),
+        ("bash", "git push *", "deny"),
+        ("edit", "*", "ask"),
+        ("external_directory", "*", "deny"),
+    ]
     assert {r.source for r in rules} == {"x.md"}
     assert permission_to_rules(None) == []
 

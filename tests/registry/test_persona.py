@@ -43,9 +43,12 @@ def test_backend_engineer_is_byte_for_byte_the_shipped_persona() -> None:
 
 
 def test_opencode_dialect(tmp_path: Path) -> None:
-    path = write(tmp_path, "---\ndescription: Reviews code\nmodel: anthropic/claude-opus-5-5\n"
-                 "steps: 7\ntop_p: 0.9\nreasoningEffort: high\nprompt: ignored\ncolor: '#ff0000'\n"
-                 "tools:\n  bash: false\n  write: false\npermission:\n  edit: ask\n---\nReview.\n")
+    path = write(
+        tmp_path,
+        "---\ndescription: Reviews code\nmodel: anthropic/claude-opus-5-5\n"
+        "steps: 7\ntop_p: 0.9\nreasoningEffort: high\nprompt: ignored\ncolor: '#ff0000'\n"
+        "tools:\n  bash: false\n  write: false\npermission:\n  edit: ask\n---\nReview.\n",
+    )
     spec = load_persona(path, name="team/reviewer")
     assert spec.name == "team/reviewer"
     assert spec.mode == "all"
@@ -56,7 +59,10 @@ def test_opencode_dialect(tmp_path: Path) -> None:
     assert spec.prompt == "Review.\n"
     assert spec.tools == ["read", "grep", "glob"]
     assert [(r.permission, r.decision) for r in spec.permission] == [
-        ("edit", "deny"), ("bash", "deny"), ("edit", "ask")]
+        ("edit", "deny"),
+        ("bash", "deny"),
+        ("edit", "ask"),
+    ]
 
 
 def test_opencode_max_steps_alias(tmp_path: Path) -> None:
@@ -64,8 +70,12 @@ def test_opencode_max_steps_alias(tmp_path: Path) -> None:
 
 
 def test_claude_dialect(tmp_path: Path) -> None:
-    path = write(tmp_path, "---\nname: code-reviewer\ndescription: Reviews\ntools: Read, Grep, Glob\n"
-                 "model: inherit\npermissionMode: plan\n---\nYou review.\n", ".claude/agents/cr.md")
+    path = write(
+        tmp_path,
+        "---\nname: code-reviewer\ndescription: Reviews\ntools: Read, Grep, Glob\n"
+        "model: inherit\npermissionMode: plan\n---\nYou review.\n",
+        ".claude/agents/cr.md",
+    )
     spec = load_persona(path)
     assert (spec.name, spec.dialect, spec.mode) == ("code-reviewer", "claude", "subagent")
     assert spec.model == "inherit"
@@ -85,11 +95,20 @@ def test_claude_tools_list_and_missing_tools(tmp_path: Path) -> None:
 
 
 def test_our_extra_keys(tmp_path: Path) -> None:
-    spec = load_persona(write(tmp_path, "---\nthinking: {budget_tokens: 4000}\nverify: pytest -q\n"
-                              "network: true\ncan_delegate: true\nmax_output_tokens: 9000\n---\nx"))
+    spec = load_persona(
+        write(
+            tmp_path,
+            "---\nthinking: {budget_tokens: 4000}\nverify: pytest -q\n"
+            "network: true\ncan_delegate: true\nmax_output_tokens: 9000\n---\nx",
+        )
+    )
     assert spec.thinking is not None and spec.thinking.budget_tokens == 4000
     assert (spec.verify, spec.network, spec.can_delegate, spec.max_output_tokens) == (
-        "pytest -q", True, True, 9000)
+        "pytest -q",
+        True,
+        True,
+        9000,
+    )
     assert spec.options == {}
 
 

@@ -75,14 +75,19 @@ def test_broken_file_is_an_error_and_the_rest_load(tmp_path: Path) -> None:
 
 
 def test_workspace_config_merges_and_overrides(tmp_path: Path) -> None:
-    put(tmp_path, ".subagent/config.yaml", (
-        "defaults:\n  max_turns: 9\n"
-        "permission:\n  bash: ask\n"
-        "agents:\n"
-        "  backend-engineer:\n    model: opus\n    verify: pytest -q\n    tools: {bash: false}\n"
-        "    permission: {edit: {'*.lock': deny}}\n"
-        "  reviewer:\n    prompt: agents/reviewer.md\n    temperature: 0.1\n"
-        "  explore:\n    disable: true\n"))
+    put(
+        tmp_path,
+        ".subagent/config.yaml",
+        (
+            "defaults:\n  max_turns: 9\n"
+            "permission:\n  bash: ask\n"
+            "agents:\n"
+            "  backend-engineer:\n    model: opus\n    verify: pytest -q\n    tools: {bash: false}\n"
+            "    permission: {edit: {'*.lock': deny}}\n"
+            "  reviewer:\n    prompt: agents/reviewer.md\n    temperature: 0.1\n"
+            "  explore:\n    disable: true\n"
+        ),
+    )
     put(tmp_path, ".subagent/agents/reviewer.md", "---\nmode: subagent\ntemperature: 0.9\n---\nreview\n")
     reg = load_registry_for(tmp_path, trust=True)  # `verify` is the trusted workspace's to set
     assert reg.errors == []
@@ -92,7 +97,10 @@ def test_workspace_config_merges_and_overrides(tmp_path: Path) -> None:
     assert (be.model, be.verify, be.temperature) == ("opus", "pytest -q", 0.3)
     assert "bash" not in be.tools
     assert [(r.permission, r.pattern, r.decision) for r in be.permission] == [
-        ("bash", "*", "ask"), ("bash", "*", "deny"), ("edit", "*.lock", "deny")]
+        ("bash", "*", "ask"),
+        ("bash", "*", "deny"),
+        ("edit", "*.lock", "deny"),
+    ]
     assert reg.get("reviewer").temperature == 0.1
     assert "explore" not in reg.agents
 

@@ -83,7 +83,9 @@ def test_metadata(workspace: Path, tmp_path: Path) -> None:
     assert tool.conflict_key(call, ctx) == "bash" and tool.mutates and tool.kind == "execute"
     schema = BashTool.schema()
     assert schema["name"] == "bash" and set(schema["input_schema"]["properties"]) == {
-        "command", "timeout_ms", "description"
+        "command",
+        "timeout_ms",
+        "description",
     }
     assert schema["input_schema"]["required"] == ["command"]
 

@@ -110,8 +110,14 @@ def test_what_confines_a_run_is_said_first_and_only_when_there_is_something_to_s
     assert quiet == ""
     loud = render(
         SessionStartedEvent(session_id="s", sandbox="none", network=True, trusted=True, **base),
-        SessionStartedEvent(session_id="c", parent_tool_use_id="t1", sandbox="bwrap", network=True,
-                            refused=["/w/.claude/agents/x.md: verify: refused (...)"], **base),
+        SessionStartedEvent(
+            session_id="c",
+            parent_tool_use_id="t1",
+            sandbox="bwrap",
+            network=True,
+            refused=["/w/.claude/agents/x.md: verify: refused (...)"],
+            **base,
+        ),
         TextDeltaEvent(session_id="s", text="hello"),
     )
     lines = [line.rstrip() for line in loud.splitlines()]

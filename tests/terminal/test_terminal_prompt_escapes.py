@@ -25,7 +25,9 @@ def test_the_question_shows_the_hidden_command() -> None:
     approver._show(request)
     shown = screen.getvalue()
     assert not [c for c in shown if is_unsafe_for_a_terminal(c)]
-    visible = "rm\\u200b -rf ~ # \\x1b]0;approved\\x07\\r\\x1b[2Kecho safe [link=https://evil.example]docs[/link]"
+    visible = (
+        "rm\\u200b -rf ~ # \\x1b]0;approved\\x07\\r\\x1b[2Kecho safe [link=https://evil.example]docs[/link]"
+    )
     assert f"bash: {visible}" in shown  # the title
     lines = [line.strip("│ ") for line in shown.splitlines()]
     assert lines.index(visible) + 1 == lines.index("second line")  # the detail, its lines kept
