@@ -250,8 +250,3 @@ Event = Annotated[
 
 EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
 """The one JSON parser and serialiser for events."""
-
-
-def event_to_json(event: Event) -> str:
-    """One line of stream-json."""
-    return event.model_dump_json(exclude_none=False)
