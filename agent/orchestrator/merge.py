@@ -66,13 +66,6 @@ class MergeRequest(BaseModel):
     patch: str
 
 
-def merge_back(repo: ShadowRepo, base: str, theirs: str, name: str) -> MergeOutcome:
-    """Merge snapshot `theirs` (made from `base`) into the workspace (blocking: run it in a thread)."""
-    files, patch = child_changes(repo, base, theirs)
-    request = MergeRequest(base=base, theirs=theirs, name=name, files=files, patch=patch)
-    return merge_many(repo, [request])[0]
-
-
 def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutcome]:
     """Merge several children's work, in order, with one snapshot and one write of the workspace.
 
