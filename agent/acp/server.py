@@ -40,14 +40,14 @@ CANCEL_GRACE_S = 10.0
 class AcpServer:
     """The ACP agent. See the module docstring; `run_options` go to every `run_agent` call."""
 
-    def __init__(self, *, default_agent: str | None = None, model_client: Any = None,
-                 permission_mode: str | None = None, trust: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, *, default_agent: str | None = None, model_client: Any = None, trust: bool = False
+    ) -> None:
         self.default_agent = default_agent
         self.trust = trust
         """`--trust`: every session's workspace config and personas apply as written."""
         self.model_client = model_client
         """A fixed model client (the scripted model under `--script`); None: the real API."""
-        self.permission_mode = permission_mode
         self._conn: Any = None
         self._fs = (False, False)
         self._sessions: dict[str, AcpSession] = {}
@@ -205,7 +205,7 @@ class AcpServer:
         options: dict[str, Any] = {
             "agent": session.mode, "cwd": session.cwd, "approver": session.approver, "resume": session.id,
             "cancel": session.cancel, "model_client": self.model_client,
-            "permission_mode": self.permission_mode, "editor": session.editor, "trust": self.trust,
+            "editor": session.editor, "trust": self.trust,
         }  # fmt: skip
         return run_agent(text, **options)
 
