@@ -83,16 +83,6 @@ class ThinkingDeltaStreamEvent(BaseModel):
     text: str
 
 
-class ToolInputStreamEvent(BaseModel):
-    """A tool call is being written (front ends show a spinner before the call is complete)."""
-
-    kind: Literal["tool_input"] = "tool_input"
-    index: int
-    tool_use_id: str
-    name: str
-    partial_json: str = ""
-
-
 class RetryNotice(BaseModel):
     """The turn failed part-way and will be requested again from its start."""
 
@@ -142,7 +132,7 @@ def tool_input_problem(raw: str, stop_reason: str | None) -> str | None:
 
 
 ModelStreamEvent = Annotated[
-    TextDeltaStreamEvent | ThinkingDeltaStreamEvent | ToolInputStreamEvent | RetryNotice | MessageDoneEvent,
+    TextDeltaStreamEvent | ThinkingDeltaStreamEvent | RetryNotice | MessageDoneEvent,
     Field(discriminator="kind"),
 ]
 
