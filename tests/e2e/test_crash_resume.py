@@ -315,7 +315,8 @@ def test_kill_during_a_sandboxed_call_leaves_no_placeholder_behind(tmp_path: Pat
         result = resume(None, "continue", server.url, ws)
     assert result["subtype"] == "success"
     assert not [path for path in left if path.exists()]
-    doctor = subprocess.run(subagent_argv("doctor", "--json"), cwd=ws, capture_output=True, text=True,
-                            env=subprocess_env())
+    doctor = subprocess.run(
+        subagent_argv("doctor", "--json"), cwd=ws, capture_output=True, text=True, env=subprocess_env()
+    )
     swept = next(c for c in json.loads(doctor.stdout) if c["name"] == "leftovers")["detail"]
     assert "placeholder" in swept and ".mcp.json" in swept
