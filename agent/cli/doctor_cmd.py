@@ -116,7 +116,7 @@ def _sandbox_policy() -> list[CheckResult]:
     from agent.sandbox.describe import describe_policy
 
     try:
-        from agent.registry import load_registry_for
+        from agent.registry.discovery import load_registry_for
 
         config = load_registry_for(Path.cwd()).config.defaults.sandbox
     except SubagentError as exc:

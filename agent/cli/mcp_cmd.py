@@ -23,8 +23,8 @@ def mcp_command(
     import os
     import sys
 
-    from agent._stdio import ClaimedStdio
-    from agent._stdio_front import start_front
+    from agent.acp.stdio import ClaimedStdio
+    from agent.acp.stdio_front import start_front
     from agent.errors import ConfigError
 
     # The SDK moves the protocol off fd 1 when it starts serving; until then only logs may print.
@@ -43,10 +43,10 @@ def mcp_command(
     # `initialize` and `tools/list` are answered from here while the SDK (a second of imports)
     # loads below; the SDK then serves fd 0 and 1, which are pipes to the front.
     client = ClaimedStdio(os.dup(0), os.dup(1))
-    front = start_front("mcp", client, "agent.mcp_server", "mcp", lambda: exit_now(0))
+    front = start_front("mcp", client, "agent.mcp.server", "mcp", lambda: exit_now(0))
     os.dup2(front.sdk.input_fd, 0)
     os.dup2(front.sdk.output_fd, 1)
-    from agent.mcp_server import serve_mcp
+    from agent.mcp.server import serve_mcp
 
     try:
         serve_mcp(model_client=model_client, trust=trust)

@@ -29,7 +29,6 @@ from agent.model.base import (
     ModelStreamEvent,
     TextDeltaStreamEvent,
     ThinkingDeltaStreamEvent,
-    ToolInputStreamEvent,
     tool_input_problem,
 )
 
@@ -116,10 +115,10 @@ class MessageBuilder:
         if not self.started and name in ("content_block_start", "content_block_delta", "message_delta"):
             raise StreamShapeError(f"{name} before message_start")
         if name == "content_block_start":
-            return self._start_block(data["index"], dict(data["content_block"]))
-        if name == "content_block_delta":
+            self._start_block(data["index"], dict(data["content_block"]))
+        elif name == "content_block_delta":
             return self._delta(data["index"], data["delta"])
-        if name == "content_block_stop":
+        elif name == "content_block_stop":
             self._parse_input(data["index"])
         elif name == "message_delta":
             self._message_delta(data)
@@ -127,15 +126,13 @@ class MessageBuilder:
             self.stopped = True
         return None  # ping, and event types this client does not know
 
-    def _start_block(self, index: int, block: dict[str, Any]) -> ModelStreamEvent | None:
+    def _start_block(self, index: int, block: dict[str, Any]) -> None:
         self._blocks.append(block)  # the SDK appends too: deltas name the position
         kind = block.get("type")
         if kind in _TRACKS_INPUT:
             self._json[index] = ""
-        if kind != "tool_use":
-            return None
-        self._tool_ids[index] = block["id"]
-        return ToolInputStreamEvent(index=index, tool_use_id=block["id"], name=block["name"])
+        if kind == "tool_use":
+            self._tool_ids[index] = block["id"]
 
     def _delta(self, index: int, delta: dict[str, Any]) -> ModelStreamEvent | None:
         if not 0 <= index < len(self._blocks):

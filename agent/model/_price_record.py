@@ -19,7 +19,7 @@ from decimal import Decimal
 from importlib.util import find_spec
 from pathlib import Path
 
-from agent.config import PriceConfig
+from agent.registry.schema import PriceConfig
 
 _RATES = {"input": "input_mtok", "output": "output_mtok", "cache_read": "cache_read_mtok",
           "cache_write": "cache_write_mtok"}  # fmt: skip

@@ -66,13 +66,6 @@ class MergeRequest(BaseModel):
     patch: str
 
 
-def merge_back(repo: ShadowRepo, base: str, theirs: str, name: str) -> MergeOutcome:
-    """Merge snapshot `theirs` (made from `base`) into the workspace (blocking: run it in a thread)."""
-    files, patch = child_changes(repo, base, theirs)
-    request = MergeRequest(base=base, theirs=theirs, name=name, files=files, patch=patch)
-    return merge_many(repo, [request])[0]
-
-
 def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutcome]:
     """Merge several children's work, in order, with one snapshot and one write of the workspace.
 
@@ -99,8 +92,17 @@ def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutc
         if current_tree == base_tree:
             merged_tree, conflicts = theirs_tree, []
         else:
-            done = run_git(git, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
-                           current, request.theirs, ok=(0, 1))
+            done = run_git(
+                git,
+                "merge-tree",
+                "--write-tree",
+                "-z",
+                "--name-only",
+                "--no-messages",
+                current,
+                request.theirs,
+                ok=(0, 1),
+            )
             fields = done.stdout.decode(errors="surrogateescape").split("\0")
             merged_tree = fields[0].strip()
             conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
@@ -108,8 +110,11 @@ def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutc
             hunks = _hunks(git, merged_tree, conflicts, request.name)
             outcomes.append(_kept(repo, request, conflicts, hunks))
             continue
-        current = run_git(git, "commit-tree", merged_tree, "-p", current, "-m",
-                          f"merged {request.name}").stdout.decode().strip()
+        current = (
+            run_git(git, "commit-tree", merged_tree, "-p", current, "-m", f"merged {request.name}")
+            .stdout.decode()
+            .strip()
+        )
         current_tree = merged_tree
         outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
     if current_tree != ours_tree:
@@ -120,8 +125,9 @@ def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutc
 def _kept(repo: ShadowRepo, request: MergeRequest, paths: list[str], hunks: str) -> MergeOutcome:
     """Not merged: the child's work stays on a branch of the shadow repository, `paths` say why."""
     branch = repo.create_branch(f"subagent/{ref_safe(request.name)}-{request.theirs[:8]}", request.theirs)
-    return MergeOutcome(merged=False, files=request.files, patch=request.patch, conflicts=paths, hunks=hunks,
-                        branch=branch)
+    return MergeOutcome(
+        merged=False, files=request.files, patch=request.patch, conflicts=paths, hunks=hunks, branch=branch
+    )
 
 
 def _protected_paths(workspace: Path) -> Callable[[str], str | None]:
@@ -183,8 +189,9 @@ class MergeQueue:
 
 def _materialise(repo: ShadowRepo, ours_tree: str, merged_tree: str) -> None:
     """Make the workspace's files equal `merged_tree` where it differs from `ours_tree`."""
-    out = run_git(repo.git.target, "diff-tree", "-r", "-z", "--no-renames", "--name-status", ours_tree,
-                  merged_tree).stdout.decode(errors="surrogateescape")
+    out = run_git(
+        repo.git.target, "diff-tree", "-r", "-z", "--no-renames", "--name-status", ours_tree, merged_tree
+    ).stdout.decode(errors="surrogateescape")
     fields = [f for f in out.split("\0") if f]
     pairs = list(zip(fields[0::2], fields[1::2], strict=True))
     for status, rel in pairs:

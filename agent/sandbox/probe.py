@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.config import SandboxConfig
 from agent.errors import SandboxUnavailableError
+from agent.registry.schema import SandboxConfig
 from agent.sandbox.base import Sandbox
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.policy import FsPolicy

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from agent._results import interrupted_text
+from agent.loop.interrupted import interrupted_text
 from agent.paths import config_home
 from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore
@@ -196,8 +196,16 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
 
         with StallServer([]) as other:
             second = run_subagent(
-                "run", "--resume", session_id, "second task", "--cwd", str(tmp_path), "--output", "json",
-                ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=other.url,
+                "run",
+                "--resume",
+                session_id,
+                "second task",
+                "--cwd",
+                str(tmp_path),
+                "--output",
+                "json",
+                ANTHROPIC_API_KEY="test",
+                ANTHROPIC_BASE_URL=other.url,
             )
         assert second.returncode == 1 and second.stdout == ""
         assert session_id in second.stderr and f"pid {holder.proc.pid}" in second.stderr, second.stderr
@@ -207,15 +215,25 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
         # A fork that may change files would change the workspace the live run is changing: refused.
         with StallServer([]) as other:
             busy = run_subagent(
-                "run", "--resume", session_id, "--fork", "third task", "--cwd", str(tmp_path), "--output",
-                "json", ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=other.url,
+                "run",
+                "--resume",
+                session_id,
+                "--fork",
+                "third task",
+                "--cwd",
+                str(tmp_path),
+                "--output",
+                "json",
+                ANTHROPIC_API_KEY="test",
+                ANTHROPIC_BASE_URL=other.url,
             )
         assert busy.returncode == 1 and "is busy" in busy.stderr and session_id in busy.stderr
         assert other.requests == []
         # A read-only fork of the held session goes ahead.
         with StallServer([DONE]) as fork_server:
-            forked = resume(session_id, "in a copy", fork_server.url, tmp_path, "--fork", "--permission-mode",
-                            "plan")
+            forked = resume(
+                session_id, "in a copy", fork_server.url, tmp_path, "--fork", "--permission-mode", "plan"
+            )
         holder.kill()
     assert gone(sleeper, 10)
     assert forked["subtype"] == "success" and forked["session_id"] != session_id
@@ -297,7 +315,8 @@ def test_kill_during_a_sandboxed_call_leaves_no_placeholder_behind(tmp_path: Pat
         result = resume(None, "continue", server.url, ws)
     assert result["subtype"] == "success"
     assert not [path for path in left if path.exists()]
-    doctor = subprocess.run(subagent_argv("doctor", "--json"), cwd=ws, capture_output=True, text=True,
-                            env=subprocess_env())
+    doctor = subprocess.run(
+        subagent_argv("doctor", "--json"), cwd=ws, capture_output=True, text=True, env=subprocess_env()
+    )
     swept = next(c for c in json.loads(doctor.stdout) if c["name"] == "leftovers")["detail"]
     assert "placeholder" in swept and ".mcp.json" in swept

@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from agent.errors import ModelAPIError
-from agent.loop import run_loop
+from agent.loop.agent_loop import run_loop
 from agent.model._errors import ApiStatusError
 from agent.model.anthropic_client import AnthropicModel, RetryPolicy
 from agent.model.base import ModelRequest
@@ -122,7 +122,7 @@ async def test_parallel_calls_are_answered_in_one_message(tmp_path: Path) -> Non
 
 
 async def test_thinking_blocks_go_back_with_their_signatures(tmp_path: Path) -> None:
-    from agent.spec import AgentSpec, ThinkingConfig
+    from agent.registry.spec import AgentSpec, ThinkingConfig
 
     (tmp_path / "a").write_text("A")
     router = respx.Router()
@@ -185,7 +185,7 @@ async def test_pause_turn_resends_the_content_unchanged(tmp_path: Path) -> None:
 
 
 async def test_persona_sampling_options_are_not_sent(tmp_path: Path) -> None:
-    from agent.spec import AgentSpec
+    from agent.registry.spec import AgentSpec
 
     router = respx.Router()
     route = router.post(URL).mock(return_value=ok(sse.reply(sse.text_block(0, "hi"))))

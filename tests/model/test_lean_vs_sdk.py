@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.errors import ModelAPIError
-from agent.loop import run_loop
+from agent.loop.agent_loop import run_loop
 from agent.model.anthropic_client import AnthropicModel, RetryPolicy
 from agent.model.base import ModelRequest
 from tests.loop.fakes import build_setup
@@ -173,7 +173,7 @@ class Recording:
 
 
 async def test_a_task_with_thinking_and_tools_sends_the_same_bytes(tmp_path: Path) -> None:
-    from agent.spec import AgentSpec, ThinkingConfig
+    from agent.registry.spec import AgentSpec, ThinkingConfig
 
     pair = Pair(_task_replies())
     results = []

@@ -12,11 +12,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.config import PriceConfig, load_registry
 from agent.events import Usage
 from agent.model import _price_record
 from agent.model.pricing import Pricer, cost_usd, table_price
 from agent.paths import builtin_dir
+from agent.registry.schema import PriceConfig, load_registry
 from tests.conftest import run_subagent, subprocess_env
 
 MILLION = 1_000_000
@@ -60,7 +60,10 @@ async def test_a_configured_price_wins_over_the_table() -> None:
 
 
 def test_the_price_table_is_not_imported_on_the_way_to_a_run() -> None:
-    code = "import sys, agent.runtime, agent.loop, agent.model.pricing; print('genai_prices' in sys.modules)"
+    code = (
+        "import sys, agent.runtime.assembly, agent.loop.agent_loop, agent.model.pricing; "
+        "print('genai_prices' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env())
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"

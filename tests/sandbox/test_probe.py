@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import SandboxConfig
 from agent.errors import SandboxUnavailableError
+from agent.registry.schema import SandboxConfig
 from agent.sandbox import _probe_cache
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.probe import SandboxReport, _probe, make_sandbox, probe_sandbox
