@@ -23,6 +23,7 @@ from typing import Any
 
 import jiter
 
+from agent.errors import StreamShapeError
 from agent.events import Usage
 from agent.model.base import (
     MessageDoneEvent,
@@ -52,11 +53,6 @@ _TRACKS_INPUT = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 _NESTED = frozenset({"citations", "caller"})
 """Fields that hold SDK models (laid out by `_model_order`) rather than free JSON like `input`."""
 _USAGE_FIELDS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
-
-
-class StreamShapeError(Exception):
-    """An event that does not fit the stream so far (a delta for a block never started, an
-    event before `message_start`)."""
 
 
 def _model_order(value: Any) -> Any:

@@ -24,16 +24,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agent.errors import ModelAPIError
-from agent.model._errors import (
+from agent.errors import (
     ApiConnectionError,
     ApiStatusError,
     InvalidResponseError,
+    ModelAPIError,
     StreamIncompleteError,
-    classify_error,
+    StreamShapeError,
 )
+from agent.model._errors import classify_error
 from agent.model._http import start_client
-from agent.model._message import MessageBuilder, StreamShapeError
+from agent.model._message import MessageBuilder
 from agent.model._sse import ServerSentEvent, SseDecoder
 from agent.model._wire import credential, messages_url, request_body, request_headers
 from agent.model.base import ModelInfo, ModelRequest, ModelStreamEvent, RetryNotice
@@ -142,6 +143,8 @@ class AnthropicModel:
             for sse in _decoded(decoder, None):
                 if (event := _apply(builder, sse.event, sse.data, response.headers)) is not None:
                     yield event
+        except httpx2.TransportError as exc:
+            raise StreamIncompleteError.connection_lost(exc) from exc
         finally:
             await response.aclose()
         if not builder.stopped:

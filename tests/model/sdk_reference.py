@@ -5,7 +5,7 @@ attempt goes through `anthropic.AsyncAnthropic().messages.stream` (or `beta.mess
 and `get_final_message()`, as the runtime streamed before the lean client: the SDK builds and
 sends the request, reads the stream and accumulates the message, and its content blocks are
 dumped as the SDK dumps them. The SDK's exceptions are read into the facts the lean client
-raises (`agent.model._errors`), so both go through one classification. Tests send the same
+raises (`agent.errors.ModelReplyError`), so both go through one classification. Tests send the same
 turns through both and compare the bytes sent and the events yielded.
 """
 
@@ -17,13 +17,13 @@ from typing import Any
 import anthropic
 import httpx2
 
-from agent.events import Usage
-from agent.model._errors import (
+from agent.errors import (
     ApiConnectionError,
     ApiStatusError,
     InvalidResponseError,
     StreamIncompleteError,
 )
+from agent.events import Usage
 from agent.model.anthropic_client import AnthropicModel
 from agent.model.base import (
     MessageDoneEvent,
@@ -66,7 +66,8 @@ class SdkReferenceModel(AnthropicModel):
                 yield event
         except anthropic.APIConnectionError as exc:
             if answered and isinstance(exc.__cause__, httpx2.TransportError):
-                raise exc.__cause__ from exc  # the SDK wraps a drop mid-stream like a refused connection
+                # the SDK wraps a drop mid-stream like a refused connection
+                raise StreamIncompleteError.connection_lost(exc.__cause__) from exc
             raise _as_our_error(exc) from exc
         except anthropic.AnthropicError as exc:
             raise _as_our_error(exc) from exc

@@ -10,9 +10,8 @@ import httpx
 import pytest
 import respx
 
-from agent.errors import ModelAPIError
+from agent.errors import ApiStatusError, ModelAPIError
 from agent.loop.agent_loop import run_loop
-from agent.model._errors import ApiStatusError
 from agent.model.anthropic_client import AnthropicModel, RetryPolicy
 from agent.model.base import ModelRequest
 from tests.loop.fakes import TableGate, WriteNoteTool, build_setup

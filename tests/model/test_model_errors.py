@@ -11,14 +11,14 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.errors import ModelAPIError
-from agent.model._errors import (
+from agent.errors import (
     ApiConnectionError,
     ApiStatusError,
     InvalidResponseError,
+    ModelAPIError,
     StreamIncompleteError,
-    classify_error,
 )
+from agent.model._errors import classify_error
 from agent.model.anthropic_client import AnthropicModel, RetryPolicy
 from agent.model.base import ModelRequest
 from tests.model import sse
@@ -48,7 +48,7 @@ def api_error(status: int, kind: str, message: str = "m", **headers: str) -> Api
         (ApiStatusError.from_body(403, b"", {}), False, "http_403"),
         (ApiConnectionError(OSError("refused"), timed_out=False), True, "connection_error"),
         (ApiConnectionError(OSError("slow"), timed_out=True), True, "timeout"),
-        (httpx2.ReadError("reset"), True, "connection_error"),
+        (StreamIncompleteError.connection_lost(httpx2.ReadError("reset")), True, "connection_error"),
         (StreamIncompleteError("cut"), True, "connection_error"),
         (InvalidResponseError("not JSON"), False, "invalid_response"),
         (RuntimeError("bug"), False, "internal_error"),
