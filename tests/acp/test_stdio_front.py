@@ -40,10 +40,13 @@ ACP = [{"jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {"protocolVersion": 1, "clientCapabilities": _FS}}]  # fmt: skip
 
 
-def _answers(argv: list[str], requests: list[dict[str, Any]], env: dict[str, str]) -> list[dict[str, Any]]:
+def answers_then_exit(
+    argv: list[str], requests: list[dict[str, Any]], env: dict[str, str]
+) -> list[dict[str, Any]]:
     """Send `requests`, read one answer per request, close stdin; the answers, after a clean exit."""
     pipe = subprocess.PIPE
-    proc = subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=pipe, env=env)
+    # Unbuffered: a line read ahead into a buffer would be invisible to select().
+    proc = subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=pipe, env=env, bufsize=0)
     assert proc.stdin is not None and proc.stdout is not None
     for request in requests:
         proc.stdin.write(json.dumps(request).encode() + b"\n")
@@ -52,7 +55,9 @@ def _answers(argv: list[str], requests: list[dict[str, Any]], env: dict[str, str
     deadline = time.monotonic() + 120
     while len(answers) < sum("id" in r for r in requests):
         ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        assert ready, f"no answer; stderr: {proc.stderr.read1(4000) if proc.stderr else b''!r}"
+        if not ready:
+            proc.kill()  # so that its stderr ends and can be read whole
+            raise AssertionError(f"no answer; stderr: {proc.communicate()[1][-4000:]!r}")
         answers.append(json.loads(proc.stdout.readline()))
     proc.stdin.close()
     assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
@@ -74,22 +79,22 @@ def test_the_handshake_is_answered_as_the_sdk_answered_it_without_the_sdk(
     tmp_path: Path, command: str, package: str, requests: list[dict[str, Any]]
 ) -> None:
     env = subprocess_env()
-    from_sdk = _answers(subagent_argv(command), requests, env)
+    from_sdk = answers_then_exit(subagent_argv(command), requests, env)
     record = Path(env["SUBAGENT_HOME"]) / f"stdio-answers-{command}.json"
     assert len(json.loads(record.read_text())["answers"]) == len(from_sdk)
     blocked = dict(env, PYTHONPATH=_sleeping_sdk(tmp_path, package) + os.pathsep + env["PYTHONPATH"])
-    from_front = _answers(subagent_argv(command), requests, blocked)
+    from_front = answers_then_exit(subagent_argv(command), requests, blocked)
     assert from_front == from_sdk
     assert [a["id"] for a in from_front] == [r["id"] for r in requests if "id" in r]
 
 
 def test_a_changed_server_is_not_answered_from_an_old_record(tmp_path: Path) -> None:
     env = subprocess_env()
-    _answers(subagent_argv("mcp"), MCP_LEGACY, env)
+    answers_then_exit(subagent_argv("mcp"), MCP_LEGACY, env)
     record = Path(env["SUBAGENT_HOME"]) / "stdio-answers-mcp.json"
     kept = json.loads(record.read_text())
     kept["fingerprint"]["server"] = "another version of mcp_server.py"
     kept["answers"] = {key: {"tools": []} for key in kept["answers"]}  # what that version listed
     record.write_text(json.dumps(kept))
-    answers = _answers(subagent_argv("mcp"), MCP_LEGACY, env)
+    answers = answers_then_exit(subagent_argv("mcp"), MCP_LEGACY, env)
     assert [t["name"] for t in answers[1]["result"]["tools"]] == ["run_task", "reply", "list_agents"]
