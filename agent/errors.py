@@ -190,9 +190,10 @@ class ApiStatusError(ModelReplyError):
 
     def __init__(self, status: int, body: object, headers: Mapping[str, str] | None = None) -> None:
         self.status = status
-        error = body.get("error") if isinstance(body, dict) else None
-        error = error if isinstance(error, dict) else {}
-        details = error.get("details") if isinstance(error.get("details"), dict) else {}
+        found = body.get("error") if isinstance(body, dict) else None
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
+        found = error.get("details")
+        details: dict[str, Any] = found if isinstance(found, dict) else {}
         self.error_type: str = _text(error.get("type")) or f"http_{status}"
         self.error_code: str = _text(details.get("error_code"))
         self.message: str = _text(error.get("message")) or _body_text(status, body)

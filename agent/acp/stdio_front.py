@@ -55,7 +55,8 @@ def _key(message: dict[str, Any]) -> str | None:
         return None
     if method == "tools/list" and params.get("cursor"):
         return None
-    meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
+    found = params.get("_meta")
+    meta: dict[str, Any] = found if isinstance(found, dict) else {}
     version = params.get("protocolVersion", meta.get(_VERSION_META, ""))
     return f"{method} {json.dumps(version)}"
 
@@ -175,8 +176,8 @@ class StdioFront:
             for line in _lines(self._from_sdk):
                 if line == _END:
                     break
-                if (line := self._relay(line)) is not None:
-                    self._answer(line)
+                if (relayed := self._relay(line)) is not None:
+                    self._answer(relayed)
         except OSError:  # the client is gone
             pass
         finally:
