@@ -1,0 +1,64 @@
+"""`/undo` and `/diff` in a real chat (tmux, scripted model, real git checkpoints).
+
+`/undo` picks its target as `subagent undo` does (agent.sessions.undo_target): each use goes one
+step further back, never forward again; a git failure under it is an error line, not the end.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.bwrap,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+THREE_WRITES = """
+scripts:
+  - replies:
+      - text: Writing a.
+        tool_calls: [{name: bash, input: {command: "echo a > a.txt"}}]
+      - text: Done with a.
+      - text: Writing b.
+        tool_calls: [{name: bash, input: {command: "echo b > b.txt"}}]
+      - text: Done with b.
+      - text: Writing c.
+        tool_calls: [{name: bash, input: {command: "echo c > c.txt"}}]
+      - text: Done with c.
+"""
+
+
+def _files(workspace: Path) -> list[str]:
+    return sorted(p.name for p in workspace.iterdir() if p.suffix == ".txt")
+
+
+def _bypass_chat(chat, workspace: Path):
+    config = workspace / ".subagent"
+    config.mkdir()
+    (config / "config.yaml").write_text("permission:\n  bash: allow\n")
+    term = chat(THREE_WRITES, "--agent", "backend-engineer", "--permission-mode", "bypass", "--trust")
+    term.wait_idle()
+    for name in ("a", "b", "c"):
+        term.type_line(f"write {name}")
+        term.wait_for(f"Done with {name}.")
+        term.wait_idle()
+    assert _files(workspace) == ["a.txt", "b.txt", "c.txt"]
+    return term
+
+
+def test_undo_three_times_goes_back_one_step_each_time(chat, workspace: Path) -> None:
+    term = _bypass_chat(chat, workspace)
+    expected = [["a.txt", "b.txt"], ["a.txt"], []]
+    for count, files in enumerate(expected, start=1):
+        term.type_line("/undo")
+        term.wait_for("undid step", count=count)
+        term.wait_idle()
+        assert _files(workspace) == files, term.screen(history=True)
+    term.type_line("/undo")  # a fourth: nothing is left to undo, and nothing comes back
+    term.wait_for("nothing to undo")
+    term.wait_idle()
+    assert _files(workspace) == []
