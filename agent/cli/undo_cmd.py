@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from agent.cli.main import app
-from agent.errors import ConfigError, HostGitError, SubagentError
+from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
@@ -66,8 +66,6 @@ def undo(
         _refuse_if_running(store, record)
         with hold_workspace(lock_dir(), Path(record.workspace), "subagent undo"):
             _undo(store, record, to, yes)
-    except HostGitError as exc:
-        raise _git_failed(exc) from None
     except SubagentError as exc:
         typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
@@ -160,16 +158,6 @@ def _plan(
     owners = owners_since(store, repo, target.created, now)
     mine, others, nobody = plan_owners(store, record.id, owners, [p.path for p in full])
     return _Plan(target=target, restore=[p for p in full if p.path in mine], others=others, nobody=nobody)
-
-
-def _git_failed(exc: HostGitError) -> typer.Exit:
-    detail = str(exc).strip()
-    typer.echo(
-        f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
-        f"{for_terminal(detail)}",
-        err=True,
-    )
-    return typer.Exit(1)
 
 
 def _show_plan(plan: _Plan) -> None:

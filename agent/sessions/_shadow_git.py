@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from agent.errors import GitDirRefusedError
+from agent.errors import CheckpointRepoError, GitDirRefusedError, HostGitError
 from agent.hostgit.layout import find_repository
 from agent.hostgit.runner import GitTarget, init_repository, run_git, write_pins
 
@@ -79,10 +79,18 @@ class ShadowGit:
         """Run `git ARGS` in the workspace and return stdout unstripped (for `-z` output).
 
         Raises:
-            HostGitError: git failed; its stderr says why.
+            CheckpointRepoError: git failed (its stderr says why), or could not start.
+            GitDirRefusedError: the shadow repository's pinned files were tampered with.
         """
         target = self.target if index is None else self.target.at(self.workspace, index)
-        return run_git(target, *args, stdin=stdin).stdout.decode("utf-8", errors="surrogateescape")
+        try:
+            return run_git(target, *args, stdin=stdin).stdout.decode("utf-8", errors="surrogateescape")
+        except GitDirRefusedError:
+            raise
+        except HostGitError as exc:
+            raise CheckpointRepoError(self.git_dir, _explained(str(exc))) from exc
+        except OSError as exc:  # the workspace (git's cwd) or the repository's files are gone
+            raise CheckpointRepoError(self.git_dir, f"git could not run in {self.workspace}: {exc}") from exc
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -115,6 +123,25 @@ class ShadowGit:
             alternates = self.git_dir / "objects" / "info"
             alternates.mkdir(parents=True, exist_ok=True)
             (alternates / "alternates").write_text(f"{objects}\n")
+
+
+_GONE_OBJECT = (
+    "bad object",
+    "unknown revision",
+    "not a valid object name",
+    "bad revision",
+    "not a tree object",
+)
+
+
+def _explained(detail: str) -> str:
+    """git's words, with what a missing snapshot means for the person reading them."""
+    if not any(words in detail for words in _GONE_OBJECT):
+        return detail
+    return (
+        "a snapshot it held is gone (was the data dir moved or pruned?): the steps taken before "
+        f"cannot be diffed or undone; new steps are checkpointed again. git said: {detail}"
+    )
 
 
 def _workspace_objects(workspace: Path) -> Path | None:

@@ -6,6 +6,7 @@ step further back, never forward again; a git failure under it is an error line,
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -62,3 +63,22 @@ def test_undo_three_times_goes_back_one_step_each_time(chat, workspace: Path) ->
     term.wait_for("nothing to undo")
     term.wait_idle()
     assert _files(workspace) == []
+
+
+def test_diff_and_undo_with_the_checkpoint_repository_gone_say_so_and_the_chat_goes_on(
+    chat, workspace: Path
+) -> None:
+    term = _bypass_chat(chat, workspace)
+    checkpoints = Path(os.environ["SUBAGENT_HOME"]) / "checkpoints"
+    assert checkpoints.is_dir()
+    shutil.rmtree(checkpoints)  # pruned by hand, or the data dir moved, while the chat runs
+    for command in ("/diff", "/undo"):
+        term.type_line(command)
+        term.wait_for("the checkpoint repository", count=1 if command == "/diff" else 2)
+        term.wait_idle()
+    screen = term.screen(history=True)
+    assert "Traceback" not in screen and "[exited]" not in screen
+    assert "moved or pruned" in screen and str(checkpoints) in screen.replace("\n", "")
+    assert _files(workspace) == ["a.txt", "b.txt", "c.txt"]  # nothing was changed
+    term.type_line("/cost")  # the chat still answers
+    term.wait_for("model turns")
