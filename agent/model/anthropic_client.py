@@ -11,6 +11,7 @@ cannot fix, every anthropic exception becomes `agent.errors.ModelAPIError` here,
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from agent.model.base import (
 if TYPE_CHECKING:
     import anthropic
     import httpx2
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class AnthropicModel:
         self._timeout_s = timeout_s
         self._client: anthropic.AsyncAnthropic | None = None
         self._info: dict[str, ModelInfo | None] = {}
+        self._info_logged: set[str] = set()
 
     def _sdk(self) -> anthropic.AsyncAnthropic:
         if self._client is None:
@@ -140,19 +144,36 @@ class AnthropicModel:
         yield _done_event(message, json_bufs, tool_ids)
 
     async def model_info(self, model: str) -> ModelInfo | None:
-        """`models.retrieve`, once per model, with a short timeout; None when unreachable."""
+        """`models.retrieve` with a short timeout; None when the API gives no answer.
+
+        The limits are an optional refinement: without them the config's stay in force. An
+        answer is kept for the client's life, the API not knowing the model (a 4xx) included; a
+        transient failure (timeout, connection, 429, 5xx) is asked again next time. Each model's
+        failure is logged once. Anything else (a bug) propagates.
+        """
         if model in self._info:
             return self._info[model]
-        info: ModelInfo | None = None
+        import anthropic
+
         try:
             got = await asyncio.wait_for(self._sdk().models.retrieve(model, timeout=5.0), 6.0)
-            info = ModelInfo(
-                id=got.id,
-                context_window=getattr(got, "max_input_tokens", None),
-                max_output_tokens=getattr(got, "max_tokens", None),
-            )
-        except Exception:  # optional refinement: config limits stay in force
-            info = None
+        except (anthropic.APIError, TimeoutError) as exc:
+            failure = classify_error(exc)
+            transient = isinstance(exc, TimeoutError) or failure.retryable
+            if model not in self._info_logged:
+                self._info_logged.add(model)
+                reason = "timed out" if isinstance(exc, TimeoutError) else failure.message
+                log.warning(
+                    "no limits from the models API for %s (%s); the config's limits apply", model, reason
+                )
+            if not transient:
+                self._info[model] = None
+            return None
+        info = ModelInfo(
+            id=got.id,
+            context_window=getattr(got, "max_input_tokens", None),
+            max_output_tokens=getattr(got, "max_tokens", None),
+        )
         self._info[model] = info
         return info
 
