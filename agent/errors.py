@@ -32,7 +32,7 @@ Three families hang from one root, and each is handled in one place:
         ├── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
         └── HostGitError          a git command the runtime ran on the host failed or timed out
             ├── GitDirRefusedError  a .git, gitdir or commondir that points where git must not go
-            ├── CheckpointRepoError  git failed on a workspace's checkpoint repository (which, and why)
+            ├── CheckpointRepoError  a workspace's checkpoint repository failed (which, and why)
             └── WorktreeError     a subagent's worktree could not be made, saved or merged (git's words)
 """
 
@@ -278,7 +278,7 @@ class GitDirRefusedError(HostGitError):
 
 
 class CheckpointRepoError(HostGitError):
-    """git failed on a workspace's shadow repository of checkpoints; names the repository.
+    """A workspace's shadow repository of checkpoints failed (git, or its folder); names it.
 
     Raised where the checkpoints meet git (`agent.sessions._shadow_git`), so `/diff`, `/undo`,
     `subagent undo` and the loop's snapshots all say which repository failed, and whether its
@@ -288,7 +288,7 @@ class CheckpointRepoError(HostGitError):
     def __init__(self, git_dir: Path, detail: str) -> None:
         self.git_dir = git_dir
         self.detail = detail
-        super().__init__(f"git failed on the checkpoint repository {git_dir}: {detail}")
+        super().__init__(f"the checkpoint repository {git_dir}: {detail}")
 
 
 class WorktreeError(HostGitError):

@@ -94,9 +94,17 @@ class ShadowGit:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """One git operation at a time on this shadow repository, across processes."""
-        self.git_dir.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.git_dir.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        """One git operation at a time on this shadow repository, across processes.
+
+        Raises:
+            CheckpointRepoError: its folder cannot be made or locked (a file where the folder
+                goes, a full or read-only disk).
+        """
+        try:
+            self.git_dir.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.git_dir.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise CheckpointRepoError(self.git_dir, f"cannot be opened: {exc}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._clear_stale_git_locks()
@@ -114,15 +122,24 @@ class ShadowGit:
             stale.unlink(missing_ok=True)
 
     def ensure_initialised(self) -> None:
-        """Create the bare shadow repository on first use; share the workspace repo's objects."""
+        """Create the bare shadow repository on first use; share the workspace repo's objects.
+
+        Raises:
+            CheckpointRepoError: git or the disk refused to create it.
+        """
         if (self.git_dir / "HEAD").is_file():
             return
-        init_repository(self.git_dir, bare=True)
-        write_pins(self.target)
-        if objects := _workspace_objects(self.workspace):
-            alternates = self.git_dir / "objects" / "info"
-            alternates.mkdir(parents=True, exist_ok=True)
-            (alternates / "alternates").write_text(f"{objects}\n")
+        try:
+            init_repository(self.git_dir, bare=True)
+            write_pins(self.target)
+            if objects := _workspace_objects(self.workspace):
+                alternates = self.git_dir / "objects" / "info"
+                alternates.mkdir(parents=True, exist_ok=True)
+                (alternates / "alternates").write_text(f"{objects}\n")
+        except GitDirRefusedError:
+            raise
+        except (HostGitError, OSError) as exc:
+            raise CheckpointRepoError(self.git_dir, f"cannot be created: {exc}") from exc
 
 
 _GONE_OBJECT = (

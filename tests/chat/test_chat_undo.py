@@ -65,20 +65,25 @@ def test_undo_three_times_goes_back_one_step_each_time(chat, workspace: Path) ->
     assert _files(workspace) == []
 
 
+@pytest.mark.parametrize("damage", ["removed", "a file in its place"])
 def test_diff_and_undo_with_the_checkpoint_repository_gone_say_so_and_the_chat_goes_on(
-    chat, workspace: Path
+    chat, workspace: Path, damage: str
 ) -> None:
     term = _bypass_chat(chat, workspace)
     checkpoints = Path(os.environ["SUBAGENT_HOME"]) / "checkpoints"
     assert checkpoints.is_dir()
     shutil.rmtree(checkpoints)  # pruned by hand, or the data dir moved, while the chat runs
-    for command in ("/diff", "/undo"):
+    if damage == "a file in its place":
+        checkpoints.write_text("not a folder\n")
+    for count, command in enumerate(("/diff", "/undo"), start=1):
         term.type_line(command)
-        term.wait_for("the checkpoint repository", count=1 if command == "/diff" else 2)
+        term.wait_for("error: the checkpoint repository", count=count)
         term.wait_idle()
     screen = term.screen(history=True)
     assert "Traceback" not in screen and "[exited]" not in screen
-    assert "moved or pruned" in screen and str(checkpoints) in screen.replace("\n", "")
+    assert str(checkpoints) in screen.replace("\n", "")
+    why = "moved or pruned" if damage == "removed" else "cannot be opened"
+    assert screen.count(why) == 2, screen
     assert _files(workspace) == ["a.txt", "b.txt", "c.txt"]  # nothing was changed
     term.type_line("/cost")  # the chat still answers
     term.wait_for("model turns")
