@@ -199,15 +199,15 @@ class AcpServer:
                 session.outbox.put(update)
 
     def _events(self, session: AcpSession, text: str) -> AsyncIterator[Event]:
-        from agent.runtime.assembly import run_agent
+        from agent.runtime.assembly import run_events
+        from agent.runtime.options import RunOptions
 
         assert session.cancel is not None
-        options: dict[str, Any] = {
-            "agent": session.mode, "cwd": session.cwd, "approver": session.approver, "resume": session.id,
-            "cancel": session.cancel, "model_client": self.model_client,
-            "editor": session.editor, "trust": self.trust,
-        }  # fmt: skip
-        return run_agent(text, **options)
+        options = RunOptions(
+            prompt=text, agent=session.mode, cwd=session.cwd, approver=session.approver, resume=session.id,
+            cancel=session.cancel, model_client=self.model_client, editor=session.editor, trust=self.trust,
+        )  # fmt: skip
+        return run_events(options)
 
     async def cancel(self, session_id: str, **_: Any) -> None:
         """`session/cancel`: stop the turn's tools and subagents; pending asks answer cancelled."""

@@ -121,7 +121,8 @@ class ChatApp:
 
     async def turn(self, prompt: str | None, *, compact_only: bool = False) -> None:
         """Run the agent on `prompt` in the chat's session and show what it does."""
-        from agent.runtime.assembly import run_agent
+        from agent.runtime.assembly import run_events
+        from agent.runtime.options import RunOptions
 
         if prompt is not None and self.commands.pending_note:
             prompt = f"{self.commands.pending_note}\n\n{prompt}"
@@ -133,8 +134,8 @@ class ChatApp:
         renderer = ChatRenderer(self.console)
         self.state.running = True
         try:
-            async for event in run_agent(
-                prompt,
+            options = RunOptions(
+                prompt=prompt,
                 agent=self.state.agent,
                 cwd=self.state.cwd,
                 model=self.state.model,
@@ -145,7 +146,8 @@ class ChatApp:
                 cancel=cancel,
                 compact_only=compact_only,
                 trust=self.state.trust,
-            ):
+            )
+            async for event in run_events(options):
                 self._absorb(event)
                 renderer.handle(event)
                 if event.type == "permission_asked":

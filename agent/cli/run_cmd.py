@@ -108,7 +108,8 @@ def run_command(
 
 
 async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:
-    from agent.runtime.assembly import run_agent
+    from agent.runtime.assembly import run_events
+    from agent.runtime.options import RunOptions
 
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -129,9 +130,10 @@ async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, 
 
             client = ScriptedModel.from_file(script)
         approver = _terminal_approver(renderer) if renderer is not None else None
-        async for event in run_agent(
-            prompt, model_client=client, cancel=cancel, approver=approver, **options
-        ):
+        run = RunOptions.build(
+            prompt=prompt, model_client=client, cancel=cancel, approver=approver, **options
+        )
+        async for event in run_events(run):
             _emit(event, output, renderer)
             if event.type == "result" and event.parent_tool_use_id is None:
                 return EXIT_CODES[event.subtype]

@@ -307,11 +307,12 @@ def _sandbox(parts: Any, defaults: Any, workdir: Path, network: bool) -> Any:
 def _start(
     request: ChildRequest, parts: Any, workdir: Path, prompt: str, *, resume: str | None
 ) -> AsyncIterator[Event]:
-    from agent.runtime.assembly import run_agent
+    from agent.runtime.assembly import run_events
+    from agent.runtime.options import RunOptions
 
     spec, link = request.spec, request.link
-    return run_agent(
-        prompt,
+    options = RunOptions(
+        prompt=prompt,
         agent=spec.agent,
         cwd=workdir,
         model=spec.model,
@@ -326,6 +327,7 @@ def _start(
         parts=parts,
         parent=link,
     )
+    return run_events(options)
 
 
 async def _drive(request: ChildRequest, tally: _Tally, events: AsyncIterator[Event]) -> None:

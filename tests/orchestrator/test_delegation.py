@@ -114,6 +114,7 @@ async def test_a_child_uses_its_own_model_or_inherits_the_parents(tmp_path: Path
 def test_public_api_is_pinned() -> None:
     assert agent.__all__ == [
         "DispatchReport",
+        "RunOptions",
         "SubtaskResult",
         "SubtaskSpec",
         "VerifyResult",
@@ -121,6 +122,7 @@ def test_public_api_is_pinned() -> None:
         "dispatch",
         "run",
         "run_agent",
+        "run_events",
     ]
     for name in agent.__all__:
         assert getattr(agent, name) is not None
