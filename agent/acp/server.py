@@ -300,14 +300,11 @@ async def _with_store(work: Any) -> Any:
     from acp import RequestError
 
     from agent.errors import StoreError
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
     def run() -> Any:
-        store = SqliteSessionStore()
-        try:
+        with opened_store() as store:
             return work(store)
-        finally:
-            store.close()
 
     try:
         return await asyncio.to_thread(run)

@@ -95,13 +95,10 @@ JOINABLE = ("agent_message_chunk", "agent_thought_chunk")
 
 
 def set_title(session_id: str, prompt: str) -> None:
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
-    store = SqliteSessionStore()
-    try:
+    with opened_store() as store:
         store.update(session_id, title=" ".join(prompt.split())[:80])
-    finally:
-        store.close()
 
 
 def mode_state(cwd: Path, preferred: str | None, current: str | None, trust: bool = False) -> Any:

@@ -21,13 +21,10 @@ class UndoOutcome:
 
 
 def _checkpoints(session_id: str) -> list[CheckpointRecord]:
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
-    store = SqliteSessionStore()
-    try:
+    with opened_store() as store:
         return list(store.checkpoints(session_id))
-    finally:
-        store.close()
 
 
 def list_checkpoints(session_id: str) -> list[str]:

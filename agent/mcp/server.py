@@ -222,18 +222,15 @@ def _workspace(cwd: str | None) -> Path:
 def _session_record(session_id: str) -> Any:
     from mcp.server.mcpserver.exceptions import ToolError
 
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
     try:
-        store = SqliteSessionStore()
-    except SubagentError as exc:  # a damaged, locked or full store: say which and what to do
-        raise ToolError(str(exc)) from exc
-    try:
-        return store.get(session_id)
+        with opened_store() as store:
+            return store.get(session_id)
     except (SessionError, UnknownSessionError) as exc:
         raise ToolError(f"{exc}; use the session_id a run_task call returned") from exc
-    finally:
-        store.close()
+    except SubagentError as exc:  # a damaged, locked or full store: say which and what to do
+        raise ToolError(str(exc)) from exc
 
 
 def build_server(*, model_client: Any = None, trust: bool = False) -> Any:

@@ -8,8 +8,9 @@ Tests and embedders pass their own `RuntimeParts`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,18 @@ def default_parts() -> RuntimeParts:
         changed_files=_changed_files,
         sandbox_programs=_sandbox_programs,
     )
+
+
+@contextlib.contextmanager
+def opened_store(parts: RuntimeParts | None = None) -> Iterator[SessionStore]:
+    """The session store, opened through the parts seam and closed after: the one way a front end
+    (sessions, undo, chat, ACP, MCP) reaches it, so an embedder's or a test's store is the one
+    every command sees, and no front end knows the store is SQLite.
+
+    Raises StoreError (agent.errors) when the store cannot be opened: damaged, locked or full.
+    """
+    store = (parts or default_parts()).open_store()
+    try:
+        yield store
+    finally:
+        store.close()

@@ -135,6 +135,8 @@ class MemoryStore:
         self.mark_rows: list[Any] = []
         self.started: dict[str, set[str]] = {}
         self.compaction_rows: list[CompactionRecord] = []
+        self.closed = False
+        """Set by `close`: a front end that opened the store through the parts seam closed it."""
 
     def create(
         self,
@@ -255,6 +257,22 @@ class MemoryStore:
 
     def output_dir(self, session_id: str) -> Path:
         return self.outputs / session_id
+
+    def marks(self, workspace: Path) -> list[Any]:
+        return [m for m in self.mark_rows if m.workspace == str(workspace)]
+
+    def workspace_checkpoints(self, workspace: Path) -> list[CheckpointRecord]:
+        ours = {s.id for s in self.sessions.values() if s.workspace == str(workspace)}
+        return [r for r in self.checkpoint_rows if r.session_id in ours]
+
+    def session_tree(self, session_id: str) -> set[str]:
+        tree = {session_id}
+        while grown := {s.id for s in self.sessions.values() if s.parent_id in tree} - tree:
+            tree |= grown
+        return tree
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw: Any) -> Any:
