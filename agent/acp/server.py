@@ -204,8 +204,9 @@ class AcpServer:
 
         assert session.cancel is not None
         options = RunOptions(
-            prompt=text, agent=session.mode, cwd=session.cwd, approver=session.approver, resume=session.id,
-            cancel=session.cancel, model_client=self.model_client, editor=session.editor, trust=self.trust,
+            prompt=text, agent=session.mode, cwd=session.cwd, resume=session.id, approver=session.approver,
+            always=session.always, cancel=session.cancel, model_client=self.model_client,
+            editor=session.editor, trust=self.trust,
         )  # fmt: skip
         return run_events(options)
 

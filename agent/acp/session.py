@@ -15,6 +15,7 @@ from typing import Any
 from agent import DEFAULT_AGENT
 from agent.acp.client_requests import AcpApprover, AcpEditorBuffers
 from agent.acp.updates import UpdateMapper
+from agent.permissions.always import AlwaysMemory
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ class AcpSession:
     cwd: Path
     mode: str
     approver: AcpApprover = field(init=False)
+    always: AlwaysMemory = field(default_factory=AlwaysMemory)
+    """The session's `always` answers (allow and reject): every prompt's run gets them."""
     editor: AcpEditorBuffers | None = None
     cancel: asyncio.Event | None = None
     mapper: UpdateMapper | None = None

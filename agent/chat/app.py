@@ -21,6 +21,7 @@ from agent.chat.approver import ChatApprover
 from agent.chat.slash import SlashCommands
 from agent.chat.state import ChatState
 from agent.errors import SubagentError
+from agent.permissions.always import AlwaysMemory
 from agent.terminal.render import EventRenderer
 from agent.terminal.safe_text import for_terminal
 
@@ -60,6 +61,8 @@ class ChatApp:
         self._asked: dict[str, asyncio.Event] = {}
         """Per tool_use_id: set once the view has shown its permission_asked event."""
         self.approver = ChatApprover(console, self._read_answer, self._stop_turn, self._shown)
+        self.always = AlwaysMemory()
+        """The chat's `always` answers: every prompt's run gets them (the chat is one session)."""
 
     def _asked_event(self, tool_use_id: str) -> asyncio.Event:
         return self._asked.setdefault(tool_use_id, asyncio.Event())
@@ -142,6 +145,7 @@ class ChatApp:
                 resume=self.state.session_id,
                 permission_mode=self.permission_mode,
                 approver=self.approver,
+                always=self.always,
                 model_client=self.model_client,
                 cancel=cancel,
                 compact_only=compact_only,

@@ -35,6 +35,7 @@ from agent.events import (
     TurnStartedEvent,
     Usage,
 )
+from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import AskAnswer, AskRequest, PermissionMode
 from agent.runtime.options import RunOptions
 
@@ -86,7 +87,10 @@ class PermissionForm(BaseModel):
     """The elicitation form for one ask."""
 
     allow: bool = Field(description="Let the agent do this")
-    always: bool = Field(False, description="Also allow the same thing again in this run without asking")
+    always: bool = Field(
+        False,
+        description="Also allow the same thing again in this session without asking",
+    )
 
 
 class ElicitationApprover:
@@ -244,6 +248,8 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         name="subagent", version=__version__,
         instructions="Delegate coding tasks to subagent's agents: run_task starts one, reply continues it.",
     )  # fmt: skip
+    remembered: dict[str, AlwaysMemory] = {}
+    """Each session's `always` answers, kept while this server runs: a `reply` gets its session's."""
 
     @server.tool()
     async def run_task(
@@ -256,11 +262,14 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         max_turns: int | None = Field(None, ge=1, le=500),
     ) -> Annotated[CallToolResult, TaskResult]:
         """Run an agent on a coding task in a workspace (cwd) and return its report and changes."""
+        always = AlwaysMemory()
         options = RunOptions.build(
             prompt=prompt, agent=agent, cwd=_workspace(cwd), model=model, max_turns=max_turns,
-            permission_mode=permission_mode, model_client=model_client, trust=trust,
+            permission_mode=permission_mode, model_client=model_client, trust=trust, always=always,
         )  # fmt: skip
-        return _tool_result(await _Run(ctx, options).run())
+        task = await _Run(ctx, options).run()
+        remembered[task.session_id] = always
+        return _tool_result(task)
 
     @server.tool()
     async def reply(session_id: str, prompt: str, ctx: Context) -> Annotated[CallToolResult, TaskResult]:
@@ -268,7 +277,7 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         record = await asyncio.to_thread(_session_record, session_id)
         options = RunOptions.build(
             prompt=prompt, agent=record.agent, cwd=Path(record.workspace), resume=record.id,
-            model_client=model_client, trust=trust,
+            model_client=model_client, trust=trust, always=remembered.setdefault(record.id, AlwaysMemory()),
         )  # fmt: skip
         return _tool_result(await _Run(ctx, options).run())
 

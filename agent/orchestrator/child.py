@@ -319,6 +319,7 @@ def _start(
         max_turns=spec.max_turns,
         permission_mode=spec.permission_mode or link.permission_mode,
         approver=link.approver,
+        always=link.always,
         resume=resume,
         model_client=link.client,
         cancel=link.cancel,

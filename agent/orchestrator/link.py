@@ -15,6 +15,7 @@ from agent.registry.spec import AgentSpec
 
 if TYPE_CHECKING:
     from agent.model.base import ModelClient
+    from agent.permissions.always import AlwaysMemory
     from agent.permissions.models import Approver, PermissionMode
     from agent.runtime.parts import RuntimeParts
 
@@ -40,6 +41,9 @@ class ParentLink:
     """The parent's depth: 0 for a root session, and for `subagent dispatch` (no model above)."""
     cancel: asyncio.Event
     permission_mode: PermissionMode | None = None
+    always: AlwaysMemory | None = None
+    """A program's dispatch (no parent gate): its `always` answers, shared by every subtask.
+    Under a parent gate the children share the parent's through `gate.child`."""
     parent_tool_use_id: str | None = None
     """The parent's own `parent_tool_use_id` (set when the parent is itself a child)."""
     slots: dict[int, asyncio.Semaphore] = dataclasses.field(default_factory=dict)

@@ -201,7 +201,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         gate.mode = options.permission_mode or options.parent.gate.mode
     else:
         mode = options.permission_mode or defaults.permission_mode
-        gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s)
+        gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s, options.always)
     instructions = await asyncio.to_thread(load_project_instructions, cwd)
     folder_notes = FolderInstructions(cwd, instructions.paths)
     tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}

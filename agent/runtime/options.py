@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, SkipValidation, ValidationErr
 from agent import DEFAULT_AGENT
 from agent.errors import ConfigError
 from agent.model.base import ModelClient
+from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import Approver, PermissionMode
 from agent.runtime.parts import RuntimeParts
 from agent.tool import EditorBuffers
@@ -62,6 +63,9 @@ class RunOptions(BaseModel):
     """Trust the workspace for this run (`--trust`; docs/security.md)."""
     approver: SkipValidation[Approver | None] = None
     """Who answers `ask`; None takes the runtime's headless approver."""
+    always: SkipValidation[AlwaysMemory | None] = None
+    """The session's `always` answers, when the session outlives this run (a chat, an ACP or MCP
+    session, a dispatch); None keeps them for this run only."""
     model_client: SkipValidation[ModelClient | None] = None
     """None makes the Messages API client from the environment."""
     cancel: SkipValidation[asyncio.Event | None] = None

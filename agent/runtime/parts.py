@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.loop.tool_calls import Gate
+from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import Approver, PermissionRule
 from agent.registry.schema import SandboxConfig
 from agent.sandbox.base import Sandbox
@@ -39,7 +40,8 @@ class RuntimeParts:
     """Tool names -> instances: the one way the runtime reaches the built-in tools (tools/)."""
     make_sandbox: Callable[[SandboxConfig, FsPolicy, bool], Sandbox | None]
     """(config, the run's filesystem policy, network) -> the sandbox bash runs in."""
-    make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
+    make_gate: Callable[[list[PermissionRule], str, Approver, float, AlwaysMemory | None], Gate]
+    """(rules, mode, approver, ask timeout, the session's `always` memory or None for a new one)."""
     open_store: Callable[[], SessionStore]
     repair: Callable[[list[dict[str, Any]], set[str]], list[dict[str, Any]]]
     """(messages, ids of tools that had started) of an interrupted session -> a transcript the
@@ -78,12 +80,19 @@ def _make_sandbox(config: SandboxConfig, policy: FsPolicy, network: bool) -> San
     return make_sandbox(config, policy, network)
 
 
-def _make_gate(rules: list[PermissionRule], mode: str, approver: Approver, ask_timeout_s: float) -> Gate:
-    """The gate over the baseline rules, then the config's and the agent's (last match wins)."""
+def _make_gate(
+    rules: list[PermissionRule],
+    mode: str,
+    approver: Approver,
+    ask_timeout_s: float,
+    memory: AlwaysMemory | None,
+) -> Gate:
+    """The gate over the baseline rules, then the config's and the agent's (last match wins), and
+    the session's remembered answers after them."""
     from agent.permissions.gate import PermissionGate
     from agent.permissions.rules import DEFAULT_RULES
 
-    gate: Gate = PermissionGate([*DEFAULT_RULES, *rules], mode, approver, ask_timeout_s)
+    gate: Gate = PermissionGate([*DEFAULT_RULES, *rules], mode, approver, ask_timeout_s, memory=memory)
     return gate
 
 
