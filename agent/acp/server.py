@@ -171,7 +171,6 @@ class AcpServer:
         finally:
             await outbox.close()  # every update of the turn is written before the answer
             session.cancel = session.outbox = None
-            session.announced.clear()
 
     async def _run_turn(self, session: AcpSession, text: str) -> None:
         """Forward every event's updates, in order; a cancel gets a grace period, then a cut."""
@@ -256,16 +255,18 @@ class AcpServer:
         return self._open(record.id, workspace, modes.current_mode_id), modes, messages
 
     async def _describe(self, session: AcpSession, request: AskRequest) -> Any:
-        """The tool call a permission request is about; waits briefly for its `tool_call` update."""
+        """The tool call a permission request is about, once its `tool_call` update is written.
+
+        The runtime asks only after this front end took the call's events (its `permission_asked`
+        came after its `tool_call_started`, agent.runtime.question_order), so the update is in the
+        outbox by now: waiting for the outbox to be written puts the request after it on the wire.
+        """
         from acp.schema import ToolCallUpdate
 
         mapper = session.mapper or UpdateMapper(cwd=session.cwd)
         call_id = mapper.call_id(request.session_id, request.tool_use_id)
-        seen = session.announced.setdefault(call_id, asyncio.Event())
-        try:
-            await asyncio.wait_for(seen.wait(), timeout=2.0)
-        except TimeoutError:
-            pass  # the request carries the title itself; the client can show it without the update
+        if session.outbox is not None:
+            await session.outbox.flushed()
         who = f" ({request.agent})" if request.agent else ""
         return ToolCallUpdate(tool_call_id=call_id, title=request.title + who, status="pending",
                               raw_input={"permission": request.permission, "patterns": request.patterns,

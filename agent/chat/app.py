@@ -9,7 +9,6 @@ event; the loop answers the calls it interrupted and the session stays valid for
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -58,20 +57,9 @@ class ChatApp:
         self._cancel: asyncio.Event | None = None
         self._ask_session: Any = None
         self._interrupt_key = InterruptKey(self._stop_turn)
-        self._asked: dict[str, asyncio.Event] = {}
-        """Per tool_use_id: set once the view has shown its permission_asked event."""
-        self.approver = ChatApprover(console, self._read_answer, self._stop_turn, self._shown)
+        self.approver = ChatApprover(console, self._read_answer, self._stop_turn)
         self.always = AlwaysMemory()
         """The chat's `always` answers: every prompt's run gets them (the chat is one session)."""
-
-    def _asked_event(self, tool_use_id: str) -> asyncio.Event:
-        return self._asked.setdefault(tool_use_id, asyncio.Event())
-
-    async def _shown(self, tool_use_id: str) -> None:
-        """Wait (briefly) until the view has printed what led to this ask, so the question comes last."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._asked_event(tool_use_id).wait(), timeout=2)
-        self._asked.pop(tool_use_id, None)
 
     async def _read_answer(self, prompt: str) -> str:
         if self._ask_session is None:
@@ -154,8 +142,6 @@ class ChatApp:
             async for event in run_events(options):
                 self._absorb(event)
                 renderer.handle(event)
-                if event.type == "permission_asked":
-                    self._asked_event(event.tool_use_id).set()
                 if event.type == "result" and event.parent_tool_use_id is None:
                     if compact_only:
                         self.console.print(for_terminal(event.result), markup=False, highlight=False)

@@ -32,19 +32,14 @@ class ChatApprover:
         console: Console,
         read_line: ReadLine,
         on_interrupt: Callable[[], None],
-        caught_up: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.console = console
         self._read_line = read_line
         self._on_interrupt = on_interrupt
-        self._caught_up = caught_up
-        """`await caught_up(tool_use_id)`: the view has shown the events before this ask."""
         self._lock = asyncio.Lock()
 
     async def ask(self, request: AskRequest) -> AskAnswer:
         """One question at a time, even when parallel subagents ask together."""
-        if self._caught_up is not None:
-            await self._caught_up(request.tool_use_id)
         async with self._lock:
             self._show(request)
             try:

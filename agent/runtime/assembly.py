@@ -34,6 +34,7 @@ from agent.prompt.request import environment_block
 from agent.registry.spec import AgentSpec
 from agent.runtime.options import RunOptions
 from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
+from agent.runtime.question_order import QuestionAfterShown
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
 from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
@@ -194,6 +195,8 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         policy=policy,
     )
     approver = options.approver or parts.headless_approver()
+    in_order = QuestionAfterShown(approver) if options.parent is None else None  # the root's, for the tree
+    approver = in_order or approver
     if (
         options.parent is not None and options.parent.gate is not None
     ):  # the root's approver, the parent's denials
@@ -267,6 +270,8 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
             setup.history, setup.last_seq = await _load_history(store, parts, session_id)
         async for event in run_loop(setup, options.prompt):
             yield event
+            if in_order is not None:  # the consumer is back for more: it has shown `event`
+                in_order.taken(event)
 
 
 async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool) -> None:
