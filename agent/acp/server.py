@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,8 @@ from agent.acp.stdio import ClaimedStdio, open_streams
 from agent.acp.updates import UpdateMapper, replay_updates
 from agent.errors import SubagentError
 from agent.events import Event
+from agent.loop.cancel_grace import run_with_grace
 from agent.permissions.models import AskRequest
-
-log = logging.getLogger(__name__)
 
 CANCEL_GRACE_S = 10.0
 """How long a cancelled run may take to wind down (answer dangling tool calls) before it is cut."""
@@ -176,20 +174,14 @@ class AcpServer:
         """Forward every event's updates, in order; a cancel gets a grace period, then a cut."""
         assert session.cancel is not None and session.mapper is not None
         events = self._events(session, text)
-        consumer = asyncio.ensure_future(self._forward(session, events))
-        cancel_wait = asyncio.ensure_future(session.cancel.wait())
+        forward = self._forward(session, events)
         try:
-            await asyncio.wait({consumer, cancel_wait}, return_when=asyncio.FIRST_COMPLETED)
-            if not consumer.done():
-                done, _ = await asyncio.wait({consumer}, timeout=CANCEL_GRACE_S)
-                if not done:
-                    log.warning("session %s: run still going %ss after cancel", session.id, CANCEL_GRACE_S)
-                    consumer.cancel()
-            await asyncio.gather(consumer, return_exceptions=session.cancel.is_set())
-        finally:
-            cancel_wait.cancel()
-            if not consumer.done():
-                consumer.cancel()
+            await run_with_grace(
+                forward, session.cancel, grace_s=CANCEL_GRACE_S, what=f"session {session.id}"
+            )
+        except Exception:
+            if not session.cancel.is_set():
+                raise  # after a cancel, how the run ended is the stop reason's business, not an error
 
     async def _forward(self, session: AcpSession, events: AsyncIterator[Event]) -> None:
         assert session.mapper is not None and session.outbox is not None

@@ -35,6 +35,7 @@ from agent.events import (
     TurnStartedEvent,
     Usage,
 )
+from agent.loop.cancel_grace import run_with_grace
 from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import AskAnswer, AskRequest, PermissionMode
 from agent.runtime.options import RunOptions
@@ -168,17 +169,11 @@ class _Run:
 
     async def run(self) -> TaskResult:
         """Run to the end; on cancellation, signal the run and give it time to store its state."""
-        import anyio
         from mcp.server.mcpserver.exceptions import ToolError
 
-        task = asyncio.ensure_future(self._consume())
+        what = f"session {self.session_id or '(starting)'}"
         try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            self.cancel.set()
-            with anyio.CancelScope(shield=True):
-                await asyncio.wait({task}, timeout=CANCEL_GRACE_S)
-            raise
+            await run_with_grace(self._consume(), self.cancel, grace_s=CANCEL_GRACE_S, what=what)
         except SubagentError as exc:
             raise ToolError(str(exc)) from exc
         return self._result()
