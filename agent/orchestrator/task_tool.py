@@ -18,7 +18,7 @@ from agent.events import FileChange
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec
 from agent.orchestrator.link import ParentLink, may_delegate, may_edit
 from agent.registry.spec import AgentSpec
-from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolInput, ToolResult
 
 _INTRO = (
     "Start a subagent on a self-contained task; it sees only `prompt`, works with its own tools, "
@@ -65,7 +65,11 @@ class TaskTool(Tool[TaskInput]):
         return None  # siblings run at once; worktrees keep their edits apart
 
     async def run(self, input: TaskInput, ctx: ToolContext) -> ToolResult:
-        from agent.loop.tool_calls import CURRENT_TOOL_USE_ID, EVENT_SINK
+        """A task needs its call (its id tags the child's events): see `run_call`."""
+        raise ToolInputError("the task tool runs only as a call of the loop (run_call)")
+
+    async def run_call(self, input: TaskInput, ctx: ToolContext, call: ToolCallInfo) -> ToolResult:
+        """Run the child for this call: its events go into the run's stream tagged with the call's id."""
         from agent.orchestrator.child import ChildRequest, run_child
 
         if input.subagent_type not in self.subagents:
@@ -74,9 +78,9 @@ class TaskTool(Tool[TaskInput]):
             )
         if not input.prompt.strip():
             raise ToolInputError("prompt is empty: write the whole task for the subagent")
-        tool_use_id = CURRENT_TOOL_USE_ID.get()
+        tool_use_id = call.tool_use_id
         spec = SubtaskSpec(
-            id=tool_use_id or input.subagent_type,
+            id=tool_use_id,
             agent=input.subagent_type,
             prompt=input.prompt,
             description=input.description,
@@ -85,9 +89,9 @@ class TaskTool(Tool[TaskInput]):
             spec=spec,
             link=self.link,
             workspace=ctx.workspace,
-            isolate=self._needs_worktree(input),
+            isolate=self._needs_worktree(input, call),
             tool_use_id=tool_use_id,
-            emit=EVENT_SINK.get(),
+            emit=call.emit,
         )
         try:
             result = await run_child(request)
@@ -101,15 +105,13 @@ class TaskTool(Tool[TaskInput]):
             changes=_changes(result, ctx) if result.conflicts == [] and result.ok else [],
         )
 
-    def _needs_worktree(self, input: TaskInput) -> bool:
+    def _needs_worktree(self, input: TaskInput, call: ToolCallInfo) -> bool:
         """True when this child may edit and another `task` call of the same turn may too."""
-        from agent.loop.tool_calls import TURN_CALLS
-
         if not may_edit(self.subagents[input.subagent_type]):
             return False
         editing = 0
-        for call in TURN_CALLS.get():
-            other = self.subagents.get(str(call.input.get("subagent_type"))) if call.name == "task" else None
+        for name, sibling in call.turn:
+            other = self.subagents.get(str(sibling.get("subagent_type"))) if name == "task" else None
             editing += other is not None and may_edit(other)
         return editing > 1
 
