@@ -11,16 +11,11 @@ import asyncio
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from agent.registry.spec import AgentSpec
-
 if TYPE_CHECKING:
     from agent.model.base import ModelClient
     from agent.permissions.always import AlwaysMemory
     from agent.permissions.models import Approver, PermissionMode
     from agent.runtime.parts import RuntimeParts
-
-EDITING_TOOLS = frozenset({"edit", "write", "patch", "bash"})
-"""A child with any of these may change files, so it needs its own worktree beside siblings."""
 
 
 @dataclasses.dataclass
@@ -86,21 +81,3 @@ class ParentLink:
     def for_child(self, **changes: Any) -> ParentLink:
         """The link a child passes to its own children: same shared state, new identity."""
         return dataclasses.replace(self, **changes)
-
-
-def may_delegate(spec: AgentSpec, depth: int, max_depth: int) -> bool:
-    """Whether an agent at `depth` gets the `task` tool.
-
-    A root agent delegates when it says so (`can_delegate: true`) or is a primary agent that does
-    not refuse; a child only when its config allows it. No child is started below `max_depth`.
-    """
-    if depth + 1 > max_depth:
-        return False
-    if spec.can_delegate is not None:
-        return spec.can_delegate
-    return depth == 0 and spec.mode in ("primary", "all")
-
-
-def may_edit(spec: AgentSpec) -> bool:
-    """Whether the agent has a tool that can change files."""
-    return bool(EDITING_TOOLS & set(spec.tools))

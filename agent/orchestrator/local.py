@@ -27,9 +27,10 @@ from agent.orchestrator.base import (
     SubtaskSpec,
 )
 from agent.orchestrator.child import ChildRequest, run_child
-from agent.orchestrator.link import ParentLink, may_edit
+from agent.orchestrator.link import ParentLink
 from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import Approver
+from agent.registry.spec import may_edit
 from agent.sessions.leftovers import workspace_for_run
 
 

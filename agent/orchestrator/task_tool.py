@@ -16,8 +16,8 @@ from pydantic import Field
 from agent.errors import SubagentError, ToolInputError
 from agent.events import FileChange
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec
-from agent.orchestrator.link import ParentLink, may_delegate, may_edit
-from agent.registry.spec import AgentSpec
+from agent.orchestrator.link import ParentLink
+from agent.registry.spec import AgentSpec, may_delegate, may_edit
 from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolInput, ToolResult
 
 _INTRO = (

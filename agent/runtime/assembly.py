@@ -31,7 +31,7 @@ from agent.paths import data_home
 from agent.prompt.folder_notes import with_folder_notes
 from agent.prompt.instructions import FolderInstructions, load_project_instructions
 from agent.prompt.request import environment_block
-from agent.registry.spec import AgentSpec
+from agent.registry.spec import AgentSpec, may_delegate, may_edit
 from agent.runtime.options import RunOptions
 from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
 from agent.runtime.question_order import QuestionAfterShown
@@ -294,8 +294,6 @@ def _sandbox_programs(parts: RuntimeParts, spec: AgentSpec) -> list[Path]:
 def _may_change(spec: AgentSpec, mode: str, config: Any) -> bool:
     """Whether a top-level run of `spec` may change the workspace (its tools, or its subagents'),
     so it holds the workspace for its length (agent.sessions.leftovers.workspace_for_run)."""
-    from agent.orchestrator.link import may_delegate, may_edit
-
     return mode != "plan" and (may_edit(spec) or may_delegate(spec, 0, config.defaults.max_depth))
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 import agent
-from agent.orchestrator.link import may_delegate
 from agent.permissions.models import AskAnswer, AskRequest
-from agent.registry.spec import AgentSpec
+from agent.registry.spec import AgentSpec, may_delegate
 from tests.orchestrator._scenario import collect, final, model, results, task, workspace, write
 
 
