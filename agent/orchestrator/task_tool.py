@@ -9,7 +9,7 @@ one of them may edit files, each child works in its own worktree and is merged b
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
@@ -19,6 +19,9 @@ from agent.orchestrator.base import SubtaskResult, SubtaskSpec
 from agent.orchestrator.link import ParentLink
 from agent.registry.spec import AgentSpec, may_delegate, may_edit
 from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolInput, ToolResult
+
+if TYPE_CHECKING:
+    from agent.runtime.parts import SessionSeat
 
 _INTRO = (
     "Start a subagent on a self-contained task; it sees only `prompt`, works with its own tools, "
@@ -173,39 +176,22 @@ def task_tool_for(spec: AgentSpec, link: ParentLink) -> TaskTool | None:
     return TaskTool(link, subagents) if subagents else None
 
 
-def delegation(
-    spec: AgentSpec,
-    parent: ParentLink | None,
-    registry: Any,
-    parts: Any,
-    client: Any,
-    gate: Any,
-    approver: Any,
-    model: str,
-    session_id: str,
-    cancel: Any,
-    permission_mode: Any,
-    parent_tool_use_id: str | None,
-) -> TaskTool | None:
-    """The `task` tool `run_agent` gives this session, linked to it, or None (see `may_delegate`)."""
-    fields = dict(
-        gate=gate, model=model, session_id=session_id, cancel=cancel, parent_tool_use_id=parent_tool_use_id
-    )
+def delegation(seat: SessionSeat) -> TaskTool | None:
+    """The `task` tool for the session in `seat`, linked to it, or None (see `may_delegate`);
+    the runtime asks for it through `RuntimeParts.session_tools`."""
+    parent: ParentLink | None = seat.parent
+    fields: dict[str, Any] = dict(
+        gate=seat.gate, model=seat.model, session_id=seat.session_id, cancel=seat.cancel,
+        parent_tool_use_id=seat.parent_tool_use_id,
+    )  # fmt: skip
     if parent is None:
         link = ParentLink(
-            registry=registry,
-            parts=parts,
-            client=client,
-            approver=approver,
-            depth=0,
-            permission_mode=permission_mode,
-            **fields,
-        )
+            registry=seat.registry, parts=seat.parts, client=seat.client, approver=seat.approver, depth=0,
+            permission_mode=seat.permission_mode, **fields,
+        )  # fmt: skip
     else:
         link = parent.for_child(
-            depth=parent.depth + 1,
-            parts=parts,
-            permission_mode=permission_mode or parent.permission_mode,
-            **fields,
-        )
-    return task_tool_for(spec, link)
+            depth=parent.depth + 1, parts=seat.parts,
+            permission_mode=seat.permission_mode or parent.permission_mode, **fields,
+        )  # fmt: skip
+    return task_tool_for(seat.spec, link)

@@ -33,7 +33,7 @@ from agent.prompt.instructions import FolderInstructions, load_project_instructi
 from agent.prompt.request import environment_block
 from agent.registry.spec import AgentSpec, may_delegate, may_edit
 from agent.runtime.options import RunOptions
-from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
+from agent.runtime.parts import RuntimeParts, SessionSeat, Snapshot, default_parts
 from agent.runtime.question_order import QuestionAfterShown
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
@@ -208,23 +208,13 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     instructions = await asyncio.to_thread(load_project_instructions, cwd)
     folder_notes = FolderInstructions(cwd, instructions.paths)
     tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}
-    from agent.orchestrator.task_tool import delegation
-
-    if task := delegation(
-        spec,
-        options.parent,
-        registry,
-        parts,
-        client,
-        gate,
-        approver,
-        resolved.id,
-        session_id,
-        cancel,
-        options.permission_mode,
-        options.parent_tool_use_id,
-    ):
-        tools[task.name] = task
+    seat = SessionSeat(
+        spec=spec, registry=registry, parts=parts, client=client, gate=gate, approver=approver,
+        model=resolved.id, session_id=session_id, cancel=cancel, permission_mode=options.permission_mode,
+        parent_tool_use_id=options.parent_tool_use_id, parent=options.parent,
+    )  # fmt: skip
+    for tool in parts.session_tools(seat) if parts.session_tools is not None else []:
+        tools[tool.name] = tool
     checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
     runner = ToolRunner(
         session_id=session_id,

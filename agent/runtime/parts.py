@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.loop.tool_calls import Gate
+from agent.model.base import ModelClient
 from agent.permissions.always import AlwaysMemory
-from agent.permissions.models import Approver, PermissionRule
+from agent.permissions.models import Approver, PermissionMode, PermissionRule
 from agent.registry.schema import SandboxConfig
+from agent.registry.spec import AgentSpec
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy
 from agent.sessions.base import SessionStore
@@ -54,6 +56,35 @@ class RuntimeParts:
     sandbox_programs: Callable[[list[str]], list[Path]] | None = None
     """Tool names -> the runtime's own programs those tools run in the sandbox (ripgrep), which the
     run's policy keeps readable (None: no such programs)."""
+    session_tools: Callable[[SessionSeat], list[Tool[Any]]] | None = None
+    """A session's seat -> the tools it gets from outside the runtime: by default the
+    orchestrator's `task`, when the agent may delegate (None: none). The runtime knows nothing of
+    what they do; a tool learns about each call through `Tool.run_call`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionSeat:
+    """One session as the tools it gets through `RuntimeParts.session_tools` see it: who it is,
+    what it runs with, and the delegation it sits in."""
+
+    spec: AgentSpec
+    registry: Any
+    """The session's AgentRegistry: a child resolves its agent in the same one."""
+    parts: RuntimeParts
+    client: ModelClient
+    gate: Gate
+    """The session's gate: a child's gate is `gate.child(...)` (the root's approver and memory)."""
+    approver: Approver
+    model: str
+    """The session's resolved model id (a child's `model: inherit`)."""
+    session_id: str
+    cancel: asyncio.Event
+    permission_mode: PermissionMode | None
+    """The mode the run was asked for (None: the config's), which children inherit."""
+    parent_tool_use_id: str | None
+    parent: Any
+    """`RunOptions.parent`: the delegation this session is a child in (an
+    agent.orchestrator.link.ParentLink), None for a root session."""
 
 
 def _load_registry(cwd: Path, trust: bool) -> Any:
@@ -134,6 +165,15 @@ def _headless_approver() -> Approver:
     return PolicyApprover("deny")
 
 
+def _session_tools(seat: SessionSeat) -> list[Tool[Any]]:
+    """The orchestrator's `task` tool for a session that may delegate: the one place the runtime
+    names the orchestrator (as it names tools/ in `_load_tools`), imported when first used."""
+    from agent.orchestrator.task_tool import delegation
+
+    task = delegation(seat)
+    return [task] if task is not None else []
+
+
 def default_parts() -> RuntimeParts:
     """The real collaborators, imported when first used."""
     return RuntimeParts(
@@ -147,6 +187,7 @@ def default_parts() -> RuntimeParts:
         headless_approver=_headless_approver,
         changed_files=_changed_files,
         sandbox_programs=_sandbox_programs,
+        session_tools=_session_tools,
     )
 
 
