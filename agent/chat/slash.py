@@ -165,14 +165,11 @@ class SlashCommands:
         return False
 
     async def _sessions(self, arg: str) -> bool:
-        from agent.sessions.store import SqliteSessionStore
+        from agent.runtime.parts import opened_store
 
         def listing() -> list[Any]:
-            store = SqliteSessionStore()
-            try:
+            with opened_store() as store:
                 return list(store.list(self.state.cwd, limit=20))
-            finally:
-                store.close()
 
         records = await asyncio.to_thread(listing)
         if not records:

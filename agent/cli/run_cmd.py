@@ -121,7 +121,8 @@ async def _stream(
     renderer: Any,
     cancel: asyncio.Event,
 ) -> int:
-    from agent.runtime.assembly import run_agent
+    from agent.runtime.assembly import run_events
+    from agent.runtime.options import RunOptions
 
     try:
         client = None
@@ -130,9 +131,10 @@ async def _stream(
 
             client = ScriptedModel.from_file(script)
         approver = _terminal_approver(renderer) if renderer is not None else None
-        async for event in run_agent(
-            prompt, model_client=client, cancel=cancel, approver=approver, **options
-        ):
+        run = RunOptions.build(
+            prompt=prompt, model_client=client, cancel=cancel, approver=approver, **options
+        )
+        async for event in run_events(run):
             _emit(event, output, renderer)
             if event.type == "result" and event.parent_tool_use_id is None:
                 return EXIT_CODES[event.subtype]

@@ -13,7 +13,6 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
@@ -21,7 +20,6 @@ from pydantic import BaseModel, ValidationError
 from agent.errors import SubagentError, ToolFailure
 from agent.events import (
     ErrorEvent,
-    Event,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
     PermissionDenial,
@@ -30,17 +28,8 @@ from agent.events import (
 )
 from agent.loop.interrupted import interrupted_text
 from agent.permissions.models import AskAnswer, AskRequest
-from agent.tool import OutputLimits, PermissionRequest, Tool, ToolContext, ToolResult
+from agent.tool import OutputLimits, PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
 from agent.tool_output import cap_output
-
-EVENT_SINK: ContextVar[Callable[[Event], None] | None] = ContextVar("EVENT_SINK", default=None)
-"""While a tool runs: where it may emit events into the parent's stream (the `task` tool does)."""
-CURRENT_TOOL_USE_ID: ContextVar[str | None] = ContextVar("CURRENT_TOOL_USE_ID", default=None)
-"""While a tool runs: the id of its tool_use block (a child's `parent_tool_use_id`)."""
-
-TURN_CALLS: ContextVar[tuple[ToolCall, ...]] = ContextVar("TURN_CALLS", default=())
-"""While a tool runs: every call of its turn that was allowed to run (the `task` tool counts its
-siblings to decide whether children need their own worktrees)."""
 
 DETAIL_LIMITS = OutputLimits(max_lines=80, max_chars=8000)
 """How much of a call's preview an ask shows a person."""
@@ -91,6 +80,8 @@ class TurnCalls:
     """Ids of calls whose tool began running: an interrupted one may have had effects."""
     announced: set[str] = dataclasses.field(default_factory=set)
     """Ids of calls a tool_call_started event went out for (each must be seen to finish)."""
+    allowed: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """(name, input) of the calls that were allowed to run (`ToolCallInfo.turn`)."""
 
     def interrupted(self) -> list[tuple[ToolCall, ToolResult]]:
         """Announced calls left without a result by a cancel, with what the model is told."""
@@ -174,7 +165,7 @@ class ToolRunner:
             key = p.tool.conflict_key(p.parsed, p.ctx)
             groups.setdefault(key if key is not None else ("solo", p.call.id), []).append(p)
         limit = asyncio.Semaphore(self.max_parallel)
-        TURN_CALLS.set(tuple(p.call for p in ready))  # this task's context; its tool tasks copy it
+        turn.allowed = tuple((p.call.name, p.call.input) for p in ready)
         async with asyncio.TaskGroup() as group:
             for members in groups.values():
                 group.create_task(self._run_in_order(members, limit, turn, emit))
@@ -185,7 +176,7 @@ class ToolRunner:
         for p in members:
             async with limit:
                 turn.started.add(p.call.id)
-                turn.results[p.call.id] = await self._execute(p, emit)
+                turn.results[p.call.id] = await self._execute(p, turn, emit)
 
     def _finish(
         self, call: ToolCall, result: ToolResult, started: float, emit: Callable[[Any], None]
@@ -312,7 +303,7 @@ class ToolRunner:
         refused = answer.message or f"the {verdict.permission} permission was refused for {title}"
         return f"{refused} (it was asked because {verdict.reason})"
 
-    async def _execute(self, p: _Prepared, emit: Callable[[Any], None]) -> ToolResult:
+    async def _execute(self, p: _Prepared, turn: TurnCalls, emit: Callable[[Any], None]) -> ToolResult:
         started = time.monotonic()
         if self.on_start is not None:
             try:
@@ -321,19 +312,15 @@ class ToolRunner:
                 result = ToolResult(output=f"not run: its start could not be recorded: {exc}", is_error=True)
                 self._finish(p.call, result, started, emit)
                 return result
-        sink_token = EVENT_SINK.set(emit)
-        id_token = CURRENT_TOOL_USE_ID.set(p.call.id)
+        info = ToolCallInfo(tool_use_id=p.call.id, emit=emit, turn=turn.allowed)
         try:
-            result = await p.tool.run(p.parsed, p.ctx)
+            result = await p.tool.run_call(p.parsed, p.ctx, info)
         except ToolFailure as exc:
             result = ToolResult(output=str(exc), is_error=True)
         except Exception as exc:  # a bug in a tool must not end the session: the model sees it
             result = ToolResult(
                 output=f"internal error in {p.call.name}: {type(exc).__name__}: {exc}", is_error=True
             )
-        finally:
-            EVENT_SINK.reset(sink_token)
-            CURRENT_TOOL_USE_ID.reset(id_token)
         self._finish(p.call, result, started, emit)
         return result
 
