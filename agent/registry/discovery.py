@@ -22,15 +22,18 @@ others still load.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError, PersonaError, RegistryError, UnknownAgentError
 from agent.paths import builtin_dir, config_home
+from agent.peers.layer_content import LayerContent
 from agent.permissions.from_config import permission_to_rules, tools_to_selection
 from agent.permissions.models import PermissionRule
 from agent.registry.layers import (
+    SETTING_SOURCES,
     WORKSPACE_CONFIG,
     ConfigLayer,
     deep_merge,
@@ -53,6 +56,16 @@ WORKSPACE_AGENT_DIRS = (".subagent/agents", ".opencode/agent", ".opencode/agents
 Errors = list[PersonaError | RegistryError]
 
 
+@dataclass(frozen=True)
+class LayerFile:
+    """One config file that exists, for `subagent doctor`."""
+
+    path: Path
+    scope: str
+    unapplied: list[str]
+    """`key: why` for each part of the file that does not apply (refusals are listed apart)."""
+
+
 @dataclass
 class AgentRegistry:
     """The agents one workspace can use, the merged config, and what failed to load."""
@@ -67,6 +80,8 @@ class AgentRegistry:
     """Workspace keys left out because they would widen what the trusted config grants."""
     shadows: dict[str, Path | None] = field(default_factory=dict)
     """Workspace agents that replace a built-in or user agent: name -> the file of the one replaced."""
+    files: list[LayerFile] = field(default_factory=list)
+    """Every config file found, in merge order, with what of it does not apply."""
 
     def get(self, name: str) -> AgentSpec:
         """The agent called `name`, for a run: strict where listing is lenient.
@@ -175,6 +190,10 @@ class _Layers:
     workspace: Path
     trusted: bool
     errors: Errors
+    sources: Collection[str] = SETTING_SOURCES
+    files: list[LayerFile] = field(default_factory=list)
+    peer_agents: set[str] = field(default_factory=set)
+    """Agents named only to give them rules by a peer file (`opencode.json`'s `agent` block)."""
     refusals: list[Refusal] = field(default_factory=list)
     trusted_raw: dict[str, Any] = field(default_factory=dict)
     workspace_raw: dict[str, Any] = field(default_factory=dict)
@@ -186,13 +205,15 @@ class _Layers:
     """Agents whose only definition was a refused prompt file."""
 
     def read(self) -> RegistryConfig:
-        for layer in trusted_layers():
-            raw = read_layer(layer, self.errors)
-            self._note(layer, raw, 0)
+        for layer in trusted_layers(self.sources):
+            content = read_layer(layer, self.errors, self.workspace)
+            raw = content.raw
+            self._note(layer, content, raw, 0)
             self.trusted_raw = deep_merge(self.trusted_raw, raw)
         trusted_config = RegistryConfig.model_validate(self.trusted_raw)
-        for layer in workspace_layers(self.workspace):
-            raw = read_layer(layer, self.errors)
+        for layer in workspace_layers(self.workspace, self.sources):
+            content = read_layer(layer, self.errors, self.workspace)
+            raw = content.raw
             refused = confine_prompts(raw, layer.path, self.workspace, trusted=self.trusted)
             self.gone |= {r.agent for r in refused if r.agent}
             self.refusals += refused
@@ -205,18 +226,26 @@ class _Layers:
                     trusted_denies=denies(self.shared),
                 )
                 self.refusals += refused
-            self._note(layer, raw, 1)
+            self._note(layer, content, raw, 1)
             self.workspace_raw = deep_merge(self.workspace_raw, raw)
         return RegistryConfig.model_validate(deep_merge(self.trusted_raw, self.workspace_raw))
 
-    def _note(self, layer: ConfigLayer, raw: dict[str, Any], slot: int) -> None:
+    def _note(self, layer: ConfigLayer, content: LayerContent, raw: dict[str, Any], slot: int) -> None:
+        """Record what a layer gives: its entries' files, its shared rules (with their lines)."""
+        if layer.path.is_file():
+            self.files.append(LayerFile(layer.path, layer.scope, content.unapplied))
+        if layer.form != "subagent":
+            self.peer_agents |= set(raw.get("agents", {}))
         for name in raw.get("agents", {}):
             files = list(self.entry_files.get(name, (None, None)))
             files[slot] = layer.path
             self.entry_files[name] = (files[0], files[1])
         if "permission" in raw:
             try:
-                self.shared += permission_to_rules(raw["permission"], source=str(layer.path))
+                rules = permission_to_rules(raw["permission"], source=str(layer.path))
+                self.shared += [
+                    r.model_copy(update={"line": content.line_of(r.permission, r.pattern)}) for r in rules
+                ]
             except ConfigError as exc:
                 self.errors.append(RegistryError(layer.path, str(exc), key="permission"))
 
@@ -297,11 +326,14 @@ class _Assembly:
         return apply_entry(spec, trusted, source) if trusted is not None and source is not None else spec
 
 
-def load_registry_for(cwd: Path, *, trust: bool = False) -> AgentRegistry:
+def load_registry_for(
+    cwd: Path, *, trust: bool = False, setting_sources: Collection[str] = SETTING_SOURCES
+) -> AgentRegistry:
     """Discover the agents for a workspace at or above `cwd` (see the module docstring).
 
     `trust` trusts the workspace for this load (the `--trust` flag) whether or not the user's
-    trusted folders list it.
+    trusted folders list it. `setting_sources` picks the config layers read (`user`, `project`,
+    `local`: Claude Code's `--setting-sources`); the built-in layer is always read.
     """
     from agent.trust.store import is_trusted
 
@@ -312,7 +344,7 @@ def load_registry_for(cwd: Path, *, trust: bool = False) -> AgentRegistry:
     except RegistryError as exc:
         errors.append(exc)
         trusted = False
-    layers = _Layers(workspace, trusted, errors)
+    layers = _Layers(workspace, trusted, errors, setting_sources)
     config = layers.read()
     assembly = _Assembly(layers, config)
     assembly.load_personas()
@@ -330,7 +362,7 @@ def load_registry_for(cwd: Path, *, trust: bool = False) -> AgentRegistry:
             agents[name] = spec.model_copy(update={"permission": [*layers.shared, *spec.permission]})
     known = {**assembly.trusted_specs, **assembly.workspace_specs}
     for name in config.agents:
-        if name not in known and name not in layers.gone:
+        if name not in known and name not in layers.gone and name not in layers.peer_agents:
             trusted_file, workspace_file = layers.entry_files.get(name, (None, None))
             errors.append(
                 RegistryError(
@@ -348,4 +380,5 @@ def load_registry_for(cwd: Path, *, trust: bool = False) -> AgentRegistry:
         trusted=trusted,
         refusals=layers.refusals,
         shadows=shadows,
+        files=layers.files,
     )
