@@ -41,7 +41,7 @@ from agent.registry.layers import (
     trusted_layers,
     workspace_layers,
 )
-from agent.registry.persona import load_persona
+from agent.registry.persona import load_persona, warn_dropped
 from agent.registry.schema import AgentEntry, RegistryConfig
 from agent.registry.spec import AgentSpec
 from agent.trust.agent_limits import AgentOrigin, limit_agent
@@ -174,6 +174,7 @@ def apply_entry(spec: AgentSpec, entry: AgentEntry, source: Path) -> AgentSpec:
     rules = list(spec.permission)
     if entry.tools is not None:
         selection = tools_to_selection(entry.tools, source=str(source))
+        warn_dropped(source, selection.dropped)
         changes["tools"] = selection.enabled
         rules += selection.rules
         if entry.can_delegate is None and selection.can_delegate is not None:

@@ -12,6 +12,7 @@ Besides each dialect's own keys, both accept ours: `thinking`, `verify`, `networ
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,18 @@ from agent.registry.spec import AgentSpec, ThinkingConfig
 from agent.trust.confine import not_regular
 
 Dialect = Literal["opencode", "claude"]
+_log = logging.getLogger(__name__)
+_WARNED: set[str] = set()
+
+
+def warn_dropped(path: Path, dropped: list[str]) -> None:
+    """One warning line per foreign tool a file switches on, once per process (the registry is
+    loaded more than once by some commands)."""
+    for note in dropped:
+        line = f"{path}: {note}"
+        if line not in _WARNED:
+            _WARNED.add(line)
+            _log.warning("%s", line)
 
 
 class _OurKeys(BaseModel):
@@ -178,6 +191,7 @@ def _common(fm: _OurKeys, path: Path, lines: dict[str, int]) -> dict[str, Any]:
         selection = tools_to_selection(tools, source=str(path))
     except ConfigError as exc:
         raise PersonaError(path, f"tools: {exc}", line=lines.get("tools")) from exc
+    warn_dropped(path, selection.dropped)
     try:
         rules = permission_to_rules(fm.permission, source=str(path))
     except ConfigError as exc:

@@ -73,7 +73,7 @@ def test_task_in_a_map_sets_delegation() -> None:
     assert triples(sel.rules) == [("task", "*", "deny")]
 
 
-@pytest.mark.parametrize("tools", [{"teleport": True}, ["Read", "Teleport"], {"read": "yes"}, ["WebFetch"]])
+@pytest.mark.parametrize("tools", [{"teleport": True}, ["Read", "Teleport"], {"read": "yes"}])
 def test_bad_tools(tools: object) -> None:
     with pytest.raises(ConfigError):
         tools_to_selection(tools)  # type: ignore[arg-type]
@@ -106,3 +106,16 @@ def test_permission_string_and_map_in_order() -> None:
 def test_bad_permission(block: object) -> None:
     with pytest.raises(ConfigError):
         permission_to_rules(block)  # type: ignore[arg-type]
+
+
+def test_foreign_tools_switched_on_are_dropped_with_a_note_each() -> None:
+    sel = tools_to_selection(
+        "Read, Grep, Glob, WebFetch, WebSearch, TodoWrite, NotebookRead, BashOutput, KillBash"
+    )
+    assert sel.enabled == ["read", "grep", "glob"]
+    assert [note.split("'")[1] for note in sel.dropped] == [
+        "WebFetch", "WebSearch", "TodoWrite", "NotebookRead", "BashOutput", "KillBash",
+    ]  # fmt: skip
+    assert all("use " in note for note in sel.dropped)
+    assert tools_to_selection({"webfetch": True, "bash": False}).dropped[0].startswith("tool 'webfetch'")
+    assert tools_to_selection({"webfetch": False}).dropped == []
