@@ -1,5 +1,5 @@
 """Claude Code's `settings.json` (`~/.claude/`, `.claude/settings.json`, `.claude/settings.local.json`)
-as a config layer: `permissions` become our rules and `defaultMode` our mode; `hooks` are kept.
+as a config layer: `permissions` become our rules, `defaultMode` our mode, `hooks` our hooks.
 
 Precedence inside one file follows Claude Code: deny, then ask, then allow, whatever the order
 written. Our rules are last-match-wins, so the file's rules are laid out allow, ask, deny. Across
@@ -9,9 +9,10 @@ files a deny always holds (`agent.permissions.rules.evaluate`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from agent.errors import ConfigError, RegistryError
+from agent.hooks.config import HookEventName, parse_hooks
 from agent.peers.claude_rules import translate_rule
 from agent.peers.layer_content import LayerContent, read_json_object
 
@@ -75,11 +76,45 @@ def read_claude_settings(path: Path, *, root: Path, workspace: Path) -> LayerCon
     for key in permissions:
         if key not in (*_DECISIONS, "defaultMode"):
             out.unapplied.append(f"permissions.{key}: not read by subagent")
-    hooks = data.get("hooks")
-    if hooks is not None:
-        if not isinstance(hooks, dict):
-            raise RegistryError(path, "must be an object of event names", key="hooks")
-        out.hooks = hooks
-        out.unapplied.append("hooks: subagent does not run Claude Code hooks yet")
+    if "hooks" in data:
+        _hooks(data["hooks"], path, out)
     out.unapplied += [f"{key}: not read by subagent" for key in data if key not in _OURS]
     return out
+
+
+def _hooks(block: Any, path: Path, out: LayerContent) -> None:
+    """Command hooks, as our `hooks` key; other kinds of hook (`prompt`, `http`, ...), events this
+    runtime does not have and keys it does not read are listed as not applied."""
+    if not isinstance(block, dict):
+        raise RegistryError(path, "must be an object of event names", key="hooks")
+    kept: dict[str, list[dict[str, Any]]] = {}
+    for event, groups in block.items():
+        if event not in get_args(HookEventName):
+            out.unapplied.append(f"hooks.{event}: not an event of subagent")
+            continue
+        for index, group in enumerate(groups if isinstance(groups, list) else [groups]):
+            commands = group.get("hooks") if isinstance(group, dict) else None
+            if not isinstance(commands, list):
+                raise RegistryError(
+                    path, "must be an object with a `hooks` list", key=f"hooks.{event}.{index}"
+                )
+            mine = []
+            for command in commands:
+                if isinstance(command, dict) and command.get("type", "command") == "command":
+                    mine.append({k: v for k, v in command.items() if k in ("type", "command", "timeout")})
+                    out.unapplied += [
+                        f"hooks.{event}: {k}: not read by subagent"
+                        for k in command
+                        if k not in ("type", "command", "timeout")
+                    ]
+                else:
+                    kind = command.get("type") if isinstance(command, dict) else command
+                    out.unapplied.append(f"hooks.{event}: a {kind!r} hook: only command hooks run here")
+            if mine:
+                kept.setdefault(event, []).append({"matcher": group.get("matcher") or "", "hooks": mine})
+    try:
+        parse_hooks(kept)
+    except ConfigError as exc:
+        raise RegistryError(path, str(exc)) from exc
+    if kept:
+        out.raw["hooks"] = kept

@@ -29,8 +29,6 @@ class LayerContent:
     """(permission, pattern) -> the rule as the file writes it, to find its line."""
     unapplied: list[str] = field(default_factory=list)
     """`key: why` for each part of the file this runtime does not apply."""
-    hooks: dict[str, Any] | None = None
-    """The file's `hooks` block, as written (Claude Code's form)."""
     text: str = ""
     """The file's text, to find a rule's line."""
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError, PersonaError, RegistryError, UnknownAgentError
+from agent.hooks.config import Hook, hooks_of
 from agent.paths import builtin_dir, config_home
 from agent.peers.layer_content import LayerContent
 from agent.permissions.from_config import permission_to_rules, tools_to_selection
@@ -82,6 +83,8 @@ class AgentRegistry:
     """Workspace agents that replace a built-in or user agent: name -> the file of the one replaced."""
     files: list[LayerFile] = field(default_factory=list)
     """Every config file found, in merge order, with what of it does not apply."""
+    hooks: list[Hook] = field(default_factory=list)
+    """Every hook of the trusted files (an untrusted workspace's are refused), in layer order."""
 
     def get(self, name: str) -> AgentSpec:
         """The agent called `name`, for a run: strict where listing is lenient.
@@ -193,6 +196,7 @@ class _Layers:
     errors: Errors
     sources: Collection[str] = SETTING_SOURCES
     files: list[LayerFile] = field(default_factory=list)
+    hooks: list[Hook] = field(default_factory=list)
     peer_agents: set[str] = field(default_factory=set)
     """Agents named only to give them rules by a peer file (`opencode.json`'s `agent` block)."""
     refusals: list[Refusal] = field(default_factory=list)
@@ -237,6 +241,11 @@ class _Layers:
             self.files.append(LayerFile(layer.path, layer.scope, content.unapplied))
         if layer.form != "subagent":
             self.peer_agents |= set(raw.get("agents", {}))
+        if raw.get("hooks"):
+            try:
+                self.hooks += hooks_of(raw["hooks"], str(layer.path))
+            except ConfigError as exc:
+                self.errors.append(RegistryError(layer.path, str(exc)))
         for name in raw.get("agents", {}):
             files = list(self.entry_files.get(name, (None, None)))
             files[slot] = layer.path
@@ -382,4 +391,5 @@ def load_registry_for(
         refusals=layers.refusals,
         shadows=shadows,
         files=layers.files,
+        hooks=layers.hooks,
     )

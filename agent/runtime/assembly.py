@@ -23,6 +23,7 @@ from agent import DEFAULT_AGENT
 from agent.context import ContextPolicy
 from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
+from agent.hooks.runner import HookRunner
 from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
 from agent.loop.tool_calls import ToolRunner
 from agent.model.base import ModelClient
@@ -235,6 +236,10 @@ async def run_agent(
     ):
         tools[task.name] = task
     checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
+    mode = (
+        getattr(gate, "mode", None) or permission_mode or defaults.permission_mode
+    )  # a test's gate may have none
+    hooks = await _hooks_for(registry, parts, sandbox, policy, cwd, session_id, mode, parent_tool_use_id)
     runner = ToolRunner(
         session_id=session_id,
         agent=spec.name,
@@ -244,6 +249,7 @@ async def run_agent(
         checkpointer=checkpoints,
         on_start=_start_recorder(store, session_id),
         parent_tool_use_id=parent_tool_use_id,
+        hooks=hooks,
     )
     setup = LoopSetup(
         session_id=session_id,
@@ -263,6 +269,7 @@ async def run_agent(
         resumed=resumed,
         compact_only=compact_only,
         boundary=run_boundary(spec, sandbox, defaults.sandbox.kind, registry),
+        hooks=hooks,
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
         context=ContextPolicy(
             reserve_tokens=defaults.context_reserve_tokens,
@@ -304,6 +311,30 @@ def _may_change(spec: AgentSpec, mode: str, config: Any) -> bool:
     from agent.orchestrator.link import may_delegate, may_edit
 
     return mode != "plan" and (may_edit(spec) or may_delegate(spec, 0, config.defaults.max_depth))
+
+
+async def _hooks_for(
+    registry: Any, parts: RuntimeParts, sandbox: Sandbox | None, policy: FsPolicy, cwd: Path,
+    session_id: str, mode: str, parent_tool_use_id: str | None,
+) -> HookRunner | None:  # fmt: skip
+    """The run's hooks (None when no trusted file declares any), in the run's sandbox, or in one
+    made for them (without network) when the agent has none; when none can be made, each hook
+    fails with the reason."""
+    hooks = getattr(registry, "hooks", None)
+    if not hooks:
+        return None
+    why = "no sandbox could be made to run it in"
+    if sandbox is None:
+        try:
+            sandbox = await asyncio.to_thread(
+                parts.make_sandbox, registry.config.defaults.sandbox, policy, False
+            )
+        except SandboxUnavailableError as exc:
+            why = f"no sandbox to run it in: {exc}"
+    return HookRunner(
+        list(hooks), cwd, session_id, sandbox, no_sandbox=why, permission_mode=mode,
+        parent_tool_use_id=parent_tool_use_id,
+    )  # fmt: skip
 
 
 def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, policy: FsPolicy) -> Sandbox | None:
