@@ -4,9 +4,10 @@ A hook is a bash command from a trusted config file. It runs like a bash call (`
 the run's filesystem policy, no network unless the agent has it, the process limits), in the
 workspace, with `CLAUDE_PROJECT_DIR` set, its input JSON on stdin. The sandbox merges stdout and
 stderr, so the command runs in a subshell (its `exit` ends only that) with stderr sent to a file
-in the sandbox's private /tmp, printed after a marker line once the command ended. Hooks of one event run one after another, in the
-order their files and blocks declare them. A hook that cannot run (no sandbox) fails like any
-other: the run goes on, and the failure is an event every front end shows.
+in the sandbox's private /tmp, printed after a marker line once the command ended. Hooks of one
+event run one after another, in the order their files and blocks declare them. A hook that
+cannot run (no sandbox) fails like any other: the run goes on, and the failure is an event every
+front end shows.
 """
 
 from __future__ import annotations

@@ -16,12 +16,10 @@ _NOT_READ: tuple[tuple[str, str], ...] = (
     (".claude/commands", "custom slash commands are not read by subagent yet"),
     (".opencode/command", "custom slash commands are not read by subagent yet"),
     (".opencode/commands", "custom slash commands are not read by subagent yet"),
-    (".claude/skills", "skills are not read by subagent yet"),
     (".mcp.json", "MCP servers are not read by subagent yet"),
 )
 _USER_NOT_READ: tuple[tuple[str, str], ...] = (
     ("commands", "custom slash commands are not read by subagent yet"),
-    ("skills", "skills are not read by subagent yet"),
 )
 
 

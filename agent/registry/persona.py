@@ -56,6 +56,8 @@ class _OurKeys(BaseModel):
     max_turns: int | None = None
     hidden: bool = False
     disable: bool = False
+    skills: list[str] | str | None = None
+    """Skills to start with (a list, or Claude Code's comma string)."""
 
 
 class OpencodeFrontmatter(_OurKeys):
@@ -72,7 +74,7 @@ class OpencodeFrontmatter(_OurKeys):
 
 
 class ClaudeFrontmatter(_OurKeys):
-    """Claude Code's keys; others it knows (`permissionMode`, `skills`, `hooks`) are ignored."""
+    """Claude Code's keys; others it knows (`permissionMode`, `hooks`) are ignored."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -209,6 +211,9 @@ def _common(fm: _OurKeys, path: Path, lines: dict[str, int]) -> dict[str, Any]:
         "can_delegate": can_delegate,
         "max_output_tokens": fm.max_output_tokens,
         "hidden": fm.hidden,
+        "skills": [s.strip() for s in fm.skills.split(",") if s.strip()]
+        if isinstance(fm.skills, str)
+        else fm.skills,
         "disable": fm.disable,
         "tools": selection.enabled,
         "permission": selection.rules + rules,

@@ -40,6 +40,8 @@ from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
 from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
 from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
+from agent.skills.discovery import find_skills, skills_prompt
+from agent.skills.skill_tool import SkillTool
 from agent.tool import EditorBuffers, ToolContext
 from agent.trust.notice import run_boundary
 
@@ -216,6 +218,7 @@ async def run_agent(
         mode = permission_mode or defaults.permission_mode
         gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s)
     instructions = await asyncio.to_thread(load_project_instructions, cwd)
+    skills, _ = await asyncio.to_thread(find_skills, cwd)
     folder_notes = FolderInstructions(cwd, instructions.paths)
     tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}
     from agent.orchestrator.task_tool import delegation
@@ -235,6 +238,8 @@ async def run_agent(
         parent_tool_use_id,
     ):
         tools[task.name] = task
+    if skills:
+        tools[SkillTool.name] = SkillTool(skills)
     checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
     mode = (
         getattr(gate, "mode", None) or permission_mode or defaults.permission_mode
@@ -258,7 +263,11 @@ async def run_agent(
         model=resolved,
         client=client,
         runner=runner,
-        env_block="\n\n".join(filter(None, (instructions.text, await environment_block(cwd)))),
+        env_block="\n\n".join(
+            filter(
+                None, (instructions.text, skills_prompt(skills, spec.skills), await environment_block(cwd))
+            )
+        ),
         store=store,
         history=[],  # loaded below, under the session's lock
         max_turns=max_turns or spec.max_turns or defaults.max_turns,
