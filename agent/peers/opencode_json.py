@@ -2,8 +2,8 @@
 needs a block of it (the MCP client reads `mcp` through `read_opencode_json`).
 
 For the config layers: `permission` is already our rule form (ours is opencode's); an
-`agent.NAME` block gives its `permission` and `tools` to the agent of that name. Everything else
-is listed as not applied.
+`agent.NAME` block gives its `permission` and `tools` to the agent of that name; `command` is
+read by `agent.prompt.custom_commands`. Everything else is listed as not applied.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ def opencode_config(path: Path) -> LayerContent:
     if "agent" in data:
         _agents(path, data["agent"], out)
     out.unapplied += [
-        f"{key}: not read by subagent" for key in data if key not in ("permission", "agent", "$schema")
+        f"{key}: not read by subagent"
+        for key in data
+        if key not in ("permission", "agent", "command", "$schema")
     ]
     return out

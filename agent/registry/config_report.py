@@ -2,31 +2,34 @@
 
 Every layer file that exists (ours and the peers', `agent.registry.layers`) is listed with its
 scope; under it, each part not applied (`key: why`) and each key refused because the folder is
-not trusted. Peer files and folders this runtime does not read at all are listed with the reason.
+not trusted; then the skills and custom commands found (and those left out), and peer files
+this runtime does not read at all, with the reason.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from agent.paths import claude_home
 from agent.registry.discovery import AgentRegistry
 
-_NOT_READ: tuple[tuple[str, str], ...] = (
-    (".claude/commands", "custom slash commands are not read by subagent yet"),
-    (".opencode/command", "custom slash commands are not read by subagent yet"),
-    (".opencode/commands", "custom slash commands are not read by subagent yet"),
-    (".mcp.json", "MCP servers are not read by subagent yet"),
-)
-_USER_NOT_READ: tuple[tuple[str, str], ...] = (
-    ("commands", "custom slash commands are not read by subagent yet"),
-)
+_NOT_READ: tuple[tuple[str, str], ...] = ((".mcp.json", "MCP servers are not read by subagent yet"),)
 
 
 def _unread(workspace: Path) -> list[str]:
     found = [(workspace / rel, why) for rel, why in _NOT_READ]
-    found += [(claude_home() / rel, why) for rel, why in _USER_NOT_READ]
     return [f"found, not applied: {path} ({why})" for path, why in found if path.exists()]
+
+
+def _prompts(workspace: Path) -> list[str]:
+    """The skills and custom commands found, and each file of them that was left out."""
+    from agent.prompt.custom_commands import find_commands
+    from agent.skills.discovery import find_skills
+
+    skills, skill_errors = find_skills(workspace)
+    commands, command_errors = find_commands(workspace)
+    lines = [f"skills: {', '.join(s.name for s in skills)}"] if skills else []
+    lines += [f"custom commands: {', '.join('/' + n for n in commands)}"] if commands else []
+    return lines + [f"left out: {e}" for e in (*skill_errors, *command_errors)]
 
 
 def config_report(registry: AgentRegistry) -> list[str]:
@@ -43,5 +46,5 @@ def config_report(registry: AgentRegistry) -> list[str]:
         )
     lines += [f"error: {error}" for error in registry.errors]
     if registry.workspace is not None:
-        lines += _unread(registry.workspace)
+        lines += _prompts(registry.workspace) + _unread(registry.workspace)
     return lines or ["no config file here besides the built-in one"]

@@ -14,6 +14,8 @@ def test_every_file_read_and_every_part_not_applied_is_listed(tmp_path: Path) ->
     ws = tmp_path / "ws"
     (ws / ".git").mkdir(parents=True)
     (ws / ".claude/commands").mkdir(parents=True)
+    (ws / ".claude/commands/review.md").write_text("review")
+    (ws / ".mcp.json").write_text("{}")
     (ws / "opencode.json").write_text(json.dumps({"theme": "dark", "permission": {"edit": "deny"}}))
     settings = ws / ".claude/settings.json"
     settings.write_text(
@@ -26,7 +28,8 @@ def test_every_file_read_and_every_part_not_applied_is_listed(tmp_path: Path) ->
     assert "  not applied: permissions.deny: WebSearch: WebSearch is not a tool of subagent" in lines
     assert "  not applied: env: not read by subagent" in lines
     assert any(line.startswith("  refused: permission.bash.make * (an allow rule") for line in lines)
-    assert any(line.startswith(f"found, not applied: {ws / '.claude/commands'} (") for line in lines)
+    assert "custom commands: /review" in lines
+    assert any(line.startswith(f"found, not applied: {ws / '.mcp.json'} (") for line in lines)
     assert lines.index(f"read (project): {settings}") > lines.index(f"read (project): {ws / 'opencode.json'}")
 
 
