@@ -117,5 +117,5 @@ def skills_listing(skills: list[Skill]) -> str:
     lines = [
         f"- {s.name}: {s.description[:DESCRIPTION_CHARS]}" if s.description else f"- {s.name}" for s in skills
     ]
-    head = "Skills (instructions for particular tasks; read one with the `skill` tool before such a task):"
+    head = "Skills (read one with the `skill` tool before a task it covers):"
     return "\n".join([head, *lines])

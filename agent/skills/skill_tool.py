@@ -20,18 +20,13 @@ from agent.trust.confine import not_regular, outside
 
 
 class SkillInput(ToolInput):
-    name: str = Field(description="The skill's name, as the prompt lists it.")
-    file: str | None = Field(
-        None, description="A file of the skill's folder (relative, as SKILL.md names it); omit for SKILL.md."
-    )
+    name: str = Field(description="The skill's name.")
+    file: str | None = Field(None, description="A file its instructions name; omit for them.")
 
 
 class SkillTool(Tool[SkillInput]):
     name: ClassVar[str] = "skill"
-    description: ClassVar[str] = (
-        "Read a skill listed in the system prompt: its instructions (SKILL.md), or one of the files "
-        "they name. Read a skill before a task it covers, then follow it."
-    )
+    description: ClassVar[str] = "Read a listed skill's instructions (or a file they name), then follow them."
     input_model: ClassVar[type[ToolInput]] = SkillInput
     kind = "read"
 
