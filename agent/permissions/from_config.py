@@ -26,14 +26,14 @@ from agent.errors import ConfigError
 from agent.permissions.models import Decision, PermissionRule
 from agent.registry.spec import TOOL_NAMES
 
-KNOWN_TOOLS = (*TOOL_NAMES, "task")
+KNOWN_TOOLS = (*TOOL_NAMES, "task", "webfetch")
 """Every tool name a persona may switch on."""
+OPT_IN = ("task", "webfetch")
+"""Tools an agent has only when its `tools` names them (or, for `task`, when it is primary)."""
 
 _SYNONYMS = {"multiedit": "edit", "ls": "glob", "list": "glob"}
-_WEB = "bash with `network: true` (curl)"
 _FOREIGN = {
-    "webfetch": _WEB,
-    "websearch": _WEB,
+    "websearch": "webfetch on a search engine's URL, or bash with `network: true`",
     "codesearch": "grep and glob",
     "todowrite": "a plan kept in the conversation",
     "todoread": "a plan kept in the conversation",
@@ -101,8 +101,9 @@ def _from_map(tools: dict[str, bool], source: str) -> ToolSelection:
             continue
         for tool in _canonical(raw, on, dropped) or []:
             state[permission_of(tool)] = on
-    enabled = [t for t in KNOWN_TOOLS if state.get(permission_of(t), True)]
-    return _selection(enabled, state.get("task"), mcp_rules, source).model_copy(update={"dropped": dropped})
+    enabled = [t for t in KNOWN_TOOLS if state.get(permission_of(t), t not in OPT_IN)]
+    selection = _selection(enabled, {t: state.get(t) for t in OPT_IN}, mcp_rules, source)
+    return selection.model_copy(update={"dropped": dropped})
 
 
 def _from_list(tools: list[str], source: str) -> ToolSelection:
@@ -114,21 +115,27 @@ def _from_list(tools: list[str], source: str) -> ToolSelection:
             continue
         named.update(_canonical(raw, True, dropped) or [])
     enabled = [t for t in KNOWN_TOOLS if t in named]
-    return _selection(enabled, "task" in named, [], source).model_copy(update={"dropped": dropped})
+    selection = _selection(
+        enabled, {"task": "task" in named, "webfetch": "webfetch" in named or None}, [], source
+    )
+    return selection.model_copy(update={"dropped": dropped})
 
 
 def _selection(
-    enabled: list[str], delegate: bool | None, extra: list[PermissionRule], source: str
+    enabled: list[str], opted: dict[str, bool | None], extra: list[PermissionRule], source: str
 ) -> ToolSelection:
+    """Deny rules for every permission none of whose tools is enabled; an opt-in tool (`task`,
+    `webfetch`) is denied only when the block switched it off (`opted[tool] is False`)."""
     denied: list[str] = []
     for tool in KNOWN_TOOLS:
         perm = permission_of(tool)
         siblings = [t for t in KNOWN_TOOLS if permission_of(t) == perm]
         if perm not in denied and not any(t in enabled for t in siblings):
-            if perm != "task" or delegate is False:
+            if perm not in OPT_IN or opted.get(perm) is False:
                 denied.append(perm)
     rules = [PermissionRule(permission=p, decision="deny", source=source) for p in denied] + extra
-    return ToolSelection(enabled=[t for t in enabled if t in TOOL_NAMES], rules=rules, can_delegate=delegate)
+    kept = [t for t in enabled if t in TOOL_NAMES or t == "webfetch"]
+    return ToolSelection(enabled=kept, rules=rules, can_delegate=opted.get("task"))
 
 
 def tools_to_selection(tools: dict[str, bool] | list[str] | str | None, source: str = "") -> ToolSelection:

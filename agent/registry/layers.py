@@ -28,6 +28,7 @@ from agent.peers.claude_settings import read_claude_settings
 from agent.peers.layer_content import LayerContent
 from agent.peers.opencode_json import OPENCODE_JSON, opencode_config
 from agent.registry.schema import load_registry
+from agent.sandbox._placeholder import is_placeholder
 from agent.trust.confine import not_regular
 
 WORKSPACE_CONFIG = ".subagent/config.yaml"
@@ -107,6 +108,8 @@ def read_layer(
     """What the layer's file sets (nothing when there is no file); a file that does not load is
     recorded in `errors` and contributes nothing."""
     if not layer.path.exists() and not layer.path.is_symlink():
+        return LayerContent()
+    if is_placeholder(layer.path):  # the sandbox's stand-in while a bash call runs: no file yet
         return LayerContent()
     if problem := not_regular(layer.path):
         errors.append(RegistryError(layer.path, problem))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,7 @@ from agent.permissions.models import Approver, PermissionMode
 from agent.prompt.folder_notes import with_folder_notes
 from agent.prompt.instructions import FolderInstructions, load_project_instructions
 from agent.prompt.request import environment_block
-from agent.registry.spec import AgentSpec
+from agent.registry.spec import TOOL_NAMES, AgentSpec
 from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
@@ -44,6 +44,7 @@ from agent.skills.discovery import find_skills, skills_prompt
 from agent.skills.skill_tool import SkillTool
 from agent.tool import EditorBuffers, ToolContext
 from agent.trust.notice import run_boundary
+from agent.web.webfetch_tool import WebFetchTool
 
 if TYPE_CHECKING:
     from agent.orchestrator.link import ParentLink
@@ -220,7 +221,10 @@ async def run_agent(
     instructions = await asyncio.to_thread(load_project_instructions, cwd)
     skills, _ = await asyncio.to_thread(find_skills, cwd)
     folder_notes = FolderInstructions(cwd, instructions.paths)
-    tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}
+    built_in = parts.load_tools([t for t in spec.tools if t in TOOL_NAMES])
+    tools = {tool.name: tool for tool in with_folder_notes(built_in, folder_notes)}
+    if "webfetch" in spec.tools:
+        tools[WebFetchTool.name] = WebFetchTool(_local_fetch_rule(getattr(gate, "rules", spec.permission)))
     from agent.orchestrator.task_tool import delegation
 
     if task := delegation(
@@ -320,6 +324,13 @@ def _may_change(spec: AgentSpec, mode: str, config: Any) -> bool:
     from agent.orchestrator.link import may_delegate, may_edit
 
     return mode != "plan" and (may_edit(spec) or may_delegate(spec, 0, config.defaults.max_depth))
+
+
+def _local_fetch_rule(rules: list[Any]) -> Callable[[str], bool]:
+    """Whether the agent's rules allow web fetch to reach a host on a loopback or private address."""
+    from agent.permissions.rules import decide
+
+    return lambda host: decide(rules, "webfetch_local", host) == "allow"
 
 
 async def _hooks_for(

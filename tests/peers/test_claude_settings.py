@@ -172,3 +172,14 @@ def test_an_opencode_agent_block_for_an_agent_nobody_defines_is_no_error(ws: Pat
     put(ws, "opencode.json", json.dumps({"agent": {"ghost": {"permission": {"edit": "deny"}}}}))
     reg = load_registry_for(ws, trust=True)
     assert reg.errors == []
+
+
+def test_the_sandboxs_placeholder_for_a_missing_settings_file_is_no_file(ws: Path) -> None:
+    placeholder = ws / ".claude/settings.json"
+    placeholder.mkdir(parents=True)
+    placeholder.chmod(0o555)  # what the sandbox makes while a bash call runs (agent/sandbox/_placeholder.py)
+    (ws / "opencode.json").mkdir(mode=0o555)
+    reg = load_registry_for(ws, trust=True)
+    assert reg.errors == [] and reg.get("backend-engineer")
+    (ws / "opencode.json").chmod(0o755)  # the control: a folder that is not a placeholder is an error
+    assert any("opencode.json" in str(e) for e in load_registry_for(ws, trust=True).errors)

@@ -9,7 +9,7 @@ from tests.conftest import run_subagent
 
 SETTINGS = json.dumps({"permissions": {"allow": ["Bash(make:*)"], "deny": ["Bash(rm:*)"]}}, indent=2)
 PERSONA = (
-    "---\nname: fixer\ntools: Read, Bash, WebFetch\npermission:\n  bash:\n    'git push *': ask\n---\nfix\n"
+    "---\nname: fixer\ntools: Read, Bash, WebSearch\npermission:\n  bash:\n    'git push *': ask\n---\nfix\n"
 )
 
 
@@ -34,5 +34,5 @@ def test_rules_name_their_file_and_line_and_refusals_are_listed(tmp_path: Path) 
     assert ("bash", "make *", "allow") not in origin  # untrusted: the allow is refused ...
     text = run_subagent("agents", "show", "fixer", "--rules", "--cwd", str(ws))
     assert "permission.bash.make *: refused (" in text.stderr  # ... and says so
-    assert "fixer.md: tool 'WebFetch' is not in subagent, so it is left out; use " in text.stderr
+    assert "fixer.md: tool 'WebSearch' is not in subagent, so it is left out; use " in text.stderr
     assert "deny   bash  rm *  (" in text.stdout

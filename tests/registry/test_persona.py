@@ -166,11 +166,11 @@ def test_foreign_tool_switched_on_is_dropped_with_one_warning(
 ) -> None:
     assert load_persona(write(tmp_path, "---\ntools:\n  webfetch: false\n---\n")).tools == list(TOOL_NAMES)
     spec = load_persona(write(tmp_path, "---\nname: x\ntools: Read, Grep, Glob, WebFetch, WebSearch\n---\n"))
-    assert spec.tools == ["read", "grep", "glob"]  # the stray space before WebFetch is no error either
-    warned = [r.getMessage() for r in caplog.records if "WebFetch" in r.getMessage()]
+    assert spec.tools == ["read", "grep", "glob", "webfetch"]  # the stray space is no error either
+    warned = [r.getMessage() for r in caplog.records if "WebSearch" in r.getMessage()]
     assert warned == [
-        f"{spec.source}: tool 'WebFetch' is not in subagent, so it is left out; use bash with "
-        "`network: true` (curl)"
+        f"{spec.source}: tool 'WebSearch' is not in subagent, so it is left out; use webfetch on a "
+        "search engine's URL, or bash with `network: true`"
     ]
 
 

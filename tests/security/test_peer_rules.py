@@ -47,7 +47,7 @@ def test_claude_settings_deny_rules_hold_in_bypass_mode(site: Site) -> None:
     assert delete.is_error and "rm *" in delete.text and str(settings) in delete.text, delete.text
     assert read.is_error and "CANARY-dotenv" not in read.text, read.text
     assert (site.workspace / "app.py").exists()
-    assert "tool 'WebFetch' is not in subagent, so it is left out" in held.stderr  # the agent loads
+    assert "tool 'WebSearch' is not in subagent, so it is left out" in held.stderr  # the agent loads
     assert "tool 'TodoWrite' is not in subagent" in held.stderr
     settings.unlink()  # the control: the same run without the file deletes and reads
     control = site.run([[DELETE], [read_env]], agent="worker")
