@@ -47,16 +47,16 @@ class HookAnswer:
 
 
 def _from_json(event: str, data: dict[str, Any]) -> HookAnswer:
-    specific = data.get("hookSpecificOutput") if isinstance(data.get("hookSpecificOutput"), dict) else {}
+    raw = data.get("hookSpecificOutput")
+    specific: dict[str, Any] = raw if isinstance(raw, dict) else {}
     decision: Decision | None = None
     reason = str(data.get("reason") or "")
-    legacy = {"approve": "allow", "block": "deny" if event == "PreToolUse" else "block"}.get(
-        data.get("decision")
-    )
-    if legacy is not None:
-        decision = legacy  # type: ignore[assignment]
-    if event == "PreToolUse" and specific.get("permissionDecision") in ("allow", "deny", "ask"):
-        decision = specific["permissionDecision"]
+    legacy: dict[str, Decision] = {"approve": "allow", "block": "deny" if event == "PreToolUse" else "block"}
+    if str(data.get("decision")) in legacy:
+        decision = legacy[str(data.get("decision"))]
+    wanted = specific.get("permissionDecision")
+    if event == "PreToolUse" and wanted in ("allow", "deny", "ask"):
+        decision = wanted
         reason = str(specific.get("permissionDecisionReason") or reason)
     return HookAnswer(
         decision=decision,
