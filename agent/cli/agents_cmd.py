@@ -239,10 +239,9 @@ def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:
     from agent.context.prompt_stats import prompt_stats
     from agent.prompt.instructions import load_project_instructions
     from agent.prompt.request import environment_block
-    from agent.registry.spec import TOOL_NAMES
     from agent.runtime.parts import default_parts
 
-    tools = default_parts().load_tools([t for t in spec.tools if t in TOOL_NAMES])
+    tools = default_parts().load_tools([t for t in spec.tools if t != "webfetch"])
     workspace = cwd.resolve()
     instructions = load_project_instructions(workspace).text
     stats = prompt_stats(spec, tools, asyncio.run(environment_block(workspace)), instructions=instructions)

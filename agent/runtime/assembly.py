@@ -34,7 +34,7 @@ from agent.permissions.models import Approver, PermissionMode
 from agent.prompt.folder_notes import with_folder_notes
 from agent.prompt.instructions import FolderInstructions, load_project_instructions
 from agent.prompt.request import environment_block
-from agent.registry.spec import TOOL_NAMES, AgentSpec
+from agent.registry.spec import AgentSpec
 from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
@@ -221,7 +221,7 @@ async def run_agent(
     instructions = await asyncio.to_thread(load_project_instructions, cwd)
     skills, _ = await asyncio.to_thread(find_skills, cwd)
     folder_notes = FolderInstructions(cwd, instructions.paths)
-    built_in = parts.load_tools([t for t in spec.tools if t in TOOL_NAMES])
+    built_in = parts.load_tools([t for t in spec.tools if t != WebFetchTool.name])  # the seam's tools
     tools = {tool.name: tool for tool in with_folder_notes(built_in, folder_notes)}
     if "webfetch" in spec.tools:
         tools[WebFetchTool.name] = WebFetchTool(_local_fetch_rule(getattr(gate, "rules", spec.permission)))
