@@ -100,6 +100,8 @@ class ChatApp:
             if text.startswith("/"):
                 if await self.commands.run(text):
                     break
+                if (expanded := self.commands.take_prompt()) is not None:
+                    await self.turn(expanded)
                 continue
             await self.turn(text)
         self._goodbye()

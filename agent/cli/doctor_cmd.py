@@ -139,6 +139,16 @@ def _sandbox_policy() -> list[CheckResult]:
     ]
 
 
+def _config_files() -> CheckResult:
+    """Every config file a run here reads, and what of each it does not apply (facts, not a check)."""
+    from agent.registry.config_report import config_report
+    from agent.registry.discovery import load_registry_for
+
+    return CheckResult(
+        name="config files", ok=True, detail="\n".join(config_report(load_registry_for(Path.cwd())))
+    )
+
+
 def _check_leftovers() -> CheckResult:
     """Sweep what killed runs left (worktrees in the data dir, temporary files in this folder) and
     report it with what earlier runs swept (`agent.sessions.leftovers`). Never a failure."""
@@ -162,6 +172,7 @@ def run_checks() -> list[CheckResult]:
         _check_python(),
         _check_sandbox(),
         *_sandbox_policy(),
+        _config_files(),
         _check_ripgrep(),
         _check_git(),
         _check_api_key(),

@@ -26,6 +26,8 @@ from agent.events import (
     ToolCallFinishedEvent,
     ToolCallStartedEvent,
 )
+from agent.hooks.protocol import HookAnswer
+from agent.hooks.runner import PEER_TOOL_NAMES, HookRunner
 from agent.loop.interrupted import interrupted_text
 from agent.permissions.models import AskAnswer, AskRequest
 from agent.tool import OutputLimits, PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
@@ -132,6 +134,10 @@ class ToolRunner:
     """`await on_start(tool_use_id)` just before a tool runs (the store records it for repair)."""
     max_parallel: int = 8
     parent_tool_use_id: str | None = None
+    hooks: HookRunner | None = None
+    """PreToolUse, PostToolUse and Notification hooks (`agent.hooks`)."""
+    stop_requested: str | None = None
+    """Set when a hook answered `continue: false`: the loop ends the run after this turn."""
 
     def _event(self, cls: type[Any], **fields: Any) -> Any:
         return cls(session_id=self.session_id, parent_tool_use_id=self.parent_tool_use_id, **fields)
@@ -233,7 +239,10 @@ class ToolRunner:
             turn.results[call.id] = ToolResult(output=str(exc), is_error=True)
             self._finish(call, turn.results[call.id], started, emit)
             return None
-        denied = await self._settle(call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit)
+        hook = await self._hook("PreToolUse", call, {}, emit)
+        denied = await self._settle(
+            call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit, hook
+        )
         if denied is not None:
             turn.denials.append(
                 PermissionDenial(
@@ -247,13 +256,34 @@ class ToolRunner:
             ctx = dataclasses.replace(ctx, allow_external=True)
         return _Prepared(call, tool, parsed, ctx)
 
+    async def _hook(
+        self, event: str, call: ToolCall, extra: dict[str, Any], emit: Callable[[Any], None]
+    ) -> HookAnswer:
+        """The tool hooks' answer for `call` (none without hooks); `continue: false` is kept."""
+        if self.hooks is None:
+            return HookAnswer()
+        fields = {"tool_name": PEER_TOOL_NAMES.get(call.name, call.name), "tool_input": call.input}
+        answer = await self.hooks.fire(
+            event, {**fields, "tool_use_id": call.id, **extra}, emit, match=call.name
+        )
+        if answer.stop:
+            self.stop_requested = answer.stop_reason or f"a {event} hook ended the run"
+        return answer
+
     async def _settle(
         self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
-        emit: Callable[[Any], None],
+        emit: Callable[[Any], None], hook: HookAnswer = HookAnswer(),
     ) -> str | None:  # fmt: skip
-        """None when the call may run, else the reason it may not; `detail()` only for an ask."""
+        """None when the call may run, else the reason it may not; `detail()` only for an ask.
+
+        A PreToolUse hook's `deny` denies; its `ask` asks even where the rules allow; its `allow`
+        answers an ask; a deny rule holds whatever the hook says."""
         verdict = self.gate.evaluate(call.name, call.input, requests)
-        if verdict.decision == "allow":
+        if hook.decision == "deny":
+            verdict = verdict.model_copy(
+                update={"decision": "deny", "reason": f"a PreToolUse hook denied it: {hook.reason}"}
+            )
+        if verdict.decision == "allow" and hook.decision != "ask":
             return None
         if verdict.decision == "deny":
             emit(
@@ -266,6 +296,18 @@ class ToolRunner:
                 )
             )
             return verdict.reason
+        if hook.decision == "allow":
+            return None
+        if verdict.decision == "allow":  # a hook asks about a call the rules allow
+            patterns = [p for r in requests for p in r.patterns]
+            permission = requests[0].permission if requests else call.name
+            reason = f"a PreToolUse hook asks: {hook.reason}" if hook.reason else "a PreToolUse hook asks"
+            verdict = verdict.model_copy(
+                update={"decision": "ask", "permission": permission, "patterns": patterns, "reason": reason}
+            )
+        if self.hooks is not None:
+            note = {"message": f"subagent needs your permission to use {call.name}: {title}"}
+            await self.hooks.fire("Notification", note, emit)
         emit(
             self._event(
                 PermissionAskedEvent,
@@ -321,6 +363,11 @@ class ToolRunner:
             result = ToolResult(
                 output=f"internal error in {p.call.name}: {type(exc).__name__}: {exc}", is_error=True
             )
+        response = {"tool_response": {"output": result.output, "is_error": result.is_error}}
+        hook = await self._hook("PostToolUse", p.call, response, emit)
+        said = [f"PostToolUse hook: {hook.reason}" if hook.decision == "block" else "", hook.context]
+        if any(said):
+            result = result.model_copy(update={"output": "\n\n".join([result.output, *filter(None, said)])})
         self._finish(p.call, result, started, emit)
         return result
 

@@ -52,6 +52,9 @@ class AgentSpec(BaseModel):
     hidden: bool = False
     disable: bool = False
     color: str | None = None
+    skills: list[str] | None = None
+    """Skills whose instructions the agent starts with (Claude Code's `skills:`); the others
+    stay listed, read on demand."""
     options: dict[str, Any] = {}
     """Unknown opencode keys, passed to the model as options."""
     source: Path | None = None

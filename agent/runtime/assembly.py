@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from agent.context import ContextPolicy
 from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
+from agent.hooks.runner import HookRunner
 from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
 from agent.loop.tool_calls import ToolRunner
 from agent.model.base import ModelClient
@@ -39,8 +40,11 @@ from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
 from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
 from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
+from agent.skills.discovery import find_skills, skills_prompt
+from agent.skills.skill_tool import SkillTool
 from agent.tool import ToolContext
 from agent.trust.notice import run_boundary
+from agent.web.webfetch_tool import WebFetchTool
 
 
 def default_model_client() -> ModelClient:
@@ -208,8 +212,12 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         mode = options.permission_mode or defaults.permission_mode
         gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s, options.always)
     instructions = await asyncio.to_thread(load_project_instructions, cwd)
+    skills, _ = await asyncio.to_thread(find_skills, cwd)
     folder_notes = FolderInstructions(cwd, instructions.paths)
-    tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}
+    built_in = parts.load_tools([t for t in spec.tools if t != WebFetchTool.name])  # the seam's tools
+    tools = {tool.name: tool for tool in with_folder_notes(built_in, folder_notes)}
+    if "webfetch" in spec.tools:
+        tools[WebFetchTool.name] = WebFetchTool(_local_fetch_rule(getattr(gate, "rules", spec.permission)))
     seat = SessionSeat(
         spec=spec, registry=registry, parts=parts, client=client, gate=gate, approver=approver,
         model=resolved.id, session_id=session_id, cancel=cancel, permission_mode=options.permission_mode,
@@ -217,7 +225,15 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     )  # fmt: skip
     for tool in parts.session_tools(seat) if parts.session_tools is not None else []:
         tools[tool.name] = tool
+    if skills:
+        tools[SkillTool.name] = SkillTool(skills)
     checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
+    mode = (
+        getattr(gate, "mode", None) or options.permission_mode or defaults.permission_mode
+    )  # a test's gate may have none
+    hooks = await _hooks_for(
+        registry, parts, sandbox, policy, cwd, session_id, mode, options.parent_tool_use_id
+    )
     runner = ToolRunner(
         session_id=session_id,
         agent=spec.name,
@@ -227,6 +243,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         checkpointer=checkpoints,
         on_start=_start_recorder(store, session_id),
         parent_tool_use_id=options.parent_tool_use_id,
+        hooks=hooks,
     )
     setup = LoopSetup(
         session_id=session_id,
@@ -235,7 +252,9 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         model=resolved,
         client=client,
         runner=runner,
-        env_block="\n\n".join(filter(None, (instructions.text, await environment))),
+        env_block="\n\n".join(
+            filter(None, (instructions.text, skills_prompt(skills, spec.skills), await environment))
+        ),
         store=store,
         history=[],  # loaded below, under the session's lock
         max_turns=options.max_turns or spec.max_turns or defaults.max_turns,
@@ -246,6 +265,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         resumed=resumed,
         compact_only=options.compact_only,
         boundary=run_boundary(spec, sandbox, defaults.sandbox.kind, registry),
+        hooks=hooks,
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
         context=ContextPolicy(
             reserve_tokens=defaults.context_reserve_tokens,
@@ -287,6 +307,37 @@ def _may_change(spec: AgentSpec, mode: str, config: Any) -> bool:
     """Whether a top-level run of `spec` may change the workspace (its tools, or its subagents'),
     so it holds the workspace for its length (agent.sessions.leftovers.workspace_for_run)."""
     return mode != "plan" and (may_edit(spec) or may_delegate(spec, 0, config.defaults.max_depth))
+
+
+def _local_fetch_rule(rules: list[Any]) -> Callable[[str], bool]:
+    """Whether the agent's rules allow web fetch to reach a host on a loopback or private address."""
+    from agent.permissions.rules import decide
+
+    return lambda host: decide(rules, "webfetch_local", host) == "allow"
+
+
+async def _hooks_for(
+    registry: Any, parts: RuntimeParts, sandbox: Sandbox | None, policy: FsPolicy, cwd: Path,
+    session_id: str, mode: str, parent_tool_use_id: str | None,
+) -> HookRunner | None:  # fmt: skip
+    """The run's hooks (None when no trusted file declares any), in the run's sandbox, or in one
+    made for them (without network) when the agent has none; when none can be made, each hook
+    fails with the reason."""
+    hooks = getattr(registry, "hooks", None)
+    if not hooks:
+        return None
+    why = "no sandbox could be made to run it in"
+    if sandbox is None:
+        try:
+            sandbox = await asyncio.to_thread(
+                parts.make_sandbox, registry.config.defaults.sandbox, policy, False
+            )
+        except SandboxUnavailableError as exc:
+            why = f"no sandbox to run it in: {exc}"
+    return HookRunner(
+        list(hooks), cwd, session_id, sandbox, no_sandbox=why, permission_mode=mode,
+        parent_tool_use_id=parent_tool_use_id,
+    )  # fmt: skip
 
 
 def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, policy: FsPolicy) -> Sandbox | None:

@@ -95,6 +95,7 @@ WORKSPACE_KEYS: dict[str, KeyLimit] = {
     "aliases.*": FREE,
     # --- rules for every agent ----------------------------------------------------------------
     "permission": KeyLimit("rules"),
+    "hooks": KeyLimit("same", "commands the repository chose would run on your machine without asking"),
     # --- agents (registry entries and persona frontmatter) ------------------------------------
     "agents.*.prompt": KeyLimit("prompt_file", "a prompt file is sent to the model API"),
     "agents.*.description": FREE,
