@@ -1,0 +1,76 @@
+"""An MCP server for the tests, written with the `mcp` SDK's server API.
+
+`python mcp_test_server.py [stdio | http PORT]`. With `MARKER` set it appends its pid to that file
+when it starts (proof that it was started); `slow` appends `cancelled` to `$MARKER.cancel` when
+the client cancels it; `crash` writes to stderr and exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from mcp.server import MCPServer
+from mcp.types import ToolAnnotations
+
+server = MCPServer("testserver")
+
+
+@server.tool(description="Echo the text back.")
+def echo(text: str) -> str:
+    return f"echo: {text}"
+
+
+@server.tool(description="Look a key up (read-only).", annotations=ToolAnnotations(read_only_hint=True))
+def lookup(key: str) -> str:
+    return f"value of {key}"
+
+
+@server.tool(description="Sleep, then answer.")
+async def slow(seconds: float) -> str:
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        marker = os.environ.get("MARKER")
+        if marker:
+            with open(marker + ".cancel", "a") as f:
+                f.write("cancelled\n")
+        raise
+    return "slept"
+
+
+@server.tool(description="Crash the server.")
+def crash() -> str:
+    print("about to crash: the test asked for it", file=sys.stderr, flush=True)
+    os._exit(3)
+
+
+@server.tool(description="A large result.")
+def big(lines: int) -> str:
+    return "\n".join(f"line {i} " + "x" * 40 for i in range(lines))
+
+
+@server.tool(description="Fail with isError.")
+def fail() -> str:
+    raise ValueError("this tool always fails")
+
+
+@server.tool(description="Read the environment variable NAME (to see what the server was given).")
+def getenv(name: str) -> str:
+    return os.environ.get(name, "(unset)")
+
+
+def main() -> None:
+    marker = os.environ.get("MARKER")
+    if marker:
+        with open(marker, "a") as f:
+            f.write(f"{os.getpid()}\n")
+    if len(sys.argv) > 2 and sys.argv[1] == "http":
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        server.run()
+
+
+if __name__ == "__main__":
+    main()
