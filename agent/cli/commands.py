@@ -9,6 +9,7 @@ from agent.cli import (
     dispatch_cmd,  # noqa: F401
     doctor_cmd,  # noqa: F401
     mcp_cmd,  # noqa: F401
+    mcp_servers_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     sessions_cmd,  # noqa: F401
     trust_cmd,  # noqa: F401

@@ -121,6 +121,9 @@ class RegistryConfig(_Strict):
     agents: dict[str, AgentEntry] = {}
     permission: dict[str, Any] | str | None = None
     """Rules for every agent (opencode's `permission` form)."""
+    mcp_servers: dict[str, dict[str, Any]] = {}
+    """MCP servers whose tools every agent gets, in Claude Code's `mcpServers` shape (read and
+    checked by `agent.mcpclient.sources`; a workspace's start only when approved)."""
 
 
 def load_registry(path: Path) -> RegistryConfig:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,10 @@ from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
 from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
 from agent.loop.tool_calls import ToolRunner
+from agent.mcpclient.config import ServerDef
+from agent.mcpclient.for_run import hub_for_run
+from agent.mcpclient.for_run import tools_of as mcp_tools_of
+from agent.mcpclient.for_run import with_notices as with_mcp_notices
 from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
@@ -139,6 +143,7 @@ async def run_agent(
     editor: EditorBuffers | None = None,
     parent: ParentLink | None = None,
     trust: bool = False,
+    mcp_servers: Sequence[ServerDef] = (),
 ) -> AsyncIterator[Event]:
     """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
 
@@ -151,6 +156,7 @@ async def run_agent(
     denials, cancel and slots, and is linked to the parent session.
     `trust` trusts the workspace for this run (`--trust`): its config and personas apply as written
     even when the user's trusted folders do not list it (docs/security.md).
+    `mcp_servers`: MCP servers the caller names (an editor's, over ACP), besides the configured ones.
     """
     parts = parts or default_parts()
     client = model_client or default_model_client()
@@ -245,6 +251,11 @@ async def run_agent(
         on_start=_start_recorder(store, session_id),
         parent_tool_use_id=parent_tool_use_id,
     )
+    mcp, owns_mcp = await hub_for_run(cwd=cwd, registry=registry, log_dir=outputs, parent=parent,
+                                      editor=mcp_servers)  # fmt: skip
+    tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: its schemas are read below
+    if task is not None:
+        task.link.mcp = mcp
     setup = LoopSetup(
         session_id=session_id,
         spec=spec,
@@ -262,7 +273,9 @@ async def run_agent(
         parent_tool_use_id=parent_tool_use_id,
         resumed=resumed,
         compact_only=compact_only,
-        boundary=run_boundary(spec, sandbox, defaults.sandbox.kind, registry),
+        boundary=with_mcp_notices(
+            run_boundary(spec, sandbox, defaults.sandbox.kind, registry), mcp, owns_mcp
+        ),
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
         context=ContextPolicy(
             reserve_tokens=defaults.context_reserve_tokens,
@@ -271,14 +284,18 @@ async def run_agent(
             server_compaction=resolved.server_compaction,
         ),
     )
-    with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
-        if resumed:
-            record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
-            await _claim(store, record, first_run=fork)
-            setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
-            setup.history, setup.last_seq = await _load_history(store, parts, session_id)
-        async for event in run_loop(setup, prompt):
-            yield event
+    try:
+        with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
+            if resumed:
+                record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
+                await _claim(store, record, first_run=fork)
+                setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
+                setup.history, setup.last_seq = await _load_history(store, parts, session_id)
+            async for event in run_loop(setup, prompt):
+                yield event
+    finally:
+        if mcp is not None and owns_mcp:  # the servers stop with the run that started them
+            await mcp.close()
 
 
 async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool) -> None:

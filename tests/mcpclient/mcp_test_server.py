@@ -12,6 +12,7 @@ import os
 import sys
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
 server = MCPServer("testserver")
@@ -53,7 +54,7 @@ def big(lines: int) -> str:
 
 @server.tool(description="Fail with isError.")
 def fail() -> str:
-    raise ValueError("this tool always fails")
+    raise ToolError("this tool always fails")
 
 
 @server.tool(description="Read the environment variable NAME (to see what the server was given).")

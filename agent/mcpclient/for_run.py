@@ -1,0 +1,48 @@
+"""The MCP servers of a run, as `run_agent` needs them: the parent's for a subagent, else a new
+hub over the servers this workspace configures (`agent.mcpclient.sources`), opened before the
+first request so their tools are in it, and closed when the run ends.
+
+Nothing of the `mcp` SDK is imported when no server is configured: a run without servers pays
+one look for the files that could name them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agent.events import RunBoundary
+from agent.mcpclient.config import ServerDef
+from agent.mcpclient.hub import McpHub
+from agent.mcpclient.sources import plan_servers
+
+
+async def hub_for_run(
+    *, cwd: Path, registry: Any, log_dir: Path, parent: Any, editor: Sequence[ServerDef] = ()
+) -> tuple[McpHub | None, bool]:
+    """(the hub the run uses or None, whether this run owns it and must close it)."""
+    shared = getattr(parent, "mcp", None) if parent is not None else None
+    if shared is not None:
+        return shared, False
+    workspace = getattr(registry, "workspace", None) or cwd
+    trusted = bool(getattr(registry, "trusted", True))
+    plan = await asyncio.to_thread(plan_servers, workspace, trusted=trusted, editor=editor)
+    if not (plan.usable or plan.skipped or plan.problems):
+        return None, False
+    hub = McpHub(plan, log_dir=log_dir)
+    return await hub.open(), True
+
+
+def with_notices(boundary: RunBoundary, hub: McpHub | None, owned: bool) -> RunBoundary:
+    """The run's boundary saying which servers were skipped or failed, and why (the root's only:
+    a subagent shares the servers its root already reported)."""
+    if hub is None or not owned:
+        return boundary
+    return boundary.model_copy(update={"refused": [*boundary.refused, *hub.notices()]})
+
+
+def tools_of(hub: McpHub | None, taken: set[str]) -> dict[str, Any]:
+    """The hub's tools by name, without any whose name a built-in tool already has."""
+    return {t.name: t for t in (hub.tools if hub is not None else []) if t.name not in taken}

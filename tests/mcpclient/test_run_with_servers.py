@@ -1,0 +1,136 @@
+"""`subagent run` with MCP servers: a real server (the SDK's server API) as a subprocess, driven by
+a scripted model; trust and approval, the permission gate, results, crashes, the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_subagent
+from tests.mcpclient._fixtures import git_workspace, results, run_events, script, stdio_entry, write_mcp_json
+
+ECHO = {"name": "mcp__t__echo", "input": {"text": "hi"}}
+
+
+def _started(marker: Path) -> list[int]:
+    return [int(p) for p in marker.read_text().split()] if marker.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_an_untrusted_workspace_does_not_start_its_server_until_approved(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    marker = tmp_path / "marker"
+    write_mcp_json(ws, {"t": stdio_entry(marker)})
+    calls = script(tmp_path / "s.yaml", [[ECHO]])
+
+    # the control: trusted for this run, the same definition starts and answers
+    events, _ = run_events(ws, calls, "--permission-mode", "bypass", "--trust")
+    assert results(events)["mcp__t__echo"]["output"] == "echo: hi"
+    assert len(_started(marker)) == 1
+
+    # untrusted: not started, the run says so and how to change it, the tool is unknown
+    events, _ = run_events(ws, calls, "--permission-mode", "bypass")
+    assert len(_started(marker)) == 1
+    refused = events[0]["refused"]
+    assert any("MCP server `t`" in line and "mcp-servers approve t" in line for line in refused)
+    assert results(events)["mcp__t__echo"]["is_error"]
+
+    # approved: it starts
+    approve = run_subagent("mcp-servers", "approve", "t", "--cwd", str(ws))
+    assert approve.returncode == 0, approve.stderr
+    events, _ = run_events(ws, calls, "--permission-mode", "bypass")
+    assert results(events)["mcp__t__echo"]["output"] == "echo: hi"
+    assert len(_started(marker)) == 2
+
+    # a changed definition needs approving again
+    write_mcp_json(ws, {"t": stdio_entry(marker, EXTRA="1")})
+    events, _ = run_events(ws, calls, "--permission-mode", "bypass")
+    assert len(_started(marker)) == 2
+    assert any("definition changed" in line for line in events[0]["refused"])
+
+
+def test_the_users_own_server_starts_in_an_untrusted_workspace(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    marker = tmp_path / "marker"
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "subagent" / "config.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"mcp_servers": {"t": stdio_entry(marker)}}))
+    events, _ = run_events(ws, script(tmp_path / "s.yaml", [[ECHO]]), "--permission-mode", "bypass")
+    assert results(events)["mcp__t__echo"]["output"] == "echo: hi"
+    assert events[0]["refused"] == []
+    assert len(_started(marker)) == 1
+
+
+def test_calls_go_through_the_permission_gate(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    marker = tmp_path / "marker"
+    write_mcp_json(ws, {"t": stdio_entry(marker)})
+    lookup = {"name": "mcp__t__lookup", "input": {"key": "k"}}
+    calls = script(tmp_path / "s.yaml", [[ECHO, lookup]])
+
+    # default mode, no one to ask: denied, read-only hint or not (a hint is never a grant)
+    events, _ = run_events(ws, calls, "--trust")
+    found = results(events)
+    assert all(found[n]["is_error"] and "permission denied" in found[n]["output"] for n in found)
+
+    # a rule allows one server's tools; a deny rule wins in bypass mode
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "subagent" / "config.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"permission": {"mcp__t__*": "allow"}}))
+    found = results(run_events(ws, calls, "--trust")[0])
+    assert found["mcp__t__echo"]["output"] == "echo: hi" and found["mcp__t__lookup"]["output"] == "value of k"
+    config.write_text(json.dumps({"permission": {"mcp__t__echo": "deny"}}))
+    found = results(run_events(ws, calls, "--trust", "--permission-mode", "bypass")[0])
+    assert "permission denied" in found["mcp__t__echo"]["output"]
+    assert found["mcp__t__lookup"]["output"] == "value of k"
+
+
+def test_results_errors_large_outputs_and_a_crash(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    marker = tmp_path / "marker"
+    write_mcp_json(ws, {"t": stdio_entry(marker)})
+    calls = script(
+        tmp_path / "s.yaml",
+        [
+            [{"name": "mcp__t__fail", "input": {}}, {"name": "mcp__t__big", "input": {"lines": 5000}}],
+            [{"name": "mcp__t__getenv", "input": {"name": "ANTHROPIC_API_KEY"}}],
+            [{"name": "mcp__t__crash", "input": {}}],
+            [ECHO],
+        ],
+    )
+    events, _ = run_events(ws, calls, "--trust", "--permission-mode", "bypass", ANTHROPIC_API_KEY="sk-secret")
+    finished = [e for e in events if e.get("type") == "tool_call_finished"]
+    by_name = {e["name"]: e for e in finished}
+    assert by_name["mcp__t__fail"]["is_error"] and "always fails" in by_name["mcp__t__fail"]["output"]
+    big = by_name["mcp__t__big"]["output"]
+    assert "truncated" in big and len(big) < 50_000
+    saved = Path(big.split("is in ")[1].split(" (")[0])
+    assert saved.read_text().count("\n") >= 4999
+    assert by_name["mcp__t__getenv"]["output"] == "(unset)"  # the runtime's key stays with the runtime
+    crash = by_name["mcp__t__crash"]
+    assert crash["is_error"] and "MCP server 't'" in crash["output"] and "about to crash" in crash["output"]
+    assert by_name["mcp__t__echo"]["output"] == "echo: hi"  # started again after the crash
+    assert events[-1]["subtype"] == "success"
+    pids = _started(marker)
+    assert len(pids) == 2 and not any(_alive(p) for p in pids)  # stopped with the run
+
+
+@pytest.mark.parametrize("bad", ["/nonexistent/server-binary", "false"])
+def test_a_server_that_does_not_start_is_named_and_the_run_goes_on(tmp_path: Path, bad: str) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    write_mcp_json(ws, {"broken": {"command": bad}})
+    events, _ = run_events(
+        ws, script(tmp_path / "s.yaml", [[ECHO]]), "--trust", "--permission-mode", "bypass"
+    )
+    assert any(line.startswith("MCP server `broken` failed to start") for line in events[0]["refused"])
+    assert events[-1]["subtype"] == "success"
