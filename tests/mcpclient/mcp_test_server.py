@@ -1,8 +1,8 @@
 """An MCP server for the tests, written with the `mcp` SDK's server API.
 
 `python mcp_test_server.py [stdio | http PORT]`. With `MARKER` set it appends its pid to that file
-when it starts (proof that it was started); `slow` appends `cancelled` to `$MARKER.cancel` when
-the client cancels it; `crash` writes to stderr and exits.
+when it starts (proof that it was started); `slow` appends to `$MARKER.slow` when it starts and `cancelled` to
+`$MARKER.cancel` when the client cancels it; `crash` writes to stderr and exits.
 """
 
 from __future__ import annotations
@@ -30,10 +30,13 @@ def lookup(key: str) -> str:
 
 @server.tool(description="Sleep, then answer.")
 async def slow(seconds: float) -> str:
+    marker = os.environ.get("MARKER")
+    if marker:
+        with open(marker + ".slow", "a") as f:
+            f.write("started\n")
     try:
         await asyncio.sleep(seconds)
     except asyncio.CancelledError:
-        marker = os.environ.get("MARKER")
         if marker:
             with open(marker + ".cancel", "a") as f:
                 f.write("cancelled\n")

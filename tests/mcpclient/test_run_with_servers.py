@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_subagent
+from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.mcpclient._fixtures import git_workspace, results, run_events, script, stdio_entry, write_mcp_json
 
 ECHO = {"name": "mcp__t__echo", "input": {"text": "hi"}}
@@ -134,3 +138,47 @@ def test_a_server_that_does_not_start_is_named_and_the_run_goes_on(tmp_path: Pat
     )
     assert any(line.startswith("MCP server `broken` failed to start") for line in events[0]["refused"])
     assert events[-1]["subtype"] == "success"
+
+
+def _start_slow_run(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    """A `subagent run` whose server is inside a long `slow` call when this returns."""
+    ws = git_workspace(tmp_path / "ws")
+    marker = tmp_path / "marker"
+    write_mcp_json(ws, {"t": stdio_entry(marker)})
+    calls = script(tmp_path / "s.yaml", [[{"name": "mcp__t__slow", "input": {"seconds": 120}}]])
+    proc = subprocess.Popen(
+        subagent_argv("run", "wait", "--script", str(calls), "--cwd", str(ws), "--trust",
+                      "--permission-mode", "bypass", "--output", "stream-json"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+    )  # fmt: skip
+    _wait_for(lambda: Path(f"{marker}.slow").exists(), proc)
+    return proc, marker
+
+
+def _wait_for(
+    condition: Callable[[], bool], proc: subprocess.Popen[str] | None = None, limit: float = 60
+) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the run ended first: {proc.stderr.read() if proc.stderr else ''}")
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def test_a_cancelled_run_cancels_the_call_on_the_server_and_stops_it(tmp_path: Path) -> None:
+    proc, marker = _start_slow_run(tmp_path)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert Path(f"{marker}.cancel").read_text() == "cancelled\n"  # notifications/cancelled reached it
+    [pid] = _started(marker)
+    _wait_for(lambda: not _alive(pid))
+
+
+def test_a_killed_runtime_leaves_no_server_behind(tmp_path: Path) -> None:
+    proc, marker = _start_slow_run(tmp_path)
+    [pid] = _started(marker)
+    assert _alive(pid)  # the control: the server runs while the runtime does
+    proc.kill()
+    proc.communicate(timeout=60)
+    _wait_for(lambda: not _alive(pid))
