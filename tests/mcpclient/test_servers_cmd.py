@@ -44,3 +44,16 @@ def test_approve_names_what_it_approves_and_refuses_unknown_names(tmp_path: Path
     assert ok.returncode == 0 and "mcp_test_server.py" in ok.stdout
     listed = json.loads(run_subagent("mcp-servers", "list", "--json", "--no-tools", "--cwd", str(ws)).stdout)
     assert listed["servers"][0]["status"] == "starts"
+
+
+def test_doctor_starts_each_server_and_names_one_that_fails(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "subagent" / "config.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    broken = {"command": "sh", "args": ["-c", "echo no database here >&2; exit 1"]}
+    config.write_text(json.dumps({"mcp_servers": {"good": stdio_entry(tmp_path / "m"), "bad": broken}}))
+    proc = run_subagent("doctor", "--json", cwd=ws)
+    checks = {c["name"]: c for c in json.loads(proc.stdout)}
+    assert checks["mcp good"]["ok"] and "7 tools" in checks["mcp good"]["detail"]
+    assert not checks["mcp bad"]["ok"] and "no database here" in checks["mcp bad"]["detail"]
+    assert proc.returncode == 1
