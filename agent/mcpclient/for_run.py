@@ -14,25 +14,38 @@ from pathlib import Path
 from typing import Any
 
 from agent.events import RunBoundary
-from agent.mcpclient.config import ServerDef
+from agent.mcpclient.config import ServerDef, servers_from_claude
 from agent.mcpclient.hub import McpHub
 from agent.mcpclient.sources import plan_servers
 
 
 async def hub_for_run(
-    *, cwd: Path, registry: Any, log_dir: Path, parent: Any, editor: Sequence[ServerDef] = ()
+    *, cwd: Path, registry: Any, spec: Any, log_dir: Path, parent: Any, editor: Sequence[ServerDef] = ()
 ) -> tuple[McpHub | None, bool]:
-    """(the hub the run uses or None, whether this run owns it and must close it)."""
+    """(the hub the run uses or None, whether this run owns it and must close it).
+
+    A subagent shares its root's hub (its own persona's servers are not added to it)."""
     shared = getattr(parent, "mcp", None) if parent is not None else None
     if shared is not None:
         return shared, False
     workspace = getattr(registry, "workspace", None) or cwd
     trusted = bool(getattr(registry, "trusted", True))
-    plan = await asyncio.to_thread(plan_servers, workspace, trusted=trusted, editor=editor)
+    persona = _persona_servers(spec, workspace)
+    plan = await asyncio.to_thread(plan_servers, workspace, trusted=trusted, editor=editor, persona=persona)
     if not (plan.usable or plan.skipped or plan.problems):
         return None, False
     hub = McpHub(plan, log_dir=log_dir)
     return await hub.open(), True
+
+
+def _persona_servers(spec: Any, workspace: Path) -> list[ServerDef]:
+    """The servers the agent's persona defines; the workspace's when its file is in the workspace."""
+    block = getattr(spec, "mcp_servers", None)
+    if not block:
+        return []
+    source: Path | None = getattr(spec, "source", None)
+    mine = source is None or not source.resolve().is_relative_to(workspace.resolve())
+    return servers_from_claude(block, source=str(source or spec.name), scope="user" if mine else "workspace")
 
 
 def with_notices(boundary: RunBoundary, hub: McpHub | None, owned: bool) -> RunBoundary:

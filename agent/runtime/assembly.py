@@ -251,8 +251,9 @@ async def run_agent(
         on_start=_start_recorder(store, session_id),
         parent_tool_use_id=parent_tool_use_id,
     )
-    mcp, owns_mcp = await hub_for_run(cwd=cwd, registry=registry, log_dir=outputs, parent=parent,
-                                      editor=mcp_servers)  # fmt: skip
+    mcp, owns_mcp = await hub_for_run(
+        cwd=cwd, registry=registry, spec=spec, log_dir=outputs, parent=parent, editor=mcp_servers
+    )
     tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: its schemas are read below
     if task is not None:
         task.link.mcp = mcp

@@ -182,3 +182,18 @@ def test_a_killed_runtime_leaves_no_server_behind(tmp_path: Path) -> None:
     proc.kill()
     proc.communicate(timeout=60)
     _wait_for(lambda: not _alive(pid))
+
+
+def test_a_workspace_personas_servers_are_the_workspaces(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    marker = tmp_path / "marker"
+    (ws / ".claude" / "agents").mkdir(parents=True)
+    entry = json.dumps({"t": stdio_entry(marker)})
+    (ws / ".claude" / "agents" / "helper.md").write_text(
+        f"---\nname: helper\ndescription: helps\nmcpServers: {entry}\n---\nYou help.\n"
+    )
+    calls = script(tmp_path / "s.yaml", [[ECHO]])
+    events, _ = run_events(ws, calls, "--agent", "helper", "--permission-mode", "bypass")
+    assert not marker.exists() and any("MCP server `t`" in line for line in events[0]["refused"])
+    events, _ = run_events(ws, calls, "--agent", "helper", "--permission-mode", "bypass", "--trust")
+    assert results(events)["mcp__t__echo"]["output"] == "echo: hi" and marker.exists()
