@@ -97,3 +97,28 @@ def opencode_servers(workspace: Path) -> list[ServerDef]:
                 )
             )
     return servers
+
+
+def servers_from_mcp_config(value: str) -> list[ServerDef]:
+    """Claude Code's `--mcp-config` value: a JSON file's path or JSON text, `{"mcpServers": {...}}`.
+
+    The servers are the caller's (scope `user`): pass them to `run_agent(mcp_servers=...)`.
+
+    Raises:
+        ConfigError: neither a readable file nor JSON text of that shape.
+    """
+    text = value.strip()
+    source = "--mcp-config"
+    if not text.startswith("{"):
+        path = Path(value).expanduser()
+        if (raw := _read_json(path)) is None:
+            raise ConfigError(f"--mcp-config: {value} is neither JSON text nor a file")
+        source = str(path)
+    else:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--mcp-config: not JSON ({exc})") from exc
+    if not isinstance(raw, dict) or "mcpServers" not in raw:
+        raise ConfigError(f"{source}: expected an object with `mcpServers`")
+    return servers_from_claude(raw["mcpServers"], source=source, scope="user")

@@ -101,3 +101,18 @@ def test_the_fingerprint_follows_the_definition_not_the_environment() -> None:
     assert base.fingerprint() == one(command="x", args=["${A}"]).fingerprint()
     assert base.fingerprint() != one(command="x", args=["${A}", "more"]).fingerprint()
     assert base.fingerprint() != one(command="y", args=["${A}"]).fingerprint()
+
+
+def test_mcp_config_as_text_or_file(tmp_path: Path) -> None:
+    from agent.mcpclient.project_files import servers_from_mcp_config
+
+    text = json.dumps({"mcpServers": {"a": {"command": "x"}}})
+    [from_text] = servers_from_mcp_config(text)
+    (tmp_path / "m.json").write_text(text)
+    [from_file] = servers_from_mcp_config(str(tmp_path / "m.json"))
+    assert from_text.transport == from_file.transport == StdioServer(command="x")
+    assert from_text.scope == from_file.scope == "user" and from_file.source == str(tmp_path / "m.json")
+    with pytest.raises(ConfigError, match="neither JSON text nor a file"):
+        servers_from_mcp_config(str(tmp_path / "missing.json"))
+    with pytest.raises(ConfigError, match="mcpServers"):
+        servers_from_mcp_config('{"servers": {}}')
