@@ -2,7 +2,8 @@
 
 `python mcp_test_server.py [stdio | http PORT]`. With `MARKER` set it appends its pid to that file
 when it starts (proof that it was started); `slow` appends to `$MARKER.slow` when it starts and `cancelled` to
-`$MARKER.cancel` when the client cancels it; `crash` writes to stderr and exits.
+`$MARKER.cancel` when the client cancels it; `crash` writes to stderr and exits. `EXTRA_TOOLS=N`
+adds N generated tools.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -65,7 +67,25 @@ def getenv(name: str) -> str:
     return os.environ.get(name, "(unset)")
 
 
+def _generated(n: int) -> None:
+    """`EXTRA_TOOLS=N`: N more tools, each with a schema of a realistic size (for lean prompts)."""
+    for i in range(n):
+        server.tool(
+            name=f"records_{i:03d}",
+            description=f"Query the records of table number {i} by id; returns the fields asked for, "
+            "at most `limit` rows, in the order the table keeps them.",
+        )(_records(i))
+
+
+def _records(i: int) -> Any:
+    def tool(record_id: str, fields: list[str], limit: int = 10) -> str:
+        return f"table {i}: {record_id} {fields} {limit}"
+
+    return tool
+
+
 def main() -> None:
+    _generated(int(os.environ.get("EXTRA_TOOLS", "0")))
     marker = os.environ.get("MARKER")
     if marker:
         with open(marker, "a") as f:

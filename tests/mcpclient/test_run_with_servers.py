@@ -15,6 +15,9 @@ import pytest
 
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.mcpclient._fixtures import git_workspace, results, run_events, script, stdio_entry, write_mcp_json
+from tests.model import sse
+from tests.model.messages_server import MessagesServer
+from tests.request_check import check_request
 
 ECHO = {"name": "mcp__t__echo", "input": {"text": "hi"}}
 
@@ -197,3 +200,41 @@ def test_a_workspace_personas_servers_are_the_workspaces(tmp_path: Path) -> None
     assert not marker.exists() and any("MCP server `t`" in line for line in events[0]["refused"])
     events, _ = run_events(ws, calls, "--agent", "helper", "--permission-mode", "bypass", "--trust")
     assert results(events)["mcp__t__echo"]["output"] == "echo: hi" and marker.exists()
+
+
+def test_many_tools_load_on_demand_and_the_tool_list_stays_put(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    write_mcp_json(ws, {"t": stdio_entry(tmp_path / "marker", EXTRA_TOOLS="40")})
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "subagent" / "config.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"permission": {"mcp__t__echo": "deny"}}))
+    records = {"tool": "mcp__t__records_007", "arguments": {"record_id": "r1", "fields": ["a"]}}
+    echo = {"tool": "mcp__t__echo", "arguments": {"text": "x"}}
+    replies = [
+        sse.reply(
+            sse.tool_block(0, "toolu_1", "mcp_tools", {"query": "table 7 records"}), stop_reason="tool_use"
+        ),
+        sse.reply(sse.tool_block(0, "toolu_2", "mcp_call", records), stop_reason="tool_use"),
+        sse.reply(sse.tool_block(0, "toolu_3", "mcp_call", echo), stop_reason="tool_use"),
+        sse.reply(sse.text_block(0, "done")),
+    ]
+    with MessagesServer(replies) as server:
+        proc = run_subagent(
+            "run", "use the records", "--cwd", str(ws), "--output", "stream-json", "--trust",
+            "--permission-mode", "bypass", ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=server.url, timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr  # 3: the run had a permission denial (the echo)
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    finished = [e for e in events if e.get("type") == "tool_call_finished"]
+    found = json.loads(finished[0]["output"])
+    assert found[0]["name"] == "mcp__t__records_007" and "input_schema" in found[0]
+    assert finished[1]["output"] == "table 7: r1 ['a'] 10"
+    assert "permission denied" in finished[2]["output"]  # the real tool's rule holds through the door
+    assert [e["title"] for e in events if e.get("type") == "tool_call_started"][1] == "t: records_007"
+    tool_lists = [[t["name"] for t in body["tools"]] for body in server.requests]
+    assert all(names == tool_lists[0] for names in tool_lists)  # the cached prefix holds
+    assert {"mcp_tools", "mcp_call"} <= set(tool_lists[0]) and not any(
+        n.startswith("mcp__") for n in tool_lists[0]
+    )
+    for body in server.requests:
+        check_request(body)
