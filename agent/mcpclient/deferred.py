@@ -135,8 +135,9 @@ class McpCall(Tool[CallInput]):
         return await tool.run(arguments, ctx)
 
 
-def lean(tools: Sequence[McpTool], limit: int = DEFER_ABOVE_BYTES) -> list[Tool[Any]]:
-    """The tools the model gets: all of them while their definitions are small, else the two doors."""
-    if definitions_bytes(tools) <= limit:
+def lean(tools: Sequence[McpTool], limit: int | None = None) -> list[Tool[Any]]:
+    """The tools the model gets: all of them while their definitions are small (up to `limit`,
+    default `DEFER_ABOVE_BYTES`), else the two doors."""
+    if definitions_bytes(tools) <= (DEFER_ABOVE_BYTES if limit is None else limit):
         return list(tools)
     return [McpToolSearch(tools), McpCall(tools)]

@@ -15,7 +15,7 @@ from typing import Any
 
 from agent.events import RunBoundary
 from agent.mcpclient.config import ServerDef, servers_from_claude
-from agent.mcpclient.deferred import DEFER_ABOVE_BYTES, lean
+from agent.mcpclient.deferred import lean
 from agent.mcpclient.hub import McpHub
 from agent.mcpclient.sources import plan_servers
 
@@ -57,7 +57,7 @@ def with_notices(boundary: RunBoundary, hub: McpHub | None, owned: bool) -> RunB
     return boundary.model_copy(update={"refused": [*boundary.refused, *hub.notices()]})
 
 
-def tools_of(hub: McpHub | None, taken: set[str], defer_above: int = DEFER_ABOVE_BYTES) -> dict[str, Any]:
+def tools_of(hub: McpHub | None, taken: set[str], defer_above: int | None = None) -> dict[str, Any]:
     """The hub's tools by name (or, when their definitions are large, the two tools that load them
     on demand: `agent.mcpclient.deferred`), without any whose name a built-in tool already has."""
     mine = [t for t in (hub.tools if hub is not None else []) if t.name not in taken]
