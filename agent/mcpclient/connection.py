@@ -60,6 +60,12 @@ class ServerConnection:
     def name(self) -> str:
         return self.server.name
 
+    @property
+    def offers_resources(self) -> bool:
+        """Whether the running server announced resources or prompts."""
+        caps = getattr(self._client, "server_capabilities", None) if self._client is not None else None
+        return caps is not None and (caps.resources is not None or caps.prompts is not None)
+
     def stderr_tail(self) -> str:
         """The last lines the server wrote to stderr ("" when none)."""
         try:

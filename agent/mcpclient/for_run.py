@@ -17,6 +17,7 @@ from agent.events import RunBoundary
 from agent.mcpclient.config import ServerDef, servers_from_claude
 from agent.mcpclient.deferred import lean
 from agent.mcpclient.hub import McpHub
+from agent.mcpclient.resources import with_resources
 from agent.mcpclient.sources import plan_servers
 
 
@@ -60,5 +61,8 @@ def with_notices(boundary: RunBoundary, hub: McpHub | None, owned: bool) -> RunB
 def tools_of(hub: McpHub | None, taken: set[str], defer_above: int | None = None) -> dict[str, Any]:
     """The hub's tools by name (or, when their definitions are large, the two tools that load them
     on demand: `agent.mcpclient.deferred`), without any whose name a built-in tool already has."""
-    mine = [t for t in (hub.tools if hub is not None else []) if t.name not in taken]
-    return {t.name: t for t in lean(mine, defer_above) if t.name not in taken}
+    if hub is None:
+        return {}
+    mine = [t for t in hub.tools if t.name not in taken]
+    extra = with_resources([c for c in hub.connections.values() if c.name not in hub.failed])
+    return {t.name: t for t in [*lean(mine, defer_above), *extra] if t.name not in taken}

@@ -119,7 +119,7 @@ def to_tool_result(result: Any, ctx: ToolContext, *, label: str) -> ToolResult:
         elif kind == "image" and block.mime_type in _IMAGE_TYPES:
             images.append(ImageBlock(media_type=block.mime_type, data_base64=block.data))
         elif kind == "resource":
-            texts.append(_resource_text(block.resource, files))
+            texts.append(resource_text(block.resource, files))
         elif kind == "resource_link":
             files += _file_of(str(block.uri))
             texts.append(f"[resource link] {block.name}: {block.uri}")
@@ -137,7 +137,8 @@ def to_tool_result(result: Any, ctx: ToolContext, *, label: str) -> ToolResult:
     )
 
 
-def _resource_text(resource: Any, files: list[str]) -> str:
+def resource_text(resource: Any, files: list[str]) -> str:
+    """A resource's text under its URI (a binary one only named); a `file://` one joins `files`."""
     uri = str(resource.uri)
     files += _file_of(uri)
     text = getattr(resource, "text", None)

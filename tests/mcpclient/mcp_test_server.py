@@ -67,6 +67,16 @@ def getenv(name: str) -> str:
     return os.environ.get(name, "(unset)")
 
 
+@server.resource("notes://readme", description="The project's notes.")
+def readme() -> str:
+    return "the notes say: deploy on Fridays"
+
+
+@server.prompt(description="Ask for a review of a file.")
+def review(path: str) -> str:
+    return f"Please review {path}."
+
+
 def _generated(n: int) -> None:
     """`EXTRA_TOOLS=N`: N more tools, each with a schema of a realistic size (for lean prompts)."""
     for i in range(n):

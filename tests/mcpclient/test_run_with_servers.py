@@ -238,3 +238,22 @@ def test_many_tools_load_on_demand_and_the_tool_list_stays_put(tmp_path: Path) -
     )
     for body in server.requests:
         check_request(body)
+
+
+def test_resources_and_prompts_through_one_tool(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    write_mcp_json(ws, {"t": stdio_entry(tmp_path / "marker")})
+    review = {"server": "t", "prompt": "review", "arguments": {"path": "a.py"}}
+    calls = script(
+        tmp_path / "s.yaml",
+        [
+            [{"name": "mcp_resources", "input": {"server": "t"}}],
+            [{"name": "mcp_resources", "input": {"server": "t", "uri": "notes://readme"}}],
+            [{"name": "mcp_resources", "input": review}],
+        ],
+    )
+    events, _ = run_events(ws, calls, "--trust", "--permission-mode", "bypass")
+    listing, read, prompt = [e["output"] for e in events if e.get("type") == "tool_call_finished"]
+    assert json.loads(listing)["resources"][0]["uri"] == "notes://readme"
+    assert read == "[resource notes://readme]\nthe notes say: deploy on Fridays"
+    assert "Please review a.py." in prompt
