@@ -116,7 +116,7 @@ class AcpServer:
         """Continue a stored session without replaying it."""
         from acp.schema import ResumeSessionResponse
 
-        session, modes, _ = await self._reopen(cwd, session_id, with_messages=False)
+        session, modes, _unused = await self._reopen(cwd, session_id, with_messages=False)
         session.mcp_servers = editor_servers(mcp_servers)
         return ResumeSessionResponse(modes=modes)
 
