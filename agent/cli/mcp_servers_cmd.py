@@ -54,11 +54,11 @@ def approve_command(
     """Let this workspace start its server NAME, exactly as it is defined now."""
     from agent.errors import ConfigError
     from agent.mcpclient.approvals import approve
-    from agent.mcpclient.sources import configured
+    from agent.mcpclient.sources import all_persona_servers, configured
 
     workspace, _ = _workspace(cwd)
     try:
-        mine, theirs, _problems = configured(workspace)
+        mine, theirs, _problems = configured(workspace, persona=all_persona_servers(workspace))
         found = [s for s in theirs if s.name == name]
         if not found:
             if any(s.name == name for s in mine):
@@ -84,10 +84,14 @@ def list_command(
     ),
 ) -> None:
     """Every MCP server of this workspace: where it comes from, whether it starts, its tools."""
-    from agent.mcpclient.sources import plan_servers
+    from agent.errors import ConfigError
+    from agent.mcpclient.sources import all_persona_servers, plan_servers
 
     workspace, trusted = _workspace(cwd)
-    plan = plan_servers(workspace, trusted=trusted)
+    try:
+        plan = plan_servers(workspace, trusted=trusted, persona=all_persona_servers(workspace))
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
     rows: list[dict[str, Any]] = [{**_row(s), "status": "starts", "tools": []} for s in plan.usable]
     rows += [{**_row(s.server), "status": "skipped", "why": s.reason} for s in plan.skipped]
     if tools and plan.usable:

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.events import RunBoundary
-from agent.mcpclient.config import ServerDef, servers_from_claude
+from agent.mcpclient.config import ServerDef
 from agent.mcpclient.deferred import lean
 from agent.mcpclient.hub import McpHub
 from agent.mcpclient.resources import with_resources
-from agent.mcpclient.sources import plan_servers
+from agent.mcpclient.sources import persona_servers, plan_servers
 
 
 async def hub_for_run(
@@ -32,22 +32,12 @@ async def hub_for_run(
         return shared, False
     workspace = getattr(registry, "workspace", None) or cwd
     trusted = bool(getattr(registry, "trusted", True))
-    persona = _persona_servers(spec, workspace)
+    persona = persona_servers(spec, workspace)
     plan = await asyncio.to_thread(plan_servers, workspace, trusted=trusted, editor=editor, persona=persona)
     if not (plan.usable or plan.skipped or plan.problems):
         return None, False
     hub = McpHub(plan, log_dir=log_dir)
     return await hub.open(), True
-
-
-def _persona_servers(spec: Any, workspace: Path) -> list[ServerDef]:
-    """The servers the agent's persona defines; the workspace's when its file is in the workspace."""
-    block = getattr(spec, "mcp_servers", None)
-    if not block:
-        return []
-    source: Path | None = getattr(spec, "source", None)
-    mine = source is None or not source.resolve().is_relative_to(workspace.resolve())
-    return servers_from_claude(block, source=str(source or spec.name), scope="user" if mine else "workspace")
 
 
 def with_notices(boundary: RunBoundary, hub: McpHub | None, owned: bool) -> RunBoundary:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agent.errors import ConfigError, PersonaError, RegistryError
 from agent.mcpclient.approvals import approval_of
@@ -110,6 +111,31 @@ def plan_servers(
         else:
             plan.skipped.append(Skipped(server, reason))
     return plan
+
+
+def persona_servers(spec: Any, workspace: Path) -> list[ServerDef]:
+    """The servers an agent's persona defines (`mcpServers`): the workspace's when its file is in
+    the workspace, else the user's.
+
+    Raises:
+        ConfigError: a malformed definition (the persona's file named).
+    """
+    block = getattr(spec, "mcp_servers", None)
+    if not block:
+        return []
+    source: Path | None = getattr(spec, "source", None)
+    mine = source is None or not source.resolve().is_relative_to(workspace.resolve())
+    return servers_from_claude(block, source=str(source or spec.name), scope="user" if mine else "workspace")
+
+
+def all_persona_servers(workspace: Path) -> list[ServerDef]:
+    """The servers of every persona this workspace can run (for `subagent mcp-servers`)."""
+    from agent.registry.discovery import load_registry_for
+
+    found: list[ServerDef] = []
+    for spec in load_registry_for(workspace).agents.values():
+        found += persona_servers(spec, workspace)
+    return found
 
 
 def _untrusted_reason(workspace: Path, server: ServerDef) -> str | None:

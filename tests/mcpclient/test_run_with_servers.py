@@ -45,7 +45,8 @@ def test_an_untrusted_workspace_does_not_start_its_server_until_approved(tmp_pat
     assert results(events)["mcp__t__echo"]["output"] == "echo: hi"
     assert len(_started(marker)) == 1
 
-    # untrusted: not started, the run says so and how to change it, the tool is unknown
+    # untrusted: not started (in default mode either), the run says so and how to change it
+    run_events(ws, calls)
     events, _ = run_events(ws, calls, "--permission-mode", "bypass")
     assert len(_started(marker)) == 1
     refused = events[0]["refused"]
@@ -198,7 +199,9 @@ def test_a_workspace_personas_servers_are_the_workspaces(tmp_path: Path) -> None
     calls = script(tmp_path / "s.yaml", [[ECHO]])
     events, _ = run_events(ws, calls, "--agent", "helper", "--permission-mode", "bypass")
     assert not marker.exists() and any("MCP server `t`" in line for line in events[0]["refused"])
-    events, _ = run_events(ws, calls, "--agent", "helper", "--permission-mode", "bypass", "--trust")
+    approve = run_subagent("mcp-servers", "approve", "t", "--cwd", str(ws))
+    assert approve.returncode == 0, approve.stderr
+    events, _ = run_events(ws, calls, "--agent", "helper", "--permission-mode", "bypass")
     assert results(events)["mcp__t__echo"]["output"] == "echo: hi" and marker.exists()
 
 
