@@ -51,7 +51,8 @@ SIGNATURES = {
         "cancel: 'asyncio.Event | None' = None, max_budget_usd: 'float | None' = None, "
         "parent_tool_use_id: 'str | None' = None, parent_model: 'str | None' = None, "
         "parts: 'RuntimeParts | None' = None, editor: 'EditorBuffers | None' = None, "
-        "parent: 'ParentLink | None' = None, trust: 'bool' = False) -> 'AsyncIterator[Event]'"
+        "parent: 'ParentLink | None' = None, trust: 'bool' = False, "
+        "mcp_servers: 'Sequence[ServerDef]' = ()) -> 'AsyncIterator[Event]'"
     ),
 }  # fmt: skip
 
