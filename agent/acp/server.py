@@ -22,6 +22,7 @@ from typing import Any
 
 from agent import __version__
 from agent.acp.client_requests import AcpApprover, AcpEditorBuffers
+from agent.acp.mcp_servers import editor_servers
 from agent.acp.prompt_text import prompt_text
 from agent.acp.session import AcpSession, Outbox, mode_state, set_title
 from agent.acp.stdio import ClaimedStdio, open_streams
@@ -64,6 +65,7 @@ class AcpServer:
             AgentCapabilities,
             Implementation,
             InitializeResponse,
+            McpCapabilities,
             PromptCapabilities,
             SessionCapabilities,
             SessionListCapabilities,
@@ -77,6 +79,7 @@ class AcpServer:
             agent_capabilities=AgentCapabilities(
                 load_session=True,
                 prompt_capabilities=PromptCapabilities(image=False, audio=False, embedded_context=True),
+                mcp_capabilities=McpCapabilities(http=True, sse=True),
                 session_capabilities=SessionCapabilities(
                     list=SessionListCapabilities(), resume=SessionResumeCapabilities()
                 ),
@@ -86,14 +89,15 @@ class AcpServer:
         )
 
     async def new_session(self, cwd: str, mcp_servers: Any = None, **_: Any) -> Any:
-        """A new session in `cwd`; MCP servers offered by the client are accepted and not used."""
+        """A new session in `cwd`; the editor's MCP servers start with each of its turns."""
         from acp.schema import NewSessionResponse
 
         workspace = _absolute(cwd)
         modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, None, self.trust)
         agent_name = modes.current_mode_id
         record = await _with_store(lambda store: store.create(agent=agent_name, workspace=workspace))
-        self._open(record.id, workspace, modes.current_mode_id).untitled = True
+        session = self._open(record.id, workspace, modes.current_mode_id)
+        session.untitled, session.mcp_servers = True, editor_servers(mcp_servers)
         return NewSessionResponse(session_id=record.id, modes=modes)
 
     async def load_session(self, cwd: str, session_id: str, mcp_servers: Any = None, **_: Any) -> Any:
@@ -101,6 +105,7 @@ class AcpServer:
         from acp.schema import LoadSessionResponse
 
         session, modes, messages = await self._reopen(cwd, session_id, with_messages=True)
+        session.mcp_servers = editor_servers(mcp_servers)
         for update in replay_updates(messages, session.cwd):
             await self._conn.session_update(session_id=session.id, update=update)
         return LoadSessionResponse(modes=modes)
@@ -109,7 +114,8 @@ class AcpServer:
         """Continue a stored session without replaying it."""
         from acp.schema import ResumeSessionResponse
 
-        _, modes, _ = await self._reopen(cwd, session_id, with_messages=False)
+        session, modes, _unused = await self._reopen(cwd, session_id, with_messages=False)
+        session.mcp_servers = editor_servers(mcp_servers)
         return ResumeSessionResponse(modes=modes)
 
     async def list_sessions(self, cwd: str | None = None, cursor: str | None = None, **_: Any) -> Any:
@@ -197,7 +203,7 @@ class AcpServer:
         options = RunOptions(
             prompt=text, agent=session.mode, cwd=session.cwd, resume=session.id, approver=session.approver,
             always=session.always, cancel=session.cancel, model_client=self.model_client,
-            editor=session.editor, trust=self.trust,
+            editor=session.editor, trust=self.trust, mcp_servers=session.mcp_servers,
         )  # fmt: skip
         return run_events(options)
 

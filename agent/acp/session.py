@@ -38,6 +38,8 @@ class AcpSession:
     """Created by `session/new` and not prompted yet: the first prompt becomes its title."""
     notices_shown: set[str] = field(default_factory=set)
     """Boundary notices (no sandbox, network, refused keys) this session has shown already."""
+    mcp_servers: list[Any] = field(default_factory=list)
+    """The MCP servers the editor passed (`agent.acp.mcp_servers`), for each turn's run."""
 
 
 class Outbox:

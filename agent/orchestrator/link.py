@@ -48,6 +48,8 @@ class ParentLink:
     """One MergeQueue per workspace: one batch of merges at a time into it."""
     snapshots: dict[str, asyncio.Future[Any]] = dataclasses.field(default_factory=dict)
     """The checkpoint (or packing) under way in each workspace: siblings starting together share it."""
+    mcp: Any = None
+    """The run's MCP servers (`agent.mcpclient.hub.McpHub`): started once, shared by the session tree."""
 
     def slot(self, depth: int) -> asyncio.Semaphore:
         limit = self.registry.config.defaults.max_parallel_tasks

@@ -58,6 +58,9 @@ class _OurKeys(BaseModel):
     disable: bool = False
     skills: list[str] | str | None = None
     """Skills to start with (a list, or Claude Code's comma string)."""
+    mcp_servers: dict[str, Any] | list[Any] | None = Field(None, alias="mcpServers")
+    """Claude Code's: MCP servers for this agent, `{name: definition}` or a list of names (servers
+    configured elsewhere, which every agent has) and one-entry `{name: definition}` mappings."""
 
 
 class OpencodeFrontmatter(_OurKeys):
@@ -218,7 +221,19 @@ def _common(fm: _OurKeys, path: Path, lines: dict[str, int]) -> dict[str, Any]:
         "tools": selection.enabled,
         "permission": selection.rules + rules,
         "source": path,
+        "mcp_servers": _inline_servers(fm.mcp_servers),
     }
+
+
+def _inline_servers(block: dict[str, Any] | list[Any] | None) -> dict[str, Any]:
+    """The definitions written in the persona (names alone refer to configured servers)."""
+    if isinstance(block, dict):
+        return dict(block)
+    found: dict[str, Any] = {}
+    for item in block or []:
+        if isinstance(item, dict):
+            found.update(item)
+    return found
 
 
 def _opencode_spec(fm: _OurKeys, body: str, path: Path, name: str | None, lines: dict[str, int]) -> AgentSpec:

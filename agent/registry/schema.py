@@ -125,6 +125,9 @@ class RegistryConfig(_Strict):
     hooks: HooksConfig = {}
     """Commands run at fixed points of every run (Claude Code's `hooks` form; docs/hooks.md).
     Every file's hooks run, in the order of the layers."""
+    mcp_servers: dict[str, dict[str, Any]] = {}
+    """MCP servers whose tools every agent gets, in Claude Code's `mcpServers` shape (read and
+    checked by `agent.mcpclient.sources`; a workspace's start only when approved)."""
 
 
 def load_registry(path: Path) -> RegistryConfig:

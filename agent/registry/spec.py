@@ -57,6 +57,9 @@ class AgentSpec(BaseModel):
     stay listed, read on demand."""
     options: dict[str, Any] = {}
     """Unknown opencode keys, passed to the model as options."""
+    mcp_servers: dict[str, Any] = {}
+    """MCP servers the persona defines (`mcpServers`, Claude Code's shape), for its runs
+    (`agent.mcpclient`; a workspace persona's start only when approved)."""
     source: Path | None = None
     """The file that defined the agent (None for built-in defaults)."""
     dialect: Literal["opencode", "claude", "registry"] = "opencode"

@@ -25,6 +25,9 @@ from agent.events import Event
 from agent.hooks.runner import HookRunner
 from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
 from agent.loop.tool_calls import ToolRunner
+from agent.mcpclient.for_run import hub_for_run
+from agent.mcpclient.for_run import tools_of as mcp_tools_of
+from agent.mcpclient.for_run import with_notices as with_mcp_notices
 from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
@@ -140,6 +143,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     denials, cancel and slots, and is linked to the parent session.
     `trust` trusts the workspace for this run (`--trust`): its config and personas apply as written
     even when the user's trusted folders do not list it (docs/security.md).
+    `mcp_servers`: MCP servers the caller names (an editor's, over ACP), besides the configured ones.
     """
     parts = options.parts or default_parts()
     client = options.model_client or default_model_client()
@@ -245,6 +249,17 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         parent_tool_use_id=options.parent_tool_use_id,
         hooks=hooks,
     )
+    mcp, owns_mcp = await hub_for_run(
+        cwd=cwd,
+        registry=registry,
+        spec=spec,
+        log_dir=outputs,
+        parent=options.parent,
+        editor=options.mcp_servers,
+    )
+    tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: its schemas are read below
+    if (link := getattr(tools.get("task"), "link", None)) is not None:  # children share the servers
+        link.mcp = mcp
     setup = LoopSetup(
         session_id=session_id,
         spec=spec,
@@ -264,7 +279,9 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         parent_tool_use_id=options.parent_tool_use_id,
         resumed=resumed,
         compact_only=options.compact_only,
-        boundary=run_boundary(spec, sandbox, defaults.sandbox.kind, registry),
+        boundary=with_mcp_notices(
+            run_boundary(spec, sandbox, defaults.sandbox.kind, registry), mcp, owns_mcp
+        ),
         hooks=hooks,
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
         context=ContextPolicy(
@@ -274,16 +291,20 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
             server_compaction=resolved.server_compaction,
         ),
     )
-    with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
-        if resumed:
-            record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
-            await _claim(store, record, first_run=options.fork)
-            setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
-            setup.history, setup.last_seq = await _load_history(store, parts, session_id)
-        async for event in run_loop(setup, options.prompt):
-            yield event
-            if in_order is not None:  # the consumer is back for more: it has shown `event`
-                in_order.taken(event)
+    try:
+        with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
+            if resumed:
+                record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
+                await _claim(store, record, first_run=options.fork)
+                setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
+                setup.history, setup.last_seq = await _load_history(store, parts, session_id)
+            async for event in run_loop(setup, options.prompt):
+                yield event
+                if in_order is not None:  # the consumer is back for more: it has shown `event`
+                    in_order.taken(event)
+    finally:
+        if mcp is not None and owns_mcp:  # the servers stop with the run that started them
+            await mcp.close()
 
 
 async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool) -> None:

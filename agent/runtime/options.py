@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, SkipValidation, ValidationErr
 
 from agent import DEFAULT_AGENT
 from agent.errors import ConfigError
+from agent.mcpclient.config import ServerDef
 from agent.model.base import ModelClient
 from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import Approver, PermissionMode
@@ -73,6 +75,8 @@ class RunOptions(BaseModel):
     """The runtime's collaborators; None takes `default_parts()`."""
     editor: SkipValidation[EditorBuffers | None] = None
     """An editor's unsaved buffers (ACP), read instead of the files on disk."""
+    mcp_servers: SkipValidation[Sequence[ServerDef]] = ()
+    """MCP servers the caller names (an editor's, over ACP), besides the configured ones."""
     parent: SkipValidation[Any] = None
     """An `agent.orchestrator.link.ParentLink` when this run is a subagent (typed loosely so the
     runtime does not import the orchestrator)."""
