@@ -16,7 +16,7 @@ The protected recent part and the verbatim tail are each a quarter of T (at most
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,11 +124,22 @@ class ContextManager:
         """Compact before the next request (the model ran out of window mid-reply)."""
         self._forced = True
 
-    async def fit(self, messages: list[dict[str, Any]], build: Build) -> Compaction | None:
-        """A compacted transcript when the next request needs one, else None."""
+    async def fit(
+        self,
+        messages: list[dict[str, Any]],
+        build: Build,
+        before_compact: Callable[[], Awaitable[None]] | None = None,
+    ) -> Compaction | None:
+        """A compacted transcript when the next request needs one, else None.
+
+        `before_compact()` is awaited when a compaction starts (the PreCompact hooks);
+        elision alone is not a compaction.
+        """
         before = self.estimate(build(messages))
         forced, self._forced = self._forced, False
         if forced or before > self.trigger:
+            if before_compact is not None:
+                await before_compact()
             return await self._compact(messages, build, before, forced)
         if not self.policy.elision or self.policy.server_compaction or before <= self.trigger // 2:
             return None

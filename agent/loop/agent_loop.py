@@ -332,7 +332,10 @@ class AgentLoop:
         """Compact the transcript when the next request needs it (the front ends see an event)."""
         st = self._state
         pump: Pump[Compaction | None] = Pump(
-            lambda emit: self._context.fit(st.messages, self._request), self.setup.cancel
+            lambda emit: self._context.fit(
+                st.messages, self._request, lambda: self._hooks.pre_compact(self.setup.compact_only, emit)
+            ),
+            self.setup.cancel,
         )
         async for event in pump.events():
             yield event

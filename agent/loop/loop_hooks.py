@@ -1,9 +1,10 @@
-"""The hooks of a session's own points: SessionStart, UserPromptSubmit, Stop / SubagentStop and
-SessionEnd (the tool hooks are `agent.loop.tool_calls`'). Each method puts the hooks' events in
-`said`, for the loop to yield in its stream."""
+"""The hooks of a session's own points: SessionStart, UserPromptSubmit, PreCompact, Stop /
+SubagentStop and SessionEnd (the tool hooks are `agent.loop.tool_calls`'). Each method puts the
+hooks' events in `said` (PreCompact: emits them), for the loop to yield in its stream."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agent.hooks.protocol import HookAnswer
@@ -47,3 +48,14 @@ class LoopHooks:
             return None
         self.stop_hook_active = True
         return answer.reason or f"a {event} hook asked to go on"
+
+    async def pre_compact(self, manual: bool, emit: Callable[[Any], None]) -> None:
+        """PreCompact, before a compaction: `manual` (`/compact`) or `auto` (the window filled, or
+        a reply was cut by it). As in Claude Code it cannot stop the compaction; its events and
+        failures are shown."""
+        if self.runner is None:
+            return
+        trigger = "manual" if manual else "auto"
+        await self.runner.fire(
+            "PreCompact", {"trigger": trigger, "custom_instructions": ""}, emit, match=trigger
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -184,3 +185,53 @@ async def test_compact_with_nothing_to_compact_says_so_and_records_nothing(tmp_p
     assert result.subtype == "success" and result.num_turns == 0
     assert result.result.startswith("nothing to compact")
     assert len(server.requests) == 1 and store.compactions(sid) == []
+
+
+async def test_pre_compact_hooks_fire_before_each_compaction_with_their_trigger(tmp_path: Path) -> None:
+    """Claude Code's PreCompact: `auto` when the window filled, `manual` for `/compact`."""
+    import yaml
+
+    workspace = _workspace(tmp_path)
+    config_file = workspace / ".subagent" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    log = "cat >> precompact.jsonl; echo >> precompact.jsonl"
+    config["hooks"] = {"PreCompact": [{"matcher": "", "hooks": [{"type": "command", "command": log}]}]}
+    config_file.write_text(yaml.safe_dump(config))
+    store = SqliteSessionStore()
+    with CachingMessagesServer(scripted(_long_turn, SUMMARY), window=WINDOW) as server:
+        events = await _sandboxed_run(workspace, server.url, GOAL, store, max_turns=40)
+    assert events[-1].subtype == "success", events[-1]
+    sid = events[0].session_id
+    autos = [json.loads(line) for line in (workspace / "precompact.jsonl").read_text().splitlines() if line]
+    assert autos and {a["trigger"] for a in autos} == {"auto"}, autos
+    assert autos[0]["hook_event_name"] == "PreCompact" and autos[0]["session_id"] == sid
+    for n in range(8):  # enough new turns to summarize again
+        store.append_message(sid, "user", [{"type": "text", "text": f"More {n}: " + "detail " * 600}])
+        store.append_message(sid, "assistant", [{"type": "text", "text": f"Noted {n}."}])
+    with CachingMessagesServer(scripted(lambda n: Turn(text="Checked."), SUMMARY), window=WINDOW) as server:
+        events = await _sandboxed_run(workspace, server.url, None, store, resume=sid, compact_only=True)
+    assert events[-1].result.startswith("compacted"), events[-1]
+    lines = [json.loads(line) for line in (workspace / "precompact.jsonl").read_text().splitlines() if line]
+    assert lines[len(autos) :] and lines[-1]["trigger"] == "manual", lines
+    assert any(e.type == "hook" and e.hook_event == "PreCompact" and not e.failed for e in events), [
+        e.type for e in events
+    ]
+
+
+async def _sandboxed_run(
+    workspace: Path, url: str, prompt: str | None, store: Any, **options: Any
+) -> list[Any]:
+    """A run with the real sandbox (hooks run in it), the workspace trusted (its hooks apply)."""
+    import dataclasses
+
+    from agent.model.anthropic_client import AnthropicModel
+    from agent.runtime.assembly import run_agent
+    from agent.runtime.parts import default_parts
+
+    parts = dataclasses.replace(default_parts(), open_store=lambda: store)
+    client = AnthropicModel(api_key="test-key", base_url=url)
+    run = run_agent(
+        prompt, agent="backend-engineer", cwd=workspace, model=MODEL, permission_mode="bypass",
+        model_client=client, parts=parts, trust=True, **options,
+    )  # fmt: skip
+    return [event async for event in run]
