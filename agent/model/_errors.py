@@ -20,6 +20,12 @@ _HINTS = {
 }
 
 
+_PROGRAMMING_ERRORS = (RuntimeError, TypeError, AttributeError, NameError, AssertionError, ImportError)
+"""Raised by code, not by the network: no second try goes differently. RuntimeError includes a
+client used after its event loop closed ("Event loop is closed"), which the SDK reports as an
+APIConnectionError whose cause is that RuntimeError."""
+
+
 class StreamIncompleteError(Exception):
     """The stream ended without `message_stop` (the connection closed early, cleanly)."""
 
@@ -75,11 +81,26 @@ def _status_failure(exc: object) -> _Failure:
     return _Failure(retryable, text, error_type, status, retry_after)
 
 
+def _programming_error(exc: BaseException) -> BaseException | None:
+    """The programming error `exc` is or wraps (its causes, a few levels deep), if any."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, _PROGRAMMING_ERRORS):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def classify_error(exc: BaseException) -> _Failure:
     """What went wrong, and whether trying the turn again may help."""
     import anthropic
     import httpx2
 
+    if (bug := _programming_error(exc)) is not None:
+        return _Failure(False, f"{type(bug).__name__}: {bug} (an error in the program, not the "
+                        "network: not retried)", "internal_error")
     if isinstance(exc, anthropic.APIStatusError):
         return _status_failure(exc)
     if isinstance(exc, anthropic.APITimeoutError):

@@ -77,3 +77,24 @@ async def test_model_info_is_read_once_and_optional() -> None:
     assert await model.model_info("claude-gone") is None
 
 
+
+
+def _wrapped(cause: BaseException) -> anthropic.APIConnectionError:
+    """What the SDK raises when its transport fails: an APIConnectionError from the cause."""
+    try:
+        try:
+            raise cause
+        except BaseException as inner:
+            raise anthropic.APIConnectionError(request=httpx2.Request("POST", URL)) from inner
+    except anthropic.APIConnectionError as exc:
+        return exc
+
+
+def test_a_closed_event_loop_or_a_programming_error_is_not_retried() -> None:
+    closed = classify_error(_wrapped(RuntimeError("Event loop is closed")))
+    assert not closed.retryable and "Event loop is closed" in closed.message
+    assert closed.error_type == "internal_error"
+    assert not classify_error(_wrapped(TypeError("'NoneType' object is not callable"))).retryable
+    # the control: a transport failure under the same wrapper is still retried
+    assert classify_error(_wrapped(httpx2.ConnectError("refused"))).retryable
+    assert classify_error(_wrapped(ConnectionRefusedError(111, "refused"))).retryable
