@@ -31,6 +31,7 @@ Three families hang from one root, and each is handled in one place:
         ├── RunCancelledError     the caller cancelled the run
         ├── RemoteDispatchError   a remote executor (Temporal) unreachable or refusing (address, subtasks)
         ├── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
+        ├── TreeMountError        a subagent's copy-on-write tree could not be mounted or unmounted
         └── HostGitError          a git command the runtime ran on the host failed or timed out
             ├── GitDirRefusedError  a .git, gitdir or commondir that points where git must not go
             └── WorktreeError     a subagent's worktree could not be made, saved or merged (git's words)
@@ -290,3 +291,7 @@ class GitDirRefusedError(HostGitError):
 
 class WorktreeError(HostGitError):
     """A git step of the orchestrator's worktrees or merges failed; the message holds git's stderr."""
+
+
+class TreeMountError(RunError):
+    """A subagent's copy-on-write tree could not be mounted or unmounted (the kernel's words)."""

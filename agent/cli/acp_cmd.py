@@ -21,6 +21,9 @@ def acp_command(
                                "runs (see `subagent trust`)."),
 ) -> None:
     """Run as an ACP agent on stdin/stdout (an editor starts this; it is not interactive)."""
+    from agent.cli._options import own_mount_namespace
+
+    own_mount_namespace()  # first: only a single-threaded process can
     from agent._stdio import claim_stdio
 
     claimed = claim_stdio()  # before anything else can write to stdout

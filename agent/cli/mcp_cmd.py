@@ -18,6 +18,9 @@ def mcp_command(
                                "(see `subagent trust`)."),
 ) -> None:
     """Run as an MCP server on stdin/stdout (an MCP client starts this; it is not interactive)."""
+    from agent.cli._options import own_mount_namespace
+
+    own_mount_namespace()  # first: only a single-threaded process can
     import logging
     import os
     import sys

@@ -13,6 +13,7 @@ its own, and the merge must not carry back what the child could not have written
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -182,14 +183,20 @@ class MergeQueue:
 
 
 def _materialise(repo: ShadowRepo, ours_tree: str, merged_tree: str) -> None:
-    """Make the workspace's files equal `merged_tree` where it differs from `ours_tree`."""
+    """Make the workspace's files equal `merged_tree` where it differs from `ours_tree` (a folder
+    the child emptied goes too, as it would have gone in the child's tree)."""
     out = run_git(repo.git.target, "diff-tree", "-r", "-z", "--no-renames", "--name-status", ours_tree,
                   merged_tree).stdout.decode(errors="surrogateescape")
     fields = [f for f in out.split("\0") if f]
     pairs = list(zip(fields[0::2], fields[1::2], strict=True))
+    emptied: set[Path] = set()
     for status, rel in pairs:
         if status == "D":
             (repo.workspace / rel).unlink(missing_ok=True)
+            emptied.update(p for p in (repo.workspace / rel).parents if repo.workspace in p.parents)
+    for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):  # only an empty one goes: what else is there stays
+            folder.rmdir()
     written = [rel for status, rel in pairs if status != "D"]
     if not written:
         return
