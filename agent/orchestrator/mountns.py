@@ -129,9 +129,12 @@ def _mount(lower: Path, upper: Path, work: Path, target: Path) -> None:
     for path in (lower, upper, work, target):
         if not mountable(path):
             raise TreeMountError(f"cannot mount an overlay naming {path}: it holds `,`, `:` or `\\`")
-    # No redirects, no metacopy: the upper folder then holds whole files and plain folders,
-    # which is what `agent.orchestrator.upper` reads; userxattr works with and without a user ns.
-    options = f"lowerdir={lower},upperdir={upper},workdir={work},userxattr,redirect_dir=nofollow,metacopy=off"
+    # No redirects, no metacopy: the upper folder then holds whole files and plain folders, which
+    # is what `agent.orchestrator.upper` reads; userxattr works with and without a user ns.
+    # volatile: no sync of the upper file system, not even at unmount (a syncfs of the whole disk,
+    # up to a second on a busy one): a child's tree is thrown away, its work is kept by snapshots.
+    options = (f"lowerdir={lower},upperdir={upper},workdir={work},userxattr,redirect_dir=nofollow,"
+               "metacopy=off,volatile")
     raised = _state[0].how == _IN_USER_NS and _set_effective(_CAP_SYS_ADMIN, _CAP_DAC_OVERRIDE)
     try:
         done = _libc().mount(b"overlay", os.fsencode(target), b"overlay", 0, os.fsencode(options))
@@ -313,16 +316,23 @@ def _nested_bwrap() -> None:
 
 
 def remove_tree(path: Path) -> None:
-    """`rm -rf` that also removes what an overlay leaves unreadable (`work/work` is mode 000)."""
+    """`rm -rf` that also removes what an overlay leaves unreadable (`work/work` and what is in it
+    are mode 000): a folder that cannot be listed is made the owner's, then removed."""
+    retried: set[str] = set()
 
-    def writable_then_retry(function: Any, failed: str, _exc: Any) -> None:
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(failed), 0o700)
-            os.chmod(failed, 0o700)
-            if os.path.isdir(failed) and not os.path.islink(failed):
-                shutil.rmtree(failed, ignore_errors=True)
-            else:
+    def own_then_retry(function: Any, failed: str, _exc: Any) -> None:
+        if failed in retried:
+            return  # it failed even after chmod: leave it (the next sweep tries again)
+        retried.add(failed)
+        for folder in (os.path.dirname(failed), failed):
+            with contextlib.suppress(OSError):
+                if not os.path.islink(folder):  # never through a link: only the tree's own folders
+                    os.chmod(folder, 0o700)
+        if os.path.isdir(failed) and not os.path.islink(failed):
+            shutil.rmtree(failed, onerror=own_then_retry)
+        else:
+            with contextlib.suppress(OSError):
                 function(failed)
 
     if os.path.lexists(path):
-        shutil.rmtree(path, onerror=writable_then_retry)
+        shutil.rmtree(path, onerror=own_then_retry)

@@ -28,15 +28,12 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from agent.hostgit.runner import GitTarget
 from agent.orchestrator import bases, mountns
 from agent.orchestrator._git import git_target, nul_list, run_git
 from agent.orchestrator.bases import Base
-from agent.orchestrator.upper import read_upper
+from agent.orchestrator.upper import UpperChanges, read_upper
 from agent.orchestrator.worktree import sweep_orphans, worktrees_home
 from agent.sessions.checkpoints import ShadowRepo
-
-_PATHSPECS_PER_CALL = 1000
 
 
 class OverlayTree:
@@ -60,6 +57,8 @@ class OverlayTree:
         self._lock = threading.Lock()
         """Snapshots, populating and removing happen one at a time."""
         self._trees: dict[str, str] = {}
+        self._last: tuple[UpperChanges, str] | None = None
+        """The upper folder as the last snapshot read it, and the tree it made."""
 
     @classmethod
     def reserve(cls, repo: ShadowRepo, base: str, name: str) -> OverlayTree:
@@ -126,26 +125,25 @@ class OverlayTree:
         return await asyncio.to_thread(self.snapshot, label)
 
     def _tree(self) -> str:
-        """The tree id of the base's entries, what the upper folder hides taken out, what it
-        holds hashed in (only those paths: nothing else can differ from the base)."""
+        """The tree id of the base's entries with what the upper folder holds or hides: `git add
+        -A` of only those paths (nothing else can differ from the base), through a copy of the
+        base's stat-free index, so every one is hashed. Reused while the upper folder is as the
+        last snapshot found it (the end of a run and the merge both snapshot)."""
         assert self.lower is not None, "snapshot before populate"
         changes = read_upper(self.upper)
         if changes.empty:
             return self._tree_of(self.lower.commit)
+        if self._last is not None and changes.same_as(self._last[0]):
+            return self._last[1]
         shutil.copyfile(self.lower.clean_index, self._index)
         git = git_target(self.repo, self.path, self._index)
-        ignored = _ignored(git, changes.present)  # before removals: a base file is never ignored
-        removed: list[str] = []
-        for chunk in _chunks(list(changes.gone)):
-            listed = run_git(git, "ls-files", "-z", "--", *(f":(literal){path}" for path in chunk)).stdout
-            removed += [os.fsdecode(p) for p in listed.split(b"\0") if p]
-        if removed:
-            run_git(git, "update-index", "--force-remove", "-z", "--stdin", stdin=nul_list(removed))
-        added = [path for path in changes.present if path not in ignored]
-        if added:
-            run_git(git, "update-index", "--add", "--remove", "--replace", "-z", "--stdin",
-                    stdin=nul_list(added))
-        return run_git(git, "write-tree").stdout.decode().strip()
+        specs = [f":(literal){path}" for path in (*changes.gone, *changes.present)]
+        # exit 1: some of the new paths are ignored (.gitignore), and were rightly left out
+        run_git(git, "add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=nul_list(specs),
+                ok=(0, 1))
+        tree = run_git(git, "write-tree").stdout.decode().strip()
+        self._last = (changes, tree)
+        return tree
 
     def remove(self) -> None:
         """Unmount the tree, let go of the base, delete the folders; safe to call twice, and
@@ -165,18 +163,6 @@ class OverlayTree:
 
     async def remove_async(self) -> None:
         await asyncio.to_thread(self.remove)
-
-
-def _ignored(git: GitTarget, present: tuple[str, ...]) -> set[str]:
-    """The new paths among `present` that the ignore rules exclude (tracked ones never are)."""
-    if not present:
-        return set()
-    done = run_git(git, "check-ignore", "-z", "--stdin", stdin=nul_list(list(present)), ok=(0, 1))
-    return {os.fsdecode(p) for p in done.stdout.split(b"\0") if p}
-
-
-def _chunks(paths: list[str]) -> list[list[str]]:
-    return [paths[i:i + _PATHSPECS_PER_CALL] for i in range(0, len(paths), _PATHSPECS_PER_CALL)]
 
 
 def _seed(repo: ShadowRepo, upper: Path, old: str, new: str) -> None:
