@@ -28,13 +28,13 @@ __all__ = [
 ]
 
 _LAZY = {
-    "DispatchReport": "agent.orchestrator.dispatch",
+    "DispatchReport": "agent.orchestrator.dispatch_file",
     "SubtaskResult": "agent.orchestrator.base",
     "SubtaskSpec": "agent.orchestrator.base",
     "VerifyResult": "agent.orchestrator.base",
-    "dispatch": "agent.orchestrator.dispatch",
-    "run": "agent.orchestrator.dispatch",
-    "run_agent": "agent.runtime",
+    "dispatch": "agent.api",
+    "run": "agent.api",
+    "run_agent": "agent.runtime.assembly",
 }
 
 

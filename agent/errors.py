@@ -16,7 +16,6 @@ Three families hang from one root, and each is handled in one place:
     │   ├── StaleReadError        file not read in this session, or changed on disk since
     │   ├── EditMatchError        old_string not found, or found more than once
     │   ├── PatchApplyError       a patch hunk that does not apply (nothing was changed)
-    │   ├── PermissionDeniedError a call the permission rules or a person refused
     │   └── BashUnavailableError  bash has no sandbox to run in (why, and how to fix it)
     └── RunError                  the run itself cannot go on
         ├── ModelAPIError         the model API failed for good (status, type, retries used)
@@ -147,17 +146,6 @@ class EditMatchError(ToolFailure):
 
 class PatchApplyError(ToolFailure):
     """A patch that does not apply; no file was changed."""
-
-
-class PermissionDeniedError(ToolFailure):
-    """A call refused by the permission rules or by the person asked."""
-
-    def __init__(self, tool_name: str, reason: str, permission: str = "", pattern: str = "") -> None:
-        self.tool_name = tool_name
-        self.reason = reason
-        self.permission = permission
-        self.pattern = pattern
-        super().__init__(f"permission denied for {tool_name}: {reason}")
 
 
 class BashUnavailableError(ToolFailure):

@@ -1,6 +1,6 @@
 """The one event stream every front end consumes.
 
-`agent.loop` yields these; the rich renderer, `--output stream-json`, ACP, MCP and the Python API
+`agent.loop.agent_loop` yields these; the rich renderer, `--output stream-json`, ACP, MCP and the Python API
 are adapters over them. Each event carries the session it belongs to and, for a subagent's events,
 the id of the parent's `task` tool call. See docs/events.md for the contract.
 """
@@ -252,8 +252,3 @@ Event = Annotated[
 
 EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
 """The one JSON parser and serialiser for events."""
-
-
-def event_to_json(event: Event) -> str:
-    """One line of stream-json."""
-    return event.model_dump_json(exclude_none=False)

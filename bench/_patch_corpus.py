@@ -37,17 +37,25 @@ class CorpusCase:
 
 def git_diff(pair: Path) -> str:
     """`git diff --no-index old new` inside `pair`, with paths made relative to old/ and new/."""
-    out = subprocess.run(["git", "diff", "--no-index", "--no-color", "old", "new"], cwd=pair,
-                         capture_output=True, text=True).stdout
-    return out.replace(" a/old/", " a/").replace(" b/new/", " b/").replace("--- a/old/", "--- a/") \
-        .replace("+++ b/new/", "+++ b/").replace("diff --git a/old/", "diff --git a/")
+    out = subprocess.run(
+        ["git", "diff", "--no-index", "--no-color", "old", "new"], cwd=pair, capture_output=True, text=True
+    ).stdout
+    return (
+        out.replace(" a/old/", " a/")
+        .replace(" b/new/", " b/")
+        .replace("--- a/old/", "--- a/")
+        .replace("+++ b/new/", "+++ b/")
+        .replace("diff --git a/old/", "diff --git a/")
+    )
 
 
 def shift_line_numbers(diff: str, by: int = 7) -> str:
     """Every hunk header's line numbers moved by `by` (kept at 1 or more)."""
+
     def move(m: re.Match[str]) -> str:
         old, new = max(1, int(m.group(1)) + by), max(1, int(m.group(3)) + by)
         return f"@@ -{old}{m.group(2)} +{new}{m.group(4)} @@"
+
     return _HUNK.sub(move, diff)
 
 
@@ -58,16 +66,22 @@ def strip_context_whitespace(diff: str) -> str:
 
 def drop_prefixes(diff: str) -> str:
     """The same diff as `git diff --no-prefix` would print it."""
-    return diff.replace("--- a/", "--- ").replace("+++ b/", "+++ ").replace("diff --git a/", "diff --git ") \
+    return (
+        diff.replace("--- a/", "--- ")
+        .replace("+++ b/", "+++ ")
+        .replace("diff --git a/", "diff --git ")
         .replace(" b/", " ")
+    )
 
 
 def wrong_counts(diff: str) -> str:
     """Hunk headers whose line counts are off by two, as hand- or model-written diffs often are."""
+
     def miscount(m: re.Match[str]) -> str:
         old = int(m.group(2)[1:] or 1) + 2
         new = int(m.group(4)[1:] or 1) + 2
         return f"@@ -{m.group(1)},{old} +{m.group(3)},{new} @@"
+
     return _HUNK.sub(miscount, diff)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.errors import ToolFailure
-from tools.base import ToolContext
+from agent.tool import ToolContext
 from tools.edit import EditInput, EditTool
 from tools.patch import PatchInput, PatchTool
 from tools.read import ReadInput, ReadTool
@@ -62,12 +62,20 @@ def tool_cases() -> list[ToolCase]:
     cases: list[ToolCase] = []
     for path in sorted(CORPUS.glob("*.toml")):
         for raw in tomllib.loads(path.read_text(encoding="utf-8"))["case"]:
-            cases.append(ToolCase(
-                name=raw["name"], category=path.stem, source=raw["source"], tool=raw["tool"],
-                before={k: v.encode() for k, v in raw.get("before", {}).items()}, input=raw["input"],
-                modes=raw.get("modes", {}), after={k: v.encode() for k, v in raw.get("after", {}).items()},
-                absent=tuple(raw.get("absent", ())), error=raw.get("error"),
-            ))
+            cases.append(
+                ToolCase(
+                    name=raw["name"],
+                    category=path.stem,
+                    source=raw["source"],
+                    tool=raw["tool"],
+                    before={k: v.encode() for k, v in raw.get("before", {}).items()},
+                    input=raw["input"],
+                    modes=raw.get("modes", {}),
+                    after={k: v.encode() for k, v in raw.get("after", {}).items()},
+                    absent=tuple(raw.get("absent", ())),
+                    error=raw.get("error"),
+                )
+            )
     names = [c.name for c in cases]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

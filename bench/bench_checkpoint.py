@@ -37,9 +37,15 @@ class UnhardenedShadowGit(ShadowGit):
     def run(self, *args: str, index: Path | None = None, stdin: bytes | None = None) -> str:
         import git
 
-        env = {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.workspace),
-               "GIT_INDEX_FILE": str(index or self.index), "GIT_CONFIG_NOSYSTEM": "1",
-               "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+        env = {
+            "GIT_DIR": str(self.git_dir),
+            "GIT_WORK_TREE": str(self.workspace),
+            "GIT_INDEX_FILE": str(index or self.index),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_OPTIONAL_LOCKS": "0",
+        }
         for who in ("AUTHOR", "COMMITTER"):
             env[f"GIT_{who}_NAME"], env[f"GIT_{who}_EMAIL"] = IDENTITY
         runner = git.Git(self.workspace)
@@ -93,33 +99,65 @@ def main() -> None:
         unhardened.git = UnhardenedShadowGit(unhardened.git.git_dir, unhardened.workspace)
         for warm in (repo, unhardened):
             warm.snapshot("warm-up")
-        subprocess.run("git add -A && git write-tree", shell=True, cwd=plain, check=True, env=env,
-                       capture_output=True)
+        subprocess.run(
+            "git add -A && git write-tree", shell=True, cwd=plain, check=True, env=env, capture_output=True
+        )
 
         def changed_step(shadow: ShadowRepo) -> Callable[[int], None]:
             def step(i: int) -> None:
                 (shadow.workspace / "pkg042" / "mod07.py").write_text(f"changed {i}\n")
                 shadow.snapshot(f"step {i}")
+
             return step
 
         def plain_step(i: int) -> None:
             (plain / "pkg042" / "mod07.py").write_text(f"changed {i}\n")
-            subprocess.run("git add -A && git write-tree", shell=True, cwd=plain, check=True, env=env,
-                           capture_output=True)
+            subprocess.run(
+                "git add -A && git write-tree",
+                shell=True,
+                cwd=plain,
+                check=True,
+                env=env,
+                capture_output=True,
+            )
 
         reference, changed, changed_before, unchanged, unchanged_before = interleaved_medians(
-            [plain_step, changed_step(repo), changed_step(unhardened),
-             lambda i: repo.snapshot("no change"), lambda i: unhardened.snapshot("no change")],
-            args.rounds)
-        for name, value in [(f"snapshot_ms_one_changed_of_{args.files}", changed),
-                            (f"snapshot_ms_unchanged_of_{args.files}", unchanged)]:
-            emit(name, value, reference, unit="ms", reference_name="git add -A && git write-tree",
-                 aim="< 50 ms", digits=2)
-        hardened = [(f"hardened_snapshot_ms_one_changed_of_{args.files}", changed, changed_before),
-                    (f"hardened_snapshot_ms_unchanged_of_{args.files}", unchanged, unchanged_before)]
+            [
+                plain_step,
+                changed_step(repo),
+                changed_step(unhardened),
+                lambda i: repo.snapshot("no change"),
+                lambda i: unhardened.snapshot("no change"),
+            ],
+            args.rounds,
+        )
+        for name, value in [
+            (f"snapshot_ms_one_changed_of_{args.files}", changed),
+            (f"snapshot_ms_unchanged_of_{args.files}", unchanged),
+        ]:
+            emit(
+                name,
+                value,
+                reference,
+                unit="ms",
+                reference_name="git add -A && git write-tree",
+                aim="< 50 ms",
+                digits=2,
+            )
+        hardened = [
+            (f"hardened_snapshot_ms_one_changed_of_{args.files}", changed, changed_before),
+            (f"hardened_snapshot_ms_unchanged_of_{args.files}", unchanged, unchanged_before),
+        ]
         for name, value, was in hardened:
-            emit(name, value, was, unit="ms", reference_name="the same snapshot before agent.hostgit",
-                 aim="<= 1.1x", digits=2)
+            emit(
+                name,
+                value,
+                was,
+                unit="ms",
+                reference_name="the same snapshot before agent.hostgit",
+                aim="<= 1.1x",
+                digits=2,
+            )
 
 
 if __name__ == "__main__":

@@ -29,12 +29,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agent.tool import ToolContext
 from bench._figures import emit
 from tools import _fs
 from tools._files import read_regular, store_bytes
 from tools._paths import is_inside, readable_roots, resolve_path
 from tools._ripgrep import BASE_ARGS, find_rg, run_rg
-from tools.base import ToolContext
 from tools.grep import GrepInput, GrepTool, rg_args
 
 REPEAT = 200
@@ -80,8 +80,9 @@ async def _per_call_us(call: Callable[[], object], repeat: int) -> float:
     return (time.perf_counter() - started) / repeat * 1e6
 
 
-async def _compare(ours: Callable[[], object], reference: Callable[[], object], rounds: int, repeat: int
-                   ) -> tuple[float, float]:
+async def _compare(
+    ours: Callable[[], object], reference: Callable[[], object], rounds: int, repeat: int
+) -> tuple[float, float]:
     mine, ref = [], []
     for _ in range(rounds):
         mine.append(await _per_call_us(ours, repeat))
@@ -94,20 +95,39 @@ async def bench_reads(ctx: ToolContext, rounds: int) -> None:
     for size, raw in (("4KB", "src/pkg/small.py"), ("1MB", "src/pkg/big.txt")):
         for strategy in ("openat2", "walk"):
             _fs.strategy = lambda s=strategy: s  # type: ignore[assignment, misc]
-            value, ref = await _compare(lambda r=raw: read_checked(r, ctx),
-                                        lambda r=raw: read_by_name(r, ctx), rounds, REPEAT)
-            emit(f"read_{size}_{strategy}_us", value, ref, unit="µs", reference_name=reference, aim="<= 1.2",
-                 digits=1)
+            value, ref = await _compare(
+                lambda r=raw: read_checked(r, ctx), lambda r=raw: read_by_name(r, ctx), rounds, REPEAT
+            )
+            emit(
+                f"read_{size}_{strategy}_us",
+                value,
+                ref,
+                unit="µs",
+                reference_name=reference,
+                aim="<= 1.2",
+                digits=1,
+            )
 
 
 async def bench_writes(ctx: ToolContext, rounds: int) -> None:
     _fs.strategy = lambda: "openat2"  # type: ignore[assignment, misc]
     data = b"x = 1\n" * 500
     raw = "src/pkg/written.py"
-    value, ref = await _compare(lambda: store_bytes(resolve_path(raw, ctx), data, ctx),
-                                lambda: write_by_name(raw, data, ctx), rounds, REPEAT // 10)
-    emit("write_3KB_us", value, ref, unit="µs", aim="<= 1.2", digits=1,
-         reference_name="resolve, roots check, mkstemp + fsync + os.replace by path (before the policy)")
+    value, ref = await _compare(
+        lambda: store_bytes(resolve_path(raw, ctx), data, ctx),
+        lambda: write_by_name(raw, data, ctx),
+        rounds,
+        REPEAT // 10,
+    )
+    emit(
+        "write_3KB_us",
+        value,
+        ref,
+        unit="µs",
+        aim="<= 1.2",
+        digits=1,
+        reference_name="resolve, roots check, mkstemp + fsync + os.replace by path (before the policy)",
+    )
     assert (ctx.workspace / raw).read_bytes() == data
 
 
@@ -121,16 +141,37 @@ async def bench_grep(ws: Path, rounds: int) -> None:
         cases["sandbox"] = ToolContext(workspace=ws, data_dir=ws.parent / "out", sandbox=BwrapSandbox(ws))
     files = _count(ws)
     for where, ctx in cases.items():
-        value, ref = await _compare(lambda c=ctx: GrepTool().run(inp, c),  # type: ignore[misc]
-                                    lambda: subprocess.run(argv, cwd=ws, capture_output=True, check=False),
-                                    rounds, 5)
-        emit(f"grep_{where}_ms", value / 1000, ref / 1000, unit="ms", aim="<= 1.2", digits=2,
-             reference_name=f"the same rg command run directly ({files} files)")
+        value, ref = await _compare(
+            lambda c=ctx: GrepTool().run(inp, c),  # type: ignore[misc]
+            lambda: subprocess.run(argv, cwd=ws, capture_output=True, check=False),
+            rounds,
+            5,
+        )
+        emit(
+            f"grep_{where}_ms",
+            value / 1000,
+            ref / 1000,
+            unit="ms",
+            aim="<= 1.2",
+            digits=2,
+            reference_name=f"the same rg command run directly ({files} files)",
+        )
     host = cases["host"]
-    value, ref = await _compare(lambda: GrepTool().run(inp, host),  # type: ignore[misc]
-                                lambda: run_rg([*rg_args(inp), "--", "."], ws, host.cancel), rounds, 5)
-    emit("grep_host_vs_runner_ms", value / 1000, ref / 1000, unit="ms", aim="<= 1.2", digits=2,
-         reference_name=f"the tool's own rg runner, same arguments, no policy ({files} files)")
+    value, ref = await _compare(
+        lambda: GrepTool().run(inp, host),  # type: ignore[misc]
+        lambda: run_rg([*rg_args(inp), "--", "."], ws, host.cancel),
+        rounds,
+        5,
+    )
+    emit(
+        "grep_host_vs_runner_ms",
+        value / 1000,
+        ref / 1000,
+        unit="ms",
+        aim="<= 1.2",
+        digits=2,
+        reference_name=f"the tool's own rg runner, same arguments, no policy ({files} files)",
+    )
 
 
 def _count(ws: Path) -> int:

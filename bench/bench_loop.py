@@ -107,8 +107,14 @@ def main() -> None:
     whole = "opencode's whole first request"
     emit("first_request_system_bytes", system, 30_000, unit="bytes", reference_name=whole)
     emit("first_request_tools_bytes", tools, 30_000, unit="bytes", reference_name=whole)
-    emit("first_request_bytes", len(json.dumps(body).encode()), 30_000, unit="bytes", reference_name=whole,
-         aim="<= 1")
+    emit(
+        "first_request_bytes",
+        len(json.dumps(body).encode()),
+        30_000,
+        unit="bytes",
+        reference_name=whole,
+        aim="<= 1",
+    )
 
 
 if __name__ == "__main__":

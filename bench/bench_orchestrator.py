@@ -62,8 +62,10 @@ def _reply(body: dict[str, Any]) -> str:
     prompt = first if isinstance(first, str) else " ".join(b.get("text", "") for b in first)
     child = prompt.split("child-")[1].split()[0]  # "<run>-<n>"
     if turn == 0:
-        return sse.reply(sse.tool_block(0, f"toolu_r{child}", "read", {"file_path": "pkg0/sub0/f0.py"}),
-                         stop_reason="tool_use")
+        return sse.reply(
+            sse.tool_block(0, f"toolu_r{child}", "read", {"file_path": "pkg0/sub0/f0.py"}),
+            stop_reason="tool_use",
+        )
     if turn == 1:
         call = {"file_path": f"out/child-{child}.txt", "content": f"child {child}\n"}
         return sse.reply(sse.tool_block(0, f"toolu_w{child}", "write", call), stop_reason="tool_use")
@@ -83,8 +85,9 @@ class SlowServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
                 if body.get("model") != "warm-up":
                     time.sleep(delay_s)
-                payload = (sse.reply(sse.text_block(0, "ok")) if body.get("model") == "warm-up"
-                           else _reply(body)).encode()
+                payload = (
+                    sse.reply(sse.text_block(0, "ok")) if body.get("model") == "warm-up" else _reply(body)
+                ).encode()
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("content-length", str(len(payload)))
@@ -128,11 +131,14 @@ async def _dispatch(ws: Path, children: int, url: str, run: str) -> tuple[float,
     from agent.orchestrator.local import LocalDispatcher
 
     client = AnthropicModel(api_key="bench-key", base_url=url)
-    warm = ModelRequest(model="warm-up", system=[], messages=[{"role": "user", "content": "hi"}],
-                        max_tokens=8)
+    warm = ModelRequest(
+        model="warm-up", system=[], messages=[{"role": "user", "content": "hi"}], max_tokens=8
+    )
     _ = [event async for event in client.stream(warm)]  # the SDK imported, a connection made
-    tasks = [SubtaskSpec(id=f"c{n}", agent="worker", prompt=f"You are child-{run}-{n} of the bench.")
-             for n in range(children)]
+    tasks = [
+        SubtaskSpec(id=f"c{n}", agent="worker", prompt=f"You are child-{run}-{n} of the bench.")
+        for n in range(children)
+    ]
     kinds: list[str] = []
 
     def seen(_task: str, event: Any) -> None:
@@ -179,8 +185,14 @@ def _tree_create(ws: Path, scratch: Path, kind: str, files: int) -> None:
     tree.remove()
     copied, _ = _timed(lambda: shutil.copytree(ws, scratch / f"copy{files}"))
     shutil.rmtree(scratch / f"copy{files}", ignore_errors=True)
-    emit(f"tree_create_{files}_files_ms", made * 1000, copied * 1000, unit="ms",
-         reference_name="cp -r of the workspace", note=kind)
+    emit(
+        f"tree_create_{files}_files_ms",
+        made * 1000,
+        copied * 1000,
+        unit="ms",
+        reference_name="cp -r of the workspace",
+        note=kind,
+    )
 
 
 def main() -> None:
@@ -222,10 +234,15 @@ def main() -> None:
                 landed = len(list((ws / "out").glob(f"child-{run}-*.txt")))
                 assert landed == children, f"{landed} of {children} files merged"
                 trees = ",".join(sorted(set(kinds))) or "in place"
-                emit(f"dispatch_{children}x3_{files}_files_s", wall, ideal, unit="s",
-                     reference_name="ideal parallel schedule (3 turns x delay)",
-                     aim={(5000, 8): "<= 1.2", (20000, 8): "<= 1.5"}.get((files, children), ""),
-                     note=f"trees: {trees}")
+                emit(
+                    f"dispatch_{children}x3_{files}_files_s",
+                    wall,
+                    ideal,
+                    unit="s",
+                    reference_name="ideal parallel schedule (3 turns x delay)",
+                    aim={(5000, 8): "<= 1.2", (20000, 8): "<= 1.5"}.get((files, children), ""),
+                    note=f"trees: {trees}",
+                )
             shutil.rmtree(ws, ignore_errors=True)
     finally:
         server.httpd.shutdown()

@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from agent.errors import ToolFailure
+from agent.tool import ToolContext
 from bench._figures import emit
 from bench._patch_corpus import CorpusCase, copy_tree, corpus, same_tree
 from bench._tool_corpus import ToolCase, judge, lay_out, run_ours, tool_cases
 from tools._match import replace
-from tools.base import ToolContext
 from tools.edit import EditInput, EditTool
 from tools.patch import PatchInput, PatchTool
 from tools.read import ReadInput, ReadTool
@@ -71,22 +71,27 @@ def _rate(names: list[str], check: Callable[[int, Path], bool]) -> tuple[float, 
 
 def _check_ours(history: list[CorpusCase], cases: list[ToolCase]) -> Callable[[int, Path], bool]:
     """Case `i` of history + cases, run through our tool in the workspace given."""
+
     def check(i: int, ws: Path) -> bool:
         if i < len(history):
             copy_tree(history[i].old, ws)
             return asyncio.run(_ours_history(history[i], ws))
         return asyncio.run(run_ours(cases[i - len(history)], ws))[0] is None
+
     return check
 
 
-def _check_theirs(argv: list[str], history: list[CorpusCase],
-                  cases: list[ToolCase]) -> Callable[[int, Path], bool]:
+def _check_theirs(
+    argv: list[str], history: list[CorpusCase], cases: list[ToolCase]
+) -> Callable[[int, Path], bool]:
     """Case `i` of history + cases, run through an external tool in the workspace given."""
+
     def check(i: int, ws: Path) -> bool:
         if i < len(history):
             copy_tree(history[i].old, ws)
             return _external_history(argv, history[i], ws)
         return _external_case(argv, cases[i - len(history)], ws)
+
     return check
 
 
@@ -101,11 +106,21 @@ def success_rates() -> None:
     rest, rest_failed = _rate([c.name for c in codex] + [c.name for c in others], _check_ours(codex, others))
     for label, argv in _REFERENCES.items():
         rate, failed = _rate(names, _check_theirs(argv, history, cases))
-        note = (f"ours failed {ours_failed or 'none'}; {label} failed {failed or 'none'}; the "
-                f"{len(others) + len(codex)} edit and Codex-grammar cases no reference reads: ours "
-                f"{rest:.0%} (failed {rest_failed or 'none'})")
-        emit(f"patch_success_rate_vs_{label.split()[0]}", ours_rate, rate, unit="share",
-             reference_name=f"{label} on the same {len(names)} cases", aim=">= 1", note=note, digits=3)
+        note = (
+            f"ours failed {ours_failed or 'none'}; {label} failed {failed or 'none'}; the "
+            f"{len(others) + len(codex)} edit and Codex-grammar cases no reference reads: ours "
+            f"{rest:.0%} (failed {rest_failed or 'none'})"
+        )
+        emit(
+            f"patch_success_rate_vs_{label.split()[0]}",
+            ours_rate,
+            rate,
+            unit="share",
+            reference_name=f"{label} on the same {len(names)} cases",
+            aim=">= 1",
+            note=note,
+            digits=3,
+        )
 
 
 def _big_file(lines: int) -> str:
@@ -122,10 +137,12 @@ def _miss(text: str) -> tuple[str, str]:
     """Three lines from the middle of `text` with a typo, as old_string, and as a unified hunk."""
     lines = text.split("\n")
     mid = len(lines) // 2
-    old = lines[mid:mid + 3]
+    old = lines[mid : mid + 3]
     old[1] = old[1].replace("compute", "compte")
-    hunk = (f"--- a/big.py\n+++ b/big.py\n@@ -{mid + 1},3 +{mid + 1},3 @@\n"
-            f" {old[0]}\n-{old[1]}\n+    x = 1\n {old[2]}\n")
+    hunk = (
+        f"--- a/big.py\n+++ b/big.py\n@@ -{mid + 1},3 +{mid + 1},3 @@\n"
+        f" {old[0]}\n-{old[1]}\n+    x = 1\n {old[2]}\n"
+    )
     return "\n".join(old), hunk
 
 
@@ -137,7 +154,7 @@ def _difflib_hint(text: str, old: str) -> str:
     best, best_i = 0.0, -1
     step = 1 if len(lines) <= 20_000 else len(lines) // 20_000 + 1
     for i in range(0, max(1, len(lines) - n + 1), step):
-        matcher = difflib.SequenceMatcher(None, "\n".join(ln.strip() for ln in lines[i:i + n]), target)
+        matcher = difflib.SequenceMatcher(None, "\n".join(ln.strip() for ln in lines[i : i + n]), target)
         if matcher.real_quick_ratio() <= best or matcher.quick_ratio() <= best:
             continue
         if (ratio := matcher.ratio()) > best:
@@ -175,12 +192,21 @@ def _miss_times(size: int) -> dict[str, float | None]:
         (ws / "big.py").write_text(text)
         edit_input = EditInput(file_path="big.py", old_string=old, new_string="x")
         return {
-            "patch": _median_time(lambda: asyncio.run(_tool_miss(
-                ws, lambda ctx: PatchTool().run(PatchInput(patch_text=hunk), ctx))), 3),
-            "edit": _median_time(lambda: asyncio.run(_tool_miss(
-                ws, lambda ctx: EditTool().run(edit_input, ctx))), 3),
-            "git": _median_time(lambda: subprocess.run(["git", "apply", "--check", "-"], cwd=ws, input=hunk,
-                                                       capture_output=True, text=True), 3),
+            "patch": _median_time(
+                lambda: asyncio.run(
+                    _tool_miss(ws, lambda ctx: PatchTool().run(PatchInput(patch_text=hunk), ctx))
+                ),
+                3,
+            ),
+            "edit": _median_time(
+                lambda: asyncio.run(_tool_miss(ws, lambda ctx: EditTool().run(edit_input, ctx))), 3
+            ),
+            "git": _median_time(
+                lambda: subprocess.run(
+                    ["git", "apply", "--check", "-"], cwd=ws, input=hunk, capture_output=True, text=True
+                ),
+                3,
+            ),
             "difflib": _median_time(lambda: _difflib_hint(text, old), 1),
         }
 
@@ -190,13 +216,24 @@ def miss_times() -> None:
     for size in (1_000, 10_000, 100_000):
         times = _miss_times(size)
         label = f"{size // 1000}k"
-        emit(f"patch_miss_{label}_lines_vs_git_apply", times["patch"] or 0.0, times["git"], unit="s",
-             reference_name="git apply --check refusing the same hunk (a process start included)",
-             aim="well under 1 s", note="our miss also finds the nearest lines and says how they differ")
-        emit(f"edit_miss_{label}_lines_vs_difflib_hint", times["edit"] or 0.0, times["difflib"], unit="s",
-             reference_name="the difflib hint the edit tool used before (above 20k lines it looked at every "
-                            "n-th window only)",
-             aim="< 0.1 ratio; well under 1 s")
+        emit(
+            f"patch_miss_{label}_lines_vs_git_apply",
+            times["patch"] or 0.0,
+            times["git"],
+            unit="s",
+            reference_name="git apply --check refusing the same hunk (a process start included)",
+            aim="well under 1 s",
+            note="our miss also finds the nearest lines and says how they differ",
+        )
+        emit(
+            f"edit_miss_{label}_lines_vs_difflib_hint",
+            times["edit"] or 0.0,
+            times["difflib"],
+            unit="s",
+            reference_name="the difflib hint the edit tool used before (above 20k lines it looked at every "
+            "n-th window only)",
+            aim="< 0.1 ratio; well under 1 s",
+        )
 
 
 async def _loop_stall(run: Callable[[], Awaitable[object]]) -> float:
@@ -243,8 +280,9 @@ def loop_stall() -> None:
         async def ours() -> float:
             ctx = ToolContext(workspace=ws, data_dir=ws.parent / "data")
             await ReadTool().run(ReadInput(file_path="big.py"), ctx)
-            return await _loop_stall(lambda: EditTool().run(
-                EditInput(file_path="big.py", old_string=old, new_string="x"), ctx))
+            return await _loop_stall(
+                lambda: EditTool().run(EditInput(file_path="big.py", old_string=old, new_string="x"), ctx)
+            )
 
         async def on_loop() -> object:
             replace(text, old, "x", False, "big.py")
@@ -252,14 +290,21 @@ def loop_stall() -> None:
 
         stall = statistics.median(asyncio.run(ours()) for _ in range(5))
         blocked = statistics.median(asyncio.run(_loop_stall(on_loop)) for _ in range(5))
-        floor = statistics.median(asyncio.run(_loop_stall(lambda: asyncio.to_thread(_spin, 0.2)))
-                                  for _ in range(5))
-    emit("loop_stall_during_edit_miss_100k_lines", stall, floor, unit="s",
-         reference_name="the stall a thread that only runs Python bytecode causes (the GIL, the load)",
-         aim="<= 2", note=f"heartbeat every 2 ms; the same miss worked out on the loop stalls it "
-                          f"{blocked * 1000:.0f} ms; what is left is reading and hashing the 6.5 MB file "
-                          "(load_bytes, check_fresh) on the loop and single C calls (str.split) in the "
-                          "thread")
+        floor = statistics.median(
+            asyncio.run(_loop_stall(lambda: asyncio.to_thread(_spin, 0.2))) for _ in range(5)
+        )
+    emit(
+        "loop_stall_during_edit_miss_100k_lines",
+        stall,
+        floor,
+        unit="s",
+        reference_name="the stall a thread that only runs Python bytecode causes (the GIL, the load)",
+        aim="<= 2",
+        note=f"heartbeat every 2 ms; the same miss worked out on the loop stalls it "
+        f"{blocked * 1000:.0f} ms; what is left is reading and hashing the 6.5 MB file "
+        "(load_bytes, check_fresh) on the loop and single C calls (str.split) in the "
+        "thread",
+    )
 
 
 def main() -> None:

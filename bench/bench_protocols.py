@@ -64,8 +64,14 @@ class _Lines:
 
 
 def _env(workspace: Path, url: str) -> dict[str, str]:
-    return dict(os.environ, ANTHROPIC_API_KEY="bench-key", ANTHROPIC_BASE_URL=url, PYTHONPATH=str(ROOT),
-                SUBAGENT_HOME=str(workspace.parent / "home"), XDG_CONFIG_HOME=str(workspace.parent / "cfg"))
+    return dict(
+        os.environ,
+        ANTHROPIC_API_KEY="bench-key",
+        ANTHROPIC_BASE_URL=url,
+        PYTHONPATH=str(ROOT),
+        SUBAGENT_HOME=str(workspace.parent / "home"),
+        XDG_CONFIG_HOME=str(workspace.parent / "cfg"),
+    )
 
 
 def _per_delta(stamps: list[float], deltas: int) -> float:
@@ -106,8 +112,15 @@ def _acp_run(workspace: Path, reply: str, count: int) -> tuple[float, float, int
         _send(proc, {"jsonrpc": "2.0", "id": 2, "method": "session/new",
                      "params": {"cwd": str(workspace), "mcpServers": []}})  # fmt: skip
         session = lines.wait_for(lambda m: m.get("id") == 2)["result"]["sessionId"]
-        _send(proc, {"jsonrpc": "2.0", "id": 3, "method": "session/prompt",
-                     "params": {"sessionId": session, "prompt": [{"type": "text", "text": "say it"}]}})
+        _send(
+            proc,
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "session/prompt",
+                "params": {"sessionId": session, "prompt": [{"type": "text", "text": "say it"}]},
+            },
+        )
         lines.wait_for(lambda m: m.get("id") == 3)
         proc.communicate(timeout=30)
     chunks = [(t, m["params"]["update"]["content"]["text"]) for t, m in lines.lines
@@ -136,12 +149,26 @@ def main() -> None:
             acp_first.append(first)
             acp_each.append(each)
             acp_updates.append(updates)
-    emit("acp_first_update_s", statistics.median(acp_first), statistics.median(cli_first), unit="s",
-         reference_name="first event through --output stream-json")
-    emit("acp_per_delta_us", statistics.median(acp_each) * 1e6, statistics.median(cli_each) * 1e6, unit="µs",
-         reference_name="per event through --output stream-json")
-    emit("acp_updates_per_delta", statistics.median(acp_updates) / args.deltas, 1.0,
-         reference_name="one update per delta")
+    emit(
+        "acp_first_update_s",
+        statistics.median(acp_first),
+        statistics.median(cli_first),
+        unit="s",
+        reference_name="first event through --output stream-json",
+    )
+    emit(
+        "acp_per_delta_us",
+        statistics.median(acp_each) * 1e6,
+        statistics.median(cli_each) * 1e6,
+        unit="µs",
+        reference_name="per event through --output stream-json",
+    )
+    emit(
+        "acp_updates_per_delta",
+        statistics.median(acp_updates) / args.deltas,
+        1.0,
+        reference_name="one update per delta",
+    )
 
 
 if __name__ == "__main__":

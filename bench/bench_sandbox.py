@@ -33,8 +33,21 @@ from agent.sandbox.process import ProcessLimits, run_process
 from agent.sandbox.unsandboxed import UnsandboxedRunner
 from bench._figures import emit
 
-_OLD_SECRETS = (".ssh", ".aws", ".config/gcloud", ".gnupg", ".kube", ".docker", ".netrc", ".npmrc",
-                ".pypirc", ".git-credentials", ".cargo/credentials.toml", ".claude", ".bash_history")
+_OLD_SECRETS = (
+    ".ssh",
+    ".aws",
+    ".config/gcloud",
+    ".gnupg",
+    ".kube",
+    ".docker",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    ".cargo/credentials.toml",
+    ".claude",
+    ".bash_history",
+)
 
 
 class _PrePolicySandbox:
@@ -44,10 +57,32 @@ class _PrePolicySandbox:
         self.workspace, self.home, self.bwrap = workspace, home, shutil.which("bwrap") or "bwrap"
 
     def argv(self, command: list[str], cwd: Path) -> list[str]:
-        args = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc",
-                "--cap-drop", "ALL", "--unshare-user", "--disable-userns", "--unshare-net",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                "--tmpfs", "/run", "--bind", str(self.workspace), str(self.workspace)]
+        args = [
+            self.bwrap,
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--cap-drop",
+            "ALL",
+            "--unshare-user",
+            "--disable-userns",
+            "--unshare-net",
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/tmp",
+            "--tmpfs",
+            "/run",
+            "--bind",
+            str(self.workspace),
+            str(self.workspace),
+        ]
         git = self.workspace / ".git"
         args += ["--bind", str(git), str(git)]
         args += [a for name in ("hooks", "config") for a in ("--ro-bind", str(git / name), str(git / name))]
@@ -60,9 +95,15 @@ class _PrePolicySandbox:
         return [*args, "--chdir", str(cwd), "--", *command]
 
     async def run(self, command: str, *, cwd: Path, timeout_s: float) -> ExecResult:
-        return await run_process(command, wrap=lambda bash: self.argv(bash, cwd), env=scrub_env(
-            os.environ, home=str(self.home)), cwd=cwd, timeout_s=timeout_s, limits=ProcessLimits(),
-            orphan_watch=False)
+        return await run_process(
+            command,
+            wrap=lambda bash: self.argv(bash, cwd),
+            env=scrub_env(os.environ, home=str(self.home)),
+            cwd=cwd,
+            timeout_s=timeout_s,
+            limits=ProcessLimits(),
+            orphan_watch=False,
+        )
 
 
 async def _call_ms(runner: UnsandboxedRunner | BwrapSandbox | _PrePolicySandbox, cwd: Path) -> float:
@@ -88,25 +129,55 @@ async def main(n: int) -> None:
     with tempfile.TemporaryDirectory(dir="/var/tmp") as folder:
         home, workspace = _site(Path(folder))
         policy = build_policy(workspace=workspace, home=home, data_dir=home / ".local/share/subagent")
-        runners = {"direct": UnsandboxedRunner(), "before": _PrePolicySandbox(workspace, home),
-                   "policy": BwrapSandbox(policy, home=home),
-                   "no_cgroup": BwrapSandbox(policy, home=home, cgroup=False)}
+        runners = {
+            "direct": UnsandboxedRunner(),
+            "before": _PrePolicySandbox(workspace, home),
+            "policy": BwrapSandbox(policy, home=home),
+            "no_cgroup": BwrapSandbox(policy, home=home, cgroup=False),
+        }
         times: dict[str, list[float]] = {name: [] for name in runners}
         for i in range(n + 1):
             for name, runner in runners.items():
                 ms = await _call_ms(runner, workspace)
                 if i:  # the first round warms caches
                     times[name].append(ms)
-    direct, before, now, no_cgroup = (statistics.median(times[name])
-                                      for name in ("direct", "before", "policy", "no_cgroup"))
-    emit("bash true, the policy's sandbox (median ms/call)", now, before, unit="ms",
-         reference_name="the same call with the pre-policy bubblewrap argv", digits=2)
-    emit("ms added per call by the sandbox", now - direct, 15.0, unit="ms", reference_name="the aim",
-         aim="<= 1", digits=2)
-    emit("ms added per call by the policy", now - before, before - direct, unit="ms",
-         reference_name="ms the pre-policy sandbox added", digits=2)
-    emit("ms added per call by the memory cgroup", now - no_cgroup, now - direct, unit="ms",
-         reference_name="ms the sandbox adds", note="0 where no cgroup can be made", digits=2)
+    direct, before, now, no_cgroup = (
+        statistics.median(times[name]) for name in ("direct", "before", "policy", "no_cgroup")
+    )
+    emit(
+        "bash true, the policy's sandbox (median ms/call)",
+        now,
+        before,
+        unit="ms",
+        reference_name="the same call with the pre-policy bubblewrap argv",
+        digits=2,
+    )
+    emit(
+        "ms added per call by the sandbox",
+        now - direct,
+        15.0,
+        unit="ms",
+        reference_name="the aim",
+        aim="<= 1",
+        digits=2,
+    )
+    emit(
+        "ms added per call by the policy",
+        now - before,
+        before - direct,
+        unit="ms",
+        reference_name="ms the pre-policy sandbox added",
+        digits=2,
+    )
+    emit(
+        "ms added per call by the memory cgroup",
+        now - no_cgroup,
+        now - direct,
+        unit="ms",
+        reference_name="ms the sandbox adds",
+        note="0 where no cgroup can be made",
+        digits=2,
+    )
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from agent.tool import ToolContext
 from bench._figures import emit
 from tools._ripgrep import BASE_ARGS, find_rg
-from tools.base import ToolContext
 from tools.glob import GlobInput, GlobTool
 from tools.grep import GrepInput, GrepTool, rg_args
 
@@ -64,8 +64,12 @@ async def _bench(tree: Path) -> None:
         "grep_glob_content": GrepInput(pattern="import asyncio$", glob="**/*.py", output_mode="content"),
         "grep_glob_path": GrepInput(pattern="def main", glob="copy*/**/*.py"),  # --glob, output filtered
     }
-    globs = {"glob_py": GlobInput(pattern="**/*.py"), "glob_json": GlobInput(pattern="*.json"),
-             "glob_all": GlobInput(pattern="**/*"), "glob_path": GlobInput(pattern="copy*/**/test_*.py")}
+    globs = {
+        "glob_py": GlobInput(pattern="**/*.py"),
+        "glob_json": GlobInput(pattern="*.json"),
+        "glob_all": GlobInput(pattern="**/*"),
+        "glob_path": GlobInput(pattern="copy*/**/test_*.py"),
+    }
     for name, grep_input in greps.items():
         argv = [rg, *BASE_ARGS, *rg_args(grep_input), "--", "."]
         await _report(name, lambda i=grep_input: GrepTool().run(i, ctx), argv, tree)

@@ -45,8 +45,11 @@ def make_repo(root: Path) -> Path:
     repo.mkdir()
     for i in range(200):
         (repo / f"file{i}.py").write_text(f"VALUE = {i}\n")
-    for args in (["init", "-q"], ["add", "."],
-                 ["-c", "user.email=b@example.com", "-c", "user.name=b", "commit", "-qm", "init"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "."],
+        ["-c", "user.email=b@example.com", "-c", "user.name=b", "commit", "-qm", "init"],
+    ):
         subprocess.run(["git", *args], cwd=repo, check=True)
     return repo
 
@@ -59,8 +62,9 @@ def specs(prefix: str, count: int, turns: int, log: Path) -> list[SubtaskSpec]:
 async def in_process(spec: SubtaskSpec, repo: Path, scratch: Path) -> None:
     ref = pin_workspace(spec, repo)
     workspace = await prepare_workspace(spec.id, ref, scratch / spec.id)
-    result = await scripted_runner.run(spec, workspace, on_event=None, on_checkpoint=None,
-                                       resume_from=None, cancel=asyncio.Event())
+    result = await scripted_runner.run(
+        spec, workspace, on_event=None, on_checkpoint=None, resume_from=None, cancel=asyncio.Event()
+    )
     assert result.ok
 
 
@@ -77,8 +81,13 @@ async def measure_overhead(
     for spec in specs("seq", count, turns, log):
         [result] = await dispatcher.run([spec])
         assert result.ok, result.error
-    emit("temporal_subtask_s", (time.perf_counter() - start) / count, reference, unit="s",
-         reference_name="the same subtask in-process")
+    emit(
+        "temporal_subtask_s",
+        (time.perf_counter() - start) / count,
+        reference,
+        unit="s",
+        reference_name="the same subtask in-process",
+    )
 
     start = time.perf_counter()
     await asyncio.gather(*(in_process(s, repo, root / "par") for s in specs("plocal", count, turns, log)))
@@ -86,8 +95,13 @@ async def measure_overhead(
     start = time.perf_counter()
     results = await dispatcher.run(specs("batch", count, turns, log))
     assert all(r.ok for r in results)
-    emit("temporal_batch_s", time.perf_counter() - start, reference, unit="s",
-         reference_name="the same 8 in-process (asyncio.gather)")
+    emit(
+        "temporal_batch_s",
+        time.perf_counter() - start,
+        reference,
+        unit="s",
+        reference_name="the same 8 in-process (asyncio.gather)",
+    )
 
 
 async def measure_recovery(dispatcher: TemporalDispatcher, workers: list[WorkerProcess], root: Path) -> None:
@@ -104,8 +118,13 @@ async def measure_recovery(dispatcher: TemporalDispatcher, workers: list[WorkerP
     assert result.ok, result.error
     restarts = [json.loads(line) for line in log.read_text().splitlines()]
     restarted_at = next(e["t"] for e in restarts if e["event"] == "start" and e["pid"] != first["pid"])
-    emit("recovery_s", restarted_at - killed_at, HEARTBEAT_TIMEOUT_S, unit="s",
-         reference_name="the heartbeat timeout")
+    emit(
+        "recovery_s",
+        restarted_at - killed_at,
+        HEARTBEAT_TIMEOUT_S,
+        unit="s",
+        reference_name="the heartbeat timeout",
+    )
 
 
 async def main(count: int, turns: int) -> None:
@@ -120,8 +139,12 @@ async def main(count: int, turns: int) -> None:
             for worker in workers:
                 worker.wait_ready()
             policy = AttemptPolicy(heartbeat_timeout_s=HEARTBEAT_TIMEOUT_S, retry_initial_s=0.1)
-            dispatcher = TemporalDispatcher(TemporalSettings(address=server.address, task_queue="bench"),
-                                            cwd=repo, policy=policy, poll_interval_s=0.5)
+            dispatcher = TemporalDispatcher(
+                TemporalSettings(address=server.address, task_queue="bench"),
+                cwd=repo,
+                policy=policy,
+                poll_interval_s=0.5,
+            )
             await dispatcher.run(specs("warm", 2, 1, root / "warm.jsonl"))
             await measure_overhead(dispatcher, repo, root, count, turns)
             await measure_recovery(dispatcher, workers, root)

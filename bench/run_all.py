@@ -52,7 +52,11 @@ def run_script(path: Path, timeout_s: float) -> BenchRun:
     started = time.perf_counter()
     try:
         proc = subprocess.run(
-            [sys.executable, str(path)], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+            [sys.executable, str(path)],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
             timeout=timeout_s,
         )
     except subprocess.TimeoutExpired:

@@ -41,20 +41,27 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_subagent(*args: str, cwd: Path | None = None, input: str | None = None,
-                 timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
+def run_subagent(
+    *args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
     """Run `subagent ARGS` as a real subprocess and capture its output."""
     return subprocess.run(
-        subagent_argv(*args), cwd=cwd, input=input, capture_output=True, text=True,
-        timeout=timeout, env=subprocess_env(**env),
+        subagent_argv(*args),
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=subprocess_env(**env),
     )
 
 
 def sandbox_available() -> bool:
     if shutil.which("bwrap") is None:
         return False
-    probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-user", "--unshare-pid", "true"],
-                           capture_output=True)
+    probe = subprocess.run(
+        ["bwrap", "--ro-bind", "/", "/", "--unshare-user", "--unshare-pid", "true"], capture_output=True
+    )
     return probe.returncode == 0
 
 

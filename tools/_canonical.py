@@ -65,8 +65,9 @@ def _starts(lines: list[str]) -> list[int]:
     return out
 
 
-def _map_back(pos: int, lines: list[str], normal: list[str], starts_in: list[int],
-              starts_nf: list[int]) -> int | None:
+def _map_back(
+    pos: int, lines: list[str], normal: list[str], starts_in: list[int], starts_nf: list[int]
+) -> int | None:
     """The offset in the original text of NFC offset `pos`; None inside a composed character."""
     row = bisect.bisect_right(starts_nf, pos) - 1
     local = pos - starts_nf[row]

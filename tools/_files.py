@@ -16,10 +16,10 @@ from pathlib import Path
 
 from agent.errors import StaleReadError, ToolFailure
 from agent.events import FileChange
+from agent.tool import ReadLedger, ToolContext
 from tools import _fs
 from tools._line_endings import join_endings, split_endings, usual_ending
 from tools._paths import printable
-from tools.base import ReadLedger, ToolContext
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -55,7 +55,7 @@ def is_binary(data: bytes) -> bool:
     sample = data[:_SAMPLE]
     if b"\x00" in sample:
         return True
-    body = sample[len(_BOM):] if sample.startswith(_BOM) else sample
+    body = sample[len(_BOM) :] if sample.startswith(_BOM) else sample
     try:
         body.decode("utf-8")
         return False
@@ -69,7 +69,7 @@ def is_binary(data: bytes) -> bool:
 def decode_text(data: bytes) -> TextFile:
     """Decode file bytes, remembering everything needed to write them back the same way."""
     bom = data.startswith(_BOM)
-    body = data[len(_BOM):] if bom else data
+    body = data[len(_BOM) :] if bom else data
     try:
         raw, encoding = body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -78,8 +78,9 @@ def decode_text(data: bytes) -> TextFile:
     return TextFile(text=text, newline=usual_ending(endings), bom=bom, encoding=encoding, endings=endings)
 
 
-def encode_text(text: str, like: TextFile | None, endings: Sequence[str] | None = None,
-                label: str = "the file") -> bytes:
+def encode_text(
+    text: str, like: TextFile | None, endings: Sequence[str] | None = None, label: str = "the file"
+) -> bytes:
     """Encode an LF view with `endings` (one per newline), or else every line in `like`'s usual
     ending; with `like`'s BOM and encoding (a new file: UTF-8, as given).
 
@@ -100,8 +101,9 @@ def encode_text(text: str, like: TextFile | None, endings: Sequence[str] | None 
         if given:
             raise ToolFailure(
                 f"{label} is not UTF-8 (it was read as {like.encoding}) and the new text has "
-                f"{exc.object[exc.start:exc.end]!r}, which that encoding cannot hold; nothing was changed. "
-                "Write those characters another way (an escape the language understands)") from exc
+                f"{exc.object[exc.start : exc.end]!r}, which that encoding cannot hold; nothing was changed. "
+                "Write those characters another way (an escape the language understands)"
+            ) from exc
         data = raw.encode("utf-8")
     return (_BOM + data) if like.bom else data
 
@@ -130,8 +132,10 @@ def read_regular(path: Path) -> bytes | None:
             raise ToolFailure(f"{printable(str(path))} is a directory, not a file")
         data = opened.read_at_most(MAX_EDIT_BYTES + 1)
     if len(data) > MAX_EDIT_BYTES:
-        raise ToolFailure(f"{printable(str(path))} is over {MAX_EDIT_BYTES // (1024 * 1024)} MiB, more than "
-                          "the file tools load to change a file; change it with bash (sed, a script)")
+        raise ToolFailure(
+            f"{printable(str(path))} is over {MAX_EDIT_BYTES // (1024 * 1024)} MiB, more than "
+            "the file tools load to change a file; change it with bash (sed, a script)"
+        )
     return data
 
 
@@ -191,8 +195,10 @@ def check_writable(path: Path, label: str) -> None:
     else:
         writable = os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
     if not writable:
-        raise ToolFailure(f"{label} is read-only (mode {stat.S_IMODE(mode):04o}); nothing was changed. "
-                          "Ask the user to make it writable if it should change")
+        raise ToolFailure(
+            f"{label} is read-only (mode {stat.S_IMODE(mode):04o}); nothing was changed. "
+            "Ask the user to make it writable if it should change"
+        )
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -231,8 +237,11 @@ def delete_file(path: Path, ctx: ToolContext) -> None:
 def unified_diff(label: str, old: str, new: str) -> str:
     """A unified diff of two LF texts, labelled a/ and b/ like git's."""
     lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True),
-        fromfile=f"a/{label}", tofile=f"b/{label}", n=3,
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"a/{label}",
+        tofile=f"b/{label}",
+        n=3,
     )
     out: list[str] = []
     for line in lines:
@@ -256,6 +265,10 @@ def file_change(
     else:
         action = "update"
     return FileChange(
-        path=str(path), action=action, diff=unified_diff(label, old or "", new or ""),
-        old_text=old, new_text=new, old_path=str(old_path) if old_path is not None else None,
+        path=str(path),
+        action=action,
+        diff=unified_diff(label, old or "", new or ""),
+        old_text=old,
+        new_text=new,
+        old_path=str(old_path) if old_path is not None else None,
     )

@@ -37,8 +37,9 @@ Strategy = Literal["openat2", "walk"]
 
 _SYS_OPENAT2 = 437
 """The same number on every architecture with the unified syscall table (the ones below)."""
-_OPENAT2_MACHINES = frozenset({"x86_64", "i686", "aarch64", "armv7l", "armv8l", "riscv64", "ppc64le",
-                               "ppc64", "s390x", "loongarch64"})
+_OPENAT2_MACHINES = frozenset(
+    {"x86_64", "i686", "aarch64", "armv7l", "armv8l", "riscv64", "ppc64le", "ppc64", "s390x", "loongarch64"}
+)
 _RESOLVE_NO_MAGICLINKS = 0x02
 _RESOLVE_NO_SYMLINKS = 0x04
 _AT_FDCWD = -100
@@ -46,9 +47,14 @@ _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY
 CHUNK = 64 * 1024
 
-_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"))
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+)
 
 
 @cache
@@ -98,8 +104,9 @@ def open_nofollow(path: Path, flags: int, mode: int = 0o600) -> int:
         raise ValueError(f"open_nofollow needs an absolute resolved path, not {path}")
     flags |= os.O_CLOEXEC
     if strategy() == "openat2":
-        return _openat2_call()(_AT_FDCWD, os.fsencode(path), flags, mode,
-                               _RESOLVE_NO_SYMLINKS | _RESOLVE_NO_MAGICLINKS)
+        return _openat2_call()(
+            _AT_FDCWD, os.fsencode(path), flags, mode, _RESOLVE_NO_SYMLINKS | _RESOLVE_NO_MAGICLINKS
+        )
     return _walk(path, flags, mode)
 
 
@@ -136,11 +143,14 @@ def _failure(exc: OSError, path: Path, doing: str) -> ToolFailure:
     """An OSError in words the model can act on, naming the path."""
     shown = printable(str(path))
     if exc.errno == errno.ELOOP:
-        return ToolFailure(f"{shown}: {doing} refused: a component of the path is a symbolic link (one was "
-                           "swapped in after the path was checked, or a link loops); nothing was done")
+        return ToolFailure(
+            f"{shown}: {doing} refused: a component of the path is a symbolic link (one was "
+            "swapped in after the path was checked, or a link loops); nothing was done"
+        )
     if exc.errno == errno.ENXIO:
-        return ToolFailure(f"{shown} is a socket or a device without a reader; the file tools only read "
-                           "regular files")
+        return ToolFailure(
+            f"{shown} is a socket or a device without a reader; the file tools only read regular files"
+        )
     return ToolFailure(f"{shown}: cannot {doing}: {exc.strerror}")
 
 
@@ -213,8 +223,10 @@ def open_for_reading(path: Path) -> OpenFile | None:
     info = os.fstat(fd)
     if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
         os.close(fd)
-        raise ToolFailure(f"{printable(str(path))} is {_kind(info.st_mode)}, not a regular file; the file "
-                          "tools refuse it rather than block on it")
+        raise ToolFailure(
+            f"{printable(str(path))} is {_kind(info.st_mode)}, not a regular file; the file "
+            "tools refuse it rather than block on it"
+        )
     return OpenFile(fd, info)
 
 
@@ -276,17 +288,22 @@ def replace_file(path: Path, data: bytes, before_mkdir: Callable[[Path], None]) 
 def _replace_in(parent: int, path: Path, data: bytes) -> None:
     existing = _entry_stat(parent, path.name)
     if existing is not None and not stat.S_ISREG(existing.st_mode):
-        raise ToolFailure(f"{printable(str(path))} is {_kind(existing.st_mode)}; only a regular file can be "
-                          "replaced")
+        raise ToolFailure(
+            f"{printable(str(path))} is {_kind(existing.st_mode)}; only a regular file can be replaced"
+        )
     temp = _temp_name(path.name)
     creation_mode = 0o600 if existing is not None else 0o666  # a new file: the umask decides
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, creation_mode,
-                 dir_fd=parent)
+    fd = os.open(
+        temp,
+        os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+        creation_mode,
+        dir_fd=parent,
+    )
     try:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             if existing is not None:
                 os.fchmod(fd, stat.S_IMODE(existing.st_mode))
             os.fsync(fd)
@@ -327,8 +344,9 @@ def remove_file(path: Path, *, missing_ok: bool = False) -> None:
                 return
             raise ToolFailure(f"{printable(str(path))}: no such file")
         if not stat.S_ISREG(existing.st_mode):
-            raise ToolFailure(f"{printable(str(path))} is {_kind(existing.st_mode)}; only a regular file "
-                              "can be deleted")
+            raise ToolFailure(
+                f"{printable(str(path))} is {_kind(existing.st_mode)}; only a regular file can be deleted"
+            )
         os.unlink(path.name, dir_fd=parent)
         os.fsync(parent)
     except OSError as exc:

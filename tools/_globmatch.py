@@ -154,8 +154,11 @@ def _char_class(text: str, start: int) -> tuple[str, int]:
     first = True
     while i < len(text) and (text[i] != "]" or first):
         char = text[i]
-        members.append(char if char == "-" and not first and i + 1 < len(text) and text[i + 1] != "]"
-                       else re.escape(char))
+        members.append(
+            char
+            if char == "-" and not first and i + 1 < len(text) and text[i + 1] != "]"
+            else re.escape(char)
+        )
         first = False
         i += 1
     if i >= len(text):

@@ -67,15 +67,15 @@ def splice(view: str, endings: Sequence[str], blocks: Sequence[Block]) -> tuple[
     out: list[str] = []
     pos = line = 0
     for block in blocks:
-        gap = view[pos:block.start]
+        gap = view[pos : block.start]
         kept = gap.count("\n")
         text.append(gap)
-        out.extend(endings[line:line + kept])
+        out.extend(endings[line : line + kept])
         line += kept
-        old = view[block.start:block.stop]
+        old = view[block.start : block.stop]
         replaced = old.count("\n")
         text.append(block.text)
-        out.extend(_pair_endings(old, endings[line:line + replaced], block.text, usual))
+        out.extend(_pair_endings(old, endings[line : line + replaced], block.text, usual))
         line += replaced
         pos = block.stop
     text.append(view[pos:])
@@ -85,19 +85,18 @@ def splice(view: str, endings: Sequence[str], blocks: Sequence[Block]) -> tuple[
 
 def _pair_endings(old: str, old_endings: Sequence[str], new: str, usual: str) -> list[str]:
     """An ending for each newline of `new`: the one of the old line each new line stands for."""
-    old_lines = old.split("\n")[:len(old_endings)]
-    new_lines = new.split("\n")[:new.count("\n")]
+    old_lines = old.split("\n")[: len(old_endings)]
+    new_lines = new.split("\n")[: new.count("\n")]
     out = [usual] * len(new_lines)
     head = 0
     while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
         out[head] = old_endings[head]
         head += 1
     tail = 0
-    while (tail < min(len(old_lines), len(new_lines)) - head
-           and old_lines[-1 - tail] == new_lines[-1 - tail]):
+    while tail < min(len(old_lines), len(new_lines)) - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
         out[len(new_lines) - 1 - tail] = old_endings[len(old_lines) - 1 - tail]
         tail += 1
-    a, b = old_lines[head:len(old_lines) - tail], new_lines[head:len(new_lines) - tail]
+    a, b = old_lines[head : len(old_lines) - tail], new_lines[head : len(new_lines) - tail]
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag in ("equal", "replace"):
             for k in range(min(i2 - i1, j2 - j1)):
@@ -121,7 +120,7 @@ def span_blocks(view: str, spans: Sequence[tuple[int, int, str]]) -> list[Block]
         text = view[first:start] + new + view[stop:last]
         if blocks and first < blocks[-1].stop:
             prev = blocks.pop()
-            text = prev.text[:len(prev.text) - (prev.stop - start)] + new + view[stop:last]
+            text = prev.text[: len(prev.text) - (prev.stop - start)] + new + view[stop:last]
             first = prev.start
         blocks.append(Block(first, last, text))
     return blocks

@@ -14,7 +14,7 @@ import codecs
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tools.base import Hasher
+from agent.tool import Hasher
 
 _CONTINUATION = bytes(range(0x80, 0xC0))
 """UTF-8 continuation bytes: a line's character count is its byte count less these."""
@@ -174,8 +174,12 @@ class LineScanner:
             except UnicodeDecodeError:
                 self._utf8 = False
         return Scan(
-            lines=self.lines, first=self.start, complete=complete, total=self.line_no + open_end,
-            text_bytes=self._text, utf8=self._utf8,
+            lines=self.lines,
+            first=self.start,
+            complete=complete,
+            total=self.line_no + open_end,
+            text_bytes=self._text,
+            utf8=self._utf8,
             digest=self._hash.hexdigest() if complete and self._hash is not None else None,
         )
 

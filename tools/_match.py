@@ -101,8 +101,7 @@ _LINE_MATCHERS = [
     _LineMatcher("trailing whitespace", str.rstrip, _same_lines, True),
     _LineMatcher("indentation", str.strip, _by_indent, True),
     _LineMatcher("whitespace runs", _runs, _same_lines, True),
-    _LineMatcher("small differences between matching first and last lines", str.strip, _by_anchors,
-                 False),
+    _LineMatcher("small differences between matching first and last lines", str.strip, _by_anchors, False),
 ]
 
 
@@ -141,9 +140,9 @@ def _line_spans(text: _TextLines, old: str, matcher: _LineMatcher) -> list[Span]
     n = len(old_lines)
     spans: list[Span] = []
     for i in text.starts(old_lines[0], n):
-        if key(lines[i]) != want[0] or (matcher.every_line and [key(ln) for ln in lines[i:i + n]] != want):
+        if key(lines[i]) != want[0] or (matcher.every_line and [key(ln) for ln in lines[i : i + n]] != want):
             continue
-        if matcher.same(lines[i:i + n], old_lines):
+        if matcher.same(lines[i : i + n], old_lines):
             end = text.offset(i + n - 1) + len(lines[i + n - 1])
             if old.endswith("\n") and i + n < len(lines):
                 end += 1
@@ -180,10 +179,10 @@ def _probes(old: str, new: str) -> Iterator[Probe]:
     if _unescape(old) != old:
         yield Probe(_unescape(old), _unescape(new), "over-escaped characters")
     stray = _STRAY_BLANK.match(old)
-    if stray and old[stray.end():].strip() and new.startswith(stray.group()):
+    if stray and old[stray.end() :].strip() and new.startswith(stray.group()):
         # only when new_string starts with the same blank lines: then they are context the file
         # does not have, and dropping them from both strings keeps what the edit means
-        yield Probe(old[stray.end():], new[stray.end():], "a blank line at the start")
+        yield Probe(old[stray.end() :], new[stray.end() :], "a blank line at the start")
 
 
 def find_spans(text: str, old: str, new: str) -> tuple[list[Span], Probe, str]:
@@ -214,8 +213,10 @@ def closest_lines(text: str, old: str) -> str:
         return ""
     body = numbered(found.start, found.lines)
     differs = explain_difference(found, wanted, "old_string")
-    return (f"The closest text ({int(found.score)}% similar) is at lines {found.start + 1}-"
-            f"{found.start + len(found.lines)}:\n{body}" + (f"\n{differs}" if differs else ""))
+    return (
+        f"The closest text ({int(found.score)}% similar) is at lines {found.start + 1}-"
+        f"{found.start + len(found.lines)}:\n{body}" + (f"\n{differs}" if differs else "")
+    )
 
 
 def _check_unique(spans: list[Span], how: str, replace_all: bool, label: str) -> None:
@@ -225,11 +226,13 @@ def _check_unique(spans: list[Span], how: str, replace_all: bool, label: str) ->
     if how.startswith("Unicode"):
         raise EditMatchError(
             f"{label}: old_string matches {len(spans)} places (lines {where}) only when Unicode forms "
-            "(NFC/NFD) are ignored; copy the text exactly from the file, with enough lines to be unique")
+            "(NFC/NFD) are ignored; copy the text exactly from the file, with enough lines to be unique"
+        )
     if not replace_all:
         raise EditMatchError(
             f"{label}: old_string matches {len(spans)} places (lines {where}); add surrounding "
-            "lines to make it unique, or set replace_all to change every one")
+            "lines to make it unique, or set replace_all to change every one"
+        )
 
 
 def replace(text: str, old: str, new: str, replace_all: bool, label: str) -> Replacement:
@@ -249,13 +252,16 @@ def replace(text: str, old: str, new: str, replace_all: bool, label: str) -> Rep
         raise EditMatchError(
             f"{label}: old_string was not found (also tried ignoring whitespace, indentation, "
             "escaping and Unicode forms)."
-            + (f"\n{hint}\nCopy the text exactly from the file (without line numbers)." if hint
-               else " Read the file again and copy the text exactly.")
+            + (
+                f"\n{hint}\nCopy the text exactly from the file (without line numbers)."
+                if hint
+                else " Read the file again and copy the text exactly."
+            )
         )
     _check_unique(spans, how, replace_all, label)
     replaced: list[tuple[int, int, str]] = []
     for span in _disjoint(spans):
-        block = text[span.start:span.end]
+        block = text[span.start : span.end]
         if how.startswith("Unicode"):
             piece = in_form_of(probe.new, block)
         else:
@@ -268,7 +274,9 @@ def replace(text: str, old: str, new: str, replace_all: bool, label: str) -> Rep
     out.append(text[pos:])
     result = "".join(out)
     if result == text:
-        raise EditMatchError(f"{label}: old_string matched ({how}) but the replacement leaves the file "
-                             "exactly as it is; nothing was changed")
+        raise EditMatchError(
+            f"{label}: old_string matched ({how}) but the replacement leaves the file "
+            "exactly as it is; nothing was changed"
+        )
     tolerated = [part for part in (probe.name, "" if how == "exact" else how) if part]
     return Replacement(result, replaced, " and ".join(tolerated) or "exact")

@@ -54,8 +54,14 @@ def nearest_window(lines: list[str], target: list[str], budget_s: float = BUDGET
     for k in probes:
         best: list[tuple[float, int]] = []
         for base in range(0, len(stripped), _SLICE):
-            hits = process.extract(wanted[k], stripped[base:base + _SLICE], scorer=fuzz.ratio,
-                                   processor=None, limit=_PER_PROBE, score_cutoff=_MIN_SCORE)
+            hits = process.extract(
+                wanted[k],
+                stripped[base : base + _SLICE],
+                scorer=fuzz.ratio,
+                processor=None,
+                limit=_PER_PROBE,
+                score_cutoff=_MIN_SCORE,
+            )
             for _text, score, index in hits:
                 heapq.heappush(best, (score, base + index))
                 if len(best) > _PER_PROBE:
@@ -66,13 +72,13 @@ def nearest_window(lines: list[str], target: list[str], budget_s: float = BUDGET
         if time.monotonic() > deadline:
             break
     joined = "\n".join(wanted)
-    scored = [(fuzz.ratio("\n".join(stripped[i:i + len(target)]), joined), -i) for i in starts]
+    scored = [(fuzz.ratio("\n".join(stripped[i : i + len(target)]), joined), -i) for i in starts]
     if not scored:
         return None
     score, neg = max(scored)
     if score < _MIN_SCORE:
         return None
-    return Nearest(start=-neg, lines=lines[-neg:-neg + len(target)], score=score)
+    return Nearest(start=-neg, lines=lines[-neg : -neg + len(target)], score=score)
 
 
 def numbered(start: int, lines: list[str]) -> str:
@@ -110,8 +116,10 @@ def _line_note(index: int, have: str | None, want: str | None, what: str) -> str
         return ""
     head = _common_head(have, want)
     tail = _common_head(have[head:][::-1], want[head:][::-1])
-    return (f"{where}: the file has {_show(have[head:len(have) - tail])} where {what} has "
-            f"{_show(want[head:len(want) - tail])}")
+    return (
+        f"{where}: the file has {_show(have[head : len(have) - tail])} where {what} has "
+        f"{_show(want[head : len(want) - tail])}"
+    )
 
 
 def _common_head(a: str, b: str) -> int:

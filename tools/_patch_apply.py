@@ -21,11 +21,28 @@ from tools._line_endings import Block
 from tools._nearest import explain_difference, nearest_window, numbered
 from tools._patch_model import Chunk
 
-_PUNCT = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"',
-    "\u201e": '"', "\u201f": '"', "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
-    "\u2014": "-", "\u2015": "-", "\u2212": "-", "\u00a0": " ", "\u2026": "...",
-})
+_PUNCT = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2026": "...",
+    }
+)
+
 
 def _same(line: str) -> str:
     return line
@@ -88,7 +105,7 @@ class _FoldedLines:
         target = [fold(o) for o in old]
         folded = self.view(level)
         n, first = len(target), target[0]
-        return [i for i in range(len(folded) - n + 1) if folded[i] == first and folded[i:i + n] == target]
+        return [i for i in range(len(folded) - n + 1) if folded[i] == first and folded[i : i + n] == target]
 
 
 @dataclass(frozen=True)
@@ -99,8 +116,7 @@ class _Where:
     level: int
 
 
-def _pick(found: list[int], level: int, chunk: Chunk, cursor: int, expect: int | None,
-          label: str) -> int:
+def _pick(found: list[int], level: int, chunk: Chunk, cursor: int, expect: int | None, label: str) -> int:
     """The one place among `found`; an error when several fit equally."""
     after = [p for p in found if p >= cursor]
     if level == _CANONICAL:
@@ -119,11 +135,13 @@ def _pick(found: list[int], level: int, chunk: Chunk, cursor: int, expect: int |
     loose = "" if level == 0 else f"when ignoring {_FOLDS[level][0]} "
     raise PatchApplyError(
         f"{label}: hunk {chunk.number} matches {len(candidates)} places (lines {lines}) {loose}and "
-        "nothing says which; add context lines or an `@@` line that make it unique; nothing was changed")
+        "nothing says which; add context lines or an `@@` line that make it unique; nothing was changed"
+    )
 
 
-def _find(folded: _FoldedLines, chunk: Chunk, old: list[str], cursor: int, expect: int | None,
-          label: str) -> _Where | None:
+def _find(
+    folded: _FoldedLines, chunk: Chunk, old: list[str], cursor: int, expect: int | None, label: str
+) -> _Where | None:
     """Where `old` starts, trying looser folds in turn; None when nowhere."""
     for level in range(len(_FOLDS)):
         found = folded.positions(old, level)
@@ -134,8 +152,9 @@ def _find(folded: _FoldedLines, chunk: Chunk, old: list[str], cursor: int, expec
     return None
 
 
-def _locate(folded: _FoldedLines, chunk: Chunk, cursor: int, expect: int | None,
-            label: str) -> tuple[_Where, list[str], list[str]]:
+def _locate(
+    folded: _FoldedLines, chunk: Chunk, cursor: int, expect: int | None, label: str
+) -> tuple[_Where, list[str], list[str]]:
     """Where the chunk goes, with its old and new lines (a stray leading blank context line dropped
     when only that stops it from matching)."""
     old, new = chunk.old, chunk.new
@@ -151,15 +170,21 @@ def _locate(folded: _FoldedLines, chunk: Chunk, cursor: int, expect: int | None,
 def _not_found(folded: _FoldedLines, chunk: Chunk, cursor: int, label: str) -> str:
     lines = folded.lines
     if chunk.at_eof and any(folded.positions(chunk.old, level) for level in range(len(_FOLDS))):
-        return (f"{label}: hunk {chunk.number} is marked `*** End of File`, but its lines are not at the end "
-                "of the file; remove the marker or use the file's last lines; nothing was changed")
+        return (
+            f"{label}: hunk {chunk.number} is marked `*** End of File`, but its lines are not at the end "
+            "of the file; remove the marker or use the file's last lines; nothing was changed"
+        )
     shown = "\n".join(chunk.old[:8]) + ("\n..." if len(chunk.old) > 8 else "")
-    message = (f"{label}: hunk {chunk.number} does not apply: these lines were not found"
-               f"{' after line ' + str(cursor) if cursor else ''}:\n{shown}\n")
+    message = (
+        f"{label}: hunk {chunk.number} does not apply: these lines were not found"
+        f"{' after line ' + str(cursor) if cursor else ''}:\n{shown}\n"
+    )
     near = nearest_window(lines, chunk.old)
     if near is not None:
-        message += (f"The closest lines ({int(near.score)}% similar) are {near.start + 1}-"
-                    f"{near.start + len(near.lines)}:\n{numbered(near.start, near.lines)}\n")
+        message += (
+            f"The closest lines ({int(near.score)}% similar) are {near.start + 1}-"
+            f"{near.start + len(near.lines)}:\n{numbered(near.start, near.lines)}\n"
+        )
         differs = explain_difference(near, chunk.old, "the hunk")
         message += f"{differs}\n" if differs else ""
     else:
@@ -194,7 +219,7 @@ def _new_lines(old: list[str], new: list[str], found: list[str], canonical: bool
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, _i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            out[j1:j2] = found[i1:i1 + (j2 - j1)]
+            out[j1:j2] = found[i1 : i1 + (j2 - j1)]
     return out
 
 
@@ -207,8 +232,9 @@ def _insert_at(chunk: Chunk, start: int, delta: int, size: int) -> int:
     return start + 1 if chunk.anchors else size
 
 
-def _to_blocks(text: str, lines: list[str], edits: list[tuple[int, int, list[str]]],
-               final_newline: bool) -> list[Block]:
+def _to_blocks(
+    text: str, lines: list[str], edits: list[tuple[int, int, list[str]]], final_newline: bool
+) -> list[Block]:
     """Line edits `(first line, old line count, new lines)` as blocks of the view's text."""
     offsets = list(itertools.accumulate((len(ln) + 1 for ln in lines), initial=0))
     blocks: list[Block] = []
@@ -234,8 +260,10 @@ def apply_chunks(text: str, chunks: list[Chunk], label: str) -> list[Block]:
     for chunk in chunks:
         start = _anchor(lines, chunk.anchors, cursor) if chunk.anchors else cursor
         if start is None:
-            raise PatchApplyError(f"{label}: hunk {chunk.number}: the `@@ {chunk.anchors[-1]}` line was not "
-                                  "found (after the previous hunk); nothing was changed")
+            raise PatchApplyError(
+                f"{label}: hunk {chunk.number}: the `@@ {chunk.anchors[-1]}` line was not "
+                "found (after the previous hunk); nothing was changed"
+            )
         expect = chunk.hint - 1 + delta if chunk.hint is not None else None
         if not chunk.old:
             pos, old, new = _insert_at(chunk, start, delta, len(lines)), [], chunk.new
@@ -245,7 +273,7 @@ def apply_chunks(text: str, chunks: list[Chunk], label: str) -> list[Block]:
             pos, canonical = where.pos, where.level == _CANONICAL
         if chunk.hint is not None:
             delta = pos - (chunk.hint if not chunk.old else chunk.hint - 1)
-        edits.append((pos, len(old), _new_lines(old, new, lines[pos:pos + len(old)], canonical)))
+        edits.append((pos, len(old), _new_lines(old, new, lines[pos : pos + len(old)], canonical)))
         cursor = pos + len(old)
         if pos + len(old) >= len(lines):
             if chunk.new_no_newline:

@@ -50,7 +50,8 @@ def parse_codex(text: str) -> list[FileOp]:
     if end is None:
         raise PatchApplyError(
             "the patch has no `*** End Patch` line: it may have been cut off, and nothing was "
-            "applied; send the whole patch, ending with `*** End Patch`")
+            "applied; send the whole patch, ending with `*** End Patch`"
+        )
     if end != len(lines) - 1:
         raise PatchApplyError(f"patch line {end + 2}: text after `*** End Patch`; send one patch per call")
     first = 1 if lines[0].strip() == BEGIN else 0
@@ -62,8 +63,10 @@ def parse_codex(text: str) -> list[FileOp]:
                 ops.append(_file_op(lines, start, number))
             start = number
         elif start is None and lines[number].strip():
-            raise PatchApplyError(f"patch line {number + 1}: expected `*** Update File: path` (or Add or "
-                                  f"Delete), got {lines[number]!r}")
+            raise PatchApplyError(
+                f"patch line {number + 1}: expected `*** Update File: path` (or Add or "
+                f"Delete), got {lines[number]!r}"
+            )
     if start is not None:
         ops.append(_file_op(lines, start, len(lines) - 1))
     return ops
@@ -81,8 +84,9 @@ def _file_op(lines: list[str], start: int, stop: int) -> FileOp:
         return FileOp(kind="add", path=path, content=_added_lines(path, body))
     if kind == "delete":
         if body:
-            raise PatchApplyError(f"patch line {body[0][0]}: unexpected {body[0][1]!r} after "
-                                  f"`*** Delete File: {path}`")
+            raise PatchApplyError(
+                f"patch line {body[0][0]}: unexpected {body[0][1]!r} after `*** Delete File: {path}`"
+            )
         return FileOp(kind="delete", path=path)
     move_to = None
     if body and (move := _MOVE.match(body[0][1])):
@@ -92,7 +96,8 @@ def _file_op(lines: list[str], start: int, stop: int) -> FileOp:
     if not op.chunks and not move_to:
         raise PatchApplyError(
             f"patch line {start + 1}: `*** Update File: {path}` has no hunk, so it would change nothing; "
-            "after it put `@@` and the lines to change (' ' context, '-' removed, '+' added)")
+            "after it put `@@` and the lines to change (' ' context, '-' removed, '+' added)"
+        )
     return op
 
 
@@ -101,8 +106,10 @@ def _added_lines(path: str, body: list[tuple[int, str]]) -> list[str]:
     for number, raw in body:
         if not raw.startswith("+"):
             what = "is empty" if not raw.strip() else f"does not start with '+': {raw!r}"
-            raise PatchApplyError(f"patch line {number} of `*** Add File: {path}` {what}; every line of "
-                                  "an added file starts with '+' (an empty line is a lone '+')")
+            raise PatchApplyError(
+                f"patch line {number} of `*** Add File: {path}` {what}; every line of "
+                "an added file starts with '+' (an empty line is a lone '+')"
+            )
         content.append(raw[1:])
     return content
 
@@ -113,8 +120,10 @@ def _chunks(path: str, body: list[tuple[int, str]]) -> list[Chunk]:
     for number, raw in body:
         if raw.strip() == EOF_MARK:
             if current is None or not current.body:
-                raise PatchApplyError(f"patch line {number}: `*** End of File` without lines of a hunk "
-                                      "before it; put the last lines of the file (with '-'/'+') first")
+                raise PatchApplyError(
+                    f"patch line {number}: `*** End of File` without lines of a hunk "
+                    "before it; put the last lines of the file (with '-'/'+') first"
+                )
             current.at_eof = True
             current = None
         elif raw.startswith("@@"):
@@ -135,8 +144,10 @@ def _chunks(path: str, body: list[tuple[int, str]]) -> list[Chunk]:
             tag = raw[:1] if raw[:1] in ("-", "+") else " "
             current.body.append((tag, raw[1:]))
         else:
-            raise PatchApplyError(f"patch line {number}: in `*** Update File: {path}`, a line must start "
-                                  f"with ' ', '-', '+' or '@@': {raw!r}")
+            raise PatchApplyError(
+                f"patch line {number}: in `*** Update File: {path}`, a line must start "
+                f"with ' ', '-', '+' or '@@': {raw!r}"
+            )
     return [_chunk(path, k, hunk) for k, hunk in enumerate(hunks, 1)]
 
 
@@ -146,10 +157,20 @@ def _chunk(path: str, number: int, hunk: _Hunk) -> Chunk:
         body.pop()
     where = f"patch line {hunk.line}: hunk {number} of `*** Update File: {path}`"
     if not body:
-        raise PatchApplyError(f"{where} has no lines; after `@@` put the lines to change "
-                              "(' ' context, '-' removed, '+' added), or leave the hunk out")
+        raise PatchApplyError(
+            f"{where} has no lines; after `@@` put the lines to change "
+            "(' ' context, '-' removed, '+' added), or leave the hunk out"
+        )
     if all(tag == " " for tag, _ in body):
-        raise PatchApplyError(f"{where} changes nothing: every line is context (' '); mark the lines to "
-                              "remove with '-' and the lines to add with '+'")
-    return Chunk(old=[t for tag, t in body if tag != "+"], new=[t for tag, t in body if tag != "-"],
-                 anchors=hunk.anchors, at_eof=hunk.at_eof, number=number, hint=hunk.hint)
+        raise PatchApplyError(
+            f"{where} changes nothing: every line is context (' '); mark the lines to "
+            "remove with '-' and the lines to add with '+'"
+        )
+    return Chunk(
+        old=[t for tag, t in body if tag != "+"],
+        new=[t for tag, t in body if tag != "-"],
+        anchors=hunk.anchors,
+        at_eof=hunk.at_eof,
+        number=number,
+        hint=hunk.hint,
+    )

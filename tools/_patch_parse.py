@@ -57,7 +57,7 @@ def _strip_prefix(path: str, prefix: str) -> str:
     path = path.split("\t")[0].strip()
     if path.startswith('"') and path.endswith('"'):
         path = path[1:-1]
-    return path[len(prefix):] if path.startswith(prefix) else path
+    return path[len(prefix) :] if path.startswith(prefix) else path
 
 
 def _parse_unified(lines: list[str]) -> list[FileOp]:
@@ -72,7 +72,7 @@ def _parse_unified(lines: list[str]) -> list[FileOp]:
             git["diff"] = line
         elif line.startswith(_GIT_HEADERS):
             key = next(h for h in _GIT_HEADERS if line.startswith(h))
-            git[key] = line[len(key):]
+            git[key] = line[len(key) :]
         if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
             op = _unified_header(line[4:], lines[i + 1][4:])
             ops.append(op)
@@ -82,7 +82,8 @@ def _parse_unified(lines: list[str]) -> list[FileOp]:
         if line.startswith("@@"):
             if op is None:
                 raise PatchApplyError(
-                    f"patch line {i + 1}: a hunk before any `--- a/file` `+++ b/file` lines")
+                    f"patch line {i + 1}: a hunk before any `--- a/file` `+++ b/file` lines"
+                )
             i = _unified_hunk(op, _HUNK.match(line), lines, i + 1)
             continue
         i += 1
@@ -91,7 +92,8 @@ def _parse_unified(lines: list[str]) -> list[FileOp]:
         if op.kind == "update" and not op.chunks and not op.move_to:
             raise PatchApplyError(
                 f"the diff of {op.path} has `---`/`+++` lines but no hunk (`@@ -n,m +n,m @@` and its "
-                "lines), so it would change nothing; send the hunks too")
+                "lines), so it would change nothing; send the hunks too"
+            )
     return ops
 
 
@@ -146,8 +148,11 @@ def _unified_hunk(op: FileOp, match: re.Match[str] | None, lines: list[str], i: 
             chunk.new_no_newline |= last in ("+", " ")
             i += 1
             continue
-        if line.startswith("@@") or line.startswith("diff --git ") or (
-                line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ ")):
+        if (
+            line.startswith("@@")
+            or line.startswith("diff --git ")
+            or (line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "))
+        ):
             break
         tag, body = (line[:1] or " "), line[1:]
         if tag == "-":
@@ -167,8 +172,8 @@ def _unified_hunk(op: FileOp, match: re.Match[str] | None, lines: list[str], i: 
         i += 1
     if old_left > 0 or new_left > 0:
         # counts were wrong: empty lines at the end are the text's own, not blank context
-        del chunk.old[len(chunk.old) - blank_tail:]
-        del chunk.new[len(chunk.new) - blank_tail:]
+        del chunk.old[len(chunk.old) - blank_tail :]
+        del chunk.new[len(chunk.new) - blank_tail :]
     if op.kind == "add":
         assert op.content is not None
         op.content.extend(chunk.new)

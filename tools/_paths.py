@@ -22,7 +22,7 @@ from pathlib import Path
 
 from agent.errors import PathOutsideWorkspaceError, ToolFailure, ToolInputError
 from agent.sandbox.policy import Access
-from tools.base import PermissionRequest, ToolContext
+from agent.tool import PermissionRequest, ToolContext
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -45,11 +45,15 @@ def valid_text(value: str, what: str) -> str:
         ToolInputError: naming `what` (e.g. "path") and how to fix it.
     """
     if "\0" in value:
-        raise ToolInputError(f"the {what} {printable(value)!r} contains a NUL byte, which no file name or "
-                             "argument can hold; remove it")
+        raise ToolInputError(
+            f"the {what} {printable(value)!r} contains a NUL byte, which no file name or "
+            "argument can hold; remove it"
+        )
     if _SURROGATE.search(value):
-        raise ToolInputError(f"the {what} {printable(value)!r} is not valid Unicode (a lone surrogate); "
-                             "give it as plain UTF-8 text")
+        raise ToolInputError(
+            f"the {what} {printable(value)!r} is not valid Unicode (a lone surrogate); "
+            "give it as plain UTF-8 text"
+        )
     return value
 
 
@@ -77,8 +81,9 @@ def absolute_path(raw: str, ctx: ToolContext) -> Path:
     try:
         return Path(os.path.realpath(path))
     except OSError as exc:  # a link removed between realpath's lstat and its readlink
-        raise ToolFailure(f"{printable(raw)}: the path changed while it was being resolved "
-                          f"({exc.strerror}); try again") from exc
+        raise ToolFailure(
+            f"{printable(raw)}: the path changed while it was being resolved ({exc.strerror}); try again"
+        ) from exc
 
 
 _READ_ONLY_PERMISSIONS = frozenset({"read", "grep", "glob"})

@@ -19,10 +19,16 @@ from pathlib import Path
 
 from agent.errors import ToolFailure
 from agent.sandbox.policy import FsPolicy
-from tools.base import ToolContext
+from agent.tool import ToolContext
 
 BASE_ARGS: tuple[str, ...] = (
-    "--no-config", "--hidden", "--no-require-git", "--glob", "!.git", "--color", "never",
+    "--no-config",
+    "--hidden",
+    "--no-require-git",
+    "--glob",
+    "!.git",
+    "--color",
+    "never",
 )
 """Every search: .gitignore respected (also outside a git repo), hidden files in, `.git/` out."""
 
@@ -100,8 +106,9 @@ async def _in_sandbox(args: list[str], cwd: Path, ctx: ToolContext) -> RgResult:
     prints as `rg: ...` before any result; per-file errors are silenced by --no-messages) is told
     from results by that prefix (results start with `./`)."""
     assert ctx.sandbox is not None
-    done = await ctx.sandbox.run_argv([find_rg(), *BASE_ARGS, *args], cwd=cwd, timeout_s=SEARCH_TIMEOUT_S,
-                                      cancel=ctx.cancel)
+    done = await ctx.sandbox.run_argv(
+        [find_rg(), *BASE_ARGS, *args], cwd=cwd, timeout_s=SEARCH_TIMEOUT_S, cancel=ctx.cancel
+    )
     if done.cancelled:
         raise ToolFailure("search cancelled")
     if done.timed_out:
@@ -114,17 +121,23 @@ async def _in_sandbox(args: list[str], cwd: Path, ctx: ToolContext) -> RgResult:
     dropped = _DROPPED.search(done.output)
     if dropped is None:
         return RgResult(code, done.output, "")
-    head = done.output[:dropped.start()].rpartition("\n")[0]  # the two lines cut in the middle go
-    tail = done.output[dropped.end():].partition("\n")[2]
-    return RgResult(code, f"{head}\n{tail}", "", note="[the middle of a very large output was dropped; "
-                    "narrow the search]")
+    head = done.output[: dropped.start()].rpartition("\n")[0]  # the two lines cut in the middle go
+    tail = done.output[dropped.end() :].partition("\n")[2]
+    return RgResult(
+        code, f"{head}\n{tail}", "", note="[the middle of a very large output was dropped; narrow the search]"
+    )
 
 
 async def run_rg(args: list[str], cwd: Path, cancel: asyncio.Event) -> RgResult:
     """Run rg on the host with BASE_ARGS plus `args` in `cwd`; a set `cancel` kills it."""
     proc = await asyncio.create_subprocess_exec(
-        find_rg(), *BASE_ARGS, *args, cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        find_rg(),
+        *BASE_ARGS,
+        *args,
+        cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     work = asyncio.ensure_future(proc.communicate())
     stop = asyncio.ensure_future(cancel.wait())
@@ -139,8 +152,9 @@ async def run_rg(args: list[str], cwd: Path, cancel: asyncio.Event) -> RgResult:
         await _kill(proc, work)
         raise ToolFailure("search cancelled")
     out, err = work.result()
-    return RgResult(proc.returncode or 0, out.decode("utf-8", "surrogateescape"),
-                    err.decode("utf-8", "replace"))
+    return RgResult(
+        proc.returncode or 0, out.decode("utf-8", "surrogateescape"), err.decode("utf-8", "replace")
+    )
 
 
 async def _kill(proc: asyncio.subprocess.Process, work: asyncio.Future[tuple[bytes, bytes]]) -> None:

@@ -17,16 +17,18 @@ from pydantic import Field
 from agent.errors import BashUnavailableError
 from agent.sandbox.base import ExecResult
 from agent.terminal.safe_text import strip_escape_sequences
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool_output import cap_output
 from tools._paths import is_inside, printable, valid_text
-from tools._truncate import cap_output
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class BashInput(ToolInput):
     command: str = Field(description="The command to run with bash.")
     timeout_ms: int | None = Field(
-        None, ge=1, description="Timeout in milliseconds (the configured default when omitted; longer "
-        "than the configured maximum is cut to it)."
+        None,
+        ge=1,
+        description="Timeout in milliseconds (the configured default when omitted; longer "
+        "than the configured maximum is cut to it).",
     )
     description: str | None = Field(None, description="What the command does, in 5-10 words.")
 

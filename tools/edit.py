@@ -10,6 +10,8 @@ from pydantic import Field
 
 from agent.errors import ToolFailure
 from agent.events import FileChange
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool_output import cap_output
 from tools._files import (
     check_fresh,
     check_writable,
@@ -22,8 +24,6 @@ from tools._files import (
 from tools._line_endings import span_blocks, splice
 from tools._match import replace
 from tools._paths import display_path, path_permissions, resolve_path
-from tools._truncate import cap_output
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class EditInput(ToolInput):
@@ -80,10 +80,15 @@ class EditTool(Tool[EditInput]):
         done = await asyncio.to_thread(_work_out, current, input, path, label)
         await store_bytes(path, done.data, ctx)
         note = "" if done.how == "exact" else f" (matched ignoring {done.how})"
-        capped = cap_output(f"Edited {label}{note}\n{done.change.diff}", ctx.limits, ctx.data_dir,
-                            label="diff")
-        return ToolResult(output=capped.text, files_touched=[str(path)], changes=[done.change],
-                          full_output_path=str(capped.saved_path) if capped.saved_path else None)
+        capped = cap_output(
+            f"Edited {label}{note}\n{done.change.diff}", ctx.limits, ctx.data_dir, label="diff"
+        )
+        return ToolResult(
+            output=capped.text,
+            files_touched=[str(path)],
+            changes=[done.change],
+            full_output_path=str(capped.saved_path) if capped.saved_path else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,9 @@ def _work_out(current: bytes, input: EditInput, path: Path, label: str) -> _Edit
     """Everything between reading and writing, in one function that runs in a thread: matching, the
     nearest lines of a miss and the diff all take time on a big file, and the event loop must not wait."""
     before = decode_text(current)
-    done = replace(before.text, _as_view(input.old_string), _as_view(input.new_string), input.replace_all,
-                   label)
+    done = replace(
+        before.text, _as_view(input.old_string), _as_view(input.new_string), input.replace_all, label
+    )
     text, endings = splice(before.text, before.endings, span_blocks(before.text, done.spans))
     data = encode_text(text, before, endings, label)
     return _Edited(data, file_change(path, label, before.text, text), done.how)

@@ -14,11 +14,11 @@ from pathlib import Path
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 from tools import _fs
 from tools._globmatch import compile_glob, name_glob
 from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
 from tools._ripgrep import rg_error, search
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 MAX_FILES = 100
 _STAT_THREADS = 4
@@ -108,8 +108,10 @@ class GlobTool(Tool[GlobInput]):
         prefix = display_path(root, ctx)
         shown = [printable(f if prefix == "." else f"{prefix}/{f}") for f in files[:MAX_FILES]]
         if not shown:
-            return ToolResult(output=f"No files match {printable(input.pattern)!r} in {prefix}"
-                              + (f"\n{note}" if note else ""))
+            return ToolResult(
+                output=f"No files match {printable(input.pattern)!r} in {prefix}"
+                + (f"\n{note}" if note else "")
+            )
         more = len(files) - len(shown)
         tail = f"\n[{more} more files not shown; narrow the pattern or the path]" if more > 0 else ""
         return ToolResult(output="\n".join(shown) + tail + (f"\n{note}" if note else ""))

@@ -11,12 +11,12 @@ from typing import Literal
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool_output import cap_output
 from tools import _fs
 from tools._globmatch import name_glob
 from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
 from tools._ripgrep import RgResult, rg_error, search
-from tools._truncate import cap_output
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 DEFAULT_HEAD_LIMIT = 250
 """Entries shown for files_with_matches and count when head_limit is not given."""
@@ -180,5 +180,6 @@ def _shaped(lines: list[str], input: GrepInput, ctx: ToolContext, result: RgResu
     if more > 0:
         body += f"\n[{more} more {unit} not shown; use head_limit, path, glob or a narrower pattern]"
     capped = cap_output(body + _note(result), ctx.limits, ctx.data_dir, label="grep")
-    return ToolResult(output=capped.text,
-                      full_output_path=str(capped.saved_path) if capped.saved_path else None)
+    return ToolResult(
+        output=capped.text, full_output_path=str(capped.saved_path) if capped.saved_path else None
+    )

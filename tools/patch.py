@@ -14,6 +14,7 @@ from pydantic import Field
 
 from agent.errors import PatchApplyError, ToolFailure
 from agent.events import FileChange
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 from tools._files import (
     TextFile,
     check_fresh,
@@ -32,7 +33,6 @@ from tools._line_endings import splice
 from tools._patch_apply import apply_chunks, join_lines
 from tools._patch_parse import FileOp, parse_patch
 from tools._paths import display_path, path_permissions, resolve_path
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class PatchInput(ToolInput):
@@ -72,8 +72,11 @@ class PatchTool(Tool[PatchInput]):
 
     def permission_requests(self, input: PatchInput, ctx: ToolContext) -> list[PermissionRequest]:
         raws = _raw_paths(input.patch_text)
-        return path_permissions("edit", raws, ctx) if raws else [
-            PermissionRequest(permission="edit", patterns=["*"])]
+        return (
+            path_permissions("edit", raws, ctx)
+            if raws
+            else [PermissionRequest(permission="edit", patterns=["*"])]
+        )
 
     def conflict_key(self, input: PatchInput, ctx: ToolContext) -> str | None:
         paths: list[str] = []
@@ -91,8 +94,9 @@ class PatchTool(Tool[PatchInput]):
             await _plan_op(op, plan, ctx)
         await _commit(plan, ctx)
         touched = sorted({str(p) for p in plan.state})
-        return ToolResult(output="Applied patch:\n" + "\n".join(plan.summary), files_touched=touched,
-                          changes=plan.changes)
+        return ToolResult(
+            output="Applied patch:\n" + "\n".join(plan.summary), files_touched=touched, changes=plan.changes
+        )
 
 
 def _raw_paths(patch_text: str) -> list[str]:
@@ -152,11 +156,14 @@ async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
         target_label = display_path(target, ctx)
         plan.summary.append(f"R {label} -> {target_label}")
         plan.changes.append(
-            await asyncio.to_thread(file_change, target, target_label, before.text, new, path))
+            await asyncio.to_thread(file_change, target, target_label, before.text, new, path)
+        )
     else:
         if data == current:
-            raise PatchApplyError(f"{label}: the patch leaves this file exactly as it is (its '-' and '+' "
-                                  "lines say the same); nothing was changed")
+            raise PatchApplyError(
+                f"{label}: the patch leaves this file exactly as it is (its '-' and '+' "
+                "lines say the same); nothing was changed"
+            )
         check_writable(path, label)
         plan.summary.append(f"M {label}")
         plan.changes.append(await asyncio.to_thread(file_change, path, label, before.text, new))

@@ -20,16 +20,19 @@ from typing import Literal
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.tool import ImageBlock, PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool_output import cap_output
 from tools import _fs
 from tools._files import MAX_EDIT_BYTES, is_binary
 from tools._linescan import LineScanner, Scan, ShownLine, scan
 from tools._paths import display_path, path_permissions, printable, resolve_path
-from tools._truncate import cap_output
-from tools.base import ImageBlock, PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 _IMAGES: dict[str, Literal["image/png", "image/jpeg", "image/gif", "image/webp"]] = {
-    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-    ".gif": "image/gif", ".webp": "image/webp",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
 }
 _MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _MAX_ENTRIES = 1000
@@ -103,14 +106,24 @@ class ReadTool(Tool[ReadInput]):
         label = display_path(path, ctx)
         if is_binary(first):
             kind = mimetypes.guess_type(path.name)[0] or "unknown type"
-            raise ToolFailure(f"{label} is a binary file ({source.size} bytes, {kind}); "
-                              "it cannot be read as text")
+            raise ToolFailure(
+                f"{label} is a binary file ({source.size} bytes, {kind}); it cannot be read as text"
+            )
         whole = source.size <= MAX_EDIT_BYTES  # small enough to edit: scan it all, hash it
         width = ctx.limits.max_line_chars
-        scanner = LineScanner((input.offset or 1) - 1, input.limit or ctx.limits.max_lines, width * 4 + 4,
-                              _WINDOW_BUDGET, hasher=ctx.reads.hasher() if whole else None)
-        found = scan(itertools.chain((first,), source.chunks), scanner, stop_early=not whole,
-                     max_bytes=MAX_EDIT_BYTES + 1 if whole else MAX_SCAN_BYTES)
+        scanner = LineScanner(
+            (input.offset or 1) - 1,
+            input.limit or ctx.limits.max_lines,
+            width * 4 + 4,
+            _WINDOW_BUDGET,
+            hasher=ctx.reads.hasher() if whole else None,
+        )
+        found = scan(
+            itertools.chain((first,), source.chunks),
+            scanner,
+            stop_early=not whole,
+            max_bytes=MAX_EDIT_BYTES + 1 if whole else MAX_SCAN_BYTES,
+        )
         if found.digest is not None:
             ctx.reads.record_digest(path, found.digest)
         else:  # not hashed whole: nothing may be changed on the strength of this read
@@ -118,17 +131,21 @@ class ReadTool(Tool[ReadInput]):
         return _numbered(path, label, found, source.size, input, ctx)
 
 
-def _numbered(path: Path, label: str, found: Scan, size: int, input: ReadInput, ctx: ToolContext
-              ) -> ToolResult:
+def _numbered(
+    path: Path, label: str, found: Scan, size: int, input: ReadInput, ctx: ToolContext
+) -> ToolResult:
     if found.complete and found.text_bytes == 0:
-        return ToolResult(output=f"{label}: the file is empty (0 bytes)",
-                          files_touched=[printable(str(path))])
+        return ToolResult(
+            output=f"{label}: the file is empty (0 bytes)", files_touched=[printable(str(path))]
+        )
     if not found.lines:
         if found.complete:
             raise ToolFailure(f"{label} has {found.total} lines; offset {input.offset} is past the end")
-        raise ToolFailure(f"{label}: offset {input.offset} is past the first {MAX_SCAN_BYTES // _MIB} MiB "
-                          f"({found.total} lines) a read looks through; the file has {size} bytes. Find the "
-                          "line with grep (output_mode content) and read from there")
+        raise ToolFailure(
+            f"{label}: offset {input.offset} is past the first {MAX_SCAN_BYTES // _MIB} MiB "
+            f"({found.total} lines) a read looks through; the file has {size} bytes. Find the "
+            "line with grep (output_mode content) and read from there"
+        )
     width = ctx.limits.max_line_chars
     body = "\n".join(_line(found.first + i + 1, line, found, width) for i, line in enumerate(found.lines))
     capped = cap_output(body, ctx.limits, ctx.data_dir, label="read")
@@ -139,8 +156,11 @@ def _numbered(path: Path, label: str, found: Scan, size: int, input: ReadInput, 
             text_out += f"\n[more lines follow (the file has {size} bytes); continue with offset={end + 1}]"
         elif found.total > end:
             text_out += f"\n[{found.total - end} more lines; continue with offset={end + 1}]"
-    return ToolResult(output=text_out, files_touched=[printable(str(path))],
-                      full_output_path=str(capped.saved_path) if capped.saved_path else None)
+    return ToolResult(
+        output=text_out,
+        files_touched=[printable(str(path))],
+        full_output_path=str(capped.saved_path) if capped.saved_path else None,
+    )
 
 
 def _line(number: int, line: ShownLine, found: Scan, width: int) -> str:
@@ -164,8 +184,12 @@ def _listing(path: Path, opened: _fs.OpenFile) -> str:
     return f"{printable(str(path))}/\n{listing}" + (f"\n[{more} more entries not shown]" if more > 0 else "")
 
 
-def _image(path: Path, first: bytes, source: _Source,
-           media: Literal["image/png", "image/jpeg", "image/gif", "image/webp"]) -> ToolResult:
+def _image(
+    path: Path,
+    first: bytes,
+    source: _Source,
+    media: Literal["image/png", "image/jpeg", "image/gif", "image/webp"],
+) -> ToolResult:
     shown = printable(str(path))
     parts, size = [first], len(first)
     for chunk in source.chunks:
@@ -174,9 +198,11 @@ def _image(path: Path, first: bytes, source: _Source,
         if size > _MAX_IMAGE_BYTES:
             break
     if size > _MAX_IMAGE_BYTES:
-        raise ToolFailure(f"{shown}: image of {max(size, source.size)} bytes is over the {_MAX_IMAGE_BYTES} "
-                          "byte limit")
+        raise ToolFailure(
+            f"{shown}: image of {max(size, source.size)} bytes is over the {_MAX_IMAGE_BYTES} byte limit"
+        )
     data = b"".join(parts)
     block = ImageBlock(media_type=media, data_base64=base64.b64encode(data).decode("ascii"))
-    return ToolResult(output=f"{shown}: image ({media}, {len(data)} bytes)", images=[block],
-                      files_touched=[shown])
+    return ToolResult(
+        output=f"{shown}: image ({media}, {len(data)} bytes)", images=[block], files_touched=[shown]
+    )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 
-from agent.errors import ConfigError
-from tools.base import Tool
+from agent.errors import ConfigError, ToolFailure
+from agent.tool import Tool
 
 TOOL_CLASSES: dict[str, str] = {
     "read": "tools.read:ReadTool",
@@ -35,3 +37,17 @@ def load_tool(name: str) -> Tool:
 def load_tools(names: list[str]) -> list[Tool]:
     """Instances of the named tools, in the order given, each once."""
     return [load_tool(name) for name in dict.fromkeys(names)]
+
+
+def sandbox_programs(names: list[str]) -> list[Path]:
+    """The runtime's own programs that the named tools run inside the sandbox (ripgrep under grep
+    and glob): the run's policy keeps them readable wherever they are installed, also in a part of
+    HOME the policy hides (a pipx venv)."""
+    if not {"grep", "glob"} & set(names):
+        return []
+    from tools._ripgrep import find_rg
+
+    try:
+        return [Path(os.path.realpath(find_rg()))]
+    except ToolFailure:
+        return []  # grep and glob say so themselves

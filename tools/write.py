@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 from tools._files import (
     check_fresh,
     check_writable,
@@ -15,7 +16,6 @@ from tools._files import (
     store_bytes,
 )
 from tools._paths import display_path, path_permissions, resolve_path
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class WriteInput(ToolInput):
@@ -63,13 +63,15 @@ class WriteTool(Tool[WriteInput]):
         before = decode_text(current) if current is not None else None
         data = encode_text(input.content, before)
         if current == data:
-            return ToolResult(output=f"{display_path(path, ctx)} unchanged (same content)",
-                              files_touched=[str(path)])
+            return ToolResult(
+                output=f"{display_path(path, ctx)} unchanged (same content)", files_touched=[str(path)]
+            )
         await store_bytes(path, data, ctx)
         label = display_path(path, ctx)
         new_text = decode_text(data).text
         change = file_change(path, label, before.text if before else None, new_text)
         verb = "Updated" if before else "Created"
         lines = new_text.count("\n") + (0 if new_text.endswith("\n") or not new_text else 1)
-        return ToolResult(output=f"{verb} {label} ({lines} lines)", files_touched=[str(path)],
-                          changes=[change])
+        return ToolResult(
+            output=f"{verb} {label} ({lines} lines)", files_touched=[str(path)], changes=[change]
+        )

@@ -1,6 +1,6 @@
 """The chat loop: read a prompt, run one turn of the agent on it, show the events, repeat.
 
-Every prompt is one `agent.runtime.run_agent` call that resumes the chat's session id, so the
+Every prompt is one `agent.runtime.assembly.run_agent` call that resumes the chat's session id, so the
 conversation, its checkpoints and its cost live in the session store and `--resume` picks them
 up. While a turn runs, Ctrl-C (SIGINT: the input line is not active) sets the turn's cancel
 event; the loop answers the calls it interrupted and the session stays valid for the next prompt.
@@ -20,8 +20,8 @@ from agent.chat._interrupt import InterruptKey
 from agent.chat.approver import ChatApprover
 from agent.chat.slash import SlashCommands
 from agent.chat.state import ChatState
-from agent.cli.render import EventRenderer
 from agent.errors import SubagentError
+from agent.terminal.render import EventRenderer
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class ChatApp:
 
     async def turn(self, prompt: str | None, *, compact_only: bool = False) -> None:
         """Run the agent on `prompt` in the chat's session and show what it does."""
-        from agent.runtime import run_agent
+        from agent.runtime.assembly import run_agent
 
         if prompt is not None and self.commands.pending_note:
             prompt = f"{self.commands.pending_note}\n\n{prompt}"
@@ -157,10 +157,13 @@ class ChatApp:
         except SubagentError as exc:  # ConfigError included
             self.console.print(Text.assemble(("error:", "red"), " ", for_terminal(str(exc))))
         except Exception as exc:  # a bug in one turn must not end the chat; the transcript is repaired
-            self.console.print(Text.assemble(
-                ("internal error in this turn:", "red"), f" {type(exc).__name__}: {for_terminal(str(exc))}\n"
-                "the session goes on; please report this with the session id",
-            ))
+            self.console.print(
+                Text.assemble(
+                    ("internal error in this turn:", "red"),
+                    f" {type(exc).__name__}: {for_terminal(str(exc))}\n"
+                    "the session goes on; please report this with the session id",
+                )
+            )
         finally:
             self._interrupt_key.stop()
             loop.remove_signal_handler(signal.SIGINT)

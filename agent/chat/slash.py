@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from agent.chat import _workspace
+from agent.chat import checkpoints
 from agent.chat.state import ChatState
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
@@ -75,7 +75,7 @@ class SlashCommands:
             return False
 
     def _registry(self) -> Any:
-        from agent.registry import load_registry_for
+        from agent.registry.discovery import load_registry_for
 
         return load_registry_for(self.state.cwd, trust=self.state.trust)
 
@@ -128,12 +128,12 @@ class SlashCommands:
         if session_id is None:
             return False
         if arg == "list":
-            lines = await asyncio.to_thread(_workspace.list_checkpoints, session_id)
+            lines = await asyncio.to_thread(checkpoints.list_checkpoints, session_id)
         else:
             if arg and not arg.isdigit():
                 raise ConfigError(f"/undo takes `list` or a step number, not {arg!r}")
             step = int(arg) if arg else None
-            outcome = await asyncio.to_thread(_workspace.undo, session_id, self.state.cwd, step)
+            outcome = await asyncio.to_thread(checkpoints.undo, session_id, self.state.cwd, step)
             lines = outcome.lines
             self.pending_note = outcome.note_for_model or self.pending_note
         for line in lines:  # labels and paths come from the agent's work
@@ -144,7 +144,7 @@ class SlashCommands:
         session_id = self._session()
         if session_id is None:
             return False
-        diff = await asyncio.to_thread(_workspace.session_diff, session_id, self.state.cwd)
+        diff = await asyncio.to_thread(checkpoints.session_diff, session_id, self.state.cwd)
         if not diff.strip():
             self.console.print("no changes: this session has not changed any file (or they were undone)")
             return False

@@ -33,8 +33,10 @@ def api_key_error(script: Path | None) -> str | None:
     return None
 
 
-TRUST_HELP = ("Trust this workspace for this run: its .subagent/config.yaml and personas may widen what "
-              "your config grants (sandbox, permissions, network); see `subagent trust`.")
+TRUST_HELP = (
+    "Trust this workspace for this run: its .subagent/config.yaml and personas may widen what "
+    "your config grants (sandbox, permissions, network); see `subagent trust`."
+)
 
 
 def own_mount_namespace() -> None:

@@ -41,8 +41,10 @@ def render_block(block: dict[str, Any]) -> list[str]:
     if kind == "tool_result":
         lines = _result_text(block).splitlines() or ["(empty)"]
         mark = "✗" if block.get("is_error") else "←"
-        shown = [f"{mark if i == 0 else ' '} {shorten(line, _RESULT_LINE_CHARS)}"
-                 for i, line in enumerate(lines[:_RESULT_LINES])]
+        shown = [
+            f"{mark if i == 0 else ' '} {shorten(line, _RESULT_LINE_CHARS)}"
+            for i, line in enumerate(lines[:_RESULT_LINES])
+        ]
         if len(lines) > _RESULT_LINES:
             shown.append(f"  … {len(lines) - _RESULT_LINES} more lines")
         return shown

@@ -17,14 +17,17 @@ def acp_command(
     script: Path | None = typer.Option(
         None, "--script", help="Replies of the scripted model instead of the API (demo, tests)."
     ),
-    trust: bool = typer.Option(False, "--trust", help="Trust the workspaces of every session this server "
-                               "runs (see `subagent trust`)."),
+    trust: bool = typer.Option(
+        False,
+        "--trust",
+        help="Trust the workspaces of every session this server runs (see `subagent trust`).",
+    ),
 ) -> None:
     """Run as an ACP agent on stdin/stdout (an editor starts this; it is not interactive)."""
     from agent.cli._options import own_mount_namespace
 
     own_mount_namespace()  # first: only a single-threaded process can
-    from agent._stdio import claim_stdio
+    from agent.acp.stdio import claim_stdio
 
     claimed = claim_stdio()  # before anything else can write to stdout
     import asyncio
@@ -43,7 +46,7 @@ def acp_command(
 
             print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
             raise typer.Exit(2) from exc
-    from agent.acp_server import AcpServer, serve_acp  # the SDK's schema takes seconds to import
+    from agent.acp.server import AcpServer, serve_acp  # the SDK's schema takes seconds to import
 
     try:
         server = AcpServer(default_agent=agent, model_client=model_client, trust=trust)

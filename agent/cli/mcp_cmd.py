@@ -14,8 +14,9 @@ def mcp_command(
     script: Path | None = typer.Option(
         None, "--script", help="Replies of the scripted model instead of the API (demo, tests)."
     ),
-    trust: bool = typer.Option(False, "--trust", help="Trust the workspace of every task this server runs "
-                               "(see `subagent trust`)."),
+    trust: bool = typer.Option(
+        False, "--trust", help="Trust the workspace of every task this server runs (see `subagent trust`)."
+    ),
 ) -> None:
     """Run as an MCP server on stdin/stdout (an MCP client starts this; it is not interactive)."""
     from agent.cli._options import own_mount_namespace
@@ -28,7 +29,7 @@ def mcp_command(
     # The SDK moves the protocol off fd 1 when it starts serving; until then only logs may print.
     logging.basicConfig(stream=sys.stderr, level=os.environ.get("SUBAGENT_LOG_LEVEL", "WARNING").upper())
     from agent.errors import ConfigError
-    from agent.mcp_server import serve_mcp
+    from agent.mcp.server import serve_mcp
 
     model_client = None
     if script is not None:

@@ -76,9 +76,7 @@ def run_command(
     max_turns: int | None = typer.Option(
         None, "--max-turns", min=1, help="Stop after this many model turns."
     ),
-    permission_mode: str | None = typer.Option(
-        None, "--permission-mode", help=PERMISSION_MODE_HELP
-    ),
+    permission_mode: str | None = typer.Option(None, "--permission-mode", help=PERMISSION_MODE_HELP),
     output: str = typer.Option("text", "--output", "-o", help="text | json | stream-json"),
     resume: str | None = typer.Option(None, "--resume", "-r", help="Resume this session id."),
     continue_latest: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session here."),
@@ -117,7 +115,7 @@ def run_command(
 
 
 async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
 
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -175,8 +173,8 @@ def _emit(event: Any, output: OutputMode, renderer: Any) -> None:
 
 
 def _text_renderer() -> Any:
-    from agent.cli.render import EventRenderer
     from agent.terminal.console import terminal_console
+    from agent.terminal.render import EventRenderer
 
     return EventRenderer(terminal_console())
 
@@ -185,6 +183,6 @@ def _terminal_approver(renderer: Any) -> Any:
     """The person at the terminal answers asks; without a terminal, the headless policy does."""
     if not sys.stdin.isatty():
         return None
-    from agent.permissions.approvers import TerminalApprover
+    from agent.terminal.approver import TerminalApprover
 
     return TerminalApprover(renderer.console)

@@ -21,8 +21,9 @@ from agent.terminal.safe_text import for_terminal
 if TYPE_CHECKING:
     from agent.sessions.base import CheckpointRecord, MarkRecord
 
-sessions_app = typer.Typer(name="sessions", help="List, show and export stored sessions.",
-                           no_args_is_help=True)
+sessions_app = typer.Typer(
+    name="sessions", help="List, show and export stored sessions.", no_args_is_help=True
+)
 app.add_typer(sessions_app)
 
 
@@ -65,8 +66,10 @@ def list_sessions(
         child = f" child of {r.parent_id}" if r.parent_id else ""
         title = f"  {r.title}" if r.title else ""
         where = f"  {r.workspace}" if workspace is None else ""
-        line = (f"{r.id}  {r.updated:%Y-%m-%d %H:%M}  {r.status:<11} {r.agent}  "
-                f"{r.num_turns} turns{child}{title}{where}")
+        line = (
+            f"{r.id}  {r.updated:%Y-%m-%d %H:%M}  {r.status:<11} {r.agent}  "
+            f"{r.num_turns} turns{child}{title}{where}"
+        )
         typer.echo(for_terminal(line, one_line=True))
 
 
@@ -91,12 +94,18 @@ def show_session(
         ends = [m for m in marks if m.kind == "end" and m.session_id == session.id]
         steps = _checkpoint_files(session.workspace, store.checkpoints(session.id), ends)
     if as_json:
-        typer.echo(json.dumps({
-            "session": session.model_dump(mode="json"),
-            "messages": [m.model_dump(mode="json") for m in messages],
-            "compactions": [c.model_dump(mode="json") for c in compactions],
-            "checkpoints": [{**c.model_dump(mode="json"), "files": files} for c, files in steps],
-        }, indent=2, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {
+                    "session": session.model_dump(mode="json"),
+                    "messages": [m.model_dump(mode="json") for m in messages],
+                    "compactions": [c.model_dump(mode="json") for c in compactions],
+                    "checkpoints": [{**c.model_dump(mode="json"), "files": files} for c, files in steps],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     typer.echo(for_terminal(render_session(session, messages, steps, compactions)))
 
@@ -118,11 +127,19 @@ def _checkpoint_files(
         nexts = []
         for index, record in enumerate(records):
             following = records[index + 1] if index + 1 < len(records) else None
-            end = next((m for m in ends if m.created > record.created
-                        and (following is None or m.created <= following.created)), None)
+            end = next(
+                (
+                    m
+                    for m in ends
+                    if m.created > record.created and (following is None or m.created <= following.created)
+                ),
+                None,
+            )
             nexts.append(end.commit if end else following.commit if following else now)
-        return [(record, [f"{c.change} {c.path}" for c in repo.changed_files(record.commit, after)])
-                for record, after in zip(records, nexts, strict=True)]
+        return [
+            (record, [f"{c.change} {c.path}" for c in repo.changed_files(record.commit, after)])
+            for record, after in zip(records, nexts, strict=True)
+        ]
     except (OSError, HostGitError) as exc:  # a missing or pruned shadow repo must not hide the rest
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return [(record, [f"(changed files unavailable: {first_line})"]) for record in records]

@@ -53,7 +53,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _workspace(path: Path | None) -> Path:
-    from agent.registry import find_workspace
+    from agent.registry.discovery import find_workspace
 
     folder = (path or Path.cwd()).expanduser()
     if not folder.is_dir():
@@ -63,7 +63,7 @@ def _workspace(path: Path | None) -> Path:
 
 def _refused_now(folder: Path) -> list[str]:
     """What the workspace's files ask for that is refused while it is untrusted (key and file)."""
-    from agent.registry import load_registry_for
+    from agent.registry.discovery import load_registry_for
 
     registry = load_registry_for(folder)
     if registry.trusted:

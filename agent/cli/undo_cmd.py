@@ -43,11 +43,16 @@ class _Plan:
 
 @app.command("undo")
 def undo(
-    session: str | None = typer.Option(None, "--session", help="Session id or prefix (default: the latest "
-                                       "session in the workspace)."),
+    session: str | None = typer.Option(
+        None, "--session", help="Session id or prefix (default: the latest session in the workspace)."
+    ),
     to: int | None = typer.Option(None, "--to", help="Restore the state from before this step."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (also when another session's later "
-                             "changes to the same files would be undone)."),
+    yes: bool = typer.Option(
+        False,
+        "--yes",
+        "-y",
+        help="Do not ask (also when another session's later changes to the same files would be undone).",
+    ),
     cwd: Path | None = typer.Option(None, "--cwd", help="Workspace (default: the current folder)."),
 ) -> None:
     """Undo a session's last step that changed files (or every step from --to on), after showing
@@ -89,8 +94,13 @@ def _undo(store: SqliteSessionStore, record: SessionRecord, to: int | None, yes:
     _confirm(yes, overwritten)
     result = repo.restore(target.commit, only={p.path for p in plan.restore})
     _record_undo(store, repo, record.id, target.step)
-    typer.echo(for_terminal(f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
-                            f"{result.before[:12]} in the shadow repository {repo.git_dir}.", name=True))
+    typer.echo(
+        for_terminal(
+            f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
+            f"{result.before[:12]} in the shadow repository {repo.git_dir}.",
+            name=True,
+        )
+    )
 
 
 def _session(store: SqliteSessionStore, session: str | None, workspace: Path) -> SessionRecord:
@@ -133,8 +143,11 @@ def _choose_checkpoint(
             raise ConfigError(f"session {record.id} has no checkpoint for step {to}; steps: {steps}")
         return _plan(store, repo, record, chosen[0])
     last = checkpoints[-1].created
-    undone = [m.step for m in store.marks(repo.workspace)
-              if m.kind == "undo" and m.session_id == record.id and m.created > last]
+    undone = [
+        m.step
+        for m in store.marks(repo.workspace)
+        if m.kind == "undo" and m.session_id == record.id and m.created > last
+    ]
     limit = min(undone, default=None)
     for candidate in reversed(checkpoints):
         if limit is not None and candidate.step >= limit:
@@ -161,14 +174,25 @@ def _record_undo(store: SqliteSessionStore, repo: ShadowRepo, session_id: str, s
     from agent.sessions.base import MarkRecord
 
     after = repo.snapshot("after undo")
-    store.record_mark(MarkRecord(workspace=str(repo.workspace), commit=after, kind="undo",
-                                 session_id=session_id, step=step, created=datetime.now(UTC)))
+    store.record_mark(
+        MarkRecord(
+            workspace=str(repo.workspace),
+            commit=after,
+            kind="undo",
+            session_id=session_id,
+            step=step,
+            created=datetime.now(UTC),
+        )
+    )
 
 
 def _git_failed(exc: HostGitError) -> typer.Exit:
     detail = str(exc).strip()
-    typer.echo(f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
-               f"{for_terminal(detail)}", err=True)
+    typer.echo(
+        f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
+        f"{for_terminal(detail)}",
+        err=True,
+    )
     return typer.Exit(1)
 
 
@@ -178,8 +202,11 @@ def _show_plan(plan: _Plan) -> None:
         note = f"   (also changed later by session {', '.join(later)}: undone too)" if later else ""
         typer.echo(f"  {_VERBS[item.action]}  {for_terminal(item.path, name=True, one_line=True)}{note}")
     restored = {item.path for item in plan.restore}
-    kept = [(path, f"changed by session {', '.join(who)}") for path, who in plan.others.items()
-            if path not in restored]
+    kept = [
+        (path, f"changed by session {', '.join(who)}")
+        for path, who in plan.others.items()
+        if path not in restored
+    ]
     kept += [(path, "changed outside any session") for path in plan.nobody]
     if kept:
         typer.echo("left as they are (not this session's changes):")
@@ -190,15 +217,20 @@ def _show_plan(plan: _Plan) -> None:
 def _confirm(yes: bool, overwritten: list[str]) -> None:
     question = "apply?"
     if overwritten:
-        question = (f"this also undoes what session {', '.join(overwritten)} changed in those files "
-                    "afterwards; apply?")
+        question = (
+            f"this also undoes what session {', '.join(overwritten)} changed in those files "
+            "afterwards; apply?"
+        )
     if yes:
         if overwritten:
             typer.echo(f"--yes: also undoing session {', '.join(overwritten)}'s later changes to those files")
         return
     if not sys.stdin.isatty():
-        typer.echo(f"error: not changing files without confirmation, and there is no terminal to ask on "
-                   f"({question}); run again with --yes to apply", err=True)
+        typer.echo(
+            f"error: not changing files without confirmation, and there is no terminal to ask on "
+            f"({question}); run again with --yes to apply",
+            err=True,
+        )
         raise typer.Exit(2)
     if not typer.confirm(question, default=False):
         typer.echo("nothing changed")

@@ -53,14 +53,22 @@ def worker(
             temporal_address, namespace, task_queue, api_key, tls, tls_ca, tls_cert, tls_key, tls_server_name
         )
         options = WorkerOptions(
-            runner=runner, max_concurrent=max_concurrent, blob_dir=blob_dir, work_dir=work_dir,
-            identity=identity, heartbeat_throttle_s=heartbeat_throttle, queue_rate_per_s=queue_rate,
+            runner=runner,
+            max_concurrent=max_concurrent,
+            blob_dir=blob_dir,
+            work_dir=work_dir,
+            identity=identity,
+            heartbeat_throttle_s=heartbeat_throttle,
+            queue_rate_per_s=queue_rate,
             shutdown_grace_s=shutdown_grace,
         )
 
         def ready(name: str) -> None:
-            typer.echo(f"worker {name} polling task queue {task_queue!r} at {temporal_address} "
-                       f"(max {max_concurrent} at once)", err=True)
+            typer.echo(
+                f"worker {name} polling task queue {task_queue!r} at {temporal_address} "
+                f"(max {max_concurrent} at once)",
+                err=True,
+            )
 
         asyncio.run(run_worker(settings, options, ready=ready))
     except KeyboardInterrupt:

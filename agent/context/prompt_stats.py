@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent._prompt import system_blocks
 from agent.context.tokens import estimate_tokens, json_bytes
 from agent.model.base import ModelRequest
-from agent.spec import AgentSpec
-from tools.base import Tool
+from agent.prompt.request import system_blocks
+from agent.registry.spec import AgentSpec
+from agent.tool import Tool
 
 
 class PromptStats(BaseModel):

@@ -85,8 +85,9 @@ def prepare_workspace(target: Path | None, sandboxed: bool) -> Path:
     """Copy the sample into `target` (default: a new temporary folder) and commit it."""
     workspace = target or Path(tempfile.mkdtemp(prefix="subagent-demo-"))
     workspace.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(SAMPLE, workspace, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.db"))
+    shutil.copytree(
+        SAMPLE, workspace, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
+    )
     init_repository(workspace, bare=False)
     _git(workspace, "add", "-A")
     _git(workspace, "commit", "--quiet", "-m", "sample service")
@@ -114,16 +115,17 @@ async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool 
     """Run the demo with a live view on `console`; returns what happened for the summary."""
     from rich.markup import escape
 
-    from agent.cli.render import EventRenderer
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
     from agent.sandbox.probe import probe_sandbox
+    from agent.terminal.render import EventRenderer
     from agent.terminal.safe_text import for_terminal
 
     report = probe_sandbox()
     detail, fix = escape(for_terminal(report.detail)), escape(for_terminal(report.fix))
     if not report.ok:
-        console.print(f"[bold red]WARNING: bash runs UNSANDBOXED in this demo[/]: {detail}.\n"
-                      f"To sandbox it: {fix}")
+        console.print(
+            f"[bold red]WARNING: bash runs UNSANDBOXED in this demo[/]: {detail}.\nTo sandbox it: {fix}"
+        )
     workspace = prepare_workspace(workdir, report.ok)
     where = escape(for_terminal(str(workspace), name=True, one_line=True))
     console.print(f"[bold]subagent demo[/] · scripted model replies, real tools · workspace {where}")
@@ -147,13 +149,24 @@ async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool 
     seconds = time.monotonic() - started
     _git(workspace, "add", "-A", "-N")
     diff = _git(workspace, "diff", "--no-color", "--", ".", ":!.subagent")
-    tests = subprocess.run([sys.executable, "-m", "unittest", "discover", "-s", "tests", "-q"],
-                           cwd=workspace, capture_output=True, text=True, timeout=300)
+    tests = subprocess.run(
+        [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-q"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return DemoOutcome(
-        workspace=workspace, subtype=final.subtype if final else "error_during_execution",
-        tasks_failed=failed, tests_passed=tests.returncode == 0,
+        workspace=workspace,
+        subtype=final.subtype if final else "error_during_execution",
+        tasks_failed=failed,
+        tests_passed=tests.returncode == 0,
         tests_output=(tests.stdout + tests.stderr).strip(),
-        diff=diff, turns=turns, input_tokens=tokens_in, output_tokens=tokens_out, seconds=seconds,
+        diff=diff,
+        turns=turns,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        seconds=seconds,
     )
 
 
@@ -166,8 +179,15 @@ def print_summary(console: Console, outcome: DemoOutcome) -> None:
     from agent.terminal.safe_text import for_terminal
 
     console.print(Rule("what changed"))
-    console.print(Syntax(for_terminal(outcome.diff) or "(no changes)", "diff", theme="ansi_dark",
-                         background_color="default", word_wrap=True))
+    console.print(
+        Syntax(
+            for_terminal(outcome.diff) or "(no changes)",
+            "diff",
+            theme="ansi_dark",
+            background_color="default",
+            word_wrap=True,
+        )
+    )
     console.print(Rule("tests on the merged tree"))
     last = " ".join(line.strip() for line in outcome.tests_output.splitlines()[-3:] if line.strip())
     style = "green" if outcome.tests_passed else "bold red"

@@ -51,7 +51,7 @@ def pointer_target(path: Path, prefix: str = "") -> Path | None:
     text = read_small(path, 4096)
     if text is None or not text.startswith(prefix):
         return None
-    named = text[len(prefix):].strip()
+    named = text[len(prefix) :].strip()
     if not named or "\n" in named or "\0" in named:
         return None
     return Path(os.path.realpath(path.parent / named))

@@ -59,13 +59,18 @@ def read_layout(work_tree: Path) -> RepoLayout:
     dotgit = work_tree / ".git"
     mode = os.lstat(dotgit).st_mode
     if stat.S_ISLNK(mode):
-        raise GitDirRefusedError(dotgit, os.readlink(dotgit), "a symbolic link (git makes a folder or a "
-                                 "`gitdir:` file)")
+        raise GitDirRefusedError(
+            dotgit, os.readlink(dotgit), "a symbolic link (git makes a folder or a `gitdir:` file)"
+        )
     if stat.S_ISDIR(mode):
         commondir = dotgit / "commondir"
         if os.path.lexists(commondir):
-            raise GitDirRefusedError(commondir, _named(commondir), "and a repository's own .git never has "
-                                     "a commondir (git writes one only under .git/worktrees/NAME)")
+            raise GitDirRefusedError(
+                commondir,
+                _named(commondir),
+                "and a repository's own .git never has "
+                "a commondir (git writes one only under .git/worktrees/NAME)",
+            )
         return RepoLayout(work_tree, dotgit, dotgit)
     if not stat.S_ISREG(mode):
         raise GitDirRefusedError(dotgit, "(not a file or folder)", "which git would try to read")
@@ -83,15 +88,24 @@ def _common_dir(work_tree: Path, dotgit: Path, git_dir: Path) -> Path:
         return git_dir
     common = pointer_target(commondir)
     if common is None or git_dir.parent.name != "worktrees" or git_dir.parent.parent != common:
-        raise GitDirRefusedError(commondir, _named(commondir), f"not the repository that holds {git_dir} "
-                                 "(a worktree's git dir is COMMON/worktrees/NAME)")
+        raise GitDirRefusedError(
+            commondir,
+            _named(commondir),
+            f"not the repository that holds {git_dir} (a worktree's git dir is COMMON/worktrees/NAME)",
+        )
     back = pointer_target(git_dir / "gitdir")
     if back != dotgit:
-        raise GitDirRefusedError(git_dir / "gitdir", back or _named(git_dir / "gitdir"),
-                                 f"not {dotgit}, whose worktree it claims to be")
+        raise GitDirRefusedError(
+            git_dir / "gitdir",
+            back or _named(git_dir / "gitdir"),
+            f"not {dotgit}, whose worktree it claims to be",
+        )
     if os.path.lexists(common / "commondir"):
-        raise GitDirRefusedError(common / "commondir", _named(common / "commondir"),
-                                 "and a common dir never has a commondir of its own")
+        raise GitDirRefusedError(
+            common / "commondir",
+            _named(common / "commondir"),
+            "and a common dir never has a commondir of its own",
+        )
     _refuse_inside(work_tree, common, commondir)
     return common
 

@@ -110,9 +110,15 @@ def git_environment(target: GitTarget) -> dict[str, str]:
     """The whole environment of a git command on `target` (nothing `GIT_*` is inherited)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
     env.update(
-        GIT_DIR=str(target.git_dir), GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0",
-        GIT_PAGER="cat", GIT_EDITOR=":", GIT_SEQUENCE_EDITOR=":", GIT_ATTR_NOSYSTEM="1",
-        LC_ALL="C", LANGUAGE="C",
+        GIT_DIR=str(target.git_dir),
+        GIT_TERMINAL_PROMPT="0",
+        GIT_OPTIONAL_LOCKS="0",
+        GIT_PAGER="cat",
+        GIT_EDITOR=":",
+        GIT_SEQUENCE_EDITOR=":",
+        GIT_ATTR_NOSYSTEM="1",
+        LC_ALL="C",
+        LANGUAGE="C",
     )
     if not target.network:
         env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
@@ -146,8 +152,11 @@ def enforce_pins(target: GitTarget) -> None:
         return
     commondir = target.git_dir / "commondir"
     if os.path.lexists(commondir):
-        raise GitDirRefusedError(commondir, read_small(commondir, 4096) or "(unreadable)",
-                                 "and the runtime's own repository never has one")
+        raise GitDirRefusedError(
+            commondir,
+            read_small(commondir, 4096) or "(unreadable)",
+            "and the runtime's own repository never has one",
+        )
     for relative, text in target.pinned:
         path = target.git_dir / relative
         if read_small(path) != text:
@@ -162,8 +171,12 @@ def write_pins(target: GitTarget) -> None:
 
 
 def run_git(
-    target: GitTarget, *args: str, stdin: bytes | None = None, ok: tuple[int, ...] = (0,),
-    timeout: float = DEFAULT_TIMEOUT_S, error: type[HostGitError] = HostGitError,
+    target: GitTarget,
+    *args: str,
+    stdin: bytes | None = None,
+    ok: tuple[int, ...] = (0,),
+    timeout: float = DEFAULT_TIMEOUT_S,
+    error: type[HostGitError] = HostGitError,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run `git ARGS` on `target` in its work tree (else its git dir); returns stdout unstripped.
 
@@ -174,9 +187,13 @@ def run_git(
     enforce_pins(target)
     argv = git_command(target, args)
     with subprocess.Popen(
-        argv, cwd=target.work_tree or target.git_dir, env=git_environment(target),
+        argv,
+        cwd=target.work_tree or target.git_dir,
+        env=git_environment(target),
         stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     ) as process:
         try:
             out, err = process.communicate(stdin, timeout=timeout)
@@ -194,7 +211,9 @@ def run_git(
 
 
 async def run_git_async(
-    target: GitTarget, *args: str, timeout: float = DEFAULT_TIMEOUT_S,
+    target: GitTarget,
+    *args: str,
+    timeout: float = DEFAULT_TIMEOUT_S,
     error: type[HostGitError] = HostGitError,
 ) -> None:
     """`run_git` awaited without holding a thread (a big checkout takes seconds); output dropped.
@@ -205,8 +224,13 @@ async def run_git_async(
 
     enforce_pins(target)
     process = await asyncio.create_subprocess_exec(
-        *git_command(target, args), cwd=target.work_tree or target.git_dir, env=git_environment(target),
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        *git_command(target, args),
+        cwd=target.work_tree or target.git_dir,
+        env=git_environment(target),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         _, err = await asyncio.wait_for(process.communicate(), timeout)
@@ -229,8 +253,13 @@ def init_repository(path: Path, *, bare: bool) -> None:
     """
     path.mkdir(parents=True, exist_ok=True)
     git_dir = path if bare else path / ".git"
-    run_git(GitTarget(git_dir=git_dir, work_tree=None if bare else path),
-            "init", "--quiet", "--template=", *(["--bare"] if bare else []))
+    run_git(
+        GitTarget(git_dir=git_dir, work_tree=None if bare else path),
+        "init",
+        "--quiet",
+        "--template=",
+        *(["--bare"] if bare else []),
+    )
 
 
 def _kill_group(pid: int) -> None:
@@ -246,5 +275,7 @@ def _failure(args: tuple[str, ...], code: int, stderr: bytes) -> str:
 
 
 def _timed_out(args: tuple[str, ...], timeout: float, error: type[HostGitError]) -> HostGitError:
-    return error(f"git {' '.join(args[:3])} did not finish in {timeout:g}s and was stopped "
-                 "(a FIFO or device where git expects a file can block it)")
+    return error(
+        f"git {' '.join(args[:3])} did not finish in {timeout:g}s and was stopped "
+        "(a FIFO or device where git expects a file can block it)"
+    )

@@ -29,10 +29,15 @@ from agent.hostgit.runner import DEFAULT_TIMEOUT_S, GitTarget, run_git
 
 _BOOL = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0"})
 _CARRIED: dict[str, frozenset[str]] = {
-    "core.filemode": _BOOL, "core.symlinks": _BOOL, "core.ignorecase": _BOOL,
-    "core.precomposeunicode": _BOOL, "core.trustctime": _BOOL,
-    "core.checkstat": frozenset({"default", "minimal"}), "core.autocrlf": _BOOL | {"input"},
-    "core.eol": frozenset({"lf", "crlf", "native"}), "extensions.objectformat": frozenset({"sha1", "sha256"}),
+    "core.filemode": _BOOL,
+    "core.symlinks": _BOOL,
+    "core.ignorecase": _BOOL,
+    "core.precomposeunicode": _BOOL,
+    "core.trustctime": _BOOL,
+    "core.checkstat": frozenset({"default", "minimal"}),
+    "core.autocrlf": _BOOL | {"input"},
+    "core.eol": frozenset({"lf", "crlf", "native"}),
+    "extensions.objectformat": frozenset({"sha1", "sha256"}),
 }
 """Settings a view takes from the repository, with the values it takes them with."""
 
@@ -51,8 +56,9 @@ def repository_view(layout: RepoLayout, timeout: float = DEFAULT_TIMEOUT_S) -> I
     head_file = layout.git_dir / "HEAD"
     head = read_small(head_file, 4096)
     if head is None or not _HEAD.fullmatch(head):
-        raise HostGitError(f"{head_file} is missing or not a HEAD git can read; is {layout.work_tree} "
-                           "a git repository?")
+        raise HostGitError(
+            f"{head_file} is missing or not a HEAD git can read; is {layout.work_tree} a git repository?"
+        )
     with tempfile.TemporaryDirectory(prefix="subagent-git-view-") as scratch:
         view = Path(scratch)
         (view / "HEAD").write_text(head)
@@ -77,8 +83,18 @@ def _carried_settings(layout: RepoLayout, target: GitTarget, timeout: float) -> 
         return {}
     pattern = "^(" + "|".join(re.escape(key) for key in _CARRIED) + ")$"
     try:
-        done = run_git(target, "config", "--no-includes", "--file", "-", "--get-regexp", pattern,
-                       stdin=text.encode("utf-8", errors="surrogateescape"), ok=(0, 1), timeout=timeout)
+        done = run_git(
+            target,
+            "config",
+            "--no-includes",
+            "--file",
+            "-",
+            "--get-regexp",
+            pattern,
+            stdin=text.encode("utf-8", errors="surrogateescape"),
+            ok=(0, 1),
+            timeout=timeout,
+        )
     except HostGitError:  # a config git cannot parse: compare files with git's defaults
         return {}
     settings: dict[str, str] = {}
@@ -92,8 +108,11 @@ def _carried_settings(layout: RepoLayout, target: GitTarget, timeout: float) -> 
 def _config(settings: dict[str, str]) -> str:
     sha256 = settings.get("extensions.objectformat") == "sha256"
     lines = ["[core]", f"\trepositoryformatversion = {1 if sha256 else 0}", "\tbare = false"]
-    lines += [f"\t{key.removeprefix('core.')} = {value}" for key, value in settings.items()
-              if key.startswith("core.")]
+    lines += [
+        f"\t{key.removeprefix('core.')} = {value}"
+        for key, value in settings.items()
+        if key.startswith("core.")
+    ]
     if sha256:
         lines += ["[extensions]", "\tobjectformat = sha256"]
     return "\n".join(lines) + "\n"

@@ -99,8 +99,11 @@ def classify_error(exc: BaseException) -> _Failure:
     import httpx2
 
     if (bug := _programming_error(exc)) is not None:
-        return _Failure(False, f"{type(bug).__name__}: {bug} (an error in the program, not the "
-                        "network: not retried)", "internal_error")
+        return _Failure(
+            False,
+            f"{type(bug).__name__}: {bug} (an error in the program, not the network: not retried)",
+            "internal_error",
+        )
     if isinstance(exc, anthropic.APIStatusError):
         return _status_failure(exc)
     if isinstance(exc, anthropic.APITimeoutError):

@@ -83,16 +83,6 @@ class ThinkingDeltaStreamEvent(BaseModel):
     text: str
 
 
-class ToolInputStreamEvent(BaseModel):
-    """A tool call is being written (front ends show a spinner before the call is complete)."""
-
-    kind: Literal["tool_input"] = "tool_input"
-    index: int
-    tool_use_id: str
-    name: str
-    partial_json: str = ""
-
-
 class RetryNotice(BaseModel):
     """The turn failed part-way and will be requested again from its start."""
 
@@ -126,19 +116,23 @@ def tool_input_problem(raw: str, stop_reason: str | None) -> str | None:
         value = json.loads(raw)
     except ValueError:
         if stop_reason in ("max_tokens", "model_context_window_exceeded"):
-            return ("its input was cut off at the output token limit, so it is incomplete; make the call "
-                    "again with a shorter input (e.g. write a large file in parts)")
+            return (
+                "its input was cut off at the output token limit, so it is incomplete; make the call "
+                "again with a shorter input (e.g. write a large file in parts)"
+            )
         return "its input is not valid JSON; send the arguments as one JSON object"
     if isinstance(value, dict):
         return None
     kind = {str: "a string", list: "an array"}.get(type(value), f"a {type(value).__name__} value")
     hint = " holding JSON text" if isinstance(value, str) and value.lstrip().startswith("{") else ""
-    return (f"its input was {kind}{hint}, not a JSON object; send the arguments as an object with the "
-            "tool's fields, not encoded as a string")
+    return (
+        f"its input was {kind}{hint}, not a JSON object; send the arguments as an object with the "
+        "tool's fields, not encoded as a string"
+    )
 
 
 ModelStreamEvent = Annotated[
-    TextDeltaStreamEvent | ThinkingDeltaStreamEvent | ToolInputStreamEvent | RetryNotice | MessageDoneEvent,
+    TextDeltaStreamEvent | ThinkingDeltaStreamEvent | RetryNotice | MessageDoneEvent,
     Field(discriminator="kind"),
 ]
 

@@ -15,9 +15,9 @@ import asyncio
 from collections.abc import Callable
 from functools import cache
 
-from agent.config import PriceConfig
 from agent.errors import ConfigError
 from agent.events import Usage
+from agent.registry.schema import PriceConfig
 
 _PER = 1_000_000
 _PROVIDER = "anthropic"

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.config import ModelConfig, PriceConfig, RegistryConfig
 from agent.errors import ConfigError
 from agent.model.base import ModelInfo
+from agent.registry.schema import ModelConfig, PriceConfig, RegistryConfig
 
 
 @dataclass(frozen=True)

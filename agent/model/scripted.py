@@ -26,7 +26,6 @@ from agent.model.base import (
     ModelStreamEvent,
     TextDeltaStreamEvent,
     ThinkingDeltaStreamEvent,
-    ToolInputStreamEvent,
     tool_input_problem,
 )
 
@@ -150,9 +149,6 @@ class ScriptedModel:
             await asyncio.sleep(pause)
             tool_id = call.id or f"toolu_{script_index}_{turn}_{n}"
             raw = call.input_json if call.input_json is not None else json.dumps(call.input)
-            yield ToolInputStreamEvent(
-                index=len(content), tool_use_id=tool_id, name=call.name, partial_json=raw
-            )
             problem = tool_input_problem(raw, stop)
             if problem is not None:
                 invalid[tool_id] = problem
@@ -164,8 +160,6 @@ class ScriptedModel:
     async def model_info(self, model: str) -> ModelInfo | None:
         """The scripted model knows no limits; config decides."""
         return None
-
-
 
 
 def _estimate(request: ModelRequest, content: list[dict[str, Any]]) -> Usage:

@@ -122,11 +122,22 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
         status = "error_merge_conflict"
         error = f"merge conflict in {', '.join(merge.conflicts)}; the subagent's work is on {merge.branch}"
     result = SubtaskResult(
-        id=spec.id, agent=spec.agent, status=status, result=tally.result.result if tally.result else "",
-        session_id=tally.session_id, transcript_ref=tally.session_id,
-        files_changed=[f.path for f in merge.files], patch=merge.patch, conflicts=merge.conflicts,
-        branch=merge.branch, verification=verification, usage=tally.usage, total_cost_usd=tally.cost,
-        num_turns=tally.turns, duration_ms=(time.monotonic() - started) * 1000, error=error,
+        id=spec.id,
+        agent=spec.agent,
+        status=status,
+        result=tally.result.result if tally.result else "",
+        session_id=tally.session_id,
+        transcript_ref=tally.session_id,
+        files_changed=[f.path for f in merge.files],
+        patch=merge.patch,
+        conflicts=merge.conflicts,
+        branch=merge.branch,
+        verification=verification,
+        usage=tally.usage,
+        total_cost_usd=tally.cost,
+        num_turns=tally.turns,
+        duration_ms=(time.monotonic() - started) * 1000,
+        error=error,
         permission_denials=tally.denials,
     )
     if merge.hunks:
@@ -184,8 +195,12 @@ def _status(tally: _Tally, verification: VerifyResult | None) -> tuple[Any, str 
 
 
 async def _run_and_verify(
-    request: ChildRequest, agent_spec: Any, workdir: Path, worktree: ChildTree | None,
-    ready: asyncio.Future[None] | None, tally: _Tally,
+    request: ChildRequest,
+    agent_spec: Any,
+    workdir: Path,
+    worktree: ChildTree | None,
+    ready: asyncio.Future[None] | None,
+    tally: _Tally,
 ) -> VerifyResult | None:
     """The child's run, then verify and resume with the failure until it passes or rounds run out."""
     spec, link = request.spec, request.link
@@ -202,8 +217,12 @@ async def _run_and_verify(
             files = await asyncio.to_thread(worktree.repo.changed_files, a, b)
             return [str(workdir / f.path) for f in files]
 
-        parts = dataclasses.replace(parts, make_snapshot=lambda _cwd: snapshot, changed_files=changed,
-                                    load_tools=lambda names: [_waiting(t, ready) for t in load(names)])
+        parts = dataclasses.replace(
+            parts,
+            make_snapshot=lambda _cwd: snapshot,
+            changed_files=changed,
+            load_tools=lambda names: [_waiting(t, ready) for t in load(names)],
+        )
     first = RESUME_PROMPT if request.resume else spec.prompt
     await _drive(request, tally, _start(request, parts, workdir, first, resume=request.resume))
     command = spec.verify or agent_spec.verify
@@ -226,8 +245,9 @@ async def _run_and_verify(
         await _drive(request, tally, _start(request, parts, workdir, prompt, resume=tally.session_id))
     if last is None:
         return None
-    return VerifyResult(command=command, passed=last.passed, exit_code=last.exit_code,
-                        output=last.output, rounds=runs)
+    return VerifyResult(
+        command=command, passed=last.passed, exit_code=last.exit_code, output=last.output, rounds=runs
+    )
 
 
 async def _verify_shown(
@@ -235,13 +255,23 @@ async def _verify_shown(
 ) -> VerifyRun:
     """Run verify, shown as an `execute` call in the child's stream so every front end sees it."""
     emit = request.emit or (lambda _event: None)
-    ids = {"session_id": tally.session_id or "", "parent_tool_use_id": request.tool_use_id,
-           "tool_use_id": f"verify_{request.spec.id}_{number}", "name": "verify"}
+    ids = {
+        "session_id": tally.session_id or "",
+        "parent_tool_use_id": request.tool_use_id,
+        "tool_use_id": f"verify_{request.spec.id}_{number}",
+        "name": "verify",
+    }
     emit(ToolCallStartedEvent(**ids, input={"command": command}, kind="execute", title=f"verify: {command}"))
     started = time.monotonic()
     outcome = await run
-    emit(ToolCallFinishedEvent(**ids, output=outcome.output, is_error=not outcome.passed,
-                               duration_ms=(time.monotonic() - started) * 1000))
+    emit(
+        ToolCallFinishedEvent(
+            **ids,
+            output=outcome.output,
+            is_error=not outcome.passed,
+            duration_ms=(time.monotonic() - started) * 1000,
+        )
+    )
     return outcome
 
 
@@ -275,16 +305,27 @@ def _sandbox(parts: Any, defaults: Any, workdir: Path, network: bool) -> Any:
         return None  # run_verify reports that it could not run
 
 
-def _start(request: ChildRequest, parts: Any, workdir: Path, prompt: str, *, resume: str | None
-           ) -> AsyncIterator[Event]:
-    from agent.runtime import run_agent
+def _start(
+    request: ChildRequest, parts: Any, workdir: Path, prompt: str, *, resume: str | None
+) -> AsyncIterator[Event]:
+    from agent.runtime.assembly import run_agent
 
     spec, link = request.spec, request.link
     return run_agent(
-        prompt, agent=spec.agent, cwd=workdir, model=spec.model, max_turns=spec.max_turns,
-        permission_mode=spec.permission_mode or link.permission_mode, approver=link.approver,
-        resume=resume, model_client=link.client, cancel=link.cancel,
-        parent_tool_use_id=request.tool_use_id, parent_model=link.model, parts=parts, parent=link,
+        prompt,
+        agent=spec.agent,
+        cwd=workdir,
+        model=spec.model,
+        max_turns=spec.max_turns,
+        permission_mode=spec.permission_mode or link.permission_mode,
+        approver=link.approver,
+        resume=resume,
+        model_client=link.client,
+        cancel=link.cancel,
+        parent_tool_use_id=request.tool_use_id,
+        parent_model=link.model,
+        parts=parts,
+        parent=link,
     )
 
 
@@ -326,5 +367,11 @@ def _announce_finish(request: ChildRequest, tally: _Tally, result: SubtaskResult
     ))  # fmt: skip
 
 
-_RESULT_SUBTYPES = {"success", "error_max_turns", "error_max_budget", "error_during_execution",
-                    "error_permission_denied", "cancelled"}
+_RESULT_SUBTYPES = {
+    "success",
+    "error_max_turns",
+    "error_max_budget",
+    "error_during_execution",
+    "error_permission_denied",
+    "cancelled",
+}

@@ -11,12 +11,12 @@ import asyncio
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from agent.spec import AgentSpec
+from agent.registry.spec import AgentSpec
 
 if TYPE_CHECKING:
-    from agent._wiring import RuntimeParts
     from agent.model.base import ModelClient
     from agent.permissions.models import Approver, PermissionMode
+    from agent.runtime.parts import RuntimeParts
 
 EDITING_TOOLS = frozenset({"edit", "write", "patch", "bash"})
 """A child with any of these may change files, so it needs its own worktree beside siblings."""

@@ -47,7 +47,7 @@ class LocalDispatcher:
     ) -> None:
         """`cwd` is the default workspace; the model client defaults to the Messages API; `trust`
         trusts the workspaces for this dispatch (`--trust`)."""
-        from agent._wiring import default_parts
+        from agent.runtime.parts import default_parts
 
         self.cwd = cwd.resolve()
         self.options = options or DispatchOptions()
@@ -61,7 +61,7 @@ class LocalDispatcher:
 
     def links(self, tasks: list[SubtaskSpec], cancel: asyncio.Event) -> dict[Path, ParentLink]:
         """One parent link per workspace, sharing slots; raises ConfigError for a task that cannot run."""
-        from agent.runtime import default_model_client
+        from agent.runtime.assembly import default_model_client
 
         client = self.model_client or default_model_client()
         links: dict[Path, ParentLink] = {}
@@ -76,9 +76,16 @@ class LocalDispatcher:
                 raise ConfigError(f"subtask {task.id}: cwd {workspace} is not a directory")
             if workspace not in links:
                 links[workspace] = ParentLink(
-                    registry=self.parts.load_registry(workspace, self.trust), parts=self.parts, client=client,
-                    gate=None, approver=self.approver, model=None, session_id=None, depth=0,
-                    cancel=cancel, slots=slots,
+                    registry=self.parts.load_registry(workspace, self.trust),
+                    parts=self.parts,
+                    client=client,
+                    gate=None,
+                    approver=self.approver,
+                    model=None,
+                    session_id=None,
+                    depth=0,
+                    cancel=cancel,
+                    slots=slots,
                 )
             links[workspace].registry.get(task.agent)  # UnknownAgentError names the known agents
         return links
@@ -109,8 +116,13 @@ class LocalDispatcher:
                     ChildRequest(spec=task, link=links[ws], workspace=ws, isolate=isolate, emit=emit)
                 )
             except SubagentError as exc:  # this task could not run; the others go on
-                results[index] = SubtaskResult(id=task.id, agent=task.agent, status="error_during_execution",
-                                               result="", error=f"the subagent could not run: {exc}")
+                results[index] = SubtaskResult(
+                    id=task.id,
+                    agent=task.agent,
+                    status="error_during_execution",
+                    result="",
+                    error=f"the subagent could not run: {exc}",
+                )
 
         try:
             with contextlib.ExitStack() as held:  # each workspace is this dispatch's while it runs
@@ -157,8 +169,9 @@ class LocalRunner:
         repository must never work in one folder).
         """
         spec = spec.model_copy(update={"cwd": None})
-        dispatcher = LocalDispatcher(workspace, model_client=self.model_client, approver=self.approver,
-                                     parts=self.parts)
+        dispatcher = LocalDispatcher(
+            workspace, model_client=self.model_client, approver=self.approver, parts=self.parts
+        )
         link = dispatcher.links([spec], cancel)[dispatcher.workspace(spec)]
         pending: list[asyncio.Task[None]] = []
         sink = _sink(spec.id, on_event)
@@ -171,8 +184,16 @@ class LocalRunner:
 
         resume = resume_from.session_id if resume_from is not None else None
         try:
-            return await run_child(ChildRequest(spec=spec, link=link, workspace=dispatcher.workspace(spec),
-                                                isolate=False, emit=emit, resume=resume))
+            return await run_child(
+                ChildRequest(
+                    spec=spec,
+                    link=link,
+                    workspace=dispatcher.workspace(spec),
+                    isolate=False,
+                    emit=emit,
+                    resume=resume,
+                )
+            )
         finally:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
@@ -185,8 +206,11 @@ async def _checkpoint(
     from agent.orchestrator.temporal.workspace import workspace_patch
 
     patch = await workspace_patch(workspace)
-    await on_checkpoint(SubtaskCheckpoint(turn=event.turn, patch=patch, session_id=event.session_id,
-                                          transcript_ref=event.session_id))
+    await on_checkpoint(
+        SubtaskCheckpoint(
+            turn=event.turn, patch=patch, session_id=event.session_id, transcript_ref=event.session_id
+        )
+    )
 
 
 run_subtask = LocalRunner()

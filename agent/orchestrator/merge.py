@@ -69,13 +69,6 @@ class MergeRequest(BaseModel):
     patch: str
 
 
-def merge_back(repo: ShadowRepo, base: str, theirs: str, name: str) -> MergeOutcome:
-    """Merge snapshot `theirs` (made from `base`) into the workspace (blocking: run it in a thread)."""
-    files, patch = child_changes(repo, base, theirs)
-    request = MergeRequest(base=base, theirs=theirs, name=name, files=files, patch=patch)
-    return merge_many(repo, [request])[0]
-
-
 def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutcome]:
     """Merge several children's work, in order, with one snapshot and one write of the workspace.
 
@@ -85,8 +78,9 @@ def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutc
     return merge_onto(repo, requests, None)[0]
 
 
-def merge_onto(repo: ShadowRepo, requests: list[MergeRequest], known: str | None
-               ) -> tuple[list[MergeOutcome], str | None]:
+def merge_onto(
+    repo: ShadowRepo, requests: list[MergeRequest], known: str | None
+) -> tuple[list[MergeOutcome], str | None]:
     """`merge_many` onto `known`, the commit the workspace was left equal to by the previous
     merge, instead of a fresh snapshot (a scan of the whole workspace); returns the outcomes and
     the commit the workspace equals now. If a file the merge would write changed since `known`,
@@ -111,8 +105,17 @@ def merge_onto(repo: ShadowRepo, requests: list[MergeRequest], known: str | None
         if current_tree == base_tree:
             merged_tree, conflicts = theirs_tree, []
         else:
-            done = run_git(git, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages",
-                           current, request.theirs, ok=(0, 1))
+            done = run_git(
+                git,
+                "merge-tree",
+                "--write-tree",
+                "-z",
+                "--name-only",
+                "--no-messages",
+                current,
+                request.theirs,
+                ok=(0, 1),
+            )
             fields = done.stdout.decode(errors="surrogateescape").split("\0")
             merged_tree = fields[0].strip()
             conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
@@ -120,8 +123,11 @@ def merge_onto(repo: ShadowRepo, requests: list[MergeRequest], known: str | None
             hunks = _hunks(git, merged_tree, conflicts, request.name)
             outcomes.append(_kept(repo, request, conflicts, hunks))
             continue
-        current = run_git(git, "commit-tree", merged_tree, "-p", current, "-m",
-                          f"merged {request.name}").stdout.decode().strip()
+        current = (
+            run_git(git, "commit-tree", merged_tree, "-p", current, "-m", f"merged {request.name}")
+            .stdout.decode()
+            .strip()
+        )
         current_tree = merged_tree
         outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
     if current_tree != ours_tree:
@@ -135,8 +141,9 @@ def merge_onto(repo: ShadowRepo, requests: list[MergeRequest], known: str | None
 def _kept(repo: ShadowRepo, request: MergeRequest, paths: list[str], hunks: str) -> MergeOutcome:
     """Not merged: the child's work stays on a branch of the shadow repository, `paths` say why."""
     branch = repo.create_branch(f"subagent/{ref_safe(request.name)}-{request.theirs[:8]}", request.theirs)
-    return MergeOutcome(merged=False, files=request.files, patch=request.patch, conflicts=paths, hunks=hunks,
-                        branch=branch)
+    return MergeOutcome(
+        merged=False, files=request.files, patch=request.patch, conflicts=paths, hunks=hunks, branch=branch
+    )
 
 
 def _protected_paths(workspace: Path) -> Callable[[str], str | None]:
@@ -190,7 +197,8 @@ class MergeQueue:
                 known = self._known or batch[0][0].base  # a checkpoint: checked before each write too
                 try:
                     outcomes, self._known = await asyncio.to_thread(
-                        merge_onto, self.repo, [r for r, _ in batch], known)
+                        merge_onto, self.repo, [r for r, _ in batch], known
+                    )
                 except Exception as exc:
                     self._known = None
                     for _, future in batch:

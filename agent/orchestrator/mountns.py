@@ -61,8 +61,11 @@ class MountRights:
 
 _IN_USER_NS = "user and mount namespace"
 _AS_ROOT = "mount namespace (root)"
-_NOT_ENTERED = MountRights(False, "the process did not enter a mount namespace of its own (only the "
-                                  "command line does, before any thread starts)")
+_NOT_ENTERED = MountRights(
+    False,
+    "the process did not enter a mount namespace of its own (only the "
+    "command line does, before any thread starts)",
+)
 _state: list[MountRights] = [_NOT_ENTERED]
 
 
@@ -80,8 +83,11 @@ def enter() -> MountRights:
     if _state[0].ok:
         return _state[0]
     if _threads() != 1:
-        _state[0] = MountRights(False, "the process already runs threads when it could have entered a "
-                                       "mount namespace (only a single-threaded process can)")
+        _state[0] = MountRights(
+            False,
+            "the process already runs threads when it could have entered a "
+            "mount namespace (only a single-threaded process can)",
+        )
         return _state[0]
     probe = _cached_probe()
     if not probe.ok:
@@ -133,8 +139,10 @@ def _mount(lower: Path, upper: Path, work: Path, target: Path) -> None:
     # is what `agent.orchestrator.upper` reads; userxattr works with and without a user ns.
     # volatile: no sync of the upper file system, not even at unmount (a syncfs of the whole disk,
     # up to a second on a busy one): a child's tree is thrown away, its work is kept by snapshots.
-    options = (f"lowerdir={lower},upperdir={upper},workdir={work},userxattr,redirect_dir=nofollow,"
-               "metacopy=off,volatile")
+    options = (
+        f"lowerdir={lower},upperdir={upper},workdir={work},userxattr,redirect_dir=nofollow,"
+        "metacopy=off,volatile"
+    )
     raised = _state[0].how == _IN_USER_NS and _set_effective(_CAP_SYS_ADMIN, _CAP_DAC_OVERRIDE)
     try:
         done = _libc().mount(b"overlay", os.fsencode(target), b"overlay", 0, os.fsencode(options))
@@ -204,8 +212,11 @@ def _set_effective(*caps: int) -> bool:
         _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
 
     class Data(ctypes.Structure):
-        _fields_ = (("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32))
+        _fields_ = (
+            ("effective", ctypes.c_uint32),
+            ("permitted", ctypes.c_uint32),
+            ("inheritable", ctypes.c_uint32),
+        )
 
     effective = sum(1 << cap for cap in caps)
     permitted = (1 << _CAP_SYS_ADMIN) | (1 << _CAP_DAC_OVERRIDE)
@@ -219,8 +230,11 @@ def _set_effective(*caps: int) -> bool:
 def _probe_key() -> str:
     """What the probe's answer depends on."""
     parts = [os.uname().release, str(os.geteuid()), str(paths.worktrees_home()), str(paths.bases_home())]
-    for knob in ("/proc/sys/user/max_user_namespaces", "/proc/sys/kernel/unprivileged_userns_clone",
-                 "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"):
+    for knob in (
+        "/proc/sys/user/max_user_namespaces",
+        "/proc/sys/kernel/unprivileged_userns_clone",
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+    ):
         with contextlib.suppress(OSError):
             parts.append(Path(knob).read_text().strip())
     bwrap = shutil.which("bwrap")
@@ -307,8 +321,22 @@ def _nested_bwrap() -> None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return
-    argv = [bwrap, "--unshare-user", "--unshare-pid", "--unshare-net", "--disable-userns",
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--die-with-parent", "true"]
+    argv = [
+        bwrap,
+        "--unshare-user",
+        "--unshare-pid",
+        "--unshare-net",
+        "--disable-userns",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--die-with-parent",
+        "true",
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
         why = (done.stderr.strip().splitlines() or ["no message"])[-1]

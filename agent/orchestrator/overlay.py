@@ -109,8 +109,9 @@ class OverlayTree:
             tree = self._tree()
             if tree == self._tree_of(self.head):
                 return self.head
-            made = run_git(self.repo.git.target, "commit-tree", tree, "-p", self.head, "-m",
-                           label or "subagent")
+            made = run_git(
+                self.repo.git.target, "commit-tree", tree, "-p", self.head, "-m", label or "subagent"
+            )
             self.head = made.stdout.decode().strip()
             self._trees[self.head] = tree
             return self.head
@@ -139,8 +140,15 @@ class OverlayTree:
         git = git_target(self.repo, self.path, self._index)
         specs = [f":(literal){path}" for path in (*changes.gone, *changes.present)]
         # exit 1: some of the new paths are ignored (.gitignore), and were rightly left out
-        run_git(git, "add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=nul_list(specs),
-                ok=(0, 1))
+        run_git(
+            git,
+            "add",
+            "-A",
+            "--pathspec-from-file=-",
+            "--pathspec-file-nul",
+            stdin=nul_list(specs),
+            ok=(0, 1),
+        )
         tree = run_git(git, "write-tree").stdout.decode().strip()
         self._last = (changes, tree)
         return tree
@@ -176,8 +184,9 @@ def _seed(repo: ShadowRepo, upper: Path, old: str, new: str) -> None:
         index = upper.parent / "index"
         git = git_target(repo, upper.parent / "tree", index)
         run_git(git, "read-tree", new)
-        run_git(git, "checkout-index", "--force", f"--prefix={upper}/", "-z", "--stdin",
-                stdin=nul_list(written))
+        run_git(
+            git, "checkout-index", "--force", f"--prefix={upper}/", "-z", "--stdin", stdin=nul_list(written)
+        )
         index.unlink()
     for path in _whiteouts(repo, new, deleted, written):
         target = upper / path

@@ -17,8 +17,8 @@ from agent.errors import SubagentError, ToolInputError
 from agent.events import FileChange
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec
 from agent.orchestrator.link import ParentLink, may_delegate, may_edit
-from agent.spec import AgentSpec
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.registry.spec import AgentSpec
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 _INTRO = (
     "Start a subagent on a self-contained task; it sees only `prompt`, works with its own tools, "
@@ -70,7 +70,7 @@ class TaskTool(Tool[TaskInput]):
         return None  # siblings run at once; worktrees keep their edits apart
 
     async def run(self, input: TaskInput, ctx: ToolContext) -> ToolResult:
-        from agent._tool_exec import CURRENT_TOOL_USE_ID, EVENT_SINK
+        from agent.loop.tool_calls import CURRENT_TOOL_USE_ID, EVENT_SINK
         from agent.orchestrator.child import ChildRequest, run_child
 
         if input.subagent_type not in self.subagents:
@@ -80,25 +80,35 @@ class TaskTool(Tool[TaskInput]):
         if not input.prompt.strip():
             raise ToolInputError("prompt is empty: write the whole task for the subagent")
         tool_use_id = CURRENT_TOOL_USE_ID.get()
-        spec = SubtaskSpec(id=tool_use_id or input.subagent_type, agent=input.subagent_type,
-                           prompt=input.prompt, description=input.description)
-        request = ChildRequest(spec=spec, link=self.link, workspace=ctx.workspace,
-                               isolate=self._needs_worktree(input), tool_use_id=tool_use_id,
-                               emit=EVENT_SINK.get())
+        spec = SubtaskSpec(
+            id=tool_use_id or input.subagent_type,
+            agent=input.subagent_type,
+            prompt=input.prompt,
+            description=input.description,
+        )
+        request = ChildRequest(
+            spec=spec,
+            link=self.link,
+            workspace=ctx.workspace,
+            isolate=self._needs_worktree(input),
+            tool_use_id=tool_use_id,
+            emit=EVENT_SINK.get(),
+        )
         try:
             result = await run_child(request)
         except SubagentError as exc:  # e.g. no sandbox for its bash: the parent can act on that
             reason = f"the subagent {input.subagent_type} could not run: {exc}"
             return ToolResult(output=reason, is_error=True)
         return ToolResult(
-            output=format_result(result), is_error=not result.ok,
+            output=format_result(result),
+            is_error=not result.ok,
             files_touched=[str(ctx.workspace / p) for p in result.files_changed],
             changes=_changes(result, ctx) if result.conflicts == [] and result.ok else [],
         )
 
     def _needs_worktree(self, input: TaskInput) -> bool:
         """True when this child may edit and another `task` call of the same turn may too."""
-        from agent._tool_exec import TURN_CALLS
+        from agent.loop.tool_calls import TURN_CALLS
 
         if not may_edit(self.subagents[input.subagent_type]):
             return False
@@ -167,17 +177,38 @@ def task_tool_for(spec: AgentSpec, link: ParentLink) -> TaskTool | None:
 
 
 def delegation(
-    spec: AgentSpec, parent: ParentLink | None, registry: Any, parts: Any, client: Any, gate: Any,
-    approver: Any, model: str, session_id: str, cancel: Any, permission_mode: Any,
+    spec: AgentSpec,
+    parent: ParentLink | None,
+    registry: Any,
+    parts: Any,
+    client: Any,
+    gate: Any,
+    approver: Any,
+    model: str,
+    session_id: str,
+    cancel: Any,
+    permission_mode: Any,
     parent_tool_use_id: str | None,
 ) -> TaskTool | None:
     """The `task` tool `run_agent` gives this session, linked to it, or None (see `may_delegate`)."""
-    fields = dict(gate=gate, model=model, session_id=session_id, cancel=cancel,
-                  parent_tool_use_id=parent_tool_use_id)
+    fields = dict(
+        gate=gate, model=model, session_id=session_id, cancel=cancel, parent_tool_use_id=parent_tool_use_id
+    )
     if parent is None:
-        link = ParentLink(registry=registry, parts=parts, client=client, approver=approver, depth=0,
-                          permission_mode=permission_mode, **fields)
+        link = ParentLink(
+            registry=registry,
+            parts=parts,
+            client=client,
+            approver=approver,
+            depth=0,
+            permission_mode=permission_mode,
+            **fields,
+        )
     else:
-        link = parent.for_child(depth=parent.depth + 1, parts=parts,
-                                permission_mode=permission_mode or parent.permission_mode, **fields)
+        link = parent.for_child(
+            depth=parent.depth + 1,
+            parts=parts,
+            permission_mode=permission_mode or parent.permission_mode,
+            **fields,
+        )
     return task_tool_for(spec, link)

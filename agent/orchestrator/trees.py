@@ -60,7 +60,6 @@ async def populate(link: Any, repo: ShadowRepo, tree: ChildTree) -> None:
     await tree.populate_async()
 
 
-
 def _give_back(tree: OverlayTree, found: asyncio.Future[bases.Base]) -> None:
     """A base found for a tree whose populating was cancelled: the tree takes it and lets it go."""
     if found.cancelled() or found.exception() is not None:

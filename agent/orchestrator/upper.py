@@ -49,8 +49,10 @@ class UpperChanges:
         """Nothing changed since `earlier` was read: the same entries with the same stat data, and
         none changed so close to that read that a later write could carry the same time (a file
         system's clock may tick only every few milliseconds; git's "racy" entries are the same)."""
-        return (self.signature == earlier.signature
-                and self.newest_change_ns < earlier.read_at_ns - RACY_MARGIN_NS)
+        return (
+            self.signature == earlier.signature
+            and self.newest_change_ns < earlier.read_at_ns - RACY_MARGIN_NS
+        )
 
 
 RACY_MARGIN_NS = 100_000_000
@@ -70,8 +72,9 @@ def read_upper(upper: Path) -> UpperChanges:
             for entry in entries:
                 rel = f"{prefix}{entry.name}"
                 info = entry.stat(follow_symlinks=False)
-                signature.append((rel, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns,
-                                  info.st_ino))
+                signature.append(
+                    (rel, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+                )
                 if stat.S_ISDIR(info.st_mode):
                     if entry.name in NEVER_SNAPSHOTTED:
                         continue
@@ -84,8 +87,9 @@ def read_upper(upper: Path) -> UpperChanges:
                     gone.append(rel)
                 # a FIFO, socket or device the child made: git cannot keep it, nor can a checkout
     newest = max((entry[4] for entry in signature), default=0)
-    return UpperChanges(tuple(sorted(present)), tuple(sorted(gone)), tuple(sorted(signature)), started,
-                        newest)
+    return UpperChanges(
+        tuple(sorted(present)), tuple(sorted(gone)), tuple(sorted(signature)), started, newest
+    )
 
 
 def _opaque(path: str) -> bool:

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from agent.errors import SubagentError
 from agent.sandbox.base import Sandbox
 from agent.terminal.safe_text import strip_escape_sequences
-from tools._truncate import cap_output
-from tools.base import OutputLimits
+from agent.tool import OutputLimits
+from agent.tool_output import cap_output
 
 VERIFY_TIMEOUT_S = 600.0
 _LIMITS = OutputLimits(max_lines=200, max_chars=12_000)
@@ -32,7 +32,10 @@ class VerifyRun(BaseModel):
 
 
 async def run_verify(
-    command: str, sandbox: Sandbox | None, cwd: Path, cancel: asyncio.Event | None = None,
+    command: str,
+    sandbox: Sandbox | None,
+    cwd: Path,
+    cancel: asyncio.Event | None = None,
     timeout_s: float = VERIFY_TIMEOUT_S,
 ) -> VerifyRun:
     """Run `command` in `sandbox` in `cwd`; a sandbox that cannot run is a failed verification."""

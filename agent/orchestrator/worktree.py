@@ -128,11 +128,9 @@ class Worktree:
                 continue
             (gone if stat.S_ISDIR(mode) else present).append(rel)
         if gone:
-            run_git(self._git, "update-index", "--force-remove", "-z", "--stdin",
-                    stdin=nul_list(gone))
+            run_git(self._git, "update-index", "--force-remove", "-z", "--stdin", stdin=nul_list(gone))
         if present:
-            run_git(self._git, "update-index", "--add", "--replace", "-z", "--stdin",
-                    stdin=nul_list(present))
+            run_git(self._git, "update-index", "--add", "--replace", "-z", "--stdin", stdin=nul_list(present))
         tree = run_git(self._git, "write-tree").stdout.decode().strip()
         if tree == self.repo.tree(self.head):
             return self.head

@@ -22,16 +22,29 @@ from pydantic import BaseModel
 
 from agent.errors import ConfigError
 from agent.permissions.models import Decision, PermissionRule
-from agent.spec import TOOL_NAMES
+from agent.registry.spec import TOOL_NAMES
 
 KNOWN_TOOLS = (*TOOL_NAMES, "task")
 """Every tool name a persona may switch on."""
 
 _SYNONYMS = {"multiedit": "edit", "ls": "glob", "list": "glob"}
-_FOREIGN = frozenset({
-    "webfetch", "websearch", "codesearch", "todowrite", "todoread", "notebookedit", "notebookread",
-    "skill", "lsp", "killshell", "bashoutput", "exitplanmode", "slashcommand",
-})
+_FOREIGN = frozenset(
+    {
+        "webfetch",
+        "websearch",
+        "codesearch",
+        "todowrite",
+        "todoread",
+        "notebookedit",
+        "notebookread",
+        "skill",
+        "lsp",
+        "killshell",
+        "bashoutput",
+        "exitplanmode",
+        "slashcommand",
+    }
+)
 _DECISIONS: tuple[Decision, ...] = ("allow", "ask", "deny")
 
 
@@ -63,8 +76,9 @@ def _canonical(raw: str, enabling: bool) -> list[str] | None:
         return [name]
     if name in _FOREIGN:
         if enabling:
-            raise ConfigError(f"tool {raw!r} is not available in subagent; remove it "
-                              f"(available: {', '.join(KNOWN_TOOLS)})")
+            raise ConfigError(
+                f"tool {raw!r} is not available in subagent; remove it (available: {', '.join(KNOWN_TOOLS)})"
+            )
         return None
     raise ConfigError(f"unknown tool {raw!r}; tools are {', '.join(KNOWN_TOOLS)} (or mcp_* patterns)")
 
@@ -97,8 +111,9 @@ def _from_list(tools: list[str], source: str) -> ToolSelection:
     return _selection(enabled, "task" in named, [], source)
 
 
-def _selection(enabled: list[str], delegate: bool | None, extra: list[PermissionRule],
-               source: str) -> ToolSelection:
+def _selection(
+    enabled: list[str], delegate: bool | None, extra: list[PermissionRule], source: str
+) -> ToolSelection:
     denied: list[str] = []
     for tool in KNOWN_TOOLS:
         perm = permission_of(tool)
@@ -107,8 +122,7 @@ def _selection(enabled: list[str], delegate: bool | None, extra: list[Permission
             if perm != "task" or delegate is False:
                 denied.append(perm)
     rules = [PermissionRule(permission=p, decision="deny", source=source) for p in denied] + extra
-    return ToolSelection(enabled=[t for t in enabled if t in TOOL_NAMES], rules=rules,
-                         can_delegate=delegate)
+    return ToolSelection(enabled=[t for t in enabled if t in TOOL_NAMES], rules=rules, can_delegate=delegate)
 
 
 def tools_to_selection(tools: dict[str, bool] | list[str] | str | None, source: str = "") -> ToolSelection:
@@ -155,9 +169,16 @@ def permission_to_rules(block: dict[str, Any] | str | None, source: str = "") ->
         if isinstance(value, dict):
             for pattern, decision in value.items():
                 where = f"permission.{key}.{pattern}"
-                rules.append(PermissionRule(permission=perm, pattern=str(pattern),
-                                            decision=_decision(decision, where), source=source))
+                rules.append(
+                    PermissionRule(
+                        permission=perm,
+                        pattern=str(pattern),
+                        decision=_decision(decision, where),
+                        source=source,
+                    )
+                )
         else:
-            rules.append(PermissionRule(permission=perm, decision=_decision(value, f"permission.{key}"),
-                                        source=source))
+            rules.append(
+                PermissionRule(permission=perm, decision=_decision(value, f"permission.{key}"), source=source)
+            )
     return rules

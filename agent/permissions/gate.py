@@ -33,7 +33,7 @@ from agent.permissions.bash_parse import analyse_bash
 from agent.permissions.models import Approver, AskAnswer, AskRequest, Decision, PermissionMode, PermissionRule
 from agent.permissions.modes import apply_mode
 from agent.permissions.rules import could_match, evaluate, is_read_only_command, matches
-from tools.base import PermissionRequest
+from agent.tool import PermissionRequest
 
 LOOP_LIMIT = 3
 """The same tool with the same input this many times in a row is an ask."""

@@ -9,9 +9,6 @@ from pydantic import BaseModel, ConfigDict
 Decision = Literal["allow", "ask", "deny"]
 PermissionMode = Literal["default", "accept-edits", "plan", "bypass"]
 
-PERMISSIONS = ("read", "edit", "bash", "grep", "glob", "task", "external_directory")
-"""Known permission names; `write` and `patch` map to `edit`, `search` to both grep and glob."""
-
 
 class PermissionRule(BaseModel):
     """`decision` for `permission` on anything matching `pattern`; the last matching rule wins."""

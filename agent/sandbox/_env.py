@@ -44,8 +44,10 @@ def scrub_env(
     return env
 
 
-_IDENTITY = {"user.name": ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"),
-             "user.email": ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL")}
+_IDENTITY = {
+    "user.name": ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"),
+    "user.email": ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"),
+}
 
 
 @functools.cache
@@ -58,8 +60,12 @@ def _configured_identity(home: str) -> tuple[tuple[str, str], ...]:
     for key in _IDENTITY:
         try:
             done = subprocess.run(
-                ["git", "config", "--global", "--no-includes", "--get", key], capture_output=True,
-                text=True, timeout=10, stdin=subprocess.DEVNULL, env=env,
+                ["git", "config", "--global", "--no-includes", "--get", key],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                stdin=subprocess.DEVNULL,
+                env=env,
             )
         except (OSError, subprocess.TimeoutExpired):
             continue

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 GIT_DIR_PROTECTED: tuple[str, ...] = (
-    "config", "config.worktree", "hooks", "commondir", "gitdir", "worktrees", "modules",
+    "config",
+    "config.worktree",
+    "hooks",
+    "commondir",
+    "gitdir",
+    "worktrees",
+    "modules",
 )
 """Inside a git dir and its common dir: what git reads to decide what to run, or where to look."""
 
@@ -58,9 +64,15 @@ def hooks_path(config: Path, work_tree: Path, home: Path) -> Path | None:
             return None  # the common case costs no git process
         found = subprocess.run(
             ["git", "config", "--file", str(config), "--no-includes", "--get", "core.hooksPath"],
-            capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_CONFIG_NOSYSTEM": "1",
-                 "HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+            env={
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "HOME": str(home),
+            },
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

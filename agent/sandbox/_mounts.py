@@ -117,8 +117,11 @@ class MountPlan:
         for index, rule in enumerate(rules):
             before = FsPolicy(tuple(rules[:index])).rule_for(rule.path) if index else None
             if rule.level == "read" and before is not None and before.level == "write":
-                steps += [_Step(folder, None, "write") for folder in reversed(rule.path.parents)
-                          if folder.is_relative_to(before.path) and folder != before.path]
+                steps += [
+                    _Step(folder, None, "write")
+                    for folder in reversed(rule.path.parents)
+                    if folder.is_relative_to(before.path) and folder != before.path
+                ]
             steps.append(_Step(rule.path, rule.level, before.level if before else None))
         unique = {(s.path, s.level): s for s in steps}  # an anchor shared by two protected paths
         return sorted(unique.values(), key=lambda s: len(s.path.parts))

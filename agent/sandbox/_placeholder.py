@@ -91,6 +91,29 @@ class Placeholder:
             os.close(self._fd)
 
 
+def sweep_stale(candidates: Iterable[Path]) -> list[Path]:
+    """Remove the placeholders among `candidates` that no sandbox holds: what a killed run left
+    (a live sandbox holds a shared lock on each of its own). Returns what was removed."""
+    removed: list[Path] = []
+    for path in candidates:
+        if not is_placeholder(path):
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if is_placeholder(path) and _same(fd, path):
+                os.rmdir(path)
+                removed.append(path)
+        except OSError:
+            continue  # held by a live sandbox, or changed meanwhile
+        finally:
+            os.close(fd)
+    return removed
+
+
 LINGER_S = 1.0
 """How long a released placeholder waits before it is removed: the next call, usually soon,
 joins it instead of making it again, and the removal does not compete with that call."""

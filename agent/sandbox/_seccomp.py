@@ -63,14 +63,22 @@ def _refuse(numbers: tuple[int, ...], err: int) -> list[bytes]:
 
 def filter_program(arch: _Arch, *, block_unix_sockets: bool) -> bytes:
     """The BPF program, as the bytes bubblewrap reads from `--seccomp FD`."""
-    body = [_insn(_LD_W_ABS, 4), _insn(_JEQ_K, arch.audit, jt=1, jf=0),
-            _insn(_RET_K, _RET_ERRNO | errno.ENOSYS), _insn(_LD_W_ABS, 0)]
+    body = [
+        _insn(_LD_W_ABS, 4),
+        _insn(_JEQ_K, arch.audit, jt=1, jf=0),
+        _insn(_RET_K, _RET_ERRNO | errno.ENOSYS),
+        _insn(_LD_W_ABS, 0),
+    ]
     if arch.foreign_bit:
         body += [_insn(_JSET_K, arch.foreign_bit, jt=0, jf=1), _insn(_RET_K, _RET_ERRNO | errno.ENOSYS)]
     body += _refuse(arch.keyring, errno.EPERM)
     body += _refuse(arch.io_uring, errno.ENOSYS)
     if block_unix_sockets:  # socket(domain=args[0]): the low 32 bits, first on little-endian
-        body += [_insn(_JEQ_K, arch.socket, jt=0, jf=3), _insn(_LD_W_ABS, 16),
-                 _insn(_JEQ_K, _AF_UNIX, jt=0, jf=1), _insn(_RET_K, _RET_ERRNO | errno.EPERM)]
+        body += [
+            _insn(_JEQ_K, arch.socket, jt=0, jf=3),
+            _insn(_LD_W_ABS, 16),
+            _insn(_JEQ_K, _AF_UNIX, jt=0, jf=1),
+            _insn(_RET_K, _RET_ERRNO | errno.EPERM),
+        ]
     body.append(_insn(_RET_K, _RET_ALLOW))
     return b"".join(body)

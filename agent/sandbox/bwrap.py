@@ -69,16 +69,27 @@ class BwrapSandbox:
         self.scope_sockets = network and landlock
         """Landlock keeps abstract sockets in (needed only with the host's network namespace)."""
         arch = _seccomp.native_arch()
-        self.seccomp = None if arch is None else _seccomp.filter_program(
-            arch, block_unix_sockets=network and not self.scope_sockets)
+        self.seccomp = (
+            None
+            if arch is None
+            else _seccomp.filter_program(arch, block_unix_sockets=network and not self.scope_sockets)
+        )
         self.cgroup_parent = memory_cgroup_parent() if cgroup else None
         self._cgroup: SandboxCgroup | None = None
 
-    def argv(self, command_argv: list[str], cwd: Path, mounts: Sequence[str], seccomp_fd: int | None
-             ) -> list[str]:
+    def argv(
+        self, command_argv: list[str], cwd: Path, mounts: Sequence[str], seccomp_fd: int | None
+    ) -> list[str]:
         """The full bwrap argv around `command_argv`."""
-        args = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc",
-                "--cap-drop", "ALL"]
+        args = [
+            self.bwrap,
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--cap-drop",
+            "ALL",
+        ]
         if self.user_namespace:
             args.append("--unshare-user")
         if self.disable_nested_userns:
@@ -106,8 +117,9 @@ class BwrapSandbox:
         """
         return await self._call(list(argv), cwd, timeout_s, cancel)
 
-    async def _call(self, command: str | list[str], cwd: Path, timeout_s: float,
-                    cancel: asyncio.Event | None) -> ExecResult:
+    async def _call(
+        self, command: str | list[str], cwd: Path, timeout_s: float, cancel: asyncio.Event | None
+    ) -> ExecResult:
         env = scrub_env(os.environ, extra=self.env_extra, home=str(self.home))
         env |= git_identity(os.environ, str(self.home))
         mounts = self.mounts.prepare()  # well under a millisecond: a few stat calls
@@ -118,10 +130,16 @@ class BwrapSandbox:
         seccomp_fd = self._seccomp_fd()
         try:
             result = await run_process(
-                command, wrap=lambda bash: self.argv(bash, cwd, mounts.args, seccomp_fd), env=env,
-                cwd=cwd, timeout_s=timeout_s, limits=self.limits, cancel=cancel,
+                command,
+                wrap=lambda bash: self.argv(bash, cwd, mounts.args, seccomp_fd),
+                env=env,
+                cwd=cwd,
+                timeout_s=timeout_s,
+                limits=self.limits,
+                cancel=cancel,
                 orphan_watch=False,  # --die-with-parent already ends the sandbox with the runtime
-                pass_fds=() if seccomp_fd is None else (seccomp_fd,), preexec=self._preexec(cgroup),
+                pass_fds=() if seccomp_fd is None else (seccomp_fd,),
+                preexec=self._preexec(cgroup),
             )
         finally:
             if seccomp_fd is not None:
@@ -133,8 +151,14 @@ class BwrapSandbox:
         if not notes:
             return result
         text = result.output + ("" if not result.output or result.output.endswith("\n") else "\n")
-        return ExecResult(text + "\n".join(notes) + "\n", result.exit_code, result.timed_out,
-                          result.cancelled, result.cwd_after, result.duration_ms)
+        return ExecResult(
+            text + "\n".join(notes) + "\n",
+            result.exit_code,
+            result.timed_out,
+            result.cancelled,
+            result.cwd_after,
+            result.duration_ms,
+        )
 
     def _seccomp_fd(self) -> int | None:
         """A pipe holding the filter program; bubblewrap reads it to the end."""

@@ -31,7 +31,7 @@ from agent.errors import PolicyDeniedError
 from agent.sandbox._gitdirs import protected_git_paths
 
 if TYPE_CHECKING:
-    from agent.config import SandboxConfig
+    from agent.registry.schema import SandboxConfig
 
 Level = Literal["hidden", "private", "read", "write"]
 Access = Literal["read", "write"]
@@ -103,34 +103,114 @@ class FsPolicy:
 
 
 DEFAULT_HOME_VISIBLE: tuple[str, ...] = (
-    ".cargo/bin", ".cargo/registry", ".cargo/git", ".rustup", ".pyenv", ".local/bin", ".local/lib",
-    ".local/share/uv", ".local/share/pnpm", ".local/share/mise", ".nvm", ".npm", ".bun", ".deno",
-    ".volta", ".sdkman", ".asdf", ".tool-versions", "go", ".m2/repository", ".gradle/caches",
-    ".gradle/wrapper", ".cache/pip", ".cache/uv", ".cache/go-build", ".cache/pypoetry", ".cache/yarn",
-    ".cache/node-gyp", ".cache/ms-playwright", "miniconda3", "miniforge3", "anaconda3",
+    ".cargo/bin",
+    ".cargo/registry",
+    ".cargo/git",
+    ".rustup",
+    ".pyenv",
+    ".local/bin",
+    ".local/lib",
+    ".local/share/uv",
+    ".local/share/pnpm",
+    ".local/share/mise",
+    ".nvm",
+    ".npm",
+    ".bun",
+    ".deno",
+    ".volta",
+    ".sdkman",
+    ".asdf",
+    ".tool-versions",
+    "go",
+    ".m2/repository",
+    ".gradle/caches",
+    ".gradle/wrapper",
+    ".cache/pip",
+    ".cache/uv",
+    ".cache/go-build",
+    ".cache/pypoetry",
+    ".cache/yarn",
+    ".cache/node-gyp",
+    ".cache/ms-playwright",
+    "miniconda3",
+    "miniforge3",
+    "anaconda3",
 )
 """What of HOME a build needs (toolchains and package caches, never their credentials), read-only;
 the rest of HOME is replaced by bash's own empty one. Relative to HOME. The config's
 `sandbox.home_visible` adds to it."""
 
 PROTECTED: tuple[str, ...] = (
-    ".git/config", ".git/config.worktree", ".git/hooks", ".git/commondir", ".git/worktrees", ".git/modules",
-    ".subagent", ".claude", ".opencode", "agents.yaml", "opencode.json", "opencode.jsonc", ".mcp.json",
+    ".git/config",
+    ".git/config.worktree",
+    ".git/hooks",
+    ".git/commondir",
+    ".git/worktrees",
+    ".git/modules",
+    ".subagent",
+    ".claude",
+    ".opencode",
+    "agents.yaml",
+    "opencode.json",
+    "opencode.jsonc",
+    ".mcp.json",
 )
 """Inside every writable root, read-only: what git runs on the host, and what decides a later run's
 powers. Relative to the root. A `.git` file's git dir, its common dir and the `core.hooksPath`
 folder are added per repository (`agent.sandbox._gitdirs`)."""
 
 HOME_SECRETS: tuple[str, ...] = (
-    ".ssh", ".gnupg", ".aws", ".azure", ".config/gcloud", ".kube", ".docker", ".config/containers",
-    ".netrc", ".pgpass", ".git-credentials", ".gitconfig", ".config/git", ".config/gh", ".config/hub",
-    ".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc", ".config/pip", ".vault-token", ".terraformrc",
-    ".terraform.d", ".cargo/credentials", ".cargo/credentials.toml", ".gem/credentials",
-    ".m2/settings.xml", ".gradle/gradle.properties", ".config/composer", ".composer/auth.json",
-    ".config/sops", ".cache/huggingface", ".s3cfg", ".boto", ".config/rclone", ".config/op",
-    ".password-store", ".local/share/keyrings", ".mozilla", ".config/google-chrome",
-    ".config/chromium", ".claude", ".claude.json", ".config/anthropic", ".bash_history",
-    ".zsh_history", ".python_history", ".psql_history", ".mysql_history", ".lesshst", ".viminfo",
+    ".ssh",
+    ".gnupg",
+    ".aws",
+    ".azure",
+    ".config/gcloud",
+    ".kube",
+    ".docker",
+    ".config/containers",
+    ".netrc",
+    ".pgpass",
+    ".git-credentials",
+    ".gitconfig",
+    ".config/git",
+    ".config/gh",
+    ".config/hub",
+    ".npmrc",
+    ".yarnrc",
+    ".yarnrc.yml",
+    ".pypirc",
+    ".config/pip",
+    ".vault-token",
+    ".terraformrc",
+    ".terraform.d",
+    ".cargo/credentials",
+    ".cargo/credentials.toml",
+    ".gem/credentials",
+    ".m2/settings.xml",
+    ".gradle/gradle.properties",
+    ".config/composer",
+    ".composer/auth.json",
+    ".config/sops",
+    ".cache/huggingface",
+    ".s3cfg",
+    ".boto",
+    ".config/rclone",
+    ".config/op",
+    ".password-store",
+    ".local/share/keyrings",
+    ".mozilla",
+    ".config/google-chrome",
+    ".config/chromium",
+    ".claude",
+    ".claude.json",
+    ".config/anthropic",
+    ".bash_history",
+    ".zsh_history",
+    ".python_history",
+    ".psql_history",
+    ".mysql_history",
+    ".lesshst",
+    ".viminfo",
 )
 """Only when HOME itself lies inside a writable root (the user made it the workspace), so the
 allowlist cannot apply: these known credentials stay hidden there. Relative to HOME."""
@@ -179,16 +259,19 @@ def build_policy(
     rules = [PathRule(Path("/"), "read", "outside the workspace everything is read-only")]
     rules += [PathRule(Path(p), "private", f"the host's {p} (bash has a private one)") for p in _PRIVATE]
     user_home = _real(home or Path.home())
-    rules.append(PathRule(user_home, "private",
-                          "the user's home is hidden; only toolchain folders are visible"))
+    rules.append(
+        PathRule(user_home, "private", "the user's home is hidden; only toolchain folders are visible")
+    )
     if data_dir is not None:
         rules.append(PathRule(_real(data_dir), "hidden", "the runtime's own data (sessions, checkpoints)"))
     roots = [_real(root) for root in (workspace, *extra_roots)]
     rules += [PathRule(root, "write", "a workspace root") for root in roots]
     base = FsPolicy(tuple(rules))
     if base.rule_for(user_home).level == "write":
-        rules += [PathRule(_real(user_home / rel), "hidden", "a credential in the user's home")
-                  for rel in HOME_SECRETS]
+        rules += [
+            PathRule(_real(user_home / rel), "hidden", "a credential in the user's home")
+            for rel in HOME_SECRETS
+        ]
         base = FsPolicy(tuple(rules))
     readable = [(_real(user_home / rel), "a toolchain folder in HOME") for rel in home_visible]
     readable += [(_real(p), "a path the runtime itself needs") for p in extra_readable]
@@ -197,17 +280,30 @@ def build_policy(
     # A readable folder only opens what is hidden; a protected one only narrows a root: so inside
     # a root a read rule always means protected, and no rule un-hides what another one hid.
     wanted = {path: why for path, why in readable if base.rule_for(path).level in ("private", "hidden")}
-    wanted |= {path: why for path, why in _protected(roots, user_home)
-               if base.rule_for(path).level == "write"}
+    wanted |= {
+        path: why for path, why in _protected(roots, user_home) if base.rule_for(path).level == "write"
+    }
     return FsPolicy((*rules, *(PathRule(path, "read", why) for path, why in wanted.items())))
 
 
-def policy_for(config: SandboxConfig, workspace: Path, *, data_dir: Path | None = None,
-               outputs: Path | None = None, home: Path | None = None,
-               extra_readable: Sequence[Path] = ()) -> FsPolicy:
+def policy_for(
+    config: SandboxConfig,
+    workspace: Path,
+    *,
+    data_dir: Path | None = None,
+    outputs: Path | None = None,
+    home: Path | None = None,
+    extra_readable: Sequence[Path] = (),
+) -> FsPolicy:
     """The policy of a run from its `sandbox:` config: the extra roots (relative to the
     workspace, `~` expanded) and the folders of HOME it adds to the defaults; see `build_policy`."""
     roots = [(workspace / Path(root).expanduser()) for root in config.extra_roots]
-    return build_policy(workspace=workspace, extra_roots=roots, home=home, data_dir=data_dir,
-                        outputs=outputs, home_visible=(*DEFAULT_HOME_VISIBLE, *config.home_visible),
-                        extra_readable=extra_readable)
+    return build_policy(
+        workspace=workspace,
+        extra_roots=roots,
+        home=home,
+        data_dir=data_dir,
+        outputs=outputs,
+        home_visible=(*DEFAULT_HOME_VISIBLE, *config.home_visible),
+        extra_readable=extra_readable,
+    )

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.config import SandboxConfig
 from agent.errors import SandboxUnavailableError
+from agent.registry.schema import SandboxConfig
 from agent.sandbox.base import Sandbox
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.policy import FsPolicy
@@ -66,7 +66,9 @@ def _probe_features(bwrap: str, version: str) -> SandboxReport:
     nested = _run(bwrap, [*ns, "--disable-userns", *_BASE, "true"]) if ns else None
     interfaces = [line.split(":")[0].strip() for line in net.stdout.splitlines()[2:]]
     report = {
-        "bwrap_path": bwrap, "version": version, "user_namespace": userns.returncode == 0,
+        "bwrap_path": bwrap,
+        "version": version,
+        "user_namespace": userns.returncode == 0,
         "pid_namespace": pid.returncode == 0 and pid.stdout.strip() in {"1", "2", "3"},
         "network_isolation": net.returncode == 0 and interfaces == ["lo"],
         "disable_userns": nested is not None and nested.returncode == 0,
@@ -77,7 +79,9 @@ def _probe_features(bwrap: str, version: str) -> SandboxReport:
     reason = (userns.stderr or pid.stderr or net.stderr).strip().splitlines()
     why = reason[-1] if reason else "no error message"
     return SandboxReport(
-        ok=False, fix=_USERNS_FIX, **report,
+        ok=False,
+        fix=_USERNS_FIX,
+        **report,
         detail=f"{bwrap} cannot create the sandbox's namespaces here: {why}",
     )
 
@@ -86,7 +90,8 @@ def _probe_features(bwrap: str, version: str) -> SandboxReport:
 def _probe(bwrap: str | None) -> SandboxReport:
     if bwrap is None:
         return SandboxReport(
-            ok=False, detail="bubblewrap (`bwrap`) is not installed or not on PATH",
+            ok=False,
+            detail="bubblewrap (`bwrap`) is not installed or not on PATH",
             fix="install it: `sudo apt-get install bubblewrap` (Debian, Ubuntu), `sudo dnf install "
             f"bubblewrap` (Fedora), `sudo pacman -S bubblewrap` (Arch); {_OPT_OUT}",
         )
@@ -99,22 +104,30 @@ def probe_sandbox() -> SandboxReport:
     return _probe(shutil.which("bwrap"))
 
 
-def make_sandbox(config: SandboxConfig, policy: FsPolicy, network: bool, *, home: Path | None = None
-                 ) -> Sandbox:
+def make_sandbox(
+    config: SandboxConfig, policy: FsPolicy, network: bool, *, home: Path | None = None
+) -> Sandbox:
     """The sandbox bash runs in, as configured, enforcing the run's `policy`.
 
     Raises:
         SandboxUnavailableError: bubblewrap is missing or refused and the user did not opt out.
     """
-    limits = ProcessLimits(max_processes=config.max_processes, max_memory_mb=config.max_memory_mb,
-                           max_file_mb=config.max_file_mb)
+    limits = ProcessLimits(
+        max_processes=config.max_processes, max_memory_mb=config.max_memory_mb, max_file_mb=config.max_file_mb
+    )
     if config.kind == "none":
         return UnsandboxedRunner(env_extra=config.env, limits=limits)
     report = probe_sandbox()
     if not report.ok:
         raise SandboxUnavailableError(f"the bash sandbox cannot run: {report.detail}. To fix: {report.fix}")
     return BwrapSandbox(
-        policy, network=network, home=home, limits=limits, env_extra=config.env,
-        tmp_size_mb=config.tmp_size_mb, bwrap=report.bwrap_path, user_namespace=report.user_namespace,
+        policy,
+        network=network,
+        home=home,
+        limits=limits,
+        env_extra=config.env,
+        tmp_size_mb=config.tmp_size_mb,
+        bwrap=report.bwrap_path,
+        user_namespace=report.user_namespace,
         disable_nested_userns=report.disable_userns,
     )

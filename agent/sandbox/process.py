@@ -86,8 +86,9 @@ def user_process_limit(max_processes: int) -> int:
     return int(_running[1]) + max_processes
 
 
-def shell_script(command: str | None, limits: ProcessLimits, cwd_fd: int | None,
-                 alive_fd: int | None = None) -> str:
+def shell_script(
+    command: str | None, limits: ProcessLimits, cwd_fd: int | None, alive_fd: int | None = None
+) -> str:
     """The script bash runs: limits, the cwd epilogue, the orphan watch, then the command verbatim.
 
     With no `command` (and no `cwd_fd`), the script ends by exec-ing its arguments (`run_argv`):
@@ -99,8 +100,11 @@ def shell_script(command: str | None, limits: ProcessLimits, cwd_fd: int | None,
     process group. Without it an unsandboxed command would outlive its agent; the sandbox needs
     none (bubblewrap's `--die-with-parent`), so it does not pay the extra fork.
     """
-    watch = (f"( read -r -u {alive_fd} _; kill -KILL -- -$$ ) </dev/null >/dev/null 2>&1 & disown\n"
-             if alive_fd is not None else "")
+    watch = (
+        f"( read -r -u {alive_fd} _; kill -KILL -- -$$ ) </dev/null >/dev/null 2>&1 & disown\n"
+        if alive_fd is not None
+        else ""
+    )
     epilogue = f"trap 'pwd -P >&{cwd_fd} 2>/dev/null' EXIT\n" if cwd_fd is not None else ""
     body = command if command is not None else 'exec "$@"'
     return (
@@ -198,9 +202,15 @@ async def run_process(
         bash += ["bash", *command]
     try:
         proc = await asyncio.create_subprocess_exec(
-            *wrap(bash), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True,
-            pass_fds=(cwd_w, alive_r, *pass_fds), preexec_fn=preexec,
+            *wrap(bash),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            pass_fds=(cwd_w, alive_r, *pass_fds),
+            preexec_fn=preexec,
         )
     except BaseException:
         os.close(cwd_r)

@@ -31,8 +31,13 @@ class UnsandboxedRunner:
     ) -> ExecResult:
         """Run `command` with bash in `cwd`; see `run_process` for the kill rules."""
         return await run_process(
-            command, wrap=lambda argv: argv, env=scrub_env(os.environ, extra=self.env_extra),
-            cwd=cwd, timeout_s=timeout_s, limits=self.limits, cancel=cancel,
+            command,
+            wrap=lambda argv: argv,
+            env=scrub_env(os.environ, extra=self.env_extra),
+            cwd=cwd,
+            timeout_s=timeout_s,
+            limits=self.limits,
+            cancel=cancel,
         )
 
     async def run_argv(
@@ -40,6 +45,11 @@ class UnsandboxedRunner:
     ) -> ExecResult:
         """Run the program `argv` (no shell) in `cwd` with the same limits; see `run_process`."""
         return await run_process(
-            list(argv), wrap=lambda bash: bash, env=scrub_env(os.environ, extra=self.env_extra),
-            cwd=cwd, timeout_s=timeout_s, limits=self.limits, cancel=cancel,
+            list(argv),
+            wrap=lambda bash: bash,
+            env=scrub_env(os.environ, extra=self.env_extra),
+            cwd=cwd,
+            timeout_s=timeout_s,
+            limits=self.limits,
+            cancel=cancel,
         )

@@ -22,8 +22,17 @@ from agent.hostgit.runner import GitTarget, init_repository, run_git, write_pins
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXCLUDES = (".git/", "node_modules/", ".venv/", "venv/", "__pycache__/", ".mypy_cache/",
-                    ".pytest_cache/", ".ruff_cache/", ".tox/")
+DEFAULT_EXCLUDES = (
+    ".git/",
+    "node_modules/",
+    ".venv/",
+    "venv/",
+    "__pycache__/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".tox/",
+)
 """Never snapshotted, whatever the workspace's .gitignore says."""
 
 _CONFIG = """[core]
@@ -45,8 +54,11 @@ _CONFIG = """[core]
 # Highest-precedence attributes: store and restore bytes exactly (no eol conversion, no filter),
 # diff with no driver, merge with git's own text merge: no driver a config could define applies.
 _ATTRIBUTES = "* -text -filter -ident -eol -working-tree-encoding !diff merge\n"
-PINNED = (("config", _CONFIG), ("info/attributes", _ATTRIBUTES),
-          ("info/exclude", "\n".join(DEFAULT_EXCLUDES) + "\n"))
+PINNED = (
+    ("config", _CONFIG),
+    ("info/attributes", _ATTRIBUTES),
+    ("info/exclude", "\n".join(DEFAULT_EXCLUDES) + "\n"),
+)
 """The shadow repository's own files, exactly (see `GitTarget.pinned`)."""
 IDENTITY = ("subagent", "checkpoints@subagent.invalid")
 
@@ -58,8 +70,9 @@ class ShadowGit:
         self.git_dir = git_dir
         self.workspace = workspace
         self.index = git_dir / "index"
-        self.target = GitTarget(git_dir=git_dir, work_tree=workspace, index=self.index, identity=IDENTITY,
-                                pinned=PINNED)
+        self.target = GitTarget(
+            git_dir=git_dir, work_tree=workspace, index=self.index, identity=IDENTITY, pinned=PINNED
+        )
         """The shadow repository with the workspace as work tree; `.at()` points it at another."""
 
     def run(self, *args: str, index: Path | None = None, stdin: bytes | None = None) -> str:

@@ -101,8 +101,9 @@ class SqliteFile:
                     warned = True
                     lockers = health.store_lockers(self.path)
                     who = ", ".join(describe_pid(p) for p in lockers) or "another process"
-                    log.warning("session store %s is locked by %s; waiting up to %d s", self.path, who,
-                                LOCK_WAIT_S)
+                    log.warning(
+                        "session store %s is locked by %s; waiting up to %d s", self.path, who, LOCK_WAIT_S
+                    )
 
     @contextmanager
     def _transaction(self, needed: int = health.DEFAULT_NEED) -> Iterator[sqlite3.Connection]:
@@ -138,7 +139,6 @@ class SqliteFile:
             except sqlite3.Error as exc:
                 raise health.translate(exc, self.path) from exc
 
-
     def make_dir(self, directory: Path) -> Path:
         """Create a folder beside the store (outputs); a full disk is a StoreFullError."""
         try:
@@ -157,5 +157,7 @@ def os_error(path: Path, exc: OSError) -> StoreError:
     """A file-system failure beside the store (its folder, the outputs dir) as a StoreError."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return health.full_error(path, health.DEFAULT_NEED)
-    return StoreError(path, f"{exc.strerror}; check that {path.parent} is writable, or point SUBAGENT_HOME "
-                            "at a folder that is")
+    return StoreError(
+        path,
+        f"{exc.strerror}; check that {path.parent} is writable, or point SUBAGENT_HOME at a folder that is",
+    )

@@ -45,8 +45,11 @@ def damaged(path: Path, reason: str) -> StoreError:
     """Damage found while the store is in use: remembered, so the next start moves it aside."""
     reason = reason[:160]
     mark_damaged(path, reason)
-    return StoreError(path, f"the file is damaged ({reason}); nothing was deleted. The next subagent "
-                            "command moves it aside (kept) and starts a new store")
+    return StoreError(
+        path,
+        f"the file is damaged ({reason}); nothing was deleted. The next subagent "
+        "command moves it aside (kept) and starts a new store",
+    )
 
 
 def translate(exc: sqlite3.Error, path: Path, needed: int = DEFAULT_NEED) -> StoreError:
@@ -59,11 +62,17 @@ def translate(exc: sqlite3.Error, path: Path, needed: int = DEFAULT_NEED) -> Sto
     if is_busy(exc):
         return locked_error(path, 0.0)
     if code == _CANTOPEN:
-        return StoreError(path, f"cannot open it ({exc}); check that {path.parent} exists and is writable, "
-                                "or point SUBAGENT_HOME at a folder that is")
+        return StoreError(
+            path,
+            f"cannot open it ({exc}); check that {path.parent} exists and is writable, "
+            "or point SUBAGENT_HOME at a folder that is",
+        )
     if code == _READONLY:
-        return StoreError(path, f"it is read-only ({exc}); make {path.parent} writable, or point "
-                                "SUBAGENT_HOME at a folder that is")
+        return StoreError(
+            path,
+            f"it is read-only ({exc}); make {path.parent} writable, or point "
+            "SUBAGENT_HOME at a folder that is",
+        )
     return StoreError(path, f"SQLite failed: {str(exc)[:200]}")
 
 
@@ -71,8 +80,11 @@ def locked_error(path: Path, waited_s: float) -> StoreLockedError:
     holders = store_lockers(path)
     who = ", ".join(describe_pid(pid) for pid in holders) or "another process"
     waited = f" for {waited_s:.0f} s" if waited_s else ""
-    return StoreLockedError(path, f"locked by {who}{waited}; wait for it to finish or stop it, then run "
-                                  "again (subagent itself holds the lock only for a moment)")
+    return StoreLockedError(
+        path,
+        f"locked by {who}{waited}; wait for it to finish or stop it, then run "
+        "again (subagent itself holds the lock only for a moment)",
+    )
 
 
 def store_lockers(path: Path) -> list[int]:
@@ -88,7 +100,8 @@ def full_error(path: Path, needed: int) -> StoreFullError:
         path,
         f"no space left on the disk holding {folder} ({_size(free)} free; about {_size(needed)} more is "
         f"needed); free some space there, or point SUBAGENT_HOME at another disk. Nothing stored was lost",
-        needed=needed, free=free,
+        needed=needed,
+        free=free,
     )
 
 
@@ -143,9 +156,12 @@ def set_aside(path: Path, reason: str) -> Path:
     users = lock_holders(_family(path), writers_only=False)
     if users:
         who = ", ".join(describe_pid(pid) for pid in users)
-        raise StoreError(path, f"the file is damaged ({reason}) and {who} still has it open; stop it "
-                               "and run again: the damaged file is then moved aside (kept) and a new store "
-                               "started")
+        raise StoreError(
+            path,
+            f"the file is damaged ({reason}) and {who} still has it open; stop it "
+            "and run again: the damaged file is then moved aside (kept) and a new store "
+            "started",
+        )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = path.with_name(f"{path.name}.damaged-{stamp}")
     try:
@@ -153,10 +169,17 @@ def set_aside(path: Path, reason: str) -> Path:
             if source.exists():
                 source.rename(Path(f"{target}{suffix}"))
     except OSError as exc:
-        raise StoreError(path, f"the file is damaged ({reason}) and could not be moved aside: "
-                               f"{exc.strerror}; move it away by hand and run again") from exc
+        raise StoreError(
+            path,
+            f"the file is damaged ({reason}) and could not be moved aside: "
+            f"{exc.strerror}; move it away by hand and run again",
+        ) from exc
     _marker(path).unlink(missing_ok=True)
-    log.warning("session store %s was damaged (%s); moved it to %s (kept, nothing deleted) and started a "
-                "new, empty store. The old sessions stay readable in the moved file with sqlite3.",
-                path, reason, target)
+    log.warning(
+        "session store %s was damaged (%s); moved it to %s (kept, nothing deleted) and started a "
+        "new, empty store. The old sessions stay readable in the moved file with sqlite3.",
+        path,
+        reason,
+        target,
+    )
     return target

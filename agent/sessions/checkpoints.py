@@ -198,15 +198,16 @@ class ShadowRepo:
         with tempfile.TemporaryDirectory(dir=self.git_dir) as scratch:
             index = Path(scratch) / "index"
             self.git.run("read-tree", commit, index=index)
-            self.git.run("checkout-index", "--force", "-z", "--stdin", index=index,
-                         stdin=_nul_list(relative))
+            self.git.run("checkout-index", "--force", "-z", "--stdin", index=index, stdin=_nul_list(relative))
 
     def changed_files(self, a: str, b: str | None = None) -> list[ChangedFile]:
         """Files that differ from snapshot `a` to `b` (default: the workspace now)."""
         b = b or self.snapshot("compare")
         kinds: dict[str, Literal["added", "modified", "deleted"]] = {"A": "added", "D": "deleted"}
-        return [ChangedFile(path=path, change=kinds.get(status[0], "modified"))
-                for status, path in self._name_status(a, b)]
+        return [
+            ChangedFile(path=path, change=kinds.get(status[0], "modified"))
+            for status, path in self._name_status(a, b)
+        ]
 
     def diff(self, a: str, b: str | None = None) -> str:
         """Unified diff from snapshot `a` to `b` (default: the workspace now)."""

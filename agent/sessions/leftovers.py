@@ -73,6 +73,18 @@ def sweep_temporaries(workspace: Path, dead_holder: str) -> list[str]:
     return removed
 
 
+def sweep_placeholders(workspace: Path) -> list[str]:
+    """Remove the sandbox's empty read-only placeholders (`.mcp.json/`, `.subagent/`, ...) that a
+    killed bash call left in `workspace`; a live sandbox's are locked and stay."""
+    from agent.sandbox._placeholder import sweep_stale
+    from agent.sandbox.policy import PROTECTED
+
+    candidates = [workspace / rel for rel in (*PROTECTED, ".git/hooks")]
+    removed = [str(path) for path in sweep_stale(candidates)]
+    record_swept("placeholder", removed, "an empty read-only folder a killed sandbox left")
+    return removed
+
+
 def record_swept(kind: str, removed: list[str], why: str) -> None:
     """Append what a sweep removed to the log `subagent doctor` shows (the last `_KEPT_LINES`)."""
     if not removed:
@@ -118,6 +130,7 @@ def workspace_for_run(workspace: Path, session_id: str, *, editing: bool) -> Ite
         return
     with hold_workspace(lock_dir(), workspace, _command()) as claim:
         claim.name(session_id, _command())
+        sweep_placeholders(workspace)
         if claim.previous is not None:
             sweep_temporaries(workspace, claim.previous)
         yield
@@ -131,7 +144,9 @@ def refuse_if_busy(workspace: Path) -> None:
 
 
 def sweep_workspace(workspace: Path) -> None:
-    """Sweep `workspace`'s temporary files if a killed run held it and no run holds it now."""
+    """Sweep `workspace`'s temporary files if a killed run held it and no run holds it now, and
+    the placeholders no live sandbox holds."""
+    sweep_placeholders(workspace)
     try:
         with hold_workspace(lock_dir(), workspace, _command()) as claim:
             if claim.previous is not None:

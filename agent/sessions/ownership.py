@@ -59,8 +59,9 @@ def owners_since(store: SqliteSessionStore, repo: ShadowRepo, since: datetime, n
     return found
 
 
-def plan_owners(store: SqliteSessionStore, session_id: str, owners: Owners, paths: list[str]
-                ) -> tuple[list[str], dict[str, list[str]], list[str]]:
+def plan_owners(
+    store: SqliteSessionStore, session_id: str, owners: Owners, paths: list[str]
+) -> tuple[list[str], dict[str, list[str]], list[str]]:
     """Split the files an undo of `session_id` would touch into (its own, others' by session, nobody's).
 
     Its own: files its session tree changed (each may also have been changed by others later,

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent._results import interrupted_block
+from agent.loop.interrupted import interrupted_block
 from agent.sessions.base import StoredMessage
 
 Block = dict[str, Any]
@@ -147,7 +147,9 @@ def _interrupted(tool_ids: list[str], started: set[str], notes: list[str]) -> li
     blocks: list[Block] = []
     for tool_id in tool_ids:
         ran = tool_id in started
-        notes.append(f"tool call {tool_id} had no result; answered as interrupted "
-                     f"({'it had started' if ran else 'it had not started'})")
+        notes.append(
+            f"tool call {tool_id} had no result; answered as interrupted "
+            f"({'it had started' if ran else 'it had not started'})"
+        )
         blocks.append(interrupted_block(tool_id, ran))
     return blocks

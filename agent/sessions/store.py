@@ -39,7 +39,6 @@ _SESSION_COLUMNS = (
 _COMPACTION_COLUMNS = "upto_seq, messages, method, tokens_before, tokens_after, created"
 
 
-
 def new_session_id() -> str:
     """`ses_` + microseconds since the epoch (fixed-width hex, so ids sort by creation) + noise."""
     return f"ses_{time.time_ns() // 1000:014x}{secrets.token_hex(3)}"
@@ -76,8 +75,21 @@ class SqliteSessionStore(SqliteFile):
             try:
                 conn.execute(
                     f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (sid, parent_id, parent_tool_use_id, agent, model, _workspace_key(workspace), title,
-                     "running", now, now, Usage().model_dump_json(), 0.0, 0),
+                    (
+                        sid,
+                        parent_id,
+                        parent_tool_use_id,
+                        agent,
+                        model,
+                        _workspace_key(workspace),
+                        title,
+                        "running",
+                        now,
+                        now,
+                        Usage().model_dump_json(),
+                        0.0,
+                        0,
+                    ),
                 )
             except sqlite3.IntegrityError as exc:
                 raise SessionError(f"cannot create session {sid}: {exc}") from exc
@@ -131,7 +143,11 @@ class SqliteSessionStore(SqliteFile):
         model: str | None = None,
     ) -> None:
         changes: dict[str, Any] = {
-            "status": status, "cost_usd": cost_usd, "num_turns": num_turns, "title": title, "model": model,
+            "status": status,
+            "cost_usd": cost_usd,
+            "num_turns": num_turns,
+            "title": title,
+            "model": model,
             "usage": usage.model_dump_json() if usage is not None else None,
         }
         changes = {key: value for key, value in changes.items() if value is not None}
@@ -230,8 +246,13 @@ class SqliteSessionStore(SqliteFile):
         )
         with self._decoding():
             return [
-                StoredMessage(session_id=sid, seq=seq, role=role, content=json.loads(content),
-                              created=datetime.fromisoformat(created))
+                StoredMessage(
+                    session_id=sid,
+                    seq=seq,
+                    role=role,
+                    content=json.loads(content),
+                    created=datetime.fromisoformat(created),
+                )
                 for sid, seq, role, content, created in rows
             ]
 
@@ -303,8 +324,14 @@ class SqliteSessionStore(SqliteFile):
             conn.execute(
                 "INSERT OR REPLACE INTO checkpoints "
                 "(session_id, step, commit_sha, tool_use_id, label, created) VALUES (?,?,?,?,?,?)",
-                (record.session_id, record.step, record.commit, record.tool_use_id, record.label,
-                 record.created.isoformat()),
+                (
+                    record.session_id,
+                    record.step,
+                    record.commit,
+                    record.tool_use_id,
+                    record.label,
+                    record.created.isoformat(),
+                ),
             )
 
     def checkpoints(self, session_id: str) -> list[CheckpointRecord]:
@@ -314,8 +341,14 @@ class SqliteSessionStore(SqliteFile):
             (session_id,),
         )
         return [
-            CheckpointRecord(session_id=sid, step=step, commit=sha, tool_use_id=tid, label=label,
-                             created=datetime.fromisoformat(created))
+            CheckpointRecord(
+                session_id=sid,
+                step=step,
+                commit=sha,
+                tool_use_id=tid,
+                label=label,
+                created=datetime.fromisoformat(created),
+            )
             for sid, step, sha, tid, label, created in rows
         ]
 
@@ -326,8 +359,14 @@ class SqliteSessionStore(SqliteFile):
             conn.execute(
                 "INSERT INTO marks (workspace, commit_sha, kind, session_id, step, created) "
                 "VALUES (?,?,?,?,?,?)",
-                (_workspace_key(Path(record.workspace)), record.commit, record.kind, record.session_id,
-                 record.step, record.created.isoformat()),
+                (
+                    _workspace_key(Path(record.workspace)),
+                    record.commit,
+                    record.kind,
+                    record.session_id,
+                    record.step,
+                    record.created.isoformat(),
+                ),
             )
 
     def marks(self, workspace: Path) -> list[MarkRecord]:
@@ -336,9 +375,17 @@ class SqliteSessionStore(SqliteFile):
             "SELECT workspace, commit_sha, kind, session_id, step, created FROM marks WHERE workspace = ?",
             (_workspace_key(workspace),),
         )
-        marks = [MarkRecord(workspace=ws, commit=sha, kind=kind, session_id=sid, step=step,
-                            created=datetime.fromisoformat(created))
-                 for ws, sha, kind, sid, step, created in rows]
+        marks = [
+            MarkRecord(
+                workspace=ws,
+                commit=sha,
+                kind=kind,
+                session_id=sid,
+                step=step,
+                created=datetime.fromisoformat(created),
+            )
+            for ws, sha, kind, sid, step, created in rows
+        ]
         return sorted(marks, key=lambda m: m.created)
 
     def workspace_checkpoints(self, workspace: Path) -> list[CheckpointRecord]:
@@ -348,9 +395,17 @@ class SqliteSessionStore(SqliteFile):
             "JOIN sessions s ON s.id = c.session_id WHERE s.workspace = ? ORDER BY c.session_id, c.step",
             (_workspace_key(workspace),),
         )
-        records = [CheckpointRecord(session_id=sid, step=step, commit=sha, tool_use_id=tid, label=label,
-                                    created=datetime.fromisoformat(created))
-                   for sid, step, sha, tid, label, created in rows]
+        records = [
+            CheckpointRecord(
+                session_id=sid,
+                step=step,
+                commit=sha,
+                tool_use_id=tid,
+                label=label,
+                created=datetime.fromisoformat(created),
+            )
+            for sid, step, sha, tid, label, created in rows
+        ]
         return sorted(records, key=lambda c: c.created)
 
     def session_tree(self, session_id: str) -> set[str]:
@@ -381,17 +436,44 @@ class SqliteSessionStore(SqliteFile):
 def _compaction_from_row(session_id: str, row: tuple[Any, ...]) -> CompactionRecord:
     upto_seq, messages, method, tokens_before, tokens_after, created = row
     return CompactionRecord(
-        session_id=session_id, upto_seq=upto_seq, messages=json.loads(messages), method=method,
-        tokens_before=tokens_before, tokens_after=tokens_after, created=datetime.fromisoformat(created),
+        session_id=session_id,
+        upto_seq=upto_seq,
+        messages=json.loads(messages),
+        method=method,
+        tokens_before=tokens_before,
+        tokens_after=tokens_after,
+        created=datetime.fromisoformat(created),
     )
 
 
 def _session_from_row(row: tuple[Any, ...]) -> SessionRecord:
-    (sid, parent_id, parent_tool_use_id, agent, model, workspace, title, status, created, updated,
-     usage, cost_usd, num_turns) = row
+    (
+        sid,
+        parent_id,
+        parent_tool_use_id,
+        agent,
+        model,
+        workspace,
+        title,
+        status,
+        created,
+        updated,
+        usage,
+        cost_usd,
+        num_turns,
+    ) = row
     return SessionRecord(
-        id=sid, parent_id=parent_id, parent_tool_use_id=parent_tool_use_id, agent=agent, model=model,
-        workspace=workspace, title=title, status=status, created=datetime.fromisoformat(created),
-        updated=datetime.fromisoformat(updated), usage=Usage.model_validate_json(usage),
-        cost_usd=cost_usd, num_turns=num_turns,
+        id=sid,
+        parent_id=parent_id,
+        parent_tool_use_id=parent_tool_use_id,
+        agent=agent,
+        model=model,
+        workspace=workspace,
+        title=title,
+        status=status,
+        created=datetime.fromisoformat(created),
+        updated=datetime.fromisoformat(updated),
+        usage=Usage.model_validate_json(usage),
+        cost_usd=cost_usd,
+        num_turns=num_turns,
     )

@@ -1,6 +1,6 @@
 """Workspace trust: a repository cannot grant itself powers the user did not give.
 
-A workspace (the folder `agent.registry.find_workspace` returns) is untrusted until the user
+A workspace (the folder `agent.registry.discovery.find_workspace` returns) is untrusted until the user
 trusts it with `subagent trust` (`store`) or `--trust` for one run. Config comes in layers,
 built-in < user < workspace; in an untrusted workspace the workspace's layer and personas may
 only tighten what the trusted layers grant. `keys` is the one table that says, for every config

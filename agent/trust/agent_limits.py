@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.config import Defaults
 from agent.permissions.models import PermissionRule
-from agent.spec import AgentSpec
+from agent.registry.schema import Defaults
+from agent.registry.spec import AgentSpec
 from agent.trust.keys import WORKSPACE_KEYS, weakens
 from agent.trust.refusal import Refusal
 from agent.trust.rule_limits import rule_key, rule_refusal
@@ -71,8 +71,13 @@ class _Limiter:
         self.refusals.append(Refusal(path, key, why, origin.workspace, agent=self.name))
 
 
-def limit_agent(spec: AgentSpec, baseline: AgentSpec, defaults: Defaults, origin: AgentOrigin,
-                trusted_denies: Sequence[PermissionRule]) -> tuple[AgentSpec, list[Refusal]]:
+def limit_agent(
+    spec: AgentSpec,
+    baseline: AgentSpec,
+    defaults: Defaults,
+    origin: AgentOrigin,
+    trusted_denies: Sequence[PermissionRule],
+) -> tuple[AgentSpec, list[Refusal]]:
     """`spec` with every widening key put back to `baseline`'s value, and what was refused."""
     refusals: list[Refusal] = []
     limiter = _Limiter(spec.name, origin, refusals)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.config import RegistryConfig
 from agent.permissions.models import PermissionRule
+from agent.registry.schema import RegistryConfig
 from agent.trust.keys import limit_for, weakens
 from agent.trust.refusal import Refusal
 from agent.trust.rule_limits import filter_block
@@ -46,8 +46,14 @@ class _Walk:
         return kept
 
 
-def filter_config(raw: dict[str, Any], trusted: RegistryConfig, *, path: Path, workspace: Path,
-                  trusted_denies: Sequence[PermissionRule]) -> tuple[dict[str, Any], list[Refusal]]:
+def filter_config(
+    raw: dict[str, Any],
+    trusted: RegistryConfig,
+    *,
+    path: Path,
+    workspace: Path,
+    trusted_denies: Sequence[PermissionRule],
+) -> tuple[dict[str, Any], list[Refusal]]:
     """The keys of `raw` (one untrusted config file) that may apply, and what was refused.
 
     Args:

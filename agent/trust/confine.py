@@ -58,11 +58,17 @@ def confine_prompts(raw: dict[str, Any], config: Path, workspace: Path, *, trust
             why = f"{real} is outside {bound}, and a prompt file is sent to the model API"
             refusals.append(Refusal(config, key, why, workspace, agent=name))
         else:
-            refusals.append(Refusal(
-                config, key, f"it leads to {real}, outside the workspace, and would be sent to the model API",
-                workspace, agent=name, lifted_by_trust=False,
-                fix=f"a workspace may only name files inside it; name it in {user_config_file()} instead",
-            ))
+            refusals.append(
+                Refusal(
+                    config,
+                    key,
+                    f"it leads to {real}, outside the workspace, and would be sent to the model API",
+                    workspace,
+                    agent=name,
+                    lifted_by_trust=False,
+                    fix=f"a workspace may only name files inside it; name it in {user_config_file()} instead",
+                )
+            )
     return refusals
 
 
@@ -71,7 +77,13 @@ def confine_persona(path: Path, workspace: Path) -> Refusal | None:
     real = outside(path, workspace)
     if real is None:
         return None
-    return Refusal(path, "(the file)", f"it leads to {real}, outside the workspace, and would be sent to "
-                   "the model API", workspace, agent=None, lifted_by_trust=False,
-                   fix="keep workspace personas inside the workspace, or put it in "
-                       f"{user_config_file().parent / 'agents'}")
+    return Refusal(
+        path,
+        "(the file)",
+        f"it leads to {real}, outside the workspace, and would be sent to the model API",
+        workspace,
+        agent=None,
+        lifted_by_trust=False,
+        fix="keep workspace personas inside the workspace, or put it in "
+        f"{user_config_file().parent / 'agents'}",
+    )

@@ -26,8 +26,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["free", "no_higher", "no_lower", "ranked", "subset", "no_true", "same", "rules",
-               "tools", "delegation", "prompt_file"]
+Kind = Literal[
+    "free",
+    "no_higher",
+    "no_lower",
+    "ranked",
+    "subset",
+    "no_true",
+    "same",
+    "rules",
+    "tools",
+    "delegation",
+    "prompt_file",
+]
 
 
 @dataclass(frozen=True)
@@ -52,8 +63,9 @@ WORKSPACE_KEYS: dict[str, KeyLimit] = {
     "defaults.max_turns": KeyLimit("no_higher", "more model turns than your config allows"),
     "defaults.max_output_tokens": KeyLimit("no_higher", "longer (costlier) replies than your config allows"),
     "defaults.max_budget_usd": KeyLimit("no_higher", "a larger spending limit than your config sets"),
-    "defaults.permission_mode": KeyLimit("ranked", "fewer permission asks than your config",
-                                         ("plan", "default", "accept-edits", "bypass")),
+    "defaults.permission_mode": KeyLimit(
+        "ranked", "fewer permission asks than your config", ("plan", "default", "accept-edits", "bypass")
+    ),
     "defaults.tool_timeouts.bash": KeyLimit("no_higher", _LONGER),
     "defaults.tool_timeouts.bash_max": KeyLimit("no_higher", _LONGER),
     "defaults.worktrees": FREE,  # the same files either way; only how fast they are made
@@ -100,7 +112,7 @@ WORKSPACE_KEYS: dict[str, KeyLimit] = {
     "agents.*.can_delegate": KeyLimit("delegation", "the agent could start subagents"),
     "agents.*.disable": FREE,
 }
-"""Every key of `agent.config.RegistryConfig`, classified (see the module docstring)."""
+"""Every key of `agent.registry.schema.RegistryConfig`, classified (see the module docstring)."""
 
 _NAMED = ("models", "aliases", "agents")
 
@@ -130,8 +142,10 @@ def weakens(limit: KeyLimit, value: Any, trusted: Any) -> bool:
         if value is None:
             return trusted is not None
         old = _numbers(trusted) if trusted is not None else {}
-        return any(v is None or (old.get(k) is not None and v < old[k])  # type: ignore[operator]
-                   for k, v in _numbers(value).items())
+        return any(
+            v is None or (old.get(k) is not None and v < old[k])  # type: ignore[operator]
+            for k, v in _numbers(value).items()
+        )
     if kind == "ranked":
         return limit.order.index(value) > limit.order.index(trusted)
     if kind == "subset":

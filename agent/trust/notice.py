@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.events import RunBoundary, SandboxState
-from agent.spec import AgentSpec
+from agent.registry.spec import AgentSpec
 
 
 def run_boundary(spec: AgentSpec, sandbox: Any, kind: str, registry: Any) -> RunBoundary:
@@ -43,8 +43,10 @@ def notice_lines(boundary: RunBoundary) -> list[str]:
     """The warnings a person must see before the run does anything (empty when there are none)."""
     lines: list[str] = []
     if boundary.sandbox == "none":
-        lines.append("bash runs WITHOUT a sandbox (`sandbox: {kind: none}`): its commands can read and "
-                     "change anything your user can")
+        lines.append(
+            "bash runs WITHOUT a sandbox (`sandbox: {kind: none}`): its commands can read and "
+            "change anything your user can"
+        )
     if boundary.network:
         why = "" if boundary.sandbox == "none" else " (`network: true`)"
         lines.append(f"bash can reach the network{why}")

@@ -58,8 +58,10 @@ def rule_key(prefix: str, rule: PermissionRule) -> str:
     return f"{prefix}.{rule.permission}" + ("" if rule.pattern == "*" else f".{rule.pattern}")
 
 
-def filter_block(block: dict[str, Any] | str | None, trusted_denies: Sequence[PermissionRule],
-                 ) -> tuple[dict[str, Any] | str | None, list[tuple[str, str]]]:
+def filter_block(
+    block: dict[str, Any] | str | None,
+    trusted_denies: Sequence[PermissionRule],
+) -> tuple[dict[str, Any] | str | None, list[tuple[str, str]]]:
     """A `permission` block without its refused entries, and (key below the block, why) for each.
 
     A block that does not parse is returned unchanged: the registry reports it as an error, so a

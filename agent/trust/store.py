@@ -63,8 +63,11 @@ def read_trusted(path: Path | None = None) -> TrustedFolders:
     try:
         return TrustedFolders.model_validate(json.loads(text))
     except (json.JSONDecodeError, ValidationError) as exc:
-        raise RegistryError(path, f"not a trusted-folders file ({exc.__class__.__name__}); fix it or move "
-                                  "it away, then run `subagent trust` again") from exc
+        raise RegistryError(
+            path,
+            f"not a trusted-folders file ({exc.__class__.__name__}); fix it or move "
+            "it away, then run `subagent trust` again",
+        ) from exc
 
 
 def is_trusted(folder: Path) -> bool:

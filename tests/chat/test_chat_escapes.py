@@ -49,9 +49,17 @@ def _assert_safe(shown: str) -> None:
 async def test_the_permission_question_shows_the_command_exactly() -> None:
     console, out = _console()
     command = f"rm\u200b -rf ~ #{ATTACK}"
-    request = AskRequest(session_id="s", tool_use_id="t", tool_name="bash", permission="bash",
-                         patterns=[command], title=f"bash: {command}", detail=f"{command}\nmore",
-                         tool_input={"command": command}, agent=ATTACK)
+    request = AskRequest(
+        session_id="s",
+        tool_use_id="t",
+        tool_name="bash",
+        permission="bash",
+        patterns=[command],
+        title=f"bash: {command}",
+        detail=f"{command}\nmore",
+        tool_input={"command": command},
+        agent=ATTACK,
+    )
     approver = ChatApprover(console, Answers("a"), on_interrupt=lambda: None)
     await approver.ask(request)
     await approver.ask(request)  # remembered: answered with one line that names the call
@@ -67,14 +75,19 @@ async def test_slash_commands_show_personas_sessions_checkpoints_and_diffs_escap
 
     persona = tmp_path / ".subagent" / "agents" / "evil.md"
     persona.parent.mkdir(parents=True)
-    persona.write_text('---\ndescription: "\\e]0;PWNED\\a [link=https://evil.example]x[/link]"\n'
-                       "mode: subagent\n---\nA persona someone else wrote.\n")
+    persona.write_text(
+        '---\ndescription: "\\e]0;PWNED\\a [link=https://evil.example]x[/link]"\n'
+        "mode: subagent\n---\nA persona someone else wrote.\n"
+    )
     store = SqliteSessionStore()
     session_id = store.create(agent="orchestrator", workspace=tmp_path, model="m", title=ATTACK).id
     name = f"evil{ATTACK[:12]}.txt"
     commit = ShadowRepo(tmp_path).snapshot("before")
-    store.record_checkpoint(CheckpointRecord(session_id=session_id, step=1, commit=commit,
-                                             label=f"write {name}", created=datetime.now(UTC)))
+    store.record_checkpoint(
+        CheckpointRecord(
+            session_id=session_id, step=1, commit=commit, label=f"write {name}", created=datetime.now(UTC)
+        )
+    )
     store.close()
     (tmp_path / name).write_text(f"{ATTACK}\n")
     console, out = _console()
@@ -105,6 +118,7 @@ scripts:
       - text: "all done \e]0;PWNED-LAST\a"
 """
 PAYLOAD = "\x1b]0;PWNED-TITLE\x07\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[Hcleared \x1b[8mHIDDEN-TEXT\x1b[0m\n"
+
 
 @pytest.fixture
 def terminals() -> Iterator[list[TmuxTerminal]]:
@@ -145,8 +159,17 @@ def test_a_hostile_model_cannot_retitle_clear_or_write_the_clipboard(tmp_path: P
     workspace.mkdir()
     script = tmp_path / "script.yaml"
     script.write_text(textwrap.dedent(SCRIPT))
-    argv = subagent_argv("chat", "--script", str(script), "--cwd", str(workspace), "--agent",
-                         "backend-engineer", "--permission-mode", "bypass")
+    argv = subagent_argv(
+        "chat",
+        "--script",
+        str(script),
+        "--cwd",
+        str(workspace),
+        "--agent",
+        "backend-engineer",
+        "--permission-mode",
+        "bypass",
+    )
     term = TmuxTerminal(argv, _env(), workspace)
     terminals.append(term)
     term.wait_idle()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agent.chat import _workspace
+from agent.chat import checkpoints
 from agent.chat._input import _key_bindings
 from agent.chat.approver import ChatApprover
 from agent.chat.slash import SlashCommands
@@ -131,15 +131,15 @@ def test_undo_and_diff_through_the_session_checkpoints(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("v2\n")
     _checkpoint(tmp_path, session_id, 2, "write new.txt")
     (tmp_path / "new.txt").write_text("new\n")
-    diff = _workspace.session_diff(session_id, tmp_path)
+    diff = checkpoints.session_diff(session_id, tmp_path)
     assert "-v1" in diff and "+v2" in diff and "+new" in diff
-    outcome = _workspace.undo(session_id, tmp_path, None)  # the last step only
+    outcome = checkpoints.undo(session_id, tmp_path, None)  # the last step only
     assert not (tmp_path / "new.txt").exists() and (tmp_path / "keep.txt").read_text() == "v2\n"
     assert outcome.lines[0] == "undid step 2 and later (write new.txt):"
     assert "new.txt" in outcome.note_for_model
-    _workspace.undo(session_id, tmp_path, 1)
+    checkpoints.undo(session_id, tmp_path, 1)
     assert (tmp_path / "keep.txt").read_text() == "v1\n"
-    assert _workspace.list_checkpoints(session_id) == ["step   1  edit keep.txt", "step   2  write new.txt"]
+    assert checkpoints.list_checkpoints(session_id) == ["step   1  edit keep.txt", "step   2  write new.txt"]
 
 
 def test_keys_backslash_and_esc_enter_add_lines_enter_sends() -> None:
@@ -187,6 +187,7 @@ def test_the_context_window_is_the_one_the_run_resolved(tmp_path: Path) -> None:
     # A model agents.yaml does not list: its window came from the models API.
     chat._absorb(SessionStartedEvent(model="claude-from-the-api", context_window=123_000, **started))
     assert state.context_window == 123_000
-    chat._absorb(SessionStartedEvent(model="claude-from-the-api", parent_tool_use_id="t", context_window=9,
-                                     **started))
+    chat._absorb(
+        SessionStartedEvent(model="claude-from-the-api", parent_tool_use_id="t", context_window=9, **started)
+    )
     assert state.context_window == 123_000  # a subagent's model is not the chat's

@@ -15,12 +15,12 @@ from tests.model.messages_server import MessagesServer
 from tests.request_check import check_request
 
 COLLABORATORS = (
-    "agent.registry",
+    "agent.registry.discovery",
     "tools.registry",
     "agent.permissions.gate",
     "agent.sessions.store",
     "agent.sandbox.probe",
-    "agent.permissions.approvers",
+    "agent.terminal.approver",
 )
 
 
@@ -43,8 +43,9 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert blank.returncode == 2 and "no prompt" in blank.stderr
     script = tmp_path / "s.yaml"
     script.write_text("scripts:\n  - replies: [{text: hi}]\n")
-    no_session = run_subagent("run", "go on", "--resume", "ses_nosuch", "--script", str(script),
-                              "--cwd", str(tmp_path))
+    no_session = run_subagent(
+        "run", "go on", "--resume", "ses_nosuch", "--script", str(script), "--cwd", str(tmp_path)
+    )
     assert no_session.returncode == 2 and "no session 'ses_nosuch'" in no_session.stderr
 
 
@@ -108,8 +109,20 @@ def test_a_typo_in_the_workspace_config_stops_the_run_before_anything_runs(tmp_p
     script = tmp_path / "s.yaml"
     call = "{name: bash, input: {command: rm -rf build}}"
     script.write_text(f"scripts:\n  - replies:\n      - tool_calls: [{call}]\n")
-    proc = run_subagent("run", "clean up", "--cwd", str(tmp_path), "--script", str(script),
-                        "--agent", "backend-engineer", "--output", "json", "--permission-mode", "bypass")
+    proc = run_subagent(
+        "run",
+        "clean up",
+        "--cwd",
+        str(tmp_path),
+        "--script",
+        str(script),
+        "--agent",
+        "backend-engineer",
+        "--output",
+        "json",
+        "--permission-mode",
+        "bypass",
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert str(config) in proc.stderr and "defaults.max_turnz" in proc.stderr
     assert (tmp_path / "build").is_dir()

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from agent._wiring import default_parts
 from agent.model.anthropic_client import AnthropicModel
-from agent.runtime import run_agent
+from agent.runtime.assembly import run_agent
+from agent.runtime.parts import default_parts
 from agent.sessions.base import SessionStore
 from tests.context.cache_server import Turn
 from tests.loop.fakes import MemoryStore

@@ -12,7 +12,7 @@ import respx
 
 from agent.context import ContextManager, ContextPolicy
 from agent.errors import ContextWindowError, ModelAPIError
-from agent.loop import run_loop
+from agent.loop.agent_loop import run_loop
 from agent.model.anthropic_client import AnthropicModel
 from agent.model.base import MessageDoneEvent, ModelRequest
 from agent.model.resolve import ResolvedModel

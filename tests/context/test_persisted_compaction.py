@@ -125,8 +125,9 @@ async def test_a_compaction_of_a_repaired_history_covers_the_stored_answers(tmp_
     store.append_message(sid, "user", [{"type": "text", "text": "Check note a."}])
     store.append_message(sid, "assistant", [call])
     with CachingMessagesServer(scripted(lambda n: Turn(text="Checked."), SUMMARY), window=WINDOW) as server:
-        events = await run_session(workspace, server.url, None, max_turns=5, store=store, resume=sid,
-                                   compact_only=True)
+        events = await run_session(
+            workspace, server.url, None, max_turns=5, store=store, resume=sid, compact_only=True
+        )
         assert events[-1].subtype == "success" and events[-1].result.startswith("compacted"), events[-1]
         last = store.messages(sid)[-1]
         assert last.role == "user" and last.content[0]["tool_use_id"] == "toolu_dead"  # repair's answer
@@ -178,8 +179,9 @@ async def test_compact_with_nothing_to_compact_says_so_and_records_nothing(tmp_p
     with CachingMessagesServer(scripted(lambda n: Turn(text="Hi."), SUMMARY), window=WINDOW) as server:
         first = await run_session(workspace, server.url, "Say hi.", max_turns=3, store=store)
         sid = first[0].session_id
-        events = await run_session(workspace, server.url, None, max_turns=3, store=store, resume=sid,
-                                   compact_only=True)
+        events = await run_session(
+            workspace, server.url, None, max_turns=3, store=store, resume=sid, compact_only=True
+        )
     result = events[-1]
     assert result.subtype == "success" and result.num_turns == 0
     assert result.result.startswith("nothing to compact")
@@ -195,8 +197,9 @@ def test_memory_store_resumes_like_sqlite(tmp_path: Path) -> None:
         for n in range(4):
             role = "user" if n % 2 == 0 else "assistant"
             store.append_message(sid, role, [{"type": "text", "text": f"m{n}"}])
-        store.record_compaction(sid, 2, [{"role": "user", "content": [{"type": "text", "text": "S"}]}],
-                                "summary", 100, 10)
+        store.record_compaction(
+            sid, 2, [{"role": "user", "content": [{"type": "text", "text": "S"}]}], "summary", 100, 10
+        )
         resume = store.messages_for_resume(sid)
         texts = [m["content"][0]["text"] for m in resume.messages]
         assert (texts, resume.last_seq, resume.compacted_upto) == (["S", "m2", "m3"], 4, 2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent._prompt import system_blocks, with_cache_breakpoints
 from agent.context.elide import ELIDED_PREFIX, elidable_chars, elide_tool_outputs
 from agent.context.summary import (
     SUMMARY_INSTRUCTION,
@@ -18,6 +17,7 @@ from agent.context.summary import (
 from agent.context.tokens import ContextTracker, json_bytes
 from agent.events import Usage
 from agent.model.base import ModelRequest
+from agent.prompt.request import system_blocks, with_cache_breakpoints
 from tests.context.cache_server import PromptCache
 from tests.request_check import check_request
 

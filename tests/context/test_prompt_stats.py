@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from agent.context.prompt_stats import prompt_stats
-from agent.registry import load_registry_for
+from agent.registry.discovery import load_registry_for
 from tests.conftest import run_subagent
 from tools.registry import load_tools
 

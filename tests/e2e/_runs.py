@@ -29,9 +29,22 @@ class LiveRun:
 
     def __init__(self, *args: str, url: str, cwd: Path, output: str = "stream-json") -> None:
         self.proc = subprocess.Popen(
-            subagent_argv("run", *args, "--agent", "backend-engineer", "--cwd", str(cwd),
-                          "--permission-mode", "bypass", "--output", output),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            subagent_argv(
+                "run",
+                *args,
+                "--agent",
+                "backend-engineer",
+                "--cwd",
+                str(cwd),
+                "--permission-mode",
+                "bypass",
+                "--output",
+                output,
+            ),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env=subprocess_env(ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=url),
         )
         STARTED.append(self)
@@ -82,9 +95,20 @@ def resume(session_id: str | None, prompt: str, url: str, cwd: Path, *extra: str
     (the run must succeed). `extra` flags come last, so they override the defaults."""
     which = ["--continue"] if session_id is None else ["--resume", session_id]
     proc = run_subagent(
-        "run", *which, prompt, "--agent", "backend-engineer", "--cwd", str(cwd),
-        "--permission-mode", "bypass", "--output", "json", *extra,
-        ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=url,
+        "run",
+        *which,
+        prompt,
+        "--agent",
+        "backend-engineer",
+        "--cwd",
+        str(cwd),
+        "--permission-mode",
+        "bypass",
+        "--output",
+        "json",
+        *extra,
+        ANTHROPIC_API_KEY="test",
+        ANTHROPIC_BASE_URL=url,
     )
     assert proc.returncode == 0, proc.stderr
     result: dict[str, Any] = json.loads(proc.stdout)
@@ -106,5 +130,3 @@ def stored(session_id: str) -> list[dict[str, Any]]:
         return [{"role": m.role, "content": m.content} for m in store.messages(session_id)]
     finally:
         store.close()
-
-

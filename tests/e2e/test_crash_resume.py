@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -21,11 +22,11 @@ from typing import Any
 
 import pytest
 
-from agent._results import interrupted_text
+from agent.loop.interrupted import interrupted_text
 from agent.paths import config_home
 from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore
-from tests.conftest import run_subagent
+from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.e2e._runs import LiveRun, resume, shown, stop_leftovers, stored
 from tests.e2e.stall_server import Stall, StallServer
 from tests.model import sse
@@ -195,8 +196,16 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
 
         with StallServer([]) as other:
             second = run_subagent(
-                "run", "--resume", session_id, "second task", "--cwd", str(tmp_path), "--output", "json",
-                ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=other.url,
+                "run",
+                "--resume",
+                session_id,
+                "second task",
+                "--cwd",
+                str(tmp_path),
+                "--output",
+                "json",
+                ANTHROPIC_API_KEY="test",
+                ANTHROPIC_BASE_URL=other.url,
             )
         assert second.returncode == 1 and second.stdout == ""
         assert session_id in second.stderr and f"pid {holder.proc.pid}" in second.stderr, second.stderr
@@ -206,15 +215,25 @@ def test_a_held_session_is_refused_and_fork_copies_it(tmp_path: Path, sleeper: s
         # A fork that may change files would change the workspace the live run is changing: refused.
         with StallServer([]) as other:
             busy = run_subagent(
-                "run", "--resume", session_id, "--fork", "third task", "--cwd", str(tmp_path), "--output",
-                "json", ANTHROPIC_API_KEY="test", ANTHROPIC_BASE_URL=other.url,
+                "run",
+                "--resume",
+                session_id,
+                "--fork",
+                "third task",
+                "--cwd",
+                str(tmp_path),
+                "--output",
+                "json",
+                ANTHROPIC_API_KEY="test",
+                ANTHROPIC_BASE_URL=other.url,
             )
         assert busy.returncode == 1 and "is busy" in busy.stderr and session_id in busy.stderr
         assert other.requests == []
         # A read-only fork of the held session goes ahead.
         with StallServer([DONE]) as fork_server:
-            forked = resume(session_id, "in a copy", fork_server.url, tmp_path, "--fork", "--permission-mode",
-                            "plan")
+            forked = resume(
+                session_id, "in a copy", fork_server.url, tmp_path, "--fork", "--permission-mode", "plan"
+            )
         holder.kill()
     assert gone(sleeper, 10)
     assert forked["subtype"] == "success" and forked["session_id"] != session_id
@@ -275,3 +294,29 @@ def test_ctrl_c_during_a_model_stream_stops_it(tmp_path: Path, signum: int) -> N
     assert code == 130, run.stderr()
     assert (run.lines[-1]["type"], run.lines[-1]["subtype"]) == ("result", "cancelled")
     assert stored(session_id) == [{"role": "user", "content": [{"type": "text", "text": "look around"}]}]
+
+
+def test_kill_during_a_sandboxed_call_leaves_no_placeholder_behind(tmp_path: Path, sleeper: str) -> None:
+    """The sandbox stands an empty read-only folder in for each protected path that does not
+    exist (`.mcp.json`, `.subagent`, ...) while a call runs; a kill -9 leaves them, and the next
+    run in the workspace, of any kind, removes them (a live sandbox's stay: they are locked)."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with StallServer([_bash_call("toolu_sleep", f"exec -a {sleeper} sleep 30")]) as server:
+        run = LiveRun("wait a while", url=server.url, cwd=ws)
+        run.wait_event("session_started")
+        appears(sleeper)
+        left = [ws / name for name in (".mcp.json", ".subagent", "agents.yaml") if (ws / name).is_dir()]
+        assert left, "the call runs with its placeholders in place"
+        run.kill()
+    assert gone(sleeper, 10)
+    assert all(path.is_dir() for path in left)  # what a killed run leaves
+    with StallServer([DONE]) as server:
+        result = resume(None, "continue", server.url, ws)
+    assert result["subtype"] == "success"
+    assert not [path for path in left if path.exists()]
+    doctor = subprocess.run(
+        subagent_argv("doctor", "--json"), cwd=ws, capture_output=True, text=True, env=subprocess_env()
+    )
+    swept = next(c for c in json.loads(doctor.stdout) if c["name"] == "leftovers")["detail"]
+    assert "placeholder" in swept and ".mcp.json" in swept

@@ -18,7 +18,7 @@ from agent.sessions.base import (
     SessionRecord,
     StoredMessage,
 )
-from tools.base import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 
 
 class NoteInput(ToolInput):
@@ -259,12 +259,12 @@ class MemoryStore:
 
 def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw: Any) -> Any:
     """A LoopSetup over the fake tools, for any model client."""
-    from agent._tool_exec import ToolRunner
-    from agent.config import PriceConfig
-    from agent.loop import LoopSetup
+    from agent.loop.agent_loop import LoopSetup
+    from agent.loop.tool_calls import ToolRunner
     from agent.model.resolve import ResolvedModel
-    from agent.spec import AgentSpec
-    from tools.base import ToolContext
+    from agent.registry.schema import PriceConfig
+    from agent.registry.spec import AgentSpec
+    from agent.tool import ToolContext
 
     ctx = ToolContext(workspace=tmp_path, data_dir=tmp_path / ".data")
     tools = {t.name: t for t in (ReadNoteTool(), WriteNoteTool(), SleepTool())}

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent._tool_exec import ToolRunner
-from agent.config import PriceConfig
-from agent.loop import LoopSetup, run_loop
+from agent.loop.agent_loop import LoopSetup, run_loop
+from agent.loop.tool_calls import ToolRunner
 from agent.model.resolve import ResolvedModel
 from agent.model.scripted import ScriptedModel, ScriptFile
-from agent.spec import AgentSpec
+from agent.registry.schema import PriceConfig
+from agent.registry.spec import AgentSpec
+from agent.tool import ToolContext
 from tests.loop.fakes import ReadNoteTool, SleepTool, TableGate, WriteNoteTool
 from tests.request_check import check_request
-from tools.base import ToolContext
 
 PRICE = PriceConfig(input=3.0, output=15.0, cache_read=0.3, cache_write=3.75)
 

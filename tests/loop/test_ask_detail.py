@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent._tool_exec import ToolCall, ToolRunner, TurnCalls
 from agent.chat._ask_view import ask_detail
+from agent.loop.tool_calls import ToolCall, ToolRunner, TurnCalls
+from agent.tool import ToolContext
 from tests.loop.fakes import TableGate, WriteNoteTool
-from tools.base import ToolContext
 from tools.bash import BashTool
 from tools.edit import EditTool
 from tools.patch import PatchTool

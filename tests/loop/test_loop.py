@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from agent._results import interrupted_text
 from agent.events import ResultEvent
-from agent.loop import run_loop
+from agent.loop.agent_loop import run_loop
+from agent.loop.interrupted import interrupted_text
 from tests.loop.fakes import MemoryStore, ReadNoteTool, SleepTool, TableGate, WriteNoteTool
 from tests.loop.harness import call, checked, collect, make_setup
 from tests.request_check import check_request

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.loop import run_loop
+from agent.loop.agent_loop import run_loop
 from tests.loop.fakes import MemoryStore, SleepTool, TableGate
 from tests.loop.harness import call, checked, collect, make_setup
 from tests.request_check import check_request
@@ -68,10 +68,10 @@ async def test_a_bug_in_the_gate_still_ends_with_a_result(tmp_path: Path) -> Non
 async def test_a_running_tool_can_emit_events_into_the_stream(tmp_path: Path) -> None:
     from typing import ClassVar
 
-    from agent._tool_exec import CURRENT_TOOL_USE_ID, EVENT_SINK
     from agent.events import SubagentStartedEvent
+    from agent.loop.tool_calls import CURRENT_TOOL_USE_ID, EVENT_SINK
+    from agent.tool import PermissionRequest, Tool, ToolContext, ToolResult
     from tests.loop.fakes import NoteInput
-    from tools.base import PermissionRequest, Tool, ToolContext, ToolResult
 
     class TaskLikeTool(Tool[NoteInput]):
         name: ClassVar[str] = "task"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.permissions.approvers import PolicyApprover
 from agent.permissions.gate import PermissionGate
+from agent.permissions.headless import PolicyApprover
 from agent.permissions.models import PermissionRule
 from agent.permissions.rules import DEFAULT_RULES
 from tests.loop.harness import call, checked, collect, make_setup

@@ -13,7 +13,7 @@ import pytest
 import respx
 
 from agent.errors import ModelAPIError
-from agent.loop import run_loop
+from agent.loop.agent_loop import run_loop
 from agent.model.anthropic_client import AnthropicModel, RetryPolicy
 from agent.model.base import ModelRequest
 from tests.loop.fakes import TableGate, WriteNoteTool, build_setup
@@ -123,7 +123,7 @@ async def test_parallel_calls_are_answered_in_one_message(tmp_path: Path) -> Non
 
 
 async def test_thinking_blocks_go_back_with_their_signatures(tmp_path: Path) -> None:
-    from agent.spec import AgentSpec, ThinkingConfig
+    from agent.registry.spec import AgentSpec, ThinkingConfig
 
     (tmp_path / "a").write_text("A")
     router = respx.Router()
@@ -186,7 +186,7 @@ async def test_pause_turn_resends_the_content_unchanged(tmp_path: Path) -> None:
 
 
 async def test_persona_sampling_options_are_not_sent(tmp_path: Path) -> None:
-    from agent.spec import AgentSpec
+    from agent.registry.spec import AgentSpec
 
     router = respx.Router()
     route = router.post(URL).mock(return_value=ok(sse.reply(sse.text_block(0, "hi"))))
@@ -376,8 +376,9 @@ def test_a_client_reused_after_its_event_loop_closed_fails_once_not_four_times()
 
     with MessagesServer(lambda body: sse.reply(sse.text_block(0, "hello"))) as server:
         sleeps = Sleeps()
-        client = AnthropicModel(api_key="k", base_url=server.url, sleep=sleeps,
-                                retry=RetryPolicy(max_attempts=4))
+        client = AnthropicModel(
+            api_key="k", base_url=server.url, sleep=sleeps, retry=RetryPolicy(max_attempts=4)
+        )
         assert asyncio.run(ask(client))[-1] == "done"
         with pytest.raises(ModelAPIError, match="Event loop is closed") as failed:
             asyncio.run(ask(client))

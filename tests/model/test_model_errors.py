@@ -77,8 +77,6 @@ async def test_model_info_is_read_once_and_optional() -> None:
     assert await model.model_info("claude-gone") is None
 
 
-
-
 def _wrapped(cause: BaseException) -> anthropic.APIConnectionError:
     """What the SDK raises when its transport fails: an APIConnectionError from the cause."""
     try:

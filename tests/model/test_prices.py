@@ -10,16 +10,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent.config import PriceConfig, load_registry
 from agent.events import Usage
 from agent.model.pricing import Pricer, table_price
 from agent.paths import builtin_dir
+from agent.registry.schema import PriceConfig, load_registry
 from tests.conftest import run_subagent, subprocess_env
 
 MILLION = 1_000_000
 # Models the Messages API offers (the ones the issue saw run unpriced first), beside the shipped ones.
-OFFERED = ["claude-opus-4-1", "claude-sonnet-4-6", "claude-opus-4-5", "claude-haiku-4-5", "claude-sonnet-4-5",
-           "claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5"]
+OFFERED = [
+    "claude-opus-4-1",
+    "claude-sonnet-4-6",
+    "claude-opus-4-5",
+    "claude-haiku-4-5",
+    "claude-sonnet-4-5",
+    "claude-opus-5-5",
+    "claude-sonnet-5-5",
+    "claude-haiku-5-5",
+]
 
 
 def test_every_offered_and_shipped_model_has_a_price() -> None:
@@ -49,8 +57,10 @@ async def test_a_configured_price_wins_over_the_table() -> None:
 
 
 def test_the_price_table_is_not_imported_on_the_way_to_a_run() -> None:
-    code = ("import sys, agent.runtime, agent.loop, agent.model.pricing; "
-            "print('genai_prices' in sys.modules)")
+    code = (
+        "import sys, agent.runtime.assembly, agent.loop.agent_loop, agent.model.pricing; "
+        "print('genai_prices' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env())
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
@@ -65,11 +75,19 @@ def _workspace(tmp_path: Path, budget: float) -> Path:
 
 
 def _script(tmp_path: Path) -> Path:
-    script = {"scripts": [{"replies": [
-        {"tool_calls": [{"name": "glob", "input": {"pattern": "*.txt"}}],
-         "usage": {"input_tokens": 20_000, "output_tokens": 2_000}},
-        {"text": "done"},
-    ]}]}
+    script = {
+        "scripts": [
+            {
+                "replies": [
+                    {
+                        "tool_calls": [{"name": "glob", "input": {"pattern": "*.txt"}}],
+                        "usage": {"input_tokens": 20_000, "output_tokens": 2_000},
+                    },
+                    {"text": "done"},
+                ]
+            }
+        ]
+    }
     path = tmp_path / "script.yaml"
     path.write_text(yaml.safe_dump(script))
     return path
@@ -77,8 +95,18 @@ def _script(tmp_path: Path) -> Path:
 
 def test_a_budget_for_a_model_without_any_price_refuses_to_start(tmp_path: Path) -> None:
     ws = _workspace(tmp_path, 0.01)
-    ran = run_subagent("run", "go", "--model", "claude-no-such-model-9", "--script", str(_script(tmp_path)),
-                       "--cwd", str(ws), "--output", "json")
+    ran = run_subagent(
+        "run",
+        "go",
+        "--model",
+        "claude-no-such-model-9",
+        "--script",
+        str(_script(tmp_path)),
+        "--cwd",
+        str(ws),
+        "--output",
+        "json",
+    )
     assert ran.returncode == 2 and ran.stdout == ""
     assert "claude-no-such-model-9" in ran.stderr and "no known price" in ran.stderr
     assert "$0.01 budget" in ran.stderr and "Traceback" not in ran.stderr
@@ -87,8 +115,18 @@ def test_a_budget_for_a_model_without_any_price_refuses_to_start(tmp_path: Path)
 @pytest.mark.parametrize("model", ["claude-opus-4-1", "claude-sonnet-4-6"])
 def test_a_near_zero_budget_stops_a_model_priced_by_the_table(tmp_path: Path, model: str) -> None:
     ws = _workspace(tmp_path, 0.0001)
-    ran = run_subagent("run", "go", "--model", model, "--script", str(_script(tmp_path)), "--cwd", str(ws),
-                       "--output", "json")
+    ran = run_subagent(
+        "run",
+        "go",
+        "--model",
+        model,
+        "--script",
+        str(_script(tmp_path)),
+        "--cwd",
+        str(ws),
+        "--output",
+        "json",
+    )
     assert ran.returncode == 4, ran.stderr
     result = json.loads(ran.stdout)
     assert result["subtype"] == "error_max_budget"

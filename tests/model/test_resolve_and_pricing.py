@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from agent.config import PriceConfig, RegistryConfig, load_registry
 from agent.errors import ConfigError
 from agent.events import Usage
 from agent.model.base import ModelInfo
 from agent.model.pricing import cost_usd
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import builtin_dir
+from agent.registry.schema import PriceConfig, RegistryConfig, load_registry
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from agent.model.scripted import ScriptedModel, ScriptFile
-from agent.runtime import run_agent
+from agent.runtime.assembly import run_agent
 from agent.trust.store import set_trust
 
 WORKER = """---
@@ -59,8 +59,11 @@ async def collect(prompt: str, ws: Path, client: ScriptedModel, **options: Any) 
 
 def results(events: list[Any], name: str = "task") -> list[Any]:
     """The parent's finished calls of tool `name`, in order."""
-    return [e for e in events
-            if e.type == "tool_call_finished" and e.name == name and e.parent_tool_use_id is None]
+    return [
+        e
+        for e in events
+        if e.type == "tool_call_finished" and e.name == name and e.parent_tool_use_id is None
+    ]
 
 
 def final(events: list[Any]) -> Any:

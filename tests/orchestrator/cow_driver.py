@@ -36,7 +36,7 @@ def sleepers() -> int:
 
 async def run(workspace: Path, script: Path, cancel_when: int | None) -> list[Any]:
     from agent.model.scripted import ScriptedModel
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
 
     cancel = asyncio.Event()
 
@@ -46,8 +46,17 @@ async def run(workspace: Path, script: Path, cancel_when: int | None) -> list[An
         cancel.set()
 
     watcher = asyncio.ensure_future(watch()) if cancel_when is not None else None
-    events = [e async for e in run_agent("go", agent="orchestrator", cwd=workspace, trust=True, cancel=cancel,
-                                         model_client=ScriptedModel.from_file(script))]
+    events = [
+        e
+        async for e in run_agent(
+            "go",
+            agent="orchestrator",
+            cwd=workspace,
+            trust=True,
+            cancel=cancel,
+            model_client=ScriptedModel.from_file(script),
+        )
+    ]
     if watcher is not None:
         watcher.cancel()
     return events
@@ -65,9 +74,17 @@ def report(events: list[Any]) -> dict[str, Any]:
     return {
         "rights": RIGHTS.ok,
         "trees": [e.worktree for e in events if e.type == "subagent_started"],
-        "calls": [{"name": e.name, "input": inputs.get(e.tool_use_id, {}), "output": e.output,
-                   "is_error": e.is_error, "in_child": e.parent_tool_use_id is not None}
-                  for e in events if e.type == "tool_call_finished"],
+        "calls": [
+            {
+                "name": e.name,
+                "input": inputs.get(e.tool_use_id, {}),
+                "output": e.output,
+                "is_error": e.is_error,
+                "in_child": e.parent_tool_use_id is not None,
+            }
+            for e in events
+            if e.type == "tool_call_finished"
+        ],
         "final": final.subtype,
         "mounts": mounts,
         "left": sorted(os.listdir(trees)) if trees.is_dir() else [],

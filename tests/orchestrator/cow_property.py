@@ -37,7 +37,9 @@ OPS = st.one_of(
     st.tuples(st.just("symlink"), PATHS, st.sampled_from(NAMES)),
     st.tuples(st.just("chmod"), PATHS, st.booleans()),
     st.tuples(st.just("mkdir"), PATHS),
-    st.tuples(st.just("snapshot"),),
+    st.tuples(
+        st.just("snapshot"),
+    ),
 )
 
 
@@ -97,8 +99,9 @@ def main(examples: int) -> None:
     counter = iter(range(1_000_000))
 
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(before=st.lists(OPS, max_size=8), between=st.lists(OPS, max_size=8),
-           during=st.lists(OPS, max_size=12))
+    @given(
+        before=st.lists(OPS, max_size=8), between=st.lists(OPS, max_size=8), during=st.lists(OPS, max_size=12)
+    )
     def same_tree(before: list[Any], between: list[Any], during: list[Any]) -> None:
         ws = scratch / f"ws{next(counter)}"
         ws.mkdir()

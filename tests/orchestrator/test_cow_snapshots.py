@@ -13,6 +13,11 @@ pytestmark = pytest.mark.bwrap  # needs user namespaces, as the sandbox does
 
 
 def test_an_overlay_snapshot_equals_a_checkout_snapshot_after_any_changes() -> None:
-    done = subprocess.run(["python", "-m", "tests.orchestrator.cow_property", "60"], capture_output=True,
-                          text=True, timeout=600, env=subprocess_env())
+    done = subprocess.run(
+        ["python", "-m", "tests.orchestrator.cow_property", "60"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=subprocess_env(),
+    )
     assert done.returncode == 0, done.stderr[-4000:]

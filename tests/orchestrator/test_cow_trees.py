@@ -29,8 +29,15 @@ from tests.orchestrator._scenario import task, workspace
 
 pytestmark = pytest.mark.bwrap
 
-FILES = {"keep.txt": "keep\n", "gone.txt": "bye\n", "dir/a.txt": "a\n", "olddir/x.txt": "x\n",
-         "olddir/y/z.txt": "z\n", "run.sh": "echo hi\n", ".gitignore": "*.log\n"}
+FILES = {
+    "keep.txt": "keep\n",
+    "gone.txt": "bye\n",
+    "dir/a.txt": "a\n",
+    "olddir/x.txt": "x\n",
+    "olddir/y/z.txt": "z\n",
+    "run.sh": "echo hi\n",
+    ".gitignore": "*.log\n",
+}
 BWRAP = {"defaults": {"sandbox": {"kind": "bwrap"}}}
 
 
@@ -41,10 +48,17 @@ def _bash(command: str, delay: float = 0.0) -> dict[str, Any]:
 
 def _script(tmp_path: Path, children: dict[str, list[dict[str, Any]]]) -> Path:
     """The orchestrator starts one `task` per child (all in one turn), then ends."""
-    scripts = [{"agent": "orchestrator", "match": "go",
-                "replies": [{"tool_calls": [task(name) for name in children]}, {"text": "all done"}]}]
-    scripts += [{"agent": "worker", "match": name, "replies": [*replies, {"text": f"{name} done"}]}
-                for name, replies in children.items()]
+    scripts = [
+        {
+            "agent": "orchestrator",
+            "match": "go",
+            "replies": [{"tool_calls": [task(name) for name in children]}, {"text": "all done"}],
+        }
+    ]
+    scripts += [
+        {"agent": "worker", "match": name, "replies": [*replies, {"text": f"{name} done"}]}
+        for name, replies in children.items()
+    ]
     path = tmp_path / "script.yaml"
     path.write_text(yaml.safe_dump({"scripts": scripts}))
     return path
@@ -53,7 +67,10 @@ def _script(tmp_path: Path, children: dict[str, list[dict[str, Any]]]) -> Path:
 def _drive(ws: Path, script: Path, *extra: str, timeout: float = 120) -> dict[str, Any]:
     done = subprocess.run(
         ["python", "-m", "tests.orchestrator.cow_driver", str(ws), str(script), *extra],
-        capture_output=True, text=True, timeout=timeout, env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=subprocess_env(),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.splitlines()[-1])
@@ -91,12 +108,16 @@ def test_children_see_only_their_own_tree_and_the_merge_brings_back_exactly_thei
 ) -> None:
     ws = workspace(tmp_path, config=BWRAP, files=FILES)
     before = _tree(ws)
-    one = ("sed -i 's/keep/kept by one/' keep.txt && rm gone.txt && rm -rf olddir && mkdir -p new/deep && "
-           "echo n > new/deep/n.txt && echo log > debug.log && chmod +x run.sh && ln -s keep.txt link.txt && "
-           "git init -q . && git add -A && git -c user.name=a -c user.email=a@b commit -qm wip && "
-           "git mv dir/a.txt dir/b.txt && git status --short && echo ONE-DONE")
-    two = ("cat keep.txt; ls; test -e new && echo SEES-NEW; test -e dir/a.txt && echo SEES-A; "
-           "echo two > two.txt; echo TWO-DONE")
+    one = (
+        "sed -i 's/keep/kept by one/' keep.txt && rm gone.txt && rm -rf olddir && mkdir -p new/deep && "
+        "echo n > new/deep/n.txt && echo log > debug.log && chmod +x run.sh && ln -s keep.txt link.txt && "
+        "git init -q . && git add -A && git -c user.name=a -c user.email=a@b commit -qm wip && "
+        "git mv dir/a.txt dir/b.txt && git status --short && echo ONE-DONE"
+    )
+    two = (
+        "cat keep.txt; ls; test -e new && echo SEES-NEW; test -e dir/a.txt && echo SEES-A; "
+        "echo two > two.txt; echo TWO-DONE"
+    )
     script = _script(tmp_path, {"one": [_bash(one)], "two": [_bash(two, delay=1.5)]})
 
     report = _drive(ws, script)
@@ -108,11 +129,19 @@ def test_children_see_only_their_own_tree_and_the_merge_brings_back_exactly_thei
     assert "keep\n" in seen_by_two and "kept by one" not in seen_by_two  # written in place by its sibling
     assert "gone.txt" in seen_by_two and "olddir" in seen_by_two and "SEES-A" in seen_by_two
     assert "SEES-NEW" not in seen_by_two
-    expected = {k: v for k, v in before.items() if k not in ("gone.txt", "olddir/x.txt", "olddir/y/z.txt",
-                                                              "dir/a.txt")}
-    expected |= {"keep.txt": ("file", "kept by one\n"), "new/deep/n.txt": ("file", "n\n"),
-                 "run.sh": ("exec", "echo hi\n"), "link.txt": ("link", "keep.txt"),
-                 "dir/b.txt": ("file", "a\n"), "two.txt": ("file", "two\n")}
+    expected = {
+        k: v
+        for k, v in before.items()
+        if k not in ("gone.txt", "olddir/x.txt", "olddir/y/z.txt", "dir/a.txt")
+    }
+    expected |= {
+        "keep.txt": ("file", "kept by one\n"),
+        "new/deep/n.txt": ("file", "n\n"),
+        "run.sh": ("exec", "echo hi\n"),
+        "link.txt": ("link", "keep.txt"),
+        "dir/b.txt": ("file", "a\n"),
+        "two.txt": ("file", "two\n"),
+    }
     assert _tree(ws) == expected  # no debug.log (ignored), no .git: exactly what was snapshotted
     assert not (ws / "olddir").exists()  # emptied folders go too
     (base,) = _bases(ws)
@@ -163,9 +192,22 @@ def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path
     sleep = "echo started > mine.txt && sleep 47.25"
     script = _script(tmp_path, {"sleeper one": [_bash(sleep)], "sleeper two": [_bash(sleep)]})
     runtime = subprocess.Popen(
-        subagent_argv("run", "go", "--agent", "orchestrator", "--cwd", str(ws), "--script", str(script),
-                      "--output", "stream-json"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+        subagent_argv(
+            "run",
+            "go",
+            "--agent",
+            "orchestrator",
+            "--cwd",
+            str(ws),
+            "--script",
+            str(script),
+            "--output",
+            "stream-json",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
     )
     try:
         deadline = time.monotonic() + 60

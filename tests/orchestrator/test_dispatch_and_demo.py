@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from agent.errors import DispatchFileError
-from agent.orchestrator.dispatch import load_tasks
+from agent.orchestrator.dispatch_file import load_tasks
 from tests.conftest import run_subagent
 from tests.orchestrator._scenario import workspace, write
 
@@ -26,10 +26,16 @@ def _script(path: Path) -> Path:
 def test_dispatch_runs_a_file_of_tasks_and_prints_the_report(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
     tasks = tmp_path / "tasks.json"
-    tasks.write_text(json.dumps({"tasks": [
-        {"id": "a", "agent": "worker", "prompt": "make alpha", "verify": "test -f alpha.txt"},
-        {"agent": "worker", "prompt": "make beta", "description": "beta file"},
-    ]}))
+    tasks.write_text(
+        json.dumps(
+            {
+                "tasks": [
+                    {"id": "a", "agent": "worker", "prompt": "make alpha", "verify": "test -f alpha.txt"},
+                    {"agent": "worker", "prompt": "make beta", "description": "beta file"},
+                ]
+            }
+        )
+    )
     script = _script(tmp_path / "s.yaml")
     done = run_subagent("dispatch", str(tasks), "--cwd", str(ws), "--script", str(script))
 
@@ -47,8 +53,10 @@ def test_dispatch_runs_a_file_of_tasks_and_prints_the_report(tmp_path: Path) -> 
     ("tasks", "expected"),
     [
         ([{"agent": "nobody", "prompt": "x"}], "task #1 (t1): unknown agent 'nobody'; known agents:"),
-        ([{"agent": "worker", "prompt": "x"}, {"id": "second", "agent": "worker"}],
-         "task #2 (second): missing `prompt`"),
+        (
+            [{"agent": "worker", "prompt": "x"}, {"id": "second", "agent": "worker"}],
+            "task #2 (second): missing `prompt`",
+        ),
         ([{"agent": "worker", "prompt": "x", "colour": "red"}], "task #1 (t1): colour: unknown field"),
     ],
 )
@@ -79,8 +87,13 @@ def test_the_demo_runs_and_its_final_tree_passes_the_sample_tests(tmp_path: Path
     assert "tests on the merged tree" in done.stdout and "passed" in done.stdout
     assert (target / "migrations" / "002_add_created_at.sql").exists()
     assert "def do_POST" in (target / "app" / "server.py").read_text()
-    suite = subprocess.run([sys.executable, "-m", "unittest", "discover", "-s", "tests", "-q"], cwd=target,
-                           capture_output=True, text=True, timeout=120)
+    suite = subprocess.run(
+        [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-q"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert suite.returncode == 0, suite.stderr
     assert "Ran 9 tests" in suite.stderr
 
@@ -89,8 +102,18 @@ def test_dispatch_routes_the_temporal_executor(tmp_path: Path) -> None:
     pytest.importorskip("temporalio")
     path = tmp_path / "tasks.yaml"
     path.write_text(yaml.safe_dump([{"agent": "backend-engineer", "prompt": "x"}]))
-    done = run_subagent("dispatch", str(path), "--cwd", str(tmp_path), "--executor", "temporal",
-                        "--temporal-address", "127.0.0.1:1", "--json", timeout=120)
+    done = run_subagent(
+        "dispatch",
+        str(path),
+        "--cwd",
+        str(tmp_path),
+        "--executor",
+        "temporal",
+        "--temporal-address",
+        "127.0.0.1:1",
+        "--json",
+        timeout=120,
+    )
 
     assert done.returncode == 1
     assert "cannot reach Temporal at 127.0.0.1:1" in done.stderr and done.stdout == ""

@@ -17,8 +17,9 @@ async def test_the_runner_runs_in_place_and_hands_over_a_checkpoint_per_turn(tmp
     commit = ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"]
     for args in (["init", "-q"], ["add", "-A"], commit):
         subprocess.run(["git", *args], cwd=ws, check=True)
-    client = model([{"agent": "worker", "replies": [{"tool_calls": [write("made.txt", "made\n")]},
-                                                    {"text": "made it"}]}])
+    client = model(
+        [{"agent": "worker", "replies": [{"tool_calls": [write("made.txt", "made\n")]}, {"text": "made it"}]}]
+    )
     runner: SubtaskRunner = LocalRunner(model_client=client)
     checkpoints: list[SubtaskCheckpoint] = []
     events: list[str] = []
@@ -27,9 +28,12 @@ async def test_the_runner_runs_in_place_and_hands_over_a_checkpoint_per_turn(tmp
         checkpoints.append(checkpoint)
 
     result = await runner(
-        SubtaskSpec(id="one", agent="worker", prompt="make a file"), ws,
+        SubtaskSpec(id="one", agent="worker", prompt="make a file"),
+        ws,
         on_event=lambda task_id, event: events.append(f"{task_id}:{event.type}"),
-        on_checkpoint=keep, resume_from=None, cancel=asyncio.Event(),
+        on_checkpoint=keep,
+        resume_from=None,
+        cancel=asyncio.Event(),
     )
 
     assert result.ok and result.result == "made it" and result.files_changed == ["made.txt"]
@@ -52,15 +56,33 @@ async def test_two_subtasks_of_one_repository_each_work_in_their_own_checkout(tm
         subprocess.run(["git", "clone", "-q", str(repo), str(checkout)], check=True)
         set_trust(checkout, True)  # as the source is: its config sets bypass mode
         checkouts.append(checkout)
-    client = model([{"agent": "worker", "match": f"make {name}", "replies": [
-        {"tool_calls": [write(f"{name}.txt", f"{name}\n")], "delay_s": 0.3}, {"text": f"made {name}"},
-    ]} for name in ("one", "two")])
+    client = model(
+        [
+            {
+                "agent": "worker",
+                "match": f"make {name}",
+                "replies": [
+                    {"tool_calls": [write(f"{name}.txt", f"{name}\n")], "delay_s": 0.3},
+                    {"text": f"made {name}"},
+                ],
+            }
+            for name in ("one", "two")
+        ]
+    )
     runner = LocalRunner(model_client=client)
-    results = await asyncio.gather(*(
-        runner(SubtaskSpec(id=name, agent="worker", prompt=f"make {name}", cwd=str(repo)), checkout,
-               on_event=None, on_checkpoint=None, resume_from=None, cancel=asyncio.Event())
-        for name, checkout in zip(("one", "two"), checkouts, strict=True)
-    ))
+    results = await asyncio.gather(
+        *(
+            runner(
+                SubtaskSpec(id=name, agent="worker", prompt=f"make {name}", cwd=str(repo)),
+                checkout,
+                on_event=None,
+                on_checkpoint=None,
+                resume_from=None,
+                cancel=asyncio.Event(),
+            )
+            for name, checkout in zip(("one", "two"), checkouts, strict=True)
+        )
+    )
     assert [r.files_changed for r in results] == [["one.txt"], ["two.txt"]], [r.error for r in results]
     assert (checkouts[0] / "one.txt").exists() and not (checkouts[0] / "two.txt").exists()
     assert (checkouts[1] / "two.txt").exists() and not (checkouts[1] / "one.txt").exists()

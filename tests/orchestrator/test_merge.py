@@ -60,8 +60,9 @@ def test_packing_keeps_every_snapshot_readable(tmp_path: Path) -> None:
 
     assert pack_objects(repo, threshold=100) is True
     assert pack_objects(repo, threshold=100) is False  # nothing loose left
-    loose = subprocess.run(["git", "--git-dir", str(repo.git_dir), "count-objects"], capture_output=True,
-                           text=True, check=True).stdout
+    loose = subprocess.run(
+        ["git", "--git-dir", str(repo.git_dir), "count-objects"], capture_output=True, text=True, check=True
+    ).stdout
     assert loose.startswith("0 objects")
     worktree = Worktree.create(repo, base, "after-pack")
     assert (worktree.path / "f299.txt").read_text() == "299\n"

@@ -24,19 +24,27 @@ async def test_three_children_run_at_once_and_all_their_edits_land(tmp_path: Pat
     ws = workspace(tmp_path, files={"shared.txt": "base\n"})
     scripts = [_parent("three", [task("job-a"), task("job-b"), task("job-c")])]
     for name in "abc":
-        scripts.append(_child(
-            f"job-{name}",
-            {"text": "reading", "delay_s": 0.4,
-             "tool_calls": [{"name": "read", "input": {"file_path": "shared.txt"}}]},
-            {"tool_calls": [write(f"{name}.txt", f"from {name}\n")]},
-            {"text": f"wrote {name}.txt"},
-        ))
+        scripts.append(
+            _child(
+                f"job-{name}",
+                {
+                    "text": "reading",
+                    "delay_s": 0.4,
+                    "tool_calls": [{"name": "read", "input": {"file_path": "shared.txt"}}],
+                },
+                {"tool_calls": [write(f"{name}.txt", f"from {name}\n")]},
+                {"text": f"wrote {name}.txt"},
+            )
+        )
     events = await collect("do three things", ws, model(scripts))
 
     assert final(events).subtype == "success"
     # Overlap from the stream's order: every child had started before the first one finished.
-    order = [(e.type, e.session_id) for e in events
-             if e.parent_tool_use_id and e.type in ("session_started", "result")]
+    order = [
+        (e.type, e.session_id)
+        for e in events
+        if e.parent_tool_use_id and e.type in ("session_started", "result")
+    ]
     first_result = next(i for i, (kind, _) in enumerate(order) if kind == "result")
     assert sum(1 for kind, _ in order[:first_result] if kind == "session_started") == 3
     for name in "abc":
@@ -54,6 +62,7 @@ async def test_three_children_run_at_once_and_all_their_edits_land(tmp_path: Pat
 
 async def test_conflicting_children_report_the_hunks_and_lose_nothing(tmp_path: Path) -> None:
     ws = workspace(tmp_path, files={"app.txt": "one\ntwo\nthree\n"})
+
     def edit(new: str) -> dict:
         return {"name": "edit", "input": {"file_path": "app.txt", "old_string": "two", "new_string": new}}
 
@@ -61,8 +70,12 @@ async def test_conflicting_children_report_the_hunks_and_lose_nothing(tmp_path: 
     scripts = [
         _parent("clash", [task("make it TWO-A"), task("make it TWO-B")]),
         _child("TWO-A", {"tool_calls": [read]}, {"tool_calls": [edit("TWO-A")]}, {"text": "A done"}),
-        _child("TWO-B", {"delay_s": 0.5, "tool_calls": [read]}, {"tool_calls": [edit("TWO-B")]},
-               {"text": "B done"}),
+        _child(
+            "TWO-B",
+            {"delay_s": 0.5, "tool_calls": [read]},
+            {"tool_calls": [edit("TWO-B")]},
+            {"text": "B done"},
+        ),
     ]
     events = await collect("clash please", ws, model(scripts))
 
@@ -83,21 +96,26 @@ async def test_conflicting_children_report_the_hunks_and_lose_nothing(tmp_path: 
 
 async def test_a_failing_verify_goes_back_to_the_child(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config={"agents": {"worker": {"verify": "test -f fixed.txt"}}})
-    client = model([
-        _parent("verify", [task("half a job")]),
-        _child("half a job",
-               {"tool_calls": [write("work.txt", "work\n")]},
-               {"text": "done (I think)"},
-               {"tool_calls": [write("fixed.txt", "ok\n")]},
-               {"text": "fixed it"}),
-    ])
+    client = model(
+        [
+            _parent("verify", [task("half a job")]),
+            _child(
+                "half a job",
+                {"tool_calls": [write("work.txt", "work\n")]},
+                {"text": "done (I think)"},
+                {"tool_calls": [write("fixed.txt", "ok\n")]},
+                {"text": "fixed it"},
+            ),
+        ]
+    )
     events = await collect("verify me", ws, client)
 
     (result,) = results(events)
     assert not result.is_error, result.output
     assert "verify: passed: `test -f fixed.txt` (2 runs)" in result.output
-    feedback = [r for r in client.requests
-                if r.agent == "worker" and "Verification failed" in str(r.messages)]
+    feedback = [
+        r for r in client.requests if r.agent == "worker" and "Verification failed" in str(r.messages)
+    ]
     assert feedback, "the failure was not sent back to the child"
     assert "`test -f fixed.txt` exited with 1" in str(feedback[0].messages)
     verify_calls = [e for e in events if e.type == "tool_call_finished" and e.name == "verify"]
@@ -105,12 +123,19 @@ async def test_a_failing_verify_goes_back_to_the_child(tmp_path: Path) -> None:
 
 
 async def test_verify_that_never_passes_is_an_error_after_the_rounds(tmp_path: Path) -> None:
-    ws = workspace(tmp_path, config={"defaults": {"verify_rounds": 1},
-                                     "agents": {"worker": {"verify": "echo still broken; exit 3"}}})
-    client = model([
-        _parent("stubborn", [task("never fixed")]),
-        _child("never fixed", {"text": "done"}, {"text": "done again"}),
-    ])
+    ws = workspace(
+        tmp_path,
+        config={
+            "defaults": {"verify_rounds": 1},
+            "agents": {"worker": {"verify": "echo still broken; exit 3"}},
+        },
+    )
+    client = model(
+        [
+            _parent("stubborn", [task("never fixed")]),
+            _child("never fixed", {"text": "done"}, {"text": "done again"}),
+        ]
+    )
     events = await collect("stubborn verify", ws, client)
 
     (result,) = results(events)
@@ -144,11 +169,13 @@ def _sleepers() -> list[int]:
 async def test_cancelling_the_parent_leaves_no_child_process_or_worktree(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
     sleep = {"name": "bash", "input": {"command": "sleep 47.25"}}
-    client = model([
-        _parent("cancel", [task("sleeper one"), task("sleeper two")]),
-        _child("sleeper one", {"tool_calls": [sleep]}, {"text": "slept"}),
-        _child("sleeper two", {"tool_calls": [sleep]}, {"text": "slept"}),
-    ])
+    client = model(
+        [
+            _parent("cancel", [task("sleeper one"), task("sleeper two")]),
+            _child("sleeper one", {"tool_calls": [sleep]}, {"text": "slept"}),
+            _child("sleeper two", {"tool_calls": [sleep]}, {"text": "slept"}),
+        ]
+    )
     cancel = asyncio.Event()
     events: list = []
 
@@ -167,6 +194,6 @@ async def test_cancelling_the_parent_leaves_no_child_process_or_worktree(tmp_pat
 
 
 def _run(ws: Path, client, cancel: asyncio.Event):  # type: ignore[no-untyped-def]
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
 
     return run_agent("cancel me", agent="orchestrator", cwd=ws, model_client=client, cancel=cancel)

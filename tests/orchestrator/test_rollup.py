@@ -27,34 +27,52 @@ CHILD_COST = 2 * (40_000 * 3 + 4_000 * 15) / 1e6  # two turns each
 
 def _scripts() -> list[dict[str, Any]]:
     return [
-        {"agent": "orchestrator", "replies": [
-            {"tool_calls": [task("job fine"), task("job secret")], "usage": ROOT_USAGE},
-            {"text": "both children ran", "usage": ROOT_USAGE},
-        ]},
-        {"agent": "worker", "match": "job fine", "replies": [
-            {"tool_calls": [write("fine.txt", "ok\n")], "usage": CHILD_USAGE},
-            {"text": "wrote fine.txt", "usage": CHILD_USAGE},
-        ]},
-        {"agent": "worker", "match": "job secret", "replies": [
-            {"tool_calls": [write("secret.txt", "no\n")], "usage": CHILD_USAGE},
-            {"text": "could not write it", "usage": CHILD_USAGE},
-        ]},
+        {
+            "agent": "orchestrator",
+            "replies": [
+                {"tool_calls": [task("job fine"), task("job secret")], "usage": ROOT_USAGE},
+                {"text": "both children ran", "usage": ROOT_USAGE},
+            ],
+        },
+        {
+            "agent": "worker",
+            "match": "job fine",
+            "replies": [
+                {"tool_calls": [write("fine.txt", "ok\n")], "usage": CHILD_USAGE},
+                {"text": "wrote fine.txt", "usage": CHILD_USAGE},
+            ],
+        },
+        {
+            "agent": "worker",
+            "match": "job secret",
+            "replies": [
+                {"tool_calls": [write("secret.txt", "no\n")], "usage": CHILD_USAGE},
+                {"text": "could not write it", "usage": CHILD_USAGE},
+            ],
+        },
     ]
 
 
 def _workspace(tmp_path: Path) -> Path:
-    return workspace(tmp_path, config={
-        "defaults": {"permission_mode": "default"},
-        "models": {"claude-sonnet-5-5": {"price": PRICE}},
-        "permission": {"task": "allow", "read": "allow", "edit": "allow"},
-        "agents": {"worker": {"permission": {"edit": {"secret*": "deny"}}}},
-    })
+    return workspace(
+        tmp_path,
+        config={
+            "defaults": {"permission_mode": "default"},
+            "models": {"claude-sonnet-5-5": {"price": PRICE}},
+            "permission": {"task": "allow", "read": "allow", "edit": "allow"},
+            "agents": {"worker": {"permission": {"edit": {"secret*": "deny"}}}},
+        },
+    )
 
 
 def _check(total: float, denials: list[Any], subtype: str) -> None:
     assert total == pytest.approx(ROOT_COST + 2 * CHILD_COST)
-    names = [(d["tool_name"], d["tool_input"]["file_path"]) if isinstance(d, dict)
-             else (d.tool_name, d.tool_input["file_path"]) for d in denials]
+    names = [
+        (d["tool_name"], d["tool_input"]["file_path"])
+        if isinstance(d, dict)
+        else (d.tool_name, d.tool_input["file_path"])
+        for d in denials
+    ]
     assert names == [("write", "secret.txt")]
     assert subtype == "error_permission_denied"  # a refused subagent call makes the run's result say so
 
@@ -66,8 +84,9 @@ class Allow:
 
 async def test_the_python_api_result_counts_the_subagents(tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
-    result = await agent.run("two jobs", agent="orchestrator", cwd=ws, model_client=model(_scripts()),
-                             approver=Allow())
+    result = await agent.run(
+        "two jobs", agent="orchestrator", cwd=ws, model_client=model(_scripts()), approver=Allow()
+    )
     _check(result.total_cost_usd, result.permission_denials, result.subtype)
     assert (ws / "fine.txt").exists() and not (ws / "secret.txt").exists()
 
@@ -77,8 +96,20 @@ def test_the_cli_json_and_stream_json_results_count_the_subagents(tmp_path: Path
     script = tmp_path / "script.yaml"
     script.write_text(yaml.safe_dump({"scripts": _scripts()}))
     for output in ("json", "stream-json"):
-        ran = run_subagent("run", "two jobs", "--agent", "orchestrator", "--script", str(script),
-                           "--cwd", str(ws), "--output", output, "--permission-mode", "accept-edits")
+        ran = run_subagent(
+            "run",
+            "two jobs",
+            "--agent",
+            "orchestrator",
+            "--script",
+            str(script),
+            "--cwd",
+            str(ws),
+            "--output",
+            output,
+            "--permission-mode",
+            "accept-edits",
+        )
         assert ran.returncode == 3, ran.stderr
         result = json.loads(ran.stdout.splitlines()[-1])
         _check(result["total_cost_usd"], result["permission_denials"], result["subtype"])
@@ -93,9 +124,15 @@ async def test_the_mcp_result_counts_the_subagents(tmp_path: Path) -> None:
     argv = ["-m", "agent", "mcp", "--script", str(script)]
     params = StdioServerParameters(command=sys.executable, args=argv, env=subprocess_env(), cwd=str(ws))
     async with Client(params) as client:
-        done = await client.call_tool("run_task", {
-            "prompt": "two jobs", "agent": "orchestrator", "cwd": str(ws), "permission_mode": "accept-edits",
-        })
+        done = await client.call_tool(
+            "run_task",
+            {
+                "prompt": "two jobs",
+                "agent": "orchestrator",
+                "cwd": str(ws),
+                "permission_mode": "accept-edits",
+            },
+        )
     result = done.structured_content
     assert done.is_error
     _check(result["total_cost_usd"], result["permission_denials"], result["status"])
@@ -103,8 +140,10 @@ async def test_the_mcp_result_counts_the_subagents(tmp_path: Path) -> None:
 
 async def test_dispatch_results_carry_denials_and_say_what_was_refused(tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
-    specs = [SubtaskSpec(id="fine", agent="worker", prompt="job fine"),
-             SubtaskSpec(id="secret", agent="worker", prompt="job secret")]
+    specs = [
+        SubtaskSpec(id="fine", agent="worker", prompt="job fine"),
+        SubtaskSpec(id="secret", agent="worker", prompt="job secret"),
+    ]
     results = await agent.dispatch(specs, cwd=ws, model_client=model(_scripts()), approver=Allow())
     fine, secret = results
     assert fine.ok and fine.total_cost_usd == pytest.approx(CHILD_COST) and fine.error is None
@@ -120,12 +159,21 @@ async def test_children_in_worktrees_list_what_bash_changed(
 ) -> None:
     ws = workspace(tmp_path)
     scripts = [
-        {"agent": "orchestrator", "replies": [{"tool_calls": [task("by bash one"), task("by bash two")]},
-                                              {"text": "done"}]},
-        *({"agent": "worker", "match": f"by bash {n}", "replies": [
-            {"tool_calls": [{"name": "bash", "input": {"command": f"echo {n} > only-bash-{n}.txt"}}]},
-            {"text": f"made only-bash-{n}.txt"},
-        ]} for n in ("one", "two")),
+        {
+            "agent": "orchestrator",
+            "replies": [{"tool_calls": [task("by bash one"), task("by bash two")]}, {"text": "done"}],
+        },
+        *(
+            {
+                "agent": "worker",
+                "match": f"by bash {n}",
+                "replies": [
+                    {"tool_calls": [{"name": "bash", "input": {"command": f"echo {n} > only-bash-{n}.txt"}}]},
+                    {"text": f"made only-bash-{n}.txt"},
+                ],
+            }
+            for n in ("one", "two")
+        ),
     ]
     with caplog.at_level(logging.WARNING):
         run = agent.run_agent("two", agent="orchestrator", cwd=ws, model_client=model(scripts))
@@ -145,7 +193,7 @@ async def test_the_acp_answer_reports_the_subagents_denials(tmp_path: Path) -> N
     from acp import text_block
     from acp.schema import ClientCapabilities
 
-    from tests.protocols.acp_client import RecordingClient, acp_agent
+    from tests.acp.acp_client import RecordingClient, acp_agent
 
     ws = _workspace(tmp_path)
     script = tmp_path / "script.yaml"

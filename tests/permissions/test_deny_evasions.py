@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from agent.permissions.gate import PermissionGate
 from agent.permissions.models import PermissionMode, PermissionRule
 from agent.permissions.rules import DEFAULT_RULES
-from tools.base import PermissionRequest
+from agent.tool import PermissionRequest
 
 
 def _rule(pattern: str, decision: str) -> PermissionRule:

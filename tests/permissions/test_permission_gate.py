@@ -10,7 +10,7 @@ from agent.permissions.gate import NO_APPROVER, GateVerdict, PermissionGate
 from agent.permissions.models import AskAnswer, AskRequest, PermissionMode, PermissionRule
 from agent.permissions.modes import apply_mode
 from agent.permissions.rules import DEFAULT_RULES
-from tools.base import PermissionRequest
+from agent.tool import PermissionRequest
 
 
 def _bash(line: str) -> list[PermissionRequest]:
@@ -405,7 +405,7 @@ async def test_child_keeps_parent_denies_and_asks_reach_the_root_approver() -> N
         ([_rule("bash", "rm *", "deny"), _rule("bash", "rm -i *", "allow")], "rm -i x", "allow"),
         # decided on the deny pattern alone: the later allow does not lift it
         ([_rule("bash", "rm *", "deny"), _rule("bash", "rm -i *", "allow")], "rm -i $x", "deny"),
-        ([_rule("bash", "git push*", "deny")], "git commit -m \"$msg\"", "allow"),
+        ([_rule("bash", "git push*", "deny")], 'git commit -m "$msg"', "allow"),
     ],
 )
 def test_run_time_parts_are_denied_when_a_deny_rule_could_match_them(

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from agent.model.scripted import ScriptedModel, ScriptFile
-from agent.runtime import run_agent
+from agent.runtime.assembly import run_agent
 
 SCRIPT = """
 scripts:
@@ -37,8 +37,10 @@ async def test_files_changed_includes_what_bash_did(tmp_path: Path) -> None:
 
 async def test_a_run_that_changes_nothing_lists_nothing(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("one\n")
-    script = "scripts:\n  - replies:\n      - tool_calls: [{name: read, input: {file_path: notes.txt}}]\n" \
-             "      - text: Read it.\n"
+    script = (
+        "scripts:\n  - replies:\n      - tool_calls: [{name: read, input: {file_path: notes.txt}}]\n"
+        "      - text: Read it.\n"
+    )
     model = ScriptedModel(ScriptFile.model_validate(yaml.safe_load(script)))
     events = [e async for e in run_agent("look", agent="explore", cwd=tmp_path, model_client=model)]
     assert events[-1].subtype == "success" and events[-1].files_changed == []

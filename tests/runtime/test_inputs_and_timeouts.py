@@ -49,8 +49,9 @@ def test_bash_uses_the_configured_default_and_maximum_timeouts(tmp_path: Path) -
         {"name": "bash", "id": "asks_long", "input": {"command": "sleep 20", "timeout_ms": 600000}},
     ]
     script = _script(tmp_path, [{"tool_calls": calls}, {"text": "done"}])
-    ran = run_subagent("run", "wait", "--script", str(script), "--cwd", str(ws), "--output", "stream-json",
-                       timeout=120)
+    ran = run_subagent(
+        "run", "wait", "--script", str(script), "--cwd", str(ws), "--output", "stream-json", timeout=120
+    )
     assert ran.returncode == 0, ran.stderr
     outputs = _finished(ran.stdout)
     assert "[timed out after 1 s" in outputs["plain"]
@@ -58,17 +59,35 @@ def test_bash_uses_the_configured_default_and_maximum_timeouts(tmp_path: Path) -
 
 
 async def test_a_tool_input_that_is_a_json_string_is_answered_with_what_it_was(tmp_path: Path) -> None:
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
 
     ws = workspace(tmp_path, files={"a.txt": "hello\n"})
     encoded = json.dumps(json.dumps({"file_path": "a.txt"}))  # the object, sent as a JSON string
-    client = model([{"replies": [
-        {"tool_calls": [{"name": "read", "id": "as_string", "input_json": encoded},
-                        {"name": "read", "id": "as_list", "input_json": '["a.txt"]'}]},
-        {"tool_calls": [{"name": "write", "id": "cut", "input_json": '{"file_path": "b.txt", "content": "p'}],
-         "stop_reason": "max_tokens"},
-        {"text": "done"},
-    ]}])
+    client = model(
+        [
+            {
+                "replies": [
+                    {
+                        "tool_calls": [
+                            {"name": "read", "id": "as_string", "input_json": encoded},
+                            {"name": "read", "id": "as_list", "input_json": '["a.txt"]'},
+                        ]
+                    },
+                    {
+                        "tool_calls": [
+                            {
+                                "name": "write",
+                                "id": "cut",
+                                "input_json": '{"file_path": "b.txt", "content": "p',
+                            }
+                        ],
+                        "stop_reason": "max_tokens",
+                    },
+                    {"text": "done"},
+                ]
+            }
+        ]
+    )
     events = [e async for e in run_agent("read it", agent="worker", cwd=ws, model_client=client)]
     outputs = {e.tool_use_id: e.output for e in events if e.type == "tool_call_finished"}
     assert "a string holding JSON text, not a JSON object" in outputs["as_string"]

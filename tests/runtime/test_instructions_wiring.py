@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.model.scripted import ScriptedModel, load_script
-from agent.runtime import run_agent
+from agent.runtime.assembly import run_agent
 
 
 async def _run(prompt: str | None, model: ScriptedModel, cwd: Path, **kw: Any) -> list[Any]:

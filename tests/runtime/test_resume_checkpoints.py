@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.model.scripted import ScriptedModel, load_script
-from agent.runtime import run_agent
+from agent.runtime.assembly import run_agent
 from agent.sessions.store import SqliteSessionStore
 
 SCRIPT = """

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from agent._wiring import RuntimeParts
-from agent.config import load_registry
 from agent.errors import ConfigError
 from agent.paths import builtin_dir
-from agent.runtime import run_agent
-from agent.spec import AgentSpec
+from agent.registry.schema import load_registry
+from agent.registry.spec import AgentSpec
+from agent.runtime.assembly import run_agent
+from agent.runtime.parts import RuntimeParts
 from tests.loop.fakes import MemoryStore, ReadNoteTool, SleepTool, TableGate, WriteNoteTool
 from tests.model import sse
 from tests.model.messages_server import MessagesServer
@@ -133,7 +133,7 @@ async def test_without_a_key_the_run_does_not_start(tmp_path: Path) -> None:
 async def test_without_bubblewrap_agents_run_and_bash_says_why(
     tmp_path: Path, api_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agent._wiring import default_parts
+    from agent.runtime.parts import default_parts
     from tools.bash import BashTool
 
     config = load_registry(builtin_dir() / "agents.yaml")

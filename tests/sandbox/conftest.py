@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from agent.config import SandboxConfig
 from agent.paths import data_home
+from agent.registry.schema import SandboxConfig
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.policy import FsPolicy, policy_for
 
@@ -37,7 +37,8 @@ def policy(workspace: Path, config: SandboxConfig | None = None, *, home: Path |
     return policy_for(config or SandboxConfig(), workspace, data_dir=data_home(), home=home)
 
 
-def sandbox_for(workspace: Path, *, home: Path | None = None, config: SandboxConfig | None = None,
-                **options: Any) -> BwrapSandbox:
+def sandbox_for(
+    workspace: Path, *, home: Path | None = None, config: SandboxConfig | None = None, **options: Any
+) -> BwrapSandbox:
     """A bubblewrap sandbox enforcing the policy a run in `workspace` gets."""
     return BwrapSandbox(policy(workspace, config, home=home), home=home, **options)

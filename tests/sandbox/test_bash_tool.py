@@ -10,8 +10,8 @@ import pytest
 from agent.errors import BashUnavailableError
 from agent.sandbox.base import ExecResult
 from agent.sandbox.unsandboxed import UnsandboxedRunner
+from agent.tool import OutputLimits, ToolContext
 from tests.sandbox.conftest import sandbox_for
-from tools.base import OutputLimits, ToolContext
 from tools.bash import BashInput, BashTool
 
 
@@ -83,7 +83,9 @@ def test_metadata(workspace: Path, tmp_path: Path) -> None:
     assert tool.conflict_key(call, ctx) == "bash" and tool.mutates and tool.kind == "execute"
     schema = BashTool.schema()
     assert schema["name"] == "bash" and set(schema["input_schema"]["properties"]) == {
-        "command", "timeout_ms", "description"
+        "command",
+        "timeout_ms",
+        "description",
     }
     assert schema["input_schema"]["required"] == ["command"]
 

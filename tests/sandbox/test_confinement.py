@@ -24,18 +24,26 @@ from tests.sandbox.conftest import sandbox_for
 pytestmark = pytest.mark.bwrap
 PY = sys.executable
 
-SYSCALL = PY + " -c \"import ctypes; libc = ctypes.CDLL(None, use_errno=True); " \
-               "r = libc.syscall({nr}, {args}); print('result', r, 'errno', ctypes.get_errno())\""
+SYSCALL = (
+    PY + ' -c "import ctypes; libc = ctypes.CDLL(None, use_errno=True); '
+    "r = libc.syscall({nr}, {args}); print('result', r, 'errno', ctypes.get_errno())\""
+)
 KEYCTL = SYSCALL.format(nr=250, args="0, -3, 1")  # KEYCTL_GET_KEYRING_ID of the session keyring
 IO_URING = SYSCALL.format(nr=425, args="1, 0")
-CONNECT = PY + " -c \"import socket; s = socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); " \
-               "print(s.recv(64).decode())\" 2>&1 | tail -1"
-INSIDE = PY + " -c \"import socket; s = socket.socket(socket.AF_UNIX); s.bind('\\0inside-{name}'); " \
-              "s.listen(); c = socket.socket(socket.AF_UNIX); c.connect('\\0inside-{name}'); " \
-              "a, _ = s.accept(); a.sendall(b'ok'); print('inside server', c.recv(2).decode())\" " \
-              "2>&1 | tail -1"
-PAIR = PY + " -c \"import socket; a, b = socket.socketpair(); a.sendall(b'ok'); " \
-            "print('pair', b.recv(2).decode())\""
+CONNECT = (
+    PY + " -c \"import socket; s = socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); "
+    'print(s.recv(64).decode())" 2>&1 | tail -1'
+)
+INSIDE = (
+    PY + " -c \"import socket; s = socket.socket(socket.AF_UNIX); s.bind('\\0inside-{name}'); "
+    "s.listen(); c = socket.socket(socket.AF_UNIX); c.connect('\\0inside-{name}'); "
+    "a, _ = s.accept(); a.sendall(b'ok'); print('inside server', c.recv(2).decode())\" "
+    "2>&1 | tail -1"
+)
+PAIR = (
+    PY + " -c \"import socket; a, b = socket.socketpair(); a.sendall(b'ok'); "
+    "print('pair', b.recv(2).decode())\""
+)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux syscalls")
@@ -44,8 +52,9 @@ async def test_keyring_and_io_uring_are_refused(workspace: Path, fake_home: Path
     control = await host.run(f"{KEYCTL}; {IO_URING}", cwd=workspace, timeout_s=10)
     lines = control.output.splitlines()
     assert not lines[0].endswith("errno 1") and not lines[1].endswith("errno 38")
-    result = await sandbox_for(workspace, home=fake_home).run(f"{KEYCTL}; {IO_URING}", cwd=workspace,
-                                                              timeout_s=10)
+    result = await sandbox_for(workspace, home=fake_home).run(
+        f"{KEYCTL}; {IO_URING}", cwd=workspace, timeout_s=10
+    )
     assert result.output.splitlines() == ["result -1 errno 1", "result -1 errno 38"]  # EPERM, ENOSYS
 
 
@@ -88,19 +97,25 @@ async def test_abstract_sockets_with_the_network_on(
         assert result.output.count("Operation not permitted") == 2
 
 
-async def test_abstract_sockets_without_the_network(workspace: Path, fake_home: Path, abstract_server: str
-                                                    ) -> None:
+async def test_abstract_sockets_without_the_network(
+    workspace: Path, fake_home: Path, abstract_server: str
+) -> None:
     command = "; ".join(c.format(name=abstract_server) for c in (CONNECT, INSIDE))
     result = await sandbox_for(workspace, home=fake_home).run(command, cwd=workspace, timeout_s=10)
     assert "ABSTRACT-CANARY" not in result.output and "inside server ok" in result.output
 
 
-FILL_SHARED = PY + " -c \"import mmap; m = mmap.mmap(-1, 600 << 20, flags=mmap.MAP_SHARED); " \
-                   "[m.write(b'x' * (1 << 20)) for _ in range(600)]; print('filled')\""
+FILL_SHARED = (
+    PY + ' -c "import mmap; m = mmap.mmap(-1, 600 << 20, flags=mmap.MAP_SHARED); '
+    "[m.write(b'x' * (1 << 20)) for _ in range(600)]; print('filled')\""
+)
 
 
-@pytest.mark.skipif(memory_cgroup_parent() is None, reason="no memory cgroup can be made here "
-                    "(needs a writable cgroup v1 memory controller: root, or delegated)")
+@pytest.mark.skipif(
+    memory_cgroup_parent() is None,
+    reason="no memory cgroup can be made here "
+    "(needs a writable cgroup v1 memory controller: root, or delegated)",
+)
 async def test_shared_memory_is_capped_by_the_cgroup(workspace: Path, fake_home: Path) -> None:
     limits = ProcessLimits(max_memory_mb=200)
     control = await UnsandboxedRunner(limits=limits).run(FILL_SHARED, cwd=workspace, timeout_s=60)

@@ -17,7 +17,8 @@ def test_doctor_reports_the_policy(tmp_path: Path, fake_home: Path) -> None:
     (fake_home / ".cargo" / "bin").mkdir(parents=True)
     (workspace / ".subagent").mkdir()
     (workspace / ".subagent" / "config.yaml").write_text(
-        "defaults:\n  sandbox:\n    tmp_size_mb: 64\n    max_file_mb: 100\n    home_visible: [.mytool]\n")
+        "defaults:\n  sandbox:\n    tmp_size_mb: 64\n    max_file_mb: 100\n    home_visible: [.mytool]\n"
+    )
     (fake_home / ".mytool").mkdir()
     trusted = run_subagent("trust", str(workspace), HOME=str(fake_home))  # home_visible widens
     assert trusted.returncode == 0, trusted.stderr

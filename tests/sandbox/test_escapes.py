@@ -111,7 +111,7 @@ def server_port() -> Iterator[int]:
 
 CLIENTS = {
     "curl": "curl -s --max-time 5 http://127.0.0.1:{port}/",
-    "python": "python3 -c \"import urllib.request as u; "
+    "python": 'python3 -c "import urllib.request as u; '
     "print(u.urlopen('http://127.0.0.1:{port}/', timeout=5).read())\"",
     "bash": "exec 3<>/dev/tcp/127.0.0.1/{port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3",
 }

@@ -39,8 +39,12 @@ async def test_placeholders_leave_nothing_behind(workspace: Path, fake_home: Pat
     _git("init", "-q", cwd=workspace)
     shutil.rmtree(workspace / ".git" / "hooks")
     box = sandbox_for(workspace, home=fake_home)
-    result = await box.run("echo x > .mcp.json; mkdir -p .subagent/agents; echo > .git/hooks/pre-commit; "
-                           "git status --porcelain; echo done", cwd=workspace, timeout_s=10)
+    result = await box.run(
+        "echo x > .mcp.json; mkdir -p .subagent/agents; echo > .git/hooks/pre-commit; "
+        "git status --porcelain; echo done",
+        cwd=workspace,
+        timeout_s=10,
+    )
     assert result.output.endswith("done\n") and "??" not in result.output  # git ignores them
     settle()  # placeholders are removed in the background, after the call returns
     assert sorted(p.name for p in workspace.iterdir()) == [".git"]
@@ -109,10 +113,14 @@ async def test_run_argv_sees_what_bash_sees(workspace: Path, fake_home: Path) ->
 
 
 async def test_git_commits_as_the_user_inside(workspace: Path, fake_home: Path) -> None:
-    (fake_home / ".gitconfig").write_text("[user]\n\tname = Jo Coder\n\temail = jo@example.com\n"
-                                          "[credential]\n\thelper = store\n")
+    (fake_home / ".gitconfig").write_text(
+        "[user]\n\tname = Jo Coder\n\temail = jo@example.com\n[credential]\n\thelper = store\n"
+    )
     _git("init", "-q", cwd=workspace)
     box = sandbox_for(workspace, home=fake_home)
-    result = await box.run("git commit -q --allow-empty -m x && git log -1 --format='%an <%ae>'; "
-                           "cat ~/.gitconfig", cwd=workspace, timeout_s=10)
+    result = await box.run(
+        "git commit -q --allow-empty -m x && git log -1 --format='%an <%ae>'; cat ~/.gitconfig",
+        cwd=workspace,
+        timeout_s=10,
+    )
     assert "Jo Coder <jo@example.com>" in result.output and "helper" not in result.output

@@ -14,28 +14,33 @@ from agent.sandbox.policy import FsPolicy, PathRule, build_policy
 
 HOME = Path("/home/u")
 WS = HOME / "project"
-POLICY = FsPolicy((
-    PathRule(Path("/"), "read", "the system"),
-    PathRule(Path("/tmp"), "private", "the host's /tmp"),
-    PathRule(HOME, "hidden", "the user's home"),
-    PathRule(HOME / ".cargo", "read", "a toolchain folder"),
-    PathRule(WS, "write", "the workspace"),
-    PathRule(WS / ".git" / "config", "read", "protected: git's config runs code"),
-))
+POLICY = FsPolicy(
+    (
+        PathRule(Path("/"), "read", "the system"),
+        PathRule(Path("/tmp"), "private", "the host's /tmp"),
+        PathRule(HOME, "hidden", "the user's home"),
+        PathRule(HOME / ".cargo", "read", "a toolchain folder"),
+        PathRule(WS, "write", "the workspace"),
+        PathRule(WS / ".git" / "config", "read", "protected: git's config runs code"),
+    )
+)
 
 
-@pytest.mark.parametrize(("path", "read", "write"), [
-    ("/usr/include/stdio.h", True, False),
-    ("/tmp/x", False, False),
-    ("/home/u/.ssh/id_rsa", False, False),
-    ("/home/u", False, False),
-    ("/home/u/.cargo/bin/cargo", True, False),
-    ("/home/u/project", True, True),
-    ("/home/u/project/src/app.py", True, True),
-    ("/home/u/project/.git/config", True, False),
-    ("/home/u/project/.git/objects/ab", True, True),
-    ("/home/u/projectX/file", False, False),
-])
+@pytest.mark.parametrize(
+    ("path", "read", "write"),
+    [
+        ("/usr/include/stdio.h", True, False),
+        ("/tmp/x", False, False),
+        ("/home/u/.ssh/id_rsa", False, False),
+        ("/home/u", False, False),
+        ("/home/u/.cargo/bin/cargo", True, False),
+        ("/home/u/project", True, True),
+        ("/home/u/project/src/app.py", True, True),
+        ("/home/u/project/.git/config", True, False),
+        ("/home/u/project/.git/objects/ab", True, True),
+        ("/home/u/projectX/file", False, False),
+    ],
+)
 def test_the_deepest_rule_decides(path: str, read: bool, write: bool) -> None:
     assert POLICY.allows(Path(path), "read") is read
     assert POLICY.allows(Path(path), "write") is write
@@ -121,7 +126,7 @@ def test_home_as_the_workspace_still_hides_known_credentials(tmp_path: Path) -> 
 
 
 def test_home_visible_adds_to_the_defaults(tmp_path: Path) -> None:
-    from agent.config import SandboxConfig
+    from agent.registry.schema import SandboxConfig
     from agent.sandbox.policy import policy_for
 
     home = tmp_path / "home"
@@ -144,8 +149,12 @@ def test_rule_for_is_the_deepest_rule_and_the_later_of_equals(
 ) -> None:
     """The lookup by path levels agrees with the definition: of every rule at or above the path,
     the deepest; of two of the same path, the later."""
-    policy = FsPolicy((PathRule(Path("/"), "read", "root"),
-                       *(PathRule(p, level, f"rule {i}") for i, (p, level) in enumerate(rules))))  # type: ignore[arg-type]
+    policy = FsPolicy(
+        (
+            PathRule(Path("/"), "read", "root"),
+            *(PathRule(p, level, f"rule {i}") for i, (p, level) in enumerate(rules)),
+        )
+    )  # type: ignore[arg-type]
     above = [r for r in policy.rules if path == r.path or path.is_relative_to(r.path)]
     deepest = max(len(r.path.parts) for r in above)
     assert policy.rule_for(path) == [r for r in above if len(r.path.parts) == deepest][-1]

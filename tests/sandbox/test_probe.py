@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import SandboxConfig
 from agent.errors import SandboxUnavailableError
+from agent.registry.schema import SandboxConfig
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.probe import _probe, make_sandbox, probe_sandbox
 from agent.sandbox.unsandboxed import UnsandboxedRunner

@@ -32,8 +32,9 @@ def workspace_config(site: Site, mode: str, sandbox: dict[str, Any] | None = Non
         site.write("project/.subagent/config.yaml", yaml.safe_dump(config))
 
 
-def bash_run(site: Site, commands: list[str], mode: str, sandbox: dict[str, Any] | None = None,
-             **env: str) -> Outcome:
+def bash_run(
+    site: Site, commands: list[str], mode: str, sandbox: dict[str, Any] | None = None, **env: str
+) -> Outcome:
     """One `subagent run` making one bash call per command, in turn; the run must succeed."""
     workspace_config(site, mode, sandbox)
     outcome = site.run([[Call("bash", {"command": command})] for command in commands], mode=mode, **env)

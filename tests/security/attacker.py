@@ -101,8 +101,9 @@ def _result_text(block: dict[str, Any]) -> str:
     return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
 
 
-def _script(turns: Sequence[Sequence[Call]], final_text: str, then: Sequence[str] = ()
-            ) -> tuple[list[str], list[Call]]:
+def _script(
+    turns: Sequence[Sequence[Call]], final_text: str, then: Sequence[str] = ()
+) -> tuple[list[str], list[Call]]:
     replies: list[str] = []
     calls: list[Call] = []
     for turn in turns:
@@ -171,8 +172,10 @@ class Site:
             "XDG_DATA_HOME": str(self.home / ".local" / "share"),
             "PYTHONPATH": str(REPO_ROOT),
             "PYTHONDONTWRITEBYTECODE": "1",
-            "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com",
-            "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com",
+            "GIT_AUTHOR_NAME": "a",
+            "GIT_AUTHOR_EMAIL": "a@example.com",
+            "GIT_COMMITTER_NAME": "a",
+            "GIT_COMMITTER_EMAIL": "a@example.com",
         }
         env.update(extra)
         return env
@@ -182,24 +185,37 @@ class Site:
             return {}
         return {"user": self.uid, "group": self.gid, "extra_groups": []}
 
-    def as_attacker(self, argv: Sequence[str], *, cwd: Path | None = None, timeout: float = 60,
-                    input: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    def as_attacker(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        timeout: float = 60,
+        input: str | None = None,
+        **env: str,
+    ) -> subprocess.CompletedProcess[str]:
         """Run a plain process as the attacking user, with the site's HOME: the control that shows
         an attack works without the runtime's protection."""
         return subprocess.run(
-            list(argv), cwd=cwd or self.workspace, env=self.env(**env), capture_output=True, text=True,
-            timeout=timeout, input=input, **self._user(),
+            list(argv),
+            cwd=cwd or self.workspace,
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+            **self._user(),
         )
 
     def shell(self, script: str, **kw: Any) -> subprocess.CompletedProcess[str]:
         """`bash -c script` as the attacking user (the control for a bash attack)."""
         return self.as_attacker(["bash", "-c", script], **kw)
 
-    def subagent(self, *args: str, timeout: float = 120, input: str | None = None,
-                 **env: str) -> subprocess.CompletedProcess[str]:
+    def subagent(
+        self, *args: str, timeout: float = 120, input: str | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         """`subagent ARGS` as the attacking user (`trust`, `agents list`, ...)."""
-        return self.as_attacker([sys.executable, "-m", "agent", *args], timeout=timeout, input=input,
-                                **env)
+        return self.as_attacker([sys.executable, "-m", "agent", *args], timeout=timeout, input=input, **env)
 
     def run(
         self,
@@ -222,13 +238,29 @@ class Site:
         are more final replies, in order, for runs with subagents (each agent ends with one)."""
         replies, calls = _script(turns, final_text, then)
         with MessagesServer(replies) as server:
-            argv = [sys.executable, "-m", "agent", "run", prompt, "--agent", agent,
-                    "--cwd", str(self.workspace), "--output", output, *args]
+            argv = [
+                sys.executable,
+                "-m",
+                "agent",
+                "run",
+                prompt,
+                "--agent",
+                agent,
+                "--cwd",
+                str(self.workspace),
+                "--output",
+                output,
+                *args,
+            ]
             if mode is not None:
                 argv += ["--permission-mode", mode]
             proc = subprocess.Popen(
-                argv, cwd=self.workspace, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True,
+                argv,
+                cwd=self.workspace,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
                 env=self.env(ANTHROPIC_API_KEY=API_KEY_CANARY, ANTHROPIC_BASE_URL=server.url, **env),
                 **self._user(),
             )
@@ -248,14 +280,21 @@ def can_drop_privileges() -> str | None:
     if os.getuid() != 0:
         return None
     probe = subprocess.run(
-        [sys.executable, "-c", "import agent, anthropic"], cwd="/", capture_output=True, text=True,
+        [sys.executable, "-c", "import agent, anthropic"],
+        cwd="/",
+        capture_output=True,
+        text=True,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)},
-        user=NOBODY, group=NOBODY, extra_groups=[],
+        user=NOBODY,
+        group=NOBODY,
+        extra_groups=[],
     )
     if probe.returncode == 0:
         return None
-    return (f"uid {NOBODY} cannot run {sys.executable} ({probe.stderr.strip()[-200:]}); make the "
-            "interpreter reachable to other users (CI: `chmod o+x /root`, see .ci/run)")
+    return (
+        f"uid {NOBODY} cannot run {sys.executable} ({probe.stderr.strip()[-200:]}); make the "
+        "interpreter reachable to other users (CI: `chmod o+x /root`, see .ci/run)"
+    )
 
 
 def make_site() -> Site:

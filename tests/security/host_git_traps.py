@@ -21,8 +21,15 @@ case "$1" in
 esac
 exit 0
 """
-HOOKS = ("pre-commit", "post-commit", "post-checkout", "post-index-change", "reference-transaction",
-         "post-merge", "pre-auto-gc")
+HOOKS = (
+    "pre-commit",
+    "post-commit",
+    "post-checkout",
+    "post-index-change",
+    "reference-transaction",
+    "post-merge",
+    "pre-auto-gc",
+)
 """Hooks a git the runtime runs could reach (index writes, ref updates, checkouts, commits)."""
 
 
@@ -38,13 +45,18 @@ class Trap:
 
 
 def _hooks(folder: str, name: str) -> str:
-    return (f'mkdir -p {folder} && for h in {" ".join(HOOKS)}; do '
-            f'printf "#!/bin/sh\\nexec \\"$FIRE\\" {name}\\n" > {folder}/$h && chmod +x {folder}/$h; done')
+    return (
+        f"mkdir -p {folder} && for h in {' '.join(HOOKS)}; do "
+        f'printf "#!/bin/sh\\nexec \\"$FIRE\\" {name}\\n" > {folder}/$h && chmod +x {folder}/$h; done'
+    )
 
 
 FSMONITOR = Trap("fsmonitor", 'git config core.fsmonitor "$FIRE fsmonitor"', "git status")
-HOOKS_PATH = Trap("hooks_path", f'{_hooks(".husky", "hooks_path")} && git config core.hooksPath .husky',
-                  "git commit -q --allow-empty -m control")
+HOOKS_PATH = Trap(
+    "hooks_path",
+    f"{_hooks('.husky', 'hooks_path')} && git config core.hooksPath .husky",
+    "git commit -q --allow-empty -m control",
+)
 INCLUDE = Trap(
     "include",
     """printf '[filter "inc"]\\n\\tclean = "%s include"\\n' "$FIRE" > extra.cfg && """
@@ -58,11 +70,14 @@ FILTER = Trap(
     'git config filter.trap.smudge "$FIRE filter_smudge"',
     "echo more >> notes.txt && git add -A",
 )
-DIFF_EXTERNAL = Trap("diff_external", 'git config diff.external "$FIRE diff_external"',
-                     "echo more >> README.md && git diff")
-TEXTCONV = Trap("textconv",
-                'echo "*.md diff=trap" >> .gitattributes && git config diff.trap.textconv "$FIRE textconv"',
-                "echo more >> README.md && git diff --no-ext-diff")
+DIFF_EXTERNAL = Trap(
+    "diff_external", 'git config diff.external "$FIRE diff_external"', "echo more >> README.md && git diff"
+)
+TEXTCONV = Trap(
+    "textconv",
+    'echo "*.md diff=trap" >> .gitattributes && git config diff.trap.textconv "$FIRE textconv"',
+    "echo more >> README.md && git diff --no-ext-diff",
+)
 PAGER = Trap("pager", 'git config core.pager "$FIRE pager"', "script -qec 'git log -1' /dev/null")
 SUBMODULE = Trap(
     "submodule",
@@ -83,9 +98,13 @@ COMMONDIR = Trap(
 )
 FRESH_INIT = Trap("fresh_init", 'git init -q && git config core.fsmonitor "$FIRE fresh_init"', "git status")
 """Planted in a workspace that is not (yet) a git repository."""
-NESTED_INIT = Trap("nested_init", "mkdir -p vendor/lib && git -C vendor/lib init -q && "
-                   "git -C vendor/lib commit -q --allow-empty -m v && "
-                   'git -C vendor/lib config core.fsmonitor "$FIRE nested_init"', "git -C vendor/lib status")
+NESTED_INIT = Trap(
+    "nested_init",
+    "mkdir -p vendor/lib && git -C vendor/lib init -q && "
+    "git -C vendor/lib commit -q --allow-empty -m v && "
+    'git -C vendor/lib config core.fsmonitor "$FIRE nested_init"',
+    "git -C vendor/lib status",
+)
 GITDIR_INSIDE = Trap(
     "gitdir_inside",
     'mv .git gitstuff && printf "gitdir: gitstuff\\n" > .git && '
@@ -124,32 +143,53 @@ class TrapKit:
 
 def shell(script: str, cwd: Path, kit: TrapKit) -> subprocess.CompletedProcess[str]:
     """Run `script` as this process (the unit tests' planter and control)."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")}, "FIRE": str(kit.fire),
-           "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-           "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com",
-           "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com"}
-    return subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=60)
-
-
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+        "FIRE": str(kit.fire),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_NAME": "a",
+        "GIT_AUTHOR_EMAIL": "a@example.com",
+        "GIT_COMMITTER_NAME": "a",
+        "GIT_COMMITTER_EMAIL": "a@example.com",
+    }
+    return subprocess.run(
+        ["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def shadow_plant(shadow: Path, fire: Path) -> str:
     """Shell that rewrites the runtime's own shadow repository (in its hidden data dir) to run
     commands: what a file tool with no boundary, or any other writer, could do to it. The
     workspace's `.gitattributes` names the drivers for every file."""
-    config = "\n".join([
-        "[core]", "\trepositoryformatversion = 0", "\tbare = true", f"\tfsmonitor = {fire} shadow_fsmonitor",
-        f"\thooksPath = {shadow}/hooks", f"\tpager = {fire} shadow_pager",
-        "[diff]", f"\texternal = {fire} shadow_diff_external",
-        '[diff "trap"]', f"\ttextconv = {fire} shadow_textconv",
-        '[filter "trap"]', f"\tclean = {fire} shadow_filter", f"\tsmudge = {fire} shadow_filter",
-        '[merge "trap"]', f"\tdriver = {fire} shadow_merge",
-    ]) + "\n"
+    config = (
+        "\n".join(
+            [
+                "[core]",
+                "\trepositoryformatversion = 0",
+                "\tbare = true",
+                f"\tfsmonitor = {fire} shadow_fsmonitor",
+                f"\thooksPath = {shadow}/hooks",
+                f"\tpager = {fire} shadow_pager",
+                "[diff]",
+                f"\texternal = {fire} shadow_diff_external",
+                '[diff "trap"]',
+                f"\ttextconv = {fire} shadow_textconv",
+                '[filter "trap"]',
+                f"\tclean = {fire} shadow_filter",
+                f"\tsmudge = {fire} shadow_filter",
+                '[merge "trap"]',
+                f"\tdriver = {fire} shadow_merge",
+            ]
+        )
+        + "\n"
+    )
     attributes = "* filter=trap diff=trap merge=trap"
-    return (f"printf '%s' '{config}' > '{shadow}/config' && "
-            f"echo '{attributes}' > '{shadow}/info/attributes' && echo '{attributes}' > .gitattributes && "
-            + _hooks(f"'{shadow}/hooks'", "shadow_hook"))
+    return (
+        f"printf '%s' '{config}' > '{shadow}/config' && "
+        f"echo '{attributes}' > '{shadow}/info/attributes' && echo '{attributes}' > .gitattributes && "
+        + _hooks(f"'{shadow}/hooks'", "shadow_hook")
+    )
 
 
 SHADOW_CONTROLS = {

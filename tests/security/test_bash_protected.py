@@ -18,7 +18,7 @@ WRITES = {
     ".git/hooks/pre-commit": "printf '#!/bin/sh\\necho pwned\\n' > .git/hooks/pre-commit",
     ".husky/_/pre-commit": "printf '#!/bin/sh\\necho pwned\\n' > .husky/_/pre-commit",
     ".subagent/agents/backend-engineer.md": "mkdir -p .subagent/agents && "
-                                            "echo pwned > .subagent/agents/backend-engineer.md",
+    "echo pwned > .subagent/agents/backend-engineer.md",
     ".claude/settings.json": "mkdir -p .claude && echo '{\"hooks\": {}}' > .claude/settings.json",
     ".mcp.json": "echo '{\"mcpServers\": {}}' > .mcp.json",
     "agents.yaml": "echo 'version: 1' > agents.yaml",
@@ -46,22 +46,27 @@ def test_protected_paths_stay_as_they_were(site: Site, mode: str) -> None:
     _prepare(site)
     before = _snapshot(site)
     for rel, command in WRITES.items():  # the control: each write works for the same user
-        control = site.shell(f"cp -a . /var/tmp/{site.root.name}-copy 2>/dev/null; cd /var/tmp/"
-                             f"{site.root.name}-copy && {command} && cat {rel}")
+        control = site.shell(
+            f"cp -a . /var/tmp/{site.root.name}-copy 2>/dev/null; cd /var/tmp/"
+            f"{site.root.name}-copy && {command} && cat {rel}"
+        )
         assert control.returncode == 0 and control.stdout, (rel, control.stderr)
     site.shell(f"rm -rf /var/tmp/{site.root.name}-copy")
     outcome = bash_run(site, list(WRITES.values()), mode)
     assert _snapshot(site) == before
     assert all(a.is_error or "undid" in a.text for a in answers(outcome))
-    ok = bash_run(site, ["echo more >> app.py && git add app.py && git commit -qm work && git log --oneline"],
-                  mode)
+    ok = bash_run(
+        site, ["echo more >> app.py && git add app.py && git commit -qm work && git log --oneline"], mode
+    )
     assert "work" in answers(ok)[0].text  # a commit still works: objects, refs, index, HEAD
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_commondir_cannot_redirect_host_git(site: Site, mode: str) -> None:
-    plant = (f"mkdir -p evil && printf '{EVIL}' > evil/config && cp -r .git/objects .git/refs .git/HEAD "
-             "evil/ && echo \"$PWD/evil\" > .git/commondir")
+    plant = (
+        f"mkdir -p evil && printf '{EVIL}' > evil/config && cp -r .git/objects .git/refs .git/HEAD "
+        'evil/ && echo "$PWD/evil" > .git/commondir'
+    )
     control = site.shell(f"cp -a . ../copy && cd ../copy && {plant} && git config --get core.fsmonitor")
     assert "pwned-by-fsmonitor" in control.stdout, control.stderr  # host git reads the planted config
     outcome = bash_run(site, [plant + "; git config --get core.fsmonitor; echo planted"], mode)
@@ -76,10 +81,14 @@ def test_renaming_git_away_does_not_free_its_hooks(site: Site, mode: str) -> Non
     _prepare(site)
     control = site.shell("cp -a . ../copy && cd ../copy && mv .git .git-old && mkdir -p .git/hooks")
     assert control.returncode == 0
-    outcome = bash_run(site, [
-        "mv .git .git-old && mkdir -p .git/hooks && echo pwned > .git/hooks/pre-commit",
-        "mv .husky .husky-old && mkdir -p .husky/_ && echo pwned > .husky/_/pre-commit",
-    ], mode)
+    outcome = bash_run(
+        site,
+        [
+            "mv .git .git-old && mkdir -p .git/hooks && echo pwned > .git/hooks/pre-commit",
+            "mv .husky .husky-old && mkdir -p .husky/_ && echo pwned > .husky/_/pre-commit",
+        ],
+        mode,
+    )
     assert all(a.is_error for a in answers(outcome))
     assert not (site.workspace / ".git-old").exists() and not (site.workspace / ".husky-old").exists()
     assert not (site.workspace / ".git" / "hooks" / "pre-commit").exists()
@@ -89,8 +98,10 @@ def test_renaming_git_away_does_not_free_its_hooks(site: Site, mode: str) -> Non
 def test_a_hooks_folder_that_does_not_exist_yet(site: Site, mode: str) -> None:
     _prepare(site, hooks="hooks-later")
     plant = "mkdir -p hooks-later && printf '#!/bin/sh\\necho pwned\\n' > hooks-later/pre-commit"
-    control = site.shell(f"cp -a . ../copy && cd ../copy && {plant} && chmod +x hooks-later/pre-commit"
-                         " && git commit -q --allow-empty -m x")
+    control = site.shell(
+        f"cp -a . ../copy && cd ../copy && {plant} && chmod +x hooks-later/pre-commit"
+        " && git commit -q --allow-empty -m x"
+    )
     assert "pwned" in control.stdout + control.stderr  # git runs it
     outcome = bash_run(site, [plant], mode)
     assert not (site.workspace / "hooks-later" / "pre-commit").exists(), answers(outcome)[0].text

@@ -13,9 +13,14 @@ from tests.security._bash import MODES, answers, bash_run
 from tests.security.attacker import API_KEY_CANARY, SECRET_CANARY, Site
 
 MISSED_BY_THE_DENYLIST = (
-    ".config/containers/auth.json", ".yarnrc.yml", ".config/sops/age/keys.txt",
-    ".cache/huggingface/token", ".config/composer/auth.json", ".terraformrc",
-    ".config/pip/pip.conf", ".gitconfig",
+    ".config/containers/auth.json",
+    ".yarnrc.yml",
+    ".config/sops/age/keys.txt",
+    ".cache/huggingface/token",
+    ".config/composer/auth.json",
+    ".terraformrc",
+    ".config/pip/pip.conf",
+    ".gitconfig",
 )
 
 
@@ -34,13 +39,17 @@ def test_credentials_in_home_are_out_of_reach(site: Site, mode: str) -> None:
     names = " ".join(f"~/{rel}" for rel in MISSED_BY_THE_DENYLIST)
     control = site.shell(f"cat {names} ~/.ssh/id_rsa")
     assert all(c in control.stdout for c in canaries.values()) and SECRET_CANARY in control.stdout
-    outcome = bash_run(site, [
-        f"cat {names} ~/.ssh/id_rsa",
-        f"grep -r CANARY ~ {site.root} 2>/dev/null; find ~ -maxdepth 3 | head -50",
-        "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -i anthropic; env",
-        # by its absolute path: a command named through `~` is only known when it runs (asked)
-        f"{site.home}/.cargo/bin/cargo-tool; echo scratch > ~/note && cat ~/note",
-    ], mode)
+    outcome = bash_run(
+        site,
+        [
+            f"cat {names} ~/.ssh/id_rsa",
+            f"grep -r CANARY ~ {site.root} 2>/dev/null; find ~ -maxdepth 3 | head -50",
+            "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -i anthropic; env",
+            # by its absolute path: a command named through `~` is only known when it runs (asked)
+            f"{site.home}/.cargo/bin/cargo-tool; echo scratch > ~/note && cat ~/note",
+        ],
+        mode,
+    )
     seen = outcome.everything_the_model_saw()
     assert not [rel for rel, canary in canaries.items() if canary in seen]
     assert SECRET_CANARY not in seen and API_KEY_CANARY not in seen

@@ -29,18 +29,24 @@ while True:
     conn.sendall(sys.argv[2].encode())
     conn.close()
 """
-CONNECT = ("python3 -c \"import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
-           "print(s.recv(100).decode())\" {path} 2>&1 | tail -1")
-SERVE_HERE = ("python3 -c \"import socket; s = socket.socket(socket.AF_UNIX); s.bind('test.sock'); "
-              "s.listen(); c = socket.socket(socket.AF_UNIX); c.connect('test.sock'); a, _ = s.accept(); "
-              "a.sendall(b'in'); print('workspace server answered', c.recv(9).decode())\"; rm -f test.sock")
+CONNECT = (
+    'python3 -c "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); '
+    'print(s.recv(100).decode())" {path} 2>&1 | tail -1'
+)
+SERVE_HERE = (
+    "python3 -c \"import socket; s = socket.socket(socket.AF_UNIX); s.bind('test.sock'); "
+    "s.listen(); c = socket.socket(socket.AF_UNIX); c.connect('test.sock'); a, _ = s.accept(); "
+    "a.sendall(b'in'); print('workspace server answered', c.recv(9).decode())\"; rm -f test.sock"
+)
 
 
 @pytest.fixture
 def servers(site: Site) -> Iterator[dict[Path, str]]:
     """Unix-socket servers of the attacking user: one under /var/tmp, one in HOME."""
-    paths = {site.root / "service.sock": "CANARY-SOCKET-VARTMP",
-             site.home / ".docker" / "run" / "docker.sock": "CANARY-SOCKET-HOME"}
+    paths = {
+        site.root / "service.sock": "CANARY-SOCKET-VARTMP",
+        site.home / ".docker" / "run" / "docker.sock": "CANARY-SOCKET-HOME",
+    }
     user = {"user": NOBODY, "group": NOBODY, "extra_groups": []} if os.getuid() == 0 else {}
     procs = []
     for path, canary in paths.items():
@@ -61,8 +67,9 @@ def servers(site: Site) -> Iterator[dict[Path, str]]:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_sockets_outside_the_workspace_are_unreachable(site: Site, servers: dict[Path, str], mode: str
-                                                       ) -> None:
+def test_sockets_outside_the_workspace_are_unreachable(
+    site: Site, servers: dict[Path, str], mode: str
+) -> None:
     for path, canary in servers.items():
         control = site.shell(CONNECT.format(path=path))
         assert canary in control.stdout, control.stderr

@@ -55,8 +55,11 @@ def swapping(site: Site) -> Iterator[None]:
     site.write(decoy / ".ssh" / "id_rsa", "decoy key\n")
     site.write(decoy / ".bashrc", "# decoy\n")
     stop = site.root / "stop"
-    loop = threading.Thread(target=site.as_attacker, args=([sys.executable, "-c", SWAP, str(site.workspace),
-                                                            str(stop)],), kwargs={"timeout": 600})
+    loop = threading.Thread(
+        target=site.as_attacker,
+        args=([sys.executable, "-c", SWAP, str(site.workspace), str(stop)],),
+        kwargs={"timeout": 600},
+    )
     loop.start()
     try:
         yield
@@ -68,16 +71,29 @@ def swapping(site: Site) -> Iterator[None]:
 def _turns(mode: str, rounds: int) -> list[list[Call]]:
     turns = [[Call("read", {"file_path": "d/.bashrc"})]]
     for i in range(rounds):
-        turn = [Call("read", {"file_path": "d/.ssh/id_rsa", "limit": 100 + i}),  # inputs vary: the loop
-                Call("read", {"file_path": "d/.ssh/id_rsa", "offset": 1, "limit": 100 + i}),  # guard stops
-                Call("grep", {"pattern": "CANARY|decoy", "path": "d", "output_mode": "content",  # repeats
-                              "head_limit": 100 + i}),
-                Call("glob", {"pattern": ["**/*", "**"][i % 2], "path": ["d", "./d"][i // 2 % 2]})]
+        turn = [
+            Call("read", {"file_path": "d/.ssh/id_rsa", "limit": 100 + i}),  # inputs vary: the loop
+            Call("read", {"file_path": "d/.ssh/id_rsa", "offset": 1, "limit": 100 + i}),  # guard stops
+            Call(
+                "grep",
+                {
+                    "pattern": "CANARY|decoy",
+                    "path": "d",
+                    "output_mode": "content",  # repeats
+                    "head_limit": 100 + i,
+                },
+            ),
+            Call("glob", {"pattern": ["**/*", "**"][i % 2], "path": ["d", "./d"][i // 2 % 2]}),
+        ]
         if mode == "bypass":
-            turn += [Call("write", {"file_path": "d/.bashrc", "content": f"# pwned {i}\n"}),
-                     Call("write", {"file_path": "d/planted.txt", "content": f"{i}\n"}),
-                     Call("patch", {"patch_text": f"*** Begin Patch\n*** Add File: d/patched-{i}.txt\n+x\n"
-                                                  "*** End Patch\n"})]
+            turn += [
+                Call("write", {"file_path": "d/.bashrc", "content": f"# pwned {i}\n"}),
+                Call("write", {"file_path": "d/planted.txt", "content": f"{i}\n"}),
+                Call(
+                    "patch",
+                    {"patch_text": f"*** Begin Patch\n*** Add File: d/patched-{i}.txt\n+x\n*** End Patch\n"},
+                ),
+            ]
         turns.append(turn)
     return turns
 
@@ -86,8 +102,10 @@ def _turns(mode: str, rounds: int) -> list[list[Call]]:
 def test_swapping_a_folder_for_a_symlink_never_leads_the_tools_out(site: Site, mode: str) -> None:
     bashrc = (site.home / ".bashrc").read_bytes()
     with swapping(site):
-        control = site.as_attacker([sys.executable, "-c", NAIVE, str(site.workspace / "d/.ssh/id_rsa"),
-                                    str(site.workspace)], timeout=300)
+        control = site.as_attacker(
+            [sys.executable, "-c", NAIVE, str(site.workspace / "d/.ssh/id_rsa"), str(site.workspace)],
+            timeout=300,
+        )
         assert "CROSSED" in control.stdout, control.stderr  # resolve-then-open reads the secret
         outcome = site.run(_turns(mode, 40), mode=mode, timeout=600)
     assert outcome.returncode == 0, (outcome.stdout[-3000:], outcome.stderr[-2000:])
@@ -96,7 +114,8 @@ def test_swapping_a_folder_for_a_symlink_never_leads_the_tools_out(site: Site, m
     assert not list(site.home.glob("planted*")) and not list(site.home.glob("patched-*"))
     reads = [a for a in outcome.results if a.name == "read" and "limit" in a.input]
     assert any(a.text.endswith("decoy key") for a in reads)  # the race ran: both sides were met
-    assert any(a.is_error and ("symbolic link" in a.text or "refused by the sandbox policy" in a.text)
-               for a in reads)
+    assert any(
+        a.is_error and ("symbolic link" in a.text or "refused by the sandbox policy" in a.text) for a in reads
+    )
     for answer in reads:
         assert answer.text.endswith("decoy key") or answer.is_error, answer.text

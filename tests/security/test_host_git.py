@@ -23,8 +23,10 @@ from tests.security import host_git_traps as traps
 from tests.security.attacker import Call, Outcome, Site
 from tests.security.host_git_traps import Trap, TrapKit
 
-_CHAT_DIFF = ("import sys; from pathlib import Path; from agent.chat._workspace import session_diff; "
-              "print(session_diff(sys.argv[1], Path(sys.argv[2])))")
+_CHAT_DIFF = (
+    "import sys; from pathlib import Path; from agent.chat.checkpoints import session_diff; "
+    "print(session_diff(sys.argv[1], Path(sys.argv[2])))"
+)
 
 
 def trap_kit(site: Site) -> TrapKit:
@@ -77,12 +79,21 @@ def assert_controls_fire(site: Site, kit: TrapKit, planted: Sequence[Trap]) -> N
 def test_traps_in_the_repository_config_never_fire(site: Site) -> None:
     kit = trap_kit(site)
     config = (site.workspace / ".git" / "config").read_text()
-    by_tools = site.run([  # what still reaches .git/config on this branch, bypass mode
-        [Call("read", {"file_path": ".git/config"})],
-        [Call("write", {"file_path": ".git/config",
-                        "content": f"{config}[core]\n\tfsmonitor = {kit.fire} fsmonitor\n"})],
-        [Call("bash", {"command": f"git config diff.external '{kit.fire} diff_external'"})],
-    ])
+    by_tools = site.run(
+        [  # what still reaches .git/config on this branch, bypass mode
+            [Call("read", {"file_path": ".git/config"})],
+            [
+                Call(
+                    "write",
+                    {
+                        "file_path": ".git/config",
+                        "content": f"{config}[core]\n\tfsmonitor = {kit.fire} fsmonitor\n",
+                    },
+                )
+            ],
+            [Call("bash", {"command": f"git config diff.external '{kit.fire} diff_external'"})],
+        ]
+    )
     assert by_tools.returncode == 0, by_tools.stderr
     for trap in traps.IN_ONE_CONFIG:
         plant(site, kit, trap.plant)
@@ -106,9 +117,11 @@ def test_hooks_in_the_git_dir_never_fire(site: Site) -> None:
 
 def test_a_commondir_is_refused_by_name_and_never_followed(site: Site) -> None:
     kit = trap_kit(site)
-    from_bash = ("cp -R .git/. evil-common/ && rm -f evil-common/commondir && "
-                 f"git --git-dir=evil-common config core.fsmonitor '{kit.fire} commondir' && "
-                 "echo ../evil-common > .git/commondir")
+    from_bash = (
+        "cp -R .git/. evil-common/ && rm -f evil-common/commondir && "
+        f"git --git-dir=evil-common config core.fsmonitor '{kit.fire} commondir' && "
+        "echo ../evil-common > .git/commondir"
+    )
     site.run([[Call("bash", {"command": from_bash})]])  # bash reaches .git/commondir on this branch
     if not (site.workspace / ".git" / "commondir").exists():
         plant(site, kit, traps.COMMONDIR.plant)
@@ -117,8 +130,9 @@ def test_a_commondir_is_refused_by_name_and_never_followed(site: Site) -> None:
     outcome = the_runtimes_git(site, kit)
 
     assert kit.fired() == set()
-    assert git_line(outcome).startswith(f"Git: not inspected: refusing to run git through "
-                                        f"{site.workspace / '.git' / 'commondir'}")
+    assert git_line(outcome).startswith(
+        f"Git: not inspected: refusing to run git through {site.workspace / '.git' / 'commondir'}"
+    )
     assert_controls_fire(site, kit, [traps.COMMONDIR])
 
 
@@ -135,10 +149,12 @@ def test_a_gitdir_into_the_workspace_is_refused_and_never_followed(site: Site) -
 def test_a_fresh_git_init_and_a_nested_one_never_fire(site: Site) -> None:
     kit = trap_kit(site)
     site.shell("rm -rf .git")  # a folder that is not a git repository
-    from_bash = (f"git init -q && git config core.fsmonitor '{kit.fire} fresh_init' && "
-                 "mkdir -p vendor/lib && git -C vendor/lib init -q && "
-                 "git -C vendor/lib -c user.name=a -c user.email=a@x.org commit -q --allow-empty -m v && "
-                 f"git -C vendor/lib config core.fsmonitor '{kit.fire} nested_init'")
+    from_bash = (
+        f"git init -q && git config core.fsmonitor '{kit.fire} fresh_init' && "
+        "mkdir -p vendor/lib && git -C vendor/lib init -q && "
+        "git -C vendor/lib -c user.name=a -c user.email=a@x.org commit -q --allow-empty -m v && "
+        f"git -C vendor/lib config core.fsmonitor '{kit.fire} nested_init'"
+    )
     site.run([[Call("bash", {"command": from_bash})]])  # bash can make repositories in the workspace
     if "fresh_init" not in site.shell("git config core.fsmonitor").stdout:
         plant(site, kit, "rm -rf .git && " + traps.FRESH_INIT.plant)
@@ -184,20 +200,41 @@ def test_subagents_in_worktrees_cannot_plant_for_the_runtime(site: Site) -> None
         "echo '*.py filter=trap' > .gitattributes && echo 'x = 1' > child.py"
     )
     protected = "mkdir -p .subagent && echo 'defaults: {permission_mode: bypass}' > .subagent/config.yaml"
-    script = {"scripts": [
-        {"match": match, "replies": [{"tool_calls": [{"name": "bash", "input": {"command": command}}]},
-                                     {"text": "done"}, {"text": "verified now"}]}
-        for match, command in (("plant", plant_in_worktree), ("protect", protected))
-    ]}
+    script = {
+        "scripts": [
+            {
+                "match": match,
+                "replies": [
+                    {"tool_calls": [{"name": "bash", "input": {"command": command}}]},
+                    {"text": "done"},
+                    {"text": "verified now"},
+                ],
+            }
+            for match, command in (("plant", plant_in_worktree), ("protect", protected))
+        ]
+    }
     verify = "test -e .verified || { touch .verified; exit 1; }"  # fails once: the child is resumed
-    tasks = {"tasks": [{"id": "plant", "agent": "backend-engineer", "prompt": "plant", "verify": verify},
-                       {"id": "protect", "agent": "backend-engineer", "prompt": "protect", "verify": verify}]}
+    tasks = {
+        "tasks": [
+            {"id": "plant", "agent": "backend-engineer", "prompt": "plant", "verify": verify},
+            {"id": "protect", "agent": "backend-engineer", "prompt": "protect", "verify": verify},
+        ]
+    }
     site.write(site.root / "script.yaml", yaml.safe_dump(script))
     site.write(site.root / "tasks.yaml", yaml.safe_dump(tasks))
 
-    done = site.subagent("dispatch", str(site.root / "tasks.yaml"), "--script",
-                         str(site.root / "script.yaml"), "--permission-mode", "bypass", "--json",
-                         "--cwd", str(site.workspace), timeout=300)
+    done = site.subagent(
+        "dispatch",
+        str(site.root / "tasks.yaml"),
+        "--script",
+        str(site.root / "script.yaml"),
+        "--permission-mode",
+        "bypass",
+        "--json",
+        "--cwd",
+        str(site.workspace),
+        timeout=300,
+    )
 
     report = json.loads(done.stdout)
     results = {r["id"]: r for r in report["results"]}

@@ -71,8 +71,14 @@ def runtime_git_on(ws: Path) -> str:
         run_git(view, "log", "-p", "-1")
         run_git(view, "add", "-A", "-N")
         run_git(view, "rev-parse", "--verify", "HEAD^{commit}")
-        run_git(dataclasses.replace(view, identity=("t", "t@example.com")), "commit", "-q", "--allow-empty",
-                "-m", "runtime")
+        run_git(
+            dataclasses.replace(view, identity=("t", "t@example.com")),
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "runtime",
+        )
     return status
 
 
@@ -109,9 +115,11 @@ def test_a_fresh_git_init_in_a_plain_folder_runs_nothing(tmp_path: Path, kit: Tr
     assert_controls_fire((traps.FRESH_INIT,), folder, kit)
 
 
-@pytest.mark.parametrize(("trap", "named"),
-                         [(traps.COMMONDIR, ".git/commondir"), (traps.GITDIR_INSIDE, ".git")],
-                         ids=["commondir", "gitdir_inside"])
+@pytest.mark.parametrize(
+    ("trap", "named"),
+    [(traps.COMMONDIR, ".git/commondir"), (traps.GITDIR_INSIDE, ".git")],
+    ids=["commondir", "gitdir_inside"],
+)
 def test_a_redirected_git_dir_is_refused_by_name(trap: Trap, named: str, repo: Path, kit: TrapKit) -> None:
     plant(trap, repo, kit)
     with pytest.raises(GitDirRefusedError) as refused:
@@ -132,8 +140,15 @@ def test_every_setting_wins_over_a_repository_that_sets_it(repo: Path, kit: Trap
 
 
 def test_no_credential_helper_and_no_transport_for_a_local_target(repo: Path, kit: TrapKit) -> None:
-    plant(Trap("credential", 'git config credential.helper "$FIRE credential" && '
-                             "git config protocol.allow always", ""), repo, kit)
+    plant(
+        Trap(
+            "credential",
+            'git config credential.helper "$FIRE credential" && git config protocol.allow always',
+            "",
+        ),
+        repo,
+        kit,
+    )
     target = GitTarget(repo / ".git", repo)
     with pytest.raises(HostGitError):
         run_git(target, "credential", "fill", stdin=b"protocol=https\nhost=example.com\n\n")
@@ -148,14 +163,21 @@ def test_no_credential_helper_and_no_transport_for_a_local_target(repo: Path, ki
     assert kit.fired() == {"credential", "ext"}
 
 
-def test_inherited_git_variables_are_ignored(repo: Path, kit: TrapKit, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inherited_git_variables_are_ignored(
+    repo: Path, kit: TrapKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     global_config = tmp_path / "global.cfg"
     global_config.write_text(f'[core]\n\tfsmonitor = "{kit.fire} global"\n')
     firing = {  # each of these makes a plain git run a command: the controls below
         "params": ({"GIT_CONFIG_PARAMETERS": f"'core.fsmonitor'='{kit.fire} params'"}, "git status"),
-        "count": ({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.fsmonitor",
-                   "GIT_CONFIG_VALUE_0": f"{kit.fire} count"}, "git status"),
+        "count": (
+            {
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "core.fsmonitor",
+                "GIT_CONFIG_VALUE_0": f"{kit.fire} count",
+            },
+            "git status",
+        ),
         "global": ({"GIT_CONFIG_GLOBAL": str(global_config)}, "git status"),
         "external": ({"GIT_EXTERNAL_DIFF": f"{kit.fire} external"}, "git diff"),
         "trace": ({"GIT_TRACE": str(kit.markers / "trace")}, "git status"),
@@ -163,16 +185,29 @@ def test_inherited_git_variables_are_ignored(repo: Path, kit: TrapKit, tmp_path:
     }
     elsewhere = tmp_path / "elsewhere"
     traps.shell(f"git init -q {elsewhere}", tmp_path, kit)
-    misdirecting = {"GIT_DIR": str(elsewhere / ".git"), "GIT_WORK_TREE": str(elsewhere),
-                    "GIT_INDEX_FILE": "/nonexistent", "GIT_EXEC_PATH": "/nonexistent",
-                    "GIT_CONFIG_NOSYSTEM": "0"}
+    misdirecting = {
+        "GIT_DIR": str(elsewhere / ".git"),
+        "GIT_WORK_TREE": str(elsewhere),
+        "GIT_INDEX_FILE": "/nonexistent",
+        "GIT_EXEC_PATH": "/nonexistent",
+        "GIT_CONFIG_NOSYSTEM": "0",
+    }
     for variables in [misdirecting, *(env for env, _ in firing.values())]:
         for key, value in variables.items():
             monkeypatch.setenv(key, value)
     env = git_environment(GitTarget(repo / ".git", repo))
     assert {k for k in env if k.startswith("GIT_")} <= {
-        "GIT_DIR", "GIT_WORK_TREE", "GIT_TERMINAL_PROMPT", "GIT_OPTIONAL_LOCKS", "GIT_PAGER", "GIT_EDITOR",
-        "GIT_SEQUENCE_EDITOR", "GIT_ATTR_NOSYSTEM", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL"}
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_TERMINAL_PROMPT",
+        "GIT_OPTIONAL_LOCKS",
+        "GIT_PAGER",
+        "GIT_EDITOR",
+        "GIT_SEQUENCE_EDITOR",
+        "GIT_ATTR_NOSYSTEM",
+        "GIT_CONFIG_NOSYSTEM",
+        "GIT_CONFIG_GLOBAL",
+    }
     (repo / "README.md").write_text("changed\n")
     assert " M README.md" in runtime_git_on(repo)  # the repository asked for, not GIT_DIR's
     with pytest.raises(HostGitError):
@@ -181,14 +216,19 @@ def test_inherited_git_variables_are_ignored(repo: Path, kit: TrapKit, tmp_path:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     for name, (variables, control) in firing.items():  # the controls: one variable each
         kit.clear()
-        subprocess.run(["bash", "-c", control], cwd=repo, env={**clean, **variables}, capture_output=True,
-                       timeout=60)
+        subprocess.run(
+            ["bash", "-c", control], cwd=repo, env={**clean, **variables}, capture_output=True, timeout=60
+        )
         assert name in kit.fired(), f"{variables} did not fire"
 
 
 def test_the_view_sees_the_repository_as_it_is(repo: Path, kit: TrapKit) -> None:
-    traps.shell("git checkout -q -b feature && git config core.filemode false && chmod +x app.py && "
-                "echo new > new.txt && git config include.path /dev/null", repo, kit)
+    traps.shell(
+        "git checkout -q -b feature && git config core.filemode false && chmod +x app.py && "
+        "echo new > new.txt && git config include.path /dev/null",
+        repo,
+        kit,
+    )
     layout = read_layout(repo)
     with repository_view(layout) as view:
         assert (view.git_dir / "config").read_text().count("filemode = false") == 1
@@ -200,8 +240,12 @@ def test_the_view_sees_the_repository_as_it_is(repo: Path, kit: TrapKit) -> None
 
 def test_a_sha256_repository_and_a_linked_worktree(tmp_path: Path, kit: TrapKit) -> None:
     main = tmp_path / "main"
-    made = traps.shell(f"git init -q --object-format=sha256 {main} && cd {main} && echo a > a && "
-                       "git add a && git commit -qm a && git worktree add -q ../linked", tmp_path, kit)
+    made = traps.shell(
+        f"git init -q --object-format=sha256 {main} && cd {main} && echo a > a && "
+        "git add a && git commit -qm a && git worktree add -q ../linked",
+        tmp_path,
+        kit,
+    )
     assert made.returncode == 0, made.stderr
     layout = find_repository(tmp_path / "linked")
     assert layout is not None and layout.common_dir == main / ".git"
@@ -224,8 +268,12 @@ def test_a_separate_git_dir_outside_the_work_tree_is_used_but_its_config_is_not(
     tmp_path: Path, kit: TrapKit
 ) -> None:
     ws = tmp_path / "sep"
-    made = traps.shell(f"git init -q --separate-git-dir {tmp_path / 'sep.git'} {ws} && cd {ws} && "
-                       'git config core.fsmonitor "$FIRE separate"', tmp_path, kit)
+    made = traps.shell(
+        f"git init -q --separate-git-dir {tmp_path / 'sep.git'} {ws} && cd {ws} && "
+        'git config core.fsmonitor "$FIRE separate"',
+        tmp_path,
+        kit,
+    )
     assert made.returncode == 0, made.stderr
     (ws / "a.txt").write_text("a\n")
     layout = find_repository(ws)
@@ -240,7 +288,7 @@ def test_a_separate_git_dir_outside_the_work_tree_is_used_but_its_config_is_not(
 def test_the_safety_options_follow_the_subcommand() -> None:
     target = GitTarget(Path("/nonexistent"))
     argv = git_command(target, ("diff", "a", "b"))
-    assert argv[argv.index("diff") + 1: argv.index("diff") + 3] == ["--no-ext-diff", "--no-textconv"]
+    assert argv[argv.index("diff") + 1 : argv.index("diff") + 3] == ["--no-ext-diff", "--no-textconv"]
     assert git_command(target, ("status",))[-1] == "--ignore-submodules=all"
     assert git_command(target, ("commit", "-m", "x"))[-4:] == ["--no-verify", "--no-gpg-sign", "-m", "x"]
     assert "--no-pager" in argv and f"core.hooksPath={os.devnull}" in argv

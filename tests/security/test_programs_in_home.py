@@ -22,8 +22,13 @@ def test_an_rg_installed_in_a_hidden_part_of_home_still_searches(site: Site) -> 
     control = site.as_attacker(["rg", "needle", "."], PATH=path)
     assert control.returncode == 0 and "notes.md" in control.stdout  # this rg is the one on PATH
 
-    outcome = site.run([[Call("grep", {"pattern": "needle"}), Call("glob", {"pattern": "*.md"})],
-                        [Call("read", {"file_path": str(venv_bin / "secret.txt")})]], PATH=path)
+    outcome = site.run(
+        [
+            [Call("grep", {"pattern": "needle"}), Call("glob", {"pattern": "*.md"})],
+            [Call("read", {"file_path": str(venv_bin / "secret.txt")})],
+        ],
+        PATH=path,
+    )
     grep, glob, read = outcome.results
     assert "notes.md" in grep.text and not grep.is_error, grep.text
     assert "notes.md" in glob.text and not glob.is_error, glob.text

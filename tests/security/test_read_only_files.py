@@ -22,14 +22,29 @@ def test_the_control_replaces_a_read_only_file_through_a_rename(site: Site) -> N
 @pytest.mark.parametrize("mode", ["bypass", "accept-edits"])
 def test_edit_patch_and_write_refuse_a_read_only_file(site: Site, mode: str) -> None:
     target = site.write("project/locked.txt", "keep\n", mode=0o444)
-    outcome = site.run([
-        [Call("read", {"file_path": "locked.txt"})],
-        [Call("edit", {"file_path": "locked.txt", "old_string": "keep", "new_string": "changed"})],
-        [Call("patch", {"patch_text": "*** Begin Patch\n*** Update File: locked.txt\n@@\n-keep\n+changed\n"
-                                      "*** End Patch\n"})],
-        [Call("patch", {"patch_text": "--- a/locked.txt\n+++ b/locked.txt\n@@ -1 +1 @@\n-keep\n+changed\n"})],
-        [Call("write", {"file_path": "locked.txt", "content": "changed\n"})],
-    ], mode=mode)
+    outcome = site.run(
+        [
+            [Call("read", {"file_path": "locked.txt"})],
+            [Call("edit", {"file_path": "locked.txt", "old_string": "keep", "new_string": "changed"})],
+            [
+                Call(
+                    "patch",
+                    {
+                        "patch_text": "*** Begin Patch\n*** Update File: locked.txt\n@@\n-keep\n+changed\n"
+                        "*** End Patch\n"
+                    },
+                )
+            ],
+            [
+                Call(
+                    "patch",
+                    {"patch_text": "--- a/locked.txt\n+++ b/locked.txt\n@@ -1 +1 @@\n-keep\n+changed\n"},
+                )
+            ],
+            [Call("write", {"file_path": "locked.txt", "content": "changed\n"})],
+        ],
+        mode=mode,
+    )
     read, *changes = outcome.results
     assert not read.is_error, read.text
     for answer in changes:

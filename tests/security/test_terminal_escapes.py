@@ -37,8 +37,12 @@ PROMPT = "fix it \x1b]0;PWNED-PROMPT\x07"
 def _turns() -> tuple[list[str], list[Call]]:
     """Replies of the scripted model, and its calls in order (ids `toolu_attack_N`, as `Outcome`
     reads them)."""
-    first = [Call("write", {"file_path": NAME, "content": CONTENT}), Call("bash", {"command": TITLE_COMMAND}),
-             Call("bash", {"command": OUTPUT_COMMAND}), Call("bash", {"command": TOUCH_COMMAND})]
+    first = [
+        Call("write", {"file_path": NAME, "content": CONTENT}),
+        Call("bash", {"command": TITLE_COMMAND}),
+        Call("bash", {"command": OUTPUT_COMMAND}),
+        Call("bash", {"command": TOUCH_COMMAND}),
+    ]
     second = [Call("read", {"file_path": NAME}), Call("glob", {"pattern": "*.txt"})]
     replies, calls = [], []
     opening = [sse.thinking_block(0, THINKING, "sig"), sse.text_block(1, TEXT, pieces=7)]
@@ -55,10 +59,22 @@ def _turns() -> tuple[list[str], list[Call]]:
 def _run(site: Site, mode: str, output: str) -> Outcome:
     replies, calls = _turns()
     with MessagesServer(replies) as server:
-        proc = site.subagent("run", PROMPT, "--agent", "backend-engineer", "--cwd", str(site.workspace),
-                             "--output", output, "--permission-mode", mode, input="",
-                             ANTHROPIC_API_KEY=API_KEY_CANARY, ANTHROPIC_BASE_URL=server.url,
-                             COLUMNS="1000")  # long lines unwrapped, so the checks can find them
+        proc = site.subagent(
+            "run",
+            PROMPT,
+            "--agent",
+            "backend-engineer",
+            "--cwd",
+            str(site.workspace),
+            "--output",
+            output,
+            "--permission-mode",
+            mode,
+            input="",
+            ANTHROPIC_API_KEY=API_KEY_CANARY,
+            ANTHROPIC_BASE_URL=server.url,
+            COLUMNS="1000",
+        )  # long lines unwrapped, so the checks can find them
         return Outcome(proc.returncode, proc.stdout, proc.stderr, list(server.requests), calls)
 
 
@@ -157,5 +173,7 @@ def test_a_workspace_persona_is_listed_escaped(site: Site, command: Sequence[str
     done = site.subagent(*command, "--cwd", str(site.workspace), COLUMNS="400")
     assert done.returncode == 0, done.stderr
     assert not _raw_controls(done.stdout, done.stderr)
-    assert ("Helps. \\x1b]0;PWNED-PERSONA\\x07\\x1b]52;c;cGVyc29uYQ==\\x07\\x1b[2J "
-            "[link=https://evil.example]docs[/link] \\u202eevil") in done.stdout
+    assert (
+        "Helps. \\x1b]0;PWNED-PERSONA\\x07\\x1b]52;c;cGVyc29uYQ==\\x07\\x1b[2J "
+        "[link=https://evil.example]docs[/link] \\u202eevil"
+    ) in done.stdout

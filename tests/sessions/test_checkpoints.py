@@ -41,10 +41,15 @@ def git(cwd: Path, *args: str) -> str:
 def user_git_state(repo: Path) -> tuple[str, ...]:
     """The index bytes first: a plain `git status` may refresh (rewrite) the index itself."""
     index = (repo / ".git" / "index").read_bytes().hex()
-    return (index, git(repo, "--no-optional-locks", "status", "--porcelain", "--untracked-files=all"),
-            git(repo, "stash", "list"), git(repo, "rev-parse", "HEAD"), git(repo, "branch", "-a"),
-            (repo / ".git" / "config").read_text(),
-            " ".join(sorted(p.name for p in (repo / ".git" / "hooks").iterdir())))
+    return (
+        index,
+        git(repo, "--no-optional-locks", "status", "--porcelain", "--untracked-files=all"),
+        git(repo, "stash", "list"),
+        git(repo, "rev-parse", "HEAD"),
+        git(repo, "branch", "-a"),
+        (repo / ".git" / "config").read_text(),
+        " ".join(sorted(p.name for p in (repo / ".git" / "hooks").iterdir())),
+    )
 
 
 @pytest.fixture
@@ -92,8 +97,15 @@ def test_restore_is_exact(kind: str, request: pytest.FixtureRequest) -> None:
     mess_up(ws)
     assert tree_state(ws) != before
     plan = {item.path: item.action for item in repo.plan_restore(checkpoint)}
-    assert plan == {"notes.txt": "revert", "run.sh": "revert", "link": "restore", "src/app.py": "restore",
-                    "src/pkg/mod.py": "restore", "new/deep/file.py": "delete", "created.txt": "delete"}
+    assert plan == {
+        "notes.txt": "revert",
+        "run.sh": "revert",
+        "link": "restore",
+        "src/app.py": "restore",
+        "src/pkg/mod.py": "restore",
+        "new/deep/file.py": "delete",
+        "created.txt": "delete",
+    }
     result = repo.restore(checkpoint)
     assert tree_state(ws) == before
     assert result.commit == checkpoint
@@ -270,8 +282,9 @@ def test_stale_git_locks_from_a_killed_run_are_cleared(workspace: Path) -> None:
     assert not (repo.git_dir / "index.lock").exists()
 
 
-def test_a_planted_shadow_repository_runs_nothing(workspace: Path, tmp_path: Path,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_a_planted_shadow_repository_runs_nothing(
+    workspace: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Its config, attributes and hooks rewritten to run commands (its data dir written some other
     way): every checkpoint operation restores them first, and runs nothing; plain git would."""
     (workspace / "README.md").write_text("# readme\n")
@@ -280,8 +293,13 @@ def test_a_planted_shadow_repository_runs_nothing(workspace: Path, tmp_path: Pat
     repo = ShadowRepo(workspace)
     first = repo.snapshot("one")
     planted = traps.shadow_plant(repo.git_dir, kit.fire)
-    operations = [lambda: repo.snapshot("two"), lambda: repo.diff(first), lambda: repo.changed_files(first),
-                  lambda: repo.plan_restore(first), lambda: repo.restore(first)]
+    operations = [
+        lambda: repo.snapshot("two"),
+        lambda: repo.diff(first),
+        lambda: repo.changed_files(first),
+        lambda: repo.plan_restore(first),
+        lambda: repo.restore(first),
+    ]
     caplog.set_level(logging.WARNING)
     for operation in operations:
         assert traps.shell(planted, workspace, kit).returncode == 0

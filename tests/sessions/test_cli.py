@@ -25,21 +25,64 @@ def seeded(tmp_path: Path) -> tuple[str, Path]:
     sid = store.create(agent="backend-engineer", workspace=ws, model="claude-x", title="fix app").id
     repo = ShadowRepo(ws)
     store.append_message(sid, "user", [{"type": "text", "text": "Please fix app.py"}])
-    store.append_message(sid, "assistant", [
-        {"type": "text", "text": "Editing it now."},
-        {"type": "tool_use", "id": "toolu_1", "name": "edit",
-         "input": {"file_path": "app.py", "old_string": "v1", "new_string": "v2"}}])
+    store.append_message(
+        sid,
+        "assistant",
+        [
+            {"type": "text", "text": "Editing it now."},
+            {
+                "type": "tool_use",
+                "id": "toolu_1",
+                "name": "edit",
+                "input": {"file_path": "app.py", "old_string": "v1", "new_string": "v2"},
+            },
+        ],
+    )
     now = datetime.now(UTC)
-    store.record_checkpoint(CheckpointRecord(session_id=sid, step=1, commit=repo.snapshot("edit app.py"),
-                                             tool_use_id="toolu_1", label="edit app.py", created=now))
+    store.record_checkpoint(
+        CheckpointRecord(
+            session_id=sid,
+            step=1,
+            commit=repo.snapshot("edit app.py"),
+            tool_use_id="toolu_1",
+            label="edit app.py",
+            created=now,
+        )
+    )
     (ws / "app.py").write_text("v2\n")
-    store.append_message(sid, "user", [{"type": "tool_result", "tool_use_id": "toolu_1",
-                                        "content": "\n".join(f"line {i}" for i in range(10))}])
-    store.append_message(sid, "assistant", [{"type": "tool_use", "id": "toolu_2", "name": "bash",
-                                             "input": {"command": "touch new.txt; rm gone.txt"}}])
-    store.record_checkpoint(CheckpointRecord(session_id=sid, step=2, commit=repo.snapshot("bash"),
-                                             tool_use_id="toolu_2", label="bash: touch new.txt",
-                                             created=now))
+    store.append_message(
+        sid,
+        "user",
+        [
+            {
+                "type": "tool_result",
+                "tool_use_id": "toolu_1",
+                "content": "\n".join(f"line {i}" for i in range(10)),
+            }
+        ],
+    )
+    store.append_message(
+        sid,
+        "assistant",
+        [
+            {
+                "type": "tool_use",
+                "id": "toolu_2",
+                "name": "bash",
+                "input": {"command": "touch new.txt; rm gone.txt"},
+            }
+        ],
+    )
+    store.record_checkpoint(
+        CheckpointRecord(
+            session_id=sid,
+            step=2,
+            commit=repo.snapshot("bash"),
+            tool_use_id="toolu_2",
+            label="bash: touch new.txt",
+            created=now,
+        )
+    )
     (ws / "new.txt").write_text("new\n")
     (ws / "gone.txt").unlink()
     store.append_message(sid, "user", [{"type": "tool_result", "tool_use_id": "toolu_2", "content": ""}])
@@ -75,8 +118,10 @@ def test_show_json(seeded: tuple[str, Path]) -> None:
     sid, _ = seeded
     data = json.loads(run_subagent("sessions", "show", sid, "--json").stdout)
     assert data["session"]["id"] == sid and len(data["messages"]) == 6
-    assert [c["files"] for c in data["checkpoints"]] == [["modified app.py"],
-                                                         ["deleted gone.txt", "added new.txt"]]
+    assert [c["files"] for c in data["checkpoints"]] == [
+        ["modified app.py"],
+        ["deleted gone.txt", "added new.txt"],
+    ]
 
 
 def test_show_unknown_session_fails_clearly() -> None:
@@ -130,8 +175,9 @@ def test_undo_with_no_session_here(tmp_path: Path) -> None:
 def test_undo_with_a_missing_checkpoint_commit_fails_clearly(tmp_path: Path) -> None:
     store = SqliteSessionStore()
     sid = store.create(agent="a", workspace=tmp_path).id
-    store.record_checkpoint(CheckpointRecord(session_id=sid, step=1, commit="0" * 40,
-                                             created=datetime.now(UTC)))
+    store.record_checkpoint(
+        CheckpointRecord(session_id=sid, step=1, commit="0" * 40, created=datetime.now(UTC))
+    )
     result = run_subagent("undo", "--yes", cwd=tmp_path)
     assert result.returncode == 1 and "checkpoint repository" in result.stderr
     assert "Traceback" not in result.stderr

@@ -35,9 +35,22 @@ class Live:
 
     def __init__(self, prompt: str, ws: Path, script: Path, agent: str = "worker") -> None:
         self.proc = subprocess.Popen(
-            subagent_argv("run", prompt, "--agent", agent, "--script", str(script), "--cwd", str(ws),
-                          "--output", "stream-json"),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            subagent_argv(
+                "run",
+                prompt,
+                "--agent",
+                agent,
+                "--script",
+                str(script),
+                "--cwd",
+                str(ws),
+                "--output",
+                "stream-json",
+            ),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env=subprocess_env(),
         )
         self.events: list[dict[str, Any]] = []
@@ -97,33 +110,43 @@ def _worker(match: str, *replies: dict[str, Any]) -> dict[str, Any]:
 def test_a_second_run_in_a_busy_workspace_is_told_who_holds_it(tmp_path: Path, live: list[Live]) -> None:
     ws = workspace(tmp_path)
     gate = tmp_path / "gate"
-    script = _script(tmp_path / "s.yaml", [
-        _worker("first", {"tool_calls": [write("a.txt", "a\n")]}, {"tool_calls": [_wait_for(gate)]},
-                {"text": "first done"}),
-        _worker("second", {"tool_calls": [write("b.txt", "b\n")]}, {"text": "second done"}),
-        {"agent": "explore", "replies": [{"text": "looked around"}]},
-    ])
+    script = _script(
+        tmp_path / "s.yaml",
+        [
+            _worker(
+                "first",
+                {"tool_calls": [write("a.txt", "a\n")]},
+                {"tool_calls": [_wait_for(gate)]},
+                {"text": "first done"},
+            ),
+            _worker("second", {"tool_calls": [write("b.txt", "b\n")]}, {"text": "second done"}),
+            {"agent": "explore", "replies": [{"text": "looked around"}]},
+        ],
+    )
     first = Live("first", ws, script)
     live.append(first)
     first.until(lambda e: e["type"] == "tool_call_started" and e["tool_use_id"] == "wait")
 
-    refused = run_subagent("run", "second", "--agent", "worker", "--script", str(script), "--cwd", str(ws),
-                           "--output", "json")
+    refused = run_subagent(
+        "run", "second", "--agent", "worker", "--script", str(script), "--cwd", str(ws), "--output", "json"
+    )
     assert refused.returncode == 1 and refused.stdout == ""
     assert f"workspace {ws} is busy" in refused.stderr
     assert f"session {first.session_id}" in refused.stderr and f"pid {first.proc.pid}" in refused.stderr
     assert not (ws / "b.txt").exists()
     assert len(run_subagent("sessions", "list", "--json", "--cwd", str(ws)).stdout.split('"id"')) == 2
 
-    reader = run_subagent("run", "look", "--agent", "explore", "--script", str(script), "--cwd", str(ws),
-                          "--output", "json")
+    reader = run_subagent(
+        "run", "look", "--agent", "explore", "--script", str(script), "--cwd", str(ws), "--output", "json"
+    )
     assert reader.returncode == 0, reader.stderr  # a read-only run needs no hold on the workspace
 
     gate.touch()
     assert first.result()["subtype"] == "success"
     assert first.proc.wait(30) == 0
-    again = run_subagent("run", "second", "--agent", "worker", "--script", str(script), "--cwd", str(ws),
-                         "--output", "json")
+    again = run_subagent(
+        "run", "second", "--agent", "worker", "--script", str(script), "--cwd", str(ws), "--output", "json"
+    )
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["result"] == "second done"
 
@@ -131,10 +154,17 @@ def test_a_second_run_in_a_busy_workspace_is_told_who_holds_it(tmp_path: Path, l
 def test_undo_of_a_running_session_is_refused_naming_its_pid(tmp_path: Path, live: list[Live]) -> None:
     ws = workspace(tmp_path)
     gate = tmp_path / "gate"
-    script = _script(tmp_path / "s.yaml", [
-        _worker("work", {"tool_calls": [write("a.txt", "a\n")]}, {"tool_calls": [_wait_for(gate)]},
-                {"text": "done"}),
-    ])
+    script = _script(
+        tmp_path / "s.yaml",
+        [
+            _worker(
+                "work",
+                {"tool_calls": [write("a.txt", "a\n")]},
+                {"tool_calls": [_wait_for(gate)]},
+                {"text": "done"},
+            ),
+        ],
+    )
     run = Live("work", ws, script)
     live.append(run)
     run.until(lambda e: e["type"] == "tool_call_started" and e["tool_use_id"] == "wait")
@@ -154,22 +184,36 @@ def test_undo_of_a_running_session_is_refused_naming_its_pid(tmp_path: Path, liv
 
 
 def _read_then_write(path: str, text: str) -> list[dict[str, Any]]:
-    return [{"tool_calls": [{"name": "read", "input": {"file_path": path}}]},
-            {"tool_calls": [write(path, text)]}]
+    return [
+        {"tool_calls": [{"name": "read", "input": {"file_path": path}}]},
+        {"tool_calls": [write(path, text)]},
+    ]
 
 
 def test_undo_of_one_session_keeps_the_other_sessions_and_a_persons_changes(tmp_path: Path) -> None:
     ws = workspace(tmp_path, files={"shared.txt": "base\n", "notes.txt": "n0\n"})
-    script = _script(tmp_path / "s.yaml", [
-        _worker("session A", *_read_then_write("shared.txt", "from A\n"),
-                {"tool_calls": [write("a.txt", "a\n")]}, {"text": "A done"}),
-        _worker("session B", *_read_then_write("shared.txt", "from B\n"),
-                {"tool_calls": [write("b.txt", "b\n")]}, {"text": "B done"}),
-    ])
+    script = _script(
+        tmp_path / "s.yaml",
+        [
+            _worker(
+                "session A",
+                *_read_then_write("shared.txt", "from A\n"),
+                {"tool_calls": [write("a.txt", "a\n")]},
+                {"text": "A done"},
+            ),
+            _worker(
+                "session B",
+                *_read_then_write("shared.txt", "from B\n"),
+                {"tool_calls": [write("b.txt", "b\n")]},
+                {"text": "B done"},
+            ),
+        ],
+    )
 
     def run(prompt: str) -> dict[str, Any]:
-        done = run_subagent("run", prompt, "--agent", "worker", "--script", str(script), "--cwd", str(ws),
-                            "--output", "json")
+        done = run_subagent(
+            "run", prompt, "--agent", "worker", "--script", str(script), "--cwd", str(ws), "--output", "json"
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
@@ -201,15 +245,20 @@ def test_undo_of_one_session_keeps_the_other_sessions_and_a_persons_changes(tmp_
 
 
 async def test_each_runs_files_changed_and_steps_are_its_own(tmp_path: Path) -> None:
-    from agent.runtime import run_agent
+    from agent.runtime.assembly import run_agent
     from tests.orchestrator._scenario import model
 
     ws = workspace(tmp_path)
-    client = model([
-        _worker("one", {"tool_calls": [{"name": "bash", "input": {"command": "echo 1 > by-bash.txt"}}]},
-                {"text": "one"}),
-        _worker("two", {"tool_calls": [write("two.txt", "2\n")]}, {"text": "two"}),
-    ])
+    client = model(
+        [
+            _worker(
+                "one",
+                {"tool_calls": [{"name": "bash", "input": {"command": "echo 1 > by-bash.txt"}}]},
+                {"text": "one"},
+            ),
+            _worker("two", {"tool_calls": [write("two.txt", "2\n")]}, {"text": "two"}),
+        ]
+    )
     finals = []
     for prompt in ("one", "two"):
         events = [e async for e in run_agent(prompt, agent="worker", cwd=ws, model_client=client)]
@@ -228,15 +277,21 @@ def test_a_kill_during_an_edit_leaves_a_temporary_file_the_next_run_sweeps(
     marker = tmp_path / "temporary-made"
     tag = unique_sleep()
     writer = (  # what write_atomic does, stopped half-way: the same mkstemp name, part of the bytes
-        "python3 -c \"import os, tempfile, time; "
+        'python3 -c "import os, tempfile, time; '
         "fd, p = tempfile.mkstemp(dir='.', prefix='.big.txt.', suffix='.tmp'); "
         f"os.write(fd, b'y' * 3_000_000); open('{marker}', 'w').write(p); time.sleep({tag})\""
     )
-    script = _script(tmp_path / "s.yaml", [
-        _worker("edit", {"tool_calls": [{"name": "bash", "id": "edit", "input": {"command": writer}}]},
-                {"text": "never"}),
-        {"agent": "explore", "replies": [{"text": "looked"}]},
-    ])
+    script = _script(
+        tmp_path / "s.yaml",
+        [
+            _worker(
+                "edit",
+                {"tool_calls": [{"name": "bash", "id": "edit", "input": {"command": writer}}]},
+                {"text": "never"},
+            ),
+            {"agent": "explore", "replies": [{"text": "looked"}]},
+        ],
+    )
     run = Live("edit", ws, script)
     live.append(run)
     try:
@@ -253,8 +308,9 @@ def test_a_kill_during_an_edit_leaves_a_temporary_file_the_next_run_sweeps(
     temporary = (ws / temporary).resolve()
     assert temporary.exists() and temporary.stat().st_size == 3_000_000
 
-    swept_by = run_subagent("run", "look", "--agent", "explore", "--script", str(script), "--cwd", str(ws),
-                            "--output", "json")
+    swept_by = run_subagent(
+        "run", "look", "--agent", "explore", "--script", str(script), "--cwd", str(ws), "--output", "json"
+    )
     assert swept_by.returncode == 0, swept_by.stderr
     assert not temporary.exists()
     assert (ws / "big.txt").read_text() == "x" * 1000 + "\n"
@@ -270,13 +326,19 @@ def test_worktrees_of_a_killed_orchestrator_are_swept_by_the_next_run(
     ws = workspace(tmp_path)
     gate = tmp_path / "gate"
     tag = unique_sleep()
-    script = _script(tmp_path / "s.yaml", [
-        {"agent": "orchestrator", "match": "two jobs",
-         "replies": [{"tool_calls": [task("job one"), task("job two")]}, {"text": "never"}]},
-        _worker("job one", {"tool_calls": [_wait_for(gate, tag)]}, {"text": "one"}),
-        _worker("job two", {"tool_calls": [_wait_for(gate, tag)]}, {"text": "two"}),
-        _worker("single", {"text": "single run"}),
-    ])
+    script = _script(
+        tmp_path / "s.yaml",
+        [
+            {
+                "agent": "orchestrator",
+                "match": "two jobs",
+                "replies": [{"tool_calls": [task("job one"), task("job two")]}, {"text": "never"}],
+            },
+            _worker("job one", {"tool_calls": [_wait_for(gate, tag)]}, {"text": "one"}),
+            _worker("job two", {"tool_calls": [_wait_for(gate, tag)]}, {"text": "two"}),
+            _worker("single", {"text": "single run"}),
+        ],
+    )
     run = Live("two jobs", ws, script, agent="orchestrator")
     live.append(run)
     try:
@@ -291,8 +353,9 @@ def test_worktrees_of_a_killed_orchestrator_are_swept_by_the_next_run(
         gate.touch()
     assert sorted(worktrees_home().iterdir()) == left  # a kill -9 runs no cleanup
 
-    single = run_subagent("run", "single", "--agent", "worker", "--script", str(script), "--cwd", str(ws),
-                          "--output", "json")
+    single = run_subagent(
+        "run", "single", "--agent", "worker", "--script", str(script), "--cwd", str(ws), "--output", "json"
+    )
     assert single.returncode == 0, single.stderr
     assert list(worktrees_home().iterdir()) == []
     doctor = json.loads(run_subagent("doctor", "--json", cwd=ws).stdout)

@@ -49,8 +49,9 @@ def test_stored_messages_are_the_messages_sent(appends: list[tuple[str, int, boo
 
 _FILES = [f"f{i}.txt" for i in range(4)]
 _STEP = st.lists(st.sampled_from(_FILES), min_size=1, max_size=3, unique=True)
-_RUN = st.tuples(st.integers(0, 2), st.lists(_STEP, min_size=1, max_size=3), st.lists(st.sampled_from(_FILES),
-                                                                                      max_size=2))
+_RUN = st.tuples(
+    st.integers(0, 2), st.lists(_STEP, min_size=1, max_size=3), st.lists(st.sampled_from(_FILES), max_size=2)
+)
 """(which of three sessions runs, its steps (files each step writes), a person's edits afterwards)."""
 
 
@@ -74,8 +75,9 @@ def test_each_change_is_owned_by_the_sessions_whose_steps_made_it(
             sid = sessions[who]
             for step, files in enumerate(steps, 1):
                 commit = repo.snapshot(f"step {step}")
-                record = CheckpointRecord(session_id=sid, step=index * 10 + step, commit=commit,
-                                          created=datetime.now(UTC))
+                record = CheckpointRecord(
+                    session_id=sid, step=index * 10 + step, commit=commit, created=datetime.now(UTC)
+                )
                 store.record_checkpoint(record)
                 if index == min(since_run, len(runs) - 1) and since is None:
                     since = store.checkpoints(sid)[-1].created
@@ -83,8 +85,15 @@ def test_each_change_is_owned_by_the_sessions_whose_steps_made_it(
                     (ws / name).write_text(f"{next(counter)}\n")
                     if since is not None and sid not in expected.setdefault(name, []):
                         expected[name].append(sid)
-            store.record_mark(MarkRecord(workspace=str(ws), commit=repo.snapshot("end"), kind="end",
-                                         session_id=sid, created=datetime.now(UTC)))
+            store.record_mark(
+                MarkRecord(
+                    workspace=str(ws),
+                    commit=repo.snapshot("end"),
+                    kind="end",
+                    session_id=sid,
+                    created=datetime.now(UTC),
+                )
+            )
             for name in by_hand:  # a person, between runs
                 (ws / name).write_text(f"{next(counter)}\n")
                 if since is not None and None not in expected.setdefault(name, []):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-from agent._results import interrupted_text
+from agent.loop.interrupted import interrupted_text
 from agent.sessions.base import StoredMessage
 from agent.sessions.repair import repair_transcript
 
@@ -24,8 +24,12 @@ def text(value: str) -> dict[str, Any]:
 
 
 def call(tool_id: str, tool_input: Any = None) -> dict[str, Any]:
-    return {"type": "tool_use", "id": tool_id, "name": "bash",
-            "input": {"command": "ls"} if tool_input is None else tool_input}
+    return {
+        "type": "tool_use",
+        "id": tool_id,
+        "name": "bash",
+        "input": {"command": "ls"} if tool_input is None else tool_input,
+    }
 
 
 def result(tool_id: str, content: str = "ok") -> dict[str, Any]:
@@ -60,8 +64,9 @@ def test_dangling_tool_use_at_the_end_not_started() -> None:
     repaired = repair_transcript([user(text("hi")), assistant(text("let me look"), call("t1"))])
     assert_valid(repaired.messages)
     last = repaired.messages[-1]["content"]
-    assert last == [{"type": "tool_result", "tool_use_id": "t1", "is_error": True,
-                     "content": interrupted_text(False)}]
+    assert last == [
+        {"type": "tool_result", "tool_use_id": "t1", "is_error": True, "content": interrupted_text(False)}
+    ]
     assert "did not run" in last[0]["content"]
     assert any("t1" in note and "not started" in note for note in repaired.notes)
 
@@ -75,8 +80,11 @@ def test_interrupted_after_the_tool_started_says_so() -> None:
 
 
 def test_partial_results_are_completed_and_put_first_in_call_order() -> None:
-    messages = [user(text("hi")), assistant(call("t1"), call("t2"), call("t3")),
-                user(text("also this"), result("t3"), result("t1"))]
+    messages = [
+        user(text("hi")),
+        assistant(call("t1"), call("t2"), call("t3")),
+        user(text("also this"), result("t3"), result("t1")),
+    ]
     repaired = repair_transcript(messages, started_tools={"t2"})
     assert_valid(repaired.messages)
     content = repaired.messages[-1]["content"]
@@ -141,8 +149,10 @@ def test_leading_assistant_and_string_content() -> None:
 
 def test_accepts_stored_messages() -> None:
     now = datetime.now(UTC)
-    stored = [StoredMessage(session_id="s", seq=1, role="user", content=[text("hi")], created=now),
-              StoredMessage(session_id="s", seq=2, role="assistant", content=[call("t1")], created=now)]
+    stored = [
+        StoredMessage(session_id="s", seq=1, role="user", content=[text("hi")], created=now),
+        StoredMessage(session_id="s", seq=2, role="assistant", content=[call("t1")], created=now),
+    ]
     repaired = repair_transcript(stored)
     assert_valid(repaired.messages)
     assert len(repaired.messages) == 3

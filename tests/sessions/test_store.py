@@ -104,7 +104,13 @@ def test_update(store: SqliteSessionStore, tmp_path: Path) -> None:
     store.update(sid, status="completed", usage=usage, cost_usd=0.5, num_turns=4, title="x", model="m2")
     got = store.get(sid)
     assert (got.status, got.usage, got.cost_usd, got.num_turns, got.title, got.model) == (
-        "completed", usage, 0.5, 4, "x", "m2")
+        "completed",
+        usage,
+        0.5,
+        4,
+        "x",
+        "m2",
+    )
     store.update(sid, num_turns=5)
     assert store.get(sid).status == "completed"
     with pytest.raises(SessionError):
@@ -126,8 +132,16 @@ def test_checkpoints_round_trip(store: SqliteSessionStore, tmp_path: Path) -> No
     sid = store.create(agent="a", workspace=tmp_path).id
     now = datetime.now(UTC)
     for step in (2, 1):
-        store.record_checkpoint(CheckpointRecord(session_id=sid, step=step, commit="c" * 40 + str(step),
-                                                 tool_use_id=f"t{step}", label=f"edit {step}", created=now))
+        store.record_checkpoint(
+            CheckpointRecord(
+                session_id=sid,
+                step=step,
+                commit="c" * 40 + str(step),
+                tool_use_id=f"t{step}",
+                label=f"edit {step}",
+                created=now,
+            )
+        )
     assert [(c.step, c.label) for c in store.checkpoints(sid)] == [(1, "edit 1"), (2, "edit 2")]
 
 
@@ -166,8 +180,12 @@ _HOLDER = textwrap.dedent("""
 
 
 def test_lock_across_processes_and_recovery_after_kill_9(store: SqliteSessionStore) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(store.path), "ses_x"],
-                              stdout=subprocess.PIPE, text=True, env=subprocess_env())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(store.path), "ses_x"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(SessionLockedError, match=f"pid {holder.pid}"):
@@ -182,8 +200,12 @@ def test_lock_across_processes_and_recovery_after_kill_9(store: SqliteSessionSto
 
 def test_a_killed_running_session_lists_as_interrupted(store: SqliteSessionStore, tmp_path: Path) -> None:
     record = store.create(agent="a", workspace=tmp_path)  # status running, as a run leaves it
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(store.path), record.id],
-                              stdout=subprocess.PIPE, text=True, env=subprocess_env())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(store.path), record.id],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         assert [s.status for s in store.list()] == ["running"]  # a live process holds it

@@ -38,8 +38,12 @@ def test_kill_9_during_appends_loses_nothing_committed(tmp_path: Path) -> None:
     store = SqliteSessionStore(tmp_path / "s.db")
     sid = store.create(agent="a", workspace=tmp_path).id
     store.append_message(sid, "user", [{"type": "text", "text": "go"}])
-    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(store.path), sid],
-                              stdout=subprocess.PIPE, text=True, env=subprocess_env())
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(store.path), sid],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )
     assert writer.stdout is not None
     last = 0
     for line in writer.stdout:
@@ -65,8 +69,9 @@ async def test_concurrent_appends_from_threads(tmp_path: Path) -> None:
     store = SqliteSessionStore(tmp_path / "s.db")
     sid = store.create(agent="a", workspace=tmp_path).id
     content = [{"type": "text", "text": "x"}]
-    seqs = await asyncio.gather(*(asyncio.to_thread(store.append_message, sid, "user", content)
-                                  for _ in range(40)))
+    seqs = await asyncio.gather(
+        *(asyncio.to_thread(store.append_message, sid, "user", content) for _ in range(40))
+    )
     assert sorted(seqs) == list(range(1, 41))
     assert len(store.messages(sid)) == 40
 
@@ -74,10 +79,14 @@ async def test_concurrent_appends_from_threads(tmp_path: Path) -> None:
 def test_two_processes_append_to_one_database(tmp_path: Path) -> None:
     store = SqliteSessionStore(tmp_path / "s.db")
     ids = [store.create(agent="a", workspace=tmp_path).id for _ in range(2)]
-    script = ("import sys; from pathlib import Path; from agent.sessions.store import SqliteSessionStore\n"
-              "s = SqliteSessionStore(Path(sys.argv[1]))\n"
-              "for _ in range(30): s.append_message(sys.argv[2], 'user', [{'type': 'text', 'text': 'x'}])\n")
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(store.path), sid], env=subprocess_env())
-             for sid in ids]
+    script = (
+        "import sys; from pathlib import Path; from agent.sessions.store import SqliteSessionStore\n"
+        "s = SqliteSessionStore(Path(sys.argv[1]))\n"
+        "for _ in range(30): s.append_message(sys.argv[2], 'user', [{'type': 'text', 'text': 'x'}])\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(store.path), sid], env=subprocess_env())
+        for sid in ids
+    ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     assert [len(store.messages(sid)) for sid in ids] == [30, 30]

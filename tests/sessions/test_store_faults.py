@@ -45,8 +45,19 @@ def _workspace(tmp_path: Path) -> Path:
 
 
 def _run(tmp_path: Path, *extra: str, script: dict[str, object] = DONE) -> subprocess.CompletedProcess[str]:
-    return run_subagent("run", "hello", "--script", str(_script(tmp_path, script)), "--cwd",
-                        str(_workspace(tmp_path)), "--output", "json", "--permission-mode", "bypass", *extra)
+    return run_subagent(
+        "run",
+        "hello",
+        "--script",
+        str(_script(tmp_path, script)),
+        "--cwd",
+        str(_workspace(tmp_path)),
+        "--output",
+        "json",
+        "--permission-mode",
+        "bypass",
+        *extra,
+    )
 
 
 def _seed(path: Path, sessions: int = 30) -> list[str]:
@@ -149,8 +160,12 @@ def holder() -> Iterator[list[subprocess.Popen[str]]]:
 
 
 def _hold(started: list[subprocess.Popen[str]], path: Path, how: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(path), how], stdout=subprocess.PIPE,
-                            text=True, env=subprocess_env())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(path), how],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )
     started.append(proc)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
     return proc
@@ -196,8 +211,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         pytest.skip("mounting a tmpfs needs root")
     mount = Path("/var/tmp") / f"subagent-full-{os.getpid()}-{tmp_path.name}"
     mount.mkdir(parents=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         mount.rmdir()
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
@@ -225,15 +241,33 @@ def test_a_full_disk_says_which_path_and_how_much_then_works_once_freed(
 ) -> None:
     home = small_disk / "data"
     filler = _fill(small_disk)
-    ran = run_subagent("run", "hello", "--script", str(_script(tmp_path)), "--cwd", str(_workspace(tmp_path)),
-                       "--output", "json", SUBAGENT_HOME=str(home))
+    ran = run_subagent(
+        "run",
+        "hello",
+        "--script",
+        str(_script(tmp_path)),
+        "--cwd",
+        str(_workspace(tmp_path)),
+        "--output",
+        "json",
+        SUBAGENT_HOME=str(home),
+    )
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr
     assert "no space left" in ran.stderr and str(small_disk) in ran.stderr and "more is needed" in ran.stderr
 
     filler.unlink()
-    again = run_subagent("run", "hello", "--script", str(_script(tmp_path)), "--cwd",
-                         str(_workspace(tmp_path)), "--output", "json", SUBAGENT_HOME=str(home))
+    again = run_subagent(
+        "run",
+        "hello",
+        "--script",
+        str(_script(tmp_path)),
+        "--cwd",
+        str(_workspace(tmp_path)),
+        "--output",
+        "json",
+        SUBAGENT_HOME=str(home),
+    )
     assert again.returncode == 0, again.stderr
 
 
@@ -243,14 +277,31 @@ def test_a_run_whose_disk_fills_mid_way_stops_cleanly_and_resumes_once_freed(
     home = small_disk / "data"
     filler = small_disk / "filler"
     fill = f"head -c 8000000 /dev/zero > {filler}; echo filled"
-    script = {"scripts": [{"replies": [
-        {"tool_calls": [{"name": "bash", "id": "toolu_fill", "input": {"command": fill}}]},
-        {"text": "Done after the disk filled."},
-    ]}]}
+    script = {
+        "scripts": [
+            {
+                "replies": [
+                    {"tool_calls": [{"name": "bash", "id": "toolu_fill", "input": {"command": fill}}]},
+                    {"text": "Done after the disk filled."},
+                ]
+            }
+        ]
+    }
     ws = _workspace(tmp_path)
     path = _script(tmp_path, script)
-    ran = run_subagent("run", "fill the disk", "--script", str(path), "--cwd", str(ws), "--output", "json",
-                       "--permission-mode", "bypass", SUBAGENT_HOME=str(home))
+    ran = run_subagent(
+        "run",
+        "fill the disk",
+        "--script",
+        str(path),
+        "--cwd",
+        str(ws),
+        "--output",
+        "json",
+        "--permission-mode",
+        "bypass",
+        SUBAGENT_HOME=str(home),
+    )
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr
     result = json.loads(ran.stdout)
@@ -259,8 +310,21 @@ def test_a_run_whose_disk_fills_mid_way_stops_cleanly_and_resumes_once_freed(
     sid = result["session_id"]
 
     filler.unlink()
-    resumed = run_subagent("run", "go on", "--resume", sid, "--script", str(path), "--cwd", str(ws),
-                           "--output", "json", "--permission-mode", "bypass", SUBAGENT_HOME=str(home))
+    resumed = run_subagent(
+        "run",
+        "go on",
+        "--resume",
+        sid,
+        "--script",
+        str(path),
+        "--cwd",
+        str(ws),
+        "--output",
+        "json",
+        "--permission-mode",
+        "bypass",
+        SUBAGENT_HOME=str(home),
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["result"] == "Done after the disk filled."
     stored = SqliteSessionStore(home / "sessions.db").messages(sid)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agent.runtime import run_agent
+from agent.runtime.assembly import run_agent
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import run_subagent
 from tests.orchestrator._scenario import model, workspace, write
@@ -17,8 +17,13 @@ from tests.request_check import check_request
 
 def _plain(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Messages without the cache breakpoints a request adds."""
-    return [{"role": m["role"], "content": [{k: v for k, v in b.items() if k != "cache_control"}
-                                           for b in m["content"]]} for m in messages]
+    return [
+        {
+            "role": m["role"],
+            "content": [{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]],
+        }
+        for m in messages
+    ]
 
 
 def _exported(session_id: str) -> list[dict[str, Any]]:
@@ -32,12 +37,19 @@ async def _run(prompt: str, ws: Path, client: Any, **options: Any) -> Any:
 
 async def test_after_a_resume_the_export_is_the_last_request_and_its_reply(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
-    client = model([{"agent": "worker", "replies": [
-        {"tool_calls": [write("a.txt", "a\n")]},
-        {"text": "wrote a.txt"},
-        {"tool_calls": [write("b.txt", "b\n")]},
-        {"text": "wrote b.txt"},
-    ]}])
+    client = model(
+        [
+            {
+                "agent": "worker",
+                "replies": [
+                    {"tool_calls": [write("a.txt", "a\n")]},
+                    {"text": "wrote a.txt"},
+                    {"tool_calls": [write("b.txt", "b\n")]},
+                    {"text": "wrote b.txt"},
+                ],
+            }
+        ]
+    )
     first = await _run("write a", ws, client)
     second = await _run("now write b", ws, client, resume=first.session_id)
     assert second.subtype == "success"
@@ -58,11 +70,21 @@ async def test_a_resume_after_a_crash_stores_the_interrupted_answers_and_the_pro
     store = SqliteSessionStore()
     sid = store.create(agent="worker", workspace=ws).id
     store.append_message(sid, "user", [{"type": "text", "text": "write a"}])
-    call = {"type": "tool_use", "id": "toolu_cut", "name": "write",
-            "input": {"file_path": "a.txt", "content": "a"}}
+    call = {
+        "type": "tool_use",
+        "id": "toolu_cut",
+        "name": "write",
+        "input": {"file_path": "a.txt", "content": "a"},
+    }
     store.append_message(sid, "assistant", [call])  # killed before the result was stored
-    client = model([{"agent": "worker", "replies": [{"tool_calls": [write("a.txt", "a\n")]},
-                                                    {"text": "resumed and done"}]}])
+    client = model(
+        [
+            {
+                "agent": "worker",
+                "replies": [{"tool_calls": [write("a.txt", "a\n")]}, {"text": "resumed and done"}],
+            }
+        ]
+    )
     done = await _run("go on", ws, client, resume=sid)
     assert done.subtype == "success"
 
@@ -78,10 +100,12 @@ async def test_a_session_stored_with_two_user_messages_in_a_row_still_resumes(tm
     ws = workspace(tmp_path)
     store = SqliteSessionStore()
     sid = store.create(agent="worker", workspace=ws).id
-    rows = [("user", [{"type": "text", "text": "start"}]),
-            ("assistant", [{"type": "tool_use", "id": "t1", "name": "glob", "input": {"pattern": "*"}}]),
-            ("user", [{"type": "tool_result", "tool_use_id": "t1", "content": "nothing"}]),
-            ("user", [{"type": "text", "text": "an older run's prompt, stored apart"}])]
+    rows = [
+        ("user", [{"type": "text", "text": "start"}]),
+        ("assistant", [{"type": "tool_use", "id": "t1", "name": "glob", "input": {"pattern": "*"}}]),
+        ("user", [{"type": "tool_result", "tool_use_id": "t1", "content": "nothing"}]),
+        ("user", [{"type": "text", "text": "an older run's prompt, stored apart"}]),
+    ]
     for role, content in rows:
         store.append_message(sid, role, content)  # as older versions stored a resumed prompt
     client = model([{"agent": "worker", "replies": [{"text": "x"}, {"text": "still fine"}]}])
@@ -90,4 +114,6 @@ async def test_a_session_stored_with_two_user_messages_in_a_row_still_resumes(tm
     request = client.requests[-1]
     check_request(request.to_api_kwargs())
     assert [b.get("text") for b in request.messages[-1]["content"] if b["type"] == "text"] == [
-        "an older run's prompt, stored apart", "and again"]
+        "an older run's prompt, stored apart",
+        "and again",
+    ]

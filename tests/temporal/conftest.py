@@ -69,7 +69,10 @@ def git_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A committed repository the workers check out."""
     repo = tmp_path_factory.mktemp("repo")
     (repo / "README.md").write_text("sample\n")
-    for args in (["init", "-q"], ["add", "."],
-                 ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "."],
+        ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init"],
+    ):
         subprocess.run(["git", *args], cwd=repo, check=True)
     return repo

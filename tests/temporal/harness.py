@@ -62,9 +62,23 @@ class DevServer:
         self.port = free_port()
         log = open(self.root / "server.log", "wb")
         self.proc = subprocess.Popen(
-            [binary, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(self.port),
-             "--db-filename", str(self.root / "temporal.db"), "--log-level", "error"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                binary,
+                "server",
+                "start-dev",
+                "--headless",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--db-filename",
+                str(self.root / "temporal.db"),
+                "--log-level",
+                "error",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         _wait_for_port(self.port, self.proc)
         return self
@@ -104,12 +118,35 @@ class WorkerProcess:
         self.log = self.root / f"{self.name}.log"
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "agent", "worker", "--temporal-address", self.address,
-                 "--task-queue", self.task_queue, "--max-concurrent", str(self.max_concurrent),
-                 "--runner", self.runner, "--blob-dir", (self.root / "blobs").as_uri(),
-                 "--work-dir", str(self.root / "work"), "--identity", self.name,
-                 "--heartbeat-throttle", "0.1", "--shutdown-grace", "0.2", *self.extra],
-                stderr=log, stdout=subprocess.DEVNULL, env=env, cwd=REPO_ROOT,
+                [
+                    sys.executable,
+                    "-m",
+                    "agent",
+                    "worker",
+                    "--temporal-address",
+                    self.address,
+                    "--task-queue",
+                    self.task_queue,
+                    "--max-concurrent",
+                    str(self.max_concurrent),
+                    "--runner",
+                    self.runner,
+                    "--blob-dir",
+                    (self.root / "blobs").as_uri(),
+                    "--work-dir",
+                    str(self.root / "work"),
+                    "--identity",
+                    self.name,
+                    "--heartbeat-throttle",
+                    "0.1",
+                    "--shutdown-grace",
+                    "0.2",
+                    *self.extra,
+                ],
+                stderr=log,
+                stdout=subprocess.DEVNULL,
+                env=env,
+                cwd=REPO_ROOT,
             )
         return self
 

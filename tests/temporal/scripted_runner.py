@@ -54,14 +54,31 @@ async def run(
     transcript: list[str] = json.loads(zlib.decompress(resume_from.transcript)) if resume_from else []
     _log(script, {"event": "start", "id": spec.id, "from_turn": first})
     emit = on_event or (lambda _id, _event: None)
-    emit(spec.id, SessionStartedEvent(session_id=session, agent=spec.agent, model="scripted",
-                                      cwd=str(workspace), tools=["write"], resumed=resume_from is not None))
+    emit(
+        spec.id,
+        SessionStartedEvent(
+            session_id=session,
+            agent=spec.agent,
+            model="scripted",
+            cwd=str(workspace),
+            tools=["write"],
+            resumed=resume_from is not None,
+        ),
+    )
     total = Usage()
     for turn in range(first, script.turns + 1):
         emit(spec.id, TurnStartedEvent(session_id=session, turn=turn))
-        emit(spec.id, ToolCallStartedEvent(session_id=session, tool_use_id=f"tu{turn}", name="write",
-                                           input={"file_path": f"turn{turn}.txt"}, kind="edit",
-                                           title=f"write turn{turn}.txt"))
+        emit(
+            spec.id,
+            ToolCallStartedEvent(
+                session_id=session,
+                tool_use_id=f"tu{turn}",
+                name="write",
+                input={"file_path": f"turn{turn}.txt"},
+                kind="edit",
+                title=f"write turn{turn}.txt",
+            ),
+        )
         (workspace / f"turn{turn}.txt").write_text(f"{spec.id} turn {turn}\n")
         try:
             await asyncio.wait_for(cancel.wait(), script.sleep_s)
@@ -76,18 +93,28 @@ async def run(
         transcript.append(f"turn {turn}")
         _log(script, {"event": "turn", "id": spec.id, "turn": turn})
         if on_checkpoint is not None:
-            await on_checkpoint(SubtaskCheckpoint(
-                turn=turn, patch=await workspace_patch(workspace), session_id=session,
-                transcript=zlib.compress(json.dumps(transcript).encode()),
-            ))
+            await on_checkpoint(
+                SubtaskCheckpoint(
+                    turn=turn,
+                    patch=await workspace_patch(workspace),
+                    session_id=session,
+                    transcript=zlib.compress(json.dumps(transcript).encode()),
+                )
+            )
     _log(script, {"event": "done", "id": spec.id})
     report = f"{spec.id}: {script.turns} turns done"
     if script.big_result_bytes:
         report += "\n" + base64.b64encode(os.urandom(script.big_result_bytes)).decode()
     patch = await workspace_patch(workspace)
     return SubtaskResult(
-        id=spec.id, agent=spec.agent, status="success", result=report, session_id=session, patch=patch,
-        files_changed=sorted(p.name for p in workspace.glob("turn*.txt")), num_turns=script.turns,
+        id=spec.id,
+        agent=spec.agent,
+        status="success",
+        result=report,
+        session_id=session,
+        patch=patch,
+        files_changed=sorted(p.name for p in workspace.glob("turn*.txt")),
+        num_turns=script.turns,
         usage=total,
     )
 

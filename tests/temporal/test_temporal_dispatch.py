@@ -78,9 +78,9 @@ async def test_cancelling_the_dispatch_stops_the_running_subtask(
 ) -> None:
     queue, _ = worker_pair
     log = tmp_path / "turns.jsonl"
-    run = asyncio.create_task(dispatcher(temporal_server, queue, git_repo).run(
-        [scripted("endless", log, turns=500, sleep_s=0.2)]
-    ))
+    run = asyncio.create_task(
+        dispatcher(temporal_server, queue, git_repo).run([scripted("endless", log, turns=500, sleep_s=0.2)])
+    )
     while not any(e["event"] == "turn" for e in read_log(log)):
         await asyncio.sleep(0.05)
     run.cancel()
@@ -101,8 +101,11 @@ async def test_cancelling_the_dispatch_stops_the_running_subtask(
 
 
 async def test_a_result_over_two_megabytes_comes_back_by_reference(
-    temporal_server: DevServer, worker_pair: tuple[str, list[WorkerProcess]], git_repo: Path,
-    worker_root: Path, tmp_path: Path,
+    temporal_server: DevServer,
+    worker_pair: tuple[str, list[WorkerProcess]],
+    git_repo: Path,
+    worker_root: Path,
+    tmp_path: Path,
 ) -> None:
     queue, _ = worker_pair
     [result] = await dispatcher(temporal_server, queue, git_repo).run(
@@ -146,16 +149,19 @@ async def test_an_unreachable_address_fails_fast_naming_the_subtasks(
 
 
 async def test_a_worker_stopped_with_sigterm_hands_its_subtask_over(
-    temporal_server: DevServer, worker_pair: tuple[str, list[WorkerProcess]], git_repo: Path,
-    worker_root: Path, tmp_path: Path,
+    temporal_server: DevServer,
+    worker_pair: tuple[str, list[WorkerProcess]],
+    git_repo: Path,
+    worker_root: Path,
+    tmp_path: Path,
 ) -> None:
     queue, workers = worker_pair
     # A third worker, so two remain for the next test whichever one holds the subtask.
     workers.append(WorkerProcess(temporal_server.address, queue, worker_root, "w3", 1).start())
     log = tmp_path / "turns.jsonl"
-    run = asyncio.create_task(dispatcher(temporal_server, queue, git_repo).run(
-        [scripted("moving", log, turns=6, sleep_s=0.3)]
-    ))
+    run = asyncio.create_task(
+        dispatcher(temporal_server, queue, git_repo).run([scripted("moving", log, turns=6, sleep_s=0.3)])
+    )
     while not any(e["event"] == "turn" and e["turn"] == 2 for e in read_log(log)):
         await asyncio.sleep(0.05)
     holder = next(w for w in workers if w.pid == read_log(log)[0]["pid"])
@@ -176,9 +182,11 @@ async def test_a_killed_worker_s_subtask_resumes_on_the_other_worker_exactly_onc
     queue, workers = worker_pair
     log = tmp_path / "turns.jsonl"
     progress: list[ProgressSnapshot] = []
-    run = asyncio.create_task(dispatcher(
-        temporal_server, queue, git_repo, on_progress=lambda _id, p: progress.append(p.model_copy())
-    ).run([scripted("long", log, turns=8, sleep_s=0.4)]))
+    run = asyncio.create_task(
+        dispatcher(
+            temporal_server, queue, git_repo, on_progress=lambda _id, p: progress.append(p.model_copy())
+        ).run([scripted("long", log, turns=8, sleep_s=0.4)])
+    )
     while not any(e["event"] == "turn" and e["turn"] == 3 for e in read_log(log)):
         await asyncio.sleep(0.05)
     victim_pid = read_log(log)[0]["pid"]

@@ -29,8 +29,11 @@ def repo(tmp_path: Path) -> Path:
     (repo / ".subagent" / "config.yaml").write_text(yaml.safe_dump(config))
     (repo / ".subagent" / "agents" / "worker.md").write_text(WORKER)
     (repo / "README.md").write_text("repo\n")
-    for args in (["init", "-q"], ["add", "-A"],
-                 ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init"],
+    ):
         subprocess.run(["git", *args], cwd=repo, check=True)
     return repo
 
@@ -41,16 +44,31 @@ def model_worker(
 ) -> Iterator[WorkerProcess]:
     """One worker running two subtasks at once with the real runner and a scripted model."""
     script = tmp_path / "model.yaml"
-    script.write_text(yaml.safe_dump({"scripts": [
-        *({"agent": "worker", "match": f"make {name}", "replies": [
-            {"tool_calls": [write(f"{name}.txt", f"{name}\n")], "delay_s": 0.5}, {"text": f"made {name}"},
-        ]} for name in ("one", "two")),
-    ]}))
+    script.write_text(
+        yaml.safe_dump(
+            {
+                "scripts": [
+                    *(
+                        {
+                            "agent": "worker",
+                            "match": f"make {name}",
+                            "replies": [
+                                {"tool_calls": [write(f"{name}.txt", f"{name}\n")], "delay_s": 0.5},
+                                {"text": f"made {name}"},
+                            ],
+                        }
+                        for name in ("one", "two")
+                    ),
+                ]
+            }
+        )
+    )
     monkeypatch.setenv("SUBAGENT_TEST_SCRIPT", str(script))
     root = tmp_path / "worker"
     root.mkdir()
-    worker = WorkerProcess(temporal_server.address, f"q-{uuid.uuid4().hex[:8]}", root, "model-worker", 2,
-                           runner=MODEL_RUNNER).start()
+    worker = WorkerProcess(
+        temporal_server.address, f"q-{uuid.uuid4().hex[:8]}", root, "model-worker", 2, runner=MODEL_RUNNER
+    ).start()
     yield worker
     worker.stop()
 
@@ -60,8 +78,20 @@ def _dispatch(
 ) -> dict[str, object]:
     path = repo.parent / "tasks.yaml"
     path.write_text(yaml.safe_dump({"tasks": tasks}))
-    ran = run_subagent("dispatch", str(path), "--executor", "temporal", "--temporal-address", worker.address,
-                       "--task-queue", worker.task_queue, "--json", *flags, cwd=repo, timeout=180)
+    ran = run_subagent(
+        "dispatch",
+        str(path),
+        "--executor",
+        "temporal",
+        "--temporal-address",
+        worker.address,
+        "--task-queue",
+        worker.task_queue,
+        "--json",
+        *flags,
+        cwd=repo,
+        timeout=180,
+    )
     assert ran.stdout, ran.stderr
     report: dict[str, object] = json.loads(ran.stdout)
     return report
@@ -70,8 +100,9 @@ def _dispatch(
 def test_permission_mode_reaches_remote_subtasks_each_in_its_own_checkout(
     repo: Path, model_worker: WorkerProcess
 ) -> None:
-    tasks = [{"id": name, "agent": "worker", "prompt": f"make {name}", "cwd": str(repo)}
-             for name in ("one", "two")]
+    tasks = [
+        {"id": name, "agent": "worker", "prompt": f"make {name}", "cwd": str(repo)} for name in ("one", "two")
+    ]
     report = _dispatch(repo, model_worker, tasks, "--permission-mode", "bypass")
     results = {r["id"]: r for r in report["results"]}  # type: ignore[attr-defined]
     assert report["ok"], results

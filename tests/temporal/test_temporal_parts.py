@@ -67,8 +67,11 @@ def test_checkpoint_bytes_survive_the_json_round_trip() -> None:
 def _repo(path: Path) -> str:
     path.mkdir()
     (path / "a.txt").write_text("one\n")
-    for args in (["init", "-q"], ["add", "."],
-                 ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "."],
+        ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init"],
+    ):
         subprocess.run(["git", *args], cwd=path, check=True)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True)
     return head.stdout.strip()
@@ -142,10 +145,18 @@ def test_a_task_without_a_prompt_is_reported_with_its_place(tmp_path: Path) -> N
 
 
 def test_a_missing_temporal_extra_is_a_clear_error() -> None:
-    code = ("import sys; sys.modules['temporalio'] = None; sys.argv = ['subagent', 'worker']; "
-            "from agent.cli.main import main; main()")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=subprocess_env(), cwd=REPO_ROOT, timeout=60)
+    code = (
+        "import sys; sys.modules['temporalio'] = None; sys.argv = ['subagent', 'worker']; "
+        "from agent.cli.main import main; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "pip install 'subagent-runtime[temporal]'" in done.stderr
 

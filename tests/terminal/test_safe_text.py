@@ -12,8 +12,15 @@ from hypothesis import strategies as st
 from agent.terminal.safe_text import _pattern, for_terminal, strip_escape_sequences
 
 BIDI = [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
-ZERO_WIDTH = {"\u200b": "\\u200b", "\u200c": "\\u200c", "\u200d": "\\u200d", "\u2060": "\\u2060",
-              "\ufeff": "\\ufeff", "\u00ad": "\\xad", "\U000e0041": "\\U000e0041"}
+ZERO_WIDTH = {
+    "\u200b": "\\u200b",
+    "\u200c": "\\u200c",
+    "\u200d": "\\u200d",
+    "\u2060": "\\u2060",
+    "\ufeff": "\\ufeff",
+    "\u00ad": "\\xad",
+    "\U000e0041": "\\U000e0041",
+}
 
 
 def is_unsafe_for_a_terminal(char: str) -> bool:
@@ -29,8 +36,10 @@ def is_unsafe_for_a_terminal(char: str) -> bool:
         ("\x1b]52;c;cm0gLXJmIH4=\x07", "\\x1b]52;c;cm0gLXJmIH4=\\x07"),  # OSC 52: write the clipboard
         ("\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"),  # OSC 0: the window title
         ("\x1b]2;pwned\x1b\\", "\\x1b]2;pwned\\x1b\\"),  # OSC 2, ended by ST
-        ("\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\", "\\x1b]8;;https://evil.example\\x1b\\click"
-         "\\x1b]8;;\\x1b\\"),  # OSC 8: a hyperlink
+        (
+            "\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\",
+            "\\x1b]8;;https://evil.example\\x1b\\click\\x1b]8;;\\x1b\\",
+        ),  # OSC 8: a hyperlink
         ("\x1b[2J\x1b[H", "\\x1b[2J\\x1b[H"),  # CSI: clear the screen, cursor home
         ("\x1b[8mhidden\x1b[0m", "\\x1b[8mhidden\\x1b[0m"),  # SGR 8: concealed text
         ("\x1bP1$qm\x1b\\", "\\x1bP1$qm\\x1b\\"),  # DCS: a terminal query
@@ -43,8 +52,10 @@ def is_unsafe_for_a_terminal(char: str) -> bool:
         ("\x9d0;title\x9c", "\\x9d0;title\\x9c"),  # 8-bit OSC and ST
         ("next\x85line", "next\\x85line"),  # NEL
         ("nul\x00", "nul\\x00"),
-        ("isAdmin \u202e } \u2066if (isAdmin)\u2069 \u2066 { begin admins only",
-         "isAdmin \\u202e } \\u2066if (isAdmin)\\u2069 \\u2066 { begin admins only"),  # Trojan Source
+        (
+            "isAdmin \u202e } \u2066if (isAdmin)\u2069 \u2066 { begin admins only",
+            "isAdmin \\u202e } \\u2066if (isAdmin)\\u2069 \\u2066 { begin admins only",
+        ),  # Trojan Source
         ("name\udc9b.txt", "name\\udc9b.txt"),  # a file name with an undecodable byte 0x9B
     ],
 )
@@ -156,14 +167,20 @@ def test_everything_else_of_the_output_is_kept() -> None:
 
 sgr = st.lists(st.integers(0, 255), max_size=4).map(lambda ps: "\x1b[" + ";".join(map(str, ps)) + "m")
 cursor = st.tuples(st.integers(0, 99), st.sampled_from("ABCDEFGHJKfhlsu")).map(lambda t: f"\x1b[{t[0]}{t[1]}")
-osc = st.tuples(
-    st.sampled_from(["0;", "2;", "52;c;", "8;;", "1337;"]),
-    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E)),
-    st.sampled_from(["\x07", "\x1b\\"]),
-).map("".join).map(lambda s: "\x1b]" + s)
+osc = (
+    st.tuples(
+        st.sampled_from(["0;", "2;", "52;c;", "8;;", "1337;"]),
+        st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E)),
+        st.sampled_from(["\x07", "\x1b\\"]),
+    )
+    .map("".join)
+    .map(lambda s: "\x1b]" + s)
+)
 short = st.sampled_from(["\x1b(B", "\x1b)0", "\x1b=", "\x1b>", "\x1b7", "\x1b8", "\x1bc", "\x1bM"])
-plain = st.text(st.characters(exclude_characters=["\x1b"], exclude_categories=("Cs",), max_codepoint=0x7E)
-                | st.characters(min_codepoint=0xA0, exclude_categories=("Cs",)))
+plain = st.text(
+    st.characters(exclude_characters=["\x1b"], exclude_categories=("Cs",), max_codepoint=0x7E)
+    | st.characters(min_codepoint=0xA0, exclude_categories=("Cs",))
+)
 
 
 @given(st.lists(st.tuples(plain, st.one_of(sgr, cursor, osc, short))), plain)

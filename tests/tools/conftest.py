@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.base import ToolContext
+from agent.tool import ToolContext
 from tools.read import ReadInput, ReadTool
 
 

@@ -27,18 +27,39 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.errors import ToolFailure
+from agent.tool import ToolContext
 from tools._line_endings import split_endings, usual_ending
-from tools.base import ToolContext
 from tools.edit import EditInput, EditTool
 from tools.patch import PatchInput, PatchTool
 from tools.read import ReadInput, ReadTool
 
-_TOKENS = ["a", "b", "x", "y", "def", "return", " ", "  ", "\t", "=", "(", ")", "0", "1",
-           "\u00e9", "e\u0301", "\u201chi\u201d", "\r"]
+_TOKENS = [
+    "a",
+    "b",
+    "x",
+    "y",
+    "def",
+    "return",
+    " ",
+    "  ",
+    "\t",
+    "=",
+    "(",
+    ")",
+    "0",
+    "1",
+    "\u00e9",
+    "e\u0301",
+    "\u201chi\u201d",
+    "\r",
+]
 _COMMON = ["", "    pass", "}", "x = 1", "caf\u00e9", "cafe\u0301"]
 _BOM = b"\xef\xbb\xbf"
-SETTINGS = settings(max_examples=int(os.environ.get("SUBAGENT_PROPERTY_EXAMPLES", "150")), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("SUBAGENT_PROPERTY_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 """150 examples per property in a normal run; set SUBAGENT_PROPERTY_EXAMPLES to hunt longer."""
 
 line_text = st.lists(st.sampled_from(_TOKENS), max_size=5).map("".join)
@@ -122,7 +143,7 @@ def check_bytes(before: File, after: bytes, expected_view: str, first: int, last
     """`after` is the expected view, and lines `first..last` of `before` are the only ones that may
     end differently (each as some line of that region did, or as most lines of the file do)."""
     assert after.startswith(_BOM) == before.bom
-    got = _lines(after[len(_BOM):].decode() if before.bom else after.decode())
+    got = _lines(after[len(_BOM) :].decode() if before.bom else after.decode())
     assert "".join(b + ("\n" if e else "") for b, e in got) == expected_view
     old = list(zip(before.bodies, before.endings, strict=True))
     tail = len(old) - 1 - last
@@ -132,8 +153,8 @@ def check_bytes(before: File, after: bytes, expected_view: str, first: int, last
         if mine[1] and got[k][1]:
             assert got[k][1] == mine[1], f"line {k + 1} ({got[k][0]!r}) lost its ending"
     endings = [e for _, e in old if e]
-    allowed = {usual_ending(endings)} | {e for _, e in old[first:last + 1] if e}
-    for body, ending in got[first:len(got) - tail]:
+    allowed = {usual_ending(endings)} | {e for _, e in old[first : last + 1] if e}
+    for body, ending in got[first : len(got) - tail]:
         assert not ending or ending in allowed or (body.endswith("\r") and ending == "\r\n"), body
     if len(set(endings)) == 1:
         assert all(e in (endings[0], "") or b.endswith("\r") for b, e in got)
@@ -180,15 +201,15 @@ def test_edit_is_exact_or_refused(before: File, data: st.DataObject) -> None:
     if count:
         assert count == 1, "an ambiguous edit succeeded"
         at = view.index(want_old)
-        expected = view[:at] + want_new + view[at + len(want_old):]
+        expected = view[:at] + want_new + view[at + len(want_old) :]
         check_bytes(before, after, expected, _line_of(view, at), _line_of(view, at + len(want_old)))
         return
-    raw = after[len(_BOM):].decode() if before.bom else after.decode()
+    raw = after[len(_BOM) :].decode() if before.bom else after.decode()
     result = _nfc(split_endings(raw)[0])
     whole, target = _nfc(view), _nfc(want_old)
     places = [i for i in range(len(whole)) if whole.startswith(target, i)]
     assert len(places) == 1, f"matched under Unicode equivalence, but {len(places)} places fit"
-    assert result == whole[:places[0]] + _nfc(want_new) + whole[places[0] + len(target):]
+    assert result == whole[: places[0]] + _nfc(want_new) + whole[places[0] + len(target) :]
 
 
 @dataclass(frozen=True)
@@ -206,16 +227,19 @@ def changes(draw: st.DrawFn, before: File) -> Change:
     n = len(before.bodies)
     first = draw(st.integers(0, n))
     stop = draw(st.integers(first, min(n, first + 4)))
-    new = draw(st.lists(st.one_of(st.sampled_from(_COMMON), line_text).map(lambda s: s.rstrip("\r")),
-                        max_size=4))
+    new = draw(
+        st.lists(st.one_of(st.sampled_from(_COMMON), line_text).map(lambda s: s.rstrip("\r")), max_size=4)
+    )
     return Change(first, stop, new, draw(st.integers(0, 3)))
 
 
 def codex_patch(before: File, change: Change, decoration: str) -> str:
     bodies = before.bodies
     lo, hi = max(0, change.first - change.context), min(len(bodies), change.stop + change.context)
-    hunk = [f" {b}" for b in bodies[lo:change.first]] + [f"-{b}" for b in bodies[change.first:change.stop]]
-    hunk += [f"+{b}" for b in change.new] + [f" {b}" for b in bodies[change.stop:hi]]
+    hunk = [f" {b}" for b in bodies[lo : change.first]] + [
+        f"-{b}" for b in bodies[change.first : change.stop]
+    ]
+    hunk += [f"+{b}" for b in change.new] + [f" {b}" for b in bodies[change.stop : hi]]
     text = "*** Begin Patch\n*** Update File: f.txt\n@@\n" + "\n".join(hunk) + "\n"
     text += {"blank before end": "\n", "heredoc": ""}.get(decoration, "") + "*** End Patch\n"
     if decoration == "heredoc":
@@ -225,14 +249,15 @@ def codex_patch(before: File, change: Change, decoration: str) -> str:
 
 def unified_patch(before: File, change: Change) -> tuple[str, str]:
     """`git diff` of the file's view against the changed view, and that changed view."""
-    after = before.bodies[:change.first] + change.new + before.bodies[change.stop:]
+    after = before.bodies[: change.first] + change.new + before.bodies[change.stop :]
     final = "\n" if before.endings[-1] or (after and not after[-1]) else ""
     changed = "\n".join(after) + (final if after else "")
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "a").write_text(before.view, newline="")
         Path(tmp, "b").write_text(changed, newline="")
-        out = subprocess.run(["git", "diff", "--no-index", f"-U{change.context}", "a", "b"], cwd=tmp,
-                             capture_output=True).stdout.decode()
+        out = subprocess.run(
+            ["git", "diff", "--no-index", f"-U{change.context}", "a", "b"], cwd=tmp, capture_output=True
+        ).stdout.decode()
     return out.replace("a/a", "a/f.txt").replace("b/b", "b/f.txt"), changed
 
 
@@ -241,12 +266,12 @@ def codex_expected(before: File, change: Change) -> tuple[int, int, list[str]] |
     bodies = before.bodies
     lo, hi = max(0, change.first - change.context), min(len(bodies), change.stop + change.context)
     old = bodies[lo:hi]
-    new = bodies[lo:change.first] + change.new + bodies[change.stop:hi]
+    new = bodies[lo : change.first] + change.new + bodies[change.stop : hi]
     while old and new and not old[-1].strip() and not new[-1].strip() and hi > change.stop:
         old, new, hi = old[:-1], new[:-1], hi - 1
     if not old:
         return len(bodies), 0, new
-    places = [p for p in range(len(bodies) - len(old) + 1) if bodies[p:p + len(old)] == old]
+    places = [p for p in range(len(bodies) - len(old) + 1) if bodies[p : p + len(old)] == old]
     if not any(o.strip() for o in old) and len(places) > 1:
         return None
     return places[0], len(old), new
@@ -267,7 +292,7 @@ def _hunk_region(diff: str) -> tuple[int, int, list[str]]:
 @SETTINGS
 def test_patch_is_exact_or_refused(before: File, data: st.DataObject) -> None:
     change = data.draw(changes(before))
-    old = before.bodies[change.first:change.stop]
+    old = before.bodies[change.first : change.stop]
     if old == change.new:
         return
     form = data.draw(st.sampled_from(["codex", "unified"]))
@@ -287,7 +312,7 @@ def test_patch_is_exact_or_refused(before: File, data: st.DataObject) -> None:
     assert where is not None, "an ambiguous hunk succeeded"
     first, count, new = where
     bodies = before.bodies
-    result = bodies[:first] + new + bodies[first + count:]
+    result = bodies[:first] + new + bodies[first + count :]
     final = bool(before.endings[-1]) or (first + count == len(bodies) and count > 0 and not new)
     expected = changed if form == "unified" else "\n".join(result) + ("\n" if result and final else "")
     check_bytes(before, after, expected, first, first + count - 1)

@@ -45,8 +45,14 @@ def no_hang(seconds: float = 10.0) -> Iterator[None]:
 
 def test_the_probe_finds_openat2_where_the_kernel_has_it() -> None:
     release = tuple(int(part) for part in os.uname().release.split(".")[:2])
-    seccomp = next((ln.split()[1] for ln in Path("/proc/self/status").read_text().splitlines()
-                    if ln.startswith("Seccomp:")), "0")
+    seccomp = next(
+        (
+            ln.split()[1]
+            for ln in Path("/proc/self/status").read_text().splitlines()
+            if ln.startswith("Seccomp:")
+        ),
+        "0",
+    )
     if release < (5, 6) or seccomp != "0":
         pytest.skip("openat2 may be missing or filtered here; the walk is tested on its own")
     assert _fs.strategy() == "openat2"
@@ -194,8 +200,9 @@ def racing(ws: Path, outside: Path) -> Iterator[tuple[Path, Path]]:
         swapper.wait(timeout=30)
 
 
-def test_the_race_crosses_a_naive_open_but_never_ours(racing: tuple[Path, Path], ws: Path,
-                                                      strategy: str) -> None:
+def test_the_race_crosses_a_naive_open_but_never_ours(
+    racing: tuple[Path, Path], ws: Path, strategy: str
+) -> None:
     target, _ = racing
     crossed = next((i for i in range(200_000) if _naive_read(target, ws) == b"THE SECRET\n"), None)
     assert crossed is not None, "the control never crossed: the race did not run"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from agent.errors import EditMatchError
+from agent.tool import ToolContext
 from tools._canonical import canonical_spans, in_form_of
 from tools._nearest import explain_difference, nearest_window
-from tools.base import ToolContext
 from tools.edit import EditInput, EditTool
 
 
@@ -60,8 +60,9 @@ def test_replacement_takes_the_form_of_the_file() -> None:
     assert in_form_of("the\u0301", "caf\u00e9") == "th\u00e9"
 
 
-async def test_a_miss_is_worked_out_off_the_event_loop(ws: Path, ctx: ToolContext,
-                                                       read_file: Callable[[str], Awaitable[str]]) -> None:
+async def test_a_miss_is_worked_out_off_the_event_loop(
+    ws: Path, ctx: ToolContext, read_file: Callable[[str], Awaitable[str]]
+) -> None:
     """While edit looks for old_string (and the nearest lines), other tasks of the loop run."""
     (ws / "big.py").write_text("".join(f"line_{i} = {i}\n" for i in range(20_000)))
     await read_file("big.py")
@@ -77,8 +78,9 @@ async def test_a_miss_is_worked_out_off_the_event_loop(ws: Path, ctx: ToolContex
     await asyncio.sleep(0)
     before = ticks
     with pytest.raises(EditMatchError, match="line_10000 = 10000"):
-        await EditTool().run(EditInput(file_path="big.py", old_string="line_10000 = 1000O", new_string="x"),
-                             ctx)
+        await EditTool().run(
+            EditInput(file_path="big.py", old_string="line_10000 = 1000O", new_string="x"), ctx
+        )
     during = ticks - before
     beat.cancel()
     assert during > 1

@@ -9,8 +9,17 @@ import pytest
 from bench._tool_corpus import ToolCase, run_ours, tool_cases
 
 CASES = tool_cases()
-CATEGORIES = {"trailing_blank", "end_of_file", "empty_hunks", "pure_addition", "line_endings", "read_only",
-              "unicode", "tolerances", "misses"}
+CATEGORIES = {
+    "trailing_blank",
+    "end_of_file",
+    "empty_hunks",
+    "pure_addition",
+    "line_endings",
+    "read_only",
+    "unicode",
+    "tolerances",
+    "misses",
+}
 
 
 def test_every_category_has_cases() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from agent.errors import ToolInputError
 from agent.sandbox.unsandboxed import UnsandboxedRunner
-from tools.base import Tool, ToolContext
+from agent.tool import Tool, ToolContext
 from tools.bash import BashInput, BashTool
 from tools.registry import load_tools
 
@@ -49,8 +49,9 @@ async def test_every_tool_refuses_what_no_path_can_hold(ctx: ToolContext, bad: s
             await tool.run(parsed, ctx)
 
 
-async def test_bash_carries_and_reports_folders_whose_names_are_not_utf8(ws: Path, outside: Path,
-                                                                          ctx: ToolContext) -> None:
+async def test_bash_carries_and_reports_folders_whose_names_are_not_utf8(
+    ws: Path, outside: Path, ctx: ToolContext
+) -> None:
     """`cd` into `caf\\xe9`: carried as it is, shown with escapes, never a crash."""
     ctx.sandbox = UnsandboxedRunner()
     bash = BashTool()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import PatchApplyError, StaleReadError, ToolFailure
-from tools.base import ToolContext
+from agent.tool import ToolContext
 from tools.patch import PatchInput, PatchTool
 
 Reader = Callable[[str], Awaitable[str]]
@@ -27,11 +27,19 @@ async def _apply(ctx: ToolContext, text: str) -> str:
 
 
 async def test_codex_every_element(ws: Path, ctx: ToolContext, read_file: Reader) -> None:
-    await _setup(ws, read_file, {
-        "a.py": b"class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 1\n",
-        "gone.txt": b"bye\n", "old.txt": b"x\ny\n", "tail.txt": b"a\nb\nend\n",
-    })
-    out = await _apply(ctx, """*** Begin Patch
+    await _setup(
+        ws,
+        read_file,
+        {
+            "a.py": b"class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 1\n",
+            "gone.txt": b"bye\n",
+            "old.txt": b"x\ny\n",
+            "tail.txt": b"a\nb\nend\n",
+        },
+    )
+    out = await _apply(
+        ctx,
+        """*** Begin Patch
 *** Add File: new/n.txt
 +hello
 +world
@@ -54,23 +62,34 @@ async def test_codex_every_element(ws: Path, ctx: ToolContext, read_file: Reader
 +END
 *** End of File
 *** End Patch
-""")
+""",
+    )
     assert (ws / "new/n.txt").read_text() == "hello\nworld\n"
     assert (ws / "a.py").read_text().endswith("def g(self):\n        return 2\n")
     assert "return 1" in (ws / "a.py").read_text()
     assert not (ws / "gone.txt").exists() and not (ws / "old.txt").exists()
     assert (ws / "moved/new.txt").read_text() == "x\nz\n"
     assert (ws / "tail.txt").read_text() == "a\nb\nEND\n"
-    assert out.splitlines()[1:] == ["A new/n.txt", "M a.py", "D gone.txt", "R old.txt -> moved/new.txt",
-                                    "M tail.txt"]
+    assert out.splitlines()[1:] == [
+        "A new/n.txt",
+        "M a.py",
+        "D gone.txt",
+        "R old.txt -> moved/new.txt",
+        "M tail.txt",
+    ]
 
 
 async def test_third_file_failure_leaves_all_untouched(ws: Path, ctx: ToolContext, read_file: Reader) -> None:
     files = {"one.txt": b"1\n", "two.txt": b"2\n", "three.txt": b"value = 3\n"}
     await _setup(ws, read_file, files)
-    patch = "*** Begin Patch\n" + "".join(
-        f"*** Update File: {n}\n@@\n-{want}\n+changed\n" for n, want in
-        (("one.txt", "1"), ("two.txt", "2"), ("three.txt", "value = 4"))) + "*** End Patch"
+    patch = (
+        "*** Begin Patch\n"
+        + "".join(
+            f"*** Update File: {n}\n@@\n-{want}\n+changed\n"
+            for n, want in (("one.txt", "1"), ("two.txt", "2"), ("three.txt", "value = 4"))
+        )
+        + "*** End Patch"
+    )
     with pytest.raises(PatchApplyError) as info:
         await _apply(ctx, patch)
     message = str(info.value)
@@ -101,8 +120,9 @@ index 1..2 100644
     assert "line 2\nline three\nline 4\n" in text and "line 20\ninserted\nline 21\n" in text
 
 
-async def test_unified_without_prefixes_add_delete_no_newline(ws: Path, ctx: ToolContext,
-                                                              read_file: Reader) -> None:
+async def test_unified_without_prefixes_add_delete_no_newline(
+    ws: Path, ctx: ToolContext, read_file: Reader
+) -> None:
     await _setup(ws, read_file, {"keep.txt": b"a\nb", "del.txt": b"x\n"})
     diff = """--- keep.txt
 +++ keep.txt
@@ -148,8 +168,9 @@ async def test_rename_over_existing(ws: Path, ctx: ToolContext, read_file: Reade
 
 async def test_git_rename_diff(ws: Path, ctx: ToolContext, read_file: Reader) -> None:
     await _setup(ws, read_file, {"r1.txt": b"same\n"})
-    await _apply(ctx, "diff --git a/r1.txt b/r2.txt\nsimilarity index 100%\nrename from r1.txt\n"
-                      "rename to r2.txt\n")
+    await _apply(
+        ctx, "diff --git a/r1.txt b/r2.txt\nsimilarity index 100%\nrename from r1.txt\nrename to r2.txt\n"
+    )
     assert (ws / "r2.txt").read_text() == "same\n" and not (ws / "r1.txt").exists()
 
 
@@ -164,8 +185,9 @@ async def test_guard_and_bad_input(ws: Path, ctx: ToolContext) -> None:
 
 
 def test_conflict_key(ws: Path, ctx: ToolContext) -> None:
-    inp = PatchInput(patch_text="*** Begin Patch\n*** Update File: b.txt\n*** Move to: a.txt\n@@\n-x\n+y\n"
-                                "*** End Patch")
+    inp = PatchInput(
+        patch_text="*** Begin Patch\n*** Update File: b.txt\n*** Move to: a.txt\n@@\n-x\n+y\n*** End Patch"
+    )
     assert PatchTool().conflict_key(inp, ctx) == f"patch:{ws / 'a.txt'},{ws / 'b.txt'}"
     assert PatchTool().permission_requests(inp, ctx)[0].patterns == ["b.txt", "a.txt"]
 
@@ -175,19 +197,24 @@ async def test_git_diff_output_applies(ws: Path, ctx: ToolContext, read_file: Re
     new = old.replace("return 7\n", "return 70\n").replace("def f30", "def g30") + "tail = 1\n"
     (tmp_path / "old.py").write_text(old)
     (tmp_path / "new.py").write_text(new)
-    diff = subprocess.run(["git", "diff", "--no-index", "old.py", "new.py"], cwd=tmp_path,
-                          capture_output=True, text=True).stdout
+    diff = subprocess.run(
+        ["git", "diff", "--no-index", "old.py", "new.py"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout
     diff = diff.replace("a/old.py", "a/m.py").replace("b/new.py", "b/m.py")
     await _setup(ws, read_file, {"m.py": old.encode()})
     await _apply(ctx, diff)
     assert (ws / "m.py").read_text() == new
 
 
-async def test_codex_keeps_missing_final_newline_and_inserts_after_anchor(ws: Path, ctx: ToolContext,
-                                                                          read_file: Reader) -> None:
+async def test_codex_keeps_missing_final_newline_and_inserts_after_anchor(
+    ws: Path, ctx: ToolContext, read_file: Reader
+) -> None:
     await _setup(ws, read_file, {"n.py": b"def a():\n    pass\ndef b():\n    pass"})
-    await _apply(ctx, "*** Begin Patch\n*** Update File: n.py\n@@ def a():\n+    # inserted\n"
-                      "@@\n def b():\n-    pass\n+    return 1\n*** End Patch")
+    await _apply(
+        ctx,
+        "*** Begin Patch\n*** Update File: n.py\n@@ def a():\n+    # inserted\n"
+        "@@\n def b():\n-    pass\n+    return 1\n*** End Patch",
+    )
     assert (ws / "n.py").read_bytes() == b"def a():\n    # inserted\n    pass\ndef b():\n    return 1"
 
 
@@ -215,8 +242,9 @@ async def test_write_never_follows_link_out(ws: Path, tmp_path: Path, ctx: ToolC
     assert outside.read_text() == "keep\n"
 
 
-async def test_write_failure_part_way_restores_every_file(ws: Path, ctx: ToolContext,
-                                                          read_file: Reader) -> None:
+async def test_write_failure_part_way_restores_every_file(
+    ws: Path, ctx: ToolContext, read_file: Reader
+) -> None:
     files = {"one.txt": b"1\n", "two.txt": b"2\n", "three.txt": b"3\n"}
     await _setup(ws, read_file, files)
 
@@ -232,9 +260,13 @@ async def test_write_failure_part_way_restores_every_file(ws: Path, ctx: ToolCon
             path.write_text(text)
 
     ctx.editor = FailingEditor()
-    patch = "*** Begin Patch\n" + "".join(
-        f"*** Update File: {n}\n@@\n-{data.decode().strip()}\n+changed\n"
-        for n, data in files.items()) + "*** End Patch"
+    patch = (
+        "*** Begin Patch\n"
+        + "".join(
+            f"*** Update File: {n}\n@@\n-{data.decode().strip()}\n+changed\n" for n, data in files.items()
+        )
+        + "*** End Patch"
+    )
     with pytest.raises(PatchApplyError, match="every file was restored"):
         await _apply(ctx, patch)
     assert {n: (ws / n).read_bytes() for n in files} == files
@@ -243,8 +275,9 @@ async def test_write_failure_part_way_restores_every_file(ws: Path, ctx: ToolCon
     assert (ws / "three.txt").read_text() == "changed\n"
 
 
-async def test_cancel_between_editor_writes_restores_every_file(ws: Path, ctx: ToolContext,
-                                                                read_file: Reader) -> None:
+async def test_cancel_between_editor_writes_restores_every_file(
+    ws: Path, ctx: ToolContext, read_file: Reader
+) -> None:
     """Through an editor every write is awaited: a cancel between two must not half-apply."""
     import asyncio
 
@@ -263,9 +296,13 @@ async def test_cancel_between_editor_writes_restores_every_file(ws: Path, ctx: T
             path.write_text(text)
 
     ctx.editor = SlowEditor()
-    patch = "*** Begin Patch\n" + "".join(
-        f"*** Update File: {n}\n@@\n-{data.decode().strip()}\n+changed\n"
-        for n, data in files.items()) + "*** End Patch"
+    patch = (
+        "*** Begin Patch\n"
+        + "".join(
+            f"*** Update File: {n}\n@@\n-{data.decode().strip()}\n+changed\n" for n, data in files.items()
+        )
+        + "*** End Patch"
+    )
     task = asyncio.ensure_future(_apply(ctx, patch))
     await asyncio.wait_for(reached_third.wait(), 10)
     task.cancel()
@@ -284,6 +321,7 @@ async def test_cancelled_search(ws: Path, ctx: ToolContext) -> None:
 
 async def test_unified_hunks_without_numbers(ws: Path, ctx: ToolContext, read_file: Reader) -> None:
     await _setup(ws, read_file, {"h.py": b"a = 1\nb = 2\nc = 3\nd = 4\n"})
-    await _apply(ctx, "--- a/h.py\n+++ b/h.py\n@@ ... @@\n a = 1\n-b = 2\n+b = 20\n"
-                      "@@\n c = 3\n-d = 4\n+d = 40\n")
+    await _apply(
+        ctx, "--- a/h.py\n+++ b/h.py\n@@ ... @@\n a = 1\n-b = 2\n+b = 20\n@@\n c = 3\n-d = 4\n+d = 40\n"
+    )
     assert (ws / "h.py").read_text() == "a = 1\nb = 20\nc = 3\nd = 40\n"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.tool import ToolContext
 from bench._patch_corpus import CorpusCase, copy_tree, corpus, same_tree
-from tools.base import ToolContext
 from tools.patch import PatchInput, PatchTool
 from tools.read import ReadInput, ReadTool
 

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.errors import StaleReadError, ToolFailure
+from agent.tool import ReadLedger, ToolContext
 from tools._files import MAX_EDIT_BYTES, decode_text
 from tools._linescan import LineScanner, scan
-from tools.base import ReadLedger, ToolContext
 from tools.edit import EditInput, EditTool
 from tools.read import MAX_SCAN_BYTES, ReadInput, ReadTool, _line
 
@@ -30,9 +30,11 @@ def whole_file_window(data: bytes, start: int, limit: int, width: int) -> tuple[
         lines.pop()
     if start >= len(lines):
         return len(lines)
-    shown = lines[start:start + limit]
-    out = [f"{start + i + 1:>6}\t{ln[:width]}"
-           + (f"... [line cut: {len(ln)} chars]" if len(ln) > width else "") for i, ln in enumerate(shown)]
+    shown = lines[start : start + limit]
+    out = [
+        f"{start + i + 1:>6}\t{ln[:width]}" + (f"... [line cut: {len(ln)} chars]" if len(ln) > width else "")
+        for i, ln in enumerate(shown)
+    ]
     return out, len(lines) - start - len(shown)
 
 
@@ -46,7 +48,9 @@ _PIECES = st.one_of(
 @given(
     body=st.lists(_PIECES, max_size=40).map(b"".join),
     bom=st.booleans(),
-    start=st.integers(0, 12), limit=st.integers(1, 6), width=st.integers(1, 8),
+    start=st.integers(0, 12),
+    limit=st.integers(1, 6),
+    width=st.integers(1, 8),
     cuts=st.lists(st.integers(1, 400), max_size=6),
 )
 def test_the_streamed_window_is_the_whole_file_window(
@@ -57,8 +61,12 @@ def test_the_streamed_window_is_the_whole_file_window(
         return  # the empty file has its own answer
     bounds = sorted({c for c in cuts if c < len(data)})
     chunks = [data[a:b] for a, b in zip([0, *bounds], [*bounds, len(data)], strict=True)]
-    found = scan(chunks, LineScanner(start, limit, width * 4 + 4, 1 << 20, hasher=ReadLedger.hasher()),
-                 stop_early=False, max_bytes=1 << 30)
+    found = scan(
+        chunks,
+        LineScanner(start, limit, width * 4 + 4, 1 << 20, hasher=ReadLedger.hasher()),
+        stop_early=False,
+        max_bytes=1 << 30,
+    )
     expected = whole_file_window(data, start, limit, width)
     assert found.complete and found.digest == ReadLedger.digest(data)
     if isinstance(expected, int):
@@ -81,14 +89,18 @@ async def test_a_2gb_sparse_file_answers_limit_5_with_little_memory(ws: Path, ct
     finally:
         tracemalloc.stop()
     assert out.splitlines()[:5] == [f"{n:>6}\tline {n}" for n in range(3, 8)]
-    assert out.splitlines()[5] == (f"[more lines follow (the file has {2 * 1024**3} bytes); "
-                                   "continue with offset=8]")
+    assert out.splitlines()[5] == (
+        f"[more lines follow (the file has {2 * 1024**3} bytes); continue with offset=8]"
+    )
     assert peak < 8 * 1024 * 1024
     assert big not in ctx.reads.hashes  # not hashed whole: it cannot be changed on this read
     with pytest.raises(ToolFailure, match="MiB, more than the file tools load"):
         await EditTool().run(EditInput(file_path="big.log", old_string="line 3", new_string="x"), ctx)
-    with pytest.raises(ToolFailure, match=f"offset 1000000 is past the first {MAX_SCAN_BYTES // 1024**2} MiB"
-                                          r" \(99999 lines\)"):
+    with pytest.raises(
+        ToolFailure,
+        match=f"offset 1000000 is past the first {MAX_SCAN_BYTES // 1024**2} MiB"
+        r" \(99999 lines\)",
+    ):
         await ReadTool().run(ReadInput(file_path="big.log", offset=1_000_000), ctx)
 
 
@@ -153,6 +165,6 @@ async def test_the_tool_over_many_chunks_reads_as_the_edit_tools_decode(
         expected = whole_file_window(data, offset - 1, limit, ctx.limits.max_line_chars)
         assert not isinstance(expected, int)
         shown, rest = expected
-        assert out.split("\n")[:len(shown)] == shown
+        assert out.split("\n")[: len(shown)] == shown
         assert (f"[{rest} more lines; continue with offset={offset + len(shown)}]" in out) is (rest > 0)
     assert ctx.reads.hashes[ws / "f.txt"] == ReadLedger.digest(data)

@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 
 from agent.errors import PathOutsideWorkspaceError, PolicyDeniedError, StaleReadError, ToolFailure
+from agent.tool import OutputLimits, ToolContext
 from tools._paths import is_inside, path_permissions, resolve_path
-from tools.base import OutputLimits, ToolContext
 from tools.read import ReadInput, ReadTool
 from tools.write import WriteInput, WriteTool
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
-                    "789c6360000002000154a24f5d0000000049454e44ae426082")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
+    "789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 async def test_read_numbers_lines_and_pages(ws: Path, ctx: ToolContext) -> None:
@@ -90,8 +92,9 @@ async def test_saved_outputs_are_readable_but_not_writable(ws: Path, ctx: ToolCo
     assert saved.read_text() == "line one\nline two\n"
 
 
-async def test_write_creates_and_guards(ws: Path, ctx: ToolContext,
-                                        read_file: Callable[[str], Awaitable[str]]) -> None:
+async def test_write_creates_and_guards(
+    ws: Path, ctx: ToolContext, read_file: Callable[[str], Awaitable[str]]
+) -> None:
     result = await WriteTool().run(WriteInput(file_path="new/deep/f.txt", content="a\nb\n"), ctx)
     assert (ws / "new/deep/f.txt").read_text() == "a\nb\n" and result.changes[0].action == "add"
     # written by the agent counts as read

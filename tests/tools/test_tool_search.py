@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agent.errors import ToolFailure
+from agent.tool import ToolContext
 from tools._ripgrep import BASE_ARGS, find_rg
-from tools.base import ToolContext
 from tools.glob import GlobInput, GlobTool
 from tools.grep import GrepInput, GrepTool
 
@@ -56,7 +56,9 @@ async def test_grep_content_count_and_flags(tree: Path, ctx: ToolContext) -> Non
     assert count.splitlines()[-1] == "[2 matches in 2 files]"
     ctxed = GrepInput.model_validate({"pattern": "getcwd", "output_mode": "content", "-B": 1, "type": "py"})
     assert (await GrepTool().run(ctxed, ctx)).output.splitlines() == [
-        "src/app.py-2-def main():", "src/app.py:3:    return os.getcwd()"]
+        "src/app.py-2-def main():",
+        "src/app.py:3:    return os.getcwd()",
+    ]
 
 
 async def test_grep_caps_and_errors(tree: Path, ctx: ToolContext) -> None:
@@ -81,7 +83,7 @@ async def test_glob_matches_rg_newest_first(tree: Path, ctx: ToolContext) -> Non
 
 
 async def test_grep_content_capped_with_full_output_saved(ws: Path, tmp_path: Path) -> None:
-    from tools.base import OutputLimits
+    from agent.tool import OutputLimits
 
     (ws / "many.txt").write_text("".join(f"hit {i}\n" for i in range(50)))
     ctx = ToolContext(workspace=ws, data_dir=tmp_path / "saved", limits=OutputLimits(max_lines=10))
@@ -97,7 +99,6 @@ async def test_glob_absolute_pattern(tree: Path, ctx: ToolContext) -> None:
     outside = GlobInput(pattern="/etc/**/*.conf")  # asks for the folder it will search, not "."
     reqs = GlobTool().permission_requests(outside, ctx)
     assert reqs[-1].permission == "external_directory" and reqs[-1].patterns == ["/etc"]
-
 
 
 async def test_cancelling_the_task_kills_rg(
@@ -131,8 +132,14 @@ async def test_cancelling_the_task_kills_rg(
 @pytest.fixture
 def repo(ws: Path) -> Path:
     """A real git repo (objects, refs, hooks under .git/) with a gitignored folder and file type."""
-    files = {".gitignore": "ignored/\n*.log\n", "src/a/b.py": "needle\n", "top.txt": "needle\n",
-             ".hidden": "needle\n", "ignored/x.txt": "needle\n", "run.log": "needle\n"}
+    files = {
+        ".gitignore": "ignored/\n*.log\n",
+        "src/a/b.py": "needle\n",
+        "top.txt": "needle\n",
+        ".hidden": "needle\n",
+        "ignored/x.txt": "needle\n",
+        "run.log": "needle\n",
+    }
     for name, text in files.items():
         (ws / name).parent.mkdir(parents=True, exist_ok=True)
         (ws / name).write_text(text)
@@ -147,10 +154,22 @@ def repo(ws: Path) -> Path:
 VISIBLE = [".gitignore", ".hidden", "src/a/b.py", "top.txt"]
 
 
-@pytest.mark.parametrize("pattern", [
-    "*", "**/*", "**", "ignored*", ".git*", "*.log",  # as an rg file type (name globs)
-    "ignored/**", ".git/**", "{ignored,src}/**", "*/**", "**/*.{py,txt,log}/**",  # --glob, filtered
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "*",
+        "**/*",
+        "**",
+        "ignored*",
+        ".git*",
+        "*.log",  # as an rg file type (name globs)
+        "ignored/**",
+        ".git/**",
+        "{ignored,src}/**",
+        "*/**",
+        "**/*.{py,txt,log}/**",  # --glob, filtered
+    ],
+)
 async def test_directory_matching_globs_never_leave_the_ignore_rules(
     repo: Path, ctx: ToolContext, pattern: str
 ) -> None:
@@ -164,7 +183,8 @@ async def test_directory_matching_globs_never_leave_the_ignore_rules(
     with_needle = [f for f in expected if f != ".gitignore"]
     assert grep == with_needle or (not with_needle and grep[0].startswith("No matches"))
     content = GrepInput.model_validate(
-        {"pattern": "needle", "glob": pattern, "output_mode": "content", "-C": 1})
+        {"pattern": "needle", "glob": pattern, "output_mode": "content", "-C": 1}
+    )
     lines = (await GrepTool().run(content, ctx)).output.splitlines()
     assert not any(ln.startswith((".git/", "ignored/", "run.log")) for ln in lines)
     count = GrepInput(pattern="needle", glob=pattern, output_mode="count")
@@ -185,20 +205,40 @@ async def test_grep_content_with_glob_keeps_rg_format(repo: Path, ctx: ToolConte
     assert got == ["src/a/b.py-1-before", "src/a/b.py:2:needle: x-y", "src/a/b.py-3-after"]
     assert sorted(got) == _rg(repo, "--no-heading", "-n", "-H", "-C", "1", "--glob", "*.py", "needle", ".")
     nested = GrepInput.model_validate(
-        {"pattern": "needle", "glob": "src/**/*.py", "output_mode": "content", "-C": 1})
+        {"pattern": "needle", "glob": "src/**/*.py", "output_mode": "content", "-C": 1}
+    )
     assert (await GrepTool().run(nested, ctx)).output.splitlines() == got
     two = GrepInput.model_validate({"pattern": "needle", "glob": "*/**", "output_mode": "content", "-A": 1})
     assert (await GrepTool().run(two, ctx)).output.splitlines() == [
-        "src/a/b.py:2:needle: x-y", "src/a/b.py-3-after"]
+        "src/a/b.py:2:needle: x-y",
+        "src/a/b.py-3-after",
+    ]
     plain = GrepInput.model_validate(
-        {"pattern": "needle", "glob": "*.py", "output_mode": "content", "-n": False})
+        {"pattern": "needle", "glob": "*.py", "output_mode": "content", "-n": False}
+    )
     assert (await GrepTool().run(plain, ctx)).output == "src/a/b.py:needle: x-y"
 
 
-@pytest.mark.parametrize("pattern", [
-    "*.py", "**/*.py", "src/**", "src/**/*.py", "src/*/*.py", "*.{py,txt}", "{src,x}/**",
-    "[a-t]*", "[!t]*", "?op.txt", "b.py", "a/*", "**/a/**", "src/**.py", "!*.py",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "*.py",
+        "**/*.py",
+        "src/**",
+        "src/**/*.py",
+        "src/*/*.py",
+        "*.{py,txt}",
+        "{src,x}/**",
+        "[a-t]*",
+        "[!t]*",
+        "?op.txt",
+        "b.py",
+        "a/*",
+        "**/a/**",
+        "src/**.py",
+        "!*.py",
+    ],
+)
 async def test_glob_pattern_semantics_match_rg(repo: Path, ctx: ToolContext, pattern: str) -> None:
     """Where rg is right (no folder of the tree matches an ignored or .git path), we agree with it."""
     (repo / ".gitignore").unlink()

@@ -12,8 +12,8 @@ from agent.errors import ToolFailure
 from agent.sandbox.base import ExecResult
 from agent.sandbox.bwrap import BwrapSandbox
 from agent.sandbox.policy import build_policy
+from agent.tool import ToolContext
 from tools._ripgrep import policy_exclusions
-from tools.base import ToolContext
 from tools.glob import GlobInput, GlobTool
 from tools.grep import GrepInput, GrepTool
 
@@ -49,14 +49,19 @@ def tree(ws: Path) -> Path:
 def _ctx(ws: Path, tmp_path: Path, sandboxed: bool) -> ToolContext:
     """The workspace's runtime data (as the policy calls it) lives inside it, and is hidden."""
     policy = build_policy(workspace=ws, data_dir=ws / "secret-data", outputs=tmp_path / "out")
-    return ToolContext(workspace=ws, data_dir=tmp_path / "out", policy=policy,
-                       sandbox=BwrapSandbox(policy) if sandboxed else None)
+    return ToolContext(
+        workspace=ws,
+        data_dir=tmp_path / "out",
+        policy=policy,
+        sandbox=BwrapSandbox(policy) if sandboxed else None,
+    )
 
 
 @pytest.mark.bwrap
 @pytest.mark.parametrize("raw", GREPS)
-async def test_grep_in_the_sandbox_is_grep_on_the_host(tree: Path, tmp_path: Path, raw: dict[str, object]
-                                                       ) -> None:
+async def test_grep_in_the_sandbox_is_grep_on_the_host(
+    tree: Path, tmp_path: Path, raw: dict[str, object]
+) -> None:
     inp = GrepInput.model_validate(raw)
     host = (await GrepTool().run(inp, _ctx(tree, tmp_path, False))).output
     boxed = (await GrepTool().run(inp, _ctx(tree, tmp_path, True))).output
@@ -95,15 +100,18 @@ class ScriptedSandbox:
     name = "bwrap"
 
     def __init__(self, output: str, code: int) -> None:
-        self.result = ExecResult(output=output, exit_code=code, timed_out=False, cancelled=False,
-                                 cwd_after=None, duration_ms=1.0)
+        self.result = ExecResult(
+            output=output, exit_code=code, timed_out=False, cancelled=False, cwd_after=None, duration_ms=1.0
+        )
 
-    async def run(self, command: str, *, cwd: Path, timeout_s: float,
-                  cancel: asyncio.Event | None = None) -> ExecResult:
+    async def run(
+        self, command: str, *, cwd: Path, timeout_s: float, cancel: asyncio.Event | None = None
+    ) -> ExecResult:
         raise AssertionError("grep must not go through a shell command")
 
-    async def run_argv(self, argv: list[str], *, cwd: Path, timeout_s: float,
-                       cancel: asyncio.Event | None = None) -> ExecResult:
+    async def run_argv(
+        self, argv: list[str], *, cwd: Path, timeout_s: float, cancel: asyncio.Event | None = None
+    ) -> ExecResult:
         return self.result
 
 
@@ -111,8 +119,11 @@ async def test_merged_output_a_dropped_middle_and_unreadable_files(ws: Path, tmp
     ctx = ToolContext(workspace=ws, data_dir=tmp_path / "out")
     ctx.sandbox = ScriptedSandbox("./a.py\n./b.p\n[... 123 bytes dropped ...]\ny\n./z.py\n", 0)
     out = (await GrepTool().run(GrepInput(pattern="x"), ctx)).output
-    assert out.splitlines() == ["a.py", "z.py",
-                                "[the middle of a very large output was dropped; narrow the search]"]
+    assert out.splitlines() == [
+        "a.py",
+        "z.py",
+        "[the middle of a very large output was dropped; narrow the search]",
+    ]
     ctx.sandbox = ScriptedSandbox("", 2)  # only unreadable files, silenced: no error, no matches
     assert (await GrepTool().run(GrepInput(pattern="x"), ctx)).output.startswith("No matches")
     ctx.sandbox = ScriptedSandbox("./a.py\n", 2)  # matches, and some file could not be read

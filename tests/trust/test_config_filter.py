@@ -9,17 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.config import RegistryConfig, load_registry
-from agent.config_layers import deep_merge
 from agent.paths import builtin_dir
 from agent.permissions.models import PermissionRule
+from agent.registry.layers import deep_merge
+from agent.registry.schema import RegistryConfig, load_registry
 from agent.trust.config_filter import filter_config
 from agent.trust.keys import WORKSPACE_KEYS, limit_for, weakens
 
 WS = Path("/var/tmp/ws")
 CONFIG = WS / ".subagent/config.yaml"
-USER = {"defaults": {"max_budget_usd": 5.0, "sandbox": {"extra_roots": ["~/shared"], "env": ["LANG"]}},
-        "permission": {"bash": {"git push *": "deny"}}}
+USER = {
+    "defaults": {"max_budget_usd": 5.0, "sandbox": {"extra_roots": ["~/shared"], "env": ["LANG"]}},
+    "permission": {"bash": {"git push *": "deny"}},
+}
 
 
 def _trusted() -> RegistryConfig:
@@ -44,29 +46,34 @@ def _filter(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return kept, [r.key for r in refusals]
 
 
-@pytest.mark.parametrize(("raw", "key"), [
-    ({"defaults": {"sandbox": {"kind": "none"}}}, "defaults.sandbox.kind"),
-    ({"defaults": {"sandbox": {"extra_roots": ["~"]}}}, "defaults.sandbox.extra_roots"),
-    ({"defaults": {"sandbox": {"env": ["LANG", "AWS_PROFILE"]}}}, "defaults.sandbox.env"),
-    ({"defaults": {"sandbox": {"max_processes": 100_000}}}, "defaults.sandbox.max_processes"),
-    ({"defaults": {"sandbox": {"max_memory_mb": 1_000_000}}}, "defaults.sandbox.max_memory_mb"),
-    ({"defaults": {"permission_mode": "bypass"}}, "defaults.permission_mode"),
-    ({"defaults": {"permission_mode": "accept-edits"}}, "defaults.permission_mode"),
-    ({"defaults": {"max_budget_usd": 500.0}}, "defaults.max_budget_usd"),
-    ({"defaults": {"max_budget_usd": None}}, "defaults.max_budget_usd"),
-    ({"defaults": {"max_turns": 5000}}, "defaults.max_turns"),
-    ({"defaults": {"max_depth": 9}}, "defaults.max_depth"),
-    ({"defaults": {"tool_timeouts": {"bash_max": 86400}}}, "defaults.tool_timeouts.bash_max"),
-    ({"models": {"claude-sonnet-5-5": {"price": {"input": 0.0}}}}, "models.claude-sonnet-5-5.price"),
-    # any price of the workspace's own: only genai-prices' table or the user's config may set one
-    ({"models": {"claude-sonnet-5-5": {"price": {"input": 30.0, "output": 90.0}}}},
-     "models.claude-sonnet-5-5.price"),
-    ({"models": {"my-model": {"price": {"input": 1.0, "output": 2.0}}}}, "models.my-model.price"),
-    ({"permission": "allow"}, "permission"),
-    ({"permission": {"bash": "allow"}}, "permission.bash"),
-    ({"permission": {"bash": {"npm *": "allow"}}}, "permission.bash.npm *"),
-    ({"permission": {"bash": {"git *": "ask"}}}, "permission.bash.git *"),  # would reopen `git push`
-])
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"defaults": {"sandbox": {"kind": "none"}}}, "defaults.sandbox.kind"),
+        ({"defaults": {"sandbox": {"extra_roots": ["~"]}}}, "defaults.sandbox.extra_roots"),
+        ({"defaults": {"sandbox": {"env": ["LANG", "AWS_PROFILE"]}}}, "defaults.sandbox.env"),
+        ({"defaults": {"sandbox": {"max_processes": 100_000}}}, "defaults.sandbox.max_processes"),
+        ({"defaults": {"sandbox": {"max_memory_mb": 1_000_000}}}, "defaults.sandbox.max_memory_mb"),
+        ({"defaults": {"permission_mode": "bypass"}}, "defaults.permission_mode"),
+        ({"defaults": {"permission_mode": "accept-edits"}}, "defaults.permission_mode"),
+        ({"defaults": {"max_budget_usd": 500.0}}, "defaults.max_budget_usd"),
+        ({"defaults": {"max_budget_usd": None}}, "defaults.max_budget_usd"),
+        ({"defaults": {"max_turns": 5000}}, "defaults.max_turns"),
+        ({"defaults": {"max_depth": 9}}, "defaults.max_depth"),
+        ({"defaults": {"tool_timeouts": {"bash_max": 86400}}}, "defaults.tool_timeouts.bash_max"),
+        ({"models": {"claude-sonnet-5-5": {"price": {"input": 0.0}}}}, "models.claude-sonnet-5-5.price"),
+        # any price of the workspace's own: only genai-prices' table or the user's config may set one
+        (
+            {"models": {"claude-sonnet-5-5": {"price": {"input": 30.0, "output": 90.0}}}},
+            "models.claude-sonnet-5-5.price",
+        ),
+        ({"models": {"my-model": {"price": {"input": 1.0, "output": 2.0}}}}, "models.my-model.price"),
+        ({"permission": "allow"}, "permission"),
+        ({"permission": {"bash": "allow"}}, "permission.bash"),
+        ({"permission": {"bash": {"npm *": "allow"}}}, "permission.bash.npm *"),
+        ({"permission": {"bash": {"git *": "ask"}}}, "permission.bash.git *"),  # would reopen `git push`
+    ],
+)
 def test_a_widening_key_is_refused(raw: dict[str, Any], key: str) -> None:
     kept, refused = _filter(raw)
     assert refused == [key]
@@ -74,14 +81,17 @@ def test_a_widening_key_is_refused(raw: dict[str, Any], key: str) -> None:
     assert merged.defaults == _trusted().defaults and merged.models == _trusted().models
 
 
-@pytest.mark.parametrize("raw", [
-    {"defaults": {"sandbox": {"kind": "bwrap", "extra_roots": [], "max_processes": 64, "env": []}}},
-    {"defaults": {"permission_mode": "plan", "max_budget_usd": 1.0, "max_turns": 3, "model": "opus"}},
-    {"models": {"claude-sonnet-5-5": {"context_window": 100_000}}},
-    {"models": {"my-model": {"context_window": 50_000}}, "aliases": {"fast": "my-model"}},
-    {"permission": {"bash": {"rm *": "deny", "curl *": "ask"}, "edit": {"*.lock": "deny"}}},
-    {"agents": {"backend-engineer": {"network": True}}},  # judged once the agent is assembled
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"defaults": {"sandbox": {"kind": "bwrap", "extra_roots": [], "max_processes": 64, "env": []}}},
+        {"defaults": {"permission_mode": "plan", "max_budget_usd": 1.0, "max_turns": 3, "model": "opus"}},
+        {"models": {"claude-sonnet-5-5": {"context_window": 100_000}}},
+        {"models": {"my-model": {"context_window": 50_000}}, "aliases": {"fast": "my-model"}},
+        {"permission": {"bash": {"rm *": "deny", "curl *": "ask"}, "edit": {"*.lock": "deny"}}},
+        {"agents": {"backend-engineer": {"network": True}}},  # judged once the agent is assembled
+    ],
+)
 def test_a_tightening_or_neutral_key_is_kept(raw: dict[str, Any]) -> None:
     kept, refused = _filter(raw)
     assert refused == []
@@ -99,8 +109,11 @@ def test_a_malformed_block_is_kept_for_the_registry_to_report() -> None:
     assert refused == [] and kept["permission"] == {"bash": "alow"}
 
 
-_PLAIN = [k for k, v in WORKSPACE_KEYS.items()
-          if v.kind in ("no_higher", "ranked", "subset", "no_true", "same") and k.startswith("defaults.")]
+_PLAIN = [
+    k
+    for k, v in WORKSPACE_KEYS.items()
+    if v.kind in ("no_higher", "ranked", "subset", "no_true", "same") and k.startswith("defaults.")
+]
 
 
 def _value_for(key: str) -> st.SearchStrategy[Any]:

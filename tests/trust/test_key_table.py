@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.config import RegistryConfig
+from agent.registry.schema import RegistryConfig
 from agent.trust.keys import WORKSPACE_KEYS, limit_for
 
 
@@ -48,8 +48,10 @@ def test_every_config_key_is_classified_and_every_entry_is_a_key() -> None:
     seen: set[str] = set()
     missing: list[str] = []
     _walk(RegistryConfig, "", seen, missing)
-    assert missing == [], (f"config keys with no decision in agent/trust/keys.py WORKSPACE_KEYS: {missing}; "
-                           "say what an untrusted workspace may do with each")
+    assert missing == [], (
+        f"config keys with no decision in agent/trust/keys.py WORKSPACE_KEYS: {missing}; "
+        "say what an untrusted workspace may do with each"
+    )
     assert set(WORKSPACE_KEYS) == seen, f"entries naming no config key: {set(WORKSPACE_KEYS) - seen}"
 
 

@@ -54,12 +54,16 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     for folder in folders:
         folder.mkdir()
     set_trust(folders[0], True)
-    script = ("import sys; from pathlib import Path; from agent.trust.store import set_trust\n"
-              "for _ in range(5):\n"
-              "    set_trust(Path(sys.argv[1]), True); set_trust(Path(sys.argv[1]), False)\n"
-              "set_trust(Path(sys.argv[1]), True)\n")
-    procs = [subprocess.Popen([*subagent_argv()[:1], "-c", script, str(f)], env=subprocess_env())
-             for f in folders[1:]]
+    script = (
+        "import sys; from pathlib import Path; from agent.trust.store import set_trust\n"
+        "for _ in range(5):\n"
+        "    set_trust(Path(sys.argv[1]), True); set_trust(Path(sys.argv[1]), False)\n"
+        "set_trust(Path(sys.argv[1]), True)\n"
+    )
+    procs = [
+        subprocess.Popen([*subagent_argv()[:1], "-c", script, str(f)], env=subprocess_env())
+        for f in folders[1:]
+    ]
     assert [p.wait(timeout=120) for p in procs] == [0] * len(procs)
     assert set(read_trusted().folders) == {str(f.resolve()) for f in folders}
     assert not list(trusted_folders_file().parent.glob("*.tmp"))  # no temporary file left behind

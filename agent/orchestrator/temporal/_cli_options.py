@@ -16,10 +16,16 @@ ADDRESS = typer.Option(
     "localhost:7233", "--temporal-address", envvar="TEMPORAL_ADDRESS", help="Temporal frontend HOST:PORT."
 )
 NAMESPACE = typer.Option("default", "--namespace", envvar="TEMPORAL_NAMESPACE", help="Temporal namespace.")
-TASK_QUEUE = typer.Option(DEFAULT_TASK_QUEUE, "--task-queue", envvar="SUBAGENT_TASK_QUEUE",
-                          help="Task queue the workers poll.")
-API_KEY = typer.Option(None, "--api-key", envvar="TEMPORAL_API_KEY", show_default=False,
-                       help="Temporal Cloud API key (prefer the TEMPORAL_API_KEY variable).")
+TASK_QUEUE = typer.Option(
+    DEFAULT_TASK_QUEUE, "--task-queue", envvar="SUBAGENT_TASK_QUEUE", help="Task queue the workers poll."
+)
+API_KEY = typer.Option(
+    None,
+    "--api-key",
+    envvar="TEMPORAL_API_KEY",
+    show_default=False,
+    help="Temporal Cloud API key (prefer the TEMPORAL_API_KEY variable).",
+)
 TLS = typer.Option(False, "--tls", help="Use TLS with the system's root certificates.")
 TLS_CA = typer.Option(None, "--tls-ca", help="PEM CA certificate of the server (self-hosted TLS).")
 TLS_CERT = typer.Option(None, "--tls-cert", envvar="TEMPORAL_TLS_CERT", help="PEM client certificate (mTLS).")
@@ -28,13 +34,27 @@ TLS_SERVER_NAME = typer.Option(None, "--tls-server-name", help="Name the server 
 
 
 def settings_from_flags(
-    address: str, namespace: str, task_queue: str, api_key: str | None, tls: bool,
-    tls_ca: Path | None, tls_cert: Path | None, tls_key: Path | None, tls_server_name: str | None,
+    address: str,
+    namespace: str,
+    task_queue: str,
+    api_key: str | None,
+    tls: bool,
+    tls_ca: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_server_name: str | None,
 ) -> TemporalSettings:
     """Build the one settings model from the shared flags."""
     from agent.orchestrator.temporal.connection import TemporalSettings
 
     return TemporalSettings(
-        address=address, namespace=namespace, task_queue=task_queue, api_key=api_key or None, tls=tls,
-        tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key, tls_server_name=tls_server_name,
+        address=address,
+        namespace=namespace,
+        task_queue=task_queue,
+        api_key=api_key or None,
+        tls=tls,
+        tls_ca=tls_ca,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_server_name=tls_server_name,
     )

@@ -32,10 +32,15 @@ class DispatchReport(BaseModel):
 
         Programs reading stdout get a report in every run outcome but bad input, never nothing.
         """
-        return cls(ok=False, results=[
-            SubtaskResult(id=t.id, agent=t.agent, status="error_during_execution", result="", error=reason)
-            for t in tasks
-        ])
+        return cls(
+            ok=False,
+            results=[
+                SubtaskResult(
+                    id=t.id, agent=t.agent, status="error_during_execution", result="", error=reason
+                )
+                for t in tasks
+            ],
+        )
 
 
 def load_tasks(path: Path) -> list[SubtaskSpec]:
@@ -78,7 +83,8 @@ class ProgressPrinter:
         self.console.print(
             f"{subtask_id}: attempt {progress.attempt} on {progress.worker}{resumed} · turn {progress.turn}"
             f" · {progress.tool or '-'} · {progress.input_tokens}/{progress.output_tokens} tokens",
-            highlight=False, markup=False,
+            highlight=False,
+            markup=False,
         )
 
     def no_worker(self, settings: TemporalSettings) -> None:
@@ -87,5 +93,7 @@ class ProgressPrinter:
             f"warning: no worker polls task queue {settings.task_queue!r} at {settings.address}; the "
             f"subtasks wait until one starts: subagent worker --temporal-address {settings.address} "
             f"--task-queue {settings.task_queue}",
-            style="yellow", highlight=False, markup=False,
+            style="yellow",
+            highlight=False,
+            markup=False,
         )

@@ -70,13 +70,16 @@ class AttemptTracker:
             data["output"] = data["output"][:_OUTPUT_CAP]
             data["changes"] = []
         self._seq += 1
-        self.details.events = [*self.details.events[-(EVENTS_KEPT - 1):], (self._seq, data)]
+        self.details.events = [*self.details.events[-(EVENTS_KEPT - 1) :], (self._seq, data)]
         self.beat()
 
     async def on_checkpoint(self, checkpoint: SubtaskCheckpoint) -> None:
         """Record the checkpoint in the heartbeat details, so a retry elsewhere can resume from it."""
         envelope = await asyncio.to_thread(
-            pack, checkpoint, name=f"{self.name}-checkpoint", store=self.blobs,
+            pack,
+            checkpoint,
+            name=f"{self.name}-checkpoint",
+            store=self.blobs,
             inline_limit=CHECKPOINT_INLINE_LIMIT,
         )
         self.last_checkpoint = checkpoint
@@ -111,16 +114,21 @@ class SubtaskActivities:
         spec = request.spec
         resume = await asyncio.to_thread(_resume_point, info.heartbeat_details)
         progress = ProgressSnapshot(
-            attempt=info.attempt, worker=self.identity,
-            turn=resume.turn if resume else 0, resumed_from_turn=resume.turn if resume else None,
+            attempt=info.attempt,
+            worker=self.identity,
+            turn=resume.turn if resume else 0,
+            resumed_from_turn=resume.turn if resume else None,
         )
         tracker = AttemptTracker(self.blobs, info.workflow_id, progress)
         if resume is not None:
             tracker.last_checkpoint = resume
             tracker.details.checkpoint = _previous_envelope(info.heartbeat_details)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        workdir = Path(tempfile.mkdtemp(prefix=f"{_safe(spec.id)}-a{info.attempt}-", suffix=OWNER_SUFFIX,
-                                        dir=self.work_dir))
+        workdir = Path(
+            tempfile.mkdtemp(
+                prefix=f"{_safe(spec.id)}-a{info.attempt}-", suffix=OWNER_SUFFIX, dir=self.work_dir
+            )
+        )
         beat = asyncio.create_task(tracker.beat_forever(_beat_interval(info.heartbeat_timeout)))
         try:
             result = await self._attempt(request, workdir, tracker, resume)
@@ -130,18 +138,22 @@ class SubtaskActivities:
             raise ApplicationError(
                 f"subtask {spec.id}: worker {self.identity} shut down during attempt {info.attempt}; "
                 "another worker resumes it from the last checkpoint",
-                tracker.details, type="WorkerShutdown",
+                tracker.details,
+                type="WorkerShutdown",
             ) from None
         except (ConfigError, WorkspaceFetchError) as exc:
             raise ApplicationError(
                 f"subtask {spec.id} (agent {spec.agent}) on worker {self.identity}: {exc}",
-                tracker.details, type=type(exc).__name__, non_retryable=True,
+                tracker.details,
+                type=type(exc).__name__,
+                non_retryable=True,
             ) from exc
         except Exception as exc:
             raise ApplicationError(
                 f"subtask {spec.id} (agent {spec.agent}) attempt {info.attempt} on worker {self.identity}: "
                 f"{type(exc).__name__}: {exc}",
-                tracker.details, type=type(exc).__name__,
+                tracker.details,
+                type=type(exc).__name__,
             ) from exc
         finally:
             beat.cancel()
@@ -149,17 +161,26 @@ class SubtaskActivities:
         return await asyncio.to_thread(self._pack_result, result, tracker, request.policy.inline_limit)
 
     async def _attempt(
-        self, request: SubtaskRequest, workdir: Path, tracker: AttemptTracker,
+        self,
+        request: SubtaskRequest,
+        workdir: Path,
+        tracker: AttemptTracker,
         resume: SubtaskCheckpoint | None,
     ) -> SubtaskResult:
         await prepare_workspace(request.spec.id, request.workspace, workdir)
         if resume is not None:
             await apply_patch(workdir, resume.patch)
         cancel = asyncio.Event()
-        run = asyncio.create_task(self.runner(
-            request.spec, workdir, on_event=tracker.on_event, on_checkpoint=tracker.on_checkpoint,
-            resume_from=resume, cancel=cancel,
-        ))
+        run = asyncio.create_task(
+            self.runner(
+                request.spec,
+                workdir,
+                on_event=tracker.on_event,
+                on_checkpoint=tracker.on_checkpoint,
+                resume_from=resume,
+                cancel=cancel,
+            )
+        )
         try:
             return await asyncio.shield(run)
         except asyncio.CancelledError:
@@ -226,4 +247,3 @@ def _beat_interval(heartbeat_timeout: Any) -> float:
 
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:40]
-

@@ -102,10 +102,20 @@ def dispatch_remote(
             temporal_address, namespace, task_queue, api_key, tls, tls_ca, tls_cert, tls_key, tls_server_name
         )
         policy = AttemptPolicy(heartbeat_timeout_s=heartbeat_timeout, max_attempts=max_attempts)
-        results = asyncio.run(_cancel_on_sigterm(dispatch_temporal(
-            tasks, temporal_address, task_queue, settings=settings, cwd=Path.cwd(),
-            policy=policy, on_progress=printer, on_no_worker=printer.no_worker,
-        )))
+        results = asyncio.run(
+            _cancel_on_sigterm(
+                dispatch_temporal(
+                    tasks,
+                    temporal_address,
+                    task_queue,
+                    settings=settings,
+                    cwd=Path.cwd(),
+                    policy=policy,
+                    on_progress=printer,
+                    on_no_worker=printer.no_worker,
+                )
+            )
+        )
     except (KeyboardInterrupt, asyncio.CancelledError):
         console.print("cancelled: the subtasks' workflows were cancelled", style="yellow")
         raise typer.Exit(130) from None

@@ -114,10 +114,13 @@ class TemporalDispatcher:
         from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
         client = await self._connect(subtask_ids or [])
-        described = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-            namespace=self.settings.namespace, task_queue=TaskQueue(name=self.settings.task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-        ))
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=self.settings.namespace,
+                task_queue=TaskQueue(name=self.settings.task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            )
+        )
         return [poller.identity for poller in described.pollers]
 
     async def _connect(self, subtask_ids: list[str]) -> Client:
@@ -127,7 +130,11 @@ class TemporalDispatcher:
         return self._client
 
     async def _one(
-        self, client: Client, dispatch_id: str, spec: SubtaskSpec, gate: asyncio.Semaphore,
+        self,
+        client: Client,
+        dispatch_id: str,
+        spec: SubtaskSpec,
+        gate: asyncio.Semaphore,
         on_event: EventSink | None,
     ) -> SubtaskResult:
         from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -204,13 +211,21 @@ class _Replay:
         if self.on_event is None or self.result_sent:
             return
         subtype = result.status if result.status in get_args(ResultSubtype) else "error_during_execution"
-        self.on_event(self.subtask_id, ResultEvent(
-            session_id=result.session_id or self.session_id, subtype=subtype, is_error=not result.ok,
-            result=result.result if result.ok else (result.error or result.result),
-            num_turns=result.num_turns, usage=result.usage, total_cost_usd=result.total_cost_usd,
-            duration_ms=result.duration_ms, files_changed=result.files_changed,
-            permission_denials=result.permission_denials,
-        ))
+        self.on_event(
+            self.subtask_id,
+            ResultEvent(
+                session_id=result.session_id or self.session_id,
+                subtype=subtype,
+                is_error=not result.ok,
+                result=result.result if result.ok else (result.error or result.result),
+                num_turns=result.num_turns,
+                usage=result.usage,
+                total_cost_usd=result.total_cost_usd,
+                duration_ms=result.duration_ms,
+                files_changed=result.files_changed,
+                permission_denials=result.permission_denials,
+            ),
+        )
 
 
 async def _heartbeat_details(client: Client, handle: WorkflowHandle[Any, Any]) -> HeartbeatDetails | None:
@@ -231,9 +246,15 @@ async def _start(
     client: Client, request: SubtaskRequest, workflow_id: str, queue: str
 ) -> WorkflowHandle[Any, Any]:
     """Start the workflow; if cancelled meanwhile, cancel what was started so nothing is orphaned."""
-    start = asyncio.ensure_future(client.start_workflow(
-        WORKFLOW_NAME, request, id=workflow_id, task_queue=queue, result_type=PayloadEnvelope,
-    ))
+    start = asyncio.ensure_future(
+        client.start_workflow(
+            WORKFLOW_NAME,
+            request,
+            id=workflow_id,
+            task_queue=queue,
+            result_type=PayloadEnvelope,
+        )
+    )
     try:
         return await asyncio.shield(start)
     except asyncio.CancelledError:

@@ -62,8 +62,11 @@ async def connect(settings: TemporalSettings, *, subtask_ids: list[str] | None =
     try:
         return await asyncio.wait_for(
             Client.connect(
-                settings.address, namespace=settings.namespace, api_key=settings.api_key,
-                tls=_tls(settings), data_converter=pydantic_data_converter,
+                settings.address,
+                namespace=settings.namespace,
+                api_key=settings.api_key,
+                tls=_tls(settings),
+                data_converter=pydantic_data_converter,
                 connect_timeout=timedelta(seconds=settings.connect_timeout_s),
             ),
             settings.connect_timeout_s + 2,
@@ -74,7 +77,8 @@ async def connect(settings: TemporalSettings, *, subtask_ids: list[str] | None =
             f"{which}cannot reach Temporal at {settings.address} (namespace {settings.namespace}): "
             f"{exc or type(exc).__name__}; start a server (`temporal server start-dev`) or check "
             "--temporal-address, TLS and the API key",
-            address=settings.address, subtask_ids=ids,
+            address=settings.address,
+            subtask_ids=ids,
         ) from exc
 
 
@@ -112,8 +116,10 @@ def _tls(settings: TemporalSettings) -> object:
     if bool(settings.tls_cert) != bool(settings.tls_key):
         raise ConfigError("--tls-cert and --tls-key go together: mTLS needs the certificate and its key")
     return TLSConfig(
-        server_root_ca_cert=_read(settings.tls_ca), client_cert=_read(settings.tls_cert),
-        client_private_key=_read(settings.tls_key), domain=settings.tls_server_name,
+        server_root_ca_cert=_read(settings.tls_ca),
+        client_cert=_read(settings.tls_cert),
+        client_private_key=_read(settings.tls_key),
+        domain=settings.tls_server_name,
     )
 
 

@@ -23,10 +23,9 @@ from pydantic import BaseModel
 
 from agent.errors import ConfigError, RunError
 
-ENGINE_PAYLOAD_LIMIT = 2 * 1024 * 1024
-"""Temporal's default hard limit for one payload."""
 DEFAULT_INLINE_LIMIT = 1024 * 1024
-"""Encoded bytes kept inline; half the engine's limit leaves room for the envelope around it."""
+"""Encoded bytes kept inline; half Temporal's default limit for one payload (2 MiB) leaves room for
+the envelope around it."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -99,12 +99,17 @@ async def run_worker(
         await asyncio.to_thread(sweep_checkouts, work_dir)  # those of killed workers on this host
         await asyncio.to_thread(sweep_worktrees)
         activities = SubtaskActivities(
-            runner, blobs=BlobStore(options.blob_dir or data_home() / "blobs"), work_dir=work_dir,
+            runner,
+            blobs=BlobStore(options.blob_dir or data_home() / "blobs"),
+            work_dir=work_dir,
             identity=identity,
         )
         worker = Worker(
-            client, task_queue=settings.task_queue, workflows=[SubtaskWorkflow],
-            activities=[activities.run_subtask], max_concurrent_activities=options.max_concurrent,
+            client,
+            task_queue=settings.task_queue,
+            workflows=[SubtaskWorkflow],
+            activities=[activities.run_subtask],
+            max_concurrent_activities=options.max_concurrent,
             identity=identity,
             max_heartbeat_throttle_interval=timedelta(seconds=options.heartbeat_throttle_s),
             default_heartbeat_throttle_interval=timedelta(seconds=options.heartbeat_throttle_s),

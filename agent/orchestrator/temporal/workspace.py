@@ -59,15 +59,25 @@ def _remote_head(subtask_id: str, url: str) -> str:
     try:
         with tempfile.TemporaryDirectory(prefix="subagent-ls-remote-") as scratch:
             init_repository(Path(scratch), bare=True)  # ls-remote runs in a repository of ours
-            listed = run_git(GitTarget(Path(scratch), network=True), "ls-remote", "--end-of-options", url,
-                             "HEAD", timeout=_TIMEOUT_S)
+            listed = run_git(
+                GitTarget(Path(scratch), network=True),
+                "ls-remote",
+                "--end-of-options",
+                url,
+                "HEAD",
+                timeout=_TIMEOUT_S,
+            )
     except HostGitError as exc:
-        raise ConfigError(f"subtask {subtask_id}: cannot read HEAD of {url} ({exc}); check the URL and "
-                          "your git credentials, or give the task a commit") from None
+        raise ConfigError(
+            f"subtask {subtask_id}: cannot read HEAD of {url} ({exc}); check the URL and "
+            "your git credentials, or give the task a commit"
+        ) from None
     commit = listed.stdout.decode().split("\t", 1)[0].strip()
     if not commit:
-        raise ConfigError(f"subtask {subtask_id}: cannot read HEAD of {url} (no HEAD); check the URL "
-                          "and your git credentials, or give the task a commit")
+        raise ConfigError(
+            f"subtask {subtask_id}: cannot read HEAD of {url} (no HEAD); check the URL "
+            "and your git credentials, or give the task a commit"
+        )
     return commit
 
 
@@ -89,8 +99,17 @@ def _fetch_and_check_out(ref: WorkspaceRef, dest: Path) -> None:
     checkout = GitTarget(dest / ".git", dest, network=True)
     with _fetch_source(ref.source) as source:
         try:
-            run_git(checkout, "fetch", "-q", "--depth", "1", "--end-of-options", source, ref.commit,
-                    timeout=_TIMEOUT_S)
+            run_git(
+                checkout,
+                "fetch",
+                "-q",
+                "--depth",
+                "1",
+                "--end-of-options",
+                source,
+                ref.commit,
+                timeout=_TIMEOUT_S,
+            )
         except HostGitError:  # a server that will not serve a bare commit: fetch its branches and tags
             refs = ["+refs/heads/*:refs/remotes/src/*", "+refs/tags/*:refs/tags/*"]
             run_git(checkout, "fetch", "-q", "--end-of-options", source, *refs, timeout=_TIMEOUT_S)
@@ -132,8 +151,12 @@ async def apply_patch(workspace: Path, patch: str) -> None:
     if not patch.strip():
         return
     try:
-        await asyncio.to_thread(_in_view, workspace, ["apply", "--binary", "--whitespace=nowarn", "-"],
-                                patch.encode("utf-8", errors="surrogateescape"))
+        await asyncio.to_thread(
+            _in_view,
+            workspace,
+            ["apply", "--binary", "--whitespace=nowarn", "-"],
+            patch.encode("utf-8", errors="surrogateescape"),
+        )
     except HostGitError as exc:
         raise WorkspaceFetchError(workspace.name, str(workspace), None, f"checkpoint patch: {exc}") from None
 

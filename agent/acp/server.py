@@ -1,0 +1,315 @@
+"""`subagent acp`: the runtime as an Agent Client Protocol agent (protocol version 1) over stdio.
+
+`AcpServer` is a plain class, not a subclass of `acp.Agent`, so a method it does not implement
+answers "method not found" instead of a silent success. Each ACP session is a runtime session
+(same id, so `session/list` and `session/load` agree); each `session/prompt` is one run of the
+runtime (`agent.runtime.assembly.run_agent`) whose events `agent.acp.updates` turns into
+`session/update` notifications. Every update of a turn is written before the prompt's answer:
+the handler awaits each notification before it returns.
+
+Example:
+    claimed = claim_stdio()
+    asyncio.run(serve_acp(AcpServer(), claimed))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from agent import __version__
+from agent.acp.client_requests import AcpApprover, AcpEditorBuffers
+from agent.acp.prompt_text import prompt_text
+from agent.acp.session import AcpSession, Outbox, mode_state, set_title
+from agent.acp.stdio import ClaimedStdio, open_streams
+from agent.acp.updates import UpdateMapper, replay_updates
+from agent.errors import SubagentError
+from agent.events import Event
+from agent.permissions.models import AskRequest
+
+log = logging.getLogger(__name__)
+
+CANCEL_GRACE_S = 10.0
+"""How long a cancelled run may take to wind down (answer dangling tool calls) before it is cut."""
+
+
+class AcpServer:
+    """The ACP agent. See the module docstring; `run_options` go to every `run_agent` call."""
+
+    def __init__(
+        self, *, default_agent: str | None = None, model_client: Any = None, trust: bool = False
+    ) -> None:
+        self.default_agent = default_agent
+        self.trust = trust
+        """`--trust`: every session's workspace config and personas apply as written."""
+        self.model_client = model_client
+        """A fixed model client (the scripted model under `--script`); None: the real API."""
+        self._conn: Any = None
+        self._fs = (False, False)
+        self._sessions: dict[str, AcpSession] = {}
+
+    def on_connect(self, conn: Any) -> None:
+        """The SDK hands over the client connection."""
+        self._conn = conn
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def initialize(self, protocol_version: int, client_capabilities: Any = None,
+                         client_info: Any = None, **_: Any) -> Any:  # fmt: skip
+        """Protocol version 1 and what this agent really supports."""
+        from acp import PROTOCOL_VERSION
+        from acp.schema import (
+            AgentCapabilities,
+            Implementation,
+            InitializeResponse,
+            PromptCapabilities,
+            SessionCapabilities,
+            SessionListCapabilities,
+            SessionResumeCapabilities,
+        )
+
+        fs = getattr(client_capabilities, "fs", None)
+        self._fs = (bool(getattr(fs, "read_text_file", False)), bool(getattr(fs, "write_text_file", False)))
+        return InitializeResponse(
+            protocol_version=min(protocol_version, PROTOCOL_VERSION),
+            agent_capabilities=AgentCapabilities(
+                load_session=True,
+                prompt_capabilities=PromptCapabilities(image=False, audio=False, embedded_context=True),
+                session_capabilities=SessionCapabilities(
+                    list=SessionListCapabilities(), resume=SessionResumeCapabilities()
+                ),
+            ),
+            agent_info=Implementation(name="subagent", title="subagent", version=__version__),
+            auth_methods=[],
+        )
+
+    async def new_session(self, cwd: str, mcp_servers: Any = None, **_: Any) -> Any:
+        """A new session in `cwd`; MCP servers offered by the client are accepted and not used."""
+        from acp.schema import NewSessionResponse
+
+        workspace = _absolute(cwd)
+        modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, None, self.trust)
+        agent_name = modes.current_mode_id
+        record = await _with_store(lambda store: store.create(agent=agent_name, workspace=workspace))
+        self._open(record.id, workspace, modes.current_mode_id).untitled = True
+        return NewSessionResponse(session_id=record.id, modes=modes)
+
+    async def load_session(self, cwd: str, session_id: str, mcp_servers: Any = None, **_: Any) -> Any:
+        """Replay the stored conversation as updates, then answer."""
+        from acp.schema import LoadSessionResponse
+
+        session, modes, messages = await self._reopen(cwd, session_id, with_messages=True)
+        for update in replay_updates(messages, session.cwd):
+            await self._conn.session_update(session_id=session.id, update=update)
+        return LoadSessionResponse(modes=modes)
+
+    async def resume_session(self, cwd: str, session_id: str, mcp_servers: Any = None, **_: Any) -> Any:
+        """Continue a stored session without replaying it."""
+        from acp.schema import ResumeSessionResponse
+
+        _, modes, _ = await self._reopen(cwd, session_id, with_messages=False)
+        return ResumeSessionResponse(modes=modes)
+
+    async def list_sessions(self, cwd: str | None = None, cursor: str | None = None, **_: Any) -> Any:
+        """Top-level sessions, newest first (in `cwd` when given)."""
+        from acp.schema import ListSessionsResponse, SessionInfo
+
+        records = await _with_store(lambda store: store.list(_absolute(cwd) if cwd else None, 200))
+        return ListSessionsResponse(sessions=[
+            SessionInfo(session_id=r.id, cwd=r.workspace, title=r.title or None,
+                        updated_at=r.updated.isoformat())
+            for r in records if r.parent_id is None
+        ])  # fmt: skip
+
+    async def set_session_mode(self, session_id: str, mode_id: str, **_: Any) -> Any:
+        """Switch the primary agent that runs the next prompts."""
+        from acp import RequestError
+        from acp.schema import SetSessionModeResponse
+
+        session = self._session(session_id)
+        modes = await asyncio.to_thread(mode_state, session.cwd, self.default_agent, None, self.trust)
+        known = [m.id for m in modes.available_modes]
+        if mode_id not in known:
+            raise RequestError.invalid_params({"modeId": mode_id, "reason": f"unknown mode; modes: {known}"})
+        session.mode = mode_id
+        return SetSessionModeResponse()
+
+    # --- turns ----------------------------------------------------------------------------
+
+    async def prompt(self, session_id: str, prompt: list[Any], **_: Any) -> Any:
+        """Run the session's agent on the prompt; answer after every update of the turn."""
+        from acp import RequestError
+        from acp.schema import PromptResponse
+
+        session = self._session(session_id)
+        if session.cancel is not None:
+            busy = f"session {session_id} is already running a prompt; cancel it first"
+            raise RequestError.invalid_request({"reason": busy})
+        session.cancel = asyncio.Event()
+        session.mapper = UpdateMapper(cwd=session.cwd, notices_shown=session.notices_shown)
+        session.outbox = outbox = Outbox(self._conn, session)
+        session.approver.start_turn()
+        text = prompt_text(prompt)
+        if session.untitled:
+            session.untitled = False
+            await asyncio.to_thread(set_title, session.id, text)
+        try:
+            await self._run_turn(session, text)
+            cancelled = session.cancel.is_set()
+            failure = session.mapper.failure_text()
+            if failure and not cancelled:
+                outbox.put(_message(failure))
+            return PromptResponse(stop_reason=session.mapper.stop_reason(cancelled))
+        except SubagentError as exc:
+            if session.cancel.is_set():
+                return PromptResponse(stop_reason="cancelled")
+            raise RequestError.internal_error({"details": str(exc), "error": type(exc).__name__}) from exc
+        finally:
+            await outbox.close()  # every update of the turn is written before the answer
+            session.cancel = session.outbox = None
+            session.announced.clear()
+
+    async def _run_turn(self, session: AcpSession, text: str) -> None:
+        """Forward every event's updates, in order; a cancel gets a grace period, then a cut."""
+        assert session.cancel is not None and session.mapper is not None
+        events = self._events(session, text)
+        consumer = asyncio.ensure_future(self._forward(session, events))
+        cancel_wait = asyncio.ensure_future(session.cancel.wait())
+        try:
+            await asyncio.wait({consumer, cancel_wait}, return_when=asyncio.FIRST_COMPLETED)
+            if not consumer.done():
+                done, _ = await asyncio.wait({consumer}, timeout=CANCEL_GRACE_S)
+                if not done:
+                    log.warning("session %s: run still going %ss after cancel", session.id, CANCEL_GRACE_S)
+                    consumer.cancel()
+            await asyncio.gather(consumer, return_exceptions=session.cancel.is_set())
+        finally:
+            cancel_wait.cancel()
+            if not consumer.done():
+                consumer.cancel()
+
+    async def _forward(self, session: AcpSession, events: AsyncIterator[Event]) -> None:
+        assert session.mapper is not None and session.outbox is not None
+        async for event in events:
+            for update in session.mapper.updates(event):
+                session.outbox.put(update)
+
+    def _events(self, session: AcpSession, text: str) -> AsyncIterator[Event]:
+        from agent.runtime.assembly import run_agent
+
+        assert session.cancel is not None
+        options: dict[str, Any] = {
+            "agent": session.mode, "cwd": session.cwd, "approver": session.approver, "resume": session.id,
+            "cancel": session.cancel, "model_client": self.model_client,
+            "editor": session.editor, "trust": self.trust,
+        }  # fmt: skip
+        return run_agent(text, **options)
+
+    async def cancel(self, session_id: str, **_: Any) -> None:
+        """`session/cancel`: stop the turn's tools and subagents; pending asks answer cancelled."""
+        session = self._sessions.get(session_id)
+        if session is None or session.cancel is None:
+            return
+        session.cancel.set()
+        session.approver.cancel_pending()
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _session(self, session_id: str) -> AcpSession:
+        from acp import RequestError
+
+        try:
+            return self._sessions[session_id]
+        except KeyError:
+            raise RequestError.resource_not_found(session_id) from None
+
+    def _open(self, session_id: str, cwd: Path, mode: str) -> AcpSession:
+        session = AcpSession(id=session_id, cwd=cwd, mode=mode)
+        session.approver = AcpApprover(self._conn, session_id, functools.partial(self._describe, session))
+        if all(self._fs):
+            session.editor = AcpEditorBuffers(self._conn, session_id)
+        self._sessions[session_id] = session
+        return session
+
+    async def _reopen(
+        self, cwd: str, session_id: str, *, with_messages: bool
+    ) -> tuple[AcpSession, Any, list[Any]]:
+        from acp import RequestError
+
+        from agent.errors import SessionError, UnknownSessionError
+
+        def read(store: Any) -> tuple[Any, list[Any]]:
+            record = store.get(session_id)
+            return record, store.messages(record.id) if with_messages else []
+
+        try:
+            record, messages = await _with_store(read)
+        except (SessionError, UnknownSessionError) as exc:
+            raise RequestError.resource_not_found(session_id) from exc
+        workspace = _absolute(cwd) if cwd else Path(record.workspace)
+        modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, record.agent, self.trust)
+        return self._open(record.id, workspace, modes.current_mode_id), modes, messages
+
+    async def _describe(self, session: AcpSession, request: AskRequest) -> Any:
+        """The tool call a permission request is about; waits briefly for its `tool_call` update."""
+        from acp.schema import ToolCallUpdate
+
+        mapper = session.mapper or UpdateMapper(cwd=session.cwd)
+        call_id = mapper.call_id(request.session_id, request.tool_use_id)
+        seen = session.announced.setdefault(call_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(seen.wait(), timeout=2.0)
+        except TimeoutError:
+            pass  # the request carries the title itself; the client can show it without the update
+        who = f" ({request.agent})" if request.agent else ""
+        return ToolCallUpdate(tool_call_id=call_id, title=request.title + who, status="pending",
+                              raw_input={"permission": request.permission, "patterns": request.patterns,
+                                         "detail": request.detail})  # fmt: skip
+
+
+def _message(text: str) -> Any:
+    from acp import update_agent_message_text
+
+    return update_agent_message_text(text)
+
+
+def _absolute(cwd: str) -> Path:
+    from acp import RequestError
+
+    path = Path(cwd)
+    if not path.is_absolute():
+        raise RequestError.invalid_params({"cwd": cwd, "reason": "cwd must be an absolute path"})
+    return path.resolve()
+
+
+async def serve_acp(server: AcpServer, claimed: ClaimedStdio) -> None:
+    """Serve `server` over the claimed stdio until the client closes the stream."""
+    from acp import run_agent
+
+    reader, writer = await open_streams(claimed)
+    await run_agent(server, input_stream=writer, output_stream=reader, use_unstable_protocol=True)
+
+
+async def _with_store(work: Any) -> Any:
+    """`work(store)` off the loop (opening connects and migrates); a damaged, locked or full store
+    is an ACP error whose message names the file and what to do (a StoreError, kept as its cause)."""
+    from acp import RequestError
+
+    from agent.errors import StoreError
+    from agent.sessions.store import SqliteSessionStore
+
+    def run() -> Any:
+        store = SqliteSessionStore()
+        try:
+            return work(store)
+        finally:
+            store.close()
+
+    try:
+        return await asyncio.to_thread(run)
+    except StoreError as exc:
+        raise RequestError.internal_error({"message": str(exc)}) from exc

@@ -1,0 +1,76 @@
+"""The Python API: run one agent on one task, or a list of subtasks in parallel.
+
+    import asyncio, agent
+    results = asyncio.run(agent.dispatch("tasks.yaml", cwd="."))
+    final = asyncio.run(agent.run("add a /health endpoint", agent="backend-engineer", cwd="."))
+
+Both are built on `agent.run_agent`, the event stream (agent.runtime.assembly); `agent` imports
+them on first use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agent.events import ResultEvent
+from agent.orchestrator.base import EventSink, SubtaskResult, SubtaskSpec
+from agent.permissions.models import Approver, PermissionMode
+
+
+async def dispatch(
+    tasks: list[SubtaskSpec] | Path | str,
+    *,
+    cwd: Path | str = ".",
+    model_client: Any = None,
+    approver: Approver | None = None,
+    permission_mode: PermissionMode | None = None,
+    on_event: EventSink | None = None,
+    trust: bool = False,
+) -> list[SubtaskResult]:
+    """Run subtasks with subagents, concurrently, and return one result per task, in order.
+
+    `tasks` is a list of `SubtaskSpec` or the path of a dispatch file. Children that may edit
+    the same workspace each get a worktree and are merged back; see docs/orchestrator.md.
+    `trust` trusts the tasks' workspaces for this dispatch (docs/security.md).
+
+    Example:
+        results = await agent.dispatch([SubtaskSpec(id="api", agent="backend-engineer",
+                                                    prompt="add POST /items")], cwd="service")
+    """
+    from agent.orchestrator.base import DispatchOptions
+    from agent.orchestrator.dispatch_file import check_agents, load_tasks
+    from agent.orchestrator.local import LocalDispatcher
+
+    root = Path(cwd)
+    if isinstance(tasks, (str, Path)):
+        path = Path(tasks)
+        tasks = load_tasks(path)
+        check_agents(path, tasks, root, trust=trust)
+    options = DispatchOptions(permission_mode=permission_mode)
+    dispatcher = LocalDispatcher(
+        root, options=options, model_client=model_client, approver=approver, trust=trust
+    )
+    return await dispatcher.run(tasks, on_event=on_event)
+
+
+async def run(
+    prompt: str, *, agent: str = "orchestrator", cwd: Path | str = ".", **options: Any
+) -> ResultEvent:
+    """Run one agent on one task and return its final ResultEvent (`run_agent` without the stream).
+
+    `options` are `agent.runtime.assembly.run_agent`'s (model, max_turns, permission_mode, approver,
+    model_client, cancel, ...).
+
+    Example:
+        result = await agent.run("add a /health endpoint", agent="backend-engineer", cwd=".")
+        print(result.subtype, result.result)
+    """
+    from agent.runtime.assembly import run_agent
+
+    final: ResultEvent | None = None
+    async for event in run_agent(prompt, agent=agent, cwd=Path(cwd), **options):
+        if event.type == "result" and event.parent_tool_use_id is None:
+            final = event
+    assert final is not None  # the loop always ends with a result
+    return final

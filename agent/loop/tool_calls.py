@@ -1,0 +1,362 @@
+"""Run one turn's tool calls: validate, ask the gate, checkpoint, run, and collect every result.
+
+Permissions are settled one call at a time in the model's order (a person answers asks one by
+one); then, if any allowed call may change files, one checkpoint is taken; then the calls run in
+a bounded task group, independent ones (conflict_key None) side by side, calls sharing a key in
+order. Results land in `TurnCalls.results` as they finish, so a cancelled turn still knows which
+calls completed; the rest are answered as interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from agent.errors import SubagentError, ToolFailure
+from agent.events import (
+    ErrorEvent,
+    Event,
+    PermissionAnsweredEvent,
+    PermissionAskedEvent,
+    PermissionDenial,
+    ToolCallFinishedEvent,
+    ToolCallStartedEvent,
+)
+from agent.loop.interrupted import interrupted_text
+from agent.permissions.models import AskAnswer, AskRequest
+from agent.tool import OutputLimits, PermissionRequest, Tool, ToolContext, ToolResult
+from agent.tool_output import cap_output
+
+EVENT_SINK: ContextVar[Callable[[Event], None] | None] = ContextVar("EVENT_SINK", default=None)
+"""While a tool runs: where it may emit events into the parent's stream (the `task` tool does)."""
+CURRENT_TOOL_USE_ID: ContextVar[str | None] = ContextVar("CURRENT_TOOL_USE_ID", default=None)
+"""While a tool runs: the id of its tool_use block (a child's `parent_tool_use_id`)."""
+
+TURN_CALLS: ContextVar[tuple[ToolCall, ...]] = ContextVar("TURN_CALLS", default=())
+"""While a tool runs: every call of its turn that was allowed to run (the `task` tool counts its
+siblings to decide whether children need their own worktrees)."""
+
+DETAIL_LIMITS = OutputLimits(max_lines=80, max_chars=8000)
+"""How much of a call's preview an ask shows a person."""
+
+Checkpointer = Callable[[str, str], Awaitable[None]]
+"""`await checkpointer(label, tool_use_id)` before a call that may change files."""
+
+
+class GateVerdict(Protocol):
+    decision: str
+    reason: str
+    permission: str
+    patterns: list[str]
+
+
+class Gate(Protocol):
+    """What the loop needs of agent.permissions.gate.PermissionGate."""
+
+    def evaluate(
+        self, tool_name: str, tool_input: dict[str, Any], requests: list[PermissionRequest]
+    ) -> GateVerdict: ...
+
+    async def ask(self, request: AskRequest) -> AskAnswer: ...
+
+
+class ToolCall(BaseModel):
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+@dataclasses.dataclass
+class _Prepared:
+    call: ToolCall
+    tool: Tool[Any]
+    parsed: Any
+    ctx: ToolContext
+
+
+@dataclasses.dataclass
+class TurnCalls:
+    """One turn's calls and what became of them."""
+
+    calls: list[ToolCall]
+    results: dict[str, ToolResult] = dataclasses.field(default_factory=dict)
+    denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
+    started: set[str] = dataclasses.field(default_factory=set)
+    """Ids of calls whose tool began running: an interrupted one may have had effects."""
+    announced: set[str] = dataclasses.field(default_factory=set)
+    """Ids of calls a tool_call_started event went out for (each must be seen to finish)."""
+
+    def interrupted(self) -> list[tuple[ToolCall, ToolResult]]:
+        """Announced calls left without a result by a cancel, with what the model is told."""
+        return [
+            (call, _interrupted(call.id in self.started))
+            for call in self.calls
+            if call.id in self.announced and call.id not in self.results
+        ]
+
+    def result_blocks(self) -> list[dict[str, Any]]:
+        """tool_result blocks in tool_use order; a call without a result was interrupted."""
+        blocks = []
+        for call in self.calls:
+            result = self.results.get(call.id)
+            blocks.append(_result_block(call.id, result or _interrupted(call.id in self.started)))
+        return blocks
+
+
+def _interrupted(started: bool) -> ToolResult:
+    return ToolResult(output=interrupted_text(started, "the run was cancelled"), is_error=True)
+
+
+def _result_block(tool_use_id: str, result: ToolResult) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id}
+    if result.images:
+        block["content"] = [{"type": "text", "text": result.output}] + [
+            {"type": "image", "source": {"type": "base64", "media_type": i.media_type, "data": i.data_base64}}
+            for i in result.images
+        ]
+    else:
+        block["content"] = result.output or "(no output)"
+    if result.is_error:
+        block["is_error"] = True
+    return block
+
+
+@dataclasses.dataclass
+class ToolRunner:
+    """Everything a turn's calls need; one per session."""
+
+    session_id: str
+    agent: str
+    tools: dict[str, Tool[Any]]
+    ctx: ToolContext
+    gate: Gate
+    checkpointer: Checkpointer | None = None
+    on_start: Callable[[str], Awaitable[None]] | None = None
+    """`await on_start(tool_use_id)` just before a tool runs (the store records it for repair)."""
+    max_parallel: int = 8
+    parent_tool_use_id: str | None = None
+
+    def _event(self, cls: type[Any], **fields: Any) -> Any:
+        return cls(session_id=self.session_id, parent_tool_use_id=self.parent_tool_use_id, **fields)
+
+    def announce(self, name: str) -> None:
+        """The model has begun writing a call to `name`: the tool may start preparing."""
+        tool = self.tools.get(name)
+        if tool is not None:
+            tool.announced(self.ctx)
+
+    async def run(self, turn: TurnCalls, invalid: dict[str, str], emit: Callable[[Any], None]) -> None:
+        """Settle, checkpoint and run every call of `turn`, emitting events as they happen.
+
+        `invalid`: calls whose input is not a JSON object, with what it was (never run)."""
+        ready: list[_Prepared] = []
+        for call in turn.calls:
+            prepared = await self._prepare(call, invalid.get(call.id), turn, emit)
+            if prepared is not None:
+                ready.append(prepared)
+        mutating = [p for p in ready if p.tool.mutates]
+        if mutating and self.checkpointer is not None:
+            first = mutating[0]
+            more = f" (+{len(mutating) - 1} more)" if len(mutating) > 1 else ""
+            try:
+                await self.checkpointer(first.tool.title(first.parsed) + more, first.call.id)
+            except Exception as exc:  # the work goes on; the person sees that undo will not cover it
+                emit(
+                    self._event(
+                        ErrorEvent,
+                        message=f"checkpoint failed, `subagent undo` will not cover this "
+                        f"step: {type(exc).__name__}: {exc}",
+                        error_type="checkpoint_failed",
+                    )
+                )
+        groups: dict[Any, list[_Prepared]] = {}
+        for p in ready:
+            key = p.tool.conflict_key(p.parsed, p.ctx)
+            groups.setdefault(key if key is not None else ("solo", p.call.id), []).append(p)
+        limit = asyncio.Semaphore(self.max_parallel)
+        TURN_CALLS.set(tuple(p.call for p in ready))  # this task's context; its tool tasks copy it
+        async with asyncio.TaskGroup() as group:
+            for members in groups.values():
+                group.create_task(self._run_in_order(members, limit, turn, emit))
+
+    async def _run_in_order(
+        self, members: list[_Prepared], limit: asyncio.Semaphore, turn: TurnCalls, emit: Callable[[Any], None]
+    ) -> None:
+        for p in members:
+            async with limit:
+                turn.started.add(p.call.id)
+                turn.results[p.call.id] = await self._execute(p, emit)
+
+    def _finish(
+        self, call: ToolCall, result: ToolResult, started: float, emit: Callable[[Any], None]
+    ) -> None:
+        emit(
+            self._event(
+                ToolCallFinishedEvent,
+                tool_use_id=call.id,
+                name=call.name,
+                output=result.output,
+                is_error=result.is_error,
+                duration_ms=(time.monotonic() - started) * 1000,
+                files_touched=result.files_touched,
+                changes=result.changes,
+            )
+        )
+
+    def _announce(
+        self, call: ToolCall, turn: TurnCalls, emit: Callable[[Any], None], *, kind: Any, title: str,
+        locations: list[str] | None = None,
+    ) -> None:  # fmt: skip
+        """Tell front ends the call started; each announced call is later seen to finish."""
+        emit(self._event(ToolCallStartedEvent, tool_use_id=call.id, name=call.name, input=call.input,
+                         kind=kind, title=title, locations=locations or []))  # fmt: skip
+        turn.announced.add(call.id)
+
+    async def _prepare(
+        self, call: ToolCall, input_problem: str | None, turn: TurnCalls, emit: Callable[[Any], None]
+    ) -> _Prepared | None:
+        started = time.monotonic()
+        tool = self.tools.get(call.name)
+        failure: str | None = None
+        parsed: Any = None
+        if input_problem is not None:
+            failure = f"this call was not run: {input_problem}"
+        elif tool is None:
+            failure = f"unknown tool {call.name!r}; available tools: {', '.join(sorted(self.tools))}"
+        else:
+            try:
+                parsed = tool.input_model.model_validate(call.input)
+            except ValidationError as exc:
+                failure = f"invalid input for {call.name}: {_validation_text(exc)}"
+        if failure is not None or tool is None:
+            self._announce(call, turn, emit, kind=tool.kind if tool else "other", title=call.name)
+            turn.results[call.id] = ToolResult(output=failure or "", is_error=True)
+            self._finish(call, turn.results[call.id], started, emit)
+            return None
+        ctx = self.ctx
+        title = tool.title(parsed)
+        self._announce(call, turn, emit, kind=tool.kind, title=title, locations=tool.locations(parsed, ctx))
+        try:  # a path that cannot be, or that the filesystem policy refuses: fails before any ask
+            requests = tool.permission_requests(parsed, ctx)
+        except ToolFailure as exc:
+            turn.results[call.id] = ToolResult(output=str(exc), is_error=True)
+            self._finish(call, turn.results[call.id], started, emit)
+            return None
+        denied = await self._settle(call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit)
+        if denied is not None:
+            turn.denials.append(
+                PermissionDenial(
+                    tool_name=call.name, tool_use_id=call.id, tool_input=call.input, reason=denied
+                )
+            )
+            turn.results[call.id] = ToolResult(output=f"permission denied: {denied}", is_error=True)
+            self._finish(call, turn.results[call.id], started, emit)
+            return None
+        if any(r.permission == "external_directory" for r in requests):
+            ctx = dataclasses.replace(ctx, allow_external=True)
+        return _Prepared(call, tool, parsed, ctx)
+
+    async def _settle(
+        self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
+        emit: Callable[[Any], None],
+    ) -> str | None:  # fmt: skip
+        """None when the call may run, else the reason it may not; `detail()` only for an ask."""
+        verdict = self.gate.evaluate(call.name, call.input, requests)
+        if verdict.decision == "allow":
+            return None
+        if verdict.decision == "deny":
+            emit(
+                self._event(
+                    PermissionAnsweredEvent,
+                    tool_use_id=call.id,
+                    decision="deny",
+                    scope="rule",
+                    reason=verdict.reason,
+                )
+            )
+            return verdict.reason
+        emit(
+            self._event(
+                PermissionAskedEvent,
+                tool_use_id=call.id,
+                tool_name=call.name,
+                permission=verdict.permission,
+                patterns=verdict.patterns,
+                title=title,
+            )
+        )
+        answer = await self.gate.ask(
+            AskRequest(
+                session_id=self.session_id,
+                tool_use_id=call.id,
+                tool_name=call.name,
+                permission=verdict.permission,
+                patterns=verdict.patterns,
+                title=title,
+                detail=detail(),
+                tool_input=call.input,
+                agent=self.agent,
+            )
+        )
+        emit(
+            self._event(
+                PermissionAnsweredEvent,
+                tool_use_id=call.id,
+                decision=answer.decision,
+                scope=answer.scope,
+                reason=answer.message,
+            )
+        )
+        if answer.decision == "allow":
+            return None
+        refused = answer.message or f"the {verdict.permission} permission was refused for {title}"
+        return f"{refused} (it was asked because {verdict.reason})"
+
+    async def _execute(self, p: _Prepared, emit: Callable[[Any], None]) -> ToolResult:
+        started = time.monotonic()
+        if self.on_start is not None:
+            try:
+                await self.on_start(p.call.id)
+            except SubagentError as exc:  # unrecorded, a crash could not say it ran: so it does not
+                result = ToolResult(output=f"not run: its start could not be recorded: {exc}", is_error=True)
+                self._finish(p.call, result, started, emit)
+                return result
+        sink_token = EVENT_SINK.set(emit)
+        id_token = CURRENT_TOOL_USE_ID.set(p.call.id)
+        try:
+            result = await p.tool.run(p.parsed, p.ctx)
+        except ToolFailure as exc:
+            result = ToolResult(output=str(exc), is_error=True)
+        except Exception as exc:  # a bug in a tool must not end the session: the model sees it
+            result = ToolResult(
+                output=f"internal error in {p.call.name}: {type(exc).__name__}: {exc}", is_error=True
+            )
+        finally:
+            EVENT_SINK.reset(sink_token)
+            CURRENT_TOOL_USE_ID.reset(id_token)
+        self._finish(p.call, result, started, emit)
+        return result
+
+
+def _detail(tool: Tool[Any], parsed: Any, call: ToolCall, ctx: ToolContext) -> str:
+    """What a person reads under an ask: the tool's preview, else the input's fields; capped."""
+    text = tool.preview(parsed, ctx) or _fields(call.input)
+    return cap_output(text, DETAIL_LIMITS, None, label="preview").text
+
+
+def _fields(tool_input: dict[str, Any]) -> str:
+    return "\n".join(f"{key}: {value}" for key, value in tool_input.items())
+
+
+def _validation_text(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(x) for x in err["loc"]) or "input"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

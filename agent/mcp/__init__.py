@@ -1,0 +1,1 @@
+"""`subagent mcp`: the Model Context Protocol server that orchestrator agents call (`server`)."""

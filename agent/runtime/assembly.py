@@ -1,0 +1,385 @@
+"""`run_agent`: the public way to run one agent on one task, as a stream of events.
+
+It assembles what the loop needs (registry and spec, model and its limits, tools and their
+context, sandbox, permission gate, session store, checkpoints) and runs `agent.loop.agent_loop`. The CLI,
+ACP, MCP and the Python API all call it.
+
+Example:
+    async for event in run_agent("add a /health endpoint", agent="backend-engineer", cwd=Path(".")):
+        if event.type == "result":
+            print(event.subtype, event.result)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent import DEFAULT_AGENT
+from agent.context import ContextPolicy
+from agent.errors import ConfigError, SandboxUnavailableError
+from agent.events import Event
+from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
+from agent.loop.tool_calls import ToolRunner
+from agent.model.base import ModelClient
+from agent.model.pricing import require_price
+from agent.model.resolve import resolve_model, resolve_model_id
+from agent.paths import data_home
+from agent.permissions.models import Approver, PermissionMode
+from agent.prompt.folder_notes import with_folder_notes
+from agent.prompt.instructions import FolderInstructions, load_project_instructions
+from agent.prompt.request import environment_block
+from agent.registry.spec import AgentSpec
+from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
+from agent.sandbox.base import Sandbox
+from agent.sandbox.policy import FsPolicy, policy_for
+from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
+from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
+from agent.tool import EditorBuffers, ToolContext
+from agent.trust.notice import run_boundary
+
+if TYPE_CHECKING:
+    from agent.orchestrator.link import ParentLink
+
+
+def default_model_client() -> ModelClient:
+    """The Messages API, with ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment."""
+    from agent.model._prewarm import start_prewarm
+    from agent.model.anthropic_client import AnthropicModel
+    from agent.model.credentials import require_api_key
+
+    require_api_key()
+    start_prewarm()  # the SDK's import and first-use costs overlap with assembling the run
+    return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
+
+
+async def _open_session(
+    store: SessionStore,
+    *,
+    spec: AgentSpec,
+    cwd: Path,
+    model: str,
+    resume: str | None,
+    continue_latest: bool,
+    fork: bool,
+    parent_tool_use_id: str | None,
+    title: str,
+    parent_id: str | None = None,
+) -> tuple[SessionRecord, bool]:
+    """The session to run in, and whether it has a history (it was resumed or forked)."""
+    record: SessionRecord | None = None
+    if resume:
+        record = await asyncio.to_thread(store.get, resume)
+    elif continue_latest:
+        record = await asyncio.to_thread(store.latest, cwd)
+        if record is None:
+            raise ConfigError(f"no session to continue in {cwd}; start one with `subagent run PROMPT`")
+    if record is not None and fork:
+        record = await asyncio.to_thread(store.fork, record.id)
+    if record is None:
+        record = await asyncio.to_thread(
+            store.create,
+            agent=spec.name,
+            workspace=cwd,
+            model=model,
+            parent_tool_use_id=parent_tool_use_id,
+            parent_id=parent_id,
+            title=title[:80],
+        )
+        return record, False
+    return record, True
+
+
+async def _load_history(
+    store: SessionStore, parts: RuntimeParts, session_id: str
+) -> tuple[list[dict[str, Any]], int]:
+    """The repaired history of a resumed session and the seq of its last stored message; read
+    under the session's lock, so no live run is writing it.
+
+    The history starts from the session's latest stored compaction, so a compacted session is
+    not compacted (and summarized) again on every resume. The answers repair gives to tool calls
+    a crash left dangling are stored too: the transcript then says what the model was told, and
+    the next run does not have to invent them again.
+    """
+    resume = await asyncio.to_thread(store.messages_for_resume, session_id)
+    started = await asyncio.to_thread(store.started_tools, session_id)
+    raw, last_seq = resume.messages, resume.last_seq
+    history = parts.repair(raw, started)
+    if raw and raw[-1]["role"] == "assistant" and history and history[-1]["role"] == "user":
+        calls = [b.get("id") for b in raw[-1]["content"] if b.get("type") == "tool_use"]
+        answers = history[-1]["content"]
+        if calls and [b.get("tool_use_id") for b in answers] == calls:
+            last_seq = await asyncio.to_thread(store.append_message, session_id, "user", answers)
+    return history, last_seq
+
+
+async def run_agent(
+    prompt: str | None,
+    *,
+    agent: str = DEFAULT_AGENT,
+    cwd: Path,
+    model: str | None = None,
+    max_turns: int | None = None,
+    permission_mode: PermissionMode | None = None,
+    approver: Approver | None = None,
+    resume: str | None = None,
+    continue_latest: bool = False,
+    compact_only: bool = False,
+    fork: bool = False,
+    model_client: ModelClient | None = None,
+    cancel: asyncio.Event | None = None,
+    max_budget_usd: float | None = None,
+    parent_tool_use_id: str | None = None,
+    parent_model: str | None = None,
+    parts: RuntimeParts | None = None,
+    editor: EditorBuffers | None = None,
+    parent: ParentLink | None = None,
+    trust: bool = False,
+) -> AsyncIterator[Event]:
+    """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
+
+    `compact_only` (with `resume`, no prompt) compacts the session's history now and ends
+    without a model turn: a CompactionEvent when there was something to compact, then the result.
+
+    Raises ConfigError (before any event) when the run cannot start as asked: unknown agent,
+    no API key, no session to resume.
+    `parent` runs the agent as a subagent (agent.orchestrator): it shares the parent's approver,
+    denials, cancel and slots, and is linked to the parent session.
+    `trust` trusts the workspace for this run (`--trust`): its config and personas apply as written
+    even when the user's trusted folders do not list it (docs/security.md).
+    """
+    parts = parts or default_parts()
+    client = model_client or default_model_client()
+    cwd = cwd.resolve()
+    if compact_only and (prompt or not (resume or continue_latest)):
+        raise ConfigError("compact_only compacts an existing session: give resume=ID and no prompt")
+    registry = await asyncio.to_thread(parts.load_registry, cwd, trust)  # reads and validates files
+    config = registry.config
+    spec: AgentSpec = registry.get(agent)
+    model_id = resolve_model_id(config, spec.model, model, parent_model)
+    info = None if model_id in config.models else await client.model_info(model_id)
+    resolved = resolve_model(config, spec.model, model, parent_model, info)
+    budget = max_budget_usd if max_budget_usd is not None else config.defaults.max_budget_usd
+    await require_price(resolved.id, resolved.price, budget)  # a budget needs a price, or it bounds nothing
+    editing = parent is None and _may_change(spec, permission_mode or config.defaults.permission_mode, config)
+    if editing:  # before a session is made: a refused run leaves nothing behind
+        await asyncio.to_thread(refuse_if_busy, cwd)
+
+    store = await asyncio.to_thread(parts.open_store)  # connects to SQLite and migrates
+    record, resumed = await _open_session(
+        store,
+        spec=spec,
+        cwd=cwd,
+        model=resolved.id,
+        resume=resume,
+        continue_latest=continue_latest,
+        fork=fork,
+        parent_tool_use_id=parent_tool_use_id,
+        title=prompt or "",
+        parent_id=parent.session_id if parent is not None else None,
+    )
+    session_id = record.id
+    defaults = config.defaults
+    cancel = cancel or asyncio.Event()
+    extra_roots = tuple(Path(p) for p in defaults.sandbox.extra_roots)
+    outputs = store.output_dir(session_id)
+    policy = await asyncio.to_thread(
+        policy_for,
+        defaults.sandbox,
+        cwd,
+        data_dir=data_home(),
+        outputs=outputs,
+        extra_readable=_sandbox_programs(parts, spec),
+    )
+    sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, policy)  # probes bwrap
+    ctx = ToolContext(
+        workspace=cwd,
+        data_dir=outputs,
+        sandbox=sandbox,
+        extra_roots=extra_roots,
+        cancel=cancel,
+        bash_timeout_s=defaults.tool_timeouts.bash,
+        bash_max_timeout_s=defaults.tool_timeouts.bash_max,
+        editor=editor,
+        policy=policy,
+    )
+    approver = approver or parts.headless_approver()
+    if parent is not None and parent.gate is not None:  # the root's approver, the parent's denials
+        gate = parent.gate.child(list(spec.permission))
+        gate.mode = permission_mode or parent.gate.mode
+    else:
+        mode = permission_mode or defaults.permission_mode
+        gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s)
+    instructions = await asyncio.to_thread(load_project_instructions, cwd)
+    folder_notes = FolderInstructions(cwd, instructions.paths)
+    tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}
+    from agent.orchestrator.task_tool import delegation
+
+    if task := delegation(
+        spec,
+        parent,
+        registry,
+        parts,
+        client,
+        gate,
+        approver,
+        resolved.id,
+        session_id,
+        cancel,
+        permission_mode,
+        parent_tool_use_id,
+    ):
+        tools[task.name] = task
+    checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
+    runner = ToolRunner(
+        session_id=session_id,
+        agent=spec.name,
+        tools=tools,
+        ctx=ctx,
+        gate=gate,
+        checkpointer=checkpoints,
+        on_start=_start_recorder(store, session_id),
+        parent_tool_use_id=parent_tool_use_id,
+    )
+    setup = LoopSetup(
+        session_id=session_id,
+        spec=spec,
+        files_changed=checkpoints.files_changed if checkpoints is not None else None,
+        model=resolved,
+        client=client,
+        runner=runner,
+        env_block="\n\n".join(filter(None, (instructions.text, await environment_block(cwd)))),
+        store=store,
+        history=[],  # loaded below, under the session's lock
+        max_turns=max_turns or spec.max_turns or defaults.max_turns,
+        max_output_tokens=spec.max_output_tokens or defaults.max_output_tokens,
+        max_budget_usd=budget,
+        cancel=cancel,
+        parent_tool_use_id=parent_tool_use_id,
+        resumed=resumed,
+        compact_only=compact_only,
+        boundary=run_boundary(spec, sandbox, defaults.sandbox.kind, registry),
+        prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
+        context=ContextPolicy(
+            reserve_tokens=defaults.context_reserve_tokens,
+            caching=defaults.prompt_caching,
+            elision=defaults.elide_tool_outputs,
+            server_compaction=resolved.server_compaction,
+        ),
+    )
+    with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
+        if resumed:
+            record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
+            await _claim(store, record, first_run=fork)
+            setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
+            setup.history, setup.last_seq = await _load_history(store, parts, session_id)
+        async for event in run_loop(setup, prompt):
+            yield event
+
+
+async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool) -> None:
+    """Mark the session `running` for this run; called under its lock.
+
+    A stored `running` means the last holder died without finishing (kill -9, power loss), since
+    only a live run holds the lock: that run is recorded as `interrupted` first. A fork is new and
+    has had no run yet.
+    """
+    if record.status == "running" and not first_run:
+        await asyncio.to_thread(store.update, record.id, status="interrupted")
+    await asyncio.to_thread(store.update, record.id, status="running")
+
+
+def _sandbox_programs(parts: RuntimeParts, spec: AgentSpec) -> list[Path]:
+    """The runtime's own programs the agent's tools run in the sandbox, through the tools' seam."""
+    return parts.sandbox_programs(list(spec.tools)) if parts.sandbox_programs is not None else []
+
+
+def _may_change(spec: AgentSpec, mode: str, config: Any) -> bool:
+    """Whether a top-level run of `spec` may change the workspace (its tools, or its subagents'),
+    so it holds the workspace for its length (agent.sessions.leftovers.workspace_for_run)."""
+    from agent.orchestrator.link import may_delegate, may_edit
+
+    return mode != "plan" and (may_edit(spec) or may_delegate(spec, 0, config.defaults.max_depth))
+
+
+def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, policy: FsPolicy) -> Sandbox | None:
+    """The sandbox for bash (and the ripgrep under grep and glob), or None: an agent without them
+    needs none, and a missing bubblewrap must not stop the other tools; bash then refuses each call
+    with the probe's reason and fix, and ripgrep runs on the host within the policy."""
+    if not {"bash", "grep", "glob"} & set(spec.tools):
+        return None
+    try:
+        return parts.make_sandbox(config, policy, spec.network)
+    except SandboxUnavailableError:
+        return None
+
+
+async def _last_step(store: SessionStore, session_id: str) -> int:
+    """A resumed session numbers its steps on from the last checkpoint (steps are unique per session)."""
+    records = await asyncio.to_thread(store.checkpoints, session_id)
+    return max((r.step for r in records), default=0)
+
+
+def _start_recorder(store: SessionStore, session_id: str) -> Any:
+    """Record that a tool started, so a crash mid-call is reported as such on resume."""
+
+    async def record(tool_use_id: str) -> None:
+        await asyncio.to_thread(store.mark_tool_started, session_id, tool_use_id)
+
+    return record
+
+
+class _Checkpoints:
+    """Snapshots before each step that may change files; remembers the run's first one, so the
+    run's result can list everything it changed (bash included)."""
+
+    def __init__(self, parts: RuntimeParts, snapshot: Snapshot, cwd: Path, store: SessionStore,
+                 session_id: str, last_step: int) -> None:  # fmt: skip
+        self._parts, self._snapshot, self._cwd = parts, snapshot, cwd
+        self._store, self._session_id, self._step = store, session_id, last_step
+        self._first: str | None = None
+
+    async def __call__(self, label: str, tool_use_id: str) -> None:
+        self._step += 1
+        sha = await self._snapshot(label)
+        self._first = self._first or sha
+        record = CheckpointRecord(
+            session_id=self._session_id,
+            step=self._step,
+            commit=sha,
+            tool_use_id=tool_use_id,
+            label=label,
+            created=datetime.now(UTC),
+        )
+        await asyncio.to_thread(self._store.record_checkpoint, record)
+
+    async def files_changed(self) -> list[str]:
+        """Absolute paths that differ from before the run's first change (none when none ran).
+
+        The end snapshot is recorded as the run's `end` mark: what changes after it is not this
+        run's (`subagent undo` tells sessions apart by these marks and the checkpoints)."""
+        if self._first is None:
+            return []
+        end = await self._snapshot("end of run")
+        mark = MarkRecord(
+            workspace=str(self._cwd),
+            commit=end,
+            kind="end",
+            session_id=self._session_id,
+            created=datetime.now(UTC),
+        )
+        await asyncio.to_thread(self._store.record_mark, mark)
+        if self._parts.changed_files is None:
+            return []
+        return await self._parts.changed_files(self._cwd, self._first, end)
+
+
+def _checkpointer(
+    parts: RuntimeParts, cwd: Path, store: SessionStore, session_id: str, last_step: int = 0
+) -> _Checkpoints | None:
+    snapshot = parts.make_snapshot(cwd)
+    return _Checkpoints(parts, snapshot, cwd, store, session_id, last_step) if snapshot else None

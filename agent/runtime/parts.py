@@ -1,0 +1,140 @@
+"""The runtime's collaborators, behind one small seam so tests and embedders can replace them.
+
+`default_parts()` gives the real ones (registry, tools, sandbox, permission gate, session store,
+checkpoints), each imported when first used so that starting a run imports only what it needs.
+Tests and embedders pass their own `RuntimeParts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from agent.loop.tool_calls import Gate
+from agent.permissions.models import Approver, PermissionRule
+from agent.registry.schema import SandboxConfig
+from agent.sandbox.base import Sandbox
+from agent.sandbox.policy import FsPolicy
+from agent.sessions.base import SessionStore
+from agent.tool import Tool
+
+Snapshot = Callable[[str], Awaitable[str]]
+"""`await snapshot(label) -> commit sha` of the workspace."""
+ChangedFiles = Callable[[Path, str, str], Awaitable[list[str]]]
+"""`await changed(workspace, sha_a, sha_b) -> absolute paths` that differ between two snapshots."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeParts:
+    """Factories for everything `run_agent` assembles around the loop."""
+
+    load_registry: Callable[[Path, bool], Any]
+    """(cwd, trust) -> an AgentRegistry (`.config`: RegistryConfig, `.get(name)`: AgentSpec); `trust`
+    trusts the workspace for this run (`--trust`)."""
+    load_tools: Callable[[list[str]], list[Tool[Any]]]
+    """Tool names -> instances: the one way the runtime reaches the built-in tools (tools/)."""
+    make_sandbox: Callable[[SandboxConfig, FsPolicy, bool], Sandbox | None]
+    """(config, the run's filesystem policy, network) -> the sandbox bash runs in."""
+    make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
+    open_store: Callable[[], SessionStore]
+    repair: Callable[[list[dict[str, Any]], set[str]], list[dict[str, Any]]]
+    """(messages, ids of tools that had started) of an interrupted session -> a transcript the
+    API accepts (no dangling tool_use; each interrupted call says whether it had started)."""
+    make_snapshot: Callable[[Path], Snapshot | None]
+    headless_approver: Callable[[], Approver]
+    """Who answers asks when the caller named nobody: a policy that denies (never a hang)."""
+    changed_files: ChangedFiles | None = None
+    """What a run changed, bash included (None: only what the file tools report)."""
+    sandbox_programs: Callable[[list[str]], list[Path]] | None = None
+    """Tool names -> the runtime's own programs those tools run in the sandbox (ripgrep), which the
+    run's policy keeps readable (None: no such programs)."""
+
+
+def _load_registry(cwd: Path, trust: bool) -> Any:
+    from agent.registry.discovery import load_registry_for
+
+    return load_registry_for(cwd, trust=trust)
+
+
+def _load_tools(names: list[str]) -> list[Tool[Any]]:
+    from tools.registry import load_tools
+
+    return load_tools(names)
+
+
+def _sandbox_programs(names: list[str]) -> list[Path]:
+    from tools.registry import sandbox_programs
+
+    return sandbox_programs(names)
+
+
+def _make_sandbox(config: SandboxConfig, policy: FsPolicy, network: bool) -> Sandbox | None:
+    from agent.sandbox.probe import make_sandbox
+
+    return make_sandbox(config, policy, network)
+
+
+def _make_gate(rules: list[PermissionRule], mode: str, approver: Approver, ask_timeout_s: float) -> Gate:
+    """The gate over the baseline rules, then the config's and the agent's (last match wins)."""
+    from agent.permissions.gate import PermissionGate
+    from agent.permissions.rules import DEFAULT_RULES
+
+    gate: Gate = PermissionGate([*DEFAULT_RULES, *rules], mode, approver, ask_timeout_s)
+    return gate
+
+
+def _open_store() -> SessionStore:
+    from agent.sessions.store import SqliteSessionStore
+
+    return SqliteSessionStore()
+
+
+def _repair(messages: list[dict[str, Any]], started: set[str]) -> list[dict[str, Any]]:
+    from agent.sessions.repair import repair_transcript
+
+    repaired: list[dict[str, Any]] = repair_transcript(messages, started).messages
+    return repaired
+
+
+def _make_snapshot(workspace: Path) -> Snapshot | None:
+    from agent.sessions.checkpoints import ShadowRepo
+
+    repo = ShadowRepo(workspace)
+
+    async def snapshot(label: str) -> str:
+        sha: str = await asyncio.to_thread(repo.snapshot, label)
+        return sha
+
+    return snapshot
+
+
+async def _changed_files(workspace: Path, a: str, b: str) -> list[str]:
+    from agent.sessions.checkpoints import ShadowRepo
+
+    changed = await asyncio.to_thread(ShadowRepo(workspace).changed_files, a, b)
+    return [str(workspace / c.path) for c in changed]
+
+
+def _headless_approver() -> Approver:
+    from agent.permissions.headless import PolicyApprover
+
+    return PolicyApprover("deny")
+
+
+def default_parts() -> RuntimeParts:
+    """The real collaborators, imported when first used."""
+    return RuntimeParts(
+        load_registry=_load_registry,
+        load_tools=_load_tools,
+        make_sandbox=_make_sandbox,
+        make_gate=_make_gate,
+        open_store=_open_store,
+        repair=_repair,
+        make_snapshot=_make_snapshot,
+        headless_approver=_headless_approver,
+        changed_files=_changed_files,
+        sandbox_programs=_sandbox_programs,
+    )

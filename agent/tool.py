@@ -1,0 +1,244 @@
+"""What every tool is: a pydantic input model, a kind, and `async run(input, ctx) -> ToolResult`.
+
+The loop owns permissions, events and timing; a tool only does its job inside the context it is
+given. A failure the model can act on is raised as `agent.errors.ToolFailure` (or returned as a
+result with `is_error=True`); the loop turns it into an error tool result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from agent.events import FileChange, ToolKindName
+from agent.sandbox.policy import FsPolicy, build_policy
+
+if TYPE_CHECKING:
+    from agent.sandbox.base import Sandbox
+
+
+class ToolInput(BaseModel):
+    """Base of every tool's input model; unknown keys are an error the model sees."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ImageBlock(BaseModel):
+    """An image a tool returns (read of a png, jpeg, gif or webp)."""
+
+    media_type: Literal["image/png", "image/jpeg", "image/gif", "image/webp"]
+    data_base64: str
+
+
+class ToolResult(BaseModel):
+    """What a tool call produced; `output` is what the model reads."""
+
+    output: str
+    is_error: bool = False
+    images: list[ImageBlock] = []
+    files_touched: list[str] = []
+    """Absolute paths the call read or changed (ACP locations, the session's file list)."""
+    changes: list[FileChange] = []
+    """Files the call changed, each with its diff."""
+    full_output_path: str | None = None
+    """Where the untruncated output was saved, when it was capped."""
+
+
+class PermissionRequest(BaseModel):
+    """One permission a call needs, with the patterns the rules are matched against."""
+
+    permission: str
+    """`read`, `edit`, `bash`, `grep`, `glob`, `task`, `external_directory`, ..."""
+    patterns: list[str]
+    """For files the paths (relative to the workspace where inside it), for bash each simple command."""
+
+
+@dataclass(frozen=True)
+class OutputLimits:
+    """Caps on what one tool result may hand the model."""
+
+    max_lines: int = 2000
+    max_chars: int = 40_000
+    max_line_chars: int = 2000
+
+
+class EditorBuffers(Protocol):
+    """An editor's view of files (ACP `fs/*`); unsaved buffers win over the disk."""
+
+    async def read_text(self, path: Path) -> str | None:
+        """The buffer's text, or None when the editor does not have the file."""
+        ...
+
+    async def write_text(self, path: Path, text: str) -> None:
+        """Write through the editor so it tracks the change."""
+        ...
+
+
+class Hasher(Protocol):
+    """What the ledger needs of a hashlib object."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+@dataclass
+class ReadLedger:
+    """What this session has read or written, by content hash, for the read-before-change guard."""
+
+    hashes: dict[Path, str] = field(default_factory=dict)
+
+    @staticmethod
+    def hasher() -> Hasher:
+        """A fresh hash of the ledger's kind, for content that arrives in pieces (a streamed read)."""
+        return hashlib.sha256()
+
+    @classmethod
+    def digest(cls, data: bytes) -> str:
+        hasher = cls.hasher()
+        hasher.update(data)
+        return hasher.hexdigest()
+
+    def record(self, path: Path, data: bytes) -> None:
+        self.hashes[path] = self.digest(data)
+
+    def record_digest(self, path: Path, digest: str) -> None:
+        """Record a digest made with `hasher()` over the file's every byte."""
+        self.hashes[path] = digest
+
+    def forget(self, path: Path) -> None:
+        self.hashes.pop(path, None)
+
+
+@dataclass
+class ToolContext:
+    """Everything a tool may use, and nothing more."""
+
+    workspace: Path
+    """The primary root; relative paths resolve against it."""
+    data_dir: Path
+    """Where capped outputs are saved (per session)."""
+    sandbox: Sandbox | None = None
+    extra_roots: tuple[Path, ...] = ()
+    """More folders the config grants read-write."""
+    allow_external: bool = False
+    """Set by the loop for one call once `external_directory` was allowed."""
+    reads: ReadLedger = field(default_factory=ReadLedger)
+    limits: OutputLimits = field(default_factory=OutputLimits)
+    cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    editor: EditorBuffers | None = None
+    bash_cwd: Path | None = None
+    """The working directory bash carries from one call to the next."""
+    bash_timeout_s: float = 120.0
+    """Default bash timeout (agents.yaml `tool_timeouts.bash`)."""
+    bash_max_timeout_s: float = 600.0
+    """The longest timeout a bash call may ask for (agents.yaml `tool_timeouts.bash_max`)."""
+    policy: FsPolicy | None = None
+    """The run's filesystem policy; when not given, the default one for these roots and data dir."""
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = build_policy(
+                workspace=self.workspace, extra_roots=self.extra_roots, outputs=self.data_dir
+            )
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        return (self.workspace, *self.extra_roots)
+
+
+InputT = TypeVar("InputT", bound=ToolInput)
+
+
+class Tool(ABC, Generic[InputT]):
+    """A tool the model can call. Subclasses set the class attributes and implement `run`."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    input_model: ClassVar[type[ToolInput]]
+    kind: ClassVar[ToolKindName]
+    mutates: ClassVar[bool] = False
+    """True when the tool may change files (a checkpoint is taken first)."""
+
+    @abstractmethod
+    async def run(self, input: InputT, ctx: ToolContext) -> ToolResult:
+        """Do the work; raise ToolFailure for errors the model can act on."""
+
+    @abstractmethod
+    def permission_requests(self, input: InputT, ctx: ToolContext) -> list[PermissionRequest]:
+        """The permissions this call needs (paths outside the roots add `external_directory`)."""
+
+    def title(self, input: InputT) -> str:
+        """One line a person reads in a tool call's header."""
+        return self.name
+
+    def preview(self, input: InputT, ctx: ToolContext) -> str:
+        """What a person asked to allow this call reads: the command, or the change it makes.
+
+        "" means the loop shows the input's fields instead. It must be cheap and must not fail.
+        """
+        return ""
+
+    def locations(self, input: InputT, ctx: ToolContext) -> list[str]:
+        """Paths (optionally `path:line`) the call is about, for front ends."""
+        return []
+
+    def announced(self, ctx: ToolContext) -> None:
+        """The model has begun writing a call to this tool (its input is still streaming).
+
+        A tool with slow preparation starts it here, in the background; it must not block.
+        """
+
+    def conflict_key(self, input: InputT, ctx: ToolContext) -> str | None:
+        """Calls with the same key run in order; None means it may run beside any other.
+
+        Reads and searches return None; edits return the file they change; bash returns "bash".
+        """
+        return None if not self.mutates else self.name
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """The tool definition sent to the Messages API."""
+        return {
+            "name": cls.name,
+            "description": cls.description,
+            "input_schema": _compact_schema(cls.input_model.model_json_schema()),
+        }
+
+
+def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's `title` keys: every byte of a schema is paid for on every request."""
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if isinstance(value, dict):
+            value = (
+                _compact_schema(value)
+                if key != "properties"
+                else {k: _compact_schema(v) for k, v in value.items()}
+            )
+        out[key] = value
+    return _drop_null_option(out)
+
+
+def _drop_null_option(schema: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf: [X, null]` with `default: null` is just an optional X: send X alone."""
+    options = schema.get("anyOf")
+    if (
+        isinstance(options, list)
+        and len(options) == 2
+        and {"type": "null"} in options
+        and "default" in schema
+        and schema["default"] is None
+    ):
+        kept = next(o for o in options if o != {"type": "null"})
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+        return {**kept, **rest}
+    return schema
