@@ -4,9 +4,13 @@ The process enters its own mount namespace first, as the command line does (only
 single-threaded process can), then runs the real runtime against a scripted model, and prints one
 JSON object: the kind of each child's tree, every tool result, and, once the run is over, the
 mounts still in its namespace and the tree folders still on disk. A cancel can be sent when
-`--cancel-when-sleeping N` processes run `sleep 47.25`.
+`--cancel-when-sleeping N` processes run `sleep 47.25`. With `--hold-task-calls`, the model's
+stream stops after it begins a `task` call until a base checkout exists (at most `--hold-at-most`
+seconds, 60), and the report says whether one appeared meanwhile: the runtime built it while the
+call was being written.
 
     python -m tests.orchestrator.cow_driver WORKSPACE SCRIPT [--cancel-when-sleeping N]
+        [--hold-task-calls [--hold-at-most S]]
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +39,43 @@ def sleepers() -> int:
     return count
 
 
-async def run(workspace: Path, script: Path, cancel_when: int | None) -> list[Any]:
+HELD: list[bool] = []
+"""For each `task` call held: whether a base checkout appeared while the call was being written."""
+
+
+class HoldingModel:
+    """The scripted model, holding each `task` call's stream until a base checkout exists."""
+
+    def __init__(self, scripted: Any, at_most_s: float) -> None:
+        self._scripted = scripted
+        self._at_most_s = at_most_s
+
+    async def stream(self, request: Any) -> AsyncIterator[Any]:
+        async for item in self._scripted.stream(request):
+            yield item
+            if item.kind == "tool_input" and item.name == "task":
+                HELD.append(await _base_appears(self._at_most_s))
+
+    async def model_info(self, model: str) -> Any:
+        return await self._scripted.model_info(model)
+
+
+async def _base_appears(timeout_s: float) -> bool:
+    from agent import paths
+
+    for _ in range(int(timeout_s / 0.05)):
+        if any((paths.bases_home()).glob("*/*/commit")):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def run(workspace: Path, script: Path, cancel_when: int | None, hold: float | None) -> list[Any]:
     from agent.model.scripted import ScriptedModel
     from agent.runtime.assembly import run_agent
 
     cancel = asyncio.Event()
+    model = ScriptedModel.from_file(script)
 
     async def watch() -> None:
         while cancel_when is not None and sleepers() < cancel_when:
@@ -54,7 +91,7 @@ async def run(workspace: Path, script: Path, cancel_when: int | None) -> list[An
             cwd=workspace,
             trust=True,
             cancel=cancel,
-            model_client=ScriptedModel.from_file(script),
+            model_client=HoldingModel(model, hold) if hold is not None else model,
         )
     ]
     if watcher is not None:
@@ -89,6 +126,7 @@ def report(events: list[Any]) -> dict[str, Any]:
         "mounts": mounts,
         "left": sorted(os.listdir(trees)) if trees.is_dir() else [],
         "sleepers": sleepers(),
+        "held": HELD,
     }
 
 
@@ -97,8 +135,11 @@ def main() -> None:
     parser.add_argument("workspace", type=Path)
     parser.add_argument("script", type=Path)
     parser.add_argument("--cancel-when-sleeping", type=int, default=None)
+    parser.add_argument("--hold-task-calls", action="store_true")
+    parser.add_argument("--hold-at-most", type=float, default=60.0)
     args = parser.parse_args()
-    events = asyncio.run(run(args.workspace, args.script, args.cancel_when_sleeping))
+    hold = args.hold_at_most if args.hold_task_calls else None
+    events = asyncio.run(run(args.workspace, args.script, args.cancel_when_sleeping, hold))
     print(json.dumps(report(events)))
 
 

@@ -308,3 +308,31 @@ def test_the_base_is_reused_across_runs_and_refreshed_in_place(tmp_path: Path) -
     assert (tree / "run.sh").stat().st_ino == unchanged  # only what differed was written
     commit = (base / "commit").read_text().strip()
     assert ShadowRepo(ws).git.run("show", f"{commit}:keep.txt") == "edited between runs\n"
+
+
+def test_the_base_is_built_while_the_model_is_still_writing_its_task_calls(tmp_path: Path) -> None:
+    """The model's stream stops right after it begins each `task` call and waits for a base
+    checkout to appear: it only can if the runtime starts building one as the call begins."""
+    ws = workspace(tmp_path, config=BWRAP, files=FILES)
+    script = _script(tmp_path, {"a": [_bash("cat keep.txt; echo A-DONE")], "b": [_bash("echo b > b.txt")]})
+
+    report = _drive(ws, script, "--hold-task-calls", "--hold-at-most", "20")
+
+    assert report["held"] == [True, True], "no base was built while the task calls were being written"
+    assert report["trees"] == ["overlay", "overlay"] and report["final"] == "success"
+    assert "keep\n" in _output(report, "A-DONE") and (ws / "b.txt").read_text() == "b\n"
+    assert len(_bases(ws)) == 1  # the children used the one built in the background
+    assert report["mounts"] == [] and report["left"] == []
+
+
+def test_with_checkouts_no_base_is_built_in_the_background(tmp_path: Path) -> None:
+    """The control for the test above: the same hold, with checkouts configured, sees no base."""
+    config = {"defaults": {"sandbox": {"kind": "bwrap"}, "worktrees": "checkout"}}
+    ws = workspace(tmp_path, config=config, files=FILES)
+    script = _script(tmp_path, {"a": [_bash("echo a > a.txt")], "b": [_bash("echo b > b.txt")]})
+
+    report = _drive(ws, script, "--hold-task-calls", "--hold-at-most", "1")
+
+    assert report["held"] == [False, False] and report["trees"] == ["checkout", "checkout"]
+    assert report["final"] == "success" and (ws / "a.txt").read_text() == "a\n"
+    assert _bases(ws) == []
