@@ -12,16 +12,21 @@ connection (one client per event loop: a client's pooled connections belong to
 the loop that made them), the workspace's checkpoint, and the base checkout children's overlay
 trees share (built in the background while the orchestrator's model writes its `task` calls; here
 before the clock starts). The process enters its own mount namespace first, as the command line
-does; where it cannot, or with `--worktrees checkout`, children get checkouts and the figures say so.
+does; where it cannot, children get checkouts there too and the figures' notes say so.
+
+Every size is measured twice in the same run: with `worktrees: auto` (copy-on-write trees where
+the runtime may mount) and with `worktrees: checkout` (today's path, each child a full checkout).
 
 Figures (JSON lines; ratio = value / reference, lower is better):
-- dispatch_<N>x3_<F>_files_s against the ideal, for every N of --children and F of --files;
-- tree_create_<F>_files_ms: one child's tree (an overlay mount, or a checkout), against `cp -r`;
+- dispatch_<N>x3_<F>_files_s against the ideal, for every N of --children and F of --files, the
+  median of --rounds dispatches; dispatch_<N>x3_<F>_files_s_checkout the same with checkouts;
+  one child works in the workspace itself (no tree of its own);
+- tree_create_<F>_files_ms: one child's tree (an overlay mount, then a checkout), against `cp -r`;
 - base_build_<F>_files_s: the base checkout, once per snapshot (a checkout of every file);
 - load_avg_1min before and after, so a reader knows how busy the machine was.
 
 Run: python bench/bench_orchestrator.py [--files 500,5000,20000] [--children 1,2,4,8] [--delay 0.5]
-     [--worktrees auto|checkout]
+     [--rounds 3]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import asyncio
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -124,13 +130,23 @@ def _timed(fn: Any) -> tuple[float, Any]:
 
 
 async def _dispatch(ws: Path, children: int, url: str, run: str) -> tuple[float, list[Any], list[str]]:
-    """One dispatch with a client made in this loop (warmed up before the clock starts)."""
+    """One dispatch with a client made in this loop (warmed up before the clock starts), its
+    connections closed in the same loop (a pooled connection outliving its loop cannot close)."""
+    import httpx2
+
+    async with httpx2.AsyncClient(timeout=60.0) as http:
+        return await _dispatch_with(ws, children, url, run, http)
+
+
+async def _dispatch_with(
+    ws: Path, children: int, url: str, run: str, http: Any
+) -> tuple[float, list[Any], list[str]]:
     from agent.model.anthropic_client import AnthropicModel
     from agent.model.base import ModelRequest
     from agent.orchestrator.base import SubtaskSpec
     from agent.orchestrator.local import LocalDispatcher
 
-    client = AnthropicModel(api_key="bench-key", base_url=url)
+    client = AnthropicModel(api_key="bench-key", base_url=url, http_client=http)
     warm = ModelRequest(
         model="warm-up", system=[], messages=[{"role": "user", "content": "hi"}], max_tokens=8
     )
@@ -195,12 +211,53 @@ def _tree_create(ws: Path, scratch: Path, kind: str, files: int) -> None:
     )
 
 
+def _fan_outs(ws: Path, kind: str, files: int, counts: list[int], rounds: int, url: str) -> dict[int, float]:
+    """The median wall time of `rounds` dispatches of each of `counts` children, by count."""
+    medians: dict[int, float] = {}
+    for children in counts:
+        walls: list[float] = []
+        trees = "in place"
+        for round_ in range(rounds):
+            run = f"{files}-{children}-{round_}"
+            _prepare(ws, kind)  # the last run's merges made a new snapshot: refresh the base
+            wall, results, kinds = asyncio.run(_dispatch(ws, children, url, run))
+            failed = [r for r in results if not r.ok]
+            if failed:
+                raise SystemExit(f"{len(failed)} children failed: {failed[0].status}: {failed[0].error}")
+            landed = len(list((ws / "out").glob(f"child-{run}-*.txt")))
+            assert landed == children, f"{landed} of {children} files merged"
+            walls.append(wall)
+            trees = ",".join(sorted(set(kinds))) or "in place"
+        medians[children] = statistics.median(walls)
+        print(json.dumps({"name": "walls", "files": files, "children": children, "trees": trees,
+                          "walls_s": [round(w, 3) for w in walls]}), flush=True)  # fmt: skip
+    return medians
+
+
+def _measure(
+    scratch: Path, choice: str, files: int, counts: list[int], rounds: int, url: str
+) -> dict[int, float]:
+    """Every fan-out of one workspace of `files` files whose children get `choice` trees."""
+    from agent.orchestrator.trees import tree_kind
+
+    kind, _why = tree_kind(choice)  # type: ignore[arg-type]
+    ws = _workspace(scratch / choice, files, max(counts), choice)
+    built = _prepare(ws, kind)
+    if kind == "overlay":
+        emit(f"base_build_{files}_files_s", built, None, unit="s", note="once per snapshot, reused")
+    _tree_create(ws, scratch, kind, files)
+    asyncio.run(_dispatch(ws, 1, url, f"warm-{files}"))  # first-use imports, caches
+    medians = _fan_outs(ws, kind, files, counts, rounds, url)
+    shutil.rmtree(ws, ignore_errors=True)
+    return medians
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", default="500,5000,20000")
     parser.add_argument("--children", default="1,2,4,8")
     parser.add_argument("--delay", type=float, default=0.5)
-    parser.add_argument("--worktrees", choices=("auto", "checkout"), default="auto")
+    parser.add_argument("--rounds", type=int, default=3, help="dispatches per figure (the median)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-orch-", dir="/var/tmp"))
     os.environ["SUBAGENT_HOME"] = str(scratch / "home")
@@ -210,40 +267,32 @@ def main() -> None:
     from agent.orchestrator.trees import tree_kind
 
     rights = mountns.enter()  # first, as the command line does: only a single-threaded process can
-    kind, why = tree_kind(args.worktrees)  # type: ignore[arg-type]
+    kind, why = tree_kind("auto")
     print(json.dumps({"name": "worktrees", "kind": kind, "why": why, "mount_rights": rights.how}), flush=True)
     emit("load_avg_1min_before", os.getloadavg()[0], os.cpu_count() or 1, reference_name="cores")
     server = SlowServer(args.delay)
     ideal = 3 * args.delay
+    counts = [int(c) for c in args.children.split(",")]
     try:
         for files in [int(f) for f in args.files.split(",")]:
-            counts = [int(c) for c in args.children.split(",")]
-            ws = _workspace(scratch, files, max(counts), args.worktrees)
-            built = _prepare(ws, kind)
-            if kind == "overlay":
-                emit(f"base_build_{files}_files_s", built, None, unit="s", note="once per snapshot, reused")
-            _tree_create(ws, scratch, kind, files)
-            asyncio.run(_dispatch(ws, 1, server.url, f"warm-{files}"))  # first-use imports, caches
+            auto = _measure(scratch, "auto", files, counts, args.rounds, server.url)
+            checkout = _measure(scratch, "checkout", files, counts, args.rounds, server.url)
             for children in counts:
-                run = f"{files}-{children}"
-                _prepare(ws, kind)  # the last run's merges made a new snapshot: refresh the base
-                wall, results, kinds = asyncio.run(_dispatch(ws, children, server.url, run))
-                failed = [r for r in results if not r.ok]
-                if failed:
-                    raise SystemExit(f"{len(failed)} children failed: {failed[0].status}: {failed[0].error}")
-                landed = len(list((ws / "out").glob(f"child-{run}-*.txt")))
-                assert landed == children, f"{landed} of {children} files merged"
-                trees = ",".join(sorted(set(kinds))) or "in place"
+                aim = {(5000, 8): "<= 1.2", (20000, 8): "<= 1.5"}.get((files, children), "")
+                note = f"trees: {kind if children > 1 else 'in place'}; median of {args.rounds}"
                 emit(
                     f"dispatch_{children}x3_{files}_files_s",
-                    wall,
+                    auto[children],
                     ideal,
                     unit="s",
                     reference_name="ideal parallel schedule (3 turns x delay)",
-                    aim={(5000, 8): "<= 1.2", (20000, 8): "<= 1.5"}.get((files, children), ""),
-                    note=f"trees: {trees}",
+                    aim=aim,
+                    note=note,
                 )
-            shutil.rmtree(ws, ignore_errors=True)
+                emit(f"dispatch_{children}x3_{files}_files_s_checkout", checkout[children], ideal, unit="s",
+                     reference_name="ideal parallel schedule (3 turns x delay)",
+                     note=f"trees: {'checkout' if children > 1 else 'in place'} (today's path); "
+                     f"median of {args.rounds}")  # fmt: skip
     finally:
         server.httpd.shutdown()
         emit("load_avg_1min_after", os.getloadavg()[0], os.cpu_count() or 1, reference_name="cores")
