@@ -251,6 +251,11 @@ def test_checkouts_when_the_configuration_asks_for_them(tmp_path: Path) -> None:
     assert not (ws / "olddir").exists()
     assert _bases(ws) == []  # no base checkout is made for checkouts
     assert report["mounts"] == [] and report["left"] == []
+    doctor = {c["name"]: c for c in json.loads(run_subagent("doctor", "--json", cwd=ws).stdout)}
+    assert doctor["subagent worktrees"]["detail"].startswith("checkout: the config asks for checkouts")
+    ws.joinpath(".subagent", "config.yaml").write_text(yaml.safe_dump(BWRAP))  # the control: auto
+    doctor = {c["name"]: c for c in json.loads(run_subagent("doctor", "--json", cwd=ws).stdout)}
+    assert doctor["subagent worktrees"]["detail"].startswith("overlay: copy-on-write overlays")
 
 
 def test_a_base_in_use_elsewhere_serves_a_newer_snapshot_through_each_tree(tmp_path: Path) -> None:
@@ -336,3 +341,38 @@ def test_with_checkouts_no_base_is_built_in_the_background(tmp_path: Path) -> No
     assert report["held"] == [False, False] and report["trees"] == ["checkout", "checkout"]
     assert report["final"] == "success" and (ws / "a.txt").read_text() == "a\n"
     assert _bases(ws) == []
+
+
+def _call(name: str, **args: Any) -> dict[str, Any]:
+    return {"tool_calls": [{"name": name, "input": args}]}
+
+
+def test_the_file_tools_and_bash_see_one_tree(tmp_path: Path) -> None:
+    """In an overlay tree, what the write and edit tools change bash sees, and what bash changes the
+    read and grep tools see; the sibling sees none of it, the merge brings all of it."""
+    ws = workspace(tmp_path, config=BWRAP, files=FILES)
+    tools = [
+        _call("write", file_path="made.txt", content="from write\n"),
+        _bash("cat made.txt; echo from bash >> made.txt; sed -i 's/keep/bash kept/' keep.txt; echo BASH-ONE"),
+        _call("read", file_path="keep.txt"),
+        _call("read", file_path="dir/a.txt"),
+        _call("edit", file_path="dir/a.txt", old_string="a", new_string="edited by the tool"),
+        _bash("cat dir/a.txt; echo BASH-TWO"),
+        _call("grep", pattern="from bash", output_mode="files_with_matches"),
+    ]
+    other = _bash("cat keep.txt dir/a.txt; test -e made.txt && echo SEES-MADE; echo OTHER-DONE", delay=2.0)
+    report = _drive(ws, _script(tmp_path, {"tools": tools, "other": [other]}))
+
+    assert report["trees"] == ["overlay", "overlay"] and report["final"] == "success", report["calls"]
+    assert "from write" in _output(report, "BASH-ONE")
+    read = [c for c in report["calls"] if c["name"] == "read"]
+    assert "bash kept" in read[0]["output"] and not any(c["is_error"] for c in report["calls"])
+    assert "edited by the tool" in _output(report, "BASH-TWO")
+    (grep,) = [c for c in report["calls"] if c["name"] == "grep"]
+    assert "made.txt" in grep["output"]
+    seen = _output(report, "OTHER-DONE")
+    assert "keep\na\n" in seen and "SEES-MADE" not in seen
+    assert (ws / "made.txt").read_text() == "from write\nfrom bash\n"
+    assert (ws / "keep.txt").read_text() == "bash kept\n"
+    assert (ws / "dir" / "a.txt").read_text() == "edited by the tool\n"
+    assert report["mounts"] == [] and report["left"] == []
