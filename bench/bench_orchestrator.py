@@ -1,18 +1,18 @@
 """Parallel subagents against the ideal schedule, on repositories of 500 to 20,000 files.
 
-A local Messages API server (real HTTP, the real anthropic SDK) waits `--delay` seconds before each
+A local Messages API server (real HTTP, the real client) waits `--delay` seconds before each
 reply. N `worker` children are dispatched at once; each reads a file, writes its own file and
 reports (three model turns). They may all edit, so each gets a tree of its own, made from the
 checkpoint and merged back: that is inside the measured time. The ideal is 3 x delay (everything
 in parallel, zero overhead); aim: within 1.2 of it at 5,000 files and 1.5 at 20,000, 8 children.
 
 Outside the measured time, as a run's earlier steps would have done them: one untimed dispatch of
-one child per workspace (the runtime's first-use imports), the SDK's import and the client's first
-connection (one client per event loop: a client's pooled connections belong to
-the loop that made them), the workspace's checkpoint, and the base checkout children's overlay
-trees share (built in the background while the orchestrator's model writes its `task` calls; here
-before the clock starts). The process enters its own mount namespace first, as the command line
-does; where it cannot, children get checkouts there too and the figures' notes say so.
+one child per workspace (the runtime's first-use imports), the client's first connection (one
+client per event loop: a client's pooled connections belong to the loop that made them), the
+workspace's checkpoint, and the base checkout children's overlay trees share (built in the
+background while the orchestrator's model writes its `task` calls; here before the clock starts).
+The process enters its own mount namespace first, as the command line does; where it cannot,
+children get checkouts there too and the figures' notes say so.
 
 Every size is measured twice in the same run: with `worktrees: auto` (copy-on-write trees where
 the runtime may mount) and with `worktrees: checkout` (today's path, each child a full checkout).
@@ -150,7 +150,7 @@ async def _dispatch_with(
     warm = ModelRequest(
         model="warm-up", system=[], messages=[{"role": "user", "content": "hi"}], max_tokens=8
     )
-    _ = [event async for event in client.stream(warm)]  # the SDK imported, a connection made
+    _ = [event async for event in client.stream(warm)]  # the client imported, a connection made
     tasks = [
         SubtaskSpec(id=f"c{n}", agent="worker", prompt=f"You are child-{run}-{n} of the bench.")
         for n in range(children)
