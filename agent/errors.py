@@ -37,6 +37,7 @@ Three families hang from one root, and each is handled in one place:
         ├── RunCancelledError     the caller cancelled the run
         ├── RemoteDispatchError   a remote executor (Temporal) unreachable or refusing (address, subtasks)
         ├── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
+        ├── TreeMountError        a subagent's copy-on-write tree could not be mounted or unmounted
         └── HostGitError          a git command the runtime ran on the host failed or timed out
             ├── GitDirRefusedError  a .git, gitdir or commondir that points where git must not go
             ├── CheckpointRepoError  a workspace's checkpoint repository failed (which, and why)
@@ -381,3 +382,7 @@ class CheckpointRepoError(HostGitError):
 
 class WorktreeError(HostGitError):
     """A git step of the orchestrator's worktrees or merges failed; the message holds git's stderr."""
+
+
+class TreeMountError(RunError):
+    """A subagent's copy-on-write tree could not be mounted or unmounted (the kernel's words)."""

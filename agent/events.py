@@ -190,6 +190,8 @@ class SubagentStartedEvent(_EventBase):
     child_session_id: str
     agent: str
     description: str
+    worktree: Literal["overlay", "checkout"] | None = None
+    """The child's own tree: `overlay` (copy-on-write), `checkout`; None when it works in place."""
 
 
 class SubagentFinishedEvent(_EventBase):

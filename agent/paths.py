@@ -25,6 +25,12 @@ def worktrees_home() -> Path:
     return data_home() / "worktrees"
 
 
+def bases_home() -> Path:
+    """The checkouts subagents' copy-on-write trees are layered on (one per workspace, reused
+    across runs): `<data>/bases`. Never under the worktrees, which are all a run's own."""
+    return data_home() / "bases"
+
+
 def config_home() -> Path:
     """The user's config: `$XDG_CONFIG_HOME/subagent` (config.yaml, agents/, AGENTS.md, trusted folders)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")

@@ -210,6 +210,12 @@ class Tool(ABC, Generic[InputT]):
         """Paths (optionally `path:line`) the call is about, for front ends."""
         return []
 
+    def announced(self, ctx: ToolContext) -> None:
+        """The model has begun writing a call to this tool (its input is still streaming).
+
+        A tool with slow preparation starts it here, in the background; it must not block.
+        """
+
     def conflict_key(self, input: InputT, ctx: ToolContext) -> str | None:
         """Calls with the same key run in order; None means it may run beside any other.
 

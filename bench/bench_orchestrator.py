@@ -1,20 +1,32 @@
-"""Parallel subagents against the ideal schedule: eight children, three turns each, 0.5 s per reply.
+"""Parallel subagents against the ideal schedule, on repositories of 500 to 20,000 files.
 
-A local Messages API server (real HTTP, the real client) waits 0.5 s before each reply.
-Eight `worker` children are dispatched at once on a workspace of 5,000 files; each reads a file,
-writes its own file, and reports (three model turns). They may all edit, so each gets its own
-worktree, made from the checkpoint and merged back: that setup is inside the measured time.
-The ideal is 3 x 0.5 s = 1.5 s (everything in parallel, zero overhead); aim: within 1.2 of it.
+A local Messages API server (real HTTP, the real client) waits `--delay` seconds before each
+reply. N `worker` children are dispatched at once; each reads a file, writes its own file and
+reports (three model turns). They may all edit, so each gets a tree of its own, made from the
+checkpoint and merged back: that is inside the measured time. The ideal is 3 x delay (everything
+in parallel, zero overhead); aim: within 1.2 of it at 5,000 files and 1.5 at 20,000, 8 children.
+
+Outside the measured time, as a run's earlier steps would have done them: one untimed dispatch of
+one child per workspace (the runtime's first-use imports), the client's first connection (one
+client per event loop: a client's pooled connections belong to the loop that made them), the
+workspace's checkpoint, and the base checkout children's overlay trees share (built in the
+background while the orchestrator's model writes its `task` calls; here before the clock starts).
+The process enters its own mount namespace first, as the command line does; where it cannot,
+children get checkouts there too and the figures' notes say so.
+
+Every size is measured twice in the same run: with `worktrees: auto` (copy-on-write trees where
+the runtime may mount) and with `worktrees: checkout` (today's path, each child a full checkout).
 
 Figures (JSON lines; ratio = value / reference, lower is better):
-- dispatch_8x3_wall_s against the ideal 1.5 s (worktrees under the data dir), and
-  dispatch_8x3_wall_s_worktrees_on_tmpfs (SUBAGENT_WORKTREES on /dev/shm) beside it;
-- worktree_create_5000_files_s: one worktree alone (objects packed, as a fan-out does first),
-  against the same files copied by `cp -r`;
-- first_snapshot_5000_files_s: the workspace's first checkpoint (once per workspace, before the
-  timed run), against `git add -A && git write-tree` in a scratch repository.
+- dispatch_<N>x3_<F>_files_s against the ideal, for every N of --children and F of --files, the
+  median of --rounds dispatches; dispatch_<N>x3_<F>_files_s_checkout the same with checkouts;
+  one child works in the workspace itself (no tree of its own);
+- tree_create_<F>_files_ms: one child's tree (an overlay mount, then a checkout), against `cp -r`;
+- base_build_<F>_files_s: the base checkout, once per snapshot (a checkout of every file);
+- load_avg_1min before and after, so a reader knows how busy the machine was.
 
-Run: python bench/bench_orchestrator.py [--files 5000] [--children 8] [--delay 0.5]
+Run: python bench/bench_orchestrator.py [--files 500,5000,20000] [--children 1,2,4,8] [--delay 0.5]
+     [--rounds 3]
 """
 
 from __future__ import annotations
@@ -24,7 +36,7 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
+import statistics
 import sys
 import tempfile
 import threading
@@ -36,6 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._figures import emit  # noqa: E402
 from tests.model import sse  # noqa: E402
 
 WORKER = """---
@@ -45,17 +58,6 @@ tools: {read: true, write: true}
 ---
 Do the task.
 """
-
-
-def _emit(name: str, value: float, reference: float, **extra: Any) -> None:
-    line = {
-        "name": name,
-        "value": round(value, 4),
-        "reference": round(reference, 4),
-        "ratio": round(value / reference, 3) if reference else None,
-        **extra,
-    }
-    print(json.dumps(line), flush=True)
 
 
 def _reply(body: dict[str, Any]) -> str:
@@ -87,8 +89,11 @@ class SlowServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
-                time.sleep(delay_s)
-                payload = _reply(body).encode()
+                if body.get("model") != "warm-up":
+                    time.sleep(delay_s)
+                payload = (
+                    sse.reply(sse.text_block(0, "ok")) if body.get("model") == "warm-up" else _reply(body)
+                ).encode()
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("content-length", str(len(payload)))
@@ -101,11 +106,11 @@ class SlowServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.url = f"http://{self.httpd.server_address[0]}:{self.httpd.server_address[1]}"
 
 
-def _workspace(root: Path, files: int, children: int) -> Path:
-    ws = root / "ws"
+def _workspace(root: Path, files: int, children: int, worktrees: str) -> Path:
+    ws = root / f"ws{files}"
     for i in range(files):
         folder = ws / f"pkg{i % 50}" / f"sub{i % 7}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -113,103 +118,207 @@ def _workspace(root: Path, files: int, children: int) -> Path:
     (ws / ".subagent" / "agents").mkdir(parents=True)
     (ws / ".subagent" / "agents" / "worker.md").write_text(WORKER)
     (ws / ".subagent" / "config.yaml").write_text(
-        f"defaults: {{permission_mode: bypass, max_parallel_tasks: {children}}}\n"
+        f"defaults: {{permission_mode: bypass, max_parallel_tasks: {children}, worktrees: {worktrees}}}\n"
     )
     return ws
 
 
-def _timed(fn: Any) -> float:
+def _timed(fn: Any) -> tuple[float, Any]:
     started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
+    result = fn()
+    return time.perf_counter() - started, result
 
 
-def _git_reference(ws: Path, scratch: Path) -> float:
-    env = {
-        **os.environ,
-        "GIT_DIR": str(scratch / "ref.git"),
-        "GIT_WORK_TREE": str(ws),
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    subprocess.run(["git", "init", "-q", "--bare", str(scratch / "ref.git")], check=True)
-    return _timed(
-        lambda: (
-            subprocess.run(["git", "add", "-A"], env=env, check=True),
-            subprocess.run(["git", "write-tree"], env=env, check=True, capture_output=True),
-        )
-    )
+async def _dispatch(ws: Path, children: int, url: str, run: str) -> tuple[float, list[Any], list[str]]:
+    """One dispatch with a client made in this loop (warmed up before the clock starts), its
+    connections closed in the same loop (a pooled connection outliving its loop cannot close)."""
+    import httpx2
+
+    async with httpx2.AsyncClient(timeout=60.0) as http:
+        return await _dispatch_with(ws, children, url, run, http)
 
 
-async def _dispatch(ws: Path, children: int, client: Any, run: str) -> tuple[float, list[Any]]:
+async def _dispatch_with(
+    ws: Path, children: int, url: str, run: str, http: Any
+) -> tuple[float, list[Any], list[str]]:
+    from agent.model.anthropic_client import AnthropicModel
+    from agent.model.base import ModelRequest
     from agent.orchestrator.base import SubtaskSpec
     from agent.orchestrator.local import LocalDispatcher
 
+    client = AnthropicModel(api_key="bench-key", base_url=url, http_client=http)
+    warm = ModelRequest(
+        model="warm-up", system=[], messages=[{"role": "user", "content": "hi"}], max_tokens=8
+    )
+    _ = [event async for event in client.stream(warm)]  # the client imported, a connection made
     tasks = [
         SubtaskSpec(id=f"c{n}", agent="worker", prompt=f"You are child-{run}-{n} of the bench.")
         for n in range(children)
     ]
+    kinds: list[str] = []
+
+    def seen(_task: str, event: Any) -> None:
+        if event.type == "subagent_started" and event.worktree:
+            kinds.append(event.worktree)
+
     dispatcher = LocalDispatcher(ws, model_client=client, trust=True)  # the bench wrote its config
     started = time.perf_counter()
-    results = await dispatcher.run(tasks)
-    return time.perf_counter() - started, results
+    results = await dispatcher.run(tasks, on_event=seen)
+    return time.perf_counter() - started, results, kinds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--files", type=int, default=5000)
-    parser.add_argument("--children", type=int, default=8)
-    parser.add_argument("--delay", type=float, default=0.5)
-    args = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="bench-orch-"))
-    os.environ["SUBAGENT_HOME"] = str(scratch / "home")
-    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
-    os.environ["ANTHROPIC_API_KEY"] = "bench-key"
-    try:
-        from agent.model.anthropic_client import AnthropicModel
-        from agent.orchestrator.worktree import Worktree, pack_objects
-        from agent.sessions.checkpoints import ShadowRepo
+def _prepare(ws: Path, kind: str) -> float:
+    """The checkpoint and the base its children share, before the clock starts (seconds)."""
+    from agent.orchestrator import bases
+    from agent.orchestrator.worktree import pack_objects
+    from agent.sessions.checkpoints import ShadowRepo
 
-        ws = _workspace(scratch, args.files, args.children)
-        reference = _git_reference(ws, scratch)
-        repo = ShadowRepo(ws)
-        first = _timed(lambda: repo.snapshot("bench: first checkpoint"))
-        _emit("first_snapshot_5000_files_s", first, reference, reference_name="git add -A && git write-tree")
-        base = repo.snapshot("bench")
-        packed = _timed(lambda: pack_objects(repo))  # what the first fan-out does once
-        print(json.dumps({"name": "pack_loose_objects_s", "value": round(packed, 4)}), flush=True)
-        cp = _timed(lambda: shutil.copytree(ws, scratch / "copy"))
-        one: list[Worktree] = []
-        created = _timed(lambda: one.append(Worktree.create(repo, base, "bench-probe")))
-        one[0].remove()
-        _emit("worktree_create_5000_files_s", created, cp, reference_name="cp -r of the workspace")
+    repo = ShadowRepo(ws)
+    commit = repo.snapshot("bench: before the fan-out")
+    pack_objects(repo)
+    if kind != "overlay":
+        return 0.0
+    built, _ = _timed(lambda: bases.prepare(repo, commit))
+    return built
 
-        server = SlowServer(args.delay)
-        client = AnthropicModel(api_key="bench-key", base_url=server.url)
-        runs = [("disk", None)]
-        if Path("/dev/shm").is_dir():
-            runs.append(("tmpfs", str(Path("/dev/shm") / scratch.name)))
-        for run, where in runs:
-            if where:
-                os.environ["SUBAGENT_WORKTREES"] = where
-            wall, results = asyncio.run(_dispatch(ws, args.children, client, run))
+
+def _tree_create(ws: Path, scratch: Path, kind: str, files: int) -> None:
+    from agent.orchestrator import bases
+    from agent.orchestrator.trees import reserve
+    from agent.sessions.checkpoints import ShadowRepo
+
+    repo = ShadowRepo(ws)
+    commit = repo.snapshot("bench: tree probe")
+    tree = reserve(kind, repo, commit, "bench-probe")  # type: ignore[arg-type]
+
+    def make() -> None:
+        if kind == "overlay":
+            tree.populate(bases.acquire(repo, commit))  # type: ignore[union-attr]
+        else:
+            tree.populate()  # type: ignore[union-attr]
+
+    made, _ = _timed(make)
+    tree.remove()
+    copied, _ = _timed(lambda: shutil.copytree(ws, scratch / f"copy{files}"))
+    shutil.rmtree(scratch / f"copy{files}", ignore_errors=True)
+    emit(
+        f"tree_create_{files}_files_ms",
+        made * 1000,
+        copied * 1000,
+        unit="ms",
+        reference_name="cp -r of the workspace",
+        note=kind,
+    )
+
+
+def _fan_outs(ws: Path, kind: str, files: int, counts: list[int], rounds: int, url: str) -> dict[int, float]:
+    """The median wall time of `rounds` dispatches of each of `counts` children, by count."""
+    medians: dict[int, float] = {}
+    for children in counts:
+        walls: list[float] = []
+        trees = "in place"
+        for round_ in range(rounds):
+            run = f"{files}-{children}-{round_}"
+            _prepare(ws, kind)  # the last run's merges made a new snapshot: refresh the base
+            wall, results, kinds = asyncio.run(_dispatch(ws, children, url, run))
             failed = [r for r in results if not r.ok]
             if failed:
                 raise SystemExit(f"{len(failed)} children failed: {failed[0].status}: {failed[0].error}")
             landed = len(list((ws / "out").glob(f"child-{run}-*.txt")))
-            suffix = "" if run == "disk" else "_worktrees_on_tmpfs"
-            _emit(
-                f"dispatch_{args.children}x3_wall_s{suffix}",
-                wall,
-                3 * args.delay,
-                aim="<= 1.2",
-                reference_name="ideal parallel schedule (3 turns x delay)",
-                merged_files=landed,
+            assert landed == children, f"{landed} of {children} files merged"
+            walls.append(wall)
+            trees = ",".join(sorted(set(kinds))) or "in place"
+        medians[children] = statistics.median(walls)
+        print(json.dumps({"name": "walls", "files": files, "children": children, "trees": trees,
+                          "walls_s": [round(w, 3) for w in walls]}), flush=True)  # fmt: skip
+    return medians
+
+
+def _measure(
+    scratch: Path, choice: str, files: int, counts: list[int], rounds: int, url: str
+) -> dict[int, float]:
+    """Every fan-out of one workspace of `files` files whose children get `choice` trees."""
+    from agent.orchestrator.trees import tree_kind
+
+    kind, _why = tree_kind(choice)  # type: ignore[arg-type]
+    ws = _workspace(scratch / choice, files, max(counts), choice)
+    built = _prepare(ws, kind)
+    if kind == "overlay":
+        emit(f"base_build_{files}_files_s", built, None, unit="s", note="once per snapshot, reused")
+    _tree_create(ws, scratch, kind, files)
+    asyncio.run(_dispatch(ws, 1, url, f"warm-{files}"))  # first-use imports, caches
+    medians = _fan_outs(ws, kind, files, counts, rounds, url)
+    shutil.rmtree(ws, ignore_errors=True)
+    return medians
+
+
+def _report(
+    files: int, auto: dict[int, float], checkout: dict[int, float], ideal: float, kind: str, rounds: int
+) -> None:
+    """Each fan-out against the ideal, copy-on-write and checkouts; and against one child in place
+    measured in the same run (the load's share, which no tree can remove)."""
+    ideal_name = "ideal parallel schedule (3 turns x delay)"
+    for children in auto:
+        aim = {(5000, 8): "<= 1.2", (20000, 8): "<= 1.5"}.get((files, children), "")
+        trees = kind if children > 1 else "in place"
+        emit(
+            f"dispatch_{children}x3_{files}_files_s",
+            auto[children],
+            ideal,
+            unit="s",
+            reference_name=ideal_name,
+            aim=aim,
+            note=f"trees: {trees}; median of {rounds}",
+        )
+        emit(
+            f"dispatch_{children}x3_{files}_files_s_checkout",
+            checkout[children],
+            ideal,
+            unit="s",
+            reference_name=ideal_name,
+            note=f"trees: {'checkout' if children > 1 else 'in place'} (today's path); median of {rounds}",
+        )
+        if children > 1 and 1 in auto:
+            emit(
+                f"dispatch_{children}x3_{files}_files_s_vs_one_child",
+                auto[children],
+                auto[1],
+                unit="s",
+                reference_name="one child in place, same run",
+                note=f"trees: {trees}",
             )
-        server.httpd.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", default="500,5000,20000")
+    parser.add_argument("--children", default="1,2,4,8")
+    parser.add_argument("--delay", type=float, default=0.5)
+    parser.add_argument("--rounds", type=int, default=3, help="dispatches per figure (the median)")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-orch-", dir="/var/tmp"))
+    os.environ["SUBAGENT_HOME"] = str(scratch / "home")
+    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
+    os.environ["ANTHROPIC_API_KEY"] = "bench-key"
+    from agent.orchestrator import mountns
+    from agent.orchestrator.trees import tree_kind
+
+    rights = mountns.enter()  # first, as the command line does: only a single-threaded process can
+    kind, why = tree_kind("auto")
+    print(json.dumps({"name": "worktrees", "kind": kind, "why": why, "mount_rights": rights.how}), flush=True)
+    emit("load_avg_1min_before", os.getloadavg()[0], os.cpu_count() or 1, reference_name="cores")
+    server = SlowServer(args.delay)
+    ideal = 3 * args.delay
+    counts = [int(c) for c in args.children.split(",")]
+    try:
+        for files in [int(f) for f in args.files.split(",")]:
+            auto = _measure(scratch, "auto", files, counts, args.rounds, server.url)
+            checkout = _measure(scratch, "checkout", files, counts, args.rounds, server.url)
+            _report(files, auto, checkout, ideal, kind, args.rounds)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(Path("/dev/shm") / scratch.name, ignore_errors=True)
+        server.httpd.shutdown()
+        emit("load_avg_1min_after", os.getloadavg()[0], os.cpu_count() or 1, reference_name="cores")
+        mountns.remove_tree(scratch)
 
 
 if __name__ == "__main__":

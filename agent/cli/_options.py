@@ -37,3 +37,12 @@ TRUST_HELP = (
     "Trust this workspace for this run: its .subagent/config.yaml and personas may widen what "
     "your config grants (sandbox, permissions, network); see `subagent trust`."
 )
+
+
+def own_mount_namespace() -> None:
+    """Enter the runtime's own mount namespace while the process is still single-threaded, so
+    subagents can get copy-on-write trees (`agent.orchestrator.mountns`). A process that cannot
+    stays as it is: its subagents get checkouts, and `subagent doctor` says why."""
+    from agent.orchestrator.mountns import enter
+
+    enter()

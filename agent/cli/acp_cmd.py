@@ -24,6 +24,9 @@ def acp_command(
     ),
 ) -> None:
     """Run as an ACP agent on stdin/stdout (an editor starts this; it is not interactive)."""
+    from agent.cli._options import own_mount_namespace
+
+    own_mount_namespace()  # first: only a single-threaded process can
     from agent.acp.stdio import claim_stdio
     from agent.acp.stdio_front import start_front
 

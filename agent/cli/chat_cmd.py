@@ -9,7 +9,13 @@ from pathlib import Path
 import typer
 
 from agent import DEFAULT_AGENT
-from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, api_key_error, permission_mode_error
+from agent.cli._options import (
+    PERMISSION_MODE_HELP,
+    TRUST_HELP,
+    api_key_error,
+    own_mount_namespace,
+    permission_mode_error,
+)
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
@@ -47,6 +53,7 @@ def chat_command(
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
 ) -> None:
     """Talk with an agent at the terminal; each prompt continues the same session."""
+    own_mount_namespace()  # first: only a single-threaded process can
     if resume and continue_latest:
         raise _fail("--resume and --continue exclude each other")
     if problem := permission_mode_error(permission_mode):

@@ -30,6 +30,9 @@ def demo_command(
     fast: bool = typer.Option(False, "--fast", help="No pauses between scripted replies."),
 ) -> None:
     """Run the offline demo: scripted model replies, the real tools, sandbox, worktrees and merge."""
+    from agent.cli._options import own_mount_namespace
+
+    own_mount_namespace()  # first: only a single-threaded process can
     from agent.demo.run import print_summary
     from agent.errors import SubagentError
     from agent.terminal.console import terminal_console

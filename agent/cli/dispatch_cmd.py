@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, permission_mode_error
+from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, own_mount_namespace, permission_mode_error
 from agent.cli.main import app
 
 _EXECUTORS = ("local", "temporal")
@@ -37,6 +37,7 @@ def dispatch_command(
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
 ) -> None:
     """Run a file of tasks with subagents in parallel; print progress, then a JSON report."""
+    own_mount_namespace()  # first: only a single-threaded process can
     from agent.errors import ConfigError, SubagentError
     from agent.orchestrator.dispatch_file import DispatchReport, check_agents, load_tasks
 

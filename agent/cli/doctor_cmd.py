@@ -149,6 +149,30 @@ def _config_files() -> CheckResult:
     )
 
 
+def _check_worktrees() -> CheckResult:
+    """Which tree a subagent of its own gets here (`agent.orchestrator.trees`), from this folder's
+    config; a fact, never a failure: a checkout is slower, not wrong."""
+    from agent.errors import SubagentError
+    from agent.orchestrator.trees import tree_kind
+
+    try:
+        from agent.registry.discovery import load_registry_for
+
+        choice = load_registry_for(Path.cwd()).config.defaults.worktrees
+    except SubagentError:
+        choice = "auto"  # the sandbox policy line already names the broken config
+    kind, why = tree_kind(choice)
+    fix = (
+        ""
+        if kind == "overlay" or choice == "checkout"
+        else (
+            "copy-on-write needs unprivileged user namespaces and overlayfs in them (Linux 5.11+); "
+            "see the bubblewrap line's fix"
+        )
+    )
+    return CheckResult(name="subagent worktrees", ok=True, detail=f"{kind}: {why}", fix=fix)
+
+
 def _check_leftovers() -> CheckResult:
     """Sweep what killed runs left (worktrees in the data dir, temporary files in this folder) and
     report it with what earlier runs swept (`agent.sessions.leftovers`). Never a failure."""
@@ -211,6 +235,7 @@ def run_checks() -> list[CheckResult]:
         _check_sandbox(),
         *_sandbox_policy(),
         _config_files(),
+        _check_worktrees(),
         _check_ripgrep(),
         _check_git(),
         _check_api_key(),
@@ -223,6 +248,9 @@ def run_checks() -> list[CheckResult]:
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON for programs.")) -> None:
     """Check Python, bubblewrap, ripgrep, git and the API key, and sweep what killed runs left
     behind (saying what); exit 1 if something is missing."""
+    from agent.cli._options import own_mount_namespace
+
+    own_mount_namespace()  # as a run would: what subagents' trees are is what it found
     checks = run_checks()
     if as_json:
         typer.echo(json.dumps([asdict(c) for c in checks], indent=2))

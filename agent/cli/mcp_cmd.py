@@ -19,6 +19,9 @@ def mcp_command(
     ),
 ) -> None:
     """Run as an MCP server on stdin/stdout (an MCP client starts this; it is not interactive)."""
+    from agent.cli._options import own_mount_namespace
+
+    own_mount_namespace()  # first: only a single-threaded process can
     import logging
     import os
     import sys

@@ -16,7 +16,13 @@ from typing import Any, Literal
 import typer
 
 from agent import DEFAULT_AGENT
-from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, api_key_error, permission_mode_error
+from agent.cli._options import (
+    PERMISSION_MODE_HELP,
+    TRUST_HELP,
+    api_key_error,
+    own_mount_namespace,
+    permission_mode_error,
+)
 from agent.cli._signals import cancel_on_signals
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
@@ -84,6 +90,7 @@ def run_command(
     ),
 ) -> None:
     """Run one agent on one task."""
+    own_mount_namespace()  # first: only a single-threaded process can
     if output not in ("text", "json", "stream-json"):
         raise _fail(f"error: --output must be text, json or stream-json, not {output!r}")
     if problem := permission_mode_error(permission_mode):

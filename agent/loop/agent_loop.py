@@ -311,7 +311,8 @@ class AgentLoop:
             async for event in self._fit_context():
                 yield event
             request = self._request()
-            pump = Pump(functools.partial(stream_turn, s.client, request, outcome, self._event), s.cancel)
+            turn = functools.partial(stream_turn, s.client, request, outcome, self._event, s.runner.announce)
+            pump = Pump(turn, s.cancel)
             try:
                 async for event in pump.events():
                     self._pricer.start()  # the request is under way: look its price up meanwhile

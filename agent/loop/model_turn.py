@@ -21,11 +21,16 @@ async def stream_turn(
     request: ModelRequest,
     outcome: TurnOutcome,
     make_event: Callable[..., Any],
+    announce: Callable[[str], None],
     emit: Callable[[Any], None],
 ) -> None:
-    """Emit deltas as they arrive; a retried turn is announced, its partial output abandoned."""
+    """Emit deltas as they arrive; a retried turn is announced, its partial output abandoned.
+
+    `announce(name)` is called when the model begins writing a call to tool `name`."""
     async for item in client.stream(request):
-        if item.kind == "text":
+        if item.kind == "tool_input":
+            announce(item.name)
+        elif item.kind == "text":
             emit(make_event(TextDeltaEvent, text=item.text))
         elif item.kind == "thinking":
             emit(make_event(ThinkingDeltaEvent, text=item.text))

@@ -142,6 +142,12 @@ class ToolRunner:
     def _event(self, cls: type[Any], **fields: Any) -> Any:
         return cls(session_id=self.session_id, parent_tool_use_id=self.parent_tool_use_id, **fields)
 
+    def announce(self, name: str) -> None:
+        """The model has begun writing a call to `name`: the tool may start preparing."""
+        tool = self.tools.get(name)
+        if tool is not None:
+            tool.announced(self.ctx)
+
     async def run(self, turn: TurnCalls, invalid: dict[str, str], emit: Callable[[Any], None]) -> None:
         """Settle, checkpoint and run every call of `turn`, emitting events as they happen.
 

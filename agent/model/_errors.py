@@ -31,6 +31,12 @@ _HINTS = {
 }
 
 
+_PROGRAMMING_ERRORS = (RuntimeError, TypeError, AttributeError, NameError, AssertionError, ImportError)
+"""Raised by code, not by the network: no second try goes differently. RuntimeError includes a
+client used after its event loop closed ("Event loop is closed"), which the transport reports as
+a connection failure whose cause is that RuntimeError."""
+
+
 @dataclass(frozen=True)
 class _Failure:
     retryable: bool
@@ -75,8 +81,36 @@ def _status_failure(exc: ApiStatusError) -> _Failure:
     return _Failure(retryable, text, error_type, status, retry_after)
 
 
+def _programming_error(exc: BaseException) -> BaseException | None:
+    """The programming error `exc` is or wraps (its causes, a few levels deep), if any."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, _PROGRAMMING_ERRORS):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def classify_error(exc: BaseException) -> _Failure:
-    """What went wrong, and whether trying the turn again may help."""
+    """What went wrong, and whether trying the turn again may help.
+
+    A failure that would be retried but is or wraps a programming error (a client used after its
+    event loop closed, a TypeError) is not: no second try goes differently.
+    """
+    failure = _classified(exc)
+    if failure.retryable and (bug := _programming_error(exc)) is not None:
+        return _Failure(
+            False,
+            f"{type(bug).__name__}: {bug} (an error in the program, not the network: not retried)",
+            "internal_error",
+        )
+    return failure
+
+
+def _classified(exc: BaseException) -> _Failure:
+    """The failure `exc` reports, read from the client's `ModelReplyError`s."""
     if isinstance(exc, ApiStatusError):
         return _status_failure(exc)
     if isinstance(exc, ApiConnectionError):

@@ -1,12 +1,12 @@
 """Build one assistant message from the Messages API's stream events, as they arrive.
 
 `MessageBuilder.apply` takes each event (name and parsed data) and returns what the loop shows
-at once (a text or thinking delta, a tool call being written); `done()` is the whole message as
-the SDK's `get_final_message()` would hold it: text (with its citations), thinking with its
-signature, redacted thinking, tool calls with their streamed input parsed at the block's stop
-(as the SDK parses it, partial JSON included, so a cut-off call keeps what arrived), server tool
-blocks kept as they came, and usage from `message_start` overwritten by `message_delta`'s
-cumulative counts.
+at once (a text or thinking delta, a tool call that starts: `ToolInputStreamEvent`); `done()` is
+the whole message as the SDK's `get_final_message()` would hold it: text (with its citations),
+thinking with its signature, redacted thinking, tool calls with their streamed input parsed at
+the block's stop (as the SDK parses it, partial JSON included, so a cut-off call keeps what
+arrived), server tool blocks kept as they came, and usage from `message_start` overwritten by
+`message_delta`'s cumulative counts.
 
 The blocks go back to the API in the next request unchanged, so they are laid out as the SDK
 lays them out (its models' field order, no null fields): `_FIELD_ORDER` (`_BETA_FIELD_ORDER`
@@ -30,6 +30,7 @@ from agent.model.base import (
     ModelStreamEvent,
     TextDeltaStreamEvent,
     ThinkingDeltaStreamEvent,
+    ToolInputStreamEvent,
     tool_input_problem,
 )
 
@@ -111,8 +112,8 @@ class MessageBuilder:
         if not self.started and name in ("content_block_start", "content_block_delta", "message_delta"):
             raise StreamShapeError(f"{name} before message_start")
         if name == "content_block_start":
-            self._start_block(data["index"], dict(data["content_block"]))
-        elif name == "content_block_delta":
+            return self._start_block(data["index"], dict(data["content_block"]))
+        if name == "content_block_delta":
             return self._delta(data["index"], data["delta"])
         elif name == "content_block_stop":
             self._parse_input(data["index"])
@@ -122,13 +123,17 @@ class MessageBuilder:
             self.stopped = True
         return None  # ping, and event types this client does not know
 
-    def _start_block(self, index: int, block: dict[str, Any]) -> None:
+    def _start_block(self, index: int, block: dict[str, Any]) -> ToolInputStreamEvent | None:
+        """A new block; a tool call's start is shown at once, so the tool can prepare while its
+        input streams (`Tool.announced`)."""
         self._blocks.append(block)  # the SDK appends too: deltas name the position
         kind = block.get("type")
         if kind in _TRACKS_INPUT:
             self._json[index] = ""
-        if kind == "tool_use":
-            self._tool_ids[index] = block["id"]
+        if kind != "tool_use":
+            return None
+        self._tool_ids[index] = block["id"]
+        return ToolInputStreamEvent(tool_use_id=block["id"], name=block["name"])
 
     def _delta(self, index: int, delta: dict[str, Any]) -> ModelStreamEvent | None:
         if not 0 <= index < len(self._blocks):

@@ -83,6 +83,16 @@ class ThinkingDeltaStreamEvent(BaseModel):
     text: str
 
 
+class ToolInputStreamEvent(BaseModel):
+    """The model has begun writing a call to tool `name`; its input is still streaming. The loop
+    tells the tool (`Tool.announced`), so slow preparation (the base checkout subagents' trees
+    share) overlaps the rest of the model's reply."""
+
+    kind: Literal["tool_input"] = "tool_input"
+    tool_use_id: str
+    name: str
+
+
 class RetryNotice(BaseModel):
     """The turn failed part-way and will be requested again from its start."""
 
@@ -132,7 +142,7 @@ def tool_input_problem(raw: str, stop_reason: str | None) -> str | None:
 
 
 ModelStreamEvent = Annotated[
-    TextDeltaStreamEvent | ThinkingDeltaStreamEvent | RetryNotice | MessageDoneEvent,
+    TextDeltaStreamEvent | ThinkingDeltaStreamEvent | ToolInputStreamEvent | RetryNotice | MessageDoneEvent,
     Field(discriminator="kind"),
 ]
 

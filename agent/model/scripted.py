@@ -26,6 +26,7 @@ from agent.model.base import (
     ModelStreamEvent,
     TextDeltaStreamEvent,
     ThinkingDeltaStreamEvent,
+    ToolInputStreamEvent,
     tool_input_problem,
 )
 
@@ -146,8 +147,9 @@ class ScriptedModel:
         stop = reply.stop_reason or ("tool_use" if reply.tool_calls else "end_turn")
         invalid: dict[str, str] = {}
         for n, call in enumerate(reply.tool_calls):
-            await asyncio.sleep(pause)
             tool_id = call.id or f"toolu_{script_index}_{turn}_{n}"
+            yield ToolInputStreamEvent(tool_use_id=tool_id, name=call.name)  # the block starts...
+            await asyncio.sleep(pause)  # ...and its input takes the time to write
             raw = call.input_json if call.input_json is not None else json.dumps(call.input)
             problem = tool_input_problem(raw, stop)
             if problem is not None:

@@ -30,8 +30,10 @@ from agent.events import (
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec, VerifyResult
 from agent.orchestrator.link import ParentLink
 from agent.orchestrator.merge import MergeOutcome, MergeRequest, child_changes, ref_safe
+from agent.orchestrator.trees import ChildTree, tree_kind
+from agent.orchestrator.trees import populate as populate_tree
+from agent.orchestrator.trees import reserve as reserve_tree
 from agent.orchestrator.verify import VerifyRun, feedback_prompt, run_verify
-from agent.orchestrator.worktree import Worktree
 from agent.sessions.checkpoints import ShadowRepo
 
 EMPTY_REPORT = "the subagent finished without a final report (an empty result is an error, not a success)"
@@ -52,6 +54,8 @@ class _Tally:
     error: str | None = None
     """The last error the child's own stream reported (an API failure, a store failure)."""
     announced: bool = False
+    tree: Any = None
+    """The kind of the child's own tree (`overlay`, `checkout`), None in place: `subagent_started` says it."""
 
     def add(self, result: ResultEvent) -> None:
         self.result = result
@@ -86,15 +90,17 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
     repo = ShadowRepo(request.workspace)
     name = ref_safe(f"{spec.agent}-{spec.id}")
     tally = _Tally()
-    worktree: Worktree | None = None
+    worktree: ChildTree | None = None
     ready: asyncio.Future[None] | None = None
     removal: asyncio.Future[None] | None = None
     try:
         async with link.slot(link.depth + 1):
             base = await link.checkpoint(repo, f"before {name}")
             if request.isolate:  # filled while the child's first model turn is in flight
-                worktree = Worktree.reserve(repo, base, name)
-                ready = asyncio.ensure_future(_populate(link, repo, worktree))
+                kind, _why = tree_kind(link.registry.config.defaults.worktrees)
+                worktree = reserve_tree(kind, repo, base, name)
+                tally.tree = worktree.kind
+                ready = asyncio.ensure_future(populate_tree(link, repo, worktree))
             workdir = worktree.path if worktree is not None else request.workspace
             verification = await _run_and_verify(request, agent_spec, workdir, worktree, ready, tally)
             if ready is not None:
@@ -154,12 +160,7 @@ async def _bring_back(
     return MergeOutcome(merged=False, files=files, patch=patch, branch=branch)
 
 
-async def _populate(link: ParentLink, repo: ShadowRepo, worktree: Worktree) -> None:
-    await link.packed(repo)
-    await worktree.populate_async()
-
-
-async def _discard(worktree: Worktree, ready: asyncio.Future[None] | None) -> None:
+async def _discard(worktree: ChildTree, ready: asyncio.Future[None] | None) -> None:
     """Remove the worktree once its checkout stopped writing into it (also after a cancel)."""
     if ready is not None:
         with contextlib.suppress(Exception):
@@ -197,7 +198,7 @@ async def _run_and_verify(
     request: ChildRequest,
     agent_spec: Any,
     workdir: Path,
-    worktree: Worktree | None,
+    worktree: ChildTree | None,
     ready: asyncio.Future[None] | None,
     tally: _Tally,
 ) -> VerifyResult | None:
@@ -345,6 +346,7 @@ async def _drive(request: ChildRequest, tally: _Tally, events: AsyncIterator[Eve
                     session_id=link.session_id or tally.session_id,
                     parent_tool_use_id=request.link.parent_tool_use_id, child_session_id=tally.session_id,
                     agent=request.spec.agent, description=request.spec.description or request.spec.id,
+                    worktree=tally.tree,
                 ))  # fmt: skip
             emit(event)
             if event.session_id != tally.session_id:

@@ -47,7 +47,8 @@ class ParentLink:
     merge_queues: dict[str, Any] = dataclasses.field(default_factory=dict)
     """One MergeQueue per workspace: one batch of merges at a time into it."""
     snapshots: dict[str, asyncio.Future[Any]] = dataclasses.field(default_factory=dict)
-    """The checkpoint (or packing) under way in each workspace: siblings starting together share it."""
+    """Work under way for a workspace (its checkpoint, packing, a base checkout, preparing them):
+    siblings starting together share it."""
     mcp: Any = None
     """The run's MCP servers (`agent.mcpclient.hub.McpHub`): started once, shared by the session tree."""
 
@@ -62,24 +63,59 @@ class ParentLink:
 
     async def checkpoint(self, repo: Any, label: str) -> str:
         """A snapshot of `repo`'s workspace, shared with siblings asking while it is being taken."""
-        key = str(repo.workspace)
-        pending = self.snapshots.get(key)
-        if pending is None or pending.done():
-            pending = asyncio.ensure_future(asyncio.to_thread(repo.snapshot, label))
-            self.snapshots[key] = pending
-        return await asyncio.shield(pending)
+        return str(await self._shared(str(repo.workspace), repo.snapshot, label))
 
     async def packed(self, repo: Any) -> None:
         """Pack the workspace's shadow repository once for siblings about to check it out."""
         from agent.orchestrator.worktree import pack_objects
 
-        key = f"pack:{repo.workspace}"
+        await self._shared(f"pack:{repo.workspace}", pack_objects, repo)
+
+    async def base(self, repo: Any, commit: str) -> Any:
+        """A base checkout for one overlay tree of `commit` (`bases.acquire`); siblings asking
+        together wait on one build or refresh, so at most one thread blocks on it."""
+        from agent.orchestrator import bases
+
+        await self._shared(f"base:{repo.workspace}:{commit}", bases.prepare, repo, commit)
+        return await asyncio.to_thread(bases.acquire, repo, commit)
+
+    def prepare(self, workspace: Any) -> None:
+        """Start, in the background, what children's overlay trees of `workspace` will need: a
+        checkpoint and its base checkout. Called as the model begins writing a `task` call, so
+        the first child does not wait for a base; nothing when children would get checkouts."""
+        from agent.orchestrator.trees import tree_kind
+        from agent.sessions.checkpoints import ShadowRepo
+
+        if tree_kind(self.registry.config.defaults.worktrees)[0] != "overlay":
+            return
+        key = f"prepare:{workspace}"
+        if key in self.snapshots and not self.snapshots[key].done():
+            return
+        repo = ShadowRepo(workspace)
+
+        async def prepare() -> None:
+            from agent.orchestrator import bases
+
+            commit = await self.checkpoint(repo, "before subagents")
+            await self._shared(f"base:{repo.workspace}:{commit}", bases.prepare, repo, commit)
+
+        pending = asyncio.ensure_future(prepare())
+        pending.add_done_callback(_quietly)  # a failure shows again when a child needs the base
+        self.snapshots[key] = pending
+
+    async def _shared(self, key: str, work: Any, *args: Any) -> Any:
+        """`work(*args)` in a thread, shared with whoever asks for `key` while it runs."""
         pending = self.snapshots.get(key)
         if pending is None or pending.done():
-            pending = asyncio.ensure_future(asyncio.to_thread(pack_objects, repo))
+            pending = asyncio.ensure_future(asyncio.to_thread(work, *args))
             self.snapshots[key] = pending
-        await asyncio.shield(pending)
+        return await asyncio.shield(pending)
 
     def for_child(self, **changes: Any) -> ParentLink:
         """The link a child passes to its own children: same shared state, new identity."""
         return dataclasses.replace(self, **changes)
+
+
+def _quietly(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()

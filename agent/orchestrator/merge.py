@@ -3,17 +3,19 @@
 base = the checkpoint the child started from, ours = the workspace now (snapshotted first, so
 work merged from siblings or done by the parent meanwhile is kept), theirs = the child's last
 snapshot. `git merge-tree --write-tree` merges without a work tree; a clean result is written to
-the workspace file by file (only the files the merge changes; the user's HEAD and index are never
-touched). A conflict changes nothing in the workspace: the child's work is kept on a branch of the
-shadow repository and the conflicting hunks are reported. So is a child's change to a path the
-run's filesystem policy protects (`.subagent/`, the hooks folder, ...): its worktree was a root of
-its own, and the merge must not carry back what the child could not have written here.
+the workspace file by file (only the files the merge changes, `materialise`; the user's HEAD and
+index are never touched). A batch after the first merges onto what the previous one left instead
+of a fresh snapshot, so it reads only what the children changed, never the whole workspace (each
+file it writes is checked first). A conflict changes nothing in the workspace: the child's work
+is kept on a branch of the shadow repository and the conflicting hunks are reported. So is a
+child's change to a path the run's filesystem policy protects (`.subagent/`, the hooks folder,
+...): its worktree was a root of its own, and the merge must not carry back what the child could
+not have written here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -21,7 +23,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from agent.hostgit.runner import GitTarget
-from agent.orchestrator._git import nul_list, run_git
+from agent.orchestrator import materialise
+from agent.orchestrator._git import run_git
 from agent.sessions.checkpoints import ShadowRepo
 
 _MAX_HUNK_LINES = 80
@@ -72,9 +75,19 @@ def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutc
     Each child is merged onto the result of the previous ones (a conflict skips that child and
     keeps its work on a branch); callers serialise calls for one workspace (`MergeQueue`).
     """
+    return merge_onto(repo, requests, None)[0]
+
+
+def merge_onto(
+    repo: ShadowRepo, requests: list[MergeRequest], known: str | None
+) -> tuple[list[MergeOutcome], str | None]:
+    """`merge_many` onto `known`, the commit the workspace was left equal to by the previous
+    merge, instead of a fresh snapshot (a scan of the whole workspace); returns the outcomes and
+    the commit the workspace equals now. If a file the merge would write changed since `known`,
+    the merge is redone onto a fresh snapshot (`materialise`)."""
     if not any(r.files for r in requests):
-        return [MergeOutcome(merged=True) for _ in requests]
-    ours = repo.snapshot(f"before merging {', '.join(r.name for r in requests)}")
+        return [MergeOutcome(merged=True) for _ in requests], known
+    ours = known or repo.snapshot(f"before merging {', '.join(r.name for r in requests)}")
     git = repo.git.target
     ours_tree = _trees(git, ours)[0]
     current, current_tree = ours, ours_tree
@@ -118,8 +131,11 @@ def merge_many(repo: ShadowRepo, requests: list[MergeRequest]) -> list[MergeOutc
         current_tree = merged_tree
         outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
     if current_tree != ours_tree:
-        _materialise(repo, ours_tree, current_tree)  # the next checkpoint records it
-    return outcomes
+        changes = materialise.tree_changes(repo, ours_tree, current_tree)
+        if known is not None and not materialise.unchanged(repo.workspace, changes):
+            return merge_onto(repo, requests, None)  # the workspace moved on: merge onto what it is
+        materialise.write(repo, changes)  # the next checkpoint records it
+    return outcomes, current
 
 
 def _kept(repo: ShadowRepo, request: MergeRequest, paths: list[str], hunks: str) -> MergeOutcome:
@@ -161,6 +177,9 @@ class MergeQueue:
         self._waiting: list[tuple[MergeRequest, asyncio.Future[MergeOutcome]]] = []
         self._draining = False
         self._drainer: asyncio.Future[None] | None = None
+        self._known: str | None = None
+        """The commit the last merge left the workspace equal to (`merge_onto`); before the first,
+        the first child's checkpoint stands in for it."""
 
     async def merge(self, request: MergeRequest) -> MergeOutcome:
         """Queue `request` and wait for its outcome."""
@@ -175,9 +194,13 @@ class MergeQueue:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                known = self._known or batch[0][0].base  # a checkpoint: checked before each write too
                 try:
-                    outcomes = await asyncio.to_thread(merge_many, self.repo, [r for r, _ in batch])
+                    outcomes, self._known = await asyncio.to_thread(
+                        merge_onto, self.repo, [r for r, _ in batch], known
+                    )
                 except Exception as exc:
+                    self._known = None
                     for _, future in batch:
                         future.set_exception(exc)
                     continue
@@ -185,25 +208,6 @@ class MergeQueue:
                     future.set_result(outcome)
         finally:
             self._draining = False
-
-
-def _materialise(repo: ShadowRepo, ours_tree: str, merged_tree: str) -> None:
-    """Make the workspace's files equal `merged_tree` where it differs from `ours_tree`."""
-    out = run_git(
-        repo.git.target, "diff-tree", "-r", "-z", "--no-renames", "--name-status", ours_tree, merged_tree
-    ).stdout.decode(errors="surrogateescape")
-    fields = [f for f in out.split("\0") if f]
-    pairs = list(zip(fields[0::2], fields[1::2], strict=True))
-    for status, rel in pairs:
-        if status == "D":
-            (repo.workspace / rel).unlink(missing_ok=True)
-    written = [rel for status, rel in pairs if status != "D"]
-    if not written:
-        return
-    with tempfile.TemporaryDirectory(dir=repo.git_dir) as scratch:
-        scratch_index = repo.git.target.at(repo.workspace, Path(scratch) / "index")
-        run_git(scratch_index, "read-tree", merged_tree)
-        run_git(scratch_index, "checkout-index", "--force", "-z", "--stdin", stdin=nul_list(written))
 
 
 def _hunks(git: GitTarget, tree: str, conflicts: list[str], name: str) -> str:

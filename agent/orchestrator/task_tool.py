@@ -64,6 +64,11 @@ class TaskTool(Tool[TaskInput]):
     def title(self, input: TaskInput) -> str:
         return f"task {input.subagent_type}: {input.description}"
 
+    def announced(self, ctx: ToolContext) -> None:
+        """A `task` call is being written: prepare the base checkout children's trees will share."""
+        if any(may_edit(spec) for spec in self.subagents.values()):
+            self.link.prepare(ctx.workspace)
+
     def conflict_key(self, input: TaskInput, ctx: ToolContext) -> str | None:
         return None  # siblings run at once; worktrees keep their edits apart
 

@@ -14,6 +14,7 @@ import shutil
 import stat
 import uuid
 from pathlib import Path
+from typing import Literal
 
 from agent import paths
 from agent.orchestrator._git import git_target, nul_list, run_git, run_git_async
@@ -45,20 +46,25 @@ def worktrees_home() -> Path:
 
 
 def sweep_orphans() -> list[Path]:
-    """Remove worktrees whose process is gone; returns them."""
+    """Remove worktrees (checkouts, and overlay trees' folders) whose process is gone; returns
+    them. An overlay's mount died with its process's namespace; its folders remain."""
+    from agent.orchestrator.mountns import remove_tree
+
     home = worktrees_home()
     removed: list[Path] = []
     for entry in home.iterdir() if home.is_dir() else []:
         pid = entry.name.rsplit(".", 1)[-1]
         if not pid.isdigit() or Path(f"/proc/{pid}").exists():
             continue
-        shutil.rmtree(entry, ignore_errors=True)
+        remove_tree(entry)
         removed.append(entry)
     return removed
 
 
 class Worktree:
     """One checkout of snapshot `base`; `snapshot()` commits what the child changed on top of it."""
+
+    kind: Literal["checkout"] = "checkout"
 
     def __init__(self, repo: ShadowRepo, base: str, root: Path) -> None:
         self.repo = repo

@@ -81,6 +81,9 @@ class Defaults(_Strict):
     permission_mode: PermissionMode = "default"
     tool_timeouts: ToolTimeouts = ToolTimeouts()
     max_parallel_tasks: int = 4
+    worktrees: Literal["auto", "checkout"] = "auto"
+    """How a subagent that needs a tree of its own gets it: `auto` copy-on-write (an overlay of one
+    cached checkout per snapshot) where the runtime may mount, else a checkout; `checkout` always."""
     max_depth: int = 2
     verify_rounds: int = 2
     ask_timeout_s: float = 300.0

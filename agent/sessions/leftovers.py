@@ -2,7 +2,11 @@
 
 A run killed with `kill -9` runs no cleanup. It can leave:
 
-- subagent worktrees under `<data>/worktrees/` (their folder names end with the owner's pid);
+- subagent worktrees under `<data>/worktrees/` (their folder names end with the owner's pid): a
+  checkout, or an overlay tree's upper and work folders (its mount died with the process's own
+  mount namespace, `agent.orchestrator.mountns`);
+- base checkouts under `<data>/bases/` left incomplete, or no longer the newest of their
+  workspace (each is locked while a process uses it: only unlocked ones are swept);
 - a hidden temporary file `.<name>.<8 characters>.tmp` beside a file it was writing (the edit
   tools write through one and rename it over the target: tools/_files.py `write_atomic`).
 
@@ -38,12 +42,16 @@ def log_path() -> Path:
 
 
 def sweep_worktrees() -> list[str]:
-    """Remove the worktrees of processes that are gone; returns what was removed (and logs it)."""
+    """Remove the worktrees of processes that are gone, and base checkouts nobody uses that are
+    stale (`agent.orchestrator.bases.sweep`); returns what was removed (and logs it)."""
+    from agent.orchestrator import bases
     from agent.orchestrator.worktree import sweep_orphans
 
     removed = [str(path) for path in sweep_orphans()]
     record_swept("worktree", removed, "its process is gone")
-    return removed
+    stale = bases.sweep()
+    record_swept("base checkout", stale, "unused, and not the newest of a workspace that still exists")
+    return removed + stale
 
 
 def sweep_temporaries(workspace: Path, dead_holder: str) -> list[str]:

@@ -68,6 +68,7 @@ WORKSPACE_KEYS: dict[str, KeyLimit] = {
     ),
     "defaults.tool_timeouts.bash": KeyLimit("no_higher", _LONGER),
     "defaults.tool_timeouts.bash_max": KeyLimit("no_higher", _LONGER),
+    "defaults.worktrees": FREE,  # the same files either way; only how fast they are made
     "defaults.max_parallel_tasks": KeyLimit("no_higher", "more subagents at once than your config allows"),
     "defaults.max_depth": KeyLimit("no_higher", "deeper delegation than your config allows"),
     "defaults.verify_rounds": KeyLimit("no_higher", "more verify runs than your config allows"),

@@ -30,6 +30,7 @@ from agent.model.base import (
     ModelStreamEvent,
     TextDeltaStreamEvent,
     ThinkingDeltaStreamEvent,
+    ToolInputStreamEvent,
     tool_input_problem,
 )
 
@@ -84,6 +85,9 @@ class SdkReferenceModel(AnthropicModel):
                 if etype == "content_block_start" and event.content_block.type == "tool_use":
                     tool_ids[event.index] = event.content_block.id
                     json_bufs[event.index] = ""
+                    yield ToolInputStreamEvent(
+                        tool_use_id=event.content_block.id, name=event.content_block.name
+                    )
                 elif etype == "content_block_delta":
                     delta = event.delta
                     if delta.type == "text_delta":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -356,3 +357,24 @@ async def test_a_stream_closed_before_message_stop_is_retried(tmp_path: Path) ->
     route = router.post(URL).mock(side_effect=[ok(cut), ok(sse.reply(sse.text_block(0, "whole")))])
     events = await run(tmp_path, router)
     assert route.call_count == 2 and events[-1].result == "whole"
+
+
+def test_a_client_reused_after_its_event_loop_closed_fails_once_not_four_times() -> None:
+    """The bench used one client in two `asyncio.run`s: the SDK's pooled connection belongs to
+    the first loop, every retry failed the same way ("Event loop is closed"). Now it fails once,
+    saying what happened."""
+    from tests.model.messages_server import MessagesServer
+
+    async def ask(client: AnthropicModel) -> list[str]:
+        return [event.kind async for event in client.stream(request())]
+
+    with MessagesServer(lambda body: sse.reply(sse.text_block(0, "hello"))) as server:
+        sleeps = Sleeps()
+        client = AnthropicModel(
+            api_key="k", base_url=server.url, sleep=sleeps, retry=RetryPolicy(max_attempts=4)
+        )
+        assert asyncio.run(ask(client))[-1] == "done"
+        with pytest.raises(ModelAPIError, match="Event loop is closed") as failed:
+            asyncio.run(ask(client))
+    assert failed.value.attempts == 1 and failed.value.error_type == "internal_error"
+    assert sleeps == []  # no retry was waited for

@@ -188,6 +188,8 @@ async def test_a_task_with_thinking_and_tools_sends_the_same_bytes(tmp_path: Pat
         assert (workspace / "c").read_text() == "AB"
         results.append((recording.events, events[-1].result))
     assert results[0] == results[1]
+    started = [(e["tool_use_id"], e["name"]) for e in results[0][0] if e["kind"] == "tool_input"]
+    assert started == [("toolu_a", "read_note"), ("toolu_b", "read_note"), ("toolu_w", "write_note")]
     lean, sdk = pair.bodies()
     assert len(lean) == 3 and lean == sdk
     last = json.loads(lean[-1])

@@ -203,3 +203,30 @@ async def test_model_info_does_not_hide_a_bug(monkeypatch) -> None:
         assert "a bug" in str(exc)
     else:
         raise AssertionError("model_info swallowed a programming error")
+
+
+def _wrapped(cause: BaseException, *, mid_stream: bool = False) -> Exception:
+    """What the client raises when its transport fails: an `ApiConnectionError` (or, once the
+    stream was answering, a `StreamIncompleteError`) from the cause."""
+    try:
+        try:
+            raise cause
+        except BaseException as inner:
+            if mid_stream:
+                raise StreamIncompleteError.connection_lost(inner) from inner
+            raise ApiConnectionError(inner, timed_out=False) from inner
+    except (ApiConnectionError, StreamIncompleteError) as exc:
+        return exc
+
+
+@pytest.mark.parametrize("mid_stream", [False, True])
+def test_a_closed_event_loop_or_a_programming_error_is_not_retried(mid_stream: bool) -> None:
+    closed = classify_error(_wrapped(RuntimeError("Event loop is closed"), mid_stream=mid_stream))
+    assert not closed.retryable and "Event loop is closed" in closed.message
+    assert closed.error_type == "internal_error"
+    assert not classify_error(
+        _wrapped(TypeError("'NoneType' object is not callable"), mid_stream=mid_stream)
+    ).retryable
+    # the control: a transport failure under the same wrapper is still retried
+    assert classify_error(_wrapped(httpx2.ConnectError("refused"), mid_stream=mid_stream)).retryable
+    assert classify_error(_wrapped(ConnectionRefusedError(111, "refused"), mid_stream=mid_stream)).retryable

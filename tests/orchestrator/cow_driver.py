@@ -1,0 +1,147 @@
+"""An orchestrator run in a process of its own, reporting what a test cannot see from outside.
+
+The process enters its own mount namespace first, as the command line does (only a
+single-threaded process can), then runs the real runtime against a scripted model, and prints one
+JSON object: the kind of each child's tree, every tool result, and, once the run is over, the
+mounts still in its namespace and the tree folders still on disk. A cancel can be sent when
+`--cancel-when-sleeping N` processes run `sleep 47.25`. With `--hold-task-calls`, the model's
+stream stops after it begins a `task` call until a base checkout exists (at most `--hold-at-most`
+seconds, 60), and the report says whether one appeared meanwhile: the runtime built it while the
+call was being written.
+
+    python -m tests.orchestrator.cow_driver WORKSPACE SCRIPT [--cancel-when-sleeping N]
+        [--hold-task-calls [--hold-at-most S]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from agent.orchestrator import mountns
+
+RIGHTS = mountns.enter()  # before anything starts a thread
+
+
+def sleepers() -> int:
+    count = 0
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                count += b"sleep\x0047.25" in handle.read()
+        except OSError:
+            continue
+    return count
+
+
+HELD: list[bool] = []
+"""For each `task` call held: whether a base checkout appeared while the call was being written."""
+
+
+class HoldingModel:
+    """The scripted model, holding each `task` call's stream until a base checkout exists."""
+
+    def __init__(self, scripted: Any, at_most_s: float) -> None:
+        self._scripted = scripted
+        self._at_most_s = at_most_s
+
+    async def stream(self, request: Any) -> AsyncIterator[Any]:
+        async for item in self._scripted.stream(request):
+            yield item
+            if item.kind == "tool_input" and item.name == "task":
+                HELD.append(await _base_appears(self._at_most_s))
+
+    async def model_info(self, model: str) -> Any:
+        return await self._scripted.model_info(model)
+
+
+async def _base_appears(timeout_s: float) -> bool:
+    from agent import paths
+
+    for _ in range(int(timeout_s / 0.05)):
+        if any((paths.bases_home()).glob("*/*/commit")):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def run(workspace: Path, script: Path, cancel_when: int | None, hold: float | None) -> list[Any]:
+    from agent.model.scripted import ScriptedModel
+    from agent.runtime.assembly import run_agent
+
+    cancel = asyncio.Event()
+    model = ScriptedModel.from_file(script)
+
+    async def watch() -> None:
+        while cancel_when is not None and sleepers() < cancel_when:
+            await asyncio.sleep(0.05)
+        cancel.set()
+
+    watcher = asyncio.ensure_future(watch()) if cancel_when is not None else None
+    events = [
+        e
+        async for e in run_agent(
+            "go",
+            agent="orchestrator",
+            cwd=workspace,
+            trust=True,
+            cancel=cancel,
+            model_client=HoldingModel(model, hold) if hold is not None else model,
+        )
+    ]
+    if watcher is not None:
+        watcher.cancel()
+    return events
+
+
+def report(events: list[Any]) -> dict[str, Any]:
+    from agent import paths
+
+    homes = (str(paths.worktrees_home()), str(paths.bases_home()))
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as mountinfo:
+        mounts = [line.strip() for line in mountinfo if any(home in line for home in homes)]
+    trees = paths.worktrees_home()
+    final = next(e for e in reversed(events) if e.type == "result" and e.parent_tool_use_id is None)
+    inputs = {e.tool_use_id: e.input for e in events if e.type == "tool_call_started"}
+    return {
+        "rights": RIGHTS.ok,
+        "trees": [e.worktree for e in events if e.type == "subagent_started"],
+        "calls": [
+            {
+                "name": e.name,
+                "input": inputs.get(e.tool_use_id, {}),
+                "output": e.output,
+                "is_error": e.is_error,
+                "in_child": e.parent_tool_use_id is not None,
+            }
+            for e in events
+            if e.type == "tool_call_finished"
+        ],
+        "final": final.subtype,
+        "mounts": mounts,
+        "left": sorted(os.listdir(trees)) if trees.is_dir() else [],
+        "sleepers": sleepers(),
+        "held": HELD,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workspace", type=Path)
+    parser.add_argument("script", type=Path)
+    parser.add_argument("--cancel-when-sleeping", type=int, default=None)
+    parser.add_argument("--hold-task-calls", action="store_true")
+    parser.add_argument("--hold-at-most", type=float, default=60.0)
+    args = parser.parse_args()
+    hold = args.hold_at_most if args.hold_task_calls else None
+    events = asyncio.run(run(args.workspace, args.script, args.cancel_when_sleeping, hold))
+    print(json.dumps(report(events)))
+
+
+if __name__ == "__main__":
+    main()
