@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from agent.transcript import Content
+
 ResultSubtype = Literal[
     "success",
     "error_max_turns",
@@ -130,7 +132,7 @@ class ThinkingDeltaEvent(_EventBase):
 
 class AssistantMessageEvent(_EventBase):
     type: Literal["assistant_message"] = "assistant_message"
-    content: list[dict[str, Any]]
+    content: Content
     """The complete assistant message as sent back to the API (text, thinking, tool_use blocks)."""
     stop_reason: str | None
 

@@ -24,10 +24,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     PrivateAttr,
     SerializerFunctionWrapHandler,
@@ -54,6 +55,13 @@ class _Block(BaseModel):
             declared = [k for k in type(self).model_fields if k == "type" or k in self.model_fields_set]
             keys = (*declared, *(self.__pydantic_extra__ or {}))
         return {key: data[key] for key in keys if key in data}
+
+    def with_fields(self, **changes: Any) -> Self:
+        """A copy with `changes`; a field it did not have is written after those it had."""
+        copy = self.model_copy(update=changes)
+        if self._keys is not None:
+            copy._keys = (*self._keys, *(key for key in changes if key not in self._keys))
+        return copy
 
 
 class TextBlock(_Block):
@@ -188,6 +196,16 @@ def parse_blocks(raw: Iterable[dict[str, Any]]) -> list[Block]:
     return [parse_block(block) for block in raw]
 
 
+def _read_blocks(value: Any) -> Any:
+    if isinstance(value, list):
+        return [parse_block(block) if isinstance(block, dict) else block for block in value]
+    return value
+
+
+Content = Annotated[list[Block], BeforeValidator(_read_blocks)]
+"""A message's blocks as a pydantic field: the wire or stored form is read by `parse_block`."""
+
+
 def blocks_to_wire(blocks: Iterable[Block]) -> list[dict[str, Any]]:
     return [block.model_dump() for block in blocks]
 
@@ -208,14 +226,15 @@ class Message(BaseModel):
         """A message from its wire or stored form; `content` may be the API's plain string."""
         content = raw.get("content")
         plain = isinstance(content, str)
-        blocks = [TextBlock(text=content)] if isinstance(content, str) else parse_blocks(content or [])
+        blocks = [TextBlock(text=content)] if isinstance(content, str) else _read_blocks(content)
         message = cls.model_validate({**raw, "content": blocks})
         message._plain = plain
         message._keys = tuple(raw)
         return message
 
+    @model_serializer(mode="plain")
     def to_wire(self) -> dict[str, Any]:
-        """The message as the API takes it and the store keeps it."""
+        """The message as the API takes it and the store keeps it (also its pydantic dump)."""
         content = self.content
         out: dict[str, Any] = {**(self.model_extra or {}), "role": self.role}
         if (
@@ -235,6 +254,16 @@ class Message(BaseModel):
 
 def parse_messages(raw: Iterable[dict[str, Any]]) -> list[Message]:
     return [Message.parse(message) for message in raw]
+
+
+def _read_messages(value: Any) -> Any:
+    if isinstance(value, list):
+        return [Message.parse(message) if isinstance(message, dict) else message for message in value]
+    return value
+
+
+Transcript = Annotated[list[Message], BeforeValidator(_read_messages)]
+"""Messages as a pydantic field: the wire or stored form is read by `Message.parse`."""
 
 
 def messages_to_wire(messages: Iterable[Message]) -> list[dict[str, Any]]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +91,12 @@ def test_parse_then_serialize_gives_the_same_json(raw: list[dict[str, Any]]) -> 
 
 
 def _stored_rows() -> list[tuple[str, str]]:
-    with sqlite3.connect(f"file:{MAIN_STORE}?mode=ro", uri=True) as conn:
-        return conn.execute("SELECT role, content FROM messages ORDER BY session_id, seq").fetchall()
+    """The stored rows, read from a copy (SQLite adds files beside a WAL database it opens)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "store.db"
+        shutil.copyfile(MAIN_STORE, copy)
+        with contextlib.closing(sqlite3.connect(copy)) as conn:
+            return conn.execute("SELECT role, content FROM messages ORDER BY session_id, seq").fetchall()
 
 
 def test_a_store_written_before_the_typed_transcript_reads_back_byte_for_byte() -> None:
@@ -144,3 +151,24 @@ def test_a_block_whose_fields_do_not_fit_its_type_is_kept_as_it_came() -> None:
 def test_a_cut_off_call_keeps_its_input_and_has_no_arguments() -> None:
     (call,) = tool_uses(parse_blocks([{"type": "tool_use", "id": "t", "name": "write", "input": '{"file'}]))
     assert call.input == '{"file' and call.arguments == {}
+
+
+def test_a_pydantic_field_of_blocks_reads_and_writes_the_wire_form() -> None:
+    from pydantic import BaseModel
+
+    from agent.transcript import Content, Transcript
+
+    class Holder(BaseModel):
+        content: Content
+        messages: Transcript
+
+    raw_blocks = [
+        {"text": "a", "type": "text", "citations": None},
+        {"type": "tool_use", "id": "t", "name": "n"},
+    ]
+    raw_messages = [{"content": "hi", "role": "user"}]
+    held = Holder.model_validate({"content": raw_blocks, "messages": raw_messages})
+    assert isinstance(held.content[1], ToolUseBlock) and isinstance(held.messages[0], Message)
+    dumped = json.loads(held.model_dump_json())
+    assert dumped["content"] == raw_blocks and json.dumps(dumped["content"]) == json.dumps(raw_blocks)
+    assert dumped["messages"] == raw_messages

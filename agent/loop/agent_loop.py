@@ -18,7 +18,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from agent.context import Compaction, ContextManager, ContextPolicy
@@ -48,6 +48,7 @@ from agent.prompt.request import system_blocks, thinking_param, with_cache_break
 from agent.registry.spec import AgentSpec
 from agent.sessions.base import SessionStore
 from agent.tool import ToolResult
+from agent.transcript import Block, Message, Role, TextBlock, messages_to_wire, text_of, tool_uses
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class LoopSetup:
     env_block: str = ""
     """Computed once when the session starts, then byte-identical on every request (cache)."""
     store: SessionStore | None = None
-    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    history: list[Message] = dataclasses.field(default_factory=list)
     """Repaired messages of a resumed session (from its latest stored compaction on)."""
     last_seq: int = 0
     """The seq of the session's last stored message; compactions are recorded against it."""
@@ -101,7 +102,7 @@ class LoopSetup:
 
 @dataclasses.dataclass
 class _State:
-    messages: list[dict[str, Any]]
+    messages: list[Message]
     turns: int = 0
     usage: Usage = dataclasses.field(default_factory=Usage)
     cost: float = 0.0
@@ -137,14 +138,14 @@ class AgentLoop:
             session_id=self.setup.session_id, parent_tool_use_id=self.setup.parent_tool_use_id, **fields
         )
 
-    async def _append(self, role: str, content: list[dict[str, Any]]) -> None:
+    async def _append(self, role: Role, content: Sequence[Block]) -> None:
         """Add a message to the transcript and store it the same way: a prompt after stored tool
         results (a resumed session) joins their user message, results first, in memory and on disk."""
         messages = self._state.messages
-        if messages and messages[-1]["role"] == role == "user":
-            messages[-1] = {"role": "user", "content": [*messages[-1]["content"], *content]}
+        if messages and messages[-1].role == role == "user":
+            messages[-1] = messages[-1].model_copy(update={"content": [*messages[-1].content, *content]})
         else:
-            messages.append({"role": role, "content": content})
+            messages.append(Message(role=role, content=list(content)))
         if self.setup.store is not None:
             store, sid = self.setup.store, self.setup.session_id
             self._last_seq = await asyncio.to_thread(
@@ -156,13 +157,15 @@ class AgentLoop:
         """This run's cost so far, its subagents' included."""
         return self._state.cost + self._state.children_cost
 
-    def _request(self, messages: list[dict[str, Any]] | None = None) -> ModelRequest:
+    def _request(self, messages: list[Message] | None = None) -> ModelRequest:
         s, spec = self.setup, self.setup.spec
         max_tokens = min(s.max_output_tokens, s.model.max_output_tokens)
         request = ModelRequest(
             model=s.model.id,
             system=system_blocks(spec.prompt, s.env_block),
-            messages=with_cache_breakpoints(self._state.messages if messages is None else messages),
+            messages=with_cache_breakpoints(
+                messages_to_wire(self._state.messages if messages is None else messages)
+            ),
             tools=self._tool_schemas,
             max_tokens=max_tokens,
             temperature=spec.temperature,
@@ -186,7 +189,7 @@ class AgentLoop:
             **s.boundary.model_dump(),
         )
         if prompt:
-            await self._append("user", [{"type": "text", "text": prompt}])
+            await self._append("user", [TextBlock(text=prompt)])
         try:
             async for event in self._compact_now() if s.compact_only else self._turns():
                 yield event
@@ -238,14 +241,10 @@ class AgentLoop:
             if done.content:
                 await self._append("assistant", done.content)
             yield self._event(AssistantMessageEvent, content=done.content, stop_reason=done.stop_reason)
-            text = "".join(b.get("text", "") for b in done.content if b.get("type") == "text")
+            text = "".join(text_of(done.content))
             if text:
                 st.final_text = text
-            calls = [
-                ToolCall(id=b["id"], name=b["name"], input=b.get("input") or {})
-                for b in done.content
-                if b.get("type") == "tool_use"
-            ]
+            calls = [ToolCall(id=b.id, name=b.name, input=b.arguments) for b in tool_uses(done.content)]
             stop = done.stop_reason
             if stop == "refusal":
                 await self._answer_unrun(calls, "the model refused this turn")
@@ -260,7 +259,7 @@ class AgentLoop:
             if stop == "pause_turn":
                 continue  # the paused assistant content goes back unchanged
             if stop in ("max_tokens", "model_context_window_exceeded"):
-                await self._append("user", [{"type": "text", "text": _CONTINUE_AFTER_CUTOFF}])
+                await self._append("user", [TextBlock(text=_CONTINUE_AFTER_CUTOFF)])
                 continue
             subtype: ResultSubtype = "error_permission_denied" if st.denials else "success"
             yield await self._finish(subtype, st.final_text)

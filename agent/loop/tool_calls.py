@@ -32,6 +32,7 @@ from agent.loop.interrupted import interrupted_text
 from agent.permissions.models import AskAnswer, AskRequest
 from agent.tool import OutputLimits, PermissionRequest, Tool, ToolContext, ToolResult
 from agent.tool_output import cap_output
+from agent.transcript import Block, ImageBlock, TextBlock, ToolResultBlock
 
 EVENT_SINK: ContextVar[Callable[[Event], None] | None] = ContextVar("EVENT_SINK", default=None)
 """While a tool runs: where it may emit events into the parent's stream (the `task` tool does)."""
@@ -100,7 +101,7 @@ class TurnCalls:
             if call.id in self.announced and call.id not in self.results
         ]
 
-    def result_blocks(self) -> list[dict[str, Any]]:
+    def result_blocks(self) -> list[ToolResultBlock]:
         """tool_result blocks in tool_use order; a call without a result was interrupted."""
         blocks = []
         for call in self.calls:
@@ -113,18 +114,19 @@ def _interrupted(started: bool) -> ToolResult:
     return ToolResult(output=interrupted_text(started, "the run was cancelled"), is_error=True)
 
 
-def _result_block(tool_use_id: str, result: ToolResult) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id}
+def _result_block(tool_use_id: str, result: ToolResult) -> ToolResultBlock:
+    content: str | list[Block] = result.output or "(no output)"
     if result.images:
-        block["content"] = [{"type": "text", "text": result.output}] + [
-            {"type": "image", "source": {"type": "base64", "media_type": i.media_type, "data": i.data_base64}}
-            for i in result.images
+        content = [
+            TextBlock(text=result.output),
+            *(
+                ImageBlock(source={"type": "base64", "media_type": i.media_type, "data": i.data_base64})
+                for i in result.images
+            ),
         ]
-    else:
-        block["content"] = result.output or "(no output)"
     if result.is_error:
-        block["is_error"] = True
-    return block
+        return ToolResultBlock(tool_use_id=tool_use_id, content=content, is_error=True)
+    return ToolResultBlock(tool_use_id=tool_use_id, content=content)
 
 
 @dataclasses.dataclass

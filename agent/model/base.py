@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.events import Usage
+from agent.transcript import Content
 
 
 class ModelRequest(BaseModel):
@@ -98,7 +99,7 @@ class MessageDoneEvent(BaseModel):
     """The complete assistant message of this turn."""
 
     kind: Literal["done"] = "done"
-    content: list[dict[str, Any]]
+    content: Content
     """Content blocks exactly as they must be sent back (thinking signatures included)."""
     stop_reason: str | None
     usage: Usage

@@ -20,6 +20,7 @@ from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy
 from agent.sessions.base import SessionStore
 from agent.tool import Tool
+from agent.transcript import Message
 
 Snapshot = Callable[[str], Awaitable[str]]
 """`await snapshot(label) -> commit sha` of the workspace."""
@@ -40,7 +41,7 @@ class RuntimeParts:
     """(config, the run's filesystem policy, network) -> the sandbox bash runs in."""
     make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
     open_store: Callable[[], SessionStore]
-    repair: Callable[[list[dict[str, Any]], set[str]], list[dict[str, Any]]]
+    repair: Callable[[list[Message], set[str]], list[Message]]
     """(messages, ids of tools that had started) of an interrupted session -> a transcript the
     API accepts (no dangling tool_use; each interrupted call says whether it had started)."""
     make_snapshot: Callable[[Path], Snapshot | None]
@@ -92,11 +93,10 @@ def _open_store() -> SessionStore:
     return SqliteSessionStore()
 
 
-def _repair(messages: list[dict[str, Any]], started: set[str]) -> list[dict[str, Any]]:
+def _repair(messages: list[Message], started: set[str]) -> list[Message]:
     from agent.sessions.repair import repair_transcript
 
-    repaired: list[dict[str, Any]] = repair_transcript(messages, started).messages
-    return repaired
+    return repair_transcript(messages, started).messages
 
 
 def _make_snapshot(workspace: Path) -> Snapshot | None:

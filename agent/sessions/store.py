@@ -12,6 +12,7 @@ import json
 import secrets
 import sqlite3
 import time
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from agent.sessions.base import (
     SessionStatus,
     StoredMessage,
 )
+from agent.transcript import Block, Message, blocks_to_wire, messages_to_wire
 
 _SESSION_COLUMNS = (
     "id, parent_id, parent_tool_use_id, agent, model, workspace, title, status, created, updated, "
@@ -186,7 +188,7 @@ class SqliteSessionStore(SqliteFile):
     # --- messages ------------------------------------------------------------------------------
 
     def append_message(
-        self, session_id: str, role: str, content: list[dict[str, Any]], *, merge: bool = False
+        self, session_id: str, role: str, content: Sequence[Block], *, merge: bool = False
     ) -> int:
         """Append one complete message in its own transaction; returns its seq.
 
@@ -197,12 +199,13 @@ class SqliteSessionStore(SqliteFile):
         """
         if role not in ("user", "assistant"):
             raise SessionError(f"message role must be 'user' or 'assistant', not {role!r}")
-        body = json.dumps(content, ensure_ascii=False)
+        wire = blocks_to_wire(content)
+        body = json.dumps(wire, ensure_ascii=False)
         with self._transaction(need(body)) as conn:
             if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
                 raise SessionError(f"no session {session_id!r} to append to")
             now = _now()
-            joined = self._join_last(conn, session_id, content) if merge and role == "user" else None
+            joined = self._join_last(conn, session_id, wire) if merge and role == "user" else None
             if joined is not None:
                 seq = joined
             else:
@@ -262,12 +265,12 @@ class SqliteSessionStore(SqliteFile):
         self,
         session_id: str,
         upto_seq: int,
-        messages: list[dict[str, Any]],
+        messages: Sequence[Message],
         method: str,
         tokens_before: int,
         tokens_after: int,
     ) -> None:
-        body = json.dumps(messages, ensure_ascii=False)
+        body = json.dumps(messages_to_wire(messages), ensure_ascii=False)
         with self._transaction(need(body)) as conn:
             conn.execute(
                 f"INSERT INTO compactions (session_id, {_COMPACTION_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
@@ -300,7 +303,7 @@ class SqliteSessionStore(SqliteFile):
             ).fetchone()[0]
         with self._decoding():
             head = _compaction_from_row(session_id, latest).messages if latest else []
-            tail = [{"role": role, "content": json.loads(content)} for _, role, content in rows]
+            tail = [Message.parse({"role": role, "content": json.loads(body)}) for _, role, body in rows]
         return ResumeHistory(messages=[*head, *tail], last_seq=int(last), compacted_upto=int(upto))
 
     # --- tool-start markers (for transcript repair after a crash) -------------------------------
