@@ -7,7 +7,8 @@ the id of the parent's `task` tool call. See docs/events.md for the contract.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -249,6 +250,11 @@ Event = Annotated[
     | ResultEvent,
     Field(discriminator="type"),
 ]
+
+EventT = TypeVar("EventT", bound=Event)
+"""One kind of event (the loop's and the tool runner's event factories return the kind asked for)."""
+EventSink = Callable[[Event], None]
+"""Where a piece of work puts the events it produces (the loop's stream yields them)."""
 
 EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
 """The one JSON parser and serialiser for events."""

@@ -27,6 +27,8 @@ from agent.events import (
     AssistantMessageEvent,
     CompactionEvent,
     ErrorEvent,
+    Event,
+    EventT,
     PermissionDenial,
     ResultEvent,
     ResultSubtype,
@@ -133,7 +135,7 @@ class AgentLoop:
         )
         self._pricer = Pricer(setup.model.id, setup.model.price)
 
-    def _event(self, cls: type[Any], **fields: Any) -> Any:
+    def _event(self, cls: type[EventT], /, **fields: Any) -> EventT:
         return cls(
             session_id=self.setup.session_id, parent_tool_use_id=self.setup.parent_tool_use_id, **fields
         )
@@ -175,7 +177,7 @@ class AgentLoop:
         )
         return self._context.finish_request(request)
 
-    async def events(self, prompt: str | None) -> AsyncIterator[Any]:
+    async def events(self, prompt: str | None) -> AsyncIterator[Event]:
         """Run the session to its end; the last event is the ResultEvent."""
         s = self.setup
         yield self._event(
@@ -214,7 +216,7 @@ class AgentLoop:
             yield self._event(ErrorEvent, message=message, error_type="internal_error")
             yield await self._finish("error_during_execution", message)
 
-    async def _turns(self) -> AsyncIterator[Any]:
+    async def _turns(self) -> AsyncIterator[Event]:
         s, st = self.setup, self._state
         while True:
             if st.turns >= s.max_turns:
@@ -265,7 +267,7 @@ class AgentLoop:
             yield await self._finish(subtype, st.final_text)
             return
 
-    async def _model_turn(self, outcome: TurnOutcome) -> AsyncIterator[Any]:
+    async def _model_turn(self, outcome: TurnOutcome) -> AsyncIterator[Event]:
         """Fit the context, then stream the turn; a prompt the API finds too long is compacted once."""
         s = self.setup
         for attempt in (1, 2):
@@ -289,7 +291,7 @@ class AgentLoop:
                 yield self._event(CompactionEvent, tokens_before=before, tokens_after=after, method="server")
             return
 
-    async def _fit_context(self) -> AsyncIterator[Any]:
+    async def _fit_context(self) -> AsyncIterator[Event]:
         """Compact the transcript when the next request needs it (the front ends see an event)."""
         st = self._state
         pump: Pump[Compaction | None] = Pump(
@@ -321,7 +323,7 @@ class AgentLoop:
             method=done.method,
         )
 
-    async def _compact_now(self) -> AsyncIterator[Any]:
+    async def _compact_now(self) -> AsyncIterator[Event]:
         """Compact the history as if the window were full, and end without a model turn."""
         self._context.force()
         text = "nothing to compact: the conversation is already short"
@@ -332,7 +334,7 @@ class AgentLoop:
         self._state.final_text = text
         yield await self._finish("success", text)
 
-    async def _run_tools(self, calls: list[ToolCall], invalid: dict[str, str]) -> AsyncIterator[Any]:
+    async def _run_tools(self, calls: list[ToolCall], invalid: dict[str, str]) -> AsyncIterator[Event]:
         turn = TurnCalls(calls)
         pump = Pump(lambda emit: self.setup.runner.run(turn, invalid, emit), self.setup.cancel)
         own = {call.id for call in calls}
@@ -348,10 +350,10 @@ class AgentLoop:
                 self._state.files.extend(c.path for c in result.changes if c.path not in self._state.files)
             await asyncio.shield(self._append("user", turn.result_blocks()))
 
-    def _count_subagent(self, event: Any, own_calls: set[str]) -> None:
+    def _count_subagent(self, event: Event, own_calls: set[str]) -> None:
         """Add a subagent's spend and denials to this run's: the result of each run of a child
         started by one of this turn's calls (a child's result already counts its own children)."""
-        if event.type != "result" or event.parent_tool_use_id not in own_calls:
+        if not isinstance(event, ResultEvent) or event.parent_tool_use_id not in own_calls:
             return
         if event.session_id == self.setup.session_id:
             return
@@ -396,6 +398,6 @@ class AgentLoop:
         )
 
 
-def run_loop(setup: LoopSetup, prompt: str | None) -> AsyncIterator[Any]:
+def run_loop(setup: LoopSetup, prompt: str | None) -> AsyncIterator[Event]:
     """The event stream of one session (see `AgentLoop`)."""
     return AgentLoop(setup).events(prompt)

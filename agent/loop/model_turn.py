@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from agent.errors import ModelAPIError
-from agent.events import ErrorEvent, TextDeltaEvent, ThinkingDeltaEvent
+from agent.events import ErrorEvent, EventSink, EventT, TextDeltaEvent, ThinkingDeltaEvent
 from agent.model.base import MessageDoneEvent, ModelClient, ModelRequest
+
+
+class MakeEvent(Protocol):
+    """Makes an event of the session: the caller fills in the session's ids."""
+
+    def __call__(self, cls: type[EventT], /, **fields: Any) -> EventT: ...
 
 
 @dataclasses.dataclass
@@ -20,8 +25,8 @@ async def stream_turn(
     client: ModelClient,
     request: ModelRequest,
     outcome: TurnOutcome,
-    make_event: Callable[..., Any],
-    emit: Callable[[Any], None],
+    make_event: MakeEvent,
+    emit: EventSink,
 ) -> None:
     """Emit deltas as they arrive; a retried turn is announced, its partial output abandoned."""
     async for item in client.stream(request):

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ValidationError
 from agent.errors import SubagentError, ToolFailure
 from agent.events import (
     ErrorEvent,
-    Event,
+    EventSink,
+    EventT,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
     PermissionDenial,
@@ -34,7 +35,7 @@ from agent.tool import OutputLimits, PermissionRequest, Tool, ToolContext, ToolR
 from agent.tool_output import cap_output
 from agent.transcript import Block, ImageBlock, TextBlock, ToolResultBlock
 
-EVENT_SINK: ContextVar[Callable[[Event], None] | None] = ContextVar("EVENT_SINK", default=None)
+EVENT_SINK: ContextVar[EventSink | None] = ContextVar("EVENT_SINK", default=None)
 """While a tool runs: where it may emit events into the parent's stream (the `task` tool does)."""
 CURRENT_TOOL_USE_ID: ContextVar[str | None] = ContextVar("CURRENT_TOOL_USE_ID", default=None)
 """While a tool runs: the id of its tool_use block (a child's `parent_tool_use_id`)."""
@@ -144,10 +145,10 @@ class ToolRunner:
     max_parallel: int = 8
     parent_tool_use_id: str | None = None
 
-    def _event(self, cls: type[Any], **fields: Any) -> Any:
+    def _event(self, cls: type[EventT], /, **fields: Any) -> EventT:
         return cls(session_id=self.session_id, parent_tool_use_id=self.parent_tool_use_id, **fields)
 
-    async def run(self, turn: TurnCalls, invalid: dict[str, str], emit: Callable[[Any], None]) -> None:
+    async def run(self, turn: TurnCalls, invalid: dict[str, str], emit: EventSink) -> None:
         """Settle, checkpoint and run every call of `turn`, emitting events as they happen.
 
         `invalid`: calls whose input is not a JSON object, with what it was (never run)."""
@@ -182,16 +183,14 @@ class ToolRunner:
                 group.create_task(self._run_in_order(members, limit, turn, emit))
 
     async def _run_in_order(
-        self, members: list[_Prepared], limit: asyncio.Semaphore, turn: TurnCalls, emit: Callable[[Any], None]
+        self, members: list[_Prepared], limit: asyncio.Semaphore, turn: TurnCalls, emit: EventSink
     ) -> None:
         for p in members:
             async with limit:
                 turn.started.add(p.call.id)
                 turn.results[p.call.id] = await self._execute(p, emit)
 
-    def _finish(
-        self, call: ToolCall, result: ToolResult, started: float, emit: Callable[[Any], None]
-    ) -> None:
+    def _finish(self, call: ToolCall, result: ToolResult, started: float, emit: EventSink) -> None:
         emit(
             self._event(
                 ToolCallFinishedEvent,
@@ -206,7 +205,7 @@ class ToolRunner:
         )
 
     def _announce(
-        self, call: ToolCall, turn: TurnCalls, emit: Callable[[Any], None], *, kind: Any, title: str,
+        self, call: ToolCall, turn: TurnCalls, emit: EventSink, *, kind: Any, title: str,
         locations: list[str] | None = None,
     ) -> None:  # fmt: skip
         """Tell front ends the call started; each announced call is later seen to finish."""
@@ -215,7 +214,7 @@ class ToolRunner:
         turn.announced.add(call.id)
 
     async def _prepare(
-        self, call: ToolCall, input_problem: str | None, turn: TurnCalls, emit: Callable[[Any], None]
+        self, call: ToolCall, input_problem: str | None, turn: TurnCalls, emit: EventSink
     ) -> _Prepared | None:
         started = time.monotonic()
         tool = self.tools.get(call.name)
@@ -260,7 +259,7 @@ class ToolRunner:
 
     async def _settle(
         self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
-        emit: Callable[[Any], None],
+        emit: EventSink,
     ) -> str | None:  # fmt: skip
         """None when the call may run, else the reason it may not; `detail()` only for an ask."""
         verdict = self.gate.evaluate(call.name, call.input, requests)
@@ -314,7 +313,7 @@ class ToolRunner:
         refused = answer.message or f"the {verdict.permission} permission was refused for {title}"
         return f"{refused} (it was asked because {verdict.reason})"
 
-    async def _execute(self, p: _Prepared, emit: Callable[[Any], None]) -> ToolResult:
+    async def _execute(self, p: _Prepared, emit: EventSink) -> ToolResult:
         started = time.monotonic()
         if self.on_start is not None:
             try:
