@@ -62,7 +62,9 @@ def files_touched(messages: list[Message]) -> tuple[list[str], list[str]]:
             if name == "patch":
                 paths += _PATCH_FILE.findall(str(data.get("patch_text") or data.get("patch") or ""))
             touched = changed if name in _CHANGING else read if name == "read" else None
-            for path in paths if touched is not None else []:
+            if touched is None:
+                continue
+            for path in paths:
                 if path.strip() != "/dev/null":
                     touched.setdefault(path.strip(), None)
     return list(read)[:_MAX_FILES], list(changed)[:_MAX_FILES]

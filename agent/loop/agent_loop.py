@@ -48,7 +48,7 @@ from agent.model.pricing import Pricer
 from agent.model.resolve import ResolvedModel
 from agent.prompt.request import system_blocks, thinking_param, with_cache_breakpoints
 from agent.registry.spec import AgentSpec
-from agent.sessions.base import SessionStore
+from agent.sessions.base import SessionStatus, SessionStore
 from agent.tool import ToolResult
 from agent.transcript import Block, Message, Role, TextBlock, messages_to_wire, text_of, tool_uses
 
@@ -372,13 +372,15 @@ class AgentLoop:
             except Exception as exc:  # a git failure must not cost the run its result
                 log.warning("could not list the files this run changed: %s", exc)
         if s.store is not None:
-            status = {"success": "completed", "cancelled": "cancelled"}.get(subtype, "error")
+            status: SessionStatus = (
+                "completed" if subtype == "success" else "cancelled" if subtype == "cancelled" else "error"
+            )
             try:  # the session's own spend: its subagents' sessions hold theirs
                 await asyncio.to_thread(
                     s.store.update,
                     s.session_id,
                     status=status,
-                    usage=s.prior.usage + st.usage,  # type: ignore[arg-type]
+                    usage=s.prior.usage + st.usage,
                     cost_usd=s.prior.cost_usd + st.cost,
                     num_turns=s.prior.turns + st.turns,
                 )

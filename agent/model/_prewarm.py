@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Mapping
 
 _started = threading.Event()
 
 
-def _sse(name: str, data: dict[str, object]) -> str:
+def _sse(name: str, data: Mapping[str, object]) -> str:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n"
 
 

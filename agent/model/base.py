@@ -124,7 +124,8 @@ def tool_input_problem(raw: str, stop_reason: str | None) -> str | None:
         return "its input is not valid JSON; send the arguments as one JSON object"
     if isinstance(value, dict):
         return None
-    kind = {str: "a string", list: "an array"}.get(type(value), f"a {type(value).__name__} value")
+    kinds: dict[type, str] = {str: "a string", list: "an array"}
+    kind = kinds.get(type(value), f"a {type(value).__name__} value")
     hint = " holding JSON text" if isinstance(value, str) and value.lstrip().startswith("{") else ""
     return (
         f"its input was {kind}{hint}, not a JSON object; send the arguments as an object with the "

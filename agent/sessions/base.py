@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -115,7 +116,7 @@ class SessionStore(Protocol):
         """Raises SessionError when there is no such session (ids may be given as a unique prefix)."""
         ...
 
-    def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:
+    def list(self, workspace: Path | None = None, limit: int = 50) -> builtins.list[SessionRecord]:
         """Newest first."""
         ...
 
@@ -128,7 +129,7 @@ class SessionStore(Protocol):
         message after a stored user message joins it, as the loop sends them (one message)."""
         ...
 
-    def messages(self, session_id: str) -> list[StoredMessage]: ...
+    def messages(self, session_id: str) -> builtins.list[StoredMessage]: ...
 
     def record_compaction(
         self,
@@ -142,7 +143,7 @@ class SessionStore(Protocol):
         """Store a compaction of the messages up to `upto_seq`; nothing stored is deleted."""
         ...
 
-    def compactions(self, session_id: str) -> list[CompactionRecord]:
+    def compactions(self, session_id: str) -> builtins.list[CompactionRecord]:
         """The session's compactions, oldest first."""
         ...
 
@@ -180,7 +181,7 @@ class SessionStore(Protocol):
         """Store a point where no step was under way (a run's end, an undo)."""
         ...
 
-    def checkpoints(self, session_id: str) -> list[CheckpointRecord]: ...
+    def checkpoints(self, session_id: str) -> builtins.list[CheckpointRecord]: ...
 
     def fork(self, session_id: str) -> SessionRecord:
         """A new session with a copy of the messages."""

@@ -8,6 +8,7 @@ serves all threads behind a lock; callers on the event loop use `asyncio.to_thre
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import sqlite3
@@ -111,7 +112,7 @@ class SqliteSessionStore(SqliteFile):
         with self._decoding():
             return _session_from_row(rows[0])
 
-    def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:
+    def list(self, workspace: Path | None = None, limit: int = 50) -> builtins.list[SessionRecord]:
         """Newest first; a `running` session no live process holds (killed) reads `interrupted`."""
         if workspace is None:
             rows = self._query(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY id DESC LIMIT ?", (limit,))
@@ -220,7 +221,7 @@ class SqliteSessionStore(SqliteFile):
         return int(seq)
 
     def _join_last(
-        self, conn: sqlite3.Connection, session_id: str, content: list[dict[str, Any]]
+        self, conn: sqlite3.Connection, session_id: str, content: builtins.list[dict[str, Any]]
     ) -> int | None:
         """Add `content` to the last stored message when it is a user message no compaction covers;
         returns its seq, or None when it must be stored apart."""
@@ -242,7 +243,7 @@ class SqliteSessionStore(SqliteFile):
         )
         return int(last[0])
 
-    def messages(self, session_id: str) -> list[StoredMessage]:
+    def messages(self, session_id: str) -> builtins.list[StoredMessage]:
         rows = self._query(
             "SELECT session_id, seq, role, content, created FROM messages WHERE session_id = ? ORDER BY seq",
             (session_id,),
@@ -277,7 +278,7 @@ class SqliteSessionStore(SqliteFile):
                 (session_id, upto_seq, body, method, tokens_before, tokens_after, _now()),
             )
 
-    def compactions(self, session_id: str) -> list[CompactionRecord]:
+    def compactions(self, session_id: str) -> builtins.list[CompactionRecord]:
         rows = self._query(
             f"SELECT {_COMPACTION_COLUMNS} FROM compactions WHERE session_id = ? ORDER BY rowid",
             (session_id,),
@@ -337,7 +338,7 @@ class SqliteSessionStore(SqliteFile):
                 ),
             )
 
-    def checkpoints(self, session_id: str) -> list[CheckpointRecord]:
+    def checkpoints(self, session_id: str) -> builtins.list[CheckpointRecord]:
         rows = self._query(
             "SELECT session_id, step, commit_sha, tool_use_id, label, created FROM checkpoints "
             "WHERE session_id = ? ORDER BY step",
@@ -372,7 +373,7 @@ class SqliteSessionStore(SqliteFile):
                 ),
             )
 
-    def marks(self, workspace: Path) -> list[MarkRecord]:
+    def marks(self, workspace: Path) -> builtins.list[MarkRecord]:
         """The workspace's marks, oldest first."""
         rows = self._query(
             "SELECT workspace, commit_sha, kind, session_id, step, created FROM marks WHERE workspace = ?",
@@ -391,7 +392,7 @@ class SqliteSessionStore(SqliteFile):
         ]
         return sorted(marks, key=lambda m: m.created)
 
-    def workspace_checkpoints(self, workspace: Path) -> list[CheckpointRecord]:
+    def workspace_checkpoints(self, workspace: Path) -> builtins.list[CheckpointRecord]:
         """Every checkpoint of every session that worked in `workspace`, oldest first."""
         rows = self._query(
             "SELECT c.session_id, c.step, c.commit_sha, c.tool_use_id, c.label, c.created FROM checkpoints c "
