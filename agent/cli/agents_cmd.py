@@ -128,7 +128,7 @@ def list_agents(cwd: Path | None = _CWD, as_json: bool = _JSON) -> None:
         names = (row["name"], row["mode"], row["model"])
         table.add_row(
             *(Text(for_terminal(str(cell), name=True)) for cell in names),
-            Text(for_terminal(row["description"])),
+            Text(for_terminal(row["description"] or "")),
             Text(for_terminal(_source_cell(spec, registry), name=True)),
         )
     console.print(table)

@@ -52,10 +52,16 @@ Checkpointer = Callable[[str, str], Awaitable[None]]
 
 
 class GateVerdict(Protocol):
-    decision: str
-    reason: str
-    permission: str
-    patterns: list[str]
+    """What the loop reads of the gate's answer (read-only, so a narrower `decision` type fits)."""
+
+    @property
+    def decision(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def permission(self) -> str: ...
+    @property
+    def patterns(self) -> list[str]: ...
 
 
 class Gate(Protocol):

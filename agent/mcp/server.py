@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -37,6 +37,9 @@ from agent.events import (
     Usage,
 )
 from agent.permissions.models import AskAnswer, AskRequest, PermissionMode
+
+if TYPE_CHECKING:
+    from mcp.types import CallToolResult
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +202,7 @@ class _Run:
         )  # fmt: skip
 
 
-def _tool_result(task: TaskResult) -> Any:
+def _tool_result(task: TaskResult) -> "CallToolResult":
     """The structured result, flagged `isError` when the run did not succeed (a client must not
     read a refused or failed task as done), with the same JSON as text for clients without
     structured content."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.loop.tool_calls import Gate
-from agent.permissions.models import Approver, PermissionRule
+from agent.permissions.models import Approver, PermissionMode, PermissionRule
 from agent.registry.schema import SandboxConfig
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy
@@ -39,7 +39,7 @@ class RuntimeParts:
     """Tool names -> instances: the one way the runtime reaches the built-in tools (tools/)."""
     make_sandbox: Callable[[SandboxConfig, FsPolicy, bool], Sandbox | None]
     """(config, the run's filesystem policy, network) -> the sandbox bash runs in."""
-    make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
+    make_gate: Callable[[list[PermissionRule], PermissionMode, Approver, float], Gate]
     open_store: Callable[[], SessionStore]
     repair: Callable[[list[Message], set[str]], list[Message]]
     """(messages, ids of tools that had started) of an interrupted session -> a transcript the
@@ -78,7 +78,9 @@ def _make_sandbox(config: SandboxConfig, policy: FsPolicy, network: bool) -> San
     return make_sandbox(config, policy, network)
 
 
-def _make_gate(rules: list[PermissionRule], mode: str, approver: Approver, ask_timeout_s: float) -> Gate:
+def _make_gate(
+    rules: list[PermissionRule], mode: PermissionMode, approver: Approver, ask_timeout_s: float
+) -> Gate:
     """The gate over the baseline rules, then the config's and the agent's (last match wins)."""
     from agent.permissions.gate import PermissionGate
     from agent.permissions.rules import DEFAULT_RULES
