@@ -16,10 +16,17 @@ Three families hang from one root, and each is handled in one place:
     │   ├── StaleReadError        file not read in this session, or changed on disk since
     │   ├── EditMatchError        old_string not found, or found more than once
     │   ├── PatchApplyError       a patch hunk that does not apply (nothing was changed)
-    │   └── BashUnavailableError  bash has no sandbox to run in (why, and how to fix it)
+    │   ├── BashUnavailableError  bash has no sandbox to run in (why, and how to fix it)
+    │   └── McpServerError    an MCP server that cannot start, answer or stay up (name, stderr)
     └── RunError                  the run itself cannot go on
         ├── ModelAPIError         the model API failed for good (status, type, retries used)
         │   └── ContextWindowError  the conversation cannot fit the window even after compaction
+        ├── ModelReplyError       one attempt at a turn failed (the client retries or gives up)
+        │   ├── ApiStatusError    the API answered an error (status, type, message, headers)
+        │   ├── ApiConnectionError  no answer: refused, reset or timed out
+        │   ├── StreamIncompleteError  the stream ended, or the connection dropped, before message_stop
+        │   └── InvalidResponseError  a reply that is not the Messages API's stream
+        │       └── StreamShapeError  an event that does not fit the stream so far
         ├── SandboxUnavailableError  bubblewrap missing or refused; says how to fix it
         ├── SessionError          a session that cannot be loaded, written or locked
         │   ├── SessionLockedError  another process is running this session
@@ -32,12 +39,16 @@ Three families hang from one root, and each is handled in one place:
         ├── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
         └── HostGitError          a git command the runtime ran on the host failed or timed out
             ├── GitDirRefusedError  a .git, gitdir or commondir that points where git must not go
+            ├── CheckpointRepoError  a workspace's checkpoint repository failed (which, and why)
             └── WorktreeError     a subagent's worktree could not be made, saved or merged (git's words)
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 class SubagentError(Exception):
@@ -151,6 +162,15 @@ class BashUnavailableError(ToolFailure):
     """bash was called but this run has no sandbox; the model can go on without bash."""
 
 
+class McpServerError(ToolFailure):
+    """An MCP server that cannot start, answer or stay up; a call to its tools answers with it."""
+
+    def __init__(self, server: str, reason: str) -> None:
+        self.server = server
+        self.reason = reason
+        super().__init__(f"MCP server {server!r}: {reason}")
+
+
 # --- run failures --------------------------------------------------------------------------
 
 
@@ -168,6 +188,75 @@ class ModelAPIError(RunError):
         self.error_type = error_type
         self.attempts = attempts
         super().__init__(message)
+
+
+class ModelReplyError(RunError):
+    """One attempt at a model turn went wrong. The model client raises it where the failure enters
+    (a status, a dropped connection, a stream it cannot read) and `agent.model._errors` turns it
+    into a retry or a `ModelAPIError`; it never reaches a user as is."""
+
+
+class ApiStatusError(ModelReplyError):
+    """The API answered with an error: an error status, or an `error` event in a 200 stream."""
+
+    def __init__(self, status: int, body: object, headers: Mapping[str, str] | None = None) -> None:
+        self.status = status
+        found = body.get("error") if isinstance(body, dict) else None
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
+        found = error.get("details")
+        details: dict[str, Any] = found if isinstance(found, dict) else {}
+        self.error_type: str = _text(error.get("type")) or f"http_{status}"
+        self.error_code: str = _text(details.get("error_code"))
+        self.message: str = _text(error.get("message")) or _body_text(status, body)
+        self.headers: Mapping[str, str] = headers or {}
+        super().__init__(f"{status} {self.error_type}: {self.message}")
+
+    @classmethod
+    def from_body(cls, status: int, raw: bytes, headers: Mapping[str, str]) -> ApiStatusError:
+        """From an error reply's body, JSON or not."""
+        text = raw.decode("utf-8", "replace").strip()
+        try:
+            body: object = json.loads(text)
+        except ValueError:
+            body = text
+        return cls(status, body, headers)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _body_text(status: int, body: object) -> str:
+    if body in ("", None):
+        return f"{status} status code (no body)"
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return text[:500]
+
+
+class ApiConnectionError(ModelReplyError):
+    """The request got no answer: the connection was refused, reset or timed out before one."""
+
+    def __init__(self, cause: BaseException, *, timed_out: bool) -> None:
+        self.timed_out = timed_out
+        super().__init__(str(cause))
+
+
+class StreamIncompleteError(ModelReplyError):
+    """The stream ended without `message_stop`: closed early, cleanly, or the connection dropped."""
+
+    @classmethod
+    def connection_lost(cls, cause: BaseException) -> StreamIncompleteError:
+        """The connection dropped while the stream was read (`cause`: the transport's error)."""
+        return cls(f"connection lost mid-stream: {type(cause).__name__}: {cause}")
+
+
+class InvalidResponseError(ModelReplyError):
+    """A reply that is not the Messages API's stream (data that is not JSON, events out of order)."""
+
+
+class StreamShapeError(InvalidResponseError):
+    """An event that does not fit the stream so far (a delta for a block never started, an event
+    before `message_start`)."""
 
 
 class SandboxUnavailableError(RunError):
@@ -274,6 +363,20 @@ class GitDirRefusedError(HostGitError):
             f"refusing to run git through {self.path}: it points at {self.points_to}, {reason}; "
             "remove or repair it if you did not put it there"
         )
+
+
+class CheckpointRepoError(HostGitError):
+    """A workspace's shadow repository of checkpoints failed (git, or its folder); names it.
+
+    Raised where the checkpoints meet git (`agent.sessions._shadow_git`), so `/diff`, `/undo`,
+    `subagent undo` and the loop's snapshots all say which repository failed, and whether its
+    snapshots are gone, instead of git's bare words.
+    """
+
+    def __init__(self, git_dir: Path, detail: str) -> None:
+        self.git_dir = git_dir
+        self.detail = detail
+        super().__init__(f"the checkpoint repository {git_dir}: {detail}")
 
 
 class WorktreeError(HostGitError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +17,7 @@ import typer
 
 from agent import DEFAULT_AGENT
 from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, api_key_error, permission_mode_error
+from agent.cli._signals import cancel_on_signals
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
@@ -77,6 +77,11 @@ def run_command(
     fork: bool = typer.Option(False, "--fork", help="With --resume/--continue: branch into a new session."),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    command: str | None = typer.Option(
+        None,
+        "--command",
+        help="Run this custom command (.claude/commands/NAME.md, ...); the prompt is its arguments.",
+    ),
 ) -> None:
     """Run one agent on one task."""
     if output not in ("text", "json", "stream-json"):
@@ -88,6 +93,8 @@ def run_command(
     if not cwd.is_dir():
         raise _fail(f"error: --cwd {cwd} is not a directory")
     text = _read_prompt(prompt)
+    if command is not None or (text or "").startswith("/"):
+        text, model = _custom_command(command, text, cwd, model)
     if text is None and not (resume or continue_latest):
         raise _fail("error: no prompt; pass it as an argument or on stdin (subagent run 'fix the tests')")
     if problem := api_key_error(script):
@@ -107,21 +114,47 @@ def run_command(
     raise typer.Exit(code)
 
 
+def _custom_command(
+    name: str | None, text: str | None, cwd: Path, model: str | None
+) -> tuple[str | None, str | None]:
+    """The prompt (and model) of `--command NAME` or of a prompt starting with `/NAME`; a prompt
+    starting with `/` that names no command is sent as written."""
+    from agent.prompt.custom_commands import expand, find_commands, split_command_line
+    from agent.registry.discovery import find_workspace
+
+    workspace = find_workspace(cwd)
+    commands, _ = find_commands(workspace)
+    if name is None:
+        parts = split_command_line(text or "")
+        if parts is None or parts[0] not in commands:
+            return text, model
+        name, arguments = parts
+    else:
+        arguments = text or ""
+    found = commands.get(name.removeprefix("/"))
+    if found is None:
+        known = ", ".join(f"/{n}" for n in commands) or "none"
+        raise _fail(f"error: no custom command {name!r} in {workspace}; commands: {known}")
+    return expand(found, arguments, workspace), model or found.model
+
+
 async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:
-    from agent.runtime.assembly import run_agent
-
-    cancel = asyncio.Event()
-    loop = asyncio.get_running_loop()
-
-    def on_interrupt(signum: int) -> None:
-        cancel.set()
-        loop.remove_signal_handler(signum)  # a second Ctrl-C (or SIGTERM) interrupts at once
-
-    # SIGTERM (a closed terminal, a process manager) ends the run like Ctrl-C: tools stopped,
-    # dangling calls answered, the session stored as cancelled and resumable.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, on_interrupt, signum)
     renderer = _text_renderer() if output == "text" else None
+    with cancel_on_signals() as cancel:
+        return await _stream(prompt, options, output, script, renderer, cancel)
+
+
+async def _stream(
+    prompt: str | None,
+    options: dict[str, Any],
+    output: OutputMode,
+    script: Path | None,
+    renderer: Any,
+    cancel: asyncio.Event,
+) -> int:
+    from agent.runtime.assembly import run_events
+    from agent.runtime.options import RunOptions
+
     try:
         client = None
         if script is not None:
@@ -129,9 +162,10 @@ async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, 
 
             client = ScriptedModel.from_file(script)
         approver = _terminal_approver(renderer) if renderer is not None else None
-        async for event in run_agent(
-            prompt, model_client=client, cancel=cancel, approver=approver, **options
-        ):
+        run = RunOptions.build(
+            prompt=prompt, model_client=client, cancel=cancel, approver=approver, **options
+        )
+        async for event in run_events(run):
             _emit(event, output, renderer)
             if event.type == "result" and event.parent_tool_use_id is None:
                 return EXIT_CODES[event.subtype]
@@ -141,9 +175,6 @@ async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, 
     except SubagentError as exc:
         print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
         return 1
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
     print("error: the run ended without a result", file=sys.stderr)
     return 1
 

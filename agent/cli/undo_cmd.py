@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from agent.cli.main import app
-from agent.errors import ConfigError, HostGitError, SubagentError
+from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
-    from agent.sessions.base import CheckpointRecord, SessionRecord
+    from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
     from agent.sessions.checkpoints import PlannedRestore, ShadowRepo
-    from agent.sessions.store import SqliteSessionStore
 
 _VERBS = {"delete": "delete ", "restore": "restore", "revert": "revert "}
 
@@ -57,25 +55,24 @@ def undo(
 ) -> None:
     """Undo a session's last step that changed files (or every step from --to on), after showing
     what changes; files other sessions or people changed are left as they are."""
+    from agent.runtime.parts import opened_store
     from agent.sessions._lock import hold_workspace
     from agent.sessions.leftovers import lock_dir
-    from agent.sessions.store import SqliteSessionStore
 
     try:
-        store = SqliteSessionStore()
-        record = _session(store, session, (cwd or Path.cwd()).resolve())
-        _refuse_if_running(store, record)
-        with hold_workspace(lock_dir(), Path(record.workspace), "subagent undo"):
-            _undo(store, record, to, yes)
-    except HostGitError as exc:
-        raise _git_failed(exc) from None
+        with opened_store() as store:
+            record = _session(store, session, (cwd or Path.cwd()).resolve())
+            _refuse_if_running(store, record)
+            with hold_workspace(lock_dir(), Path(record.workspace), "subagent undo"):
+                _undo(store, record, to, yes)
     except SubagentError as exc:
         typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
 
 
-def _undo(store: SqliteSessionStore, record: SessionRecord, to: int | None, yes: bool) -> None:
+def _undo(store: SessionStore, record: SessionRecord, to: int | None, yes: bool) -> None:
     from agent.sessions.checkpoints import ShadowRepo
+    from agent.sessions.undo_target import record_undo
 
     repo = ShadowRepo(Path(record.workspace))
     plan = _choose_checkpoint(store, repo, record, to)
@@ -93,7 +90,7 @@ def _undo(store: SqliteSessionStore, record: SessionRecord, to: int | None, yes:
     overwritten = sorted({s for p in plan.restore for s in plan.others.get(p.path, [])})
     _confirm(yes, overwritten)
     result = repo.restore(target.commit, only={p.path for p in plan.restore})
-    _record_undo(store, repo, record.id, target.step)
+    record_undo(store, repo, record.id, target.step)
     typer.echo(
         for_terminal(
             f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
@@ -103,14 +100,14 @@ def _undo(store: SqliteSessionStore, record: SessionRecord, to: int | None, yes:
     )
 
 
-def _session(store: SqliteSessionStore, session: str | None, workspace: Path) -> SessionRecord:
+def _session(store: SessionStore, session: str | None, workspace: Path) -> SessionRecord:
     record = store.get(session) if session else store.latest(workspace)
     if record is None:
         raise ConfigError(f"no session in {workspace}; pass --session ID (`subagent sessions list --all`)")
     return record
 
 
-def _refuse_if_running(store: SqliteSessionStore, record: SessionRecord) -> None:
+def _refuse_if_running(store: SessionStore, record: SessionRecord) -> None:
     """A live run would go on changing the files an undo puts back: refuse, naming its pid."""
     from agent.sessions._lock import session_holder
     from agent.sessions.leftovers import lock_dir
@@ -126,41 +123,31 @@ def _refuse_if_running(store: SqliteSessionStore, record: SessionRecord) -> None
 
 
 def _choose_checkpoint(
-    store: SqliteSessionStore, repo: ShadowRepo, record: SessionRecord, to: int | None
+    store: SessionStore, repo: ShadowRepo, record: SessionRecord, to: int | None
 ) -> _Plan | None:
     """The checkpoint to go back to and what that changes (None when there is nothing to undo).
 
-    Without `--to`: before the session's last step, or, after an undo of it, before the step
-    preceding the one that undo went back to; a step whose files are already as they were is skipped.
+    The target is `choose_undo_target`'s (agent.sessions.undo_target, shared with chat's
+    `/undo`); a step is worth undoing when this session's own files would change.
     """
+    from agent.sessions.undo_target import choose_undo_target
+
     checkpoints = store.checkpoints(record.id)
     if not checkpoints:
         raise SubagentError(f"session {record.id} has no checkpoints: no step of it changed files")
-    if to is not None:
-        chosen = [c for c in checkpoints if c.step == to]
-        if not chosen:
-            steps = ", ".join(str(c.step) for c in checkpoints)
-            raise ConfigError(f"session {record.id} has no checkpoint for step {to}; steps: {steps}")
-        return _plan(store, repo, record, chosen[0])
-    last = checkpoints[-1].created
-    undone = [
-        m.step
-        for m in store.marks(repo.workspace)
-        if m.kind == "undo" and m.session_id == record.id and m.created > last
-    ]
-    limit = min(undone, default=None)
-    for candidate in reversed(checkpoints):
-        if limit is not None and candidate.step >= limit:
-            continue
-        plan = _plan(store, repo, record, candidate)
-        if plan.restore:
-            return plan
-    return None
+    plans: dict[int, _Plan] = {}
+
+    def changes_files(candidate: CheckpointRecord) -> bool:
+        plans[candidate.step] = _plan(store, repo, record, candidate)
+        return bool(plans[candidate.step].restore)
+
+    target = choose_undo_target(checkpoints, store.marks(repo.workspace), record.id, to, changes_files)
+    if target is None:
+        return None
+    return plans.get(target.step) or _plan(store, repo, record, target)
 
 
-def _plan(
-    store: SqliteSessionStore, repo: ShadowRepo, record: SessionRecord, target: CheckpointRecord
-) -> _Plan:
+def _plan(store: SessionStore, repo: ShadowRepo, record: SessionRecord, target: CheckpointRecord) -> _Plan:
     from agent.sessions.ownership import owners_since, plan_owners
 
     full = repo.plan_restore(target.commit)
@@ -168,32 +155,6 @@ def _plan(
     owners = owners_since(store, repo, target.created, now)
     mine, others, nobody = plan_owners(store, record.id, owners, [p.path for p in full])
     return _Plan(target=target, restore=[p for p in full if p.path in mine], others=others, nobody=nobody)
-
-
-def _record_undo(store: SqliteSessionStore, repo: ShadowRepo, session_id: str, step: int) -> None:
-    from agent.sessions.base import MarkRecord
-
-    after = repo.snapshot("after undo")
-    store.record_mark(
-        MarkRecord(
-            workspace=str(repo.workspace),
-            commit=after,
-            kind="undo",
-            session_id=session_id,
-            step=step,
-            created=datetime.now(UTC),
-        )
-    )
-
-
-def _git_failed(exc: HostGitError) -> typer.Exit:
-    detail = str(exc).strip()
-    typer.echo(
-        f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
-        f"{for_terminal(detail)}",
-        err=True,
-    )
-    return typer.Exit(1)
 
 
 def _show_plan(plan: _Plan) -> None:

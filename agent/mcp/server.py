@@ -17,7 +17,6 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -36,7 +35,10 @@ from agent.events import (
     TurnStartedEvent,
     Usage,
 )
+from agent.loop.cancel_grace import run_with_grace
+from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import AskAnswer, AskRequest, PermissionMode
+from agent.runtime.options import RunOptions
 
 if TYPE_CHECKING:
     from mcp.types import CallToolResult
@@ -89,7 +91,10 @@ class PermissionForm(BaseModel):
     """The elicitation form for one ask."""
 
     allow: bool = Field(description="Let the agent do this")
-    always: bool = Field(False, description="Also allow the same thing again in this run without asking")
+    always: bool = Field(
+        False,
+        description="Also allow the same thing again in this session without asking",
+    )
 
 
 class ElicitationApprover:
@@ -142,22 +147,19 @@ def _progress_message(event: Event) -> str | None:
 class _Run:
     """One run's event stream, consumed in its own task so a cancelled call can still wind it down."""
 
-    def __init__(self, ctx: Any, options: dict[str, Any]) -> None:
+    def __init__(self, ctx: Any, options: RunOptions) -> None:
         self.ctx = ctx
-        self.options = options
         self.cancel = asyncio.Event()
+        self.options = options.model_copy(update={"approver": _approver(ctx), "cancel": self.cancel})
         self.session_id = ""
         self.boundary = RunBoundary()
         self.result: ResultEvent | None = None
         self.steps = 0
 
-    def _events(self, prompt: str) -> AsyncIterator[Event]:
-        from agent.runtime.assembly import run_agent
+    async def _consume(self) -> None:
+        from agent.runtime.assembly import run_events
 
-        return run_agent(prompt, approver=_approver(self.ctx), cancel=self.cancel, **self.options)
-
-    async def _consume(self, prompt: str) -> None:
-        async for event in self._events(prompt):
+        async for event in run_events(self.options):
             if isinstance(event, SessionStartedEvent) and not self.session_id:
                 self.session_id = event.session_id
                 self.boundary = event.boundary()
@@ -168,19 +170,13 @@ class _Run:
                 self.steps += 1
                 await self.ctx.report_progress(self.steps, None, message)
 
-    async def run(self, prompt: str) -> TaskResult:
+    async def run(self) -> TaskResult:
         """Run to the end; on cancellation, signal the run and give it time to store its state."""
-        import anyio
         from mcp.server.mcpserver.exceptions import ToolError
 
-        task = asyncio.ensure_future(self._consume(prompt))
+        what = f"session {self.session_id or '(starting)'}"
         try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            self.cancel.set()
-            with anyio.CancelScope(shield=True):
-                await asyncio.wait({task}, timeout=CANCEL_GRACE_S)
-            raise
+            await run_with_grace(self._consume(), self.cancel, grace_s=CANCEL_GRACE_S, what=what)
         except SubagentError as exc:
             raise ToolError(str(exc)) from exc
         return self._result()
@@ -228,18 +224,15 @@ def _workspace(cwd: str | None) -> Path:
 def _session_record(session_id: str) -> Any:
     from mcp.server.mcpserver.exceptions import ToolError
 
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
     try:
-        store = SqliteSessionStore()
-    except SubagentError as exc:  # a damaged, locked or full store: say which and what to do
-        raise ToolError(str(exc)) from exc
-    try:
-        return store.get(session_id)
+        with opened_store() as store:
+            return store.get(session_id)
     except (SessionError, UnknownSessionError) as exc:
         raise ToolError(f"{exc}; use the session_id a run_task call returned") from exc
-    finally:
-        store.close()
+    except SubagentError as exc:  # a damaged, locked or full store: say which and what to do
+        raise ToolError(str(exc)) from exc
 
 
 def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
@@ -253,6 +246,8 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         name="subagent", version=__version__,
         instructions="Delegate coding tasks to subagent's agents: run_task starts one, reply continues it.",
     )  # fmt: skip
+    remembered: dict[str, AlwaysMemory] = {}
+    """Each session's `always` answers, kept while this server runs: a `reply` gets its session's."""
 
     @server.tool()
     async def run_task(
@@ -265,18 +260,24 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         max_turns: int | None = Field(None, ge=1, le=500),
     ) -> Annotated[CallToolResult, TaskResult]:
         """Run an agent on a coding task in a workspace (cwd) and return its report and changes."""
-        options = {"agent": agent, "cwd": _workspace(cwd), "model": model, "max_turns": max_turns,
-                   "permission_mode": permission_mode, "model_client": model_client,
-                   "trust": trust}  # fmt: skip
-        return _tool_result(await _Run(ctx, options).run(prompt))
+        always = AlwaysMemory()
+        options = RunOptions.build(
+            prompt=prompt, agent=agent, cwd=_workspace(cwd), model=model, max_turns=max_turns,
+            permission_mode=permission_mode, model_client=model_client, trust=trust, always=always,
+        )  # fmt: skip
+        task = await _Run(ctx, options).run()
+        remembered[task.session_id] = always
+        return _tool_result(task)
 
     @server.tool()
     async def reply(session_id: str, prompt: str, ctx: Context) -> Annotated[CallToolResult, TaskResult]:
         """Continue a session (from run_task's session_id) with a new prompt."""
         record = await asyncio.to_thread(_session_record, session_id)
-        options = {"agent": record.agent, "cwd": Path(record.workspace), "resume": record.id,
-                   "model_client": model_client, "trust": trust}  # fmt: skip
-        return _tool_result(await _Run(ctx, options).run(prompt))
+        options = RunOptions.build(
+            prompt=prompt, agent=record.agent, cwd=Path(record.workspace), resume=record.id,
+            model_client=model_client, trust=trust, always=remembered.setdefault(record.id, AlwaysMemory()),
+        )  # fmt: skip
+        return _tool_result(await _Run(ctx, options).run())
 
     @server.tool()
     async def list_agents(cwd: str | None = None) -> AgentList:

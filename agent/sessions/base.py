@@ -56,8 +56,8 @@ class CheckpointRecord(BaseModel):
 class MarkRecord(BaseModel):
     """A point in a workspace's history where no session's step was under way.
 
-    `end`: a run of `session_id` ended, and `commit` is the workspace then. `undo`: `subagent undo`
-    restored `session_id`'s work to before step `step`. With the checkpoints they split the
+    `end`: a run of `session_id` ended, and `commit` is the workspace then. `undo`: `subagent undo` or
+    chat's `/undo` restored `session_id`'s work to before step `step`. With the checkpoints they split the
     workspace's history into spans, each changed by one session's step or by none (a person, an
     undo), which is how `undo` tells one session's changes from another's.
     """
@@ -189,4 +189,20 @@ class SessionStore(Protocol):
 
     def output_dir(self, session_id: str) -> Path:
         """Where capped tool outputs of this session are saved."""
+        ...
+
+    def marks(self, workspace: Path) -> builtins.list[MarkRecord]:
+        """The workspace's marks, oldest first (`subagent undo` tells runs apart by them)."""
+        ...
+
+    def workspace_checkpoints(self, workspace: Path) -> builtins.list[CheckpointRecord]:
+        """Every checkpoint of every session that worked in `workspace`, oldest first."""
+        ...
+
+    def session_tree(self, session_id: str) -> set[str]:
+        """The session and every subagent session below it."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connection; a front end that opened it closes it."""
         ...

@@ -23,6 +23,7 @@ from agent.events import (
     CompactionEvent,
     ErrorEvent,
     Event,
+    HookEvent,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
     ResultEvent,
@@ -133,12 +134,23 @@ class EventRenderer:
         elif isinstance(event, ErrorEvent):
             style = "yellow" if event.retrying else "bold red"
             self._line(event, Text(f"! {for_terminal(event.message)}", style=style))
+        elif isinstance(event, HookEvent):
+            self._hook(event)
         elif isinstance(event, CompactionEvent):
             self._line(
                 event, Text(f"⋯ compacted {event.tokens_before} → {event.tokens_after} tokens", style="dim")
             )
         elif isinstance(event, ResultEvent) and event.parent_tool_use_id is None:
             self._close_stream()
+
+    def _hook(self, event: HookEvent) -> None:
+        """A hook that failed, decided or said something; a quiet success is not shown."""
+        what = f"hook {_name(event.hook_event)} `{_name(event.command[:80])}`"
+        if event.failed:
+            self._line(event, Text(f"! {what} failed: {for_terminal(event.message)}", style="bold yellow"))
+        elif event.decision or event.message:
+            said = ": ".join(filter(None, (event.decision, for_terminal(event.message))))
+            self._line(event, Text(f"⚓ {what}: {said}", style="yellow"))
 
     def _notices(self, event: SessionStartedEvent) -> None:
         """What confines the run, before anything else: no sandbox, network, refused workspace keys."""

@@ -9,50 +9,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.chat.tmux_term import TmuxTerminal
-from tests.conftest import subagent_argv, subprocess_env
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.bwrap,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
-
-_PASSED = ("PYTHONPATH", "SUBAGENT_HOME", "XDG_CONFIG_HOME", "PATH", "HOME")
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    return ws
-
-
-@pytest.fixture
-def chat(tmp_path: Path, workspace: Path) -> Iterator[object]:
-    """`chat(script_text, *args)` starts `subagent chat` in a terminal; all are closed at the end."""
-    terminals: list[TmuxTerminal] = []
-
-    def start(script: str, *args: str) -> TmuxTerminal:
-        path = tmp_path / f"script{len(terminals)}.yaml"
-        path.write_text(textwrap.dedent(script))
-        env = {k: v for k, v in subprocess_env().items() if k in _PASSED}
-        env["LANG"] = "C.UTF-8"
-        argv = subagent_argv("chat", "--script", str(path), "--cwd", str(workspace), *args)
-        terminal = TmuxTerminal(argv, env, workspace)
-        terminals.append(terminal)
-        return terminal
-
-    yield start
-    for terminal in terminals:
-        terminal.close()
-
 
 TWO_TURNS = """
 scripts:
@@ -147,3 +112,43 @@ def test_ctrl_c_stops_a_long_tool_call_and_the_session_goes_on(chat, workspace: 
     screen = term.wait_for("[exited]")
     assert "resume it with: subagent chat --resume ses_" in screen
     assert os.path.isdir(workspace)
+
+
+WRITES_TWICE = """
+scripts:
+  - replies:
+      - text: Writing a.txt.
+        tool_calls: [{name: bash, input: {command: "echo one > a.txt"}}]
+      - text: Wrote a.txt.
+      - text: Writing it again.
+        tool_calls: [{name: bash, input: {command: "echo one > a.txt"}}]
+      - text: Wrote it again, unasked.
+"""
+
+
+def test_allow_always_holds_for_the_rest_of_the_chat_and_not_for_another(chat, workspace: Path) -> None:
+    term = chat(WRITES_TWICE, "--agent", "backend-engineer")
+    term.wait_idle()
+    term.type_line("write a.txt")
+    term.wait_ask()
+    term.type_line("a")
+    term.wait_for("Wrote a.txt.")
+    term.wait_idle()
+    (workspace / "a.txt").unlink()
+
+    term.type_line("write it again")  # the next prompt is a new run of the same session
+    term.wait_for("Wrote it again, unasked.")
+    term.wait_idle()
+    assert (workspace / "a.txt").read_text() == "one\n"
+    assert term.screen(history=True).count("allow? y/a/n >") == 1
+    (workspace / "a.txt").unlink()
+
+    other = chat(WRITES_TWICE, "--agent", "backend-engineer")  # another chat: another session
+    other.wait_idle()
+    other.type_line("write a.txt")
+    other.wait_ask()
+    other.type_line("n")
+    other.wait_for("message for the agent")
+    other.type_line("")
+    other.wait_idle()
+    assert not (workspace / "a.txt").exists()
