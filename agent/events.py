@@ -7,9 +7,12 @@ the id of the parent's `task` tool call. See docs/events.md for the contract.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from agent.transcript import Content
 
 ResultSubtype = Literal[
     "success",
@@ -130,7 +133,7 @@ class ThinkingDeltaEvent(_EventBase):
 
 class AssistantMessageEvent(_EventBase):
     type: Literal["assistant_message"] = "assistant_message"
-    content: list[dict[str, Any]]
+    content: Content
     """The complete assistant message as sent back to the API (text, thinking, tool_use blocks)."""
     stop_reason: str | None
 
@@ -267,6 +270,11 @@ Event = Annotated[
     | ResultEvent,
     Field(discriminator="type"),
 ]
+
+EventT = TypeVar("EventT", bound=Event)
+"""One kind of event (the loop's and the tool runner's event factories return the kind asked for)."""
+EventSink = Callable[[Event], None]
+"""Where a piece of work puts the events it produces (the loop's stream yields them)."""
 
 EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
 """The one JSON parser and serialiser for events."""

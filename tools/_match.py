@@ -314,7 +314,8 @@ def replace(text: str, old: str, new: str, replace_all: bool, label: str) -> Rep
         else:
             piece = reindent(probe.new, probe.old, block) if span.reindent else probe.new
         replaced.append((span.start, span.end, piece))
-    out, pos = [], 0
+    out: list[str] = []
+    pos = 0
     for start, end, piece in replaced:
         out.extend((text[pos:start], piece))
         pos = end

@@ -198,9 +198,9 @@ def _anchor(lines: list[str], anchors: list[str], cursor: int) -> int | None:
     The hunk is looked for from that line on, the line included: models often repeat the anchor
     as the hunk's first context line, and starting after it would find the next copy instead.
     """
-    hit: int | None = cursor - 1
+    found = cursor - 1
     for anchor in anchors:
-        start, hit = hit + 1, None
+        start, hit = found + 1, None
         for _name, fold in _FOLDS:
             target = fold(anchor)
             hit = next((i for i in range(start, len(lines)) if fold(lines[i]) == target), None)
@@ -208,7 +208,8 @@ def _anchor(lines: list[str], anchors: list[str], cursor: int) -> int | None:
                 break
         if hit is None:
             return None
-    return hit
+        found = hit
+    return found
 
 
 def _new_lines(old: list[str], new: list[str], found: list[str], canonical: bool) -> list[str]:
@@ -265,6 +266,7 @@ def apply_chunks(text: str, chunks: list[Chunk], label: str) -> list[Block]:
                 "found (after the previous hunk); nothing was changed"
             )
         expect = chunk.hint - 1 + delta if chunk.hint is not None else None
+        old: list[str]
         if not chunk.old:
             pos, old, new = _insert_at(chunk, start, delta, len(lines)), [], chunk.new
             canonical = False

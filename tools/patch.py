@@ -129,12 +129,12 @@ async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
     label = display_path(path, ctx)
     current = await _current(path, plan, ctx)
     if op.kind == "add":
-        before = decode_text(current) if current is not None else None
+        prior = decode_text(current) if current is not None else None
         if current is not None:
             check_writable(path, label)
         new = join_lines(op.content or [], not op.no_final_newline)
-        plan.state[path] = encode_text(new, before)
-        plan.changes.append(file_change(path, label, before.text if before else None, new))
+        plan.state[path] = encode_text(new, prior)
+        plan.changes.append(file_change(path, label, prior.text if prior else None, new))
         plan.summary.append(f"A {label}")
         return
     if current is None:

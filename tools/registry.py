@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
+from typing import Any
 
 from agent.errors import ConfigError, ToolFailure
 from agent.tool import Tool
@@ -20,7 +21,7 @@ TOOL_CLASSES: dict[str, str] = {
 }
 
 
-def load_tool(name: str) -> Tool:
+def load_tool(name: str) -> Tool[Any]:
     """An instance of the tool called `name`.
 
     Raises:
@@ -31,10 +32,11 @@ def load_tool(name: str) -> Tool:
         raise ConfigError(f"unknown tool {name!r}; built-in tools: {', '.join(TOOL_CLASSES)}")
     module_name, class_name = spec.split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls()
+    tool: Tool[Any] = cls()
+    return tool
 
 
-def load_tools(names: list[str]) -> list[Tool]:
+def load_tools(names: list[str]) -> list[Tool[Any]]:
     """Instances of the named tools, in the order given, each once."""
     return [load_tool(name) for name in dict.fromkeys(names)]
 

@@ -67,7 +67,7 @@ class AcpApprover:
     async def _request(self, request: AskRequest) -> RequestPermissionResponse | None:
         from acp.schema import PermissionOption
 
-        options = [PermissionOption(option_id=kind, name=name, kind=kind) for kind, name in _OPTIONS]  # type: ignore[arg-type]
+        options = [PermissionOption(option_id=kind, name=name, kind=kind) for kind, name in _OPTIONS]
         tool_call = await self.describe(request)
         asked = asyncio.ensure_future(self.conn.request_permission(
             session_id=self.session_id, tool_call=tool_call, options=options,
@@ -80,7 +80,8 @@ class AcpApprover:
         if not asked.done():
             asked.cancel()
             return None
-        return asked.result()
+        response: RequestPermissionResponse = asked.result()
+        return response
 
     def _answer(self, request: AskRequest, response: RequestPermissionResponse) -> AskAnswer:
         outcome = response.outcome

@@ -291,7 +291,9 @@ async def serve_acp(server: AcpServer, claimed: ClaimedStdio) -> None:
     from acp import run_agent
 
     reader, writer = await open_streams(claimed)
-    await run_agent(server, input_stream=writer, output_stream=reader, use_unstable_protocol=True)
+    # The SDK's `Agent` protocol spells out every method's keywords; AcpServer takes the ones it
+    # serves and ignores the rest (`**_`), which mypy does not count as the same signature.
+    await run_agent(server, input_stream=writer, output_stream=reader, use_unstable_protocol=True)  # type: ignore[arg-type]
 
 
 async def _with_store(work: Any) -> Any:

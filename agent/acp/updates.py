@@ -31,6 +31,7 @@ from agent.events import (
     ToolCallFinishedEvent,
     ToolCallStartedEvent,
 )
+from agent.transcript import TextBlock, ThinkingBlock, ToolResultBlock, ToolUseBlock
 
 if TYPE_CHECKING:
     from acp.schema import ToolCallLocation
@@ -294,15 +295,6 @@ def _input_summary(name: str, tool_input: dict[str, Any]) -> str:
     return name
 
 
-def _result_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = (b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
-        return "\n".join(texts)
-    return ""
-
-
 def replay_updates(messages: list[StoredMessage], cwd: Path) -> list[Any]:
     """The updates that show a stored conversation again (for `session/load`)."""
     from acp import (
@@ -316,25 +308,24 @@ def replay_updates(messages: list[StoredMessage], cwd: Path) -> list[Any]:
     out: list[Any] = []
     for message in messages:
         for block in message.content:
-            kind = block.get("type")
-            if kind == "text" and block.get("text"):
+            if isinstance(block, TextBlock) and block.text:
                 make = update_user_message_text if message.role == "user" else update_agent_message_text
-                out.append(make(block["text"]))
-            elif kind == "thinking" and block.get("thinking"):
-                out.append(update_agent_thought_text(block["thinking"]))
-            elif kind == "tool_use":
-                tool_input = block.get("input") or {}
+                out.append(make(block.text))
+            elif isinstance(block, ThinkingBlock) and block.thinking:
+                out.append(update_agent_thought_text(block.thinking))
+            elif isinstance(block, ToolUseBlock):
+                tool_input = block.arguments
                 path = tool_input.get("file_path")
                 out.append(start_tool_call(
-                    block["id"], _input_summary(block["name"], tool_input),
-                    kind=TOOL_KINDS.get(block["name"], "other"),  # type: ignore[arg-type]
+                    block.id, _input_summary(block.name, tool_input),
+                    kind=TOOL_KINDS.get(block.name, "other"),  # type: ignore[arg-type]
                     status="in_progress", raw_input=tool_input,
                     locations=locations_for([path], cwd) if isinstance(path, str) else None,
                 ))  # fmt: skip
-            elif kind == "tool_result":
-                text = _result_text(block.get("content"))
+            elif isinstance(block, ToolResultBlock):
+                text = block.text(mark_other=False)
                 out.append(update_tool_call(
-                    block["tool_use_id"], status="failed" if block.get("is_error") else "completed",
+                    block.tool_use_id, status="failed" if block.failed else "completed",
                     content=[_text_content(text)] if text else None,
                 ))  # fmt: skip
     return out

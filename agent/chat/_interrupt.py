@@ -15,6 +15,7 @@ import os
 import sys
 import termios
 from collections.abc import Callable, Iterator
+from typing import Any
 
 _CTRL_C = b"\x03"
 
@@ -25,7 +26,7 @@ class InterruptKey:
     def __init__(self, on_interrupt: Callable[[], None]) -> None:
         self._on_interrupt = on_interrupt
         self._fd: int | None = None
-        self._saved: list[object] | None = None
+        self._saved: list[Any] | None = None
 
     def start(self) -> None:
         if self._saved is not None or not sys.stdin.isatty():

@@ -72,8 +72,8 @@ class ChatApprover:
             text, lexer = ask_detail(request)
             if text and text not in request.title:
                 text = for_terminal(text, name=True)
-                style = {"theme": "ansi_dark", "background_color": "default"}
-                parts.append(Syntax(text, lexer, **style) if lexer else Text(text))
+                shown = Syntax(text, lexer, theme="ansi_dark", background_color="default") if lexer else None
+                parts.append(shown or Text(text))
         who = f" ({request.agent})" if request.agent else ""
         title = for_terminal(f"{request.tool_name} wants {request.permission}{who}", name=True, one_line=True)
         self.console.print(Panel(Group(*parts), title=Text(title), border_style="yellow"))

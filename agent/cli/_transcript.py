@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from agent.sessions.base import CheckpointRecord, CompactionRecord, SessionRecord, StoredMessage
+from agent.transcript import (
+    Block,
+    RedactedThinkingBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+)
 
 _INPUT_CHARS = 120
 _RESULT_LINES = 3
@@ -22,25 +29,17 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _result_text(block: dict[str, Any]) -> str:
-    content = block.get("content", "")
-    if isinstance(content, list):
-        parts = [b.get("text", f"[{b.get('type')}]") for b in content if isinstance(b, dict)]
-        content = "\n".join(parts)
-    return str(content)
-
-
-def render_block(block: dict[str, Any]) -> list[str]:
+def render_block(block: Block) -> list[str]:
     """The lines one content block shows as."""
-    kind = block.get("type")
-    if kind == "text":
-        return str(block.get("text", "")).splitlines() or [""]
-    if kind == "tool_use":
-        shown = shorten(json.dumps(block.get("input", {}), ensure_ascii=False), _INPUT_CHARS)
-        return [f"→ {block.get('name')} {shown}  [{block.get('id')}]"]
-    if kind == "tool_result":
-        lines = _result_text(block).splitlines() or ["(empty)"]
-        mark = "✗" if block.get("is_error") else "←"
+    if isinstance(block, TextBlock):
+        return block.text.splitlines() or [""]
+    if isinstance(block, ToolUseBlock):
+        given = {} if block.input is None else block.input
+        arguments = shorten(json.dumps(given, ensure_ascii=False), _INPUT_CHARS)
+        return [f"→ {block.name} {arguments}  [{block.id}]"]
+    if isinstance(block, ToolResultBlock):
+        lines = block.text().splitlines() or ["(empty)"]
+        mark = "✗" if block.failed else "←"
         shown = [
             f"{mark if i == 0 else ' '} {shorten(line, _RESULT_LINE_CHARS)}"
             for i, line in enumerate(lines[:_RESULT_LINES])
@@ -48,9 +47,9 @@ def render_block(block: dict[str, Any]) -> list[str]:
         if len(lines) > _RESULT_LINES:
             shown.append(f"  … {len(lines) - _RESULT_LINES} more lines")
         return shown
-    if kind in ("thinking", "redacted_thinking"):
+    if isinstance(block, ThinkingBlock | RedactedThinkingBlock):
         return ["(thinking)"]
-    return [f"[{kind}]"]
+    return [f"[{block.type}]"]
 
 
 def compaction_line(record: CompactionRecord) -> str:

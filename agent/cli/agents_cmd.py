@@ -128,7 +128,7 @@ def list_agents(cwd: Path | None = _CWD, as_json: bool = _JSON) -> None:
         names = (row["name"], row["mode"], row["model"])
         table.add_row(
             *(Text(for_terminal(str(cell), name=True)) for cell in names),
-            Text(for_terminal(row["description"])),
+            Text(for_terminal(row["description"] or "")),
             Text(for_terminal(_source_cell(spec, registry), name=True)),
         )
     console.print(table)
@@ -202,8 +202,8 @@ def show_agent(
         value = "" if data[key] is None else str(data[key])
         table.add_row(key, Text(for_terminal(value, name=key != "description")))
     table.add_row("tools", Text(for_terminal(", ".join(spec.tools), name=True)))
-    rules = "\n".join(f"{r.permission} {r.pattern} -> {r.decision}  ({r.source})" for r in spec.permission)
-    table.add_row("permission", Text(for_terminal(rules, name=True) or "(defaults)"))
+    listed = "\n".join(f"{r.permission} {r.pattern} -> {r.decision}  ({r.source})" for r in spec.permission)
+    table.add_row("permission", Text(for_terminal(listed, name=True) or "(defaults)"))
     table.add_row("prompt", f"{data['prompt_length']} characters")
     console = terminal_console()
     console.print(table)

@@ -9,10 +9,16 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from agent.cli.main import app
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from agent.sandbox.probe import SandboxReport
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ def _check_python() -> CheckResult:
 
 def _check_sandbox() -> CheckResult:
     fix = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow user namespaces"
+    probe_sandbox: Callable[..., SandboxReport] | None
     try:
         from agent.sandbox.probe import probe_sandbox
     except ImportError:

@@ -12,52 +12,40 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+
+from agent.transcript import Message, ToolResultBlock, tool_uses
 
 ELIDED_PREFIX = "[elided to save context:"
 
 
 @dataclasses.dataclass(frozen=True)
 class ElisionResult:
-    messages: list[dict[str, Any]]
+    messages: list[Message]
     count: int
     """How many tool results were elided."""
     chars_removed: int
 
 
-def _text_of(content: Any) -> str | None:
-    """The text of a tool_result's content, or None when it holds anything but text."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list) and all(b.get("type") == "text" for b in content):
-        return "\n".join(b.get("text", "") for b in content)
-    return None
+def _elidable_text(block: object, min_chars: int) -> str | None:
+    """The text of a plain-text tool result of at least `min_chars` not elided yet, else None."""
+    if not isinstance(block, ToolResultBlock) or not block.text_only:
+        return None
+    text = block.text()
+    return text if len(text) >= min_chars and not text.startswith(ELIDED_PREFIX) else None
 
 
-def elidable_chars(messages: list[dict[str, Any]], end: int, min_chars: int) -> int:
+def elidable_chars(messages: list[Message], end: int, min_chars: int) -> int:
     """Characters of tool output that eliding `messages[:end]` would remove."""
     total = 0
     for message in messages[:end]:
-        for block in _blocks(message):
-            text = _text_of(block.get("content")) if block.get("type") == "tool_result" else None
-            if text is not None and len(text) >= min_chars and not text.startswith(ELIDED_PREFIX):
-                total += len(text)
+        for block in message.content:
+            text = _elidable_text(block, min_chars)
+            total += len(text) if text is not None else 0
     return total
 
 
-def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
-    content = message["content"]
-    return content if isinstance(content, list) else []
-
-
-def _tool_names(messages: list[dict[str, Any]]) -> dict[str, str]:
-    return {
-        b["id"]: b.get("name", "tool")
-        for m in messages
-        if m["role"] == "assistant"
-        for b in _blocks(m)
-        if b.get("type") == "tool_use"
-    }
+def _tool_names(messages: list[Message]) -> dict[str, str]:
+    return {call.id: call.name for m in messages if m.role == "assistant" for call in tool_uses(m.content)}
 
 
 def _note(name: str, text: str, saved: Path) -> str:
@@ -68,28 +56,26 @@ def _note(name: str, text: str, saved: Path) -> str:
     )
 
 
-def elide_tool_outputs(
-    messages: list[dict[str, Any]], end: int, min_chars: int, save_dir: Path
-) -> ElisionResult:
+def elide_tool_outputs(messages: list[Message], end: int, min_chars: int, save_dir: Path) -> ElisionResult:
     """Elide every large text tool result in `messages[:end]`; later messages are kept as they are."""
     names = _tool_names(messages)
-    out: list[dict[str, Any]] = []
+    out: list[Message] = []
     count = removed = 0
     for index, message in enumerate(messages):
-        if index >= end or message["role"] != "user" or not isinstance(message["content"], list):
+        if index >= end or message.role != "user":
             out.append(message)
             continue
-        blocks: list[dict[str, Any]] = []
-        for block in message["content"]:
-            text = _text_of(block.get("content")) if block.get("type") == "tool_result" else None
-            if text is None or len(text) < min_chars or text.startswith(ELIDED_PREFIX):
+        blocks = []
+        for block in message.content:
+            text = _elidable_text(block, min_chars)
+            if text is None or not isinstance(block, ToolResultBlock):
                 blocks.append(block)
                 continue
             save_dir.mkdir(parents=True, exist_ok=True)
-            saved = save_dir / f"{block['tool_use_id']}.txt"
+            saved = save_dir / f"{block.tool_use_id}.txt"
             saved.write_text(text, encoding="utf-8")
-            blocks.append({**block, "content": _note(names.get(block["tool_use_id"], "tool"), text, saved)})
+            blocks.append(block.with_fields(content=_note(names.get(block.tool_use_id, "tool"), text, saved)))
             count += 1
             removed += len(text)
-        out.append({**message, "content": blocks})
+        out.append(message.model_copy(update={"content": blocks}))
     return ElisionResult(out, count, removed)

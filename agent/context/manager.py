@@ -29,17 +29,20 @@ from agent.context.summary import (
     summary_message,
     summary_request_messages,
 )
-from agent.context.tokens import BYTES_PER_TOKEN, ContextTracker, json_bytes, request_bytes
+from agent.context.tokens import BYTES_PER_TOKEN, ContextTracker, json_bytes, request_bytes, transcript_bytes
 from agent.errors import ContextWindowError, ModelAPIError
 from agent.events import Usage
 from agent.model.base import MessageDoneEvent, ModelClient, ModelRequest
+from agent.transcript import CompactionBlock, Message, blocks_to_wire
 
-Build = Callable[[list[dict[str, Any]]], ModelRequest]
+Build = Callable[[list[Message]], ModelRequest]
 """messages -> the request the loop would send with them (tools, system, breakpoints placed)."""
 _MIN_SUMMARIZED_BYTES = 16_000
 """A forced compaction summarizes only older turns larger than this (about 4,000 tokens): a
 summary (five sections, often 1,000-2,000 tokens) of less would not make the context smaller."""
-_OMITTED = {"role": "user", "content": "(the earliest turns are omitted from this summary request)"}
+_OMITTED = Message.parse(
+    {"role": "user", "content": "(the earliest turns are omitted from this summary request)"}
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +65,7 @@ class ContextPolicy:
 class Compaction:
     """What `fit` did to the transcript."""
 
-    messages: list[dict[str, Any]]
+    messages: list[Message]
     method: Literal["summary", "elision"]
     tokens_before: int
     tokens_after: int
@@ -112,9 +115,10 @@ class ContextManager:
     def observe(self, request: ModelRequest, done: MessageDoneEvent) -> tuple[int, int] | None:
         """Learn the context size from a reply's usage; (tokens before, after) when the server
         compacted the conversation in this reply."""
-        if any(b.get("type") == "compaction" for b in done.content):
+        if any(isinstance(b, CompactionBlock) for b in done.content):
             self._tracker.reset()  # the server dropped what came before; re-estimate from bytes
-            kept = request.model_copy(update={"messages": [{"role": "assistant", "content": done.content}]})
+            kept_messages = [{"role": "assistant", "content": blocks_to_wire(done.content)}]
+            kept = request.model_copy(update={"messages": kept_messages})
             return done.usage.context_tokens, self.estimate(kept)
         if done.usage.context_tokens <= self.window:  # a larger figure cannot be a context size
             self._tracker.observe(self._bytes(request), done.usage)
@@ -126,7 +130,7 @@ class ContextManager:
 
     async def fit(
         self,
-        messages: list[dict[str, Any]],
+        messages: list[Message],
         build: Build,
         before_compact: Callable[[], Awaitable[None]] | None = None,
     ) -> Compaction | None:
@@ -153,20 +157,20 @@ class ContextManager:
             request = request.model_copy(update={"messages": effective_messages(request.messages)})
         return request_bytes(request)
 
-    def _elide(self, messages: list[dict[str, Any]], build: Build, before: int, end: int) -> Compaction:
+    def _elide(self, messages: list[Message], build: Build, before: int, end: int) -> Compaction:
         result = elide_tool_outputs(messages, end, self.policy.min_elide_chars, self.save_dir)
         return Compaction(result.messages, "elision", before, self.estimate(build(result.messages)))
 
     async def _compact(
-        self, messages: list[dict[str, Any]], build: Build, before: int, forced: bool
+        self, messages: list[Message], build: Build, before: int, forced: bool
     ) -> Compaction | None:
         current = self._elide(messages, build, before, _protect_index(messages, self._protect_bytes)).messages
         if not forced and self.estimate(build(current)) <= self.trigger * 6 // 10:
             return Compaction(current, "elision", before, self.estimate(build(current)))
         usage = Usage()
-        tail_bytes = min(self._tail_bytes, json_bytes(current) // 4) if forced else self._tail_bytes
+        tail_bytes = min(self._tail_bytes, transcript_bytes(current) // 4) if forced else self._tail_bytes
         split = split_index(current, tail_bytes)
-        if forced and json_bytes(current[:split]) < _MIN_SUMMARIZED_BYTES:
+        if forced and transcript_bytes(current[:split]) < _MIN_SUMMARIZED_BYTES:
             split = 0  # `/compact` on a short conversation: summarizing it would only add
         if split > 1:
             older, tail = current[:split], current[split:]
@@ -187,7 +191,7 @@ class ContextManager:
             return None  # nothing old enough or large enough to compact; the request fits
         return Compaction(current, "summary" if split > 1 else "elision", before, after, usage)
 
-    async def _summarize(self, older: list[dict[str, Any]], build: Build) -> tuple[str, Usage]:
+    async def _summarize(self, older: list[Message], build: Build) -> tuple[str, Usage]:
         """The model's summary of `older` (a fallback note when the call fails)."""
         asked = summary_request_messages(older)
         if self.estimate(build(asked)) > self.trigger:
@@ -209,17 +213,17 @@ def _uncached(block: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in block.items() if k != "cache_control"}
 
 
-def _protect_index(messages: list[dict[str, Any]], protect_bytes: int) -> int:
+def _protect_index(messages: list[Message], protect_bytes: int) -> int:
     """The first message of the recent part (at most `protect_bytes`) that is never elided early."""
     size = 0
     for index in range(len(messages) - 1, -1, -1):
-        size += json_bytes(messages[index])
+        size += json_bytes(messages[index].to_wire())
         if size > protect_bytes:
             return index + 1
     return 0
 
 
-def _fit_front(messages: list[dict[str, Any]], max_bytes: int) -> list[dict[str, Any]]:
+def _fit_front(messages: list[Message], max_bytes: int) -> list[Message]:
     """The latest turns within `max_bytes`, starting at an assistant message after a stand-in."""
     split = split_index(messages, max_bytes)
     return [_OMITTED, *messages[split:]]

@@ -11,9 +11,9 @@ message, so every tool_use keeps its tool_result right after it.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from agent.context.tokens import json_bytes
+from agent.transcript import Block, Message, TextBlock, text_of, tool_uses
 
 SUMMARY_INSTRUCTION = (
     "<compact-request>\nThe conversation is about to be compacted. Summarize the session so far so "
@@ -31,16 +31,13 @@ _MAX_GOAL_CHARS = 20_000
 _MAX_FILES = 40
 
 
-def _text(message: dict[str, Any]) -> str:
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return "\n".join(b.get("text", "") for b in content if b.get("type") == "text")
+def _text(message: Message) -> str:
+    return "\n".join(text_of(message.content))
 
 
-def original_goal(messages: list[dict[str, Any]]) -> str:
+def original_goal(messages: list[Message]) -> str:
     """The task as first given: the first user message's text, or the one an earlier summary kept."""
-    first = next((_text(m) for m in messages if m["role"] == "user"), "")
+    first = next((_text(m) for m in messages if m.role == "user"), "")
     found = _TASK.search(first)
     goal = found.group(1) if found else first.strip()
     if len(goal) > _MAX_GOAL_CHARS:
@@ -48,57 +45,52 @@ def original_goal(messages: list[dict[str, Any]]) -> str:
     return goal
 
 
-def files_touched(messages: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+def files_touched(messages: list[Message]) -> tuple[list[str], list[str]]:
     """(files read, files changed) by the tool calls in `messages` (and listed by an earlier
     summary among them), in first-seen order."""
     read: dict[str, None] = {}
     changed: dict[str, None] = {}
     for message in messages:
-        if message["role"] == "user":
+        if message.role == "user":
             for found in _LISTED.finditer(_text(message)):
                 target = changed if found.group(1) == "changed" else read
                 target.update(dict.fromkeys(found.group(2).split(", ")))
             continue
-        if isinstance(message["content"], str):
-            continue
-        for block in message["content"]:
-            if block.get("type") != "tool_use":
-                continue
-            name, data = block.get("name", ""), block.get("input") or {}
+        for call in tool_uses(message.content):
+            name, data = call.name, call.arguments
             paths = [str(data["file_path"])] if "file_path" in data else []
             if name == "patch":
                 paths += _PATCH_FILE.findall(str(data.get("patch_text") or data.get("patch") or ""))
-            target = changed if name in _CHANGING else read if name == "read" else None
-            for path in paths if target is not None else []:
+            touched = changed if name in _CHANGING else read if name == "read" else None
+            if touched is None:
+                continue
+            for path in paths:
                 if path.strip() != "/dev/null":
-                    target.setdefault(path.strip(), None)
+                    touched.setdefault(path.strip(), None)
     return list(read)[:_MAX_FILES], list(changed)[:_MAX_FILES]
 
 
-def split_index(messages: list[dict[str, Any]], tail_bytes: int) -> int:
+def split_index(messages: list[Message], tail_bytes: int) -> int:
     """Where the verbatim tail starts: the earliest assistant message after which at most
     `tail_bytes` remain (len(messages) when even the last turn is bigger)."""
     size = 0
     best = len(messages)
     for index in range(len(messages) - 1, 0, -1):
-        size += json_bytes(messages[index])
+        size += json_bytes(messages[index].to_wire())
         if size > tail_bytes:
             break
-        if messages[index]["role"] == "assistant":
+        if messages[index].role == "assistant":
             best = index
     return best
 
 
-def summary_request_messages(older: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def summary_request_messages(older: list[Message]) -> list[Message]:
     """The older turns with the summary instruction after the last user message's blocks."""
-    last = older[-1]
-    content = last["content"]
-    blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
-    instruction = {"type": "text", "text": SUMMARY_INSTRUCTION}
-    return [*older[:-1], {"role": "user", "content": [*blocks, instruction]}]
+    instruction = TextBlock(text=SUMMARY_INSTRUCTION)
+    return [*older[:-1], Message(role="user", content=[*older[-1].content, instruction])]
 
 
-def summary_message(goal: str, summary: str, older: list[dict[str, Any]]) -> dict[str, Any]:
+def summary_message(goal: str, summary: str, older: list[Message]) -> Message:
     """The user message that stands for `older` in the compacted transcript."""
     read, changed = files_touched(older)
     lines = [
@@ -120,9 +112,9 @@ def summary_message(goal: str, summary: str, older: list[dict[str, Any]]) -> dic
         "Tool outputs from before this point are gone: read files again when you need their content.",
         "</context-summary>",
     ]
-    return {"role": "user", "content": [{"type": "text", "text": "\n".join(lines)}]}
+    return Message(role="user", content=[TextBlock(text="\n".join(lines))])
 
 
-def reply_text(content: list[dict[str, Any]]) -> str:
+def reply_text(content: list[Block]) -> str:
     """The text of the summarizing call's reply (a tool call in it is ignored)."""
-    return "\n".join(b.get("text", "") for b in content if b.get("type") == "text").strip()
+    return "\n".join(text_of(content)).strip()

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from agent.events import Usage
 from agent.model.base import ModelRequest
+from agent.transcript import Message, messages_to_wire
 
 BYTES_PER_TOKEN = 4
 """The fallback rate, and the least cautious one the tracker uses for growth."""
@@ -23,6 +25,11 @@ BYTES_PER_TOKEN = 4
 def json_bytes(value: Any) -> int:
     """Bytes of `value` as compact JSON: what the API is sent, without cache markers counted apart."""
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def transcript_bytes(messages: Sequence[Message]) -> int:
+    """Bytes of `messages` as they are sent."""
+    return json_bytes(messages_to_wire(messages))
 
 
 def request_bytes(request: ModelRequest) -> int:

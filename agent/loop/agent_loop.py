@@ -18,7 +18,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from agent.context import Compaction, ContextManager, ContextPolicy
@@ -27,6 +27,8 @@ from agent.events import (
     AssistantMessageEvent,
     CompactionEvent,
     ErrorEvent,
+    Event,
+    EventT,
     PermissionDenial,
     ResultEvent,
     ResultSubtype,
@@ -48,8 +50,9 @@ from agent.model.pricing import Pricer
 from agent.model.resolve import ResolvedModel
 from agent.prompt.request import system_blocks, thinking_param, with_cache_breakpoints
 from agent.registry.spec import AgentSpec
-from agent.sessions.base import SessionStore
+from agent.sessions.base import SessionStatus, SessionStore
 from agent.tool import ToolResult
+from agent.transcript import Block, Message, Role, TextBlock, messages_to_wire, text_of, tool_uses
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,7 @@ class LoopSetup:
     env_block: str = ""
     """Computed once when the session starts, then byte-identical on every request (cache)."""
     store: SessionStore | None = None
-    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    history: list[Message] = dataclasses.field(default_factory=list)
     """Repaired messages of a resumed session (from its latest stored compaction on)."""
     last_seq: int = 0
     """The seq of the session's last stored message; compactions are recorded against it."""
@@ -105,7 +108,7 @@ class LoopSetup:
 
 @dataclasses.dataclass
 class _State:
-    messages: list[dict[str, Any]]
+    messages: list[Message]
     turns: int = 0
     usage: Usage = dataclasses.field(default_factory=Usage)
     cost: float = 0.0
@@ -139,19 +142,19 @@ class AgentLoop:
             setup.hooks, resumed=setup.resumed, child=setup.parent_tool_use_id is not None
         )
 
-    def _event(self, cls: type[Any], **fields: Any) -> Any:
+    def _event(self, cls: type[EventT], /, **fields: Any) -> EventT:
         return cls(
             session_id=self.setup.session_id, parent_tool_use_id=self.setup.parent_tool_use_id, **fields
         )
 
-    async def _append(self, role: str, content: list[dict[str, Any]]) -> None:
+    async def _append(self, role: Role, content: Sequence[Block]) -> None:
         """Add a message to the transcript and store it the same way: a prompt after stored tool
         results (a resumed session) joins their user message, results first, in memory and on disk."""
         messages = self._state.messages
-        if messages and messages[-1]["role"] == role == "user":
-            messages[-1] = {"role": "user", "content": [*messages[-1]["content"], *content]}
+        if messages and messages[-1].role == role == "user":
+            messages[-1] = messages[-1].model_copy(update={"content": [*messages[-1].content, *content]})
         else:
-            messages.append({"role": role, "content": content})
+            messages.append(Message(role=role, content=list(content)))
         if self.setup.store is not None:
             store, sid = self.setup.store, self.setup.session_id
             self._last_seq = await asyncio.to_thread(
@@ -163,13 +166,15 @@ class AgentLoop:
         """This run's cost so far, its subagents' included."""
         return self._state.cost + self._state.children_cost
 
-    def _request(self, messages: list[dict[str, Any]] | None = None) -> ModelRequest:
+    def _request(self, messages: list[Message] | None = None) -> ModelRequest:
         s, spec = self.setup, self.setup.spec
         max_tokens = min(s.max_output_tokens, s.model.max_output_tokens)
         request = ModelRequest(
             model=s.model.id,
             system=system_blocks(spec.prompt, s.env_block),
-            messages=with_cache_breakpoints(self._state.messages if messages is None else messages),
+            messages=with_cache_breakpoints(
+                messages_to_wire(self._state.messages if messages is None else messages)
+            ),
             tools=self._tool_schemas,
             max_tokens=max_tokens,
             temperature=spec.temperature,
@@ -179,17 +184,17 @@ class AgentLoop:
         )
         return self._context.finish_request(request)
 
-    async def events(self, prompt: str | None) -> AsyncIterator[Any]:
+    async def events(self, prompt: str | None) -> AsyncIterator[Event]:
         """Run the session to its end; the last event is the ResultEvent (after SessionEnd hooks)."""
         async for event in self._events(prompt):
             if isinstance(event, ResultEvent) and event.session_id == self.setup.session_id:
-                said: list[Any] = []
+                said: list[Event] = []
                 await self._hooks.fire("SessionEnd", {"reason": event.subtype}, said)
                 for hook_event in said:
                     yield hook_event
             yield event
 
-    async def _events(self, prompt: str | None) -> AsyncIterator[Any]:
+    async def _events(self, prompt: str | None) -> AsyncIterator[Event]:
         s = self.setup
         yield self._event(
             SessionStartedEvent,
@@ -201,7 +206,7 @@ class AgentLoop:
             resumed=s.resumed,
             **s.boundary.model_dump(),
         )
-        said: list[Any] = []
+        said: list[Event] = []
         context, ended = await self._hooks.start(prompt, said)
         for hook_event in said:
             yield hook_event
@@ -209,8 +214,7 @@ class AgentLoop:
             yield await self._finish("error_during_execution", ended)
             return
         if prompt or context:
-            blocks = [{"type": "text", "text": text} for text in (prompt, context) if text]
-            await self._append("user", blocks)
+            await self._append("user", [TextBlock(text=text) for text in (prompt, context) if text])
         try:
             async for event in self._compact_now() if s.compact_only else self._turns():
                 yield event
@@ -235,7 +239,7 @@ class AgentLoop:
             yield self._event(ErrorEvent, message=message, error_type="internal_error")
             yield await self._finish("error_during_execution", message)
 
-    async def _turns(self) -> AsyncIterator[Any]:
+    async def _turns(self) -> AsyncIterator[Event]:
         s, st = self.setup, self._state
         while True:
             if (limit := self._limit_reached()) is not None:
@@ -257,14 +261,10 @@ class AgentLoop:
             if done.content:
                 await self._append("assistant", done.content)
             yield self._event(AssistantMessageEvent, content=done.content, stop_reason=done.stop_reason)
-            text = "".join(b.get("text", "") for b in done.content if b.get("type") == "text")
+            text = "".join(text_of(done.content))
             if text:
                 st.final_text = text
-            calls = [
-                ToolCall(id=b["id"], name=b["name"], input=b.get("input") or {})
-                for b in done.content
-                if b.get("type") == "tool_use"
-            ]
+            calls = [ToolCall(id=b.id, name=b.name, input=b.arguments) for b in tool_uses(done.content)]
             stop = done.stop_reason
             if stop == "refusal":
                 await self._answer_unrun(calls, "the model refused this turn")
@@ -282,14 +282,14 @@ class AgentLoop:
             if stop == "pause_turn":
                 continue  # the paused assistant content goes back unchanged
             if stop in ("max_tokens", "model_context_window_exceeded"):
-                await self._append("user", [{"type": "text", "text": _CONTINUE_AFTER_CUTOFF}])
+                await self._append("user", [TextBlock(text=_CONTINUE_AFTER_CUTOFF)])
                 continue
-            said: list[Any] = []
+            said: list[Event] = []
             go_on = await self._hooks.stop(said)
             for hook_event in said:
                 yield hook_event
             if go_on is not None:
-                await self._append("user", [{"type": "text", "text": go_on}])
+                await self._append("user", [TextBlock(text=go_on)])
                 continue
             subtype: ResultSubtype = "error_permission_denied" if st.denials else "success"
             yield await self._finish(subtype, st.final_text)
@@ -304,7 +304,7 @@ class AgentLoop:
             return "error_max_budget", f"stopped at ${self._spent:.4f} (budget ${s.max_budget_usd:.2f})"
         return None
 
-    async def _model_turn(self, outcome: TurnOutcome) -> AsyncIterator[Any]:
+    async def _model_turn(self, outcome: TurnOutcome) -> AsyncIterator[Event]:
         """Fit the context, then stream the turn; a prompt the API finds too long is compacted once."""
         s = self.setup
         for attempt in (1, 2):
@@ -329,7 +329,7 @@ class AgentLoop:
                 yield self._event(CompactionEvent, tokens_before=before, tokens_after=after, method="server")
             return
 
-    async def _fit_context(self) -> AsyncIterator[Any]:
+    async def _fit_context(self) -> AsyncIterator[Event]:
         """Compact the transcript when the next request needs it (the front ends see an event)."""
         st = self._state
         pump: Pump[Compaction | None] = Pump(
@@ -364,7 +364,7 @@ class AgentLoop:
             method=done.method,
         )
 
-    async def _compact_now(self) -> AsyncIterator[Any]:
+    async def _compact_now(self) -> AsyncIterator[Event]:
         """Compact the history as if the window were full, and end without a model turn."""
         self._context.force()
         text = "nothing to compact: the conversation is already short"
@@ -375,7 +375,7 @@ class AgentLoop:
         self._state.final_text = text
         yield await self._finish("success", text)
 
-    async def _run_tools(self, calls: list[ToolCall], invalid: dict[str, str]) -> AsyncIterator[Any]:
+    async def _run_tools(self, calls: list[ToolCall], invalid: dict[str, str]) -> AsyncIterator[Event]:
         turn = TurnCalls(calls)
         pump = Pump(lambda emit: self.setup.runner.run(turn, invalid, emit), self.setup.cancel)
         own = {call.id for call in calls}
@@ -391,10 +391,10 @@ class AgentLoop:
                 self._state.files.extend(c.path for c in result.changes if c.path not in self._state.files)
             await asyncio.shield(self._append("user", turn.result_blocks()))
 
-    def _count_subagent(self, event: Any, own_calls: set[str]) -> None:
+    def _count_subagent(self, event: Event, own_calls: set[str]) -> None:
         """Add a subagent's spend and denials to this run's: the result of each run of a child
         started by one of this turn's calls (a child's result already counts its own children)."""
-        if event.type != "result" or event.parent_tool_use_id not in own_calls:
+        if not isinstance(event, ResultEvent) or event.parent_tool_use_id not in own_calls:
             return
         if event.session_id == self.setup.session_id:
             return
@@ -413,13 +413,15 @@ class AgentLoop:
             except Exception as exc:  # a git failure must not cost the run its result
                 log.warning("could not list the files this run changed: %s", exc)
         if s.store is not None:
-            status = {"success": "completed", "cancelled": "cancelled"}.get(subtype, "error")
+            status: SessionStatus = (
+                "completed" if subtype == "success" else "cancelled" if subtype == "cancelled" else "error"
+            )
             try:  # the session's own spend: its subagents' sessions hold theirs
                 await asyncio.to_thread(
                     s.store.update,
                     s.session_id,
                     status=status,
-                    usage=s.prior.usage + st.usage,  # type: ignore[arg-type]
+                    usage=s.prior.usage + st.usage,
                     cost_usd=s.prior.cost_usd + st.cost,
                     num_turns=s.prior.turns + st.turns,
                 )
@@ -439,6 +441,6 @@ class AgentLoop:
         )
 
 
-def run_loop(setup: LoopSetup, prompt: str | None) -> AsyncIterator[Any]:
+def run_loop(setup: LoopSetup, prompt: str | None) -> AsyncIterator[Event]:
     """The event stream of one session (see `AgentLoop`)."""
     return AgentLoop(setup).events(prompt)

@@ -10,25 +10,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from agent.errors import RunCancelledError
+from agent.events import Event, EventSink
 
 T = TypeVar("T")
-Emit = Callable[[Any], None]
 
 
 class Pump(Generic[T]):
     """`async for item in pump.events(): ...`, then `pump.result` holds the work's return value."""
 
-    def __init__(self, work: Callable[[Emit], Awaitable[T]], cancel: asyncio.Event) -> None:
+    def __init__(self, work: Callable[[EventSink], Awaitable[T]], cancel: asyncio.Event) -> None:
         self._work = work
         self._cancel = cancel
         self.result: T | None = None
 
-    async def events(self) -> AsyncIterator[Any]:
+    async def events(self) -> AsyncIterator[Event]:
         """Items as the work emits them; raises RunCancelledError when the cancel event is set."""
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        queue: asyncio.Queue[Event] = asyncio.Queue()
         task = asyncio.ensure_future(self._work(queue.put_nowait))
         cancelled = asyncio.ensure_future(self._cancel.wait())
         try:

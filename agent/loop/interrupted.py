@@ -7,7 +7,7 @@ had started, because a call that started may have partly happened.
 
 from __future__ import annotations
 
-from typing import Any
+from agent.transcript import ToolResultBlock, parse_block
 
 
 def interrupted_text(started: bool, why: str = "the run stopped") -> str:
@@ -20,11 +20,15 @@ def interrupted_text(started: bool, why: str = "the run stopped") -> str:
     return f"Interrupted: {why} before this tool started; it did not run."
 
 
-def interrupted_block(tool_use_id: str, started: bool, why: str = "the run stopped") -> dict[str, Any]:
+def interrupted_block(tool_use_id: str, started: bool, why: str = "the run stopped") -> ToolResultBlock:
     """The tool_result block (an error) answering `tool_use_id` with `interrupted_text`."""
-    return {
-        "type": "tool_result",
-        "tool_use_id": tool_use_id,
-        "is_error": True,
-        "content": interrupted_text(started, why),
-    }
+    block = parse_block(  # read from its wire form: the key order it has always been sent in
+        {
+            "type": "tool_result",
+            "tool_use_id": tool_use_id,
+            "is_error": True,
+            "content": interrupted_text(started, why),
+        }
+    )
+    assert isinstance(block, ToolResultBlock)
+    return block

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from agent.errors import ModelAPIError
-from agent.events import ErrorEvent, TextDeltaEvent, ThinkingDeltaEvent
+from agent.events import ErrorEvent, EventSink, EventT, TextDeltaEvent, ThinkingDeltaEvent
 from agent.model.base import MessageDoneEvent, ModelClient, ModelRequest
+
+
+class MakeEvent(Protocol):
+    """Makes an event of the session: the caller fills in the session's ids."""
+
+    def __call__(self, cls: type[EventT], /, **fields: Any) -> EventT: ...
 
 
 @dataclasses.dataclass
@@ -20,9 +26,9 @@ async def stream_turn(
     client: ModelClient,
     request: ModelRequest,
     outcome: TurnOutcome,
-    make_event: Callable[..., Any],
+    make_event: MakeEvent,
     announce: Callable[[str], None],
-    emit: Callable[[Any], None],
+    emit: EventSink,
 ) -> None:
     """Emit deltas as they arrive; a retried turn is announced, its partial output abandoned.
 

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ValidationError
 from agent.errors import SubagentError, ToolFailure
 from agent.events import (
     ErrorEvent,
+    EventSink,
+    EventT,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
     PermissionDenial,
@@ -32,6 +34,7 @@ from agent.loop.interrupted import interrupted_text
 from agent.permissions.models import AskAnswer, AskRequest
 from agent.tool import OutputLimits, PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
 from agent.tool_output import cap_output
+from agent.transcript import Block, ImageBlock, TextBlock, ToolResultBlock
 
 DETAIL_LIMITS = OutputLimits(max_lines=80, max_chars=8000)
 """How much of a call's preview an ask shows a person."""
@@ -41,10 +44,16 @@ Checkpointer = Callable[[str, str], Awaitable[None]]
 
 
 class GateVerdict(Protocol):
-    decision: str
-    reason: str
-    permission: str
-    patterns: list[str]
+    """What the loop reads of the gate's answer (read-only, so a narrower `decision` type fits)."""
+
+    @property
+    def decision(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def permission(self) -> str: ...
+    @property
+    def patterns(self) -> list[str]: ...
 
 
 class Gate(Protocol):
@@ -55,6 +64,16 @@ class Gate(Protocol):
     ) -> GateVerdict: ...
 
     async def ask(self, request: AskRequest) -> AskAnswer: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class _HookVerdict:
+    """The gate's verdict as a PreToolUse hook changed it (a deny, or an ask where rules allow)."""
+
+    decision: str
+    reason: str
+    permission: str
+    patterns: list[str]
 
 
 class ToolCall(BaseModel):
@@ -93,7 +112,7 @@ class TurnCalls:
             if call.id in self.announced and call.id not in self.results
         ]
 
-    def result_blocks(self) -> list[dict[str, Any]]:
+    def result_blocks(self) -> list[ToolResultBlock]:
         """tool_result blocks in tool_use order; a call without a result was interrupted."""
         blocks = []
         for call in self.calls:
@@ -106,18 +125,19 @@ def _interrupted(started: bool) -> ToolResult:
     return ToolResult(output=interrupted_text(started, "the run was cancelled"), is_error=True)
 
 
-def _result_block(tool_use_id: str, result: ToolResult) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id}
+def _result_block(tool_use_id: str, result: ToolResult) -> ToolResultBlock:
+    content: str | list[Block] = result.output or "(no output)"
     if result.images:
-        block["content"] = [{"type": "text", "text": result.output}] + [
-            {"type": "image", "source": {"type": "base64", "media_type": i.media_type, "data": i.data_base64}}
-            for i in result.images
+        content = [
+            TextBlock(text=result.output),
+            *(
+                ImageBlock(source={"type": "base64", "media_type": i.media_type, "data": i.data_base64})
+                for i in result.images
+            ),
         ]
-    else:
-        block["content"] = result.output or "(no output)"
     if result.is_error:
-        block["is_error"] = True
-    return block
+        return ToolResultBlock(tool_use_id=tool_use_id, content=content, is_error=True)
+    return ToolResultBlock(tool_use_id=tool_use_id, content=content)
 
 
 @dataclasses.dataclass
@@ -139,7 +159,7 @@ class ToolRunner:
     stop_requested: str | None = None
     """Set when a hook answered `continue: false`: the loop ends the run after this turn."""
 
-    def _event(self, cls: type[Any], **fields: Any) -> Any:
+    def _event(self, cls: type[EventT], /, **fields: Any) -> EventT:
         return cls(session_id=self.session_id, parent_tool_use_id=self.parent_tool_use_id, **fields)
 
     def announce(self, name: str) -> None:
@@ -148,7 +168,7 @@ class ToolRunner:
         if tool is not None:
             tool.announced(self.ctx)
 
-    async def run(self, turn: TurnCalls, invalid: dict[str, str], emit: Callable[[Any], None]) -> None:
+    async def run(self, turn: TurnCalls, invalid: dict[str, str], emit: EventSink) -> None:
         """Settle, checkpoint and run every call of `turn`, emitting events as they happen.
 
         `invalid`: calls whose input is not a JSON object, with what it was (never run)."""
@@ -183,16 +203,14 @@ class ToolRunner:
                 group.create_task(self._run_in_order(members, limit, turn, emit))
 
     async def _run_in_order(
-        self, members: list[_Prepared], limit: asyncio.Semaphore, turn: TurnCalls, emit: Callable[[Any], None]
+        self, members: list[_Prepared], limit: asyncio.Semaphore, turn: TurnCalls, emit: EventSink
     ) -> None:
         for p in members:
             async with limit:
                 turn.started.add(p.call.id)
                 turn.results[p.call.id] = await self._execute(p, turn, emit)
 
-    def _finish(
-        self, call: ToolCall, result: ToolResult, started: float, emit: Callable[[Any], None]
-    ) -> None:
+    def _finish(self, call: ToolCall, result: ToolResult, started: float, emit: EventSink) -> None:
         emit(
             self._event(
                 ToolCallFinishedEvent,
@@ -207,7 +225,7 @@ class ToolRunner:
         )
 
     def _announce(
-        self, call: ToolCall, turn: TurnCalls, emit: Callable[[Any], None], *, kind: Any, title: str,
+        self, call: ToolCall, turn: TurnCalls, emit: EventSink, *, kind: Any, title: str,
         locations: list[str] | None = None,
     ) -> None:  # fmt: skip
         """Tell front ends the call started; each announced call is later seen to finish."""
@@ -216,7 +234,7 @@ class ToolRunner:
         turn.announced.add(call.id)
 
     async def _prepare(
-        self, call: ToolCall, input_problem: str | None, turn: TurnCalls, emit: Callable[[Any], None]
+        self, call: ToolCall, input_problem: str | None, turn: TurnCalls, emit: EventSink
     ) -> _Prepared | None:
         started = time.monotonic()
         tool = self.tools.get(call.name)
@@ -262,9 +280,7 @@ class ToolRunner:
             ctx = dataclasses.replace(ctx, allow_external=True)
         return _Prepared(call, tool, parsed, ctx)
 
-    async def _hook(
-        self, event: str, call: ToolCall, extra: dict[str, Any], emit: Callable[[Any], None]
-    ) -> HookAnswer:
+    async def _hook(self, event: str, call: ToolCall, extra: dict[str, Any], emit: EventSink) -> HookAnswer:
         """The tool hooks' answer for `call` (none without hooks); `continue: false` is kept."""
         if self.hooks is None:
             return HookAnswer()
@@ -278,16 +294,16 @@ class ToolRunner:
 
     async def _settle(
         self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
-        emit: Callable[[Any], None], hook: HookAnswer = HookAnswer(),
+        emit: EventSink, hook: HookAnswer = HookAnswer(),
     ) -> str | None:  # fmt: skip
         """None when the call may run, else the reason it may not; `detail()` only for an ask.
 
         A PreToolUse hook's `deny` denies; its `ask` asks even where the rules allow; its `allow`
         answers an ask; a deny rule holds whatever the hook says."""
-        verdict = self.gate.evaluate(call.name, call.input, requests)
+        verdict: GateVerdict = self.gate.evaluate(call.name, call.input, requests)
         if hook.decision == "deny":
-            verdict = verdict.model_copy(
-                update={"decision": "deny", "reason": f"a PreToolUse hook denied it: {hook.reason}"}
+            verdict = _HookVerdict(
+                "deny", f"a PreToolUse hook denied it: {hook.reason}", verdict.permission, verdict.patterns
             )
         if verdict.decision == "allow" and hook.decision != "ask":
             return None
@@ -308,9 +324,7 @@ class ToolRunner:
             patterns = [p for r in requests for p in r.patterns]
             permission = requests[0].permission if requests else call.name
             reason = f"a PreToolUse hook asks: {hook.reason}" if hook.reason else "a PreToolUse hook asks"
-            verdict = verdict.model_copy(
-                update={"decision": "ask", "permission": permission, "patterns": patterns, "reason": reason}
-            )
+            verdict = _HookVerdict("ask", reason, permission, patterns)
         if self.hooks is not None:
             note = {"message": f"subagent needs your permission to use {call.name}: {title}"}
             await self.hooks.fire("Notification", note, emit)
@@ -351,7 +365,7 @@ class ToolRunner:
         refused = answer.message or f"the {verdict.permission} permission was refused for {title}"
         return f"{refused} (it was asked because {verdict.reason})"
 
-    async def _execute(self, p: _Prepared, turn: TurnCalls, emit: Callable[[Any], None]) -> ToolResult:
+    async def _execute(self, p: _Prepared, turn: TurnCalls, emit: EventSink) -> ToolResult:
         started = time.monotonic()
         if self.on_start is not None:
             try:

@@ -18,7 +18,7 @@ import functools
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,9 @@ from agent.loop.cancel_grace import run_with_grace
 from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import AskAnswer, AskRequest, PermissionMode
 from agent.runtime.options import RunOptions
+
+if TYPE_CHECKING:
+    from mcp.types import CallToolResult
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +198,7 @@ class _Run:
         )  # fmt: skip
 
 
-def _tool_result(task: TaskResult) -> Any:
+def _tool_result(task: TaskResult) -> "CallToolResult":
     """The structured result, flagged `isError` when the run did not succeed (a client must not
     read a refused or failed task as done), with the same JSON as text for clients without
     structured content."""

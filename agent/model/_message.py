@@ -33,6 +33,7 @@ from agent.model.base import (
     ToolInputStreamEvent,
     tool_input_problem,
 )
+from agent.transcript import parse_blocks
 
 _FIELD_ORDER = {
     "text": ("citations", "text", "type"),
@@ -192,7 +193,7 @@ class MessageBuilder:
                 block["input"] = {}
         usage = self._usage
         return MessageDoneEvent(
-            content=content,
+            content=parse_blocks(content),
             stop_reason=self._stop_reason,
             usage=Usage(
                 input_tokens=usage.get("input_tokens") or 0,

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.events import Usage
+from agent.transcript import Content
 
 
 class ModelRequest(BaseModel):
@@ -108,7 +109,7 @@ class MessageDoneEvent(BaseModel):
     """The complete assistant message of this turn."""
 
     kind: Literal["done"] = "done"
-    content: list[dict[str, Any]]
+    content: Content
     """Content blocks exactly as they must be sent back (thinking signatures included)."""
     stop_reason: str | None
     usage: Usage
@@ -133,7 +134,8 @@ def tool_input_problem(raw: str, stop_reason: str | None) -> str | None:
         return "its input is not valid JSON; send the arguments as one JSON object"
     if isinstance(value, dict):
         return None
-    kind = {str: "a string", list: "an array"}.get(type(value), f"a {type(value).__name__} value")
+    kinds: dict[type, str] = {str: "a string", list: "an array"}
+    kind = kinds.get(type(value), f"a {type(value).__name__} value")
     hint = " holding JSON text" if isinstance(value, str) and value.lstrip().startswith("{") else ""
     return (
         f"its input was {kind}{hint}, not a JSON object; send the arguments as an object with the "

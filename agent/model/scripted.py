@@ -29,6 +29,7 @@ from agent.model.base import (
     ToolInputStreamEvent,
     tool_input_problem,
 )
+from agent.transcript import Block, TextBlock, ThinkingBlock, ToolUseBlock, blocks_to_wire
 
 
 class _Strict(BaseModel):
@@ -135,15 +136,15 @@ class ScriptedModel:
         reply = entry.replies[turn]
         pieces = [p for p in (reply.thinking, reply.text) if p]
         pause = reply.delay_s / max(1, len(pieces) + len(reply.tool_calls))
-        content: list[dict[str, Any]] = []
+        content: list[Block] = []
         if reply.thinking:
             await asyncio.sleep(pause)
             yield ThinkingDeltaStreamEvent(text=reply.thinking)
-            content.append({"type": "thinking", "thinking": reply.thinking, "signature": "scripted"})
+            content.append(ThinkingBlock(thinking=reply.thinking, signature="scripted"))
         if reply.text:
             await asyncio.sleep(pause)
             yield TextDeltaStreamEvent(text=reply.text)
-            content.append({"type": "text", "text": reply.text})
+            content.append(TextBlock(text=reply.text))
         stop = reply.stop_reason or ("tool_use" if reply.tool_calls else "end_turn")
         invalid: dict[str, str] = {}
         for n, call in enumerate(reply.tool_calls):
@@ -155,7 +156,7 @@ class ScriptedModel:
             if problem is not None:
                 invalid[tool_id] = problem
             parsed = json.loads(raw) if problem is None and raw.strip() else {}
-            content.append({"type": "tool_use", "id": tool_id, "name": call.name, "input": parsed})
+            content.append(ToolUseBlock(id=tool_id, name=call.name, input=parsed))
         usage = reply.usage or _estimate(request, content)
         yield MessageDoneEvent(content=content, stop_reason=stop, usage=usage, invalid_tool_inputs=invalid)
 
@@ -164,6 +165,6 @@ class ScriptedModel:
         return None
 
 
-def _estimate(request: ModelRequest, content: list[dict[str, Any]]) -> Usage:
+def _estimate(request: ModelRequest, content: list[Block]) -> Usage:
     sent = len(json.dumps(request.to_api_kwargs()))
-    return Usage(input_tokens=sent // 4, output_tokens=max(1, len(json.dumps(content)) // 4))
+    return Usage(input_tokens=sent // 4, output_tokens=max(1, len(json.dumps(blocks_to_wire(content))) // 4))

@@ -154,7 +154,10 @@ async def _bring_back(
     if not isolated:  # it worked in place: its changes are already there
         return MergeOutcome(merged=True, files=files, patch=patch)
     if succeeded:
-        return await link.merge_queue(repo).merge(request.model_copy(update={"files": files, "patch": patch}))
+        merged: MergeOutcome = await link.merge_queue(repo).merge(
+            request.model_copy(update={"files": files, "patch": patch})
+        )
+        return merged
     label = f"subagent/{request.name}-{request.theirs[:8]}"
     branch = await asyncio.to_thread(repo.create_branch, label, request.theirs) if files else None
     return MergeOutcome(merged=False, files=files, patch=patch, branch=branch)

@@ -119,7 +119,8 @@ class Worktree:
         """Commit the worktree as it is now on top of the last snapshot; returns the commit."""
         listed = run_git(self._git, "ls-files", "-z", "--others", "--modified", "--exclude-standard").stdout
         changed = [os.fsdecode(p) for p in dict.fromkeys(listed.split(b"\0")) if p and not p.endswith(b"/")]
-        present, gone = [], []
+        present: list[str] = []
+        gone: list[str] = []
         for rel in changed:
             try:
                 mode = os.lstat(self.path / rel).st_mode

@@ -106,11 +106,12 @@ class _Reader:
                 continue
             if option not in self.spec.valued and option not in self.spec.optional:
                 return f"unknown option {option!r}"
-            value: Word | None = literal(text[at + 1 :])
+            value = literal(text[at + 1 :])
             if not text[at + 1 :] and option in self.spec.valued:
-                value = self.value_after()
-                if value is None:
+                after = self.value_after()
+                if after is None:
                     return f"option {option!r} without its value"
+                value = after
             self.add(option, value)
             return ""
         return ""

@@ -79,8 +79,7 @@ _NAME_TAKERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 def names_set_by(command: str, args: list[Word]) -> list[Word]:
     """The words naming variables `command args...` sets (read, mapfile, printf -v, getopts...)."""
     if command in ("declare", "typeset", "local", "export", "readonly"):
-        named = [w for w in args if not w.text.startswith(("-", "+"))]
-        return [_name_part(w) for w in named]
+        return [_name_part(w) for w in args if not w.text.startswith(("-", "+"))]
     if command == "getopts":
         return args[1:2]
     if command not in _NAME_TAKERS:

@@ -50,8 +50,6 @@ def _set(names: str) -> frozenset[str]:
     return frozenset(names.split())
 
 
-_PRIVILEGED = dict(keep_self=True)
-
 WRAPPERS: dict[str, Wrapper] = {
     "nohup": Wrapper(options()),
     "setsid": Wrapper(options(flags="-c/--ctty -f/--fork -w/--wait")),
@@ -142,7 +140,7 @@ WRAPPERS: dict[str, Wrapper] = {
         ),
         bare="shell",
         hidden=_set("-R -l"),
-        **_PRIVILEGED,
+        keep_self=True,
     ),
     "nsenter": Wrapper(
         options(
@@ -153,7 +151,7 @@ WRAPPERS: dict[str, Wrapper] = {
         ),
         bare="shell",
         hidden=_set("-r"),
-        **_PRIVILEGED,
+        keep_self=True,
     ),
     "setpriv": Wrapper(
         options(
@@ -163,12 +161,12 @@ WRAPPERS: dict[str, Wrapper] = {
             "-d/--dump --nnp/--no-new-privs --clear-groups --keep-groups --init-groups --reset-env",
         ),
         no_command=_set("-d"),
-        **_PRIVILEGED,
+        keep_self=True,
     ),
     "chroot": Wrapper(
-        options("--userspec --groups", "--skip-chdir"), positional=1, bare="shell", **_PRIVILEGED
+        options("--userspec --groups", "--skip-chdir"), positional=1, bare="shell", keep_self=True
     ),
-    "pkexec": Wrapper(options("--user", "--disable-internal-agent --keep-cwd"), bare="shell", **_PRIVILEGED),
+    "pkexec": Wrapper(options("--user", "--disable-internal-agent --keep-cwd"), bare="shell", keep_self=True),
     "sudo": Wrapper(
         options(
             "-C/--close-from -D/--chdir -g/--group -p/--prompt -R/--chroot -r/--role -t/--type "
@@ -181,9 +179,9 @@ WRAPPERS: dict[str, Wrapper] = {
         no_command=_set("-e -l -v -K"),
         hidden=_set("-R -D"),
         shell=_set("-s -i"),
-        **_PRIVILEGED,
+        keep_self=True,
     ),
-    "doas": Wrapper(options("-u -C", "-n -s -L"), no_command=_set("-C -L"), shell=_set("-s"), **_PRIVILEGED),
+    "doas": Wrapper(options("-u -C", "-n -s -L"), no_command=_set("-C -L"), shell=_set("-s"), keep_self=True),
     "systemd-run": Wrapper(
         options(
             "-H/--host -M/--machine -u/--unit -p/--property --description --slice --service-type "
@@ -196,7 +194,7 @@ WRAPPERS: dict[str, Wrapper] = {
         ),
         env=_set("-E"),
         hidden=_set("-S --path-property --socket-property --timer-property"),
-        **_PRIVILEGED,
+        keep_self=True,
     ),
     "dbus-launch": Wrapper(
         options(

@@ -192,8 +192,8 @@ class _Collector:
         for word in words:
             named = word_of(word)
             if named.dynamic or "=" in named.text:  # `declare "$x"` may set any variable
-                name, _, value = named.text.partition("=")
-                self._sets(named if named.dynamic else literal(name), None if named.dynamic else value)
+                name, _, assigned = named.text.partition("=")
+                self._sets(named if named.dynamic else literal(name), None if named.dynamic else assigned)
 
     def _statement_assignment(self, node: Node, ctx: _Context) -> None:
         for part in node.children:

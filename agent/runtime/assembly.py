@@ -46,6 +46,7 @@ from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
 from agent.skills.discovery import find_skills, skills_prompt
 from agent.skills.skill_tool import SkillTool
 from agent.tool import ToolContext
+from agent.transcript import Message, ToolResultBlock, tool_uses
 from agent.trust.notice import run_boundary
 from agent.web.webfetch_tool import WebFetchTool
 
@@ -98,7 +99,7 @@ async def _open_session(
 
 async def _load_history(
     store: SessionStore, parts: RuntimeParts, session_id: str
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[Message], int]:
     """The repaired history of a resumed session and the seq of its last stored message; read
     under the session's lock, so no live run is writing it.
 
@@ -111,10 +112,10 @@ async def _load_history(
     started = await asyncio.to_thread(store.started_tools, session_id)
     raw, last_seq = resume.messages, resume.last_seq
     history = parts.repair(raw, started)
-    if raw and raw[-1]["role"] == "assistant" and history and history[-1]["role"] == "user":
-        calls = [b.get("id") for b in raw[-1]["content"] if b.get("type") == "tool_use"]
-        answers = history[-1]["content"]
-        if calls and [b.get("tool_use_id") for b in answers] == calls:
+    if raw and raw[-1].role == "assistant" and history and history[-1].role == "user":
+        calls = [call.id for call in tool_uses(raw[-1].content)]
+        answers = history[-1].content
+        if calls and [b.tool_use_id if isinstance(b, ToolResultBlock) else None for b in answers] == calls:
             last_seq = await asyncio.to_thread(store.append_message, session_id, "user", answers)
     return history, last_seq
 

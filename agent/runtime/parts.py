@@ -24,6 +24,7 @@ from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy
 from agent.sessions.base import SessionStore
 from agent.tool import Tool
+from agent.transcript import Message
 
 Snapshot = Callable[[str], Awaitable[str]]
 """`await snapshot(label) -> commit sha` of the workspace."""
@@ -42,10 +43,10 @@ class RuntimeParts:
     """Tool names -> instances: the one way the runtime reaches the built-in tools (tools/)."""
     make_sandbox: Callable[[SandboxConfig, FsPolicy, bool], Sandbox | None]
     """(config, the run's filesystem policy, network) -> the sandbox bash runs in."""
-    make_gate: Callable[[list[PermissionRule], str, Approver, float, AlwaysMemory | None], Gate]
+    make_gate: Callable[[list[PermissionRule], PermissionMode, Approver, float, AlwaysMemory | None], Gate]
     """(rules, mode, approver, ask timeout, the session's `always` memory or None for a new one)."""
     open_store: Callable[[], SessionStore]
-    repair: Callable[[list[dict[str, Any]], set[str]], list[dict[str, Any]]]
+    repair: Callable[[list[Message], set[str]], list[Message]]
     """(messages, ids of tools that had started) of an interrupted session -> a transcript the
     API accepts (no dangling tool_use; each interrupted call says whether it had started)."""
     make_snapshot: Callable[[Path], Snapshot | None]
@@ -113,7 +114,7 @@ def _make_sandbox(config: SandboxConfig, policy: FsPolicy, network: bool) -> San
 
 def _make_gate(
     rules: list[PermissionRule],
-    mode: str,
+    mode: PermissionMode,
     approver: Approver,
     ask_timeout_s: float,
     memory: AlwaysMemory | None,
@@ -133,11 +134,10 @@ def _open_store() -> SessionStore:
     return SqliteSessionStore()
 
 
-def _repair(messages: list[dict[str, Any]], started: set[str]) -> list[dict[str, Any]]:
+def _repair(messages: list[Message], started: set[str]) -> list[Message]:
     from agent.sessions.repair import repair_transcript
 
-    repaired: list[dict[str, Any]] = repair_transcript(messages, started).messages
-    return repaired
+    return repair_transcript(messages, started).messages
 
 
 def _make_snapshot(workspace: Path) -> Snapshot | None:

@@ -196,7 +196,9 @@ async def run_process(
     cwd_r, cwd_w = os.pipe()
     alive_r, alive_w = os.pipe()  # we keep the write end (close-on-exec) until the group is reaped
     watch_fd = alive_r if orphan_watch else None
-    script = shell_script(command if is_shell else None, limits, cwd_w if is_shell else None, watch_fd)
+    script = shell_script(
+        command if isinstance(command, str) else None, limits, cwd_w if is_shell else None, watch_fd
+    )
     bash = ["/bin/bash", "--noprofile", "--norc", "-c", script]
     if not isinstance(command, str):
         bash += ["bash", *command]

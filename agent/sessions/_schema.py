@@ -115,4 +115,4 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return max(current, target)
+    return max(int(current), target)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
 from agent.events import Usage
+from agent.transcript import Block, Content, Message, Transcript
 
 SessionStatus = Literal["running", "completed", "error", "cancelled", "interrupted"]
 
@@ -35,7 +37,7 @@ class StoredMessage(BaseModel):
     session_id: str
     seq: int
     role: Literal["user", "assistant"]
-    content: list[dict[str, Any]]
+    content: Content
     """Messages API content blocks, exactly as sent or received."""
     created: datetime
 
@@ -78,7 +80,7 @@ class CompactionRecord(BaseModel):
     session_id: str
     upto_seq: int
     """The seq of the last stored message the compaction covers (0: none, all were in memory)."""
-    messages: list[dict[str, Any]]
+    messages: Transcript
     """Messages API messages (`role`, `content`) that replace those up to `upto_seq`."""
     method: Literal["summary", "elision"]
     tokens_before: int
@@ -89,7 +91,7 @@ class CompactionRecord(BaseModel):
 class ResumeHistory(BaseModel):
     """What a resumed run starts from (`SessionStore.messages_for_resume`)."""
 
-    messages: list[dict[str, Any]]
+    messages: Transcript
     """Messages API messages: the latest compaction's, then every message stored after it."""
     last_seq: int = 0
     """The seq of the last stored message (0: none); the loop records compactions against it."""
@@ -121,7 +123,7 @@ class SessionStore(Protocol):
     def latest(self, workspace: Path) -> SessionRecord | None: ...
 
     def append_message(
-        self, session_id: str, role: str, content: builtins.list[dict[str, Any]], *, merge: bool = False
+        self, session_id: str, role: str, content: Sequence[Block], *, merge: bool = False
     ) -> int:
         """Append one complete message in its own transaction; returns its seq. `merge`: a user
         message after a stored user message joins it, as the loop sends them (one message)."""
@@ -133,7 +135,7 @@ class SessionStore(Protocol):
         self,
         session_id: str,
         upto_seq: int,
-        messages: builtins.list[dict[str, Any]],
+        messages: Sequence[Message],
         method: str,
         tokens_before: int,
         tokens_after: int,

@@ -9,21 +9,27 @@ restores that shape and says what it changed, so the resumed model knows what ha
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from pydantic import BaseModel
 
 from agent.loop.interrupted import interrupted_block
 from agent.sessions.base import StoredMessage
-
-Block = dict[str, Any]
-Message = dict[str, Any]
+from agent.transcript import (
+    Block,
+    Message,
+    OtherBlock,
+    TextBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+    Transcript,
+    tool_uses,
+)
 
 
 class RepairResult(BaseModel):
-    """The repaired messages (role/content dicts ready for the API) and what was changed."""
+    """The repaired messages (ready for the API) and what was changed."""
 
-    messages: list[dict[str, Any]]
+    messages: Transcript
     notes: list[str]
     """One line per change, for the log and the user; empty when the transcript was already valid."""
 
@@ -43,7 +49,7 @@ def repair_transcript(
     normalised = _drop_empty(_normalise(messages, notes), notes)
     normalised = _drop_cut_tail(normalised, notes)
     merged = _merge_same_role(normalised, notes)
-    while merged and merged[0]["role"] != "user":
+    while merged and merged[0].role != "user":
         notes.append("dropped an assistant message at the start (a request must begin with the user)")
         merged.pop(0)
     return RepairResult(messages=_answer_tool_uses(merged, started, notes), notes=notes)
@@ -52,22 +58,23 @@ def repair_transcript(
 def _normalise(messages: Sequence[StoredMessage] | Sequence[Message], notes: list[str]) -> list[Message]:
     out: list[Message] = []
     for raw in messages:
-        if isinstance(raw, StoredMessage):
-            role, content = raw.role, raw.content
-        else:
-            role, content = raw["role"], raw["content"]
-        if isinstance(content, str):
-            content = [{"type": "text", "text": content}]
-        blocks: list[Block] = [dict(block) for block in content]  # never mutate the caller's blocks
-        kept = [b for b in blocks if not (b.get("type") == "text" and not str(b.get("text", "")).strip())]
+        blocks = raw.content
+        kept = [b for b in blocks if not _empty_text(b)]
         if len(kept) != len(blocks):
-            notes.append(f"dropped {len(blocks) - len(kept)} empty text block(s) from a {role} message")
-        out.append({"role": role, "content": kept})
+            notes.append(f"dropped {len(blocks) - len(kept)} empty text block(s) from a {raw.role} message")
+        out.append(Message(role=raw.role, content=kept))
     return out
 
 
+def _empty_text(block: Block) -> bool:
+    """A text block with no text (one without its `text` field at all is read as an OtherBlock)."""
+    if isinstance(block, OtherBlock):
+        return block.type == "text" and "text" not in (block.model_extra or {})
+    return isinstance(block, TextBlock) and not block.text.strip()
+
+
 def _drop_empty(messages: list[Message], notes: list[str]) -> list[Message]:
-    kept = [m for m in messages if m["content"]]
+    kept = [m for m in messages if m.content]
     if len(kept) != len(messages):
         notes.append(f"dropped {len(messages) - len(kept)} message(s) with no content")
     return kept
@@ -75,32 +82,34 @@ def _drop_empty(messages: list[Message], notes: list[str]) -> list[Message]:
 
 def _is_cut(message: Message) -> bool:
     """An assistant message that cannot have been received whole: a tool call without an input object."""
-    return any(
-        b.get("type") == "tool_use" and not isinstance(b.get("input"), dict) for b in message["content"]
-    )
+    return any(not isinstance(call.input, dict) for call in tool_uses(message.content))
 
 
 def _drop_cut_tail(messages: list[Message], notes: list[str]) -> list[Message]:
-    if messages and messages[-1]["role"] == "assistant" and _is_cut(messages[-1]):
+    if messages and messages[-1].role == "assistant" and _is_cut(messages[-1]):
         notes.append("dropped the last assistant message: it was cut off mid tool call")
         return messages[:-1]
-    for message in messages:
-        if message["role"] == "assistant" and _is_cut(message):
-            for block in message["content"]:
-                if block.get("type") == "tool_use" and not isinstance(block.get("input"), dict):
-                    block["input"] = {}
-                    notes.append(f"tool call {block.get('id')} had no valid input; sent as {{}}")
-    return messages
+    return [_mend_inputs(m, notes) if m.role == "assistant" and _is_cut(m) else m for m in messages]
+
+
+def _mend_inputs(message: Message, notes: list[str]) -> Message:
+    blocks: list[Block] = []
+    for block in message.content:
+        if isinstance(block, ToolUseBlock) and not isinstance(block.input, dict):
+            block = block.with_fields(input={})
+            notes.append(f"tool call {block.id} had no valid input; sent as {{}}")
+        blocks.append(block)
+    return Message(role=message.role, content=blocks)
 
 
 def _merge_same_role(messages: list[Message], notes: list[str]) -> list[Message]:
     merged: list[Message] = []
     for message in messages:
-        if merged and merged[-1]["role"] == message["role"]:
-            merged[-1] = {"role": message["role"], "content": merged[-1]["content"] + message["content"]}
-            notes.append(f"merged two consecutive {message['role']} messages")
+        if merged and merged[-1].role == message.role:
+            merged[-1] = Message(role=message.role, content=[*merged[-1].content, *message.content])
+            notes.append(f"merged two consecutive {message.role} messages")
         else:
-            merged.append({"role": message["role"], "content": list(message["content"])})
+            merged.append(message)
     return merged
 
 
@@ -109,42 +118,40 @@ def _answer_tool_uses(messages: list[Message], started: set[str], notes: list[st
     out: list[Message] = []
     pending: list[str] = []  # tool_use ids of the previous assistant message, in order
     for message in messages:
-        if message["role"] == "assistant":
+        if message.role == "assistant":
             if pending:  # an assistant message follows one with unanswered calls
-                out.append({"role": "user", "content": _interrupted(pending, started, notes)})
+                out.append(Message(role="user", content=_interrupted(pending, started, notes)))
             out.append(message)
-            pending = [b["id"] for b in message["content"] if b.get("type") == "tool_use"]
+            pending = [call.id for call in tool_uses(message.content)]
             continue
         out.append(_fix_user_message(message, pending, started, notes))
         pending = []
     if pending:
-        out.append({"role": "user", "content": _interrupted(pending, started, notes)})
+        out.append(Message(role="user", content=_interrupted(pending, started, notes)))
     return out
 
 
 def _fix_user_message(message: Message, pending: list[str], started: set[str], notes: list[str]) -> Message:
-    results: dict[str, Block] = {}
+    results: dict[str, ToolResultBlock] = {}
     others: list[Block] = []
-    for block in message["content"]:
-        if block.get("type") != "tool_result":
+    for block in message.content:
+        if not isinstance(block, ToolResultBlock):
             others.append(block)
-        elif block.get("tool_use_id") in pending and block["tool_use_id"] not in results:
-            results[block["tool_use_id"]] = block
+        elif block.tool_use_id in pending and block.tool_use_id not in results:
+            results[block.tool_use_id] = block
         else:
-            notes.append(
-                f"dropped a tool_result for {block.get('tool_use_id')}: no matching tool call before it"
-            )
+            notes.append(f"dropped a tool_result for {block.tool_use_id}: no matching tool call before it")
     missing = [tool_id for tool_id in pending if tool_id not in results]
     answered = _interrupted(missing, started, notes) if missing else []
-    filled = {**results, **{b["tool_use_id"]: b for b in answered}}
-    ordered = [filled[tool_id] for tool_id in pending]
-    if results and message["content"][: len(results)] != [results[t] for t in pending if t in results]:
+    filled = {**results, **{b.tool_use_id: b for b in answered}}
+    ordered: list[Block] = [filled[tool_id] for tool_id in pending]
+    if results and message.content[: len(results)] != [results[t] for t in pending if t in results]:
         notes.append("moved tool results to the front of their user message")
-    return {"role": "user", "content": ordered + others}
+    return Message(role="user", content=ordered + others)
 
 
-def _interrupted(tool_ids: list[str], started: set[str], notes: list[str]) -> list[Block]:
-    blocks: list[Block] = []
+def _interrupted(tool_ids: list[str], started: set[str], notes: list[str]) -> list[ToolResultBlock]:
+    blocks: list[ToolResultBlock] = []
     for tool_id in tool_ids:
         ran = tool_id in started
         notes.append(

@@ -8,10 +8,12 @@ serves all threads behind a lock; callers on the event loop use `asyncio.to_thre
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import sqlite3
 import time
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ from agent.sessions.base import (
     SessionStatus,
     StoredMessage,
 )
+from agent.transcript import Block, Message, blocks_to_wire, messages_to_wire
 
 _SESSION_COLUMNS = (
     "id, parent_id, parent_tool_use_id, agent, model, workspace, title, status, created, updated, "
@@ -109,7 +112,7 @@ class SqliteSessionStore(SqliteFile):
         with self._decoding():
             return _session_from_row(rows[0])
 
-    def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:
+    def list(self, workspace: Path | None = None, limit: int = 50) -> builtins.list[SessionRecord]:
         """Newest first; a `running` session no live process holds (killed) reads `interrupted`."""
         if workspace is None:
             rows = self._query(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY id DESC LIMIT ?", (limit,))
@@ -186,7 +189,7 @@ class SqliteSessionStore(SqliteFile):
     # --- messages ------------------------------------------------------------------------------
 
     def append_message(
-        self, session_id: str, role: str, content: list[dict[str, Any]], *, merge: bool = False
+        self, session_id: str, role: str, content: Sequence[Block], *, merge: bool = False
     ) -> int:
         """Append one complete message in its own transaction; returns its seq.
 
@@ -197,12 +200,13 @@ class SqliteSessionStore(SqliteFile):
         """
         if role not in ("user", "assistant"):
             raise SessionError(f"message role must be 'user' or 'assistant', not {role!r}")
-        body = json.dumps(content, ensure_ascii=False)
+        wire = blocks_to_wire(content)
+        body = json.dumps(wire, ensure_ascii=False)
         with self._transaction(need(body)) as conn:
             if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
                 raise SessionError(f"no session {session_id!r} to append to")
             now = _now()
-            joined = self._join_last(conn, session_id, content) if merge and role == "user" else None
+            joined = self._join_last(conn, session_id, wire) if merge and role == "user" else None
             if joined is not None:
                 seq = joined
             else:
@@ -217,7 +221,7 @@ class SqliteSessionStore(SqliteFile):
         return int(seq)
 
     def _join_last(
-        self, conn: sqlite3.Connection, session_id: str, content: list[dict[str, Any]]
+        self, conn: sqlite3.Connection, session_id: str, content: builtins.list[dict[str, Any]]
     ) -> int | None:
         """Add `content` to the last stored message when it is a user message no compaction covers;
         returns its seq, or None when it must be stored apart."""
@@ -239,7 +243,7 @@ class SqliteSessionStore(SqliteFile):
         )
         return int(last[0])
 
-    def messages(self, session_id: str) -> list[StoredMessage]:
+    def messages(self, session_id: str) -> builtins.list[StoredMessage]:
         rows = self._query(
             "SELECT session_id, seq, role, content, created FROM messages WHERE session_id = ? ORDER BY seq",
             (session_id,),
@@ -262,19 +266,19 @@ class SqliteSessionStore(SqliteFile):
         self,
         session_id: str,
         upto_seq: int,
-        messages: list[dict[str, Any]],
+        messages: Sequence[Message],
         method: str,
         tokens_before: int,
         tokens_after: int,
     ) -> None:
-        body = json.dumps(messages, ensure_ascii=False)
+        body = json.dumps(messages_to_wire(messages), ensure_ascii=False)
         with self._transaction(need(body)) as conn:
             conn.execute(
                 f"INSERT INTO compactions (session_id, {_COMPACTION_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
                 (session_id, upto_seq, body, method, tokens_before, tokens_after, _now()),
             )
 
-    def compactions(self, session_id: str) -> list[CompactionRecord]:
+    def compactions(self, session_id: str) -> builtins.list[CompactionRecord]:
         rows = self._query(
             f"SELECT {_COMPACTION_COLUMNS} FROM compactions WHERE session_id = ? ORDER BY rowid",
             (session_id,),
@@ -300,7 +304,7 @@ class SqliteSessionStore(SqliteFile):
             ).fetchone()[0]
         with self._decoding():
             head = _compaction_from_row(session_id, latest).messages if latest else []
-            tail = [{"role": role, "content": json.loads(content)} for _, role, content in rows]
+            tail = [Message.parse({"role": role, "content": json.loads(body)}) for _, role, body in rows]
         return ResumeHistory(messages=[*head, *tail], last_seq=int(last), compacted_upto=int(upto))
 
     # --- tool-start markers (for transcript repair after a crash) -------------------------------
@@ -334,7 +338,7 @@ class SqliteSessionStore(SqliteFile):
                 ),
             )
 
-    def checkpoints(self, session_id: str) -> list[CheckpointRecord]:
+    def checkpoints(self, session_id: str) -> builtins.list[CheckpointRecord]:
         rows = self._query(
             "SELECT session_id, step, commit_sha, tool_use_id, label, created FROM checkpoints "
             "WHERE session_id = ? ORDER BY step",
@@ -369,7 +373,7 @@ class SqliteSessionStore(SqliteFile):
                 ),
             )
 
-    def marks(self, workspace: Path) -> list[MarkRecord]:
+    def marks(self, workspace: Path) -> builtins.list[MarkRecord]:
         """The workspace's marks, oldest first."""
         rows = self._query(
             "SELECT workspace, commit_sha, kind, session_id, step, created FROM marks WHERE workspace = ?",
@@ -388,7 +392,7 @@ class SqliteSessionStore(SqliteFile):
         ]
         return sorted(marks, key=lambda m: m.created)
 
-    def workspace_checkpoints(self, workspace: Path) -> list[CheckpointRecord]:
+    def workspace_checkpoints(self, workspace: Path) -> builtins.list[CheckpointRecord]:
         """Every checkpoint of every session that worked in `workspace`, oldest first."""
         rows = self._query(
             "SELECT c.session_id, c.step, c.commit_sha, c.tool_use_id, c.label, c.created FROM checkpoints c "

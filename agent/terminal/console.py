@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderHook, RenderResult
+from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderableType, RenderHook, RenderResult
 from rich.segment import Segment
 
 from agent.terminal.safe_text import for_terminal
@@ -30,7 +30,7 @@ def terminal_console(*, stderr: bool = False, file: IO[str] | None = None, **opt
 class ControlGuardHook(RenderHook):
     """Wraps everything printed so that its text segments go through `for_terminal`."""
 
-    def process_renderables(self, renderables: list[RenderableType]) -> list[RenderableType]:
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
         return [_Guarded(renderable) for renderable in renderables]
 
 

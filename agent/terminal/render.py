@@ -12,18 +12,33 @@ as markup, so no escape sequence or `[link=...]` reaches the terminal (docs/secu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.padding import Padding
 from rich.syntax import Syntax
 from rich.text import Text
 
-from agent.events import ResultEvent
+from agent.events import (
+    CompactionEvent,
+    ErrorEvent,
+    Event,
+    HookEvent,
+    PermissionAnsweredEvent,
+    PermissionAskedEvent,
+    ResultEvent,
+    SessionStartedEvent,
+    SubagentFinishedEvent,
+    SubagentStartedEvent,
+    TextDeltaEvent,
+    ThinkingDeltaEvent,
+    ToolCallFinishedEvent,
+    ToolCallStartedEvent,
+)
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
     from rich.status import Status
 
 _MAX_DIFF_LINES = 60
@@ -49,10 +64,10 @@ class EventRenderer:
         self._depth: dict[str, int] = {}
         self._status: Status | None = None
 
-    def _indent(self, event: Any) -> int:
+    def _indent(self, event: Event) -> int:
         return self._depth.get(event.session_id, 1 if event.parent_tool_use_id else 0)
 
-    def _line(self, event: Any, renderable: Any) -> None:
+    def _line(self, event: Event, renderable: RenderableType) -> None:
         self._close_stream()
         label = self._labels.get(event.session_id)
         if label is not None and isinstance(renderable, Text):
@@ -64,7 +79,7 @@ class EventRenderer:
             self.console.print()
             self._streaming = None
 
-    def _delta(self, event: Any, kind: str, text: str, style: str) -> None:
+    def _delta(self, event: Event, kind: str, text: str, style: str) -> None:
         if self._streaming != (kind, event.session_id):
             self._close_stream()
             self.console.print(" " * (2 * self._indent(event)), end="")
@@ -88,48 +103,47 @@ class EventRenderer:
         else:
             self._status.update(escape(label))
 
-    def handle(self, event: Any) -> None:
+    def handle(self, event: Event) -> None:
         """Show one event."""
-        kind = event.type
-        if kind == "session_started":
+        if isinstance(event, SessionStartedEvent):
             self._notices(event)
-        elif kind == "text_delta":
+        elif isinstance(event, TextDeltaEvent):
             self._delta(event, "text", event.text, "")
-        elif kind == "thinking_delta" and self.show_thinking:
+        elif isinstance(event, ThinkingDeltaEvent) and self.show_thinking:
             self._delta(event, "thinking", event.text, "dim italic")
-        elif kind == "tool_call_started":
+        elif isinstance(event, ToolCallStartedEvent):
             self._running[event.tool_use_id] = title = _name(event.title)
             self._line(event, Text(f"{_GLYPH.get(event.kind, '•')} {title}", style="bold"))
             self._refresh_status()
-        elif kind == "tool_call_finished":
+        elif isinstance(event, ToolCallFinishedEvent):
             self._tool_finished(event)
-        elif kind == "permission_asked":
+        elif isinstance(event, PermissionAskedEvent):
             asked = f"? permission {_name(event.permission)} for {_name(event.title)}"
             self._line(event, Text(asked, style="yellow"))
-        elif kind == "permission_answered" and event.decision == "deny":
+        elif isinstance(event, PermissionAnsweredEvent) and event.decision == "deny":
             self._line(event, Text(f"✗ denied: {for_terminal(event.reason)}", style="red"))
-        elif kind == "subagent_started":
+        elif isinstance(event, SubagentStartedEvent):
             self._depth[event.child_session_id] = self._indent(event) + 1
             self._labels[event.child_session_id] = f"#{len(self._labels) + 1} {_name(event.agent)}"
             label = self._labels[event.child_session_id]
             self._line(event, Text(f"▶ {label}: {_name(event.description)}", style="cyan"))
-        elif kind == "subagent_finished":
+        elif isinstance(event, SubagentFinishedEvent):
             label = self._labels.get(event.child_session_id) or _name(event.agent)
             files = f", {len(event.files_changed)} files changed" if event.files_changed else ""
             self._line(event, Text(f"◀ {label}: {event.subtype}{files}", style="cyan"))
-        elif kind == "error":
+        elif isinstance(event, ErrorEvent):
             style = "yellow" if event.retrying else "bold red"
             self._line(event, Text(f"! {for_terminal(event.message)}", style=style))
-        elif kind == "hook":
+        elif isinstance(event, HookEvent):
             self._hook(event)
-        elif kind == "compaction":
+        elif isinstance(event, CompactionEvent):
             self._line(
                 event, Text(f"⋯ compacted {event.tokens_before} → {event.tokens_after} tokens", style="dim")
             )
-        elif kind == "result" and event.parent_tool_use_id is None:
+        elif isinstance(event, ResultEvent) and event.parent_tool_use_id is None:
             self._close_stream()
 
-    def _hook(self, event: Any) -> None:
+    def _hook(self, event: HookEvent) -> None:
         """A hook that failed, decided or said something; a quiet success is not shown."""
         what = f"hook {_name(event.hook_event)} `{_name(event.command[:80])}`"
         if event.failed:
@@ -138,7 +152,7 @@ class EventRenderer:
             said = ": ".join(filter(None, (event.decision, for_terminal(event.message))))
             self._line(event, Text(f"⚓ {what}: {said}", style="yellow"))
 
-    def _notices(self, event: Any) -> None:
+    def _notices(self, event: SessionStartedEvent) -> None:
         """What confines the run, before anything else: no sandbox, network, refused workspace keys."""
         from agent.trust.notice import notice_lines
 
@@ -147,7 +161,7 @@ class EventRenderer:
             style = "yellow" if line.startswith("refused: ") else "bold red"
             self._line(event, Text(f"⚠ {who}{for_terminal(line)}", style=style))
 
-    def _tool_finished(self, event: Any) -> None:
+    def _tool_finished(self, event: ToolCallFinishedEvent) -> None:
         title = self._running.pop(event.tool_use_id, None) or _name(event.name)
         self._refresh_status()
         seconds = event.duration_ms / 1000

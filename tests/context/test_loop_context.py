@@ -16,6 +16,7 @@ from agent.loop.agent_loop import run_loop
 from agent.model.anthropic_client import AnthropicModel
 from agent.model.base import MessageDoneEvent, ModelRequest
 from agent.model.resolve import ResolvedModel
+from agent.transcript import Message, blocks_to_wire, messages_to_wire, parse_messages, text_of
 from tests.context.cache_server import CachingMessagesServer, Turn
 from tests.context.driver import is_summary_request
 from tests.loop.fakes import build_setup
@@ -110,13 +111,16 @@ class _FailingClient:
         return None
 
 
-def _build(messages: list[dict[str, Any]], system: str = "s") -> ModelRequest:
+def _build(messages: list[Message], system: str = "s") -> ModelRequest:
     return ModelRequest(
-        model="m", system=[{"type": "text", "text": system}], messages=messages, max_tokens=10
+        model="m",
+        system=[{"type": "text", "text": system}],
+        messages=messages_to_wire(messages),
+        max_tokens=10,
     )
 
 
-def _transcript(count: int) -> list[dict[str, Any]]:
+def _transcript(count: int) -> list[Message]:
     messages: list[dict[str, Any]] = [{"role": "user", "content": [{"type": "text", "text": "GOAL X"}]}]
     for n in range(count):
         messages.append(
@@ -133,14 +137,14 @@ def _transcript(count: int) -> list[dict[str, Any]]:
                 "content": [{"type": "tool_result", "tool_use_id": f"t{n}", "content": "y" * 300}],
             }
         )
-    return messages
+    return parse_messages(messages)
 
 
 async def test_a_failed_summarizing_call_still_keeps_the_goal(tmp_path: Path) -> None:
     manager = ContextManager(ContextPolicy(reserve_tokens=1_000), 4_000, tmp_path, _FailingClient())
     done = await manager.fit(_transcript(30), _build)
     assert done is not None and done.method == "summary"
-    text = done.messages[0]["content"][0]["text"]
+    (text,) = text_of(done.messages[0].content)
     assert "GOAL X" in text and "summarizing call failed" in text
     assert manager.estimate(_build(done.messages)) <= manager.trigger
 
@@ -154,7 +158,7 @@ async def test_a_system_prompt_too_big_for_the_window_is_a_clear_error(tmp_path:
 async def test_server_compaction_goes_through_the_beta_endpoint_with_its_header(tmp_path: Path) -> None:
     policy = ContextPolicy(server_compaction=True)
     manager = ContextManager(policy, 200_000, tmp_path, _FailingClient())
-    request = manager.finish_request(_build([{"role": "user", "content": "hi"}]))
+    request = manager.finish_request(_build(parse_messages([{"role": "user", "content": "hi"}])))
     kwargs = request.to_api_kwargs()
     assert kwargs["betas"] == ["compact-2026-01-12"]
     assert kwargs["context_management"]["edits"][0]["type"] == "compact_20260112"
@@ -186,16 +190,16 @@ async def test_server_compaction_goes_through_the_beta_endpoint_with_its_header(
     assert json.loads(sent.content)["context_management"]["edits"][0]["trigger"]["value"] == 180_000
     done = items[-1]
     assert isinstance(done, MessageDoneEvent)
-    assert done.content[0] == {
+    assert blocks_to_wire(done.content)[0] == {
         "type": "compaction",
         "content": "summary so far",
         "encrypted_content": "opaque",
     }
     # What came before the compaction block no longer counts against the window.
     history = [
-        {"role": "user", "content": "x" * 40_000},
-        {"role": "assistant", "content": done.content},
-        {"role": "user", "content": "next"},
+        *parse_messages([{"role": "user", "content": "x" * 40_000}]),
+        Message(role="assistant", content=done.content),
+        *parse_messages([{"role": "user", "content": "next"}]),
     ]
     assert manager.observe(request, done) is not None
     assert manager.estimate(_build(history)) < 1_000
@@ -239,5 +243,5 @@ async def test_a_compaction_by_the_server_is_an_event_and_its_block_goes_back(tm
 async def test_a_forced_compaction_with_nothing_to_compact_changes_nothing(tmp_path: Path) -> None:
     manager = ContextManager(ContextPolicy(), 200_000, tmp_path, _FailingClient())
     manager.force()
-    assert await manager.fit([{"role": "user", "content": "hi"}], _build) is None
+    assert await manager.fit(parse_messages([{"role": "user", "content": "hi"}]), _build) is None
     assert await manager.fit(_transcript(2), _build) is None  # and the force was used up

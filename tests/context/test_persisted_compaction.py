@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import ToolResultBlock, parse_blocks
 from tests.conftest import run_subagent
 from tests.context.cache_server import CachingMessagesServer, Turn
 from tests.context.driver import MODEL, is_summary_request, run_session, scripted, write_config
@@ -99,9 +100,9 @@ async def test_a_crash_after_a_compaction_resumes_into_a_valid_request(tmp_path:
     store = SqliteSessionStore()
     sid = await _compacted_session(workspace, store)
     # The process dies after storing a reply with a tool call, before its result.
-    store.append_message(sid, "user", [{"type": "text", "text": "Check note a."}])
+    store.append_message(sid, "user", parse_blocks([{"type": "text", "text": "Check note a."}]))
     call = {"type": "tool_use", "id": "toolu_dead", "name": "glob", "input": {"pattern": "notes/*"}}
-    store.append_message(sid, "assistant", [call])
+    store.append_message(sid, "assistant", parse_blocks([call]))
     with CachingMessagesServer(scripted(lambda n: Turn(text="Checked."), SUMMARY), window=WINDOW) as server:
         events = await run_session(workspace, server.url, "Go on.", max_turns=5, store=store, resume=sid)
     assert events[-1].subtype == "success", events[-1]
@@ -118,18 +119,22 @@ async def test_a_compaction_of_a_repaired_history_covers_the_stored_answers(tmp_
     store = SqliteSessionStore()
     sid = await _compacted_session(workspace, store)
     for n in range(8):  # enough new turns after the stored compaction to summarize again
-        store.append_message(sid, "user", [{"type": "text", "text": f"More {n}: " + "detail " * 600}])
-        store.append_message(sid, "assistant", [{"type": "text", "text": f"Noted {n}."}])
+        store.append_message(
+            sid, "user", parse_blocks([{"type": "text", "text": f"More {n}: " + "detail " * 600}])
+        )
+        store.append_message(sid, "assistant", parse_blocks([{"type": "text", "text": f"Noted {n}."}]))
     call = {"type": "tool_use", "id": "toolu_dead", "name": "glob", "input": {"pattern": "notes/*"}}
-    store.append_message(sid, "user", [{"type": "text", "text": "Check note a."}])
-    store.append_message(sid, "assistant", [call])
+    store.append_message(sid, "user", parse_blocks([{"type": "text", "text": "Check note a."}]))
+    store.append_message(sid, "assistant", parse_blocks([call]))
     with CachingMessagesServer(scripted(lambda n: Turn(text="Checked."), SUMMARY), window=WINDOW) as server:
         events = await run_session(
             workspace, server.url, None, max_turns=5, store=store, resume=sid, compact_only=True
         )
         assert events[-1].subtype == "success" and events[-1].result.startswith("compacted"), events[-1]
         last = store.messages(sid)[-1]
-        assert last.role == "user" and last.content[0]["tool_use_id"] == "toolu_dead"  # repair's answer
+        answer = last.content[0]
+        assert last.role == "user" and isinstance(answer, ToolResultBlock)
+        assert answer.tool_use_id == "toolu_dead"  # repair's answer
         assert store.compactions(sid)[-1].upto_seq == last.seq
         assert len(server.requests) == 1 and _summary_requests(server) == 1
         events = await run_session(workspace, server.url, "Go on.", max_turns=5, store=store, resume=sid)
@@ -206,8 +211,10 @@ async def test_pre_compact_hooks_fire_before_each_compaction_with_their_trigger(
     assert autos and {a["trigger"] for a in autos} == {"auto"}, autos
     assert autos[0]["hook_event_name"] == "PreCompact" and autos[0]["session_id"] == sid
     for n in range(8):  # enough new turns to summarize again
-        store.append_message(sid, "user", [{"type": "text", "text": f"More {n}: " + "detail " * 600}])
-        store.append_message(sid, "assistant", [{"type": "text", "text": f"Noted {n}."}])
+        store.append_message(
+            sid, "user", parse_blocks([{"type": "text", "text": f"More {n}: " + "detail " * 600}])
+        )
+        store.append_message(sid, "assistant", parse_blocks([{"type": "text", "text": f"Noted {n}."}]))
     with CachingMessagesServer(scripted(lambda n: Turn(text="Checked."), SUMMARY), window=WINDOW) as server:
         events = await _sandboxed_run(workspace, server.url, None, store, resume=sid, compact_only=True)
     assert events[-1].result.startswith("compacted"), events[-1]

@@ -18,6 +18,7 @@ from agent.context.tokens import ContextTracker, json_bytes
 from agent.events import Usage
 from agent.model.base import ModelRequest
 from agent.prompt.request import system_blocks, with_cache_breakpoints
+from agent.transcript import messages_to_wire, parse_messages, text_of
 from tests.context.cache_server import PromptCache
 from tests.request_check import check_request
 
@@ -107,30 +108,32 @@ def test_elision_saves_the_output_and_keeps_every_result_with_its_call(tmp_path:
     big = "line of output\n" * 400
     messages = turns(4, output=big)
     messages[2]["content"].append({"type": "text", "text": "a note from the user"})
-    assert elidable_chars(messages, 5, 2_000) == 2 * len(big)
-    result = elide_tool_outputs(messages, 5, 2_000, tmp_path)
+    typed = parse_messages(messages)
+    assert elidable_chars(typed, 5, 2_000) == 2 * len(big)
+    result = elide_tool_outputs(typed, 5, 2_000, tmp_path)
     assert result.count == 2 and result.chars_removed == 2 * len(big)
-    check_request({"messages": result.messages})
-    first = result.messages[2]["content"][0]["content"]
+    wire = messages_to_wire(result.messages)
+    check_request({"messages": wire})
+    first = wire[2]["content"][0]["content"]
     assert first.startswith(ELIDED_PREFIX) and "read output" in first
     assert (tmp_path / "t0.txt").read_text() == big
-    assert result.messages[2]["content"][1]["text"] == "a note from the user"
-    assert result.messages[6]["content"][0]["content"] == big  # after `end`: untouched
+    assert wire[2]["content"][1]["text"] == "a note from the user"
+    assert wire[6]["content"][0]["content"] == big  # after `end`: untouched
     # Eliding again changes nothing, and short or image results are never elided.
     again = elide_tool_outputs(result.messages, 5, 2_000, tmp_path)
     assert again.count == 0 and again.messages == result.messages
     images = turns(1)
     images[2]["content"][0]["content"] = [{"type": "image", "source": {"type": "base64", "data": "x" * 5000}}]
-    assert elide_tool_outputs(images, 3, 10, tmp_path).count == 0
+    assert elide_tool_outputs(parse_messages(images), 3, 10, tmp_path).count == 0
 
 
 def test_the_split_never_separates_a_call_from_its_result() -> None:
-    messages = turns(10, output="x" * 1000)
+    messages = parse_messages(turns(10, output="x" * 1000))
     for budget in (0, 500, 2_000, 5_000, 100_000):
         split = split_index(messages, budget)
-        assert split == len(messages) or messages[split]["role"] == "assistant"
+        assert split == len(messages) or messages[split].role == "assistant"
         new = [summary_message("the goal", "s", messages[:split]), *messages[split:]]
-        check_request({"messages": new})
+        check_request({"messages": messages_to_wire(new)})
     assert split_index(messages, 100_000) == 1
 
 
@@ -140,18 +143,19 @@ def test_the_summary_keeps_the_goal_verbatim_and_lists_the_files() -> None:
         {"type": "tool_use", "id": "p", "name": "patch", "input": {"patch_text": "*** Update File: app.py\n"}}
     )
     messages[2]["content"].append({"type": "tool_result", "tool_use_id": "p", "content": "ok"})
-    message = summary_message(original_goal(messages), "Goal: g\nNext step: n", messages)
-    text = message["content"][0]["text"]
+    typed = parse_messages(messages)
+    message = summary_message(original_goal(typed), "Goal: g\nNext step: n", typed)
+    (text,) = text_of(message.content)
     assert "<task>\nthe goal\n</task>" in text and "Next step: n" in text
     assert "Files changed before this point: app.py" in text
     assert "Files read before this point: f0, f1" in text
     # A second compaction finds the same goal and keeps the earlier file lists.
-    later = [message, *turns(1)[1:]]
+    later = [message, *parse_messages(turns(1)[1:])]
     assert original_goal(later) == "the goal"
     assert files_touched(later) == (["f0", "f1"], ["app.py"])
-    asked = summary_request_messages(messages)
-    assert asked[-1]["content"][-1]["text"] == SUMMARY_INSTRUCTION
-    check_request({"messages": asked})
+    asked = summary_request_messages(typed)
+    assert text_of(asked[-1].content)[-1] == SUMMARY_INSTRUCTION
+    check_request({"messages": messages_to_wire(asked)})
 
 
 def test_a_request_is_measured_by_the_parts_that_fill_the_window() -> None:

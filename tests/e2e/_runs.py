@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import blocks_to_wire
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
 
 STARTED: list[LiveRun] = []
@@ -127,6 +128,6 @@ def stored(session_id: str) -> list[dict[str, Any]]:
     """The session's stored messages (role and content), read from the store in this process."""
     store = SqliteSessionStore()
     try:
-        return [{"role": m.role, "content": m.content} for m in store.messages(session_id)]
+        return [{"role": m.role, "content": blocks_to_wire(m.content)} for m in store.messages(session_id)]
     finally:
         store.close()

@@ -26,6 +26,7 @@ from agent.loop.interrupted import interrupted_text
 from agent.paths import config_home
 from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import messages_to_wire, parse_messages
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.e2e._runs import LiveRun, resume, shown, stop_leftovers, stored
 from tests.e2e.stall_server import Stall, StallServer
@@ -90,9 +91,9 @@ def _resume_and_check(
     messages = stored(session_id)
     _assert_whole(messages)
     assert _texts(messages[-1]["content"]) == ["Done."]
-    repaired = repair_transcript(messages)  # what the next resume would send: nothing left to fix
+    repaired = repair_transcript(parse_messages(messages))  # what the next resume would send: nothing to fix
     assert set(repaired.notes) <= {"merged two consecutive user messages"}, repaired.notes
-    check_request({"messages": repaired.messages})
+    check_request({"messages": messages_to_wire(repaired.messages)})
     return server.requests[0]["messages"], messages
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from agent.sessions.base import (
     StoredMessage,
 )
 from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.transcript import Block, Message, blocks_to_wire
 
 
 class NoteInput(ToolInput):
@@ -226,7 +227,7 @@ class MemoryStore:
         return set(self.started.get(session_id, set()))
 
     def append_message(
-        self, session_id: str, role: str, content: list[dict[str, Any]], *, merge: bool = False
+        self, session_id: str, role: str, content: Sequence[Block], *, merge: bool = False
     ) -> int:
         if role not in ("user", "assistant"):
             raise SessionError(f"message role must be 'user' or 'assistant', not {role!r}")
@@ -243,11 +244,15 @@ class MemoryStore:
                 session_id=session_id,
                 seq=seq,
                 role=role,  # type: ignore[arg-type]
-                content=content,
+                content=list(content),
                 created=datetime.now(UTC),
             )
         )
         return seq
+
+    def wire_rows(self) -> list[dict[str, Any]]:
+        """Every stored message in its wire form, as SQLite would hold it."""
+        return [{"role": r.role, "content": blocks_to_wire(r.content)} for r in self.rows]
 
     def messages(self, session_id: str) -> list[StoredMessage]:
         return [r for r in self.rows if r.session_id == session_id]
@@ -256,7 +261,7 @@ class MemoryStore:
         self,
         session_id: str,
         upto_seq: int,
-        messages: list[dict[str, Any]],
+        messages: Sequence[Message],
         method: str,
         tokens_before: int,
         tokens_after: int,
@@ -265,7 +270,7 @@ class MemoryStore:
             CompactionRecord(
                 session_id=session_id,
                 upto_seq=upto_seq,
-                messages=messages,
+                messages=list(messages),
                 method=method,  # type: ignore[arg-type]
                 tokens_before=tokens_before,
                 tokens_after=tokens_after,
@@ -281,7 +286,7 @@ class MemoryStore:
         upto = done[-1].upto_seq if done else 0
         rows = self.messages(session_id)
         head = done[-1].messages if done else []
-        tail = [{"role": r.role, "content": r.content} for r in rows if r.seq > upto]
+        tail = [Message(role=r.role, content=r.content) for r in rows if r.seq > upto]
         last = rows[-1].seq if rows else 0
         return ResumeHistory(messages=[*head, *tail], last_seq=last, compacted_upto=upto)
 

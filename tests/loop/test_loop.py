@@ -205,13 +205,13 @@ async def test_cancel_stops_running_tools_and_answers_them(tmp_path: Path) -> No
     assert events[-1].subtype == "cancelled"
     roles = [r.role for r in store.rows]
     assert roles == ["user", "assistant", "user"]
-    answer = store.rows[-1].content[0]
+    answer = store.wire_rows()[-1]["content"][0]
     assert answer["tool_use_id"] == "z1" and answer["is_error"]
     assert answer["content"] == interrupted_text(True, "the run was cancelled")  # it had started
     finished = [(e.type, e.tool_use_id, e.is_error) for e in events if e.type == "tool_call_finished"]
     assert finished == [("tool_call_finished", "z1", True)]  # front ends see the call end
     assert events[-2].type == "tool_call_finished" and events[-1].type == "result"
-    check_request({"messages": [{"role": r.role, "content": r.content} for r in store.rows]})
+    check_request({"messages": store.wire_rows()})
     assert store.updates[-1]["status"] == "cancelled"
 
 
@@ -223,8 +223,8 @@ async def test_messages_are_stored_as_they_complete(tmp_path: Path) -> None:
     )
     await collect(setup, "read a")
     assert [r.role for r in store.rows] == ["user", "assistant", "user", "assistant"]
-    assert store.rows[0].content == [{"type": "text", "text": "read a"}]
-    assert "cache_control" not in str([r.content for r in store.rows])
+    assert store.wire_rows()[0]["content"] == [{"type": "text", "text": "read a"}]
+    assert "cache_control" not in str(store.wire_rows())
 
 
 async def test_unknown_tool_and_bad_input_are_errors_the_model_sees(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from agent.loop.agent_loop import run_loop
+from agent.transcript import parse_messages
 from tests.loop.fakes import MemoryStore, SleepTool, TableGate
 from tests.loop.harness import call, checked, collect, make_setup
 from tests.request_check import check_request
@@ -29,7 +30,7 @@ async def test_cancelling_the_consumer_task_leaves_a_valid_transcript(tmp_path: 
     with pytest.raises(asyncio.CancelledError):
         await task
     assert [r.role for r in store.rows] == ["user", "assistant", "user"]
-    check_request({"messages": [{"role": r.role, "content": r.content} for r in store.rows]})
+    check_request({"messages": store.wire_rows()})
 
 
 async def test_a_prompt_after_stored_tool_results_joins_their_message(tmp_path: Path) -> None:
@@ -46,8 +47,9 @@ async def test_a_prompt_after_stored_tool_results_joins_their_message(tmp_path: 
             ],
         },
     ]
-    setup, model = make_setup(tmp_path, [{"text": "resumed"}, {"text": "resumed"}], history=history)
-    setup.history = history
+    setup, model = make_setup(
+        tmp_path, [{"text": "resumed"}, {"text": "resumed"}], history=parse_messages(history)
+    )
     events = [e async for e in run_loop(setup, "carry on")]
     assert events[-1].subtype == "success"
     last = checked(model)[0]["messages"][-1]["content"]

@@ -12,6 +12,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import ToolResultBlock
 from tests.conftest import subprocess_env
 from tests.mcpclient._fixtures import git_workspace, script, stdio_entry
 
@@ -40,5 +41,5 @@ async def test_run_task_uses_the_users_server(tmp_path: Path) -> None:
     assert result["status"] == "success" and result["result"] == "ok"
     assert marker.exists()
     messages = SqliteSessionStore().messages_for_resume(result["session_id"]).messages
-    answers = [b for m in messages if m["role"] == "user" for b in m["content"] if isinstance(b, dict)]
-    assert any(b.get("content") == "echo: via mcp" for b in answers)
+    answers = [b for m in messages if m.role == "user" for b in m.content if isinstance(b, ToolResultBlock)]
+    assert any(b.content == "echo: via mcp" for b in answers)

@@ -11,6 +11,7 @@ import pytest
 from agent.errors import ConfigError, ModelAPIError
 from agent.model.base import ModelRequest
 from agent.model.scripted import ScriptedModel
+from agent.transcript import blocks_to_wire, tool_uses
 
 SCRIPT = """
 scripts:
@@ -50,18 +51,21 @@ def model(tmp_path: Path) -> ScriptedModel:
 async def test_replies_follow_the_conversation(model: ScriptedModel) -> None:
     first = await done(model, req("orchestrator", [{"role": "user", "content": "go"}]))
     assert first.stop_reason == "tool_use"
-    ids = [b["id"] for b in first.content if b["type"] == "tool_use"]
+    ids = [call.id for call in tool_uses(first.content)]
     assert len(set(ids)) == 2
     history = [
         {"role": "user", "content": "go"},
-        {"role": "assistant", "content": first.content},
+        {"role": "assistant", "content": blocks_to_wire(first.content)},
         {
             "role": "user",
             "content": [{"type": "tool_result", "tool_use_id": i, "content": "ok"} for i in ids],
         },
     ]
     second = await done(model, req("orchestrator", history))
-    assert (second.content, second.stop_reason) == ([{"type": "text", "text": "Both done."}], "end_turn")
+    assert (blocks_to_wire(second.content), second.stop_reason) == (
+        [{"type": "text", "text": "Both done."}],
+        "end_turn",
+    )
 
 
 async def test_parallel_children_get_their_own_script(model: ScriptedModel) -> None:
@@ -74,8 +78,12 @@ async def test_parallel_children_get_their_own_script(model: ScriptedModel) -> N
             ),
         ),
     )
-    assert schema.content == [{"type": "text", "text": "Schema designed."}]
-    assert api.content[0] == {"type": "thinking", "thinking": "Routes first.", "signature": "scripted"}
+    assert blocks_to_wire(schema.content) == [{"type": "text", "text": "Schema designed."}]
+    assert blocks_to_wire(api.content)[0] == {
+        "type": "thinking",
+        "thinking": "Routes first.",
+        "signature": "scripted",
+    }
     assert api.usage.input_tokens == 50
 
 

@@ -15,6 +15,7 @@ from agent.errors import ConfigError
 from agent.runtime.assembly import run_agent, run_events
 from agent.runtime.options import RunOptions
 from agent.runtime.parts import RuntimeParts
+from agent.transcript import blocks_to_wire
 from tests.loop.fakes import MemoryStore
 from tests.model import sse
 from tests.model.messages_server import MessagesServer
@@ -100,7 +101,7 @@ async def test_run_events_and_the_keyword_form_run_the_same_task(
     assert [e.type for e in by_model] == [e.type for e in by_keywords]
     assert by_model[-1].type == "result" and by_model[-1].result == "done"
     stored = [
-        [(m.role, m.content) for m in store.messages(events[-1].session_id)]
+        [(m.role, blocks_to_wire(m.content)) for m in store.messages(events[-1].session_id)]
         for store, events in zip(stores, (by_model, by_keywords), strict=True)
     ]
     assert stored[0] == stored[1]

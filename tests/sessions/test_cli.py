@@ -11,6 +11,7 @@ import pytest
 from agent.sessions.base import CheckpointRecord
 from agent.sessions.checkpoints import ShadowRepo
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import parse_blocks
 from tests.conftest import run_subagent
 
 
@@ -24,19 +25,21 @@ def seeded(tmp_path: Path) -> tuple[str, Path]:
     store = SqliteSessionStore()
     sid = store.create(agent="backend-engineer", workspace=ws, model="claude-x", title="fix app").id
     repo = ShadowRepo(ws)
-    store.append_message(sid, "user", [{"type": "text", "text": "Please fix app.py"}])
+    store.append_message(sid, "user", parse_blocks([{"type": "text", "text": "Please fix app.py"}]))
     store.append_message(
         sid,
         "assistant",
-        [
-            {"type": "text", "text": "Editing it now."},
-            {
-                "type": "tool_use",
-                "id": "toolu_1",
-                "name": "edit",
-                "input": {"file_path": "app.py", "old_string": "v1", "new_string": "v2"},
-            },
-        ],
+        parse_blocks(
+            [
+                {"type": "text", "text": "Editing it now."},
+                {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": "edit",
+                    "input": {"file_path": "app.py", "old_string": "v1", "new_string": "v2"},
+                },
+            ]
+        ),
     )
     now = datetime.now(UTC)
     store.record_checkpoint(
@@ -53,25 +56,29 @@ def seeded(tmp_path: Path) -> tuple[str, Path]:
     store.append_message(
         sid,
         "user",
-        [
-            {
-                "type": "tool_result",
-                "tool_use_id": "toolu_1",
-                "content": "\n".join(f"line {i}" for i in range(10)),
-            }
-        ],
+        parse_blocks(
+            [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_1",
+                    "content": "\n".join(f"line {i}" for i in range(10)),
+                }
+            ]
+        ),
     )
     store.append_message(
         sid,
         "assistant",
-        [
-            {
-                "type": "tool_use",
-                "id": "toolu_2",
-                "name": "bash",
-                "input": {"command": "touch new.txt; rm gone.txt"},
-            }
-        ],
+        parse_blocks(
+            [
+                {
+                    "type": "tool_use",
+                    "id": "toolu_2",
+                    "name": "bash",
+                    "input": {"command": "touch new.txt; rm gone.txt"},
+                }
+            ]
+        ),
     )
     store.record_checkpoint(
         CheckpointRecord(
@@ -85,8 +92,10 @@ def seeded(tmp_path: Path) -> tuple[str, Path]:
     )
     (ws / "new.txt").write_text("new\n")
     (ws / "gone.txt").unlink()
-    store.append_message(sid, "user", [{"type": "tool_result", "tool_use_id": "toolu_2", "content": ""}])
-    store.append_message(sid, "assistant", [{"type": "text", "text": "Done."}])
+    store.append_message(
+        sid, "user", parse_blocks([{"type": "tool_result", "tool_use_id": "toolu_2", "content": ""}])
+    )
+    store.append_message(sid, "assistant", parse_blocks([{"type": "text", "text": "Done."}]))
     store.update(sid, status="completed", num_turns=3)
     return sid, ws
 

@@ -16,6 +16,7 @@ from agent.sessions.base import CheckpointRecord, MarkRecord
 from agent.sessions.checkpoints import ShadowRepo
 from agent.sessions.ownership import owners_since
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import blocks_to_wire, parse_blocks
 
 _ROLES = st.sampled_from(["user", "assistant"])
 _APPENDS = st.lists(st.tuples(_ROLES, st.integers(0, 999), st.booleans()), min_size=1, max_size=12)
@@ -40,8 +41,8 @@ def test_stored_messages_are_the_messages_sent(appends: list[tuple[str, int, boo
         store = SqliteSessionStore(Path(tmp) / "s.db")
         sid = store.create(agent="a", workspace=Path(tmp)).id
         for role, n, _ in appends:
-            store.append_message(sid, role, [{"type": "text", "text": f"m{n}"}], merge=True)
-        stored = [{"role": m.role, "content": m.content} for m in store.messages(sid)]
+            store.append_message(sid, role, parse_blocks([{"type": "text", "text": f"m{n}"}]), merge=True)
+        stored = [{"role": m.role, "content": blocks_to_wire(m.content)} for m in store.messages(sid)]
         assert stored == _as_sent(appends)
         assert all(a["role"] != b["role"] or a["role"] == "assistant" for a, b in itertools.pairwise(stored))
         store.close()

@@ -10,6 +10,7 @@ import pytest
 from agent.errors import SessionError
 from agent.sessions._schema import SCHEMA_VERSION, migrate
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import messages_to_wire, parse_messages, text_of
 
 
 def _tables(path: Path) -> set[str]:
@@ -57,11 +58,13 @@ def test_upgrade_from_version_2_keeps_messages_and_resumes_from_them(tmp_path: P
     conn.close()
     assert "compactions" not in _tables(path)
     store = SqliteSessionStore(path)
-    assert [m.content[0]["text"] for m in store.messages("ses_old")] == ["m1", "m2"]
+    assert [text_of(m.content) for m in store.messages("ses_old")] == [["m1"], ["m2"]]
     resume = store.messages_for_resume("ses_old")
     assert (resume.last_seq, resume.compacted_upto, len(resume.messages)) == (2, 0, 2)
-    store.record_compaction("ses_old", 2, [{"role": "user", "content": "summary"}], "summary", 900, 90)
-    assert store.messages_for_resume("ses_old").messages == [{"role": "user", "content": "summary"}]
+    summary = parse_messages([{"role": "user", "content": "summary"}])
+    store.record_compaction("ses_old", 2, summary, "summary", 900, 90)
+    resumed = store.messages_for_resume("ses_old").messages
+    assert messages_to_wire(resumed) == [{"role": "user", "content": "summary"}]
     assert len(store.messages("ses_old")) == 2
 
 

@@ -17,6 +17,7 @@ from agent.errors import SessionError, SessionLockedError, UnknownSessionError
 from agent.events import Usage
 from agent.sessions.base import CheckpointRecord
 from agent.sessions.store import SqliteSessionStore, new_session_id
+from agent.transcript import parse_blocks
 from tests.conftest import subprocess_env
 
 
@@ -77,9 +78,9 @@ def test_latest_skips_children(store: SqliteSessionStore, tmp_path: Path) -> Non
 
 def test_append_and_read_messages(store: SqliteSessionStore, tmp_path: Path) -> None:
     sid = store.create(agent="a", workspace=tmp_path).id
-    content = [{"type": "text", "text": "héllo"}]
+    content = parse_blocks([{"type": "text", "text": "héllo"}])
     assert store.append_message(sid, "user", content) == 1
-    tool = [{"type": "tool_use", "id": "toolu_1", "name": "read", "input": {"file_path": "x"}}]
+    tool = parse_blocks([{"type": "tool_use", "id": "toolu_1", "name": "read", "input": {"file_path": "x"}}])
     assert store.append_message(sid, "assistant", tool) == 2
     stored = store.messages(sid)
     assert [(m.seq, m.role, m.content) for m in stored] == [(1, "user", content), (2, "assistant", tool)]
@@ -92,7 +93,7 @@ def test_append_and_read_messages(store: SqliteSessionStore, tmp_path: Path) -> 
 def test_message_is_visible_to_another_connection_at_once(store: SqliteSessionStore, tmp_path: Path) -> None:
     """Committed as appended: a second reader (another process after a crash) sees it."""
     sid = store.create(agent="a", workspace=tmp_path).id
-    store.append_message(sid, "user", [{"type": "text", "text": "hi"}])
+    store.append_message(sid, "user", parse_blocks([{"type": "text", "text": "hi"}]))
     other = sqlite3.connect(store.path)
     assert other.execute("SELECT COUNT(*) FROM messages WHERE session_id = ?", (sid,)).fetchone() == (1,)
     assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
@@ -119,12 +120,12 @@ def test_update(store: SqliteSessionStore, tmp_path: Path) -> None:
 
 def test_fork_copies_messages_not_checkpoints(store: SqliteSessionStore, tmp_path: Path) -> None:
     sid = store.create(agent="a", workspace=tmp_path, title="orig").id
-    store.append_message(sid, "user", [{"type": "text", "text": "one"}])
-    store.append_message(sid, "assistant", [{"type": "text", "text": "two"}])
+    store.append_message(sid, "user", parse_blocks([{"type": "text", "text": "one"}]))
+    store.append_message(sid, "assistant", parse_blocks([{"type": "text", "text": "two"}]))
     fork = store.fork(sid)
     assert fork.id != sid and fork.title == "orig" and fork.agent == "a"
     assert [m.content for m in store.messages(fork.id)] == [m.content for m in store.messages(sid)]
-    store.append_message(fork.id, "user", [{"type": "text", "text": "three"}])
+    store.append_message(fork.id, "user", parse_blocks([{"type": "text", "text": "three"}]))
     assert len(store.messages(sid)) == 2
 
 

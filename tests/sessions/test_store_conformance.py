@@ -18,6 +18,7 @@ from agent.errors import SessionError, SessionLockedError, UnknownSessionError
 from agent.events import Usage
 from agent.sessions.base import CheckpointRecord, MarkRecord
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import Block, Message, TextBlock, blocks_to_wire, messages_to_wire
 from tests.loop.fakes import MemoryStore
 
 
@@ -38,8 +39,17 @@ def ws(tmp_path: Path) -> Path:
     return workspace.resolve()
 
 
-def _text(text: str) -> list[dict[str, Any]]:
+def _text(text: str) -> list[Block]:
+    return [TextBlock(text=text)]
+
+
+def _wire(text: str) -> list[dict[str, Any]]:
+    """`_text(text)` as the store gives it back in its wire form."""
     return [{"type": "text", "text": text}]
+
+
+def _summary(text: str) -> list[Message]:
+    return [Message(role="user", content=_text(text))]
 
 
 def test_create_then_get_by_id_and_by_unique_prefix(store: Any, ws: Path) -> None:
@@ -109,9 +119,9 @@ def test_messages_are_numbered_per_session_and_kept_in_order(store: Any, ws: Pat
     assert store.append_message(a, "user", _text("a1")) == 1
     assert store.append_message(b, "user", _text("b1")) == 1
     assert store.append_message(a, "assistant", _text("a2")) == 2
-    assert [(m.seq, m.role, m.content) for m in store.messages(a)] == [
-        (1, "user", _text("a1")),
-        (2, "assistant", _text("a2")),
+    assert [(m.seq, m.role, blocks_to_wire(m.content)) for m in store.messages(a)] == [
+        (1, "user", _wire("a1")),
+        (2, "assistant", _wire("a2")),
     ]
     assert [m.session_id for m in store.messages(b)] == [b]
 
@@ -131,17 +141,17 @@ def test_merge_joins_a_user_message_to_the_stored_user_message_only(store: Any, 
     assert store.append_message(sid, "user", _text("two"), merge=True) == 1
     store.append_message(sid, "assistant", _text("reply"))
     assert store.append_message(sid, "user", _text("three"), merge=True) == 3
-    assert [m.content for m in store.messages(sid)] == [
-        _text("one") + _text("two"),
-        _text("reply"),
-        _text("three"),
+    assert [blocks_to_wire(m.content) for m in store.messages(sid)] == [
+        _wire("one") + _wire("two"),
+        _wire("reply"),
+        _wire("three"),
     ]
 
 
 def test_merge_does_not_join_a_message_a_compaction_covers(store: Any, ws: Path) -> None:
     sid = store.create(agent="a", workspace=ws).id
     store.append_message(sid, "user", _text("old"))
-    store.record_compaction(sid, 1, [{"role": "user", "content": _text("summary")}], "summary", 100, 10)
+    store.record_compaction(sid, 1, _summary("summary"), "summary", 100, 10)
     assert store.append_message(sid, "user", _text("new"), merge=True) == 2
 
 
@@ -150,14 +160,13 @@ def test_resume_starts_from_the_latest_compaction(store: Any, ws: Path) -> None:
     assert store.messages_for_resume(sid).model_dump() == {"messages": [], "last_seq": 0, "compacted_upto": 0}
     for n, role in enumerate(["user", "assistant", "user", "assistant"], start=1):
         store.append_message(sid, role, _text(f"m{n}"))
-    summary = [{"role": "user", "content": _text("summary")}]
-    store.record_compaction(sid, 1, [{"role": "user", "content": _text("first")}], "elision", 50, 40)
-    store.record_compaction(sid, 2, summary, "summary", 100, 10)
+    store.record_compaction(sid, 1, _summary("first"), "elision", 50, 40)
+    store.record_compaction(sid, 2, _summary("summary"), "summary", 100, 10)
     history = store.messages_for_resume(sid)
-    assert history.messages == [
-        *summary,
-        {"role": "user", "content": _text("m3")},
-        {"role": "assistant", "content": _text("m4")},
+    assert messages_to_wire(history.messages) == [
+        {"role": "user", "content": _wire("summary")},
+        {"role": "user", "content": _wire("m3")},
+        {"role": "assistant", "content": _wire("m4")},
     ]
     assert (history.last_seq, history.compacted_upto) == (4, 2)
     assert [c.upto_seq for c in store.compactions(sid)] == [1, 2]
@@ -167,12 +176,12 @@ def test_resume_starts_from_the_latest_compaction(store: Any, ws: Path) -> None:
 def test_fork_copies_the_record_messages_and_compactions_into_a_new_session(store: Any, ws: Path) -> None:
     sid = store.create(agent="a", workspace=ws, model="m", title="t").id
     store.append_message(sid, "user", _text("hello"))
-    store.record_compaction(sid, 1, [{"role": "user", "content": _text("s")}], "summary", 9, 1)
+    store.record_compaction(sid, 1, _summary("s"), "summary", 9, 1)
     store.update(sid, status="completed", num_turns=2)
     copy = store.fork(sid)
     assert copy.id != sid and copy.status == "running"
     assert (copy.agent, copy.model, copy.title, copy.workspace, copy.num_turns) == ("a", "m", "t", str(ws), 2)
-    assert [(m.seq, m.content) for m in store.messages(copy.id)] == [(1, _text("hello"))]
+    assert [(m.seq, blocks_to_wire(m.content)) for m in store.messages(copy.id)] == [(1, _wire("hello"))]
     assert [c.upto_seq for c in store.compactions(copy.id)] == [1]
     store.append_message(copy.id, "assistant", _text("only in the copy"))
     assert len(store.messages(sid)) == 1

@@ -13,12 +13,14 @@ from pathlib import Path
 
 from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import ToolResultBlock, parse_blocks
 from tests.conftest import subprocess_env
 
 _WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
     from agent.sessions.store import SqliteSessionStore
+    from agent.transcript import ToolResultBlock, parse_blocks
     store = SqliteSessionStore(Path(sys.argv[1]))
     sid = sys.argv[2]
     with store.lock(sid):
@@ -26,10 +28,11 @@ _WRITER = textwrap.dedent("""
         while True:
             i += 1
             tool = {"type": "tool_use", "id": f"t{i}", "name": "bash", "input": {"command": "x" * 500}}
-            store.append_message(sid, "assistant", [{"type": "text", "text": f"turn {i}"}, tool])
+            turn = parse_blocks([{"type": "text", "text": f"turn {i}"}, tool])
+            store.append_message(sid, "assistant", turn)
             store.mark_tool_started(sid, f"t{i}")
-            seq = store.append_message(sid, "user", [{"type": "tool_result", "tool_use_id": f"t{i}",
-                                                      "content": "ok"}])
+            seq = store.append_message(sid, "user", parse_blocks([{"type": "tool_result",
+                                                                   "tool_use_id": f"t{i}", "content": "ok"}]))
             print(seq, flush=True)
 """)
 
@@ -37,7 +40,7 @@ _WRITER = textwrap.dedent("""
 def test_kill_9_during_appends_loses_nothing_committed(tmp_path: Path) -> None:
     store = SqliteSessionStore(tmp_path / "s.db")
     sid = store.create(agent="a", workspace=tmp_path).id
-    store.append_message(sid, "user", [{"type": "text", "text": "go"}])
+    store.append_message(sid, "user", parse_blocks([{"type": "text", "text": "go"}]))
     writer = subprocess.Popen(
         [sys.executable, "-c", _WRITER, str(store.path), sid],
         stdout=subprocess.PIPE,
@@ -58,9 +61,10 @@ def test_kill_9_during_appends_loses_nothing_committed(tmp_path: Path) -> None:
     assert [m.seq for m in messages] == list(range(1, len(messages) + 1))
     assert sqlite3.connect(store.path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
     repaired = repair_transcript(messages, fresh.started_tools(sid))
-    assert repaired.messages[-1]["role"] == "user"
+    assert repaired.messages[-1].role == "user"
     if messages[-1].role == "assistant":  # killed between the call and its result
-        assert repaired.messages[-1]["content"][0]["is_error"] is True
+        answer = repaired.messages[-1].content[0]
+        assert isinstance(answer, ToolResultBlock) and answer.is_error is True
     with fresh.lock(sid):  # the dead writer's lock is gone
         pass
 
@@ -68,7 +72,7 @@ def test_kill_9_during_appends_loses_nothing_committed(tmp_path: Path) -> None:
 async def test_concurrent_appends_from_threads(tmp_path: Path) -> None:
     store = SqliteSessionStore(tmp_path / "s.db")
     sid = store.create(agent="a", workspace=tmp_path).id
-    content = [{"type": "text", "text": "x"}]
+    content = parse_blocks([{"type": "text", "text": "x"}])
     seqs = await asyncio.gather(
         *(asyncio.to_thread(store.append_message, sid, "user", content) for _ in range(40))
     )
@@ -81,8 +85,9 @@ def test_two_processes_append_to_one_database(tmp_path: Path) -> None:
     ids = [store.create(agent="a", workspace=tmp_path).id for _ in range(2)]
     script = (
         "import sys; from pathlib import Path; from agent.sessions.store import SqliteSessionStore\n"
+        "from agent.transcript import TextBlock\n"
         "s = SqliteSessionStore(Path(sys.argv[1]))\n"
-        "for _ in range(30): s.append_message(sys.argv[2], 'user', [{'type': 'text', 'text': 'x'}])\n"
+        "for _ in range(30): s.append_message(sys.argv[2], 'user', [TextBlock(text='x')])\n"
     )
     procs = [
         subprocess.Popen([sys.executable, "-c", script, str(store.path), sid], env=subprocess_env())

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import ToolResultBlock, parse_blocks
 from agent.trust.store import set_trust
 from tests.conftest import run_subagent, subprocess_env
 
@@ -68,7 +69,7 @@ def _seed(path: Path, sessions: int = 30) -> list[str]:
         sid = store.create(agent="a", workspace=path.parent).id
         ids.append(sid)
         for _ in range(8):
-            store.append_message(sid, "user", [{"type": "text", "text": "x" * 4000}])
+            store.append_message(sid, "user", parse_blocks([{"type": "text", "text": "x" * 4000}]))
     store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     return ids
@@ -328,8 +329,9 @@ def test_a_run_whose_disk_fills_mid_way_stops_cleanly_and_resumes_once_freed(
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["result"] == "Done after the disk filled."
     stored = SqliteSessionStore(home / "sessions.db").messages(sid)
-    answers = [b for m in stored for b in m.content if b.get("tool_use_id") == "toolu_fill"]
-    assert len(answers) == 1 and answers[0]["is_error"] is True  # told it was interrupted, once
+    results = [b for m in stored for b in m.content if isinstance(b, ToolResultBlock)]
+    answers = [b for b in results if b.tool_use_id == "toolu_fill"]
+    assert len(answers) == 1 and answers[0].is_error is True  # told it was interrupted, once
     assert [m.role for m in stored] == ["user", "assistant", "user", "assistant"]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from agent.runtime.assembly import run_agent
 from agent.sessions.store import SqliteSessionStore
+from agent.transcript import parse_blocks
 from tests.conftest import run_subagent
 from tests.orchestrator._scenario import model, workspace, write
 from tests.request_check import check_request
@@ -69,14 +70,14 @@ async def test_a_resume_after_a_crash_stores_the_interrupted_answers_and_the_pro
     ws = workspace(tmp_path)
     store = SqliteSessionStore()
     sid = store.create(agent="worker", workspace=ws).id
-    store.append_message(sid, "user", [{"type": "text", "text": "write a"}])
+    store.append_message(sid, "user", parse_blocks([{"type": "text", "text": "write a"}]))
     call = {
         "type": "tool_use",
         "id": "toolu_cut",
         "name": "write",
         "input": {"file_path": "a.txt", "content": "a"},
     }
-    store.append_message(sid, "assistant", [call])  # killed before the result was stored
+    store.append_message(sid, "assistant", parse_blocks([call]))  # killed before the result was stored
     client = model(
         [
             {
@@ -107,7 +108,7 @@ async def test_a_session_stored_with_two_user_messages_in_a_row_still_resumes(tm
         ("user", [{"type": "text", "text": "an older run's prompt, stored apart"}]),
     ]
     for role, content in rows:
-        store.append_message(sid, role, content)  # as older versions stored a resumed prompt
+        store.append_message(sid, role, parse_blocks(content))  # as older versions stored a resumed prompt
     client = model([{"agent": "worker", "replies": [{"text": "x"}, {"text": "still fine"}]}])
     done = await _run("and again", ws, client, resume=sid)
     assert done.subtype == "success" and done.result == "still fine"

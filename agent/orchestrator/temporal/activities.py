@@ -120,7 +120,7 @@ class SubtaskActivities:
             turn=resume.turn if resume else 0,
             resumed_from_turn=resume.turn if resume else None,
         )
-        tracker = AttemptTracker(self.blobs, info.workflow_id, progress)
+        tracker = AttemptTracker(self.blobs, info.workflow_id or info.activity_id, progress)
         if resume is not None:
             tracker.last_checkpoint = resume
             tracker.details.checkpoint = _previous_envelope(info.heartbeat_details)

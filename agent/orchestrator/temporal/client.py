@@ -310,4 +310,4 @@ def _failure_result(spec: SubtaskSpec, workflow_id: str, exc: BaseException) -> 
 
 
 def _error_result(spec: SubtaskSpec, message: str, status: str = "error_during_execution") -> SubtaskResult:
-    return SubtaskResult(id=spec.id, agent=spec.agent, status=status, result="", error=message)  # type: ignore[arg-type]
+    return SubtaskResult(id=spec.id, agent=spec.agent, status=status, result="", error=message)

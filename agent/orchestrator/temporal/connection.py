@@ -21,6 +21,7 @@ from agent.orchestrator.temporal._imports import require_temporal
 
 if TYPE_CHECKING:
     from temporalio.client import Client
+    from temporalio.service import TLSConfig
 
 
 class TemporalSettings(BaseModel):
@@ -107,7 +108,7 @@ def _foreign_thread_in_python() -> bool:
     return any(ident not in ours for ident in sys._current_frames())
 
 
-def _tls(settings: TemporalSettings) -> object:
+def _tls(settings: TemporalSettings) -> bool | TLSConfig:
     from temporalio.service import TLSConfig
 
     custom = settings.tls_ca or settings.tls_cert or settings.tls_server_name

@@ -29,7 +29,7 @@ class SubtaskWorkflow:
     async def run(self, request: SubtaskRequest) -> PayloadEnvelope:
         """Run the activity to its end; its failure (retries used up, not retryable) fails the workflow."""
         policy = request.policy
-        return await workflow.execute_activity(
+        envelope: PayloadEnvelope = await workflow.execute_activity(
             ACTIVITY_NAME,
             request,
             result_type=PayloadEnvelope,
@@ -43,3 +43,4 @@ class SubtaskWorkflow:
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=f"{request.spec.agent}: {request.spec.description or request.spec.id}",
         )
+        return envelope
