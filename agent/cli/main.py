@@ -43,5 +43,13 @@ def main() -> None:
     from agent.terminal.logs import guard_last_resort
 
     guard_last_resort()
+    import sys
+
+    from agent.headless.entry import is_headless
+
+    if is_headless(sys.argv[1:]):  # Claude Code's `-p` form (docs/headless.md): no subcommand
+        from agent.headless.entry import main as headless_main
+
+        raise SystemExit(headless_main(sys.argv[1:]))
     _register_commands()
     app()
