@@ -23,14 +23,9 @@ from agent.headless.schema import SchemaCheck
 from agent.headless.shapes import ClaudeShapes
 from agent.terminal.safe_text import for_terminal
 
-EXIT_CODES = {
-    "success": 0,
-    "error_permission_denied": 3,
-    "error_max_turns": 4,
-    "error_max_budget": 4,
-    "cancelled": 130,
-}
-"""As `subagent run`'s (docs/cli); any other error is 1."""
+EXIT_CODES = {"error_max_turns": 4, "error_max_budget": 4, "cancelled": 130}
+"""As `subagent run`'s for a result that is an error; any other error is 1 (a run the model
+finished after a denial is a success, as in Claude Code)."""
 
 DONT_ASK_DENIAL = (
     "denied: --permission-mode dontAsk refuses every call no rule allows; add it to --allowedTools "

@@ -25,10 +25,11 @@ RESULT_SUBTYPES = {
     "error_max_turns": "error_max_turns",
     "error_max_budget": "error_max_budget_usd",
     "error_during_execution": "error_during_execution",
-    "error_permission_denied": "error_during_execution",
+    "error_permission_denied": "success",
     "cancelled": "error_during_execution",
 }
-"""Ours -> Claude Code's (which has no subtype for a denial or a cancel); ours stays in `subagent`."""
+"""Ours -> Claude Code's, which has no subtype for a cancel, and ends a run the model finished
+after a denial as `success` with the call in `permission_denials`; ours stays in `subagent`."""
 
 _QUIET = frozenset({"turn_started", "text_delta", "thinking_delta", "usage", "assistant_message", "result"})
 """Events folded into Claude Code's messages, never sent as extra `system` lines."""
@@ -232,7 +233,7 @@ class ClaudeShapes:
         out: dict[str, Any] = {
             "type": "result",
             "subtype": RESULT_SUBTYPES[event.subtype],
-            "is_error": event.is_error,
+            "is_error": RESULT_SUBTYPES[event.subtype] != "success",
             "duration_ms": round(event.duration_ms),
             "duration_api_ms": round(self.api_ms),
             "num_turns": event.num_turns,
@@ -254,6 +255,6 @@ class ClaudeShapes:
             "uuid": _uid(),
             "subagent": {"subtype": event.subtype, "files_changed": event.files_changed},
         }
-        if event.is_error:
+        if out["is_error"]:
             out["errors"] = [event.result] if event.result else []
         return out
