@@ -197,3 +197,50 @@ def test_the_sdks_parser_takes_every_line_we_print(sdk_site: SdkSite, tmp_path: 
     result = lines[-1]
     assert result["type"] == "result" and result["permission_denials"][0]["tool_name"] == "write"
     assert "no terminal to ask on" in result["permission_denials"][0]["reason"]
+
+
+def _write_then_done(name: str) -> list[str]:
+    call = {"file_path": name, "content": "x\n"}
+    return [
+        sse.reply(
+            sse.tool_block(0, "toolu_" + name.replace(".", "_"), "write", call), stop_reason="tool_use"
+        ),
+        sse.reply(sse.text_block(0, "Done.")),
+    ]
+
+
+async def test_set_permission_mode_and_set_model_apply_to_the_next_message(sdk_site: SdkSite) -> None:
+    with MessagesServer([*_write_then_done("one.txt"), *_write_then_done("two.txt")]) as server:
+        async with sdk.ClaudeSDKClient(sdk_site.options(server.url)) as client:
+            await client.query("write one.txt")
+            first = [m async for m in client.receive_response()]
+            await client.set_permission_mode("acceptEdits")
+            await client.set_model("haiku")
+            await client.query("write two.txt")
+            second = [m async for m in client.receive_response()]
+    assert not (sdk_site.workspace / "one.txt").exists()  # default mode, no one to ask: denied
+    assert "no terminal to ask on" in first[-1].permission_denials[0]["reason"]
+    assert (sdk_site.workspace / "two.txt").exists() and second[-1].permission_denials == []
+    assert "haiku" in server.requests[2]["model"] and "haiku" not in server.requests[0]["model"]
+    inits = [m for m in second if isinstance(m, sdk.SystemMessage) and m.subtype == "init"]
+    assert inits[0].data["permissionMode"] == "acceptEdits"
+
+
+async def test_allowed_tools_let_a_call_through_and_dont_ask_denies_the_rest(sdk_site: SdkSite) -> None:
+    with MessagesServer(_write_then_done("a.txt")) as server:
+        allowed = await _collect("write a.txt", sdk_site.options(server.url, allowed_tools=["Write"]))
+    with MessagesServer(_write_then_done("b.txt")) as server:
+        options = sdk_site.options(server.url, permission_mode="dontAsk")
+        refused = await _collect("write b.txt", options)
+    assert (sdk_site.workspace / "a.txt").exists() and allowed[-1].permission_denials == []
+    assert not (sdk_site.workspace / "b.txt").exists()
+    assert "--permission-mode dontAsk refuses" in refused[-1].permission_denials[0]["reason"]
+
+
+async def test_a_refused_option_fails_the_sdk_with_the_reason(sdk_site: SdkSite) -> None:
+    errors: list[str] = []
+    with MessagesServer([]) as server:
+        options = sdk_site.options(server.url, fallback_model="opus", stderr=errors.append)
+        with pytest.raises(Exception):  # noqa: B017 - the SDK's own error type for a failed CLI
+            await _collect("hi", options)
+    assert any("--fallback-model is not supported" in line for line in errors)
