@@ -1,13 +1,8 @@
 """`subagent -p ...` and `subagent --output-format ...`: the command line Claude Code's users and
-the Claude Agent SDK pass, routed here by `agent.cli.main` when no subcommand is named."""
+the Claude Agent SDK pass, routed here by `agent.cli.main` when no subcommand is named. Imports nothing until
+it runs: every command passes through `is_headless`."""
 
 from __future__ import annotations
-
-import asyncio
-import sys
-
-from agent.errors import ConfigError
-from agent.terminal.safe_text import for_terminal
 
 HEADLESS_FLAGS = frozenset({"-p", "--print", "--output-format", "--input-format"})
 
@@ -23,8 +18,13 @@ def is_headless(argv: list[str]) -> bool:
 
 def main(argv: list[str]) -> int:
     """Run the headless process; its exit code (2: a flag refused or a bad value)."""
+    import asyncio
+    import sys
+
+    from agent.errors import ConfigError
     from agent.headless.flags import parse
     from agent.headless.session import serve
+    from agent.terminal.safe_text import for_terminal
 
     try:
         opts = parse(argv)
