@@ -54,14 +54,31 @@ def _events(deltas: int) -> list[Any]:
         TurnStartedEvent(**s, turn=1),
         *[TextDeltaEvent(**s, text=f"word{i} ") for i in range(deltas)],
         UsageEvent(**s, turn=1, usage=usage, total=usage, cost_usd=0.01),
-        AssistantMessageEvent(**s, stop_reason="tool_use", content=[
-            {"type": "text", "text": "reading"}, {"type": "tool_use", "id": "t1", "name": "read", "input": call}]),
-        ToolCallStartedEvent(**s, tool_use_id="t1", name="read", input=call, kind="read", title="read src/app.py"),
-        ToolCallFinishedEvent(**s, tool_use_id="t1", name="read", output="x = 1\n" * 200, is_error=False,
-                              duration_ms=3.0),
-        ResultEvent(**s, subtype="success", is_error=False, result="done", num_turns=1, usage=usage,
-                    total_cost_usd=0.01, duration_ms=1000.0),
-    ]  # fmt: skip
+        AssistantMessageEvent(
+            **s,
+            stop_reason="tool_use",
+            content=[
+                {"type": "text", "text": "reading"},
+                {"type": "tool_use", "id": "t1", "name": "read", "input": call},
+            ],
+        ),
+        ToolCallStartedEvent(
+            **s, tool_use_id="t1", name="read", input=call, kind="read", title="read src/app.py"
+        ),
+        ToolCallFinishedEvent(
+            **s, tool_use_id="t1", name="read", output="x = 1\n" * 200, is_error=False, duration_ms=3.0
+        ),
+        ResultEvent(
+            **s,
+            subtype="success",
+            is_error=False,
+            result="done",
+            num_turns=1,
+            usage=usage,
+            total_cost_usd=0.01,
+            duration_ms=1000.0,
+        ),
+    ]
 
 
 def _per_event_us(events: list[Any], claude: bool) -> float:
@@ -83,9 +100,14 @@ def measure_shapes(rounds: int, deltas: int) -> None:
     for _ in range(rounds):
         ours.append(_per_event_us(events, claude=False))
         claude.append(_per_event_us(events, claude=True))
-    emit("headless_per_event_us", statistics.median(claude), statistics.median(ours), unit="µs",
-         reference_name="the same events as our own stream-json (model_dump_json)",
-         note=f"{len(events)} events, {deltas} of them text deltas, with --include-partial-messages")  # fmt: skip
+    emit(
+        "headless_per_event_us",
+        statistics.median(claude),
+        statistics.median(ours),
+        unit="µs",
+        reference_name="the same events as our own stream-json (model_dump_json)",
+        note=f"{len(events)} events, {deltas} of them text deltas, with --include-partial-messages",
+    )
 
 
 async def _first_system_s(options: Any) -> float:
@@ -110,18 +132,33 @@ async def measure_first_message(rounds: int) -> None:
     launcher.chmod(0o755)
     ours, claude = [], []
     with MessagesServer(lambda body: sse.reply(sse.text_block(0, "hi"))) as server:
-        env = {"ANTHROPIC_BASE_URL": server.url, "ANTHROPIC_API_KEY": "bench-key", "HOME": str(home),
-               "SUBAGENT_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config"),
-               "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
-               "DISABLE_AUTOUPDATER": "1"}  # fmt: skip
+        env = {
+            "ANTHROPIC_BASE_URL": server.url,
+            "ANTHROPIC_API_KEY": "bench-key",
+            "HOME": str(home),
+            "SUBAGENT_HOME": str(home / "data"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            "DISABLE_TELEMETRY": "1",
+            "DISABLE_AUTOUPDATER": "1",
+        }
         for _ in range(rounds):
-            ours.append(await _first_system_s(ClaudeAgentOptions(cli_path=str(launcher), cwd=str(workspace),
-                                                                 env=env)))  # fmt: skip
-            claude.append(await _first_system_s(ClaudeAgentOptions(cwd=str(workspace), env=env,
-                                                                   model="claude-sonnet-4-5")))  # fmt: skip
-    emit("sdk_first_system_message_s", statistics.median(ours), statistics.median(claude), unit="s",
-         reference_name="the SDK's bundled Claude Code (same SDK, same server, same round)",
-         note=f"median of {rounds} rounds")  # fmt: skip
+            ours.append(
+                await _first_system_s(ClaudeAgentOptions(cli_path=str(launcher), cwd=str(workspace), env=env))
+            )
+            claude.append(
+                await _first_system_s(
+                    ClaudeAgentOptions(cwd=str(workspace), env=env, model="claude-sonnet-4-5")
+                )
+            )
+    emit(
+        "sdk_first_system_message_s",
+        statistics.median(ours),
+        statistics.median(claude),
+        unit="s",
+        reference_name="the SDK's bundled Claude Code (same SDK, same server, same round)",
+        note=f"median of {rounds} rounds",
+    )
 
 
 def main() -> None:
