@@ -16,10 +16,11 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from agent.errors import ConfigError
+from agent.permissions.models import PermissionMode
 
 ClaudeMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"]
 
-MODES: dict[str, str] = {
+MODES: dict[str, PermissionMode] = {
     "default": "default",
     "acceptEdits": "accept-edits",
     "plan": "plan",
@@ -83,7 +84,7 @@ class HeadlessOptions(BaseModel):
     model: str | None = None
     max_turns: int | None = None
     max_budget_usd: float | None = None
-    permission_mode: str | None = None
+    permission_mode: PermissionMode | None = None
     claude_mode: str = "default"
     dont_ask: bool = False
     prompt_tool_stdio: bool = False

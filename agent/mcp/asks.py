@@ -11,11 +11,14 @@ A client that declared no elicitation gets a denial that says so and how to allo
 
 import asyncio
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from agent.permissions.models import AskAnswer, AskRequest
+
+if TYPE_CHECKING:
+    from mcp.types import InputRequiredResult
 
 INPUT_REQUIRED_VERSION = "2026-07-28"
 
@@ -94,7 +97,7 @@ class RoundTrip:
             content = getattr(response, "content", None)
             waiting[1].set_result(answer_from(action, content, waiting[0].permission))
 
-    def input_required(self, state: str) -> Any:
+    def input_required(self, state: str) -> "InputRequiredResult":
         """The `input_required` result that carries every pending ask."""
         from mcp.server.elicitation import render_elicitation_schema
         from mcp.types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult

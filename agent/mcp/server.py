@@ -22,7 +22,7 @@ import functools
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +36,9 @@ from agent.events import (
 from agent.mcp.asks import RoundTrip, uses_input_required
 from agent.mcp.runs import LiveRuns, McpRun
 from agent.permissions.models import PermissionMode
+
+if TYPE_CHECKING:
+    from mcp.types import CallToolResult, InputRequiredResult
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ def _task_result(run: Any) -> TaskResult:
     )  # fmt: skip
 
 
-def _tool_result(task: TaskResult) -> Any:
+def _tool_result(task: TaskResult) -> "CallToolResult":
     """The structured result, flagged `isError` when the run did not succeed (a client must not
     read a refused or failed task as done), with the same JSON as text for clients without
     structured content."""
@@ -121,7 +124,9 @@ class KeptOptions:
         return {key: overrides.get(key) or kept.get(key) for key in self.KEYS}
 
 
-async def _call(live: LiveRuns, kept: KeptOptions, ctx: Any, options: dict[str, Any], prompt: str) -> Any:
+async def _call(
+    live: LiveRuns, kept: KeptOptions, ctx: Any, options: dict[str, Any], prompt: str
+) -> "CallToolResult | InputRequiredResult":
     """Start a run (or, with `request_state`, pick up the one waiting for these answers) and
     return its result, or `input_required` while asks wait for a 2026-07-28 client."""
     from mcp.server.mcpserver.exceptions import ToolError
