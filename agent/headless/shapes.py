@@ -56,6 +56,7 @@ class ClaudeShapes:
         self._owner: dict[str, str] = {}  # tool_use_id -> the session that called it
         self._totals: dict[str, tuple[float, str | None]] = {}  # session -> cost, parent session
         self._tokens: dict[str, Usage] = {}  # model -> usage
+        self._windows: dict[str, int] = {}  # model -> context window
         self.api_ms = 0.0
         self.stop_reason: str | None = None
 
@@ -80,6 +81,7 @@ class ClaudeShapes:
 
     def _on_session_started(self, event: Any) -> list[dict[str, Any]]:
         self._models[event.session_id] = event.model
+        self._windows[event.model] = event.context_window
         if event.parent_tool_use_id is not None:
             return []
         init = {
@@ -225,6 +227,7 @@ class ClaudeShapes:
                 "cacheCreationInputTokens": usage.cache_creation_input_tokens,
                 "webSearchRequests": 0,
                 "costUSD": max(cost, 0.0),
+                "contextWindow": self._windows.get(model, 0),
             }
         return out
 

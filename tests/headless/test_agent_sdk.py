@@ -72,6 +72,10 @@ async def test_query_yields_the_sdks_own_types(sdk_site: SdkSite) -> None:
     assert result.total_cost_usd and result.total_cost_usd > 0
     assert result.model_usage["claude-sonnet-5-5"]["costUSD"] == pytest.approx(result.total_cost_usd)
     assert result.model_usage["claude-sonnet-5-5"]["inputTokens"] == 20
+    started = next(m for m in messages if isinstance(m, sdk.SystemMessage) and m.subtype == "session_started")
+    assert started.data["sandbox"] in ("bwrap", "unavailable") and started.data["agent"] == "orchestrator"
+    window = started.data["context_window"]
+    assert window > 0 and result.model_usage["claude-sonnet-5-5"]["contextWindow"] == window
     assert server.requests[0]["messages"][0]["content"][0]["text"] == "what do the notes say?"
 
 
@@ -244,3 +248,30 @@ async def test_a_refused_option_fails_the_sdk_with_the_reason(sdk_site: SdkSite)
         with pytest.raises(Exception):  # noqa: B017 - the SDK's own error type for a failed CLI
             await _collect("hi", options)
     assert any("--fallback-model is not supported" in line for line in errors)
+
+
+async def test_a_subagents_messages_carry_the_task_call_and_its_cost_counts(sdk_site: SdkSite) -> None:
+    def model(body: dict[str, Any]) -> str:
+        first = _texts(body)[0]
+        if first.startswith("look for the config"):  # the child
+            return sse.reply(sse.text_block(0, "It is in setup.cfg."), input_tokens=100)
+        if body["messages"][-1]["role"] == "user" and len(body["messages"]) > 1:
+            return sse.reply(sse.text_block(0, "The child found it."))
+        task = {"description": "find config", "prompt": "look for the config", "subagent_type": "explore"}
+        return sse.reply(sse.tool_block(0, "toolu_task", "task", task), stop_reason="tool_use")
+
+    with MessagesServer(model) as server:
+        messages = await _collect("where is the config?", sdk_site.options(server.url))
+    child = [m for m in messages if isinstance(m, sdk.AssistantMessage) and m.parent_tool_use_id]
+    assert [b.text for m in child for b in m.content] == ["It is in setup.cfg."]
+    assert child[0].parent_tool_use_id == "toolu_task"
+    started = [m for m in messages if isinstance(m, sdk.SystemMessage) and m.subtype == "subagent_started"]
+    assert (
+        started[0].data["agent"] == "explore" and started[0].data["child_session_id"] == child[0].session_id
+    )
+    result = messages[-1]
+    assert isinstance(result, sdk.ResultMessage) and result.result == "The child found it."
+    assert len([m for m in messages if isinstance(m, sdk.ResultMessage)]) == 1  # the child's is not one
+    costs = sum(usage["costUSD"] for usage in result.model_usage.values())
+    assert costs == pytest.approx(result.total_cost_usd)
+    assert sum(usage["inputTokens"] for usage in result.model_usage.values()) == 120  # 10 + 100 + 10
