@@ -102,8 +102,8 @@ def headless_parts(
         handles.agents = sorted(registry.agents)
         return registry
 
-    def make_gate(rules: list[PermissionRule], mode: str, approver: Any, ask_timeout_s: float) -> Any:
-        handles.gate = base.make_gate(rules, mode, approver, ask_timeout_s)
+    def make_gate(*args: Any) -> Any:  # whatever the factory takes (spine adds the always memory)
+        handles.gate = base.make_gate(*args)
         return handles.gate
 
     return dataclasses.replace(base, load_registry=load_registry, make_gate=make_gate)
