@@ -49,6 +49,8 @@ ALIASES: dict[str, str] = {
     "--strict-mcp-config": "accepted, no effect: only --mcp-config's servers would be used",
     "--include-hook-events": "accepted, no effect: subagent runs no Claude hooks",
     "--agent": "run --agent",
+    "--agents": "subagents for this process (JSON {name: {description, prompt, tools?, model?}}); the SDK's "
+    "`agents` option arrives the same way in `initialize`",
 }
 
 REFUSED: dict[str, str] = {
@@ -57,7 +59,6 @@ REFUSED: dict[str, str] = {
     "--mcp-config": "MCP servers as tools are not in this build of subagent (issue 19)",
     "--settings": "subagent reads agents.yaml and personas, not Claude settings (`subagent agents`)",
     "--add-dir": "extra folders are sandbox.extra_roots in agents.yaml",
-    "--agents": "define agents as persona files (.subagent/agents/NAME.md); see `subagent agents`",
     "--system-prompt-file": "pass the text with --system-prompt",
     "--append-system-prompt-file": "pass the text with --append-system-prompt",
     "--betas": "subagent sends the betas its model client needs",
@@ -97,6 +98,8 @@ class HeadlessOptions(BaseModel):
     allowed: list[str] = []
     disallowed: list[str] = []
     json_schema: dict[str, Any] | None = None
+    agents: dict[str, Any] = {}
+    """Claude Code agent definitions (`--agents`, or the SDK's initialize request)."""
     cwd: Path = Path(".")
 
 
@@ -135,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-turns",
         "--max-budget-usd",
         "--permission-mode",
+        "--agents",
     ):
         p.add_argument(flag, dest=flag.lstrip("-").replace("-", "_") if flag != "-r" else "resume")
     for flag in ("--allowedTools", "--allowed-tools", "--disallowedTools", "--disallowed-tools"):
@@ -201,6 +205,18 @@ def _schema(raw: str | None) -> dict[str, Any] | None:
     return schema
 
 
+def _agents(raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    try:
+        agents = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--agents is not JSON: {exc}") from exc
+    if not isinstance(agents, dict):
+        raise ConfigError('--agents must be a JSON object: {"name": {"description": ..., "prompt": ...}}')
+    return agents
+
+
 def parse(argv: list[str]) -> HeadlessOptions:
     """Read Claude Code's flags.
 
@@ -236,4 +252,5 @@ def parse(argv: list[str]) -> HeadlessOptions:
         allowed=split_tool_list(ns.allowed),
         disallowed=split_tool_list(ns.disallowed),
         json_schema=_schema(ns.json_schema),
+        agents=_agents(ns.agents),
     )

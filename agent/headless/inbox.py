@@ -68,6 +68,9 @@ class Inbox:
         session, channel = self.session, self.session.channel
         try:
             if subtype == "initialize":
+                if request.get("agents"):  # the SDK's `agents` option
+                    agents = {**session.opts.agents, **request["agents"]}
+                    session.opts = session.opts.model_copy(update={"agents": agents})
                 channel.respond(request_id, _initialize(session))
             elif subtype == "interrupt":
                 session.interrupt()

@@ -12,6 +12,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from agent.errors import ConfigError
 from agent.headless.flags import HeadlessOptions
 from agent.permissions.from_config import KNOWN_TOOLS, permission_of, tools_to_selection
@@ -83,6 +85,45 @@ def reshape(spec: AgentSpec, opts: HeadlessOptions) -> AgentSpec:
     return spec.model_copy(update=update)
 
 
+class ClaudeAgent(BaseModel):
+    """One Claude Code agent definition (`--agents`, the SDK's `AgentDefinition`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    description: str
+    prompt: str
+    tools: list[str] | None = None
+    model: str | None = None
+
+
+def agent_specs(definitions: dict[str, Any]) -> list[AgentSpec]:
+    """Subagents from Claude Code agent definitions: `tools` as a persona's list (Claude names
+    or ours), `model` an alias or id (`inherit` takes the parent's).
+
+    Raises:
+        ConfigError: a definition without a description or prompt, or an unknown tool.
+    """
+    specs = []
+    for name, raw in definitions.items():
+        try:
+            agent = ClaudeAgent.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "the definition"
+            raise ConfigError(f"agent {name!r}: {where}: {first['msg']}") from None
+        update: dict[str, Any] = {}
+        if agent.tools is not None:
+            selection = tools_to_selection(agent.tools, f"agent {name}")
+            update = {
+                "tools": selection.enabled,
+                "permission": selection.rules,
+                "can_delegate": selection.can_delegate,
+            }
+        fields = {"description": agent.description, "prompt": agent.prompt, "model": agent.model}
+        specs.append(AgentSpec(name=name, mode="subagent", dialect="claude", **fields, **update))
+    return specs
+
+
 @dataclasses.dataclass
 class RunHandles:
     """What the front end keeps of a run the runtime assembled: the agents, the root's gate."""
@@ -98,6 +139,8 @@ def headless_parts(
 
     def load_registry(cwd: Path, trust: bool) -> Any:
         registry = base.load_registry(cwd, trust)
+        for spec in agent_specs(opts.agents):
+            registry.agents[spec.name] = spec
         registry.agents[agent] = reshape(registry.get(agent), opts)
         handles.agents = sorted(registry.agents)
         return registry

@@ -275,3 +275,27 @@ async def test_a_subagents_messages_carry_the_task_call_and_its_cost_counts(sdk_
     costs = sum(usage["costUSD"] for usage in result.model_usage.values())
     assert costs == pytest.approx(result.total_cost_usd)
     assert sum(usage["inputTokens"] for usage in result.model_usage.values()) == 120  # 10 + 100 + 10
+
+
+async def test_the_sdks_agents_become_subagents(sdk_site: SdkSite) -> None:
+    """`ClaudeAgentOptions(agents=...)` arrives in `initialize`; the orchestrator can delegate to it."""
+
+    def model(body: dict[str, Any]) -> str:
+        if "You review diffs." in json.dumps(body.get("system")):  # the SDK-defined agent
+            assert [t["name"] for t in body["tools"]] == ["read", "grep"]
+            return sse.reply(sse.text_block(0, "Looks fine."))
+        if len(body["messages"]) > 1:
+            return sse.reply(sse.text_block(0, "Reviewed."))
+        task = {"description": "review", "prompt": "review the change", "subagent_type": "reviewer"}
+        return sse.reply(sse.tool_block(0, "toolu_task", "task", task), stop_reason="tool_use")
+
+    agents = {"reviewer": sdk.AgentDefinition(description="Reviews diffs", prompt="You review diffs.",
+                                              tools=["Read", "Grep"])}  # fmt: skip
+    with MessagesServer(model) as server:
+        messages = await _collect(_stream("review it"), sdk_site.options(server.url, agents=agents))  # type: ignore[arg-type]
+    init = messages[0]
+    assert "reviewer" in init.data["agents"]
+    child = [
+        m for m in messages if isinstance(m, sdk.AssistantMessage) and m.parent_tool_use_id == "toolu_task"
+    ]
+    assert child[0].content[0].text == "Looks fine." and messages[-1].result == "Reviewed."

@@ -9,7 +9,7 @@ import pytest
 from agent.errors import ConfigError
 from agent.headless.entry import is_headless
 from agent.headless.flags import REFUSED, parse, split_tool_list
-from agent.headless.overrides import reshape, rules_for
+from agent.headless.overrides import agent_specs, reshape, rules_for
 from agent.registry.spec import AgentSpec
 from tests.conftest import run_subagent
 
@@ -116,3 +116,16 @@ def test_the_flags_reshape_the_root_agent() -> None:
     assert any(r.permission == "edit" and r.decision == "deny" for r in shaped.permission)
     assert reshape(spec, parse(["-p", "x", "--system-prompt", "other"])).prompt == "other"
     assert reshape(spec, parse(["-p", "x", "--system-prompt="])).prompt == "persona"  # the SDK's default
+
+
+def test_claude_agent_definitions_become_subagent_specs() -> None:
+    opts = parse(
+        ["-p", "x", "--agents", '{"rev": {"description": "Reviews", "prompt": "Review.", "tools": ["Read"]}}']
+    )
+    (spec,) = agent_specs(opts.agents)
+    assert (spec.name, spec.mode, spec.prompt, spec.tools) == ("rev", "subagent", "Review.", ["read"])
+    assert any(r.permission == "edit" and r.decision == "deny" for r in spec.permission)
+    with pytest.raises(ConfigError, match="agent 'bad': prompt: Field required"):
+        agent_specs({"bad": {"description": "no prompt"}})
+    with pytest.raises(ConfigError, match="--agents is not JSON"):
+        parse(["-p", "x", "--agents", "{"])
