@@ -34,6 +34,12 @@ def prompt_text(message: dict[str, Any]) -> str:
     return "\n\n".join(texts)
 
 
+HOOKS_REFUSED = (
+    "subagent does not run the SDK's hooks, and a hook you rely on must not be skipped silently; "
+    "decide on tool calls with can_use_tool (it sees every ask), or run without hooks"
+)
+
+
 class Inbox:
     """Routes stdin's messages; `prompts` holds the user messages in order, then None."""
 
@@ -67,7 +73,9 @@ class Inbox:
         subtype = request.get("subtype")
         session, channel = self.session, self.session.channel
         try:
-            if subtype == "initialize":
+            if subtype == "initialize" and request.get("hooks"):
+                channel.respond(request_id, error=HOOKS_REFUSED)
+            elif subtype == "initialize":
                 if request.get("agents"):  # the SDK's `agents` option
                     agents = {**session.opts.agents, **request["agents"]}
                     session.opts = session.opts.model_copy(update={"agents": agents})

@@ -299,3 +299,14 @@ async def test_the_sdks_agents_become_subagents(sdk_site: SdkSite) -> None:
         m for m in messages if isinstance(m, sdk.AssistantMessage) and m.parent_tool_use_id == "toolu_task"
     ]
     assert child[0].content[0].text == "Looks fine." and messages[-1].result == "Reviewed."
+
+
+async def test_hooks_are_refused_at_initialize_not_skipped(sdk_site: SdkSite) -> None:
+    async def guard(data: Any, tool_use_id: Any, context: Any) -> Any:
+        return {}
+
+    hooks = {"PreToolUse": [sdk.HookMatcher(matcher="Bash", hooks=[guard])]}
+    with MessagesServer([]) as server:
+        with pytest.raises(Exception, match="does not run the SDK's hooks"):
+            await _collect(_stream("hi"), sdk_site.options(server.url, hooks=hooks))  # type: ignore[arg-type]
+    assert server.requests == []
