@@ -20,6 +20,12 @@ Three families hang from one root, and each is handled in one place:
     └── RunError                  the run itself cannot go on
         ├── ModelAPIError         the model API failed for good (status, type, retries used)
         │   └── ContextWindowError  the conversation cannot fit the window even after compaction
+        ├── ModelReplyError       one attempt at a turn failed (the client retries or gives up)
+        │   ├── ApiStatusError    the API answered an error (status, type, message, headers)
+        │   ├── ApiConnectionError  no answer: refused, reset or timed out
+        │   ├── StreamIncompleteError  the stream ended, or the connection dropped, before message_stop
+        │   └── InvalidResponseError  a reply that is not the Messages API's stream
+        │       └── StreamShapeError  an event that does not fit the stream so far
         ├── SandboxUnavailableError  bubblewrap missing or refused; says how to fix it
         ├── SessionError          a session that cannot be loaded, written or locked
         │   ├── SessionLockedError  another process is running this session
@@ -37,7 +43,10 @@ Three families hang from one root, and each is handled in one place:
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 class SubagentError(Exception):
@@ -168,6 +177,75 @@ class ModelAPIError(RunError):
         self.error_type = error_type
         self.attempts = attempts
         super().__init__(message)
+
+
+class ModelReplyError(RunError):
+    """One attempt at a model turn went wrong. The model client raises it where the failure enters
+    (a status, a dropped connection, a stream it cannot read) and `agent.model._errors` turns it
+    into a retry or a `ModelAPIError`; it never reaches a user as is."""
+
+
+class ApiStatusError(ModelReplyError):
+    """The API answered with an error: an error status, or an `error` event in a 200 stream."""
+
+    def __init__(self, status: int, body: object, headers: Mapping[str, str] | None = None) -> None:
+        self.status = status
+        found = body.get("error") if isinstance(body, dict) else None
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
+        found = error.get("details")
+        details: dict[str, Any] = found if isinstance(found, dict) else {}
+        self.error_type: str = _text(error.get("type")) or f"http_{status}"
+        self.error_code: str = _text(details.get("error_code"))
+        self.message: str = _text(error.get("message")) or _body_text(status, body)
+        self.headers: Mapping[str, str] = headers or {}
+        super().__init__(f"{status} {self.error_type}: {self.message}")
+
+    @classmethod
+    def from_body(cls, status: int, raw: bytes, headers: Mapping[str, str]) -> ApiStatusError:
+        """From an error reply's body, JSON or not."""
+        text = raw.decode("utf-8", "replace").strip()
+        try:
+            body: object = json.loads(text)
+        except ValueError:
+            body = text
+        return cls(status, body, headers)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _body_text(status: int, body: object) -> str:
+    if body in ("", None):
+        return f"{status} status code (no body)"
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return text[:500]
+
+
+class ApiConnectionError(ModelReplyError):
+    """The request got no answer: the connection was refused, reset or timed out before one."""
+
+    def __init__(self, cause: BaseException, *, timed_out: bool) -> None:
+        self.timed_out = timed_out
+        super().__init__(str(cause))
+
+
+class StreamIncompleteError(ModelReplyError):
+    """The stream ended without `message_stop`: closed early, cleanly, or the connection dropped."""
+
+    @classmethod
+    def connection_lost(cls, cause: BaseException) -> StreamIncompleteError:
+        """The connection dropped while the stream was read (`cause`: the transport's error)."""
+        return cls(f"connection lost mid-stream: {type(cause).__name__}: {cause}")
+
+
+class InvalidResponseError(ModelReplyError):
+    """A reply that is not the Messages API's stream (data that is not JSON, events out of order)."""
+
+
+class StreamShapeError(InvalidResponseError):
+    """An event that does not fit the stream so far (a delta for a block never started, an event
+    before `message_start`)."""
 
 
 class SandboxUnavailableError(RunError):

@@ -1,6 +1,6 @@
 """Parallel subagents against the ideal schedule: eight children, three turns each, 0.5 s per reply.
 
-A local Messages API server (real HTTP, the real anthropic SDK) waits 0.5 s before each reply.
+A local Messages API server (real HTTP, the real client) waits 0.5 s before each reply.
 Eight `worker` children are dispatched at once on a workspace of 5,000 files; each reads a file,
 writes its own file, and reports (three model turns). They may all edit, so each gets its own
 worktree, made from the checkpoint and merged back: that setup is inside the measured time.

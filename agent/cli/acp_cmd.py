@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from agent.cli.main import app
+from agent.cli.main import app, exit_now
 
 
 @app.command("acp")
@@ -25,6 +25,7 @@ def acp_command(
 ) -> None:
     """Run as an ACP agent on stdin/stdout (an editor starts this; it is not interactive)."""
     from agent.acp.stdio import claim_stdio
+    from agent.acp.stdio_front import start_front
 
     claimed = claim_stdio()  # before anything else can write to stdout
     import asyncio
@@ -43,10 +44,14 @@ def acp_command(
 
             print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
             raise typer.Exit(2) from exc
+    # `initialize` is answered from here while the SDK (seconds of imports) loads below.
+    front = start_front("acp", claimed, "agent.acp.server", "agent-client-protocol", lambda: exit_now(0))
     from agent.acp.server import AcpServer, serve_acp  # the SDK's schema takes seconds to import
 
     try:
         server = AcpServer(default_agent=agent, model_client=model_client, trust=trust)
-        asyncio.run(serve_acp(server, claimed))
+        asyncio.run(serve_acp(server, front.sdk))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    finally:
+        front.finish()

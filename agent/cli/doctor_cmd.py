@@ -46,7 +46,7 @@ def _check_sandbox() -> CheckResult:
     except ImportError:
         probe_sandbox = None
     if probe_sandbox is not None:
-        probe = probe_sandbox()
+        probe = probe_sandbox(fresh=True)
         return CheckResult(
             name="bubblewrap", ok=probe.ok, detail=probe.detail, fix="" if probe.ok else probe.fix
         )

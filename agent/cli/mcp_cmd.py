@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from agent.cli.main import app
+from agent.cli.main import app, exit_now
 
 
 @app.command("mcp")
@@ -23,11 +23,12 @@ def mcp_command(
     import os
     import sys
 
+    from agent.acp.stdio import ClaimedStdio
+    from agent.acp.stdio_front import start_front
+    from agent.errors import ConfigError
+
     # The SDK moves the protocol off fd 1 when it starts serving; until then only logs may print.
     logging.basicConfig(stream=sys.stderr, level=os.environ.get("SUBAGENT_LOG_LEVEL", "WARNING").upper())
-    from agent.errors import ConfigError
-    from agent.mcp.server import serve_mcp
-
     model_client = None
     if script is not None:
         from agent.model.scripted import ScriptedModel
@@ -39,7 +40,17 @@ def mcp_command(
 
             print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
             raise typer.Exit(2) from exc
+    # `initialize` and `tools/list` are answered from here while the SDK (a second of imports)
+    # loads below; the SDK then serves fd 0 and 1, which are pipes to the front.
+    client = ClaimedStdio(os.dup(0), os.dup(1))
+    front = start_front("mcp", client, "agent.mcp.server", "mcp", lambda: exit_now(0))
+    os.dup2(front.sdk.input_fd, 0)
+    os.dup2(front.sdk.output_fd, 1)
+    from agent.mcp.server import serve_mcp
+
     try:
         serve_mcp(model_client=model_client, trust=trust)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    finally:
+        front.finish()

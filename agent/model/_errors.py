@@ -1,14 +1,25 @@
 """Classify a failure of one model turn: retry it or give up, and with what message.
 
-The one place anthropic and transport exceptions are read. Every exception maps to a
+The one place a failed attempt is judged. The streaming client translates each failure where it
+enters into a `ModelReplyError` (agent.errors): what the API answered (`ApiStatusError`: an error
+status, or an `error` event inside a stream), a request that never got an answer
+(`ApiConnectionError`), a stream that ended or whose connection dropped early
+(`StreamIncompleteError`), or one that cannot be read (`InvalidResponseError`). Each maps to a
 `_Failure`, which becomes `agent.errors.ModelAPIError` when the turn is given up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from agent.errors import ModelAPIError
+from agent.errors import (
+    ApiConnectionError,
+    ApiStatusError,
+    InvalidResponseError,
+    ModelAPIError,
+    StreamIncompleteError,
+)
 
 _RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 _RETRY_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
@@ -18,10 +29,6 @@ _HINTS = {
     404: "check the model id in agents.yaml, the persona's `model:` or --model",
     413: "the request is too large; compact the session or read files in smaller pieces",
 }
-
-
-class StreamIncompleteError(Exception):
-    """The stream ended without `message_stop` (the connection closed early, cleanly)."""
 
 
 @dataclass(frozen=True)
@@ -42,12 +49,9 @@ class _Failure:
         )
 
 
-def _retry_after(headers: object) -> float | None:
-    get = getattr(headers, "get", None)
-    if get is None:
-        return None
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = get(name)
+        value = headers.get(name)
         if value is None:
             continue
         try:
@@ -57,19 +61,15 @@ def _retry_after(headers: object) -> float | None:
     return None
 
 
-def _status_failure(exc: object) -> _Failure:
-    status = getattr(exc, "status_code", None)
-    error_type = getattr(exc, "type", None) or type(exc).__name__
-    message = getattr(exc, "api_message", None) or getattr(exc, "message", None) or str(exc)
-    response = getattr(exc, "response", None)
-    retry_after = _retry_after(getattr(response, "headers", None))
-    hint = _HINTS.get(status or 0)
+def _status_failure(exc: ApiStatusError) -> _Failure:
+    status, error_type, message = exc.status, exc.error_type, exc.message
+    retry_after = _retry_after(exc.headers)
+    hint = _HINTS.get(status)
     text = f"{status} {error_type}: {message}" + (f"; {hint}" if hint else "")
     if status == 429 and retry_after is None:
         # A spend limit answers 429 without retry-after: waiting will not help, retrying a few
         # times (bounded by the policy) covers a plain rate limit that forgot the header.
-        code = getattr(exc, "error_code", None) or ""
-        retryable = "spend" not in code and "spend" not in message.lower()
+        retryable = "spend" not in exc.error_code and "spend" not in message.lower()
         return _Failure(retryable, text, error_type, status, None)
     retryable = (status in _RETRY_STATUS) or (status == 200 and error_type in _RETRY_TYPES)
     return _Failure(retryable, text, error_type, status, retry_after)
@@ -77,21 +77,14 @@ def _status_failure(exc: object) -> _Failure:
 
 def classify_error(exc: BaseException) -> _Failure:
     """What went wrong, and whether trying the turn again may help."""
-    import anthropic
-    import httpx2
-
-    if isinstance(exc, anthropic.APIStatusError):
+    if isinstance(exc, ApiStatusError):
         return _status_failure(exc)
-    if isinstance(exc, anthropic.APITimeoutError):
-        return _Failure(True, "the request timed out", "timeout")
-    if isinstance(exc, anthropic.APIConnectionError):
-        return _Failure(True, f"cannot reach the API: {exc.__cause__ or exc}", "connection_error")
-    if isinstance(exc, httpx2.TransportError):
-        return _Failure(True, f"connection lost mid-stream: {type(exc).__name__}: {exc}", "connection_error")
+    if isinstance(exc, ApiConnectionError):
+        if exc.timed_out:
+            return _Failure(True, "the request timed out", "timeout")
+        return _Failure(True, f"cannot reach the API: {exc}", "connection_error")
     if isinstance(exc, StreamIncompleteError):
         return _Failure(True, str(exc), "connection_error")
-    if isinstance(exc, anthropic.APIResponseValidationError):
-        return _Failure(False, f"unexpected response: {exc.message}", "invalid_response", exc.status_code)
-    if isinstance(exc, anthropic.AnthropicError):
-        return _Failure(False, f"{type(exc).__name__}: {exc}", type(exc).__name__)
+    if isinstance(exc, InvalidResponseError):
+        return _Failure(False, f"unexpected response: {exc}", "invalid_response")
     return _Failure(False, f"{type(exc).__name__}: {exc}", "internal_error")

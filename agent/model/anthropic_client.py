@@ -1,34 +1,43 @@
-"""`AnthropicModel`: one streamed turn over `anthropic.AsyncAnthropic().messages.stream`.
+"""`AnthropicModel`: one streamed turn of the Messages API, over httpx2, with our retry policy.
 
-One retry policy (ours; the SDK's own retries are off): 429 honouring `retry-after-ms` /
-`retry-after`, 529 and 5xx, connection errors, an `overloaded_error` event inside a stream and a
-connection dropped mid-stream. A failed turn is requested again from its start (no tool of the
-turn has run yet), announced by a `RetryNotice`. After the last try, or on an error retrying
-cannot fix, every anthropic exception becomes `agent.errors.ModelAPIError` here, at the boundary.
-`anthropic` is imported lazily: it costs over a second of CPU.
+The request is `ModelRequest.to_api_kwargs()` sent as the anthropic SDK would send it
+(`agent.model._wire`), the reply's server-sent events are read by `agent.model._sse` and built
+into the message by `agent.model._message`; nothing here imports the SDK, whose import takes
+about two seconds of CPU that the first request would wait for (docs/decisions.md, "Model
+client"). The SDK is used where it adds something: `models.retrieve` for a model the config does
+not know (`model_info`), imported then.
+
+One retry policy: 429 honouring `retry-after-ms` / `retry-after`, 529 and 5xx, connection
+errors, an `overloaded_error` event inside a stream and a connection dropped mid-stream. A failed
+turn is requested again from its start (no tool of the turn has run yet), announced by a
+`RetryNotice`. After the last try, or on an error retrying cannot fix, the failure becomes
+`agent.errors.ModelAPIError` (agent.model._errors).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agent.errors import ModelAPIError
-from agent.events import Usage
-from agent.model._errors import StreamIncompleteError, classify_error
-from agent.model.base import (
-    MessageDoneEvent,
-    ModelInfo,
-    ModelRequest,
-    ModelStreamEvent,
-    RetryNotice,
-    TextDeltaStreamEvent,
-    ThinkingDeltaStreamEvent,
-    tool_input_problem,
+from agent.errors import (
+    ApiConnectionError,
+    ApiStatusError,
+    InvalidResponseError,
+    ModelAPIError,
+    StreamIncompleteError,
+    StreamShapeError,
 )
+from agent.model._errors import classify_error
+from agent.model._http import start_client
+from agent.model._message import MessageBuilder
+from agent.model._sse import ServerSentEvent, SseDecoder
+from agent.model._wire import credential, messages_url, request_body, request_headers
+from agent.model.base import ModelInfo, ModelRequest, ModelStreamEvent, RetryNotice
 
 if TYPE_CHECKING:
     import anthropic
@@ -48,12 +57,16 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after_s)
-        backoff = min(self.base_delay_s * 2 ** (attempt - 1), self.max_delay_s)
+        backoff: float = min(self.base_delay_s * 2 ** (attempt - 1), self.max_delay_s)  # int ** int is Any
         return backoff * (0.75 + random.random() / 4)
 
 
 class AnthropicModel:
-    """The Messages API, streamed; see the module docstring for the retry policy."""
+    """The Messages API, streamed; see the module docstring for the retry policy.
+
+    `http_client` replaces the client made here (tests route it to respx); without one, the
+    client is made in a background thread from the moment this object exists.
+    """
 
     def __init__(
         self,
@@ -67,28 +80,22 @@ class AnthropicModel:
     ) -> None:
         self._api_key = api_key
         self._base_url = base_url
-        self._http_client = http_client
+        self._url = messages_url(base_url)
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._timeout_s = timeout_s
-        self._client: anthropic.AsyncAnthropic | None = None
+        self._http = http_client
+        self._http_future: Future[httpx2.AsyncClient] | None = (
+            None if http_client is not None else start_client(self._url, timeout_s)
+        )
+        self._sdk_client: anthropic.AsyncAnthropic | None = None
         self._info: dict[str, ModelInfo | None] = {}
 
-    def _sdk(self) -> anthropic.AsyncAnthropic:
-        if self._client is None:
-            import anthropic
-
-            try:
-                self._client = anthropic.AsyncAnthropic(
-                    api_key=self._api_key,
-                    base_url=self._base_url,
-                    http_client=self._http_client,
-                    max_retries=0,
-                    timeout=self._timeout_s,
-                )
-            except anthropic.AnthropicError as exc:
-                raise classify_error(exc).to_model_error(attempts=0) from exc
-        return self._client
+    async def _client(self) -> httpx2.AsyncClient:
+        if self._http is None:
+            assert self._http_future is not None
+            self._http = await asyncio.wrap_future(self._http_future)
+        return self._http
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ModelStreamEvent]:
         """Stream one turn, retrying it from its start on a transient failure."""
@@ -113,39 +120,47 @@ class AnthropicModel:
                 await self._sleep(delay)
 
     async def _stream_once(self, kwargs: dict[str, Any]) -> AsyncIterator[ModelStreamEvent]:
-        client = self._sdk()
-        json_bufs: dict[int, str] = {}
-        tool_ids: dict[int, str] = {}
-        stopped = False
-        messages = client.beta.messages if "betas" in kwargs else client.messages
-        async with messages.stream(**kwargs) as stream:
-            async for event in stream:
-                etype = getattr(event, "type", None)
-                if etype == "content_block_start" and event.content_block.type == "tool_use":
-                    tool_ids[event.index] = event.content_block.id
-                    json_bufs[event.index] = ""
-                elif etype == "content_block_delta":
-                    delta = event.delta
-                    if delta.type == "text_delta":
-                        yield TextDeltaStreamEvent(text=delta.text)
-                    elif delta.type == "thinking_delta":
-                        yield ThinkingDeltaStreamEvent(text=delta.thinking)
-                    elif delta.type == "input_json_delta" and event.index in json_bufs:
-                        json_bufs[event.index] += delta.partial_json
-                elif etype == "message_stop":
-                    stopped = True
-            if not stopped:
-                raise StreamIncompleteError("the stream ended before message_stop")
-            message = await stream.get_final_message()
-        yield _done_event(message, json_bufs, tool_ids)
+        """One attempt: post the request, yield what the stream shows, then the whole message."""
+        import httpx2
+
+        client = await self._client()
+        headers = request_headers(credential(self._api_key), kwargs.get("betas"))
+        request = client.build_request(
+            "POST", self._url, headers=headers, content=request_body(kwargs), timeout=self._timeout_s
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except httpx2.TransportError as exc:
+            raise ApiConnectionError(exc, timed_out=isinstance(exc, httpx2.TimeoutException)) from exc
+        builder, decoder = MessageBuilder(beta="betas" in kwargs), SseDecoder()
+        try:
+            if response.status_code >= 400:
+                raise ApiStatusError.from_body(response.status_code, await response.aread(), response.headers)
+            async for chunk in response.aiter_bytes():
+                for sse in _decoded(decoder, chunk):
+                    if (event := _apply(builder, sse.event, sse.data, response.headers)) is not None:
+                        yield event
+            for sse in _decoded(decoder, None):
+                if (event := _apply(builder, sse.event, sse.data, response.headers)) is not None:
+                    yield event
+        except httpx2.TransportError as exc:
+            raise StreamIncompleteError.connection_lost(exc) from exc
+        finally:
+            await response.aclose()
+        if not builder.stopped:
+            raise StreamIncompleteError("the stream ended before message_stop")
+        yield builder.done()
 
     async def model_info(self, model: str) -> ModelInfo | None:
-        """`models.retrieve`, once per model, with a short timeout; None when unreachable."""
+        """`models.retrieve` through the SDK, once per model, with a short timeout; None when
+        unreachable. Only asked for a model the config does not list, so a configured run never
+        imports the SDK."""
         if model in self._info:
             return self._info[model]
         info: ModelInfo | None = None
         try:
-            got = await asyncio.wait_for(self._sdk().models.retrieve(model, timeout=5.0), 6.0)
+            sdk = await self._sdk()
+            got = await asyncio.wait_for(sdk.models.retrieve(model, timeout=5.0), 6.0)
             info = ModelInfo(
                 id=got.id,
                 context_window=getattr(got, "max_input_tokens", None),
@@ -156,32 +171,37 @@ class AnthropicModel:
         self._info[model] = info
         return info
 
+    async def _sdk(self) -> anthropic.AsyncAnthropic:
+        if self._sdk_client is None:
+            import anthropic
 
-def _done_event(message: Any, json_bufs: dict[int, str], tool_ids: dict[int, str]) -> MessageDoneEvent:
-    problems = {tool_ids[i]: tool_input_problem(raw, message.stop_reason) for i, raw in json_bufs.items()}
-    invalid = {tool_id: problem for tool_id, problem in problems.items() if problem is not None}
-    content = [_block_param(block) for block in message.content]
-    for block in content:
-        if block.get("type") == "tool_use" and not isinstance(block.get("input"), dict):
-            block["input"] = {}
-    usage = message.usage
-    return MessageDoneEvent(
-        content=content,
-        stop_reason=message.stop_reason,
-        usage=Usage(
-            input_tokens=usage.input_tokens or 0,
-            output_tokens=usage.output_tokens or 0,
-            cache_read_input_tokens=usage.cache_read_input_tokens or 0,
-            cache_creation_input_tokens=usage.cache_creation_input_tokens or 0,
-        ),
-        invalid_tool_inputs=invalid,
-    )
+            self._sdk_client = anthropic.AsyncAnthropic(
+                api_key=credential(self._api_key),
+                base_url=self._base_url,
+                http_client=await self._client(),
+                max_retries=0,
+                timeout=self._timeout_s,
+            )
+        return self._sdk_client
 
 
-def _block_param(block: Any) -> dict[str, Any]:
-    """A response content block as the request param it must be sent back as (unchanged)."""
-    data: dict[str, Any] = block.model_dump(mode="json", exclude_none=True)
-    data.pop("parsed_output", None)
-    if data.get("type") == "text" and not data.get("citations"):
-        data.pop("citations", None)
-    return data
+def _decoded(decoder: SseDecoder, chunk: bytes | None) -> list[ServerSentEvent]:
+    """The events `chunk` completes (None: the body ended)."""
+    try:
+        return decoder.feed(chunk) if chunk is not None else decoder.finish()
+    except UnicodeDecodeError as exc:
+        raise InvalidResponseError(f"the stream is not UTF-8: {exc}") from exc
+
+
+def _apply(builder: MessageBuilder, name: str, data: str, headers: httpx2.Headers) -> ModelStreamEvent | None:
+    """One server-sent event into the message; an `error` event raises the API's error."""
+    if not name or name == "ping":
+        return None
+    if name == "error":
+        raise ApiStatusError.from_body(200, data.encode(), headers)
+    if not data:
+        return None
+    try:
+        return builder.apply(name, json.loads(data))
+    except (ValueError, KeyError, TypeError, IndexError, StreamShapeError) as exc:
+        raise InvalidResponseError(f"the {name} event cannot be read: {type(exc).__name__}: {exc}") from exc

@@ -7,6 +7,8 @@ list, tiers and date changes included; its table is looked up per request, as lo
 apply per request. Importing it costs about 0.3 s of CPU, so it is imported in a thread, only for a
 model without a configured price, and only once the first request is under way: never on the path
 to the first request, unless a budget needs the price before the run may start (`require_price`).
+A model whose table price is one rate per kind of token is priced from the rates kept today
+(agent.model._price_record) without importing the table at all.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ def table_price(model_id: str) -> RequestPrice | None:
         price(Usage())
     except LookupError:
         return None
+    from agent.model import _price_record
+
+    if (flat := _price_record.flat_price(model_id, _PROVIDER)) is not None:
+        _price_record.keep(model_id, flat)
     return price
 
 
@@ -67,16 +73,21 @@ class Pricer:
         self._lookup: asyncio.Future[RequestPrice | None] | None = None
 
     def start(self) -> None:
-        """Begin looking the price up in a thread (no-op with a configured price, or once begun)."""
-        if self.configured is None and self._lookup is None:
+        """Begin looking the price up in a thread (no-op with a configured or kept price, or once begun)."""
+        if self.configured is not None or self._lookup is not None:
+            return
+        from agent.model._price_record import kept_price
+
+        self.configured = kept_price(self.model_id)
+        if self.configured is None:
             self._lookup = asyncio.ensure_future(asyncio.to_thread(table_price, self.model_id))
 
     async def cost(self, usage: Usage) -> float:
         """USD for one request's `usage`; 0.0 for a model no source prices (a run with a budget
         never gets here: `require_price` refused it)."""
+        self.start()
         if self.configured is not None:
             return cost_usd(usage, self.configured)
-        self.start()
         assert self._lookup is not None
         price = await asyncio.shield(self._lookup)
         return price(usage) if price is not None else 0.0

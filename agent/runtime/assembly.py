@@ -48,12 +48,10 @@ if TYPE_CHECKING:
 
 def default_model_client() -> ModelClient:
     """The Messages API, with ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment."""
-    from agent.model._prewarm import start_prewarm
     from agent.model.anthropic_client import AnthropicModel
     from agent.model.credentials import require_api_key
 
     require_api_key()
-    start_prewarm()  # the SDK's import and first-use costs overlap with assembling the run
     return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
 
 
@@ -155,6 +153,10 @@ async def run_agent(
     parts = parts or default_parts()
     client = model_client or default_model_client()
     cwd = cwd.resolve()
+    # The environment block (git status) is known before the first request, as it is part of the
+    # cached prompt; its subprocess runs while the rest is assembled. An early error drops it.
+    environment = asyncio.ensure_future(environment_block(cwd))
+    environment.add_done_callback(lambda task: task.cancelled() or task.exception())
     if compact_only and (prompt or not (resume or continue_latest)):
         raise ConfigError("compact_only compacts an existing session: give resume=ID and no prompt")
     registry = await asyncio.to_thread(parts.load_registry, cwd, trust)  # reads and validates files
@@ -252,7 +254,7 @@ async def run_agent(
         model=resolved,
         client=client,
         runner=runner,
-        env_block="\n\n".join(filter(None, (instructions.text, await environment_block(cwd)))),
+        env_block="\n\n".join(filter(None, (instructions.text, await environment))),
         store=store,
         history=[],  # loaded below, under the session's lock
         max_turns=max_turns or spec.max_turns or defaults.max_turns,

@@ -1,7 +1,10 @@
 """Does the sandbox work here? A real bubblewrap run per feature, and the factory bash uses.
 
-`subagent doctor` prints the report; `make_sandbox` refuses to hand out a sandbox that does not
-work, saying why and how to fix it, unless the user chose `sandbox: {kind: none}`.
+`subagent doctor` prints the report (probing afresh); `make_sandbox` refuses to hand out a
+sandbox that does not work, saying why and how to fix it, unless the user chose `sandbox: {kind:
+none}`. A working report is remembered for the same bubblewrap, kernel and boot
+(agent.sandbox._probe_cache), so a run does not pay five bubblewrap starts before its first
+request.
 """
 
 from __future__ import annotations
@@ -99,9 +102,34 @@ def _probe(bwrap: str | None) -> SandboxReport:
     return _probe_features(bwrap, version)
 
 
-def probe_sandbox() -> SandboxReport:
-    """Run bubblewrap for real and report what works; cached per process (and per bwrap path)."""
-    return _probe(shutil.which("bwrap"))
+@functools.cache
+def _known(bwrap: str | None) -> SandboxReport:
+    """The report kept for this bubblewrap here, else a real probe (kept when it works)."""
+    from agent.sandbox import _probe_cache
+
+    if bwrap is None:
+        return _probe(None)
+    if (kept := _probe_cache.load(bwrap)) is not None:
+        return kept
+    report = _probe(bwrap)
+    _probe_cache.store(bwrap, report)
+    return report
+
+
+def probe_sandbox(*, fresh: bool = False) -> SandboxReport:
+    """What works here: the report kept for this bubblewrap, kernel and boot, or (with `fresh`, or
+    none kept) bubblewrap run for real. Cached per process (and per bwrap path)."""
+    bwrap = shutil.which("bwrap")
+    if not fresh:
+        return _known(bwrap)
+    from agent.sandbox import _probe_cache
+
+    _probe.cache_clear()
+    _known.cache_clear()
+    report = _probe(bwrap)
+    if bwrap is not None:
+        _probe_cache.store(bwrap, report)
+    return report
 
 
 def make_sandbox(

@@ -3,11 +3,14 @@ every SQLite error turned into a `StoreError` that names the file and the remedy
 
 `SqliteSessionStore` builds on this; nothing here knows sessions. One connection serves all
 threads behind a lock. A write lock held by another process is waited for (`LOCK_WAIT_S`), saying
-who holds it once, then reported naming that process: never 30 s in silence.
+who holds it once, then reported naming that process: never 30 s in silence. A store still open
+when the process exits is closed by an exit handler (its WAL folded back into the file), also when
+the CLI leaves with `os._exit` after running the exit handlers.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import logging
@@ -33,6 +36,16 @@ _BUSY_S = 2.0
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+_open_connections: set[sqlite3.Connection] = set()
+"""Connections not closed yet: a store dropped without `close()` leaves its connection open."""
+
+
+@atexit.register
+def _close_open_connections() -> None:
+    """Close every store still open (committed data is safe either way; this folds the WAL back)."""
+    for conn in list(_open_connections):
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
 
 class SqliteFile:
@@ -62,6 +75,7 @@ class SqliteFile:
                 raise health.translate(exc, self.path) from exc
             self.set_aside = health.set_aside(self.path, str(exc))
             self._conn = self._connect()
+        _open_connections.add(self._conn)
 
     def _connect(self) -> sqlite3.Connection:
         """Connect, set the pragmas, migrate, and read one page of `sessions` (damage shows here)."""
@@ -82,6 +96,7 @@ class SqliteFile:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            _open_connections.discard(self._conn)
 
     def _retrying(self, work: Callable[[], _T]) -> _T:
         """Run `work`; while another process holds the write lock, say who once and keep trying

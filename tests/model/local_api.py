@@ -2,7 +2,8 @@
 
 A server subclasses `LocalApiServer` and implements `handle_post`; GET (the models API) answers
 404, so the config's limits apply; nothing is logged. Used as `with Server(...) as server:` with
-`server.url` as ANTHROPIC_BASE_URL; `server.requests` records every request body.
+`server.url` as ANTHROPIC_BASE_URL; `server.requests` records every request body, and
+`server.received` every POST's headers and body bytes as they arrived.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length", "0"))
-        self.api.handle_post(self, json.loads(self.rfile.read(length) or b"{}"))
+        raw = self.rfile.read(length)
+        with self.api._lock:
+            self.api.received.append(({k.lower(): v for k, v in self.headers.items()}, raw))
+        self.api.handle_post(self, json.loads(raw or b"{}"))
 
     def do_GET(self) -> None:
         self.send_body(404, "application/json", error_body("no such model", "not_found_error"))
@@ -50,6 +54,7 @@ class LocalApiServer:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.received: list[tuple[dict[str, str], bytes]] = []
         self._lock = threading.Lock()
         handler = type("Handler", (ApiHandler,), {"api": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)

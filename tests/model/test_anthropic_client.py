@@ -1,4 +1,4 @@
-"""The real anthropic SDK against respx (through the httpx2 bridge), alone and driving the loop."""
+"""The streaming client against respx (through the httpx2 bridge), alone and driving the loop."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import anthropic
 import httpx
 import pytest
 import respx
 
-from agent.errors import ModelAPIError
+from agent.errors import ApiStatusError, ModelAPIError
 from agent.loop.agent_loop import run_loop
 from agent.model.anthropic_client import AnthropicModel, RetryPolicy
 from agent.model.base import ModelRequest
@@ -329,7 +328,8 @@ async def test_bad_request_is_not_retried_and_keeps_its_cause() -> None:
     with pytest.raises(ModelAPIError) as info:
         async for _ in client_for(router).stream(request()):
             pass
-    assert info.value.status == 400 and isinstance(info.value.__cause__, anthropic.BadRequestError)
+    assert info.value.status == 400 and info.value.error_type == "invalid_request_error"
+    assert isinstance(info.value.__cause__, ApiStatusError)
 
 
 async def test_gate_denial_over_http(tmp_path: Path) -> None:
@@ -348,12 +348,6 @@ async def test_gate_denial_over_http(tmp_path: Path) -> None:
     events = await run(tmp_path, router, gate=TableGate({"edit": "deny"}))
     assert events[-1].subtype == "error_permission_denied"
     assert sent_bodies(route)[1]["messages"][2]["content"][0]["is_error"] is True
-
-
-async def test_prewarm_streams_its_canned_reply_through_the_sdk() -> None:
-    from agent.model._prewarm import _stream_canned
-
-    await _stream_canned()  # raises if the canned SSE no longer fits the SDK (warming would do nothing)
 
 
 async def test_a_stream_closed_before_message_stop_is_retried(tmp_path: Path) -> None:

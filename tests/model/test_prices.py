@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.events import Usage
-from agent.model.pricing import Pricer, table_price
+from agent.model import _price_record
+from agent.model.pricing import Pricer, cost_usd, table_price
 from agent.paths import builtin_dir
 from agent.registry.schema import PriceConfig, load_registry
 from tests.conftest import run_subagent, subprocess_env
@@ -134,3 +137,45 @@ def test_a_near_zero_budget_stops_a_model_priced_by_the_table(tmp_path: Path, mo
     assert expected is not None
     spent = expected(Usage(input_tokens=20_000, output_tokens=2_000))
     assert result["total_cost_usd"] == pytest.approx(spent)
+
+
+@settings(deadline=None, max_examples=60)  # a loaded machine; the property is not about speed
+@given(
+    model=st.sampled_from(OFFERED),
+    counts=st.tuples(*[st.integers(min_value=0, max_value=2 * MILLION)] * 4),
+)
+def test_kept_flat_rates_price_as_the_table_does(model: str, counts: tuple[int, int, int, int]) -> None:
+    flat = _price_record.flat_price(model, "anthropic")
+    table = table_price(model)
+    assert table is not None
+    if flat is None:  # tiers by prompt length: only the table prices these
+        return
+    usage = Usage(input_tokens=counts[0], output_tokens=counts[1], cache_read_input_tokens=counts[2],
+                  cache_creation_input_tokens=counts[3])  # fmt: skip
+    assert cost_usd(usage, flat) == pytest.approx(table(usage), rel=1e-9, abs=1e-12)
+
+
+def test_a_tiered_model_is_not_kept() -> None:
+    assert _price_record.flat_price("claude-haiku-5-5", "anthropic") is None
+    assert _price_record.flat_price("claude-sonnet-5-5", "anthropic") is not None  # the control
+
+
+def _cost_in_a_new_process() -> list[str]:
+    code = ("import asyncio, sys; from agent.model.pricing import Pricer; from agent.events import Usage; "
+            "cost = asyncio.run(Pricer('claude-sonnet-5-5', None).cost(Usage(output_tokens=1_000_000))); "
+            "print(cost, 'genai_prices' in sys.modules)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env())
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_kept_price_spares_the_next_run_the_table() -> None:
+    expected = table_price("claude-sonnet-5-5")
+    assert expected is not None
+    cost = str(expected(Usage(output_tokens=MILLION)))
+    assert _cost_in_a_new_process() == [cost, "True"]  # looked up in the table, and kept
+    assert _cost_in_a_new_process() == [cost, "False"]
+    record = _price_record._file()
+    kept = json.loads(record.read_text())
+    record.write_text(json.dumps({**kept, "table": "another table, or yesterday"}))
+    assert _cost_in_a_new_process() == [cost, "True"]  # the control: a stale record is not used

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from agent.errors import SandboxUnavailableError
 from agent.registry.schema import SandboxConfig
+from agent.sandbox import _probe_cache
 from agent.sandbox.bwrap import BwrapSandbox
-from agent.sandbox.probe import _probe, make_sandbox, probe_sandbox
+from agent.sandbox.probe import SandboxReport, _probe, make_sandbox, probe_sandbox
 from agent.sandbox.unsandboxed import UnsandboxedRunner
+from tests.conftest import subprocess_env
 from tests.sandbox.conftest import policy
 
 
@@ -98,3 +105,67 @@ async def test_network_true_keeps_the_host_network(workspace: Path) -> None:
         "cat /proc/net/dev | tail -n +3 | cut -d: -f1", cwd=workspace, timeout_s=10
     )
     assert closed.output.split() == ["lo"] and result.output.split() != ["lo"]
+
+
+def _counting_bwrap(folder: Path, log: Path) -> Path:
+    """A bwrap on PATH that records each start and runs the real one."""
+    real = shutil.which("bwrap")
+    wrapper = folder / "bwrap"
+    wrapper.write_text(f'#!/bin/sh\necho x >> "{log}"\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def _starts(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def _probe_in_a_new_process() -> str:
+    code = "from agent.sandbox.probe import probe_sandbox; print(probe_sandbox().ok)"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env=subprocess_env(), check=True).stdout.strip()  # fmt: skip
+
+
+@pytest.mark.bwrap
+def test_a_working_probe_is_kept_for_the_next_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    folder, log = tmp_path / "bin", tmp_path / "starts"
+    folder.mkdir()
+    wrapper = _counting_bwrap(folder, log)
+    monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
+    assert probe_sandbox(fresh=True).ok
+    probing = _starts(log)
+    assert probing >= 4 and _probe_cache.load(str(wrapper)) == probe_sandbox()
+    assert _probe_in_a_new_process() == "True" and _starts(log) == probing  # read back, no bwrap started
+    os.utime(wrapper, ns=(0, 0))  # another bubblewrap (or the same one reinstalled)
+    assert _probe_cache.load(str(wrapper)) is None
+    assert _probe_in_a_new_process() == "True" and _starts(log) == 2 * probing
+
+
+def test_a_failing_probe_is_not_kept_and_drops_the_kept_one(
+    monkeypatch: pytest.MonkeyPatch, workspace: Path
+) -> None:
+    fake = workspace / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(workspace))
+    working = SandboxReport(ok=True, detail="works", fix="", bwrap_path=str(fake), user_namespace=True)
+    _probe_cache.store(str(fake), working)
+    assert _probe_cache.load(str(fake)) == working
+    assert not probe_sandbox(fresh=True).ok
+    assert not _probe_cache.cache_file().exists() and _probe_cache.load(str(fake)) is None
+
+
+def test_a_damaged_or_foreign_record_is_not_believed(workspace: Path) -> None:
+    fake = workspace / "bwrap"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    path = _probe_cache.cache_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{not json")
+    assert _probe_cache.load(str(fake)) is None
+    fingerprint = {**_probe_cache.fingerprint(str(fake)), "kernel": "another kernel"}
+    report = {"ok": True, "detail": "planted", "fix": "", "user_namespace": False}
+    path.write_text(json.dumps({"fingerprint": fingerprint, "report": report}))
+    assert _probe_cache.load(str(fake)) is None
+    path.write_text(json.dumps({"fingerprint": _probe_cache.fingerprint(str(fake)), "report": report}))
+    assert _probe_cache.load(str(fake)) is not None  # the control: the same record, fingerprint right
