@@ -38,6 +38,7 @@ Three families hang from one root, and each is handled in one place:
         ├── WorkspaceFetchError   a worker cannot fetch a subtask's repository or commit
         └── HostGitError          a git command the runtime ran on the host failed or timed out
             ├── GitDirRefusedError  a .git, gitdir or commondir that points where git must not go
+            ├── CheckpointRepoError  a workspace's checkpoint repository failed (which, and why)
             └── WorktreeError     a subagent's worktree could not be made, saved or merged (git's words)
 """
 
@@ -352,6 +353,20 @@ class GitDirRefusedError(HostGitError):
             f"refusing to run git through {self.path}: it points at {self.points_to}, {reason}; "
             "remove or repair it if you did not put it there"
         )
+
+
+class CheckpointRepoError(HostGitError):
+    """A workspace's shadow repository of checkpoints failed (git, or its folder); names it.
+
+    Raised where the checkpoints meet git (`agent.sessions._shadow_git`), so `/diff`, `/undo`,
+    `subagent undo` and the loop's snapshots all say which repository failed, and whether its
+    snapshots are gone, instead of git's bare words.
+    """
+
+    def __init__(self, git_dir: Path, detail: str) -> None:
+        self.git_dir = git_dir
+        self.detail = detail
+        super().__init__(f"the checkpoint repository {git_dir}: {detail}")
 
 
 class WorktreeError(HostGitError):

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agent.errors import SubagentError
 from agent.sessions.base import CheckpointRecord
+
+if TYPE_CHECKING:
+    from agent.sessions.checkpoints import RestoreResult
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,30 +42,40 @@ def list_checkpoints(session_id: str) -> list[str]:
 
 
 def undo(session_id: str, workspace: Path, step: int | None) -> UndoOutcome:
-    """Restore the workspace to before `step`, or before the newest step that still differs."""
-    from agent.sessions.checkpoints import ShadowRepo
+    """Restore the workspace to before `step`, or to the target `subagent undo` would choose.
 
-    checkpoints = _checkpoints(session_id)
-    if not checkpoints:
-        return UndoOutcome(["nothing to undo: no step of this session changed files"])
-    repo = ShadowRepo(workspace)
-    if step is not None:
-        chosen = [c for c in checkpoints if c.step == step]
-        if not chosen:
-            steps = ", ".join(str(c.step) for c in checkpoints)
-            raise SubagentError(f"no checkpoint for step {step}; steps: {steps} (/undo list shows them)")
-        target = chosen[0]
-    else:
+    Each plain `/undo` goes one step further back (agent.sessions.undo_target); a step whose
+    files are already as they were is skipped.
+    """
+    from agent.sessions.checkpoints import ShadowRepo
+    from agent.sessions.store import SqliteSessionStore
+    from agent.sessions.undo_target import choose_undo_target, record_undo
+
+    store = SqliteSessionStore()
+    try:
+        checkpoints = store.checkpoints(session_id)
+        if not checkpoints:
+            return UndoOutcome(["nothing to undo: no step of this session changed files"])
+        repo = ShadowRepo(workspace)
         now = repo.tree(repo.snapshot("undo: current state"))
-        differing = [c for c in reversed(checkpoints) if repo.tree(c.commit) != now]
-        if not differing:
-            return UndoOutcome(["nothing to undo: the workspace already equals every checkpoint"])
-        target = differing[0]
-    result = repo.restore(target.commit)
+        marks = store.marks(repo.workspace)
+        target = choose_undo_target(
+            checkpoints, marks, session_id, step, lambda c: repo.tree(c.commit) != now
+        )
+        if target is None:
+            return UndoOutcome(["nothing to undo: every step of this session is undone already"])
+        result = repo.restore(target.commit)
+        record_undo(store, repo, session_id, target.step)
+    finally:
+        store.close()
+    return _undo_outcome(target, result, repo.git_dir)
+
+
+def _undo_outcome(target: CheckpointRecord, result: RestoreResult, git_dir: Path) -> UndoOutcome:
     label = target.label or target.commit[:12]
     lines = [f"undid step {target.step} and later ({label}):"]
     lines += [f"  {item.action:<7} {item.path}" for item in result.changes] or ["  no file changed"]
-    lines.append(f"(the state before this undo is snapshot {result.before[:12]} in {repo.git_dir})")
+    lines.append(f"(the state before this undo is snapshot {result.before[:12]} in {git_dir})")
     changed = ", ".join(item.path for item in result.changes) or "nothing"
     note = (
         f"[The user undid your file changes from step {target.step} on ({label}); "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +17,7 @@ import typer
 
 from agent import DEFAULT_AGENT
 from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, api_key_error, permission_mode_error
+from agent.cli._signals import cancel_on_signals
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
@@ -108,20 +108,21 @@ def run_command(
 
 
 async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:
+    renderer = _text_renderer() if output == "text" else None
+    with cancel_on_signals() as cancel:
+        return await _stream(prompt, options, output, script, renderer, cancel)
+
+
+async def _stream(
+    prompt: str | None,
+    options: dict[str, Any],
+    output: OutputMode,
+    script: Path | None,
+    renderer: Any,
+    cancel: asyncio.Event,
+) -> int:
     from agent.runtime.assembly import run_agent
 
-    cancel = asyncio.Event()
-    loop = asyncio.get_running_loop()
-
-    def on_interrupt(signum: int) -> None:
-        cancel.set()
-        loop.remove_signal_handler(signum)  # a second Ctrl-C (or SIGTERM) interrupts at once
-
-    # SIGTERM (a closed terminal, a process manager) ends the run like Ctrl-C: tools stopped,
-    # dangling calls answered, the session stored as cancelled and resumable.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, on_interrupt, signum)
-    renderer = _text_renderer() if output == "text" else None
     try:
         client = None
         if script is not None:
@@ -141,9 +142,6 @@ async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, 
     except SubagentError as exc:
         print(f"error: {for_terminal(str(exc))}", file=sys.stderr)
         return 1
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
     print("error: the run ended without a result", file=sys.stderr)
     return 1
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from agent.cli.main import app
-from agent.errors import ConfigError, HostGitError, SubagentError
+from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
@@ -67,8 +66,6 @@ def undo(
         _refuse_if_running(store, record)
         with hold_workspace(lock_dir(), Path(record.workspace), "subagent undo"):
             _undo(store, record, to, yes)
-    except HostGitError as exc:
-        raise _git_failed(exc) from None
     except SubagentError as exc:
         typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
@@ -76,6 +73,7 @@ def undo(
 
 def _undo(store: SqliteSessionStore, record: SessionRecord, to: int | None, yes: bool) -> None:
     from agent.sessions.checkpoints import ShadowRepo
+    from agent.sessions.undo_target import record_undo
 
     repo = ShadowRepo(Path(record.workspace))
     plan = _choose_checkpoint(store, repo, record, to)
@@ -93,7 +91,7 @@ def _undo(store: SqliteSessionStore, record: SessionRecord, to: int | None, yes:
     overwritten = sorted({s for p in plan.restore for s in plan.others.get(p.path, [])})
     _confirm(yes, overwritten)
     result = repo.restore(target.commit, only={p.path for p in plan.restore})
-    _record_undo(store, repo, record.id, target.step)
+    record_undo(store, repo, record.id, target.step)
     typer.echo(
         for_terminal(
             f"restored {len(result.changes)} file(s). The state before this undo is snapshot "
@@ -130,32 +128,24 @@ def _choose_checkpoint(
 ) -> _Plan | None:
     """The checkpoint to go back to and what that changes (None when there is nothing to undo).
 
-    Without `--to`: before the session's last step, or, after an undo of it, before the step
-    preceding the one that undo went back to; a step whose files are already as they were is skipped.
+    The target is `choose_undo_target`'s (agent.sessions.undo_target, shared with chat's
+    `/undo`); a step is worth undoing when this session's own files would change.
     """
+    from agent.sessions.undo_target import choose_undo_target
+
     checkpoints = store.checkpoints(record.id)
     if not checkpoints:
         raise SubagentError(f"session {record.id} has no checkpoints: no step of it changed files")
-    if to is not None:
-        chosen = [c for c in checkpoints if c.step == to]
-        if not chosen:
-            steps = ", ".join(str(c.step) for c in checkpoints)
-            raise ConfigError(f"session {record.id} has no checkpoint for step {to}; steps: {steps}")
-        return _plan(store, repo, record, chosen[0])
-    last = checkpoints[-1].created
-    undone = [
-        m.step
-        for m in store.marks(repo.workspace)
-        if m.kind == "undo" and m.session_id == record.id and m.created > last
-    ]
-    limit = min(undone, default=None)
-    for candidate in reversed(checkpoints):
-        if limit is not None and candidate.step >= limit:
-            continue
-        plan = _plan(store, repo, record, candidate)
-        if plan.restore:
-            return plan
-    return None
+    plans: dict[int, _Plan] = {}
+
+    def changes_files(candidate: CheckpointRecord) -> bool:
+        plans[candidate.step] = _plan(store, repo, record, candidate)
+        return bool(plans[candidate.step].restore)
+
+    target = choose_undo_target(checkpoints, store.marks(repo.workspace), record.id, to, changes_files)
+    if target is None:
+        return None
+    return plans.get(target.step) or _plan(store, repo, record, target)
 
 
 def _plan(
@@ -168,32 +158,6 @@ def _plan(
     owners = owners_since(store, repo, target.created, now)
     mine, others, nobody = plan_owners(store, record.id, owners, [p.path for p in full])
     return _Plan(target=target, restore=[p for p in full if p.path in mine], others=others, nobody=nobody)
-
-
-def _record_undo(store: SqliteSessionStore, repo: ShadowRepo, session_id: str, step: int) -> None:
-    from agent.sessions.base import MarkRecord
-
-    after = repo.snapshot("after undo")
-    store.record_mark(
-        MarkRecord(
-            workspace=str(repo.workspace),
-            commit=after,
-            kind="undo",
-            session_id=session_id,
-            step=step,
-            created=datetime.now(UTC),
-        )
-    )
-
-
-def _git_failed(exc: HostGitError) -> typer.Exit:
-    detail = str(exc).strip()
-    typer.echo(
-        f"error: git failed on the checkpoint repository (was the data dir moved or pruned?): "
-        f"{for_terminal(detail)}",
-        err=True,
-    )
-    return typer.Exit(1)
 
 
 def _show_plan(plan: _Plan) -> None:

@@ -8,6 +8,7 @@ made a git repository with one commit, so the final `git diff` shows exactly wha
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import shutil
 import subprocess
@@ -111,8 +112,14 @@ def _script_model(fast: bool) -> Any:
     return ScriptedModel(script, str(SCRIPT))
 
 
-async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool = False) -> DemoOutcome:
-    """Run the demo with a live view on `console`; returns what happened for the summary."""
+async def run_demo(
+    console: Console, *, workdir: Path | None = None, fast: bool = False, cancel: asyncio.Event | None = None
+) -> DemoOutcome:
+    """Run the demo with a live view on `console`; returns what happened for the summary.
+
+    `cancel` set (Ctrl-C) stops the run as it stops `subagent run`: the run's summary is shown
+    and the session stored as cancelled; the merged tree is then neither diffed nor tested.
+    """
     from rich.markup import escape
 
     from agent.runtime.assembly import run_agent
@@ -136,7 +143,10 @@ async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool 
     turns = tokens_in = tokens_out = failed = 0
     model = _script_model(fast)
     # The demo wrote the workspace's config itself: it is trusted (its permission_mode and verify apply).
-    async for event in run_agent(PROMPT, agent="orchestrator", cwd=workspace, model_client=model, trust=True):
+    run = run_agent(
+        PROMPT, agent="orchestrator", cwd=workspace, model_client=model, trust=True, cancel=cancel
+    )
+    async for event in run:
         renderer.handle(event)
         if event.type == "tool_call_finished" and event.name == "task":
             failed += event.is_error
@@ -147,6 +157,13 @@ async def run_demo(console: Console, *, workdir: Path | None = None, fast: bool 
             if event.parent_tool_use_id is None:
                 final = event
     seconds = time.monotonic() - started
+    if final is not None and final.subtype == "cancelled":
+        renderer.summary(final)
+        return DemoOutcome(
+            workspace=workspace, subtype=final.subtype, tasks_failed=failed, tests_passed=False,
+            tests_output="", diff="", turns=turns, input_tokens=tokens_in, output_tokens=tokens_out,
+            seconds=seconds,
+        )  # fmt: skip
     _git(workspace, "add", "-A", "-N")
     diff = _git(workspace, "diff", "--no-color", "--", ".", ":!.subagent")
     tests = subprocess.run(
@@ -178,6 +195,10 @@ def print_summary(console: Console, outcome: DemoOutcome) -> None:
 
     from agent.terminal.safe_text import for_terminal
 
+    where = for_terminal(str(outcome.workspace), name=True, one_line=True)
+    if outcome.subtype == "cancelled":
+        console.print(f"workspace kept at {where} (`git -C {where} diff`)", markup=False)
+        return
     console.print(Rule("what changed"))
     console.print(
         Syntax(
@@ -197,7 +218,6 @@ def print_summary(console: Console, outcome: DemoOutcome) -> None:
         console.print(f"[bold red]{outcome.tasks_failed} subagent task(s) failed[/]: see above")
     console.print(Rule("summary"))
     status = outcome.subtype if outcome.ok else f"FAILED ({outcome.subtype})"
-    where = for_terminal(str(outcome.workspace), name=True, one_line=True)
     console.print(
         f"{status} · {outcome.turns} model turns (orchestrator + 2 subagents) · "
         f"{outcome.input_tokens} tokens in · {outcome.output_tokens} out (scripted: no API cost) · "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future
@@ -42,6 +43,8 @@ from agent.model.base import ModelInfo, ModelRequest, ModelStreamEvent, RetryNot
 if TYPE_CHECKING:
     import anthropic
     import httpx2
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class AnthropicModel:
         )
         self._sdk_client: anthropic.AsyncAnthropic | None = None
         self._info: dict[str, ModelInfo | None] = {}
+        self._info_logged: set[str] = set()
 
     async def _client(self) -> httpx2.AsyncClient:
         if self._http is None:
@@ -152,22 +156,40 @@ class AnthropicModel:
         yield builder.done()
 
     async def model_info(self, model: str) -> ModelInfo | None:
-        """`models.retrieve` through the SDK, once per model, with a short timeout; None when
-        unreachable. Only asked for a model the config does not list, so a configured run never
-        imports the SDK."""
+        """`models.retrieve` through the SDK, with a short timeout; None when the API gives no answer.
+
+        Only asked for a model the config does not list, so a configured run never imports the
+        SDK. The limits are an optional refinement: without them the config's stay in force. An
+        answer is kept for the client's life, the API not knowing the model (a 4xx) included; a
+        transient failure (timeout, connection, 429, 5xx) is asked again next time. Each model's
+        failure is logged once. Anything else (a bug) propagates.
+        """
         if model in self._info:
             return self._info[model]
-        info: ModelInfo | None = None
+        import anthropic
+
         try:
             sdk = await self._sdk()
             got = await asyncio.wait_for(sdk.models.retrieve(model, timeout=5.0), 6.0)
-            info = ModelInfo(
-                id=got.id,
-                context_window=getattr(got, "max_input_tokens", None),
-                max_output_tokens=getattr(got, "max_tokens", None),
+        except (anthropic.APIError, TimeoutError) as exc:
+            status = getattr(exc, "status_code", None) or 0
+            transient = (
+                isinstance(exc, TimeoutError | anthropic.APIConnectionError) or status == 429 or status >= 500
             )
-        except Exception:  # optional refinement: config limits stay in force
-            info = None
+            if model not in self._info_logged:
+                self._info_logged.add(model)
+                reason = "timed out" if isinstance(exc, TimeoutError) else str(exc)
+                log.warning(
+                    "no limits from the models API for %s (%s); the config's limits apply", model, reason
+                )
+            if not transient:
+                self._info[model] = None
+            return None
+        info = ModelInfo(
+            id=got.id,
+            context_window=getattr(got, "max_input_tokens", None),
+            max_output_tokens=getattr(got, "max_tokens", None),
+        )
         self._info[model] = info
         return info
 

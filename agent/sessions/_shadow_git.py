@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from agent.errors import GitDirRefusedError
+from agent.errors import CheckpointRepoError, GitDirRefusedError, HostGitError
 from agent.hostgit.layout import find_repository
 from agent.hostgit.runner import GitTarget, init_repository, run_git, write_pins
 
@@ -79,16 +79,32 @@ class ShadowGit:
         """Run `git ARGS` in the workspace and return stdout unstripped (for `-z` output).
 
         Raises:
-            HostGitError: git failed; its stderr says why.
+            CheckpointRepoError: git failed (its stderr says why), or could not start.
+            GitDirRefusedError: the shadow repository's pinned files were tampered with.
         """
         target = self.target if index is None else self.target.at(self.workspace, index)
-        return run_git(target, *args, stdin=stdin).stdout.decode("utf-8", errors="surrogateescape")
+        try:
+            return run_git(target, *args, stdin=stdin).stdout.decode("utf-8", errors="surrogateescape")
+        except GitDirRefusedError:
+            raise
+        except HostGitError as exc:
+            raise CheckpointRepoError(self.git_dir, _explained(str(exc))) from exc
+        except OSError as exc:  # the workspace (git's cwd) or the repository's files are gone
+            raise CheckpointRepoError(self.git_dir, f"git could not run in {self.workspace}: {exc}") from exc
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """One git operation at a time on this shadow repository, across processes."""
-        self.git_dir.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.git_dir.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        """One git operation at a time on this shadow repository, across processes.
+
+        Raises:
+            CheckpointRepoError: its folder cannot be made or locked (a file where the folder
+                goes, a full or read-only disk).
+        """
+        try:
+            self.git_dir.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.git_dir.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise CheckpointRepoError(self.git_dir, f"cannot be opened: {exc}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._clear_stale_git_locks()
@@ -106,15 +122,43 @@ class ShadowGit:
             stale.unlink(missing_ok=True)
 
     def ensure_initialised(self) -> None:
-        """Create the bare shadow repository on first use; share the workspace repo's objects."""
+        """Create the bare shadow repository on first use; share the workspace repo's objects.
+
+        Raises:
+            CheckpointRepoError: git or the disk refused to create it.
+        """
         if (self.git_dir / "HEAD").is_file():
             return
-        init_repository(self.git_dir, bare=True)
-        write_pins(self.target)
-        if objects := _workspace_objects(self.workspace):
-            alternates = self.git_dir / "objects" / "info"
-            alternates.mkdir(parents=True, exist_ok=True)
-            (alternates / "alternates").write_text(f"{objects}\n")
+        try:
+            init_repository(self.git_dir, bare=True)
+            write_pins(self.target)
+            if objects := _workspace_objects(self.workspace):
+                alternates = self.git_dir / "objects" / "info"
+                alternates.mkdir(parents=True, exist_ok=True)
+                (alternates / "alternates").write_text(f"{objects}\n")
+        except GitDirRefusedError:
+            raise
+        except (HostGitError, OSError) as exc:
+            raise CheckpointRepoError(self.git_dir, f"cannot be created: {exc}") from exc
+
+
+_GONE_OBJECT = (
+    "bad object",
+    "unknown revision",
+    "not a valid object name",
+    "bad revision",
+    "not a tree object",
+)
+
+
+def _explained(detail: str) -> str:
+    """git's words, with what a missing snapshot means for the person reading them."""
+    if not any(words in detail for words in _GONE_OBJECT):
+        return detail
+    return (
+        "a snapshot it held is gone (was the data dir moved or pruned?): the steps taken before "
+        f"cannot be diffed or undone; new steps are checkpointed again. git said: {detail}"
+    )
 
 
 def _workspace_objects(workspace: Path) -> Path | None:

@@ -53,8 +53,8 @@ class CheckpointRecord(BaseModel):
 class MarkRecord(BaseModel):
     """A point in a workspace's history where no session's step was under way.
 
-    `end`: a run of `session_id` ended, and `commit` is the workspace then. `undo`: `subagent undo`
-    restored `session_id`'s work to before step `step`. With the checkpoints they split the
+    `end`: a run of `session_id` ended, and `commit` is the workspace then. `undo`: `subagent undo` or
+    chat's `/undo` restored `session_id`'s work to before step `step`. With the checkpoints they split the
     workspace's history into spans, each changed by one session's step or by none (a person, an
     undo), which is how `undo` tells one session's changes from another's.
     """

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
-from agent.sessions.base import StoredMessage
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import run_subagent
 from tests.context.cache_server import CachingMessagesServer, Turn
@@ -186,23 +184,3 @@ async def test_compact_with_nothing_to_compact_says_so_and_records_nothing(tmp_p
     assert result.subtype == "success" and result.num_turns == 0
     assert result.result.startswith("nothing to compact")
     assert len(server.requests) == 1 and store.compactions(sid) == []
-
-
-def test_memory_store_resumes_like_sqlite(tmp_path: Path) -> None:
-    """The test fake and the real store agree on what a resumed run starts from."""
-    from tests.loop.fakes import MemoryStore
-
-    for store in (MemoryStore(), SqliteSessionStore(tmp_path / "s.db")):
-        sid = store.create(agent="a", workspace=tmp_path).id
-        for n in range(4):
-            role = "user" if n % 2 == 0 else "assistant"
-            store.append_message(sid, role, [{"type": "text", "text": f"m{n}"}])
-        store.record_compaction(
-            sid, 2, [{"role": "user", "content": [{"type": "text", "text": "S"}]}], "summary", 100, 10
-        )
-        resume = store.messages_for_resume(sid)
-        texts = [m["content"][0]["text"] for m in resume.messages]
-        assert (texts, resume.last_seq, resume.compacted_upto) == (["S", "m2", "m3"], 4, 2)
-        assert len(store.messages(sid)) == 4
-        assert isinstance(store.messages(sid)[0], StoredMessage)
-        assert store.compactions(sid)[0].created <= datetime.now(UTC)

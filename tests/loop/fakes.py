@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from agent.errors import SessionError, SessionLockedError, UnknownSessionError
 from agent.events import FileChange
 from agent.permissions.models import AskAnswer, AskRequest
 from agent.sessions.base import (
     CheckpointRecord,
     CompactionRecord,
+    MarkRecord,
     ResumeHistory,
     SessionRecord,
     StoredMessage,
@@ -123,18 +126,21 @@ class TableGate:
 
 
 class MemoryStore:
-    """The SessionStore protocol kept in memory (what the loop and run_agent use of it)."""
+    """The SessionStore protocol kept in memory, held to the SQLite store's behaviour by
+    tests/sessions/test_store_conformance.py (the same tests run on both)."""
 
-    def __init__(self, outputs: Path = Path("/tmp")) -> None:
+    def __init__(self, outputs: Path | None = None) -> None:
         self.outputs = outputs
-        """Where `output_dir` puts each session's saved outputs."""
+        """Where `output_dir` puts each session's saved outputs (None: a new temporary folder)."""
         self.rows: list[StoredMessage] = []
         self.updates: list[dict[str, Any]] = []
+        """Every `update` call's fields, in order (tests read what the loop reported)."""
         self.sessions: dict[str, SessionRecord] = {}
         self.checkpoint_rows: list[CheckpointRecord] = []
-        self.mark_rows: list[Any] = []
+        self.mark_rows: list[MarkRecord] = []
         self.started: dict[str, set[str]] = {}
         self.compaction_rows: list[CompactionRecord] = []
+        self.held: set[str] = set()
 
     def create(
         self,
@@ -147,12 +153,15 @@ class MemoryStore:
         title: str = "",
         session_id: str | None = None,
     ) -> SessionRecord:
+        sid = session_id or f"ses_{len(self.sessions) + 1:014x}"  # sorts by creation, as the real ids
+        if sid in self.sessions:
+            raise SessionError(f"cannot create session {sid}: it exists")
         now = datetime.now(UTC)
         record = SessionRecord(
-            id=session_id or f"sess{len(self.sessions) + 1}",
+            id=sid,
             agent=agent,
             model=model,
-            workspace=str(workspace),
+            workspace=str(Path(workspace).resolve()),
             title=title,
             parent_id=parent_id,
             parent_tool_use_id=parent_tool_use_id,
@@ -163,18 +172,50 @@ class MemoryStore:
         return record
 
     def get(self, session_id: str) -> SessionRecord:
-        return self.sessions[session_id]
+        if session_id in self.sessions:
+            return self.sessions[session_id]
+        found = [sid for sid in self.sessions if sid.startswith(session_id)]
+        if not found:
+            raise UnknownSessionError(f"no session {session_id!r}; `subagent sessions list --all` shows them")
+        if len(found) > 1:
+            raise UnknownSessionError(f"session id prefix {session_id!r} is ambiguous; give more characters")
+        return self.sessions[found[0]]
+
+    def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:
+        where = None if workspace is None else str(Path(workspace).resolve())
+        mine = [r for r in self.sessions.values() if where is None or r.workspace == where]
+        newest = sorted(mine, key=lambda r: r.id, reverse=True)[:limit]
+        return [
+            r.model_copy(update={"status": "interrupted"})
+            if r.status == "running" and r.id not in self.held
+            else r
+            for r in newest
+        ]
 
     def latest(self, workspace: Path) -> SessionRecord | None:
-        mine = [r for r in self.sessions.values() if r.workspace == str(workspace)]
-        return mine[-1] if mine else None
+        where = str(Path(workspace).resolve())
+        mine = [r for r in self.sessions.values() if r.workspace == where and r.parent_id is None]
+        return max(mine, key=lambda r: r.id) if mine else None
 
     def fork(self, session_id: str) -> SessionRecord:
-        old = self.sessions[session_id]
-        new = self.create(agent=old.agent, workspace=Path(old.workspace), model=old.model)
-        for row in self.messages(session_id):
-            self.append_message(new.id, row.role, row.content)
-        return new
+        old = self.get(session_id)
+        new = self.create(
+            agent=old.agent,
+            workspace=Path(old.workspace),
+            model=old.model,
+            parent_id=old.parent_id,
+            parent_tool_use_id=old.parent_tool_use_id,
+            title=old.title,
+        )
+        copied = new.model_copy(
+            update={"usage": old.usage, "cost_usd": old.cost_usd, "num_turns": old.num_turns}
+        )
+        self.sessions[new.id] = copied
+        for row in self.messages(old.id):
+            self.rows.append(row.model_copy(update={"session_id": new.id}, deep=True))
+        for done in self.compactions(old.id):
+            self.compaction_rows.append(done.model_copy(update={"session_id": new.id}, deep=True))
+        return copied
 
     def mark_tool_started(self, session_id: str, tool_use_id: str) -> None:
         self.started.setdefault(session_id, set()).add(tool_use_id)
@@ -185,21 +226,26 @@ class MemoryStore:
     def append_message(
         self, session_id: str, role: str, content: list[dict[str, Any]], *, merge: bool = False
     ) -> int:
+        if role not in ("user", "assistant"):
+            raise SessionError(f"message role must be 'user' or 'assistant', not {role!r}")
+        if session_id not in self.sessions:
+            raise SessionError(f"no session {session_id!r} to append to")
         mine = self.messages(session_id)
         covered = max((c.upto_seq for c in self.compactions(session_id)[-1:]), default=0)
         if merge and role == "user" and mine and mine[-1].role == "user" and mine[-1].seq > covered:
             mine[-1].content = [*mine[-1].content, *content]
             return mine[-1].seq
+        seq = mine[-1].seq + 1 if mine else 1
         self.rows.append(
             StoredMessage(
                 session_id=session_id,
-                seq=len(self.rows) + 1,
+                seq=seq,
                 role=role,  # type: ignore[arg-type]
                 content=content,
                 created=datetime.now(UTC),
             )
         )
-        return len(self.rows)
+        return seq
 
     def messages(self, session_id: str) -> list[StoredMessage]:
         return [r for r in self.rows if r.session_id == session_id]
@@ -239,22 +285,52 @@ class MemoryStore:
 
     def update(self, session_id: str, **fields: Any) -> None:
         self.updates.append(fields)
+        if session_id not in self.sessions:
+            raise SessionError(f"no session {session_id!r} to update")
+        given = {key: value for key, value in fields.items() if value is not None}
+        record = self.sessions[session_id]
+        self.sessions[session_id] = record.model_copy(update={**given, "updated": datetime.now(UTC)})
 
     @contextmanager
     def lock(self, session_id: str) -> Iterator[None]:
-        yield
+        if session_id in self.held:
+            raise SessionLockedError(f"session {session_id} is in use (held in this process)")
+        self.held.add(session_id)
+        try:
+            yield
+        finally:
+            self.held.discard(session_id)
 
     def record_checkpoint(self, record: CheckpointRecord) -> None:
+        self.checkpoint_rows = [
+            r for r in self.checkpoint_rows if (r.session_id, r.step) != (record.session_id, record.step)
+        ]
         self.checkpoint_rows.append(record)
 
     def checkpoints(self, session_id: str) -> list[CheckpointRecord]:
-        return [r for r in self.checkpoint_rows if r.session_id == session_id]
+        return sorted((r for r in self.checkpoint_rows if r.session_id == session_id), key=lambda r: r.step)
 
-    def record_mark(self, record: Any) -> None:
+    def record_mark(self, record: MarkRecord) -> None:
         self.mark_rows.append(record)
 
+    def marks(self, workspace: Path) -> list[MarkRecord]:
+        where = str(Path(workspace).resolve())
+        mine = [m for m in self.mark_rows if str(Path(m.workspace).resolve()) == where]
+        return sorted(mine, key=lambda m: m.created)
+
     def output_dir(self, session_id: str) -> Path:
-        return self.outputs / session_id
+        if self.outputs is None:
+            self.outputs = Path(tempfile.mkdtemp(prefix="memory-store-outputs-"))
+        folder = self.outputs / session_id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+
+def create_loop_session(store: Any, workspace: Path) -> None:
+    """Create the session `s1` the test setups run, in a MemoryStore that does not have it yet
+    (the real store refuses messages for a session it does not know, and so does the fake)."""
+    if isinstance(store, MemoryStore) and "s1" not in store.sessions:
+        store.create(agent="tester", workspace=workspace, session_id="s1")
 
 
 def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw: Any) -> Any:
@@ -271,6 +347,7 @@ def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw
     runner = ToolRunner(session_id="s1", agent="tester", tools=tools, ctx=ctx, gate=gate or TableGate())
     price = PriceConfig(input=3.0, output=15.0, cache_read=0.3, cache_write=3.75)
     spec = kw.pop("spec", None) or AgentSpec(name="tester", prompt="You test.")
+    create_loop_session(kw.get("store"), tmp_path)
     return LoopSetup(
         session_id="s1",
         spec=spec,

@@ -12,7 +12,7 @@ from agent.model.scripted import ScriptedModel, ScriptFile
 from agent.registry.schema import PriceConfig
 from agent.registry.spec import AgentSpec
 from agent.tool import ToolContext
-from tests.loop.fakes import ReadNoteTool, SleepTool, TableGate, WriteNoteTool
+from tests.loop.fakes import ReadNoteTool, SleepTool, TableGate, WriteNoteTool, create_loop_session
 from tests.request_check import check_request
 
 PRICE = PriceConfig(input=3.0, output=15.0, cache_read=0.3, cache_write=3.75)
@@ -41,6 +41,7 @@ def make_setup(
         gate=gate or TableGate(),
         checkpointer=checkpointer if checkpoints is not None else None,
     )
+    create_loop_session(kw.get("store"), tmp_path)
     setup = LoopSetup(
         session_id="s1",
         spec=AgentSpec(name="tester", prompt="You test."),

@@ -150,3 +150,56 @@ async def test_model_info_is_read_once_and_optional() -> None:
     await model.model_info("claude-x")
     assert route.call_count == 1
     assert await model.model_info("claude-gone") is None
+
+
+async def test_model_info_after_a_transient_failure_asks_again_and_logs_once(caplog) -> None:
+    router = respx.Router()
+    body = {"id": "claude-x", "type": "model", "display_name": "X", "created_at": "2026-01-01T00:00:00Z"}
+    answer = httpx.Response(200, json={**body, "max_input_tokens": 500_000, "max_tokens": 128_000})
+    overloaded = httpx.Response(
+        529, json={"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}
+    )
+    route = router.get("https://api.anthropic.com/v1/models/claude-x").mock(
+        side_effect=[overloaded, overloaded, answer, answer]
+    )
+    model = _client(router)
+    with caplog.at_level("WARNING", logger="agent.model.anthropic_client"):
+        assert await model.model_info("claude-x") is None
+        assert await model.model_info("claude-x") is None  # not cached: asked again
+        info = await model.model_info("claude-x")
+        assert info is not None and info.context_window == 500_000
+        assert await model.model_info("claude-x") == info  # the answer is kept
+    assert route.call_count == 3
+    lines = [r.getMessage() for r in caplog.records if "claude-x" in r.getMessage()]
+    assert len(lines) == 1 and "529" in lines[0] and "config" in lines[0], lines
+
+
+async def test_model_info_the_api_does_not_know_is_kept_as_none_and_logged_once(caplog) -> None:
+    router = respx.Router()
+    route = router.get("https://api.anthropic.com/v1/models/claude-gone").mock(
+        return_value=httpx.Response(
+            404, json={"type": "error", "error": {"type": "not_found_error", "message": "no"}}
+        )
+    )
+    model = _client(router)
+    with caplog.at_level("WARNING", logger="agent.model.anthropic_client"):
+        assert await model.model_info("claude-gone") is None
+        assert await model.model_info("claude-gone") is None
+    assert route.call_count == 1
+    assert len([r for r in caplog.records if "claude-gone" in r.getMessage()]) == 1
+
+
+async def test_model_info_does_not_hide_a_bug(monkeypatch) -> None:
+    model = _client(respx.Router())
+
+    class Broken:
+        async def retrieve(self, *args: object, **kwargs: object) -> object:
+            raise AttributeError("a bug, not an API failure")
+
+    monkeypatch.setattr(await model._sdk(), "models", Broken())
+    try:
+        await model.model_info("claude-x")
+    except AttributeError as exc:
+        assert "a bug" in str(exc)
+    else:
+        raise AssertionError("model_info swallowed a programming error")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -153,3 +155,36 @@ def test_cgroups_of_killed_runtimes_are_removed() -> None:
         for folder in (orphan, alive):
             if folder.exists():
                 folder.rmdir()
+
+
+@pytest.fixture
+def socket_in_a_closed_folder() -> Iterator[Path]:
+    """A listening socket under /var/tmp in a folder the sandbox's user cannot search: owned by
+    another user (as root) or searchable by nobody (otherwise)."""
+    folder = Path(tempfile.mkdtemp(prefix="subagent-closed-", dir="/var/tmp"))
+    inner = folder / "closed"
+    inner.mkdir()
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(inner / "agent.sock"))
+    server.listen()
+    if os.geteuid() == 0:
+        os.chown(inner, 65534, 65534)
+        inner.chmod(0o700)
+    else:
+        inner.chmod(0o000)
+    yield inner / "agent.sock"
+    server.close()
+    inner.chmod(0o700)
+    shutil.rmtree(folder)
+
+
+async def test_a_socket_out_of_the_sandboxs_reach_does_not_stop_its_calls(
+    workspace: Path, fake_home: Path, socket_in_a_closed_folder: Path
+) -> None:
+    """Found when a socket in the attacker seat's HOME made every root-run call fail:
+    bubblewrap cannot make a mount point under a folder it cannot search."""
+    script = f"import socket; socket.socket(socket.AF_UNIX).connect('{socket_in_a_closed_folder}')"
+    connect = f'{PY} -c "{script}" 2>&1 | tail -1; echo done'
+    result = await sandbox_for(workspace, home=fake_home).run(connect, cwd=workspace, timeout_s=10)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["PermissionError: [Errno 13] Permission denied", "done"]
