@@ -6,7 +6,8 @@ The public Python API (imported on first use, so `import agent` stays cheap):
     final = asyncio.run(agent.run("add a /health endpoint", agent="backend-engineer", cwd="."))
     results = asyncio.run(agent.dispatch("tasks.yaml", cwd="."))
 
-`agent.run_agent` is the event stream both are built on.
+`agent.run_events(agent.RunOptions(...))` is the event stream both are built on; `agent.run_agent(prompt,
+**options)` is its keyword form.
 """
 
 from typing import Any
@@ -18,6 +19,7 @@ DEFAULT_AGENT = "orchestrator"
 
 __all__ = [
     "DispatchReport",
+    "RunOptions",
     "SubtaskResult",
     "SubtaskSpec",
     "VerifyResult",
@@ -25,16 +27,19 @@ __all__ = [
     "dispatch",
     "run",
     "run_agent",
+    "run_events",
 ]
 
 _LAZY = {
     "DispatchReport": "agent.orchestrator.dispatch_file",
+    "RunOptions": "agent.runtime.options",
     "SubtaskResult": "agent.orchestrator.base",
     "SubtaskSpec": "agent.orchestrator.base",
     "VerifyResult": "agent.orchestrator.base",
     "dispatch": "agent.api",
     "run": "agent.api",
     "run_agent": "agent.runtime.assembly",
+    "run_events": "agent.runtime.assembly",
 }
 
 

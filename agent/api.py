@@ -4,8 +4,8 @@
     results = asyncio.run(agent.dispatch("tasks.yaml", cwd="."))
     final = asyncio.run(agent.run("add a /health endpoint", agent="backend-engineer", cwd="."))
 
-Both are built on `agent.run_agent`, the event stream (agent.runtime.assembly); `agent` imports
-them on first use.
+Both are built on `agent.run_events` (and its keyword form `agent.run_agent`), the event stream
+(agent.runtime.assembly); `agent` imports them on first use.
 """
 
 from __future__ import annotations
@@ -59,17 +59,19 @@ async def run(
 ) -> ResultEvent:
     """Run one agent on one task and return its final ResultEvent (`run_agent` without the stream).
 
-    `options` are `agent.runtime.assembly.run_agent`'s (model, max_turns, permission_mode, approver,
-    model_client, cancel, ...).
+    `options` are `agent.runtime.options.RunOptions`' fields (model, max_turns, permission_mode,
+    approver, model_client, cancel, ...); a wrong one raises ConfigError naming it.
 
     Example:
         result = await agent.run("add a /health endpoint", agent="backend-engineer", cwd=".")
         print(result.subtype, result.result)
     """
-    from agent.runtime.assembly import run_agent
+    from agent.runtime.assembly import run_events
+    from agent.runtime.options import RunOptions
 
     final: ResultEvent | None = None
-    async for event in run_agent(prompt, agent=agent, cwd=Path(cwd), **options):
+    run_options = RunOptions.build(prompt=prompt, agent=agent, cwd=Path(cwd), **options)
+    async for event in run_events(run_options):
         if event.type == "result" and event.parent_tool_use_id is None:
             final = event
     assert final is not None  # the loop always ends with a result

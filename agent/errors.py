@@ -16,7 +16,8 @@ Three families hang from one root, and each is handled in one place:
     │   ├── StaleReadError        file not read in this session, or changed on disk since
     │   ├── EditMatchError        old_string not found, or found more than once
     │   ├── PatchApplyError       a patch hunk that does not apply (nothing was changed)
-    │   └── BashUnavailableError  bash has no sandbox to run in (why, and how to fix it)
+    │   ├── BashUnavailableError  bash has no sandbox to run in (why, and how to fix it)
+    │   └── McpServerError    an MCP server that cannot start, answer or stay up (name, stderr)
     └── RunError                  the run itself cannot go on
         ├── ModelAPIError         the model API failed for good (status, type, retries used)
         │   └── ContextWindowError  the conversation cannot fit the window even after compaction
@@ -159,6 +160,15 @@ class PatchApplyError(ToolFailure):
 
 class BashUnavailableError(ToolFailure):
     """bash was called but this run has no sandbox; the model can go on without bash."""
+
+
+class McpServerError(ToolFailure):
+    """An MCP server that cannot start, answer or stay up; a call to its tools answers with it."""
+
+    def __init__(self, server: str, reason: str) -> None:
+        self.server = server
+        self.reason = reason
+        super().__init__(f"MCP server {server!r}: {reason}")
 
 
 # --- run failures --------------------------------------------------------------------------

@@ -207,6 +207,23 @@ class CompactionEvent(_EventBase):
     method: Literal["summary", "elision", "server"]
 
 
+class HookEvent(_EventBase):
+    type: Literal["hook"] = "hook"
+    hook_event: str
+    """The point of the run (`PreToolUse`, `Stop`, ...)."""
+    command: str
+    source: str
+    """The config file that declared the hook."""
+    exit_code: int | None
+    """None when it did not finish (timeout) or could not start."""
+    decision: str | None = None
+    """`allow`, `deny`, `ask` or `block` when the hook decided something."""
+    message: str = ""
+    """Its reason, its message for the person, or why it failed."""
+    failed: bool = False
+    """The hook failed (exit other than 0 and 2, timeout, bad JSON, no sandbox): the run went on."""
+
+
 class ErrorEvent(_EventBase):
     type: Literal["error"] = "error"
     message: str
@@ -243,6 +260,7 @@ Event = Annotated[
     | SubagentStartedEvent
     | SubagentFinishedEvent
     | CompactionEvent
+    | HookEvent
     | ErrorEvent
     | ResultEvent,
     Field(discriminator="type"),

@@ -52,3 +52,11 @@ def builtin_dir() -> Path:
     if (packed / "agents.yaml").is_file():
         return packed
     return package.parent
+
+
+def claude_home() -> Path:
+    """Claude Code's user folder (`~/.claude/settings.json`, `skills/`, `commands/`):
+    `$CLAUDE_CONFIG_DIR`, else `~/.claude`, as Claude Code itself reads it."""
+    if explicit := os.environ.get("CLAUDE_CONFIG_DIR"):
+        return Path(explicit)
+    return Path.home() / ".claude"

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.events import FileChange, ToolKindName
+from agent.events import Event, FileChange, ToolKindName
 from agent.sandbox.policy import FsPolicy, build_policy
 
 if TYPE_CHECKING:
@@ -156,6 +157,22 @@ class ToolContext:
 InputT = TypeVar("InputT", bound=ToolInput)
 
 
+@dataclass(frozen=True)
+class ToolCallInfo:
+    """What the loop tells one call about itself, handed to `Tool.run_call` explicitly.
+
+    Most tools need none of it; a tool that starts work of its own (the orchestrator's `task`)
+    tags that work with the call's id, sends its events into the run's stream, and looks at
+    its siblings in the turn.
+    """
+
+    tool_use_id: str
+    emit: Callable[[Event], None]
+    """Puts an event into the run's stream, in order with the loop's own."""
+    turn: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """(tool name, input) of every call of this turn that was allowed to run, this one included."""
+
+
 class Tool(ABC, Generic[InputT]):
     """A tool the model can call. Subclasses set the class attributes and implement `run`."""
 
@@ -169,6 +186,10 @@ class Tool(ABC, Generic[InputT]):
     @abstractmethod
     async def run(self, input: InputT, ctx: ToolContext) -> ToolResult:
         """Do the work; raise ToolFailure for errors the model can act on."""
+
+    async def run_call(self, input: InputT, ctx: ToolContext, call: ToolCallInfo) -> ToolResult:
+        """How the loop runs a call: `run`, unless the tool needs to know about the call itself."""
+        return await self.run(input, ctx)
 
     @abstractmethod
     def permission_requests(self, input: InputT, ctx: ToolContext) -> list[PermissionRequest]:

@@ -22,6 +22,7 @@ def _isolated_home(
     home = tmp_path_factory.mktemp("subagent-home")
     monkeypatch.setenv("SUBAGENT_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home / "claude"))  # not the machine's ~/.claude
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)

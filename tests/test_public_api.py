@@ -24,6 +24,7 @@ from tests.model.messages_server import MessagesServer
 
 EXPORTED = [
     "DispatchReport",
+    "RunOptions",
     "SubtaskResult",
     "SubtaskSpec",
     "VerifyResult",
@@ -31,6 +32,7 @@ EXPORTED = [
     "dispatch",
     "run",
     "run_agent",
+    "run_events",
 ]
 
 SIGNATURES = {
@@ -43,16 +45,8 @@ SIGNATURES = {
         "approver: 'Approver | None' = None, permission_mode: 'PermissionMode | None' = None, "
         "on_event: 'EventSink | None' = None, trust: 'bool' = False) -> 'list[SubtaskResult]'"
     ),
-    "run_agent": (
-        "(prompt: 'str | None', *, agent: 'str' = 'orchestrator', cwd: 'Path', model: 'str | None' = None, "
-        "max_turns: 'int | None' = None, permission_mode: 'PermissionMode | None' = None, "
-        "approver: 'Approver | None' = None, resume: 'str | None' = None, continue_latest: 'bool' = False, "
-        "compact_only: 'bool' = False, fork: 'bool' = False, model_client: 'ModelClient | None' = None, "
-        "cancel: 'asyncio.Event | None' = None, max_budget_usd: 'float | None' = None, "
-        "parent_tool_use_id: 'str | None' = None, parent_model: 'str | None' = None, "
-        "parts: 'RuntimeParts | None' = None, editor: 'EditorBuffers | None' = None, "
-        "parent: 'ParentLink | None' = None, trust: 'bool' = False) -> 'AsyncIterator[Event]'"
-    ),
+    "run_agent": "(prompt: 'str | None', **fields: 'Any') -> 'AsyncIterator[Event]'",
+    "run_events": "(options: 'RunOptions') -> 'AsyncIterator[Event]'",
 }  # fmt: skip
 
 FIELDS = {
@@ -60,6 +54,13 @@ FIELDS = {
     "VerifyResult": {
         "command": "required", "passed": "required", "exit_code": "required", "output": "required",
         "rounds": "required",
+    },
+    "RunOptions": {
+        "prompt": "None", "agent": "'orchestrator'", "cwd": "required", "model": "None", "max_turns": "None",
+        "permission_mode": "None", "resume": "None", "continue_latest": "False", "compact_only": "False",
+        "fork": "False", "max_budget_usd": "None", "parent_tool_use_id": "None", "parent_model": "None",
+        "trust": "False", "approver": "None", "always": "None", "model_client": "None", "cancel": "None",
+        "parts": "None", "editor": "None", "mcp_servers": "()", "parent": "None",
     },
     "SubtaskSpec": {
         "id": "required", "agent": "required", "prompt": "required", "description": "''", "cwd": "None",
@@ -96,11 +97,10 @@ def test_each_function_keeps_its_signature(name: str) -> None:
 def test_run_and_dispatch_are_awaited_and_run_agent_is_iterated() -> None:
     assert inspect.iscoroutinefunction(agent.run) and inspect.iscoroutinefunction(agent.dispatch)
     assert inspect.isasyncgenfunction(agent.run_agent)
-    defaults = {
-        name: inspect.signature(getattr(agent, name)).parameters["agent"].default
-        for name in ("run", "run_agent")
-    }
-    assert defaults == {"run": agent.DEFAULT_AGENT, "run_agent": agent.DEFAULT_AGENT}  # the CLI's default too
+    assert inspect.signature(agent.run).parameters["agent"].default == agent.DEFAULT_AGENT  # the CLI's too
+    assert (
+        agent.RunOptions.model_fields["agent"].default == agent.DEFAULT_AGENT
+    )  # run_agent's and run_events'
 
 
 @pytest.mark.parametrize("name", sorted(FIELDS))

@@ -4,7 +4,8 @@ The model's strings first go through a few normalisations (`_probes`): as given,
 (`\\$`, `\\\\`, `\\"`, `\\n` as they appear in JSON twice encoded), and without a stray blank line
 at the start. For each, exact matching comes first, then a chain of looser line matchers; the first
 that finds anything decides, and more than one place is an error unless `replace_all`. Canonical
-Unicode equivalence (NFC/NFD) is tried last, and only where it finds exactly one place. A looser
+Unicode equivalence (NFC/NFD) is tried last, and only where it finds exactly one place; a
+tolerance must find no more places under that equivalence than in the file's forms. A looser
 match writes `new_string` re-indented to the block that was really there.
 """
 
@@ -13,11 +14,12 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from agent.errors import EditMatchError
-from tools._canonical import canonical_spans, in_form_of
+from tools._canonical import canonical_spans, in_form_of, nfc
 from tools._nearest import explain_difference, nearest_window, numbered
 from tools._reindent import indent_cols, reindent
 
@@ -110,6 +112,7 @@ class _TextLines:
     look at the same text), and where a word occurs, so keys are computed only where a match can be."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.lines = text.split("\n")
         self._before = list(itertools.accumulate(map(len, self.lines), initial=0))
         self._holding: dict[str, list[int]] = {}
@@ -186,22 +189,66 @@ def _probes(old: str, new: str) -> Iterator[Probe]:
 
 
 def find_spans(text: str, old: str, new: str) -> tuple[list[Span], Probe, str]:
-    """All matches of the first matcher that finds any: (spans, the probe, matcher name)."""
+    """All matches of the first matcher that finds any: (spans, the probe, matcher name).
+
+    Only the strings as given, matched exactly, are taken at their bytes. A tolerance (a
+    normalised probe or a looser matcher) must find as many places when Unicode forms are
+    compared as it finds in the file's own forms: the model cannot tell `é` from `e` + U+0301 in
+    what it read, so a tolerance that reaches one of two such places is not a match but a guess
+    (it is skipped, and the chain goes on; the as-given strings under Unicode equivalence may
+    still find the one place meant).
+    """
     lines = _TextLines(text)
+    equivalent = _EquivalentText(text)
+    skipped: list[Span] = []
     for probe in _probes(old, new):
         spans = _exact_spans(text, probe.old)
-        if spans:
+        if spans and (not probe.name or equivalent.same_count(probe.old, None, spans, skipped)):
             return spans, probe, "exact"
         for matcher in _LINE_MATCHERS:
             spans = _line_spans(lines, probe.old, matcher)
-            if spans:
+            if spans and equivalent.same_count(probe.old, matcher, spans, skipped):
                 return spans, probe, matcher.name
     for probe in _probes(old, new):
         found = canonical_spans(text, probe.old)
         if found:
             spans = [Span(a, b, text.count("\n", 0, a) + 1, False) for a, b in found]
-            return spans, probe, "Unicode normalization (NFC/NFD)"
+            return spans, probe, _BY_EQUIVALENCE
+    if skipped:  # only places a tolerance could not tell apart: the error names them
+        return skipped, Probe(old, new, ""), _BY_EQUIVALENCE
     return [], Probe(old, new, ""), ""
+
+
+_BY_EQUIVALENCE = "Unicode normalization (NFC/NFD)"
+
+
+class _EquivalentText:
+    """The text in NFC, made on first need, to count a tolerance's places up to Unicode forms."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: _TextLines | None = None
+
+    def same_count(
+        self, old: str, matcher: _LineMatcher | None, spans: list[Span], skipped: list[Span]
+    ) -> bool:
+        """Whether `matcher` (None: exact) finds as many places in NFC as `spans`; if not, the NFC
+        places go to `skipped` (the first such only)."""
+        if unicodedata.is_normalized("NFC", self.text) and unicodedata.is_normalized("NFC", old):
+            return True
+        if self._lines is None:
+            self._lines = _TextLines(nfc(self.text))
+        want = nfc(old)
+        found = (
+            _exact_spans(self._lines.text, want)
+            if matcher is None
+            else _line_spans(self._lines, want, matcher)
+        )
+        if len(found) <= len(spans):
+            return True
+        if not skipped:
+            skipped.extend(found)  # NFC offsets; only their line numbers are shown
+        return False
 
 
 def closest_lines(text: str, old: str) -> str:
@@ -223,7 +270,7 @@ def _check_unique(spans: list[Span], how: str, replace_all: bool, label: str) ->
     if len(spans) == 1:
         return
     where = ", ".join(str(s.line) for s in spans[:20])
-    if how.startswith("Unicode"):
+    if how == _BY_EQUIVALENCE:
         raise EditMatchError(
             f"{label}: old_string matches {len(spans)} places (lines {where}) only when Unicode forms "
             "(NFC/NFD) are ignored; copy the text exactly from the file, with enough lines to be unique"
@@ -262,7 +309,7 @@ def replace(text: str, old: str, new: str, replace_all: bool, label: str) -> Rep
     replaced: list[tuple[int, int, str]] = []
     for span in _disjoint(spans):
         block = text[span.start : span.end]
-        if how.startswith("Unicode"):
+        if how == _BY_EQUIVALENCE:
             piece = in_form_of(probe.new, block)
         else:
             piece = reindent(probe.new, probe.old, block) if span.reindent else probe.new

@@ -33,10 +33,10 @@ CANCELLED_ANSWER = "denied: the turn was cancelled before an answer"
 
 @dataclass
 class AcpApprover:
-    """Asks the editor's user; `always` answers are remembered for the whole ACP session.
-
-    The gate also remembers `allow always` for one run, but an ACP session spans many prompts
-    (each one run), so the memory lives here. A cancel answers every pending ask as denied.
+    """Asks the editor's user. An `always` answer (allow or reject) is kept by the session's
+    `AlwaysMemory` (`AcpSession.always`), which every prompt's run gets, so the gate answers the
+    same question itself for the rest of the ACP session. A cancel answers every pending ask as
+    denied.
     """
 
     conn: Any
@@ -45,7 +45,6 @@ class AcpApprover:
     """The ACP session id the requests are sent under."""
     describe: Callable[[AskRequest], Awaitable[Any]]
     """Builds the `ToolCallUpdate` the request shows (title, kind, locations of the call)."""
-    remembered: dict[tuple[str, str], AskAnswer] = field(default_factory=dict)
     _cancel: asyncio.Event = field(default_factory=asyncio.Event)
 
     def start_turn(self) -> None:
@@ -57,11 +56,7 @@ class AcpApprover:
         self._cancel.set()
 
     async def ask(self, request: AskRequest) -> AskAnswer:
-        """Remembered answer if every pattern has one, else ask the client."""
-        known = [self.remembered.get((request.permission, p)) for p in request.patterns]
-        if known and all(a is not None for a in known):
-            denial = next((a for a in known if a is not None and a.decision == "deny"), None)
-            return denial or AskAnswer(decision="allow")
+        """The client's answer (a cancelled turn's asks are denied without asking)."""
         if self._cancel.is_set():
             return AskAnswer(decision="deny", message=CANCELLED_ANSWER)
         response = await self._request(request)
@@ -92,15 +87,11 @@ class AcpApprover:
         if outcome.outcome != "selected":
             return AskAnswer(decision="deny", message=CANCELLED_ANSWER)
         option = getattr(outcome, "option_id", "")
+        scope = "always" if option.endswith("_always") else "once"
         if option.startswith("allow"):
-            answer = AskAnswer(decision="allow", scope="always" if option == "allow_always" else "once")
-        else:
-            message = f"{request.permission} denied by the user in the editor"
-            answer = AskAnswer(decision="deny", message=message)
-        if option.endswith("_always"):
-            for pattern in request.patterns:
-                self.remembered[(request.permission, pattern)] = answer
-        return answer
+            return AskAnswer(decision="allow", scope=scope)
+        message = f"{request.permission} denied by the user in the editor"
+        return AskAnswer(decision="deny", scope=scope, message=message)
 
 
 @dataclass

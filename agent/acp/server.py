@@ -16,22 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from agent import __version__
 from agent.acp.client_requests import AcpApprover, AcpEditorBuffers
+from agent.acp.mcp_servers import editor_servers
 from agent.acp.prompt_text import prompt_text
 from agent.acp.session import AcpSession, Outbox, mode_state, set_title
 from agent.acp.stdio import ClaimedStdio, open_streams
 from agent.acp.updates import UpdateMapper, replay_updates
 from agent.errors import SubagentError
 from agent.events import Event
+from agent.loop.cancel_grace import run_with_grace
 from agent.permissions.models import AskRequest
-
-log = logging.getLogger(__name__)
 
 CANCEL_GRACE_S = 10.0
 """How long a cancelled run may take to wind down (answer dangling tool calls) before it is cut."""
@@ -66,6 +65,7 @@ class AcpServer:
             AgentCapabilities,
             Implementation,
             InitializeResponse,
+            McpCapabilities,
             PromptCapabilities,
             SessionCapabilities,
             SessionListCapabilities,
@@ -79,6 +79,7 @@ class AcpServer:
             agent_capabilities=AgentCapabilities(
                 load_session=True,
                 prompt_capabilities=PromptCapabilities(image=False, audio=False, embedded_context=True),
+                mcp_capabilities=McpCapabilities(http=True, sse=True),
                 session_capabilities=SessionCapabilities(
                     list=SessionListCapabilities(), resume=SessionResumeCapabilities()
                 ),
@@ -88,14 +89,15 @@ class AcpServer:
         )
 
     async def new_session(self, cwd: str, mcp_servers: Any = None, **_: Any) -> Any:
-        """A new session in `cwd`; MCP servers offered by the client are accepted and not used."""
+        """A new session in `cwd`; the editor's MCP servers start with each of its turns."""
         from acp.schema import NewSessionResponse
 
         workspace = _absolute(cwd)
         modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, None, self.trust)
         agent_name = modes.current_mode_id
         record = await _with_store(lambda store: store.create(agent=agent_name, workspace=workspace))
-        self._open(record.id, workspace, modes.current_mode_id).untitled = True
+        session = self._open(record.id, workspace, modes.current_mode_id)
+        session.untitled, session.mcp_servers = True, editor_servers(mcp_servers)
         return NewSessionResponse(session_id=record.id, modes=modes)
 
     async def load_session(self, cwd: str, session_id: str, mcp_servers: Any = None, **_: Any) -> Any:
@@ -103,6 +105,7 @@ class AcpServer:
         from acp.schema import LoadSessionResponse
 
         session, modes, messages = await self._reopen(cwd, session_id, with_messages=True)
+        session.mcp_servers = editor_servers(mcp_servers)
         for update in replay_updates(messages, session.cwd):
             await self._conn.session_update(session_id=session.id, update=update)
         return LoadSessionResponse(modes=modes)
@@ -111,7 +114,8 @@ class AcpServer:
         """Continue a stored session without replaying it."""
         from acp.schema import ResumeSessionResponse
 
-        _, modes, _ = await self._reopen(cwd, session_id, with_messages=False)
+        session, modes, _unused = await self._reopen(cwd, session_id, with_messages=False)
+        session.mcp_servers = editor_servers(mcp_servers)
         return ResumeSessionResponse(modes=modes)
 
     async def list_sessions(self, cwd: str | None = None, cursor: str | None = None, **_: Any) -> Any:
@@ -171,26 +175,19 @@ class AcpServer:
         finally:
             await outbox.close()  # every update of the turn is written before the answer
             session.cancel = session.outbox = None
-            session.announced.clear()
 
     async def _run_turn(self, session: AcpSession, text: str) -> None:
         """Forward every event's updates, in order; a cancel gets a grace period, then a cut."""
         assert session.cancel is not None and session.mapper is not None
         events = self._events(session, text)
-        consumer = asyncio.ensure_future(self._forward(session, events))
-        cancel_wait = asyncio.ensure_future(session.cancel.wait())
+        forward = self._forward(session, events)
         try:
-            await asyncio.wait({consumer, cancel_wait}, return_when=asyncio.FIRST_COMPLETED)
-            if not consumer.done():
-                done, _ = await asyncio.wait({consumer}, timeout=CANCEL_GRACE_S)
-                if not done:
-                    log.warning("session %s: run still going %ss after cancel", session.id, CANCEL_GRACE_S)
-                    consumer.cancel()
-            await asyncio.gather(consumer, return_exceptions=session.cancel.is_set())
-        finally:
-            cancel_wait.cancel()
-            if not consumer.done():
-                consumer.cancel()
+            await run_with_grace(
+                forward, session.cancel, grace_s=CANCEL_GRACE_S, what=f"session {session.id}"
+            )
+        except Exception:
+            if not session.cancel.is_set():
+                raise  # after a cancel, how the run ended is the stop reason's business, not an error
 
     async def _forward(self, session: AcpSession, events: AsyncIterator[Event]) -> None:
         assert session.mapper is not None and session.outbox is not None
@@ -199,15 +196,16 @@ class AcpServer:
                 session.outbox.put(update)
 
     def _events(self, session: AcpSession, text: str) -> AsyncIterator[Event]:
-        from agent.runtime.assembly import run_agent
+        from agent.runtime.assembly import run_events
+        from agent.runtime.options import RunOptions
 
         assert session.cancel is not None
-        options: dict[str, Any] = {
-            "agent": session.mode, "cwd": session.cwd, "approver": session.approver, "resume": session.id,
-            "cancel": session.cancel, "model_client": self.model_client,
-            "editor": session.editor, "trust": self.trust,
-        }  # fmt: skip
-        return run_agent(text, **options)
+        options = RunOptions(
+            prompt=text, agent=session.mode, cwd=session.cwd, resume=session.id, approver=session.approver,
+            always=session.always, cancel=session.cancel, model_client=self.model_client,
+            editor=session.editor, trust=self.trust, mcp_servers=session.mcp_servers,
+        )  # fmt: skip
+        return run_events(options)
 
     async def cancel(self, session_id: str, **_: Any) -> None:
         """`session/cancel`: stop the turn's tools and subagents; pending asks answer cancelled."""
@@ -255,16 +253,18 @@ class AcpServer:
         return self._open(record.id, workspace, modes.current_mode_id), modes, messages
 
     async def _describe(self, session: AcpSession, request: AskRequest) -> Any:
-        """The tool call a permission request is about; waits briefly for its `tool_call` update."""
+        """The tool call a permission request is about, once its `tool_call` update is written.
+
+        The runtime asks only after this front end took the call's events (its `permission_asked`
+        came after its `tool_call_started`, agent.runtime.question_order), so the update is in the
+        outbox by now: waiting for the outbox to be written puts the request after it on the wire.
+        """
         from acp.schema import ToolCallUpdate
 
         mapper = session.mapper or UpdateMapper(cwd=session.cwd)
         call_id = mapper.call_id(request.session_id, request.tool_use_id)
-        seen = session.announced.setdefault(call_id, asyncio.Event())
-        try:
-            await asyncio.wait_for(seen.wait(), timeout=2.0)
-        except TimeoutError:
-            pass  # the request carries the title itself; the client can show it without the update
+        if session.outbox is not None:
+            await session.outbox.flushed()
         who = f" ({request.agent})" if request.agent else ""
         return ToolCallUpdate(tool_call_id=call_id, title=request.title + who, status="pending",
                               raw_input={"permission": request.permission, "patterns": request.patterns,
@@ -300,14 +300,11 @@ async def _with_store(work: Any) -> Any:
     from acp import RequestError
 
     from agent.errors import StoreError
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
     def run() -> Any:
-        store = SqliteSessionStore()
-        try:
+        with opened_store() as store:
             return work(store)
-        finally:
-            store.close()
 
     try:
         return await asyncio.to_thread(run)

@@ -15,6 +15,7 @@ from typing import Any
 from agent import DEFAULT_AGENT
 from agent.acp.client_requests import AcpApprover, AcpEditorBuffers
 from agent.acp.updates import UpdateMapper
+from agent.permissions.always import AlwaysMemory
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +28,18 @@ class AcpSession:
     cwd: Path
     mode: str
     approver: AcpApprover = field(init=False)
+    always: AlwaysMemory = field(default_factory=AlwaysMemory)
+    """The session's `always` answers (allow and reject): every prompt's run gets them."""
     editor: AcpEditorBuffers | None = None
     cancel: asyncio.Event | None = None
     mapper: UpdateMapper | None = None
-    announced: dict[str, asyncio.Event] = field(default_factory=dict)
-    """ACP tool call id -> set once its `tool_call` update was written (asks wait for it)."""
     outbox: Outbox | None = None
     untitled: bool = False
     """Created by `session/new` and not prompted yet: the first prompt becomes its title."""
     notices_shown: set[str] = field(default_factory=set)
     """Boundary notices (no sandbox, network, refused keys) this session has shown already."""
+    mcp_servers: list[Any] = field(default_factory=list)
+    """The MCP servers the editor passed (`agent.acp.mcp_servers`), for each turn's run."""
 
 
 class Outbox:
@@ -59,6 +62,15 @@ class Outbox:
     def put(self, update: Any) -> None:
         self._queue.put_nowait(update)
 
+    async def flushed(self) -> None:
+        """Return once every update put before this call is written (or the client went away):
+        a permission request follows the `tool_call` it is about on the wire."""
+        if self._task.done():
+            return
+        mark = _Flushed()
+        self._queue.put_nowait(mark)
+        await mark.done.wait()
+
     async def _next(self) -> Any:
         update = self._held.pop() if self._held else await self._queue.get()
         kind = getattr(update, "session_update", None)
@@ -77,14 +89,20 @@ class Outbox:
         return update.model_copy(update={"content": joined})
 
     async def _write(self) -> None:
-        while (update := await self._next()) is not None:
-            try:
-                await self._conn.session_update(session_id=self._session.id, update=update)
-            except ConnectionError:
-                log.warning("session %s: the client went away; dropping updates", self._session.id)
-                return
-            if update.session_update == "tool_call":
-                self._session.announced.setdefault(update.tool_call_id, asyncio.Event()).set()
+        try:
+            while (update := await self._next()) is not None:
+                if isinstance(update, _Flushed):
+                    update.done.set()
+                    continue
+                try:
+                    await self._conn.session_update(session_id=self._session.id, update=update)
+                except ConnectionError:
+                    log.warning("session %s: the client went away; dropping updates", self._session.id)
+                    return
+        finally:  # nothing more is written: no one waits for it
+            while not self._queue.empty():
+                if isinstance(left := self._queue.get_nowait(), _Flushed):
+                    left.done.set()
 
     async def close(self) -> None:
         self._queue.put_nowait(None)
@@ -94,14 +112,18 @@ class Outbox:
 JOINABLE = ("agent_message_chunk", "agent_thought_chunk")
 
 
-def set_title(session_id: str, prompt: str) -> None:
-    from agent.sessions.store import SqliteSessionStore
+class _Flushed:
+    """A mark in the outbox's queue: `done` is set when the writer reaches it."""
 
-    store = SqliteSessionStore()
-    try:
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+
+
+def set_title(session_id: str, prompt: str) -> None:
+    from agent.runtime.parts import opened_store
+
+    with opened_store() as store:
         store.update(session_id, title=" ".join(prompt.split())[:80])
-    finally:
-        store.close()
 
 
 def mode_state(cwd: Path, preferred: str | None, current: str | None, trust: bool = False) -> Any:

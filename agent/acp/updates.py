@@ -19,6 +19,7 @@ from agent.events import (
     ErrorEvent,
     Event,
     FileChange,
+    HookEvent,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
     ResultEvent,
@@ -147,6 +148,8 @@ class UpdateMapper:
             return []
         if isinstance(event, ErrorEvent):
             return self._error(event)
+        if isinstance(event, HookEvent):
+            return self._hook(event)
         if isinstance(event, ResultEvent):
             if not self._is_child(event):
                 self.result = event
@@ -168,6 +171,19 @@ class UpdateMapper:
         text = "".join(f"⚠ {line}\n" for line in lines) + "\n"
         meta = {"subagent/boundary": {"agent": event.agent, **event.boundary().model_dump()}}
         return [update_agent_message_text(text).model_copy(update={"field_meta": meta})]
+
+    def _hook(self, event: HookEvent) -> list[Any]:
+        """A failed hook is told (the run went on without it); the others' effects show elsewhere
+        (a denied call, a blocked stop), so they are not."""
+        from acp import update_agent_message_text
+
+        if not event.failed:
+            return []
+        return [
+            update_agent_message_text(
+                f"\n⚠ hook {event.hook_event} `{event.command}` failed: {event.message}\n"
+            )
+        ]
 
     def _error(self, event: ErrorEvent) -> list[Any]:
         from acp import update_agent_message_text

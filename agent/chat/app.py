@@ -9,7 +9,6 @@ event; the loop answers the calls it interrupted and the session stays valid for
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from agent.chat.approver import ChatApprover
 from agent.chat.slash import SlashCommands
 from agent.chat.state import ChatState
 from agent.errors import SubagentError
+from agent.permissions.always import AlwaysMemory
 from agent.terminal.render import EventRenderer
 from agent.terminal.safe_text import for_terminal
 
@@ -57,18 +57,9 @@ class ChatApp:
         self._cancel: asyncio.Event | None = None
         self._ask_session: Any = None
         self._interrupt_key = InterruptKey(self._stop_turn)
-        self._asked: dict[str, asyncio.Event] = {}
-        """Per tool_use_id: set once the view has shown its permission_asked event."""
-        self.approver = ChatApprover(console, self._read_answer, self._stop_turn, self._shown)
-
-    def _asked_event(self, tool_use_id: str) -> asyncio.Event:
-        return self._asked.setdefault(tool_use_id, asyncio.Event())
-
-    async def _shown(self, tool_use_id: str) -> None:
-        """Wait (briefly) until the view has printed what led to this ask, so the question comes last."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._asked_event(tool_use_id).wait(), timeout=2)
-        self._asked.pop(tool_use_id, None)
+        self.approver = ChatApprover(console, self._read_answer, self._stop_turn)
+        self.always = AlwaysMemory()
+        """The chat's `always` answers: every prompt's run gets them (the chat is one session)."""
 
     async def _read_answer(self, prompt: str) -> str:
         if self._ask_session is None:
@@ -109,6 +100,8 @@ class ChatApp:
             if text.startswith("/"):
                 if await self.commands.run(text):
                     break
+                if (expanded := self.commands.take_prompt()) is not None:
+                    await self.turn(expanded)
                 continue
             await self.turn(text)
         self._goodbye()
@@ -121,7 +114,8 @@ class ChatApp:
 
     async def turn(self, prompt: str | None, *, compact_only: bool = False) -> None:
         """Run the agent on `prompt` in the chat's session and show what it does."""
-        from agent.runtime.assembly import run_agent
+        from agent.runtime.assembly import run_events
+        from agent.runtime.options import RunOptions
 
         if prompt is not None and self.commands.pending_note:
             prompt = f"{self.commands.pending_note}\n\n{prompt}"
@@ -133,23 +127,23 @@ class ChatApp:
         renderer = ChatRenderer(self.console)
         self.state.running = True
         try:
-            async for event in run_agent(
-                prompt,
+            options = RunOptions(
+                prompt=prompt,
                 agent=self.state.agent,
                 cwd=self.state.cwd,
                 model=self.state.model,
                 resume=self.state.session_id,
                 permission_mode=self.permission_mode,
                 approver=self.approver,
+                always=self.always,
                 model_client=self.model_client,
                 cancel=cancel,
                 compact_only=compact_only,
                 trust=self.state.trust,
-            ):
+            )
+            async for event in run_events(options):
                 self._absorb(event)
                 renderer.handle(event)
-                if event.type == "permission_asked":
-                    self._asked_event(event.tool_use_id).set()
                 if event.type == "result" and event.parent_tool_use_id is None:
                     if compact_only:
                         self.console.print(for_terminal(event.result), markup=False, highlight=False)

@@ -1,8 +1,8 @@
 """Permission asks inside the chat: shown inline, answered on a prompt_toolkit line.
 
-The gate lives one `run_agent` call (one prompt), so its own `always` rules would be forgotten at
-the next prompt; this approver remembers `allow always` answers for the whole chat and answers
-those asks itself. Ctrl-C at the question denies the call and stops the turn.
+An `allow always` answer is kept by the chat's `AlwaysMemory` (agent.permissions.always), which
+every prompt's run gets: the gate then allows the same thing without asking, for the rest of the
+chat. Ctrl-C at the question denies the call and stops the turn.
 """
 
 from __future__ import annotations
@@ -32,30 +32,15 @@ class ChatApprover:
         console: Console,
         read_line: ReadLine,
         on_interrupt: Callable[[], None],
-        caught_up: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.console = console
         self._read_line = read_line
         self._on_interrupt = on_interrupt
-        self._caught_up = caught_up
-        """`await caught_up(tool_use_id)`: the view has shown the events before this ask."""
-        self._always: set[tuple[str, str]] = set()
-        """(permission, pattern) allowed for the rest of the chat."""
         self._lock = asyncio.Lock()
-
-    def _remembered(self, request: AskRequest) -> bool:
-        wanted = {(request.permission, p) for p in request.patterns}
-        return bool(wanted) and wanted <= self._always
 
     async def ask(self, request: AskRequest) -> AskAnswer:
         """One question at a time, even when parallel subagents ask together."""
-        if self._caught_up is not None:
-            await self._caught_up(request.tool_use_id)
         async with self._lock:
-            if self._remembered(request):
-                title = for_terminal(request.title, name=True, one_line=True)
-                self.console.print(f"✓ {title}: allowed (always, this session)", style="dim", markup=False)
-                return AskAnswer(decision="allow", scope="always")
             self._show(request)
             try:
                 return await self._answer(request)
@@ -71,10 +56,7 @@ class ChatApprover:
             choice = (await self._read_line("y (once), a (always), n (deny) > ")).strip().lower()
         decision, scope = _CHOICES[choice[:1]]
         if decision == "allow":
-            if scope == "always":
-                self._always.update((request.permission, p) for p in request.patterns)
-                return AskAnswer(decision="allow", scope="always")
-            return AskAnswer(decision="allow")
+            return AskAnswer(decision="allow", scope="always" if scope == "always" else "once")
         message = (await self._read_line("message for the agent (Enter for none) > ")).strip()
         return AskAnswer(decision="deny", message=message or "denied by the user")
 

@@ -24,13 +24,10 @@ class UndoOutcome:
 
 
 def _checkpoints(session_id: str) -> list[CheckpointRecord]:
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
-    store = SqliteSessionStore()
-    try:
+    with opened_store() as store:
         return list(store.checkpoints(session_id))
-    finally:
-        store.close()
 
 
 def list_checkpoints(session_id: str) -> list[str]:
@@ -47,12 +44,11 @@ def undo(session_id: str, workspace: Path, step: int | None) -> UndoOutcome:
     Each plain `/undo` goes one step further back (agent.sessions.undo_target); a step whose
     files are already as they were is skipped.
     """
+    from agent.runtime.parts import opened_store
     from agent.sessions.checkpoints import ShadowRepo
-    from agent.sessions.store import SqliteSessionStore
     from agent.sessions.undo_target import choose_undo_target, record_undo
 
-    store = SqliteSessionStore()
-    try:
+    with opened_store() as store:
         checkpoints = store.checkpoints(session_id)
         if not checkpoints:
             return UndoOutcome(["nothing to undo: no step of this session changed files"])
@@ -66,8 +62,6 @@ def undo(session_id: str, workspace: Path, step: int | None) -> UndoOutcome:
             return UndoOutcome(["nothing to undo: every step of this session is undone already"])
         result = repo.restore(target.commit)
         record_undo(store, repo, session_id, target.step)
-    finally:
-        store.close()
     return _undo_outcome(target, result, repo.git_dir)
 
 

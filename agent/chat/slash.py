@@ -1,7 +1,8 @@
 """Slash commands: what a person types at the chat prompt instead of a message to the agent.
 
 `/agents [NAME]`, `/model [NAME]`, `/undo [list|STEP]`, `/diff`, `/cost`, `/compact`,
-`/sessions`, `/help`, `/exit`. An unknown command lists the ones that exist.
+`/sessions`, `/help`, `/exit`; and the workspace's custom commands (`agent.prompt.custom_commands`),
+whose prompt the chat sends. An unknown command lists the ones that exist.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class SlashCommands:
         """Runs the session's compaction and shows it (`ChatApp.compact`); None: not offered."""
         self.pending_note = ""
         """Said to the model with the next prompt (set by /undo)."""
+        self.pending_prompt: str | None = None
+        """The prompt a custom command expanded to, for the chat to send (`take_prompt`)."""
         self._handlers: dict[str, Callable[[str], Awaitable[bool]]] = {
             "/agents": self._agents,
             "/model": self._model,
@@ -65,14 +68,34 @@ class SlashCommands:
         name, _, arg = line.strip().partition(" ")
         handler = self._handlers.get(name.lower())
         if handler is None:
+            custom = self._custom().get(name[1:])
+            if custom is not None:
+                from agent.prompt.custom_commands import expand
+                from agent.registry.discovery import find_workspace
+
+                self.pending_prompt = expand(custom, arg.strip(), find_workspace(self.state.cwd))
+                return False
             shown = for_terminal(name, name=True, one_line=True)
-            self.console.print(f"unknown command {shown}; commands: {', '.join(HELP)}", markup=False)
+            known = [*HELP, *(f"/{n}" for n in self._custom())]
+            self.console.print(f"unknown command {shown}; commands: {', '.join(known)}", markup=False)
             return False
         try:
             return await handler(arg.strip())
         except SubagentError as exc:
             self.console.print(f"error: {for_terminal(str(exc))}", style="red", markup=False)
             return False
+
+    def take_prompt(self) -> str | None:
+        """The prompt the last command line expanded to (once), or None."""
+        prompt, self.pending_prompt = self.pending_prompt, None
+        return prompt
+
+    def _custom(self) -> dict[str, Any]:
+        """The workspace's custom commands (read each time: a file added mid-chat counts)."""
+        from agent.prompt.custom_commands import find_commands
+        from agent.registry.discovery import find_workspace
+
+        return find_commands(find_workspace(self.state.cwd))[0]
 
     def _registry(self) -> Any:
         from agent.registry.discovery import load_registry_for
@@ -165,14 +188,11 @@ class SlashCommands:
         return False
 
     async def _sessions(self, arg: str) -> bool:
-        from agent.sessions.store import SqliteSessionStore
+        from agent.runtime.parts import opened_store
 
         def listing() -> list[Any]:
-            store = SqliteSessionStore()
-            try:
+            with opened_store() as store:
                 return list(store.list(self.state.cwd, limit=20))
-            finally:
-                store.close()
 
         records = await asyncio.to_thread(listing)
         if not records:
@@ -189,6 +209,10 @@ class SlashCommands:
     async def _help(self, arg: str) -> bool:
         for name, text in HELP.items():
             self.console.print(f"{name:<10} {text}", markup=False, highlight=False)
+        for name, custom in self._custom().items():
+            usage = for_terminal(f"/{name} {custom.argument_hint}".strip(), name=True, one_line=True)
+            said = for_terminal(custom.description or custom.source, one_line=True)
+            self.console.print(f"{usage:<10} {said}", markup=False, highlight=False)
         self.console.print(KEYS, markup=False, highlight=False)
         return False
 

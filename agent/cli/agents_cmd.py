@@ -145,6 +145,9 @@ def show_agent(
     prompt_stats: bool = typer.Option(
         False, "--prompt-stats", help="Bytes of each part of the agent's first request."
     ),
+    rules: bool = typer.Option(
+        False, "--rules", help="The effective permission rules, in order, with the file and line of each."
+    ),
 ) -> None:
     """Show one agent as a run would use it: model, temperature, tools, permission rules, prompt."""
     from agent.errors import ConfigError
@@ -158,6 +161,11 @@ def show_agent(
         raise typer.Exit(2) from None
     if prompt_stats:
         _print_prompt_stats(spec, cwd or Path.cwd(), as_json)
+        return
+    if rules:
+        _print_rules(spec, as_json)
+        if not as_json:
+            _print_refusals(registry, spec.name, lambda line: typer.echo(for_terminal(line), err=True))
         return
     data = spec.model_dump(mode="json")
     data["resolved_model"] = resolved
@@ -202,6 +210,29 @@ def show_agent(
     _print_refusals(registry, spec.name, lambda line: console.print(Text(for_terminal(line), style="yellow")))
 
 
+def _print_rules(spec: AgentSpec, as_json: bool) -> None:
+    """Every rule a run of `spec` starts with (the defaults, then the config's and the agent's),
+    each with where it came from."""
+    from agent.permissions.rules import DEFAULT_RULES
+    from agent.registry.rule_origin import rule_origin
+
+    effective = [*DEFAULT_RULES, *spec.permission]
+    rows = [
+        {"permission": r.permission, "pattern": r.pattern, "decision": r.decision, "from": rule_origin(r)}
+        for r in effective
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    typer.echo(
+        "# in order; the last matching rule decides, except that a deny from any file holds "
+        "(docs/permissions.md)"
+    )
+    for row in rows:
+        line = f"{row['decision']:<5}  {row['permission']}  {row['pattern']}  ({row['from']})"
+        typer.echo(for_terminal(line, name=True))
+
+
 def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:
     import asyncio
 
@@ -210,7 +241,7 @@ def _print_prompt_stats(spec: AgentSpec, cwd: Path, as_json: bool) -> None:
     from agent.prompt.request import environment_block
     from agent.runtime.parts import default_parts
 
-    tools = default_parts().load_tools(list(spec.tools))
+    tools = default_parts().load_tools([t for t in spec.tools if t != "webfetch"])
     workspace = cwd.resolve()
     instructions = load_project_instructions(workspace).text
     stats = prompt_stats(spec, tools, asyncio.run(environment_block(workspace)), instructions=instructions)

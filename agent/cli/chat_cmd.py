@@ -24,13 +24,10 @@ def _session_to_resume(resume: str | None, continue_latest: bool, cwd: Path) -> 
     """(session id, its agent) for --resume/--continue; (None, None) for a new session."""
     if not (resume or continue_latest):
         return None, None
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
-    store = SqliteSessionStore()
-    try:
+    with opened_store() as store:
         record = store.get(resume) if resume else store.latest(cwd)
-    finally:
-        store.close()
     if record is None:
         raise ConfigError(f"no session to continue in {cwd}; start one with `subagent chat`")
     return record.id, record.agent

@@ -18,6 +18,7 @@ MODULES = {
     "dispatch": "agent.cli.dispatch_cmd",
     "doctor": "agent.cli.doctor_cmd",
     "mcp": "agent.cli.mcp_cmd",
+    "mcp-servers": "agent.cli.mcp_servers_cmd",
     "run": "agent.cli.run_cmd",
     "sessions": "agent.cli.sessions_cmd",
     "trust": "agent.cli.trust_cmd",

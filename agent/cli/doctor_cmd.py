@@ -139,6 +139,16 @@ def _sandbox_policy() -> list[CheckResult]:
     ]
 
 
+def _config_files() -> CheckResult:
+    """Every config file a run here reads, and what of each it does not apply (facts, not a check)."""
+    from agent.registry.config_report import config_report
+    from agent.registry.discovery import load_registry_for
+
+    return CheckResult(
+        name="config files", ok=True, detail="\n".join(config_report(load_registry_for(Path.cwd())))
+    )
+
+
 def _check_leftovers() -> CheckResult:
     """Sweep what killed runs left (worktrees in the data dir, temporary files in this folder) and
     report it with what earlier runs swept (`agent.sessions.leftovers`). Never a failure."""
@@ -156,15 +166,55 @@ def _check_leftovers() -> CheckResult:
     return CheckResult(name="leftovers", ok=True, detail="\n".join(lines))
 
 
+def _check_mcp_servers() -> list[CheckResult]:
+    """Each MCP server a run here would use starts and lists its tools (started, then stopped);
+    a server the untrusted workspace defines is not started, only named."""
+    import asyncio
+    import tempfile
+
+    from agent.mcpclient.hub import McpHub
+    from agent.mcpclient.sources import plan_servers
+    from agent.registry.discovery import find_workspace
+    from agent.trust.store import is_trusted
+
+    workspace = find_workspace(Path.cwd())
+    plan = plan_servers(workspace, trusted=is_trusted(workspace))
+
+    async def start_all() -> McpHub:
+        with tempfile.TemporaryDirectory() as logs:
+            hub = McpHub(plan, log_dir=Path(logs))
+            try:
+                return await hub.open()
+            finally:
+                await hub.close()
+
+    hub = asyncio.run(start_all())
+    checks = [CheckResult(name=f"mcp {s.server.name}", ok=True, detail=s.reason) for s in plan.skipped]
+    for server in plan.usable:
+        name = f"mcp {server.name}"
+        if server.name in hub.failed:
+            fix = f"fix its definition in {server.source}, or the program it runs"
+            checks.append(CheckResult(name=name, ok=False, detail=hub.failed[server.name], fix=fix))
+        else:
+            count = sum(1 for t in hub.tools if t.connection.name == server.name)
+            checks.append(CheckResult(name=name, ok=True, detail=f"starts, {count} tools ({server.source})"))
+    checks += [
+        CheckResult(name="mcp config", ok=False, detail=p, fix="fix the file named") for p in plan.problems
+    ]
+    return checks
+
+
 def run_checks() -> list[CheckResult]:
     """Every check, in the order `doctor` prints them."""
     return [
         _check_python(),
         _check_sandbox(),
         *_sandbox_policy(),
+        _config_files(),
         _check_ripgrep(),
         _check_git(),
         _check_api_key(),
+        *_check_mcp_servers(),
         _check_leftovers(),
     ]
 

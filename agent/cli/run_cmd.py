@@ -77,6 +77,11 @@ def run_command(
     fork: bool = typer.Option(False, "--fork", help="With --resume/--continue: branch into a new session."),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    command: str | None = typer.Option(
+        None,
+        "--command",
+        help="Run this custom command (.claude/commands/NAME.md, ...); the prompt is its arguments.",
+    ),
 ) -> None:
     """Run one agent on one task."""
     if output not in ("text", "json", "stream-json"):
@@ -88,6 +93,8 @@ def run_command(
     if not cwd.is_dir():
         raise _fail(f"error: --cwd {cwd} is not a directory")
     text = _read_prompt(prompt)
+    if command is not None or (text or "").startswith("/"):
+        text, model = _custom_command(command, text, cwd, model)
     if text is None and not (resume or continue_latest):
         raise _fail("error: no prompt; pass it as an argument or on stdin (subagent run 'fix the tests')")
     if problem := api_key_error(script):
@@ -107,6 +114,30 @@ def run_command(
     raise typer.Exit(code)
 
 
+def _custom_command(
+    name: str | None, text: str | None, cwd: Path, model: str | None
+) -> tuple[str | None, str | None]:
+    """The prompt (and model) of `--command NAME` or of a prompt starting with `/NAME`; a prompt
+    starting with `/` that names no command is sent as written."""
+    from agent.prompt.custom_commands import expand, find_commands, split_command_line
+    from agent.registry.discovery import find_workspace
+
+    workspace = find_workspace(cwd)
+    commands, _ = find_commands(workspace)
+    if name is None:
+        parts = split_command_line(text or "")
+        if parts is None or parts[0] not in commands:
+            return text, model
+        name, arguments = parts
+    else:
+        arguments = text or ""
+    found = commands.get(name.removeprefix("/"))
+    if found is None:
+        known = ", ".join(f"/{n}" for n in commands) or "none"
+        raise _fail(f"error: no custom command {name!r} in {workspace}; commands: {known}")
+    return expand(found, arguments, workspace), model or found.model
+
+
 async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:
     renderer = _text_renderer() if output == "text" else None
     with cancel_on_signals() as cancel:
@@ -121,7 +152,8 @@ async def _stream(
     renderer: Any,
     cancel: asyncio.Event,
 ) -> int:
-    from agent.runtime.assembly import run_agent
+    from agent.runtime.assembly import run_events
+    from agent.runtime.options import RunOptions
 
     try:
         client = None
@@ -130,9 +162,10 @@ async def _stream(
 
             client = ScriptedModel.from_file(script)
         approver = _terminal_approver(renderer) if renderer is not None else None
-        async for event in run_agent(
-            prompt, model_client=client, cancel=cancel, approver=approver, **options
-        ):
+        run = RunOptions.build(
+            prompt=prompt, model_client=client, cancel=cancel, approver=approver, **options
+        )
+        async for event in run_events(run):
             _emit(event, output, renderer)
             if event.type == "result" and event.parent_tool_use_id is None:
                 return EXIT_CODES[event.subtype]

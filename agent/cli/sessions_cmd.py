@@ -50,11 +50,11 @@ def list_sessions(
     limit: int = typer.Option(50, "--limit", help="At most this many, newest first."),
 ) -> None:
     """List sessions of this workspace, newest first."""
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
     workspace = None if all_workspaces else (cwd or Path.cwd()).resolve()
-    with _reported():
-        records = SqliteSessionStore().list(workspace, limit=limit)
+    with _reported(), opened_store() as store:
+        records = store.list(workspace, limit=limit)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
         return
@@ -83,10 +83,9 @@ def show_session(
     """Show a session's whole transcript, where it was compacted, and its checkpoints with the
     files each step changed."""
     from agent.cli._transcript import render_session
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
-    with _reported():
-        store = SqliteSessionStore()
+    with _reported(), opened_store() as store:
         session = store.get(session_id)
         messages = store.messages(session.id)
         compactions = store.compactions(session.id)
@@ -152,10 +151,9 @@ def export_session(session_id: str = typer.Argument(..., help="Session id or a u
     Each compaction is a line `{"compaction": {...}}` right after the last message it covers
     (before the first, when it covers none); message lines are unchanged.
     """
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
-    with _reported():
-        store = SqliteSessionStore()
+    with _reported(), opened_store() as store:
         session = store.get(session_id)
         pending = store.compactions(session.id)
         stored = store.messages(session.id)

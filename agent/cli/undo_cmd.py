@@ -21,9 +21,8 @@ from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
-    from agent.sessions.base import CheckpointRecord, SessionRecord
+    from agent.sessions.base import CheckpointRecord, SessionRecord, SessionStore
     from agent.sessions.checkpoints import PlannedRestore, ShadowRepo
-    from agent.sessions.store import SqliteSessionStore
 
 _VERBS = {"delete": "delete ", "restore": "restore", "revert": "revert "}
 
@@ -56,22 +55,22 @@ def undo(
 ) -> None:
     """Undo a session's last step that changed files (or every step from --to on), after showing
     what changes; files other sessions or people changed are left as they are."""
+    from agent.runtime.parts import opened_store
     from agent.sessions._lock import hold_workspace
     from agent.sessions.leftovers import lock_dir
-    from agent.sessions.store import SqliteSessionStore
 
     try:
-        store = SqliteSessionStore()
-        record = _session(store, session, (cwd or Path.cwd()).resolve())
-        _refuse_if_running(store, record)
-        with hold_workspace(lock_dir(), Path(record.workspace), "subagent undo"):
-            _undo(store, record, to, yes)
+        with opened_store() as store:
+            record = _session(store, session, (cwd or Path.cwd()).resolve())
+            _refuse_if_running(store, record)
+            with hold_workspace(lock_dir(), Path(record.workspace), "subagent undo"):
+                _undo(store, record, to, yes)
     except SubagentError as exc:
         typer.echo(f"error: {for_terminal(str(exc))}", err=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
 
 
-def _undo(store: SqliteSessionStore, record: SessionRecord, to: int | None, yes: bool) -> None:
+def _undo(store: SessionStore, record: SessionRecord, to: int | None, yes: bool) -> None:
     from agent.sessions.checkpoints import ShadowRepo
     from agent.sessions.undo_target import record_undo
 
@@ -101,14 +100,14 @@ def _undo(store: SqliteSessionStore, record: SessionRecord, to: int | None, yes:
     )
 
 
-def _session(store: SqliteSessionStore, session: str | None, workspace: Path) -> SessionRecord:
+def _session(store: SessionStore, session: str | None, workspace: Path) -> SessionRecord:
     record = store.get(session) if session else store.latest(workspace)
     if record is None:
         raise ConfigError(f"no session in {workspace}; pass --session ID (`subagent sessions list --all`)")
     return record
 
 
-def _refuse_if_running(store: SqliteSessionStore, record: SessionRecord) -> None:
+def _refuse_if_running(store: SessionStore, record: SessionRecord) -> None:
     """A live run would go on changing the files an undo puts back: refuse, naming its pid."""
     from agent.sessions._lock import session_holder
     from agent.sessions.leftovers import lock_dir
@@ -124,7 +123,7 @@ def _refuse_if_running(store: SqliteSessionStore, record: SessionRecord) -> None
 
 
 def _choose_checkpoint(
-    store: SqliteSessionStore, repo: ShadowRepo, record: SessionRecord, to: int | None
+    store: SessionStore, repo: ShadowRepo, record: SessionRecord, to: int | None
 ) -> _Plan | None:
     """The checkpoint to go back to and what that changes (None when there is nothing to undo).
 
@@ -148,9 +147,7 @@ def _choose_checkpoint(
     return plans.get(target.step) or _plan(store, repo, record, target)
 
 
-def _plan(
-    store: SqliteSessionStore, repo: ShadowRepo, record: SessionRecord, target: CheckpointRecord
-) -> _Plan:
+def _plan(store: SessionStore, repo: ShadowRepo, record: SessionRecord, target: CheckpointRecord) -> _Plan:
     from agent.sessions.ownership import owners_since, plan_owners
 
     full = repo.plan_restore(target.commit)

@@ -122,7 +122,8 @@ async def run_demo(
     """
     from rich.markup import escape
 
-    from agent.runtime.assembly import run_agent
+    from agent.runtime.assembly import run_events
+    from agent.runtime.options import RunOptions
     from agent.sandbox.probe import probe_sandbox
     from agent.terminal.render import EventRenderer
     from agent.terminal.safe_text import for_terminal
@@ -143,10 +144,10 @@ async def run_demo(
     turns = tokens_in = tokens_out = failed = 0
     model = _script_model(fast)
     # The demo wrote the workspace's config itself: it is trusted (its permission_mode and verify apply).
-    run = run_agent(
-        PROMPT, agent="orchestrator", cwd=workspace, model_client=model, trust=True, cancel=cancel
+    options = RunOptions(
+        prompt=PROMPT, agent="orchestrator", cwd=workspace, model_client=model, trust=True, cancel=cancel
     )
-    async for event in run:
+    async for event in run_events(options):
         renderer.handle(event)
         if event.type == "tool_call_finished" and event.name == "task":
             failed += event.is_error

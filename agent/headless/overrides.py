@@ -24,7 +24,6 @@ from agent.runtime.parts import RuntimeParts
 _CLAUDE_NAMES = {"multiedit": "edit", "ls": "glob", "agent": "task"}
 _NOT_HERE = frozenset(
     {
-        "webfetch",
         "websearch",
         "todowrite",
         "notebookedit",
@@ -145,7 +144,7 @@ def headless_parts(
         handles.agents = sorted(registry.agents)
         return registry
 
-    def make_gate(*args: Any) -> Any:  # whatever the factory takes (spine adds the always memory)
+    def make_gate(*args: Any) -> Any:  # (rules, mode, approver, ask timeout, always memory)
         handles.gate = base.make_gate(*args)
         return handles.gate
 

@@ -4,7 +4,8 @@ With `--input-format text` the prompt is the argument (or stdin) and there is on
 `--input-format stream-json` stdin carries the SDK's messages for as long as it stays open: each
 `user` message is a run that resumes the session; control requests are answered between and
 during runs (`interrupt` cancels the run in progress; `set_permission_mode` reaches its gate;
-`set_model` applies from the next message).
+`set_model` applies from the next message). The process owns the session, so it owns its one
+`AlwaysMemory`: an `always` answer holds for every later run of this process, and no other.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from agent.headless.flags import MODES, HeadlessOptions
 from agent.headless.overrides import RunHandles, headless_parts
 from agent.headless.schema import SchemaCheck
 from agent.headless.shapes import ClaudeShapes
+from agent.permissions.always import AlwaysMemory
 from agent.terminal.safe_text import for_terminal
 
 EXIT_CODES = {"error_max_turns": 4, "error_max_budget": 4, "cancelled": 130}
@@ -34,7 +36,8 @@ DONT_ASK_DENIAL = (
 
 
 class HeadlessSession:
-    """The state one process keeps across its runs: the session, mode, model, the run's cancel."""
+    """The state one process keeps across its runs: the session, mode, model, `always` answers,
+    the run's cancel."""
 
     def __init__(self, opts: HeadlessOptions, channel: Channel) -> None:
         self.opts = opts
@@ -45,6 +48,7 @@ class HeadlessSession:
         self.model = opts.model
         self.cancel: asyncio.Event | None = None
         self.handles = RunHandles()
+        self.always = AlwaysMemory()
         self.last: dict[str, Any] | None = None
 
     def _approver(self) -> Any:
@@ -92,7 +96,8 @@ class HeadlessSession:
         return result
 
     async def _run(self, prompt: str) -> dict[str, Any]:
-        from agent.runtime.assembly import run_agent
+        from agent.runtime.assembly import run_events
+        from agent.runtime.options import RunOptions
         from agent.runtime.parts import default_parts
 
         self.cancel = asyncio.Event()
@@ -100,8 +105,8 @@ class HeadlessSession:
         first = self.session_id is None
         self.handles = RunHandles()
         parts = headless_parts(default_parts(), self.opts, agent, self.handles)
-        events = run_agent(
-            prompt,
+        options = RunOptions.build(
+            prompt=prompt,
             agent=agent,
             cwd=self.opts.cwd,
             model=self.model,
@@ -114,8 +119,9 @@ class HeadlessSession:
             fork=self.opts.fork and first,
             cancel=self.cancel,
             parts=parts,
+            always=self.always,
         )
-        async for event in events:
+        async for event in run_events(options):
             if event.type == "session_started" and event.parent_tool_use_id is None:
                 self.shapes.agents = self.handles.agents
             for message in self.shapes.messages(event):

@@ -37,8 +37,10 @@ from agent.events import (
     Usage,
     UsageEvent,
 )
+from agent.hooks.runner import HookRunner
 from agent.loop.cancellable_stream import Pump
 from agent.loop.interrupted import interrupted_block
+from agent.loop.loop_hooks import LoopHooks
 from agent.loop.model_turn import TurnOutcome, stream_turn
 from agent.loop.tool_calls import ToolCall, ToolRunner, TurnCalls
 from agent.model.base import ModelClient, ModelRequest
@@ -97,6 +99,8 @@ class LoopSetup:
     """Compact the history now and end, without a model turn (chat's `/compact`)."""
     boundary: RunBoundary = dataclasses.field(default_factory=RunBoundary)
     """Sandbox, network and trust, told in the `session_started` event (`agent.trust.notice`)."""
+    hooks: HookRunner | None = None
+    """SessionStart, UserPromptSubmit, Stop / SubagentStop and SessionEnd hooks (`agent.hooks`)."""
 
 
 @dataclasses.dataclass
@@ -131,6 +135,9 @@ class AgentLoop:
             setup.context, setup.model.context_window, setup.runner.ctx.data_dir / "elided", setup.client
         )
         self._pricer = Pricer(setup.model.id, setup.model.price)
+        self._hooks = LoopHooks(
+            setup.hooks, resumed=setup.resumed, child=setup.parent_tool_use_id is not None
+        )
 
     def _event(self, cls: type[Any], **fields: Any) -> Any:
         return cls(
@@ -173,7 +180,16 @@ class AgentLoop:
         return self._context.finish_request(request)
 
     async def events(self, prompt: str | None) -> AsyncIterator[Any]:
-        """Run the session to its end; the last event is the ResultEvent."""
+        """Run the session to its end; the last event is the ResultEvent (after SessionEnd hooks)."""
+        async for event in self._events(prompt):
+            if isinstance(event, ResultEvent) and event.session_id == self.setup.session_id:
+                said: list[Any] = []
+                await self._hooks.fire("SessionEnd", {"reason": event.subtype}, said)
+                for hook_event in said:
+                    yield hook_event
+            yield event
+
+    async def _events(self, prompt: str | None) -> AsyncIterator[Any]:
         s = self.setup
         yield self._event(
             SessionStartedEvent,
@@ -185,8 +201,16 @@ class AgentLoop:
             resumed=s.resumed,
             **s.boundary.model_dump(),
         )
-        if prompt:
-            await self._append("user", [{"type": "text", "text": prompt}])
+        said: list[Any] = []
+        context, ended = await self._hooks.start(prompt, said)
+        for hook_event in said:
+            yield hook_event
+        if ended is not None:
+            yield await self._finish("error_during_execution", ended)
+            return
+        if prompt or context:
+            blocks = [{"type": "text", "text": text} for text in (prompt, context) if text]
+            await self._append("user", blocks)
         try:
             async for event in self._compact_now() if s.compact_only else self._turns():
                 yield event
@@ -214,13 +238,8 @@ class AgentLoop:
     async def _turns(self) -> AsyncIterator[Any]:
         s, st = self.setup, self._state
         while True:
-            if st.turns >= s.max_turns:
-                yield await self._finish("error_max_turns", f"stopped after {st.turns} turns (max_turns)")
-                return
-            if s.max_budget_usd is not None and self._spent >= s.max_budget_usd:
-                yield await self._finish(
-                    "error_max_budget", f"stopped at ${self._spent:.4f} (budget ${s.max_budget_usd:.2f})"
-                )
+            if (limit := self._limit_reached()) is not None:
+                yield await self._finish(*limit)
                 return
             st.turns += 1
             yield self._event(TurnStartedEvent, turn=st.turns)
@@ -256,15 +275,34 @@ class AgentLoop:
             if calls:
                 async for event in self._run_tools(calls, done.invalid_tool_inputs):
                     yield event
+                if s.runner.stop_requested is not None:
+                    yield await self._finish("error_during_execution", s.runner.stop_requested)
+                    return
                 continue
             if stop == "pause_turn":
                 continue  # the paused assistant content goes back unchanged
             if stop in ("max_tokens", "model_context_window_exceeded"):
                 await self._append("user", [{"type": "text", "text": _CONTINUE_AFTER_CUTOFF}])
                 continue
+            said: list[Any] = []
+            go_on = await self._hooks.stop(said)
+            for hook_event in said:
+                yield hook_event
+            if go_on is not None:
+                await self._append("user", [{"type": "text", "text": go_on}])
+                continue
             subtype: ResultSubtype = "error_permission_denied" if st.denials else "success"
             yield await self._finish(subtype, st.final_text)
             return
+
+    def _limit_reached(self) -> tuple[ResultSubtype, str] | None:
+        """The max_turns or budget stop, when the next turn would pass it."""
+        s, st = self.setup, self._state
+        if st.turns >= s.max_turns:
+            return "error_max_turns", f"stopped after {st.turns} turns (max_turns)"
+        if s.max_budget_usd is not None and self._spent >= s.max_budget_usd:
+            return "error_max_budget", f"stopped at ${self._spent:.4f} (budget ${s.max_budget_usd:.2f})"
+        return None
 
     async def _model_turn(self, outcome: TurnOutcome) -> AsyncIterator[Any]:
         """Fit the context, then stream the turn; a prompt the API finds too long is compacted once."""

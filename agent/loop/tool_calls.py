@@ -13,7 +13,6 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
@@ -21,26 +20,18 @@ from pydantic import BaseModel, ValidationError
 from agent.errors import SubagentError, ToolFailure
 from agent.events import (
     ErrorEvent,
-    Event,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
     PermissionDenial,
     ToolCallFinishedEvent,
     ToolCallStartedEvent,
 )
+from agent.hooks.protocol import HookAnswer
+from agent.hooks.runner import PEER_TOOL_NAMES, HookRunner
 from agent.loop.interrupted import interrupted_text
 from agent.permissions.models import AskAnswer, AskRequest
-from agent.tool import OutputLimits, PermissionRequest, Tool, ToolContext, ToolResult
+from agent.tool import OutputLimits, PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
 from agent.tool_output import cap_output
-
-EVENT_SINK: ContextVar[Callable[[Event], None] | None] = ContextVar("EVENT_SINK", default=None)
-"""While a tool runs: where it may emit events into the parent's stream (the `task` tool does)."""
-CURRENT_TOOL_USE_ID: ContextVar[str | None] = ContextVar("CURRENT_TOOL_USE_ID", default=None)
-"""While a tool runs: the id of its tool_use block (a child's `parent_tool_use_id`)."""
-
-TURN_CALLS: ContextVar[tuple[ToolCall, ...]] = ContextVar("TURN_CALLS", default=())
-"""While a tool runs: every call of its turn that was allowed to run (the `task` tool counts its
-siblings to decide whether children need their own worktrees)."""
 
 DETAIL_LIMITS = OutputLimits(max_lines=80, max_chars=8000)
 """How much of a call's preview an ask shows a person."""
@@ -91,6 +82,8 @@ class TurnCalls:
     """Ids of calls whose tool began running: an interrupted one may have had effects."""
     announced: set[str] = dataclasses.field(default_factory=set)
     """Ids of calls a tool_call_started event went out for (each must be seen to finish)."""
+    allowed: tuple[tuple[str, dict[str, Any]], ...] = ()
+    """(name, input) of the calls that were allowed to run (`ToolCallInfo.turn`)."""
 
     def interrupted(self) -> list[tuple[ToolCall, ToolResult]]:
         """Announced calls left without a result by a cancel, with what the model is told."""
@@ -141,6 +134,10 @@ class ToolRunner:
     """`await on_start(tool_use_id)` just before a tool runs (the store records it for repair)."""
     max_parallel: int = 8
     parent_tool_use_id: str | None = None
+    hooks: HookRunner | None = None
+    """PreToolUse, PostToolUse and Notification hooks (`agent.hooks`)."""
+    stop_requested: str | None = None
+    """Set when a hook answered `continue: false`: the loop ends the run after this turn."""
 
     def _event(self, cls: type[Any], **fields: Any) -> Any:
         return cls(session_id=self.session_id, parent_tool_use_id=self.parent_tool_use_id, **fields)
@@ -174,7 +171,7 @@ class ToolRunner:
             key = p.tool.conflict_key(p.parsed, p.ctx)
             groups.setdefault(key if key is not None else ("solo", p.call.id), []).append(p)
         limit = asyncio.Semaphore(self.max_parallel)
-        TURN_CALLS.set(tuple(p.call for p in ready))  # this task's context; its tool tasks copy it
+        turn.allowed = tuple((p.call.name, p.call.input) for p in ready)
         async with asyncio.TaskGroup() as group:
             for members in groups.values():
                 group.create_task(self._run_in_order(members, limit, turn, emit))
@@ -185,7 +182,7 @@ class ToolRunner:
         for p in members:
             async with limit:
                 turn.started.add(p.call.id)
-                turn.results[p.call.id] = await self._execute(p, emit)
+                turn.results[p.call.id] = await self._execute(p, turn, emit)
 
     def _finish(
         self, call: ToolCall, result: ToolResult, started: float, emit: Callable[[Any], None]
@@ -242,7 +239,10 @@ class ToolRunner:
             turn.results[call.id] = ToolResult(output=str(exc), is_error=True)
             self._finish(call, turn.results[call.id], started, emit)
             return None
-        denied = await self._settle(call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit)
+        hook = await self._hook("PreToolUse", call, {}, emit)
+        denied = await self._settle(
+            call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit, hook
+        )
         if denied is not None:
             turn.denials.append(
                 PermissionDenial(
@@ -256,13 +256,34 @@ class ToolRunner:
             ctx = dataclasses.replace(ctx, allow_external=True)
         return _Prepared(call, tool, parsed, ctx)
 
+    async def _hook(
+        self, event: str, call: ToolCall, extra: dict[str, Any], emit: Callable[[Any], None]
+    ) -> HookAnswer:
+        """The tool hooks' answer for `call` (none without hooks); `continue: false` is kept."""
+        if self.hooks is None:
+            return HookAnswer()
+        fields = {"tool_name": PEER_TOOL_NAMES.get(call.name, call.name), "tool_input": call.input}
+        answer = await self.hooks.fire(
+            event, {**fields, "tool_use_id": call.id, **extra}, emit, match=call.name
+        )
+        if answer.stop:
+            self.stop_requested = answer.stop_reason or f"a {event} hook ended the run"
+        return answer
+
     async def _settle(
         self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
-        emit: Callable[[Any], None],
+        emit: Callable[[Any], None], hook: HookAnswer = HookAnswer(),
     ) -> str | None:  # fmt: skip
-        """None when the call may run, else the reason it may not; `detail()` only for an ask."""
+        """None when the call may run, else the reason it may not; `detail()` only for an ask.
+
+        A PreToolUse hook's `deny` denies; its `ask` asks even where the rules allow; its `allow`
+        answers an ask; a deny rule holds whatever the hook says."""
         verdict = self.gate.evaluate(call.name, call.input, requests)
-        if verdict.decision == "allow":
+        if hook.decision == "deny":
+            verdict = verdict.model_copy(
+                update={"decision": "deny", "reason": f"a PreToolUse hook denied it: {hook.reason}"}
+            )
+        if verdict.decision == "allow" and hook.decision != "ask":
             return None
         if verdict.decision == "deny":
             emit(
@@ -275,6 +296,18 @@ class ToolRunner:
                 )
             )
             return verdict.reason
+        if hook.decision == "allow":
+            return None
+        if verdict.decision == "allow":  # a hook asks about a call the rules allow
+            patterns = [p for r in requests for p in r.patterns]
+            permission = requests[0].permission if requests else call.name
+            reason = f"a PreToolUse hook asks: {hook.reason}" if hook.reason else "a PreToolUse hook asks"
+            verdict = verdict.model_copy(
+                update={"decision": "ask", "permission": permission, "patterns": patterns, "reason": reason}
+            )
+        if self.hooks is not None:
+            note = {"message": f"subagent needs your permission to use {call.name}: {title}"}
+            await self.hooks.fire("Notification", note, emit)
         emit(
             self._event(
                 PermissionAskedEvent,
@@ -312,7 +345,7 @@ class ToolRunner:
         refused = answer.message or f"the {verdict.permission} permission was refused for {title}"
         return f"{refused} (it was asked because {verdict.reason})"
 
-    async def _execute(self, p: _Prepared, emit: Callable[[Any], None]) -> ToolResult:
+    async def _execute(self, p: _Prepared, turn: TurnCalls, emit: Callable[[Any], None]) -> ToolResult:
         started = time.monotonic()
         if self.on_start is not None:
             try:
@@ -321,19 +354,20 @@ class ToolRunner:
                 result = ToolResult(output=f"not run: its start could not be recorded: {exc}", is_error=True)
                 self._finish(p.call, result, started, emit)
                 return result
-        sink_token = EVENT_SINK.set(emit)
-        id_token = CURRENT_TOOL_USE_ID.set(p.call.id)
+        info = ToolCallInfo(tool_use_id=p.call.id, emit=emit, turn=turn.allowed)
         try:
-            result = await p.tool.run(p.parsed, p.ctx)
+            result = await p.tool.run_call(p.parsed, p.ctx, info)
         except ToolFailure as exc:
             result = ToolResult(output=str(exc), is_error=True)
         except Exception as exc:  # a bug in a tool must not end the session: the model sees it
             result = ToolResult(
                 output=f"internal error in {p.call.name}: {type(exc).__name__}: {exc}", is_error=True
             )
-        finally:
-            EVENT_SINK.reset(sink_token)
-            CURRENT_TOOL_USE_ID.reset(id_token)
+        response = {"tool_response": {"output": result.output, "is_error": result.is_error}}
+        hook = await self._hook("PostToolUse", p.call, response, emit)
+        said = [f"PostToolUse hook: {hook.reason}" if hook.decision == "block" else "", hook.context]
+        if any(said):
+            result = result.model_copy(update={"output": "\n\n".join([result.output, *filter(None, said)])})
         self._finish(p.call, result, started, emit)
         return result
 

@@ -34,7 +34,7 @@ class PermissionForm(BaseModel):
     """The elicitation form for one ask."""
 
     allow: bool = Field(description="Let the agent do this")
-    always: bool = Field(False, description="Also allow the same thing again in this run without asking")
+    always: bool = Field(False, description="Also allow the same thing again in this session without asking")
 
 
 def ask_message(request: AskRequest) -> str:

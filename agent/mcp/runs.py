@@ -20,7 +20,9 @@ from agent.events import (
     ToolCallStartedEvent,
     TurnStartedEvent,
 )
+from agent.loop.cancel_grace import run_with_grace
 from agent.mcp.asks import RoundTrip, approver_for
+from agent.runtime.options import RunOptions
 
 CANCEL_GRACE_S = 10.0
 """How long a cancelled run may take to store its state before the handler stops waiting."""
@@ -47,29 +49,32 @@ class McpRun:
     """One run's event stream, consumed in its own task so a cancelled call can still wind it
     down, and so a round trip's second call can pick it up where the first left it."""
 
-    def __init__(self, ctx: Any, options: dict[str, Any], round_trip: RoundTrip | None) -> None:
+    def __init__(self, ctx: Any, options: RunOptions, round_trip: RoundTrip | None) -> None:
         self.ctx = ctx
         """The call the progress goes to (each call of a round trip replaces it)."""
-        self.options = options
         self.round_trip = round_trip
         self.cancel = asyncio.Event()
+        self.options = options.model_copy(
+            update={"approver": approver_for(ctx, round_trip), "cancel": self.cancel}
+        )
         self.session_id = ""
         self.boundary = RunBoundary()
         self.result: ResultEvent | None = None
         self.steps = 0
         self._task: asyncio.Future[None] | None = None
 
-    def start(self, prompt: str) -> None:
-        self._task = asyncio.ensure_future(self._consume(prompt))
+    def start(self) -> None:
+        """Start the run in its own task; a cancel gives it CANCEL_GRACE_S to store its state."""
+        work = run_with_grace(self._consume(), self.cancel, grace_s=CANCEL_GRACE_S, what="an MCP run")
+        self._task = asyncio.ensure_future(work)
 
-    def _events(self, prompt: str) -> AsyncIterator[Event]:
-        from agent.runtime.assembly import run_agent
+    def _events(self) -> AsyncIterator[Event]:
+        from agent.runtime.assembly import run_events
 
-        approver = approver_for(self.ctx, self.round_trip)
-        return run_agent(prompt, approver=approver, cancel=self.cancel, **self.options)
+        return run_events(self.options)
 
-    async def _consume(self, prompt: str) -> None:
-        async for event in self._events(prompt):
+    async def _consume(self) -> None:
+        async for event in self._events():
             if isinstance(event, SessionStartedEvent) and not self.session_id:
                 self.session_id = event.session_id
                 self.boundary = event.boundary()
@@ -86,10 +91,11 @@ class McpRun:
     async def settle(self) -> bool:
         """Wait until the run ends (True) or, in a round trip, an ask waits for the client (False).
 
-        On cancellation the run is signalled and given time to store its state.
+        On cancellation the run is signalled; `run_with_grace` bounds how long it may take to
+        store its state, and this waits (shielded) for that.
 
         Raises:
-            SubagentError: the run could not start or failed outside the loop.
+            SubagentError: the run could not start, failed outside the loop, or had to be cut.
         """
         import anyio
 
@@ -99,7 +105,9 @@ class McpRun:
         except asyncio.CancelledError:
             self.cancel.set()
             with anyio.CancelScope(shield=True):
-                await asyncio.wait({self._task}, timeout=CANCEL_GRACE_S)
+                await asyncio.wait({self._task})
+            if not self._task.cancelled():
+                self._task.exception()  # retrieved: the caller's cancellation is what it gets
             raise
         if not self._task.done():
             return False

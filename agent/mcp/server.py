@@ -1,7 +1,7 @@
 """`subagent mcp`: the runtime as MCP tools over stdio, for orchestrator agents and programs.
 
 Tools: `run_task` (run an agent on a task in a workspace), `reply` (continue a session with a new
-prompt) and `list_agents`. Each run is one `agent.runtime.assembly.run_agent` stream: every step (model
+prompt) and `list_agents`. Each run is one `agent.runtime.assembly.run_events` stream: every step (model
 turn, tool call, subagent) is a progress notification, so clients that time out quiet calls keep
 waiting; the first names the session id, so a cancelled call can still be continued with `reply`.
 `notifications/cancelled` sets the run's cancel signal and lets it wind down (dangling tool calls
@@ -9,8 +9,9 @@ answered, status stored) before the handler gives up. Asks go to the client by e
 it declared it, under every protocol version (agent/mcp/asks.py: a request in the middle of the
 call up to 2025-11-25, `input_required` round trips on 2026-07-28); otherwise they are denied,
 and the result says what was denied and how to allow it. `reply` keeps the session's model,
-permission mode and turn limit (`KeptOptions`). `list_agents` is annotated read-only; `run_task`
-and `reply` change files, but not destructively (every change is checkpointed: `subagent undo`).
+permission mode, turn limit and `always` answers (`KeptOptions`). `list_agents` is annotated
+read-only; `run_task` and `reply` change files, but not destructively (every change is
+checkpointed: `subagent undo`).
 
 `mcp` pulls starlette and uvicorn, so only this module imports it, inside `build_server`. The
 module does not use postponed annotations: the SDK reads the tools' annotations (the `Context`
@@ -35,7 +36,9 @@ from agent.events import (
 )
 from agent.mcp.asks import RoundTrip, uses_input_required
 from agent.mcp.runs import LiveRuns, McpRun
+from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import PermissionMode
+from agent.runtime.options import RunOptions
 
 if TYPE_CHECKING:
     from mcp.types import CallToolResult, InputRequiredResult
@@ -107,25 +110,32 @@ def _tool_result(task: TaskResult) -> "CallToolResult":
 
 
 class KeptOptions:
-    """What each session was run with here (model, permission mode, turn limit), so `reply`
-    keeps them. A session started by another server process keeps its model (the session
-    record has it); its mode and limit are the config's unless the call names them."""
+    """What each session was run with here (model, permission mode, turn limit) and its one
+    `AlwaysMemory`, so `reply` keeps them: an `always` answer holds for the task and its
+    replies, and for no other session. A session started by another server process keeps its
+    model (the session record has it); its mode and limit are the config's unless the call
+    names them, and its memory starts empty."""
 
     KEYS = ("model", "permission_mode", "max_turns")
 
     def __init__(self) -> None:
         self._by_session: dict[str, dict[str, Any]] = {}
+        self._always: dict[str, AlwaysMemory] = {}
 
-    def remember(self, session_id: str, options: dict[str, Any]) -> None:
-        self._by_session[session_id] = {key: options.get(key) for key in self.KEYS}
+    def remember(self, session_id: str, options: RunOptions) -> None:
+        self._by_session[session_id] = {key: getattr(options, key) for key in self.KEYS}
+        if options.always is not None:
+            self._always[session_id] = options.always
 
     def for_session(self, record: Any, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The options a `reply` to `record` runs with: the call's, else the session's."""
         kept = self._by_session.get(record.id) or {"model": record.model or None}
-        return {key: overrides.get(key) or kept.get(key) for key in self.KEYS}
+        always = self._always.setdefault(record.id, AlwaysMemory())
+        return {**{key: overrides.get(key) or kept.get(key) for key in self.KEYS}, "always": always}
 
 
 async def _call(
-    live: LiveRuns, kept: KeptOptions, ctx: Any, options: dict[str, Any], prompt: str
+    live: LiveRuns, kept: KeptOptions, ctx: Any, options: RunOptions
 ) -> "CallToolResult | InputRequiredResult":
     """Start a run (or, with `request_state`, pick up the one waiting for these answers) and
     return its result, or `input_required` while asks wait for a 2026-07-28 client."""
@@ -137,7 +147,7 @@ async def _call(
             run = live.resume(token, ctx)
         else:
             run = McpRun(ctx, options, RoundTrip() if uses_input_required(ctx) else None)
-            run.start(prompt)
+            run.start()
             token = live.keep(run) if run.round_trip is not None else ""
         ended = await run.settle()
     except SubagentError as exc:
@@ -166,18 +176,15 @@ def _workspace(cwd: str | None) -> Path:
 def _session_record(session_id: str) -> Any:
     from mcp.server.mcpserver.exceptions import ToolError
 
-    from agent.sessions.store import SqliteSessionStore
+    from agent.runtime.parts import opened_store
 
     try:
-        store = SqliteSessionStore()
-    except SubagentError as exc:  # a damaged, locked or full store: say which and what to do
-        raise ToolError(str(exc)) from exc
-    try:
-        return store.get(session_id)
+        with opened_store() as store:
+            return store.get(session_id)
     except (SessionError, UnknownSessionError) as exc:
         raise ToolError(f"{exc}; use the session_id a run_task call returned") from exc
-    finally:
-        store.close()
+    except SubagentError as exc:  # a damaged, locked or full store: say which and what to do
+        raise ToolError(str(exc)) from exc
 
 
 def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
@@ -207,10 +214,11 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         max_turns: int | None = Field(None, ge=1, le=500),
     ) -> Annotated[CallToolResult, TaskResult] | InputRequiredResult:
         """Run an agent on a coding task in a workspace (cwd) and return its report and changes."""
-        options = {"agent": agent, "cwd": _workspace(cwd), "model": model, "max_turns": max_turns,
-                   "permission_mode": permission_mode, "model_client": model_client,
-                   "trust": trust}  # fmt: skip
-        return await _call(live, kept, ctx, options, prompt)
+        options = RunOptions.build(
+            prompt=prompt, agent=agent, cwd=_workspace(cwd), model=model, max_turns=max_turns,
+            permission_mode=permission_mode, model_client=model_client, trust=trust, always=AlwaysMemory(),
+        )  # fmt: skip
+        return await _call(live, kept, ctx, options)
 
     @server.tool(annotations=acts)
     async def reply(
@@ -225,10 +233,11 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         the model, permission_mode and max_turns it was started with; pass one to change it."""
         record = await asyncio.to_thread(_session_record, session_id)
         overrides = {"model": model, "permission_mode": permission_mode, "max_turns": max_turns}
-        options = {"agent": record.agent, "cwd": Path(record.workspace), "resume": record.id,
-                   **kept.for_session(record, overrides), "model_client": model_client,
-                   "trust": trust}  # fmt: skip
-        return await _call(live, kept, ctx, options, prompt)
+        options = RunOptions.build(
+            prompt=prompt, agent=record.agent, cwd=Path(record.workspace), resume=record.id,
+            **kept.for_session(record, overrides), model_client=model_client, trust=trust,
+        )  # fmt: skip
+        return await _call(live, kept, ctx, options)
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def list_agents(cwd: str | None = None) -> AgentList:

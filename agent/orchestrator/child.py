@@ -307,17 +307,19 @@ def _sandbox(parts: Any, defaults: Any, workdir: Path, network: bool) -> Any:
 def _start(
     request: ChildRequest, parts: Any, workdir: Path, prompt: str, *, resume: str | None
 ) -> AsyncIterator[Event]:
-    from agent.runtime.assembly import run_agent
+    from agent.runtime.assembly import run_events
+    from agent.runtime.options import RunOptions
 
     spec, link = request.spec, request.link
-    return run_agent(
-        prompt,
+    options = RunOptions(
+        prompt=prompt,
         agent=spec.agent,
         cwd=workdir,
         model=spec.model,
         max_turns=spec.max_turns,
         permission_mode=spec.permission_mode or link.permission_mode,
         approver=link.approver,
+        always=link.always,
         resume=resume,
         model_client=link.client,
         cancel=link.cancel,
@@ -326,6 +328,7 @@ def _start(
         parts=parts,
         parent=link,
     )
+    return run_events(options)
 
 
 async def _drive(request: ChildRequest, tally: _Tally, events: AsyncIterator[Event]) -> None:

@@ -11,15 +11,11 @@ import asyncio
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from agent.registry.spec import AgentSpec
-
 if TYPE_CHECKING:
     from agent.model.base import ModelClient
+    from agent.permissions.always import AlwaysMemory
     from agent.permissions.models import Approver, PermissionMode
     from agent.runtime.parts import RuntimeParts
-
-EDITING_TOOLS = frozenset({"edit", "write", "patch", "bash"})
-"""A child with any of these may change files, so it needs its own worktree beside siblings."""
 
 
 @dataclasses.dataclass
@@ -40,6 +36,9 @@ class ParentLink:
     """The parent's depth: 0 for a root session, and for `subagent dispatch` (no model above)."""
     cancel: asyncio.Event
     permission_mode: PermissionMode | None = None
+    always: AlwaysMemory | None = None
+    """A program's dispatch (no parent gate): its `always` answers, shared by every subtask.
+    Under a parent gate the children share the parent's through `gate.child`."""
     parent_tool_use_id: str | None = None
     """The parent's own `parent_tool_use_id` (set when the parent is itself a child)."""
     slots: dict[int, asyncio.Semaphore] = dataclasses.field(default_factory=dict)
@@ -49,6 +48,8 @@ class ParentLink:
     """One MergeQueue per workspace: one batch of merges at a time into it."""
     snapshots: dict[str, asyncio.Future[Any]] = dataclasses.field(default_factory=dict)
     """The checkpoint (or packing) under way in each workspace: siblings starting together share it."""
+    mcp: Any = None
+    """The run's MCP servers (`agent.mcpclient.hub.McpHub`): started once, shared by the session tree."""
 
     def slot(self, depth: int) -> asyncio.Semaphore:
         limit = self.registry.config.defaults.max_parallel_tasks
@@ -82,21 +83,3 @@ class ParentLink:
     def for_child(self, **changes: Any) -> ParentLink:
         """The link a child passes to its own children: same shared state, new identity."""
         return dataclasses.replace(self, **changes)
-
-
-def may_delegate(spec: AgentSpec, depth: int, max_depth: int) -> bool:
-    """Whether an agent at `depth` gets the `task` tool.
-
-    A root agent delegates when it says so (`can_delegate: true`) or is a primary agent that does
-    not refuse; a child only when its config allows it. No child is started below `max_depth`.
-    """
-    if depth + 1 > max_depth:
-        return False
-    if spec.can_delegate is not None:
-        return spec.can_delegate
-    return depth == 0 and spec.mode in ("primary", "all")
-
-
-def may_edit(spec: AgentSpec) -> bool:
-    """Whether the agent has a tool that can change files."""
-    return bool(EDITING_TOOLS & set(spec.tools))

@@ -27,8 +27,10 @@ from agent.orchestrator.base import (
     SubtaskSpec,
 )
 from agent.orchestrator.child import ChildRequest, run_child
-from agent.orchestrator.link import ParentLink, may_edit
+from agent.orchestrator.link import ParentLink
+from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import Approver
+from agent.registry.spec import may_edit
 from agent.sessions.leftovers import workspace_for_run
 
 
@@ -67,6 +69,7 @@ class LocalDispatcher:
         links: dict[Path, ParentLink] = {}
         slots: dict[int, asyncio.Semaphore] = {}
         seen: set[str] = set()
+        always = AlwaysMemory()  # the dispatch is one session: an `always` holds for every subtask
         for task in tasks:
             if task.id in seen:
                 raise ConfigError(f"two subtasks have the id {task.id!r}; ids must be unique")
@@ -86,6 +89,7 @@ class LocalDispatcher:
                     depth=0,
                     cancel=cancel,
                     slots=slots,
+                    always=always,
                 )
             links[workspace].registry.get(task.agent)  # UnknownAgentError names the known agents
         return links

@@ -9,16 +9,19 @@ one of them may edit files, each child works in its own worktree and is merged b
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
 from agent.errors import SubagentError, ToolInputError
 from agent.events import FileChange
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec
-from agent.orchestrator.link import ParentLink, may_delegate, may_edit
-from agent.registry.spec import AgentSpec
-from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
+from agent.orchestrator.link import ParentLink
+from agent.registry.spec import AgentSpec, may_delegate, may_edit
+from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolInput, ToolResult
+
+if TYPE_CHECKING:
+    from agent.runtime.parts import SessionSeat
 
 _INTRO = (
     "Start a subagent on a self-contained task; it sees only `prompt`, works with its own tools, "
@@ -65,7 +68,11 @@ class TaskTool(Tool[TaskInput]):
         return None  # siblings run at once; worktrees keep their edits apart
 
     async def run(self, input: TaskInput, ctx: ToolContext) -> ToolResult:
-        from agent.loop.tool_calls import CURRENT_TOOL_USE_ID, EVENT_SINK
+        """A task needs its call (its id tags the child's events): see `run_call`."""
+        raise ToolInputError("the task tool runs only as a call of the loop (run_call)")
+
+    async def run_call(self, input: TaskInput, ctx: ToolContext, call: ToolCallInfo) -> ToolResult:
+        """Run the child for this call: its events go into the run's stream tagged with the call's id."""
         from agent.orchestrator.child import ChildRequest, run_child
 
         if input.subagent_type not in self.subagents:
@@ -74,9 +81,9 @@ class TaskTool(Tool[TaskInput]):
             )
         if not input.prompt.strip():
             raise ToolInputError("prompt is empty: write the whole task for the subagent")
-        tool_use_id = CURRENT_TOOL_USE_ID.get()
+        tool_use_id = call.tool_use_id
         spec = SubtaskSpec(
-            id=tool_use_id or input.subagent_type,
+            id=tool_use_id,
             agent=input.subagent_type,
             prompt=input.prompt,
             description=input.description,
@@ -85,9 +92,9 @@ class TaskTool(Tool[TaskInput]):
             spec=spec,
             link=self.link,
             workspace=ctx.workspace,
-            isolate=self._needs_worktree(input),
+            isolate=self._needs_worktree(input, call),
             tool_use_id=tool_use_id,
-            emit=EVENT_SINK.get(),
+            emit=call.emit,
         )
         try:
             result = await run_child(request)
@@ -101,15 +108,13 @@ class TaskTool(Tool[TaskInput]):
             changes=_changes(result, ctx) if result.conflicts == [] and result.ok else [],
         )
 
-    def _needs_worktree(self, input: TaskInput) -> bool:
+    def _needs_worktree(self, input: TaskInput, call: ToolCallInfo) -> bool:
         """True when this child may edit and another `task` call of the same turn may too."""
-        from agent.loop.tool_calls import TURN_CALLS
-
         if not may_edit(self.subagents[input.subagent_type]):
             return False
         editing = 0
-        for call in TURN_CALLS.get():
-            other = self.subagents.get(str(call.input.get("subagent_type"))) if call.name == "task" else None
+        for name, sibling in call.turn:
+            other = self.subagents.get(str(sibling.get("subagent_type"))) if name == "task" else None
             editing += other is not None and may_edit(other)
         return editing > 1
 
@@ -171,39 +176,22 @@ def task_tool_for(spec: AgentSpec, link: ParentLink) -> TaskTool | None:
     return TaskTool(link, subagents) if subagents else None
 
 
-def delegation(
-    spec: AgentSpec,
-    parent: ParentLink | None,
-    registry: Any,
-    parts: Any,
-    client: Any,
-    gate: Any,
-    approver: Any,
-    model: str,
-    session_id: str,
-    cancel: Any,
-    permission_mode: Any,
-    parent_tool_use_id: str | None,
-) -> TaskTool | None:
-    """The `task` tool `run_agent` gives this session, linked to it, or None (see `may_delegate`)."""
-    fields = dict(
-        gate=gate, model=model, session_id=session_id, cancel=cancel, parent_tool_use_id=parent_tool_use_id
-    )
+def delegation(seat: SessionSeat) -> TaskTool | None:
+    """The `task` tool for the session in `seat`, linked to it, or None (see `may_delegate`);
+    the runtime asks for it through `RuntimeParts.session_tools`."""
+    parent: ParentLink | None = seat.parent
+    fields: dict[str, Any] = dict(
+        gate=seat.gate, model=seat.model, session_id=seat.session_id, cancel=seat.cancel,
+        parent_tool_use_id=seat.parent_tool_use_id,
+    )  # fmt: skip
     if parent is None:
         link = ParentLink(
-            registry=registry,
-            parts=parts,
-            client=client,
-            approver=approver,
-            depth=0,
-            permission_mode=permission_mode,
-            **fields,
-        )
+            registry=seat.registry, parts=seat.parts, client=seat.client, approver=seat.approver, depth=0,
+            permission_mode=seat.permission_mode, **fields,
+        )  # fmt: skip
     else:
         link = parent.for_child(
-            depth=parent.depth + 1,
-            parts=parts,
-            permission_mode=permission_mode or parent.permission_mode,
-            **fields,
-        )
-    return task_tool_for(spec, link)
+            depth=parent.depth + 1, parts=seat.parts,
+            permission_mode=seat.permission_mode or parent.permission_mode, **fields,
+        )  # fmt: skip
+    return task_tool_for(seat.spec, link)

@@ -7,8 +7,10 @@ Decisions, so that opencode and Claude Code files load unchanged:
   off switches all three off.
 - Names are case-insensitive (`Read` is `read`). `*` and `?` are globs over tool names; names
   starting with `mcp` (`mcp_*`, `mcp__server__tool`) are kept as rules for MCP tools.
-- A tool other runtimes have and this one does not (`webfetch`, `todowrite`, ...) may be
-  switched off; switching it on is an error, as is a name no runtime knows.
+- A tool other runtimes have and this one does not (`WebFetch`, `TodoWrite`, ...) is dropped when
+  switched on, with one warning line naming the file, the tool and what to use instead
+  (`ToolSelection.dropped`): published agent files list such tools as a rule, and the agent must
+  still load. A name no runtime knows is an error.
 - A list (Claude Code's `tools: Read, Grep`) enables exactly those tools and denies the rest.
 - `task` is not one of the seven tools: enabling it means the agent may delegate.
 """
@@ -24,27 +26,28 @@ from agent.errors import ConfigError
 from agent.permissions.models import Decision, PermissionRule
 from agent.registry.spec import TOOL_NAMES
 
-KNOWN_TOOLS = (*TOOL_NAMES, "task")
+KNOWN_TOOLS = (*TOOL_NAMES, "task", "webfetch")
 """Every tool name a persona may switch on."""
+OPT_IN = ("task", "webfetch")
+"""Tools an agent has only when its `tools` names them (or, for `task`, when it is primary)."""
 
 _SYNONYMS = {"multiedit": "edit", "ls": "glob", "list": "glob"}
-_FOREIGN = frozenset(
-    {
-        "webfetch",
-        "websearch",
-        "codesearch",
-        "todowrite",
-        "todoread",
-        "notebookedit",
-        "notebookread",
-        "skill",
-        "lsp",
-        "killshell",
-        "bashoutput",
-        "exitplanmode",
-        "slashcommand",
-    }
-)
+_FOREIGN = {
+    "websearch": "webfetch on a search engine's URL, or bash with `network: true`",
+    "codesearch": "grep and glob",
+    "todowrite": "a plan kept in the conversation",
+    "todoread": "a plan kept in the conversation",
+    "notebookedit": "edit on the .ipynb file",
+    "notebookread": "read on the .ipynb file",
+    "skill": "read on the skill's SKILL.md",
+    "lsp": "grep and glob",
+    "killshell": "bash (a call waits for its command; `timeout_ms` bounds it)",
+    "killbash": "bash (a call waits for its command; `timeout_ms` bounds it)",
+    "bashoutput": "bash (a call waits for its command and returns its output)",
+    "exitplanmode": "--permission-mode plan",
+    "slashcommand": "the prompt itself",
+}
+"""Tools other runtimes have, and what to use here instead."""
 _DECISIONS: tuple[Decision, ...] = ("allow", "ask", "deny")
 
 
@@ -56,6 +59,8 @@ class ToolSelection(BaseModel):
     rules: list[PermissionRule]
     can_delegate: bool | None = None
     """True or False when the block named `task`; None when it did not say."""
+    dropped: list[str] = []
+    """One line per foreign tool switched on and dropped: `tool X is not in subagent; use Y`."""
 
 
 def permission_of(tool: str) -> str:
@@ -67,26 +72,26 @@ def _is_pattern(name: str) -> bool:
     return "*" in name or "?" in name or "[" in name
 
 
-def _canonical(raw: str, enabling: bool) -> list[str] | None:
-    """Built-in tools a name stands for; None for a foreign tool being switched off."""
-    name = _SYNONYMS.get(raw.strip().lower(), raw.strip().lower())
+def _canonical(raw: str, enabling: bool, dropped: list[str]) -> list[str] | None:
+    """Built-in tools a name stands for; None for a foreign tool (noted in `dropped` when on)."""
+    written = raw.strip()
+    name = _SYNONYMS.get(written.lower(), written.lower())
     if _is_pattern(name):
         return [t for t in KNOWN_TOOLS if fnmatch.fnmatchcase(t, name)]
     if name in KNOWN_TOOLS:
         return [name]
     if name in _FOREIGN:
         if enabling:
-            raise ConfigError(
-                f"tool {raw!r} is not available in subagent; remove it (available: {', '.join(KNOWN_TOOLS)})"
-            )
+            dropped.append(f"tool {written!r} is not in subagent, so it is left out; use {_FOREIGN[name]}")
         return None
-    raise ConfigError(f"unknown tool {raw!r}; tools are {', '.join(KNOWN_TOOLS)} (or mcp_* patterns)")
+    raise ConfigError(f"unknown tool {written!r}; tools are {', '.join(KNOWN_TOOLS)} (or mcp_* patterns)")
 
 
 def _from_map(tools: dict[str, bool], source: str) -> ToolSelection:
     """A map: each entry sets its permission on or off; a later entry wins (opencode)."""
     state: dict[str, bool] = {}
     mcp_rules: list[PermissionRule] = []
+    dropped: list[str] = []
     for raw, on in tools.items():
         if not isinstance(on, bool):
             raise ConfigError(f"tools.{raw} must be true or false, not {on!r}")
@@ -94,35 +99,43 @@ def _from_map(tools: dict[str, bool], source: str) -> ToolSelection:
             if not on:
                 mcp_rules.append(PermissionRule(permission=raw, decision="deny", source=source))
             continue
-        for tool in _canonical(raw, on) or []:
+        for tool in _canonical(raw, on, dropped) or []:
             state[permission_of(tool)] = on
-    enabled = [t for t in KNOWN_TOOLS if state.get(permission_of(t), True)]
-    return _selection(enabled, state.get("task"), mcp_rules, source)
+    enabled = [t for t in KNOWN_TOOLS if state.get(permission_of(t), t not in OPT_IN)]
+    selection = _selection(enabled, {t: state.get(t) for t in OPT_IN}, mcp_rules, source)
+    return selection.model_copy(update={"dropped": dropped})
 
 
 def _from_list(tools: list[str], source: str) -> ToolSelection:
     """A list (Claude Code): exactly the tools named; `Edit` without `Write` gives no write."""
     named: set[str] = set()
+    dropped: list[str] = []
     for raw in tools:
         if raw.strip().lower().startswith("mcp"):
             continue
-        named.update(_canonical(raw, True) or [])
+        named.update(_canonical(raw, True, dropped) or [])
     enabled = [t for t in KNOWN_TOOLS if t in named]
-    return _selection(enabled, "task" in named, [], source)
+    selection = _selection(
+        enabled, {"task": "task" in named, "webfetch": "webfetch" in named or None}, [], source
+    )
+    return selection.model_copy(update={"dropped": dropped})
 
 
 def _selection(
-    enabled: list[str], delegate: bool | None, extra: list[PermissionRule], source: str
+    enabled: list[str], opted: dict[str, bool | None], extra: list[PermissionRule], source: str
 ) -> ToolSelection:
+    """Deny rules for every permission none of whose tools is enabled; an opt-in tool (`task`,
+    `webfetch`) is denied only when the block switched it off (`opted[tool] is False`)."""
     denied: list[str] = []
     for tool in KNOWN_TOOLS:
         perm = permission_of(tool)
         siblings = [t for t in KNOWN_TOOLS if permission_of(t) == perm]
         if perm not in denied and not any(t in enabled for t in siblings):
-            if perm != "task" or delegate is False:
+            if perm not in OPT_IN or opted.get(perm) is False:
                 denied.append(perm)
     rules = [PermissionRule(permission=p, decision="deny", source=source) for p in denied] + extra
-    return ToolSelection(enabled=[t for t in enabled if t in TOOL_NAMES], rules=rules, can_delegate=delegate)
+    kept = [t for t in enabled if t in TOOL_NAMES or t == "webfetch"]
+    return ToolSelection(enabled=kept, rules=rules, can_delegate=opted.get("task"))
 
 
 def tools_to_selection(tools: dict[str, bool] | list[str] | str | None, source: str = "") -> ToolSelection:

@@ -13,8 +13,10 @@ runs (`git $sub`, `git pu?h`, what xargs appends) is denied when some value of t
 match a deny rule (`rules.could_match`).
 
 `ask` is the only way to a person: through the root's approver, with a timeout, so that no
-answer is a denial and a headless run never hangs. A subagent's gate (`child`) shares
-the approver and the session rules with its parent, and a denial in any ancestor's rules cannot
+answer is a denial and a headless run never hangs. An `always` answer goes into the session's
+`AlwaysMemory` (agent.permissions.always), which the front end hands to every run of the session,
+so approvers remember nothing themselves. A subagent's gate (`child`) shares
+the approver and the session's memory with its parent, and a denial in any ancestor's rules cannot
 be lifted by the child's. The gate keeps no list of denials: the loop records each refused call
 (with its tool_use_id) in `TurnCalls.denials`, the one list the result's `permission_denials` uses.
 """
@@ -24,11 +26,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
+from agent.permissions.always import AlwaysMemory
 from agent.permissions.bash_parse import analyse_bash
 from agent.permissions.models import Approver, AskAnswer, AskRequest, Decision, PermissionMode, PermissionRule
 from agent.permissions.modes import apply_mode
@@ -65,13 +68,6 @@ class _Check:
     reason: str
 
 
-@dataclass
-class _SessionState:
-    """What a session's gates share: the allow rules from `always` answers."""
-
-    rules: list[PermissionRule] = field(default_factory=list)
-
-
 class PermissionGate:
     """Decides tool calls for one agent. See the module docstring."""
 
@@ -82,32 +78,33 @@ class PermissionGate:
         approver: Approver | None,
         ask_timeout_s: float = 300,
         *,
+        memory: AlwaysMemory | None = None,
         _parent: PermissionGate | None = None,
-        _state: _SessionState | None = None,
     ) -> None:
         self.rules = list(rules)
         self.mode: PermissionMode = mode
         self.approver = approver
         self.ask_timeout_s = ask_timeout_s
         self._parent = _parent
-        self._state = _state or _SessionState()
+        self.memory = memory if memory is not None else AlwaysMemory()
+        """The session's `always` answers: shared with every run of the session and its subagents."""
         self._last_call: str | None = None
         self._repeats = 0
 
     @property
     def session_rules(self) -> list[PermissionRule]:
-        """Allow rules added by `always` answers (shared with parent and children)."""
-        return self._state.rules
+        """Rules added by `always` answers (shared with parent and children)."""
+        return self.memory.rules
 
     def child(self, extra_rules: Sequence[PermissionRule] = ()) -> PermissionGate:
         """The gate for a subagent: this gate's rules then `extra_rules`; same approver and session."""
         return PermissionGate(
             [*self.rules, *extra_rules], self.mode, self.approver, self.ask_timeout_s,
-            _parent=self, _state=self._state,
+            memory=self.memory, _parent=self,
         )  # fmt: skip
 
     def _rule_for(self, permission: str, pattern: str) -> PermissionRule | None:
-        own = evaluate([*self.rules, *self._state.rules], permission, pattern)
+        own = evaluate([*self.rules, *self.memory.rules], permission, pattern)
         inherited = self._parent._rule_for(permission, pattern) if self._parent else None
         if inherited is not None and inherited.decision == "deny":
             return inherited
@@ -129,7 +126,7 @@ class PermissionGate:
 
     def _bash_denials(self) -> list[PermissionRule]:
         """Every deny rule that applies to the `bash` permission, this gate's and its ancestors'."""
-        own = [*self.rules, *self._state.rules]
+        own = [*self.rules, *self.memory.rules]
         denials = [r for r in own if r.decision == "deny" and matches(r.permission, "bash")]
         return denials + (self._parent._bash_denials() if self._parent else [])
 
@@ -137,14 +134,13 @@ class PermissionGate:
         analysis = analyse_bash(line)
         checks: list[_Check] = []
         denials = self._bash_denials()
-        remembered = PermissionRule(permission="bash", pattern=line, decision="allow", source="session")
         if analysis.unanalysable and denials:
             reason = (
                 f"bash `{line}` cannot be checked ({analysis.reason}), and a command that cannot be "
                 f"checked is denied while a deny rule applies to bash ({_named(denials[0])})"
             )
             checks.append(_Check("bash", line, "deny", reason))
-        elif analysis.unanalysable and remembered not in self._state.rules:
+        elif analysis.unanalysable and not self.memory.allows("bash", line):
             decision = apply_mode(self.mode, "bash", "ask")
             reason = f"bash `{line}` cannot be checked: {analysis.reason}"
             checks.append(_Check("bash", line, decision, reason))
@@ -203,11 +199,7 @@ class PermissionGate:
                 answer = AskAnswer(
                     decision="deny", message=f"no answer within {self.ask_timeout_s:g} s, so denied",
                 )  # fmt: skip
-        if answer.decision == "allow" and answer.scope == "always":
-            self._state.rules.extend(
-                PermissionRule(permission=request.permission, pattern=p, decision="allow", source="session")
-                for p in request.patterns
-            )
+        self.memory.remember(request, answer)
         return answer
 
 

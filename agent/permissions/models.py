@@ -21,7 +21,10 @@ class PermissionRule(BaseModel):
     """Glob over the request's pattern (a path, or a bash command such as `git push *`)."""
     decision: Decision
     source: str = ""
-    """Where the rule came from (file path, `mode`, `session`), for explanations."""
+    """Where the rule came from (file path, `default`, `session`), for explanations; rules of
+    one source decide together (`agent.permissions.rules.evaluate`)."""
+    line: int | None = None
+    """The line of `source` that wrote the rule, when known (`subagent agents show --rules`)."""
 
 
 class AskRequest(BaseModel):

@@ -10,8 +10,11 @@ Matching (the same for the permission name and the pattern, exactly as opencode 
 - Bash commands are matched one simple command at a time, in the normalized form
   `agent.permissions.bash_parse` produces (name and arguments, quotes removed, one space apart).
 
-Resolution: of all rules whose permission and pattern both match, the LAST one wins; no match
-is `None` (the gate treats that as `ask`).
+Resolution: of all rules whose permission and pattern both match, the LAST one wins, except
+that a deny holds across sources: every source (`PermissionRule.source`, a file) is first
+resolved on its own, last match wins, and a source whose own answer is `deny` decides. So a
+workspace's `rm *: deny` holds against a persona's later `bash: allow`, while one file may still
+carve an exception out of its own deny. No match is `None` (the gate treats that as `ask`).
 
 A bash command with parts only known when it runs (`git $sub`, `git pu?h`) is also compared as a
 template (`agent.permissions._words`): `could_match` says whether some value of those parts makes
@@ -47,12 +50,25 @@ def matches(pattern: str, text: str) -> bool:
 
 
 def evaluate(rules: Sequence[PermissionRule], permission: str, pattern: str) -> PermissionRule | None:
-    """The last rule matching both `permission` and `pattern`, or None when none does."""
+    """The rule that decides: the last one matching, unless some source denies.
+
+    Each source (a file, `default`, `session`) decides on its own by its last matching rule, so
+    a file's `"*": deny` then `"git status": allow` keeps its exception; when any source's own
+    decision is `deny`, that deny rule decides whatever later sources say. None when nothing
+    matches.
+    """
     permission, pattern = _normalize(permission), _normalize(pattern)
+    winner: PermissionRule | None = None
+    decided: set[str] = set()
     for rule in reversed(rules):
+        if rule.source in decided:
+            continue
         if _compile(rule.permission).match(permission) and _compile(rule.pattern).match(pattern):
-            return rule
-    return None
+            if rule.decision == "deny":
+                return rule
+            decided.add(rule.source)
+            winner = winner or rule
+    return winner
 
 
 def could_match(pattern: str, template: str) -> bool:

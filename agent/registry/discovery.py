@@ -22,15 +22,19 @@ others still load.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError, PersonaError, RegistryError, UnknownAgentError
+from agent.hooks.config import Hook, hooks_of
 from agent.paths import builtin_dir, config_home
+from agent.peers.layer_content import LayerContent
 from agent.permissions.from_config import permission_to_rules, tools_to_selection
 from agent.permissions.models import PermissionRule
 from agent.registry.layers import (
+    SETTING_SOURCES,
     WORKSPACE_CONFIG,
     ConfigLayer,
     deep_merge,
@@ -38,7 +42,7 @@ from agent.registry.layers import (
     trusted_layers,
     workspace_layers,
 )
-from agent.registry.persona import load_persona
+from agent.registry.persona import load_persona, warn_dropped
 from agent.registry.schema import AgentEntry, RegistryConfig
 from agent.registry.spec import AgentSpec
 from agent.trust.agent_limits import AgentOrigin, limit_agent
@@ -51,6 +55,16 @@ __all__ = ["WORKSPACE_AGENT_DIRS", "WORKSPACE_CONFIG", "AgentRegistry", "find_wo
 
 WORKSPACE_AGENT_DIRS = (".subagent/agents", ".opencode/agent", ".opencode/agents", ".claude/agents")
 Errors = list[PersonaError | RegistryError]
+
+
+@dataclass(frozen=True)
+class LayerFile:
+    """One config file that exists, for `subagent doctor`."""
+
+    path: Path
+    scope: str
+    unapplied: list[str]
+    """`key: why` for each part of the file that does not apply (refusals are listed apart)."""
 
 
 @dataclass
@@ -67,6 +81,10 @@ class AgentRegistry:
     """Workspace keys left out because they would widen what the trusted config grants."""
     shadows: dict[str, Path | None] = field(default_factory=dict)
     """Workspace agents that replace a built-in or user agent: name -> the file of the one replaced."""
+    files: list[LayerFile] = field(default_factory=list)
+    """Every config file found, in merge order, with what of it does not apply."""
+    hooks: list[Hook] = field(default_factory=list)
+    """Every hook of the trusted files (an untrusted workspace's are refused), in layer order."""
 
     def get(self, name: str) -> AgentSpec:
         """The agent called `name`, for a run: strict where listing is lenient.
@@ -159,6 +177,7 @@ def apply_entry(spec: AgentSpec, entry: AgentEntry, source: Path) -> AgentSpec:
     rules = list(spec.permission)
     if entry.tools is not None:
         selection = tools_to_selection(entry.tools, source=str(source))
+        warn_dropped(source, selection.dropped)
         changes["tools"] = selection.enabled
         rules += selection.rules
         if entry.can_delegate is None and selection.can_delegate is not None:
@@ -175,6 +194,11 @@ class _Layers:
     workspace: Path
     trusted: bool
     errors: Errors
+    sources: Collection[str] = SETTING_SOURCES
+    files: list[LayerFile] = field(default_factory=list)
+    hooks: list[Hook] = field(default_factory=list)
+    peer_agents: set[str] = field(default_factory=set)
+    """Agents named only to give them rules by a peer file (`opencode.json`'s `agent` block)."""
     refusals: list[Refusal] = field(default_factory=list)
     trusted_raw: dict[str, Any] = field(default_factory=dict)
     workspace_raw: dict[str, Any] = field(default_factory=dict)
@@ -186,13 +210,15 @@ class _Layers:
     """Agents whose only definition was a refused prompt file."""
 
     def read(self) -> RegistryConfig:
-        for layer in trusted_layers():
-            raw = read_layer(layer, self.errors)
-            self._note(layer, raw, 0)
+        for layer in trusted_layers(self.sources):
+            content = read_layer(layer, self.errors, self.workspace)
+            raw = content.raw
+            self._note(layer, content, raw, 0)
             self.trusted_raw = deep_merge(self.trusted_raw, raw)
         trusted_config = RegistryConfig.model_validate(self.trusted_raw)
-        for layer in workspace_layers(self.workspace):
-            raw = read_layer(layer, self.errors)
+        for layer in workspace_layers(self.workspace, self.sources):
+            content = read_layer(layer, self.errors, self.workspace)
+            raw = content.raw
             refused = confine_prompts(raw, layer.path, self.workspace, trusted=self.trusted)
             self.gone |= {r.agent for r in refused if r.agent}
             self.refusals += refused
@@ -205,18 +231,31 @@ class _Layers:
                     trusted_denies=denies(self.shared),
                 )
                 self.refusals += refused
-            self._note(layer, raw, 1)
+            self._note(layer, content, raw, 1)
             self.workspace_raw = deep_merge(self.workspace_raw, raw)
         return RegistryConfig.model_validate(deep_merge(self.trusted_raw, self.workspace_raw))
 
-    def _note(self, layer: ConfigLayer, raw: dict[str, Any], slot: int) -> None:
+    def _note(self, layer: ConfigLayer, content: LayerContent, raw: dict[str, Any], slot: int) -> None:
+        """Record what a layer gives: its entries' files, its shared rules (with their lines)."""
+        if layer.path.is_file():
+            self.files.append(LayerFile(layer.path, layer.scope, content.unapplied))
+        if layer.form != "subagent":
+            self.peer_agents |= set(raw.get("agents", {}))
+        if raw.get("hooks"):
+            try:
+                self.hooks += hooks_of(raw["hooks"], str(layer.path))
+            except ConfigError as exc:
+                self.errors.append(RegistryError(layer.path, str(exc)))
         for name in raw.get("agents", {}):
             files = list(self.entry_files.get(name, (None, None)))
             files[slot] = layer.path
             self.entry_files[name] = (files[0], files[1])
         if "permission" in raw:
             try:
-                self.shared += permission_to_rules(raw["permission"], source=str(layer.path))
+                rules = permission_to_rules(raw["permission"], source=str(layer.path))
+                self.shared += [
+                    r.model_copy(update={"line": content.line_of(r.permission, r.pattern)}) for r in rules
+                ]
             except ConfigError as exc:
                 self.errors.append(RegistryError(layer.path, str(exc), key="permission"))
 
@@ -297,11 +336,14 @@ class _Assembly:
         return apply_entry(spec, trusted, source) if trusted is not None and source is not None else spec
 
 
-def load_registry_for(cwd: Path, *, trust: bool = False) -> AgentRegistry:
+def load_registry_for(
+    cwd: Path, *, trust: bool = False, setting_sources: Collection[str] = SETTING_SOURCES
+) -> AgentRegistry:
     """Discover the agents for a workspace at or above `cwd` (see the module docstring).
 
     `trust` trusts the workspace for this load (the `--trust` flag) whether or not the user's
-    trusted folders list it.
+    trusted folders list it. `setting_sources` picks the config layers read (`user`, `project`,
+    `local`: Claude Code's `--setting-sources`); the built-in layer is always read.
     """
     from agent.trust.store import is_trusted
 
@@ -312,7 +354,7 @@ def load_registry_for(cwd: Path, *, trust: bool = False) -> AgentRegistry:
     except RegistryError as exc:
         errors.append(exc)
         trusted = False
-    layers = _Layers(workspace, trusted, errors)
+    layers = _Layers(workspace, trusted, errors, setting_sources)
     config = layers.read()
     assembly = _Assembly(layers, config)
     assembly.load_personas()
@@ -330,7 +372,7 @@ def load_registry_for(cwd: Path, *, trust: bool = False) -> AgentRegistry:
             agents[name] = spec.model_copy(update={"permission": [*layers.shared, *spec.permission]})
     known = {**assembly.trusted_specs, **assembly.workspace_specs}
     for name in config.agents:
-        if name not in known and name not in layers.gone:
+        if name not in known and name not in layers.gone and name not in layers.peer_agents:
             trusted_file, workspace_file = layers.entry_files.get(name, (None, None))
             errors.append(
                 RegistryError(
@@ -348,4 +390,6 @@ def load_registry_for(cwd: Path, *, trust: bool = False) -> AgentRegistry:
         trusted=trusted,
         refusals=layers.refusals,
         shadows=shadows,
+        files=layers.files,
+        hooks=layers.hooks,
     )

@@ -1,52 +1,85 @@
-"""Where config comes from, in order: built-in < user < workspace; a later layer wins key by key.
+"""Where config comes from, in order; a later layer wins key by key, and a deny rule from any
+layer holds (`agent.permissions.rules.evaluate`).
 
-- built-in: the shipped `agents.yaml`;
-- user: `$XDG_CONFIG_HOME/subagent/config.yaml` (`agent.paths.user_config_file()`), the same
-  schema; trusted, since only the user writes there;
-- workspace: `.subagent/config.yaml` in the workspace; trusted only when the user trusts the
-  folder (`agent.trust`). A later settings hierarchy adds its files here as more layers
-  (`.subagent/config.local.yaml` is a workspace layer too: the repository's code can write it).
+1. built-in: the shipped `agents.yaml`;
+2. user: Claude Code's `~/.claude/settings.json`, then our `$XDG_CONFIG_HOME/subagent/config.yaml`
+   (`agent.paths.user_config_file()`); trusted, since only the user writes there;
+3. project: `opencode.json`, `.claude/settings.json`, then `.subagent/config.yaml`;
+4. local: `.claude/settings.local.json`, then `.subagent/config.local.yaml` (gitignored, but the
+   repository's code can write them: they are workspace layers like the project's).
 
-Each layer is read as the keys its file sets (`exclude_unset`), with every `prompt` path made
-absolute against the file's own folder, then merged with `deep_merge`.
+Project and local layers are trusted only when the user trusts the folder (`agent.trust`).
+A peer file is translated into our keys (`agent.peers`); each layer is read as the keys its file
+sets (`exclude_unset`), with every `prompt` path made absolute against the file's own folder,
+then merged with `deep_merge`. `sources` (Claude Code's `--setting-sources user,project,local`)
+picks the layers a run reads; built-in is always read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from agent.errors import PersonaError, RegistryError
-from agent.paths import builtin_dir, user_config_file
+from agent.paths import builtin_dir, claude_home, user_config_file
+from agent.peers.claude_settings import read_claude_settings
+from agent.peers.layer_content import LayerContent
+from agent.peers.opencode_json import OPENCODE_JSON, opencode_config
 from agent.registry.schema import load_registry
+from agent.sandbox._placeholder import is_placeholder
 from agent.trust.confine import not_regular
 
 WORKSPACE_CONFIG = ".subagent/config.yaml"
-Scope = Literal["built-in", "user", "workspace"]
+LOCAL_CONFIG = ".subagent/config.local.yaml"
+Scope = Literal["built-in", "user", "project", "local"]
+SETTING_SOURCES: tuple[Scope, ...] = ("user", "project", "local")
+Form = Literal["subagent", "claude", "opencode"]
 
 
 @dataclass(frozen=True)
 class ConfigLayer:
-    """One config file and whose it is."""
+    """One config file, whose it is, and in which format."""
 
     path: Path
     scope: Scope
+    form: Form = "subagent"
+    root: Path | None = None
+    """For a Claude Code file: what its rules' `/path` is relative to."""
 
     @property
     def trusted_always(self) -> bool:
         """Built-in and user layers are the user's own; a workspace layer is trusted only with the folder."""
-        return self.scope != "workspace"
+        return self.scope in ("built-in", "user")
 
 
-def trusted_layers() -> list[ConfigLayer]:
+def trusted_layers(sources: Collection[str] = SETTING_SOURCES) -> list[ConfigLayer]:
     """The layers that are always trusted, in merge order."""
-    return [ConfigLayer(builtin_dir() / "agents.yaml", "built-in"), ConfigLayer(user_config_file(), "user")]
+    layers = [ConfigLayer(builtin_dir() / "agents.yaml", "built-in")]
+    if "user" in sources:
+        layers += [
+            ConfigLayer(claude_home() / "settings.json", "user", "claude", Path.home()),
+            ConfigLayer(user_config_file(), "user"),
+        ]
+    return layers
 
 
-def workspace_layers(workspace: Path) -> list[ConfigLayer]:
+def workspace_layers(workspace: Path, sources: Collection[str] = SETTING_SOURCES) -> list[ConfigLayer]:
     """The workspace's layers, in merge order."""
-    return [ConfigLayer(workspace / WORKSPACE_CONFIG, "workspace")]
+    layers: list[ConfigLayer] = []
+    if "project" in sources:
+        layers += [
+            ConfigLayer(workspace / OPENCODE_JSON, "project", "opencode"),
+            ConfigLayer(workspace / ".claude/settings.json", "project", "claude", workspace),
+            ConfigLayer(workspace / WORKSPACE_CONFIG, "project"),
+        ]
+    if "local" in sources:
+        layers += [
+            ConfigLayer(workspace / ".claude/settings.local.json", "local", "claude", workspace),
+            ConfigLayer(workspace / LOCAL_CONFIG, "local"),
+        ]
+    return layers
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -60,21 +93,33 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def read_layer(layer: ConfigLayer, errors: list[PersonaError | RegistryError]) -> dict[str, Any]:
-    """The keys the layer's file sets (nothing when there is no file); a file that does not load
-    is recorded in `errors` and contributes nothing."""
+def _content(layer: ConfigLayer, workspace: Path) -> LayerContent:
+    if layer.form == "claude":
+        return read_claude_settings(layer.path, root=layer.root or workspace, workspace=workspace)
+    if layer.form == "opencode":
+        return opencode_config(layer.path)
+    raw = load_registry(layer.path).model_dump(exclude_unset=True, by_alias=True)
+    return LayerContent(raw=raw, text=layer.path.read_text(encoding="utf-8"))
+
+
+def read_layer(
+    layer: ConfigLayer, errors: list[PersonaError | RegistryError], workspace: Path
+) -> LayerContent:
+    """What the layer's file sets (nothing when there is no file); a file that does not load is
+    recorded in `errors` and contributes nothing."""
     if not layer.path.exists() and not layer.path.is_symlink():
-        return {}
+        return LayerContent()
+    if is_placeholder(layer.path):  # the sandbox's stand-in while a bash call runs: no file yet
+        return LayerContent()
     if problem := not_regular(layer.path):
         errors.append(RegistryError(layer.path, problem))
-        return {}
+        return LayerContent()
     try:
-        config = load_registry(layer.path)
+        content = _content(layer, workspace)
     except RegistryError as exc:
         errors.append(exc)
-        return {}
-    raw = config.model_dump(exclude_unset=True, by_alias=True)
-    for entry in raw.get("agents", {}).values():
+        return LayerContent()
+    for entry in content.raw.get("agents", {}).values():
         if entry.get("prompt") is not None:
             entry["prompt"] = str((layer.path.parent / entry["prompt"]).resolve())
-    return raw
+    return content

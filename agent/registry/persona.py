@@ -12,6 +12,7 @@ Besides each dialect's own keys, both accept ours: `thinking`, `verify`, `networ
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,18 @@ from agent.registry.spec import AgentSpec, ThinkingConfig
 from agent.trust.confine import not_regular
 
 Dialect = Literal["opencode", "claude"]
+_log = logging.getLogger(__name__)
+_WARNED: set[str] = set()
+
+
+def warn_dropped(path: Path, dropped: list[str]) -> None:
+    """One warning line per foreign tool a file switches on, once per process (the registry is
+    loaded more than once by some commands)."""
+    for note in dropped:
+        line = f"{path}: {note}"
+        if line not in _WARNED:
+            _WARNED.add(line)
+            _log.warning("%s", line)
 
 
 class _OurKeys(BaseModel):
@@ -43,6 +56,11 @@ class _OurKeys(BaseModel):
     max_turns: int | None = None
     hidden: bool = False
     disable: bool = False
+    skills: list[str] | str | None = None
+    """Skills to start with (a list, or Claude Code's comma string)."""
+    mcp_servers: dict[str, Any] | list[Any] | None = Field(None, alias="mcpServers")
+    """Claude Code's: MCP servers for this agent, `{name: definition}` or a list of names (servers
+    configured elsewhere, which every agent has) and one-entry `{name: definition}` mappings."""
 
 
 class OpencodeFrontmatter(_OurKeys):
@@ -59,7 +77,7 @@ class OpencodeFrontmatter(_OurKeys):
 
 
 class ClaudeFrontmatter(_OurKeys):
-    """Claude Code's keys; others it knows (`permissionMode`, `skills`, `hooks`) are ignored."""
+    """Claude Code's keys; others it knows (`permissionMode`, `hooks`) are ignored."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -178,6 +196,7 @@ def _common(fm: _OurKeys, path: Path, lines: dict[str, int]) -> dict[str, Any]:
         selection = tools_to_selection(tools, source=str(path))
     except ConfigError as exc:
         raise PersonaError(path, f"tools: {exc}", line=lines.get("tools")) from exc
+    warn_dropped(path, selection.dropped)
     try:
         rules = permission_to_rules(fm.permission, source=str(path))
     except ConfigError as exc:
@@ -195,11 +214,26 @@ def _common(fm: _OurKeys, path: Path, lines: dict[str, int]) -> dict[str, Any]:
         "can_delegate": can_delegate,
         "max_output_tokens": fm.max_output_tokens,
         "hidden": fm.hidden,
+        "skills": [s.strip() for s in fm.skills.split(",") if s.strip()]
+        if isinstance(fm.skills, str)
+        else fm.skills,
         "disable": fm.disable,
         "tools": selection.enabled,
         "permission": selection.rules + rules,
         "source": path,
+        "mcp_servers": _inline_servers(fm.mcp_servers),
     }
+
+
+def _inline_servers(block: dict[str, Any] | list[Any] | None) -> dict[str, Any]:
+    """The definitions written in the persona (names alone refer to configured servers)."""
+    if isinstance(block, dict):
+        return dict(block)
+    found: dict[str, Any] = {}
+    for item in block or []:
+        if isinstance(item, dict):
+            found.update(item)
+    return found
 
 
 def _opencode_spec(fm: _OurKeys, body: str, path: Path, name: str | None, lines: dict[str, int]) -> AgentSpec:

@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.errors import RegistryError
+from agent.hooks.config import HooksConfig
 from agent.permissions.models import PermissionMode
 from agent.registry.spec import ThinkingConfig
 
@@ -121,6 +122,12 @@ class RegistryConfig(_Strict):
     agents: dict[str, AgentEntry] = {}
     permission: dict[str, Any] | str | None = None
     """Rules for every agent (opencode's `permission` form)."""
+    hooks: HooksConfig = {}
+    """Commands run at fixed points of every run (Claude Code's `hooks` form; docs/hooks.md).
+    Every file's hooks run, in the order of the layers."""
+    mcp_servers: dict[str, dict[str, Any]] = {}
+    """MCP servers whose tools every agent gets, in Claude Code's `mcpServers` shape (read and
+    checked by `agent.mcpclient.sources`; a workspace's start only when approved)."""
 
 
 def load_registry(path: Path) -> RegistryConfig:

@@ -52,8 +52,36 @@ class AgentSpec(BaseModel):
     hidden: bool = False
     disable: bool = False
     color: str | None = None
+    skills: list[str] | None = None
+    """Skills whose instructions the agent starts with (Claude Code's `skills:`); the others
+    stay listed, read on demand."""
     options: dict[str, Any] = {}
     """Unknown opencode keys, passed to the model as options."""
+    mcp_servers: dict[str, Any] = {}
+    """MCP servers the persona defines (`mcpServers`, Claude Code's shape), for its runs
+    (`agent.mcpclient`; a workspace persona's start only when approved)."""
     source: Path | None = None
     """The file that defined the agent (None for built-in defaults)."""
     dialect: Literal["opencode", "claude", "registry"] = "opencode"
+
+
+EDITING_TOOLS = frozenset({"edit", "write", "patch", "bash"})
+"""An agent with any of these may change files (a child then needs its own worktree beside siblings)."""
+
+
+def may_delegate(spec: AgentSpec, depth: int, max_depth: int) -> bool:
+    """Whether an agent at `depth` gets the `task` tool.
+
+    A root agent delegates when it says so (`can_delegate: true`) or is a primary agent that does
+    not refuse; a child only when its config allows it. No child is started below `max_depth`.
+    """
+    if depth + 1 > max_depth:
+        return False
+    if spec.can_delegate is not None:
+        return spec.can_delegate
+    return depth == 0 and spec.mode in ("primary", "all")
+
+
+def may_edit(spec: AgentSpec) -> bool:
+    """Whether the agent has a tool that can change files."""
+    return bool(EDITING_TOOLS & set(spec.tools))

@@ -5,7 +5,7 @@ context, sandbox, permission gate, session store, checkpoints) and runs `agent.l
 ACP, MCP and the Python API all call it.
 
 Example:
-    async for event in run_agent("add a /health endpoint", agent="backend-engineer", cwd=Path(".")):
+    async for event in run_events(RunOptions(prompt="add a /health endpoint", cwd=Path("."))):
         if event.type == "result":
             print(event.subtype, event.result)
 """
@@ -14,36 +14,40 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from agent import DEFAULT_AGENT
 from agent.context import ContextPolicy
 from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
+from agent.hooks.runner import HookRunner
 from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
 from agent.loop.tool_calls import ToolRunner
+from agent.mcpclient.for_run import hub_for_run
+from agent.mcpclient.for_run import tools_of as mcp_tools_of
+from agent.mcpclient.for_run import with_notices as with_mcp_notices
 from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import data_home
-from agent.permissions.models import Approver, PermissionMode
 from agent.prompt.folder_notes import with_folder_notes
 from agent.prompt.instructions import FolderInstructions, load_project_instructions
 from agent.prompt.request import environment_block
-from agent.registry.spec import AgentSpec
-from agent.runtime.parts import RuntimeParts, Snapshot, default_parts
+from agent.registry.spec import AgentSpec, may_delegate, may_edit
+from agent.runtime.options import RunOptions
+from agent.runtime.parts import RuntimeParts, SessionSeat, Snapshot, default_parts
+from agent.runtime.question_order import QuestionAfterShown
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
 from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
 from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
-from agent.tool import EditorBuffers, ToolContext
+from agent.skills.discovery import find_skills, skills_prompt
+from agent.skills.skill_tool import SkillTool
+from agent.tool import ToolContext
 from agent.trust.notice import run_boundary
-
-if TYPE_CHECKING:
-    from agent.orchestrator.link import ParentLink
+from agent.web.webfetch_tool import WebFetchTool
 
 
 def default_model_client() -> ModelClient:
@@ -115,30 +119,20 @@ async def _load_history(
     return history, last_seq
 
 
-async def run_agent(
-    prompt: str | None,
-    *,
-    agent: str = DEFAULT_AGENT,
-    cwd: Path,
-    model: str | None = None,
-    max_turns: int | None = None,
-    permission_mode: PermissionMode | None = None,
-    approver: Approver | None = None,
-    resume: str | None = None,
-    continue_latest: bool = False,
-    compact_only: bool = False,
-    fork: bool = False,
-    model_client: ModelClient | None = None,
-    cancel: asyncio.Event | None = None,
-    max_budget_usd: float | None = None,
-    parent_tool_use_id: str | None = None,
-    parent_model: str | None = None,
-    parts: RuntimeParts | None = None,
-    editor: EditorBuffers | None = None,
-    parent: ParentLink | None = None,
-    trust: bool = False,
-) -> AsyncIterator[Event]:
-    """Run `agent` on `prompt` in `cwd` and yield its events; the last one is the ResultEvent.
+async def run_agent(prompt: str | None, **fields: Any) -> AsyncIterator[Event]:
+    """Run an agent on `prompt` and yield its events: the keyword form of `run_events`.
+
+    `fields` are `RunOptions`' (agent, cwd, model, max_turns, permission_mode, approver, resume,
+    model_client, cancel, ...). Raises ConfigError, naming the option, when one is not valid.
+    """
+    options = RunOptions.build(prompt=prompt, **fields)
+    async for event in run_events(options):
+        yield event
+
+
+async def run_events(options: RunOptions) -> AsyncIterator[Event]:
+    """Run `options.agent` on `options.prompt` in `options.cwd` and yield its events; the last one
+    is the ResultEvent.
 
     `compact_only` (with `resume`, no prompt) compacts the session's history now and ends
     without a model turn: a CompactionEvent when there was something to compact, then the result.
@@ -149,25 +143,26 @@ async def run_agent(
     denials, cancel and slots, and is linked to the parent session.
     `trust` trusts the workspace for this run (`--trust`): its config and personas apply as written
     even when the user's trusted folders do not list it (docs/security.md).
+    `mcp_servers`: MCP servers the caller names (an editor's, over ACP), besides the configured ones.
     """
-    parts = parts or default_parts()
-    client = model_client or default_model_client()
-    cwd = cwd.resolve()
+    parts = options.parts or default_parts()
+    client = options.model_client or default_model_client()
+    cwd = options.cwd.resolve()
     # The environment block (git status) is known before the first request, as it is part of the
     # cached prompt; its subprocess runs while the rest is assembled. An early error drops it.
     environment = asyncio.ensure_future(environment_block(cwd))
     environment.add_done_callback(lambda task: task.cancelled() or task.exception())
-    if compact_only and (prompt or not (resume or continue_latest)):
-        raise ConfigError("compact_only compacts an existing session: give resume=ID and no prompt")
-    registry = await asyncio.to_thread(parts.load_registry, cwd, trust)  # reads and validates files
+    registry = await asyncio.to_thread(parts.load_registry, cwd, options.trust)  # reads and validates files
     config = registry.config
-    spec: AgentSpec = registry.get(agent)
-    model_id = resolve_model_id(config, spec.model, model, parent_model)
+    spec: AgentSpec = registry.get(options.agent)
+    model_id = resolve_model_id(config, spec.model, options.model, options.parent_model)
     info = None if model_id in config.models else await client.model_info(model_id)
-    resolved = resolve_model(config, spec.model, model, parent_model, info)
-    budget = max_budget_usd if max_budget_usd is not None else config.defaults.max_budget_usd
+    resolved = resolve_model(config, spec.model, options.model, options.parent_model, info)
+    budget = options.max_budget_usd if options.max_budget_usd is not None else config.defaults.max_budget_usd
     await require_price(resolved.id, resolved.price, budget)  # a budget needs a price, or it bounds nothing
-    editing = parent is None and _may_change(spec, permission_mode or config.defaults.permission_mode, config)
+    editing = options.parent is None and _may_change(
+        spec, options.permission_mode or config.defaults.permission_mode, config
+    )
     if editing:  # before a session is made: a refused run leaves nothing behind
         await asyncio.to_thread(refuse_if_busy, cwd)
 
@@ -177,16 +172,16 @@ async def run_agent(
         spec=spec,
         cwd=cwd,
         model=resolved.id,
-        resume=resume,
-        continue_latest=continue_latest,
-        fork=fork,
-        parent_tool_use_id=parent_tool_use_id,
-        title=prompt or "",
-        parent_id=parent.session_id if parent is not None else None,
+        resume=options.resume,
+        continue_latest=options.continue_latest,
+        fork=options.fork,
+        parent_tool_use_id=options.parent_tool_use_id,
+        title=options.prompt or "",
+        parent_id=options.parent.session_id if options.parent is not None else None,
     )
     session_id = record.id
     defaults = config.defaults
-    cancel = cancel or asyncio.Event()
+    cancel = options.cancel or asyncio.Event()
     extra_roots = tuple(Path(p) for p in defaults.sandbox.extra_roots)
     outputs = store.output_dir(session_id)
     policy = await asyncio.to_thread(
@@ -206,37 +201,43 @@ async def run_agent(
         cancel=cancel,
         bash_timeout_s=defaults.tool_timeouts.bash,
         bash_max_timeout_s=defaults.tool_timeouts.bash_max,
-        editor=editor,
+        editor=options.editor,
         policy=policy,
     )
-    approver = approver or parts.headless_approver()
-    if parent is not None and parent.gate is not None:  # the root's approver, the parent's denials
-        gate = parent.gate.child(list(spec.permission))
-        gate.mode = permission_mode or parent.gate.mode
+    approver = options.approver or parts.headless_approver()
+    in_order = QuestionAfterShown(approver) if options.parent is None else None  # the root's, for the tree
+    approver = in_order or approver
+    if (
+        options.parent is not None and options.parent.gate is not None
+    ):  # the root's approver, the parent's denials
+        gate = options.parent.gate.child(list(spec.permission))
+        gate.mode = options.permission_mode or options.parent.gate.mode
     else:
-        mode = permission_mode or defaults.permission_mode
-        gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s)
+        mode = options.permission_mode or defaults.permission_mode
+        gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s, options.always)
     instructions = await asyncio.to_thread(load_project_instructions, cwd)
+    skills, _ = await asyncio.to_thread(find_skills, cwd)
     folder_notes = FolderInstructions(cwd, instructions.paths)
-    tools = {tool.name: tool for tool in with_folder_notes(parts.load_tools(list(spec.tools)), folder_notes)}
-    from agent.orchestrator.task_tool import delegation
-
-    if task := delegation(
-        spec,
-        parent,
-        registry,
-        parts,
-        client,
-        gate,
-        approver,
-        resolved.id,
-        session_id,
-        cancel,
-        permission_mode,
-        parent_tool_use_id,
-    ):
-        tools[task.name] = task
+    built_in = parts.load_tools([t for t in spec.tools if t != WebFetchTool.name])  # the seam's tools
+    tools = {tool.name: tool for tool in with_folder_notes(built_in, folder_notes)}
+    if "webfetch" in spec.tools:
+        tools[WebFetchTool.name] = WebFetchTool(_local_fetch_rule(getattr(gate, "rules", spec.permission)))
+    seat = SessionSeat(
+        spec=spec, registry=registry, parts=parts, client=client, gate=gate, approver=approver,
+        model=resolved.id, session_id=session_id, cancel=cancel, permission_mode=options.permission_mode,
+        parent_tool_use_id=options.parent_tool_use_id, parent=options.parent,
+    )  # fmt: skip
+    for tool in parts.session_tools(seat) if parts.session_tools is not None else []:
+        tools[tool.name] = tool
+    if skills:
+        tools[SkillTool.name] = SkillTool(skills)
     checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
+    mode = (
+        getattr(gate, "mode", None) or options.permission_mode or defaults.permission_mode
+    )  # a test's gate may have none
+    hooks = await _hooks_for(
+        registry, parts, sandbox, policy, cwd, session_id, mode, options.parent_tool_use_id
+    )
     runner = ToolRunner(
         session_id=session_id,
         agent=spec.name,
@@ -245,8 +246,20 @@ async def run_agent(
         gate=gate,
         checkpointer=checkpoints,
         on_start=_start_recorder(store, session_id),
-        parent_tool_use_id=parent_tool_use_id,
+        parent_tool_use_id=options.parent_tool_use_id,
+        hooks=hooks,
     )
+    mcp, owns_mcp = await hub_for_run(
+        cwd=cwd,
+        registry=registry,
+        spec=spec,
+        log_dir=outputs,
+        parent=options.parent,
+        editor=options.mcp_servers,
+    )
+    tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: its schemas are read below
+    if (link := getattr(tools.get("task"), "link", None)) is not None:  # children share the servers
+        link.mcp = mcp
     setup = LoopSetup(
         session_id=session_id,
         spec=spec,
@@ -254,17 +267,22 @@ async def run_agent(
         model=resolved,
         client=client,
         runner=runner,
-        env_block="\n\n".join(filter(None, (instructions.text, await environment))),
+        env_block="\n\n".join(
+            filter(None, (instructions.text, skills_prompt(skills, spec.skills), await environment))
+        ),
         store=store,
         history=[],  # loaded below, under the session's lock
-        max_turns=max_turns or spec.max_turns or defaults.max_turns,
+        max_turns=options.max_turns or spec.max_turns or defaults.max_turns,
         max_output_tokens=spec.max_output_tokens or defaults.max_output_tokens,
         max_budget_usd=budget,
         cancel=cancel,
-        parent_tool_use_id=parent_tool_use_id,
+        parent_tool_use_id=options.parent_tool_use_id,
         resumed=resumed,
-        compact_only=compact_only,
-        boundary=run_boundary(spec, sandbox, defaults.sandbox.kind, registry),
+        compact_only=options.compact_only,
+        boundary=with_mcp_notices(
+            run_boundary(spec, sandbox, defaults.sandbox.kind, registry), mcp, owns_mcp
+        ),
+        hooks=hooks,
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
         context=ContextPolicy(
             reserve_tokens=defaults.context_reserve_tokens,
@@ -273,14 +291,20 @@ async def run_agent(
             server_compaction=resolved.server_compaction,
         ),
     )
-    with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
-        if resumed:
-            record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
-            await _claim(store, record, first_run=fork)
-            setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
-            setup.history, setup.last_seq = await _load_history(store, parts, session_id)
-        async for event in run_loop(setup, prompt):
-            yield event
+    try:
+        with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
+            if resumed:
+                record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
+                await _claim(store, record, first_run=options.fork)
+                setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
+                setup.history, setup.last_seq = await _load_history(store, parts, session_id)
+            async for event in run_loop(setup, options.prompt):
+                yield event
+                if in_order is not None:  # the consumer is back for more: it has shown `event`
+                    in_order.taken(event)
+    finally:
+        if mcp is not None and owns_mcp:  # the servers stop with the run that started them
+            await mcp.close()
 
 
 async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool) -> None:
@@ -303,9 +327,38 @@ def _sandbox_programs(parts: RuntimeParts, spec: AgentSpec) -> list[Path]:
 def _may_change(spec: AgentSpec, mode: str, config: Any) -> bool:
     """Whether a top-level run of `spec` may change the workspace (its tools, or its subagents'),
     so it holds the workspace for its length (agent.sessions.leftovers.workspace_for_run)."""
-    from agent.orchestrator.link import may_delegate, may_edit
-
     return mode != "plan" and (may_edit(spec) or may_delegate(spec, 0, config.defaults.max_depth))
+
+
+def _local_fetch_rule(rules: list[Any]) -> Callable[[str], bool]:
+    """Whether the agent's rules allow web fetch to reach a host on a loopback or private address."""
+    from agent.permissions.rules import decide
+
+    return lambda host: decide(rules, "webfetch_local", host) == "allow"
+
+
+async def _hooks_for(
+    registry: Any, parts: RuntimeParts, sandbox: Sandbox | None, policy: FsPolicy, cwd: Path,
+    session_id: str, mode: str, parent_tool_use_id: str | None,
+) -> HookRunner | None:  # fmt: skip
+    """The run's hooks (None when no trusted file declares any), in the run's sandbox, or in one
+    made for them (without network) when the agent has none; when none can be made, each hook
+    fails with the reason."""
+    hooks = getattr(registry, "hooks", None)
+    if not hooks:
+        return None
+    why = "no sandbox could be made to run it in"
+    if sandbox is None:
+        try:
+            sandbox = await asyncio.to_thread(
+                parts.make_sandbox, registry.config.defaults.sandbox, policy, False
+            )
+        except SandboxUnavailableError as exc:
+            why = f"no sandbox to run it in: {exc}"
+    return HookRunner(
+        list(hooks), cwd, session_id, sandbox, no_sandbox=why, permission_mode=mode,
+        parent_tool_use_id=parent_tool_use_id,
+    )  # fmt: skip
 
 
 def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, policy: FsPolicy) -> Sandbox | None:

@@ -8,14 +8,18 @@ Tests and embedders pass their own `RuntimeParts`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from agent.loop.tool_calls import Gate
-from agent.permissions.models import Approver, PermissionRule
+from agent.model.base import ModelClient
+from agent.permissions.always import AlwaysMemory
+from agent.permissions.models import Approver, PermissionMode, PermissionRule
 from agent.registry.schema import SandboxConfig
+from agent.registry.spec import AgentSpec
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy
 from agent.sessions.base import SessionStore
@@ -38,7 +42,8 @@ class RuntimeParts:
     """Tool names -> instances: the one way the runtime reaches the built-in tools (tools/)."""
     make_sandbox: Callable[[SandboxConfig, FsPolicy, bool], Sandbox | None]
     """(config, the run's filesystem policy, network) -> the sandbox bash runs in."""
-    make_gate: Callable[[list[PermissionRule], str, Approver, float], Gate]
+    make_gate: Callable[[list[PermissionRule], str, Approver, float, AlwaysMemory | None], Gate]
+    """(rules, mode, approver, ask timeout, the session's `always` memory or None for a new one)."""
     open_store: Callable[[], SessionStore]
     repair: Callable[[list[dict[str, Any]], set[str]], list[dict[str, Any]]]
     """(messages, ids of tools that had started) of an interrupted session -> a transcript the
@@ -51,6 +56,35 @@ class RuntimeParts:
     sandbox_programs: Callable[[list[str]], list[Path]] | None = None
     """Tool names -> the runtime's own programs those tools run in the sandbox (ripgrep), which the
     run's policy keeps readable (None: no such programs)."""
+    session_tools: Callable[[SessionSeat], list[Tool[Any]]] | None = None
+    """A session's seat -> the tools it gets from outside the runtime: by default the
+    orchestrator's `task`, when the agent may delegate (None: none). The runtime knows nothing of
+    what they do; a tool learns about each call through `Tool.run_call`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionSeat:
+    """One session as the tools it gets through `RuntimeParts.session_tools` see it: who it is,
+    what it runs with, and the delegation it sits in."""
+
+    spec: AgentSpec
+    registry: Any
+    """The session's AgentRegistry: a child resolves its agent in the same one."""
+    parts: RuntimeParts
+    client: ModelClient
+    gate: Gate
+    """The session's gate: a child's gate is `gate.child(...)` (the root's approver and memory)."""
+    approver: Approver
+    model: str
+    """The session's resolved model id (a child's `model: inherit`)."""
+    session_id: str
+    cancel: asyncio.Event
+    permission_mode: PermissionMode | None
+    """The mode the run was asked for (None: the config's), which children inherit."""
+    parent_tool_use_id: str | None
+    parent: Any
+    """`RunOptions.parent`: the delegation this session is a child in (an
+    agent.orchestrator.link.ParentLink), None for a root session."""
 
 
 def _load_registry(cwd: Path, trust: bool) -> Any:
@@ -77,12 +111,19 @@ def _make_sandbox(config: SandboxConfig, policy: FsPolicy, network: bool) -> San
     return make_sandbox(config, policy, network)
 
 
-def _make_gate(rules: list[PermissionRule], mode: str, approver: Approver, ask_timeout_s: float) -> Gate:
-    """The gate over the baseline rules, then the config's and the agent's (last match wins)."""
+def _make_gate(
+    rules: list[PermissionRule],
+    mode: str,
+    approver: Approver,
+    ask_timeout_s: float,
+    memory: AlwaysMemory | None,
+) -> Gate:
+    """The gate over the baseline rules, then the config's and the agent's (last match wins), and
+    the session's remembered answers after them."""
     from agent.permissions.gate import PermissionGate
     from agent.permissions.rules import DEFAULT_RULES
 
-    gate: Gate = PermissionGate([*DEFAULT_RULES, *rules], mode, approver, ask_timeout_s)
+    gate: Gate = PermissionGate([*DEFAULT_RULES, *rules], mode, approver, ask_timeout_s, memory=memory)
     return gate
 
 
@@ -124,6 +165,15 @@ def _headless_approver() -> Approver:
     return PolicyApprover("deny")
 
 
+def _session_tools(seat: SessionSeat) -> list[Tool[Any]]:
+    """The orchestrator's `task` tool for a session that may delegate: the one place the runtime
+    names the orchestrator (as it names tools/ in `_load_tools`), imported when first used."""
+    from agent.orchestrator.task_tool import delegation
+
+    task = delegation(seat)
+    return [task] if task is not None else []
+
+
 def default_parts() -> RuntimeParts:
     """The real collaborators, imported when first used."""
     return RuntimeParts(
@@ -137,4 +187,20 @@ def default_parts() -> RuntimeParts:
         headless_approver=_headless_approver,
         changed_files=_changed_files,
         sandbox_programs=_sandbox_programs,
+        session_tools=_session_tools,
     )
+
+
+@contextlib.contextmanager
+def opened_store(parts: RuntimeParts | None = None) -> Iterator[SessionStore]:
+    """The session store, opened through the parts seam and closed after: the one way a front end
+    (sessions, undo, chat, ACP, MCP) reaches it, so an embedder's or a test's store is the one
+    every command sees, and no front end knows the store is SQLite.
+
+    Raises StoreError (agent.errors) when the store cannot be opened: damaged, locked or full.
+    """
+    store = (parts or default_parts()).open_store()
+    try:
+        yield store
+    finally:
+        store.close()

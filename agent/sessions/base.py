@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -113,26 +114,26 @@ class SessionStore(Protocol):
         """Raises SessionError when there is no such session (ids may be given as a unique prefix)."""
         ...
 
-    def list(self, workspace: Path | None = None, limit: int = 50) -> list[SessionRecord]:
+    def list(self, workspace: Path | None = None, limit: int = 50) -> builtins.list[SessionRecord]:
         """Newest first."""
         ...
 
     def latest(self, workspace: Path) -> SessionRecord | None: ...
 
     def append_message(
-        self, session_id: str, role: str, content: list[dict[str, Any]], *, merge: bool = False
+        self, session_id: str, role: str, content: builtins.list[dict[str, Any]], *, merge: bool = False
     ) -> int:
         """Append one complete message in its own transaction; returns its seq. `merge`: a user
         message after a stored user message joins it, as the loop sends them (one message)."""
         ...
 
-    def messages(self, session_id: str) -> list[StoredMessage]: ...
+    def messages(self, session_id: str) -> builtins.list[StoredMessage]: ...
 
     def record_compaction(
         self,
         session_id: str,
         upto_seq: int,
-        messages: list[dict[str, Any]],
+        messages: builtins.list[dict[str, Any]],
         method: str,
         tokens_before: int,
         tokens_after: int,
@@ -140,7 +141,7 @@ class SessionStore(Protocol):
         """Store a compaction of the messages up to `upto_seq`; nothing stored is deleted."""
         ...
 
-    def compactions(self, session_id: str) -> list[CompactionRecord]:
+    def compactions(self, session_id: str) -> builtins.list[CompactionRecord]:
         """The session's compactions, oldest first."""
         ...
 
@@ -178,7 +179,7 @@ class SessionStore(Protocol):
         """Store a point where no step was under way (a run's end, an undo)."""
         ...
 
-    def checkpoints(self, session_id: str) -> list[CheckpointRecord]: ...
+    def checkpoints(self, session_id: str) -> builtins.list[CheckpointRecord]: ...
 
     def fork(self, session_id: str) -> SessionRecord:
         """A new session with a copy of the messages."""
@@ -186,4 +187,20 @@ class SessionStore(Protocol):
 
     def output_dir(self, session_id: str) -> Path:
         """Where capped tool outputs of this session are saved."""
+        ...
+
+    def marks(self, workspace: Path) -> builtins.list[MarkRecord]:
+        """The workspace's marks, oldest first (`subagent undo` tells runs apart by them)."""
+        ...
+
+    def workspace_checkpoints(self, workspace: Path) -> builtins.list[CheckpointRecord]:
+        """Every checkpoint of every session that worked in `workspace`, oldest first."""
+        ...
+
+    def session_tree(self, session_id: str) -> set[str]:
+        """The session and every subagent session below it."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connection; a front end that opened it closes it."""
         ...

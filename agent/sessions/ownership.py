@@ -16,8 +16,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from agent.sessions.base import SessionStore
 from agent.sessions.checkpoints import ShadowRepo
-from agent.sessions.store import SqliteSessionStore
 
 
 class Owners(BaseModel):
@@ -30,7 +30,7 @@ class Owners(BaseModel):
         return self.by_path.get(path, [])
 
 
-def owners_since(store: SqliteSessionStore, repo: ShadowRepo, since: datetime, now: str) -> Owners:
+def owners_since(store: SessionStore, repo: ShadowRepo, since: datetime, now: str) -> Owners:
     """Which sessions changed which files from `since` to the snapshot `now`."""
     workspace = repo.workspace
     checkpoints = store.workspace_checkpoints(workspace)
@@ -60,7 +60,7 @@ def owners_since(store: SqliteSessionStore, repo: ShadowRepo, since: datetime, n
 
 
 def plan_owners(
-    store: SqliteSessionStore, session_id: str, owners: Owners, paths: list[str]
+    store: SessionStore, session_id: str, owners: Owners, paths: list[str]
 ) -> tuple[list[str], dict[str, list[str]], list[str]]:
     """Split the files an undo of `session_id` would touch into (its own, others' by session, nobody's).
 
@@ -84,7 +84,7 @@ def plan_owners(
     return mine, others, nobody
 
 
-def _root(store: SqliteSessionStore, session_id: str) -> str:
+def _root(store: SessionStore, session_id: str) -> str:
     """The top-level session a subagent session belongs to (what a person ran)."""
     record = store.get(session_id)
     while record.parent_id is not None:

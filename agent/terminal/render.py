@@ -120,12 +120,23 @@ class EventRenderer:
         elif kind == "error":
             style = "yellow" if event.retrying else "bold red"
             self._line(event, Text(f"! {for_terminal(event.message)}", style=style))
+        elif kind == "hook":
+            self._hook(event)
         elif kind == "compaction":
             self._line(
                 event, Text(f"⋯ compacted {event.tokens_before} → {event.tokens_after} tokens", style="dim")
             )
         elif kind == "result" and event.parent_tool_use_id is None:
             self._close_stream()
+
+    def _hook(self, event: Any) -> None:
+        """A hook that failed, decided or said something; a quiet success is not shown."""
+        what = f"hook {_name(event.hook_event)} `{_name(event.command[:80])}`"
+        if event.failed:
+            self._line(event, Text(f"! {what} failed: {for_terminal(event.message)}", style="bold yellow"))
+        elif event.decision or event.message:
+            said = ": ".join(filter(None, (event.decision, for_terminal(event.message))))
+            self._line(event, Text(f"⚓ {what}: {said}", style="yellow"))
 
     def _notices(self, event: Any) -> None:
         """What confines the run, before anything else: no sandbox, network, refused workspace keys."""

@@ -95,6 +95,7 @@ WORKSPACE_KEYS: dict[str, KeyLimit] = {
     "aliases.*": FREE,
     # --- rules for every agent ----------------------------------------------------------------
     "permission": KeyLimit("rules"),
+    "hooks": KeyLimit("same", "commands the repository chose would run on your machine without asking"),
     # --- agents (registry entries and persona frontmatter) ------------------------------------
     "agents.*.prompt": KeyLimit("prompt_file", "a prompt file is sent to the model API"),
     "agents.*.description": FREE,
@@ -110,10 +111,14 @@ WORKSPACE_KEYS: dict[str, KeyLimit] = {
     "agents.*.network": KeyLimit("no_true", "bash could reach the network"),
     "agents.*.can_delegate": KeyLimit("delegation", "the agent could start subagents"),
     "agents.*.disable": FREE,
+    # --- MCP servers --------------------------------------------------------------------------
+    # Kept as written: a server the workspace names starts only once the user approves exactly
+    # that definition or trusts the folder (agent.mcpclient.sources), which is the gate here.
+    "mcp_servers.*": FREE,
 }
 """Every key of `agent.registry.schema.RegistryConfig`, classified (see the module docstring)."""
 
-_NAMED = ("models", "aliases", "agents")
+_NAMED = ("models", "aliases", "agents", "mcp_servers")
 
 
 def limit_for(parts: tuple[str, ...]) -> KeyLimit | None:

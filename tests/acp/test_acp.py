@@ -107,6 +107,21 @@ def _answered_after_updates(client: RecordingClient) -> None:
     assert any(m.get("method") == "session/update" for m in client.incoming)
 
 
+def _asked_after_shown(client: RecordingClient) -> int:
+    """Every `session/request_permission` comes, on the wire, after the `tool_call` update of the
+    call it is about (the runtime orders them; nothing waits on a timer). Returns how many."""
+    shown: set[str] = set()
+    asks = 0
+    for message in client.incoming:
+        params = message.get("params") or {}
+        if message.get("method") == "session/update" and params["update"].get("sessionUpdate") == "tool_call":
+            shown.add(params["update"]["toolCallId"])
+        elif message.get("method") == "session/request_permission":
+            asks += 1
+            assert params["toolCall"]["toolCallId"] in shown, message
+    return asks
+
+
 @pytest.mark.slow
 async def test_initialize_modes_big_lines_and_cancelled_turns(
     workspace: Path, script: Path, stderr: IO[str]
@@ -187,6 +202,7 @@ async def test_tool_calls_diffs_permissions_both_ways_then_load(
         assert 'return "farewell"' in (workspace / "hello.py").read_text()
         # `allow always` was remembered for the session: no new ask for the same edit.
         assert sum(1 for a in client.asks if (a.title or "").startswith("edit")) == asks_before
+        assert _asked_after_shown(client) == len(client.asks) >= 2
 
     replay = RecordingClient()
     async with acp_agent(replay, workspace, script, stderr) as conn:

@@ -112,3 +112,43 @@ def test_ctrl_c_stops_a_long_tool_call_and_the_session_goes_on(chat, workspace: 
     screen = term.wait_for("[exited]")
     assert "resume it with: subagent chat --resume ses_" in screen
     assert os.path.isdir(workspace)
+
+
+WRITES_TWICE = """
+scripts:
+  - replies:
+      - text: Writing a.txt.
+        tool_calls: [{name: bash, input: {command: "echo one > a.txt"}}]
+      - text: Wrote a.txt.
+      - text: Writing it again.
+        tool_calls: [{name: bash, input: {command: "echo one > a.txt"}}]
+      - text: Wrote it again, unasked.
+"""
+
+
+def test_allow_always_holds_for_the_rest_of_the_chat_and_not_for_another(chat, workspace: Path) -> None:
+    term = chat(WRITES_TWICE, "--agent", "backend-engineer")
+    term.wait_idle()
+    term.type_line("write a.txt")
+    term.wait_ask()
+    term.type_line("a")
+    term.wait_for("Wrote a.txt.")
+    term.wait_idle()
+    (workspace / "a.txt").unlink()
+
+    term.type_line("write it again")  # the next prompt is a new run of the same session
+    term.wait_for("Wrote it again, unasked.")
+    term.wait_idle()
+    assert (workspace / "a.txt").read_text() == "one\n"
+    assert term.screen(history=True).count("allow? y/a/n >") == 1
+    (workspace / "a.txt").unlink()
+
+    other = chat(WRITES_TWICE, "--agent", "backend-engineer")  # another chat: another session
+    other.wait_idle()
+    other.type_line("write a.txt")
+    other.wait_ask()
+    other.type_line("n")
+    other.wait_for("message for the agent")
+    other.type_line("")
+    other.wait_idle()
+    assert not (workspace / "a.txt").exists()

@@ -100,6 +100,7 @@ def test_allowed_and_disallowed_tools_become_rules() -> None:
     assert [(r.permission, r.pattern, r.decision) for r in rules] == [
         ("bash", "git log*", "allow"),
         ("edit", "*", "allow"),
+        ("webfetch", "*", "allow"),  # the runtime's webfetch (issue 20)
         ("mcp__db__query", "*", "allow"),
     ]
     with pytest.raises(ConfigError, match="unknown tool 'Raed'"):

@@ -141,6 +141,8 @@ class MemoryStore:
         self.started: dict[str, set[str]] = {}
         self.compaction_rows: list[CompactionRecord] = []
         self.held: set[str] = set()
+        self.closed = False
+        """Set by `close`: a front end that opened the store through the parts seam closed it."""
 
     def create(
         self,
@@ -324,6 +326,19 @@ class MemoryStore:
         folder = self.outputs / session_id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    def workspace_checkpoints(self, workspace: Path) -> list[CheckpointRecord]:
+        ours = {s.id for s in self.sessions.values() if s.workspace == str(workspace)}
+        return [r for r in self.checkpoint_rows if r.session_id in ours]
+
+    def session_tree(self, session_id: str) -> set[str]:
+        tree = {session_id}
+        while grown := {s.id for s in self.sessions.values() if s.parent_id in tree} - tree:
+            tree |= grown
+        return tree
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def create_loop_session(store: Any, workspace: Path) -> None:

@@ -65,12 +65,11 @@ async def test_a_bug_in_the_gate_still_ends_with_a_result(tmp_path: Path) -> Non
     assert events[-1].subtype == "error_during_execution" and "gate exploded" in events[-1].result
 
 
-async def test_a_running_tool_can_emit_events_into_the_stream(tmp_path: Path) -> None:
+async def test_a_running_tool_is_handed_its_call_and_can_emit_events_into_the_stream(tmp_path: Path) -> None:
     from typing import ClassVar
 
     from agent.events import SubagentStartedEvent
-    from agent.loop.tool_calls import CURRENT_TOOL_USE_ID, EVENT_SINK
-    from agent.tool import PermissionRequest, Tool, ToolContext, ToolResult
+    from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
     from tests.loop.fakes import NoteInput
 
     class TaskLikeTool(Tool[NoteInput]):
@@ -80,15 +79,17 @@ async def test_a_running_tool_can_emit_events_into_the_stream(tmp_path: Path) ->
         kind: ClassVar = "other"
 
         async def run(self, input: NoteInput, ctx: ToolContext) -> ToolResult:
-            sink = EVENT_SINK.get()
-            assert sink is not None
-            sink(
+            raise AssertionError("the loop hands a call its info: run_call, not run")
+
+        async def run_call(self, input: NoteInput, ctx: ToolContext, call: ToolCallInfo) -> ToolResult:
+            assert call.turn == (("task", {"name": "sub"}),)  # the turn's allowed calls, this one too
+            call.emit(
                 SubagentStartedEvent(
                     session_id="s1",
                     child_session_id="c1",
                     agent="child",
                     description=input.name,
-                    parent_tool_use_id=CURRENT_TOOL_USE_ID.get(),
+                    parent_tool_use_id=call.tool_use_id,
                 )
             )
             return ToolResult(output="child done")

@@ -250,3 +250,51 @@ async def test_reply_keeps_the_sessions_mode_and_tools_say_what_they_do(workspac
     assert again.structured_content["status"] == "success", again.structured_content
     assert again.structured_content["permission_denials"] == []  # bypass kept: no one was asked
     assert 'return "two"' in (workspace / "hello.py").read_text()
+
+
+ALWAYS_SCRIPT = """\
+- agent: orchestrator
+  match: greet in French
+  replies:
+    - tool_calls: [{name: read, input: {file_path: hello.py}}]
+    - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"hello"', new_string: '"bonjour"'}}]
+    - text: Bonjour.
+    - tool_calls: [{name: read, input: {file_path: hello.py}}]
+    - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"bonjour"', new_string: '"salut"'}}]
+    - text: Salut.
+- agent: orchestrator
+  match: greet in German
+  replies:
+    - tool_calls: [{name: read, input: {file_path: hello.py}}]
+    - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"salut"', new_string: '"hallo"'}}]
+    - text: Hallo.
+"""
+
+
+async def test_allow_always_holds_for_the_session_and_its_replies_only(workspace: Path) -> None:
+    (workspace.parent / "script.yaml").write_text(yaml.safe_dump({"scripts": yaml.safe_load(ALWAYS_SCRIPT)}))
+    asked: list[str] = []
+
+    async def elicit(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"allow": True, "always": True})
+
+    async with _client(workspace, elicitation_callback=elicit, mode="legacy") as client:
+        with anyio.fail_after(60):
+            first = await client.call_tool("run_task", {"prompt": "greet in French", "cwd": str(workspace)})
+        assert first.structured_content["status"] == "success", first.structured_content
+        assert len(asked) == 1 and "hello.py" in asked[0]
+        assert 'return "bonjour"' in (workspace / "hello.py").read_text()
+        session_id = first.structured_content["session_id"]
+
+        with anyio.fail_after(60):
+            again = await client.call_tool("reply", {"session_id": session_id, "prompt": "once more"})
+        assert again.structured_content["result"] == "Salut.", again.structured_content
+        assert 'return "salut"' in (workspace / "hello.py").read_text()
+        assert len(asked) == 1  # the same edit in the same session: not asked again
+
+        with anyio.fail_after(60):
+            other = await client.call_tool("run_task", {"prompt": "greet in German", "cwd": str(workspace)})
+        assert other.structured_content["status"] == "success", other.structured_content
+        assert len(asked) == 2  # another session: its own memory, so it asks
+    assert 'return "hallo"' in (workspace / "hello.py").read_text()

@@ -47,6 +47,7 @@ def test_wildcards() -> None:
         ("glob", "*", "deny"),
         ("bash", "*", "deny"),
         ("task", "*", "deny"),
+        ("webfetch", "*", "deny"),
     ]
     assert sel.can_delegate is False
     assert tools_to_selection({"g*": False}).enabled == ["read", "edit", "write", "bash", "patch"]
@@ -73,7 +74,7 @@ def test_task_in_a_map_sets_delegation() -> None:
     assert triples(sel.rules) == [("task", "*", "deny")]
 
 
-@pytest.mark.parametrize("tools", [{"teleport": True}, ["Read", "Teleport"], {"read": "yes"}, ["WebFetch"]])
+@pytest.mark.parametrize("tools", [{"teleport": True}, ["Read", "Teleport"], {"read": "yes"}])
 def test_bad_tools(tools: object) -> None:
     with pytest.raises(ConfigError):
         tools_to_selection(tools)  # type: ignore[arg-type]
@@ -106,3 +107,26 @@ def test_permission_string_and_map_in_order() -> None:
 def test_bad_permission(block: object) -> None:
     with pytest.raises(ConfigError):
         permission_to_rules(block)  # type: ignore[arg-type]
+
+
+def test_foreign_tools_switched_on_are_dropped_with_a_note_each() -> None:
+    sel = tools_to_selection(
+        "Read, Grep, Glob, WebFetch, WebSearch, TodoWrite, NotebookRead, BashOutput, KillBash"
+    )
+    assert sel.enabled == ["read", "grep", "glob", "webfetch"]
+    assert [note.split("'")[1] for note in sel.dropped] == [
+        "WebSearch", "TodoWrite", "NotebookRead", "BashOutput", "KillBash",
+    ]  # fmt: skip
+    assert all("use " in note for note in sel.dropped)
+    assert tools_to_selection({"websearch": True, "bash": False}).dropped[0].startswith("tool 'websearch'")
+    assert tools_to_selection({"websearch": False}).dropped == []
+
+
+def test_webfetch_is_opt_in() -> None:
+    assert "webfetch" not in tools_to_selection(None).enabled
+    assert "webfetch" not in tools_to_selection({"bash": False}).enabled
+    assert triples(tools_to_selection({"bash": False}).rules) == [("bash", "*", "deny")]
+    on = tools_to_selection({"webfetch": True})
+    assert "webfetch" in on.enabled and on.rules == []
+    assert ("webfetch", "*", "deny") in triples(tools_to_selection({"webfetch": False}).rules)
+    assert ("webfetch", "*", "deny") not in triples(tools_to_selection(["Read"]).rules)  # absent is enough

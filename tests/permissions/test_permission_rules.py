@@ -65,15 +65,25 @@ def test_last_matching_rule_wins_not_the_most_specific() -> None:
     assert decide(list(reversed(rules)), "edit", "a.py") == "allow"
 
 
-def test_permission_star_matches_every_permission_and_later_rules_still_win() -> None:
+def test_permission_star_matches_every_permission_and_later_rules_of_the_same_source_win() -> None:
     rules = [
         PermissionRule(permission="*", decision="deny", source="a"),
-        PermissionRule(permission="read", decision="allow", source="b"),
+        PermissionRule(permission="read", decision="allow", source="a"),
     ]
     assert decide(rules, "edit", "x") == "deny"
     assert decide(rules, "read", "x") == "allow"
     rule = evaluate(rules, "bash", "ls")
     assert rule is not None and rule.source == "a"
+
+
+def test_a_deny_holds_against_a_later_allow_from_another_source() -> None:
+    workspace = PermissionRule(permission="bash", pattern="rm *", decision="deny", source="workspace")
+    persona = PermissionRule(permission="bash", decision="allow", source="persona")
+    assert decide([workspace, persona], "bash", "rm -rf x") == "deny"
+    assert decide([workspace, persona], "bash", "ls") == "allow"
+    # the control: within one source, the later allow still carves its exception
+    same = [workspace, persona.model_copy(update={"source": "workspace"})]
+    assert decide(same, "bash", "rm -rf x") == "allow"
 
 
 def test_no_matching_rule_is_none_and_decides_ask() -> None:

@@ -51,7 +51,7 @@ def parts_for(store: MemoryStore, snapshots: list[str]) -> RuntimeParts:
         load_registry=lambda cwd, trust: FakeRegistry(config, {"backend-engineer": spec}),
         load_tools=lambda names: [tools[n] for n in names],
         make_sandbox=lambda config, workspace, network: None,
-        make_gate=lambda rules, mode, approver, timeout: TableGate(),
+        make_gate=lambda rules, mode, approver, timeout, memory: TableGate(),
         open_store=lambda: store,
         repair=lambda messages, started: messages,
         make_snapshot=make_snapshot,

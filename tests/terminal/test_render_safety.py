@@ -19,6 +19,7 @@ from agent.events import (
     ErrorEvent,
     Event,
     FileChange,
+    HookEvent,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
     PermissionDenial,
@@ -85,6 +86,8 @@ def hostile_events(s: str) -> list[object]:
         ),
         UsageEvent(turn=1, usage=usage, total=usage, cost_usd=0, **child),
         CompactionEvent(tokens_before=2, tokens_after=1, method="summary", **child),
+        HookEvent(hook_event=s, command=s, source=s, exit_code=1, message=s, failed=True, **child),
+        HookEvent(hook_event=s, command=s, source=s, exit_code=2, decision="deny", message=s, **child),
         ErrorEvent(message=s, error_type=s, **child),
         ResultEvent(
             subtype="success",

@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError
 
 from agent.errors import ConfigError, RunError, WorkspaceFetchError
 from agent.events import Event
+from agent.loop.cancel_grace import run_with_grace
 from agent.orchestrator.base import SubtaskCheckpoint, SubtaskResult, SubtaskRunner
 from agent.orchestrator.temporal.models import (
     ACTIVITY_NAME,
@@ -171,25 +172,15 @@ class SubtaskActivities:
         if resume is not None:
             await apply_patch(workdir, resume.patch)
         cancel = asyncio.Event()
-        run = asyncio.create_task(
-            self.runner(
-                request.spec,
-                workdir,
-                on_event=tracker.on_event,
-                on_checkpoint=tracker.on_checkpoint,
-                resume_from=resume,
-                cancel=cancel,
-            )
+        run = self.runner(
+            request.spec,
+            workdir,
+            on_event=tracker.on_event,
+            on_checkpoint=tracker.on_checkpoint,
+            resume_from=resume,
+            cancel=cancel,
         )
-        try:
-            return await asyncio.shield(run)
-        except asyncio.CancelledError:
-            cancel.set()
-            try:
-                await asyncio.wait_for(run, CANCEL_GRACE_S)
-            except BaseException:  # the runner's own end does not matter any more: we are cancelled
-                run.cancel()
-            raise
+        return await run_with_grace(run, cancel, grace_s=CANCEL_GRACE_S, what=f"subtask {request.spec.id}")
 
     def _pack_result(
         self, result: SubtaskResult, tracker: AttemptTracker, inline_limit: int

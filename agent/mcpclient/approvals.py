@@ -1,0 +1,55 @@
+"""The user's approvals of the MCP servers a workspace defines.
+
+Kept in the user's config folder (`mcp-approvals.json`), out of the repository's reach, keyed by
+the workspace and the server's name; each holds the definition's fingerprint
+(`ServerDef.fingerprint`), so a definition the repository changes after the approval needs
+approving again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from agent.errors import ConfigError
+from agent.mcpclient.config import ServerDef
+from agent.paths import config_home
+
+
+def approvals_file() -> Path:
+    return config_home() / "mcp-approvals.json"
+
+
+def _load() -> dict[str, dict[str, str]]:
+    path = approvals_file()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not readable ({exc}); delete it and approve the servers again") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: not an approvals file; delete it and approve the servers again")
+    return {str(k): dict(v) for k, v in raw.items() if isinstance(v, dict)}
+
+
+def approval_of(workspace: Path, server: ServerDef) -> Literal["approved", "changed", "none"]:
+    """Whether the user approved exactly this definition of `server` for `workspace` (`approved`),
+    another definition of that name (`changed`), or none."""
+    held = _load().get(str(workspace.resolve()), {}).get(server.name)
+    if held is None:
+        return "none"
+    return "approved" if held == server.fingerprint() else "changed"
+
+
+def approve(workspace: Path, server: ServerDef) -> None:
+    """Record the approval of `server`'s current definition for `workspace` (atomically)."""
+    approvals = _load()
+    approvals.setdefault(str(workspace.resolve()), {})[server.name] = server.fingerprint()
+    path = approvals_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    temp.write_text(json.dumps(approvals, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temp, path)

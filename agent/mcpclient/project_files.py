@@ -1,0 +1,124 @@
+"""The MCP servers a repository names in the peers' project files: `.mcp.json` (Claude Code) and
+the `mcp` block of `opencode.json` (opencode).
+
+Only the MCP part of these files is read here; the rest of `opencode.json` (permissions, agents,
+commands) is another module's. A file that is not there names no server; one that does not parse
+is a `ConfigError` naming it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from agent.errors import ConfigError
+from agent.mcpclient.config import RemoteServer, ServerDef, StdioServer, check_name, servers_from_claude
+from agent.trust.confine import not_regular
+
+CLAUDE_FILE = ".mcp.json"
+OPENCODE_FILE = "opencode.json"
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    if not path.exists() and not path.is_symlink():
+        return None
+    if problem := not_regular(path):
+        raise ConfigError(f"{path}: {problem}")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not readable JSON ({exc}); fix it or remove it") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be an object")
+    return raw
+
+
+def claude_servers(workspace: Path) -> list[ServerDef]:
+    """The servers of the workspace's `.mcp.json` (`{"mcpServers": {...}}`).
+
+    Raises:
+        ConfigError: the file or one of its servers is malformed (file and server named).
+    """
+    path = workspace / CLAUDE_FILE
+    raw = _read_json(path)
+    if raw is None:
+        return []
+    return servers_from_claude(raw.get("mcpServers"), source=str(path), scope="workspace")
+
+
+def _opencode_transport(raw: Any, where: str) -> StdioServer | RemoteServer | None:
+    """One opencode entry (`type: local|remote`); None when `enabled: false`."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: an MCP server is an object with `type`")
+    if raw.get("enabled", True) is False:
+        return None
+    kind = raw.get("type")
+    if kind == "local":
+        command = raw.get("command")
+        if not isinstance(command, list) or not command or not all(isinstance(c, str) for c in command):
+            raise ConfigError(f"{where}.command: a list of strings, the program first")
+        env = raw.get("environment") or {}
+        if not isinstance(env, dict):
+            raise ConfigError(f"{where}.environment: an object of strings")
+        return StdioServer(command=command[0], args=command[1:], env={str(k): str(v) for k, v in env.items()})
+    if kind == "remote":
+        url, headers = raw.get("url"), raw.get("headers") or {}
+        if not isinstance(url, str) or not isinstance(headers, dict):
+            raise ConfigError(f"{where}: a remote server needs a `url` string (and `headers` an object)")
+        return RemoteServer(type="http", url=url, headers={str(k): str(v) for k, v in headers.items()})
+    raise ConfigError(f"{where}.type: `local` or `remote`, not {kind!r}")
+
+
+def opencode_servers(workspace: Path) -> list[ServerDef]:
+    """The enabled servers of the workspace's `opencode.json` `mcp` block.
+
+    Raises:
+        ConfigError: the file or one of its servers is malformed (file and server named).
+    """
+    path = workspace / OPENCODE_FILE
+    raw = _read_json(path)
+    block = (raw or {}).get("mcp")
+    if block is None:
+        return []
+    if not isinstance(block, dict):
+        raise ConfigError(f"{path}: mcp must be an object of server names")
+    servers = []
+    for name, entry in block.items():
+        where = f"{path}: mcp.{name}"
+        transport = _opencode_transport(entry, where)
+        if transport is not None:
+            servers.append(
+                ServerDef(
+                    name=check_name(str(name), where),
+                    transport=transport,
+                    source=str(path),
+                    scope="workspace",
+                )
+            )
+    return servers
+
+
+def servers_from_mcp_config(value: str) -> list[ServerDef]:
+    """Claude Code's `--mcp-config` value: a JSON file's path or JSON text, `{"mcpServers": {...}}`.
+
+    The servers are the caller's (scope `user`): pass them to `run_agent(mcp_servers=...)`.
+
+    Raises:
+        ConfigError: neither a readable file nor JSON text of that shape.
+    """
+    text = value.strip()
+    source = "--mcp-config"
+    if not text.startswith("{"):
+        path = Path(value).expanduser()
+        if (raw := _read_json(path)) is None:
+            raise ConfigError(f"--mcp-config: {value} is neither JSON text nor a file")
+        source = str(path)
+    else:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--mcp-config: not JSON ({exc})") from exc
+    if not isinstance(raw, dict) or "mcpServers" not in raw:
+        raise ConfigError(f"{source}: expected an object with `mcpServers`")
+    return servers_from_claude(raw["mcpServers"], source=source, scope="user")

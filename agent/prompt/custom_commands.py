@@ -1,0 +1,143 @@
+"""Custom slash commands: markdown prompt templates a person runs as `/name args` (in chat, or
+headless with `subagent run --command name` or a prompt starting with `/name`).
+
+Found in (a later folder wins a name): `~/.claude/commands/`, `~/.config/subagent/commands/`,
+opencode.json's `command` block, the workspace's `.claude/commands/`, `.opencode/command/`,
+`.opencode/commands/`, `.subagent/commands/`. A file's name is the command (`review.md` is
+`/review`; `frontend/lint.md` is `/frontend:lint`). Frontmatter (Claude Code's keys):
+`description`, `argument-hint`, `model`; `allowed-tools` is read but not applied (the agent's
+rules decide). The body is the prompt, with:
+
+- `$ARGUMENTS`: everything after the name; `$1` .. `$9`: the arguments split as a shell would;
+- `@path`: a file of the workspace, whose text is appended to the prompt (`<file path=...>`);
+  a path outside the workspace, or missing, is left as written.
+
+`!command` lines (Claude Code runs them first) are not run: they stay text.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.errors import ConfigError, PersonaError
+from agent.paths import claude_home, config_home
+from agent.registry.persona import split_frontmatter
+from agent.trust.confine import not_regular, outside
+
+WORKSPACE_COMMAND_DIRS = (".claude/commands", ".opencode/command", ".opencode/commands", ".subagent/commands")
+MAX_COMMAND_BYTES = 128 * 1024
+MAX_INCLUDE_BYTES = 256 * 1024
+_POSITIONAL = re.compile(r"\$([1-9])")
+_INCLUDE = re.compile(r"(?<![\w@])@([\w./-]+[\w/-])")
+
+
+@dataclass(frozen=True)
+class CustomCommand:
+    name: str
+    template: str
+    description: str = ""
+    argument_hint: str = ""
+    model: str | None = None
+    source: str = ""
+
+
+def _from_file(path: Path, name: str) -> CustomCommand:
+    if problem := not_regular(path):
+        raise ConfigError(f"{path}: {problem}")
+    text = path.read_bytes()[:MAX_COMMAND_BYTES].decode("utf-8", errors="replace")
+    try:
+        front, body = split_frontmatter(text, path)
+        meta = yaml.safe_load(front) if front else {}
+    except (PersonaError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    meta = meta if isinstance(meta, dict) else {}
+    return CustomCommand(
+        name=name,
+        template=body.strip(),
+        description=str(meta.get("description") or ""),
+        argument_hint=str(meta.get("argument-hint") or ""),
+        model=str(meta["model"]) if meta.get("model") else None,
+        source=str(path),
+    )
+
+
+def _scan(folder: Path, found: dict[str, CustomCommand], errors: list[str], confine: Path | None) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*.md")):
+        if confine is not None and outside(path, confine) is not None:
+            errors.append(f"{path}: left out: it leads outside the workspace")
+            continue
+        name = ":".join(path.relative_to(folder).with_suffix("").parts)
+        try:
+            found[name] = _from_file(path, name)
+        except (OSError, ConfigError) as exc:
+            errors.append(str(exc))
+
+
+def _from_opencode(workspace: Path, found: dict[str, CustomCommand], errors: list[str]) -> None:
+    from agent.peers.opencode_json import read_opencode_json
+
+    try:
+        data = read_opencode_json(workspace) or {}
+    except ConfigError as exc:
+        errors.append(str(exc))
+        return
+    block: Any = data.get("command") or {}
+    for name, entry in block.items() if isinstance(block, dict) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("template"), str):
+            model = entry.get("model")
+            found[str(name)] = CustomCommand(
+                str(name), entry["template"].strip(), str(entry.get("description") or ""), "",
+                str(model) if model else None, str(workspace / "opencode.json"),
+            )  # fmt: skip
+
+
+def find_commands(workspace: Path) -> tuple[dict[str, CustomCommand], list[str]]:
+    """Every custom command for `workspace` by name, and a line per file that did not load."""
+    found: dict[str, CustomCommand] = {}
+    errors: list[str] = []
+    for folder in (claude_home() / "commands", config_home() / "commands"):
+        _scan(folder, found, errors, None)
+    _from_opencode(workspace, found, errors)
+    for rel in WORKSPACE_COMMAND_DIRS:
+        _scan(workspace / rel, found, errors, workspace)
+    return dict(sorted(found.items())), errors
+
+
+def _includes(text: str, workspace: Path) -> list[str]:
+    blocks: list[str] = []
+    for rel in dict.fromkeys(_INCLUDE.findall(text)):
+        path = workspace / rel
+        if outside(path, workspace) is not None or not path.is_file() or not_regular(path):
+            continue
+        content = path.read_bytes()[:MAX_INCLUDE_BYTES].decode("utf-8", errors="replace")
+        blocks.append(f'<file path="{rel}">\n{content}\n</file>')
+    return blocks
+
+
+def expand(command: CustomCommand, arguments: str, workspace: Path) -> str:
+    """The prompt `/name arguments` stands for (see the module docstring)."""
+    try:
+        words = shlex.split(arguments)
+    except ValueError:
+        words = arguments.split()
+    text = command.template.replace("$ARGUMENTS", arguments)
+    text = _POSITIONAL.sub(lambda m: words[int(m[1]) - 1] if int(m[1]) <= len(words) else "", text)
+    if "$ARGUMENTS" not in command.template and not _POSITIONAL.search(command.template) and arguments:
+        text = f"{text}\n\n{arguments}"
+    return "\n\n".join([text, *_includes(text, workspace)])
+
+
+def split_command_line(line: str) -> tuple[str, str] | None:
+    """(`name`, `arguments`) of a line starting with `/name`, else None."""
+    if not line.startswith("/") or line.startswith("//"):
+        return None
+    name, _, arguments = line[1:].partition(" ")
+    return (name, arguments.strip()) if name else None

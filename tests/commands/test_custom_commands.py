@@ -1,0 +1,90 @@
+"""Custom slash commands: found in the peers' and our folders, expanded, in chat and headless."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from agent.chat.slash import SlashCommands
+from agent.chat.state import ChatState
+from agent.prompt.custom_commands import expand, find_commands, split_command_line
+from tests.conftest import run_subagent
+
+REVIEW = (
+    "---\ndescription: Review a file\nargument-hint: FILE [FOCUS]\nmodel: haiku\n---\n"
+    "Review @$1 for $2.\nAll: $ARGUMENTS\n"
+)
+
+
+def put(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    (tmp_path / "ws/.git").mkdir(parents=True)
+    return (tmp_path / "ws").resolve()
+
+
+def test_commands_from_every_folder_and_opencode_json(ws: Path) -> None:
+    put(Path(os.environ["CLAUDE_CONFIG_DIR"]), "commands/mine.md", "user command")
+    put(ws, ".claude/commands/review.md", REVIEW)
+    put(ws, ".claude/commands/frontend/lint.md", "lint the frontend")
+    put(ws, ".opencode/command/test.md", "---\ndescription: run tests\n---\nrun the tests")
+    put(
+        ws,
+        "opencode.json",
+        json.dumps({"command": {"ship": {"template": "ship it", "description": "deploy"}}}),
+    )
+    commands, errors = find_commands(ws)
+    assert list(commands) == ["frontend:lint", "mine", "review", "ship", "test"] and errors == []
+    review = commands["review"]
+    assert (review.description, review.argument_hint, review.model) == (
+        "Review a file",
+        "FILE [FOCUS]",
+        "haiku",
+    )
+    assert commands["ship"].template == "ship it"
+
+
+def test_arguments_positions_and_file_includes(ws: Path, tmp_path: Path) -> None:
+    put(ws, "app.py", "print('APP-BODY')\n")
+    put(tmp_path, "outside.txt", "CANARY-outside")
+    review = find_commands(put(ws, ".claude/commands/review.md", REVIEW).parents[2])[0]["review"]
+    text = expand(review, "app.py 'error handling'", ws)
+    assert text.startswith("Review @app.py for error handling.\nAll: app.py 'error handling'")
+    assert "<file path=\"app.py\">\nprint('APP-BODY')\n\n</file>" in text
+    escaped = expand(review, "../outside.txt x", ws)
+    assert "CANARY-outside" not in escaped  # a file outside the workspace is not included
+    plain = find_commands(put(ws, ".claude/commands/plain.md", "Do the thing.").parents[2])[0]["plain"]
+    assert expand(plain, "now please", ws) == "Do the thing.\n\nnow please"
+    assert split_command_line("/review a b") == ("review", "a b") and split_command_line("review") is None
+
+
+async def test_chat_lists_and_runs_custom_commands(ws: Path) -> None:
+    put(ws, ".claude/commands/review.md", REVIEW)
+    out = io.StringIO()
+    commands = SlashCommands(ChatState(cwd=ws, agent="orchestrator"), Console(file=out, width=120))
+    await commands.run("/help")
+    assert "/review FILE [FOCUS] Review a file" in out.getvalue()
+    assert await commands.run("/review app.py speed") is False
+    assert commands.take_prompt().startswith("Review @app.py for speed.")
+    assert commands.take_prompt() is None
+    await commands.run("/nope")
+    assert "unknown command /nope; commands: /agents," in out.getvalue() and "/review" in out.getvalue()
+
+
+def test_headless_unknown_command_is_a_clear_error(ws: Path) -> None:
+    put(ws, ".claude/commands/review.md", REVIEW)
+    done = run_subagent(
+        "run", "--command", "reveiw", "x", "--cwd", str(ws), "--script", str(ws / "none.json")
+    )
+    assert done.returncode == 2 and "no custom command 'reveiw'" in done.stderr and "/review" in done.stderr

@@ -1,0 +1,118 @@
+"""The configuration readers: `.mcp.json`, opencode's `mcp` block, `${VAR}` expansion, fingerprints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agent.errors import ConfigError, McpServerError
+from agent.mcpclient.config import RemoteServer, ServerDef, StdioServer, expand, expanded, servers_from_claude
+from agent.mcpclient.project_files import claude_servers, opencode_servers
+
+
+def test_claude_shapes_stdio_http_and_sse(tmp_path: Path) -> None:
+    (tmp_path / ".mcp.json").write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "fs": {"command": "npx", "args": ["-y", "server"], "env": {"A": "${HOME}"}},
+                    "gh": {
+                        "type": "http",
+                        "url": "https://x/mcp",
+                        "headers": {"Authorization": "Bearer ${T}"},
+                    },
+                    "old": {"type": "sse", "url": "https://x/sse"},
+                }
+            }
+        )
+    )
+    fs, gh, old = claude_servers(tmp_path)
+    assert fs.transport == StdioServer(command="npx", args=["-y", "server"], env={"A": "${HOME}"})
+    assert gh.transport == RemoteServer(
+        type="http", url="https://x/mcp", headers={"Authorization": "Bearer ${T}"}
+    )
+    assert old.transport.type == "sse" and {s.scope for s in (fs, gh, old)} == {"workspace"}
+    assert fs.source == str(tmp_path / ".mcp.json")
+
+
+def test_opencode_block_local_remote_and_disabled(tmp_path: Path) -> None:
+    (tmp_path / "opencode.json").write_text(
+        json.dumps(
+            {
+                "permission": {"bash": "ask"},
+                "mcp": {
+                    "loc": {"type": "local", "command": ["bun", "x", "srv"], "environment": {"K": "v"}},
+                    "rem": {"type": "remote", "url": "https://r/mcp", "headers": {"H": "1"}, "enabled": True},
+                    "off": {"type": "local", "command": ["x"], "enabled": False},
+                },
+            }
+        )
+    )
+    servers = {s.name: s.transport for s in opencode_servers(tmp_path)}
+    assert servers == {
+        "loc": StdioServer(command="bun", args=["x", "srv"], env={"K": "v"}),
+        "rem": RemoteServer(type="http", url="https://r/mcp", headers={"H": "1"}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("{not json", "not readable JSON"),
+        ('{"mcpServers": {"a": {"args": []}}}', "mcpServers.a.command"),
+        ('{"mcpServers": {"a": {"command": "x", "bogus": 1}}}', "unknown key"),
+        ('{"mcpServers": {"a__b": {"command": "x"}}}', "a__b"),
+        ('{"mcpServers": []}', "mapping"),
+    ],
+)
+def test_a_bad_mcp_json_names_the_file_and_the_server(tmp_path: Path, content: str, words: str) -> None:
+    (tmp_path / ".mcp.json").write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        claude_servers(tmp_path)
+    assert str(tmp_path / ".mcp.json") in str(caught.value) and words in str(caught.value)
+
+
+def test_expansion_as_claude_code_does_it() -> None:
+    env = {"A": "1", "EMPTY": ""}
+    assert expand("${A}/${B:-two}/${EMPTY:-d}/$A", env, "s") == "1/two/d/$A"
+    with pytest.raises(McpServerError, match=r"\$\{B\} is not set"):
+        expand("${B}", env, "s")
+    server = servers_from_claude({"s": {"type": "http", "url": "${U}", "headers": {"X": "${A}"}}},
+                                 source="f", scope="user")[0]  # fmt: skip
+    assert expanded(server, {"U": "http://h", "A": "1"}) == RemoteServer(
+        type="http", url="http://h", headers={"X": "1"}
+    )
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="$"), max_size=40))
+def test_text_without_variables_is_unchanged(text: str) -> None:
+    assert expand(text, {}, "s") == text
+
+
+def test_the_fingerprint_follows_the_definition_not_the_environment() -> None:
+    def one(**entry: object) -> ServerDef:
+        return servers_from_claude({"s": entry}, source="f", scope="workspace")[0]
+
+    base = one(command="x", args=["${A}"])
+    assert base.fingerprint() == one(command="x", args=["${A}"]).fingerprint()
+    assert base.fingerprint() != one(command="x", args=["${A}", "more"]).fingerprint()
+    assert base.fingerprint() != one(command="y", args=["${A}"]).fingerprint()
+
+
+def test_mcp_config_as_text_or_file(tmp_path: Path) -> None:
+    from agent.mcpclient.project_files import servers_from_mcp_config
+
+    text = json.dumps({"mcpServers": {"a": {"command": "x"}}})
+    [from_text] = servers_from_mcp_config(text)
+    (tmp_path / "m.json").write_text(text)
+    [from_file] = servers_from_mcp_config(str(tmp_path / "m.json"))
+    assert from_text.transport == from_file.transport == StdioServer(command="x")
+    assert from_text.scope == from_file.scope == "user" and from_file.source == str(tmp_path / "m.json")
+    with pytest.raises(ConfigError, match="neither JSON text nor a file"):
+        servers_from_mcp_config(str(tmp_path / "missing.json"))
+    with pytest.raises(ConfigError, match="mcpServers"):
+        servers_from_mcp_config('{"servers": {}}')
