@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from agent.errors import ConfigError
+from agent.mcpclient.config import ServerDef
 from agent.permissions.models import PermissionMode
 
 ClaudeMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"]
@@ -46,7 +47,8 @@ ALIASES: dict[str, str] = {
     "--permission-prompt-tool stdio": "asks go to the SDK as can_use_tool control requests",
     "--json-schema": "the final answer validated, retried on a mismatch, returned as structured_output",
     "--setting-sources": "accepted, no effect: subagent reads no Claude settings files to select from",
-    "--strict-mcp-config": "accepted, no effect: only --mcp-config's servers would be used",
+    "--mcp-config": 'MCP servers for the run, a JSON file or text ({"mcpServers": {...}}), repeatable',
+    "--strict-mcp-config": "accepted, no effect: the configured servers join --mcp-config's",
     "--include-hook-events": "accepted, no effect: subagent runs no Claude hooks",
     "--agent": "run --agent",
     "--agents": "subagents for this process (JSON {name: {description, prompt, tools?, model?}}); the SDK's "
@@ -56,7 +58,6 @@ ALIASES: dict[str, str] = {
 REFUSED: dict[str, str] = {
     "--fallback-model": "subagent retries the same model and has no fallback model",
     "--session-id": "subagent names its own sessions; take the id from system/init and pass --resume",
-    "--mcp-config": "MCP servers as tools are not in this build of subagent (issue 19)",
     "--settings": "subagent reads agents.yaml and personas, not Claude settings (`subagent agents`)",
     "--add-dir": "extra folders are sandbox.extra_roots in agents.yaml",
     "--system-prompt-file": "pass the text with --system-prompt",
@@ -98,6 +99,8 @@ class HeadlessOptions(BaseModel):
     allowed: list[str] = []
     disallowed: list[str] = []
     json_schema: dict[str, Any] | None = None
+    mcp_servers: list[ServerDef] = []
+    """The caller's MCP servers (`--mcp-config`), besides the configured ones."""
     agents: dict[str, Any] = {}
     """Claude Code agent definitions (`--agents`, or the SDK's initialize request)."""
     cwd: Path = Path(".")
@@ -144,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     for flag in ("--allowedTools", "--allowed-tools", "--disallowedTools", "--disallowed-tools"):
         dest = "disallowed" if "disallowed" in flag.lower() else "allowed"
         p.add_argument(flag, action="append", dest=dest, default=[])
+    p.add_argument("--mcp-config", action="append", dest="mcp_config", default=[])
     for flag in REFUSED:
         p.add_argument(flag, action="append", dest="refused_" + flag.lstrip("-").replace("-", "_"))
     return p
@@ -217,6 +221,13 @@ def _agents(raw: str | None) -> dict[str, Any]:
     return agents
 
 
+def _mcp_servers(values: list[str]) -> list[ServerDef]:
+    """Every `--mcp-config` value's servers, in order (a later one of the same name wins in the run)."""
+    from agent.mcpclient.project_files import servers_from_mcp_config
+
+    return [server for value in values for server in servers_from_mcp_config(value)]
+
+
 def parse(argv: list[str]) -> HeadlessOptions:
     """Read Claude Code's flags.
 
@@ -253,4 +264,5 @@ def parse(argv: list[str]) -> HeadlessOptions:
         disallowed=split_tool_list(ns.disallowed),
         json_schema=_schema(ns.json_schema),
         agents=_agents(ns.agents),
+        mcp_servers=_mcp_servers(ns.mcp_config),
     )

@@ -120,6 +120,7 @@ class HeadlessSession:
             cancel=self.cancel,
             parts=parts,
             always=self.always,
+            mcp_servers=self.opts.mcp_servers,
         )
         async for event in run_events(options):
             if event.type == "session_started" and event.parent_tool_use_id is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +132,13 @@ def test_claude_agent_definitions_become_subagent_specs() -> None:
         agent_specs({"bad": {"description": "no prompt"}})
     with pytest.raises(ConfigError, match="--agents is not JSON"):
         parse(["-p", "x", "--agents", "{"])
+
+
+def test_mcp_config_gives_the_run_the_callers_servers(tmp_path: Path) -> None:
+    listed = tmp_path / "servers.json"
+    listed.write_text(json.dumps({"mcpServers": {"files": {"command": "npx", "args": ["server-files"]}}}))
+    inline = json.dumps({"mcpServers": {"db": {"type": "http", "url": "http://127.0.0.1:9/mcp"}}})
+    opts = parse(["-p", "x", "--mcp-config", str(listed), f"--mcp-config={inline}"])
+    assert [s.name for s in opts.mcp_servers] == ["files", "db"]
+    with pytest.raises(ConfigError, match="--mcp-config"):
+        parse(["-p", "x", "--mcp-config", "{not json"])
