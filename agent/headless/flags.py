@@ -46,7 +46,7 @@ ALIASES: dict[str, str] = {
     "--disallowedTools": "deny rules, same forms",
     "--permission-prompt-tool stdio": "asks go to the SDK as can_use_tool control requests",
     "--json-schema": "the final answer validated, retried on a mismatch, returned as structured_output",
-    "--setting-sources": "accepted, no effect: subagent reads no Claude settings files to select from",
+    "--setting-sources": "the config layers read: `user`, `project`, `local` (comma-separated)",
     "--mcp-config": 'MCP servers for the run, a JSON file or text ({"mcpServers": {...}}), repeatable',
     "--strict-mcp-config": "accepted, no effect: the configured servers join --mcp-config's",
     "--include-hook-events": "accepted, no effect: subagent runs no Claude hooks",
@@ -99,6 +99,8 @@ class HeadlessOptions(BaseModel):
     allowed: list[str] = []
     disallowed: list[str] = []
     json_schema: dict[str, Any] | None = None
+    setting_sources: tuple[str, ...] | None = None
+    """The config layers read (`--setting-sources`); None reads them all."""
     mcp_servers: list[ServerDef] = []
     """The caller's MCP servers (`--mcp-config`), besides the configured ones."""
     agents: dict[str, Any] = {}
@@ -221,6 +223,20 @@ def _agents(raw: str | None) -> dict[str, Any]:
     return agents
 
 
+def _setting_sources(raw: str | None) -> tuple[str, ...] | None:
+    """`user,project` -> ("user", "project"); an unknown source is an error, not ignored."""
+    from agent.registry.layers import SETTING_SOURCES
+
+    if raw is None:
+        return None
+    sources = tuple(s.strip() for s in raw.split(",") if s.strip())
+    if unknown := [s for s in sources if s not in SETTING_SOURCES]:
+        raise ConfigError(
+            f"--setting-sources: unknown source {unknown[0]!r}; sources: {', '.join(SETTING_SOURCES)}"
+        )
+    return sources
+
+
 def _mcp_servers(values: list[str]) -> list[ServerDef]:
     """Every `--mcp-config` value's servers, in order (a later one of the same name wins in the run)."""
     from agent.mcpclient.project_files import servers_from_mcp_config
@@ -265,4 +281,5 @@ def parse(argv: list[str]) -> HeadlessOptions:
         json_schema=_schema(ns.json_schema),
         agents=_agents(ns.agents),
         mcp_servers=_mcp_servers(ns.mcp_config),
+        setting_sources=_setting_sources(ns.setting_sources),
     )

@@ -137,7 +137,12 @@ def headless_parts(
     """`base` with the registry reshaping `agent` and the root gate kept in `handles`."""
 
     def load_registry(cwd: Path, trust: bool) -> Any:
-        registry = base.load_registry(cwd, trust)
+        if opts.setting_sources is None:
+            registry = base.load_registry(cwd, trust)
+        else:
+            from agent.registry.discovery import load_registry_for
+
+            registry = load_registry_for(cwd, trust=trust, setting_sources=opts.setting_sources)
         for spec in agent_specs(opts.agents):
             registry.agents[spec.name] = spec
         registry.agents[agent] = reshape(registry.get(agent), opts)

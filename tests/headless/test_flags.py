@@ -142,3 +142,10 @@ def test_mcp_config_gives_the_run_the_callers_servers(tmp_path: Path) -> None:
     assert [s.name for s in opts.mcp_servers] == ["files", "db"]
     with pytest.raises(ConfigError, match="--mcp-config"):
         parse(["-p", "x", "--mcp-config", "{not json"])
+
+
+def test_setting_sources_pick_the_config_layers() -> None:
+    assert parse(["-p", "x", "--setting-sources=user,project"]).setting_sources == ("user", "project")
+    assert parse(["-p", "x"]).setting_sources is None
+    with pytest.raises(ConfigError, match="unknown source 'everything'"):
+        parse(["-p", "x", "--setting-sources", "user,everything"])
