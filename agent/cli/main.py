@@ -76,6 +76,12 @@ def main() -> None:
     # pydantic looks for plugins in every installed package's entry points the first time it builds
     # a model: 45 to 55 ms of a run's start. The CLI uses none; a user may still name some.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from agent.headless.entry import is_headless
+
+    if is_headless(sys.argv[1:]):  # Claude Code's `-p` form (docs/headless.md): no subcommand
+        from agent.headless.entry import main as headless_main
+
+        exit_now(headless_main(sys.argv[1:]))
     _register_commands(sys.argv[1:])
     try:
         app()

@@ -1,12 +1,17 @@
 """`subagent mcp`: the runtime as MCP tools over stdio, for orchestrator agents and programs.
 
 Tools: `run_task` (run an agent on a task in a workspace), `reply` (continue a session with a new
-prompt) and `list_agents`. Each run is one `agent.runtime.assembly.run_agent` stream: every step (model
+prompt) and `list_agents`. Each run is one `agent.runtime.assembly.run_events` stream: every step (model
 turn, tool call, subagent) is a progress notification, so clients that time out quiet calls keep
 waiting; the first names the session id, so a cancelled call can still be continued with `reply`.
 `notifications/cancelled` sets the run's cancel signal and lets it wind down (dangling tool calls
 answered, status stored) before the handler gives up. Asks go to the client by elicitation when
-it offers that; otherwise they are denied, and the result says what was denied and how to allow it.
+it declared it, under every protocol version (agent/mcp/asks.py: a request in the middle of the
+call up to 2025-11-25, `input_required` round trips on 2026-07-28); otherwise they are denied,
+and the result says what was denied and how to allow it. `reply` keeps the session's model,
+permission mode, turn limit and `always` answers (`KeptOptions`). `list_agents` is annotated
+read-only; `run_task` and `reply` change files, but not destructively (every change is
+checkpointed: `subagent undo`).
 
 `mcp` pulls starlette and uvicorn, so only this module imports it, inside `build_server`. The
 module does not use postponed annotations: the SDK reads the tools' annotations (the `Context`
@@ -25,34 +30,20 @@ from pydantic import BaseModel, Field
 from agent import DEFAULT_AGENT, __version__
 from agent.errors import ConfigError, SessionError, SubagentError, UnknownSessionError
 from agent.events import (
-    Event,
     PermissionDenial,
-    ResultEvent,
     RunBoundary,
-    SessionStartedEvent,
-    SubagentStartedEvent,
-    ToolCallStartedEvent,
-    TurnStartedEvent,
     Usage,
 )
-from agent.loop.cancel_grace import run_with_grace
+from agent.mcp.asks import RoundTrip, uses_input_required
+from agent.mcp.runs import LiveRuns, McpRun
 from agent.permissions.always import AlwaysMemory
-from agent.permissions.models import AskAnswer, AskRequest, PermissionMode
+from agent.permissions.models import PermissionMode
 from agent.runtime.options import RunOptions
 
 if TYPE_CHECKING:
-    from mcp.types import CallToolResult
+    from mcp.types import CallToolResult, InputRequiredResult
 
 log = logging.getLogger(__name__)
-
-CANCEL_GRACE_S = 10.0
-"""How long a cancelled run may take to store its state before the handler stops waiting."""
-
-NO_ELICITATION = (
-    "denied: the MCP client cannot answer permission asks (it does not support elicitation); "
-    "call again with permission_mode 'accept-edits' or 'bypass', or add an allow rule to your "
-    "config (~/.config/subagent/config.yaml, or a trusted workspace's .subagent/config.yaml)"
-)
 
 
 class TaskResult(BaseModel):
@@ -87,115 +78,21 @@ class AgentList(BaseModel):
     agents: list[AgentInfo]
 
 
-class PermissionForm(BaseModel):
-    """The elicitation form for one ask."""
+def _task_result(run: Any) -> TaskResult:
+    from mcp.server.mcpserver.exceptions import ToolError
 
-    allow: bool = Field(description="Let the agent do this")
-    always: bool = Field(
-        False,
-        description="Also allow the same thing again in this session without asking",
-    )
-
-
-class ElicitationApprover:
-    """Asks the MCP client's user through `elicitation/create`; a decline or cancel is a denial."""
-
-    def __init__(self, ctx: Any) -> None:
-        self.ctx = ctx
-
-    async def ask(self, request: AskRequest) -> AskAnswer:
-        """One elicitation per ask."""
-        who = f" ({request.agent})" if request.agent else ""
-        detail = f"\n\n{request.detail}" if request.detail and request.detail != request.title else ""
-        message = f"{request.tool_name}{who} wants `{request.permission}`: {request.title}{detail}"
-        answer = await self.ctx.elicit(message, PermissionForm)
-        if answer.action == "accept" and answer.data.allow:
-            return AskAnswer(decision="allow", scope="always" if answer.data.always else "once")
-        reason = "declined" if answer.action != "cancel" else "cancelled"
-        return AskAnswer(decision="deny", message=f"{request.permission} {reason} by the MCP client's user")
-
-
-def _approver(ctx: Any) -> Any:
-    from agent.permissions.headless import PolicyApprover
-
-    capabilities = ctx.client_capabilities
-    offered = capabilities is not None and capabilities.elicitation is not None
-    # A 2026-07-28 (stateless) connection has no back-channel for a request in the middle of a
-    # call; its input-required round trips do not fit a run that is already under way.
-    if offered and ctx.session.can_send_request:
-        return ElicitationApprover(ctx)
-    return PolicyApprover("deny", NO_ELICITATION)
-
-
-def _progress_message(event: Event) -> str | None:
-    """One line per step a person (or a client's log) can follow; None for other events."""
-    who = "" if event.parent_tool_use_id is None else f"[{event.session_id}] "
-    if isinstance(event, SessionStartedEvent) and event.parent_tool_use_id is None:
-        from agent.trust.notice import notice_lines
-
-        warnings = "".join(f"\nWARNING: {line}" for line in notice_lines(event))
-        return f"session {event.session_id} started: {event.agent} on {event.model} in {event.cwd}{warnings}"
-    if isinstance(event, TurnStartedEvent):
-        return f"{who}turn {event.turn}"
-    if isinstance(event, ToolCallStartedEvent):
-        return f"{who}{event.title}"
-    if isinstance(event, SubagentStartedEvent):
-        return f"subagent {event.agent} ({event.child_session_id}): {event.description}"
-    return None
-
-
-class _Run:
-    """One run's event stream, consumed in its own task so a cancelled call can still wind it down."""
-
-    def __init__(self, ctx: Any, options: RunOptions) -> None:
-        self.ctx = ctx
-        self.cancel = asyncio.Event()
-        self.options = options.model_copy(update={"approver": _approver(ctx), "cancel": self.cancel})
-        self.session_id = ""
-        self.boundary = RunBoundary()
-        self.result: ResultEvent | None = None
-        self.steps = 0
-
-    async def _consume(self) -> None:
-        from agent.runtime.assembly import run_events
-
-        async for event in run_events(self.options):
-            if isinstance(event, SessionStartedEvent) and not self.session_id:
-                self.session_id = event.session_id
-                self.boundary = event.boundary()
-            if isinstance(event, ResultEvent) and event.parent_tool_use_id is None:
-                self.result = event
-            message = _progress_message(event)
-            if message is not None and not self.cancel.is_set():
-                self.steps += 1
-                await self.ctx.report_progress(self.steps, None, message)
-
-    async def run(self) -> TaskResult:
-        """Run to the end; on cancellation, signal the run and give it time to store its state."""
-        from mcp.server.mcpserver.exceptions import ToolError
-
-        what = f"session {self.session_id or '(starting)'}"
-        try:
-            await run_with_grace(self._consume(), self.cancel, grace_s=CANCEL_GRACE_S, what=what)
-        except SubagentError as exc:
-            raise ToolError(str(exc)) from exc
-        return self._result()
-
-    def _result(self) -> TaskResult:
-        from mcp.server.mcpserver.exceptions import ToolError
-
-        r = self.result
-        if r is None:
-            where = self.session_id or "?"
-            raise ToolError(f"session {where}: the run ended without a result; see the server's stderr")
-        text = r.result
-        if r.permission_denials:
-            text += "\n\nDenied:" + "".join(f"\n- {d.tool_name}: {d.reason}" for d in r.permission_denials)
-        return TaskResult(
-            session_id=self.session_id, status=r.subtype, result=text, files_changed=r.files_changed,
-            usage=r.usage, total_cost_usd=r.total_cost_usd, num_turns=r.num_turns,
-            permission_denials=r.permission_denials, boundary=self.boundary,
-        )  # fmt: skip
+    r = run.result
+    if r is None:
+        where = run.session_id or "?"
+        raise ToolError(f"session {where}: the run ended without a result; see the server's stderr")
+    text = r.result
+    if r.permission_denials:
+        text += "\n\nDenied:" + "".join(f"\n- {d.tool_name}: {d.reason}" for d in r.permission_denials)
+    return TaskResult(
+        session_id=run.session_id, status=r.subtype, result=text, files_changed=r.files_changed,
+        usage=r.usage, total_cost_usd=r.total_cost_usd, num_turns=r.num_turns,
+        permission_denials=r.permission_denials, boundary=run.boundary,
+    )  # fmt: skip
 
 
 def _tool_result(task: TaskResult) -> "CallToolResult":
@@ -210,6 +107,61 @@ def _tool_result(task: TaskResult) -> "CallToolResult":
         structured_content=data,
         is_error=task.status != "success",
     )
+
+
+class KeptOptions:
+    """What each session was run with here (model, permission mode, turn limit) and its one
+    `AlwaysMemory`, so `reply` keeps them: an `always` answer holds for the task and its
+    replies, and for no other session. A session started by another server process keeps its
+    model (the session record has it); its mode and limit are the config's unless the call
+    names them, and its memory starts empty."""
+
+    KEYS = ("model", "permission_mode", "max_turns")
+
+    def __init__(self) -> None:
+        self._by_session: dict[str, dict[str, Any]] = {}
+        self._always: dict[str, AlwaysMemory] = {}
+
+    def remember(self, session_id: str, options: RunOptions) -> None:
+        self._by_session[session_id] = {key: getattr(options, key) for key in self.KEYS}
+        if options.always is not None:
+            self._always[session_id] = options.always
+
+    def for_session(self, record: Any, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The options a `reply` to `record` runs with: the call's, else the session's."""
+        kept = self._by_session.get(record.id) or {"model": record.model or None}
+        always = self._always.setdefault(record.id, AlwaysMemory())
+        return {**{key: overrides.get(key) or kept.get(key) for key in self.KEYS}, "always": always}
+
+
+async def _call(
+    live: LiveRuns, kept: KeptOptions, ctx: Any, options: RunOptions
+) -> "CallToolResult | InputRequiredResult":
+    """Start a run (or, with `request_state`, pick up the one waiting for these answers) and
+    return its result, or `input_required` while asks wait for a 2026-07-28 client."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    token = ctx.request_state or ""
+    try:
+        if token:
+            run = live.resume(token, ctx)
+        else:
+            run = McpRun(ctx, options, RoundTrip() if uses_input_required(ctx) else None)
+            run.start()
+            token = live.keep(run) if run.round_trip is not None else ""
+        ended = await run.settle()
+    except SubagentError as exc:
+        live.drop(token)
+        raise ToolError(str(exc)) from exc
+    except asyncio.CancelledError:
+        live.drop(token)
+        raise
+    if not ended:
+        assert run.round_trip is not None
+        return run.round_trip.input_required(token)
+    live.drop(token)
+    kept.remember(run.session_id, run.options)
+    return _tool_result(_task_result(run))
 
 
 def _workspace(cwd: str | None) -> Path:
@@ -240,16 +192,18 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
     `trust` trusts the workspace of every task (`subagent mcp --trust`)."""
     from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
-    from mcp.types import CallToolResult
+    from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 
     server = MCPServer(
         name="subagent", version=__version__,
         instructions="Delegate coding tasks to subagent's agents: run_task starts one, reply continues it.",
     )  # fmt: skip
-    remembered: dict[str, AlwaysMemory] = {}
-    """Each session's `always` answers, kept while this server runs: a `reply` gets its session's."""
 
-    @server.tool()
+    live, kept = LiveRuns(), KeptOptions()
+    acts = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
+                           open_world_hint=False)  # fmt: skip
+
+    @server.tool(annotations=acts)
     async def run_task(
         prompt: str,
         ctx: Context,
@@ -258,28 +212,34 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         model: str | None = None,
         permission_mode: PermissionMode | None = None,
         max_turns: int | None = Field(None, ge=1, le=500),
-    ) -> Annotated[CallToolResult, TaskResult]:
+    ) -> Annotated[CallToolResult, TaskResult] | InputRequiredResult:
         """Run an agent on a coding task in a workspace (cwd) and return its report and changes."""
-        always = AlwaysMemory()
         options = RunOptions.build(
             prompt=prompt, agent=agent, cwd=_workspace(cwd), model=model, max_turns=max_turns,
-            permission_mode=permission_mode, model_client=model_client, trust=trust, always=always,
+            permission_mode=permission_mode, model_client=model_client, trust=trust, always=AlwaysMemory(),
         )  # fmt: skip
-        task = await _Run(ctx, options).run()
-        remembered[task.session_id] = always
-        return _tool_result(task)
+        return await _call(live, kept, ctx, options)
 
-    @server.tool()
-    async def reply(session_id: str, prompt: str, ctx: Context) -> Annotated[CallToolResult, TaskResult]:
-        """Continue a session (from run_task's session_id) with a new prompt."""
+    @server.tool(annotations=acts)
+    async def reply(
+        session_id: str,
+        prompt: str,
+        ctx: Context,
+        model: str | None = None,
+        permission_mode: PermissionMode | None = None,
+        max_turns: int | None = Field(None, ge=1, le=500),
+    ) -> Annotated[CallToolResult, TaskResult] | InputRequiredResult:
+        """Continue a session (from run_task's session_id) with a new prompt. The session keeps
+        the model, permission_mode and max_turns it was started with; pass one to change it."""
         record = await asyncio.to_thread(_session_record, session_id)
+        overrides = {"model": model, "permission_mode": permission_mode, "max_turns": max_turns}
         options = RunOptions.build(
             prompt=prompt, agent=record.agent, cwd=Path(record.workspace), resume=record.id,
-            model_client=model_client, trust=trust, always=remembered.setdefault(record.id, AlwaysMemory()),
+            **kept.for_session(record, overrides), model_client=model_client, trust=trust,
         )  # fmt: skip
-        return _tool_result(await _Run(ctx, options).run())
+        return await _call(live, kept, ctx, options)
 
-    @server.tool()
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def list_agents(cwd: str | None = None) -> AgentList:
         """The agents run_task can run in a workspace, with what each is for."""
         from agent.registry.discovery import load_registry_for

@@ -30,6 +30,20 @@ SCRIPT = """\
   replies:
     - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"hello"', new_string: '"bye"'}}]
     - text: Picked up where we stopped.
+- agent: orchestrator
+  match: two steps
+  replies:
+    - text: First step done.
+    - tool_calls: [{name: read, input: {file_path: hello.py}}]
+    - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"hello"', new_string: '"two"'}}]
+    - text: Second step done.
+- agent: orchestrator
+  match: ask me twice
+  replies:
+    - tool_calls: [{name: read, input: {file_path: hello.py}}]
+    - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"hello"', new_string: '"hi"'}}]
+    - tool_calls: [{name: edit, input: {file_path: hello.py, old_string: '"hi"', new_string: '"hey"'}}]
+    - text: Asked twice.
 """
 pytestmark = pytest.mark.slow  # each test starts the server (about 3 s of imports under load)
 
@@ -106,7 +120,7 @@ async def test_tools_run_task_with_progress_reply_and_invalid_arguments(workspac
     result = denied.structured_content
     assert denied.is_error  # a refused task is not reported as done
     assert result["status"] == "error_permission_denied"
-    assert "does not support elicitation" in result["result"] and "bypass" in result["result"]
+    assert "did not declare elicitation" in result["result"] and "bypass" in result["result"]
     assert any(d["tool_name"] == "edit" for d in result["permission_denials"])
     assert 'return "hello"' in (workspace / "hello.py").read_text()
 
@@ -197,6 +211,45 @@ async def test_the_result_and_progress_say_what_confined_the_run(workspace: Path
             assert "defaults.sandbox.kind" in line and f"subagent trust {workspace.resolve()}" in line
             assert f"WARNING: refused: {line}" in progress[0]
         (workspace / "hello.py").write_text('def greet():\n    return "hello"\n')
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_asks_reach_the_default_client_and_the_legacy_one(workspace: Path, mode: str) -> None:
+    """The SDK's default client negotiates 2026-07-28 (asks as input_required round trips);
+    `mode="legacy"` 2025-11-25 (asks as elicitation requests): both reach the callback."""
+    asked: list[str] = []
+
+    async def elicit(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        allow = len(asked) == 1  # the first edit allowed, the second declined
+        return ElicitResult(action="accept", content={"allow": allow, "always": False})
+
+    async with _client(workspace, elicitation_callback=elicit, mode=mode) as client:
+        with anyio.fail_after(60):
+            done = await client.call_tool("run_task", {"prompt": "ask me twice", "cwd": str(workspace)})
+    result = done.structured_content
+    assert len(asked) == 2 and all("hello.py" in m for m in asked), (asked, result)
+    assert 'return "hi"' in (workspace / "hello.py").read_text()  # allowed, then the second refused
+    assert [d["tool_name"] for d in result["permission_denials"]] == ["edit"]
+    assert "declined by the MCP client's user" in result["result"] and "bypass" in result["result"]
+
+
+async def test_reply_keeps_the_sessions_mode_and_tools_say_what_they_do(workspace: Path) -> None:
+    async with _client(workspace) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        first = await client.call_tool("run_task", {
+            "prompt": "two steps", "cwd": str(workspace), "permission_mode": "bypass",
+        })  # fmt: skip
+        session_id = first.structured_content["session_id"]
+        again = await client.call_tool("reply", {"session_id": session_id, "prompt": "go on"})
+    assert tools["list_agents"].annotations.read_only_hint is True
+    for name in ("run_task", "reply"):
+        hints = tools[name].annotations
+        assert (hints.read_only_hint, hints.destructive_hint, hints.open_world_hint) == (False, False, False)
+    assert {"model", "permission_mode", "max_turns"} <= set(tools["reply"].input_schema["properties"])
+    assert again.structured_content["status"] == "success", again.structured_content
+    assert again.structured_content["permission_denials"] == []  # bypass kept: no one was asked
+    assert 'return "two"' in (workspace / "hello.py").read_text()
 
 
 ALWAYS_SCRIPT = """\

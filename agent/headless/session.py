@@ -1,0 +1,187 @@
+"""One headless process: one subagent session, one run per user message, Claude Code's output.
+
+With `--input-format text` the prompt is the argument (or stdin) and there is one run. With
+`--input-format stream-json` stdin carries the SDK's messages for as long as it stays open: each
+`user` message is a run that resumes the session; control requests are answered between and
+during runs (`interrupt` cancels the run in progress; `set_permission_mode` reaches its gate;
+`set_model` applies from the next message). The process owns the session, so it owns its one
+`AlwaysMemory`: an `always` answer holds for every later run of this process, and no other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from agent import DEFAULT_AGENT
+from agent.errors import ConfigError, SubagentError
+from agent.headless.control import Channel, StdioApprover, read_stdin
+from agent.headless.flags import MODES, HeadlessOptions
+from agent.headless.overrides import RunHandles, headless_parts
+from agent.headless.schema import SchemaCheck
+from agent.headless.shapes import ClaudeShapes
+from agent.permissions.always import AlwaysMemory
+from agent.terminal.safe_text import for_terminal
+
+EXIT_CODES = {"error_max_turns": 4, "error_max_budget": 4, "cancelled": 130}
+"""As `subagent run`'s for a result that is an error; any other error is 1 (a run the model
+finished after a denial is a success, as in Claude Code)."""
+
+DONT_ASK_DENIAL = (
+    "denied: --permission-mode dontAsk refuses every call no rule allows; add it to --allowedTools "
+    "or run with --permission-mode acceptEdits or bypassPermissions"
+)
+
+
+class HeadlessSession:
+    """The state one process keeps across its runs: the session, mode, model, `always` answers,
+    the run's cancel."""
+
+    def __init__(self, opts: HeadlessOptions, channel: Channel) -> None:
+        self.opts = opts
+        self.channel = channel
+        self.shapes = ClaudeShapes(permission_mode=opts.claude_mode, partial=opts.include_partial)
+        self.session_id: str | None = None
+        self.mode = opts.permission_mode
+        self.model = opts.model
+        self.cancel: asyncio.Event | None = None
+        self.handles = RunHandles()
+        self.always = AlwaysMemory()
+        self.last: dict[str, Any] | None = None
+
+    def _approver(self) -> Any:
+        if self.opts.prompt_tool_stdio:
+            return StdioApprover(self.channel, self.interrupt)
+        if self.opts.dont_ask:
+            from agent.permissions.headless import PolicyApprover
+
+            return PolicyApprover("deny", DONT_ASK_DENIAL)
+        return None
+
+    def interrupt(self) -> None:
+        if self.cancel is not None:
+            self.cancel.set()
+
+    def set_mode(self, claude_mode: str) -> None:
+        """Claude Code's mode, now: the gate of the run in progress, and every later run."""
+        if claude_mode not in MODES:
+            raise ConfigError(f"unknown permission mode {claude_mode!r}; modes: {', '.join(MODES)}")
+        self.mode = MODES[claude_mode]
+        self.shapes.permission_mode = claude_mode
+        self.opts = self.opts.model_copy(update={"dont_ask": claude_mode == "dontAsk"})
+        if self.handles.gate is not None:
+            self.handles.gate.mode = self.mode
+
+    async def turn(self, prompt: str) -> dict[str, Any]:
+        """One user message: runs until a result; with --json-schema, until the answer fits."""
+        check = SchemaCheck(self.opts.json_schema) if self.opts.json_schema else None
+        text = check.instruct(prompt) if check else prompt
+        result = await self._run(text)
+        while check is not None and result["subagent"]["subtype"] == "success":
+            verdict = check.verdict(result["result"])
+            if verdict.ok:
+                result["structured_output"] = verdict.value
+                break
+            if check.exhausted():
+                result.update(
+                    subtype="error_max_structured_output_retries", is_error=True, errors=[verdict.why]
+                )
+                break
+            result = await self._run(check.correction(verdict.why))
+        self.last = result
+        if self.opts.output_format != "text":
+            self.channel.send(result)
+        return result
+
+    async def _run(self, prompt: str) -> dict[str, Any]:
+        from agent.runtime.assembly import run_events
+        from agent.runtime.options import RunOptions
+        from agent.runtime.parts import default_parts
+
+        self.cancel = asyncio.Event()
+        agent = self.opts.agent or DEFAULT_AGENT
+        first = self.session_id is None
+        self.handles = RunHandles()
+        parts = headless_parts(default_parts(), self.opts, agent, self.handles)
+        options = RunOptions.build(
+            prompt=prompt,
+            agent=agent,
+            cwd=self.opts.cwd,
+            model=self.model,
+            max_turns=self.opts.max_turns,
+            permission_mode=self.mode,
+            approver=self._approver(),
+            max_budget_usd=self.opts.max_budget_usd,
+            resume=self.session_id or (self.opts.resume if first else None),
+            continue_latest=self.opts.continue_latest and first,
+            fork=self.opts.fork and first,
+            cancel=self.cancel,
+            parts=parts,
+            always=self.always,
+            mcp_servers=self.opts.mcp_servers,
+        )
+        async for event in run_events(options):
+            if event.type == "session_started" and event.parent_tool_use_id is None:
+                self.shapes.agents = self.handles.agents
+            for message in self.shapes.messages(event):
+                if message["type"] == "result":
+                    self.session_id = event.session_id
+                    return message
+                if self.opts.output_format == "stream-json":
+                    self.channel.send(message)
+        raise SubagentError("the run ended without a result")
+
+
+async def serve(opts: HeadlessOptions) -> int:
+    """Run the headless process to its end; the exit code."""
+    channel = Channel()
+    session = HeadlessSession(opts, channel)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, session.interrupt)
+    try:
+        if opts.input_format == "stream-json":
+            await _conversation(session)
+        else:
+            await session.turn(_text_prompt(opts))
+    except ConfigError as exc:
+        return _fail(session, str(exc), 2)
+    except SubagentError as exc:
+        return _fail(session, str(exc), 1)
+    if session.last is None:
+        return 0
+    if opts.output_format == "text":
+        sys.stdout.write(session.last["result"] + "\n")
+    return 0 if not session.last["is_error"] else EXIT_CODES.get(session.last["subagent"]["subtype"], 1)
+
+
+def _fail(session: HeadlessSession, message: str, code: int) -> int:
+    print(f"error: {for_terminal(message)}", file=sys.stderr)
+    return code
+
+
+def _text_prompt(opts: HeadlessOptions) -> str:
+    prompt = opts.prompt
+    if prompt is None or prompt == "-":
+        prompt = sys.stdin.read() if not sys.stdin.isatty() else ""
+    if not prompt.strip():
+        raise ConfigError("no prompt; pass it as an argument or on stdin (subagent -p 'fix the tests')")
+    return prompt
+
+
+async def _conversation(session: HeadlessSession) -> None:
+    """Read stdin until it closes; each user message waits for the run before it."""
+    from agent.headless.inbox import Inbox
+
+    inbox = Inbox(session)
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    read_stdin(queue)
+    prompts = inbox.prompts
+    reader = asyncio.create_task(inbox.pump(queue))
+    try:
+        while (prompt := await prompts.get()) is not None:
+            await session.turn(prompt)
+    finally:
+        reader.cancel()
