@@ -15,6 +15,7 @@ from typing import Any
 
 from agent import __version__
 from agent.events import Usage
+from agent.transcript import blocks_to_wire
 
 CLAUDE_CODE_INTERFACE = "2.1.337"
 """The Claude Code release whose headless interface this reproduces: the one bundled with
@@ -181,7 +182,7 @@ class ClaudeShapes:
             },
         )
         out += self._stream(event, {"type": "message_stop"})
-        for block in event.content:  # one line per content block, as Claude Code prints them
+        for block in blocks_to_wire(event.content):  # one line per block, as Claude Code prints them
             if block.get("type") == "tool_use":
                 self._owner[block["id"]] = event.session_id
             message = {
