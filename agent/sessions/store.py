@@ -344,17 +344,7 @@ class SqliteSessionStore(SqliteFile):
             "WHERE session_id = ? ORDER BY step",
             (session_id,),
         )
-        return [
-            CheckpointRecord(
-                session_id=sid,
-                step=step,
-                commit=sha,
-                tool_use_id=tid,
-                label=label,
-                created=datetime.fromisoformat(created),
-            )
-            for sid, step, sha, tid, label, created in rows
-        ]
+        return [_checkpoint(row) for row in rows]
 
     # --- who changed the workspace when (undo's ownership) ---------------------------------------
 
@@ -399,17 +389,7 @@ class SqliteSessionStore(SqliteFile):
             "JOIN sessions s ON s.id = c.session_id WHERE s.workspace = ? ORDER BY c.session_id, c.step",
             (_workspace_key(workspace),),
         )
-        records = [
-            CheckpointRecord(
-                session_id=sid,
-                step=step,
-                commit=sha,
-                tool_use_id=tid,
-                label=label,
-                created=datetime.fromisoformat(created),
-            )
-            for sid, step, sha, tid, label, created in rows
-        ]
+        records = [_checkpoint(row) for row in rows]
         return sorted(records, key=lambda c: c.created)
 
     def session_tree(self, session_id: str) -> set[str]:
@@ -480,4 +460,17 @@ def _session_from_row(row: tuple[Any, ...]) -> SessionRecord:
         usage=Usage.model_validate_json(usage),
         cost_usd=cost_usd,
         num_turns=num_turns,
+    )
+
+
+def _checkpoint(row: tuple[Any, ...]) -> CheckpointRecord:
+    """A `checkpoints` row (session_id, step, commit_sha, tool_use_id, label, created) as a record."""
+    sid, step, sha, tid, label, created = row
+    return CheckpointRecord(
+        session_id=sid,
+        step=step,
+        commit=sha,
+        tool_use_id=tid,
+        label=label,
+        created=datetime.fromisoformat(created),
     )
