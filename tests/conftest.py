@@ -29,6 +29,14 @@ def _isolated_home(
     yield
 
 
+def put(root: Path, rel: str, text: str) -> Path:
+    """Write `text` to `root/rel`, making its folders; the path."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def subagent_argv(*args: str) -> list[str]:
     """argv that runs this checkout's `subagent` in a subprocess."""
     return [sys.executable, "-m", "agent", *args]

@@ -13,19 +13,12 @@ from rich.console import Console
 from agent.chat.slash import SlashCommands
 from agent.chat.state import ChatState
 from agent.prompt.custom_commands import expand, find_commands, split_command_line
-from tests.conftest import run_subagent
+from tests.conftest import put, run_subagent
 
 REVIEW = (
     "---\ndescription: Review a file\nargument-hint: FILE [FOCUS]\nmodel: haiku\n---\n"
     "Review @$1 for $2.\nAll: $ARGUMENTS\n"
 )
-
-
-def put(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -12,13 +12,7 @@ from agent.errors import RegistryError
 from agent.peers.claude_rules import translate_rule
 from agent.permissions.rules import decide
 from agent.registry.discovery import load_registry_for
-
-
-def put(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.conftest import put
 
 
 @pytest.fixture

@@ -10,13 +10,7 @@ import pytest
 from agent.errors import PersonaError, RegistryError, UnknownAgentError
 from agent.paths import config_home
 from agent.registry.discovery import load_registry_for
-
-
-def put(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.conftest import put
 
 
 def test_builtin_agents_load() -> None:

@@ -12,13 +12,7 @@ from agent.errors import ToolFailure
 from agent.skills.discovery import find_skills, skills_listing, skills_prompt
 from agent.skills.skill_tool import SkillInput, SkillTool
 from agent.tool import ToolContext
-
-
-def put(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.conftest import put
 
 
 def skill(name: str, description: str, body: str = "do it well\n") -> str:

@@ -10,15 +10,9 @@ import pytest
 from agent.errors import PersonaError
 from agent.paths import config_home
 from agent.registry.discovery import load_registry_for
+from tests.conftest import put
 
 SECRET = "CANARY-outside-the-workspace"
-
-
-def put(root: Path, rel: str, text: str) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
