@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.errors import ConfigError
 from agent.mcpclient.config import RemoteServer, ServerDef, StdioServer, check_name, servers_from_claude
+from agent.peers.layer_content import read_json_object
 from agent.trust.confine import not_regular
 
 CLAUDE_FILE = ".mcp.json"
@@ -21,17 +22,16 @@ OPENCODE_FILE = "opencode.json"
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in `path` (read as the peers' settings files are); None when absent.
+
+    Raises:
+        ConfigError: not a regular file, or not a JSON object (RegistryError names the line).
+    """
     if not path.exists() and not path.is_symlink():
         return None
     if problem := not_regular(path):
         raise ConfigError(f"{path}: {problem}")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not readable JSON ({exc}); fix it or remove it") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be an object")
-    return raw
+    return read_json_object(path)[0]
 
 
 def claude_servers(workspace: Path) -> list[ServerDef]:

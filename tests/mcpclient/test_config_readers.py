@@ -62,7 +62,7 @@ def test_opencode_block_local_remote_and_disabled(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "words"),
     [
-        ("{not json", "not readable JSON"),
+        ("{not json", "invalid JSON (line 1)"),
         ('{"mcpServers": {"a": {"args": []}}}', "mcpServers.a.command"),
         ('{"mcpServers": {"a": {"command": "x", "bogus": 1}}}', "unknown key"),
         ('{"mcpServers": {"a__b": {"command": "x"}}}', "a__b"),
