@@ -189,7 +189,7 @@ class AgentLoop:
         async for event in self._events(prompt):
             if isinstance(event, ResultEvent) and event.session_id == self.setup.session_id:
                 said: list[Event] = []
-                await self._hooks.fire("SessionEnd", {"reason": event.subtype}, said)
+                await self._hooks.fire("SessionEnd", {"reason": event.subtype}, said.append)
                 for hook_event in said:
                     yield hook_event
             yield event

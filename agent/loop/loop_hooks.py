@@ -21,20 +21,23 @@ class LoopHooks:
         self.stop_hook_active = False
         """True once a Stop hook kept the agent going (`stop_hook_active` in the next Stop's input)."""
 
-    async def fire(self, event: str, fields: dict[str, Any], said: list[Any], match: str = "") -> HookAnswer:
+    async def fire(
+        self, event: str, fields: dict[str, Any], emit: Callable[[Any], None], match: str = ""
+    ) -> HookAnswer:
+        """Run `event`'s hooks (none without a runner), their events to `emit`."""
         if self.runner is None:
             return HookAnswer()
-        return await self.runner.fire(event, fields, said.append, match=match)
+        return await self.runner.fire(event, fields, emit, match=match)
 
     async def start(self, prompt: str | None, said: list[Any]) -> tuple[str | None, str | None]:
         """SessionStart, then UserPromptSubmit: (context for the model, why the run must end)."""
         source = "resume" if self.resumed else "startup"
-        start = await self.fire("SessionStart", {"source": source}, said, match=source)
+        start = await self.fire("SessionStart", {"source": source}, said.append, match=source)
         if start.stop:
             return None, start.stop_reason or "a SessionStart hook ended the run"
         if not prompt:
             return start.context or None, None
-        submit = await self.fire("UserPromptSubmit", {"prompt": prompt}, said)
+        submit = await self.fire("UserPromptSubmit", {"prompt": prompt}, said.append)
         if submit.decision == "block" or submit.stop:
             why = submit.reason or submit.stop_reason or "no reason given"
             return None, f"the prompt was blocked by a UserPromptSubmit hook: {why}"
@@ -43,7 +46,7 @@ class LoopHooks:
     async def stop(self, said: list[Any]) -> str | None:
         """Stop (SubagentStop for a child): the text to go on with when a hook blocked the stop."""
         event = "SubagentStop" if self.child else "Stop"
-        answer = await self.fire(event, {"stop_hook_active": self.stop_hook_active}, said)
+        answer = await self.fire(event, {"stop_hook_active": self.stop_hook_active}, said.append)
         if answer.decision != "block" or answer.stop:
             return None
         self.stop_hook_active = True
@@ -53,9 +56,5 @@ class LoopHooks:
         """PreCompact, before a compaction: `manual` (`/compact`) or `auto` (the window filled, or
         a reply was cut by it). As in Claude Code it cannot stop the compaction; its events and
         failures are shown."""
-        if self.runner is None:
-            return
         trigger = "manual" if manual else "auto"
-        await self.runner.fire(
-            "PreCompact", {"trigger": trigger, "custom_instructions": ""}, emit, match=trigger
-        )
+        await self.fire("PreCompact", {"trigger": trigger, "custom_instructions": ""}, emit, match=trigger)
