@@ -68,16 +68,19 @@ async def run_session(
     prompt: str | None,
     max_turns: int,
     store: SessionStore | None = None,
+    sandboxed: bool = False,
     **options: Any,
 ) -> list[Any]:
     """Every event of one `backend-engineer` run in `workspace` against the server at `url`
-    (`options`, such as `resume=ID`, go to `run_agent`)."""
+    (`options`, such as `resume=ID`, go to `run_agent`); `sandboxed` keeps the real sandbox and
+    checkpoints (hooks run in the sandbox), else neither is made."""
     parts = dataclasses.replace(
-        default_parts(),
-        open_store=lambda: store or MemoryStore(workspace.parent / "outputs"),
-        make_sandbox=lambda config, ws, network: None,
-        make_snapshot=lambda ws: None,
+        default_parts(), open_store=lambda: store or MemoryStore(workspace.parent / "outputs")
     )
+    if not sandboxed:
+        parts = dataclasses.replace(
+            parts, make_sandbox=lambda config, ws, network: None, make_snapshot=lambda ws: None
+        )
     client = AnthropicModel(api_key="test-key", base_url=url)
     return [
         event

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
@@ -204,7 +203,7 @@ async def test_pre_compact_hooks_fire_before_each_compaction_with_their_trigger(
     config_file.write_text(yaml.safe_dump(config))
     store = SqliteSessionStore()
     with CachingMessagesServer(scripted(_long_turn, SUMMARY), window=WINDOW) as server:
-        events = await _sandboxed_run(workspace, server.url, GOAL, store, max_turns=40)
+        events = await run_session(workspace, server.url, GOAL, 40, store, sandboxed=True, trust=True)
     assert events[-1].subtype == "success", events[-1]
     sid = events[0].session_id
     autos = [json.loads(line) for line in (workspace / "precompact.jsonl").read_text().splitlines() if line]
@@ -216,29 +215,12 @@ async def test_pre_compact_hooks_fire_before_each_compaction_with_their_trigger(
         )
         store.append_message(sid, "assistant", parse_blocks([{"type": "text", "text": f"Noted {n}."}]))
     with CachingMessagesServer(scripted(lambda n: Turn(text="Checked."), SUMMARY), window=WINDOW) as server:
-        events = await _sandboxed_run(workspace, server.url, None, store, resume=sid, compact_only=True)
+        events = await run_session(
+            workspace, server.url, None, 5, store, sandboxed=True, trust=True, resume=sid, compact_only=True
+        )
     assert events[-1].result.startswith("compacted"), events[-1]
     lines = [json.loads(line) for line in (workspace / "precompact.jsonl").read_text().splitlines() if line]
     assert lines[len(autos) :] and lines[-1]["trigger"] == "manual", lines
     assert any(e.type == "hook" and e.hook_event == "PreCompact" and not e.failed for e in events), [
         e.type for e in events
     ]
-
-
-async def _sandboxed_run(
-    workspace: Path, url: str, prompt: str | None, store: Any, **options: Any
-) -> list[Any]:
-    """A run with the real sandbox (hooks run in it), the workspace trusted (its hooks apply)."""
-    import dataclasses
-
-    from agent.model.anthropic_client import AnthropicModel
-    from agent.runtime.assembly import run_agent
-    from agent.runtime.parts import default_parts
-
-    parts = dataclasses.replace(default_parts(), open_store=lambda: store)
-    client = AnthropicModel(api_key="test-key", base_url=url)
-    run = run_agent(
-        prompt, agent="backend-engineer", cwd=workspace, model=MODEL, permission_mode="bypass",
-        model_client=client, parts=parts, trust=True, **options,
-    )  # fmt: skip
-    return [event async for event in run]
