@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from agent.errors import SubagentError, ToolFailure
 from agent.events import (
@@ -30,11 +30,10 @@ from agent.events import (
 )
 from agent.hooks.protocol import HookAnswer
 from agent.hooks.runner import PEER_TOOL_NAMES, HookRunner
-from agent.loop.interrupted import interrupted_text
+from agent.loop.turn_calls import ToolCall, TurnCalls
 from agent.permissions.models import AskAnswer, AskRequest
 from agent.tool import OutputLimits, PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
 from agent.tool_output import cap_output
-from agent.transcript import Block, ImageBlock, TextBlock, ToolResultBlock
 
 DETAIL_LIMITS = OutputLimits(max_lines=80, max_chars=8000)
 """How much of a call's preview an ask shows a person."""
@@ -76,68 +75,12 @@ class _HookVerdict:
     patterns: list[str]
 
 
-class ToolCall(BaseModel):
-    id: str
-    name: str
-    input: dict[str, Any]
-
-
 @dataclasses.dataclass
 class _Prepared:
     call: ToolCall
     tool: Tool[Any]
     parsed: Any
     ctx: ToolContext
-
-
-@dataclasses.dataclass
-class TurnCalls:
-    """One turn's calls and what became of them."""
-
-    calls: list[ToolCall]
-    results: dict[str, ToolResult] = dataclasses.field(default_factory=dict)
-    denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
-    started: set[str] = dataclasses.field(default_factory=set)
-    """Ids of calls whose tool began running: an interrupted one may have had effects."""
-    announced: set[str] = dataclasses.field(default_factory=set)
-    """Ids of calls a tool_call_started event went out for (each must be seen to finish)."""
-    allowed: tuple[tuple[str, dict[str, Any]], ...] = ()
-    """(name, input) of the calls that were allowed to run (`ToolCallInfo.turn`)."""
-
-    def interrupted(self) -> list[tuple[ToolCall, ToolResult]]:
-        """Announced calls left without a result by a cancel, with what the model is told."""
-        return [
-            (call, _interrupted(call.id in self.started))
-            for call in self.calls
-            if call.id in self.announced and call.id not in self.results
-        ]
-
-    def result_blocks(self) -> list[ToolResultBlock]:
-        """tool_result blocks in tool_use order; a call without a result was interrupted."""
-        blocks = []
-        for call in self.calls:
-            result = self.results.get(call.id)
-            blocks.append(_result_block(call.id, result or _interrupted(call.id in self.started)))
-        return blocks
-
-
-def _interrupted(started: bool) -> ToolResult:
-    return ToolResult(output=interrupted_text(started, "the run was cancelled"), is_error=True)
-
-
-def _result_block(tool_use_id: str, result: ToolResult) -> ToolResultBlock:
-    content: str | list[Block] = result.output or "(no output)"
-    if result.images:
-        content = [
-            TextBlock(text=result.output),
-            *(
-                ImageBlock(source={"type": "base64", "media_type": i.media_type, "data": i.data_base64})
-                for i in result.images
-            ),
-        ]
-    if result.is_error:
-        return ToolResultBlock(tool_use_id=tool_use_id, content=content, is_error=True)
-    return ToolResultBlock(tool_use_id=tool_use_id, content=content)
 
 
 @dataclasses.dataclass

@@ -23,7 +23,8 @@ from agent.context import ContextPolicy
 from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
 from agent.hooks.runner import HookRunner
-from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
+from agent.loop.agent_loop import run_loop
+from agent.loop.loop_setup import LoopSetup, SessionTotals
 from agent.loop.tool_calls import ToolRunner
 from agent.mcpclient.for_run import hub_for_run
 from agent.mcpclient.for_run import tools_of as mcp_tools_of
