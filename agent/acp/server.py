@@ -196,7 +196,7 @@ class AcpServer:
                 session.outbox.put(update)
 
     def _events(self, session: AcpSession, text: str) -> AsyncIterator[Event]:
-        from agent.runtime.assembly import run_events
+        from agent.api import run_events
         from agent.runtime.options import RunOptions
 
         assert session.cancel is not None

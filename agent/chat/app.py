@@ -114,7 +114,7 @@ class ChatApp:
 
     async def turn(self, prompt: str | None, *, compact_only: bool = False) -> None:
         """Run the agent on `prompt` in the chat's session and show what it does."""
-        from agent.runtime.assembly import run_events
+        from agent.api import run_events
         from agent.runtime.options import RunOptions
 
         if prompt is not None and self.commands.pending_note:

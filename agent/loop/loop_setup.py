@@ -33,7 +33,7 @@ class SessionTotals:
 
 @dataclasses.dataclass
 class LoopSetup:
-    """Everything one session needs; `agent.runtime.assembly.run_agent` builds it."""
+    """Everything one session needs; `agent.runtime.assembly.run_events` builds it."""
 
     session_id: str
     spec: AgentSpec

@@ -69,7 +69,7 @@ class McpRun:
         self._task = asyncio.ensure_future(work)
 
     def _events(self) -> AsyncIterator[Event]:
-        from agent.runtime.assembly import run_events
+        from agent.api import run_events
 
         return run_events(self.options)
 

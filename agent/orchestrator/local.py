@@ -49,13 +49,13 @@ class LocalDispatcher:
     ) -> None:
         """`cwd` is the default workspace; the model client defaults to the Messages API; `trust`
         trusts the workspaces for this dispatch (`--trust`)."""
-        from agent.runtime.parts import default_parts
+        from agent.orchestrator.task_tool import with_delegation
 
         self.cwd = cwd.resolve()
         self.options = options or DispatchOptions()
         self.model_client = model_client
         self.approver = approver
-        self.parts = parts or default_parts()
+        self.parts = with_delegation(parts)
         self.trust = trust
 
     def workspace(self, task: SubtaskSpec) -> Path:

@@ -21,7 +21,7 @@ from agent.registry.spec import AgentSpec, may_delegate, may_edit
 from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolInput, ToolResult
 
 if TYPE_CHECKING:
-    from agent.runtime.parts import SessionSeat
+    from agent.runtime.parts import RuntimeParts, SessionSeat
 
 _INTRO = (
     "Start a subagent on a self-contained task; it sees only `prompt`, works with its own tools, "
@@ -181,9 +181,26 @@ def task_tool_for(spec: AgentSpec, link: ParentLink) -> TaskTool | None:
     return TaskTool(link, subagents) if subagents else None
 
 
+def with_delegation(parts: RuntimeParts | None) -> RuntimeParts:
+    """`parts` (None: the runtime's `default_parts()`) with the `task` tool as their session tools,
+    unless they bring their own: what every front end runs with (agent.api.run_events), and
+    what a dispatch hands its children. The runtime itself knows nothing of the orchestrator."""
+    import dataclasses
+
+    from agent.runtime.parts import default_parts
+
+    base = parts or default_parts()
+    return base if base.session_tools is not None else dataclasses.replace(base, session_tools=task_tools)
+
+
+def task_tools(seat: SessionSeat) -> list[Tool[Any]]:
+    """The session tools a delegating session gets: `task`, when the agent may delegate."""
+    task = delegation(seat)
+    return [task] if task is not None else []
+
+
 def delegation(seat: SessionSeat) -> TaskTool | None:
-    """The `task` tool for the session in `seat`, linked to it, or None (see `may_delegate`);
-    the runtime asks for it through `RuntimeParts.session_tools`."""
+    """The `task` tool for the session in `seat`, linked to it, or None (see `may_delegate`)."""
     parent: ParentLink | None = seat.parent
     fields: dict[str, Any] = dict(
         gate=seat.gate, model=seat.model, session_id=seat.session_id, cancel=seat.cancel,

@@ -1,8 +1,10 @@
-"""`run_agent`: the public way to run one agent on one task, as a stream of events.
+"""`run_events`: the runtime's way to run one agent on one task, as a stream of events.
 
 It assembles what the loop needs (registry and spec, model and its limits, tools and their
-context, sandbox, permission gate, session store, checkpoints) and runs `agent.loop.agent_loop`. The CLI,
-ACP, MCP and the Python API all call it.
+context, sandbox, permission gate, session store, checkpoints) and runs `agent.loop.agent_loop`.
+The front ends and the Python API call it through `agent.api.run_events`, which composes the
+orchestrator's `task` tool into the parts; a child run (agent.orchestrator.child) calls it
+directly with its parent's parts.
 
 Example:
     async for event in run_events(RunOptions(prompt="add a /health endpoint", cwd=Path("."))):
@@ -58,17 +60,6 @@ def default_model_client() -> ModelClient:
 
     require_api_key()
     return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
-
-
-async def run_agent(prompt: str | None, **fields: Any) -> AsyncIterator[Event]:
-    """Run an agent on `prompt` and yield its events: the keyword form of `run_events`.
-
-    `fields` are `RunOptions`' (agent, cwd, model, max_turns, permission_mode, approver, resume,
-    model_client, cancel, ...). Raises ConfigError, naming the option, when one is not valid.
-    """
-    options = RunOptions.build(prompt=prompt, **fields)
-    async for event in run_events(options):
-        yield event
 
 
 async def run_events(options: RunOptions) -> AsyncIterator[Event]:
