@@ -36,7 +36,6 @@ from agent.events import (
     UsageEvent,
 )
 from agent.loop.cancellable_stream import Pump
-from agent.loop.interrupted import interrupted_block
 from agent.loop.loop_hooks import LoopHooks
 from agent.loop.loop_setup import LoopSetup, LoopState
 from agent.loop.model_turn import TurnOutcome, stream_turn
@@ -45,7 +44,16 @@ from agent.model.base import ModelRequest
 from agent.model.pricing import Pricer
 from agent.prompt.request import system_blocks, thinking_param, with_cache_breakpoints
 from agent.sessions.base import SessionStatus
-from agent.transcript import Block, Message, Role, TextBlock, messages_to_wire, text_of, tool_uses
+from agent.transcript import (
+    Block,
+    Message,
+    Role,
+    TextBlock,
+    interrupted_block,
+    messages_to_wire,
+    text_of,
+    tool_uses,
+)
 
 log = logging.getLogger(__name__)
 

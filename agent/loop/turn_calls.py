@@ -13,9 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from agent.events import PermissionDenial
-from agent.loop.interrupted import interrupted_text
 from agent.tool import ToolResult
-from agent.transcript import Block, ImageBlock, TextBlock, ToolResultBlock
+from agent.transcript import Block, ImageBlock, TextBlock, ToolResultBlock, interrupted_text
 
 
 class ToolCall(BaseModel):
