@@ -69,7 +69,6 @@ EXCEPTIONS = {
     ("agent.tool", "agent.sandbox.base"): "ToolContext carries the run's sandbox",
     ("agent.sessions.leftovers", "agent.orchestrator"): "a run's start sweeps dead runs' worktrees",
     ("agent.sessions.leftovers", "agent.orchestrator.worktree"): "(the same)",
-    ("agent.orchestrator.temporal.cli", "agent.cli.main"): "dispatch-remote adds itself to the app",
 }
 """Imports that go up on purpose, each with why (docs/architecture.md, "Known back edges")."""
 
