@@ -24,18 +24,27 @@ if TYPE_CHECKING:
     from agent.runtime.options import RunOptions
 
 
-def run_events(options: RunOptions) -> AsyncIterator[Event]:
+async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     """Run `options.agent` on `options.prompt` in `options.cwd` and yield its events; the last one
     is the ResultEvent (see `agent.runtime.assembly.run_events`).
 
-    The parts are `options.parts` (None: the runtime's) with the orchestrator's `task` tool as
-    their session tools (`agent.orchestrator.task_tool.with_delegation`): every front end runs
-    through here.
+    Every front end runs through here, where the orchestrator joins the runtime: the parts are
+    `options.parts` (None: the runtime's) with the `task` tool as their session tools
+    (`agent.orchestrator.task_tool.with_delegation`), and the run starts by sweeping the
+    worktrees killed runs' subagents left (`agent.orchestrator.worktree.sweep_worktrees`).
     """
+    import asyncio
+    import contextlib
+
     from agent.orchestrator.task_tool import with_delegation
+    from agent.orchestrator.worktree import sweep_worktrees
     from agent.runtime.assembly import run_events as run_assembled
 
-    return run_assembled(options.model_copy(update={"parts": with_delegation(options.parts)}))
+    await asyncio.to_thread(sweep_worktrees)
+    delegating = options.model_copy(update={"parts": with_delegation(options.parts)})
+    async with contextlib.aclosing(run_assembled(delegating)) as events:  # closed with this one
+        async for event in events:
+            yield event
 
 
 async def run_agent(prompt: str | None, **fields: Any) -> AsyncIterator[Event]:

@@ -67,8 +67,6 @@ MODULE_UNITS = {
 EXCEPTIONS = {
     ("agent.tool", "agent.sandbox.policy"): "ToolContext carries the run's filesystem policy",
     ("agent.tool", "agent.sandbox.base"): "ToolContext carries the run's sandbox",
-    ("agent.sessions.leftovers", "agent.orchestrator"): "a run's start sweeps dead runs' worktrees",
-    ("agent.sessions.leftovers", "agent.orchestrator.worktree"): "(the same)",
 }
 """Imports that go up on purpose, each with why (docs/architecture.md, "Known back edges")."""
 

@@ -28,6 +28,7 @@ from agent.orchestrator.base import (
 )
 from agent.orchestrator.child import ChildRequest, run_child
 from agent.orchestrator.link import ParentLink
+from agent.orchestrator.worktree import sweep_worktrees
 from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import Approver
 from agent.registry.spec import may_edit
@@ -128,6 +129,7 @@ class LocalDispatcher:
                     error=f"the subagent could not run: {exc}",
                 )
 
+        await asyncio.to_thread(sweep_worktrees)  # what killed runs' subagents left
         try:
             with contextlib.ExitStack() as held:  # each workspace is this dispatch's while it runs
                 for ws, count in editing.items():

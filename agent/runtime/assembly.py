@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ def default_model_client() -> ModelClient:
     return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
 
 
-async def run_events(options: RunOptions) -> AsyncIterator[Event]:
+async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     """Run `options.agent` on `options.prompt` in `options.cwd` and yield its events; the last one
     is the ResultEvent.
 
