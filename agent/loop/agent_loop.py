@@ -42,7 +42,7 @@ from agent.loop.model_turn import TurnOutcome, stream_turn
 from agent.loop.turn_calls import ToolCall, TurnCalls
 from agent.model.base import ModelRequest
 from agent.model.pricing import Pricer
-from agent.prompt.request import system_blocks, thinking_param, with_cache_breakpoints
+from agent.prompt.request import build_request
 from agent.sessions.base import SessionStatus
 from agent.transcript import (
     Block,
@@ -50,7 +50,6 @@ from agent.transcript import (
     Role,
     TextBlock,
     interrupted_block,
-    messages_to_wire,
     text_of,
     tool_uses,
 )
@@ -106,21 +105,9 @@ class AgentLoop:
         return self._state.cost + self._state.children_cost
 
     def _request(self, messages: list[Message] | None = None) -> ModelRequest:
-        s, spec = self.setup, self.setup.spec
-        max_tokens = min(s.max_output_tokens, s.model.max_output_tokens)
-        request = ModelRequest(
-            model=s.model.id,
-            system=system_blocks(spec.prompt, s.env_block),
-            messages=with_cache_breakpoints(
-                messages_to_wire(self._state.messages if messages is None else messages)
-            ),
-            tools=self._tool_schemas,
-            max_tokens=max_tokens,
-            temperature=spec.temperature,
-            top_p=spec.top_p,
-            thinking=thinking_param(spec.thinking, max_tokens, s.model.thinking),
-            agent=spec.name,
-        )
+        s = self.setup
+        turn = self._state.messages if messages is None else messages
+        request = build_request(s.spec, s.model, s.max_output_tokens, s.env_block, turn, self._tool_schemas)
         return self._context.finish_request(request)
 
     async def events(self, prompt: str | None) -> AsyncIterator[Event]:
@@ -158,7 +145,8 @@ class AgentLoop:
             async for event in self._compact_now() if s.compact_only else self._turns():
                 yield event
         except RunCancelledError:
-            for call, result in self._state.interrupted:
+            last = self._state.last_turn
+            for call, result in last.interrupted() if last is not None else []:
                 yield self._event(
                     ToolCallFinishedEvent, tool_use_id=call.id, name=call.name, output=result.output,
                     is_error=True, duration_ms=0.0,
@@ -316,7 +304,7 @@ class AgentLoop:
 
     async def _run_tools(self, calls: list[ToolCall], invalid: dict[str, str]) -> AsyncIterator[Event]:
         turn = TurnCalls(calls)
-        pump = Pump(lambda emit: self.setup.runner.run(turn, invalid, emit), self.setup.cancel)
+        pump = Pump(functools.partial(self.setup.runner.run, turn, invalid), self.setup.cancel)
         own = {call.id for call in calls}
         try:
             async for event in pump.events():
@@ -324,7 +312,7 @@ class AgentLoop:
                 yield event
         finally:
             # Even when cancelled, every tool_use gets its result (interrupted ones say so).
-            self._state.interrupted = turn.interrupted()
+            self._state.last_turn = turn
             self._state.denials.extend(turn.denials)
             for result in turn.results.values():
                 self._state.files.extend(c.path for c in result.changes if c.path not in self._state.files)

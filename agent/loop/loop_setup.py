@@ -13,12 +13,11 @@ from agent.context import ContextPolicy
 from agent.events import PermissionDenial, RunBoundary, Usage
 from agent.hooks.runner import HookRunner
 from agent.loop.tool_calls import ToolRunner
-from agent.loop.turn_calls import ToolCall
+from agent.loop.turn_calls import TurnCalls
 from agent.model.base import ModelClient
 from agent.model.resolve import ResolvedModel
 from agent.registry.spec import AgentSpec
 from agent.sessions.base import SessionStore
-from agent.tool import ToolResult
 from agent.transcript import Message
 
 
@@ -82,5 +81,6 @@ class LoopState:
     """Refused calls of this session and of its subagents."""
     files: list[str] = dataclasses.field(default_factory=list)
     final_text: str = ""
-    interrupted: list[tuple[ToolCall, ToolResult]] = dataclasses.field(default_factory=list)
-    """Calls a cancel cut off: front ends saw them start and are told they ended."""
+    last_turn: TurnCalls | None = None
+    """The last turn's calls: on a cancel, those it cut off (`TurnCalls.interrupted`) are told
+    to the front ends, which saw them start, as ended."""

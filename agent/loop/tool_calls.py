@@ -28,7 +28,7 @@ from agent.events import (
     ToolCallFinishedEvent,
     ToolCallStartedEvent,
 )
-from agent.hooks.protocol import HookAnswer
+from agent.hooks.protocol import NO_ANSWER, HookAnswer
 from agent.hooks.runner import PEER_TOOL_NAMES, HookRunner
 from agent.loop.turn_calls import ToolCall, TurnCalls
 from agent.permissions.models import AskAnswer, AskRequest
@@ -93,8 +93,8 @@ class ToolRunner:
     ctx: ToolContext
     gate: Gate
     checkpointer: Checkpointer | None = None
-    on_start: Callable[[str], Awaitable[None]] | None = None
-    """`await on_start(tool_use_id)` just before a tool runs (the store records it for repair)."""
+    on_start: Callable[[str], None] | None = None
+    """`on_start(tool_use_id)`, in a thread, just before a tool runs (the store records it for repair)."""
     max_parallel: int = 8
     parent_tool_use_id: str | None = None
     hooks: HookRunner | None = None
@@ -226,7 +226,7 @@ class ToolRunner:
     async def _hook(self, event: str, call: ToolCall, extra: dict[str, Any], emit: EventSink) -> HookAnswer:
         """The tool hooks' answer for `call` (none without hooks); `continue: false` is kept."""
         if self.hooks is None:
-            return HookAnswer()
+            return NO_ANSWER
         fields = {"tool_name": PEER_TOOL_NAMES.get(call.name, call.name), "tool_input": call.input}
         answer = await self.hooks.fire(
             event, {**fields, "tool_use_id": call.id, **extra}, emit, match=call.name
@@ -237,7 +237,7 @@ class ToolRunner:
 
     async def _settle(
         self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
-        emit: EventSink, hook: HookAnswer = HookAnswer(),
+        emit: EventSink, hook: HookAnswer = NO_ANSWER,
     ) -> str | None:  # fmt: skip
         """None when the call may run, else the reason it may not; `detail()` only for an ask.
 
@@ -312,7 +312,7 @@ class ToolRunner:
         started = time.monotonic()
         if self.on_start is not None:
             try:
-                await self.on_start(p.call.id)
+                await asyncio.to_thread(self.on_start, p.call.id)
             except SubagentError as exc:  # unrecorded, a crash could not say it ran: so it does not
                 result = ToolResult(output=f"not run: its start could not be recorded: {exc}", is_error=True)
                 self._finish(p.call, result, started, emit)

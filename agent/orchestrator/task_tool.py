@@ -171,16 +171,6 @@ def format_result(result: SubtaskResult) -> str:
     return "\n".join(lines)
 
 
-def task_tool_for(spec: AgentSpec, link: ParentLink) -> TaskTool | None:
-    """The `task` tool for an agent at `link.depth`, or None when it may not delegate."""
-    defaults = link.registry.config.defaults
-    if not may_delegate(spec, link.depth, defaults.max_depth):
-        return None
-    listing = getattr(link.registry, "subagents", None)  # a registry stand-in may have none
-    subagents = [s for s in listing() if s.name != spec.name] if listing is not None else []
-    return TaskTool(link, subagents) if subagents else None
-
-
 def with_delegation(parts: RuntimeParts | None) -> RuntimeParts:
     """`parts` (None: the runtime's `default_parts()`) with the `task` tool as their session tools,
     unless they bring their own: what every front end runs with (agent.api.run_events), and
@@ -189,8 +179,9 @@ def with_delegation(parts: RuntimeParts | None) -> RuntimeParts:
 
     from agent.runtime.parts import default_parts
 
-    base = parts or default_parts()
-    return base if base.session_tools is not None else dataclasses.replace(base, session_tools=task_tools)
+    if parts is None:
+        return default_parts(session_tools=task_tools)
+    return parts if parts.session_tools is not None else dataclasses.replace(parts, session_tools=task_tools)
 
 
 def task_tools(seat: SessionSeat) -> list[Tool[Any]]:
@@ -200,8 +191,17 @@ def task_tools(seat: SessionSeat) -> list[Tool[Any]]:
 
 
 def delegation(seat: SessionSeat) -> TaskTool | None:
-    """The `task` tool for the session in `seat`, linked to it, or None (see `may_delegate`)."""
+    """The `task` tool for the session in `seat`, linked to it, or None: when the agent may not
+    delegate at its depth (`may_delegate`; asked first, so a session that cannot gets no link),
+    or there is no other agent to hand work to."""
     parent: ParentLink | None = seat.parent
+    depth, registry = (0, seat.registry) if parent is None else (parent.depth + 1, parent.registry)
+    if not may_delegate(seat.spec, depth, registry.config.defaults.max_depth):
+        return None
+    listing = getattr(registry, "subagents", None)  # a registry stand-in may have none
+    subagents = [s for s in listing() if s.name != seat.spec.name] if listing is not None else []
+    if not subagents:
+        return None
     fields: dict[str, Any] = dict(
         gate=seat.gate, model=seat.model, session_id=seat.session_id, cancel=seat.cancel,
         parent_tool_use_id=seat.parent_tool_use_id,
@@ -213,7 +213,7 @@ def delegation(seat: SessionSeat) -> TaskTool | None:
         )  # fmt: skip
     else:
         link = parent.for_child(
-            depth=parent.depth + 1, parts=seat.parts,
+            depth=depth, parts=seat.parts,
             permission_mode=seat.permission_mode or parent.permission_mode, **fields,
         )  # fmt: skip
-    return task_tool_for(seat.spec, link)
+    return TaskTool(link, subagents)

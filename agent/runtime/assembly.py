@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
@@ -34,11 +35,10 @@ from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import data_home
-from agent.prompt.folder_notes import with_folder_notes
-from agent.prompt.instructions import FolderInstructions, load_project_instructions
+from agent.prompt.instructions import load_project_instructions
 from agent.prompt.request import environment_block
 from agent.registry.spec import AgentSpec, may_delegate, may_edit
-from agent.runtime.checkpointing import checkpointer, last_step, start_recorder
+from agent.runtime.checkpointing import checkpointer
 from agent.runtime.options import RunOptions
 from agent.runtime.parts import RuntimeParts, SessionSeat, default_parts
 from agent.runtime.question_order import QuestionAfterShown
@@ -125,6 +125,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         extra_readable=_sandbox_programs(parts, spec),
     )
     sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, policy)  # probes bwrap
+    instructions = await asyncio.to_thread(load_project_instructions, cwd)
     ctx = ToolContext(
         workspace=cwd,
         data_dir=outputs,
@@ -135,6 +136,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         bash_max_timeout_s=defaults.tool_timeouts.bash_max,
         editor=options.editor,
         policy=policy,
+        read_notes=instructions.folder_notes(cwd),  # a subfolder's instructions, with its first read
     )
     approver = options.approver or parts.headless_approver()
     in_order = QuestionAfterShown(approver) if options.parent is None else None  # the root's, for the tree
@@ -147,11 +149,9 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     else:
         mode = options.permission_mode or defaults.permission_mode
         gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s, options.always)
-    instructions = await asyncio.to_thread(load_project_instructions, cwd)
     skills, _ = await asyncio.to_thread(find_skills, cwd)
-    folder_notes = FolderInstructions(cwd, instructions.paths)
     built_in = parts.load_tools([t for t in spec.tools if t != WebFetchTool.name])  # the seam's tools
-    tools = {tool.name: tool for tool in with_folder_notes(built_in, folder_notes)}
+    tools = {tool.name: tool for tool in built_in}
     if "webfetch" in spec.tools:
         tools[WebFetchTool.name] = WebFetchTool(_local_fetch_rule(getattr(gate, "rules", spec.permission)))
     seat = SessionSeat(
@@ -163,7 +163,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         tools[tool.name] = tool
     if skills:
         tools[SkillTool.name] = SkillTool(skills)
-    checkpoints = checkpointer(parts, cwd, store, session_id, await last_step(store, session_id))
+    checkpoints = await checkpointer(parts, cwd, store, session_id)
     mode = (
         getattr(gate, "mode", None) or options.permission_mode or defaults.permission_mode
     )  # a test's gate may have none
@@ -177,7 +177,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         ctx=ctx,
         gate=gate,
         checkpointer=checkpoints,
-        on_start=start_recorder(store, session_id),
+        on_start=functools.partial(store.mark_tool_started, session_id),  # for repair after a crash
         parent_tool_use_id=options.parent_tool_use_id,
         hooks=hooks,
     )

@@ -7,25 +7,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from agent.runtime.parts import RuntimeParts, Snapshot
 from agent.sessions.base import CheckpointRecord, MarkRecord, SessionStore
-
-
-async def last_step(store: SessionStore, session_id: str) -> int:
-    """A resumed session numbers its steps on from the last checkpoint (steps are unique per session)."""
-    records = await asyncio.to_thread(store.checkpoints, session_id)
-    return max((r.step for r in records), default=0)
-
-
-def start_recorder(store: SessionStore, session_id: str) -> Any:
-    """Record that a tool started, so a crash mid-call is reported as such on resume."""
-
-    async def record(tool_use_id: str) -> None:
-        await asyncio.to_thread(store.mark_tool_started, session_id, tool_use_id)
-
-    return record
 
 
 class Checkpoints:
@@ -73,8 +57,14 @@ class Checkpoints:
         return await self._parts.changed_files(self._cwd, self._first, end)
 
 
-def checkpointer(
-    parts: RuntimeParts, cwd: Path, store: SessionStore, session_id: str, last_step: int = 0
+async def checkpointer(
+    parts: RuntimeParts, cwd: Path, store: SessionStore, session_id: str
 ) -> Checkpoints | None:
+    """The session's checkpoints (None when the parts take no snapshots); a resumed session
+    numbers its steps on from its last checkpoint (steps are unique per session)."""
     snapshot = parts.make_snapshot(cwd)
-    return Checkpoints(parts, snapshot, cwd, store, session_id, last_step) if snapshot else None
+    if snapshot is None:
+        return None
+    records = await asyncio.to_thread(store.checkpoints, session_id)
+    last_step = max((r.step for r in records), default=0)
+    return Checkpoints(parts, snapshot, cwd, store, session_id, last_step)

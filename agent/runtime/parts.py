@@ -167,9 +167,9 @@ def _headless_approver() -> Approver:
     return PolicyApprover("deny")
 
 
-def default_parts() -> RuntimeParts:
-    """The runtime's own collaborators, imported when first used (no session tools: see
-    `RuntimeParts.session_tools`)."""
+def default_parts(session_tools: Callable[[SessionSeat], list[Tool[Any]]] | None = None) -> RuntimeParts:
+    """The runtime's own collaborators, imported when first used, with the `session_tools` a
+    caller above the runtime brings (None: none; see `RuntimeParts.session_tools`)."""
     return RuntimeParts(
         load_registry=_load_registry,
         load_tools=_load_tools,
@@ -181,6 +181,7 @@ def default_parts() -> RuntimeParts:
         headless_approver=_headless_approver,
         changed_files=_changed_files,
         sandbox_programs=_sandbox_programs,
+        session_tools=session_tools,
     )
 
 
