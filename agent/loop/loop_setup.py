@@ -53,9 +53,9 @@ class LoopSetup:
     parent_tool_use_id: str | None = None
     resumed: bool = False
     prior: SessionTotals = dataclasses.field(default_factory=SessionTotals)
+    """What earlier runs of a resumed session used; the stored totals add this run's to it."""
     files_changed: Callable[[], Awaitable[list[str]]] | None = None
     """Everything the run changed on disk, bash included (from the checkpoints), for the result."""
-    """What earlier runs of a resumed session used; the stored totals add this run's to it."""
     context: ContextPolicy = dataclasses.field(default_factory=ContextPolicy)
     """Caching, elision and compaction (agent/context/)."""
     compact_only: bool = False
