@@ -38,8 +38,8 @@ _LAZY = {
     "VerifyResult": "agent.orchestrator.base",
     "dispatch": "agent.api",
     "run": "agent.api",
-    "run_agent": "agent.runtime.assembly",
-    "run_events": "agent.runtime.assembly",
+    "run_agent": "agent.api",
+    "run_events": "agent.api",
 }
 
 

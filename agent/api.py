@@ -4,18 +4,59 @@
     results = asyncio.run(agent.dispatch("tasks.yaml", cwd="."))
     final = asyncio.run(agent.run("add a /health endpoint", agent="backend-engineer", cwd="."))
 
-Both are built on `agent.run_events` (and its keyword form `agent.run_agent`), the event stream
-(agent.runtime.assembly); `agent` imports them on first use.
+Both are built on `run_events` (and its keyword form `run_agent`), the event stream every front
+end consumes: the runtime's (agent.runtime.assembly) with the orchestrator's `task` tool composed
+into its parts, here, one level above both, so the runtime knows nothing of the orchestrator.
+`agent` imports them on first use.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent.events import ResultEvent
+from agent.events import Event, ResultEvent
 from agent.orchestrator.base import EventSink, SubtaskResult, SubtaskSpec
 from agent.permissions.models import Approver, PermissionMode
+
+if TYPE_CHECKING:
+    from agent.runtime.options import RunOptions
+
+
+async def run_events(options: RunOptions) -> AsyncIterator[Event]:
+    """Run `options.agent` on `options.prompt` in `options.cwd` and yield its events; the last one
+    is the ResultEvent (see `agent.runtime.assembly.run_events`).
+
+    Every front end runs through here, where the orchestrator joins the runtime: the parts are
+    `options.parts` (None: the runtime's) with the `task` tool as their session tools
+    (`agent.orchestrator.task_tool.with_delegation`), and the run starts by sweeping the
+    worktrees killed runs' subagents left (`agent.orchestrator.worktree.sweep_worktrees`).
+    """
+    import asyncio
+    import contextlib
+
+    from agent.orchestrator.task_tool import with_delegation
+    from agent.orchestrator.worktree import sweep_worktrees
+    from agent.runtime.assembly import run_events as run_assembled
+
+    await asyncio.to_thread(sweep_worktrees)
+    delegating = options.model_copy(update={"parts": with_delegation(options.parts)})
+    async with contextlib.aclosing(run_assembled(delegating)) as events:  # closed with this one
+        async for event in events:
+            yield event
+
+
+async def run_agent(prompt: str | None, **fields: Any) -> AsyncIterator[Event]:
+    """Run an agent on `prompt` and yield its events: the keyword form of `run_events`.
+
+    `fields` are `RunOptions`' (agent, cwd, model, max_turns, permission_mode, approver, resume,
+    model_client, cancel, ...). Raises ConfigError, naming the option, when one is not valid.
+    """
+    from agent.runtime.options import RunOptions
+
+    async for event in run_events(RunOptions.build(prompt=prompt, **fields)):
+        yield event
 
 
 async def dispatch(
@@ -66,7 +107,6 @@ async def run(
         result = await agent.run("add a /health endpoint", agent="backend-engineer", cwd=".")
         print(result.subtype, result.result)
     """
-    from agent.runtime.assembly import run_events
     from agent.runtime.options import RunOptions
 
     final: ResultEvent | None = None

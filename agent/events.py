@@ -90,6 +90,22 @@ class RunBoundary(BaseModel):
     refused: list[str] = []
     """One line per workspace key the run goes without (file, key, why, how to trust the folder)."""
 
+    def notices(self) -> list[str]:
+        """The warnings a person must see before the run does anything (empty when there are
+        none): the same lines on every front end (the text view, chat, ACP, MCP). Nothing is said
+        when bash is sandboxed without network and no workspace key was refused."""
+        lines: list[str] = []
+        if self.sandbox == "none":
+            lines.append(
+                "bash runs WITHOUT a sandbox (`sandbox: {kind: none}`): its commands can read and "
+                "change anything your user can"
+            )
+        if self.network:
+            why = "" if self.sandbox == "none" else " (`network: true`)"
+            lines.append(f"bash can reach the network{why}")
+        lines += [f"refused: {line}" for line in self.refused]
+        return lines
+
 
 class _EventBase(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -142,6 +142,9 @@ class ToolContext:
     """The longest timeout a bash call may ask for (agents.yaml `tool_timeouts.bash_max`)."""
     policy: FsPolicy | None = None
     """The run's filesystem policy; when not given, the default one for these roots and data dir."""
+    read_notes: Callable[[Path], str | None] | None = None
+    """What the read tool appends to a good result for a path (None: nothing): the session's
+    subfolder instructions, shown with the first read there (agent.prompt.instructions)."""
 
     def __post_init__(self) -> None:
         if self.policy is None:

@@ -13,7 +13,8 @@ read as an `OtherBlock` and sent back as it came, as is a block of a type not mo
 
 `parse_messages` / `parse_blocks` read the wire or stored form (JSON already decoded);
 `Message.to_wire` / `blocks_to_wire` give it back. The questions every reader asks are answered
-once: `tool_uses` (the calls of a message), `ToolResultBlock.text` (a result as text).
+once: `tool_uses` (the calls of a message), `ToolResultBlock.text` (a result as text),
+`interrupted_block` (the answer to a call that never finished).
 
 Example:
     messages = parse_messages(json.loads(stored))
@@ -278,3 +279,33 @@ def tool_uses(blocks: Sequence[Block]) -> list[ToolUseBlock]:
 def text_of(blocks: Sequence[Block]) -> list[str]:
     """The text of each text block among `blocks`, in order."""
     return [block.text for block in blocks if isinstance(block, TextBlock)]
+
+
+# --- the answer to a call that never finished ------------------------------------------------
+# A cancelled turn (agent.loop), a refused turn and a crash found on resume (agent.sessions.repair)
+# all must answer each `tool_use`, in one wording: the model has to know whether the tool had
+# started, because a call that started may have partly happened.
+
+
+def interrupted_text(started: bool, why: str = "the run stopped") -> str:
+    """What the model is told about a call that has no result; `why` says what stopped it."""
+    if started:
+        return (
+            f"Interrupted: {why} while this tool was running, so it may have partly happened. "
+            "Check its effects before running it again."
+        )
+    return f"Interrupted: {why} before this tool started; it did not run."
+
+
+def interrupted_block(tool_use_id: str, started: bool, why: str = "the run stopped") -> ToolResultBlock:
+    """The tool_result block (an error) answering `tool_use_id` with `interrupted_text`."""
+    block = parse_block(  # read from its wire form: the key order it has always been sent in
+        {
+            "type": "tool_result",
+            "tool_use_id": tool_use_id,
+            "is_error": True,
+            "content": interrupted_text(started, why),
+        }
+    )
+    assert isinstance(block, ToolResultBlock)
+    return block

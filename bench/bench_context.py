@@ -1,6 +1,6 @@
 """Context economy: first-request size, cache-read share, tokens sent with and without caching/elision.
 
-Every run goes through `agent.runtime.assembly.run_agent` with the real registry, the seven real tools and
+Every run goes through `agent.api.run_agent` with the real registry, the seven real tools and
 the permission gate, against tests/context/cache_server.py: a local Messages API server that
 applies the prompt cache's prefix rule and counts tokens as bytes / 4. Figures (JSON lines):
 - first_request_bytes (and its system / tool-schema parts) for backend-engineer, against the sizes

@@ -117,11 +117,7 @@ class Walks:
         elif module == "agent.sessions.store" and name == "append_message":
             role = frame.f_locals.get("role")
             content = frame.f_locals.get("content")
-            kinds = (
-                {b.get("type") for b in content if isinstance(b, dict)}
-                if isinstance(content, list)
-                else set()
-            )
+            kinds = {getattr(b, "type", None) for b in content} if isinstance(content, list) else set()
             if role == "assistant" and "tool_use" in kinds and "tool_call" not in self.start:
                 self._begin("tool_call", module)
             elif role == "user" and "tool_result" in kinds and self.walk == "tool_call":
@@ -202,15 +198,19 @@ def measure_once() -> dict[str, Any]:
             "--cwd",
             str(workspace),
         ]
-        from agent.cli.main import main
+        from agent.cli import main as cli_main
 
+        def leave(code: int | str | None) -> None:  # `exit_now` would end this process at once
+            raise SystemExit(code)
+
+        cli_main.exit_now = leave
         walks = Walks()
         threading.setprofile(walks.profile)
         sys.setprofile(walks.profile)
         stdout = sys.stdout
         sys.stdout = open(os.devnull, "w")  # the run's JSON result is not needed
         try:
-            main()
+            cli_main.main()
         except SystemExit as exc:
             code = exc.code
         else:

@@ -47,9 +47,9 @@ def _server_entry() -> dict[str, Any]:
 
 
 async def _first_request_bytes(root: Path, servers: int, on_demand: bool) -> int:
+    from agent.api import run_agent
     from agent.mcpclient import deferred
     from agent.model.anthropic_client import AnthropicModel
-    from agent.runtime.assembly import run_agent
 
     config = Path(os.environ["XDG_CONFIG_HOME"]) / "subagent" / "config.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)

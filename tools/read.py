@@ -79,6 +79,16 @@ class ReadTool(Tool[ReadInput]):
         return path_permissions("read", [input.file_path], ctx)
 
     async def run(self, input: ReadInput, ctx: ToolContext) -> ToolResult:
+        """The file (or folder, or image), then the run's notes for it (`ToolContext.read_notes`)."""
+        result = await self._read(input, ctx)
+        note = (
+            ctx.read_notes(Path(input.file_path))
+            if ctx.read_notes is not None and not result.is_error
+            else None
+        )
+        return result if note is None else result.model_copy(update={"output": f"{result.output}\n\n{note}"})
+
+    async def _read(self, input: ReadInput, ctx: ToolContext) -> ToolResult:
         path = resolve_path(input.file_path, ctx, read_only=True)
         opened = _fs.open_for_reading(path)
         if opened is not None and opened.is_dir:

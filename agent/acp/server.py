@@ -3,7 +3,7 @@
 `AcpServer` is a plain class, not a subclass of `acp.Agent`, so a method it does not implement
 answers "method not found" instead of a silent success. Each ACP session is a runtime session
 (same id, so `session/list` and `session/load` agree); each `session/prompt` is one run of the
-runtime (`agent.runtime.assembly.run_agent`) whose events `agent.acp.updates` turns into
+runtime (`agent.api.run_events`) whose events `agent.acp.updates` turns into
 `session/update` notifications. Every update of a turn is written before the prompt's answer:
 the handler awaits each notification before it returns.
 
@@ -196,7 +196,7 @@ class AcpServer:
                 session.outbox.put(update)
 
     def _events(self, session: AcpSession, text: str) -> AsyncIterator[Event]:
-        from agent.runtime.assembly import run_events
+        from agent.api import run_events
         from agent.runtime.options import RunOptions
 
         assert session.cancel is not None

@@ -162,10 +162,8 @@ class UpdateMapper:
         reply, with the run's boundary in `_meta` (`subagent/boundary`) for clients that read it."""
         from acp import update_agent_message_text
 
-        from agent.trust.notice import notice_lines
-
         who = f"{event.agent}: " if event.parent_tool_use_id else ""
-        lines = [f"{who}{line}" for line in notice_lines(event) if f"{who}{line}" not in self.notices_shown]
+        lines = [f"{who}{line}" for line in event.notices() if f"{who}{line}" not in self.notices_shown]
         if not lines:
             return []
         self.notices_shown.update(lines)

@@ -1,6 +1,6 @@
 """The chat loop: read a prompt, run one turn of the agent on it, show the events, repeat.
 
-Every prompt is one `agent.runtime.assembly.run_agent` call that resumes the chat's session id, so the
+Every prompt is one `agent.api.run_events` run that resumes the chat's session id, so the
 conversation, its checkpoints and its cost live in the session store and `--resume` picks them
 up. While a turn runs, Ctrl-C (SIGINT: the input line is not active) sets the turn's cancel
 event; the loop answers the calls it interrupted and the session stays valid for the next prompt.
@@ -114,7 +114,7 @@ class ChatApp:
 
     async def turn(self, prompt: str | None, *, compact_only: bool = False) -> None:
         """Run the agent on `prompt` in the chat's session and show what it does."""
-        from agent.runtime.assembly import run_events
+        from agent.api import run_events
         from agent.runtime.options import RunOptions
 
         if prompt is not None and self.commands.pending_note:

@@ -24,7 +24,7 @@ MODULES = {
     "trust": "agent.cli.trust_cmd",
     "undo": "agent.cli.undo_cmd",
     "worker": "agent.cli.worker_cmd",
-    "dispatch-remote": "agent.orchestrator.temporal.cli",
+    "dispatch-remote": "agent.cli.dispatch_cmd",
 }
 """Command name -> the module that registers it (typer lists them in this order)."""
 

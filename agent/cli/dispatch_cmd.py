@@ -1,19 +1,25 @@
-"""`subagent dispatch FILE`: run a file of tasks with subagents, no model in the middle.
+"""`subagent dispatch FILE`: run a file of tasks with subagents, no model in the middle, in this
+process (`--executor local`) or on Temporal workers (`--executor temporal`, with the connection
+flags `subagent worker` takes, defined once in `agent.cli._temporal_options`).
 
-Progress (the live view, each subagent labelled) goes to stderr; the final JSON report
-(`DispatchReport`) to stdout. Exit codes: 0 every task succeeded, 1 a task failed, 2 bad input
-(the message names the file and the task), 130 cancelled.
+Progress goes to stderr (the live view, each subagent labelled; for Temporal, a line when a
+subtask's attempt, turn or tool changes); the final JSON report (`DispatchReport`) to stdout,
+also when Temporal cannot be reached (each task then says so). Exit codes: 0 every task
+succeeded, 1 a task failed or Temporal is unreachable, 2 bad input (the message names the file
+and the task), 130 cancelled (Ctrl-C; SIGTERM too with Temporal: the workflows are cancelled).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from agent.cli import _temporal_options as opt
 from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, own_mount_namespace, permission_mode_error
 from agent.cli.main import app
 
@@ -30,15 +36,25 @@ def dispatch_command(
     executor: str = typer.Option("local", "--executor", help="local (this process) | temporal (workers)."),
     permission_mode: str | None = typer.Option(None, "--permission-mode", help=PERMISSION_MODE_HELP),
     script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
-    temporal_address: str = typer.Option(
-        "localhost:7233", "--temporal-address", envvar="TEMPORAL_ADDRESS", help="With --executor temporal."
-    ),
-    task_queue: str | None = typer.Option(None, "--task-queue", help="With --executor temporal."),
     trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
+    temporal_address: str = opt.ADDRESS,
+    namespace: str = opt.NAMESPACE,
+    task_queue: str = opt.TASK_QUEUE,
+    heartbeat_timeout: float = opt.HEARTBEAT_TIMEOUT,
+    max_attempts: int = opt.MAX_ATTEMPTS,
+    api_key: str | None = opt.API_KEY,
+    tls: bool = opt.TLS,
+    tls_ca: Path | None = opt.TLS_CA,
+    tls_cert: Path | None = opt.TLS_CERT,
+    tls_key: Path | None = opt.TLS_KEY,
+    tls_server_name: str | None = opt.TLS_SERVER_NAME,
 ) -> None:
-    """Run a file of tasks with subagents in parallel; print progress, then a JSON report."""
+    """Run a file of tasks with subagents in parallel; print progress, then a JSON report.
+
+    The Temporal flags (address, namespace, queue, TLS, attempts) apply with --executor temporal.
+    """
     own_mount_namespace()  # first: only a single-threaded process can
-    from agent.errors import ConfigError, SubagentError
+    from agent.errors import ConfigError, RemoteDispatchError, SubagentError
     from agent.orchestrator.dispatch_file import DispatchReport, check_agents, load_tasks
 
     if executor not in _EXECUTORS:
@@ -50,23 +66,56 @@ def dispatch_command(
             "error: --trust applies to this machine's runs; on the workers, trust the folder with "
             "`subagent trust PATH`"
         )
+    tasks = []
     try:
         tasks = load_tasks(file)
         if executor == "local":
             check_agents(file, tasks, cwd, trust=trust)
-        results = asyncio.run(
-            _run(tasks, cwd, executor, permission_mode, script, as_json, temporal_address, task_queue, trust)
-        )
-    except KeyboardInterrupt:
-        typer.echo("cancelled", err=True)
+            results = asyncio.run(_run_local(tasks, cwd, permission_mode, script, as_json, trust))
+        else:
+            settings = opt.settings_from_flags(
+                temporal_address,
+                namespace,
+                task_queue,
+                api_key,
+                tls,
+                tls_ca,
+                tls_cert,
+                tls_key,
+                tls_server_name,
+            )
+            policy = opt.attempt_policy(heartbeat_timeout, max_attempts)
+            remote = _run_temporal(tasks, cwd, permission_mode, as_json, settings, policy)
+            results = asyncio.run(_cancel_on_sigterm(remote))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        workflows = ": the subtasks' workflows were cancelled" if executor == "temporal" else ""
+        typer.echo(f"cancelled{workflows}", err=True)
         raise typer.Exit(130) from None
     except ConfigError as exc:
         raise _fail(f"error: {exc}") from exc
     except SubagentError as exc:
+        if isinstance(exc, RemoteDispatchError):
+            sys.stdout.write(DispatchReport.not_started(tasks, str(exc)).model_dump_json(indent=2) + "\n")
         raise _fail(f"error: {exc}", 1) from exc
     report = DispatchReport(ok=all(r.ok for r in results), results=results)
     sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command(
+    "dispatch-remote",
+    hidden=True,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def dispatch_remote(context: typer.Context) -> None:
+    """Gone: `subagent dispatch FILE --executor temporal` takes the same flags (it says so)."""
+    import shlex
+
+    instead = shlex.join(["subagent", "dispatch", *context.args, "--executor", "temporal"])
+    raise _fail(
+        "error: `subagent dispatch-remote` is now `subagent dispatch FILE --executor temporal`, "
+        f"with the same flags; run: {instead}"
+    )
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -76,28 +125,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-async def _run(
-    tasks: list[Any],
-    cwd: Path,
-    executor: str,
-    mode: Any,
-    script: Path | None,
-    quiet: bool,
-    address: str,
-    task_queue: str | None,
-    trust: bool,
+async def _run_local(
+    tasks: list[Any], cwd: Path, mode: Any, script: Path | None, quiet: bool, trust: bool
 ) -> list[Any]:
-    from agent.orchestrator.base import DispatchOptions
-
-    on_event = None if quiet else _progress()
-    options = DispatchOptions(permission_mode=mode)  # the same for both executors
-    if executor == "temporal":
-        from agent.orchestrator.temporal import DEFAULT_TASK_QUEUE
-        from agent.orchestrator.temporal.cli import dispatch_temporal
-
-        return await dispatch_temporal(
-            tasks, address, task_queue or DEFAULT_TASK_QUEUE, cwd=cwd, options=options, on_event=on_event
-        )
     from agent.api import dispatch
 
     client = None
@@ -106,13 +136,39 @@ async def _run(
 
         client = ScriptedModel.from_file(script)
     return await dispatch(
-        tasks,
-        cwd=cwd,
-        model_client=client,
-        permission_mode=options.permission_mode,
-        on_event=on_event,
+        tasks, cwd=cwd, model_client=client, permission_mode=mode, on_event=None if quiet else _progress(),
         trust=trust,
-    )
+    )  # fmt: skip
+
+
+async def _run_temporal(
+    tasks: list[Any], cwd: Path, mode: Any, quiet: bool, settings: Any, policy: Any
+) -> list[Any]:
+    from agent.orchestrator.base import DispatchOptions
+    from agent.orchestrator.temporal.dispatch import dispatch_temporal
+
+    printer = None
+    if not quiet:
+        from agent.cli._remote_progress import ProgressPrinter
+        from agent.terminal.console import terminal_console
+
+        printer = ProgressPrinter(terminal_console(stderr=True, soft_wrap=True))
+    return await dispatch_temporal(
+        tasks, settings.address, settings.task_queue, settings=settings, cwd=cwd,
+        options=DispatchOptions(permission_mode=mode), policy=policy,
+        on_event=None if quiet else _progress(), on_progress=printer,
+        on_no_worker=printer.no_worker if printer is not None else None,
+    )  # fmt: skip
+
+
+async def _cancel_on_sigterm(work: Awaitable[list[Any]]) -> list[Any]:
+    """Treat SIGTERM (a CI job cancelled, a pod stopped) like Ctrl-C: cancel the workflows."""
+    import signal
+
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await work
 
 
 def _progress() -> Any:

@@ -183,10 +183,11 @@ def _check_worktrees() -> CheckResult:
 def _check_leftovers() -> CheckResult:
     """Sweep what killed runs left (worktrees in the data dir, temporary files in this folder) and
     report it with what earlier runs swept (`agent.sessions.leftovers`). Never a failure."""
+    from agent.orchestrator.worktree import sweep_worktrees
     from agent.sessions import leftovers
 
     before = len(leftovers.recent())
-    leftovers.sweep_worktrees()
+    sweep_worktrees()
     leftovers.sweep_workspace(Path.cwd())
     entries = leftovers.recent()
     now, earlier = entries[before:], entries[:before]

@@ -159,7 +159,7 @@ async def _stream(
     renderer: Any,
     cancel: asyncio.Event,
 ) -> int:
-    from agent.runtime.assembly import run_events
+    from agent.api import run_events
     from agent.runtime.options import RunOptions
 
     try:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
+from agent.cli import _temporal_options as opt
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
-from agent.orchestrator.temporal import _cli_options as opt
 
 
 @app.command("worker")

@@ -122,7 +122,7 @@ async def run_demo(
     """
     from rich.markup import escape
 
-    from agent.runtime.assembly import run_events
+    from agent.api import run_events
     from agent.runtime.options import RunOptions
     from agent.sandbox.probe import probe_sandbox
     from agent.terminal.render import EventRenderer

@@ -96,7 +96,7 @@ class HeadlessSession:
         return result
 
     async def _run(self, prompt: str) -> dict[str, Any]:
-        from agent.runtime.assembly import run_events
+        from agent.api import run_events
         from agent.runtime.options import RunOptions
         from agent.runtime.parts import default_parts
 

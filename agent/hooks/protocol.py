@@ -46,6 +46,10 @@ class HookAnswer:
     failed: bool = False
 
 
+NO_ANSWER = HookAnswer()
+"""What the loop goes on with where no hook runs (one instance: an answer is immutable)."""
+
+
 def _from_json(event: str, data: dict[str, Any]) -> HookAnswer:
     raw = data.get("hookSpecificOutput")
     specific: dict[str, Any] = raw if isinstance(raw, dict) else {}

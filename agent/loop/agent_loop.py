@@ -14,14 +14,13 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from agent.context import Compaction, ContextManager, ContextPolicy
+from agent.context import Compaction, ContextManager
 from agent.errors import ModelAPIError, RunCancelledError, SessionError, StoreError, SubagentError
 from agent.events import (
     AssistantMessageEvent,
@@ -29,30 +28,31 @@ from agent.events import (
     ErrorEvent,
     Event,
     EventT,
-    PermissionDenial,
     ResultEvent,
     ResultSubtype,
-    RunBoundary,
     SessionStartedEvent,
     ToolCallFinishedEvent,
     TurnStartedEvent,
-    Usage,
     UsageEvent,
 )
-from agent.hooks.runner import HookRunner
 from agent.loop.cancellable_stream import Pump
-from agent.loop.interrupted import interrupted_block
 from agent.loop.loop_hooks import LoopHooks
+from agent.loop.loop_setup import LoopSetup, LoopState
 from agent.loop.model_turn import TurnOutcome, stream_turn
-from agent.loop.tool_calls import ToolCall, ToolRunner, TurnCalls
-from agent.model.base import ModelClient, ModelRequest
+from agent.loop.turn_calls import ToolCall, TurnCalls
+from agent.model.base import ModelRequest
 from agent.model.pricing import Pricer
-from agent.model.resolve import ResolvedModel
-from agent.prompt.request import system_blocks, thinking_param, with_cache_breakpoints
-from agent.registry.spec import AgentSpec
-from agent.sessions.base import SessionStatus, SessionStore
-from agent.tool import ToolResult
-from agent.transcript import Block, Message, Role, TextBlock, messages_to_wire, text_of, tool_uses
+from agent.prompt.request import build_request
+from agent.sessions.base import SessionStatus
+from agent.transcript import (
+    Block,
+    Message,
+    Role,
+    TextBlock,
+    interrupted_block,
+    text_of,
+    tool_uses,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,75 +61,13 @@ _CONTINUE_AFTER_CUTOFF = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class SessionTotals:
-    """What a session used before this run (a resumed session keeps counting)."""
-
-    usage: Usage = dataclasses.field(default_factory=Usage)
-    cost_usd: float = 0.0
-    turns: int = 0
-
-
-@dataclasses.dataclass
-class LoopSetup:
-    """Everything one session needs; `agent.runtime.assembly.run_agent` builds it."""
-
-    session_id: str
-    spec: AgentSpec
-    model: ResolvedModel
-    client: ModelClient
-    runner: ToolRunner
-    env_block: str = ""
-    """Computed once when the session starts, then byte-identical on every request (cache)."""
-    store: SessionStore | None = None
-    history: list[Message] = dataclasses.field(default_factory=list)
-    """Repaired messages of a resumed session (from its latest stored compaction on)."""
-    last_seq: int = 0
-    """The seq of the session's last stored message; compactions are recorded against it."""
-    max_turns: int = 50
-    max_output_tokens: int = 16_000
-    max_budget_usd: float | None = None
-    cancel: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
-    parent_tool_use_id: str | None = None
-    resumed: bool = False
-    prior: SessionTotals = dataclasses.field(default_factory=SessionTotals)
-    files_changed: Callable[[], Awaitable[list[str]]] | None = None
-    """Everything the run changed on disk, bash included (from the checkpoints), for the result."""
-    """What earlier runs of a resumed session used; the stored totals add this run's to it."""
-    context: ContextPolicy = dataclasses.field(default_factory=ContextPolicy)
-    """Caching, elision and compaction (agent/context/)."""
-    compact_only: bool = False
-    """Compact the history now and end, without a model turn (chat's `/compact`)."""
-    boundary: RunBoundary = dataclasses.field(default_factory=RunBoundary)
-    """Sandbox, network and trust, told in the `session_started` event (`agent.trust.notice`)."""
-    hooks: HookRunner | None = None
-    """SessionStart, UserPromptSubmit, Stop / SubagentStop and SessionEnd hooks (`agent.hooks`)."""
-
-
-@dataclasses.dataclass
-class _State:
-    messages: list[Message]
-    turns: int = 0
-    usage: Usage = dataclasses.field(default_factory=Usage)
-    cost: float = 0.0
-    """This session's own requests."""
-    children_cost: float = 0.0
-    """What its subagents spent (their results, each already counting their own subagents)."""
-    denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
-    """Refused calls of this session and of its subagents."""
-    files: list[str] = dataclasses.field(default_factory=list)
-    final_text: str = ""
-    interrupted: list[tuple[ToolCall, ToolResult]] = dataclasses.field(default_factory=list)
-    """Calls a cancel cut off: front ends saw them start and are told they ended."""
-
-
 class AgentLoop:
     """One session's loop; `events()` runs it."""
 
     def __init__(self, setup: LoopSetup) -> None:
         self.setup = setup
         self._started = time.monotonic()
-        self._state = _State(messages=list(setup.history))
+        self._state = LoopState(messages=list(setup.history))
         self._last_seq = setup.last_seq
         """The seq of the last stored message: every message in memory up to it is stored."""
         self._tool_schemas = [tool.schema() for tool in setup.runner.tools.values()]
@@ -167,21 +105,9 @@ class AgentLoop:
         return self._state.cost + self._state.children_cost
 
     def _request(self, messages: list[Message] | None = None) -> ModelRequest:
-        s, spec = self.setup, self.setup.spec
-        max_tokens = min(s.max_output_tokens, s.model.max_output_tokens)
-        request = ModelRequest(
-            model=s.model.id,
-            system=system_blocks(spec.prompt, s.env_block),
-            messages=with_cache_breakpoints(
-                messages_to_wire(self._state.messages if messages is None else messages)
-            ),
-            tools=self._tool_schemas,
-            max_tokens=max_tokens,
-            temperature=spec.temperature,
-            top_p=spec.top_p,
-            thinking=thinking_param(spec.thinking, max_tokens, s.model.thinking),
-            agent=spec.name,
-        )
+        s = self.setup
+        turn = self._state.messages if messages is None else messages
+        request = build_request(s.spec, s.model, s.max_output_tokens, s.env_block, turn, self._tool_schemas)
         return self._context.finish_request(request)
 
     async def events(self, prompt: str | None) -> AsyncIterator[Event]:
@@ -219,7 +145,8 @@ class AgentLoop:
             async for event in self._compact_now() if s.compact_only else self._turns():
                 yield event
         except RunCancelledError:
-            for call, result in self._state.interrupted:
+            last = self._state.last_turn
+            for call, result in last.interrupted() if last is not None else []:
                 yield self._event(
                     ToolCallFinishedEvent, tool_use_id=call.id, name=call.name, output=result.output,
                     is_error=True, duration_ms=0.0,
@@ -377,7 +304,7 @@ class AgentLoop:
 
     async def _run_tools(self, calls: list[ToolCall], invalid: dict[str, str]) -> AsyncIterator[Event]:
         turn = TurnCalls(calls)
-        pump = Pump(lambda emit: self.setup.runner.run(turn, invalid, emit), self.setup.cancel)
+        pump = Pump(functools.partial(self.setup.runner.run, turn, invalid), self.setup.cancel)
         own = {call.id for call in calls}
         try:
             async for event in pump.events():
@@ -385,7 +312,7 @@ class AgentLoop:
                 yield event
         finally:
             # Even when cancelled, every tool_use gets its result (interrupted ones say so).
-            self._state.interrupted = turn.interrupted()
+            self._state.last_turn = turn
             self._state.denials.extend(turn.denials)
             for result in turn.results.values():
                 self._state.files.extend(c.path for c in result.changes if c.path not in self._state.files)

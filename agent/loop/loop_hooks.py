@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agent.hooks.protocol import HookAnswer
+from agent.hooks.protocol import NO_ANSWER, HookAnswer
 from agent.hooks.runner import HookRunner
 
 
@@ -26,7 +26,7 @@ class LoopHooks:
     ) -> HookAnswer:
         """Run `event`'s hooks (none without a runner), their events to `emit`."""
         if self.runner is None:
-            return HookAnswer()
+            return NO_ANSWER
         return await self.runner.fire(event, fields, emit, match=match)
 
     async def start(self, prompt: str | None, said: list[Any]) -> tuple[str | None, str | None]:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from agent.errors import SubagentError, ToolFailure
 from agent.events import (
@@ -28,13 +28,12 @@ from agent.events import (
     ToolCallFinishedEvent,
     ToolCallStartedEvent,
 )
-from agent.hooks.protocol import HookAnswer
+from agent.hooks.protocol import NO_ANSWER, HookAnswer
 from agent.hooks.runner import PEER_TOOL_NAMES, HookRunner
-from agent.loop.interrupted import interrupted_text
+from agent.loop.turn_calls import ToolCall, TurnCalls
 from agent.permissions.models import AskAnswer, AskRequest
 from agent.tool import OutputLimits, PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
 from agent.tool_output import cap_output
-from agent.transcript import Block, ImageBlock, TextBlock, ToolResultBlock
 
 DETAIL_LIMITS = OutputLimits(max_lines=80, max_chars=8000)
 """How much of a call's preview an ask shows a person."""
@@ -76,68 +75,12 @@ class _HookVerdict:
     patterns: list[str]
 
 
-class ToolCall(BaseModel):
-    id: str
-    name: str
-    input: dict[str, Any]
-
-
 @dataclasses.dataclass
 class _Prepared:
     call: ToolCall
     tool: Tool[Any]
     parsed: Any
     ctx: ToolContext
-
-
-@dataclasses.dataclass
-class TurnCalls:
-    """One turn's calls and what became of them."""
-
-    calls: list[ToolCall]
-    results: dict[str, ToolResult] = dataclasses.field(default_factory=dict)
-    denials: list[PermissionDenial] = dataclasses.field(default_factory=list)
-    started: set[str] = dataclasses.field(default_factory=set)
-    """Ids of calls whose tool began running: an interrupted one may have had effects."""
-    announced: set[str] = dataclasses.field(default_factory=set)
-    """Ids of calls a tool_call_started event went out for (each must be seen to finish)."""
-    allowed: tuple[tuple[str, dict[str, Any]], ...] = ()
-    """(name, input) of the calls that were allowed to run (`ToolCallInfo.turn`)."""
-
-    def interrupted(self) -> list[tuple[ToolCall, ToolResult]]:
-        """Announced calls left without a result by a cancel, with what the model is told."""
-        return [
-            (call, _interrupted(call.id in self.started))
-            for call in self.calls
-            if call.id in self.announced and call.id not in self.results
-        ]
-
-    def result_blocks(self) -> list[ToolResultBlock]:
-        """tool_result blocks in tool_use order; a call without a result was interrupted."""
-        blocks = []
-        for call in self.calls:
-            result = self.results.get(call.id)
-            blocks.append(_result_block(call.id, result or _interrupted(call.id in self.started)))
-        return blocks
-
-
-def _interrupted(started: bool) -> ToolResult:
-    return ToolResult(output=interrupted_text(started, "the run was cancelled"), is_error=True)
-
-
-def _result_block(tool_use_id: str, result: ToolResult) -> ToolResultBlock:
-    content: str | list[Block] = result.output or "(no output)"
-    if result.images:
-        content = [
-            TextBlock(text=result.output),
-            *(
-                ImageBlock(source={"type": "base64", "media_type": i.media_type, "data": i.data_base64})
-                for i in result.images
-            ),
-        ]
-    if result.is_error:
-        return ToolResultBlock(tool_use_id=tool_use_id, content=content, is_error=True)
-    return ToolResultBlock(tool_use_id=tool_use_id, content=content)
 
 
 @dataclasses.dataclass
@@ -150,8 +93,8 @@ class ToolRunner:
     ctx: ToolContext
     gate: Gate
     checkpointer: Checkpointer | None = None
-    on_start: Callable[[str], Awaitable[None]] | None = None
-    """`await on_start(tool_use_id)` just before a tool runs (the store records it for repair)."""
+    on_start: Callable[[str], None] | None = None
+    """`on_start(tool_use_id)`, in a thread, just before a tool runs (the store records it for repair)."""
     max_parallel: int = 8
     parent_tool_use_id: str | None = None
     hooks: HookRunner | None = None
@@ -283,7 +226,7 @@ class ToolRunner:
     async def _hook(self, event: str, call: ToolCall, extra: dict[str, Any], emit: EventSink) -> HookAnswer:
         """The tool hooks' answer for `call` (none without hooks); `continue: false` is kept."""
         if self.hooks is None:
-            return HookAnswer()
+            return NO_ANSWER
         fields = {"tool_name": PEER_TOOL_NAMES.get(call.name, call.name), "tool_input": call.input}
         answer = await self.hooks.fire(
             event, {**fields, "tool_use_id": call.id, **extra}, emit, match=call.name
@@ -294,7 +237,7 @@ class ToolRunner:
 
     async def _settle(
         self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
-        emit: EventSink, hook: HookAnswer = HookAnswer(),
+        emit: EventSink, hook: HookAnswer = NO_ANSWER,
     ) -> str | None:  # fmt: skip
         """None when the call may run, else the reason it may not; `detail()` only for an ask.
 
@@ -369,7 +312,7 @@ class ToolRunner:
         started = time.monotonic()
         if self.on_start is not None:
             try:
-                await self.on_start(p.call.id)
+                await asyncio.to_thread(self.on_start, p.call.id)
             except SubagentError as exc:  # unrecorded, a crash could not say it ran: so it does not
                 result = ToolResult(output=f"not run: its start could not be recorded: {exc}", is_error=True)
                 self._finish(p.call, result, started, emit)

@@ -32,9 +32,7 @@ def progress_message(event: Event) -> str | None:
     """One line per step a person (or a client's log) can follow; None for other events."""
     who = "" if event.parent_tool_use_id is None else f"[{event.session_id}] "
     if isinstance(event, SessionStartedEvent) and event.parent_tool_use_id is None:
-        from agent.trust.notice import notice_lines
-
-        warnings = "".join(f"\nWARNING: {line}" for line in notice_lines(event))
+        warnings = "".join(f"\nWARNING: {line}" for line in event.notices())
         return f"session {event.session_id} started: {event.agent} on {event.model} in {event.cwd}{warnings}"
     if isinstance(event, TurnStartedEvent):
         return f"{who}turn {event.turn}"
@@ -69,7 +67,7 @@ class McpRun:
         self._task = asyncio.ensure_future(work)
 
     def _events(self) -> AsyncIterator[Event]:
-        from agent.runtime.assembly import run_events
+        from agent.api import run_events
 
         return run_events(self.options)
 

@@ -33,6 +33,20 @@ class DispatchReport(BaseModel):
     """True when every task succeeded."""
     results: list[SubtaskResult]
 
+    @classmethod
+    def not_started(cls, tasks: list[SubtaskSpec], reason: str) -> DispatchReport:
+        """The report when no task could start (Temporal unreachable): each an error with `reason`,
+        so a program reading stdout gets a report in every outcome but bad input."""
+        return cls(
+            ok=False,
+            results=[
+                SubtaskResult(
+                    id=t.id, agent=t.agent, status="error_during_execution", result="", error=reason
+                )
+                for t in tasks
+            ],
+        )
+
 
 def _task_name(raw: Any, index: int) -> str:
     given = raw.get("id") if isinstance(raw, dict) else None

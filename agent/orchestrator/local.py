@@ -28,6 +28,7 @@ from agent.orchestrator.base import (
 )
 from agent.orchestrator.child import ChildRequest, run_child
 from agent.orchestrator.link import ParentLink
+from agent.orchestrator.worktree import sweep_worktrees
 from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import Approver
 from agent.registry.spec import may_edit
@@ -49,13 +50,13 @@ class LocalDispatcher:
     ) -> None:
         """`cwd` is the default workspace; the model client defaults to the Messages API; `trust`
         trusts the workspaces for this dispatch (`--trust`)."""
-        from agent.runtime.parts import default_parts
+        from agent.orchestrator.task_tool import with_delegation
 
         self.cwd = cwd.resolve()
         self.options = options or DispatchOptions()
         self.model_client = model_client
         self.approver = approver
-        self.parts = parts or default_parts()
+        self.parts = with_delegation(parts)
         self.trust = trust
 
     def workspace(self, task: SubtaskSpec) -> Path:
@@ -128,6 +129,7 @@ class LocalDispatcher:
                     error=f"the subagent could not run: {exc}",
                 )
 
+        await asyncio.to_thread(sweep_worktrees)  # what killed runs' subagents left
         try:
             with contextlib.ExitStack() as held:  # each workspace is this dispatch's while it runs
                 for ws, count in editing.items():

@@ -21,7 +21,7 @@ from agent.registry.spec import AgentSpec, may_delegate, may_edit
 from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolInput, ToolResult
 
 if TYPE_CHECKING:
-    from agent.runtime.parts import SessionSeat
+    from agent.runtime.parts import RuntimeParts, SessionSeat
 
 _INTRO = (
     "Start a subagent on a self-contained task; it sees only `prompt`, works with its own tools, "
@@ -171,20 +171,37 @@ def format_result(result: SubtaskResult) -> str:
     return "\n".join(lines)
 
 
-def task_tool_for(spec: AgentSpec, link: ParentLink) -> TaskTool | None:
-    """The `task` tool for an agent at `link.depth`, or None when it may not delegate."""
-    defaults = link.registry.config.defaults
-    if not may_delegate(spec, link.depth, defaults.max_depth):
-        return None
-    listing = getattr(link.registry, "subagents", None)  # a registry stand-in may have none
-    subagents = [s for s in listing() if s.name != spec.name] if listing is not None else []
-    return TaskTool(link, subagents) if subagents else None
+def with_delegation(parts: RuntimeParts | None) -> RuntimeParts:
+    """`parts` (None: the runtime's `default_parts()`) with the `task` tool as their session tools,
+    unless they bring their own: what every front end runs with (agent.api.run_events), and
+    what a dispatch hands its children. The runtime itself knows nothing of the orchestrator."""
+    import dataclasses
+
+    from agent.runtime.parts import default_parts
+
+    if parts is None:
+        return default_parts(session_tools=task_tools)
+    return parts if parts.session_tools is not None else dataclasses.replace(parts, session_tools=task_tools)
+
+
+def task_tools(seat: SessionSeat) -> list[Tool[Any]]:
+    """The session tools a delegating session gets: `task`, when the agent may delegate."""
+    task = delegation(seat)
+    return [task] if task is not None else []
 
 
 def delegation(seat: SessionSeat) -> TaskTool | None:
-    """The `task` tool for the session in `seat`, linked to it, or None (see `may_delegate`);
-    the runtime asks for it through `RuntimeParts.session_tools`."""
+    """The `task` tool for the session in `seat`, linked to it, or None: when the agent may not
+    delegate at its depth (`may_delegate`; asked first, so a session that cannot gets no link),
+    or there is no other agent to hand work to."""
     parent: ParentLink | None = seat.parent
+    depth, registry = (0, seat.registry) if parent is None else (parent.depth + 1, parent.registry)
+    if not may_delegate(seat.spec, depth, registry.config.defaults.max_depth):
+        return None
+    listing = getattr(registry, "subagents", None)  # a registry stand-in may have none
+    subagents = [s for s in listing() if s.name != seat.spec.name] if listing is not None else []
+    if not subagents:
+        return None
     fields: dict[str, Any] = dict(
         gate=seat.gate, model=seat.model, session_id=seat.session_id, cancel=seat.cancel,
         parent_tool_use_id=seat.parent_tool_use_id,
@@ -196,7 +213,7 @@ def delegation(seat: SessionSeat) -> TaskTool | None:
         )  # fmt: skip
     else:
         link = parent.for_child(
-            depth=parent.depth + 1, parts=seat.parts,
+            depth=depth, parts=seat.parts,
             permission_mode=seat.permission_mode or parent.permission_mode, **fields,
         )  # fmt: skip
-    return task_tool_for(seat.spec, link)
+    return TaskTool(link, subagents)

@@ -61,6 +61,21 @@ def sweep_orphans() -> list[Path]:
     return removed
 
 
+def sweep_worktrees() -> list[str]:
+    """Remove the worktrees of processes that are gone, and base checkouts nobody uses that are
+    stale (`agent.orchestrator.bases.sweep`); returns what was removed, and logs it for `subagent
+    doctor` (`agent.sessions.leftovers.record_swept`). Each front end's run starts with it
+    (`agent.api.run_events`), as do a dispatch, a worker and `subagent doctor`."""
+    from agent.orchestrator import bases
+    from agent.sessions.leftovers import record_swept
+
+    removed = [str(path) for path in sweep_orphans()]
+    record_swept("worktree", removed, "its process is gone")
+    stale = bases.sweep()
+    record_swept("base checkout", stale, "unused, and not the newest of a workspace that still exists")
+    return removed + stale
+
+
 class Worktree:
     """One checkout of snapshot `base`; `snapshot()` commits what the child changed on top of it."""
 

@@ -20,6 +20,7 @@ Two ways in:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from agent import paths
@@ -59,6 +60,11 @@ class ProjectInstructions:
     @property
     def paths(self) -> set[Path]:
         return {f.path for f in self.files}
+
+    def folder_notes(self, workspace: Path) -> Callable[[Path], str | None]:
+        """What a read in `workspace` appends: a subfolder's own instructions, once per session,
+        never those already here (`FolderInstructions.for_read`; `ToolContext.read_notes`)."""
+        return FolderInstructions(workspace, self.paths).for_read
 
 
 def repository_root(workspace: Path) -> Path | None:

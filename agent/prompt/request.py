@@ -1,4 +1,5 @@
-"""What each request carries besides the conversation: system blocks, thinking, cache breakpoints.
+"""A turn's request: `build_request` puts the conversation together with what each request carries
+besides it (system blocks, thinking, cache breakpoints); the loop builds every request here.
 
 Cache placement (prefix order is tools, system, messages): a breakpoint on the persona block
 covers the tools and the persona, which are the same for every session of an agent (so a new
@@ -19,7 +20,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from agent.registry.spec import ThinkingConfig
+from agent.model.base import ModelRequest
+from agent.model.resolve import ResolvedModel
+from agent.registry.spec import AgentSpec, ThinkingConfig
+from agent.transcript import Message, messages_to_wire
 
 _EPHEMERAL = {"type": "ephemeral"}
 _EFFORT_BUDGET = {"low": 4_000, "medium": 10_000, "high": 32_000}
@@ -66,6 +70,26 @@ async def environment_block(cwd: Path) -> str:
         f"Date: {date.today().isoformat()}\n"
         f"Git: {git}\n"
         "</env>"
+    )
+
+
+def build_request(
+    spec: AgentSpec, model: ResolvedModel, max_output_tokens: int, env_block: str,
+    messages: list[Message], tools: list[dict[str, Any]],
+) -> ModelRequest:  # fmt: skip
+    """The request for the next turn of `spec` on `model` over `messages` (before the context
+    policy's last touches, `agent.context.manager.ContextManager.finish_request`)."""
+    max_tokens = min(max_output_tokens, model.max_output_tokens)
+    return ModelRequest(
+        model=model.id,
+        system=system_blocks(spec.prompt, env_block),
+        messages=with_cache_breakpoints(messages_to_wire(messages)),
+        tools=tools,
+        max_tokens=max_tokens,
+        temperature=spec.temperature,
+        top_p=spec.top_p,
+        thinking=thinking_param(spec.thinking, max_tokens, model.thinking),
+        agent=spec.name,
     )
 
 

@@ -1,8 +1,10 @@
-"""`run_agent`: the public way to run one agent on one task, as a stream of events.
+"""`run_events`: the runtime's way to run one agent on one task, as a stream of events.
 
 It assembles what the loop needs (registry and spec, model and its limits, tools and their
-context, sandbox, permission gate, session store, checkpoints) and runs `agent.loop.agent_loop`. The CLI,
-ACP, MCP and the Python API all call it.
+context, sandbox, permission gate, session store, checkpoints) and runs `agent.loop.agent_loop`.
+The front ends and the Python API call it through `agent.api.run_events`, which composes the
+orchestrator's `task` tool into the parts; a child run (agent.orchestrator.child) calls it
+directly with its parent's parts.
 
 Example:
     async for event in run_events(RunOptions(prompt="add a /health endpoint", cwd=Path("."))):
@@ -13,17 +15,18 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
 from agent.context import ContextPolicy
-from agent.errors import ConfigError, SandboxUnavailableError
+from agent.errors import SandboxUnavailableError
 from agent.events import Event
 from agent.hooks.runner import HookRunner
-from agent.loop.agent_loop import LoopSetup, SessionTotals, run_loop
+from agent.loop.agent_loop import run_loop
+from agent.loop.loop_setup import LoopSetup, SessionTotals
 from agent.loop.tool_calls import ToolRunner
 from agent.mcpclient.for_run import hub_for_run
 from agent.mcpclient.for_run import tools_of as mcp_tools_of
@@ -32,21 +35,20 @@ from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import data_home
-from agent.prompt.folder_notes import with_folder_notes
-from agent.prompt.instructions import FolderInstructions, load_project_instructions
+from agent.prompt.instructions import load_project_instructions
 from agent.prompt.request import environment_block
 from agent.registry.spec import AgentSpec, may_delegate, may_edit
+from agent.runtime.checkpointing import checkpointer
 from agent.runtime.options import RunOptions
-from agent.runtime.parts import RuntimeParts, SessionSeat, Snapshot, default_parts
+from agent.runtime.parts import RuntimeParts, SessionSeat, default_parts
 from agent.runtime.question_order import QuestionAfterShown
+from agent.runtime.session_open import claim, load_history, open_session
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
-from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
 from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
 from agent.skills.discovery import find_skills, skills_prompt
 from agent.skills.skill_tool import SkillTool
 from agent.tool import ToolContext
-from agent.transcript import Message, ToolResultBlock, tool_uses
 from agent.trust.notice import run_boundary
 from agent.web.webfetch_tool import WebFetchTool
 
@@ -60,78 +62,7 @@ def default_model_client() -> ModelClient:
     return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
 
 
-async def _open_session(
-    store: SessionStore,
-    *,
-    spec: AgentSpec,
-    cwd: Path,
-    model: str,
-    resume: str | None,
-    continue_latest: bool,
-    fork: bool,
-    parent_tool_use_id: str | None,
-    title: str,
-    parent_id: str | None = None,
-) -> tuple[SessionRecord, bool]:
-    """The session to run in, and whether it has a history (it was resumed or forked)."""
-    record: SessionRecord | None = None
-    if resume:
-        record = await asyncio.to_thread(store.get, resume)
-    elif continue_latest:
-        record = await asyncio.to_thread(store.latest, cwd)
-        if record is None:
-            raise ConfigError(f"no session to continue in {cwd}; start one with `subagent run PROMPT`")
-    if record is not None and fork:
-        record = await asyncio.to_thread(store.fork, record.id)
-    if record is None:
-        record = await asyncio.to_thread(
-            store.create,
-            agent=spec.name,
-            workspace=cwd,
-            model=model,
-            parent_tool_use_id=parent_tool_use_id,
-            parent_id=parent_id,
-            title=title[:80],
-        )
-        return record, False
-    return record, True
-
-
-async def _load_history(
-    store: SessionStore, parts: RuntimeParts, session_id: str
-) -> tuple[list[Message], int]:
-    """The repaired history of a resumed session and the seq of its last stored message; read
-    under the session's lock, so no live run is writing it.
-
-    The history starts from the session's latest stored compaction, so a compacted session is
-    not compacted (and summarized) again on every resume. The answers repair gives to tool calls
-    a crash left dangling are stored too: the transcript then says what the model was told, and
-    the next run does not have to invent them again.
-    """
-    resume = await asyncio.to_thread(store.messages_for_resume, session_id)
-    started = await asyncio.to_thread(store.started_tools, session_id)
-    raw, last_seq = resume.messages, resume.last_seq
-    history = parts.repair(raw, started)
-    if raw and raw[-1].role == "assistant" and history and history[-1].role == "user":
-        calls = [call.id for call in tool_uses(raw[-1].content)]
-        answers = history[-1].content
-        if calls and [b.tool_use_id if isinstance(b, ToolResultBlock) else None for b in answers] == calls:
-            last_seq = await asyncio.to_thread(store.append_message, session_id, "user", answers)
-    return history, last_seq
-
-
-async def run_agent(prompt: str | None, **fields: Any) -> AsyncIterator[Event]:
-    """Run an agent on `prompt` and yield its events: the keyword form of `run_events`.
-
-    `fields` are `RunOptions`' (agent, cwd, model, max_turns, permission_mode, approver, resume,
-    model_client, cancel, ...). Raises ConfigError, naming the option, when one is not valid.
-    """
-    options = RunOptions.build(prompt=prompt, **fields)
-    async for event in run_events(options):
-        yield event
-
-
-async def run_events(options: RunOptions) -> AsyncIterator[Event]:
+async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     """Run `options.agent` on `options.prompt` in `options.cwd` and yield its events; the last one
     is the ResultEvent.
 
@@ -168,7 +99,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         await asyncio.to_thread(refuse_if_busy, cwd)
 
     store = await asyncio.to_thread(parts.open_store)  # connects to SQLite and migrates
-    record, resumed = await _open_session(
+    record, resumed = await open_session(
         store,
         spec=spec,
         cwd=cwd,
@@ -194,6 +125,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         extra_readable=_sandbox_programs(parts, spec),
     )
     sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, policy)  # probes bwrap
+    instructions = await asyncio.to_thread(load_project_instructions, cwd)
     ctx = ToolContext(
         workspace=cwd,
         data_dir=outputs,
@@ -204,6 +136,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         bash_max_timeout_s=defaults.tool_timeouts.bash_max,
         editor=options.editor,
         policy=policy,
+        read_notes=instructions.folder_notes(cwd),  # a subfolder's instructions, with its first read
     )
     approver = options.approver or parts.headless_approver()
     in_order = QuestionAfterShown(approver) if options.parent is None else None  # the root's, for the tree
@@ -216,11 +149,9 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     else:
         mode = options.permission_mode or defaults.permission_mode
         gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s, options.always)
-    instructions = await asyncio.to_thread(load_project_instructions, cwd)
     skills, _ = await asyncio.to_thread(find_skills, cwd)
-    folder_notes = FolderInstructions(cwd, instructions.paths)
     built_in = parts.load_tools([t for t in spec.tools if t != WebFetchTool.name])  # the seam's tools
-    tools = {tool.name: tool for tool in with_folder_notes(built_in, folder_notes)}
+    tools = {tool.name: tool for tool in built_in}
     if "webfetch" in spec.tools:
         tools[WebFetchTool.name] = WebFetchTool(_local_fetch_rule(getattr(gate, "rules", spec.permission)))
     seat = SessionSeat(
@@ -232,7 +163,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         tools[tool.name] = tool
     if skills:
         tools[SkillTool.name] = SkillTool(skills)
-    checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
+    checkpoints = await checkpointer(parts, cwd, store, session_id)
     mode = (
         getattr(gate, "mode", None) or options.permission_mode or defaults.permission_mode
     )  # a test's gate may have none
@@ -246,7 +177,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         ctx=ctx,
         gate=gate,
         checkpointer=checkpoints,
-        on_start=_start_recorder(store, session_id),
+        on_start=functools.partial(store.mark_tool_started, session_id),  # for repair after a crash
         parent_tool_use_id=options.parent_tool_use_id,
         hooks=hooks,
     )
@@ -296,9 +227,9 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
             if resumed:
                 record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
-                await _claim(store, record, first_run=options.fork)
+                await claim(store, record, first_run=options.fork)
                 setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
-                setup.history, setup.last_seq = await _load_history(store, parts, session_id)
+                setup.history, setup.last_seq = await load_history(store, parts, session_id)
             async for event in run_loop(setup, options.prompt):
                 yield event
                 if in_order is not None:  # the consumer is back for more: it has shown `event`
@@ -306,18 +237,6 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     finally:
         if mcp is not None and owns_mcp:  # the servers stop with the run that started them
             await mcp.close()
-
-
-async def _claim(store: SessionStore, record: SessionRecord, *, first_run: bool) -> None:
-    """Mark the session `running` for this run; called under its lock.
-
-    A stored `running` means the last holder died without finishing (kill -9, power loss), since
-    only a live run holds the lock: that run is recorded as `interrupted` first. A fork is new and
-    has had no run yet.
-    """
-    if record.status == "running" and not first_run:
-        await asyncio.to_thread(store.update, record.id, status="interrupted")
-    await asyncio.to_thread(store.update, record.id, status="running")
 
 
 def _sandbox_programs(parts: RuntimeParts, spec: AgentSpec) -> list[Path]:
@@ -372,70 +291,3 @@ def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, policy: FsPo
         return parts.make_sandbox(config, policy, spec.network)
     except SandboxUnavailableError:
         return None
-
-
-async def _last_step(store: SessionStore, session_id: str) -> int:
-    """A resumed session numbers its steps on from the last checkpoint (steps are unique per session)."""
-    records = await asyncio.to_thread(store.checkpoints, session_id)
-    return max((r.step for r in records), default=0)
-
-
-def _start_recorder(store: SessionStore, session_id: str) -> Any:
-    """Record that a tool started, so a crash mid-call is reported as such on resume."""
-
-    async def record(tool_use_id: str) -> None:
-        await asyncio.to_thread(store.mark_tool_started, session_id, tool_use_id)
-
-    return record
-
-
-class _Checkpoints:
-    """Snapshots before each step that may change files; remembers the run's first one, so the
-    run's result can list everything it changed (bash included)."""
-
-    def __init__(self, parts: RuntimeParts, snapshot: Snapshot, cwd: Path, store: SessionStore,
-                 session_id: str, last_step: int) -> None:  # fmt: skip
-        self._parts, self._snapshot, self._cwd = parts, snapshot, cwd
-        self._store, self._session_id, self._step = store, session_id, last_step
-        self._first: str | None = None
-
-    async def __call__(self, label: str, tool_use_id: str) -> None:
-        self._step += 1
-        sha = await self._snapshot(label)
-        self._first = self._first or sha
-        record = CheckpointRecord(
-            session_id=self._session_id,
-            step=self._step,
-            commit=sha,
-            tool_use_id=tool_use_id,
-            label=label,
-            created=datetime.now(UTC),
-        )
-        await asyncio.to_thread(self._store.record_checkpoint, record)
-
-    async def files_changed(self) -> list[str]:
-        """Absolute paths that differ from before the run's first change (none when none ran).
-
-        The end snapshot is recorded as the run's `end` mark: what changes after it is not this
-        run's (`subagent undo` tells sessions apart by these marks and the checkpoints)."""
-        if self._first is None:
-            return []
-        end = await self._snapshot("end of run")
-        mark = MarkRecord(
-            workspace=str(self._cwd),
-            commit=end,
-            kind="end",
-            session_id=self._session_id,
-            created=datetime.now(UTC),
-        )
-        await asyncio.to_thread(self._store.record_mark, mark)
-        if self._parts.changed_files is None:
-            return []
-        return await self._parts.changed_files(self._cwd, self._first, end)
-
-
-def _checkpointer(
-    parts: RuntimeParts, cwd: Path, store: SessionStore, session_id: str, last_step: int = 0
-) -> _Checkpoints | None:
-    snapshot = parts.make_snapshot(cwd)
-    return _Checkpoints(parts, snapshot, cwd, store, session_id, last_step) if snapshot else None

@@ -1,8 +1,9 @@
 """`RunOptions`: everything one run is asked to do, as one validated model.
 
 Every front end (run, chat, demo, dispatch's children, ACP, MCP, the Temporal worker) and the
-Python API build one and hand it to `agent.runtime.assembly.run_events`; `run_agent(prompt,
-**fields)` is the keyword form of the same thing. One model instead of nineteen keyword
+Python API build one and hand it to `agent.api.run_events` (the runtime's `run_events` with the
+orchestrator's `task` tool composed in); `agent.api.run_agent(prompt, **fields)` is the keyword
+form of the same thing. One model instead of nineteen keyword
 arguments, so a new option is added, validated and documented in one place, and a wrong value
 is refused before anything starts, with the option's name in the message.
 
@@ -72,7 +73,8 @@ class RunOptions(BaseModel):
     """None makes the Messages API client from the environment."""
     cancel: SkipValidation[asyncio.Event | None] = None
     parts: SkipValidation[RuntimeParts | None] = None
-    """The runtime's collaborators; None takes `default_parts()`."""
+    """The runtime's collaborators; None takes `default_parts()` (with the `task` tool, through
+    `agent.api.run_events`)."""
     editor: SkipValidation[EditorBuffers | None] = None
     """An editor's unsaved buffers (ACP), read instead of the files on disk."""
     mcp_servers: SkipValidation[Sequence[ServerDef]] = ()

@@ -34,7 +34,7 @@ ChangedFiles = Callable[[Path, str, str], Awaitable[list[str]]]
 
 @dataclasses.dataclass(frozen=True)
 class RuntimeParts:
-    """Factories for everything `run_agent` assembles around the loop."""
+    """Factories for everything `run_events` assembles around the loop."""
 
     load_registry: Callable[[Path, bool], Any]
     """(cwd, trust) -> an AgentRegistry (`.config`: RegistryConfig, `.get(name)`: AgentSpec); `trust`
@@ -58,9 +58,11 @@ class RuntimeParts:
     """Tool names -> the runtime's own programs those tools run in the sandbox (ripgrep), which the
     run's policy keeps readable (None: no such programs)."""
     session_tools: Callable[[SessionSeat], list[Tool[Any]]] | None = None
-    """A session's seat -> the tools it gets from outside the runtime: by default the
-    orchestrator's `task`, when the agent may delegate (None: none). The runtime knows nothing of
-    what they do; a tool learns about each call through `Tool.run_call`."""
+    """A session's seat -> the tools it gets from outside the runtime. None here: the front ends
+    compose the orchestrator's `task` tool in (agent.api.run_events, through
+    `agent.orchestrator.task_tool.with_delegation`); parts that bring their own keep them (an
+    embedder who wants none gives `lambda seat: []`). The runtime knows nothing of what they do;
+    a tool learns about each call through `Tool.run_call`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,17 +167,9 @@ def _headless_approver() -> Approver:
     return PolicyApprover("deny")
 
 
-def _session_tools(seat: SessionSeat) -> list[Tool[Any]]:
-    """The orchestrator's `task` tool for a session that may delegate: the one place the runtime
-    names the orchestrator (as it names tools/ in `_load_tools`), imported when first used."""
-    from agent.orchestrator.task_tool import delegation
-
-    task = delegation(seat)
-    return [task] if task is not None else []
-
-
-def default_parts() -> RuntimeParts:
-    """The real collaborators, imported when first used."""
+def default_parts(session_tools: Callable[[SessionSeat], list[Tool[Any]]] | None = None) -> RuntimeParts:
+    """The runtime's own collaborators, imported when first used, with the `session_tools` a
+    caller above the runtime brings (None: none; see `RuntimeParts.session_tools`)."""
     return RuntimeParts(
         load_registry=_load_registry,
         load_tools=_load_tools,
@@ -187,7 +181,7 @@ def default_parts() -> RuntimeParts:
         headless_approver=_headless_approver,
         changed_files=_changed_files,
         sandbox_programs=_sandbox_programs,
-        session_tools=_session_tools,
+        session_tools=session_tools,
     )
 
 

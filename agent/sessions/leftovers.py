@@ -41,19 +41,6 @@ def log_path() -> Path:
     return paths.data_home() / "swept.jsonl"
 
 
-def sweep_worktrees() -> list[str]:
-    """Remove the worktrees of processes that are gone, and base checkouts nobody uses that are
-    stale (`agent.orchestrator.bases.sweep`); returns what was removed (and logs it)."""
-    from agent.orchestrator import bases
-    from agent.orchestrator.worktree import sweep_orphans
-
-    removed = [str(path) for path in sweep_orphans()]
-    record_swept("worktree", removed, "its process is gone")
-    stale = bases.sweep()
-    record_swept("base checkout", stale, "unused, and not the newest of a workspace that still exists")
-    return removed + stale
-
-
 def sweep_temporaries(workspace: Path, dead_holder: str) -> list[str]:
     """Remove `write_atomic`'s temporary files from `workspace` (call only while holding its lock,
     found free with `dead_holder` still written in it); returns what was removed (and logs it)."""
@@ -117,13 +104,14 @@ def recent() -> list[dict[str, str]]:
 
 @contextmanager
 def workspace_for_run(workspace: Path, session_id: str, *, editing: bool) -> Iterator[None]:
-    """Around a top-level run: sweep what dead runs left, and hold the workspace while `editing`.
+    """Around a top-level run: sweep what dead runs left in the workspace, and hold it while
+    `editing`. (The subagents' worktrees are the orchestrator's to sweep:
+    `agent.orchestrator.worktree.sweep_worktrees`, at the start of a front end's run.)
 
     A run that may change files holds the workspace for its whole length, so a second one is told
     it is busy (`WorkspaceBusyError`, naming this session and pid) and each run's changes,
     checkpoints and undo are its own. A read-only run holds nothing, but sweeps too.
     """
-    sweep_worktrees()
     if not editing:
         sweep_workspace(workspace)
         yield

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel
 
-from agent.loop.interrupted import interrupted_block
 from agent.sessions.base import StoredMessage
 from agent.transcript import (
     Block,
@@ -22,6 +21,7 @@ from agent.transcript import (
     ToolResultBlock,
     ToolUseBlock,
     Transcript,
+    interrupted_block,
     tool_uses,
 )
 

@@ -22,16 +22,15 @@ from typing import Any
 from agent.errors import SessionError, UnknownSessionError
 from agent.events import Usage
 from agent.sessions._lock import hold_session_lock, is_held
-from agent.sessions._sqlite import SqliteFile, need
+from agent.sessions._sqlite import need
 from agent.sessions.base import (
-    CheckpointRecord,
     CompactionRecord,
-    MarkRecord,
     ResumeHistory,
     SessionRecord,
     SessionStatus,
     StoredMessage,
 )
+from agent.sessions.checkpoint_rows import CheckpointRows, workspace_key
 from agent.transcript import Block, Message, blocks_to_wire, messages_to_wire
 
 _SESSION_COLUMNS = (
@@ -51,11 +50,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def _workspace_key(workspace: Path) -> str:
-    return str(Path(workspace).expanduser().resolve())
-
-
-class SqliteSessionStore(SqliteFile):
+class SqliteSessionStore(CheckpointRows):
     """The `SessionStore` on SQLite. Beyond the protocol it adds `mark_tool_started`,
     `started_tools`, `close` and `set_aside` (where a damaged store was moved on opening)."""
 
@@ -84,7 +79,7 @@ class SqliteSessionStore(SqliteFile):
                         parent_tool_use_id,
                         agent,
                         model,
-                        _workspace_key(workspace),
+                        workspace_key(workspace),
                         title,
                         "running",
                         now,
@@ -119,7 +114,7 @@ class SqliteSessionStore(SqliteFile):
         else:
             rows = self._query(
                 f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE workspace = ? ORDER BY id DESC LIMIT ?",
-                (_workspace_key(workspace), limit),
+                (workspace_key(workspace), limit),
             )
         with self._decoding():
             return [self._live(_session_from_row(row)) for row in rows]
@@ -129,7 +124,7 @@ class SqliteSessionStore(SqliteFile):
         rows = self._query(
             f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE workspace = ? AND parent_id IS NULL "
             "ORDER BY id DESC LIMIT 1",
-            (_workspace_key(workspace),),
+            (workspace_key(workspace),),
         )
         with self._decoding():
             return _session_from_row(rows[0]) if rows else None
@@ -321,77 +316,6 @@ class SqliteSessionStore(SqliteFile):
         rows = self._query("SELECT tool_use_id FROM tool_starts WHERE session_id = ?", (session_id,))
         return {row[0] for row in rows}
 
-    # --- checkpoints ---------------------------------------------------------------------------
-
-    def record_checkpoint(self, record: CheckpointRecord) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO checkpoints "
-                "(session_id, step, commit_sha, tool_use_id, label, created) VALUES (?,?,?,?,?,?)",
-                (
-                    record.session_id,
-                    record.step,
-                    record.commit,
-                    record.tool_use_id,
-                    record.label,
-                    record.created.isoformat(),
-                ),
-            )
-
-    def checkpoints(self, session_id: str) -> builtins.list[CheckpointRecord]:
-        rows = self._query(
-            "SELECT session_id, step, commit_sha, tool_use_id, label, created FROM checkpoints "
-            "WHERE session_id = ? ORDER BY step",
-            (session_id,),
-        )
-        return [_checkpoint(row) for row in rows]
-
-    # --- who changed the workspace when (undo's ownership) ---------------------------------------
-
-    def record_mark(self, record: MarkRecord) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO marks (workspace, commit_sha, kind, session_id, step, created) "
-                "VALUES (?,?,?,?,?,?)",
-                (
-                    _workspace_key(Path(record.workspace)),
-                    record.commit,
-                    record.kind,
-                    record.session_id,
-                    record.step,
-                    record.created.isoformat(),
-                ),
-            )
-
-    def marks(self, workspace: Path) -> builtins.list[MarkRecord]:
-        """The workspace's marks, oldest first."""
-        rows = self._query(
-            "SELECT workspace, commit_sha, kind, session_id, step, created FROM marks WHERE workspace = ?",
-            (_workspace_key(workspace),),
-        )
-        marks = [
-            MarkRecord(
-                workspace=ws,
-                commit=sha,
-                kind=kind,
-                session_id=sid,
-                step=step,
-                created=datetime.fromisoformat(created),
-            )
-            for ws, sha, kind, sid, step, created in rows
-        ]
-        return sorted(marks, key=lambda m: m.created)
-
-    def workspace_checkpoints(self, workspace: Path) -> builtins.list[CheckpointRecord]:
-        """Every checkpoint of every session that worked in `workspace`, oldest first."""
-        rows = self._query(
-            "SELECT c.session_id, c.step, c.commit_sha, c.tool_use_id, c.label, c.created FROM checkpoints c "
-            "JOIN sessions s ON s.id = c.session_id WHERE s.workspace = ? ORDER BY c.session_id, c.step",
-            (_workspace_key(workspace),),
-        )
-        records = [_checkpoint(row) for row in rows]
-        return sorted(records, key=lambda c: c.created)
-
     def session_tree(self, session_id: str) -> set[str]:
         """The session and every subagent session below it."""
         rows = self._query(
@@ -460,17 +384,4 @@ def _session_from_row(row: tuple[Any, ...]) -> SessionRecord:
         usage=Usage.model_validate_json(usage),
         cost_usd=cost_usd,
         num_turns=num_turns,
-    )
-
-
-def _checkpoint(row: tuple[Any, ...]) -> CheckpointRecord:
-    """A `checkpoints` row (session_id, step, commit_sha, tool_use_id, label, created) as a record."""
-    sid, step, sha, tid, label, created = row
-    return CheckpointRecord(
-        session_id=sid,
-        step=step,
-        commit=sha,
-        tool_use_id=tid,
-        label=label,
-        created=datetime.fromisoformat(created),
     )

@@ -154,10 +154,8 @@ class EventRenderer:
 
     def _notices(self, event: SessionStartedEvent) -> None:
         """What confines the run, before anything else: no sandbox, network, refused workspace keys."""
-        from agent.trust.notice import notice_lines
-
         who = f"{_name(event.agent)}: " if event.parent_tool_use_id else ""
-        for line in notice_lines(event):  # a refused key names a file the repository chose
+        for line in event.notices():  # a refused key names a file the repository chose
             style = "yellow" if line.startswith("refused: ") else "bold red"
             self._line(event, Text(f"⚠ {who}{for_terminal(line)}", style=style))
 

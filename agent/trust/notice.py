@@ -1,8 +1,5 @@
-"""What a run says at its start about what confines it: the same lines on every front end.
-
-`run_boundary` fills the `session_started` event's fields (`agent.events.RunBoundary`);
-`notice_lines` turns them into the lines the text view, chat, ACP and MCP show. Nothing is said
-when bash is sandboxed without network and no workspace key was refused.
+"""What confines a run, told at its start: `run_boundary` fills the `session_started` event's
+fields (`agent.events.RunBoundary`, whose `notices()` are the lines every front end shows).
 """
 
 from __future__ import annotations
@@ -37,18 +34,3 @@ def run_boundary(spec: AgentSpec, sandbox: Any, kind: str, registry: Any) -> Run
         trusted=bool(getattr(registry, "trusted", True)),
         refused=[str(r) for r in refusals(spec.name)] if refusals is not None else [],
     )
-
-
-def notice_lines(boundary: RunBoundary) -> list[str]:
-    """The warnings a person must see before the run does anything (empty when there are none)."""
-    lines: list[str] = []
-    if boundary.sandbox == "none":
-        lines.append(
-            "bash runs WITHOUT a sandbox (`sandbox: {kind: none}`): its commands can read and "
-            "change anything your user can"
-        )
-    if boundary.network:
-        why = "" if boundary.sandbox == "none" else " (`network: true`)"
-        lines.append(f"bash can reach the network{why}")
-    lines += [f"refused: {line}" for line in boundary.refused]
-    return lines

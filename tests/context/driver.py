@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from agent.api import run_agent
 from agent.model.anthropic_client import AnthropicModel
-from agent.runtime.assembly import run_agent
 from agent.runtime.parts import default_parts
 from agent.sessions.base import SessionStore
 from tests.context.cache_server import Turn

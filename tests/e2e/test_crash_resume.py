@@ -22,11 +22,10 @@ from typing import Any
 
 import pytest
 
-from agent.loop.interrupted import interrupted_text
 from agent.paths import config_home
 from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore
-from agent.transcript import messages_to_wire, parse_messages
+from agent.transcript import interrupted_text, messages_to_wire, parse_messages
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.e2e._runs import LiveRun, resume, shown, stop_leftovers, stored
 from tests.e2e.stall_server import Stall, StallServer

@@ -355,7 +355,7 @@ def create_loop_session(store: Any, workspace: Path) -> None:
 
 def build_setup(tmp_path: Path, client: Any, gate: TableGate | None = None, **kw: Any) -> Any:
     """A LoopSetup over the fake tools, for any model client."""
-    from agent.loop.agent_loop import LoopSetup
+    from agent.loop.loop_setup import LoopSetup
     from agent.loop.tool_calls import ToolRunner
     from agent.model.resolve import ResolvedModel
     from agent.registry.schema import PriceConfig

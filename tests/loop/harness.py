@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agent.loop.agent_loop import LoopSetup, run_loop
+from agent.loop.agent_loop import run_loop
+from agent.loop.loop_setup import LoopSetup
 from agent.loop.tool_calls import ToolRunner
 from agent.model.resolve import ResolvedModel
 from agent.model.scripted import ScriptedModel, ScriptFile

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.chat._ask_view import ask_detail
-from agent.loop.tool_calls import ToolCall, ToolRunner, TurnCalls
+from agent.loop.tool_calls import ToolRunner
+from agent.loop.turn_calls import ToolCall, TurnCalls
 from agent.tool import ToolContext
 from tests.loop.fakes import TableGate, WriteNoteTool
 from tools.bash import BashTool

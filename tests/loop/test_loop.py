@@ -10,7 +10,7 @@ import pytest
 
 from agent.events import ResultEvent
 from agent.loop.agent_loop import run_loop
-from agent.loop.interrupted import interrupted_text
+from agent.transcript import interrupted_text
 from tests.loop.fakes import MemoryStore, ReadNoteTool, SleepTool, TableGate, WriteNoteTool
 from tests.loop.harness import call, checked, collect, make_setup
 from tests.request_check import check_request

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
+from agent.api import run_agent
 from agent.model.scripted import ScriptedModel, ScriptFile
-from agent.runtime.assembly import run_agent
 from agent.trust.store import set_trust
 
 WORKER = """---

@@ -71,8 +71,8 @@ async def _base_appears(timeout_s: float) -> bool:
 
 
 async def run(workspace: Path, script: Path, cancel_when: int | None, hold: float | None) -> list[Any]:
+    from agent.api import run_agent
     from agent.model.scripted import ScriptedModel
-    from agent.runtime.assembly import run_agent
 
     cancel = asyncio.Event()
     model = ScriptedModel.from_file(script)

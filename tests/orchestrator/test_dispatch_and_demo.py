@@ -71,6 +71,15 @@ def test_dispatch_bad_input_names_the_file_and_task(tmp_path: Path, tasks: list,
     assert done.stdout == ""
 
 
+def test_task_files_load_as_a_list_or_under_tasks(tmp_path: Path) -> None:
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps([{"id": "t1", "agent": "a", "prompt": "p"}]))
+    nested = tmp_path / "nested.yaml"
+    nested.write_text("tasks:\n  - {id: t2, agent: b, prompt: q, verify: pytest -q}\n")
+    assert [t.id for t in load_tasks(listed)] == ["t1"]
+    assert load_tasks(nested)[0].verify == "pytest -q"
+
+
 def test_load_tasks_rejects_what_is_not_a_list(tmp_path: Path) -> None:
     path = tmp_path / "tasks.yaml"
     path.write_text("agent: worker\n")
@@ -116,4 +125,6 @@ def test_dispatch_routes_the_temporal_executor(tmp_path: Path) -> None:
     )
 
     assert done.returncode == 1
-    assert "cannot reach Temporal at 127.0.0.1:1" in done.stderr and done.stdout == ""
+    assert "cannot reach Temporal at 127.0.0.1:1" in done.stderr
+    report = json.loads(done.stdout)  # a report in every outcome but bad input
+    assert report["ok"] is False and report["results"][0]["status"] == "error_during_execution"

@@ -194,6 +194,6 @@ async def test_cancelling_the_parent_leaves_no_child_process_or_worktree(tmp_pat
 
 
 def _run(ws: Path, client, cancel: asyncio.Event):  # type: ignore[no-untyped-def]
-    from agent.runtime.assembly import run_agent
+    from agent.api import run_agent
 
     return run_agent("cancel me", agent="orchestrator", cwd=ws, model_client=client, cancel=cancel)

@@ -10,7 +10,7 @@ from agent.permissions.always import AlwaysMemory
 from agent.permissions.gate import PermissionGate
 from agent.permissions.models import AskAnswer, AskRequest
 from agent.permissions.rules import DEFAULT_RULES
-from tests.permissions.test_permission_gate import RecordingApprover, _bash, _request
+from tests.permissions.approvers import RecordingApprover, ask_request, bash_requests
 
 
 def _run_gate(memory: AlwaysMemory | None, answer: AskAnswer) -> tuple[PermissionGate, RecordingApprover]:
@@ -22,29 +22,29 @@ def _run_gate(memory: AlwaysMemory | None, answer: AskAnswer) -> tuple[Permissio
 async def test_allow_always_holds_for_every_later_run_of_the_session_and_only_for_it() -> None:
     session, other_session = AlwaysMemory(), AlwaysMemory()
     first, asked = _run_gate(session, AskAnswer(decision="allow", scope="always"))
-    verdict = first.evaluate("bash", {"command": "npm test"}, _bash("npm test"))
+    verdict = first.evaluate("bash", {"command": "npm test"}, bash_requests("npm test"))
     assert verdict.decision == "ask"
-    await first.ask(_request(verdict.patterns))
+    await first.ask(ask_request(verdict.patterns))
     assert len(asked.requests) == 1
 
     second, _ = _run_gate(session, AskAnswer(decision="deny"))  # the next prompt: a new run, a new gate
-    again = second.evaluate("bash", {"command": "npm test"}, _bash("npm test"))
+    again = second.evaluate("bash", {"command": "npm test"}, bash_requests("npm test"))
     assert again.decision == "allow" and "session" in again.reason
     child = second.child()
-    assert child.evaluate("bash", {"command": "npm test"}, _bash("npm test")).decision == "allow"
+    assert child.evaluate("bash", {"command": "npm test"}, bash_requests("npm test")).decision == "allow"
 
     elsewhere, _ = _run_gate(other_session, AskAnswer(decision="deny"))
-    assert elsewhere.evaluate("bash", {"command": "npm test"}, _bash("npm test")).decision == "ask"
+    assert elsewhere.evaluate("bash", {"command": "npm test"}, bash_requests("npm test")).decision == "ask"
     alone, _ = _run_gate(None, AskAnswer(decision="deny"))  # a run with no session memory handed in
-    assert alone.evaluate("bash", {"command": "npm test"}, _bash("npm test")).decision == "ask"
+    assert alone.evaluate("bash", {"command": "npm test"}, bash_requests("npm test")).decision == "ask"
 
 
 async def test_reject_always_denies_the_same_thing_later_without_asking() -> None:
     session = AlwaysMemory()
     first, _ = _run_gate(session, AskAnswer(decision="deny", scope="always", message="not here"))
-    await first.ask(_request(["git push"]))
+    await first.ask(ask_request(["git push"]))
     second, asked = _run_gate(session, AskAnswer(decision="allow"))
-    verdict = second.evaluate("bash", {"command": "git push"}, _bash("git push"))
+    verdict = second.evaluate("bash", {"command": "git push"}, bash_requests("git push"))
     assert verdict.decision == "deny" and "session" in verdict.reason
     assert asked.requests == []
 
@@ -52,9 +52,9 @@ async def test_reject_always_denies_the_same_thing_later_without_asking() -> Non
 async def test_a_childs_always_answer_is_the_sessions() -> None:
     session = AlwaysMemory()
     parent, _ = _run_gate(session, AskAnswer(decision="allow", scope="always"))
-    await parent.child().ask(_request(["make build"]))
+    await parent.child().ask(ask_request(["make build"]))
     later, _ = _run_gate(session, AskAnswer(decision="deny"))
-    assert later.evaluate("bash", {"command": "make build"}, _bash("make build")).decision == "allow"
+    assert later.evaluate("bash", {"command": "make build"}, bash_requests("make build")).decision == "allow"
 
 
 def _ask(permission: str, pattern: str) -> AskRequest:

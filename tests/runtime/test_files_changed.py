@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agent.api import run_agent
 from agent.model.scripted import ScriptedModel, ScriptFile
-from agent.runtime.assembly import run_agent
 
 SCRIPT = """
 scripts:

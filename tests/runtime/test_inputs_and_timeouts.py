@@ -59,7 +59,7 @@ def test_bash_uses_the_configured_default_and_maximum_timeouts(tmp_path: Path) -
 
 
 async def test_a_tool_input_that_is_a_json_string_is_answered_with_what_it_was(tmp_path: Path) -> None:
-    from agent.runtime.assembly import run_agent
+    from agent.api import run_agent
 
     ws = workspace(tmp_path, files={"a.txt": "hello\n"})
     encoded = json.dumps(json.dumps({"file_path": "a.txt"}))  # the object, sent as a JSON string

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agent.api import run_agent
 from agent.model.scripted import ScriptedModel, load_script
-from agent.runtime.assembly import run_agent
 
 
 async def _run(prompt: str | None, model: ScriptedModel, cwd: Path, **kw: Any) -> list[Any]:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from agent.api import run_agent
 from agent.permissions.gate import PermissionGate
 from agent.permissions.models import AskAnswer, AskRequest
-from agent.runtime.assembly import run_agent
 from tests.loop.fakes import MemoryStore
 from tests.model import sse
 from tests.model.messages_server import MessagesServer

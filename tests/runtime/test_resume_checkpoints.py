@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agent.api import run_agent
 from agent.model.scripted import ScriptedModel, load_script
-from agent.runtime.assembly import run_agent
 from agent.sessions.store import SqliteSessionStore
 
 SCRIPT = """

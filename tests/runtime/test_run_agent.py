@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from agent.api import run_agent
 from agent.errors import ConfigError
 from agent.paths import builtin_dir
 from agent.registry.schema import load_registry
 from agent.registry.spec import AgentSpec
-from agent.runtime.assembly import run_agent
 from agent.runtime.parts import RuntimeParts
 from tests.loop.fakes import MemoryStore, ReadNoteTool, SleepTool, TableGate, WriteNoteTool
 from tests.model import sse

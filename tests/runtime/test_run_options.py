@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import agent
+from agent.api import run_agent, run_events
 from agent.errors import ConfigError
-from agent.runtime.assembly import run_agent, run_events
 from agent.runtime.options import RunOptions
 from agent.runtime.parts import RuntimeParts
 from agent.transcript import blocks_to_wire

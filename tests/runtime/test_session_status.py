@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.runtime.assembly import run_agent
+from agent.api import run_agent
 from agent.sessions.base import SessionStatus
 from agent.sessions.store import SqliteSessionStore
 from tests.loop.fakes import MemoryStore

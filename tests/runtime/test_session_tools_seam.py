@@ -1,5 +1,6 @@
 """The runtime knows nothing of the orchestrator: the `task` tool comes in through the parts seam
-(`RuntimeParts.session_tools`) like any tool, and learns about its call through `run_call`."""
+(`RuntimeParts.session_tools`) like any tool, composed one level up (`agent.api.run_events`), and
+learns about its call through `run_call`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from typing import Any, ClassVar
 import pytest
 
 import agent
-from agent.runtime.assembly import run_agent
-from agent.runtime.parts import SessionSeat
+import agent.api
+from agent.api import run_agent
+from agent.runtime.assembly import run_events
+from agent.runtime.options import RunOptions
+from agent.runtime.parts import SessionSeat, default_parts
 from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolInput, ToolResult
 from tests.loop.fakes import MemoryStore
 from tests.model import sse
@@ -20,9 +24,6 @@ from tests.model.messages_server import MessagesServer
 from tests.runtime.test_run_agent import parts_for
 
 AGENT_DIR = Path(agent.__file__).parent
-COMPOSITION_POINT = ("runtime/parts.py", "_session_tools")
-"""Where the default parts name the orchestrator, as `_load_tools` names tools/: imported there
-when first used, never by the runtime's assembly or the loop."""
 
 
 def _orchestrator_imports(path: Path) -> list[tuple[str, str]]:
@@ -52,7 +53,7 @@ def test_the_runtime_and_the_loop_do_not_import_the_orchestrator() -> None:
         for path in sorted((AGENT_DIR / package).rglob("*.py"))
         for hit in _orchestrator_imports(path)
     ]
-    assert imports == [COMPOSITION_POINT]
+    assert imports == []  # not even lazily: agent.api composes the task tool in
 
 
 class EchoInput(ToolInput):
@@ -108,14 +109,32 @@ async def test_a_session_tool_comes_through_the_seam_with_its_seat_and_call(
     assert [(s.spec.name, s.session_id, s.parent) for s in seats] == [("backend-engineer", session_id, None)]
 
 
-async def test_without_session_tools_no_tool_is_added(
+async def test_the_runtime_alone_adds_no_session_tool(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     with MessagesServer([sse.reply(sse.text_block(0, "done"))]) as server:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         parts = parts_for(MemoryStore(), [])
-        assert parts.session_tools is None
-        [e async for e in run_agent("x", agent="backend-engineer", cwd=tmp_path, parts=parts)]
+        assert parts.session_tools is None and default_parts().session_tools is None
+        options = RunOptions(prompt="x", agent="backend-engineer", cwd=tmp_path, parts=parts)
+        [e async for e in run_events(options)]
         offered = [t["name"] for t in server.requests[0]["tools"]]
     assert offered == ["read_note", "write_note"]
+
+
+async def test_the_task_tool_is_composed_in_by_the_front_ends_run_events(tmp_path: Path) -> None:
+    """The same orchestrator run: through `agent.api.run_events` (every front end) it has `task`;
+    through the runtime's own `run_events` with the runtime's own parts it has not."""
+    from tests.orchestrator._scenario import model, workspace
+
+    ws = workspace(tmp_path)
+    offered: dict[str, list[str]] = {}
+    for label, stream in (("front ends", agent.api.run_events), ("runtime", run_events)):
+        client = model([{"agent": "orchestrator", "replies": [{"text": "ok"}]}])
+        options = RunOptions(prompt="hi", agent="orchestrator", cwd=ws, model_client=client)
+        events = [e async for e in stream(options)]
+        offered[label] = events[0].tools
+        assert events[-1].subtype == "success"
+    assert "task" in offered["front ends"]
+    assert offered["runtime"] == [t for t in offered["front ends"] if t != "task"]

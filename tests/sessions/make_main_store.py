@@ -74,7 +74,7 @@ def _replies() -> list[str]:
 
 
 async def _run(prompt: str, cwd: Path, client: Any, **options: Any) -> Any:
-    from agent.runtime.assembly import run_agent
+    from agent.api import run_agent
 
     events = [e async for e in run_agent(prompt, cwd=cwd, model_client=client, **options)]
     return events[-1]

@@ -245,7 +245,7 @@ def test_undo_of_one_session_keeps_the_other_sessions_and_a_persons_changes(tmp_
 
 
 async def test_each_runs_files_changed_and_steps_are_its_own(tmp_path: Path) -> None:
-    from agent.runtime.assembly import run_agent
+    from agent.api import run_agent
     from tests.orchestrator._scenario import model
 
     ws = workspace(tmp_path)

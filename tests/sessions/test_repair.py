@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-from agent.loop.interrupted import interrupted_text
 from agent.sessions.base import StoredMessage
 from agent.sessions.repair import repair_transcript
-from agent.transcript import messages_to_wire, parse_messages
+from agent.transcript import interrupted_text, messages_to_wire, parse_messages
 
 
 @dataclasses.dataclass

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agent.runtime.assembly import run_agent
+from agent.api import run_agent
 from agent.sessions.store import SqliteSessionStore
 from agent.transcript import parse_blocks
 from tests.conftest import run_subagent

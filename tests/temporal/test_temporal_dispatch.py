@@ -143,7 +143,9 @@ async def test_an_unreachable_address_fails_fast_naming_the_subtasks(
 
     tasks = tmp_path / "tasks.yaml"
     tasks.write_text("- {id: t1, agent: scripted, prompt: '{}'}\n")
-    done = run_subagent("dispatch-remote", str(tasks), "--temporal-address", address, cwd=git_repo)
+    done = run_subagent(
+        "dispatch", str(tasks), "--executor", "temporal", "--temporal-address", address, cwd=git_repo
+    )
     assert done.returncode == 1
     assert address in done.stderr and "t1" in done.stderr
 

@@ -118,3 +118,21 @@ def test_a_refused_remote_subtask_says_what_was_refused(repo: Path, model_worker
     assert result["result"] == "made one"  # its final text is its report
     assert result["error"].startswith("permission denied: ") and "made one" not in result["error"]
     assert [d["tool_input"]["file_path"] for d in result["permission_denials"]] == ["one.txt"]
+
+
+def test_the_connection_flags_reach_the_temporal_dispatch(
+    repo: Path, temporal_server: DevServer, tmp_path: Path
+) -> None:
+    """`dispatch --executor temporal` connects with `subagent worker`'s flags: a namespace the
+    server does not have is refused by the server, and the subtask's result names it."""
+    path = tmp_path / "tasks.yaml"
+    path.write_text(yaml.safe_dump([{"id": "n1", "agent": "worker", "prompt": "x", "cwd": str(repo)}]))
+    done = run_subagent(
+        "dispatch", str(path), "--executor", "temporal", "--temporal-address", temporal_server.address,
+        "--namespace", "no-such-namespace", "--max-attempts", "1", "--json", cwd=repo, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    [result] = report["results"]
+    assert report["ok"] is False and result["id"] == "n1" and result["status"] == "error_during_execution"
+    assert "no-such-namespace" in result["error"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import pytest
 
 from agent.errors import ConfigError, RunError, WorkspaceFetchError
 from agent.orchestrator.base import SubtaskCheckpoint, SubtaskResult, SubtaskSpec
-from agent.orchestrator.temporal._dispatch_io import load_tasks
 from agent.orchestrator.temporal.models import WorkspaceRef
 from agent.orchestrator.temporal.payloads import BlobStore, pack, unpack
 from agent.orchestrator.temporal.workspace import (
@@ -126,22 +124,6 @@ async def test_repeated_subtask_ids_are_refused_before_anything_starts(
 def test_a_workspace_that_is_not_a_repository_cannot_be_pinned(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"subtask t9: .*remote workers need a git repository"):
         pin_workspace(SubtaskSpec(id="t9", agent="a", prompt="p", cwd=str(tmp_path)), tmp_path)
-
-
-def test_task_files_load_as_a_list_or_under_tasks(tmp_path: Path) -> None:
-    listed = tmp_path / "list.json"
-    listed.write_text(json.dumps([{"id": "t1", "agent": "a", "prompt": "p"}]))
-    nested = tmp_path / "nested.yaml"
-    nested.write_text("tasks:\n  - {id: t2, agent: b, prompt: q, verify: pytest -q}\n")
-    assert [t.id for t in load_tasks(listed)] == ["t1"]
-    assert load_tasks(nested)[0].verify == "pytest -q"
-
-
-def test_a_task_without_a_prompt_is_reported_with_its_place(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("- {id: t1, agent: a}\n")
-    with pytest.raises(ConfigError, match=r"bad.yaml: tasks.0.prompt: Field required"):
-        load_tasks(bad)
 
 
 def test_a_missing_temporal_extra_is_a_clear_error() -> None:

@@ -28,13 +28,11 @@ def _tasks(tmp_path: Path) -> Path:
 def _argv(command: str, tmp_path: Path, address: str) -> list[str]:
     if command == "worker":
         return ["worker", "--temporal-address", address]
-    if command == "dispatch":
-        return ["dispatch", str(_tasks(tmp_path)), "--executor", "temporal", "--temporal-address", address]
-    return ["dispatch-remote", str(_tasks(tmp_path)), "--temporal-address", address]
+    return ["dispatch", str(_tasks(tmp_path)), "--executor", "temporal", "--temporal-address", address]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["dispatch", "worker", "dispatch-remote"])
+@pytest.mark.parametrize("command", ["dispatch", "worker"])
 def test_an_unreachable_address_exits_1_without_a_fatal_error(
     command: str, tmp_path: Path, temporal_sdk: None
 ) -> None:
@@ -46,11 +44,9 @@ def test_an_unreachable_address_exits_1_without_a_fatal_error(
         assert f"cannot reach Temporal at {address}" in done.stderr
 
 
-def test_dispatch_remote_prints_a_report_when_temporal_is_unreachable(
-    tmp_path: Path, temporal_sdk: None
-) -> None:
+def test_dispatch_prints_a_report_when_temporal_is_unreachable(tmp_path: Path, temporal_sdk: None) -> None:
     address = f"127.0.0.1:{free_port()}"
-    done = run_subagent(*_argv("dispatch-remote", tmp_path, address), cwd=tmp_path)
+    done = run_subagent(*_argv("dispatch", tmp_path, address), cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     assert report["ok"] is False
@@ -58,3 +54,11 @@ def test_dispatch_remote_prints_a_report_when_temporal_is_unreachable(
     for result in report["results"]:
         assert result["status"] == "error_during_execution"
         assert f"cannot reach Temporal at {address}" in result["error"]
+
+
+def test_dispatch_remote_says_what_to_type_instead(tmp_path: Path) -> None:
+    tasks = str(_tasks(tmp_path))
+    done = run_subagent("dispatch-remote", tasks, "--namespace", "prod", "--tls", cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"run: subagent dispatch {tasks} --namespace prod --tls --executor temporal" in done.stderr
+    assert "dispatch-remote" not in run_subagent("--help").stdout  # hidden

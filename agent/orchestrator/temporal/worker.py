@@ -89,7 +89,7 @@ async def run_worker(
     from agent.orchestrator.temporal.activities import SubtaskActivities, sweep_checkouts
     from agent.orchestrator.temporal.payloads import BlobStore
     from agent.orchestrator.temporal.workflows import SubtaskWorkflow
-    from agent.sessions.leftovers import sweep_worktrees
+    from agent.orchestrator.worktree import sweep_worktrees
 
     runner = resolve_runner(options.runner)
     try:

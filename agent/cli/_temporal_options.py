@@ -1,4 +1,5 @@
-"""The connection flags `subagent worker` and `subagent dispatch-remote` share, defined once."""
+"""The Temporal flags, defined once: the connection flags `subagent worker` and `subagent dispatch
+--executor temporal` share, and the dispatch's attempt policy."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from agent.orchestrator.temporal import DEFAULT_TASK_QUEUE
 
 if TYPE_CHECKING:
     from agent.orchestrator.temporal.connection import TemporalSettings
+    from agent.orchestrator.temporal.models import AttemptPolicy
 
 ADDRESS = typer.Option(
     "localhost:7233", "--temporal-address", envvar="TEMPORAL_ADDRESS", help="Temporal frontend HOST:PORT."
@@ -31,6 +33,10 @@ TLS_CA = typer.Option(None, "--tls-ca", help="PEM CA certificate of the server (
 TLS_CERT = typer.Option(None, "--tls-cert", envvar="TEMPORAL_TLS_CERT", help="PEM client certificate (mTLS).")
 TLS_KEY = typer.Option(None, "--tls-key", envvar="TEMPORAL_TLS_KEY", help="PEM client key (mTLS).")
 TLS_SERVER_NAME = typer.Option(None, "--tls-server-name", help="Name the server certificate must carry.")
+HEARTBEAT_TIMEOUT = typer.Option(
+    60.0, "--heartbeat-timeout", help="Seconds before a silent worker is presumed dead and retried."
+)
+MAX_ATTEMPTS = typer.Option(3, "--max-attempts", min=1, help="Attempts per subtask, the first included.")
 
 
 def settings_from_flags(
@@ -58,3 +64,10 @@ def settings_from_flags(
         tls_key=tls_key,
         tls_server_name=tls_server_name,
     )
+
+
+def attempt_policy(heartbeat_timeout: float, max_attempts: int) -> AttemptPolicy:
+    """The dispatch's attempt policy from its flags."""
+    from agent.orchestrator.temporal.models import AttemptPolicy
+
+    return AttemptPolicy(heartbeat_timeout_s=heartbeat_timeout, max_attempts=max_attempts)
