@@ -30,14 +30,11 @@ from agent.events import (
 )
 from agent.hooks.protocol import HookAnswer
 from agent.hooks.runner import PEER_TOOL_NAMES, HookRunner
+from agent.loop.call_text import ask_detail, validation_text
 from agent.loop.interrupted import interrupted_text
 from agent.permissions.models import AskAnswer, AskRequest
-from agent.tool import OutputLimits, PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
-from agent.tool_output import cap_output
+from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
 from agent.transcript import Block, ImageBlock, TextBlock, ToolResultBlock
-
-DETAIL_LIMITS = OutputLimits(max_lines=80, max_chars=8000)
-"""How much of a call's preview an ask shows a person."""
 
 Checkpointer = Callable[[str, str], Awaitable[None]]
 """`await checkpointer(label, tool_use_id)` before a call that may change files."""
@@ -248,7 +245,7 @@ class ToolRunner:
             try:
                 parsed = tool.input_model.model_validate(call.input)
             except ValidationError as exc:
-                failure = f"invalid input for {call.name}: {_validation_text(exc)}"
+                failure = f"invalid input for {call.name}: {validation_text(exc)}"
         if failure is not None or tool is None:
             self._announce(call, turn, emit, kind=tool.kind if tool else "other", title=call.name)
             turn.results[call.id] = ToolResult(output=failure or "", is_error=True)
@@ -265,7 +262,7 @@ class ToolRunner:
             return None
         hook = await self._hook("PreToolUse", call, {}, emit)
         denied = await self._settle(
-            call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit, hook
+            call, title, requests, lambda: ask_detail(tool, parsed, call.input, ctx), emit, hook
         )
         if denied is not None:
             turn.denials.append(
@@ -390,21 +387,3 @@ class ToolRunner:
             result = result.model_copy(update={"output": "\n\n".join([result.output, *filter(None, said)])})
         self._finish(p.call, result, started, emit)
         return result
-
-
-def _detail(tool: Tool[Any], parsed: Any, call: ToolCall, ctx: ToolContext) -> str:
-    """What a person reads under an ask: the tool's preview, else the input's fields; capped."""
-    text = tool.preview(parsed, ctx) or _fields(call.input)
-    return cap_output(text, DETAIL_LIMITS, None, label="preview").text
-
-
-def _fields(tool_input: dict[str, Any]) -> str:
-    return "\n".join(f"{key}: {value}" for key, value in tool_input.items())
-
-
-def _validation_text(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(x) for x in err["loc"]) or "input"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
