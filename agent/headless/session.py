@@ -53,7 +53,7 @@ class HeadlessSession:
 
     def _approver(self) -> Any:
         if self.opts.prompt_tool_stdio:
-            return StdioApprover(self.channel, self.interrupt)
+            return StdioApprover(self.channel, self.interrupt, self.set_mode)
         if self.opts.dont_ask:
             from agent.permissions.headless import PolicyApprover
 

@@ -31,6 +31,7 @@ from agent.events import (
 from agent.hooks.protocol import HookAnswer
 from agent.hooks.runner import PEER_TOOL_NAMES, HookRunner
 from agent.loop.call_text import ask_detail, validation_text
+from agent.loop.changed_input import ChangedCall, ran_with
 from agent.loop.interrupted import interrupted_text
 from agent.permissions.models import AskAnswer, AskRequest
 from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
@@ -85,6 +86,8 @@ class _Prepared:
     tool: Tool[Any]
     parsed: Any
     ctx: ToolContext
+    changed: bool = False
+    """The approver changed the input (`call.input` is the one that runs)."""
 
 
 @dataclasses.dataclass
@@ -264,6 +267,9 @@ class ToolRunner:
         denied = await self._settle(
             call, title, requests, lambda: ask_detail(tool, parsed, call.input, ctx), emit, hook
         )
+        changed = isinstance(denied, ChangedCall)
+        if isinstance(denied, ChangedCall):  # allowed with another input: checked again, then run
+            call, parsed, requests, denied = denied.checked(tool, call, ctx, self.gate)
         if denied is not None:
             turn.denials.append(
                 PermissionDenial(
@@ -275,7 +281,7 @@ class ToolRunner:
             return None
         if any(r.permission == "external_directory" for r in requests):
             ctx = dataclasses.replace(ctx, allow_external=True)
-        return _Prepared(call, tool, parsed, ctx)
+        return _Prepared(call, tool, parsed, ctx, changed)
 
     async def _hook(self, event: str, call: ToolCall, extra: dict[str, Any], emit: EventSink) -> HookAnswer:
         """The tool hooks' answer for `call` (none without hooks); `continue: false` is kept."""
@@ -292,8 +298,9 @@ class ToolRunner:
     async def _settle(
         self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
         emit: EventSink, hook: HookAnswer = HookAnswer(),
-    ) -> str | None:  # fmt: skip
-        """None when the call may run, else the reason it may not; `detail()` only for an ask.
+    ) -> str | ChangedCall | None:  # fmt: skip
+        """None when the call may run, else the reason it may not (a ChangedCall: allowed with
+        another input); `detail()` only for an ask.
 
         A PreToolUse hook's `deny` denies; its `ask` asks even where the rules allow; its `allow`
         answers an ask; a deny rule holds whatever the hook says."""
@@ -355,10 +362,12 @@ class ToolRunner:
                 decision=answer.decision,
                 scope=answer.scope,
                 reason=answer.message,
+                updated_input=answer.updated_input,
             )
         )
         if answer.decision == "allow":
-            return None
+            changed = answer.updated_input not in (None, call.input)
+            return ChangedCall(answer.updated_input) if answer.updated_input and changed else None
         refused = answer.message or f"the {verdict.permission} permission was refused for {title}"
         return f"{refused} (it was asked because {verdict.reason})"
 
@@ -380,6 +389,8 @@ class ToolRunner:
             result = ToolResult(
                 output=f"internal error in {p.call.name}: {type(exc).__name__}: {exc}", is_error=True
             )
+        if p.changed:
+            result = result.model_copy(update={"output": f"{ran_with(p.call.input)}\n\n{result.output}"})
         response = {"tool_response": {"output": result.output, "is_error": result.is_error}}
         hook = await self._hook("PostToolUse", p.call, response, emit)
         said = [f"PostToolUse hook: {hook.reason}" if hook.decision == "block" else "", hook.context]
