@@ -137,6 +137,12 @@ class HeadlessSession:
 async def serve(opts: HeadlessOptions) -> int:
     """Run the headless process to its end; the exit code."""
     channel = Channel()
+    if opts.settings is not None:
+        import os
+
+        os.environ.update(opts.settings.env)
+        for line in opts.settings.unapplied:
+            print(f"warning: {for_terminal(opts.settings.name)}: {for_terminal(line)}", file=sys.stderr)
     session = HeadlessSession(opts, channel)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -6,13 +6,15 @@ layer holds (`agent.permissions.rules.evaluate`).
    (`agent.paths.user_config_file()`); trusted, since only the user writes there;
 3. project: `opencode.json`, `.claude/settings.json`, then `.subagent/config.yaml`;
 4. local: `.claude/settings.local.json`, then `.subagent/config.local.yaml` (gitignored, but the
-   repository's code can write them: they are workspace layers like the project's).
+   repository's code can write them: they are workspace layers like the project's);
+5. cli: Claude settings given on the command line (`subagent -p --settings FILE|JSON`): read last,
+   so they win, and trusted, since the caller passed them.
 
 Project and local layers are trusted only when the user trusts the folder (`agent.trust`).
 A peer file is translated into our keys (`agent.peers`); each layer is read as the keys its file
 sets (`exclude_unset`), with every `prompt` path made absolute against the file's own folder,
 then merged with `deep_merge`. `sources` (Claude Code's `--setting-sources user,project,local`)
-picks the layers a run reads; built-in is always read.
+picks the layers a run reads; built-in and cli are always read.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from agent.trust.confine import not_regular
 
 WORKSPACE_CONFIG = ".subagent/config.yaml"
 LOCAL_CONFIG = ".subagent/config.local.yaml"
-Scope = Literal["built-in", "user", "project", "local"]
+Scope = Literal["built-in", "user", "project", "local", "cli"]
 SETTING_SOURCES: tuple[Scope, ...] = ("user", "project", "local")
 Form = Literal["subagent", "claude", "opencode"]
 
@@ -47,11 +49,14 @@ class ConfigLayer:
     form: Form = "subagent"
     root: Path | None = None
     """For a Claude Code file: what its rules' `/path` is relative to."""
+    text: str | None = None
+    """A layer given as text (`--settings '{...}'`), read instead of `path` (which names it)."""
 
     @property
     def trusted_always(self) -> bool:
-        """Built-in and user layers are the user's own; a workspace layer is trusted only with the folder."""
-        return self.scope in ("built-in", "user")
+        """Built-in, user and cli layers are the user's own; a workspace layer is trusted only
+        with the folder."""
+        return self.scope in ("built-in", "user", "cli")
 
 
 def trusted_layers(sources: Collection[str] = SETTING_SOURCES) -> list[ConfigLayer]:
@@ -65,8 +70,10 @@ def trusted_layers(sources: Collection[str] = SETTING_SOURCES) -> list[ConfigLay
     return layers
 
 
-def workspace_layers(workspace: Path, sources: Collection[str] = SETTING_SOURCES) -> list[ConfigLayer]:
-    """The workspace's layers, in merge order."""
+def workspace_layers(
+    workspace: Path, sources: Collection[str] = SETTING_SOURCES, settings: ConfigLayer | None = None
+) -> list[ConfigLayer]:
+    """The workspace's layers, in merge order; `settings` (a cli layer) last, whatever `sources`."""
     layers: list[ConfigLayer] = []
     if "project" in sources:
         layers += [
@@ -79,7 +86,7 @@ def workspace_layers(workspace: Path, sources: Collection[str] = SETTING_SOURCES
             ConfigLayer(workspace / ".claude/settings.local.json", "local", "claude", workspace),
             ConfigLayer(workspace / LOCAL_CONFIG, "local"),
         ]
-    return layers
+    return layers if settings is None else [*layers, settings]
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +102,9 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _content(layer: ConfigLayer, workspace: Path) -> LayerContent:
     if layer.form == "claude":
-        return read_claude_settings(layer.path, root=layer.root or workspace, workspace=workspace)
+        return read_claude_settings(
+            layer.path, root=layer.root or workspace, workspace=workspace, text=layer.text
+        )
     if layer.form == "opencode":
         return opencode_config(layer.path)
     raw = load_registry(layer.path).model_dump(exclude_unset=True, by_alias=True)
@@ -107,11 +116,11 @@ def read_layer(
 ) -> LayerContent:
     """What the layer's file sets (nothing when there is no file); a file that does not load is
     recorded in `errors` and contributes nothing."""
-    if not layer.path.exists() and not layer.path.is_symlink():
+    if layer.text is None and not layer.path.exists() and not layer.path.is_symlink():
         return LayerContent()
-    if is_placeholder(layer.path):  # the sandbox's stand-in while a bash call runs: no file yet
+    if layer.text is None and is_placeholder(layer.path):  # the sandbox's stand-in while bash runs
         return LayerContent()
-    if problem := not_regular(layer.path):
+    if layer.text is None and (problem := not_regular(layer.path)):
         errors.append(RegistryError(layer.path, problem))
         return LayerContent()
     try:
