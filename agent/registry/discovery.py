@@ -211,14 +211,14 @@ class _Layers:
     """Agents whose only definition was a refused prompt file."""
 
     def read(self) -> RegistryConfig:
-        for layer in trusted_layers(self.sources):
-            content = read_layer(layer, self.errors, self.workspace)
+        for layer in trusted_layers():
+            content = read_layer(layer, self.errors, self.workspace, self.sources)
             raw = content.raw
             self._note(layer, content, raw, 0)
             self.trusted_raw = deep_merge(self.trusted_raw, raw)
         trusted_config = RegistryConfig.model_validate(self.trusted_raw)
-        for layer in workspace_layers(self.workspace, self.sources, self.settings):
-            content = read_layer(layer, self.errors, self.workspace)
+        for layer in workspace_layers(self.workspace, self.settings):
+            content = read_layer(layer, self.errors, self.workspace, self.sources)
             raw = content.raw
             refused = confine_prompts(raw, layer.path, self.workspace, trusted=self.trusted)
             self.gone |= {r.agent for r in refused if r.agent}
