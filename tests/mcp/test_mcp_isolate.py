@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from mcp import Client, StdioServerParameters
+from mcp.types import ElicitResult
 
 from tests.conftest import subprocess_env
 
@@ -24,6 +25,12 @@ SCRIPT = """\
     - tool_calls: [{name: read, input: {file_path: lines.txt}}]
     - tool_calls: [{name: edit, input: {file_path: lines.txt, old_string: three, new_string: THREE}}]
     - text: Middle line done too.
+- agent: orchestrator
+  match: clash
+  replies:
+    - tool_calls: [{name: read, input: {file_path: lines.txt}}]
+    - tool_calls: [{name: edit, input: {file_path: lines.txt, old_string: one, new_string: uno}}]
+    - text: Changed the top line.
 - agent: orchestrator
   match: bottom line
   replies:
@@ -43,13 +50,13 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-def _client(workspace: Path) -> Client:
+def _client(workspace: Path, **kwargs: Any) -> Client:
     script = workspace.parent / "script.yaml"
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "agent", "mcp", "--script", str(script)],
         env=subprocess_env(), cwd=str(workspace),
     )  # fmt: skip
-    return Client(params)
+    return Client(params, **kwargs)
 
 
 async def test_two_isolated_tasks_edit_one_file_at_once_and_both_land(workspace: Path) -> None:
@@ -92,3 +99,25 @@ async def test_a_task_in_place_holds_the_workspace_from_isolated_ones(workspace:
             )
     assert busy.is_error and "a test" in busy.content[0].text
     assert (workspace / "lines.txt").read_text().startswith("one\n")
+
+
+async def test_work_that_does_not_merge_is_left_on_a_branch_and_the_result_says_how_to_take_it(
+    workspace: Path,
+) -> None:
+    """The workspace's top line changes while the task (in its tree) is asked about its edit of
+    the same line: its work conflicts, stays on a branch, and the workspace keeps its own."""
+
+    async def elicit(context: Any, params: Any) -> ElicitResult:
+        (workspace / "lines.txt").write_text("first\ntwo\nthree\nfour\nfive\n")  # meanwhile
+        return ElicitResult(action="accept", content={"allow": True, "always": False})
+
+    async with _client(workspace, elicitation_callback=elicit) as client:
+        done = await client.call_tool("run_task", {"prompt": "clash", "cwd": str(workspace), "isolate": True})
+    result = done.structured_content
+    assert done.is_error and result["status"] == "error_merge_conflict", result
+    assert result["conflicts"] == ["lines.txt"] and not result["merged"]
+    assert result["branch"].startswith("refs/heads/subagent/orchestrator-mcp-"), result["branch"]
+    assert result["files_changed"] == [str(workspace / "lines.txt")]  # changed on the branch
+    assert "+uno" in result["patch"] and f"show {result['branch']}:PATH" in result["take"]
+    assert result["take"] in result["result"]
+    assert (workspace / "lines.txt").read_text().startswith("first\n")
