@@ -181,6 +181,9 @@ class PermissionAnsweredEvent(_EventBase):
     decision: Literal["allow", "deny"]
     scope: Literal["once", "always", "rule"] = "once"
     reason: str = ""
+    updated_input: dict[str, Any] | None = None
+    """With an allow: the input the approver changed the call to, which is what runs (after the
+    deny rules are checked on it again)."""
 
 
 class ToolCallFinishedEvent(_EventBase):

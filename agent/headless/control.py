@@ -18,12 +18,6 @@ from typing import Any
 
 from agent.permissions.models import AskAnswer, AskRequest
 
-UPDATED_INPUT_REFUSED = (
-    "denied: the SDK allowed this call with a changed input, and subagent runs a call only with "
-    "the input its permission rules were checked against; allow it unchanged, or deny it with a "
-    "message that tells the model what to send instead"
-)
-
 
 class ControlError(Exception):
     """The SDK answered one of our control requests with an error."""
@@ -116,14 +110,17 @@ def read_stdin(queue: asyncio.Queue[dict[str, Any] | None]) -> None:
 class StdioApprover:
     """Every ask goes to the SDK as `can_use_tool`; its answer is obeyed.
 
-    `allow` runs the call (with `updatedInput` equal to the input; a changed input is refused,
-    see UPDATED_INPUT_REFUSED); `deny` refuses it with the SDK's message; `interrupt: true`
-    also ends the turn (`on_interrupt`).
+    `allow` runs the call, with its `updatedInput` and `updatedPermissions`
+    (agent.headless.sdk_answer; `setMode` through `on_set_mode`); `deny` refuses it with the
+    SDK's message; `interrupt: true` also ends the turn (`on_interrupt`).
     """
 
-    def __init__(self, channel: Channel, on_interrupt: Callable[[], None]) -> None:
+    def __init__(
+        self, channel: Channel, on_interrupt: Callable[[], None], on_set_mode: Callable[[str], None]
+    ) -> None:
         self.channel = channel
         self.on_interrupt = on_interrupt
+        self.on_set_mode = on_set_mode
 
     async def ask(self, request: AskRequest) -> AskAnswer:
         payload = {
@@ -143,10 +140,9 @@ class StdioApprover:
         except ControlError as exc:
             return AskAnswer(decision="deny", message=f"denied: the SDK's can_use_tool failed: {exc}")
         if answer.get("behavior") == "allow":
-            updated = answer.get("updatedInput")
-            if updated is not None and updated != request.tool_input:
-                return AskAnswer(decision="deny", message=UPDATED_INPUT_REFUSED)
-            return AskAnswer(decision="allow")
+            from agent.headless.sdk_answer import answer_of
+
+            return answer_of(answer, request, self.on_set_mode)
         if answer.get("interrupt"):
             self.on_interrupt()
         message = str(answer.get("message") or "denied by the SDK's can_use_tool callback")

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from agent.errors import ConfigError
+from agent.headless.settings import ClaudeSettings
 from agent.mcpclient.config import ServerDef
 from agent.permissions.models import PermissionMode
 
@@ -47,6 +48,9 @@ ALIASES: dict[str, str] = {
     "--permission-prompt-tool stdio": "asks go to the SDK as can_use_tool control requests",
     "--json-schema": "the final answer validated, retried on a mismatch, returned as structured_output",
     "--setting-sources": "the config layers read: `user`, `project`, `local` (comma-separated)",
+    "--settings": "Claude settings (a file or JSON text) read last, so they win: permissions, hooks, "
+    "defaultMode, env; trusted, since the caller passed them",
+    "--add-dir": "another folder the tools may read and write (run as sandbox.extra_roots), repeatable",
     "--mcp-config": 'MCP servers for the run, a JSON file or text ({"mcpServers": {...}}), repeatable',
     "--strict-mcp-config": "accepted, no effect: the configured servers join --mcp-config's",
     "--include-hook-events": "accepted, no effect: subagent runs no Claude hooks",
@@ -58,8 +62,6 @@ ALIASES: dict[str, str] = {
 REFUSED: dict[str, str] = {
     "--fallback-model": "subagent retries the same model and has no fallback model",
     "--session-id": "subagent names its own sessions; take the id from system/init and pass --resume",
-    "--settings": "subagent reads agents.yaml and personas, not Claude settings (`subagent agents`)",
-    "--add-dir": "extra folders are sandbox.extra_roots in agents.yaml",
     "--system-prompt-file": "pass the text with --system-prompt",
     "--append-system-prompt-file": "pass the text with --append-system-prompt",
     "--betas": "subagent sends the betas its model client needs",
@@ -101,6 +103,10 @@ class HeadlessOptions(BaseModel):
     json_schema: dict[str, Any] | None = None
     setting_sources: tuple[str, ...] | None = None
     """The config layers read (`--setting-sources`); None reads them all."""
+    settings: ClaudeSettings | None = None
+    """`--settings`: Claude settings given on the command line."""
+    add_dirs: list[Path] = []
+    """`--add-dir`: more folders the tools may read and write (resolved)."""
     mcp_servers: list[ServerDef] = []
     """The caller's MCP servers (`--mcp-config`), besides the configured ones."""
     agents: dict[str, Any] = {}
@@ -150,6 +156,8 @@ def _parser() -> argparse.ArgumentParser:
         dest = "disallowed" if "disallowed" in flag.lower() else "allowed"
         p.add_argument(flag, action="append", dest=dest, default=[])
     p.add_argument("--mcp-config", action="append", dest="mcp_config", default=[])
+    p.add_argument("--add-dir", action="append", dest="add_dir", default=[])
+    p.add_argument("--settings")
     for flag in REFUSED:
         p.add_argument(flag, action="append", dest="refused_" + flag.lstrip("-").replace("-", "_"))
     return p
@@ -237,6 +245,14 @@ def _setting_sources(raw: str | None) -> tuple[str, ...] | None:
     return sources
 
 
+def _folder(raw: str) -> Path:
+    """An `--add-dir` folder, resolved; one that is not a folder is an error, not skipped."""
+    path = Path(raw).expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(f"--add-dir {raw!r} is not a directory")
+    return path
+
+
 def _mcp_servers(values: list[str]) -> list[ServerDef]:
     """Every `--mcp-config` value's servers, in order (a later one of the same name wins in the run)."""
     from agent.mcpclient.project_files import servers_from_mcp_config
@@ -282,4 +298,6 @@ def parse(argv: list[str]) -> HeadlessOptions:
         agents=_agents(ns.agents),
         mcp_servers=_mcp_servers(ns.mcp_config),
         setting_sources=_setting_sources(ns.setting_sources),
+        settings=ClaudeSettings.given(ns.settings, Path.cwd()) if ns.settings is not None else None,
+        add_dirs=[_folder(raw) for raw in ns.add_dir],
     )

@@ -1,7 +1,9 @@
 """What Claude Code's flags change about the run's agent, applied through the runtime's parts seam.
 
 `--system-prompt`, `--append-system-prompt`, `--tools`, `--allowedTools` and `--disallowedTools`
-reshape the root agent's spec as the registry hands it out; the gate the runtime builds is kept,
+reshape the root agent's spec as the registry hands it out; `--setting-sources` and `--settings`
+pick the config layers it is read from, and `--add-dir` adds to its `sandbox.extra_roots` (the
+one list the sandbox's policy and the file tools' roots both come from); the gate the runtime builds is kept,
 so `set_permission_mode` reaches a run in progress. Nothing here changes a subagent's spec: its
 rules come from its persona and, as always, the parent's gate.
 """
@@ -137,12 +139,19 @@ def headless_parts(
     """`base` with the registry reshaping `agent` and the root gate kept in `handles`."""
 
     def load_registry(cwd: Path, trust: bool) -> Any:
-        if opts.setting_sources is None:
+        if opts.setting_sources is None and opts.settings is None:
             registry = base.load_registry(cwd, trust)
         else:
-            from agent.registry.discovery import load_registry_for
+            from agent.registry.discovery import find_workspace, load_registry_for
+            from agent.registry.layers import SETTING_SOURCES
 
-            registry = load_registry_for(cwd, trust=trust, setting_sources=opts.setting_sources)
+            settings = opts.settings.layer(find_workspace(cwd)) if opts.settings else None
+            sources = opts.setting_sources if opts.setting_sources is not None else SETTING_SOURCES
+            registry = load_registry_for(cwd, trust=trust, setting_sources=sources, settings=settings)
+        if opts.add_dirs:
+            sandbox = registry.config.defaults.sandbox
+            roots = [*sandbox.extra_roots, *(str(d) for d in opts.add_dirs)]
+            registry.config.defaults.sandbox = sandbox.model_copy(update={"extra_roots": roots})
         for spec in agent_specs(opts.agents):
             registry.agents[spec.name] = spec
         registry.agents[agent] = reshape(registry.get(agent), opts)

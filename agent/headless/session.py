@@ -53,7 +53,7 @@ class HeadlessSession:
 
     def _approver(self) -> Any:
         if self.opts.prompt_tool_stdio:
-            return StdioApprover(self.channel, self.interrupt)
+            return StdioApprover(self.channel, self.interrupt, self.set_mode)
         if self.opts.dont_ask:
             from agent.permissions.headless import PolicyApprover
 
@@ -137,6 +137,12 @@ class HeadlessSession:
 async def serve(opts: HeadlessOptions) -> int:
     """Run the headless process to its end; the exit code."""
     channel = Channel()
+    if opts.settings is not None:
+        import os
+
+        os.environ.update(opts.settings.env)
+        for line in opts.settings.unapplied:
+            print(f"warning: {for_terminal(opts.settings.name)}: {for_terminal(line)}", file=sys.stderr)
     session = HeadlessSession(opts, channel)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -30,13 +30,11 @@ from agent.events import (
 )
 from agent.hooks.protocol import NO_ANSWER, HookAnswer
 from agent.hooks.runner import PEER_TOOL_NAMES, HookRunner
+from agent.loop.call_text import ask_detail, validation_text
+from agent.loop.changed_input import ChangedCall, ran_with
 from agent.loop.turn_calls import ToolCall, TurnCalls
 from agent.permissions.models import AskAnswer, AskRequest
-from agent.tool import OutputLimits, PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
-from agent.tool_output import cap_output
-
-DETAIL_LIMITS = OutputLimits(max_lines=80, max_chars=8000)
-"""How much of a call's preview an ask shows a person."""
+from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolResult
 
 Checkpointer = Callable[[str, str], Awaitable[None]]
 """`await checkpointer(label, tool_use_id)` before a call that may change files."""
@@ -81,6 +79,8 @@ class _Prepared:
     tool: Tool[Any]
     parsed: Any
     ctx: ToolContext
+    changed: bool = False
+    """The approver changed the input (`call.input` is the one that runs)."""
 
 
 @dataclasses.dataclass
@@ -191,7 +191,7 @@ class ToolRunner:
             try:
                 parsed = tool.input_model.model_validate(call.input)
             except ValidationError as exc:
-                failure = f"invalid input for {call.name}: {_validation_text(exc)}"
+                failure = f"invalid input for {call.name}: {validation_text(exc)}"
         if failure is not None or tool is None:
             self._announce(call, turn, emit, kind=tool.kind if tool else "other", title=call.name)
             turn.results[call.id] = ToolResult(output=failure or "", is_error=True)
@@ -208,8 +208,11 @@ class ToolRunner:
             return None
         hook = await self._hook("PreToolUse", call, {}, emit)
         denied = await self._settle(
-            call, title, requests, lambda: _detail(tool, parsed, call, ctx), emit, hook
+            call, title, requests, lambda: ask_detail(tool, parsed, call.input, ctx), emit, hook
         )
+        changed = isinstance(denied, ChangedCall)
+        if isinstance(denied, ChangedCall):  # allowed with another input: checked again, then run
+            call, parsed, requests, denied = denied.checked(tool, call, ctx, self.gate)
         if denied is not None:
             turn.denials.append(
                 PermissionDenial(
@@ -221,7 +224,7 @@ class ToolRunner:
             return None
         if any(r.permission == "external_directory" for r in requests):
             ctx = dataclasses.replace(ctx, allow_external=True)
-        return _Prepared(call, tool, parsed, ctx)
+        return _Prepared(call, tool, parsed, ctx, changed)
 
     async def _hook(self, event: str, call: ToolCall, extra: dict[str, Any], emit: EventSink) -> HookAnswer:
         """The tool hooks' answer for `call` (none without hooks); `continue: false` is kept."""
@@ -238,8 +241,9 @@ class ToolRunner:
     async def _settle(
         self, call: ToolCall, title: str, requests: list[PermissionRequest], detail: Callable[[], str],
         emit: EventSink, hook: HookAnswer = NO_ANSWER,
-    ) -> str | None:  # fmt: skip
-        """None when the call may run, else the reason it may not; `detail()` only for an ask.
+    ) -> str | ChangedCall | None:  # fmt: skip
+        """None when the call may run, else the reason it may not (a ChangedCall: allowed with
+        another input); `detail()` only for an ask.
 
         A PreToolUse hook's `deny` denies; its `ask` asks even where the rules allow; its `allow`
         answers an ask; a deny rule holds whatever the hook says."""
@@ -301,10 +305,12 @@ class ToolRunner:
                 decision=answer.decision,
                 scope=answer.scope,
                 reason=answer.message,
+                updated_input=answer.updated_input,
             )
         )
         if answer.decision == "allow":
-            return None
+            changed = answer.updated_input not in (None, call.input)
+            return ChangedCall(answer.updated_input) if answer.updated_input and changed else None
         refused = answer.message or f"the {verdict.permission} permission was refused for {title}"
         return f"{refused} (it was asked because {verdict.reason})"
 
@@ -326,6 +332,8 @@ class ToolRunner:
             result = ToolResult(
                 output=f"internal error in {p.call.name}: {type(exc).__name__}: {exc}", is_error=True
             )
+        if p.changed:
+            result = result.model_copy(update={"output": f"{ran_with(p.call.input)}\n\n{result.output}"})
         response = {"tool_response": {"output": result.output, "is_error": result.is_error}}
         hook = await self._hook("PostToolUse", p.call, response, emit)
         said = [f"PostToolUse hook: {hook.reason}" if hook.decision == "block" else "", hook.context]
@@ -333,21 +341,3 @@ class ToolRunner:
             result = result.model_copy(update={"output": "\n\n".join([result.output, *filter(None, said)])})
         self._finish(p.call, result, started, emit)
         return result
-
-
-def _detail(tool: Tool[Any], parsed: Any, call: ToolCall, ctx: ToolContext) -> str:
-    """What a person reads under an ask: the tool's preview, else the input's fields; capped."""
-    text = tool.preview(parsed, ctx) or _fields(call.input)
-    return cap_output(text, DETAIL_LIMITS, None, label="preview").text
-
-
-def _fields(tool_input: dict[str, Any]) -> str:
-    return "\n".join(f"{key}: {value}" for key, value in tool_input.items())
-
-
-def _validation_text(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(x) for x in err["loc"]) or "input"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)

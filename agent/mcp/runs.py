@@ -86,6 +86,10 @@ class McpRun:
                 except Exception:  # a call that ended (between round trips) takes no progress
                     pass
 
+    def outcome(self) -> dict[str, Any]:
+        """Result fields a kind of run sets beyond the stream's result (`IsolatedRun`'s merge)."""
+        return {}
+
     async def settle(self) -> bool:
         """Wait until the run ends (True) or, in a round trip, an ask waits for the client (False).
 

@@ -11,7 +11,8 @@ call up to 2025-11-25, `input_required` round trips on 2026-07-28); otherwise th
 and the result says what was denied and how to allow it. `reply` keeps the session's model,
 permission mode, turn limit and `always` answers (`KeptOptions`). `list_agents` is annotated
 read-only; `run_task` and `reply` change files, but not destructively (every change is
-checkpointed: `subagent undo`).
+checkpointed: `subagent undo`). `run_task`'s `isolate` runs the task in a tree of its own,
+merged back when it succeeds (agent/mcp/isolated.py).
 
 `mcp` pulls starlette and uvicorn, so only this module imports it, inside `build_server`. The
 module does not use postponed annotations: the SDK reads the tools' annotations (the `Context`
@@ -35,6 +36,7 @@ from agent.events import (
     Usage,
 )
 from agent.mcp.asks import RoundTrip, uses_input_required
+from agent.mcp.isolated import IsolatedRun, IsolatedWorkspaces
 from agent.mcp.runs import LiveRuns, McpRun
 from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import PermissionMode
@@ -65,6 +67,18 @@ class TaskResult(BaseModel):
     boundary: RunBoundary = RunBoundary()
     """What confined the run: `sandbox` (how bash ran), `network`, whether the workspace was
     `trusted`, and the workspace keys it `refused` (one line each)."""
+    isolated: bool = False
+    """It ran in a tree of its own (`isolate: true`); the fields below say what became of its work."""
+    merged: bool = False
+    """Its changes were merged into the workspace (`files_changed`)."""
+    conflicts: list[str] = []
+    """Files it changed that the workspace changed too, in the same places: nothing was merged."""
+    branch: str | None = None
+    """When not merged: the branch of the workspace's shadow repository holding its work."""
+    patch: str = ""
+    """When not merged: its work as a unified diff against where it started."""
+    take: str = ""
+    """Where its changes are and how to take them (also at the end of `result`)."""
 
 
 class AgentInfo(BaseModel):
@@ -88,10 +102,12 @@ def _task_result(run: Any) -> TaskResult:
     text = r.result
     if r.permission_denials:
         text += "\n\nDenied:" + "".join(f"\n- {d.tool_name}: {d.reason}" for d in r.permission_denials)
+    fields = {"status": r.subtype, "files_changed": r.files_changed, **run.outcome()}
+    for said in (fields.pop("error", ""), fields.get("take", "")):
+        text += f"\n\n{said}" if said else ""
     return TaskResult(
-        session_id=run.session_id, status=r.subtype, result=text, files_changed=r.files_changed,
-        usage=r.usage, total_cost_usd=r.total_cost_usd, num_turns=r.num_turns,
-        permission_denials=r.permission_denials, boundary=run.boundary,
+        session_id=run.session_id, result=text, usage=r.usage, total_cost_usd=r.total_cost_usd,
+        num_turns=r.num_turns, permission_denials=r.permission_denials, boundary=run.boundary, **fields,
     )  # fmt: skip
 
 
@@ -121,11 +137,15 @@ class KeptOptions:
     def __init__(self) -> None:
         self._by_session: dict[str, dict[str, Any]] = {}
         self._always: dict[str, AlwaysMemory] = {}
+        self.isolated: dict[str, Path] = {}
+        """Sessions run with `isolate`, and the workspace their replies merge into."""
 
-    def remember(self, session_id: str, options: RunOptions) -> None:
+    def remember(self, session_id: str, options: RunOptions, isolated: bool) -> None:
         self._by_session[session_id] = {key: getattr(options, key) for key in self.KEYS}
         if options.always is not None:
             self._always[session_id] = options.always
+        if isolated:
+            self.isolated[session_id] = options.cwd
 
     def for_session(self, record: Any, overrides: dict[str, Any]) -> dict[str, Any]:
         """The options a `reply` to `record` runs with: the call's, else the session's."""
@@ -135,10 +155,11 @@ class KeptOptions:
 
 
 async def _call(
-    live: LiveRuns, kept: KeptOptions, ctx: Any, options: RunOptions
+    live: LiveRuns, kept: KeptOptions, ctx: Any, options: RunOptions, isolated: IsolatedWorkspaces | None
 ) -> "CallToolResult | InputRequiredResult":
     """Start a run (or, with `request_state`, pick up the one waiting for these answers) and
-    return its result, or `input_required` while asks wait for a 2026-07-28 client."""
+    return its result, or `input_required` while asks wait for a 2026-07-28 client. With
+    `isolated`, the run is an isolated task (agent.mcp.isolated)."""
     from mcp.server.mcpserver.exceptions import ToolError
 
     token = ctx.request_state or ""
@@ -146,7 +167,8 @@ async def _call(
         if token:
             run = live.resume(token, ctx)
         else:
-            run = McpRun(ctx, options, RoundTrip() if uses_input_required(ctx) else None)
+            trip = RoundTrip() if uses_input_required(ctx) else None
+            run = IsolatedRun(ctx, options, trip, isolated) if isolated else McpRun(ctx, options, trip)
             run.start()
             token = live.keep(run) if run.round_trip is not None else ""
         ended = await run.settle()
@@ -160,7 +182,7 @@ async def _call(
         assert run.round_trip is not None
         return run.round_trip.input_required(token)
     live.drop(token)
-    kept.remember(run.session_id, run.options)
+    kept.remember(run.session_id, run.options, isinstance(run, IsolatedRun))
     return _tool_result(_task_result(run))
 
 
@@ -171,6 +193,18 @@ def _workspace(cwd: str | None) -> Path:
     if not path.is_dir():
         raise ToolError(f"cwd {cwd!r} is not a directory; pass an absolute path to the project to work in")
     return path.resolve()
+
+
+def _reply_workspace(record: Any) -> Path:
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    path = Path(record.workspace)
+    if not path.is_dir():
+        raise ToolError(
+            f"session {record.id} worked in {path}, which is gone (an isolated task's tree is removed "
+            "when it ends, and this server did not start it); start a new run_task"
+        )
+    return path
 
 
 def _session_record(session_id: str) -> Any:
@@ -199,7 +233,7 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         instructions="Delegate coding tasks to subagent's agents: run_task starts one, reply continues it.",
     )  # fmt: skip
 
-    live, kept = LiveRuns(), KeptOptions()
+    live, kept, isolated = LiveRuns(), KeptOptions(), IsolatedWorkspaces(trust)
     acts = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
                            open_world_hint=False)  # fmt: skip
 
@@ -212,13 +246,20 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         model: str | None = None,
         permission_mode: PermissionMode | None = None,
         max_turns: int | None = Field(None, ge=1, le=500),
+        isolate: bool = False,
     ) -> Annotated[CallToolResult, TaskResult] | InputRequiredResult:
-        """Run an agent on a coding task in a workspace (cwd) and return its report and changes."""
+        """Run an agent on a coding task in a workspace (cwd) and return its report and changes.
+
+        With isolate: true the task runs in a copy of the workspace of its own and its changes
+        are merged back when it succeeds (a conflict or a failure leaves them on a branch, and
+        the result says where and how to take them); isolated tasks may run at the same time,
+        in one workspace too. Without it, the task works in place and holds the workspace: a
+        second one there is refused as busy."""
         options = RunOptions.build(
             prompt=prompt, agent=agent, cwd=_workspace(cwd), model=model, max_turns=max_turns,
             permission_mode=permission_mode, model_client=model_client, trust=trust, always=AlwaysMemory(),
         )  # fmt: skip
-        return await _call(live, kept, ctx, options)
+        return await _call(live, kept, ctx, options, isolated if isolate else None)
 
     @server.tool(annotations=acts)
     async def reply(
@@ -233,11 +274,12 @@ def build_server(*, model_client: Any = None, trust: bool = False) -> Any:
         the model, permission_mode and max_turns it was started with; pass one to change it."""
         record = await asyncio.to_thread(_session_record, session_id)
         overrides = {"model": model, "permission_mode": permission_mode, "max_turns": max_turns}
+        workspace = kept.isolated.get(record.id) or _reply_workspace(record)
         options = RunOptions.build(
-            prompt=prompt, agent=record.agent, cwd=Path(record.workspace), resume=record.id,
+            prompt=prompt, agent=record.agent, cwd=workspace, resume=record.id,
             **kept.for_session(record, overrides), model_client=model_client, trust=trust,
         )  # fmt: skip
-        return await _call(live, kept, ctx, options)
+        return await _call(live, kept, ctx, options, isolated if record.id in kept.isolated else None)
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
     async def list_agents(cwd: str | None = None) -> AgentList:

@@ -80,6 +80,9 @@ class ChildRequest:
     emit: Emit | None = None
     resume: str | None = None
     """Continue this session of the child instead of starting one (a retried remote attempt)."""
+    reply: bool = False
+    """With `resume`: the spec's prompt is a new message for the session (an MCP `reply`), not
+    the task to pick up again (then the child is told to continue where it stopped)."""
 
 
 async def run_child(request: ChildRequest) -> SubtaskResult:
@@ -226,7 +229,7 @@ async def _run_and_verify(
             changed_files=changed,
             load_tools=lambda names: [_waiting(t, ready) for t in load(names)],
         )
-    first = RESUME_PROMPT if request.resume else spec.prompt
+    first = RESUME_PROMPT if request.resume and not request.reply else spec.prompt
     await _drive(request, tally, _start(request, parts, workdir, first, resume=request.resume))
     command = spec.verify or agent_spec.verify
     if not command:

@@ -54,19 +54,20 @@ def _mode(permissions: dict[str, Any], path: Path, out: LayerContent) -> None:
         out.unapplied.append(f"permissions.defaultMode: {mode!r} has no equivalent here (known: {known})")
 
 
-def read_claude_settings(path: Path, *, root: Path, workspace: Path) -> LayerContent:
+def read_claude_settings(path: Path, *, root: Path, workspace: Path, text: str | None = None) -> LayerContent:
     """Translate one settings file.
 
     Args:
-        path: The settings file.
+        path: The settings file (with `text`: what names the text in errors).
         root: What a rule's `/path` is relative to: the project for a project file, HOME for the
             user's.
         workspace: Where read and edit patterns are made relative.
+        text: The settings as text (`--settings '{...}'`), read instead of the file.
 
     Raises:
         RegistryError: the file is not JSON, or a rule or list is malformed (with the key).
     """
-    data, text = read_json_object(path)
+    data, text = read_json_object(path, text)
     out = LayerContent(text=text)
     permissions = data.get("permissions", {})
     if not isinstance(permissions, dict):

@@ -42,22 +42,14 @@ class LayerContent:
         return None
 
 
-def read_json_object(path: Path) -> tuple[dict[str, Any], str]:
-    """The JSON object in `path` and its text.
+def read_json_object(path: Path, text: str | None = None) -> tuple[dict[str, Any], str]:
+    """The JSON object in `path` (or in `text`, a layer given as text, named `path`) and its text.
 
     Raises:
         RegistryError: unreadable, too large, not JSON, or not an object (with the line).
     """
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_SETTINGS_BYTES + 1)
-        if len(data) > MAX_SETTINGS_BYTES:
-            raise RegistryError(path, f"larger than {MAX_SETTINGS_BYTES} bytes; a settings file is small")
-        text = data.decode("utf-8")
-    except OSError as exc:
-        raise RegistryError(path, f"cannot read: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise RegistryError(path, "not UTF-8 text; a settings file is JSON text") from exc
+    if text is None:
+        text = _read_text(path)
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -66,3 +58,16 @@ def read_json_object(path: Path) -> tuple[dict[str, Any], str]:
     if not isinstance(value, dict):
         raise RegistryError(path, "the top level must be a JSON object")
     return value, text
+
+
+def _read_text(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SETTINGS_BYTES + 1)
+        if len(data) > MAX_SETTINGS_BYTES:
+            raise RegistryError(path, f"larger than {MAX_SETTINGS_BYTES} bytes; a settings file is small")
+        return data.decode("utf-8-sig")
+    except OSError as exc:
+        raise RegistryError(path, f"cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise RegistryError(path, "not UTF-8 text; a settings file is JSON text") from exc

@@ -10,12 +10,14 @@ before anything is asked.
 
 A remembered answer is a rule with `source="session"`: `allow` for `allow always`, `deny` for a
 `reject always` (ACP offers it). Rules are matched like the config's (exact patterns here, as
-asked), the last one wins, so a later answer for the same pattern replaces an earlier one.
+asked), the last one wins, so a later answer for the same pattern replaces an earlier one. An
+answer may also carry rule changes (`RuleUpdate`: the Agent SDK's `updatedPermissions`), which
+`update` applies to the same list.
 """
 
 from __future__ import annotations
 
-from agent.permissions.models import AskAnswer, AskRequest, PermissionRule
+from agent.permissions.models import AskAnswer, AskRequest, PermissionRule, RuleUpdate
 
 
 class AlwaysMemory:
@@ -38,6 +40,20 @@ class AlwaysMemory:
                 permission=request.permission, pattern=pattern, decision=answer.decision, source="session"
             )
             self._rules = [r for r in self._rules if (r.permission, r.pattern) != (rule.permission, pattern)]
+            self._rules.append(rule)
+
+    def update(self, update: RuleUpdate) -> None:
+        """Apply a change an answer asked for; its rules become the session's (`source="session"`)."""
+        rules = [rule.model_copy(update={"source": "session"}) for rule in update.rules]
+        if update.action == "replace":
+            self._rules = [r for r in self._rules if r.decision != update.decision]
+        if update.action == "remove":
+            self._rules = [r for r in self._rules if r not in rules]
+            return
+        for rule in rules:
+            self._rules = [
+                r for r in self._rules if (r.permission, r.pattern) != (rule.permission, rule.pattern)
+            ]
             self._rules.append(rule)
 
     def allows(self, permission: str, pattern: str) -> bool:

@@ -200,6 +200,8 @@ class PermissionGate:
                     decision="deny", message=f"no answer within {self.ask_timeout_s:g} s, so denied",
                 )  # fmt: skip
         self.memory.remember(request, answer)
+        for update in answer.rule_updates:
+            self.memory.update(update)
         return answer
 
 

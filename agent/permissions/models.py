@@ -46,12 +46,27 @@ class AskRequest(BaseModel):
     """The agent asking (a subagent's name when it comes from a child)."""
 
 
+class RuleUpdate(BaseModel):
+    """A change to the session's remembered rules that came with an answer (the Agent SDK's
+    `updatedPermissions`): `add` appends `rules`, `replace` drops the session's rules of
+    `decision` first, `remove` drops the rules equal to these."""
+
+    action: Literal["add", "replace", "remove"]
+    decision: Decision
+    rules: list[PermissionRule]
+
+
 class AskAnswer(BaseModel):
     decision: Literal["allow", "deny"]
     scope: Literal["once", "always"] = "once"
     """`always` adds an allow rule for this session."""
     message: str = ""
     """With a denial: what to tell the model instead."""
+    updated_input: dict[str, Any] | None = None
+    """With an allow: the input the call runs with instead of the model's; it is validated and
+    checked against the deny rules again before it runs."""
+    rule_updates: list[RuleUpdate] = []
+    """Changes to the session's rules, applied by the gate with the answer."""
 
 
 class Approver(Protocol):

@@ -195,6 +195,7 @@ class _Layers:
     trusted: bool
     errors: Errors
     sources: Collection[str] = SETTING_SOURCES
+    settings: ConfigLayer | None = None
     files: list[LayerFile] = field(default_factory=list)
     hooks: list[Hook] = field(default_factory=list)
     peer_agents: set[str] = field(default_factory=set)
@@ -210,19 +211,19 @@ class _Layers:
     """Agents whose only definition was a refused prompt file."""
 
     def read(self) -> RegistryConfig:
-        for layer in trusted_layers(self.sources):
-            content = read_layer(layer, self.errors, self.workspace)
+        for layer in trusted_layers():
+            content = read_layer(layer, self.errors, self.workspace, self.sources)
             raw = content.raw
             self._note(layer, content, raw, 0)
             self.trusted_raw = deep_merge(self.trusted_raw, raw)
         trusted_config = RegistryConfig.model_validate(self.trusted_raw)
-        for layer in workspace_layers(self.workspace, self.sources):
-            content = read_layer(layer, self.errors, self.workspace)
+        for layer in workspace_layers(self.workspace, self.settings):
+            content = read_layer(layer, self.errors, self.workspace, self.sources)
             raw = content.raw
             refused = confine_prompts(raw, layer.path, self.workspace, trusted=self.trusted)
             self.gone |= {r.agent for r in refused if r.agent}
             self.refusals += refused
-            if not self.trusted:
+            if not self.trusted and not layer.trusted_always:
                 raw, refused = filter_config(
                     raw,
                     trusted_config,
@@ -337,13 +338,15 @@ class _Assembly:
 
 
 def load_registry_for(
-    cwd: Path, *, trust: bool = False, setting_sources: Collection[str] = SETTING_SOURCES
-) -> AgentRegistry:
+    cwd: Path, *, trust: bool = False, setting_sources: Collection[str] = SETTING_SOURCES,
+    settings: ConfigLayer | None = None,
+) -> AgentRegistry:  # fmt: skip
     """Discover the agents for a workspace at or above `cwd` (see the module docstring).
 
     `trust` trusts the workspace for this load (the `--trust` flag) whether or not the user's
     trusted folders list it. `setting_sources` picks the config layers read (`user`, `project`,
-    `local`: Claude Code's `--setting-sources`); the built-in layer is always read.
+    `local`: Claude Code's `--setting-sources`); the built-in layer is always read, and
+    `settings` (a cli layer, `--settings`) last.
     """
     from agent.trust.store import is_trusted
 
@@ -354,7 +357,7 @@ def load_registry_for(
     except RegistryError as exc:
         errors.append(exc)
         trusted = False
-    layers = _Layers(workspace, trusted, errors, setting_sources)
+    layers = _Layers(workspace, trusted, errors, setting_sources, settings)
     config = layers.read()
     assembly = _Assembly(layers, config)
     assembly.load_personas()

@@ -44,7 +44,7 @@ from agent.runtime.parts import RuntimeParts, SessionSeat, default_parts
 from agent.runtime.question_order import QuestionAfterShown
 from agent.runtime.session_open import claim, load_history, open_session
 from agent.sandbox.base import Sandbox
-from agent.sandbox.policy import FsPolicy, policy_for
+from agent.sandbox.policy import FsPolicy, extra_roots_of, policy_for
 from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
 from agent.skills.discovery import find_skills, skills_prompt
 from agent.skills.skill_tool import SkillTool
@@ -114,7 +114,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     session_id = record.id
     defaults = config.defaults
     cancel = options.cancel or asyncio.Event()
-    extra_roots = tuple(Path(p) for p in defaults.sandbox.extra_roots)
+    extra_roots = extra_roots_of(defaults.sandbox, cwd)
     outputs = store.output_dir(session_id)
     policy = await asyncio.to_thread(
         policy_for,

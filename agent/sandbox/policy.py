@@ -286,6 +286,12 @@ def build_policy(
     return FsPolicy((*rules, *(PathRule(path, "read", why) for path, why in wanted.items())))
 
 
+def extra_roots_of(config: SandboxConfig, workspace: Path) -> tuple[Path, ...]:
+    """The config's extra writable roots, resolved: relative to the workspace, `~` expanded. The
+    one reading of `extra_roots`, for the policy and the file tools' roots alike."""
+    return tuple(_real(workspace / Path(root).expanduser()) for root in config.extra_roots)
+
+
 def policy_for(
     config: SandboxConfig,
     workspace: Path,
@@ -297,10 +303,9 @@ def policy_for(
 ) -> FsPolicy:
     """The policy of a run from its `sandbox:` config: the extra roots (relative to the
     workspace, `~` expanded) and the folders of HOME it adds to the defaults; see `build_policy`."""
-    roots = [(workspace / Path(root).expanduser()) for root in config.extra_roots]
     return build_policy(
         workspace=workspace,
-        extra_roots=roots,
+        extra_roots=extra_roots_of(config, workspace),
         home=home,
         data_dir=data_dir,
         outputs=outputs,

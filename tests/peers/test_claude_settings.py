@@ -177,3 +177,12 @@ def test_the_sandboxs_placeholder_for_a_missing_settings_file_is_no_file(ws: Pat
     assert reg.errors == [] and reg.get("backend-engineer")
     (ws / "opencode.json").chmod(0o755)  # the control: a folder that is not a placeholder is an error
     assert any("opencode.json" in str(e) for e in load_registry_for(ws, trust=True).errors)
+
+
+def test_a_source_left_out_keeps_only_its_deny_rules(ws: Path) -> None:
+    """`--setting-sources user` leaves the project's file out, but not its denies (issue 20)."""
+    _settings(ws, allow=["Bash(make:*)"], deny=["Bash(rm:*)"], defaultMode="acceptEdits")
+    registry = load_registry_for(ws, trust=True, setting_sources=("user",))
+    rules = registry.get("backend-engineer").permission
+    assert decide(rules, "bash", "make all") == "ask" and decide(rules, "bash", "rm -rf x") == "deny"
+    assert registry.config.defaults.permission_mode == "default"

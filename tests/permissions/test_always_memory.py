@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from agent.permissions.always import AlwaysMemory
 from agent.permissions.gate import PermissionGate
-from agent.permissions.models import AskAnswer, AskRequest
+from agent.permissions.models import AskAnswer, AskRequest, PermissionRule, RuleUpdate
 from agent.permissions.rules import DEFAULT_RULES
 from tests.permissions.approvers import RecordingApprover, ask_request, bash_requests
 
@@ -86,3 +86,26 @@ def test_the_memory_holds_the_last_always_answer_per_pattern(
     assert all(r.source == "session" for r in memory.rules)
     for (permission, pattern), decision in expected.items():
         assert memory.allows(permission, pattern) == (decision == "allow")
+
+
+def _rule(permission: str, pattern: str, decision: str) -> PermissionRule:
+    return PermissionRule(
+        permission=permission, pattern=pattern, decision=decision, source="updatedPermissions"
+    )  # type: ignore[arg-type]
+
+
+def test_rule_updates_add_replace_and_remove_the_sessions_rules() -> None:
+    memory = AlwaysMemory()
+    memory.update(
+        RuleUpdate(
+            action="add", decision="allow", rules=[_rule("edit", "a", "allow"), _rule("bash", "ls", "allow")]
+        )
+    )
+    memory.update(RuleUpdate(action="add", decision="deny", rules=[_rule("bash", "rm *", "deny")]))
+    assert [(r.pattern, r.decision, r.source) for r in memory.rules] == [
+        ("a", "allow", "session"), ("ls", "allow", "session"), ("rm *", "deny", "session"),
+    ]  # fmt: skip
+    memory.update(RuleUpdate(action="replace", decision="allow", rules=[_rule("edit", "b", "allow")]))
+    assert [(r.pattern, r.decision) for r in memory.rules] == [("rm *", "deny"), ("b", "allow")]
+    memory.update(RuleUpdate(action="remove", decision="deny", rules=[_rule("bash", "rm *", "deny")]))
+    assert [(r.pattern, r.decision) for r in memory.rules] == [("b", "allow")]
