@@ -75,6 +75,20 @@ class PermissionDenial(BaseModel):
 SandboxState = Literal["bwrap", "none", "unavailable"]
 
 
+class McpServerState(BaseModel):
+    """One of the run's MCP servers as the run starts, in Claude Code's status words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    status: Literal["connected", "failed", "disabled"]
+    """`connected`: started, its tools listed; `failed`: it did not start or list its tools
+    (`error` says why); `disabled`: configured but not started (an untrusted workspace's server
+    the user has not approved). The servers are started before the run's first event, so none
+    is still pending."""
+    error: str | None = None
+
+
 class RunBoundary(BaseModel):
     """What confines a run, as its `session_started` event tells every front end."""
 
@@ -89,6 +103,9 @@ class RunBoundary(BaseModel):
     """Whether the workspace is trusted (`subagent trust`, `--trust`): its config applied as written."""
     refused: list[str] = []
     """One line per workspace key the run goes without (file, key, why, how to trust the folder)."""
+    mcp_servers: list[McpServerState] = []
+    """The MCP servers the run started or left out (programs that run as the user, outside the
+    sandbox); the root's event only, a subagent shares its root's."""
 
     def notices(self) -> list[str]:
         """The warnings a person must see before the run does anything (empty when there are

@@ -84,7 +84,7 @@ def _events(deltas: int) -> list[Any]:
 def _per_event_us(events: list[Any], claude: bool) -> float:
     started = time.perf_counter()
     if claude:
-        shapes = ClaudeShapes(permission_mode="default", partial=True)
+        shapes = ClaudeShapes(partial=True)
         for event in events:
             for message in shapes.messages(event):
                 json.dumps(message, ensure_ascii=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel
 
@@ -30,6 +30,14 @@ MODES: dict[str, PermissionMode] = {
     "dontAsk": "default",  # plus a policy that denies every ask (dont_ask below)
 }
 """Claude Code's permission modes -> ours; `dontAsk` is `default` with every ask denied."""
+
+
+def claude_mode_of(mode: PermissionMode, *, dont_ask: bool) -> ClaudeMode:
+    """Our mode in Claude Code's spelling (`default` with every ask denied is `dontAsk`)."""
+    if dont_ask and mode == "default":
+        return "dontAsk"
+    return cast(ClaudeMode, next(name for name, ours in MODES.items() if ours == mode and name != "dontAsk"))
+
 
 ALIASES: dict[str, str] = {
     "--model": "run --model",
@@ -89,7 +97,6 @@ class HeadlessOptions(BaseModel):
     max_turns: int | None = None
     max_budget_usd: float | None = None
     permission_mode: PermissionMode | None = None
-    claude_mode: str = "default"
     dont_ask: bool = False
     prompt_tool_stdio: bool = False
     resume: str | None = None
@@ -283,7 +290,6 @@ def parse(argv: list[str]) -> HeadlessOptions:
         max_turns=_number(ns.max_turns, "--max-turns", int),
         max_budget_usd=_number(ns.max_budget_usd, "--max-budget-usd", float),
         permission_mode=MODES[mode] if ns.permission_mode else None,
-        claude_mode=mode,
         dont_ask=mode == "dontAsk",
         prompt_tool_stdio=ns.permission_prompt_tool == "stdio",
         resume=ns.resume,

@@ -18,7 +18,7 @@ from typing import Any
 from agent import DEFAULT_AGENT
 from agent.errors import ConfigError, SubagentError
 from agent.headless.control import Channel, StdioApprover, read_stdin
-from agent.headless.flags import MODES, HeadlessOptions
+from agent.headless.flags import MODES, HeadlessOptions, claude_mode_of
 from agent.headless.overrides import RunHandles, headless_parts
 from agent.headless.schema import SchemaCheck
 from agent.headless.shapes import ClaudeShapes
@@ -42,7 +42,7 @@ class HeadlessSession:
     def __init__(self, opts: HeadlessOptions, channel: Channel) -> None:
         self.opts = opts
         self.channel = channel
-        self.shapes = ClaudeShapes(permission_mode=opts.claude_mode, partial=opts.include_partial)
+        self.shapes = ClaudeShapes(partial=opts.include_partial)
         self.session_id: str | None = None
         self.mode = opts.permission_mode
         self.model = opts.model
@@ -69,10 +69,15 @@ class HeadlessSession:
         if claude_mode not in MODES:
             raise ConfigError(f"unknown permission mode {claude_mode!r}; modes: {', '.join(MODES)}")
         self.mode = MODES[claude_mode]
-        self.shapes.permission_mode = claude_mode
         self.opts = self.opts.model_copy(update={"dont_ask": claude_mode == "dontAsk"})
         if self.handles.gate is not None:
             self.handles.gate.mode = self.mode
+
+    def _starting_mode(self) -> str:
+        """The mode the run's gate starts in (the flag's, or the config's: `--settings`'
+        `defaultMode`, the workspace's or the user's), in Claude Code's spelling."""
+        mode = getattr(self.handles.gate, "mode", None) or self.mode or "default"
+        return claude_mode_of(mode, dont_ask=self.opts.dont_ask)
 
     async def turn(self, prompt: str) -> dict[str, Any]:
         """One user message: runs until a result; with --json-schema, until the answer fits."""
@@ -125,6 +130,7 @@ class HeadlessSession:
         async for event in run_events(options):
             if event.type == "session_started" and event.parent_tool_use_id is None:
                 self.shapes.agents = self.handles.agents
+                self.shapes.permission_mode = self._starting_mode()
             for message in self.shapes.messages(event):
                 if message["type"] == "result":
                     self.session_id = event.session_id

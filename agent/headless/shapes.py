@@ -47,8 +47,9 @@ def claude_usage(usage: Usage) -> dict[str, Any]:
 class ClaudeShapes:
     """Translates events to Claude Code's messages; `messages(event)` returns zero or more."""
 
-    def __init__(self, *, permission_mode: str, partial: bool = False) -> None:
-        self.permission_mode = permission_mode
+    def __init__(self, *, partial: bool = False) -> None:
+        self.permission_mode = "default"
+        """Claude Code's name of the mode the run starts in, for its `init` (the session sets it)."""
         self.partial = partial
         self.agents: list[str] = []
         self._models: dict[str, str] = {}  # session -> model
@@ -91,7 +92,7 @@ class ClaudeShapes:
             "cwd": event.cwd,
             "session_id": event.session_id,
             "tools": event.tools,
-            "mcp_servers": [],
+            "mcp_servers": [server.model_dump(exclude_none=True) for server in event.mcp_servers],
             "model": event.model,
             "permissionMode": self.permission_mode,
             "slash_commands": [],

@@ -66,7 +66,7 @@ class TaskResult(BaseModel):
     """Calls that were refused, with the reason (and how to allow them)."""
     boundary: RunBoundary = RunBoundary()
     """What confined the run: `sandbox` (how bash ran), `network`, whether the workspace was
-    `trusted`, and the workspace keys it `refused` (one line each)."""
+    `trusted`, the workspace keys it `refused` (one line each), and its `mcp_servers`."""
     isolated: bool = False
     """It ran in a tree of its own (`isolate: true`); the fields below say what became of its work."""
     merged: bool = False

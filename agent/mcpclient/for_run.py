@@ -40,12 +40,14 @@ async def hub_for_run(
     return await hub.open(), True
 
 
-def with_notices(boundary: RunBoundary, hub: McpHub | None, owned: bool) -> RunBoundary:
-    """The run's boundary saying which servers were skipped or failed, and why (the root's only:
-    a subagent shares the servers its root already reported)."""
+def with_servers(boundary: RunBoundary, hub: McpHub | None, owned: bool) -> RunBoundary:
+    """The run's boundary with its servers' states, and a line for each one skipped or failed
+    and why (the root's only: a subagent shares the servers its root already reported)."""
     if hub is None or not owned:
         return boundary
-    return boundary.model_copy(update={"refused": [*boundary.refused, *hub.notices()]})
+    return boundary.model_copy(
+        update={"refused": [*boundary.refused, *hub.notices()], "mcp_servers": hub.states()}
+    )
 
 
 def tools_of(hub: McpHub | None, taken: set[str], defer_above: int | None = None) -> dict[str, Any]:

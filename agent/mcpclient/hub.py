@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import McpServerError
+from agent.events import McpServerState
 from agent.mcpclient.connection import ServerConnection
 from agent.mcpclient.sources import ServerPlan
 from agent.mcpclient.tools import McpTool
@@ -53,6 +54,21 @@ class McpHub:
         """What a person must know at the run's start: servers skipped, servers that failed."""
         failed = [f"MCP server `{name}` failed to start: {why}" for name, why in self.failed.items()]
         return [*self.plan.notices(), *failed]
+
+    def states(self) -> list[McpServerState]:
+        """Each server's state once `open` returned: connected or failed (with why), and the
+        ones not started as disabled (a skipped server whose name a started one has is left
+        out: that name is listed once, with the server that runs)."""
+        out = [
+            McpServerState(name=name, status="failed", error=self.failed[name])
+            if name in self.failed
+            else McpServerState(name=name, status="connected")
+            for name in self.connections
+        ]
+        for skipped in self.plan.skipped:
+            if skipped.server.name not in {state.name for state in out}:
+                out.append(McpServerState(name=skipped.server.name, status="disabled"))
+        return out
 
     async def close(self) -> None:
         """Stop every server (idempotent)."""

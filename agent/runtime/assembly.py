@@ -30,7 +30,7 @@ from agent.loop.loop_setup import LoopSetup, SessionTotals
 from agent.loop.tool_calls import ToolRunner
 from agent.mcpclient.for_run import hub_for_run
 from agent.mcpclient.for_run import tools_of as mcp_tools_of
-from agent.mcpclient.for_run import with_notices as with_mcp_notices
+from agent.mcpclient.for_run import with_servers as with_mcp_servers
 from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
@@ -211,7 +211,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         parent_tool_use_id=options.parent_tool_use_id,
         resumed=resumed,
         compact_only=options.compact_only,
-        boundary=with_mcp_notices(
+        boundary=with_mcp_servers(
             run_boundary(spec, sandbox, defaults.sandbox.kind, registry), mcp, owns_mcp
         ),
         hooks=hooks,

@@ -10,7 +10,7 @@ import pytest
 
 from agent.errors import ConfigError
 from agent.headless.entry import is_headless
-from agent.headless.flags import REFUSED, parse, split_tool_list
+from agent.headless.flags import REFUSED, claude_mode_of, parse, split_tool_list
 from agent.headless.overrides import agent_specs, reshape, rules_for
 from agent.registry.spec import AgentSpec
 from tests.conftest import run_subagent
@@ -32,23 +32,20 @@ def test_the_sdks_argv_maps_onto_runs_options() -> None:
         True,
     )
     assert (opts.model, opts.max_turns, opts.max_budget_usd) == ("haiku", 3, 0.5)
-    assert (opts.permission_mode, opts.claude_mode, opts.prompt_tool_stdio) == (
-        "accept-edits",
-        "acceptEdits",
-        True,
-    )
+    assert (opts.permission_mode, opts.prompt_tool_stdio) == ("accept-edits", True)
     assert (opts.resume, opts.fork, opts.system_prompt) == ("ses_1", True, None)
     assert opts.allowed == ["Read", "Bash(git log:*)"]
 
 
 @pytest.mark.parametrize(
     ("claude", "ours", "dont_ask"),
-    [("default", "default", False), ("plan", "plan", False), ("bypassPermissions", "bypass", False),
-     ("dontAsk", "default", True)],
+    [("default", "default", False), ("acceptEdits", "accept-edits", False), ("plan", "plan", False),
+     ("bypassPermissions", "bypass", False), ("dontAsk", "default", True)],
 )  # fmt: skip
-def test_each_claude_mode_has_ours(claude: str, ours: str, dont_ask: bool) -> None:
+def test_each_claude_mode_has_ours_and_back(claude: str, ours: str, dont_ask: bool) -> None:
     opts = parse(["-p", "x", f"--permission-mode={claude}"])
     assert (opts.permission_mode, opts.dont_ask) == (ours, dont_ask)
+    assert claude_mode_of(ours, dont_ask=dont_ask) == claude  # init's permissionMode
 
 
 @pytest.mark.parametrize("flag", sorted(REFUSED))

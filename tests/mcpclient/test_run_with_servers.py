@@ -141,6 +141,8 @@ def test_a_server_that_does_not_start_is_named_and_the_run_goes_on(tmp_path: Pat
         ws, script(tmp_path / "s.yaml", [[ECHO]]), "--trust", "--permission-mode", "bypass"
     )
     assert any(line.startswith("MCP server `broken` failed to start") for line in events[0]["refused"])
+    [state] = events[0]["mcp_servers"]
+    assert (state["name"], state["status"]) == ("broken", "failed") and state["error"]
     assert events[-1]["subtype"] == "success"
 
 
