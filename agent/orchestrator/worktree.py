@@ -130,7 +130,14 @@ class Worktree:
         return worktree
 
     def snapshot(self, label: str) -> str:
-        """Commit the worktree as it is now on top of the last snapshot; returns the commit."""
+        """Commit the worktree as it is now on top of the last snapshot; returns the commit.
+
+        What changed is git's own change list: the index's stat data against the files'. Files
+        written in the same second as the index are "racily clean" to git, which re-reads them at
+        every look (after a checkout, all of its last second's files) until an index written later
+        records them again: the refresh does, once, so later snapshots read only what changed.
+        """
+        run_git(self._git, "update-index", "-q", "--refresh", ok=(0, 1))
         listed = run_git(self._git, "ls-files", "-z", "--others", "--modified", "--exclude-standard").stdout
         changed = [os.fsdecode(p) for p in dict.fromkeys(listed.split(b"\0")) if p and not p.endswith(b"/")]
         present: list[str] = []

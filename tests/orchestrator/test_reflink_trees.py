@@ -27,7 +27,6 @@ from agent.orchestrator.worktree import Worktree
 from agent.sessions.checkpoints import ShadowRepo
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.orchestrator._scenario import collect, final, model, task, workspace, write
-from tests.orchestrator._xfs import reflink_home  # noqa: F401  (a fixture)
 from tests.orchestrator.test_cow_trees import FILES, _bases, _bash, _drive, _output, _script, _sleepers, _tree
 
 pytestmark = pytest.mark.bwrap
