@@ -23,7 +23,8 @@ IMAGE_SIZE = "320M"
 """XFS's smallest file system (xfsprogs 5.19+ refuses less than 300 MB); a sparse file."""
 
 
-def _missing() -> str | None:
+def cannot_mount_xfs() -> str | None:
+    """Why a loop XFS cannot be mounted here, or None."""
     if os.geteuid() != 0:
         return "mounting a loop XFS image needs root"
     for program in ("mkfs.xfs", "losetup", "mount", "umount"):
@@ -42,13 +43,14 @@ def _run(*argv: str) -> str:
 
 
 @contextlib.contextmanager
-def xfs_mount(name: str) -> Iterator[Path]:
-    """A fresh reflink XFS mounted at a folder of its own; unmounted, detached and deleted after."""
+def xfs_mount(name: str, size: str = IMAGE_SIZE) -> Iterator[Path]:
+    """A fresh reflink XFS of `size` (a sparse image) mounted at a folder of its own; unmounted,
+    detached and deleted after."""
     image = Path("/var/tmp") / f"subagent-xfs-{os.getpid()}-{name}.img"
     mount = image.with_suffix(".mnt")
     device = ""
     try:
-        _run("truncate", "-s", IMAGE_SIZE, str(image))
+        _run("truncate", "-s", size, str(image))
         _run("mkfs.xfs", "-q", "-m", "reflink=1", str(image))
         device = _run("losetup", "--find", "--show", str(image))
         mount.mkdir()
@@ -76,7 +78,7 @@ def _take_down(image: Path, mount: Path, device: str) -> None:
 @pytest.fixture
 def reflink_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """`SUBAGENT_HOME` on a loop-mounted reflink XFS (see the module docstring)."""
-    problem = _missing()
+    problem = cannot_mount_xfs()
     if problem is not None:
         if os.environ.get("SUBAGENT_REQUIRE_SANDBOX"):
             pytest.fail(f"CI needs the reflink tests: {problem}")
