@@ -92,8 +92,16 @@ def populate(tree: Worktree, lower: Base) -> None:
 
 
 def _copy(source: Path, target: Path) -> None:
-    """`cp -r --reflink=always` of `source`'s content into the (empty) folder `target`."""
-    argv = ["cp", "-r", "--reflink=always", "--preserve=mode,timestamps", "--no-target-directory"]
+    """`cp -r --reflink=always` of `source`'s content into the (empty) folder `target`; a symlink
+    is copied as a symlink, never followed."""
+    argv = [
+        "cp",
+        "-r",
+        "--no-dereference",
+        "--reflink=always",
+        "--preserve=mode,timestamps",
+        "--no-target-directory",
+    ]
     done = subprocess.run(
         [*argv, "--", str(source), str(target)],
         capture_output=True,
