@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import json
 import os
 import shutil
@@ -182,10 +183,7 @@ def _prepare(ws: Path, kind: str) -> float:
     repo = ShadowRepo(ws)
     commit = repo.snapshot("bench: before the fan-out")
     pack_objects(repo)
-    if kind == "checkout":
-        return 0.0
-    built, _ = _timed(lambda: bases.prepare(repo, commit))
-    return built
+    return 0.0 if kind == "checkout" else float(_timed(lambda: bases.prepare(repo, commit))[0])
 
 
 def _tree_create(ws: Path, scratch: Path, kind: str, files: int) -> None:
@@ -218,23 +216,20 @@ def _tree_create(ws: Path, scratch: Path, kind: str, files: int) -> None:
         note=kind,
     )
     if kind == "reflink":
-        _reflink_copy(repo, commit, scratch, files)
+        _reflink_copy(repo, commit, files)
 
 
-def _reflink_copy(repo: Any, commit: str, scratch: Path, files: int) -> None:
+def _reflink_copy(repo: Any, commit: str, files: int) -> None:
     """The runtime's reflinked copy (`cp -r --reflink=always`) against a clone of each file from
     Python (`ioctl(FICLONE)`), of the same base, into the same file system."""
-    import fcntl
-    import subprocess
-
     from agent import paths
     from agent.orchestrator import bases, reflink
 
     base = bases.acquire(repo, commit)
     try:
         target = paths.worktrees_home() / "bench-copy"
-        cp = ["cp", "-r", "--reflink=always", "--preserve=mode,timestamps", "--no-target-directory"]
-        copied, _ = _timed(lambda: subprocess.run([*cp, str(base.tree), str(target)], check=True))
+        target.mkdir()
+        copied, _ = _timed(lambda: reflink.clone_tree(base.tree, target))
         shutil.rmtree(target)
 
         def clone_each() -> None:
@@ -260,7 +255,7 @@ def _reflink_copy(repo: Any, commit: str, scratch: Path, files: int) -> None:
         cloned * 1000,
         unit="ms",
         reference_name="FICLONE of each file from Python",
-        note="cp -r --reflink=always (what the runtime uses)",
+        note="cp -r --reflink=always (the runtime's reflink.clone_tree)",
     )
 
 

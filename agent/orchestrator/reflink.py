@@ -79,7 +79,7 @@ def populate(tree: Worktree, lower: Base) -> None:
     try:
         listed = run_git(tree.repo.git.target.at(lower.tree, lower.clean_index), "ls-files", "--stage", "-z")
         entries = gitindex.parse_stage(listed.stdout)
-        _copy(lower.tree, tree.path)
+        clone_tree(lower.tree, tree.path)
         commit = lower.commit
     finally:
         bases.detach(lower)
@@ -91,9 +91,13 @@ def populate(tree: Worktree, lower: Base) -> None:
         tree.advance(commit)
 
 
-def _copy(source: Path, target: Path) -> None:
+def clone_tree(source: Path, target: Path) -> None:
     """`cp -r --reflink=always` of `source`'s content into the (empty) folder `target`; a symlink
-    is copied as a symlink, never followed."""
+    is copied as a symlink, never followed.
+
+    Raises:
+        WorktreeError: cp failed (`target` is left empty).
+    """
     argv = [
         "cp",
         "-r",
