@@ -229,8 +229,9 @@ class SubagentStartedEvent(_EventBase):
     child_session_id: str
     agent: str
     description: str
-    worktree: Literal["overlay", "checkout"] | None = None
-    """The child's own tree: `overlay` (copy-on-write), `checkout`; None when it works in place."""
+    worktree: Literal["overlay", "reflink", "checkout"] | None = None
+    """The child's own tree: `overlay` or `reflink` (copy-on-write), `checkout`; None when it works
+    in place."""
 
 
 class SubagentFinishedEvent(_EventBase):

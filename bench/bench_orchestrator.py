@@ -14,25 +14,31 @@ background while the orchestrator's model writes its `task` calls; here before t
 The process enters its own mount namespace first, as the command line does; where it cannot,
 children get checkouts there too and the figures' notes say so.
 
-Every size is measured twice in the same run: with `worktrees: auto` (copy-on-write trees where
-the runtime may mount) and with `worktrees: checkout` (today's path, each child a full checkout).
+Every size is measured in the same run with `worktrees: auto` (overlay trees where the runtime
+may mount), `worktrees: checkout` (today's path, each child a full checkout) and, as root, with
+`worktrees: reflink` with the data folder on a loop-mounted XFS made with reflinks (this disk may
+have none; without root the figures say why they are missing).
 
 Figures (JSON lines; ratio = value / reference, lower is better):
 - dispatch_<N>x3_<F>_files_s against the ideal, for every N of --children and F of --files, the
-  median of --rounds dispatches; dispatch_<N>x3_<F>_files_s_checkout the same with checkouts;
-  one child works in the workspace itself (no tree of its own);
-- tree_create_<F>_files_ms: one child's tree (an overlay mount, then a checkout), against `cp -r`;
+  median of --rounds dispatches; dispatch_<N>x3_<F>_files_s_checkout and ..._reflink the same
+  with checkouts and reflinked trees; one child works in the workspace itself (no tree of its own);
+- tree_create_<F>_files_ms: one child's tree (an overlay mount, a reflinked copy, a checkout),
+  against `cp -r` of the workspace;
+- reflink_copy_<F>_files_ms: the reflinked copy the runtime makes (`cp -r --reflink=always`)
+  against cloning each file from Python (`ioctl(FICLONE)`), of the same base;
 - base_build_<F>_files_s: the base checkout, once per snapshot (a checkout of every file);
 - load_avg_1min before and after, so a reader knows how busy the machine was.
 
 Run: python bench/bench_orchestrator.py [--files 500,5000,20000] [--children 1,2,4,8] [--delay 0.5]
-     [--rounds 3]
+     [--rounds 3]          (as root for the reflink figures: it mounts a loop XFS, and takes it down)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import json
 import os
 import shutil
@@ -50,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._figures import emit  # noqa: E402
 from tests.model import sse  # noqa: E402
+from tests.orchestrator._xfs import cannot_mount_xfs, xfs_mount  # noqa: E402
 
 WORKER = """---
 description: bench worker
@@ -176,14 +183,11 @@ def _prepare(ws: Path, kind: str) -> float:
     repo = ShadowRepo(ws)
     commit = repo.snapshot("bench: before the fan-out")
     pack_objects(repo)
-    if kind != "overlay":
-        return 0.0
-    built, _ = _timed(lambda: bases.prepare(repo, commit))
-    return built
+    return 0.0 if kind == "checkout" else float(_timed(lambda: bases.prepare(repo, commit))[0])
 
 
 def _tree_create(ws: Path, scratch: Path, kind: str, files: int) -> None:
-    from agent.orchestrator import bases
+    from agent.orchestrator import bases, reflink
     from agent.orchestrator.trees import reserve
     from agent.sessions.checkpoints import ShadowRepo
 
@@ -193,9 +197,11 @@ def _tree_create(ws: Path, scratch: Path, kind: str, files: int) -> None:
 
     def make() -> None:
         if kind == "overlay":
-            tree.populate(bases.acquire(repo, commit))  # type: ignore[union-attr]
+            tree.populate(bases.acquire(repo, commit))  # type: ignore[call-arg]
+        elif kind == "reflink":
+            reflink.populate(tree, bases.acquire(repo, commit))  # type: ignore[arg-type]
         else:
-            tree.populate()  # type: ignore[union-attr]
+            tree.populate()  # type: ignore[call-arg]
 
     made, _ = _timed(make)
     tree.remove()
@@ -208,6 +214,48 @@ def _tree_create(ws: Path, scratch: Path, kind: str, files: int) -> None:
         unit="ms",
         reference_name="cp -r of the workspace",
         note=kind,
+    )
+    if kind == "reflink":
+        _reflink_copy(repo, commit, files)
+
+
+def _reflink_copy(repo: Any, commit: str, files: int) -> None:
+    """The runtime's reflinked copy (`cp -r --reflink=always`) against a clone of each file from
+    Python (`ioctl(FICLONE)`), of the same base, into the same file system."""
+    from agent import paths
+    from agent.orchestrator import bases, reflink
+
+    base = bases.acquire(repo, commit)
+    try:
+        target = paths.worktrees_home() / "bench-copy"
+        target.mkdir()
+        copied, _ = _timed(lambda: reflink.clone_tree(base.tree, target))
+        shutil.rmtree(target)
+
+        def clone_each() -> None:
+            for folder, _subfolders, names in os.walk(base.tree):
+                into = target / Path(folder).relative_to(base.tree)
+                into.mkdir(parents=True, exist_ok=True)
+                for name in names:
+                    source = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NOFOLLOW)
+                    info = os.fstat(source)
+                    made = os.open(into / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, info.st_mode & 0o777)
+                    fcntl.ioctl(made, reflink.FICLONE, source)
+                    os.utime(made, ns=(info.st_atime_ns, info.st_mtime_ns))
+                    os.close(made)
+                    os.close(source)
+
+        cloned, _ = _timed(clone_each)
+        shutil.rmtree(target)
+    finally:
+        bases.detach(base)
+    emit(
+        f"reflink_copy_{files}_files_ms",
+        copied * 1000,
+        cloned * 1000,
+        unit="ms",
+        reference_name="FICLONE of each file from Python",
+        note="cp -r --reflink=always (the runtime's reflink.clone_tree)",
     )
 
 
@@ -240,11 +288,13 @@ def _measure(
     """Every fan-out of one workspace of `files` files whose children get `choice` trees."""
     from agent.orchestrator.trees import tree_kind
 
-    kind, _why = tree_kind(choice)  # type: ignore[arg-type]
+    kind, why = tree_kind(choice)  # type: ignore[arg-type]
+    if kind == "checkout" and choice != "checkout":
+        raise SystemExit(f"`worktrees: {choice}` gives checkouts here: {why}")
     ws = _workspace(scratch / choice, files, max(counts), choice)
     built = _prepare(ws, kind)
-    if kind == "overlay":
-        emit(f"base_build_{files}_files_s", built, None, unit="s", note="once per snapshot, reused")
+    if kind != "checkout":
+        emit(f"base_build_{files}_files_s", built, None, unit="s", note=f"{kind}; once per snapshot, reused")
     _tree_create(ws, scratch, kind, files)
     asyncio.run(_dispatch(ws, 1, url, f"warm-{files}"))  # first-use imports, caches
     medians = _fan_outs(ws, kind, files, counts, rounds, url)
@@ -252,11 +302,28 @@ def _measure(
     return medians
 
 
+def _on_xfs(scratch: Path, files: int, counts: list[int], rounds: int, url: str) -> dict[int, float]:
+    """`_measure` with reflinked trees, the data folder on a fresh loop-mounted reflink XFS."""
+    home = os.environ["SUBAGENT_HOME"]
+    with xfs_mount(f"bench-{files}", size="4G") as mount:
+        os.environ["SUBAGENT_HOME"] = str(mount / "home")
+        try:
+            return _measure(scratch, "reflink", files, counts, rounds, url)
+        finally:
+            os.environ["SUBAGENT_HOME"] = home
+
+
 def _report(
-    files: int, auto: dict[int, float], checkout: dict[int, float], ideal: float, kind: str, rounds: int
+    files: int,
+    auto: dict[int, float],
+    others: dict[str, dict[int, float]],
+    ideal: float,
+    kind: str,
+    rounds: int,
 ) -> None:
-    """Each fan-out against the ideal, copy-on-write and checkouts; and against one child in place
-    measured in the same run (the load's share, which no tree can remove)."""
+    """Each fan-out against the ideal, overlays (`auto`), checkouts and reflinked trees (`others`, by
+    kind); and against one child in place measured in the same run (the load's share, which no
+    tree can remove)."""
     ideal_name = "ideal parallel schedule (3 turns x delay)"
     for children in auto:
         aim = {(5000, 8): "<= 1.2", (20000, 8): "<= 1.5"}.get((files, children), "")
@@ -270,14 +337,16 @@ def _report(
             aim=aim,
             note=f"trees: {trees}; median of {rounds}",
         )
-        emit(
-            f"dispatch_{children}x3_{files}_files_s_checkout",
-            checkout[children],
-            ideal,
-            unit="s",
-            reference_name=ideal_name,
-            note=f"trees: {'checkout' if children > 1 else 'in place'} (today's path); median of {rounds}",
-        )
+        for other, medians in others.items():
+            what = {"checkout": "checkout (today's path)", "reflink": "reflink (loop XFS)"}[other]
+            emit(
+                f"dispatch_{children}x3_{files}_files_s_{other}",
+                medians[children],
+                ideal,
+                unit="s",
+                reference_name=ideal_name,
+                note=f"trees: {what if children > 1 else 'in place'}; median of {rounds}",
+            )
         if children > 1 and 1 in auto:
             emit(
                 f"dispatch_{children}x3_{files}_files_s_vs_one_child",
@@ -310,11 +379,16 @@ def main() -> None:
     server = SlowServer(args.delay)
     ideal = 3 * args.delay
     counts = [int(c) for c in args.children.split(",")]
+    no_xfs = cannot_mount_xfs()
+    if no_xfs is not None:
+        print(json.dumps({"name": "reflink", "measured": False, "why": no_xfs}), flush=True)
     try:
         for files in [int(f) for f in args.files.split(",")]:
             auto = _measure(scratch, "auto", files, counts, args.rounds, server.url)
-            checkout = _measure(scratch, "checkout", files, counts, args.rounds, server.url)
-            _report(files, auto, checkout, ideal, kind, args.rounds)
+            others = {"checkout": _measure(scratch, "checkout", files, counts, args.rounds, server.url)}
+            if no_xfs is None:
+                others["reflink"] = _on_xfs(scratch, files, counts, args.rounds, server.url)
+            _report(files, auto, others, ideal, kind, args.rounds)
     finally:
         server.httpd.shutdown()
         emit("load_avg_1min_after", os.getloadavg()[0], os.cpu_count() or 1, reference_name="cores")

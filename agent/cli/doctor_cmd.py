@@ -171,10 +171,11 @@ def _check_worktrees() -> CheckResult:
     kind, why = tree_kind(choice)
     fix = (
         ""
-        if kind == "overlay" or choice == "checkout"
+        if kind != "checkout" or choice == "checkout"
         else (
-            "copy-on-write needs unprivileged user namespaces and overlayfs in them (Linux 5.11+); "
-            "see the bubblewrap line's fix"
+            "copy-on-write overlays need unprivileged user namespaces and overlayfs in them "
+            "(Linux 5.11+; see the bubblewrap line's fix); reflinked trees need the data folder on a "
+            "file system with reflinks (XFS made with reflink=1, btrfs)"
         )
     )
     return CheckResult(name="subagent worktrees", ok=True, detail=f"{kind}: {why}", fix=fix)

@@ -82,11 +82,12 @@ class ParentLink:
     def prepare(self, workspace: Any) -> None:
         """Start, in the background, what children's overlay trees of `workspace` will need: a
         checkpoint and its base checkout. Called as the model begins writing a `task` call, so
-        the first child does not wait for a base; nothing when children would get checkouts."""
+        the first child does not wait for a base (overlay and reflinked trees are made from it);
+        nothing when children would get checkouts."""
         from agent.orchestrator.trees import tree_kind
         from agent.sessions.checkpoints import ShadowRepo
 
-        if tree_kind(self.registry.config.defaults.worktrees)[0] != "overlay":
+        if tree_kind(self.registry.config.defaults.worktrees)[0] == "checkout":
             return
         key = f"prepare:{workspace}"
         if key in self.snapshots and not self.snapshots[key].done():

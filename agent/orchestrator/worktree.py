@@ -76,23 +76,28 @@ def sweep_worktrees() -> list[str]:
     return removed + stale
 
 
+CopyKind = Literal["checkout", "reflink"]
+
+
 class Worktree:
-    """One checkout of snapshot `base`; `snapshot()` commits what the child changed on top of it."""
+    """One copy of snapshot `base` with its own index; `snapshot()` commits what the child changed
+    on top of it. A `checkout` is written by git (`populate`); a `reflink` tree is cloned from the
+    base checkout (`agent.orchestrator.reflink.populate`)."""
 
-    kind: Literal["checkout"] = "checkout"
-
-    def __init__(self, repo: ShadowRepo, base: str, root: Path) -> None:
+    def __init__(self, repo: ShadowRepo, base: str, root: Path, kind: CopyKind = "checkout") -> None:
         self.repo = repo
         self.base = base
         self.root = root
+        self.kind: CopyKind = kind
         self.path = root / "tree"
         """The child's workspace."""
+        self.index = root / "index"
         self.head = base
         """The last snapshot of this worktree (starts at `base`)."""
-        self._git = git_target(repo, self.path, root / "index")
+        self._git = git_target(repo, self.path, self.index)
 
     @classmethod
-    def reserve(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
+    def reserve(cls, repo: ShadowRepo, base: str, name: str, kind: CopyKind = "checkout") -> Worktree:
         """An empty worktree folder, its path known at once; `populate()` fills it.
 
         The folder's name ends with this process's id, so worktrees left by a process that was
@@ -102,7 +107,7 @@ class Worktree:
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40]
         root = worktrees_home() / f"{safe}-{uuid.uuid4().hex[:8]}.{os.getpid()}"
         (root / "tree").mkdir(parents=True)
-        return cls(repo, base, root)
+        return cls(repo, base, root, kind)
 
     def populate(self) -> None:
         """Check `base` out into the folder (blocking: call it in a thread).
@@ -119,6 +124,15 @@ class Worktree:
         await run_git_async(self._git, "read-tree", self.base)
         await run_git_async(self._git, "checkout-index", "--all", "--force", "-u")
 
+    def advance(self, older: str) -> None:
+        """Bring a tree (and its index) that holds snapshot `older` to `base`, writing only the
+        files that differ (blocking).
+
+        Raises:
+            WorktreeError: git could not read either snapshot or write the files.
+        """
+        run_git(self._git, "read-tree", "-m", "-u", older, self.base)
+
     @classmethod
     def create(cls, repo: ShadowRepo, base: str, name: str) -> Worktree:
         """`reserve` then `populate` (blocking); nothing is left behind when it fails."""
@@ -131,7 +145,14 @@ class Worktree:
         return worktree
 
     def snapshot(self, label: str) -> str:
-        """Commit the worktree as it is now on top of the last snapshot; returns the commit."""
+        """Commit the worktree as it is now on top of the last snapshot; returns the commit.
+
+        What changed is git's own change list: the index's stat data against the files'. Files
+        written in the same second as the index are "racily clean" to git, which re-reads them at
+        every look (after a checkout, all of its last second's files) until an index written later
+        records them again: the refresh does, once, so later snapshots read only what changed.
+        """
+        run_git(self._git, "update-index", "-q", "--refresh", ok=(0, 1))
         listed = run_git(self._git, "ls-files", "-z", "--others", "--modified", "--exclude-standard").stdout
         changed = [os.fsdecode(p) for p in dict.fromkeys(listed.split(b"\0")) if p and not p.endswith(b"/")]
         present: list[str] = []

@@ -81,9 +81,11 @@ class Defaults(_Strict):
     permission_mode: PermissionMode = "default"
     tool_timeouts: ToolTimeouts = ToolTimeouts()
     max_parallel_tasks: int = 4
-    worktrees: Literal["auto", "checkout"] = "auto"
+    worktrees: Literal["auto", "reflink", "checkout"] = "auto"
     """How a subagent that needs a tree of its own gets it: `auto` copy-on-write (an overlay of one
-    cached checkout per snapshot) where the runtime may mount, else a checkout; `checkout` always."""
+    cached checkout per snapshot) where the runtime may mount, else a reflinked copy of that
+    checkout where the file system has reflinks, else a checkout; `reflink` skips the overlay;
+    `checkout` always."""
     max_depth: int = 2
     verify_rounds: int = 2
     ask_timeout_s: float = 300.0

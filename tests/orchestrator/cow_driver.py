@@ -1,16 +1,16 @@
 """An orchestrator run in a process of its own, reporting what a test cannot see from outside.
 
 The process enters its own mount namespace first, as the command line does (only a
-single-threaded process can), then runs the real runtime against a scripted model, and prints one
-JSON object: the kind of each child's tree, every tool result, and, once the run is over, the
-mounts still in its namespace and the tree folders still on disk. A cancel can be sent when
-`--cancel-when-sleeping N` processes run `sleep 47.25`. With `--hold-task-calls`, the model's
-stream stops after it begins a `task` call until a base checkout exists (at most `--hold-at-most`
-seconds, 60), and the report says whether one appeared meanwhile: the runtime built it while the
-call was being written.
+single-threaded process can; not with `--no-namespace`, as the Python API does not), then runs
+the real runtime against a scripted model, and prints one JSON object: the kind of each child's
+tree, every tool result, and, once the run is over, the mounts still in its namespace and the
+tree folders still on disk. A cancel can be sent when `--cancel-when-sleeping N` processes run
+`sleep 47.25`. With `--hold-task-calls`, the model's stream stops after it begins a `task` call
+until a base checkout exists (at most `--hold-at-most` seconds, 60), and the report says whether
+one appeared meanwhile: the runtime built it while the call was being written.
 
     python -m tests.orchestrator.cow_driver WORKSPACE SCRIPT [--cancel-when-sleeping N]
-        [--hold-task-calls [--hold-at-most S]]
+        [--hold-task-calls [--hold-at-most S]] [--no-namespace]
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from agent.orchestrator import mountns
-
-RIGHTS = mountns.enter()  # before anything starts a thread
 
 
 def sleepers() -> int:
@@ -99,7 +97,7 @@ async def run(workspace: Path, script: Path, cancel_when: int | None, hold: floa
     return events
 
 
-def report(events: list[Any]) -> dict[str, Any]:
+def report(events: list[Any], rights: mountns.MountRights) -> dict[str, Any]:
     from agent import paths
 
     homes = (str(paths.worktrees_home()), str(paths.bases_home()))
@@ -109,7 +107,7 @@ def report(events: list[Any]) -> dict[str, Any]:
     final = next(e for e in reversed(events) if e.type == "result" and e.parent_tool_use_id is None)
     inputs = {e.tool_use_id: e.input for e in events if e.type == "tool_call_started"}
     return {
-        "rights": RIGHTS.ok,
+        "rights": rights.ok,
         "trees": [e.worktree for e in events if e.type == "subagent_started"],
         "calls": [
             {
@@ -137,10 +135,12 @@ def main() -> None:
     parser.add_argument("--cancel-when-sleeping", type=int, default=None)
     parser.add_argument("--hold-task-calls", action="store_true")
     parser.add_argument("--hold-at-most", type=float, default=60.0)
+    parser.add_argument("--no-namespace", action="store_true")
     args = parser.parse_args()
+    rights = mountns.rights() if args.no_namespace else mountns.enter()  # before any thread starts
     hold = args.hold_at_most if args.hold_task_calls else None
     events = asyncio.run(run(args.workspace, args.script, args.cancel_when_sleeping, hold))
-    print(json.dumps(report(events)))
+    print(json.dumps(report(events, rights)))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 """Property: an overlay tree's snapshot equals a checkout's after the same changes, whatever they are.
 
 Run as a process of its own (it must enter its mount namespace before any thread starts):
-`python -m tests.orchestrator.cow_property EXAMPLES`. For each example a workspace is
+`python -m tests.orchestrator.cow_property EXAMPLES [SCRATCH]`. For each example a workspace is
 snapshotted twice (L, then C after random changes to it), an overlay tree of C is layered on a
 base of L (so the difference is seeded into its upper folder: whiteouts, type changes) and a
-checkout of C is made beside it; the same random operations then run in both (writes in place,
-appends, deletions of files and folders, renames, symlinks, mode changes, ignored files, files in
-`node_modules/`), with snapshots at random points. Every snapshot of the overlay must be the
-checkout's tree, and the base must never change. Exit 0, or hypothesis's falsifying example.
+checkout of C is made beside it; where SCRATCH (default /var/tmp) has reflinks, a reflinked tree
+cloned from the base of L and brought to C by git too. The same random operations then run in
+all of them (writes in place, appends, deletions of files and folders, renames, symlinks, mode
+changes, ignored files, files in `node_modules/`), with snapshots at random points. Every
+snapshot of the overlay and of the reflinked tree must be the checkout's tree, and the base must
+never change. Prints which trees were compared; exit 0, or hypothesis's falsifying example.
 """
 
 from __future__ import annotations
@@ -87,16 +89,18 @@ def _rename(path: Path, target: Path) -> None:
         shutil.rmtree(path)
 
 
-def main(examples: int) -> None:
-    from agent.orchestrator import bases
+def main(examples: int, parent: str) -> None:
+    from agent.orchestrator import bases, reflink
     from agent.orchestrator.overlay import OverlayTree
     from agent.orchestrator.worktree import Worktree
     from agent.sessions.checkpoints import ShadowRepo
 
     assert RIGHTS.ok, RIGHTS.how
-    scratch = Path(tempfile.mkdtemp(prefix="cow-property-", dir="/var/tmp"))
+    scratch = Path(tempfile.mkdtemp(prefix="cow-property-", dir=parent))
     os.environ["SUBAGENT_HOME"] = str(scratch / "data")
     counter = iter(range(1_000_000))
+    reflinks = reflink.support() is None
+    print("compared with checkouts: overlay" + (", reflink" if reflinks else ""), flush=True)
 
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
@@ -119,17 +123,25 @@ def main(examples: int) -> None:
         cow.populate(base)
         checkout = Worktree.reserve(repo, commit, "property")
         checkout.populate()
+        trees: list[OverlayTree | Worktree] = [cow]
+        if reflinks:  # cloned from the base of L (held: it cannot be refreshed), then brought to C
+            trees.append(Worktree.reserve(repo, commit, "property", "reflink"))
+            reflink.populate(trees[-1], bases.acquire(repo, commit))
         try:
-            assert repo.tree(cow.snapshot("start")) == repo.tree(commit)
+            for tree in trees:
+                assert repo.tree(tree.snapshot("start")) == repo.tree(commit), tree.kind
             for op in during:
                 if op[0] == "snapshot":
-                    assert repo.tree(cow.snapshot("s")) == repo.tree(checkout.snapshot("s")), op
+                    expected = repo.tree(checkout.snapshot("s"))
+                    assert [repo.tree(t.snapshot("s")) for t in trees] == [expected] * len(trees), op
                     continue
-                assert apply(cow.path, op) == apply(checkout.path, op), op
-            assert repo.tree(cow.snapshot("end")) == repo.tree(checkout.snapshot("end"))
+                outcome = apply(checkout.path, op)
+                assert [apply(t.path, op) for t in trees] == [outcome] * len(trees), op
+            expected = repo.tree(checkout.snapshot("end"))
+            assert [repo.tree(t.snapshot("end")) for t in trees] == [expected] * len(trees)
         finally:
-            cow.remove()
-            checkout.remove()
+            for tree in (*trees, checkout):
+                tree.remove()
         assert sorted(str(p.relative_to(base.tree)) for p in base.tree.rglob("*")) == base_files
         assert base.commit == lower  # older than the tree: the difference was seeded, not written here
 
@@ -140,4 +152,4 @@ def main(examples: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 50)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 50, sys.argv[2] if len(sys.argv) > 2 else "/var/tmp")
