@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from agent.model.base import ModelClient
+    from agent.permissions.command_grant import ToolGrant
     from agent.permissions.models import PermissionMode
 
 
@@ -94,26 +95,40 @@ class ChatApp:
             except EOFError:
                 break
             interrupted = False
-            text = text.strip()
-            if not text:
-                continue
-            if text.startswith("/"):
-                if await self.commands.run(text):
-                    break
-                if (expanded := self.commands.take_prompt()) is not None:
-                    await self.turn(expanded)
-                continue
-            await self.turn(text)
+            if await self.submit(text):
+                break
         self._goodbye()
         return 0
+
+    async def submit(self, text: str) -> bool:
+        """Act on one line typed at the prompt: a slash command, or a prompt for the agent (a
+        custom command's with its model and allowed tools); True when the chat should end."""
+        text = text.strip()
+        if not text.startswith("/"):
+            if text:
+                await self.turn(text)
+            return False
+        if await self.commands.run(text):
+            return True
+        if (command := self.commands.take_command()) is not None:
+            await self.turn(command.prompt, model=command.model, grant=command.grant)
+        return False
 
     async def compact(self) -> None:
         """`/compact`: compact the session's history now, without a model turn; the next prompts
         (each a resumed run) start from the compacted history."""
         await self.turn(None, compact_only=True)
 
-    async def turn(self, prompt: str | None, *, compact_only: bool = False) -> None:
-        """Run the agent on `prompt` in the chat's session and show what it does."""
+    async def turn(
+        self,
+        prompt: str | None,
+        *,
+        compact_only: bool = False,
+        model: str | None = None,
+        grant: ToolGrant | None = None,
+    ) -> None:
+        """Run the agent on `prompt` in the chat's session and show what it does; `model` and
+        `grant` (a custom command's) hold for this turn only."""
         from agent.runtime.assembly import run_events
         from agent.runtime.options import RunOptions
 
@@ -131,7 +146,7 @@ class ChatApp:
                 prompt=prompt,
                 agent=self.state.agent,
                 cwd=self.state.cwd,
-                model=self.state.model,
+                model=model or self.state.model,
                 resume=self.state.session_id,
                 permission_mode=self.permission_mode,
                 approver=self.approver,
@@ -140,6 +155,7 @@ class ChatApp:
                 cancel=cancel,
                 compact_only=compact_only,
                 trust=self.state.trust,
+                grant=grant,
             )
             async for event in run_events(options):
                 self._absorb(event)

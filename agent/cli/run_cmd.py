@@ -11,7 +11,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -27,6 +27,9 @@ from agent.cli._signals import cancel_on_signals
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
+
+if TYPE_CHECKING:
+    from agent.permissions.command_grant import ToolGrant
 
 EXIT_CODES = {
     "success": 0,
@@ -100,8 +103,9 @@ def run_command(
     if not cwd.is_dir():
         raise _fail(f"error: --cwd {cwd} is not a directory")
     text = _read_prompt(prompt)
+    grant = None
     if command is not None or (text or "").startswith("/"):
-        text, model = _custom_command(command, text, cwd, model)
+        text, model, grant = _custom_command(command, text, cwd, model)
     if text is None and not (resume or continue_latest):
         raise _fail("error: no prompt; pass it as an argument or on stdin (subagent run 'fix the tests')")
     if problem := api_key_error(script):
@@ -116,6 +120,7 @@ def run_command(
         continue_latest=continue_latest,
         fork=fork,
         trust=trust,
+        grant=grant,
     )
     code = asyncio.run(_run(text, options, output, script))  # type: ignore[arg-type]
     raise typer.Exit(code)
@@ -123,9 +128,10 @@ def run_command(
 
 def _custom_command(
     name: str | None, text: str | None, cwd: Path, model: str | None
-) -> tuple[str | None, str | None]:
-    """The prompt (and model) of `--command NAME` or of a prompt starting with `/NAME`; a prompt
-    starting with `/` that names no command is sent as written."""
+) -> tuple[str | None, str | None, ToolGrant | None]:
+    """The prompt, model and tool grant (its `allowed-tools`) of `--command
+    NAME` or of a prompt starting with `/NAME`; a prompt starting with `/` that names no command
+    is sent as written. `--model` wins over the command's `model`."""
     from agent.prompt.custom_commands import expand, find_commands, split_command_line
     from agent.registry.discovery import find_workspace
 
@@ -134,7 +140,7 @@ def _custom_command(
     if name is None:
         parts = split_command_line(text or "")
         if parts is None or parts[0] not in commands:
-            return text, model
+            return text, model, None
         name, arguments = parts
     else:
         arguments = text or ""
@@ -142,7 +148,7 @@ def _custom_command(
     if found is None:
         known = ", ".join(f"/{n}" for n in commands) or "none"
         raise _fail(f"error: no custom command {name!r} in {workspace}; commands: {known}")
-    return expand(found, arguments, workspace), model or found.model
+    return expand(found, arguments, workspace), model or found.model, found.grant()
 
 
 async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:

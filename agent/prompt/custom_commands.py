@@ -5,8 +5,9 @@ Found in (a later folder wins a name): `~/.claude/commands/`, `~/.config/subagen
 opencode.json's `command` block, the workspace's `.claude/commands/`, `.opencode/command/`,
 `.opencode/commands/`, `.subagent/commands/`. A file's name is the command (`review.md` is
 `/review`; `frontend/lint.md` is `/frontend:lint`). Frontmatter (Claude Code's keys):
-`description`, `argument-hint`, `model`; `allowed-tools` is read but not applied (the agent's
-rules decide). The body is the prompt, with:
+`description`, `argument-hint`, `model` (the model of the command's run), `allowed-tools` (rules
+allowed without asking while it runs: `agent.permissions.command_grant`). The body is the prompt,
+with:
 
 - `$ARGUMENTS`: everything after the name; `$1` .. `$9`: the arguments split as a shell would;
 - `@path`: a file of the workspace, whose text is appended to the prompt (`<file path=...>`);
@@ -27,6 +28,7 @@ import yaml
 
 from agent.errors import ConfigError, PersonaError
 from agent.paths import claude_home, config_home
+from agent.permissions.command_grant import ToolGrant, split_allowed_tools
 from agent.registry.persona import split_frontmatter
 from agent.trust.confine import not_regular, outside
 
@@ -45,9 +47,22 @@ class CustomCommand:
     argument_hint: str = ""
     model: str | None = None
     source: str = ""
+    allowed_tools: tuple[str, ...] = ()
+    """`allowed-tools` as written, one rule each."""
+    from_workspace: bool = False
+    """Found in the workspace (its grant needs trust), not in the user's own folders."""
+
+    def grant(self) -> ToolGrant | None:
+        """What its `allowed-tools` allow while it runs; None when it names none."""
+        if not self.allowed_tools:
+            return None
+        return ToolGrant(
+            command=self.name, source=Path(self.source), entries=self.allowed_tools,
+            from_workspace=self.from_workspace,
+        )  # fmt: skip
 
 
-def _from_file(path: Path, name: str) -> CustomCommand:
+def _from_file(path: Path, name: str, *, from_workspace: bool) -> CustomCommand:
     if problem := not_regular(path):
         raise ConfigError(f"{path}: {problem}")
     text = path.read_bytes()[:MAX_COMMAND_BYTES].decode("utf-8", errors="replace")
@@ -64,6 +79,8 @@ def _from_file(path: Path, name: str) -> CustomCommand:
         argument_hint=str(meta.get("argument-hint") or ""),
         model=str(meta["model"]) if meta.get("model") else None,
         source=str(path),
+        allowed_tools=split_allowed_tools(meta.get("allowed-tools")),
+        from_workspace=from_workspace,
     )
 
 
@@ -76,7 +93,7 @@ def _scan(folder: Path, found: dict[str, CustomCommand], errors: list[str], conf
             continue
         name = ":".join(path.relative_to(folder).with_suffix("").parts)
         try:
-            found[name] = _from_file(path, name)
+            found[name] = _from_file(path, name, from_workspace=confine is not None)
         except (OSError, ConfigError) as exc:
             errors.append(str(exc))
 

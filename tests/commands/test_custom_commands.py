@@ -69,8 +69,10 @@ async def test_chat_lists_and_runs_custom_commands(ws: Path) -> None:
     await commands.run("/help")
     assert "/review FILE [FOCUS] Review a file" in out.getvalue()
     assert await commands.run("/review app.py speed") is False
-    assert commands.take_prompt().startswith("Review @app.py for speed.")
-    assert commands.take_prompt() is None
+    turn = commands.take_command()
+    assert turn is not None and turn.prompt.startswith("Review @app.py for speed.")
+    assert (turn.model, turn.grant) == ("haiku", None)  # its model for its turn; no allowed-tools
+    assert commands.take_command() is None
     await commands.run("/nope")
     assert "unknown command /nope; commands: /agents," in out.getvalue() and "/review" in out.getvalue()
 
