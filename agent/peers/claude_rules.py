@@ -15,8 +15,8 @@ The forms (Claude Code's settings documentation, "Permission rule syntax"):
 - `Task(agent)` / `Agent(agent)` -> `task` on the subagent's name;
 - `mcp__server` and `mcp__server__tool` (with `*`) -> a rule whose permission is the tool name.
 
-A tool this runtime does not have (`WebSearch`, `Skill(...)`, `TodoWrite`, ...) gives no pair
-and a reason instead, for `subagent doctor`.
+A tool this runtime does not have (`WebSearch`, `TodoWrite`, ...) gives no pair and a reason
+instead, for `subagent doctor`; so does `Skill(...)`: the `skill` tool asks no permission.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ def translate_rule(rule: str, *, root: Path, workspace: Path) -> tuple[list[tupl
             return [("webfetch", "*")], ""
         host = spec.strip().removeprefix("domain:")
         return [("webfetch", host)], ""
+    if tool == "skill":
+        return [], "the skill tool asks no permission (it reads only the listed skills' own files)"
     if tool in _PLAIN_TOOLS:
         pattern = "*" if every else (_bash_pattern(spec.strip()) if tool == "bash" else spec.strip())
         return [(_PLAIN_TOOLS[tool], pattern)], ""
