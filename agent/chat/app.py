@@ -141,6 +141,7 @@ class ChatApp:
         self._interrupt_key.start()
         renderer = ChatRenderer(self.console)
         self.state.running = True
+        chats = (self.state.model_id, self.state.context_window)  # a command's model is for its turn
         try:
             options = RunOptions(
                 prompt=prompt,
@@ -179,6 +180,8 @@ class ChatApp:
             loop.remove_signal_handler(signal.SIGINT)
             self.state.running = False
             self._cancel = None
+            if model is not None:  # the status line and /model show the chat's model again
+                self.state.model_id, self.state.context_window = chats
 
     def _absorb(self, event: Any) -> None:
         root = event.parent_tool_use_id is None

@@ -157,6 +157,7 @@ async def test_in_chat_the_commands_model_and_tools_hold_for_its_turn_only(ws: P
             api_key="k", base_url=server.url), permission_mode="default")  # fmt: skip
         app.approver = asked = _Asked()  # type: ignore[assignment]
         assert await app.submit("/stage now") is False
+        assert "claude-haiku-5-5" not in state.status_text()  # back to the chat's model
         assert await app.submit("and once more") is False
         requests = list(server.requests)
     assert [r["model"] for r in requests] == ["claude-haiku-5-5"] * 2 + ["claude-sonnet-5-5"] * 2
