@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from agent.model.base import ModelClient
-    from agent.permissions.command_grant import ToolGrant
     from agent.permissions.models import PermissionMode
+    from agent.prompt.custom_commands import CommandRun
 
 
 class ChatRenderer(EventRenderer):
@@ -102,7 +102,7 @@ class ChatApp:
 
     async def submit(self, text: str) -> bool:
         """Act on one line typed at the prompt: a slash command, or a prompt for the agent (a
-        custom command's with its model and allowed tools); True when the chat should end."""
+        custom command's with its model, agent and allowed tools); True when the chat should end."""
         text = text.strip()
         if not text.startswith("/"):
             if text:
@@ -111,7 +111,7 @@ class ChatApp:
         if await self.commands.run(text):
             return True
         if (command := self.commands.take_command()) is not None:
-            await self.turn(command.prompt, model=command.model, grant=command.grant)
+            await self.turn(command.prompt, command=command)
         return False
 
     async def compact(self) -> None:
@@ -124,11 +124,10 @@ class ChatApp:
         prompt: str | None,
         *,
         compact_only: bool = False,
-        model: str | None = None,
-        grant: ToolGrant | None = None,
+        command: CommandRun | None = None,
     ) -> None:
-        """Run the agent on `prompt` in the chat's session and show what it does; `model` and
-        `grant` (a custom command's) hold for this turn only."""
+        """Run the agent on `prompt` in the chat's session and show what it does; a custom
+        `command`'s model, agent and allowed tools hold for this turn only."""
         from agent.runtime.assembly import run_events
         from agent.runtime.options import RunOptions
 
@@ -145,9 +144,9 @@ class ChatApp:
         try:
             options = RunOptions(
                 prompt=prompt,
-                agent=self.state.agent,
+                agent=(command and command.agent) or self.state.agent,
                 cwd=self.state.cwd,
-                model=model or self.state.model,
+                model=(command and command.model) or self.state.model,
                 resume=self.state.session_id,
                 permission_mode=self.permission_mode,
                 approver=self.approver,
@@ -156,7 +155,7 @@ class ChatApp:
                 cancel=cancel,
                 compact_only=compact_only,
                 trust=self.state.trust,
-                grant=grant,
+                grant=command.grant if command else None,
             )
             async for event in run_events(options):
                 self._absorb(event)
@@ -180,7 +179,7 @@ class ChatApp:
             loop.remove_signal_handler(signal.SIGINT)
             self.state.running = False
             self._cancel = None
-            if model is not None:  # the status line and /model show the chat's model again
+            if command and command.model:  # the status line and /model show the chat's model again
                 self.state.model_id, self.state.context_window = chats
 
     def _absorb(self, event: Any) -> None:

@@ -2,15 +2,14 @@
 
 `/agents [NAME]`, `/model [NAME]`, `/undo [list|STEP]`, `/diff`, `/cost`, `/compact`,
 `/sessions`, `/help`, `/exit`; and the workspace's custom commands (`agent.prompt.custom_commands`),
-whose prompt the chat sends as one turn, with the command's `model` and `allowed-tools` for that
-turn only. An unknown command lists the ones that exist.
+whose prompt the chat sends as one turn, with the command's `model`, `agent` and `allowed-tools`
+for that turn only. An unknown command lists the ones that exist.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agent.chat import checkpoints
@@ -21,7 +20,7 @@ from agent.terminal.safe_text import for_terminal
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from agent.permissions.command_grant import ToolGrant
+    from agent.prompt.custom_commands import CommandRun
 
 HELP: dict[str, str] = {
     "/agents": "list the agents; `/agents NAME` switches the agent for the next prompts",
@@ -40,17 +39,6 @@ KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class CommandTurn:
-    """The turn a custom command line stands for."""
-
-    prompt: str
-    model: str | None
-    """The command's `model` for this turn (None: the chat's own)."""
-    grant: ToolGrant | None
-    """Its `allowed-tools`, allowed without asking during this turn."""
-
-
 class SlashCommands:
     """Runs one slash command line against the chat's state."""
 
@@ -63,7 +51,7 @@ class SlashCommands:
         """Runs the session's compaction and shows it (`ChatApp.compact`); None: not offered."""
         self.pending_note = ""
         """Said to the model with the next prompt (set by /undo)."""
-        self.pending_command: CommandTurn | None = None
+        self.pending_command: CommandRun | None = None
         """The turn a custom command stands for, for the chat to run (`take_command`)."""
         self._handlers: dict[str, Callable[[str], Awaitable[bool]]] = {
             "/agents": self._agents,
@@ -85,11 +73,10 @@ class SlashCommands:
         if handler is None:
             custom = self._custom().get(name[1:])
             if custom is not None:
-                from agent.prompt.custom_commands import expand
+                from agent.prompt.custom_commands import invoke
                 from agent.registry.discovery import find_workspace
 
-                prompt = expand(custom, arg.strip(), find_workspace(self.state.cwd))
-                self.pending_command = CommandTurn(prompt, custom.model, custom.grant())
+                self.pending_command = invoke(custom, arg.strip(), find_workspace(self.state.cwd))
                 return False
             shown = for_terminal(name, name=True, one_line=True)
             known = [*HELP, *(f"/{n}" for n in self._custom())]
@@ -101,7 +88,7 @@ class SlashCommands:
             self.console.print(f"error: {for_terminal(str(exc))}", style="red", markup=False)
             return False
 
-    def take_command(self) -> CommandTurn | None:
+    def take_command(self) -> CommandRun | None:
         """The turn the last command line stands for (once), or None."""
         command, self.pending_command = self.pending_command, None
         return command

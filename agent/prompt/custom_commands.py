@@ -6,8 +6,8 @@ opencode.json's `command` block, the workspace's `.claude/commands/`, `.opencode
 `.opencode/commands/`, `.subagent/commands/`. A file's name is the command (`review.md` is
 `/review`; `frontend/lint.md` is `/frontend:lint`). Frontmatter (Claude Code's keys):
 `description`, `argument-hint`, `model` (the model of the command's run), `allowed-tools` (rules
-allowed without asking while it runs: `agent.permissions.command_grant`). The body is the prompt,
-with:
+allowed without asking while it runs: `agent.permissions.command_grant`), and opencode's `agent`
+(the agent of the command's run). The body is the prompt, with:
 
 - `$ARGUMENTS`: everything after the name; `$1` .. `$9`: the arguments split as a shell would;
 - `@path`: a file of the workspace, whose text is appended to the prompt (`<file path=...>`);
@@ -47,6 +47,8 @@ class CustomCommand:
     argument_hint: str = ""
     model: str | None = None
     source: str = ""
+    agent: str | None = None
+    """opencode's `agent`: the agent that runs the command (None: the one in use)."""
     allowed_tools: tuple[str, ...] = ()
     """`allowed-tools` as written, one rule each."""
     from_workspace: bool = False
@@ -79,6 +81,7 @@ def _from_file(path: Path, name: str, *, from_workspace: bool) -> CustomCommand:
         argument_hint=str(meta.get("argument-hint") or ""),
         model=str(meta["model"]) if meta.get("model") else None,
         source=str(path),
+        agent=str(meta["agent"]) if meta.get("agent") else None,
         allowed_tools=split_allowed_tools(meta.get("allowed-tools")),
         from_workspace=from_workspace,
     )
@@ -109,10 +112,11 @@ def _from_opencode(workspace: Path, found: dict[str, CustomCommand], errors: lis
     block: Any = data.get("command") or {}
     for name, entry in block.items() if isinstance(block, dict) else ():
         if isinstance(entry, dict) and isinstance(entry.get("template"), str):
-            model = entry.get("model")
+            model, agent = entry.get("model"), entry.get("agent")
             found[str(name)] = CustomCommand(
                 str(name), entry["template"].strip(), str(entry.get("description") or ""), "",
                 str(model) if model else None, str(workspace / "opencode.json"),
+                str(agent) if agent else None, from_workspace=True,
             )  # fmt: skip
 
 
@@ -150,6 +154,24 @@ def expand(command: CustomCommand, arguments: str, workspace: Path) -> str:
     if "$ARGUMENTS" not in command.template and not _POSITIONAL.search(command.template) and arguments:
         text = f"{text}\n\n{arguments}"
     return "\n\n".join([text, *_includes(text, workspace)])
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """What running a command stands for: its prompt, and what it sets for that run only."""
+
+    prompt: str
+    model: str | None
+    """The command's `model` (None: the run's own)."""
+    agent: str | None
+    """The command's `agent` (None: the one in use)."""
+    grant: ToolGrant | None
+    """Its `allowed-tools`, allowed without asking during the run."""
+
+
+def invoke(command: CustomCommand, arguments: str, workspace: Path) -> CommandRun:
+    """The run `/name arguments` stands for."""
+    return CommandRun(expand(command, arguments, workspace), command.model, command.agent, command.grant())
 
 
 def split_command_line(line: str) -> tuple[str, str] | None:

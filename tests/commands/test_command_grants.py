@@ -59,6 +59,10 @@ def _run(ws: Path, *args: str, replies: list[str]) -> tuple[Any, list[dict[str, 
         return done, list(server.requests)
 
 
+def _started(stdout: str) -> dict[str, Any]:
+    return next(json.loads(line) for line in stdout.splitlines() if '"session_started"' in line)
+
+
 def test_allowed_tools_split_as_claude_code_writes_them() -> None:
     assert split_allowed_tools("Bash(git add:*), Bash(git commit -m 'a, b'),Read") == (
         "Bash(git add:*)",
@@ -107,8 +111,7 @@ def test_an_untrusted_workspaces_command_grants_nothing_and_says_so(ws: Path) ->
     put(ws, ".claude/commands/stage.md", STAGE)
     done, requests = _run(ws, "--command", "stage", "x", replies=_bash_calls("touch granted.txt"))
     assert _results(requests)["toolu_0"][0] is True and not (ws / "granted.txt").exists()
-    started = next(json.loads(line) for line in done.stdout.splitlines() if '"session_started"' in line)
-    refused = [line for line in started["refused"] if "allowed-tools of /stage" in line]
+    refused = [line for line in _started(done.stdout)["refused"] if "allowed-tools of /stage" in line]
     assert len(refused) == 1 and refused[0].startswith(str(ws / ".claude/commands/stage.md"))
 
 
@@ -124,13 +127,21 @@ def test_a_users_own_command_grants_in_any_workspace_and_a_deny_rule_still_wins(
     assert is_error and "settings.json" in text and not (ws / "granted.txt").exists(), text
 
 
-def test_headless_the_commands_model_unless_model_is_given(ws: Path) -> None:
+def test_headless_the_commands_model_and_agent_unless_the_options_say_otherwise(ws: Path) -> None:
     put(ws, ".claude/commands/stage.md", STAGE)
+    put(ws, "opencode.json", json.dumps({"command": {"look": {"template": "look", "agent": "explore"}}}))
     reply = [sse.reply(sse.text_block(0, "ok"))]
     _, requests = _run(ws, "/stage", replies=list(reply))
     assert requests[0]["model"] == "claude-haiku-5-5"
     _, requests = _run(ws, "/stage", "--model", "claude-sonnet-4-5", replies=list(reply))
     assert requests[0]["model"] == "claude-sonnet-4-5"
+    with MessagesServer(list(reply)) as server:  # `_run` names an agent
+        look = run_subagent(
+            "run", "/look", "--cwd", str(ws), "--output", "stream-json", ANTHROPIC_API_KEY="k",
+            ANTHROPIC_BASE_URL=server.url,
+        )  # fmt: skip
+    assert _started(look.stdout)["agent"] == "explore", look.stderr
+    assert _started(_run(ws, "/look", replies=list(reply))[0].stdout)["agent"] == "backend-engineer"
 
 
 class _Asked:
@@ -144,13 +155,18 @@ class _Asked:
         return AskAnswer(decision="deny", message="not now")
 
 
-async def test_in_chat_the_commands_model_and_tools_hold_for_its_turn_only(ws: Path) -> None:
+async def test_in_chat_the_commands_model_agent_and_tools_hold_for_its_turn_only(ws: Path) -> None:
     from agent.chat.app import ChatApp
     from agent.chat.state import ChatState
     from agent.model.anthropic_client import AnthropicModel
 
     put(ws, ".claude/commands/stage.md", STAGE)
-    replies = [*_bash_calls("touch first.txt"), *_bash_calls("touch second.txt")]
+    put(ws, ".opencode/command/look.md", "---\nagent: explore\n---\nlook around\n")
+    replies = [
+        *_bash_calls("touch first.txt"),
+        *_bash_calls("touch second.txt"),
+        *[sse.reply(sse.text_block(0, "ok"))] * 2,
+    ]
     with MessagesServer(replies) as server:
         state = ChatState(cwd=ws, agent="backend-engineer", trust=True)
         app = ChatApp(state, Console(file=io.StringIO(), width=120), model_client=AnthropicModel(
@@ -159,7 +175,12 @@ async def test_in_chat_the_commands_model_and_tools_hold_for_its_turn_only(ws: P
         assert await app.submit("/stage now") is False
         assert "claude-haiku-5-5" not in state.status_text()  # back to the chat's model
         assert await app.submit("and once more") is False
+        assert await app.submit("/look") is False
+        assert await app.submit("thanks") is False
         requests = list(server.requests)
-    assert [r["model"] for r in requests] == ["claude-haiku-5-5"] * 2 + ["claude-sonnet-5-5"] * 2
+    assert [r["model"] for r in requests] == ["claude-haiku-5-5"] * 2 + ["claude-sonnet-5-5"] * 4
+    has_bash = ["bash" in {t["name"] for t in r["tools"]} for r in requests]
+    assert has_bash == [True] * 4 + [False, True]  # /look's turn is explore's (no bash), then back
+    assert state.agent == "backend-engineer"
     assert (ws / "first.txt").exists() and not asked.asked[:-1]  # the command's turn asked nothing
     assert [a.patterns for a in asked.asked] == [["touch second.txt"]] and not (ws / "second.txt").exists()

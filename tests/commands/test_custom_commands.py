@@ -35,7 +35,9 @@ def test_commands_from_every_folder_and_opencode_json(ws: Path) -> None:
     put(
         ws,
         "opencode.json",
-        json.dumps({"command": {"ship": {"template": "ship it", "description": "deploy"}}}),
+        json.dumps(
+            {"command": {"ship": {"template": "ship it", "description": "deploy", "agent": "explore"}}}
+        ),
     )
     commands, errors = find_commands(ws)
     assert list(commands) == ["frontend:lint", "mine", "review", "ship", "test"] and errors == []
@@ -45,7 +47,7 @@ def test_commands_from_every_folder_and_opencode_json(ws: Path) -> None:
         "FILE [FOCUS]",
         "haiku",
     )
-    assert commands["ship"].template == "ship it"
+    assert (commands["ship"].template, commands["ship"].agent) == ("ship it", "explore")
 
 
 def test_arguments_positions_and_file_includes(ws: Path, tmp_path: Path) -> None:
