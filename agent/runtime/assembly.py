@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +37,12 @@ from agent.prompt.instructions import FolderInstructions, load_project_instructi
 from agent.prompt.request import environment_block
 from agent.registry.spec import AgentSpec, may_delegate, may_edit
 from agent.runtime.options import RunOptions
-from agent.runtime.parts import RuntimeParts, SessionSeat, Snapshot, default_parts
+from agent.runtime.parts import RuntimeParts, SessionSeat, default_parts
 from agent.runtime.question_order import QuestionAfterShown
+from agent.runtime.step_checkpoints import start_recorder, step_checkpoints
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, policy_for
-from agent.sessions.base import CheckpointRecord, MarkRecord, SessionRecord, SessionStore
+from agent.sessions.base import SessionRecord, SessionStore
 from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
 from agent.skills.discovery import find_skills, skills_prompt
 from agent.skills.skill_tool import SkillTool
@@ -235,7 +235,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         tools[tool.name] = tool
     if skills:
         tools[SkillTool.name] = SkillTool(skills)
-    checkpoints = _checkpointer(parts, cwd, store, session_id, await _last_step(store, session_id))
+    checkpoints = await step_checkpoints(parts, cwd, store, session_id)
     mode = (
         getattr(gate, "mode", None) or options.permission_mode or defaults.permission_mode
     )  # a test's gate may have none
@@ -249,7 +249,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
         ctx=ctx,
         gate=gate,
         checkpointer=checkpoints,
-        on_start=_start_recorder(store, session_id),
+        on_start=start_recorder(store, session_id),
         parent_tool_use_id=options.parent_tool_use_id,
         hooks=hooks,
     )
@@ -375,70 +375,3 @@ def _sandbox_for(parts: RuntimeParts, spec: AgentSpec, config: Any, policy: FsPo
         return parts.make_sandbox(config, policy, spec.network)
     except SandboxUnavailableError:
         return None
-
-
-async def _last_step(store: SessionStore, session_id: str) -> int:
-    """A resumed session numbers its steps on from the last checkpoint (steps are unique per session)."""
-    records = await asyncio.to_thread(store.checkpoints, session_id)
-    return max((r.step for r in records), default=0)
-
-
-def _start_recorder(store: SessionStore, session_id: str) -> Any:
-    """Record that a tool started, so a crash mid-call is reported as such on resume."""
-
-    async def record(tool_use_id: str) -> None:
-        await asyncio.to_thread(store.mark_tool_started, session_id, tool_use_id)
-
-    return record
-
-
-class _Checkpoints:
-    """Snapshots before each step that may change files; remembers the run's first one, so the
-    run's result can list everything it changed (bash included)."""
-
-    def __init__(self, parts: RuntimeParts, snapshot: Snapshot, cwd: Path, store: SessionStore,
-                 session_id: str, last_step: int) -> None:  # fmt: skip
-        self._parts, self._snapshot, self._cwd = parts, snapshot, cwd
-        self._store, self._session_id, self._step = store, session_id, last_step
-        self._first: str | None = None
-
-    async def __call__(self, label: str, tool_use_id: str) -> None:
-        self._step += 1
-        sha = await self._snapshot(label)
-        self._first = self._first or sha
-        record = CheckpointRecord(
-            session_id=self._session_id,
-            step=self._step,
-            commit=sha,
-            tool_use_id=tool_use_id,
-            label=label,
-            created=datetime.now(UTC),
-        )
-        await asyncio.to_thread(self._store.record_checkpoint, record)
-
-    async def files_changed(self) -> list[str]:
-        """Absolute paths that differ from before the run's first change (none when none ran).
-
-        The end snapshot is recorded as the run's `end` mark: what changes after it is not this
-        run's (`subagent undo` tells sessions apart by these marks and the checkpoints)."""
-        if self._first is None:
-            return []
-        end = await self._snapshot("end of run")
-        mark = MarkRecord(
-            workspace=str(self._cwd),
-            commit=end,
-            kind="end",
-            session_id=self._session_id,
-            created=datetime.now(UTC),
-        )
-        await asyncio.to_thread(self._store.record_mark, mark)
-        if self._parts.changed_files is None:
-            return []
-        return await self._parts.changed_files(self._cwd, self._first, end)
-
-
-def _checkpointer(
-    parts: RuntimeParts, cwd: Path, store: SessionStore, session_id: str, last_step: int = 0
-) -> _Checkpoints | None:
-    snapshot = parts.make_snapshot(cwd)
-    return _Checkpoints(parts, snapshot, cwd, store, session_id, last_step) if snapshot else None
