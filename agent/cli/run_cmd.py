@@ -131,23 +131,18 @@ def run_command(
 def _custom_command(name: str | None, text: str | None, cwd: Path) -> CommandRun | None:
     """The run `--command NAME` or a prompt starting with `/NAME` stands for; None for a prompt
     starting with `/` that names no command (it is sent as written)."""
-    from agent.prompt.custom_commands import find_commands, invoke, split_command_line
+    from agent.prompt.custom_commands import command_in_prompt, find_commands, invoke
     from agent.registry.discovery import find_workspace
 
     workspace = find_workspace(cwd)
-    commands, _ = find_commands(workspace)
     if name is None:
-        parts = split_command_line(text or "")
-        if parts is None or parts[0] not in commands:
-            return None
-        name, arguments = parts
-    else:
-        arguments = text or ""
+        return command_in_prompt(text or "", workspace)
+    commands, _ = find_commands(workspace)
     found = commands.get(name.removeprefix("/"))
     if found is None:
         known = ", ".join(f"/{n}" for n in commands) or "none"
         raise _fail(f"error: no custom command {name!r} in {workspace}; commands: {known}")
-    return invoke(found, arguments, workspace)
+    return invoke(found, text or "", workspace)
 
 
 async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:

@@ -49,7 +49,7 @@ ALIASES: dict[str, str] = {
     "--setting-sources": "the config layers read: `user`, `project`, `local` (comma-separated)",
     "--mcp-config": 'MCP servers for the run, a JSON file or text ({"mcpServers": {...}}), repeatable',
     "--strict-mcp-config": "accepted, no effect: the configured servers join --mcp-config's",
-    "--include-hook-events": "accepted, no effect: subagent runs no Claude hooks",
+    "--include-hook-events": "accepted: every hook's run is always a `system` message (subtype `hook`)",
     "--agent": "run --agent",
     "--agents": "subagents for this process (JSON {name: {description, prompt, tools?, model?}}); the SDK's "
     "`agents` option arrives the same way in `initialize`",

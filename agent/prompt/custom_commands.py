@@ -174,6 +174,16 @@ def invoke(command: CustomCommand, arguments: str, workspace: Path) -> CommandRu
     return CommandRun(expand(command, arguments, workspace), command.model, command.agent, command.grant())
 
 
+def command_in_prompt(prompt: str, workspace: Path) -> CommandRun | None:
+    """The run a prompt starting with `/name` stands for; None when it names no command (the
+    prompt is then sent as written)."""
+    parts = split_command_line(prompt)
+    if parts is None:
+        return None
+    found = find_commands(workspace)[0].get(parts[0])
+    return invoke(found, parts[1], workspace) if found is not None else None
+
+
 def split_command_line(line: str) -> tuple[str, str] | None:
     """(`name`, `arguments`) of a line starting with `/name`, else None."""
     if not line.startswith("/") or line.startswith("//"):

@@ -184,3 +184,21 @@ async def test_in_chat_the_commands_model_agent_and_tools_hold_for_its_turn_only
     assert state.agent == "backend-engineer"
     assert (ws / "first.txt").exists() and not asked.asked[:-1]  # the command's turn asked nothing
     assert [a.patterns for a in asked.asked] == [["touch second.txt"]] and not (ws / "second.txt").exists()
+
+
+def test_claude_codes_print_mode_runs_a_command_with_its_model_and_tools(ws: Path) -> None:
+    put(Path(os.environ["CLAUDE_CONFIG_DIR"]), "commands/stage.md", STAGE)
+    put(ws, ".claude/skills/pdf/SKILL.md", "---\nname: pdf\ndescription: PDFs\n---\nbody\n")
+    with MessagesServer(_bash_calls("touch granted.txt")) as server:
+        done = run_subagent(
+            "-p", "/stage the notes", "--output-format", "stream-json", "--verbose", "--permission-mode",
+            "default", cwd=ws,
+            ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=server.url,
+        )  # fmt: skip
+        requests = list(server.requests)
+    assert done.returncode == 0, done.stderr
+    init = json.loads(done.stdout.splitlines()[0])  # Claude Code's init names them
+    assert (init["subtype"], init["slash_commands"], init["skills"]) == ("init", ["stage"], ["pdf"])
+    assert requests[0]["model"] == "claude-haiku-5-5"
+    assert "Stage the notes" in json.dumps(requests[0]["messages"])
+    assert _results(requests)["toolu_0"][0] is False and (ws / "granted.txt").exists()
