@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from agent.errors import ConfigError
 from agent.mcpclient.config import ServerDef
+from agent.peers.claude_rules import split_rules
 from agent.permissions.models import PermissionMode
 
 ClaudeMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"]
@@ -155,23 +156,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def split_tool_list(values: list[str]) -> list[str]:
-    """`Read,Bash(git log:*) Edit` -> ["Read", "Bash(git log:*)", "Edit"]: commas and spaces split,
-    except inside parentheses (Claude Code's rule)."""
-    out: list[str] = []
-    for value in values:
-        depth, current = 0, ""
-        for char in value:
-            depth += (char == "(") - (char == ")")
-            if char in ", " and depth == 0:
-                out.append(current)
-                current = ""
-            else:
-                current += char
-        out.append(current)
-    return [item.strip() for item in out if item.strip()]
-
-
 def _number(raw: str | None, flag: str, kind: type[int] | type[float]) -> Any:
     if raw is None:
         return None
@@ -256,7 +240,7 @@ def parse(argv: list[str]) -> HeadlessOptions:
     mode = ns.permission_mode or "default"
     if mode not in MODES:
         raise ConfigError(f"--permission-mode must be one of {', '.join(MODES)}, not {mode!r}")
-    tools = None if ns.tools in (None, "default") else split_tool_list([ns.tools])
+    tools = None if ns.tools in (None, "default") else split_rules([ns.tools])
     return HeadlessOptions(
         prompt=ns.prompt,
         output_format=ns.output_format,
@@ -276,8 +260,8 @@ def parse(argv: list[str]) -> HeadlessOptions:
         system_prompt=ns.system_prompt or None,
         append_system_prompt=ns.append_system_prompt or None,
         tools=tools,
-        allowed=split_tool_list(ns.allowed),
-        disallowed=split_tool_list(ns.disallowed),
+        allowed=split_rules(ns.allowed),
+        disallowed=split_rules(ns.disallowed),
         json_schema=_schema(ns.json_schema),
         agents=_agents(ns.agents),
         mcp_servers=_mcp_servers(ns.mcp_config),

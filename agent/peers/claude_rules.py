@@ -31,6 +31,24 @@ _PATH_TOOLS = {"read": "read", "edit": "edit", "write": "edit", "multiedit": "ed
 _PLAIN_TOOLS = {"bash": "bash", "grep": "grep", "glob": "glob", "ls": "glob", "task": "task", "agent": "task"}
 
 
+def split_rules(values: list[str]) -> list[str]:
+    """Rules written as Claude Code lists them (`--allowedTools`, a command's `allowed-tools`):
+    `Read,Bash(git log:*) Edit` -> ["Read", "Bash(git log:*)", "Edit"]; commas and spaces
+    separate, except inside parentheses."""
+    out: list[str] = []
+    for value in values:
+        depth, current = 0, ""
+        for char in value:
+            depth += (char == "(") - (char == ")")
+            if depth <= 0 and (char == "," or char.isspace()):
+                out.append(current)
+                depth, current = 0, ""
+            else:
+                current += char
+        out.append(current)
+    return [item.strip() for item in out if item.strip()]
+
+
 def _bash_pattern(spec: str) -> str:
     return spec[:-2].rstrip() + " *" if spec.endswith(":*") else spec
 

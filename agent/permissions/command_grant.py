@@ -52,18 +52,11 @@ class ToolGrant(BaseModel):
 def split_allowed_tools(value: object) -> tuple[str, ...]:
     """The entries of an `allowed-tools` value: a YAML list, or one string separated by commas or
     spaces outside parentheses (`Bash(git add:*), Read` and `Read Grep` alike)."""
+    from agent.peers.claude_rules import split_rules
+
     if isinstance(value, list):
         return tuple(str(item).strip() for item in value if str(item).strip())
-    entries: list[str] = []
-    current, depth = "", 0
-    for char in str(value or ""):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth <= 0 and (char == "," or char.isspace()):
-            entries.append(current)
-            current, depth = "", 0
-        else:
-            current += char
-    return tuple(entry.strip() for entry in [*entries, current] if entry.strip())
+    return tuple(split_rules([str(value)] if value else []))
 
 
 def grant_rules(

@@ -10,8 +10,9 @@ import pytest
 
 from agent.errors import ConfigError
 from agent.headless.entry import is_headless
-from agent.headless.flags import REFUSED, parse, split_tool_list
+from agent.headless.flags import REFUSED, parse
 from agent.headless.overrides import agent_specs, reshape, rules_for
+from agent.peers.claude_rules import split_rules
 from agent.registry.spec import AgentSpec
 from tests.conftest import run_subagent
 
@@ -89,7 +90,7 @@ def test_the_subcommands_and_help_are_routed_as_before() -> None:
 
 
 def test_tool_lists_split_on_commas_and_spaces_outside_parentheses() -> None:
-    assert split_tool_list(["Read,Bash(git log:*) Edit", "Write"]) == [
+    assert split_rules(["Read,Bash(git log:*) Edit", "Write"]) == [
         "Read",
         "Bash(git log:*)",
         "Edit",
