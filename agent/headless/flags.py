@@ -43,7 +43,7 @@ ALIASES: dict[str, str] = {
     "--system-prompt": "replaces the agent's persona prompt (empty: the persona's own)",
     "--append-system-prompt": "appended to the agent's persona prompt",
     "--tools": "the agent's tools (Claude names or ours; `default`: the agent's own)",
-    "--allowedTools": "allow rules (`Bash(git log:*)` -> bash `git log*`)",
+    "--allowedTools": "allow rules, read as .claude/settings.json's (`Bash(git log:*)` -> bash `git log *`)",
     "--disallowedTools": "deny rules, same forms",
     "--permission-prompt-tool stdio": "asks go to the SDK as can_use_tool control requests",
     "--json-schema": "the final answer validated, retried on a mismatch, returned as structured_output",
