@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from agent.model.base import ModelClient
     from agent.permissions.models import PermissionMode
+    from agent.prompt.custom_commands import CommandRun
 
 
 class ChatRenderer(EventRenderer):
@@ -94,26 +95,39 @@ class ChatApp:
             except EOFError:
                 break
             interrupted = False
-            text = text.strip()
-            if not text:
-                continue
-            if text.startswith("/"):
-                if await self.commands.run(text):
-                    break
-                if (expanded := self.commands.take_prompt()) is not None:
-                    await self.turn(expanded)
-                continue
-            await self.turn(text)
+            if await self.submit(text):
+                break
         self._goodbye()
         return 0
+
+    async def submit(self, text: str) -> bool:
+        """Act on one line typed at the prompt: a slash command, or a prompt for the agent (a
+        custom command's with its model, agent and allowed tools); True when the chat should end."""
+        text = text.strip()
+        if not text.startswith("/"):
+            if text:
+                await self.turn(text)
+            return False
+        if await self.commands.run(text):
+            return True
+        if (command := self.commands.take_command()) is not None:
+            await self.turn(command.prompt, command=command)
+        return False
 
     async def compact(self) -> None:
         """`/compact`: compact the session's history now, without a model turn; the next prompts
         (each a resumed run) start from the compacted history."""
         await self.turn(None, compact_only=True)
 
-    async def turn(self, prompt: str | None, *, compact_only: bool = False) -> None:
-        """Run the agent on `prompt` in the chat's session and show what it does."""
+    async def turn(
+        self,
+        prompt: str | None,
+        *,
+        compact_only: bool = False,
+        command: CommandRun | None = None,
+    ) -> None:
+        """Run the agent on `prompt` in the chat's session and show what it does; a custom
+        `command`'s model, agent and allowed tools hold for this turn only."""
         from agent.api import run_events
         from agent.runtime.options import RunOptions
 
@@ -126,12 +140,13 @@ class ChatApp:
         self._interrupt_key.start()
         renderer = ChatRenderer(self.console)
         self.state.running = True
+        chats = (self.state.model_id, self.state.context_window)  # a command's model is for its turn
         try:
             options = RunOptions(
                 prompt=prompt,
-                agent=self.state.agent,
+                agent=(command and command.agent) or self.state.agent,
                 cwd=self.state.cwd,
-                model=self.state.model,
+                model=(command and command.model) or self.state.model,
                 resume=self.state.session_id,
                 permission_mode=self.permission_mode,
                 approver=self.approver,
@@ -140,6 +155,7 @@ class ChatApp:
                 cancel=cancel,
                 compact_only=compact_only,
                 trust=self.state.trust,
+                grant=command.grant if command else None,
             )
             async for event in run_events(options):
                 self._absorb(event)
@@ -163,6 +179,8 @@ class ChatApp:
             loop.remove_signal_handler(signal.SIGINT)
             self.state.running = False
             self._cancel = None
+            if command and command.model:  # the status line and /model show the chat's model again
+                self.state.model_id, self.state.context_window = chats
 
     def _absorb(self, event: Any) -> None:
         root = event.parent_tool_use_id is None

@@ -2,7 +2,8 @@
 
 `/agents [NAME]`, `/model [NAME]`, `/undo [list|STEP]`, `/diff`, `/cost`, `/compact`,
 `/sessions`, `/help`, `/exit`; and the workspace's custom commands (`agent.prompt.custom_commands`),
-whose prompt the chat sends. An unknown command lists the ones that exist.
+whose prompt the chat sends as one turn, with the command's `model`, `agent` and `allowed-tools`
+for that turn only. An unknown command lists the ones that exist.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from agent.prompt.custom_commands import CommandRun
 
 HELP: dict[str, str] = {
     "/agents": "list the agents; `/agents NAME` switches the agent for the next prompts",
@@ -48,8 +51,8 @@ class SlashCommands:
         """Runs the session's compaction and shows it (`ChatApp.compact`); None: not offered."""
         self.pending_note = ""
         """Said to the model with the next prompt (set by /undo)."""
-        self.pending_prompt: str | None = None
-        """The prompt a custom command expanded to, for the chat to send (`take_prompt`)."""
+        self.pending_command: CommandRun | None = None
+        """The turn a custom command stands for, for the chat to run (`take_command`)."""
         self._handlers: dict[str, Callable[[str], Awaitable[bool]]] = {
             "/agents": self._agents,
             "/model": self._model,
@@ -70,10 +73,10 @@ class SlashCommands:
         if handler is None:
             custom = self._custom().get(name[1:])
             if custom is not None:
-                from agent.prompt.custom_commands import expand
+                from agent.prompt.custom_commands import invoke
                 from agent.registry.discovery import find_workspace
 
-                self.pending_prompt = expand(custom, arg.strip(), find_workspace(self.state.cwd))
+                self.pending_command = invoke(custom, arg.strip(), find_workspace(self.state.cwd))
                 return False
             shown = for_terminal(name, name=True, one_line=True)
             known = [*HELP, *(f"/{n}" for n in self._custom())]
@@ -85,10 +88,10 @@ class SlashCommands:
             self.console.print(f"error: {for_terminal(str(exc))}", style="red", markup=False)
             return False
 
-    def take_prompt(self) -> str | None:
-        """The prompt the last command line expanded to (once), or None."""
-        prompt, self.pending_prompt = self.pending_prompt, None
-        return prompt
+    def take_command(self) -> CommandRun | None:
+        """The turn the last command line stands for (once), or None."""
+        command, self.pending_command = self.pending_command, None
+        return command
 
     def _custom(self) -> dict[str, Any]:
         """The workspace's custom commands (read each time: a file added mid-chat counts)."""

@@ -11,7 +11,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -27,6 +27,9 @@ from agent.cli._signals import cancel_on_signals
 from agent.cli.main import app
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
+
+if TYPE_CHECKING:
+    from agent.prompt.custom_commands import CommandRun
 
 EXIT_CODES = {
     "success": 0,
@@ -70,7 +73,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 @app.command("run")
 def run_command(
     prompt: str | None = typer.Argument(None, help="The task; `-` or omitted reads it from stdin."),
-    agent: str = typer.Option(DEFAULT_AGENT, "--agent", "-a", help="The agent to run."),
+    agent: str | None = typer.Option(
+        None, "--agent", "-a", help=f"The agent to run (default: a custom command's, else {DEFAULT_AGENT})."
+    ),
     cwd: Path = typer.Option(Path("."), "--cwd", help="The workspace.", file_okay=False),
     model: str | None = typer.Option(None, "--model", "-m", help="Model id or alias (sonnet, opus, haiku)."),
     max_turns: int | None = typer.Option(
@@ -100,14 +105,15 @@ def run_command(
     if not cwd.is_dir():
         raise _fail(f"error: --cwd {cwd} is not a directory")
     text = _read_prompt(prompt)
-    if command is not None or (text or "").startswith("/"):
-        text, model = _custom_command(command, text, cwd, model)
+    run = _custom_command(command, text, cwd) if command is not None or (text or "").startswith("/") else None
+    if run is not None:  # what the command's file sets; --agent and --model win
+        text, agent, model = run.prompt, agent or run.agent, model or run.model
     if text is None and not (resume or continue_latest):
         raise _fail("error: no prompt; pass it as an argument or on stdin (subagent run 'fix the tests')")
     if problem := api_key_error(script):
         raise _fail(f"error: {problem}")
     options = dict(
-        agent=agent,
+        agent=agent or DEFAULT_AGENT,
         cwd=cwd,
         model=model,
         max_turns=max_turns,
@@ -116,33 +122,27 @@ def run_command(
         continue_latest=continue_latest,
         fork=fork,
         trust=trust,
+        grant=run.grant if run is not None else None,
     )
     code = asyncio.run(_run(text, options, output, script))  # type: ignore[arg-type]
     raise typer.Exit(code)
 
 
-def _custom_command(
-    name: str | None, text: str | None, cwd: Path, model: str | None
-) -> tuple[str | None, str | None]:
-    """The prompt (and model) of `--command NAME` or of a prompt starting with `/NAME`; a prompt
-    starting with `/` that names no command is sent as written."""
-    from agent.prompt.custom_commands import expand, find_commands, split_command_line
+def _custom_command(name: str | None, text: str | None, cwd: Path) -> CommandRun | None:
+    """The run `--command NAME` or a prompt starting with `/NAME` stands for; None for a prompt
+    starting with `/` that names no command (it is sent as written)."""
+    from agent.prompt.custom_commands import command_in_prompt, find_commands, invoke
     from agent.registry.discovery import find_workspace
 
     workspace = find_workspace(cwd)
-    commands, _ = find_commands(workspace)
     if name is None:
-        parts = split_command_line(text or "")
-        if parts is None or parts[0] not in commands:
-            return text, model
-        name, arguments = parts
-    else:
-        arguments = text or ""
+        return command_in_prompt(text or "", workspace)
+    commands, _ = find_commands(workspace)
     found = commands.get(name.removeprefix("/"))
     if found is None:
         known = ", ".join(f"/{n}" for n in commands) or "none"
         raise _fail(f"error: no custom command {name!r} in {workspace}; commands: {known}")
-    return expand(found, arguments, workspace), model or found.model
+    return invoke(found, text or "", workspace)
 
 
 async def _run(prompt: str | None, options: dict[str, Any], output: OutputMode, script: Path | None) -> int:

@@ -14,6 +14,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from agent.permissions.models import AskAnswer, AskRequest
@@ -116,9 +117,15 @@ class StdioApprover:
     """
 
     def __init__(
-        self, channel: Channel, on_interrupt: Callable[[], None], on_set_mode: Callable[[str], None]
+        self,
+        channel: Channel,
+        on_interrupt: Callable[[], None],
+        on_set_mode: Callable[[str], None],
+        workspace: Path,
     ) -> None:
         self.channel = channel
+        self.workspace = workspace
+        """Where the SDK's rule updates' relative paths start."""
         self.on_interrupt = on_interrupt
         self.on_set_mode = on_set_mode
 
@@ -142,7 +149,7 @@ class StdioApprover:
         if answer.get("behavior") == "allow":
             from agent.headless.sdk_answer import answer_of
 
-            return answer_of(answer, request, self.on_set_mode)
+            return answer_of(answer, request, self.on_set_mode, self.workspace)
         if answer.get("interrupt"):
             self.on_interrupt()
         message = str(answer.get("message") or "denied by the SDK's can_use_tool callback")

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from agent.errors import ConfigError
 from agent.headless.settings import ClaudeSettings
 from agent.mcpclient.config import ServerDef
+from agent.peers.claude_rules import split_rules
 from agent.permissions.models import PermissionMode
 
 ClaudeMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"]
@@ -51,7 +52,7 @@ ALIASES: dict[str, str] = {
     "--system-prompt": "replaces the agent's persona prompt (empty: the persona's own)",
     "--append-system-prompt": "appended to the agent's persona prompt",
     "--tools": "the agent's tools (Claude names or ours; `default`: the agent's own)",
-    "--allowedTools": "allow rules (`Bash(git log:*)` -> bash `git log*`)",
+    "--allowedTools": "allow rules, read as .claude/settings.json's (`Bash(git log:*)` -> bash `git log *`)",
     "--disallowedTools": "deny rules, same forms",
     "--permission-prompt-tool stdio": "asks go to the SDK as can_use_tool control requests",
     "--json-schema": "the final answer validated, retried on a mismatch, returned as structured_output",
@@ -61,7 +62,7 @@ ALIASES: dict[str, str] = {
     "--add-dir": "another folder the tools may read and write (run as sandbox.extra_roots), repeatable",
     "--mcp-config": 'MCP servers for the run, a JSON file or text ({"mcpServers": {...}}), repeatable',
     "--strict-mcp-config": "accepted, no effect: the configured servers join --mcp-config's",
-    "--include-hook-events": "accepted, no effect: subagent runs no Claude hooks",
+    "--include-hook-events": "accepted: every hook's run is always a `system` message (subtype `hook`)",
     "--agent": "run --agent",
     "--agents": "subagents for this process (JSON {name: {description, prompt, tools?, model?}}); the SDK's "
     "`agents` option arrives the same way in `initialize`",
@@ -170,23 +171,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def split_tool_list(values: list[str]) -> list[str]:
-    """`Read,Bash(git log:*) Edit` -> ["Read", "Bash(git log:*)", "Edit"]: commas and spaces split,
-    except inside parentheses (Claude Code's rule)."""
-    out: list[str] = []
-    for value in values:
-        depth, current = 0, ""
-        for char in value:
-            depth += (char == "(") - (char == ")")
-            if char in ", " and depth == 0:
-                out.append(current)
-                current = ""
-            else:
-                current += char
-        out.append(current)
-    return [item.strip() for item in out if item.strip()]
-
-
 def _number(raw: str | None, flag: str, kind: type[int] | type[float]) -> Any:
     if raw is None:
         return None
@@ -279,7 +263,7 @@ def parse(argv: list[str]) -> HeadlessOptions:
     mode = ns.permission_mode or "default"
     if mode not in MODES:
         raise ConfigError(f"--permission-mode must be one of {', '.join(MODES)}, not {mode!r}")
-    tools = None if ns.tools in (None, "default") else split_tool_list([ns.tools])
+    tools = None if ns.tools in (None, "default") else split_rules([ns.tools])
     return HeadlessOptions(
         prompt=ns.prompt,
         output_format=ns.output_format,
@@ -298,8 +282,8 @@ def parse(argv: list[str]) -> HeadlessOptions:
         system_prompt=ns.system_prompt or None,
         append_system_prompt=ns.append_system_prompt or None,
         tools=tools,
-        allowed=split_tool_list(ns.allowed),
-        disallowed=split_tool_list(ns.disallowed),
+        allowed=split_rules(ns.allowed),
+        disallowed=split_rules(ns.disallowed),
         json_schema=_schema(ns.json_schema),
         agents=_agents(ns.agents),
         mcp_servers=_mcp_servers(ns.mcp_config),

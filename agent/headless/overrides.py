@@ -18,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.errors import ConfigError
 from agent.headless.flags import HeadlessOptions
-from agent.permissions.from_config import KNOWN_TOOLS, permission_of, tools_to_selection
+from agent.peers.claude_rules import translate_rule
+from agent.permissions.from_config import KNOWN_TOOLS, tools_to_selection
 from agent.permissions.models import Decision, PermissionRule
 from agent.registry.spec import AgentSpec
 from agent.runtime.parts import RuntimeParts
 
-_CLAUDE_NAMES = {"multiedit": "edit", "ls": "glob", "agent": "task"}
 _NOT_HERE = frozenset(
     {
         "websearch",
@@ -40,30 +40,28 @@ _NOT_HERE = frozenset(
 """Claude Code tools subagent has not: a rule for one has nothing to apply to."""
 
 
-def rules_for(entries: list[str], decision: Decision, flag: str) -> list[PermissionRule]:
-    """`Bash(git log:*)` -> bash `git log*`; `Read` -> read `*`; `mcp__s__t` kept for MCP tools.
+def rules_for(entries: list[str], decision: Decision, flag: str, workspace: Path) -> list[PermissionRule]:
+    """Claude Code's rules as ours, by the one translator of its rule syntax
+    (`agent.peers.claude_rules`, as `.claude/settings.json` is read): `Bash(git log:*)` -> bash
+    `git log *`, `Read(./.env)` -> read `.env`, `WebFetch(domain:x)` -> webfetch `x`, `mcp__s__t`
+    kept for MCP tools.
 
     Raises:
-        ConfigError: a tool name no runtime knows (a typo must not drop a deny rule silently).
+        ConfigError: not a rule, or a tool name no runtime knows (a typo must not drop a deny
+            rule silently).
     """
     rules = []
     for entry in entries:
-        name, _, rest = entry.partition("(")
-        pattern = rest[:-1] if rest.endswith(")") else "*"
-        pattern = pattern[:-2] + "*" if pattern.endswith(":*") else pattern
-        key = _CLAUDE_NAMES.get(name.strip().lower(), name.strip().lower())
-        if key.startswith("mcp"):
-            rules.append(
-                PermissionRule(permission=name.strip(), pattern=pattern, decision=decision, source=flag)
-            )
-        elif key in KNOWN_TOOLS:
-            rules.append(
-                PermissionRule(
-                    permission=permission_of(key), pattern=pattern or "*", decision=decision, source=flag
-                )
-            )
-        elif key not in _NOT_HERE:
+        try:
+            pairs, _ = translate_rule(entry, root=workspace, workspace=workspace)
+        except ConfigError as exc:
+            raise ConfigError(f"{flag}: {exc}") from exc
+        name = entry.partition("(")[0].strip()
+        if not pairs and name.lower() not in _NOT_HERE:
             raise ConfigError(f"{flag}: unknown tool {name!r}; tools are {', '.join(KNOWN_TOOLS)}")
+        rules += [
+            PermissionRule(permission=p, pattern=pat, decision=decision, source=flag) for p, pat in pairs
+        ]
     return rules
 
 
@@ -80,8 +78,11 @@ def reshape(spec: AgentSpec, opts: HeadlessOptions) -> AgentSpec:
         rules += selection.rules
         if selection.can_delegate is not None:
             update["can_delegate"] = selection.can_delegate and spec.can_delegate is not False
-    rules += rules_for(opts.allowed, "allow", "--allowedTools")
-    rules += rules_for(opts.disallowed, "deny", "--disallowedTools")
+    from agent.registry.discovery import find_workspace
+
+    workspace = find_workspace(opts.cwd)
+    rules += rules_for(opts.allowed, "allow", "--allowedTools", workspace)
+    rules += rules_for(opts.disallowed, "deny", "--disallowedTools", workspace)
     update["permission"] = rules
     return spec.model_copy(update=update)
 

@@ -13,6 +13,7 @@ answer's updates is applied, so a program never believes a rule was kept when it
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 from agent.errors import ConfigError
@@ -25,8 +26,8 @@ _ACTIONS: dict[str, Literal["add", "replace", "remove"]] = {
 }
 
 
-def _rule_update(update: dict[str, Any]) -> RuleUpdate:
-    """One rules update; raises ConfigError for what cannot be mapped."""
+def _rule_update(update: dict[str, Any], workspace: Path) -> RuleUpdate:
+    """One rules update (paths relative to `workspace`); raises ConfigError for what cannot be mapped."""
     from agent.headless.overrides import rules_for
 
     behavior = update.get("behavior")
@@ -36,11 +37,11 @@ def _rule_update(update: dict[str, Any]) -> RuleUpdate:
     for rule in update.get("rules") or []:
         name, content = str(rule.get("toolName", "")), rule.get("ruleContent")
         entries.append(name if content is None else f"{name}({content})")
-    rules = rules_for(entries, behavior, "updatedPermissions")
+    rules = rules_for(entries, behavior, "updatedPermissions", workspace)
     return RuleUpdate(action=_ACTIONS[update["type"]], decision=behavior, rules=rules)
 
 
-def _updates(raw: Any, set_mode: Callable[[str], None]) -> list[RuleUpdate]:
+def _updates(raw: Any, set_mode: Callable[[str], None], workspace: Path) -> list[RuleUpdate]:
     """The answer's rule updates; `setMode` is checked here and applied last (all or nothing).
 
     Raises:
@@ -62,7 +63,7 @@ def _updates(raw: Any, set_mode: Callable[[str], None]) -> list[RuleUpdate]:
             )
         if kind in _ACTIONS:
             try:
-                rule_updates.append(_rule_update(update))
+                rule_updates.append(_rule_update(update, workspace))
             except ConfigError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
         elif kind == "setMode" and update.get("mode") in MODES:
@@ -76,11 +77,13 @@ def _updates(raw: Any, set_mode: Callable[[str], None]) -> list[RuleUpdate]:
     return rule_updates
 
 
-def answer_of(sdk: dict[str, Any], request: AskRequest, set_mode: Callable[[str], None]) -> AskAnswer:
+def answer_of(
+    sdk: dict[str, Any], request: AskRequest, set_mode: Callable[[str], None], workspace: Path
+) -> AskAnswer:
     """An `allow` answer from the SDK, with its changed input and permission updates, or the
     denial that says which update could not be applied."""
     try:
-        updates = _updates(sdk.get("updatedPermissions"), set_mode)
+        updates = _updates(sdk.get("updatedPermissions"), set_mode, workspace)
     except ConfigError as exc:
         return AskAnswer(
             decision="deny",

@@ -5,7 +5,9 @@ With `--input-format text` the prompt is the argument (or stdin) and there is on
 `user` message is a run that resumes the session; control requests are answered between and
 during runs (`interrupt` cancels the run in progress; `set_permission_mode` reaches its gate;
 `set_model` applies from the next message). The process owns the session, so it owns its one
-`AlwaysMemory`: an `always` answer holds for every later run of this process, and no other.
+`AlwaysMemory`: an `always` answer holds for every later run of this process, and no other. A
+message starting with `/name` runs that custom command (docs/commands.md), with its model, agent
+and allowed tools for that message's run only, as Claude Code's `-p "/review"` does.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import DEFAULT_AGENT
 from agent.errors import ConfigError, SubagentError
@@ -24,6 +26,9 @@ from agent.headless.schema import SchemaCheck
 from agent.headless.shapes import ClaudeShapes
 from agent.permissions.always import AlwaysMemory
 from agent.terminal.safe_text import for_terminal
+
+if TYPE_CHECKING:
+    from agent.prompt.custom_commands import CommandRun
 
 EXIT_CODES = {"error_max_turns": 4, "error_max_budget": 4, "cancelled": 130}
 """As `subagent run`'s for a result that is an error; any other error is 1 (a run the model
@@ -53,7 +58,7 @@ class HeadlessSession:
 
     def _approver(self) -> Any:
         if self.opts.prompt_tool_stdio:
-            return StdioApprover(self.channel, self.interrupt, self.set_mode)
+            return StdioApprover(self.channel, self.interrupt, self.set_mode, self.opts.cwd)
         if self.opts.dont_ask:
             from agent.permissions.headless import PolicyApprover
 
@@ -82,8 +87,10 @@ class HeadlessSession:
     async def turn(self, prompt: str) -> dict[str, Any]:
         """One user message: runs until a result; with --json-schema, until the answer fits."""
         check = SchemaCheck(self.opts.json_schema) if self.opts.json_schema else None
+        command = self._command(prompt)
+        prompt = command.prompt if command is not None else prompt
         text = check.instruct(prompt) if check else prompt
-        result = await self._run(text)
+        result = await self._run(text, command)
         while check is not None and result["subagent"]["subtype"] == "success":
             verdict = check.verdict(result["result"])
             if verdict.ok:
@@ -94,19 +101,28 @@ class HeadlessSession:
                     subtype="error_max_structured_output_retries", is_error=True, errors=[verdict.why]
                 )
                 break
-            result = await self._run(check.correction(verdict.why))
+            result = await self._run(check.correction(verdict.why), command)
         self.last = result
         if self.opts.output_format != "text":
             self.channel.send(result)
         return result
 
-    async def _run(self, prompt: str) -> dict[str, Any]:
+    def _command(self, prompt: str) -> CommandRun | None:
+        """The custom command a message starting with `/` names, if it names one."""
+        if not prompt.startswith("/"):
+            return None
+        from agent.prompt.custom_commands import command_in_prompt
+        from agent.registry.discovery import find_workspace
+
+        return command_in_prompt(prompt, find_workspace(self.opts.cwd))
+
+    async def _run(self, prompt: str, command: CommandRun | None = None) -> dict[str, Any]:
         from agent.api import run_events
         from agent.runtime.options import RunOptions
         from agent.runtime.parts import default_parts
 
         self.cancel = asyncio.Event()
-        agent = self.opts.agent or DEFAULT_AGENT
+        agent = self.opts.agent or (command and command.agent) or DEFAULT_AGENT
         first = self.session_id is None
         self.handles = RunHandles()
         parts = headless_parts(default_parts(), self.opts, agent, self.handles)
@@ -114,7 +130,7 @@ class HeadlessSession:
             prompt=prompt,
             agent=agent,
             cwd=self.opts.cwd,
-            model=self.model,
+            model=self.model or (command and command.model),
             max_turns=self.opts.max_turns,
             permission_mode=self.mode,
             approver=self._approver(),
@@ -126,11 +142,14 @@ class HeadlessSession:
             parts=parts,
             always=self.always,
             mcp_servers=self.opts.mcp_servers,
+            grant=command.grant if command is not None else None,
         )
         async for event in run_events(options):
             if event.type == "session_started" and event.parent_tool_use_id is None:
                 self.shapes.agents = self.handles.agents
-                self.shapes.permission_mode = self._starting_mode()
+                self.shapes.slash_commands, self.shapes.skills = await asyncio.to_thread(
+                    _prompt_names, event.cwd
+                )
             for message in self.shapes.messages(event):
                 if message["type"] == "result":
                     self.session_id = event.session_id
@@ -138,6 +157,18 @@ class HeadlessSession:
                 if self.opts.output_format == "stream-json":
                     self.channel.send(message)
         raise SubagentError("the run ended without a result")
+
+
+def _prompt_names(cwd: str) -> tuple[list[str], list[str]]:
+    """The custom commands and skills a run in `cwd` has, by name, for Claude Code's `init`."""
+    from pathlib import Path
+
+    from agent.prompt.custom_commands import find_commands
+    from agent.registry.discovery import find_workspace
+    from agent.skills.discovery import find_skills
+
+    workspace = find_workspace(Path(cwd))
+    return list(find_commands(workspace)[0]), [skill.name for skill in find_skills(workspace)[0]]
 
 
 async def serve(opts: HeadlessOptions) -> int:

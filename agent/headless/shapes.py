@@ -52,6 +52,10 @@ class ClaudeShapes:
         """Claude Code's name of the mode the run starts in, for its `init` (the session sets it)."""
         self.partial = partial
         self.agents: list[str] = []
+        self.slash_commands: list[str] = []
+        """The workspace's custom commands, by name (the `init` message lists them)."""
+        self.skills: list[str] = []
+        """The skills found, by name."""
         self._models: dict[str, str] = {}  # session -> model
         self._turn: dict[str, tuple[str, float, Usage]] = {}  # session -> message id, start, usage
         self._blocks: dict[str, tuple[int, str]] = {}  # session -> streamed block index, its type
@@ -95,13 +99,13 @@ class ClaudeShapes:
             "mcp_servers": [server.model_dump(exclude_none=True) for server in event.mcp_servers],
             "model": event.model,
             "permissionMode": self.permission_mode,
-            "slash_commands": [],
+            "slash_commands": self.slash_commands,
             "apiKeySource": "ANTHROPIC_API_KEY",
             "claude_code_version": CLAUDE_CODE_INTERFACE,
             "subagent_version": __version__,
             "output_style": "default",
             "agents": self.agents,
-            "skills": [],
+            "skills": self.skills,
             "plugins": [],
             "uuid": _uid(),
         }

@@ -4,14 +4,18 @@ A hook is a bash command from a trusted config file. It runs like a bash call (`
 the run's filesystem policy, no network unless the agent has it, the process limits), in the
 workspace, with `CLAUDE_PROJECT_DIR` set, its input JSON on stdin. The sandbox merges stdout and
 stderr, so the command runs in a subshell (its `exit` ends only that) with stderr sent to a file
-in the sandbox's private /tmp, printed after a marker line once the command ended. Hooks of one
-event run one after another, in the order their files and blocks declare them. A hook that
-cannot run (no sandbox) fails like any other: the run goes on, and the failure is an event every
-front end shows.
+in the sandbox's private /tmp, printed after a marker line once the command ended.
+
+The hooks of one event run side by side, as Claude Code runs them, each in its own sandbox with
+its own timeout; the same command named twice (in two files, say) runs once. Their answers are
+combined, and their events emitted, in the order their files and blocks declare them, whichever
+finished first, so the outcome does not depend on timing. A hook that cannot run (no sandbox)
+fails like any other: the run goes on, and the failure is an event every front end shows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -98,10 +102,17 @@ class HookRunner:
                 **fields,
             }
         )
-        answers = [await self._one(hook, payload, emit) for hook in hooks]
-        return combine(answers)
+        runs = [asyncio.ensure_future(self._one(hook, payload)) for hook in _distinct(hooks)]
+        try:
+            ran = await asyncio.gather(*runs)
+        finally:  # one that raised, or a cancel, leaves none of the others running
+            for run in runs:
+                run.cancel()
+        for _, shown in ran:
+            emit(shown)
+        return combine([answer for answer, _ in ran])
 
-    async def _one(self, hook: Hook, payload: str, emit: Emit) -> HookAnswer:
+    async def _one(self, hook: Hook, payload: str) -> tuple[HookAnswer, HookEvent]:
         if self.sandbox is None:
             answer, code = HookAnswer(failed=True, message=self.no_sandbox), None
         else:
@@ -116,17 +127,24 @@ class HookRunner:
                 stdout, stderr = "", result.output
             code = result.exit_code
             answer = interpret(hook.event, code, stdout, stderr, timed_out=result.timed_out)
-        emit(
-            HookEvent(
-                session_id=self.session_id,
-                parent_tool_use_id=self.parent_tool_use_id,
-                hook_event=hook.event,
-                command=hook.command,
-                source=hook.source,
-                exit_code=code,
-                decision=answer.decision,
-                message=answer.reason or answer.message,
-                failed=answer.failed,
-            )
+        event = HookEvent(
+            session_id=self.session_id,
+            parent_tool_use_id=self.parent_tool_use_id,
+            hook_event=hook.event,
+            command=hook.command,
+            source=hook.source,
+            exit_code=code,
+            decision=answer.decision,
+            message=answer.reason or answer.message,
+            failed=answer.failed,
         )
-        return answer
+        return answer, event
+
+
+def _distinct(hooks: list[Hook]) -> list[Hook]:
+    """`hooks` without a command already named (the first keeps its place), as Claude Code
+    runs an identical command once."""
+    first: dict[str, Hook] = {}
+    for hook in hooks:
+        first.setdefault(hook.command, hook)
+    return list(first.values())

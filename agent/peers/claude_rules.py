@@ -15,8 +15,8 @@ The forms (Claude Code's settings documentation, "Permission rule syntax"):
 - `Task(agent)` / `Agent(agent)` -> `task` on the subagent's name;
 - `mcp__server` and `mcp__server__tool` (with `*`) -> a rule whose permission is the tool name.
 
-A tool this runtime does not have (`WebSearch`, `Skill(...)`, `TodoWrite`, ...) gives no pair
-and a reason instead, for `subagent doctor`.
+A tool this runtime does not have (`WebSearch`, `TodoWrite`, ...) gives no pair and a reason
+instead, for `subagent doctor`; so does `Skill(...)`: the `skill` tool asks no permission.
 """
 
 from __future__ import annotations
@@ -29,6 +29,24 @@ from agent.errors import ConfigError
 _RULE = re.compile(r"^(?P<tool>[A-Za-z_][\w-]*)(?:\((?P<spec>.*)\))?$", re.DOTALL)
 _PATH_TOOLS = {"read": "read", "edit": "edit", "write": "edit", "multiedit": "edit", "notebookedit": "edit"}
 _PLAIN_TOOLS = {"bash": "bash", "grep": "grep", "glob": "glob", "ls": "glob", "task": "task", "agent": "task"}
+
+
+def split_rules(values: list[str]) -> list[str]:
+    """Rules written as Claude Code lists them (`--allowedTools`, a command's `allowed-tools`):
+    `Read,Bash(git log:*) Edit` -> ["Read", "Bash(git log:*)", "Edit"]; commas and spaces
+    separate, except inside parentheses."""
+    out: list[str] = []
+    for value in values:
+        depth, current = 0, ""
+        for char in value:
+            depth += (char == "(") - (char == ")")
+            if depth <= 0 and (char == "," or char.isspace()):
+                out.append(current)
+                depth, current = 0, ""
+            else:
+                current += char
+        out.append(current)
+    return [item.strip() for item in out if item.strip()]
 
 
 def _bash_pattern(spec: str) -> str:
@@ -76,6 +94,8 @@ def translate_rule(rule: str, *, root: Path, workspace: Path) -> tuple[list[tupl
             return [("webfetch", "*")], ""
         host = spec.strip().removeprefix("domain:")
         return [("webfetch", host)], ""
+    if tool == "skill":
+        return [], "the skill tool asks no permission (it reads only the listed skills' own files)"
     if tool in _PLAIN_TOOLS:
         pattern = "*" if every else (_bash_pattern(spec.strip()) if tool == "bash" else spec.strip())
         return [(_PLAIN_TOOLS[tool], pattern)], ""

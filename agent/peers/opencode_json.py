@@ -3,7 +3,8 @@ needs a block of it (the MCP client reads `mcp` through `read_opencode_json`).
 
 For the config layers: `permission` is already our rule form (ours is opencode's); an
 `agent.NAME` block gives its `permission` and `tools` to the agent of that name; `command` is
-read by `agent.prompt.custom_commands`. Everything else is listed as not applied.
+read by `agent.prompt.custom_commands`, `mcp` by `agent.mcpclient`. Everything else is listed as
+not applied.
 """
 
 from __future__ import annotations
@@ -64,6 +65,6 @@ def opencode_config(path: Path) -> LayerContent:
     out.unapplied += [
         f"{key}: not read by subagent"
         for key in data
-        if key not in ("permission", "agent", "command", "$schema")
+        if key not in ("permission", "agent", "command", "mcp", "$schema")
     ]
     return out

@@ -13,6 +13,8 @@ Decisions, so that opencode and Claude Code files load unchanged:
   still load. A name no runtime knows is an error.
 - A list (Claude Code's `tools: Read, Grep`) enables exactly those tools and denies the rest.
 - `task` is not one of the seven tools: enabling it means the agent may delegate.
+- `Skill` names no tool to switch: the `skill` tool comes with the skills found (agent.skills),
+  so naming it is accepted without a word.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ _FOREIGN = {
     "todoread": "a plan kept in the conversation",
     "notebookedit": "edit on the .ipynb file",
     "notebookread": "read on the .ipynb file",
-    "skill": "read on the skill's SKILL.md",
     "lsp": "grep and glob",
     "killshell": "bash (a call waits for its command; `timeout_ms` bounds it)",
     "killbash": "bash (a call waits for its command; `timeout_ms` bounds it)",
@@ -80,6 +81,8 @@ def _canonical(raw: str, enabling: bool, dropped: list[str]) -> list[str] | None
         return [t for t in KNOWN_TOOLS if fnmatch.fnmatchcase(t, name)]
     if name in KNOWN_TOOLS:
         return [name]
+    if name == "skill":
+        return []
     if name in _FOREIGN:
         if enabling:
             dropped.append(f"tool {written!r} is not in subagent, so it is left out; use {_FOREIGN[name]}")

@@ -5,8 +5,9 @@ Found in (a later folder wins a name): `~/.claude/commands/`, `~/.config/subagen
 opencode.json's `command` block, the workspace's `.claude/commands/`, `.opencode/command/`,
 `.opencode/commands/`, `.subagent/commands/`. A file's name is the command (`review.md` is
 `/review`; `frontend/lint.md` is `/frontend:lint`). Frontmatter (Claude Code's keys):
-`description`, `argument-hint`, `model`; `allowed-tools` is read but not applied (the agent's
-rules decide). The body is the prompt, with:
+`description`, `argument-hint`, `model` (the model of the command's run), `allowed-tools` (rules
+allowed without asking while it runs: `agent.permissions.command_grant`), and opencode's `agent`
+(the agent of the command's run). The body is the prompt, with:
 
 - `$ARGUMENTS`: everything after the name; `$1` .. `$9`: the arguments split as a shell would;
 - `@path`: a file of the workspace, whose text is appended to the prompt (`<file path=...>`);
@@ -27,6 +28,7 @@ import yaml
 
 from agent.errors import ConfigError, PersonaError
 from agent.paths import claude_home, config_home
+from agent.permissions.command_grant import ToolGrant, split_allowed_tools
 from agent.registry.persona import split_frontmatter
 from agent.trust.confine import not_regular, outside
 
@@ -45,9 +47,24 @@ class CustomCommand:
     argument_hint: str = ""
     model: str | None = None
     source: str = ""
+    agent: str | None = None
+    """opencode's `agent`: the agent that runs the command (None: the one in use)."""
+    allowed_tools: tuple[str, ...] = ()
+    """`allowed-tools` as written, one rule each."""
+    from_workspace: bool = False
+    """Found in the workspace (its grant needs trust), not in the user's own folders."""
+
+    def grant(self) -> ToolGrant | None:
+        """What its `allowed-tools` allow while it runs; None when it names none."""
+        if not self.allowed_tools:
+            return None
+        return ToolGrant(
+            command=self.name, source=Path(self.source), entries=self.allowed_tools,
+            from_workspace=self.from_workspace,
+        )  # fmt: skip
 
 
-def _from_file(path: Path, name: str) -> CustomCommand:
+def _from_file(path: Path, name: str, *, from_workspace: bool) -> CustomCommand:
     if problem := not_regular(path):
         raise ConfigError(f"{path}: {problem}")
     text = path.read_bytes()[:MAX_COMMAND_BYTES].decode("utf-8", errors="replace")
@@ -64,6 +81,9 @@ def _from_file(path: Path, name: str) -> CustomCommand:
         argument_hint=str(meta.get("argument-hint") or ""),
         model=str(meta["model"]) if meta.get("model") else None,
         source=str(path),
+        agent=str(meta["agent"]) if meta.get("agent") else None,
+        allowed_tools=split_allowed_tools(meta.get("allowed-tools")),
+        from_workspace=from_workspace,
     )
 
 
@@ -76,7 +96,7 @@ def _scan(folder: Path, found: dict[str, CustomCommand], errors: list[str], conf
             continue
         name = ":".join(path.relative_to(folder).with_suffix("").parts)
         try:
-            found[name] = _from_file(path, name)
+            found[name] = _from_file(path, name, from_workspace=confine is not None)
         except (OSError, ConfigError) as exc:
             errors.append(str(exc))
 
@@ -92,10 +112,11 @@ def _from_opencode(workspace: Path, found: dict[str, CustomCommand], errors: lis
     block: Any = data.get("command") or {}
     for name, entry in block.items() if isinstance(block, dict) else ():
         if isinstance(entry, dict) and isinstance(entry.get("template"), str):
-            model = entry.get("model")
+            model, agent = entry.get("model"), entry.get("agent")
             found[str(name)] = CustomCommand(
                 str(name), entry["template"].strip(), str(entry.get("description") or ""), "",
                 str(model) if model else None, str(workspace / "opencode.json"),
+                str(agent) if agent else None, from_workspace=True,
             )  # fmt: skip
 
 
@@ -133,6 +154,34 @@ def expand(command: CustomCommand, arguments: str, workspace: Path) -> str:
     if "$ARGUMENTS" not in command.template and not _POSITIONAL.search(command.template) and arguments:
         text = f"{text}\n\n{arguments}"
     return "\n\n".join([text, *_includes(text, workspace)])
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """What running a command stands for: its prompt, and what it sets for that run only."""
+
+    prompt: str
+    model: str | None
+    """The command's `model` (None: the run's own)."""
+    agent: str | None
+    """The command's `agent` (None: the one in use)."""
+    grant: ToolGrant | None
+    """Its `allowed-tools`, allowed without asking during the run."""
+
+
+def invoke(command: CustomCommand, arguments: str, workspace: Path) -> CommandRun:
+    """The run `/name arguments` stands for."""
+    return CommandRun(expand(command, arguments, workspace), command.model, command.agent, command.grant())
+
+
+def command_in_prompt(prompt: str, workspace: Path) -> CommandRun | None:
+    """The run a prompt starting with `/name` stands for; None when it names no command (the
+    prompt is then sent as written)."""
+    parts = split_command_line(prompt)
+    if parts is None:
+        return None
+    found = find_commands(workspace)[0].get(parts[0])
+    return invoke(found, parts[1], workspace) if found is not None else None
 
 
 def split_command_line(line: str) -> tuple[str, str] | None:

@@ -12,12 +12,22 @@ from pathlib import Path
 
 from agent.registry.discovery import AgentRegistry
 
-_NOT_READ: tuple[tuple[str, str], ...] = ((".mcp.json", "MCP servers are not read by subagent yet"),)
+_NOT_READ: tuple[tuple[str, str], ...] = (
+    ("opencode.jsonc", "only opencode.json is read: rename it, without the comments"),
+    (".opencode/plugin", "opencode's JavaScript plugins are not run; hooks are (docs/hooks.md)"),
+    (".opencode/plugins", "opencode's JavaScript plugins are not run; hooks are (docs/hooks.md)"),
+    (".opencode/tool", "opencode's custom tools (TypeScript) are not loaded; an MCP server can bring tools"),
+    (".opencode/tools", "opencode's custom tools (TypeScript) are not loaded; an MCP server can bring tools"),
+    (".claude/output-styles", "Claude Code's output styles are not read by subagent"),
+)
+_MCP_FILES = (".mcp.json",)
+"""Read by the MCP client (agent.mcpclient); its servers are doctor's `mcp` checks."""
 
 
 def _unread(workspace: Path) -> list[str]:
+    lines = [f"read (mcp servers): {workspace / rel}" for rel in _MCP_FILES if (workspace / rel).exists()]
     found = [(workspace / rel, why) for rel, why in _NOT_READ]
-    return [f"found, not applied: {path} ({why})" for path, why in found if path.exists()]
+    return lines + [f"found, not applied: {path} ({why})" for path, why in found if path.exists()]
 
 
 def _prompts(workspace: Path) -> list[str]:

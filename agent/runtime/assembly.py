@@ -35,6 +35,7 @@ from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import data_home
+from agent.permissions.command_grant import rules_for_run
 from agent.prompt.instructions import load_project_instructions
 from agent.prompt.request import environment_block
 from agent.registry.spec import AgentSpec, may_delegate, may_edit
@@ -139,6 +140,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         read_notes=instructions.folder_notes(cwd),  # a subfolder's instructions, with its first read
     )
     approver = options.approver or parts.headless_approver()
+    granted, grant_refused = rules_for_run(options.grant, registry, cwd)  # a custom command's allowed-tools
     in_order = QuestionAfterShown(approver) if options.parent is None else None  # the root's, for the tree
     approver = in_order or approver
     if (
@@ -148,7 +150,8 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         gate.mode = options.permission_mode or options.parent.gate.mode
     else:
         mode = options.permission_mode or defaults.permission_mode
-        gate = parts.make_gate(list(spec.permission), mode, approver, defaults.ask_timeout_s, options.always)
+        rules = [*spec.permission, *granted]  # a command's grant after every configured rule
+        gate = parts.make_gate(rules, mode, approver, defaults.ask_timeout_s, options.always)
     skills, _ = await asyncio.to_thread(find_skills, cwd)
     built_in = parts.load_tools([t for t in spec.tools if t != WebFetchTool.name])  # the seam's tools
     tools = {tool.name: tool for tool in built_in}
@@ -212,7 +215,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         resumed=resumed,
         compact_only=options.compact_only,
         boundary=with_mcp_servers(
-            run_boundary(spec, sandbox, defaults.sandbox.kind, registry), mcp, owns_mcp
+            run_boundary(spec, sandbox, defaults.sandbox.kind, registry, grant_refused), mcp, owns_mcp
         ),
         hooks=hooks,
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),

@@ -30,6 +30,7 @@ from agent.errors import ConfigError
 from agent.mcpclient.config import ServerDef
 from agent.model.base import ModelClient
 from agent.permissions.always import AlwaysMemory
+from agent.permissions.command_grant import ToolGrant
 from agent.permissions.models import Approver, PermissionMode
 from agent.runtime.parts import RuntimeParts
 from agent.tool import EditorBuffers
@@ -66,6 +67,9 @@ class RunOptions(BaseModel):
     """Trust the workspace for this run (`--trust`; docs/security.md)."""
     approver: SkipValidation[Approver | None] = None
     """Who answers `ask`; None takes the runtime's headless approver."""
+    grant: ToolGrant | None = None
+    """A custom command's `allowed-tools`: allowed without asking for this run only (a subagent's
+    gate inherits it with the rest of its parent's rules)."""
     always: SkipValidation[AlwaysMemory | None] = None
     """The session's `always` answers, when the session outlives this run (a chat, an ACP or MCP
     session, a dispatch); None keeps them for this run only."""

@@ -4,13 +4,16 @@ fields (`agent.events.RunBoundary`, whose `notices()` are the lines every front 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from agent.events import RunBoundary, SandboxState
 from agent.registry.spec import AgentSpec
 
 
-def run_boundary(spec: AgentSpec, sandbox: Any, kind: str, registry: Any) -> RunBoundary:
+def run_boundary(
+    spec: AgentSpec, sandbox: Any, kind: str, registry: Any, refused: Sequence[str] = ()
+) -> RunBoundary:
     """The boundary of a run of `spec`.
 
     Args:
@@ -19,6 +22,8 @@ def run_boundary(spec: AgentSpec, sandbox: Any, kind: str, registry: Any) -> Run
         kind: The configured sandbox kind (`bwrap` or `none`).
         registry: The registry the agent came from (a stand-in without trust fields counts as
             trusted with nothing refused).
+        refused: More refusal lines of this run (the `allowed-tools` of an untrusted workspace's
+            custom command).
     """
     state: SandboxState | None
     if "bash" not in spec.tools:
@@ -32,5 +37,5 @@ def run_boundary(spec: AgentSpec, sandbox: Any, kind: str, registry: Any) -> Run
         sandbox=state,
         network=state == "none" or (state == "bwrap" and spec.network),
         trusted=bool(getattr(registry, "trusted", True)),
-        refused=[str(r) for r in refusals(spec.name)] if refusals is not None else [],
+        refused=[*(str(r) for r in refusals(spec.name)), *refused] if refusals is not None else [*refused],
     )

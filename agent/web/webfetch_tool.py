@@ -3,9 +3,11 @@
 Permission `webfetch` on the URL's host (ask by default; rules take host patterns:
 `webfetch: {"*.python.org": allow}`). A loopback or private address also needs an allow rule for
 `webfetch_local` on the host (`local_allowed`, from the agent's rules; no ask can grant it). A
-redirect is not followed: the answer names where it points, and the model fetches that URL with
-a new call, so another host is asked about again. HTML becomes markdown with markdownify
-(imported on first use); other text is returned as it is; anything else is refused.
+redirect to the same host (the permission's pattern) is followed, up to five; one to another
+host is not: the answer names where it points, and the model fetches that URL with a new call,
+so the other host is asked about (as Claude Code does). Every hop is resolved and checked again.
+HTML becomes markdown with markdownify (imported on first use); other text is returned as it
+is; anything else is refused.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from agent.errors import ToolFailure
 from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 from agent.tool_output import cap_output
 from agent.web.fetch import MAX_BYTES, TIMEOUT_S, Fetched, fetch
+
+MAX_SAME_HOST_REDIRECTS = 5
 
 
 class WebFetchInput(ToolInput):
@@ -62,7 +66,7 @@ def _text(got: Fetched) -> str:
 class WebFetchTool(Tool[WebFetchInput]):
     name: ClassVar[str] = "webfetch"
     description: ClassVar[str] = (
-        "Fetch a URL; HTML comes back as markdown. Redirects are reported, not followed."
+        "Fetch a URL; HTML comes back as markdown. A redirect to another host is reported, not followed."
     )
     input_model: ClassVar[type[ToolInput]] = WebFetchInput
     kind = "read"
@@ -83,22 +87,30 @@ class WebFetchTool(Tool[WebFetchInput]):
     def title(self, input: WebFetchInput) -> str:
         return f"fetch {input.url}"
 
-    async def run(self, input: WebFetchInput, ctx: ToolContext) -> ToolResult:
-        got = await asyncio.wait_for(
+    async def _fetch(self, url: str) -> Fetched:
+        return await asyncio.wait_for(
             asyncio.to_thread(
                 fetch,
-                input.url,
+                url,
                 local_allowed=self.local_allowed,
                 max_bytes=self.max_bytes,
                 timeout_s=self.timeout_s,
             ),
             self.timeout_s + 5,
         )
+
+    async def run(self, input: WebFetchInput, ctx: ToolContext) -> ToolResult:
+        got = await self._fetch(input.url)
+        host = urlsplit(input.url).hostname
+        for _ in range(MAX_SAME_HOST_REDIRECTS):
+            if got.redirect is None or urlsplit(got.redirect).hostname != host:
+                break
+            got = await self._fetch(got.redirect)
         if got.redirect is not None:
-            same = urlsplit(got.redirect).hostname == urlsplit(input.url).hostname
-            where = "the same host" if same else "another host"
+            same = urlsplit(got.redirect).hostname == host
+            why = f"more than {MAX_SAME_HOST_REDIRECTS} redirects" if same else "another host"
             return ToolResult(
-                output=f"{input.url} redirects ({got.status}) to {got.redirect} ({where}); "
+                output=f"{got.url} redirects ({got.status}) to {got.redirect} ({why}); "
                 "fetch that URL to follow it"
             )
         text = _text(got)

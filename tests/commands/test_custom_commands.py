@@ -35,7 +35,9 @@ def test_commands_from_every_folder_and_opencode_json(ws: Path) -> None:
     put(
         ws,
         "opencode.json",
-        json.dumps({"command": {"ship": {"template": "ship it", "description": "deploy"}}}),
+        json.dumps(
+            {"command": {"ship": {"template": "ship it", "description": "deploy", "agent": "explore"}}}
+        ),
     )
     commands, errors = find_commands(ws)
     assert list(commands) == ["frontend:lint", "mine", "review", "ship", "test"] and errors == []
@@ -45,7 +47,7 @@ def test_commands_from_every_folder_and_opencode_json(ws: Path) -> None:
         "FILE [FOCUS]",
         "haiku",
     )
-    assert commands["ship"].template == "ship it"
+    assert (commands["ship"].template, commands["ship"].agent) == ("ship it", "explore")
 
 
 def test_arguments_positions_and_file_includes(ws: Path, tmp_path: Path) -> None:
@@ -69,8 +71,10 @@ async def test_chat_lists_and_runs_custom_commands(ws: Path) -> None:
     await commands.run("/help")
     assert "/review FILE [FOCUS] Review a file" in out.getvalue()
     assert await commands.run("/review app.py speed") is False
-    assert commands.take_prompt().startswith("Review @app.py for speed.")
-    assert commands.take_prompt() is None
+    turn = commands.take_command()
+    assert turn is not None and turn.prompt.startswith("Review @app.py for speed.")
+    assert (turn.model, turn.grant) == ("haiku", None)  # its model for its turn; no allowed-tools
+    assert commands.take_command() is None
     await commands.run("/nope")
     assert "unknown command /nope; commands: /agents," in out.getvalue() and "/review" in out.getvalue()
 

@@ -10,8 +10,9 @@ import pytest
 
 from agent.errors import ConfigError
 from agent.headless.entry import is_headless
-from agent.headless.flags import REFUSED, claude_mode_of, parse, split_tool_list
+from agent.headless.flags import REFUSED, claude_mode_of, parse
 from agent.headless.overrides import agent_specs, reshape, rules_for
+from agent.peers.claude_rules import split_rules
 from agent.registry.spec import AgentSpec
 from tests.conftest import run_subagent
 
@@ -86,7 +87,7 @@ def test_the_subcommands_and_help_are_routed_as_before() -> None:
 
 
 def test_tool_lists_split_on_commas_and_spaces_outside_parentheses() -> None:
-    assert split_tool_list(["Read,Bash(git log:*) Edit", "Write"]) == [
+    assert split_rules(["Read,Bash(git log:*) Edit", "Write"]) == [
         "Read",
         "Bash(git log:*)",
         "Edit",
@@ -94,16 +95,24 @@ def test_tool_lists_split_on_commas_and_spaces_outside_parentheses() -> None:
     ]
 
 
-def test_allowed_and_disallowed_tools_become_rules() -> None:
-    rules = rules_for(["Bash(git log:*)", "Write", "WebFetch", "mcp__db__query"], "allow", "--allowedTools")
-    assert [(r.permission, r.pattern, r.decision) for r in rules] == [
-        ("bash", "git log*", "allow"),
-        ("edit", "*", "allow"),
-        ("webfetch", "*", "allow"),  # the runtime's webfetch (issue 20)
-        ("mcp__db__query", "*", "allow"),
+def test_allowed_and_disallowed_tools_become_rules(tmp_path: Path) -> None:
+    entries = [
+        "Bash(git log:*)",
+        "Write",
+        "WebFetch(domain:docs.python.org)",
+        "Read(./.env)",
+        "mcp__db__query",
     ]
+    rules = rules_for([*entries, "WebSearch"], "allow", "--allowedTools", tmp_path)
+    assert [(r.permission, r.pattern, r.decision) for r in rules] == [
+        ("bash", "git log *", "allow"),  # as .claude/settings.json's rules: `git log` and its arguments
+        ("edit", "*", "allow"),
+        ("webfetch", "docs.python.org", "allow"),  # the runtime's webfetch (issue 20), on the host
+        ("read", ".env", "allow"),
+        ("mcp__db__query", "*", "allow"),
+    ]  # WebSearch: a Claude Code tool subagent has not, no rule
     with pytest.raises(ConfigError, match="unknown tool 'Raed'"):
-        rules_for(["Raed"], "deny", "--disallowedTools")
+        rules_for(["Raed"], "deny", "--disallowedTools", tmp_path)
 
 
 def test_the_flags_reshape_the_root_agent() -> None:
@@ -112,7 +121,7 @@ def test_the_flags_reshape_the_root_agent() -> None:
                   "--disallowedTools", "Bash(rm:*)"])  # fmt: skip
     shaped = reshape(spec, opts)
     assert shaped.prompt == "persona\n\nbe brief" and shaped.tools == ["read", "bash"]
-    assert shaped.permission[-1].decision == "deny" and shaped.permission[-1].pattern == "rm*"
+    assert shaped.permission[-1].decision == "deny" and shaped.permission[-1].pattern == "rm *"
     assert any(r.permission == "edit" and r.decision == "deny" for r in shaped.permission)
     assert reshape(spec, parse(["-p", "x", "--system-prompt", "other"])).prompt == "other"
     assert reshape(spec, parse(["-p", "x", "--system-prompt="])).prompt == "persona"  # the SDK's default

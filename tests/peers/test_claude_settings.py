@@ -44,12 +44,14 @@ def _settings(ws: Path, rel: str = ".claude/settings.json", **permissions: objec
         ("mcp__github", [("mcp__github__*", "*")]),
         ("mcp__github__create_issue", [("mcp__github__create_issue", "*")]),
         ("WebSearch", []),
+        ("Skill(pdf)", []),
     ],
 )
 def test_each_rule_form_translates(rule: str, pairs: list[tuple[str, str]], ws: Path) -> None:
     got, why = translate_rule(rule, root=ws, workspace=ws)
     assert got == pairs
     assert bool(why) == (not pairs)
+    assert ("asks no permission" in why) == rule.startswith("Skill")
 
 
 def test_home_paths_are_absolute(ws: Path) -> None:

@@ -16,7 +16,10 @@ def test_every_file_read_and_every_part_not_applied_is_listed(tmp_path: Path) ->
     (ws / ".claude/commands").mkdir(parents=True)
     (ws / ".claude/commands/review.md").write_text("review")
     (ws / ".mcp.json").write_text("{}")
-    (ws / "opencode.json").write_text(json.dumps({"theme": "dark", "permission": {"edit": "deny"}}))
+    (ws / ".opencode/plugin").mkdir(parents=True)
+    (ws / "opencode.json").write_text(
+        json.dumps({"theme": "dark", "permission": {"edit": "deny"}, "mcp": {}})
+    )
     settings = ws / ".claude/settings.json"
     settings.write_text(
         json.dumps({"permissions": {"allow": ["Bash(make:*)"], "deny": ["WebSearch"]}, "env": {}})
@@ -29,7 +32,12 @@ def test_every_file_read_and_every_part_not_applied_is_listed(tmp_path: Path) ->
     assert "  not applied: env: not read by subagent" in lines
     assert any(line.startswith("  refused: permission.bash.make * (an allow rule") for line in lines)
     assert "custom commands: /review" in lines
-    assert any(line.startswith(f"found, not applied: {ws / '.mcp.json'} (") for line in lines)
+    assert f"read (mcp servers): {ws / '.mcp.json'}" in lines  # the MCP client reads it
+    assert not any(line.startswith("  not applied: mcp") for line in lines)  # opencode's `mcp` too
+    assert any(
+        line.startswith(f"found, not applied: {ws / '.opencode/plugin'} (opencode's JavaScript")
+        for line in lines
+    )
     assert lines.index(f"read (project): {settings}") > lines.index(f"read (project): {ws / 'opencode.json'}")
 
 

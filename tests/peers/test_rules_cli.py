@@ -36,3 +36,22 @@ def test_rules_name_their_file_and_line_and_refusals_are_listed(tmp_path: Path) 
     assert "permission.bash.make *: refused (" in text.stderr  # ... and says so
     assert "fixer.md: tool 'WebSearch' is not in subagent, so it is left out; use " in text.stderr
     assert "deny   bash  rm *  (" in text.stdout
+
+
+def test_opencode_rules_and_an_agent_block_name_their_lines_in_opencode_json(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / ".git").mkdir(parents=True)
+    (ws / ".opencode/agent").mkdir(parents=True)
+    (ws / ".opencode/agent/builder.md").write_text(
+        "---\nmode: primary\ntools:\n  webfetch: true\n---\nbuild\n"
+    )
+    config = {
+        "permission": {"bash": {"rm *": "deny"}},
+        "agent": {"builder": {"permission": {"bash": {"git push *": "deny"}}}},
+    }
+    (ws / "opencode.json").write_text(json.dumps(config, indent=2))
+    shown = run_subagent("agents", "show", "builder", "--rules", "--json", "--cwd", str(ws))
+    assert shown.returncode == 0, shown.stderr
+    origin = {(r["permission"], r["pattern"], r["decision"]): r["from"] for r in json.loads(shown.stdout)}
+    assert origin[("bash", "rm *", "deny")] == f"{ws}/opencode.json:4"
+    assert origin[("bash", "git push *", "deny")] == f"{ws}/opencode.json:11"

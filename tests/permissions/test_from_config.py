@@ -120,6 +120,8 @@ def test_foreign_tools_switched_on_are_dropped_with_a_note_each() -> None:
     assert all("use " in note for note in sel.dropped)
     assert tools_to_selection({"websearch": True, "bash": False}).dropped[0].startswith("tool 'websearch'")
     assert tools_to_selection({"websearch": False}).dropped == []
+    skill = tools_to_selection("Read, Skill")  # the skill tool comes with the skills found
+    assert skill.enabled == ["read"] and skill.dropped == []
 
 
 def test_webfetch_is_opt_in() -> None:

@@ -1,5 +1,6 @@
 """The web fetch tool against local servers: loopback refused unless a rule allows it (the control:
-a plain client fetches the same URL), HTML as markdown, redirects reported, caps, one DNS lookup."""
+a plain client fetches the same URL), HTML as markdown, redirects (followed on the same host,
+reported to another), caps, one DNS lookup."""
 
 from __future__ import annotations
 
@@ -36,9 +37,10 @@ class _Handler(BaseHTTPRequestHandler):
             "/bin": (200, "application/octet-stream", b"\x00\x01"),
             "/missing": (404, "text/plain", b"nope"),
         }
-        if self.path == "/away":
+        redirects = {"/away": f"http://localhost:{port}/page", "/hop": "/page", "/loop": "/loop"}
+        if self.path in redirects:
             self.send_response(302)
-            self.send_header("Location", f"http://localhost:{port}/page")
+            self.send_header("Location", redirects[self.path])
             self.end_headers()
             return
         status, kind, body = routes.get(self.path, (200, "text/plain", b"plain"))
@@ -81,10 +83,18 @@ def test_loopback_is_refused_unless_a_rule_allows_it(server: str, tmp_path: Path
     )
 
 
-def test_a_redirect_is_reported_not_followed(server: str, tmp_path: Path) -> None:
+def test_a_redirect_to_another_host_is_reported_not_followed(server: str, tmp_path: Path) -> None:
     text = _run(WebFetchTool(lambda host: True), f"{server}/away", tmp_path)
     assert "redirects (302) to http://localhost:" in text and "(another host)" in text
     assert [path for path, _ in _Handler.hits] == ["/away"]
+
+
+def test_a_redirect_on_the_same_host_is_followed_a_few_times(server: str, tmp_path: Path) -> None:
+    assert _run(WebFetchTool(lambda host: True), f"{server}/hop", tmp_path).startswith("# Title")
+    assert [path for path, _ in _Handler.hits] == ["/hop", "/page"]
+    _Handler.hits.clear()
+    text = _run(WebFetchTool(lambda host: True), f"{server}/loop", tmp_path)
+    assert "(more than 5 redirects)" in text and len(_Handler.hits) == 6
 
 
 def test_caps_errors_and_binary(server: str, tmp_path: Path) -> None:
