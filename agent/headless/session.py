@@ -147,6 +147,7 @@ class HeadlessSession:
         async for event in run_events(options):
             if event.type == "session_started" and event.parent_tool_use_id is None:
                 self.shapes.agents = self.handles.agents
+                self.shapes.permission_mode = self._starting_mode()
                 self.shapes.slash_commands, self.shapes.skills = await asyncio.to_thread(
                     _prompt_names, event.cwd
                 )
