@@ -22,16 +22,16 @@ from tests.model.local_api import ApiHandler, error_body
 from tests.model.messages_server import MessagesServer
 
 _REPORT = (
-    "import atexit, json, os, runpy, sys; "
+    "import atexit, gc, json, os, runpy, sys; "
     "report = {}; port = int(os.environ['SERVER_PORT']); "
     "sys.addaudithook(lambda event, args: event == 'socket.connect' and args[1][1:2] == (port,) "
     "and report.setdefault('at_request', list(sys.modules))); "
     "atexit.register(lambda: open(os.environ['REPORT_OUT'], 'w').write(json.dumps(dict(report, "
-    "at_exit=list(sys.modules))))); "
+    "at_exit=list(sys.modules), gc_enabled=gc.isenabled(), gc_frozen=gc.get_freeze_count())))); "
     "sys.argv = ['subagent', *sys.argv[1:]]; runpy.run_module('agent', run_name='__main__')"
 )
 """`subagent` that reports the modules it had imported when it connected to the server (the first
-request) and when it exited (its exit handlers run before `os._exit`)."""
+request) and when it exited (its exit handlers run before `os._exit`), and the collector's state."""
 
 HEAVY = (
     "anthropic",  # the SDK: about 2 s of CPU (the Messages API is streamed without it)
@@ -97,6 +97,20 @@ def test_a_run_imports_only_its_command(tmp_path: Path) -> None:
     assert "agent.cli.run_cmd" in report["at_exit"] and "agent.cli.chat_cmd" not in report["at_exit"]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("run", "say hi", "-o", "json"), ("-p", "say hi", "--output-format", "json")],
+    ids=["run", "headless"],
+)
+def test_the_collector_is_back_on_after_start_up(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Start-up runs without cyclic collection (agent.cli.startup_gc); the run's first event turns it
+    back on, with what start-up made frozen out of its sight."""
+    with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
+        report = _report(tmp_path, server, *args)
+    assert report["gc_enabled"] is True
+    assert report["gc_frozen"] > 10_000
+
+
 def test_every_command_is_found_by_name() -> None:
     """`agent.cli.commands.MODULES` names the module of every command the CLI has."""
     from agent.cli.commands import MODULES, register
@@ -149,3 +163,18 @@ def test_a_failed_run_leaves_with_its_exit_code_and_its_error(tmp_path: Path) ->
     assert proc.returncode == 1 and len(server.requests) == 1
     result = json.loads(proc.stdout)
     assert result["subtype"] == "error_during_execution" and "max_tokens: too large" in result["result"]
+
+
+def test_release_leaves_a_collector_someone_else_stopped_alone() -> None:
+    """A process that stopped collection itself (an embedder, a debugger) keeps it stopped."""
+    import gc
+
+    from agent.cli.startup_gc import hold, release
+
+    gc.disable()
+    try:
+        hold()
+        release()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
