@@ -48,6 +48,12 @@ HEAVY = (
     "bs4",
     "rapidfuzz",  # the nearest lines of a failed edit
     "agent.permissions.bash_parse",  # at the first bash call
+    "agent.orchestrator.base",  # the task tool's subtask: when it runs
+    "agent.orchestrator.bases",  # the sweep of subagents' leftovers: only where a subagent ran
+    "agent.sessions.checkpoints",  # at the first step that changes files
+    "agent.mcpclient.hub",  # only with an MCP server configured
+    "tools._match",  # at the first edit
+    "tools._patch_parse",  # at the first patch
     "agent.chat",
     "agent.acp",
     "agent.mcp",
