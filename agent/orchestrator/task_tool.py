@@ -78,9 +78,8 @@ class TaskTool(Tool[TaskInput]):
 
     async def run_call(self, input: TaskInput, ctx: ToolContext, call: ToolCallInfo) -> ToolResult:
         """Run the child for this call: its events go into the run's stream tagged with the call's id."""
-        from agent.orchestrator.base import (
-            SubtaskSpec,
-        )  # with the child: not on a run's way to its first request
+        # with the child, not on a run's way to its first request
+        from agent.orchestrator.base import SubtaskSpec
         from agent.orchestrator.child import ChildRequest, run_child
 
         if input.subagent_type not in self.subagents:
