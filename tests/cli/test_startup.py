@@ -67,7 +67,8 @@ def _report(tmp_path: Path, server: MessagesServer, *args: str) -> dict[str, Any
     out = tmp_path / "report.json"
     argv = [sys.executable, "-c", _REPORT, *args]
     env = subprocess_env(ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=server.url, REPORT_OUT=str(out),
-                         SERVER_PORT=server.url.rsplit(":", 1)[1].strip("/"))  # fmt: skip
+                         SERVER_PORT=server.url.rsplit(":", 1)[1].strip("/"),
+                         SUBAGENT_WORKTREES=str(tmp_path / "worktrees"))  # fmt: skip
     workspace = tmp_path / "ws"
     workspace.mkdir()
     proc = subprocess.run(argv, cwd=workspace, capture_output=True, text=True, timeout=120, env=env)
