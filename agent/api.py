@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent import paths
 from agent.events import Event, ResultEvent
-from agent.orchestrator.base import EventSink, SubtaskResult, SubtaskSpec
-from agent.permissions.models import Approver, PermissionMode
 
 if TYPE_CHECKING:
+    from agent.orchestrator.base import EventSink, SubtaskResult, SubtaskSpec
+    from agent.permissions.models import Approver, PermissionMode
     from agent.runtime.options import RunOptions
 
 
@@ -31,16 +32,19 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     Every front end runs through here, where the orchestrator joins the runtime: the parts are
     `options.parts` (None: the runtime's) with the `task` tool as their session tools
     (`agent.orchestrator.task_tool.with_delegation`), and the run starts by sweeping the
-    worktrees killed runs' subagents left (`agent.orchestrator.worktree.sweep_worktrees`).
+    worktrees killed runs' subagents left (`agent.orchestrator.worktree.sweep_worktrees`), where
+    any subagent's tree is on disk at all.
     """
     import asyncio
     import contextlib
 
     from agent.orchestrator.task_tool import with_delegation
-    from agent.orchestrator.worktree import sweep_worktrees
     from agent.runtime.assembly import run_events as run_assembled
 
-    await asyncio.to_thread(sweep_worktrees)
+    if paths.subagent_trees_left():  # else the worktrees' code (about 10 ms) stays unloaded
+        from agent.orchestrator.worktree import sweep_worktrees
+
+        await asyncio.to_thread(sweep_worktrees)
     delegating = options.model_copy(update={"parts": with_delegation(options.parts)})
     async with contextlib.aclosing(run_assembled(delegating)) as events:  # closed with this one
         async for event in events:

@@ -31,6 +31,19 @@ def bases_home() -> Path:
     return data_home() / "bases"
 
 
+def subagent_trees_left() -> bool:
+    """Whether any subagent's worktree or base checkout is on disk (either folder has an entry):
+    where none is, a run has nothing of them to sweep and need not load the code that would."""
+    for folder in (worktrees_home(), bases_home()):
+        try:
+            with os.scandir(folder) as entries:
+                if next(entries, None) is not None:
+                    return True
+        except OSError:  # missing (none made yet) or unreadable (the sweep would skip it too)
+            continue
+    return False
+
+
 def config_home() -> Path:
     """The user's config: `$XDG_CONFIG_HOME/subagent` (config.yaml, agents/, AGENTS.md, trusted folders)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")

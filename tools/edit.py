@@ -22,7 +22,6 @@ from tools._files import (
     store_bytes,
 )
 from tools._line_endings import span_blocks, splice
-from tools._match import replace
 from tools._paths import display_path, path_permissions, resolve_path
 
 
@@ -101,6 +100,8 @@ class _Edited:
 
 
 def _work_out(current: bytes, input: EditInput, path: Path, label: str) -> _Edited:
+    from tools._match import replace  # the matcher and its near-miss search: at the first edit
+
     """Everything between reading and writing, in one function that runs in a thread: matching, the
     nearest lines of a miss and the diff all take time on a big file, and the event loop must not wait."""
     before = decode_text(current)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -30,9 +31,10 @@ from tools._files import (
 )
 from tools._fs import remove_file
 from tools._line_endings import splice
-from tools._patch_apply import apply_chunks, join_lines
-from tools._patch_parse import FileOp, parse_patch
 from tools._paths import display_path, path_permissions, resolve_path
+
+if TYPE_CHECKING:
+    from tools._patch_parse import FileOp
 
 
 class PatchInput(ToolInput):
@@ -88,6 +90,8 @@ class PatchTool(Tool[PatchInput]):
         return "patch:" + ",".join(sorted(set(paths))) if paths else "patch"
 
     async def run(self, input: PatchInput, ctx: ToolContext) -> ToolResult:
+        from tools._patch_parse import parse_patch  # the patch grammars: at the first patch
+
         ops = parse_patch(input.patch_text)
         plan = _Plan()
         for op in ops:
@@ -100,6 +104,8 @@ class PatchTool(Tool[PatchInput]):
 
 
 def _raw_paths(patch_text: str) -> list[str]:
+    from tools._patch_parse import parse_patch
+
     try:
         ops = parse_patch(patch_text)
     except PatchApplyError:
@@ -125,6 +131,8 @@ async def _current(path: Path, plan: _Plan, ctx: ToolContext) -> bytes | None:
 
 
 async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
+    from tools._patch_apply import join_lines
+
     path = resolve_path(op.path, ctx)
     label = display_path(path, ctx)
     current = await _current(path, plan, ctx)
@@ -171,6 +179,8 @@ async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
 
 
 def _work_out(current: bytes, op: FileOp, label: str) -> tuple[TextFile, str, bytes]:
+    from tools._patch_apply import apply_chunks
+
     """The file before, its new view and the bytes to write: everything between reading and writing,
     in one function that runs in a thread (a big file must not stall the event loop)."""
     before = decode_text(current)

@@ -78,7 +78,12 @@ def main() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from agent.headless.entry import is_headless
 
-    if is_headless(sys.argv[1:]):  # Claude Code's `-p` form (docs/headless.md): no subcommand
+    headless = is_headless(sys.argv[1:])
+    if headless or sys.argv[1:2] == ["run"]:  # the one-shot runs: no collection until the first event
+        from agent.cli.startup_gc import hold
+
+        hold()
+    if headless:  # Claude Code's `-p` form (docs/headless.md): no subcommand
         from agent.headless.entry import main as headless_main
 
         exit_now(headless_main(sys.argv[1:]))

@@ -2,8 +2,8 @@
 hub over the servers this workspace configures (`agent.mcpclient.sources`), opened before the
 first request so their tools are in it, and closed when the run ends.
 
-Nothing of the `mcp` SDK is imported when no server is configured: a run without servers pays
-one look for the files that could name them.
+Nothing of the `mcp` SDK is imported when no server is configured, nor the hub, its tools and
+their deferred loading: a run without servers pays one look for the files that could name them.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.events import RunBoundary
 from agent.mcpclient.config import ServerDef
-from agent.mcpclient.deferred import lean
-from agent.mcpclient.hub import McpHub
-from agent.mcpclient.resources import with_resources
 from agent.mcpclient.sources import persona_servers, plan_servers
+
+if TYPE_CHECKING:
+    from agent.mcpclient.hub import McpHub
 
 
 async def hub_for_run(
@@ -36,6 +36,8 @@ async def hub_for_run(
     plan = await asyncio.to_thread(plan_servers, workspace, trusted=trusted, editor=editor, persona=persona)
     if not (plan.usable or plan.skipped or plan.problems):
         return None, False
+    from agent.mcpclient.hub import McpHub
+
     hub = McpHub(plan, log_dir=log_dir)
     return await hub.open(), True
 
@@ -55,6 +57,9 @@ def tools_of(hub: McpHub | None, taken: set[str], defer_above: int | None = None
     on demand: `agent.mcpclient.deferred`), without any whose name a built-in tool already has."""
     if hub is None:
         return {}
+    from agent.mcpclient.deferred import lean
+    from agent.mcpclient.resources import with_resources
+
     mine = [t for t in hub.tools if t.name not in taken]
     extra = with_resources([c for c in hub.connections.values() if c.name not in hub.failed])
     return {t.name: t for t in [*lean(mine, defer_above), *extra] if t.name not in taken}

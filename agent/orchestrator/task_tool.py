@@ -15,12 +15,12 @@ from pydantic import Field
 
 from agent.errors import SubagentError, ToolInputError
 from agent.events import FileChange
-from agent.orchestrator.base import SubtaskResult, SubtaskSpec
 from agent.orchestrator.link import ParentLink
 from agent.registry.spec import AgentSpec, may_delegate, may_edit
 from agent.tool import PermissionRequest, Tool, ToolCallInfo, ToolContext, ToolInput, ToolResult
 
 if TYPE_CHECKING:
+    from agent.orchestrator.base import SubtaskResult
     from agent.runtime.parts import RuntimeParts, SessionSeat
 
 _INTRO = (
@@ -78,6 +78,8 @@ class TaskTool(Tool[TaskInput]):
 
     async def run_call(self, input: TaskInput, ctx: ToolContext, call: ToolCallInfo) -> ToolResult:
         """Run the child for this call: its events go into the run's stream tagged with the call's id."""
+        # with the child, not on a run's way to its first request
+        from agent.orchestrator.base import SubtaskSpec
         from agent.orchestrator.child import ChildRequest, run_child
 
         if input.subagent_type not in self.subagents:

@@ -32,7 +32,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from agent.permissions.always import AlwaysMemory
-from agent.permissions.bash_parse import analyse_bash
 from agent.permissions.models import Approver, AskAnswer, AskRequest, Decision, PermissionMode, PermissionRule
 from agent.permissions.modes import apply_mode
 from agent.permissions.rules import could_match, evaluate, is_read_only_command, matches
@@ -131,6 +130,8 @@ class PermissionGate:
         return denials + (self._parent._bash_denials() if self._parent else [])
 
     def _bash_checks(self, line: str) -> list[_Check]:
+        from agent.permissions.bash_parse import analyse_bash  # about 10 ms: at the first bash call
+
         analysis = analyse_bash(line)
         checks: list[_Check] = []
         denials = self._bash_denials()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.errors import ConfigError, PersonaError
 from agent.permissions.from_config import permission_to_rules, tools_to_selection
 from agent.registry.spec import AgentSpec, ThinkingConfig
+from agent.registry.yaml_text import load_node
 from agent.trust.confine import not_regular
 
 Dialect = Literal["opencode", "claude"]
@@ -109,18 +110,14 @@ def split_frontmatter(text: str, path: Path) -> tuple[str | None, str]:
 
 def _parse_yaml(front: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse frontmatter; return its data and each top-level key's line in the file."""
-    loader = yaml.SafeLoader(front)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else {}
+        node, data = load_node(front)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         # A parser that ran off the end (an unclosed `[`) points at the last frontmatter line.
         last = max(front.count("\n") - 1, 0)
         line = min(mark.line, last) + 2 if mark is not None else None
         raise PersonaError(path, f"invalid YAML in frontmatter: {exc.problem or exc}", line=line) from exc
-    finally:
-        loader.dispose()
     if data is None:
         return {}, {}
     if not isinstance(data, dict) or node is None:

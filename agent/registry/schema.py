@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.errors import RegistryError
 from agent.hooks.config import HooksConfig
 from agent.permissions.models import PermissionMode
+from agent.registry import yaml_text
 from agent.registry.spec import ThinkingConfig
 
 
@@ -138,7 +139,7 @@ class RegistryConfig(_Strict):
 def load_registry(path: Path) -> RegistryConfig:
     """Parse and validate a registry file; errors name the file and the key."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml_text.load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""

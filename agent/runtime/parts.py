@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.loop.tool_calls import Gate
 from agent.model.base import ModelClient
@@ -25,6 +25,9 @@ from agent.sandbox.policy import FsPolicy
 from agent.sessions.base import SessionStore
 from agent.tool import Tool
 from agent.transcript import Message
+
+if TYPE_CHECKING:
+    from agent.sessions.checkpoints import ShadowRepo
 
 Snapshot = Callable[[str], Awaitable[str]]
 """`await snapshot(label) -> commit sha` of the workspace."""
@@ -143,12 +146,16 @@ def _repair(messages: list[Message], started: set[str]) -> list[Message]:
 
 
 def _make_snapshot(workspace: Path) -> Snapshot | None:
-    from agent.sessions.checkpoints import ShadowRepo
-
-    repo = ShadowRepo(workspace)
+    """Snapshots of `workspace`; the shadow repository's code is imported at the first one (the
+    step before the first change), not on a run's way to its first request."""
+    repos: list[ShadowRepo] = []
 
     async def snapshot(label: str) -> str:
-        sha: str = await asyncio.to_thread(repo.snapshot, label)
+        if not repos:
+            from agent.sessions.checkpoints import ShadowRepo
+
+            repos.append(ShadowRepo(workspace))
+        sha: str = await asyncio.to_thread(repos[0].snapshot, label)
         return sha
 
     return snapshot

@@ -1,7 +1,8 @@
 """What a `subagent run` process pays for before its first request, and how it ends.
 
-Real subprocesses against the local Messages API server: the run must not import the anthropic
-SDK on its way to the first request (it takes about two seconds of CPU here).
+Real subprocesses against the local Messages API server: the way to the first request must not
+import the anthropic SDK (about two seconds of CPU here) nor anything else heavy that it does not
+need (`HEAVY`), checked at the moment the process connects to the server.
 """
 
 from __future__ import annotations
@@ -13,33 +14,108 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import subagent_argv, subprocess_env
 from tests.model import sse
 from tests.model.local_api import ApiHandler, error_body
 from tests.model.messages_server import MessagesServer
 
-_LIST_MODULES = (
-    "import atexit, json, os, runpy, sys; "
-    "atexit.register(lambda: open(os.environ['MODULES_OUT'], 'w').write(json.dumps(sorted(sys.modules)))); "
+_REPORT = (
+    "import atexit, gc, json, os, runpy, sys; "
+    "report = {}; port = int(os.environ['SERVER_PORT']); "
+    "sys.addaudithook(lambda event, args: event == 'socket.connect' and args[1][1:2] == (port,) "
+    "and report.setdefault('at_request', list(sys.modules))); "
+    "atexit.register(lambda: open(os.environ['REPORT_OUT'], 'w').write(json.dumps(dict(report, "
+    "at_exit=list(sys.modules), gc_enabled=gc.isenabled(), gc_frozen=gc.get_freeze_count())))); "
     "sys.argv = ['subagent', *sys.argv[1:]]; runpy.run_module('agent', run_name='__main__')"
 )
-"""`subagent` that writes the name of every module it imported when it exits (its exit handlers
-run before `os._exit`)."""
+"""`subagent` that reports the modules it had imported when it connected to the server (the first
+request) and when it exited (its exit handlers run before `os._exit`), and the collector's state."""
+
+HEAVY = (
+    "anthropic",  # the SDK: about 2 s of CPU (the Messages API is streamed without it)
+    "rich",  # the live terminal view (the JSON outputs print no rich text)
+    "mcp",  # `subagent mcp` and MCP servers a run starts (none configured here)
+    "acp",  # `subagent acp`
+    "temporalio",  # `subagent dispatch-remote`
+    "git",  # gitpython (a test and bench dependency only)
+    "prompt_toolkit",  # `subagent chat`
+    "tree_sitter",  # bash analysis: at the first bash call
+    "genai_prices",  # the price table: after the first request, for a model without a price
+    "jsonschema",  # `-p --json-schema`
+    "markdownify",  # webfetch: at the first fetch
+    "bs4",
+    "rapidfuzz",  # the nearest lines of a failed edit
+    "agent.permissions.bash_parse",  # at the first bash call
+    "agent.orchestrator.base",  # the task tool's subtask: when it runs
+    "agent.orchestrator.bases",  # the sweep of subagents' leftovers: only where a subagent ran
+    "agent.sessions.checkpoints",  # at the first step that changes files
+    "agent.mcpclient.hub",  # only with an MCP server configured
+    "tools._match",  # at the first edit
+    "tools._patch_parse",  # at the first patch
+    "agent.chat",
+    "agent.acp",
+    "agent.mcp",
+    "agent.orchestrator.temporal",
+)
+"""Packages the way to the first request must not import: each is heavy or only needed later."""
 
 
-def test_a_run_never_imports_the_sdk(tmp_path: Path) -> None:
-    listing = tmp_path / "modules.json"
+def _report(tmp_path: Path, server: MessagesServer, *args: str) -> dict[str, Any]:
+    """Run `subagent ARGS` (the default agent) against `server`; its report (see _REPORT)."""
+    out = tmp_path / "report.json"
+    argv = [sys.executable, "-c", _REPORT, *args]
+    env = subprocess_env(ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=server.url, REPORT_OUT=str(out),
+                         SERVER_PORT=server.url.rsplit(":", 1)[1].strip("/"),
+                         SUBAGENT_WORKTREES=str(tmp_path / "worktrees"))  # fmt: skip
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    proc = subprocess.run(argv, cwd=workspace, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(server.requests) == 1
+    report: dict[str, Any] = json.loads(out.read_text())
+    report["stdout"] = proc.stdout
+    return report
+
+
+def _heavy(modules: list[str]) -> set[str]:
+    return {m for m in modules for name in HEAVY if m == name or m.startswith(name + ".")}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("run", "say hi", "-o", "json"), ("-p", "say hi", "--output-format", "json")],
+    ids=["run", "headless"],
+)
+def test_the_first_request_imports_nothing_heavy(tmp_path: Path, args: tuple[str, ...]) -> None:
     with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
-        argv = [sys.executable, "-c", _LIST_MODULES, "run", "say hi", "--agent", "explore", "-o", "json"]
-        env = subprocess_env(ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=server.url, MODULES_OUT=str(listing))
-        proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        assert len(server.requests) == 1
-    assert json.loads(proc.stdout)["result"] == "hi"
-    modules = set(json.loads(listing.read_text()))
-    assert {"httpx2", "agent.model._wire", "agent.loop.agent_loop"} <= modules  # the listing is whole
-    assert not {m for m in modules if m == "anthropic" or m.startswith("anthropic.")}
-    assert "agent.cli.run_cmd" in modules and "agent.cli.chat_cmd" not in modules  # only its command
+        report = _report(tmp_path, server, *args)
+    assert json.loads(report["stdout"])["result"] == "hi"
+    before = report["at_request"]
+    assert {"httpx2", "agent.model._wire", "agent.loop.agent_loop"} <= set(before)  # the listing is whole
+    assert _heavy(before) == set()
+    assert not {m for m in report["at_exit"] if m == "anthropic" or m.startswith("anthropic.")}
+
+
+def test_a_run_imports_only_its_command(tmp_path: Path) -> None:
+    with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
+        report = _report(tmp_path, server, "run", "say hi", "--agent", "explore", "-o", "json")
+    assert "agent.cli.run_cmd" in report["at_exit"] and "agent.cli.chat_cmd" not in report["at_exit"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("run", "say hi", "-o", "json"), ("-p", "say hi", "--output-format", "json")],
+    ids=["run", "headless"],
+)
+def test_the_collector_is_back_on_after_start_up(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Start-up runs without cyclic collection (agent.cli.startup_gc); the run's first event turns it
+    back on, with what start-up made frozen out of its sight."""
+    with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
+        report = _report(tmp_path, server, *args)
+    assert report["gc_enabled"] is True
+    assert report["gc_frozen"] > 10_000
 
 
 def test_every_command_is_found_by_name() -> None:
@@ -94,3 +170,18 @@ def test_a_failed_run_leaves_with_its_exit_code_and_its_error(tmp_path: Path) ->
     assert proc.returncode == 1 and len(server.requests) == 1
     result = json.loads(proc.stdout)
     assert result["subtype"] == "error_during_execution" and "max_tokens: too large" in result["result"]
+
+
+def test_release_leaves_a_collector_someone_else_stopped_alone() -> None:
+    """A process that stopped collection itself (an embedder, a debugger) keeps it stopped."""
+    import gc
+
+    from agent.cli.startup_gc import hold, release
+
+    gc.disable()
+    try:
+        hold()
+        release()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
