@@ -1,5 +1,6 @@
-"""Custom slash commands: markdown prompt templates a person runs as `/name args` (in chat, or
-headless with `subagent run --command name` or a prompt starting with `/name`).
+"""Custom slash commands: markdown prompt templates a person runs as `/name args` (in chat, in an
+editor over ACP: `agent.acp.commands`, or headless with `subagent run --command name` or a
+prompt starting with `/name`).
 
 Found in (a later folder wins a name): `~/.claude/commands/`, `~/.config/subagent/commands/`,
 opencode.json's `command` block, the workspace's `.claude/commands/`, `.opencode/command/`,
