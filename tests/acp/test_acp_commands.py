@@ -30,6 +30,9 @@ SCRIPT = """\
   replies:
     - tool_calls: [{name: write, input: {file_path: stamp.txt, content: stamped}}]
     - text: stamp attempted
+- match: "Explain @/"
+  replies:
+    - text: explained the mention
 - match: "/nope "
   replies:
     - text: sent as written
@@ -45,6 +48,7 @@ def workspace(tmp_path: Path) -> Path:
     put(ws, "app.py", "print('APP-BODY')\n")
     put(ws, ".claude/commands/review.md", REVIEW)
     put(ws, ".claude/commands/stamp.md", STAMP)
+    put(ws, ".opencode/commands/explain.md", "Explain $ARGUMENTS")
     return ws
 
 
@@ -93,19 +97,24 @@ async def test_commands_are_offered_and_run_expanded_and_an_unknown_one_is_sent_
         session_id = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
         offered = await _offered(client, 1)
         assert [(c.name, c.description) for c in offered] == [
+            ("explain", ""),
             ("review", "Review a file"),
             ("stamp", "Stamp the tree"),
         ]
-        assert offered[0].input.root.hint == "FILE [FOCUS]" and offered[1].input is None
+        assert offered[1].input.root.hint == "FILE [FOCUS]" and offered[2].input is None
         assert _update_index(client) > _answer_index(client, session_id)  # the session is known by then
 
         done = await conn.prompt(session_id=session_id, prompt=[text_block("/review app.py speed")])
         assert done.stop_reason == "end_turn"
         assert _text(client) == "reviewed as a command"  # the scripted model matched the expansion
 
+        mention = ResourceContentBlock(type="resource_link", uri=f"file://{workspace}/app.py", name="app.py")
+        explained = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
+        client.updates.clear()
+        done = await conn.prompt(session_id=explained, prompt=[text_block("/explain"), mention])
+        assert done.stop_reason == "end_turn" and _text(client) == "explained the mention"
         other = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
         client.updates.clear()
-        mention = ResourceContentBlock(type="resource_link", uri=f"file://{workspace}/app.py", name="app.py")
         done = await conn.prompt(session_id=other, prompt=[text_block("/nope "), mention])
         assert done.stop_reason == "end_turn" and _text(client) == "sent as written"
 
@@ -113,7 +122,14 @@ async def test_commands_are_offered_and_run_expanded_and_an_unknown_one_is_sent_
         await conn.load_session(cwd=str(workspace), session_id=session_id, mcp_servers=[])
         replayed = _text(client, "user_message_chunk")
         assert "Review @app.py for speed." in replayed and "print('APP-BODY')" in replayed  # @app.py included
-        assert [c.name for c in await _offered(client, 1)] == ["review", "stamp"]  # offered after a load too
+        assert [c.name for c in await _offered(client, 1)] == [
+            "explain",
+            "review",
+            "stamp",
+        ]  # after a load too
+        client.updates.clear()
+        await conn.load_session(cwd=str(workspace), session_id=explained, mcp_servers=[])
+        assert "print('APP-BODY')" in _text(client, "user_message_chunk")  # the mentioned file, included
         client.updates.clear()
         await conn.load_session(cwd=str(workspace), session_id=other, mcp_servers=[])
         assert (
@@ -133,7 +149,7 @@ async def test_a_command_added_during_the_session_runs_and_is_offered_before_the
         put(workspace, ".claude/commands/deploy.md", "Deploy to $1 now.")  # the person adds one
         done = await conn.prompt(session_id=session_id, prompt=[text_block("/deploy prod")])
         assert done.stop_reason == "end_turn" and _text(client) == "deployed as a command"
-        assert [c.name for c in await _offered(client, 2)] == ["deploy", "review", "stamp"]
+        assert [c.name for c in await _offered(client, 2)] == ["deploy", "explain", "review", "stamp"]
         last = client.incoming[-1]
         assert "result" in last and "method" not in last  # the new list came before the answer
 
