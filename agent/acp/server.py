@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import __version__
 from agent.acp.client_requests import AcpApprover, AcpEditorBuffers
+from agent.acp.commands import available_commands, command_of_prompt
 from agent.acp.mcp_servers import editor_servers
 from agent.acp.prompt_text import prompt_text
 from agent.acp.session import AcpSession, Outbox, mode_state, set_title
@@ -31,6 +33,11 @@ from agent.errors import SubagentError
 from agent.events import Event
 from agent.loop.cancel_grace import run_with_grace
 from agent.permissions.models import AskRequest
+
+if TYPE_CHECKING:
+    from agent.prompt.custom_commands import CommandRun
+
+log = logging.getLogger(__name__)
 
 CANCEL_GRACE_S = 10.0
 """How long a cancelled run may take to wind down (answer dangling tool calls) before it is cut."""
@@ -50,6 +57,8 @@ class AcpServer:
         self._conn: Any = None
         self._fs = (False, False)
         self._sessions: dict[str, AcpSession] = {}
+        self._offers: set[asyncio.Task[None]] = set()
+        """The `available_commands_update`s waiting to follow the answer that opened a session."""
 
     def on_connect(self, conn: Any) -> None:
         """The SDK hands over the client connection."""
@@ -98,6 +107,7 @@ class AcpServer:
         record = await _with_store(lambda store: store.create(agent=agent_name, workspace=workspace))
         session = self._open(record.id, workspace, modes.current_mode_id)
         session.untitled, session.mcp_servers = True, editor_servers(mcp_servers)
+        self._offer_commands(session)
         return NewSessionResponse(session_id=record.id, modes=modes)
 
     async def load_session(self, cwd: str, session_id: str, mcp_servers: Any = None, **_: Any) -> Any:
@@ -108,6 +118,7 @@ class AcpServer:
         session.mcp_servers = editor_servers(mcp_servers)
         for update in replay_updates(messages, session.cwd):
             await self._conn.session_update(session_id=session.id, update=update)
+        self._offer_commands(session)
         return LoadSessionResponse(modes=modes)
 
     async def resume_session(self, cwd: str, session_id: str, mcp_servers: Any = None, **_: Any) -> Any:
@@ -116,6 +127,7 @@ class AcpServer:
 
         session, modes, _unused = await self._reopen(cwd, session_id, with_messages=False)
         session.mcp_servers = editor_servers(mcp_servers)
+        self._offer_commands(session)
         return ResumeSessionResponse(modes=modes)
 
     async def list_sessions(self, cwd: str | None = None, cursor: str | None = None, **_: Any) -> Any:
@@ -162,11 +174,14 @@ class AcpServer:
             session.untitled = False
             await asyncio.to_thread(set_title, session.id, text)
         try:
-            await self._run_turn(session, text)
+            command = await asyncio.to_thread(command_of_prompt, text, session.cwd)
+            await self._run_turn(session, text, command)
             cancelled = session.cancel.is_set()
             failure = session.mapper.failure_text()
             if failure and not cancelled:
                 outbox.put(_message(failure))
+            if (changed := await self._commands_changed(session)) is not None:
+                outbox.put(changed)  # a command file added, changed or removed since the last list
             return PromptResponse(stop_reason=session.mapper.stop_reason(cancelled))
         except SubagentError as exc:
             if session.cancel.is_set():
@@ -176,10 +191,10 @@ class AcpServer:
             await outbox.close()  # every update of the turn is written before the answer
             session.cancel = session.outbox = None
 
-    async def _run_turn(self, session: AcpSession, text: str) -> None:
+    async def _run_turn(self, session: AcpSession, text: str, command: CommandRun | None) -> None:
         """Forward every event's updates, in order; a cancel gets a grace period, then a cut."""
         assert session.cancel is not None and session.mapper is not None
-        events = self._events(session, text)
+        events = self._events(session, text, command)
         forward = self._forward(session, events)
         try:
             await run_with_grace(
@@ -195,15 +210,21 @@ class AcpServer:
             for update in session.mapper.updates(event):
                 session.outbox.put(update)
 
-    def _events(self, session: AcpSession, text: str) -> AsyncIterator[Event]:
+    def _events(self, session: AcpSession, text: str, command: CommandRun | None) -> AsyncIterator[Event]:
+        """The run of one prompt; a custom command's sets its prompt, and its model, agent and
+        allowed tools for this prompt only (the session's mode stays the editor's)."""
         from agent.api import run_events
         from agent.runtime.options import RunOptions
 
         assert session.cancel is not None
+        prompt, agent, model, grant = text, session.mode, None, None
+        if command is not None:
+            prompt, agent, model, grant = command.prompt, command.agent or agent, command.model, command.grant
         options = RunOptions(
-            prompt=text, agent=session.mode, cwd=session.cwd, resume=session.id, approver=session.approver,
-            always=session.always, cancel=session.cancel, model_client=self.model_client,
-            editor=session.editor, trust=self.trust, mcp_servers=session.mcp_servers,
+            prompt=prompt, agent=agent, model=model, grant=grant, cwd=session.cwd, resume=session.id,
+            approver=session.approver, always=session.always, cancel=session.cancel,
+            model_client=self.model_client, editor=session.editor, trust=self.trust,
+            mcp_servers=session.mcp_servers,
         )  # fmt: skip
         return run_events(options)
 
@@ -214,6 +235,32 @@ class AcpServer:
             return
         session.cancel.set()
         session.approver.cancel_pending()
+
+    # --- custom commands ------------------------------------------------------------------
+
+    def _offer_commands(self, session: AcpSession) -> None:
+        """Tell the editor the workspace's custom commands right after the answer that opened
+        `session` (the editor knows the session from that answer on). The SDK queues a handler's
+        answer in the step the handler returns in, before this task's first step."""
+        task = asyncio.ensure_future(self._send_commands(session))
+        self._offers.add(task)
+        task.add_done_callback(self._offers.discard)
+
+    async def _send_commands(self, session: AcpSession) -> None:
+        try:
+            if (update := await self._commands_changed(session)) is not None:
+                await self._conn.session_update(session_id=session.id, update=update)
+        except OSError as exc:  # the client went away (ConnectionError), or a folder unreadable
+            log.warning("session %s: custom commands not offered to the editor: %s", session.id, exc)
+
+    async def _commands_changed(self, session: AcpSession) -> Any | None:
+        """The `available_commands_update` when the workspace's commands differ from what the
+        editor was last told (nothing, for a new session), else None."""
+        update = await asyncio.to_thread(available_commands, session.cwd)
+        if update.available_commands == session.commands_offered:
+            return None
+        session.commands_offered = update.available_commands
+        return update
 
     # --- helpers --------------------------------------------------------------------------
 

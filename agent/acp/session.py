@@ -40,6 +40,8 @@ class AcpSession:
     """Boundary notices (no sandbox, network, refused keys) this session has shown already."""
     mcp_servers: list[Any] = field(default_factory=list)
     """The MCP servers the editor passed (`agent.acp.mcp_servers`), for each turn's run."""
+    commands_offered: list[Any] = field(default_factory=list)
+    """The custom commands the editor was last told of (`available_commands_update`)."""
 
 
 class Outbox:

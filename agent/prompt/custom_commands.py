@@ -1,5 +1,6 @@
-"""Custom slash commands: markdown prompt templates a person runs as `/name args` (in chat, or
-headless with `subagent run --command name` or a prompt starting with `/name`).
+"""Custom slash commands: markdown prompt templates a person runs as `/name args` (in chat, in an
+editor over ACP: `agent.acp.commands`, or headless with `subagent run --command name` or a
+prompt starting with `/name`).
 
 Found in (a later folder wins a name): `~/.claude/commands/`, `~/.config/subagent/commands/`,
 opencode.json's `command` block, the workspace's `.claude/commands/`, `.opencode/command/`,
@@ -37,6 +38,7 @@ MAX_COMMAND_BYTES = 128 * 1024
 MAX_INCLUDE_BYTES = 256 * 1024
 _POSITIONAL = re.compile(r"\$([1-9])")
 _INCLUDE = re.compile(r"(?<![\w@])@([\w./-]+[\w/-])")
+_COMMAND_LINE = re.compile(r"/(\S+)(?:\s+(.*))?\Z", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,9 @@ def command_in_prompt(prompt: str, workspace: Path) -> CommandRun | None:
 
 
 def split_command_line(line: str) -> tuple[str, str] | None:
-    """(`name`, `arguments`) of a line starting with `/name`, else None."""
-    if not line.startswith("/") or line.startswith("//"):
+    """(`name`, `arguments`) of a line starting with `/name`, else None. The name ends at the
+    first white space, a line break too (an editor's prompt `/review` then a mentioned file)."""
+    found = _COMMAND_LINE.match(line)
+    if found is None or line.startswith("//"):
         return None
-    name, _, arguments = line[1:].partition(" ")
-    return (name, arguments.strip()) if name else None
+    return found[1], (found[2] or "").strip()

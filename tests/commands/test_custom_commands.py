@@ -62,6 +62,8 @@ def test_arguments_positions_and_file_includes(ws: Path, tmp_path: Path) -> None
     plain = find_commands(put(ws, ".claude/commands/plain.md", "Do the thing.").parents[2])[0]["plain"]
     assert expand(plain, "now please", ws) == "Do the thing.\n\nnow please"
     assert split_command_line("/review a b") == ("review", "a b") and split_command_line("review") is None
+    assert split_command_line("/review\n\n@/ws/app.py") == ("review", "@/ws/app.py")  # an editor's mention
+    assert split_command_line("/review") == ("review", "") and split_command_line("/ review") is None
 
 
 async def test_chat_lists_and_runs_custom_commands(ws: Path) -> None:
