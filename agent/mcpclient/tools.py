@@ -16,7 +16,7 @@ import re
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
 
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from agent.errors import McpServerError, ToolFailure
 from agent.events import ToolKindName
@@ -34,6 +34,31 @@ def tool_name(server: str, tool: str) -> str:
     return (PREFIX + server + "__" + _UNSAFE.sub("_", tool))[:64]
 
 
+class ToolDef(BaseModel):
+    """What the runtime keeps of a server's tool definition (from `tools/list`, or the cached
+    listing: `agent.mcpclient.listing`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str | None = None
+    title: str | None = None
+    input_schema: dict[str, Any] = {"type": "object"}
+    read_only: bool = False
+
+    @classmethod
+    def of(cls, tool: Any) -> ToolDef:
+        """The SDK's `Tool` as a definition."""
+        hints = tool.annotations
+        return cls(
+            name=tool.name,
+            description=tool.description,
+            title=(hints.title if hints is not None else None) or tool.title,
+            input_schema=dict(tool.input_schema or {"type": "object"}),
+            read_only=bool(hints is not None and hints.read_only_hint),
+        )
+
+
 class McpInput(ToolInput):
     """Whatever the server's schema asks for: the server validates its own input."""
 
@@ -48,17 +73,16 @@ class McpTool(Tool[McpInput]):
     name: ClassVar[str] = ""
     kind: ClassVar[ToolKindName] = "other"
 
-    def __init__(self, connection: ServerConnection, definition: Any) -> None:
+    def __init__(self, connection: ServerConnection, definition: ToolDef) -> None:
         self.connection = connection
         self.remote_name: str = definition.name
-        hints = definition.annotations
-        self.read_only = bool(hints is not None and hints.read_only_hint)
+        self.read_only = definition.read_only
         self.name = tool_name(connection.name, definition.name)  # type: ignore[misc]
         self.description = definition.description or f"{definition.name} (MCP server {connection.name})"  # type: ignore[misc]
         self.kind = "read" if self.read_only else "other"  # type: ignore[misc]
         self.mutates = not self.read_only  # type: ignore[misc]
-        self.input_schema: dict[str, Any] = dict(definition.input_schema or {"type": "object"})
-        self.title_text = (hints.title if hints is not None else None) or definition.title or definition.name
+        self.input_schema: dict[str, Any] = dict(definition.input_schema)
+        self.title_text = definition.title or definition.name
 
     def schema(self) -> dict[str, Any]:  # type: ignore[override]
         """The server's own definition: its input schema as it sent it."""

@@ -10,14 +10,14 @@ from acp import text_block
 from acp.schema import ClientCapabilities, EnvVariable, McpServerStdio
 
 from tests.acp.acp_client import RecordingClient, acp_agent
-from tests.mcpclient._fixtures import SERVER, git_workspace, script
+from tests.mcpclient._fixtures import SERVER, git_workspace, script, via_doors
 
 
 async def test_an_editors_server_is_used_and_asks_go_to_the_editor(tmp_path: Path) -> None:
     ws = git_workspace(tmp_path / "ws")
     marker = tmp_path / "marker"
     calls = script(
-        tmp_path / "s.yaml", [[{"name": "mcp__notes__echo", "input": {"text": "from the editor"}}]]
+        tmp_path / "s.yaml", [[via_doors({"name": "mcp__notes__echo", "input": {"text": "from the editor"}})]]
     )
     client = RecordingClient(lambda call: "allow_once")
     with open(tmp_path / "stderr.txt", "w+") as stderr:
