@@ -3,7 +3,8 @@
 They go through the loop like the built-in tools: the permission gate (each asks for the
 permission named like the tool, so `mcp__github__*: ask` matches; `readOnlyHint` never allows
 anything), the same events, the same output cap with the whole result saved, the same
-cancellation (the SDK sends `notifications/cancelled` when the call's task is cancelled). The
+cancellation (the SDK sends `notifications/cancelled` when the call's task is cancelled), and a
+per-call timeout (the server's `timeout`; past it the call is cancelled the same way). The
 annotations only shape what is cheap to get wrong: a tool hinted read-only may run beside other
 calls and takes no checkpoint first; any other tool of a server runs one at a time and is
 checkpointed like an edit.
@@ -108,14 +109,20 @@ class McpTool(Tool[McpInput]):
 
     async def run(self, input: McpInput, ctx: ToolContext) -> ToolResult:
         from mcp import MCPError
-        from mcp_types.jsonrpc import CONNECTION_CLOSED
+        from mcp_types.jsonrpc import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
         client = await self.connection.session()
+        limit = self.connection.server.call_timeout_s
         try:
-            result = await client.call_tool(self.remote_name, input.model_dump())
+            result = await client.call_tool(self.remote_name, input.model_dump(), read_timeout_seconds=limit)
         except MCPError as exc:
+            server = self.connection.name
+            if exc.code == REQUEST_TIMEOUT:  # the SDK sent notifications/cancelled to the server
+                raise McpServerError(
+                    server, f"{self.remote_name} did not answer within {limit:g} s (its `timeout`); "
+                    "the call was cancelled on the server",
+                ) from exc  # fmt: skip
             if exc.code != CONNECTION_CLOSED:
-                server = self.connection.name
                 raise ToolFailure(f"MCP server {server!r} refused {self.remote_name}: {exc}") from exc
             raise await self._lost(exc) from exc
         except Exception as exc:  # the transport broke some other way

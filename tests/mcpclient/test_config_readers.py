@@ -116,3 +116,14 @@ def test_mcp_config_as_text_or_file(tmp_path: Path) -> None:
         servers_from_mcp_config(str(tmp_path / "missing.json"))
     with pytest.raises(ConfigError, match="mcpServers"):
         servers_from_mcp_config('{"servers": {}}')
+
+
+def test_a_servers_call_timeout_is_in_milliseconds_and_asks_no_new_approval() -> None:
+    entry = {"command": "srv", "args": ["-v"]}
+    [plain] = servers_from_claude({"s": entry}, source="f", scope="workspace")
+    [timed] = servers_from_claude({"s": {**entry, "timeout": 1500}}, source="f", scope="workspace")
+    assert plain.call_timeout_s == 600 and timed.call_timeout_s == 1.5
+    assert plain.fingerprint() == timed.fingerprint()  # the timeout is not what was approved
+    for bad in (0, -5, "10s", True):
+        with pytest.raises(ConfigError, match=r"mcpServers\.s\.timeout: a positive number of milliseconds"):
+            servers_from_claude({"s": {**entry, "timeout": bad}}, source="f", scope="workspace")

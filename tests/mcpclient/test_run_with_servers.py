@@ -329,3 +329,21 @@ def test_a_subagents_persona_brings_its_own_servers(tmp_path: Path) -> None:
     assert {"mcp_tools", "mcp_call"} <= set(started["helper"]) and "mcp_call" not in started["orchestrator"]
     [pid] = _started(marker)
     _wait_for(lambda: not _alive(pid))  # stopped with the run
+
+
+def test_a_call_past_the_servers_timeout_is_cancelled_and_named(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    marker = tmp_path / "marker"
+    write_mcp_json(ws, {"t": {**stdio_entry(marker), "timeout": 700}})
+    slow = via_doors({"name": "mcp__t__slow", "input": {"seconds": 60}})
+    # the next call, on the same running server, waits for the mark the cancelled `slow` leaves
+    cancelled = via_doors({"name": "mcp__t__wait_for_file", "input": {"path": f"{marker}.cancel"}})
+    events, _ = run_events(ws, script(tmp_path / "s.yaml", [[slow], [cancelled]]), "--trust",
+                           "--permission-mode", "bypass")  # fmt: skip
+    timed_out, after = [e for e in events if e.get("type") == "tool_call_finished"]
+    assert timed_out["is_error"]
+    assert (
+        "MCP server 't'" in timed_out["output"] and "slow did not answer within 0.7 s" in timed_out["output"]
+    )
+    assert after["output"] == "there"  # notifications/cancelled reached the server, which goes on
+    assert len(_started(marker)) == 1 and events[-1]["subtype"] == "success"
