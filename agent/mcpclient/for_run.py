@@ -2,6 +2,8 @@
 
 A root run makes a hub over the servers its workspace configures (`agent.mcpclient.sources`) and
 starts them in the background: its first request does not wait for them (`agent.mcpclient.hub`).
+A front end that keeps a session open across runs (ACP) hands a `KeptHub`, so the servers start
+once per session and stop when it ends.
 A subagent shares its root's hub and adds its persona's
 own servers to it (the same trust rules: a workspace persona's need approval); its tool list names
 the run's servers and its own.
@@ -41,6 +43,34 @@ class RunServers:
             await self.hub.close()
 
 
+class KeptHub:
+    """One hub kept across the runs of a front end's session (an ACP session's prompts): reused
+    while the servers a run would use are the same definitions, replaced when they change."""
+
+    def __init__(self) -> None:
+        self.hub: McpHub | None = None
+
+    def hub_for(self, plan: ServerPlan, log_dir: Path) -> tuple[McpHub, McpHub | None]:
+        """(the hub for `plan`, a replaced hub the caller must close)."""
+        from agent.mcpclient.hub import McpHub
+
+        held = self.hub
+        if held is not None and _defined(held.plan) == _defined(plan):
+            return held, None
+        self.hub = McpHub(plan, log_dir=log_dir).start()
+        return self.hub, held
+
+    async def close(self) -> None:
+        """Stop the kept servers (when the session ends or closes)."""
+        held, self.hub = self.hub, None
+        if held is not None:
+            await held.close()
+
+
+def _defined(plan: ServerPlan) -> list[tuple[str, str]]:
+    return sorted((s.name, s.fingerprint()) for s in plan.usable)
+
+
 async def servers_for_run(
     *,
     cwd: Path,
@@ -49,6 +79,7 @@ async def servers_for_run(
     log_dir: Path,
     parent: Any,
     editor: Sequence[ServerDef] = (),
+    kept: KeptHub | None = None,
 ) -> RunServers | None:
     """The run's servers, started in the background; None when no server is configured."""
     workspace = getattr(registry, "workspace", None) or cwd
@@ -63,7 +94,12 @@ async def servers_for_run(
     from agent.mcpclient.hub import McpHub
 
     names = [s.name for s in plan.usable]
-    return RunServers(McpHub(plan, log_dir=log_dir).start(), names, owned=True, notices=plan.notices())
+    if kept is None:
+        return RunServers(McpHub(plan, log_dir=log_dir).start(), names, owned=True, notices=plan.notices())
+    hub, replaced = kept.hub_for(plan, log_dir)
+    if replaced is not None:
+        await replaced.close()
+    return RunServers(hub, names, owned=False, notices=plan.notices())
 
 
 def _joined(parent: RunServers, plan: ServerPlan) -> RunServers:

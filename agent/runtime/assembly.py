@@ -76,7 +76,8 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     denials, cancel and slots, and is linked to the parent session.
     `trust` trusts the workspace for this run (`--trust`): its config and personas apply as written
     even when the user's trusted folders do not list it (docs/security.md).
-    `mcp_servers`: MCP servers the caller names (an editor's, over ACP), besides the configured ones.
+    `mcp_servers`: MCP servers the caller names (an editor's, over ACP), besides the configured ones;
+    `mcp_kept` keeps the run's servers for the next run of a front end's session (ACP).
     """
     parts = options.parts or default_parts()
     client = options.model_client or default_model_client()
@@ -215,7 +216,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     )
     mcp = await servers_for_run(  # they start in the background: the first request does not wait
         cwd=cwd, registry=registry, spec=spec, log_dir=outputs, parent=options.parent,
-        editor=options.mcp_servers,
+        editor=options.mcp_servers, kept=options.mcp_kept,
     )  # fmt: skip
     try:
         tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: the loop reads its schemas
