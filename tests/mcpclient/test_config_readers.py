@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,25 @@ def test_a_servers_call_timeout_is_in_milliseconds_and_asks_no_new_approval() ->
     for bad in (0, -5, "10s", True):
         with pytest.raises(ConfigError, match=r"mcpServers\.s\.timeout: a positive number of milliseconds"):
             servers_from_claude({"s": {**entry, "timeout": bad}}, source="f", scope="workspace")
+
+
+def test_opencode_json_has_one_reader_for_its_mcp_block_and_the_rest(tmp_path: Path) -> None:
+    from agent.peers.opencode_json import read_opencode_json
+
+    path = tmp_path / "opencode.json"
+    path.write_text("{not json")  # the control: both sides read the file, and say the same
+    with pytest.raises(ConfigError) as mcp_side:
+        opencode_servers(tmp_path)
+    with pytest.raises(ConfigError) as config_side:
+        read_opencode_json(tmp_path)
+    assert str(mcp_side.value) == str(config_side.value) and "invalid JSON (line 1)" in str(mcp_side.value)
+
+    path.unlink()
+    os.mkfifo(path)  # a FIFO would hang a plain open(): neither reads it
+    assert opencode_servers(tmp_path) == [] and read_opencode_json(tmp_path) is None
+    path.unlink()
+    path.mkdir(mode=0o555)  # the sandbox's stand-in while a bash call runs: no file, no problem
+    assert opencode_servers(tmp_path) == [] and read_opencode_json(tmp_path) is None
+    (tmp_path / ".mcp.json").mkdir(mode=0o555)
+    (tmp_path / ".mcp.json").chmod(0o555)
+    assert claude_servers(tmp_path) == []
