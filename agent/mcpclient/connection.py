@@ -152,8 +152,8 @@ class ServerConnection:
                 why = f"could not start: {type(exc).__name__}: {_first_line(exc)}"
                 ready.set_exception(self.failure(why))
         finally:
-            if not ready.done():
-                ready.set_exception(self.failure("stopped before it answered"))
+            if not ready.done():  # cancelled while it started: no one is waiting for it any more
+                ready.cancel()
             if self._log is not None:
                 self._log.close()
 

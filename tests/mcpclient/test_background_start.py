@@ -8,6 +8,7 @@ for it, it would never have started within its start timeout, and the call would
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from agent.mcpclient.connection import ServerConnection
 from tests.conftest import run_subagent
 from tests.mcpclient._fixtures import git_workspace, run_events, stdio_entry, write_mcp_json
 from tests.model import sse
@@ -96,3 +98,34 @@ def test_a_run_that_fails_while_a_server_starts_leaves_no_server(tmp_path: Path)
     assert events[-1]["subtype"] != "success"
     pids = [int(p) for p in held.read_text().split()] + [int(p) for p in other.read_text().split()]
     assert len(pids) == 2 and not any(_alive(p) for p in pids)  # the held one too, still starting
+
+
+async def test_a_start_cut_short_kills_the_server_and_leaves_no_loose_failure(tmp_path: Path) -> None:
+    import asyncio
+    import gc
+
+    from agent.mcpclient.config import ServerDef, StdioServer
+
+    marker = tmp_path / "marker"
+    entry = stdio_entry(marker, GATE=str(tmp_path / "never"))
+    server = ServerDef(name="t", transport=StdioServer(**entry), source="test", scope="user")
+    connection = ServerConnection(server, cwd=tmp_path, log_dir=tmp_path)
+    loose: list[dict[str, Any]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, context: loose.append(context))
+    starting = asyncio.create_task(connection.session())
+    for _ in range(1200):
+        if marker.exists():
+            break
+        await asyncio.sleep(0.05)
+    [pid] = [int(p) for p in marker.read_text().split()]
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await starting
+    for _ in range(600):
+        if not _alive(pid):
+            break
+        await asyncio.sleep(0.05)
+    assert not _alive(pid)
+    gc.collect()
+    await asyncio.sleep(0)
+    assert loose == []  # no "Future exception was never retrieved"
