@@ -148,11 +148,6 @@ class McpHub:
                 failures.append(str(exc))
         return tools, failures
 
-    def notices(self) -> list[str]:
-        """Servers skipped by the plan, and those known to have failed so far."""
-        failed = [f"MCP server `{name}` failed to start: {why}" for name, why in self.failed.items()]
-        return [*self.plan.notices(), *failed]
-
     def states(self, names: Sequence[str]) -> list[McpServerState]:
         """The state of each of `names` now (`pending` while it starts, `connected` once it listed
         its tools, `failed` with why), and the plan's servers not started as `disabled` (a
