@@ -56,6 +56,7 @@ class ServerConnection:
         self._log: IO[str] | None = None
         self.starts = 0
         """How many times the server was started (a crashed one is started again on the next call)."""
+        self._closed = False
         self.start_error: McpServerError | None = None
         """Why it failed to start: every later use answers with it (it is not started again)."""
 
@@ -88,6 +89,8 @@ class ServerConnection:
             McpServerError: it could not be started or did not answer within the start timeout.
         """
         async with self._lock:
+            if self._closed:  # a call that outlived its run or session: no new server behind its back
+                raise McpServerError(self.name, "stopped: the run or session that used it has ended")
             if self.start_error is not None:
                 raise self.start_error
             if self._client is not None and self._owner is not None and not self._owner.done():
@@ -171,10 +174,16 @@ class ServerConnection:
             owner.cancel()
         await asyncio.wait({owner})
 
-    async def close(self) -> None:
-        """Stop the server (the SDK closes its stdin, then terminates it); idempotent."""
+    async def stop(self) -> None:
+        """Stop the server (the SDK closes its stdin, then terminates it); the next call starts it
+        again (after a crash)."""
         async with self._lock:
             await self._stop_owner()
+
+    async def close(self) -> None:
+        """Stop the server for good (its run or session ended); idempotent."""
+        self._closed = True
+        await self.stop()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -131,7 +131,7 @@ class McpTool(Tool[McpInput]):
 
     async def _lost(self, exc: Exception) -> McpServerError:
         """The server went away during the call: say so with its stderr, and start it again next time."""
-        await self.connection.close()
+        await self.connection.stop()
         return self.connection.failure(
             f"stopped during {self.remote_name} ({type(exc).__name__}: {exc}); it is started again on "
             "the next call of one of its tools"

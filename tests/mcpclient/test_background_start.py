@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from agent.mcpclient.connection import ServerConnection
@@ -129,3 +130,20 @@ async def test_a_start_cut_short_kills_the_server_and_leaves_no_loose_failure(tm
     gc.collect()
     await asyncio.sleep(0)
     assert loose == []  # no "Future exception was never retrieved"
+
+
+async def test_a_call_after_the_run_ended_starts_no_server(tmp_path: Path) -> None:
+    from agent.errors import McpServerError
+    from agent.mcpclient.config import ServerDef, StdioServer
+
+    marker = tmp_path / "marker"
+    server = ServerDef(name="t", transport=StdioServer(**stdio_entry(marker)), source="test", scope="user")
+    connection = ServerConnection(server, cwd=tmp_path, log_dir=tmp_path)
+    await connection.session()  # the control: it starts
+    await connection.stop()
+    await connection.session()  # stopped (as after a crash): the next call starts it again
+    await connection.close()
+    with pytest.raises(McpServerError, match="the run or session that used it has ended"):
+        await connection.session()
+    pids = [int(p) for p in marker.read_text().split()]
+    assert len(pids) == 2 and not any(_alive(p) for p in pids)
