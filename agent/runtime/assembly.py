@@ -28,7 +28,7 @@ from agent.hooks.runner import HookRunner
 from agent.loop.agent_loop import run_loop
 from agent.loop.loop_setup import LoopSetup, SessionTotals
 from agent.loop.tool_calls import ToolRunner
-from agent.mcpclient.for_run import hub_for_run
+from agent.mcpclient.for_run import servers_for_run
 from agent.mcpclient.for_run import tools_of as mcp_tools_of
 from agent.mcpclient.for_run import with_servers as with_mcp_servers
 from agent.model.base import ModelClient
@@ -76,7 +76,8 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     denials, cancel and slots, and is linked to the parent session.
     `trust` trusts the workspace for this run (`--trust`): its config and personas apply as written
     even when the user's trusted folders do not list it (docs/security.md).
-    `mcp_servers`: MCP servers the caller names (an editor's, over ACP), besides the configured ones.
+    `mcp_servers`: MCP servers the caller names (an editor's, over ACP), besides the configured ones;
+    `mcp_kept` keeps the run's servers for the next run of a front end's session (ACP).
     """
     parts = options.parts or default_parts()
     client = options.model_client or default_model_client()
@@ -184,17 +185,6 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         parent_tool_use_id=options.parent_tool_use_id,
         hooks=hooks,
     )
-    mcp, owns_mcp = await hub_for_run(
-        cwd=cwd,
-        registry=registry,
-        spec=spec,
-        log_dir=outputs,
-        parent=options.parent,
-        editor=options.mcp_servers,
-    )
-    tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: its schemas are read below
-    if (link := getattr(tools.get("task"), "link", None)) is not None:  # children share the servers
-        link.mcp = mcp
     setup = LoopSetup(
         session_id=session_id,
         spec=spec,
@@ -214,9 +204,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         parent_tool_use_id=options.parent_tool_use_id,
         resumed=resumed,
         compact_only=options.compact_only,
-        boundary=with_mcp_servers(
-            run_boundary(spec, sandbox, defaults.sandbox.kind, registry, grant_refused), mcp, owns_mcp
-        ),
+        boundary=run_boundary(spec, sandbox, defaults.sandbox.kind, registry, grant_refused),
         hooks=hooks,
         prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
         context=ContextPolicy(
@@ -226,7 +214,15 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
             server_compaction=resolved.server_compaction,
         ),
     )
+    mcp = await servers_for_run(  # they start in the background: the first request does not wait
+        cwd=cwd, registry=registry, spec=spec, log_dir=outputs, parent=options.parent,
+        editor=options.mcp_servers, kept=options.mcp_kept,
+    )  # fmt: skip
     try:
+        tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: the loop reads its schemas
+        if (link := getattr(tools.get("task"), "link", None)) is not None:  # children share the servers
+            link.mcp = mcp
+        setup.boundary = with_mcp_servers(setup.boundary, mcp, root=options.parent is None)
         with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
             if resumed:
                 record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
@@ -238,7 +234,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
                 if in_order is not None:  # the consumer is back for more: it has shown `event`
                     in_order.taken(event)
     finally:
-        if mcp is not None and owns_mcp:  # the servers stop with the run that started them
+        if mcp is not None:  # the servers stop with the run that started them
             await mcp.close()
 
 
