@@ -33,13 +33,15 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     `options.parts` (None: the runtime's) with the `task` tool as their session tools
     (`agent.orchestrator.task_tool.with_delegation`), and the run starts by sweeping the
     worktrees killed runs' subagents left (`agent.orchestrator.worktree.sweep_worktrees`), where
-    any subagent's tree is on disk at all.
+    any subagent's tree is on disk at all. Its first event ends start-up for `run` and `-p`
+    (`agent.runtime.startup_gc`: cyclic collection, stopped while they start, resumes).
     """
     import asyncio
     import contextlib
 
     from agent.orchestrator.task_tool import with_delegation
     from agent.runtime.assembly import run_events as run_assembled
+    from agent.runtime.startup_gc import release
 
     if paths.subagent_trees_left():  # else the worktrees' code (about 10 ms) stays unloaded
         from agent.orchestrator.worktree import sweep_worktrees
@@ -48,6 +50,7 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     delegating = options.model_copy(update={"parts": with_delegation(options.parts)})
     async with contextlib.aclosing(run_assembled(delegating)) as events:  # closed with this one
         async for event in events:
+            release()  # start-up is over: collection resumes (a no-op unless `hold()` stopped it)
             yield event
 
 

@@ -60,7 +60,8 @@ FIELDS = {
         "permission_mode": "None", "resume": "None", "continue_latest": "False", "compact_only": "False",
         "fork": "False", "max_budget_usd": "None", "parent_tool_use_id": "None", "parent_model": "None",
         "trust": "False", "approver": "None", "always": "None", "model_client": "None", "cancel": "None",
-        "parts": "None", "editor": "None", "mcp_servers": "()", "mcp_kept": "None", "parent": "None",
+        "parts": "None", "editor": "None", "mcp_servers": "()", "mcp_kept": "None", "grant": "None",
+        "parent": "None",
     },
     "SubtaskSpec": {
         "id": "required", "agent": "required", "prompt": "required", "description": "''", "cwd": "None",

@@ -123,7 +123,6 @@ class HeadlessSession:
 
     async def _run(self, prompt: str, command: CommandRun | None = None) -> dict[str, Any]:
         from agent.api import run_events
-        from agent.cli.startup_gc import release
         from agent.runtime.options import RunOptions
         from agent.runtime.parts import default_parts
 
@@ -152,7 +151,6 @@ class HeadlessSession:
             mcp_kept=self.mcp,
         )
         async for event in run_events(options):
-            release()  # start-up is over (agent.cli.startup_gc)
             if event.type == "session_started" and event.parent_tool_use_id is None:
                 self.shapes.agents = self.handles.agents
                 self.shapes.permission_mode = self._starting_mode()

@@ -7,7 +7,7 @@ opencode.json's `command` block, the workspace's `.claude/commands/`, `.opencode
 `.opencode/commands/`, `.subagent/commands/`. A file's name is the command (`review.md` is
 `/review`; `frontend/lint.md` is `/frontend:lint`). Frontmatter (Claude Code's keys):
 `description`, `argument-hint`, `model` (the model of the command's run), `allowed-tools` (rules
-allowed without asking while it runs: `agent.permissions.command_grant`), and opencode's `agent`
+allowed without asking while it runs: `agent.prompt.command_grant`), and opencode's `agent`
 (the agent of the command's run). The body is the prompt, with:
 
 - `$ARGUMENTS`: everything after the name; `$1` .. `$9`: the arguments split as a shell would;
@@ -29,7 +29,7 @@ import yaml
 
 from agent.errors import ConfigError, PersonaError
 from agent.paths import claude_home, config_home
-from agent.permissions.command_grant import ToolGrant, split_allowed_tools
+from agent.prompt.command_grant import ToolGrant, split_allowed_tools
 from agent.registry.persona import split_frontmatter
 from agent.trust.confine import not_regular, outside
 

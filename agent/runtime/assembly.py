@@ -35,7 +35,7 @@ from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import resolve_model, resolve_model_id
 from agent.paths import data_home
-from agent.permissions.command_grant import rules_for_run
+from agent.prompt.command_grant import rules_for_run
 from agent.prompt.instructions import load_project_instructions
 from agent.prompt.request import environment_block
 from agent.registry.spec import AgentSpec, may_delegate, may_edit

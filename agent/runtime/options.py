@@ -31,8 +31,8 @@ from agent.mcpclient.config import ServerDef
 from agent.mcpclient.for_run import KeptHub
 from agent.model.base import ModelClient
 from agent.permissions.always import AlwaysMemory
-from agent.permissions.command_grant import ToolGrant
 from agent.permissions.models import Approver, PermissionMode
+from agent.prompt.command_grant import ToolGrant
 from agent.runtime.parts import RuntimeParts
 from agent.tool import EditorBuffers
 
