@@ -12,7 +12,8 @@ allowed without asking while it runs: `agent.permissions.command_grant`), and op
 
 - `$ARGUMENTS`: everything after the name; `$1` .. `$9`: the arguments split as a shell would;
 - `@path`: a file of the workspace, whose text is appended to the prompt (`<file path=...>`);
-  a path outside the workspace, or missing, is left as written.
+  a path outside the workspace, or missing, is left as written. `@$1` with an argument already
+  written `@path` (an editor's mention) keeps one `@`.
 
 `!command` lines (Claude Code runs them first) are not run: they stay text.
 """
@@ -36,7 +37,7 @@ from agent.trust.confine import not_regular, outside
 WORKSPACE_COMMAND_DIRS = (".claude/commands", ".opencode/command", ".opencode/commands", ".subagent/commands")
 MAX_COMMAND_BYTES = 128 * 1024
 MAX_INCLUDE_BYTES = 256 * 1024
-_POSITIONAL = re.compile(r"\$([1-9])")
+_POSITIONAL = re.compile(r"(@?)\$([1-9])")
 _INCLUDE = re.compile(r"(?<![\w@])@([\w./-]+[\w/-])")
 _COMMAND_LINE = re.compile(r"/(\S+)(?:\s+(.*))?\Z", re.DOTALL)
 
@@ -145,6 +146,14 @@ def _includes(text: str, workspace: Path) -> list[str]:
     return blocks
 
 
+def _positional(found: re.Match[str], words: list[str]) -> str:
+    """`$N` as its argument; `@$N` with an argument already written `@path` (an editor's mention)
+    keeps one `@`."""
+    index = int(found[2])
+    word = words[index - 1] if index <= len(words) else ""
+    return word if found[1] and word.startswith("@") else found[1] + word
+
+
 def expand(command: CustomCommand, arguments: str, workspace: Path) -> str:
     """The prompt `/name arguments` stands for (see the module docstring)."""
     try:
@@ -152,7 +161,7 @@ def expand(command: CustomCommand, arguments: str, workspace: Path) -> str:
     except ValueError:
         words = arguments.split()
     text = command.template.replace("$ARGUMENTS", arguments)
-    text = _POSITIONAL.sub(lambda m: words[int(m[1]) - 1] if int(m[1]) <= len(words) else "", text)
+    text = _POSITIONAL.sub(lambda m: _positional(m, words), text)
     if "$ARGUMENTS" not in command.template and not _POSITIONAL.search(command.template) and arguments:
         text = f"{text}\n\n{arguments}"
     return "\n\n".join([text, *_includes(text, workspace)])

@@ -66,6 +66,18 @@ def test_arguments_positions_and_file_includes(ws: Path, tmp_path: Path) -> None
     assert split_command_line("/review") == ("review", "") and split_command_line("/ review") is None
 
 
+def test_an_editors_mention_as_a_positional_argument_is_included(ws: Path) -> None:
+    put(ws, "app.py", "print('APP-BODY')\n")
+    review = find_commands(put(ws, ".claude/commands/review.md", REVIEW).parents[2])[0]["review"]
+    mention = f"@{ws}/app.py"  # how an editor (ACP) passes a mentioned file
+    text = expand(review, f"{mention} speed", ws)
+    assert text.startswith(
+        f"Review {mention} for speed.\nAll: {mention} speed"
+    )  # one `@`; $ARGUMENTS as given
+    assert f"<file path=\"{ws}/app.py\">\nprint('APP-BODY')" in text
+    assert expand(review, "app.py speed", ws).startswith("Review @app.py for speed.")
+
+
 async def test_chat_lists_and_runs_custom_commands(ws: Path) -> None:
     put(ws, ".claude/commands/review.md", REVIEW)
     out = io.StringIO()
