@@ -6,9 +6,10 @@ Found in (a later folder wins a name): `~/.claude/commands/`, `~/.config/subagen
 opencode.json's `command` block, the workspace's `.claude/commands/`, `.opencode/command/`,
 `.opencode/commands/`, `.subagent/commands/`. A file's name is the command (`review.md` is
 `/review`; `frontend/lint.md` is `/frontend:lint`). Frontmatter (Claude Code's keys):
-`description`, `argument-hint`, `model` (the model of the command's run), `allowed-tools` (rules
-allowed without asking while it runs: `agent.permissions.command_grant`), and opencode's `agent`
-(the agent of the command's run). The body is the prompt, with:
+`description` (lists show the prompt's first line without it), `argument-hint`, `model` (the
+model of the command's run), `allowed-tools` (rules allowed without asking while it runs:
+`agent.permissions.command_grant`), and opencode's `agent` (the agent of the command's run).
+The body is the prompt, with:
 
 - `$ARGUMENTS`: everything after the name; `$1` .. `$9`: the arguments split as a shell would;
 - `@path`: a file of the workspace, whose text is appended to the prompt (`<file path=...>`);
@@ -56,6 +57,11 @@ class CustomCommand:
     """`allowed-tools` as written, one rule each."""
     from_workspace: bool = False
     """Found in the workspace (its grant needs trust), not in the user's own folders."""
+
+    def summary(self) -> str:
+        """What lists of commands show for it: its `description`, else the first line of its
+        prompt (Claude Code's default)."""
+        return self.description or self.template.partition("\n")[0].strip()
 
     def grant(self) -> ToolGrant | None:
         """What its `allowed-tools` allow while it runs; None when it names none."""

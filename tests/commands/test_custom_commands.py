@@ -80,10 +80,13 @@ def test_an_editors_mention_as_a_positional_argument_is_included(ws: Path) -> No
 
 async def test_chat_lists_and_runs_custom_commands(ws: Path) -> None:
     put(ws, ".claude/commands/review.md", REVIEW)
+    put(ws, ".claude/commands/undescribed.md", "---\nmodel: haiku\n---\nTidy the imports.\nThen sort them.\n")
     out = io.StringIO()
     commands = SlashCommands(ChatState(cwd=ws, agent="orchestrator"), Console(file=out, width=120))
     await commands.run("/help")
     assert "/review FILE [FOCUS] Review a file" in out.getvalue()
+    assert "/undescribed Tidy the imports." in out.getvalue()  # no description: the first line
+    assert "Then sort them" not in out.getvalue()
     assert await commands.run("/review app.py speed") is False
     turn = commands.take_command()
     assert turn is not None and turn.prompt.startswith("Review @app.py for speed.")
