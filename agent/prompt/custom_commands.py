@@ -17,6 +17,11 @@ The body is the prompt, with:
   written `@path` (an editor's mention) keeps one `@`.
 
 `!command` lines (Claude Code runs them first) are not run: they stay text.
+
+opencode's `subtask: true`, and Claude Code's `disable-model-invocation: false`, are not applied
+(the command runs in the session it is typed in; the model has no tool that runs one): a warning
+line when it runs, and a `not applied` line in `subagent doctor`. `disable-model-invocation:
+true` holds by construction.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import yaml
 from agent.errors import ConfigError, PersonaError
 from agent.paths import claude_home, config_home
 from agent.permissions.command_grant import ToolGrant, split_allowed_tools
-from agent.registry.persona import split_frontmatter
+from agent.registry.persona import split_frontmatter, warn_dropped
 from agent.trust.confine import not_regular, outside
 
 WORKSPACE_COMMAND_DIRS = (".claude/commands", ".opencode/command", ".opencode/commands", ".subagent/commands")
@@ -57,6 +62,8 @@ class CustomCommand:
     """`allowed-tools` as written, one rule each."""
     from_workspace: bool = False
     """Found in the workspace (its grant needs trust), not in the user's own folders."""
+    unapplied: tuple[str, ...] = ()
+    """A line per key it sets that is not applied here (`subtask of /ship: not applied ...`)."""
 
     def summary(self) -> str:
         """What lists of commands show for it: its `description`, else the first line of its
@@ -71,6 +78,18 @@ class CustomCommand:
             command=self.name, source=Path(self.source), entries=self.allowed_tools,
             from_workspace=self.from_workspace,
         )  # fmt: skip
+
+
+def _unapplied(name: str, meta: dict[str, Any]) -> tuple[str, ...]:
+    """The peers' keys a command sets that mean something this runtime does not do."""
+    notes = []
+    if meta.get("subtask"):
+        why = "it runs in the session it is typed in; its `agent` picks who runs it"
+        notes.append(f"subtask of /{name}: not applied ({why})")
+    if meta.get("disable-model-invocation") is False:
+        why = "only a person runs a command here: the model has no tool to run one"
+        notes.append(f"disable-model-invocation of /{name}: false is not applied ({why})")
+    return tuple(notes)
 
 
 def _from_file(path: Path, name: str, *, from_workspace: bool) -> CustomCommand:
@@ -93,6 +112,7 @@ def _from_file(path: Path, name: str, *, from_workspace: bool) -> CustomCommand:
         agent=str(meta["agent"]) if meta.get("agent") else None,
         allowed_tools=split_allowed_tools(meta.get("allowed-tools")),
         from_workspace=from_workspace,
+        unapplied=_unapplied(name, meta),
     )
 
 
@@ -126,6 +146,7 @@ def _from_opencode(workspace: Path, found: dict[str, CustomCommand], errors: lis
                 str(name), entry["template"].strip(), str(entry.get("description") or ""), "",
                 str(model) if model else None, str(workspace / "opencode.json"),
                 str(agent) if agent else None, from_workspace=True,
+                unapplied=_unapplied(str(name), entry),
             )  # fmt: skip
 
 
@@ -187,7 +208,9 @@ class CommandRun:
 
 
 def invoke(command: CustomCommand, arguments: str, workspace: Path) -> CommandRun:
-    """The run `/name arguments` stands for."""
+    """The run `/name arguments` stands for; a warning line (once) per key it sets that is not
+    applied."""
+    warn_dropped(Path(command.source), list(command.unapplied))
     return CommandRun(expand(command, arguments, workspace), command.model, command.agent, command.grant())
 
 
