@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 from collections.abc import AsyncGenerator, Callable
@@ -233,10 +234,11 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
                 await claim(store, record, first_run=options.fork)
                 setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
                 setup.history, setup.last_seq = await load_history(store, parts, session_id)
-            async for event in run_loop(setup, options.prompt):
-                yield event
-                if in_order is not None:  # the consumer is back for more: it has shown `event`
-                    in_order.taken(event)
+            async with contextlib.aclosing(run_loop(setup, options.prompt)) as loop:
+                async for event in loop:  # closed under the lock: a closed run lets go of the session last
+                    yield event
+                    if in_order is not None:  # the consumer is back for more: it has shown `event`
+                        in_order.taken(event)
     finally:
         if mcp is not None and owns_mcp:  # the servers stop with the run that started them
             await mcp.close()
