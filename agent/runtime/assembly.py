@@ -158,15 +158,6 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     tools = {tool.name: tool for tool in built_in}
     if "webfetch" in spec.tools:
         tools[WebFetchTool.name] = WebFetchTool(_local_fetch_rule(getattr(gate, "rules", spec.permission)))
-    seat = SessionSeat(
-        spec=spec, registry=registry, parts=parts, client=client, gate=gate, approver=approver,
-        model=resolved.id, session_id=session_id, cancel=cancel, permission_mode=options.permission_mode,
-        parent_tool_use_id=options.parent_tool_use_id, parent=options.parent,
-    )  # fmt: skip
-    for tool in parts.session_tools(seat) if parts.session_tools is not None else []:
-        tools[tool.name] = tool
-    if skills:
-        tools[SkillTool.name] = SkillTool(skills)
     checkpoints = await checkpointer(parts, cwd, store, session_id)
     mode = (
         getattr(gate, "mode", None) or options.permission_mode or defaults.permission_mode
@@ -193,9 +184,18 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         parent=options.parent,
         editor=options.mcp_servers,
     )
+    seat = SessionSeat(
+        spec=spec, registry=registry, parts=parts, client=client, gate=gate, approver=approver,
+        model=resolved.id, session_id=session_id, cancel=cancel, permission_mode=options.permission_mode,
+        parent_tool_use_id=options.parent_tool_use_id, parent=options.parent, mcp=mcp,
+    )  # fmt: skip
+    # The tools from outside the runtime see the run's MCP servers in their seat (the `task` tool
+    # hands them to its children); they go in the runner's dict before the servers' own tools.
+    for tool in parts.session_tools(seat) if parts.session_tools is not None else []:
+        tools[tool.name] = tool
+    if skills:
+        tools[SkillTool.name] = SkillTool(skills)
     tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: its schemas are read below
-    if (link := getattr(tools.get("task"), "link", None)) is not None:  # children share the servers
-        link.mcp = mcp
     setup = LoopSetup(
         session_id=session_id,
         spec=spec,
