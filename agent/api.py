@@ -12,7 +12,8 @@ into its parts, here, one level above both, so the runtime knows nothing of the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from agent.runtime.options import RunOptions
 
 
-async def run_events(options: RunOptions) -> AsyncIterator[Event]:
+async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     """Run `options.agent` on `options.prompt` in `options.cwd` and yield its events; the last one
     is the ResultEvent (see `agent.runtime.assembly.run_events`).
 
@@ -35,9 +36,11 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     worktrees killed runs' subagents left (`agent.orchestrator.worktree.sweep_worktrees`), where
     any subagent's tree is on disk at all. Its first event ends start-up for `run` and `-p`
     (`agent.runtime.startup_gc`: cyclic collection, stopped while they start, resumes).
+
+    Closing it (`aclose()`, or leaving `async with contextlib.aclosing(...)`) closes the run under
+    it before it returns: the session and the workspace are free for the next run at once.
     """
     import asyncio
-    import contextlib
 
     from agent.orchestrator.task_tool import with_delegation
     from agent.runtime.assembly import run_events as run_assembled
@@ -54,16 +57,23 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
             yield event
 
 
-async def run_agent(prompt: str | None, **fields: Any) -> AsyncIterator[Event]:
+async def run_agent(prompt: str | None, **fields: Any) -> AsyncGenerator[Event]:
     """Run an agent on `prompt` and yield its events: the keyword form of `run_events`.
+
+    A caller that stops early closes it, which closes the run under it at once:
+        async with contextlib.aclosing(agent.run_agent("fix the test", cwd=".")) as events:
+            async for event in events:
+                if event.type == "tool_call_started":
+                    break
 
     `fields` are `RunOptions`' (agent, cwd, model, max_turns, permission_mode, approver, resume,
     model_client, cancel, ...). Raises ConfigError, naming the option, when one is not valid.
     """
     from agent.runtime.options import RunOptions
 
-    async for event in run_events(RunOptions.build(prompt=prompt, **fields)):
-        yield event
+    async with contextlib.aclosing(run_events(RunOptions.build(prompt=prompt, **fields))) as events:
+        async for event in events:  # closed with this one
+            yield event
 
 
 async def dispatch(

@@ -45,8 +45,8 @@ SIGNATURES = {
         "approver: 'Approver | None' = None, permission_mode: 'PermissionMode | None' = None, "
         "on_event: 'EventSink | None' = None, trust: 'bool' = False) -> 'list[SubtaskResult]'"
     ),
-    "run_agent": "(prompt: 'str | None', **fields: 'Any') -> 'AsyncIterator[Event]'",
-    "run_events": "(options: 'RunOptions') -> 'AsyncIterator[Event]'",
+    "run_agent": "(prompt: 'str | None', **fields: 'Any') -> 'AsyncGenerator[Event]'",
+    "run_events": "(options: 'RunOptions') -> 'AsyncGenerator[Event]'",
 }  # fmt: skip
 
 FIELDS = {

@@ -17,7 +17,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
 from agent.context import Compaction, ContextManager
@@ -110,7 +110,7 @@ class AgentLoop:
         request = build_request(s.spec, s.model, s.max_output_tokens, s.env_block, turn, self._tool_schemas)
         return self._context.finish_request(request)
 
-    async def events(self, prompt: str | None) -> AsyncIterator[Event]:
+    async def events(self, prompt: str | None) -> AsyncGenerator[Event]:
         """Run the session to its end; the last event is the ResultEvent (after SessionEnd hooks)."""
         async for event in self._events(prompt):
             if isinstance(event, ResultEvent) and event.session_id == self.setup.session_id:
@@ -368,6 +368,6 @@ class AgentLoop:
         )
 
 
-def run_loop(setup: LoopSetup, prompt: str | None) -> AsyncIterator[Event]:
+def run_loop(setup: LoopSetup, prompt: str | None) -> AsyncGenerator[Event]:
     """The event stream of one session (see `AgentLoop`)."""
     return AgentLoop(setup).events(prompt)
