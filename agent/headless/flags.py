@@ -49,6 +49,7 @@ ALIASES: dict[str, str] = {
     "--resume": "run --resume",
     "--continue": "run --continue",
     "--fork-session": "run --fork",
+    "--session-id": "the new session's id (a UUID; an id already stored is an error: use --resume)",
     "--system-prompt": "replaces the agent's persona prompt (empty: the persona's own)",
     "--append-system-prompt": "appended to the agent's persona prompt",
     "--tools": "the agent's tools (Claude names or ours; `default`: the agent's own)",
@@ -70,7 +71,6 @@ ALIASES: dict[str, str] = {
 
 REFUSED: dict[str, str] = {
     "--fallback-model": "subagent retries the same model and has no fallback model",
-    "--session-id": "subagent names its own sessions; take the id from system/init and pass --resume",
     "--system-prompt-file": "pass the text with --system-prompt",
     "--append-system-prompt-file": "pass the text with --append-system-prompt",
     "--betas": "subagent sends the betas its model client needs",
@@ -103,6 +103,8 @@ class HeadlessOptions(BaseModel):
     resume: str | None = None
     continue_latest: bool = False
     fork: bool = False
+    session_id: str | None = None
+    """`--session-id`: the new session's id, a UUID."""
     system_prompt: str | None = None
     append_system_prompt: str | None = None
     tools: list[str] | None = None
@@ -158,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-budget-usd",
         "--permission-mode",
         "--agents",
+        "--session-id",
     ):
         p.add_argument(flag, dest=flag.lstrip("-").replace("-", "_") if flag != "-r" else "resume")
     for flag in ("--allowedTools", "--allowed-tools", "--disallowedTools", "--disallowed-tools"):
@@ -190,6 +193,19 @@ def _refusal(ns: argparse.Namespace) -> str | None:
     if ns.permission_prompt_tool not in (None, "stdio"):
         return "--permission-prompt-tool takes `stdio` only: subagent asks the SDK over the control protocol"
     return None
+
+
+def _session_id(raw: str | None, *, resuming: bool) -> str | None:
+    """A `--session-id` as given, once it is known to be a UUID not combined with a resume."""
+    if raw is None:
+        return None
+    from agent.runtime.options import is_uuid
+
+    if not is_uuid(raw):
+        raise ConfigError(f"--session-id must be a valid UUID (8-4-4-4-12 hex digits), not {raw!r}")
+    if resuming:
+        raise ConfigError("--session-id names a new session; it cannot go with --resume or --continue")
+    return raw
 
 
 def _schema(raw: str | None) -> dict[str, Any] | None:
@@ -279,6 +295,7 @@ def parse(argv: list[str]) -> HeadlessOptions:
         resume=ns.resume,
         continue_latest=ns.continue_latest,
         fork=ns.fork_session,
+        session_id=_session_id(ns.session_id, resuming=bool(ns.resume or ns.continue_latest)),
         system_prompt=ns.system_prompt or None,
         append_system_prompt=ns.append_system_prompt or None,
         tools=tools,

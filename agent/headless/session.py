@@ -139,6 +139,7 @@ class HeadlessSession:
             resume=self.session_id or (self.opts.resume if first else None),
             continue_latest=self.opts.continue_latest and first,
             fork=self.opts.fork and first,
+            session_id=self.opts.session_id if first else None,
             cancel=self.cancel,
             parts=parts,
             always=self.always,

@@ -110,6 +110,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         fork=options.fork,
         parent_tool_use_id=options.parent_tool_use_id,
         title=options.prompt or "",
+        session_id=options.session_id,
         parent_id=options.parent.session_id if options.parent is not None else None,
     )
     session_id = record.id

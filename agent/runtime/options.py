@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,9 @@ class RunOptions(BaseModel):
     """With `resume` (or `continue_latest`) and no prompt: compact the history now, no model turn."""
     fork: bool = False
     """Continue a copy of the resumed session, leaving the original as it was."""
+    session_id: str | None = None
+    """The new session's id (a UUID, as Claude Code's `--session-id`); an id already stored is an
+    error. Not with `resume` or `continue_latest`, which name the session themselves."""
     max_budget_usd: float | None = Field(default=None, ge=0)
     parent_tool_use_id: str | None = None
     """Set for a subagent: the parent's `task` call this run answers."""
@@ -93,6 +97,16 @@ class RunOptions(BaseModel):
             raise ValueError("compact_only compacts an existing session: give resume=ID and no prompt")
         return self
 
+    @model_validator(mode="after")
+    def _session_id_is_a_new_uuid(self) -> RunOptions:
+        if self.session_id is None:
+            return self
+        if not is_uuid(self.session_id):
+            raise ValueError(f"session_id must be a UUID (8-4-4-4-12 hex digits), not {self.session_id!r}")
+        if self.resume or self.continue_latest:
+            raise ValueError("session_id names a new session; it cannot go with resume or continue_latest")
+        return self
+
     @classmethod
     def build(cls, **fields: Any) -> RunOptions:
         """A `RunOptions` from keywords, with a ConfigError that names the option on bad input
@@ -101,6 +115,14 @@ class RunOptions(BaseModel):
             return cls(**fields)
         except ValidationError as exc:
             raise ConfigError(_describe(exc)) from exc
+
+
+def is_uuid(text: str) -> bool:
+    """`text` is a UUID in its usual hyphenated form (either case), as Claude Code's ids are."""
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
 
 
 def _describe(exc: ValidationError) -> str:
