@@ -49,6 +49,9 @@ class RunOptions(BaseModel):
     """The workspace; resolved to an absolute path by the runtime."""
     model: str | None = None
     """A model id or alias; None takes the agent's, then the config's default."""
+    fallback_model: str | None = None
+    """A model id or alias asked for a turn the model stays overloaded on through every retry
+    (Claude Code's `--fallback-model`); the run's own model is an error."""
     max_turns: int | None = Field(default=None, ge=1)
     permission_mode: PermissionMode | None = None
     resume: str | None = None
