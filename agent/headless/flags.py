@@ -42,6 +42,7 @@ def claude_mode_of(mode: PermissionMode, *, dont_ask: bool) -> ClaudeMode:
 
 ALIASES: dict[str, str] = {
     "--model": "run --model",
+    "--fallback-model": "the model asked for a turn the model stays overloaded on after the retries",
     "--max-turns": "run --max-turns",
     "--max-budget-usd": "the run's max_budget_usd (agents.yaml defaults.max_budget_usd)",
     "--permission-mode": "run --permission-mode (acceptEdits=accept-edits, bypassPermissions=bypass, "
@@ -70,7 +71,6 @@ ALIASES: dict[str, str] = {
 }
 
 REFUSED: dict[str, str] = {
-    "--fallback-model": "subagent retries the same model and has no fallback model",
     "--system-prompt-file": "pass the text with --system-prompt",
     "--append-system-prompt-file": "pass the text with --append-system-prompt",
     "--betas": "subagent sends the betas its model client needs",
@@ -95,6 +95,8 @@ class HeadlessOptions(BaseModel):
     include_partial: bool = False
     agent: str | None = None
     model: str | None = None
+    fallback_model: str | None = None
+    """`--fallback-model`: asked when the model stays overloaded (529) through every retry."""
     max_turns: int | None = None
     max_budget_usd: float | None = None
     permission_mode: PermissionMode | None = None
@@ -149,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         "--system-prompt",
         "--append-system-prompt",
         "--model",
+        "--fallback-model",
         "--agent",
         "--resume",
         "-r",
@@ -193,6 +196,16 @@ def _refusal(ns: argparse.Namespace) -> str | None:
     if ns.permission_prompt_tool not in (None, "stdio"):
         return "--permission-prompt-tool takes `stdio` only: subagent asks the SDK over the control protocol"
     return None
+
+
+def _fallback_model(raw: str | None, model: str | None) -> str | None:
+    """`--fallback-model` as given; the same as `--model` is an error, as in Claude Code (an alias
+    of it is found when the run resolves both)."""
+    if raw is not None and raw == model:
+        raise ConfigError(
+            f"--fallback-model {raw!r} is the same as --model; name a different model, or leave it out"
+        )
+    return raw
 
 
 def _session_id(raw: str | None, *, resuming: bool) -> str | None:
@@ -287,6 +300,7 @@ def parse(argv: list[str]) -> HeadlessOptions:
         include_partial=ns.include_partial_messages,
         agent=ns.agent,
         model=ns.model,
+        fallback_model=_fallback_model(ns.fallback_model, ns.model),
         max_turns=_number(ns.max_turns, "--max-turns", int),
         max_budget_usd=_number(ns.max_budget_usd, "--max-budget-usd", float),
         permission_mode=MODES[mode] if ns.permission_mode else None,

@@ -132,6 +132,7 @@ class HeadlessSession:
             agent=agent,
             cwd=self.opts.cwd,
             model=self.model or (command and command.model),
+            fallback_model=self.opts.fallback_model,
             max_turns=self.opts.max_turns,
             permission_mode=self.mode,
             approver=self._approver(),
