@@ -50,7 +50,8 @@ ALIASES: dict[str, str] = {
     "--resume": "run --resume",
     "--continue": "run --continue",
     "--fork-session": "run --fork",
-    "--session-id": "the new session's id (a UUID; an id already stored is an error: use --resume)",
+    "--session-id": "the new session's id, or the fork's with --fork-session (a UUID; an id already "
+    "stored is an error: use --resume)",
     "--system-prompt": "replaces the agent's persona prompt (empty: the persona's own)",
     "--append-system-prompt": "appended to the agent's persona prompt",
     "--tools": "the agent's tools (Claude names or ours; `default`: the agent's own)",
@@ -209,7 +210,7 @@ def _fallback_model(raw: str | None, model: str | None) -> str | None:
 
 
 def _session_id(raw: str | None, *, resuming: bool) -> str | None:
-    """A `--session-id` as given, once it is known to be a UUID not combined with a resume."""
+    """A `--session-id` as given, once it is known to be a UUID; with a resume only for a fork."""
     if raw is None:
         return None
     from agent.runtime.options import is_uuid
@@ -217,7 +218,10 @@ def _session_id(raw: str | None, *, resuming: bool) -> str | None:
     if not is_uuid(raw):
         raise ConfigError(f"--session-id must be a valid UUID (8-4-4-4-12 hex digits), not {raw!r}")
     if resuming:
-        raise ConfigError("--session-id names a new session; it cannot go with --resume or --continue")
+        raise ConfigError(
+            "--session-id names a new session; with --resume or --continue, pass --fork-session too "
+            "(the fork takes the id)"
+        )
     return raw
 
 
@@ -309,7 +313,9 @@ def parse(argv: list[str]) -> HeadlessOptions:
         resume=ns.resume,
         continue_latest=ns.continue_latest,
         fork=ns.fork_session,
-        session_id=_session_id(ns.session_id, resuming=bool(ns.resume or ns.continue_latest)),
+        session_id=_session_id(
+            ns.session_id, resuming=bool(ns.resume or ns.continue_latest) and not ns.fork_session
+        ),
         system_prompt=ns.system_prompt or None,
         append_system_prompt=ns.append_system_prompt or None,
         tools=tools,

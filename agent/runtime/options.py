@@ -64,7 +64,7 @@ class RunOptions(BaseModel):
     """Continue a copy of the resumed session, leaving the original as it was."""
     session_id: str | None = None
     """The new session's id (a UUID, as Claude Code's `--session-id`); an id already stored is an
-    error. Not with `resume` or `continue_latest`, which name the session themselves."""
+    error. With `resume` or `continue_latest` only when `fork`: it names the fork."""
     max_budget_usd: float | None = Field(default=None, ge=0)
     parent_tool_use_id: str | None = None
     """Set for a subagent: the parent's `task` call this run answers."""
@@ -106,8 +106,8 @@ class RunOptions(BaseModel):
             return self
         if not is_uuid(self.session_id):
             raise ValueError(f"session_id must be a UUID (8-4-4-4-12 hex digits), not {self.session_id!r}")
-        if self.resume or self.continue_latest:
-            raise ValueError("session_id names a new session; it cannot go with resume or continue_latest")
+        if (self.resume or self.continue_latest) and not self.fork:
+            raise ValueError("session_id names a new session: with resume or continue_latest, only a fork")
         return self
 
     @classmethod

@@ -30,7 +30,8 @@ async def open_session(
 ) -> tuple[SessionRecord, bool]:
     """The session to run in, and whether it has a history (it was resumed or forked).
 
-    `session_id` names the new session (a caller's `--session-id`); one already stored is an error.
+    `session_id` names the new session or the fork (a caller's `--session-id`); one already stored
+    is an error.
     """
     record: SessionRecord | None = None
     if resume:
@@ -39,11 +40,11 @@ async def open_session(
         record = await asyncio.to_thread(store.latest, cwd)
         if record is None:
             raise ConfigError(f"no session to continue in {cwd}; start one with `subagent run PROMPT`")
+    if session_id is not None:
+        await asyncio.to_thread(_refuse_existing, store, session_id)
     if record is not None and fork:
-        record = await asyncio.to_thread(store.fork, record.id)
+        record = await asyncio.to_thread(store.fork, record.id, session_id)
     if record is None:
-        if session_id is not None:
-            await asyncio.to_thread(_refuse_existing, store, session_id)
         record = await asyncio.to_thread(
             store.create,
             agent=spec.name,

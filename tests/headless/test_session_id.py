@@ -35,12 +35,25 @@ def test_the_new_session_has_the_given_id_and_a_second_use_is_refused(sdk_site: 
     assert f"session {sid} already exists; to continue it, pass --resume {sid}" in again.stderr
 
 
+def test_with_fork_session_the_fork_takes_the_id(sdk_site: SdkSite) -> None:
+    first, fork = str(uuid.uuid4()), str(uuid.uuid4())
+    replies = [sse.reply(sse.text_block(0, "one")), sse.reply(sse.text_block(0, "two"))]
+    with MessagesServer(replies) as server:
+        assert _print(sdk_site, server.url, "--session-id", first).returncode == 0
+        proc = _print(sdk_site, server.url, "--resume", first, "--fork-session", "--session-id", fork)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert {line["session_id"] for line in lines if "session_id" in line} == {fork}
+    assert len(server.requests[1]["messages"]) == 3  # the fork goes on from the first session's history
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--session-id", "ses_0123"], "--session-id must be a valid UUID"),
         (["--session-id", "0" * 32], "--session-id must be a valid UUID"),
-        (["--session-id", str(uuid.UUID(int=1)), "--resume", "ses_1"], "cannot go with --resume"),
+        (["--session-id", str(uuid.UUID(int=1)), "--resume", "ses_1"], "pass --fork-session too"),
+        (["--session-id", str(uuid.UUID(int=1)), "--continue"], "pass --fork-session too"),
     ],
 )
 def test_a_session_id_that_is_not_a_uuid_or_goes_with_resume_is_an_error(
