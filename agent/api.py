@@ -12,7 +12,8 @@ into its parts, here, one level above both, so the runtime knows nothing of the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from agent.runtime.options import RunOptions
 
 
-async def run_events(options: RunOptions) -> AsyncIterator[Event]:
+async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     """Run `options.agent` on `options.prompt` in `options.cwd` and yield its events; the last one
     is the ResultEvent (see `agent.runtime.assembly.run_events`).
 
@@ -33,13 +34,17 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     `options.parts` (None: the runtime's) with the `task` tool as their session tools
     (`agent.orchestrator.task_tool.with_delegation`), and the run starts by sweeping the
     worktrees killed runs' subagents left (`agent.orchestrator.worktree.sweep_worktrees`), where
-    any subagent's tree is on disk at all.
+    any subagent's tree is on disk at all. Its first event ends start-up for `run` and `-p`
+    (`agent.runtime.startup_gc`: cyclic collection, stopped while they start, resumes).
+
+    Closing it (`aclose()`, or leaving `async with contextlib.aclosing(...)`) closes the run under
+    it before it returns: the session and the workspace are free for the next run at once.
     """
     import asyncio
-    import contextlib
 
     from agent.orchestrator.task_tool import with_delegation
     from agent.runtime.assembly import run_events as run_assembled
+    from agent.runtime.startup_gc import release
 
     if paths.subagent_trees_left():  # else the worktrees' code (about 10 ms) stays unloaded
         from agent.orchestrator.worktree import sweep_worktrees
@@ -48,19 +53,27 @@ async def run_events(options: RunOptions) -> AsyncIterator[Event]:
     delegating = options.model_copy(update={"parts": with_delegation(options.parts)})
     async with contextlib.aclosing(run_assembled(delegating)) as events:  # closed with this one
         async for event in events:
+            release()  # start-up is over: collection resumes (a no-op unless `hold()` stopped it)
             yield event
 
 
-async def run_agent(prompt: str | None, **fields: Any) -> AsyncIterator[Event]:
+async def run_agent(prompt: str | None, **fields: Any) -> AsyncGenerator[Event]:
     """Run an agent on `prompt` and yield its events: the keyword form of `run_events`.
+
+    A caller that stops early closes it, which closes the run under it at once:
+        async with contextlib.aclosing(agent.run_agent("fix the test", cwd=".")) as events:
+            async for event in events:
+                if event.type == "tool_call_started":
+                    break
 
     `fields` are `RunOptions`' (agent, cwd, model, max_turns, permission_mode, approver, resume,
     model_client, cancel, ...). Raises ConfigError, naming the option, when one is not valid.
     """
     from agent.runtime.options import RunOptions
 
-    async for event in run_events(RunOptions.build(prompt=prompt, **fields)):
-        yield event
+    async with contextlib.aclosing(run_events(RunOptions.build(prompt=prompt, **fields))) as events:
+        async for event in events:  # closed with this one
+            yield event
 
 
 async def dispatch(

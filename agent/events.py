@@ -81,11 +81,11 @@ class McpServerState(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
-    status: Literal["connected", "failed", "disabled"]
-    """`connected`: started, its tools listed; `failed`: it did not start or list its tools
-    (`error` says why); `disabled`: configured but not started (an untrusted workspace's server
-    the user has not approved). The servers are started before the run's first event, so none
-    is still pending."""
+    status: Literal["connected", "failed", "disabled", "pending"]
+    """`pending`: starting, in the background (the run does not wait for its servers, so this is
+    what most are at its first event); `connected`: started, its tools listed; `failed`: it did
+    not start or list its tools (`error` says why); `disabled`: configured but not started (an
+    untrusted workspace's server the user has not approved)."""
     error: str | None = None
 
 

@@ -58,6 +58,7 @@ MODULE_UNITS = {
     "agent.hooks.config": "hooks.config",
     "agent.registry.schema": "registry.config",
     "agent.registry.spec": "registry.config",
+    "agent.registry.yaml_text": "registry.config",
     "agent.registry.config_report": "registry.report",
     "agent.api": "api",
     "agent.__main__": "__main__",

@@ -45,8 +45,8 @@ SIGNATURES = {
         "approver: 'Approver | None' = None, permission_mode: 'PermissionMode | None' = None, "
         "on_event: 'EventSink | None' = None, trust: 'bool' = False) -> 'list[SubtaskResult]'"
     ),
-    "run_agent": "(prompt: 'str | None', **fields: 'Any') -> 'AsyncIterator[Event]'",
-    "run_events": "(options: 'RunOptions') -> 'AsyncIterator[Event]'",
+    "run_agent": "(prompt: 'str | None', **fields: 'Any') -> 'AsyncGenerator[Event]'",
+    "run_events": "(options: 'RunOptions') -> 'AsyncGenerator[Event]'",
 }  # fmt: skip
 
 FIELDS = {
@@ -59,10 +59,11 @@ FIELDS = {
         "prompt": "None", "agent": "'orchestrator'", "cwd": "required", "model": "None",
         "fallback_model": "None", "max_turns": "None",
         "permission_mode": "None", "resume": "None", "continue_latest": "False", "compact_only": "False",
-        "fork": "False", "session_id": "None", "max_budget_usd": "None", "grant": "None",
+        "fork": "False", "session_id": "None", "max_budget_usd": "None",
         "parent_tool_use_id": "None", "parent_model": "None",
         "trust": "False", "approver": "None", "always": "None", "model_client": "None", "cancel": "None",
-        "parts": "None", "editor": "None", "mcp_servers": "()", "parent": "None",
+        "parts": "None", "editor": "None", "mcp_servers": "()", "mcp_kept": "None", "grant": "None",
+        "parent": "None",
     },
     "SubtaskSpec": {
         "id": "required", "agent": "required", "prompt": "required", "description": "''", "cwd": "None",

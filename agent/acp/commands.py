@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 def available_commands(cwd: Path) -> Any:
     """The `available_commands_update` listing the custom commands of `cwd`'s workspace (name,
-    description, and its `argument-hint` as the input hint); an empty list when there is none."""
+    `CustomCommand.summary`, and its `argument-hint` as the input hint); an empty list when
+    there is none."""
     from acp.schema import (
         AvailableCommand,
         AvailableCommandInput,
@@ -37,7 +38,7 @@ def available_commands(cwd: Path) -> Any:
     listed = [
         AvailableCommand(
             name=name,
-            description=command.description,
+            description=command.summary(),
             input=AvailableCommandInput(root=UnstructuredCommandInput(hint=command.argument_hint))
             if command.argument_hint
             else None,

@@ -1,5 +1,6 @@
 """The MCP servers an editor passes in `session/new` (and `session/load`, `session/resume`), as the
-runtime's server definitions: trusted (the editor is the user's), started with each turn's run.
+runtime's server definitions: trusted (the editor is the user's), started by the session's first
+turn and kept until it closes.
 
 ACP's shapes: `{name, command, args, env: [{name, value}]}` for stdio and `{type: "http"|"sse",
 name, url, headers: [{name, value}]}`. A name the tool names cannot carry has its other characters

@@ -77,6 +77,7 @@ class AcpServer:
             McpCapabilities,
             PromptCapabilities,
             SessionCapabilities,
+            SessionCloseCapabilities,
             SessionListCapabilities,
             SessionResumeCapabilities,
         )
@@ -90,7 +91,9 @@ class AcpServer:
                 prompt_capabilities=PromptCapabilities(image=False, audio=False, embedded_context=True),
                 mcp_capabilities=McpCapabilities(http=True, sse=True),
                 session_capabilities=SessionCapabilities(
-                    list=SessionListCapabilities(), resume=SessionResumeCapabilities()
+                    list=SessionListCapabilities(),
+                    resume=SessionResumeCapabilities(),
+                    close=SessionCloseCapabilities(),
                 ),
             ),
             agent_info=Implementation(name="subagent", title="subagent", version=__version__),
@@ -98,14 +101,15 @@ class AcpServer:
         )
 
     async def new_session(self, cwd: str, mcp_servers: Any = None, **_: Any) -> Any:
-        """A new session in `cwd`; the editor's MCP servers start with each of its turns."""
+        """A new session in `cwd`; the editor's MCP servers start with its first turn and run until
+        the session closes."""
         from acp.schema import NewSessionResponse
 
         workspace = _absolute(cwd)
         modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, None, self.trust)
         agent_name = modes.current_mode_id
         record = await _with_store(lambda store: store.create(agent=agent_name, workspace=workspace))
-        session = self._open(record.id, workspace, modes.current_mode_id)
+        session = await self._open(record.id, workspace, modes.current_mode_id)
         session.untitled, session.mcp_servers = True, editor_servers(mcp_servers)
         self._offer_commands(session)
         return NewSessionResponse(session_id=record.id, modes=modes)
@@ -129,6 +133,25 @@ class AcpServer:
         session.mcp_servers = editor_servers(mcp_servers)
         self._offer_commands(session)
         return ResumeSessionResponse(modes=modes)
+
+    async def close_session(self, session_id: str, **_: Any) -> Any:
+        """`session/close`: cancel its turn, stop its MCP servers and forget it."""
+        from acp.schema import CloseSessionResponse
+
+        session = self._session(session_id)
+        await self.cancel(session_id)
+        await self._forget(session)
+        return CloseSessionResponse()
+
+    async def close_all(self) -> None:
+        """Stop every session's MCP servers (the connection ended)."""
+        for session in list(self._sessions.values()):
+            await self._forget(session)
+
+    async def _forget(self, session: AcpSession) -> None:
+        if self._sessions.get(session.id) is session:
+            del self._sessions[session.id]
+        await session.mcp.close()
 
     async def list_sessions(self, cwd: str | None = None, cursor: str | None = None, **_: Any) -> Any:
         """Top-level sessions, newest first (in `cwd` when given)."""
@@ -224,7 +247,7 @@ class AcpServer:
             prompt=prompt, agent=agent, model=model, grant=grant, cwd=session.cwd, resume=session.id,
             approver=session.approver, always=session.always, cancel=session.cancel,
             model_client=self.model_client, editor=session.editor, trust=self.trust,
-            mcp_servers=session.mcp_servers,
+            mcp_servers=session.mcp_servers, mcp_kept=session.mcp,
         )  # fmt: skip
         return run_events(options)
 
@@ -272,7 +295,9 @@ class AcpServer:
         except KeyError:
             raise RequestError.resource_not_found(session_id) from None
 
-    def _open(self, session_id: str, cwd: Path, mode: str) -> AcpSession:
+    async def _open(self, session_id: str, cwd: Path, mode: str) -> AcpSession:
+        if (earlier := self._sessions.get(session_id)) is not None:  # loaded again: a fresh start
+            await self._forget(earlier)
         session = AcpSession(id=session_id, cwd=cwd, mode=mode)
         session.approver = AcpApprover(self._conn, session_id, functools.partial(self._describe, session))
         if all(self._fs):
@@ -297,7 +322,7 @@ class AcpServer:
             raise RequestError.resource_not_found(session_id) from exc
         workspace = _absolute(cwd) if cwd else Path(record.workspace)
         modes = await asyncio.to_thread(mode_state, workspace, self.default_agent, record.agent, self.trust)
-        return self._open(record.id, workspace, modes.current_mode_id), modes, messages
+        return await self._open(record.id, workspace, modes.current_mode_id), modes, messages
 
     async def _describe(self, session: AcpSession, request: AskRequest) -> Any:
         """The tool call a permission request is about, once its `tool_call` update is written.
@@ -338,9 +363,12 @@ async def serve_acp(server: AcpServer, claimed: ClaimedStdio) -> None:
     from acp import run_agent
 
     reader, writer = await open_streams(claimed)
-    # The SDK's `Agent` protocol spells out every method's keywords; AcpServer takes the ones it
-    # serves and ignores the rest (`**_`), which mypy does not count as the same signature.
-    await run_agent(server, input_stream=writer, output_stream=reader, use_unstable_protocol=True)  # type: ignore[arg-type]
+    try:
+        # The SDK's `Agent` protocol spells out every method's keywords; AcpServer takes the ones it
+        # serves and ignores the rest (`**_`), which mypy does not count as the same signature.
+        await run_agent(server, input_stream=writer, output_stream=reader, use_unstable_protocol=True)  # type: ignore[arg-type]
+    finally:
+        await server.close_all()  # the sessions' MCP servers stop with the connection
 
 
 async def _with_store(work: Any) -> Any:

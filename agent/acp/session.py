@@ -15,6 +15,7 @@ from typing import Any
 from agent import DEFAULT_AGENT
 from agent.acp.client_requests import AcpApprover, AcpEditorBuffers
 from agent.acp.updates import UpdateMapper
+from agent.mcpclient.for_run import KeptHub
 from agent.permissions.always import AlwaysMemory
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ class AcpSession:
     """The MCP servers the editor passed (`agent.acp.mcp_servers`), for each turn's run."""
     commands_offered: list[Any] = field(default_factory=list)
     """The custom commands the editor was last told of (`available_commands_update`)."""
+    mcp: KeptHub = field(default_factory=KeptHub)
+    """The session's running MCP servers: started by its first prompt, reused by the next ones,
+    stopped when the session closes or the agent's connection ends."""
 
 
 class Outbox:

@@ -61,6 +61,11 @@ class ChatApp:
         self.approver = ChatApprover(console, self._read_answer, self._stop_turn)
         self.always = AlwaysMemory()
         """The chat's `always` answers: every prompt's run gets them (the chat is one session)."""
+        from agent.mcpclient.for_run import KeptHub  # the runtime's, loaded with the first turn anyway
+
+        self.mcp = KeptHub()
+        """The chat's MCP servers: started by its first prompt, reused by the next, stopped when
+        the chat ends."""
 
     async def _read_answer(self, prompt: str) -> str:
         if self._ask_session is None:
@@ -76,7 +81,13 @@ class ChatApp:
             self.console.print("[yellow]stopping…[/yellow]")
 
     async def run(self) -> int:
-        """Prompt until the person leaves; returns the exit code."""
+        """Prompt until the person leaves; returns the exit code. The MCP servers stop with it."""
+        try:
+            return await self._prompts()
+        finally:
+            await self.mcp.close()
+
+    async def _prompts(self) -> int:
         session = make_prompt_session(self.state.status_text)
         where = for_terminal(f"{self.state.agent} in {self.state.cwd}", name=True, one_line=True)
         self.console.print(Text.assemble(("subagent chat", "bold"), f" · {where} · /help for commands"))
@@ -156,6 +167,7 @@ class ChatApp:
                 compact_only=compact_only,
                 trust=self.state.trust,
                 grant=command.grant if command else None,
+                mcp_kept=self.mcp,
             )
             async for event in run_events(options):
                 self._absorb(event)

@@ -214,7 +214,7 @@ class SlashCommands:
             self.console.print(f"{name:<10} {text}", markup=False, highlight=False)
         for name, custom in self._custom().items():
             usage = for_terminal(f"/{name} {custom.argument_hint}".strip(), name=True, one_line=True)
-            said = for_terminal(custom.description or custom.source, one_line=True)
+            said = for_terminal(custom.summary(), one_line=True)
             self.console.print(f"{usage:<10} {said}", markup=False, highlight=False)
         self.console.print(KEYS, markup=False, highlight=False)
         return False

@@ -80,7 +80,7 @@ def main() -> None:
 
     headless = is_headless(sys.argv[1:])
     if headless or sys.argv[1:2] == ["run"]:  # the one-shot runs: no collection until the first event
-        from agent.cli.startup_gc import hold
+        from agent.runtime.startup_gc import hold
 
         hold()
     if headless:  # Claude Code's `-p` form (docs/headless.md): no subcommand

@@ -160,7 +160,6 @@ async def _stream(
     cancel: asyncio.Event,
 ) -> int:
     from agent.api import run_events
-    from agent.cli.startup_gc import release
     from agent.runtime.options import RunOptions
 
     try:
@@ -174,7 +173,6 @@ async def _stream(
             prompt=prompt, model_client=client, cancel=cancel, approver=approver, **options
         )
         async for event in run_events(run):
-            release()  # start-up is over (agent.cli.startup_gc)
             _emit(event, output, renderer)
             if event.type == "result" and event.parent_tool_use_id is None:
                 return EXIT_CODES[event.subtype]

@@ -5,9 +5,10 @@ With `--input-format text` the prompt is the argument (or stdin) and there is on
 `user` message is a run that resumes the session; control requests are answered between and
 during runs (`interrupt` cancels the run in progress; `set_permission_mode` reaches its gate;
 `set_model` applies from the next message). The process owns the session, so it owns its one
-`AlwaysMemory`: an `always` answer holds for every later run of this process, and no other. A
-message starting with `/name` runs that custom command (docs/commands.md), with its model, agent
-and allowed tools for that message's run only, as Claude Code's `-p "/review"` does.
+`AlwaysMemory`: an `always` answer holds for every later run of this process, and no other; and
+its MCP servers, started by the first run and stopped when the process ends. A message starting
+with `/name` runs that custom command (docs/commands.md), with its model, agent and allowed tools
+for that message's run only, as Claude Code's `-p "/review"` does.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ class HeadlessSession:
         self.handles = RunHandles()
         self.always = AlwaysMemory()
         self.last: dict[str, Any] | None = None
+        from agent.mcpclient.for_run import KeptHub  # the runtime's, loaded with the first run anyway
+
+        self.mcp = KeptHub()
+        """The process's MCP servers: started by its first run, reused by the next, stopped at its end."""
 
     def _approver(self) -> Any:
         if self.opts.prompt_tool_stdio:
@@ -118,7 +123,6 @@ class HeadlessSession:
 
     async def _run(self, prompt: str, command: CommandRun | None = None) -> dict[str, Any]:
         from agent.api import run_events
-        from agent.cli.startup_gc import release
         from agent.runtime.options import RunOptions
         from agent.runtime.parts import default_parts
 
@@ -146,9 +150,9 @@ class HeadlessSession:
             always=self.always,
             mcp_servers=self.opts.mcp_servers,
             grant=command.grant if command is not None else None,
+            mcp_kept=self.mcp,
         )
         async for event in run_events(options):
-            release()  # start-up is over (agent.cli.startup_gc)
             if event.type == "session_started" and event.parent_tool_use_id is None:
                 self.shapes.agents = self.handles.agents
                 self.shapes.permission_mode = self._starting_mode()
@@ -198,6 +202,8 @@ async def serve(opts: HeadlessOptions) -> int:
         return _fail(session, str(exc), 2)
     except SubagentError as exc:
         return _fail(session, str(exc), 1)
+    finally:
+        await session.mcp.close()
     if session.last is None:
         return 0
     if opts.output_format == "text":

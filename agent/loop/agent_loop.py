@@ -17,7 +17,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
 from agent.context import Compaction, ContextManager
@@ -113,7 +113,7 @@ class AgentLoop:
             request = request.model_copy(update={"fallback_model": s.fallback.id})
         return self._context.finish_request(request)
 
-    async def events(self, prompt: str | None) -> AsyncIterator[Event]:
+    async def events(self, prompt: str | None) -> AsyncGenerator[Event]:
         """Run the session to its end; the last event is the ResultEvent (after SessionEnd hooks)."""
         async for event in self._events(prompt):
             if isinstance(event, ResultEvent) and event.session_id == self.setup.session_id:
@@ -374,6 +374,6 @@ class AgentLoop:
         )
 
 
-def run_loop(setup: LoopSetup, prompt: str | None) -> AsyncIterator[Event]:
+def run_loop(setup: LoopSetup, prompt: str | None) -> AsyncGenerator[Event]:
     """The event stream of one session (see `AgentLoop`)."""
     return AgentLoop(setup).events(prompt)

@@ -23,6 +23,10 @@ from agent.errors import ConfigError, McpServerError
 Scope = Literal["user", "workspace", "editor"]
 """Who named the server: the user's own config, the repository, or the editor (ACP)."""
 
+DEFAULT_CALL_TIMEOUT_S = 600.0
+"""How long one tool call may take when the server's definition gives no `timeout` (Gemini CLI's
+default; a call past it is cancelled on the server)."""
+
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -62,6 +66,9 @@ class ServerDef(BaseModel):
     source: str
     """The file (or `editor`) that defined it, for the run's notice and `mcp-servers list`."""
     scope: Scope
+    call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S
+    """How long one of its tool calls may take (`timeout` in milliseconds, as Gemini CLI has it).
+    Not part of the fingerprint: changing it asks for no new approval."""
 
     def fingerprint(self) -> str:
         """A digest of the definition as written: an approval holds for exactly this definition."""
@@ -93,6 +100,21 @@ def parse_transport(raw: Any, where: str) -> StdioServer | RemoteServer:
         raise ConfigError(f"{where}.{key}: {reason}") from exc
 
 
+def call_timeout(raw: Any, where: str) -> tuple[Any, float]:
+    """The entry without its `timeout` key, and the call timeout it gives (in seconds).
+
+    Raises:
+        ConfigError: `timeout` is not a positive number of milliseconds.
+    """
+    if not isinstance(raw, Mapping) or "timeout" not in raw:
+        return raw, DEFAULT_CALL_TIMEOUT_S
+    entry = dict(raw)
+    millis = entry.pop("timeout")
+    if isinstance(millis, bool) or not isinstance(millis, int | float) or millis <= 0:
+        raise ConfigError(f"{where}.timeout: a positive number of milliseconds, not {millis!r}")
+    return entry, millis / 1000
+
+
 def check_name(name: str, where: str) -> str:
     """A server name the tool names can carry (`mcp__<server>__<tool>`).
 
@@ -117,12 +139,14 @@ def servers_from_claude(block: Any, *, source: str, scope: Scope) -> list[Server
     servers = []
     for name, raw in block.items():
         where = f"{source}: mcpServers.{name}"
+        entry, timeout_s = call_timeout(raw, where)
         servers.append(
             ServerDef(
                 name=check_name(str(name), where),
-                transport=parse_transport(raw, where),
+                transport=parse_transport(entry, where),
                 source=source,
                 scope=scope,
+                call_timeout_s=timeout_s,
             )
         )
     return servers

@@ -1,5 +1,5 @@
-"""One running MCP server: started when first needed, spoken to with the `mcp` SDK's client,
-stopped with the run.
+"""One running MCP server: started when first needed (or in the background), spoken to with the
+`mcp` SDK's client, stopped with the run.
 
 The SDK's `Client` must be entered and left in one task, so each server has an owner task that
 holds it open until `close()`; calls come from the tool tasks of any agent of the run. A stdio
@@ -8,7 +8,8 @@ default environment (PATH, HOME, USER, SHELL, TERM, LOGNAME) plus its own `env`:
 runtime's API key. On Linux it is started through a launcher that asks the kernel to kill it when
 the runtime dies, so a killed run leaves no server behind. Its stderr goes to a file in the run's
 output folder; a server that fails to start, crashes or times out is an `McpServerError` naming it
-and quoting that file's last lines.
+and quoting that file's last lines. One that failed to start is not started again in the run; one
+that crashed later is, on the next call.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class ServerConnection:
         self._log: IO[str] | None = None
         self.starts = 0
         """How many times the server was started (a crashed one is started again on the next call)."""
+        self._closed = False
+        self.start_error: McpServerError | None = None
+        """Why it failed to start: every later use answers with it (it is not started again)."""
 
     @property
     def name(self) -> str:
@@ -85,6 +89,10 @@ class ServerConnection:
             McpServerError: it could not be started or did not answer within the start timeout.
         """
         async with self._lock:
+            if self._closed:  # a call that outlived its run or session: no new server behind its back
+                raise McpServerError(self.name, "stopped: the run or session that used it has ended")
+            if self.start_error is not None:
+                raise self.start_error
             if self._client is not None and self._owner is not None and not self._owner.done():
                 return self._client
             await self._stop_owner()
@@ -98,10 +106,15 @@ class ServerConnection:
         try:
             self._client = await asyncio.wait_for(asyncio.shield(ready), self.start_timeout_s)
         except TimeoutError:
-            await self._stop_owner()
-            raise self.failure(f"did not start within {self.start_timeout_s:g} s") from None
-        except McpServerError:
-            await self._stop_owner()
+            await self._stop_owner(at_once=True)
+            self.start_error = self.failure(f"did not start within {self.start_timeout_s:g} s")
+            raise self.start_error from None
+        except McpServerError as exc:
+            await self._stop_owner(at_once=True)
+            self.start_error = exc
+            raise
+        except BaseException:  # cancelled while it starts (the run ended): stop it now
+            await self._stop_owner(at_once=True)
             raise
         return self._client
 
@@ -142,27 +155,35 @@ class ServerConnection:
                 why = f"could not start: {type(exc).__name__}: {_first_line(exc)}"
                 ready.set_exception(self.failure(why))
         finally:
-            if not ready.done():
-                ready.set_exception(self.failure("stopped before it answered"))
+            if not ready.done():  # cancelled while it started: no one is waiting for it any more
+                ready.cancel()
             if self._log is not None:
                 self._log.close()
 
-    async def _stop_owner(self) -> None:
+    async def _stop_owner(self, *, at_once: bool = False) -> None:
+        """Stop the owner task: let it leave the client (the SDK closes the server's stdin, then
+        terminates it) within 10 s, or cancel it `at_once` (a start that did not finish)."""
         owner, self._owner, self._client = self._owner, None, None
         if owner is None:
             return
         self._stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(owner), 10)
-        except TimeoutError:
+        if not at_once:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(owner), 10)
+        if not owner.done():
             owner.cancel()
-            with contextlib.suppress(BaseException):
-                await owner
+        await asyncio.wait({owner})
 
-    async def close(self) -> None:
-        """Stop the server (the SDK closes its stdin, then terminates it); idempotent."""
+    async def stop(self) -> None:
+        """Stop the server (the SDK closes its stdin, then terminates it); the next call starts it
+        again (after a crash)."""
         async with self._lock:
             await self._stop_owner()
+
+    async def close(self) -> None:
+        """Stop the server for good (its run or session ended); idempotent."""
+        self._closed = True
+        await self.stop()
 
 
 def _first_line(exc: BaseException) -> str:

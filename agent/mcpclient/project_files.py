@@ -1,9 +1,10 @@
 """The MCP servers a repository names in the peers' project files: `.mcp.json` (Claude Code) and
 the `mcp` block of `opencode.json` (opencode).
 
-Only the MCP part of these files is read here; the rest of `opencode.json` (permissions, agents,
-commands) is another module's. A file that is not there names no server; one that does not parse
-is a `ConfigError` naming it.
+Only the MCP part of these files is read here: `opencode.json` is read by its one reader,
+`agent.peers.opencode_json.read_opencode_json`, whose other blocks (permissions, agents, commands)
+are other modules'. A file that is not there (or not a file: a FIFO, a folder, the sandbox's
+stand-in) names no server; one that does not parse is a `ConfigError` naming it.
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ from typing import Any
 from agent.errors import ConfigError
 from agent.mcpclient.config import RemoteServer, ServerDef, StdioServer, check_name, servers_from_claude
 from agent.peers.layer_content import read_json_object
+from agent.peers.opencode_json import OPENCODE_JSON, read_opencode_json
+from agent.sandbox._placeholder import is_placeholder
 from agent.trust.confine import not_regular
 
 CLAUDE_FILE = ".mcp.json"
-OPENCODE_FILE = "opencode.json"
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
-    """The JSON object in `path` (read as the peers' settings files are); None when absent.
+    """The JSON object in `path` (read as the peers' settings files are); None when absent, or
+    only the sandbox's stand-in for it (`agent.sandbox._placeholder`).
 
     Raises:
         ConfigError: not a regular file, or not a JSON object (RegistryError names the line).
     """
-    if not path.exists() and not path.is_symlink():
+    if (not path.exists() and not path.is_symlink()) or is_placeholder(path):
         return None
     if problem := not_regular(path):
         raise ConfigError(f"{path}: {problem}")
@@ -76,9 +79,8 @@ def opencode_servers(workspace: Path) -> list[ServerDef]:
     Raises:
         ConfigError: the file or one of its servers is malformed (file and server named).
     """
-    path = workspace / OPENCODE_FILE
-    raw = _read_json(path)
-    block = (raw or {}).get("mcp")
+    path = workspace / OPENCODE_JSON
+    block = (read_opencode_json(workspace) or {}).get("mcp")
     if block is None:
         return []
     if not isinstance(block, dict):

@@ -107,9 +107,3 @@ async def _listing(client: Any) -> dict[str, Any]:
             continue
         found[key] = [item.model_dump(exclude_none=True, by_alias=True) for item in getattr(page, field)]
     return found
-
-
-def with_resources(connections: Sequence[ServerConnection]) -> list[McpResources]:
-    """The tool, when some started server announces resources or prompts."""
-    offering = [c for c in connections if c.offers_resources]
-    return [McpResources(offering)] if offering else []

@@ -104,7 +104,16 @@ def plan_servers(
             plan.skipped.append(Skipped(server, f"the server of the same name in {winner.source} is used"))
             continue
         chosen[server.name] = server
-    for server in chosen.values():
+    gated = gate_servers(workspace, list(chosen.values()), trusted=trusted)
+    plan.usable, plan.skipped = gated.usable, [*plan.skipped, *gated.skipped]
+    return plan
+
+
+def gate_servers(workspace: Path, servers: Sequence[ServerDef], *, trusted: bool) -> ServerPlan:
+    """Which of `servers` may start (a subagent persona's own, or every configured one): the
+    user's and the editor's; the workspace's in a trusted folder or once approved."""
+    plan = ServerPlan(workspace=workspace)
+    for server in servers:
         reason = None if server.scope != "workspace" or trusted else _untrusted_reason(workspace, server)
         if reason is None:
             plan.usable.append(server)

@@ -3,7 +3,8 @@
 They go through the loop like the built-in tools: the permission gate (each asks for the
 permission named like the tool, so `mcp__github__*: ask` matches; `readOnlyHint` never allows
 anything), the same events, the same output cap with the whole result saved, the same
-cancellation (the SDK sends `notifications/cancelled` when the call's task is cancelled). The
+cancellation (the SDK sends `notifications/cancelled` when the call's task is cancelled), and a
+per-call timeout (the server's `timeout`; past it the call is cancelled the same way). The
 annotations only shape what is cheap to get wrong: a tool hinted read-only may run beside other
 calls and takes no checkpoint first; any other tool of a server runs one at a time and is
 checkpointed like an edit.
@@ -16,7 +17,7 @@ import re
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
 
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from agent.errors import McpServerError, ToolFailure
 from agent.events import ToolKindName
@@ -34,6 +35,31 @@ def tool_name(server: str, tool: str) -> str:
     return (PREFIX + server + "__" + _UNSAFE.sub("_", tool))[:64]
 
 
+class ToolDef(BaseModel):
+    """What the runtime keeps of a server's tool definition (from `tools/list`, or the cached
+    listing: `agent.mcpclient.listing`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str | None = None
+    title: str | None = None
+    input_schema: dict[str, Any] = {"type": "object"}
+    read_only: bool = False
+
+    @classmethod
+    def of(cls, tool: Any) -> ToolDef:
+        """The SDK's `Tool` as a definition."""
+        hints = tool.annotations
+        return cls(
+            name=tool.name,
+            description=tool.description,
+            title=(hints.title if hints is not None else None) or tool.title,
+            input_schema=dict(tool.input_schema or {"type": "object"}),
+            read_only=bool(hints is not None and hints.read_only_hint),
+        )
+
+
 class McpInput(ToolInput):
     """Whatever the server's schema asks for: the server validates its own input."""
 
@@ -48,17 +74,16 @@ class McpTool(Tool[McpInput]):
     name: ClassVar[str] = ""
     kind: ClassVar[ToolKindName] = "other"
 
-    def __init__(self, connection: ServerConnection, definition: Any) -> None:
+    def __init__(self, connection: ServerConnection, definition: ToolDef) -> None:
         self.connection = connection
         self.remote_name: str = definition.name
-        hints = definition.annotations
-        self.read_only = bool(hints is not None and hints.read_only_hint)
+        self.read_only = definition.read_only
         self.name = tool_name(connection.name, definition.name)  # type: ignore[misc]
         self.description = definition.description or f"{definition.name} (MCP server {connection.name})"  # type: ignore[misc]
         self.kind = "read" if self.read_only else "other"  # type: ignore[misc]
         self.mutates = not self.read_only  # type: ignore[misc]
-        self.input_schema: dict[str, Any] = dict(definition.input_schema or {"type": "object"})
-        self.title_text = (hints.title if hints is not None else None) or definition.title or definition.name
+        self.input_schema: dict[str, Any] = dict(definition.input_schema)
+        self.title_text = definition.title or definition.name
 
     def schema(self) -> dict[str, Any]:  # type: ignore[override]
         """The server's own definition: its input schema as it sent it."""
@@ -84,14 +109,20 @@ class McpTool(Tool[McpInput]):
 
     async def run(self, input: McpInput, ctx: ToolContext) -> ToolResult:
         from mcp import MCPError
-        from mcp_types.jsonrpc import CONNECTION_CLOSED
+        from mcp_types.jsonrpc import CONNECTION_CLOSED, REQUEST_TIMEOUT
 
         client = await self.connection.session()
+        limit = self.connection.server.call_timeout_s
         try:
-            result = await client.call_tool(self.remote_name, input.model_dump())
+            result = await client.call_tool(self.remote_name, input.model_dump(), read_timeout_seconds=limit)
         except MCPError as exc:
+            server = self.connection.name
+            if exc.code == REQUEST_TIMEOUT:  # the SDK sent notifications/cancelled to the server
+                raise McpServerError(
+                    server, f"{self.remote_name} did not answer within {limit:g} s (its `timeout`); "
+                    "the call was cancelled on the server",
+                ) from exc  # fmt: skip
             if exc.code != CONNECTION_CLOSED:
-                server = self.connection.name
                 raise ToolFailure(f"MCP server {server!r} refused {self.remote_name}: {exc}") from exc
             raise await self._lost(exc) from exc
         except Exception as exc:  # the transport broke some other way
@@ -100,7 +131,7 @@ class McpTool(Tool[McpInput]):
 
     async def _lost(self, exc: Exception) -> McpServerError:
         """The server went away during the call: say so with its stderr, and start it again next time."""
-        await self.connection.close()
+        await self.connection.stop()
         return self.connection.failure(
             f"stopped during {self.remote_name} ({type(exc).__name__}: {exc}); it is started again on "
             "the next call of one of its tools"

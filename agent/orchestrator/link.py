@@ -50,7 +50,8 @@ class ParentLink:
     """Work under way for a workspace (its checkpoint, packing, a base checkout, preparing them):
     siblings starting together share it."""
     mcp: Any = None
-    """The run's MCP servers (`agent.mcpclient.hub.McpHub`): started once, shared by the session tree."""
+    """The run's MCP servers (`agent.mcpclient.for_run.RunServers`, from the session's
+    `SessionSeat`): started once, shared by the session tree (a child adds its persona's own)."""
 
     def slot(self, depth: int) -> asyncio.Semaphore:
         limit = self.registry.config.defaults.max_parallel_tasks

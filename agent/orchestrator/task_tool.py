@@ -206,7 +206,7 @@ def delegation(seat: SessionSeat) -> TaskTool | None:
         return None
     fields: dict[str, Any] = dict(
         gate=seat.gate, model=seat.model, session_id=seat.session_id, cancel=seat.cancel,
-        parent_tool_use_id=seat.parent_tool_use_id,
+        parent_tool_use_id=seat.parent_tool_use_id, mcp=seat.mcp,  # the children share the servers
     )  # fmt: skip
     if parent is None:
         link = ParentLink(

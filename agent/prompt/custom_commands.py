@@ -6,15 +6,22 @@ Found in (a later folder wins a name): `~/.claude/commands/`, `~/.config/subagen
 opencode.json's `command` block, the workspace's `.claude/commands/`, `.opencode/command/`,
 `.opencode/commands/`, `.subagent/commands/`. A file's name is the command (`review.md` is
 `/review`; `frontend/lint.md` is `/frontend:lint`). Frontmatter (Claude Code's keys):
-`description`, `argument-hint`, `model` (the model of the command's run), `allowed-tools` (rules
-allowed without asking while it runs: `agent.permissions.command_grant`), and opencode's `agent`
-(the agent of the command's run). The body is the prompt, with:
+`description` (lists show the prompt's first line without it), `argument-hint`, `model` (the
+model of the command's run), `allowed-tools` (rules allowed without asking while it runs:
+`agent.prompt.command_grant`), and opencode's `agent` (the agent of the command's run).
+The body is the prompt, with:
 
 - `$ARGUMENTS`: everything after the name; `$1` .. `$9`: the arguments split as a shell would;
 - `@path`: a file of the workspace, whose text is appended to the prompt (`<file path=...>`);
-  a path outside the workspace, or missing, is left as written.
+  a path outside the workspace, or missing, is left as written. `@$1` with an argument already
+  written `@path` (an editor's mention) keeps one `@`.
 
 `!command` lines (Claude Code runs them first) are not run: they stay text.
+
+opencode's `subtask: true`, and Claude Code's `disable-model-invocation: false`, are not applied
+(the command runs in the session it is typed in; the model has no tool that runs one): a warning
+line when it runs, and a `not applied` line in `subagent doctor`. `disable-model-invocation:
+true` holds by construction.
 """
 
 from __future__ import annotations
@@ -29,14 +36,14 @@ import yaml
 
 from agent.errors import ConfigError, PersonaError
 from agent.paths import claude_home, config_home
-from agent.permissions.command_grant import ToolGrant, split_allowed_tools
-from agent.registry.persona import split_frontmatter
+from agent.prompt.command_grant import ToolGrant, split_allowed_tools
+from agent.registry.persona import split_frontmatter, warn_dropped
 from agent.trust.confine import not_regular, outside
 
 WORKSPACE_COMMAND_DIRS = (".claude/commands", ".opencode/command", ".opencode/commands", ".subagent/commands")
 MAX_COMMAND_BYTES = 128 * 1024
 MAX_INCLUDE_BYTES = 256 * 1024
-_POSITIONAL = re.compile(r"\$([1-9])")
+_POSITIONAL = re.compile(r"(@?)\$([1-9])")
 _INCLUDE = re.compile(r"(?<![\w@])@([\w./-]+[\w/-])")
 _COMMAND_LINE = re.compile(r"/(\S+)(?:\s+(.*))?\Z", re.DOTALL)
 
@@ -55,6 +62,13 @@ class CustomCommand:
     """`allowed-tools` as written, one rule each."""
     from_workspace: bool = False
     """Found in the workspace (its grant needs trust), not in the user's own folders."""
+    unapplied: tuple[str, ...] = ()
+    """A line per key it sets that is not applied here (`subtask of /ship: not applied ...`)."""
+
+    def summary(self) -> str:
+        """What lists of commands show for it: its `description`, else the first line of its
+        prompt (Claude Code's default)."""
+        return self.description or self.template.partition("\n")[0].strip()
 
     def grant(self) -> ToolGrant | None:
         """What its `allowed-tools` allow while it runs; None when it names none."""
@@ -64,6 +78,18 @@ class CustomCommand:
             command=self.name, source=Path(self.source), entries=self.allowed_tools,
             from_workspace=self.from_workspace,
         )  # fmt: skip
+
+
+def _unapplied(name: str, meta: dict[str, Any]) -> tuple[str, ...]:
+    """The peers' keys a command sets that mean something this runtime does not do."""
+    notes = []
+    if meta.get("subtask"):
+        why = "it runs in the session it is typed in; its `agent` picks who runs it"
+        notes.append(f"subtask of /{name}: not applied ({why})")
+    if meta.get("disable-model-invocation") is False:
+        why = "only a person runs a command here: the model has no tool to run one"
+        notes.append(f"disable-model-invocation of /{name}: false is not applied ({why})")
+    return tuple(notes)
 
 
 def _from_file(path: Path, name: str, *, from_workspace: bool) -> CustomCommand:
@@ -86,6 +112,7 @@ def _from_file(path: Path, name: str, *, from_workspace: bool) -> CustomCommand:
         agent=str(meta["agent"]) if meta.get("agent") else None,
         allowed_tools=split_allowed_tools(meta.get("allowed-tools")),
         from_workspace=from_workspace,
+        unapplied=_unapplied(name, meta),
     )
 
 
@@ -119,6 +146,7 @@ def _from_opencode(workspace: Path, found: dict[str, CustomCommand], errors: lis
                 str(name), entry["template"].strip(), str(entry.get("description") or ""), "",
                 str(model) if model else None, str(workspace / "opencode.json"),
                 str(agent) if agent else None, from_workspace=True,
+                unapplied=_unapplied(str(name), entry),
             )  # fmt: skip
 
 
@@ -145,6 +173,14 @@ def _includes(text: str, workspace: Path) -> list[str]:
     return blocks
 
 
+def _positional(found: re.Match[str], words: list[str]) -> str:
+    """`$N` as its argument; `@$N` with an argument already written `@path` (an editor's mention)
+    keeps one `@`."""
+    index = int(found[2])
+    word = words[index - 1] if index <= len(words) else ""
+    return word if found[1] and word.startswith("@") else found[1] + word
+
+
 def expand(command: CustomCommand, arguments: str, workspace: Path) -> str:
     """The prompt `/name arguments` stands for (see the module docstring)."""
     try:
@@ -152,7 +188,7 @@ def expand(command: CustomCommand, arguments: str, workspace: Path) -> str:
     except ValueError:
         words = arguments.split()
     text = command.template.replace("$ARGUMENTS", arguments)
-    text = _POSITIONAL.sub(lambda m: words[int(m[1]) - 1] if int(m[1]) <= len(words) else "", text)
+    text = _POSITIONAL.sub(lambda m: _positional(m, words), text)
     if "$ARGUMENTS" not in command.template and not _POSITIONAL.search(command.template) and arguments:
         text = f"{text}\n\n{arguments}"
     return "\n\n".join([text, *_includes(text, workspace)])
@@ -172,7 +208,9 @@ class CommandRun:
 
 
 def invoke(command: CustomCommand, arguments: str, workspace: Path) -> CommandRun:
-    """The run `/name arguments` stands for."""
+    """The run `/name arguments` stands for; a warning line (once) per key it sets that is not
+    applied."""
+    warn_dropped(Path(command.source), list(command.unapplied))
     return CommandRun(expand(command, arguments, workspace), command.model, command.agent, command.grant())
 
 

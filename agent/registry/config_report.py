@@ -39,6 +39,7 @@ def _prompts(workspace: Path) -> list[str]:
     commands, command_errors = find_commands(workspace)
     lines = [f"skills: {', '.join(s.name for s in skills)}"] if skills else []
     lines += [f"custom commands: {', '.join('/' + n for n in commands)}"] if commands else []
+    lines += [f"  not applied: {c.source}: {note}" for c in commands.values() for note in c.unapplied]
     return lines + [f"left out: {e}" for e in (*skill_errors, *command_errors)]
 
 

@@ -31,8 +31,8 @@ _WARNED: set[str] = set()
 
 
 def warn_dropped(path: Path, dropped: list[str]) -> None:
-    """One warning line per foreign tool a file switches on, once per process (the registry is
-    loaded more than once by some commands)."""
+    """One warning line per note on `path` (a foreign tool it switches on, a key not applied),
+    once per process (the registry is loaded, and commands read, more than once)."""
     for note in dropped:
         line = f"{path}: {note}"
         if line not in _WARNED:

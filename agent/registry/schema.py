@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.errors import RegistryError
 from agent.hooks.config import HooksConfig
 from agent.permissions.models import PermissionMode
-from agent.registry import yaml_text
 from agent.registry.spec import ThinkingConfig
+from agent.registry.yaml_text import load as load_yaml
 
 
 class _Strict(BaseModel):
@@ -139,7 +139,7 @@ class RegistryConfig(_Strict):
 def load_registry(path: Path) -> RegistryConfig:
     """Parse and validate a registry file; errors name the file and the key."""
     try:
-        raw = yaml_text.load(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 from collections.abc import AsyncGenerator, Callable
@@ -28,14 +29,14 @@ from agent.hooks.runner import HookRunner
 from agent.loop.agent_loop import run_loop
 from agent.loop.loop_setup import LoopSetup, SessionTotals
 from agent.loop.tool_calls import ToolRunner
-from agent.mcpclient.for_run import hub_for_run
+from agent.mcpclient.for_run import servers_for_run
 from agent.mcpclient.for_run import tools_of as mcp_tools_of
 from agent.mcpclient.for_run import with_servers as with_mcp_servers
 from agent.model.base import ModelClient
 from agent.model.pricing import require_price
 from agent.model.resolve import ResolvedModel, resolve_model, resolve_model_id
 from agent.paths import data_home
-from agent.permissions.command_grant import rules_for_run
+from agent.prompt.command_grant import rules_for_run
 from agent.prompt.instructions import load_project_instructions
 from agent.prompt.request import environment_block
 from agent.registry.schema import RegistryConfig
@@ -93,7 +94,8 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     denials, cancel and slots, and is linked to the parent session.
     `trust` trusts the workspace for this run (`--trust`): its config and personas apply as written
     even when the user's trusted folders do not list it (docs/security.md).
-    `mcp_servers`: MCP servers the caller names (an editor's, over ACP), besides the configured ones.
+    `mcp_servers`: MCP servers the caller names (an editor's, over ACP), besides the configured ones;
+    `mcp_kept` keeps the run's servers for the next run of a front end's session (ACP).
     """
     parts = options.parts or default_parts()
     client = options.model_client or default_model_client()
@@ -177,89 +179,85 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     tools = {tool.name: tool for tool in built_in}
     if "webfetch" in spec.tools:
         tools[WebFetchTool.name] = WebFetchTool(_local_fetch_rule(getattr(gate, "rules", spec.permission)))
-    seat = SessionSeat(
-        spec=spec, registry=registry, parts=parts, client=client, gate=gate, approver=approver,
-        model=resolved.id, session_id=session_id, cancel=cancel, permission_mode=options.permission_mode,
-        parent_tool_use_id=options.parent_tool_use_id, parent=options.parent,
+    mcp = await servers_for_run(  # they start in the background: the first request does not wait
+        cwd=cwd, registry=registry, spec=spec, log_dir=outputs, parent=options.parent,
+        editor=options.mcp_servers, kept=options.mcp_kept,
     )  # fmt: skip
-    for tool in parts.session_tools(seat) if parts.session_tools is not None else []:
-        tools[tool.name] = tool
-    if skills:
-        tools[SkillTool.name] = SkillTool(skills)
-    checkpoints = await checkpointer(parts, cwd, store, session_id)
-    mode = (
-        getattr(gate, "mode", None) or options.permission_mode or defaults.permission_mode
-    )  # a test's gate may have none
-    hooks = await _hooks_for(
-        registry, parts, sandbox, policy, cwd, session_id, mode, options.parent_tool_use_id
-    )
-    runner = ToolRunner(
-        session_id=session_id,
-        agent=spec.name,
-        tools=tools,
-        ctx=ctx,
-        gate=gate,
-        checkpointer=checkpoints,
-        on_start=functools.partial(store.mark_tool_started, session_id),  # for repair after a crash
-        parent_tool_use_id=options.parent_tool_use_id,
-        hooks=hooks,
-    )
-    mcp, owns_mcp = await hub_for_run(
-        cwd=cwd,
-        registry=registry,
-        spec=spec,
-        log_dir=outputs,
-        parent=options.parent,
-        editor=options.mcp_servers,
-    )
-    tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: its schemas are read below
-    if (link := getattr(tools.get("task"), "link", None)) is not None:  # children share the servers
-        link.mcp = mcp
-    setup = LoopSetup(
-        session_id=session_id,
-        spec=spec,
-        files_changed=checkpoints.files_changed if checkpoints is not None else None,
-        model=resolved,
-        client=client,
-        runner=runner,
-        env_block="\n\n".join(
-            filter(None, (instructions.text, skills_prompt(skills, spec.skills), await environment))
-        ),
-        store=store,
-        history=[],  # loaded below, under the session's lock
-        max_turns=options.max_turns or spec.max_turns or defaults.max_turns,
-        max_output_tokens=spec.max_output_tokens or defaults.max_output_tokens,
-        max_budget_usd=budget,
-        fallback=fallback,
-        cancel=cancel,
-        parent_tool_use_id=options.parent_tool_use_id,
-        resumed=resumed,
-        compact_only=options.compact_only,
-        boundary=with_mcp_servers(
-            run_boundary(spec, sandbox, defaults.sandbox.kind, registry, grant_refused), mcp, owns_mcp
-        ),
-        hooks=hooks,
-        prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
-        context=ContextPolicy(
-            reserve_tokens=defaults.context_reserve_tokens,
-            caching=defaults.prompt_caching,
-            elision=defaults.elide_tool_outputs,
-            server_compaction=resolved.server_compaction,
-        ),
-    )
-    try:
+    try:  # from here on, the servers stop with the run whatever happens
+        seat = SessionSeat(
+            spec=spec, registry=registry, parts=parts, client=client, gate=gate, approver=approver,
+            model=resolved.id, session_id=session_id, cancel=cancel, permission_mode=options.permission_mode,
+            parent_tool_use_id=options.parent_tool_use_id, parent=options.parent, mcp=mcp,
+        )  # fmt: skip
+        # The tools from outside the runtime see the run's MCP servers in their seat (the `task` tool
+        # hands them to its children); they go in the runner's dict before the servers' own tools.
+        for tool in parts.session_tools(seat) if parts.session_tools is not None else []:
+            tools[tool.name] = tool
+        if skills:
+            tools[SkillTool.name] = SkillTool(skills)
+        tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: the loop reads its schemas
+        checkpoints = await checkpointer(parts, cwd, store, session_id)
+        mode = (
+            getattr(gate, "mode", None) or options.permission_mode or defaults.permission_mode
+        )  # a test's gate may have none
+        hooks = await _hooks_for(
+            registry, parts, sandbox, policy, cwd, session_id, mode, options.parent_tool_use_id
+        )
+        runner = ToolRunner(
+            session_id=session_id,
+            agent=spec.name,
+            tools=tools,
+            ctx=ctx,
+            gate=gate,
+            checkpointer=checkpoints,
+            on_start=functools.partial(store.mark_tool_started, session_id),  # for repair after a crash
+            parent_tool_use_id=options.parent_tool_use_id,
+            hooks=hooks,
+        )
+        setup = LoopSetup(
+            session_id=session_id,
+            spec=spec,
+            files_changed=checkpoints.files_changed if checkpoints is not None else None,
+            model=resolved,
+            client=client,
+            runner=runner,
+            env_block="\n\n".join(
+                filter(None, (instructions.text, skills_prompt(skills, spec.skills), await environment))
+            ),
+            store=store,
+            history=[],  # loaded below, under the session's lock
+            max_turns=options.max_turns or spec.max_turns or defaults.max_turns,
+            max_output_tokens=spec.max_output_tokens or defaults.max_output_tokens,
+            max_budget_usd=budget,
+            fallback=fallback,
+            cancel=cancel,
+            parent_tool_use_id=options.parent_tool_use_id,
+            resumed=resumed,
+            compact_only=options.compact_only,
+            boundary=run_boundary(spec, sandbox, defaults.sandbox.kind, registry, grant_refused),
+            hooks=hooks,
+            prior=SessionTotals(record.usage, record.cost_usd, record.num_turns),
+            context=ContextPolicy(
+                reserve_tokens=defaults.context_reserve_tokens,
+                caching=defaults.prompt_caching,
+                elision=defaults.elide_tool_outputs,
+                server_compaction=resolved.server_compaction,
+            ),
+        )
+        setup.boundary = with_mcp_servers(setup.boundary, mcp, root=options.parent is None)
         with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
             if resumed:
                 record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
                 await claim(store, record, first_run=options.fork)
                 setup.prior = SessionTotals(record.usage, record.cost_usd, record.num_turns)
                 setup.history, setup.last_seq = await load_history(store, parts, session_id)
-            async for event in run_loop(setup, options.prompt):
-                yield event
-                if in_order is not None:  # the consumer is back for more: it has shown `event`
-                    in_order.taken(event)
+            async with contextlib.aclosing(run_loop(setup, options.prompt)) as loop:
+                async for event in loop:  # closed under the lock: a closed run lets go of the session last
+                    yield event
+                    if in_order is not None:  # the consumer is back for more: it has shown `event`
+                        in_order.taken(event)
     finally:
-        if mcp is not None and owns_mcp:  # the servers stop with the run that started them
+        if mcp is not None:  # the servers stop with the run that started them
             await mcp.close()
 
 

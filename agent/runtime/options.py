@@ -29,10 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field, SkipValidation, ValidationErr
 from agent import DEFAULT_AGENT
 from agent.errors import ConfigError
 from agent.mcpclient.config import ServerDef
+from agent.mcpclient.for_run import KeptHub
 from agent.model.base import ModelClient
 from agent.permissions.always import AlwaysMemory
-from agent.permissions.command_grant import ToolGrant
 from agent.permissions.models import Approver, PermissionMode
+from agent.prompt.command_grant import ToolGrant
 from agent.runtime.parts import RuntimeParts
 from agent.tool import EditorBuffers
 
@@ -90,6 +91,9 @@ class RunOptions(BaseModel):
     """An editor's unsaved buffers (ACP), read instead of the files on disk."""
     mcp_servers: SkipValidation[Sequence[ServerDef]] = ()
     """MCP servers the caller names (an editor's, over ACP), besides the configured ones."""
+    mcp_kept: SkipValidation[KeptHub | None] = None
+    """The servers of a session that outlives this run (an ACP session): started by its first run,
+    reused by the next, stopped by the front end when the session ends; None: with this run."""
     parent: SkipValidation[Any] = None
     """An `agent.orchestrator.link.ParentLink` when this run is a subagent (typed loosely so the
     runtime does not import the orchestrator)."""

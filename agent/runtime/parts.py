@@ -27,6 +27,7 @@ from agent.tool import Tool
 from agent.transcript import Message
 
 if TYPE_CHECKING:
+    from agent.mcpclient.for_run import RunServers
     from agent.sessions.checkpoints import ShadowRepo
 
 Snapshot = Callable[[str], Awaitable[str]]
@@ -71,7 +72,7 @@ class RuntimeParts:
 @dataclasses.dataclass(frozen=True)
 class SessionSeat:
     """One session as the tools it gets through `RuntimeParts.session_tools` see it: who it is,
-    what it runs with, and the delegation it sits in."""
+    what it runs with (its MCP servers too), and the delegation it sits in."""
 
     spec: AgentSpec
     registry: Any
@@ -91,6 +92,10 @@ class SessionSeat:
     parent: Any
     """`RunOptions.parent`: the delegation this session is a child in (an
     agent.orchestrator.link.ParentLink), None for a root session."""
+    mcp: RunServers | None
+    """The run's MCP servers, None when it has none: the root run starts them, and its subagents
+    share them (`agent.mcpclient.for_run.servers_for_run`), so a tool that starts subagents hands
+    them on."""
 
 
 def _load_registry(cwd: Path, trust: bool) -> Any:

@@ -97,7 +97,7 @@ async def test_commands_are_offered_and_run_expanded_and_an_unknown_one_is_sent_
         session_id = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
         offered = await _offered(client, 1)
         assert [(c.name, c.description) for c in offered] == [
-            ("explain", ""),
+            ("explain", "Explain $ARGUMENTS"),  # no description: its first line, as Claude Code shows
             ("review", "Review a file"),
             ("stamp", "Stamp the tree"),
         ]

@@ -110,7 +110,7 @@ def test_a_run_imports_only_its_command(tmp_path: Path) -> None:
     ids=["run", "headless"],
 )
 def test_the_collector_is_back_on_after_start_up(tmp_path: Path, args: tuple[str, ...]) -> None:
-    """Start-up runs without cyclic collection (agent.cli.startup_gc); the run's first event turns it
+    """Start-up runs without cyclic collection (agent.runtime.startup_gc); the run's first event turns it
     back on, with what start-up made frozen out of its sight."""
     with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
         report = _report(tmp_path, server, *args)
@@ -176,7 +176,7 @@ def test_release_leaves_a_collector_someone_else_stopped_alone() -> None:
     """A process that stopped collection itself (an embedder, a debugger) keeps it stopped."""
     import gc
 
-    from agent.cli.startup_gc import hold, release
+    from agent.runtime.startup_gc import hold, release
 
     gc.disable()
     try:

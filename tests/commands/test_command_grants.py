@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from agent.permissions.command_grant import ToolGrant, grant_rules, split_allowed_tools
 from agent.permissions.models import AskAnswer, AskRequest
+from agent.prompt.command_grant import ToolGrant, grant_rules, split_allowed_tools
 from tests.conftest import put, run_subagent
 from tests.model import sse
 from tests.model.messages_server import MessagesServer

@@ -53,3 +53,18 @@ def run_events(
 def results(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """tool_call_finished events by tool name (the last of each name)."""
     return {e["name"]: e for e in events if e.get("type") == "tool_call_finished"}
+
+
+def via_doors(call: dict[str, Any]) -> dict[str, Any]:
+    """A direct tool call made through `mcp_call`: the way to a server whose tools the run did not
+    know at its start (never listed: its first run)."""
+    return {"name": "mcp_call", "input": {"tool": call["name"], "arguments": call["input"]}}
+
+
+def warm(workspace: Path, tmp_path: Path, *args: str, **env: str) -> None:
+    """A run that waits for the servers to list their tools (`mcp_tools`), so that the next run
+    knows them from the kept listing and offers them by name."""
+    once = script(tmp_path / "warm.yaml", [[{"name": "mcp_tools", "input": {"query": "echo"}}]])
+    events, stderr = run_events(workspace, once, *args, **env)
+    found = results(events)
+    assert "mcp_tools" in found and not found["mcp_tools"]["is_error"], stderr

@@ -3,7 +3,8 @@
 `python mcp_test_server.py [stdio | http PORT]`. With `MARKER` set it appends its pid to that file
 when it starts (proof that it was started); `slow` appends to `$MARKER.slow` when it starts and `cancelled` to
 `$MARKER.cancel` when the client cancels it; `crash` writes to stderr and exits. `EXTRA_TOOLS=N`
-adds N generated tools.
+adds N generated tools. With `GATE` set it answers nothing until that file exists (a server slow
+to start, held until the test lets it go).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from typing import Any
 
 from mcp.server import MCPServer
@@ -44,6 +46,15 @@ async def slow(seconds: float) -> str:
                 f.write("cancelled\n")
         raise
     return "slept"
+
+
+@server.tool(description="Wait until the file PATH exists (at most a minute).")
+async def wait_for_file(path: str) -> str:
+    for _ in range(3000):
+        if os.path.exists(path):
+            return "there"
+        await asyncio.sleep(0.02)
+    return "never came"
 
 
 @server.tool(description="Crash the server.")
@@ -100,6 +111,9 @@ def main() -> None:
     if marker:
         with open(marker, "a") as f:
             f.write(f"{os.getpid()}\n")
+    gate = os.environ.get("GATE")
+    while gate and not os.path.exists(gate):
+        time.sleep(0.02)
     if len(sys.argv) > 2 and sys.argv[1] == "http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
     else:

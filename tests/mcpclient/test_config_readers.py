@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,36 @@ def test_mcp_config_as_text_or_file(tmp_path: Path) -> None:
         servers_from_mcp_config(str(tmp_path / "missing.json"))
     with pytest.raises(ConfigError, match="mcpServers"):
         servers_from_mcp_config('{"servers": {}}')
+
+
+def test_a_servers_call_timeout_is_in_milliseconds_and_asks_no_new_approval() -> None:
+    entry = {"command": "srv", "args": ["-v"]}
+    [plain] = servers_from_claude({"s": entry}, source="f", scope="workspace")
+    [timed] = servers_from_claude({"s": {**entry, "timeout": 1500}}, source="f", scope="workspace")
+    assert plain.call_timeout_s == 600 and timed.call_timeout_s == 1.5
+    assert plain.fingerprint() == timed.fingerprint()  # the timeout is not what was approved
+    for bad in (0, -5, "10s", True):
+        with pytest.raises(ConfigError, match=r"mcpServers\.s\.timeout: a positive number of milliseconds"):
+            servers_from_claude({"s": {**entry, "timeout": bad}}, source="f", scope="workspace")
+
+
+def test_opencode_json_has_one_reader_for_its_mcp_block_and_the_rest(tmp_path: Path) -> None:
+    from agent.peers.opencode_json import read_opencode_json
+
+    path = tmp_path / "opencode.json"
+    path.write_text("{not json")  # the control: both sides read the file, and say the same
+    with pytest.raises(ConfigError) as mcp_side:
+        opencode_servers(tmp_path)
+    with pytest.raises(ConfigError) as config_side:
+        read_opencode_json(tmp_path)
+    assert str(mcp_side.value) == str(config_side.value) and "invalid JSON (line 1)" in str(mcp_side.value)
+
+    path.unlink()
+    os.mkfifo(path)  # a FIFO would hang a plain open(): neither reads it
+    assert opencode_servers(tmp_path) == [] and read_opencode_json(tmp_path) is None
+    path.unlink()
+    path.mkdir(mode=0o555)  # the sandbox's stand-in while a bash call runs: no file, no problem
+    assert opencode_servers(tmp_path) == [] and read_opencode_json(tmp_path) is None
+    (tmp_path / ".mcp.json").mkdir(mode=0o555)
+    (tmp_path / ".mcp.json").chmod(0o555)
+    assert claude_servers(tmp_path) == []

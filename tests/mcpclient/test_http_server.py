@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mcpclient._fixtures import SERVER, git_workspace, results, run_events, script, write_mcp_json
+from tests.mcpclient._fixtures import SERVER, git_workspace, results, run_events, script, warm, write_mcp_json
 
 
 def _free_port() -> int:
@@ -47,6 +47,7 @@ def test_tools_of_a_streamable_http_server(tmp_path: Path, http_server: str) -> 
     )
     calls = script(tmp_path / "s.yaml", [[{"name": "mcp__web__echo", "input": {"text": "over http"}},
                                           {"name": "mcp__web__lookup", "input": {"key": "k"}}]])  # fmt: skip
+    warm(ws, tmp_path, "--trust", PORT=port)
     events, _ = run_events(ws, calls, "--trust", "--permission-mode", "bypass", PORT=port)
     found = results(events)
     assert found["mcp__web__echo"]["output"] == "echo: over http"

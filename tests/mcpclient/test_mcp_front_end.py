@@ -14,7 +14,7 @@ from mcp import Client, StdioServerParameters
 from agent.sessions.store import SqliteSessionStore
 from agent.transcript import ToolResultBlock
 from tests.conftest import subprocess_env
-from tests.mcpclient._fixtures import git_workspace, script, stdio_entry
+from tests.mcpclient._fixtures import git_workspace, script, stdio_entry, via_doors
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ async def test_run_task_uses_the_users_server(tmp_path: Path) -> None:
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps({"mcp_servers": {"t": stdio_entry(marker)}}))
     calls = script(
-        tmp_path / "s.yaml", [[{"name": "mcp__t__echo", "input": {"text": "via mcp"}}]], final="ok"
+        tmp_path / "s.yaml", [[via_doors({"name": "mcp__t__echo", "input": {"text": "via mcp"}})]], final="ok"
     )
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "agent", "mcp", "--script", str(calls)],

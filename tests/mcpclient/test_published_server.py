@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mcpclient._fixtures import git_workspace, results, run_events, script
+from tests.mcpclient._fixtures import git_workspace, results, run_events, script, warm
 
 PACKAGE = "@modelcontextprotocol/server-memory"
 VERSION = "2026.8.31"
@@ -54,6 +54,7 @@ def test_the_published_memory_server_through_subagent_run(tmp_path: Path, memory
             [{"name": "mcp__memory__read_graph", "input": {}}],
         ],
     )
+    warm(ws, tmp_path, "--trust")
     events, _ = run_events(ws, calls, "--trust", "--permission-mode", "bypass")
     found = results(events)
     assert not found["mcp__memory__create_entities"]["is_error"]

@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
-from tests.mcpclient._fixtures import git_workspace, results, run_events, script, stdio_entry, write_mcp_json
+from tests.mcpclient._fixtures import (
+    git_workspace,
+    results,
+    run_events,
+    script,
+    stdio_entry,
+    via_doors,
+    warm,
+    write_mcp_json,
+)
 from tests.model import sse
 from tests.model.messages_server import MessagesServer
 from tests.request_check import check_request
@@ -40,9 +49,12 @@ def test_an_untrusted_workspace_does_not_start_its_server_until_approved(tmp_pat
     write_mcp_json(ws, {"t": stdio_entry(marker)})
     calls = script(tmp_path / "s.yaml", [[ECHO]])
 
-    # the control: trusted for this run, the same definition starts and answers
-    events, _ = run_events(ws, calls, "--permission-mode", "bypass", "--trust")
-    assert results(events)["mcp__t__echo"]["output"] == "echo: hi"
+    # the control: trusted for this run, the same definition starts and answers (its first run:
+    # its tools are not known yet, so the model reaches them through mcp_call)
+    events, _ = run_events(
+        ws, script(tmp_path / "c.yaml", [[via_doors(ECHO)]]), "--permission-mode", "bypass", "--trust"
+    )
+    assert results(events)["mcp_call"]["output"] == "echo: hi"
     assert len(_started(marker)) == 1
 
     # untrusted: not started (in default mode either), the run says so and how to change it
@@ -73,8 +85,10 @@ def test_the_users_own_server_starts_in_an_untrusted_workspace(tmp_path: Path) -
     config = Path(os.environ["XDG_CONFIG_HOME"]) / "subagent" / "config.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps({"mcp_servers": {"t": stdio_entry(marker)}}))
-    events, _ = run_events(ws, script(tmp_path / "s.yaml", [[ECHO]]), "--permission-mode", "bypass")
-    assert results(events)["mcp__t__echo"]["output"] == "echo: hi"
+    events, _ = run_events(
+        ws, script(tmp_path / "s.yaml", [[via_doors(ECHO)]]), "--permission-mode", "bypass"
+    )
+    assert results(events)["mcp_call"]["output"] == "echo: hi"
     assert events[0]["refused"] == []
     assert len(_started(marker)) == 1
 
@@ -85,6 +99,7 @@ def test_calls_go_through_the_permission_gate(tmp_path: Path) -> None:
     write_mcp_json(ws, {"t": stdio_entry(marker)})
     lookup = {"name": "mcp__t__lookup", "input": {"key": "k"}}
     calls = script(tmp_path / "s.yaml", [[ECHO, lookup]])
+    warm(ws, tmp_path, "--trust")
 
     # default mode, no one to ask: denied, read-only hint or not (a hint is never a grant)
     events, _ = run_events(ws, calls, "--trust")
@@ -107,6 +122,7 @@ def test_results_errors_large_outputs_and_a_crash(tmp_path: Path) -> None:
     ws = git_workspace(tmp_path / "ws")
     marker = tmp_path / "marker"
     write_mcp_json(ws, {"t": stdio_entry(marker)})
+    warm(ws, tmp_path, "--trust")
     calls = script(
         tmp_path / "s.yaml",
         [
@@ -130,19 +146,23 @@ def test_results_errors_large_outputs_and_a_crash(tmp_path: Path) -> None:
     assert by_name["mcp__t__echo"]["output"] == "echo: hi"  # started again after the crash
     assert events[-1]["subtype"] == "success"
     pids = _started(marker)
-    assert len(pids) == 2 and not any(_alive(p) for p in pids)  # stopped with the run
+    assert len(pids) == 3 and not any(_alive(p) for p in pids)  # stopped with the runs (warm is one)
 
 
 @pytest.mark.parametrize("bad", ["/nonexistent/server-binary", "false"])
 def test_a_server_that_does_not_start_is_named_and_the_run_goes_on(tmp_path: Path, bad: str) -> None:
     ws = git_workspace(tmp_path / "ws")
     write_mcp_json(ws, {"broken": {"command": bad}})
+    search = {"name": "mcp_tools", "input": {"query": "echo"}}
+    echo = via_doors({"name": "mcp__broken__echo", "input": {"text": "hi"}})
     events, _ = run_events(
-        ws, script(tmp_path / "s.yaml", [[ECHO]]), "--trust", "--permission-mode", "bypass"
+        ws, script(tmp_path / "s.yaml", [[search], [echo]]), "--trust", "--permission-mode", "bypass"
     )
-    assert any(line.startswith("MCP server `broken` failed to start") for line in events[0]["refused"])
+    found = results(events)
+    assert "MCP server 'broken'" in found["mcp_tools"]["output"]  # the search says which failed
+    assert found["mcp_call"]["is_error"] and "MCP server 'broken'" in found["mcp_call"]["output"]
     [state] = events[0]["mcp_servers"]
-    assert (state["name"], state["status"]) == ("broken", "failed") and state["error"]
+    assert (state["name"], state["status"]) == ("broken", "pending")  # the run did not wait for it
     assert events[-1]["subtype"] == "success"
 
 
@@ -151,7 +171,7 @@ def _start_slow_run(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     ws = git_workspace(tmp_path / "ws")
     marker = tmp_path / "marker"
     write_mcp_json(ws, {"t": stdio_entry(marker)})
-    calls = script(tmp_path / "s.yaml", [[{"name": "mcp__t__slow", "input": {"seconds": 120}}]])
+    calls = script(tmp_path / "s.yaml", [[via_doors({"name": "mcp__t__slow", "input": {"seconds": 120}})]])
     proc = subprocess.Popen(
         subagent_argv("run", "wait", "--script", str(calls), "--cwd", str(ws), "--trust",
                       "--permission-mode", "bypass", "--output", "stream-json"),
@@ -198,13 +218,13 @@ def test_a_workspace_personas_servers_are_the_workspaces(tmp_path: Path) -> None
     (ws / ".claude" / "agents" / "helper.md").write_text(
         f"---\nname: helper\ndescription: helps\nmcpServers: {entry}\n---\nYou help.\n"
     )
-    calls = script(tmp_path / "s.yaml", [[ECHO]])
+    calls = script(tmp_path / "s.yaml", [[via_doors(ECHO)]])
     events, _ = run_events(ws, calls, "--agent", "helper", "--permission-mode", "bypass")
     assert not marker.exists() and any("MCP server `t`" in line for line in events[0]["refused"])
     approve = run_subagent("mcp-servers", "approve", "t", "--cwd", str(ws))
     assert approve.returncode == 0, approve.stderr
     events, _ = run_events(ws, calls, "--agent", "helper", "--permission-mode", "bypass")
-    assert results(events)["mcp__t__echo"]["output"] == "echo: hi" and marker.exists()
+    assert results(events)["mcp_call"]["output"] == "echo: hi" and marker.exists()
 
 
 def test_many_tools_load_on_demand_and_the_tool_list_stays_put(tmp_path: Path) -> None:
@@ -248,6 +268,7 @@ def test_many_tools_load_on_demand_and_the_tool_list_stays_put(tmp_path: Path) -
 def test_resources_and_prompts_through_one_tool(tmp_path: Path) -> None:
     ws = git_workspace(tmp_path / "ws")
     write_mcp_json(ws, {"t": stdio_entry(tmp_path / "marker")})
+    warm(ws, tmp_path, "--trust")  # mcp_resources comes with a listing that announces resources
     review = {"server": "t", "prompt": "review", "arguments": {"path": "a.py"}}
     calls = script(
         tmp_path / "s.yaml",
@@ -262,3 +283,67 @@ def test_resources_and_prompts_through_one_tool(tmp_path: Path) -> None:
     assert json.loads(listing)["resources"][0]["uri"] == "notes://readme"
     assert read == "[resource notes://readme]\nthe notes say: deploy on Fridays"
     assert "Please review a.py." in prompt
+
+
+def test_a_subagents_persona_brings_its_own_servers(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    marker = tmp_path / "marker"
+    (ws / ".claude" / "agents").mkdir(parents=True)
+    entry = json.dumps({"t": stdio_entry(marker)})
+    (ws / ".claude" / "agents" / "helper.md").write_text(
+        f"---\nname: helper\ndescription: helps\nmcpServers: {entry}\n---\nYou help.\n"
+    )
+    delegate = {
+        "name": "task",
+        "input": {"description": "echo", "prompt": "echo hi", "subagent_type": "helper"},
+    }
+    calls = tmp_path / "s.yaml"
+    calls.write_text(
+        json.dumps({"scripts": [
+            {"agent": "helper", "replies": [{"tool_calls": [via_doors(ECHO)]}, {"text": "helped"}]},
+            {"agent": "orchestrator", "replies": [
+                {"tool_calls": [delegate]}, {"tool_calls": [via_doors(ECHO)]}, {"text": "done"}
+            ]},
+        ]})
+    )  # fmt: skip
+
+    def finished(events: list[dict[str, object]]) -> list[tuple[object, object, object]]:
+        return [
+            (e["name"], e["is_error"], e["output"]) for e in events if e.get("type") == "tool_call_finished"
+        ]
+
+    # a workspace persona's server needs approval, for a subagent too: not started, and said so
+    events, _ = run_events(ws, calls, "--agent", "orchestrator", "--permission-mode", "bypass")
+    child_call, _task, root_call = finished(events)
+    assert child_call[:2] == ("mcp_call", True) and not marker.exists()
+    [child] = [e for e in events if e.get("type") == "session_started" and e["agent"] == "helper"]
+    assert any("MCP server `t`" in line for line in child["refused"]) and "mcp_call" not in child["tools"]
+
+    approve = run_subagent("mcp-servers", "approve", "t", "--cwd", str(ws))
+    assert approve.returncode == 0, approve.stderr
+    events, _ = run_events(ws, calls, "--agent", "orchestrator", "--permission-mode", "bypass")
+    child_call, _task, root_call = finished(events)
+    assert child_call == ("mcp_call", False, "echo: hi") and marker.exists()
+    assert root_call[1] and "unknown tool 'mcp_call'" in str(root_call[2])  # the child's, not the root's
+    started = {e["agent"]: e["tools"] for e in events if e.get("type") == "session_started"}
+    assert {"mcp_tools", "mcp_call"} <= set(started["helper"]) and "mcp_call" not in started["orchestrator"]
+    [pid] = _started(marker)
+    _wait_for(lambda: not _alive(pid))  # stopped with the run
+
+
+def test_a_call_past_the_servers_timeout_is_cancelled_and_named(tmp_path: Path) -> None:
+    ws = git_workspace(tmp_path / "ws")
+    marker = tmp_path / "marker"
+    write_mcp_json(ws, {"t": {**stdio_entry(marker), "timeout": 700}})
+    slow = via_doors({"name": "mcp__t__slow", "input": {"seconds": 60}})
+    # the next call, on the same running server, waits for the mark the cancelled `slow` leaves
+    cancelled = via_doors({"name": "mcp__t__wait_for_file", "input": {"path": f"{marker}.cancel"}})
+    events, _ = run_events(ws, script(tmp_path / "s.yaml", [[slow], [cancelled]]), "--trust",
+                           "--permission-mode", "bypass")  # fmt: skip
+    timed_out, after = [e for e in events if e.get("type") == "tool_call_finished"]
+    assert timed_out["is_error"]
+    assert (
+        "MCP server 't'" in timed_out["output"] and "slow did not answer within 0.7 s" in timed_out["output"]
+    )
+    assert after["output"] == "there"  # notifications/cancelled reached the server, which goes on
+    assert len(_started(marker)) == 1 and events[-1]["subtype"] == "success"

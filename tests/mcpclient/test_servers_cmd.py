@@ -54,6 +54,6 @@ def test_doctor_starts_each_server_and_names_one_that_fails(tmp_path: Path) -> N
     config.write_text(json.dumps({"mcp_servers": {"good": stdio_entry(tmp_path / "m"), "bad": broken}}))
     proc = run_subagent("doctor", "--json", cwd=ws)
     checks = {c["name"]: c for c in json.loads(proc.stdout)}
-    assert checks["mcp good"]["ok"] and "7 tools" in checks["mcp good"]["detail"]
+    assert checks["mcp good"]["ok"] and "8 tools" in checks["mcp good"]["detail"]
     assert not checks["mcp bad"]["ok"] and "no database here" in checks["mcp bad"]["detail"]
     assert proc.returncode == 1

@@ -107,6 +107,9 @@ async def test_a_session_tool_comes_through_the_seam_with_its_seat_and_call(
     session_id = events[0].session_id
     assert finished.output == f"backend-engineer {session_id} toolu_e hi"
     assert [(s.spec.name, s.session_id, s.parent) for s in seats] == [("backend-engineer", session_id, None)]
+    assert (
+        seats[0].mcp is None
+    )  # no MCP servers in this workspace (tests/orchestrator/test_children_share_mcp.py)
 
 
 async def test_the_runtime_alone_adds_no_session_tool(

@@ -1,5 +1,5 @@
 """No cyclic garbage collection while a one-shot command starts: `hold()` in `agent.cli.main`,
-`release()` at the run's first event.
+`release()` at the run's first event (`agent.api.run_events`).
 
 Start-up allocates tens of thousands of objects that live as long as the process (modules,
 classes, pydantic's validators) and almost no garbage. The collector nonetheless walked them

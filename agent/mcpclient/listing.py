@@ -1,0 +1,52 @@
+"""The last listing of each server's tools, kept so that a run's first request need not wait for
+its servers to start.
+
+A server's `tools/list` answer (and whether it offers resources or prompts) is saved each time it
+is listed (by a run, `subagent mcp-servers list` or `subagent doctor`), under the data folder,
+keyed by the workspace and the definition's fingerprint: a changed definition has no listing
+until it is listed again. A listing that cannot be read counts as none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from agent.mcpclient.config import ServerDef
+from agent.mcpclient.tools import ToolDef
+from agent.paths import data_home
+
+
+class ServerListing(BaseModel):
+    """What a server offered when it was last listed."""
+
+    tools: list[ToolDef]
+    offers_resources: bool = False
+
+
+def listing_file(workspace: Path, server: ServerDef) -> Path:
+    key = hashlib.sha256(f"{workspace.resolve()}\0{server.fingerprint()}".encode()).hexdigest()
+    return data_home() / "mcp-listings" / f"{key[:32]}.json"
+
+
+def cached_listing(workspace: Path, server: ServerDef) -> ServerListing | None:
+    """The server's last listing in `workspace`; None when it was never listed (or the file is bad)."""
+    try:
+        return ServerListing.model_validate_json(listing_file(workspace, server).read_bytes())
+    except (OSError, ValidationError):
+        return None
+
+
+def save_listing(workspace: Path, server: ServerDef, listing: ServerListing) -> None:
+    """Keep `listing` for the next run (atomically; a failure to write is not the run's problem)."""
+    path = listing_file(workspace, server)
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(listing.model_dump_json(), encoding="utf-8")
+        os.replace(temp, path)
+    except OSError:
+        temp.unlink(missing_ok=True)
