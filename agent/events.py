@@ -222,6 +222,10 @@ class UsageEvent(_EventBase):
     total: Usage
     cost_usd: float
     """Cost of the session so far."""
+    model: str = ""
+    """The model that answered this turn: the session's, or its fallback after a `model_fallback`."""
+    turn_cost_usd: float = 0.0
+    """This turn's cost, at `model`'s price."""
 
 
 class SubagentStartedEvent(_EventBase):
@@ -266,6 +270,17 @@ class HookEvent(_EventBase):
     """The hook failed (exit other than 0 and 2, timeout, bad JSON, no sandbox): the run went on."""
 
 
+class ModelFallbackEvent(_EventBase):
+    """The model stayed overloaded through every retry; this turn, asked again from its start, goes
+    to the fallback model (`--fallback-model`). Each turn asks the session's model first."""
+
+    type: Literal["model_fallback"] = "model_fallback"
+    from_model: str
+    to_model: str
+    reason: str
+    """The last failure of `from_model`."""
+
+
 class ErrorEvent(_EventBase):
     type: Literal["error"] = "error"
     message: str
@@ -303,6 +318,7 @@ Event = Annotated[
     | SubagentFinishedEvent
     | CompactionEvent
     | HookEvent
+    | ModelFallbackEvent
     | ErrorEvent
     | ResultEvent,
     Field(discriminator="type"),

@@ -56,9 +56,11 @@ FIELDS = {
         "rounds": "required",
     },
     "RunOptions": {
-        "prompt": "None", "agent": "'orchestrator'", "cwd": "required", "model": "None", "max_turns": "None",
+        "prompt": "None", "agent": "'orchestrator'", "cwd": "required", "model": "None",
+        "fallback_model": "None", "max_turns": "None",
         "permission_mode": "None", "resume": "None", "continue_latest": "False", "compact_only": "False",
-        "fork": "False", "max_budget_usd": "None", "parent_tool_use_id": "None", "parent_model": "None",
+        "fork": "False", "session_id": "None", "max_budget_usd": "None",
+        "parent_tool_use_id": "None", "parent_model": "None",
         "trust": "False", "approver": "None", "always": "None", "model_client": "None", "cancel": "None",
         "parts": "None", "editor": "None", "mcp_servers": "()", "mcp_kept": "None", "grant": "None",
         "parent": "None",

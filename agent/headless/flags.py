@@ -42,6 +42,7 @@ def claude_mode_of(mode: PermissionMode, *, dont_ask: bool) -> ClaudeMode:
 
 ALIASES: dict[str, str] = {
     "--model": "run --model",
+    "--fallback-model": "the model asked for a turn the model stays overloaded on after the retries",
     "--max-turns": "run --max-turns",
     "--max-budget-usd": "the run's max_budget_usd (agents.yaml defaults.max_budget_usd)",
     "--permission-mode": "run --permission-mode (acceptEdits=accept-edits, bypassPermissions=bypass, "
@@ -49,6 +50,8 @@ ALIASES: dict[str, str] = {
     "--resume": "run --resume",
     "--continue": "run --continue",
     "--fork-session": "run --fork",
+    "--session-id": "the new session's id, or the fork's with --fork-session (a UUID; an id already "
+    "stored is an error: use --resume)",
     "--system-prompt": "replaces the agent's persona prompt (empty: the persona's own)",
     "--append-system-prompt": "appended to the agent's persona prompt",
     "--tools": "the agent's tools (Claude names or ours; `default`: the agent's own)",
@@ -69,8 +72,6 @@ ALIASES: dict[str, str] = {
 }
 
 REFUSED: dict[str, str] = {
-    "--fallback-model": "subagent retries the same model and has no fallback model",
-    "--session-id": "subagent names its own sessions; take the id from system/init and pass --resume",
     "--system-prompt-file": "pass the text with --system-prompt",
     "--append-system-prompt-file": "pass the text with --append-system-prompt",
     "--betas": "subagent sends the betas its model client needs",
@@ -95,6 +96,8 @@ class HeadlessOptions(BaseModel):
     include_partial: bool = False
     agent: str | None = None
     model: str | None = None
+    fallback_model: str | None = None
+    """`--fallback-model`: asked when the model stays overloaded (529) through every retry."""
     max_turns: int | None = None
     max_budget_usd: float | None = None
     permission_mode: PermissionMode | None = None
@@ -103,6 +106,8 @@ class HeadlessOptions(BaseModel):
     resume: str | None = None
     continue_latest: bool = False
     fork: bool = False
+    session_id: str | None = None
+    """`--session-id`: the new session's id, a UUID."""
     system_prompt: str | None = None
     append_system_prompt: str | None = None
     tools: list[str] | None = None
@@ -147,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
         "--system-prompt",
         "--append-system-prompt",
         "--model",
+        "--fallback-model",
         "--agent",
         "--resume",
         "-r",
@@ -158,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-budget-usd",
         "--permission-mode",
         "--agents",
+        "--session-id",
     ):
         p.add_argument(flag, dest=flag.lstrip("-").replace("-", "_") if flag != "-r" else "resume")
     for flag in ("--allowedTools", "--allowed-tools", "--disallowedTools", "--disallowed-tools"):
@@ -190,6 +197,32 @@ def _refusal(ns: argparse.Namespace) -> str | None:
     if ns.permission_prompt_tool not in (None, "stdio"):
         return "--permission-prompt-tool takes `stdio` only: subagent asks the SDK over the control protocol"
     return None
+
+
+def _fallback_model(raw: str | None, model: str | None) -> str | None:
+    """`--fallback-model` as given; the same as `--model` is an error, as in Claude Code (an alias
+    of it is found when the run resolves both)."""
+    if raw is not None and raw == model:
+        raise ConfigError(
+            f"--fallback-model {raw!r} is the same as --model; name a different model, or leave it out"
+        )
+    return raw
+
+
+def _session_id(raw: str | None, *, resuming: bool) -> str | None:
+    """A `--session-id` as given, once it is known to be a UUID; with a resume only for a fork."""
+    if raw is None:
+        return None
+    from agent.runtime.options import is_uuid
+
+    if not is_uuid(raw):
+        raise ConfigError(f"--session-id must be a valid UUID (8-4-4-4-12 hex digits), not {raw!r}")
+    if resuming:
+        raise ConfigError(
+            "--session-id names a new session; with --resume or --continue, pass --fork-session too "
+            "(the fork takes the id)"
+        )
+    return raw
 
 
 def _schema(raw: str | None) -> dict[str, Any] | None:
@@ -271,6 +304,7 @@ def parse(argv: list[str]) -> HeadlessOptions:
         include_partial=ns.include_partial_messages,
         agent=ns.agent,
         model=ns.model,
+        fallback_model=_fallback_model(ns.fallback_model, ns.model),
         max_turns=_number(ns.max_turns, "--max-turns", int),
         max_budget_usd=_number(ns.max_budget_usd, "--max-budget-usd", float),
         permission_mode=MODES[mode] if ns.permission_mode else None,
@@ -279,6 +313,9 @@ def parse(argv: list[str]) -> HeadlessOptions:
         resume=ns.resume,
         continue_latest=ns.continue_latest,
         fork=ns.fork_session,
+        session_id=_session_id(
+            ns.session_id, resuming=bool(ns.resume or ns.continue_latest) and not ns.fork_session
+        ),
         system_prompt=ns.system_prompt or None,
         append_system_prompt=ns.append_system_prompt or None,
         tools=tools,

@@ -62,6 +62,8 @@ class ClaudeShapes:
         self._owner: dict[str, str] = {}  # tool_use_id -> the session that called it
         self._totals: dict[str, tuple[float, str | None]] = {}  # session -> cost, parent session
         self._tokens: dict[str, Usage] = {}  # model -> usage
+        self._answered: dict[str, str] = {}  # session -> the model that answered its latest turn
+        self._moved: dict[str, dict[str, float]] = {}  # session -> fallback model -> its turns' cost
         self._windows: dict[str, int] = {}  # model -> context window
         self.api_ms = 0.0
         self.stop_reason: str | None = None
@@ -162,8 +164,13 @@ class ClaudeShapes:
             event.session_id, ("msg_" + uuid.uuid4().hex[:24], 0.0, Usage())
         )
         self._turn[event.session_id] = (message_id, started, event.usage)
-        model = self._models.get(event.session_id, "")
+        home = self._models.get(event.session_id, "")
+        model = event.model or home
+        self._answered[event.session_id] = model
         self._tokens[model] = self._tokens.get(model, Usage()) + event.usage
+        if model != home:  # a fallback model answered: its cost is its own, not the session's model's
+            moved = self._moved.setdefault(event.session_id, {})
+            moved[model] = moved.get(model, 0.0) + event.turn_cost_usd
         return []
 
     def _on_assistant_message(self, event: Any) -> list[dict[str, Any]]:
@@ -194,7 +201,7 @@ class ClaudeShapes:
                 "id": message_id,
                 "type": "message",
                 "role": "assistant",
-                "model": self._models.get(event.session_id, ""),
+                "model": self._answered.get(event.session_id) or self._models.get(event.session_id, ""),
                 "content": [block],
                 "stop_reason": event.stop_reason,
                 "stop_sequence": None,
@@ -218,14 +225,22 @@ class ClaudeShapes:
         return [] if event.parent_tool_use_id is not None else [self.result(event)]
 
     def model_usage(self) -> dict[str, dict[str, Any]]:
-        """Each model's tokens and cost; a session's own cost is its total less its children's."""
+        """Each model's tokens and cost; a session's own cost is its total less its children's, and
+        less its turns a fallback model answered, which count under that model."""
         own: dict[str, float] = {s: cost for s, (cost, _) in self._totals.items()}
         for cost, parent in self._totals.values():
             if parent is not None and parent in own:
                 own[parent] -= cost
+        costs: dict[str, float] = {}
+        for session, cost in own.items():
+            costs[self._models.get(session, "")] = costs.get(self._models.get(session, ""), 0.0) + cost
+        for session, moved in self._moved.items():
+            for model, cost in moved.items():
+                costs[model] = costs.get(model, 0.0) + cost
+                costs[self._models.get(session, "")] = costs.get(self._models.get(session, ""), 0.0) - cost
         out: dict[str, dict[str, Any]] = {}
         for model, usage in self._tokens.items():
-            cost = sum(c for s, c in own.items() if self._models.get(s) == model)
+            cost = costs.get(model, 0.0)
             out[model] = {
                 "inputTokens": usage.input_tokens,
                 "outputTokens": usage.output_tokens,

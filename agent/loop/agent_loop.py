@@ -76,6 +76,7 @@ class AgentLoop:
             setup.context, setup.model.context_window, setup.runner.ctx.data_dir / "elided", setup.client
         )
         self._pricer = Pricer(setup.model.id, setup.model.price)
+        self._fallback_pricer = Pricer(setup.fallback.id, setup.fallback.price) if setup.fallback else None
         self._hooks = LoopHooks(
             setup.hooks, resumed=setup.resumed, child=setup.parent_tool_use_id is not None
         )
@@ -108,6 +109,8 @@ class AgentLoop:
         s = self.setup
         turn = self._state.messages if messages is None else messages
         request = build_request(s.spec, s.model, s.max_output_tokens, s.env_block, turn, self._tool_schemas)
+        if s.fallback is not None:
+            request = request.model_copy(update={"fallback_model": s.fallback.id})
         return self._context.finish_request(request)
 
     async def events(self, prompt: str | None) -> AsyncGenerator[Event]:
@@ -181,10 +184,13 @@ class AgentLoop:
             assert done is not None  # stream_turn raises unless the turn completed
             turn_usage = done.usage
             st.usage = st.usage + turn_usage
-            st.cost += await self._pricer.cost(turn_usage)
+            pricer = self._fallback_pricer if outcome.fallback and self._fallback_pricer else self._pricer
+            turn_cost = await pricer.cost(turn_usage)
+            st.cost += turn_cost
             yield self._event(
-                UsageEvent, turn=st.turns, usage=turn_usage, total=st.usage, cost_usd=self._spent
-            )
+                UsageEvent, turn=st.turns, usage=turn_usage, total=st.usage, cost_usd=self._spent,
+                model=pricer.model_id, turn_cost_usd=turn_cost,
+            )  # fmt: skip
             if done.content:
                 await self._append("assistant", done.content)
             yield self._event(AssistantMessageEvent, content=done.content, stop_reason=done.stop_reason)

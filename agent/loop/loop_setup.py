@@ -49,6 +49,8 @@ class LoopSetup:
     max_turns: int = 50
     max_output_tokens: int = 16_000
     max_budget_usd: float | None = None
+    fallback: ResolvedModel | None = None
+    """Asked for a turn the model stays overloaded on (`--fallback-model`); None: the error ends the run."""
     cancel: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
     parent_tool_use_id: str | None = None
     resumed: bool = False

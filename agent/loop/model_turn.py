@@ -7,7 +7,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from agent.errors import ModelAPIError
-from agent.events import ErrorEvent, EventSink, EventT, TextDeltaEvent, ThinkingDeltaEvent
+from agent.events import (
+    ErrorEvent,
+    EventSink,
+    EventT,
+    ModelFallbackEvent,
+    TextDeltaEvent,
+    ThinkingDeltaEvent,
+)
 from agent.model.base import MessageDoneEvent, ModelClient, ModelRequest
 
 
@@ -20,6 +27,8 @@ class MakeEvent(Protocol):
 @dataclasses.dataclass
 class TurnOutcome:
     done: MessageDoneEvent | None = None
+    fallback: str | None = None
+    """The model that answered instead of the request's, when it stayed overloaded."""
 
 
 async def stream_turn(
@@ -47,6 +56,16 @@ async def stream_turn(
                     message=f"{item.message}; retrying in {item.delay_s:.1f}s",
                     error_type=item.error_type,
                     retrying=True,
+                )
+            )
+        elif item.kind == "fallback":
+            outcome.fallback = item.to_model
+            emit(
+                make_event(
+                    ModelFallbackEvent,
+                    from_model=item.from_model,
+                    to_model=item.to_model,
+                    reason=item.message,
                 )
             )
         elif item.kind == "done":

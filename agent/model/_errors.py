@@ -45,6 +45,11 @@ class _Failure:
     status: int | None = None
     retry_after_s: float | None = None
 
+    @property
+    def overloaded(self) -> bool:
+        """The API is overloaded (529, or an `overloaded_error` in a stream): another model may answer."""
+        return self.status == 529 or self.error_type == "overloaded_error"
+
     def to_model_error(self, attempts: int) -> ModelAPIError:
         tries = f" (after {attempts} attempt{'s' if attempts != 1 else ''})" if attempts > 1 else ""
         return ModelAPIError(

@@ -10,8 +10,10 @@ not know (`model_info`), imported then.
 One retry policy: 429 honouring `retry-after-ms` / `retry-after`, 529 and 5xx, connection
 errors, an `overloaded_error` event inside a stream and a connection dropped mid-stream. A failed
 turn is requested again from its start (no tool of the turn has run yet), announced by a
-`RetryNotice`. After the last try, or on an error retrying cannot fix, the failure becomes
-`agent.errors.ModelAPIError` (agent.model._errors).
+`RetryNotice`. A model still overloaded (529, `overloaded_error`) after the last try, when the
+request names a `fallback_model`, is left for that model: a `FallbackNotice`, then the turn from
+its start on the fallback, with the policy's tries of its own. After the last try, or on an error
+retrying cannot fix, the failure becomes `agent.errors.ModelAPIError` (agent.model._errors).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from agent.model._http import start_client
 from agent.model._message import MessageBuilder
 from agent.model._sse import ServerSentEvent, SseDecoder
 from agent.model._wire import credential, messages_url, request_body, request_headers
-from agent.model.base import ModelInfo, ModelRequest, ModelStreamEvent, RetryNotice
+from agent.model.base import FallbackNotice, ModelInfo, ModelRequest, ModelStreamEvent, RetryNotice
 
 if TYPE_CHECKING:
     import anthropic
@@ -115,13 +117,19 @@ class AnthropicModel:
                 raise
             except Exception as exc:  # every failure is classified; unknown ones are not retried
                 failure = classify_error(exc)
-                if not failure.retryable or attempt >= self._retry.max_attempts:
+                if failure.retryable and attempt < self._retry.max_attempts:
+                    delay = self._retry.delay(attempt, failure.retry_after_s)
+                    yield RetryNotice(
+                        message=failure.message, error_type=failure.error_type, attempt=attempt, delay_s=delay
+                    )
+                    await self._sleep(delay)
+                    continue
+                fallback = request.fallback_model
+                if not failure.overloaded or fallback is None or fallback == kwargs["model"]:
                     raise failure.to_model_error(attempts=attempt) from exc
-                delay = self._retry.delay(attempt, failure.retry_after_s)
-                yield RetryNotice(
-                    message=failure.message, error_type=failure.error_type, attempt=attempt, delay_s=delay
-                )
-                await self._sleep(delay)
+                message = str(failure.to_model_error(attempts=attempt))
+                yield FallbackNotice(from_model=kwargs["model"], to_model=fallback, message=message)
+                kwargs, attempt = {**kwargs, "model": fallback}, 0  # the fallback gets every try too
 
     async def _stream_once(self, kwargs: dict[str, Any]) -> AsyncIterator[ModelStreamEvent]:
         """One attempt: post the request, yield what the stream shows, then the whole message."""

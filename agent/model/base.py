@@ -3,7 +3,8 @@
 `ModelRequest` is the one place a Messages API request body is built (`to_api_kwargs`). A model
 client streams one turn as `ModelStreamEvent`s: deltas as they arrive, a `RetryNotice` when the
 turn is being tried again from its start (the listener drops what it saw of the failed attempt),
-and a final `MessageDoneEvent` with the complete content blocks, stop_reason and usage.
+a `FallbackNotice` when the model stayed overloaded and the request's fallback model is asked
+instead, and a final `MessageDoneEvent` with the complete content blocks, stop_reason and usage.
 Implementations: `AnthropicModel` (the real API) and `ScriptedModel` (the demo and tests).
 """
 
@@ -43,6 +44,9 @@ class ModelRequest(BaseModel):
     """Beta headers; a request with any goes through the SDK's `beta.messages`."""
     agent: str = ""
     """Which agent asks; not sent to the API (the scripted model keys replies on it)."""
+    fallback_model: str | None = None
+    """Asked instead when `model` is still overloaded after the retry policy's tries (Claude Code's
+    `--fallback-model`); not sent to the API."""
 
     def to_api_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `messages.stream` / `messages.create`; unset options are omitted."""
@@ -105,6 +109,17 @@ class RetryNotice(BaseModel):
     delay_s: float
 
 
+class FallbackNotice(BaseModel):
+    """`from_model` stayed overloaded through every try: the turn is requested from its start
+    again, on `to_model`."""
+
+    kind: Literal["fallback"] = "fallback"
+    from_model: str
+    to_model: str
+    message: str
+    """The last failure, as the error would have said it."""
+
+
 class MessageDoneEvent(BaseModel):
     """The complete assistant message of this turn."""
 
@@ -144,7 +159,12 @@ def tool_input_problem(raw: str, stop_reason: str | None) -> str | None:
 
 
 ModelStreamEvent = Annotated[
-    TextDeltaStreamEvent | ThinkingDeltaStreamEvent | ToolInputStreamEvent | RetryNotice | MessageDoneEvent,
+    TextDeltaStreamEvent
+    | ThinkingDeltaStreamEvent
+    | ToolInputStreamEvent
+    | RetryNotice
+    | FallbackNotice
+    | MessageDoneEvent,
     Field(discriminator="kind"),
 ]
 

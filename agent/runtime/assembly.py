@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.context import ContextPolicy
-from agent.errors import SandboxUnavailableError
+from agent.errors import ConfigError, SandboxUnavailableError
 from agent.events import Event
 from agent.hooks.runner import HookRunner
 from agent.loop.agent_loop import run_loop
@@ -34,11 +34,12 @@ from agent.mcpclient.for_run import tools_of as mcp_tools_of
 from agent.mcpclient.for_run import with_servers as with_mcp_servers
 from agent.model.base import ModelClient
 from agent.model.pricing import require_price
-from agent.model.resolve import resolve_model, resolve_model_id
+from agent.model.resolve import ResolvedModel, resolve_model, resolve_model_id
 from agent.paths import data_home
 from agent.prompt.command_grant import rules_for_run
 from agent.prompt.instructions import load_project_instructions
 from agent.prompt.request import environment_block
+from agent.registry.schema import RegistryConfig
 from agent.registry.spec import AgentSpec, may_delegate, may_edit
 from agent.runtime.checkpointing import checkpointer
 from agent.runtime.options import RunOptions
@@ -62,6 +63,22 @@ def default_model_client() -> ModelClient:
 
     require_api_key()
     return AnthropicModel(base_url=os.environ.get("ANTHROPIC_BASE_URL") or None)
+
+
+async def _fallback_model(
+    config: RegistryConfig, client: ModelClient, name: str | None, model_id: str
+) -> ResolvedModel | None:
+    """The model asked when the run's stays overloaded (`fallback_model`), resolved as `--model` is;
+    the run's own model is an error, as in Claude Code."""
+    if name is None:
+        return None
+    fallback_id = resolve_model_id(config, None, name, None)
+    if fallback_id == model_id:
+        raise ConfigError(
+            f"the fallback model {name!r} is the run's model {model_id}; name a different one, or none"
+        )
+    info = None if fallback_id in config.models else await client.model_info(fallback_id)
+    return resolve_model(config, None, name, None, info)
 
 
 async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
@@ -93,8 +110,10 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     model_id = resolve_model_id(config, spec.model, options.model, options.parent_model)
     info = None if model_id in config.models else await client.model_info(model_id)
     resolved = resolve_model(config, spec.model, options.model, options.parent_model, info)
+    fallback = await _fallback_model(config, client, options.fallback_model, resolved.id)
     budget = options.max_budget_usd if options.max_budget_usd is not None else config.defaults.max_budget_usd
-    await require_price(resolved.id, resolved.price, budget)  # a budget needs a price, or it bounds nothing
+    for model in filter(None, (resolved, fallback)):  # a budget needs a price, or it bounds nothing
+        await require_price(model.id, model.price, budget)
     editing = options.parent is None and _may_change(
         spec, options.permission_mode or config.defaults.permission_mode, config
     )
@@ -112,6 +131,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         fork=options.fork,
         parent_tool_use_id=options.parent_tool_use_id,
         title=options.prompt or "",
+        session_id=options.session_id,
         parent_id=options.parent.session_id if options.parent is not None else None,
     )
     session_id = record.id
@@ -209,6 +229,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
             max_turns=options.max_turns or spec.max_turns or defaults.max_turns,
             max_output_tokens=spec.max_output_tokens or defaults.max_output_tokens,
             max_budget_usd=budget,
+            fallback=fallback,
             cancel=cancel,
             parent_tool_use_id=options.parent_tool_use_id,
             resumed=resumed,

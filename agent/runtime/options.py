@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,9 @@ class RunOptions(BaseModel):
     """The workspace; resolved to an absolute path by the runtime."""
     model: str | None = None
     """A model id or alias; None takes the agent's, then the config's default."""
+    fallback_model: str | None = None
+    """A model id or alias asked for a turn the model stays overloaded on through every retry
+    (Claude Code's `--fallback-model`); the run's own model is an error."""
     max_turns: int | None = Field(default=None, ge=1)
     permission_mode: PermissionMode | None = None
     resume: str | None = None
@@ -59,6 +63,9 @@ class RunOptions(BaseModel):
     """With `resume` (or `continue_latest`) and no prompt: compact the history now, no model turn."""
     fork: bool = False
     """Continue a copy of the resumed session, leaving the original as it was."""
+    session_id: str | None = None
+    """The new session's id (a UUID, as Claude Code's `--session-id`); an id already stored is an
+    error. With `resume` or `continue_latest` only when `fork`: it names the fork."""
     max_budget_usd: float | None = Field(default=None, ge=0)
     parent_tool_use_id: str | None = None
     """Set for a subagent: the parent's `task` call this run answers."""
@@ -97,6 +104,16 @@ class RunOptions(BaseModel):
             raise ValueError("compact_only compacts an existing session: give resume=ID and no prompt")
         return self
 
+    @model_validator(mode="after")
+    def _session_id_is_a_new_uuid(self) -> RunOptions:
+        if self.session_id is None:
+            return self
+        if not is_uuid(self.session_id):
+            raise ValueError(f"session_id must be a UUID (8-4-4-4-12 hex digits), not {self.session_id!r}")
+        if (self.resume or self.continue_latest) and not self.fork:
+            raise ValueError("session_id names a new session: with resume or continue_latest, only a fork")
+        return self
+
     @classmethod
     def build(cls, **fields: Any) -> RunOptions:
         """A `RunOptions` from keywords, with a ConfigError that names the option on bad input
@@ -105,6 +122,14 @@ class RunOptions(BaseModel):
             return cls(**fields)
         except ValidationError as exc:
             raise ConfigError(_describe(exc)) from exc
+
+
+def is_uuid(text: str) -> bool:
+    """`text` is a UUID in its usual hyphenated form (either case), as Claude Code's ids are."""
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
 
 
 def _describe(exc: ValidationError) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, UnknownSessionError
 from agent.registry.spec import AgentSpec
 from agent.runtime.parts import RuntimeParts
 from agent.sessions.base import SessionRecord, SessionStore
@@ -26,8 +26,13 @@ async def open_session(
     parent_tool_use_id: str | None,
     title: str,
     parent_id: str | None = None,
+    session_id: str | None = None,
 ) -> tuple[SessionRecord, bool]:
-    """The session to run in, and whether it has a history (it was resumed or forked)."""
+    """The session to run in, and whether it has a history (it was resumed or forked).
+
+    `session_id` names the new session or the fork (a caller's `--session-id`); one already stored
+    is an error.
+    """
     record: SessionRecord | None = None
     if resume:
         record = await asyncio.to_thread(store.get, resume)
@@ -35,8 +40,10 @@ async def open_session(
         record = await asyncio.to_thread(store.latest, cwd)
         if record is None:
             raise ConfigError(f"no session to continue in {cwd}; start one with `subagent run PROMPT`")
+    if session_id is not None:
+        await asyncio.to_thread(_refuse_existing, store, session_id)
     if record is not None and fork:
-        record = await asyncio.to_thread(store.fork, record.id)
+        record = await asyncio.to_thread(store.fork, record.id, session_id)
     if record is None:
         record = await asyncio.to_thread(
             store.create,
@@ -46,9 +53,22 @@ async def open_session(
             parent_tool_use_id=parent_tool_use_id,
             parent_id=parent_id,
             title=title[:80],
+            session_id=session_id,
         )
         return record, False
     return record, True
+
+
+def _refuse_existing(store: SessionStore, session_id: str) -> None:
+    try:
+        existing = store.get(session_id)
+    except UnknownSessionError:
+        return
+    if existing.id == session_id:
+        raise ConfigError(
+            f"session {session_id} already exists; to continue it, pass --resume {session_id} "
+            "instead of --session-id"
+        )
 
 
 async def load_history(

@@ -183,8 +183,8 @@ class SessionStore(Protocol):
 
     def checkpoints(self, session_id: str) -> builtins.list[CheckpointRecord]: ...
 
-    def fork(self, session_id: str) -> SessionRecord:
-        """A new session with a copy of the messages."""
+    def fork(self, session_id: str, new_id: str | None = None) -> SessionRecord:
+        """A new session with a copy of the messages; `new_id` names it (None: a generated id)."""
         ...
 
     def output_dir(self, session_id: str) -> Path:

@@ -158,9 +158,9 @@ class SqliteSessionStore(CheckpointRows):
             if cursor.rowcount == 0:
                 raise SessionError(f"no session {session_id!r} to update")
 
-    def fork(self, session_id: str) -> SessionRecord:
+    def fork(self, session_id: str, new_id: str | None = None) -> SessionRecord:
         source = self.get(session_id)
-        child = new_session_id()
+        child = new_id or new_session_id()
         now = _now()
         with self._transaction() as conn:
             conn.execute(

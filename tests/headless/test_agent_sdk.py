@@ -244,10 +244,10 @@ async def test_allowed_tools_let_a_call_through_and_dont_ask_denies_the_rest(sdk
 async def test_a_refused_option_fails_the_sdk_with_the_reason(sdk_site: SdkSite) -> None:
     errors: list[str] = []
     with MessagesServer([]) as server:
-        options = sdk_site.options(server.url, fallback_model="opus", stderr=errors.append)
+        options = sdk_site.options(server.url, max_thinking_tokens=1000, stderr=errors.append)
         with pytest.raises(Exception):  # noqa: B017 - the SDK's own error type for a failed CLI
             await _collect("hi", options)
-    assert any("--fallback-model is not supported" in line for line in errors)
+    assert any("--max-thinking-tokens is not supported" in line for line in errors)
 
 
 async def test_a_subagents_messages_carry_the_task_call_and_its_cost_counts(sdk_site: SdkSite) -> None:

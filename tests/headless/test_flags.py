@@ -73,9 +73,9 @@ def test_bad_values_are_configuration_errors(argv: list[str], message: str) -> N
 
 
 def test_refusals_exit_2_with_the_reason_and_nothing_on_stdout() -> None:
-    proc = run_subagent("-p", "hi", "--output-format", "stream-json", "--fallback-model", "opus")
+    proc = run_subagent("-p", "hi", "--output-format", "stream-json", "--betas", "x")
     assert proc.returncode == 2 and proc.stdout == ""
-    assert "--fallback-model is not supported: subagent retries the same model" in proc.stderr
+    assert "--betas is not supported: subagent sends the betas its model client needs" in proc.stderr
 
 
 def test_the_subcommands_and_help_are_routed_as_before() -> None:

@@ -200,9 +200,10 @@ class MemoryStore:
         mine = [r for r in self.sessions.values() if r.workspace == where and r.parent_id is None]
         return max(mine, key=lambda r: r.id) if mine else None
 
-    def fork(self, session_id: str) -> SessionRecord:
+    def fork(self, session_id: str, new_id: str | None = None) -> SessionRecord:
         old = self.get(session_id)
         new = self.create(
+            session_id=new_id,
             agent=old.agent,
             workspace=Path(old.workspace),
             model=old.model,

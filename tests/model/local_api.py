@@ -36,10 +36,14 @@ class ApiHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_body(404, "application/json", error_body("no such model", "not_found_error"))
 
-    def send_body(self, status: int, content_type: str, payload: str) -> None:
+    def send_body(
+        self, status: int, content_type: str, payload: str, headers: dict[str, str] | None = None
+    ) -> None:
         data = payload.encode()
         self.send_response(status)
         self.send_header("content-type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("content-length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

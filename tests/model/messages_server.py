@@ -2,7 +2,9 @@
 
 For end-to-end tests and benchmarks: `subagent run` (or any client) points ANTHROPIC_BASE_URL at
 it. Each POST /v1/messages is recorded (body and arrival time) and answered with the next SSE
-body from `replies` (a list, or a function of the request body).
+body from `replies` (a list, or a function of the request body); a request for one of the
+`overloaded` models (a set a test may change as it goes) is answered 529 `overloaded_error`
+instead (with `retry-after-ms: 1`, so the client's retries take no time).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.model.local_api import ApiHandler, LocalApiServer
+from tests.model.local_api import ApiHandler, LocalApiServer, error_body
 
 Reply = str | Callable[[dict[str, Any]], str]
 
@@ -19,9 +21,12 @@ Reply = str | Callable[[dict[str, Any]], str]
 class MessagesServer(LocalApiServer):
     """`with MessagesServer([sse1, sse2]) as server: ... server.url ... server.requests`."""
 
-    def __init__(self, replies: list[str] | Callable[[dict[str, Any]], str]) -> None:
+    def __init__(
+        self, replies: list[str] | Callable[[dict[str, Any]], str], overloaded: set[str] | None = None
+    ) -> None:
         super().__init__()
         self._replies = replies
+        self.overloaded: set[str] = overloaded if overloaded is not None else set()
         self.arrivals: list[float] = []
         """time.time() when each request's body had arrived."""
         self.replied: list[float] = []
@@ -38,5 +43,11 @@ class MessagesServer(LocalApiServer):
             return self._replies.pop(0)
 
     def handle_post(self, request: ApiHandler, body: dict[str, Any]) -> None:
+        if body.get("model") in self.overloaded:
+            with self._lock:
+                self.requests.append(body)
+            overloaded = error_body("Overloaded", "overloaded_error")
+            request.send_body(529, "application/json", overloaded, {"retry-after-ms": "1"})
+            return
         request.send_body(200, "text/event-stream", self._next(body))
         self.replied.append(time.time())
