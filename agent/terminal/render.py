@@ -24,6 +24,7 @@ from agent.events import (
     ErrorEvent,
     Event,
     HookEvent,
+    ModelFallbackEvent,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
     ResultEvent,
@@ -134,6 +135,9 @@ class EventRenderer:
         elif isinstance(event, ErrorEvent):
             style = "yellow" if event.retrying else "bold red"
             self._line(event, Text(f"! {for_terminal(event.message)}", style=style))
+        elif isinstance(event, ModelFallbackEvent):
+            switch = f"! {_name(event.from_model)} is overloaded: this turn goes to {_name(event.to_model)}"
+            self._line(event, Text(switch, style="yellow"))
         elif isinstance(event, HookEvent):
             self._hook(event)
         elif isinstance(event, CompactionEvent):

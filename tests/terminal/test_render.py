@@ -8,6 +8,7 @@ from rich.console import Console
 
 from agent.events import (
     FileChange,
+    ModelFallbackEvent,
     ResultEvent,
     SubagentStartedEvent,
     TextDeltaEvent,
@@ -126,3 +127,16 @@ def test_what_confines_a_run_is_said_first_and_only_when_there_is_something_to_s
     assert "  ⚠ backend-engineer: bash can reach the network (`network: true`)" in lines
     assert "  ⚠ backend-engineer: refused: /w/.claude/agents/x.md: verify: refused (...)" in lines
     assert lines[-1] == "hello"
+
+
+def test_a_switch_to_the_fallback_model_is_one_line_naming_both_models() -> None:
+    shown = render(
+        ModelFallbackEvent(
+            session_id="s",
+            agent="a",
+            from_model="claude-opus-4-7",
+            to_model="claude-sonnet-4-6",
+            reason="529",
+        )
+    )
+    assert "claude-opus-4-7 is overloaded: this turn goes to claude-sonnet-4-6" in shown

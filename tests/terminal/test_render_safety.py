@@ -20,6 +20,7 @@ from agent.events import (
     Event,
     FileChange,
     HookEvent,
+    ModelFallbackEvent,
     PermissionAnsweredEvent,
     PermissionAskedEvent,
     PermissionDenial,
@@ -89,6 +90,7 @@ def hostile_events(s: str) -> list[object]:
         HookEvent(hook_event=s, command=s, source=s, exit_code=1, message=s, failed=True, **child),
         HookEvent(hook_event=s, command=s, source=s, exit_code=2, decision="deny", message=s, **child),
         ErrorEvent(message=s, error_type=s, **child),
+        ModelFallbackEvent(from_model=s, to_model=s, reason=s, **child),
         ResultEvent(
             subtype="success",
             is_error=False,
