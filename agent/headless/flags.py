@@ -19,15 +19,13 @@ from agent.errors import ConfigError
 from agent.headless.settings import ClaudeSettings
 from agent.mcpclient.config import ServerDef
 from agent.peers.claude_rules import split_rules
+from agent.peers.claude_settings import CLAUDE_MODES
 from agent.permissions.models import PermissionMode
 
 ClaudeMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"]
 
 MODES: dict[str, PermissionMode] = {
-    "default": "default",
-    "acceptEdits": "accept-edits",
-    "plan": "plan",
-    "bypassPermissions": "bypass",
+    **CLAUDE_MODES,  # the settings files' table (`defaultMode`)
     "dontAsk": "default",  # plus a policy that denies every ask (dont_ask below)
 }
 """Claude Code's permission modes -> ours; `dontAsk` is `default` with every ask denied."""

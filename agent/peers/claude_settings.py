@@ -15,8 +15,15 @@ from agent.errors import ConfigError, RegistryError
 from agent.hooks.config import HookEventName, parse_hooks
 from agent.peers.claude_rules import translate_rule
 from agent.peers.layer_content import LayerContent, read_json_object
+from agent.permissions.models import PermissionMode
 
-_MODES = {"default": "default", "acceptEdits": "accept-edits", "plan": "plan", "bypassPermissions": "bypass"}
+CLAUDE_MODES: dict[str, PermissionMode] = {
+    "default": "default",
+    "acceptEdits": "accept-edits",
+    "plan": "plan",
+    "bypassPermissions": "bypass",
+}
+"""Claude Code's permission modes (`defaultMode`, `--permission-mode`) -> ours."""
 _DECISIONS = ("allow", "ask", "deny")
 _OURS = {"permissions", "hooks", "$schema"}
 
@@ -47,10 +54,10 @@ def _mode(permissions: dict[str, Any], path: Path, out: LayerContent) -> None:
     mode = permissions.get("defaultMode")
     if mode is None:
         return
-    if mode in _MODES:
-        out.raw["defaults"] = {"permission_mode": _MODES[mode]}
+    if mode in CLAUDE_MODES:
+        out.raw["defaults"] = {"permission_mode": CLAUDE_MODES[mode]}
     else:
-        known = ", ".join(_MODES)
+        known = ", ".join(CLAUDE_MODES)
         out.unapplied.append(f"permissions.defaultMode: {mode!r} has no equivalent here (known: {known})")
 
 
