@@ -16,6 +16,7 @@ from mcp.types import ElicitResult
 
 from agent.sessions.store import SqliteSessionStore
 from tests.conftest import subprocess_env
+from tests.mcp.stdio_client import mcp_client
 
 SCRIPT = """\
 - agent: orchestrator
@@ -58,15 +59,6 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-def _client(workspace: Path, **kwargs: Any) -> Client:
-    script = workspace.parent / "script.yaml"
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "agent", "mcp", "--script", str(script)],
-        env=subprocess_env(), cwd=str(workspace),
-    )  # fmt: skip
-    return Client(params, **kwargs)
-
-
 async def test_tools_run_task_with_progress_reply_and_invalid_arguments(workspace: Path) -> None:
     ws = workspace
     progress: list[str] = []
@@ -74,7 +66,7 @@ async def test_tools_run_task_with_progress_reply_and_invalid_arguments(workspac
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
         progress.append(message or "")
 
-    async with _client(workspace) as client:
+    async with mcp_client(workspace) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert set(tools) == {"run_task", "reply", "list_agents"}
         assert {"prompt", "agent", "cwd", "model", "permission_mode", "max_turns"} <= set(
@@ -144,7 +136,7 @@ async def test_elicitation_and_a_cancel_that_leaves_a_resumable_session(workspac
         raise AssertionError("unreachable")
 
     # Elicitation needs a back-channel: the handshake protocol, which MCP clients speak today.
-    async with _client(workspace, elicitation_callback=elicit, mode="legacy") as client:
+    async with mcp_client(workspace, elicitation_callback=elicit, mode="legacy") as client:
         with anyio.fail_after(60):
             done = await client.call_tool("run_task", {"prompt": "change the greeting", "cwd": str(ws)})
         assert done.structured_content["status"] == "success", done.structured_content
@@ -224,7 +216,7 @@ async def test_asks_reach_the_default_client_and_the_legacy_one(workspace: Path,
         allow = len(asked) == 1  # the first edit allowed, the second declined
         return ElicitResult(action="accept", content={"allow": allow, "always": False})
 
-    async with _client(workspace, elicitation_callback=elicit, mode=mode) as client:
+    async with mcp_client(workspace, elicitation_callback=elicit, mode=mode) as client:
         with anyio.fail_after(60):
             done = await client.call_tool("run_task", {"prompt": "ask me twice", "cwd": str(workspace)})
     result = done.structured_content
@@ -235,7 +227,7 @@ async def test_asks_reach_the_default_client_and_the_legacy_one(workspace: Path,
 
 
 async def test_reply_keeps_the_sessions_mode_and_tools_say_what_they_do(workspace: Path) -> None:
-    async with _client(workspace) as client:
+    async with mcp_client(workspace) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         first = await client.call_tool("run_task", {
             "prompt": "two steps", "cwd": str(workspace), "permission_mode": "bypass",
@@ -279,7 +271,7 @@ async def test_allow_always_holds_for_the_session_and_its_replies_only(workspace
         asked.append(params.message)
         return ElicitResult(action="accept", content={"allow": True, "always": True})
 
-    async with _client(workspace, elicitation_callback=elicit, mode="legacy") as client:
+    async with mcp_client(workspace, elicitation_callback=elicit, mode="legacy") as client:
         with anyio.fail_after(60):
             first = await client.call_tool("run_task", {"prompt": "greet in French", "cwd": str(workspace)})
         assert first.structured_content["status"] == "success", first.structured_content

@@ -4,16 +4,14 @@ own, at the same time in one workspace, merged back without losing either's chan
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from mcp import Client, StdioServerParameters
 from mcp.types import ElicitResult
 
-from tests.conftest import subprocess_env
+from tests.mcp.stdio_client import mcp_client
 
 SCRIPT = """\
 - agent: orchestrator
@@ -50,20 +48,11 @@ def workspace(tmp_path: Path) -> Path:
     return ws
 
 
-def _client(workspace: Path, **kwargs: Any) -> Client:
-    script = workspace.parent / "script.yaml"
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "agent", "mcp", "--script", str(script)],
-        env=subprocess_env(), cwd=str(workspace),
-    )  # fmt: skip
-    return Client(params, **kwargs)
-
-
 async def test_two_isolated_tasks_edit_one_file_at_once_and_both_land(workspace: Path) -> None:
     def task(prompt: str) -> dict[str, Any]:
         return {"prompt": prompt, "cwd": str(workspace), "permission_mode": "bypass", "isolate": True}
 
-    async with _client(workspace) as client:
+    async with mcp_client(workspace) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert "isolate" in tools["run_task"].input_schema["properties"]
         top, bottom = await asyncio.gather(
@@ -93,7 +82,7 @@ async def test_a_task_in_place_holds_the_workspace_from_isolated_ones(workspace:
     from agent.sessions.leftovers import lock_dir
 
     with hold_workspace(lock_dir(), workspace, "a test"):
-        async with _client(workspace) as client:
+        async with mcp_client(workspace) as client:
             busy = await client.call_tool(
                 "run_task", {"prompt": "change the top line", "cwd": str(workspace), "isolate": True}
             )
@@ -111,7 +100,7 @@ async def test_work_that_does_not_merge_is_left_on_a_branch_and_the_result_says_
         (workspace / "lines.txt").write_text("first\ntwo\nthree\nfour\nfive\n")  # meanwhile
         return ElicitResult(action="accept", content={"allow": True, "always": False})
 
-    async with _client(workspace, elicitation_callback=elicit) as client:
+    async with mcp_client(workspace, elicitation_callback=elicit) as client:
         done = await client.call_tool("run_task", {"prompt": "clash", "cwd": str(workspace), "isolate": True})
     result = done.structured_content
     assert done.is_error and result["status"] == "error_merge_conflict", result

@@ -27,6 +27,7 @@ from agent.orchestrator import mountns
 
 
 def sleepers() -> int:
+    """How many processes run `sleep 47.25` (the tests' long-running bash calls)."""
     count = 0
     for pid in os.listdir("/proc"):
         try:

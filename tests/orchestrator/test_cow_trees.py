@@ -26,6 +26,7 @@ from agent import paths
 from agent.sessions.checkpoints import ShadowRepo
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.orchestrator._scenario import task, workspace
+from tests.orchestrator.cow_driver import sleepers
 
 pytestmark = pytest.mark.bwrap
 
@@ -176,17 +177,6 @@ def _mounted_anywhere(needle: str) -> list[str]:
     return lines
 
 
-def _sleepers() -> int:
-    count = 0
-    for pid in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                count += b"sleep\x0047.25" in handle.read()
-        except OSError:
-            continue
-    return count
-
-
 def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=BWRAP, files=FILES)
     sleep = "echo started > mine.txt && sleep 47.25"
@@ -211,7 +201,7 @@ def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path
     )
     try:
         deadline = time.monotonic() + 60
-        while _sleepers() < 2:
+        while sleepers() < 2:
             assert time.monotonic() < deadline and runtime.poll() is None, runtime.stderr.read()  # type: ignore[union-attr]
             time.sleep(0.05)
         trees = paths.worktrees_home()
@@ -223,7 +213,7 @@ def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path
         runtime.communicate()
 
     deadline = time.monotonic() + 10
-    while _sleepers() or _mounted_anywhere(str(trees)):
+    while sleepers() or _mounted_anywhere(str(trees)):
         assert time.monotonic() < deadline, "a sandboxed process or a mount outlived the killed runtime"
         time.sleep(0.05)
     left = sorted(trees.iterdir())

@@ -27,7 +27,8 @@ from agent.orchestrator.worktree import Worktree
 from agent.sessions.checkpoints import ShadowRepo
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.orchestrator._scenario import collect, final, model, task, workspace, write
-from tests.orchestrator.test_cow_trees import FILES, _bases, _bash, _drive, _output, _script, _sleepers, _tree
+from tests.orchestrator.cow_driver import sleepers
+from tests.orchestrator.test_cow_trees import FILES, _bases, _bash, _drive, _output, _script, _tree
 
 pytestmark = pytest.mark.bwrap
 
@@ -118,7 +119,7 @@ def test_a_killed_run_leaves_its_trees_for_the_next_run_to_sweep(tmp_path: Path)
     )
     try:
         deadline = time.monotonic() + 60
-        while _sleepers() < 2:
+        while sleepers() < 2:
             assert time.monotonic() < deadline and runtime.poll() is None, runtime.stderr.read()  # type: ignore[union-attr]
             time.sleep(0.05)
         runtime.send_signal(signal.SIGKILL)
@@ -128,7 +129,7 @@ def test_a_killed_run_leaves_its_trees_for_the_next_run_to_sweep(tmp_path: Path)
         runtime.communicate()
 
     deadline = time.monotonic() + 10
-    while _sleepers():
+    while sleepers():
         assert time.monotonic() < deadline, "a sandboxed process outlived the killed runtime"
         time.sleep(0.05)
     trees_home = paths.worktrees_home()
