@@ -14,6 +14,7 @@ for that message's run only, as Claude Code's `-p "/review"` does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
@@ -152,19 +153,22 @@ class HeadlessSession:
             grant=command.grant if command is not None else None,
             mcp_kept=self.mcp,
         )
-        async for event in run_events(options):
-            if event.type == "session_started" and event.parent_tool_use_id is None:
-                self.shapes.agents = self.handles.agents
-                self.shapes.permission_mode = self._starting_mode()
-                self.shapes.slash_commands, self.shapes.skills = await asyncio.to_thread(
-                    _prompt_names, event.cwd
-                )
-            for message in self.shapes.messages(event):
-                if message["type"] == "result":
-                    self.session_id = event.session_id
-                    return message
-                if self.opts.output_format == "stream-json":
-                    self.channel.send(message)
+        # Closed when the result is taken, not when it is collected: the run lets go of the session
+        # and the workspace before the next user message starts the next run.
+        async with contextlib.aclosing(run_events(options)) as events:
+            async for event in events:
+                if event.type == "session_started" and event.parent_tool_use_id is None:
+                    self.shapes.agents = self.handles.agents
+                    self.shapes.permission_mode = self._starting_mode()
+                    self.shapes.slash_commands, self.shapes.skills = await asyncio.to_thread(
+                        _prompt_names, event.cwd
+                    )
+                for message in self.shapes.messages(event):
+                    if message["type"] == "result":
+                        self.session_id = event.session_id
+                        return message
+                    if self.opts.output_format == "stream-json":
+                        self.channel.send(message)
         raise SubagentError("the run ended without a result")
 
 
