@@ -1,4 +1,4 @@
-"""Which module registers each command on `agent.cli.main.app`.
+"""Which module registers each command on `agent.cli.app.app`.
 
 A command line imports only the module of the command it names: importing all of them costs
 10 to 30 ms more before `run` can start (chat's terminal code, the Temporal client's options).

@@ -1,4 +1,5 @@
-"""The `subagent` command: a typer app; each command group lives in its own module.
+"""The `subagent` command's entry: routes a command line to the headless form, or to the typer app
+(agent.cli.app); each command group lives in its own module.
 
 Only the named command's module is imported (agent.cli.commands), and command modules import
 heavy libraries (rich's big parts, mcp, acp) inside the command functions, so `subagent
@@ -14,33 +15,6 @@ import atexit
 import os
 import sys
 from typing import NoReturn
-
-import typer
-
-from agent import __version__
-
-app = typer.Typer(
-    name="subagent",
-    help="Run coding agents defined as markdown personas, in a sandbox, with subagents in parallel.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"subagent {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """subagent: coding agents from markdown personas."""
 
 
 def _register_commands(argv: list[str]) -> None:
@@ -88,6 +62,8 @@ def main() -> None:
 
         exit_now(headless_main(sys.argv[1:]))
     _register_commands(sys.argv[1:])
+    from agent.cli.app import app
+
     try:
         app()
     except SystemExit as done:

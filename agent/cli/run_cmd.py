@@ -24,7 +24,7 @@ from agent.cli._options import (
     permission_mode_error,
 )
 from agent.cli._signals import cancel_on_signals
-from agent.cli.main import app
+from agent.cli.app import app
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
 

@@ -120,8 +120,8 @@ def test_the_collector_is_back_on_after_start_up(tmp_path: Path, args: tuple[str
 
 def test_every_command_is_found_by_name() -> None:
     """`agent.cli.commands.MODULES` names the module of every command the CLI has."""
+    from agent.cli.app import app
     from agent.cli.commands import MODULES, register
-    from agent.cli.main import app
 
     register([])
     commands = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
