@@ -14,7 +14,8 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 
 def _register_commands(argv: list[str]) -> None:
@@ -43,6 +44,20 @@ def exit_now(code: int | str | None) -> NoReturn:
     os._exit(code or 0)
 
 
+def _call(command: Callable[..., Any], values: dict[str, Any]) -> int | str | None:
+    """Run a command typer did not parse; its exit code as typer would give it (a second Ctrl-C is
+    130, a reader that went away 1)."""
+    try:
+        command(**values)
+    except SystemExit as done:
+        return done.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    return 0
+
+
 def main() -> None:
     from agent.terminal.logs import guard_last_resort
 
@@ -61,6 +76,12 @@ def main() -> None:
         from agent.headless.entry import main as headless_main
 
         exit_now(headless_main(sys.argv[1:]))
+    from agent.cli.commands import declared
+    from agent.cli.params import parse
+
+    command = declared(sys.argv[1:])
+    if command is not None and (values := parse(command, sys.argv[2:])) is not None:
+        exit_now(_call(command, values))  # `run`'s usual command line: no typer
     _register_commands(sys.argv[1:])
     from agent.cli.app import app
 
