@@ -5,8 +5,8 @@ Load-independent where it can be: CPU time of all the process's threads up to th
 connects to the local Messages API server (an audit hook on `socket.connect`), medians of
 interleaved rounds; with `--callgrind`, instructions to that moment under valgrind (the process
 leaves there), which no other job on the machine changes. The floor is a process that imports
-what the path cannot do without (asyncio, sqlite3, pydantic, yaml, httpx2) and parses one option
-with typer, as `run` does; everything above it is our own code and setup.
+what the path cannot do without (asyncio, sqlite3, pydantic, yaml, httpx2); everything above it
+is our own code and setup (`run` parses its command line without typer: agent/cli/params.py).
 
 Run: python bench/bench_startup_budget.py [--rounds N] [--base REF] [--callgrind]
 """
@@ -47,15 +47,12 @@ _AT_CONNECT = (
 
 _FLOOR = _HOOK + (
     "os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\n"
-    "import asyncio, socket, sqlite3, pydantic, yaml, httpx2, typer\n"
-    "def run(output: str = typer.Option('text', '--output')) -> None: pass\n"
-    "app = typer.Typer(); app.command()(run)\n"
-    "app(['--output', 'json'], standalone_mode=False)\n"
+    "import asyncio, socket, sqlite3, pydantic, yaml, httpx2\n"
     "try: socket.create_connection(('127.0.0.1', port))\n"
     "except OSError: pass"
 )
-"""The libraries on the way to the first request and typer parsing one option, measured the same way
-(with the same audit hook, which costs instructions of its own at every import)."""
+"""The libraries on the way to the first request, measured the same way (with the same audit hook,
+which costs instructions of its own at every import)."""
 
 
 class Side:
@@ -134,9 +131,7 @@ def main() -> None:
             if n:
                 samples["floor"].append(floor_cpu(sides[0]))
         ours, floor = (statistics.median(samples[k]) for k in ("this", "floor"))
-        libraries = (
-            "the libraries on the path alone (asyncio, sqlite3, pydantic, yaml, httpx2, typer parsing)"
-        )
+        libraries = "the libraries on the path alone (asyncio, sqlite3, pydantic, yaml, httpx2)"
         emit("run_first_request_cpu_s", ours, floor, unit="s", reference_name=libraries)
         if args.base:
             base = statistics.median(samples["base"])

@@ -36,6 +36,9 @@ request) and when it exited (its exit handlers run before `os._exit`), and the c
 HEAVY = (
     "anthropic",  # the SDK: about 2 s of CPU (the Messages API is streamed without it)
     "rich",  # the live terminal view (the JSON outputs print no rich text)
+    "typer",  # --help, usage errors and the other commands: `run` and `-p` parse without it
+    "click",
+    "agent.cli.app",  # the typer app
     "mcp",  # `subagent mcp` and MCP servers a run starts (none configured here)
     "acp",  # `subagent acp`
     "temporalio",  # `subagent dispatch-remote`
