@@ -47,6 +47,7 @@ HEAVY = (
     "tree_sitter",  # bash analysis: at the first bash call
     "genai_prices",  # the price table: after the first request, for a model without a price
     "jsonschema",  # `-p --json-schema`
+    "agent.headless.schema",
     "markdownify",  # webfetch: at the first fetch
     "bs4",
     "rapidfuzz",  # the nearest lines of a failed edit
