@@ -102,6 +102,14 @@ def test_the_first_request_imports_nothing_heavy(tmp_path: Path, args: tuple[str
     assert not {m for m in report["at_exit"] if m == "anthropic" or m.startswith("anthropic.")}
 
 
+def test_a_text_run_highlights_no_diff_before_its_first_request(tmp_path: Path) -> None:
+    """The text view needs rich's console, not its syntax highlighting (pygments) until a diff."""
+    with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
+        report = _report(tmp_path, server, "run", "say hi")
+    assert "hi" in report["stdout"] and "rich.console" in report["at_request"]
+    assert not {m for m in report["at_request"] if m.split(".")[0] == "pygments" or m == "rich.syntax"}
+
+
 def test_a_run_imports_only_its_command(tmp_path: Path) -> None:
     with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
         report = _report(tmp_path, server, "run", "say hi", "--agent", "explore", "-o", "json")
