@@ -2,8 +2,8 @@
 
 `subagent run` is declared with `option` and `argument` as parameter defaults, as typer's own
 `Option` and `Argument` are, but importing it costs no typer: typer and its click, and the
-pydantic adapters it builds for every parameter, were 10 to 15% of the instructions before the
-first request. `parse` reads the common command line (known flags, `--flag value` or
+pydantic adapters it builds for every parameter, were 5 % of the instructions before the first
+request (docs/BENCHMARKS.md). `parse` reads the common command line (known flags, `--flag value` or
 `--flag=value`, valid values) straight from the same declarations; anything else (`--help`, an
 unknown or repeated flag, a missing or invalid value, a bundle of short flags) is left to typer,
 which `as_typer` hands the very same declarations, so its help and its errors stay its own.
