@@ -5,10 +5,12 @@ Load-independent where it can be: CPU time of all the process's threads up to th
 connects to the local Messages API server (an audit hook on `socket.connect`), medians of
 interleaved rounds; with `--callgrind`, instructions to that moment under valgrind (the process
 leaves there), which no other job on the machine changes. The floor is a process that imports
-what the path cannot do without (asyncio, sqlite3, pydantic, yaml, httpx2) and parses one option
-with typer, as `run` does; everything above it is our own code and setup.
+what the path cannot do without (asyncio, sqlite3, pydantic, yaml, httpx2); everything above it
+is our own code and setup (`run` parses its command line without typer: agent/cli/params.py).
 
-Run: python bench/bench_startup_budget.py [--rounds N] [--base REF] [--callgrind]
+`--command headless` measures Claude Code's form, `subagent -p "say hi"`, instead of `run`.
+
+Run: python bench/bench_startup_budget.py [--rounds N] [--base REF] [--callgrind] [--command headless]
 """
 
 from __future__ import annotations
@@ -47,15 +49,12 @@ _AT_CONNECT = (
 
 _FLOOR = _HOOK + (
     "os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\n"
-    "import asyncio, socket, sqlite3, pydantic, yaml, httpx2, typer\n"
-    "def run(output: str = typer.Option('text', '--output')) -> None: pass\n"
-    "app = typer.Typer(); app.command()(run)\n"
-    "app(['--output', 'json'], standalone_mode=False)\n"
+    "import asyncio, socket, sqlite3, pydantic, yaml, httpx2\n"
     "try: socket.create_connection(('127.0.0.1', port))\n"
     "except OSError: pass"
 )
-"""The libraries on the way to the first request and typer parsing one option, measured the same way
-(with the same audit hook, which costs instructions of its own at every import)."""
+"""The libraries on the way to the first request, measured the same way (with the same audit hook,
+which costs instructions of its own at every import)."""
 
 
 class Side:
@@ -76,14 +75,19 @@ class Side:
         )  # fmt: skip
 
 
+COMMANDS = {"run": ("run", "say hi"), "headless": ("-p", "say hi")}
+"""The command lines measured (text output); the CPU rounds add JSON output (`JSON_OUTPUT`)."""
+JSON_OUTPUT = {"run": ("-o", "json"), "headless": ("--output-format", "json")}
+
+
 def _reply(_: object) -> str:
     return sse.reply(sse.text_block(0, "hi"))
 
 
-def run_cpu(side: Side) -> float:
-    """CPU seconds of `subagent run "say hi" -o json` up to its first request."""
+def run_cpu(side: Side, command: str) -> float:
+    """CPU seconds of `subagent run "say hi" -o json` (or `command`'s) up to its first request."""
     with MessagesServer(_reply) as server:
-        argv = [sys.executable, "-c", _AT_CONNECT, "run", "say hi", "-o", "json"]
+        argv = [sys.executable, "-c", _AT_CONNECT, *COMMANDS[command], *JSON_OUTPUT[command]]
         proc = subprocess.run(argv, cwd=side.workspace, env=side.env(server.url), capture_output=True)
         if proc.returncode != 0:
             raise RuntimeError(f"{side.name}: {proc.stderr.decode(errors='replace')[-800:]}")
@@ -118,6 +122,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--base", default="", help="a commit to measure beside this checkout")
     parser.add_argument("--callgrind", action="store_true", help="also count instructions (slow)")
+    parser.add_argument("--command", choices=sorted(COMMANDS), default="run", help="the command measured")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-budget-"))
     try:
@@ -128,47 +133,45 @@ def main() -> None:
         samples: dict[str, list[float]] = {"floor": [], **{side.name: [] for side in sides}}
         for n in range(args.rounds + 1):  # round 0 compiles bytecode and fills caches; not counted
             for side in sides if n % 2 else sides[::-1]:
-                value = run_cpu(side)
+                value = run_cpu(side, args.command)
                 if n:
                     samples[side.name].append(value)
             if n:
                 samples["floor"].append(floor_cpu(sides[0]))
         ours, floor = (statistics.median(samples[k]) for k in ("this", "floor"))
-        libraries = (
-            "the libraries on the path alone (asyncio, sqlite3, pydantic, yaml, httpx2, typer parsing)"
-        )
-        emit("run_first_request_cpu_s", ours, floor, unit="s", reference_name=libraries)
+        libraries = "the libraries on the path alone (asyncio, sqlite3, pydantic, yaml, httpx2)"
+        emit(f"{args.command}_first_request_cpu_s", ours, floor, unit="s", reference_name=libraries)
         if args.base:
             base = statistics.median(samples["base"])
             emit(
-                "run_first_request_cpu_s_vs_base",
+                f"{args.command}_first_request_cpu_s_vs_base",
                 ours,
                 base,
                 unit="s",
                 reference_name=f"the same at {args.base}",
             )
         if args.callgrind:
-            _count(sides, tmp, args.base)
+            _count(sides, tmp, args.base, args.command)
         emit("load_average_1min", os.getloadavg()[0], os.cpu_count(), reference_name="cores")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _count(sides: list[Side], tmp: Path, base: str) -> None:
+def _count(sides: list[Side], tmp: Path, base: str, command: str) -> None:
     counts = {}
     for side in sides:
         env = side.env("http://127.0.0.1:9", LEAVE_AT_CONNECT="1")
         counts[side.name] = instructions(
-            [sys.executable, "-c", _AT_CONNECT, "run", "say hi"], env, side.workspace
+            [sys.executable, "-c", _AT_CONNECT, *COMMANDS[command]], env, side.workspace
         )
     floor = instructions(
         [sys.executable, "-c", _FLOOR], sides[0].env("http://127.0.0.1:9", LEAVE_AT_CONNECT="1"), tmp
     )
-    emit("run_first_request_instructions", counts["this"], floor, unit="instructions", digits=0,
+    emit(f"{command}_first_request_instructions", counts["this"], floor, unit="instructions", digits=0,
          reference_name="the libraries on the path alone (as above)")  # fmt: skip
     if base:
-        emit("run_first_request_instructions_vs_base", counts["this"], counts["base"], unit="instructions",
-             digits=0, reference_name=f"the same at {base}")  # fmt: skip
+        emit(f"{command}_first_request_instructions_vs_base", counts["this"], counts["base"],
+             unit="instructions", digits=0, reference_name=f"the same at {base}")  # fmt: skip
 
 
 if __name__ == "__main__":

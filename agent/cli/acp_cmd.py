@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from agent.cli.main import app, exit_now
+from agent.cli.app import app
+from agent.cli.main import exit_now
 
 
 @app.command("acp")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from agent.cli.main import app
+from agent.cli.app import app
 from agent.terminal.safe_text import for_terminal
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from agent.cli._options import (
     own_mount_namespace,
     permission_mode_error,
 )
-from agent.cli.main import app
+from agent.cli.app import app
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
 

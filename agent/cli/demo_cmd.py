@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from agent.cli._signals import cancel_on_signals
-from agent.cli.main import app
+from agent.cli.app import app
 from agent.cli.run_cmd import EXIT_CODES
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ import typer
 
 from agent.cli import _temporal_options as opt
 from agent.cli._options import PERMISSION_MODE_HELP, TRUST_HELP, own_mount_namespace, permission_mode_error
-from agent.cli.main import app
+from agent.cli.app import app
 
 _EXECUTORS = ("local", "temporal")
 

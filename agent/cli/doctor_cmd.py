@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from agent.cli.main import app
+from agent.cli.app import app
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -1,4 +1,5 @@
-"""The `subagent` command: a typer app; each command group lives in its own module.
+"""The `subagent` command's entry: routes a command line to the headless form, or to the typer app
+(agent.cli.app); each command group lives in its own module.
 
 Only the named command's module is imported (agent.cli.commands), and command modules import
 heavy libraries (rich's big parts, mcp, acp) inside the command functions, so `subagent
@@ -13,34 +14,8 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from typing import NoReturn
-
-import typer
-
-from agent import __version__
-
-app = typer.Typer(
-    name="subagent",
-    help="Run coding agents defined as markdown personas, in a sandbox, with subagents in parallel.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"subagent {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: bool = typer.Option(
-        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """subagent: coding agents from markdown personas."""
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 
 def _register_commands(argv: list[str]) -> None:
@@ -69,6 +44,20 @@ def exit_now(code: int | str | None) -> NoReturn:
     os._exit(code or 0)
 
 
+def _call(command: Callable[..., Any], values: dict[str, Any]) -> int | str | None:
+    """Run a command typer did not parse; its exit code as typer would give it (a second Ctrl-C is
+    130, a reader that went away 1)."""
+    try:
+        command(**values)
+    except SystemExit as done:
+        return done.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    return 0
+
+
 def main() -> None:
     from agent.terminal.logs import guard_last_resort
 
@@ -87,7 +76,15 @@ def main() -> None:
         from agent.headless.entry import main as headless_main
 
         exit_now(headless_main(sys.argv[1:]))
+    from agent.cli.commands import declared
+    from agent.cli.params import parse
+
+    command = declared(sys.argv[1:])
+    if command is not None and (values := parse(command, sys.argv[2:])) is not None:
+        exit_now(_call(command, values))  # `run`'s usual command line: no typer
     _register_commands(sys.argv[1:])
+    from agent.cli.app import app
+
     try:
         app()
     except SystemExit as done:

@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from agent.cli.main import app
+from agent.cli.app import app
 
 mcp_servers_app = typer.Typer(
     name="mcp-servers", help="The MCP servers runs here use; approve the ones the workspace defines.",

@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import typer
-
 from agent import DEFAULT_AGENT
 from agent.cli._options import (
     PERMISSION_MODE_HELP,
@@ -24,7 +22,7 @@ from agent.cli._options import (
     permission_mode_error,
 )
 from agent.cli._signals import cancel_on_signals
-from agent.cli.main import app
+from agent.cli.params import argument, option
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
 
@@ -65,30 +63,27 @@ def _read_prompt(prompt: str | None) -> str | None:
     return prompt.strip() or None if prompt is not None else None  # a blank prompt is no prompt
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(for_terminal(message), err=True)
-    return typer.Exit(code)
+def _fail(message: str, code: int = 2) -> SystemExit:
+    print(for_terminal(message), file=sys.stderr)
+    return SystemExit(code)
 
 
-@app.command("run")
 def run_command(
-    prompt: str | None = typer.Argument(None, help="The task; `-` or omitted reads it from stdin."),
-    agent: str | None = typer.Option(
+    prompt: str | None = argument(None, help="The task; `-` or omitted reads it from stdin."),
+    agent: str | None = option(
         None, "--agent", "-a", help=f"The agent to run (default: a custom command's, else {DEFAULT_AGENT})."
     ),
-    cwd: Path = typer.Option(Path("."), "--cwd", help="The workspace.", file_okay=False),
-    model: str | None = typer.Option(None, "--model", "-m", help="Model id or alias (sonnet, opus, haiku)."),
-    max_turns: int | None = typer.Option(
-        None, "--max-turns", min=1, help="Stop after this many model turns."
-    ),
-    permission_mode: str | None = typer.Option(None, "--permission-mode", help=PERMISSION_MODE_HELP),
-    output: str = typer.Option("text", "--output", "-o", help="text | json | stream-json"),
-    resume: str | None = typer.Option(None, "--resume", "-r", help="Resume this session id."),
-    continue_latest: bool = typer.Option(False, "--continue", "-c", help="Continue the latest session here."),
-    fork: bool = typer.Option(False, "--fork", help="With --resume/--continue: branch into a new session."),
-    script: Path | None = typer.Option(None, "--script", help="Replies of the scripted model (demo, tests)."),
-    trust: bool = typer.Option(False, "--trust", help=TRUST_HELP),
-    command: str | None = typer.Option(
+    cwd: Path = option(Path("."), "--cwd", help="The workspace.", file_okay=False),
+    model: str | None = option(None, "--model", "-m", help="Model id or alias (sonnet, opus, haiku)."),
+    max_turns: int | None = option(None, "--max-turns", min=1, help="Stop after this many model turns."),
+    permission_mode: str | None = option(None, "--permission-mode", help=PERMISSION_MODE_HELP),
+    output: str = option("text", "--output", "-o", help="text | json | stream-json"),
+    resume: str | None = option(None, "--resume", "-r", help="Resume this session id."),
+    continue_latest: bool = option(False, "--continue", "-c", help="Continue the latest session here."),
+    fork: bool = option(False, "--fork", help="With --resume/--continue: branch into a new session."),
+    script: Path | None = option(None, "--script", help="Replies of the scripted model (demo, tests)."),
+    trust: bool = option(False, "--trust", help=TRUST_HELP),
+    command: str | None = option(
         None,
         "--command",
         help="Run this custom command (.claude/commands/NAME.md, ...); the prompt is its arguments.",
@@ -125,7 +120,7 @@ def run_command(
         grant=run.grant if run is not None else None,
     )
     code = asyncio.run(_run(text, options, output, script))  # type: ignore[arg-type]
-    raise typer.Exit(code)
+    raise SystemExit(code)
 
 
 def _custom_command(name: str | None, text: str | None, cwd: Path) -> CommandRun | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from agent.cli.main import app
+from agent.cli.app import app
 from agent.errors import ConfigError, SubagentError
 from agent.terminal.safe_text import for_terminal
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from agent.cli.main import app
+from agent.cli.app import app
 
 
 @app.command("trust")

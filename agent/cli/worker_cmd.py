@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from agent.cli import _temporal_options as opt
-from agent.cli.main import app
+from agent.cli.app import app
 from agent.errors import ConfigError, SubagentError
 
 

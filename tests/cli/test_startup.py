@@ -36,6 +36,9 @@ request) and when it exited (its exit handlers run before `os._exit`), and the c
 HEAVY = (
     "anthropic",  # the SDK: about 2 s of CPU (the Messages API is streamed without it)
     "rich",  # the live terminal view (the JSON outputs print no rich text)
+    "typer",  # --help, usage errors and the other commands: `run` and `-p` parse without it
+    "click",
+    "agent.cli.app",  # the typer app
     "mcp",  # `subagent mcp` and MCP servers a run starts (none configured here)
     "acp",  # `subagent acp`
     "temporalio",  # `subagent dispatch-remote`
@@ -44,6 +47,7 @@ HEAVY = (
     "tree_sitter",  # bash analysis: at the first bash call
     "genai_prices",  # the price table: after the first request, for a model without a price
     "jsonschema",  # `-p --json-schema`
+    "agent.headless.schema",
     "markdownify",  # webfetch: at the first fetch
     "bs4",
     "rapidfuzz",  # the nearest lines of a failed edit
@@ -98,6 +102,14 @@ def test_the_first_request_imports_nothing_heavy(tmp_path: Path, args: tuple[str
     assert not {m for m in report["at_exit"] if m == "anthropic" or m.startswith("anthropic.")}
 
 
+def test_a_text_run_highlights_no_diff_before_its_first_request(tmp_path: Path) -> None:
+    """The text view needs rich's console, not its syntax highlighting (pygments) until a diff."""
+    with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
+        report = _report(tmp_path, server, "run", "say hi")
+    assert "hi" in report["stdout"] and "rich.console" in report["at_request"]
+    assert not {m for m in report["at_request"] if m.split(".")[0] == "pygments" or m == "rich.syntax"}
+
+
 def test_a_run_imports_only_its_command(tmp_path: Path) -> None:
     with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
         report = _report(tmp_path, server, "run", "say hi", "--agent", "explore", "-o", "json")
@@ -120,8 +132,8 @@ def test_the_collector_is_back_on_after_start_up(tmp_path: Path, args: tuple[str
 
 def test_every_command_is_found_by_name() -> None:
     """`agent.cli.commands.MODULES` names the module of every command the CLI has."""
+    from agent.cli.app import app
     from agent.cli.commands import MODULES, register
-    from agent.cli.main import app
 
     register([])
     commands = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
