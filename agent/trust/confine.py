@@ -2,11 +2,14 @@
 so a link or a `../` out of the folder would send any file the user can read (`~/.ssh/id_rsa`).
 
 Paths are resolved (every symlink followed) before they are compared; a file that is not a
-regular file (a FIFO, a device) is refused too, so loading config never blocks.
+regular file (a FIFO, a device) is refused too, so loading config never blocks. A file read later
+than it was checked (while bash may change the workspace) is read with `read_resolved`, which
+reads the checked path or nothing: never a link swapped in since.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -34,6 +37,31 @@ def not_regular(path: Path) -> str | None:
     if not stat.S_ISREG(mode):
         return "not a regular file (a FIFO, a device or a folder)"
     return None
+
+
+def read_resolved(real: Path, limit: int) -> bytes:
+    """Up to `limit` bytes of the regular file at `real`, a path resolved and checked earlier, read
+    only if what opens is that file: no link followed at its end, and the opened file still at
+    `real` (a folder on the way swapped for a link since would lead elsewhere).
+
+    Raises:
+        OSError: it cannot be opened, is not a regular file, or is not at `real` any more (ELOOP).
+    """
+    fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, a device or a folder)", str(real))
+        if os.readlink(f"/proc/self/fd/{fd}") != str(real):
+            raise OSError(
+                errno.ELOOP, "a folder on its path was changed into a link since it was checked", str(real)
+            )
+        chunks: list[bytes] = []
+        while limit > 0 and (chunk := os.read(fd, min(limit, 1 << 16))):
+            chunks.append(chunk)
+            limit -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def confine_prompts(raw: dict[str, Any], config: Path, workspace: Path, *, trusted: bool) -> list[Refusal]:
