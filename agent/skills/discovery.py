@@ -44,7 +44,7 @@ def _read(path: Path) -> tuple[dict[str, object], str]:
     """The frontmatter and body of a SKILL.md (a resolved path); ValueError with the reason when
     it does not load."""
     try:
-        data = read_resolved(path, MAX_SKILL_BYTES + 1)
+        data, _ = read_resolved(path, MAX_SKILL_BYTES + 1)
     except OSError as exc:
         raise ValueError(exc.strerror) from exc
     if len(data) > MAX_SKILL_BYTES:

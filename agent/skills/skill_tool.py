@@ -57,7 +57,7 @@ class SkillTool(Tool[SkillInput]):
         if outside(real, skill.folder) is not None:
             raise ToolFailure(f"{input.file!r} is not inside the skill's folder")
         try:  # what opens is the file just checked, or nothing
-            data = read_resolved(real, MAX_SKILL_BYTES)
+            data, _ = read_resolved(real, MAX_SKILL_BYTES)
         except OSError as exc:
             raise ToolFailure(f"{input.file}: cannot be read: {exc.strerror}") from None
         return ToolResult(

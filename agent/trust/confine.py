@@ -39,17 +39,18 @@ def not_regular(path: Path) -> str | None:
     return None
 
 
-def read_resolved(real: Path, limit: int) -> bytes:
-    """Up to `limit` bytes of the regular file at `real`, a path resolved and checked earlier, read
-    only if what opens is that file: no link followed at its end, and the opened file still at
-    `real` (a folder on the way swapped for a link since would lead elsewhere).
+def read_resolved(real: Path, limit: int) -> tuple[bytes, int]:
+    """Up to `limit` bytes of the regular file at `real`, a path resolved and checked earlier, and
+    the file's size; read only if what opens is that file: no link followed at its end, and the
+    opened file still at `real` (a folder on the way swapped for a link since would lead elsewhere).
 
     Raises:
         OSError: it cannot be opened, is not a regular file, or is not at `real` any more (ELOOP).
     """
     fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file (a FIFO, a device or a folder)", str(real))
         if os.readlink(f"/proc/self/fd/{fd}") != str(real):
             raise OSError(
@@ -59,7 +60,7 @@ def read_resolved(real: Path, limit: int) -> bytes:
         while limit > 0 and (chunk := os.read(fd, min(limit, 1 << 16))):
             chunks.append(chunk)
             limit -= len(chunk)
-        return b"".join(chunks)
+        return b"".join(chunks), info.st_size
     finally:
         os.close(fd)
 

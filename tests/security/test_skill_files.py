@@ -54,7 +54,7 @@ def test_a_folder_swapped_for_a_link_after_the_check_is_not_read_through(tmp_pat
     (tmp_path / "ws" / "d" / "notes.md").write_text("the checked file\n")
     (tmp_path / "home" / "notes.md").write_text(SECRET_CANARY)
     real = (tmp_path / "ws" / "d" / "notes.md").resolve()
-    assert read_resolved(real, 100) == b"the checked file\n"
+    assert read_resolved(real, 100) == (b"the checked file\n", 17)
 
     (tmp_path / "ws" / "d").rename(tmp_path / "ws" / "d.old")
     (tmp_path / "ws" / "d").symlink_to(tmp_path / "home")  # by name, `real` now leads to HOME
