@@ -41,21 +41,30 @@ def not_regular(path: Path) -> str | None:
 
 def read_resolved(real: Path, limit: int) -> tuple[bytes, int]:
     """Up to `limit` bytes of the regular file at `real`, a path resolved and checked earlier, and
-    the file's size; read only if what opens is that file: no link followed at its end, and the
-    opened file still at `real` (a folder on the way swapped for a link since would lead elsewhere).
+    the file's size; read only if what opens is that file: each folder on the way is opened
+    without following a link, from `/` down, and so is the file (a link swapped in since the
+    check, at any depth, is refused rather than followed).
 
     Raises:
-        OSError: it cannot be opened, is not a regular file, or is not at `real` any more (ELOOP).
+        OSError: it cannot be opened, is not a regular file, or a component is a link now (ELOOP).
     """
-    fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    folder = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for name in real.parts[1:-1]:
+            try:
+                step = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+            except NotADirectoryError:  # a link (or a file) where a folder was checked
+                raise OSError(errno.ELOOP, "a folder on its path is a link now", str(real)) from None
+            os.close(folder)
+            folder = step
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+        fd = os.open(real.name, flags, dir_fd=folder)
+    finally:
+        os.close(folder)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file (a FIFO, a device or a folder)", str(real))
-        if os.readlink(f"/proc/self/fd/{fd}") != str(real):
-            raise OSError(
-                errno.ELOOP, "a folder on its path was changed into a link since it was checked", str(real)
-            )
         chunks: list[bytes] = []
         while limit > 0 and (chunk := os.read(fd, min(limit, 1 << 16))):
             chunks.append(chunk)
