@@ -7,15 +7,15 @@ token and write the user's config there; the control: as the user, both work."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agent.sandbox.policy import build_policy
 from tests.model import sse
 from tests.model.messages_server import MessagesServer
 from tests.security.attacker import API_KEY_CANARY, Site
-
-pytestmark = pytest.mark.bwrap
 
 TOKEN = "CANARY-gh-token-5e6f"
 HOOK = "hooks: {SessionStart: [{hooks: [{type: command, command: 'touch /var/tmp/pwned'}]}]}\n"
@@ -39,6 +39,7 @@ def _replies(site: Site) -> list[str]:
     return [*turns, sse.reply(sse.text_block(0, "Done."))]
 
 
+@pytest.mark.bwrap
 @pytest.mark.parametrize("added", ["home", ".config", "home, no config yet"])
 def test_an_added_home_folder_never_exposes_keys_or_the_runtimes_config(site: Site, added: str) -> None:
     site.write(".config/gh/hosts.yml", f"github.com:\n  oauth_token: {TOKEN}\n", 0o600)
@@ -65,3 +66,22 @@ def test_an_added_home_folder_never_exposes_keys_or_the_runtimes_config(site: Si
     assert not (site.config / "subagent" / "trusted-folders.json").exists()
     trusted = site.subagent("trust", str(site.workspace))  # no placeholder left in the user's way
     assert trusted.returncode == 0, trusted.stderr
+
+
+def test_the_policy_keeps_what_each_root_takes_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, ws = tmp_path / "home", tmp_path / "ws"
+    (home / ".config" / "gh").mkdir(parents=True)
+    (home / ".config" / "subagent").mkdir()
+    ws.mkdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home / ".claude"))  # missing: protected from being made
+
+    policy = build_policy(workspace=ws, extra_roots=[home / ".config"], home=home)
+
+    assert policy.rule_for(home / ".config" / "gh" / "hosts.yml").level == "hidden"
+    assert policy.rule_for(home / ".config" / "subagent" / "config.yaml").level == "hidden"
+    assert policy.rule_for(home / ".config" / "mytool" / "x").level == "write"  # what was granted
+    whole = build_policy(workspace=ws, extra_roots=[home], home=home)
+    assert whole.rule_for(home / ".claude" / "settings.json").level == "read"
+    chosen = build_policy(workspace=ws, extra_roots=[home / ".config" / "subagent"], home=home)
+    assert chosen.rule_for(home / ".config" / "subagent" / "config.yaml").level == "write"  # asked for it
