@@ -30,7 +30,7 @@ BASHRC = "# the user's shell start-up\n"
 
 
 def _script(site: Site) -> dict[str, object]:
-    swap = f"sleep 3 && rm -rf foo && ln -s {site.home} foo && ls -la foo"
+    swap = f"sleep 5 && rm -rf foo && ln -s {site.home} foo && ls -la foo"
     tasks = [
         {
             "name": "task",
@@ -47,7 +47,7 @@ def _script(site: Site) -> dict[str, object]:
             {
                 "match": "delete-it",
                 "replies": [
-                    {"tool_calls": [{"name": "bash", "input": {"command": "rm foo/.bashrc && sleep 8"}}]},
+                    {"tool_calls": [{"name": "bash", "input": {"command": "rm foo/.bashrc && sleep 10"}}]},
                     {"text": "deleted"},
                 ],
             },
