@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from agent import DEFAULT_AGENT
+from agent._atomic_file import write_atomic
 from agent.acp.stdio import ClaimedStdio
 
 _HANDSHAKE = frozenset({"initialize", "server/discover", "tools/list"})
@@ -78,17 +78,12 @@ class _Record:
         if self.answers.get(key) == result or len(self.answers) >= _MAX_RECORDED:
             return
         self.answers[key] = result
-        written = ""
+        record = json.dumps({"fingerprint": self.fingerprint, "answers": self.answers})
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            folder = self.path.parent
-            with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".answers-", delete=False) as tmp:
-                written = tmp.name
-                json.dump({"fingerprint": self.fingerprint, "answers": self.answers}, tmp)
-            os.replace(written, self.path)
+            write_atomic(self.path, record, mode=0o600, fsync=False)
         except OSError:  # no record: the next start answers at the SDK's pace
-            if written:
-                Path(written).unlink(missing_ok=True)
+            pass
 
 
 def fingerprint(server_module: Path, sdk_distribution: str, *extra: str) -> dict[str, str]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
+
+from agent._atomic_file import write_atomic
 
 MAX_BYTES = 1 << 16
 """More than any pointer file, HEAD or runtime-written config needs."""
@@ -35,14 +36,7 @@ def read_small(path: Path, limit: int = MAX_BYTES) -> str | None:
 def replace_text(path: Path, text: str) -> None:
     """Make `path` a regular file holding `text`, by rename (whatever was there is replaced)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, mode=0o600, fsync=False)
 
 
 def pointer_target(path: Path, prefix: str = "") -> Path | None:

@@ -9,10 +9,10 @@ approving again.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Literal
 
+from agent._atomic_file import write_atomic
 from agent.errors import ConfigError
 from agent.mcpclient.config import ServerDef
 from agent.paths import config_home
@@ -50,6 +50,4 @@ def approve(workspace: Path, server: ServerDef) -> None:
     approvals.setdefault(str(workspace.resolve()), {})[server.name] = server.fingerprint()
     path = approvals_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
-    temp.write_text(json.dumps(approvals, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temp, path)
+    write_atomic(path, json.dumps(approvals, indent=2, sort_keys=True) + "\n", mode=0o666, fsync=False)

@@ -27,6 +27,10 @@ DEFAULT_CALL_TIMEOUT_S = 600.0
 """How long one tool call may take when the server's definition gives no `timeout` (Gemini CLI's
 default; a call past it is cancelled on the server)."""
 
+DEFAULT_START_TIMEOUT_S = 30.0
+"""How long a server may take to start, and then to list its tools, when its definition gives no
+start timeout (Claude Code's default `MCP_TIMEOUT`)."""
+
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -69,6 +73,9 @@ class ServerDef(BaseModel):
     call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S
     """How long one of its tool calls may take (`timeout` in milliseconds, as Gemini CLI has it).
     Not part of the fingerprint: changing it asks for no new approval."""
+    start_timeout_s: float = DEFAULT_START_TIMEOUT_S
+    """How long it may take to start, and then to list its tools (opencode's `timeout`, or its
+    `timeout.startup`). Not part of the fingerprint either."""
 
     def fingerprint(self) -> str:
         """A digest of the definition as written: an approval holds for exactly this definition."""
@@ -100,6 +107,17 @@ def parse_transport(raw: Any, where: str) -> StdioServer | RemoteServer:
         raise ConfigError(f"{where}.{key}: {reason}") from exc
 
 
+def seconds_of_millis(millis: Any, where: str) -> float:
+    """A timeout given in milliseconds (the peers' unit), in seconds.
+
+    Raises:
+        ConfigError: not a positive number (names `where`, the key).
+    """
+    if isinstance(millis, bool) or not isinstance(millis, int | float) or millis <= 0:
+        raise ConfigError(f"{where}: a positive number of milliseconds, not {millis!r}")
+    return millis / 1000
+
+
 def call_timeout(raw: Any, where: str) -> tuple[Any, float]:
     """The entry without its `timeout` key, and the call timeout it gives (in seconds).
 
@@ -109,10 +127,7 @@ def call_timeout(raw: Any, where: str) -> tuple[Any, float]:
     if not isinstance(raw, Mapping) or "timeout" not in raw:
         return raw, DEFAULT_CALL_TIMEOUT_S
     entry = dict(raw)
-    millis = entry.pop("timeout")
-    if isinstance(millis, bool) or not isinstance(millis, int | float) or millis <= 0:
-        raise ConfigError(f"{where}.timeout: a positive number of milliseconds, not {millis!r}")
-    return entry, millis / 1000
+    return entry, seconds_of_millis(entry.pop("timeout"), f"{where}.timeout")
 
 
 def check_name(name: str, where: str) -> str:

@@ -44,11 +44,10 @@ def launch_argv(command: str, args: list[str]) -> tuple[str, list[str]]:
 class ServerConnection:
     """A server of the run; `session()` starts it on first use and shares it afterwards."""
 
-    def __init__(self, server: ServerDef, *, cwd: Path, log_dir: Path, start_timeout_s: float = 30.0) -> None:
+    def __init__(self, server: ServerDef, *, cwd: Path, log_dir: Path) -> None:
         self.server = server
         self.cwd = cwd
         self.log_path = log_dir / f"mcp-{server.name}.stderr"
-        self.start_timeout_s = start_timeout_s
         self._lock = asyncio.Lock()
         self._client: Any = None
         self._owner: asyncio.Task[None] | None = None
@@ -86,7 +85,7 @@ class ServerConnection:
         """The connected `mcp.Client`, starting the server if it is not running.
 
         Raises:
-            McpServerError: it could not be started or did not answer within the start timeout.
+            McpServerError: it could not be started or did not answer within its start timeout.
         """
         async with self._lock:
             if self._closed:  # a call that outlived its run or session: no new server behind its back
@@ -104,10 +103,10 @@ class ServerConnection:
         self._stop = asyncio.Event()
         self._owner = asyncio.create_task(self._own(ready), name=f"mcp-server-{self.name}")
         try:
-            self._client = await asyncio.wait_for(asyncio.shield(ready), self.start_timeout_s)
+            self._client = await asyncio.wait_for(asyncio.shield(ready), self.server.start_timeout_s)
         except TimeoutError:
             await self._stop_owner(at_once=True)
-            self.start_error = self.failure(f"did not start within {self.start_timeout_s:g} s")
+            self.start_error = self.failure(f"did not start within {self.server.start_timeout_s:g} s")
             raise self.start_error from None
         except McpServerError as exc:
             await self._stop_owner(at_once=True)

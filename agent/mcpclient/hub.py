@@ -1,13 +1,14 @@
 """The MCP servers of one run: started in the background, shared by its subagents, stopped with it.
 
-`McpHub.start` starts every usable server side by side in the background (each within its start
-timeout) and lists its tools, keeping the listing for the next run (`agent.mcpclient.listing`);
-nothing waits for it. Which tools a session offers is decided once per server (`offer`): the
-listing in hand (live, or the cached one) or, for a server never listed, nothing yet: the model
-reaches those through `mcp_tools` and `mcp_call` (`agent.mcpclient.deferred`), which wait for it.
-A call to a server that is still starting waits for it; one that failed to start answers with the
-failure and its stderr tail; one that crashed is started again on the next call
-(`ServerConnection.session`). `close` cancels what is still starting and stops every server.
+`McpHub.start` starts every usable server side by side in the background (each within its own
+start timeout, `ServerDef.start_timeout_s`) and lists its tools (within that time again), keeping
+the listing for the next run (`agent.mcpclient.listing`); nothing waits for it. Which tools a
+session offers is decided once per server (`offer`): the listing in hand (live, or the cached one)
+or, for a server never listed, nothing yet: the model reaches those through `mcp_tools` and
+`mcp_call` (`agent.mcpclient.deferred`), which wait for it. A call to a server that is still
+starting waits for it; one that failed to start answers with the failure and its stderr tail; one
+that crashed is started again on the next call (`ServerConnection.session`). `close` cancels what
+is still starting and stops every server.
 """
 
 from __future__ import annotations
@@ -25,16 +26,13 @@ from agent.mcpclient.listing import ServerListing, cached_listing, save_listing
 from agent.mcpclient.sources import ServerPlan
 from agent.mcpclient.tools import McpTool, ToolDef
 
-START_TIMEOUT_S = 30.0
-
 
 class McpHub:
     """The run's server connections, what they offer, and their background starts."""
 
-    def __init__(self, plan: ServerPlan, *, log_dir: Path, start_timeout_s: float = START_TIMEOUT_S) -> None:
+    def __init__(self, plan: ServerPlan, *, log_dir: Path) -> None:
         self.plan = plan
         self.log_dir = log_dir
-        self.start_timeout_s = start_timeout_s
         self.connections: dict[str, ServerConnection] = {}
         self.add(plan.usable)
         self.tools: list[McpTool] = []
@@ -53,10 +51,7 @@ class McpHub:
             held = self.connections.get(server.name)
             if held is None:
                 self.connections[server.name] = ServerConnection(
-                    server,
-                    cwd=self.plan.workspace,
-                    log_dir=self.log_dir,
-                    start_timeout_s=self.start_timeout_s,
+                    server, cwd=self.plan.workspace, log_dir=self.log_dir
                 )
             elif held.server.fingerprint() != server.fingerprint():
                 clashes.append(
@@ -73,14 +68,19 @@ class McpHub:
         return self
 
     async def _warm(self, connection: ServerConnection) -> list[McpTool] | McpServerError:
+        limit = connection.server.start_timeout_s
         try:
             await asyncio.to_thread(_import_sdk)  # the SDK's import off the loop: requests go on
             client = await connection.session()
-            found = await asyncio.wait_for(_all_tools(client), self.start_timeout_s)
+            found = await asyncio.wait_for(_all_tools(client), limit)
         except McpServerError as exc:
             self.failed[connection.name] = exc.reason
             return exc
-        except Exception as exc:  # a server that answers the handshake but not tools/list in time
+        except TimeoutError:  # it answered the handshake but not tools/list
+            error = connection.failure(f"did not list its tools within {limit:g} s")
+            self.failed[connection.name] = error.reason
+            return error
+        except Exception as exc:  # tools/list answered with an error, or the server went away
             error = connection.failure(f"could not list its tools: {type(exc).__name__}: {exc}")
             self.failed[connection.name] = error.reason
             return error

@@ -10,11 +10,11 @@ until it is listed again. A listing that cannot be read counts as none.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from agent._atomic_file import write_atomic
 from agent.mcpclient.config import ServerDef
 from agent.mcpclient.tools import ToolDef
 from agent.paths import data_home
@@ -43,10 +43,8 @@ def cached_listing(workspace: Path, server: ServerDef) -> ServerListing | None:
 def save_listing(workspace: Path, server: ServerDef, listing: ServerListing) -> None:
     """Keep `listing` for the next run (atomically; a failure to write is not the run's problem)."""
     path = listing_file(workspace, server)
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_text(listing.model_dump_json(), encoding="utf-8")
-        os.replace(temp, path)
+        write_atomic(path, listing.model_dump_json(), mode=0o666, fsync=False)
     except OSError:
-        temp.unlink(missing_ok=True)
+        pass

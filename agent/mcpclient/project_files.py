@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import ConfigError
-from agent.mcpclient.config import RemoteServer, ServerDef, StdioServer, check_name, servers_from_claude
+from agent.mcpclient.config import (
+    RemoteServer,
+    ServerDef,
+    StdioServer,
+    check_name,
+    seconds_of_millis,
+    servers_from_claude,
+)
 from agent.peers.layer_content import read_json_object
 from agent.peers.opencode_json import OPENCODE_JSON, read_opencode_json
 from agent.sandbox._placeholder import is_placeholder
@@ -73,6 +80,27 @@ def _opencode_transport(raw: Any, where: str) -> StdioServer | RemoteServer | No
     raise ConfigError(f"{where}.type: `local` or `remote`, not {kind!r}")
 
 
+def _opencode_timeouts(raw: dict[str, Any], where: str) -> dict[str, float]:
+    """opencode's `timeout` as ServerDef fields: a number is how long the server may take to start
+    and list its tools (opencode: "for fetching tools"); its newer `{startup, request}` gives the
+    start timeout and how long each request after it (a tool call) may take. All in milliseconds.
+
+    Raises:
+        ConfigError: not a positive number, or an object with other keys (names the key).
+    """
+    value = raw.get("timeout")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return {"start_timeout_s": seconds_of_millis(value, f"{where}.timeout")}
+    if unknown := sorted(set(value) - {"startup", "request"}):
+        raise ConfigError(
+            f"{where}.timeout.{unknown[0]}: unknown key (opencode's are `startup` and `request`)"
+        )
+    fields = {"startup": "start_timeout_s", "request": "call_timeout_s"}
+    return {fields[key]: seconds_of_millis(millis, f"{where}.timeout.{key}") for key, millis in value.items()}
+
+
 def opencode_servers(workspace: Path) -> list[ServerDef]:
     """The enabled servers of the workspace's `opencode.json` `mcp` block.
 
@@ -96,6 +124,7 @@ def opencode_servers(workspace: Path) -> list[ServerDef]:
                     transport=transport,
                     source=str(path),
                     scope="workspace",
+                    **_opencode_timeouts(entry, where),
                 )
             )
     return servers

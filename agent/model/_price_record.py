@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib.util import find_spec
 from pathlib import Path
 
+from agent._atomic_file import write_atomic
 from agent.registry.schema import PriceConfig
 
 _RATES = {"input": "input_mtok", "output": "output_mtok", "cache_read": "cache_read_mtok",
@@ -74,16 +74,11 @@ def flat_price(model_id: str, provider: str) -> PriceConfig | None:
 def keep(model_id: str, price: PriceConfig) -> None:
     """Remember `price` for the rest of the day (a data dir that cannot be written: no record)."""
     stamp, path = _stamp(), _file()
-    written = ""
     try:
         kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         models = kept.get("models", {}) if kept.get("table") == stamp else {}
         models[model_id] = price.model_dump()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".prices-", delete=False) as tmp:
-            written = tmp.name
-            json.dump({"table": stamp, "models": models}, tmp)
-        os.replace(written, path)
+        write_atomic(path, json.dumps({"table": stamp, "models": models}), mode=0o600, fsync=False)
     except (OSError, ValueError, AttributeError):
-        if written:
-            Path(written).unlink(missing_ok=True)
+        pass

@@ -18,6 +18,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent._atomic_file import write_atomic
+
 _NAME_MASK = 0xFFF
 _WORD = 0xFFFFFFFF
 
@@ -74,6 +76,4 @@ def write_index(index: Path, entries: list[Entry], tree: Path, id_bytes: int) ->
         fixed = 40 + len(entry.object_id) + 2
         body += b"\0" * (8 - (fixed + len(entry.path)) % 8)  # one to eight NULs, to a multiple of 8
     body += (hashlib.sha256 if id_bytes == 32 else hashlib.sha1)(body).digest()
-    written = index.with_name(f".{index.name}.new")
-    written.write_bytes(bytes(body))
-    os.replace(written, index)
+    write_atomic(index, bytes(body), mode=0o666, fsync=False)

@@ -39,6 +39,7 @@ from agent.errors import ConfigError, PersonaError
 from agent.paths import claude_home, config_home
 from agent.prompt.command_grant import ToolGrant, split_allowed_tools
 from agent.registry.persona import split_frontmatter, warn_dropped
+from agent.registry.yaml_text import load as load_yaml
 from agent.trust.confine import not_regular, outside, read_resolved
 
 WORKSPACE_COMMAND_DIRS = (".claude/commands", ".opencode/command", ".opencode/commands", ".subagent/commands")
@@ -99,7 +100,7 @@ def _from_file(path: Path, name: str, *, from_workspace: bool) -> CustomCommand:
     text = path.read_bytes()[:MAX_COMMAND_BYTES].decode("utf-8", errors="replace")
     try:
         front, body = split_frontmatter(text, path)
-        meta = yaml.safe_load(front) if front else {}
+        meta = load_yaml(front) if front else {}
     except (PersonaError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     meta = meta if isinstance(meta, dict) else {}

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from agent._atomic_file import write_atomic
 
 if TYPE_CHECKING:
     from agent.sandbox.probe import SandboxReport
@@ -85,14 +86,9 @@ def store(bwrap: str, report: SandboxReport) -> None:
         except OSError:
             pass
         return
-    written = ""
     try:
         record = {"fingerprint": fingerprint(bwrap), "report": report.model_dump(mode="json")}
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".probe-", delete=False) as tmp:
-            written = tmp.name
-            json.dump(record, tmp)
-        os.replace(written, path)
+        write_atomic(path, json.dumps(record), mode=0o600, fsync=False)
     except OSError:
-        if written:
-            Path(written).unlink(missing_ok=True)
+        pass

@@ -21,6 +21,7 @@ import yaml
 from agent.errors import PersonaError
 from agent.paths import claude_home, config_home
 from agent.registry.persona import split_frontmatter
+from agent.registry.yaml_text import load as load_yaml
 from agent.trust.confine import outside, read_resolved
 
 WORKSPACE_SKILL_DIRS = (".claude/skills", ".opencode/skill", ".opencode/skills", ".subagent/skills")
@@ -56,7 +57,7 @@ def _read(path: Path) -> tuple[dict[str, object], str]:
     if front is None:
         return {}, body
     try:
-        meta = yaml.safe_load(front) or {}
+        meta = load_yaml(front) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"invalid YAML in frontmatter: {exc}") from exc
     if not isinstance(meta, dict):

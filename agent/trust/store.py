@@ -14,13 +14,13 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agent._atomic_file import write_atomic
 from agent.errors import RegistryError
 from agent.paths import trusted_folders_file
 
@@ -87,22 +87,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _write(path: Path, data: TrustedFolders) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(data.model_dump_json(indent=2) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    write_atomic(path, data.model_dump_json(indent=2) + "\n", mode=0o600, fsync=True)
 
 
 def set_trust(folder: Path, trusted: bool) -> bool:

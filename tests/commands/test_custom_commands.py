@@ -54,6 +54,19 @@ def test_commands_from_every_folder_and_opencode_json(ws: Path) -> None:
     assert (commands["ship"].template, commands["ship"].agent) == ("ship it", "explore")
 
 
+def test_a_broken_frontmatter_is_reported_as_the_pure_yaml_parser_words_it(ws: Path) -> None:
+    """Frontmatter is parsed by libyaml (`agent.registry.yaml_text`); a file it refuses is parsed
+    again by PyYAML's own parser, so the error keeps that parser's wording, line and snippet."""
+    import yaml
+
+    path = put(ws, ".claude/commands/bad.md", "---\ndescription: a\nmodel: [haiku\n---\nbody\n")
+    put(ws, ".claude/commands/good.md", "---\ndescription: fine\n---\nbody\n")
+    with pytest.raises(yaml.YAMLError) as pure:
+        yaml.safe_load("description: a\nmodel: [haiku\n")
+    commands, errors = find_commands(ws)
+    assert list(commands) == ["good"] and errors == [f"{path}: {pure.value}"]
+
+
 def test_arguments_positions_and_file_includes(ws: Path, tmp_path: Path) -> None:
     put(ws, "app.py", "print('APP-BODY')\n")
     put(tmp_path, "outside.txt", "CANARY-outside")

@@ -4,7 +4,8 @@
 when it starts (proof that it was started); `slow` appends to `$MARKER.slow` when it starts and `cancelled` to
 `$MARKER.cancel` when the client cancels it; `crash` writes to stderr and exits. `EXTRA_TOOLS=N`
 adds N generated tools. With `GATE` set it answers nothing until that file exists (a server slow
-to start, held until the test lets it go).
+to start, held until the test lets it go); `START_DELAY=S` holds it S seconds, and `LIST_DELAY=S`
+makes each `tools/list` answer S seconds late (a server slow to list its tools).
 """
 
 from __future__ import annotations
@@ -105,8 +106,20 @@ def _records(i: int) -> Any:
     return tool
 
 
+def _delay_listing(seconds: float) -> None:
+    listing = server.list_tools
+
+    async def late() -> Any:
+        await asyncio.sleep(seconds)
+        return await listing()
+
+    server.list_tools = late  # type: ignore[method-assign]
+
+
 def main() -> None:
     _generated(int(os.environ.get("EXTRA_TOOLS", "0")))
+    if list_delay := os.environ.get("LIST_DELAY"):
+        _delay_listing(float(list_delay))
     marker = os.environ.get("MARKER")
     if marker:
         with open(marker, "a") as f:
@@ -114,6 +127,7 @@ def main() -> None:
     gate = os.environ.get("GATE")
     while gate and not os.path.exists(gate):
         time.sleep(0.02)
+    time.sleep(float(os.environ.get("START_DELAY", "0")))
     if len(sys.argv) > 2 and sys.argv[1] == "http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
     else:

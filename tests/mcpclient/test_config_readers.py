@@ -150,3 +150,47 @@ def test_opencode_json_has_one_reader_for_its_mcp_block_and_the_rest(tmp_path: P
     (tmp_path / ".mcp.json").mkdir(mode=0o555)
     (tmp_path / ".mcp.json").chmod(0o555)
     assert claude_servers(tmp_path) == []
+
+
+def test_opencode_timeout_is_the_start_timeout_or_startup_and_request(tmp_path: Path) -> None:
+    local = {"type": "local", "command": ["srv"]}
+    (tmp_path / "opencode.json").write_text(
+        json.dumps(
+            {
+                "mcp": {
+                    "plain": local,
+                    "number": {**local, "timeout": 5000},
+                    "split": {**local, "timeout": {"startup": 45000, "request": 120000}},
+                    "half": {**local, "timeout": {"request": 2500}},
+                }
+            }
+        )
+    )
+    got = {s.name: (s.start_timeout_s, s.call_timeout_s) for s in opencode_servers(tmp_path)}
+    assert got == {"plain": (30, 600), "number": (5, 600), "split": (45, 120), "half": (30, 2.5)}
+    split = next(s for s in opencode_servers(tmp_path) if s.name == "split")
+    untimed = ServerDef(name="split", transport=split.transport, source="f", scope="workspace")
+    assert split.fingerprint() == untimed.fingerprint()  # a timeout asks for no new approval
+    [claude] = servers_from_claude({"s": {"command": "srv", "timeout": 5000}}, source="f", scope="workspace")
+    assert (claude.start_timeout_s, claude.call_timeout_s) == (30, 5)  # Claude Code's `timeout` is per call
+
+
+@pytest.mark.parametrize(
+    ("timeout", "words"),
+    [
+        (0, r"mcp\.s\.timeout: a positive number of milliseconds, not 0"),
+        ("30s", r"mcp\.s\.timeout: a positive number of milliseconds"),
+        ({"startup": -1}, r"mcp\.s\.timeout\.startup: a positive number"),
+        (
+            {"connect": 10},
+            r"mcp\.s\.timeout\.connect: unknown key \(opencode's are `startup` and `request`\)",
+        ),
+    ],
+)
+def test_a_bad_opencode_timeout_names_the_file_and_the_key(
+    tmp_path: Path, timeout: object, words: str
+) -> None:
+    path = tmp_path / "opencode.json"
+    path.write_text(json.dumps({"mcp": {"s": {"type": "local", "command": ["srv"], "timeout": timeout}}}))
+    with pytest.raises(ConfigError, match=f"^{path}: {words}"):
+        opencode_servers(tmp_path)

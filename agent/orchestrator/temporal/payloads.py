@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -21,6 +19,7 @@ from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel
 
+from agent._atomic_file import write_atomic
 from agent.errors import ConfigError, RunError
 
 DEFAULT_INLINE_LIMIT = 1024 * 1024
@@ -56,12 +55,7 @@ class BlobStore:
         digest = hashlib.sha256(data).hexdigest()[:32]
         target = self.root / f"{_safe(name)}-{digest}.zlib"
         if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
+            write_atomic(target, data, mode=0o600, fsync=True)
         return target.as_uri()
 
 
