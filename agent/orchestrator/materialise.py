@@ -8,11 +8,17 @@ changed, not a scan of the workspace), someone may have changed the workspace si
 a tool of the same turn, the user. Each file the merge would write or delete is checked first
 against `ours` (git's own blob hash, mode and type); one that differs means the merge must be
 redone against a fresh snapshot, so nobody's change is overwritten.
+
+The merge runs outside any sandbox, so it never follows a symbolic link in the workspace: a path
+below a folder that became a link (the parent's bash may swap `foo/` for `foo -> ~` while a child
+works) does not hold its old side, and a deletion opens each folder of its path without following
+one (`tools._fs.open_nofollow`). Otherwise deleting `foo/.bashrc` would delete `~/.bashrc`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -20,8 +26,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.errors import WorktreeError
 from agent.orchestrator._git import run_git
 from agent.sessions.checkpoints import ShadowRepo
+from tools._fs import open_nofollow
 
 _ABSENT = "000000"
 
@@ -49,10 +57,13 @@ def tree_changes(repo: ShadowRepo, old_tree: str, new_tree: str) -> list[Change]
 
 def unchanged(workspace: Path, changes: list[Change]) -> bool:
     """Whether every path in `changes` still holds its old side (absent where it had none)."""
-    return all(_holds(workspace / change.path, change.old_mode, change.old_sha) for change in changes)
+    return all(_holds(workspace, change.path, change.old_mode, change.old_sha) for change in changes)
 
 
-def _holds(path: Path, mode: str, sha: str) -> bool:
+def _holds(workspace: Path, relative: str, mode: str, sha: str) -> bool:
+    path = workspace / relative
+    if _through_link(workspace, relative):
+        return False
     try:
         info = os.lstat(path)
     except OSError:
@@ -65,6 +76,17 @@ def _holds(path: Path, mode: str, sha: str) -> bool:
         return False
     with open(path, "rb") as handle:
         return _blob_id(handle.read(), sha) == sha
+
+
+def _through_link(workspace: Path, relative: str) -> bool:
+    """Whether a folder on the way to `relative` is not a folder now (a symlink, a file)."""
+    for parent in reversed(Path(relative).parents[:-1] if relative else ()):
+        try:
+            if not stat.S_ISDIR(os.lstat(workspace / parent).st_mode):
+                return True
+        except FileNotFoundError:
+            return False
+    return False
 
 
 def _blob_id(data: bytes, like: str) -> str:
@@ -80,11 +102,10 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
     emptied: set[Path] = set()
     for change in changes:
         if change.new_mode == _ABSENT:
-            (workspace / change.path).unlink(missing_ok=True)
+            _remove(workspace / change.path)
             emptied.update(p for p in (workspace / change.path).parents if workspace in p.parents)
     for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
-        with contextlib.suppress(OSError):  # only an empty one goes: what else is there stays
-            folder.rmdir()
+        _remove(folder, folder=True)  # only an empty one goes: what else is there stays
     written = [c for c in changes if c.new_mode != _ABSENT]
     if not written:
         return
@@ -92,4 +113,31 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
     with tempfile.TemporaryDirectory(dir=repo.git_dir) as scratch:  # an index of just these entries
         index = repo.git.target.at(workspace, Path(scratch) / "index")
         run_git(index, "update-index", "-z", "--index-info", stdin=entries)
-        run_git(index, "checkout-index", "--all", "--force")
+        run_git(index, "checkout-index", "--all", "--force")  # git replaces a linked folder, never follows it
+
+
+def _remove(path: Path, *, folder: bool = False) -> None:
+    """Delete the file (or, with `folder`, the empty folder) `path` through its folder, opened
+    without following a link; a missing one is no error, nor is a folder that is not empty.
+
+    Raises:
+        WorktreeError: a folder on the path is a symbolic link now (swapped in during the merge).
+    """
+    try:
+        parent = open_nofollow(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return  # gone already, with its folder
+    except OSError as exc:
+        if folder:
+            return
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        raise WorktreeError(
+            f"{path}: not deleted by the merge: a folder on its path is no folder now (a symbolic "
+            "link or a file was put there meanwhile), and the merge follows no link"
+        ) from None
+    try:
+        with contextlib.suppress(OSError if folder else FileNotFoundError):
+            (os.rmdir if folder else os.unlink)(path.name, dir_fd=parent)
+    finally:
+        os.close(parent)

@@ -26,6 +26,7 @@ true` holds by construction.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from agent.paths import claude_home, config_home
 from agent.prompt.command_grant import ToolGrant, split_allowed_tools
 from agent.registry.persona import split_frontmatter, warn_dropped
 from agent.registry.yaml_text import load as load_yaml
-from agent.trust.confine import not_regular, outside
+from agent.trust.confine import not_regular, outside, read_resolved
 
 WORKSPACE_COMMAND_DIRS = (".claude/commands", ".opencode/command", ".opencode/commands", ".subagent/commands")
 MAX_COMMAND_BYTES = 128 * 1024
@@ -166,10 +167,14 @@ def find_commands(workspace: Path) -> tuple[dict[str, CustomCommand], list[str]]
 def _includes(text: str, workspace: Path) -> list[str]:
     blocks: list[str] = []
     for rel in dict.fromkeys(_INCLUDE.findall(text)):
-        path = workspace / rel
-        if outside(path, workspace) is not None or not path.is_file() or not_regular(path):
+        real = Path(os.path.realpath(workspace / rel))
+        if outside(real, workspace) is not None:
             continue
-        content = path.read_bytes()[:MAX_INCLUDE_BYTES].decode("utf-8", errors="replace")
+        try:  # the file just checked, or nothing: never a link swapped in since
+            data, _ = read_resolved(real, MAX_INCLUDE_BYTES)
+        except OSError:
+            continue  # missing, not a regular file, or swapped: left as written
+        content = data.decode("utf-8", errors="replace")
         blocks.append(f'<file path="{rel}">\n{content}\n</file>')
     return blocks
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agent import paths
-from agent.trust.confine import not_regular, outside
+from agent.trust.confine import not_regular, outside, read_resolved
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md")
 """Names read in each folder, in this order."""
@@ -110,12 +110,14 @@ def _cut(data: bytes, limit: int) -> str:
 
 
 def _read(path: Path, budget: int) -> InstructionFile | None:
+    """The file at the resolved, checked `path`, if it is still that file (a link swapped in since
+    the check, by a bash of the same run, is not followed: `read_resolved`)."""
     try:
-        data = path.read_bytes()
+        data, size = read_resolved(path, budget)
     except OSError:
-        return None  # vanished or unreadable: the prompt goes on without it
-    text = data.decode("utf-8", errors="replace") if len(data) <= budget else _cut(data, budget)
-    return InstructionFile(path=path, text=text, size=len(data))
+        return None  # vanished, unreadable or swapped: the prompt goes on without it
+    text = data.decode("utf-8", errors="replace") if size <= budget else _cut(data, budget)
+    return InstructionFile(path=path, text=text, size=size)
 
 
 def _render(file: InstructionFile) -> str:

@@ -212,7 +212,7 @@ HOME_SECRETS: tuple[str, ...] = (
     ".lesshst",
     ".viminfo",
 )
-"""Only when HOME itself lies inside a writable root (the user made it the workspace), so the
+"""Where a writable root takes them in (HOME made the workspace, a folder of HOME added), so the
 allowlist cannot apply: these known credentials stay hidden there. Relative to HOME."""
 
 _PRIVATE = ("/tmp", "/dev/shm", "/dev", "/proc", "/run")
@@ -233,6 +233,30 @@ def _protected(roots: Sequence[Path], home: Path) -> Iterator[tuple[Path, str]]:
         for rel in PROTECTED:
             if (root / rel).is_symlink():
                 yield _real(root / rel), f"protected: {rel} (through its link) decides what runs later"
+
+
+def _kept_from_roots(base: FsPolicy, roots: Sequence[Path], home: Path) -> list[PathRule]:
+    """The user's credentials and own config where a writable root takes them in (HOME made the
+    workspace, `--add-dir ~/.config`): a credential is hidden; the runtime's and Claude Code's
+    user config (`config_home()`, `claude_home()`: what every later run may do, and tokens) is
+    hidden, or protected from being made (read-only, so a placeholder) while it does not exist.
+    A root that is itself one of them is the user's own choice and stays as it is."""
+    from agent.paths import claude_home, config_home
+
+    def inside(path: Path) -> bool:
+        return path not in roots and base.rule_for(path).level == "write"
+
+    kept = {
+        path: PathRule(path, "hidden", "a credential in the user's home")
+        for path in (_real(home / rel) for rel in HOME_SECRETS)
+        if inside(path)
+    }
+    for own in (_real(config_home()), _real(claude_home())):
+        if inside(own):
+            exists = os.path.lexists(own)
+            why = "the user's own config decides what later runs may do" + ("" if exists else " (read-only)")
+            kept[own] = PathRule(own, "hidden" if exists else "read", why)
+    return list(kept.values())
 
 
 def build_policy(
@@ -267,12 +291,8 @@ def build_policy(
     roots = [_real(root) for root in (workspace, *extra_roots)]
     rules += [PathRule(root, "write", "a workspace root") for root in roots]
     base = FsPolicy(tuple(rules))
-    if base.rule_for(user_home).level == "write":
-        rules += [
-            PathRule(_real(user_home / rel), "hidden", "a credential in the user's home")
-            for rel in HOME_SECRETS
-        ]
-        base = FsPolicy(tuple(rules))
+    rules += _kept_from_roots(base, roots, user_home)
+    base = FsPolicy(tuple(rules))
     readable = [(_real(user_home / rel), "a toolchain folder in HOME") for rel in home_visible]
     readable += [(_real(p), "a path the runtime itself needs") for p in extra_readable]
     if outputs is not None:

@@ -22,7 +22,7 @@ from agent.errors import PersonaError
 from agent.paths import claude_home, config_home
 from agent.registry.persona import split_frontmatter
 from agent.registry.yaml_text import load as load_yaml
-from agent.trust.confine import not_regular, outside
+from agent.trust.confine import outside, read_resolved
 
 WORKSPACE_SKILL_DIRS = (".claude/skills", ".opencode/skill", ".opencode/skills", ".subagent/skills")
 MAX_SKILL_BYTES = 256 * 1024
@@ -36,13 +36,18 @@ class Skill:
     description: str
     folder: Path
     """The skill's folder, resolved: the skill tool reads inside it only."""
+    file: Path
+    """Its SKILL.md, resolved when it was found: what is read later (a link put there since is
+    refused, as is a folder on the way made a link: `read_resolved`)."""
 
 
 def _read(path: Path) -> tuple[dict[str, object], str]:
-    """The frontmatter and body of a SKILL.md; ValueError with the reason when it does not load."""
-    if problem := not_regular(path):
-        raise ValueError(problem)
-    data = path.read_bytes()[: MAX_SKILL_BYTES + 1]
+    """The frontmatter and body of a SKILL.md (a resolved path); ValueError with the reason when
+    it does not load."""
+    try:
+        data, _ = read_resolved(path, MAX_SKILL_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(exc.strerror) from exc
     if len(data) > MAX_SKILL_BYTES:
         raise ValueError(f"larger than {MAX_SKILL_BYTES} bytes")
     try:
@@ -68,13 +73,13 @@ def _scan(folder: Path, skills: dict[str, Skill], errors: list[str], confine: Pa
             errors.append(f"{path}: left out: it leads to {real}, outside the workspace")
             continue
         try:
-            meta, _ = _read(path)
+            meta, _ = _read(path.resolve())
         except (OSError, ValueError) as exc:
             errors.append(f"{path}: not loaded: {exc}")
             continue
         name = str(meta.get("name") or path.parent.name)
         description = " ".join(str(meta.get("description") or "").split())
-        skills[name] = Skill(name, description, path.parent.resolve())
+        skills[name] = Skill(name, description, path.parent.resolve(), path.resolve())
 
 
 def find_skills(workspace: Path) -> tuple[list[Skill], list[str]]:
@@ -89,8 +94,12 @@ def find_skills(workspace: Path) -> tuple[list[Skill], list[str]]:
 
 
 def skill_body(skill: Skill) -> str:
-    """The skill's SKILL.md body (without frontmatter)."""
-    return _read(skill.folder / "SKILL.md")[1]
+    """The skill's SKILL.md body (without frontmatter).
+
+    Raises:
+        ValueError: it cannot be read now, or is not the file found at the start (a link put there).
+    """
+    return _read(skill.file)[1]
 
 
 def skills_prompt(skills: list[Skill], preload: list[str] | None) -> str:

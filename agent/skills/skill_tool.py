@@ -2,12 +2,16 @@
 
 The runtime found the skill (`agent.skills.discovery`), so it reads it without the file tools'
 policy, which hides HOME (`~/.claude/skills` would be unreadable to `read`); but only inside the
-skill's own folder, with links that lead out of it refused. It needs no permission: it reads
-what the runtime already lists to the model.
+skill's own folder, with links that lead out of it refused, and what it opens is the file it
+checked (`agent.trust.confine.read_resolved`): a workspace skill's folder may be a link to a
+folder bash writes, where a file swapped for a link to HOME would otherwise be read. It needs
+no permission: it reads what the runtime already lists to the model.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field
@@ -16,7 +20,7 @@ from agent.errors import ToolFailure
 from agent.skills.discovery import MAX_SKILL_BYTES, Skill, skill_body
 from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 from agent.tool_output import cap_output
-from agent.trust.confine import not_regular, outside
+from agent.trust.confine import outside, read_resolved
 
 
 class SkillInput(ToolInput):
@@ -44,13 +48,18 @@ class SkillTool(Tool[SkillInput]):
         if skill is None:
             raise ToolFailure(f"no skill {input.name!r}; skills: {', '.join(sorted(self.skills)) or 'none'}")
         if not input.file:
-            return ToolResult(output=cap_output(skill_body(skill), ctx.limits, ctx.data_dir).text)
-        path = skill.folder / input.file
-        if outside(path, skill.folder) is not None:
+            try:
+                body = skill_body(skill)
+            except ValueError as exc:
+                raise ToolFailure(f"skill {input.name}: its SKILL.md cannot be read: {exc}") from None
+            return ToolResult(output=cap_output(body, ctx.limits, ctx.data_dir).text)
+        real = Path(os.path.realpath(skill.folder / input.file))
+        if outside(real, skill.folder) is not None:
             raise ToolFailure(f"{input.file!r} is not inside the skill's folder")
-        if problem := not_regular(path):
-            raise ToolFailure(f"{input.file}: {problem}")
-        data = path.read_bytes()[:MAX_SKILL_BYTES]
+        try:  # what opens is the file just checked, or nothing
+            data, _ = read_resolved(real, MAX_SKILL_BYTES)
+        except OSError as exc:
+            raise ToolFailure(f"{input.file}: cannot be read: {exc.strerror}") from None
         return ToolResult(
             output=cap_output(data.decode("utf-8", errors="replace"), ctx.limits, ctx.data_dir).text
         )

@@ -2,11 +2,14 @@
 so a link or a `../` out of the folder would send any file the user can read (`~/.ssh/id_rsa`).
 
 Paths are resolved (every symlink followed) before they are compared; a file that is not a
-regular file (a FIFO, a device) is refused too, so loading config never blocks.
+regular file (a FIFO, a device) is refused too, so loading config never blocks. A file read later
+than it was checked (while bash may change the workspace) is read with `read_resolved`, which
+reads the checked path or nothing: never a link swapped in since.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -34,6 +37,41 @@ def not_regular(path: Path) -> str | None:
     if not stat.S_ISREG(mode):
         return "not a regular file (a FIFO, a device or a folder)"
     return None
+
+
+def read_resolved(real: Path, limit: int) -> tuple[bytes, int]:
+    """Up to `limit` bytes of the regular file at `real`, a path resolved and checked earlier, and
+    the file's size; read only if what opens is that file: each folder on the way is opened
+    without following a link, from `/` down, and so is the file (a link swapped in since the
+    check, at any depth, is refused rather than followed).
+
+    Raises:
+        OSError: it cannot be opened, is not a regular file, or a component is a link now (ELOOP).
+    """
+    folder = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for name in real.parts[1:-1]:
+            try:
+                step = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+            except NotADirectoryError:  # a link (or a file) where a folder was checked
+                raise OSError(errno.ELOOP, "a folder on its path is a link now", str(real)) from None
+            os.close(folder)
+            folder = step
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+        fd = os.open(real.name, flags, dir_fd=folder)
+    finally:
+        os.close(folder)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, a device or a folder)", str(real))
+        chunks: list[bytes] = []
+        while limit > 0 and (chunk := os.read(fd, min(limit, 1 << 16))):
+            chunks.append(chunk)
+            limit -= len(chunk)
+        return b"".join(chunks), info.st_size
+    finally:
+        os.close(fd)
 
 
 def confine_prompts(raw: dict[str, Any], config: Path, workspace: Path, *, trusted: bool) -> list[Refusal]:
