@@ -27,11 +27,13 @@ if TYPE_CHECKING:
 class ToolInput(BaseModel):
     """Base of every tool's input model; unknown keys are an error the model sees."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class ImageBlock(BaseModel):
     """An image a tool returns (read of a png, jpeg, gif or webp)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     media_type: Literal["image/png", "image/jpeg", "image/gif", "image/webp"]
     data_base64: str
@@ -39,6 +41,8 @@ class ImageBlock(BaseModel):
 
 class ToolResult(BaseModel):
     """What a tool call produced; `output` is what the model reads."""
+
+    model_config = ConfigDict(defer_build=True)
 
     output: str
     is_error: bool = False
@@ -53,6 +57,8 @@ class ToolResult(BaseModel):
 
 class PermissionRequest(BaseModel):
     """One permission a call needs, with the patterns the rules are matched against."""
+
+    model_config = ConfigDict(defer_build=True)
 
     permission: str
     """`read`, `edit`, `bash`, `grep`, `glob`, `task`, `external_directory`, ..."""
