@@ -28,6 +28,8 @@ ToolKindName = Literal["read", "edit", "search", "execute", "other"]
 class Usage(BaseModel):
     """Token counts as the Messages API reports them."""
 
+    model_config = ConfigDict(defer_build=True)
+
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_input_tokens: int = 0
@@ -50,6 +52,8 @@ class Usage(BaseModel):
 class FileChange(BaseModel):
     """One file a tool changed, with enough to show the change."""
 
+    model_config = ConfigDict(defer_build=True)
+
     path: str
     """Absolute path after the change (the new path for a move)."""
     action: Literal["add", "update", "delete", "move"]
@@ -66,6 +70,8 @@ class FileChange(BaseModel):
 class PermissionDenial(BaseModel):
     """A call that was refused, as reported in the result."""
 
+    model_config = ConfigDict(defer_build=True)
+
     tool_name: str
     tool_use_id: str
     tool_input: dict[str, Any]
@@ -78,7 +84,7 @@ SandboxState = Literal["bwrap", "none", "unavailable"]
 class McpServerState(BaseModel):
     """One of the run's MCP servers as the run starts, in Claude Code's status words."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     status: Literal["connected", "failed", "disabled", "pending"]
@@ -92,7 +98,7 @@ class McpServerState(BaseModel):
 class RunBoundary(BaseModel):
     """What confines a run, as its `session_started` event tells every front end."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     sandbox: SandboxState | None = None
     """How bash runs: `bwrap` (sandboxed), `none` (unsandboxed: `sandbox: {kind: none}`),
@@ -125,7 +131,7 @@ class RunBoundary(BaseModel):
 
 
 class _EventBase(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     session_id: str
     parent_tool_use_id: str | None = None
@@ -329,5 +335,6 @@ EventT = TypeVar("EventT", bound=Event)
 EventSink = Callable[[Event], None]
 """Where a piece of work puts the events it produces (the loop's stream yields them)."""
 
-EventAdapter: TypeAdapter[Event] = TypeAdapter(Event)
-"""The one JSON parser and serialiser for events."""
+EventAdapter: TypeAdapter[Event] = TypeAdapter(Event, config=ConfigDict(defer_build=True))
+"""The one JSON parser and serialiser for events (built at its first use: a run that parses no
+events, as a run on its way to its first request, builds none of the kinds it does not send)."""

@@ -8,7 +8,10 @@ result with `is_error=True`); the loop turns it into an error tool result.
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,11 +30,13 @@ if TYPE_CHECKING:
 class ToolInput(BaseModel):
     """Base of every tool's input model; unknown keys are an error the model sees."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class ImageBlock(BaseModel):
     """An image a tool returns (read of a png, jpeg, gif or webp)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     media_type: Literal["image/png", "image/jpeg", "image/gif", "image/webp"]
     data_base64: str
@@ -39,6 +44,8 @@ class ImageBlock(BaseModel):
 
 class ToolResult(BaseModel):
     """What a tool call produced; `output` is what the model reads."""
+
+    model_config = ConfigDict(defer_build=True)
 
     output: str
     is_error: bool = False
@@ -53,6 +60,8 @@ class ToolResult(BaseModel):
 
 class PermissionRequest(BaseModel):
     """One permission a call needs, with the patterns the rules are matched against."""
+
+    model_config = ConfigDict(defer_build=True)
 
     permission: str
     """`read`, `edit`, `bash`, `grep`, `glob`, `task`, `external_directory`, ..."""
@@ -185,6 +194,11 @@ class Tool(ABC, Generic[InputT]):
     kind: ClassVar[ToolKindName]
     mutates: ClassVar[bool] = False
     """True when the tool may change files (a checkpoint is taken first)."""
+    stored_schemas: ClassVar[Path | None] = None
+    """A JSON file of definitions by tool name, generated from the input models and committed
+    (tools/schemas.json for the built-in tools), which `schema()` reads instead of building the
+    input model's validator and JSON schema on a run's way to its first request; a test fails when
+    it differs from `generated_schema()` by a byte. None: generated each time."""
 
     @abstractmethod
     async def run(self, input: InputT, ctx: ToolContext) -> ToolResult:
@@ -229,11 +243,24 @@ class Tool(ABC, Generic[InputT]):
     @classmethod
     def schema(cls) -> dict[str, Any]:
         """The tool definition sent to the Messages API."""
+        if cls.stored_schemas is not None:
+            return copy.deepcopy(_stored(cls.stored_schemas)[cls.name])
+        return cls.generated_schema()
+
+    @classmethod
+    def generated_schema(cls) -> dict[str, Any]:
+        """The tool definition made from `input_model` (what `stored_schemas` holds)."""
         return {
             "name": cls.name,
             "description": cls.description,
             "input_schema": _compact_schema(cls.input_model.model_json_schema()),
         }
+
+
+@functools.cache
+def _stored(path: Path) -> dict[str, dict[str, Any]]:
+    stored: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return stored
 
 
 def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:

@@ -43,7 +43,7 @@ Role = Literal["user", "assistant"]
 class _Block(BaseModel):
     """What every block shares: unknown fields kept, the key order it was read with kept."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
     _keys: tuple[str, ...] | None = PrivateAttr(default=None)
     """The keys as read (None: built here, so the declared order and the fields set)."""
@@ -214,7 +214,7 @@ def blocks_to_wire(blocks: Iterable[Block]) -> list[dict[str, Any]]:
 class Message(BaseModel):
     """One message of the conversation."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     role: Role
     content: list[Block]

@@ -20,6 +20,7 @@ from agent.terminal.safe_text import strip_escape_sequences
 from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
 from agent.tool_output import cap_output
 from tools._paths import is_inside, printable, valid_text
+from tools.schemas import SCHEMA_FILE
 
 
 class BashInput(ToolInput):
@@ -44,6 +45,7 @@ class BashTool(Tool[BashInput]):
     )
     input_model: ClassVar[type[ToolInput]] = BashInput
     kind = "execute"
+    stored_schemas = SCHEMA_FILE
     mutates: ClassVar[bool] = True
 
     async def run(self, input: BashInput, ctx: ToolContext) -> ToolResult:

@@ -23,6 +23,7 @@ from tools._files import (
 )
 from tools._line_endings import span_blocks, splice
 from tools._paths import display_path, path_permissions, resolve_path
+from tools.schemas import SCHEMA_FILE
 
 
 class EditInput(ToolInput):
@@ -40,6 +41,7 @@ class EditTool(Tool[EditInput]):
     )
     input_model = EditInput
     kind = "edit"
+    stored_schemas = SCHEMA_FILE
     mutates = True
 
     def title(self, input: EditInput) -> str:

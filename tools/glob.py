@@ -19,6 +19,7 @@ from tools import _fs
 from tools._globmatch import compile_glob, name_glob
 from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
 from tools._ripgrep import rg_error, search
+from tools.schemas import SCHEMA_FILE
 
 MAX_FILES = 100
 _STAT_THREADS = 4
@@ -91,6 +92,7 @@ class GlobTool(Tool[GlobInput]):
     description = "Find files by glob pattern, newest first. Respects .gitignore."
     input_model = GlobInput
     kind = "search"
+    stored_schemas = SCHEMA_FILE
 
     def title(self, input: GlobInput) -> str:
         return f"glob {input.pattern}" + (f" in {input.path}" if input.path else "")

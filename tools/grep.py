@@ -17,6 +17,7 @@ from tools import _fs
 from tools._globmatch import name_glob
 from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
 from tools._ripgrep import RgResult, rg_error, search
+from tools.schemas import SCHEMA_FILE
 
 DEFAULT_HEAD_LIMIT = 250
 """Entries shown for files_with_matches and count when head_limit is not given."""
@@ -110,6 +111,7 @@ class GrepTool(Tool[GrepInput]):
     )
     input_model = GrepInput
     kind = "search"
+    stored_schemas = SCHEMA_FILE
 
     def title(self, input: GrepInput) -> str:
         return f"grep {input.pattern}" + (f" in {input.path}" if input.path else "")

@@ -32,6 +32,7 @@ from tools._files import (
 from tools._fs import remove_file
 from tools._line_endings import splice
 from tools._paths import display_path, path_permissions, resolve_path
+from tools.schemas import SCHEMA_FILE
 
 if TYPE_CHECKING:
     from tools._patch_parse import FileOp
@@ -61,6 +62,7 @@ class PatchTool(Tool[PatchInput]):
     )
     input_model = PatchInput
     kind = "edit"
+    stored_schemas = SCHEMA_FILE
     mutates = True
 
     def title(self, input: PatchInput) -> str:

@@ -26,6 +26,7 @@ from tools import _fs
 from tools._files import MAX_EDIT_BYTES, is_binary
 from tools._linescan import LineScanner, Scan, ShownLine, scan
 from tools._paths import display_path, path_permissions, printable, resolve_path
+from tools.schemas import SCHEMA_FILE
 
 _IMAGES: dict[str, Literal["image/png", "image/jpeg", "image/gif", "image/webp"]] = {
     ".png": "image/png",
@@ -68,6 +69,7 @@ class ReadTool(Tool[ReadInput]):
     )
     input_model = ReadInput
     kind = "read"
+    stored_schemas = SCHEMA_FILE
 
     def title(self, input: ReadInput) -> str:
         return f"read {input.file_path}"

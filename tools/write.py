@@ -16,6 +16,7 @@ from tools._files import (
     store_bytes,
 )
 from tools._paths import display_path, path_permissions, resolve_path
+from tools.schemas import SCHEMA_FILE
 
 
 class WriteInput(ToolInput):
@@ -31,6 +32,7 @@ class WriteTool(Tool[WriteInput]):
     )
     input_model = WriteInput
     kind = "edit"
+    stored_schemas = SCHEMA_FILE
     mutates = True
 
     def title(self, input: WriteInput) -> str:

@@ -35,7 +35,7 @@ DEFAULT_TIMEOUT_S = 60.0
 
 
 class HookCommandConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     type: Literal["command"] = "command"
     command: str = Field(min_length=1)
@@ -44,7 +44,7 @@ class HookCommandConfig(BaseModel):
 
 
 class HookMatcherConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     matcher: str = ""
     hooks: list[HookCommandConfig]

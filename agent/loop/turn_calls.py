@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from agent.events import PermissionDenial
 from agent.tool import ToolResult
@@ -18,6 +18,8 @@ from agent.transcript import Block, ImageBlock, TextBlock, ToolResultBlock, inte
 
 
 class ToolCall(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     name: str
     input: dict[str, Any]

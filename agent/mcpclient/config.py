@@ -36,7 +36,7 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class StdioServer(_Strict):
@@ -63,7 +63,7 @@ Transport = Annotated[StdioServer | RemoteServer, Field(discriminator="type")]
 class ServerDef(BaseModel):
     """A named server, where its definition was read, and whose it is."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     transport: Transport

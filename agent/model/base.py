@@ -23,7 +23,7 @@ from agent.transcript import Content
 class ModelRequest(BaseModel):
     """Everything one model turn is asked with."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     model: str
     system: list[dict[str, Any]]
@@ -73,17 +73,23 @@ class ModelRequest(BaseModel):
 class ModelInfo(BaseModel):
     """Limits the models API reports for one model."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     context_window: int | None = None
     max_output_tokens: int | None = None
 
 
 class TextDeltaStreamEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     kind: Literal["text"] = "text"
     text: str
 
 
 class ThinkingDeltaStreamEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     kind: Literal["thinking"] = "thinking"
     text: str
 
@@ -93,6 +99,8 @@ class ToolInputStreamEvent(BaseModel):
     tells the tool (`Tool.announced`), so slow preparation (the base checkout subagents' trees
     share) overlaps the rest of the model's reply."""
 
+    model_config = ConfigDict(defer_build=True)
+
     kind: Literal["tool_input"] = "tool_input"
     tool_use_id: str
     name: str
@@ -100,6 +108,8 @@ class ToolInputStreamEvent(BaseModel):
 
 class RetryNotice(BaseModel):
     """The turn failed part-way and will be requested again from its start."""
+
+    model_config = ConfigDict(defer_build=True)
 
     kind: Literal["retry"] = "retry"
     message: str
@@ -113,6 +123,8 @@ class FallbackNotice(BaseModel):
     """`from_model` stayed overloaded through every try: the turn is requested from its start
     again, on `to_model`."""
 
+    model_config = ConfigDict(defer_build=True)
+
     kind: Literal["fallback"] = "fallback"
     from_model: str
     to_model: str
@@ -122,6 +134,8 @@ class FallbackNotice(BaseModel):
 
 class MessageDoneEvent(BaseModel):
     """The complete assistant message of this turn."""
+
+    model_config = ConfigDict(defer_build=True)
 
     kind: Literal["done"] = "done"
     content: Content

@@ -22,7 +22,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from agent.errors import ConfigError
 from agent.permissions.models import Decision, PermissionRule
@@ -54,6 +54,8 @@ _DECISIONS: tuple[Decision, ...] = ("allow", "ask", "deny")
 
 class ToolSelection(BaseModel):
     """What a `tools` block means: the enabled tools, the rules it implies, and delegation."""
+
+    model_config = ConfigDict(defer_build=True)
 
     enabled: list[str]
     """Enabled tools among the seven, in their canonical order."""

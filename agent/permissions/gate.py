@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from agent.permissions.always import AlwaysMemory
 from agent.permissions.models import Approver, AskAnswer, AskRequest, Decision, PermissionMode, PermissionRule
@@ -49,6 +49,8 @@ _STRICTNESS: dict[Decision, int] = {"allow": 0, "ask": 1, "deny": 2}
 
 class GateVerdict(BaseModel):
     """The gate's answer for one call: the strictest decision over everything it needs."""
+
+    model_config = ConfigDict(defer_build=True)
 
     decision: Decision
     reason: str

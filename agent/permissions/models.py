@@ -13,7 +13,7 @@ PermissionMode = Literal["default", "accept-edits", "plan", "bypass"]
 class PermissionRule(BaseModel):
     """`decision` for `permission` on anything matching `pattern`; the last matching rule wins."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     permission: str
     """A permission name, or `*` for all."""
@@ -29,6 +29,8 @@ class PermissionRule(BaseModel):
 
 class AskRequest(BaseModel):
     """A question for the person at the root of the session."""
+
+    model_config = ConfigDict(defer_build=True)
 
     session_id: str
     tool_use_id: str
@@ -51,12 +53,16 @@ class RuleUpdate(BaseModel):
     `updatedPermissions`): `add` appends `rules`, `replace` drops the session's rules of
     `decision` first, `remove` drops the rules equal to these."""
 
+    model_config = ConfigDict(defer_build=True)
+
     action: Literal["add", "replace", "remove"]
     decision: Decision
     rules: list[PermissionRule]
 
 
 class AskAnswer(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     decision: Literal["allow", "deny"]
     scope: Literal["once", "always"] = "once"
     """`always` adds an allow rule for this session."""

@@ -37,7 +37,7 @@ _WARNED: set[str] = set()
 class ToolGrant(BaseModel):
     """What one custom command's `allowed-tools` asks to allow while it runs."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     command: str
     """The command's name (`review`, `frontend:lint`)."""

@@ -43,6 +43,8 @@ def warn_dropped(path: Path, dropped: list[str]) -> None:
 class _OurKeys(BaseModel):
     """Keys of this runtime, accepted in either dialect."""
 
+    model_config = ConfigDict(defer_build=True)
+
     description: str = ""
     model: str | None = None
     temperature: float | None = None

@@ -19,7 +19,7 @@ from agent.registry.yaml_text import load as load_yaml
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class PriceConfig(_Strict):

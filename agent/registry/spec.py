@@ -16,7 +16,7 @@ TOOL_NAMES = ("read", "edit", "write", "grep", "glob", "bash", "patch")
 class ThinkingConfig(BaseModel):
     """Extended thinking: a token budget, or an effort level the model maps to one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     budget_tokens: int | None = None
     effort: Literal["low", "medium", "high"] | None = None
@@ -25,7 +25,7 @@ class ThinkingConfig(BaseModel):
 class AgentSpec(BaseModel):
     """Everything the runtime needs to run one agent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str
     description: str = ""

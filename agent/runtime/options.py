@@ -41,7 +41,7 @@ from agent.tool import EditorBuffers
 class RunOptions(BaseModel):
     """One run of one agent on one task (or one compaction of a stored session)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     prompt: str | None = None
     """The task; None only with `compact_only`."""

@@ -37,7 +37,7 @@ _USERNS_FIX = (
 class SandboxReport(BaseModel):
     """What works here, from real bubblewrap runs."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     ok: bool
     detail: str

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from agent.events import Usage
 from agent.transcript import Block, Content, Message, Transcript
@@ -18,6 +18,8 @@ SessionStatus = Literal["running", "completed", "error", "cancelled", "interrupt
 
 
 class SessionRecord(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     parent_id: str | None = None
     parent_tool_use_id: str | None = None
@@ -34,6 +36,8 @@ class SessionRecord(BaseModel):
 
 
 class StoredMessage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     session_id: str
     seq: int
     role: Literal["user", "assistant"]
@@ -43,6 +47,8 @@ class StoredMessage(BaseModel):
 
 
 class CheckpointRecord(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     session_id: str
     step: int
     """The tool-call step the snapshot was taken before (1-based within the session)."""
@@ -62,6 +68,8 @@ class MarkRecord(BaseModel):
     undo), which is how `undo` tells one session's changes from another's.
     """
 
+    model_config = ConfigDict(defer_build=True)
+
     workspace: str
     commit: str
     kind: Literal["end", "undo"]
@@ -77,6 +85,8 @@ class CompactionRecord(BaseModel):
     `messages` plus what was stored after `upto_seq`, so it does not compact again.
     """
 
+    model_config = ConfigDict(defer_build=True)
+
     session_id: str
     upto_seq: int
     """The seq of the last stored message the compaction covers (0: none, all were in memory)."""
@@ -90,6 +100,8 @@ class CompactionRecord(BaseModel):
 
 class ResumeHistory(BaseModel):
     """What a resumed run starts from (`SessionStore.messages_for_resume`)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     messages: Transcript
     """Messages API messages: the latest compaction's, then every message stored after it."""

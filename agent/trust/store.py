@@ -28,7 +28,7 @@ from agent.paths import trusted_folders_file
 class TrustedFolder(BaseModel):
     """One trusted folder."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     trusted_at: datetime
 
@@ -36,7 +36,7 @@ class TrustedFolder(BaseModel):
 class TrustedFolders(BaseModel):
     """The whole file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     version: int = 1
     folders: dict[str, TrustedFolder] = {}

@@ -24,14 +24,27 @@ from tests.model.messages_server import MessagesServer
 _REPORT = (
     "import atexit, gc, json, os, runpy, sys; "
     "report = {}; port = int(os.environ['SERVER_PORT']); "
+    "built = lambda: [n for n in MODELS if getattr(getattr(sys.modules.get(n.rsplit('.', 1)[0]), "
+    "n.rsplit('.', 1)[1], None), '__pydantic_complete__', False)]; "
     "sys.addaudithook(lambda event, args: event == 'socket.connect' and args[1][1:2] == (port,) "
-    "and report.setdefault('at_request', list(sys.modules))); "
+    "and report.setdefault('at_request', list(sys.modules)) and report.setdefault('built', built())); "
     "atexit.register(lambda: open(os.environ['REPORT_OUT'], 'w').write(json.dumps(dict(report, "
     "at_exit=list(sys.modules), gc_enabled=gc.isenabled(), gc_frozen=gc.get_freeze_count())))); "
     "sys.argv = ['subagent', *sys.argv[1:]]; runpy.run_module('agent', run_name='__main__')"
 )
 """`subagent` that reports the modules it had imported when it connected to the server (the first
-request) and when it exited (its exit handlers run before `os._exit`), and the collector's state."""
+request), which of `MODELS` had their validators built then, the modules when it exited (its exit
+handlers run before `os._exit`), and the collector's state."""
+
+MODELS = (
+    "agent.events.SessionStartedEvent",  # sent before the first request: built
+    "agent.events.ResultEvent",  # not sent yet: deferred (defer_build) until it is
+    "agent.events.ToolCallFinishedEvent",
+    "agent.sessions.base.CheckpointRecord",
+    "tools.read.ReadInput",  # the built-in tools' definitions are read from tools/schemas.json
+    "tools.bash.BashInput",
+)
+"""Models whose build the report checks at the first request (module.Class)."""
 
 HEAVY = (
     "anthropic",  # the SDK: about 2 s of CPU (the Messages API is streamed without it)
@@ -69,7 +82,7 @@ HEAVY = (
 def _report(tmp_path: Path, server: MessagesServer, *args: str) -> dict[str, Any]:
     """Run `subagent ARGS` (the default agent) against `server`; its report (see _REPORT)."""
     out = tmp_path / "report.json"
-    argv = [sys.executable, "-c", _REPORT, *args]
+    argv = [sys.executable, "-c", f"MODELS = {MODELS!r}; {_REPORT}", *args]
     env = subprocess_env(ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=server.url, REPORT_OUT=str(out),
                          SERVER_PORT=server.url.rsplit(":", 1)[1].strip("/"),
                          SUBAGENT_WORKTREES=str(tmp_path / "worktrees"))  # fmt: skip
@@ -108,6 +121,15 @@ def test_a_text_run_highlights_no_diff_before_its_first_request(tmp_path: Path) 
         report = _report(tmp_path, server, "run", "say hi")
     assert "hi" in report["stdout"] and "rich.console" in report["at_request"]
     assert not {m for m in report["at_request"] if m.split(".")[0] == "pygments" or m == "rich.syntax"}
+
+
+def test_the_first_request_builds_only_the_models_it_uses(tmp_path: Path) -> None:
+    """Models defer their build to their first use (docs/decisions.md, issue 18): at the first
+    request the event it sent is built, the kinds it has not sent and the tools' inputs are not."""
+    with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
+        report = _report(tmp_path, server, "run", "say hi", "-o", "json")
+    assert {"tools.read", "agent.sessions.base"} <= set(report["at_request"])  # defined, not built
+    assert report["built"] == ["agent.events.SessionStartedEvent"]
 
 
 def test_a_run_imports_only_its_command(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from agent.errors import ConfigError
 from tools.registry import TOOL_CLASSES, load_tool, load_tools
+from tools.schemas import SCHEMA_FILE, generated_text
 
 INPUTS = {
     "read": ["file_path", "offset", "limit"],
@@ -56,3 +57,23 @@ def test_dashed_inputs_validate() -> None:
     assert parsed.model_dump(by_alias=True)["-C"] == 2
     with pytest.raises(ValueError):
         grep.input_model.model_validate({"pattern": "x", "bogus": 1})
+
+
+@pytest.mark.parametrize("name", list(TOOL_CLASSES))
+def test_the_stored_definition_is_the_generated_one_byte_for_byte(name: str) -> None:
+    """What a run sends (tools/schemas.json) is what the input model makes, in the same order."""
+    tool = load_tool(name)
+    assert tool.stored_schemas == SCHEMA_FILE
+    assert json.dumps(tool.schema()) == json.dumps(tool.generated_schema())
+
+
+def test_the_stored_definitions_are_up_to_date() -> None:
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == generated_text(), (
+        "tools/schemas.json is out of date: run `python -m tools.schemas` and commit it"
+    )
+
+
+def test_a_changed_definition_leaves_the_stored_one_alone() -> None:
+    first = load_tool("read").schema()
+    first["input_schema"]["properties"].clear()
+    assert list(load_tool("read").schema()["input_schema"]["properties"]) == INPUTS["read"]
