@@ -8,6 +8,7 @@ reach the registry.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -47,11 +48,18 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="session")
 def claude_code() -> Path:
+    """The pinned `claude`, installed on first use; one installer at a time (the xdist workers share
+    the cache, and worksteal may give this file's tests to both)."""
     binary = CACHE / "node_modules" / ".bin" / "claude"
-    if not binary.exists():
-        if shutil.which("npm") is None:
-            pytest.skip("npm is not installed: Claude Code cannot be installed here")
-        CACHE.mkdir(parents=True, exist_ok=True)
+    if binary.exists():
+        return binary
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: Claude Code cannot be installed here")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if binary.exists():
+            return binary
         proc = subprocess.run(
             [
                 "npm",

@@ -5,11 +5,13 @@ single-threaded process can; not with `--no-namespace`, as the Python API does n
 the real runtime against a scripted model, and prints one JSON object: the kind of each child's
 tree, every tool result, and, once the run is over, the mounts still in its namespace and the
 tree folders still on disk. A cancel can be sent when `--cancel-when-sleeping N` processes run
-`sleep 47.25`. With `--hold-task-calls`, the model's stream stops after it begins a `task` call
-until a base checkout exists (at most `--hold-at-most` seconds, 60), and the report says whether
-one appeared meanwhile: the runtime built it while the call was being written.
+`sleep TAG` (`--sleep TAG`: each test its own, from tests.processes.unique_sleep, so the sleeps of
+a test running at once on another xdist worker are not counted). With `--hold-task-calls`, the
+model's stream stops after it begins a `task` call until a base checkout exists (at most
+`--hold-at-most` seconds, 60), and the report says whether one appeared meanwhile: the runtime
+built it while the call was being written.
 
-    python -m tests.orchestrator.cow_driver WORKSPACE SCRIPT [--cancel-when-sleeping N]
+    python -m tests.orchestrator.cow_driver WORKSPACE SCRIPT [--cancel-when-sleeping N --sleep TAG]
         [--hold-task-calls [--hold-at-most S]] [--no-namespace]
 """
 
@@ -26,13 +28,19 @@ from typing import Any
 from agent.orchestrator import mountns
 
 
-def sleepers() -> int:
-    """How many processes run `sleep 47.25` (the tests' long-running bash calls)."""
+def is_sleep(cmdline: bytes, tag: str) -> bool:
+    """Whether /proc/PID/cmdline is exactly `sleep TAG` (not this driver's `--sleep TAG`)."""
+    argv = cmdline.split(b"\0")[:-1]
+    return len(argv) == 2 and argv[0].rsplit(b"/", 1)[-1] == b"sleep" and argv[1] == tag.encode()
+
+
+def sleepers(tag: str) -> int:
+    """How many processes run `sleep TAG` (a test's long-running bash calls)."""
     count = 0
     for pid in os.listdir("/proc"):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                count += b"sleep\x0047.25" in handle.read()
+                count += is_sleep(handle.read(), tag)
         except OSError:
             continue
     return count
@@ -69,7 +77,9 @@ async def _base_appears(timeout_s: float) -> bool:
     return False
 
 
-async def run(workspace: Path, script: Path, cancel_when: int | None, hold: float | None) -> list[Any]:
+async def run(
+    workspace: Path, script: Path, cancel_when: int | None, tag: str | None, hold: float | None
+) -> list[Any]:
     from agent.api import run_agent
     from agent.model.scripted import ScriptedModel
 
@@ -77,7 +87,7 @@ async def run(workspace: Path, script: Path, cancel_when: int | None, hold: floa
     model = ScriptedModel.from_file(script)
 
     async def watch() -> None:
-        while cancel_when is not None and sleepers() < cancel_when:
+        while cancel_when is not None and tag is not None and sleepers(tag) < cancel_when:
             await asyncio.sleep(0.05)
         cancel.set()
 
@@ -98,7 +108,7 @@ async def run(workspace: Path, script: Path, cancel_when: int | None, hold: floa
     return events
 
 
-def report(events: list[Any], rights: mountns.MountRights) -> dict[str, Any]:
+def report(events: list[Any], rights: mountns.MountRights, tag: str | None) -> dict[str, Any]:
     from agent import paths
 
     homes = (str(paths.worktrees_home()), str(paths.bases_home()))
@@ -124,7 +134,7 @@ def report(events: list[Any], rights: mountns.MountRights) -> dict[str, Any]:
         "final": final.subtype,
         "mounts": mounts,
         "left": sorted(os.listdir(trees)) if trees.is_dir() else [],
-        "sleepers": sleepers(),
+        "sleepers": sleepers(tag) if tag is not None else None,
         "held": HELD,
     }
 
@@ -134,14 +144,17 @@ def main() -> None:
     parser.add_argument("workspace", type=Path)
     parser.add_argument("script", type=Path)
     parser.add_argument("--cancel-when-sleeping", type=int, default=None)
+    parser.add_argument("--sleep", default=None, help="the argument of the sleeps to count")
     parser.add_argument("--hold-task-calls", action="store_true")
     parser.add_argument("--hold-at-most", type=float, default=60.0)
     parser.add_argument("--no-namespace", action="store_true")
     args = parser.parse_args()
     rights = mountns.rights() if args.no_namespace else mountns.enter()  # before any thread starts
     hold = args.hold_at_most if args.hold_task_calls else None
-    events = asyncio.run(run(args.workspace, args.script, args.cancel_when_sleeping, hold))
-    print(json.dumps(report(events, rights)))
+    if args.cancel_when_sleeping is not None and args.sleep is None:
+        parser.error("--cancel-when-sleeping needs --sleep TAG")
+    events = asyncio.run(run(args.workspace, args.script, args.cancel_when_sleeping, args.sleep, hold))
+    print(json.dumps(report(events, rights, args.sleep)))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ plain process of the same user, with the same HOME (the control).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -275,8 +276,11 @@ class Site:
             return Outcome(proc.returncode, stdout, stderr, list(server.requests), calls)
 
 
+@functools.cache
 def can_drop_privileges() -> str | None:
-    """None when the site's user can run this checkout's interpreter, else why not."""
+    """None when the site's user can run this checkout's interpreter, else why not. Asked once per
+    test process: the probe imports anthropic as that user (1.5 s of CPU) and its answer cannot
+    change during a run."""
     if os.getuid() != 0:
         return None
     probe = subprocess.run(
