@@ -27,6 +27,7 @@ from agent.sessions.checkpoints import ShadowRepo
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.orchestrator._scenario import task, workspace
 from tests.orchestrator.cow_driver import sleepers
+from tests.processes import unique_sleep
 
 pytestmark = pytest.mark.bwrap
 
@@ -152,10 +153,11 @@ def test_children_see_only_their_own_tree_and_the_merge_brings_back_exactly_thei
 
 def test_a_cancel_leaves_nothing_mounted_nothing_on_disk_and_no_process(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=BWRAP, files=FILES)
-    sleep = "echo started > mine.txt && sleep 47.25"
-    script = _script(tmp_path, {"sleeper one": [_bash(sleep)], "sleeper two": [_bash(sleep)]})
+    sleep = unique_sleep()  # counted by the test: its own, not a neighbour's
+    work = f"echo started > mine.txt && sleep {sleep}"
+    script = _script(tmp_path, {"sleeper one": [_bash(work)], "sleeper two": [_bash(work)]})
 
-    report = _drive(ws, script, "--cancel-when-sleeping", "2")
+    report = _drive(ws, script, "--sleeper", sleep, "--cancel-when-sleeping", "2")
 
     assert report["rights"] and report["trees"] == ["overlay", "overlay"]
     assert report["final"] == "cancelled"
@@ -179,8 +181,9 @@ def _mounted_anywhere(needle: str) -> list[str]:
 
 def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=BWRAP, files=FILES)
-    sleep = "echo started > mine.txt && sleep 47.25"
-    script = _script(tmp_path, {"sleeper one": [_bash(sleep)], "sleeper two": [_bash(sleep)]})
+    sleep = unique_sleep()  # counted by the test: its own, not a neighbour's
+    work = f"echo started > mine.txt && sleep {sleep}"
+    script = _script(tmp_path, {"sleeper one": [_bash(work)], "sleeper two": [_bash(work)]})
     runtime = subprocess.Popen(
         subagent_argv(
             "run",
@@ -201,7 +204,7 @@ def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path
     )
     try:
         deadline = time.monotonic() + 60
-        while sleepers() < 2:
+        while sleepers(sleep) < 2:
             assert time.monotonic() < deadline and runtime.poll() is None, runtime.stderr.read()  # type: ignore[union-attr]
             time.sleep(0.05)
         trees = paths.worktrees_home()
@@ -213,7 +216,7 @@ def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path
         runtime.communicate()
 
     deadline = time.monotonic() + 10
-    while sleepers() or _mounted_anywhere(str(trees)):
+    while sleepers(sleep) or _mounted_anywhere(str(trees)):
         assert time.monotonic() < deadline, "a sandboxed process or a mount outlived the killed runtime"
         time.sleep(0.05)
     left = sorted(trees.iterdir())

@@ -29,6 +29,7 @@ from tests.conftest import run_subagent, subagent_argv, subprocess_env
 from tests.orchestrator._scenario import collect, final, model, task, workspace, write
 from tests.orchestrator.cow_driver import sleepers
 from tests.orchestrator.test_cow_trees import FILES, _bases, _bash, _drive, _output, _script, _tree
+from tests.processes import unique_sleep
 
 pytestmark = pytest.mark.bwrap
 
@@ -94,10 +95,11 @@ def test_reflinked_children_see_only_their_own_tree_and_the_merge_brings_back_ex
 @pytest.mark.usefixtures("reflink_home")
 def test_a_cancel_leaves_nothing_on_disk_and_no_process(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=REFLINK, files=FILES)
-    sleep = "echo started > mine.txt && sleep 47.25"
-    script = _script(tmp_path, {"sleeper one": [_bash(sleep)], "sleeper two": [_bash(sleep)]})
+    sleep = unique_sleep()  # counted by the test: its own, not a neighbour's
+    work = f"echo started > mine.txt && sleep {sleep}"
+    script = _script(tmp_path, {"sleeper one": [_bash(work)], "sleeper two": [_bash(work)]})
 
-    report = _drive(ws, script, "--cancel-when-sleeping", "2")
+    report = _drive(ws, script, "--sleeper", sleep, "--cancel-when-sleeping", "2")
 
     assert report["trees"] == ["reflink", "reflink"] and report["final"] == "cancelled"
     assert report["left"] == [] and report["sleepers"] == 0
@@ -107,8 +109,9 @@ def test_a_cancel_leaves_nothing_on_disk_and_no_process(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("reflink_home")
 def test_a_killed_run_leaves_its_trees_for_the_next_run_to_sweep(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=REFLINK, files=FILES)
-    sleep = "echo started > mine.txt && sleep 47.25"
-    script = _script(tmp_path, {"sleeper one": [_bash(sleep)], "sleeper two": [_bash(sleep)]})
+    sleep = unique_sleep()  # counted by the test: its own, not a neighbour's
+    work = f"echo started > mine.txt && sleep {sleep}"
+    script = _script(tmp_path, {"sleeper one": [_bash(work)], "sleeper two": [_bash(work)]})
     argv = ["run", "go", "--agent", "orchestrator", "--cwd", str(ws), "--script", str(script)]
     runtime = subprocess.Popen(
         subagent_argv(*argv),
@@ -119,7 +122,7 @@ def test_a_killed_run_leaves_its_trees_for_the_next_run_to_sweep(tmp_path: Path)
     )
     try:
         deadline = time.monotonic() + 60
-        while sleepers() < 2:
+        while sleepers(sleep) < 2:
             assert time.monotonic() < deadline and runtime.poll() is None, runtime.stderr.read()  # type: ignore[union-attr]
             time.sleep(0.05)
         runtime.send_signal(signal.SIGKILL)
@@ -129,7 +132,7 @@ def test_a_killed_run_leaves_its_trees_for_the_next_run_to_sweep(tmp_path: Path)
         runtime.communicate()
 
     deadline = time.monotonic() + 10
-    while sleepers():
+    while sleepers(sleep):
         assert time.monotonic() < deadline, "a sandboxed process outlived the killed runtime"
         time.sleep(0.05)
     trees_home = paths.worktrees_home()
