@@ -179,6 +179,13 @@ def _mounted_anywhere(needle: str) -> list[str]:
     return lines
 
 
+def _what_it_said(runtime: subprocess.Popen[str]) -> str:
+    """For a failure message: the killed run's events naming its children's trees, and its stderr."""
+    runtime.kill()
+    out, err = runtime.communicate()
+    return "\n".join([line for line in out.splitlines() if '"worktree"' in line] + [err[-2000:]])
+
+
 def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=BWRAP, files=FILES)
     sleep = unique_sleep()  # counted by the test: its own, not a neighbour's
@@ -208,7 +215,8 @@ def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path
             assert time.monotonic() < deadline and runtime.poll() is None, runtime.stderr.read()  # type: ignore[union-attr]
             time.sleep(0.05)
         trees = paths.worktrees_home()
-        assert len(_mounted_anywhere(str(trees))) >= 2  # the overlays, in the runtime's namespace
+        mounted = _mounted_anywhere(str(trees))
+        assert len(mounted) >= 2, _what_it_said(runtime)  # the overlays, in the runtime's namespace
         runtime.send_signal(signal.SIGKILL)
         runtime.wait(10)
     finally:
