@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +21,7 @@ from acp.schema import ClientCapabilities, FileSystemCapabilities, ReadTextFileR
 
 from tests.acp.acp_client import RecordingClient, acp_agent
 from tests.conftest import subagent_argv, subprocess_env
+from tests.processes import live_processes_with, unique_sleep
 
 GREETING = """\
 - agent: orchestrator
@@ -223,27 +225,32 @@ async def test_tool_calls_diffs_permissions_both_ways_then_load(
 @pytest.mark.bwrap
 @pytest.mark.slow
 async def test_cancel_stops_a_running_bash_command(workspace: Path, script: Path, stderr: IO[str]) -> None:
+    # A sleep of its own: the test looks machine-wide (xdist workers, other checkouts' suites).
+    tag = unique_sleep()
+    script.write_text(script.read_text().replace("sleep 31.5", f"sleep {tag}"))
     client = RecordingClient()
     async with acp_agent(client, workspace, script, stderr) as conn:
         session_id = await _start(conn, workspace)
         turn = asyncio.ensure_future(
             conn.prompt(session_id=session_id, prompt=[text_block("run the slow command")])
         )
-        for _ in range(200):
-            if _sleepers():
-                break
-            await asyncio.sleep(0.05)
-        assert _sleepers(), "the bash command never started"
+        assert await _until(lambda: bool(live_processes_with(tag)), 60), "the bash command never started"
         await conn.cancel(session_id=session_id)
         response = await asyncio.wait_for(turn, 30)
         assert response.stop_reason == "cancelled"
-        await asyncio.sleep(0.5)
-        assert not _sleepers(), "the command outlived the cancel"
+        # The sandbox's leader is reaped before the answer; the sleep in its pid namespace is
+        # killed by the kernel right after: gone within seconds, not after its thousands.
+        assert await _until(lambda: not live_processes_with(tag), 10), "the command outlived the cancel"
 
 
-def _sleepers() -> list[str]:
-    found = subprocess.run(["pgrep", "-f", "sleep 31.5"], capture_output=True, text=True)
-    return found.stdout.split()
+async def _until(condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Whether `condition` holds within `timeout_s` (polled)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 @pytest.mark.slow

@@ -2,8 +2,8 @@
 
 Claude Code runs `claude -p` against a local Messages API server whose replies call our tools;
 `subagent mcp` runs its agents with the scripted model. The fixture installs the pinned package
-into the checkout's gitignored `.cache/claude-code` once, and skips (saying why) where npm cannot
-reach the registry.
+into the checkout's gitignored `.cache/claude-code` once (one worker at a time), and skips (saying
+why) where npm cannot reach the registry.
 """
 
 from __future__ import annotations
@@ -48,36 +48,37 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="session")
 def claude_code() -> Path:
-    """The pinned `claude`, installed on first use; one installer at a time (the xdist workers share
-    the cache, and worksteal may give this file's tests to both)."""
+    """The `claude` binary, installed on first use: by one installer at a time (each xdist worker
+    has its own session), and used only once an install has finished. npm links `.bin/claude` to
+    a stub that the package's postinstall then replaces with the native binary, so the link
+    existing does not mean the install is done: a marker written after npm returned does."""
     binary = CACHE / "node_modules" / ".bin" / "claude"
-    if binary.exists():
-        return binary
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed: Claude Code cannot be installed here")
+    installed = CACHE / f".installed-{CLAUDE_CODE}"
     CACHE.mkdir(parents=True, exist_ok=True)
     with open(CACHE / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if binary.exists():
-            return binary
-        proc = subprocess.run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(CACHE),
-                f"@anthropic-ai/claude-code@{CLAUDE_CODE}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if proc.returncode != 0 or not binary.exists():
-            pytest.skip(
-                f"npm could not install @anthropic-ai/claude-code@{CLAUDE_CODE}: {proc.stderr[-300:]}"
+        if not installed.exists():
+            if shutil.which("npm") is None:
+                pytest.skip("npm is not installed: Claude Code cannot be installed here")
+            proc = subprocess.run(
+                [
+                    "npm",
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    str(CACHE),
+                    f"@anthropic-ai/claude-code@{CLAUDE_CODE}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
             )
+            if proc.returncode != 0 or not binary.exists():
+                pytest.skip(
+                    f"npm could not install @anthropic-ai/claude-code@{CLAUDE_CODE}: {proc.stderr[-300:]}"
+                )
+            installed.touch()
     return binary
 
 

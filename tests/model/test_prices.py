@@ -170,12 +170,16 @@ def _cost_in_a_new_process() -> list[str]:
 
 
 def test_a_kept_price_spares_the_next_run_the_table() -> None:
-    expected = table_price("claude-sonnet-5-5")
-    assert expected is not None
-    cost = str(expected(Usage(output_tokens=MILLION)))
-    assert _cost_in_a_new_process() == [cost, "True"]  # looked up in the table, and kept
-    assert _cost_in_a_new_process() == [cost, "False"]
     record = _price_record._file()
+    assert not record.exists()  # this test's own data dir: nothing kept yet
+    cost, imported = _cost_in_a_new_process()
+    assert imported == "True"  # looked up in the table, and kept
+    assert _cost_in_a_new_process() == [cost, "False"]
     kept = json.loads(record.read_text())
     record.write_text(json.dumps({**kept, "table": "another table, or yesterday"}))
     assert _cost_in_a_new_process() == [cost, "True"]  # the control: a stale record is not used
+    # Last: `table_price` keeps the rates in this test's data dir the first time this process asks
+    # (it is cached per process), so asking first would make the first run above find a record.
+    expected = table_price("claude-sonnet-5-5")
+    assert expected is not None
+    assert cost == str(expected(Usage(output_tokens=MILLION)))

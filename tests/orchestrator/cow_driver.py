@@ -4,21 +4,21 @@ The process enters its own mount namespace first, as the command line does (only
 single-threaded process can; not with `--no-namespace`, as the Python API does not), then runs
 the real runtime against a scripted model, and prints one JSON object: the kind of each child's
 tree, every tool result, and, once the run is over, the mounts still in its namespace and the
-tree folders still on disk. A cancel can be sent when `--cancel-when-sleeping N` processes run
-`sleep TAG` (`--sleep TAG`: each test its own, from tests.processes.unique_sleep, so the sleeps of
-a test running at once on another xdist worker are not counted). With `--hold-task-calls`, the
-model's stream stops after it begins a `task` call until a base checkout exists (at most
-`--hold-at-most` seconds, 60), and the report says whether one appeared meanwhile: the runtime
-built it while the call was being written.
+tree folders still on disk (and how many processes still run `sleep TAG`, with `--sleeper TAG`
+a `unique_sleep()`). A cancel can be sent when `--cancel-when-sleeping N` processes run it.
+With `--hold-task-calls`, the model's stream stops after it begins a `task` call until a base
+checkout exists (at most `--hold-at-most` seconds, 60), and the report says whether one appeared
+meanwhile: the runtime built it while the call was being written.
 
-    python -m tests.orchestrator.cow_driver WORKSPACE SCRIPT [--cancel-when-sleeping N --sleep TAG]
-        [--hold-task-calls [--hold-at-most S]] [--no-namespace]
+    python -m tests.orchestrator.cow_driver WORKSPACE SCRIPT [--sleeper TAG
+        [--cancel-when-sleeping N]] [--hold-task-calls [--hold-at-most S]] [--no-namespace]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import AsyncIterator
@@ -26,23 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from agent.orchestrator import mountns
-
-
-def is_sleep(cmdline: bytes, tag: str) -> bool:
-    """Whether /proc/PID/cmdline is exactly `sleep TAG` (not this driver's `--sleep TAG`)."""
-    argv = cmdline.split(b"\0")[:-1]
-    return len(argv) == 2 and argv[0].rsplit(b"/", 1)[-1] == b"sleep" and argv[1] == tag.encode()
+from tests.processes import live_processes_with
 
 
 def sleepers(tag: str) -> int:
-    """How many processes run `sleep TAG` (a test's long-running bash calls)."""
+    """How many live processes run `sleep TAG` (a `tests.processes.unique_sleep()`): not this
+    driver, nor what started it, whose own argv carries TAG after `--sleeper`."""
     count = 0
-    for pid in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                count += is_sleep(handle.read(), tag)
-        except OSError:
-            continue
+    for pid in live_processes_with(tag):
+        with contextlib.suppress(OSError):
+            count += Path(f"/proc/{pid}/comm").read_text().strip() == "sleep"
     return count
 
 
@@ -78,7 +71,7 @@ async def _base_appears(timeout_s: float) -> bool:
 
 
 async def run(
-    workspace: Path, script: Path, cancel_when: int | None, tag: str | None, hold: float | None
+    workspace: Path, script: Path, cancel_when: tuple[int, str] | None, hold: float | None
 ) -> list[Any]:
     from agent.api import run_agent
     from agent.model.scripted import ScriptedModel
@@ -87,7 +80,7 @@ async def run(
     model = ScriptedModel.from_file(script)
 
     async def watch() -> None:
-        while cancel_when is not None and tag is not None and sleepers(tag) < cancel_when:
+        while cancel_when is not None and sleepers(cancel_when[1]) < cancel_when[0]:
             await asyncio.sleep(0.05)
         cancel.set()
 
@@ -108,7 +101,7 @@ async def run(
     return events
 
 
-def report(events: list[Any], rights: mountns.MountRights, tag: str | None) -> dict[str, Any]:
+def report(events: list[Any], rights: mountns.MountRights, sleeper: str | None) -> dict[str, Any]:
     from agent import paths
 
     homes = (str(paths.worktrees_home()), str(paths.bases_home()))
@@ -134,7 +127,7 @@ def report(events: list[Any], rights: mountns.MountRights, tag: str | None) -> d
         "final": final.subtype,
         "mounts": mounts,
         "left": sorted(os.listdir(trees)) if trees.is_dir() else [],
-        "sleepers": sleepers(tag) if tag is not None else None,
+        "sleepers": sleepers(sleeper) if sleeper is not None else None,
         "held": HELD,
     }
 
@@ -143,18 +136,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("workspace", type=Path)
     parser.add_argument("script", type=Path)
+    parser.add_argument("--sleeper", default=None)
     parser.add_argument("--cancel-when-sleeping", type=int, default=None)
-    parser.add_argument("--sleep", default=None, help="the argument of the sleeps to count")
     parser.add_argument("--hold-task-calls", action="store_true")
     parser.add_argument("--hold-at-most", type=float, default=60.0)
     parser.add_argument("--no-namespace", action="store_true")
     args = parser.parse_args()
     rights = mountns.rights() if args.no_namespace else mountns.enter()  # before any thread starts
     hold = args.hold_at_most if args.hold_task_calls else None
-    if args.cancel_when_sleeping is not None and args.sleep is None:
-        parser.error("--cancel-when-sleeping needs --sleep TAG")
-    events = asyncio.run(run(args.workspace, args.script, args.cancel_when_sleeping, args.sleep, hold))
-    print(json.dumps(report(events, rights, args.sleep)))
+    if args.cancel_when_sleeping is not None and args.sleeper is None:
+        parser.error("--cancel-when-sleeping needs --sleeper: the sleep to count")
+    when = None if args.cancel_when_sleeping is None else (args.cancel_when_sleeping, args.sleeper)
+    events = asyncio.run(run(args.workspace, args.script, when, hold))
+    print(json.dumps(report(events, rights, args.sleeper)))
 
 
 if __name__ == "__main__":

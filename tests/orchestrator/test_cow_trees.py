@@ -153,11 +153,11 @@ def test_children_see_only_their_own_tree_and_the_merge_brings_back_exactly_thei
 
 def test_a_cancel_leaves_nothing_mounted_nothing_on_disk_and_no_process(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=BWRAP, files=FILES)
-    tag = unique_sleep()
-    sleep = f"echo started > mine.txt && sleep {tag}"
-    script = _script(tmp_path, {"sleeper one": [_bash(sleep)], "sleeper two": [_bash(sleep)]})
+    sleep = unique_sleep()  # counted by the test: its own, not a neighbour's
+    work = f"echo started > mine.txt && sleep {sleep}"
+    script = _script(tmp_path, {"sleeper one": [_bash(work)], "sleeper two": [_bash(work)]})
 
-    report = _drive(ws, script, "--cancel-when-sleeping", "2", "--sleep", tag)
+    report = _drive(ws, script, "--sleeper", sleep, "--cancel-when-sleeping", "2")
 
     assert report["rights"] and report["trees"] == ["overlay", "overlay"]
     assert report["final"] == "cancelled"
@@ -179,11 +179,18 @@ def _mounted_anywhere(needle: str) -> list[str]:
     return lines
 
 
+def _what_it_said(runtime: subprocess.Popen[str]) -> str:
+    """For a failure message: the killed run's events naming its children's trees, and its stderr."""
+    runtime.kill()
+    out, err = runtime.communicate()
+    return "\n".join([line for line in out.splitlines() if '"worktree"' in line] + [err[-2000:]])
+
+
 def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=BWRAP, files=FILES)
-    tag = unique_sleep()
-    sleep = f"echo started > mine.txt && sleep {tag}"
-    script = _script(tmp_path, {"sleeper one": [_bash(sleep)], "sleeper two": [_bash(sleep)]})
+    sleep = unique_sleep()  # counted by the test: its own, not a neighbour's
+    work = f"echo started > mine.txt && sleep {sleep}"
+    script = _script(tmp_path, {"sleeper one": [_bash(work)], "sleeper two": [_bash(work)]})
     runtime = subprocess.Popen(
         subagent_argv(
             "run",
@@ -204,11 +211,12 @@ def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path
     )
     try:
         deadline = time.monotonic() + 60
-        while sleepers(tag) < 2:
+        while sleepers(sleep) < 2:
             assert time.monotonic() < deadline and runtime.poll() is None, runtime.stderr.read()  # type: ignore[union-attr]
             time.sleep(0.05)
         trees = paths.worktrees_home()
-        assert len(_mounted_anywhere(str(trees))) >= 2  # the overlays, in the runtime's namespace
+        mounted = _mounted_anywhere(str(trees))
+        assert len(mounted) >= 2, _what_it_said(runtime)  # the overlays, in the runtime's namespace
         runtime.send_signal(signal.SIGKILL)
         runtime.wait(10)
     finally:
@@ -216,7 +224,7 @@ def test_a_killed_run_leaves_no_mount_and_the_next_run_sweeps_its_trees(tmp_path
         runtime.communicate()
 
     deadline = time.monotonic() + 10
-    while sleepers(tag) or _mounted_anywhere(str(trees)):
+    while sleepers(sleep) or _mounted_anywhere(str(trees)):
         assert time.monotonic() < deadline, "a sandboxed process or a mount outlived the killed runtime"
         time.sleep(0.05)
     left = sorted(trees.iterdir())

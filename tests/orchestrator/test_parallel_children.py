@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from pathlib import Path
 
 from agent.orchestrator.worktree import worktrees_home
 from agent.sessions.checkpoints import ShadowRepo
 from tests.orchestrator._scenario import collect, final, model, results, task, until, workspace, write
-from tests.orchestrator.cow_driver import is_sleep
+from tests.orchestrator.cow_driver import sleepers
 from tests.processes import unique_sleep
 
 
@@ -156,21 +155,9 @@ async def test_an_empty_child_report_is_an_error(tmp_path: Path) -> None:
     assert 'status="error_empty_result"' in result.output and "without a final report" in result.output
 
 
-def _sleepers(tag: str) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                if is_sleep(handle.read(), tag):
-                    found.append(int(pid))
-        except OSError:
-            continue
-    return found
-
-
 async def test_cancelling_the_parent_leaves_no_child_process_or_worktree(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
-    tag = unique_sleep()  # not another test's sleeps, on another xdist worker
+    tag = unique_sleep()  # counted by the test: its own, not a neighbour's
     sleep = {"name": "bash", "input": {"command": f"sleep {tag}"}}
     client = model(
         [
@@ -186,13 +173,13 @@ async def test_cancelling_the_parent_leaves_no_child_process_or_worktree(tmp_pat
         events.extend([e async for e in _run(ws, client, cancel)])
 
     runner = asyncio.create_task(consume())
-    await until(lambda: len(_sleepers(tag)) == 2)
+    await until(lambda: sleepers(tag) == 2)
     assert len(list(worktrees_home().iterdir())) == 2
     cancel.set()
     await asyncio.wait_for(runner, 30)
 
     assert final(events).subtype == "cancelled"
-    await until(lambda: not _sleepers(tag), timeout=10)
+    await until(lambda: not sleepers(tag), timeout=10)
     assert list(worktrees_home().iterdir()) == []
 
 

@@ -95,11 +95,11 @@ def test_reflinked_children_see_only_their_own_tree_and_the_merge_brings_back_ex
 @pytest.mark.usefixtures("reflink_home")
 def test_a_cancel_leaves_nothing_on_disk_and_no_process(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=REFLINK, files=FILES)
-    tag = unique_sleep()
-    sleep = f"echo started > mine.txt && sleep {tag}"
-    script = _script(tmp_path, {"sleeper one": [_bash(sleep)], "sleeper two": [_bash(sleep)]})
+    sleep = unique_sleep()  # counted by the test: its own, not a neighbour's
+    work = f"echo started > mine.txt && sleep {sleep}"
+    script = _script(tmp_path, {"sleeper one": [_bash(work)], "sleeper two": [_bash(work)]})
 
-    report = _drive(ws, script, "--cancel-when-sleeping", "2", "--sleep", tag)
+    report = _drive(ws, script, "--sleeper", sleep, "--cancel-when-sleeping", "2")
 
     assert report["trees"] == ["reflink", "reflink"] and report["final"] == "cancelled"
     assert report["left"] == [] and report["sleepers"] == 0
@@ -109,9 +109,9 @@ def test_a_cancel_leaves_nothing_on_disk_and_no_process(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("reflink_home")
 def test_a_killed_run_leaves_its_trees_for_the_next_run_to_sweep(tmp_path: Path) -> None:
     ws = workspace(tmp_path, config=REFLINK, files=FILES)
-    tag = unique_sleep()
-    sleep = f"echo started > mine.txt && sleep {tag}"
-    script = _script(tmp_path, {"sleeper one": [_bash(sleep)], "sleeper two": [_bash(sleep)]})
+    sleep = unique_sleep()  # counted by the test: its own, not a neighbour's
+    work = f"echo started > mine.txt && sleep {sleep}"
+    script = _script(tmp_path, {"sleeper one": [_bash(work)], "sleeper two": [_bash(work)]})
     argv = ["run", "go", "--agent", "orchestrator", "--cwd", str(ws), "--script", str(script)]
     runtime = subprocess.Popen(
         subagent_argv(*argv),
@@ -122,7 +122,7 @@ def test_a_killed_run_leaves_its_trees_for_the_next_run_to_sweep(tmp_path: Path)
     )
     try:
         deadline = time.monotonic() + 60
-        while sleepers(tag) < 2:
+        while sleepers(sleep) < 2:
             assert time.monotonic() < deadline and runtime.poll() is None, runtime.stderr.read()  # type: ignore[union-attr]
             time.sleep(0.05)
         runtime.send_signal(signal.SIGKILL)
@@ -132,7 +132,7 @@ def test_a_killed_run_leaves_its_trees_for_the_next_run_to_sweep(tmp_path: Path)
         runtime.communicate()
 
     deadline = time.monotonic() + 10
-    while sleepers(tag):
+    while sleepers(sleep):
         assert time.monotonic() < deadline, "a sandboxed process outlived the killed runtime"
         time.sleep(0.05)
     trees_home = paths.worktrees_home()

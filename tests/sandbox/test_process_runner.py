@@ -11,7 +11,7 @@ import pytest
 from agent.sandbox.base import Sandbox
 from agent.sandbox.process import ProcessLimits, _OutputBuffer, user_process_limit
 from agent.sandbox.unsandboxed import UnsandboxedRunner
-from tests.processes import gone, kill_all_with, unique_sleep
+from tests.processes import gone, kill_all_with, live_processes_with, unique_sleep
 from tests.sandbox.conftest import sandbox_for
 
 
@@ -58,22 +58,44 @@ async def test_background_process_does_not_outlive_a_finished_call(runner: Sandb
         kill_all_with(tag)
 
 
+async def _appears(tag: str) -> None:
+    """Wait (without blocking the loop that starts it) until a live process carries `tag`."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while not live_processes_with(tag):
+        assert asyncio.get_running_loop().time() < deadline, f"no process with {tag!r} within 30 s"
+        await asyncio.sleep(0.02)
+
+
 async def test_cancel_event_kills_and_keeps_output(runner: Sandbox, workspace: Path) -> None:
-    cancel = asyncio.Event()
-    asyncio.get_running_loop().call_later(0.5, cancel.set)
-    result = await runner.run("echo partial; sleep 60", cwd=workspace, timeout_s=30, cancel=cancel)
-    assert result.cancelled and not result.timed_out and result.exit_code is None
-    assert result.output == "partial\n"
+    tag, cancel = unique_sleep(), asyncio.Event()
+
+    async def cancel_once_sleeping() -> None:  # not after a fixed delay: bash may not have begun
+        await _appears(tag)
+        cancel.set()
+
+    canceller = asyncio.ensure_future(cancel_once_sleeping())
+    try:
+        result = await runner.run(f"echo partial; sleep {tag}", cwd=workspace, timeout_s=30, cancel=cancel)
+        await canceller
+        assert result.cancelled and not result.timed_out and result.exit_code is None
+        assert result.output == "partial\n"
+        assert gone(tag)
+    finally:
+        canceller.cancel()
+        kill_all_with(tag)
 
 
 async def test_cancelling_the_task_kills_the_group(runner: Sandbox, workspace: Path) -> None:
     tag = unique_sleep()
     task = asyncio.ensure_future(runner.run(f"sleep {tag}", cwd=workspace, timeout_s=30))
-    await asyncio.sleep(0.5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert gone(tag)
+    try:
+        await _appears(tag)  # else `gone` would hold for a command that never began
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert gone(tag)
+    finally:
+        kill_all_with(tag)
 
 
 async def test_working_directory_is_reported(runner: Sandbox, workspace: Path) -> None:
