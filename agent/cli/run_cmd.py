@@ -199,10 +199,9 @@ def _emit(event: Any, output: OutputMode, renderer: Any) -> None:
 
 
 def _text_renderer() -> Any:
-    from agent.terminal.console import terminal_console
     from agent.terminal.render import EventRenderer
 
-    return EventRenderer(terminal_console())
+    return EventRenderer()  # its console (and rich) at the first line it prints
 
 
 def _terminal_approver(renderer: Any) -> Any:
@@ -211,4 +210,4 @@ def _terminal_approver(renderer: Any) -> Any:
         return None
     from agent.terminal.approver import TerminalApprover
 
-    return TerminalApprover(renderer.console)
+    return TerminalApprover(lambda: renderer.console)  # the renderer's, made at the first print

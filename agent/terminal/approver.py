@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from agent.permissions.headless import HEADLESS_DENIAL
@@ -32,11 +33,19 @@ class TerminalApprover:
     behind: the next ask gets the next answer, and the process exits at once.
     """
 
-    def __init__(self, console: Console, terminal: TextIO | None = None) -> None:
-        self.console = console
+    def __init__(self, console: Console | Callable[[], Console], terminal: TextIO | None = None) -> None:
+        """`console` prints the asks: a console, or a function that makes it at the first ask (the
+        text view's, which is made at its first print)."""
+        self._console = console
         self.terminal = terminal if terminal is not None else self.open_terminal()
         self._lines = TerminalLines(self.terminal) if self.terminal is not None else None
         self._lock = asyncio.Lock()
+
+    @property
+    def console(self) -> Console:
+        if callable(self._console):
+            self._console = self._console()
+        return self._console
 
     @staticmethod
     def open_terminal() -> TextIO | None:

@@ -5,6 +5,10 @@ given (tests use a fixed-width console over StringIO). Thinking is dimmed; each 
 one-line header, a spinner while it runs (on a terminal), then its status and duration; diffs are
 highlighted; a subagent's events are indented under the `task` call that started them.
 
+Given no console, it prints to the terminal's (`terminal_console()`), made at the first line it
+prints: rich is imported there, not before a text run's first request, which prints nothing
+(rich's console was 74 M instructions, 4 % of `subagent run`'s start; issue 18).
+
 Every string of an event came from the model, a tool or a workspace: each goes through
 `for_terminal` (names and titles with `name=True, one_line=True`) and is printed as `Text`, never
 as markup, so no escape sequence or `[link=...]` reaches the terminal (docs/security.md).
@@ -13,10 +17,6 @@ as markup, so no escape sequence or `[link=...]` reaches the terminal (docs/secu
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from rich.markup import escape
-from rich.padding import Padding
-from rich.text import Text
 
 from agent.events import (
     CompactionEvent,
@@ -53,8 +53,8 @@ def _name(text: str) -> str:
 class EventRenderer:
     """Renders one run's events to `console`."""
 
-    def __init__(self, console: Console, *, show_thinking: bool = True) -> None:
-        self.console = console
+    def __init__(self, console: Console | None = None, *, show_thinking: bool = True) -> None:
+        self._console = console
         self.show_thinking = show_thinking
         self._streaming: tuple[str, str] | None = None
         """(kind, session id) while a delta line is open: parallel subagents each get their own line."""
@@ -64,14 +64,30 @@ class EventRenderer:
         self._depth: dict[str, int] = {}
         self._status: Status | None = None
 
+    @property
+    def console(self) -> Console:
+        """The console given, else the terminal's, made now (the first print)."""
+        if self._console is None:
+            from agent.terminal.console import terminal_console
+
+            self._console = terminal_console()
+        return self._console
+
     def _indent(self, event: Event) -> int:
         return self._depth.get(event.session_id, 1 if event.parent_tool_use_id else 0)
 
-    def _line(self, event: Event, renderable: RenderableType) -> None:
-        self._close_stream()
+    def _line(self, event: Event, text: str, style: str) -> None:
+        """One line of the runtime's own (a subagent's starts with its tag)."""
+        from rich.text import Text
+
         label = self._labels.get(event.session_id)
-        if label is not None and isinstance(renderable, Text):
-            renderable = Text.assemble((f"{label} │ ", "cyan"), renderable)
+        line = Text(text, style=style)
+        self._print(event, line if label is None else Text.assemble((f"{label} │ ", "cyan"), line))
+
+    def _print(self, event: Event, renderable: RenderableType) -> None:
+        from rich.padding import Padding
+
+        self._close_stream()
         self.console.print(Padding(renderable, (0, 0, 0, 2 * self._indent(event)), expand=False))
 
     def _close_stream(self) -> None:
@@ -80,6 +96,8 @@ class EventRenderer:
             self._streaming = None
 
     def _delta(self, event: Event, kind: str, text: str, style: str) -> None:
+        from rich.text import Text
+
         if self._streaming != (kind, event.session_id):
             self._close_stream()
             self.console.print(" " * (2 * self._indent(event)), end="")
@@ -96,6 +114,8 @@ class EventRenderer:
                 self._status.stop()
                 self._status = None
             return
+        from rich.markup import escape
+
         label = "running: " + ", ".join(self._running.values())
         if self._status is None:
             self._status = self.console.status(escape(label))
@@ -113,36 +133,34 @@ class EventRenderer:
             self._delta(event, "thinking", event.text, "dim italic")
         elif isinstance(event, ToolCallStartedEvent):
             self._running[event.tool_use_id] = title = _name(event.title)
-            self._line(event, Text(f"{_GLYPH.get(event.kind, '•')} {title}", style="bold"))
+            self._line(event, f"{_GLYPH.get(event.kind, '•')} {title}", "bold")
             self._refresh_status()
         elif isinstance(event, ToolCallFinishedEvent):
             self._tool_finished(event)
         elif isinstance(event, PermissionAskedEvent):
             asked = f"? permission {_name(event.permission)} for {_name(event.title)}"
-            self._line(event, Text(asked, style="yellow"))
+            self._line(event, asked, "yellow")
         elif isinstance(event, PermissionAnsweredEvent) and event.decision == "deny":
-            self._line(event, Text(f"✗ denied: {for_terminal(event.reason)}", style="red"))
+            self._line(event, f"✗ denied: {for_terminal(event.reason)}", "red")
         elif isinstance(event, SubagentStartedEvent):
             self._depth[event.child_session_id] = self._indent(event) + 1
             self._labels[event.child_session_id] = f"#{len(self._labels) + 1} {_name(event.agent)}"
             label = self._labels[event.child_session_id]
-            self._line(event, Text(f"▶ {label}: {_name(event.description)}", style="cyan"))
+            self._line(event, f"▶ {label}: {_name(event.description)}", "cyan")
         elif isinstance(event, SubagentFinishedEvent):
             label = self._labels.get(event.child_session_id) or _name(event.agent)
             files = f", {len(event.files_changed)} files changed" if event.files_changed else ""
-            self._line(event, Text(f"◀ {label}: {event.subtype}{files}", style="cyan"))
+            self._line(event, f"◀ {label}: {event.subtype}{files}", "cyan")
         elif isinstance(event, ErrorEvent):
             style = "yellow" if event.retrying else "bold red"
-            self._line(event, Text(f"! {for_terminal(event.message)}", style=style))
+            self._line(event, f"! {for_terminal(event.message)}", style)
         elif isinstance(event, ModelFallbackEvent):
             switch = f"! {_name(event.from_model)} is overloaded: this turn goes to {_name(event.to_model)}"
-            self._line(event, Text(switch, style="yellow"))
+            self._line(event, switch, "yellow")
         elif isinstance(event, HookEvent):
             self._hook(event)
         elif isinstance(event, CompactionEvent):
-            self._line(
-                event, Text(f"⋯ compacted {event.tokens_before} → {event.tokens_after} tokens", style="dim")
-            )
+            self._line(event, f"⋯ compacted {event.tokens_before} → {event.tokens_after} tokens", "dim")
         elif isinstance(event, ResultEvent) and event.parent_tool_use_id is None:
             self._close_stream()
 
@@ -150,17 +168,17 @@ class EventRenderer:
         """A hook that failed, decided or said something; a quiet success is not shown."""
         what = f"hook {_name(event.hook_event)} `{_name(event.command[:80])}`"
         if event.failed:
-            self._line(event, Text(f"! {what} failed: {for_terminal(event.message)}", style="bold yellow"))
+            self._line(event, f"! {what} failed: {for_terminal(event.message)}", "bold yellow")
         elif event.decision or event.message:
             said = ": ".join(filter(None, (event.decision, for_terminal(event.message))))
-            self._line(event, Text(f"⚓ {what}: {said}", style="yellow"))
+            self._line(event, f"⚓ {what}: {said}", "yellow")
 
     def _notices(self, event: SessionStartedEvent) -> None:
         """What confines the run, before anything else: no sandbox, network, refused workspace keys."""
         who = f"{_name(event.agent)}: " if event.parent_tool_use_id else ""
         for line in event.notices():  # a refused key names a file the repository chose
             style = "yellow" if line.startswith("refused: ") else "bold red"
-            self._line(event, Text(f"⚠ {who}{for_terminal(line)}", style=style))
+            self._line(event, f"⚠ {who}{for_terminal(line)}", style)
 
     def _tool_finished(self, event: ToolCallFinishedEvent) -> None:
         title = self._running.pop(event.tool_use_id, None) or _name(event.name)
@@ -168,9 +186,9 @@ class EventRenderer:
         seconds = event.duration_ms / 1000
         if event.is_error:
             first = event.output.strip().splitlines()[0] if event.output.strip() else "failed"
-            self._line(event, Text(f"  ✗ {title} ({seconds:.1f}s): {_name(first[:200])}", style="red"))
+            self._line(event, f"  ✗ {title} ({seconds:.1f}s): {_name(first[:200])}", "red")
         else:
-            self._line(event, Text(f"  ✓ {title} ({seconds:.1f}s)", style="green"))
+            self._line(event, f"  ✓ {title} ({seconds:.1f}s)", "green")
         for change in event.changes:
             if change.diff:
                 lines = change.diff.splitlines()
@@ -180,10 +198,12 @@ class EventRenderer:
                 safe = for_terminal(shown)
                 from rich.syntax import Syntax  # with pygments: 3 % of a text run's start, at its first diff
 
-                self._line(event, Syntax(safe, "diff", theme="ansi_dark", background_color="default"))
+                self._print(event, Syntax(safe, "diff", theme="ansi_dark", background_color="default"))
 
     def summary(self, result: ResultEvent) -> None:
         """Files changed, turns, tokens, cost and time of the run."""
+        from rich.text import Text
+
         self._close_stream()
         self._refresh_status()
         u = result.usage

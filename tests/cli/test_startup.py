@@ -48,7 +48,7 @@ MODELS = (
 
 HEAVY = (
     "anthropic",  # the SDK: about 2 s of CPU (the Messages API is streamed without it)
-    "rich",  # the live terminal view (the JSON outputs print no rich text)
+    "rich",  # the terminal view: at its first print (the JSON outputs print no rich text)
     "typer",  # --help, usage errors and the other commands: `run` and `-p` parse without it
     "click",
     "agent.cli.app",  # the typer app
@@ -115,12 +115,14 @@ def test_the_first_request_imports_nothing_heavy(tmp_path: Path, args: tuple[str
     assert not {m for m in report["at_exit"] if m == "anthropic" or m.startswith("anthropic.")}
 
 
-def test_a_text_run_highlights_no_diff_before_its_first_request(tmp_path: Path) -> None:
-    """The text view needs rich's console, not its syntax highlighting (pygments) until a diff."""
+def test_a_text_run_loads_rich_at_its_first_print_not_before_its_first_request(tmp_path: Path) -> None:
+    """The text view (output not a terminal here) makes its console at the first line it prints, and
+    needs syntax highlighting (pygments) only at a diff."""
     with MessagesServer([sse.reply(sse.text_block(0, "hi"))]) as server:
         report = _report(tmp_path, server, "run", "say hi")
-    assert "hi" in report["stdout"] and "rich.console" in report["at_request"]
-    assert not {m for m in report["at_request"] if m.split(".")[0] == "pygments" or m == "rich.syntax"}
+    assert report["stdout"].startswith("hi\n") and "rich.console" in report["at_exit"]
+    assert _heavy(report["at_request"]) == set()
+    assert not {m for m in report["at_exit"] if m.split(".")[0] == "pygments" or m == "rich.syntax"}
 
 
 def test_the_first_request_builds_only_the_models_it_uses(tmp_path: Path) -> None:

@@ -200,3 +200,19 @@ def test_ctrl_c_at_a_permission_prompt_of_subagent_run_ends_the_run(tmp_path: Pa
     text, ended = _converse("", [(b"write out.txt", b""), (b"> ", b"\x03")], wait_s=30, argv=argv)
     assert ended, f"subagent run hung after Ctrl-C at a permission prompt:\n{text}"
     assert "cancelled" in text and not (tmp_path / "out.txt").exists()
+
+
+async def test_a_console_given_as_a_function_is_made_at_the_first_ask() -> None:
+    """`subagent run` hands over its text view's console, which is made at its first print."""
+    screen = io.StringIO()
+    made: list[Console] = []
+
+    def console() -> Console:
+        made.append(Console(file=screen, width=100))
+        return made[-1]
+
+    approver = TerminalApprover(console, terminal=io.StringIO("y\n"))
+    assert made == []
+    assert (await approver.ask(REQUEST)).decision == "allow"
+    assert (await approver.ask(REQUEST)).message == "denied: the terminal closed before an answer"
+    assert len(made) == 1 and screen.getvalue().count("bash wants bash (reviewer)") == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
 from agent.events import (
@@ -140,3 +141,36 @@ def test_a_switch_to_the_fallback_model_is_one_line_naming_both_models() -> None
         )
     )
     assert "claude-opus-4-7 is overloaded: this turn goes to claude-sonnet-4-6" in shown
+
+
+def test_without_a_console_it_makes_the_terminals_at_its_first_print(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`subagent run`'s text view: no console (nor rich) until a line is printed, then stdout's,
+    with the guard on it."""
+    from agent.events import SessionStartedEvent
+
+    renderer = EventRenderer()
+    renderer.handle(
+        SessionStartedEvent(
+            session_id="s", agent="a", model="m", cwd="/w", tools=[], sandbox="bwrap", trusted=True
+        )
+    )
+    assert renderer._console is None
+    renderer.handle(TextDeltaEvent(session_id="s", text="hi \x1b]0;x\x07"))
+    renderer.handle(TextDeltaEvent(session_id="s", text="there"))
+    assert renderer._console is not None and renderer.console is renderer._console
+    renderer.summary(
+        ResultEvent(
+            session_id="s",
+            subtype="success",
+            is_error=False,
+            result="hi",
+            num_turns=1,
+            usage=Usage(),
+            total_cost_usd=0.0,
+            duration_ms=1000,
+        )
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("hi \\x1b]0;x\\x07there\n── success ──\n") and "\x1b" not in out
