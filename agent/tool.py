@@ -8,6 +8,8 @@ result with `is_error=True`); the loop turns it into an error tool result.
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -232,8 +234,15 @@ class Tool(ABC, Generic[InputT]):
         return {
             "name": cls.name,
             "description": cls.description,
-            "input_schema": _compact_schema(cls.input_model.model_json_schema()),
+            "input_schema": copy.deepcopy(_input_schema(cls.input_model)),
         }
+
+
+@functools.cache
+def _input_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """An input model's schema, generated once per process (pydantic builds it anew on each call,
+    milliseconds a tool; every run of every subagent asks for its tools' schemas)."""
+    return _compact_schema(model.model_json_schema())
 
 
 def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
