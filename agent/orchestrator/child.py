@@ -210,7 +210,9 @@ async def _run_and_verify(
 ) -> VerifyResult | None:
     """The child's run, then verify and resume with the failure until it passes or rounds run out."""
     spec, link = request.spec, request.link
-    parts = dataclasses.replace(link.parts, load_registry=lambda _cwd, _trust: link.registry)
+    parts = dataclasses.replace(
+        link.parts, load_registry=lambda _cwd, _trust: link.registry, open_store=link.open_store
+    )
     if worktree is not None and ready is not None:
         load = parts.load_tools
 
