@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import tempfile
+import threading
 from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
@@ -24,6 +26,10 @@ from agent import paths
 from agent.sessions._shadow_git import ShadowGit
 
 _REF = "refs/heads/snapshots"
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_NAME_STATUS: dict[tuple[Path, str, str], list[tuple[str, str]]] = {}
+_NAME_STATUS_KEPT = 256
+_NAME_STATUS_LOCK = threading.Lock()
 _NEWEST: dict[Path, tuple[str, str, tuple[int, ...] | None]] = {}
 """Per shadow repository, what this process last knew of its newest snapshot: (commit, tree,
 and the index's stat data when the tree was written from it, else None). Every `ShadowRepo` of
@@ -247,9 +253,22 @@ class ShadowRepo:
         return ref
 
     def _name_status(self, a: str, b: str) -> list[tuple[str, str]]:
+        """(status, path) of each path that differs between two commits; remembered for commit
+        ids (they never change): a child's run and its merge both ask for its own changes."""
+        key = (self.git_dir, a, b)
+        with _NAME_STATUS_LOCK:
+            known = _NAME_STATUS.get(key)
+        if known is not None:
+            return list(known)
         out = self.git.run("diff-tree", "-r", "-z", "--no-renames", "--name-status", a, b)
         fields = [f for f in out.split("\0") if f]
-        return list(zip(fields[0::2], fields[1::2], strict=True))
+        found = list(zip(fields[0::2], fields[1::2], strict=True))
+        if _COMMIT_ID.fullmatch(a) and _COMMIT_ID.fullmatch(b):
+            with _NAME_STATUS_LOCK:
+                while len(_NAME_STATUS) >= _NAME_STATUS_KEPT:
+                    del _NAME_STATUS[next(iter(_NAME_STATUS))]
+                _NAME_STATUS[key] = list(found)
+        return found
 
 
 def _nul_list(paths: list[str]) -> bytes:

@@ -285,6 +285,19 @@ def test_a_snapshot_of_an_unchanged_workspace_runs_one_git(
     assert ShadowRepo(workspace).tree(second) != ShadowRepo(workspace).tree(first)
 
 
+def test_changes_between_two_snapshots_are_listed_once(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child's run and its merge both list its changes: commits never change, git runs once."""
+    first = ShadowRepo(workspace).snapshot("one")
+    (workspace / "notes.txt").write_text("changed\n")
+    second = ShadowRepo(workspace).snapshot("two")
+    ran = _commands(monkeypatch)
+    listed = [ShadowRepo(workspace).changed_files(first, second) for _ in range(2)]
+    assert ran == ["diff-tree"] and listed[0] == listed[1]
+    assert [(c.path, c.change) for c in listed[0]] == [("notes.txt", "modified")]
+
+
 def test_an_index_written_elsewhere_is_read_again(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An index another process wrote (a snapshot killed before its commit) may hold entries the
     last snapshot does not: its tree is written again, and the snapshot holds the workspace."""
