@@ -253,7 +253,7 @@ class Tool(ABC, Generic[InputT]):
         return {
             "name": cls.name,
             "description": cls.description,
-            "input_schema": _compact_schema(cls.input_model.model_json_schema()),
+            "input_schema": copy.deepcopy(_input_schema(cls.input_model)),
         }
 
 
@@ -261,6 +261,13 @@ class Tool(ABC, Generic[InputT]):
 def _stored(path: Path) -> dict[str, dict[str, Any]]:
     stored: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
     return stored
+
+
+@functools.cache
+def _input_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """An input model's schema, generated once per process (pydantic builds it anew on each call,
+    milliseconds a tool; every run of every subagent asks for its tools' schemas)."""
+    return _compact_schema(model.model_json_schema())
 
 
 def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:

@@ -30,10 +30,11 @@ from agent.events import (
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec, VerifyResult
 from agent.orchestrator.link import ParentLink
 from agent.orchestrator.merge import MergeOutcome, MergeRequest, child_changes, ref_safe
-from agent.orchestrator.trees import ChildTree, tree_kind
+from agent.orchestrator.trees import PENDING, ChildTree, tree_kind
 from agent.orchestrator.trees import populate as populate_tree
 from agent.orchestrator.trees import reserve as reserve_tree
 from agent.orchestrator.verify import VerifyRun, feedback_prompt, run_verify
+from agent.runtime.checkpointing import END_OF_RUN
 from agent.sessions.checkpoints import ShadowRepo
 
 EMPTY_REPORT = "the subagent finished without a final report (an empty result is an error, not a success)"
@@ -56,6 +57,8 @@ class _Tally:
     announced: bool = False
     tree: Any = None
     """The kind of the child's own tree (`overlay`, `checkout`), None in place: `subagent_started` says it."""
+    end_of_run: str | None = None
+    """The snapshot the child's run took as it ended, when it was the run's last (in place)."""
 
     def add(self, result: ResultEvent) -> None:
         self.result = result
@@ -94,23 +97,31 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
     name = ref_safe(f"{spec.agent}-{spec.id}")
     tally = _Tally()
     worktree: ChildTree | None = None
-    ready: asyncio.Future[None] | None = None
+    ready: asyncio.Future[Any] | None = None
     removal: asyncio.Future[None] | None = None
     try:
         async with link.slot(link.depth + 1):
-            base = await link.checkpoint(repo, f"before {name}")
-            if request.isolate:  # filled while the child's first model turn is in flight
+            # The checkpoint (a scan of the workspace) and the child's tree are made while the
+            # child's run is set up and its first model turn is in flight; its tools wait for them.
+            taken = asyncio.ensure_future(link.checkpoint(repo, f"before {name}"))
+            if request.isolate:
                 kind, _why = tree_kind(link.registry.config.defaults.worktrees)
-                worktree = reserve_tree(kind, repo, base, name)
+                worktree = reserve_tree(kind, repo, PENDING, name)
                 tally.tree = worktree.kind
-                ready = asyncio.ensure_future(populate_tree(link, repo, worktree))
+                ready = asyncio.ensure_future(_fill(link, repo, worktree, taken))
+            else:
+                ready = taken
+            ready.add_done_callback(_retrieved)  # a failure is raised below, or lost with a cancel
             workdir = worktree.path if worktree is not None else request.workspace
             verification = await _run_and_verify(request, agent_spec, workdir, worktree, ready, tally)
-            if ready is not None:
-                await ready
-            theirs = await asyncio.to_thread(
-                worktree.snapshot if worktree is not None else repo.snapshot, f"{name} done"
-            )
+            await ready
+            base = taken.result()
+            if worktree is not None:
+                theirs = await asyncio.to_thread(worktree.snapshot, f"{name} done")
+            elif tally.end_of_run is not None and verification is None:
+                theirs = tally.end_of_run  # the run's last snapshot: nothing ran since
+            else:
+                theirs = await asyncio.to_thread(repo.snapshot, f"{name} done")
             if worktree is not None:  # its work is in `theirs` now: remove it while merging
                 removal = asyncio.ensure_future(_discard(worktree, ready))
         status, error = _status(tally, verification)
@@ -166,7 +177,18 @@ async def _bring_back(
     return MergeOutcome(merged=False, files=files, patch=patch, branch=branch)
 
 
-async def _discard(worktree: ChildTree, ready: asyncio.Future[None] | None) -> None:
+async def _fill(link: ParentLink, repo: ShadowRepo, tree: ChildTree, taken: asyncio.Future[str]) -> None:
+    """Fill the child's tree with the checkpoint `taken` once it is taken."""
+    tree.starts_at(await taken)
+    await populate_tree(link, repo, tree)
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()
+
+
+async def _discard(worktree: ChildTree, ready: asyncio.Future[Any] | None) -> None:
     """Remove the worktree once its checkout stopped writing into it (also after a cancel)."""
     if ready is not None:
         with contextlib.suppress(Exception):
@@ -174,8 +196,8 @@ async def _discard(worktree: ChildTree, ready: asyncio.Future[None] | None) -> N
     await worktree.remove_async()
 
 
-def _waiting(tool: Any, ready: asyncio.Future[None]) -> Any:
-    """`tool`, whose calls wait until the worktree is checked out."""
+def _waiting(tool: Any, ready: asyncio.Future[Any]) -> Any:
+    """`tool`, whose calls wait until the checkpoint is taken and the worktree is filled."""
     run = tool.run
 
     async def run_when_ready(input: Any, ctx: Any) -> Any:
@@ -184,6 +206,20 @@ def _waiting(tool: Any, ready: asyncio.Future[None]) -> Any:
 
     tool.run = run_when_ready
     return tool
+
+
+def _ends_noted(snapshot: Any, ready: asyncio.Future[Any], tally: _Tally) -> Any:
+    """The run's snapshots of the workspace, after `ready`; the end of a run's is kept in `tally`."""
+    if snapshot is None:
+        return None
+
+    async def noted(label: str) -> str:
+        await ready
+        sha: str = await snapshot(label)
+        tally.end_of_run = sha if label == END_OF_RUN else None
+        return sha
+
+    return noted
 
 
 def _status(tally: _Tally, verification: VerifyResult | None) -> tuple[Any, str | None]:
@@ -205,14 +241,23 @@ async def _run_and_verify(
     agent_spec: Any,
     workdir: Path,
     worktree: ChildTree | None,
-    ready: asyncio.Future[None] | None,
+    ready: asyncio.Future[Any],
     tally: _Tally,
 ) -> VerifyResult | None:
-    """The child's run, then verify and resume with the failure until it passes or rounds run out."""
+    """The child's run, then verify and resume with the failure until it passes or rounds run out.
+
+    Its tools and its checkpoints wait for `ready` (the checkpoint it starts from taken, its tree
+    filled), so nothing it does comes before them."""
     spec, link = request.spec, request.link
-    parts = dataclasses.replace(link.parts, load_registry=lambda _cwd, _trust: link.registry)
-    if worktree is not None and ready is not None:
-        load = parts.load_tools
+    load = link.parts.load_tools
+    parts = dataclasses.replace(
+        link.parts,
+        load_registry=lambda _cwd, _trust: link.registry,
+        open_store=link.open_store,
+        load_tools=lambda names: [_waiting(t, ready) for t in load(names)],
+        make_snapshot=lambda cwd: _ends_noted(link.parts.make_snapshot(cwd), ready, tally),
+    )
+    if worktree is not None:
 
         async def snapshot(label: str) -> str:
             await ready
@@ -223,19 +268,13 @@ async def _run_and_verify(
             files = await asyncio.to_thread(worktree.repo.changed_files, a, b)
             return [str(workdir / f.path) for f in files]
 
-        parts = dataclasses.replace(
-            parts,
-            make_snapshot=lambda _cwd: snapshot,
-            changed_files=changed,
-            load_tools=lambda names: [_waiting(t, ready) for t in load(names)],
-        )
+        parts = dataclasses.replace(parts, make_snapshot=lambda _cwd: snapshot, changed_files=changed)
     first = RESUME_PROMPT if request.resume and not request.reply else spec.prompt
     await _drive(request, tally, _start(request, parts, workdir, first, resume=request.resume))
     command = spec.verify or agent_spec.verify
     if not command:
         return None
-    if ready is not None:
-        await ready
+    await ready
     defaults = link.registry.config.defaults
     rounds = max(0, defaults.verify_rounds) + 1
     runs = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from agent.permissions.always import AlwaysMemory
     from agent.permissions.models import Approver, PermissionMode
     from agent.runtime.parts import RuntimeParts
+
+
+_OPENING = threading.Lock()
+"""Children open the store in threads, at once: one opens it, the others take it."""
 
 
 @dataclasses.dataclass
@@ -49,6 +54,8 @@ class ParentLink:
     snapshots: dict[str, asyncio.Future[Any]] = dataclasses.field(default_factory=dict)
     """Work under way for a workspace (its checkpoint, packing, a base checkout, preparing them):
     siblings starting together share it."""
+    stores: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The session store the children's runs share (`open_store`)."""
     mcp: Any = None
     """The run's MCP servers (`agent.mcpclient.for_run.RunServers`, from the session's
     `SessionSeat`): started once, shared by the session tree (a child adds its persona's own)."""
@@ -56,6 +63,15 @@ class ParentLink:
     def slot(self, depth: int) -> asyncio.Semaphore:
         limit = self.registry.config.defaults.max_parallel_tasks
         return self.slots.setdefault(depth, asyncio.Semaphore(max(1, limit)))
+
+    def open_store(self) -> Any:
+        """The session store of the children's runs: opened once for the session tree, so their
+        writes take turns on one connection instead of each child's own waiting out SQLite's
+        busy handler (children starting together all create their session at once)."""
+        with _OPENING:
+            if "store" not in self.stores:
+                self.stores["store"] = self.parts.open_store()
+            return self.stores["store"]
 
     def merge_queue(self, repo: Any) -> Any:
         from agent.orchestrator.merge import MergeQueue

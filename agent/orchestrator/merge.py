@@ -89,7 +89,8 @@ def merge_onto(
         return [MergeOutcome(merged=True) for _ in requests], known
     ours = known or repo.snapshot(f"before merging {', '.join(r.name for r in requests)}")
     git = repo.git.target
-    ours_tree = _trees(git, ours)[0]
+    trees = _trees(git, ours, *(c for r in requests if r.files for c in (r.base, r.theirs)))
+    ours_tree = trees[ours]
     current, current_tree = ours, ours_tree
     outcomes: list[MergeOutcome] = []
     protected = _protected_paths(repo.workspace)
@@ -101,24 +102,18 @@ def merge_onto(
             notes = [f"--- {path}: {why}; a subagent may not change it" for path, why in refused.items()]
             outcomes.append(_kept(repo, request, list(refused), "\n".join(notes)))
             continue
-        base_tree, theirs_tree = _trees(git, request.base, request.theirs)
-        if current_tree == base_tree:
-            merged_tree, conflicts = theirs_tree, []
-        else:
-            done = run_git(
-                git,
-                "merge-tree",
-                "--write-tree",
-                "-z",
-                "--name-only",
-                "--no-messages",
-                current,
-                request.theirs,
-                ok=(0, 1),
-            )
-            fields = done.stdout.decode(errors="surrogateescape").split("\0")
-            merged_tree = fields[0].strip()
-            conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
+        base_tree, theirs_tree = trees[request.base], trees[request.theirs]
+        if current_tree == base_tree:  # nothing to merge: the child's own commit is the result
+            current, current_tree = request.theirs, theirs_tree
+            outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
+            continue
+        done = run_git(
+            git, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", current, request.theirs,
+            ok=(0, 1),
+        )  # fmt: skip
+        fields = done.stdout.decode(errors="surrogateescape").split("\0")
+        merged_tree = fields[0].strip()
+        conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
         if conflicts:
             hunks = _hunks(git, merged_tree, conflicts, request.name)
             outcomes.append(_kept(repo, request, conflicts, hunks))
@@ -164,9 +159,11 @@ def _protected_paths(workspace: Path) -> Callable[[str], str | None]:
     return why_not
 
 
-def _trees(git: GitTarget, *commits: str) -> list[str]:
-    out = run_git(git, "rev-parse", *(f"{c}^{{tree}}" for c in commits)).stdout.decode()
-    return out.split()
+def _trees(git: GitTarget, *commits: str) -> dict[str, str]:
+    """Each commit's tree, in one git process for a whole batch."""
+    unique = list(dict.fromkeys(commits))
+    out = run_git(git, "rev-parse", *(f"{c}^{{tree}}" for c in unique)).stdout.decode()
+    return dict(zip(unique, out.split(), strict=True))
 
 
 class MergeQueue:

@@ -74,6 +74,10 @@ class OverlayTree:
             (root / part).mkdir(parents=True)
         return cls(repo, base, root)
 
+    def starts_at(self, commit: str) -> None:
+        """The snapshot the tree holds, for a tree reserved before it was taken (`trees.PENDING`)."""
+        self.base = self.head = commit
+
     def populate(self, lower: Base) -> None:
         """Layer the tree on `lower`, held for it (`bases.acquire`; `remove` gives it back).
 

@@ -55,8 +55,13 @@ def _lower_first(sentence: str) -> str:
     return sentence[:1].lower() + sentence[1:]
 
 
+PENDING = ""
+"""The commit of a tree reserved before its checkpoint is taken: `starts_at` names it, before
+`populate`."""
+
+
 def reserve(kind: TreeKind, repo: ShadowRepo, commit: str, name: str) -> ChildTree:
-    """An empty tree of `kind` for snapshot `commit`, its path known at once."""
+    """An empty tree of `kind` for snapshot `commit` (or `PENDING`), its path known at once."""
     if kind == "overlay":
         return OverlayTree.reserve(repo, commit, name)
     return Worktree.reserve(repo, commit, name, kind)

@@ -109,6 +109,10 @@ class Worktree:
         (root / "tree").mkdir(parents=True)
         return cls(repo, base, root, kind)
 
+    def starts_at(self, commit: str) -> None:
+        """The snapshot the tree holds, for a tree reserved before it was taken (`trees.PENDING`)."""
+        self.base = self.head = commit
+
     def populate(self) -> None:
         """Check `base` out into the folder (blocking: call it in a thread).
 

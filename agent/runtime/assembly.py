@@ -245,7 +245,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
             ),
         )
         setup.boundary = with_mcp_servers(setup.boundary, mcp, root=options.parent is None)
-        with workspace_for_run(cwd, session_id, editing=editing), store.lock(session_id):
+        with _workspace_held(options, cwd, session_id, editing), store.lock(session_id):
             if resumed:
                 record = await asyncio.to_thread(store.get, session_id)  # as the last holder left it
                 await claim(store, record, first_run=options.fork)
@@ -259,6 +259,17 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     finally:
         if mcp is not None:  # the servers stop with the run that started them
             await mcp.close()
+
+
+def _workspace_held(
+    options: RunOptions, cwd: Path, session_id: str, editing: bool
+) -> contextlib.AbstractContextManager[None]:
+    """A top-level run sweeps what dead runs left in its workspace and holds it while `editing`
+    (`workspace_for_run`). A subagent's run does neither: its workspace is its root's, held and
+    swept by it (so a sweep could only wait on that hold and give up), or a tree made for it."""
+    if options.parent is not None:
+        return contextlib.nullcontext()
+    return workspace_for_run(cwd, session_id, editing=editing)
 
 
 def _sandbox_programs(parts: RuntimeParts, spec: AgentSpec) -> list[Path]:

@@ -11,6 +11,9 @@ from pathlib import Path
 from agent.runtime.parts import RuntimeParts, Snapshot
 from agent.sessions.base import CheckpointRecord, MarkRecord, SessionStore
 
+END_OF_RUN = "end of run"
+"""The label of the snapshot a run takes as it ends (after its last step)."""
+
 
 class Checkpoints:
     """Snapshots before each step that may change files; remembers the run's first one, so the
@@ -43,7 +46,7 @@ class Checkpoints:
         run's (`subagent undo` tells sessions apart by these marks and the checkpoints)."""
         if self._first is None:
             return []
-        end = await self._snapshot("end of run")
+        end = await self._snapshot(END_OF_RUN)
         mark = MarkRecord(
             workspace=str(self._cwd),
             commit=end,

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import tempfile
+import threading
 from collections.abc import Collection
 from pathlib import Path
 from typing import Literal
@@ -24,6 +26,14 @@ from agent import paths
 from agent.sessions._shadow_git import ShadowGit
 
 _REF = "refs/heads/snapshots"
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_NAME_STATUS: dict[tuple[Path, str, str], list[tuple[str, str]]] = {}
+_NAME_STATUS_KEPT = 256
+_NAME_STATUS_LOCK = threading.Lock()
+_NEWEST: dict[Path, tuple[str, str, tuple[int, ...] | None]] = {}
+"""Per shadow repository, what this process last knew of its newest snapshot: (commit, tree,
+and the index's stat data when the tree was written from it, else None). Every `ShadowRepo` of
+one workspace shares it, so a new one asks git for none of it."""
 
 
 class SnapshotResult(BaseModel):
@@ -66,8 +76,6 @@ class ShadowRepo:
         key = hashlib.sha256(str(self.workspace).encode()).hexdigest()[:20]
         self.git = ShadowGit(base / key, self.workspace)
         self.max_file_bytes = max_file_bytes
-        self._last: tuple[str, str] | None = None
-        """(commit, tree) of the newest snapshot, while the ref still points at that commit."""
 
     @property
     def git_dir(self) -> Path:
@@ -90,20 +98,29 @@ class ShadowRepo:
             self.git.run("update-index", "--force-remove", "-z", "--stdin", stdin=_nul_list(gone + skipped))
         if present:  # only the changed paths are hashed: one scan of the tree per snapshot
             self.git.run("update-index", "--add", "--replace", "-z", "--stdin", stdin=_nul_list(present))
-        tree = self.git.run("write-tree").strip()
         notes = [f"not snapshotted (larger than {self.max_file_bytes} bytes): {path}" for path in skipped]
         notes += [f"not snapshotted (a separate git repository): {path}" for path in nested]
         last = self._newest()
+        if (
+            last
+            and not (present or gone or skipped)
+            and last[2] is not None
+            and last[2] == self._index_stat()
+        ):
+            return SnapshotResult(commit=last[0], skipped=skipped, notes=notes)  # nothing changed
+        tree = self.git.run("write-tree").strip()
         if last and last[1] == tree:
+            _NEWEST[self.git_dir] = (last[0], tree, self._index_stat())
             return SnapshotResult(commit=last[0], skipped=skipped, notes=notes)
         parent = ["-p", last[0]] if last else []
         commit = self.git.run("commit-tree", tree, *parent, "-m", label or "snapshot").strip()
         self.git.run("update-ref", _REF, commit)
-        self._last = (commit, tree)
+        _NEWEST[self.git_dir] = (commit, tree, self._index_stat())
         return SnapshotResult(commit=commit, skipped=skipped, notes=notes)
 
-    def _newest(self) -> tuple[str, str] | None:
-        """The newest snapshot's (commit, tree); remembered while the loose ref still names it.
+    def _newest(self) -> tuple[str, str, tuple[int, ...] | None] | None:
+        """The newest snapshot's (commit, tree, the index's stat data when that tree was written
+        from it); remembered while the loose ref still names that commit.
 
         Reading the ref file saves a git process per snapshot; another process that moved the
         ref, or a packed ref, falls back to asking git.
@@ -112,11 +129,24 @@ class ShadowRepo:
             on_disk = (self.git_dir / _REF).read_text().strip()
         except OSError:
             on_disk = ""
-        if self._last and self._last[0] == on_disk:
-            return self._last
+        known = _NEWEST.get(self.git_dir)
+        if known and known[0] == on_disk:
+            return known
         found = self.git.run("for-each-ref", "--format=%(objectname) %(tree)", _REF).split()
-        self._last = (found[0], found[1]) if found else None
-        return self._last
+        if not found:
+            _NEWEST.pop(self.git_dir, None)
+            return None
+        _NEWEST[self.git_dir] = (found[0], found[1], None)
+        return _NEWEST[self.git_dir]
+
+    def _index_stat(self) -> tuple[int, ...] | None:
+        """The index file's identity and stat data: git replaces the file on every write, so an
+        equal one holds the same entries (the tree written from it is still the tree)."""
+        try:
+            info = os.stat(self.git.index)
+        except OSError:
+            return None
+        return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
     def _changed_paths(self) -> tuple[list[str], list[str]]:
         """New, modified and deleted paths since the last snapshot (ignored files excluded).
@@ -223,9 +253,22 @@ class ShadowRepo:
         return ref
 
     def _name_status(self, a: str, b: str) -> list[tuple[str, str]]:
+        """(status, path) of each path that differs between two commits; remembered for commit
+        ids (they never change): a child's run and its merge both ask for its own changes."""
+        key = (self.git_dir, a, b)
+        with _NAME_STATUS_LOCK:
+            known = _NAME_STATUS.get(key)
+        if known is not None:
+            return list(known)
         out = self.git.run("diff-tree", "-r", "-z", "--no-renames", "--name-status", a, b)
         fields = [f for f in out.split("\0") if f]
-        return list(zip(fields[0::2], fields[1::2], strict=True))
+        found = list(zip(fields[0::2], fields[1::2], strict=True))
+        if _COMMIT_ID.fullmatch(a) and _COMMIT_ID.fullmatch(b):
+            with _NAME_STATUS_LOCK:
+                while len(_NAME_STATUS) >= _NAME_STATUS_KEPT:
+                    del _NAME_STATUS[next(iter(_NAME_STATUS))]
+                _NAME_STATUS[key] = list(found)
+        return found
 
 
 def _nul_list(paths: list[str]) -> bytes:

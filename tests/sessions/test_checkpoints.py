@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import GitDirRefusedError
-from agent.sessions._shadow_git import PINNED
+from agent.sessions._shadow_git import PINNED, ShadowGit
 from agent.sessions.checkpoints import PlannedRestore, ShadowRepo
 from tests.security import host_git_traps as traps
 
@@ -255,6 +255,61 @@ def test_two_instances_on_one_workspace_share_the_chain(workspace: Path) -> None
     parents = first.git.run("rev-list", "--parents", "-n", "1", three).split()
     assert parents == [three, two]
     assert first.git.run("rev-list", "refs/heads/snapshots").split() == [three, two, one]
+
+
+def _commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The git subcommands the shadow repositories run from now on."""
+    ran: list[str] = []
+    run = ShadowGit.run
+
+    def noted(self: ShadowGit, *args: str, **kwargs: object) -> str:
+        ran.append(args[0])
+        return run(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ShadowGit, "run", noted)
+    return ran
+
+
+def test_a_snapshot_of_an_unchanged_workspace_runs_one_git(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every step's checkpoint is a snapshot, often of nothing new: git lists the changes, and
+    nothing else runs, in this instance or a new one (a run's, a child's)."""
+    first = ShadowRepo(workspace).snapshot("one")
+    ran = _commands(monkeypatch)
+    assert ShadowRepo(workspace).snapshot("two") == first
+    assert ran == ["ls-files"]
+    (workspace / "notes.txt").write_text("changed\n")
+    second = ShadowRepo(workspace).snapshot("three")
+    assert second != first and "for-each-ref" not in ran
+    assert ShadowRepo(workspace).tree(second) != ShadowRepo(workspace).tree(first)
+
+
+def test_changes_between_two_snapshots_are_listed_once(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child's run and its merge both list its changes: commits never change, git runs once."""
+    first = ShadowRepo(workspace).snapshot("one")
+    (workspace / "notes.txt").write_text("changed\n")
+    second = ShadowRepo(workspace).snapshot("two")
+    ran = _commands(monkeypatch)
+    listed = [ShadowRepo(workspace).changed_files(first, second) for _ in range(2)]
+    assert ran == ["diff-tree"] and listed[0] == listed[1]
+    assert [(c.path, c.change) for c in listed[0]] == [("notes.txt", "modified")]
+
+
+def test_an_index_written_elsewhere_is_read_again(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index another process wrote (a snapshot killed before its commit) may hold entries the
+    last snapshot does not: its tree is written again, and the snapshot holds the workspace."""
+    repo = ShadowRepo(workspace)
+    first = repo.snapshot("one")
+    (workspace / "notes.txt").write_text("staged by a killed run\n")
+    other = ShadowRepo(workspace)
+    other.git.run("update-index", "--add", "-z", "--stdin", stdin=b"notes.txt\0")  # and no commit
+    ran = _commands(monkeypatch)
+    second = repo.snapshot("two")
+    assert "write-tree" in ran and second != first
+    assert repo.git.run("show", f"{second}:notes.txt") == "staged by a killed run\n"
 
 
 def test_nested_repository_is_left_out_with_a_note(workspace: Path) -> None:

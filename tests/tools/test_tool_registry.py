@@ -44,6 +44,24 @@ def test_schema_names_and_size(name: str) -> None:
     assert len(text) < 1400
 
 
+def test_a_schema_is_built_once_and_each_caller_gets_its_own_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every run of every subagent asks for its tools' schemas: pydantic builds each once."""
+    tool = load_tool("edit")
+
+    class FreshInput(tool.input_model):  # type: ignore[name-defined,misc]
+        """Not asked for yet in this process."""
+
+    built: list[object] = []
+    generate = FreshInput.model_json_schema
+    monkeypatch.setattr(FreshInput, "model_json_schema", lambda: built.append(1) or generate())
+    monkeypatch.setattr(type(tool), "input_model", FreshInput)
+    first = tool.schema()
+    first["input_schema"]["properties"].clear()  # a caller adding to it (cache marks) changes no other's
+    again = tool.schema()
+    assert list(again["input_schema"]["properties"]) == INPUTS["edit"]
+    assert len(built) == 1
+
+
 def test_registry_covers_seven_and_rejects_unknown() -> None:
     assert set(TOOL_CLASSES) == {*INPUTS, "bash"}
     assert [t.name for t in load_tools(["read", "grep", "read"])] == ["read", "grep"]

@@ -1,0 +1,114 @@
+"""A child's setup beside its first model turn: the checkpoint it starts from is taken while the
+request is in flight, and nothing the child does comes before it; children share one session
+store and leave their root's workspace lock alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.orchestrator.base import SubtaskSpec
+from agent.orchestrator.local import LocalDispatcher
+from agent.runtime.parts import default_parts
+from agent.sessions import leftovers
+from agent.sessions.checkpoints import ShadowRepo
+from tests.orchestrator._scenario import model, workspace, write
+
+SLOW_S = 0.6
+
+
+def _slow_checkpoints(monkeypatch: pytest.MonkeyPatch, order: list[str]) -> None:
+    """Each child's starting checkpoint takes SLOW_S; `order` records when it is done."""
+    snapshot = ShadowRepo.snapshot
+
+    def slow(repo: ShadowRepo, label: str) -> str:
+        if not label.startswith("before worker"):
+            return snapshot(repo, label)
+        time.sleep(SLOW_S)
+        sha = snapshot(repo, label)
+        order.append("checkpoint taken")
+        return sha
+
+    monkeypatch.setattr(ShadowRepo, "snapshot", slow)
+
+
+def _requests_noted(client: Any, order: list[str]) -> Any:
+    stream = client.stream
+
+    def noted(request: Any) -> Any:
+        order.append("request")
+        return stream(request)
+
+    client.stream = noted
+    return client
+
+
+def _writer(name: str) -> dict[str, Any]:
+    return {
+        "agent": "worker",
+        "match": name,
+        "replies": [{"tool_calls": [write(f"{name}.txt", f"{name}\n")]}, {"text": f"{name} done"}],
+    }
+
+
+@pytest.mark.parametrize("children", [1, 2], ids=["in place", "in trees"])
+async def test_the_checkpoint_is_taken_beside_the_first_request_and_before_any_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, children: int
+) -> None:
+    ws = workspace(tmp_path, config={"defaults": {"worktrees": "checkout"}}, files={"keep.txt": "keep\n"})
+    order: list[str] = []
+    _slow_checkpoints(monkeypatch, order)
+    names = [f"made{n}" for n in range(children)]
+    client = _requests_noted(model([_writer(name) for name in names]), order)
+    tasks = [SubtaskSpec(id=name, agent="worker", prompt=name) for name in names]
+
+    results = await LocalDispatcher(ws, model_client=client).run(tasks)
+
+    assert [r.status for r in results] == ["success"] * children, results
+    assert order[:children] == ["request"] * children  # every first request went out before it
+    assert "checkpoint taken" in order
+    # the write waited for the checkpoint: the child's changes are measured from before it
+    assert [r.files_changed for r in results] == [[f"{name}.txt"] for name in names]
+    assert all((ws / f"{name}.txt").read_text() == f"{name}\n" for name in names)
+
+
+async def test_children_share_one_store_and_leave_their_roots_workspace_lock_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each child opening its own store waited out SQLite's busy handler when children started
+    together; each child's run tried to take the workspace its root holds (sleeping on it)."""
+    ws = workspace(tmp_path)
+    opened: list[object] = []
+    parts = default_parts()
+
+    def open_store() -> Any:
+        store = parts.open_store()
+        opened.append(store)
+        return store
+
+    held: list[Path] = []
+    hold = leftovers.hold_workspace
+
+    def noted_hold(lock_dir: Path, workspace: Path, command: str) -> Any:
+        held.append(workspace)
+        return hold(lock_dir, workspace, command)
+
+    monkeypatch.setattr(leftovers, "hold_workspace", noted_hold)
+    names = ["one", "two", "three"]
+    client = model([_writer(name) for name in names])
+    tasks = [SubtaskSpec(id=name, agent="worker", prompt=name) for name in names]
+    dispatcher = LocalDispatcher(
+        ws, model_client=client, parts=dataclasses.replace(parts, open_store=open_store)
+    )
+
+    results = await dispatcher.run(tasks)
+
+    assert [r.status for r in results] == ["success"] * 3, results
+    assert len(opened) == 1
+    assert held == [ws.resolve()]  # the dispatch's own hold, and no child's
+    sessions = {r.session_id for r in results}
+    assert len(sessions) == 3 and all(opened[0].get(s).status == "completed" for s in sessions)  # type: ignore[attr-defined]
