@@ -83,8 +83,12 @@ def _rename(path: Path, target: Path) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-        if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        if target.is_dir() and not target.is_symlink():
+            if any(target.iterdir()):  # as rename(2) refuses it
+                raise OSError(errno.ENOTEMPTY, os.strerror(errno.ENOTEMPTY), str(target)) from None
             target.rmdir()  # rename(2) replaces an empty folder
+        elif os.path.lexists(target):  # a folder onto a file or a link
+            raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(target)) from None
         shutil.copytree(path, target, symlinks=True)
         shutil.rmtree(path)
 

@@ -45,7 +45,9 @@ def test_schema_names_and_size(name: str) -> None:
 
 
 def test_a_schema_is_built_once_and_each_caller_gets_its_own_copy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every run of every subagent asks for its tools' schemas: pydantic builds each once."""
+    """Every run of every subagent asks for its tools' schemas: pydantic builds each once (the
+    generated path: the task, skill and webfetch tools, and the stored file's generator); the
+    stored definitions are copied per caller too."""
     tool = load_tool("edit")
 
     class FreshInput(tool.input_model):  # type: ignore[name-defined,misc]
@@ -55,11 +57,14 @@ def test_a_schema_is_built_once_and_each_caller_gets_its_own_copy(monkeypatch: p
     generate = FreshInput.model_json_schema
     monkeypatch.setattr(FreshInput, "model_json_schema", lambda: built.append(1) or generate())
     monkeypatch.setattr(type(tool), "input_model", FreshInput)
-    first = tool.schema()
+    first = tool.generated_schema()
     first["input_schema"]["properties"].clear()  # a caller adding to it (cache marks) changes no other's
-    again = tool.schema()
+    again = tool.generated_schema()
     assert list(again["input_schema"]["properties"]) == INPUTS["edit"]
     assert len(built) == 1
+    stored = tool.schema()
+    stored["input_schema"]["properties"].clear()
+    assert list(tool.schema()["input_schema"]["properties"]) == INPUTS["edit"]
 
 
 def test_registry_covers_seven_and_rejects_unknown() -> None:
