@@ -195,10 +195,11 @@ class Tool(ABC, Generic[InputT]):
     mutates: ClassVar[bool] = False
     """True when the tool may change files (a checkpoint is taken first)."""
     stored_schemas: ClassVar[Path | None] = None
-    """A JSON file of definitions by tool name, generated from the input models and committed
-    (tools/schemas.json for the built-in tools), which `schema()` reads instead of building the
-    input model's validator and JSON schema on a run's way to its first request; a test fails when
-    it differs from `generated_schema()` by a byte. None: generated each time."""
+    """A JSON file of entries by tool name (`definition`, `kind`, `mutates`), generated from the
+    classes and committed (tools/schemas.json for the built-in tools), whose `definition`
+    `schema()` reads instead of building the input model's validator and JSON schema on a run's
+    way to its first request; a test fails when it differs from `generated_schema()` by a byte.
+    None: generated each time."""
 
     @abstractmethod
     async def run(self, input: InputT, ctx: ToolContext) -> ToolResult:
@@ -244,7 +245,7 @@ class Tool(ABC, Generic[InputT]):
     def schema(cls) -> dict[str, Any]:
         """The tool definition sent to the Messages API."""
         if cls.stored_schemas is not None:
-            return copy.deepcopy(_stored(cls.stored_schemas)[cls.name])
+            return copy.deepcopy(stored_entry(cls.stored_schemas, cls.name)["definition"])
         return cls.generated_schema()
 
     @classmethod
@@ -255,6 +256,12 @@ class Tool(ABC, Generic[InputT]):
             "description": cls.description,
             "input_schema": copy.deepcopy(_input_schema(cls.input_model)),
         }
+
+
+def stored_entry(path: Path, name: str) -> dict[str, Any]:
+    """The entry of tool `name` in a `stored_schemas` file (read once per process); the caller
+    copies what it changes."""
+    return _stored(path)[name]
 
 
 @functools.cache

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agent.errors import ConfigError
-from tools.registry import TOOL_CLASSES, load_tool, load_tools
+from agent.tool import Tool, ToolCallInfo, ToolContext
+from tools.registry import TOOL_CLASSES, load_tool, load_tools, tool_class
 from tools.schemas import SCHEMA_FILE, generated_text
 
 INPUTS = {
@@ -48,7 +53,7 @@ def test_a_schema_is_built_once_and_each_caller_gets_its_own_copy(monkeypatch: p
     """Every run of every subagent asks for its tools' schemas: pydantic builds each once (the
     generated path: the task, skill and webfetch tools, and the stored file's generator); the
     stored definitions are copied per caller too."""
-    tool = load_tool("edit")
+    tool = tool_class("edit")
 
     class FreshInput(tool.input_model):  # type: ignore[name-defined,misc]
         """Not asked for yet in this process."""
@@ -56,7 +61,7 @@ def test_a_schema_is_built_once_and_each_caller_gets_its_own_copy(monkeypatch: p
     built: list[object] = []
     generate = FreshInput.model_json_schema
     monkeypatch.setattr(FreshInput, "model_json_schema", lambda: built.append(1) or generate())
-    monkeypatch.setattr(type(tool), "input_model", FreshInput)
+    monkeypatch.setattr(tool, "input_model", FreshInput)
     first = tool.generated_schema()
     first["input_schema"]["properties"].clear()  # a caller adding to it (cache marks) changes no other's
     again = tool.generated_schema()
@@ -100,3 +105,53 @@ def test_a_changed_definition_leaves_the_stored_one_alone() -> None:
     first = load_tool("read").schema()
     first["input_schema"]["properties"].clear()
     assert list(load_tool("read").schema()["input_schema"]["properties"]) == INPUTS["read"]
+
+
+@pytest.mark.parametrize("name", list(TOOL_CLASSES))
+def test_a_loaded_tool_answers_as_its_class_does(name: str) -> None:
+    """What a run reads before the tool's module is imported is the real class's."""
+    tool, cls = load_tool(name), tool_class(name)
+    assert (tool.name, tool.description, tool.kind, tool.mutates) == (
+        cls.name,
+        cls.description,
+        cls.kind,
+        cls.mutates,
+    )
+    assert tool.schema() == cls.schema()
+    assert tool.input_model is cls.input_model
+    # the handle keeps Tool's run_call (a wrapper on the instance's `run` stays in the way)
+    assert cls.run_call is Tool.run_call
+
+
+def test_the_first_request_needs_no_tool_module() -> None:
+    """Definitions, kinds and mutates come from the stored file; the module at the first use."""
+    script = """
+import sys
+from tools.registry import TOOL_CLASSES, load_tools
+tools = load_tools(list(TOOL_CLASSES))
+seen = [(t.name, t.kind, t.mutates, t.schema()["name"]) for t in tools]
+loaded = ("tools.registry", "tools.schemas")
+before = sorted(m for m in sys.modules if m.startswith("tools.") and m not in loaded)
+tools[0].title(tools[0].input_model(file_path="x"))
+print(before, "tools.read" in sys.modules, "tools.edit" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[]", "True", "False"]
+
+
+async def test_a_loaded_tool_runs_and_a_wrapper_on_its_run_stays_in_the_way(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("hello\n")
+    ctx = ToolContext(workspace=tmp_path, data_dir=tmp_path / "out")
+    tool = load_tool("read")
+    calls: list[str] = []
+    run = tool.run
+
+    async def wrapped(input: Any, ctx: ToolContext) -> Any:
+        calls.append("wrapper")
+        return await run(input, ctx)
+
+    tool.run = wrapped  # type: ignore[method-assign]
+    parsed = tool.input_model.model_validate({"file_path": "a.txt"})
+    assert tool.permission_requests(parsed, ctx)[0].permission == "read"
+    result = await tool.run_call(parsed, ctx, ToolCallInfo(tool_use_id="t", emit=lambda _event: None))
+    assert "hello" in result.output and calls == ["wrapper"]
