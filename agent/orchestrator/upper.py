@@ -76,10 +76,10 @@ def read_upper(upper: Path) -> UpperChanges:
                     (rel, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
                 )
                 if stat.S_ISDIR(info.st_mode):
+                    if _opaque(entry.path):  # a never-snapshotted folder too: it may hide a file
+                        gone.append(rel)
                     if entry.name in NEVER_SNAPSHOTTED:
                         continue
-                    if _opaque(entry.path):
-                        gone.append(rel)
                     pending.append((f"{rel}/", entry.path))
                 elif stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):
                     present.append(rel)
