@@ -7,10 +7,8 @@ cloud metadata address, however it is spelled, is another host and is never foll
 from __future__ import annotations
 
 import asyncio
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,6 +17,7 @@ import pytest
 from agent.errors import ToolFailure
 from agent.tool import ToolContext
 from agent.web.webfetch_tool import WebFetchInput, WebFetchTool
+from tests.web_pages import PageHandler, serving
 
 METADATA = (
     "http://169.254.169.254/latest/meta-data/",
@@ -30,41 +29,24 @@ METADATA = (
 )
 
 
-class _Attacker(BaseHTTPRequestHandler):
+class _Attacker(PageHandler):
     hits: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         self.hits.append(self.path)
         if self.path.startswith("/to/"):
-            self.send_response(302)
-            self.send_header("Location", METADATA[int(self.path.removeprefix("/to/"))])
-            self.end_headers()
-            return
-        if self.path == "/hop":
-            self.send_response(302)
-            self.send_header("Location", "/internal")
-            self.end_headers()
-            return
-        body = b"INTERNAL-ADMIN-PAGE-42"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+            self.send_redirect(METADATA[int(self.path.removeprefix("/to/"))])
+        elif self.path == "/hop":
+            self.send_redirect("/internal")
+        else:
+            self.send_page(200, "text/plain", b"INTERNAL-ADMIN-PAGE-42")
 
 
 @pytest.fixture
 def attacker() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Attacker)
     _Attacker.hits = []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Attacker) as url:
+        yield url
 
 
 def _fetch(tool: WebFetchTool, url: str, tmp_path: Path) -> str:

@@ -5,37 +5,26 @@ config allows the host for `webfetch_local`; then the page reaches the model as 
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.security.attacker import Call, Site
+from tests.web_pages import PageHandler, serving
 
 pytestmark = pytest.mark.bwrap
 PAGE = b"<html><body><h1>Internal dashboard</h1><p>CANARY-intranet-7</p></body></html>"
 
 
-class _Page(BaseHTTPRequestHandler):
+class _Page(PageHandler):
     def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(PAGE)))
-        self.end_headers()
-        self.wfile.write(PAGE)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_page(200, "text/html", PAGE)
 
 
 @pytest.fixture
 def intranet() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Page) as url:
+        yield f"{url}/"
 
 
 def test_webfetch_refuses_loopback_until_a_rule_allows_it(site: Site, intranet: str) -> None:

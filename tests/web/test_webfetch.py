@@ -5,10 +5,8 @@ reported to another), caps, one DNS lookup."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,6 +16,7 @@ from agent.errors import ToolFailure
 from agent.tool import ToolContext
 from agent.web.fetch import fetch, is_public
 from agent.web.webfetch_tool import WebFetchInput, WebFetchTool
+from tests.web_pages import PageHandler, serving
 
 PAGE = (
     b"<html><head><style>p{}</style></head><body><h1>Title</h1><p>Some <b>bold</b> <a href='/x'>link</a>"
@@ -25,7 +24,7 @@ PAGE = (
 )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PageHandler):
     hits: ClassVar[list[tuple[str, str]]] = []
 
     def do_GET(self) -> None:
@@ -39,30 +38,16 @@ class _Handler(BaseHTTPRequestHandler):
         }
         redirects = {"/away": f"http://localhost:{port}/page", "/hop": "/page", "/loop": "/loop"}
         if self.path in redirects:
-            self.send_response(302)
-            self.send_header("Location", redirects[self.path])
-            self.end_headers()
+            self.send_redirect(redirects[self.path])
             return
-        status, kind, body = routes.get(self.path, (200, "text/plain", b"plain"))
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_page(*routes.get(self.path, (200, "text/plain", b"plain")))
 
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     _Handler.hits = []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Handler) as url:
+        yield url
 
 
 def _run(tool: WebFetchTool, url: str, tmp_path: Path) -> str:
