@@ -103,8 +103,11 @@ def merge_onto(
             outcomes.append(_kept(repo, request, list(refused), "\n".join(notes)))
             continue
         base_tree, theirs_tree = trees[request.base], trees[request.theirs]
-        if current_tree == base_tree:  # nothing to merge: the child's own commit is the result
-            current, current_tree = request.theirs, theirs_tree
+        if current_tree == base_tree:  # nothing to merge: the child's tree is the result, recorded
+            # on `current` (not the child's own commit), so the next child's merge base descends from
+            # the workspace's snapshots: a change the parent made and reverted since stays reverted
+            current = _commit(git, theirs_tree, current, request.name)
+            current_tree = theirs_tree
             outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
             continue
         done = run_git(
@@ -118,11 +121,7 @@ def merge_onto(
             hunks = _hunks(git, merged_tree, conflicts, request.name)
             outcomes.append(_kept(repo, request, conflicts, hunks))
             continue
-        current = (
-            run_git(git, "commit-tree", merged_tree, "-p", current, "-m", f"merged {request.name}")
-            .stdout.decode()
-            .strip()
-        )
+        current = _commit(git, merged_tree, current, request.name)
         current_tree = merged_tree
         outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
     if current_tree != ours_tree:
@@ -131,6 +130,11 @@ def merge_onto(
             return merge_onto(repo, requests, None)  # the workspace moved on: merge onto what it is
         materialise.write(repo, changes)  # the next checkpoint records it
     return outcomes, current
+
+
+def _commit(git: GitTarget, tree: str, parent: str, name: str) -> str:
+    """A commit of `tree` on `parent`, for `name`'s merge."""
+    return run_git(git, "commit-tree", tree, "-p", parent, "-m", f"merged {name}").stdout.decode().strip()
 
 
 def _kept(repo: ShadowRepo, request: MergeRequest, paths: list[str], hunks: str) -> MergeOutcome:

@@ -141,3 +141,34 @@ def test_a_planted_merge_driver_never_runs(tmp_path: Path) -> None:
     control += request.theirs
     traps.shell(control, ws, kit)
     assert "shadow_merge" in kit.fired()
+
+
+def test_a_change_the_parent_reverted_stays_reverted_after_a_fast_forwarded_child(tmp_path: Path) -> None:
+    """Child one starts before the parent's change to x.txt, child two after it; the parent then
+    reverts it, so the workspace is child one's base again and child one's tree is taken as it is.
+    Child two's merge must see the revert (its base is an ancestor of what the workspace is now),
+    not bring the change back (it did when child one's own commit became the result: the merge
+    base of child two was then child one's older base)."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "x.txt").write_text("original\n")
+    (ws / "a.txt").write_text("a\n")
+    (ws / "c.txt").write_text("c\n")
+    repo = ShadowRepo(ws)
+    b1 = repo.snapshot("b1")
+    one = Worktree.create(repo, b1, "one")
+    (ws / "x.txt").write_text("changed by the parent\n")
+    b2 = repo.snapshot("b2")
+    two = Worktree.create(repo, b2, "two")
+    (one.path / "a.txt").write_text("a by one\n")
+    (two.path / "c.txt").write_text("c by two\n")
+    (ws / "x.txt").write_text("original\n")  # the parent's revert
+    requests = [_request(repo, b1, one, "one"), _request(repo, b2, two, "two")]
+    for worktree in (one, two):
+        worktree.remove()
+
+    first, second = merge_many(repo, requests)
+
+    assert first.merged and second.merged
+    assert (ws / "a.txt").read_text() == "a by one\n" and (ws / "c.txt").read_text() == "c by two\n"
+    assert (ws / "x.txt").read_text() == "original\n"
