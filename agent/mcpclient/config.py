@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -113,7 +114,7 @@ def seconds_of_millis(millis: Any, where: str) -> float:
     Raises:
         ConfigError: not a positive number (names `where`, the key).
     """
-    if isinstance(millis, bool) or not isinstance(millis, int | float) or millis <= 0:
+    if isinstance(millis, bool) or not isinstance(millis, int | float) or not 0 < millis < math.inf:
         raise ConfigError(f"{where}: a positive number of milliseconds, not {millis!r}")
     return millis / 1000
 

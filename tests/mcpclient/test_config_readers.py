@@ -180,6 +180,8 @@ def test_opencode_timeout_is_the_start_timeout_or_startup_and_request(tmp_path: 
     [
         (0, r"mcp\.s\.timeout: a positive number of milliseconds, not 0"),
         ("30s", r"mcp\.s\.timeout: a positive number of milliseconds"),
+        (float("nan"), r"mcp\.s\.timeout: a positive number of milliseconds, not nan"),  # JSON's NaN
+        ({"request": float("inf")}, r"mcp\.s\.timeout\.request: a positive number of milliseconds, not inf"),
         ({"startup": -1}, r"mcp\.s\.timeout\.startup: a positive number"),
         (
             {"connect": 10},
