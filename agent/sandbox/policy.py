@@ -239,7 +239,7 @@ def _kept_from_roots(base: FsPolicy, roots: Sequence[Path], home: Path) -> list[
     """The user's credentials and own config where a writable root takes them in (HOME made the
     workspace, `--add-dir ~/.config`): a credential is hidden; the runtime's and Claude Code's
     user config (`config_home()`, `claude_home()`: what every later run may do, and tokens) is
-    hidden, or protected from being made (read-only, so a placeholder) while it does not exist.
+    hidden, made empty first where it does not exist yet (`_made`).
     A root that is itself one of them is the user's own choice and stays as it is."""
     from agent.paths import claude_home, config_home
 
@@ -253,10 +253,22 @@ def _kept_from_roots(base: FsPolicy, roots: Sequence[Path], home: Path) -> list[
     }
     for own in (_real(config_home()), _real(claude_home())):
         if inside(own):
-            exists = os.path.lexists(own)
+            exists = os.path.lexists(own) or _made(own)
             why = "the user's own config decides what later runs may do" + ("" if exists else " (read-only)")
             kept[own] = PathRule(own, "hidden" if exists else "read", why)
     return list(kept.values())
+
+
+def _made(folder: Path) -> bool:
+    """Make the user's missing config folder (empty, 0700, as the runtime or Claude Code would) so
+    that it can be hidden: a read-only placeholder there would stand in the way of `subagent
+    trust`, an MCP approval or Claude Code while a call runs, and stay if the process were killed.
+    False when it cannot be made (then a placeholder protects it)."""
+    try:
+        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 def build_policy(

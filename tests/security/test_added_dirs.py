@@ -74,7 +74,7 @@ def test_the_policy_keeps_what_each_root_takes_in(tmp_path: Path, monkeypatch: p
     (home / ".config" / "subagent").mkdir()
     ws.mkdir()
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home / ".claude"))  # missing: protected from being made
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home / ".claude"))  # missing: made empty, then hidden
 
     policy = build_policy(workspace=ws, extra_roots=[home / ".config"], home=home)
 
@@ -82,6 +82,9 @@ def test_the_policy_keeps_what_each_root_takes_in(tmp_path: Path, monkeypatch: p
     assert policy.rule_for(home / ".config" / "subagent" / "config.yaml").level == "hidden"
     assert policy.rule_for(home / ".config" / "mytool" / "x").level == "write"  # what was granted
     whole = build_policy(workspace=ws, extra_roots=[home], home=home)
-    assert whole.rule_for(home / ".claude" / "settings.json").level == "read"
+    assert whole.rule_for(home / ".claude" / "settings.json").level == "hidden"
+    assert (
+        home / ".claude"
+    ).stat().st_mode & 0o777 == 0o700  # a folder the user may write, not a placeholder
     chosen = build_policy(workspace=ws, extra_roots=[home / ".config" / "subagent"], home=home)
     assert chosen.rule_for(home / ".config" / "subagent" / "config.yaml").level == "write"  # asked for it
