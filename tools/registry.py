@@ -57,7 +57,10 @@ class DeferredTool(Tool[Any]):
 
     @functools.cached_property
     def _tool(self) -> Tool[Any]:
-        return tool_class(self.name)()
+        try:
+            return tool_class(self.name)()
+        except AttributeError as exc:  # raised from here, Python would ask __getattr__("_tool") and lose it
+            raise RuntimeError(f"cannot load the built-in tool {self.name!r}: {exc!r}") from exc
 
     def __getattr__(self, attr: str) -> Any:
         """What the stored entry does not hold (`input_model`) comes from the real tool."""

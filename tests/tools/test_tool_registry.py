@@ -155,3 +155,20 @@ async def test_a_loaded_tool_runs_and_a_wrapper_on_its_run_stays_in_the_way(tmp_
     assert tool.permission_requests(parsed, ctx)[0].permission == "read"
     result = await tool.run_call(parsed, ctx, ToolCallInfo(tool_use_id="t", emit=lambda _event: None))
     assert "hello" in result.output and calls == ["wrapper"]
+
+
+def test_a_tool_module_that_fails_to_load_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An AttributeError while the real tool loads (a bug in its module) is not lost behind
+    `__getattr__`'s bare AttributeError('_tool')."""
+    import tools.registry as registry
+
+    tool = load_tool("bash")
+
+    def broken(name: str) -> type:
+        raise AttributeError("module 'tools.bash' has no attribute 'BashTool'")
+
+    monkeypatch.setattr(registry, "tool_class", broken)
+    with pytest.raises(
+        RuntimeError, match=r"cannot load the built-in tool 'bash'.*has no attribute 'BashTool'"
+    ):
+        tool.input_model  # noqa: B018
