@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from acp import spawn_agent_process
 from acp.connection import StreamEvent
-from acp.schema import AllowedOutcome, DeniedOutcome, RequestPermissionResponse
+from acp.schema import AllowedOutcome, ClientCapabilities, DeniedOutcome, RequestPermissionResponse
 
 from tests.conftest import subprocess_env
 
@@ -62,3 +62,9 @@ async def acp_agent(
         observers=[client.observe],
     ) as (conn, _process):  # fmt: skip
         yield conn
+
+
+async def open_session(conn: Any, workspace: Path) -> str:
+    """Initialize the connection and open a new session in `workspace`; its id."""
+    await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
+    return str((await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id)

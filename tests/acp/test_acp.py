@@ -19,7 +19,7 @@ import yaml
 from acp import RequestError, text_block
 from acp.schema import ClientCapabilities, FileSystemCapabilities, ReadTextFileResponse
 
-from tests.acp.acp_client import RecordingClient, acp_agent
+from tests.acp.acp_client import RecordingClient, acp_agent, open_session
 from tests.conftest import subagent_argv, subprocess_env
 from tests.processes import live_processes_with, unique_sleep
 
@@ -96,12 +96,6 @@ def stderr(tmp_path: Path) -> IO[str]:
         yield handle
 
 
-async def _start(conn: Any, workspace: Path) -> str:
-    await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
-    session = await conn.new_session(cwd=str(workspace), mcp_servers=[])
-    return str(session.session_id)
-
-
 def _answered_after_updates(client: RecordingClient) -> None:
     """The last message on the wire is the answer: no session/update came after it."""
     last = client.incoming[-1]
@@ -173,7 +167,7 @@ async def test_tool_calls_diffs_permissions_both_ways_then_load(
     answers = iter(["reject_once", "allow_always"])
     client = RecordingClient(lambda c: next(answers) if (c.title or "").startswith("edit") else "allow_once")
     async with acp_agent(client, workspace, script, stderr) as conn:
-        session_id = await _start(conn, workspace)
+        session_id = await open_session(conn, workspace)
 
         first = await conn.prompt(session_id=session_id, prompt=[text_block("please change the greeting")])
         assert first.stop_reason == "end_turn"
@@ -230,7 +224,7 @@ async def test_cancel_stops_a_running_bash_command(workspace: Path, script: Path
     script.write_text(script.read_text().replace("sleep 31.5", f"sleep {tag}"))
     client = RecordingClient()
     async with acp_agent(client, workspace, script, stderr) as conn:
-        session_id = await _start(conn, workspace)
+        session_id = await open_session(conn, workspace)
         turn = asyncio.ensure_future(
             conn.prompt(session_id=session_id, prompt=[text_block("run the slow command")])
         )
@@ -380,7 +374,7 @@ async def test_a_run_without_sandbox_or_with_refused_keys_says_so_once_per_sessi
     for args, first in (((), "⚠ refused: "), (("--trust",), "⚠ bash runs WITHOUT a sandbox")):
         client = RecordingClient()
         async with acp_agent(client, ws, script, stderr, *args) as conn:
-            session_id = await _start(conn, ws)
+            session_id = await open_session(conn, ws)
             for prompt in ("hello", "again"):
                 done = await conn.prompt(session_id=session_id, prompt=[text_block(prompt)])
                 assert done.stop_reason == "end_turn"

@@ -11,9 +11,9 @@ from typing import IO, Any
 import pytest
 import yaml
 from acp import text_block
-from acp.schema import ClientCapabilities, ResourceContentBlock
+from acp.schema import ResourceContentBlock
 
-from tests.acp.acp_client import RecordingClient, acp_agent
+from tests.acp.acp_client import RecordingClient, acp_agent, open_session
 from tests.conftest import put
 
 REVIEW = (
@@ -93,8 +93,7 @@ async def test_commands_are_offered_and_run_expanded_and_an_unknown_one_is_sent_
 ) -> None:
     client = RecordingClient()
     async with acp_agent(client, workspace, script, stderr) as conn:
-        await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
-        session_id = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
+        session_id = await open_session(conn, workspace)
         offered = await _offered(client, 1)
         assert [(c.name, c.description) for c in offered] == [
             ("explain", "Explain $ARGUMENTS"),  # no description: its first line, as Claude Code shows
@@ -143,8 +142,7 @@ async def test_a_command_added_during_the_session_runs_and_is_offered_before_the
 ) -> None:
     client = RecordingClient()
     async with acp_agent(client, workspace, script, stderr) as conn:
-        await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
-        session_id = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
+        session_id = await open_session(conn, workspace)
         await _offered(client, 1)
         put(workspace, ".claude/commands/deploy.md", "Deploy to $1 now.")  # the person adds one
         done = await conn.prompt(session_id=session_id, prompt=[text_block("/deploy prod")])
@@ -161,8 +159,7 @@ async def test_a_commands_allowed_tools_grant_only_in_a_trusted_workspace(
 ) -> None:
     client = RecordingClient(lambda call: "reject_once")
     async with acp_agent(client, workspace, script, stderr, *(["--trust"] if trusted else [])) as conn:
-        await conn.initialize(protocol_version=1, client_capabilities=ClientCapabilities())
-        session_id = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
+        session_id = await open_session(conn, workspace)
         done = await conn.prompt(session_id=session_id, prompt=[text_block("/stamp")])
     assert done.stop_reason == "end_turn" and "stamp attempted" in _text(client)
     if trusted:  # written without a question
