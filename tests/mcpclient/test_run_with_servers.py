@@ -210,7 +210,8 @@ def test_a_killed_runtime_leaves_no_server_behind(tmp_path: Path) -> None:
     _wait_for(lambda: not _alive(pid))
 
 
-def test_a_workspace_personas_servers_are_the_workspaces(tmp_path: Path) -> None:
+def _helper_with_a_server(tmp_path: Path) -> tuple[Path, Path]:
+    """A workspace whose persona `helper` brings its own server `t`; the server's start marker."""
     ws = git_workspace(tmp_path / "ws")
     marker = tmp_path / "marker"
     (ws / ".claude" / "agents").mkdir(parents=True)
@@ -218,6 +219,11 @@ def test_a_workspace_personas_servers_are_the_workspaces(tmp_path: Path) -> None
     (ws / ".claude" / "agents" / "helper.md").write_text(
         f"---\nname: helper\ndescription: helps\nmcpServers: {entry}\n---\nYou help.\n"
     )
+    return ws, marker
+
+
+def test_a_workspace_personas_servers_are_the_workspaces(tmp_path: Path) -> None:
+    ws, marker = _helper_with_a_server(tmp_path)
     calls = script(tmp_path / "s.yaml", [[via_doors(ECHO)]])
     events, _ = run_events(ws, calls, "--agent", "helper", "--permission-mode", "bypass")
     assert not marker.exists() and any("MCP server `t`" in line for line in events[0]["refused"])
@@ -286,13 +292,7 @@ def test_resources_and_prompts_through_one_tool(tmp_path: Path) -> None:
 
 
 def test_a_subagents_persona_brings_its_own_servers(tmp_path: Path) -> None:
-    ws = git_workspace(tmp_path / "ws")
-    marker = tmp_path / "marker"
-    (ws / ".claude" / "agents").mkdir(parents=True)
-    entry = json.dumps({"t": stdio_entry(marker)})
-    (ws / ".claude" / "agents" / "helper.md").write_text(
-        f"---\nname: helper\ndescription: helps\nmcpServers: {entry}\n---\nYou help.\n"
-    )
+    ws, marker = _helper_with_a_server(tmp_path)
     delegate = {
         "name": "task",
         "input": {"description": "echo", "prompt": "echo hi", "subagent_type": "helper"},
