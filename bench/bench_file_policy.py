@@ -29,9 +29,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agent import nofollow
 from agent.tool import ToolContext
 from bench._figures import emit
-from tools import _fs
 from tools._files import read_regular, store_bytes
 from tools._paths import is_inside, readable_roots, resolve_path
 from tools._ripgrep import BASE_ARGS, find_rg, run_rg
@@ -94,7 +94,7 @@ async def bench_reads(ctx: ToolContext, rounds: int) -> None:
     reference = "resolve, roots check, open again by name (the file tools before the policy)"
     for size, raw in (("4KB", "src/pkg/small.py"), ("1MB", "src/pkg/big.txt")):
         for strategy in ("openat2", "walk"):
-            _fs.strategy = lambda s=strategy: s  # type: ignore[assignment, misc]
+            nofollow.strategy = lambda s=strategy: s  # type: ignore[assignment, misc]
             value, ref = await _compare(
                 lambda r=raw: read_checked(r, ctx), lambda r=raw: read_by_name(r, ctx), rounds, REPEAT
             )
@@ -110,7 +110,7 @@ async def bench_reads(ctx: ToolContext, rounds: int) -> None:
 
 
 async def bench_writes(ctx: ToolContext, rounds: int) -> None:
-    _fs.strategy = lambda: "openat2"  # type: ignore[assignment, misc]
+    nofollow.strategy = lambda: "openat2"  # type: ignore[assignment, misc]
     data = b"x = 1\n" * 500
     raw = "src/pkg/written.py"
     value, ref = await _compare(

@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import Field
 
 from agent.errors import ToolFailure
+from agent.nofollow import open_nofollow
 from agent.tool import PermissionRequest, Tool, ToolContext, ToolInput, ToolResult
-from tools import _fs
 from tools._globmatch import compile_glob, name_glob
 from tools._paths import display_path, path_permissions, printable, resolve_path, valid_text
 from tools._ripgrep import rg_error, search
@@ -44,7 +44,7 @@ def newest_first(root: Path, files: list[str]) -> list[str]:
     """Sort by modification time, newest first (ties by path), stat'ing only the matches (on a few
     threads: a stat is a syscall, and `rg --sortr modified` would stat every file on one thread).
     Each stat is relative to the root's descriptor and follows no link."""
-    fd = _fs.open_nofollow(root, os.O_RDONLY | os.O_DIRECTORY)
+    fd = open_nofollow(root, os.O_RDONLY | os.O_DIRECTORY)
 
     def mtimes(names: list[str]) -> list[tuple[float, str]]:
         out = []

@@ -12,7 +12,7 @@ redone against a fresh snapshot, so nobody's change is overwritten.
 The merge runs outside any sandbox, so it never follows a symbolic link in the workspace: a path
 below a folder that became a link (the parent's bash may swap `foo/` for `foo -> ~` while a child
 works) does not hold its old side, and a deletion opens each folder of its path without following
-one (`tools._fs.open_nofollow`). Otherwise deleting `foo/.bashrc` would delete `~/.bashrc`.
+one (`agent.nofollow.open_nofollow`). Otherwise deleting `foo/.bashrc` would delete `~/.bashrc`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import WorktreeError
+from agent.nofollow import open_nofollow
 from agent.orchestrator._git import run_git
 from agent.sessions.checkpoints import ShadowRepo
-from tools._fs import open_nofollow
 
 _ABSENT = "000000"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from agent import nofollow
 from agent.errors import ToolFailure
 from tools import _fs
 
@@ -21,9 +22,9 @@ from tools import _fs
 def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the test once per open strategy (openat2 only where this kernel has it)."""
     name = request.param
-    if name == "openat2" and _fs.strategy() != "openat2":
+    if name == "openat2" and nofollow.strategy() != "openat2":
         pytest.skip("this kernel (or its seccomp filter) has no openat2")
-    monkeypatch.setattr(_fs, "strategy", lambda: name)
+    monkeypatch.setattr(nofollow, "strategy", lambda: name)
     return str(name)
 
 
@@ -55,7 +56,7 @@ def test_the_probe_finds_openat2_where_the_kernel_has_it() -> None:
     )
     if release < (5, 6) or seccomp != "0":
         pytest.skip("openat2 may be missing or filtered here; the walk is tested on its own")
-    assert _fs.strategy() == "openat2"
+    assert nofollow.strategy() == "openat2"
 
 
 def test_opens_a_real_path_and_refuses_a_symlink_anywhere(ws: Path, strategy: str) -> None:
@@ -65,17 +66,17 @@ def test_opens_a_real_path_and_refuses_a_symlink_anywhere(ws: Path, strategy: st
     (ws / "elsewhere" / "f.txt").write_text("behind a link\n")
     (ws / "link").symlink_to(ws / "elsewhere")
     (ws / "flink").symlink_to(ws / "d" / "f.txt")
-    fd = _fs.open_nofollow(ws / "d" / "f.txt", os.O_RDONLY)
+    fd = nofollow.open_nofollow(ws / "d" / "f.txt", os.O_RDONLY)
     assert os.read(fd, 100) == b"inside\n"
     os.close(fd)
     for through_a_link in (ws / "link" / "f.txt", ws / "flink"):
         with pytest.raises(OSError) as caught:
-            _fs.open_nofollow(through_a_link, os.O_RDONLY)
+            nofollow.open_nofollow(through_a_link, os.O_RDONLY)
         assert caught.value.errno == 40  # ELOOP
         with pytest.raises(ToolFailure, match="is a symbolic link"):
             _fs.open_for_reading(through_a_link)
     with pytest.raises(ValueError):
-        _fs.open_nofollow(Path("relative/path"), os.O_RDONLY)
+        nofollow.open_nofollow(Path("relative/path"), os.O_RDONLY)
 
 
 def test_non_regular_files_are_refused_without_blocking(ws: Path, strategy: str) -> None:
