@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from agent.nofollow import open_nofollow
 from agent.paths import user_config_file
 from agent.trust.refusal import Refusal
 
@@ -41,26 +42,13 @@ def not_regular(path: Path) -> str | None:
 
 def read_resolved(real: Path, limit: int) -> tuple[bytes, int]:
     """Up to `limit` bytes of the regular file at `real`, a path resolved and checked earlier, and
-    the file's size; read only if what opens is that file: each folder on the way is opened
-    without following a link, from `/` down, and so is the file (a link swapped in since the
-    check, at any depth, is refused rather than followed).
+    the file's size; read only if what opens is that file (`agent.nofollow.open_nofollow`: a link
+    swapped in since the check, at any depth, is refused rather than followed).
 
     Raises:
         OSError: it cannot be opened, is not a regular file, or a component is a link now (ELOOP).
     """
-    folder = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        for name in real.parts[1:-1]:
-            try:
-                step = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
-            except NotADirectoryError:  # a link (or a file) where a folder was checked
-                raise OSError(errno.ELOOP, "a folder on its path is a link now", str(real)) from None
-            os.close(folder)
-            folder = step
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-        fd = os.open(real.name, flags, dir_fd=folder)
-    finally:
-        os.close(folder)
+    fd = open_nofollow(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
