@@ -76,7 +76,8 @@ HEAVY = (
     "tools.glob",
     "tools.bash",
     "tools.patch",
-    "tools._files",  # their helpers (tools._ripgrep, which finds rg for the sandbox, is light)
+    "tools._files",  # their helpers (tools._rg_binary finds rg for the sandbox's policy)
+    "tools._ripgrep",  # running rg: at the first grep or glob
     "tools._fs",
     "tools._linescan",
     "tools._globmatch",
