@@ -69,6 +69,10 @@ HEAVY = (
     "agent.orchestrator.bases",  # the sweep of subagents' leftovers: only where a subagent ran
     "agent.sessions.checkpoints",  # at the first step that changes files
     "agent.mcpclient.hub",  # only with an MCP server configured
+    "agent.sandbox._mounts",  # the bubblewrap sandbox's mounts, seccomp filter, Landlock and
+    "agent.sandbox._seccomp",  # memory cgroup: worked out at its first call, not when it is made
+    "agent.sandbox._landlock",
+    "agent.sandbox._cgroup",
     "tools.read",  # each built-in tool's module: at its first call (tools.registry)
     "tools.edit",
     "tools.write",
