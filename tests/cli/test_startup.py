@@ -61,7 +61,8 @@ HEAVY = (
     "genai_prices",  # the price table: after the first request, for a model without a price
     "jsonschema",  # `-p --json-schema`
     "agent.headless.schema",
-    "markdownify",  # webfetch: at the first fetch
+    "agent.web",  # webfetch: only for an agent that has it (the default agent has not)
+    "markdownify",  # and its HTML conversion at the first fetch
     "bs4",
     "rapidfuzz",  # the nearest lines of a failed edit
     "agent.permissions.bash_parse",  # at the first bash call
