@@ -10,8 +10,12 @@ symlink, as the user, deletes it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -117,3 +121,66 @@ def test_a_deletion_never_follows_a_symlink_swapped_in_after_the_check(tmp_path:
         materialise.write(repo, changes)  # as if `foo` were swapped between the check and the write
 
     assert (home / ".bashrc").read_text() == BASHRC
+
+
+def _swapping(folder: Path, link: Path, aside: Path, stop: threading.Event, swaps: list[int]) -> None:
+    """Swap `folder` for the symlink `link` and back, as fast as renames go, until `stop`: a bash
+    loop of the parent racing the merge (`mv foo foo.d; mv link foo; mv foo link; mv foo.d foo`).
+    Counts the times `folder` was the link."""
+    while not stop.is_set():
+        for source, target in ((folder, aside), (link, folder), (folder, link), (aside, folder)):
+            with contextlib.suppress(OSError):
+                os.rename(source, target)
+                swaps[0] += target == folder and source == link
+
+
+def _reset(folder: Path, link: Path, aside: Path, home: Path) -> None:
+    for path in (folder, link, aside):
+        if path.is_symlink():
+            path.unlink()
+        elif path.exists():
+            shutil.rmtree(path)
+    folder.mkdir()
+    (folder / "keep.txt").write_text("kept\n")
+    link.symlink_to(home)
+
+
+def test_a_merge_never_writes_through_a_folder_swapped_while_it_writes(tmp_path: Path) -> None:
+    """A loop swaps `foo/` for `foo -> HOME` while the merge writes the 200 files a child added in
+    `foo`: the merge opens `foo` once, following no link, and writes through that descriptor, so
+    nothing lands in HOME. Before, git's checkout checked `foo`, then wrote `foo/new-N.txt` by name:
+    HOME received files within the first tries."""
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    folder, link, aside = ws / "foo", tmp_path / "link", tmp_path / "aside"
+    (ws / "foo").mkdir(parents=True)
+    (ws / "foo" / "keep.txt").write_text("kept\n")
+    home.mkdir()
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "writer")
+    for number in range(200):
+        (child.path / "foo" / f"new-{number}.txt").write_text(f"written by the merge {number}\n")
+    theirs = child.snapshot("writer done")
+    child.remove()
+    changes = materialise.tree_changes(repo, repo.tree(base), repo.tree(theirs))
+    assert len(changes) == 200
+
+    landed: list[str] = []
+    swaps = [0]
+    for _ in range(25):
+        _reset(folder, link, aside, home)
+        stop = threading.Event()
+        racer = threading.Thread(target=_swapping, args=(folder, link, aside, stop, swaps))
+        racer.start()
+        try:
+            materialise.write(repo, changes)
+        except WorktreeError:
+            pass  # the merge saw the swap and refused: what the user is told
+        finally:
+            stop.set()
+            racer.join()
+        landed += [p.name for p in home.iterdir()]
+        if landed:
+            break
+    assert landed == []
+    assert swaps[0] > 25, "the loop did not race the merge"
