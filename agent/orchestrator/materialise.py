@@ -66,7 +66,7 @@ def unchanged(workspace: Path, changes: list[Change]) -> bool:
 
 def _holds(workspace: Path, relative: str, mode: str, sha: str) -> bool:
     path = workspace / relative
-    if _through_link(workspace, relative):
+    if through_link(workspace, relative):
         return False
     try:
         info = os.lstat(path)
@@ -82,7 +82,7 @@ def _holds(workspace: Path, relative: str, mode: str, sha: str) -> bool:
         return _blob_id(handle.read(), sha) == sha
 
 
-def _through_link(workspace: Path, relative: str) -> bool:
+def through_link(workspace: Path, relative: str) -> bool:
     """Whether a folder on the way to `relative` is not a folder now (a symlink, a file)."""
     for parent in reversed(Path(relative).parents[:-1] if relative else ()):
         try:

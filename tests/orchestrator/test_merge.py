@@ -107,8 +107,8 @@ def test_a_childs_change_to_a_protected_path_is_kept_on_a_branch_not_merged(tmp_
     kept, merged = merge_many(repo, requests)
 
     assert merged.merged and (ws / "other.txt").read_text() == "fine\n"
-    assert not kept.merged and kept.conflicts == [".subagent/config.yaml"]
-    assert "protected: .subagent decides what runs later" in kept.hunks
+    assert not kept.merged and kept.conflicts == [] and list(kept.refused) == [".subagent/config.yaml"]
+    assert "protected: .subagent decides what runs later" in kept.refused[".subagent/config.yaml"]
     assert not (ws / ".subagent").exists() and (ws / "app.txt").read_text() == "1\n"
     assert kept.branch is not None
     assert "bypass" in repo.git.run("show", f"{kept.branch}:.subagent/config.yaml")

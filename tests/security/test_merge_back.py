@@ -76,6 +76,7 @@ def test_a_merge_never_deletes_through_a_symlink_planted_meanwhile(site: Site) -
     assert done.returncode == 0, done.stderr[-3000:]
     finished = [json.loads(e) for e in done.stdout.splitlines() if '"subagent_finished"' in e]
     assert ["foo/.bashrc"] in [e["files_changed"] for e in finished], finished  # the child's base had it
+    assert "not merged (the workspace does not have these changes): foo/.bashrc" in done.stdout
     assert (site.workspace / "foo").is_symlink(), done.stdout[-3000:]  # the parent's bash did swap it
     assert (site.home / ".bashrc").read_text() == BASHRC, done.stdout[-3000:]
     control = site.shell("rm foo/.bashrc")
@@ -108,8 +109,44 @@ def test_a_merge_onto_the_checkpoint_rechecks_through_no_symlink(tmp_path: Path)
 
     (outcome,), _ = merge_onto(repo, [request], base)  # the first batch merges onto the checkpoint
 
-    assert outcome.merged and (home / ".bashrc").read_text() == BASHRC
+    assert (home / ".bashrc").read_text() == BASHRC
     assert (repo.workspace / "foo").is_symlink()
+    assert list(outcome.refused) == ["foo/.bashrc"], outcome  # not "deleted": it still reads as a file
+    assert "symbolic link" in outcome.refused["foo/.bashrc"] and outcome.branch is not None
+
+
+def test_a_path_the_write_left_out_is_reported_as_not_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`foo` becomes a link between the merge's check and its write: the write leaves `foo/new.txt`
+    out and writes the rest; the child's result names `foo/new.txt` as not merged (and why), not as
+    changed, and its whole work is kept on a branch."""
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    (ws / "foo").mkdir(parents=True)
+    (ws / "foo" / "old.txt").write_text("old\n")
+    home.mkdir()
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "writer")
+    (child.path / "foo" / "new.txt").write_text("new\n")
+    (child.path / "top.txt").write_text("top\n")
+    theirs = child.snapshot("writer done")
+    child.remove()
+    files, patch = child_changes(repo, base, theirs)
+    real_write = materialise.write
+
+    def swapped_then_write(repo: ShadowRepo, changes: list[materialise.Change]) -> None:
+        (ws / "foo").rename(tmp_path / "foo-aside")
+        (ws / "foo").symlink_to(home)  # the parent's bash, in that instant
+        real_write(repo, changes)
+
+    monkeypatch.setattr(materialise, "write", swapped_then_write)
+    request = MergeRequest(base=base, theirs=theirs, name="writer", files=files, patch=patch)
+    (outcome,), known = merge_onto(repo, [request], None)
+
+    assert list(home.iterdir()) == [] and (ws / "top.txt").read_text() == "top\n"
+    assert list(outcome.refused) == ["foo/new.txt"] and "no folder now" in outcome.refused["foo/new.txt"]
+    assert outcome.branch is not None and known is None  # the next merge snapshots the workspace afresh
 
 
 def test_a_deletion_never_follows_a_symlink_swapped_in_after_the_check(tmp_path: Path) -> None:
