@@ -133,7 +133,7 @@ def _replace(folder: int, name: str, placed: Placed) -> str | None:
     """Create the file under a temporary name in `folder`, then rename it over `name`; returns why
     not (nothing left behind) when a folder stands at `name` or `folder` was removed meanwhile."""
     try:
-        temporary = _create(folder, placed)
+        temporary = _create(folder, name, placed)
     except FileNotFoundError:
         return _FOLDER_GONE
     try:
@@ -149,10 +149,11 @@ def _replace(folder: int, name: str, placed: Placed) -> str | None:
     return None
 
 
-def _create(folder: int, placed: Placed) -> str:
-    """A new file (or symbolic link) holding `placed`, under an unused temporary name in `folder`."""
+def _create(folder: int, name: str, placed: Placed) -> str:
+    """A new file (or symbolic link) holding `placed`, under an unused temporary name in `folder`:
+    `write_atomic`'s (`.NAME.XXXXXXXX.tmp`), so the sweep of a killed run's leftovers knows it."""
     while True:
-        temporary = f".subagent-merge-{secrets.token_hex(6)}"
+        temporary = f".{name[:200]}.{secrets.token_hex(4)}.tmp"
         try:
             if placed.mode == _SYMLINK:
                 os.symlink(bytes(placed.data), temporary, dir_fd=folder)

@@ -220,4 +220,4 @@ def test_a_merge_writes_modes_links_and_kinds_as_the_child_left_them(tmp_path: P
     assert (ws / "a" / "b" / "c" / "deep.txt").read_text() == "deep\n"
     assert (ws / "linked.txt").read_text() == "the child's\n"
     assert outside.read_text() == "shared\n"
-    assert sorted(p.name for p in ws.iterdir() if p.name.startswith(".subagent-merge")) == []
+    assert sorted(p.name for p in ws.iterdir() if p.name.endswith(".tmp")) == []
