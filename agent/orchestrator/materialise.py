@@ -65,20 +65,40 @@ def unchanged(workspace: Path, changes: list[Change]) -> bool:
 
 
 def _holds(workspace: Path, relative: str, mode: str, sha: str) -> bool:
+    """Whether `relative` holds the blob `sha` with `mode` (absent for `_ABSENT`), read through its
+    folder opened without following a link: a folder on the way that is a link or a file now does
+    not hold it, and what is read is a regular file opened without blocking (a FIFO swapped in by
+    a racing loop would otherwise hang the merge)."""
     path = workspace / relative
-    if through_link(workspace, relative):
-        return False
     try:
-        info = os.lstat(path)
+        folder = open_nofollow(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return mode == _ABSENT
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return False
+        raise
+    try:
+        return _holds_in(folder, path.name, mode, sha)
+    finally:
+        os.close(folder)
+
+
+def _holds_in(folder: int, name: str, mode: str, sha: str) -> bool:
+    try:
+        info = os.stat(name, dir_fd=folder, follow_symlinks=False)
     except OSError:
         return mode == _ABSENT
     if stat.S_ISLNK(info.st_mode):
-        return mode == "120000" and _blob_id(os.fsencode(os.readlink(path)), sha) == sha
-    if not stat.S_ISREG(info.st_mode):
-        return False
-    if mode != ("100755" if info.st_mode & stat.S_IXUSR else "100644"):
-        return False
-    with open(path, "rb") as handle:
+        return mode == "120000" and _blob_id(os.fsencode(os.readlink(name, dir_fd=folder)), sha) == sha
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
+    except OSError:
+        return False  # changed since the stat
+    with os.fdopen(fd, "rb") as handle:
+        now = os.fstat(fd).st_mode
+        if not stat.S_ISREG(now) or mode != ("100755" if now & stat.S_IXUSR else "100644"):
+            return False
         return _blob_id(handle.read(), sha) == sha
 
 

@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,44 @@ def test_a_merge_never_writes_through_a_folder_swapped_while_it_writes(tmp_path:
             break
     assert landed == []
     assert swaps[0] > 25, "the loop did not race the merge"
+
+
+def test_the_merges_check_never_blocks_on_a_fifo_swapped_in(tmp_path: Path) -> None:
+    """Before writing, a later batch checks each path still holds what the merge assumed (it reads
+    the file). A loop swaps `foo/` for a link to a folder whose `x.txt` is a FIFO: a read by name
+    would follow the link and block on the FIFO, and the merge would hang. The check opens what
+    it reads without following a link, never blocking, and reads only a regular file."""
+    ws, elsewhere = tmp_path / "ws", tmp_path / "elsewhere"
+    folder, link, aside = ws / "foo", tmp_path / "link", tmp_path / "aside"
+    folder.mkdir(parents=True)
+    (folder / "x.txt").write_text("old\n")
+    elsewhere.mkdir()
+    os.mkfifo(elsewhere / "x.txt")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "editor")
+    (child.path / "foo" / "x.txt").write_text("new\n")
+    theirs = child.snapshot("editor done")
+    child.remove()
+    changes = materialise.tree_changes(repo, repo.tree(base), repo.tree(theirs))
+    link.symlink_to(elsewhere)
+
+    stop, swaps = threading.Event(), [0]
+    racer = threading.Thread(target=_swapping, args=(folder, link, aside, stop, swaps))
+    until = time.monotonic() + 15
+
+    def check() -> None:
+        while time.monotonic() < until:
+            materialise.unchanged(ws, changes)
+
+    checks = threading.Thread(target=check, daemon=True)
+    racer.start()
+    checks.start()
+    checks.join(timeout=25)
+    blocked = checks.is_alive()
+    stop.set()
+    racer.join()
+    if blocked:  # let the blocked open go: a writer on the FIFO
+        os.close(os.open(elsewhere / "x.txt", os.O_WRONLY | os.O_NONBLOCK))
+    assert not blocked, "the check blocked on a FIFO reached through a link"
+    assert swaps[0] > 0
