@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,7 +152,7 @@ def _create(folder: int, name: str, placed: Placed) -> str:
     """A new file (or symbolic link) holding `placed`, under an unused temporary name in `folder`:
     `write_atomic`'s (`.NAME.XXXXXXXX.tmp`), so the sweep of a killed run's leftovers knows it."""
     while True:
-        temporary = f".{name[:200]}.{secrets.token_hex(4)}.tmp"
+        temporary = f".{name[:200]}.{os.urandom(4).hex()}.tmp"
         try:
             if placed.mode == _SYMLINK:
                 os.symlink(bytes(placed.data), temporary, dir_fd=folder)
