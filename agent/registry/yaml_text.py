@@ -70,6 +70,8 @@ def load_keyed(text: str) -> tuple[Any, dict[str, int] | None]:
 
 
 def keyed_data(loader: Any) -> tuple[Any, dict[str, int] | None]:
+    """What `loader` (a PyYAML loader made on the text) parses: the data, and the top-level keys'
+    lines for a mapping; `python -m agent.registry.shipped_yaml` stores the same."""
     from yaml import MappingNode
 
     try:
