@@ -44,6 +44,16 @@ class Change:
     new_mode: str
     new_sha: str
 
+    @property
+    def added(self) -> bool:
+        """The old side had no such path."""
+        return self.old_mode == _ABSENT
+
+    @property
+    def gone(self) -> bool:
+        """The new side has no such path."""
+        return self.new_mode == _ABSENT
+
 
 def tree_changes(repo: ShadowRepo, old_tree: str, new_tree: str) -> list[Change]:
     out = run_git(repo.git.target, "diff-tree", "-r", "-z", "--no-renames", old_tree, new_tree).stdout
@@ -101,12 +111,12 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
     workspace = repo.workspace
     emptied: set[Path] = set()
     for change in changes:
-        if change.new_mode == _ABSENT:
+        if change.gone:
             _remove(workspace / change.path)
             emptied.update(p for p in (workspace / change.path).parents if workspace in p.parents)
     for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
         _remove(folder, folder=True)  # only an empty one goes: what else is there stays
-    written = [c for c in changes if c.new_mode != _ABSENT]
+    written = [c for c in changes if not c.gone]
     if not written:
         return
     entries = b"".join(f"{c.new_mode} {c.new_sha}\t".encode() + os.fsencode(c.path) + b"\0" for c in written)
