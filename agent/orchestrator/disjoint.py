@@ -5,9 +5,9 @@ the child's own changes from B to T when the two sides do not meet: no path chan
 side being what changed from B to C: the parent's work, the children merged before), no path of
 one side inside a folder that the other side made a file (or the other way round), and no path
 one side added inside a folder the other side deleted from (git's directory-rename detection
-could move it). Such children are merged by applying their changes to C's tree: one tree, one
-commit and one write of the workspace for all of them, where a merge per child costs a
-`merge-tree` and a `commit-tree` each. What meets something takes the merge per child.
+could move it). Such children are merged by applying their changes to C's tree (`treeedit`):
+one tree, one commit and one write of the workspace for all of them, where a merge per child
+costs a `merge-tree` and a `commit-tree` each. What meets something takes the merge per child.
 
 `Since` keeps, for each base, the changes from it to the commit merged onto so far, in memory as
 children are applied (their changes are exactly what the result adds), read again from git only
@@ -18,9 +18,7 @@ that the result is what merging them one by one gives.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from agent.orchestrator._git import run_git
 from agent.orchestrator.materialise import Change
@@ -99,20 +97,3 @@ class Since:
                     since[change.path] = Change(
                         change.path, before.old_mode, before.old_sha, change.new_mode, change.new_sha
                     )
-
-
-def build_tree(repo: ShadowRepo, onto: str, changes: Iterable[Change]) -> str:
-    """The tree of commit `onto` with `changes` applied (their new sides), through an index of
-    its own; returns the tree's id."""
-    ordered = sorted(changes, key=lambda c: not c.gone)  # deletions first: a file may take a folder's place
-    entries = b"".join(
-        (f"0 {c.old_sha}\t" if c.gone else f"{c.new_mode} {c.new_sha}\t").encode()
-        + os.fsencode(c.path)
-        + b"\0"
-        for c in ordered
-    )
-    with tempfile.TemporaryDirectory(dir=repo.git_dir) as scratch:
-        index = repo.git.target.at(repo.workspace, Path(scratch) / "index")
-        run_git(index, "read-tree", onto)
-        run_git(index, "update-index", "-z", "--index-info", stdin=entries)
-        return run_git(index, "write-tree").stdout.decode().strip()

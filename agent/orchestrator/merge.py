@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from agent.hostgit.runner import GitTarget
-from agent.orchestrator import disjoint, materialise
+from agent.orchestrator import disjoint, materialise, treeedit
 from agent.orchestrator._git import run_git
 from agent.sessions.checkpoints import ShadowRepo
 
@@ -154,7 +154,7 @@ class _Merging:
             if self.stale:
                 self._reread()
             mine = self.theirs[request.theirs]
-            if not disjoint.meet(mine, self.since.of(request.base)):
+            if treeedit.writable(mine.values()) and not disjoint.meet(mine, self.since.of(request.base)):
                 self.waiting.append(request)
                 self.since.apply(mine.values())
                 return MergeOutcome(merged=True, files=request.files, patch=request.patch)
@@ -204,7 +204,7 @@ class _Merging:
             tree = f"{only.theirs}^{{tree}}"
         else:
             changes = [c for r in self.waiting for c in self.theirs[r.theirs].values()]
-            tree = disjoint.build_tree(self.repo, self.current, changes)
+            tree = treeedit.edit(self.repo, self.current, changes)
         self.current = _commit(self.git, tree, self.current, ", ".join(r.name for r in self.waiting))
         self.waiting = []
 

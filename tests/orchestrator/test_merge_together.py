@@ -3,12 +3,12 @@
 Each example makes a workspace, snapshots it (the base), lets the parent change it (sometimes
 with a second base snapshotted halfway, for later children), and gives two to four children
 worktrees of a base, where random changes happen: files written, deleted, made executable or
-not, symlinks, folders replaced by files and files by folders. The workspace is snapshotted
-(the commit a merge batch starts from), then the children are merged in one batch (`merge_onto`
-with all of them: those whose changes meet nothing else applied together) and, from a copy of
-the same workspace, one call per child (a `merge-tree` each, or the child's tree as it is). The
-recorded trees, the workspace's files (types, modes, bytes, link targets) and each child's
-outcome must be the same.
+not, symlinks, folders replaced by files and files by folders, names that sort around a
+folder's and one with a newline. The workspace is snapshotted (the commit a merge batch starts
+from), then the children are merged in one batch (`merge_onto` with all of them: those whose
+changes meet nothing else applied together) and, from a copy of the same workspace, one call per
+child (a `merge-tree` each, or the child's tree as it is). The recorded trees, the workspace's
+files (types, modes, bytes, link targets) and each child's outcome must be the same.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from agent.orchestrator import disjoint
+from agent.orchestrator import treeedit
 from agent.orchestrator.merge import MergeOutcome, MergeRequest, child_changes, merge_onto
 from agent.orchestrator.worktree import Worktree
 from agent.sessions.checkpoints import ShadowRepo
 
-PATHS = st.lists(st.sampled_from(("a", "b", "c")), min_size=1, max_size=3).map("/".join)
+NAMES = ("a", "b", "c", "a-b", "n\nl")
+"""`a-b` sorts before folder `a` in a tree (`a/`); a newline keeps a child out of `treeedit`."""
+PATHS = st.lists(st.sampled_from(NAMES), min_size=1, max_size=3).map("/".join)
 OPS = st.one_of(
     st.tuples(st.just("put"), PATHS, st.sampled_from((b"1\n", b"2\n", b"3\n"))),
     st.tuples(st.just("link"), PATHS, st.sampled_from(("a", "b", "../c", "x"))),
@@ -185,6 +187,12 @@ SPLIT = [("put", "a/x", b"1\n"), ("put", "b/y", b"1\n"), ("put", "c", b"1\n")]
         (False, [("put", "a/n/m", b"2\n")]),
     ],
 )
+@example(  # `a-b` sorts before the folder `a` in the root's tree written for both children
+    start=[("put", "a/x", b"1\n"), ("put", "a-b", b"1\n")],
+    parent=[],
+    later=[],
+    children=[(False, [("put", "a/x", b"2\n")]), (False, [("put", "c", b"2\n")])],
+)
 @example(  # the same path changed by two children: the second conflicts either way
     start=SPLIT,
     parent=[],
@@ -208,13 +216,13 @@ def test_the_batch_path_is_taken_for_children_that_meet_nothing(tmp_path: Path, 
     one commit (not a merge each), and a fifth that changes what the third changed is merged on
     its own (a conflict)."""
     built: list[int] = []
-    build = disjoint.build_tree
+    edit = treeedit.edit
 
     def counted(repo: ShadowRepo, onto: str, changes: list[Any]) -> str:
         built.append(len(changes))
-        return build(repo, onto, changes)
+        return edit(repo, onto, changes)
 
-    monkeypatch.setattr(disjoint, "build_tree", counted)
+    monkeypatch.setattr(treeedit, "edit", counted)
     ws = tmp_path / "ws"
     ws.mkdir()
     for op in SPLIT:
