@@ -6,11 +6,13 @@ snapshot. `git merge-tree --write-tree` merges without a work tree; a clean resu
 the workspace file by file (only the files the merge changes, `materialise`; the user's HEAD and
 index are never touched). A batch after the first merges onto what the previous one left instead
 of a fresh snapshot, so it reads only what the children changed, never the whole workspace (each
-file it writes is checked first). A conflict changes nothing in the workspace: the child's work
-is kept on a branch of the shadow repository and the conflicting hunks are reported. So is a
-child's change to a path the run's filesystem policy protects (`.subagent/`, the hooks folder,
-...): its worktree was a root of its own, and the merge must not carry back what the child could
-not have written here.
+file it writes is checked first). In a batch of two or more, the children whose changes meet
+nothing else that changed are applied together, one tree and one commit for all of them
+(`disjoint`); the others are merged three-way at their place. A conflict changes nothing in the
+workspace: the child's work is kept on a branch of the shadow repository and the conflicting
+hunks are reported. So is a child's change to a path the run's filesystem policy protects
+(`.subagent/`, the hooks folder, ...): its worktree was a root of its own, and the merge must
+not carry back what the child could not have written here.
 """
 
 from __future__ import annotations
@@ -139,14 +141,11 @@ class _Merging:
         if len(requests) > 1 and len(set(news)) == len(news) and ours not in news:
             pairs = [(r.base, r.theirs) for r in requests] + [(ours, b) for b in bases if b != ours]
             found = disjoint.read_changes(repo, pairs)
-            self.theirs = {r.theirs: changes for r, changes in zip(requests, found, strict=False)}
+            self.theirs = {r.theirs: c for r, c in zip(requests, found[: len(requests)], strict=True)}
             backwards = dict(zip([b for b in bases if b != ours], found[len(requests) :], strict=True))
             self.since = disjoint.Since({ours: {}} | {b: _reversed(c) for b, c in backwards.items()})
-            self.trees: dict[str, str] = {}
-        else:
-            self.trees = _trees(self.git, ours, *(c for r in requests for c in (r.base, r.theirs)))
-        self.ours_tree = self.trees.get(ours)
-        self.current_tree = self.ours_tree
+        self.trees: dict[str, str] = {}
+        """Commits' trees, read when a comparison needs them."""
 
     def merge(self, request: MergeRequest) -> MergeOutcome:
         """Merge one child onto what is merged so far (or set it aside to be applied with others)."""
@@ -159,12 +158,11 @@ class _Merging:
                 self.since.apply(mine.values())
                 return MergeOutcome(merged=True, files=request.files, patch=request.patch)
             self._commit_waiting()
-        elif self.current_tree == self.trees[request.base]:  # nothing to merge: the child's tree is
-            # the result, recorded on `current` (not the child's own commit), so the next child's merge
+        elif self._same_tree(self.current, request.base):  # nothing to merge: the child's tree is the
+            # result, recorded on `current` (not the child's own commit), so the next child's merge
             # base descends from the workspace's snapshots: a change the parent made and reverted since
             # stays reverted
-            self.current = _commit(self.git, self.trees[request.theirs], self.current, request.name)
-            self.current_tree = self.trees[request.theirs]
+            self.current = _commit(self.git, f"{request.theirs}^{{tree}}", self.current, request.name)
             return MergeOutcome(merged=True, files=request.files, patch=request.patch)
         done = run_git(
             self.git, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", self.current,
@@ -178,20 +176,26 @@ class _Merging:
                 self.repo, request, conflicts, _hunks(self.git, merged_tree, conflicts, request.name)
             )
         self.current = _commit(self.git, merged_tree, self.current, request.name)
-        self.current_tree = merged_tree
+        self.trees[self.current] = merged_tree
         self.stale = True
         return MergeOutcome(merged=True, files=request.files, patch=request.patch)
 
     def finish(self) -> tuple[str, list[materialise.Change]]:
         """The commit merged onto at the end, and the changes from `ours` to it."""
-        if self.since is None:
-            if self.current_tree == self.ours_tree:
-                return self.current, []
-            return self.current, materialise.tree_changes(self.repo, self.ours, self.current)
         self._commit_waiting()
-        if self.stale:
+        if self.current == self.ours:
+            return self.current, []
+        if self.since is None or self.stale:
             return self.current, materialise.tree_changes(self.repo, self.ours, self.current)
         return self.current, list(self.since.of(self.ours).values())
+
+    def _same_tree(self, one: str, other: str) -> bool:
+        """Whether two commits hold the same tree (no git process when they are one commit)."""
+        if one == other:
+            return True
+        if unknown := [c for c in (one, other) if c not in self.trees]:
+            self.trees.update(_trees(self.git, *unknown))
+        return self.trees[one] == self.trees[other]
 
     def _commit_waiting(self) -> None:
         """One tree and one commit for the children set aside: `current`'s tree with their changes
