@@ -29,7 +29,7 @@ from agent.events import (
 )
 from agent.orchestrator.base import SubtaskResult, SubtaskSpec, VerifyResult
 from agent.orchestrator.link import ParentLink
-from agent.orchestrator.merge import MergeOutcome, MergeRequest, child_files, ref_safe
+from agent.orchestrator.merge import MergeOutcome, MergeRequest, child_changes, ref_safe
 from agent.orchestrator.trees import PENDING, ChildTree, tree_kind
 from agent.orchestrator.trees import populate as populate_tree
 from agent.orchestrator.trees import reserve as reserve_tree
@@ -163,25 +163,18 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
 async def _bring_back(
     link: ParentLink, repo: ShadowRepo, request: MergeRequest, isolated: bool, succeeded: bool
 ) -> MergeOutcome:
-    """What the child changed; merged when it worked in a worktree and succeeded, else kept. Its
-    patch (a `git diff`, for its result only) is written while it merges."""
-    files = await asyncio.to_thread(child_files, repo, request.base, request.theirs)
-    patching = asyncio.to_thread(repo.diff, request.base, request.theirs) if files else _no_patch()
-    if isolated and succeeded:
-        merging = link.merge_queue(repo).merge(request.model_copy(update={"files": files}))
-        patch, merged = await asyncio.gather(patching, merging)
-        outcome: MergeOutcome = merged.model_copy(update={"patch": patch})
-        return outcome
-    patch = await patching
+    """What the child changed; merged when it worked in a worktree and succeeded, else kept."""
+    files, patch = await asyncio.to_thread(child_changes, repo, request.base, request.theirs)
     if not isolated:  # it worked in place: its changes are already there
         return MergeOutcome(merged=True, files=files, patch=patch)
+    if succeeded:
+        merged: MergeOutcome = await link.merge_queue(repo).merge(
+            request.model_copy(update={"files": files, "patch": patch})
+        )
+        return merged
     label = f"subagent/{request.name}-{request.theirs[:8]}"
     branch = await asyncio.to_thread(repo.create_branch, label, request.theirs) if files else None
     return MergeOutcome(merged=False, files=files, patch=patch, branch=branch)
-
-
-async def _no_patch() -> str:
-    return ""
 
 
 async def _fill(link: ParentLink, repo: ShadowRepo, tree: ChildTree, taken: asyncio.Future[str]) -> None:

@@ -54,14 +54,9 @@ class MergeOutcome(BaseModel):
     """Shadow-repository branch holding the child's work when it was not merged."""
 
 
-def child_files(repo: ShadowRepo, base: str, theirs: str) -> list[MergedFile]:
-    """The files a child changed, from its checkpoint to its last snapshot."""
-    return [MergedFile(path=c.path, change=c.change) for c in repo.changed_files(base, theirs)]
-
-
 def child_changes(repo: ShadowRepo, base: str, theirs: str) -> tuple[list[MergedFile], str]:
     """The files a child changed and its patch, from its checkpoint to its last snapshot."""
-    files = child_files(repo, base, theirs)
+    files = [MergedFile(path=c.path, change=c.change) for c in repo.changed_files(base, theirs)]
     return files, repo.diff(base, theirs) if files else ""
 
 
