@@ -105,10 +105,11 @@ def _holds_in(folder: int, name: str, mode: str, sha: str) -> bool:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
     except OSError:
         return False  # changed since the stat
-    with os.fdopen(fd, "rb") as handle:
-        now = os.fstat(fd).st_mode
-        if not stat.S_ISREG(now) or mode != ("100755" if now & stat.S_IXUSR else "100644"):
-            return False
+    now = os.fstat(fd).st_mode
+    if not stat.S_ISREG(now) or mode != ("100755" if now & stat.S_IXUSR else "100644"):
+        os.close(fd)  # a folder (a file the merge adds where one is now) or a FIFO: not the old side
+        return False
+    with os.fdopen(fd, "rb") as handle:  # which refuses a folder with IsADirectoryError
         return _blob_id(handle.read(), sha) == sha
 
 
