@@ -131,6 +131,7 @@ async def test_children_share_one_store_and_leave_their_roots_workspace_lock_alo
 
     assert [r.status for r in results] == ["success"] * 3, results
     assert len(opened) == 1
+    assert opened[0].durable is False  # type: ignore[attr-defined]  # its commits do not wait for the disk
     assert held == [ws.resolve()]  # the dispatch's own hold, and no child's
     sessions = {r.session_id for r in results}
     assert len(sessions) == 3 and all(opened[0].get(s).status == "completed" for s in sessions)  # type: ignore[attr-defined]
