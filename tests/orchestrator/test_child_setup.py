@@ -160,3 +160,30 @@ async def test_a_child_in_a_tree_of_its_own_reads_its_instructions_and_skills_fr
         assert "Always say MARKER-7." in system
         assert "release" in system and "how this project ships" in system
         assert str(ws.resolve()) not in system  # the tree's own files, at the tree's paths
+
+
+async def test_a_child_whose_tree_cannot_be_made_asks_the_model_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first request waits for the tree it reads: the failure is the child's result at once,
+    not after turns whose tools all failed; its sibling's work is not held up by it."""
+    from agent.errors import WorktreeError
+    from agent.orchestrator import child
+
+    populate = child.populate_tree
+
+    async def failing(link: Any, repo: Any, tree: Any) -> None:
+        if "broken" in tree.path.parent.name:
+            raise WorktreeError("the disk is full")
+        await populate(link, repo, tree)
+
+    monkeypatch.setattr(child, "populate_tree", failing)
+    ws = workspace(tmp_path, config={"defaults": {"worktrees": "checkout"}})
+    client = model([_writer("broken"), _writer("fine")])
+    tasks = [SubtaskSpec(id=name, agent="worker", prompt=name) for name in ("broken", "fine")]
+
+    broken, fine = await LocalDispatcher(ws, model_client=client).run(tasks)
+
+    assert broken.status == "error_during_execution" and "the disk is full" in (broken.error or "")
+    assert fine.status == "success" and (ws / "fine.txt").read_text() == "fine\n"
+    assert all("broken" not in str(r.messages[0]) for r in client.requests)
