@@ -257,7 +257,8 @@ async def _run_and_verify(
     """The child's run, then verify and resume with the failure until it passes or rounds run out.
 
     Its tools and its checkpoints wait for `ready` (the checkpoint it starts from taken, its tree
-    filled), so nothing it does comes before them."""
+    filled), so nothing it does comes before them; in a tree of its own, so does what its first
+    request reads of its cwd (the project's instructions, skills, git status)."""
     spec, link = request.spec, request.link
     load = link.parts.load_tools
     parts = dataclasses.replace(
@@ -269,6 +270,9 @@ async def _run_and_verify(
     )
     if worktree is not None:
 
+        async def filled() -> None:
+            await asyncio.shield(ready)
+
         async def snapshot(label: str) -> str:
             await ready
             return await worktree.snapshot_async(label)
@@ -278,7 +282,9 @@ async def _run_and_verify(
             files = await asyncio.to_thread(worktree.repo.changed_files, a, b)
             return [str(workdir / f.path) for f in files]
 
-        parts = dataclasses.replace(parts, make_snapshot=lambda _cwd: snapshot, changed_files=changed)
+        parts = dataclasses.replace(
+            parts, make_snapshot=lambda _cwd: snapshot, changed_files=changed, cwd_filled=filled
+        )
     first = RESUME_PROMPT if request.resume and not request.reply else spec.prompt
     await _drive(request, tally, _start(request, parts, workdir, first, resume=request.resume))
     command = spec.verify or agent_spec.verify

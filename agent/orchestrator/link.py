@@ -67,10 +67,17 @@ class ParentLink:
     def open_store(self) -> Any:
         """The session store of the children's runs: opened once for the session tree, so their
         writes take turns on one connection instead of each child's own waiting out SQLite's
-        busy handler (children starting together all create their session at once)."""
+        busy handler (children starting together all create their session at once). Its commits
+        do not wait for the disk (`relax_commits` of the SQLite store; the root's do, and each of them
+        makes the children's before it durable too: docs/decisions.md)."""
+        from agent.sessions.base import RelaxableStore
+
         with _OPENING:
             if "store" not in self.stores:
-                self.stores["store"] = self.parts.open_store()
+                store = self.parts.open_store()
+                if isinstance(store, RelaxableStore):
+                    store.relax_commits()
+                self.stores["store"] = store
             return self.stores["store"]
 
     def merge_queue(self, repo: Any) -> Any:

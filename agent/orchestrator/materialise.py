@@ -48,6 +48,16 @@ class Change:
     new_mode: str
     new_sha: str
 
+    @property
+    def added(self) -> bool:
+        """The old side had no such path."""
+        return self.old_mode == _ABSENT
+
+    @property
+    def gone(self) -> bool:
+        """The new side has no such path."""
+        return self.new_mode == _ABSENT
+
 
 def tree_changes(repo: ShadowRepo, old_tree: str, new_tree: str) -> list[Change]:
     out = run_git(repo.git.target, "diff-tree", "-r", "-z", "--no-renames", old_tree, new_tree).stdout
@@ -95,10 +105,11 @@ def _holds_in(folder: int, name: str, mode: str, sha: str) -> bool:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
     except OSError:
         return False  # changed since the stat
-    with os.fdopen(fd, "rb") as handle:
-        now = os.fstat(fd).st_mode
-        if not stat.S_ISREG(now) or mode != ("100755" if now & stat.S_IXUSR else "100644"):
-            return False
+    now = os.fstat(fd).st_mode
+    if not stat.S_ISREG(now) or mode != ("100755" if now & stat.S_IXUSR else "100644"):
+        os.close(fd)  # a folder (a file the merge adds where one is now) or a FIFO: not the old side
+        return False
+    with os.fdopen(fd, "rb") as handle:  # which refuses a folder with IsADirectoryError
         return _blob_id(handle.read(), sha) == sha
 
 
@@ -133,13 +144,13 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
     refused: list[Refused] = []
     emptied: set[Path] = set()
     for change in changes:
-        if change.new_mode == _ABSENT:
+        if change.gone:
             if (why := _remove(workspace / change.path)) is not None:
                 refused.append(Refused(change.path, why))
             emptied.update(p for p in (workspace / change.path).parents if workspace in p.parents)
     for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
         _remove(folder, folder=True)  # only an empty one goes: what else is there stays
-    written = [c for c in changes if c.new_mode != _ABSENT]
+    written = [c for c in changes if not c.gone]
     if written:
         blobs = _blobs(repo, [c.new_sha for c in written if c.new_mode != _GITLINK])
         files = (Placed(c.path, c.new_mode, blobs.get(c.new_sha, b"")) for c in written)

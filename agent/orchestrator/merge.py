@@ -6,14 +6,17 @@ snapshot. `git merge-tree --write-tree` merges without a work tree; a clean resu
 the workspace file by file (only the files the merge changes, `materialise`; the user's HEAD and
 index are never touched). A batch after the first merges onto what the previous one left instead
 of a fresh snapshot, so it reads only what the children changed, never the whole workspace (each
-file it writes is checked first). A conflict changes nothing in the workspace: the child's work
-is kept on a branch of the shadow repository and the conflicting hunks are reported. So is a
-child's change to a path the run's filesystem policy protects (`.subagent/`, the hooks folder,
-...): its worktree was a root of its own, and the merge must not carry back what the child could
-not have written here. The outcome says what the workspace holds after the merge: a path the
-write left out, or below a folder that is a symbolic link in the workspace now (the child deleted
-`foo/.bashrc`, `foo` now links to HOME: nothing was deleted, and `foo/.bashrc` still reads as a
-file), is `refused`, not changed, and the child's whole work is kept on a branch.
+file it writes is checked first). In a batch of two or more, the children whose changes meet
+nothing else that changed are applied together, one tree and one commit for all of them
+(`disjoint`); the others are merged three-way at their place. A conflict changes nothing in the
+workspace: the child's work is kept on a branch of the shadow repository and the conflicting
+hunks are reported. So is a child's change to a path the run's filesystem policy protects
+(`.subagent/`, the hooks folder, ...): its worktree was a root of its own, and the merge must
+not carry back what the child could not have written here. The outcome says what the workspace
+holds after the merge: a path the write left out, or below a folder that is a symbolic link in
+the workspace now (the child deleted `foo/.bashrc`, `foo` now links to HOME: nothing was
+deleted, and `foo/.bashrc` still reads as a file), is `refused`, not changed, and the child's
+whole work is kept on a branch.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pydantic import BaseModel
 
 from agent.errors import MergeRefusedError
 from agent.hostgit.runner import GitTarget
-from agent.orchestrator import materialise
+from agent.orchestrator import disjoint, materialise, treeedit
 from agent.orchestrator._git import run_git
 from agent.sessions.checkpoints import ShadowRepo
 
@@ -100,48 +103,30 @@ def merge_onto(
     if not any(r.files for r in requests):
         return [MergeOutcome(merged=True) for _ in requests], known
     ours = known or repo.snapshot(f"before merging {', '.join(r.name for r in requests)}")
-    git = repo.git.target
-    trees = _trees(git, ours, *(c for r in requests if r.files for c in (r.base, r.theirs)))
-    ours_tree = trees[ours]
-    current, current_tree = ours, ours_tree
-    outcomes: list[MergeOutcome] = []
     protected = _protected_paths(repo.workspace)
-    for request in requests:
+    refused = {
+        index: notes
+        for index, request in enumerate(requests)
+        if (
+            notes := {
+                f.path: f"{why}; a subagent may not change it"
+                for f in request.files
+                if (why := protected(f.path))
+            }
+        )
+    }
+    merging = _Merging(repo, ours, [r for i, r in enumerate(requests) if r.files and i not in refused])
+    outcomes: list[MergeOutcome] = []
+    for index, request in enumerate(requests):
         if not request.files:
             outcomes.append(MergeOutcome(merged=True))
-            continue
-        if refused := {
-            f.path: f"{why}; a subagent may not change it"
-            for f in request.files
-            if (why := protected(f.path))
-        }:
-            outcomes.append(_kept(repo, request, [], "").model_copy(update={"refused": refused}))
-            continue
-        base_tree, theirs_tree = trees[request.base], trees[request.theirs]
-        if current_tree == base_tree:  # nothing to merge: the child's tree is the result, recorded
-            # on `current` (not the child's own commit), so the next child's merge base descends from
-            # the workspace's snapshots: a change the parent made and reverted since stays reverted
-            current = _commit(git, theirs_tree, current, request.name)
-            current_tree = theirs_tree
-            outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
-            continue
-        done = run_git(
-            git, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", current, request.theirs,
-            ok=(0, 1),
-        )  # fmt: skip
-        fields = done.stdout.decode(errors="surrogateescape").split("\0")
-        merged_tree = fields[0].strip()
-        conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
-        if conflicts:
-            hunks = _hunks(git, merged_tree, conflicts, request.name)
-            outcomes.append(_kept(repo, request, conflicts, hunks))
-            continue
-        current = _commit(git, merged_tree, current, request.name)
-        current_tree = merged_tree
-        outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
+        elif index in refused:
+            outcomes.append(_kept(repo, request, [], "").model_copy(update={"refused": refused[index]}))
+        else:
+            outcomes.append(merging.merge(request))
+    current, changes = merging.finish()
     left_out: dict[str, str] = {}
-    if current_tree != ours_tree:
-        changes = materialise.tree_changes(repo, ours_tree, current_tree)
+    if changes:
         if known is not None and not materialise.unchanged(repo.workspace, changes):
             return merge_onto(repo, requests, None)  # the workspace moved on: merge onto what it is
         try:
@@ -173,6 +158,114 @@ def _as_done(
     if not refused:
         return outcome
     return outcome.model_copy(update={"refused": refused, "branch": _kept(repo, request, [], "").branch})
+
+
+class _Merging:
+    """One batch's merges onto `ours`, in order. With one child to merge, a `merge-tree` (or, when
+    the workspace is still its base, its tree as it is); with more, the children whose changes
+    meet nothing else are applied together (`disjoint`), the others merged one at a time."""
+
+    def __init__(self, repo: ShadowRepo, ours: str, requests: list[MergeRequest]) -> None:
+        self.repo, self.git = repo, repo.git.target
+        self.ours = self.current = ours
+        self.waiting: list[MergeRequest] = []
+        """Children applied in `since`, not yet committed."""
+        self.since: disjoint.Since | None = None
+        """Together: each base's changes to what is merged so far (None: one by one)."""
+        self.stale = False
+        """A merge per child moved `current` since `since` was read."""
+        self.theirs: dict[str, disjoint.Changes] = {}
+        bases = list(dict.fromkeys(r.base for r in requests))
+        news = [r.theirs for r in requests] + [b for b in bases if b != ours]
+        if len(requests) > 1 and len(set(news)) == len(news) and ours not in news:
+            pairs = [(r.base, r.theirs) for r in requests] + [(ours, b) for b in bases if b != ours]
+            found = disjoint.read_changes(repo, pairs)
+            self.theirs = {r.theirs: c for r, c in zip(requests, found[: len(requests)], strict=True)}
+            backwards = dict(zip([b for b in bases if b != ours], found[len(requests) :], strict=True))
+            self.since = disjoint.Since({ours: {}} | {b: _reversed(c) for b, c in backwards.items()})
+        self.trees: dict[str, str] = {}
+        """Commits' trees, read when a comparison needs them."""
+
+    def merge(self, request: MergeRequest) -> MergeOutcome:
+        """Merge one child onto what is merged so far (or set it aside to be applied with others)."""
+        if self.since is not None:
+            if self.stale:
+                self._reread()
+            mine = self.theirs[request.theirs]
+            if treeedit.writable(mine.values()) and not disjoint.meet(mine, self.since.of(request.base)):
+                self.waiting.append(request)
+                self.since.apply(mine.values())
+                return MergeOutcome(merged=True, files=request.files, patch=request.patch)
+            self._commit_waiting()
+        elif self._same_tree(self.current, request.base):  # nothing to merge: the child's tree is the
+            # result, recorded on `current` (not the child's own commit), so the next child's merge
+            # base descends from the workspace's snapshots: a change the parent made and reverted since
+            # stays reverted
+            self.current = _commit(self.git, f"{request.theirs}^{{tree}}", self.current, request.name)
+            return MergeOutcome(merged=True, files=request.files, patch=request.patch)
+        done = run_git(
+            self.git, "merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", self.current,
+            request.theirs, ok=(0, 1),
+        )  # fmt: skip
+        fields = done.stdout.decode(errors="surrogateescape").split("\0")
+        merged_tree = fields[0].strip()
+        conflicts = list(dict.fromkeys(f for f in fields[1:] if f)) if done.returncode == 1 else []
+        if conflicts:
+            return _kept(
+                self.repo, request, conflicts, _hunks(self.git, merged_tree, conflicts, request.name)
+            )
+        self.current = _commit(self.git, merged_tree, self.current, request.name)
+        self.trees[self.current] = merged_tree
+        self.stale = True
+        return MergeOutcome(merged=True, files=request.files, patch=request.patch)
+
+    def finish(self) -> tuple[str, list[materialise.Change]]:
+        """The commit merged onto at the end, and the changes from `ours` to it."""
+        self._commit_waiting()
+        if self.current == self.ours:
+            return self.current, []
+        if self.since is None or self.stale:
+            return self.current, materialise.tree_changes(self.repo, self.ours, self.current)
+        return self.current, list(self.since.of(self.ours).values())
+
+    def _same_tree(self, one: str, other: str) -> bool:
+        """Whether two commits hold the same tree (no git process when they are one commit)."""
+        if one == other:
+            return True
+        if unknown := [c for c in (one, other) if c not in self.trees]:
+            self.trees.update(_trees(self.git, *unknown))
+        return self.trees[one] == self.trees[other]
+
+    def _commit_waiting(self) -> None:
+        """One tree and one commit for the children set aside: `current`'s tree with their changes
+        (the tree of the only one, when `current` is still its base)."""
+        if not self.waiting:
+            return
+        assert self.since is not None
+        only = self.waiting[0]
+        if len(self.waiting) == 1 and self.since.of(only.base) == self.theirs[only.theirs]:
+            tree = f"{only.theirs}^{{tree}}"
+        else:
+            changes = [c for r in self.waiting for c in self.theirs[r.theirs].values()]
+            tree = treeedit.edit(self.repo, self.current, changes)
+        self.current = _commit(self.git, tree, self.current, ", ".join(r.name for r in self.waiting))
+        self.waiting = []
+
+    def _reread(self) -> None:
+        """Each base's changes to `current` again, from git, after a merge per child."""
+        assert self.since is not None
+        bases = list(self.since.by_base)
+        found = disjoint.read_changes(self.repo, [(self.current, b) for b in bases])
+        self.since = disjoint.Since({b: _reversed(c) for b, c in zip(bases, found, strict=True)})
+        self.stale = False
+
+
+def _reversed(changes: disjoint.Changes) -> disjoint.Changes:
+    """Changes read from `new` to `old`, as from `old` to `new`."""
+    return {
+        path: materialise.Change(path, c.new_mode, c.new_sha, c.old_mode, c.old_sha)
+        for path, c in changes.items()
+    }
 
 
 def _commit(git: GitTarget, tree: str, parent: str, name: str) -> str:

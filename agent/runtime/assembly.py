@@ -18,9 +18,9 @@ import asyncio
 import contextlib
 import functools
 import os
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from agent.context import ContextPolicy
 from agent.errors import ConfigError, SandboxUnavailableError
@@ -37,7 +37,7 @@ from agent.model.pricing import require_price
 from agent.model.resolve import ResolvedModel, resolve_model, resolve_model_id
 from agent.paths import data_home
 from agent.prompt.command_grant import rules_for_run
-from agent.prompt.instructions import load_project_instructions
+from agent.prompt.instructions import ProjectInstructions, load_project_instructions
 from agent.prompt.request import environment_block
 from agent.registry.schema import RegistryConfig
 from agent.registry.spec import AgentSpec, may_delegate, may_edit
@@ -49,10 +49,12 @@ from agent.runtime.session_open import claim, load_history, open_session
 from agent.sandbox.base import Sandbox
 from agent.sandbox.policy import FsPolicy, extra_roots_of, policy_for
 from agent.sessions.leftovers import refuse_if_busy, workspace_for_run
-from agent.skills.discovery import find_skills, skills_prompt
+from agent.skills.discovery import Skill, find_skills, skills_prompt
 from agent.skills.skill_tool import SkillTool
 from agent.tool import ToolContext
 from agent.trust.notice import run_boundary
+
+_T = TypeVar("_T")
 
 
 def default_model_client() -> ModelClient:
@@ -99,10 +101,11 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     parts = options.parts or default_parts()
     client = options.model_client or default_model_client()
     cwd = options.cwd.resolve()
-    # The environment block (git status) is known before the first request, as it is part of the
-    # cached prompt; its subprocess runs while the rest is assembled. An early error drops it.
-    environment = asyncio.ensure_future(environment_block(cwd))
-    environment.add_done_callback(lambda task: task.cancelled() or task.exception())
+    # What the first request says of the cwd (its git status, the project's instructions, its
+    # skills) is read while the rest is assembled; a subagent's tree once it is filled
+    # (`RuntimeParts.cwd_filled`). An early error drops it.
+    environment = _in_background(_once_filled(parts, lambda: environment_block(cwd)))
+    found = _in_background(_once_filled(parts, lambda: _cwd_files(cwd)))
     registry = await asyncio.to_thread(parts.load_registry, cwd, options.trust)  # reads and validates files
     config = registry.config
     spec: AgentSpec = registry.get(options.agent)
@@ -147,19 +150,6 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         extra_readable=_sandbox_programs(parts, spec),
     )
     sandbox = await asyncio.to_thread(_sandbox_for, parts, spec, defaults.sandbox, policy)  # probes bwrap
-    instructions = await asyncio.to_thread(load_project_instructions, cwd)
-    ctx = ToolContext(
-        workspace=cwd,
-        data_dir=outputs,
-        sandbox=sandbox,
-        extra_roots=extra_roots,
-        cancel=cancel,
-        bash_timeout_s=defaults.tool_timeouts.bash,
-        bash_max_timeout_s=defaults.tool_timeouts.bash_max,
-        editor=options.editor,
-        policy=policy,
-        read_notes=instructions.folder_notes(cwd),  # a subfolder's instructions, with its first read
-    )
     approver = options.approver or parts.headless_approver()
     granted, grant_refused = rules_for_run(options.grant, registry, cwd)  # a custom command's allowed-tools
     in_order = QuestionAfterShown(approver) if options.parent is None else None  # the root's, for the tree
@@ -173,7 +163,6 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         mode = options.permission_mode or defaults.permission_mode
         rules = [*spec.permission, *granted]  # a command's grant after every configured rule
         gate = parts.make_gate(rules, mode, approver, defaults.ask_timeout_s, options.always)
-    skills, _ = await asyncio.to_thread(find_skills, cwd)
     built_in = parts.load_tools([t for t in spec.tools if t != "webfetch"])  # the seam's tools
     tools = {tool.name: tool for tool in built_in}
     if "webfetch" in spec.tools:  # imported only then: the fetcher and its model are 7 M instructions
@@ -194,6 +183,7 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         # hands them to its children); they go in the runner's dict before the servers' own tools.
         for tool in parts.session_tools(seat) if parts.session_tools is not None else []:
             tools[tool.name] = tool
+        instructions, skills = await found
         if skills:
             tools[SkillTool.name] = SkillTool(skills)
         tools.update(mcp_tools_of(mcp, set(tools)))  # the runner's dict: the loop reads its schemas
@@ -203,6 +193,18 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         )  # a test's gate may have none
         hooks = await _hooks_for(
             registry, parts, sandbox, policy, cwd, session_id, mode, options.parent_tool_use_id
+        )
+        ctx = ToolContext(
+            workspace=cwd,
+            data_dir=outputs,
+            sandbox=sandbox,
+            extra_roots=extra_roots,
+            cancel=cancel,
+            bash_timeout_s=defaults.tool_timeouts.bash,
+            bash_max_timeout_s=defaults.tool_timeouts.bash_max,
+            editor=options.editor,
+            policy=policy,
+            read_notes=instructions.folder_notes(cwd),  # a subfolder's instructions, with its first read
         )
         runner = ToolRunner(
             session_id=session_id,
@@ -260,6 +262,27 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
     finally:
         if mcp is not None:  # the servers stop with the run that started them
             await mcp.close()
+
+
+def _in_background(work: Awaitable[_T]) -> asyncio.Future[_T]:
+    """`work` started now; its failure is raised where it is awaited, or dropped with the run."""
+    started = asyncio.ensure_future(work)
+    started.add_done_callback(lambda task: task.cancelled() or task.exception())
+    return started
+
+
+async def _once_filled(parts: RuntimeParts, read: Callable[[], Awaitable[_T]]) -> _T:
+    """`read()` of the cwd, once `parts.cwd_filled` says its files are there."""
+    if parts.cwd_filled is not None:
+        await parts.cwd_filled()
+    return await read()
+
+
+async def _cwd_files(cwd: Path) -> tuple[ProjectInstructions, list[Skill]]:
+    """The project's instructions and the skills a run in `cwd` can use."""
+    instructions = await asyncio.to_thread(load_project_instructions, cwd)
+    skills, _ = await asyncio.to_thread(find_skills, cwd)
+    return instructions, skills
 
 
 def _workspace_held(

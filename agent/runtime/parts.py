@@ -67,6 +67,10 @@ class RuntimeParts:
     `agent.orchestrator.task_tool.with_delegation`); parts that bring their own keep them (an
     embedder who wants none gives `lambda seat: []`). The runtime knows nothing of what they do;
     a tool learns about each call through `Tool.run_call`."""
+    cwd_filled: Callable[[], Awaitable[None]] | None = None
+    """Awaited before the run reads its cwd's files for its first request (git status, the
+    project's instructions, skills): a subagent's own tree is filled while its run is set up
+    (agent.orchestrator.child). None: the cwd is there."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -61,6 +61,8 @@ class SqliteFile:
         self.path = path or paths.data_home() / "sessions.db"
         self.set_aside: Path | None = None
         """Where a damaged store was moved when this one was opened (None: it was healthy)."""
+        self.durable = True
+        """Each commit waits for the disk (`relax_commits` ends that)."""
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +94,15 @@ class SqliteFile:
             conn.close()
             raise
         return conn
+
+    def relax_commits(self) -> None:
+        """Commits stop waiting for the disk (`synchronous = NORMAL`, in WAL mode): a committed
+        transaction still survives the process's crash (kill -9), and an OS crash or a power loss
+        can take back only the last ones, never leaving the file damaged. For the commits of a
+        session tree's children (docs/decisions.md, "Children's commits do not wait for the disk")."""
+        with self._lock:
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self.durable = False
 
     def close(self) -> None:
         with self._lock:

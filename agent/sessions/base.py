@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -217,4 +217,13 @@ class SessionStore(Protocol):
 
     def close(self) -> None:
         """Release the store's connection; a front end that opened it closes it."""
+        ...
+
+
+@runtime_checkable
+class RelaxableStore(Protocol):
+    """A store whose commits can stop waiting for the disk (the SQLite store's)."""
+
+    def relax_commits(self) -> None:
+        """Commits stop waiting for the disk; one still survives the process's crash."""
         ...

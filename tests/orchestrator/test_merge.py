@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from agent.orchestrator.merge import MergeRequest, child_changes, merge_many
+from agent.orchestrator.merge import MergeRequest, child_changes, merge_many, merge_onto
 from agent.orchestrator.worktree import Worktree, pack_objects, worktrees_home
 from agent.sessions.checkpoints import ShadowRepo
 from tests.security import host_git_traps as traps
@@ -221,3 +221,24 @@ def test_a_merge_writes_modes_links_and_kinds_as_the_child_left_them(tmp_path: P
     assert (ws / "linked.txt").read_text() == "the child's\n"
     assert outside.read_text() == "shared\n"
     assert sorted(p.name for p in ws.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_folder_made_a_file_merges_onto_the_checkpoint(tmp_path: Path) -> None:
+    """The check before the write opened the folder `a` where the merge adds the file `a`, and
+    raised IsADirectoryError (found by tests/orchestrator/test_merge_together.py): a folder is not
+    the old side (absent), so the merge is redone onto a fresh snapshot and writes the file."""
+    ws = tmp_path / "ws"
+    (ws / "a").mkdir(parents=True)
+    (ws / "a" / "x.txt").write_text("x\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "child")
+    (child.path / "a" / "x.txt").unlink()
+    (child.path / "a").rmdir()
+    (child.path / "a").write_text("now a file\n")
+    request = _request(repo, base, child, "child")
+    child.remove()
+
+    (outcome,), _ = merge_onto(repo, [request], base)
+
+    assert outcome.merged and (ws / "a").read_text() == "now a file\n"

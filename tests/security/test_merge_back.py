@@ -161,6 +161,27 @@ def test_a_deletion_never_follows_a_symlink_swapped_in_after_the_check(tmp_path:
     assert (home / ".bashrc").read_text() == BASHRC
 
 
+def test_children_merged_together_recheck_through_no_symlink(tmp_path: Path) -> None:
+    """The same deletion in a batch of children whose changes meet nothing else (applied together,
+    one tree): the batch's check finds `foo` is a link now and merges onto a fresh snapshot, where
+    the deletion meets the parent's swap and nothing is deleted through it."""
+    repo, base, request, home = _deleting_child(tmp_path)
+    other = Worktree.create(repo, base, "adder")
+    (other.path / "added.txt").write_text("added\n")
+    theirs = other.snapshot("adder done")
+    other.remove()
+    files, patch = child_changes(repo, base, theirs)
+    adder = MergeRequest(base=base, theirs=theirs, name="adder", files=files, patch=patch)
+
+    outcomes, _ = merge_onto(repo, [request, adder], base)
+
+    assert (home / ".bashrc").read_text() == BASHRC
+    assert (repo.workspace / "foo").is_symlink() and (repo.workspace / "added.txt").read_text() == "added\n"
+    deleter, added = outcomes
+    assert list(deleter.refused) == ["foo/.bashrc"] and deleter.branch is not None, deleter
+    assert added.merged and not added.refused and [f.path for f in added.files] == ["added.txt"]
+
+
 def _swapping(folder: Path, link: Path, aside: Path, stop: threading.Event, swaps: list[int]) -> None:
     """Swap `folder` for the symlink `link` and back, as fast as renames go, until `stop`: a bash
     loop of the parent racing the merge (`mv foo foo.d; mv link foo; mv foo link; mv foo.d foo`).

@@ -1,4 +1,6 @@
-"""Every appended message is durable: kill -9 a writer mid-stream, then read and repair."""
+"""Every appended message is durable: kill -9 a writer mid-stream, then read and repair; also when
+its commits do not wait for the disk (a session tree's children: only an OS crash or a power loss
+could take those back)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from agent.sessions.repair import repair_transcript
 from agent.sessions.store import SqliteSessionStore
@@ -23,6 +27,8 @@ _WRITER = textwrap.dedent("""
     from agent.transcript import ToolResultBlock, parse_blocks
     store = SqliteSessionStore(Path(sys.argv[1]))
     sid = sys.argv[2]
+    if sys.argv[3] == "relaxed":
+        store.relax_commits()
     with store.lock(sid):
         i = 0
         while True:
@@ -37,12 +43,13 @@ _WRITER = textwrap.dedent("""
 """)
 
 
-def test_kill_9_during_appends_loses_nothing_committed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("commits", ["durable", "relaxed"])
+def test_kill_9_during_appends_loses_nothing_committed(tmp_path: Path, commits: str) -> None:
     store = SqliteSessionStore(tmp_path / "s.db")
     sid = store.create(agent="a", workspace=tmp_path).id
     store.append_message(sid, "user", parse_blocks([{"type": "text", "text": "go"}]))
     writer = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(store.path), sid],
+        [sys.executable, "-c", _WRITER, str(store.path), sid, commits],
         stdout=subprocess.PIPE,
         text=True,
         env=subprocess_env(),
@@ -95,3 +102,14 @@ def test_two_processes_append_to_one_database(tmp_path: Path) -> None:
     ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     assert [len(store.messages(sid)) for sid in ids] == [30, 30]
+
+
+def test_relaxed_commits_do_not_wait_for_the_disk_and_others_still_do(tmp_path: Path) -> None:
+    """`synchronous` is per connection: a store opened beside a relaxed one still waits (FULL)."""
+    relaxed = SqliteSessionStore(tmp_path / "s.db")
+    relaxed.relax_commits()
+    durable = SqliteSessionStore(tmp_path / "s.db")
+    synchronous = "PRAGMA synchronous"
+    assert (relaxed.durable, relaxed._query(synchronous)) == (False, [(1,)])  # NORMAL
+    assert (durable.durable, durable._query(synchronous)) == (True, [(2,)])  # FULL
+    assert relaxed._query("PRAGMA journal_mode") == [("wal",)]  # NORMAL is safe in WAL mode only
