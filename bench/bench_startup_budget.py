@@ -5,7 +5,7 @@ Load-independent where it can be: CPU time of all the process's threads up to th
 connects to the local Messages API server (an audit hook on `socket.connect`), medians of
 interleaved rounds; with `--callgrind`, instructions to that moment under valgrind (the process
 leaves there), which no other job on the machine changes. The floor is a process that imports
-what the path cannot do without (asyncio, sqlite3, pydantic, yaml, httpx2); everything above it
+what the path cannot do without (asyncio, sqlite3, pydantic, httpx2); everything above it
 is our own code and setup (`run` parses its command line without typer: agent/cli/params.py).
 
 `--command headless` measures Claude Code's form, `subagent -p "say hi"`, instead of `run`.
@@ -49,7 +49,7 @@ _AT_CONNECT = (
 
 _FLOOR = _HOOK + (
     "os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\n"
-    "import asyncio, socket, sqlite3, pydantic, yaml, httpx2\n"
+    "import asyncio, socket, sqlite3, pydantic, httpx2\n"
     "try: socket.create_connection(('127.0.0.1', port))\n"
     "except OSError: pass"
 )
@@ -139,7 +139,7 @@ def main() -> None:
             if n:
                 samples["floor"].append(floor_cpu(sides[0]))
         ours, floor = (statistics.median(samples[k]) for k in ("this", "floor"))
-        libraries = "the libraries on the path alone (asyncio, sqlite3, pydantic, yaml, httpx2)"
+        libraries = "the libraries on the path alone (asyncio, sqlite3, pydantic, httpx2)"
         emit(f"{args.command}_first_request_cpu_s", ours, floor, unit="s", reference_name=libraries)
         if args.base:
             base = statistics.median(samples["base"])

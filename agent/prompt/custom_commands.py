@@ -33,13 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+import agent.registry.yaml_text as yaml_text
 from agent.errors import ConfigError, PersonaError
 from agent.paths import claude_home, config_home
 from agent.prompt.command_grant import ToolGrant, split_allowed_tools
 from agent.registry.persona import split_frontmatter, warn_dropped
-from agent.registry.yaml_text import load as load_yaml
 from agent.trust.confine import not_regular, outside, read_resolved
 
 WORKSPACE_COMMAND_DIRS = (".claude/commands", ".opencode/command", ".opencode/commands", ".subagent/commands")
@@ -100,8 +98,8 @@ def _from_file(path: Path, name: str, *, from_workspace: bool) -> CustomCommand:
     text = path.read_bytes()[:MAX_COMMAND_BYTES].decode("utf-8", errors="replace")
     try:
         front, body = split_frontmatter(text, path)
-        meta = load_yaml(front) if front else {}
-    except (PersonaError, yaml.YAMLError) as exc:
+        meta = yaml_text.load(front) if front else {}
+    except (PersonaError, yaml_text.YAMLError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     meta = meta if isinstance(meta, dict) else {}
     return CustomCommand(

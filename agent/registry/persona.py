@@ -16,13 +16,12 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+import agent.registry.yaml_text as yaml_text
 from agent.errors import ConfigError, PersonaError
 from agent.permissions.from_config import permission_to_rules, tools_to_selection
 from agent.registry.spec import AgentSpec, ThinkingConfig
-from agent.registry.yaml_text import load_node
 from agent.trust.confine import not_regular
 
 Dialect = Literal["opencode", "claude"]
@@ -113,8 +112,8 @@ def split_frontmatter(text: str, path: Path) -> tuple[str | None, str]:
 def _parse_yaml(front: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     """Parse frontmatter; return its data and each top-level key's line in the file."""
     try:
-        node, data = load_node(front)
-    except yaml.MarkedYAMLError as exc:
+        data, keys = yaml_text.load_keyed(front)
+    except yaml_text.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         # A parser that ran off the end (an unclosed `[`) points at the last frontmatter line.
         last = max(front.count("\n") - 1, 0)
@@ -122,9 +121,9 @@ def _parse_yaml(front: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]
         raise PersonaError(path, f"invalid YAML in frontmatter: {exc.problem or exc}", line=line) from exc
     if data is None:
         return {}, {}
-    if not isinstance(data, dict) or node is None:
+    if not isinstance(data, dict) or keys is None:
         raise PersonaError(path, "frontmatter must be a mapping of keys to values", line=2)
-    lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}
+    lines = {key: line + 2 for key, line in keys.items()}
     return data, lines
 
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+import agent.registry.yaml_text as yaml_text
 from agent.errors import RegistryError
 from agent.hooks.config import HooksConfig
 from agent.permissions.models import PermissionMode
 from agent.registry.spec import ThinkingConfig
-from agent.registry.yaml_text import load as load_yaml
 
 
 class _Strict(BaseModel):
@@ -139,8 +138,8 @@ class RegistryConfig(_Strict):
 def load_registry(path: Path) -> RegistryConfig:
     """Parse and validate a registry file; errors name the file and the key."""
     try:
-        raw = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+        raw = yaml_text.load(path.read_text(encoding="utf-8")) or {}
+    except yaml_text.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
         raise RegistryError(path, f"invalid YAML{line}: {exc}") from exc

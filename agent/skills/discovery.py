@@ -16,12 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+import agent.registry.yaml_text as yaml_text
 from agent.errors import PersonaError
 from agent.paths import claude_home, config_home
 from agent.registry.persona import split_frontmatter
-from agent.registry.yaml_text import load as load_yaml
 from agent.trust.confine import outside, read_resolved
 
 WORKSPACE_SKILL_DIRS = (".claude/skills", ".opencode/skill", ".opencode/skills", ".subagent/skills")
@@ -57,8 +55,8 @@ def _read(path: Path) -> tuple[dict[str, object], str]:
     if front is None:
         return {}, body
     try:
-        meta = load_yaml(front) or {}
-    except yaml.YAMLError as exc:
+        meta = yaml_text.load(front) or {}
+    except yaml_text.YAMLError as exc:
         raise ValueError(f"invalid YAML in frontmatter: {exc}") from exc
     if not isinstance(meta, dict):
         raise ValueError("frontmatter must be a mapping")

@@ -88,6 +88,7 @@ HEAVY = (
     "tools._globmatch",
     "tools._match",  # at the first edit
     "tools._patch_parse",  # at the first patch
+    "yaml",  # PyYAML: the shipped agents.yaml and personas are read parsed (agent.registry.yaml_text)
     "agent.chat",
     "agent.acp",
     "agent.mcp",
