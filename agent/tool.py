@@ -69,7 +69,7 @@ class PermissionRequest(BaseModel):
     """For files the paths (relative to the workspace where inside it), for bash each simple command."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class OutputLimits:
     """Caps on what one tool result may hand the model."""
 
@@ -98,7 +98,7 @@ class Hasher(Protocol):
     def hexdigest(self) -> str: ...
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ReadLedger:
     """What this session has read or written, by content hash, for the read-before-change guard."""
 
@@ -126,7 +126,7 @@ class ReadLedger:
         self.hashes.pop(path, None)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ToolContext:
     """Everything a tool may use, and nothing more."""
 
@@ -169,7 +169,7 @@ class ToolContext:
 InputT = TypeVar("InputT", bound=ToolInput)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ToolCallInfo:
     """What the loop tells one call about itself, handed to `Tool.run_call` explicitly.
 

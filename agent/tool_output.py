@@ -9,7 +9,7 @@ from pathlib import Path
 from agent.tool import OutputLimits
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CappedText:
     text: str
     """What the model reads."""

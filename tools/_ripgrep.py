@@ -55,7 +55,7 @@ _DROPPED = re.compile(r"\n\[\.\.\. \d+ bytes dropped \.\.\.\]\n")
 """The sandbox's marker where it dropped the middle of a huge output."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class RgResult:
     returncode: int
     stdout: str

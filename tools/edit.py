@@ -92,7 +92,7 @@ class EditTool(Tool[EditInput]):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Edited:
     """An edit worked out in memory: the bytes to write, the change to report, the tolerance used."""
 

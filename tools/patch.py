@@ -42,7 +42,7 @@ class PatchInput(ToolInput):
     patch_text: str = Field(description="The patch: `*** Begin Patch` format or a unified diff")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Plan:
     """The patch applied in memory: original and new bytes of every path it touches."""
 

@@ -52,7 +52,7 @@ class ReadInput(ToolInput):
     limit: int | None = Field(None, ge=1, description="Lines to read (default 2000)")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Source:
     """A file's bytes as they come: from its descriptor, or an editor's buffer."""
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from agent.sessions.checkpoints import RestoreResult
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class UndoOutcome:
     lines: list[str]
     note_for_model: str = ""

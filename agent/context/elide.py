@@ -18,7 +18,7 @@ from agent.transcript import Message, ToolResultBlock, tool_uses
 ELIDED_PREFIX = "[elided to save context:"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ElisionResult:
     messages: list[Message]
     count: int

@@ -126,7 +126,7 @@ def agent_specs(definitions: dict[str, Any]) -> list[AgentSpec]:
     return specs
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class RunHandles:
     """What the front end keeps of a run the runtime assembled: the agents, the root's gate."""
 

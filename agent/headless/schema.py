@@ -16,7 +16,7 @@ MAX_RETRIES = 3
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Verdict:
     ok: bool
     value: Any = None

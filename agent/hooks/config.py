@@ -54,7 +54,7 @@ HooksConfig = dict[HookEventName, list[HookMatcherConfig]]
 _ADAPTER: TypeAdapter[HooksConfig] = TypeAdapter(HooksConfig)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Hook:
     """One command to run on one event, and the file that asked for it."""
 

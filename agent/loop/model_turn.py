@@ -24,7 +24,7 @@ class MakeEvent(Protocol):
     def __call__(self, cls: type[EventT], /, **fields: Any) -> EventT: ...
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class TurnOutcome:
     done: MessageDoneEvent | None = None
     fallback: str | None = None

@@ -25,7 +25,7 @@ class ToolCall(BaseModel):
     input: dict[str, Any]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class TurnCalls:
     """One turn's calls and what became of them."""
 

@@ -37,7 +37,7 @@ client used after its event loop closed ("Event loop is closed"), which the tran
 a connection failure whose cause is that RuntimeError."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Failure:
     retryable: bool
     message: str

@@ -17,7 +17,7 @@ from agent.model.base import ModelInfo
 from agent.registry.schema import ModelConfig, PriceConfig, RegistryConfig
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ResolvedModel:
     id: str
     context_window: int

@@ -34,7 +34,7 @@ from agent.sessions.checkpoints import ShadowRepo
 _ABSENT = "000000"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Change:
     """One path that differs between two trees (`git diff-tree --raw`)."""
 

@@ -61,7 +61,7 @@ class GateVerdict(BaseModel):
     """The patterns that got `decision` for that permission: what an ask is about."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Check:
     permission: str
     pattern: str

@@ -50,7 +50,7 @@ _INCLUDE = re.compile(r"(?<![\w@])@([\w./-]+[\w/-])")
 _COMMAND_LINE = re.compile(r"/(\S+)(?:\s+(.*))?\Z", re.DOTALL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CustomCommand:
     name: str
     template: str
@@ -200,7 +200,7 @@ def expand(command: CustomCommand, arguments: str, workspace: Path) -> str:
     return "\n\n".join([text, *_includes(text, workspace)])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CommandRun:
     """What running a command stands for: its prompt, and what it sets for that run only."""
 

@@ -41,7 +41,7 @@ NAME_SERVICE = ("/run/systemd/resolve", "/run/resolvconf")
 _Signature = tuple[int, int, int, str] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Step:
     path: Path
     level: Level | None
@@ -71,7 +71,7 @@ def _remove(path: Path) -> None:
         os.unlink(path)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CallMounts:
     """The mounts of one call, and what to undo or check when it ends."""
 

@@ -27,7 +27,7 @@ _RET_ERRNO = 0x00050000
 _AF_UNIX = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Arch:
     audit: int
     """AUDIT_ARCH_* of the native ABI."""

@@ -60,7 +60,7 @@ def is_held(lock_dir: Path, session_id: str) -> bool:
     return _is_locked(lock_dir / f"{session_id}.lock")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class WorkspaceClaim:
     """This process changes the workspace; `previous` says who held it last without letting go
     (a run that was killed: its temporary files may still be there), else None."""
@@ -127,7 +127,7 @@ def _parse(text: str | None) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Claim:
     fd: int
     busy: str | None

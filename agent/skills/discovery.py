@@ -30,7 +30,7 @@ DESCRIPTION_CHARS = 160
 """The longest description the prompt lists (a longer one is cut): the listing stays small."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Skill:
     name: str
     description: str

@@ -25,7 +25,7 @@ TIMEOUT_S = 30.0
 USER_AGENT = "subagent-webfetch/1"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Fetched:
     url: str
     status: int
