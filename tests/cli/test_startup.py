@@ -75,6 +75,7 @@ HEAVY = (
     "agent.orchestrator.bases",  # the sweep of subagents' leftovers: only where a subagent ran
     "agent.sessions.checkpoints",  # at the first step that changes files
     "agent.mcpclient.hub",  # only with an MCP server configured
+    "agent.model._errors",  # the model client's failures: at the first one
     "tools.read",  # each built-in tool's module: at its first call (tools.registry)
     "tools.edit",
     "tools.write",
