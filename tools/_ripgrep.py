@@ -57,6 +57,8 @@ _DROPPED = re.compile(r"\n\[\.\.\. \d+ bytes dropped \.\.\.\]\n")
 
 @dataclass(frozen=True, eq=False, repr=False)
 class RgResult:
+    """What one ripgrep run gave."""
+
     returncode: int
     stdout: str
     """Decoded with surrogate escapes on the host (names that are not UTF-8 stay usable), with

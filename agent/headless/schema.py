@@ -18,6 +18,8 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Verdict:
+    """Whether an answer matches `--json-schema`: the value parsed, or why not."""
+
     ok: bool
     value: Any = None
     why: str = ""

@@ -26,6 +26,8 @@ class MakeEvent(Protocol):
 
 @dataclasses.dataclass(eq=False, repr=False)
 class TurnOutcome:
+    """How a model turn ended: its last message, and the model that answered instead."""
+
     done: MessageDoneEvent | None = None
     fallback: str | None = None
     """The model that answered instead of the request's, when it stayed overloaded."""

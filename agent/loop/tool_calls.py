@@ -75,6 +75,8 @@ class _HookVerdict:
 
 @dataclasses.dataclass(eq=False, repr=False)
 class _Prepared:
+    """A tool call ready to run: its tool, its parsed input and its context."""
+
     call: ToolCall
     tool: Tool[Any]
     parsed: Any

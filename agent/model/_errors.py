@@ -39,6 +39,8 @@ a connection failure whose cause is that RuntimeError."""
 
 @dataclass(frozen=True, eq=False, repr=False)
 class _Failure:
+    """A failed request, classified: whether another attempt may succeed, and what to report."""
+
     retryable: bool
     message: str
     error_type: str

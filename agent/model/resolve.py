@@ -19,6 +19,8 @@ from agent.registry.schema import ModelConfig, PriceConfig, RegistryConfig
 
 @dataclass(frozen=True, eq=False, repr=False)
 class ResolvedModel:
+    """The model a run uses, with the registry's figures for it."""
+
     id: str
     context_window: int
     max_output_tokens: int

@@ -63,6 +63,8 @@ class GateVerdict(BaseModel):
 
 @dataclass(frozen=True, eq=False, repr=False)
 class _Check:
+    """One permission and pattern checked against the rules and the mode."""
+
     permission: str
     pattern: str
     decision: Decision

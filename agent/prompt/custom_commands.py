@@ -52,6 +52,8 @@ _COMMAND_LINE = re.compile(r"/(\S+)(?:\s+(.*))?\Z", re.DOTALL)
 
 @dataclass(frozen=True, eq=False, repr=False)
 class CustomCommand:
+    """A custom command from a markdown file (Claude Code's or opencode's)."""
+
     name: str
     template: str
     description: str = ""

@@ -43,6 +43,8 @@ _Signature = tuple[int, int, int, str] | None
 
 @dataclass(frozen=True, eq=False, repr=False)
 class _Step:
+    """One mount of a call's sandbox: `path` at `level`."""
+
     path: Path
     level: Level | None
     """None for an anchor: a folder bound onto itself so it cannot be renamed."""

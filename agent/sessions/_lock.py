@@ -129,6 +129,8 @@ def _parse(text: str | None) -> dict[str, object] | None:
 
 @dataclass(eq=False, repr=False)
 class _Claim:
+    """The lock file as we found it and took it, or found it held."""
+
     fd: int
     busy: str | None
     """The holder's text when another holds the lock (we do not), else None."""

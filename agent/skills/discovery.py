@@ -32,6 +32,8 @@ DESCRIPTION_CHARS = 160
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Skill:
+    """A skill found on disk: its SKILL.md's name and description, and where it is."""
+
     name: str
     description: str
     folder: Path

@@ -27,6 +27,8 @@ USER_AGENT = "subagent-webfetch/1"
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Fetched:
+    """One HTTP answer: its status, content type and body (cut at the size limit)."""
+
     url: str
     status: int
     content_type: str
