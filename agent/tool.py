@@ -5,8 +5,6 @@ given. A failure the model can act on is raised as `agent.errors.ToolFailure` (o
 result with `is_error=True`); the loop turns it into an error tool result.
 """
 
-from __future__ import annotations
-
 import asyncio
 import copy
 import functools
@@ -134,7 +132,7 @@ class ToolContext:
     """The primary root; relative paths resolve against it."""
     data_dir: Path
     """Where capped outputs are saved (per session)."""
-    sandbox: Sandbox | None = None
+    sandbox: "Sandbox | None" = None
     extra_roots: tuple[Path, ...] = ()
     """More folders the config grants read-write."""
     allow_external: bool = False

@@ -1,7 +1,5 @@
 """`edit`: replace one exact (or unambiguously near-exact) piece of a file."""
 
-from __future__ import annotations
-
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path

@@ -6,8 +6,6 @@ reads more than MAX_SCAN_BYTES whatever the file claims to be. A FIFO, socket or
 before anything is read, so nothing blocks.
 """
 
-from __future__ import annotations
-
 import asyncio
 import base64
 import itertools

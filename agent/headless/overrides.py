@@ -8,8 +8,6 @@ so `set_permission_mode` reaches a run in progress. Nothing here changes a subag
 rules come from its persona and, as always, the parent's gate.
 """
 
-from __future__ import annotations
-
 import dataclasses
 from pathlib import Path
 from typing import Any

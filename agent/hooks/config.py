@@ -10,8 +10,6 @@ Only `command` hooks exist here; Claude Code's other kinds (`prompt`, `http`, ..
 `subagent doctor` as not applied when a settings file has them.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Any, Literal
 

@@ -5,8 +5,6 @@ and what the loop (agent.loop.agent_loop) reads back, even after a cancel: every
 `tool_result` block, an interrupted call's saying whether it had started.
 """
 
-from __future__ import annotations
-
 import dataclasses
 from typing import Any
 

@@ -13,8 +13,6 @@ child's change to a path the run's filesystem policy protects (`.subagent/`, the
 not have written here.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Callable
 from pathlib import Path

@@ -21,8 +21,6 @@ be lifted by the child's. The gate keeps no list of denials: the loop records ea
 (with its tool_use_id) in `TurnCalls.denials`, the one list the result's `permission_denials` uses.
 """
 
-from __future__ import annotations
-
 import asyncio
 import json
 from collections.abc import Sequence
@@ -82,7 +80,7 @@ class PermissionGate:
         ask_timeout_s: float = 300,
         *,
         memory: AlwaysMemory | None = None,
-        _parent: PermissionGate | None = None,
+        _parent: "PermissionGate | None" = None,
     ) -> None:
         self.rules = list(rules)
         self.mode: PermissionMode = mode
@@ -99,7 +97,7 @@ class PermissionGate:
         """Rules added by `always` answers (shared with parent and children)."""
         return self.memory.rules
 
-    def child(self, extra_rules: Sequence[PermissionRule] = ()) -> PermissionGate:
+    def child(self, extra_rules: Sequence[PermissionRule] = ()) -> "PermissionGate":
         """The gate for a subagent: this gate's rules then `extra_rules`; same approver and session."""
         return PermissionGate(
             [*self.rules, *extra_rules], self.mode, self.approver, self.ask_timeout_s,
