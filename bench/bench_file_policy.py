@@ -34,7 +34,8 @@ from agent.tool import ToolContext
 from bench._figures import emit
 from tools._files import read_regular, store_bytes
 from tools._paths import is_inside, readable_roots, resolve_path
-from tools._ripgrep import BASE_ARGS, find_rg, run_rg
+from tools._rg_binary import find_rg
+from tools._ripgrep import BASE_ARGS, run_rg
 from tools.grep import GrepInput, GrepTool, rg_args
 
 REPEAT = 200

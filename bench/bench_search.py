@@ -21,7 +21,8 @@ from pathlib import Path
 
 from agent.tool import ToolContext
 from bench._figures import emit
-from tools._ripgrep import BASE_ARGS, find_rg
+from tools._rg_binary import find_rg
+from tools._ripgrep import BASE_ARGS
 from tools.glob import GlobInput, GlobTool
 from tools.grep import GrepInput, GrepTool, rg_args
 

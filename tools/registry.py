@@ -132,7 +132,7 @@ def sandbox_programs(names: list[str]) -> list[Path]:
     HOME the policy hides (a pipx venv)."""
     if not {"grep", "glob"} & set(names):
         return []
-    from tools._ripgrep import find_rg
+    from tools._rg_binary import find_rg
 
     try:
         return [Path(os.path.realpath(find_rg()))]

@@ -53,7 +53,6 @@ from agent.skills.discovery import find_skills, skills_prompt
 from agent.skills.skill_tool import SkillTool
 from agent.tool import ToolContext
 from agent.trust.notice import run_boundary
-from agent.web.webfetch_tool import WebFetchTool
 
 
 def default_model_client() -> ModelClient:
@@ -175,9 +174,11 @@ async def run_events(options: RunOptions) -> AsyncGenerator[Event]:
         rules = [*spec.permission, *granted]  # a command's grant after every configured rule
         gate = parts.make_gate(rules, mode, approver, defaults.ask_timeout_s, options.always)
     skills, _ = await asyncio.to_thread(find_skills, cwd)
-    built_in = parts.load_tools([t for t in spec.tools if t != WebFetchTool.name])  # the seam's tools
+    built_in = parts.load_tools([t for t in spec.tools if t != "webfetch"])  # the seam's tools
     tools = {tool.name: tool for tool in built_in}
-    if "webfetch" in spec.tools:
+    if "webfetch" in spec.tools:  # imported only then: the fetcher and its model are 7 M instructions
+        from agent.web.webfetch_tool import WebFetchTool
+
         tools[WebFetchTool.name] = WebFetchTool(_local_fetch_rule(getattr(gate, "rules", spec.permission)))
     mcp = await servers_for_run(  # they start in the background: the first request does not wait
         cwd=cwd, registry=registry, spec=spec, log_dir=outputs, parent=options.parent,

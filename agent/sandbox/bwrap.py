@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agent.sandbox import _landlock, _seccomp
-from agent.sandbox._cgroup import SandboxCgroup, memory_cgroup_parent
 from agent.sandbox._env import git_identity, scrub_env
-from agent.sandbox._mounts import MountPlan
 from agent.sandbox.base import ExecResult
-from agent.sandbox.policy import FsPolicy
 from agent.sandbox.process import ProcessLimits, run_process
+
+if TYPE_CHECKING:
+    from agent.sandbox._cgroup import SandboxCgroup
+    from agent.sandbox._mounts import MountPlan
+    from agent.sandbox.policy import FsPolicy
 
 DEFAULT_TMP_SIZE_MB = 1024
 
@@ -63,19 +66,48 @@ class BwrapSandbox:
         self.bwrap = bwrap or shutil.which("bwrap") or "bwrap"
         self.user_namespace = user_namespace
         self.disable_nested_userns = disable_nested_userns and user_namespace
-        self.mounts = MountPlan(policy, network=network, tmp_size_mb=tmp_size_mb)
+        self._tmp_size_mb = tmp_size_mb
+        self._landlock = landlock
+        self._with_cgroup = cgroup
+        self._cgroup: SandboxCgroup | None = None
+
+    # What follows is worked out at the first call, not when the sandbox is made: a run makes its
+    # sandbox before its first request, and these (with their modules) were 28 M instructions of
+    # the way to it (docs/decisions.md, issue 18), for a run that may never call bash.
+
+    @functools.cached_property
+    def mounts(self) -> MountPlan:
+        """The static part of the policy's mounts."""
+        from agent.sandbox._mounts import MountPlan
+
+        return MountPlan(self.policy, network=self.network, tmp_size_mb=self._tmp_size_mb)
+
+    @functools.cached_property
+    def scope_sockets(self) -> bool:
+        """Landlock keeps abstract sockets in (needed only with the host's network namespace)."""
+        from agent.sandbox import _landlock
+
+        landlock = self._landlock
         if landlock is None:  # a setuid bwrap would lose its setuid bit under no_new_privs
             landlock = _landlock.can_scope_abstract_sockets() and not _is_setuid(self.bwrap)
-        self.scope_sockets = network and landlock
-        """Landlock keeps abstract sockets in (needed only with the host's network namespace)."""
+        return self.network and landlock
+
+    @functools.cached_property
+    def seccomp(self) -> bytes | None:
+        """The seccomp filter program bubblewrap installs (None: no filter for this architecture)."""
+        from agent.sandbox import _seccomp
+
         arch = _seccomp.native_arch()
-        self.seccomp = (
-            None
-            if arch is None
-            else _seccomp.filter_program(arch, block_unix_sockets=network and not self.scope_sockets)
-        )
-        self.cgroup_parent = memory_cgroup_parent() if cgroup else None
-        self._cgroup: SandboxCgroup | None = None
+        if arch is None:
+            return None
+        return _seccomp.filter_program(arch, block_unix_sockets=self.network and not self.scope_sockets)
+
+    @functools.cached_property
+    def cgroup_parent(self) -> Path | None:
+        """Where this sandbox's memory cgroup is made (None: none can be, or none was asked for)."""
+        from agent.sandbox._cgroup import memory_cgroup_parent
+
+        return memory_cgroup_parent() if self._with_cgroup else None
 
     def argv(
         self, command_argv: list[str], cwd: Path, mounts: Sequence[str], seccomp_fd: int | None
@@ -124,6 +156,8 @@ class BwrapSandbox:
         env |= git_identity(os.environ, str(self.home))
         mounts = self.mounts.prepare()  # well under a millisecond: a few stat calls
         if self._cgroup is None and self.cgroup_parent is not None:
+            from agent.sandbox._cgroup import SandboxCgroup
+
             self._cgroup = SandboxCgroup(self.cgroup_parent, self.limits.max_memory_mb)
         cgroup = self._cgroup
         kills = cgroup.oom_kills() if cgroup is not None else 0
@@ -177,6 +211,8 @@ class BwrapSandbox:
         in the child); with a step, the child forks and runs it, about 2 ms more (measured)."""
         steps = [cgroup.enter] if cgroup is not None else []
         if self.scope_sockets:
+            from agent.sandbox import _landlock
+
             steps.append(_landlock.scope_abstract_sockets())
         if not steps:
             return None

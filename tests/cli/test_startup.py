@@ -67,7 +67,8 @@ HEAVY = (
     "genai_prices",  # the price table: after the first request, for a model without a price
     "jsonschema",  # `-p --json-schema`
     "agent.headless.schema",
-    "markdownify",  # webfetch: at the first fetch
+    "agent.web",  # webfetch: only for an agent that has it (the default agent has not)
+    "markdownify",  # and its HTML conversion at the first fetch
     "bs4",
     "rapidfuzz",  # the nearest lines of a failed edit
     "agent.permissions.bash_parse",  # at the first bash call
@@ -76,6 +77,10 @@ HEAVY = (
     "agent.sessions.checkpoints",  # at the first step that changes files
     "agent.mcpclient.hub",  # only with an MCP server configured
     "agent.model._errors",  # the model client's failures: at the first one
+    "agent.sandbox._mounts",  # the bubblewrap sandbox's mounts, seccomp filter, Landlock and
+    "agent.sandbox._seccomp",  # memory cgroup: worked out at its first call, not when it is made
+    "agent.sandbox._landlock",
+    "agent.sandbox._cgroup",
     "tools.read",  # each built-in tool's module: at its first call (tools.registry)
     "tools.edit",
     "tools.write",
@@ -83,7 +88,8 @@ HEAVY = (
     "tools.glob",
     "tools.bash",
     "tools.patch",
-    "tools._files",  # their helpers (tools._ripgrep, which finds rg for the sandbox, is light)
+    "tools._files",  # their helpers (tools._rg_binary finds rg for the sandbox's policy)
+    "tools._ripgrep",  # running rg: at the first grep or glob
     "tools._fs",
     "tools._linescan",
     "tools._globmatch",
@@ -133,7 +139,6 @@ DEFINED = {
         "ThinkingBlock ToolResultBlock ToolUseBlock _Block"
     ),
     "agent.trust.store": "TrustedFolder TrustedFolders",
-    "agent.web.webfetch_tool": "WebFetchInput",
 }
 """The pydantic models defined before the first request of `run` (module: class names). Defining
 one costs about 1.5 M instructions even with its build deferred (docs/BENCHMARKS.md): a model the

@@ -198,3 +198,23 @@ async def test_blocking_setup_runs_off_the_event_loop(
         events = [e async for e in run_agent("x", agent="backend-engineer", cwd=tmp_path, parts=parts)]
     assert events[-1].subtype == "success"
     assert sorted(calls) == ["registry in a thread", "sandbox in a thread", "store in a thread"]
+
+
+async def test_an_agent_with_webfetch_gets_it_beside_the_seams_tools(
+    tmp_path: Path, api_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """webfetch is the runtime's own tool, not the seam's (its module is imported only for an agent
+    that lists it: tests/cli/test_startup.py)."""
+    parts = parts_for(MemoryStore(), [])
+    config = load_registry(builtin_dir() / "agents.yaml")
+    fetcher = AgentSpec(name="fetcher", prompt="Fetch.", model="sonnet", tools=["read_note", "webfetch"])
+    parts = dataclasses.replace(
+        parts, load_registry=lambda cwd, trust: FakeRegistry(config, {"fetcher": fetcher})
+    )
+    with MessagesServer([sse.reply(sse.text_block(0, "done"))]) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        events = [e async for e in run_agent("look", agent="fetcher", cwd=tmp_path, parts=parts)]
+    assert events[-1].subtype == "success"
+    tools = server.requests[0]["tools"]
+    assert [t["name"] for t in tools] == ["read_note", "webfetch"]
+    assert tools[1]["input_schema"]["required"] == ["url"]

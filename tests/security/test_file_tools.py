@@ -12,7 +12,7 @@ import pytest
 
 from tests.processes import appears, live_processes_with, unique_sleep
 from tests.security.attacker import API_KEY_CANARY, SECRET_CANARY, Call, Outcome, Site
-from tools._ripgrep import find_rg
+from tools._rg_binary import find_rg
 
 MODES = ["default", "bypass"]
 REFUSED = "refused by the sandbox policy"

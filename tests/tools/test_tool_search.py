@@ -10,7 +10,8 @@ import pytest
 
 from agent.errors import ToolFailure
 from agent.tool import ToolContext
-from tools._ripgrep import BASE_ARGS, find_rg
+from tools._rg_binary import find_rg
+from tools._ripgrep import BASE_ARGS
 from tools.glob import GlobInput, GlobTool
 from tools.grep import GrepInput, GrepTool
 
