@@ -42,6 +42,7 @@ Three families hang from one root, and each is handled in one place:
             ├── GitDirRefusedError  a .git, gitdir or commondir that points where git must not go
             ├── CheckpointRepoError  a workspace's checkpoint repository failed (which, and why)
             └── WorktreeError     a subagent's worktree could not be made, saved or merged (git's words)
+                └── MergeRefusedError  a merge left out paths whose folder became a link meanwhile (which)
 """
 
 from __future__ import annotations
@@ -382,6 +383,20 @@ class CheckpointRepoError(HostGitError):
 
 class WorktreeError(HostGitError):
     """A git step of the orchestrator's worktrees or merges failed; the message holds git's stderr."""
+
+
+class MergeRefusedError(WorktreeError):
+    """A merge wrote the workspace but for paths it refused (`refused`: relative path to why): a
+    folder on their path became a symbolic link or a file while it wrote, and it follows no link."""
+
+    def __init__(self, workspace: Path, refused: dict[str, str]) -> None:
+        self.workspace = workspace
+        self.refused = refused
+        listed = "; ".join(f"{path}: {why}" for path, why in refused.items())
+        super().__init__(
+            f"the merge into {workspace} wrote everything else but not these paths, and follows no "
+            f"link: {listed}"
+        )
 
 
 class TreeMountError(RunError):

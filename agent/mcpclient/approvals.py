@@ -3,7 +3,8 @@
 Kept in the user's config folder (`mcp-approvals.json`), out of the repository's reach, keyed by
 the workspace and the server's name; each holds the definition's fingerprint
 (`ServerDef.fingerprint`), so a definition the repository changes after the approval needs
-approving again.
+approving again. The file decides what later runs start, so it is the user's alone: 0600, in a
+folder made 0700, whatever the umask (docs/security.md, "The runtime's own files").
 """
 
 from __future__ import annotations
@@ -49,5 +50,5 @@ def approve(workspace: Path, server: ServerDef) -> None:
     approvals = _load()
     approvals.setdefault(str(workspace.resolve()), {})[server.name] = server.fingerprint()
     path = approvals_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(approvals, indent=2, sort_keys=True) + "\n", mode=0o666, fsync=False)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the user's alone, as the trusted folders
+    write_atomic(path, json.dumps(approvals, indent=2, sort_keys=True) + "\n", mode=0o600, fsync=False)

@@ -42,7 +42,7 @@ def save_listing(workspace: Path, server: ServerDef, listing: ServerListing) -> 
     """Keep `listing` for the next run (atomically; a failure to write is not the run's problem)."""
     path = listing_file(workspace, server)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, listing.model_dump_json(), mode=0o666, fsync=False)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(path, listing.model_dump_json(), mode=0o600, fsync=False)
     except OSError:
         pass

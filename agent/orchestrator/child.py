@@ -132,9 +132,9 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
             removal = asyncio.ensure_future(_discard(worktree, ready))
         if removal is not None:
             await asyncio.shield(removal)
-    if merge.conflicts:
+    if merge.conflicts or merge.refused:
         status = "error_merge_conflict"
-        error = f"merge conflict in {', '.join(merge.conflicts)}; the subagent's work is on {merge.branch}"
+        error = _merge_error(merge)
     result = SubtaskResult(
         id=spec.id,
         agent=spec.agent,
@@ -144,7 +144,7 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
         transcript_ref=tally.session_id,
         files_changed=[f.path for f in merge.files],
         patch=merge.patch,
-        conflicts=merge.conflicts,
+        conflicts=[*merge.conflicts, *merge.refused],
         branch=merge.branch,
         verification=verification,
         usage=tally.usage,
@@ -158,6 +158,16 @@ async def run_child(request: ChildRequest) -> SubtaskResult:
         result.error = f"{error}\n{merge.hunks}"
     _announce_finish(request, tally, result)
     return result
+
+
+def _merge_error(merge: MergeOutcome) -> str:
+    """What the merge did not do, for the parent: conflicts, and paths it refused (with why)."""
+    parts = [f"merge conflict in {', '.join(merge.conflicts)}"] if merge.conflicts else []
+    if merge.refused:
+        done = "nothing of its work was merged" if not merge.merged else "the rest of its work was merged"
+        listed = "; ".join(f"{path}: {why}" for path, why in merge.refused.items())
+        parts.append(f"not merged (the workspace does not have these changes): {listed}; {done}")
+    return "; ".join(parts) + f"; the subagent's work is on {merge.branch}"
 
 
 async def _bring_back(

@@ -11,8 +11,11 @@ redone against a fresh snapshot, so nobody's change is overwritten.
 
 The merge runs outside any sandbox, so it never follows a symbolic link in the workspace: a path
 below a folder that became a link (the parent's bash may swap `foo/` for `foo -> ~` while a child
-works) does not hold its old side, and a deletion opens each folder of its path without following
-one (`agent.nofollow.open_nofollow`). Otherwise deleting `foo/.bashrc` would delete `~/.bashrc`.
+works) does not hold its old side, a deletion opens each folder of its path without following one
+(`agent.nofollow.open_nofollow`), and a write goes through descriptors of folders opened the same
+way (`agent.orchestrator.fdwrite`). Otherwise deleting `foo/.bashrc` would delete `~/.bashrc`, and
+a swap in the instant between a check of `foo` and a write by name would write into HOME. A path
+refused so is named in a `MergeRefusedError`, raised once the rest is written.
 """
 
 from __future__ import annotations
@@ -22,16 +25,17 @@ import errno
 import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import WorktreeError
+from agent.errors import MergeRefusedError, WorktreeError
 from agent.nofollow import open_nofollow
 from agent.orchestrator._git import run_git
+from agent.orchestrator.fdwrite import NO_FOLDER_NOW, Placed, Refused, write_files
 from agent.sessions.checkpoints import ShadowRepo
 
 _ABSENT = "000000"
+_GITLINK = "160000"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -61,24 +65,44 @@ def unchanged(workspace: Path, changes: list[Change]) -> bool:
 
 
 def _holds(workspace: Path, relative: str, mode: str, sha: str) -> bool:
+    """Whether `relative` holds the blob `sha` with `mode` (absent for `_ABSENT`), read through its
+    folder opened without following a link: a folder on the way that is a link or a file now does
+    not hold it, and what is read is a regular file opened without blocking (a FIFO swapped in by
+    a racing loop would otherwise hang the merge)."""
     path = workspace / relative
-    if _through_link(workspace, relative):
-        return False
     try:
-        info = os.lstat(path)
+        folder = open_nofollow(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return mode == _ABSENT
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return False
+        raise
+    try:
+        return _holds_in(folder, path.name, mode, sha)
+    finally:
+        os.close(folder)
+
+
+def _holds_in(folder: int, name: str, mode: str, sha: str) -> bool:
+    try:
+        info = os.stat(name, dir_fd=folder, follow_symlinks=False)
     except OSError:
         return mode == _ABSENT
     if stat.S_ISLNK(info.st_mode):
-        return mode == "120000" and _blob_id(os.fsencode(os.readlink(path)), sha) == sha
-    if not stat.S_ISREG(info.st_mode):
-        return False
-    if mode != ("100755" if info.st_mode & stat.S_IXUSR else "100644"):
-        return False
-    with open(path, "rb") as handle:
+        return mode == "120000" and _blob_id(os.fsencode(os.readlink(name, dir_fd=folder)), sha) == sha
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
+    except OSError:
+        return False  # changed since the stat
+    with os.fdopen(fd, "rb") as handle:
+        now = os.fstat(fd).st_mode
+        if not stat.S_ISREG(now) or mode != ("100755" if now & stat.S_IXUSR else "100644"):
+            return False
         return _blob_id(handle.read(), sha) == sha
 
 
-def _through_link(workspace: Path, relative: str) -> bool:
+def through_link(workspace: Path, relative: str) -> bool:
     """Whether a folder on the way to `relative` is not a folder now (a symlink, a file)."""
     for parent in reversed(Path(relative).parents[:-1] if relative else ()):
         try:
@@ -97,47 +121,72 @@ def _blob_id(data: bytes, like: str) -> str:
 
 def write(repo: ShadowRepo, changes: list[Change]) -> None:
     """Make the workspace's files the new side of `changes` (a folder whose files were all deleted
-    goes too, as it would have gone in the child's tree)."""
+    goes too, as it would have gone in the child's tree). Every folder is opened without following
+    a link and every file written through its folder's descriptor (`agent.orchestrator.fdwrite`);
+    the contents come from one `git cat-file --batch`.
+
+    Raises:
+        MergeRefusedError: after writing the rest, naming each path not written or not deleted
+            because a folder on its path is no folder now (swapped during the merge).
+    """
     workspace = repo.workspace
+    refused: list[Refused] = []
     emptied: set[Path] = set()
     for change in changes:
         if change.new_mode == _ABSENT:
-            _remove(workspace / change.path)
+            if (why := _remove(workspace / change.path)) is not None:
+                refused.append(Refused(change.path, why))
             emptied.update(p for p in (workspace / change.path).parents if workspace in p.parents)
     for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
         _remove(folder, folder=True)  # only an empty one goes: what else is there stays
     written = [c for c in changes if c.new_mode != _ABSENT]
-    if not written:
-        return
-    entries = b"".join(f"{c.new_mode} {c.new_sha}\t".encode() + os.fsencode(c.path) + b"\0" for c in written)
-    with tempfile.TemporaryDirectory(dir=repo.git_dir) as scratch:  # an index of just these entries
-        index = repo.git.target.at(workspace, Path(scratch) / "index")
-        run_git(index, "update-index", "-z", "--index-info", stdin=entries)
-        run_git(index, "checkout-index", "--all", "--force")  # git replaces a linked folder, never follows it
+    if written:
+        blobs = _blobs(repo, [c.new_sha for c in written if c.new_mode != _GITLINK])
+        files = (Placed(c.path, c.new_mode, blobs.get(c.new_sha, b"")) for c in written)
+        refused += write_files(workspace, files)
+    if refused:
+        raise MergeRefusedError(workspace, {r.path: r.why for r in refused})
 
 
-def _remove(path: Path, *, folder: bool = False) -> None:
+def _blobs(repo: ShadowRepo, ids: list[str]) -> dict[str, memoryview]:
+    """The content of each blob of `ids`, read by one `git cat-file --batch`."""
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return {}
+    asked = "".join(f"{object_id}\n" for object_id in unique).encode()
+    out = run_git(repo.git.target, "cat-file", "--batch", stdin=asked).stdout
+    view = memoryview(out)
+    blobs: dict[str, memoryview] = {}
+    at = 0
+    for object_id in unique:
+        end = out.index(b"\n", at)  # "<id> <type> <size>", or "<id> missing"
+        header = out[at:end].split()
+        if len(header) != 3:
+            raise WorktreeError(f"the shadow repository {repo.git_dir} has no object {object_id}")
+        size = int(header[2])
+        blobs[object_id] = view[end + 1 : end + 1 + size]
+        at = end + 1 + size + 1  # the content, then a newline
+    return blobs
+
+
+def _remove(path: Path, *, folder: bool = False) -> str | None:
     """Delete the file (or, with `folder`, the empty folder) `path` through its folder, opened
     without following a link; a missing one is no error, nor is a folder that is not empty.
-
-    Raises:
-        WorktreeError: a folder on the path is a symbolic link now (swapped in during the merge).
-    """
+    Returns why it was not deleted when a folder on its path is no folder now (a symbolic link
+    swapped in during the merge), else None."""
     try:
         parent = open_nofollow(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
-        return  # gone already, with its folder
+        return None  # gone already, with its folder
     except OSError as exc:
         if folder:
-            return
+            return None
         if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
             raise
-        raise WorktreeError(
-            f"{path}: not deleted by the merge: a folder on its path is no folder now (a symbolic "
-            "link or a file was put there meanwhile), and the merge follows no link"
-        ) from None
+        return NO_FOLDER_NOW
     try:
         with contextlib.suppress(OSError if folder else FileNotFoundError):
             (os.rmdir if folder else os.unlink)(path.name, dir_fd=parent)
     finally:
         os.close(parent)
+    return None

@@ -10,7 +10,10 @@ file it writes is checked first). A conflict changes nothing in the workspace: t
 is kept on a branch of the shadow repository and the conflicting hunks are reported. So is a
 child's change to a path the run's filesystem policy protects (`.subagent/`, the hooks folder,
 ...): its worktree was a root of its own, and the merge must not carry back what the child could
-not have written here.
+not have written here. The outcome says what the workspace holds after the merge: a path the
+write left out, or below a folder that is a symbolic link in the workspace now (the child deleted
+`foo/.bashrc`, `foo` now links to HOME: nothing was deleted, and `foo/.bashrc` still reads as a
+file), is `refused`, not changed, and the child's whole work is kept on a branch.
 """
 
 import asyncio
@@ -20,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from agent.errors import MergeRefusedError
 from agent.hostgit.runner import GitTarget
 from agent.orchestrator import materialise
 from agent.orchestrator._git import run_git
@@ -27,6 +31,10 @@ from agent.sessions.checkpoints import ShadowRepo
 
 _MAX_HUNK_LINES = 80
 """Per conflicting file, in the report the parent reads."""
+_THROUGH_LINK = (
+    "a folder on its path is a symbolic link in the workspace now, and the merge follows no link: "
+    "the path reaches something other than what the subagent changed"
+)
 
 
 class MergedFile(BaseModel):
@@ -47,7 +55,11 @@ class MergeOutcome(BaseModel):
     hunks: str = ""
     """The conflicting regions with markers, workspace side first."""
     branch: str | None = None
-    """Shadow-repository branch holding the child's work when it was not merged."""
+    """Shadow-repository branch holding the child's work when it was not merged (or not all of it)."""
+    refused: dict[str, str] = {}
+    """Paths of the child's change the merge did not carry into the workspace, and why: a protected
+    path (nothing of the child's work is merged then), or a path below a folder that is a symbolic
+    link in the workspace now (the rest is merged, and the whole work kept on `branch`)."""
 
 
 def child_changes(repo: ShadowRepo, base: str, theirs: str) -> tuple[list[MergedFile], str]:
@@ -96,9 +108,12 @@ def merge_onto(
         if not request.files:
             outcomes.append(MergeOutcome(merged=True))
             continue
-        if refused := {f.path: why for f in request.files if (why := protected(f.path))}:
-            notes = [f"--- {path}: {why}; a subagent may not change it" for path, why in refused.items()]
-            outcomes.append(_kept(repo, request, list(refused), "\n".join(notes)))
+        if refused := {
+            f.path: f"{why}; a subagent may not change it"
+            for f in request.files
+            if (why := protected(f.path))
+        }:
+            outcomes.append(_kept(repo, request, [], "").model_copy(update={"refused": refused}))
             continue
         base_tree, theirs_tree = trees[request.base], trees[request.theirs]
         if current_tree == base_tree:  # nothing to merge: the child's tree is the result, recorded
@@ -122,12 +137,40 @@ def merge_onto(
         current = _commit(git, merged_tree, current, request.name)
         current_tree = merged_tree
         outcomes.append(MergeOutcome(merged=True, files=request.files, patch=request.patch))
+    left_out: dict[str, str] = {}
     if current_tree != ours_tree:
         changes = materialise.tree_changes(repo, ours_tree, current_tree)
         if known is not None and not materialise.unchanged(repo.workspace, changes):
             return merge_onto(repo, requests, None)  # the workspace moved on: merge onto what it is
-        materialise.write(repo, changes)  # the next checkpoint records it
-    return outcomes, current
+        try:
+            materialise.write(repo, changes)  # the next checkpoint records it
+        except MergeRefusedError as exc:
+            left_out = exc.refused
+    outcomes = [
+        _as_done(repo, request, outcome, left_out)
+        for request, outcome in zip(requests, outcomes, strict=True)
+    ]
+    return outcomes, None if left_out else current  # what was left out: the workspace is not `current`
+
+
+def _as_done(
+    repo: ShadowRepo, request: MergeRequest, outcome: MergeOutcome, left_out: dict[str, str]
+) -> MergeOutcome:
+    """`outcome` as it happened in the workspace: a merged file the write left out, or whose path
+    goes through a folder that is a symbolic link there now (the merge wrote nothing through it,
+    and what the path reaches is not the child's change), is refused, not changed; the child's
+    whole work is then kept on a branch."""
+    if not outcome.merged:
+        return outcome
+    refused = {f.path: left_out[f.path] for f in outcome.files if f.path in left_out}
+    refused |= {
+        f.path: _THROUGH_LINK
+        for f in outcome.files
+        if f.path not in refused and materialise.through_link(repo.workspace, f.path)
+    }
+    if not refused:
+        return outcome
+    return outcome.model_copy(update={"refused": refused, "branch": _kept(repo, request, [], "").branch})
 
 
 def _commit(git: GitTarget, tree: str, parent: str, name: str) -> str:

@@ -109,7 +109,7 @@ class TaskTool(Tool[TaskInput]):
         return ToolResult(
             output=format_result(result),
             is_error=not result.ok,
-            files_touched=[str(ctx.workspace / p) for p in result.files_changed],
+            files_touched=[str(ctx.workspace / p) for p in result.files_changed if p not in result.conflicts],
             changes=_changes(result, ctx) if result.conflicts == [] and result.ok else [],
         )
 
@@ -153,7 +153,12 @@ def format_result(result: "SubtaskResult") -> str:
     if result.error:
         lines.append(f"error: {result.error}")
     if result.files_changed:
-        lines.append("files changed: " + ", ".join(result.files_changed))
+        label = (
+            "files changed"
+            if result.branch is None
+            else "files the subagent changed (see above what was merged)"
+        )
+        lines.append(f"{label}: " + ", ".join(result.files_changed))
     if result.branch:
         lines.append(f"the subagent's work is kept on branch {result.branch} of the shadow repository")
     if result.verification is not None:

@@ -16,9 +16,11 @@ symlink in it is never given to bubblewrap (it would mount over the link's targe
 is); such a protected path, and a protected path that does not exist where an empty folder would
 break git (`.git/commondir`, `.git/config`), are watched instead: whatever the call made there is
 removed when it ends, when no process of the call is left. Every other missing protected path
-gets an empty read-only placeholder (`agent.sandbox._placeholder`). The folders between a
-writable root and a protected path are bound onto themselves, so they cannot be renamed away
-and replaced (`mv .git x && mkdir -p .git/hooks`).
+gets an empty read-only placeholder (`agent.sandbox._placeholder`), and so does a missing
+credential a writable root takes in (`~/.netrc` with `--add-dir ~`: an empty file; `~/.config/gh`:
+an empty folder; at the first missing folder on its way when there is one). The folders between a
+writable root and a protected path or a credential are bound onto themselves, so they cannot be
+renamed away and replaced (`mv .git x && mkdir -p .git/hooks`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from agent.sandbox._placeholder import Placeholder, release_later
 from agent.sandbox._sockets import reachable_sockets
@@ -50,6 +53,8 @@ class _Step:
     """None for an anchor: a folder bound onto itself so it cannot be renamed."""
     before: Level | None
     """What bash would see at `path` without this step."""
+    stand_in: Literal["file", "folder"] | None = None
+    """The rule's `PathRule.stand_in`: what stands there while it is missing."""
 
 
 def _signature(path: Path) -> _Signature:
@@ -118,13 +123,13 @@ class MountPlan:
         steps: list[_Step] = []
         for index, rule in enumerate(rules):
             before = FsPolicy(tuple(rules[:index])).rule_for(rule.path) if index else None
-            if rule.level == "read" and before is not None and before.level == "write":
+            if rule.level in ("read", "hidden") and before is not None and before.level == "write":
                 steps += [
                     _Step(folder, None, "write")
                     for folder in reversed(rule.path.parents)
                     if folder.is_relative_to(before.path) and folder != before.path
                 ]
-            steps.append(_Step(rule.path, rule.level, before.level if before else None))
+            steps.append(_Step(rule.path, rule.level, before.level if before else None, rule.stand_in))
         unique = {(s.path, s.level): s for s in steps}  # an anchor shared by two protected paths
         return sorted(unique.values(), key=lambda s: len(s.path.parts))
 
@@ -132,14 +137,18 @@ class MountPlan:
         """The mounts for a call starting now."""
         call = CallMounts([], self.root)
         remount: list[str] = []
-        for step in self.steps:
-            if step.level is None:
-                if _is_real(step.path) and step.path.is_dir():
-                    call.args += ["--bind", str(step.path), str(step.path)]
-            elif step.level == "private":
-                call.args += self._private(step.path)
-            elif step.level != step.before:
-                remount += self._rule(step, call)
+        try:
+            for step in self.steps:
+                if step.level is None:
+                    if _is_real(step.path) and step.path.is_dir():
+                        call.args += ["--bind", str(step.path), str(step.path)]
+                elif step.level == "private":
+                    call.args += self._private(step.path)
+                elif step.level != step.before:
+                    remount += self._rule(step, call)
+        except BaseException:
+            release_later(call.held)  # no call will finish them
+            raise
         for socket in reachable_sockets(self.policy):
             call.args += ["--ro-bind", "/dev/null", str(socket)]  # connect() is refused
         for path in remount:
@@ -163,6 +172,9 @@ class MountPlan:
         if step.level == "read" and step.before == "write":
             self._protected(path, call)
             return []
+        if step.stand_in is not None and step.before == "write" and not os.path.lexists(path):
+            self._stand_in(path, step.stand_in, call)
+            return []
         if not _is_real(path):
             return []
         if step.level == "write":
@@ -176,6 +188,24 @@ class MountPlan:
             call.args += ["--tmpfs", text]
             return [text]
         return []
+
+    @staticmethod
+    def _stand_in(path: Path, kind: Literal["file", "folder"], call: CallMounts) -> None:
+        """A credential a writable root takes in that does not exist: an empty read-only
+        placeholder there (at its first missing folder, when folders are missing too) for the
+        call, so bash cannot create one that the user's own tools would trust after it."""
+        top = path
+        while not os.path.lexists(top.parent):
+            top = top.parent
+        if not _is_real(top.parent) or any(top.is_relative_to(held.path) for held in call.held):
+            return  # a link on the way (it leads out of the root); or a placeholder above serves
+        try:
+            placeholder = Placeholder.hold(top, file=kind == "file" and top == path)
+        except OSError:
+            return  # its folder is not writable, to the user nor to bash
+        if placeholder is not None:  # else something real appeared there meanwhile: hidden next call
+            call.held.append(placeholder)
+            call.args += ["--ro-bind", str(top), str(top)]
 
     @staticmethod
     def _protected(path: Path, call: CallMounts) -> None:

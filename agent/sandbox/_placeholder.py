@@ -1,4 +1,4 @@
-"""Empty read-only folders standing in for protected paths that do not exist yet.
+"""Empty read-only folders (and files) standing in for protected paths that do not exist yet.
 
 bash must not create `.subagent/config.yaml`, `.mcp.json` or a hook in a repository that has no
 `.git/hooks`, yet the workspace is writable. bubblewrap can only mount on something that exists,
@@ -6,6 +6,10 @@ so the runtime makes an empty folder there (mode 0555, its mark) and bubblewrap 
 read-only onto itself: nothing can be created in it, and a mount point cannot be removed or
 renamed. A folder, not a file, even for `.mcp.json`: `git status` and `git add -A` ignore an
 empty folder, where an empty file would show up in the user's repository.
+
+A credential in HOME that a writable root takes in (`~/.gitconfig` with `--add-dir ~`) and that
+does not exist gets one too; where it is a file, an empty file (mode 0444, its mark): a folder at
+`~/.gitconfig` would stop every git command, an empty file is an empty config.
 
 Two sandboxes (of this process or another) may share a placeholder: each holds a shared flock
 on it for its call, and the last one out removes it (an exclusive flock succeeds only then).
@@ -31,12 +35,18 @@ from collections.abc import Iterable
 from pathlib import Path
 
 MODE = 0o555
+FILE_MODE = 0o444
+"""A placeholder file's mode: empty and read-only, its mark (a folder's is `MODE`)."""
 
 
-def is_placeholder(path: Path) -> bool:
-    """An empty real folder with the placeholder's mode."""
+def is_placeholder(path: Path, *, file: bool = False) -> bool:
+    """An empty real folder with the placeholder's mode (with `file`: an empty file with `FILE_MODE`)."""
     try:
         info = os.lstat(path)
+        if file:
+            return (
+                stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == FILE_MODE and info.st_size == 0
+            )
         return stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == MODE and not os.listdir(path)
     except OSError:
         return False
@@ -52,19 +62,26 @@ def _same(fd: int, path: Path) -> bool:
 class Placeholder:
     """One held placeholder folder."""
 
-    def __init__(self, path: Path, fd: int) -> None:
+    def __init__(self, path: Path, fd: int, file: bool) -> None:
         self.path = path
         self._fd = fd
+        self._file = file
 
     @classmethod
-    def hold(cls, path: Path) -> Placeholder | None:
-        """Make (or join) the placeholder at `path`; None when something real is there now."""
+    def hold(cls, path: Path, *, file: bool = False) -> Placeholder | None:
+        """Make (or join) the placeholder at `path` (an empty file of mode `FILE_MODE` with `file`,
+        for a credential file such as `~/.gitconfig`, where a folder would stop git); None when
+        something real is there now."""
+        opened = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | (0 if file else os.O_DIRECTORY)
         for _ in range(20):
             with contextlib.suppress(FileExistsError):
-                os.mkdir(path, MODE)
-                os.chmod(path, MODE)  # the umask may have taken bits off
+                if file:
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE))
+                else:
+                    os.mkdir(path, MODE)
+                os.chmod(path, FILE_MODE if file else MODE)  # the umask may have taken bits off
             try:
-                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                fd = os.open(path, opened)
             except FileNotFoundError:
                 continue  # its last holder removed it in between: make it again
             except OSError:
@@ -73,39 +90,40 @@ class Placeholder:
             if not _same(fd, path):
                 os.close(fd)  # removed (and maybe made again) while we waited for the lock
                 continue
-            if is_placeholder(path):
-                return cls(path, fd)
+            if is_placeholder(path, file=file):
+                return cls(path, fd, file)
             os.close(fd)
             return None
         return None
 
     def release(self) -> None:
-        """Drop our hold; remove the folder if no one else holds it and it is still empty."""
+        """Drop our hold; remove the placeholder if no one else holds it and it is still empty."""
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if is_placeholder(self.path) and _same(self._fd, self.path):
-                os.rmdir(self.path)
+            if is_placeholder(self.path, file=self._file) and _same(self._fd, self.path):
+                (os.unlink if self._file else os.rmdir)(self.path)
         except OSError:
             pass  # another sandbox holds it: the last one out removes it
         finally:
             os.close(self._fd)
 
 
-def sweep_stale(candidates: Iterable[Path]) -> list[Path]:
-    """Remove the placeholders among `candidates` that no sandbox holds: what a killed run left
-    (a live sandbox holds a shared lock on each of its own). Returns what was removed."""
+def sweep_stale(candidates: Iterable[Path], *, files: Iterable[Path] = ()) -> list[Path]:
+    """Remove the placeholders among `candidates` (folders) and `files` that no sandbox holds: what
+    a killed run left (a live sandbox holds a shared lock on each of its own). Returns what was
+    removed."""
     removed: list[Path] = []
-    for path in candidates:
-        if not is_placeholder(path):
+    for path, file in [*((c, False) for c in candidates), *((f, True) for f in files)]:
+        if not is_placeholder(path, file=file):
             continue
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | (0 if file else os.O_DIRECTORY))
         except OSError:
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if is_placeholder(path) and _same(fd, path):
-                os.rmdir(path)
+            if is_placeholder(path, file=file) and _same(fd, path):
+                (os.unlink if file else os.rmdir)(path)
                 removed.append(path)
         except OSError:
             continue  # held by a live sandbox, or changed meanwhile

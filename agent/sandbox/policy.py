@@ -53,6 +53,10 @@ class PathRule:
     level: Level
     why: str
     """Why, in words a refusal can show: "the user's home (only toolchain folders are visible)"."""
+    stand_in: Literal["file", "folder"] | None = None
+    """For a credential a writable root takes in: what stands in its place, empty and read-only,
+    for the length of a bash call while it does not exist (`agent.sandbox._mounts`), so that bash
+    cannot create one; None: nothing does."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -213,7 +217,43 @@ HOME_SECRETS: tuple[str, ...] = (
     ".viminfo",
 )
 """Where a writable root takes them in (HOME made the workspace, a folder of HOME added), so the
-allowlist cannot apply: these known credentials stay hidden there. Relative to HOME."""
+allowlist cannot apply: these known credentials stay hidden there, and one that does not exist
+yet cannot be created by bash (an empty read-only placeholder stands there during each call).
+Relative to HOME."""
+
+HOME_SECRET_FILES = frozenset(
+    {
+        ".netrc",
+        ".pgpass",
+        ".git-credentials",
+        ".gitconfig",
+        ".npmrc",
+        ".yarnrc",
+        ".yarnrc.yml",
+        ".pypirc",
+        ".vault-token",
+        ".terraformrc",
+        ".cargo/credentials",
+        ".cargo/credentials.toml",
+        ".gem/credentials",
+        ".m2/settings.xml",
+        ".gradle/gradle.properties",
+        ".composer/auth.json",
+        ".s3cfg",
+        ".boto",
+        ".config/hub",
+        ".claude.json",
+        ".bash_history",
+        ".zsh_history",
+        ".python_history",
+        ".psql_history",
+        ".mysql_history",
+        ".lesshst",
+        ".viminfo",
+    }
+)
+"""Which of `HOME_SECRETS` are files: their placeholder is an empty file (a folder at `~/.gitconfig`
+would stop every git command); the others' is an empty folder."""
 
 _PRIVATE = ("/tmp", "/dev/shm", "/dev", "/proc", "/run")
 
@@ -237,7 +277,8 @@ def _protected(roots: Sequence[Path], home: Path) -> Iterator[tuple[Path, str]]:
 
 def _kept_from_roots(base: FsPolicy, roots: Sequence[Path], home: Path) -> list[PathRule]:
     """The user's credentials and own config where a writable root takes them in (HOME made the
-    workspace, `--add-dir ~/.config`): a credential is hidden; the runtime's and Claude Code's
+    workspace, `--add-dir ~/.config`): a credential is hidden, and stood in for while it is missing
+    (`PathRule.stand_in`); the runtime's and Claude Code's
     user config (`config_home()`, `claude_home()`: what every later run may do, and tokens) is
     hidden, made empty first where it does not exist yet (`_made`).
     A root that is itself one of them is the user's own choice and stays as it is."""
@@ -247,8 +288,13 @@ def _kept_from_roots(base: FsPolicy, roots: Sequence[Path], home: Path) -> list[
         return path not in roots and base.rule_for(path).level == "write"
 
     kept = {
-        path: PathRule(path, "hidden", "a credential in the user's home")
-        for path in (_real(home / rel) for rel in HOME_SECRETS)
+        path: PathRule(
+            path,
+            "hidden",
+            "a credential in the user's home",
+            "file" if rel in HOME_SECRET_FILES else "folder",
+        )
+        for rel, path in ((rel, _real(home / rel)) for rel in HOME_SECRETS)
         if inside(path)
     }
     for own in (_real(config_home()), _real(claude_home())):

@@ -61,14 +61,21 @@ def sweep_temporaries(workspace: Path, dead_holder: str) -> list[str]:
 
 
 def sweep_placeholders(workspace: Path) -> list[str]:
-    """Remove the sandbox's empty read-only placeholders (`.mcp.json/`, `.subagent/`, ...) that a
-    killed bash call left in `workspace`; a live sandbox's are locked and stay."""
+    """Remove the sandbox's empty read-only placeholders that a killed bash call left: in
+    `workspace` (`.mcp.json/`, `.subagent/`, ...), and in the user's HOME where a writable root
+    took in a credential that did not exist (`~/.netrc`, `~/.config/gh/`); a live sandbox's are
+    locked and stay."""
     from agent.sandbox._placeholder import sweep_stale
-    from agent.sandbox.policy import PROTECTED
+    from agent.sandbox.policy import HOME_SECRET_FILES, HOME_SECRETS, PROTECTED
 
-    candidates = [workspace / rel for rel in (*PROTECTED, ".git/hooks")]
-    removed = [str(path) for path in sweep_stale(candidates)]
-    record_swept("placeholder", removed, "an empty read-only folder a killed sandbox left")
+    home = Path.home()
+    folders = [workspace / rel for rel in (*PROTECTED, ".git/hooks")]
+    above = {folder for rel in HOME_SECRETS for folder in (home / rel).parents if home in folder.parents}
+    folders += [home / rel for rel in HOME_SECRETS if rel not in HOME_SECRET_FILES]
+    folders += sorted(above, key=lambda folder: len(folder.parts), reverse=True)  # emptied first
+    files = [home / rel for rel in sorted(HOME_SECRET_FILES)]
+    removed = [str(path) for path in sweep_stale(folders, files=files)]
+    record_swept("placeholder", removed, "an empty read-only placeholder a killed sandbox left")
     return removed
 
 

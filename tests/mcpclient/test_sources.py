@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
-from agent.mcpclient.approvals import approve
+from agent.mcpclient.approvals import approvals_file, approve
+from agent.mcpclient.listing import ServerListing, listing_file, save_listing
 from agent.mcpclient.sources import plan_servers
+from agent.paths import trusted_folders_file as trusted_file
+from agent.trust.store import set_trust
 from tests.mcpclient._fixtures import git_workspace, write_mcp_json
 
 
@@ -41,3 +45,23 @@ def test_an_approval_holds_for_its_workspace_and_definition_only(tmp_path: Path)
     write_mcp_json(one, {"db": {"command": "db-server", "args": ["--port", "2"]}})
     [skipped] = plan_servers(one, trusted=False).skipped
     assert "definition changed" in skipped.reason
+
+
+def test_approvals_are_the_users_alone_whatever_the_umask(tmp_path: Path) -> None:
+    """The approvals decide which servers a later run starts: under a umask of 000, a world-writable
+    file (or folder) would let another user of the machine approve a server for us. They are
+    written 0600 in a folder made 0700, as the trusted folders are, whatever the umask; so is the
+    cached listing of a server's tools (what the model is told of them before the server starts)."""
+    ws = git_workspace(tmp_path / "ws")
+    write_mcp_json(ws, {"db": {"command": "db-server"}})
+    [server] = [s.server for s in plan_servers(ws, trusted=False).skipped]
+    before = os.umask(0)
+    try:
+        approve(ws, server)
+        set_trust(ws, True)
+        save_listing(ws, server, ServerListing(tools=[]))  # what the model is shown of its tools
+    finally:
+        os.umask(before)
+    for path in (approvals_file(), trusted_file(), listing_file(ws, server)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700, path.parent

@@ -107,8 +107,8 @@ def test_a_childs_change_to_a_protected_path_is_kept_on_a_branch_not_merged(tmp_
     kept, merged = merge_many(repo, requests)
 
     assert merged.merged and (ws / "other.txt").read_text() == "fine\n"
-    assert not kept.merged and kept.conflicts == [".subagent/config.yaml"]
-    assert "protected: .subagent decides what runs later" in kept.hunks
+    assert not kept.merged and kept.conflicts == [] and list(kept.refused) == [".subagent/config.yaml"]
+    assert "protected: .subagent decides what runs later" in kept.refused[".subagent/config.yaml"]
     assert not (ws / ".subagent").exists() and (ws / "app.txt").read_text() == "1\n"
     assert kept.branch is not None
     assert "bypass" in repo.git.run("show", f"{kept.branch}:.subagent/config.yaml")
@@ -172,3 +172,52 @@ def test_a_change_the_parent_reverted_stays_reverted_after_a_fast_forwarded_chil
     assert first.merged and second.merged
     assert (ws / "a.txt").read_text() == "a by one\n" and (ws / "c.txt").read_text() == "c by two\n"
     assert (ws / "x.txt").read_text() == "original\n"
+
+
+def test_a_merge_writes_modes_links_and_kinds_as_the_child_left_them(tmp_path: Path) -> None:
+    """The merge writes through folder descriptors (`agent.orchestrator.fdwrite`), not git's
+    checkout: what git's checkout got right must stay right. Modes (less the umask), symbolic links
+    as links (their target not followed), a file that became a folder and the reverse, a name of
+    255 bytes, new nested folders, and a file that is a hard link to one outside the workspace
+    replaced, not written through."""
+    ws, outside = tmp_path / "ws", tmp_path / "outside.txt"
+    (ws / "folder").mkdir(parents=True)
+    (ws / "folder" / "one.txt").write_text("one\n")
+    (ws / "run.sh").write_text("echo hi\n")
+    (ws / "becomes-folder").write_text("a file\n")
+    (ws / "linked.txt").write_text("shared\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    os.link(ws / "linked.txt", outside)  # the same file, reached from outside the workspace too
+    child = Worktree.create(repo, base, "kinds")
+    (child.path / "run.sh").chmod(0o755)
+    (child.path / "to-outside").symlink_to("../outside.txt")
+    (child.path / "becomes-folder").unlink()
+    (child.path / "becomes-folder").mkdir()
+    (child.path / "becomes-folder" / "inside.txt").write_text("inside\n")
+    (child.path / "folder" / "one.txt").unlink()
+    (child.path / "folder").rmdir()
+    (child.path / "folder").write_text("a folder no more\n")
+    (child.path / ("n" * 255)).write_text("long name\n")
+    (child.path / "a" / "b" / "c").mkdir(parents=True)
+    (child.path / "a" / "b" / "c" / "deep.txt").write_text("deep\n")
+    (child.path / "linked.txt").write_text("the child's\n")
+    request = _request(repo, base, child, "kinds")
+    child.remove()
+    old_umask = os.umask(0o027)
+    try:
+        (outcome,) = merge_many(repo, [request])
+    finally:
+        os.umask(old_umask)
+
+    assert outcome.merged
+    assert (ws / "run.sh").stat().st_mode & 0o777 == 0o750
+    assert (ws / "becomes-folder" / "inside.txt").stat().st_mode & 0o777 == 0o640
+    assert os.readlink(ws / "to-outside") == "../outside.txt"
+    assert (ws / "becomes-folder" / "inside.txt").read_text() == "inside\n"
+    assert (ws / "folder").read_text() == "a folder no more\n"
+    assert (ws / ("n" * 255)).read_text() == "long name\n"
+    assert (ws / "a" / "b" / "c" / "deep.txt").read_text() == "deep\n"
+    assert (ws / "linked.txt").read_text() == "the child's\n"
+    assert outside.read_text() == "shared\n"
+    assert sorted(p.name for p in ws.iterdir() if p.name.endswith(".tmp")) == []

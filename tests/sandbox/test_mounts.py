@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.sandbox._placeholder import MODE, Placeholder, settle
+from agent.registry.schema import SandboxConfig
+from agent.sandbox._placeholder import FILE_MODE, MODE, Placeholder, settle
 from agent.sandbox.unsandboxed import UnsandboxedRunner
+from agent.sessions.leftovers import sweep_placeholders
 from tests.sandbox.conftest import sandbox_for
 
 pytestmark = pytest.mark.bwrap
@@ -124,3 +126,30 @@ async def test_git_commits_as_the_user_inside(workspace: Path, fake_home: Path) 
         timeout_s=10,
     )
     assert "Jo Coder <jo@example.com>" in result.output and "helper" not in result.output
+
+
+async def test_a_credential_missing_from_an_added_home_stands_as_a_placeholder_for_the_call(
+    workspace: Path, fake_home: Path
+) -> None:
+    """HOME added as a root: `~/.gitconfig` and `~/.config/gh` do not exist. During the call they are
+    an empty read-only file and folder (git reads an empty config, and goes on working), bash can
+    create neither, and nothing is left after the call; a placeholder a killed call left is swept
+    by the next run."""
+    box = sandbox_for(workspace, home=fake_home, config=SandboxConfig(extra_roots=[str(fake_home)]))
+    attack = (
+        "echo '[core] fsmonitor = x' > ~/.gitconfig; mkdir -p ~/.config/gh && echo t > ~/.config/gh/h.yml;"
+        " git config --global --get core.fsmonitor; echo rc=$?; stat -c '%a %F' ~/.gitconfig; ls -A ~/.config"
+    )
+    result = await box.run(attack, cwd=workspace, timeout_s=10)
+    assert "rc=1\n444 regular empty file\n" in result.output, result.output
+    assert "gh" in result.output  # the folder placeholder, empty
+    settle()
+    assert not (fake_home / ".gitconfig").exists() and not (fake_home / ".config" / "gh").exists()
+
+    held = Placeholder.hold(fake_home / ".npmrc", file=True)  # a live sandbox's
+    assert held is not None and (fake_home / ".npmrc").stat().st_mode & 0o777 == FILE_MODE
+    (fake_home / ".netrc").touch(FILE_MODE)  # what a killed call left: no one holds it
+    (fake_home / ".netrc").chmod(FILE_MODE)
+    assert sweep_placeholders(workspace) == [str(fake_home / ".netrc")]
+    held.release()
+    assert not (fake_home / ".npmrc").exists()

@@ -88,3 +88,47 @@ def test_the_policy_keeps_what_each_root_takes_in(tmp_path: Path, monkeypatch: p
     ).stat().st_mode & 0o777 == 0o700  # a folder the user may write, not a placeholder
     chosen = build_policy(workspace=ws, extra_roots=[home / ".config" / "subagent"], home=home)
     assert chosen.rule_for(home / ".config" / "subagent" / "config.yaml").level == "write"  # asked for it
+
+
+PLANTED = {
+    ".netrc": "machine github.com login attacker password planted\n",
+    ".gitconfig": "[core]\n\tfsmonitor = touch /var/tmp/pwned-by-gitconfig\n",
+    ".config/gh/hosts.yml": "github.com:\n  oauth_token: attacker\n",
+    ".cargo/credentials.toml": "[registry]\ntoken = 'attacker'\n",
+}
+
+
+@pytest.mark.bwrap
+def test_an_added_home_never_lets_bash_create_a_credential_that_did_not_exist(site: Site) -> None:
+    """HOME added as a root, with no `~/.netrc`, `~/.gitconfig`, `~/.config/gh` nor `~/.cargo` yet:
+    bash makes each of them, which the user's git, curl, gh and cargo would then trust outside the
+    sandbox (a `core.fsmonitor` runs with every `git status`). Each missing credential stands as an
+    empty read-only placeholder for the length of the call, and is gone after it. The control:
+    the same commands, as the user, create them all."""
+    script = "; ".join(
+        f"mkdir -p {(site.home / rel).parent} && printf %s {json.dumps(text)} > {site.home / rel}"
+        for rel, text in PLANTED.items()
+    )
+    replies = [
+        sse.reply(
+            sse.tool_block(0, "toolu_0", "bash", {"command": script + "; ls -a ~ ~/.config"}),
+            stop_reason="tool_use",
+        ),
+        sse.reply(sse.text_block(0, "Done.")),
+    ]
+    with MessagesServer(replies) as server:
+        done = site.subagent(
+            "-p", "go", "--output-format", "stream-json", "--permission-mode", "bypassPermissions",
+            "--add-dir", str(site.home),
+            ANTHROPIC_API_KEY=API_KEY_CANARY, ANTHROPIC_BASE_URL=server.url, timeout=180,
+        )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "toolu_0" in json.dumps(server.requests)  # bash did run
+    made = [rel for rel in PLANTED if (site.home / rel).exists() or (site.home / rel).is_symlink()]
+    assert made == [], done.stdout[-3000:]
+    assert not (site.home / ".cargo").exists() and not (site.home / ".config" / "gh").exists()
+    config = site.shell("git config --global --get core.fsmonitor; echo rc=$?")  # nothing in git's way
+    assert "rc=1" in config.stdout and "fatal" not in config.stderr, config
+    control = site.shell(script)
+    assert control.returncode == 0 and [rel for rel in PLANTED if not (site.home / rel).is_file()] == []

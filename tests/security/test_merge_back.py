@@ -10,8 +10,13 @@ symlink, as the user, deletes it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -72,6 +77,7 @@ def test_a_merge_never_deletes_through_a_symlink_planted_meanwhile(site: Site) -
     assert done.returncode == 0, done.stderr[-3000:]
     finished = [json.loads(e) for e in done.stdout.splitlines() if '"subagent_finished"' in e]
     assert ["foo/.bashrc"] in [e["files_changed"] for e in finished], finished  # the child's base had it
+    assert "not merged (the workspace does not have these changes): foo/.bashrc" in done.stdout
     assert (site.workspace / "foo").is_symlink(), done.stdout[-3000:]  # the parent's bash did swap it
     assert (site.home / ".bashrc").read_text() == BASHRC, done.stdout[-3000:]
     control = site.shell("rm foo/.bashrc")
@@ -104,8 +110,44 @@ def test_a_merge_onto_the_checkpoint_rechecks_through_no_symlink(tmp_path: Path)
 
     (outcome,), _ = merge_onto(repo, [request], base)  # the first batch merges onto the checkpoint
 
-    assert outcome.merged and (home / ".bashrc").read_text() == BASHRC
+    assert (home / ".bashrc").read_text() == BASHRC
     assert (repo.workspace / "foo").is_symlink()
+    assert list(outcome.refused) == ["foo/.bashrc"], outcome  # not "deleted": it still reads as a file
+    assert "symbolic link" in outcome.refused["foo/.bashrc"] and outcome.branch is not None
+
+
+def test_a_path_the_write_left_out_is_reported_as_not_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`foo` becomes a link between the merge's check and its write: the write leaves `foo/new.txt`
+    out and writes the rest; the child's result names `foo/new.txt` as not merged (and why), not as
+    changed, and its whole work is kept on a branch."""
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    (ws / "foo").mkdir(parents=True)
+    (ws / "foo" / "old.txt").write_text("old\n")
+    home.mkdir()
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "writer")
+    (child.path / "foo" / "new.txt").write_text("new\n")
+    (child.path / "top.txt").write_text("top\n")
+    theirs = child.snapshot("writer done")
+    child.remove()
+    files, patch = child_changes(repo, base, theirs)
+    real_write = materialise.write
+
+    def swapped_then_write(repo: ShadowRepo, changes: list[materialise.Change]) -> None:
+        (ws / "foo").rename(tmp_path / "foo-aside")
+        (ws / "foo").symlink_to(home)  # the parent's bash, in that instant
+        real_write(repo, changes)
+
+    monkeypatch.setattr(materialise, "write", swapped_then_write)
+    request = MergeRequest(base=base, theirs=theirs, name="writer", files=files, patch=patch)
+    (outcome,), known = merge_onto(repo, [request], None)
+
+    assert list(home.iterdir()) == [] and (ws / "top.txt").read_text() == "top\n"
+    assert list(outcome.refused) == ["foo/new.txt"] and "no folder now" in outcome.refused["foo/new.txt"]
+    assert outcome.branch is not None and known is None  # the next merge snapshots the workspace afresh
 
 
 def test_a_deletion_never_follows_a_symlink_swapped_in_after_the_check(tmp_path: Path) -> None:
@@ -117,3 +159,107 @@ def test_a_deletion_never_follows_a_symlink_swapped_in_after_the_check(tmp_path:
         materialise.write(repo, changes)  # as if `foo` were swapped between the check and the write
 
     assert (home / ".bashrc").read_text() == BASHRC
+
+
+def _swapping(folder: Path, link: Path, aside: Path, stop: threading.Event, swaps: list[int]) -> None:
+    """Swap `folder` for the symlink `link` and back, as fast as renames go, until `stop`: a bash
+    loop of the parent racing the merge (`mv foo foo.d; mv link foo; mv foo link; mv foo.d foo`).
+    Counts the times `folder` was the link."""
+    while not stop.is_set():
+        for source, target in ((folder, aside), (link, folder), (folder, link), (aside, folder)):
+            with contextlib.suppress(OSError):
+                os.rename(source, target)
+                swaps[0] += target == folder and source == link
+
+
+def _reset(folder: Path, link: Path, aside: Path, home: Path) -> None:
+    for path in (folder, link, aside):
+        if path.is_symlink():
+            path.unlink()
+        elif path.exists():
+            shutil.rmtree(path)
+    folder.mkdir()
+    (folder / "keep.txt").write_text("kept\n")
+    link.symlink_to(home)
+
+
+def test_a_merge_never_writes_through_a_folder_swapped_while_it_writes(tmp_path: Path) -> None:
+    """A loop swaps `foo/` for `foo -> HOME` while the merge writes the 200 files a child added in
+    `foo`: the merge opens `foo` once, following no link, and writes through that descriptor, so
+    nothing lands in HOME. Before, git's checkout checked `foo`, then wrote `foo/new-N.txt` by name:
+    HOME received files within the first tries."""
+    ws, home = tmp_path / "ws", tmp_path / "home"
+    folder, link, aside = ws / "foo", tmp_path / "link", tmp_path / "aside"
+    (ws / "foo").mkdir(parents=True)
+    (ws / "foo" / "keep.txt").write_text("kept\n")
+    home.mkdir()
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "writer")
+    for number in range(200):
+        (child.path / "foo" / f"new-{number}.txt").write_text(f"written by the merge {number}\n")
+    theirs = child.snapshot("writer done")
+    child.remove()
+    changes = materialise.tree_changes(repo, repo.tree(base), repo.tree(theirs))
+    assert len(changes) == 200
+
+    landed: list[str] = []
+    swaps = [0]
+    for _ in range(25):
+        _reset(folder, link, aside, home)
+        stop = threading.Event()
+        racer = threading.Thread(target=_swapping, args=(folder, link, aside, stop, swaps))
+        racer.start()
+        try:
+            materialise.write(repo, changes)
+        except WorktreeError:
+            pass  # the merge saw the swap and refused: what the user is told
+        finally:
+            stop.set()
+            racer.join()
+        landed += [p.name for p in home.iterdir()]
+        if landed:
+            break
+    assert landed == []
+    assert swaps[0] > 25, "the loop did not race the merge"
+
+
+def test_the_merges_check_never_blocks_on_a_fifo_swapped_in(tmp_path: Path) -> None:
+    """Before writing, a later batch checks each path still holds what the merge assumed (it reads
+    the file). A loop swaps `foo/` for a link to a folder whose `x.txt` is a FIFO: a read by name
+    would follow the link and block on the FIFO, and the merge would hang. The check opens what
+    it reads without following a link, never blocking, and reads only a regular file."""
+    ws, elsewhere = tmp_path / "ws", tmp_path / "elsewhere"
+    folder, link, aside = ws / "foo", tmp_path / "link", tmp_path / "aside"
+    folder.mkdir(parents=True)
+    (folder / "x.txt").write_text("old\n")
+    elsewhere.mkdir()
+    os.mkfifo(elsewhere / "x.txt")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "editor")
+    (child.path / "foo" / "x.txt").write_text("new\n")
+    theirs = child.snapshot("editor done")
+    child.remove()
+    changes = materialise.tree_changes(repo, repo.tree(base), repo.tree(theirs))
+    link.symlink_to(elsewhere)
+
+    stop, swaps = threading.Event(), [0]
+    racer = threading.Thread(target=_swapping, args=(folder, link, aside, stop, swaps))
+    until = time.monotonic() + 15
+
+    def check() -> None:
+        while time.monotonic() < until:
+            materialise.unchanged(ws, changes)
+
+    checks = threading.Thread(target=check, daemon=True)
+    racer.start()
+    checks.start()
+    checks.join(timeout=25)
+    blocked = checks.is_alive()
+    stop.set()
+    racer.join()
+    if blocked:  # let the blocked open go: a writer on the FIFO
+        os.close(os.open(elsewhere / "x.txt", os.O_WRONLY | os.O_NONBLOCK))
+    assert not blocked, "the check blocked on a FIFO reached through a link"
+    assert swaps[0] > 0
