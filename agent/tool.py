@@ -5,8 +5,6 @@ given. A failure the model can act on is raised as `agent.errors.ToolFailure` (o
 result with `is_error=True`); the loop turns it into an error tool result.
 """
 
-from __future__ import annotations
-
 import asyncio
 import copy
 import functools
@@ -69,7 +67,7 @@ class PermissionRequest(BaseModel):
     """For files the paths (relative to the workspace where inside it), for bash each simple command."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class OutputLimits:
     """Caps on what one tool result may hand the model."""
 
@@ -98,7 +96,7 @@ class Hasher(Protocol):
     def hexdigest(self) -> str: ...
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ReadLedger:
     """What this session has read or written, by content hash, for the read-before-change guard."""
 
@@ -126,7 +124,7 @@ class ReadLedger:
         self.hashes.pop(path, None)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ToolContext:
     """Everything a tool may use, and nothing more."""
 
@@ -134,7 +132,7 @@ class ToolContext:
     """The primary root; relative paths resolve against it."""
     data_dir: Path
     """Where capped outputs are saved (per session)."""
-    sandbox: Sandbox | None = None
+    sandbox: "Sandbox | None" = None
     extra_roots: tuple[Path, ...] = ()
     """More folders the config grants read-write."""
     allow_external: bool = False
@@ -169,7 +167,7 @@ class ToolContext:
 InputT = TypeVar("InputT", bound=ToolInput)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ToolCallInfo:
     """What the loop tells one call about itself, handed to `Tool.run_call` explicitly.
 

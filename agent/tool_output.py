@@ -9,8 +9,10 @@ from pathlib import Path
 from agent.tool import OutputLimits
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CappedText:
+    """A tool's output as the model reads it: capped, the whole text saved when cut."""
+
     text: str
     """What the model reads."""
     truncated: bool

@@ -22,8 +22,6 @@ Example:
     assert json.dumps(messages_to_wire(messages)) == stored
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal, Self
 
@@ -121,7 +119,7 @@ class OtherBlock(_Block):
 class ToolResultBlock(_Block):
     type: Literal["tool_result"] = "tool_result"
     tool_use_id: str
-    content: str | list[Block] = ""
+    content: "str | list[Block]" = ""
     is_error: Any = None
     """True for a failed call; kept as stored (any value: only its truth counts)."""
 
@@ -147,7 +145,7 @@ class ToolResultBlock(_Block):
         return isinstance(self.content, str) or all(isinstance(b, TextBlock) for b in self.content)
 
     @classmethod
-    def _parse(cls, raw: dict[str, Any]) -> ToolResultBlock:
+    def _parse(cls, raw: dict[str, Any]) -> "ToolResultBlock":
         content = raw.get("content", "")
         if isinstance(content, list) and all(isinstance(block, dict) for block in content):
             raw = {**raw, "content": parse_blocks(content)}
@@ -223,7 +221,7 @@ class Message(BaseModel):
     _keys: tuple[str, ...] = PrivateAttr(default=("role", "content"))
 
     @classmethod
-    def parse(cls, raw: dict[str, Any]) -> Message:
+    def parse(cls, raw: dict[str, Any]) -> "Message":
         """A message from its wire or stored form; `content` may be the API's plain string."""
         content = raw.get("content")
         plain = isinstance(content, str)

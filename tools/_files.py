@@ -24,7 +24,7 @@ from tools._paths import printable
 _BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class TextFile:
     """A decoded file: `text` is its LF view (tools/_line_endings.py), the rest says how to write it back."""
 

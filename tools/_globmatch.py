@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from agent.errors import ToolFailure
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class GlobMatcher:
     """A compiled glob: `matches(path)` takes a `/`-separated path relative to the search root."""
 

@@ -21,7 +21,7 @@ _CONTINUATION = bytes(range(0x80, 0xC0))
 _BOM = b"\xef\xbb\xbf"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ShownLine:
     """One line of the window: its start (enough bytes for the widest line shown) and its size."""
 
@@ -36,7 +36,7 @@ class ShownLine:
     """Its last byte is a CR: with the newline, a CRLF (the LF view drops that CR)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Scan:
     """What one pass found."""
 

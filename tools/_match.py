@@ -29,7 +29,7 @@ _ESCAPED = {"n": "\n", "t": "\t"}
 _STRAY_BLANK = re.compile(r"\A(?:[ \t]*\n)+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Span:
     """A match: character offsets into the text, and the 1-based line where it starts."""
 
@@ -40,7 +40,7 @@ class Span:
     """True when new_string must be re-indented to the matched block."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Probe:
     """The model's strings after one normalisation."""
 
@@ -50,7 +50,7 @@ class Probe:
     """How they were normalised ("" when taken as given)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Replacement:
     """An edit worked out in memory: the new text and what replaced what."""
 
@@ -84,7 +84,7 @@ def _same_lines(block: list[str], old: list[str]) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _LineMatcher:
     """A tolerance on whole lines: `key` must agree on the first line, `same` on the block."""
 

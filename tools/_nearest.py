@@ -28,7 +28,7 @@ _SHOWN = 60
 """Characters of a differing stretch shown."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Nearest:
     """The window of the file most like the target."""
 

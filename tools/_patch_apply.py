@@ -108,7 +108,7 @@ class _FoldedLines:
         return [i for i in range(len(folded) - n + 1) if folded[i] == first and folded[i : i + n] == target]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Where:
     """Where a chunk's old lines were found, and under which fold."""
 

@@ -26,7 +26,7 @@ _UNIFIED_HEADER = re.compile(r"^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@(.*)$")
 BEGIN, END, EOF_MARK = "*** Begin Patch", "*** End Patch", "*** End of File"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Hunk:
     """A hunk while it is read: its lines keep their tags so that trailing blanks can be told apart."""
 

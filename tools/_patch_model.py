@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Chunk:
     """One hunk: the old lines to find and the new lines to put there."""
 
@@ -24,7 +24,7 @@ class Chunk:
     """1-based position of the hunk in its file, for error messages."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class FileOp:
     """One file the patch adds, deletes or updates (and maybe moves)."""
 

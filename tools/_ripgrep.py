@@ -37,8 +37,10 @@ _DROPPED = re.compile(r"\n\[\.\.\. \d+ bytes dropped \.\.\.\]\n")
 """The sandbox's marker where it dropped the middle of a huge output."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class RgResult:
+    """What one ripgrep run gave."""
+
     returncode: int
     stdout: str
     """Decoded with surrogate escapes on the host (names that are not UTF-8 stay usable), with

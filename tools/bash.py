@@ -8,8 +8,6 @@ codes): they carry nothing it can use and cost tokens. Nothing else is changed, 
 output saved for a long result is the same stripped text, so offsets in it agree.
 """
 
-from __future__ import annotations
-
 from typing import ClassVar
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """`edit`: replace one exact (or unambiguously near-exact) piece of a file."""
 
-from __future__ import annotations
-
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +90,7 @@ class EditTool(Tool[EditInput]):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Edited:
     """An edit worked out in memory: the bytes to write, the change to report, the tolerance used."""
 

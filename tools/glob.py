@@ -4,8 +4,6 @@ Never rg's `--glob`: it overrides the ignore rules and walks into `.git/`. A fil
 becomes an rg file type; any other is matched here (tools/_globmatch.py) on `rg --files`.
 """
 
-from __future__ import annotations
-
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor

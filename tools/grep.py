@@ -1,7 +1,5 @@
 """`grep`: ripgrep over the workspace, with its output shaped and capped for the model."""
 
-from __future__ import annotations
-
 import asyncio
 import os
 from collections.abc import Awaitable

@@ -4,8 +4,6 @@ Every new file content is computed in memory and every guard checked before the 
 write that fails part-way restores the files already written.
 """
 
-from __future__ import annotations
-
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +40,7 @@ class PatchInput(ToolInput):
     patch_text: str = Field(description="The patch: `*** Begin Patch` format or a unified diff")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Plan:
     """The patch applied in memory: original and new bytes of every path it touches."""
 
@@ -132,7 +130,7 @@ async def _current(path: Path, plan: _Plan, ctx: ToolContext) -> bytes | None:
     return plan.state[path]
 
 
-async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
+async def _plan_op(op: "FileOp", plan: _Plan, ctx: ToolContext) -> None:
     from tools._patch_apply import join_lines
 
     path = resolve_path(op.path, ctx)
@@ -180,7 +178,7 @@ async def _plan_op(op: FileOp, plan: _Plan, ctx: ToolContext) -> None:
     plan.state[target] = data
 
 
-def _work_out(current: bytes, op: FileOp, label: str) -> tuple[TextFile, str, bytes]:
+def _work_out(current: bytes, op: "FileOp", label: str) -> tuple[TextFile, str, bytes]:
     from tools._patch_apply import apply_chunks
 
     """The file before, its new view and the bytes to write: everything between reading and writing,

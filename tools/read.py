@@ -6,8 +6,6 @@ reads more than MAX_SCAN_BYTES whatever the file claims to be. A FIFO, socket or
 before anything is read, so nothing blocks.
 """
 
-from __future__ import annotations
-
 import asyncio
 import base64
 import itertools
@@ -52,7 +50,7 @@ class ReadInput(ToolInput):
     limit: int | None = Field(None, ge=1, description="Lines to read (default 2000)")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Source:
     """A file's bytes as they come: from its descriptor, or an editor's buffer."""
 

@@ -1,7 +1,5 @@
 """`write`: create a file, or replace one read in this session and unchanged since."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from agent.errors import ToolFailure

@@ -31,7 +31,7 @@ CANCELLED_ANSWER = "denied: the turn was cancelled before an answer"
 """What the model is told when a cancel answers a pending ask."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AcpApprover:
     """Asks the editor's user. An `always` answer (allow or reject) is kept by the session's
     `AlwaysMemory` (`AcpSession.always`), which every prompt's run gets, so the gate answers the
@@ -95,7 +95,7 @@ class AcpApprover:
         return AskAnswer(decision="deny", scope=scope, message=message)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AcpEditorBuffers:
     """Reads and writes files through the editor, so unsaved buffers are seen and edits tracked.
 

@@ -21,7 +21,7 @@ from agent.permissions.always import AlwaysMemory
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AcpSession:
     """One ACP session: where it runs, which primary agent, and the current turn."""
 

@@ -85,7 +85,7 @@ def _diff_content(change: FileChange) -> Any:
     return tool_diff_content(change.path, change.new_text or "", change.old_text)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class UpdateMapper:
     """Maps one session's events to ACP updates. See the module docstring."""
 

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from agent.sessions.checkpoints import RestoreResult
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class UndoOutcome:
+    """What an undo did: lines for the person, and a note for the model."""
+
     lines: list[str]
     note_for_model: str = ""
     """Told to the model with the next prompt, so it does not assume its changes are still there."""

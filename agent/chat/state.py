@@ -14,7 +14,7 @@ from agent.events import Usage
 from agent.terminal.safe_text import for_terminal
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class ChatState:
     """The chat's own record; the session store holds the transcript."""
 

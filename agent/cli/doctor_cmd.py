@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from agent.sandbox.probe import SandboxReport
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CheckResult:
     """One requirement, whether it is met, and the fix when it is not.
 

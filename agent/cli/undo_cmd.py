@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 _VERBS = {"delete": "delete ", "restore": "restore", "revert": "revert "}
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class _Plan:
     """An undo to `target`: the files to put back, and those left alone with why."""
 

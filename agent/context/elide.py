@@ -18,8 +18,10 @@ from agent.transcript import Message, ToolResultBlock, tool_uses
 ELIDED_PREFIX = "[elided to save context:"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ElisionResult:
+    """The transcript with old tool outputs elided, and how much went."""
+
     messages: list[Message]
     count: int
     """How many tool results were elided."""

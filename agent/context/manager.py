@@ -45,7 +45,7 @@ _OMITTED = Message.parse(
 )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ContextPolicy:
     """How a session economises its context (agents.yaml `defaults`, the model's config)."""
 
@@ -61,7 +61,7 @@ class ContextPolicy:
     """Tool outputs shorter than this are never elided."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Compaction:
     """What `fit` did to the transcript."""
 

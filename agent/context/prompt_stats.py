@@ -6,8 +6,6 @@ the wire. `subagent agents show NAME --prompt-stats` prints it; bench/bench_cont
 against Claude Code (about 76 KB per request) and opencode (about 30 KB).
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import BaseModel

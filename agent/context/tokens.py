@@ -42,7 +42,7 @@ def estimate_tokens(nbytes: int) -> int:
     return -(-nbytes // BYTES_PER_TOKEN)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class ContextTracker:
     """The context size of the conversation, from the usage the API reports."""
 

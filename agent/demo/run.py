@@ -6,8 +6,6 @@ back, verify. The sample service (`agent/demo/sample/`) is copied into a fresh f
 made a git repository with one commit, so the final `git diff` shows exactly what the agents did.
 """
 
-from __future__ import annotations
-
 import asyncio
 import dataclasses
 import shutil
@@ -113,7 +111,11 @@ def _script_model(fast: bool) -> Any:
 
 
 async def run_demo(
-    console: Console, *, workdir: Path | None = None, fast: bool = False, cancel: asyncio.Event | None = None
+    console: "Console",
+    *,
+    workdir: Path | None = None,
+    fast: bool = False,
+    cancel: asyncio.Event | None = None,
 ) -> DemoOutcome:
     """Run the demo with a live view on `console`; returns what happened for the summary.
 
@@ -188,7 +190,7 @@ async def run_demo(
     )
 
 
-def print_summary(console: Console, outcome: DemoOutcome) -> None:
+def print_summary(console: "Console", outcome: DemoOutcome) -> None:
     """The diff, the tests, turns, tokens and time."""
     from rich.rule import Rule
     from rich.syntax import Syntax

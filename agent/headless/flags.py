@@ -6,8 +6,6 @@ equivalent for is in `REFUSED` and ends the command with exit 2 and that reason,
 believes a setting took effect when it did not.
 """
 
-from __future__ import annotations
-
 import argparse
 import json
 from pathlib import Path

@@ -8,8 +8,6 @@ so `set_permission_mode` reaches a run in progress. Nothing here changes a subag
 rules come from its persona and, as always, the parent's gate.
 """
 
-from __future__ import annotations
-
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -126,7 +124,7 @@ def agent_specs(definitions: dict[str, Any]) -> list[AgentSpec]:
     return specs
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class RunHandles:
     """What the front end keeps of a run the runtime assembled: the agents, the root's gate."""
 

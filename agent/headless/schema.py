@@ -16,8 +16,10 @@ MAX_RETRIES = 3
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Verdict:
+    """Whether an answer matches `--json-schema`: the value parsed, or why not."""
+
     ok: bool
     value: Any = None
     why: str = ""

@@ -10,8 +10,6 @@ What no reader applies is said once on stderr. A malformed file ends the command
 before anything runs: a caller's deny rule must never be dropped.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -31,7 +29,7 @@ class ClaudeSettings(BaseModel):
     """`key: why` for each part no reader applies (`env` is applied here)."""
 
     @classmethod
-    def given(cls, raw: str, cwd: Path) -> ClaudeSettings:
+    def given(cls, raw: str, cwd: Path) -> "ClaudeSettings":
         """Read and check `--settings`'s value.
 
         Raises:

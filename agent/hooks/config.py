@@ -10,8 +10,6 @@ Only `command` hooks exist here; Claude Code's other kinds (`prompt`, `http`, ..
 `subagent doctor` as not applied when a settings file has them.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -54,7 +52,7 @@ HooksConfig = dict[HookEventName, list[HookMatcherConfig]]
 _ADAPTER: TypeAdapter[HooksConfig] = TypeAdapter(HooksConfig)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Hook:
     """One command to run on one event, and the file that asked for it."""
 

@@ -69,7 +69,7 @@ def _script(command: str, payload: str, project: Path, marker: str) -> str:
     )
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class HookRunner:
     """The hooks of one session and what every hook is told of it."""
 

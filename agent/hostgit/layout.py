@@ -25,7 +25,7 @@ from agent.errors import GitDirRefusedError
 from agent.hostgit._files import pointer_target, read_small
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class RepoLayout:
     """Where one checkout's parts live (all absolute and resolved)."""
 

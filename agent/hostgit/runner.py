@@ -84,7 +84,7 @@ COMMAND_OPTIONS: Mapping[str, tuple[str, ...]] = {
 """Inserted right after the subcommand, so a caller cannot forget them."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class GitTarget:
     """The repository a command works on, named in full so git discovers nothing."""
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from agent.loop.turn_calls import ToolCall
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ChangedCall:
     """The call was allowed with `new_input` instead of the model's."""
 

@@ -21,7 +21,7 @@ from agent.sessions.base import SessionStore
 from agent.transcript import Message
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class SessionTotals:
     """What a session used before this run (a resumed session keeps counting)."""
 
@@ -30,7 +30,7 @@ class SessionTotals:
     turns: int = 0
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class LoopSetup:
     """Everything one session needs; `agent.runtime.assembly.run_events` builds it."""
 
@@ -68,7 +68,7 @@ class LoopSetup:
     """SessionStart, UserPromptSubmit, Stop / SubagentStop and SessionEnd hooks (`agent.hooks`)."""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class LoopState:
     """What a session has gathered so far in this run: its transcript, turns, spend, denials."""
 

@@ -24,8 +24,10 @@ class MakeEvent(Protocol):
     def __call__(self, cls: type[EventT], /, **fields: Any) -> EventT: ...
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class TurnOutcome:
+    """How a model turn ended: its last message, and the model that answered instead."""
+
     done: MessageDoneEvent | None = None
     fallback: str | None = None
     """The model that answered instead of the request's, when it stayed overloaded."""

@@ -63,7 +63,7 @@ class Gate(Protocol):
     async def ask(self, request: AskRequest) -> AskAnswer: ...
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class _HookVerdict:
     """The gate's verdict as a PreToolUse hook changed it (a deny, or an ask where rules allow)."""
 
@@ -73,8 +73,10 @@ class _HookVerdict:
     patterns: list[str]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class _Prepared:
+    """A tool call ready to run: its tool, its parsed input and its context."""
+
     call: ToolCall
     tool: Tool[Any]
     parsed: Any
@@ -83,7 +85,7 @@ class _Prepared:
     """The approver changed the input (`call.input` is the one that runs)."""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class ToolRunner:
     """Everything a turn's calls need; one per session."""
 

@@ -5,8 +5,6 @@ and what the loop (agent.loop.agent_loop) reads back, even after a cancel: every
 `tool_result` block, an interrupted call's saying whether it had started.
 """
 
-from __future__ import annotations
-
 import dataclasses
 from typing import Any
 
@@ -25,7 +23,7 @@ class ToolCall(BaseModel):
     input: dict[str, Any]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class TurnCalls:
     """One turn's calls and what became of them."""
 

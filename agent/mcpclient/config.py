@@ -8,8 +8,6 @@ spoken to over stdio, `{name: {type: "http"|"sse", url, headers}}` for a remote 
 definition, not the values of the environment it happens to meet.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import math

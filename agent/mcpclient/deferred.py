@@ -14,8 +14,6 @@ listed, and still starting in the background: `agent.mcpclient.hub`): `mcp_tools
 to list their tools, and `mcp_call` for its tool's server, each bounded by the start timeout.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Awaitable, Callable, Sequence

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from agent.mcpclient.hub import McpHub
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RunServers:
     """The hub a run uses, the servers of it that are the run's, and what the run must say."""
 

@@ -7,8 +7,6 @@ keyed by the workspace and the definition's fingerprint: a changed definition ha
 until it is listed again. A listing that cannot be read counts as none.
 """
 
-from __future__ import annotations
-
 import hashlib
 from pathlib import Path
 

@@ -7,8 +7,6 @@ the model only when a server announces resources or prompts. Each use asks for t
 `mcp__docs__resources: allow` apply.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from typing import Any, ClassVar

@@ -27,7 +27,7 @@ from agent.mcpclient.project_files import claude_servers, opencode_servers
 from agent.registry.layers import read_layer, trusted_layers, workspace_layers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Skipped:
     """A configured server that will not start, and why."""
 
@@ -38,7 +38,7 @@ class Skipped:
         return f"MCP server `{self.server.name}` ({self.server.source}) not started: {self.reason}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ServerPlan:
     """What a run does with the configured servers."""
 

@@ -10,8 +10,6 @@ calls and takes no checkpoint first; any other tool of a server runs one at a ti
 checkpointed like an edit.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from typing import Any, ClassVar
@@ -48,7 +46,7 @@ class ToolDef(BaseModel):
     read_only: bool = False
 
     @classmethod
-    def of(cls, tool: Any) -> ToolDef:
+    def of(cls, tool: Any) -> "ToolDef":
         """The SDK's `Tool` as a definition."""
         hints = tool.annotations
         return cls(

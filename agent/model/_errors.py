@@ -37,8 +37,10 @@ client used after its event loop closed ("Event loop is closed"), which the tran
 a connection failure whose cause is that RuntimeError."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Failure:
+    """A failed request, classified: whether another attempt may succeed, and what to report."""
+
     retryable: bool
     message: str
     error_type: str

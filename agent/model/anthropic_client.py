@@ -35,7 +35,6 @@ from agent.errors import (
     StreamIncompleteError,
     StreamShapeError,
 )
-from agent.model._errors import classify_error
 from agent.model._http import start_client
 from agent.model._message import MessageBuilder
 from agent.model._sse import ServerSentEvent, SseDecoder
@@ -49,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class RetryPolicy:
     """How often and how long to try one turn again."""
 
@@ -116,6 +115,8 @@ class AnthropicModel:
             except ModelAPIError:
                 raise
             except Exception as exc:  # every failure is classified; unknown ones are not retried
+                from agent.model._errors import classify_error  # at the first failure
+
                 failure = classify_error(exc)
                 if failure.retryable and attempt < self._retry.max_attempts:
                     delay = self._retry.delay(attempt, failure.retry_after_s)

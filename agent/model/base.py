@@ -8,8 +8,6 @@ instead, and a final `MessageDoneEvent` with the complete content blocks, stop_r
 Implementations: `AnthropicModel` (the real API) and `ScriptedModel` (the demo and tests).
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal, Protocol

@@ -17,8 +17,10 @@ from agent.model.base import ModelInfo
 from agent.registry.schema import ModelConfig, PriceConfig, RegistryConfig
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ResolvedModel:
+    """The model a run uses, with the registry's figures for it."""
+
     id: str
     context_window: int
     max_output_tokens: int

@@ -6,8 +6,6 @@ and the number of assistant messages already in it picks the reply. Parallel chi
 and resumed sessions therefore get the same replies in any order.
 """
 
-from __future__ import annotations
-
 import asyncio
 import json
 from collections.abc import AsyncIterator
@@ -105,7 +103,7 @@ class ScriptedModel:
         """Every request received, in order (tests check them)."""
 
     @classmethod
-    def from_file(cls, path: Path) -> ScriptedModel:
+    def from_file(cls, path: Path) -> "ScriptedModel":
         return cls(load_script(path), str(path))
 
     def _pick(self, request: ModelRequest) -> tuple[int, ScriptEntry]:

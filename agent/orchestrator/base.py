@@ -4,8 +4,6 @@ The in-process asyncio executor and the Temporal executor both implement `Dispat
 `task` tool, `subagent dispatch` and the Python API all go through it.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path

@@ -43,7 +43,7 @@ STALE_AFTER_S = 14 * 24 * 3600
 """A base nobody used for this long is removed by the next sweep, even if it is the newest."""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class Base:
     """One complete base checkout, locked shared by this process while `users` hold it."""
 

@@ -42,7 +42,7 @@ RESUME_PROMPT = "You were interrupted. Continue the task from where you stopped,
 Emit = Callable[[Event], None]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class _Tally:
     """What the child's runs (first, and after each failed verify) add up to."""
 
@@ -68,7 +68,7 @@ class _Tally:
         self.denials.extend(result.permission_denials)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class ChildRequest:
     """One child to run under `link`."""
 

@@ -15,8 +15,6 @@ A dispatch file is YAML or JSON: a list of tasks, or `{tasks: [...]}`. Each task
 The Python API that runs such a file is `agent.api.dispatch`.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ class DispatchReport(BaseModel):
     results: list[SubtaskResult]
 
     @classmethod
-    def not_started(cls, tasks: list[SubtaskSpec], reason: str) -> DispatchReport:
+    def not_started(cls, tasks: list[SubtaskSpec], reason: str) -> "DispatchReport":
         """The report when no task could start (Temporal unreachable): each an error with `reason`,
         so a program reading stdout gets a report in every outcome but bad input."""
         return cls(

@@ -35,7 +35,7 @@ _FOLDER_GONE = "its folder was removed or replaced while the merge wrote in it"
 NO_FOLDER_NOW = "a folder on its path is no folder now (a symbolic link or a file was put there meanwhile)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Placed:
     """One file to write: its relative `/`-separated path, git's mode, and its content (a symbolic
     link's target for mode 120000)."""
@@ -45,7 +45,7 @@ class Placed:
     data: bytes | memoryview
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Refused:
     """A path that was not written, and why."""
 

@@ -24,7 +24,7 @@ _NAME_MASK = 0xFFF
 _WORD = 0xFFFFFFFF
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Entry:
     """One stage-0 entry, as `git ls-files --stage -z` prints it."""
 

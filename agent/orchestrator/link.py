@@ -23,7 +23,7 @@ _OPENING = threading.Lock()
 """Children open the store in threads, at once: one opens it, the others take it."""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False, repr=False)
 class ParentLink:
     """The parent side of a delegation; `run_agent(parent=link)` runs a child under it."""
 

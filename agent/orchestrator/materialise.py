@@ -38,7 +38,7 @@ _ABSENT = "000000"
 _GITLINK = "160000"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Change:
     """One path that differs between two trees (`git diff-tree --raw`)."""
 

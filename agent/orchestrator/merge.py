@@ -19,8 +19,6 @@ deleted, and `foo/.bashrc` still reads as a file), is `refused`, not changed, an
 whole work is kept on a branch.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Callable
 from pathlib import Path

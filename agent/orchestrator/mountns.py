@@ -50,7 +50,7 @@ _UNSAFE_IN_OPTIONS = frozenset(",:\\\n")
 """Characters the overlay's option string would split or unescape: such a path gets no overlay."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class MountRights:
     """Whether this process may mount children's trees, and how it got the right (or why not)."""
 

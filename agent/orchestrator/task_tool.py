@@ -7,8 +7,6 @@ call's id. Several `task` calls in one turn run side by side (conflict key None)
 one of them may edit files, each child works in its own worktree and is merged back.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
@@ -126,7 +124,7 @@ class TaskTool(Tool[TaskInput]):
         return editing > 1
 
 
-def _changes(result: SubtaskResult, ctx: ToolContext) -> list[FileChange]:
+def _changes(result: "SubtaskResult", ctx: ToolContext) -> list[FileChange]:
     """One FileChange per file the child changed; no diff, as the child's own edit events already
     carried each one (front ends would show it twice)."""
     pieces: dict[str, str] = {}
@@ -146,7 +144,7 @@ def _changes(result: SubtaskResult, ctx: ToolContext) -> list[FileChange]:
     return changes
 
 
-def format_result(result: SubtaskResult) -> str:
+def format_result(result: "SubtaskResult") -> str:
     """The compact text the parent model reads: status, report, files, verification, usage."""
     head = f'<task_result status="{result.status}" agent="{result.agent}" session="{result.session_id}">'
     lines = [head]
@@ -178,7 +176,7 @@ def format_result(result: SubtaskResult) -> str:
     return "\n".join(lines)
 
 
-def with_delegation(parts: RuntimeParts | None) -> RuntimeParts:
+def with_delegation(parts: "RuntimeParts | None") -> "RuntimeParts":
     """`parts` (None: the runtime's `default_parts()`) with the `task` tool as their session tools,
     unless they bring their own: what every front end runs with (agent.api.run_events), and
     what a dispatch hands its children. The runtime itself knows nothing of the orchestrator."""
@@ -191,13 +189,13 @@ def with_delegation(parts: RuntimeParts | None) -> RuntimeParts:
     return parts if parts.session_tools is not None else dataclasses.replace(parts, session_tools=task_tools)
 
 
-def task_tools(seat: SessionSeat) -> list[Tool[Any]]:
+def task_tools(seat: "SessionSeat") -> list[Tool[Any]]:
     """The session tools a delegating session gets: `task`, when the agent may delegate."""
     task = delegation(seat)
     return [task] if task is not None else []
 
 
-def delegation(seat: SessionSeat) -> TaskTool | None:
+def delegation(seat: "SessionSeat") -> TaskTool | None:
     """The `task` tool for the session in `seat`, linked to it, or None: when the agent may not
     delegate at its depth (`may_delegate`; asked first, so a session that cannot gets no link),
     or there is no other agent to hand work to."""

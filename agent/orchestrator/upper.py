@@ -26,7 +26,7 @@ NEVER_SNAPSHOTTED = frozenset(name.rstrip("/") for name in DEFAULT_EXCLUDES)
 OPAQUE = "user.overlay.opaque"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class UpperChanges:
     """Relative paths, `/`-separated, as the OS gives the names."""
 

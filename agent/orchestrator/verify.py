@@ -5,8 +5,6 @@ sent back to the child with the output (see `agent.orchestrator.child`), up to
 `defaults.verify_rounds` times; the result records the last run.
 """
 
-from __future__ import annotations
-
 import asyncio
 from pathlib import Path
 

@@ -19,7 +19,7 @@ MAX_SETTINGS_BYTES = 1024 * 1024
 """A settings file is a few kilobytes; anything larger is refused rather than parsed."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class LayerContent:
     """One file's contribution to the config layers."""
 

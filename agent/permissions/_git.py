@@ -80,7 +80,7 @@ _RUNS_REST = {"bisect": "run", "submodule": "foreach"}
 """`git bisect run CMD...`, `git submodule foreach CMD...`: the rest is a command."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class GitCall:
     """What one git command adds to the analysis."""
 

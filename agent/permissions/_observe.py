@@ -23,7 +23,7 @@ _DEFAULTING = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*):?=(.*)\}$", re.S)
 _INDIRECT = re.compile(r"^\$\{!([A-Za-z_][A-Za-z0-9_]*)(\[[^]@*]*\])?\}$")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Observation:
     """What one node (not its descendants) tells."""
 

@@ -35,7 +35,7 @@ RISKY_SHOPT = frozenset({"extglob", "expand_aliases"})
 _FROM_INPUT = re.compile(r"^(-|/dev/stdin|/dev/fd/\d+|/proc/[^/]+/fd/\d+|/dev/tty)$")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ShellCall:
     """What one shell invocation amounts to."""
 

@@ -38,7 +38,7 @@ class Inner(NamedTuple):
     """The wrapper appends words only known when it runs (xargs)."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class UnwrapStep:
     """What one command contributes: itself, commands it runs, scripts to parse, or doubt."""
 

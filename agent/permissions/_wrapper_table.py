@@ -19,7 +19,7 @@ from typing import Literal
 from agent.permissions._options import OptionSpec, options
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Wrapper:
     """How one wrapper's arguments are laid out."""
 

@@ -15,8 +15,6 @@ it runs marks the analysis `unanalysable` with a reason: a command name that is 
 values (`_arith`), an unknown wrapper option, a parse error.
 """
 
-from __future__ import annotations
-
 import itertools
 import re
 from functools import lru_cache
@@ -83,7 +81,7 @@ class _Context(NamedTuple):
 
 
 @lru_cache(maxsize=1)
-def _parser() -> Parser:
+def _parser() -> "Parser":
     import tree_sitter_bash
     from tree_sitter import Language, Parser
 
@@ -119,7 +117,7 @@ class _Collector:
             self.reasons.append(doubt)
 
     # --- the syntax tree ------------------------------------------------------------------
-    def _walk(self, node: Node, ctx: _Context) -> None:
+    def _walk(self, node: "Node", ctx: _Context) -> None:
         kind = node.type
         if kind == "command":
             self._command(node, ctx)
@@ -134,7 +132,7 @@ class _Collector:
             for child in node.children:
                 self._walk(child, ctx)
 
-    def _note(self, node: Node) -> None:
+    def _note(self, node: "Node") -> None:
         """Arithmetic contexts, loop variables, function definitions, `${NAME:=...}`."""
         seen = observe(node)
         for text in seen.evaluates:
@@ -156,7 +154,7 @@ class _Collector:
             self.reasons.append(f"`{bare}=` changes which program later commands run, or what they run")
         self.arithmetic.assign(bare, value)
 
-    def _redirected(self, node: Node, ctx: _Context) -> None:
+    def _redirected(self, node: "Node", ctx: _Context) -> None:
         targets = list(ctx.writes)
         extra: list[Word] = []  # `echo >f hi`: the grammar files `hi` under the redirect
         body = node.child_by_field_name("body")
@@ -175,7 +173,7 @@ class _Collector:
             else:
                 self._walk(child, inner)
 
-    def _declaration(self, node: Node, ctx: _Context) -> None:
+    def _declaration(self, node: "Node", ctx: _Context) -> None:
         words = [c for c in node.children if c.type not in ("variable_assignment", "declare", "export",
                                                               "local", "readonly", "typeset")]  # fmt: skip
         flags = "".join(text_of(w) for w in words if text_of(w).startswith("-"))
@@ -195,7 +193,7 @@ class _Collector:
                 name, _, assigned = named.text.partition("=")
                 self._sets(named if named.dynamic else literal(name), None if named.dynamic else assigned)
 
-    def _statement_assignment(self, node: Node, ctx: _Context) -> None:
+    def _statement_assignment(self, node: "Node", ctx: _Context) -> None:
         for part in node.children:
             self._walk(part, ctx._replace(writes=()))
         name = node.child_by_field_name("name")
@@ -203,7 +201,7 @@ class _Collector:
         word = word_of(value) if value is not None else literal("")
         self._sets(literal(text_of(name) if name is not None else ""), None if word.dynamic else word.text)
 
-    def _command(self, node: Node, ctx: _Context, extra: list[Word] | None = None) -> None:
+    def _command(self, node: "Node", ctx: _Context, extra: list[Word] | None = None) -> None:
         words: list[Word] = []
         prefix: list[tuple[str, Word]] = []
         targets = list(ctx.writes)
@@ -302,7 +300,7 @@ class _Collector:
                 self.reasons.append(f"`{variable}=` changes which program runs, or what it runs")
 
 
-def word_of_assignment(node: Node) -> Word:
+def word_of_assignment(node: "Node") -> Word:
     """A prefix assignment `NAME=value` as one word (its value read as bash reads it)."""
     name = node.child_by_field_name("name")
     value = node.child_by_field_name("value")
@@ -324,7 +322,7 @@ def _command_name(text: str) -> str:
     return text.rstrip("/").rsplit("/", 1)[-1] if "/" in text.rstrip("/") else text
 
 
-def _write_target(redirect: Node) -> list[str]:
+def _write_target(redirect: "Node") -> list[str]:
     """The file a redirection writes, if it writes one."""
     ops = [c for c in redirect.children if text_of(c) in _WRITE_OPS and c.child_count == 0]
     dest = redirect.child_by_field_name("destination")

@@ -17,8 +17,6 @@ Decisions, so that opencode and Claude Code files load unchanged:
   so naming it is accepted without a word.
 """
 
-from __future__ import annotations
-
 import fnmatch
 from typing import Any
 

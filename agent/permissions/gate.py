@@ -21,8 +21,6 @@ be lifted by the child's. The gate keeps no list of denials: the loop records ea
 (with its tool_use_id) in `TurnCalls.denials`, the one list the result's `permission_denials` uses.
 """
 
-from __future__ import annotations
-
 import asyncio
 import json
 from collections.abc import Sequence
@@ -61,8 +59,10 @@ class GateVerdict(BaseModel):
     """The patterns that got `decision` for that permission: what an ask is about."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Check:
+    """One permission and pattern checked against the rules and the mode."""
+
     permission: str
     pattern: str
     decision: Decision
@@ -80,7 +80,7 @@ class PermissionGate:
         ask_timeout_s: float = 300,
         *,
         memory: AlwaysMemory | None = None,
-        _parent: PermissionGate | None = None,
+        _parent: "PermissionGate | None" = None,
     ) -> None:
         self.rules = list(rules)
         self.mode: PermissionMode = mode
@@ -97,7 +97,7 @@ class PermissionGate:
         """Rules added by `always` answers (shared with parent and children)."""
         return self.memory.rules
 
-    def child(self, extra_rules: Sequence[PermissionRule] = ()) -> PermissionGate:
+    def child(self, extra_rules: Sequence[PermissionRule] = ()) -> "PermissionGate":
         """The gate for a subagent: this gate's rules then `extra_rules`; same approver and session."""
         return PermissionGate(
             [*self.rules, *extra_rules], self.mode, self.approver, self.ask_timeout_s,

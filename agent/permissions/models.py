@@ -1,7 +1,5 @@
 """The permission vocabulary shared by personas, config, the gate and every approver."""
 
-from __future__ import annotations
-
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict

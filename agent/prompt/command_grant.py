@@ -18,8 +18,6 @@ An entry that names no tool of this runtime (`WebSearch`) or is not a rule at al
 line, once per file and entry.
 """
 
-from __future__ import annotations
-
 import logging
 from pathlib import Path
 from typing import Any

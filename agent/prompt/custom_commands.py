@@ -48,8 +48,10 @@ _INCLUDE = re.compile(r"(?<![\w@])@([\w./-]+[\w/-])")
 _COMMAND_LINE = re.compile(r"/(\S+)(?:\s+(.*))?\Z", re.DOTALL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CustomCommand:
+    """A custom command from a markdown file (Claude Code's or opencode's)."""
+
     name: str
     template: str
     description: str = ""
@@ -198,7 +200,7 @@ def expand(command: CustomCommand, arguments: str, workspace: Path) -> str:
     return "\n\n".join([text, *_includes(text, workspace)])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CommandRun:
     """What running a command stands for: its prompt, and what it sets for that run only."""
 

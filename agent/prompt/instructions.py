@@ -38,7 +38,7 @@ _HEADER = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class InstructionFile:
     """One file as it goes into the prompt."""
 
@@ -49,7 +49,7 @@ class InstructionFile:
     """The file's full size in bytes."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class ProjectInstructions:
     """What the system prompt carries, and which files that covers."""
 

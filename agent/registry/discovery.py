@@ -57,7 +57,7 @@ WORKSPACE_AGENT_DIRS = (".subagent/agents", ".opencode/agent", ".opencode/agents
 Errors = list[PersonaError | RegistryError]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class LayerFile:
     """One config file that exists, for `subagent doctor`."""
 
@@ -67,7 +67,7 @@ class LayerFile:
     """`key: why` for each part of the file that does not apply (refusals are listed apart)."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AgentRegistry:
     """The agents one workspace can use, the merged config, and what failed to load."""
 
@@ -187,7 +187,7 @@ def apply_entry(spec: AgentSpec, entry: AgentEntry, source: Path) -> AgentSpec:
     return spec.model_copy(update=changes)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Layers:
     """The config layers of one workspace, read, and what the untrusted ones may keep."""
 

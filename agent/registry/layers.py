@@ -42,7 +42,7 @@ SETTING_SOURCES: tuple[Scope, ...] = ("user", "project", "local")
 Form = Literal["subagent", "claude", "opencode"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ConfigLayer:
     """One config file, whose it is, and in which format."""
 

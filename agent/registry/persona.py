@@ -10,8 +10,6 @@ Besides each dialect's own keys, both accept ours: `thinking`, `verify`, `networ
 `can_delegate`, `max_output_tokens`.
 """
 
-from __future__ import annotations
-
 import logging
 from pathlib import Path
 from typing import Any, Literal

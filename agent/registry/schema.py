@@ -3,8 +3,6 @@
 Unknown keys are rejected with the key's dotted name and the file's path.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Any, Literal
 

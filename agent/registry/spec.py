@@ -1,7 +1,5 @@
 """`AgentSpec`: one agent, resolved from whichever persona dialect or registry entry defined it."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Any, Literal
 

@@ -16,8 +16,6 @@ Example:
         ...
 """
 
-from __future__ import annotations
-
 import asyncio
 import uuid
 from collections.abc import Sequence
@@ -99,13 +97,13 @@ class RunOptions(BaseModel):
     runtime does not import the orchestrator)."""
 
     @model_validator(mode="after")
-    def _compact_needs_a_session(self) -> RunOptions:
+    def _compact_needs_a_session(self) -> "RunOptions":
         if self.compact_only and (self.prompt or not (self.resume or self.continue_latest)):
             raise ValueError("compact_only compacts an existing session: give resume=ID and no prompt")
         return self
 
     @model_validator(mode="after")
-    def _session_id_is_a_new_uuid(self) -> RunOptions:
+    def _session_id_is_a_new_uuid(self) -> "RunOptions":
         if self.session_id is None:
             return self
         if not is_uuid(self.session_id):
@@ -115,7 +113,7 @@ class RunOptions(BaseModel):
         return self
 
     @classmethod
-    def build(cls, **fields: Any) -> RunOptions:
+    def build(cls, **fields: Any) -> "RunOptions":
         """A `RunOptions` from keywords, with a ConfigError that names the option on bad input
         (the Python API's keyword form; a front end with typed values calls the model directly)."""
         try:

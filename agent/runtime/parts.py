@@ -36,7 +36,7 @@ ChangedFiles = Callable[[Path, str, str], Awaitable[list[str]]]
 """`await changed(workspace, sha_a, sha_b) -> absolute paths` that differ between two snapshots."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class RuntimeParts:
     """Factories for everything `run_events` assembles around the loop."""
 
@@ -73,7 +73,7 @@ class RuntimeParts:
     (agent.orchestrator.child). None: the cwd is there."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class SessionSeat:
     """One session as the tools it gets through `RuntimeParts.session_tools` see it: who it is,
     what it runs with (its MCP servers too), and the delegation it sits in."""

@@ -44,8 +44,10 @@ NAME_SERVICE = ("/run/systemd/resolve", "/run/resolvconf")
 _Signature = tuple[int, int, int, str] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Step:
+    """One mount of a call's sandbox: `path` at `level`."""
+
     path: Path
     level: Level | None
     """None for an anchor: a folder bound onto itself so it cannot be renamed."""
@@ -76,7 +78,7 @@ def _remove(path: Path) -> None:
         os.unlink(path)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CallMounts:
     """The mounts of one call, and what to undo or check when it ends."""
 

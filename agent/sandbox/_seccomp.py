@@ -27,8 +27,10 @@ _RET_ERRNO = 0x00050000
 _AF_UNIX = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Arch:
+    """The numbers the seccomp filter needs for one architecture's native ABI."""
+
     audit: int
     """AUDIT_ARCH_* of the native ABI."""
     foreign_bit: int

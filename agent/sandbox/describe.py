@@ -13,7 +13,7 @@ from agent.sandbox._cgroup import memory_cgroup_parent
 from agent.sandbox.policy import DEFAULT_HOME_VISIBLE, policy_for
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PolicyLine:
     """One fact of the policy."""
 

@@ -44,7 +44,7 @@ _ALLOWS: dict[Level, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PathRule:
     """One path and what may be done at and below it (until a deeper rule says otherwise)."""
 
@@ -59,7 +59,7 @@ class PathRule:
     cannot create one; None: nothing does."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class FsPolicy:
     """The rules of one run; `/` always has one."""
 

@@ -7,8 +7,6 @@ none}`. A working report is remembered for the same bubblewrap, kernel and boot
 request.
 """
 
-from __future__ import annotations
-
 import functools
 import shutil
 import subprocess

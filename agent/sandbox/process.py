@@ -26,7 +26,7 @@ KEEP_BYTES = 4 * 1024 * 1024
 """Bytes kept from each end of a huge output; the middle is dropped before decoding."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessLimits:
     """rlimits for the command and everything it starts."""
 

@@ -60,7 +60,7 @@ def is_held(lock_dir: Path, session_id: str) -> bool:
     return _is_locked(lock_dir / f"{session_id}.lock")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class WorkspaceClaim:
     """This process changes the workspace; `previous` says who held it last without letting go
     (a run that was killed: its temporary files may still be there), else None."""
@@ -127,8 +127,10 @@ def _parse(text: str | None) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Claim:
+    """The lock file as we found it and took it, or found it held."""
+
     fd: int
     busy: str | None
     """The holder's text when another holds the lock (we do not), else None."""

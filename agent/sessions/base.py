@@ -1,7 +1,5 @@
 """The session store seam. The store is synchronous; async callers use `asyncio.to_thread`."""
 
-from __future__ import annotations
-
 import builtins
 from collections.abc import Sequence
 from contextlib import AbstractContextManager

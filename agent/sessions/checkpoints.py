@@ -8,8 +8,6 @@ honoured, plus `DEFAULT_EXCLUDES`; files over `max_file_bytes` are left out with
 The API is synchronous (git subprocesses); async callers use `asyncio.to_thread`.
 """
 
-from __future__ import annotations
-
 import hashlib
 import os
 import re

@@ -10,8 +10,6 @@ A run killed mid-step leaves no end mark: its last span reaches to the next poin
 first checkpoint), so a person's edits in between count as its own. The API is synchronous (git).
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from pydantic import BaseModel

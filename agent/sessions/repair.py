@@ -6,8 +6,6 @@ and its `tool_result`, and a damaged or hand-edited store may hold worse. The AP
 restores that shape and says what it changed, so the resumed model knows what happened.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel

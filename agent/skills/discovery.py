@@ -28,8 +28,10 @@ DESCRIPTION_CHARS = 160
 """The longest description the prompt lists (a longer one is cut): the listing stays small."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Skill:
+    """A skill found on disk: its SKILL.md's name and description, and where it is."""
+
     name: str
     description: str
     folder: Path

@@ -8,8 +8,6 @@ folder bash writes, where a file swapped for a link to HOME would otherwise be r
 no permission: it reads what the runtime already lists to the model.
 """
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import ClassVar

@@ -23,7 +23,7 @@ from agent.trust.refusal import Refusal
 from agent.trust.rule_limits import rule_key, rule_refusal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class AgentOrigin:
     """Where the untrusted parts of one agent came from."""
 

@@ -41,7 +41,7 @@ Kind = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class KeyLimit:
     """What an untrusted workspace may do with one key."""
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Refusal:
     """A key refused because it would widen what the trusted config grants (or name a file the
     workspace may not name); printed as one line on every front end."""

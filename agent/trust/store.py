@@ -8,8 +8,6 @@ lock: a rename is atomic. A folder is trusted by its resolved path, exactly (not
 a repository cloned below a trusted folder is its own workspace).
 """
 
-from __future__ import annotations
-
 import contextlib
 import fcntl
 import json

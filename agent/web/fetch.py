@@ -25,8 +25,10 @@ TIMEOUT_S = 30.0
 USER_AGENT = "subagent-webfetch/1"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Fetched:
+    """One HTTP answer: its status, content type and body (cut at the size limit)."""
+
     url: str
     status: int
     content_type: str

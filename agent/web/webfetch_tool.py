@@ -10,8 +10,6 @@ HTML becomes markdown with markdownify (imported on first use); other text is re
 is; anything else is refused.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Callable
 from typing import ClassVar

@@ -26,14 +26,20 @@ _REPORT = (
     "report = {}; port = int(os.environ['SERVER_PORT']); "
     "built = lambda: [n for n in MODELS if getattr(getattr(sys.modules.get(n.rsplit('.', 1)[0]), "
     "n.rsplit('.', 1)[1], None), '__pydantic_complete__', False)]; "
+    "defined = lambda modules: sorted(f'{n}.{k}' for n, m in modules "
+    "if n.split('.')[0] in ('agent', 'tools') for k, v in list(vars(m).items()) "
+    "if isinstance(v, type) and v.__module__ == n and issubclass(v, sys.modules['pydantic'].BaseModel)); "
+    "at_request = lambda modules: report.update(at_request=[n for n, _ in modules], built=built(), "
+    "defined=defined(modules)); "
     "sys.addaudithook(lambda event, args: event == 'socket.connect' and args[1][1:2] == (port,) "
-    "and report.setdefault('at_request', list(sys.modules)) and report.setdefault('built', built())); "
+    "and 'at_request' not in report and at_request(list(sys.modules.items()))); "
     "atexit.register(lambda: open(os.environ['REPORT_OUT'], 'w').write(json.dumps(dict(report, "
     "at_exit=list(sys.modules), gc_enabled=gc.isenabled(), gc_frozen=gc.get_freeze_count())))); "
     "sys.argv = ['subagent', *sys.argv[1:]]; runpy.run_module('agent', run_name='__main__')"
 )
 """`subagent` that reports the modules it had imported when it connected to the server (the first
-request), which of `MODELS` had their validators built then, the modules when it exited (its exit
+request), which of `MODELS` had their validators built then, the model classes of agent/ and tools/
+defined then, the modules when it exited (its exit
 handlers run before `os._exit`), and the collector's state."""
 
 MODELS = (
@@ -70,6 +76,7 @@ HEAVY = (
     "agent.orchestrator.bases",  # the sweep of subagents' leftovers: only where a subagent ran
     "agent.sessions.checkpoints",  # at the first step that changes files
     "agent.mcpclient.hub",  # only with an MCP server configured
+    "agent.model._errors",  # the model client's failures: at the first one
     "agent.sandbox._mounts",  # the bubblewrap sandbox's mounts, seccomp filter, Landlock and
     "agent.sandbox._seccomp",  # memory cgroup: worked out at its first call, not when it is made
     "agent.sandbox._landlock",
@@ -95,6 +102,54 @@ HEAVY = (
     "agent.orchestrator.temporal",
 )
 """Packages the way to the first request must not import: each is heavy or only needed later."""
+
+DEFINED = {
+    "agent.events": (
+        "AssistantMessageEvent CompactionEvent ErrorEvent FileChange HookEvent McpServerState "
+        "ModelFallbackEvent PermissionAnsweredEvent PermissionAskedEvent PermissionDenial ResultEvent "
+        "RunBoundary SessionStartedEvent SubagentFinishedEvent SubagentStartedEvent TextDeltaEvent "
+        "ThinkingDeltaEvent ToolCallFinishedEvent ToolCallStartedEvent TurnStartedEvent Usage UsageEvent "
+        "_EventBase"
+    ),
+    "agent.hooks.config": "HookCommandConfig HookMatcherConfig",
+    "agent.loop.turn_calls": "ToolCall",
+    "agent.mcpclient.config": "RemoteServer ServerDef StdioServer _Strict",
+    "agent.model.base": (
+        "FallbackNotice MessageDoneEvent ModelInfo ModelRequest RetryNotice TextDeltaStreamEvent "
+        "ThinkingDeltaStreamEvent ToolInputStreamEvent"
+    ),
+    "agent.orchestrator.task_tool": "TaskInput",
+    "agent.permissions.from_config": "ToolSelection",
+    "agent.permissions.gate": "GateVerdict",
+    "agent.permissions.models": "AskAnswer AskRequest PermissionRule RuleUpdate",
+    "agent.prompt.command_grant": "ToolGrant",
+    "agent.registry.persona": "ClaudeFrontmatter OpencodeFrontmatter _OurKeys",
+    "agent.registry.schema": (
+        "AgentEntry Defaults ModelConfig PriceConfig RegistryConfig SandboxConfig ToolTimeouts _Strict"
+    ),
+    "agent.registry.spec": "AgentSpec ThinkingConfig",
+    "agent.runtime.options": "RunOptions",
+    "agent.sandbox.probe": "SandboxReport",
+    "agent.sessions.base": (
+        "CheckpointRecord CompactionRecord MarkRecord ResumeHistory SessionRecord StoredMessage"
+    ),
+    "agent.skills.skill_tool": "SkillInput",
+    "agent.tool": "ImageBlock PermissionRequest ToolInput ToolResult",
+    "agent.transcript": (
+        "CompactionBlock DocumentBlock ImageBlock Message OtherBlock RedactedThinkingBlock TextBlock "
+        "ThinkingBlock ToolResultBlock ToolUseBlock _Block"
+    ),
+    "agent.trust.store": "TrustedFolder TrustedFolders",
+}
+"""The pydantic models defined before the first request of `run` (module: class names). Defining
+one costs about 1.5 M instructions even with its build deferred (docs/BENCHMARKS.md): a model the
+first request does not need belongs in a module imported at its first use."""
+HEADLESS_DEFINED = {
+    "agent.headless.flags": "HeadlessOptions",  # `-p`'s command line
+    "agent.headless.overrides": "ClaudeAgent",  # `--agents`
+    "agent.headless.settings": "ClaudeSettings",  # `--settings`
+}
+"""The models `-p` defines before its first request besides `DEFINED`."""
 
 
 def _report(tmp_path: Path, server: MessagesServer, *args: str) -> dict[str, Any]:
@@ -131,6 +186,15 @@ def test_the_first_request_imports_nothing_heavy(tmp_path: Path, args: tuple[str
     assert {"httpx2", "agent.model._wire", "agent.loop.agent_loop"} <= set(before)  # the listing is whole
     assert _heavy(before) == set()
     assert not {m for m in report["at_exit"] if m == "anthropic" or m.startswith("anthropic.")}
+    listed = {**DEFINED, **(HEADLESS_DEFINED if args[0] == "-p" else {})}
+    expected = {f"{module}.{name}" for module, names in listed.items() for name in names.split()}
+    defined = set(report["defined"])
+    assert not defined - expected, (
+        f"models defined before the first request, not in DEFINED: {sorted(defined - expected)}"
+    )
+    assert not expected - defined, (
+        f"no longer defined before the first request, drop from DEFINED: {sorted(expected - defined)}"
+    )
 
 
 def test_a_text_run_loads_rich_at_its_first_print_not_before_its_first_request(tmp_path: Path) -> None:

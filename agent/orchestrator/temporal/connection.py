@@ -4,8 +4,6 @@ Every setting is documented in docs/distributed.md. Secrets (the API key) come f
 usually the `TEMPORAL_API_KEY` environment variable read by the CLI, never from a file in the repo.
 """
 
-from __future__ import annotations
-
 import asyncio
 import sys
 import threading
@@ -48,7 +46,7 @@ class TemporalSettings(BaseModel):
     """How long to try before reporting the address unreachable."""
 
 
-async def connect(settings: TemporalSettings, *, subtask_ids: list[str] | None = None) -> Client:
+async def connect(settings: TemporalSettings, *, subtask_ids: list[str] | None = None) -> "Client":
     """Connect with the pydantic data converter; fail fast and clearly when Temporal is not there.
 
     Raises:
@@ -108,7 +106,7 @@ def _foreign_thread_in_python() -> bool:
     return any(ident not in ours for ident in sys._current_frames())
 
 
-def _tls(settings: TemporalSettings) -> bool | TLSConfig:
+def _tls(settings: TemporalSettings) -> "bool | TLSConfig":
     from temporalio.service import TLSConfig
 
     custom = settings.tls_ca or settings.tls_cert or settings.tls_server_name

@@ -4,8 +4,6 @@ Everything is a pydantic model sent with temporalio's pydantic data converter; t
 checkpoint travel inside `PayloadEnvelope`s (compressed, by reference when large).
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 

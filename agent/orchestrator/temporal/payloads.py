@@ -8,8 +8,6 @@ named by a `file://` URL; for workers on several machines it must be a shared mo
 CSI volume) so the dispatcher and the retrying worker can read what another machine wrote.
 """
 
-from __future__ import annotations
-
 import base64
 import hashlib
 import zlib

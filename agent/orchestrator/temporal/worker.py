@@ -8,8 +8,6 @@ queue is the sum over its workers (see docs/distributed.md), optionally with a s
 limit on how fast the queue hands out subtasks (`queue_rate_per_s`).
 """
 
-from __future__ import annotations
-
 import asyncio
 import importlib
 import os
