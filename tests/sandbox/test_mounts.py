@@ -187,3 +187,24 @@ async def test_a_missing_credential_leaves_its_folders_to_the_toolchains(
     assert not (fake_home / ".m2" / "settings.xml").exists()
     for folder in (".cache", ".local", ".local/share", ".m2", ".config", ".cargo"):
         assert (fake_home / folder).stat().st_mode & 0o777 == 0o700, folder
+
+
+@pytest.mark.parametrize("failing", ["seccomp", "cgroup"])
+async def test_a_call_that_fails_to_start_leaves_no_placeholder(
+    workspace: Path, fake_home: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """What a call works out at its first run (the seccomp filter, the memory cgroup) may fail;
+    the placeholders of its protected paths are then released as after any call, not left in
+    the workspace until the next run's sweep."""
+    from agent.sandbox import _cgroup, _seccomp
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(f"forced: no {failing}")
+
+    module = _seccomp if failing == "seccomp" else _cgroup
+    monkeypatch.setattr(module, "filter_program" if failing == "seccomp" else "memory_cgroup_parent", broken)
+    box = sandbox_for(workspace, home=fake_home)
+    with pytest.raises(OSError, match="forced"):
+        await box.run("echo never", cwd=workspace, timeout_s=10)
+    settle()
+    assert list(workspace.iterdir()) == []
