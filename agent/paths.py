@@ -1,9 +1,13 @@
-"""Where the runtime keeps things: the one place that reads the data and config locations."""
+"""Where the runtime keeps things: the one place that reads the data and config locations, and
+that makes and reads the per-user files deciding a later run as the user's alone
+(`make_private_folder`, `read_private`; docs/security.md, "The runtime's own files")."""
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+from typing import NoReturn
 
 
 def data_home() -> Path:
@@ -79,3 +83,74 @@ def claude_home() -> Path:
     if explicit := os.environ.get("CLAUDE_CONFIG_DIR"):
         return Path(explicit)
     return Path.home() / ".claude"
+
+
+def make_private_folder(folder: Path) -> None:
+    """Make `folder` and each missing folder above it, every one 0700 whatever the umask (where the
+    runtime keeps what decides a later run: the trusted folders, MCP approvals and listings).
+    `Path.mkdir(parents=True, mode=...)` gives the mode to the last folder only; the others would
+    be 0777 less the umask, and another user could swap the private folder in one of them.
+    A folder that exists keeps its mode (`read_private` refuses one others can write).
+
+    Raises:
+        OSError: a folder could not be made.
+    """
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            os.mkdir(made, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile (another run): `read_private` checks it
+        os.chmod(made, 0o700)  # the umask may have taken the owner's bits too
+
+
+def _unsafe(info: os.stat_result) -> str | None:
+    """Why another local user could replace what is in (or at) a folder or file with this status."""
+    if info.st_uid not in (os.geteuid(), 0):
+        return "owned by another user"
+    if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+        return "writable by other users"
+    return None
+
+
+def read_private(path: Path, *, what: str) -> bytes | None:
+    """The content of `path`, one of the runtime's files that decide a later run (`what` names it);
+    None when it does not exist.
+
+    Raises:
+        ConfigError: it, or a folder above it (up to HOME), is owned by another user or writable by
+            others (another local user may have written it or swapped it), or it is a link; the
+            message names the path and what to do.
+        OSError: it exists but cannot be read.
+    """
+    home = Path.home()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        if os.path.islink(path):
+            _refuse(path, path, "a link", what)
+        raise
+    with os.fdopen(fd, "rb") as file:
+        if why := _unsafe(os.fstat(file.fileno())):
+            _refuse(path, path, why, what)
+        for folder in path.parents:
+            if folder == home:
+                break
+            if why := _unsafe(os.stat(folder)):
+                _refuse(path, folder, why, what)
+        return file.read()
+
+
+def _refuse(path: Path, culprit: Path, why: str, what: str) -> NoReturn:
+    from agent.errors import ConfigError
+
+    fix = f"`chmod go-w {culprit}`" if why == "writable by other users" else f"remove {culprit}"
+    raise ConfigError(
+        f"{path}: not read: {'it' if culprit == path else culprit} is {why}, so another user of this"
+        f" machine may have written {what}; check it, then {fix} (or delete {path} and make it again)"
+    )

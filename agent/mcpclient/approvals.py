@@ -3,8 +3,9 @@
 Kept in the user's config folder (`mcp-approvals.json`), out of the repository's reach, keyed by
 the workspace and the server's name; each holds the definition's fingerprint
 (`ServerDef.fingerprint`), so a definition the repository changes after the approval needs
-approving again. The file decides what later runs start, so it is the user's alone: 0600, in a
-folder made 0700, whatever the umask (docs/security.md, "The runtime's own files").
+approving again. The file decides what later runs start, so it is the user's alone: 0600, in
+folders made 0700, whatever the umask, and not read where another user could have written it
+(docs/security.md, "The runtime's own files").
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 from agent._atomic_file import write_atomic
 from agent.errors import ConfigError
 from agent.mcpclient.config import ServerDef
-from agent.paths import config_home
+from agent.paths import config_home, make_private_folder, read_private
 
 
 def approvals_file() -> Path:
@@ -26,9 +27,10 @@ def approvals_file() -> Path:
 def _load() -> dict[str, dict[str, str]]:
     path = approvals_file()
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
+        text = read_private(path, what="which MCP servers your runs start")
+        if text is None:
+            return {}
+        raw = json.loads(text)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: not readable ({exc}); delete it and approve the servers again") from exc
     if not isinstance(raw, dict):
@@ -50,5 +52,5 @@ def approve(workspace: Path, server: ServerDef) -> None:
     approvals = _load()
     approvals.setdefault(str(workspace.resolve()), {})[server.name] = server.fingerprint()
     path = approvals_file()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the user's alone, as the trusted folders
+    make_private_folder(path.parent)  # the user's alone, as the trusted folders
     write_atomic(path, json.dumps(approvals, indent=2, sort_keys=True) + "\n", mode=0o600, fsync=False)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from agent._atomic_file import write_atomic
 from agent.mcpclient.config import ServerDef
 from agent.mcpclient.tools import ToolDef
-from agent.paths import data_home
+from agent.paths import data_home, make_private_folder, read_private
 
 
 class ServerListing(BaseModel):
@@ -31,9 +31,17 @@ def listing_file(workspace: Path, server: ServerDef) -> Path:
 
 
 def cached_listing(workspace: Path, server: ServerDef) -> ServerListing | None:
-    """The server's last listing in `workspace`; None when it was never listed (or the file is bad)."""
+    """The server's last listing in `workspace`; None when it was never listed (or the file is bad).
+
+    Raises:
+        ConfigError: the listing is where another user could have written it (`read_private`):
+            what the model would be told of the server's tools.
+    """
     try:
-        return ServerListing.model_validate_json(listing_file(workspace, server).read_bytes())
+        text = read_private(
+            listing_file(workspace, server), what="what the model is told of an MCP server's tools"
+        )
+        return None if text is None else ServerListing.model_validate_json(text)
     except (OSError, ValidationError):
         return None
 
@@ -42,7 +50,7 @@ def save_listing(workspace: Path, server: ServerDef, listing: ServerListing) -> 
     """Keep `listing` for the next run (atomically; a failure to write is not the run's problem)."""
     path = listing_file(workspace, server)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(path.parent)
         write_atomic(path, listing.model_dump_json(), mode=0o600, fsync=False)
     except OSError:
         pass

@@ -18,13 +18,16 @@ break git (`.git/commondir`, `.git/config`), are watched instead: whatever the c
 removed when it ends, when no process of the call is left. Every other missing protected path
 gets an empty read-only placeholder (`agent.sandbox._placeholder`), and so does a missing
 credential a writable root takes in (`~/.netrc` with `--add-dir ~`: an empty file; `~/.config/gh`:
-an empty folder; at the first missing folder on its way when there is one). The folders between a
+an empty folder), at the credential itself: the missing folders on its way (`~/.cache` for
+`~/.cache/huggingface`) are made first as the user's ordinary folders (0700, and kept), so that
+`~/.cache/pip` or `~/.m2/repository` can still be made beside it. The folders between a
 writable root and a protected path or a credential are bound onto themselves, so they cannot be
 renamed away and replaced (`mv .git x && mkdir -p .git/hooks`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -76,6 +79,38 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif os.path.lexists(path):
         os.unlink(path)
+
+
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _make_way(path: Path) -> None:
+    """Make the missing folders above the credential `path` as the user's ordinary folders (0700,
+    whatever the umask): an empty read-only placeholder at `~/.cache` for `~/.cache/huggingface`
+    would stop pip, go and cargo from making their own folders beside it, in the sandbox and out.
+    Each is made and entered through its parent's descriptor, never through a link."""
+    missing: list[str] = []
+    folder = path.parent
+    while not os.path.lexists(folder):
+        missing.append(folder.name)
+        folder = folder.parent
+    if not missing or not _is_real(folder):
+        return  # nothing to make; or a link on the way (it leads out of the root)
+    try:
+        fd = os.open(folder, _FOLDER)
+    except OSError:
+        return
+    try:
+        for name in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(name, 0o700, dir_fd=fd)
+            inner = os.open(name, _FOLDER, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    except OSError:
+        return  # not writable to the user: the placeholder stands at the first missing folder
+    finally:
+        os.close(fd)
 
 
 @dataclass(eq=False, repr=False)
@@ -137,6 +172,9 @@ class MountPlan:
         """The mounts for a call starting now."""
         call = CallMounts([], self.root)
         remount: list[str] = []
+        for step in self.steps:
+            if step.stand_in is not None and step.before == "write":
+                _make_way(step.path)  # before the anchors: they bind what it makes
         try:
             for step in self.steps:
                 if step.level is None:
@@ -192,8 +230,9 @@ class MountPlan:
     @staticmethod
     def _stand_in(path: Path, kind: Literal["file", "folder"], call: CallMounts) -> None:
         """A credential a writable root takes in that does not exist: an empty read-only
-        placeholder there (at its first missing folder, when folders are missing too) for the
-        call, so bash cannot create one that the user's own tools would trust after it."""
+        placeholder there for the call, so bash cannot create one that the user's own tools would
+        trust after it. `_make_way` made the folders on its way; where it could not, the
+        placeholder stands at the first missing one."""
         top = path
         while not os.path.lexists(top.parent):
             top = top.parent

@@ -154,26 +154,30 @@ class BwrapSandbox:
     ) -> ExecResult:
         env = scrub_env(os.environ, extra=self.env_extra, home=str(self.home))
         env |= git_identity(os.environ, str(self.home))
-        mounts = self.mounts.prepare()  # well under a millisecond: a few stat calls
         if self._cgroup is None and self.cgroup_parent is not None:
             from agent.sandbox._cgroup import SandboxCgroup
 
             self._cgroup = SandboxCgroup(self.cgroup_parent, self.limits.max_memory_mb)
         cgroup = self._cgroup
         kills = cgroup.oom_kills() if cgroup is not None else 0
-        seccomp_fd = self._seccomp_fd()
+        preexec = self._preexec(cgroup)
+        # Last before the `try`: what can fail after it must not leave the placeholders on disk.
+        mounts = self.mounts.prepare()  # well under a millisecond: a few stat calls
+        seccomp_fd: int | None = None
         try:
+            seccomp_fd = self._seccomp_fd()
+            fd = seccomp_fd
             result = await run_process(
                 command,
-                wrap=lambda bash: self.argv(bash, cwd, mounts.args, seccomp_fd),
+                wrap=lambda bash: self.argv(bash, cwd, mounts.args, fd),
                 env=env,
                 cwd=cwd,
                 timeout_s=timeout_s,
                 limits=self.limits,
                 cancel=cancel,
                 orphan_watch=False,  # --die-with-parent already ends the sandbox with the runtime
-                pass_fds=() if seccomp_fd is None else (seccomp_fd,),
-                preexec=self._preexec(cgroup),
+                pass_fds=() if fd is None else (fd,),
+                preexec=preexec,
             )
         finally:
             if seccomp_fd is not None:

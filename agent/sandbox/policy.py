@@ -310,8 +310,10 @@ def _made(folder: Path) -> bool:
     that it can be hidden: a read-only placeholder there would stand in the way of `subagent
     trust`, an MCP approval or Claude Code while a call runs, and stay if the process were killed.
     False when it cannot be made (then a placeholder protects it)."""
+    from agent.paths import make_private_folder
+
     try:
-        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+        make_private_folder(folder)
     except OSError:
         return False
     return True

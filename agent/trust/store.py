@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent._atomic_file import write_atomic
 from agent.errors import RegistryError
-from agent.paths import trusted_folders_file
+from agent.paths import make_private_folder, read_private, trusted_folders_file
 
 
 class TrustedFolder(BaseModel):
@@ -50,14 +50,16 @@ def read_trusted(path: Path | None = None) -> TrustedFolders:
     Raises:
         RegistryError: the file exists but is not what `subagent trust` writes; it names the file
             and says how to recover (nothing is overwritten).
+        ConfigError: the file, or a folder above it, is where another user could have written it
+            (`agent.paths.read_private`).
     """
     path = path or trusted_folders_file()
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return TrustedFolders()
+        text = read_private(path, what="which folders you trust")
     except OSError as exc:
         raise RegistryError(path, f"cannot read the trusted folders: {exc.strerror}") from exc
+    if text is None:
+        return TrustedFolders()
     try:
         return TrustedFolders.model_validate(json.loads(text))
     except (json.JSONDecodeError, ValidationError) as exc:
@@ -75,7 +77,7 @@ def is_trusted(folder: Path) -> bool:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_folder(path.parent)
     fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -7,8 +7,11 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
+from agent.errors import ConfigError
 from agent.mcpclient.approvals import approvals_file, approve
-from agent.mcpclient.listing import ServerListing, listing_file, save_listing
+from agent.mcpclient.listing import ServerListing, cached_listing, listing_file, save_listing
 from agent.mcpclient.sources import plan_servers
 from agent.paths import trusted_folders_file as trusted_file
 from agent.trust.store import set_trust
@@ -65,3 +68,43 @@ def test_approvals_are_the_users_alone_whatever_the_umask(tmp_path: Path) -> Non
     for path in (approvals_file(), trusted_file(), listing_file(ws, server)):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700, path.parent
+
+
+def test_every_folder_made_on_the_way_is_private_and_others_writes_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mkdir(parents=True, mode=0o700)` gives the mode to the last folder only: under a umask of
+    000 the config and data folders above it were 0777, and another user could swap the private
+    folder in them. Every folder made on the way is 0700; and approvals or a listing in a file or
+    folder another user can write are refused with the path and what to do, not trusted."""
+    user = tmp_path / "user"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(user / "config" / "nested"))
+    monkeypatch.setenv("SUBAGENT_HOME", str(user / "share" / "subagent"))
+    ws = git_workspace(tmp_path / "ws")
+    write_mcp_json(ws, {"db": {"command": "db-server"}})
+    [server] = [s.server for s in plan_servers(ws, trusted=False).skipped]
+    before = os.umask(0)
+    try:
+        approve(ws, server)
+        set_trust(ws, True)
+        save_listing(ws, server, ServerListing(tools=[]))
+    finally:
+        os.umask(before)
+    made = [folder for folder in user.rglob("*") if folder.is_dir()]
+    assert len(made) == 6 and all(stat.S_IMODE(f.stat().st_mode) == 0o700 for f in made), made
+    assert cached_listing(ws, server) == ServerListing(tools=[])
+
+    for culprit, mode in ((approvals_file(), 0o666), (approvals_file().parent, 0o777), (user, 0o775)):
+        culprit.chmod(mode)
+        with pytest.raises(ConfigError, match=f"{approvals_file()}: .*chmod go-w {culprit}"):
+            plan_servers(ws, trusted=False)
+        culprit.chmod(0o700 if culprit.is_dir() else 0o600)
+    assert [s.name for s in plan_servers(ws, trusted=False).usable] == ["db"]
+    listing = listing_file(ws, server)
+    listing.chmod(0o622)
+    with pytest.raises(ConfigError, match=f"{listing}: not read: it is writable by other users"):
+        cached_listing(ws, server)
+    listing.unlink()
+    listing.symlink_to(approvals_file())
+    with pytest.raises(ConfigError, match="it is a link"):
+        cached_listing(ws, server)

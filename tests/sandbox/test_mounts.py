@@ -4,6 +4,7 @@ HOME by allowlist, and the same mounts for a program run without a shell."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -153,3 +154,57 @@ async def test_a_credential_missing_from_an_added_home_stands_as_a_placeholder_f
     assert sweep_placeholders(workspace) == [str(fake_home / ".netrc")]
     held.release()
     assert not (fake_home / ".npmrc").exists()
+
+
+async def test_a_missing_credential_leaves_its_folders_to_the_toolchains(
+    workspace: Path, fake_home: Path
+) -> None:
+    """A fresh HOME added as a root: `~/.cache/huggingface` and `~/.m2/settings.xml` are credentials,
+    `~/.cache/pip`, `~/.local/bin` and `~/.m2/repository` are where pip, the user's tools and maven
+    write. Only the credential itself stands as a placeholder: the folders on its way are the
+    user's own (0700, kept, even under umask 000), and bash can make its caches in them, not the
+    credential, nor move a folder away to make it."""
+    box = sandbox_for(workspace, home=fake_home, config=SandboxConfig(extra_roots=[str(fake_home)]))
+    tools = (
+        "mkdir -p ~/.cache/pip ~/.local/bin ~/.m2/repository && touch ~/.cache/pip/x ~/.local/bin/tool"
+        " && echo TOOLS-OK"
+    )
+    attack = (
+        "; mkdir -p ~/.cache/huggingface; echo t > ~/.cache/huggingface/token; echo x > ~/.m2/settings.xml;"
+        " mv ~/.cache ~/.moved; mkdir -p ~/.cache/huggingface && echo t > ~/.cache/huggingface/token"
+    )
+    previous = os.umask(0)
+    try:
+        result = await box.run(tools + attack, cwd=workspace, timeout_s=10)
+    finally:
+        os.umask(previous)
+    settle()
+    assert "TOOLS-OK" in result.output, result.output
+    assert (fake_home / ".cache" / "pip" / "x").is_file() and (
+        fake_home / ".local" / "bin" / "tool"
+    ).is_file()
+    assert not (fake_home / ".cache" / "huggingface").exists() and not (fake_home / ".moved").exists()
+    assert not (fake_home / ".m2" / "settings.xml").exists()
+    for folder in (".cache", ".local", ".local/share", ".m2", ".config", ".cargo"):
+        assert (fake_home / folder).stat().st_mode & 0o777 == 0o700, folder
+
+
+@pytest.mark.parametrize("failing", ["seccomp", "cgroup"])
+async def test_a_call_that_fails_to_start_leaves_no_placeholder(
+    workspace: Path, fake_home: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """What a call works out at its first run (the seccomp filter, the memory cgroup) may fail;
+    the placeholders of its protected paths are then released as after any call, not left in
+    the workspace until the next run's sweep."""
+    from agent.sandbox import _cgroup, _seccomp
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(f"forced: no {failing}")
+
+    module = _seccomp if failing == "seccomp" else _cgroup
+    monkeypatch.setattr(module, "filter_program" if failing == "seccomp" else "memory_cgroup_parent", broken)
+    box = sandbox_for(workspace, home=fake_home)
+    with pytest.raises(OSError, match="forced"):
+        await box.run("echo never", cwd=workspace, timeout_s=10)
+    settle()
+    assert list(workspace.iterdir()) == []

@@ -97,21 +97,26 @@ PLANTED = {
     ".cargo/credentials.toml": "[registry]\ntoken = 'attacker'\n",
 }
 
+TOOLS = "mkdir -p ~/.cache/pip ~/.local/bin && touch ~/.cache/pip/x ~/.local/bin/t"
+"""What pip and the user's own tools make in a fresh HOME: beside `~/.cache/huggingface` and
+`~/.local/share/keyrings`, both credentials."""
+
 
 @pytest.mark.bwrap
 def test_an_added_home_never_lets_bash_create_a_credential_that_did_not_exist(site: Site) -> None:
     """HOME added as a root, with no `~/.netrc`, `~/.gitconfig`, `~/.config/gh` nor `~/.cargo` yet:
     bash makes each of them, which the user's git, curl, gh and cargo would then trust outside the
     sandbox (a `core.fsmonitor` runs with every `git status`). Each missing credential stands as an
-    empty read-only placeholder for the length of the call, and is gone after it. The control:
-    the same commands, as the user, create them all."""
+    empty read-only placeholder for the length of the call, and is gone after it; the folders on
+    its way (`~/.cargo`, `~/.cache`) are the user's ordinary ones, where bash makes its caches
+    (`~/.cache/pip`, `~/.local/bin`). The control: the same commands, as the user, create them all."""
     script = "; ".join(
         f"mkdir -p {(site.home / rel).parent} && printf %s {json.dumps(text)} > {site.home / rel}"
         for rel, text in PLANTED.items()
     )
     replies = [
         sse.reply(
-            sse.tool_block(0, "toolu_0", "bash", {"command": script + "; ls -a ~ ~/.config"}),
+            sse.tool_block(0, "toolu_0", "bash", {"command": script + f"; {TOOLS}; ls -a ~ ~/.config"}),
             stop_reason="tool_use",
         ),
         sse.reply(sse.text_block(0, "Done.")),
@@ -127,7 +132,8 @@ def test_an_added_home_never_lets_bash_create_a_credential_that_did_not_exist(si
     assert "toolu_0" in json.dumps(server.requests)  # bash did run
     made = [rel for rel in PLANTED if (site.home / rel).exists() or (site.home / rel).is_symlink()]
     assert made == [], done.stdout[-3000:]
-    assert not (site.home / ".cargo").exists() and not (site.home / ".config" / "gh").exists()
+    assert not (site.home / ".config" / "gh").exists() and list((site.home / ".cargo").iterdir()) == []
+    assert (site.home / ".cache" / "pip" / "x").is_file() and (site.home / ".local" / "bin" / "t").is_file()
     config = site.shell("git config --global --get core.fsmonitor; echo rc=$?")  # nothing in git's way
     assert "rc=1" in config.stdout and "fatal" not in config.stderr, config
     control = site.shell(script)

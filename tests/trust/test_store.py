@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from agent.errors import ConfigError
 from agent.paths import trusted_folders_file
 from agent.trust.store import is_trusted, read_trusted, set_trust
 from tests.conftest import run_subagent, subagent_argv, subprocess_env
@@ -67,3 +72,27 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     assert [p.wait(timeout=120) for p in procs] == [0] * len(procs)
     assert set(read_trusted().folders) == {str(f.resolve()) for f in folders}
     assert not list(trusted_folders_file().parent.glob("*.tmp"))  # no temporary file left behind
+
+
+def test_the_store_is_made_private_and_not_read_where_others_can_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a umask of 000 every folder made on the way to the store is 0700 (not only the last);
+    a store another user could have written (a folder above it group-writable) is refused, through
+    the CLI too, with the path and what to do; no traceback."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user" / "config"))
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    before = os.umask(0)
+    try:
+        set_trust(repo, True)
+    finally:
+        os.umask(before)
+    for folder in (tmp_path / "user", tmp_path / "user" / "config", trusted_folders_file().parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    (tmp_path / "user" / "config").chmod(0o770)
+    with pytest.raises(ConfigError, match=f"chmod go-w {tmp_path / 'user' / 'config'}"):
+        is_trusted(repo)
+    listed = run_subagent("trust", "--list")
+    assert listed.returncode != 0 and "Traceback" not in listed.stderr
+    assert f"{trusted_folders_file()}: not read" in listed.stderr, listed.stderr
