@@ -111,9 +111,28 @@ def _unsafe(info: os.stat_result) -> str | None:
     """Why another local user could replace what is in (or at) a folder or file with this status."""
     if info.st_uid not in (os.geteuid(), 0):
         return "owned by another user"
-    if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+    if info.st_mode & stat.S_ISVTX:
+        return None  # /tmp and the like: no one removes or renames another's entry
+    if info.st_mode & 0o002 or (info.st_mode & 0o020 and not _group_is_owners_own(info)):
         return "writable by other users"
     return None
+
+
+def _group_is_owners_own(info: os.stat_result) -> bool:
+    """Whether the file's group has no one in it but its owner, as OpenSSH's StrictModes rules: its
+    one listed member is the owner, or it lists none and is the owner's primary group (a user
+    private group: many systems give users a umask of 002 with one)."""
+    import grp
+    import pwd
+
+    try:
+        owner = pwd.getpwuid(info.st_uid)
+        group = grp.getgrgid(info.st_gid)
+    except KeyError:
+        return False
+    if not group.gr_mem:
+        return group.gr_gid == owner.pw_gid
+    return group.gr_mem == [owner.pw_name]
 
 
 def read_private(path: Path, *, what: str) -> bytes | None:

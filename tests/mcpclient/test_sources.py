@@ -94,7 +94,7 @@ def test_every_folder_made_on_the_way_is_private_and_others_writes_are_refused(
     assert len(made) == 6 and all(stat.S_IMODE(f.stat().st_mode) == 0o700 for f in made), made
     assert cached_listing(ws, server) == ServerListing(tools=[])
 
-    for culprit, mode in ((approvals_file(), 0o666), (approvals_file().parent, 0o777), (user, 0o775)):
+    for culprit, mode in ((approvals_file(), 0o666), (approvals_file().parent, 0o777), (user, 0o757)):
         culprit.chmod(mode)
         with pytest.raises(ConfigError, match=f"{approvals_file()}: .*chmod go-w {culprit}"):
             plan_servers(ws, trusted=False)

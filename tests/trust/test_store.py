@@ -78,7 +78,7 @@ def test_the_store_is_made_private_and_not_read_where_others_can_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under a umask of 000 every folder made on the way to the store is 0700 (not only the last);
-    a store another user could have written (a folder above it group-writable) is refused, through
+    a store another user could have written (a folder above it writable by others) is refused, through
     the CLI too, with the path and what to do; no traceback."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user" / "config"))
     repo = tmp_path / "repo"
@@ -90,7 +90,7 @@ def test_the_store_is_made_private_and_not_read_where_others_can_write(
         os.umask(before)
     for folder in (tmp_path / "user", tmp_path / "user" / "config", trusted_folders_file().parent):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
-    (tmp_path / "user" / "config").chmod(0o770)
+    (tmp_path / "user" / "config").chmod(0o777)
     with pytest.raises(ConfigError, match=f"chmod go-w {tmp_path / 'user' / 'config'}"):
         is_trusted(repo)
     listed = run_subagent("trust", "--list")
