@@ -163,7 +163,7 @@ PROTECTED: tuple[str, ...] = (
 powers. Relative to the root. A `.git` file's git dir, its common dir and the `core.hooksPath`
 folder are added per repository (`agent.sandbox._gitdirs`)."""
 
-HOME_SECRETS: tuple[str, ...] = (
+HOME_SECRET_FOLDERS: tuple[str, ...] = (
     ".ssh",
     ".gnupg",
     ".aws",
@@ -172,32 +172,13 @@ HOME_SECRETS: tuple[str, ...] = (
     ".kube",
     ".docker",
     ".config/containers",
-    ".netrc",
-    ".pgpass",
-    ".git-credentials",
-    ".gitconfig",
     ".config/git",
     ".config/gh",
-    ".config/hub",
-    ".npmrc",
-    ".yarnrc",
-    ".yarnrc.yml",
-    ".pypirc",
     ".config/pip",
-    ".vault-token",
-    ".terraformrc",
     ".terraform.d",
-    ".cargo/credentials",
-    ".cargo/credentials.toml",
-    ".gem/credentials",
-    ".m2/settings.xml",
-    ".gradle/gradle.properties",
     ".config/composer",
-    ".composer/auth.json",
     ".config/sops",
     ".cache/huggingface",
-    ".s3cfg",
-    ".boto",
     ".config/rclone",
     ".config/op",
     ".password-store",
@@ -206,8 +187,31 @@ HOME_SECRETS: tuple[str, ...] = (
     ".config/google-chrome",
     ".config/chromium",
     ".claude",
-    ".claude.json",
     ".config/anthropic",
+)
+"""The known credentials that are folders (relative to HOME); their placeholder is an empty folder."""
+
+HOME_SECRET_FILES: tuple[str, ...] = (
+    ".netrc",
+    ".pgpass",
+    ".git-credentials",
+    ".gitconfig",
+    ".config/hub",
+    ".npmrc",
+    ".yarnrc",
+    ".yarnrc.yml",
+    ".pypirc",
+    ".vault-token",
+    ".terraformrc",
+    ".cargo/credentials",
+    ".cargo/credentials.toml",
+    ".gem/credentials",
+    ".m2/settings.xml",
+    ".gradle/gradle.properties",
+    ".composer/auth.json",
+    ".s3cfg",
+    ".boto",
+    ".claude.json",
     ".bash_history",
     ".zsh_history",
     ".python_history",
@@ -216,44 +220,14 @@ HOME_SECRETS: tuple[str, ...] = (
     ".lesshst",
     ".viminfo",
 )
+"""The known credentials that are files: their placeholder is an empty file (a folder at `~/.gitconfig`
+would stop every git command)."""
+
+HOME_SECRETS = HOME_SECRET_FOLDERS + HOME_SECRET_FILES
 """Where a writable root takes them in (HOME made the workspace, a folder of HOME added), so the
 allowlist cannot apply: these known credentials stay hidden there, and one that does not exist
 yet cannot be created by bash (an empty read-only placeholder stands there during each call).
 Relative to HOME."""
-
-HOME_SECRET_FILES = frozenset(
-    {
-        ".netrc",
-        ".pgpass",
-        ".git-credentials",
-        ".gitconfig",
-        ".npmrc",
-        ".yarnrc",
-        ".yarnrc.yml",
-        ".pypirc",
-        ".vault-token",
-        ".terraformrc",
-        ".cargo/credentials",
-        ".cargo/credentials.toml",
-        ".gem/credentials",
-        ".m2/settings.xml",
-        ".gradle/gradle.properties",
-        ".composer/auth.json",
-        ".s3cfg",
-        ".boto",
-        ".config/hub",
-        ".claude.json",
-        ".bash_history",
-        ".zsh_history",
-        ".python_history",
-        ".psql_history",
-        ".mysql_history",
-        ".lesshst",
-        ".viminfo",
-    }
-)
-"""Which of `HOME_SECRETS` are files: their placeholder is an empty file (a folder at `~/.gitconfig`
-would stop every git command); the others' is an empty folder."""
 
 _PRIVATE = ("/tmp", "/dev/shm", "/dev", "/proc", "/run")
 

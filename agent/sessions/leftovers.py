@@ -66,12 +66,12 @@ def sweep_placeholders(workspace: Path) -> list[str]:
     took in a credential that did not exist (`~/.netrc`, `~/.config/gh/`); a live sandbox's are
     locked and stay."""
     from agent.sandbox._placeholder import sweep_stale
-    from agent.sandbox.policy import HOME_SECRET_FILES, HOME_SECRETS, PROTECTED
+    from agent.sandbox.policy import HOME_SECRET_FILES, HOME_SECRET_FOLDERS, HOME_SECRETS, PROTECTED
 
     home = Path.home()
     folders = [workspace / rel for rel in (*PROTECTED, ".git/hooks")]
     above = {folder for rel in HOME_SECRETS for folder in (home / rel).parents if home in folder.parents}
-    folders += [home / rel for rel in HOME_SECRETS if rel not in HOME_SECRET_FILES]
+    folders += [home / rel for rel in HOME_SECRET_FOLDERS]
     folders += sorted(above, key=lambda folder: len(folder.parts), reverse=True)  # emptied first
     files = [home / rel for rel in sorted(HOME_SECRET_FILES)]
     removed = [str(path) for path in sweep_stale(folders, files=files)]
