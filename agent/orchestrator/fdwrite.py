@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent._atomic_file import temporary_name
 from agent.nofollow import open_nofollow
 
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -150,9 +151,9 @@ def _replace(folder: int, name: str, placed: Placed) -> str | None:
 
 def _create(folder: int, name: str, placed: Placed) -> str:
     """A new file (or symbolic link) holding `placed`, under an unused temporary name in `folder`:
-    `write_atomic`'s (`.NAME.XXXXXXXX.tmp`), so the sweep of a killed run's leftovers knows it."""
+    `temporary_name`'s (`.NAME.XXXXXXXX.tmp`), so the sweep of a killed run's leftovers knows it."""
     while True:
-        temporary = f".{name[:200]}.{os.urandom(4).hex()}.tmp"
+        temporary = temporary_name(name)
         try:
             if placed.mode == _SYMLINK:
                 os.symlink(bytes(placed.data), temporary, dir_fd=folder)
