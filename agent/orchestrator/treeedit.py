@@ -24,6 +24,7 @@ from collections.abc import Iterable
 
 from agent.errors import WorktreeError
 from agent.orchestrator._git import run_git
+from agent.orchestrator.disjoint import folders_of
 from agent.orchestrator.materialise import Change
 from agent.sessions.checkpoints import ShadowRepo
 
@@ -37,18 +38,15 @@ def writable(changes: Iterable[Change]) -> bool:
     return not any("\n" in change.path for change in changes)
 
 
-def _folders_of(path: str) -> list[str]:
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[:depth]) for depth in range(len(parts) + 1)]  # "" is the root
-
-
 def edit(repo: ShadowRepo, onto: str, changes: list[Change]) -> str:
     """The id of commit `onto`'s tree with `changes` applied (their new sides).
 
     Raises:
         WorktreeError: git failed, or wrote a tree other than the one computed.
     """
-    folders = sorted({folder for change in changes for folder in _folders_of(change.path)})
+    folders = sorted(
+        {"", *(folder for change in changes for folder in folders_of(change.path))}
+    )  # "": the root
     tree = f"{onto}^{{tree}}".encode()
     asked = b"".join(tree + (b":" + os.fsencode(folder) if folder else b"") + b"\0" for folder in folders)
     listed = run_git(repo.git.target, "cat-file", "--batch", "-z", stdin=asked).stdout
