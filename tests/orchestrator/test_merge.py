@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import SubagentError, WorktreeError
+from agent.errors import MergeRefusedError, SubagentError, WorktreeError
 from agent.orchestrator import materialise
+from agent.orchestrator.fdwrite import Placed, write_files
 from agent.orchestrator.merge import MergeRequest, child_changes, merge_many, merge_onto
 from agent.orchestrator.worktree import Worktree, pack_objects, worktrees_home
 from agent.sessions.checkpoints import ShadowRepo
@@ -280,3 +281,24 @@ def test_a_merge_that_fails_keeps_each_childs_work_on_a_branch_and_says_so(
         branch = f"refs/heads/subagent/{request.name}-{request.theirs[:8]}"
         assert f"{request.name} on {branch}" in message
         assert repo.git.run("show", f"{branch}:{request.name}.txt") == f"{request.name}\n"
+
+
+def test_a_path_the_file_system_refuses_is_reported_and_the_rest_written(tmp_path: Path) -> None:
+    """A name too long to make (ENAMETOOLONG), and a deleted file where a folder stands now
+    (EISDIR), are refused paths with a reason, not an OSError that ends the whole write."""
+    ws = tmp_path / "ws"
+    (ws / "was-a-file").mkdir(parents=True)
+    too_long = "x" * 300
+    refused = write_files(ws, [Placed("ok.txt", "100644", b"ok\n"), Placed(too_long, "100644", b"no\n")])
+
+    assert [(r.path, r.why) for r in refused] == [
+        (too_long, "its name is too long for the workspace's file system")
+    ]
+    assert (ws / "ok.txt").read_text() == "ok\n" and sorted(os.listdir(ws)) == ["ok.txt", "was-a-file"]
+
+    repo = ShadowRepo(ws)
+    gone = materialise.Change("was-a-file", "100644", "1" * 40, "000000", "0" * 40)
+    with pytest.raises(MergeRefusedError) as caught:
+        materialise.write(repo, [gone])
+    assert caught.value.refused == {"was-a-file": "a folder stands where the file goes"}
+    assert (ws / "was-a-file").is_dir()
