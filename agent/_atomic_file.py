@@ -15,6 +15,15 @@ import os
 from pathlib import Path
 
 
+def temporary_name(name: str) -> str:
+    """A hidden, unused-looking temporary name beside the file `name`: `.NAME.XXXXXXXX.tmp`, NAME cut
+    to 200 bytes (not characters: 127 x "é" is 254 bytes), so the whole stays under any file system's
+    255. The one form every replace-by-rename writes through, which the sweep of a killed run's
+    leftovers knows (`agent.sessions.leftovers`)."""
+    stem = os.fsencode(name)[:200].decode("utf-8", "ignore") or "file"
+    return f".{stem}.{os.urandom(4).hex()}.tmp"
+
+
 def write_atomic(path: Path, data: bytes | str, *, mode: int, fsync: bool) -> None:
     """Replace `path` with `data` (a str is written as UTF-8) in one rename.
 
@@ -31,7 +40,7 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int, fsync: bool) -> No
         OSError: the temporary file could not be made, written or renamed; the target is unchanged.
     """
     content = data.encode("utf-8") if isinstance(data, str) else data
-    temporary = path.with_name(f".{path.name[:200]}.{os.urandom(4).hex()}.tmp")
+    temporary = path.with_name(temporary_name(path.name))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(temporary, flags, mode)
     try:

@@ -99,3 +99,12 @@ def test_fsync_flushes_the_file_and_then_its_folder(tmp_path: Path, monkeypatch:
     assert synced == []
     write_atomic(tmp_path / "blob", b"data", mode=0o600, fsync=True)
     assert synced == [False, True]  # the file before the rename, the folder after it
+
+
+def test_a_long_multibyte_name_is_replaced(tmp_path: Path) -> None:
+    """127 x "é" is 254 bytes: a temporary name cut at 200 characters was 269 (ENAMETOOLONG)."""
+    target = tmp_path / ("é" * 127)
+
+    write_atomic(target, b"x", mode=0o600, fsync=False)
+
+    assert target.read_bytes() == b"x" and os.listdir(tmp_path) == [target.name]

@@ -21,6 +21,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from agent._atomic_file import temporary_name
 from agent.errors import ToolFailure
 from agent.nofollow import open_at, open_nofollow
 from tools._paths import printable
@@ -157,12 +158,6 @@ def _entry_stat(parent: int, name: str) -> os.stat_result | None:
         return None
 
 
-def _temp_name(name: str) -> str:
-    """A hidden temporary name beside `name`, short enough for any file system's 255 bytes."""
-    stem = os.fsencode(name)[:200].decode("utf-8", "ignore") or "file"
-    return f".{stem}.{os.urandom(4).hex()}.tmp"
-
-
 def replace_file(path: Path, data: bytes, before_mkdir: Callable[[Path], None]) -> None:
     """Write `data` at `path` atomically: temporary file, fsync, rename, fsync of the folder.
 
@@ -191,7 +186,7 @@ def _replace_in(parent: int, path: Path, data: bytes) -> None:
         raise ToolFailure(
             f"{printable(str(path))} is {_kind(existing.st_mode)}; only a regular file can be replaced"
         )
-    temp = _temp_name(path.name)
+    temp = temporary_name(path.name)
     creation_mode = 0o600 if existing is not None else 0o666  # a new file: the umask decides
     fd = os.open(
         temp,

@@ -28,7 +28,7 @@ Changes = dict[str, Change]
 """One side's changes, by path."""
 
 
-def _folders(path: str) -> Iterator[str]:
+def folders_of(path: str) -> Iterator[str]:
     """The folders `path` is in, nearest first ("a/b/c" gives "a/b", then "a")."""
     while "/" in path:
         path = path.rsplit("/", 1)[0]
@@ -42,11 +42,11 @@ def meet(one: Changes, other: Changes) -> bool:
     if any(path in other for path in one):
         return True
     for a, b in ((one, other), (other, one)):
-        if any(folder in b for path in a for folder in _folders(path)):
+        if any(folder in b for path in a for folder in folders_of(path)):
             return True  # a file of one side is a folder on the other
-        emptied = {folder for path, change in a.items() if change.gone for folder in _folders(path)}
+        emptied = {folder for path, change in a.items() if change.gone for folder in folders_of(path)}
         if emptied and any(
-            folder in emptied for path, c in b.items() if c.added for folder in _folders(path)
+            folder in emptied for path, c in b.items() if c.added for folder in folders_of(path)
         ):
             return True  # added where the other side deleted: a directory rename could move it
     return False

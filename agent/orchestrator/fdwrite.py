@@ -10,8 +10,11 @@ over its name within the same descriptor: whatever the names point to meanwhile,
 into the folder that was opened, and a file that was a hard link elsewhere is replaced, not
 written through. A swap only changes which folder object the name `foo` means afterwards.
 
-A path whose folder is no folder now (a link or a file put there meanwhile), or whose folder was
-removed while the merge wrote in it, is not written; the caller is told which (`Refused`). Modes
+A path whose folder is no folder now (a link or a file put there meanwhile), whose folder was
+removed while the merge wrote in it, or that cannot be written itself (a name too long for the
+file system, a folder the user may not write) is not written; the caller is told which and why
+(`Refused`), and the other paths are written. An error of the whole write (a full disk) is
+raised, the temporary file of the path being written removed. Modes
 are git's: 0o666 or 0o777 (executable), less the umask, as git's checkout makes them; a symbolic
 link is made as git records it (its target, not followed).
 """
@@ -25,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent._atomic_file import temporary_name
 from agent.nofollow import open_nofollow
 
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -33,6 +37,19 @@ _NOT_A_FOLDER = (errno.ELOOP, errno.ENOTDIR)
 _SYMLINK, _EXECUTABLE, _GITLINK = "120000", "100755", "160000"
 _FOLDER_GONE = "its folder was removed or replaced while the merge wrote in it"
 NO_FOLDER_NOW = "a folder on its path is no folder now (a symbolic link or a file was put there meanwhile)"
+_PATH_ERRORS = {
+    errno.ENAMETOOLONG: "its name is too long for the workspace's file system",
+    errno.EACCES: "the merge may not write there (a folder on its path is not writable)",
+    errno.EPERM: "the merge may not write there (the file or its folder is protected)",
+    errno.EISDIR: "a folder stands where the file goes",
+}
+"""Errors of one path, not of the whole write (a full disk is): the path is refused, the rest written."""
+
+
+def path_refusal(exc: OSError) -> str | None:
+    """Why one path was not written or deleted, for an OSError of that path only; None for an
+    error of the whole write (a full disk, an I/O error), which the caller raises."""
+    return _PATH_ERRORS.get(exc.errno or 0)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -95,10 +112,11 @@ def _subfolder(parent: int, name: str) -> int:
 
 def write_files(workspace: Path, files: Iterable[Placed]) -> list[Refused]:
     """Write `files` (in git's order) under `workspace`; returns the ones refused because a folder
-    on their path is no folder now, or a folder stands where the file goes.
+    on their path is no folder now, a folder stands where the file goes, or the path itself cannot
+    be written (`path_refusal`: a name too long, a folder not writable).
 
     Raises:
-        OSError: the workspace cannot be opened, or a write failed (disk full, permissions).
+        OSError: the workspace cannot be opened, or a write failed for all paths (disk full, I/O).
     """
     folders = _Folders(workspace)
     refused: list[Refused] = []
@@ -111,9 +129,10 @@ def write_files(workspace: Path, files: Iterable[Placed]) -> list[Refused]:
                 refused.append(Refused(placed.path, _FOLDER_GONE))
                 continue
             except OSError as exc:
-                if exc.errno not in _NOT_A_FOLDER:
+                why = NO_FOLDER_NOW if exc.errno in _NOT_A_FOLDER else path_refusal(exc)
+                if why is None:
                     raise
-                refused.append(Refused(placed.path, NO_FOLDER_NOW))
+                refused.append(Refused(placed.path, why))
                 continue
             if placed.mode == _GITLINK:  # a nested repository: git's checkout makes its folder only
                 try:
@@ -130,11 +149,16 @@ def write_files(workspace: Path, files: Iterable[Placed]) -> list[Refused]:
 
 def _replace(folder: int, name: str, placed: Placed) -> str | None:
     """Create the file under a temporary name in `folder`, then rename it over `name`; returns why
-    not (nothing left behind) when a folder stands at `name` or `folder` was removed meanwhile."""
+    not (nothing left behind) when a folder stands at `name`, `folder` was removed meanwhile, or
+    the path cannot be written (`path_refusal`)."""
     try:
         temporary = _create(folder, name, placed)
     except FileNotFoundError:
         return _FOLDER_GONE
+    except OSError as exc:
+        if (why := path_refusal(exc)) is None:
+            raise
+        return why
     try:
         os.rename(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
     except OSError as exc:
@@ -144,15 +168,17 @@ def _replace(folder: int, name: str, placed: Placed) -> str | None:
             return _FOLDER_GONE
         if exc.errno in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
             return "a folder stands where the file goes"
-        raise
+        if (why := path_refusal(exc)) is None:
+            raise
+        return why
     return None
 
 
 def _create(folder: int, name: str, placed: Placed) -> str:
     """A new file (or symbolic link) holding `placed`, under an unused temporary name in `folder`:
-    `write_atomic`'s (`.NAME.XXXXXXXX.tmp`), so the sweep of a killed run's leftovers knows it."""
+    `temporary_name`'s (`.NAME.XXXXXXXX.tmp`), so the sweep of a killed run's leftovers knows it."""
     while True:
-        temporary = f".{name[:200]}.{os.urandom(4).hex()}.tmp"
+        temporary = temporary_name(name)
         try:
             if placed.mode == _SYMLINK:
                 os.symlink(bytes(placed.data), temporary, dir_fd=folder)

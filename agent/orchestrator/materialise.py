@@ -31,7 +31,7 @@ from pathlib import Path
 from agent.errors import MergeRefusedError, WorktreeError
 from agent.nofollow import open_nofollow
 from agent.orchestrator._git import run_git
-from agent.orchestrator.fdwrite import NO_FOLDER_NOW, Placed, Refused, write_files
+from agent.orchestrator.fdwrite import NO_FOLDER_NOW, Placed, Refused, path_refusal, write_files
 from agent.sessions.checkpoints import ShadowRepo
 
 _ABSENT = "000000"
@@ -138,7 +138,8 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
 
     Raises:
         MergeRefusedError: after writing the rest, naming each path not written or not deleted
-            because a folder on its path is no folder now (swapped during the merge).
+            because a folder on its path is no folder now (swapped during the merge), or the path
+            itself cannot be (`fdwrite.path_refusal`).
     """
     workspace = repo.workspace
     refused: list[Refused] = []
@@ -184,7 +185,8 @@ def _remove(path: Path, *, folder: bool = False) -> str | None:
     """Delete the file (or, with `folder`, the empty folder) `path` through its folder, opened
     without following a link; a missing one is no error, nor is a folder that is not empty.
     Returns why it was not deleted when a folder on its path is no folder now (a symbolic link
-    swapped in during the merge), else None."""
+    swapped in during the merge), or the path itself cannot be deleted (`path_refusal`: a folder
+    stands there, its folder is not writable), else None."""
     try:
         parent = open_nofollow(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
@@ -192,12 +194,18 @@ def _remove(path: Path, *, folder: bool = False) -> str | None:
     except OSError as exc:
         if folder:
             return None
-        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return NO_FOLDER_NOW
+        if (why := path_refusal(exc)) is None:
             raise
-        return NO_FOLDER_NOW
+        return why
     try:
         with contextlib.suppress(OSError if folder else FileNotFoundError):
             (os.rmdir if folder else os.unlink)(path.name, dir_fd=parent)
+    except OSError as exc:  # a folder stands there now, or the user may not delete it
+        if (why := path_refusal(exc)) is None:
+            raise
+        return why
     finally:
         os.close(parent)
     return None

@@ -26,7 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agent.errors import MergeRefusedError
+from agent.errors import MergeRefusedError, SubagentError, WorktreeError
 from agent.hostgit.runner import GitTarget
 from agent.orchestrator import disjoint, materialise, treeedit
 from agent.orchestrator._git import run_git
@@ -97,7 +97,40 @@ def merge_onto(
     """`merge_many` onto `known`, the commit the workspace was left equal to by the previous
     merge, instead of a fresh snapshot (a scan of the whole workspace); returns the outcomes and
     the commit the workspace equals now. If a file the merge would write changed since `known`,
-    the merge is redone onto a fresh snapshot (`materialise`)."""
+    the merge is redone onto a fresh snapshot (`materialise`).
+
+    Raises:
+        WorktreeError: the merge failed (git, the file system, or a defect); each child's work is
+            kept on a branch first, and the message names the branches.
+    """
+    try:
+        return _merge_onto(repo, requests, known)
+    except Exception as exc:
+        raise _failed(repo, requests, exc) from exc
+
+
+def _failed(repo: ShadowRepo, requests: list[MergeRequest], exc: Exception) -> WorktreeError:
+    """The error a failed merge reaches each child's parent as, once each child's work with
+    changes is kept on a branch (what the workspace holds of it is unknown: part may be written)."""
+    kept: list[str] = []
+    for request in requests:
+        if not request.files:
+            continue
+        try:
+            kept.append(f"{request.name} on {_kept(repo, request, [], '').branch}")
+        except SubagentError as why:
+            kept.append(f"{request.name} NOT kept ({why})")
+    what = str(exc) if isinstance(exc, SubagentError) else f"{type(exc).__name__}: {exc}"
+    return WorktreeError(
+        f"merging {', '.join(r.name for r in requests)} into {repo.workspace} failed ({what}); the "
+        f"workspace may hold part of it. The work is kept: {'; '.join(kept) or 'none to keep'}. "
+        f"Read a file of it with `git --git-dir {repo.git_dir} show BRANCH:PATH`."
+    )
+
+
+def _merge_onto(
+    repo: ShadowRepo, requests: list[MergeRequest], known: str | None
+) -> tuple[list[MergeOutcome], str | None]:
     if not any(r.files for r in requests):
         return [MergeOutcome(merged=True) for _ in requests], known
     ours = known or repo.snapshot(f"before merging {', '.join(r.name for r in requests)}")
@@ -126,7 +159,7 @@ def merge_onto(
     left_out: dict[str, str] = {}
     if changes:
         if known is not None and not materialise.unchanged(repo.workspace, changes):
-            return merge_onto(repo, requests, None)  # the workspace moved on: merge onto what it is
+            return _merge_onto(repo, requests, None)  # the workspace moved on: merge onto what it is
         try:
             materialise.write(repo, changes)  # the next checkpoint records it
         except MergeRefusedError as exc:

@@ -8,8 +8,12 @@ it ended in `/`), and `git mktree --batch` writes them, deepest first, printing 
 must be the one computed. Reading the whole tree into an index (`read-tree`, `update-index`,
 `write-tree`) costs what the repository holds: 0.22 s at 20,000 files against 15 ms this way.
 
-`cat-file --batch` reads one name per line, so a path with a newline cannot be asked for:
-`writable` says so first, and the caller merges such a child three-way instead.
+`cat-file --batch -z` reads NUL-ended names, as bytes (`os.fsencode`: a name that is no UTF-8
+is asked for as it is), so a folder whose name ends in a carriage return is asked for as it is
+(line input drops a CR before the LF: `d\r` would read `d`'s tree). Its answer for a missing
+name is a line that echoes the name (git 2.43's `-Z` ends it with a NUL; git 2.39 has no `-Z`),
+so a path with a newline cannot be asked for: `writable` says so first, and the caller merges
+such a child three-way instead.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterable
 
 from agent.errors import WorktreeError
 from agent.orchestrator._git import run_git
+from agent.orchestrator.disjoint import folders_of
 from agent.orchestrator.materialise import Change
 from agent.sessions.checkpoints import ShadowRepo
 
@@ -33,20 +38,18 @@ def writable(changes: Iterable[Change]) -> bool:
     return not any("\n" in change.path for change in changes)
 
 
-def _folders_of(path: str) -> list[str]:
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[:depth]) for depth in range(len(parts) + 1)]  # "" is the root
-
-
 def edit(repo: ShadowRepo, onto: str, changes: list[Change]) -> str:
     """The id of commit `onto`'s tree with `changes` applied (their new sides).
 
     Raises:
         WorktreeError: git failed, or wrote a tree other than the one computed.
     """
-    folders = sorted({folder for change in changes for folder in _folders_of(change.path)})
-    asked = "".join(f"{onto}^{{tree}}:{folder}\n" if folder else f"{onto}^{{tree}}\n" for folder in folders)
-    listed = run_git(repo.git.target, "cat-file", "--batch", stdin=asked.encode()).stdout
+    folders = sorted(
+        {"", *(folder for change in changes for folder in folders_of(change.path))}
+    )  # "": the root
+    tree = f"{onto}^{{tree}}".encode()
+    asked = b"".join(tree + (b":" + os.fsencode(folder) if folder else b"") + b"\0" for folder in folders)
+    listed = run_git(repo.git.target, "cat-file", "--batch", "-z", stdin=asked).stdout
     id_bytes = len(onto) // 2
     trees = dict(zip(folders, _parse_batch(listed, len(folders), id_bytes), strict=True))
     for change in changes:

@@ -8,7 +8,8 @@ A run killed with `kill -9` runs no cleanup. It can leave:
 - base checkouts under `<data>/bases/` left incomplete, or no longer the newest of their
   workspace (each is locked while a process uses it: only unlocked ones are swept);
 - a hidden temporary file `.<name>.<8 characters>.tmp` beside a file it was writing (the edit
-  tools write through one and rename it over the target: tools/_files.py `write_atomic`).
+  tools, the merge and the runtime's own files write through one and rename it over the target:
+  `agent._atomic_file.temporary_name`), a symbolic link too (the merge makes a link that way).
 
 Only what is provably dead is swept: a worktree whose owner pid is gone, and temporary files of a
 workspace whose lock the dead run held (`_lock.hold_workspace`): the lock is free, so no run is
@@ -31,8 +32,9 @@ from agent import paths
 from agent.errors import WorkspaceBusyError
 from agent.sessions._lock import hold_workspace, workspace_holder
 
-_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
-"""`tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp")`, the name `write_atomic` writes through."""
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp", re.DOTALL)
+"""`agent._atomic_file.temporary_name`, the name every replace-by-rename writes through (matched
+whole, a newline in NAME included)."""
 _SKIPPED = {".git"}
 _KEPT_LINES = 200
 
@@ -42,13 +44,15 @@ def log_path() -> Path:
 
 
 def sweep_temporaries(workspace: Path, dead_holder: str) -> list[str]:
-    """Remove `write_atomic`'s temporary files from `workspace` (call only while holding its lock,
-    found free with `dead_holder` still written in it); returns what was removed (and logs it)."""
+    """Remove `temporary_name`'s temporary files (and links) from `workspace` (call only while
+    holding its lock, found free with `dead_holder` still written in it); returns what was removed
+    (and logs it)."""
     removed: list[str] = []
     for folder, subfolders, files in os.walk(workspace):
         subfolders[:] = [d for d in subfolders if d not in _SKIPPED]
-        for name in files:
-            if not _TEMP_NAME.match(name):
+        links = [d for d in subfolders if os.path.islink(os.path.join(folder, d))]
+        for name in [*files, *links]:  # a temporary symbolic link to a folder is listed as a folder
+            if not _TEMP_NAME.fullmatch(name):
                 continue
             path = Path(folder) / name
             try:

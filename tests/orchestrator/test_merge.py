@@ -6,6 +6,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from agent.errors import MergeRefusedError, SubagentError, WorktreeError
+from agent.orchestrator import materialise
+from agent.orchestrator.fdwrite import Placed, write_files
 from agent.orchestrator.merge import MergeRequest, child_changes, merge_many, merge_onto
 from agent.orchestrator.worktree import Worktree, pack_objects, worktrees_home
 from agent.sessions.checkpoints import ShadowRepo
@@ -242,3 +247,58 @@ def test_a_folder_made_a_file_merges_onto_the_checkpoint(tmp_path: Path) -> None
     (outcome,), _ = merge_onto(repo, [request], base)
 
     assert outcome.merged and (ws / "a").read_text() == "now a file\n"
+
+
+def test_a_merge_that_fails_keeps_each_childs_work_on_a_branch_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A defect (here a UnicodeEncodeError, as a folder name with a byte that is no UTF-8 once
+    raised) reached every child of the batch as "internal error in task", and no branch held the
+    work: the error is a SubagentError now, naming the branch each child's work is on."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "c.txt").write_text("1\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    requests = []
+    for name in ("one", "two"):
+        child = Worktree.create(repo, base, name)
+        (child.path / f"{name}.txt").write_text(f"{name}\n")
+        requests.append(_request(repo, base, child, name))
+        child.remove()
+
+    def broken(*_: object) -> None:
+        raise UnicodeEncodeError("utf-8", "d\udcff", 1, 2, "surrogates not allowed")
+
+    monkeypatch.setattr(materialise, "write", broken)
+    with pytest.raises(WorktreeError) as caught:
+        merge_onto(repo, requests, base)
+
+    assert isinstance(caught.value, SubagentError)
+    message = str(caught.value)
+    assert "UnicodeEncodeError" in message and "merging one, two" in message
+    for request in requests:
+        branch = f"refs/heads/subagent/{request.name}-{request.theirs[:8]}"
+        assert f"{request.name} on {branch}" in message
+        assert repo.git.run("show", f"{branch}:{request.name}.txt") == f"{request.name}\n"
+
+
+def test_a_path_the_file_system_refuses_is_reported_and_the_rest_written(tmp_path: Path) -> None:
+    """A name too long to make (ENAMETOOLONG), and a deleted file where a folder stands now
+    (EISDIR), are refused paths with a reason, not an OSError that ends the whole write."""
+    ws = tmp_path / "ws"
+    (ws / "was-a-file").mkdir(parents=True)
+    too_long = "x" * 300
+    refused = write_files(ws, [Placed("ok.txt", "100644", b"ok\n"), Placed(too_long, "100644", b"no\n")])
+
+    assert [(r.path, r.why) for r in refused] == [
+        (too_long, "its name is too long for the workspace's file system")
+    ]
+    assert (ws / "ok.txt").read_text() == "ok\n" and sorted(os.listdir(ws)) == ["ok.txt", "was-a-file"]
+
+    repo = ShadowRepo(ws)
+    gone = materialise.Change("was-a-file", "100644", "1" * 40, "000000", "0" * 40)
+    with pytest.raises(MergeRefusedError) as caught:
+        materialise.write(repo, [gone])
+    assert caught.value.refused == {"was-a-file": "a folder stands where the file goes"}
+    assert (ws / "was-a-file").is_dir()

@@ -4,7 +4,8 @@ Each example makes a workspace, snapshots it (the base), lets the parent change 
 with a second base snapshotted halfway, for later children), and gives two to four children
 worktrees of a base, where random changes happen: files written, deleted, made executable or
 not, symlinks, folders replaced by files and files by folders, names that sort around a
-folder's and one with a newline. The workspace is snapshotted (the commit a merge batch starts
+folder's, one with a newline, one ending in a carriage return, one that is no UTF-8 and one of
+254 bytes. The workspace is snapshotted (the commit a merge batch starts
 from), then the children are merged in one batch (`merge_onto` with all of them: those whose
 changes meet nothing else applied together) and, from a copy of the same workspace, one call per
 child (a `merge-tree` each, or the child's tree as it is). The recorded trees, the workspace's
@@ -29,8 +30,12 @@ from agent.orchestrator.merge import MergeOutcome, MergeRequest, child_changes, 
 from agent.orchestrator.worktree import Worktree
 from agent.sessions.checkpoints import ShadowRepo
 
-NAMES = ("a", "b", "c", "a-b", "n\nl")
-"""`a-b` sorts before folder `a` in a tree (`a/`); a newline keeps a child out of `treeedit`."""
+LONG = "é" * 127
+"""254 bytes: its temporary name, cut at 200 characters, was too long for the file system."""
+NAMES = ("a", "b", "c", "a-b", "n\nl", "r\r", "o\udcff", LONG)
+"""`a-b` sorts before folder `a` in a tree (`a/`); a newline keeps a child out of `treeedit`; a
+folder ending in CR was read as the folder without it (`cat-file --batch` drops a CR before LF);
+a byte that is no UTF-8 broke the batch's `cat-file` input (str.encode)."""
 PATHS = st.lists(st.sampled_from(NAMES), min_size=1, max_size=3).map("/".join)
 OPS = st.one_of(
     st.tuples(st.just("put"), PATHS, st.sampled_from((b"1\n", b"2\n", b"3\n"))),
@@ -202,6 +207,24 @@ SPLIT = [("put", "a/x", b"1\n"), ("put", "b/y", b"1\n"), ("put", "c", b"1\n")]
         (False, [("put", "a/x", b"3\n")]),
         (False, [("put", "b/y", b"2\n")]),
     ],
+)
+@example(  # a folder ending in CR: the batch recorded `d`'s files under `d\r` too
+    start=[("put", "d/y", b"1\n"), ("put", "c", b"1\n")],
+    parent=[],
+    later=[],
+    children=[(False, [("put", "d\r/x", b"2\n")]), (False, [("put", "e", b"2\n")])],
+)
+@example(  # a folder whose name is no UTF-8: the batch raised UnicodeEncodeError for every child
+    start=[("put", "c", b"1\n")],
+    parent=[],
+    later=[],
+    children=[(False, [("put", "d\udcff/x", b"2\n")]), (False, [("put", "e", b"2\n")])],
+)
+@example(  # a 254-byte name: its temporary name was too long (ENAMETOOLONG ended the merge)
+    start=[("put", "c", b"1\n")],
+    parent=[],
+    later=[],
+    children=[(False, [("put", LONG, b"2\n")]), (False, [("put", "e", b"2\n")])],
 )
 def test_children_merged_together_equal_one_by_one(
     start: list[Op], parent: list[Op], later: list[Op], children: list[tuple[bool, list[Op]]]

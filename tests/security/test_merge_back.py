@@ -284,3 +284,35 @@ def test_the_merges_check_never_blocks_on_a_fifo_swapped_in(tmp_path: Path) -> N
         os.close(os.open(elsewhere / "x.txt", os.O_WRONLY | os.O_NONBLOCK))
     assert not blocked, "the check blocked on a FIFO reached through a link"
     assert swaps[0] > 0
+
+
+def test_a_folder_the_user_may_not_write_is_a_refused_path_not_a_crash(site: Site) -> None:
+    """As the user (not root, whom modes do not stop): the merge's write of a file into a 0555
+    folder, and its delete of a file there, each fail with EACCES. They were OSErrors that ended
+    the whole write half-way; they are refused paths with a reason, the rest written."""
+    locked = site.workspace / "locked"
+    site.write("project/locked/old.txt", "old\n")
+    locked.chmod(0o555)
+    control = site.shell("echo x > locked/new.txt")
+    assert control.returncode != 0 and "Permission denied" in control.stderr
+    script = f"""
+import json, types
+from pathlib import Path
+from agent.errors import MergeRefusedError
+from agent.orchestrator import materialise
+from agent.orchestrator.fdwrite import Placed, write_files
+ws = Path({str(site.workspace)!r})
+refused = write_files(ws, [Placed("locked/new.txt", "100644", b"new"), Placed("top.txt", "100644", b"top")])
+gone = materialise.Change("locked/old.txt", "100644", "1" * 40, "000000", "0" * 40)
+try:
+    materialise.write(types.SimpleNamespace(workspace=ws), [gone])
+except MergeRefusedError as exc:
+    print(json.dumps({{"written": {{r.path: r.why for r in refused}}, "deleted": exc.refused}}))
+"""
+    done = site.as_attacker([sys.executable, "-c", script])
+
+    assert done.returncode == 0, done.stderr
+    why = "the merge may not write there (a folder on its path is not writable)"
+    assert json.loads(done.stdout) == {"written": {"locked/new.txt": why}, "deleted": {"locked/old.txt": why}}
+    assert (site.workspace / "top.txt").read_text() == "top" and (locked / "old.txt").exists()
+    assert sorted(os.listdir(locked)) == ["old.txt"]  # no temporary file left
