@@ -16,6 +16,8 @@ it is out of date). Any other text, a user's or an edited shipped file, is parse
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,9 +39,21 @@ def __getattr__(name: str) -> Any:
 
 
 def _shipped(kind: str, text: str) -> Any:
-    """The stored parse of a shipped `text` (`kind`: "documents" or "frontmatter"), else None.
-    Read at each call, so no caller shares (and could change) another's data."""
-    return json.loads(SHIPPED_FILE.read_bytes())[kind].get(text)
+    """The stored parse of a shipped `text` (`kind`: "documents" or "frontmatter"), else None;
+    a copy, so no caller shares (and could change) another's data."""
+    stored = _stored().get(kind, {}).get(text)
+    return None if stored is None else copy.deepcopy(stored)
+
+
+@functools.cache
+def _stored() -> dict[str, dict[str, Any]]:
+    """`shipped_yaml.json`, read once per process; nothing stored when an install left it out or
+    it cannot be read (every text is then parsed: slower, never wrong)."""
+    try:
+        stored: dict[str, dict[str, Any]] = json.loads(SHIPPED_FILE.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return stored
 
 
 def load(text: str) -> Any:

@@ -4,6 +4,7 @@ stored parse (no PyYAML for a run that reads only those)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -84,3 +85,22 @@ def test_each_caller_gets_its_own_data() -> None:
     first = yaml_text.load(registry)
     first["defaults"]["max_turns"] = -1
     assert yaml_text.load(registry)["defaults"]["max_turns"] == 50
+
+
+def test_an_install_without_the_stored_parse_parses_every_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing or broken `shipped_yaml.json` (an install that left out data files) means nothing
+    stored: the shipped files are parsed as any other, with the same data."""
+    registry = (builtin_dir() / "agents.yaml").read_text(encoding="utf-8")
+    expected = yaml.safe_load(registry)
+    for broken in (None, b"{not json"):
+        stored = tmp_path / "shipped_yaml.json"
+        if broken is not None:
+            stored.write_bytes(broken)
+        monkeypatch.setattr(yaml_text, "SHIPPED_FILE", stored)
+        yaml_text._stored.cache_clear()
+        try:
+            assert yaml_text.load(registry) == expected
+        finally:
+            yaml_text._stored.cache_clear()
