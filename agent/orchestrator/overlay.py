@@ -97,6 +97,9 @@ class OverlayTree:
                 _seed(self.repo, self.upper, lower.commit, self.base)
             mountns.mount_overlay(lower.tree, self.upper, self.root / "work", self.path)
             self._mounted = True
+            # every snapshot compares with it: looked up now, while the child's first model
+            # turn is in flight, not in its first snapshot (maybe its end of run, then merge)
+            self._tree_of(self.base)
 
     def adopt(self, lower: Base) -> None:
         """Take `lower` without mounting (its populating was cancelled): let go of it now if the
@@ -138,7 +141,7 @@ class OverlayTree:
         changes = read_upper(self.upper)
         if changes.empty:
             return self._tree_of(self.lower.commit)
-        if self._last is not None and changes.same_as(self._last[0]):
+        if self._last is not None and changes.same_as(self._last[0], self.upper):
             return self._last[1]
         shutil.copyfile(self.lower.clean_index, self._index)
         git = git_target(self.repo, self.path, self._index)

@@ -10,10 +10,16 @@ folder, in overlayfs's own terms (mounted with `redirect_dir=nofollow,metacopy=o
 
 Reading it costs what the child changed, whatever the size of the repository. Folders that are
 never snapshotted (`.git/`, `node_modules/`, ...) are not entered.
+
+Whether anything changed since the last snapshot is decided without git: the same entries with the
+same stat data, and, for the entries changed so close to that read that a later write could carry
+the same times, the same content (their digests, taken as they were read). A snapshot right after a
+write (the runtime's checkpoint after each tool) thus makes the end of the run's snapshot free.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import time
@@ -36,27 +42,28 @@ class UpperChanges:
     """Paths whose lower content is hidden: whiteouts, and opaque folders."""
     signature: tuple[tuple[str, int, int, int, int, int], ...] = ()
     """Every entry's (path, mode, size, mtime, ctime, inode), folders included."""
-    read_at_ns: int = 0
-    """When the walk began (the clock file times are on)."""
-    newest_change_ns: int = 0
-    """The latest ctime of any entry."""
+    racy: dict[str, bytes] | None = None
+    """The digest of each entry changed within `RACY_MARGIN_NS` of the read (`_digest`); None if
+    one of them could not be digested (too big): the next read cannot trust its stat data then."""
 
     @property
     def empty(self) -> bool:
         return not self.present and not self.gone
 
-    def same_as(self, earlier: UpperChanges) -> bool:
-        """Nothing changed since `earlier` was read: the same entries with the same stat data, and
-        none changed so close to that read that a later write could carry the same time (a file
-        system's clock may tick only every few milliseconds; git's "racy" entries are the same)."""
-        return (
-            self.signature == earlier.signature
-            and self.newest_change_ns < earlier.read_at_ns - RACY_MARGIN_NS
-        )
+    def same_as(self, earlier: UpperChanges, upper: Path) -> bool:
+        """Nothing in `upper` changed since `earlier` was read: the same entries with the same stat
+        data, and the entries changed so close to that read that a later write could carry the same
+        times (a file system's clock may tick only every few milliseconds; git's "racy" entries are
+        the same) still hold what they held then."""
+        if self.signature != earlier.signature or earlier.racy is None:
+            return False
+        return all(_digest(os.path.join(upper, rel)) == digest for rel, digest in earlier.racy.items())
 
 
 RACY_MARGIN_NS = 100_000_000
 """100 ms: far more than any file system clock's tick."""
+DIGEST_LIMIT = 1 << 20
+"""A racy file bigger than 1 MiB is not read again: its snapshot is made again (git hashes it)."""
 
 
 def read_upper(upper: Path) -> UpperChanges:
@@ -86,10 +93,34 @@ def read_upper(upper: Path) -> UpperChanges:
                 elif stat.S_ISCHR(info.st_mode) and info.st_rdev == 0:
                     gone.append(rel)
                 # a FIFO, socket or device the child made: git cannot keep it, nor can a checkout
-    newest = max((entry[4] for entry in signature), default=0)
+    recent = [entry[0] for entry in signature if entry[4] >= started - RACY_MARGIN_NS]
+    digests = {rel: _digest(os.path.join(upper, rel)) for rel in recent}
+    racy = {rel: digest for rel, digest in digests.items() if digest is not None}
     return UpperChanges(
-        tuple(sorted(present)), tuple(sorted(gone)), tuple(sorted(signature)), started, newest
+        tuple(sorted(present)),
+        tuple(sorted(gone)),
+        tuple(sorted(signature)),
+        racy if len(racy) == len(digests) else None,
     )
+
+
+def _digest(path: str) -> bytes | None:
+    """What an entry holds beyond its stat data: a file's content (None past `DIGEST_LIMIT`), a
+    symlink's target, a folder's opaque mark, a device's number; b"" once it is gone."""
+    try:
+        info = os.lstat(path)
+        if stat.S_ISREG(info.st_mode):
+            if info.st_size > DIGEST_LIMIT:
+                return None
+            with open(path, "rb") as handle:
+                return b"f" + hashlib.sha256(handle.read(DIGEST_LIMIT + 1)).digest()
+        if stat.S_ISLNK(info.st_mode):
+            return b"l" + os.fsencode(os.readlink(path))
+        if stat.S_ISDIR(info.st_mode):
+            return b"d" + (b"y" if _opaque(path) else b"")
+        return b"c" + str(info.st_rdev).encode()
+    except OSError:
+        return b""
 
 
 def _opaque(path: str) -> bool:
