@@ -113,15 +113,17 @@ def _holds_in(folder: int, name: str, mode: str, sha: str) -> bool:
         return _blob_id(handle.read(), sha) == sha
 
 
-def through_link(workspace: Path, relative: str) -> bool:
-    """Whether a folder on the way to `relative` is not a folder now (a symlink, a file)."""
+def not_a_folder(workspace: Path, relative: str) -> tuple[str, bool] | None:
+    """The first folder on the way to `relative` that is no folder now, and whether it is a
+    symbolic link (else a file, or anything else); None when each is a folder, up to a missing one."""
     for parent in reversed(Path(relative).parents[:-1] if relative else ()):
         try:
-            if not stat.S_ISDIR(os.lstat(workspace / parent).st_mode):
-                return True
+            mode = os.lstat(workspace / parent).st_mode
         except FileNotFoundError:
-            return False
-    return False
+            return None
+        if not stat.S_ISDIR(mode):
+            return parent.as_posix(), stat.S_ISLNK(mode)
+    return None
 
 
 def _blob_id(data: bytes, like: str) -> str:

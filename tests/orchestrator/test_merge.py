@@ -6,6 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from agent.orchestrator.merge import MergeRequest, child_changes, merge_many, merge_onto
 from agent.orchestrator.worktree import Worktree, pack_objects, worktrees_home
 from agent.sessions.checkpoints import ShadowRepo
@@ -242,3 +244,35 @@ def test_a_folder_made_a_file_merges_onto_the_checkpoint(tmp_path: Path) -> None
     (outcome,), _ = merge_onto(repo, [request], base)
 
     assert outcome.merged and (ws / "a").read_text() == "now a file\n"
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_a_folder_the_child_made_a_file_or_link_is_reported_merged(tmp_path: Path, kind: str) -> None:
+    """The child deleted `a/x.txt` and put a file or a symbolic link at `a`: the workspace holds
+    exactly that, so nothing is refused and no branch is kept (the report once said `a/x.txt` was
+    refused because `a` is no folder now, though the merge itself made it so)."""
+    ws = tmp_path / "ws"
+    (ws / "a").mkdir(parents=True)
+    (ws / "a" / "x.txt").write_text("x\n")
+    (ws / "b").mkdir()
+    (ws / "b" / "y.txt").write_text("y\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "child")
+    (child.path / "a" / "x.txt").unlink()
+    (child.path / "a").rmdir()
+    if kind == "file":
+        (child.path / "a").write_text("now a file\n")
+    else:
+        os.symlink("b", child.path / "a")
+    request = _request(repo, base, child, "child")
+    child.remove()
+
+    (outcome,), current = merge_onto(repo, [request], base)
+
+    assert outcome.merged and outcome.refused == {} and outcome.branch is None, outcome
+    assert current is not None
+    if kind == "file":
+        assert (ws / "a").read_text() == "now a file\n"
+    else:
+        assert os.readlink(ws / "a") == "b"

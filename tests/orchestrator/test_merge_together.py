@@ -89,9 +89,10 @@ def _state(root: Path) -> dict[str, tuple[Any, ...]]:
 
 
 def _outcome(outcome: MergeOutcome) -> tuple[Any, ...]:
-    """Whether it merged, and where it conflicted (a path git moved aside names the commit merged
-    onto, `a~<id>`, which differs between the two ways: the id is left out)."""
-    return outcome.merged, sorted(re.sub(r"~[0-9a-f]{40,64}$", "~", path) for path in outcome.conflicts)
+    """Whether it merged, where it conflicted (a path git moved aside names the commit merged
+    onto, `a~<id>`, which differs between the two ways: the id is left out), and what was refused."""
+    conflicts = sorted(re.sub(r"~[0-9a-f]{40,64}$", "~", path) for path in outcome.conflicts)
+    return outcome.merged, conflicts, sorted(outcome.refused.items())
 
 
 def _merged_both_ways(
@@ -201,6 +202,16 @@ SPLIT = [("put", "a/x", b"1\n"), ("put", "b/y", b"1\n"), ("put", "c", b"1\n")]
         (False, [("put", "a/x", b"2\n")]),
         (False, [("put", "a/x", b"3\n")]),
         (False, [("put", "b/y", b"2\n")]),
+    ],
+)
+@example(  # a folder made a link and one made a file, beside a child deleting below the link
+    start=SPLIT,
+    parent=[],
+    later=[],
+    children=[
+        (False, [("delete", "a"), ("link", "a", "b")]),
+        (False, [("delete", "b"), ("put", "b", b"2\n")]),
+        (False, [("delete", "a/x")]),
     ],
 )
 def test_children_merged_together_equal_one_by_one(
