@@ -1,0 +1,100 @@
+"""`git cat-file --batch`, its output read in one place.
+
+Each answer is a header line, `<id> <type> <size>`, then the content and a newline; an object git
+cannot find is one line, `<name> missing` (or `ambiguous`). `next_object` reads that line for
+every caller and returns None for such an object: the caller decides what that means (a folder
+that is no folder in that commit for `treeedit`, a broken shadow repository for `materialise`).
+`content` yields what follows in chunks, so `Batch`, one process asked one object at a time (git
+flushes each answer), lets a merge of a large file hold one chunk in memory, not the file.
+"""
+
+from __future__ import annotations
+
+import string
+import subprocess
+from collections.abc import Iterator
+from types import TracebackType
+from typing import IO
+
+from agent.errors import WorktreeError
+from agent.hostgit import runner
+from agent.hostgit.runner import GitTarget
+
+_CHUNK = 1 << 20
+
+
+def next_object(stream: IO[bytes]) -> tuple[bytes, int] | None:
+    """The type and size of the next answer in `stream`, or None when git found no such object.
+
+    Raises:
+        WorktreeError: the output ended before the answer (git stopped).
+    """
+    line = stream.readline()
+    if not line.endswith(b"\n"):
+        raise WorktreeError("git cat-file --batch stopped before answering")
+    parts = line[:-1].split(b" ")
+    if len(parts) != 3 or not parts[2].isdigit() or not _is_id(parts[0]):
+        return None  # "<name> missing": a name may hold spaces, an id and a size do not
+    return parts[1], int(parts[2])
+
+
+def content(stream: IO[bytes], size: int) -> Iterator[bytes]:
+    """The `size` bytes of the answer whose header was just read, in chunks; then its newline.
+
+    Raises:
+        WorktreeError: the output ended before them.
+    """
+    left = size
+    while left:
+        chunk = stream.read(min(left, _CHUNK))
+        if not chunk:
+            raise WorktreeError("git cat-file --batch stopped in the middle of an object")
+        left -= len(chunk)
+        yield chunk
+    if stream.read(1) != b"\n":
+        raise WorktreeError("git cat-file --batch stopped in the middle of an object")
+
+
+def _is_id(word: bytes) -> bool:
+    return len(word) in (40, 64) and all(c in string.hexdigits.encode() for c in word)
+
+
+class Batch:
+    """One `git cat-file --batch` process on `target`, asked one object at a time; a context
+    manager, which stops git on the way out."""
+
+    def __init__(self, target: GitTarget) -> None:
+        runner.enforce_pins(target)
+        self.process = subprocess.Popen(
+            runner.git_command(target, ("cat-file", "--batch")),
+            cwd=target.work_tree or target.git_dir,
+            env=runner.git_environment(target),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.asking, self.answers = self.process.stdin, self.process.stdout
+
+    def ask(self, name: str) -> tuple[bytes, int] | None:
+        """The type and size of object `name`, whose content `content(self.answers, size)` reads
+        next; None when there is no such object."""
+        self.asking.write(name.encode() + b"\n")
+        self.asking.flush()
+        return next_object(self.answers)
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is not None:
+            self.process.kill()
+        try:
+            self.asking.close()
+        except BrokenPipeError:
+            pass
+        self.answers.close()
+        self.process.wait()
