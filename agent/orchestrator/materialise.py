@@ -25,11 +25,13 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import MergeRefusedError, WorktreeError
 from agent.nofollow import open_nofollow
+from agent.orchestrator import catfile
 from agent.orchestrator._git import run_git
 from agent.orchestrator.fdwrite import NO_FOLDER_NOW, Placed, Refused, write_files
 from agent.sessions.checkpoints import ShadowRepo
@@ -136,7 +138,7 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
     """Make the workspace's files the new side of `changes` (a folder whose files were all deleted
     goes too, as it would have gone in the child's tree). Every folder is opened without following
     a link and every file written through its folder's descriptor (`agent.orchestrator.fdwrite`);
-    the contents come from one `git cat-file --batch`.
+    the contents are streamed from one `git cat-file --batch`, a chunk at a time.
 
     Raises:
         MergeRefusedError: after writing the rest, naming each path not written or not deleted
@@ -154,32 +156,22 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
         _remove(folder, folder=True)  # only an empty one goes: what else is there stays
     written = [c for c in changes if not c.gone]
     if written:
-        blobs = _blobs(repo, [c.new_sha for c in written if c.new_mode != _GITLINK])
-        files = (Placed(c.path, c.new_mode, blobs.get(c.new_sha, b"")) for c in written)
-        refused += write_files(workspace, files)
+        with catfile.Batch(repo.git.target) as batch:
+            files = (
+                Placed(c.path, c.new_mode, () if c.new_mode == _GITLINK else _blob(repo, batch, c.new_sha))
+                for c in written
+            )
+            refused += write_files(workspace, files)
     if refused:
         raise MergeRefusedError(workspace, {r.path: r.why for r in refused})
 
 
-def _blobs(repo: ShadowRepo, ids: list[str]) -> dict[str, memoryview]:
-    """The content of each blob of `ids`, read by one `git cat-file --batch`."""
-    unique = list(dict.fromkeys(ids))
-    if not unique:
-        return {}
-    asked = "".join(f"{object_id}\n" for object_id in unique).encode()
-    out = run_git(repo.git.target, "cat-file", "--batch", stdin=asked).stdout
-    view = memoryview(out)
-    blobs: dict[str, memoryview] = {}
-    at = 0
-    for object_id in unique:
-        end = out.index(b"\n", at)  # "<id> <type> <size>", or "<id> missing"
-        header = out[at:end].split()
-        if len(header) != 3:
-            raise WorktreeError(f"the shadow repository {repo.git_dir} has no object {object_id}")
-        size = int(header[2])
-        blobs[object_id] = view[end + 1 : end + 1 + size]
-        at = end + 1 + size + 1  # the content, then a newline
-    return blobs
+def _blob(repo: ShadowRepo, batch: catfile.Batch, object_id: str) -> Iterator[bytes]:
+    """The content of blob `object_id`, in chunks, asked for when the first one is wanted (a file
+    refused before it is written asks for nothing, and the answers stay in order)."""
+    if (answer := batch.ask(object_id)) is None:
+        raise WorktreeError(f"the shadow repository {repo.git_dir} has no object {object_id}")
+    yield from catfile.content(batch.answers, answer[1])
 
 
 def _remove(path: Path, *, folder: bool = False) -> str | None:
