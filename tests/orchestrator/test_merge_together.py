@@ -214,6 +214,13 @@ SPLIT = [("put", "a/x", b"1\n"), ("put", "b/y", b"1\n"), ("put", "c", b"1\n")]
         (False, [("delete", "a/x")]),
     ],
 )
+@example(  # a folder of files made a link to a folder holding the same names: the snapshot
+    # once read `b/a/a` through the link and git refused it ("beyond a symbolic link")
+    start=[("put", "a", b"1\n"), ("put", "b/a/a", b"1\n")],
+    parent=[],
+    later=[],
+    children=[(False, []), (False, [("put", "a", b"1\n"), ("put", "a/a/a", b"2\n"), ("link", "b", "a")])],
+)
 def test_children_merged_together_equal_one_by_one(
     start: list[Op], parent: list[Op], later: list[Op], children: list[tuple[bool, list[Op]]]
 ) -> None:
