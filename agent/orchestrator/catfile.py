@@ -4,14 +4,15 @@ Each answer is a header line, `<id> <type> <size>`, then the content and a newli
 cannot find is one line, `<name> missing` (or `ambiguous`). `next_object` reads that line for
 every caller and returns None for such an object: the caller decides what that means (a folder
 that is no folder in that commit for `treeedit`, a broken shadow repository for `materialise`).
-`content` yields what follows in chunks, so `Batch`, one process asked one object at a time (git
-flushes each answer), lets a merge of a large file hold one chunk in memory, not the file.
+`content` yields what follows in chunks, so `Batch`, one process whose answers are read as they
+are wanted, lets a merge of a large file hold one chunk in memory, not the file.
 """
 
 from __future__ import annotations
 
 import string
 import subprocess
+import threading
 from collections.abc import Iterator
 from types import TracebackType
 from typing import IO
@@ -60,13 +61,18 @@ def _is_id(word: bytes) -> bool:
 
 
 class Batch:
-    """One `git cat-file --batch` process on `target`, asked one object at a time; a context
-    manager, which stops git on the way out."""
+    """One `git cat-file --batch --buffer` process on `target` asked for `names`, whose answers are
+    read in order (`answer`); a context manager, which stops git on the way out.
 
-    def __init__(self, target: GitTarget) -> None:
+    A thread writes the names while the answers are read: asking one at a time and waiting costs
+    a round trip each (2,000 small files: 0.56 s of CPU against 0.32 s for one bulk run), and
+    writing them all first could block on a full pipe while git blocks on its full output.
+    """
+
+    def __init__(self, target: GitTarget, names: list[str]) -> None:
         runner.enforce_pins(target)
         self.process = subprocess.Popen(
-            runner.git_command(target, ("cat-file", "--batch")),
+            runner.git_command(target, ("cat-file", "--batch", "--buffer")),
             cwd=target.work_tree or target.git_dir,
             env=runner.git_environment(target),
             stdin=subprocess.PIPE,
@@ -75,13 +81,25 @@ class Batch:
             start_new_session=True,
         )
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.asking, self.answers = self.process.stdin, self.process.stdout
+        self.answers = self.process.stdout
+        self.count = len(names)
+        self.read = 0
+        """How many answers were read."""
+        self.asking = threading.Thread(target=_ask, args=(self.process.stdin, names), daemon=True)
+        self.asking.start()
 
-    def ask(self, name: str) -> tuple[bytes, int] | None:
-        """The type and size of object `name`, whose content `content(self.answers, size)` reads
-        next; None when there is no such object."""
-        self.asking.write(name.encode() + b"\n")
-        self.asking.flush()
+    def answer(self, index: int) -> tuple[bytes, int] | None:
+        """The type and size of `names[index]`, whose content `content(self.answers, size)` reads
+        next (None when there is no such object); the answers before it not read yet are skipped.
+        Answers are read in order: `index` is past the last one read.
+        """
+        assert index >= self.read, "cat-file answers are read in order"
+        while self.read < index:
+            self.read += 1
+            if (skipped := next_object(self.answers)) is not None:
+                for _ in content(self.answers, skipped[1]):
+                    pass
+        self.read += 1
         return next_object(self.answers)
 
     def __enter__(self) -> Batch:
@@ -90,11 +108,18 @@ class Batch:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if kind is not None:
+        if kind is not None or self.read < self.count:
             self.process.kill()
-        try:
-            self.asking.close()
-        except BrokenPipeError:
-            pass
         self.answers.close()
+        self.asking.join()
         self.process.wait()
+
+
+def _ask(stdin: IO[bytes], names: list[str]) -> None:
+    """Write `names` to git, a line each, then close its input (git stopped: nothing more)."""
+    try:
+        with stdin:
+            for name in names:
+                stdin.write(name.encode() + b"\n")
+    except (BrokenPipeError, ValueError):
+        pass

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import os
 import stat
 from collections.abc import Iterator
@@ -156,9 +157,13 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
         _remove(folder, folder=True)  # only an empty one goes: what else is there stays
     written = [c for c in changes if not c.gone]
     if written:
-        with catfile.Batch(repo.git.target) as batch:
+        blobs = [c.new_sha for c in written if c.new_mode != _GITLINK]
+        with catfile.Batch(repo.git.target, blobs) as batch:
+            asked = itertools.count()  # each blob's place among the names asked, in `written`'s order
             files = (
-                Placed(c.path, c.new_mode, () if c.new_mode == _GITLINK else _blob(repo, batch, c.new_sha))
+                Placed(
+                    c.path, c.new_mode, () if c.new_mode == _GITLINK else _blob(repo, batch, c, next(asked))
+                )
                 for c in written
             )
             refused += write_files(workspace, files)
@@ -166,11 +171,13 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
         raise MergeRefusedError(workspace, {r.path: r.why for r in refused})
 
 
-def _blob(repo: ShadowRepo, batch: catfile.Batch, object_id: str) -> Iterator[bytes]:
-    """The content of blob `object_id`, in chunks, asked for when the first one is wanted (a file
-    refused before it is written asks for nothing, and the answers stay in order)."""
-    if (answer := batch.ask(object_id)) is None:
-        raise WorktreeError(f"the shadow repository {repo.git_dir} has no object {object_id}")
+def _blob(repo: ShadowRepo, batch: catfile.Batch, change: Change, index: int) -> Iterator[bytes]:
+    """The content of `change`'s new blob, the `index`th asked of `batch`, in chunks, read when
+    the first one is wanted (the answer for a file refused before it is written is skipped)."""
+    if (answer := batch.answer(index)) is None:
+        raise WorktreeError(
+            f"the shadow repository {repo.git_dir} has no object {change.new_sha} ({change.path})"
+        )
     yield from catfile.content(batch.answers, answer[1])
 
 
