@@ -22,6 +22,7 @@ from agent.hostgit import runner
 from agent.hostgit.runner import GitTarget
 
 _CHUNK = 1 << 20
+_HEX = string.hexdigits.encode()
 
 
 def next_object(stream: IO[bytes]) -> tuple[bytes, int] | None:
@@ -57,7 +58,7 @@ def content(stream: IO[bytes], size: int) -> Iterator[bytes]:
 
 
 def _is_id(word: bytes) -> bool:
-    return len(word) in (40, 64) and all(c in string.hexdigits.encode() for c in word)
+    return len(word) in (40, 64) and not word.translate(None, _HEX)
 
 
 class Batch:
