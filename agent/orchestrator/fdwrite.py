@@ -54,12 +54,12 @@ def path_refusal(exc: OSError) -> str | None:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Placed:
-    """One file to write: its relative `/`-separated path, git's mode, and its content (a symbolic
-    link's target for mode 120000)."""
+    """One file to write: its relative `/`-separated path, git's mode, and its content in chunks
+    (a symbolic link's target for mode 120000), read only when the file is written."""
 
     path: str
     mode: str
-    data: bytes | memoryview
+    data: Iterable[bytes]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -177,20 +177,22 @@ def _replace(folder: int, name: str, placed: Placed) -> str | None:
 def _create(folder: int, name: str, placed: Placed) -> str:
     """A new file (or symbolic link) holding `placed`, under an unused temporary name in `folder`:
     `temporary_name`'s (`.NAME.XXXXXXXX.tmp`), so the sweep of a killed run's leftovers knows it."""
+    target = b"".join(placed.data) if placed.mode == _SYMLINK else b""
     while True:
         temporary = temporary_name(name)
         try:
             if placed.mode == _SYMLINK:
-                os.symlink(bytes(placed.data), temporary, dir_fd=folder)
+                os.symlink(target, temporary, dir_fd=folder)
                 return temporary
             fd = os.open(temporary, _NEW_FILE, 0o777 if placed.mode == _EXECUTABLE else 0o666, dir_fd=folder)
         except FileExistsError:
             continue
         break
     try:
-        view = memoryview(placed.data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for chunk in placed.data:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
     except BaseException:
         os.close(fd)
         os.unlink(temporary, dir_fd=folder)

@@ -23,13 +23,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.errors import MergeRefusedError, WorktreeError
 from agent.nofollow import open_nofollow
+from agent.orchestrator import catfile
 from agent.orchestrator._git import run_git
 from agent.orchestrator.fdwrite import NO_FOLDER_NOW, Placed, Refused, path_refusal, write_files
 from agent.sessions.checkpoints import ShadowRepo
@@ -113,15 +116,17 @@ def _holds_in(folder: int, name: str, mode: str, sha: str) -> bool:
         return _blob_id(handle.read(), sha) == sha
 
 
-def through_link(workspace: Path, relative: str) -> bool:
-    """Whether a folder on the way to `relative` is not a folder now (a symlink, a file)."""
+def not_a_folder(workspace: Path, relative: str) -> tuple[str, bool] | None:
+    """The first folder on the way to `relative` that is no folder now, and whether it is a
+    symbolic link (else a file, or anything else); None when each is a folder, up to a missing one."""
     for parent in reversed(Path(relative).parents[:-1] if relative else ()):
         try:
-            if not stat.S_ISDIR(os.lstat(workspace / parent).st_mode):
-                return True
+            mode = os.lstat(workspace / parent).st_mode
         except FileNotFoundError:
-            return False
-    return False
+            return None
+        if not stat.S_ISDIR(mode):
+            return parent.as_posix(), stat.S_ISLNK(mode)
+    return None
 
 
 def _blob_id(data: bytes, like: str) -> str:
@@ -134,7 +139,7 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
     """Make the workspace's files the new side of `changes` (a folder whose files were all deleted
     goes too, as it would have gone in the child's tree). Every folder is opened without following
     a link and every file written through its folder's descriptor (`agent.orchestrator.fdwrite`);
-    the contents come from one `git cat-file --batch`.
+    the contents are streamed from one `git cat-file --batch`, a chunk at a time.
 
     Raises:
         MergeRefusedError: after writing the rest, naming each path not written or not deleted
@@ -153,32 +158,28 @@ def write(repo: ShadowRepo, changes: list[Change]) -> None:
         _remove(folder, folder=True)  # only an empty one goes: what else is there stays
     written = [c for c in changes if not c.gone]
     if written:
-        blobs = _blobs(repo, [c.new_sha for c in written if c.new_mode != _GITLINK])
-        files = (Placed(c.path, c.new_mode, blobs.get(c.new_sha, b"")) for c in written)
-        refused += write_files(workspace, files)
+        blobs = [c.new_sha for c in written if c.new_mode != _GITLINK]
+        with catfile.Batch(repo.git.target, blobs) as batch:
+            asked = itertools.count()  # each blob's place among the names asked, in `written`'s order
+            files = (
+                Placed(
+                    c.path, c.new_mode, () if c.new_mode == _GITLINK else _blob(repo, batch, c, next(asked))
+                )
+                for c in written
+            )
+            refused += write_files(workspace, files)
     if refused:
         raise MergeRefusedError(workspace, {r.path: r.why for r in refused})
 
 
-def _blobs(repo: ShadowRepo, ids: list[str]) -> dict[str, memoryview]:
-    """The content of each blob of `ids`, read by one `git cat-file --batch`."""
-    unique = list(dict.fromkeys(ids))
-    if not unique:
-        return {}
-    asked = "".join(f"{object_id}\n" for object_id in unique).encode()
-    out = run_git(repo.git.target, "cat-file", "--batch", stdin=asked).stdout
-    view = memoryview(out)
-    blobs: dict[str, memoryview] = {}
-    at = 0
-    for object_id in unique:
-        end = out.index(b"\n", at)  # "<id> <type> <size>", or "<id> missing"
-        header = out[at:end].split()
-        if len(header) != 3:
-            raise WorktreeError(f"the shadow repository {repo.git_dir} has no object {object_id}")
-        size = int(header[2])
-        blobs[object_id] = view[end + 1 : end + 1 + size]
-        at = end + 1 + size + 1  # the content, then a newline
-    return blobs
+def _blob(repo: ShadowRepo, batch: catfile.Batch, change: Change, index: int) -> Iterator[bytes]:
+    """The content of `change`'s new blob, the `index`th asked of `batch`, in chunks, read when
+    the first one is wanted (the answer for a file refused before it is written is skipped)."""
+    if (answer := batch.answer(index)) is None:
+        raise WorktreeError(
+            f"the shadow repository {repo.git_dir} has no object {change.new_sha} ({change.path})"
+        )
+    yield from catfile.content(batch.answers, answer[1])
 
 
 def _remove(path: Path, *, folder: bool = False) -> str | None:

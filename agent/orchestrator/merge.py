@@ -40,6 +40,7 @@ _THROUGH_LINK = (
     "a folder on its path is a symbolic link in the workspace now, and the merge follows no link: "
     "the path reaches something other than what the subagent changed"
 )
+_UNDER_FILE = "a folder on its path is a file in the workspace now: the path is not there"
 
 
 class MergedFile(BaseModel):
@@ -172,28 +173,41 @@ def _merge_onto(
             materialise.write(repo, changes)  # the next checkpoint records it
         except MergeRefusedError as exc:
             left_out = exc.refused
-    outcomes = [
-        _as_done(repo, request, outcome, left_out)
-        for request, outcome in zip(requests, outcomes, strict=True)
-    ]
+    made_later: set[str] = set()  # by the children after this one, merged in the same batch
+    for index in reversed(range(len(requests))):
+        made = {f.path for f in outcomes[index].files if f.change != "deleted"}
+        outcomes[index] = _as_done(repo, requests[index], outcomes[index], left_out, made_later)
+        if outcomes[index].merged:
+            made_later |= made
     return outcomes, None if left_out else current  # what was left out: the workspace is not `current`
 
 
 def _as_done(
-    repo: ShadowRepo, request: MergeRequest, outcome: MergeOutcome, left_out: dict[str, str]
+    repo: ShadowRepo,
+    request: MergeRequest,
+    outcome: MergeOutcome,
+    left_out: dict[str, str],
+    made_later: set[str],
 ) -> MergeOutcome:
-    """`outcome` as it happened in the workspace: a merged file the write left out, or whose path
-    goes through a folder that is a symbolic link there now (the merge wrote nothing through it,
-    and what the path reaches is not the child's change), is refused, not changed; the child's
-    whole work is then kept on a branch."""
+    """`outcome` as it happened in the workspace: a merged file the write left out, or that the
+    workspace does not hold now, is refused, not changed; the child's whole work is then kept on a
+    branch. A file added or modified is not held when a folder on its path is no folder now. A
+    deletion is held when the path is absent: below a file, or below a symbolic link that the
+    child itself put in place of the folder (deleting `a/x`, adding `a`) or that a child merged
+    after it in the batch did (`made_later`: merged one by one, this child's report was made
+    before); below any other link (`foo` swapped for `foo -> ~`) the path reaches something other
+    than what the child changed."""
     if not outcome.merged:
         return outcome
     refused = {f.path: left_out[f.path] for f in outcome.files if f.path in left_out}
-    refused |= {
-        f.path: _THROUGH_LINK
-        for f in outcome.files
-        if f.path not in refused and materialise.through_link(repo.workspace, f.path)
-    }
+    made = made_later | {f.path for f in outcome.files if f.change != "deleted" and f.path not in refused}
+    for f in outcome.files:
+        if f.path in refused or (found := materialise.not_a_folder(repo.workspace, f.path)) is None:
+            continue
+        folder, link = found
+        if f.change == "deleted" and (not link or folder in made):
+            continue
+        refused[f.path] = _THROUGH_LINK if link else _UNDER_FILE
     if not refused:
         return outcome
     return outcome.model_copy(update={"refused": refused, "branch": _kept(repo, request, [], "").branch})

@@ -19,10 +19,12 @@ such a child three-way instead.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Iterable
 
 from agent.errors import WorktreeError
+from agent.orchestrator import catfile
 from agent.orchestrator._git import run_git
 from agent.orchestrator.disjoint import folders_of
 from agent.orchestrator.materialise import Change
@@ -103,18 +105,11 @@ def _parse_batch(listed: bytes, count: int, id_bytes: int) -> list[Entries]:
     """The entries of each folder `cat-file --batch` printed (none for one that is missing, or is
     no folder in that commit: a file that became one)."""
     found: list[Entries] = []
-    at = 0
+    stream = io.BytesIO(listed)
     for _ in range(count):
-        end = listed.index(b"\n", at)
-        header = listed[at:end].split(b" ")
-        at = end + 1
-        if len(header) != 3 or not header[2].isdigit() or len(header[0]) != 2 * id_bytes:
-            found.append({})  # "<name> missing"
-            continue
-        size = int(header[2])
-        body = listed[at : at + size]
-        at += size + 1
-        found.append(_parse_tree(body, id_bytes) if header[1] == b"tree" else {})
+        answer = catfile.next_object(stream)
+        body = b"".join(catfile.content(stream, answer[1])) if answer is not None else b""
+        found.append(_parse_tree(body, id_bytes) if answer is not None and answer[0] == b"tree" else {})
     return found
 
 

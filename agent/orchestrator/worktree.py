@@ -18,6 +18,7 @@ from typing import Literal
 
 from agent import paths
 from agent.orchestrator._git import git_target, nul_list, run_git, run_git_async
+from agent.orchestrator.materialise import not_a_folder
 from agent.sessions.checkpoints import ShadowRepo
 
 PACK_THRESHOLD = 256
@@ -167,7 +168,8 @@ class Worktree:
             except OSError:
                 gone.append(rel)
                 continue
-            (gone if stat.S_ISDIR(mode) else present).append(rel)
+            # a path below a folder made a link reads through it, yet is gone from the tree
+            (gone if stat.S_ISDIR(mode) or not_a_folder(self.path, rel) else present).append(rel)
         if gone:
             run_git(self._git, "update-index", "--force-remove", "-z", "--stdin", stdin=nul_list(gone))
         if present:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -289,7 +290,7 @@ def test_a_path_the_file_system_refuses_is_reported_and_the_rest_written(tmp_pat
     ws = tmp_path / "ws"
     (ws / "was-a-file").mkdir(parents=True)
     too_long = "x" * 300
-    refused = write_files(ws, [Placed("ok.txt", "100644", b"ok\n"), Placed(too_long, "100644", b"no\n")])
+    refused = write_files(ws, [Placed("ok.txt", "100644", [b"ok\n"]), Placed(too_long, "100644", [b"no\n"])])
 
     assert [(r.path, r.why) for r in refused] == [
         (too_long, "its name is too long for the workspace's file system")
@@ -302,3 +303,79 @@ def test_a_path_the_file_system_refuses_is_reported_and_the_rest_written(tmp_pat
         materialise.write(repo, [gone])
     assert caught.value.refused == {"was-a-file": "a folder stands where the file goes"}
     assert (ws / "was-a-file").is_dir()
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_a_folder_the_child_made_a_file_or_link_is_reported_merged(tmp_path: Path, kind: str) -> None:
+    """The child deleted `a/x.txt` and put a file or a symbolic link at `a`: the workspace holds
+    exactly that, so nothing is refused and no branch is kept (the report once said `a/x.txt` was
+    refused because `a` is no folder now, though the merge itself made it so)."""
+    ws = tmp_path / "ws"
+    (ws / "a").mkdir(parents=True)
+    (ws / "a" / "x.txt").write_text("x\n")
+    (ws / "b").mkdir()
+    (ws / "b" / "y.txt").write_text("y\n")
+    repo = ShadowRepo(ws)
+    base = repo.snapshot("base")
+    child = Worktree.create(repo, base, "child")
+    (child.path / "a" / "x.txt").unlink()
+    (child.path / "a").rmdir()
+    if kind == "file":
+        (child.path / "a").write_text("now a file\n")
+    else:
+        os.symlink("b", child.path / "a")
+    request = _request(repo, base, child, "child")
+    child.remove()
+
+    (outcome,), current = merge_onto(repo, [request], base)
+
+    assert outcome.merged and outcome.refused == {} and outcome.branch is None, outcome
+    assert current is not None
+    if kind == "file":
+        assert (ws / "a").read_text() == "now a file\n"
+    else:
+        assert os.readlink(ws / "a") == "b"
+
+
+_MERGE_A_BIG_FILE = """
+import os, resource, sys
+from pathlib import Path
+from agent.orchestrator.merge import MergeRequest, child_changes, merge_onto
+from agent.orchestrator.worktree import Worktree
+from agent.sessions.checkpoints import ShadowRepo
+
+ws = Path(sys.argv[1])
+ws.mkdir()
+(ws / "small.txt").write_text("1\\n")
+repo = ShadowRepo(ws)
+base = repo.snapshot("base")
+child = Worktree.create(repo, base, "child")
+with open(child.path / "big.bin", "wb") as big:
+    for _ in range(64):
+        big.write(os.urandom(1 << 20))
+theirs = child.snapshot("done")
+files, patch = child_changes(repo, base, theirs)
+child.remove()
+request = MergeRequest(base=base, theirs=theirs, name="c", files=files, patch=patch)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+(outcome,), _ = merge_onto(repo, [request], base)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert outcome.merged and (ws / "big.bin").stat().st_size == 64 << 20, outcome
+print((after - before) // 1024)
+"""
+
+
+def test_a_large_file_is_merged_in_bounded_memory(tmp_path: Path) -> None:
+    """The merge streams each blob from `git cat-file --batch` into its file a chunk at a time: a
+    64 MiB file raises the merging process's peak memory by a few MiB, not by the file (it once
+    held every changed blob at once: +200 MB for a 200 MB file). Measured in a process of its
+    own, whose peak is this merge's."""
+    grown = subprocess.run(
+        [sys.executable, "-c", _MERGE_A_BIG_FILE, str(tmp_path / "ws")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    ).stdout
+
+    assert int(grown) < 24, f"peak memory grew by {grown} MiB merging a 64 MiB file"

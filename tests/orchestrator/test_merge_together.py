@@ -94,9 +94,10 @@ def _state(root: Path) -> dict[str, tuple[Any, ...]]:
 
 
 def _outcome(outcome: MergeOutcome) -> tuple[Any, ...]:
-    """Whether it merged, and where it conflicted (a path git moved aside names the commit merged
-    onto, `a~<id>`, which differs between the two ways: the id is left out)."""
-    return outcome.merged, sorted(re.sub(r"~[0-9a-f]{40,64}$", "~", path) for path in outcome.conflicts)
+    """Whether it merged, where it conflicted (a path git moved aside names the commit merged
+    onto, `a~<id>`, which differs between the two ways: the id is left out), and what was refused."""
+    conflicts = sorted(re.sub(r"~[0-9a-f]{40,64}$", "~", path) for path in outcome.conflicts)
+    return outcome.merged, conflicts, sorted(outcome.refused.items())
 
 
 def _merged_both_ways(
@@ -225,6 +226,23 @@ SPLIT = [("put", "a/x", b"1\n"), ("put", "b/y", b"1\n"), ("put", "c", b"1\n")]
     parent=[],
     later=[],
     children=[(False, [("put", LONG, b"2\n")]), (False, [("put", "e", b"2\n")])],
+)
+@example(  # a folder made a link and one made a file, beside a child deleting below the link
+    start=SPLIT,
+    parent=[],
+    later=[],
+    children=[
+        (False, [("delete", "a"), ("link", "a", "b")]),
+        (False, [("delete", "b"), ("put", "b", b"2\n")]),
+        (False, [("delete", "a/x")]),
+    ],
+)
+@example(  # a folder of files made a link to a folder holding the same names: the snapshot
+    # once read `b/a/a` through the link and git refused it ("beyond a symbolic link")
+    start=[("put", "a", b"1\n"), ("put", "b/a/a", b"1\n")],
+    parent=[],
+    later=[],
+    children=[(False, []), (False, [("put", "a", b"1\n"), ("put", "a/a/a", b"2\n"), ("link", "b", "a")])],
 )
 def test_children_merged_together_equal_one_by_one(
     start: list[Op], parent: list[Op], later: list[Op], children: list[tuple[bool, list[Op]]]

@@ -302,7 +302,8 @@ from agent.errors import MergeRefusedError
 from agent.orchestrator import materialise
 from agent.orchestrator.fdwrite import Placed, write_files
 ws = Path({str(site.workspace)!r})
-refused = write_files(ws, [Placed("locked/new.txt", "100644", b"new"), Placed("top.txt", "100644", b"top")])
+placed = [Placed("locked/new.txt", "100644", [b"new"]), Placed("top.txt", "100644", [b"top"])]
+refused = write_files(ws, placed)
 gone = materialise.Change("locked/old.txt", "100644", "1" * 40, "000000", "0" * 40)
 try:
     materialise.write(types.SimpleNamespace(workspace=ws), [gone])
