@@ -180,13 +180,15 @@ class LocalRunner:
         )
         link = dispatcher.links([spec], cancel)[dispatcher.workspace(spec)]
         pending: list[asyncio.Task[None]] = []
+        in_turn_order = asyncio.Lock()  # one `git add -N` at a time: two raced for the index's lock
         sink = _sink(spec.id, on_event)
 
         def emit(event: Event) -> None:
             if sink is not None:
                 sink(event)
             if on_checkpoint is not None and event.type == "usage" and event.parent_tool_use_id is None:
-                pending.append(asyncio.ensure_future(_checkpoint(workspace, event, on_checkpoint)))
+                checkpoint = _checkpoint(workspace, event, on_checkpoint, in_turn_order)
+                pending.append(asyncio.ensure_future(checkpoint))
 
         resume = resume_from.session_id if resume_from is not None else None
         try:
@@ -206,17 +208,23 @@ class LocalRunner:
 
 
 async def _checkpoint(
-    workspace: Path, event: Any, on_checkpoint: Callable[[SubtaskCheckpoint], Awaitable[None]]
+    workspace: Path,
+    event: Any,
+    on_checkpoint: Callable[[SubtaskCheckpoint], Awaitable[None]],
+    in_turn_order: asyncio.Lock,
 ) -> None:
-    """The workspace's changes since its commit, as a patch; the transcript stays in the session store."""
+    """The workspace's changes since its commit, as a patch; the transcript stays in the session
+    store. One turn's after another's (asyncio's lock is first come, first served): each patch
+    stages new files in the workspace's index, and two at once failed on its lock."""
     from agent.orchestrator.temporal.workspace import workspace_patch
 
-    patch = await workspace_patch(workspace)
-    await on_checkpoint(
-        SubtaskCheckpoint(
-            turn=event.turn, patch=patch, session_id=event.session_id, transcript_ref=event.session_id
+    async with in_turn_order:
+        patch = await workspace_patch(workspace)
+        await on_checkpoint(
+            SubtaskCheckpoint(
+                turn=event.turn, patch=patch, session_id=event.session_id, transcript_ref=event.session_id
+            )
         )
-    )
 
 
 run_subtask = LocalRunner()

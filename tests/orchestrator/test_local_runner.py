@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 from agent.orchestrator.base import SubtaskCheckpoint, SubtaskRunner, SubtaskSpec
-from agent.orchestrator.local import LocalRunner
+from agent.orchestrator.local import LocalRunner, _checkpoint
 from agent.trust.store import set_trust
 from tests.orchestrator._scenario import model, workspace, write
 
@@ -87,3 +88,25 @@ async def test_two_subtasks_of_one_repository_each_work_in_their_own_checkout(tm
     assert (checkouts[0] / "one.txt").exists() and not (checkouts[0] / "two.txt").exists()
     assert (checkouts[1] / "two.txt").exists() and not (checkouts[1] / "one.txt").exists()
     assert not (repo / "one.txt").exists() and not (repo / "two.txt").exists()  # the source is untouched
+
+
+async def test_two_turns_checkpoints_at_once_both_arrive_in_turn_order(tmp_path: Path) -> None:
+    """Each checkpoint stages the new files (`git add -N`) in the workspace's index: two turns'
+    at once raced for its lock and one was lost (the runner gathers them with
+    `return_exceptions`). They take turns now, the first turn's first."""
+    ws = workspace(tmp_path)
+    commit = ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"]
+    for args in (["init", "-q"], ["add", "-A"], commit):
+        subprocess.run(["git", *args], cwd=ws, check=True)
+    for i in range(50):
+        (ws / f"new{i}.txt").write_text(f"{i}\n")
+    order = asyncio.Lock()
+    checkpoints: list[SubtaskCheckpoint] = []
+
+    async def keep(checkpoint: SubtaskCheckpoint) -> None:
+        checkpoints.append(checkpoint)
+
+    turns = [SimpleNamespace(turn=turn, session_id="s") for turn in range(1, 11)]
+    await asyncio.gather(*(_checkpoint(ws, turn, keep, order) for turn in turns))
+    assert [c.turn for c in checkpoints] == list(range(1, 11))
+    assert all("new49.txt" in c.patch for c in checkpoints)
