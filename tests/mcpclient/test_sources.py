@@ -11,6 +11,7 @@ import pytest
 
 from agent.errors import ConfigError
 from agent.mcpclient.approvals import approvals_file, approve
+from agent.mcpclient.config import ServerDef
 from agent.mcpclient.listing import ServerListing, cached_listing, listing_file, save_listing
 from agent.mcpclient.sources import plan_servers
 from agent.paths import trusted_folders_file as trusted_file
@@ -55,16 +56,7 @@ def test_approvals_are_the_users_alone_whatever_the_umask(tmp_path: Path) -> Non
     file (or folder) would let another user of the machine approve a server for us. They are
     written 0600 in a folder made 0700, as the trusted folders are, whatever the umask; so is the
     cached listing of a server's tools (what the model is told of them before the server starts)."""
-    ws = git_workspace(tmp_path / "ws")
-    write_mcp_json(ws, {"db": {"command": "db-server"}})
-    [server] = [s.server for s in plan_servers(ws, trusted=False).skipped]
-    before = os.umask(0)
-    try:
-        approve(ws, server)
-        set_trust(ws, True)
-        save_listing(ws, server, ServerListing(tools=[]))  # what the model is shown of its tools
-    finally:
-        os.umask(before)
+    ws, server = _approved_and_listed_under_umask_000(tmp_path / "ws")
     for path in (approvals_file(), trusted_file(), listing_file(ws, server)):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700, path.parent
@@ -80,16 +72,7 @@ def test_every_folder_made_on_the_way_is_private_and_others_writes_are_refused(
     user = tmp_path / "user"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(user / "config" / "nested"))
     monkeypatch.setenv("SUBAGENT_HOME", str(user / "share" / "subagent"))
-    ws = git_workspace(tmp_path / "ws")
-    write_mcp_json(ws, {"db": {"command": "db-server"}})
-    [server] = [s.server for s in plan_servers(ws, trusted=False).skipped]
-    before = os.umask(0)
-    try:
-        approve(ws, server)
-        set_trust(ws, True)
-        save_listing(ws, server, ServerListing(tools=[]))
-    finally:
-        os.umask(before)
+    ws, server = _approved_and_listed_under_umask_000(tmp_path / "ws")
     made = [folder for folder in user.rglob("*") if folder.is_dir()]
     assert len(made) == 6 and all(stat.S_IMODE(f.stat().st_mode) == 0o700 for f in made), made
     assert cached_listing(ws, server) == ServerListing(tools=[])
@@ -108,3 +91,19 @@ def test_every_folder_made_on_the_way_is_private_and_others_writes_are_refused(
     listing.symlink_to(approvals_file())
     with pytest.raises(ConfigError, match="it is a link"):
         cached_listing(ws, server)
+
+
+def _approved_and_listed_under_umask_000(folder: Path) -> tuple[Path, ServerDef]:
+    """A trusted workspace at `folder` whose one server is approved and its tools' listing kept
+    (what the model is shown of them), all written under a umask of 000; it and the server."""
+    ws = git_workspace(folder)
+    write_mcp_json(ws, {"db": {"command": "db-server"}})
+    [server] = [s.server for s in plan_servers(ws, trusted=False).skipped]
+    before = os.umask(0)
+    try:
+        approve(ws, server)
+        set_trust(ws, True)
+        save_listing(ws, server, ServerListing(tools=[]))
+    finally:
+        os.umask(before)
+    return ws, server
