@@ -118,3 +118,21 @@ def open_at(dir_fd: int, name: str, flags: int, mode: int, path: Path) -> int:
         if now is not None and not stat.S_ISLNK(now) and not stat.S_ISDIR(now):
             raise
         raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
+
+
+def subfolder(parent: int, name: str, mode: int) -> int:
+    """A descriptor of the folder `name` in the folder `parent` (a descriptor), made with `mode`
+    (less the umask) if missing; never entered through a link.
+
+    Raises:
+        OSError: ELOOP or ENOTDIR when `name` is a link or a file; what mkdir or open says.
+    """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(name, flags, dir_fd=parent)
+    except FileNotFoundError:
+        try:
+            os.mkdir(name, mode, dir_fd=parent)
+        except FileExistsError:
+            pass  # made meanwhile: open says what it is
+        return os.open(name, flags, dir_fd=parent)

@@ -29,9 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent._atomic_file import temporary_name
-from agent.nofollow import open_nofollow
+from agent.nofollow import open_nofollow, subfolder
 
-_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _NOT_A_FOLDER = (errno.ELOOP, errno.ENOTDIR)
 _SYMLINK, _EXECUTABLE, _GITLINK = "120000", "100755", "160000"
@@ -90,24 +89,13 @@ class _Folders:
             os.close(fd)
         del self.chain[depth + 1 :]
         for name in parts[depth:]:
-            self.chain.append((name, _subfolder(self.chain[-1][1], name)))
+            self.chain.append((name, subfolder(self.chain[-1][1], name, 0o777)))
         return self.chain[-1][1]
 
     def close(self) -> None:
         for _, fd in self.chain:
             os.close(fd)
         self.chain.clear()
-
-
-def _subfolder(parent: int, name: str) -> int:
-    try:
-        return os.open(name, _FOLDER, dir_fd=parent)
-    except FileNotFoundError:
-        try:
-            os.mkdir(name, 0o777, dir_fd=parent)
-        except FileExistsError:
-            pass  # made meanwhile: open says what it is
-        return os.open(name, _FOLDER, dir_fd=parent)
 
 
 def write_files(workspace: Path, files: Iterable[Placed]) -> list[Refused]:

@@ -27,7 +27,6 @@ renamed away and replaced (`mv .git x && mkdir -p .git/hooks`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import stat
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from agent.nofollow import subfolder
 from agent.sandbox._placeholder import Placeholder, release_later
 from agent.sandbox._sockets import reachable_sockets
 from agent.sandbox.policy import FsPolicy, Level
@@ -102,9 +102,7 @@ def _make_way(path: Path) -> None:
         return
     try:
         for name in reversed(missing):
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(name, 0o700, dir_fd=fd)
-            inner = os.open(name, _FOLDER, dir_fd=fd)
+            inner = subfolder(fd, name, 0o700)
             os.close(fd)
             fd = inner
     except OSError:
